@@ -1,0 +1,36 @@
+import { CryptoError } from './errors.js';
+
+/**
+ * The associated data binds a ciphertext to its place:
+ * `egide/v1/<resourceType>/<resourceId>[/<more ids>]/<field>`. A server that moves a ciphertext
+ * to another case, field or sender breaks decryption. Parts may not contain "/" (that would let
+ * two different places spell the same AD).
+ */
+export type ResourceType = 'case' | 'message' | 'assessment' | 'referral' | 'measure' | 'incident' | 'file' | (string & {});
+
+const PART = /^[A-Za-z0-9_.:-]{1,128}$/;
+
+function part(value: string, what: string): string {
+  if (typeof value !== 'string' || !PART.test(value)) {
+    throw new CryptoError('bad_associated_data', `${what} must be 1-128 characters of [A-Za-z0-9_.:-]`);
+  }
+  return value;
+}
+
+/** `egide/v1/<resourceType>/<resourceId>/<field>`; `scope` inserts extra ids (e.g. a sender). */
+export function associatedData(resourceType: ResourceType, resourceId: string, field: string, ...scope: string[]): string {
+  const parts = [part(resourceType, 'resource type'), part(resourceId, 'resource id'), ...scope.map((s) => part(s, 'scope id')), part(field, 'field')];
+  return `egide/v1/${parts.join('/')}`;
+}
+
+/** AD of a case field, e.g. `egide/v1/case/<caseId>/narrative`. */
+export const caseFieldAd = (caseId: string, field: string): string => associatedData('case', caseId, field);
+
+/** AD of a message body, bound to its sender: `egide/v1/message/<messageId>/<senderId>/body`. */
+export const messageBodyAd = (messageId: string, senderId: string): string => associatedData('message', messageId, 'body', senderId);
+
+/** AD of a referral packet field: `egide/v1/referral/<referralId>/<field>`. */
+export const referralFieldAd = (referralId: string, field: string): string => associatedData('referral', referralId, field);
+
+/** AD of an assessment field, e.g. `egide/v1/assessment/<id>/threats.0.facts`. */
+export const assessmentFieldAd = (assessmentId: string, field: string): string => associatedData('assessment', assessmentId, field);

@@ -1,0 +1,160 @@
+import canonicalize from 'canonicalize';
+import { CryptoError } from './errors.js';
+import { assertKeySize, fromB64uExact, fromHex, toB64u, toHex, utf8 } from './encoding.js';
+import { na } from './sodium.js';
+
+/** Exactly the stored fields that enter the chain hash, in the names of the vectors. */
+export interface AuditEvent {
+  seq: number;
+  /** RFC 3339 UTC with milliseconds, e.g. 2026-03-04T08:15:00.000Z */
+  at: string;
+  actor: string;
+  role: string;
+  action: string;
+  resource: string;
+  caseId: string | null;
+  outcome: 'allowed' | 'denied';
+  reason: string | null;
+  requestId: string;
+}
+
+/** An event as exported or listed by the server, with the hash it claims. */
+export interface ChainedAuditEvent extends AuditEvent {
+  hash: string;
+}
+
+export interface SignedCheckpoint {
+  seq: number;
+  /** hex SHA-256 chain hash at `seq` */
+  hash: string;
+  /** b64u Ed25519 detached signature */
+  signature: string;
+}
+
+export const GENESIS_HASH = '0'.repeat(64);
+const HASH_BYTES = 32;
+
+/**
+ * RFC 8785 canonical JSON of exactly the chained fields: extra fields a server might add are
+ * not hashed, and a missing one is an error rather than a silently different hash.
+ */
+export function canonicalEvent(event: AuditEvent): string {
+  const picked: AuditEvent = {
+    seq: event.seq,
+    at: event.at,
+    actor: event.actor,
+    role: event.role,
+    action: event.action,
+    resource: event.resource,
+    caseId: event.caseId,
+    outcome: event.outcome,
+    reason: event.reason,
+    requestId: event.requestId,
+  };
+  for (const [k, v] of Object.entries(picked)) {
+    if (v === undefined) throw new CryptoError('bad_format', `audit event lacks ${k}`);
+  }
+  const text = canonicalize(picked);
+  if (text === undefined) throw new CryptoError('bad_format', 'audit event cannot be canonicalised');
+  return text;
+}
+
+/** `hash_n = SHA-256(hash_(n-1) || utf8(JCS(event_n)))`, hex in and out. */
+export function chainHash(previousHash: string, event: AuditEvent): string {
+  const prev = fromHex(previousHash, 'previous hash');
+  if (prev.length !== HASH_BYTES) throw new CryptoError('bad_length', 'previous hash must be 32 bytes');
+  return toHex(chainHashBytes(prev, utf8(canonicalEvent(event))));
+}
+
+function chainHashBytes(prev: Uint8Array, canonical: Uint8Array): Uint8Array {
+  const s = na();
+  const state = s.crypto_hash_sha256_init();
+  s.crypto_hash_sha256_update(state, prev);
+  s.crypto_hash_sha256_update(state, canonical);
+  return s.crypto_hash_sha256_final(state);
+}
+
+export type ChainCheck = { ok: true; count: number; head: { seq: number; hash: string } } | { ok: false; count: number; firstBadSeq: number; reason: string };
+
+/**
+ * Verifies a run of events incrementally (an export can be millions of lines): each event must
+ * follow the previous seq and carry the hash that the previous hash and its own content give.
+ */
+export class ChainVerifier {
+  private prev: Uint8Array;
+  private prevSeq: number;
+  private count = 0;
+  private failure: { firstBadSeq: number; reason: string } | null = null;
+
+  /** Starts after a known point: genesis (seq 0) or a kept head. */
+  constructor(from: { seq: number; hash: string } = { seq: 0, hash: GENESIS_HASH }) {
+    this.prev = fromHex(from.hash, 'starting hash');
+    if (this.prev.length !== HASH_BYTES) throw new CryptoError('bad_length', 'starting hash must be 32 bytes');
+    this.prevSeq = from.seq;
+  }
+
+  /** Adds the next event; returns false (and remembers why) at the first one that does not verify. */
+  push(event: ChainedAuditEvent): boolean {
+    if (this.failure) return false;
+    const seq = event.seq;
+    if (seq !== this.prevSeq + 1) {
+      this.failure = { firstBadSeq: Number.isInteger(seq) ? Math.min(seq, this.prevSeq + 1) : this.prevSeq + 1, reason: `expected seq ${this.prevSeq + 1}, got ${String(seq)}` };
+      return false;
+    }
+    let hash: Uint8Array;
+    try {
+      hash = chainHashBytes(this.prev, utf8(canonicalEvent(event)));
+    } catch (err) {
+      this.failure = { firstBadSeq: seq, reason: err instanceof Error ? err.message : 'malformed event' };
+      return false;
+    }
+    if (toHex(hash) !== event.hash) {
+      this.failure = { firstBadSeq: seq, reason: `hash of seq ${seq} does not match its content and predecessor` };
+      return false;
+    }
+    this.prev = hash;
+    this.prevSeq = seq;
+    this.count++;
+    return true;
+  }
+
+  result(): ChainCheck {
+    if (this.failure) return { ok: false, count: this.count, ...this.failure };
+    return { ok: true, count: this.count, head: { seq: this.prevSeq, hash: toHex(this.prev) } };
+  }
+}
+
+/** Verifies a whole list of events from a starting point (genesis by default). */
+export function verifyChain(events: Iterable<ChainedAuditEvent>, from?: { seq: number; hash: string }): ChainCheck {
+  const v = new ChainVerifier(from);
+  for (const e of events) if (!v.push(e)) break;
+  return v.result();
+}
+
+/** `egide/v1/audit-checkpoint/<seq>/<hex hash>`: what the server signs. */
+export function checkpointMessage(seq: number, hash: string): string {
+  if (!Number.isSafeInteger(seq) || seq < 0) throw new CryptoError('bad_format', 'checkpoint seq must be a non-negative integer');
+  if (fromHex(hash, 'checkpoint hash').length !== HASH_BYTES) throw new CryptoError('bad_length', 'checkpoint hash must be 32 bytes');
+  return `egide/v1/audit-checkpoint/${seq}/${hash}`;
+}
+
+/** Signs a checkpoint with the server's Ed25519 signing key (64-byte libsodium secret key). */
+export function signCheckpoint(seq: number, hash: string, signingSecretKey: Uint8Array): SignedCheckpoint {
+  assertKeySize(signingSecretKey, 64, 'checkpoint signing key');
+  return { seq, hash, signature: toB64u(na().crypto_sign_detached(utf8(checkpointMessage(seq, hash)), signingSecretKey)) };
+}
+
+/** A supervisor's client checks a head the server returns against the published signing key. */
+export function verifyCheckpoint(checkpoint: SignedCheckpoint, signingPublicKey: Uint8Array | string): boolean {
+  const pk = typeof signingPublicKey === 'string' ? fromB64uExact(signingPublicKey, 32, 'checkpoint signing public key', 'bad_key_size') : signingPublicKey;
+  assertKeySize(pk, 32, 'checkpoint signing public key');
+  const sig = fromB64uExact(checkpoint.signature, 64, 'checkpoint signature');
+  return na().crypto_sign_verify_detached(sig, utf8(checkpointMessage(checkpoint.seq, checkpoint.hash)), pk);
+}
+
+/** Like `verifyCheckpoint` but throws `bad_signature`, for callers that must not go on. */
+export function assertCheckpoint(checkpoint: SignedCheckpoint, signingPublicKey: Uint8Array | string): void {
+  if (!verifyCheckpoint(checkpoint, signingPublicKey)) {
+    throw new CryptoError('bad_signature', `audit checkpoint ${checkpoint.seq} is not signed by the expected key`);
+  }
+}

@@ -1,0 +1,49 @@
+import { type Envelope, openSecret, sealSecret } from './envelope.js';
+import { type BoxKeyPair, generateKeyPair, keyIdOf, publicKeyOf } from './keys.js';
+import { toB64u } from './encoding.js';
+
+/** A keyring entry: the organisation's private key sealed to one member. */
+export interface KeyringEntry {
+  /** keyId of the organisation key this entry opens. */
+  orgKeyId: string;
+  /** keyId of the member key that opens the entry. */
+  memberKeyId: string;
+  entry: Envelope;
+}
+
+/** A member who holds the org key adds an entry for another member. */
+export function sealKeyringEntry(orgPrivateKey: Uint8Array, memberPublicKey: Uint8Array): KeyringEntry {
+  const entry = sealSecret(orgPrivateKey, memberPublicKey, 'organisation private key');
+  return { orgKeyId: keyIdOf(publicKeyOf(orgPrivateKey)), memberKeyId: keyIdOf(memberPublicKey), entry };
+}
+
+/** A member opens their entry and gets the organisation's key pair. */
+export function openKeyringEntry(entry: KeyringEntry | string, member: BoxKeyPair): BoxKeyPair {
+  const privateKey = openSecret(typeof entry === 'string' ? entry : entry.entry, member, 'keyring entry');
+  return { publicKey: publicKeyOf(privateKey), privateKey };
+}
+
+/** A new organisation key: the key pair and an entry for each founding member. */
+export interface OrgKey {
+  keyPair: BoxKeyPair;
+  publicKey: string;
+  keyId: string;
+  entries: KeyringEntry[];
+}
+
+/**
+ * Creates (or rotates to) a new organisation key and seals it to every listed member. Rotation
+ * is the same operation: the old key stays with current members for old cases; new cases use
+ * the new key.
+ */
+export function createOrgKey(memberPublicKeys: Uint8Array[]): OrgKey {
+  const keyPair = generateKeyPair();
+  return {
+    keyPair,
+    publicKey: toB64u(keyPair.publicKey),
+    keyId: keyIdOf(keyPair.publicKey),
+    entries: memberPublicKeys.map((pk) => sealKeyringEntry(keyPair.privateKey, pk)),
+  };
+}
+
+export const rotateOrgKey = createOrgKey;

@@ -1,0 +1,40 @@
+import { type KeyEnvelope, openEnvelope, sealEnvelope } from './envelope.js';
+import { type BoxKeyPair, generateDek } from './keys.js';
+import { referralFieldAd } from './associated-data.js';
+import { type JsonValue, type SealedField, openField, sealField } from './sealed-field.js';
+import { na } from './sodium.js';
+
+/** What the referring officer's client uploads: chosen fields under a fresh referral DEK, and that DEK sealed to the partner organisation. */
+export interface ReferralPacket {
+  referralId: string;
+  fields: Record<string, SealedField>;
+  envelope: KeyEnvelope;
+}
+
+/**
+ * Builds a referral packet from fields the officer's client has already opened. The partner
+ * never receives the case DEK. `orgPublicKey` must come from `pinnedPublicKey` or the org's
+ * registered key.
+ */
+export function createReferralPacket(referralId: string, fields: Record<string, JsonValue>, orgPublicKey: Uint8Array): ReferralPacket {
+  const dek = generateDek();
+  try {
+    const sealed: Record<string, SealedField> = {};
+    for (const [name, value] of Object.entries(fields)) sealed[name] = sealField(value, dek, referralFieldAd(referralId, name));
+    return { referralId, fields: sealed, envelope: sealEnvelope(dek, orgPublicKey) };
+  } finally {
+    na().memzero(dek);
+  }
+}
+
+/** The partner's client opens a packet with the organisation key pair (from its keyring entry). */
+export function openReferralPacket(packet: ReferralPacket, orgKeyPair: BoxKeyPair): Record<string, JsonValue> {
+  const dek = openEnvelope(packet.envelope, orgKeyPair);
+  try {
+    const out: Record<string, JsonValue> = {};
+    for (const [name, sealed] of Object.entries(packet.fields)) out[name] = openField(sealed, dek, referralFieldAd(packet.referralId, name));
+    return out;
+  } finally {
+    na().memzero(dek);
+  }
+}

@@ -1,0 +1,61 @@
+import { CryptoError } from './errors.js';
+import { assertKeySize, fromB64u, fromB64uExact, fromUtf8, splitVersioned, toB64u, utf8 } from './encoding.js';
+import { DEK_BYTES } from './keys.js';
+import { na } from './sodium.js';
+
+export const NONCE_BYTES = 24;
+const TAG_BYTES = 16;
+
+/** Any value JSON can carry. */
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+/** A sealed field as stored and sent: `v1.<b64u(nonce)>.<b64u(ciphertext)>`. */
+export type SealedField = `v1.${string}.${string}`;
+
+/**
+ * Seals a JSON value under a DEK with XChaCha20-Poly1305, bound to `ad`.
+ * `nonce` is for test vectors only; normal callers let it be random.
+ */
+export function sealField(value: JsonValue, dek: Uint8Array, ad: string, nonce?: Uint8Array): SealedField {
+  assertKeySize(dek, DEK_BYTES, 'DEK');
+  const json = JSON.stringify(value);
+  if (typeof json !== 'string') throw new CryptoError('bad_plaintext', 'value is not JSON-serialisable');
+  const s = na();
+  const n = nonce ?? s.randombytes_buf(NONCE_BYTES);
+  if (n.length !== NONCE_BYTES) throw new CryptoError('bad_length', `nonce must be ${NONCE_BYTES} bytes`);
+  const plaintext = utf8(json);
+  const ct = s.crypto_aead_xchacha20poly1305_ietf_encrypt(plaintext, utf8(ad), null, n, dek);
+  s.memzero(plaintext);
+  return `v1.${toB64u(n)}.${toB64u(ct)}`;
+}
+
+/** Splits and decodes a sealed field without a key: the checks any party (even the server) can make. */
+export function parseSealedField(sealed: string): { nonce: Uint8Array; ciphertext: Uint8Array } {
+  const [nonceText, ctText] = splitVersioned(sealed, 2, 'sealed field') as [string, string];
+  const nonce = fromB64uExact(nonceText, NONCE_BYTES, 'sealed field nonce');
+  const ciphertext = fromB64u(ctText, 'sealed field ciphertext');
+  if (ciphertext.length < TAG_BYTES) {
+    throw new CryptoError('bad_length', `sealed field ciphertext must be at least ${TAG_BYTES} bytes`);
+  }
+  return { nonce, ciphertext };
+}
+
+/** Opens a sealed field; `decrypt_failed` when the DEK, the AD or the ciphertext is not the sealed one. */
+export function openField<T extends JsonValue = JsonValue>(sealed: string, dek: Uint8Array, ad: string): T {
+  assertKeySize(dek, DEK_BYTES, 'DEK');
+  const { nonce, ciphertext } = parseSealedField(sealed);
+  const s = na();
+  let plaintext: Uint8Array;
+  try {
+    plaintext = s.crypto_aead_xchacha20poly1305_ietf_decrypt(null, ciphertext, utf8(ad), nonce, dek);
+  } catch {
+    throw new CryptoError('decrypt_failed', 'sealed field did not open: wrong key, other associated data, or altered ciphertext');
+  }
+  try {
+    return JSON.parse(fromUtf8(plaintext)) as T;
+  } catch {
+    throw new CryptoError('bad_plaintext', 'sealed field opened but is not UTF-8 JSON');
+  } finally {
+    s.memzero(plaintext);
+  }
+}

@@ -1,0 +1,36 @@
+import sodium from 'libsodium-wrappers-sumo';
+import { CryptoError } from './errors.js';
+
+export type Sodium = typeof sodium;
+
+let loaded = false;
+
+/**
+ * Loads libsodium (WebAssembly) once. Every other SDK function is synchronous and throws
+ * `not_ready` until this has resolved, so callers await it once at start-up.
+ */
+export async function ready(): Promise<void> {
+  if (loaded) return;
+  await sodium.ready;
+  loaded = true;
+}
+
+/** The loaded libsodium instance; throws `not_ready` before `ready()` resolved. */
+export function na(): Sodium {
+  if (!loaded) throw new CryptoError('not_ready', 'call `await ready()` before using the egide crypto SDK');
+  return sodium;
+}
+
+/**
+ * Overwrites secrets in place. Callers wipe what they no longer need (DEKs, private keys,
+ * master keys); JavaScript strings cannot be wiped, which is why secrets stay Uint8Arrays.
+ */
+export function wipe(...buffers: Array<Uint8Array | null | undefined>): void {
+  const s = na();
+  for (const b of buffers) if (b) s.memzero(b);
+}
+
+/** Constant-time equality of two byte strings of the same length. */
+export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && na().memcmp(a, b);
+}

@@ -1,0 +1,21 @@
+/**
+ * The egide client SDK: scheme v1 of client-side encryption (docs/crypto-v1.md). Runs unchanged
+ * in Node 20 and in browsers: no `node:` imports here; Node-only helpers live in `./node/`.
+ * Call `await ready()` once, then everything is synchronous except file streams.
+ */
+export * from './crypto/errors.js';
+export { ready, wipe, equalBytes } from './crypto/sodium.js';
+export { toB64u, fromB64u, toHex, fromHex } from './crypto/encoding.js';
+export * from './crypto/keys.js';
+export * from './crypto/associated-data.js';
+export * from './crypto/sealed-field.js';
+export * from './crypto/envelope.js';
+export * from './crypto/password.js';
+export * from './crypto/account.js';
+export * from './crypto/recovery.js';
+export * from './crypto/receipt.js';
+export * from './crypto/org-keyring.js';
+export * from './crypto/rekey.js';
+export * from './crypto/referral-packet.js';
+export * from './crypto/file-stream.js';
+export * from './crypto/audit-chain.js';

@@ -1,0 +1,106 @@
+import { AppError } from '../lib/problem.js';
+import type { AuditService } from '../audit/audit-service.js';
+import type { Tx } from '../db/client.js';
+import type { AccessPolicy, Condition, Role, Scope } from './policy.js';
+import type { Principal, RequestContext } from './principal.js';
+
+/**
+ * What a service knows about the resource being touched, so the policy's scopes can be
+ * evaluated. Services fill in only what the action's scopes need.
+ */
+export interface ScopeFacts {
+  /** The resource is the caller's own account or session. */
+  self?: boolean;
+  caseState?: string;
+  assigneeId?: string | null;
+  caseId?: string | null;
+  orgId?: string | null;
+  keyHolder?: boolean;
+  holdsEnvelope?: boolean;
+  proposerId?: string | null;
+  deciderId?: string | null;
+}
+
+export interface AccessTarget {
+  /** e.g. `case:<id>`, `user:<id>`, `audit` */
+  resource: string;
+  caseId?: string | null;
+  facts?: ScopeFacts;
+}
+
+const scopeHolds: Record<Scope, (p: Principal, f: ScopeFacts) => boolean> = {
+  all: () => true,
+  self: (_p, f) => f.self === true,
+  own: (p, f) => p.kind === 'defender' && f.caseId != null && f.caseId === p.caseId,
+  pool: (_p, f) => f.caseState === 'received',
+  assigned: (p, f) => p.kind === 'user' && f.assigneeId != null && f.assigneeId === p.userId,
+  envelope: (_p, f) => f.holdsEnvelope === true,
+  organisation: (p, f) => p.kind === 'user' && f.orgId != null && f.orgId === p.orgId,
+  key_holder: (_p, f) => f.keyHolder === true,
+};
+
+const conditionHolds: Record<Condition, (p: Principal, f: ScopeFacts) => boolean> = {
+  proposer: (p, f) => p.kind === 'user' && f.proposerId === p.userId,
+  decider: (p, f) => p.kind === 'user' && f.deciderId === p.userId,
+};
+
+export type Decision = { allowed: true; scope: Scope } | { allowed: false; error: AppError; reason: string };
+
+export type AccessService = ReturnType<typeof createAccessService>;
+
+/**
+ * The one place where the access policy (policies/access.yaml) is enforced. Services call
+ * `authorize` before acting; a denial is written to the audit log at once (in its own
+ * transaction, since the caller's will not commit) and thrown as 403 (role may never do this)
+ * 404 (out of scope: existence is not revealed) or 409 (separation of duties). An allowed
+ * decision is audited in the caller's transaction, with the change it permits.
+ */
+export function createAccessService(deps: { policy: AccessPolicy; audit: Pick<AuditService, 'record'> }) {
+  const { policy, audit } = deps;
+
+  function decide(principal: Principal, action: string, facts: ScopeFacts): Decision {
+    const rule = policy.get(action);
+    if (!rule) return { allowed: false, reason: `unknown action ${action}`, error: new AppError('forbidden') };
+    if (rule.public) return { allowed: true, scope: 'all' };
+    if (principal.kind !== 'user' && principal.kind !== 'defender') {
+      return { allowed: false, reason: 'not authenticated', error: new AppError('unauthenticated') };
+    }
+    const perm = rule.roles[principal.role as Role];
+    if (!perm) return { allowed: false, reason: `role ${principal.role} may not ${action}`, error: new AppError('forbidden', `role ${principal.role} may not ${action}`) };
+    const scope = perm.scopes.find((s) => scopeHolds[s](principal, facts));
+    if (!scope) return { allowed: false, reason: 'out of scope', error: new AppError('not_found') };
+    const blocked = perm.unless.find((c) => conditionHolds[c](principal, facts));
+    if (blocked) {
+      return { allowed: false, reason: `separation of duties: the ${blocked} may not ${action}`, error: new AppError('separation_of_duties', `the ${blocked} may not ${action}`) };
+    }
+    return { allowed: true, scope };
+  }
+
+  return {
+    decide,
+
+    /** Does the role hold the action at all (any scope)? For listing what a route allows. */
+    roleMay(role: Role, action: string): boolean {
+      return policy.get(action)?.roles[role] !== undefined;
+    },
+
+    isPublic(action: string): boolean {
+      return policy.get(action)?.public === true;
+    },
+
+    /**
+     * Checks and audits; returns the scope that allowed it. `audit: false` is for actions the
+     * service audits itself with richer detail (e.g. a login).
+     */
+    async authorize(ctx: RequestContext, action: string, target: AccessTarget, tx?: Tx, opts: { audit?: boolean; reason?: string | null } = {}): Promise<Scope> {
+      const decision = decide(ctx.principal, action, { caseId: target.caseId ?? null, ...target.facts });
+      const caseId = target.caseId ?? null;
+      if (!decision.allowed) {
+        await audit.record(ctx, { action, resource: target.resource, caseId, outcome: 'denied', reason: decision.reason });
+        throw decision.error;
+      }
+      if (opts.audit !== false) await audit.record(ctx, { action, resource: target.resource, caseId, outcome: 'allowed', reason: opts.reason ?? null }, tx);
+      return decision.scope;
+    },
+  };
+}

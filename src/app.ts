@@ -1,0 +1,73 @@
+import fp from 'fastify-plugin';
+import rateLimit from '@fastify/rate-limit';
+import helmet from '@fastify/helmet';
+import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import type { Config } from './config/config.js';
+import type { Database } from './db/client.js';
+import { systemClock, type Clock } from './lib/clock.js';
+import { loadServerKeys } from './lib/server-keys.js';
+import { loadAccessPolicy } from './access/policy.js';
+import { createServices, type Services } from './services.js';
+import errorsPlugin from './plugins/errors.js';
+import infraPlugin from './plugins/infra.js';
+import authPlugin from './plugins/auth.js';
+import openapiPlugin from './plugins/openapi.js';
+import metricsPlugin from './plugins/metrics.js';
+import healthPlugin from './plugins/health.js';
+import { isAbsolute, join } from 'node:path';
+import { projectRoot } from './lib/paths.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    services: Services;
+    config: Config;
+  }
+}
+
+export interface AppOptions {
+  config: Config;
+  clock?: Clock;
+  database?: Database;
+  redis?: Redis;
+  auditReads?: boolean;
+}
+
+export function policiesPath(config: Config): string {
+  return isAbsolute(config.POLICIES_DIR) ? config.POLICIES_DIR : join(projectRoot(), config.POLICIES_DIR);
+}
+
+/**
+ * The whole API as one plugin (fastify/demo style): infrastructure first, then the app's
+ * decorators, then the routes. `server.ts` only creates the instance and listens; tests
+ * register this plugin on their own instance.
+ */
+async function app(fastify: FastifyInstance, opts: AppOptions) {
+  const { config } = opts;
+  const clock = opts.clock ?? systemClock;
+  const policy = loadAccessPolicy(policiesPath(config));
+  const keys = await loadServerKeys(config);
+
+  await fastify.register(errorsPlugin);
+  await fastify.register(infraPlugin, { config, ...(opts.database ? { database: opts.database } : {}), ...(opts.redis ? { redis: opts.redis } : {}) });
+  await fastify.register(helmet, { contentSecurityPolicy: false, global: true });
+  await fastify.register(rateLimit, {
+    global: false,
+    redis: fastify.redis,
+    nameSpace: `${config.REDIS_PREFIX}:rl:`,
+    // A Redis outage must not lock everyone out of login; the request then fails on its own dependency checks.
+    skipOnError: true,
+    errorResponseBuilder: (_request, context) => ({ statusCode: 429, code: 'FST_RATE_LIMITED', message: `retry in ${context.after}`, retryAfter: context.ttl }),
+  });
+  await fastify.register(openapiPlugin);
+  await fastify.register(metricsPlugin);
+
+  const services = createServices({ database: fastify.database, redis: fastify.redis, config, clock, keys, policy, ...(opts.auditReads !== undefined ? { auditReads: opts.auditReads } : {}) });
+  fastify.decorate('services', services);
+  fastify.decorate('config', config);
+
+  await fastify.register(authPlugin, { config, keys, policy, sessions: services.repos.sessions, clock });
+  await fastify.register(healthPlugin);
+}
+
+export default fp(app, { name: 'egide-app' });

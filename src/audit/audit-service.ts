@@ -1,0 +1,102 @@
+import { ChainVerifier, GENESIS_HASH, signCheckpoint, type ChainCheck, type ChainedAuditEvent, type SignedCheckpoint } from '../sdk/index.js';
+import type { Tx } from '../db/client.js';
+import type { Clock } from '../lib/clock.js';
+import { actorOf, roleOf, type RequestContext } from '../access/principal.js';
+import type { AuditFilters, AuditRepository, AuditRow } from './audit-repository.js';
+
+export interface AuditRecord {
+  action: string;
+  resource: string;
+  caseId?: string | null;
+  outcome: 'allowed' | 'denied';
+  reason?: string | null;
+}
+
+/** The exported and listed form: exactly the chained fields plus the hash (docs/crypto-v1.md). */
+export function toChainedEvent(row: AuditRow): ChainedAuditEvent {
+  return {
+    seq: row.seq,
+    at: row.at.toISOString(),
+    actor: row.actor,
+    role: row.role,
+    action: row.action,
+    resource: row.resource,
+    caseId: row.caseId,
+    outcome: row.outcome,
+    reason: row.reason,
+    requestId: row.requestId,
+    hash: row.hash,
+  };
+}
+
+export type AuditService = ReturnType<typeof createAuditService>;
+
+/**
+ * Writes and reads the audit chain. Authorisation of reads happens in the routes' services via
+ * the access service (`audit.read`), which itself records the read.
+ */
+export function createAuditService(deps: { repo: AuditRepository; clock: Clock; signingSecretKey: Uint8Array }) {
+  const { repo, clock, signingSecretKey } = deps;
+
+  return {
+    /** Appends an event, in the caller's transaction when given (so it commits with the change it records). */
+    async record(ctx: RequestContext, e: AuditRecord, tx?: Tx): Promise<void> {
+      await repo.insert(
+        {
+          at: clock.now(),
+          actor: actorOf(ctx.principal),
+          role: roleOf(ctx.principal),
+          action: e.action,
+          resource: e.resource,
+          caseId: e.caseId ?? null,
+          outcome: e.outcome,
+          reason: e.reason ?? null,
+          requestId: ctx.requestId,
+        },
+        tx,
+      );
+    },
+
+    async list(filters: AuditFilters, page: { after?: number; limit: number; order: 'asc' | 'desc' }): Promise<ChainedAuditEvent[]> {
+      return (await repo.list(filters, page)).map(toChainedEvent);
+    },
+
+    /** Streams the whole log (or a filtered part) in seq order, in batches, for NDJSON export. */
+    async *iterate(filters: AuditFilters = {}, batch = 5000): AsyncGenerator<ChainedAuditEvent> {
+      let after = 0;
+      for (;;) {
+        const rows = await repo.list(filters, { after, limit: batch, order: 'asc' });
+        for (const r of rows) yield toChainedEvent(r);
+        if (rows.length < batch) return;
+        after = rows[rows.length - 1]!.seq;
+      }
+    },
+
+    /** The current head, signed now: a supervisor keeps it to prove later that history was not rewritten. */
+    async signedHead(): Promise<SignedCheckpoint> {
+      const head = await repo.head();
+      return signCheckpoint(head.seq, head.hash, signingSecretKey);
+    },
+
+    /** Stores a signed checkpoint of the current head (run periodically by the worker). */
+    async checkpoint(): Promise<SignedCheckpoint | null> {
+      const head = await repo.head();
+      if (head.seq === 0) return null;
+      const latest = await repo.latestCheckpoint();
+      if (latest && latest.seq === head.seq) return null;
+      const signed = signCheckpoint(head.seq, head.hash, signingSecretKey);
+      await repo.insertCheckpoint({ ...signed, signedAt: clock.now() });
+      return signed;
+    },
+
+    /** Recomputes the whole chain from genesis and compares it with the stored hashes and the head row. */
+    async verify(): Promise<ChainCheck & { headMatches: boolean }> {
+      const verifier = new ChainVerifier({ seq: 0, hash: GENESIS_HASH });
+      for await (const e of this.iterate()) if (!verifier.push(e)) break;
+      const result = verifier.result();
+      const head = await repo.head();
+      const headMatches = result.ok && result.head.seq === head.seq && result.head.hash === head.hash;
+      return { ...result, headMatches };
+    },
+  };
+}

@@ -1,0 +1,72 @@
+import { Type, type Static } from 'typebox';
+import { Value } from 'typebox/value';
+
+/**
+ * Every setting of the service comes from the environment, is validated once at start with a
+ * message per bad or missing variable, and is frozen. `.env.example` lists and explains them.
+ */
+const B64U32 = { pattern: '^[A-Za-z0-9_-]{43}$' };
+
+const EnvSchema = Type.Object({
+  DATABASE_URL: Type.String({ minLength: 1, default: 'postgres://postgres@127.0.0.1:5432/egide' }),
+  DATABASE_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 200, default: 10 }),
+  REDIS_URL: Type.String({ minLength: 1, default: 'redis://127.0.0.1:6379' }),
+  REDIS_PREFIX: Type.String({ pattern: '^[A-Za-z0-9:_-]{1,64}$', default: 'egide' }),
+  HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
+  LOG_LEVEL: Type.Union([Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug'), Type.Literal('trace'), Type.Literal('silent')], { default: 'info' }),
+  TRUST_PROXY: Type.Boolean({ default: false }),
+  BODY_LIMIT: Type.Integer({ minimum: 1024, maximum: 64 * 1024 * 1024, default: 1024 * 1024 }),
+  JWT_ISSUER: Type.String({ minLength: 1, default: 'egide' }),
+  JWT_AUDIENCE: Type.String({ minLength: 1, default: 'egide-api' }),
+  ACCESS_TOKEN_TTL_SECONDS: Type.Integer({ minimum: 30, maximum: 900, default: 900 }),
+  REFRESH_TOKEN_TTL_SECONDS: Type.Integer({ minimum: 300, maximum: 30 * 24 * 3600, default: 12 * 3600 }),
+  JWT_SIGNING_KEY: Type.String({ ...B64U32, description: 'Ed25519 seed (32 bytes, base64url) that signs access tokens' }),
+  AUDIT_SIGNING_KEY: Type.String({ ...B64U32, description: 'Ed25519 seed (32 bytes, base64url) that signs audit checkpoints' }),
+  SERVER_SECRET: Type.String({ ...B64U32, description: '32 random bytes (base64url): fake prelogin salts, TOTP secrets at rest' }),
+  POLICIES_DIR: Type.String({ minLength: 1, default: 'policies' }),
+  LOGIN_RATE_LIMIT_PER_MINUTE: Type.Integer({ minimum: 1, maximum: 10_000, default: 10 }),
+  AUDIT_CHECKPOINT_INTERVAL_SECONDS: Type.Integer({ minimum: 1, maximum: 86_400, default: 60 }),
+});
+
+export type Config = Readonly<Static<typeof EnvSchema>>;
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+/** Environment strings converted to the schema's types; empty strings count as unset. */
+function coerce(env: Record<string, string | undefined>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, schema] of Object.entries(EnvSchema.properties)) {
+    const raw = env[key];
+    if (raw === undefined || raw === '') continue;
+    const type = (schema as { type?: string }).type;
+    if (type === 'integer') out[key] = /^-?\d+$/.test(raw) ? Number(raw) : raw;
+    else if (type === 'boolean') out[key] = raw === 'true' ? true : raw === 'false' ? false : raw;
+    else out[key] = raw;
+  }
+  return out;
+}
+
+/** Reads and validates the configuration; throws ConfigError naming every bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const values = Value.Default(EnvSchema, coerce(env)) as Record<string, unknown>;
+  const describe = (key: string) => (EnvSchema.properties as Record<string, { description?: string }>)[key]?.description;
+  const problems = Value.Errors(EnvSchema, values).flatMap((e) => {
+    if (e.keyword === 'required') {
+      const keys = (e.params as { requiredProperties?: string[] }).requiredProperties ?? [];
+      return keys.map((key) => `${key} is required${describe(key) ? `: ${describe(key)}` : ''}`);
+    }
+    const key = e.instancePath.replace(/^\//, '');
+    return [`${key} is invalid (${e.message})${describe(key) ? `: ${describe(key)}` : ''}`];
+  });
+  if (problems.length > 0) throw new ConfigError([...new Set(problems)]);
+  return Object.freeze(values as Static<typeof EnvSchema>);
+}
+
+/** Names and descriptions of every variable, for `.env.example` and `egide env init`. */
+export const configVariables = Object.keys(EnvSchema.properties);

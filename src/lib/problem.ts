@@ -1,0 +1,77 @@
+/**
+ * The catalogue of problem codes. Every error the API returns is RFC 9457 problem+json with one
+ * of these stable `code`s; clients branch on the code, never on the text. Adding a code here is
+ * the only way to add a kind of error.
+ */
+export const PROBLEMS = {
+  validation_failed: { status: 400, title: 'The request is not valid' },
+  bad_json: { status: 400, title: 'The request body is not valid JSON' },
+  unauthenticated: { status: 401, title: 'Authentication is required' },
+  invalid_token: { status: 401, title: 'The access token is not valid' },
+  invalid_credentials: { status: 401, title: 'The credentials are not valid' },
+  invalid_refresh_token: { status: 401, title: 'The refresh token is not valid' },
+  forbidden: { status: 403, title: 'This role may not do this' },
+  not_found: { status: 404, title: 'Not found' },
+  route_not_found: { status: 404, title: 'No such route' },
+  method_not_allowed: { status: 405, title: 'Method not allowed' },
+  conflict: { status: 409, title: 'The request conflicts with the current state' },
+  already_exists: { status: 409, title: 'It exists already' },
+  invitation_invalid: { status: 409, title: 'The invitation cannot be used' },
+  key_holder_required: { status: 409, title: 'Only a holder of this key can do this' },
+  separation_of_duties: { status: 409, title: 'Another person must do this' },
+  account_disabled: { status: 401, title: 'The account is disabled' },
+  session_ended: { status: 401, title: 'The session has ended' },
+  totp_required: { status: 401, title: 'A valid one-time code is required' },
+  payload_too_large: { status: 413, title: 'The request body is too large' },
+  unsupported_media_type: { status: 415, title: 'The content type is not supported' },
+  rate_limited: { status: 429, title: 'Too many requests' },
+  internal: { status: 500, title: 'Internal error' },
+  service_unavailable: { status: 503, title: 'A dependency of the service is unavailable' },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+export type ProblemCode = keyof typeof PROBLEMS;
+
+export interface FieldError {
+  /** JSON pointer of the field in the request, e.g. `/body/salt`. */
+  field: string;
+  message: string;
+}
+
+/** A typed error every layer may throw; the error handler turns it into a problem document. */
+export class AppError extends Error {
+  override readonly name = 'AppError';
+  readonly status: number;
+  constructor(
+    readonly code: ProblemCode,
+    readonly detail?: string,
+    readonly extra: { errors?: FieldError[]; retryAfter?: number } = {},
+  ) {
+    super(detail ?? PROBLEMS[code].title);
+    this.status = PROBLEMS[code].status;
+  }
+}
+
+export const problemType = (code: ProblemCode | string): string => `urn:egide:problem:${code}`;
+
+export interface ProblemDocument {
+  type: string;
+  title: string;
+  status: number;
+  code: string;
+  detail?: string;
+  instance?: string;
+  errors?: FieldError[];
+}
+
+export function problemDocument(code: ProblemCode, detail: string | undefined, requestId: string, errors?: FieldError[]): ProblemDocument {
+  const { status, title } = PROBLEMS[code];
+  return {
+    type: problemType(code),
+    title,
+    status,
+    code,
+    ...(detail ? { detail } : {}),
+    instance: `urn:egide:request:${requestId}`,
+    ...(errors && errors.length > 0 ? { errors } : {}),
+  };
+}

@@ -1,0 +1,32 @@
+import { Type, type TSchema } from 'typebox';
+
+/** Shared TypeBox building blocks: every string is bounded, every byte string is base64url. */
+export const Uuid = Type.String({ format: 'uuid', maxLength: 36 });
+export const B64u = (maxLength: number, description?: string) => Type.String({ pattern: '^[A-Za-z0-9_-]*$', maxLength, ...(description ? { description } : {}) });
+export const Versioned = (maxLength: number, description?: string) => Type.String({ pattern: '^v1\\.[A-Za-z0-9_.-]+$', maxLength, ...(description ? { description } : {}) });
+export const KeyId = Type.String({ pattern: '^[A-Za-z0-9_-]{22}$', description: 'b64u(generichash(16, publicKey))' });
+export const PublicKey = Type.String({ pattern: '^[A-Za-z0-9_-]{43}$', description: 'X25519 public key, base64url' });
+export const Username = Type.String({ pattern: '^[a-z0-9][a-z0-9._-]{2,63}$', description: 'lower case letters, digits, dot, dash, underscore' });
+export const Timestamp = Type.String({ format: 'date-time', maxLength: 40 });
+
+export const Problem = Type.Object(
+  {
+    type: Type.String({ maxLength: 200 }),
+    title: Type.String({ maxLength: 200 }),
+    status: Type.Integer(),
+    code: Type.String({ maxLength: 64 }),
+    detail: Type.Optional(Type.String({ maxLength: 2000 })),
+    instance: Type.Optional(Type.String({ maxLength: 200 })),
+    errors: Type.Optional(Type.Array(Type.Object({ field: Type.String({ maxLength: 300 }), message: Type.String({ maxLength: 500 }) }), { maxItems: 20 })),
+  },
+  { $id: 'Problem', description: 'RFC 9457 problem details with a stable `code`' },
+);
+
+/** Route responses: the success schemas plus problem documents for the error statuses a route can give. */
+export function responses<T extends Record<number, TSchema>>(ok: T, errors: number[] = []): T & Record<number, TSchema> {
+  const out: Record<number, TSchema> = { ...ok };
+  for (const status of [400, 401, 403, 404, 409, 413, 415, 429, 500, 503].filter((s) => errors.includes(s) || s >= 500 || s === 400)) {
+    out[status] = Type.Ref('Problem');
+  }
+  return out as T & Record<number, TSchema>;
+}

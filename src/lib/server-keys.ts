@@ -1,0 +1,42 @@
+import { createPrivateKey, createPublicKey } from 'node:crypto';
+import sodium from 'libsodium-wrappers-sumo';
+import { fromB64u, ready, toB64u } from '../sdk/index.js';
+import type { Config } from '../config/config.js';
+
+/**
+ * The server's own keys. None of them opens case content: they sign access tokens and audit
+ * checkpoints, make fake prelogin salts, and seal TOTP secrets at rest.
+ */
+export interface ServerKeys {
+  jwt: { privatePem: string; publicPem: string };
+  audit: { secretKey: Uint8Array; publicKey: string };
+  /** HMAC key for stable fake salts of unknown usernames. */
+  preloginKey: Uint8Array;
+  /** secretbox key for TOTP secrets at rest. */
+  totpKey: Uint8Array;
+}
+
+function ed25519Pems(seed: Uint8Array): { privatePem: string; publicPem: string } {
+  const { publicKey } = sodium.crypto_sign_seed_keypair(seed);
+  const jwk = { kty: 'OKP', crv: 'Ed25519', d: toB64u(seed), x: toB64u(publicKey) };
+  const key = createPrivateKey({ key: jwk, format: 'jwk' });
+  return { privatePem: key.export({ format: 'pem', type: 'pkcs8' }).toString(), publicPem: createPublicKey(key).export({ format: 'pem', type: 'spki' }).toString() };
+}
+
+export async function loadServerKeys(config: Config): Promise<ServerKeys> {
+  await ready();
+  const auditPair = sodium.crypto_sign_seed_keypair(fromB64u(config.AUDIT_SIGNING_KEY));
+  const secret = fromB64u(config.SERVER_SECRET);
+  return {
+    jwt: ed25519Pems(fromB64u(config.JWT_SIGNING_KEY)),
+    audit: { secretKey: auditPair.privateKey, publicKey: toB64u(auditPair.publicKey) },
+    preloginKey: sodium.crypto_kdf_derive_from_key(32, 1, 'egidepre', secret),
+    totpKey: sodium.crypto_kdf_derive_from_key(32, 2, 'egidetot', secret),
+  };
+}
+
+/** Fresh values for the secret variables (used by `egide env init` and tests). */
+export async function generateSecrets(): Promise<Pick<Config, 'JWT_SIGNING_KEY' | 'AUDIT_SIGNING_KEY' | 'SERVER_SECRET'>> {
+  await ready();
+  return { JWT_SIGNING_KEY: toB64u(sodium.randombytes_buf(32)), AUDIT_SIGNING_KEY: toB64u(sodium.randombytes_buf(32)), SERVER_SECRET: toB64u(sodium.randombytes_buf(32)) };
+}

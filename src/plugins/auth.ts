@@ -1,0 +1,110 @@
+import fp from 'fastify-plugin';
+import fastifyJwt from '@fastify/jwt';
+import type { RouteOptions } from 'fastify';
+import { AppError } from '../lib/problem.js';
+import type { Principal, StaffRole } from '../access/principal.js';
+import type { AccessPolicy } from '../access/policy.js';
+import type { Clock } from '../lib/clock.js';
+import type { Config } from '../config/config.js';
+import type { SessionRepository } from '../auth/session-repository.js';
+import type { ServerKeys } from '../lib/server-keys.js';
+
+/** Claims of an access token. `sid` ties it to a session that every request re-checks. */
+export interface AccessClaims {
+  sub: string;
+  sid: string;
+  role: Principal extends { role: infer R } ? R : never;
+  org?: string;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal;
+  }
+  interface FastifyContextConfig {
+    /** The access-policy action this route needs; every route must declare one. */
+    action?: string;
+  }
+}
+
+declare module '@fastify/jwt' {
+  interface FastifyJWT {
+    payload: AccessClaims;
+    user: AccessClaims;
+  }
+}
+
+export interface AuthOptions {
+  config: Config;
+  keys: ServerKeys;
+  policy: AccessPolicy;
+  sessions: SessionRepository;
+  clock: Clock;
+}
+
+const ANONYMOUS: Principal = { kind: 'anonymous' };
+
+/**
+ * Authentication and the route-action contract. Tokens are EdDSA JWTs, verified with that one
+ * algorithm pinned and `iss`/`aud` checked; the session they name must be live and its user
+ * enabled, so logout, disabling and refresh-token reuse end access at once.
+ * Every route must declare `config.action` naming an action of the access policy; the app
+ * refuses to start otherwise.
+ */
+export default fp<AuthOptions>(
+  async function authPlugin(fastify, opts) {
+    const { config, keys, policy, sessions, clock } = opts;
+    await fastify.register(fastifyJwt, {
+      secret: { private: keys.jwt.privatePem, public: keys.jwt.publicPem },
+      sign: { algorithm: 'EdDSA', iss: config.JWT_ISSUER, aud: config.JWT_AUDIENCE, expiresIn: config.ACCESS_TOKEN_TTL_SECONDS * 1000 },
+      verify: {
+        algorithms: ['EdDSA'],
+        allowedIss: config.JWT_ISSUER,
+        allowedAud: config.JWT_AUDIENCE,
+        requiredClaims: ['exp', 'iat', 'iss', 'aud', 'sub', 'sid'],
+      },
+    });
+    fastify.decorateRequest('principal', null as never);
+
+    const routes: RouteOptions[] = [];
+    fastify.addHook('onRoute', (route) => {
+      routes.push(route);
+    });
+    fastify.addHook('onReady', async () => {
+      const bad = routes
+        .filter((r) => r.method !== 'HEAD')
+        .filter((r) => !r.config?.action || !policy.has(r.config.action))
+        .map((r) => `${String(r.method)} ${r.url} (${r.config?.action ? `unknown action ${r.config.action}` : 'no action declared'})`);
+      if (bad.length > 0) throw new Error(`routes without a valid access action:\n  ${bad.join('\n  ')}`);
+    });
+
+    fastify.addHook('onRequest', async (request) => {
+      const action = request.routeOptions.config?.action;
+      if (!action || policy.get(action)?.public) {
+        request.principal = ANONYMOUS;
+        return;
+      }
+      if (!request.headers.authorization) throw new AppError('unauthenticated', 'send an access token: Authorization: Bearer <token>');
+      let claims: AccessClaims;
+      try {
+        // The injected clock decides expiry, so tests can move time instead of waiting.
+        claims = await request.jwtVerify<AccessClaims>({ clockTimestamp: clock.now().getTime() });
+      } catch {
+        throw new AppError('invalid_token', 'the access token is invalid or expired');
+      }
+      const live = await sessions.live(claims.sid);
+      const now = clock.now();
+      if (!live || live.session.revokedAt || live.session.expiresAt <= now) throw new AppError('session_ended', 'the session has ended; log in again');
+      const s = live.session;
+      if (s.userId) {
+        if (live.userStatus !== 'active') throw new AppError('account_disabled');
+        if (s.userId !== claims.sub || s.role !== claims.role) throw new AppError('invalid_token');
+        request.principal = { kind: 'user', userId: s.userId, role: s.role as StaffRole, orgId: live.userOrgId!, sessionId: s.id };
+      } else {
+        if (s.caseId !== claims.sub || s.role !== 'defender') throw new AppError('invalid_token');
+        request.principal = { kind: 'defender', role: 'defender', caseId: s.caseId!, sessionId: s.id };
+      }
+    });
+  },
+  { name: 'auth', dependencies: ['errors'] },
+);

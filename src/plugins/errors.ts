@@ -1,0 +1,83 @@
+import fp from 'fastify-plugin';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError, problemDocument, type FieldError, type ProblemCode } from '../lib/problem.js';
+
+/** Errors from PostgreSQL or Redis being unreachable: the client gets 503, not 500. */
+const UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', '57P01', '57P03', '53300']);
+
+function isUnavailable(err: unknown): boolean {
+  const e = err as { code?: string; errno?: string; message?: string; name?: string } | null;
+  if (!e) return false;
+  if (e.code && UNAVAILABLE.has(e.code)) return true;
+  if (e.errno && UNAVAILABLE.has(e.errno)) return true;
+  return e.name === 'MaxRetriesPerRequestError' || /Connection is closed|Stream isn't writeable/.test(e.message ?? '');
+}
+
+/** Maps Fastify's own error codes to problem codes. */
+const FASTIFY_CODES: Record<string, ProblemCode> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'payload_too_large',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'bad_json',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'bad_json',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'bad_json',
+  FST_ERR_CTP_INVALID_TYPE: 'unsupported_media_type',
+  FST_ERR_NOT_FOUND: 'route_not_found',
+  FST_JWT_NO_AUTHORIZATION_IN_HEADER: 'unauthenticated',
+  FST_JWT_AUTHORIZATION_TOKEN_EXPIRED: 'invalid_token',
+  FST_JWT_AUTHORIZATION_TOKEN_INVALID: 'invalid_token',
+  FST_JWT_AUTHORIZATION_TOKEN_UNTRUSTED: 'invalid_token',
+  FST_JWT_BAD_REQUEST: 'invalid_token',
+  FST_JWT_BAD_COOKIE_REQUEST: 'invalid_token',
+};
+
+function validationErrors(err: FastifyError): FieldError[] {
+  const context = err.validationContext ?? 'body';
+  return (err.validation ?? []).slice(0, 20).map((v) => {
+    const missing = (v.params as { missingProperty?: string; requiredProperties?: string[] } | undefined)?.missingProperty ?? (v.params as { requiredProperties?: string[] } | undefined)?.requiredProperties?.[0];
+    const path = `/${context}${v.instancePath ?? ''}${missing ? `/${missing}` : ''}`;
+    return { field: path, message: v.message ?? 'is invalid' };
+  });
+}
+
+export function sendProblem(request: FastifyRequest, reply: FastifyReply, code: ProblemCode, detail?: string, errors?: FieldError[]): FastifyReply {
+  const doc = problemDocument(code, detail, request.id, errors);
+  return reply.code(doc.status).type('application/problem+json; charset=utf-8').send(doc);
+}
+
+/**
+ * The one error handler: every failure becomes RFC 9457 problem+json with a stable code. 5xx
+ * details stay in the log (with the request id), never in the response.
+ */
+export default fp(
+  async function errorsPlugin(fastify) {
+    fastify.setErrorHandler((err: FastifyError | AppError, request, reply) => {
+      if (err instanceof AppError) {
+        if (err.extra.retryAfter) void reply.header('retry-after', String(err.extra.retryAfter));
+        return sendProblem(request, reply, err.code, err.detail, err.extra.errors);
+      }
+      if ((err as FastifyError).validation) {
+        return sendProblem(request, reply, 'validation_failed', 'the request does not match the schema', validationErrors(err as FastifyError));
+      }
+      const code = (err as FastifyError).code;
+      const mapped = code ? FASTIFY_CODES[code] : undefined;
+      if (mapped) return sendProblem(request, reply, mapped);
+      if ((err as FastifyError).statusCode === 429) return sendProblem(request, reply, 'rate_limited', 'too many requests; wait and retry');
+      if (err instanceof SyntaxError && (err as FastifyError).statusCode === 400) return sendProblem(request, reply, 'bad_json');
+      if (isUnavailable(err)) {
+        request.log.warn({ err: { message: err.message, code } }, 'dependency unavailable');
+        void reply.header('retry-after', '5');
+        return sendProblem(request, reply, 'service_unavailable', 'a dependency is unavailable; retry shortly');
+      }
+      const status = (err as FastifyError).statusCode;
+      if (status && status >= 400 && status < 500) {
+        request.log.info({ err: { message: err.message, code } }, 'client error');
+        return sendProblem(request, reply, status === 413 ? 'payload_too_large' : status === 415 ? 'unsupported_media_type' : status === 404 ? 'route_not_found' : 'validation_failed');
+      }
+      request.log.error({ err }, 'unhandled error');
+      return sendProblem(request, reply, 'internal');
+    });
+
+    fastify.setNotFoundHandler((request, reply) => sendProblem(request, reply, 'route_not_found', `no route ${request.method} ${request.url.split('?')[0]}`));
+  },
+  { name: 'errors' },
+);

@@ -1,0 +1,28 @@
+import fp from 'fastify-plugin';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { Problem } from '../lib/schemas.js';
+
+/** OpenAPI 3.1 generated from the route schemas, served at /docs (UI) and /docs/json. */
+export default fp(
+  async function openapiPlugin(fastify) {
+    fastify.addSchema(Problem);
+    await fastify.register(swagger, {
+      openapi: {
+        openapi: '3.1.0',
+        info: { title: 'egide API', version: '1', description: 'Confidential case handling for the protection of human rights defenders. Sensitive fields are sealed by the client (docs/crypto-v1.md); the API never sees their plaintext.' },
+        components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT (EdDSA)' } } },
+      },
+      refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
+    });
+    // The UI's own routes (static files) are documentation: they take the public health action.
+    await fastify.register(async (docs) => {
+      docs.addHook('onRoute', (route) => {
+        route.config = { ...(route.config ?? {}), action: 'health.read' };
+        route.schema = { ...(route.schema ?? {}), hide: true };
+      });
+      await docs.register(swaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: false } });
+    });
+  },
+  { name: 'openapi' },
+);

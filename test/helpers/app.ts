@@ -1,0 +1,78 @@
+import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
+import { loadConfig, type Config } from '../../src/config/config.js';
+import { createDatabase, type Database } from '../../src/db/client.js';
+import { fixedClock } from '../../src/lib/clock.js';
+import { generateSecrets } from '../../src/lib/server-keys.js';
+import { buildServer } from '../../src/server.js';
+import { createTestDatabase, type TestDatabase } from './db.js';
+
+/** Minimal view of a tap test, so helpers work with any `t`. */
+export interface Teardown {
+  teardown(fn: () => unknown): void;
+}
+
+export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** A Redis key prefix of this test file's own; every key under it is deleted at teardown. */
+export async function testRedisPrefix(t: Teardown): Promise<string> {
+  const prefix = `egide-test:${randomBytes(5).toString('hex')}`;
+  t.teardown(async () => {
+    const r = new Redis(REDIS_URL);
+    let cursor = '0';
+    do {
+      const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await r.del(...keys);
+    } while (cursor !== '0');
+    r.disconnect();
+  });
+  return prefix;
+}
+
+export async function testConfig(overrides: Record<string, string> = {}): Promise<Config> {
+  const secrets = await generateSecrets();
+  return loadConfig({ ...secrets, LOG_LEVEL: 'info', ...overrides });
+}
+
+export interface TestApp {
+  app: FastifyInstance;
+  config: Config;
+  database: Database;
+  db: TestDatabase;
+  redis: Redis;
+  clock: ReturnType<typeof fixedClock>;
+  /** Every log line the app wrote, for leak checks. */
+  logs: string[];
+}
+
+/**
+ * The app as users meet it: real PostgreSQL (a database of this file's own), real Redis (a
+ * prefix of its own), logs captured. Torn down with the test.
+ */
+export async function buildTestApp(t: Teardown, opts: { env?: Record<string, string>; now?: string; auditReads?: boolean } = {}): Promise<TestApp> {
+  const db = await createTestDatabase();
+  const prefix = await testRedisPrefix(t);
+  const config = await testConfig({ DATABASE_URL: db.url, REDIS_URL, REDIS_PREFIX: prefix, ...opts.env });
+  const database = createDatabase(db.url, { max: 5 });
+  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+  const logs: string[] = [];
+  const logStream = new Writable({
+    write(chunk, _enc, cb) {
+      logs.push(String(chunk));
+      cb();
+    },
+  });
+  const clock = fixedClock(opts.now ?? new Date().toISOString());
+  const app = await buildServer({ config, clock, database, redis, logStream, ...(opts.auditReads !== undefined ? { auditReads: opts.auditReads } : {}) });
+  await app.ready();
+  t.teardown(async () => {
+    await app.close();
+    await database.close();
+    redis.disconnect();
+    await db.drop();
+  });
+  return { app, config, database, db, redis, clock, logs };
+}

@@ -3,7 +3,7 @@ import fastifyJwt from '@fastify/jwt';
 import type { RouteOptions } from 'fastify';
 import { AppError } from '../lib/problem.js';
 import type { Principal, StaffRole } from '../access/principal.js';
-import type { AccessPolicy } from '../access/policy.js';
+import type { AccessPolicy, Role } from '../access/policy.js';
 import type { Clock } from '../lib/clock.js';
 import type { Config } from '../config/config.js';
 import type { SessionRepository } from '../auth/session-repository.js';
@@ -13,7 +13,7 @@ import type { ServerKeys } from '../lib/server-keys.js';
 export interface AccessClaims {
   sub: string;
   sid: string;
-  role: Principal extends { role: infer R } ? R : never;
+  role: Role;
   org?: string;
 }
 

@@ -1,0 +1,219 @@
+import { randomUUID } from 'node:crypto';
+import sodium from 'libsodium-wrappers-sumo';
+import type { Redis } from 'ioredis';
+import { KDF_PARAMS, fromB64u, keyIdOf, toB64u } from '../sdk/index.js';
+import { AppError } from '../lib/problem.js';
+import { equalB64u, hmacB64u, randomToken, sha256b64u } from '../lib/hash.js';
+import type { Db } from '../db/client.js';
+import type { Clock } from '../lib/clock.js';
+import type { Config } from '../config/config.js';
+import type { ServerKeys } from '../lib/server-keys.js';
+import type { AuditService } from '../audit/audit-service.js';
+import type { AccessService } from '../access/access-service.js';
+import type { RequestContext, StaffRole } from '../access/principal.js';
+import type { UserRepository, UserRow } from '../users/user-repository.js';
+import type { SessionRepository } from './session-repository.js';
+import type { KeyringRepository } from '../keys/keyring-repository.js';
+import type { AccessClaims } from '../plugins/auth.js';
+import { openTotpSecret, totpStep } from './totp.js';
+
+export interface TokenPair {
+  accessToken: string;
+  refreshToken: string;
+  expiresIn: number;
+  tokenType: 'Bearer';
+}
+
+export interface PasswordMaterial {
+  salt: string;
+  verifier: string;
+  wrappedPrivateKey: string;
+}
+
+export type AuthService = ReturnType<typeof createAuthService>;
+
+/** A recovery challenge lives this long in Redis. */
+const CHALLENGE_TTL_SECONDS = 300;
+
+export function createAuthService(deps: {
+  db: Db;
+  redis: Redis;
+  users: UserRepository;
+  sessions: SessionRepository;
+  keyring: KeyringRepository;
+  audit: Pick<AuditService, 'record'>;
+  access: Pick<AccessService, 'authorize'>;
+  clock: Clock;
+  config: Config;
+  keys: ServerKeys;
+  signAccessToken: (claims: AccessClaims) => string;
+}) {
+  const { db, redis, users, sessions, keyring, audit, access, clock, config, keys, signAccessToken } = deps;
+
+  /** The same salt for the same unknown name, every time, so that names cannot be probed. */
+  const fakeSalt = (username: string) => hmacB64u(keys.preloginKey, `prelogin:${username}`, 16);
+
+  /** authKey and TOTP both checked; one generic error whatever failed, and failures audited. */
+  async function checkCredentials(ctx: RequestContext, action: string, username: string, authKey: string, totp: string): Promise<UserRow> {
+    const user = await users.byUsername(username);
+    const verifier = sha256b64u(Buffer.from(authKey, 'base64url'));
+    const passwordOk = user !== undefined && equalB64u(verifier, user.verifier);
+    let reason: string | null = null;
+    if (!user) reason = 'unknown username';
+    else if (!passwordOk) reason = 'wrong authKey';
+    else if (user.status !== 'active') reason = 'account disabled';
+    else {
+      const step = totpStep(openTotpSecret(user.totpSecret, keys.totpKey), totp, clock.now());
+      if (step === null) reason = 'wrong TOTP code';
+      else if (!(await users.consumeTotpStep(user.id, step))) reason = 'TOTP code already used';
+    }
+    if (reason || !user) {
+      await audit.record(ctx, { action, resource: user ? `user:${user.id}` : 'user:unknown', outcome: 'denied', reason });
+      throw new AppError('invalid_credentials', 'username, password or one-time code is wrong');
+    }
+    return user;
+  }
+
+  async function issueTokens(session: { id: string; userId: string; role: StaffRole; orgId: string }, tx: Parameters<SessionRepository['addRefreshToken']>[2]): Promise<TokenPair> {
+    const refreshToken = randomToken();
+    await sessions.addRefreshToken(sha256b64u(refreshToken), session.id, tx);
+    return {
+      accessToken: signAccessToken({ sub: session.userId, sid: session.id, role: session.role, org: session.orgId }),
+      refreshToken,
+      expiresIn: config.ACCESS_TOKEN_TTL_SECONDS,
+      tokenType: 'Bearer',
+    };
+  }
+
+  return {
+    prelogin(username: string) {
+      return users.byUsername(username).then((u) => ({ salt: u?.salt ?? fakeSalt(username), ...KDF_PARAMS }));
+    },
+
+    async login(ctx: RequestContext, input: { username: string; authKey: string; totp: string }): Promise<TokenPair & { userId: string }> {
+      const user = await checkCredentials(ctx, 'auth.login', input.username, input.authKey, input.totp);
+      const sessionId = randomUUID();
+      const now = clock.now();
+      const tokens = await db.transaction(async (tx) => {
+        await sessions.create({ id: sessionId, userId: user.id, role: user.role, expiresAt: new Date(now.getTime() + config.REFRESH_TOKEN_TTL_SECONDS * 1000) }, tx);
+        await audit.record({ ...ctx, principal: { kind: 'user', userId: user.id, role: user.role, orgId: user.orgId, sessionId } }, { action: 'auth.login', resource: `user:${user.id}`, outcome: 'allowed' }, tx);
+        return issueTokens({ id: sessionId, userId: user.id, role: user.role, orgId: user.orgId }, tx);
+      });
+      return { ...tokens, userId: user.id };
+    },
+
+    /**
+     * Rotates a refresh token. A token presented twice means it was stolen (or the client is
+     * confused): the whole session is revoked so neither party keeps access.
+     */
+    async refresh(ctx: RequestContext, refreshToken: string): Promise<TokenPair> {
+      const now = clock.now();
+      const outcome = await db.transaction(async (tx) => {
+        const used = await sessions.useRefreshToken(sha256b64u(refreshToken), now, tx);
+        if (!used) return { error: 'unknown refresh token' } as const;
+        const live = await sessions.live(used.sessionId, tx);
+        const session = live?.session;
+        if (!session || !session.userId) return { error: 'unknown session' } as const;
+        if (used.alreadyUsed) {
+          await sessions.revoke(session.id, 'refresh token reuse', now, tx);
+          await audit.record(ctx, { action: 'auth.refresh', resource: `session:${session.id}`, outcome: 'denied', reason: 'refresh token reuse: session revoked' }, tx);
+          return { error: 'reuse' } as const;
+        }
+        if (session.revokedAt || session.expiresAt <= now || live.userStatus !== 'active') return { error: 'session ended' } as const;
+        return { tokens: await issueTokens({ id: session.id, userId: session.userId, role: session.role as StaffRole, orgId: live.userOrgId! }, tx) };
+      });
+      if ('error' in outcome) throw new AppError('invalid_refresh_token', outcome.error === 'reuse' ? 'this refresh token was already used; the session has been ended' : 'the refresh token is not valid');
+      return outcome.tokens;
+    },
+
+    async logout(ctx: RequestContext): Promise<void> {
+      const p = ctx.principal;
+      if (p.kind !== 'user' && p.kind !== 'defender') throw new AppError('unauthenticated');
+      await db.transaction(async (tx) => {
+        await access.authorize(ctx, 'auth.logout', { resource: `session:${p.sessionId}`, facts: { self: true } }, tx);
+        await sessions.revoke(p.sessionId, 'logout', clock.now(), tx);
+      });
+    },
+
+    /** The caller's own account: what a client needs to open its keys after login. */
+    async account(ctx: RequestContext) {
+      const p = ctx.principal;
+      if (p.kind !== 'user') throw new AppError('forbidden');
+      return db.transaction(async (tx) => {
+        await access.authorize(ctx, 'account.read', { resource: `user:${p.userId}`, facts: { self: true } }, tx);
+        const user = (await users.byId(p.userId, tx))!;
+        const ring = await keyring.forUser(p.userId, tx);
+        return {
+          id: user.id,
+          username: user.username,
+          role: user.role,
+          orgId: user.orgId,
+          publicKey: user.publicKey,
+          keyId: user.keyId,
+          wrappedPrivateKey: user.wrappedPrivateKey,
+          recoveryWrap: user.recoveryWrap,
+          keyring: ring,
+        };
+      });
+    },
+
+    /** Password change: re-authenticates with the current authKey, then replaces salt, verifier and wrap at once. */
+    async changePassword(ctx: RequestContext, input: { currentAuthKey: string; totp: string; next: PasswordMaterial & { recoveryWrap?: string } }): Promise<void> {
+      const p = ctx.principal;
+      if (p.kind !== 'user') throw new AppError('forbidden');
+      const me = (await users.byId(p.userId))!;
+      await checkCredentials(ctx, 'account.password', me.username, input.currentAuthKey, input.totp);
+      await db.transaction(async (tx) => {
+        await access.authorize(ctx, 'account.password', { resource: `user:${p.userId}`, facts: { self: true } }, tx);
+        await users.setPassword(p.userId, input.next, clock.now(), tx);
+      });
+    },
+
+    /**
+     * Recovery, step 1: hands out the recovery wrap and a challenge sealed to the user's public
+     * key. Unknown names get a plausible fake, so this cannot probe names either.
+     */
+    async recoveryStart(username: string): Promise<{ challengeId: string; challenge: string; recoveryWrap: string }> {
+      await sodium.ready;
+      const user = await users.byUsername(username);
+      const challengeId = randomUUID();
+      const secret = sodium.randombytes_buf(32);
+      const publicKey = user ? fromB64u(user.publicKey) : sodium.crypto_box_keypair().publicKey;
+      await redis.set(`${config.REDIS_PREFIX}:recovery:${challengeId}`, JSON.stringify({ username, answer: sha256b64u(secret) }), 'EX', CHALLENGE_TTL_SECONDS);
+      const recoveryWrap = user?.recoveryWrap ?? `v1.${toB64u(sodium.randombytes_buf(24))}.${toB64u(sodium.randombytes_buf(48))}`;
+      return { challengeId, challenge: `v1.${toB64u(sodium.crypto_box_seal(secret, publicKey))}`, recoveryWrap };
+    },
+
+    /**
+     * Recovery, step 2: the answer proves the caller unwrapped the private key with the recovery
+     * code; with a TOTP code, the password is replaced and every session ends. The client should
+     * send a new recovery wrap too (the old code has been used).
+     */
+    async recoveryFinish(ctx: RequestContext, input: { username: string; challengeId: string; answer: string; totp: string; next: PasswordMaterial & { recoveryWrap?: string; publicKey: string } }): Promise<void> {
+      const key = `${config.REDIS_PREFIX}:recovery:${input.challengeId}`;
+      const stored = await redis.getdel(key);
+      const challenge = stored ? (JSON.parse(stored) as { username: string; answer: string }) : null;
+      const user = await users.byUsername(input.username);
+      let reason: string | null = null;
+      if (!challenge || challenge.username !== input.username) reason = 'unknown or expired challenge';
+      else if (!equalB64u(sha256b64u(Buffer.from(input.answer, 'base64url')), challenge.answer)) reason = 'wrong challenge answer';
+      else if (!user || user.status !== 'active') reason = 'unknown or disabled account';
+      else if (input.next.publicKey !== user.publicKey || keyIdOf(fromB64u(input.next.publicKey)) !== user.keyId) reason = 'key pair does not match the account';
+      else {
+        const step = totpStep(openTotpSecret(user.totpSecret, keys.totpKey), input.totp, clock.now());
+        if (step === null || !(await users.consumeTotpStep(user.id, step))) reason = 'wrong or reused TOTP code';
+      }
+      if (reason || !user) {
+        await audit.record(ctx, { action: 'auth.recover', resource: user ? `user:${user.id}` : 'user:unknown', outcome: 'denied', reason });
+        throw new AppError('invalid_credentials', 'the recovery could not be verified');
+      }
+      const now = clock.now();
+      await db.transaction(async (tx) => {
+        const { publicKey: _pk, ...material } = input.next;
+        await users.setPassword(user.id, material, now, tx);
+        await sessions.revokeAllOfUser(user.id, 'password recovered', now, tx);
+        await audit.record(ctx, { action: 'auth.recover', resource: `user:${user.id}`, outcome: 'allowed' }, tx);
+      });
+    },
+  };
+}

@@ -1,0 +1,69 @@
+import { and, asc, eq, gt, lt } from 'drizzle-orm';
+import type { Queryable } from '../db/client.js';
+import { invitations, users } from '../db/schema/index.js';
+
+export type UserRow = typeof users.$inferSelect;
+export type InvitationRow = typeof invitations.$inferSelect;
+export type UserRepository = ReturnType<typeof createUserRepository>;
+
+export function createUserRepository(db: Queryable) {
+  return {
+    async byUsername(username: string, tx: Queryable = db): Promise<UserRow | undefined> {
+      const [row] = await tx.select().from(users).where(eq(users.username, username));
+      return row;
+    },
+
+    async byId(id: string, tx: Queryable = db): Promise<UserRow | undefined> {
+      const [row] = await tx.select().from(users).where(eq(users.id, id));
+      return row;
+    },
+
+    async insert(row: typeof users.$inferInsert, tx: Queryable = db): Promise<void> {
+      await tx.insert(users).values(row);
+    },
+
+    async list(page: { after?: string; limit: number }, tx: Queryable = db): Promise<UserRow[]> {
+      return tx
+        .select()
+        .from(users)
+        .where(page.after ? gt(users.username, page.after) : undefined)
+        .orderBy(asc(users.username))
+        .limit(page.limit);
+    },
+
+    async disable(id: string, at: Date, tx: Queryable = db): Promise<boolean> {
+      const out = await tx.update(users).set({ status: 'disabled', disabledAt: at }).where(and(eq(users.id, id), eq(users.status, 'active'))).returning({ id: users.id });
+      return out.length > 0;
+    },
+
+    /**
+     * Accepts a TOTP time step only if it is later than the last one used: a code can never be
+     * replayed, even by two racing requests (the conditional update lets one win).
+     */
+    async consumeTotpStep(id: string, step: number, tx: Queryable = db): Promise<boolean> {
+      const out = await tx.update(users).set({ totpLastStep: step }).where(and(eq(users.id, id), lt(users.totpLastStep, step))).returning({ id: users.id });
+      return out.length > 0;
+    },
+
+    async setPassword(id: string, material: { salt: string; verifier: string; wrappedPrivateKey: string; recoveryWrap?: string }, at: Date, tx: Queryable = db): Promise<void> {
+      await tx
+        .update(users)
+        .set({ ...material, passwordChangedAt: at })
+        .where(eq(users.id, id));
+    },
+
+    async insertInvitation(row: typeof invitations.$inferInsert, tx: Queryable = db): Promise<void> {
+      await tx.insert(invitations).values(row);
+    },
+
+    /** Locks the invitation row so that one token enrols at most one user. */
+    async invitationForUpdate(tokenHash: string, tx: Queryable): Promise<InvitationRow | undefined> {
+      const [row] = await tx.select().from(invitations).where(eq(invitations.tokenHash, tokenHash)).for('update');
+      return row;
+    },
+
+    async markInvitationUsed(id: string, userId: string, at: Date, tx: Queryable = db): Promise<void> {
+      await tx.update(invitations).set({ usedAt: at, userId }).where(eq(invitations.id, id));
+    },
+  };
+}

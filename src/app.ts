@@ -15,6 +15,8 @@ import authPlugin from './plugins/auth.js';
 import openapiPlugin from './plugins/openapi.js';
 import metricsPlugin from './plugins/metrics.js';
 import healthPlugin from './plugins/health.js';
+import authRoutes from './auth/auth-routes.js';
+import userRoutes from './users/user-routes.js';
 import { isAbsolute, join } from 'node:path';
 import { projectRoot } from './lib/paths.js';
 
@@ -62,12 +64,19 @@ async function app(fastify: FastifyInstance, opts: AppOptions) {
   await fastify.register(openapiPlugin);
   await fastify.register(metricsPlugin);
 
-  const services = createServices({ database: fastify.database, redis: fastify.redis, config, clock, keys, policy, ...(opts.auditReads !== undefined ? { auditReads: opts.auditReads } : {}) });
+  const services = createServices({ database: fastify.database, redis: fastify.redis, config, clock, keys, policy, signAccessToken: (claims) => fastify.jwt.sign(claims, { clockTimestamp: clock.now().getTime() }), ...(opts.auditReads !== undefined ? { auditReads: opts.auditReads } : {}) });
   fastify.decorate('services', services);
   fastify.decorate('config', config);
 
   await fastify.register(authPlugin, { config, keys, policy, sessions: services.repos.sessions, clock });
   await fastify.register(healthPlugin);
+  fastify.readinessWarnings.push(async () => {
+    const holders = await services.repos.keyring.mechanismKeyHolders();
+    return holders < 2 ? `only ${holders} active member(s) hold the mechanism key: a lost password could make cases unreadable; add a keyring entry for another supervisor` : null;
+  });
+
+  await fastify.register(authRoutes);
+  await fastify.register(userRoutes);
 }
 
 export default fp(app, { name: 'egide-app' });

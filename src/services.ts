@@ -8,6 +8,12 @@ import { createAccessService } from './access/access-service.js';
 import { createAuditRepository } from './audit/audit-repository.js';
 import { createAuditService } from './audit/audit-service.js';
 import { createSessionRepository } from './auth/session-repository.js';
+import { createAuthService } from './auth/auth-service.js';
+import { createUserRepository } from './users/user-repository.js';
+import { createUserService } from './users/user-service.js';
+import { createOrgRepository } from './orgs/org-repository.js';
+import { createKeyringRepository } from './keys/keyring-repository.js';
+import type { AccessClaims } from './plugins/auth.js';
 
 export interface ServiceDeps {
   database: Database;
@@ -16,6 +22,8 @@ export interface ServiceDeps {
   clock: Clock;
   keys: ServerKeys;
   policy: AccessPolicy;
+  /** Signs access tokens (the JWT plugin's signer; bound late because the plugin registers after the services). */
+  signAccessToken: (claims: AccessClaims) => string;
   /** Benchmarks compare audited reads with auditing off; nothing else turns it off. */
   auditReads?: boolean;
 }
@@ -25,15 +33,20 @@ export interface ServiceDeps {
  * worker or the CLI can build the same services without the HTTP layer.
  */
 export function createServices(deps: ServiceDeps) {
-  const { database, clock, keys, policy } = deps;
+  const { database, redis, config, clock, keys, policy, signAccessToken } = deps;
   const db = database.db;
   const repos = {
     audit: createAuditRepository(db),
     sessions: createSessionRepository(db),
+    users: createUserRepository(db),
+    orgs: createOrgRepository(db),
+    keyring: createKeyringRepository(db),
   };
   const audit = createAuditService({ repo: repos.audit, clock, signingSecretKey: keys.audit.secretKey });
   const access = createAccessService({ policy, audit });
-  return { db, repos, audit, access };
+  const auth = createAuthService({ db, redis, users: repos.users, sessions: repos.sessions, keyring: repos.keyring, audit, access, clock, config, keys, signAccessToken });
+  const users = createUserService({ db, users: repos.users, orgs: repos.orgs, sessions: repos.sessions, audit, access, clock, keys });
+  return { db, repos, audit, access, auth, users };
 }
 
 export type Services = ReturnType<typeof createServices>;

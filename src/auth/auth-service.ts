@@ -16,6 +16,7 @@ import type { SessionRepository } from './session-repository.js';
 import type { KeyringRepository } from '../keys/keyring-repository.js';
 import type { AccessClaims } from '../plugins/auth.js';
 import { openTotpSecret, totpStep } from './totp.js';
+import { checkKeyMaterial } from '../users/key-material.js';
 
 export interface TokenPair {
   accessToken: string;
@@ -161,6 +162,7 @@ export function createAuthService(deps: {
     async changePassword(ctx: RequestContext, input: { currentAuthKey: string; totp: string; next: PasswordMaterial & { recoveryWrap?: string } }): Promise<void> {
       const p = ctx.principal;
       if (p.kind !== 'user') throw new AppError('forbidden');
+      checkKeyMaterial(input.next);
       const me = (await users.byId(p.userId))!;
       await checkCredentials(ctx, 'account.password', me.username, input.currentAuthKey, input.totp);
       await db.transaction(async (tx) => {
@@ -190,6 +192,7 @@ export function createAuthService(deps: {
      * send a new recovery wrap too (the old code has been used).
      */
     async recoveryFinish(ctx: RequestContext, input: { username: string; challengeId: string; answer: string; totp: string; next: PasswordMaterial & { recoveryWrap?: string; publicKey: string } }): Promise<void> {
+      checkKeyMaterial(input.next);
       const key = `${config.REDIS_PREFIX}:recovery:${input.challengeId}`;
       const stored = await redis.getdel(key);
       const challenge = stored ? (JSON.parse(stored) as { username: string; answer: string }) : null;

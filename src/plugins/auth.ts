@@ -56,7 +56,7 @@ export default fp<AuthOptions>(
     const { config, keys, policy, sessions, clock } = opts;
     await fastify.register(fastifyJwt, {
       secret: { private: keys.jwt.privatePem, public: keys.jwt.publicPem },
-      sign: { algorithm: 'EdDSA', iss: config.JWT_ISSUER, aud: config.JWT_AUDIENCE, expiresIn: config.ACCESS_TOKEN_TTL_SECONDS * 1000 },
+      sign: { algorithm: 'EdDSA', iss: config.JWT_ISSUER, aud: config.JWT_AUDIENCE, expiresIn: config.ACCESS_TOKEN_TTL_SECONDS },
       verify: {
         algorithms: ['EdDSA'],
         allowedIss: config.JWT_ISSUER,

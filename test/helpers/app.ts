@@ -34,7 +34,8 @@ export async function testRedisPrefix(t: Teardown): Promise<string> {
 
 export async function testConfig(overrides: Record<string, string> = {}): Promise<Config> {
   const secrets = await generateSecrets();
-  return loadConfig({ ...secrets, LOG_LEVEL: 'info', ...overrides });
+  // Login rate limits are tested on their own; elsewhere they would only slow the suite's many logins.
+  return loadConfig({ ...secrets, LOG_LEVEL: 'info', LOGIN_RATE_LIMIT_PER_MINUTE: '1000', ...overrides });
 }
 
 export interface TestApp {

@@ -1,0 +1,64 @@
+import { Type } from 'typebox';
+import { B64u, KeyId, PublicKey, Username, Versioned } from '../lib/schemas.js';
+
+const AuthKey = Type.String({ pattern: '^[A-Za-z0-9_-]{43}$', description: 'b64u(kdf(master, 1, "egideaut")), 32 bytes' });
+const Totp = Type.String({ pattern: '^[0-9]{6}$', description: 'RFC 6238 code' });
+const Wrap = Versioned(120, 'v1.<nonce>.<secretbox(privateKey)>');
+
+export const PreloginBody = Type.Object({ username: Username }, { additionalProperties: false });
+export const PreloginReply = Type.Object({
+  salt: B64u(22, '16-byte salt'),
+  opslimit: Type.Integer(),
+  memlimit: Type.Integer(),
+  alg: Type.Literal('argon2id13'),
+});
+
+export const LoginBody = Type.Object({ username: Username, authKey: AuthKey, totp: Totp }, { additionalProperties: false });
+export const TokenReply = Type.Object({
+  accessToken: Type.String({ maxLength: 2000 }),
+  refreshToken: Type.String({ maxLength: 100 }),
+  expiresIn: Type.Integer({ description: 'seconds' }),
+  tokenType: Type.Literal('Bearer'),
+});
+
+export const RefreshBody = Type.Object({ refreshToken: Type.String({ pattern: '^[A-Za-z0-9_-]{43}$' }) }, { additionalProperties: false });
+
+export const PasswordMaterialSchema = {
+  salt: B64u(22, '16-byte salt'),
+  verifier: B64u(43, 'b64u(SHA-256(authKey))'),
+  wrappedPrivateKey: Wrap,
+};
+
+export const ChangePasswordBody = Type.Object(
+  { currentAuthKey: AuthKey, totp: Totp, ...PasswordMaterialSchema, recoveryWrap: Type.Optional(Wrap) },
+  { additionalProperties: false },
+);
+
+export const AccountReply = Type.Object({
+  id: Type.String(),
+  username: Type.String(),
+  role: Type.String(),
+  orgId: Type.String(),
+  publicKey: PublicKey,
+  keyId: KeyId,
+  wrappedPrivateKey: Type.String(),
+  recoveryWrap: Type.String(),
+  keyring: Type.Array(
+    Type.Object({ orgId: Type.String(), orgKeyId: Type.String(), orgPublicKey: Type.String(), current: Type.Boolean(), memberKeyId: Type.String(), entry: Type.String() }),
+  ),
+});
+
+export const RecoveryStartBody = Type.Object({ username: Username }, { additionalProperties: false });
+export const RecoveryStartReply = Type.Object({ challengeId: Type.String({ format: 'uuid' }), challenge: Type.String(), recoveryWrap: Type.String() });
+export const RecoveryFinishBody = Type.Object(
+  {
+    username: Username,
+    challengeId: Type.String({ format: 'uuid' }),
+    answer: B64u(43, 'the opened challenge, 32 bytes'),
+    totp: Totp,
+    publicKey: PublicKey,
+    ...PasswordMaterialSchema,
+    recoveryWrap: Type.Optional(Wrap),
+  },
+  { additionalProperties: false },
+);

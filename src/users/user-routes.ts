@@ -1,0 +1,84 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { B64u, KeyId, PublicKey, Username, Uuid, Versioned, responses } from '../lib/schemas.js';
+import { ctxOf } from '../plugins/context.js';
+
+const StaffRoleSchema = Type.Union([Type.Literal('officer'), Type.Literal('supervisor'), Type.Literal('partner'), Type.Literal('admin')]);
+const User = Type.Object({
+  id: Uuid,
+  username: Type.String(),
+  role: StaffRoleSchema,
+  orgId: Uuid,
+  status: Type.Union([Type.Literal('active'), Type.Literal('disabled')]),
+  keyId: KeyId,
+  createdAt: Type.String(),
+  disabledAt: Type.Union([Type.String(), Type.Null()]),
+});
+
+/** Invitations, enrolment, and the admin's user management. */
+const userRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
+  const { users } = fastify.services;
+
+  fastify.post('/v1/invitations', {
+    config: { action: 'user.invite' },
+    schema: {
+      tags: ['users'],
+      summary: 'Invite a person (admin); the token is handed over out of band',
+      security: [{ bearer: [] }],
+      body: Type.Object({ username: Username, role: StaffRoleSchema, orgId: Uuid }, { additionalProperties: false }),
+      response: responses({ 201: Type.Object({ invitationId: Uuid, token: Type.String(), username: Type.String(), role: StaffRoleSchema, orgId: Uuid, expiresAt: Type.String() }) }, [401, 403, 409]),
+    },
+    handler: async (request, reply) => reply.code(201).send(await users.invite(ctxOf(request), request.body)),
+  });
+
+  fastify.post('/v1/enrolments', {
+    config: { action: 'enrolment.complete', rateLimit: { max: fastify.config.LOGIN_RATE_LIMIT_PER_MINUTE, timeWindow: 60_000 } },
+    schema: {
+      tags: ['users'],
+      summary: 'Complete enrolment: keys made on the client, TOTP confirmed',
+      body: Type.Object(
+        {
+          token: Type.String({ pattern: '^[A-Za-z0-9_-]{43}$' }),
+          publicKey: PublicKey,
+          keyId: KeyId,
+          salt: B64u(22, '16-byte salt'),
+          verifier: B64u(43, 'b64u(SHA-256(authKey))'),
+          wrappedPrivateKey: Versioned(120),
+          recoveryWrap: Versioned(120),
+          totpSecret: Type.String({ pattern: '^[A-Z2-7]{32,64}$', description: 'base32 TOTP secret the client generated and showed the user' }),
+          totpCode: Type.String({ pattern: '^[0-9]{6}$' }),
+        },
+        { additionalProperties: false },
+      ),
+      response: responses({ 201: User }, [409, 429]),
+    },
+    handler: async (request, reply) => reply.code(201).send(await users.enrol(ctxOf(request), request.body)),
+  });
+
+  fastify.get('/v1/users', {
+    config: { action: 'user.list' },
+    schema: {
+      tags: ['users'],
+      summary: 'List users (admin), by username',
+      security: [{ bearer: [] }],
+      querystring: Type.Object({ after: Type.Optional(Username), limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }) }, { additionalProperties: false }),
+      response: responses({ 200: Type.Object({ items: Type.Array(User) }) }, [401, 403]),
+    },
+    handler: async (request) => ({ items: await users.list(ctxOf(request), { limit: request.query.limit, ...(request.query.after ? { after: request.query.after } : {}) }) }),
+  });
+
+  fastify.post('/v1/users/:userId/disable', {
+    config: { action: 'user.disable' },
+    schema: {
+      tags: ['users'],
+      summary: 'Disable a user (admin); every session ends at once',
+      security: [{ bearer: [] }],
+      params: Type.Object({ userId: Uuid }),
+      body: Type.Object({ reason: Type.String({ minLength: 3, maxLength: 500 }) }, { additionalProperties: false }),
+      response: responses({ 200: Type.Object({ user: User, sessionsEnded: Type.Integer() }) }, [401, 403, 404]),
+    },
+    handler: async (request) => users.disable(ctxOf(request), request.params.userId, request.body.reason),
+  });
+};
+
+export default userRoutes;

@@ -17,6 +17,9 @@ import metricsPlugin from './plugins/metrics.js';
 import healthPlugin from './plugins/health.js';
 import authRoutes from './auth/auth-routes.js';
 import userRoutes from './users/user-routes.js';
+import orgRoutes from './orgs/org-routes.js';
+import keyRoutes from './keys/key-routes.js';
+import auditRoutes from './audit/audit-routes.js';
 import { isAbsolute, join } from 'node:path';
 import { projectRoot } from './lib/paths.js';
 
@@ -77,6 +80,9 @@ async function app(fastify: FastifyInstance, opts: AppOptions) {
 
   await fastify.register(authRoutes);
   await fastify.register(userRoutes);
+  await fastify.register(orgRoutes, { orgs: services.orgs });
+  await fastify.register(keyRoutes, { orgs: services.orgs });
+  await fastify.register(auditRoutes);
 }
 
 export default fp(app, { name: 'egide-app' });

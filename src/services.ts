@@ -14,6 +14,9 @@ import { createUserService } from './users/user-service.js';
 import { createOrgRepository } from './orgs/org-repository.js';
 import { createKeyringRepository } from './keys/keyring-repository.js';
 import type { AccessClaims } from './plugins/auth.js';
+import { createOrgQueries } from './orgs/org-queries.js';
+import { createOrgService } from './orgs/org-service.js';
+import { createAuditQueryService } from './audit/audit-query-service.js';
 
 export interface ServiceDeps {
   database: Database;
@@ -46,7 +49,9 @@ export function createServices(deps: ServiceDeps) {
   const access = createAccessService({ policy, audit });
   const auth = createAuthService({ db, redis, users: repos.users, sessions: repos.sessions, keyring: repos.keyring, audit, access, clock, config, keys, signAccessToken });
   const users = createUserService({ db, users: repos.users, orgs: repos.orgs, sessions: repos.sessions, audit, access, clock, keys });
-  return { db, repos, audit, access, auth, users };
+  const orgs = createOrgService({ db, orgs: repos.orgs, queries: createOrgQueries(db), keyring: repos.keyring, users: repos.users, access, clock });
+  const auditQuery = createAuditQueryService({ audit, access, repo: repos.audit, signingPublicKey: keys.audit.publicKey });
+  return { db, repos, audit, access, auth, users, orgs, auditQuery };
 }
 
 export type Services = ReturnType<typeof createServices>;

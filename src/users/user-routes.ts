@@ -61,10 +61,11 @@ const userRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       tags: ['users'],
       summary: 'List users (admin), by username',
       security: [{ bearer: [] }],
-      querystring: Type.Object({ after: Type.Optional(Username), limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }) }, { additionalProperties: false }),
+      // Query values stay strings (the validator does not coerce, so bodies stay strict).
+      querystring: Type.Object({ after: Type.Optional(Username), limit: Type.Optional(Type.String({ pattern: '^(?:[1-9]|[1-9][0-9]|1[0-9][0-9]|200)$' })) }, { additionalProperties: false }),
       response: responses({ 200: Type.Object({ items: Type.Array(User) }) }, [401, 403]),
     },
-    handler: async (request) => ({ items: await users.list(ctxOf(request), { limit: request.query.limit, ...(request.query.after ? { after: request.query.after } : {}) }) }),
+    handler: async (request) => ({ items: await users.list(ctxOf(request), { limit: Number(request.query.limit ?? 50), ...(request.query.after ? { after: request.query.after } : {}) }) }),
   });
 
   fastify.post('/v1/users/:userId/disable', {

@@ -28,7 +28,7 @@ t.test('the app refuses to start when a route declares no access action, or an u
     const f = Fastify({ logger: false });
     await f.register(app, { config: await testConfig({ DATABASE_URL: db.url }), database, redis });
     f.get('/v1/sneaky', { config: routeConfig }, async () => ({ ok: true }));
-    await t.rejects(f.ready(), /routes without a valid access action[\s\S]*\/v1\/sneaky/, label);
+    await t.rejects(async () => { await f.ready(); }, /routes without a valid access action[\s\S]*\/v1\/sneaky/, label);
     await f.close().catch(() => undefined);
     await database.close();
     redis.disconnect();

@@ -34,23 +34,41 @@ export interface SignedCheckpoint {
 export const GENESIS_HASH = '0'.repeat(64);
 const HASH_BYTES = 32;
 
+const json = JSON.stringify;
+
 /**
  * RFC 8785 canonical JSON of exactly the chained fields: extra fields a server might add are
  * not hashed, and a missing one is an error rather than a silently different hash.
+ *
+ * Events of the expected shape (strings, `caseId`/`reason` null or string, a finite `seq`) take
+ * a fast path: JCS of a fixed set of keys is those keys in sorted order with each value
+ * serialised as JSON.stringify does, which is what `canonicalize` does too, without its generic
+ * walk (sorting keys, a Set of seen objects, a surrogate scan per string). Anything else, and any
+ * string that JSON.stringify had to escape as a lone surrogate (`\ud...`, which JCS refuses),
+ * goes through the generic path, so both paths give the same text or the same error. Verifying an
+ * export of a million events spends most of its time here (bench/audit-verify.bench.ts).
  */
 export function canonicalEvent(event: AuditEvent): string {
-  const picked: AuditEvent = {
-    seq: event.seq,
-    at: event.at,
-    actor: event.actor,
-    role: event.role,
-    action: event.action,
-    resource: event.resource,
-    caseId: event.caseId,
-    outcome: event.outcome,
-    reason: event.reason,
-    requestId: event.requestId,
-  };
+  const { seq, at, actor, role, action, resource, caseId, outcome, reason, requestId } = event;
+  if (
+    typeof seq === 'number' &&
+    Number.isFinite(seq) &&
+    typeof at === 'string' &&
+    typeof actor === 'string' &&
+    typeof role === 'string' &&
+    typeof action === 'string' &&
+    typeof resource === 'string' &&
+    (caseId === null || typeof caseId === 'string') &&
+    typeof outcome === 'string' &&
+    (reason === null || typeof reason === 'string') &&
+    typeof requestId === 'string'
+  ) {
+    const text =
+      `{"action":${json(action)},"actor":${json(actor)},"at":${json(at)},"caseId":${json(caseId)},"outcome":${json(outcome)},` +
+      `"reason":${json(reason)},"requestId":${json(requestId)},"resource":${json(resource)},"role":${json(role)},"seq":${json(seq)}}`;
+    if (!text.includes('\\ud')) return text;
+  }
+  const picked: AuditEvent = { seq, at, actor, role, action, resource, caseId, outcome, reason, requestId };
   for (const [k, v] of Object.entries(picked)) {
     if (v === undefined) throw new CryptoError('bad_format', `audit event lacks ${k}`);
   }
@@ -59,11 +77,42 @@ export function canonicalEvent(event: AuditEvent): string {
   return text;
 }
 
+const encoder = new TextEncoder();
+let scratch = new Uint8Array(4096);
+
+/**
+ * UTF-8 of a canonical event in a buffer reused from call to call (valid until the next call):
+ * libsodium copies its input, so no event needs its own allocation.
+ */
+function canonicalBytes(event: AuditEvent): Uint8Array {
+  const text = canonicalEvent(event);
+  if (text.length * 3 > scratch.length) scratch = new Uint8Array(text.length * 3);
+  const { written } = encoder.encodeInto(text, scratch);
+  return scratch.subarray(0, written);
+}
+
+const HEX_DIGITS = encoder.encode('0123456789abcdef');
+const hexText = new Uint8Array(HASH_BYTES * 2);
+const asciiDecoder = new TextDecoder();
+
+/**
+ * Lowercase hex of a 32-byte hash, as `toHex` gives it, without a round trip through
+ * WebAssembly per hash: the digits are written to a reused buffer and decoded in one go.
+ */
+function hashHex(hash: Uint8Array): string {
+  for (let i = 0; i < HASH_BYTES; i++) {
+    const b = hash[i]!;
+    hexText[2 * i] = HEX_DIGITS[b >> 4]!;
+    hexText[2 * i + 1] = HEX_DIGITS[b & 15]!;
+  }
+  return asciiDecoder.decode(hexText);
+}
+
 /** `hash_n = SHA-256(hash_(n-1) || utf8(JCS(event_n)))`, hex in and out. */
 export function chainHash(previousHash: string, event: AuditEvent): string {
   const prev = fromHex(previousHash, 'previous hash');
   if (prev.length !== HASH_BYTES) throw new CryptoError('bad_length', 'previous hash must be 32 bytes');
-  return toHex(chainHashBytes(prev, utf8(canonicalEvent(event))));
+  return hashHex(chainHashBytes(prev, canonicalBytes(event)));
 }
 
 function chainHashBytes(prev: Uint8Array, canonical: Uint8Array): Uint8Array {
@@ -98,17 +147,19 @@ export class ChainVerifier {
     if (this.failure) return false;
     const seq = event.seq;
     if (seq !== this.prevSeq + 1) {
-      this.failure = { firstBadSeq: Number.isInteger(seq) ? Math.min(seq, this.prevSeq + 1) : this.prevSeq + 1, reason: `expected seq ${this.prevSeq + 1}, got ${String(seq)}` };
+      // Name the position where the chain breaks, not the claimed seq: a smaller claimed seq
+      // (a repeated or renumbered event) would name an event that has already verified.
+      this.failure = { firstBadSeq: this.prevSeq + 1, reason: `expected seq ${this.prevSeq + 1}, got ${String(seq)}` };
       return false;
     }
     let hash: Uint8Array;
     try {
-      hash = chainHashBytes(this.prev, utf8(canonicalEvent(event)));
+      hash = chainHashBytes(this.prev, canonicalBytes(event));
     } catch (err) {
       this.failure = { firstBadSeq: seq, reason: err instanceof Error ? err.message : 'malformed event' };
       return false;
     }
-    if (toHex(hash) !== event.hash) {
+    if (hashHex(hash) !== event.hash) {
       this.failure = { firstBadSeq: seq, reason: `hash of seq ${seq} does not match its content and predecessor` };
       return false;
     }

@@ -1,6 +1,7 @@
 import { type Envelope, openSecret, sealSecret } from './envelope.js';
 import { type BoxKeyPair, generateKeyPair, keyIdOf, publicKeyOf } from './keys.js';
 import { toB64u } from './encoding.js';
+import { CryptoError } from './errors.js';
 
 /** A keyring entry: the organisation's private key sealed to one member. */
 export interface KeyringEntry {
@@ -19,8 +20,16 @@ export function sealKeyringEntry(orgPrivateKey: Uint8Array, memberPublicKey: Uin
 
 /** A member opens their entry and gets the organisation's key pair. */
 export function openKeyringEntry(entry: KeyringEntry | string, member: BoxKeyPair): BoxKeyPair {
+  if (typeof entry !== 'string' && entry.memberKeyId !== keyIdOf(member.publicKey)) {
+    throw new CryptoError('key_id_mismatch', `keyring entry is for member keyId ${entry.memberKeyId}, not this key pair`);
+  }
   const privateKey = openSecret(typeof entry === 'string' ? entry : entry.entry, member, 'keyring entry');
-  return { publicKey: publicKeyOf(privateKey), privateKey };
+  const publicKey = publicKeyOf(privateKey);
+  // A server could hand out an entry for a key of its own: the opened key must be the one announced.
+  if (typeof entry !== 'string' && keyIdOf(publicKey) !== entry.orgKeyId) {
+    throw new CryptoError('key_id_mismatch', `keyring entry opens keyId ${keyIdOf(publicKey)}, not the announced ${entry.orgKeyId}`);
+  }
+  return { publicKey, privateKey };
 }
 
 /** A new organisation key: the key pair and an entry for each founding member. */

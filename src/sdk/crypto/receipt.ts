@@ -21,7 +21,9 @@ export interface ReceiptKeys {
  */
 export function generateReceipt(randomSource: (n: number) => Uint8Array = (n) => na().randombytes_buf(n)): string {
   let digits = '';
-  while (digits.length < RECEIPT_DIGITS) {
+  // Each round keeps ~98% of bytes; a source that yields only rejected bytes is broken, not unlucky.
+  for (let round = 0; digits.length < RECEIPT_DIGITS; round++) {
+    if (round > 64) throw new CryptoError('bad_receipt', 'random source yields no usable bytes');
     const bytes = randomSource(RECEIPT_DIGITS);
     for (const b of bytes) {
       if (b < 250 && digits.length < RECEIPT_DIGITS) digits += String(b % 10);
@@ -42,7 +44,7 @@ export function formatReceipt(digits: string): string {
  */
 export function normaliseReceipt(typed: string): string {
   if (typeof typed !== 'string') throw new CryptoError('bad_receipt', 'receipt must be text');
-  const digits = typed.normalize('NFKC').replace(/[\s\-\u2010-\u2015.]/g, '');
+  const digits = typed.normalize('NFKC').replace(/[\s\-\u2010-\u2015\u2212.]/g, '');
   if (!/^[0-9]+$/.test(digits) || digits.length !== RECEIPT_DIGITS) {
     throw new CryptoError('bad_receipt', `receipt must be ${RECEIPT_DIGITS} digits`);
   }

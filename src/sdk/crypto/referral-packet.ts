@@ -19,8 +19,8 @@ export interface ReferralPacket {
 export function createReferralPacket(referralId: string, fields: Record<string, JsonValue>, orgPublicKey: Uint8Array): ReferralPacket {
   const dek = generateDek();
   try {
-    const sealed: Record<string, SealedField> = {};
-    for (const [name, value] of Object.entries(fields)) sealed[name] = sealField(value, dek, referralFieldAd(referralId, name));
+    // fromEntries defines own properties: assigning `obj[name]` would drop a field named "__proto__".
+    const sealed: Record<string, SealedField> = Object.fromEntries(Object.entries(fields).map(([name, value]) => [name, sealField(value, dek, referralFieldAd(referralId, name))]));
     return { referralId, fields: sealed, envelope: sealEnvelope(dek, orgPublicKey) };
   } finally {
     na().memzero(dek);
@@ -31,9 +31,7 @@ export function createReferralPacket(referralId: string, fields: Record<string, 
 export function openReferralPacket(packet: ReferralPacket, orgKeyPair: BoxKeyPair): Record<string, JsonValue> {
   const dek = openEnvelope(packet.envelope, orgKeyPair);
   try {
-    const out: Record<string, JsonValue> = {};
-    for (const [name, sealed] of Object.entries(packet.fields)) out[name] = openField(sealed, dek, referralFieldAd(packet.referralId, name));
-    return out;
+    return Object.fromEntries(Object.entries(packet.fields).map(([name, sealed]) => [name, openField(sealed, dek, referralFieldAd(packet.referralId, name))]));
   } finally {
     na().memzero(dek);
   }

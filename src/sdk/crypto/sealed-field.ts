@@ -6,6 +6,18 @@ import { na } from './sodium.js';
 export const NONCE_BYTES = 24;
 const TAG_BYTES = 16;
 
+/**
+ * UTF-8 of the associated data. A lone surrogate would be encoded as U+FFFD, so two different AD
+ * strings (say "\uD800" and "\uDC00") would give the same bytes and open each other's
+ * ciphertexts; such text, or a non-string (TextEncoder would bind to "undefined"), is refused.
+ */
+function adBytes(ad: string): Uint8Array {
+  if (typeof ad !== 'string' || /\p{Cs}/u.test(ad)) {
+    throw new CryptoError('bad_associated_data', 'associated data must be well-formed Unicode text');
+  }
+  return utf8(ad);
+}
+
 /** Any value JSON can carry. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
@@ -18,13 +30,18 @@ export type SealedField = `v1.${string}.${string}`;
  */
 export function sealField(value: JsonValue, dek: Uint8Array, ad: string, nonce?: Uint8Array): SealedField {
   assertKeySize(dek, DEK_BYTES, 'DEK');
-  const json = JSON.stringify(value);
+  // NaN and Infinity would silently become null: refuse them rather than seal something else.
+  const json = JSON.stringify(value, (_key, v: unknown) => {
+    if (typeof v === 'number' && !Number.isFinite(v)) throw new CryptoError('bad_plaintext', 'value contains a non-finite number');
+    return v;
+  });
   if (typeof json !== 'string') throw new CryptoError('bad_plaintext', 'value is not JSON-serialisable');
   const s = na();
   const n = nonce ?? s.randombytes_buf(NONCE_BYTES);
   if (n.length !== NONCE_BYTES) throw new CryptoError('bad_length', `nonce must be ${NONCE_BYTES} bytes`);
+  const adData = adBytes(ad);
   const plaintext = utf8(json);
-  const ct = s.crypto_aead_xchacha20poly1305_ietf_encrypt(plaintext, utf8(ad), null, n, dek);
+  const ct = s.crypto_aead_xchacha20poly1305_ietf_encrypt(plaintext, adData, null, n, dek);
   s.memzero(plaintext);
   return `v1.${toB64u(n)}.${toB64u(ct)}`;
 }
@@ -44,10 +61,11 @@ export function parseSealedField(sealed: string): { nonce: Uint8Array; ciphertex
 export function openField<T extends JsonValue = JsonValue>(sealed: string, dek: Uint8Array, ad: string): T {
   assertKeySize(dek, DEK_BYTES, 'DEK');
   const { nonce, ciphertext } = parseSealedField(sealed);
+  const adData = adBytes(ad);
   const s = na();
   let plaintext: Uint8Array;
   try {
-    plaintext = s.crypto_aead_xchacha20poly1305_ietf_decrypt(null, ciphertext, utf8(ad), nonce, dek);
+    plaintext = s.crypto_aead_xchacha20poly1305_ietf_decrypt(null, ciphertext, adData, nonce, dek);
   } catch {
     throw new CryptoError('decrypt_failed', 'sealed field did not open: wrong key, other associated data, or altered ciphertext');
   }

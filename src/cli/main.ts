@@ -1,0 +1,75 @@
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Command, CommanderError } from 'commander';
+import { ConfigError } from '../config/config.js';
+import { AppError } from '../lib/problem.js';
+import { auditVerify } from './audit-verify.js';
+import { bootstrapCommand } from './bootstrap.js';
+
+/** Where a command reads and writes: the process by default, buffers in tests. */
+export interface CliIo {
+  env: Record<string, string | undefined>;
+  stdin: NodeJS.ReadStream | (NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?: (mode: boolean) => unknown });
+  stdout: { write(s: string): unknown };
+  stderr: { write(s: string): unknown };
+}
+
+const processIo = (): CliIo => ({ env: process.env, stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
+
+/**
+ * `egide <command>`: operator commands. Returns the exit code (0 ok, 1 failed, 2 usage) rather
+ * than exiting, so tests call it in-process.
+ */
+export async function main(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
+  let code = 0;
+  const program = new Command('egide')
+    .description('egide operator commands')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
+
+  program
+    .command('bootstrap')
+    .description('create the mechanism and its key, the first admin and the first supervisor (keys made here, client-side)')
+    .requiredOption('--mechanism-name <name>', 'the mechanism organisation, e.g. "CNDH Mali"')
+    .requiredOption('--admin <username>', 'the first admin')
+    .requiredOption('--supervisor <username>', 'the first supervisor (holds the mechanism key)')
+    .addHelpText('after', '\nPasswords come from EGIDE_ADMIN_PASSWORD and EGIDE_SUPERVISOR_PASSWORD, or are asked for on the terminal.\nThe database is DATABASE_URL; the server secrets must be those the API runs with.')
+    .action(async (opts: { mechanismName: string; admin: string; supervisor: string }) => {
+      code = await bootstrapCommand(opts, io);
+    });
+
+  const audit = program.command('audit').description('the audit log');
+  audit
+    .command('verify')
+    .description('verify an NDJSON export of the audit log offline, optionally against a kept signed head')
+    .argument('<export>', 'NDJSON file from GET /v1/audit/export')
+    .option('--head <file>', 'a head saved from GET /v1/audit/head')
+    .option('--signing-key <b64u>', 'the audit signing public key you trust')
+    .action(async (file: string, opts: { head?: string; signingKey?: string }) => {
+      code = await auditVerify(file, { ...(opts.head ? { head: opts.head } : {}), ...(opts.signingKey ? { signingKey: opts.signingKey } : {}) }, io);
+    });
+
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return code;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    if (err instanceof ConfigError || err instanceof AppError || err instanceof Error) {
+      io.stderr.write(`egide: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+}
+
+function isEntryPoint(): boolean {
+  const entry = process.argv[1];
+  if (!entry) return false;
+  try {
+    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,91 @@
+/**
+ * Node-only adapters for encrypted attachments: the same `encryptFile` / `decryptFile` Web-Streams
+ * transforms the browser uses, driven from a Node `Readable` or a file path into a Node `Writable`
+ * or a file path. Memory stays constant whatever the file size: data moves in pieces through
+ * `stream/promises` pipeline, whose backpressure reaches back to the source.
+ *
+ * Kept out of `../index.ts` because it imports `node:` modules and the SDK entry must load in a
+ * browser unchanged.
+ */
+import { randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import type { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { ReadableStream } from 'node:stream/web';
+import { decryptFile, encryptFile } from '../crypto/file-stream.js';
+
+/** A file path, or a Readable that yields bytes (Buffers or Uint8Arrays, not strings). */
+export type FileSource = string | Readable;
+/** A file path, or a Writable that accepts bytes. */
+export type FileDestination = string | Writable;
+
+export interface FileStreamOptions {
+  /** Aborts the copy; the returned promise rejects and a destination path is not created. */
+  signal?: AbortSignal;
+}
+
+export interface FileStreamResult {
+  /** Bytes read from the source. */
+  bytesIn: number;
+  /** Bytes written to the destination (for encryption: `encryptedFileSize(bytesIn)`). */
+  bytesOut: number;
+}
+
+/**
+ * Encrypts `source` into `destination` under a 32-byte file key. A destination path is created
+ * with mode 0600 and appears only once complete (written beside it, then renamed).
+ */
+export function encryptFileStream(source: FileSource, destination: FileDestination, key: Uint8Array, options: FileStreamOptions = {}): Promise<FileStreamResult> {
+  return run(source, destination, encryptFile(key), options);
+}
+
+/**
+ * Decrypts what `encryptFileStream` (or `encryptFile` in a browser) made. Rejects with a
+ * CryptoError ('decrypt_failed', 'bad_stream') on a wrong key, tampering or truncation.
+ *
+ * Plaintext is released chunk by chunk as each chunk authenticates, so on rejection a Writable
+ * destination may already hold a verified prefix: the caller must discard it. A destination path
+ * is safe: it is only created once the whole file has verified, and the partial output is removed.
+ */
+export function decryptFileStream(source: FileSource, destination: FileDestination, key: Uint8Array, options: FileStreamOptions = {}): Promise<FileStreamResult> {
+  return run(source, destination, decryptFile(key), options);
+}
+
+async function run(source: FileSource, destination: FileDestination, transform: TransformStream<Uint8Array, Uint8Array>, options: FileStreamOptions): Promise<FileStreamResult> {
+  const counts: FileStreamResult = { bytesIn: 0, bytesOut: 0 };
+  const input = typeof source === 'string' ? createReadStream(source) : source;
+
+  // Pulled lazily by ReadableStream.from, so the source is read only as fast as the sink drains.
+  async function* bytesOf(chunks: AsyncIterable<unknown>): AsyncGenerator<Uint8Array> {
+    for await (const chunk of chunks) {
+      if (!(chunk instanceof Uint8Array)) throw new TypeError('file source must yield bytes, not strings or objects');
+      counts.bytesIn += chunk.length;
+      yield chunk;
+    }
+  }
+  async function* through(chunks: AsyncIterable<unknown>): AsyncGenerator<Uint8Array> {
+    for await (const chunk of ReadableStream.from(bytesOf(chunks)).pipeThrough(transform)) {
+      counts.bytesOut += chunk.length;
+      yield chunk;
+    }
+  }
+  const pipelineOptions = options.signal ? { signal: options.signal } : {};
+
+  if (typeof destination !== 'string') {
+    await pipeline(input, through, destination, pipelineOptions);
+    return counts;
+  }
+
+  // Written beside the target so the rename stays on one file system (atomic): the target path
+  // never holds a partial or unverified file.
+  const partial = `${destination}.${randomBytes(6).toString('hex')}.partial`;
+  try {
+    await pipeline(input, through, createWriteStream(partial, { flags: 'wx', mode: 0o600 }), pipelineOptions);
+    await rename(partial, destination);
+  } catch (err) {
+    await rm(partial, { force: true });
+    throw err;
+  }
+  return counts;
+}

@@ -1,0 +1,49 @@
+/** The audit log is append-only in the database itself, whoever connects (short of disabling triggers). */
+import t, { type Test } from 'tap';
+import postgres from 'postgres';
+import { createTestDatabase } from '../helpers/db.js';
+
+const db = await createTestDatabase();
+const sql = postgres(db.url, { max: 1, onnotice: () => undefined });
+t.teardown(async () => {
+  await sql.end();
+  await db.drop();
+});
+
+for (let i = 0; i < 3; i++) {
+  await sql`insert into audit_events (at, actor, role, action, resource, outcome, request_id) values (now(), 'system', 'system', 'x.test', 'audit', 'allowed', ${`req-${i}`})`;
+}
+const before = await sql`select seq, actor, hash from audit_events order by seq`;
+const [headBefore] = await sql`select seq, hash from audit_head`;
+
+async function refused(t: Test, what: string, run: () => Promise<unknown>) {
+  const err = await run().then(
+    () => null,
+    (e: unknown) => e as { code?: string; message?: string },
+  );
+  t.ok(err, `${what} is refused`);
+  t.equal(err?.code, '42501', `${what}: insufficient_privilege`);
+  t.match(err?.message ?? '', /append-only|only by appending/, `${what}: says why`);
+}
+
+t.test('UPDATE, DELETE and TRUNCATE of audit_events are refused', async (t) => {
+  await refused(t, 'UPDATE', () => sql`update audit_events set actor = 'u:someone-else' where seq = 2`);
+  await refused(t, 'DELETE', () => sql`delete from audit_events where seq = 3`);
+  await refused(t, 'TRUNCATE', () => sql`truncate audit_events`);
+  t.same(await sql`select seq, actor, hash from audit_events order by seq`, before, 'nothing changed');
+});
+
+t.test('the head cannot be moved or emptied except by appending', async (t) => {
+  await refused(t, 'UPDATE head', () => sql`update audit_head set seq = 1, hash = ${'0'.repeat(64)}`);
+  await refused(t, 'DELETE head', () => sql`delete from audit_head`);
+  await refused(t, 'TRUNCATE head', () => sql`truncate audit_head`);
+  t.same(await sql`select seq, hash from audit_head`, [headBefore]);
+});
+
+t.test('stored checkpoints cannot be changed', async (t) => {
+  const [h] = await sql`select seq, hash from audit_head`;
+  await sql`insert into audit_checkpoints (seq, hash, signature, signed_at) values (${h!.seq}, ${h!.hash}, ${'A'.repeat(86)}, now())`;
+  await refused(t, 'UPDATE checkpoint', () => sql`update audit_checkpoints set hash = ${'1'.repeat(64)}`);
+  await refused(t, 'DELETE checkpoint', () => sql`delete from audit_checkpoints`);
+  t.equal((await sql`select count(*)::int as n from audit_checkpoints`)[0]!.n, 1);
+});

@@ -1,0 +1,12 @@
+import type { Benchmark } from './lib/report.js';
+
+/**
+ * Every benchmark `npm run bench` knows, in the order they run. Adding one is one line: its
+ * name (what `npm run bench -- <name>` selects) and a lazy import of its module, whose default
+ * export comes from `defineBenchmark`. Modules load only when selected, so a benchmark's heavy
+ * dependencies (autocannon, a database) cost nothing to the others.
+ */
+export const registry: Record<string, () => Promise<{ default: Benchmark }>> = {
+  'sdk-seal': () => import('./sdk-seal.bench.js'),
+  'audit-verify': () => import('./audit-verify.bench.js'),
+};

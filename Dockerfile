@@ -1,0 +1,45 @@
+# syntax=docker/dockerfile:1
+#
+# One image, three entry points (see docker-compose.yml):
+#   node dist/src/main.js       API and workers in one process (the default)
+#   node dist/src/api-main.js   the API alone
+#   node dist/workers/main.js   the workers alone
+# Each checks its configuration and PostgreSQL/Redis, applies pending migrations (under an
+# advisory lock) and then serves. Configuration comes from the environment only; the secrets
+# (JWT_SIGNING_KEY, AUDIT_SIGNING_KEY, SERVER_SECRET) are never baked into the image.
+
+ARG NODE_IMAGE=node:20-bookworm-slim
+
+# 1. Compile TypeScript to dist/ (needs the dev dependencies: the compiler).
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+COPY package.json package-lock.json .npmrc ./
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+COPY workers ./workers
+RUN npx tsc -p tsconfig.build.json
+
+# 2. Production dependencies only (no dependency needs an install script).
+FROM ${NODE_IMAGE} AS deps
+WORKDIR /app
+COPY package.json package-lock.json .npmrc ./
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+
+# 3. What runs: compiled JS, production node_modules, and what the app reads at run time from
+#    the project root (drizzle/ migrations, policies/). Owned by root, run as the unprivileged
+#    `node` user, so the process cannot change its own code or rules.
+FROM ${NODE_IMAGE} AS runtime
+WORKDIR /app
+COPY package.json ./
+COPY --from=deps /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY drizzle ./drizzle
+COPY policies ./policies
+ENV HOST=0.0.0.0 \
+    PORT=3000
+USER node
+EXPOSE 3000
+# node is PID 1 (no npm wrapper), so SIGTERM reaches the graceful shutdown directly.
+STOPSIGNAL SIGTERM
+CMD ["node", "dist/src/main.js"]

@@ -1,0 +1,274 @@
+import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import closeWithGrace from 'close-with-grace';
+import type { FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import postgres from 'postgres';
+import { ConfigError, loadConfig, type Config } from './config/config.js';
+import { runMigrations } from './db/migrate.js';
+import { projectRoot } from './lib/paths.js';
+import type { WorkerLogger, Workers } from '../workers/worker.js';
+
+/**
+ * Process entry points. `npm start` runs this file (API and workers in one process);
+ * `src/api-main.ts` and `workers/main.ts` run one role each so each scales out on its own.
+ *
+ * Every entry, before serving:
+ *  1. loads `.env` from the project root if there is one (variables already in the environment
+ *     win; EGIDE_ENV_FILE=<path> reads another file, EGIDE_ENV_FILE=none reads none);
+ *  2. validates the configuration, with one line per bad or missing variable;
+ *  3. checks that PostgreSQL and Redis answer, and says which does not and how to start it;
+ *  4. applies the migrations in `drizzle/` (under an advisory lock, so API and worker
+ *     instances starting together are safe, and an up-to-date database is a no-op).
+ * Any failure there prints to stderr and exits 1. Once serving, an outage of PostgreSQL or
+ * Redis does not stop the process: /readyz answers 503 and everything reconnects by itself.
+ */
+
+export type Role = 'api' | 'worker';
+
+/** What stops the start: printed as a list, then the process exits 1. */
+export class StartupError extends Error {
+  override readonly name = 'StartupError';
+  constructor(readonly problems: string[]) {
+    super(`cannot start:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+const SECRETS = ['JWT_SIGNING_KEY', 'AUDIT_SIGNING_KEY', 'SERVER_SECRET'];
+
+/** A URL fit for messages and logs: the password masked. */
+export function redactUrl(raw: string): string {
+  try {
+    const url = new URL(raw);
+    if (url.password) url.password = '****';
+    return url.toString();
+  } catch {
+    return '<not a URL>';
+  }
+}
+
+/** Loads the env file into process.env (existing variables win); returns the path read, if any. */
+export function loadEnvFile(env: NodeJS.ProcessEnv = process.env): { path: string | null; warnings: string[] } {
+  const setting = env.EGIDE_ENV_FILE;
+  if (setting === 'none') return { path: null, warnings: [] };
+  const path = setting ? resolve(setting) : join(projectRoot(), '.env');
+  if (!existsSync(path)) {
+    if (setting) throw new StartupError([`EGIDE_ENV_FILE is ${setting}, but ${path} does not exist`]);
+    return { path: null, warnings: [] };
+  }
+  if (typeof process.loadEnvFile !== 'function') throw new StartupError([`reading ${path} needs Node.js 20.12 or later: upgrade Node.js, or export its variables yourself`]);
+  process.loadEnvFile(path);
+  const warnings = (statSync(path).mode & 0o077) !== 0 ? [`${path} holds secrets but others can read it: chmod 600 ${path}`] : [];
+  return { path, warnings };
+}
+
+/** The configuration, or a StartupError naming every bad or missing variable. */
+export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  let config: Config;
+  try {
+    config = loadConfig(env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    const problems = [...err.problems];
+    if (err.problems.some((p) => SECRETS.some((s) => p.startsWith(`${s} is required`)))) {
+      problems.push('to generate the secrets: `npm run egide -- env init` writes a .env with fresh ones (see .env.example)');
+    }
+    throw new StartupError(problems);
+  }
+  const problems: string[] = [];
+  const protocols: Array<[keyof Config & string, string[]]> = [
+    ['DATABASE_URL', ['postgres:', 'postgresql:']],
+    ['REDIS_URL', ['redis:', 'rediss:']],
+  ];
+  for (const [key, allowed] of protocols) {
+    let url: URL | null = null;
+    try {
+      url = new URL(String(config[key]));
+    } catch {
+      url = null;
+    }
+    if (!url || !allowed.includes(url.protocol)) problems.push(`${key} is invalid (must be a ${allowed.map((p) => `${p}//`).join(' or ')} URL)`);
+  }
+  if (problems.length > 0) throw new StartupError(problems);
+  return config;
+}
+
+function postgresHowToStart(): string {
+  let versions: string[] = [];
+  try {
+    versions = readdirSync('/etc/postgresql');
+  } catch {
+    versions = [];
+  }
+  const local = versions.length > 0 ? `\`sudo pg_ctlcluster ${versions.sort().at(-1)} main start\`` : '`sudo systemctl start postgresql` (or `brew services start postgresql`)';
+  return `start it (${local}, or \`docker compose up -d db\`), or point DATABASE_URL at a running server`;
+}
+
+const REDIS_HOW_TO_START = 'start it (`redis-server --daemonize yes`, `sudo systemctl start redis-server`, or `docker compose up -d redis`), or point REDIS_URL at a running server';
+
+const errorText = (err: unknown): string => {
+  const e = err as { code?: string; message?: string } | null;
+  const message = e?.message || e?.code || String(err);
+  return e?.code && !message.includes(e.code) ? `${e.code}: ${message}` : message;
+};
+
+interface Check {
+  problem: string | null;
+  /** What the check did on the way (e.g. created the database). */
+  info: string[];
+  warnings: string[];
+}
+
+/** Whether PostgreSQL answers; creates the database when the server runs but it does not exist yet. */
+async function checkPostgres(url: string): Promise<Check> {
+  const shown = redactUrl(url);
+  const probe = (target: string) => postgres(target, { max: 1, connect_timeout: 5, idle_timeout: 1, onnotice: () => undefined });
+  const sql = probe(url);
+  try {
+    await sql`select 1`;
+    return { problem: null, info: [], warnings: [] };
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === '3D000') {
+      // A fresh machine has the server but not the database: create it, so `npm start` is enough.
+      const target = new URL(url);
+      const name = decodeURIComponent(target.pathname.slice(1));
+      target.pathname = '/postgres';
+      const admin = probe(target.toString());
+      try {
+        await admin.unsafe(`create database "${name.replaceAll('"', '""')}"`);
+        return { problem: null, warnings: [], info: [`created database ${name} on ${redactUrl(target.toString())}`] };
+      } catch (createErr) {
+        return { problem: `PostgreSQL at ${shown} runs but the database ${name} does not exist and could not be created (${errorText(createErr)}): create it (\`createdb ${name}\`) or fix DATABASE_URL`, info: [], warnings: [] };
+      } finally {
+        await admin.end({ timeout: 1 }).catch(() => undefined);
+      }
+    }
+    if (code === '28P01' || code === '28000') return { problem: `PostgreSQL at ${shown} refused the login (${errorText(err)}): fix the user or password in DATABASE_URL`, info: [], warnings: [] };
+    return { problem: `PostgreSQL is unreachable at ${shown} (${errorText(err)}): ${postgresHowToStart()}`, info: [], warnings: [] };
+  } finally {
+    await sql.end({ timeout: 1 }).catch(() => undefined);
+  }
+}
+
+/** Whether Redis answers; warns when its eviction policy could silently drop queued jobs. */
+async function checkRedis(url: string): Promise<Check> {
+  const shown = redactUrl(url);
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, connectTimeout: 3000, retryStrategy: () => null });
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+    await redis.ping();
+    const warnings: string[] = [];
+    const policy = (await redis.config('GET', 'maxmemory-policy').catch(() => null)) as string[] | null;
+    if (policy?.[1] && policy[1] !== 'noeviction') warnings.push(`Redis maxmemory-policy is ${policy[1]}: set it to noeviction, or Redis may drop queued jobs under memory pressure`);
+    return { problem: null, info: [], warnings };
+  } catch (err) {
+    const text = errorText(err);
+    if (/NOAUTH|WRONGPASS|invalid password|invalid username/i.test(text)) return { problem: `Redis at ${shown} refused the login (${text}): fix the password in REDIS_URL`, info: [], warnings: [] };
+    return { problem: `Redis is unreachable at ${shown} (${text}): ${REDIS_HOW_TO_START}`, info: [], warnings: [] };
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** Checks both dependencies at once and reports every one that fails. */
+export async function checkDependencies(config: Pick<Config, 'DATABASE_URL' | 'REDIS_URL'>): Promise<Omit<Check, 'problem'>> {
+  const [pg, redis] = await Promise.all([checkPostgres(config.DATABASE_URL), checkRedis(config.REDIS_URL)]);
+  const problems = [pg.problem, redis.problem].filter((p): p is string => p !== null);
+  if (problems.length > 0) throw new StartupError(problems);
+  return { info: [...pg.info, ...redis.info], warnings: [...pg.warnings, ...redis.warnings] };
+}
+
+export interface Running {
+  config: Config;
+  app: FastifyInstance | null;
+  workers: Workers | null;
+  log: WorkerLogger;
+  close(): Promise<void>;
+}
+
+/** Steps 1-4, then starts the roles asked for. Throws StartupError for anything the operator must fix. */
+export async function start(roles: readonly Role[]): Promise<Running> {
+  const envFile = loadEnvFile();
+  const config = readConfig();
+  const checks = await checkDependencies(config);
+  try {
+    await runMigrations(config.DATABASE_URL);
+  } catch (err) {
+    throw new StartupError([`the migrations in drizzle/ could not be applied to ${redactUrl(config.DATABASE_URL)}: ${errorText(err)}`]);
+  }
+
+  // Loaded on demand, so a worker-only process does not load the HTTP stack and vice versa.
+  let app: FastifyInstance | null = null;
+  if (roles.includes('api')) {
+    const { buildServer } = await import('./server.js');
+    app = await buildServer({ config });
+  }
+  const log: WorkerLogger = app?.log ?? pino({ level: config.LOG_LEVEL });
+  if (envFile.path) log.info({ envFile: envFile.path }, 'loaded environment file');
+  for (const line of checks.info) log.info(line);
+  for (const line of [...envFile.warnings, ...checks.warnings]) log.warn(line);
+
+  let workers: Workers | null = null;
+  const close = async () => {
+    await app?.close();
+    await workers?.close();
+  };
+  try {
+    if (roles.includes('worker')) {
+      const { startWorkers } = await import('../workers/worker.js');
+      workers = await startWorkers({ config, logger: app ? app.log.child({ component: 'worker' }) : log });
+    }
+    if (app) {
+      try {
+        await app.listen({ host: config.HOST, port: config.PORT });
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+          throw new StartupError([`cannot listen on ${config.HOST}:${config.PORT} (${errorText(err)}): set HOST and PORT to a free address`]);
+        }
+        throw err;
+      }
+    }
+  } catch (err) {
+    await close().catch(() => undefined);
+    throw err;
+  }
+  log.info({ roles }, 'egide started');
+  return { config, app, workers, log, close };
+}
+
+/** Runs the roles until SIGTERM/SIGINT, then closes gracefully (exit 0), or exits 1 on a fatal error. */
+export async function run(roles: readonly Role[]): Promise<void> {
+  let running: Running;
+  try {
+    running = await start(roles);
+  } catch (err) {
+    if (err instanceof StartupError) {
+      process.stderr.write(`egide: ${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const { log } = running;
+  closeWithGrace({ delay: 10_000, logger: { error: (m: unknown) => log.error(m) } }, async ({ signal, err }) => {
+    if (err) log.error({ err }, 'fatal error, closing');
+    else log.info({ signal }, 'closing');
+    await running.close();
+  });
+}
+
+function isEntryPoint(): boolean {
+  const entry = process.argv[1];
+  if (!entry) return false;
+  try {
+    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) await run(['api', 'worker']);

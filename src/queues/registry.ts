@@ -1,0 +1,92 @@
+import { Queue, type DefaultJobOptions, type Job } from 'bullmq';
+import { Redis, type RedisOptions } from 'ioredis';
+import type { Config } from '../config/config.js';
+
+/**
+ * The one registry of queues, shared by the API (which enqueues, after commit) and the workers
+ * (which process). A queue is added here first: its name, its job names and payload type, and
+ * its default job options; `workers/` then adds one processor per queue.
+ *
+ * Payloads carry ids and reasons only, never case content: whatever is in Redis must be
+ * rebuildable from PostgreSQL, and Redis must never see a sealed field.
+ */
+export interface QueueDefinitions {
+  /** Signs and stores a checkpoint of the audit chain head (a repeatable job, see workers/audit-checkpoint.ts). */
+  'audit-checkpoint': {
+    job: 'checkpoint';
+    payload: { trigger: 'schedule' | 'manual' };
+    result: { seq: number | null };
+  };
+}
+
+export type QueueName = keyof QueueDefinitions;
+export type JobName<N extends QueueName> = QueueDefinitions[N]['job'];
+export type JobPayload<N extends QueueName> = QueueDefinitions[N]['payload'];
+export type JobResult<N extends QueueName> = QueueDefinitions[N]['result'];
+export type TypedQueue<N extends QueueName> = Queue<JobPayload<N>, JobResult<N>, JobName<N>>;
+export type TypedJob<N extends QueueName> = Job<JobPayload<N>, JobResult<N>, JobName<N>>;
+
+export interface QueueSpec {
+  /** Jobs of this queue one worker process runs at once. */
+  concurrency: number;
+  defaultJobOptions: DefaultJobOptions;
+}
+
+/**
+ * Retries back off exponentially (1 s, 2 s, 4 s, ...) so a dependency that is down for a minute
+ * does not burn the attempts; finished jobs are trimmed so Redis (with `noeviction`) never fills.
+ */
+export const QUEUES = {
+  'audit-checkpoint': {
+    concurrency: 1,
+    defaultJobOptions: {
+      attempts: 5,
+      backoff: { type: 'exponential', delay: 1000 },
+      removeOnComplete: { count: 100 },
+      removeOnFail: { count: 1000 },
+    },
+  },
+} as const satisfies Record<QueueName, QueueSpec>;
+
+export const queueNames = Object.keys(QUEUES) as QueueName[];
+
+/**
+ * BullMQ's key prefix: every queue key lives under `<REDIS_PREFIX>:bull:`, beside the API's
+ * own keys (`<REDIS_PREFIX>:rl:` ...). BullMQ's `prefix` option, never ioredis' `keyPrefix`
+ * (which BullMQ refuses because its Lua scripts build keys themselves).
+ */
+export function queuePrefix(config: Pick<Config, 'REDIS_PREFIX'>): string {
+  return `${config.REDIS_PREFIX}:bull`;
+}
+
+/** ioredis 6's options minus `replyMapping`, which its constructor types as a type parameter. */
+export type ConnectionOptions = Omit<RedisOptions, 'replyMapping'>;
+
+/** Reconnect forever, backing off to 5 s: Redis may come back at any time and work resumes. */
+const reconnect = (times: number): number => Math.min(times * 250, 5000);
+
+/**
+ * A Redis connection for BullMQ.
+ * - `worker`: `maxRetriesPerRequest: null` (BullMQ requires it for blocking commands, and a
+ *   worker should wait for Redis rather than fail its job), offline queue kept.
+ * - `producer`: for the API's queues, fail fast (the request gets a 503 and the outbox keeps
+ *   the job) instead of hanging while Redis is down.
+ * The caller owns the connection: BullMQ does not close a client it was given.
+ */
+export function createQueueConnection(url: string, role: 'worker' | 'producer', extra: ConnectionOptions = {}): Redis {
+  const options: ConnectionOptions =
+    role === 'worker'
+      ? { maxRetriesPerRequest: null, retryStrategy: reconnect, connectionName: 'egide-worker', ...extra }
+      : { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 3000, retryStrategy: reconnect, connectionName: 'egide-producer', ...extra };
+  if (options.keyPrefix) throw new Error('use queuePrefix() (BullMQ prefix), never ioredis keyPrefix');
+  return new Redis(url, options);
+}
+
+/** A typed queue of the registry, with its default job options. */
+export function createQueue<N extends QueueName>(name: N, deps: { connection: Redis; config: Pick<Config, 'REDIS_PREFIX'> }): TypedQueue<N> {
+  return new Queue<JobPayload<N>, JobResult<N>, JobName<N>>(name, {
+    connection: deps.connection,
+    prefix: queuePrefix(deps.config),
+    defaultJobOptions: QUEUES[name].defaultJobOptions,
+  });
+}

@@ -1,0 +1,94 @@
+import t from 'tap';
+import { Writable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import { createDatabase } from '../../src/db/client.js';
+import { buildServer } from '../../src/server.js';
+import { REDIS_URL, testConfig, testRedisPrefix } from '../helpers/app.js';
+import { createTestDatabase } from '../helpers/db.js';
+import { hostPort, startTcpProxy, throughProxy } from '../helpers/tcp-proxy.js';
+
+/**
+ * While running, PostgreSQL or Redis going away turns /readyz into a 503 problem document that
+ * names it, and the app turns ready again by itself once it is back. The outage is a TCP proxy
+ * between the app and the real servers, cut and restored by the test.
+ */
+const db = await createTestDatabase();
+const prefix = await testRedisPrefix(t);
+const pgProxy = await startTcpProxy(hostPort(db.url, 5432));
+const redisProxy = await startTcpProxy(hostPort(REDIS_URL, 6379));
+const config = await testConfig({ DATABASE_URL: throughProxy(db.url, pgProxy), REDIS_URL: throughProxy(REDIS_URL, redisProxy), REDIS_PREFIX: prefix, LOG_LEVEL: 'silent' });
+// The pool the infra plugin would open (same factory and size), passed in only so teardown can end
+// it at once; the Redis client is the infra plugin's own, from the config.
+const database = createDatabase(config.DATABASE_URL, { max: config.DATABASE_POOL_SIZE });
+const app: FastifyInstance = await buildServer({ config, database, logStream: new Writable({ write: (_c, _e, cb) => cb() }) });
+await app.ready();
+t.teardown(async () => {
+  await app.close();
+  // postgres.js' graceful end can wait its whole timeout for a connection reset under it (porsager/postgres#1130).
+  await database.sql.end({ timeout: 0 });
+  await pgProxy.close();
+  await redisProxy.close();
+  await db.drop();
+});
+
+interface Readiness {
+  status: number;
+  contentType: string;
+  body: { code?: string; detail?: string; status?: number | string; type?: string; checks?: { database: string; redis: string } };
+}
+
+async function readyz(): Promise<Readiness> {
+  const r = await app.inject({ method: 'GET', url: '/readyz' });
+  return { status: r.statusCode, contentType: String(r.headers['content-type']), body: r.json() };
+}
+
+/** Polls /readyz every 100 ms until it answers `status`, or fails after `ms`. */
+async function until(status: number, ms = 10_000): Promise<Readiness> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const r = await readyz();
+    if (r.status === status) return r;
+    if (Date.now() > deadline) throw new Error(`/readyz still answers ${r.status} after ${ms} ms: ${JSON.stringify(r.body)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+t.test('ready while both answer', async (t) => {
+  const r = await until(200);
+  t.match(r.body, { status: 'ready', checks: { database: 'up', redis: 'up' } });
+});
+
+t.test('PostgreSQL down: 503 naming PostgreSQL, then ready again without a restart', async (t) => {
+  await pgProxy.cut();
+  const down = await until(503);
+  t.match(down.contentType, /^application\/problem\+json/);
+  t.match(down.body, { status: 503, code: 'service_unavailable', type: 'urn:egide:problem:service_unavailable', checks: { database: 'down', redis: 'up' } });
+  t.match(down.body.detail, /PostgreSQL/);
+  t.notMatch(down.body.detail, /Redis/);
+  await pgProxy.restore();
+  const up = await until(200);
+  t.match(up.body, { status: 'ready', checks: { database: 'up', redis: 'up' } });
+});
+
+t.test('Redis down: 503 naming Redis, then ready again without a restart', async (t) => {
+  await redisProxy.cut();
+  const down = await until(503);
+  t.match(down.contentType, /^application\/problem\+json/);
+  t.match(down.body, { status: 503, code: 'service_unavailable', checks: { database: 'up', redis: 'down' } });
+  t.match(down.body.detail, /Redis/);
+  t.notMatch(down.body.detail, /PostgreSQL/);
+  await redisProxy.restore();
+  const up = await until(200);
+  t.match(up.body, { checks: { database: 'up', redis: 'up' } });
+});
+
+t.test('both down: the problem names both; both come back', async (t) => {
+  await pgProxy.cut();
+  await redisProxy.cut();
+  const down = await until(503);
+  t.match(down.body, { checks: { database: 'down', redis: 'down' } });
+  t.match(down.body.detail, /PostgreSQL and Redis/);
+  await pgProxy.restore();
+  await redisProxy.restore();
+  await until(200);
+});

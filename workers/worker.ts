@@ -1,0 +1,91 @@
+import { Worker } from 'bullmq';
+import { pino, type BaseLogger } from 'pino';
+import type { Config } from '../src/config/config.js';
+import { createDatabase, type Database } from '../src/db/client.js';
+import { systemClock, type Clock } from '../src/lib/clock.js';
+import { loadServerKeys } from '../src/lib/server-keys.js';
+import { createAuditRepository } from '../src/audit/audit-repository.js';
+import { createAuditService } from '../src/audit/audit-service.js';
+import { createQueue, createQueueConnection, queuePrefix, QUEUES, type JobName, type JobPayload, type JobResult, type QueueName } from '../src/queues/registry.js';
+import { auditCheckpointProcessor, QUEUE as AUDIT_CHECKPOINT, scheduleAuditCheckpoint } from './audit-checkpoint.js';
+
+/** What the workers log with: a pino logger, or the API's (Fastify) logger when in one process. */
+export type WorkerLogger = Pick<BaseLogger, 'debug' | 'info' | 'warn' | 'error'>;
+
+export interface StartWorkersOptions {
+  config: Config;
+  /** A pool to share (then not closed here); by default the workers open a small one of their own. */
+  database?: Database;
+  logger?: WorkerLogger;
+  clock?: Clock;
+}
+
+export interface Workers {
+  workers: Array<Pick<Worker, 'name' | 'close' | 'isRunning'>>;
+  /** Stops taking jobs, lets the running ones finish, then closes the connections the workers opened. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts one BullMQ worker per queue of the registry, in this process. Used by `src/main.ts`
+ * (API and workers together) and `workers/main.ts` (workers alone); run as many processes as
+ * the load needs, they share the queues.
+ */
+export async function startWorkers(opts: StartWorkersOptions): Promise<Workers> {
+  const { config } = opts;
+  const log = opts.logger ?? pino({ level: config.LOG_LEVEL, base: { component: 'worker' } });
+  const clock = opts.clock ?? systemClock;
+  const database = opts.database ?? createDatabase(config.DATABASE_URL, { max: 2 });
+  const connection = createQueueConnection(config.REDIS_URL, 'worker');
+  // BullMQ forwards connection errors to the workers' 'error' listeners; this one only keeps an
+  // error raised before they attach (or after they close) from being unhandled.
+  connection.on('error', (err: Error) => log.debug({ err: { message: err.message } }, 'worker redis connection error'));
+
+  const keys = await loadServerKeys(config);
+  const audit = createAuditService({ repo: createAuditRepository(database.db), clock, signingSecretKey: keys.audit.secretKey });
+
+  const checkpointQueue = createQueue(AUDIT_CHECKPOINT, { connection, config });
+  checkpointQueue.on('error', (err) => log.warn({ queue: AUDIT_CHECKPOINT, err: { message: err.message } }, 'queue error'));
+
+  const workers: Workers['workers'] = [];
+  function watch<N extends QueueName>(name: N, worker: Worker<JobPayload<N>, JobResult<N>, JobName<N>>): void {
+    // Without an 'error' listener a Redis outage would surface as unhandled errors; with it the
+    // worker keeps reconnecting and resumes when Redis is back.
+    worker.on('error', (err) => log.warn({ queue: name, err: { message: err.message } }, 'worker error'));
+    worker.on('failed', (job, err) => {
+      const attempts = job?.opts.attempts ?? 1;
+      const final = err.name === 'UnrecoverableError' || (job?.attemptsMade ?? attempts) >= attempts;
+      const entry = { queue: name, jobId: job?.id, job: job?.name, attemptsMade: job?.attemptsMade, err: { name: err.name, message: err.message } };
+      if (final) log.error(entry, 'job failed for good');
+      else log.warn(entry, 'job failed, will retry');
+    });
+    workers.push(worker);
+  }
+
+  watch(
+    AUDIT_CHECKPOINT,
+    new Worker(AUDIT_CHECKPOINT, auditCheckpointProcessor({ audit, log }), {
+      connection,
+      prefix: queuePrefix(config),
+      concurrency: QUEUES[AUDIT_CHECKPOINT].concurrency,
+    }),
+  );
+  await scheduleAuditCheckpoint(checkpointQueue, config);
+  log.info({ queues: workers.map((w) => w.name), prefix: queuePrefix(config) }, 'workers started');
+
+  let closing: Promise<void> | undefined;
+  return {
+    workers,
+    close() {
+      closing ??= (async () => {
+        await Promise.all(workers.map((w) => w.close()));
+        await checkpointQueue.close();
+        // QUIT would wait for a Redis that is down; then just drop the socket.
+        if (connection.status === 'ready') await connection.quit().catch(() => connection.disconnect());
+        else connection.disconnect();
+        if (!opts.database) await database.close();
+      })();
+      return closing;
+    },
+  };
+}

@@ -247,11 +247,12 @@ export async function run(roles: readonly Role[]): Promise<void> {
   try {
     running = await start(roles);
   } catch (err) {
-    if (err instanceof StartupError) {
-      process.stderr.write(`egide: ${err.message}\n`);
-      process.exit(1);
-    }
-    throw err;
+    // Anything else (an invalid policy file, say) also stops the start with its message; the
+    // stack only helps when it is not one of the operator-facing errors.
+    const operatorFacing = err instanceof StartupError || (err as Error | null)?.name === 'PolicyError';
+    const text = err instanceof StartupError ? err.message : `cannot start: ${errorText(err)}${operatorFacing ? '' : `\n${(err as Error | null)?.stack ?? ''}`}`;
+    process.stderr.write(`egide: ${text}\n`);
+    process.exit(1);
   }
   const { log } = running;
   closeWithGrace({ delay: 10_000, logger: { error: (m: unknown) => log.error(m) } }, async ({ signal, err }) => {

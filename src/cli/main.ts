@@ -5,6 +5,7 @@ import { ConfigError } from '../config/config.js';
 import { AppError } from '../lib/problem.js';
 import { auditVerify } from './audit-verify.js';
 import { bootstrapCommand } from './bootstrap.js';
+import { addEnvCommands } from './env-init.js';
 
 /** Where a command reads and writes: the process by default, buffers in tests. */
 export interface CliIo {
@@ -37,6 +38,8 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     .action(async (opts: { mechanismName: string; admin: string; supervisor: string }) => {
       code = await bootstrapCommand(opts, io);
     });
+
+  addEnvCommands(program, io, (c) => (code = c));
 
   const audit = program.command('audit').description('the audit log');
   audit

@@ -1,4 +1,4 @@
-import { Type, type Static } from 'typebox';
+import { Type, type Static, type TSchema } from 'typebox';
 import { Value } from 'typebox/value';
 
 /**
@@ -55,15 +55,19 @@ function coerce(env: Record<string, string | undefined>): Record<string, unknown
 /** Reads and validates the configuration; throws ConfigError naming every bad variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const values = Value.Default(EnvSchema, coerce(env)) as Record<string, unknown>;
-  const describe = (key: string) => (EnvSchema.properties as Record<string, { description?: string }>)[key]?.description;
-  const problems = Value.Errors(EnvSchema, values).flatMap((e) => {
-    if (e.keyword === 'required') {
-      const keys = (e.params as { requiredProperties?: string[] }).requiredProperties ?? [];
-      return keys.map((key) => `${key} is required${describe(key) ? `: ${describe(key)}` : ''}`);
+  // Each variable is checked on its own so that every bad one is reported, not just the first per kind.
+  const problems: string[] = [];
+  for (const [key, schema] of Object.entries(EnvSchema.properties) as Array<[string, TSchema & { description?: string; anyOf?: Array<{ const?: unknown }> }]>) {
+    const hint = schema.description ? `: ${schema.description}` : '';
+    if (values[key] === undefined) {
+      problems.push(`${key} is required${hint}`);
+      continue;
     }
-    const key = e.instancePath.replace(/^\//, '');
-    return [`${key} is invalid (${e.message})${describe(key) ? `: ${describe(key)}` : ''}`];
-  });
+    const first = Value.Errors(schema, values[key])[0];
+    if (!first) continue;
+    const allowed = schema.anyOf?.every((a) => a.const !== undefined) ? `must be one of ${schema.anyOf.map((a) => String(a.const)).join(', ')}` : first.message;
+    problems.push(`${key} is invalid (${allowed})${hint}`);
+  }
   if (problems.length > 0) throw new ConfigError([...new Set(problems)]);
   return Object.freeze(values as Static<typeof EnvSchema>);
 }

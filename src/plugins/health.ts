@@ -37,6 +37,7 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
 export default fp(
   async function healthPlugin(fastify) {
     fastify.decorate('readinessWarnings', []);
+    let lastWarnings = '';
 
     fastify.get('/healthz', { config: { action: 'health.read' }, schema: { tags: ['health'], response: { 200: Type.Object({ status: Type.Literal('ok') }) } } }, async () => ({ status: 'ok' as const }));
 
@@ -55,7 +56,12 @@ export default fp(
           .send({ ...problemDocument('service_unavailable', `${down} unavailable`, request.id), checks: { database, redis } });
       }
       const warnings = (await Promise.all(fastify.readinessWarnings.map((w) => w().catch(() => null)))).filter((w): w is string => w !== null);
-      for (const w of warnings) request.log.warn(w);
+      // Probes call this every few seconds: log a warning when it appears or changes, not on every probe.
+      const key = warnings.join('\n');
+      if (key !== lastWarnings) {
+        for (const w of warnings) request.log.warn(w);
+        lastWarnings = key;
+      }
       return { status: 'ready' as const, checks: { database, redis }, warnings };
     });
   },

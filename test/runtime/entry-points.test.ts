@@ -82,6 +82,7 @@ t.test('refuses to start, saying why and how to fix it (exit 1)', async (t) => {
     missing: launch('workers/main.ts', { ...good, JWT_SIGNING_KEY: '' }),
     bad: launch('src/main.ts', { ...good, PORT: 'eighty', SERVER_SECRET: 'short' }),
     wrongUrl: launch('src/main.ts', { ...good, DATABASE_URL: 'mysql://127.0.0.1/egide' }),
+    noPolicies: launch('src/api-main.ts', { ...good, POLICIES_DIR: '/nonexistent/policies' }),
   };
   const r = Object.fromEntries(await Promise.all(Object.entries(cases).map(async ([k, p]) => [k, await exitWithin(p, 20_000)] as const))) as Record<keyof typeof cases, Exit>;
 
@@ -120,6 +121,12 @@ t.test('refuses to start, saying why and how to fix it (exit 1)', async (t) => {
     t.match(r.bad.stderr, /PORT is invalid/);
     t.match(r.bad.stderr, /SERVER_SECRET is invalid/);
     t.notMatch(r.bad.stderr, new RegExp(secrets.JWT_SIGNING_KEY), 'no secret value is printed');
+  });
+
+  t.test('unreadable policies are named, without a stack trace', async (t) => {
+    t.equal(r.noPolicies.code, 1);
+    t.match(r.noPolicies.stderr, /egide: cannot start: cannot read \/nonexistent\/policies\/access\.yaml/);
+    t.notMatch(r.noPolicies.stderr, /\n\s+at /);
   });
 
   t.test('a URL of the wrong kind is named', async (t) => {

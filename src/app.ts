@@ -12,6 +12,7 @@ import { createServices, type Services } from './services.js';
 import errorsPlugin from './plugins/errors.js';
 import infraPlugin from './plugins/infra.js';
 import authPlugin from './plugins/auth.js';
+import routeContractPlugin from './plugins/route-contract.js';
 import openapiPlugin from './plugins/openapi.js';
 import metricsPlugin from './plugins/metrics.js';
 import healthPlugin from './plugins/health.js';
@@ -53,6 +54,7 @@ async function app(fastify: FastifyInstance, opts: AppOptions) {
   const policy = loadAccessPolicy(policiesPath(config));
   const keys = await loadServerKeys(config);
 
+  await fastify.register(routeContractPlugin, { policy });
   await fastify.register(errorsPlugin);
   await fastify.register(infraPlugin, { config, ...(opts.database ? { database: opts.database } : {}), ...(opts.redis ? { redis: opts.redis } : {}) });
   await fastify.register(helmet, { contentSecurityPolicy: false, global: true });
@@ -71,7 +73,7 @@ async function app(fastify: FastifyInstance, opts: AppOptions) {
   fastify.decorate('services', services);
   fastify.decorate('config', config);
 
-  await fastify.register(authPlugin, { config, keys, policy, sessions: services.repos.sessions, clock });
+  await fastify.register(authPlugin, { config, keys, policy, sessions: services.repos.sessions, audit: services.audit, clock });
   await fastify.register(healthPlugin);
   fastify.readinessWarnings.push(async () => {
     const holders = await services.repos.keyring.mechanismKeyHolders();

@@ -1,12 +1,12 @@
 import fp from 'fastify-plugin';
 import fastifyJwt from '@fastify/jwt';
-import type { RouteOptions } from 'fastify';
 import { AppError } from '../lib/problem.js';
 import type { Principal, StaffRole } from '../access/principal.js';
 import type { AccessPolicy, Role } from '../access/policy.js';
 import type { Clock } from '../lib/clock.js';
 import type { Config } from '../config/config.js';
 import type { SessionRepository } from '../auth/session-repository.js';
+import type { AuditService } from '../audit/audit-service.js';
 import type { ServerKeys } from '../lib/server-keys.js';
 
 /** Claims of an access token. `sid` ties it to a session that every request re-checks. */
@@ -20,10 +20,6 @@ export interface AccessClaims {
 declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal;
-  }
-  interface FastifyContextConfig {
-    /** The access-policy action this route needs; every route must declare one. */
-    action?: string;
   }
 }
 
@@ -39,6 +35,7 @@ export interface AuthOptions {
   keys: ServerKeys;
   policy: AccessPolicy;
   sessions: SessionRepository;
+  audit: Pick<AuditService, 'record'>;
   clock: Clock;
 }
 
@@ -48,12 +45,10 @@ const ANONYMOUS: Principal = { kind: 'anonymous' };
  * Authentication and the route-action contract. Tokens are EdDSA JWTs, verified with that one
  * algorithm pinned and `iss`/`aud` checked; the session they name must be live and its user
  * enabled, so logout, disabling and refresh-token reuse end access at once.
- * Every route must declare `config.action` naming an action of the access policy; the app
- * refuses to start otherwise.
  */
 export default fp<AuthOptions>(
   async function authPlugin(fastify, opts) {
-    const { config, keys, policy, sessions, clock } = opts;
+    const { config, keys, policy, sessions, audit, clock } = opts;
     await fastify.register(fastifyJwt, {
       secret: { private: keys.jwt.privatePem, public: keys.jwt.publicPem },
       sign: { algorithm: 'EdDSA', iss: config.JWT_ISSUER, aud: config.JWT_AUDIENCE, expiresIn: config.ACCESS_TOKEN_TTL_SECONDS },
@@ -65,18 +60,6 @@ export default fp<AuthOptions>(
       },
     });
     fastify.decorateRequest('principal', null as never);
-
-    const routes: RouteOptions[] = [];
-    fastify.addHook('onRoute', (route) => {
-      routes.push(route);
-    });
-    fastify.addHook('onReady', async () => {
-      const bad = routes
-        .filter((r) => r.method !== 'HEAD')
-        .filter((r) => !r.config?.action || !policy.has(r.config.action))
-        .map((r) => `${String(r.method)} ${r.url} (${r.config?.action ? `unknown action ${r.config.action}` : 'no action declared'})`);
-      if (bad.length > 0) throw new Error(`routes without a valid access action:\n  ${bad.join('\n  ')}`);
-    });
 
     fastify.addHook('onRequest', async (request) => {
       const action = request.routeOptions.config?.action;
@@ -103,6 +86,13 @@ export default fp<AuthOptions>(
       } else {
         if (s.caseId !== claims.sub || s.role !== 'defender') throw new AppError('invalid_token');
         request.principal = { kind: 'defender', role: 'defender', caseId: s.caseId!, sessionId: s.id };
+      }
+      // Function-level authorisation before the body is even parsed: a role the policy never
+      // allows this action gets 403 whatever it sends. Scopes are checked later, in the service.
+      const role = request.principal.role;
+      if (!policy.get(action)?.roles[role]) {
+        await audit.record({ principal: request.principal, requestId: request.id }, { action, resource: `route:${request.routeOptions.method} ${request.routeOptions.url}`, outcome: 'denied', reason: `role ${role} may not ${action}` });
+        throw new AppError('forbidden', `role ${role} may not ${action}`);
       }
     });
   },

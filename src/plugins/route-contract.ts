@@ -1,0 +1,39 @@
+import fp from 'fastify-plugin';
+import type { RouteOptions } from 'fastify';
+import type { AccessPolicy } from '../access/policy.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every route with the action it declares: what the access-matrix tests walk. */
+    routeTable(): Array<{ method: string; url: string; action: string }>;
+  }
+  interface FastifyContextConfig {
+    /** The access-policy action this route needs; every route must declare one. */
+    action?: string;
+  }
+}
+
+/**
+ * Deny by default, enforced at start: every route (ours and plugins', registered after this
+ * one) must declare `config.action` naming an action of the access policy, or the app refuses
+ * to start. Registered first so that no route escapes it.
+ */
+export default fp<{ policy: AccessPolicy }>(
+  async function routeContractPlugin(fastify, { policy }) {
+    const routes: RouteOptions[] = [];
+    fastify.addHook('onRoute', (route) => {
+      routes.push(route);
+    });
+    fastify.decorate('routeTable', () =>
+      routes.flatMap((r) => (Array.isArray(r.method) ? r.method : [r.method]).filter((m) => m !== 'HEAD').map((m) => ({ method: String(m), url: r.url, action: String(r.config?.action) }))),
+    );
+    fastify.addHook('onReady', async () => {
+      const bad = routes
+        .filter((r) => r.method !== 'HEAD')
+        .filter((r) => !r.config?.action || !policy.has(r.config.action))
+        .map((r) => `${String(r.method)} ${r.url} (${r.config?.action ? `unknown action ${r.config.action}` : 'no action declared'})`);
+      if (bad.length > 0) throw new Error(`routes without a valid access action:\n  ${bad.join('\n  ')}`);
+    });
+  },
+  { name: 'route-contract' },
+);

@@ -9,4 +9,5 @@ import type { Benchmark } from './lib/report.js';
 export const registry: Record<string, () => Promise<{ default: Benchmark }>> = {
   'sdk-seal': () => import('./sdk-seal.bench.js'),
   'audit-verify': () => import('./audit-verify.bench.js'),
+  'audit-read': () => import('./audit-read.bench.js'),
 };

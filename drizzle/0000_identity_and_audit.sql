@@ -80,6 +80,13 @@ CREATE TABLE "users" (
 	"password_changed_at" timestamp (3) with time zone
 );
 --> statement-breakpoint
+CREATE TABLE "audit_chain" (
+	"seq" bigint PRIMARY KEY NOT NULL,
+	"event_id" bigint NOT NULL,
+	"hash" text NOT NULL,
+	CONSTRAINT "audit_chain_event_id_unique" UNIQUE("event_id")
+);
+--> statement-breakpoint
 CREATE TABLE "audit_checkpoints" (
 	"seq" bigint PRIMARY KEY NOT NULL,
 	"hash" text NOT NULL,
@@ -88,7 +95,7 @@ CREATE TABLE "audit_checkpoints" (
 );
 --> statement-breakpoint
 CREATE TABLE "audit_events" (
-	"seq" bigint PRIMARY KEY DEFAULT 0 NOT NULL,
+	"id" bigint PRIMARY KEY GENERATED ALWAYS AS IDENTITY (sequence name "audit_events_id_seq" INCREMENT BY 1 MINVALUE 1 MAXVALUE 9223372036854775807 START WITH 1 CACHE 1),
 	"at" timestamp (3) with time zone NOT NULL,
 	"actor" text NOT NULL,
 	"role" text NOT NULL,
@@ -98,7 +105,6 @@ CREATE TABLE "audit_events" (
 	"outcome" text NOT NULL,
 	"reason" text,
 	"request_id" text NOT NULL,
-	"hash" text DEFAULT '' NOT NULL,
 	CONSTRAINT "audit_events_outcome" CHECK ("audit_events"."outcome" in ('allowed', 'denied'))
 );
 --> statement-breakpoint
@@ -108,6 +114,10 @@ CREATE TABLE "audit_head" (
 	"hash" text NOT NULL
 );
 --> statement-breakpoint
+CREATE TABLE "audit_pending" (
+	"event_id" bigint PRIMARY KEY NOT NULL
+);
+--> statement-breakpoint
 ALTER TABLE "invitations" ADD CONSTRAINT "invitations_org_id_organisations_id_fk" FOREIGN KEY ("org_id") REFERENCES "public"."organisations"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "keyring_entries" ADD CONSTRAINT "keyring_entries_org_key_id_org_keys_id_fk" FOREIGN KEY ("org_key_id") REFERENCES "public"."org_keys"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "keyring_entries" ADD CONSTRAINT "keyring_entries_user_id_users_id_fk" FOREIGN KEY ("user_id") REFERENCES "public"."users"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
@@ -115,6 +125,7 @@ ALTER TABLE "org_keys" ADD CONSTRAINT "org_keys_org_id_organisations_id_fk" FORE
 ALTER TABLE "refresh_tokens" ADD CONSTRAINT "refresh_tokens_session_id_sessions_id_fk" FOREIGN KEY ("session_id") REFERENCES "public"."sessions"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "sessions" ADD CONSTRAINT "sessions_user_id_users_id_fk" FOREIGN KEY ("user_id") REFERENCES "public"."users"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "users" ADD CONSTRAINT "users_org_id_organisations_id_fk" FOREIGN KEY ("org_id") REFERENCES "public"."organisations"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "audit_chain" ADD CONSTRAINT "audit_chain_event_id_audit_events_id_fk" FOREIGN KEY ("event_id") REFERENCES "public"."audit_events"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 CREATE UNIQUE INDEX "keyring_entries_key_user" ON "keyring_entries" USING btree ("org_key_id","user_id");--> statement-breakpoint
 CREATE INDEX "keyring_entries_user_idx" ON "keyring_entries" USING btree ("user_id");--> statement-breakpoint
 CREATE UNIQUE INDEX "org_keys_one_current" ON "org_keys" USING btree ("org_id") WHERE "org_keys"."retired_at" is null;--> statement-breakpoint
@@ -125,7 +136,7 @@ CREATE INDEX "sessions_user_idx" ON "sessions" USING btree ("user_id") WHERE "se
 CREATE UNIQUE INDEX "users_username_key" ON "users" USING btree ("username");--> statement-breakpoint
 CREATE UNIQUE INDEX "users_key_id_key" ON "users" USING btree ("key_id");--> statement-breakpoint
 CREATE INDEX "users_org_idx" ON "users" USING btree ("org_id");--> statement-breakpoint
-CREATE INDEX "audit_events_actor_idx" ON "audit_events" USING btree ("actor","seq");--> statement-breakpoint
-CREATE INDEX "audit_events_case_idx" ON "audit_events" USING btree ("case_id","seq");--> statement-breakpoint
-CREATE INDEX "audit_events_action_idx" ON "audit_events" USING btree ("action","seq");--> statement-breakpoint
+CREATE INDEX "audit_events_actor_idx" ON "audit_events" USING btree ("actor","id");--> statement-breakpoint
+CREATE INDEX "audit_events_case_idx" ON "audit_events" USING btree ("case_id","id");--> statement-breakpoint
+CREATE INDEX "audit_events_action_idx" ON "audit_events" USING btree ("action","id");--> statement-breakpoint
 CREATE INDEX "audit_events_at_idx" ON "audit_events" USING btree ("at");

@@ -46,7 +46,7 @@ export function createServices(deps: ServiceDeps) {
     keyring: createKeyringRepository(db),
   };
   const audit = createAuditService({ repo: repos.audit, clock, signingSecretKey: keys.audit.secretKey });
-  const access = createAccessService({ policy, audit });
+  const access = createAccessService({ policy, audit, ...(deps.auditReads !== undefined ? { auditReads: deps.auditReads } : {}) });
   const auth = createAuthService({ db, redis, users: repos.users, sessions: repos.sessions, keyring: repos.keyring, audit, access, clock, config, keys, signAccessToken });
   const users = createUserService({ db, users: repos.users, orgs: repos.orgs, sessions: repos.sessions, audit, access, clock, keys });
   const orgs = createOrgService({ db, orgs: repos.orgs, queries: createOrgQueries(db), keyring: repos.keyring, users: repos.users, access, clock });

@@ -8,6 +8,7 @@ import { createAuditRepository } from '../src/audit/audit-repository.js';
 import { createAuditService } from '../src/audit/audit-service.js';
 import { createQueue, createQueueConnection, queuePrefix, QUEUES, type JobName, type JobPayload, type JobResult, type QueueName } from '../src/queues/registry.js';
 import { auditCheckpointProcessor, QUEUE as AUDIT_CHECKPOINT, scheduleAuditCheckpoint } from './audit-checkpoint.js';
+import { startAuditChainer } from './audit-chainer.js';
 
 /** What the workers log with: a pino logger, or the API's (Fastify) logger when in one process. */
 export type WorkerLogger = Pick<BaseLogger, 'debug' | 'info' | 'warn' | 'error'>;
@@ -44,6 +45,7 @@ export async function startWorkers(opts: StartWorkersOptions): Promise<Workers> 
   const keys = await loadServerKeys(config);
   const audit = createAuditService({ repo: createAuditRepository(database.db), clock, signingSecretKey: keys.audit.secretKey });
 
+  const chainer = startAuditChainer({ audit, log, intervalMs: config.AUDIT_CHAIN_INTERVAL_MS });
   const checkpointQueue = createQueue(AUDIT_CHECKPOINT, { connection, config });
   checkpointQueue.on('error', (err) => log.warn({ queue: AUDIT_CHECKPOINT, err: { message: err.message } }, 'queue error'));
 
@@ -78,7 +80,7 @@ export async function startWorkers(opts: StartWorkersOptions): Promise<Workers> 
     workers,
     close() {
       closing ??= (async () => {
-        await Promise.all(workers.map((w) => w.close()));
+        await Promise.all([...workers.map((w) => w.close()), chainer.close()]);
         await checkpointQueue.close();
         // QUIT would wait for a Redis that is down; then just drop the socket.
         if (connection.status === 'ready') await connection.quit().catch(() => connection.disconnect());

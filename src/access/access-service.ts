@@ -55,8 +55,10 @@ export type AccessService = ReturnType<typeof createAccessService>;
  * 404 (out of scope: existence is not revealed) or 409 (separation of duties). An allowed
  * decision is audited in the caller's transaction, with the change it permits.
  */
-export function createAccessService(deps: { policy: AccessPolicy; audit: Pick<AuditService, 'record'> }) {
+export function createAccessService(deps: { policy: AccessPolicy; audit: Pick<AuditService, 'record'>; auditReads?: boolean }) {
   const { policy, audit } = deps;
+  // Only the benchmark turns this off, to measure what auditing every read costs.
+  const auditReads = deps.auditReads !== false;
 
   function decide(principal: Principal, action: string, facts: ScopeFacts): Decision {
     const rule = policy.get(action);
@@ -90,16 +92,16 @@ export function createAccessService(deps: { policy: AccessPolicy; audit: Pick<Au
 
     /**
      * Checks and audits; returns the scope that allowed it. `audit: false` is for actions the
-     * service audits itself with richer detail (e.g. a login).
+     * service audits itself with richer detail (e.g. a login); `read: true` marks a read.
      */
-    async authorize(ctx: RequestContext, action: string, target: AccessTarget, tx?: Tx, opts: { audit?: boolean; reason?: string | null } = {}): Promise<Scope> {
+    async authorize(ctx: RequestContext, action: string, target: AccessTarget, tx?: Tx, opts: { audit?: boolean; read?: boolean; reason?: string | null } = {}): Promise<Scope> {
       const decision = decide(ctx.principal, action, { caseId: target.caseId ?? null, ...target.facts });
       const caseId = target.caseId ?? null;
       if (!decision.allowed) {
         await audit.record(ctx, { action, resource: target.resource, caseId, outcome: 'denied', reason: decision.reason });
         throw decision.error;
       }
-      if (opts.audit !== false) await audit.record(ctx, { action, resource: target.resource, caseId, outcome: 'allowed', reason: opts.reason ?? null }, tx);
+      if (opts.audit !== false && (auditReads || opts.read !== true)) await audit.record(ctx, { action, resource: target.resource, caseId, outcome: 'allowed', reason: opts.reason ?? null }, tx);
       return decision.scope;
     },
   };

@@ -22,7 +22,7 @@ export type AuditQueryService = ReturnType<typeof createAuditQueryService>;
  * read itself in the chain before anything is returned: reading the audit log is audited.
  */
 export function createAuditQueryService(deps: {
-  audit: Pick<AuditService, 'list' | 'iterate' | 'signedHead' | 'verify'>;
+  audit: Pick<AuditService, 'list' | 'iterate' | 'signedHead' | 'verify' | 'chain'>;
   access: Pick<AccessService, 'authorize'>;
   repo: Pick<AuditRepository, 'head'>;
   /** b64u Ed25519 public key that verifies signed heads (published to supervisors). */
@@ -34,6 +34,8 @@ export function createAuditQueryService(deps: {
     /** Keyset page on seq; one extra row is read so that `next` is null on the last page. */
     async list(ctx: RequestContext, filters: AuditFilters, page: { after?: number; limit: number; order: 'asc' | 'desc' }): Promise<AuditPage> {
       await access.authorize(ctx, 'audit.read', { resource: 'audit' });
+      // What has committed is chained first, this read included, so the page is up to date.
+      await audit.chain();
       const limit = Math.min(Math.max(1, page.limit), AUDIT_PAGE_MAX);
       const rows = await audit.list(filters, { ...page, limit: limit + 1 });
       const items = rows.slice(0, limit);
@@ -47,6 +49,7 @@ export function createAuditQueryService(deps: {
      */
     async export(ctx: RequestContext, filters: AuditFilters): Promise<AsyncIterable<ChainedAuditEvent>> {
       await access.authorize(ctx, 'audit.read', { resource: 'audit' });
+      await audit.chain();
       const upTo = (await repo.head()).seq;
       return (async function* () {
         for await (const e of audit.iterate(filters)) {
@@ -64,6 +67,7 @@ export function createAuditQueryService(deps: {
 
     async verify(ctx: RequestContext): Promise<ChainCheck & { headMatches: boolean }> {
       await access.authorize(ctx, 'audit.verify', { resource: 'audit' });
+      await audit.chain();
       return audit.verify();
     },
   };

@@ -72,14 +72,21 @@ export function createAuditService(deps: { repo: AuditRepository; clock: Clock; 
       }
     },
 
+    /** Chains what has committed since the last call (the worker also does this continuously). */
+    chain(): Promise<number> {
+      return repo.chainPending();
+    },
+
     /** The current head, signed now: a supervisor keeps it to prove later that history was not rewritten. */
     async signedHead(): Promise<SignedCheckpoint> {
+      await repo.chainPending();
       const head = await repo.head();
       return signCheckpoint(head.seq, head.hash, signingSecretKey);
     },
 
     /** Stores a signed checkpoint of the current head (run periodically by the worker). */
     async checkpoint(): Promise<SignedCheckpoint | null> {
+      await repo.chainPending();
       const head = await repo.head();
       if (head.seq === 0) return null;
       const latest = await repo.latestCheckpoint();

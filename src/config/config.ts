@@ -27,6 +27,7 @@ const EnvSchema = Type.Object({
   POLICIES_DIR: Type.String({ minLength: 1, default: 'policies' }),
   LOGIN_RATE_LIMIT_PER_MINUTE: Type.Integer({ minimum: 1, maximum: 10_000, default: 10 }),
   AUDIT_CHECKPOINT_INTERVAL_SECONDS: Type.Integer({ minimum: 1, maximum: 86_400, default: 60 }),
+  AUDIT_CHAIN_INTERVAL_MS: Type.Integer({ minimum: 10, maximum: 60_000, default: 250 }),
 });
 
 export type Config = Readonly<Static<typeof EnvSchema>>;

@@ -127,7 +127,7 @@ export function createOrgService(deps: {
     /** Everyone on staff sees every organisation; a partner sees only their own. */
     async list(ctx: RequestContext) {
       const own = ctx.principal.kind === 'user' ? ctx.principal.orgId : null;
-      const scope = await access.authorize(ctx, 'org.list', { resource: 'orgs', facts: { orgId: own } });
+      const scope = await access.authorize(ctx, 'org.list', { resource: 'orgs', facts: { orgId: own } }, undefined, { read: true });
       const rows = await queries.listWithCurrentKey(scope === 'all' ? null : own);
       return rows.map(publicOrg);
     },
@@ -135,7 +135,7 @@ export function createOrgService(deps: {
     /** An organisation's public keys, current and retired. */
     async keys(ctx: RequestContext, orgId: string) {
       const org = await orgs.byId(orgId);
-      await access.authorize(ctx, 'org.keys.read', { resource: `org:${orgId}/keys`, facts: { orgId: org?.id ?? null } });
+      await access.authorize(ctx, 'org.keys.read', { resource: `org:${orgId}/keys`, facts: { orgId: org?.id ?? null } }, undefined, { read: true });
       if (!org) throw new AppError('not_found');
       return { orgId, kind: org.kind, keys: (await orgs.keys(orgId)).map(publicKeyRow) };
     },
@@ -239,7 +239,7 @@ export function createOrgService(deps: {
     /** Who holds which key of an organisation. */
     async listKeyring(ctx: RequestContext, orgId: string) {
       const org = await orgs.byId(orgId);
-      await access.authorize(ctx, 'keyring.list', { resource: `org:${orgId}/keyring`, facts: { orgId: org?.id ?? null } });
+      await access.authorize(ctx, 'keyring.list', { resource: `org:${orgId}/keyring`, facts: { orgId: org?.id ?? null } }, undefined, { read: true });
       if (!org) throw new AppError('not_found');
       const rows = await queries.keyringOf(orgId);
       return {

@@ -47,7 +47,7 @@ t.test('wrong authKey, wrong TOTP and replayed TOTP are refused alike, and audit
   t.equal(r3.statusCode, 200, 'the right code works once');
   const r4 = await app.inject({ method: 'POST', url: '/v1/auth/login', payload: { username: officer.username, authKey: good, totp: code } });
   t.equal(r4.json().code, 'invalid_credentials', 'the same code is not accepted twice');
-  const denied = await T.database.sql`select reason from audit_events where action = 'auth.login' and outcome = 'denied' order by seq`;
+  const denied = await T.database.sql`select reason from audit_events where action = 'auth.login' and outcome = 'denied' order by id`;
   t.same(denied.map((d) => d.reason), ['wrong authKey', 'wrong TOTP code', 'TOTP code already used']);
 });
 

@@ -11,9 +11,10 @@ t.teardown(async () => {
 });
 
 for (let i = 0; i < 3; i++) {
-  await sql`insert into audit_events (at, actor, role, action, resource, outcome, request_id) values (now(), 'system', 'system', 'x.test', 'audit', 'allowed', ${`req-${i}`})`;
+  await sql`select audit_record(now(), 'system', 'system', 'x.test', 'audit', null, 'allowed', null, ${`req-${i}`})`;
 }
-const before = await sql`select seq, actor, hash from audit_events order by seq`;
+await sql`select audit_chain_pending()`;
+const before = await sql`select seq, actor, hash from audit_log order by seq`;
 const [headBefore] = await sql`select seq, hash from audit_head`;
 
 async function refused(t: Test, what: string, run: () => Promise<unknown>) {
@@ -23,14 +24,24 @@ async function refused(t: Test, what: string, run: () => Promise<unknown>) {
   );
   t.ok(err, `${what} is refused`);
   t.equal(err?.code, '42501', `${what}: insufficient_privilege`);
-  t.match(err?.message ?? '', /append-only|only by appending/, `${what}: says why`);
+  t.match(err?.message ?? '', /append-only|only through audit_chain_pending/, `${what}: says why`);
 }
 
 t.test('UPDATE, DELETE and TRUNCATE of audit_events are refused', async (t) => {
-  await refused(t, 'UPDATE', () => sql`update audit_events set actor = 'u:someone-else' where seq = 2`);
-  await refused(t, 'DELETE', () => sql`delete from audit_events where seq = 3`);
-  await refused(t, 'TRUNCATE', () => sql`truncate audit_events`);
-  t.same(await sql`select seq, actor, hash from audit_events order by seq`, before, 'nothing changed');
+  await refused(t, 'UPDATE', () => sql`update audit_events set actor = 'u:someone-else' where id = 2`);
+  await refused(t, 'DELETE', () => sql`delete from audit_events where id = 3`);
+  await refused(t, 'TRUNCATE', () => sql`truncate audit_events cascade`);
+  t.same(await sql`select seq, actor, hash from audit_log order by seq`, before, 'nothing changed');
+});
+
+t.test('the chain cannot be changed, nor written except by the chainer', async (t) => {
+  await refused(t, 'UPDATE chain', () => sql`update audit_chain set hash = ${'1'.repeat(64)} where seq = 1`);
+  await refused(t, 'DELETE chain', () => sql`delete from audit_chain where seq = 3`);
+  await refused(t, 'TRUNCATE chain', () => sql`truncate audit_chain`);
+  await refused(t, 'INSERT chain', () => sql`insert into audit_chain (seq, event_id, hash) values (99, 1, ${'1'.repeat(64)})`);
+  await sql`select audit_record(now(), 'system', 'system', 'x.test', 'audit', null, 'allowed', null, 'req-q')`;
+  await refused(t, 'DELETE pending', () => sql`delete from audit_pending`);
+  t.same(await sql`select seq, actor, hash from audit_log order by seq`, before, 'nothing changed');
 });
 
 t.test('the head cannot be moved or emptied except by appending', async (t) => {

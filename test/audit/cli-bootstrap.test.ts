@@ -39,7 +39,7 @@ t.test('creates the mechanism, its key, the admin and the supervisor', async (t)
   t.same(users.map((u) => [u.username, u.role]), [['first-admin', 'admin'], ['first-sup', 'supervisor']]);
   const entries = await sql`select count(*)::int as n from keyring_entries`;
   t.equal(entries[0]!.n, 1, 'the supervisor holds the mechanism key');
-  const events = await sql`select action from audit_events order by seq`;
+  const events = await sql`select action from audit_events order by id`;
   t.same(events.map((e) => e.action), ['bootstrap.user', 'bootstrap.user', 'bootstrap.mechanism']);
 });
 

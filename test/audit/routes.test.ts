@@ -77,7 +77,7 @@ t.test('keyset pagination: no duplicates, no gaps, in either order, while reads 
     if (page.next === null) break;
     page = await events(`limit=7&after=${page.next}`);
   }
-  const expected = (await T.database.sql`select seq from audit_events where seq <= ${top} order by seq desc`).map((r) => Number(r.seq));
+  const expected = (await T.database.sql`select seq from audit_log where seq <= ${top} order by seq desc`).map((r) => Number(r.seq));
   t.same(seen, expected, 'newest first, every event down to seq 1 exactly once');
   t.ok(seen.length > 20);
 
@@ -88,7 +88,7 @@ t.test('keyset pagination: no duplicates, no gaps, in either order, while reads 
     if (p.next === null) break;
     p = await events(`caseId=${caseA}&order=asc&limit=2&after=${p.next}`);
   }
-  const expectedAsc = (await T.database.sql`select seq from audit_events where case_id = ${caseA} order by seq`).map((r) => Number(r.seq));
+  const expectedAsc = (await T.database.sql`select seq from audit_log where case_id = ${caseA} order by seq`).map((r) => Number(r.seq));
   t.same(asc, expectedAsc);
   t.equal(asc.length, 6);
 });
@@ -129,7 +129,7 @@ t.test('the signed head verifies with the published key and includes its own rea
   t.equal(head.signingPublicKey, keys.audit.publicKey);
   t.ok(verifyCheckpoint(head, keys.audit.publicKey), 'verifyCheckpoint accepts it');
   t.notOk(verifyCheckpoint({ ...head, seq: head.seq - 1 }, keys.audit.publicKey), 'and not for another seq');
-  const [row] = await T.database.sql`select seq, hash, action, actor from audit_events where seq = ${head.seq}`;
+  const [row] = await T.database.sql`select seq, hash, action, actor from audit_log where seq = ${head.seq}`;
   t.equal(row!.hash, head.hash);
   t.same([row!.action, row!.actor], ['audit.read', `u:${sup.id}`]);
 });
@@ -176,7 +176,7 @@ t.test('every read of the audit log is itself an audit event', async (t) => {
     t.equal(r.statusCode, 200, url);
     t.equal(await readsBy(sup), before + 1, `${url} recorded as audit.read, allowed`);
   }
-  const [last] = await T.database.sql`select resource, role, request_id from audit_events where action = 'audit.read' order by seq desc limit 1`;
+  const [last] = await T.database.sql`select resource, role, request_id from audit_log where action = 'audit.read' order by seq desc limit 1`;
   t.same([last!.resource, last!.role], ['audit', 'supervisor']);
   t.ok(last!.request_id, 'tied to the request');
 });

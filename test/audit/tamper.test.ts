@@ -27,12 +27,12 @@ t.test('an intact chain verifies', async (t) => {
 });
 
 t.test('an actor rewritten with triggers disabled is caught at its seq', async (t) => {
-  const [target] = await T.database.sql`select seq, actor from audit_events where action = 'audit.read' order by seq limit 1 offset 2`;
+  const [target] = await T.database.sql`select seq, event_id, actor from audit_log where action = 'audit.read' order by seq limit 1 offset 2`;
   const seq = Number(target!.seq);
   const attacker = postgres(T.db.url, { max: 1, onnotice: () => undefined });
   try {
     await attacker`set session_replication_role = replica`;
-    const changed = await attacker`update audit_events set actor = 'u:00000000-0000-0000-0000-000000000000' where seq = ${seq}`;
+    const changed = await attacker`update audit_events set actor = 'u:00000000-0000-0000-0000-000000000000' where id = ${target!.event_id}`;
     t.equal(changed.count, 1, 'the superuser could change the row');
   } finally {
     await attacker.end();
@@ -51,7 +51,7 @@ t.test('deleting the newest event behind the triggers leaves the head row unmatc
   try {
     await attacker`set session_replication_role = replica`;
     const [h] = await attacker`select seq from audit_head`;
-    await attacker`delete from audit_events where seq = ${h!.seq}`;
+    await attacker`delete from audit_chain where seq = ${h!.seq}`;
   } finally {
     await attacker.end();
   }

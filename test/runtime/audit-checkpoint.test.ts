@@ -79,6 +79,8 @@ t.test('one job scheduler, under the REDIS_PREFIX, every AUDIT_CHECKPOINT_INTERV
 
 t.test('a stored checkpoint signs the head and verifies with the SDK', async (t) => {
   await record(3, 'first');
+  // Events take their place in the chain right after commit (the worker's chainer does it too).
+  await createAuditRepository(database.db).chainPending();
   const head = await createAuditRepository(database.db).head();
   t.equal(head.seq, 3);
   const stored = await checkpointAt(head.seq);
@@ -97,6 +99,8 @@ t.test('after PostgreSQL and Redis were both down, the worker checkpoints again 
   await new Promise((resolve) => setTimeout(resolve, 800));
   await pgProxy.restore();
   await redisProxy.restore();
+  // Events take their place in the chain right after commit (the worker's chainer does it too).
+  await createAuditRepository(database.db).chainPending();
   const head = await createAuditRepository(database.db).head();
   t.equal(head.seq, 5);
   const stored = await checkpointAt(head.seq, 15_000);

@@ -1,16 +1,16 @@
-import { bigint, check, index, integer, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { bigint, check, index, integer, pgTable, pgView, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { sql } from 'drizzle-orm';
 
 /**
- * The audit log. `seq` and `hash` are set by the `audit_events_chain` trigger (see the custom
- * migration), which takes the head row lock, so the chain is gapless and never forks however
- * many API instances write. Another trigger refuses UPDATE, DELETE and TRUNCATE.
+ * What happened: one row per audited decision, inserted in the transaction of the change it
+ * records, with no lock taken. Triggers refuse UPDATE, DELETE and TRUNCATE. The chain position
+ * and hash are assigned right after commit by `audit_chain_pending()` (drizzle/0001_*), under
+ * one lock, so the chain never forks and writers never wait for one another.
  */
 export const auditEvents = pgTable(
   'audit_events',
   {
-    // seq and hash defaults are placeholders: the chain trigger always overwrites both.
-    seq: bigint('seq', { mode: 'number' }).primaryKey().default(0),
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
     at: timestamp('at', { withTimezone: true, precision: 3 }).notNull(),
     actor: text('actor').notNull(),
     role: text('role').notNull(),
@@ -20,19 +20,32 @@ export const auditEvents = pgTable(
     outcome: text('outcome', { enum: ['allowed', 'denied'] }).notNull(),
     reason: text('reason'),
     requestId: text('request_id').notNull(),
-    /** hex SHA-256 of the previous hash and the JCS of this event */
-    hash: text('hash').notNull().default(''),
   },
   (t) => [
-    index('audit_events_actor_idx').on(t.actor, t.seq),
-    index('audit_events_case_idx').on(t.caseId, t.seq),
-    index('audit_events_action_idx').on(t.action, t.seq),
+    index('audit_events_actor_idx').on(t.actor, t.id),
+    index('audit_events_case_idx').on(t.caseId, t.id),
+    index('audit_events_action_idx').on(t.action, t.id),
     index('audit_events_at_idx').on(t.at),
     check('audit_events_outcome', sql`${t.outcome} in ('allowed', 'denied')`),
   ],
 );
 
-/** The chain head, one row; its row lock serialises appends. */
+/** Events recorded but not chained yet: a queue, filled by a trigger and emptied by the chainer. */
+export const auditPending = pgTable('audit_pending', {
+  eventId: bigint('event_id', { mode: 'number' }).primaryKey(),
+});
+
+/** The chain: `hash_seq = SHA-256(hash_(seq-1) || JCS(event with seq))`. Append-only like the events. */
+export const auditChain = pgTable('audit_chain', {
+  seq: bigint('seq', { mode: 'number' }).primaryKey(),
+  eventId: bigint('event_id', { mode: 'number' })
+    .notNull()
+    .unique()
+    .references(() => auditEvents.id),
+  hash: text('hash').notNull(),
+});
+
+/** The chain head, one row; its row lock serialises chainers. */
 export const auditHead = pgTable('audit_head', {
   id: integer('id').primaryKey(),
   seq: bigint('seq', { mode: 'number' }).notNull(),
@@ -46,3 +59,19 @@ export const auditCheckpoints = pgTable('audit_checkpoints', {
   signature: text('signature').notNull(),
   signedAt: timestamp('signed_at', { withTimezone: true, precision: 3 }).notNull(),
 });
+
+/** The chained log as supervisors see it: exactly the vector fields, plus the hash. */
+export const auditLog = pgView('audit_log', {
+  seq: bigint('seq', { mode: 'number' }).notNull(),
+  hash: text('hash').notNull(),
+  eventId: bigint('event_id', { mode: 'number' }).notNull(),
+  at: timestamp('at', { withTimezone: true, precision: 3 }).notNull(),
+  actor: text('actor').notNull(),
+  role: text('role').notNull(),
+  action: text('action').notNull(),
+  resource: text('resource').notNull(),
+  caseId: uuid('case_id'),
+  outcome: text('outcome', { enum: ['allowed', 'denied'] }).notNull(),
+  reason: text('reason'),
+  requestId: text('request_id').notNull(),
+}).existing();

@@ -1,0 +1,108 @@
+import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
+import autocannon from 'autocannon';
+import { loadConfig, type Config } from '../../src/config/config.js';
+import { fixedClock } from '../../src/lib/clock.js';
+import { generateSecrets } from '../../src/lib/server-keys.js';
+import { buildServer } from '../../src/server.js';
+import { createTestDatabase, type TestDatabase } from '../../test/helpers/db.js';
+
+/**
+ * A real service for HTTP benchmarks: its own database (from the migrated template) and Redis
+ * prefix, listening on loopback. Several app instances may share it (e.g. audited and not).
+ */
+export interface BenchService {
+  db: TestDatabase;
+  config: Config;
+  clock: ReturnType<typeof fixedClock>;
+  /** An app in this process, not listening: for setting up data through `inject`. */
+  start(opts?: { auditReads?: boolean }): Promise<{ app: FastifyInstance; url: string }>;
+  /** A server in a child process (what the load is aimed at), sharing the database. */
+  spawn(opts?: { auditReads?: boolean }): Promise<{ url: string }>;
+  close(): Promise<void>;
+}
+
+const discard = new Writable({ write: (_c, _e, cb) => cb() });
+
+export async function benchService(): Promise<BenchService> {
+  const db = await createTestDatabase();
+  const prefix = `egide-bench:${randomBytes(4).toString('hex')}`;
+  const config = loadConfig({ ...(await generateSecrets()), DATABASE_URL: db.url, REDIS_PREFIX: prefix, LOG_LEVEL: 'warn', LOGIN_RATE_LIMIT_PER_MINUTE: '10000', DATABASE_POOL_SIZE: '10' });
+  const clock = fixedClock(new Date());
+  const apps: FastifyInstance[] = [];
+  const children: ChildProcess[] = [];
+  const env = { ...process.env, ...Object.fromEntries(Object.entries(config).map(([k, v]) => [k, String(v)])), EGIDE_ENV_FILE: 'none' };
+  return {
+    db,
+    config,
+    clock,
+    async start(opts = {}) {
+      const app = await buildServer({ config, clock, logStream: discard, ...(opts.auditReads !== undefined ? { auditReads: opts.auditReads } : {}) });
+      await app.listen({ host: '127.0.0.1', port: 0 });
+      apps.push(app);
+      const address = app.server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      return { app, url: `http://127.0.0.1:${port}` };
+    },
+    async spawn(opts = {}) {
+      const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./serve.ts', import.meta.url))], {
+        env: { ...env, BENCH_AUDIT_READS: String(opts.auditReads !== false) },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      children.push(child);
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        child.stdout!.on('data', (d: Buffer) => {
+          out += d.toString();
+          const m = /listening (\S+)/.exec(out);
+          if (m) resolve(m[1]!);
+        });
+        child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
+      });
+      return { url };
+    },
+    async close() {
+      await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : (c.once('exit', r), c.kill('SIGTERM'))))));
+      // Let the last requests autocannon abandoned drain before the pools end.
+      await new Promise((r) => setTimeout(r, 1000));
+      for (const app of apps) await app.close();
+      const r = new Redis(config.REDIS_URL);
+      const keys = await r.keys(`${prefix}:*`);
+      if (keys.length > 0) await r.del(...keys);
+      r.disconnect();
+      await db.drop();
+    },
+  };
+}
+
+export interface LoadResult {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+  requests: number;
+}
+
+/** One autocannon run against loopback; bounded in time and connections. */
+export async function load(opts: { url: string; method?: 'GET' | 'POST'; headers?: Record<string, string>; body?: string; connections: number; seconds: number }): Promise<LoadResult> {
+  const r = await autocannon({
+    url: opts.url,
+    method: opts.method ?? 'GET',
+    connections: opts.connections,
+    duration: opts.seconds,
+    ...(opts.headers ? { headers: opts.headers } : {}),
+    ...(opts.body ? { body: opts.body } : {}),
+  });
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts, non2xx: r.non2xx, requests: r.requests.total };
+}
+
+export const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};

@@ -1,0 +1,36 @@
+import type { AuditService } from '../src/audit/audit-service.js';
+import type { WorkerLogger } from './worker.js';
+
+/**
+ * Gives committed audit events their place in the hash chain, every `intervalMs`. Not a queue
+ * job: it needs no Redis, and any number of workers may run it at once (the database
+ * serialises them on the chain head), so a Redis outage never delays the audit chain.
+ */
+export function startAuditChainer(deps: { audit: Pick<AuditService, 'chain'>; log: WorkerLogger; intervalMs: number }): { close(): Promise<void> } {
+  let stopped = false;
+  let running: Promise<void> = Promise.resolve();
+  let failing = false;
+  const tick = async () => {
+    try {
+      const n = await deps.audit.chain();
+      if (failing) deps.log.info('audit chainer recovered');
+      failing = false;
+      if (n > 0) deps.log.debug({ chained: n }, 'audit events chained');
+    } catch (err) {
+      if (!failing) deps.log.warn({ err: { message: (err as Error).message } }, 'audit chainer cannot reach the database; retrying');
+      failing = true;
+    }
+  };
+  const timer = setInterval(() => {
+    if (stopped) return;
+    running = running.then(tick);
+  }, deps.intervalMs);
+  timer.unref();
+  return {
+    async close() {
+      stopped = true;
+      clearInterval(timer);
+      await running;
+    },
+  };
+}

@@ -137,6 +137,6 @@ CREATE UNIQUE INDEX "users_username_key" ON "users" USING btree ("username");-->
 CREATE UNIQUE INDEX "users_key_id_key" ON "users" USING btree ("key_id");--> statement-breakpoint
 CREATE INDEX "users_org_idx" ON "users" USING btree ("org_id");--> statement-breakpoint
 CREATE INDEX "audit_events_actor_idx" ON "audit_events" USING btree ("actor","id");--> statement-breakpoint
-CREATE INDEX "audit_events_case_idx" ON "audit_events" USING btree ("case_id","id");--> statement-breakpoint
+CREATE INDEX "audit_events_case_idx" ON "audit_events" USING btree ("case_id","id") WHERE "audit_events"."case_id" is not null;--> statement-breakpoint
 CREATE INDEX "audit_events_action_idx" ON "audit_events" USING btree ("action","id");--> statement-breakpoint
-CREATE INDEX "audit_events_at_idx" ON "audit_events" USING btree ("at");
+CREATE INDEX "audit_events_at_idx" ON "audit_events" USING brin ("at");

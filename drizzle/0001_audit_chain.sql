@@ -15,6 +15,21 @@
 -- RFC 3339 UTC with milliseconds. test/audit/chain-sql.test.ts checks it against the vectors.
 INSERT INTO "audit_head" ("id", "seq", "hash") VALUES (1, 0, repeat('0', 64));
 --> statement-breakpoint
+-- The queue is rebuilt from the events after a crash (audit_requeue_unchained), so it need not
+-- cost WAL on every audited request.
+ALTER TABLE "audit_pending" SET UNLOGGED;
+--> statement-breakpoint
+CREATE FUNCTION audit_requeue_unchained() RETURNS integer LANGUAGE sql AS $$
+  WITH q AS (
+    INSERT INTO audit_pending (event_id)
+    SELECT e.id FROM audit_events e
+    WHERE NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.event_id = e.id)
+    ON CONFLICT DO NOTHING
+    RETURNING event_id
+  )
+  SELECT count(*)::integer FROM q
+$$;
+--> statement-breakpoint
 CREATE FUNCTION audit_canonical(e audit_events, seq bigint) RETURNS text LANGUAGE sql IMMUTABLE AS $$
   SELECT '{"action":' || to_json(e.action)::text
     || ',"actor":' || to_json(e.actor)::text
@@ -40,6 +55,8 @@ DECLARE
 BEGIN
   SELECT seq, hash INTO head_seq, head_hash FROM audit_head WHERE id = 1 FOR UPDATE;
   PERFORM set_config('egide.audit_chaining', 'on', true);
+  -- A requeue racing a chainer can queue an event that was just chained: drop such entries.
+  DELETE FROM audit_pending p USING audit_chain c WHERE c.event_id = p.event_id;
   FOR e IN
     SELECT ev.* FROM audit_pending p JOIN audit_events ev ON ev.id = p.event_id
     ORDER BY p.event_id

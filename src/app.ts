@@ -69,7 +69,7 @@ async function app(fastify: FastifyInstance, opts: AppOptions) {
   await fastify.register(openapiPlugin);
   await fastify.register(metricsPlugin);
 
-  const services = createServices({ database: fastify.database, redis: fastify.redis, config, clock, keys, policy, signAccessToken: (claims) => fastify.jwt.sign(claims, { clockTimestamp: clock.now().getTime() }), ...(opts.auditReads !== undefined ? { auditReads: opts.auditReads } : {}) });
+  const services = createServices({ database: fastify.database, auditDatabase: fastify.auditDatabase, redis: fastify.redis, config, clock, keys, policy, signAccessToken: (claims) => fastify.jwt.sign(claims, { clockTimestamp: clock.now().getTime() }), ...(opts.auditReads !== undefined ? { auditReads: opts.auditReads } : {}) });
   fastify.decorate('services', services);
   fastify.decorate('config', config);
 

@@ -20,6 +20,8 @@ import { createAuditQueryService } from './audit/audit-query-service.js';
 
 export interface ServiceDeps {
   database: Database;
+  /** The audit group commit's own connections (see plugins/infra.ts). */
+  auditDatabase: Database;
   redis: Redis;
   config: Config;
   clock: Clock;
@@ -45,7 +47,7 @@ export function createServices(deps: ServiceDeps) {
     orgs: createOrgRepository(db),
     keyring: createKeyringRepository(db),
   };
-  const audit = createAuditService({ repo: repos.audit, clock, signingSecretKey: keys.audit.secretKey });
+  const audit = createAuditService({ repo: repos.audit, batchRepo: createAuditRepository(deps.auditDatabase.db), clock, signingSecretKey: keys.audit.secretKey });
   const access = createAccessService({ policy, audit, ...(deps.auditReads !== undefined ? { auditReads: deps.auditReads } : {}) });
   const auth = createAuthService({ db, redis, users: repos.users, sessions: repos.sessions, keyring: repos.keyring, audit, access, clock, config, keys, signAccessToken });
   const users = createUserService({ db, users: repos.users, orgs: repos.orgs, sessions: repos.sessions, audit, access, clock, keys });

@@ -6,9 +6,15 @@ import type { WorkerLogger } from './worker.js';
  * job: it needs no Redis, and any number of workers may run it at once (the database
  * serialises them on the chain head), so a Redis outage never delays the audit chain.
  */
-export function startAuditChainer(deps: { audit: Pick<AuditService, 'chain'>; log: WorkerLogger; intervalMs: number }): { close(): Promise<void> } {
+export function startAuditChainer(deps: { audit: Pick<AuditService, 'chain' | 'requeueUnchained'>; log: WorkerLogger; intervalMs: number }): { close(): Promise<void> } {
   let stopped = false;
-  let running: Promise<void> = Promise.resolve();
+  // The queue is unlogged: after a crash it is empty, and rebuilt here before the first pass.
+  let running: Promise<void> = deps.audit.requeueUnchained().then(
+    (n) => {
+      if (n > 0) deps.log.warn({ requeued: n }, 'audit events without a place in the chain were queued again (after a crash?)');
+    },
+    (err: Error) => deps.log.warn({ err: { message: err.message } }, 'audit requeue failed; the next chainer start retries'),
+  );
   let failing = false;
   const tick = async () => {
     try {

@@ -49,7 +49,7 @@ export async function benchService(): Promise<BenchService> {
       return { app, url: `http://127.0.0.1:${port}` };
     },
     async spawn(opts = {}) {
-      const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./serve.ts', import.meta.url))], {
+      const child = spawn(process.execPath, [...(process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []), '--import', 'tsx', fileURLToPath(new URL('./serve.ts', import.meta.url))], {
         env: { ...env, BENCH_AUDIT_READS: String(opts.auditReads !== false) },
         stdio: ['ignore', 'pipe', 'inherit'],
       });

@@ -101,7 +101,9 @@ export function createAccessService(deps: { policy: AccessPolicy; audit: Pick<Au
         await audit.record(ctx, { action, resource: target.resource, caseId, outcome: 'denied', reason: decision.reason });
         throw decision.error;
       }
-      if (opts.audit !== false && (auditReads || opts.read !== true)) await audit.record(ctx, { action, resource: target.resource, caseId, outcome: 'allowed', reason: opts.reason ?? null }, tx);
+      // A read changes nothing, so its event needs no place in the read's transaction: it joins
+      // the group commit instead (still on disk before the response goes out).
+      if (opts.audit !== false && (auditReads || opts.read !== true)) await audit.record(ctx, { action, resource: target.resource, caseId, outcome: 'allowed', reason: opts.reason ?? null }, opts.read ? undefined : tx);
       return decision.scope;
     },
   };

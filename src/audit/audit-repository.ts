@@ -19,14 +19,22 @@ export type AuditRepository = ReturnType<typeof createAuditRepository>;
 
 export function createAuditRepository(db: Queryable) {
   return {
-    /** Records one event; it is chained shortly after its transaction commits (see `chainPending`). */
-    async insert(row: NewAuditRow, tx: Queryable = db): Promise<void> {
-      // Written as plain SQL: this runs on every audited request, and drizzle's insert builder
-      // costs several times the statement itself in CPU.
-      // The event and its place in the chainer's queue, in one statement (no trigger on this path).
-      await tx.execute(
-        sql`with e as (insert into audit_events (at, actor, role, action, resource, case_id, outcome, reason, request_id) values (${(row.at as Date).toISOString()}, ${row.actor}, ${row.role}, ${row.action}, ${row.resource}, ${row.caseId ?? null}, ${row.outcome}, ${row.reason ?? null}, ${row.requestId}) returning id) insert into audit_pending (event_id) select id from e`,
-      );
+    /**
+     * Records events (in the caller's transaction when given) and queues them for the chainer,
+     * in one statement whatever their number. Plain SQL with one JSON parameter: this runs on
+     * every audited request, where drizzle's builder would cost more CPU than the statement.
+     */
+    async insert(rows: NewAuditRow[], tx: Queryable = db): Promise<void> {
+      if (rows.length === 0) return;
+      const json = JSON.stringify(rows.map((r) => ({ at: (r.at as Date).toISOString(), actor: r.actor, role: r.role, action: r.action, resource: r.resource, case_id: r.caseId ?? null, outcome: r.outcome, reason: r.reason ?? null, request_id: r.requestId })));
+      await tx.execute(sql`
+        with e as (
+          insert into audit_events (at, actor, role, action, resource, case_id, outcome, reason, request_id)
+          select at, actor, role, action, resource, case_id, outcome, reason, request_id
+          from json_to_recordset(${json}::json) as x(at timestamptz, actor text, role text, action text, resource text, case_id uuid, outcome text, reason text, request_id text)
+          returning id
+        )
+        insert into audit_pending (event_id) select id from e`);
     },
 
     /** Chains every committed event waiting in the queue; returns how many were chained. */
@@ -38,6 +46,12 @@ export function createAuditRepository(db: Queryable) {
         total += n;
         if (n < batch) return total;
       }
+    },
+
+    /** After a crash the (unlogged) queue is empty: queue again every event without a place in the chain. */
+    async requeueUnchained(tx: Queryable = db): Promise<number> {
+      const [row] = await tx.execute<{ n: number }>(sql`select audit_requeue_unchained() as n`);
+      return Number(row?.n ?? 0);
     },
 
     /** Events recorded but not chained yet (waiting for an older transaction to end). */

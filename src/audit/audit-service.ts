@@ -3,6 +3,7 @@ import type { Tx } from '../db/client.js';
 import type { Clock } from '../lib/clock.js';
 import { actorOf, roleOf, type RequestContext } from '../access/principal.js';
 import type { AuditFilters, AuditRepository, AuditRow } from './audit-repository.js';
+import { createAuditBatcher } from './audit-batcher.js';
 
 export interface AuditRecord {
   action: string;
@@ -35,26 +36,32 @@ export type AuditService = ReturnType<typeof createAuditService>;
  * Writes and reads the audit chain. Authorisation of reads happens in the routes' services via
  * the access service (`audit.read`), which itself records the read.
  */
-export function createAuditService(deps: { repo: AuditRepository; clock: Clock; signingSecretKey: Uint8Array }) {
+export function createAuditService(deps: { repo: AuditRepository; batchRepo?: Pick<AuditRepository, 'insert'>; clock: Clock; signingSecretKey: Uint8Array }) {
   const { repo, clock, signingSecretKey } = deps;
+  // Group commits go through their own connections when given (the API), so that requests
+  // holding a transaction while they wait cannot starve them.
+  const batchRepo = deps.batchRepo ?? repo;
+  const batcher = createAuditBatcher({ insert: (rows) => batchRepo.insert(rows) });
 
   return {
-    /** Appends an event, in the caller's transaction when given (so it commits with the change it records). */
+    /**
+     * Records an event. With a transaction it commits with the change it records; without one
+     * (reads, refusals) it joins the next group commit, and resolves once it is on disk.
+     */
     async record(ctx: RequestContext, e: AuditRecord, tx?: Tx): Promise<void> {
-      await repo.insert(
-        {
-          at: clock.now(),
-          actor: actorOf(ctx.principal),
-          role: roleOf(ctx.principal),
-          action: e.action,
-          resource: e.resource,
-          caseId: e.caseId ?? null,
-          outcome: e.outcome,
-          reason: e.reason ?? null,
-          requestId: ctx.requestId,
-        },
-        tx,
-      );
+      const row = {
+        at: clock.now(),
+        actor: actorOf(ctx.principal),
+        role: roleOf(ctx.principal),
+        action: e.action,
+        resource: e.resource,
+        caseId: e.caseId ?? null,
+        outcome: e.outcome,
+        reason: e.reason ?? null,
+        requestId: ctx.requestId,
+      };
+      if (tx) await repo.insert([row], tx);
+      else await batcher.record(row);
     },
 
     async list(filters: AuditFilters, page: { after?: number; limit: number; order: 'asc' | 'desc' }): Promise<ChainedAuditEvent[]> {
@@ -75,6 +82,11 @@ export function createAuditService(deps: { repo: AuditRepository; clock: Clock; 
     /** Chains what has committed since the last call (the worker also does this continuously). */
     chain(): Promise<number> {
       return repo.chainPending();
+    },
+
+    /** Run when a chainer starts: after a crash, the unlogged queue is rebuilt from the events. */
+    requeueUnchained(): Promise<number> {
+      return repo.requeueUnchained();
     },
 
     /** The current head, signed now: a supervisor keeps it to prove later that history was not rewritten. */

@@ -6,6 +6,11 @@ import type { Config } from '../config/config.js';
 declare module 'fastify' {
   interface FastifyInstance {
     database: Database;
+    /**
+     * Two connections of its own for the audit group commit: requests that hold a pool
+     * connection (a transaction) while they wait for their audit event must never starve it.
+     */
+    auditDatabase: Database;
     redis: Redis;
   }
 }
@@ -28,10 +33,13 @@ export default fp<InfraOptions>(
     const redis = opts.redis ?? createApiRedis(opts.config.REDIS_URL);
     // Without a listener ioredis reports connection errors as unhandled; they surface via /readyz instead.
     redis.on('error', (err) => fastify.log.debug({ err: { message: err.message } }, 'redis error'));
+    const auditDatabase = createDatabase(opts.config.DATABASE_URL, { max: 2 });
     fastify.decorate('database', database);
+    fastify.decorate('auditDatabase', auditDatabase);
     fastify.decorate('redis', redis);
     fastify.addHook('onClose', async () => {
       if (!opts.database) await database.close();
+      await auditDatabase.close();
       if (!opts.redis) redis.disconnect();
     });
   },

@@ -65,7 +65,7 @@ export function createAuditQueryService(deps: {
       return { ...(await audit.signedHead()), signingPublicKey };
     },
 
-    async verify(ctx: RequestContext): Promise<ChainCheck & { headMatches: boolean }> {
+    async verify(ctx: RequestContext): Promise<ChainCheck & { headMatches: boolean; checkpoints: number }> {
       await access.authorize(ctx, 'audit.verify', { resource: 'audit' });
       await audit.chain();
       return audit.verify();

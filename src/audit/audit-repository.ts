@@ -92,6 +92,10 @@ export function createAuditRepository(db: Queryable) {
       await tx.insert(auditCheckpoints).values(row).onConflictDoNothing();
     },
 
+    async checkpoints(tx: Queryable = db): Promise<Array<typeof auditCheckpoints.$inferSelect>> {
+      return tx.select().from(auditCheckpoints).orderBy(asc(auditCheckpoints.seq));
+    },
+
     async latestCheckpoint(tx: Queryable = db): Promise<typeof auditCheckpoints.$inferSelect | undefined> {
       const [row] = await tx.select().from(auditCheckpoints).orderBy(desc(auditCheckpoints.seq)).limit(1);
       return row;

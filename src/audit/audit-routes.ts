@@ -130,6 +130,7 @@ const auditRoutes: FastifyPluginAsyncTypebox<AuditRoutesOptions> = async (fastif
             firstBadSeq: Type.Optional(Seq),
             reason: Type.Optional(Type.String({ maxLength: 500 })),
             headMatches: Type.Boolean(),
+            checkpoints: Type.Integer({ minimum: 0, description: 'stored signed checkpoints found consistent with the chain' }),
           }),
         },
         [401, 403],

@@ -1,4 +1,4 @@
-import { ChainVerifier, GENESIS_HASH, signCheckpoint, type ChainCheck, type ChainedAuditEvent, type SignedCheckpoint } from '../sdk/index.js';
+import { ChainVerifier, GENESIS_HASH, signCheckpoint, verifyCheckpoint, type ChainCheck, type ChainedAuditEvent, type SignedCheckpoint } from '../sdk/index.js';
 import type { Tx } from '../db/client.js';
 import type { Clock } from '../lib/clock.js';
 import { actorOf, roleOf, type RequestContext } from '../access/principal.js';
@@ -109,13 +109,36 @@ export function createAuditService(deps: { repo: AuditRepository; batchRepo?: Pi
     },
 
     /** Recomputes the whole chain from genesis and compares it with the stored hashes and the head row. */
-    async verify(): Promise<ChainCheck & { headMatches: boolean }> {
+    /**
+     * Recomputes the whole chain from genesis and compares it with the stored hashes, the head
+     * row and every stored signed checkpoint. The checkpoints catch what the hashes alone cannot:
+     * a rewrite of history whose author recomputed every later hash.
+     */
+    async verify(): Promise<ChainCheck & { headMatches: boolean; checkpoints: number }> {
       const verifier = new ChainVerifier({ seq: 0, hash: GENESIS_HASH });
-      for await (const e of this.iterate()) if (!verifier.push(e)) break;
+      const checkpoints = await repo.checkpoints();
+      const signingPublicKey = signingSecretKey.subarray(32);
+      let next = 0;
+      let checked = 0;
+      let checkpointFailure: { firstBadSeq: number; reason: string } | null = null;
+      for await (const e of this.iterate()) {
+        if (!verifier.push(e)) break;
+        while (!checkpointFailure && next < checkpoints.length && checkpoints[next]!.seq <= e.seq) {
+          const cp = checkpoints[next++]!;
+          if (cp.seq < e.seq) continue; // a gap: the hash check has failed already
+          if (!verifyCheckpoint({ seq: cp.seq, hash: cp.hash, signature: cp.signature }, signingPublicKey)) {
+            checkpointFailure = { firstBadSeq: cp.seq, reason: `the stored checkpoint at seq ${cp.seq} is not signed by this deployment's key` };
+          } else if (cp.hash !== e.hash) {
+            checkpointFailure = { firstBadSeq: cp.seq, reason: `the chain at seq ${cp.seq} differs from the checkpoint signed ${cp.signedAt.toISOString()}: history up to it was rewritten` };
+          } else checked++;
+        }
+        if (checkpointFailure) break;
+      }
       const result = verifier.result();
       const head = await repo.head();
       const headMatches = result.ok && result.head.seq === head.seq && result.head.hash === head.hash;
-      return { ...result, headMatches };
+      if (checkpointFailure && result.ok) return { ok: false, count: result.count, ...checkpointFailure, headMatches, checkpoints: checked };
+      return { ...result, headMatches, checkpoints: checked };
     },
   };
 }

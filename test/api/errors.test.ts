@@ -1,0 +1,38 @@
+/** The one error handler: 5xx detail stays in the log, dependency failures are 503 problems. */
+import t from 'tap';
+import type { FastifyInstance } from 'fastify';
+import { buildTestAppWith } from '../helpers/app-with.js';
+
+const T = await buildTestAppWith(t, {
+  extraPlugins: () => [
+    {
+      plugin: async (f: FastifyInstance) => {
+        f.get('/test/boom', { config: { action: 'health.read' } }, async () => {
+          throw new Error('secret internal detail: connection string postgres://admin:hunter2@db');
+        });
+        f.get('/test/db-down', { config: { action: 'health.read' } }, async () => {
+          throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+        });
+      },
+    },
+  ],
+});
+
+t.test('an unexpected error is a 500 problem that reveals nothing, logged with the request id', async (t) => {
+  const r = await T.app.inject({ method: 'GET', url: '/test/boom' });
+  t.equal(r.statusCode, 500);
+  t.match(r.headers['content-type'], /^application\/problem\+json/);
+  const body = r.json();
+  t.equal(body.code, 'internal');
+  t.notMatch(r.body, /hunter2|secret internal|postgres:\/\//, 'no internals in the response');
+  const requestId = body.instance.replace('urn:egide:request:', '');
+  t.ok(T.logs.some((l) => l.includes(requestId) && l.includes('secret internal detail')), 'the log has the detail, under the request id');
+});
+
+t.test('a dependency that is down is a 503 problem with Retry-After', async (t) => {
+  const r = await T.app.inject({ method: 'GET', url: '/test/db-down' });
+  t.equal(r.statusCode, 503);
+  t.equal(r.json().code, 'service_unavailable');
+  t.equal(r.headers['retry-after'], '5');
+  t.notMatch(r.body, /5432|ECONNREFUSED/);
+});

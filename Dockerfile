@@ -14,6 +14,8 @@ ARG NODE_IMAGE=node:20-bookworm-slim
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
+# tools/ holds a local stand-in package that package.json depends on (see README, Notes).
+COPY tools ./tools
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
@@ -24,6 +26,7 @@ RUN npx tsc -p tsconfig.build.json
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
+COPY tools ./tools
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 
 # 3. What runs: compiled JS, production node_modules, and what the app reads at run time from
@@ -33,6 +36,7 @@ FROM ${NODE_IMAGE} AS runtime
 WORKDIR /app
 COPY package.json ./
 COPY --from=deps /app/node_modules ./node_modules
+COPY --from=deps /app/tools ./tools
 COPY --from=build /app/dist ./dist
 COPY drizzle ./drizzle
 COPY policies ./policies

@@ -1,6 +1,6 @@
 import { CryptoError } from './errors.js';
 import { assertKeySize } from './encoding.js';
-import { na } from './sodium.js';
+import { na, randomBytes } from './sodium.js';
 
 /** Plaintext chunk size of encrypted files. */
 export const FILE_CHUNK_BYTES = 64 * 1024;
@@ -10,7 +10,7 @@ const CHUNK_OVERHEAD = 17; // crypto_secretstream_xchacha20poly1305_ABYTES
 
 /** A fresh per-file key; it travels as a sealed field of the case, never alone. */
 export function generateFileKey(): Uint8Array {
-  return na().crypto_secretstream_xchacha20poly1305_keygen();
+  return randomBytes(FILE_KEY_BYTES);
 }
 
 /** Ciphertext size of a file of `plainBytes` (header + one tag per chunk; an empty file is one empty final chunk). */

@@ -1,6 +1,6 @@
 import { CryptoError } from './errors.js';
 import { assertKeySize, fromB64uExact, toB64u } from './encoding.js';
-import { na } from './sodium.js';
+import { na, randomBytes } from './sodium.js';
 
 export const PUBLIC_KEY_BYTES = 32;
 export const PRIVATE_KEY_BYTES = 32;
@@ -47,10 +47,7 @@ export function pinnedPublicKey(publicKeyB64u: string, pinnedKeyId: string): Uin
 
 /** A fresh case or referral key (DEK). */
 export function generateDek(): Uint8Array {
-  return na().crypto_aead_xchacha20poly1305_ietf_keygen();
+  return randomBytes(DEK_BYTES);
 }
 
-/** 32 random bytes, e.g. for ids or recovery codes. */
-export function randomBytes(length: number): Uint8Array {
-  return na().randombytes_buf(length);
-}
+export { randomBytes };

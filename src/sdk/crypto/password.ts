@@ -2,7 +2,7 @@ import { CryptoError } from './errors.js';
 import { assertKeySize, fromB64uExact, splitVersioned, toB64u, utf8 } from './encoding.js';
 import { type BoxKeyPair, PRIVATE_KEY_BYTES, publicKeyOf } from './keys.js';
 import { NONCE_BYTES } from './sealed-field.js';
-import { na } from './sodium.js';
+import { na, randomBytes } from './sodium.js';
 
 /** The scheme's Argon2id parameters; a server offering anything else is refused. */
 export const KDF_PARAMS = { alg: 'argon2id13', opslimit: 3, memlimit: 67108864 } as const;
@@ -29,7 +29,7 @@ export type WrappedKey = `v1.${string}.${string}`;
 
 /** A random 16-byte salt for a new password (made by the enrolling client). */
 export function generateSalt(): string {
-  return toB64u(na().randombytes_buf(SALT_BYTES));
+  return toB64u(randomBytes(SALT_BYTES));
 }
 
 /** Refuses KDF parameters other than the scheme's, so a server cannot weaken the derivation. */
@@ -80,7 +80,7 @@ export function wrapPrivateKey(privateKey: Uint8Array, key: Uint8Array, nonce?: 
   assertKeySize(privateKey, PRIVATE_KEY_BYTES, 'private key');
   assertKeySize(key, KEY_BYTES, 'wrapping key');
   const s = na();
-  const n = nonce ?? s.randombytes_buf(NONCE_BYTES);
+  const n = nonce ?? randomBytes(NONCE_BYTES);
   if (n.length !== NONCE_BYTES) throw new CryptoError('bad_length', `nonce must be ${NONCE_BYTES} bytes`);
   return `v1.${toB64u(n)}.${toB64u(s.crypto_secretbox_easy(privateKey, n, key))}`;
 }

@@ -2,7 +2,7 @@ import { CryptoError } from './errors.js';
 import { fromB64uExact, toB64u, utf8 } from './encoding.js';
 import { type BoxKeyPair, keyIdOf } from './keys.js';
 import { SALT_BYTES, deriveMaster, kdf, verifierOf } from './password.js';
-import { na } from './sodium.js';
+import { na, randomBytes } from './sodium.js';
 
 export const RECEIPT_DIGITS = 16;
 
@@ -19,7 +19,7 @@ export interface ReceiptKeys {
  * random byte; bytes 250-255 are rejected so that every digit is equally likely (a plain
  * `byte % 10` would favour 0-5). `randomSource` exists for tests.
  */
-export function generateReceipt(randomSource: (n: number) => Uint8Array = (n) => na().randombytes_buf(n)): string {
+export function generateReceipt(randomSource: (n: number) => Uint8Array = randomBytes): string {
   let digits = '';
   // Each round keeps ~98% of bytes; a source that yields only rejected bytes is broken, not unlucky.
   for (let round = 0; digits.length < RECEIPT_DIGITS; round++) {

@@ -1,6 +1,6 @@
 import { base32crockford } from '@scure/base';
 import { CryptoError } from './errors.js';
-import { na } from './sodium.js';
+import { na, randomBytes } from './sodium.js';
 
 export const RECOVERY_KEY_BYTES = 32;
 const CODE_CHARS = 52; // ceil(256 / 5)
@@ -11,7 +11,7 @@ const CODE_CHARS = 52; // ceil(256 / 5)
  * back. Generating returns only the text; the key is derived from it when needed.
  */
 export function createRecoveryCode(): string {
-  const key = na().randombytes_buf(RECOVERY_KEY_BYTES);
+  const key = randomBytes(RECOVERY_KEY_BYTES);
   const text = base32crockford.encode(key);
   na().memzero(key);
   return text.match(/.{1,4}/g)!.join('-');

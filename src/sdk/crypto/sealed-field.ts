@@ -1,7 +1,7 @@
 import { CryptoError } from './errors.js';
 import { assertKeySize, fromB64u, fromB64uExact, fromUtf8, splitVersioned, toB64u, utf8 } from './encoding.js';
 import { DEK_BYTES } from './keys.js';
-import { na } from './sodium.js';
+import { na, randomBytes } from './sodium.js';
 
 export const NONCE_BYTES = 24;
 const TAG_BYTES = 16;
@@ -37,7 +37,7 @@ export function sealField(value: JsonValue, dek: Uint8Array, ad: string, nonce?:
   });
   if (typeof json !== 'string') throw new CryptoError('bad_plaintext', 'value is not JSON-serialisable');
   const s = na();
-  const n = nonce ?? s.randombytes_buf(NONCE_BYTES);
+  const n = nonce ?? randomBytes(NONCE_BYTES);
   if (n.length !== NONCE_BYTES) throw new CryptoError('bad_length', `nonce must be ${NONCE_BYTES} bytes`);
   const adData = adBytes(ad);
   const plaintext = utf8(json);

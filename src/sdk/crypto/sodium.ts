@@ -30,6 +30,19 @@ export function wipe(...buffers: Array<Uint8Array | null | undefined>): void {
   for (const b of buffers) if (b) s.memzero(b);
 }
 
+/**
+ * Random bytes from the platform CSPRNG (WebCrypto `getRandomValues`, the same in Node 20 and
+ * browsers). libsodium.js's own randombytes_buf calls it once per byte, which made most of the
+ * cost of sealing a case; keys, nonces and salts come from here instead.
+ */
+export function randomBytes(length: number): Uint8Array {
+  na(); // the SDK's one contract: nothing works before ready(), whatever it happens to use
+  const out = new Uint8Array(length);
+  // getRandomValues fills at most 65,536 bytes per call.
+  for (let offset = 0; offset < length; offset += 65536) globalThis.crypto.getRandomValues(out.subarray(offset, Math.min(length, offset + 65536)));
+  return out;
+}
+
 /** Constant-time equality of two byte strings of the same length. */
 export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && na().memcmp(a, b);

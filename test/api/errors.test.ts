@@ -1,10 +1,10 @@
 /** The one error handler: 5xx detail stays in the log, dependency failures are 503 problems. */
 import t from 'tap';
 import type { FastifyInstance } from 'fastify';
-import { buildTestAppWith } from '../helpers/app-with.js';
+import { buildTestApp } from '../helpers/app.js';
 
-const T = await buildTestAppWith(t, {
-  extraPlugins: () => [
+const T = await buildTestApp(t, {
+  extraPlugins: [
     {
       plugin: async (f: FastifyInstance) => {
         f.get('/test/boom', { config: { action: 'health.read' } }, async () => {

@@ -11,11 +11,11 @@ import sodium from 'libsodium-wrappers-sumo';
 import { ready, signCheckpoint, toB64u } from '../../src/sdk/index.js';
 import { main, type CliIo } from '../../src/cli/main.js';
 import { projectRoot } from '../../src/lib/paths.js';
-import { buildAuditTestApp } from '../helpers/app-with.js';
+import { buildTestApp } from '../helpers/app.js';
 import { bootstrap } from '../helpers/actors.js';
 
 await ready();
-const T = await buildAuditTestApp(t);
+const T = await buildTestApp(t);
 const { app } = T;
 const dep = await bootstrap(T);
 const sup = dep.supervisor;

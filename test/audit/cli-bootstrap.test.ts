@@ -7,7 +7,7 @@ import t from 'tap';
 import { generateSecrets } from '../../src/lib/server-keys.js';
 import { main, type CliIo } from '../../src/cli/main.js';
 import { createTestDatabase } from '../helpers/db.js';
-import { buildTestAppWith } from '../helpers/app-with.js';
+import { buildTestApp } from '../helpers/app.js';
 import { logIn } from '../helpers/actors.js';
 
 const db = await createTestDatabase();
@@ -29,7 +29,7 @@ t.test('creates the mechanism, its key, the admin and the supervisor', async (t)
   t.equal(first.code, 0, first.out + first.err);
   const keyId = /intake keyId to pin.*: ([A-Za-z0-9_-]{22})/.exec(first.out)?.[1];
   t.ok(keyId, 'prints the intake keyId');
-  const app = await buildTestAppWith(t, { db, env: secrets });
+  const app = await buildTestApp(t, { db, env: secrets });
   const sql = app.database.sql;
   const [org] = await sql`select id, kind, name from organisations`;
   t.same([org!.kind, org!.name], ['mechanism', 'CNDH Mali']);
@@ -58,7 +58,7 @@ t.test('the supervisor logs in over HTTP with the printed TOTP secret and the pa
   const uri = [...first.out.matchAll(/otpauth:\/\/totp\/[^\s]+/g)].map((m) => m[0])[1]!;
   const totpSecret = new URL(uri).searchParams.get('secret')!;
   t.match(totpSecret, /^[A-Z2-7]{32}$/);
-  const app = await buildTestAppWith(t, { db, env: secrets });
+  const app = await buildTestApp(t, { db, env: secrets });
   const tokens = await logIn(app, { username: 'first-sup', password: env.EGIDE_SUPERVISOR_PASSWORD, totpSecret });
   t.ok(tokens.accessToken);
   const me = await app.app.inject({ method: 'GET', url: '/v1/me', headers: { authorization: `Bearer ${tokens.accessToken}` } });

@@ -7,10 +7,10 @@ import { randomUUID } from 'node:crypto';
 import { verifyChain, verifyCheckpoint, type ChainedAuditEvent } from '../../src/sdk/index.js';
 import { loadServerKeys } from '../../src/lib/server-keys.js';
 import { systemContext } from '../../src/access/principal.js';
-import { buildAuditTestApp } from '../helpers/app-with.js';
+import { buildTestApp } from '../helpers/app.js';
 import { bootstrap, enrolActor, refreshIfStale, type Actor } from '../helpers/actors.js';
 
-const T = await buildAuditTestApp(t);
+const T = await buildTestApp(t);
 const { app } = T;
 const dep = await bootstrap(T);
 const sup = dep.supervisor;

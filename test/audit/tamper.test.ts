@@ -4,10 +4,10 @@
  */
 import t from 'tap';
 import postgres from 'postgres';
-import { buildAuditTestApp } from '../helpers/app-with.js';
+import { buildTestApp } from '../helpers/app.js';
 import { bootstrap } from '../helpers/actors.js';
 
-const T = await buildAuditTestApp(t);
+const T = await buildTestApp(t);
 const { app } = T;
 const dep = await bootstrap(T);
 for (let i = 0; i < 5; i++) await app.inject({ method: 'GET', url: '/v1/audit/events?limit=1', headers: dep.supervisor.auth() });

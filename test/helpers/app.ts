@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync, FastifyPluginCallback } from 'fastify';
 import { Redis } from 'ioredis';
 import { loadConfig, type Config } from '../../src/config/config.js';
 import { createDatabase, type Database } from '../../src/db/client.js';
@@ -53,8 +53,15 @@ export interface TestApp {
  * The app as users meet it: real PostgreSQL (a database of this file's own), real Redis (a
  * prefix of its own), logs captured. Torn down with the test.
  */
-export async function buildTestApp(t: Teardown, opts: { env?: Record<string, string>; now?: string; auditReads?: boolean } = {}): Promise<TestApp> {
-  const db = await createTestDatabase();
+/** Plugins a test adds (e.g. routes that throw on purpose), registered before `ready()`. */
+export type ExtraPlugin = { plugin: FastifyPluginAsync<any> | FastifyPluginCallback<any>; opts?: Record<string, unknown> };
+
+export async function buildTestApp(
+  t: Teardown,
+  opts: { env?: Record<string, string>; now?: string; auditReads?: boolean; db?: TestDatabase; extraPlugins?: ExtraPlugin[] } = {},
+): Promise<TestApp> {
+  // An existing database (e.g. one a CLI test bootstrapped) is used as is and not dropped here.
+  const db = opts.db ?? (await createTestDatabase());
   const prefix = await testRedisPrefix(t);
   const config = await testConfig({ DATABASE_URL: db.url, REDIS_URL, REDIS_PREFIX: prefix, ...opts.env });
   const database = createDatabase(db.url, { max: 5 });
@@ -68,12 +75,15 @@ export async function buildTestApp(t: Teardown, opts: { env?: Record<string, str
   });
   const clock = fixedClock(opts.now ?? new Date().toISOString());
   const app = await buildServer({ config, clock, database, redis, logStream, ...(opts.auditReads !== undefined ? { auditReads: opts.auditReads } : {}) });
+  // Registered after the app plugin has loaded, so that its decorators (services) exist.
+  await app.after();
+  for (const p of opts.extraPlugins ?? []) await app.register(p.plugin, p.opts ?? {});
   await app.ready();
   t.teardown(async () => {
     await app.close();
     await database.close();
     redis.disconnect();
-    await db.drop();
+    if (!opts.db) await db.drop();
   });
   return { app, config, database, db, redis, clock, logs };
 }

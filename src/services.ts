@@ -17,6 +17,10 @@ import type { AccessClaims } from './plugins/auth.js';
 import { createOrgQueries } from './orgs/org-queries.js';
 import { createOrgService } from './orgs/org-service.js';
 import { createAuditQueryService } from './audit/audit-query-service.js';
+import { createCaseRepository } from './cases/case-repository.js';
+import { createCaseService } from './cases/case-service.js';
+import { createIntakeService } from './intake/intake-service.js';
+import type { IntakePolicy } from './intake/intake-policy.js';
 
 export interface ServiceDeps {
   database: Database;
@@ -27,6 +31,9 @@ export interface ServiceDeps {
   clock: Clock;
   keys: ServerKeys;
   policy: AccessPolicy;
+  intakePolicy: IntakePolicy;
+  /** Due time of a deadline rule (policies/deadlines.yaml). */
+  dueAt: (rule: 'acknowledge', urgent: boolean, start: Date) => Date;
   /** Signs access tokens (the JWT plugin's signer; bound late because the plugin registers after the services). */
   signAccessToken: (claims: AccessClaims) => string;
   /** Benchmarks compare audited reads with auditing off; nothing else turns it off. */
@@ -46,14 +53,17 @@ export function createServices(deps: ServiceDeps) {
     users: createUserRepository(db),
     orgs: createOrgRepository(db),
     keyring: createKeyringRepository(db),
+    cases: createCaseRepository(db),
   };
   const audit = createAuditService({ repo: repos.audit, batchRepo: createAuditRepository(deps.auditDatabase.db), clock, signingSecretKey: keys.audit.secretKey });
   const access = createAccessService({ policy, audit, ...(deps.auditReads !== undefined ? { auditReads: deps.auditReads } : {}) });
-  const auth = createAuthService({ db, redis, users: repos.users, sessions: repos.sessions, keyring: repos.keyring, audit, access, clock, config, keys, signAccessToken });
+  const auth = createAuthService({ db, redis, users: repos.users, sessions: repos.sessions, keyring: repos.keyring, audit, access, clock, config, keys, signAccessToken, findCaseByVerifier: (v) => repos.cases.byReceiptVerifier(v) });
   const users = createUserService({ db, users: repos.users, orgs: repos.orgs, sessions: repos.sessions, audit, access, clock, keys });
   const orgs = createOrgService({ db, orgs: repos.orgs, queries: createOrgQueries(db), keyring: repos.keyring, users: repos.users, access, clock });
   const auditQuery = createAuditQueryService({ audit, access, repo: repos.audit, signingPublicKey: keys.audit.publicKey });
-  return { db, repos, audit, access, auth, users, orgs, auditQuery };
+  const intake = createIntakeService({ db, cases: repos.cases, orgs: repos.orgs, access, audit, clock, intake: deps.intakePolicy, dueAt: deps.dueAt });
+  const cases = createCaseService({ cases: repos.cases, users: repos.users, keyring: repos.keyring, access });
+  return { db, repos, audit, access, auth, users, orgs, auditQuery, intake, cases };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -48,8 +48,10 @@ export function createAuthService(deps: {
   config: Config;
   keys: ServerKeys;
   signAccessToken: (claims: AccessClaims) => string;
+  /** The case a receipt verifier belongs to (defenders log in with their receipt). */
+  findCaseByVerifier: (verifier: string) => Promise<{ id: string } | undefined>;
 }) {
-  const { db, redis, users, sessions, keyring, audit, access, clock, config, keys, signAccessToken } = deps;
+  const { db, redis, users, sessions, keyring, audit, access, clock, config, keys, signAccessToken, findCaseByVerifier } = deps;
 
   /** The same salt for the same unknown name, every time, so that names cannot be probed. */
   const fakeSalt = (username: string) => hmacB64u(keys.preloginKey, `prelogin:${username}`, 16);
@@ -75,11 +77,11 @@ export function createAuthService(deps: {
     return user;
   }
 
-  async function issueTokens(session: { id: string; userId: string; role: StaffRole; orgId: string }, tx: Parameters<SessionRepository['addRefreshToken']>[2]): Promise<TokenPair> {
+  async function issueTokens(session: { id: string; subject: string; role: AccessClaims['role']; orgId?: string }, tx: Parameters<SessionRepository['addRefreshToken']>[2]): Promise<TokenPair> {
     const refreshToken = randomToken();
     await sessions.addRefreshToken(sha256b64u(refreshToken), session.id, tx);
     return {
-      accessToken: signAccessToken({ sub: session.userId, sid: session.id, role: session.role, org: session.orgId }),
+      accessToken: signAccessToken({ sub: session.subject, sid: session.id, role: session.role, ...(session.orgId ? { org: session.orgId } : {}) }),
       refreshToken,
       expiresIn: config.ACCESS_TOKEN_TTL_SECONDS,
       tokenType: 'Bearer',
@@ -98,7 +100,7 @@ export function createAuthService(deps: {
       const tokens = await db.transaction(async (tx) => {
         await sessions.create({ id: sessionId, userId: user.id, role: user.role, expiresAt: new Date(now.getTime() + config.REFRESH_TOKEN_TTL_SECONDS * 1000) }, tx);
         await audit.record({ ...ctx, principal: { kind: 'user', userId: user.id, role: user.role, orgId: user.orgId, sessionId } }, { action: 'auth.login', resource: `user:${user.id}`, outcome: 'allowed' }, tx);
-        return issueTokens({ id: sessionId, userId: user.id, role: user.role, orgId: user.orgId }, tx);
+        return issueTokens({ id: sessionId, subject: user.id, role: user.role, orgId: user.orgId }, tx);
       });
       return { ...tokens, userId: user.id };
     },
@@ -114,14 +116,16 @@ export function createAuthService(deps: {
         if (!used) return { error: 'unknown refresh token' } as const;
         const live = await sessions.live(used.sessionId, tx);
         const session = live?.session;
-        if (!session || !session.userId) return { error: 'unknown session' } as const;
+        if (!session) return { error: 'unknown session' } as const;
         if (used.alreadyUsed) {
           await sessions.revoke(session.id, 'refresh token reuse', now, tx);
           await audit.record(ctx, { action: 'auth.refresh', resource: `session:${session.id}`, outcome: 'denied', reason: 'refresh token reuse: session revoked' }, tx);
           return { error: 'reuse' } as const;
         }
-        if (session.revokedAt || session.expiresAt <= now || live.userStatus !== 'active') return { error: 'session ended' } as const;
-        return { tokens: await issueTokens({ id: session.id, userId: session.userId, role: session.role as StaffRole, orgId: live.userOrgId! }, tx) };
+        if (session.revokedAt || session.expiresAt <= now) return { error: 'session ended' } as const;
+        if (session.caseId) return { tokens: await issueTokens({ id: session.id, subject: session.caseId, role: 'defender' }, tx) };
+        if (live.userStatus !== 'active') return { error: 'session ended' } as const;
+        return { tokens: await issueTokens({ id: session.id, subject: session.userId!, role: session.role as StaffRole, orgId: live.userOrgId! }, tx) };
       });
       if ('error' in outcome) throw new AppError('invalid_refresh_token', outcome.error === 'reuse' ? 'this refresh token was already used; the session has been ended' : 'the refresh token is not valid');
       return outcome.tokens;
@@ -134,6 +138,26 @@ export function createAuthService(deps: {
         await access.authorize(ctx, 'auth.logout', { resource: `session:${p.sessionId}`, facts: { self: true } }, tx);
         await sessions.revoke(p.sessionId, 'logout', clock.now(), tx);
       });
+    },
+
+    /**
+     * A defender logs in with the receipt: the client derived the authKey from it (Argon2id),
+     * the server looks the case up by its verifier. The session opens that one case only.
+     */
+    async receiptLogin(ctx: RequestContext, authKey: string): Promise<TokenPair & { caseId: string }> {
+      const c = await findCaseByVerifier(sha256b64u(Buffer.from(authKey, 'base64url')));
+      if (!c) {
+        await audit.record(ctx, { action: 'auth.receipt', resource: 'case:unknown', outcome: 'denied', reason: 'no case for this receipt' });
+        throw new AppError('invalid_credentials', 'this receipt does not match a case');
+      }
+      const sessionId = randomUUID();
+      const now = clock.now();
+      const tokens = await db.transaction(async (tx) => {
+        await sessions.create({ id: sessionId, caseId: c.id, role: 'defender', expiresAt: new Date(now.getTime() + config.REFRESH_TOKEN_TTL_SECONDS * 1000) }, tx);
+        await audit.record({ ...ctx, principal: { kind: 'defender', role: 'defender', caseId: c.id, sessionId } }, { action: 'auth.receipt', resource: `case:${c.id}`, caseId: c.id, outcome: 'allowed' }, tx);
+        return issueTokens({ id: sessionId, subject: c.id, role: 'defender' }, tx);
+      });
+      return { ...tokens, caseId: c.id };
     },
 
     /** The caller's own account: what a client needs to open its keys after login. */

@@ -19,3 +19,4 @@ export * from './crypto/rekey.js';
 export * from './crypto/referral-packet.js';
 export * from './crypto/file-stream.js';
 export * from './crypto/audit-chain.js';
+export * from './client/filing.js';

@@ -1,2 +1,3 @@
 export * from './identity.js';
 export * from './audit.js';
+export * from './cases.js';

@@ -1,0 +1,101 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { B64u, KeyId, PublicKey, Uuid, Versioned, responses } from '../lib/schemas.js';
+import { ctxOf } from '../plugins/context.js';
+import type { IntakeService } from '../intake/intake-service.js';
+import type { CaseService } from './case-service.js';
+
+/** Sealed fields are bounded: a narrative of a few pages, typed on a phone, fits with room to spare. */
+const Sealed = Versioned(96 * 1024, 'v1.<b64u nonce>.<b64u ciphertext>, sealed on the client (docs/crypto-v1.md)');
+const Code = Type.String({ pattern: '^[a-z][a-z0-9_]{0,39}$', description: 'a code of policies/intake.yaml' });
+const Envelope = Versioned(200, 'v1.<b64u(crypto_box_seal(DEK))>');
+
+const IntakeBody = Type.Object(
+  {
+    caseId: Uuid,
+    metadata: Type.Object(
+      {
+        region: Code,
+        defenderCategory: Code,
+        gender: Code,
+        disability: Code,
+        threatTypes: Type.Array(Code, { minItems: 1, maxItems: 13 }),
+        claimedUrgent: Type.Boolean({ description: 'life or physical integrity in imminent danger' }),
+        preferredLanguage: Code,
+        contactChannel: Code,
+        filedFor: Code,
+        defenderCard: Type.Optional(Type.Boolean()),
+      },
+      { additionalProperties: false },
+    ),
+    fields: Type.Object(
+      { identity: Sealed, contact: Sealed, location: Type.Optional(Sealed), narrative: Sealed, relatives: Type.Optional(Sealed) },
+      { additionalProperties: false, description: 'each sealed under the case DEK with AD egide/v1/case/<caseId>/<field>' },
+    ),
+    envelopes: Type.Object(
+      {
+        mechanism: Type.Object({ keyId: KeyId, envelope: Envelope }, { additionalProperties: false }),
+        defender: Type.Object({ keyId: KeyId, publicKey: PublicKey, envelope: Envelope }, { additionalProperties: false }),
+      },
+      { additionalProperties: false },
+    ),
+    receiptVerifier: B64u(43, 'b64u(SHA-256(authKey)) of the receipt'),
+  },
+  { additionalProperties: false },
+);
+
+const CaseView = Type.Object({}, { additionalProperties: true, description: 'metadata only: codes, states, dates' });
+const DeadlineView = Type.Object({ id: Uuid, rule: Type.String(), dueAt: Type.String(), state: Type.String(), urgent: Type.Boolean() });
+
+/** Filing a request (no account), the defender's receipt login, and reading a case. */
+const caseRoutes: FastifyPluginAsyncTypebox<{ intake: IntakeService; cases: CaseService }> = async (fastify, { intake, cases }) => {
+  const filingLimit = { max: Math.max(5, fastify.config.LOGIN_RATE_LIMIT_PER_MINUTE), timeWindow: 60_000 };
+
+  fastify.post('/v1/cases', {
+    config: { action: 'request.create', rateLimit: filingLimit },
+    schema: {
+      tags: ['cases'],
+      summary: 'File a protection request (no account needed); sealed fields and envelopes made on the client',
+      body: IntakeBody,
+      response: responses({ 201: Type.Object({ caseId: Uuid, reference: Type.String(), acknowledgeBy: Type.String({ format: 'date-time' }) }) }, [409, 413, 415, 429]),
+    },
+    handler: async (request, reply) => reply.code(201).send(await intake.file(ctxOf(request), request.body)),
+  });
+
+  fastify.post('/v1/auth/receipt', {
+    config: { action: 'auth.receipt', rateLimit: { max: fastify.config.LOGIN_RATE_LIMIT_PER_MINUTE, timeWindow: 60_000 } },
+    schema: {
+      tags: ['auth'],
+      summary: "A defender's login with the receipt (the client sends the authKey derived from it)",
+      body: Type.Object({ authKey: Type.String({ pattern: '^[A-Za-z0-9_-]{43}$' }) }, { additionalProperties: false }),
+      response: responses({ 200: Type.Object({ accessToken: Type.String(), refreshToken: Type.String(), expiresIn: Type.Integer(), tokenType: Type.Literal('Bearer'), caseId: Uuid }) }, [401, 429]),
+    },
+    handler: async (request) => fastify.services.auth.receiptLogin(ctxOf(request), request.body.authKey),
+  });
+
+  fastify.get('/v1/cases/:caseId', {
+    config: { action: 'case.read' },
+    schema: {
+      tags: ['cases'],
+      summary: 'Where a case stands: metadata and open deadlines (a defender sees their own case only)',
+      security: [{ bearer: [] }],
+      params: Type.Object({ caseId: Uuid }),
+      response: responses({ 200: Type.Object({ case: CaseView, deadlines: Type.Array(DeadlineView) }) }, [401, 403, 404]),
+    },
+    handler: async (request) => cases.read(ctxOf(request), request.params.caseId),
+  });
+
+  fastify.get('/v1/cases/:caseId/sealed', {
+    config: { action: 'case.read_sealed' },
+    schema: {
+      tags: ['cases'],
+      summary: "The case's sealed fields and the envelopes the caller's keys open (audited)",
+      security: [{ bearer: [] }],
+      params: Type.Object({ caseId: Uuid }),
+      response: responses({ 200: Type.Object({ caseId: Uuid, fields: Type.Record(Type.String(), Type.String()), envelopes: Type.Array(Type.Object({ keyId: Type.String(), envelope: Type.String() })) }) }, [401, 403, 404]),
+    },
+    handler: async (request) => cases.readSealed(ctxOf(request), request.params.caseId),
+  });
+};
+
+export default caseRoutes;

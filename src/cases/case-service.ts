@@ -1,0 +1,87 @@
+import { AppError } from '../lib/problem.js';
+import type { RequestContext } from '../access/principal.js';
+import type { AccessService, ScopeFacts } from '../access/access-service.js';
+import type { KeyringRepository } from '../keys/keyring-repository.js';
+import type { UserRepository } from '../users/user-repository.js';
+import type { CaseRepository, CaseRow } from './case-repository.js';
+
+export type CaseService = ReturnType<typeof createCaseService>;
+
+/** What a defender sees of their own case: where it stands, never internal assessments or staff. */
+export function defenderView(c: CaseRow) {
+  return { id: c.id, reference: c.reference, state: c.state, urgentClaimed: c.urgentClaimed, createdAt: c.createdAt.toISOString(), closedAt: c.closedAt?.toISOString() ?? null };
+}
+
+/** Case metadata for staff: codes, states and dates, never anything sealed. */
+export function staffView(c: CaseRow) {
+  return {
+    ...defenderView(c),
+    urgent: c.urgent,
+    consent: c.consent,
+    source: c.source,
+    filedFor: c.filedFor,
+    region: c.region,
+    defenderCategory: c.defenderCategory,
+    gender: c.gender,
+    disability: c.disability,
+    threatTypes: c.threatTypes,
+    preferredLanguage: c.preferredLanguage,
+    contactChannel: c.contactChannel,
+    defenderCard: c.defenderCard,
+    riskLevel: c.riskLevel,
+    assigneeId: c.assigneeId,
+    supervisorId: c.supervisorId,
+    mechanismKeyId: c.mechanismKeyId,
+    closeReason: c.closeReason,
+  };
+}
+
+/**
+ * Reading a case. The scope facts come from the case row, so a case outside the caller's scope
+ * (or that does not exist) is refused the same way: 404, audited.
+ */
+export function createCaseService(deps: {
+  cases: CaseRepository;
+  users: Pick<UserRepository, 'byId'>;
+  keyring: Pick<KeyringRepository, 'forUser'>;
+  access: Pick<AccessService, 'authorize'>;
+}) {
+  const { cases, users, keyring, access } = deps;
+
+  const factsOf = (c: CaseRow | undefined): ScopeFacts => (c ? { caseState: c.state, assigneeId: c.assigneeId, caseId: c.id } : {});
+
+  /** The keyIds whose envelopes the caller could open: their own key, and the org keys they hold. */
+  async function callerKeyIds(ctx: RequestContext, c: CaseRow): Promise<string[]> {
+    const p = ctx.principal;
+    if (p.kind === 'defender') return c.defenderKeyId ? [c.defenderKeyId] : [];
+    if (p.kind !== 'user') return [];
+    const [me, ring] = await Promise.all([users.byId(p.userId), keyring.forUser(p.userId)]);
+    return [...(me ? [me.keyId] : []), ...ring.map((r) => r.orgKeyId)];
+  }
+
+  return {
+    async read(ctx: RequestContext, caseId: string) {
+      const c = await cases.byId(caseId);
+      await access.authorize(ctx, 'case.read', { resource: `case:${caseId}`, caseId: c ? caseId : null, facts: factsOf(c) }, undefined, { read: true });
+      if (!c) throw new AppError('not_found');
+      const deadlines = (await cases.openDeadlines(caseId)).map((d) => ({ id: d.id, rule: d.rule, dueAt: d.dueAt.toISOString(), state: d.state, urgent: d.urgent }));
+      if (ctx.principal.kind === 'defender') return { case: defenderView(c), deadlines: deadlines.filter((d) => d.rule === 'info_reply' || d.rule === 'consent' || d.rule === 'checkin') };
+      return { case: staffView(c), deadlines };
+    },
+
+    /**
+     * The sealed fields and the envelopes the caller can open. Audited as a read of sealed data
+     * (case.read_sealed), allowed or not.
+     */
+    async readSealed(ctx: RequestContext, caseId: string) {
+      const c = await cases.byId(caseId);
+      const keyIds = c ? await callerKeyIds(ctx, c) : [];
+      const envelopes = c ? await cases.envelopeFor(caseId, keyIds) : [];
+      await access.authorize(ctx, 'case.read_sealed', { resource: `case:${caseId}`, caseId: c ? caseId : null, facts: { ...factsOf(c), holdsEnvelope: envelopes.length > 0 } }, undefined, { read: true });
+      if (!c) throw new AppError('not_found');
+      if (envelopes.length === 0) throw new AppError('not_found', 'no envelope of this case opens with your keys');
+      const fields = await cases.fields(caseId);
+      return { caseId, fields: Object.fromEntries(fields.map((f) => [f.field, f.sealed])), envelopes: envelopes.map((e) => ({ keyId: e.keyId, envelope: e.envelope })) };
+    },
+  };
+}

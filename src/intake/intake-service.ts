@@ -1,0 +1,182 @@
+import { randomUUID } from 'node:crypto';
+import { CryptoError, fromB64u, keyIdOf, parseSealedField } from '../sdk/index.js';
+import { AppError, type FieldError } from '../lib/problem.js';
+import type { Db } from '../db/client.js';
+import type { Clock } from '../lib/clock.js';
+import type { RequestContext } from '../access/principal.js';
+import type { AccessService } from '../access/access-service.js';
+import type { AuditService } from '../audit/audit-service.js';
+import type { OrgRepository } from '../orgs/org-repository.js';
+import type { CaseRepository } from '../cases/case-repository.js';
+import type { IntakeList, IntakePolicy } from './intake-policy.js';
+
+/** The sealed fields of a filing; `relatives` is optional (nobody else at risk). */
+export const INTAKE_FIELDS = ['identity', 'contact', 'location', 'narrative', 'relatives'] as const;
+export type IntakeField = (typeof INTAKE_FIELDS)[number];
+
+export interface IntakeInput {
+  caseId: string;
+  metadata: {
+    region: string;
+    defenderCategory: string;
+    gender: string;
+    disability: string;
+    threatTypes: string[];
+    claimedUrgent: boolean;
+    preferredLanguage: string;
+    contactChannel: string;
+    filedFor: string;
+    defenderCard?: boolean;
+  };
+  fields: Partial<Record<IntakeField, string>>;
+  envelopes: {
+    mechanism: { keyId: string; envelope: string };
+    defender: { keyId: string; publicKey: string; envelope: string };
+  };
+  receiptVerifier: string;
+}
+
+export interface IntakeReceipt {
+  caseId: string;
+  reference: string;
+  acknowledgeBy: string;
+}
+
+const ENVELOPE_BYTES = 80; // crypto_box_seal of a 32-byte key
+
+function checkEnvelope(value: string): void {
+  const [v, body, ...rest] = value.split('.');
+  if (v !== 'v1' || body === undefined || rest.length > 0) throw new CryptoError('bad_format', 'must be v1.<b64u>');
+  if (fromB64u(body).length !== ENVELOPE_BYTES) throw new CryptoError('bad_length', `must seal a 32-byte key (${ENVELOPE_BYTES} bytes)`);
+}
+
+export type IntakeService = ReturnType<typeof createIntakeService>;
+
+/**
+ * Filing a protection request, online and without an account. Everything is checked before
+ * anything is written, then one transaction writes the case, its sealed fields, the envelopes
+ * (mechanism and defender), the timeline, the audit event, the acknowledgement deadline and its
+ * outbox entry: a refused filing leaves nothing behind.
+ */
+export function createIntakeService(deps: {
+  db: Db;
+  cases: CaseRepository;
+  orgs: Pick<OrgRepository, 'mechanism' | 'currentKey'>;
+  access: Pick<AccessService, 'authorize'>;
+  audit: Pick<AuditService, 'record'>;
+  clock: Clock;
+  intake: IntakePolicy;
+  /** When a deadline of `rule` started at `start` is due (policies/deadlines.yaml). */
+  dueAt: (rule: 'acknowledge', urgent: boolean, start: Date) => Date;
+}) {
+  const { db, cases, orgs, access, clock, intake, dueAt } = deps;
+
+  function validate(input: IntakeInput): FieldError[] {
+    const errors: FieldError[] = [];
+    const code = (list: IntakeList, value: string, field: string) => {
+      if (!intake.has(list, value)) errors.push({ field: `/body/metadata/${field}`, message: `unknown ${list} code` });
+    };
+    const m = input.metadata;
+    code('region', m.region, 'region');
+    code('defenderCategory', m.defenderCategory, 'defenderCategory');
+    code('gender', m.gender, 'gender');
+    code('disability', m.disability, 'disability');
+    code('language', m.preferredLanguage, 'preferredLanguage');
+    code('contactChannel', m.contactChannel, 'contactChannel');
+    code('filedFor', m.filedFor, 'filedFor');
+    m.threatTypes.forEach((t, i) => code('threatType', t, `threatTypes/${i}`));
+    if (new Set(m.threatTypes).size !== m.threatTypes.length) errors.push({ field: '/body/metadata/threatTypes', message: 'codes repeat' });
+    for (const [name, sealed] of Object.entries(input.fields)) {
+      try {
+        parseSealedField(sealed);
+      } catch (err) {
+        errors.push({ field: `/body/fields/${name}`, message: err instanceof CryptoError ? `${err.code}: ${err.message}` : 'is not a sealed field' });
+      }
+    }
+    for (const required of ['identity', 'contact', 'narrative'] as const) {
+      if (!input.fields[required]) errors.push({ field: `/body/fields/${required}`, message: 'is required' });
+    }
+    const check = (field: string, fn: () => void) => {
+      try {
+        fn();
+      } catch (err) {
+        errors.push({ field, message: err instanceof CryptoError ? `${err.code}: ${err.message}` : 'is invalid' });
+      }
+    };
+    check('/body/envelopes/mechanism/envelope', () => checkEnvelope(input.envelopes.mechanism.envelope));
+    check('/body/envelopes/defender/envelope', () => checkEnvelope(input.envelopes.defender.envelope));
+    check('/body/envelopes/defender/keyId', () => {
+      if (keyIdOf(fromB64u(input.envelopes.defender.publicKey)) !== input.envelopes.defender.keyId) throw new CryptoError('key_id_mismatch', 'keyId is not the keyId of publicKey');
+    });
+    check('/body/receiptVerifier', () => {
+      if (fromB64u(input.receiptVerifier).length !== 32) throw new CryptoError('bad_length', 'must be 32 bytes');
+    });
+    return errors;
+  }
+
+  return {
+    async file(ctx: RequestContext, input: IntakeInput): Promise<IntakeReceipt> {
+      const errors = validate(input);
+      if (errors.length > 0) throw new AppError('validation_failed', 'the request is not valid', { errors });
+      const now = clock.now();
+      return db.transaction(async (tx) => {
+        await access.authorize(ctx, 'request.create', { resource: `case:${input.caseId}`, caseId: null }, tx, { audit: false });
+        const mechanism = await orgs.mechanism(tx);
+        const key = mechanism ? await orgs.currentKey(mechanism.id, tx) : undefined;
+        if (!mechanism || !key) throw new AppError('service_unavailable', 'the mechanism is not set up yet');
+        // The client sealed the case key to the key it pinned; refuse rather than store a case
+        // nobody holding the current key can open (or, after a suspected compromise, one sealed
+        // to a key that was retired for a reason).
+        if (input.envelopes.mechanism.keyId !== key.keyId) throw new AppError('intake_key_changed', `the current mechanism key is ${key.keyId}; reload the intake page`);
+        if (await cases.exists(input.caseId, tx)) throw new AppError('already_exists', 'a case with this id exists; the client must choose a new id');
+        const m = input.metadata;
+        const reference = await cases.insert(
+          {
+            id: input.caseId,
+            state: 'received',
+            urgent: false,
+            urgentClaimed: m.claimedUrgent,
+            // Someone filing for another person needs that person's consent before anything is disclosed.
+            consent: m.filedFor === 'self' ? 'given' : 'unknown',
+            source: 'online',
+            filedFor: m.filedFor,
+            filedBy: null,
+            region: m.region,
+            defenderCategory: m.defenderCategory,
+            gender: m.gender,
+            disability: m.disability,
+            threatTypes: m.threatTypes,
+            preferredLanguage: m.preferredLanguage,
+            contactChannel: m.contactChannel,
+            defenderCard: m.defenderCard ?? null,
+            receiptVerifier: input.receiptVerifier,
+            defenderKeyId: input.envelopes.defender.keyId,
+            mechanismKeyId: key.keyId,
+            createdAt: now,
+            updatedAt: now,
+          },
+          tx,
+        );
+        await cases.insertFields(
+          Object.entries(input.fields).map(([field, sealed]) => ({ caseId: input.caseId, field, sealed, updatedAt: now })),
+          tx,
+        );
+        await cases.insertEnvelopes(
+          [
+            { caseId: input.caseId, keyId: key.keyId, envelope: input.envelopes.mechanism.envelope, recipientType: 'org', recipientId: mechanism.id, createdAt: now },
+            { caseId: input.caseId, keyId: input.envelopes.defender.keyId, envelope: input.envelopes.defender.envelope, recipientType: 'defender', recipientId: input.caseId, createdAt: now },
+          ],
+          tx,
+        );
+        await cases.addTimeline({ caseId: input.caseId, at: now, actor: 'defender', action: 'filed', fromState: null, toState: 'received', reason: m.claimedUrgent ? 'urgency claimed at filing' : null }, tx);
+        await deps.audit.record(ctx, { action: 'request.create', resource: `case:${input.caseId}`, caseId: input.caseId, outcome: 'allowed' }, tx);
+        // A claimed urgency is treated as urgent until an officer confirms or lifts it.
+        const due = dueAt('acknowledge', m.claimedUrgent, now);
+        const deadlineId = randomUUID();
+        await cases.insertDeadline({ id: deadlineId, caseId: input.caseId, rule: 'acknowledge', urgent: m.claimedUrgent, startedAt: now, dueAt: due }, tx);
+        await cases.enqueue('deadline.opened', { deadlineId }, now, tx);
+        return { caseId: input.caseId, reference, acknowledgeBy: due.toISOString() };
+      });
+    },
+  };
+}

@@ -71,13 +71,21 @@ export function parseAccessPolicy(raw: unknown, source = 'access policy'): Acces
   return out;
 }
 
-export function loadAccessPolicy(policiesDir: string): AccessPolicy {
-  const path = join(policiesDir, 'access.yaml');
+/**
+ * Reads `policies/<file>` (YAML) and hands it to its parser, which validates it. Every policy
+ * file goes through here, so a missing or unreadable file is reported the same way.
+ */
+export function loadPolicyFile<T>(policiesDir: string, file: string, parseFn: (raw: unknown, source: string) => T): T {
+  const path = join(policiesDir, file);
   let raw: unknown;
   try {
     raw = parse(readFileSync(path, 'utf8'));
   } catch (err) {
     throw new PolicyError(`cannot read ${path}: ${err instanceof Error ? err.message : String(err)}`);
   }
-  return parseAccessPolicy(raw, path);
+  return parseFn(raw, path);
+}
+
+export function loadAccessPolicy(policiesDir: string): AccessPolicy {
+  return loadPolicyFile(policiesDir, 'access.yaml', parseAccessPolicy);
 }

@@ -5,12 +5,9 @@
  * the code creates being defined). Any problem throws PolicyError naming the file and the path,
  * and the service refuses to start: a wrong deadline is worse than no service.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Type, type Static, type TSchema } from 'typebox';
 import { Value } from 'typebox/value';
-import { parse } from 'yaml';
-import { PolicyError } from '../access/policy.js';
+import { PolicyError, loadPolicyFile } from '../access/policy.js';
 import { WEEKDAYS, isValidTimeZone, makeCalendar, type WorkCalendar } from './calendar.js';
 
 export { PolicyError };
@@ -196,20 +193,11 @@ export function parseCalendarPolicy(raw: unknown, source = 'calendar policy'): W
   });
 }
 
-function readYaml(path: string): unknown {
-  try {
-    return parse(readFileSync(path, 'utf8'));
-  } catch (err) {
-    throw new PolicyError(`cannot read ${path}: ${err instanceof Error ? err.message : String(err)}`);
-  }
-}
 
 export function loadDeadlinePolicy(policiesDir: string): DeadlinePolicy {
-  const path = join(policiesDir, 'deadlines.yaml');
-  return parseDeadlinePolicy(readYaml(path), path);
+  return loadPolicyFile(policiesDir, 'deadlines.yaml', parseDeadlinePolicy);
 }
 
 export function loadCalendarPolicy(policiesDir: string): WorkCalendar {
-  const path = join(policiesDir, 'calendar.yaml');
-  return parseCalendarPolicy(readYaml(path), path);
+  return loadPolicyFile(policiesDir, 'calendar.yaml', parseCalendarPolicy);
 }

@@ -1,9 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Type, type Static } from 'typebox';
 import { Value } from 'typebox/value';
-import { parse } from 'yaml';
-import { PolicyError } from '../access/policy.js';
+import { PolicyError, loadPolicyFile } from '../access/policy.js';
 
 export const INTAKE_LISTS = ['region', 'defenderCategory', 'gender', 'disability', 'threatType', 'language', 'contactChannel', 'filedFor', 'source'] as const;
 export type IntakeList = (typeof INTAKE_LISTS)[number];
@@ -37,12 +34,5 @@ export function parseIntakePolicy(raw: unknown, source = 'intake policy'): Intak
 }
 
 export function loadIntakePolicy(policiesDir: string): IntakePolicy {
-  const path = join(policiesDir, 'intake.yaml');
-  let raw: unknown;
-  try {
-    raw = parse(readFileSync(path, 'utf8'));
-  } catch (err) {
-    throw new PolicyError(`cannot read ${path}: ${err instanceof Error ? err.message : String(err)}`);
-  }
-  return parseIntakePolicy(raw, path);
+  return loadPolicyFile(policiesDir, 'intake.yaml', parseIntakePolicy);
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { CryptoError, fromB64u, keyIdOf, parseSealedField } from '../sdk/index.js';
+import { CryptoError, fromB64u, keyIdOf, parseSealedField, type FilingMetadata } from '../sdk/index.js';
 import { AppError, type FieldError } from '../lib/problem.js';
 import type { Db } from '../db/client.js';
 import type { Clock } from '../lib/clock.js';
@@ -16,18 +16,9 @@ export type IntakeField = (typeof INTAKE_FIELDS)[number];
 
 export interface IntakeInput {
   caseId: string;
-  metadata: {
-    region: string;
-    defenderCategory: string;
-    gender: string;
-    disability: string;
-    threatTypes: string[];
-    claimedUrgent: boolean;
-    preferredLanguage: string;
-    contactChannel: string;
-    filedFor: string;
-    defenderCard?: boolean;
-  };
+  /** The same shape the SDK's prepareFiling produces: one contract for client and server. */
+  metadata: FilingMetadata;
+
   fields: Partial<Record<IntakeField, string>>;
   envelopes: {
     mechanism: { keyId: string; envelope: string };

@@ -5,12 +5,9 @@
  * category and implementers must be ones the service knows how to handle. Defaults are resolved
  * here once, so that every consumer sees each measure's own duration and review lead.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Type, type Static } from 'typebox';
 import { Value } from 'typebox/value';
-import { parse } from 'yaml';
-import { PolicyError } from '../access/policy.js';
+import { PolicyError, loadPolicyFile } from '../access/policy.js';
 
 export const MEASURE_CATEGORIES = ['urgent', 'protection', 'prevention'] as const;
 export type MeasureCategory = (typeof MEASURE_CATEGORIES)[number];
@@ -147,14 +144,7 @@ export function parseMeasureCatalogue(raw: unknown, source = 'measure catalogue'
 }
 
 export function loadMeasureCatalogue(policiesDir: string): MeasureCatalogue {
-  const path = join(policiesDir, 'measures.yaml');
-  let raw: unknown;
-  try {
-    raw = parse(readFileSync(path, 'utf8'));
-  } catch (err) {
-    throw new PolicyError(`cannot read ${path}: ${err instanceof Error ? err.message : String(err)}`);
-  }
-  return parseMeasureCatalogue(raw, path);
+  return loadPolicyFile(policiesDir, 'measures.yaml', parseMeasureCatalogue);
 }
 
 /** Shorthand for catalogue.measureByCode, for callers that hold the catalogue as a value. */

@@ -6,12 +6,9 @@
  * order, a code listed twice, an empty scale. Every error names the path of the bad value so the
  * institution's staff can find it in the file.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Type, type Static } from 'typebox';
 import { Value } from 'typebox/value';
-import { parse } from 'yaml';
-import { PolicyError } from '../access/policy.js';
+import { PolicyError, loadPolicyFile } from '../access/policy.js';
 
 /** Level names are fixed: the rest of the service (urgent track, deadlines) refers to them. */
 export const RISK_LEVELS = ['low', 'medium', 'high', 'extreme'] as const;
@@ -146,12 +143,5 @@ export function parseRiskPolicy(raw: unknown, source = 'risk policy'): RiskPolic
 }
 
 export function loadRiskPolicy(policiesDir: string): RiskPolicy {
-  const path = join(policiesDir, 'risk.yaml');
-  let raw: unknown;
-  try {
-    raw = parse(readFileSync(path, 'utf8'));
-  } catch (err) {
-    throw new PolicyError(`cannot read ${path}: ${err instanceof Error ? err.message : String(err)}`);
-  }
-  return parseRiskPolicy(raw, path);
+  return loadPolicyFile(policiesDir, 'risk.yaml', parseRiskPolicy);
 }

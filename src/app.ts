@@ -9,8 +9,7 @@ import { systemClock, type Clock } from './lib/clock.js';
 import { loadServerKeys } from './lib/server-keys.js';
 import { loadAccessPolicy } from './access/policy.js';
 import { loadIntakePolicy } from './intake/intake-policy.js';
-import { loadCalendarPolicy, loadDeadlinePolicy, type DeadlineName } from './deadlines/deadline-policy.js';
-import { dueFor } from './deadlines/due-time.js';
+import { loadCalendarPolicy, loadDeadlinePolicy } from './deadlines/deadline-policy.js';
 import caseRoutes from './cases/case-routes.js';
 import { createServices, type Services } from './services.js';
 import errorsPlugin from './plugins/errors.js';
@@ -59,11 +58,6 @@ async function app(fastify: FastifyInstance, opts: AppOptions) {
   const intakePolicy = loadIntakePolicy(policiesPath(config));
   const deadlinePolicy = loadDeadlinePolicy(policiesPath(config));
   const calendar = loadCalendarPolicy(policiesPath(config));
-  const dueAt = (rule: DeadlineName, urgent: boolean, start: Date): Date => {
-    const due = dueFor(deadlinePolicy.rules.get(rule)!, start, { urgent }, calendar);
-    if (!due) throw new Error(`deadline ${rule} has no duration for urgent=${urgent} in policies/deadlines.yaml`);
-    return due;
-  };
   const keys = await loadServerKeys(config);
 
   await fastify.register(routeContractPlugin, { policy });
@@ -81,7 +75,7 @@ async function app(fastify: FastifyInstance, opts: AppOptions) {
   await fastify.register(openapiPlugin);
   await fastify.register(metricsPlugin);
 
-  const services = createServices({ database: fastify.database, auditDatabase: fastify.auditDatabase, redis: fastify.redis, config, clock, keys, policy, intakePolicy, dueAt, signAccessToken: (claims) => fastify.jwt.sign(claims, { clockTimestamp: clock.now().getTime() }), ...(opts.auditReads !== undefined ? { auditReads: opts.auditReads } : {}) });
+  const services = createServices({ database: fastify.database, auditDatabase: fastify.auditDatabase, redis: fastify.redis, config, clock, keys, policy, intakePolicy, deadlinePolicy, calendar, signAccessToken: (claims) => fastify.jwt.sign(claims, { clockTimestamp: clock.now().getTime() }), ...(opts.auditReads !== undefined ? { auditReads: opts.auditReads } : {}) });
   fastify.decorate('services', services);
   fastify.decorate('config', config);
 

@@ -21,6 +21,10 @@ import { createCaseRepository } from './cases/case-repository.js';
 import { createCaseService } from './cases/case-service.js';
 import { createIntakeService } from './intake/intake-service.js';
 import type { IntakePolicy } from './intake/intake-policy.js';
+import type { DeadlinePolicy } from './deadlines/deadline-policy.js';
+import type { WorkCalendar } from './deadlines/calendar.js';
+import { createDeadlineRepository } from './deadlines/deadline-repository.js';
+import { createDeadlineService } from './deadlines/deadline-service.js';
 
 export interface ServiceDeps {
   database: Database;
@@ -32,8 +36,8 @@ export interface ServiceDeps {
   keys: ServerKeys;
   policy: AccessPolicy;
   intakePolicy: IntakePolicy;
-  /** Due time of a deadline rule (policies/deadlines.yaml). */
-  dueAt: (rule: 'acknowledge', urgent: boolean, start: Date) => Date;
+  deadlinePolicy: DeadlinePolicy;
+  calendar: WorkCalendar;
   /** Signs access tokens (the JWT plugin's signer; bound late because the plugin registers after the services). */
   signAccessToken: (claims: AccessClaims) => string;
   /** Benchmarks compare audited reads with auditing off; nothing else turns it off. */
@@ -54,6 +58,7 @@ export function createServices(deps: ServiceDeps) {
     orgs: createOrgRepository(db),
     keyring: createKeyringRepository(db),
     cases: createCaseRepository(db),
+    deadlines: createDeadlineRepository(db),
   };
   const audit = createAuditService({ repo: repos.audit, batchRepo: createAuditRepository(deps.auditDatabase.db), clock, signingSecretKey: keys.audit.secretKey });
   const access = createAccessService({ policy, audit, ...(deps.auditReads !== undefined ? { auditReads: deps.auditReads } : {}) });
@@ -61,9 +66,10 @@ export function createServices(deps: ServiceDeps) {
   const users = createUserService({ db, users: repos.users, orgs: repos.orgs, sessions: repos.sessions, audit, access, clock, keys });
   const orgs = createOrgService({ db, orgs: repos.orgs, queries: createOrgQueries(db), keyring: repos.keyring, users: repos.users, access, clock });
   const auditQuery = createAuditQueryService({ audit, access, repo: repos.audit, signingPublicKey: keys.audit.publicKey });
-  const intake = createIntakeService({ db, cases: repos.cases, orgs: repos.orgs, access, audit, clock, intake: deps.intakePolicy, dueAt: deps.dueAt });
+  const deadlines = createDeadlineService({ repo: repos.deadlines, policy: deps.deadlinePolicy, calendar: deps.calendar });
+  const intake = createIntakeService({ db, cases: repos.cases, orgs: repos.orgs, access, audit, clock, intake: deps.intakePolicy, deadlines });
   const cases = createCaseService({ cases: repos.cases, users: repos.users, keyring: repos.keyring, access });
-  return { db, repos, audit, access, auth, users, orgs, auditQuery, intake, cases };
+  return { db, repos, audit, access, auth, users, orgs, auditQuery, deadlines, intake, cases };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -1,6 +1,6 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Queryable } from '../db/client.js';
-import { caseEnvelopes, caseFields, caseTimeline, cases, deadlines, outbox } from '../db/schema/index.js';
+import { caseEnvelopes, caseFields, caseTimeline, cases, deadlines } from '../db/schema/index.js';
 
 export type CaseRow = typeof cases.$inferSelect;
 export type CaseRepository = ReturnType<typeof createCaseRepository>;
@@ -55,10 +55,6 @@ export function createCaseRepository(db: Queryable) {
       await tx.insert(caseTimeline).values(row);
     },
 
-    async insertDeadline(row: typeof deadlines.$inferInsert, tx: Queryable = db): Promise<void> {
-      await tx.insert(deadlines).values(row);
-    },
-
     async openDeadlines(caseId: string, tx: Queryable = db) {
       return tx
         .select({ id: deadlines.id, rule: deadlines.rule, dueAt: deadlines.dueAt, state: deadlines.state, urgent: deadlines.urgent })
@@ -66,8 +62,5 @@ export function createCaseRepository(db: Queryable) {
         .where(and(eq(deadlines.caseId, caseId), sql`${deadlines.state} in ('open', 'paused')`));
     },
 
-    async enqueue(topic: string, payload: Record<string, unknown>, at: Date, tx: Queryable = db): Promise<void> {
-      await tx.insert(outbox).values({ topic, payload, createdAt: at });
-    },
   };
 }

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { CryptoError, fromB64u, keyIdOf, parseSealedField, type FilingMetadata } from '../sdk/index.js';
 import { AppError, type FieldError } from '../lib/problem.js';
 import type { Db } from '../db/client.js';
@@ -9,6 +8,7 @@ import type { AuditService } from '../audit/audit-service.js';
 import type { OrgRepository } from '../orgs/org-repository.js';
 import type { CaseRepository } from '../cases/case-repository.js';
 import type { IntakeList, IntakePolicy } from './intake-policy.js';
+import type { DeadlineService } from '../deadlines/deadline-service.js';
 
 /** The sealed fields of a filing; `relatives` is optional (nobody else at risk). */
 export const INTAKE_FIELDS = ['identity', 'contact', 'location', 'narrative', 'relatives'] as const;
@@ -57,10 +57,9 @@ export function createIntakeService(deps: {
   audit: Pick<AuditService, 'record'>;
   clock: Clock;
   intake: IntakePolicy;
-  /** When a deadline of `rule` started at `start` is due (policies/deadlines.yaml). */
-  dueAt: (rule: 'acknowledge', urgent: boolean, start: Date) => Date;
+  deadlines: Pick<DeadlineService, 'apply'>;
 }) {
-  const { db, cases, orgs, access, clock, intake, dueAt } = deps;
+  const { db, cases, orgs, access, clock, intake, deadlines } = deps;
 
   function validate(input: IntakeInput): FieldError[] {
     const errors: FieldError[] = [];
@@ -162,11 +161,10 @@ export function createIntakeService(deps: {
         await cases.addTimeline({ caseId: input.caseId, at: now, actor: 'defender', action: 'filed', fromState: null, toState: 'received', reason: m.claimedUrgent ? 'urgency claimed at filing' : null }, tx);
         await deps.audit.record(ctx, { action: 'request.create', resource: `case:${input.caseId}`, caseId: input.caseId, outcome: 'allowed' }, tx);
         // A claimed urgency is treated as urgent until an officer confirms or lifts it.
-        const due = dueAt('acknowledge', m.claimedUrgent, now);
-        const deadlineId = randomUUID();
-        await cases.insertDeadline({ id: deadlineId, caseId: input.caseId, rule: 'acknowledge', urgent: m.claimedUrgent, startedAt: now, dueAt: due }, tx);
-        await cases.enqueue('deadline.opened', { deadlineId }, now, tx);
-        return { caseId: input.caseId, reference, acknowledgeBy: due.toISOString() };
+        const started = await deadlines.apply({ caseId: input.caseId, event: 'case.received', at: now, urgent: m.claimedUrgent }, tx);
+        const ack = started.find((d) => d.rule === 'acknowledge');
+        if (!ack) throw new Error('policies/deadlines.yaml starts no acknowledge deadline on case.received');
+        return { caseId: input.caseId, reference, acknowledgeBy: ack.dueAt.toISOString() };
       });
     },
   };

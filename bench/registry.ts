@@ -10,4 +10,5 @@ export const registry: Record<string, () => Promise<{ default: Benchmark }>> = {
   'sdk-seal': () => import('./sdk-seal.bench.js'),
   'audit-verify': () => import('./audit-verify.bench.js'),
   'audit-read': () => import('./audit-read.bench.js'),
+  'triage-queue': () => import('./triage-queue.bench.js'),
 };

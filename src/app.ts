@@ -11,6 +11,9 @@ import { loadAccessPolicy } from './access/policy.js';
 import { loadIntakePolicy } from './intake/intake-policy.js';
 import { loadCalendarPolicy, loadDeadlinePolicy } from './deadlines/deadline-policy.js';
 import caseRoutes from './cases/case-routes.js';
+import caseWorkflowRoutes from './cases/case-workflow-routes.js';
+import caseListRoutes from './cases/case-list-routes.js';
+import { loadWorkflowPolicy } from './cases/workflow-policy.js';
 import { createServices, type Services } from './services.js';
 import errorsPlugin from './plugins/errors.js';
 import infraPlugin from './plugins/infra.js';
@@ -58,6 +61,7 @@ async function app(fastify: FastifyInstance, opts: AppOptions) {
   const intakePolicy = loadIntakePolicy(policiesPath(config));
   const deadlinePolicy = loadDeadlinePolicy(policiesPath(config));
   const calendar = loadCalendarPolicy(policiesPath(config));
+  const workflowPolicy = loadWorkflowPolicy(policiesPath(config), policy);
   const keys = await loadServerKeys(config);
 
   await fastify.register(routeContractPlugin, { policy });
@@ -75,7 +79,7 @@ async function app(fastify: FastifyInstance, opts: AppOptions) {
   await fastify.register(openapiPlugin);
   await fastify.register(metricsPlugin);
 
-  const services = createServices({ database: fastify.database, auditDatabase: fastify.auditDatabase, redis: fastify.redis, config, clock, keys, policy, intakePolicy, deadlinePolicy, calendar, signAccessToken: (claims) => fastify.jwt.sign(claims, { clockTimestamp: clock.now().getTime() }), ...(opts.auditReads !== undefined ? { auditReads: opts.auditReads } : {}) });
+  const services = createServices({ database: fastify.database, auditDatabase: fastify.auditDatabase, redis: fastify.redis, config, clock, keys, policy, intakePolicy, deadlinePolicy, calendar, workflowPolicy, signAccessToken: (claims) => fastify.jwt.sign(claims, { clockTimestamp: clock.now().getTime() }), ...(opts.auditReads !== undefined ? { auditReads: opts.auditReads } : {}) });
   fastify.decorate('services', services);
   fastify.decorate('config', config);
 
@@ -92,6 +96,8 @@ async function app(fastify: FastifyInstance, opts: AppOptions) {
   await fastify.register(keyRoutes, { orgs: services.orgs });
   await fastify.register(auditRoutes);
   await fastify.register(caseRoutes, { intake: services.intake, cases: services.cases });
+  await fastify.register(caseWorkflowRoutes, { workflow: workflowPolicy, service: services.workflow });
+  await fastify.register(caseListRoutes, { caseList: services.caseList });
 }
 
 export default fp(app, { name: 'egide-app' });

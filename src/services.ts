@@ -19,6 +19,9 @@ import { createOrgService } from './orgs/org-service.js';
 import { createAuditQueryService } from './audit/audit-query-service.js';
 import { createCaseRepository } from './cases/case-repository.js';
 import { createCaseService } from './cases/case-service.js';
+import { createCaseWorkflowService } from './cases/case-workflow-service.js';
+import { createCaseListService } from './cases/case-list-service.js';
+import type { WorkflowPolicy } from './cases/workflow-policy.js';
 import { createIntakeService } from './intake/intake-service.js';
 import type { IntakePolicy } from './intake/intake-policy.js';
 import type { DeadlinePolicy } from './deadlines/deadline-policy.js';
@@ -37,6 +40,7 @@ export interface ServiceDeps {
   policy: AccessPolicy;
   intakePolicy: IntakePolicy;
   deadlinePolicy: DeadlinePolicy;
+  workflowPolicy: WorkflowPolicy;
   calendar: WorkCalendar;
   /** Signs access tokens (the JWT plugin's signer; bound late because the plugin registers after the services). */
   signAccessToken: (claims: AccessClaims) => string;
@@ -68,8 +72,10 @@ export function createServices(deps: ServiceDeps) {
   const auditQuery = createAuditQueryService({ audit, access, repo: repos.audit, signingPublicKey: keys.audit.publicKey });
   const deadlines = createDeadlineService({ repo: repos.deadlines, policy: deps.deadlinePolicy, calendar: deps.calendar });
   const intake = createIntakeService({ db, cases: repos.cases, orgs: repos.orgs, access, audit, clock, intake: deps.intakePolicy, deadlines });
+  const workflow = createCaseWorkflowService({ db, cases: repos.cases, users: repos.users, deadlines, access, audit, clock, workflow: deps.workflowPolicy });
   const cases = createCaseService({ cases: repos.cases, users: repos.users, keyring: repos.keyring, access });
-  return { db, repos, audit, access, auth, users, orgs, auditQuery, deadlines, intake, cases };
+  const caseList = createCaseListService({ sql: database.sql, access, clock });
+  return { db, repos, audit, access, auth, users, orgs, auditQuery, deadlines, intake, cases, workflow, caseList };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -21,17 +21,21 @@ export interface BenchService {
   clock: ReturnType<typeof fixedClock>;
   /** An app in this process, not listening: for setting up data through `inject`. */
   start(opts?: { auditReads?: boolean }): Promise<{ app: FastifyInstance; url: string }>;
-  /** A server in a child process (what the load is aimed at), sharing the database. */
-  spawn(opts?: { auditReads?: boolean }): Promise<{ url: string }>;
+  /**
+   * A server in a child process (what the load is aimed at), sharing the database. `entry` is
+   * another server script (default ./serve.ts) that prints `listening <url>` the same way.
+   */
+  spawn(opts?: { auditReads?: boolean; entry?: string }): Promise<{ url: string }>;
   close(): Promise<void>;
 }
 
 const discard = new Writable({ write: (_c, _e, cb) => cb() });
 
-export async function benchService(): Promise<BenchService> {
+/** `env` overrides the configuration (e.g. POLICIES_DIR) of the app in this process and of the children. */
+export async function benchService(opts: { env?: Record<string, string> } = {}): Promise<BenchService> {
   const db = await createTestDatabase();
   const prefix = `egide-bench:${randomBytes(4).toString('hex')}`;
-  const config = loadConfig({ ...(await generateSecrets()), DATABASE_URL: db.url, REDIS_PREFIX: prefix, LOG_LEVEL: 'warn', LOGIN_RATE_LIMIT_PER_MINUTE: '10000', DATABASE_POOL_SIZE: '10' });
+  const config = loadConfig({ ...(await generateSecrets()), DATABASE_URL: db.url, REDIS_PREFIX: prefix, LOG_LEVEL: 'warn', LOGIN_RATE_LIMIT_PER_MINUTE: '10000', DATABASE_POOL_SIZE: '10', ...opts.env });
   const clock = fixedClock(new Date());
   const apps: FastifyInstance[] = [];
   const children: ChildProcess[] = [];
@@ -49,7 +53,7 @@ export async function benchService(): Promise<BenchService> {
       return { app, url: `http://127.0.0.1:${port}` };
     },
     async spawn(opts = {}) {
-      const child = spawn(process.execPath, [...(process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []), '--import', 'tsx', fileURLToPath(new URL('./serve.ts', import.meta.url))], {
+      const child = spawn(process.execPath, [...(process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []), '--import', 'tsx', opts.entry ?? fileURLToPath(new URL('./serve.ts', import.meta.url))], {
         env: { ...env, BENCH_AUDIT_READS: String(opts.auditReads !== false) },
         stdio: ['ignore', 'pipe', 'inherit'],
       });

@@ -17,6 +17,17 @@ export function createCaseRepository(db: Queryable) {
       return row;
     },
 
+    /** Locks the case row: transitions of one case happen one at a time. */
+    async byIdForUpdate(id: string, tx: Queryable): Promise<CaseRow | undefined> {
+      const [row] = await tx.select().from(cases).where(eq(cases.id, id)).for('update');
+      return row;
+    },
+
+    async update(id: string, set: Partial<typeof cases.$inferInsert>, tx: Queryable = db): Promise<CaseRow> {
+      const [row] = await tx.update(cases).set(set).where(eq(cases.id, id)).returning();
+      return row!;
+    },
+
     async byReceiptVerifier(verifier: string, tx: Queryable = db): Promise<Pick<CaseRow, 'id' | 'state'> | undefined> {
       const [row] = await tx.select({ id: cases.id, state: cases.state }).from(cases).where(eq(cases.receiptVerifier, verifier));
       return row;

@@ -124,7 +124,8 @@ export function createIntakeService(deps: {
           {
             id: input.caseId,
             state: 'received',
-            urgent: false,
+            // A claimed urgency counts until an officer lifts it: safety first.
+            urgent: m.claimedUrgent,
             urgentClaimed: m.claimedUrgent,
             // Someone filing for another person needs that person's consent before anything is disclosed.
             consent: m.filedFor === 'self' ? 'given' : 'unknown',

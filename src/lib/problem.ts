@@ -19,6 +19,7 @@ export const PROBLEMS = {
   invitation_invalid: { status: 409, title: 'The invitation cannot be used' },
   key_holder_required: { status: 409, title: 'Only a holder of this key can do this' },
   separation_of_duties: { status: 409, title: 'Another person must do this' },
+  invalid_transition: { status: 409, title: 'The case is not in a state that allows this' },
   intake_key_changed: { status: 409, title: 'The mechanism key has changed; the request was sealed to another one' },
   account_disabled: { status: 401, title: 'The account is disabled' },
   session_ended: { status: 401, title: 'The session has ended' },

@@ -23,6 +23,14 @@ export interface Actor {
   auth(): { authorization: string };
 }
 
+/** Logs the actor in again (after a test moved the clock by days: every token has expired). */
+export async function reauth(t: TestApp, actor: Actor): Promise<void> {
+  const tokens = await logIn(t, actor);
+  actor.accessToken = tokens.accessToken;
+  actor.refreshToken = tokens.refreshToken;
+  actor.issuedAt = t.clock.now().getTime();
+}
+
 /** Rotates the actor's tokens through /v1/auth/refresh when the test clock has moved close to expiry. */
 export async function refreshIfStale(t: TestApp, actor: Actor): Promise<void> {
   if (t.clock.now().getTime() - actor.issuedAt < 10 * 60_000) return;

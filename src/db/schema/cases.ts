@@ -42,11 +42,20 @@ export const cases = pgTable(
     updatedAt: ts('updated_at').notNull(),
     closedAt: ts('closed_at'),
     closeReason: text('close_reason'),
+    /**
+     * The earliest open deadline (due time and rule), kept by a trigger on deadlines (migration
+     * 0004): the case lists sort and filter on it through an index, without a subquery per case.
+     */
+    nextDueAt: ts('next_due_at'),
+    nextDueRule: text('next_due_rule'),
   },
   (t) => [
     // The triage queue: open cases by state, urgent first, oldest first.
     index('cases_queue_idx').on(t.state, t.urgent.desc(), t.createdAt, t.id),
     index('cases_assignee_idx').on(t.assigneeId, t.state).where(sql`${t.assigneeId} is not null`),
+    // The case lists (case-list-service.ts): urgent first, earliest open deadline (none last),
+    // oldest, id. All ascending, so a keyset cursor is one row comparison bounded by the index.
+    index('cases_list_idx').on(sql`(not ${t.urgent})`, sql`coalesce(${t.nextDueAt}, 'infinity'::timestamptz)`, t.createdAt, t.id),
   ],
 );
 

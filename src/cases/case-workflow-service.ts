@@ -1,0 +1,110 @@
+import { AppError } from '../lib/problem.js';
+import type { Db } from '../db/client.js';
+import type { Clock } from '../lib/clock.js';
+import { actorOf, type RequestContext } from '../access/principal.js';
+import type { AccessService } from '../access/access-service.js';
+import type { AuditService } from '../audit/audit-service.js';
+import type { UserRepository } from '../users/user-repository.js';
+import type { DeadlineService } from '../deadlines/deadline-service.js';
+import type { CaseRepository, CaseRow } from './case-repository.js';
+import { staffView } from './case-service.js';
+import type { WorkflowPolicy } from './workflow-policy.js';
+
+export interface TransitionInput {
+  reason?: string;
+  closeReason?: string;
+  /** acknowledge: the officer a supervisor assigns (an officer always takes the case for themself) */
+  assigneeId?: string;
+}
+
+export type CaseWorkflowService = ReturnType<typeof createCaseWorkflowService>;
+
+/**
+ * The one place where the procedure's transitions (policies/workflow.yaml) are enforced. Each is
+ * one transaction: authorisation (policies/access.yaml, audited), the state check, the change,
+ * the timeline entry and the deadline events. A refused transition changes nothing and is
+ * audited as denied with the rule that refused it.
+ */
+export function createCaseWorkflowService(deps: {
+  db: Db;
+  cases: Pick<CaseRepository, 'byIdForUpdate' | 'update' | 'addTimeline'>;
+  users: Pick<UserRepository, 'byId'>;
+  deadlines: Pick<DeadlineService, 'apply'>;
+  access: Pick<AccessService, 'authorize'>;
+  audit: Pick<AuditService, 'record'>;
+  clock: Clock;
+  workflow: WorkflowPolicy;
+}) {
+  const { db, cases, users, deadlines, access, audit, clock, workflow } = deps;
+
+  async function refuse(ctx: RequestContext, action: string, caseId: string, error: AppError): Promise<never> {
+    await audit.record(ctx, { action, resource: `case:${caseId}`, caseId, outcome: 'denied', reason: error.detail ?? error.code });
+    throw error;
+  }
+
+  async function assignee(ctx: RequestContext, input: TransitionInput): Promise<string> {
+    const p = ctx.principal;
+    if (p.kind === 'user' && p.role === 'officer') {
+      if (input.assigneeId && input.assigneeId !== p.userId) throw new AppError('forbidden', 'an officer takes a case for themself; a supervisor assigns others');
+      return p.userId;
+    }
+    if (!input.assigneeId) throw new AppError('validation_failed', 'name the officer to assign', { errors: [{ field: '/body/assigneeId', message: 'is required' }] });
+    const officer = await users.byId(input.assigneeId);
+    if (!officer || officer.role !== 'officer' || officer.status !== 'active') {
+      throw new AppError('validation_failed', 'the assignee must be an active officer', { errors: [{ field: '/body/assigneeId', message: 'not an active officer' }] });
+    }
+    return officer.id;
+  }
+
+  return {
+    async transition(ctx: RequestContext, caseId: string, name: string, input: TransitionInput) {
+      const rule = workflow.transitions.get(name);
+      if (!rule) throw new AppError('route_not_found');
+      for (const field of rule.requires) {
+        if (!input[field]) throw new AppError('validation_failed', `${name} needs a ${field}`, { errors: [{ field: `/body/${field}`, message: 'is required' }] });
+      }
+      if (input.closeReason && !workflow.closeReasons.includes(input.closeReason)) {
+        throw new AppError('validation_failed', 'unknown close reason', { errors: [{ field: '/body/closeReason', message: `one of ${workflow.closeReasons.join(', ')}` }] });
+      }
+      const outcome = await db.transaction(async (tx) => {
+        const c = await cases.byIdForUpdate(caseId, tx);
+        await access.authorize(ctx, rule.action, { resource: `case:${caseId}`, caseId: c ? caseId : null, facts: c ? { caseState: c.state, assigneeId: c.assigneeId, caseId } : {} }, tx, { reason: input.reason ?? null });
+        if (!c) throw new AppError('not_found');
+        if (!(rule.from as readonly string[]).includes(c.state)) return { refused: new AppError('invalid_transition', `cannot ${name} a case in state ${c.state} (allowed from ${rule.from.join(', ')})`) };
+        const now = clock.now();
+        const set: Partial<CaseRow> = { state: rule.to, updatedAt: now };
+        if (rule.assigns) set.assigneeId = await assignee(ctx, input);
+        if (rule.to === 'closed') {
+          set.closedAt = now;
+          set.closeReason = rule.closeReason ?? input.closeReason ?? null;
+        }
+        if (c.state === 'closed') {
+          set.closedAt = null;
+          set.closeReason = null;
+        }
+        const updated = await cases.update(caseId, set, tx);
+        await cases.addTimeline({ caseId, at: now, actor: actorOf(ctx.principal), action: name, fromState: c.state, toState: rule.to, reason: input.reason ?? null }, tx);
+        for (const event of [rule.event, rule.to === 'closed' ? 'case.closed' : undefined].filter((e): e is string => e !== undefined)) {
+          await deadlines.apply({ caseId, event, at: now, urgent: updated.urgent }, tx);
+        }
+        return { updated };
+      });
+      if ('refused' in outcome) return refuse(ctx, rule.action, caseId, outcome.refused);
+      return staffView(outcome.updated);
+    },
+
+    /** Confirm or lift the urgency claimed at filing; the deadlines started after keep the new pace. */
+    async setUrgency(ctx: RequestContext, caseId: string, urgent: boolean, reason: string) {
+      return db.transaction(async (tx) => {
+        const c = await cases.byIdForUpdate(caseId, tx);
+        await access.authorize(ctx, 'case.urgency', { resource: `case:${caseId}`, caseId: c ? caseId : null, facts: c ? { caseState: c.state, assigneeId: c.assigneeId, caseId } : {} }, tx, { reason });
+        if (!c) throw new AppError('not_found');
+        if (c.state === 'closed') throw new AppError('invalid_transition', 'a closed case has no urgency to change');
+        const now = clock.now();
+        const updated = await cases.update(caseId, { urgent, updatedAt: now }, tx);
+        await cases.addTimeline({ caseId, at: now, actor: actorOf(ctx.principal), action: urgent ? 'urgency_confirmed' : 'urgency_lifted', fromState: c.state, toState: c.state, reason }, tx);
+        return staffView(updated);
+      });
+    },
+  };
+}

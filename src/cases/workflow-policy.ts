@@ -1,0 +1,53 @@
+import { Type, type Static } from 'typebox';
+import { Value } from 'typebox/value';
+import { PolicyError, loadPolicyFile, type AccessPolicy } from '../access/policy.js';
+
+export const CASE_STATES = ['received', 'triage', 'info_requested', 'assessment', 'decision', 'protection', 'closed'] as const;
+export type CaseState = (typeof CASE_STATES)[number];
+
+const State = Type.Union(CASE_STATES.map((s) => Type.Literal(s)));
+const Transition = Type.Object(
+  {
+    description: Type.String({ minLength: 1 }),
+    action: Type.String({ pattern: '^[a-z_]+(\\.[a-z_]+)+$' }),
+    from: Type.Array(State, { minItems: 1 }),
+    to: State,
+    event: Type.Optional(Type.String({ pattern: '^[a-z_]+\\.[a-z_]+$' })),
+    closeReason: Type.Optional(Type.String()),
+    requires: Type.Optional(Type.Array(Type.Union([Type.Literal('reason'), Type.Literal('closeReason')]))),
+    assigns: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+const WorkflowSchema = Type.Object(
+  { version: Type.Literal(1), closeReasons: Type.Array(Type.String({ pattern: '^[a-z_]+$' }), { minItems: 1 }), transitions: Type.Record(Type.String({ pattern: '^[a-z_]+$' }), Transition) },
+  { additionalProperties: false },
+);
+
+export type TransitionRule = Static<typeof Transition> & { name: string; requires: Array<'reason' | 'closeReason'> };
+export interface WorkflowPolicy {
+  closeReasons: readonly string[];
+  transitions: ReadonlyMap<string, TransitionRule>;
+}
+
+/**
+ * policies/workflow.yaml: validated against itself and against the access policy (every
+ * transition's action must exist there), so the service never meets a rule it cannot enforce.
+ */
+export function parseWorkflowPolicy(raw: unknown, source: string, access: AccessPolicy): WorkflowPolicy {
+  const errors = Value.Errors(WorkflowSchema, raw);
+  if (errors.length > 0) throw new PolicyError(`${source} is invalid:\n${errors.slice(0, 20).map((e) => `  - ${e.instancePath || '/'}: ${e.message}`).join('\n')}`);
+  const file = raw as Static<typeof WorkflowSchema>;
+  const transitions = new Map<string, TransitionRule>();
+  for (const [name, t] of Object.entries(file.transitions)) {
+    if (!access.has(t.action)) throw new PolicyError(`${source}: transition ${name} needs action ${t.action}, which policies/access.yaml does not define`);
+    if (t.to === 'closed' && !t.closeReason && !(t.requires ?? []).includes('closeReason')) throw new PolicyError(`${source}: transition ${name} closes a case without a close reason`);
+    if (t.closeReason && !file.closeReasons.includes(t.closeReason)) throw new PolicyError(`${source}: transition ${name} uses unknown close reason ${t.closeReason}`);
+    transitions.set(name, { ...t, name, requires: t.requires ?? [] });
+  }
+  return { closeReasons: file.closeReasons, transitions };
+}
+
+export function loadWorkflowPolicy(policiesDir: string, access: AccessPolicy): WorkflowPolicy {
+  return loadPolicyFile(policiesDir, 'workflow.yaml', (raw, source) => parseWorkflowPolicy(raw, source, access));
+}

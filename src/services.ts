@@ -5,7 +5,7 @@ import type { Clock } from './lib/clock.js';
 import type { ServerKeys } from './lib/server-keys.js';
 import type { AccessPolicy } from './access/policy.js';
 import { createAccessService } from './access/access-service.js';
-import { createAuditRepository } from './audit/audit-repository.js';
+import { createAuditBatchWriter, createAuditRepository } from './audit/audit-repository.js';
 import { createAuditService } from './audit/audit-service.js';
 import { createSessionRepository } from './auth/session-repository.js';
 import { createAuthService } from './auth/auth-service.js';
@@ -64,7 +64,7 @@ export function createServices(deps: ServiceDeps) {
     cases: createCaseRepository(db),
     deadlines: createDeadlineRepository(db),
   };
-  const audit = createAuditService({ repo: repos.audit, batchRepo: createAuditRepository(deps.auditDatabase.db), clock, signingSecretKey: keys.audit.secretKey });
+  const audit = createAuditService({ repo: repos.audit, writeBatch: createAuditBatchWriter(deps.auditDatabase.sql), clock, signingSecretKey: keys.audit.secretKey });
   const access = createAccessService({ policy, audit, ...(deps.auditReads !== undefined ? { auditReads: deps.auditReads } : {}) });
   const auth = createAuthService({ db, redis, users: repos.users, sessions: repos.sessions, keyring: repos.keyring, audit, access, clock, config, keys, signAccessToken, findCaseByVerifier: (v) => repos.cases.byReceiptVerifier(v) });
   const users = createUserService({ db, users: repos.users, orgs: repos.orgs, sessions: repos.sessions, audit, access, clock, keys });

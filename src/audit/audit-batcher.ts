@@ -39,8 +39,8 @@ export function createAuditBatcher(deps: { insert: (rows: NewAuditRow[]) => Prom
   const schedule = () => {
     if (scheduled) return;
     scheduled = true;
-    // One macrotask of gathering: whatever the event loop holds now joins the same batch.
-    setImmediate(flush);
+    // A millisecond of gathering: the events of the requests in flight join the same batch.
+    setTimeout(flush, 1);
   };
 
   return {

@@ -1,6 +1,31 @@
 import { and, asc, desc, eq, gt, gte, lt, lte, sql, type SQL } from 'drizzle-orm';
+import type { Sql } from 'postgres';
 import type { Queryable } from '../db/client.js';
 import { auditCheckpoints, auditEvents, auditHead, auditLog } from '../db/schema/index.js';
+
+/** The JSON one insert statement takes for any number of events. */
+function eventsJson(rows: NewAuditRow[]): string {
+  return JSON.stringify(rows.map((r) => ({ at: (r.at as Date).toISOString(), actor: r.actor, role: r.role, action: r.action, resource: r.resource, case_id: r.caseId ?? null, outcome: r.outcome, reason: r.reason ?? null, request_id: r.requestId })));
+}
+
+const INSERT_EVENTS = `
+  with e as (
+    insert into audit_events (at, actor, role, action, resource, case_id, outcome, reason, request_id)
+    select at, actor, role, action, resource, case_id, outcome, reason, request_id
+    from json_to_recordset($1::json) as x(at timestamptz, actor text, role text, action text, resource text, case_id uuid, outcome text, reason text, request_id text)
+    returning id
+  )
+  insert into audit_pending (event_id) select id from e`;
+
+/**
+ * The group commit's writer, on the audit pool's own postgres.js client: a named prepared
+ * statement, parsed and planned once per connection (drizzle's queries are not prepared).
+ */
+export function createAuditBatchWriter(sql: Sql): (rows: NewAuditRow[]) => Promise<void> {
+  return async (rows) => {
+    if (rows.length > 0) await sql.unsafe(INSERT_EVENTS, [eventsJson(rows)], { prepare: true });
+  };
+}
 
 /** A chained event (from the audit_log view). */
 export type AuditRow = typeof auditLog.$inferSelect;
@@ -22,19 +47,13 @@ export function createAuditRepository(db: Queryable) {
     /**
      * Records events (in the caller's transaction when given) and queues them for the chainer,
      * in one statement whatever their number. Plain SQL with one JSON parameter: this runs on
-     * every audited request, where drizzle's builder would cost more CPU than the statement.
+     * every audited change, where drizzle's insert builder would cost more CPU than the statement.
      */
     async insert(rows: NewAuditRow[], tx: Queryable = db): Promise<void> {
       if (rows.length === 0) return;
-      const json = JSON.stringify(rows.map((r) => ({ at: (r.at as Date).toISOString(), actor: r.actor, role: r.role, action: r.action, resource: r.resource, case_id: r.caseId ?? null, outcome: r.outcome, reason: r.reason ?? null, request_id: r.requestId })));
-      await tx.execute(sql`
-        with e as (
-          insert into audit_events (at, actor, role, action, resource, case_id, outcome, reason, request_id)
-          select at, actor, role, action, resource, case_id, outcome, reason, request_id
-          from json_to_recordset(${json}::json) as x(at timestamptz, actor text, role text, action text, resource text, case_id uuid, outcome text, reason text, request_id text)
-          returning id
-        )
-        insert into audit_pending (event_id) select id from e`);
+      // The same statement as the batch writer's, with drizzle binding the one parameter.
+      const [before, after] = INSERT_EVENTS.split('$1') as [string, string];
+      await tx.execute(sql`${sql.raw(before)}${eventsJson(rows)}${sql.raw(after)}`);
     },
 
     /** Chains every committed event waiting in the queue; returns how many were chained. */

@@ -2,7 +2,7 @@ import { ChainVerifier, GENESIS_HASH, signCheckpoint, verifyCheckpoint, type Cha
 import type { Tx } from '../db/client.js';
 import type { Clock } from '../lib/clock.js';
 import { actorOf, roleOf, type RequestContext } from '../access/principal.js';
-import type { AuditFilters, AuditRepository, AuditRow } from './audit-repository.js';
+import type { AuditFilters, AuditRepository, AuditRow, NewAuditRow } from './audit-repository.js';
 import { createAuditBatcher } from './audit-batcher.js';
 
 export interface AuditRecord {
@@ -36,12 +36,11 @@ export type AuditService = ReturnType<typeof createAuditService>;
  * Writes and reads the audit chain. Authorisation of reads happens in the routes' services via
  * the access service (`audit.read`), which itself records the read.
  */
-export function createAuditService(deps: { repo: AuditRepository; batchRepo?: Pick<AuditRepository, 'insert'>; clock: Clock; signingSecretKey: Uint8Array }) {
+export function createAuditService(deps: { repo: AuditRepository; writeBatch?: (rows: NewAuditRow[]) => Promise<void>; clock: Clock; signingSecretKey: Uint8Array }) {
   const { repo, clock, signingSecretKey } = deps;
   // Group commits go through their own connections when given (the API), so that requests
   // holding a transaction while they wait cannot starve them.
-  const batchRepo = deps.batchRepo ?? repo;
-  const batcher = createAuditBatcher({ insert: (rows) => batchRepo.insert(rows) });
+  const batcher = createAuditBatcher({ insert: deps.writeBatch ?? ((rows) => repo.insert(rows)) });
 
   return {
     /**

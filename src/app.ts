@@ -13,6 +13,7 @@ import { loadCalendarPolicy, loadDeadlinePolicy } from './deadlines/deadline-pol
 import caseRoutes from './cases/case-routes.js';
 import caseWorkflowRoutes from './cases/case-workflow-routes.js';
 import caseListRoutes from './cases/case-list-routes.js';
+import messageRoutes from './messages/message-routes.js';
 import { loadWorkflowPolicy } from './cases/workflow-policy.js';
 import { createServices, type Services } from './services.js';
 import errorsPlugin from './plugins/errors.js';
@@ -98,6 +99,7 @@ async function app(fastify: FastifyInstance, opts: AppOptions) {
   await fastify.register(caseRoutes, { intake: services.intake, cases: services.cases });
   await fastify.register(caseWorkflowRoutes, { workflow: workflowPolicy, service: services.workflow });
   await fastify.register(caseListRoutes, { caseList: services.caseList });
+  await fastify.register(messageRoutes, { messages: services.messages });
 }
 
 export default fp(app, { name: 'egide-app' });

@@ -21,6 +21,7 @@ import { createCaseRepository } from './cases/case-repository.js';
 import { createCaseService } from './cases/case-service.js';
 import { createCaseWorkflowService } from './cases/case-workflow-service.js';
 import { createCaseListService } from './cases/case-list-service.js';
+import { createMessageService } from './messages/message-service.js';
 import type { WorkflowPolicy } from './cases/workflow-policy.js';
 import { createIntakeService } from './intake/intake-service.js';
 import type { IntakePolicy } from './intake/intake-policy.js';
@@ -75,7 +76,8 @@ export function createServices(deps: ServiceDeps) {
   const workflow = createCaseWorkflowService({ db, cases: repos.cases, users: repos.users, deadlines, access, audit, clock, workflow: deps.workflowPolicy });
   const cases = createCaseService({ cases: repos.cases, users: repos.users, keyring: repos.keyring, access });
   const caseList = createCaseListService({ sql: database.sql, access, clock });
-  return { db, repos, audit, access, auth, users, orgs, auditQuery, deadlines, intake, cases, workflow, caseList };
+  const messages = createMessageService({ db, cases, outbox: repos.deadlines, access, clock });
+  return { db, repos, audit, access, auth, users, orgs, auditQuery, deadlines, intake, cases, workflow, caseList, messages };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -59,7 +59,17 @@ export function createCaseService(deps: {
     return [...(me ? [me.keyId] : []), ...ring.map((r) => r.orgKeyId)];
   }
 
+  /** The case and what the policy's scopes need to know about it, envelope included. */
+  async function sealedFacts(ctx: RequestContext, caseId: string) {
+    const c = await cases.byId(caseId);
+    const keyIds = c ? await callerKeyIds(ctx, c) : [];
+    const envelopes = c ? await cases.envelopeFor(caseId, keyIds) : [];
+    return { c, envelopes, facts: { ...factsOf(c), holdsEnvelope: envelopes.length > 0 } satisfies ScopeFacts };
+  }
+
   return {
+    sealedFacts,
+
     async read(ctx: RequestContext, caseId: string) {
       const c = await cases.byId(caseId);
       await access.authorize(ctx, 'case.read', { resource: `case:${caseId}`, caseId: c ? caseId : null, facts: factsOf(c) }, undefined, { read: true });
@@ -74,10 +84,8 @@ export function createCaseService(deps: {
      * (case.read_sealed), allowed or not.
      */
     async readSealed(ctx: RequestContext, caseId: string) {
-      const c = await cases.byId(caseId);
-      const keyIds = c ? await callerKeyIds(ctx, c) : [];
-      const envelopes = c ? await cases.envelopeFor(caseId, keyIds) : [];
-      await access.authorize(ctx, 'case.read_sealed', { resource: `case:${caseId}`, caseId: c ? caseId : null, facts: { ...factsOf(c), holdsEnvelope: envelopes.length > 0 } }, undefined, { read: true });
+      const { c, envelopes, facts } = await sealedFacts(ctx, caseId);
+      await access.authorize(ctx, 'case.read_sealed', { resource: `case:${caseId}`, caseId: c ? caseId : null, facts }, undefined, { read: true });
       if (!c) throw new AppError('not_found');
       if (envelopes.length === 0) throw new AppError('not_found', 'no envelope of this case opens with your keys');
       const fields = await cases.fields(caseId);

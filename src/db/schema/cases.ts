@@ -146,3 +146,24 @@ export const outbox = pgTable(
   },
   (t) => [index('outbox_pending_idx').on(t.id).where(sql`${t.dispatchedAt} is null`)],
 );
+
+/**
+ * Messages between the defender and the staff on a case. The body is sealed under the case DEK
+ * with AD `egide/v1/message/<id>/<sender>/body`, so the server cannot pass one person's words off
+ * as another's: a reader opening it with another sender fails.
+ */
+export const messages = pgTable(
+  'messages',
+  {
+    id: uuid('id').primaryKey(),
+    caseId: uuid('case_id')
+      .notNull()
+      .references(() => cases.id),
+    /** `d:<caseId>` for the defender, `u:<userId>` for staff: the sender part of the AD. */
+    sender: text('sender').notNull(),
+    senderRole: text('sender_role').notNull(),
+    body: text('body').notNull(),
+    createdAt: ts('created_at').notNull(),
+  },
+  (t) => [index('messages_case_idx').on(t.caseId, t.createdAt, t.id)],
+);

@@ -1,0 +1,44 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { Uuid, Versioned, responses } from '../lib/schemas.js';
+import { ctxOf } from '../plugins/context.js';
+import type { MessageService } from './message-service.js';
+
+const Message = Type.Object({ id: Uuid, sender: Type.String(), senderRole: Type.String(), body: Type.String(), createdAt: Type.String({ format: 'date-time' }) });
+
+/** Messages on a case: sealed by the sender's client, with AD egide/v1/message/<id>/<sender>/body. */
+const messageRoutes: FastifyPluginAsyncTypebox<{ messages: MessageService }> = async (fastify, { messages }) => {
+  fastify.post('/v1/cases/:caseId/messages', {
+    config: { action: 'message.create' },
+    schema: {
+      tags: ['messages'],
+      summary: 'Send a sealed message on a case (the sender is bound into the ciphertext)',
+      security: [{ bearer: [] }],
+      params: Type.Object({ caseId: Uuid }),
+      body: Type.Object({ id: Uuid, body: Versioned(64 * 1024, 'sealed under the case DEK, AD egide/v1/message/<id>/<sender>/body') }, { additionalProperties: false }),
+      response: responses({ 201: Type.Object({ id: Uuid, caseId: Uuid, sender: Type.String(), createdAt: Type.String() }) }, [401, 403, 404, 409]),
+    },
+    handler: async (request, reply) => reply.code(201).send(await messages.send(ctxOf(request), request.params.caseId, request.body)),
+  });
+
+  fastify.get('/v1/cases/:caseId/messages', {
+    config: { action: 'message.read' },
+    schema: {
+      tags: ['messages'],
+      summary: 'The sealed messages of a case, oldest first',
+      security: [{ bearer: [] }],
+      params: Type.Object({ caseId: Uuid }),
+      querystring: Type.Object(
+        { afterAt: Type.Optional(Type.String({ format: 'date-time' })), afterId: Type.Optional(Uuid), limit: Type.Optional(Type.String({ pattern: '^(?:[1-9]|[1-9][0-9]|100)$' })) },
+        { additionalProperties: false },
+      ),
+      response: responses({ 200: Type.Object({ items: Type.Array(Message) }) }, [401, 403, 404]),
+    },
+    handler: async (request) => {
+      const { afterAt, afterId, limit } = request.query;
+      return { items: await messages.list(ctxOf(request), request.params.caseId, { limit: Number(limit ?? 50), ...(afterAt && afterId ? { after: { at: afterAt, id: afterId } } : {}) }) };
+    },
+  });
+};
+
+export default messageRoutes;

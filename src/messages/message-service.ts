@@ -1,0 +1,64 @@
+import { and, asc, eq, gt, or } from 'drizzle-orm';
+import { CryptoError, parseSealedField } from '../sdk/index.js';
+import { AppError } from '../lib/problem.js';
+import type { Db } from '../db/client.js';
+import type { Clock } from '../lib/clock.js';
+import { actorOf, roleOf, type RequestContext } from '../access/principal.js';
+import type { AccessService } from '../access/access-service.js';
+import type { CaseService } from '../cases/case-service.js';
+import type { DeadlineRepository } from '../deadlines/deadline-repository.js';
+import { messages } from '../db/schema/index.js';
+
+export type MessageService = ReturnType<typeof createMessageService>;
+
+/**
+ * Sealed messages between a defender and the staff who hold their case. The server checks who
+ * may write and read (policies/access.yaml: message.create / message.read) and the shape of the
+ * ciphertext; it records the sender, which is bound into the ciphertext's AD, and queues a
+ * notification (content-free) for the other side.
+ */
+export function createMessageService(deps: {
+  db: Db;
+  cases: Pick<CaseService, 'sealedFacts'>;
+  outbox: Pick<DeadlineRepository, 'enqueue'>;
+  access: Pick<AccessService, 'authorize'>;
+  clock: Clock;
+}) {
+  const { db, cases, outbox, access, clock } = deps;
+
+  return {
+    async send(ctx: RequestContext, caseId: string, input: { id: string; body: string }) {
+      try {
+        parseSealedField(input.body);
+      } catch (err) {
+        throw new AppError('validation_failed', 'the body must be a sealed field', { errors: [{ field: '/body/body', message: err instanceof CryptoError ? `${err.code}: ${err.message}` : 'is invalid' }] });
+      }
+      const { c, facts } = await cases.sealedFacts(ctx, caseId);
+      const sender = actorOf(ctx.principal);
+      return db.transaction(async (tx) => {
+        await access.authorize(ctx, 'message.create', { resource: `message:${input.id}`, caseId: c ? caseId : null, facts }, tx);
+        if (!c) throw new AppError('not_found');
+        if (c.state === 'closed') throw new AppError('invalid_transition', 'a closed case takes no messages');
+        const now = clock.now();
+        const inserted = await tx.insert(messages).values({ id: input.id, caseId, sender, senderRole: roleOf(ctx.principal), body: input.body, createdAt: now }).onConflictDoNothing().returning({ id: messages.id });
+        if (inserted.length === 0) throw new AppError('already_exists', 'a message with this id exists; the client must choose a new id');
+        await outbox.enqueue('message.created', { caseId, messageId: input.id, senderRole: roleOf(ctx.principal) }, now, tx);
+        return { id: input.id, caseId, sender, createdAt: now.toISOString() };
+      });
+    },
+
+    /** Oldest first, in pages after a (createdAt, id) cursor. */
+    async list(ctx: RequestContext, caseId: string, page: { after?: { at: string; id: string }; limit: number }) {
+      const { c, facts } = await cases.sealedFacts(ctx, caseId);
+      await access.authorize(ctx, 'message.read', { resource: `case:${caseId}/messages`, caseId: c ? caseId : null, facts }, undefined, { read: true });
+      const after = page.after;
+      const rows = await db
+        .select()
+        .from(messages)
+        .where(and(eq(messages.caseId, caseId), after ? or(gt(messages.createdAt, new Date(after.at)), and(eq(messages.createdAt, new Date(after.at)), gt(messages.id, after.id))) : undefined))
+        .orderBy(asc(messages.createdAt), asc(messages.id))
+        .limit(page.limit);
+      return rows.map((m) => ({ id: m.id, sender: m.sender, senderRole: m.senderRole, body: m.body, createdAt: m.createdAt.toISOString() }));
+    },
+  };
+}

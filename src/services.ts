@@ -74,7 +74,7 @@ export function createServices(deps: ServiceDeps) {
   const deadlines = createDeadlineService({ repo: repos.deadlines, policy: deps.deadlinePolicy, calendar: deps.calendar });
   const intake = createIntakeService({ db, cases: repos.cases, orgs: repos.orgs, access, audit, clock, intake: deps.intakePolicy, deadlines });
   const workflow = createCaseWorkflowService({ db, cases: repos.cases, users: repos.users, deadlines, access, audit, clock, workflow: deps.workflowPolicy });
-  const cases = createCaseService({ cases: repos.cases, users: repos.users, keyring: repos.keyring, access });
+  const cases = createCaseService({ cases: repos.cases, users: repos.users, keyring: repos.keyring, access, clock, db });
   const caseList = createCaseListService({ sql: database.sql, access, clock });
   const messages = createMessageService({ db, cases, outbox: repos.deadlines, access, clock });
   return { db, repos, audit, access, auth, users, orgs, auditQuery, deadlines, intake, cases, workflow, caseList, messages };

@@ -54,6 +54,11 @@ export function createCaseRepository(db: Queryable) {
       if (rows.length > 0) await tx.insert(caseEnvelopes).values(rows);
     },
 
+    /** A reader's envelope; a new one for the same key replaces it (re-granting after a re-key). */
+    async upsertEnvelope(row: typeof caseEnvelopes.$inferInsert, tx: Queryable = db): Promise<void> {
+      await tx.insert(caseEnvelopes).values(row).onConflictDoUpdate({ target: [caseEnvelopes.caseId, caseEnvelopes.keyId], set: { envelope: row.envelope, createdAt: row.createdAt } });
+    },
+
     async envelopeFor(caseId: string, keyIds: string[], tx: Queryable = db) {
       if (keyIds.length === 0) return [];
       return tx

@@ -85,6 +85,19 @@ const caseRoutes: FastifyPluginAsyncTypebox<{ intake: IntakeService; cases: Case
     handler: async (request) => cases.read(ctxOf(request), request.params.caseId),
   });
 
+  fastify.post('/v1/cases/:caseId/envelopes', {
+    config: { action: 'case.grant' },
+    schema: {
+      tags: ['cases'],
+      summary: 'Give a staff member the case key, sealed to their public key by a client that holds it',
+      security: [{ bearer: [] }],
+      params: Type.Object({ caseId: Uuid }),
+      body: Type.Object({ userId: Uuid, keyId: KeyId, envelope: Envelope }, { additionalProperties: false }),
+      response: responses({ 201: Type.Object({ caseId: Uuid, userId: Uuid, keyId: Type.String() }) }, [401, 403, 404]),
+    },
+    handler: async (request, reply) => reply.code(201).send(await cases.grant(ctxOf(request), request.params.caseId, request.body)),
+  });
+
   fastify.get('/v1/cases/:caseId/sealed', {
     config: { action: 'case.read_sealed' },
     schema: {

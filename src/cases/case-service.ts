@@ -1,5 +1,9 @@
 import { AppError } from '../lib/problem.js';
+import { checkEnvelope } from '../intake/intake-service.js';
+import { CryptoError } from '../sdk/index.js';
 import type { RequestContext } from '../access/principal.js';
+import type { Clock } from '../lib/clock.js';
+import type { Db } from '../db/client.js';
 import type { AccessService, ScopeFacts } from '../access/access-service.js';
 import type { KeyringRepository } from '../keys/keyring-repository.js';
 import type { UserRepository } from '../users/user-repository.js';
@@ -45,8 +49,10 @@ export function createCaseService(deps: {
   users: Pick<UserRepository, 'byId'>;
   keyring: Pick<KeyringRepository, 'forUser'>;
   access: Pick<AccessService, 'authorize'>;
+  clock: Clock;
+  db: Db;
 }) {
-  const { cases, users, keyring, access } = deps;
+  const { cases, users, keyring, access, clock, db } = deps;
 
   const factsOf = (c: CaseRow | undefined): ScopeFacts => (c ? { caseState: c.state, assigneeId: c.assigneeId, caseId: c.id } : {});
 
@@ -69,6 +75,35 @@ export function createCaseService(deps: {
 
   return {
     sealedFacts,
+
+    /**
+     * A client that holds the case key seals it to a staff member (the assigned officer, usually)
+     * and uploads the envelope. The server checks it is addressed to that person's current key.
+     */
+    async grant(ctx: RequestContext, caseId: string, input: { userId: string; keyId: string; envelope: string }) {
+      const c = await cases.byId(caseId);
+      // Authorisation first (a refusal is audited), so that nobody learns from a validation error
+      // whether a case exists; the allowed decision is audited below, with the grant.
+      await access.authorize(ctx, 'case.grant', { resource: `case:${caseId}/envelopes/${input.userId}`, caseId: c ? caseId : null, facts: factsOf(c) }, undefined, { audit: false });
+      const user = await users.byId(input.userId);
+      if (!user || user.status !== 'active' || (user.role !== 'officer' && user.role !== 'supervisor')) {
+        throw new AppError('validation_failed', 'envelopes go to active officers and supervisors only', { errors: [{ field: '/body/userId', message: 'not an active officer or supervisor' }] });
+      }
+      if (user.keyId !== input.keyId) throw new AppError('validation_failed', "the envelope is not addressed to this person's current key", { errors: [{ field: '/body/keyId', message: `expected ${user.keyId}` }] });
+      try {
+        checkEnvelope(input.envelope);
+      } catch (err) {
+        if (!(err instanceof CryptoError)) throw err;
+        throw new AppError('validation_failed', 'the envelope is malformed', { errors: [{ field: '/body/envelope', message: `${err.code}: ${err.message}` }] });
+      }
+      // The grant and its audit event commit together.
+      await db.transaction(async (tx) => {
+        await access.authorize(ctx, 'case.grant', { resource: `case:${caseId}/envelopes/${user.id}`, caseId: c ? caseId : null, facts: factsOf(c) }, tx);
+        if (!c) throw new AppError('not_found');
+        await cases.upsertEnvelope({ caseId, keyId: input.keyId, envelope: input.envelope, recipientType: 'user', recipientId: user.id, createdAt: clock.now() }, tx);
+      });
+      return { caseId, userId: user.id, keyId: input.keyId };
+    },
 
     async read(ctx: RequestContext, caseId: string) {
       const c = await cases.byId(caseId);

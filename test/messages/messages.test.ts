@@ -6,7 +6,7 @@ import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import { buildTestApp } from '../helpers/app.js';
 import { bootstrap, enrolActor, openOwnKeys } from '../helpers/actors.js';
-import { deriveReceiptKeys, messageBodyAd, openEnvelope, openField, openKeyringEntry, prepareFiling, ready, sealField, toB64u, type FilingMetadata } from '../../src/sdk/index.js';
+import { caseFieldAd, deriveReceiptKeys, keyIdOf, messageBodyAd, openEnvelope, openField, openKeyringEntry, prepareFiling, ready, sealEnvelope, sealField, toB64u, type FilingMetadata } from '../../src/sdk/index.js';
 
 await ready();
 const T = await buildTestApp(t);
@@ -88,4 +88,27 @@ t.test('no plaintext marker in the database, the logs or Redis', async (t) => {
   const keysInRedis = await T.redis.keys(`${T.config.REDIS_PREFIX}:*`);
   const values = await Promise.all(keysInRedis.map(async (k) => JSON.stringify(await T.redis.dump(k))));
   t.notOk(values.join('').includes(MARK), 'redis');
+});
+
+t.test('the supervisor gives the assigned officer the case key; the officer reads and writes', async (t) => {
+  const ack = await T.app.inject({ method: 'POST', url: `/v1/cases/${caseId}/acknowledge`, headers: dep.supervisor.auth(), payload: { assigneeId: officer.id } });
+  t.equal(ack.statusCode, 200);
+  t.equal((await T.app.inject({ method: 'GET', url: `/v1/cases/${caseId}/sealed`, headers: officer.auth() })).statusCode, 404, 'assigned but no key yet');
+  const envelope = sealEnvelope(supervisorDek, officer.keyPair.publicKey);
+  const grant = (headers: Record<string, string>, body: object) => T.app.inject({ method: 'POST', url: `/v1/cases/${caseId}/envelopes`, headers, payload: body });
+  t.equal((await grant(dep.admin.auth(), { userId: officer.id, ...envelope })).statusCode, 403, 'an admin grants nothing');
+  t.equal((await grant(dep.supervisor.auth(), { userId: officer.id, keyId: keyIdOf(dep.supervisor.keyPair.publicKey), envelope: envelope.envelope })).statusCode, 400, 'addressed to another key');
+  t.equal((await grant(dep.supervisor.auth(), { userId: dep.admin.id, ...envelope })).statusCode, 400, 'never to an admin');
+  const ok = await grant(dep.supervisor.auth(), { userId: officer.id, ...envelope });
+  t.equal(ok.statusCode, 201, ok.body);
+  const sealed = (await T.app.inject({ method: 'GET', url: `/v1/cases/${caseId}/sealed`, headers: officer.auth() })).json();
+  const officerDek = openEnvelope(sealed.envelopes[0], await openOwnKeys(T, officer));
+  t.same(openField(sealed.fields.narrative, officerDek, caseFieldAd(caseId, 'narrative')), 'z');
+  T.clock.advance(60_000);
+  t.equal((await send(officer.auth(), `u:${officer.id}`, officerDek, 'Je suis votre agent de suivi.')).statusCode, 201);
+  const seen = (await list(defender)).json().items;
+  const last = seen[seen.length - 1];
+  t.same(openField(last.body, defenderDek, messageBodyAd(last.id, last.sender)), { text: 'Je suis votre agent de suivi.' });
+  const audited = await T.database.sql`select count(*)::int as n from audit_events where action = 'case.grant' and outcome = 'allowed' and case_id = ${caseId}`;
+  t.equal(audited[0]!.n, 1, 'the grant is audited with the change');
 });

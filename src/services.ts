@@ -72,7 +72,7 @@ export function createServices(deps: ServiceDeps) {
   const orgs = createOrgService({ db, orgs: repos.orgs, queries: createOrgQueries(db), keyring: repos.keyring, users: repos.users, access, clock });
   const auditQuery = createAuditQueryService({ audit, access, repo: repos.audit, signingPublicKey: keys.audit.publicKey });
   const deadlines = createDeadlineService({ repo: repos.deadlines, policy: deps.deadlinePolicy, calendar: deps.calendar });
-  const intake = createIntakeService({ db, cases: repos.cases, orgs: repos.orgs, access, audit, clock, intake: deps.intakePolicy, deadlines });
+  const intake = createIntakeService({ db, cases: repos.cases, orgs: repos.orgs, access, audit, clock, intake: deps.intakePolicy, deadlines, users: repos.users });
   const workflow = createCaseWorkflowService({ db, cases: repos.cases, users: repos.users, deadlines, access, audit, clock, workflow: deps.workflowPolicy });
   const cases = createCaseService({ cases: repos.cases, users: repos.users, keyring: repos.keyring, access, clock, db });
   const caseList = createCaseListService({ sql: database.sql, access, clock });

@@ -62,6 +62,29 @@ const caseRoutes: FastifyPluginAsyncTypebox<{ intake: IntakeService; cases: Case
     handler: async (request, reply) => reply.code(201).send(await intake.file(ctxOf(request), request.body)),
   });
 
+  fastify.post('/v1/cases/on-behalf', {
+    config: { action: 'case.file_on_behalf' },
+    schema: {
+      tags: ['cases'],
+      summary: "Record a request on a defender's behalf: source and consent state recorded, the case key also sealed to the recording officer",
+      security: [{ bearer: [] }],
+      body: Type.Object(
+        {
+          ...IntakeBody.properties,
+          source: Code,
+          consent: Type.Union([Type.Literal('unknown'), Type.Literal('given'), Type.Literal('refused')]),
+          filer: Type.Object({ keyId: KeyId, envelope: Envelope }, { additionalProperties: false }),
+        },
+        { additionalProperties: false },
+      ),
+      response: responses({ 201: Type.Object({ caseId: Uuid, reference: Type.String(), acknowledgeBy: Type.String({ format: 'date-time' }) }) }, [401, 403, 409, 413]),
+    },
+    handler: async (request, reply) => {
+      const { source, consent, filer, ...filing } = request.body;
+      return reply.code(201).send(await intake.file(ctxOf(request), filing, { source, consent, filer }));
+    },
+  });
+
   fastify.post('/v1/auth/receipt', {
     config: { action: 'auth.receipt', rateLimit: { max: fastify.config.LOGIN_RATE_LIMIT_PER_MINUTE, timeWindow: 60_000 } },
     schema: {

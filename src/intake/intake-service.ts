@@ -2,7 +2,8 @@ import { CryptoError, fromB64u, keyIdOf, parseSealedField, type FilingMetadata }
 import { AppError, type FieldError } from '../lib/problem.js';
 import type { Db } from '../db/client.js';
 import type { Clock } from '../lib/clock.js';
-import type { RequestContext } from '../access/principal.js';
+import { actorOf, type RequestContext } from '../access/principal.js';
+import type { UserRepository } from '../users/user-repository.js';
 import type { AccessService } from '../access/access-service.js';
 import type { AuditService } from '../audit/audit-service.js';
 import type { OrgRepository } from '../orgs/org-repository.js';
@@ -25,6 +26,14 @@ export interface IntakeInput {
     defender: { keyId: string; publicKey: string; envelope: string };
   };
   receiptVerifier: string;
+}
+
+/** What staff add when they record a request on a defender's behalf (oral or written statement, third party, own initiative). */
+export interface OnBehalf {
+  source: string;
+  consent: 'unknown' | 'given' | 'refused';
+  /** The case key sealed to the recording officer's own key, so they can open what they typed. */
+  filer: { keyId: string; envelope: string };
 }
 
 export interface IntakeReceipt {
@@ -59,6 +68,7 @@ export function createIntakeService(deps: {
   clock: Clock;
   intake: IntakePolicy;
   deadlines: Pick<DeadlineService, 'apply'>;
+  users: Pick<UserRepository, 'byId'>;
 }) {
   const { db, cases, orgs, access, clock, intake, deadlines } = deps;
 
@@ -106,12 +116,28 @@ export function createIntakeService(deps: {
   }
 
   return {
-    async file(ctx: RequestContext, input: IntakeInput): Promise<IntakeReceipt> {
+    /**
+     * Files a request: online by the defender (no account), or recorded by staff on their behalf
+     * (`onBehalf`: source, consent state, and an envelope for the recording officer).
+     */
+    async file(ctx: RequestContext, input: IntakeInput, onBehalf?: OnBehalf): Promise<IntakeReceipt> {
       const errors = validate(input);
+      if (onBehalf) {
+        if (!intake.has('source', onBehalf.source) || onBehalf.source === 'online') errors.push({ field: '/body/source', message: 'a source other than online' });
+        try {
+          checkEnvelope(onBehalf.filer.envelope);
+        } catch (err) {
+          errors.push({ field: '/body/filer/envelope', message: err instanceof CryptoError ? `${err.code}: ${err.message}` : 'is invalid' });
+        }
+      }
       if (errors.length > 0) throw new AppError('validation_failed', 'the request is not valid', { errors });
       const now = clock.now();
       return db.transaction(async (tx) => {
-        await access.authorize(ctx, 'request.create', { resource: `case:${input.caseId}`, caseId: null }, tx, { audit: false });
+        await access.authorize(ctx, onBehalf ? 'case.file_on_behalf' : 'request.create', { resource: `case:${input.caseId}`, caseId: null }, tx, { audit: false });
+        const filer = onBehalf && ctx.principal.kind === 'user' ? ctx.principal : null;
+        if (onBehalf && (!filer || (await deps.users.byId(filer.userId, tx))?.keyId !== onBehalf.filer.keyId)) {
+          throw new AppError('validation_failed', "the filer envelope must be sealed to the recording officer's own key", { errors: [{ field: '/body/filer/keyId', message: 'not your current key' }] });
+        }
         const mechanism = await orgs.mechanism(tx);
         const key = mechanism ? await orgs.currentKey(mechanism.id, tx) : undefined;
         if (!mechanism || !key) throw new AppError('service_unavailable', 'the mechanism is not set up yet');
@@ -129,10 +155,10 @@ export function createIntakeService(deps: {
             urgent: m.claimedUrgent,
             urgentClaimed: m.claimedUrgent,
             // Someone filing for another person needs that person's consent before anything is disclosed.
-            consent: m.filedFor === 'self' ? 'given' : 'unknown',
-            source: 'online',
+            consent: onBehalf ? onBehalf.consent : m.filedFor === 'self' ? 'given' : 'unknown',
+            source: onBehalf ? onBehalf.source : 'online',
             filedFor: m.filedFor,
-            filedBy: null,
+            filedBy: filer ? filer.userId : null,
             region: m.region,
             defenderCategory: m.defenderCategory,
             gender: m.gender,
@@ -157,11 +183,12 @@ export function createIntakeService(deps: {
           [
             { caseId: input.caseId, keyId: key.keyId, envelope: input.envelopes.mechanism.envelope, recipientType: 'org', recipientId: mechanism.id, createdAt: now },
             { caseId: input.caseId, keyId: input.envelopes.defender.keyId, envelope: input.envelopes.defender.envelope, recipientType: 'defender', recipientId: input.caseId, createdAt: now },
+            ...(onBehalf && filer ? [{ caseId: input.caseId, keyId: onBehalf.filer.keyId, envelope: onBehalf.filer.envelope, recipientType: 'user' as const, recipientId: filer.userId, createdAt: now }] : []),
           ],
           tx,
         );
-        await cases.addTimeline({ caseId: input.caseId, at: now, actor: 'defender', action: 'filed', fromState: null, toState: 'received', reason: m.claimedUrgent ? 'urgency claimed at filing' : null }, tx);
-        await deps.audit.record(ctx, { action: 'request.create', resource: `case:${input.caseId}`, caseId: input.caseId, outcome: 'allowed' }, tx);
+        await cases.addTimeline({ caseId: input.caseId, at: now, actor: filer ? actorOf(ctx.principal) : 'defender', action: onBehalf ? `filed_${onBehalf.source}` : 'filed', fromState: null, toState: 'received', reason: m.claimedUrgent ? 'urgency claimed at filing' : null }, tx);
+        await deps.audit.record(ctx, { action: onBehalf ? 'case.file_on_behalf' : 'request.create', resource: `case:${input.caseId}`, caseId: input.caseId, outcome: 'allowed' }, tx);
         // A claimed urgency is treated as urgent until an officer confirms or lifts it.
         const started = await deadlines.apply({ caseId: input.caseId, event: 'case.received', at: now, urgent: m.claimedUrgent }, tx);
         const ack = started.find((d) => d.rule === 'acknowledge');

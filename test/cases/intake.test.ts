@@ -124,3 +124,27 @@ t.test('no plaintext marker reaches the database, the logs or Redis', async (t) 
   t.notOk(values.join('').includes(MARK), 'redis');
   t.notOk(T.logs.join('\n').includes(filing.receipt), 'the receipt is in no log');
 });
+
+t.test('an officer records an oral statement on a defender\'s behalf', async (t) => {
+  const officerKeys = await openOwnKeys(T, officer);
+  // The officer's client makes the case key and seals it to the mechanism, the defender and the officer.
+  const f = prepareFiling({ intakeKey, pinnedKeyId: dep.mechanismKeyId, metadata: { ...metadata, filedFor: 'relative' }, secrets, alsoSealTo: [officerKeys.publicKey] });
+  const filer = f.extraEnvelopes[0]!;
+  const body = { ...f.body, source: 'oral_statement', consent: 'unknown', filer };
+  const anonymous = await T.app.inject({ method: 'POST', url: '/v1/cases/on-behalf', payload: body });
+  t.equal(anonymous.statusCode, 401, 'staff only');
+  const wrongKey = await T.app.inject({ method: 'POST', url: '/v1/cases/on-behalf', headers: officer.auth(), payload: { ...body, filer: { ...filer, keyId: dep.mechanismKeyId } } });
+  t.equal(wrongKey.statusCode, 400, "the filer envelope must be the officer's own");
+  const online = await T.app.inject({ method: 'POST', url: '/v1/cases/on-behalf', headers: officer.auth(), payload: { ...body, source: 'online' } });
+  t.equal(online.statusCode, 400, 'a recorded statement is not an online filing');
+  const r = await T.app.inject({ method: 'POST', url: '/v1/cases/on-behalf', headers: officer.auth(), payload: body });
+  t.equal(r.statusCode, 201, r.body);
+  const [row] = await T.database.sql`select source, consent, filed_by from cases where id = ${f.body.caseId}`;
+  t.same({ ...row }, { source: 'oral_statement', consent: 'unknown', filed_by: officer.id });
+  const [env] = await T.database.sql`select recipient_type, recipient_id from case_envelopes where case_id = ${f.body.caseId} and key_id = ${filer.keyId}`;
+  t.same({ ...env }, { recipient_type: 'user', recipient_id: officer.id }, 'the recording officer holds an envelope');
+  const dek = openEnvelope(filer, officerKeys);
+  const [field] = await T.database.sql`select sealed from case_fields where case_id = ${f.body.caseId} and field = 'narrative'`;
+  t.same(openField(field!.sealed, dek, caseFieldAd(f.body.caseId, 'narrative')), secrets.narrative, 'and opens what they recorded');
+  t.equal((await T.app.inject({ method: 'POST', url: '/v1/cases/on-behalf', headers: dep.admin.auth(), payload: body })).statusCode, 403, 'not an admin');
+});

@@ -1,5 +1,5 @@
 import { caseFieldAd } from '../crypto/associated-data.js';
-import { sealEnvelope } from '../crypto/envelope.js';
+import { sealEnvelope, type KeyEnvelope } from '../crypto/envelope.js';
 import { generateDek, pinnedPublicKey } from '../crypto/keys.js';
 import { deriveReceiptKeys, generateReceipt, receiptPublicKey, type ReceiptKeys } from '../crypto/receipt.js';
 import { sealField, type JsonValue, type SealedField } from '../crypto/sealed-field.js';
@@ -47,6 +47,8 @@ export interface PreparedFiling {
   receipt: string;
   /** The defender's keys from the receipt (for reading the case right away); wipe when done. */
   receiptKeys: ReceiptKeys;
+  /** The DEK sealed to each of `alsoSealTo` (e.g. the officer recording a statement). */
+  extraEnvelopes: KeyEnvelope[];
 }
 
 /**
@@ -55,7 +57,7 @@ export interface PreparedFiling {
  * the page pins, never the server's word) and to the defender's own key from a fresh receipt.
  * The DEK is wiped before returning. Argon2id runs once (about a tenth of a second).
  */
-export function prepareFiling(input: { intakeKey: IntakeKeyInfo; pinnedKeyId: string; metadata: FilingMetadata; secrets: FilingSecrets; caseId?: string; receipt?: string }): PreparedFiling {
+export function prepareFiling(input: { intakeKey: IntakeKeyInfo; pinnedKeyId: string; metadata: FilingMetadata; secrets: FilingSecrets; caseId?: string; receipt?: string; alsoSealTo?: Uint8Array[] }): PreparedFiling {
   const mechanismKey = pinnedPublicKey(input.intakeKey.publicKey, input.pinnedKeyId);
   const caseId = input.caseId ?? globalThis.crypto.randomUUID();
   const receipt = input.receipt ?? generateReceipt();
@@ -78,6 +80,7 @@ export function prepareFiling(input: { intakeKey: IntakeKeyInfo; pinnedKeyId: st
       },
       receipt,
       receiptKeys,
+      extraEnvelopes: (input.alsoSealTo ?? []).map((pk) => sealEnvelope(dek, pk)),
     };
   } finally {
     wipe(dek);

@@ -1,6 +1,6 @@
-import { chmodSync, realpathSync, writeFileSync } from 'node:fs';
+import { isEntryPoint } from '../lib/entry-point.js';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { generateSecrets } from '../lib/server-keys.js';
 import { projectRoot } from '../lib/paths.js';
@@ -98,14 +98,5 @@ export async function envInitMain(argv: readonly string[], io: Io = { stdout: pr
   }
 }
 
-function isEntryPoint(): boolean {
-  const entry = process.argv[1];
-  if (!entry) return false;
-  try {
-    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
 
-if (isEntryPoint()) process.exitCode = await envInitMain(process.argv.slice(2));
+if (isEntryPoint(import.meta.url)) process.exitCode = await envInitMain(process.argv.slice(2));

@@ -1,3 +1,4 @@
+import { loggableError } from './lib/loggable-error.js';
 import { isEntryPoint } from './lib/entry-point.js';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -256,7 +257,7 @@ export async function run(roles: readonly Role[]): Promise<void> {
   }
   const { log } = running;
   closeWithGrace({ delay: 10_000, logger: { error: (m: unknown) => log.error(m) } }, async ({ signal, err }) => {
-    if (err) log.error({ err }, 'fatal error, closing');
+    if (err) log.error({ err: loggableError(err) }, 'fatal error, closing');
     else log.info({ signal }, 'closing');
     await running.close();
   });

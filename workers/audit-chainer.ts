@@ -1,3 +1,4 @@
+import { loggableError } from '../src/lib/loggable-error.js';
 import type { AuditService } from '../src/audit/audit-service.js';
 import type { WorkerLogger } from './worker.js';
 
@@ -13,7 +14,7 @@ export function startAuditChainer(deps: { audit: Pick<AuditService, 'chain' | 'r
     (n) => {
       if (n > 0) deps.log.warn({ requeued: n }, 'audit events without a place in the chain were queued again (after a crash?)');
     },
-    (err: Error) => deps.log.warn({ err: { message: err.message } }, 'audit requeue failed; the next chainer start retries'),
+    (err: Error) => deps.log.warn({ err: loggableError(err) }, 'audit requeue failed; the next chainer start retries'),
   );
   let failing = false;
   const tick = async () => {
@@ -23,7 +24,7 @@ export function startAuditChainer(deps: { audit: Pick<AuditService, 'chain' | 'r
       failing = false;
       if (n > 0) deps.log.debug({ chained: n }, 'audit events chained');
     } catch (err) {
-      if (!failing) deps.log.warn({ err: { message: (err as Error).message } }, 'audit chainer cannot reach the database; retrying');
+      if (!failing) deps.log.warn({ err: loggableError(err) }, 'audit chainer cannot reach the database; retrying');
       failing = true;
     }
   };

@@ -1,4 +1,5 @@
 import { Worker } from 'bullmq';
+import { loggableError } from '../src/lib/loggable-error.js';
 import { pino, type BaseLogger } from 'pino';
 import type { Config } from '../src/config/config.js';
 import { createDatabase, type Database } from '../src/db/client.js';
@@ -57,7 +58,7 @@ export async function startWorkers(opts: StartWorkersOptions): Promise<Workers> 
     worker.on('failed', (job, err) => {
       const attempts = job?.opts.attempts ?? 1;
       const final = err.name === 'UnrecoverableError' || (job?.attemptsMade ?? attempts) >= attempts;
-      const entry = { queue: name, jobId: job?.id, job: job?.name, attemptsMade: job?.attemptsMade, err: { name: err.name, message: err.message } };
+      const entry = { queue: name, jobId: job?.id, job: job?.name, attemptsMade: job?.attemptsMade, err: loggableError(err) };
       if (final) log.error(entry, 'job failed for good');
       else log.warn(entry, 'job failed, will retry');
     });

@@ -1,12 +1,13 @@
 import fp from 'fastify-plugin';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, problemDocument, type FieldError, type ProblemCode } from '../lib/problem.js';
+import { loggableError, rootCause } from '../lib/loggable-error.js';
 
 /** Errors from PostgreSQL or Redis being unreachable: the client gets 503, not 500. */
 const UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', '57P01', '57P03', '53300']);
 
-function isUnavailable(err: unknown): boolean {
-  const e = err as { code?: string; errno?: string; message?: string; name?: string } | null;
+function isUnavailable(error: unknown): boolean {
+  const e = rootCause(error) as { code?: string; errno?: string; message?: string; name?: string } | null;
   if (!e) return false;
   if (e.code && UNAVAILABLE.has(e.code)) return true;
   if (e.errno && UNAVAILABLE.has(e.errno)) return true;
@@ -64,7 +65,7 @@ export default fp(
       if ((err as FastifyError).statusCode === 429) return sendProblem(request, reply, 'rate_limited', 'too many requests; wait and retry');
       if (err instanceof SyntaxError && (err as FastifyError).statusCode === 400) return sendProblem(request, reply, 'bad_json');
       if (isUnavailable(err)) {
-        request.log.warn({ err: { message: err.message, code } }, 'dependency unavailable');
+        request.log.warn({ err: loggableError(err) }, 'dependency unavailable');
         void reply.header('retry-after', '5');
         return sendProblem(request, reply, 'service_unavailable', 'a dependency is unavailable; retry shortly');
       }
@@ -73,7 +74,7 @@ export default fp(
         request.log.info({ err: { message: err.message, code } }, 'client error');
         return sendProblem(request, reply, status === 413 ? 'payload_too_large' : status === 415 ? 'unsupported_media_type' : status === 404 ? 'route_not_found' : 'validation_failed');
       }
-      request.log.error({ err }, 'unhandled error');
+      request.log.error({ err: loggableError(err) }, 'unhandled error');
       return sendProblem(request, reply, 'internal');
     });
 

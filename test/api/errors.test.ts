@@ -1,7 +1,11 @@
 /** The one error handler: 5xx detail stays in the log, dependency failures are 503 problems. */
 import t from 'tap';
 import type { FastifyInstance } from 'fastify';
+import { sql } from 'drizzle-orm';
+import { DrizzleQueryError } from 'drizzle-orm/errors';
 import { buildTestApp } from '../helpers/app.js';
+
+const MARK = `MARQUEUR-${Date.now()}`;
 
 const T = await buildTestApp(t, {
   extraPlugins: [
@@ -12,6 +16,15 @@ const T = await buildTestApp(t, {
         });
         f.get('/test/db-down', { config: { action: 'health.read' } }, async () => {
           throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+        });
+        // What drizzle throws when PostgreSQL is down mid-query: the cause carries the code.
+        f.get('/test/db-down-in-query', { config: { action: 'health.read' } }, async () => {
+          throw new DrizzleQueryError('select 1', [MARK], Object.assign(new Error('write CONNECTION_CLOSED'), { code: 'CONNECTION_CLOSED' }));
+        });
+        // A real failing statement whose parameter PostgreSQL echoes in its message.
+        f.get('/test/db-error', { config: { action: 'health.read' } }, async () => {
+          await f.services.db.execute(sql`select ${MARK}::int`);
+          return {};
         });
       },
     },
@@ -35,4 +48,20 @@ t.test('a dependency that is down is a 503 problem with Retry-After', async (t) 
   t.equal(r.json().code, 'service_unavailable');
   t.equal(r.headers['retry-after'], '5');
   t.notMatch(r.body, /5432|ECONNREFUSED/);
+});
+
+t.test('a database error is logged by its code, never with the values of the query', async (t) => {
+  const r = await T.app.inject({ method: 'GET', url: '/test/db-error' });
+  t.equal(r.statusCode, 500);
+  const line = T.logs.find((l) => l.includes(r.json().instance.replace('urn:egide:request:', '')) && l.includes('unhandled error'));
+  t.ok(line, 'the failure is logged');
+  t.match(line, /"code":"22P02"/, 'with its SQLSTATE');
+  t.notOk(T.logs.join('\n').includes(MARK), 'the parameter is in no log line');
+});
+
+t.test('a connection lost inside a query is a 503, not a 500', async (t) => {
+  const r = await T.app.inject({ method: 'GET', url: '/test/db-down-in-query' });
+  t.equal(r.statusCode, 503);
+  t.equal(r.json().code, 'service_unavailable');
+  t.notOk(T.logs.join('\n').includes(MARK), 'the query parameters are in no log line');
 });

@@ -100,6 +100,12 @@ async function app(fastify: FastifyInstance, opts: AppOptions) {
   await fastify.register(caseWorkflowRoutes, { workflow: workflowPolicy, service: services.workflow });
   await fastify.register(caseListRoutes, { caseList: services.caseList });
   await fastify.register(messageRoutes, { messages: services.messages });
+  // [routes: assessments]
+  // [routes: measures]
+  // [routes: referrals]
+  // [routes: reports]
+  // [routes: appeals]
+  // [routes: rekey]
 }
 
 export default fp(app, { name: 'egide-app' });

@@ -29,6 +29,8 @@ import type { DeadlinePolicy } from './deadlines/deadline-policy.js';
 import type { WorkCalendar } from './deadlines/calendar.js';
 import { createDeadlineRepository } from './deadlines/deadline-repository.js';
 import { createDeadlineService } from './deadlines/deadline-service.js';
+import { createAssessmentRepository } from './assessments/assessment-repository.js';
+// (module imports: assessments, measures, referrals, reports, appeals, rekey)
 
 export interface ServiceDeps {
   database: Database;
@@ -64,6 +66,7 @@ export function createServices(deps: ServiceDeps) {
     keyring: createKeyringRepository(db),
     cases: createCaseRepository(db),
     deadlines: createDeadlineRepository(db),
+    assessments: createAssessmentRepository(db),
   };
   const audit = createAuditService({ repo: repos.audit, writeBatch: createAuditBatchWriter(deps.auditDatabase.sql), clock, signingSecretKey: keys.audit.secretKey });
   const access = createAccessService({ policy, audit, ...(deps.auditReads !== undefined ? { auditReads: deps.auditReads } : {}) });
@@ -73,11 +76,21 @@ export function createServices(deps: ServiceDeps) {
   const auditQuery = createAuditQueryService({ audit, access, repo: repos.audit, signingPublicKey: keys.audit.publicKey });
   const deadlines = createDeadlineService({ repo: repos.deadlines, policy: deps.deadlinePolicy, calendar: deps.calendar });
   const intake = createIntakeService({ db, cases: repos.cases, orgs: repos.orgs, access, audit, clock, intake: deps.intakePolicy, deadlines, users: repos.users });
-  const workflow = createCaseWorkflowService({ db, cases: repos.cases, users: repos.users, deadlines, access, audit, clock, workflow: deps.workflowPolicy });
+  const workflow = createCaseWorkflowService({ db, cases: repos.cases, users: repos.users, deadlines, access, audit, clock, workflow: deps.workflowPolicy, guards: { assessment_recorded: (c, tx) => repos.assessments.recordedGuard(c.id, tx) } });
   const cases = createCaseService({ cases: repos.cases, users: repos.users, keyring: repos.keyring, access, clock, db });
   const caseList = createCaseListService({ sql: database.sql, access, clock });
   const messages = createMessageService({ db, cases, outbox: repos.deadlines, access, clock });
-  return { db, repos, audit, access, auth, users, orgs, auditQuery, deadlines, intake, cases, workflow, caseList, messages };
+  // --- protection workflow (one line per module) ---
+  // [assessments]
+  // [measures]
+  // [referrals]
+  // [reports]
+  // [appeals]
+  // [rekey]
+  return {
+    db, repos, audit, access, auth, users, orgs, auditQuery, deadlines, intake, cases, workflow, caseList, messages,
+    // [services: assessments, measures, referrals, reports, appeals, rekey]
+  };
 }
 
 export type Services = ReturnType<typeof createServices>;

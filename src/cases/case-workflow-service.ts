@@ -1,5 +1,5 @@
 import { AppError } from '../lib/problem.js';
-import type { Db } from '../db/client.js';
+import type { Db, Tx } from '../db/client.js';
 import type { Clock } from '../lib/clock.js';
 import { actorOf, type RequestContext } from '../access/principal.js';
 import type { AccessService } from '../access/access-service.js';
@@ -8,7 +8,10 @@ import type { UserRepository } from '../users/user-repository.js';
 import type { DeadlineService } from '../deadlines/deadline-service.js';
 import type { CaseRepository, CaseRow } from './case-repository.js';
 import { staffView } from './case-service.js';
-import type { WorkflowPolicy } from './workflow-policy.js';
+import type { TransitionGuard, WorkflowPolicy } from './workflow-policy.js';
+
+/** Checks a transition's precondition inside its transaction; returns the refusal, or null. */
+export type GuardCheck = (c: CaseRow, tx: Tx) => Promise<AppError | null>;
 
 export interface TransitionInput {
   reason?: string;
@@ -34,8 +37,9 @@ export function createCaseWorkflowService(deps: {
   audit: Pick<AuditService, 'record'>;
   clock: Clock;
   workflow: WorkflowPolicy;
+  guards: Record<TransitionGuard, GuardCheck>;
 }) {
-  const { db, cases, users, deadlines, access, audit, clock, workflow } = deps;
+  const { db, cases, users, deadlines, access, audit, clock, workflow, guards } = deps;
 
   async function refuse(ctx: RequestContext, action: string, caseId: string, error: AppError): Promise<never> {
     await audit.record(ctx, { action, resource: `case:${caseId}`, caseId, outcome: 'denied', reason: error.detail ?? error.code });
@@ -71,6 +75,10 @@ export function createCaseWorkflowService(deps: {
         await access.authorize(ctx, rule.action, { resource: `case:${caseId}`, caseId: c ? caseId : null, facts: c ? { caseState: c.state, assigneeId: c.assigneeId, caseId } : {} }, tx, { reason: input.reason ?? null });
         if (!c) throw new AppError('not_found');
         if (!(rule.from as readonly string[]).includes(c.state)) return { refused: new AppError('invalid_transition', `cannot ${name} a case in state ${c.state} (allowed from ${rule.from.join(', ')})`) };
+        if (rule.guard) {
+          const refusal = await guards[rule.guard](c, tx);
+          if (refusal) return { refused: refusal };
+        }
         const now = clock.now();
         const set: Partial<CaseRow> = { state: rule.to, updatedAt: now };
         if (rule.assigns) set.assigneeId = await assignee(ctx, input);

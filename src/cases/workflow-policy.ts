@@ -5,6 +5,10 @@ import { PolicyError, loadPolicyFile, type AccessPolicy } from '../access/policy
 export const CASE_STATES = ['received', 'triage', 'info_requested', 'assessment', 'decision', 'protection', 'closed'] as const;
 export type CaseState = (typeof CASE_STATES)[number];
 
+/** Preconditions a transition may name; each has one check in case-workflow-service.ts. */
+export const TRANSITION_GUARDS = ['assessment_recorded'] as const;
+export type TransitionGuard = (typeof TRANSITION_GUARDS)[number];
+
 const State = Type.Union(CASE_STATES.map((s) => Type.Literal(s)));
 const Transition = Type.Object(
   {
@@ -16,6 +20,8 @@ const Transition = Type.Object(
     closeReason: Type.Optional(Type.String()),
     requires: Type.Optional(Type.Array(Type.Union([Type.Literal('reason'), Type.Literal('closeReason')]))),
     assigns: Type.Optional(Type.Boolean()),
+    /** a precondition beyond the state, checked by the workflow service (TRANSITION_GUARDS) */
+    guard: Type.Optional(Type.Union(TRANSITION_GUARDS.map((g) => Type.Literal(g)))),
   },
   { additionalProperties: false },
 );
@@ -24,7 +30,7 @@ const WorkflowSchema = Type.Object(
   { additionalProperties: false },
 );
 
-export type TransitionRule = Static<typeof Transition> & { name: string; requires: Array<'reason' | 'closeReason'> };
+export type TransitionRule = Omit<Static<typeof Transition>, 'guard'> & { name: string; requires: Array<'reason' | 'closeReason'>; guard?: TransitionGuard };
 export interface WorkflowPolicy {
   closeReasons: readonly string[];
   transitions: ReadonlyMap<string, TransitionRule>;
@@ -43,7 +49,7 @@ export function parseWorkflowPolicy(raw: unknown, source: string, access: Access
     if (!access.has(t.action)) throw new PolicyError(`${source}: transition ${name} needs action ${t.action}, which policies/access.yaml does not define`);
     if (t.to === 'closed' && !t.closeReason && !(t.requires ?? []).includes('closeReason')) throw new PolicyError(`${source}: transition ${name} closes a case without a close reason`);
     if (t.closeReason && !file.closeReasons.includes(t.closeReason)) throw new PolicyError(`${source}: transition ${name} uses unknown close reason ${t.closeReason}`);
-    transitions.set(name, { ...t, name, requires: t.requires ?? [] });
+    transitions.set(name, { ...t, name, requires: t.requires ?? [], ...(t.guard ? { guard: t.guard as TransitionGuard } : {}) });
   }
   return { closeReasons: file.closeReasons, transitions };
 }

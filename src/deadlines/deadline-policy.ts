@@ -84,7 +84,8 @@ const EventCode = Type.String({ pattern: '^[a-z_]+\\.[a-z_]+$' });
 const DeadlineRuleSchema = Type.Object(
   {
     description: Type.String({ minLength: 1 }),
-    starts: EventCode,
+    // one event, or several that each start it (an assessment starts on admission and on reassessment)
+    starts: Type.Union([EventCode, Type.Array(EventCode, { minItems: 1 })]),
     ends: Type.Array(EventCode, { minItems: 1 }),
     actor: lits(ACTORS),
     ordinary: Type.Union([Type.Null(), DurationRuleSchema]),
@@ -106,7 +107,7 @@ const DeadlinesFileSchema = Type.Object(
 export interface DeadlineRule {
   name: DeadlineName;
   description: string;
-  starts: string;
+  starts: readonly string[];
   ends: readonly string[];
   actor: Actor;
   ordinary: DurationRule | null;
@@ -140,7 +141,7 @@ export function parseDeadlinePolicy(raw: unknown, source = 'deadline policy'): D
     rules.set(name as DeadlineName, {
       name: name as DeadlineName,
       description: r.description,
-      starts: r.starts,
+      starts: Array.isArray(r.starts) ? r.starts : [r.starts],
       ends: r.ends,
       actor: r.actor,
       ordinary: r.ordinary,

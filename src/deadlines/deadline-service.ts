@@ -58,7 +58,7 @@ export function createDeadlineService(deps: { repo: DeadlineRepository; policy: 
         }
       }
       const created: Array<{ id: string; rule: string; dueAt: Date }> = [];
-      for (const rule of rules.filter((r) => r.starts === e.event)) {
+      for (const rule of rules.filter((r) => r.starts.includes(e.event))) {
         // A recurring rule (referral report) may restart on the event that ended it.
         const due = dueFor(rule, e.at, { urgent: e.urgent, ...(e.riskLevel ? { riskLevel: e.riskLevel } : {}), ...(e.measureEnd ? { measureEnd: e.measureEnd } : {}) }, calendar);
         if (!due) continue;

@@ -54,7 +54,7 @@ export async function bootstrapDeployment(
     const keyRowId = randomUUID();
     const adminId = randomUUID();
     const supervisorId = randomUUID();
-    await orgs.insert({ id: mechanismId, kind: 'mechanism', name: input.mechanismName, receiptSalt: input.receiptSalt }, tx);
+    await orgs.insert({ id: mechanismId, kind: 'mechanism', category: 'mechanism', name: input.mechanismName, receiptSalt: input.receiptSalt }, tx);
     await orgs.rotateKey({ id: keyRowId, orgId: mechanismId, publicKey: input.mechanismKey.publicKey, keyId: input.mechanismKey.keyId }, clock.now(), tx);
     for (const [id, role, u] of [
       [adminId, 'admin', input.admin],

@@ -35,6 +35,8 @@ export const cases = pgTable(
     receiptVerifier: text('receipt_verifier').unique(),
     defenderKeyId: text('defender_key_id'),
     mechanismKeyId: text('mechanism_key_id').notNull(),
+    /** Which case key seals the content: re-keying (after revoking a reader) moves it to the next epoch. */
+    keyEpoch: integer('key_epoch').notNull().default(1),
     riskLevel: text('risk_level', { enum: ['low', 'medium', 'high', 'extreme'] }),
     assigneeId: uuid('assignee_id'),
     supervisorId: uuid('supervisor_id'),

@@ -10,6 +10,11 @@ export const organisations = pgTable(
     id: uuid('id').primaryKey(),
     kind: text('kind', { enum: ['mechanism', 'partner'] }).notNull(),
     name: text('name').notNull(),
+    /**
+     * What a partner is (workflow.md, Referrals): only a `state_authority` may receive a referral
+     * made without consent under the life-threat exception.
+     */
+    category: text('category', { enum: ['mechanism', 'ngo', 'lawyers', 'programme', 'state_authority'] }).notNull().default('ngo'),
     /** Published 16-byte salt for defenders' receipts (mechanism only). */
     receiptSalt: text('receipt_salt'),
     createdAt: createdAt(),

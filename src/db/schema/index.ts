@@ -1,3 +1,4 @@
 export * from './identity.js';
 export * from './audit.js';
 export * from './cases.js';
+export * from './protection.js';

@@ -63,6 +63,7 @@ CREATE TABLE "measures" (
 	"ends_at" timestamp (3) with time zone,
 	"confirmed_at" timestamp (3) with time zone,
 	"ended_at" timestamp (3) with time zone,
+	"ended_by" uuid,
 	"end_reason" text,
 	"updated_at" timestamp (3) with time zone NOT NULL
 );

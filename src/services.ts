@@ -89,7 +89,12 @@ export function createServices(deps: ServiceDeps) {
   // [rekey]
   return {
     db, repos, audit, access, auth, users, orgs, auditQuery, deadlines, intake, cases, workflow, caseList, messages,
-    // [services: assessments, measures, referrals, reports, appeals, rekey]
+    // [return: assessments]
+    // [return: measures]
+    // [return: referrals]
+    // [return: reports]
+    // [return: appeals]
+    // [return: rekey]
   };
 }
 

@@ -82,6 +82,8 @@ export const measures = pgTable(
     endsAt: ts('ends_at'),
     confirmedAt: ts('confirmed_at'),
     endedAt: ts('ended_at'),
+    /** who lifted it (a defender may appeal a lift, decided by another supervisor); null when it expired or lapsed */
+    endedBy: uuid('ended_by'),
     endReason: text('end_reason'),
     updatedAt: ts('updated_at').notNull(),
   },

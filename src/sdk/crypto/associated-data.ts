@@ -6,7 +6,7 @@ import { CryptoError } from './errors.js';
  * to another case, field or sender breaks decryption. Parts may not contain "/" (that would let
  * two different places spell the same AD).
  */
-export type ResourceType = 'case' | 'message' | 'assessment' | 'referral' | 'measure' | 'incident' | 'file' | (string & {});
+export type ResourceType = 'case' | 'message' | 'assessment' | 'referral' | 'measure' | 'incident' | 'checkin' | 'alert' | 'appeal' | 'file' | (string & {});
 
 const PART = /^[A-Za-z0-9_.:-]{1,128}$/;
 
@@ -34,3 +34,15 @@ export const referralFieldAd = (referralId: string, field: string): string => as
 
 /** AD of an assessment field, e.g. `egide/v1/assessment/<id>/threats.0.facts`. */
 export const assessmentFieldAd = (assessmentId: string, field: string): string => associatedData('assessment', assessmentId, field);
+
+/** AD of a measure's sealed details: `egide/v1/measure/<measureId>/details`. */
+export const measureDetailsAd = (measureId: string): string => associatedData('measure', measureId, 'details');
+
+/** AD of the note of an incident, check-in or alert: `egide/v1/<kind>/<id>/note`. */
+export const caseReportNoteAd = (kind: 'incident' | 'checkin' | 'alert', reportId: string): string => associatedData(kind, reportId, 'note');
+
+/** AD of an appeal's grounds: `egide/v1/appeal/<appealId>/grounds`. */
+export const appealGroundsAd = (appealId: string): string => associatedData('appeal', appealId, 'grounds');
+
+/** AD of a partner's progress note on a referral: `egide/v1/referral/<referralId>/<reportId>/report`. */
+export const referralReportAd = (referralId: string, reportId: string): string => associatedData('referral', referralId, 'report', reportId);

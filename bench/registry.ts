@@ -11,4 +11,5 @@ export const registry: Record<string, () => Promise<{ default: Benchmark }>> = {
   'audit-verify': () => import('./audit-verify.bench.js'),
   'audit-read': () => import('./audit-read.bench.js'),
   'triage-queue': () => import('./triage-queue.bench.js'),
+  filing: () => import('./filing.bench.js'),
 };

@@ -93,7 +93,18 @@ export interface LoadResult {
 }
 
 /** One autocannon run against loopback; bounded in time and connections. */
-export async function load(opts: { url: string; method?: 'GET' | 'POST'; headers?: Record<string, string>; body?: string; connections: number; seconds: number }): Promise<LoadResult> {
+export async function load(opts: {
+  url: string;
+  method?: 'GET' | 'POST';
+  headers?: Record<string, string>;
+  body?: string;
+  /** a fresh body for each request (e.g. a new case id), instead of `body` */
+  nextBody?: () => string;
+  /** an open-loop run at this many requests per second in all (default: closed loop, as fast as answered) */
+  rate?: number;
+  connections: number;
+  seconds: number;
+}): Promise<LoadResult> {
   const r = await autocannon({
     url: opts.url,
     method: opts.method ?? 'GET',
@@ -101,6 +112,8 @@ export async function load(opts: { url: string; method?: 'GET' | 'POST'; headers
     duration: opts.seconds,
     ...(opts.headers ? { headers: opts.headers } : {}),
     ...(opts.body ? { body: opts.body } : {}),
+    ...(opts.rate ? { overallRate: opts.rate } : {}),
+    ...(opts.nextBody ? { requests: [{ setupRequest: (req: autocannon.Request) => ({ ...req, body: opts.nextBody!() }) }] } : {}),
   });
   return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts, non2xx: r.non2xx, requests: r.requests.total };
 }

@@ -49,7 +49,7 @@ const DeadlineView = Type.Object({ id: Uuid, rule: Type.String(), dueAt: Type.St
 
 /** Filing a request (no account), the defender's receipt login, and reading a case. */
 const caseRoutes: FastifyPluginAsyncTypebox<{ intake: IntakeService; cases: CaseService }> = async (fastify, { intake, cases }) => {
-  const filingLimit = { max: Math.max(5, fastify.config.LOGIN_RATE_LIMIT_PER_MINUTE), timeWindow: 60_000 };
+  const filingLimit = { max: fastify.config.FILING_RATE_LIMIT_PER_MINUTE, timeWindow: 60_000 };
 
   fastify.post('/v1/cases', {
     config: { action: 'request.create', rateLimit: filingLimit },

@@ -26,6 +26,8 @@ const EnvSchema = Type.Object({
   SERVER_SECRET: Type.String({ ...B64U32, description: '32 random bytes (base64url): fake prelogin salts, TOTP secrets at rest' }),
   POLICIES_DIR: Type.String({ minLength: 1, default: 'policies' }),
   LOGIN_RATE_LIMIT_PER_MINUTE: Type.Integer({ minimum: 1, maximum: 10_000, default: 10 }),
+  // Per client address; an NGO office or a cybercafé may file for several people in a row.
+  FILING_RATE_LIMIT_PER_MINUTE: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 20 }),
   AUDIT_CHECKPOINT_INTERVAL_SECONDS: Type.Integer({ minimum: 1, maximum: 86_400, default: 60 }),
   AUDIT_CHAIN_INTERVAL_MS: Type.Integer({ minimum: 10, maximum: 60_000, default: 250 }),
 });

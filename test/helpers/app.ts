@@ -35,7 +35,7 @@ export async function testRedisPrefix(t: Teardown): Promise<string> {
 export async function testConfig(overrides: Record<string, string> = {}): Promise<Config> {
   const secrets = await generateSecrets();
   // Login rate limits are tested on their own; elsewhere they would only slow the suite's many logins.
-  return loadConfig({ ...secrets, LOG_LEVEL: 'info', LOGIN_RATE_LIMIT_PER_MINUTE: '1000', ...overrides });
+  return loadConfig({ ...secrets, LOG_LEVEL: 'info', LOGIN_RATE_LIMIT_PER_MINUTE: '1000', FILING_RATE_LIMIT_PER_MINUTE: '1000', ...overrides });
 }
 
 export interface TestApp {

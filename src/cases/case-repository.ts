@@ -34,12 +34,14 @@ export function createCaseRepository(db: Queryable) {
     },
 
     /** Inserts the case with the next human reference (`<year>-<5 digits>`); returns the reference. */
-    async insert(row: Omit<typeof cases.$inferInsert, 'reference'>, tx: Queryable = db): Promise<string> {
+    /** Inserts a new case; returns its reference, or undefined when a case with this id exists. */
+    async insert(row: Omit<typeof cases.$inferInsert, 'reference'>, tx: Queryable = db): Promise<string | undefined> {
       const [out] = await tx
         .insert(cases)
         .values({ ...row, reference: sql`to_char(${(row.createdAt as Date).toISOString()}::timestamptz at time zone 'UTC', 'YYYY') || '-' || lpad(nextval('case_reference_seq')::text, 5, '0')` })
+        .onConflictDoNothing({ target: cases.id })
         .returning({ reference: cases.reference });
-      return out!.reference;
+      return out?.reference;
     },
 
     async insertFields(rows: Array<typeof caseFields.$inferInsert>, tx: Queryable = db): Promise<void> {

@@ -38,8 +38,10 @@ export function createDeadlineService(deps: { repo: DeadlineRepository; policy: 
     async apply(e: CaseEvent, tx: Tx): Promise<Array<{ id: string; rule: string; dueAt: Date }>> {
       const subject = e.subjectId ?? null;
       const ending = rules.filter((r) => r.ends.includes(e.event)).map((r) => r.name);
+      const touched = [...ending, ...rules.filter((r) => r.pause?.on === e.event || r.pause?.resume === e.event).map((r) => r.name)];
       // Closing a case stops every deadline it has (retention, which starts on close, is created after).
-      const live = await repo.live(e.caseId, e.event === 'case.closed' ? null : [...ending, ...rules.filter((r) => r.pause?.on === e.event || r.pause?.resume === e.event).map((r) => r.name)], e.event === 'case.closed' ? undefined : subject, tx);
+      // An event that ends, pauses and resumes nothing (a filing) costs no query.
+      const live = e.event === 'case.closed' ? await repo.live(e.caseId, null, undefined, tx) : touched.length > 0 ? await repo.live(e.caseId, touched, subject, tx) : [];
       if (e.event === 'case.closed') {
         await repo.settle(live.map((d) => d.id), 'cancelled', e.at, tx);
       } else {
@@ -63,8 +65,8 @@ export function createDeadlineService(deps: { repo: DeadlineRepository; policy: 
         const due = dueFor(rule, e.at, { urgent: e.urgent, ...(e.riskLevel ? { riskLevel: e.riskLevel } : {}), ...(e.measureEnd ? { measureEnd: e.measureEnd } : {}) }, calendar);
         if (!due) continue;
         const id = randomUUID();
-        await repo.insert({ id, caseId: e.caseId, rule: rule.name, subjectId: subject, urgent: e.urgent, startedAt: e.at, dueAt: due }, tx);
-        await repo.enqueue('deadline.opened', { deadlineId: id }, e.at, tx);
+        // Sent together: postgres.js pipelines statements issued at once on the transaction's connection.
+        await Promise.all([repo.insert({ id, caseId: e.caseId, rule: rule.name, subjectId: subject, urgent: e.urgent, startedAt: e.at, dueAt: due }, tx), repo.enqueue('deadline.opened', { deadlineId: id }, e.at, tx)]);
         created.push({ id, rule: rule.name, dueAt: due });
       }
       return created;

@@ -59,10 +59,19 @@ export type IntakeService = ReturnType<typeof createIntakeService>;
  * (mechanism and defender), the timeline, the audit event, the acknowledgement deadline and its
  * outbox entry: a refused filing leaves nothing behind.
  */
+/** A second filing with the same receipt verifier breaks its unique index (the receipt must be fresh). */
+function isReceiptVerifierTaken(r: PromiseSettledResult<unknown>): boolean {
+  if (r.status !== 'rejected') return false;
+  let e: unknown = r.reason;
+  // drizzle wraps the driver's error in `cause`
+  while (e && typeof e === 'object' && !('constraint_name' in e) && 'cause' in e) e = (e as { cause: unknown }).cause;
+  return typeof e === 'object' && e !== null && (e as { code?: string }).code === '23505' && String((e as { constraint_name?: string }).constraint_name).includes('receipt_verifier');
+}
+
 export function createIntakeService(deps: {
   db: Db;
   cases: CaseRepository;
-  orgs: Pick<OrgRepository, 'mechanism' | 'currentKey'>;
+  orgs: Pick<OrgRepository, 'mechanismKey'>;
   access: Pick<AccessService, 'authorize'>;
   audit: Pick<AuditService, 'record'>;
   clock: Clock;
@@ -138,59 +147,70 @@ export function createIntakeService(deps: {
         if (onBehalf && (!filer || (await deps.users.byId(filer.userId, tx))?.keyId !== onBehalf.filer.keyId)) {
           throw new AppError('validation_failed', "the filer envelope must be sealed to the recording officer's own key", { errors: [{ field: '/body/filer/keyId', message: 'not your current key' }] });
         }
-        const mechanism = await orgs.mechanism(tx);
-        const key = mechanism ? await orgs.currentKey(mechanism.id, tx) : undefined;
-        if (!mechanism || !key) throw new AppError('service_unavailable', 'the mechanism is not set up yet');
+        const key = await orgs.mechanismKey(tx);
+        if (!key) throw new AppError('service_unavailable', 'the mechanism is not set up yet');
         // The client sealed the case key to the key it pinned; refuse rather than store a case
         // nobody holding the current key can open (or, after a suspected compromise, one sealed
         // to a key that was retired for a reason).
         if (input.envelopes.mechanism.keyId !== key.keyId) throw new AppError('intake_key_changed', `the current mechanism key is ${key.keyId}; reload the intake page`);
-        if (await cases.exists(input.caseId, tx)) throw new AppError('already_exists', 'a case with this id exists; the client must choose a new id');
         const m = input.metadata;
-        const reference = await cases.insert(
-          {
-            id: input.caseId,
-            state: 'received',
-            // A claimed urgency counts until an officer lifts it: safety first.
-            urgent: m.claimedUrgent,
-            urgentClaimed: m.claimedUrgent,
-            // Someone filing for another person needs that person's consent before anything is disclosed.
-            consent: onBehalf ? onBehalf.consent : m.filedFor === 'self' ? 'given' : 'unknown',
-            source: onBehalf ? onBehalf.source : 'online',
-            filedFor: m.filedFor,
-            filedBy: filer ? filer.userId : null,
-            region: m.region,
-            defenderCategory: m.defenderCategory,
-            gender: m.gender,
-            disability: m.disability,
-            threatTypes: m.threatTypes,
-            preferredLanguage: m.preferredLanguage,
-            contactChannel: m.contactChannel,
-            defenderCard: m.defenderCard ?? null,
-            receiptVerifier: input.receiptVerifier,
-            defenderKeyId: input.envelopes.defender.keyId,
-            mechanismKeyId: key.keyId,
-            createdAt: now,
-            updatedAt: now,
-          },
-          tx,
-        );
-        await cases.insertFields(
-          Object.entries(input.fields).map(([field, sealed]) => ({ caseId: input.caseId, field, sealed, updatedAt: now })),
-          tx,
-        );
-        await cases.insertEnvelopes(
-          [
-            { caseId: input.caseId, keyId: key.keyId, envelope: input.envelopes.mechanism.envelope, recipientType: 'org', recipientId: mechanism.id, createdAt: now },
-            { caseId: input.caseId, keyId: input.envelopes.defender.keyId, envelope: input.envelopes.defender.envelope, recipientType: 'defender', recipientId: input.caseId, createdAt: now },
-            ...(onBehalf && filer ? [{ caseId: input.caseId, keyId: onBehalf.filer.keyId, envelope: onBehalf.filer.envelope, recipientType: 'user' as const, recipientId: filer.userId, createdAt: now }] : []),
-          ],
-          tx,
-        );
-        await cases.addTimeline({ caseId: input.caseId, at: now, actor: filer ? actorOf(ctx.principal) : 'defender', action: onBehalf ? `filed_${onBehalf.source}` : 'filed', fromState: null, toState: 'received', reason: m.claimedUrgent ? 'urgency claimed at filing' : null }, tx);
-        await deps.audit.record(ctx, { action: onBehalf ? 'case.file_on_behalf' : 'request.create', resource: `case:${input.caseId}`, caseId: input.caseId, outcome: 'allowed' }, tx);
-        // A claimed urgency is treated as urgent until an officer confirms or lifts it.
-        const started = await deadlines.apply({ caseId: input.caseId, event: 'case.received', at: now, urgent: m.claimedUrgent }, tx);
+        // The writes are issued together and postgres.js pipelines them on the transaction's
+        // connection: one round trip instead of one per statement, in the order written (the case
+        // row first, so the foreign keys hold). If one fails the transaction is rolled back whole.
+        const writes = await Promise.allSettled([
+          cases.insert(
+            {
+              id: input.caseId,
+              state: 'received',
+              // A claimed urgency counts until an officer lifts it: safety first.
+              urgent: m.claimedUrgent,
+              urgentClaimed: m.claimedUrgent,
+              // Someone filing for another person needs that person's consent before anything is disclosed.
+              consent: onBehalf ? onBehalf.consent : m.filedFor === 'self' ? 'given' : 'unknown',
+              source: onBehalf ? onBehalf.source : 'online',
+              filedFor: m.filedFor,
+              filedBy: filer ? filer.userId : null,
+              region: m.region,
+              defenderCategory: m.defenderCategory,
+              gender: m.gender,
+              disability: m.disability,
+              threatTypes: m.threatTypes,
+              preferredLanguage: m.preferredLanguage,
+              contactChannel: m.contactChannel,
+              defenderCard: m.defenderCard ?? null,
+              receiptVerifier: input.receiptVerifier,
+              defenderKeyId: input.envelopes.defender.keyId,
+              mechanismKeyId: key.keyId,
+              createdAt: now,
+              updatedAt: now,
+            },
+            tx,
+          ),
+          cases.insertFields(
+            Object.entries(input.fields).map(([field, sealed]) => ({ caseId: input.caseId, field, sealed, updatedAt: now })),
+            tx,
+          ),
+          cases.insertEnvelopes(
+            [
+              { caseId: input.caseId, keyId: key.keyId, envelope: input.envelopes.mechanism.envelope, recipientType: 'org', recipientId: key.orgId, createdAt: now },
+              { caseId: input.caseId, keyId: input.envelopes.defender.keyId, envelope: input.envelopes.defender.envelope, recipientType: 'defender', recipientId: input.caseId, createdAt: now },
+              ...(onBehalf && filer ? [{ caseId: input.caseId, keyId: onBehalf.filer.keyId, envelope: onBehalf.filer.envelope, recipientType: 'user' as const, recipientId: filer.userId, createdAt: now }] : []),
+            ],
+            tx,
+          ),
+          cases.addTimeline({ caseId: input.caseId, at: now, actor: filer ? actorOf(ctx.principal) : 'defender', action: onBehalf ? `filed_${onBehalf.source}` : 'filed', fromState: null, toState: 'received', reason: m.claimedUrgent ? 'urgency claimed at filing' : null }, tx),
+          deps.audit.record(ctx, { action: onBehalf ? 'case.file_on_behalf' : 'request.create', resource: `case:${input.caseId}`, caseId: input.caseId, outcome: 'allowed' }, tx),
+          // A claimed urgency is treated as urgent until an officer confirms or lifts it.
+          deadlines.apply({ caseId: input.caseId, event: 'case.received', at: now, urgent: m.claimedUrgent }, tx),
+        ] as const);
+        const [inserted, , , , , startedWrite] = writes;
+        // An existing id is the client's to fix (it chooses ids); any other failure is the real error.
+        if (inserted.status === 'fulfilled' && inserted.value === undefined) throw new AppError('already_exists', 'a case with this id exists; the client must choose a new id');
+        if (isReceiptVerifierTaken(inserted)) throw new AppError('already_exists', 'this receipt is already in use; the client must draw a new one');
+        const failed = writes.find((w) => w.status === 'rejected');
+        if (failed) throw failed.reason;
+        const reference = (inserted as PromiseFulfilledResult<string>).value;
+        const started = (startedWrite as PromiseFulfilledResult<Awaited<ReturnType<typeof deadlines.apply>>>).value;
         const ack = started.find((d) => d.rule === 'acknowledge');
         if (!ack) throw new Error('policies/deadlines.yaml starts no acknowledge deadline on case.received');
         return { caseId: input.caseId, reference, acknowledgeBy: ack.dueAt.toISOString() };

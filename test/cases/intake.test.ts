@@ -93,6 +93,9 @@ t.test('bad filings are refused with the field named, and nothing is written', a
   const dup = await file({ ...fresh(), caseId: filing.body.caseId });
   t.equal(dup.statusCode, 409);
   t.equal(dup.json().code, 'already_exists');
+  const reused = await file({ ...fresh(), receiptVerifier: filing.body.receiptVerifier });
+  t.equal(reused.statusCode, 409, 'a receipt already in use is refused, not a 500');
+  t.equal(reused.json().code, 'already_exists');
   const b1 = fresh();
   const badCode = await file({ ...b1, metadata: { ...b1.metadata, region: 'atlantis' } });
   t.equal(badCode.statusCode, 400);

@@ -10,6 +10,8 @@ const CASES = Number(process.env.BENCH_TRIAGE_CASES ?? 100_000);
 const CONNECTIONS = Number(process.env.BENCH_TRIAGE_CONNECTIONS ?? 10);
 const SECONDS = Number(process.env.BENCH_HTTP_SECONDS ?? 6);
 const SQL_RUNS = 400;
+// The offered rate of the p99 runs: far above what a mechanism's few dozen staff ask of the queue.
+const RATE = Number(process.env.BENCH_TRIAGE_RATE ?? 200);
 const DEEP = 2000;
 
 
@@ -65,7 +67,7 @@ interface Scenario {
 
 /**
  * The quality bar "the triage queue with 100,000 cases answers with p99 under 20 ms": GET
- * /v1/cases against a server in a child process (16 connections), as an officer (the pool and
+ * /v1/cases against a server in a child process, at a fixed offered rate, as an officer (the pool and
  * own cases: first page and a page 2,000 rows deep) and as a supervisor with filters. Baseline:
  * the same SQL run directly with postgres.js, one query at a time. The plans are printed and
  * checked for sequential scans on cases or deadlines.
@@ -108,7 +110,10 @@ export default defineBenchmark({
       ];
 
       const rows = [];
-      const notes: string[] = [`${JSON.stringify(counts)}; ${CONNECTIONS} autocannon connections, ${SECONDS} s per scenario after 1 s warm-up; server DATABASE_POOL_SIZE=10`];
+      const notes: string[] = [
+        `${JSON.stringify(counts)}; ${CONNECTIONS} autocannon connections, ${SECONDS} s per scenario after 1 s warm-up; server DATABASE_POOL_SIZE=10`,
+        `p99 is measured at a fixed offered rate of ${RATE} req/s (open loop): a closed loop at saturation only measures its own queue (connections / throughput); the saturation throughput is reported beside it`,
+      ];
       const details: Record<string, unknown> = {};
       let seqScans = 0;
       let bad = 0;
@@ -138,24 +143,26 @@ export default defineBenchmark({
 
         ctx.log(`${s.name}: warming up`);
         await load({ url: `${server.url}/v1/cases?${s.query}`, headers: auth[s.as], connections: CONNECTIONS, seconds: 1 });
-        ctx.log(`${s.name}: ${SECONDS} s`);
-        const r: LoadResult = await load({ url: `${server.url}/v1/cases?${s.query}`, headers: auth[s.as], connections: CONNECTIONS, seconds: SECONDS });
+        ctx.log(`${s.name}: ${SECONDS} s at ${RATE} req/s`);
+        const r: LoadResult = await load({ url: `${server.url}/v1/cases?${s.query}`, headers: auth[s.as], connections: CONNECTIONS, seconds: SECONDS, rate: RATE });
         ctx.gc();
-        bad += r.errors + r.non2xx;
-        details[s.name] = { http: r, directSql: direct, plan };
+        ctx.log(`${s.name}: ${SECONDS} s, closed loop`);
+        const sat: LoadResult = await load({ url: `${server.url}/v1/cases?${s.query}`, headers: auth[s.as], connections: CONNECTIONS, seconds: SECONDS });
+        ctx.gc();
+        bad += r.errors + r.non2xx + sat.errors + sat.non2xx;
+        details[s.name] = { http: r, saturated: sat, directSql: direct, plan };
         const label = 'the same statement with postgres.js, sequential, same run';
-        rows.push(row({ figure: `GET /v1/cases ${s.name}: p99`, value: r.p99, unit: 'ms', baseline: { value: direct.p99, label }, target: { on: 'value', op: '<', limit: 20 }, judge: r.errors + r.non2xx === 0 && CASES >= 100_000 }));
-        rows.push(row({ figure: `GET /v1/cases ${s.name}: p50`, value: r.p50, unit: 'ms', baseline: { value: direct.p50, label } }));
-        rows.push(row({ figure: `GET /v1/cases ${s.name}: requests/s`, value: r.rps, unit: 'req/s' }));
+        rows.push(row({ figure: `GET /v1/cases ${s.name}: p99 at ${RATE} req/s`, value: r.p99, unit: 'ms', baseline: { value: direct.p99, label }, target: { on: 'value', op: '<', limit: 20 }, judge: r.errors + r.non2xx === 0 && CASES >= 100_000 }));
+        rows.push(row({ figure: `GET /v1/cases ${s.name}: p50 at ${RATE} req/s`, value: r.p50, unit: 'ms', baseline: { value: direct.p50, label } }));
+        rows.push(row({ figure: `GET /v1/cases ${s.name}: saturation, requests/s (p99 ${sat.p99} ms)`, value: sat.rps, unit: 'req/s' }));
       }
       // The floor of any authenticated, audited read on this machine: same server, same load, no list.
       ctx.log('reference: GET /v1/me');
       await load({ url: `${server.url}/v1/me`, headers: auth.officer, connections: CONNECTIONS, seconds: 1 });
-      const me = await load({ url: `${server.url}/v1/me`, headers: auth.officer, connections: CONNECTIONS, seconds: SECONDS });
+      const me = await load({ url: `${server.url}/v1/me`, headers: auth.officer, connections: CONNECTIONS, seconds: SECONDS, rate: RATE });
       bad += me.errors + me.non2xx;
       details['GET /v1/me'] = me;
-      rows.push(row({ figure: 'reference: GET /v1/me (session check + audited read, no list), p99', value: me.p99, unit: 'ms' }));
-      rows.push(row({ figure: 'reference: GET /v1/me, requests/s', value: me.rps, unit: 'req/s' }));
+      rows.push(row({ figure: `reference: GET /v1/me (session check + audited read, no list), p99 at ${RATE} req/s`, value: me.p99, unit: 'ms' }));
       rows.push(row({ figure: 'list query plans with a Seq Scan on cases or deadlines', value: seqScans, unit: 'scans', target: { on: 'value', op: '<=', limit: 0 } }));
       const [events] = await sql`select count(*)::int as n from audit_events where action = 'case.list'`;
       notes.push(`${events!.n} case.list audit events written during the runs; ${bad} errors or non-2xx answers`);

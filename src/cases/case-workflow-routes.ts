@@ -3,10 +3,19 @@ import { Type, type TSchema } from 'typebox';
 import { Uuid, responses } from '../lib/schemas.js';
 import { ctxOf } from '../plugins/context.js';
 import type { CaseWorkflowService } from './case-workflow-service.js';
-import type { WorkflowPolicy } from './workflow-policy.js';
+import type { TransitionRule, WorkflowPolicy } from './workflow-policy.js';
 
 const Reason = Type.String({ minLength: 3, maxLength: 2000, description: 'why: kept on the timeline and in the audit log (no sensitive details: they belong in sealed notes)' });
 const CaseView = Type.Object({}, { additionalProperties: true });
+
+/** A request body for the OpenAPI document: what a client sends for this transition. */
+function exampleFor(rule: TransitionRule, workflow: WorkflowPolicy): Record<string, string> {
+  return {
+    ...(rule.requires.includes('reason') || rule.to === 'closed' ? { reason: `${rule.name.replace(/_/g, ' ')}: motif consigné au dossier, sans détail sensible` } : {}),
+    ...(rule.requires.includes('closeReason') ? { closeReason: workflow.closeReasons.find((r) => r === 'risk_ceased') ?? workflow.closeReasons[0]! } : {}),
+    ...(rule.assigns ? { assigneeId: '3f1c2a9e-5b7d-4e8a-9c0f-2d6b8e4a1c37' } : {}),
+  };
+}
 
 /**
  * One route per transition of policies/workflow.yaml (POST /v1/cases/:caseId/<transition>), each
@@ -22,7 +31,7 @@ const caseWorkflowRoutes: FastifyPluginAsyncTypebox<{ workflow: WorkflowPolicy; 
         ...(rule.requires.includes('closeReason') ? { closeReason: Type.Union(workflow.closeReasons.map((r) => Type.Literal(r))) } : {}),
         ...(rule.assigns ? { assigneeId: Type.Optional(Uuid) } : {}),
       },
-      { additionalProperties: false },
+      { additionalProperties: false, examples: [exampleFor(rule, workflow)] },
     );
     const from = (rule.from as readonly string[]).join(', ');
     fastify.post(`/v1/cases/:caseId/${rule.name.replace(/_/g, '-')}`, {
@@ -47,7 +56,7 @@ const caseWorkflowRoutes: FastifyPluginAsyncTypebox<{ workflow: WorkflowPolicy; 
       summary: 'Confirm or lift the urgency (life or physical integrity in imminent danger), with a reason',
       security: [{ bearer: [] }],
       params: Type.Object({ caseId: Uuid }),
-      body: Type.Object({ urgent: Type.Boolean(), reason: Reason }, { additionalProperties: false }),
+      body: Type.Object({ urgent: Type.Boolean(), reason: Reason }, { additionalProperties: false, examples: [{ urgent: true, reason: 'Menace de mort déclarée, auteur identifié, passage à l’acte possible cette semaine' }] }),
       response: responses({ 200: CaseView }, [401, 403, 404, 409]),
     },
     handler: async (request) => service.setUrgency(ctxOf(request), request.params.caseId, request.body.urgent, request.body.reason),

@@ -39,9 +39,9 @@ export default fp(
     fastify.decorate('readinessWarnings', []);
     let lastWarnings = '';
 
-    fastify.get('/healthz', { config: { action: 'health.read' }, schema: { tags: ['health'], response: { 200: Type.Object({ status: Type.Literal('ok') }) } } }, async () => ({ status: 'ok' as const }));
+    fastify.get('/healthz', { config: { action: 'health.read' }, schema: { tags: ['health'], summary: 'Liveness: the process answers', response: { 200: Type.Object({ status: Type.Literal('ok') }) } } }, async () => ({ status: 'ok' as const }));
 
-    fastify.get('/readyz', { config: { action: 'health.read' }, schema: { tags: ['health'], response: { 200: Ready, 503: NotReady } } }, async (request, reply) => {
+    fastify.get('/readyz', { config: { action: 'health.read' }, schema: { tags: ['health'], summary: 'Readiness: PostgreSQL and Redis answer (503 while one is down), with operational warnings', response: { 200: Ready, 503: NotReady } } }, async (request, reply) => {
       const [database, redis] = await Promise.all([
         withTimeout(fastify.database.sql`select 1`, 2000).then(() => 'up' as const, () => 'down' as const),
         withTimeout(fastify.redis.ping(), 2000).then(() => 'up' as const, () => 'down' as const),

@@ -1,4 +1,5 @@
 import fp from 'fastify-plugin';
+import { Type } from 'typebox';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 declare module 'fastify' {
@@ -33,9 +34,17 @@ export default fp(
       return payload;
     });
 
-    fastify.get('/metrics', { config: { action: 'health.read' }, schema: { hide: true } }, async (_request, reply) => {
-      return reply.type(registry.contentType).send(await registry.metrics());
-    });
+    fastify.get(
+      '/metrics',
+      {
+        config: { action: 'health.read' },
+        // Prometheus text; counters and timings only, never a case id or anything from a request.
+        schema: { tags: ['health'], summary: 'Prometheus metrics (request counts and timings, problem codes, queue health)', response: { 200: Type.String({ description: 'Prometheus text exposition format' }) } },
+      },
+      async (_request, reply) => {
+        return reply.type(registry.contentType).send(await registry.metrics());
+      },
+    );
   },
   { name: 'metrics' },
 );

@@ -10,12 +10,22 @@ import { loadServerKeys } from './lib/server-keys.js';
 import { loadAccessPolicy } from './access/policy.js';
 import { loadIntakePolicy } from './intake/intake-policy.js';
 import { loadCalendarPolicy, loadDeadlinePolicy } from './deadlines/deadline-policy.js';
+import { loadReferralPolicy } from './referrals/referral-policy.js';
+import referralRoutes from './referrals/referral-routes.js';
 import caseRoutes from './cases/case-routes.js';
 import caseWorkflowRoutes from './cases/case-workflow-routes.js';
 import caseListRoutes from './cases/case-list-routes.js';
 import messageRoutes from './messages/message-routes.js';
+import measureRoutes from './measures/measure-routes.js';
+import caseRekeyRoutes from './cases/case-rekey-routes.js';
 import { loadWorkflowPolicy } from './cases/workflow-policy.js';
+import { loadAppealPolicy } from './appeals/appeal-policy.js';
+import appealRoutes from './appeals/appeal-routes.js';
+import caseTimelineRoutes from './cases/case-timeline-routes.js';
+import caseWithdrawalRoutes from './cases/case-withdrawal-routes.js';
 import { createServices, type Services } from './services.js';
+import assessmentRoutes from './assessments/assessment-routes.js';
+import caseReportRoutes from './reports/case-report-routes.js';
 import errorsPlugin from './plugins/errors.js';
 import infraPlugin from './plugins/infra.js';
 import authPlugin from './plugins/auth.js';
@@ -62,7 +72,9 @@ async function app(fastify: FastifyInstance, opts: AppOptions) {
   const intakePolicy = loadIntakePolicy(policiesPath(config));
   const deadlinePolicy = loadDeadlinePolicy(policiesPath(config));
   const calendar = loadCalendarPolicy(policiesPath(config));
+  const referralPolicy = loadReferralPolicy(policiesPath(config));
   const workflowPolicy = loadWorkflowPolicy(policiesPath(config), policy);
+  const appealPolicy = loadAppealPolicy(policiesPath(config));
   const keys = await loadServerKeys(config);
 
   await fastify.register(routeContractPlugin, { policy });
@@ -80,7 +92,7 @@ async function app(fastify: FastifyInstance, opts: AppOptions) {
   await fastify.register(openapiPlugin);
   await fastify.register(metricsPlugin);
 
-  const services = createServices({ database: fastify.database, auditDatabase: fastify.auditDatabase, redis: fastify.redis, config, clock, keys, policy, intakePolicy, deadlinePolicy, calendar, workflowPolicy, signAccessToken: (claims) => fastify.jwt.sign(claims, { clockTimestamp: clock.now().getTime() }), ...(opts.auditReads !== undefined ? { auditReads: opts.auditReads } : {}) });
+  const services = createServices({ database: fastify.database, auditDatabase: fastify.auditDatabase, redis: fastify.redis, config, clock, keys, policy, intakePolicy, deadlinePolicy, calendar, workflowPolicy, referralPolicy, appealPolicy, signAccessToken: (claims) => fastify.jwt.sign(claims, { clockTimestamp: clock.now().getTime() }), ...(opts.auditReads !== undefined ? { auditReads: opts.auditReads } : {}) });
   fastify.decorate('services', services);
   fastify.decorate('config', config);
 
@@ -100,12 +112,14 @@ async function app(fastify: FastifyInstance, opts: AppOptions) {
   await fastify.register(caseWorkflowRoutes, { workflow: workflowPolicy, service: services.workflow });
   await fastify.register(caseListRoutes, { caseList: services.caseList });
   await fastify.register(messageRoutes, { messages: services.messages });
-  // [routes: assessments]
-  // [routes: measures]
-  // [routes: referrals]
-  // [routes: reports]
-  // [routes: appeals]
-  // [routes: rekey]
+  await fastify.register(assessmentRoutes, { assessments: services.assessments });
+  await fastify.register(measureRoutes, { measures: services.measures });
+  await fastify.register(referralRoutes, { referrals: services.referrals });
+  await fastify.register(caseReportRoutes, { reports: services.reports });
+  await fastify.register(appealRoutes, { appeals: services.appeals });
+  await fastify.register(caseTimelineRoutes, { timeline: services.caseTimeline });
+  await fastify.register(caseWithdrawalRoutes, { withdrawal: services.withdrawal });
+  await fastify.register(caseRekeyRoutes, { rekey: services.rekey });
 }
 
 export default fp(app, { name: 'egide-app' });

@@ -31,6 +31,23 @@ import { createDeadlineRepository } from './deadlines/deadline-repository.js';
 import { createDeadlineService } from './deadlines/deadline-service.js';
 import { createAssessmentRepository } from './assessments/assessment-repository.js';
 // (module imports: assessments, measures, referrals, reports, appeals, rekey)
+import type { ReferralPolicy } from './referrals/referral-policy.js';
+import { createReferralRepository } from './referrals/referral-repository.js';
+import { createReferralService } from './referrals/referral-service.js';
+import { createMeasureRepository } from './measures/measure-repository.js';
+import { createMeasureService } from './measures/measure-service.js';
+import { measureCatalogueFor } from './measures/measure-catalogue.js';
+import { createCaseRekeyService } from './cases/case-rekey-service.js';
+import { createAssessmentService } from './assessments/assessment-service.js';
+import { riskPolicyFor } from './assessments/risk-policy-source.js';
+import { createCaseReportRepository } from './reports/case-report-repository.js';
+import { createCaseReportService } from './reports/case-report-service.js';
+import type { AppealPolicy } from './appeals/appeal-policy.js';
+import { createAppealRepository } from './appeals/appeal-repository.js';
+import { createAppealMeasureEffects } from './appeals/appeal-measure-effects.js';
+import { createAppealService } from './appeals/appeal-service.js';
+import { createCaseWithdrawalService } from './cases/case-withdrawal-service.js';
+import { createCaseTimelineService } from './cases/case-timeline-service.js';
 
 export interface ServiceDeps {
   database: Database;
@@ -45,6 +62,10 @@ export interface ServiceDeps {
   deadlinePolicy: DeadlinePolicy;
   workflowPolicy: WorkflowPolicy;
   calendar: WorkCalendar;
+  /** policies/referrals.yaml */
+  referralPolicy: ReferralPolicy;
+  /** policies/appeals.yaml */
+  appealPolicy: AppealPolicy;
   /** Signs access tokens (the JWT plugin's signer; bound late because the plugin registers after the services). */
   signAccessToken: (claims: AccessClaims) => string;
   /** Benchmarks compare audited reads with auditing off; nothing else turns it off. */
@@ -81,20 +102,30 @@ export function createServices(deps: ServiceDeps) {
   const caseList = createCaseListService({ sql: database.sql, access, clock });
   const messages = createMessageService({ db, cases, outbox: repos.deadlines, access, clock });
   // --- protection workflow (one line per module) ---
-  // [assessments]
-  // [measures]
-  // [referrals]
-  // [reports]
-  // [appeals]
-  // [rekey]
+  const assessments = createAssessmentService({ db, assessments: repos.assessments, cases: repos.cases, access, audit, clock, risk: riskPolicyFor(config) });
+  const measures = createMeasureService({ db, measures: createMeasureRepository(db), cases: repos.cases, orgs: repos.orgs, deadlines, deadlineRepo: repos.deadlines, access, audit, clock, catalogue: measureCatalogueFor(config), deadlinePolicy: deps.deadlinePolicy, calendar: deps.calendar });
+  const referrals = createReferralService({ db, cases: repos.cases, referrals: createReferralRepository(db), orgs: repos.orgs, users: repos.users, deadlines, outbox: repos.deadlines, access, audit, clock, policy: deps.referralPolicy });
+  const reports = createCaseReportService({ db, reports: createCaseReportRepository(db), cases: repos.cases, deadlines, deadlineRows: repos.deadlines, access, audit, clock, intake: deps.intakePolicy });
+  const appealRepo = createAppealRepository(db);
+  const appeals = createAppealService({ db, appeals: appealRepo, cases: repos.cases, measures: createAppealMeasureEffects({ deadlines }), deadlines, outbox: repos.deadlines, access, audit, clock, policy: deps.appealPolicy });
+  const caseTimeline = createCaseTimelineService({ db, cases: repos.cases, access });
+  const withdrawal = createCaseWithdrawalService({
+    db, cases: repos.cases, deadlines, outbox: repos.deadlines, access, audit, clock,
+    ports: {
+      stopOpenMeasures: (caseId, reason, at, tx) => measures.stopOpenMeasures(caseId, reason, at, tx),
+      withdrawOpenReferrals: (caseId, reason, at, tx, ctx) => referrals.withdrawOpenReferrals(caseId, reason, at, tx, ctx),
+      dismissOpenAppeals: (caseId, reason, at, tx) => appealRepo.dismissOpen(caseId, reason, at, tx),
+    },
+  });
+  const rekey = createCaseRekeyService({ db, cases: repos.cases, caseService: cases, users: repos.users, orgs: repos.orgs, access, audit, clock });
   return {
     db, repos, audit, access, auth, users, orgs, auditQuery, deadlines, intake, cases, workflow, caseList, messages,
-    // [return: assessments]
-    // [return: measures]
-    // [return: referrals]
-    // [return: reports]
-    // [return: appeals]
-    // [return: rekey]
+    assessments,
+    measures,
+    referrals,
+    reports,
+    appeals, caseTimeline, withdrawal,
+    rekey,
   };
 }
 

@@ -1,11 +1,12 @@
 import { Type } from 'typebox';
 import { B64u, KeyId, PublicKey, Username, Versioned } from '../lib/schemas.js';
+import { ex } from '../lib/openapi-examples.js';
 
 const AuthKey = Type.String({ pattern: '^[A-Za-z0-9_-]{43}$', description: 'b64u(kdf(master, 1, "egideaut")), 32 bytes' });
 const Totp = Type.String({ pattern: '^[0-9]{6}$', description: 'RFC 6238 code' });
 const Wrap = Versioned(120, 'v1.<nonce>.<secretbox(privateKey)>');
 
-export const PreloginBody = Type.Object({ username: Username }, { additionalProperties: false });
+export const PreloginBody = Type.Object({ username: Username }, { additionalProperties: false, examples: [{ username: ex.username }] });
 export const PreloginReply = Type.Object({
   salt: B64u(22, '16-byte salt'),
   opslimit: Type.Integer(),
@@ -13,7 +14,7 @@ export const PreloginReply = Type.Object({
   alg: Type.Literal('argon2id13'),
 });
 
-export const LoginBody = Type.Object({ username: Username, authKey: AuthKey, totp: Totp }, { additionalProperties: false });
+export const LoginBody = Type.Object({ username: Username, authKey: AuthKey, totp: Totp }, { additionalProperties: false, examples: [{ username: ex.username, authKey: ex.b64u32, totp: ex.totp }] });
 export const TokenReply = Type.Object({
   accessToken: Type.String({ maxLength: 2000 }),
   refreshToken: Type.String({ maxLength: 100 }),
@@ -21,7 +22,7 @@ export const TokenReply = Type.Object({
   tokenType: Type.Literal('Bearer'),
 });
 
-export const RefreshBody = Type.Object({ refreshToken: Type.String({ pattern: '^[A-Za-z0-9_-]{43}$' }) }, { additionalProperties: false });
+export const RefreshBody = Type.Object({ refreshToken: Type.String({ pattern: '^[A-Za-z0-9_-]{43}$' }) }, { additionalProperties: false, examples: [{ refreshToken: ex.b64u32 }] });
 
 export const PasswordMaterialSchema = {
   salt: B64u(22, '16-byte salt'),
@@ -31,7 +32,7 @@ export const PasswordMaterialSchema = {
 
 export const ChangePasswordBody = Type.Object(
   { currentAuthKey: AuthKey, totp: Totp, ...PasswordMaterialSchema, recoveryWrap: Type.Optional(Wrap) },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ currentAuthKey: ex.b64u32, totp: ex.totp, salt: ex.salt, verifier: ex.b64u32b, wrappedPrivateKey: ex.wrap }] },
 );
 
 export const AccountReply = Type.Object({
@@ -48,7 +49,7 @@ export const AccountReply = Type.Object({
   ),
 });
 
-export const RecoveryStartBody = Type.Object({ username: Username }, { additionalProperties: false });
+export const RecoveryStartBody = Type.Object({ username: Username }, { additionalProperties: false, examples: [{ username: ex.username }] });
 export const RecoveryStartReply = Type.Object({ challengeId: Type.String({ format: 'uuid' }), challenge: Type.String(), recoveryWrap: Type.String() });
 export const RecoveryFinishBody = Type.Object(
   {
@@ -60,5 +61,8 @@ export const RecoveryFinishBody = Type.Object(
     ...PasswordMaterialSchema,
     recoveryWrap: Type.Optional(Wrap),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [{ username: ex.username, challengeId: ex.userId, answer: ex.b64u32, totp: ex.totp, publicKey: ex.publicKey, salt: ex.salt, verifier: ex.b64u32b, wrappedPrivateKey: ex.wrap, recoveryWrap: ex.wrap }],
+  },
 );

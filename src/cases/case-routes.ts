@@ -4,6 +4,7 @@ import { B64u, KeyId, PublicKey, Uuid, Versioned, responses } from '../lib/schem
 import { ctxOf } from '../plugins/context.js';
 import type { IntakeService } from '../intake/intake-service.js';
 import type { CaseService } from './case-service.js';
+import { ex, filingExample } from '../lib/openapi-examples.js';
 
 /** Sealed fields are bounded: a narrative of a few pages, typed on a phone, fits with room to spare. */
 const Sealed = Versioned(96 * 1024, 'v1.<b64u nonce>.<b64u ciphertext>, sealed on the client (docs/crypto-v1.md)');
@@ -41,7 +42,7 @@ const IntakeBody = Type.Object(
     ),
     receiptVerifier: B64u(43, 'b64u(SHA-256(authKey)) of the receipt'),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [filingExample] },
 );
 
 const CaseView = Type.Object({}, { additionalProperties: true, description: 'metadata only: codes, states, dates' });
@@ -75,7 +76,7 @@ const caseRoutes: FastifyPluginAsyncTypebox<{ intake: IntakeService; cases: Case
           consent: Type.Union([Type.Literal('unknown'), Type.Literal('given'), Type.Literal('refused')]),
           filer: Type.Object({ keyId: KeyId, envelope: Envelope }, { additionalProperties: false }),
         },
-        { additionalProperties: false },
+        { additionalProperties: false, examples: [{ ...filingExample, metadata: { ...filingExample.metadata, filedFor: 'relative' }, source: 'oral_statement', consent: 'unknown', filer: { keyId: ex.keyId2, envelope: ex.envelope2 } }] },
       ),
       response: responses({ 201: Type.Object({ caseId: Uuid, reference: Type.String(), acknowledgeBy: Type.String({ format: 'date-time' }) }) }, [401, 403, 409, 413]),
     },
@@ -90,7 +91,7 @@ const caseRoutes: FastifyPluginAsyncTypebox<{ intake: IntakeService; cases: Case
     schema: {
       tags: ['auth'],
       summary: "A defender's login with the receipt (the client sends the authKey derived from it)",
-      body: Type.Object({ authKey: Type.String({ pattern: '^[A-Za-z0-9_-]{43}$' }) }, { additionalProperties: false }),
+      body: Type.Object({ authKey: Type.String({ pattern: '^[A-Za-z0-9_-]{43}$' }) }, { additionalProperties: false, examples: [{ authKey: ex.b64u32 }] }),
       response: responses({ 200: Type.Object({ accessToken: Type.String(), refreshToken: Type.String(), expiresIn: Type.Integer(), tokenType: Type.Literal('Bearer'), caseId: Uuid }) }, [401, 429]),
     },
     handler: async (request) => fastify.services.auth.receiptLogin(ctxOf(request), request.body.authKey),
@@ -115,7 +116,7 @@ const caseRoutes: FastifyPluginAsyncTypebox<{ intake: IntakeService; cases: Case
       summary: 'Give a staff member the case key, sealed to their public key by a client that holds it',
       security: [{ bearer: [] }],
       params: Type.Object({ caseId: Uuid }),
-      body: Type.Object({ userId: Uuid, keyId: KeyId, envelope: Envelope }, { additionalProperties: false }),
+      body: Type.Object({ userId: Uuid, keyId: KeyId, envelope: Envelope }, { additionalProperties: false, examples: [{ userId: ex.userId, keyId: ex.keyId2, envelope: ex.envelope2 }] }),
       response: responses({ 201: Type.Object({ caseId: Uuid, userId: Uuid, keyId: Type.String() }) }, [401, 403, 404]),
     },
     handler: async (request, reply) => reply.code(201).send(await cases.grant(ctxOf(request), request.params.caseId, request.body)),

@@ -180,6 +180,7 @@ export function createIntakeService(deps: {
               defenderCard: m.defenderCard ?? null,
               receiptVerifier: input.receiptVerifier,
               defenderKeyId: input.envelopes.defender.keyId,
+              defenderPublicKey: input.envelopes.defender.publicKey,
               mechanismKeyId: key.keyId,
               createdAt: now,
               updatedAt: now,

@@ -3,6 +3,7 @@ import { Type } from 'typebox';
 import { Uuid, Versioned, responses } from '../lib/schemas.js';
 import { ctxOf } from '../plugins/context.js';
 import type { MessageService } from './message-service.js';
+import { ex } from '../lib/openapi-examples.js';
 
 const Message = Type.Object({ id: Uuid, sender: Type.String(), senderRole: Type.String(), body: Type.String(), createdAt: Type.String({ format: 'date-time' }) });
 
@@ -15,7 +16,7 @@ const messageRoutes: FastifyPluginAsyncTypebox<{ messages: MessageService }> = a
       summary: 'Send a sealed message on a case (the sender is bound into the ciphertext)',
       security: [{ bearer: [] }],
       params: Type.Object({ caseId: Uuid }),
-      body: Type.Object({ id: Uuid, body: Versioned(64 * 1024, 'sealed under the case DEK, AD egide/v1/message/<id>/<sender>/body') }, { additionalProperties: false }),
+      body: Type.Object({ id: Uuid, body: Versioned(64 * 1024, 'sealed under the case DEK, AD egide/v1/message/<id>/<sender>/body') }, { additionalProperties: false, examples: [{ id: ex.messageId, body: ex.sealed }] }),
       response: responses({ 201: Type.Object({ id: Uuid, caseId: Uuid, sender: Type.String(), createdAt: Type.String() }) }, [401, 403, 404, 409]),
     },
     handler: async (request, reply) => reply.code(201).send(await messages.send(ctxOf(request), request.params.caseId, request.body)),

@@ -21,7 +21,7 @@ export function createOrgQueries(db: Queryable) {
     /** Organisations with the keyId of their current key (null before the first key is registered). */
     async listWithCurrentKey(onlyOrgId: string | null, tx: Queryable = db) {
       return tx
-        .select({ id: organisations.id, kind: organisations.kind, name: organisations.name, createdAt: organisations.createdAt, disabledAt: organisations.disabledAt, currentKeyId: orgKeys.keyId })
+        .select({ id: organisations.id, kind: organisations.kind, category: organisations.category, name: organisations.name, createdAt: organisations.createdAt, disabledAt: organisations.disabledAt, currentKeyId: orgKeys.keyId })
         .from(organisations)
         .leftJoin(orgKeys, and(eq(orgKeys.orgId, organisations.id), isNull(orgKeys.retiredAt)))
         .where(onlyOrgId ? eq(organisations.id, onlyOrgId) : undefined)

@@ -4,9 +4,12 @@ import { KeyId, PublicKey, Uuid, Versioned, responses } from '../lib/schemas.js'
 import { ctxOf } from '../plugins/context.js';
 import type { OrgService } from './org-service.js';
 
+/** What a partner organisation is: it decides, e.g., who may receive a referral made without consent (policies/referrals.yaml). */
+const PartnerCategory = Type.Union([Type.Literal('ngo'), Type.Literal('lawyers'), Type.Literal('programme'), Type.Literal('state_authority')], { description: 'default ngo' });
 const Org = Type.Object({
   id: Uuid,
   kind: Type.Union([Type.Literal('mechanism'), Type.Literal('partner')]),
+  category: Type.Union([Type.Literal('mechanism'), PartnerCategory]),
   name: Type.String(),
   currentKeyId: Type.Union([KeyId, Type.Null()]),
   createdAt: Type.String(),
@@ -30,7 +33,7 @@ const orgRoutes: FastifyPluginAsyncTypebox<OrgRoutesOptions> = async (fastify, o
       tags: ['orgs'],
       summary: 'Create a partner organisation (admin)',
       security: [{ bearer: [] }],
-      body: Type.Object({ name: Type.String({ minLength: 2, maxLength: 200 }) }, { additionalProperties: false }),
+      body: Type.Object({ name: Type.String({ minLength: 2, maxLength: 200 }), category: Type.Optional(PartnerCategory) }, { additionalProperties: false, examples: [{ name: 'Direction nationale de la police', category: 'state_authority' }] }),
       response: responses({ 201: Org }, [401, 403, 409]),
     },
     handler: async (request, reply) => reply.code(201).send(await orgs.create(ctxOf(request), request.body)),

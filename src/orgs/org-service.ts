@@ -51,8 +51,8 @@ function invalid(detail: string, errors: FieldError[]): AppError {
   return new AppError('validation_failed', detail, { errors: errors.slice(0, 20) });
 }
 
-function publicOrg(o: { id: string; kind: 'mechanism' | 'partner'; name: string; createdAt: Date; disabledAt: Date | null; currentKeyId: string | null }) {
-  return { id: o.id, kind: o.kind, name: o.name, currentKeyId: o.currentKeyId, createdAt: o.createdAt.toISOString(), disabledAt: o.disabledAt?.toISOString() ?? null };
+function publicOrg(o: { id: string; kind: 'mechanism' | 'partner'; category: OrgRow['category']; name: string; createdAt: Date; disabledAt: Date | null; currentKeyId: string | null }) {
+  return { id: o.id, kind: o.kind, category: o.category, name: o.name, currentKeyId: o.currentKeyId, createdAt: o.createdAt.toISOString(), disabledAt: o.disabledAt?.toISOString() ?? null };
 }
 
 function publicKeyRow(k: OrgKeyRow) {
@@ -72,6 +72,9 @@ function memberProblem(user: UserRow | undefined, org: OrgRow): string | null {
   if (org.kind === 'partner' && user.role !== 'partner') return 'only partner members hold a partner organisation key';
   return null;
 }
+
+/** The categories an admin may give a partner organisation (`mechanism` is the mechanism's own). */
+export type PartnerCategory = Exclude<OrgRow['category'], 'mechanism'>;
 
 export type OrgService = ReturnType<typeof createOrgService>;
 
@@ -110,15 +113,15 @@ export function createOrgService(deps: {
       return { orgId: mechanism.id, publicKey: key.publicKey, keyId: key.keyId, receiptSalt: mechanism.receiptSalt, kdf: { alg: KDF_PARAMS.alg, opslimit: KDF_PARAMS.opslimit, memlimit: KDF_PARAMS.memlimit } };
     },
 
-    /** An admin creates a partner organisation (it has no key until a member registers one). */
-    async create(ctx: RequestContext, input: { name: string }) {
+    /** An admin creates a partner organisation (it has no key until a member registers one); its category defaults to ngo. */
+    async create(ctx: RequestContext, input: { name: string; category?: PartnerCategory }) {
       const name = input.name.trim();
       if (name.length === 0) throw invalid('the name is empty', [{ field: '/body/name', message: 'must not be blank' }]);
       return db.transaction(async (tx) => {
         const id = randomUUID();
         await access.authorize(ctx, 'org.create', { resource: `org:${id}` }, tx);
         if (await queries.byName(name, tx)) throw new AppError('already_exists', 'an organisation with that name exists');
-        await orgs.insert({ id, kind: 'partner', name }, tx);
+        await orgs.insert({ id, kind: 'partner', category: input.category ?? 'ngo', name }, tx);
         const [row] = await queries.listWithCurrentKey(id, tx);
         return publicOrg(row!);
       });

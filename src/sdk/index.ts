@@ -20,3 +20,4 @@ export * from './crypto/referral-packet.js';
 export * from './crypto/file-stream.js';
 export * from './crypto/audit-chain.js';
 export * from './client/filing.js';
+export * from './client/rekey.js';

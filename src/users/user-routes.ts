@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { B64u, KeyId, PublicKey, Username, Uuid, Versioned, responses } from '../lib/schemas.js';
 import { ctxOf } from '../plugins/context.js';
+import { ex } from '../lib/openapi-examples.js';
 
 const StaffRoleSchema = Type.Union([Type.Literal('officer'), Type.Literal('supervisor'), Type.Literal('partner'), Type.Literal('admin')]);
 const User = Type.Object({
@@ -25,7 +26,7 @@ const userRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       tags: ['users'],
       summary: 'Invite a person (admin); the token is handed over out of band',
       security: [{ bearer: [] }],
-      body: Type.Object({ username: Username, role: StaffRoleSchema, orgId: Uuid }, { additionalProperties: false }),
+      body: Type.Object({ username: Username, role: StaffRoleSchema, orgId: Uuid }, { additionalProperties: false, examples: [{ username: ex.username, role: 'officer', orgId: ex.orgId }] }),
       response: responses({ 201: Type.Object({ invitationId: Uuid, token: Type.String(), username: Type.String(), role: StaffRoleSchema, orgId: Uuid, expiresAt: Type.String() }) }, [401, 403, 409]),
     },
     handler: async (request, reply) => reply.code(201).send(await users.invite(ctxOf(request), request.body)),
@@ -48,7 +49,10 @@ const userRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
           totpSecret: Type.String({ pattern: '^[A-Z2-7]{32,64}$', description: 'base32 TOTP secret the client generated and showed the user' }),
           totpCode: Type.String({ pattern: '^[0-9]{6}$' }),
         },
-        { additionalProperties: false },
+        {
+          additionalProperties: false,
+          examples: [{ token: ex.b64u32, publicKey: ex.publicKey, keyId: ex.keyId, salt: ex.salt, verifier: ex.b64u32b, wrappedPrivateKey: ex.wrap, recoveryWrap: ex.wrap, totpSecret: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP', totpCode: ex.totp }],
+        },
       ),
       response: responses({ 201: User }, [409, 429]),
     },
@@ -75,7 +79,7 @@ const userRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       summary: 'Disable a user (admin); every session ends at once',
       security: [{ bearer: [] }],
       params: Type.Object({ userId: Uuid }),
-      body: Type.Object({ reason: Type.String({ minLength: 3, maxLength: 500 }) }, { additionalProperties: false }),
+      body: Type.Object({ reason: Type.String({ minLength: 3, maxLength: 500 }) }, { additionalProperties: false, examples: [{ reason: 'A quitté le mécanisme le 30 novembre' }] }),
       response: responses({ 200: Type.Object({ user: User, sessionsEnded: Type.Integer() }) }, [401, 403, 404]),
     },
     handler: async (request) => users.disable(ctxOf(request), request.params.userId, request.body.reason),

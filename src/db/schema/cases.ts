@@ -34,6 +34,8 @@ export const cases = pgTable(
     /** b64u(SHA-256(authKey)) of the defender's receipt; null when staff filed without one. */
     receiptVerifier: text('receipt_verifier').unique(),
     defenderKeyId: text('defender_key_id'),
+    /** The defender's receipt public key: a re-keying client seals the new case key to it. */
+    defenderPublicKey: text('defender_public_key'),
     mechanismKeyId: text('mechanism_key_id').notNull(),
     /** Which case key seals the content: re-keying (after revoking a reader) moves it to the next epoch. */
     keyEpoch: integer('key_epoch').notNull().default(1),

@@ -1,0 +1,89 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type, type TSchema } from 'typebox';
+import { Timestamp, Uuid, Versioned, responses } from '../lib/schemas.js';
+import { ctxOf } from '../plugins/context.js';
+import { UPHELD_EFFECTS } from './appeal-policy.js';
+import type { AppealService } from './appeal-service.js';
+
+const Subject = Type.Union([Type.Literal('decline'), Type.Literal('no_measures'), Type.Literal('measure_rejected'), Type.Literal('measure_lifted')], { description: 'the decision appealed: a decline, a no-measures decision, a rejected or a lifted measure' });
+const AppealState = Type.Union([Type.Literal('filed'), Type.Literal('upheld'), Type.Literal('dismissed')]);
+const Nullable = <T extends TSchema>(s: T) => Type.Union([s, Type.Null()]);
+
+const DefenderAppeal = Type.Object({
+  id: Uuid,
+  caseId: Uuid,
+  subject: Subject,
+  subjectId: Nullable(Uuid),
+  decisionAt: Timestamp,
+  grounds: Nullable(Type.String({ maxLength: 64 * 1024 })),
+  state: AppealState,
+  filedAt: Timestamp,
+  decidedAt: Nullable(Timestamp),
+  reason: Nullable(Type.String({ maxLength: 2000 })),
+});
+// Staff see who took the decision appealed and who ruled; a defender's listing leaves them out.
+const Appeal = Type.Object({ ...DefenderAppeal.properties, deciderId: Type.Optional(Nullable(Uuid)), decidedBy: Type.Optional(Nullable(Uuid)) });
+const Decided = Type.Object({
+  ...DefenderAppeal.properties,
+  deciderId: Nullable(Uuid),
+  decidedBy: Nullable(Uuid),
+  caseState: Type.String({ maxLength: 20 }),
+  effect: Nullable(Type.Union(UPHELD_EFFECTS.map((e) => Type.Literal(e)))),
+});
+const Reason = Type.String({ minLength: 3, maxLength: 2000, description: 'why: told to the defender, kept on the timeline and in the audit log (no sensitive details)' });
+
+/** Appeals (Mexico's law arts. 57-58): the defender files, a supervisor other than the decider rules. */
+const appealRoutes: FastifyPluginAsyncTypebox<{ appeals: AppealService }> = async (fastify, { appeals }) => {
+  fastify.post('/v1/cases/:caseId/appeals', {
+    config: { action: 'appeal.file' },
+    schema: {
+      tags: ['appeals'],
+      summary: 'Appeal a decline, a no-measures decision, a rejected or a lifted measure, within the policy window (30 days by default)',
+      description: 'The server finds when the decision was taken and by whom. 409 appeal_window_closed past the window; 409 already_exists when the same decision is already under appeal.',
+      security: [{ bearer: [] }],
+      params: Type.Object({ caseId: Uuid }),
+      body: Type.Object(
+        {
+          id: Uuid,
+          subject: Subject,
+          subjectId: Type.Optional(Type.String({ format: 'uuid', maxLength: 36, description: 'the measure, for measure_rejected and measure_lifted' })),
+          grounds: Type.Optional(Versioned(64 * 1024, 'sealed under the case DEK, AD egide/v1/appeal/<id>/grounds')),
+        },
+        { additionalProperties: false, examples: [{ id: '0b7d8c52-3f0e-4d43-9d0e-6f1d2b8f4a11', subject: 'decline', grounds: 'v1.<nonce>.<ciphertext>' }] },
+      ),
+      response: responses({ 201: DefenderAppeal }, [401, 403, 404, 409]),
+    },
+    handler: async (request, reply) => reply.code(201).send(await appeals.file(ctxOf(request), request.params.caseId, request.body)),
+  });
+
+  fastify.post('/v1/appeals/:appealId/decision', {
+    config: { action: 'appeal.decide' },
+    schema: {
+      tags: ['appeals'],
+      summary: 'Rule on an appeal (a supervisor other than the one who took the decision appealed)',
+      description: 'upheld undoes the decision as policies/appeals.yaml says (a declined case back to triage, a no-measures case back to decision, a rejected measure back to consented, a lifted measure back to active); dismissed changes nothing but the record.',
+      security: [{ bearer: [] }],
+      params: Type.Object({ appealId: Uuid }),
+      body: Type.Object(
+        { outcome: Type.Union([Type.Literal('upheld'), Type.Literal('dismissed')]), reason: Reason },
+        { additionalProperties: false, examples: [{ outcome: 'upheld', reason: 'The threats are linked to her work as a journalist: within the mandate.' }] },
+      ),
+      response: responses({ 200: Decided }, [401, 403, 404, 409]),
+    },
+    handler: async (request) => appeals.decide(ctxOf(request), request.params.appealId, request.body),
+  });
+
+  fastify.get('/v1/cases/:caseId/appeals', {
+    config: { action: 'appeal.read' },
+    schema: {
+      tags: ['appeals'],
+      summary: 'The appeals of a case, oldest first (the defender sees their own, without staff ids)',
+      security: [{ bearer: [] }],
+      params: Type.Object({ caseId: Uuid }),
+      response: responses({ 200: Type.Object({ items: Type.Array(Appeal) }) }, [401, 403, 404]),
+    },
+    handler: async (request) => ({ items: await appeals.list(ctxOf(request), request.params.caseId) }),
+  });
+};
+
+export default appealRoutes;

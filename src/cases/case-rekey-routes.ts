@@ -1,0 +1,104 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { KeyId, Uuid, Versioned, responses } from '../lib/schemas.js';
+import { ctxOf } from '../plugins/context.js';
+import { REKEY_ITEM_KINDS } from '../sdk/index.js';
+import type { CaseRekeyService } from './case-rekey-service.js';
+
+const Kind = Type.Union(REKEY_ITEM_KINDS.map((k) => Type.Literal(k)), { description: 'where the value lives: case_field, message, assessment, measure, case_report, appeal' });
+const Field = Type.String({ pattern: '^[A-Za-z0-9_.:-]{1,128}$', description: 'the field part of the AD' });
+const RecipientType = Type.Union([Type.Literal('org'), Type.Literal('user'), Type.Literal('defender')]);
+const RecipientId = Type.String({ minLength: 1, maxLength: 64, description: 'org id, user id, or the case id for the defender' });
+const Sealed = Versioned(96 * 1024, 'v1.<b64u nonce>.<b64u ciphertext>, re-sealed under the new DEK with the same AD');
+const Envelope = Versioned(200, 'v1.<b64u(crypto_box_seal(new DEK))>');
+/** A case's content travels in one request: bigger than the default body limit, still bounded. */
+const REKEY_BODY_LIMIT = 32 * 1024 * 1024;
+const MAX_ITEMS = 20_000;
+
+const Bundle = Type.Object({
+  caseId: Uuid,
+  epoch: Type.Integer(),
+  envelopes: Type.Array(
+    Type.Object({
+      keyId: Type.String(),
+      recipientType: RecipientType,
+      recipientId: Type.String(),
+      currentKeyId: Type.Union([Type.String(), Type.Null()], { description: 'the key a new envelope must be addressed to; null: this reader must be revoked' }),
+      publicKey: Type.Union([Type.String(), Type.Null()], { description: "that key's public key (null only for a defender of a case filed before public keys were kept); clients pin what they can" }),
+    }),
+  ),
+  own: Type.Array(Type.Object({ keyId: Type.String(), envelope: Type.String() }), { description: "the caller's envelope(s): what opens the current DEK" }),
+  items: Type.Array(Type.Object({ kind: Type.String(), id: Type.String(), field: Type.String(), ad: Type.String(), sealed: Type.String() })),
+});
+
+const RekeyBody = Type.Object(
+  {
+    epoch: Type.Integer({ minimum: 1, description: 'the epoch of the bundle the client re-sealed' }),
+    revoke: Type.Array(KeyId, { maxItems: 100, uniqueItems: true, description: 'keyIds of the envelopes to remove (never the mechanism nor the defender)' }),
+    envelopes: Type.Array(Type.Object({ keyId: KeyId, envelope: Envelope, recipientType: RecipientType, recipientId: RecipientId }, { additionalProperties: false }), {
+      minItems: 1,
+      maxItems: 200,
+      description: 'the new DEK sealed to each remaining reader, at their current key',
+    }),
+    items: Type.Array(Type.Object({ kind: Kind, id: Uuid, field: Field, sealed: Sealed }, { additionalProperties: false }), { maxItems: MAX_ITEMS, description: 'every sealed value of the case, re-sealed under the new DEK (same AD)' }),
+  },
+  {
+    additionalProperties: false,
+    examples: [
+      {
+        epoch: 1,
+        revoke: ['Qm9iJ3Mgb2xkIGtleSBpZA'],
+        envelopes: [{ keyId: 'TWVjaGFuaXNtIGtleSBpZA', envelope: 'v1.<sealed new DEK>', recipientType: 'org', recipientId: '0193a5c4-7e21-7c3e-9a51-6f0b2d1e4a70' }],
+        items: [{ kind: 'case_field', id: '0193a5c4-7e21-7c3e-9a51-6f0b2d1e4a77', field: 'narrative', sealed: 'v1.<nonce>.<ciphertext>' }],
+      },
+    ],
+  },
+);
+
+/**
+ * Revoking a reader of a case is a re-key, always (there is no route that only deletes an
+ * envelope): the client fetches the bundle, re-seals everything under a new DEK (SDK
+ * `prepareRekey`) and posts it back.
+ */
+const caseRekeyRoutes: FastifyPluginAsyncTypebox<{ rekey: CaseRekeyService }> = async (fastify, { rekey }) => {
+  fastify.get('/v1/cases/:caseId/rekey', {
+    config: { action: 'case.rekey' },
+    schema: {
+      tags: ['cases'],
+      summary: "What a re-keying client needs: the key epoch, the case's readers, the caller's envelope(s) and every sealed value with its AD (audited)",
+      security: [{ bearer: [] }],
+      params: Type.Object({ caseId: Uuid }),
+      response: responses({ 200: Bundle }, [401, 403, 404, 409]),
+    },
+    handler: async (request) => rekey.bundle(ctxOf(request), request.params.caseId),
+  });
+
+  fastify.post('/v1/cases/:caseId/rekey', {
+    config: { action: 'case.rekey' },
+    bodyLimit: Math.max(fastify.config.BODY_LIMIT, REKEY_BODY_LIMIT),
+    schema: {
+      tags: ['cases'],
+      summary: 'Revoke readers and re-key the case: every sealed value and every envelope replaced at once, the key epoch moves on',
+      description:
+        'Refused with key_epoch_changed when the case was re-keyed since the bundle was read, rekey_incomplete when a sealed value or a remaining reader is left out (or an envelope is not at the reader’s current key), conflict when revoking the mechanism’s or the defender’s envelope. Allowed on a closed case.',
+      security: [{ bearer: [] }],
+      params: Type.Object({ caseId: Uuid }),
+      body: RekeyBody,
+      response: responses(
+        {
+          200: Type.Object({
+            caseId: Uuid,
+            epoch: Type.Integer(),
+            revoked: Type.Array(Type.Object({ keyId: Type.String(), recipientType: Type.String(), recipientId: Type.String() })),
+            envelopes: Type.Array(Type.Object({ keyId: Type.String(), recipientType: Type.String(), recipientId: Type.String() })),
+            items: Type.Integer({ description: 'how many sealed values were replaced' }),
+          }),
+        },
+        [401, 403, 404, 409, 413],
+      ),
+    },
+    handler: async (request) => rekey.rekey(ctxOf(request), request.params.caseId, request.body),
+  });
+};
+
+export default caseRekeyRoutes;

@@ -1,0 +1,37 @@
+/**
+ * Example values for the OpenAPI document, made once with the SDK (src/sdk) so that they have
+ * the exact shape a real client sends. They open nothing: the keys that made them were thrown
+ * away. test/api/openapi.test.ts checks every example against its route's schema.
+ */
+export const ex = {
+  caseId: '16dedd3f-920d-452c-a95a-dfdd9a870677',
+  userId: '3f1c2a9e-5b7d-4e8a-9c0f-2d6b8e4a1c37',
+  orgId: '8a4e1f0c-2b7d-4c9e-a1f3-5d6b7c8e9f01',
+  messageId: '5b0e9c1d-7a2f-4e3b-8c6d-1f2a3b4c5d6e',
+  sealed: 'v1.jBouTnpng_KgWV9hwYBX9VLgKjjwYi8I.NUka-IRKasZntgvtg74K9-KYyA',
+  sealed2: 'v1.JOGkrlmT9i6DbV5Nesw6Hd2-eL3a6F51.4LYQBfinGyw6-TKMUFWru2yyTg',
+  sealed3: 'v1.FgByz39vajaunaOssiu-sgugcZDk5_Bz.V5PlhCaMH9EAcWhVElGDgmjBIg',
+  envelope: 'v1.qxUuGohyUexMM7Hkeqvan0qiu4TxFcGWZxz2vjdXWQPwQ0vy65p7XT4FEmy5SI14xKOhV_J0egM0FBWCsQThIphWYT9x65nikx4Tfrx8pbE',
+  envelope2: 'v1.ZYLo2sMxGpYtYo8h39-j2DSSGzos9e3D7tHruaA-c0G4qIfzrr5ycTU8KXZ1pZBw_OTTIzujBRLjmUd8Cs7YGYsxIQCbzS2G-rx8sQJ0Fjk',
+  keyId: 'brGNc42rPitRlPwr39AUVA',
+  keyId2: 'C2p6JuYmfYgKK3u3R9k-vw',
+  publicKey: 'zmvbALijYIYRSM5VQ2ckSXEjhBQEMGkHSXKUVxhaahw',
+  /** 32 bytes, base64url: an authKey, a verifier, a refresh token, an invitation token */
+  b64u32: '0AzjDb1po2wumkmo_40nffOxIxhZ6XjN1WP4gjalm8E',
+  b64u32b: 'Vd2nQ8kLr5TtXw0yZa3Bc4De6Fg7Hi8Jk9Lm1No2Pq4',
+  salt: 'BwcHBwcHBwcHBwcHBwcHBw',
+  /** a private key wrapped with secretbox: v1.<nonce>.<ciphertext> */
+  wrap: 'v1.Q2hhbmdlIG1lIHRvIHlvdXIgb3duIG5vbmNl.kR7tY0pX3vB9nM2qL6wE1sD4fG8hJ5kZ0aS7dF3gH9jK2lQ6wE8rT1yU4iO7pA3sD5fG8hJ1kL',
+  totp: '492039',
+  username: 'officier.awa',
+  reason: 'Motif consigné au dossier, sans détail sensible',
+} as const;
+
+/** A filing as prepareFiling makes it (the body of POST /v1/cases). */
+export const filingExample = {
+  caseId: ex.caseId,
+  metadata: { region: 'mopti', defenderCategory: 'journalist', gender: 'female', disability: 'none', threatTypes: ['death_threat'], claimedUrgent: true, preferredLanguage: 'fr', contactChannel: 'signal', filedFor: 'self' },
+  fields: { identity: ex.sealed, contact: ex.sealed2, narrative: ex.sealed3 },
+  envelopes: { mechanism: { keyId: ex.keyId, envelope: ex.envelope }, defender: { keyId: ex.keyId2, publicKey: ex.publicKey, envelope: ex.envelope2 } },
+  receiptVerifier: ex.b64u32,
+};

@@ -1,0 +1,66 @@
+import { and, asc, eq, inArray, isNull, lte, sql } from 'drizzle-orm';
+import type { Queryable } from '../db/client.js';
+import { measures } from '../db/schema/index.js';
+
+export type MeasureRow = typeof measures.$inferSelect;
+export type MeasureStatus = MeasureRow['status'];
+export type MeasureRepository = ReturnType<typeof createMeasureRepository>;
+
+/** A measure in one of these is over: nothing moves it again. */
+export const FINAL_STATUSES: readonly MeasureStatus[] = ['refused', 'rejected', 'lifted', 'expired'];
+/** Approved and not over: the measure is (being) carried out. */
+export const IN_EFFECT_STATUSES: readonly MeasureStatus[] = ['approved', 'implementing', 'active'];
+
+export function createMeasureRepository(db: Queryable) {
+  return {
+    /** The case of a measure, read without a lock: commands lock the case first, then the measure. */
+    async caseIdOf(id: string, tx: Queryable = db): Promise<string | undefined> {
+      const [row] = await tx.select({ caseId: measures.caseId }).from(measures).where(eq(measures.id, id));
+      return row?.caseId;
+    },
+
+    async byIdForUpdate(id: string, tx: Queryable): Promise<MeasureRow | undefined> {
+      const [row] = await tx.select().from(measures).where(eq(measures.id, id)).for('update');
+      return row;
+    },
+
+    /** Inserts unless the id exists (client-chosen ids are in the AD); true when inserted. */
+    async insert(row: typeof measures.$inferInsert, tx: Queryable = db): Promise<boolean> {
+      const out = await tx.insert(measures).values(row).onConflictDoNothing().returning({ id: measures.id });
+      return out.length > 0;
+    },
+
+    async update(id: string, set: Partial<typeof measures.$inferInsert>, tx: Queryable = db): Promise<MeasureRow> {
+      const [row] = await tx.update(measures).set(set).where(eq(measures.id, id)).returning();
+      return row!;
+    },
+
+    async byCase(caseId: string, tx: Queryable = db): Promise<MeasureRow[]> {
+      return tx.select().from(measures).where(eq(measures.caseId, caseId)).orderBy(asc(measures.proposedAt), asc(measures.id));
+    },
+
+    /** The measures of a case that are not over, locked (the caller holds the case lock). */
+    async openOfCaseForUpdate(caseId: string, tx: Queryable): Promise<MeasureRow[]> {
+      return tx
+        .select()
+        .from(measures)
+        .where(and(eq(measures.caseId, caseId), sql`${measures.status} not in ('refused', 'rejected', 'lifted', 'expired')`))
+        .orderBy(asc(measures.proposedAt), asc(measures.id))
+        .for('update');
+    },
+
+    /** Active measures whose end date has passed. */
+    async activeEndedBy(now: Date, tx: Queryable = db): Promise<Array<{ id: string; caseId: string }>> {
+      return tx.select({ id: measures.id, caseId: measures.caseId }).from(measures).where(and(eq(measures.status, 'active'), lte(measures.endsAt, now))).orderBy(asc(measures.endsAt));
+    },
+
+    /** Urgent measures approved and still in effect that no ordinary decision has confirmed yet. */
+    async unconfirmedUrgent(tx: Queryable = db): Promise<Array<{ id: string; caseId: string; decidedAt: Date | null }>> {
+      return tx
+        .select({ id: measures.id, caseId: measures.caseId, decidedAt: measures.decidedAt })
+        .from(measures)
+        .where(and(eq(measures.urgent, true), isNull(measures.confirmedAt), inArray(measures.status, [...IN_EFFECT_STATUSES])))
+        .orderBy(asc(measures.decidedAt));
+    },
+  };
+}

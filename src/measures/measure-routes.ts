@@ -1,0 +1,216 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type, type TSchema } from 'typebox';
+import { Timestamp, Uuid, Versioned, responses } from '../lib/schemas.js';
+import { ctxOf } from '../plugins/context.js';
+import type { MeasureService } from './measure-service.js';
+
+const Reason = Type.String({ minLength: 3, maxLength: 2000, description: 'why: kept on the timeline and in the audit log (no sensitive details: they belong in the sealed details)' });
+const Nullable = <T extends TSchema>(s: T) => Type.Union([s, Type.Null()]);
+const Str = Type.String({ maxLength: 2000 });
+const Labels = Type.Object({ fr: Str, en: Str });
+const Implementer = Type.Union([Type.Literal('cndh'), Type.Literal('state'), Type.Literal('partner')], { description: 'cndh (the mechanism), state (a state authority), partner (a partner organisation, through a referral)' });
+
+const CatalogueEntry = Type.Object({
+  code: Type.String(),
+  category: Type.String(),
+  label: Labels,
+  implementers: Type.Array(Type.String()),
+  durationDays: Type.Integer(),
+  maxDurationDays: Type.Integer(),
+  reviewLeadDays: Type.Integer(),
+  warning: Type.Union([Labels, Type.Null()]),
+  requiresExplicitConsent: Type.Boolean({ description: 'the defender consents to this measure expressly, after the warning has been explained' }),
+});
+
+/** One measure: the staff-only fields (who proposed, decided, recorded consent, lifted) are absent for the defender. */
+const MeasureView = Type.Object({
+  id: Uuid,
+  caseId: Uuid,
+  code: Type.String(),
+  category: Type.String(),
+  implementer: Type.String(),
+  implementerOrgId: Nullable(Type.String()),
+  urgent: Type.Boolean({ description: 'proposed on the urgent track: lapses unless an ordinary decision confirms it' }),
+  status: Type.String(),
+  details: Nullable(Type.String({ description: 'sealed under the case DEK, AD egide/v1/measure/<id>/details' })),
+  durationDays: Type.Union([Type.Integer(), Type.Null()]),
+  proposedAt: Type.String(),
+  consentAt: Nullable(Type.String()),
+  consentGivenThrough: Nullable(Type.String({ description: 'defender (answered themself) or staff (oral answer recorded)' })),
+  decidedAt: Nullable(Type.String()),
+  decisionReason: Nullable(Type.String()),
+  startsAt: Nullable(Type.String()),
+  endsAt: Nullable(Type.String()),
+  confirmedAt: Nullable(Type.String()),
+  endedAt: Nullable(Type.String()),
+  endReason: Nullable(Type.String()),
+  proposedBy: Type.Optional(Type.String()),
+  consentBy: Type.Optional(Nullable(Type.String())),
+  consentAttestation: Type.Optional(Type.Union([Type.Object({ channel: Type.String(), takenAt: Type.String(), statement: Type.String() }), Type.Null()])),
+  decidedBy: Type.Optional(Nullable(Type.String())),
+  endedBy: Type.Optional(Nullable(Type.String())),
+  updatedAt: Type.Optional(Type.String()),
+});
+
+const MeasureParams = Type.Object({ measureId: Uuid });
+const common = { security: [{ bearer: [] }] };
+const one = responses({ 200: MeasureView }, [401, 403, 404, 409]);
+
+/** Protective measures (workflow.md, "Protective measures"); every rule is in the measure service. */
+const measureRoutes: FastifyPluginAsyncTypebox<{ measures: MeasureService }> = async (fastify, { measures }) => {
+  fastify.get('/v1/measures/catalogue', {
+    config: { action: 'measure.catalogue' },
+    schema: {
+      tags: ['measures'],
+      summary: 'The catalogue of protective measures: codes, categories, labels (fr, en), default durations, warnings',
+      ...common,
+      response: responses({ 200: Type.Object({ items: Type.Array(CatalogueEntry) }) }, [401, 403]),
+    },
+    handler: async (request) => ({ items: await measures.catalogue(ctxOf(request)) }),
+  });
+
+  fastify.get('/v1/cases/:caseId/measures', {
+    config: { action: 'measure.read' },
+    schema: {
+      tags: ['measures'],
+      summary: 'The measures of a case, oldest first (the defender sees theirs without staff ids)',
+      ...common,
+      params: Type.Object({ caseId: Uuid }),
+      response: responses({ 200: Type.Object({ items: Type.Array(MeasureView) }) }, [401, 403, 404]),
+    },
+    handler: async (request) => ({ items: await measures.list(ctxOf(request), request.params.caseId) }),
+  });
+
+  fastify.post('/v1/cases/:caseId/measures', {
+    config: { action: 'measure.propose' },
+    schema: {
+      tags: ['measures'],
+      summary: 'Propose a measure from the catalogue (before the assessment: urgent measures on an urgent case only)',
+      description: 'Ordinary measures in decision or protection; measures of category urgent on a case marked urgent in triage or assessment (urgent track). The defender is notified; their consent comes next.',
+      ...common,
+      params: Type.Object({ caseId: Uuid }),
+      body: Type.Object(
+        {
+          id: Uuid,
+          code: Type.String({ pattern: '^[a-z][a-z0-9_]*$', maxLength: 64 }),
+          implementer: Implementer,
+          implementerOrgId: Type.Optional(Uuid),
+          durationDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650, description: 'default: the catalogue duration; at most its maximum' })),
+          details: Type.Optional(Versioned(64 * 1024, 'addresses, providers, amounts: sealed under the case DEK, AD egide/v1/measure/<id>/details')),
+        },
+        { additionalProperties: false, examples: [{ id: '6f1d2b8f-0b7d-4d43-9d0e-3f0e8c524a11', code: 'securing_premises', implementer: 'cndh', details: 'v1.<nonce>.<ciphertext>' }] },
+      ),
+      response: responses({ 201: MeasureView }, [401, 403, 404, 409]),
+    },
+    handler: async (request, reply) => reply.code(201).send(await measures.propose(ctxOf(request), request.params.caseId, request.body)),
+  });
+
+  fastify.post('/v1/measures/:measureId/consent', {
+    config: { action: 'measure.consent' },
+    schema: {
+      tags: ['measures'],
+      summary: 'Consent to or refuse a proposed measure (a refusal is final for that proposal)',
+      description: 'The defender answers for themself (no attestation). An assigned officer records an answer given orally, with an attestation of how and when it was taken.',
+      ...common,
+      params: MeasureParams,
+      body: Type.Object(
+        {
+          decision: Type.Union([Type.Literal('consent'), Type.Literal('refuse')]),
+          attestation: Type.Optional(
+            Type.Object(
+              {
+                channel: Type.Union([Type.Literal('phone'), Type.Literal('in_person'), Type.Literal('video'), Type.Literal('written')]),
+                takenAt: Timestamp,
+                statement: Type.String({ minLength: 3, maxLength: 500, description: 'short and non-sensitive: who took the answer and how' }),
+              },
+              { additionalProperties: false },
+            ),
+          ),
+        },
+        { additionalProperties: false, examples: [{ decision: 'consent' }, { decision: 'consent', attestation: { channel: 'phone', takenAt: '2026-03-02T10:15:00Z', statement: 'Consent given by phone to the assigned officer after the warning was read.' } }] },
+      ),
+      response: one,
+    },
+    handler: async (request) => measures.consent(ctxOf(request), request.params.measureId, request.body),
+  });
+
+  fastify.post('/v1/measures/:measureId/decision', {
+    config: { action: 'measure.approve' },
+    schema: {
+      tags: ['measures'],
+      summary: 'Approve or reject a consented measure (a supervisor who did not propose it)',
+      ...common,
+      params: MeasureParams,
+      body: Type.Object({ decision: Type.Union([Type.Literal('approve'), Type.Literal('reject')]), reason: Reason }, { additionalProperties: false, examples: [{ decision: 'approve', reason: 'Threats confirmed; premises exposed.' }] }),
+      response: one,
+    },
+    handler: async (request) => measures.decide(ctxOf(request), request.params.measureId, request.body),
+  });
+
+  fastify.post('/v1/measures/:measureId/confirm', {
+    config: { action: 'measure.approve' },
+    schema: {
+      tags: ['measures'],
+      summary: 'Confirm an urgent-track measure by an ordinary decision (once the assessment is complete)',
+      ...common,
+      params: MeasureParams,
+      body: Type.Object({ reason: Reason }, { additionalProperties: false }),
+      response: one,
+    },
+    handler: async (request) => measures.confirm(ctxOf(request), request.params.measureId, request.body),
+  });
+
+  fastify.post('/v1/measures/:measureId/implement', {
+    config: { action: 'measure.implement' },
+    schema: {
+      tags: ['measures'],
+      summary: 'Start implementing an approved measure',
+      ...common,
+      params: MeasureParams,
+      body: Type.Object({ reason: Type.Optional(Reason) }, { additionalProperties: false }),
+      response: one,
+    },
+    handler: async (request) => measures.implement(ctxOf(request), request.params.measureId, request.body),
+  });
+
+  fastify.post('/v1/measures/:measureId/activate', {
+    config: { action: 'measure.implement' },
+    schema: {
+      tags: ['measures'],
+      summary: 'Mark a measure active from now until its end date (default: now + its duration)',
+      ...common,
+      params: MeasureParams,
+      body: Type.Object({ endsAt: Type.Optional(Timestamp) }, { additionalProperties: false }),
+      response: one,
+    },
+    handler: async (request) => measures.activate(ctxOf(request), request.params.measureId, request.body),
+  });
+
+  fastify.post('/v1/measures/:measureId/review', {
+    config: { action: 'measure.lift' },
+    schema: {
+      tags: ['measures'],
+      summary: 'Record the review of an active measure, optionally extending it',
+      ...common,
+      params: MeasureParams,
+      body: Type.Object({ reason: Reason, extendDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650 })) }, { additionalProperties: false, examples: [{ reason: 'Threats persist; relocation renewed.', extendDays: 182 }] }),
+      response: one,
+    },
+    handler: async (request) => measures.review(ctxOf(request), request.params.measureId, request.body),
+  });
+
+  fastify.post('/v1/measures/:measureId/lift', {
+    config: { action: 'measure.lift' },
+    schema: {
+      tags: ['measures'],
+      summary: 'Lift a measure early, with a reason; the defender is notified and may appeal',
+      ...common,
+      params: MeasureParams,
+      body: Type.Object({ reason: Reason }, { additionalProperties: false }),
+      response: one,
+    },
+    handler: async (request) => measures.lift(ctxOf(request), request.params.measureId, request.body),
+  });
+};
+
+export default measureRoutes;

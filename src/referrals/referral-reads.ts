@@ -1,0 +1,76 @@
+import { AppError } from '../lib/problem.js';
+import type { RequestContext } from '../access/principal.js';
+import type { AccessService, ScopeFacts } from '../access/access-service.js';
+import type { CaseRepository, CaseRow } from '../cases/case-repository.js';
+import type { OrgRepository } from '../orgs/org-repository.js';
+import type { ReferralRepository, ReferralRow } from './referral-repository.js';
+import { PARTNER_STATES, defenderMaySee, partnerMaySee, type ReferralViews } from './referral-views.js';
+
+/**
+ * Reading referrals, each read audited (referral.read): staff see a case's referrals, the
+ * partner its organisation's (only once sent, never after a withdrawal), the defender what awaits
+ * their consent or was made without it. A referral outside the caller's scope is a 404.
+ */
+export function createReferralReads(deps: {
+  cases: Pick<CaseRepository, 'byId'>;
+  referrals: ReferralRepository;
+  orgs: Pick<OrgRepository, 'byId'>;
+  access: Pick<AccessService, 'authorize'>;
+  views: ReferralViews;
+}) {
+  const { cases, referrals, orgs, access, views } = deps;
+
+  function factsOf(ctx: RequestContext, r: ReferralRow | undefined, c: CaseRow | undefined): ScopeFacts {
+    if (!r || !c) return {};
+    const defender = ctx.principal.kind === 'defender';
+    return { caseState: c.state, assigneeId: c.assigneeId, caseId: !defender || defenderMaySee(r) ? r.caseId : null, orgId: partnerMaySee(r) ? r.orgId : null };
+  }
+
+  return {
+    /** The referrals of a case: all of them for staff; for the defender, those awaiting consent or made without it. */
+    async listForCase(ctx: RequestContext, caseId: string) {
+      const c = await cases.byId(caseId);
+      await access.authorize(ctx, 'referral.read', { resource: `case:${caseId}/referrals`, caseId: c ? caseId : null, facts: c ? { caseState: c.state, assigneeId: c.assigneeId, caseId } : {} }, undefined, { read: true });
+      if (!c) throw new AppError('not_found');
+      const rows = await referrals.ofCase(caseId);
+      if (ctx.principal.kind === 'defender') return rows.filter(defenderMaySee).map((r) => views.defender(r, r));
+      return rows.map((r) => views.staff(r, r));
+    },
+
+    /**
+     * The caller's organisation's referrals, newest first (the partner's inbox); a supervisor
+     * sees every referral. Never one awaiting consent or withdrawn, for a partner.
+     */
+    async list(ctx: RequestContext, page: { before?: { at: string; id: string }; limit: number }) {
+      const own = ctx.principal.kind === 'user' ? ctx.principal.orgId : null;
+      const scope = await access.authorize(ctx, 'referral.read', { resource: 'referrals', facts: { orgId: own } }, undefined, { read: true });
+      const all = scope === 'all';
+      const rows = await referrals.page({ orgId: all ? null : own, states: all ? null : PARTNER_STATES }, { limit: page.limit, ...(page.before ? { before: { at: new Date(page.before.at), id: page.before.id } } : {}) });
+      return rows.map((r) => (all ? views.staff(r, r) : views.partner(r, r)));
+    },
+
+    /**
+     * One referral with its packet, its reports and the envelopes the caller may open: the
+     * organisation's for a partner, the caller's own for staff. The defender gets the metadata.
+     */
+    async get(ctx: RequestContext, referralId: string) {
+      const r = await referrals.byId(referralId);
+      const c = r ? await cases.byId(r.caseId) : undefined;
+      await access.authorize(ctx, 'referral.read', { resource: `referral:${referralId}`, caseId: r && c ? r.caseId : null, facts: factsOf(ctx, r, c) }, undefined, { read: true });
+      if (!r || !c) throw new AppError('not_found');
+      const org = await orgs.byId(r.orgId);
+      const info = { orgName: org?.name ?? '', orgCategory: org?.category ?? '' };
+      const p = ctx.principal;
+      if (p.kind === 'defender') return { referral: views.defender(r, info) };
+      const partner = p.kind === 'user' && p.role === 'partner';
+      const envelopes = p.kind !== 'user' ? [] : partner ? await referrals.envelopesFor(r.id, 'org', r.orgId) : await referrals.envelopesFor(r.id, 'user', p.userId);
+      const reports = (await referrals.reports(r.id)).map(views.report);
+      return {
+        referral: partner ? views.partner(r, info) : views.staff(r, info),
+        packet: r.packet,
+        envelopes: envelopes.map((e) => ({ keyId: e.keyId, envelope: e.envelope })),
+        reports,
+      };
+    },
+  };
+}

@@ -46,7 +46,7 @@ import type { AppealPolicy } from './appeals/appeal-policy.js';
 import { createAppealRepository } from './appeals/appeal-repository.js';
 import { createAppealMeasureEffects } from './appeals/appeal-measure-effects.js';
 import { createAppealService } from './appeals/appeal-service.js';
-import { createCaseWithdrawalService } from './cases/case-withdrawal-service.js';
+import { createCaseWithdrawalService, type WithdrawalPorts } from './cases/case-withdrawal-service.js';
 import { createCaseTimelineService } from './cases/case-timeline-service.js';
 
 export interface ServiceDeps {
@@ -88,6 +88,7 @@ export function createServices(deps: ServiceDeps) {
     cases: createCaseRepository(db),
     deadlines: createDeadlineRepository(db),
     assessments: createAssessmentRepository(db),
+    measures: createMeasureRepository(db),
   };
   const audit = createAuditService({ repo: repos.audit, writeBatch: createAuditBatchWriter(deps.auditDatabase.sql), clock, signingSecretKey: keys.audit.secretKey });
   const access = createAccessService({ policy, audit, ...(deps.auditReads !== undefined ? { auditReads: deps.auditReads } : {}) });
@@ -97,13 +98,21 @@ export function createServices(deps: ServiceDeps) {
   const auditQuery = createAuditQueryService({ audit, access, repo: repos.audit, signingPublicKey: keys.audit.publicKey });
   const deadlines = createDeadlineService({ repo: repos.deadlines, policy: deps.deadlinePolicy, calendar: deps.calendar });
   const intake = createIntakeService({ db, cases: repos.cases, orgs: repos.orgs, access, audit, clock, intake: deps.intakePolicy, deadlines, users: repos.users });
-  const workflow = createCaseWorkflowService({ db, cases: repos.cases, users: repos.users, deadlines, access, audit, clock, workflow: deps.workflowPolicy, guards: { assessment_recorded: (c, tx) => repos.assessments.recordedGuard(c.id, tx) } });
+  // What a closing case stops (withdrawal of consent, or any closing transition): owned by the
+  // measure, referral and appeal modules, run in the closing transaction. Bound late: those
+  // services are built below.
+  const openWork: WithdrawalPorts = {
+    stopOpenMeasures: (caseId, reason, at, tx) => measures.stopOpenMeasures(caseId, reason, at, tx),
+    withdrawOpenReferrals: (caseId, reason, at, tx, ctx) => referrals.withdrawOpenReferrals(caseId, reason, at, tx, ctx),
+    dismissOpenAppeals: (caseId, reason, at, tx) => appealRepo.dismissOpen(caseId, reason, at, tx),
+  };
+  const workflow = createCaseWorkflowService({ db, cases: repos.cases, users: repos.users, deadlines, access, audit, clock, workflow: deps.workflowPolicy, guards: { assessment_recorded: (c, tx) => repos.assessments.recordedGuard(c.id, tx), measures_in_place: (c, tx) => repos.measures.inPlaceGuard(c.id, tx) }, openWork });
   const cases = createCaseService({ cases: repos.cases, users: repos.users, keyring: repos.keyring, access, clock, db });
   const caseList = createCaseListService({ sql: database.sql, access, clock });
   const messages = createMessageService({ db, cases, outbox: repos.deadlines, access, clock });
   // --- protection workflow (one line per module) ---
   const assessments = createAssessmentService({ db, assessments: repos.assessments, cases: repos.cases, access, audit, clock, risk: riskPolicyFor(config) });
-  const measures = createMeasureService({ db, measures: createMeasureRepository(db), cases: repos.cases, orgs: repos.orgs, deadlines, deadlineRepo: repos.deadlines, access, audit, clock, catalogue: measureCatalogueFor(config), deadlinePolicy: deps.deadlinePolicy, calendar: deps.calendar });
+  const measures = createMeasureService({ db, measures: repos.measures, cases: repos.cases, orgs: repos.orgs, deadlines, deadlineRepo: repos.deadlines, access, audit, clock, catalogue: measureCatalogueFor(config), deadlinePolicy: deps.deadlinePolicy, calendar: deps.calendar });
   const referrals = createReferralService({ db, cases: repos.cases, referrals: createReferralRepository(db), orgs: repos.orgs, users: repos.users, deadlines, outbox: repos.deadlines, access, audit, clock, policy: deps.referralPolicy });
   const reports = createCaseReportService({ db, reports: createCaseReportRepository(db), cases: repos.cases, deadlines, deadlineRows: repos.deadlines, access, audit, clock, intake: deps.intakePolicy });
   const appealRepo = createAppealRepository(db);
@@ -111,11 +120,7 @@ export function createServices(deps: ServiceDeps) {
   const caseTimeline = createCaseTimelineService({ db, cases: repos.cases, access });
   const withdrawal = createCaseWithdrawalService({
     db, cases: repos.cases, deadlines, outbox: repos.deadlines, access, audit, clock,
-    ports: {
-      stopOpenMeasures: (caseId, reason, at, tx) => measures.stopOpenMeasures(caseId, reason, at, tx),
-      withdrawOpenReferrals: (caseId, reason, at, tx, ctx) => referrals.withdrawOpenReferrals(caseId, reason, at, tx, ctx),
-      dismissOpenAppeals: (caseId, reason, at, tx) => appealRepo.dismissOpen(caseId, reason, at, tx),
-    },
+    ports: openWork,
   });
   const rekey = createCaseRekeyService({ db, cases: repos.cases, caseService: cases, users: repos.users, orgs: repos.orgs, access, audit, clock });
   return {

@@ -9,6 +9,7 @@ import type { DeadlineService } from '../deadlines/deadline-service.js';
 import type { CaseRepository, CaseRow } from './case-repository.js';
 import { staffView } from './case-service.js';
 import type { TransitionGuard, WorkflowPolicy } from './workflow-policy.js';
+import type { WithdrawalPorts } from './case-withdrawal-service.js';
 
 /** Checks a transition's precondition inside its transaction; returns the refusal, or null. */
 export type GuardCheck = (c: CaseRow, tx: Tx) => Promise<AppError | null>;
@@ -38,8 +39,10 @@ export function createCaseWorkflowService(deps: {
   clock: Clock;
   workflow: WorkflowPolicy;
   guards: Record<TransitionGuard, GuardCheck>;
+  /** What stops when a case closes: its open measures and referrals (appeals are left to be decided). */
+  openWork: Pick<WithdrawalPorts, 'stopOpenMeasures' | 'withdrawOpenReferrals'>;
 }) {
-  const { db, cases, users, deadlines, access, audit, clock, workflow, guards } = deps;
+  const { db, cases, users, deadlines, access, audit, clock, workflow, guards, openWork } = deps;
 
   async function refuse(ctx: RequestContext, action: string, caseId: string, error: AppError): Promise<never> {
     await audit.record(ctx, { action, resource: `case:${caseId}`, caseId, outcome: 'denied', reason: error.detail ?? error.code });
@@ -92,6 +95,12 @@ export function createCaseWorkflowService(deps: {
         }
         const updated = await cases.update(caseId, set, tx);
         await cases.addTimeline({ caseId, at: now, actor: actorOf(ctx.principal), action: name, fromState: c.state, toState: rule.to, reason: input.reason ?? null }, tx);
+        if (rule.to === 'closed') {
+          // A closed case protects no one any more: its measures end and partners lose access, with the closing reason.
+          const why = `case closed (${set.closeReason}): ${input.reason ?? ''}`.trim();
+          await openWork.stopOpenMeasures(caseId, why, now, tx, ctx);
+          await openWork.withdrawOpenReferrals(caseId, why, now, tx, ctx);
+        }
         for (const event of [rule.event, rule.to === 'closed' ? 'case.closed' : undefined].filter((e): e is string => e !== undefined)) {
           await deadlines.apply({ caseId, event, at: now, urgent: updated.urgent }, tx);
         }

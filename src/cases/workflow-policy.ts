@@ -6,7 +6,7 @@ export const CASE_STATES = ['received', 'triage', 'info_requested', 'assessment'
 export type CaseState = (typeof CASE_STATES)[number];
 
 /** Preconditions a transition may name; each has one check in case-workflow-service.ts. */
-export const TRANSITION_GUARDS = ['assessment_recorded'] as const;
+export const TRANSITION_GUARDS = ['assessment_recorded', 'measures_in_place'] as const;
 export type TransitionGuard = (typeof TRANSITION_GUARDS)[number];
 
 const State = Type.Union(CASE_STATES.map((s) => Type.Literal(s)));

@@ -41,7 +41,15 @@ export function createDeadlineService(deps: { repo: DeadlineRepository; policy: 
       const touched = [...ending, ...rules.filter((r) => r.pause?.on === e.event || r.pause?.resume === e.event).map((r) => r.name)];
       // Closing a case stops every deadline it has (retention, which starts on close, is created after).
       // An event that ends, pauses and resumes nothing (a filing) costs no query.
-      const live = e.event === 'case.closed' ? await repo.live(e.caseId, null, undefined, tx) : touched.length > 0 ? await repo.live(e.caseId, touched, subject, tx) : [];
+      // An event about a subject (a measure, a referral) acts on that subject's deadlines and on the
+      // case's own deadlines of the rules it names: the first measure approved settles the case's
+      // `decision` deadline as well as its own `approval`.
+      const live =
+        e.event === 'case.closed'
+          ? await repo.live(e.caseId, null, undefined, tx)
+          : touched.length > 0
+            ? (await repo.live(e.caseId, touched, subject === null ? null : undefined, tx)).filter((d) => d.subjectId === null || d.subjectId === subject)
+            : [];
       if (e.event === 'case.closed') {
         await repo.settle(live.map((d) => d.id), 'cancelled', e.at, tx);
       } else {

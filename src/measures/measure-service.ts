@@ -125,15 +125,13 @@ export function createMeasureService(deps: {
 
   /**
    * The first measure approved (or urgent measure confirmed) on a case in `decision` takes it to
-   * `protection` and settles the case's decision deadline. That deadline has no subject, so the
-   * measure's event (subject = the measure) cannot settle it: it is settled here, in the same
-   * transaction.
+   * `protection` (the measure's event settles the case's decision deadline). A defender at high or
+   * extreme risk starts checking in from here (policies/deadlines.yaml, `checkin`).
    */
   async function enterProtection(c: CaseRow, at: Date, tx: Tx): Promise<string> {
     if (c.state !== 'decision') return c.state;
     await cases.update(c.id, { state: 'protection', updatedAt: at }, tx);
-    const live = await deadlineRepo.live(c.id, ['decision'], null, tx);
-    await deadlineRepo.settle(live.map((d) => d.id), 'settled', at, tx);
+    await deadlines.apply({ caseId: c.id, event: 'case.protection_started', at, urgent: c.urgent, ...(c.riskLevel ? { riskLevel: c.riskLevel } : {}) }, tx);
     return 'protection';
   }
 

@@ -40,6 +40,8 @@ import keyRoutes from './keys/key-routes.js';
 import auditRoutes from './audit/audit-routes.js';
 import { isAbsolute, join } from 'node:path';
 import { projectRoot } from './lib/paths.js';
+import { loadRiskPolicy } from './risk/risk-policy.js';
+import { loadMeasureCatalogue } from './measures/measure-catalogue.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -75,6 +77,8 @@ async function app(fastify: FastifyInstance, opts: AppOptions) {
   const referralPolicy = loadReferralPolicy(policiesPath(config));
   const workflowPolicy = loadWorkflowPolicy(policiesPath(config), policy);
   const appealPolicy = loadAppealPolicy(policiesPath(config));
+  const riskPolicy = loadRiskPolicy(policiesPath(config));
+  const measureCatalogue = loadMeasureCatalogue(policiesPath(config));
   const keys = await loadServerKeys(config);
 
   await fastify.register(routeContractPlugin, { policy });
@@ -92,7 +96,7 @@ async function app(fastify: FastifyInstance, opts: AppOptions) {
   await fastify.register(openapiPlugin);
   await fastify.register(metricsPlugin);
 
-  const services = createServices({ database: fastify.database, auditDatabase: fastify.auditDatabase, redis: fastify.redis, config, clock, keys, policy, intakePolicy, deadlinePolicy, calendar, workflowPolicy, referralPolicy, appealPolicy, signAccessToken: (claims) => fastify.jwt.sign(claims, { clockTimestamp: clock.now().getTime() }), ...(opts.auditReads !== undefined ? { auditReads: opts.auditReads } : {}) });
+  const services = createServices({ database: fastify.database, auditDatabase: fastify.auditDatabase, redis: fastify.redis, config, clock, keys, policy, intakePolicy, deadlinePolicy, calendar, workflowPolicy, referralPolicy, appealPolicy, riskPolicy, measureCatalogue, signAccessToken: (claims) => fastify.jwt.sign(claims, { clockTimestamp: clock.now().getTime() }), ...(opts.auditReads !== undefined ? { auditReads: opts.auditReads } : {}) });
   fastify.decorate('services', services);
   fastify.decorate('config', config);
 

@@ -36,10 +36,10 @@ import { createReferralRepository } from './referrals/referral-repository.js';
 import { createReferralService } from './referrals/referral-service.js';
 import { createMeasureRepository } from './measures/measure-repository.js';
 import { createMeasureService } from './measures/measure-service.js';
-import { measureCatalogueFor } from './measures/measure-catalogue.js';
+import type { MeasureCatalogue } from './measures/measure-catalogue.js';
 import { createCaseRekeyService } from './cases/case-rekey-service.js';
 import { createAssessmentService } from './assessments/assessment-service.js';
-import { riskPolicyFor } from './assessments/risk-policy-source.js';
+import type { RiskPolicy } from './risk/risk-policy.js';
 import { createCaseReportRepository } from './reports/case-report-repository.js';
 import { createCaseReportService } from './reports/case-report-service.js';
 import type { AppealPolicy } from './appeals/appeal-policy.js';
@@ -62,6 +62,8 @@ export interface ServiceDeps {
   deadlinePolicy: DeadlinePolicy;
   workflowPolicy: WorkflowPolicy;
   calendar: WorkCalendar;
+  riskPolicy: RiskPolicy;
+  measureCatalogue: MeasureCatalogue;
   /** policies/referrals.yaml */
   referralPolicy: ReferralPolicy;
   /** policies/appeals.yaml */
@@ -111,8 +113,8 @@ export function createServices(deps: ServiceDeps) {
   const caseList = createCaseListService({ sql: database.sql, access, clock });
   const messages = createMessageService({ db, cases, outbox: repos.deadlines, access, clock });
   // --- protection workflow (one line per module) ---
-  const assessments = createAssessmentService({ db, assessments: repos.assessments, cases: repos.cases, access, audit, clock, risk: riskPolicyFor(config) });
-  const measures = createMeasureService({ db, measures: repos.measures, cases: repos.cases, orgs: repos.orgs, deadlines, deadlineRepo: repos.deadlines, access, audit, clock, catalogue: measureCatalogueFor(config), deadlinePolicy: deps.deadlinePolicy, calendar: deps.calendar });
+  const assessments = createAssessmentService({ db, assessments: repos.assessments, cases: repos.cases, access, audit, clock, risk: deps.riskPolicy });
+  const measures = createMeasureService({ db, measures: repos.measures, cases: repos.cases, orgs: repos.orgs, deadlines, deadlineRepo: repos.deadlines, access, audit, clock, catalogue: deps.measureCatalogue, deadlinePolicy: deps.deadlinePolicy, calendar: deps.calendar });
   const referrals = createReferralService({ db, cases: repos.cases, referrals: createReferralRepository(db), orgs: repos.orgs, users: repos.users, deadlines, outbox: repos.deadlines, access, audit, clock, policy: deps.referralPolicy });
   const reports = createCaseReportService({ db, reports: createCaseReportRepository(db), cases: repos.cases, deadlines, deadlineRows: repos.deadlines, access, audit, clock, intake: deps.intakePolicy });
   const appealRepo = createAppealRepository(db);

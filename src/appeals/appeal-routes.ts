@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type TSchema } from 'typebox';
+import { ex } from '../lib/openapi-examples.js';
 import { Timestamp, Uuid, Versioned, responses } from '../lib/schemas.js';
 import { ctxOf } from '../plugins/context.js';
 import { UPHELD_EFFECTS } from './appeal-policy.js';
@@ -49,7 +50,7 @@ const appealRoutes: FastifyPluginAsyncTypebox<{ appeals: AppealService }> = asyn
           subjectId: Type.Optional(Type.String({ format: 'uuid', maxLength: 36, description: 'the measure, for measure_rejected and measure_lifted' })),
           grounds: Type.Optional(Versioned(64 * 1024, 'sealed under the case DEK, AD egide/v1/appeal/<id>/grounds')),
         },
-        { additionalProperties: false, examples: [{ id: '0b7d8c52-3f0e-4d43-9d0e-6f1d2b8f4a11', subject: 'decline', grounds: 'v1.<nonce>.<ciphertext>' }] },
+        { additionalProperties: false, examples: [{ id: ex.appealId, subject: 'decline', grounds: ex.sealed }, { id: ex.appealId, subject: 'measure_lifted', subjectId: ex.measureId, grounds: ex.sealed }] },
       ),
       response: responses({ 201: DefenderAppeal }, [401, 403, 404, 409]),
     },
@@ -66,7 +67,7 @@ const appealRoutes: FastifyPluginAsyncTypebox<{ appeals: AppealService }> = asyn
       params: Type.Object({ appealId: Uuid }),
       body: Type.Object(
         { outcome: Type.Union([Type.Literal('upheld'), Type.Literal('dismissed')]), reason: Reason },
-        { additionalProperties: false, examples: [{ outcome: 'upheld', reason: 'The threats are linked to her work as a journalist: within the mandate.' }] },
+        { additionalProperties: false, examples: [{ outcome: 'upheld', reason: 'Les menaces sont liées à son activité de défenseure : le dossier relève du mandat.' }] },
       ),
       response: responses({ 200: Decided }, [401, 403, 404, 409]),
     },

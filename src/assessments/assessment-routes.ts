@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import { ex } from '../lib/openapi-examples.js';
 import { Timestamp, Uuid, Versioned, responses } from '../lib/schemas.js';
 import { ctxOf } from '../plugins/context.js';
 import type { AssessmentService } from './assessment-service.js';
@@ -62,11 +63,11 @@ const assessmentRoutes: FastifyPluginAsyncTypebox<{ assessments: AssessmentServi
           additionalProperties: false,
           examples: [
             {
-              id: '5b0c1f38-6f0e-4f5e-9a57-8a2b6c1d2e3f',
+              id: ex.assessmentId,
               threats: [{ kind: 'declared', source: 'armed_group', canBeCarriedOut: 'yes', imminent: false, rating: 4 }],
               vulnerability: { factors: ['exposed_location', 'family_exposed'], rating: 3 },
               capacity: { factors: ['support_network'], rating: 2 },
-              sealed: { 'threats.0.facts': 'v1.<nonce>.<ciphertext>', 'reasoning.vulnerability': 'v1.<nonce>.<ciphertext>' },
+              sealed: { 'threats.0.facts': ex.sealed, 'threats.0.perpetrator': ex.sealed2, 'reasoning.vulnerability': ex.sealed3 },
             },
           ],
         },

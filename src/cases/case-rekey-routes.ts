@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import { ex } from '../lib/openapi-examples.js';
 import { KeyId, Uuid, Versioned, responses } from '../lib/schemas.js';
 import { ctxOf } from '../plugins/context.js';
 import { REKEY_ITEM_KINDS } from '../sdk/index.js';
@@ -45,11 +46,20 @@ const RekeyBody = Type.Object(
   {
     additionalProperties: false,
     examples: [
+      // An officer taken off the case loses their envelope; the mechanism and the defender get the new DEK.
       {
         epoch: 1,
-        revoke: ['Qm9iJ3Mgb2xkIGtleSBpZA'],
-        envelopes: [{ keyId: 'TWVjaGFuaXNtIGtleSBpZA', envelope: 'v1.<sealed new DEK>', recipientType: 'org', recipientId: '0193a5c4-7e21-7c3e-9a51-6f0b2d1e4a70' }],
-        items: [{ kind: 'case_field', id: '0193a5c4-7e21-7c3e-9a51-6f0b2d1e4a77', field: 'narrative', sealed: 'v1.<nonce>.<ciphertext>' }],
+        revoke: [ex.memberKeyId],
+        envelopes: [
+          { keyId: ex.keyId, envelope: ex.envelope, recipientType: 'org', recipientId: ex.orgId },
+          { keyId: ex.keyId2, envelope: ex.envelope2, recipientType: 'defender', recipientId: ex.caseId },
+        ],
+        items: [
+          { kind: 'case_field', id: ex.caseId, field: 'identity', sealed: ex.sealed },
+          { kind: 'case_field', id: ex.caseId, field: 'contact', sealed: ex.sealed2 },
+          { kind: 'case_field', id: ex.caseId, field: 'narrative', sealed: ex.sealed3 },
+          { kind: 'message', id: ex.messageId, field: 'body', sealed: ex.sealed },
+        ],
       },
     ],
   },

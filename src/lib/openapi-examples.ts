@@ -8,6 +8,15 @@ export const ex = {
   userId: '3f1c2a9e-5b7d-4e8a-9c0f-2d6b8e4a1c37',
   orgId: '8a4e1f0c-2b7d-4c9e-a1f3-5d6b7c8e9f01',
   messageId: '5b0e9c1d-7a2f-4e3b-8c6d-1f2a3b4c5d6e',
+  /** a partner organisation: an NGO or lawyers' network a referral goes to */
+  partnerOrgId: '0a8a047c-0b98-4289-a373-58a892de6eb8',
+  /** a partner organisation of category state_authority */
+  stateOrgId: '20390f0e-9520-4c53-a4d6-b17b736f8f89',
+  assessmentId: '10a62d67-8677-4284-891f-9d38dacc0352',
+  measureId: '301bf28b-e38d-49d4-878e-cb5bb08a9ac8',
+  referralId: '2bf2c7cc-fa34-46f0-8040-9a10b91f91fb',
+  reportId: '154f20e8-151b-4520-8e0e-fe31cb7082f5',
+  appealId: 'df94388b-024f-43e2-9ebc-20aa85f951a8',
   sealed: 'v1.jBouTnpng_KgWV9hwYBX9VLgKjjwYi8I.NUka-IRKasZntgvtg74K9-KYyA',
   sealed2: 'v1.JOGkrlmT9i6DbV5Nesw6Hd2-eL3a6F51.4LYQBfinGyw6-TKMUFWru2yyTg',
   sealed3: 'v1.FgByz39vajaunaOssiu-sgugcZDk5_Bz.V5PlhCaMH9EAcWhVElGDgmjBIg',
@@ -16,6 +25,13 @@ export const ex = {
   keyId: 'brGNc42rPitRlPwr39AUVA',
   keyId2: 'C2p6JuYmfYgKK3u3R9k-vw',
   publicKey: 'zmvbALijYIYRSM5VQ2ckSXEjhBQEMGkHSXKUVxhaahw',
+  /** an organisation key pair's public half and its keyId (keyIdOf(orgPublicKey)) */
+  orgPublicKey: 'GY9sqRBli4zvEOe3EtJskatIN6s_MCsE6u8V0G7VglA',
+  orgKeyId: 'enUDVGXuefIFSe4UlQKxsQ',
+  /** a staff member's key */
+  memberKeyId: 'I4RDbcmGoLxtdbELA6Xu1Q',
+  /** the organisation private key above sealed to that member (sealKeyringEntry): v1.<sealed box, 80 bytes> */
+  keyringEntry: 'v1.pBYVuDo36g-MZ0J7H8sdG0Z2xFP6tQA-Yk-VGmFIvDhJy2DwOdyxwrrLR4O75rhOUimyW2gfnkNbA1uMeQg_eEplv_O4mtCnTLbtPcnCEJE',
   /** 32 bytes, base64url: an authKey, a verifier, a refresh token, an invitation token */
   b64u32: '0AzjDb1po2wumkmo_40nffOxIxhZ6XjN1WP4gjalm8E',
   b64u32b: 'Vd2nQ8kLr5TtXw0yZa3Bc4De6Fg7Hi8Jk9Lm1No2Pq4',

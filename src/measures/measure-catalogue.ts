@@ -7,10 +7,7 @@
  */
 import { Type, type Static } from 'typebox';
 import { Value } from 'typebox/value';
-import { isAbsolute, join } from 'node:path';
 import { PolicyError, loadPolicyFile } from '../access/policy.js';
-import type { Config } from '../config/config.js';
-import { projectRoot } from '../lib/paths.js';
 
 export const MEASURE_CATEGORIES = ['urgent', 'protection', 'prevention'] as const;
 export type MeasureCategory = (typeof MEASURE_CATEGORIES)[number];
@@ -154,10 +151,6 @@ export function loadMeasureCatalogue(policiesDir: string): MeasureCatalogue {
  * policies/measures.yaml for the configured policies directory, resolved as app.ts resolves the
  * others. Loaded once when the services are built, so a malformed catalogue stops the start.
  */
-export function measureCatalogueFor(config: Pick<Config, 'POLICIES_DIR'>): MeasureCatalogue {
-  return loadMeasureCatalogue(isAbsolute(config.POLICIES_DIR) ? config.POLICIES_DIR : join(projectRoot(), config.POLICIES_DIR));
-}
-
 /** Shorthand for catalogue.measureByCode, for callers that hold the catalogue as a value. */
 export function measureByCode(catalogue: MeasureCatalogue, code: string): Measure | undefined {
   return catalogue.measureByCode(code);

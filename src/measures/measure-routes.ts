@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type TSchema } from 'typebox';
+import { ex } from '../lib/openapi-examples.js';
 import { Timestamp, Uuid, Versioned, responses } from '../lib/schemas.js';
 import { ctxOf } from '../plugins/context.js';
 import type { MeasureService } from './measure-service.js';
@@ -98,7 +99,7 @@ const measureRoutes: FastifyPluginAsyncTypebox<{ measures: MeasureService }> = a
           durationDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650, description: 'default: the catalogue duration; at most its maximum' })),
           details: Type.Optional(Versioned(64 * 1024, 'addresses, providers, amounts: sealed under the case DEK, AD egide/v1/measure/<id>/details')),
         },
-        { additionalProperties: false, examples: [{ id: '6f1d2b8f-0b7d-4d43-9d0e-3f0e8c524a11', code: 'securing_premises', implementer: 'cndh', details: 'v1.<nonce>.<ciphertext>' }] },
+        { additionalProperties: false, examples: [{ id: ex.measureId, code: 'securing_premises', implementer: 'cndh', details: ex.sealed }] },
       ),
       response: responses({ 201: MeasureView }, [401, 403, 404, 409]),
     },
@@ -127,7 +128,7 @@ const measureRoutes: FastifyPluginAsyncTypebox<{ measures: MeasureService }> = a
             ),
           ),
         },
-        { additionalProperties: false, examples: [{ decision: 'consent' }, { decision: 'consent', attestation: { channel: 'phone', takenAt: '2026-03-02T10:15:00Z', statement: 'Consent given by phone to the assigned officer after the warning was read.' } }] },
+        { additionalProperties: false, examples: [{ decision: 'consent' }, { decision: 'consent', attestation: { channel: 'phone', takenAt: '2026-03-02T10:15:00Z', statement: 'Accord donné par téléphone à l’officier chargé du dossier, après lecture de l’avertissement.' } }] },
       ),
       response: one,
     },
@@ -141,7 +142,7 @@ const measureRoutes: FastifyPluginAsyncTypebox<{ measures: MeasureService }> = a
       summary: 'Approve or reject a consented measure (a supervisor who did not propose it)',
       ...common,
       params: MeasureParams,
-      body: Type.Object({ decision: Type.Union([Type.Literal('approve'), Type.Literal('reject')]), reason: Reason }, { additionalProperties: false, examples: [{ decision: 'approve', reason: 'Threats confirmed; premises exposed.' }] }),
+      body: Type.Object({ decision: Type.Union([Type.Literal('approve'), Type.Literal('reject')]), reason: Reason }, { additionalProperties: false, examples: [{ decision: 'approve', reason: 'Menaces confirmées par l’évaluation ; locaux exposés.' }] }),
       response: one,
     },
     handler: async (request) => measures.decide(ctxOf(request), request.params.measureId, request.body),
@@ -154,7 +155,7 @@ const measureRoutes: FastifyPluginAsyncTypebox<{ measures: MeasureService }> = a
       summary: 'Confirm an urgent-track measure by an ordinary decision (once the assessment is complete)',
       ...common,
       params: MeasureParams,
-      body: Type.Object({ reason: Reason }, { additionalProperties: false }),
+      body: Type.Object({ reason: Reason }, { additionalProperties: false, examples: [{ reason: 'Évaluation terminée : le risque élevé justifie de maintenir la mesure.' }] }),
       response: one,
     },
     handler: async (request) => measures.confirm(ctxOf(request), request.params.measureId, request.body),
@@ -167,7 +168,7 @@ const measureRoutes: FastifyPluginAsyncTypebox<{ measures: MeasureService }> = a
       summary: 'Start implementing an approved measure',
       ...common,
       params: MeasureParams,
-      body: Type.Object({ reason: Type.Optional(Reason) }, { additionalProperties: false }),
+      body: Type.Object({ reason: Type.Optional(Reason) }, { additionalProperties: false, examples: [{ reason: 'Prestataire mandaté, travaux prévus dans la semaine.' }, {}] }),
       response: one,
     },
     handler: async (request) => measures.implement(ctxOf(request), request.params.measureId, request.body),
@@ -180,7 +181,7 @@ const measureRoutes: FastifyPluginAsyncTypebox<{ measures: MeasureService }> = a
       summary: 'Mark a measure active from now until its end date (default: now + its duration)',
       ...common,
       params: MeasureParams,
-      body: Type.Object({ endsAt: Type.Optional(Timestamp) }, { additionalProperties: false }),
+      body: Type.Object({ endsAt: Type.Optional(Timestamp) }, { additionalProperties: false, examples: [{ endsAt: '2026-09-30T23:59:59Z' }, {}] }),
       response: one,
     },
     handler: async (request) => measures.activate(ctxOf(request), request.params.measureId, request.body),
@@ -193,7 +194,7 @@ const measureRoutes: FastifyPluginAsyncTypebox<{ measures: MeasureService }> = a
       summary: 'Record the review of an active measure, optionally extending it',
       ...common,
       params: MeasureParams,
-      body: Type.Object({ reason: Reason, extendDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650 })) }, { additionalProperties: false, examples: [{ reason: 'Threats persist; relocation renewed.', extendDays: 182 }] }),
+      body: Type.Object({ reason: Reason, extendDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650 })) }, { additionalProperties: false, examples: [{ reason: 'Menaces toujours actives : mesure prolongée de six mois.', extendDays: 182 }] }),
       response: one,
     },
     handler: async (request) => measures.review(ctxOf(request), request.params.measureId, request.body),
@@ -206,7 +207,7 @@ const measureRoutes: FastifyPluginAsyncTypebox<{ measures: MeasureService }> = a
       summary: 'Lift a measure early, with a reason; the defender is notified and may appeal',
       ...common,
       params: MeasureParams,
-      body: Type.Object({ reason: Reason }, { additionalProperties: false }),
+      body: Type.Object({ reason: Reason }, { additionalProperties: false, examples: [{ reason: 'Risque redevenu faible selon la dernière évaluation.' }] }),
       response: one,
     },
     handler: async (request) => measures.lift(ctxOf(request), request.params.measureId, request.body),

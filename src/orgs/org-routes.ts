@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import { ex } from '../lib/openapi-examples.js';
 import { KeyId, PublicKey, Uuid, Versioned, responses } from '../lib/schemas.js';
 import { ctxOf } from '../plugins/context.js';
 import type { OrgService } from './org-service.js';
@@ -70,7 +71,7 @@ const orgRoutes: FastifyPluginAsyncTypebox<OrgRoutesOptions> = async (fastify, o
           keyId: KeyId,
           entries: Type.Array(Type.Object({ userId: Uuid, memberKeyId: KeyId, entry: KeyringEntry }, { additionalProperties: false }), { minItems: 1, maxItems: 200 }),
         },
-        { additionalProperties: false },
+        { additionalProperties: false, examples: [{ publicKey: ex.orgPublicKey, keyId: ex.orgKeyId, entries: [{ userId: ex.userId, memberKeyId: ex.memberKeyId, entry: ex.keyringEntry }] }] },
       ),
       response: responses({ 201: Type.Object({ orgId: Uuid, keyId: KeyId, publicKey: PublicKey, retiredKeyId: Type.Union([KeyId, Type.Null()]), entries: Type.Integer() }) }, [401, 403, 404, 409]),
     },
@@ -116,7 +117,7 @@ const orgRoutes: FastifyPluginAsyncTypebox<OrgRoutesOptions> = async (fastify, o
       summary: "A holder of the organisation's current key seals it to another member",
       security: [{ bearer: [] }],
       params: OrgParams,
-      body: Type.Object({ userId: Uuid, entry: KeyringEntry }, { additionalProperties: false }),
+      body: Type.Object({ userId: Uuid, entry: KeyringEntry }, { additionalProperties: false, examples: [{ userId: ex.userId, entry: ex.keyringEntry }] }),
       response: responses({ 201: Type.Object({ orgId: Uuid, userId: Uuid, orgKeyId: KeyId, memberKeyId: KeyId }) }, [401, 403, 404, 409]),
     },
     handler: async (request, reply) => reply.code(201).send(await orgs.addEntry(ctxOf(request), request.params.orgId, request.body)),

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type TSchema } from 'typebox';
+import { ex } from '../lib/openapi-examples.js';
 import { KeyId, Timestamp, Uuid, Versioned, responses } from '../lib/schemas.js';
 import { ctxOf } from '../plugins/context.js';
 import type { ReferralService } from './referral-service.js';
@@ -74,7 +75,14 @@ const referralRoutes: FastifyPluginAsyncTypebox<{ referrals: ReferralService }> 
           purpose: Code,
           lifeThreat: Type.Optional(Type.Object({ reason: Reason }, { additionalProperties: false })),
         },
-        { additionalProperties: false, examples: [{ id: '0193a5c5-0000-7000-8000-000000000001', orgId: '0193a5c5-0000-7000-8000-0000000000aa', fields: ['identity', 'narrative'], purpose: 'legal_assistance' }] },
+        {
+          additionalProperties: false,
+          examples: [
+            { id: ex.referralId, orgId: ex.partnerOrgId, fields: ['identity', 'narrative'], purpose: 'legal_assistance' },
+            // The exception: a supervisor, to a state authority, without the defender's consent.
+            { id: ex.referralId, orgId: ex.stateOrgId, fields: ['identity', 'location'], purpose: 'protection_measure', lifeThreat: { reason: 'Menace imminente pour la vie ; accord de la défenseure impossible à recueillir à temps.' } },
+          ],
+        },
       ),
       response: responses({ 201: Referral }, [401, 403, 404, 409]),
     },
@@ -142,7 +150,7 @@ const referralRoutes: FastifyPluginAsyncTypebox<{ referrals: ReferralService }> 
       params: ReferralParams,
       body: Type.Object(
         { decision: Type.Union([Type.Literal('consent'), Type.Literal('refuse')]), attestation: Type.Optional(Attestation) },
-        { additionalProperties: false, examples: [{ decision: 'consent' }, { decision: 'consent', attestation: { channel: 'phone_call', takenAt: '2026-03-02T10:15:00Z', statement: 'Read the recipient, fields and purpose to the defender, who agreed.' } }] },
+        { additionalProperties: false, examples: [{ decision: 'consent' }, { decision: 'consent', attestation: { channel: 'phone_call', takenAt: '2026-03-02T10:15:00Z', statement: 'Destinataire, informations partagées et objet lus à la défenseure par téléphone ; elle a donné son accord.' } }] },
       ),
       response: responses({ 200: Referral }, [401, 403, 404, 409]),
     },
@@ -167,7 +175,18 @@ const referralRoutes: FastifyPluginAsyncTypebox<{ referrals: ReferralService }> 
             { minItems: 1, maxItems: 5 },
           ),
         },
-        { additionalProperties: false },
+        {
+          additionalProperties: false,
+          examples: [
+            {
+              packet: { identity: ex.sealed, narrative: ex.sealed3 },
+              envelopes: [
+                { keyId: ex.orgKeyId, envelope: ex.envelope, recipientType: 'org', recipientId: ex.partnerOrgId },
+                { keyId: ex.memberKeyId, envelope: ex.envelope2, recipientType: 'user', recipientId: ex.userId },
+              ],
+            },
+          ],
+        },
       ),
       response: responses({ 200: Referral }, [401, 403, 404, 409]),
     },
@@ -187,7 +206,7 @@ const referralRoutes: FastifyPluginAsyncTypebox<{ referrals: ReferralService }> 
       summary: 'The partner declines a referral, with a reason; the packet and its envelopes are deleted',
       security: sec,
       params: ReferralParams,
-      body: Type.Object({ reason: Reason }, { additionalProperties: false }),
+      body: Type.Object({ reason: Reason }, { additionalProperties: false, examples: [{ reason: 'Capacité d’accueil atteinte ce trimestre : nous ne pouvons pas prendre ce dossier.' }] }),
       response: responses({ 200: Referral }, [401, 403, 404, 409]),
     },
     handler: async (request) => referrals.decline(ctxOf(request), request.params.referralId, request.body.reason),
@@ -206,7 +225,7 @@ const referralRoutes: FastifyPluginAsyncTypebox<{ referrals: ReferralService }> 
           status: Type.Union([Type.Literal('in_progress'), Type.Literal('completed'), Type.Literal('unable_to_act')]),
           note: Type.Optional(Sealed('under the referral DEK, AD egide/v1/referral/<referralId>/<reportId>/report')),
         },
-        { additionalProperties: false },
+        { additionalProperties: false, examples: [{ id: ex.reportId, status: 'in_progress', note: ex.sealed }, { id: ex.reportId, status: 'completed' }] },
       ),
       response: responses({ 201: Type.Object({ report: Report, referral: Referral }) }, [401, 403, 404, 409]),
     },
@@ -220,7 +239,7 @@ const referralRoutes: FastifyPluginAsyncTypebox<{ referrals: ReferralService }> 
       summary: "Withdraw a referral: its packet and envelopes are deleted and the partner's access ends",
       security: sec,
       params: ReferralParams,
-      body: Type.Object({ reason: Reason }, { additionalProperties: false }),
+      body: Type.Object({ reason: Reason }, { additionalProperties: false, examples: [{ reason: 'Besoin désormais couvert par une mesure mise en œuvre par la CNDH.' }] }),
       response: responses({ 200: Referral }, [401, 403, 404, 409]),
     },
     handler: async (request) => referrals.withdraw(ctxOf(request), request.params.referralId, request.body.reason),

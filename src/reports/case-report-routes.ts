@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import { ex } from '../lib/openapi-examples.js';
 import { Timestamp, Uuid, Versioned, responses } from '../lib/schemas.js';
 import { ctxOf } from '../plugins/context.js';
 import type { CaseReportService } from './case-report-service.js';
@@ -20,13 +21,13 @@ const Report = Type.Object({ id: Uuid, kind: Kind, code: Type.Union([Type.String
 const bodies = {
   incident: Type.Object(
     { id: Uuid, code: Type.Optional(Type.String({ pattern: '^[a-z][a-z0-9_]{0,39}$', description: 'a threat type code of policies/intake.yaml' })), note: Note('incident') },
-    { additionalProperties: false, examples: [{ id: '0c6f4d1e-2b7a-4c55-9f3e-1a2b3c4d5e6f', code: 'death_threat', note: 'v1.<nonce>.<ciphertext>' }] },
+    { additionalProperties: false, examples: [{ id: ex.reportId, code: 'death_threat', note: ex.sealed }] },
   ),
   checkin: Type.Object(
     { id: Uuid, code: Type.Optional(Type.Union([Type.Literal('ok'), Type.Literal('need_contact')], { description: '`ok` when absent' })), note: Note('checkin') },
-    { additionalProperties: false, examples: [{ id: '7d1e2f3a-4b5c-4d6e-8f90-a1b2c3d4e5f6', code: 'ok' }] },
+    { additionalProperties: false, examples: [{ id: ex.reportId, code: 'ok' }, { id: ex.reportId, code: 'need_contact', note: ex.sealed }] },
   ),
-  alert: Type.Object({ id: Uuid, note: Note('alert') }, { additionalProperties: false, examples: [{ id: '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d' }] }),
+  alert: Type.Object({ id: Uuid, note: Note('alert') }, { additionalProperties: false, examples: [{ id: ex.reportId }, { id: ex.reportId, note: ex.sealed }] }),
 };
 
 const routes = [

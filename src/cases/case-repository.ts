@@ -33,7 +33,39 @@ export function createCaseRepository(db: Queryable) {
       return row;
     },
 
-    /** Inserts the case with the next human reference (`<year>-<5 digits>`); returns the reference. */
+    /**
+     * A new case with its sealed fields, envelopes and first timeline entry, in one statement (every
+     * filing runs it: one round trip instead of four, and no query builder on the hot path).
+     * Returns the human reference, or undefined when a case with this id exists (then nothing is written).
+     */
+    async file(input: { row: Omit<typeof cases.$inferInsert, 'reference'>; fields: Array<{ field: string; sealed: string }>; envelopes: Array<Omit<typeof caseEnvelopes.$inferInsert, 'caseId' | 'createdAt'>>; timeline: Pick<typeof caseTimeline.$inferInsert, 'actor' | 'action' | 'toState' | 'reason'> }, tx: Queryable = db): Promise<string | undefined> {
+      const c = input.row;
+      const at = (c.createdAt as Date).toISOString();
+      const rows = await tx.execute<{ reference: string }>(sql`
+        with c as (
+          insert into cases (id, reference, state, urgent, urgent_claimed, consent, source, filed_for, filed_by, region, defender_category, gender, disability,
+            threat_types, preferred_language, contact_channel, defender_card, receipt_verifier, defender_key_id, defender_public_key, mechanism_key_id, created_at, updated_at)
+          values (${c.id}, to_char(${at}::timestamptz at time zone 'UTC', 'YYYY') || '-' || lpad(nextval('case_reference_seq')::text, 5, '0'), ${c.state ?? 'received'},
+            ${c.urgent ?? false}, ${c.urgentClaimed ?? false}, ${c.consent}, ${c.source}, ${c.filedFor}, ${c.filedBy ?? null}, ${c.region}, ${c.defenderCategory}, ${c.gender}, ${c.disability},
+            array(select json_array_elements_text(${JSON.stringify(c.threatTypes)}::json)), ${c.preferredLanguage}, ${c.contactChannel}, ${c.defenderCard ?? null},
+            ${c.receiptVerifier ?? null}, ${c.defenderKeyId ?? null}, ${c.defenderPublicKey ?? null}, ${c.mechanismKeyId}, ${at}::timestamptz, ${at}::timestamptz)
+          on conflict (id) do nothing
+          returning id, reference
+        ), f as (
+          insert into case_fields (case_id, field, sealed, updated_at)
+          select c.id, x.field, x.sealed, ${at}::timestamptz from c, json_to_recordset(${JSON.stringify(input.fields)}::json) as x(field text, sealed text)
+        ), e as (
+          insert into case_envelopes (case_id, key_id, envelope, recipient_type, recipient_id, created_at)
+          select c.id, x."keyId", x.envelope, x."recipientType", x."recipientId", ${at}::timestamptz
+          from c, json_to_recordset(${JSON.stringify(input.envelopes)}::json) as x("keyId" text, envelope text, "recipientType" text, "recipientId" text)
+        ), t as (
+          insert into case_timeline (case_id, at, actor, action, from_state, to_state, reason)
+          select c.id, ${at}::timestamptz, ${input.timeline.actor}, ${input.timeline.action}, null, ${input.timeline.toState ?? null}, ${input.timeline.reason ?? null} from c
+        )
+        select reference from c`);
+      return rows[0]?.reference;
+    },
+
     /** Inserts a new case; returns its reference, or undefined when a case with this id exists. */
     async insert(row: Omit<typeof cases.$inferInsert, 'reference'>, tx: Queryable = db): Promise<string | undefined> {
       const [out] = await tx

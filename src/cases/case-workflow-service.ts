@@ -7,7 +7,7 @@ import type { AuditService } from '../audit/audit-service.js';
 import type { UserRepository } from '../users/user-repository.js';
 import type { DeadlineService } from '../deadlines/deadline-service.js';
 import type { CaseRepository, CaseRow } from './case-repository.js';
-import { staffView } from './case-service.js';
+import { defenderView, staffView } from './case-service.js';
 import type { TransitionGuard, WorkflowPolicy } from './workflow-policy.js';
 import type { WithdrawalPorts } from './case-withdrawal-service.js';
 
@@ -107,7 +107,8 @@ export function createCaseWorkflowService(deps: {
         return { updated };
       });
       if ('refused' in outcome) return refuse(ctx, rule.action, caseId, outcome.refused);
-      return staffView(outcome.updated);
+      // The defender takes one transition (provide_info) and sees their case as the defender view, never staff ids.
+      return ctx.principal.kind === 'defender' ? defenderView(outcome.updated) : staffView(outcome.updated);
     },
 
     /** Confirm or lift the urgency claimed at filing; the deadlines started after keep the new pace. */

@@ -15,6 +15,32 @@ export interface Database {
   close(): Promise<void>;
 }
 
+type UnsafeOptions = Parameters<postgres.Sql['unsafe']>[2];
+
+/**
+ * drizzle runs every query that is not explicitly `.prepare(name)`d as an unnamed statement, so
+ * PostgreSQL parses and plans it again on each call: on this service's short statements that is
+ * most of their cost. This hands drizzle a client whose queries are prepared (postgres.js names and
+ * caches them per connection, keyed by the SQL text; our statements come in a bounded number of
+ * shapes, and connections are recycled), inside transactions and savepoints too.
+ */
+function preparedStatements<T extends postgres.Sql | postgres.TransactionSql>(client: T): T {
+  return new Proxy(client, {
+    get(target, prop, receiver) {
+      const value: unknown = Reflect.get(target, prop, receiver);
+      if (typeof value !== 'function') return value;
+      if (prop === 'unsafe') return (query: string, params?: never[], options?: UnsafeOptions) => target.unsafe(query, params, { ...options, prepare: true });
+      if (prop === 'begin' || prop === 'savepoint') {
+        return (...args: unknown[]) => {
+          const body = args.pop() as (tx: postgres.TransactionSql) => unknown;
+          return (value as (...a: unknown[]) => unknown).apply(target, [...args, (tx: postgres.TransactionSql) => body(preparedStatements(tx))]);
+        };
+      }
+      return value;
+    },
+  });
+}
+
 export function createDatabase(url: string, options: { max?: number; onnotice?: (n: postgres.Notice) => void } = {}): Database {
   const sql = postgres(url, {
     max: options.max ?? 10,
@@ -23,7 +49,7 @@ export function createDatabase(url: string, options: { max?: number; onnotice?: 
     idle_timeout: 30,
     onnotice: options.onnotice ?? (() => undefined),
   });
-  const db = drizzle(sql, { schema });
+  const db = drizzle(preparedStatements(sql), { schema });
   return { db, sql, // A short timeout: after a connection reset postgres.js may wait out the whole timeout (porsager/postgres#1130).
     close: () => sql.end({ timeout: 2 }) };
 }

@@ -11,6 +11,18 @@ export function createDeadlineRepository(db: Queryable) {
       await tx.insert(deadlines).values(row);
     },
 
+    /** A new deadline and the outbox entry that tells the relay about it, in one statement. */
+    async open(row: { id: string; caseId: string; rule: string; subjectId: string | null; urgent: boolean; startedAt: Date; dueAt: Date }, tx: Queryable = db): Promise<void> {
+      const at = row.startedAt.toISOString();
+      await tx.execute(sql`
+        with d as (
+          insert into deadlines (id, case_id, rule, subject_id, urgent, started_at, due_at)
+          values (${row.id}, ${row.caseId}, ${row.rule}, ${row.subjectId}, ${row.urgent}, ${at}::timestamptz, ${row.dueAt.toISOString()}::timestamptz)
+          returning id
+        )
+        insert into outbox (topic, payload, created_at) select 'deadline.opened', jsonb_build_object('deadlineId', d.id), ${at}::timestamptz from d`);
+    },
+
     /** Open or paused deadlines of a case, optionally of some rules and one subject (a measure, a referral). */
     async live(caseId: string, rules: string[] | null, subjectId: string | null | undefined, tx: Queryable = db): Promise<DeadlineRow[]> {
       return tx

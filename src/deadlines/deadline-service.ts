@@ -73,8 +73,7 @@ export function createDeadlineService(deps: { repo: DeadlineRepository; policy: 
         const due = dueFor(rule, e.at, { urgent: e.urgent, ...(e.riskLevel ? { riskLevel: e.riskLevel } : {}), ...(e.measureEnd ? { measureEnd: e.measureEnd } : {}) }, calendar);
         if (!due) continue;
         const id = randomUUID();
-        // Sent together: postgres.js pipelines statements issued at once on the transaction's connection.
-        await Promise.all([repo.insert({ id, caseId: e.caseId, rule: rule.name, subjectId: subject, urgent: e.urgent, startedAt: e.at, dueAt: due }, tx), repo.enqueue('deadline.opened', { deadlineId: id }, e.at, tx)]);
+        await repo.open({ id, caseId: e.caseId, rule: rule.name, subjectId: subject, urgent: e.urgent, startedAt: e.at, dueAt: due }, tx);
         created.push({ id, rule: rule.name, dueAt: due });
       }
       return created;

@@ -60,9 +60,8 @@ export type IntakeService = ReturnType<typeof createIntakeService>;
  * outbox entry: a refused filing leaves nothing behind.
  */
 /** A second filing with the same receipt verifier breaks its unique index (the receipt must be fresh). */
-function isReceiptVerifierTaken(r: PromiseSettledResult<unknown>): boolean {
-  if (r.status !== 'rejected') return false;
-  let e: unknown = r.reason;
+function isReceiptVerifierTaken(err: unknown): boolean {
+  let e: unknown = err;
   // drizzle wraps the driver's error in `cause`
   while (e && typeof e === 'object' && !('constraint_name' in e) && 'cause' in e) e = (e as { cause: unknown }).cause;
   return typeof e === 'object' && e !== null && (e as { code?: string }).code === '23505' && String((e as { constraint_name?: string }).constraint_name).includes('receipt_verifier');
@@ -154,64 +153,55 @@ export function createIntakeService(deps: {
         // to a key that was retired for a reason).
         if (input.envelopes.mechanism.keyId !== key.keyId) throw new AppError('intake_key_changed', `the current mechanism key is ${key.keyId}; reload the intake page`);
         const m = input.metadata;
-        // The writes are issued together and postgres.js pipelines them on the transaction's
-        // connection: one round trip instead of one per statement, in the order written (the case
-        // row first, so the foreign keys hold). If one fails the transaction is rolled back whole.
-        const writes = await Promise.allSettled([
-          cases.insert(
+        let reference: string | undefined;
+        try {
+          reference = await cases.file(
             {
-              id: input.caseId,
-              state: 'received',
-              // A claimed urgency counts until an officer lifts it: safety first.
-              urgent: m.claimedUrgent,
-              urgentClaimed: m.claimedUrgent,
-              // Someone filing for another person needs that person's consent before anything is disclosed.
-              consent: onBehalf ? onBehalf.consent : m.filedFor === 'self' ? 'given' : 'unknown',
-              source: onBehalf ? onBehalf.source : 'online',
-              filedFor: m.filedFor,
-              filedBy: filer ? filer.userId : null,
-              region: m.region,
-              defenderCategory: m.defenderCategory,
-              gender: m.gender,
-              disability: m.disability,
-              threatTypes: m.threatTypes,
-              preferredLanguage: m.preferredLanguage,
-              contactChannel: m.contactChannel,
-              defenderCard: m.defenderCard ?? null,
-              receiptVerifier: input.receiptVerifier,
-              defenderKeyId: input.envelopes.defender.keyId,
-              defenderPublicKey: input.envelopes.defender.publicKey,
-              mechanismKeyId: key.keyId,
-              createdAt: now,
-              updatedAt: now,
+              row: {
+                id: input.caseId,
+                state: 'received',
+                // A claimed urgency counts until an officer lifts it: safety first.
+                urgent: m.claimedUrgent,
+                urgentClaimed: m.claimedUrgent,
+                // Someone filing for another person needs that person's consent before anything is disclosed.
+                consent: onBehalf ? onBehalf.consent : m.filedFor === 'self' ? 'given' : 'unknown',
+                source: onBehalf ? onBehalf.source : 'online',
+                filedFor: m.filedFor,
+                filedBy: filer ? filer.userId : null,
+                region: m.region,
+                defenderCategory: m.defenderCategory,
+                gender: m.gender,
+                disability: m.disability,
+                threatTypes: m.threatTypes,
+                preferredLanguage: m.preferredLanguage,
+                contactChannel: m.contactChannel,
+                defenderCard: m.defenderCard ?? null,
+                receiptVerifier: input.receiptVerifier,
+                defenderKeyId: input.envelopes.defender.keyId,
+                defenderPublicKey: input.envelopes.defender.publicKey,
+                mechanismKeyId: key.keyId,
+                createdAt: now,
+                updatedAt: now,
+              },
+              fields: Object.entries(input.fields).map(([field, sealed]) => ({ field, sealed })),
+              envelopes: [
+                { keyId: key.keyId, envelope: input.envelopes.mechanism.envelope, recipientType: 'org', recipientId: key.orgId },
+                { keyId: input.envelopes.defender.keyId, envelope: input.envelopes.defender.envelope, recipientType: 'defender', recipientId: input.caseId },
+                ...(onBehalf && filer ? [{ keyId: onBehalf.filer.keyId, envelope: onBehalf.filer.envelope, recipientType: 'user' as const, recipientId: filer.userId }] : []),
+              ],
+              timeline: { actor: filer ? actorOf(ctx.principal) : 'defender', action: onBehalf ? `filed_${onBehalf.source}` : 'filed', toState: 'received', reason: m.claimedUrgent ? 'urgency claimed at filing' : null },
             },
             tx,
-          ),
-          cases.insertFields(
-            Object.entries(input.fields).map(([field, sealed]) => ({ caseId: input.caseId, field, sealed, updatedAt: now })),
-            tx,
-          ),
-          cases.insertEnvelopes(
-            [
-              { caseId: input.caseId, keyId: key.keyId, envelope: input.envelopes.mechanism.envelope, recipientType: 'org', recipientId: key.orgId, createdAt: now },
-              { caseId: input.caseId, keyId: input.envelopes.defender.keyId, envelope: input.envelopes.defender.envelope, recipientType: 'defender', recipientId: input.caseId, createdAt: now },
-              ...(onBehalf && filer ? [{ caseId: input.caseId, keyId: onBehalf.filer.keyId, envelope: onBehalf.filer.envelope, recipientType: 'user' as const, recipientId: filer.userId, createdAt: now }] : []),
-            ],
-            tx,
-          ),
-          cases.addTimeline({ caseId: input.caseId, at: now, actor: filer ? actorOf(ctx.principal) : 'defender', action: onBehalf ? `filed_${onBehalf.source}` : 'filed', fromState: null, toState: 'received', reason: m.claimedUrgent ? 'urgency claimed at filing' : null }, tx),
-          deps.audit.record(ctx, { action: onBehalf ? 'case.file_on_behalf' : 'request.create', resource: `case:${input.caseId}`, caseId: input.caseId, outcome: 'allowed' }, tx),
-          // A claimed urgency is treated as urgent until an officer confirms or lifts it.
-          deadlines.apply({ caseId: input.caseId, event: 'case.received', at: now, urgent: m.claimedUrgent }, tx),
-        ] as const);
-        const [inserted, , , , , startedWrite] = writes;
-        // An existing id is the client's to fix (it chooses ids); any other failure is the real error.
-        if (inserted.status === 'fulfilled' && inserted.value === undefined) throw new AppError('already_exists', 'a case with this id exists; the client must choose a new id');
-        if (isReceiptVerifierTaken(inserted)) throw new AppError('already_exists', 'this receipt is already in use; the client must draw a new one');
-        const failed = writes.find((w) => w.status === 'rejected');
-        if (failed) throw failed.reason;
-        const reference = (inserted as PromiseFulfilledResult<string>).value;
-        const started = (startedWrite as PromiseFulfilledResult<Awaited<ReturnType<typeof deadlines.apply>>>).value;
+          );
+        } catch (err) {
+          if (isReceiptVerifierTaken(err)) throw new AppError('already_exists', 'this receipt is already in use; the client must draw a new one');
+          throw err;
+        }
+        // An existing id is the client's to fix (it chooses ids); nothing was written.
+        if (reference === undefined) throw new AppError('already_exists', 'a case with this id exists; the client must choose a new id');
+        await deps.audit.record(ctx, { action: onBehalf ? 'case.file_on_behalf' : 'request.create', resource: `case:${input.caseId}`, caseId: input.caseId, outcome: 'allowed' }, tx);
+        // A claimed urgency is treated as urgent until an officer confirms or lifts it.
+        const started = await deadlines.apply({ caseId: input.caseId, event: 'case.received', at: now, urgent: m.claimedUrgent }, tx);
         const ack = started.find((d) => d.rule === 'acknowledge');
         if (!ack) throw new Error('policies/deadlines.yaml starts no acknowledge deadline on case.received');
         return { caseId: input.caseId, reference, acknowledgeBy: ack.dueAt.toISOString() };

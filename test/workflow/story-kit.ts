@@ -1,0 +1,158 @@
+/**
+ * What the two end-to-end stories (ordinary-path, urgent-path) share: calling the API as a person
+ * whose tokens are kept fresh, partner organisations with their keys, the referring client's
+ * packet, and the checks of who can open what. Not a test file itself.
+ */
+import type { LightMyRequestResponse } from 'fastify';
+import type { TestApp } from '../helpers/app.js';
+import { enrolActor, refreshIfStale, type Actor } from '../helpers/actors.js';
+import { caseKeyOf, type DefenderSession } from '../helpers/cases.js';
+import {
+  caseFieldAd,
+  createOrgKey,
+  generateDek,
+  openEnvelope,
+  openField,
+  openKeyringEntry,
+  pinnedPublicKey,
+  referralFieldAd,
+  sealEnvelope,
+  sealField,
+  type BoxKeyPair,
+  type JsonValue,
+} from '../../src/sdk/index.js';
+
+export type Who = Actor | DefenderSession;
+type Method = 'GET' | 'POST';
+
+/** Tokens last 15 minutes of the test clock: staff refresh, the defender logs in again with the receipt. */
+const defenderIssued = new WeakMap<DefenderSession, number>();
+
+export function createCaller(T: TestApp) {
+  async function fresh(who: Who): Promise<void> {
+    const now = T.clock.now().getTime();
+    if ('username' in who) return refreshIfStale(T, who);
+    const issued = defenderIssued.get(who);
+    if (issued === undefined) defenderIssued.set(who, now);
+    else if (now - issued >= 10 * 60_000) {
+      await who.relogin();
+      defenderIssued.set(who, now);
+    }
+  }
+
+  /** One HTTP call as `who`, through the app. */
+  async function as(who: Who, method: Method, url: string, payload?: object): Promise<LightMyRequestResponse> {
+    await fresh(who);
+    return T.app.inject({ method, url, headers: who.auth(), ...(payload !== undefined ? { payload: payload as Record<string, unknown> } : {}) });
+  }
+
+  /** The same, for setup steps that must succeed: throws with the body otherwise. */
+  async function must<R = Record<string, unknown>>(p: Promise<LightMyRequestResponse>, status = 200): Promise<R> {
+    const r = await p;
+    if (r.statusCode !== status) throw new Error(`expected ${status}, got ${r.statusCode}: ${r.body}`);
+    return r.json() as R;
+  }
+
+  /** A defender session that has just logged in: its token is fresh now. */
+  const loggedIn = (d: DefenderSession) => defenderIssued.set(d, T.clock.now().getTime());
+
+  /** The case key as the staff member's client opens it (helpers/cases.ts caseKeyOf), with a fresh token. */
+  async function caseKey(who: Actor, caseId: string): Promise<Uint8Array> {
+    await fresh(who);
+    return caseKeyOf(T, who, caseId);
+  }
+
+  return { as, must, fresh, loggedIn, caseKey };
+}
+
+export interface PartnerOrg {
+  id: string;
+  name: string;
+  category: string;
+  member: Actor;
+  /** the organisation key pair, as the member's client holds it (from its keyring entry) */
+  keyPair: BoxKeyPair;
+  keyId: string;
+}
+
+/** The admin creates a partner organisation; its first member enrols and makes the organisation key. */
+export async function partnerOrg(T: TestApp, admin: Actor, input: { name: string; category?: string; username: string }): Promise<PartnerOrg> {
+  const { as, must } = createCaller(T);
+  const org = await must<{ id: string; name: string; category: string }>(as(admin, 'POST', '/v1/orgs', { name: input.name, ...(input.category ? { category: input.category } : {}) }), 201);
+  const member = await enrolActor(T, admin, { username: input.username, role: 'partner', orgId: org.id });
+  const k = createOrgKey([member.keyPair.publicKey]);
+  const entry = k.entries[0]!;
+  await must(as(member, 'POST', `/v1/orgs/${org.id}/keys`, { publicKey: k.publicKey, keyId: k.keyId, entries: [{ userId: member.id, memberKeyId: entry.memberKeyId, entry: entry.entry }] }), 201);
+  // The member's client opens the organisation key from its keyring entry, as after login.
+  const me = await must<{ keyring: Array<{ orgKeyId: string; entry: string }> }>(as(member, 'GET', '/v1/me'));
+  const mine = me.keyring.find((e) => e.orgKeyId === k.keyId);
+  if (!mine) throw new Error('the member holds no keyring entry for the new key');
+  return { ...org, member, keyPair: openKeyringEntry(mine.entry, member.keyPair), keyId: k.keyId };
+}
+
+/**
+ * The referring staff client: opens the chosen case fields with the case key, re-seals each
+ * under a fresh referral DEK (AD egide/v1/referral/<id>/<field>), seals that DEK to the
+ * organisation's current key (checked against the keyId the server lists) and to the sender.
+ */
+export async function buildPacket(T: TestApp, sender: Actor, caseDek: Uint8Array, caseId: string, referralId: string, fields: string[], orgId: string) {
+  const { as, must } = createCaller(T);
+  const sealed = await must<{ fields: Record<string, string> }>(as(sender, 'GET', `/v1/cases/${caseId}/sealed`));
+  const keys = await must<{ keys: Array<{ keyId: string; publicKey: string; current: boolean }> }>(as(sender, 'GET', `/v1/orgs/${orgId}/keys`));
+  const current = keys.keys.find((k) => k.current);
+  if (!current) throw new Error('the organisation has no current key');
+  const orgPublicKey = pinnedPublicKey(current.publicKey, current.keyId);
+  const dek = generateDek();
+  const packet = Object.fromEntries(fields.map((f) => [f, sealField(openField(sealed.fields[f]!, caseDek, caseFieldAd(caseId, f)), dek, referralFieldAd(referralId, f))]));
+  const envelopes = [
+    { ...sealEnvelope(dek, orgPublicKey), recipientType: 'org', recipientId: orgId },
+    { ...sealEnvelope(dek, sender.keyPair.publicKey), recipientType: 'user', recipientId: sender.id },
+  ];
+  return { dek, body: { packet, envelopes } };
+}
+
+/** Opens every sealed case field with `dek`, or throws (decrypt_failed) if the key is not the case's. */
+export function openCaseFields(fields: Record<string, string>, dek: Uint8Array, caseId: string): Record<string, JsonValue> {
+  return Object.fromEntries(Object.entries(fields).map(([f, v]) => [f, openField(v, dek, caseFieldAd(caseId, f))]));
+}
+
+/** True when no envelope of the case (as the database holds them) opens with `keyPair`. */
+export async function noCaseEnvelopeOpens(T: TestApp, caseId: string, keyPair: BoxKeyPair): Promise<{ tried: number; opened: number }> {
+  const rows = await T.database.sql`select envelope from case_envelopes where case_id = ${caseId}`;
+  let opened = 0;
+  for (const r of rows) {
+    try {
+      openEnvelope(r.envelope as string, keyPair);
+      opened++;
+    } catch {
+      // expected: sealed to someone else's key
+    }
+  }
+  return { tried: rows.length, opened };
+}
+
+/** GET routes of a case that hold or lead to its content. */
+export const CASE_READS = ['', '/sealed', '/messages', '/assessments', '/measures', '/reports', '/appeals', '/timeline'] as const;
+
+/** Deadline rows of a case, as `rule:state` (subject-less first), for readable assertions. */
+export async function deadlineStates(T: TestApp, caseId: string): Promise<Array<{ id: string; rule: string; state: string; subjectId: string | null; dueAt: string; startedAt: string; settledAt: string | null; urgent: boolean }>> {
+  const rows = await T.database.sql`select id, rule, state, subject_id, due_at, started_at, settled_at, urgent from deadlines where case_id = ${caseId} order by started_at, id`;
+  return rows.map((d) => ({
+    id: d.id as string,
+    rule: d.rule as string,
+    state: d.state as string,
+    subjectId: (d.subject_id as string | null) ?? null,
+    dueAt: new Date(d.due_at as string).toISOString(),
+    startedAt: new Date(d.started_at as string).toISOString(),
+    settledAt: d.settled_at ? new Date(d.settled_at as string).toISOString() : null,
+    urgent: d.urgent as boolean,
+  }));
+}
+
+/** Open (or paused) deadline rules of a case, sorted. */
+export async function liveRules(T: TestApp, caseId: string): Promise<string[]> {
+  return (await deadlineStates(T, caseId))
+    .filter((d) => d.state === 'open' || d.state === 'paused')
+    .map((d) => d.rule)
+    .sort();
+}

@@ -91,6 +91,24 @@ export function createAccessService(deps: { policy: AccessPolicy; audit: Pick<Au
     },
 
     /**
+     * For a read: checks at once (a refusal is audited and thrown as by `authorize`) and starts the
+     * allowed decision's audit write without waiting for it, so the caller's query runs meanwhile.
+     * The caller must await `audited` before answering: nothing is served before its record is on disk.
+     */
+    async authorizeRead(ctx: RequestContext, action: string, target: AccessTarget): Promise<{ scope: Scope; audited: Promise<void> }> {
+      const decision = decide(ctx.principal, action, { caseId: target.caseId ?? null, ...target.facts });
+      const caseId = target.caseId ?? null;
+      if (!decision.allowed) {
+        await audit.record(ctx, { action, resource: target.resource, caseId, outcome: 'denied', reason: decision.reason });
+        throw decision.error;
+      }
+      const audited = auditReads ? audit.record(ctx, { action, resource: target.resource, caseId, outcome: 'allowed', reason: null }) : Promise.resolve();
+      // Awaited by the caller; a failure before then must not surface as an unhandled rejection.
+      audited.catch(() => undefined);
+      return { scope: decision.scope, audited };
+    },
+
+    /**
      * Checks and audits; returns the scope that allowed it. `audit: false` is for actions the
      * service audits itself with richer detail (e.g. a login); `read: true` marks a read.
      */

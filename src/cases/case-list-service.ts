@@ -141,7 +141,7 @@ export function listStatement(args: { scope: ListScope; filters: CaseListFilters
  * policy (case.list) and become the WHERE clause, so nothing outside them is ever read. Metadata
  * only: codes, states, dates, the next deadline.
  */
-export function createCaseListService(deps: { sql: Sql; access: Pick<AccessService, 'authorize' | 'decide'>; clock: Clock }) {
+export function createCaseListService(deps: { sql: Sql; access: Pick<AccessService, 'authorizeRead' | 'decide'>; clock: Clock }) {
   const { sql, access, clock } = deps;
 
   /** The policy's scopes of case.list for this caller, each tested on its own. */
@@ -167,12 +167,13 @@ export function createCaseListService(deps: { sql: Sql; access: Pick<AccessServi
       const facts: ScopeFacts = {};
       if (scope.pool) facts.caseState = 'received';
       if (scope.assignedTo) facts.assigneeId = scope.assignedTo;
-      await access.authorize(ctx, 'case.list', { resource: 'cases', facts }, undefined, { read: true });
+      // The audit write and the list query run side by side; the answer waits for both.
+      const { audited } = await access.authorizeRead(ctx, 'case.list', { resource: 'cases', facts });
 
       const now = clock.now();
       const callerId = ctx.principal.kind === 'user' ? ctx.principal.userId : null;
       const stmt = listStatement({ scope, filters, callerId, after, limit, now });
-      const rows = (await sql.unsafe(stmt.text, stmt.params, { prepare: true })) as unknown as ListRow[];
+      const [rows] = (await Promise.all([sql.unsafe(stmt.text, stmt.params, { prepare: true }), audited])) as unknown as [ListRow[], void];
       const more = rows.length > limit;
       const items = (more ? rows.slice(0, limit) : rows).map((r) => ({
         id: r.id,

@@ -1,0 +1,1 @@
+CREATE INDEX "cases_region_list_idx" ON "cases" USING btree ("region",(not "urgent"),coalesce("next_due_at", 'infinity'::timestamptz),"created_at","id");

@@ -102,7 +102,7 @@ export default defineBenchmark({
         ],
         notes: [
           `each request files a new case (${bytes} bytes of JSON, 5 sealed fields, 2 envelopes); ${count!.cases} cases, ${count!.deadlines} deadlines and ${count!.outbox} outbox rows written in all; ${bad} errors or non-2xx answers`,
-          `fixed rates: requests evenly spaced over up to 50 connections (bench/lib/paced-load.ts), latency counted from each request's due time; ${fixed.map((f) => `${f.rate} req/s: p50 ${ms(f.egide.latency.p50)} ms (bare ${ms(f.bare.latency.p50)}), max ${ms(f.egide.latency.max)} ms (bare ${ms(f.bare.latency.max)})`).join('; ')}`,
+          `fixed rates: requests evenly spaced over up to 50 connections (bench/lib/paced-load.ts), latency counted from each request's hand-off to the connection pool (waiting for a connection included); ${fixed.map((f) => `${f.rate} req/s: p50 ${ms(f.egide.latency.p50)} ms (bare ${ms(f.bare.latency.p50)}), max ${ms(f.egide.latency.max)} ms (bare ${ms(f.bare.latency.max)}), generator lateness p99 ${ms(f.egide.lag.p99)} ms`).join('; ')}`,
         ],
         details: { on, off, fixed, connections: CONNECTIONS, seconds: SECONDS, rounds: ROUNDS, bodyBytes: bytes },
       };

@@ -129,7 +129,7 @@ const caseRoutes: FastifyPluginAsyncTypebox<{ intake: IntakeService; cases: Case
       summary: "The case's sealed fields and the envelopes the caller's keys open (audited)",
       security: [{ bearer: [] }],
       params: Type.Object({ caseId: Uuid }),
-      response: responses({ 200: Type.Object({ caseId: Uuid, fields: Type.Record(Type.String(), Type.String()), envelopes: Type.Array(Type.Object({ keyId: Type.String(), envelope: Type.String() })) }) }, [401, 403, 404]),
+      response: responses({ 200: Type.Object({ caseId: Uuid, keyEpoch: Type.Integer({ minimum: 1, description: 'the case key generation these are sealed under' }), fields: Type.Record(Type.String(), Type.String()), envelopes: Type.Array(Type.Object({ keyId: Type.String(), envelope: Type.String() })) }) }, [401, 403, 404]),
     },
     handler: async (request) => cases.readSealed(ctxOf(request), request.params.caseId),
   });

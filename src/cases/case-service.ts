@@ -124,7 +124,9 @@ export function createCaseService(deps: {
       if (!c) throw new AppError('not_found');
       if (envelopes.length === 0) throw new AppError('not_found', 'no envelope of this case opens with your keys');
       const fields = await cases.fields(caseId);
-      return { caseId, fields: Object.fromEntries(fields.map((f) => [f.field, f.sealed])), envelopes: envelopes.map((e) => ({ keyId: e.keyId, envelope: e.envelope })) };
+      // keyEpoch: which case key these are sealed under; a writer sends it back so that a re-key
+      // in between is refused (409 key_epoch_changed) rather than content sealed to a revoked key.
+      return { caseId, keyEpoch: c.keyEpoch, fields: Object.fromEntries(fields.map((f) => [f.field, f.sealed])), envelopes: envelopes.map((e) => ({ keyId: e.keyId, envelope: e.envelope })) };
     },
   };
 }

@@ -16,7 +16,14 @@ const messageRoutes: FastifyPluginAsyncTypebox<{ messages: MessageService }> = a
       summary: 'Send a sealed message on a case (the sender is bound into the ciphertext)',
       security: [{ bearer: [] }],
       params: Type.Object({ caseId: Uuid }),
-      body: Type.Object({ id: Uuid, body: Versioned(64 * 1024, 'sealed under the case DEK, AD egide/v1/message/<id>/<sender>/body') }, { additionalProperties: false, examples: [{ id: ex.messageId, body: ex.sealed }] }),
+      body: Type.Object(
+        {
+          id: Uuid,
+          body: Versioned(64 * 1024, 'sealed under the case DEK, AD egide/v1/message/<id>/<sender>/body'),
+          keyEpoch: Type.Optional(Type.Integer({ minimum: 1, description: 'the case key generation the body is sealed under (from the sealed read); a stale one is refused' })),
+        },
+        { additionalProperties: false, examples: [{ id: ex.messageId, body: ex.sealed, keyEpoch: 1 }] },
+      ),
       response: responses({ 201: Type.Object({ id: Uuid, caseId: Uuid, sender: Type.String(), createdAt: Type.String() }) }, [401, 403, 404, 409]),
     },
     handler: async (request, reply) => reply.code(201).send(await messages.send(ctxOf(request), request.params.caseId, request.body)),

@@ -7,7 +7,7 @@ import { actorOf, roleOf, type RequestContext } from '../access/principal.js';
 import type { AccessService } from '../access/access-service.js';
 import type { CaseService } from '../cases/case-service.js';
 import type { DeadlineRepository } from '../deadlines/deadline-repository.js';
-import { messages } from '../db/schema/index.js';
+import { cases as cases_, messages } from '../db/schema/index.js';
 
 export type MessageService = ReturnType<typeof createMessageService>;
 
@@ -27,7 +27,7 @@ export function createMessageService(deps: {
   const { db, cases, outbox, access, clock } = deps;
 
   return {
-    async send(ctx: RequestContext, caseId: string, input: { id: string; body: string }) {
+    async send(ctx: RequestContext, caseId: string, input: { id: string; body: string; keyEpoch?: number }) {
       try {
         parseSealedField(input.body);
       } catch (err) {
@@ -39,6 +39,10 @@ export function createMessageService(deps: {
         await access.authorize(ctx, 'message.create', { resource: `message:${input.id}`, caseId: c ? caseId : null, facts }, tx);
         if (!c) throw new AppError('not_found');
         if (c.state === 'closed') throw new AppError('invalid_transition', 'a closed case takes no messages');
+        // Shares the case row with other writers but waits for a re-key (which locks it for update):
+        // a body sealed under a key that a re-key has just replaced would be lost to every reader.
+        const [row] = await tx.select({ keyEpoch: cases_.keyEpoch }).from(cases_).where(eq(cases_.id, caseId)).for('share');
+        if (input.keyEpoch !== undefined && row && row.keyEpoch !== input.keyEpoch) throw new AppError('key_epoch_changed', `the case was re-keyed (key generation ${row.keyEpoch}); open the new case key and seal again`);
         const now = clock.now();
         const inserted = await tx.insert(messages).values({ id: input.id, caseId, sender, senderRole: roleOf(ctx.principal), body: input.body, createdAt: now }).onConflictDoNothing().returning({ id: messages.id });
         if (inserted.length === 0) throw new AppError('already_exists', 'a message with this id exists; the client must choose a new id');

@@ -276,6 +276,24 @@ t.test('a re-key prepared from a bundle that another re-key overtook is refused'
   await opensAll(t, second.dek, 'the winner');
 });
 
+t.test('a message sealed under a case key that a re-key replaced is refused', async (t) => {
+  const read = (await sealedRead(defender)).json();
+  const epoch = read.keyEpoch as number;
+  t.ok(epoch > 1, 'the sealed read says which key generation it is');
+  const send = (keyEpoch: number) => {
+    const id = randomUUID();
+    return T.app.inject({ method: 'POST', url: `/v1/cases/${caseId}/messages`, headers: defender.auth(), payload: { id, keyEpoch, body: sealField('Toujours là', openEnvelope(read.envelopes[0], defender.keyPair), messageBodyAd(id, `d:${caseId}`)) } });
+  };
+  const stale = await send(epoch - 1);
+  t.equal(stale.statusCode, 409);
+  t.equal(stale.json().code, 'key_epoch_changed');
+  const id = randomUUID();
+  const ok = await T.app.inject({ method: 'POST', url: `/v1/cases/${caseId}/messages`, headers: defender.auth(), payload: { id, keyEpoch: epoch, body: sealField('Toujours là', openEnvelope(read.envelopes[0], defender.keyPair), messageBodyAd(id, `d:${caseId}`)) } });
+  t.equal(ok.statusCode, 201, 'sealed under the current key, it goes through');
+  // Later re-keys must carry it too.
+  expected.set(messageBodyAd(id, `d:${caseId}`), 'Toujours là');
+});
+
 t.test('a re-key that leaves anything behind is refused and changes nothing', async (t) => {
   const bundle = (await getBundle(dep.supervisor)).json() as RekeyBundle;
   const oldDek = openRekeyDek(bundle, [mechanism]);

@@ -114,8 +114,8 @@ export function createServices(deps: ServiceDeps) {
   const messages = createMessageService({ db, cases, outbox: repos.deadlines, access, clock });
   // --- protection workflow (one line per module) ---
   const assessments = createAssessmentService({ db, assessments: repos.assessments, cases: repos.cases, access, audit, clock, risk: deps.riskPolicy });
-  const measures = createMeasureService({ db, measures: repos.measures, cases: repos.cases, orgs: repos.orgs, deadlines, deadlineRepo: repos.deadlines, access, audit, clock, catalogue: deps.measureCatalogue, deadlinePolicy: deps.deadlinePolicy, calendar: deps.calendar });
-  const referrals = createReferralService({ db, cases: repos.cases, referrals: createReferralRepository(db), orgs: repos.orgs, users: repos.users, deadlines, outbox: repos.deadlines, access, audit, clock, policy: deps.referralPolicy });
+  const measures = createMeasureService({ db, measures: repos.measures, cases: repos.cases, orgs: repos.orgs, deadlines, deadlineRepo: repos.deadlines, access, audit, clock, catalogue: deps.measureCatalogue, deadlinePolicy: deps.deadlinePolicy, calendar: deps.calendar, intake: deps.intakePolicy });
+  const referrals = createReferralService({ db, cases: repos.cases, referrals: createReferralRepository(db), orgs: repos.orgs, users: repos.users, deadlines, outbox: repos.deadlines, access, audit, clock, policy: deps.referralPolicy, intake: deps.intakePolicy });
   const reports = createCaseReportService({ db, reports: createCaseReportRepository(db), cases: repos.cases, deadlines, deadlineRows: repos.deadlines, access, audit, clock, intake: deps.intakePolicy });
   const appealRepo = createAppealRepository(db);
   const appeals = createAppealService({ db, appeals: appealRepo, cases: repos.cases, measures: createAppealMeasureEffects({ deadlines }), deadlines, outbox: repos.deadlines, access, audit, clock, policy: deps.appealPolicy });

@@ -2,7 +2,7 @@ import { Type, type Static } from 'typebox';
 import { Value } from 'typebox/value';
 import { PolicyError, loadPolicyFile } from '../access/policy.js';
 
-export const INTAKE_LISTS = ['region', 'defenderCategory', 'gender', 'disability', 'threatType', 'language', 'contactChannel', 'filedFor', 'source'] as const;
+export const INTAKE_LISTS = ['region', 'defenderCategory', 'gender', 'disability', 'threatType', 'language', 'contactChannel', 'filedFor', 'source', 'consentChannel'] as const;
 export type IntakeList = (typeof INTAKE_LISTS)[number];
 
 const Code = Type.Object({ code: Type.String({ pattern: '^[a-z][a-z0-9_]{0,39}$' }), fr: Type.String({ minLength: 1, maxLength: 120 }), en: Type.String({ minLength: 1, maxLength: 120 }) }, { additionalProperties: false });

@@ -4,6 +4,7 @@ import { ex } from '../lib/openapi-examples.js';
 import { Timestamp, Uuid, Versioned, responses } from '../lib/schemas.js';
 import { ctxOf } from '../plugins/context.js';
 import type { MeasureService } from './measure-service.js';
+import { OralConsentSchema } from '../consent/oral-consent.js';
 
 const Reason = Type.String({ minLength: 3, maxLength: 2000, description: 'why: kept on the timeline and in the audit log (no sensitive details: they belong in the sealed details)' });
 const Nullable = <T extends TSchema>(s: T) => Type.Union([s, Type.Null()]);
@@ -118,17 +119,10 @@ const measureRoutes: FastifyPluginAsyncTypebox<{ measures: MeasureService }> = a
         {
           decision: Type.Union([Type.Literal('consent'), Type.Literal('refuse')]),
           attestation: Type.Optional(
-            Type.Object(
-              {
-                channel: Type.Union([Type.Literal('phone'), Type.Literal('in_person'), Type.Literal('video'), Type.Literal('written')]),
-                takenAt: Timestamp,
-                statement: Type.String({ minLength: 3, maxLength: 500, description: 'short and non-sensitive: who took the answer and how' }),
-              },
-              { additionalProperties: false },
-            ),
+            OralConsentSchema,
           ),
         },
-        { additionalProperties: false, examples: [{ decision: 'consent' }, { decision: 'consent', attestation: { channel: 'phone', takenAt: '2026-03-02T10:15:00Z', statement: 'Accord donné par téléphone à l’officier chargé du dossier, après lecture de l’avertissement.' } }] },
+        { additionalProperties: false, examples: [{ decision: 'consent' }, { decision: 'consent', attestation: { channel: 'phone_call', takenAt: '2026-03-02T10:15:00Z', statement: 'Accord donné par téléphone à l’officier chargé du dossier, après lecture de l’avertissement.' } }] },
       ),
       response: one,
     },

@@ -16,6 +16,8 @@ import { addDuration, type Duration } from '../deadlines/due-time.js';
 import type { MeasureCatalogue } from './measure-catalogue.js';
 import { IN_EFFECT_STATUSES, type MeasureRepository, type MeasureRow, type MeasureStatus } from './measure-repository.js';
 import { catalogueEntryView, catalogueImplementer, defenderMeasureView, staffMeasureView, type ApiImplementer, type MeasureView } from './measure-views.js';
+import { checkOralConsent, type OralConsent } from '../consent/oral-consent.js';
+import type { IntakePolicy } from '../intake/intake-policy.js';
 
 export type MeasureService = ReturnType<typeof createMeasureService>;
 
@@ -29,11 +31,7 @@ export interface ProposeInput {
   details?: string;
 }
 
-export interface Attestation {
-  channel: 'phone' | 'in_person' | 'video' | 'written';
-  takenAt: string;
-  statement: string;
-}
+export type Attestation = OralConsent;
 
 export interface ConsentInput {
   decision: 'consent' | 'refuse';
@@ -42,7 +40,6 @@ export interface ConsentInput {
 
 const DAY_MS = 86_400_000;
 /** Tolerated difference between a staff client's clock and ours, for the time consent was taken. */
-const CLOCK_SKEW_MS = 5 * 60_000;
 /** workflow.md: urgent measures lapse unless confirmed within 14 days; used only if the policy gives no plain duration. */
 const DEFAULT_CONFIRMATION: Duration = { days: 14 };
 
@@ -92,8 +89,10 @@ export function createMeasureService(deps: {
   catalogue: MeasureCatalogue;
   deadlinePolicy: DeadlinePolicy;
   calendar: WorkCalendar;
+  /** the consentChannel codes an oral consent may name */
+  intake: Pick<IntakePolicy, 'has'>;
 }) {
-  const { db, measures: repo, cases, orgs, deadlines, deadlineRepo, access, audit, clock, catalogue, deadlinePolicy, calendar } = deps;
+  const { db, measures: repo, cases, orgs, deadlines, deadlineRepo, access, audit, clock, catalogue, deadlinePolicy, calendar, intake } = deps;
 
   const confirmationWindow: Duration = (() => {
     const rule = deadlinePolicy.rules.get('urgent_confirmation');
@@ -301,16 +300,13 @@ export function createMeasureService(deps: {
       return onMeasure(ctx, measureId, 'measure.consent', input.decision, async (m, c, tx, now) => {
         const wrong = m.status === 'refused' ? refusal('invalid_transition', 'the defender refused this measure; a refusal is final for this proposal') : expectStatus(m, ['proposed'], 'answer for');
         if (wrong) return wrong;
-        const a = input.attestation;
-        if (a) {
-          const takenAt = new Date(a.takenAt);
-          if (takenAt.getTime() > now.getTime() + CLOCK_SKEW_MS) return { refused: invalid('/body/attestation/takenAt', 'is in the future') };
-          if (takenAt.getTime() < m.proposedAt.getTime() - CLOCK_SKEW_MS) return { refused: invalid('/body/attestation/takenAt', 'is before the measure was proposed: the answer must be to this proposal') };
-        }
+        const checked = input.attestation ? checkOralConsent(input.attestation, { now, askedAt: m.proposedAt, channelKnown: (code) => intake.has('consentChannel', code) }) : null;
+        if (checked && 'errors' in checked) return { refused: invalid(checked.errors[0]!.field, checked.errors[0]!.message) };
+        const a = checked?.value;
         const consented = input.decision === 'consent';
         const updated = await repo.update(
           m.id,
-          { status: consented ? 'consented' : 'refused', consentBy: actorOf(p), consentAt: now, consentAttestation: a ? { channel: a.channel, takenAt: new Date(a.takenAt).toISOString(), statement: a.statement } : null, updatedAt: now },
+          { status: consented ? 'consented' : 'refused', consentBy: actorOf(p), consentAt: now, consentAttestation: a ?? null, updatedAt: now },
           tx,
         );
         const name = consented ? 'measure.consented' : 'measure.refused';

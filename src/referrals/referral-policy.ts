@@ -23,7 +23,6 @@ const ReferralPolicySchema = Type.Object(
     version: Type.Literal(1),
     purposes: Type.Array(Coded, { minItems: 1 }),
     fields: Type.Array(Type.Object({ field: FieldName, fr: Label, en: Label }, { additionalProperties: false }), { minItems: 1 }),
-    attestationChannels: Type.Array(Coded, { minItems: 1 }),
     lifeThreat: Type.Object({ eligibleCategories: Type.Array(Type.String(), { minItems: 1 }) }, { additionalProperties: false }),
   },
   { additionalProperties: false },
@@ -38,7 +37,6 @@ export interface Labelled {
 export interface ReferralPolicy {
   readonly purposes: ReadonlyMap<string, Labelled>;
   readonly fields: ReadonlyMap<string, Labelled>;
-  readonly attestationChannels: ReadonlySet<string>;
   /** Categories a supervisor may refer to without consent when a threat to life is imminent. */
   readonly lifeThreatCategories: ReadonlySet<PartnerCategory>;
 }
@@ -59,7 +57,6 @@ export function parseReferralPolicy(raw: unknown, source = 'referral policy'): R
   const file = raw as ReferralPolicyFile;
   const purposes = unique(file.purposes, (p) => p.code, 'purposes', source);
   const fields = unique(file.fields, (f) => f.field, 'fields', source);
-  const channels = unique(file.attestationChannels, (c) => c.code, 'attestationChannels', source);
   const known = new Set<string>(PARTNER_CATEGORIES);
   file.lifeThreat.eligibleCategories.forEach((c, i) => {
     if (!known.has(c)) throw new PolicyError(`${source}: /lifeThreat/eligibleCategories/${i}: unknown organisation category ${JSON.stringify(c)} (known: ${PARTNER_CATEGORIES.join(', ')})`);
@@ -67,7 +64,6 @@ export function parseReferralPolicy(raw: unknown, source = 'referral policy'): R
   return {
     purposes: new Map([...purposes].map(([k, v]) => [k, { fr: v.fr, en: v.en }])),
     fields: new Map([...fields].map(([k, v]) => [k, { fr: v.fr, en: v.en }])),
-    attestationChannels: new Set(channels.keys()),
     lifeThreatCategories: new Set(file.lifeThreat.eligibleCategories as PartnerCategory[]),
   };
 }

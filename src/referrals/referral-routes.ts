@@ -4,6 +4,7 @@ import { ex } from '../lib/openapi-examples.js';
 import { KeyId, Timestamp, Uuid, Versioned, responses } from '../lib/schemas.js';
 import { ctxOf } from '../plugins/context.js';
 import type { ReferralService } from './referral-service.js';
+import { OralConsentSchema } from '../consent/oral-consent.js';
 
 const N = <T extends TSchema>(s: T) => Type.Union([s, Type.Null()]);
 const Code = Type.String({ pattern: '^[a-z][a-z0-9_]{0,39}$' });
@@ -11,14 +12,6 @@ const FieldName = Type.String({ pattern: '^[a-z][a-z0-9_.]{0,63}$' });
 const Label = Type.Object({ fr: Type.String(), en: Type.String() });
 const Reason = Type.String({ minLength: 3, maxLength: 2000, description: 'why: kept on the timeline and in the audit log (no sensitive details: they belong in sealed notes)' });
 const Sealed = (what: string) => Versioned(96 * 1024, `v1.<b64u nonce>.<b64u ciphertext>, ${what}`);
-const Attestation = Type.Object(
-  {
-    channel: Code,
-    takenAt: Timestamp,
-    statement: Type.String({ minLength: 3, maxLength: 1000, description: 'how consent was taken and what the defender was told (recipient, fields, purpose); no sensitive details' }),
-  },
-  { additionalProperties: false, description: 'staff recording oral consent: how and when it was taken' },
-);
 
 /** Every view of a referral in one schema: staff, partner and defender views are subsets of it. */
 const Referral = Type.Object({
@@ -149,7 +142,7 @@ const referralRoutes: FastifyPluginAsyncTypebox<{ referrals: ReferralService }> 
       security: sec,
       params: ReferralParams,
       body: Type.Object(
-        { decision: Type.Union([Type.Literal('consent'), Type.Literal('refuse')]), attestation: Type.Optional(Attestation) },
+        { decision: Type.Union([Type.Literal('consent'), Type.Literal('refuse')]), attestation: Type.Optional(OralConsentSchema) },
         { additionalProperties: false, examples: [{ decision: 'consent' }, { decision: 'consent', attestation: { channel: 'phone_call', takenAt: '2026-03-02T10:15:00Z', statement: 'Destinataire, informations partagées et objet lus à la défenseure par téléphone ; elle a donné son accord.' } }] },
       ),
       response: responses({ 200: Referral }, [401, 403, 404, 409]),

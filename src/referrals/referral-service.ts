@@ -15,6 +15,8 @@ import type { ReferralPolicy } from './referral-policy.js';
 import type { ReferralRepository, ReferralRow } from './referral-repository.js';
 import { OPEN_STATES, createViews, partnerMaySee } from './referral-views.js';
 import { createReferralReads } from './referral-reads.js';
+import { checkOralConsent, type OralConsent } from '../consent/oral-consent.js';
+import type { IntakePolicy } from '../intake/intake-policy.js';
 
 export interface NewReferral {
   id: string;
@@ -25,11 +27,7 @@ export interface NewReferral {
   lifeThreat?: { reason: string };
 }
 
-export interface Attestation {
-  channel: string;
-  takenAt: string;
-  statement: string;
-}
+export type Attestation = OralConsent;
 
 export interface PacketUpload {
   packet: Record<string, string>;
@@ -85,8 +83,10 @@ export function createReferralService(deps: {
   audit: Pick<AuditService, 'record'>;
   clock: Clock;
   policy: ReferralPolicy;
+  /** the consentChannel codes an oral consent may name */
+  intake: Pick<IntakePolicy, 'has'>;
 }) {
-  const { db, cases, referrals, orgs, users, deadlines, outbox, access, audit, clock, policy } = deps;
+  const { db, cases, referrals, orgs, users, deadlines, outbox, access, audit, clock, policy, intake } = deps;
   const views = createViews(policy);
 
   /** Runs a command; a Refusal thrown inside rolls it back and is audited as denied. */
@@ -151,17 +151,6 @@ export function createReferralService(deps: {
     // The partner is told its access ended, if it ever had any.
     if (r.sentAt) await outbox.enqueue('referral.withdrawn', { caseId: c.id, referralId: r.id, orgId: r.orgId }, at, tx);
     return updated;
-  }
-
-  function checkAttestation(a: Attestation, now: Date): { channel: string; takenAt: string; statement: string } {
-    const errors: FieldError[] = [];
-    if (!policy.attestationChannels.has(a.channel)) errors.push({ field: '/body/attestation/channel', message: `one of ${[...policy.attestationChannels].join(', ')}` });
-    const takenAt = new Date(a.takenAt);
-    if (Number.isNaN(takenAt.getTime())) errors.push({ field: '/body/attestation/takenAt', message: 'is not a date' });
-    else if (takenAt.getTime() > now.getTime() + SKEW_MS) errors.push({ field: '/body/attestation/takenAt', message: 'is in the future' });
-    if (a.statement.trim().length === 0) errors.push({ field: '/body/attestation/statement', message: 'must not be blank' });
-    if (errors.length > 0) throw invalid('the attestation is not valid', errors);
-    return { channel: a.channel, takenAt: takenAt.toISOString(), statement: a.statement };
   }
 
   return {
@@ -246,7 +235,9 @@ export function createReferralService(deps: {
         const now = clock.now();
         if (oral && !input.attestation) throw invalid('staff record oral consent with an attestation', [{ field: '/body/attestation', message: 'is required' }]);
         if (!oral && input.attestation) throw invalid('an attestation is for staff recording oral consent', [{ field: '/body/attestation', message: 'must be absent' }]);
-        const attestation = input.attestation ? checkAttestation(input.attestation, now) : null;
+        const checked = input.attestation ? checkOralConsent(input.attestation, { now, askedAt: r.createdAt, channelKnown: (code) => intake.has('consentChannel', code) }) : null;
+        if (checked && 'errors' in checked) throw invalid('the attestation is not valid', checked.errors);
+        const attestation = checked ? checked.value : null;
         if (r.state !== 'awaiting_consent') throw refuse('invalid_transition', `the referral is ${r.state}, not awaiting consent`);
         const consented = input.decision === 'consent';
         const updated = await referrals.update(

@@ -221,7 +221,7 @@ t.test('an officer records an oral answer only with an attestation; the defender
   const bare = await cmd(awa, id, 'consent', { decision: 'consent' });
   t.equal(bare.statusCode, 400);
   t.equal(bare.json().code, 'validation_failed');
-  const attestation = { channel: 'phone', takenAt: T.clock.now().toISOString(), statement: "Accord donné par téléphone à l'agente de suivi." };
+  const attestation = { channel: 'phone_call', takenAt: T.clock.now().toISOString(), statement: "Accord donné par téléphone à l'agente de suivi." };
   const fromDefender = await cmd(caseA.defender, id, 'consent', { decision: 'consent', attestation });
   t.equal(fromDefender.statusCode, 400);
   t.equal(fromDefender.json().code, 'validation_failed');

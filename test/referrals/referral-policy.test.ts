@@ -20,7 +20,6 @@ t.test('the shipped policy loads: purposes, shareable intake fields, the life-th
   t.same(p.purposes.get('relocation'), { fr: 'Relocalisation temporaire', en: 'Temporary relocation' });
   t.same([...p.fields.keys()].sort(), [...INTAKE_FIELDS].sort(), 'every field a filing may hold, and only those');
   t.same([...p.lifeThreatCategories], ['state_authority']);
-  t.ok(p.attestationChannels.has('phone_call'));
 });
 
 t.test('a malformed policy is refused, naming where', async (t) => {

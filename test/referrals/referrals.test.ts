@@ -362,7 +362,7 @@ t.test('oral consent is recorded by the assigned officer with an attestation; a 
   t.equal(bare.statusCode, 400, 'no attestation');
   t.equal(bare.json().errors[0].field, '/body/attestation');
   t.equal((await referralRow(id))!.state, 'awaiting_consent', 'nothing changed');
-  const attestation = { channel: 'phone_call', takenAt: new Date(T.clock.now().getTime() - 600_000).toISOString(), statement: 'Recipient, fields and purpose read out by phone; the defender agreed.' };
+  const attestation = { channel: 'phone_call', takenAt: new Date(T.clock.now().getTime() - 60_000).toISOString(), statement: 'Recipient, fields and purpose read out by phone; the defender agreed.' };
   t.equal((await as(officer, 'POST', `/v1/referrals/${id}/consent`, { decision: 'consent', attestation: { ...attestation, channel: 'telepathy' } })).statusCode, 400, 'an unknown channel');
   t.equal((await as(officer, 'POST', `/v1/referrals/${id}/consent`, { decision: 'consent', attestation: { ...attestation, takenAt: '2030-01-01T00:00:00.000Z' } })).statusCode, 400, 'taken in the future');
   t.equal((await as(otherOfficer, 'POST', `/v1/referrals/${id}/consent`, { decision: 'consent', attestation })).statusCode, 404, 'an officer not assigned');

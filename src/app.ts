@@ -26,6 +26,8 @@ import caseWithdrawalRoutes from './cases/case-withdrawal-routes.js';
 import { createServices, type Services } from './services.js';
 import assessmentRoutes from './assessments/assessment-routes.js';
 import caseReportRoutes from './reports/case-report-routes.js';
+import notificationRoutes from './notifications/notification-routes.js';
+import webhookRoutes from './notifications/webhook-routes.js';
 import errorsPlugin from './plugins/errors.js';
 import infraPlugin from './plugins/infra.js';
 import authPlugin from './plugins/auth.js';
@@ -124,6 +126,8 @@ async function app(fastify: FastifyInstance, opts: AppOptions) {
   await fastify.register(caseTimelineRoutes, { timeline: services.caseTimeline });
   await fastify.register(caseWithdrawalRoutes, { withdrawal: services.withdrawal });
   await fastify.register(caseRekeyRoutes, { rekey: services.rekey });
+  await fastify.register(notificationRoutes, { notifications: services.notifications });
+  await fastify.register(webhookRoutes, { webhooks: services.webhooks });
 }
 
 export default fp(app, { name: 'egide-app' });

@@ -48,6 +48,9 @@ import { createAppealMeasureEffects } from './appeals/appeal-measure-effects.js'
 import { createAppealService } from './appeals/appeal-service.js';
 import { createCaseWithdrawalService, type WithdrawalPorts } from './cases/case-withdrawal-service.js';
 import { createCaseTimelineService } from './cases/case-timeline-service.js';
+import { createNotificationService } from './notifications/notification-service.js';
+import { createWebhookService } from './notifications/webhook-service.js';
+import { webhookKey } from './notifications/webhook-secret.js';
 
 export interface ServiceDeps {
   database: Database;
@@ -125,6 +128,8 @@ export function createServices(deps: ServiceDeps) {
     ports: openWork,
   });
   const rekey = createCaseRekeyService({ db, cases: repos.cases, caseService: cases, users: repos.users, orgs: repos.orgs, access, audit, clock });
+  const notifications = createNotificationService({ db, access, cases, clock });
+  const webhooks = createWebhookService({ db, access, clock, secretKey: webhookKey(config.SERVER_SECRET) });
   return {
     db, repos, audit, access, auth, users, orgs, auditQuery, deadlines, intake, cases, workflow, caseList, messages,
     assessments,
@@ -133,6 +138,7 @@ export function createServices(deps: ServiceDeps) {
     reports,
     appeals, caseTimeline, withdrawal,
     rekey,
+    notifications, webhooks,
   };
 }
 

@@ -10,6 +10,8 @@ import { createAuditService } from '../src/audit/audit-service.js';
 import { createQueue, createQueueConnection, queuePrefix, QUEUES, type JobName, type JobPayload, type JobResult, type QueueName } from '../src/queues/registry.js';
 import { auditCheckpointProcessor, QUEUE as AUDIT_CHECKPOINT, scheduleAuditCheckpoint } from './audit-checkpoint.js';
 import { startAuditChainer } from './audit-chainer.js';
+import { DEADLINE_STEPS, startEscalation } from './escalation.js';
+import { QUEUE as NOTIFICATION_QUEUE, startNotificationDelivery } from './notification-delivery.js';
 
 /** What the workers log with: a pino logger, or the API's (Fastify) logger when in one process. */
 export type WorkerLogger = Pick<BaseLogger, 'debug' | 'info' | 'warn' | 'error'>;
@@ -74,6 +76,12 @@ export async function startWorkers(opts: StartWorkersOptions): Promise<Workers> 
     }),
   );
   await scheduleAuditCheckpoint(checkpointQueue, config);
+  // Escalation (issue 5): the deadline-steps worker, the outbox relay and the reconciler. Other
+  // modules deliver their outbox topics through the same relay: `escalation.relay.register(topic, handler)`.
+  const escalation = startEscalation({ config, database, connection, audit, clock, log });
+  watch(DEADLINE_STEPS, escalation.worker);
+  const notificationDelivery = await startNotificationDelivery({ config, database, connection, audit, clock, log });
+  watch(NOTIFICATION_QUEUE, notificationDelivery.worker);
   log.info({ queues: workers.map((w) => w.name), prefix: queuePrefix(config) }, 'workers started');
 
   let closing: Promise<void> | undefined;
@@ -82,6 +90,8 @@ export async function startWorkers(opts: StartWorkersOptions): Promise<Workers> 
     close() {
       closing ??= (async () => {
         await Promise.all([...workers.map((w) => w.close()), chainer.close()]);
+        await escalation.close();
+        await notificationDelivery.close();
         await checkpointQueue.close();
         // QUIT would wait for a Redis that is down; then just drop the socket.
         if (connection.status === 'ready') await connection.quit().catch(() => connection.disconnect());

@@ -17,6 +17,18 @@ export interface QueueDefinitions {
     payload: { trigger: 'schedule' | 'manual' };
     result: { seq: number | null };
   };
+  /** One step of a deadline's escalation ladder, due at the job's delay (workers/deadline-steps.ts). */
+  'deadline-steps': {
+    job: 'step';
+    payload: { deadlineId: string; step: 'reminder' | 'level1' | 'level2'; dueAt: string };
+    result: { outcome: string; fired: Array<'reminder' | 'level1' | 'level2'> };
+  };
+  /** POSTs one webhook delivery (a row of webhook_deliveries) to a partner's endpoint (workers/notification-delivery.ts). */
+  webhooks: {
+    job: 'deliver';
+    payload: { deliveryId: string };
+    result: { outcome: string; statusCode: number | null };
+  };
 }
 
 export type QueueName = keyof QueueDefinitions;
@@ -44,6 +56,28 @@ export const QUEUES = {
       backoff: { type: 'exponential', delay: 1000 },
       removeOnComplete: { count: 100 },
       removeOnFail: { count: 1000 },
+    },
+  },
+  // Many small jobs, mostly waiting out their delay; failed ones are kept (and logged) for
+  // inspection, and the reconciler fires whatever a lost or failed job left undone.
+  'deadline-steps': {
+    concurrency: 8,
+    defaultJobOptions: {
+      attempts: 8,
+      backoff: { type: 'exponential', delay: 1000 },
+      removeOnComplete: { age: 7 * 24 * 3600, count: 50_000 },
+      removeOnFail: { age: 30 * 24 * 3600 },
+    },
+  },
+  // A partner's endpoint may be down for a while: 8 attempts back off over about 4 minutes; failed
+  // jobs are kept (and the delivery log says why) rather than silently dropped.
+  webhooks: {
+    concurrency: 4,
+    defaultJobOptions: {
+      attempts: 8,
+      backoff: { type: 'exponential', delay: 1000 },
+      removeOnComplete: { count: 1000 },
+      removeOnFail: { count: 10000 },
     },
   },
 } as const satisfies Record<QueueName, QueueSpec>;

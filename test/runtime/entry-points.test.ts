@@ -162,7 +162,7 @@ t.test('npm start: creates and migrates the database, serves, stops on SIGTERM w
     if (!ready) await new Promise((resolve) => setTimeout(resolve, 100));
   }
   t.match(p.output(), `created database ${name}`);
-  t.match(p.output(), /"queues":\["audit-checkpoint"\]/, 'the worker runs in the same process');
+  t.match(p.output(), /"queues":\["audit-checkpoint","deadline-steps","webhooks"\]/, 'the worker runs in the same process');
 
   const sql = postgres(url, { max: 1, onnotice: () => undefined });
   const [{ count }] = (await sql`select count(*)::int as count from drizzle.__drizzle_migrations`) as unknown as [{ count: number }];

@@ -2,3 +2,5 @@ export * from './identity.js';
 export * from './audit.js';
 export * from './cases.js';
 export * from './protection.js';
+export * from './escalation.js';
+export * from './notifications.js';

@@ -12,4 +12,5 @@ export const registry: Record<string, () => Promise<{ default: Benchmark }>> = {
   'audit-read': () => import('./audit-read.bench.js'),
   'triage-queue': () => import('./triage-queue.bench.js'),
   filing: () => import('./filing.bench.js'),
+  escalation: () => import('./escalation.bench.js'),
 };

@@ -28,6 +28,9 @@ import assessmentRoutes from './assessments/assessment-routes.js';
 import caseReportRoutes from './reports/case-report-routes.js';
 import notificationRoutes from './notifications/notification-routes.js';
 import webhookRoutes from './notifications/webhook-routes.js';
+import { registerQueueDashboard } from './plugins/queue-dashboard.js';
+import deadlineViewRoutes from './deadlines/deadline-view-routes.js';
+import retentionRoutes from './retention/retention-routes.js';
 import errorsPlugin from './plugins/errors.js';
 import infraPlugin from './plugins/infra.js';
 import authPlugin from './plugins/auth.js';
@@ -96,7 +99,7 @@ async function app(fastify: FastifyInstance, opts: AppOptions) {
     errorResponseBuilder: (_request, context) => ({ statusCode: 429, code: 'FST_RATE_LIMITED', message: `retry in ${context.after}`, retryAfter: context.ttl }),
   });
   await fastify.register(openapiPlugin);
-  await fastify.register(metricsPlugin);
+  await fastify.register(metricsPlugin, { config });
 
   const services = createServices({ database: fastify.database, auditDatabase: fastify.auditDatabase, redis: fastify.redis, config, clock, keys, policy, intakePolicy, deadlinePolicy, calendar, workflowPolicy, referralPolicy, appealPolicy, riskPolicy, measureCatalogue, signAccessToken: (claims) => fastify.jwt.sign(claims, { clockTimestamp: clock.now().getTime() }), ...(opts.auditReads !== undefined ? { auditReads: opts.auditReads } : {}) });
   fastify.decorate('services', services);
@@ -128,6 +131,9 @@ async function app(fastify: FastifyInstance, opts: AppOptions) {
   await fastify.register(caseRekeyRoutes, { rekey: services.rekey });
   await fastify.register(notificationRoutes, { notifications: services.notifications });
   await fastify.register(webhookRoutes, { webhooks: services.webhooks });
+  await fastify.register(deadlineViewRoutes, { deadlineViews: services.deadlineViews });
+  await registerQueueDashboard(fastify, { config, redis: fastify.redis, access: services.access });
+  await fastify.register(retentionRoutes, { retention: services.retention });
 }
 
 export default fp(app, { name: 'egide-app' });

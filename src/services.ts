@@ -50,7 +50,9 @@ import { createCaseWithdrawalService, type WithdrawalPorts } from './cases/case-
 import { createCaseTimelineService } from './cases/case-timeline-service.js';
 import { createNotificationService } from './notifications/notification-service.js';
 import { createWebhookService } from './notifications/webhook-service.js';
+import { createDeadlineViewService } from './deadlines/deadline-view-service.js';
 import { webhookKey } from './notifications/webhook-secret.js';
+import { createRetentionService } from './retention/retention-service.js';
 
 export interface ServiceDeps {
   database: Database;
@@ -130,6 +132,8 @@ export function createServices(deps: ServiceDeps) {
   const rekey = createCaseRekeyService({ db, cases: repos.cases, caseService: cases, users: repos.users, orgs: repos.orgs, access, audit, clock });
   const notifications = createNotificationService({ db, access, cases, clock });
   const webhooks = createWebhookService({ db, access, clock, secretKey: webhookKey(config.SERVER_SECRET) });
+  const deadlineViews = createDeadlineViewService({ db, access, cases, policy: deps.deadlinePolicy, clock });
+  const retention = createRetentionService({ db, cases: repos.cases, deadlines, deadlineRepo: repos.deadlines, access, audit, clock });
   return {
     db, repos, audit, access, auth, users, orgs, auditQuery, deadlines, intake, cases, workflow, caseList, messages,
     assessments,
@@ -139,6 +143,8 @@ export function createServices(deps: ServiceDeps) {
     appeals, caseTimeline, withdrawal,
     rekey,
     notifications, webhooks,
+    deadlineViews,
+    retention,
   };
 }
 

@@ -14,7 +14,8 @@ import { createKeyringRepository } from '../src/keys/keyring-repository.js';
 import { createNotificationService } from '../src/notifications/notification-service.js';
 import { createWebhookService } from '../src/notifications/webhook-service.js';
 import { webhookKey } from '../src/notifications/webhook-secret.js';
-import { dispatchNotificationBatch } from '../src/notifications/outbox-dispatcher.js';
+import { notificationOutboxHandler, registerNotificationTopics } from '../src/notifications/outbox-dispatcher.js';
+import { createOutboxRelay, type OutboxRelay } from './outbox-relay.js';
 import { createQueue, queuePrefix, QUEUES, type JobName, type JobPayload, type JobResult, type TypedQueue } from '../src/queues/registry.js';
 import { isAbsolute, join } from 'node:path';
 import { projectRoot } from '../src/lib/paths.js';
@@ -30,17 +31,29 @@ const backoffMs = (attemptsMade: number): number => {
 
 export interface NotificationDelivery {
   worker: Worker<JobPayload<typeof QUEUE>, JobResult<typeof QUEUE>, JobName<typeof QUEUE>>;
-  /** One pass of the dispatcher (tests call it to avoid waiting for the loop). */
+  /** One relay pass, then the delivery sweep (tests call it to avoid waiting for the loops). */
   tick(): Promise<void>;
   close(): Promise<void>;
 }
 
 /**
- * The notification side of the workers: a small claim loop over the outbox's notification topics
- * (inbox rows and webhook deliveries, see src/notifications/outbox-dispatcher.ts), and the
- * `webhooks` queue whose jobs POST one delivery each, retried with backoff.
+ * The notification side of the workers: a handler for the outbox's notification topics (inbox
+ * rows and webhook deliveries, see src/notifications/outbox-dispatcher.ts) registered with the
+ * one outbox relay of the process (`relay`: the escalation's, see workers/worker.ts), a sweep
+ * that re-queues due deliveries whose job was lost, and the `webhooks` queue whose jobs POST one
+ * delivery each, retried with backoff. Without a `relay` (a test of this module alone) it makes
+ * and runs one of its own, which claims only the notification topics.
  */
-export async function startNotificationDelivery(deps: { config: Config; database: Database; connection: Redis; audit: AuditService; clock: Clock; log: WorkerLogger; intervalMs?: number }): Promise<NotificationDelivery> {
+export async function startNotificationDelivery(deps: {
+  config: Config;
+  database: Database;
+  connection: Redis;
+  audit: AuditService;
+  clock: Clock;
+  log: WorkerLogger;
+  relay?: Pick<OutboxRelay, 'register' | 'relayOnce'>;
+  intervalMs?: number;
+}): Promise<NotificationDelivery> {
   const { config, database, connection, clock, log } = deps;
   await ready();
   const db = database.db;
@@ -70,34 +83,42 @@ export async function startNotificationDelivery(deps: { config: Config; database
     if (ids.length > 0) await queue.addBulk(ids.map((deliveryId) => ({ name: 'deliver' as const, data: { deliveryId }, opts: { jobId: `delivery-${deliveryId}` } })));
   };
 
+  const own = deps.relay ? null : createOutboxRelay({ database, clock, log });
+  const relay = deps.relay ?? own!;
+  registerNotificationTopics(relay, notificationOutboxHandler({ notifications, queueDeliveries: enqueue }));
+
   let running: Promise<void> | null = null;
-  const tick = () =>
+  // Deliveries whose job was lost (Redis flushed, or the add failed after commit). Not an outbox
+  // claim: the outbox rows are the relay's alone.
+  const sweep = () =>
     (running ??= (async () => {
       try {
-        for (;;) {
-          const batch = await dispatchNotificationBatch({ db, notifications });
-          await enqueue(batch.deliveries);
-          if (batch.events === 0) break;
-        }
-        // Deliveries whose job was lost (Redis flushed, or the add failed after commit).
         await enqueue(await webhooks.due());
       } catch (err) {
-        log.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, 'notification dispatch failed; retrying on the next tick');
+        log.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, 'webhook delivery sweep failed; retrying on the next tick');
       } finally {
         running = null;
       }
     })());
+  const tick = async () => {
+    while ((await relay.relayOnce()) > 0) {
+      // until the outbox holds nothing more for the registered topics
+    }
+    await sweep();
+  };
 
   const intervalMs = deps.intervalMs ?? 1000;
-  const timer = setInterval(() => void tick(), intervalMs);
+  const timer = setInterval(() => void sweep(), intervalMs);
   timer.unref();
-  void tick();
+  own?.start(intervalMs);
+  void sweep();
 
   return {
     worker,
     tick,
     async close() {
       clearInterval(timer);
+      await own?.close();
       await running;
       await worker.close();
       await queue.close();

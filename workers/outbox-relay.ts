@@ -1,5 +1,5 @@
-import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm';
-import type { Database } from '../src/db/client.js';
+import { and, asc, eq, inArray, isNull, min, sql } from 'drizzle-orm';
+import type { Database, Tx } from '../src/db/client.js';
 import { outbox } from '../src/db/schema/index.js';
 import type { Clock } from '../src/lib/clock.js';
 import { loggableError } from '../src/lib/loggable-error.js';
@@ -16,14 +16,19 @@ export interface OutboxRow {
  * Hands a topic's committed outbox rows (in id order) to whatever delivers them: enqueues BullMQ
  * jobs, writes inbox rows... It must be idempotent (a row is handed again if the relay dies
  * before marking it dispatched); resolving means "done", throwing leaves the rows for the next pass.
+ * `tx` is the claiming transaction (under a savepoint): rows written there commit with the
+ * "dispatched" mark, or not at all when the handler throws. A handler may return a function to
+ * run after that commit (e.g. queue the webhook deliveries it wrote); its failure is only logged.
  */
-export type OutboxHandler = (rows: OutboxRow[]) => Promise<void>;
+export type OutboxHandler = (rows: OutboxRow[], tx: Tx) => Promise<void | (() => Promise<void>)>;
 
 export interface OutboxRelay {
   /**
-   * Claims a topic. A topic nobody registered is left in the outbox untouched, so each module
-   * registers its own (escalation: `deadline.opened`; notifications: theirs) and none marks
-   * another's rows dispatched. Registering after start is fine: each pass reads the map.
+   * Claims a topic, or a family of topics with a trailing `.*` (`referral.*`); an exact topic
+   * wins over a family. A topic nobody registered is left in the outbox untouched (and logged once
+   * it is older than `staleAfterMs`), so each module registers its own (escalation:
+   * `deadline.opened`; notifications: theirs) and none marks another's rows dispatched.
+   * Registering after start is fine: each pass reads the map.
    */
   register(topic: string, handler: OutboxHandler): void;
   /** One pass: up to a batch of pending rows per registered topic; returns the largest count dispatched for one topic. */
@@ -39,10 +44,24 @@ export interface OutboxRelay {
  * marked dispatched in the claiming transaction, after its handler succeeded: a crash in between
  * rolls the claim back and the row is handed again (at least once; handlers dedupe, e.g. by job id).
  */
-export function createOutboxRelay(deps: { database: Database; clock: Clock; log: WorkerLogger; batchSize?: number }): OutboxRelay {
+export function createOutboxRelay(deps: { database: Database; clock: Clock; log: WorkerLogger; batchSize?: number; staleAfterMs?: number }): OutboxRelay {
   const { database, clock, log } = deps;
   const batchSize = deps.batchSize ?? 500;
+  const staleAfterMs = deps.staleAfterMs ?? 5 * 60_000;
   const handlers = new Map<string, OutboxHandler>();
+  /** When each unclaimed topic was last warned about (once per `staleAfterMs`, not every pass). */
+  const warned = new Map<string, number>();
+
+  const handlerOf = (topic: string): OutboxHandler | undefined => {
+    const exact = handlers.get(topic);
+    if (exact) return exact;
+    // The longest family wins: `referral.consent.*` before `referral.*`.
+    for (let i = topic.lastIndexOf('.'); i > 0; i = topic.lastIndexOf('.', i - 1)) {
+      const family = handlers.get(`${topic.slice(0, i)}.*`);
+      if (family) return family;
+    }
+    return undefined;
+  };
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<unknown> = Promise.resolve();
   let stopped = false;
@@ -50,7 +69,8 @@ export function createOutboxRelay(deps: { database: Database; clock: Clock; log:
 
   /** One topic's pass, in a transaction of its own: a failing topic never holds up another's rows. */
   async function relayTopic(topic: string, handler: OutboxHandler): Promise<number> {
-    return database.db.transaction(async (tx) => {
+    const post: { after?: () => Promise<void> } = {};
+    const count = await database.db.transaction(async (tx) => {
       const rows = await tx
         .select({ id: outbox.id, topic: outbox.topic, payload: outbox.payload, createdAt: outbox.createdAt })
         .from(outbox)
@@ -60,7 +80,9 @@ export function createOutboxRelay(deps: { database: Database; clock: Clock; log:
         .for('update', { skipLocked: true });
       if (rows.length === 0) return 0;
       try {
-        await handler(rows.map((r) => ({ ...r, payload: r.payload as Record<string, unknown> })));
+        // A savepoint: what a failing handler wrote is undone, the claim is simply released.
+        const after = await tx.transaction((sp) => handler(rows.map((r) => ({ ...r, payload: r.payload as Record<string, unknown> })), sp));
+        if (after) post.after = after;
       } catch (err) {
         log.warn({ topic, rows: rows.length, err: loggableError(err) }, 'outbox handler failed; the rows stay pending');
         return 0;
@@ -69,11 +91,40 @@ export function createOutboxRelay(deps: { database: Database; clock: Clock; log:
       await tx.update(outbox).set({ dispatchedAt: sql`${clock.now().toISOString()}::timestamptz` }).where(inArray(outbox.id, ids));
       return ids.length;
     });
+    if (post.after) {
+      try {
+        await post.after();
+      } catch (err) {
+        log.warn({ topic, err: loggableError(err) }, 'outbox after-commit step failed; its owner retries it');
+      }
+    }
+    return count;
   }
 
+  /**
+   * Which topics have pending rows (one grouped read on the pending index, so an idle pass costs
+   * one query whatever the number of handlers), then one claim per topic that has a handler.
+   */
   async function relayOnce(): Promise<number> {
+    const pending = await database.db
+      .select({ topic: outbox.topic, oldest: min(outbox.createdAt) })
+      .from(outbox)
+      .where(isNull(outbox.dispatchedAt))
+      .groupBy(outbox.topic);
     let most = 0;
-    for (const [topic, handler] of [...handlers]) most = Math.max(most, await relayTopic(topic, handler));
+    const now = clock.now().getTime();
+    for (const { topic, oldest } of pending) {
+      const handler = handlerOf(topic);
+      if (handler) {
+        warned.delete(topic);
+        most = Math.max(most, await relayTopic(topic, handler));
+      } else if (oldest && now - new Date(oldest).getTime() > staleAfterMs && now - (warned.get(topic) ?? -Infinity) > staleAfterMs) {
+        // Never dropped nor marked: a module that forgot to register, or a topic written by a
+        // newer version of the code. The rows wait for a handler; the operator is told.
+        warned.set(topic, now);
+        log.warn({ topic, oldest: new Date(oldest).toISOString() }, 'outbox rows with no handler are waiting; register the topic');
+      }
+    }
     return most;
   }
 

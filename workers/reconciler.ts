@@ -16,7 +16,12 @@ export interface ReconcileResult {
  * Redis holds nothing PostgreSQL cannot rebuild. On start and every minute the reconciler walks
  * the open deadlines: it fires at once the steps already overdue (a lost job, a flushed Redis, a
  * worker down for an hour) and adds the jobs of the steps to come (job ids dedupe those that
- * exist). Any number of workers may run it at once: the database keeps each step to one firing.
+ * exist). Any number of workers may run it at once, so it takes no advisory lock: a step fires by
+ * inserting its row into deadline_steps, whose primary key (deadline_id, step) lets one insert
+ * win (`on conflict do nothing`; the loser writes no timeline, audit or notification), and the
+ * jobs it adds are deduplicated by job id. Concurrent passes cost duplicate reads, nothing more;
+ * a session advisory lock would instead pin one of the worker's two pool connections for the
+ * whole walk.
  * It needs no Redis to fire, so escalations go on during a Redis outage, a minute late at worst.
  */
 export function createReconciler(deps: {

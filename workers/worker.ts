@@ -12,6 +12,7 @@ import { auditCheckpointProcessor, QUEUE as AUDIT_CHECKPOINT, scheduleAuditCheck
 import { startAuditChainer } from './audit-chainer.js';
 import { DEADLINE_STEPS, startEscalation } from './escalation.js';
 import { QUEUE as NOTIFICATION_QUEUE, startNotificationDelivery } from './notification-delivery.js';
+import { QUEUE as MEASURE_EXPIRY, startMeasureExpiry } from './measure-expiry.js';
 
 /** What the workers log with: a pino logger, or the API's (Fastify) logger when in one process. */
 export type WorkerLogger = Pick<BaseLogger, 'debug' | 'info' | 'warn' | 'error'>;
@@ -39,7 +40,9 @@ export async function startWorkers(opts: StartWorkersOptions): Promise<Workers> 
   const { config } = opts;
   const log = opts.logger ?? pino({ level: config.LOG_LEVEL, base: { component: 'worker' } });
   const clock = opts.clock ?? systemClock;
-  const database = opts.database ?? createDatabase(config.DATABASE_URL, { max: 2 });
+  // Step jobs, the relay, the reconciler and the chainer share it: sized like the API's (with 2
+  // connections, 10,000 escalations due within minutes waited for a connection: bench/escalation.bench.ts).
+  const database = opts.database ?? createDatabase(config.DATABASE_URL, { max: config.DATABASE_POOL_SIZE });
   const connection = createQueueConnection(config.REDIS_URL, 'worker');
   // BullMQ forwards connection errors to the workers' 'error' listeners; this one only keeps an
   // error raised before they attach (or after they close) from being unhandled.
@@ -78,10 +81,14 @@ export async function startWorkers(opts: StartWorkersOptions): Promise<Workers> 
   await scheduleAuditCheckpoint(checkpointQueue, config);
   // Escalation (issue 5): the deadline-steps worker, the outbox relay and the reconciler. Other
   // modules deliver their outbox topics through the same relay: `escalation.relay.register(topic, handler)`.
-  const escalation = startEscalation({ config, database, connection, audit, clock, log });
+  const escalation = startEscalation({ config, database, connection, audit, clock, log, relayIntervalMs: config.OUTBOX_RELAY_INTERVAL_MS, reconcileIntervalMs: config.RECONCILER_INTERVAL_MS });
   watch(DEADLINE_STEPS, escalation.worker);
-  const notificationDelivery = await startNotificationDelivery({ config, database, connection, audit, clock, log });
+  // One relay claims every outbox topic: the notifications register theirs with the escalation's.
+  const notificationDelivery = await startNotificationDelivery({ config, database, connection, audit, clock, log, relay: escalation.relay });
   watch(NOTIFICATION_QUEUE, notificationDelivery.worker);
+  // Measures past their end expire, unconfirmed urgent ones lapse: a sweep every minute.
+  const measureExpiry = await startMeasureExpiry({ config, database, connection, audit, clock, log });
+  watch(MEASURE_EXPIRY, measureExpiry.worker);
   log.info({ queues: workers.map((w) => w.name), prefix: queuePrefix(config) }, 'workers started');
 
   let closing: Promise<void> | undefined;
@@ -92,6 +99,7 @@ export async function startWorkers(opts: StartWorkersOptions): Promise<Workers> 
         await Promise.all([...workers.map((w) => w.close()), chainer.close()]);
         await escalation.close();
         await notificationDelivery.close();
+        await measureExpiry.close();
         await checkpointQueue.close();
         // QUIT would wait for a Redis that is down; then just drop the socket.
         if (connection.status === 'ready') await connection.quit().catch(() => connection.disconnect());

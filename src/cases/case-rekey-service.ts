@@ -30,6 +30,11 @@ interface SealedSource {
   list(caseId: string, tx: Queryable): Promise<Array<Omit<SealedItem, 'kind'>>>;
   /** Writes the re-sealed values; the caller has checked that they cover `list` exactly. */
   write(caseId: string, items: readonly Replacement[], at: Date, tx: Tx): Promise<void>;
+  /**
+   * Erases every value of this kind on the case (retention purge, src/retention/): afterwards
+   * `list` returns nothing; the rows' metadata stays where the column may be emptied.
+   */
+  purge(caseId: string, tx: Tx): Promise<void>;
 }
 
 /**
@@ -49,6 +54,10 @@ export const SEALED_UNDER_CASE_DEK: { readonly [K in RekeyItemKind]: SealedSourc
     async write(caseId, items, at, tx) {
       for (const i of items) await tx.update(caseFields).set({ sealed: i.sealed, updatedAt: at }).where(and(eq(caseFields.caseId, caseId), eq(caseFields.field, i.field)));
     },
+    // The column is the row's only content (and not nullable): the rows go.
+    async purge(caseId, tx) {
+      await tx.delete(caseFields).where(eq(caseFields.caseId, caseId));
+    },
   },
   /** messages.body, AD egide/v1/message/<id>/<sender>/body */
   message: {
@@ -58,6 +67,10 @@ export const SEALED_UNDER_CASE_DEK: { readonly [K in RekeyItemKind]: SealedSourc
     },
     async write(caseId, items, _at, tx) {
       for (const i of items) await tx.update(messages).set({ body: i.sealed }).where(and(eq(messages.id, i.id), eq(messages.caseId, caseId)));
+    },
+    // body is not nullable and a message without it says nothing worth keeping: the rows go.
+    async purge(caseId, tx) {
+      await tx.delete(messages).where(eq(messages.caseId, caseId));
     },
   },
   /** assessments.sealed (a map field -> sealed), AD egide/v1/assessment/<id>/<field> */
@@ -76,6 +89,9 @@ export const SEALED_UNDER_CASE_DEK: { readonly [K in RekeyItemKind]: SealedSourc
       for (const i of items) maps.set(i.id, { ...maps.get(i.id), [i.field]: i.sealed });
       for (const [id, map] of maps) await tx.update(assessments).set({ sealed: map }).where(and(eq(assessments.id, id), eq(assessments.caseId, caseId)));
     },
+    async purge(caseId, tx) {
+      await tx.update(assessments).set({ sealed: {} }).where(eq(assessments.caseId, caseId));
+    },
   },
   /** measures.details, AD egide/v1/measure/<id>/details */
   measure: {
@@ -85,6 +101,9 @@ export const SEALED_UNDER_CASE_DEK: { readonly [K in RekeyItemKind]: SealedSourc
     },
     async write(caseId, items, _at, tx) {
       for (const i of items) await tx.update(measures).set({ details: i.sealed }).where(and(eq(measures.id, i.id), eq(measures.caseId, caseId)));
+    },
+    async purge(caseId, tx) {
+      await tx.update(measures).set({ details: null }).where(eq(measures.caseId, caseId));
     },
   },
   /** case_reports.note, AD egide/v1/<incident|checkin|alert>/<id>/note */
@@ -96,6 +115,9 @@ export const SEALED_UNDER_CASE_DEK: { readonly [K in RekeyItemKind]: SealedSourc
     async write(caseId, items, _at, tx) {
       for (const i of items) await tx.update(caseReports).set({ note: i.sealed }).where(and(eq(caseReports.id, i.id), eq(caseReports.caseId, caseId)));
     },
+    async purge(caseId, tx) {
+      await tx.update(caseReports).set({ note: null }).where(eq(caseReports.caseId, caseId));
+    },
   },
   /** appeals.grounds, AD egide/v1/appeal/<id>/grounds */
   appeal: {
@@ -106,10 +128,13 @@ export const SEALED_UNDER_CASE_DEK: { readonly [K in RekeyItemKind]: SealedSourc
     async write(caseId, items, _at, tx) {
       for (const i of items) await tx.update(appeals).set({ grounds: i.sealed }).where(and(eq(appeals.id, i.id), eq(appeals.caseId, caseId)));
     },
+    async purge(caseId, tx) {
+      await tx.update(appeals).set({ grounds: null }).where(eq(appeals.caseId, caseId));
+    },
   },
 };
 
-const KINDS = Object.keys(SEALED_UNDER_CASE_DEK) as RekeyItemKind[];
+export const KINDS = Object.keys(SEALED_UNDER_CASE_DEK) as RekeyItemKind[];
 
 /** Every sealed value of a case, kind by kind. */
 export async function sealedItemsOf(caseId: string, tx: Queryable): Promise<SealedItem[]> {
@@ -160,6 +185,8 @@ export function createCaseRekeyService(deps: {
     throw error;
   }
 
+  // Nothing is left to re-key, and no key to protect it with.
+  const purged = (at: Date) => new AppError('case_purged', `the sealed content of this case was purged on ${at.toISOString()}`);
   const notHolder = () => new AppError('key_holder_required', 'no envelope of this case opens with your keys: only a reader of the case can re-key it');
 
   async function envelopesOf(caseId: string, tx: Queryable): Promise<EnvelopeRow[]> {
@@ -287,6 +314,7 @@ export function createCaseRekeyService(deps: {
       const { c, envelopes: own, facts } = await caseService.sealedFacts(ctx, caseId);
       await access.authorize(ctx, 'case.rekey', { resource: `case:${caseId}`, caseId: c ? caseId : null, facts }, undefined, { read: true });
       if (!c) throw new AppError('not_found');
+      if (c.purgedAt) return refuse(ctx, caseId, purged(c.purgedAt));
       const ownKeyIds = own.map((e) => e.keyId);
       const out = await db.transaction(
         async (tx) => {
@@ -320,6 +348,7 @@ export function createCaseRekeyService(deps: {
         const reason = input.revoke.length > 0 ? `revoke ${input.revoke.join(', ')}` : 'no envelope revoked';
         await access.authorize(ctx, 'case.rekey', { resource: `case:${caseId}`, caseId: c ? caseId : null, facts: c ? { caseState: c.state, assigneeId: c.assigneeId, caseId } : {} }, tx, { reason });
         if (!c) throw new AppError('not_found');
+        if (c.purgedAt) return { refused: purged(c.purgedAt) };
         const p = await plan(c, input, ownKeyIds, tx);
         if ('refused' in p) return { refused: p.refused };
 

@@ -122,6 +122,7 @@ export function createCaseService(deps: {
       const { c, envelopes, facts } = await sealedFacts(ctx, caseId);
       await access.authorize(ctx, 'case.read_sealed', { resource: `case:${caseId}`, caseId: c ? caseId : null, facts }, undefined, { read: true });
       if (!c) throw new AppError('not_found');
+      if (c.purgedAt) throw new AppError('case_purged', `the sealed content of this case was purged on ${c.purgedAt.toISOString()}`);
       if (envelopes.length === 0) throw new AppError('not_found', 'no envelope of this case opens with your keys');
       const fields = await cases.fields(caseId);
       // keyEpoch: which case key these are sealed under; a writer sends it back so that a re-key

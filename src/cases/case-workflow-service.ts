@@ -77,6 +77,8 @@ export function createCaseWorkflowService(deps: {
         const c = await cases.byIdForUpdate(caseId, tx);
         await access.authorize(ctx, rule.action, { resource: `case:${caseId}`, caseId: c ? caseId : null, facts: c ? { caseState: c.state, assigneeId: c.assigneeId, caseId } : {} }, tx, { reason: input.reason ?? null });
         if (!c) throw new AppError('not_found');
+        // Its content is gone for good: reopening would run a case nobody can read (a new request is filed instead).
+        if (c.purgedAt) return { refused: new AppError('invalid_transition', `the case was purged on ${c.purgedAt.toISOString()}; file a new request instead`) };
         if (!(rule.from as readonly string[]).includes(c.state)) return { refused: new AppError('invalid_transition', `cannot ${name} a case in state ${c.state} (allowed from ${rule.from.join(', ')})`) };
         if (rule.guard) {
           const refusal = await guards[rule.guard](c, tx);

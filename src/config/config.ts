@@ -30,6 +30,10 @@ const EnvSchema = Type.Object({
   FILING_RATE_LIMIT_PER_MINUTE: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 20 }),
   AUDIT_CHECKPOINT_INTERVAL_SECONDS: Type.Integer({ minimum: 1, maximum: 86_400, default: 60 }),
   AUDIT_CHAIN_INTERVAL_MS: Type.Integer({ minimum: 10, maximum: 60_000, default: 250 }),
+  // The worker's outbox relay: how often it looks for committed outbox rows (deadline jobs, notifications).
+  OUTBOX_RELAY_INTERVAL_MS: Type.Integer({ minimum: 10, maximum: 60_000, default: 250 }),
+  // How often the worker re-creates lost deadline jobs and fires overdue steps (also once at start).
+  RECONCILER_INTERVAL_MS: Type.Integer({ minimum: 1000, maximum: 3_600_000, default: 60_000 }),
 });
 
 export type Config = Readonly<Static<typeof EnvSchema>>;

@@ -38,6 +38,7 @@ export function createMessageService(deps: {
       return db.transaction(async (tx) => {
         await access.authorize(ctx, 'message.create', { resource: `message:${input.id}`, caseId: c ? caseId : null, facts }, tx);
         if (!c) throw new AppError('not_found');
+        if (c.purgedAt) throw new AppError('case_purged', 'the sealed content of this case was purged');
         if (c.state === 'closed') throw new AppError('invalid_transition', 'a closed case takes no messages');
         // Shares the case row with other writers but waits for a re-key (which locks it for update):
         // a body sealed under a key that a re-key has just replaced would be lost to every reader.
@@ -55,6 +56,7 @@ export function createMessageService(deps: {
     async list(ctx: RequestContext, caseId: string, page: { after?: { at: string; id: string }; limit: number }) {
       const { c, facts } = await cases.sealedFacts(ctx, caseId);
       await access.authorize(ctx, 'message.read', { resource: `case:${caseId}/messages`, caseId: c ? caseId : null, facts }, undefined, { read: true });
+      if (c?.purgedAt) throw new AppError('case_purged', 'the sealed content of this case was purged');
       const after = page.after;
       const rows = await db
         .select()

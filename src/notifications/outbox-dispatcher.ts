@@ -1,36 +1,40 @@
-import { sql } from 'drizzle-orm';
-import type { Db } from '../db/client.js';
+import type { Queryable } from '../db/client.js';
 import type { NotificationService, OutboxEvent } from './notification-service.js';
 
 /**
- * Topics this dispatcher leaves to the escalation relay: `deadline.opened` schedules ladder jobs,
- * it notifies nobody. Every other outbox topic is a notification.
+ * The outbox topics that are notifications, as the relay registers them (exact topics, or
+ * families ending in `.*`). `deadline.opened` is not one: it schedules ladder jobs (escalation).
+ * A topic a service adds outside these families stays in the outbox, undispatched, and the relay
+ * warns about it until it is added here: a notification is never dropped silently.
  */
-export const NOT_NOTIFICATIONS = ['deadline.opened'] as const;
+export const NOTIFICATION_TOPICS = ['message.*', 'alert.*', 'incident.*', 'checkin.*', 'measure.*', 'referral.*', 'appeal.*', 'case.*', 'deadline.step'] as const;
+
+/** What the outbox relay (workers/outbox-relay.ts) hands a handler; declared here so src/ never imports workers/. */
+export interface ClaimedOutboxRow {
+  id: number;
+  topic: string;
+  payload: Record<string, unknown>;
+  createdAt: Date;
+}
 
 /**
- * Claims a batch of undispatched notification rows of the outbox (`for update skip locked`, so
- * several workers share the work), turns each into inbox rows and webhook deliveries, and marks
- * it dispatched, all in one transaction: a crash before commit leaves the rows for the next run.
- * Returns the webhook deliveries to queue (after commit).
+ * The notifications' outbox handler, registered with the single outbox relay for every topic of
+ * NOTIFICATION_TOPICS: in the relay's claiming transaction each row becomes inbox rows and webhook
+ * deliveries (safe to run twice: unique per outbox row and recipient or endpoint); after commit
+ * the deliveries are queued (a lost queueing is caught by the delivery sweep, `webhooks.due()`).
  */
-export async function dispatchNotificationBatch(deps: { db: Db; notifications: Pick<NotificationService, 'deliver'> }, limit = 100): Promise<{ events: number; deliveries: string[] }> {
-  return deps.db.transaction(async (tx) => {
-    const rows = await tx.execute<{ id: string | number; topic: string; payload: Record<string, unknown>; created_at: string | Date }>(sql`
-      select id, topic, payload, created_at from outbox
-      where dispatched_at is null and topic <> all(${sql.raw(`array[${NOT_NOTIFICATIONS.map((t) => `'${t}'`).join(',')}]`)})
-      order by id limit ${limit}
-      for update skip locked`);
+export function notificationOutboxHandler(deps: { notifications: Pick<NotificationService, 'deliver'>; queueDeliveries: (ids: string[]) => Promise<void> }) {
+  return async (rows: ClaimedOutboxRow[], tx: Queryable): Promise<() => Promise<void>> => {
     const deliveries: string[] = [];
     for (const r of rows) {
-      const event: OutboxEvent = { id: Number(r.id), topic: r.topic, payload: r.payload ?? {}, createdAt: new Date(r.created_at) };
-      const out = await deps.notifications.deliver(event, tx);
-      deliveries.push(...out.deliveries);
+      const event: OutboxEvent = { id: r.id, topic: r.topic, payload: r.payload ?? {}, createdAt: r.createdAt };
+      deliveries.push(...(await deps.notifications.deliver(event, tx)).deliveries);
     }
-    if (rows.length > 0) {
-      const ids = rows.map((r) => Number(r.id));
-      await tx.execute(sql`update outbox set dispatched_at = now() where id = any(${sql.raw(`array[${ids.join(',')}]::bigint[]`)})`);
-    }
-    return { events: rows.length, deliveries };
-  });
+    return () => deps.queueDeliveries(deliveries);
+  };
+}
+
+/** Registers the handler for every notification topic with the relay. */
+export function registerNotificationTopics(relay: { register(topic: string, handler: ReturnType<typeof notificationOutboxHandler>): void }, handler: ReturnType<typeof notificationOutboxHandler>): void {
+  for (const topic of NOTIFICATION_TOPICS) relay.register(topic, handler);
 }

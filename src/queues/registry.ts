@@ -23,6 +23,12 @@ export interface QueueDefinitions {
     payload: { deadlineId: string; step: 'reminder' | 'level1' | 'level2'; dueAt: string };
     result: { outcome: string; fired: Array<'reminder' | 'level1' | 'level2'> };
   };
+  /** Expires measures past their end and lapses unconfirmed urgent ones (a repeatable job, see workers/measure-expiry.ts). */
+  'measure-expiry': {
+    job: 'expire';
+    payload: { trigger: 'schedule' | 'manual' };
+    result: { expired: number; lapsed: number };
+  };
   /** POSTs one webhook delivery (a row of webhook_deliveries) to a partner's endpoint (workers/notification-delivery.ts). */
   webhooks: {
     job: 'deliver';
@@ -67,6 +73,17 @@ export const QUEUES = {
       backoff: { type: 'exponential', delay: 1000 },
       removeOnComplete: { age: 7 * 24 * 3600, count: 50_000 },
       removeOnFail: { age: 30 * 24 * 3600 },
+    },
+  },
+  // A sweep every minute; a failed one is retried, and the next sweep catches up anyway (each
+  // measure is checked again under its lock, so a sweep run twice ends nothing twice).
+  'measure-expiry': {
+    concurrency: 1,
+    defaultJobOptions: {
+      attempts: 3,
+      backoff: { type: 'exponential', delay: 1000 },
+      removeOnComplete: { count: 100 },
+      removeOnFail: { count: 1000 },
     },
   },
   // A partner's endpoint may be down for a while: 8 attempts back off over about 4 minutes; failed

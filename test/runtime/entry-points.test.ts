@@ -15,6 +15,7 @@ import { projectRoot } from '../../src/lib/paths.js';
 import { generateSecrets } from '../../src/lib/server-keys.js';
 import { REDIS_URL, testRedisPrefix } from '../helpers/app.js';
 import { createTestDatabase, PG_BASE } from '../helpers/db.js';
+import { queueNames } from '../../src/queues/registry.js';
 
 // Spawns many processes that each compile and load the app: slower than a unit file on 2 cores.
 t.setTimeout(300_000);
@@ -168,7 +169,8 @@ t.test('npm start: creates and migrates the database, serves, stops on SIGTERM w
     if (!ready) await new Promise((resolve) => setTimeout(resolve, 100));
   }
   t.match(p.output(), `created database ${name}`);
-  t.match(p.output(), /"queues":\["audit-checkpoint","deadline-steps","webhooks"\]/, 'the worker runs in the same process');
+  const queuesLine = /"queues":(\[[^\]]*\])/.exec(p.output());
+  t.same(queuesLine ? (JSON.parse(queuesLine[1]!) as string[]).sort() : null, [...queueNames].sort(), 'the worker runs in the same process, one worker per queue of the registry');
 
   const sql = postgres(url, { max: 1, onnotice: () => undefined });
   const [{ count }] = (await sql`select count(*)::int as count from drizzle.__drizzle_migrations`) as unknown as [{ count: number }];

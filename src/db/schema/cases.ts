@@ -47,6 +47,11 @@ export const cases = pgTable(
     closedAt: ts('closed_at'),
     closeReason: text('close_reason'),
     /**
+     * When the sealed content was purged at the end of the retention period (a supervisor confirmed,
+     * src/retention/): the metadata stays for statistics, the case can no longer be reopened.
+     */
+    purgedAt: ts('purged_at'),
+    /**
      * The earliest open deadline (due time and rule), kept by a trigger on deadlines (migration
      * 0004): the case lists sort and filter on it through an index, without a subquery per case.
      */

@@ -1,0 +1,73 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { Timestamp, Uuid, responses } from '../lib/schemas.js';
+import { ctxOf } from '../plugins/context.js';
+import { DEADLINE_PAGE_MAX, type DeadlineListFilters, type DeadlineViewService } from './deadline-view-service.js';
+
+const Nullable = <T>(schema: Record<string, unknown>) => Type.Unsafe<T | null>({ ...schema, type: [schema.type, 'null'] });
+
+const DeadlineItem = Type.Object(
+  {
+    id: Uuid,
+    caseId: Uuid,
+    reference: Type.String({ maxLength: 32 }),
+    rule: Type.String({ maxLength: 64 }),
+    subjectId: Nullable<string>({ type: 'string', maxLength: 64 }),
+    urgent: Type.Boolean(),
+    startedAt: Timestamp,
+    dueAt: Timestamp,
+    state: Type.String({ maxLength: 16 }),
+    levelReached: Type.Integer({ minimum: 0, description: '0 none, 1 level 1 (due), 2 level 2' }),
+    settledAt: Nullable<string>({ type: 'string', format: 'date-time', maxLength: 40 }),
+    overdue: Type.Boolean({ description: 'open and past its due time' }),
+  },
+  { additionalProperties: false },
+);
+
+// The app's ajv does not coerce: numbers and booleans of the query string are strings with a pattern.
+const Query = Type.Object(
+  {
+    state: Type.Optional(Type.String({ pattern: '^(open|paused)$', description: 'open or paused (default: both)' })),
+    overdue: Type.Optional(Type.String({ pattern: '^(true|false)$', description: 'true: only open deadlines past due' })),
+    rule: Type.Optional(Type.String({ pattern: '^[a-z][a-z_]{0,39}$', description: 'a rule of policies/deadlines.yaml' })),
+    limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,3}$', description: `page size, 1 to ${DEADLINE_PAGE_MAX} (default 50)` })),
+    after: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]+$', maxLength: 200, description: "the previous page's nextCursor" })),
+  },
+  { additionalProperties: false },
+);
+
+/** Deadline visibility: the staff list across cases (keyset by due time) and one case's deadlines. */
+const deadlineViewRoutes: FastifyPluginAsyncTypebox<{ deadlineViews: DeadlineViewService }> = async (fastify, { deadlineViews }) => {
+  fastify.get('/v1/deadlines', {
+    config: { action: 'deadline.list' },
+    schema: {
+      tags: ['deadlines'],
+      summary: 'Open and paused deadlines across cases (a supervisor: every case; an officer: their assigned cases), earliest due first',
+      security: [{ bearer: [] }],
+      querystring: Query,
+      response: responses({ 200: Type.Object({ items: Type.Array(DeadlineItem), nextCursor: Nullable<string>({ type: 'string', maxLength: 200 }) }) }, [401, 403]),
+    },
+    handler: async (request) => {
+      const q = request.query;
+      const filters: DeadlineListFilters = {};
+      if (q.state !== undefined) filters.state = q.state as 'open' | 'paused';
+      if (q.overdue !== undefined) filters.overdue = q.overdue === 'true';
+      if (q.rule !== undefined) filters.rule = q.rule;
+      return deadlineViews.list(ctxOf(request), filters, { ...(q.limit !== undefined ? { limit: Number(q.limit) } : {}), ...(q.after !== undefined ? { after: q.after } : {}) });
+    },
+  });
+
+  fastify.get('/v1/cases/:caseId/deadlines', {
+    config: { action: 'deadline.list' },
+    schema: {
+      tags: ['deadlines'],
+      summary: "A case's deadlines, every state (staff in scope: all; the defender: those they must act on; partners: refused, see their referrals)",
+      security: [{ bearer: [] }],
+      params: Type.Object({ caseId: Uuid }, { additionalProperties: false }),
+      response: responses({ 200: Type.Object({ items: Type.Array(DeadlineItem) }) }, [401, 403, 404]),
+    },
+    handler: async (request) => deadlineViews.ofCase(ctxOf(request), request.params.caseId),
+  });
+};
+
+export default deadlineViewRoutes;

@@ -1,0 +1,147 @@
+import { and, asc, eq, gt, inArray, lt, or, type SQL } from 'drizzle-orm';
+import type { Db } from '../db/client.js';
+import { cases, deadlines } from '../db/schema/index.js';
+import type { Clock } from '../lib/clock.js';
+import { AppError } from '../lib/problem.js';
+import type { RequestContext } from '../access/principal.js';
+import type { AccessService } from '../access/access-service.js';
+import type { CaseService } from '../cases/case-service.js';
+import type { DeadlinePolicy } from './deadline-policy.js';
+
+export type DeadlineViewService = ReturnType<typeof createDeadlineViewService>;
+
+export const DEADLINE_PAGE_MAX = 100;
+export const DEADLINE_PAGE_DEFAULT = 50;
+/** A case has a handful of deadlines per rule and subject; this bounds the per-case answer. */
+const CASE_DEADLINES_MAX = 500;
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const invalid = (field: string, message: string) => new AppError('validation_failed', message, { errors: [{ field, message }] });
+
+export interface DeadlineListFilters {
+  state?: 'open' | 'paused';
+  overdue?: boolean;
+  rule?: string;
+}
+
+/** Keyset cursor: the last row's due time and id (the list's order). */
+export function encodeDeadlineCursor(k: { d: string; i: string }): string {
+  return Buffer.from(JSON.stringify(k), 'utf8').toString('base64url');
+}
+
+export function decodeDeadlineCursor(cursor: string): { d: Date; i: string } {
+  const bad = () => invalid('/querystring/after', 'not a cursor of this list');
+  let v: unknown;
+  try {
+    v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw bad();
+  }
+  if (typeof v !== 'object' || v === null) throw bad();
+  const { d, i } = v as Record<string, unknown>;
+  if (typeof d !== 'string' || typeof i !== 'string' || !UUID_RE.test(i) || Number.isNaN(Date.parse(d))) throw bad();
+  return { d: new Date(d), i };
+}
+
+const COLUMNS = {
+  id: deadlines.id,
+  caseId: deadlines.caseId,
+  reference: cases.reference,
+  rule: deadlines.rule,
+  subjectId: deadlines.subjectId,
+  urgent: deadlines.urgent,
+  startedAt: deadlines.startedAt,
+  dueAt: deadlines.dueAt,
+  state: deadlines.state,
+  levelReached: deadlines.levelReached,
+  settledAt: deadlines.settledAt,
+};
+type Row = { id: string; caseId: string; reference: string; rule: string; subjectId: string | null; urgent: boolean; startedAt: Date; dueAt: Date; state: string; levelReached: number; settledAt: Date | null };
+
+const view = (r: Row, now: Date) => ({
+  id: r.id,
+  caseId: r.caseId,
+  reference: r.reference,
+  rule: r.rule,
+  subjectId: r.subjectId,
+  urgent: r.urgent,
+  startedAt: r.startedAt.toISOString(),
+  dueAt: r.dueAt.toISOString(),
+  state: r.state,
+  levelReached: r.levelReached,
+  settledAt: r.settledAt?.toISOString() ?? null,
+  // Only a running deadline is late: a paused one waits on the defender, its clock stopped.
+  overdue: r.state === 'open' && r.dueAt < now,
+});
+
+/**
+ * What deadlines are running, for the people who answer for them: a supervisor across every case,
+ * an officer across the cases assigned to them (the scopes of `deadline.list` become the WHERE
+ * clause, so nothing outside them is read), and one case's deadlines for whoever may see that
+ * case's deadlines. Metadata only: reference, rule, due time, state, ladder level.
+ */
+export function createDeadlineViewService(deps: { db: Db; access: Pick<AccessService, 'authorizeRead' | 'decide'>; cases: Pick<CaseService, 'sealedFacts'>; policy: DeadlinePolicy; clock: Clock }) {
+  const { db, access, clock, policy } = deps;
+  /** The rules whose actor is the defender: the only ones a defender is shown (info_reply, consent, checkin). */
+  const defenderRules = [...policy.rules].filter(([, r]) => r.actor === 'defender').map(([name]) => name as string);
+
+  return {
+    async list(ctx: RequestContext, filters: DeadlineListFilters, page: { limit?: number; after?: string }) {
+      const limit = page.limit ?? DEADLINE_PAGE_DEFAULT;
+      if (!Number.isInteger(limit) || limit < 1 || limit > DEADLINE_PAGE_MAX) throw invalid('/querystring/limit', `between 1 and ${DEADLINE_PAGE_MAX}`);
+      if (filters.rule !== undefined && !policy.rules.has(filters.rule as never)) throw invalid('/querystring/rule', 'a rule of policies/deadlines.yaml');
+      const after = page.after !== undefined ? decodeDeadlineCursor(page.after) : null;
+
+      const p = ctx.principal;
+      const all = access.decide(p, 'deadline.list', {}).allowed;
+      const assignedTo = !all && p.kind === 'user' && access.decide(p, 'deadline.list', { assigneeId: p.userId }).allowed ? p.userId : null;
+      // A defender or partner holds deadline.list for their own case or referrals only: the list
+      // across cases is out of their scope (404, audited by authorizeRead), like any other resource.
+      const { audited } = await access.authorizeRead(ctx, 'deadline.list', { resource: 'deadlines', facts: assignedTo ? { assigneeId: assignedTo } : {} });
+
+      const now = clock.now();
+      const where: Array<SQL | undefined> = [
+        filters.state ? eq(deadlines.state, filters.state) : inArray(deadlines.state, ['open', 'paused']),
+        assignedTo ? eq(cases.assigneeId, assignedTo) : undefined,
+        filters.rule ? eq(deadlines.rule, filters.rule) : undefined,
+        filters.overdue === true ? and(eq(deadlines.state, 'open'), lt(deadlines.dueAt, now)) : undefined,
+        after ? or(gt(deadlines.dueAt, after.d), and(eq(deadlines.dueAt, after.d), gt(deadlines.id, after.i))) : undefined,
+      ];
+      const [rows] = await Promise.all([
+        db.select(COLUMNS).from(deadlines).innerJoin(cases, eq(cases.id, deadlines.caseId)).where(and(...where)).orderBy(asc(deadlines.dueAt), asc(deadlines.id)).limit(limit + 1),
+        audited,
+      ]);
+      const more = rows.length > limit;
+      const items = (more ? rows.slice(0, limit) : rows).map((r) => view(r, now));
+      const last = items.at(-1);
+      return { items, nextCursor: more && last ? encodeDeadlineCursor({ d: last.dueAt, i: last.id }) : null };
+    },
+
+    /**
+     * One case's deadlines, every state, by due time. Staff in scope see them all; the defender
+     * those they must act on (rules whose actor is the defender). A partner is refused here (404,
+     * out of scope): it sees referrals, never the case.
+     */
+    async ofCase(ctx: RequestContext, caseId: string) {
+      const { c, facts } = await deps.cases.sealedFacts(ctx, caseId);
+      const { audited } = await access.authorizeRead(ctx, 'deadline.list', { resource: `case:${caseId}/deadlines`, caseId: c ? caseId : null, facts });
+      if (!c) {
+        await audited;
+        throw new AppError('not_found');
+      }
+      const defender = ctx.principal.kind === 'defender';
+      const [rows] = await Promise.all([
+        db
+          .select(COLUMNS)
+          .from(deadlines)
+          .innerJoin(cases, eq(cases.id, deadlines.caseId))
+          .where(and(eq(deadlines.caseId, caseId), defender ? inArray(deadlines.rule, defenderRules) : undefined))
+          .orderBy(asc(deadlines.dueAt), asc(deadlines.id))
+          .limit(CASE_DEADLINES_MAX),
+        audited,
+      ]);
+      const now = clock.now();
+      return { items: rows.map((r) => view(r, now)) };
+    },
+  };
+}

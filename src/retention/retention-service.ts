@@ -1,0 +1,146 @@
+import { eq, inArray, sql } from 'drizzle-orm';
+import { AppError } from '../lib/problem.js';
+import type { Db, Tx } from '../db/client.js';
+import type { Clock } from '../lib/clock.js';
+import { actorOf, type RequestContext } from '../access/principal.js';
+import type { AccessService } from '../access/access-service.js';
+import type { AuditService } from '../audit/audit-service.js';
+import type { CaseRepository, CaseRow } from '../cases/case-repository.js';
+import type { DeadlineService } from '../deadlines/deadline-service.js';
+import type { DeadlineRepository } from '../deadlines/deadline-repository.js';
+import { KINDS, SEALED_UNDER_CASE_DEK, sealedItemsOf } from '../cases/case-rekey-service.js';
+import { caseEnvelopes, referralEnvelopes, referralReports, referrals } from '../db/schema/index.js';
+
+export type RetentionService = ReturnType<typeof createRetentionService>;
+
+/** One closed case whose retention period has ended, as the supervisor's list shows it (no content). */
+export interface RetentionDue {
+  caseId: string;
+  reference: string;
+  closedAt: string | null;
+  closeReason: string | null;
+  deadlineId: string;
+  dueAt: string;
+}
+
+/** Keyset cursor of the list: the last item's due time and case id. */
+export interface RetentionCursor {
+  dueAt: string;
+  caseId: string;
+}
+
+class Refusal extends Error {
+  constructor(readonly error: AppError) {
+    super(error.message);
+  }
+}
+
+/**
+ * The end of a closed case's retention period (policies/deadlines.yaml, `retention`, 10 years).
+ * Reaching the due time purges nothing by itself: the deadline escalates to the supervisors, who
+ * list what is due and confirm each purge with a reason. A purge is one transaction on the locked
+ * case: every value sealed under the case key (the list of src/cases/case-rekey-service.ts, so a
+ * new sealed column is purged as soon as it is re-keyed), the referral packets, reports and
+ * envelopes, the case's envelopes and what links the defender's receipt to the case are erased;
+ * codes, states, dates and the timeline stay for statistics, and the audit log is never touched.
+ * The case is marked purged (it cannot be reopened, and its sealed reads answer 404 case_purged),
+ * the retention deadline is settled by `case.purged`, and the timeline and audit say who and why.
+ */
+export function createRetentionService(deps: {
+  db: Db;
+  cases: Pick<CaseRepository, 'byIdForUpdate' | 'update' | 'addTimeline'>;
+  deadlines: Pick<DeadlineService, 'apply'>;
+  deadlineRepo: Pick<DeadlineRepository, 'live'>;
+  access: Pick<AccessService, 'authorize'>;
+  audit: Pick<AuditService, 'record'>;
+  clock: Clock;
+}) {
+  const { db, cases, deadlines, deadlineRepo, access, audit, clock } = deps;
+
+  async function refuse(ctx: RequestContext, caseId: string, error: AppError): Promise<never> {
+    await audit.record(ctx, { action: 'case.purge', resource: `case:${caseId}`, caseId, outcome: 'denied', reason: error.detail ?? error.code });
+    throw error;
+  }
+
+  /** What the referrals of the case hold under their own keys: packets, report notes, envelopes. */
+  async function purgeReferrals(caseId: string, tx: Tx): Promise<number> {
+    const ids = (await tx.select({ id: referrals.id }).from(referrals).where(eq(referrals.caseId, caseId))).map((r) => r.id);
+    if (ids.length === 0) return 0;
+    await tx.update(referrals).set({ packet: null }).where(eq(referrals.caseId, caseId));
+    await tx.update(referralReports).set({ note: null }).where(inArray(referralReports.referralId, ids));
+    await tx.delete(referralEnvelopes).where(inArray(referralEnvelopes.referralId, ids));
+    return ids.length;
+  }
+
+  /** The refusal of a purge of this (locked) case now, or its open retention deadline. */
+  async function check(c: CaseRow, now: Date, tx: Tx): Promise<AppError | { deadlineId: string }> {
+    if (c.purgedAt) return new AppError('invalid_transition', `the case was purged on ${c.purgedAt.toISOString()}`);
+    if (c.state !== 'closed') return new AppError('invalid_transition', `only a closed case is purged; this one is ${c.state}`);
+    const [retention] = await deadlineRepo.live(c.id, ['retention'], null, tx);
+    if (!retention || retention.state !== 'open') return new AppError('retention_not_due', 'the case has no running retention period');
+    if (retention.dueAt.getTime() > now.getTime()) return new AppError('retention_not_due', `the retention period ends on ${retention.dueAt.toISOString()}`);
+    return { deadlineId: retention.id };
+  }
+
+  return {
+    /** Closed, unpurged cases whose retention deadline is due, earliest first (keyset on due time, case id). */
+    async listDue(ctx: RequestContext, page: { limit: number; after?: RetentionCursor }): Promise<{ items: RetentionDue[]; next: string | null }> {
+      await access.authorize(ctx, 'retention.read', { resource: 'retention' }, undefined, { read: true });
+      const now = clock.now();
+      const after = page.after ? sql`and (d.due_at, c.id) > (${page.after.dueAt}::timestamptz, ${page.after.caseId}::uuid)` : sql``;
+      const rows = await db.execute<{ case_id: string; reference: string; closed_at: Date | string | null; close_reason: string | null; deadline_id: string; due_at: Date | string }>(sql`
+        select c.id as case_id, c.reference, c.closed_at, c.close_reason, d.id as deadline_id, d.due_at
+        from deadlines d join cases c on c.id = d.case_id
+        where d.rule = 'retention' and d.state = 'open' and d.due_at <= ${now.toISOString()}::timestamptz
+          and c.state = 'closed' and c.purged_at is null ${after}
+        order by d.due_at, c.id
+        limit ${page.limit}`);
+      const iso = (v: Date | string) => new Date(v).toISOString();
+      const items = rows.map((r) => ({ caseId: r.case_id, reference: r.reference, closedAt: r.closed_at === null ? null : iso(r.closed_at), closeReason: r.close_reason, deadlineId: r.deadline_id, dueAt: iso(r.due_at) }));
+      const last = items.length === page.limit ? items[items.length - 1] : undefined;
+      return { items, next: last ? `${last.dueAt}_${last.caseId}` : null };
+    },
+
+    /** A supervisor confirms the purge of a closed case whose retention period has ended. */
+    async purge(ctx: RequestContext, caseId: string, input: { reason: string }) {
+      try {
+        return await db.transaction(async (tx) => {
+          const c = await cases.byIdForUpdate(caseId, tx);
+          await access.authorize(ctx, 'case.purge', { resource: `case:${caseId}`, caseId: c ? caseId : null, facts: c ? { caseState: c.state, assigneeId: c.assigneeId, caseId } : {} }, tx, { reason: input.reason });
+          if (!c) throw new AppError('not_found');
+          const now = clock.now();
+          const ok = await check(c, now, tx);
+          if (ok instanceof AppError) throw new Refusal(ok);
+
+          const erased = new Map<string, number>();
+          for (const i of await sealedItemsOf(caseId, tx)) erased.set(i.kind, (erased.get(i.kind) ?? 0) + 1);
+          for (const kind of KINDS) await SEALED_UNDER_CASE_DEK[kind].purge(caseId, tx);
+          const referralCount = await purgeReferrals(caseId, tx);
+          const envelopes = await tx.delete(caseEnvelopes).where(eq(caseEnvelopes.caseId, caseId)).returning({ keyId: caseEnvelopes.keyId });
+          // A purge that left a sealed value behind would be worse than none: it would be reported as done.
+          const left = await sealedItemsOf(caseId, tx);
+          if (left.length > 0) throw new Error(`purge left ${left.length} sealed value(s) on case ${caseId}`);
+
+          // The receipt no longer opens anything: nothing is left that links it to the case.
+          await cases.update(caseId, { purgedAt: now, updatedAt: now, receiptVerifier: null, defenderKeyId: null, defenderPublicKey: null }, tx);
+          await deadlines.apply({ caseId, event: 'case.purged', at: now, urgent: c.urgent }, tx);
+          const summary = [...[...erased].map(([k, n]) => `${k} ${n}`), `referral ${referralCount}`, `envelope ${envelopes.length}`].join(', ');
+          await cases.addTimeline({ caseId, at: now, actor: actorOf(ctx.principal), action: 'case.purged', fromState: c.state, toState: c.state, reason: `${input.reason} (erased: ${summary})` }, tx);
+          return { caseId, reference: c.reference, purgedAt: now.toISOString(), retentionDeadlineId: ok.deadlineId };
+        });
+      } catch (err) {
+        if (err instanceof Refusal) return refuse(ctx, caseId, err.error);
+        throw err;
+      }
+    },
+  };
+}
+
+/** Parses `<ISO due time>_<case id>` (the `next` of a page). */
+export function parseRetentionCursor(s: string): RetentionCursor | null {
+  const i = s.lastIndexOf('_');
+  if (i < 0) return null;
+  const dueAt = s.slice(0, i);
+  const caseId = s.slice(i + 1);
+  return Number.isNaN(Date.parse(dueAt)) ? null : { dueAt, caseId };
+}

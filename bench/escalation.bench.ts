@@ -16,8 +16,6 @@ const SPREAD_MS = Number(process.env.BENCH_ESCALATION_SPREAD_MS ?? 120_000);
 /** How long after the last due time the run waits for stragglers before giving up. */
 const DRAIN_MS = 30_000;
 const WORKERS = 2;
-/** Set: the workers run bench/lib/escalation-worker.ts with a pool of this many connections (default: workers/main.ts, 2). */
-const WORKER_POOL = process.env.BENCH_ESCALATION_WORKER_POOL ? Number(process.env.BENCH_ESCALATION_WORKER_POOL) : null;
 /** The lateness is also summarised per slice of due times of this length, to tell a backlog from stalls. */
 const SLICE_MS = 10_000;
 const H = 3_600_000;
@@ -77,7 +75,7 @@ function memoryOf(pid: number): { rss: number; hwm: number } | null {
 
 /** `npm run start:worker` as an operator runs it: workers/main.ts, real clock, its own pool and Redis connection. */
 function launchWorker(env: NodeJS.ProcessEnv): WorkerProcess {
-  const entry = fileURLToPath(new URL(WORKER_POOL === null ? '../workers/main.ts' : './lib/escalation-worker.ts', import.meta.url));
+  const entry = fileURLToPath(new URL('../workers/main.ts', import.meta.url));
   const child = spawn(process.execPath, ['--import', 'tsx', entry], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const keep = (d: Buffer) => {
@@ -231,13 +229,13 @@ export default defineBenchmark({
         rows,
         notes: [
           `${DEADLINES} high-risk check-in deadlines on as many cases in protection (half with a named supervisor), due evenly over ${SPREAD_MS / 1000} s starting ${LEAD_MS / 1000} s after the seed; level 1 is their only step in the run (no reminder for check-ins, level 2 13 h later)`,
-          `two processes of ${WORKER_POOL === null ? 'workers/main.ts (their own pool of 2 connections)' : `bench/lib/escalation-worker.ts (startWorkers with a pool of ${WORKER_POOL} connections)`} (real clock, LOG_LEVEL=${svc.config.LOG_LEVEL}, deadline-steps concurrency 8 each); outbox relayed ${relayedAfter === null ? 'NOT completely' : `${relayedAfter.toFixed(1)} s after spawn`}`,
+          `two processes of workers/main.ts (each with its own pool of DATABASE_POOL_SIZE=${svc.config.DATABASE_POOL_SIZE} connections) (real clock, LOG_LEVEL=${svc.config.LOG_LEVEL}, deadline-steps concurrency 8 each); outbox relayed ${relayedAfter === null ? 'NOT completely' : `${relayedAfter.toFixed(1)} s after spawn`}`,
           `steps other than level 1: ${check!.other_steps}; level-1 rows whose due_at differs from the deadline's: ${check!.due_mismatch}; deadline.step notifications: ${notes!.n} (${notes!.d} distinct)`,
           `lateness ms ${JSON.stringify(roundSummary(lat, 1))}; setTimeout baseline ms ${JSON.stringify(roundSummary(base, 1))}`,
           `lateness by due time (s after the first due: n, p50/p99/max ms): ${bySlice.map((b) => `${b.fromS}s: ${b.n}, ${b.p50}/${b.p99}/${b.max}`).join('; ')}`,
           `load average at the end of the run: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} (${os.availableParallelism()} CPUs; the figures move with whatever else runs)`,
         ],
-        details: { workerPool: WORKER_POOL ?? 2, bySlice, lateness: roundSummary(lat), timerBaseline: roundSummary(base), relayedAfterSeconds: relayedAfter, check, notifications: notes, workers: workers.map((w) => ({ idleRssMiB: w.idleRss, peakRssMiB: w.peakRss })) },
+        details: { workerPool: svc.config.DATABASE_POOL_SIZE, bySlice, lateness: roundSummary(lat), timerBaseline: roundSummary(base), relayedAfterSeconds: relayedAfter, check, notifications: notes, workers: workers.map((w) => ({ idleRssMiB: w.idleRss, peakRssMiB: w.peakRss })) },
       };
     } finally {
       for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');

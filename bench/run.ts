@@ -1,7 +1,7 @@
 /**
  * `npm run bench` runs every registered benchmark; `npm run bench -- <name> [<name>...]` only the
  * named ones; `npm run bench -- --list` lists them. Prints a table of figures to stdout (progress
- * goes to stderr) and writes bench/results/latest.json. With `--strict` the exit code is 1 when a
+ * goes to stderr) and writes bench/results/latest.json (and bench/results/<name>.json for each). With `--strict` the exit code is 1 when a
  * figure misses its target (always 1 when a benchmark crashes).
  */
 import os from 'node:os';
@@ -93,6 +93,11 @@ async function main(): Promise<number> {
   const loadAverageAtEnd = os.loadavg().map((l) => round(l, 2));
   const results: ResultsFile = { schema: 1, startedAt, finishedAt: new Date().toISOString(), selected, machine, loadAverageAtEnd, git, rows, benchmarks: records };
   writeResults(resultsFile, results);
+  // Each benchmark's latest figures also in a file of its own, so that running one does not hide
+  // the others' (the README's table is made from these).
+  for (const record of records) {
+    writeResults(path.join(here, 'results', `${record.name}.json`), { ...results, selected: [record.name], rows: rows.filter((r) => r.bench === record.name), benchmarks: [record] });
+  }
 
   console.log(`\negide benchmarks: ${machine.cpuModel}, ${machine.cores} cores, ${machine.totalMemoryGiB} GiB, node ${machine.node} (${machine.platform} ${machine.arch})`);
   console.log(`commit ${git.commit ?? 'unknown'}${git.dirty ? ' (dirty)' : ''}, ${startedAt}, load average ${machine.loadAverage[0] ?? '?'} at start, ${loadAverageAtEnd[0] ?? '?'} at end\n`);

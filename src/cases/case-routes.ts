@@ -5,6 +5,7 @@ import { ctxOf } from '../plugins/context.js';
 import type { IntakeService } from '../intake/intake-service.js';
 import type { CaseService } from './case-service.js';
 import { ex, filingExample } from '../lib/openapi-examples.js';
+import { CaseView } from './case-view-schemas.js';
 
 /** Sealed fields are bounded: a narrative of a few pages, typed on a phone, fits with room to spare. */
 const Sealed = Versioned(96 * 1024, 'v1.<b64u nonce>.<b64u ciphertext>, sealed on the client (docs/crypto-v1.md)');
@@ -45,7 +46,6 @@ const IntakeBody = Type.Object(
   { additionalProperties: false, examples: [filingExample] },
 );
 
-const CaseView = Type.Object({}, { additionalProperties: true, description: 'metadata only: codes, states, dates' });
 const DeadlineView = Type.Object({ id: Uuid, rule: Type.String(), dueAt: Type.String(), state: Type.String(), urgent: Type.Boolean() });
 
 /** Filing a request (no account), the defender's receipt login, and reading a case. */

@@ -4,9 +4,9 @@ import { Uuid, responses } from '../lib/schemas.js';
 import { ctxOf } from '../plugins/context.js';
 import type { CaseWorkflowService } from './case-workflow-service.js';
 import type { TransitionRule, WorkflowPolicy } from './workflow-policy.js';
+import { CaseView } from './case-view-schemas.js';
 
 const Reason = Type.String({ minLength: 3, maxLength: 2000, description: 'why: kept on the timeline and in the audit log (no sensitive details: they belong in sealed notes)' });
-const CaseView = Type.Object({}, { additionalProperties: true });
 
 /** A request body for the OpenAPI document: what a client sends for this transition. */
 function exampleFor(rule: TransitionRule, workflow: WorkflowPolicy): Record<string, string> {

@@ -1,0 +1,45 @@
+import { Type } from 'typebox';
+import { KeyId, Timestamp, Uuid } from '../lib/schemas.js';
+
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
+
+/** What a defender sees of their own case (`defenderView`): where it stands, no staff, no assessment. */
+export const DefenderCaseView = Type.Object(
+  {
+    id: Uuid,
+    reference: Type.String({ maxLength: 20 }),
+    state: Type.String({ maxLength: 20 }),
+    urgentClaimed: Type.Boolean(),
+    createdAt: Timestamp,
+    closedAt: Nullable(Timestamp),
+  },
+  { description: "the defender's view of their case" },
+);
+
+/** Case metadata for staff (`staffView`): codes, states and dates, never anything sealed. */
+export const StaffCaseView = Type.Object(
+  {
+    ...DefenderCaseView.properties,
+    urgent: Type.Boolean(),
+    consent: Type.String({ maxLength: 20 }),
+    source: Type.String({ maxLength: 40 }),
+    filedFor: Type.String({ maxLength: 40 }),
+    region: Type.String({ maxLength: 40 }),
+    defenderCategory: Type.String({ maxLength: 40 }),
+    gender: Type.String({ maxLength: 40 }),
+    disability: Type.String({ maxLength: 40 }),
+    threatTypes: Type.Array(Type.String({ maxLength: 40 })),
+    preferredLanguage: Type.String({ maxLength: 40 }),
+    contactChannel: Type.String({ maxLength: 40 }),
+    defenderCard: Nullable(Type.Boolean()),
+    riskLevel: Nullable(Type.String({ maxLength: 20 })),
+    assigneeId: Nullable(Uuid),
+    supervisorId: Nullable(Uuid),
+    mechanismKeyId: KeyId,
+    closeReason: Nullable(Type.String({ maxLength: 40 })),
+  },
+  { description: 'case metadata for staff: codes, states, dates' },
+);
+
+/** A route answered to staff or to the defender: the staff view first (the serializer takes the first that fits). */
+export const CaseView = Type.Union([StaffCaseView, DefenderCaseView]);

@@ -43,8 +43,7 @@ import userRoutes from './users/user-routes.js';
 import orgRoutes from './orgs/org-routes.js';
 import keyRoutes from './keys/key-routes.js';
 import auditRoutes from './audit/audit-routes.js';
-import { isAbsolute, join } from 'node:path';
-import { projectRoot } from './lib/paths.js';
+import { policiesPath } from './lib/paths.js';
 import { loadRiskPolicy } from './risk/risk-policy.js';
 import { loadMeasureCatalogue } from './measures/measure-catalogue.js';
 
@@ -63,9 +62,7 @@ export interface AppOptions {
   auditReads?: boolean;
 }
 
-export function policiesPath(config: Config): string {
-  return isAbsolute(config.POLICIES_DIR) ? config.POLICIES_DIR : join(projectRoot(), config.POLICIES_DIR);
-}
+export { policiesPath };
 
 /**
  * The whole API as one plugin (fastify/demo style): infrastructure first, then the app's

@@ -1,4 +1,3 @@
-import { isAbsolute, join } from 'node:path';
 import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { AuditService } from '../src/audit/audit-service.js';
@@ -10,7 +9,7 @@ import { createDeadlineRepository } from '../src/deadlines/deadline-repository.j
 import { createEscalationRepository } from '../src/escalation/escalation-repository.js';
 import { createEscalationService, type EscalationService } from '../src/escalation/escalation-service.js';
 import type { Clock } from '../src/lib/clock.js';
-import { projectRoot } from '../src/lib/paths.js';
+import { policiesPath } from '../src/lib/paths.js';
 import { createQueue, queuePrefix, QUEUES, type JobName, type JobPayload, type JobResult, type TypedQueue } from '../src/queues/registry.js';
 import { createStepScheduler, deadlineStepProcessor, QUEUE as DEADLINE_STEPS, type StepScheduler } from './deadline-steps.js';
 import { createOutboxRelay, type OutboxRelay } from './outbox-relay.js';
@@ -30,7 +29,7 @@ export interface EscalationParts {
 
 /** The deadline policy the API uses (POLICIES_DIR, relative to the project root). */
 export function loadWorkerDeadlinePolicy(config: Pick<Config, 'POLICIES_DIR'>): DeadlinePolicy {
-  return loadDeadlinePolicy(isAbsolute(config.POLICIES_DIR) ? config.POLICIES_DIR : join(projectRoot(), config.POLICIES_DIR));
+  return loadDeadlinePolicy(policiesPath(config));
 }
 
 /**

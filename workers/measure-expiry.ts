@@ -1,10 +1,9 @@
-import { isAbsolute, join } from 'node:path';
 import { UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../src/config/config.js';
 import type { Database } from '../src/db/client.js';
 import type { Clock } from '../src/lib/clock.js';
-import { projectRoot } from '../src/lib/paths.js';
+import { policiesPath } from '../src/lib/paths.js';
 import type { AuditService } from '../src/audit/audit-service.js';
 import { createAccessService } from '../src/access/access-service.js';
 import { loadAccessPolicy } from '../src/access/policy.js';
@@ -31,7 +30,7 @@ const EVERY_MS = 60_000;
  * does not keep a second copy of the rules.
  */
 export function createWorkerMeasureService(deps: { config: Pick<Config, 'POLICIES_DIR'>; database: Database; audit: Pick<AuditService, 'record'>; clock: Clock }): MeasureService {
-  const dir = isAbsolute(deps.config.POLICIES_DIR) ? deps.config.POLICIES_DIR : join(projectRoot(), deps.config.POLICIES_DIR);
+  const dir = policiesPath(deps.config);
   const db = deps.database.db;
   const deadlinePolicy = loadDeadlinePolicy(dir);
   const calendar = loadCalendarPolicy(dir);

@@ -17,9 +17,9 @@ import { webhookKey } from '../src/notifications/webhook-secret.js';
 import { notificationOutboxHandler, registerNotificationTopics } from '../src/notifications/outbox-dispatcher.js';
 import { createOutboxRelay, type OutboxRelay } from './outbox-relay.js';
 import { createQueue, queuePrefix, QUEUES, type JobName, type JobPayload, type JobResult, type TypedQueue } from '../src/queues/registry.js';
-import { isAbsolute, join } from 'node:path';
-import { projectRoot } from '../src/lib/paths.js';
+import { policiesPath } from '../src/lib/paths.js';
 import type { WorkerLogger } from './worker.js';
+import { loggableError } from '../src/lib/loggable-error.js';
 
 export const QUEUE = 'webhooks' as const;
 
@@ -57,7 +57,7 @@ export async function startNotificationDelivery(deps: {
   const { config, database, connection, clock, log } = deps;
   await ready();
   const db = database.db;
-  const access = createAccessService({ policy: loadAccessPolicy(isAbsolute(config.POLICIES_DIR) ? config.POLICIES_DIR : join(projectRoot(), config.POLICIES_DIR)), audit: deps.audit });
+  const access = createAccessService({ policy: loadAccessPolicy(policiesPath(config)), audit: deps.audit });
   const caseRepo = createCaseRepository(db);
   const cases = createCaseService({ cases: caseRepo, users: createUserRepository(db), keyring: createKeyringRepository(db), access, clock, db });
   const notifications = createNotificationService({ db, access, cases, clock });
@@ -95,7 +95,7 @@ export async function startNotificationDelivery(deps: {
       try {
         await enqueue(await webhooks.due());
       } catch (err) {
-        log.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, 'webhook delivery sweep failed; retrying on the next tick');
+        log.warn({ err: loggableError(err) }, 'webhook delivery sweep failed; retrying on the next tick');
       } finally {
         running = null;
       }

@@ -1,14 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type TSchema } from 'typebox';
 import { ex } from '../lib/openapi-examples.js';
-import { Timestamp, Uuid, Versioned, responses } from '../lib/schemas.js';
+import { Nullable, responses, Timestamp, Uuid, Versioned } from '../lib/schemas.js';
 import { ctxOf } from '../plugins/context.js';
 import { UPHELD_EFFECTS } from './appeal-policy.js';
 import type { AppealService } from './appeal-service.js';
 
 const Subject = Type.Union([Type.Literal('decline'), Type.Literal('no_measures'), Type.Literal('measure_rejected'), Type.Literal('measure_lifted')], { description: 'the decision appealed: a decline, a no-measures decision, a rejected or a lifted measure' });
 const AppealState = Type.Union([Type.Literal('filed'), Type.Literal('upheld'), Type.Literal('dismissed')]);
-const Nullable = <T extends TSchema>(s: T) => Type.Union([s, Type.Null()]);
 
 const DefenderAppeal = Type.Object({
   id: Uuid,

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { Timestamp, Uuid, responses } from '../lib/schemas.js';
+import { NullableScalar, responses, Timestamp, Uuid } from '../lib/schemas.js';
 import { ctxOf } from '../plugins/context.js';
 import { CASE_STATES, MAX_PAGE, RISK_LEVELS, type CaseListFilters, type CaseListPage, type CaseListService, type CaseState, type RiskLevel } from './case-list-service.js';
 
@@ -21,10 +21,7 @@ const Query = Type.Object(
   { additionalProperties: false },
 );
 
-// Nullable as a type list, not anyOf: the response serializer then tests typeof instead of running
-// a validator per field of every row.
-const Nullable = <T>(schema: Record<string, unknown>) => Type.Unsafe<T | null>({ ...schema, type: [schema.type, 'null'] });
-const NullableString = Nullable<string>({ type: 'string', maxLength: 64 });
+const NullableString = NullableScalar<string>({ type: 'string', maxLength: 64 });
 const CaseListItem = Type.Object(
   {
     id: Uuid,
@@ -35,9 +32,9 @@ const CaseListItem = Type.Object(
     riskLevel: NullableString,
     region: Type.String({ maxLength: 64 }),
     defenderCategory: Type.String({ maxLength: 64 }),
-    assigneeId: Nullable<string>({ type: 'string', format: 'uuid', maxLength: 36 }),
+    assigneeId: NullableScalar<string>({ type: 'string', format: 'uuid', maxLength: 36 }),
     createdAt: Timestamp,
-    nextDue: Nullable<{ rule: string; dueAt: string }>({ type: 'object', properties: { rule: { type: 'string', maxLength: 64 }, dueAt: { type: 'string', format: 'date-time', maxLength: 40 } }, required: ['rule', 'dueAt'], additionalProperties: false }),
+    nextDue: NullableScalar<{ rule: string; dueAt: string }>({ type: 'object', properties: { rule: { type: 'string', maxLength: 64 }, dueAt: { type: 'string', format: 'date-time', maxLength: 40 } }, required: ['rule', 'dueAt'], additionalProperties: false }),
     overdue: Type.Boolean(),
   },
   { additionalProperties: false },
@@ -52,7 +49,7 @@ const caseListRoutes: FastifyPluginAsyncTypebox<{ caseList: CaseListService }> =
       summary: 'List cases (an officer: the intake pool and own cases; a supervisor: all), urgent first, then by next due time',
       security: [{ bearer: [] }],
       querystring: Query,
-      response: responses({ 200: Type.Object({ items: Type.Array(CaseListItem), nextCursor: Nullable<string>({ type: 'string', maxLength: 400 }) }) }, [401, 403]),
+      response: responses({ 200: Type.Object({ items: Type.Array(CaseListItem), nextCursor: NullableScalar<string>({ type: 'string', maxLength: 400 }) }) }, [401, 403]),
     },
     handler: async (request) => {
       const q = request.query;

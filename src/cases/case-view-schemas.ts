@@ -1,7 +1,5 @@
 import { Type } from 'typebox';
-import { KeyId, Timestamp, Uuid } from '../lib/schemas.js';
-
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
+import { KeyId, Nullable, Timestamp, Uuid } from '../lib/schemas.js';
 
 /** What a defender sees of their own case (`defenderView`): where it stands, no staff, no assessment. */
 export const DefenderCaseView = Type.Object(

@@ -1,10 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { Timestamp, Uuid, responses } from '../lib/schemas.js';
+import { NullableScalar, responses, Timestamp, Uuid } from '../lib/schemas.js';
 import { ctxOf } from '../plugins/context.js';
 import { DEADLINE_PAGE_MAX, type DeadlineListFilters, type DeadlineViewService } from './deadline-view-service.js';
 
-const Nullable = <T>(schema: Record<string, unknown>) => Type.Unsafe<T | null>({ ...schema, type: [schema.type, 'null'] });
 
 const DeadlineItem = Type.Object(
   {
@@ -12,13 +11,13 @@ const DeadlineItem = Type.Object(
     caseId: Uuid,
     reference: Type.String({ maxLength: 32 }),
     rule: Type.String({ maxLength: 64 }),
-    subjectId: Nullable<string>({ type: 'string', maxLength: 64 }),
+    subjectId: NullableScalar<string>({ type: 'string', maxLength: 64 }),
     urgent: Type.Boolean(),
     startedAt: Timestamp,
     dueAt: Timestamp,
     state: Type.String({ maxLength: 16 }),
     levelReached: Type.Integer({ minimum: 0, description: '0 none, 1 level 1 (due), 2 level 2' }),
-    settledAt: Nullable<string>({ type: 'string', format: 'date-time', maxLength: 40 }),
+    settledAt: NullableScalar<string>({ type: 'string', format: 'date-time', maxLength: 40 }),
     overdue: Type.Boolean({ description: 'open and past its due time' }),
   },
   { additionalProperties: false },
@@ -45,7 +44,7 @@ const deadlineViewRoutes: FastifyPluginAsyncTypebox<{ deadlineViews: DeadlineVie
       summary: 'Open and paused deadlines across cases (a supervisor: every case; an officer: their assigned cases), earliest due first',
       security: [{ bearer: [] }],
       querystring: Query,
-      response: responses({ 200: Type.Object({ items: Type.Array(DeadlineItem), nextCursor: Nullable<string>({ type: 'string', maxLength: 200 }) }) }, [401, 403]),
+      response: responses({ 200: Type.Object({ items: Type.Array(DeadlineItem), nextCursor: NullableScalar<string>({ type: 'string', maxLength: 200 }) }) }, [401, 403]),
     },
     handler: async (request) => {
       const q = request.query;

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The project root (where package.json is), whether running from src/ with tsx or from dist/. */
@@ -11,4 +11,9 @@ export function projectRoot(): string {
     dir = parent;
   }
   return dir;
+}
+
+/** The policies directory (POLICIES_DIR), relative to the project root unless absolute: API, workers and CLI read the same files. */
+export function policiesPath(config: { POLICIES_DIR: string }): string {
+  return isAbsolute(config.POLICIES_DIR) ? config.POLICIES_DIR : join(projectRoot(), config.POLICIES_DIR);
 }

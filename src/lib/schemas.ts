@@ -9,6 +9,15 @@ export const PublicKey = Type.String({ pattern: '^[A-Za-z0-9_-]{43}$', descripti
 export const Username = Type.String({ pattern: '^[a-z0-9][a-z0-9._-]{2,63}$', description: 'lower case letters, digits, dot, dash, underscore' });
 export const Timestamp = Type.String({ format: 'date-time', maxLength: 40 });
 
+/** A schema or null. */
+export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+
+/**
+ * A scalar or null as a JSON Schema type list, not anyOf: the response serializer then tests
+ * typeof instead of running a validator per field of every row (for hot list routes).
+ */
+export const NullableScalar = <T>(schema: Record<string, unknown>) => Type.Unsafe<T | null>({ ...schema, type: [schema.type, 'null'] });
+
 export const Problem = Type.Object(
   {
     type: Type.String({ maxLength: 200 }),

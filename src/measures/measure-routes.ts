@@ -1,13 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type TSchema } from 'typebox';
 import { ex } from '../lib/openapi-examples.js';
-import { Timestamp, Uuid, Versioned, responses } from '../lib/schemas.js';
+import { Nullable, responses, Timestamp, Uuid, Versioned } from '../lib/schemas.js';
 import { ctxOf } from '../plugins/context.js';
 import type { MeasureService } from './measure-service.js';
 import { OralConsentSchema } from '../consent/oral-consent.js';
 
 const Reason = Type.String({ minLength: 3, maxLength: 2000, description: 'why: kept on the timeline and in the audit log (no sensitive details: they belong in the sealed details)' });
-const Nullable = <T extends TSchema>(s: T) => Type.Union([s, Type.Null()]);
 const Str = Type.String({ maxLength: 2000 });
 const Labels = Type.Object({ fr: Str, en: Str });
 const Implementer = Type.Union([Type.Literal('cndh'), Type.Literal('state'), Type.Literal('partner')], { description: 'cndh (the mechanism), state (a state authority), partner (a partner organisation, through a referral)' });

@@ -60,7 +60,6 @@ const cryptoMessage = (err: unknown): string => (err instanceof CryptoError ? `$
 /** Staff may hold the referral DEK too (to read the partner's reports); only these people. */
 const STAFF_ROLES = new Set(['officer', 'supervisor']);
 /** Consent may be recorded a little after it was taken, never before (a minute of clock skew allowed). */
-const SKEW_MS = 60_000;
 
 export type ReferralService = ReturnType<typeof createReferralService>;
 

@@ -1,9 +1,9 @@
 import t from 'tap';
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { REDIS_URL, buildTestApp } from '../helpers/app.js';
+import { buildTestApp } from '../helpers/app.js';
 import { bootstrap } from '../helpers/actors.js';
 import { fileCase } from '../helpers/cases.js';
+import { launchWorker, until } from '../helpers/worker-process.js';
 
 /**
  * A worker process (workers/main.ts, real clock) killed with SIGKILL in the middle of firing
@@ -31,49 +31,18 @@ for (let i = 0; i < OVERDUE + SOON; i++) {
 }
 const expected = OVERDUE * 3 + SOON * 2; // the soon ones: reminder and level 1 within the test, level 2 hours later
 
-function launchWorker() {
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? '',
-    HOME: process.env.HOME ?? '',
-    EGIDE_ENV_FILE: 'none',
-    LOG_LEVEL: 'warn',
-    DATABASE_URL: T.config.DATABASE_URL,
-    REDIS_URL,
-    REDIS_PREFIX: T.config.REDIS_PREFIX,
-    JWT_SIGNING_KEY: String(T.config.JWT_SIGNING_KEY),
-    AUDIT_SIGNING_KEY: String(T.config.AUDIT_SIGNING_KEY),
-    SERVER_SECRET: String(T.config.SERVER_SECRET),
-  };
-  const child = spawn(process.execPath, ['--import', 'tsx', 'workers/main.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
-  t.teardown(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  return { child, exited, output: () => out };
-}
 
 const stepCount = async () => (await sql`select count(*)::int as n from deadline_steps where deadline_id in (select id from deadlines where case_id = ${c.caseId} and rule = 'triage')`)[0]!.n as number;
-async function until(cond: () => Promise<boolean>, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await cond()) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return false;
-}
 
 t.test('SIGKILL mid-work, then a new worker: every step once, one notification each', async (t) => {
-  const first = launchWorker();
+  const first = launchWorker(T, (fn) => t.teardown(fn));
   t.ok(await until(async () => (await stepCount()) > 0, 20_000), 'the first worker started firing');
   first.child.kill('SIGKILL');
   await first.exited;
   const atKill = await stepCount();
   t.ok(atKill < expected, `killed mid-work (${atKill} of ${expected} steps)`);
 
-  const second = launchWorker();
+  const second = launchWorker(T, (fn) => t.teardown(fn));
   const done = await until(async () => (await stepCount()) >= expected, 30_000);
   t.ok(done, `the second worker finished the work\n${second.output()}`);
   second.child.kill('SIGTERM');

@@ -1,9 +1,9 @@
 import t from 'tap';
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { REDIS_URL, buildTestApp } from '../helpers/app.js';
+import { buildTestApp } from '../helpers/app.js';
 import { bootstrap, enrolActor } from '../helpers/actors.js';
 import { act, fileCase } from '../helpers/cases.js';
+import { launchWorker, until } from '../helpers/worker-process.js';
 
 /**
  * Two worker processes (workers/main.ts, real clock) running at the same time over the same
@@ -39,30 +39,6 @@ const SOON = 150;
 await seed(OVERDUE, Date.now() - 100 * H, Date.now() - 50 * H);
 const expected = (OVERDUE + SOON) * 3;
 
-function launchWorker(name: string) {
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? '',
-    HOME: process.env.HOME ?? '',
-    EGIDE_ENV_FILE: 'none',
-    // info: each process logs the steps it fired, which tells who did what.
-    LOG_LEVEL: 'info',
-    DATABASE_URL: T.config.DATABASE_URL,
-    REDIS_URL,
-    REDIS_PREFIX: T.config.REDIS_PREFIX,
-    JWT_SIGNING_KEY: String(T.config.JWT_SIGNING_KEY),
-    AUDIT_SIGNING_KEY: String(T.config.AUDIT_SIGNING_KEY),
-    SERVER_SECRET: String(T.config.SERVER_SECRET),
-  };
-  const child = spawn(process.execPath, ['--import', 'tsx', 'workers/main.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  t.teardown(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  return { name, child, exited, output: () => out };
-}
 
 /** Steps this process recorded, from its own log lines (step jobs and reconciler sweeps). */
 function firedBy(output: string): number {
@@ -81,16 +57,9 @@ function firedBy(output: string): number {
 }
 
 const seededSteps = async () => (await sql`select count(*)::int as n from deadline_steps where deadline_id = any(${seeded}::uuid[])`)[0]!.n as number;
-async function until(cond: () => Promise<boolean>, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await cond()) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return false;
-}
 
-const workers = [launchWorker('a'), launchWorker('b')];
+// info: each process logs the steps it fired, which tells who did what.
+const workers = ['a', 'b'].map((name) => ({ name, ...launchWorker(T, (fn) => t.teardown(fn), { logLevel: 'info' }) }));
 
 t.test('two workers at once: every step once, one notification each, both did some', async (t) => {
   t.ok(await until(async () => workers.every((w) => w.output().includes('workers started')), 30_000), 'both workers started');

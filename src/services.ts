@@ -104,7 +104,7 @@ export function createServices(deps: ServiceDeps) {
   const orgs = createOrgService({ db, orgs: repos.orgs, queries: createOrgQueries(db), keyring: repos.keyring, users: repos.users, access, clock });
   const auditQuery = createAuditQueryService({ audit, access, repo: repos.audit, signingPublicKey: keys.audit.publicKey });
   const deadlines = createDeadlineService({ repo: repos.deadlines, policy: deps.deadlinePolicy, calendar: deps.calendar });
-  const intake = createIntakeService({ db, cases: repos.cases, orgs: repos.orgs, access, audit, clock, intake: deps.intakePolicy, deadlines, users: repos.users });
+  const intake = createIntakeService({ db, cases: repos.cases, access, audit, clock, intake: deps.intakePolicy, deadlines, users: repos.users });
   // What a closing case stops (withdrawal of consent, or any closing transition): owned by the
   // measure, referral and appeal modules, run in the closing transaction. Bound late: those
   // services are built below.
@@ -131,7 +131,7 @@ export function createServices(deps: ServiceDeps) {
   });
   const rekey = createCaseRekeyService({ db, cases: repos.cases, caseService: cases, users: repos.users, orgs: repos.orgs, access, audit, clock });
   const notifications = createNotificationService({ db, access, cases, clock });
-  const webhooks = createWebhookService({ db, access, clock, secretKey: webhookKey(config.SERVER_SECRET) });
+  const webhooks = createWebhookService({ db, access, clock, secretKey: webhookKey(config.SERVER_SECRET), allowPrivateTargets: config.WEBHOOK_ALLOW_PRIVATE_TARGETS });
   const deadlineViews = createDeadlineViewService({ db, access, cases, policy: deps.deadlinePolicy, clock });
   const retention = createRetentionService({ db, cases: repos.cases, deadlines, deadlineRepo: repos.deadlines, access, audit, clock });
   return {

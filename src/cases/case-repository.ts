@@ -35,20 +35,35 @@ export function createCaseRepository(db: Queryable) {
 
     /**
      * A new case with its sealed fields, envelopes and first timeline entry, in one statement (every
-     * filing runs it: one round trip instead of four, and no query builder on the hot path).
-     * Returns the human reference, or undefined when a case with this id exists (then nothing is written).
+     * filing runs it: one round trip instead of five, and no query builder on the hot path). The
+     * mechanism's current key is looked up in the same statement and the case is written only when
+     * it is the key the client sealed to (`row.mechanismKeyId`); the envelope addressed to the
+     * mechanism (`recipientType: 'org'`) gets the mechanism's id there.
+     * Returns the current key (none before bootstrap) and the human reference, undefined when
+     * nothing was written: a case with this id exists, or the client pinned another key.
      */
-    async file(input: { row: Omit<typeof cases.$inferInsert, 'reference'>; fields: Array<{ field: string; sealed: string }>; envelopes: Array<Omit<typeof caseEnvelopes.$inferInsert, 'caseId' | 'createdAt'>>; timeline: Pick<typeof caseTimeline.$inferInsert, 'actor' | 'action' | 'toState' | 'reason'> }, tx: Queryable = db): Promise<string | undefined> {
+    async file(
+      input: {
+        row: Omit<typeof cases.$inferInsert, 'reference'>;
+        fields: Array<{ field: string; sealed: string }>;
+        envelopes: Array<Omit<typeof caseEnvelopes.$inferInsert, 'caseId' | 'createdAt' | 'recipientId'> & { recipientId: string | null }>;
+        timeline: Pick<typeof caseTimeline.$inferInsert, 'actor' | 'action' | 'toState' | 'reason'>;
+      },
+      tx: Queryable = db,
+    ): Promise<{ currentKeyId: string | null; reference: string | undefined }> {
       const c = input.row;
       const at = (c.createdAt as Date).toISOString();
-      const rows = await tx.execute<{ reference: string }>(sql`
-        with c as (
+      const rows = await tx.execute<{ current_key_id: string | null; reference: string | null }>(sql`
+        with k as (
+          select o.id as org_id, ok.key_id from organisations o join org_keys ok on ok.org_id = o.id and ok.retired_at is null where o.kind = 'mechanism'
+        ), c as (
           insert into cases (id, reference, state, urgent, urgent_claimed, consent, source, filed_for, filed_by, region, defender_category, gender, disability,
             threat_types, preferred_language, contact_channel, defender_card, receipt_verifier, defender_key_id, defender_public_key, mechanism_key_id, created_at, updated_at)
-          values (${c.id}, to_char(${at}::timestamptz at time zone 'UTC', 'YYYY') || '-' || lpad(nextval('case_reference_seq')::text, 5, '0'), ${c.state ?? 'received'},
+          select ${c.id}, to_char(${at}::timestamptz at time zone 'UTC', 'YYYY') || '-' || lpad(nextval('case_reference_seq')::text, 5, '0'), ${c.state ?? 'received'},
             ${c.urgent ?? false}, ${c.urgentClaimed ?? false}, ${c.consent}, ${c.source}, ${c.filedFor}, ${c.filedBy ?? null}, ${c.region}, ${c.defenderCategory}, ${c.gender}, ${c.disability},
             array(select json_array_elements_text(${JSON.stringify(c.threatTypes)}::json)), ${c.preferredLanguage}, ${c.contactChannel}, ${c.defenderCard ?? null},
-            ${c.receiptVerifier ?? null}, ${c.defenderKeyId ?? null}, ${c.defenderPublicKey ?? null}, ${c.mechanismKeyId}, ${at}::timestamptz, ${at}::timestamptz)
+            ${c.receiptVerifier ?? null}, ${c.defenderKeyId ?? null}, ${c.defenderPublicKey ?? null}, k.key_id, ${at}::timestamptz, ${at}::timestamptz
+          from k where k.key_id = ${c.mechanismKeyId}
           on conflict (id) do nothing
           returning id, reference
         ), f as (
@@ -56,14 +71,15 @@ export function createCaseRepository(db: Queryable) {
           select c.id, x.field, x.sealed, ${at}::timestamptz from c, json_to_recordset(${JSON.stringify(input.fields)}::json) as x(field text, sealed text)
         ), e as (
           insert into case_envelopes (case_id, key_id, envelope, recipient_type, recipient_id, created_at)
-          select c.id, x."keyId", x.envelope, x."recipientType", x."recipientId", ${at}::timestamptz
-          from c, json_to_recordset(${JSON.stringify(input.envelopes)}::json) as x("keyId" text, envelope text, "recipientType" text, "recipientId" text)
+          select c.id, x."keyId", x.envelope, x."recipientType", case when x."recipientType" = 'org' then k.org_id::text else x."recipientId" end, ${at}::timestamptz
+          from c, k, json_to_recordset(${JSON.stringify(input.envelopes)}::json) as x("keyId" text, envelope text, "recipientType" text, "recipientId" text)
         ), t as (
           insert into case_timeline (case_id, at, actor, action, from_state, to_state, reason)
           select c.id, ${at}::timestamptz, ${input.timeline.actor}, ${input.timeline.action}, null, ${input.timeline.toState ?? null}, ${input.timeline.reason ?? null} from c
         )
-        select reference from c`);
-      return rows[0]?.reference;
+        select (select key_id from k) as current_key_id, (select reference from c) as reference`);
+      const out = rows[0];
+      return { currentKeyId: out?.current_key_id ?? null, reference: out?.reference ?? undefined };
     },
 
     /** Inserts a new case; returns its reference, or undefined when a case with this id exists. */

@@ -6,7 +6,6 @@ import { actorOf, type RequestContext } from '../access/principal.js';
 import type { UserRepository } from '../users/user-repository.js';
 import type { AccessService } from '../access/access-service.js';
 import type { AuditService } from '../audit/audit-service.js';
-import type { OrgRepository } from '../orgs/org-repository.js';
 import type { CaseRepository } from '../cases/case-repository.js';
 import type { IntakeList, IntakePolicy } from './intake-policy.js';
 import type { DeadlineService } from '../deadlines/deadline-service.js';
@@ -70,7 +69,6 @@ function isReceiptVerifierTaken(err: unknown): boolean {
 export function createIntakeService(deps: {
   db: Db;
   cases: CaseRepository;
-  orgs: Pick<OrgRepository, 'mechanismKey'>;
   access: Pick<AccessService, 'authorize'>;
   audit: Pick<AuditService, 'record'>;
   clock: Clock;
@@ -78,7 +76,7 @@ export function createIntakeService(deps: {
   deadlines: Pick<DeadlineService, 'apply'>;
   users: Pick<UserRepository, 'byId'>;
 }) {
-  const { db, cases, orgs, access, clock, intake, deadlines } = deps;
+  const { db, cases, access, clock, intake, deadlines } = deps;
 
   function validate(input: IntakeInput): FieldError[] {
     const errors: FieldError[] = [];
@@ -146,16 +144,10 @@ export function createIntakeService(deps: {
         if (onBehalf && (!filer || (await deps.users.byId(filer.userId, tx))?.keyId !== onBehalf.filer.keyId)) {
           throw new AppError('validation_failed', "the filer envelope must be sealed to the recording officer's own key", { errors: [{ field: '/body/filer/keyId', message: 'not your current key' }] });
         }
-        const key = await orgs.mechanismKey(tx);
-        if (!key) throw new AppError('service_unavailable', 'the mechanism is not set up yet');
-        // The client sealed the case key to the key it pinned; refuse rather than store a case
-        // nobody holding the current key can open (or, after a suspected compromise, one sealed
-        // to a key that was retired for a reason).
-        if (input.envelopes.mechanism.keyId !== key.keyId) throw new AppError('intake_key_changed', `the current mechanism key is ${key.keyId}; reload the intake page`);
         const m = input.metadata;
-        let reference: string | undefined;
+        let filed: Awaited<ReturnType<typeof cases.file>>;
         try {
-          reference = await cases.file(
+          filed = await cases.file(
             {
               row: {
                 id: input.caseId,
@@ -179,13 +171,13 @@ export function createIntakeService(deps: {
                 receiptVerifier: input.receiptVerifier,
                 defenderKeyId: input.envelopes.defender.keyId,
                 defenderPublicKey: input.envelopes.defender.publicKey,
-                mechanismKeyId: key.keyId,
+                mechanismKeyId: input.envelopes.mechanism.keyId,
                 createdAt: now,
                 updatedAt: now,
               },
               fields: Object.entries(input.fields).map(([field, sealed]) => ({ field, sealed })),
               envelopes: [
-                { keyId: key.keyId, envelope: input.envelopes.mechanism.envelope, recipientType: 'org', recipientId: key.orgId },
+                { keyId: input.envelopes.mechanism.keyId, envelope: input.envelopes.mechanism.envelope, recipientType: 'org', recipientId: null },
                 { keyId: input.envelopes.defender.keyId, envelope: input.envelopes.defender.envelope, recipientType: 'defender', recipientId: input.caseId },
                 ...(onBehalf && filer ? [{ keyId: onBehalf.filer.keyId, envelope: onBehalf.filer.envelope, recipientType: 'user' as const, recipientId: filer.userId }] : []),
               ],
@@ -197,6 +189,12 @@ export function createIntakeService(deps: {
           if (isReceiptVerifierTaken(err)) throw new AppError('already_exists', 'this receipt is already in use; the client must draw a new one');
           throw err;
         }
+        if (!filed.currentKeyId) throw new AppError('service_unavailable', 'the mechanism is not set up yet');
+        // The client sealed the case key to the key it pinned; nothing was stored rather than a
+        // case nobody holding the current key can open (or, after a suspected compromise, one
+        // sealed to a key that was retired for a reason).
+        if (filed.currentKeyId !== input.envelopes.mechanism.keyId) throw new AppError('intake_key_changed', `the current mechanism key is ${filed.currentKeyId}; reload the intake page`);
+        const reference = filed.reference;
         // An existing id is the client's to fix (it chooses ids); nothing was written.
         if (reference === undefined) throw new AppError('already_exists', 'a case with this id exists; the client must choose a new id');
         await deps.audit.record(ctx, { action: onBehalf ? 'case.file_on_behalf' : 'request.create', resource: `case:${input.caseId}`, caseId: input.caseId, outcome: 'allowed' }, tx);

@@ -19,15 +19,6 @@ export function createOrgRepository(db: Queryable) {
     },
 
     /** The mechanism and its current key in one round trip (every filing asks). */
-    async mechanismKey(tx: Queryable = db): Promise<{ orgId: string; keyId: string } | undefined> {
-      const [row] = await tx
-        .select({ orgId: organisations.id, keyId: orgKeys.keyId })
-        .from(organisations)
-        .innerJoin(orgKeys, and(eq(orgKeys.orgId, organisations.id), isNull(orgKeys.retiredAt)))
-        .where(eq(organisations.kind, 'mechanism'));
-      return row;
-    },
-
     async insert(row: typeof organisations.$inferInsert, tx: Queryable = db): Promise<void> {
       await tx.insert(organisations).values(row);
     },

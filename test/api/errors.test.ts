@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { sql } from 'drizzle-orm';
 import { DrizzleQueryError } from 'drizzle-orm/errors';
 import { buildTestApp } from '../helpers/app.js';
+import { generateKeyPair, keyIdOf, prepareFiling, ready, toB64u } from '../../src/sdk/index.js';
 
 const MARK = `MARQUEUR-${Date.now()}`;
 
@@ -64,4 +65,16 @@ t.test('a connection lost inside a query is a 503, not a 500', async (t) => {
   t.equal(r.statusCode, 503);
   t.equal(r.json().code, 'service_unavailable');
   t.notOk(T.logs.join('\n').includes(MARK), 'the query parameters are in no log line');
+});
+
+t.test('a filing before the deployment is bootstrapped is a 503 problem, and nothing is written', async (t) => {
+  await ready();
+  const publicKey = generateKeyPair().publicKey;
+  const intakeKey = { keyId: keyIdOf(publicKey), publicKey: toB64u(publicKey), receiptSalt: toB64u(new Uint8Array(16)) };
+  const filing = prepareFiling({ intakeKey, pinnedKeyId: intakeKey.keyId, metadata: { region: 'mopti', defenderCategory: 'journalist', gender: 'female', disability: 'none', threatTypes: ['surveillance'], claimedUrgent: false, preferredLanguage: 'fr', contactChannel: 'signal', filedFor: 'self' }, secrets: { identity: 'x', contact: 'y', narrative: 'z' } });
+  const r = await T.app.inject({ method: 'POST', url: '/v1/cases', payload: filing.body });
+  t.equal(r.statusCode, 503, r.body);
+  t.equal(r.json().code, 'service_unavailable');
+  const [n] = await T.database.sql`select (select count(*)::int from cases) + (select count(*)::int from case_fields) + (select count(*)::int from case_envelopes) as n`;
+  t.equal(n!.n, 0);
 });

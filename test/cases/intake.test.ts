@@ -40,6 +40,11 @@ t.test('filing answers with a reference and the acknowledgement deadline', async
   const [row] = await T.database.sql`select state, consent, source, urgent_claimed from cases where id = ${body.caseId}`;
   t.same({ ...row }, { state: 'received', consent: 'given', source: 'online', urgent_claimed: false });
   t.equal(await count('case_timeline'), 1, 'the filing is on the timeline');
+  const envelopes = await T.database.sql`select key_id, recipient_type, recipient_id from case_envelopes where case_id = ${body.caseId} order by recipient_type`;
+  t.same(envelopes.map((e) => ({ ...e })), [
+    { key_id: filing.body.envelopes.defender.keyId, recipient_type: 'defender', recipient_id: body.caseId },
+    { key_id: dep.mechanismKeyId, recipient_type: 'org', recipient_id: dep.mechanismId },
+  ], 'one envelope for the defender, one for the mechanism');
   t.equal(Number((await T.database.sql`select count(*)::int as n from outbox where topic = 'deadline.opened'`)[0]!.n), 1, 'the deadline job waits in the outbox');
 });
 

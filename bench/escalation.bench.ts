@@ -150,8 +150,20 @@ export default defineBenchmark({
       let relayedAfter: number | null = null;
       let fired = 0;
       let lastLog = 0;
+      // Half-way through the due times, one worker is killed mid-job (SIGKILL: no graceful close,
+      // its active jobs keep their locks until they lapse) and a new one is started, as a process
+      // supervisor would; the other worker goes on alone meanwhile.
+      const killAt = firstDue + SPREAD_MS / 2;
+      let killed: { at: number; firedBefore: number } | null = null;
       while (Date.now() < lastDue + DRAIN_MS) {
         if (workers.some((w) => w.child.exitCode !== null)) throw new Error(`a worker exited early:\n${workers.map((w) => w.output()).join('\n---\n')}`);
+        if (!killed && Date.now() >= killAt) {
+          killed = { at: Date.now(), firedBefore: await count('fired') };
+          workers[0]!.child.kill('SIGKILL');
+          await workers[0]!.exited;
+          workers.push(launchWorker(env));
+          ctx.log(`worker 1 killed (SIGKILL) with ${killed.firedBefore} escalations recorded; worker 3 started`);
+        }
         if (relayedAfter === null && (await count('relayed')) >= DEADLINES) {
           relayedAfter = (Date.now() - w0) / 1000;
           ctx.log(`all ${DEADLINES} deadline.opened rows relayed ${relayedAfter.toFixed(1)} s after the workers were spawned (${((firstDue - Date.now()) / 1000).toFixed(1)} s before the first due time)`);
@@ -171,7 +183,7 @@ export default defineBenchmark({
         if (m) w.peakRss = Math.max(w.peakRss ?? 0, m.hwm);
       }
       clearInterval(sampler);
-      for (const w of workers) w.child.kill('SIGTERM');
+      for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGTERM');
       await Promise.all(workers.map((w) => w.exited));
 
       const fires = (
@@ -206,7 +218,9 @@ export default defineBenchmark({
       const base: Summary = summarize(timerLateness);
       const share = (limit: number) => (lateness.length === 0 ? 0 : (100 * lateness.filter((x) => x <= limit).length) / DEADLINES);
       const complete = lateness.length === DEADLINES;
-      const full = DEADLINES >= 10_000;
+      const full = DEADLINES >= 10_000 && killed !== null;
+      // The steps due around the kill are the ones a dead worker may have held.
+      const nearKill = killed ? summarize(fires.filter((f) => Math.abs(f.due - killed!.at) <= 5000).map((f) => f.ms)) : null;
       const label = `a plain setTimeout per due time in the bench process, same run (${base.n} timers)`;
       const rows = [
         row({ figure: 'level-1 escalations recorded', value: lateness.length, unit: 'steps', target: { on: 'value', op: '>=', limit: DEADLINES } }),
@@ -216,9 +230,11 @@ export default defineBenchmark({
         row({ figure: 'escalations recorded within 1 s of their due time', value: share(1000), unit: '%', target: { on: 'value', op: '>=', limit: 99 }, judge: full }),
         row({ figure: 'escalations recorded within 5 s of their due time', value: share(5000), unit: '%', target: { on: 'value', op: '>=', limit: 100 }, judge: full }),
         row({ figure: 'duplicate steps or notifications', value: duplicates, unit: 'rows', target: { on: 'value', op: '<=', limit: 0 } }),
+        row({ figure: 'workers killed mid-run (SIGKILL, half-way through the due times)', value: killed ? 1 : 0, unit: 'workers', target: { on: 'value', op: '>=', limit: 1 } }),
+        ...(nearKill ? [row({ figure: `lateness max of the ${nearKill.n} escalations due within 5 s of the kill`, value: nearKill.max, unit: 'ms', target: { on: 'value', op: '<=', limit: 5000 }, judge: full })] : []),
         ...workers.map((w, i) =>
           row({
-            figure: `worker ${i + 1} peak RSS (VmHWM)`,
+            figure: `worker ${i + 1} peak RSS (VmHWM)${i === 0 && killed ? ', until killed' : ''}`,
             value: w.peakRss ?? Number.NaN,
             unit: 'MiB',
             ...(w.idleRss !== null ? { baseline: { value: w.idleRss, label: 'the same worker before the first due time (started, jobs scheduled), same run' } } : {}),
@@ -229,7 +245,7 @@ export default defineBenchmark({
         rows,
         notes: [
           `${DEADLINES} high-risk check-in deadlines on as many cases in protection (half with a named supervisor), due evenly over ${SPREAD_MS / 1000} s starting ${LEAD_MS / 1000} s after the seed; level 1 is their only step in the run (no reminder for check-ins, level 2 13 h later)`,
-          `two processes of workers/main.ts (each with its own pool of DATABASE_POOL_SIZE=${svc.config.DATABASE_POOL_SIZE} connections) (real clock, LOG_LEVEL=${svc.config.LOG_LEVEL}, deadline-steps concurrency 8 each); outbox relayed ${relayedAfter === null ? 'NOT completely' : `${relayedAfter.toFixed(1)} s after spawn`}`,
+          `two processes of workers/main.ts${killed ? ` (worker 1 killed with SIGKILL ${((killed.at - firstDue) / 1000).toFixed(0)} s after the first due time, ${killed.firedBefore} escalations recorded by then, and worker 3 started in its place)` : ''} (each with its own pool of DATABASE_POOL_SIZE=${svc.config.DATABASE_POOL_SIZE} connections) (real clock, LOG_LEVEL=${svc.config.LOG_LEVEL}, deadline-steps concurrency 8 each); outbox relayed ${relayedAfter === null ? 'NOT completely' : `${relayedAfter.toFixed(1)} s after spawn`}`,
           `steps other than level 1: ${check!.other_steps}; level-1 rows whose due_at differs from the deadline's: ${check!.due_mismatch}; deadline.step notifications: ${notes!.n} (${notes!.d} distinct)`,
           `lateness ms ${JSON.stringify(roundSummary(lat, 1))}; setTimeout baseline ms ${JSON.stringify(roundSummary(base, 1))}`,
           `lateness by due time (s after the first due: n, p50/p99/max ms): ${bySlice.map((b) => `${b.fromS}s: ${b.n}, ${b.p50}/${b.p99}/${b.max}`).join('; ')}`,

@@ -57,6 +57,8 @@ export function createDeadlineStepWorker(parts: Pick<EscalationParts, 'escalatio
     connection: deps.connection,
     prefix: queuePrefix(deps.config),
     concurrency: QUEUES[DEADLINE_STEPS].concurrency,
+    lockDuration: QUEUES[DEADLINE_STEPS].lock.durationMs,
+    stalledInterval: QUEUES[DEADLINE_STEPS].lock.stalledCheckMs,
   });
 }
 

@@ -48,6 +48,11 @@ export interface QueueSpec {
   /** Jobs of this queue one worker process runs at once. */
   concurrency: number;
   defaultJobOptions: DefaultJobOptions;
+  /**
+   * How long a worker's lock on an active job lasts without renewal, and how often workers look
+   * for jobs whose lock lapsed (a worker killed mid-job): BullMQ's defaults (30 s each) unless set.
+   */
+  lock?: { durationMs: number; stalledCheckMs: number };
 }
 
 /**
@@ -68,6 +73,10 @@ export const QUEUES = {
   // inspection, and the reconciler fires whatever a lost or failed job left undone.
   'deadline-steps': {
     concurrency: 8,
+    // A step takes milliseconds; with BullMQ's 30 s lock, the steps a killed worker held would
+    // wait 30 s for another worker, and the bar is every escalation within 5 s. A lock lapsing
+    // under a stalled event loop only means a second look at the deadline: firing is idempotent.
+    lock: { durationMs: 2000, stalledCheckMs: 1000 },
     defaultJobOptions: {
       attempts: 8,
       backoff: { type: 'exponential', delay: 1000 },

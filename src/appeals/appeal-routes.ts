@@ -5,6 +5,7 @@ import { Nullable, responses, Timestamp, Uuid, Versioned } from '../lib/schemas.
 import { ctxOf } from '../plugins/context.js';
 import { UPHELD_EFFECTS } from './appeal-policy.js';
 import type { AppealService } from './appeal-service.js';
+import { KeyEpoch } from '../cases/key-epoch.js';
 
 const Subject = Type.Union([Type.Literal('decline'), Type.Literal('no_measures'), Type.Literal('measure_rejected'), Type.Literal('measure_lifted')], { description: 'the decision appealed: a decline, a no-measures decision, a rejected or a lifted measure' });
 const AppealState = Type.Union([Type.Literal('filed'), Type.Literal('upheld'), Type.Literal('dismissed')]);
@@ -48,6 +49,7 @@ const appealRoutes: FastifyPluginAsyncTypebox<{ appeals: AppealService }> = asyn
           subject: Subject,
           subjectId: Type.Optional(Type.String({ format: 'uuid', maxLength: 36, description: 'the measure, for measure_rejected and measure_lifted' })),
           grounds: Type.Optional(Versioned(64 * 1024, 'sealed under the case DEK, AD egide/v1/appeal/<id>/grounds')),
+          keyEpoch: Type.Optional(KeyEpoch),
         },
         { additionalProperties: false, examples: [{ id: ex.appealId, subject: 'decline', grounds: ex.sealed }, { id: ex.appealId, subject: 'measure_lifted', subjectId: ex.measureId, grounds: ex.sealed }] },
       ),

@@ -11,6 +11,7 @@ import type { DeadlineRepository } from '../deadlines/deadline-repository.js';
 import type { AppealPolicy, AppealSubject, UpheldEffect } from './appeal-policy.js';
 import type { AppealRepository, AppealRow } from './appeal-repository.js';
 import type { AppealMeasureEffects } from './appeal-measure-effects.js';
+import { assertKeyEpoch } from '../cases/key-epoch.js';
 
 const DAY_MS = 86_400_000;
 
@@ -26,6 +27,7 @@ export interface FileAppealInput {
   subject: AppealSubject;
   subjectId?: string;
   grounds?: string;
+  keyEpoch?: number;
 }
 
 export interface DecideAppealInput {
@@ -166,6 +168,7 @@ export function createAppealService(deps: {
         const c = await cases.byIdForUpdate(caseId, tx);
         await access.authorize(ctx, 'appeal.file', { resource, caseId: c ? caseId : null, facts: c ? factsOf(c) : {} }, tx);
         if (!c) throw new AppError('not_found');
+        assertKeyEpoch(c, input.keyEpoch);
         const now = clock.now();
         const decision = await decisionOf(c, input, tx);
         if (now.getTime() - decision.at.getTime() > policy.fileWithinDays * DAY_MS) {

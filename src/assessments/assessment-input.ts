@@ -41,6 +41,7 @@ export interface AssessmentInput {
   vulnerability: { factors: string[]; rating: number };
   capacity: { factors: string[]; rating: number };
   sealed: Record<string, string>;
+  keyEpoch?: number;
 }
 
 /** Throws 400 `validation_failed` naming every bad field; returns normally when all is well. */

@@ -5,6 +5,7 @@ import { Timestamp, Uuid, Versioned, responses } from '../lib/schemas.js';
 import { ctxOf } from '../plugins/context.js';
 import type { AssessmentService } from './assessment-service.js';
 import { MAX_SEALED_FIELDS, MAX_THREATS } from './assessment-input.js';
+import { KeyEpoch } from '../cases/key-epoch.js';
 
 const Code = Type.String({ pattern: '^[a-z][a-z0-9_]*$', maxLength: 64, description: 'a code of policies/risk.yaml' });
 // The scale is the policy's (1-5 by default): the service checks it, so an institution that
@@ -58,6 +59,7 @@ const assessmentRoutes: FastifyPluginAsyncTypebox<{ assessments: AssessmentServi
           vulnerability: Factors,
           capacity: Factors,
           sealed: SealedMap,
+          keyEpoch: Type.Optional(KeyEpoch),
         },
         {
           additionalProperties: false,

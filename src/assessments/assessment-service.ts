@@ -9,6 +9,7 @@ import { computeRisk } from '../risk/risk-level.js';
 import type { RiskPolicy } from '../risk/risk-policy.js';
 import { RECORDED, type AssessmentRepository, type AssessmentRow } from './assessment-repository.js';
 import { checkAssessmentInput, type AssessmentInput } from './assessment-input.js';
+import { assertKeyEpoch } from '../cases/key-epoch.js';
 
 export type AssessmentService = ReturnType<typeof createAssessmentService>;
 
@@ -72,6 +73,7 @@ export function createAssessmentService(deps: {
           const c = await cases.byIdForUpdate(caseId, tx);
           await access.authorize(ctx, 'assessment.create', { resource, caseId: c ? caseId : null, facts: factsOf(c) }, tx);
           if (!c) throw new AppError('not_found');
+          assertKeyEpoch(c, input.keyEpoch);
           // Only staff hold assessment.create; the check narrows the principal for createdBy.
           if (ctx.principal.kind !== 'user') throw new AppError('forbidden');
           if (c.state !== 'assessment') throw new Refused(new AppError('invalid_transition', `an assessment is recorded while the case is in assessment (it is in ${c.state})`));

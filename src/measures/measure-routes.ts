@@ -5,6 +5,7 @@ import { Nullable, responses, Timestamp, Uuid, Versioned } from '../lib/schemas.
 import { ctxOf } from '../plugins/context.js';
 import type { MeasureService } from './measure-service.js';
 import { OralConsentSchema } from '../consent/oral-consent.js';
+import { KeyEpoch } from '../cases/key-epoch.js';
 
 const Reason = Type.String({ minLength: 3, maxLength: 2000, description: 'why: kept on the timeline and in the audit log (no sensitive details: they belong in the sealed details)' });
 const Str = Type.String({ maxLength: 2000 });
@@ -98,6 +99,7 @@ const measureRoutes: FastifyPluginAsyncTypebox<{ measures: MeasureService }> = a
           implementerOrgId: Type.Optional(Uuid),
           durationDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650, description: 'default: the catalogue duration; at most its maximum' })),
           details: Type.Optional(Versioned(64 * 1024, 'addresses, providers, amounts: sealed under the case DEK, AD egide/v1/measure/<id>/details')),
+          keyEpoch: Type.Optional(KeyEpoch),
         },
         { additionalProperties: false, examples: [{ id: ex.measureId, code: 'securing_premises', implementer: 'cndh', details: ex.sealed }] },
       ),

@@ -18,6 +18,7 @@ import { IN_EFFECT_STATUSES, type MeasureRepository, type MeasureRow, type Measu
 import { catalogueEntryView, catalogueImplementer, defenderMeasureView, staffMeasureView, type ApiImplementer, type MeasureView } from './measure-views.js';
 import { checkOralConsent, type OralConsent } from '../consent/oral-consent.js';
 import type { IntakePolicy } from '../intake/intake-policy.js';
+import { assertKeyEpoch } from '../cases/key-epoch.js';
 
 export type MeasureService = ReturnType<typeof createMeasureService>;
 
@@ -29,6 +30,7 @@ export interface ProposeInput {
   implementerOrgId?: string;
   durationDays?: number;
   details?: string;
+  keyEpoch?: number;
 }
 
 export type Attestation = OralConsent;
@@ -258,6 +260,7 @@ export function createMeasureService(deps: {
         const c = await cases.byIdForUpdate(caseId, tx);
         await access.authorize(ctx, 'measure.propose', { resource, caseId: c ? caseId : null, facts: c ? caseFacts(c) : {} }, tx, { reason: entry.code });
         if (!c) throw new AppError('not_found');
+        assertKeyEpoch(c, input.keyEpoch);
         const track = trackFor(c, entry.category);
         if (track instanceof AppError) return { refused: track };
         if (ctx.principal.kind !== 'user') throw new AppError('forbidden');

@@ -4,6 +4,7 @@ import { Uuid, Versioned, responses } from '../lib/schemas.js';
 import { ctxOf } from '../plugins/context.js';
 import type { MessageService } from './message-service.js';
 import { ex } from '../lib/openapi-examples.js';
+import { KeyEpoch } from '../cases/key-epoch.js';
 
 const Message = Type.Object({ id: Uuid, sender: Type.String(), senderRole: Type.String(), body: Type.String(), createdAt: Type.String({ format: 'date-time' }) });
 
@@ -20,7 +21,7 @@ const messageRoutes: FastifyPluginAsyncTypebox<{ messages: MessageService }> = a
         {
           id: Uuid,
           body: Versioned(64 * 1024, 'sealed under the case DEK, AD egide/v1/message/<id>/<sender>/body'),
-          keyEpoch: Type.Optional(Type.Integer({ minimum: 1, description: 'the case key generation the body is sealed under (from the sealed read); a stale one is refused' })),
+          keyEpoch: Type.Optional(KeyEpoch),
         },
         { additionalProperties: false, examples: [{ id: ex.messageId, body: ex.sealed, keyEpoch: 1 }] },
       ),

@@ -8,6 +8,7 @@ import type { AccessService } from '../access/access-service.js';
 import type { CaseService } from '../cases/case-service.js';
 import type { DeadlineRepository } from '../deadlines/deadline-repository.js';
 import { cases as cases_, messages } from '../db/schema/index.js';
+import { assertKeyEpoch } from '../cases/key-epoch.js';
 
 export type MessageService = ReturnType<typeof createMessageService>;
 
@@ -43,7 +44,7 @@ export function createMessageService(deps: {
         // Shares the case row with other writers but waits for a re-key (which locks it for update):
         // a body sealed under a key that a re-key has just replaced would be lost to every reader.
         const [row] = await tx.select({ keyEpoch: cases_.keyEpoch }).from(cases_).where(eq(cases_.id, caseId)).for('share');
-        if (input.keyEpoch !== undefined && row && row.keyEpoch !== input.keyEpoch) throw new AppError('key_epoch_changed', `the case was re-keyed (key generation ${row.keyEpoch}); open the new case key and seal again`);
+        if (row) assertKeyEpoch(row, input.keyEpoch);
         const now = clock.now();
         const inserted = await tx.insert(messages).values({ id: input.id, caseId, sender, senderRole: roleOf(ctx.principal), body: input.body, createdAt: now }).onConflictDoNothing().returning({ id: messages.id });
         if (inserted.length === 0) throw new AppError('already_exists', 'a message with this id exists; the client must choose a new id');

@@ -3,7 +3,8 @@ import { Type } from 'typebox';
 import { ex } from '../lib/openapi-examples.js';
 import { Timestamp, Uuid, Versioned, responses } from '../lib/schemas.js';
 import { ctxOf } from '../plugins/context.js';
-import type { CaseReportService } from './case-report-service.js';
+import type { CaseReportInput, CaseReportService } from './case-report-service.js';
+import { KeyEpoch } from '../cases/key-epoch.js';
 
 const Kind = Type.Union([Type.Literal('incident'), Type.Literal('checkin'), Type.Literal('alert')]);
 const Note = (kind: string) => Type.Optional(Versioned(16 * 1024, `sealed under the case DEK, AD egide/v1/${kind}/<id>/note`));
@@ -20,14 +21,14 @@ const Report = Type.Object({ id: Uuid, kind: Kind, code: Type.Union([Type.String
 
 const bodies = {
   incident: Type.Object(
-    { id: Uuid, code: Type.Optional(Type.String({ pattern: '^[a-z][a-z0-9_]{0,39}$', description: 'a threat type code of policies/intake.yaml' })), note: Note('incident') },
+    { id: Uuid, code: Type.Optional(Type.String({ pattern: '^[a-z][a-z0-9_]{0,39}$', description: 'a threat type code of policies/intake.yaml' })), note: Note('incident'), keyEpoch: Type.Optional(KeyEpoch) },
     { additionalProperties: false, examples: [{ id: ex.reportId, code: 'death_threat', note: ex.sealed }] },
   ),
   checkin: Type.Object(
-    { id: Uuid, code: Type.Optional(Type.Union([Type.Literal('ok'), Type.Literal('need_contact')], { description: '`ok` when absent' })), note: Note('checkin') },
+    { id: Uuid, code: Type.Optional(Type.Union([Type.Literal('ok'), Type.Literal('need_contact')], { description: '`ok` when absent' })), note: Note('checkin'), keyEpoch: Type.Optional(KeyEpoch) },
     { additionalProperties: false, examples: [{ id: ex.reportId, code: 'ok' }, { id: ex.reportId, code: 'need_contact', note: ex.sealed }] },
   ),
-  alert: Type.Object({ id: Uuid, note: Note('alert') }, { additionalProperties: false, examples: [{ id: ex.reportId }, { id: ex.reportId, note: ex.sealed }] }),
+  alert: Type.Object({ id: Uuid, note: Note('alert'), keyEpoch: Type.Optional(KeyEpoch) }, { additionalProperties: false, examples: [{ id: ex.reportId }, { id: ex.reportId, note: ex.sealed }] }),
 };
 
 const routes = [
@@ -50,7 +51,7 @@ const caseReportRoutes: FastifyPluginAsyncTypebox<{ reports: CaseReportService }
         body: bodies[r.kind],
         response: responses({ 201: Recorded }, [401, 403, 404, 409]),
       },
-      handler: async (request, reply) => reply.code(201).send(await reports.record(ctxOf(request), request.params.caseId, r.kind, request.body as { id: string; code?: string; note?: string })),
+      handler: async (request, reply) => reply.code(201).send(await reports.record(ctxOf(request), request.params.caseId, r.kind, request.body as CaseReportInput)),
     });
   }
 

@@ -10,6 +10,7 @@ import type { DeadlineService } from '../deadlines/deadline-service.js';
 import type { DeadlineRepository } from '../deadlines/deadline-repository.js';
 import type { IntakePolicy } from '../intake/intake-policy.js';
 import type { CaseReportKind, CaseReportRepository, CaseReportRow } from './case-report-repository.js';
+import { assertKeyEpoch } from '../cases/key-epoch.js';
 
 export type CaseReportService = ReturnType<typeof createCaseReportService>;
 
@@ -20,6 +21,7 @@ export interface CaseReportInput {
   code?: string;
   /** sealed under the case DEK, AD `egide/v1/<kind>/<id>/note` */
   note?: string;
+  keyEpoch?: number;
 }
 
 /** A refusal after access was granted: the transaction rolls back, then the denial is audited. */
@@ -106,6 +108,7 @@ export function createCaseReportService(deps: {
           const c = await cases.byIdForUpdate(caseId, tx);
           await access.authorize(ctx, action, { resource, caseId: c ? caseId : null, facts: factsOf(c) }, tx);
           if (!c) throw new AppError('not_found');
+          assertKeyEpoch(c, input.keyEpoch);
           const refused = await refusal(kind, c, tx);
           if (refused) throw new Refused(refused);
           const now = clock.now();

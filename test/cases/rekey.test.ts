@@ -294,6 +294,26 @@ t.test('a message sealed under a case key that a re-key replaced is refused', as
   expected.set(messageBodyAd(id, `d:${caseId}`), 'Toujours là');
 });
 
+t.test('every sealed write names the key generation: a stale one is refused, nothing written', async (t) => {
+  const epoch = (await sealedRead(defender)).json().keyEpoch as number;
+  const before = await snapshot();
+  const stale = epoch - 1;
+  const attempts: Array<[string, Caller, string, object]> = [
+    ['an assessment', officerA, `/v1/cases/${caseId}/assessments`, { id: randomUUID(), threats: [], vulnerability: { factors: [], rating: 2 }, capacity: { factors: [], rating: 2 }, sealed: {}, keyEpoch: stale }],
+    ['a measure proposal', officerA, `/v1/cases/${caseId}/measures`, { id: randomUUID(), code: 'securing_premises', implementer: 'cndh', keyEpoch: stale }],
+    ['an incident', defender, `/v1/cases/${caseId}/incidents`, { id: randomUUID(), code: 'death_threat', keyEpoch: stale }],
+    ['an alert', defender, `/v1/cases/${caseId}/alerts`, { id: randomUUID(), keyEpoch: stale }],
+    ['a check-in', defender, `/v1/cases/${caseId}/checkins`, { id: randomUUID(), keyEpoch: stale }],
+    ['an appeal', defender, `/v1/cases/${caseId}/appeals`, { id: randomUUID(), subject: 'decline', keyEpoch: stale }],
+  ];
+  for (const [label, as, url, payload] of attempts) {
+    const r = await T.app.inject({ method: 'POST', url, headers: headersOf(as), payload });
+    t.equal(r.statusCode, 409, `${label}: ${r.body}`);
+    t.equal(r.json().code, 'key_epoch_changed', label);
+  }
+  t.equal(await snapshot(), before, 'nothing changed');
+});
+
 t.test('a re-key that leaves anything behind is refused and changes nothing', async (t) => {
   const bundle = (await getBundle(dep.supervisor)).json() as RekeyBundle;
   const oldDek = openRekeyDek(bundle, [mechanism]);

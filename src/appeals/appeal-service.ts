@@ -12,6 +12,7 @@ import type { AppealPolicy, AppealSubject, UpheldEffect } from './appeal-policy.
 import type { AppealRepository, AppealRow } from './appeal-repository.js';
 import type { AppealMeasureEffects } from './appeal-measure-effects.js';
 import { assertKeyEpoch } from '../cases/key-epoch.js';
+import { createCommandRunner, Refusal } from '../audit/audited-command.js';
 
 const DAY_MS = 86_400_000;
 
@@ -55,12 +56,6 @@ export function staffAppealView(a: AppealRow) {
   return { ...defenderAppealView(a), deciderId: a.deciderId, decidedBy: a.decidedBy };
 }
 
-/** A refusal found inside a transaction: thrown to roll it back, then audited as denied. */
-class Refusal extends Error {
-  constructor(readonly error: AppError) {
-    super(error.message);
-  }
-}
 
 const userIdOf = (actor: string | undefined): string | null => (actor?.startsWith('u:') ? actor.slice(2) : null);
 const factsOf = (c: CaseRow): ScopeFacts => ({ caseState: c.state, assigneeId: c.assigneeId, caseId: c.id });
@@ -89,16 +84,7 @@ export function createAppealService(deps: {
 }) {
   const { db, appeals, cases, measures, deadlines, outbox, access, audit, clock, policy } = deps;
 
-  /** Runs a command's transaction; a Refusal rolls it back and is audited as denied. */
-  async function command<T>(ctx: RequestContext, action: string, resource: string, caseId: string | null, work: (tx: Tx) => Promise<T>): Promise<T> {
-    try {
-      return await db.transaction(work);
-    } catch (err) {
-      if (!(err instanceof Refusal)) throw err;
-      await audit.record(ctx, { action, resource, caseId, outcome: 'denied', reason: err.error.detail ?? err.error.code });
-      throw err.error;
-    }
-  }
+  const command = createCommandRunner({ db, audit });
 
   /** The decision appealed: when it was taken and by whom, as the case records it. */
   async function decisionOf(c: CaseRow, input: FileAppealInput, tx: Tx): Promise<{ at: Date; deciderId: string | null }> {
@@ -164,7 +150,7 @@ export function createAppealService(deps: {
         throw new AppError('validation_failed', `a ${input.subject} decision cannot be appealed (policies/appeals.yaml)`, { errors: [{ field: '/body/subject', message: 'not appealable' }] });
       }
       const resource = `appeal:${input.id}`;
-      return command(ctx, 'appeal.file', resource, caseId, async (tx) => {
+      return command(ctx, { action: 'appeal.file', resource, caseId }, async (tx) => {
         const c = await cases.byIdForUpdate(caseId, tx);
         await access.authorize(ctx, 'appeal.file', { resource, caseId: c ? caseId : null, facts: c ? factsOf(c) : {} }, tx);
         if (!c) throw new AppError('not_found');
@@ -189,7 +175,7 @@ export function createAppealService(deps: {
     async decide(ctx: RequestContext, appealId: string, input: DecideAppealInput) {
       const resource = `appeal:${appealId}`;
       const found = await appeals.byId(appealId);
-      return command(ctx, 'appeal.decide', resource, found?.caseId ?? null, async (tx) => {
+      return command(ctx, { action: 'appeal.decide', resource, caseId: found?.caseId ?? null }, async (tx) => {
         // Case first, then the appeal: the same lock order as every command on the case.
         const c = found ? await cases.byIdForUpdate(found.caseId, tx) : undefined;
         const a = found ? await appeals.byIdForUpdate(appealId, tx) : undefined;

@@ -10,15 +10,10 @@ import type { RiskPolicy } from '../risk/risk-policy.js';
 import { RECORDED, type AssessmentRepository, type AssessmentRow } from './assessment-repository.js';
 import { checkAssessmentInput, type AssessmentInput } from './assessment-input.js';
 import { assertKeyEpoch } from '../cases/key-epoch.js';
+import { createCommandRunner, Refusal } from '../audit/audited-command.js';
 
 export type AssessmentService = ReturnType<typeof createAssessmentService>;
 
-/** A refusal after access was granted: the transaction rolls back, then the denial is audited. */
-class Refused extends Error {
-  constructor(readonly error: AppError) {
-    super(error.message);
-  }
-}
 
 /** One version as staff see it: codes, ratings and the computed level; narratives stay sealed. */
 export function assessmentView(a: AssessmentRow) {
@@ -55,6 +50,7 @@ export function createAssessmentService(deps: {
   risk: RiskPolicy;
 }) {
   const { db, assessments, cases, access, audit, clock, risk } = deps;
+  const command = createCommandRunner({ db, audit });
 
   return {
     async create(ctx: RequestContext, caseId: string, input: AssessmentInput) {
@@ -68,51 +64,45 @@ export function createAssessmentService(deps: {
         risk,
       );
       const resource = `assessment:${input.id}`;
-      try {
-        return await db.transaction(async (tx) => {
-          const c = await cases.byIdForUpdate(caseId, tx);
-          await access.authorize(ctx, 'assessment.create', { resource, caseId: c ? caseId : null, facts: factsOf(c) }, tx);
-          if (!c) throw new AppError('not_found');
-          assertKeyEpoch(c, input.keyEpoch);
-          // Only staff hold assessment.create; the check narrows the principal for createdBy.
-          if (ctx.principal.kind !== 'user') throw new AppError('forbidden');
-          if (c.state !== 'assessment') throw new Refused(new AppError('invalid_transition', `an assessment is recorded while the case is in assessment (it is in ${c.state})`));
-          const version = await assessments.nextVersion(caseId, tx);
-          const now = clock.now();
-          const row = {
-            id: input.id,
-            caseId,
-            version,
-            threats: input.threats.map((t) => ({ kind: t.kind, source: t.source, canBeCarriedOut: t.canBeCarriedOut, imminent: t.imminent, rating: t.rating })),
-            vulnerabilityFactors: input.vulnerability.factors,
-            vulnerabilityRating: input.vulnerability.rating,
-            capacityFactors: input.capacity.factors,
-            capacityRating: input.capacity.rating,
-            score: result.R,
-            level: result.level,
-            override: result.override,
-            sealed: input.sealed,
-            createdBy: ctx.principal.userId,
-            createdAt: now,
-          };
-          if (!(await assessments.insert(row, tx))) throw new Refused(new AppError('already_exists', 'an assessment with this id exists; the client must choose a new id (and seal again)'));
-          // The case becomes urgent when the level is on the urgent track or the override fired;
-          // a lower level never lifts urgency by itself (that is an officer's decision, with a reason).
-          const becomesUrgent = result.urgent && !c.urgent;
-          await cases.update(caseId, { riskLevel: result.level, ...(becomesUrgent ? { urgent: true } : {}), updatedAt: now }, tx);
-          const actor = actorOf(ctx.principal);
-          await cases.addTimeline({ caseId, at: now, actor, action: RECORDED, fromState: c.state, toState: c.state, reason: `version ${version}: level ${result.level}${result.override ? ' (override)' : ''}` }, tx);
-          if (becomesUrgent) {
-            const why = result.override ? 'a declared threat that can be carried out is imminent' : `risk level ${result.level} is on the urgent track`;
-            await cases.addTimeline({ caseId, at: now, actor, action: 'urgency_confirmed', fromState: c.state, toState: c.state, reason: `assessment version ${version}: ${why}` }, tx);
-          }
-          return { ...assessmentView(row), caseUrgent: c.urgent || result.urgent };
-        });
-      } catch (err) {
-        if (!(err instanceof Refused)) throw err;
-        await audit.record(ctx, { action: 'assessment.create', resource, caseId, outcome: 'denied', reason: err.error.detail ?? err.error.code });
-        throw err.error;
-      }
+      return command(ctx, { action: 'assessment.create', resource, caseId }, async (tx) => {
+        const c = await cases.byIdForUpdate(caseId, tx);
+        await access.authorize(ctx, 'assessment.create', { resource, caseId: c ? caseId : null, facts: factsOf(c) }, tx);
+        if (!c) throw new AppError('not_found');
+        assertKeyEpoch(c, input.keyEpoch);
+        // Only staff hold assessment.create; the check narrows the principal for createdBy.
+        if (ctx.principal.kind !== 'user') throw new AppError('forbidden');
+        if (c.state !== 'assessment') throw new Refusal(new AppError('invalid_transition', `an assessment is recorded while the case is in assessment (it is in ${c.state})`));
+        const version = await assessments.nextVersion(caseId, tx);
+        const now = clock.now();
+        const row = {
+          id: input.id,
+          caseId,
+          version,
+          threats: input.threats.map((t) => ({ kind: t.kind, source: t.source, canBeCarriedOut: t.canBeCarriedOut, imminent: t.imminent, rating: t.rating })),
+          vulnerabilityFactors: input.vulnerability.factors,
+          vulnerabilityRating: input.vulnerability.rating,
+          capacityFactors: input.capacity.factors,
+          capacityRating: input.capacity.rating,
+          score: result.R,
+          level: result.level,
+          override: result.override,
+          sealed: input.sealed,
+          createdBy: ctx.principal.userId,
+          createdAt: now,
+        };
+        if (!(await assessments.insert(row, tx))) throw new Refusal(new AppError('already_exists', 'an assessment with this id exists; the client must choose a new id (and seal again)'));
+        // The case becomes urgent when the level is on the urgent track or the override fired;
+        // a lower level never lifts urgency by itself (that is an officer's decision, with a reason).
+        const becomesUrgent = result.urgent && !c.urgent;
+        await cases.update(caseId, { riskLevel: result.level, ...(becomesUrgent ? { urgent: true } : {}), updatedAt: now }, tx);
+        const actor = actorOf(ctx.principal);
+        await cases.addTimeline({ caseId, at: now, actor, action: RECORDED, fromState: c.state, toState: c.state, reason: `version ${version}: level ${result.level}${result.override ? ' (override)' : ''}` }, tx);
+        if (becomesUrgent) {
+          const why = result.override ? 'a declared threat that can be carried out is imminent' : `risk level ${result.level} is on the urgent track`;
+          await cases.addTimeline({ caseId, at: now, actor, action: 'urgency_confirmed', fromState: c.state, toState: c.state, reason: `assessment version ${version}: ${why}` }, tx);
+        }
+        return { ...assessmentView(row), caseUrgent: c.urgent || result.urgent };
+      });
     },
 
     /** Every version, oldest first, with the case's current level. A read of sealed data: audited. */

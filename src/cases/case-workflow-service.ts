@@ -2,6 +2,7 @@ import { AppError } from '../lib/problem.js';
 import type { Db, Tx } from '../db/client.js';
 import type { Clock } from '../lib/clock.js';
 import { actorOf, type RequestContext } from '../access/principal.js';
+import { createCommandRunner, Refusal } from '../audit/audited-command.js';
 import type { AccessService } from '../access/access-service.js';
 import type { AuditService } from '../audit/audit-service.js';
 import type { UserRepository } from '../users/user-repository.js';
@@ -44,10 +45,7 @@ export function createCaseWorkflowService(deps: {
 }) {
   const { db, cases, users, deadlines, access, audit, clock, workflow, guards, openWork } = deps;
 
-  async function refuse(ctx: RequestContext, action: string, caseId: string, error: AppError): Promise<never> {
-    await audit.record(ctx, { action, resource: `case:${caseId}`, caseId, outcome: 'denied', reason: error.detail ?? error.code });
-    throw error;
-  }
+  const command = createCommandRunner({ db, audit });
 
   async function assignee(ctx: RequestContext, input: TransitionInput): Promise<string> {
     const p = ctx.principal;
@@ -73,16 +71,16 @@ export function createCaseWorkflowService(deps: {
       if (input.closeReason && !workflow.closeReasons.includes(input.closeReason)) {
         throw new AppError('validation_failed', 'unknown close reason', { errors: [{ field: '/body/closeReason', message: `one of ${workflow.closeReasons.join(', ')}` }] });
       }
-      const outcome = await db.transaction(async (tx) => {
+      const updated = await command(ctx, { action: rule.action, resource: `case:${caseId}`, caseId }, async (tx) => {
         const c = await cases.byIdForUpdate(caseId, tx);
         await access.authorize(ctx, rule.action, { resource: `case:${caseId}`, caseId: c ? caseId : null, facts: c ? { caseState: c.state, assigneeId: c.assigneeId, caseId } : {} }, tx, { reason: input.reason ?? null });
         if (!c) throw new AppError('not_found');
         // Its content is gone for good: reopening would run a case nobody can read (a new request is filed instead).
-        if (c.purgedAt) return { refused: new AppError('invalid_transition', `the case was purged on ${c.purgedAt.toISOString()}; file a new request instead`) };
-        if (!(rule.from as readonly string[]).includes(c.state)) return { refused: new AppError('invalid_transition', `cannot ${name} a case in state ${c.state} (allowed from ${rule.from.join(', ')})`) };
+        if (c.purgedAt) throw new Refusal(new AppError('invalid_transition', `the case was purged on ${c.purgedAt.toISOString()}; file a new request instead`));
+        if (!(rule.from as readonly string[]).includes(c.state)) throw new Refusal(new AppError('invalid_transition', `cannot ${name} a case in state ${c.state} (allowed from ${rule.from.join(', ')})`));
         if (rule.guard) {
           const refusal = await guards[rule.guard](c, tx);
-          if (refusal) return { refused: refusal };
+          if (refusal) throw new Refusal(refusal);
         }
         const now = clock.now();
         const set: Partial<CaseRow> = { state: rule.to, updatedAt: now };
@@ -106,11 +104,10 @@ export function createCaseWorkflowService(deps: {
         for (const event of [rule.event, rule.to === 'closed' ? 'case.closed' : undefined].filter((e): e is string => e !== undefined)) {
           await deadlines.apply({ caseId, event, at: now, urgent: updated.urgent }, tx);
         }
-        return { updated };
+        return updated;
       });
-      if ('refused' in outcome) return refuse(ctx, rule.action, caseId, outcome.refused);
       // The defender takes one transition (provide_info) and sees their case as the defender view, never staff ids.
-      return ctx.principal.kind === 'defender' ? defenderView(outcome.updated) : staffView(outcome.updated);
+      return ctx.principal.kind === 'defender' ? defenderView(updated) : staffView(updated);
     },
 
     /** Confirm or lift the urgency claimed at filing; the deadlines started after keep the new pace. */

@@ -19,6 +19,7 @@ import { catalogueEntryView, catalogueImplementer, defenderMeasureView, staffMea
 import { checkOralConsent, type OralConsent } from '../consent/oral-consent.js';
 import type { IntakePolicy } from '../intake/intake-policy.js';
 import { assertKeyEpoch } from '../cases/key-epoch.js';
+import { createCommandRunner, Refusal } from '../audit/audited-command.js';
 
 export type MeasureService = ReturnType<typeof createMeasureService>;
 
@@ -56,12 +57,6 @@ const URGENT_TRACK_STATES: readonly string[] = ['triage', 'info_requested', 'ass
 const URGENT_PROPOSAL_STATES: readonly string[] = ['triage', 'assessment'];
 
 type Outcome<T> = { ok: T } | { refused: AppError };
-/** Thrown inside a transaction to roll it back, and turned into an audited denial outside. */
-class Refusal extends Error {
-  constructor(readonly error: AppError) {
-    super(error.message);
-  }
-}
 
 const invalid = (field: string, message: string, detail?: string) => new AppError('validation_failed', detail ?? `${field.replace('/body/', '')} ${message}`, { errors: [{ field, message }] });
 const refusal = (code: ProblemCode, detail: string): { refused: AppError } => ({ refused: new AppError(code, detail) });
@@ -102,10 +97,7 @@ export function createMeasureService(deps: {
     return d && !('kind' in d) ? d : DEFAULT_CONFIRMATION;
   })();
 
-  async function refuse(ctx: RequestContext, action: string, resource: string, caseId: string | null, error: AppError): Promise<never> {
-    await audit.record(ctx, { action, resource, caseId, outcome: 'denied', reason: error.detail ?? error.code });
-    throw error;
-  }
+  const command = createCommandRunner({ db, audit });
 
   const event = (c: CaseRow, m: Pick<MeasureRow, 'id'>, name: string, at: Date, tx: Tx, extra: { urgent?: boolean; measureEnd?: Date } = {}) =>
     deadlines.apply({ caseId: c.id, event: name, at, urgent: extra.urgent ?? c.urgent, subjectId: m.id, ...(extra.measureEnd ? { measureEnd: extra.measureEnd } : {}) }, tx);
@@ -141,17 +133,12 @@ export function createMeasureService(deps: {
    * input the measure does not allow) rolls the transaction back, the allowed decision with it,
    * and is audited as denied with the rule that refused it.
    */
-  async function transact<T>(ctx: RequestContext, action: string, resource: string, caseId: string | null, run: (tx: Tx) => Promise<Outcome<T>>): Promise<T> {
-    try {
-      return await db.transaction(async (tx) => {
-        const out = await run(tx);
-        if ('refused' in out) throw new Refusal(out.refused);
-        return out.ok;
-      });
-    } catch (err) {
-      if (err instanceof Refusal) return refuse(ctx, action, resource, caseId, err.error);
-      throw err;
-    }
+  function transact<T>(ctx: RequestContext, action: string, resource: string, caseId: string | null, run: (tx: Tx) => Promise<Outcome<T>>): Promise<T> {
+    return command(ctx, { action, resource, caseId }, async (tx) => {
+      const out = await run(tx);
+      if ('refused' in out) throw new Refusal(out.refused);
+      return out.ok;
+    });
   }
 
   /** Runs a command on one measure: case locked, then the measure, authorised with the proposer as a fact. */

@@ -17,6 +17,7 @@ import { OPEN_STATES, createViews, partnerMaySee } from './referral-views.js';
 import { createReferralReads } from './referral-reads.js';
 import { checkOralConsent, type OralConsent } from '../consent/oral-consent.js';
 import type { IntakePolicy } from '../intake/intake-policy.js';
+import { createCommandRunner, Refusal } from '../audit/audited-command.js';
 
 export interface NewReferral {
   id: string;
@@ -40,12 +41,6 @@ export interface NewReport {
   note?: string;
 }
 
-/** A refusal after access was granted: nothing is written and the refusal is audited as denied. */
-class Refusal extends Error {
-  constructor(readonly error: AppError) {
-    super(error.message);
-  }
-}
 const refuse = (...args: ConstructorParameters<typeof AppError>): Refusal => new Refusal(new AppError(...args));
 const invalid = (detail: string, errors: FieldError[]): Refusal => new Refusal(new AppError('validation_failed', detail, { errors: errors.slice(0, 20) }));
 
@@ -88,16 +83,7 @@ export function createReferralService(deps: {
   const { db, cases, referrals, orgs, users, deadlines, outbox, access, audit, clock, policy, intake } = deps;
   const views = createViews(policy);
 
-  /** Runs a command; a Refusal thrown inside rolls it back and is audited as denied. */
-  async function command<T>(ctx: RequestContext, action: string, resource: string, caseIdOf: () => string | null, fn: (tx: Tx) => Promise<T>): Promise<T> {
-    try {
-      return await db.transaction(fn);
-    } catch (err) {
-      if (!(err instanceof Refusal)) throw err;
-      await audit.record(ctx, { action, resource, caseId: caseIdOf(), outcome: 'denied', reason: err.error.detail ?? err.error.code });
-      throw err.error;
-    }
-  }
+  const command = createCommandRunner({ db, audit });
 
   /**
    * Scope facts of a referral: its case for staff and the defender (who acts on their own case's
@@ -117,7 +103,7 @@ export function createReferralService(deps: {
    */
   async function onReferral<T>(ctx: RequestContext, referralId: string, action: string, reason: string | null, fn: (r: ReferralRow, c: CaseRow, tx: Tx) => Promise<T>): Promise<T> {
     let caseId: string | null = null;
-    return command(ctx, action, `referral:${referralId}`, () => caseId, async (tx) => {
+    return command(ctx, { action, resource: `referral:${referralId}`, caseId: () => caseId }, async (tx) => {
       const peek = await referrals.byId(referralId, tx);
       const c = peek ? await cases.byIdForUpdate(peek.caseId, tx) : undefined;
       const r = c ? await referrals.byIdForUpdate(referralId, tx) : undefined;
@@ -174,7 +160,7 @@ export function createReferralService(deps: {
       const exception = input.lifeThreat !== undefined;
       const action = exception ? 'referral.exception' : 'referral.create';
       let known = false;
-      return command(ctx, action, `referral:${input.id}`, () => (known ? caseId : null), async (tx) => {
+      return command(ctx, { action, resource: `referral:${input.id}`, caseId: () => (known ? caseId : null) }, async (tx) => {
         const c = await cases.byIdForUpdate(caseId, tx);
         known = c !== undefined;
         await access.authorize(ctx, action, { resource: `referral:${input.id}`, caseId: c ? caseId : null, facts: c ? { caseState: c.state, assigneeId: c.assigneeId, caseId } : {} }, tx, { reason: input.lifeThreat?.reason ?? null });

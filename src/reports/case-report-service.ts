@@ -11,6 +11,7 @@ import type { DeadlineRepository } from '../deadlines/deadline-repository.js';
 import type { IntakePolicy } from '../intake/intake-policy.js';
 import type { CaseReportKind, CaseReportRepository, CaseReportRow } from './case-report-repository.js';
 import { assertKeyEpoch } from '../cases/key-epoch.js';
+import { createCommandRunner, Refusal } from '../audit/audited-command.js';
 
 export type CaseReportService = ReturnType<typeof createCaseReportService>;
 
@@ -24,12 +25,6 @@ export interface CaseReportInput {
   keyEpoch?: number;
 }
 
-/** A refusal after access was granted: the transaction rolls back, then the denial is audited. */
-class Refused extends Error {
-  constructor(readonly error: AppError) {
-    super(error.message);
-  }
-}
 
 const ACTIONS: Record<CaseReportKind, string> = { incident: 'incident.create', checkin: 'checkin.create', alert: 'alert.create' };
 
@@ -57,6 +52,7 @@ export function createCaseReportService(deps: {
   intake: Pick<IntakePolicy, 'has'>;
 }) {
   const { db, reports, cases, deadlines, deadlineRows, access, audit, clock, intake } = deps;
+  const command = createCommandRunner({ db, audit });
 
   function checkInput(kind: CaseReportKind, input: CaseReportInput): string | null {
     if (input.note !== undefined) {
@@ -103,51 +99,45 @@ export function createCaseReportService(deps: {
       const code = checkInput(kind, input);
       const action = ACTIONS[kind];
       const resource = `${kind}:${input.id}`;
-      try {
-        return await db.transaction(async (tx) => {
-          const c = await cases.byIdForUpdate(caseId, tx);
-          await access.authorize(ctx, action, { resource, caseId: c ? caseId : null, facts: factsOf(c) }, tx);
-          if (!c) throw new AppError('not_found');
-          assertKeyEpoch(c, input.keyEpoch);
-          const refused = await refusal(kind, c, tx);
-          if (refused) throw new Refused(refused);
-          const now = clock.now();
-          const reportedBy = actorOf(ctx.principal);
-          if (!(await reports.insert({ id: input.id, caseId, kind, reportedBy, code, note: input.note ?? null, at: now }, tx))) {
-            throw new Refused(new AppError('already_exists', `a report with this id exists; the client must choose a new id (and seal again)`));
+      return command(ctx, { action, resource, caseId }, async (tx) => {
+        const c = await cases.byIdForUpdate(caseId, tx);
+        await access.authorize(ctx, action, { resource, caseId: c ? caseId : null, facts: factsOf(c) }, tx);
+        if (!c) throw new AppError('not_found');
+        assertKeyEpoch(c, input.keyEpoch);
+        const refused = await refusal(kind, c, tx);
+        if (refused) throw new Refusal(refused);
+        const now = clock.now();
+        const reportedBy = actorOf(ctx.principal);
+        if (!(await reports.insert({ id: input.id, caseId, kind, reportedBy, code, note: input.note ?? null, at: now }, tx))) {
+          throw new Refusal(new AppError('already_exists', `a report with this id exists; the client must choose a new id (and seal again)`));
+        }
+        let state = c.state;
+        if (kind === 'incident') {
+          const reassess = c.state === 'protection';
+          await cases.addTimeline({ caseId, at: now, actor: reportedBy, action: 'incident.reported', fromState: c.state, toState: c.state, reason: code ? `threat type ${code}` : null }, tx);
+          if (reassess) {
+            // Supervening facts: the case goes back to assessment at once (Colombia's UNP
+            // procedure), with the assessment deadline started again.
+            state = 'assessment';
+            await cases.update(caseId, { state, updatedAt: now }, tx);
+            await cases.addTimeline({ caseId, at: now, actor: reportedBy, action: 'reassess', fromState: c.state, toState: state, reason: `new incident ${input.id}` }, tx);
+            await deadlines.apply({ caseId, event: 'case.reassessment_started', at: now, urgent: c.urgent }, tx);
           }
-          let state = c.state;
-          if (kind === 'incident') {
-            const reassess = c.state === 'protection';
-            await cases.addTimeline({ caseId, at: now, actor: reportedBy, action: 'incident.reported', fromState: c.state, toState: c.state, reason: code ? `threat type ${code}` : null }, tx);
-            if (reassess) {
-              // Supervening facts: the case goes back to assessment at once (Colombia's UNP
-              // procedure), with the assessment deadline started again.
-              state = 'assessment';
-              await cases.update(caseId, { state, updatedAt: now }, tx);
-              await cases.addTimeline({ caseId, at: now, actor: reportedBy, action: 'reassess', fromState: c.state, toState: state, reason: `new incident ${input.id}` }, tx);
-              await deadlines.apply({ caseId, event: 'case.reassessment_started', at: now, urgent: c.urgent }, tx);
-            }
+          const recipients = c.assigneeId ? [c.assigneeId] : await reports.activeSupervisorIds(tx);
+          await notify('incident.reported', c, input.id, recipients, now, tx, { code, reassessment: reassess });
+        } else if (kind === 'checkin') {
+          await deadlines.apply({ caseId, event: 'checkin.received', at: now, urgent: c.urgent, ...(c.riskLevel ? { riskLevel: c.riskLevel } : {}) }, tx);
+          if (code === 'need_contact') {
             const recipients = c.assigneeId ? [c.assigneeId] : await reports.activeSupervisorIds(tx);
-            await notify('incident.reported', c, input.id, recipients, now, tx, { code, reassessment: reassess });
-          } else if (kind === 'checkin') {
-            await deadlines.apply({ caseId, event: 'checkin.received', at: now, urgent: c.urgent, ...(c.riskLevel ? { riskLevel: c.riskLevel } : {}) }, tx);
-            if (code === 'need_contact') {
-              const recipients = c.assigneeId ? [c.assigneeId] : await reports.activeSupervisorIds(tx);
-              await notify('checkin.need_contact', c, input.id, recipients, now, tx);
-            }
-          } else {
-            await cases.addTimeline({ caseId, at: now, actor: reportedBy, action: 'alert.raised', fromState: c.state, toState: c.state, reason: null }, tx);
-            const recipients = [...(c.assigneeId ? [c.assigneeId] : []), ...(await reports.activeSupervisorIds(tx))];
-            await notify('alert.raised', c, input.id, recipients, now, tx);
+            await notify('checkin.need_contact', c, input.id, recipients, now, tx);
           }
-          return { id: input.id, caseId, kind, code, reportedBy, at: now.toISOString(), caseState: state };
-        });
-      } catch (err) {
-        if (!(err instanceof Refused)) throw err;
-        await audit.record(ctx, { action, resource, caseId, outcome: 'denied', reason: err.error.detail ?? err.error.code });
-        throw err.error;
-      }
+        } else {
+          await cases.addTimeline({ caseId, at: now, actor: reportedBy, action: 'alert.raised', fromState: c.state, toState: c.state, reason: null }, tx);
+          const recipients = [...(c.assigneeId ? [c.assigneeId] : []), ...(await reports.activeSupervisorIds(tx))];
+          await notify('alert.raised', c, input.id, recipients, now, tx);
+        }
+        return { id: input.id, caseId, kind, code, reportedBy, at: now.toISOString(), caseState: state };
+      });
     },
 
     /** Newest first; a read of sealed notes, audited. The defender does not see which staff member recorded what. */

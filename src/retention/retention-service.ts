@@ -10,6 +10,7 @@ import type { DeadlineService } from '../deadlines/deadline-service.js';
 import type { DeadlineRepository } from '../deadlines/deadline-repository.js';
 import { KINDS, SEALED_UNDER_CASE_DEK, sealedItemsOf } from '../cases/case-rekey-service.js';
 import { caseEnvelopes, referralEnvelopes, referralReports, referrals } from '../db/schema/index.js';
+import { createCommandRunner, Refusal } from '../audit/audited-command.js';
 
 export type RetentionService = ReturnType<typeof createRetentionService>;
 
@@ -29,11 +30,6 @@ export interface RetentionCursor {
   caseId: string;
 }
 
-class Refusal extends Error {
-  constructor(readonly error: AppError) {
-    super(error.message);
-  }
-}
 
 /**
  * The end of a closed case's retention period (policies/deadlines.yaml, `retention`, 10 years).
@@ -57,10 +53,7 @@ export function createRetentionService(deps: {
 }) {
   const { db, cases, deadlines, deadlineRepo, access, audit, clock } = deps;
 
-  async function refuse(ctx: RequestContext, caseId: string, error: AppError): Promise<never> {
-    await audit.record(ctx, { action: 'case.purge', resource: `case:${caseId}`, caseId, outcome: 'denied', reason: error.detail ?? error.code });
-    throw error;
-  }
+  const command = createCommandRunner({ db, audit });
 
   /** What the referrals of the case hold under their own keys: packets, report notes, envelopes. */
   async function purgeReferrals(caseId: string, tx: Tx): Promise<number> {
@@ -103,35 +96,30 @@ export function createRetentionService(deps: {
 
     /** A supervisor confirms the purge of a closed case whose retention period has ended. */
     async purge(ctx: RequestContext, caseId: string, input: { reason: string }) {
-      try {
-        return await db.transaction(async (tx) => {
-          const c = await cases.byIdForUpdate(caseId, tx);
-          await access.authorize(ctx, 'case.purge', { resource: `case:${caseId}`, caseId: c ? caseId : null, facts: c ? { caseState: c.state, assigneeId: c.assigneeId, caseId } : {} }, tx, { reason: input.reason });
-          if (!c) throw new AppError('not_found');
-          const now = clock.now();
-          const ok = await check(c, now, tx);
-          if (ok instanceof AppError) throw new Refusal(ok);
+      return command(ctx, { action: 'case.purge', resource: `case:${caseId}`, caseId }, async (tx) => {
+        const c = await cases.byIdForUpdate(caseId, tx);
+        await access.authorize(ctx, 'case.purge', { resource: `case:${caseId}`, caseId: c ? caseId : null, facts: c ? { caseState: c.state, assigneeId: c.assigneeId, caseId } : {} }, tx, { reason: input.reason });
+        if (!c) throw new AppError('not_found');
+        const now = clock.now();
+        const ok = await check(c, now, tx);
+        if (ok instanceof AppError) throw new Refusal(ok);
 
-          const erased = new Map<string, number>();
-          for (const i of await sealedItemsOf(caseId, tx)) erased.set(i.kind, (erased.get(i.kind) ?? 0) + 1);
-          for (const kind of KINDS) await SEALED_UNDER_CASE_DEK[kind].purge(caseId, tx);
-          const referralCount = await purgeReferrals(caseId, tx);
-          const envelopes = await tx.delete(caseEnvelopes).where(eq(caseEnvelopes.caseId, caseId)).returning({ keyId: caseEnvelopes.keyId });
-          // A purge that left a sealed value behind would be worse than none: it would be reported as done.
-          const left = await sealedItemsOf(caseId, tx);
-          if (left.length > 0) throw new Error(`purge left ${left.length} sealed value(s) on case ${caseId}`);
+        const erased = new Map<string, number>();
+        for (const i of await sealedItemsOf(caseId, tx)) erased.set(i.kind, (erased.get(i.kind) ?? 0) + 1);
+        for (const kind of KINDS) await SEALED_UNDER_CASE_DEK[kind].purge(caseId, tx);
+        const referralCount = await purgeReferrals(caseId, tx);
+        const envelopes = await tx.delete(caseEnvelopes).where(eq(caseEnvelopes.caseId, caseId)).returning({ keyId: caseEnvelopes.keyId });
+        // A purge that left a sealed value behind would be worse than none: it would be reported as done.
+        const left = await sealedItemsOf(caseId, tx);
+        if (left.length > 0) throw new Error(`purge left ${left.length} sealed value(s) on case ${caseId}`);
 
-          // The receipt no longer opens anything: nothing is left that links it to the case.
-          await cases.update(caseId, { purgedAt: now, updatedAt: now, receiptVerifier: null, defenderKeyId: null, defenderPublicKey: null }, tx);
-          await deadlines.apply({ caseId, event: 'case.purged', at: now, urgent: c.urgent }, tx);
-          const summary = [...[...erased].map(([k, n]) => `${k} ${n}`), `referral ${referralCount}`, `envelope ${envelopes.length}`].join(', ');
-          await cases.addTimeline({ caseId, at: now, actor: actorOf(ctx.principal), action: 'case.purged', fromState: c.state, toState: c.state, reason: `${input.reason} (erased: ${summary})` }, tx);
-          return { caseId, reference: c.reference, purgedAt: now.toISOString(), retentionDeadlineId: ok.deadlineId };
-        });
-      } catch (err) {
-        if (err instanceof Refusal) return refuse(ctx, caseId, err.error);
-        throw err;
-      }
+        // The receipt no longer opens anything: nothing is left that links it to the case.
+        await cases.update(caseId, { purgedAt: now, updatedAt: now, receiptVerifier: null, defenderKeyId: null, defenderPublicKey: null }, tx);
+        await deadlines.apply({ caseId, event: 'case.purged', at: now, urgent: c.urgent }, tx);
+        const summary = [...[...erased].map(([k, n]) => `${k} ${n}`), `referral ${referralCount}`, `envelope ${envelopes.length}`].join(', ');
+        await cases.addTimeline({ caseId, at: now, actor: actorOf(ctx.principal), action: 'case.purged', fromState: c.state, toState: c.state, reason: `${input.reason} (erased: ${summary})` }, tx);
+        return { caseId, reference: c.reference, purgedAt: now.toISOString(), retentionDeadlineId: ok.deadlineId };
+      });
     },
   };
 }

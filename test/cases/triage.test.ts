@@ -47,7 +47,13 @@ t.test('an officer takes a case from the pool; triage runs 5 working days', asyn
   // Friday 20 March + 5 working days, 26 March a holiday: due Monday 30 March, end of day.
   t.match(d.find((x) => x.rule === 'triage'), { state: 'open', due: '2026-03-30T23:59:59.000Z' });
   t.equal((await act(awa, id, 'acknowledge')).statusCode, 404, 'for officers, the case has left the pool');
-  t.equal((await act(dep.supervisor, id, 'acknowledge', { assigneeId: ibrahim.id })).json().code, 'invalid_transition', 'a case is acknowledged once');
+  const again = await act(dep.supervisor, id, 'acknowledge', { assigneeId: ibrahim.id });
+  t.equal(again.json().code, 'invalid_transition', 'a case is acknowledged once');
+  // The refusal rolls back the whole command: its audit trail is one denial, not an allowed decision and a denial.
+  const requestId = again.json().instance.replace('urn:egide:request:', '');
+  const trail = await T.database.sql`select outcome, reason from audit_events where request_id = ${requestId}`;
+  t.same(trail.map((r) => r.outcome), ['denied'], 'one audit event: denied');
+  t.match(trail[0]!.reason, /cannot acknowledge a case in state triage/);
 });
 
 t.test("another officer cannot triage a case that is not theirs, and cannot see it leave the pool", async (t) => {

@@ -21,6 +21,9 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY workers ./workers
 RUN npx tsc -p tsconfig.build.json
+# The defender's page (web/) into dist/web: esbuild is a dev dependency, so it is built here.
+COPY web ./web
+RUN node tools/build-web.mjs
 
 # 2. Production dependencies only (no dependency needs an install script).
 FROM ${NODE_IMAGE} AS deps

@@ -31,6 +31,7 @@ import webhookRoutes from './notifications/webhook-routes.js';
 import { registerQueueDashboard } from './plugins/queue-dashboard.js';
 import deadlineViewRoutes from './deadlines/deadline-view-routes.js';
 import retentionRoutes from './retention/retention-routes.js';
+import defenderPage from './plugins/defender-page.js';
 import errorsPlugin from './plugins/errors.js';
 import infraPlugin from './plugins/infra.js';
 import authPlugin from './plugins/auth.js';
@@ -131,6 +132,7 @@ async function app(fastify: FastifyInstance, opts: AppOptions) {
   await fastify.register(deadlineViewRoutes, { deadlineViews: services.deadlineViews });
   await registerQueueDashboard(fastify, { config, redis: fastify.redis, access: services.access });
   await fastify.register(retentionRoutes, { retention: services.retention });
+  await fastify.register(defenderPage, { config, intakePolicy });
 }
 
 export default fp(app, { name: 'egide-app' });

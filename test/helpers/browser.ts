@@ -13,12 +13,13 @@
  * The pieces (launchChromium, serveFiles / serveDirectory, openIsolatedPage, closeAll) can also
  * be used on their own.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type ConsoleMessage, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type ConsoleMessage, type Page } from 'playwright-core';
 
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 
@@ -190,6 +191,8 @@ export interface IsolatedPage extends Closable {
   page: Page;
   /** Every request the page made (URL), allowed or not. */
   requests: string[];
+  /** Every request with its method and body (what the browser sent), for leak checks. */
+  sent: SentRequest[];
   /** Requests to anything other than 127.0.0.1 (aborted by the route, or not routable such as a WebSocket). */
   offHostRequests: string[];
   /** Uncaught exceptions and unhandled rejections in the page. */
@@ -199,6 +202,17 @@ export interface IsolatedPage extends Closable {
   /** Every console message, as `type: text`, for diagnostics. */
   consoleMessages: string[];
 }
+
+/** A request as the browser sent it. */
+export interface SentRequest {
+  method: string;
+  url: string;
+  /** The request body as text (null when there is none). */
+  body: string | null;
+}
+
+/** A phone-sized context (about an iPhone 12 / mid-range Android): what defenders use. */
+export const PHONE: BrowserContextOptions = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true };
 
 /** True for URLs that never touch the network (data:, blob:, about:) or go to 127.0.0.1. */
 export function isLocalUrl(url: string): boolean {
@@ -216,9 +230,10 @@ export function isLocalUrl(url: string): boolean {
  * A fresh context and page in which only 127.0.0.1 is reachable: every other request is aborted
  * and recorded in `offHostRequests`, so a test can assert that none happened.
  */
-export async function openIsolatedPage(browser: Browser): Promise<IsolatedPage> {
-  const context = await browser.newContext({ serviceWorkers: 'block', acceptDownloads: false });
+export async function openIsolatedPage(browser: Browser, contextOptions: BrowserContextOptions = {}): Promise<IsolatedPage> {
+  const context = await browser.newContext({ ...contextOptions, serviceWorkers: 'block', acceptDownloads: false });
   const requests: string[] = [];
+  const sent: SentRequest[] = [];
   const offHostRequests: string[] = [];
   const pageErrors: string[] = [];
   const consoleErrors: string[] = [];
@@ -251,6 +266,7 @@ export async function openIsolatedPage(browser: Browser): Promise<IsolatedPage> 
   context.on('request', (request) => {
     const url = request.url();
     requests.push(url);
+    sent.push({ method: request.method(), url, body: request.postData() });
     // Belt and braces: anything that reached the network layer without passing the route.
     if (!isLocalUrl(url) && !offHostRequests.includes(url)) offHostRequests.push(url);
   });
@@ -264,7 +280,7 @@ export async function openIsolatedPage(browser: Browser): Promise<IsolatedPage> 
     if (msg.type() === 'error' || msg.type() === 'assert') consoleErrors.push(line);
   });
 
-  return { context, page, requests, offHostRequests, pageErrors, consoleErrors, consoleMessages, close: () => context.close() };
+  return { context, page, requests, sent, offHostRequests, pageErrors, consoleErrors, consoleMessages, close: () => context.close() };
 }
 
 /** Closes pages, browsers and servers in the given order; every one is attempted, then the first failure is thrown. */
@@ -287,7 +303,7 @@ export interface BrowserHarness extends Closable {
   browser: Browser;
   server: StaticServer;
   /** A new isolated context and page (see openIsolatedPage); closed with the harness. */
-  newPage(): Promise<IsolatedPage>;
+  newPage(contextOptions?: BrowserContextOptions): Promise<IsolatedPage>;
 }
 
 /** Serves in-memory files or a directory on 127.0.0.1 and launches Chromium; `close()` closes pages, browser and server. */
@@ -304,11 +320,40 @@ export async function startBrowserHarness(content: { files: Record<string, strin
   return {
     browser,
     server,
-    async newPage() {
-      const page = await openIsolatedPage(browser);
+    async newPage(contextOptions?: BrowserContextOptions) {
+      const page = await openIsolatedPage(browser, contextOptions);
       pages.push(page);
       return page;
     },
     close: () => closeAll(...pages, browser, server),
   };
+}
+
+/** One axe-core finding, reduced to what a test message needs. */
+export interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  targets: string[];
+}
+
+let axeSource: string | undefined;
+
+/**
+ * Runs axe-core (WCAG 2.x A and AA rules) on the page as it is now. The script is evaluated
+ * through the DevTools protocol, not added as a <script>, so the page's own Content-Security-
+ * Policy stays as strict as in production while it is checked.
+ */
+export async function runAxe(page: Page): Promise<AxeViolation[]> {
+  axeSource ??= readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+  const loaded = await page.evaluate(() => typeof (globalThis as { axe?: unknown }).axe === 'object');
+  if (!loaded) await page.evaluate(`${axeSource}\n;globalThis.axe = axe;`);
+  return page.evaluate(async () => {
+    interface AxeResult {
+      violations: Array<{ id: string; impact: string | null; help: string; nodes: Array<{ target: unknown[] }> }>;
+    }
+    const g = globalThis as unknown as { axe: { run(ctx: unknown, opts: object): Promise<AxeResult> }; document: unknown };
+    const result = await g.axe.run(g.document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] }, resultTypes: ['violations'] });
+    return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.map((n) => n.target.map(String).join(' ')) }));
+  });
 }

@@ -1,0 +1,61 @@
+/**
+ * What the defender-page tests share: a fresh build of the page, an app serving it on a real
+ * port (on the database of the staff app, with its own configuration), phone-sized isolated
+ * pages, screenshots under test/artifacts/web/, axe-core, and the leak check of what the browser sent.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Page } from 'playwright-core';
+import { buildTestApp, type Teardown, type TestApp } from '../helpers/app.js';
+import { PHONE, runAxe, type AxeViolation, type BrowserHarness, type IsolatedPage, type SentRequest } from '../helpers/browser.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const root = path.resolve(here, '../..');
+export const ARTIFACTS = path.join(root, 'test', 'artifacts', 'web');
+
+/** Builds dist/web from web/ as `npm ci` / `npm start` / `npm test` do, so the test runs today's sources. */
+export function buildPage(): string {
+  return execFileSync(process.execPath, [path.join(root, 'tools', 'build-web.mjs')], { cwd: root, encoding: 'utf8' });
+}
+
+export interface PageServer extends TestApp {
+  origin: string;
+  port: number;
+}
+
+/** The app serving the page on 127.0.0.1:<random port>, sharing the staff app's database. */
+export async function servePage(t: Teardown, staff: TestApp, env: Record<string, string>): Promise<PageServer> {
+  const app = await buildTestApp(t, { db: staff.db, env });
+  await app.app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.app.server.address();
+  if (!address || typeof address === 'string') throw new Error('no port');
+  return { ...app, port: address.port, origin: `http://127.0.0.1:${address.port}` };
+}
+
+export async function phonePage(harness: BrowserHarness): Promise<IsolatedPage> {
+  return harness.newPage({ ...PHONE, locale: 'fr-FR', timezoneId: 'Africa/Bamako' });
+}
+
+/** Full-page screenshots at phone size, numbered in the order of the story: `<prefix>-NN-<name>.png`. */
+export function screenshots(prefix: string): (page: Page, name: string) => Promise<string> {
+  let shot = 0;
+  return async (page, name) => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    const file = path.join(ARTIFACTS, `${prefix}-${String(++shot).padStart(2, '0')}-${name}.png`);
+    // From the top: a full-page shot of a scrolled page would paint the sticky header mid-page.
+    await page.evaluate('window.scrollTo(0, 0)');
+    await page.screenshot({ path: file, fullPage: true });
+    return file;
+  };
+}
+
+export async function axeViolations(page: Page): Promise<AxeViolation[]> {
+  return runAxe(page);
+}
+
+/** Requests whose URL or body contains any of the markers. */
+export function leaksIn(sent: SentRequest[], markers: string[]): string[] {
+  return sent.flatMap((r) => markers.filter((m) => r.url.includes(m) || (r.body ?? '').includes(m)).map((m) => `${r.method} ${r.url} carries ${m}`));
+}

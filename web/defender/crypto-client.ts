@@ -1,0 +1,91 @@
+/**
+ * The page's side of the crypto worker. The worker script is fetched with its Subresource
+ * Integrity hash (from the page's own meta tag, written by the build) and started from a blob:
+ * URL, so the code that holds the keys is exactly the code the build produced. It is loaded
+ * lazily (first keystroke, or the receipt form), never before it is needed.
+ */
+import type { CryptoRequest, CryptoResults, WorkerCall, WorkerReply } from './protocol.js';
+
+export class CryptoFailure extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+interface Pending {
+  resolve(value: unknown): void;
+  reject(err: unknown): void;
+}
+
+let worker: Promise<Worker> | null = null;
+const pending = new Map<number, Pending>();
+let nextId = 1;
+
+function meta(name: string): string {
+  return document.querySelector<HTMLMetaElement>(`meta[name="${name}"]`)?.content ?? '';
+}
+
+async function startWorker(): Promise<Worker> {
+  const url = meta('egide-crypto-src');
+  const integrity = meta('egide-crypto-integrity');
+  if (!url || !integrity) throw new CryptoFailure('not_built', 'the crypto worker is not configured');
+  let script: Blob;
+  try {
+    const response = await fetch(url, { integrity, cache: 'no-cache', credentials: 'omit' });
+    if (!response.ok) throw new CryptoFailure('network', `crypto worker: HTTP ${response.status}`);
+    script = await response.blob();
+  } catch (err) {
+    // A wrong hash rejects like a network error; either way nothing runs.
+    throw err instanceof CryptoFailure ? err : new CryptoFailure('network', 'the crypto worker could not be loaded');
+  }
+  const blobUrl = URL.createObjectURL(new Blob([script], { type: 'text/javascript' }));
+  const w = new Worker(blobUrl, { name: 'egide-crypto' });
+  URL.revokeObjectURL(blobUrl);
+  w.onmessage = (event: MessageEvent<WorkerReply>) => {
+    const reply = event.data;
+    const p = pending.get(reply.id);
+    if (!p) return;
+    pending.delete(reply.id);
+    if (reply.ok) p.resolve(reply.result);
+    else p.reject(new CryptoFailure(reply.code, reply.message));
+  };
+  w.onerror = (event) => {
+    event.preventDefault();
+    for (const p of pending.values()) p.reject(new CryptoFailure('crypto_failed', 'the crypto worker stopped'));
+    pending.clear();
+    worker = null;
+  };
+  return w;
+}
+
+/** Starts loading the worker (idempotent); a failed load is retried on the next call. */
+export function preloadCrypto(): Promise<Worker> {
+  if (!worker) {
+    worker = startWorker();
+    worker.catch(() => {
+      worker = null;
+    });
+  }
+  return worker;
+}
+
+export async function crypto<R extends CryptoRequest>(request: R): Promise<CryptoResults[R['op']]> {
+  const w = await preloadCrypto();
+  const id = nextId++;
+  return new Promise<CryptoResults[R['op']]>((resolve, reject) => {
+    pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+    w.postMessage({ id, request } satisfies WorkerCall);
+  });
+}
+
+/** Wipes the keys in the worker and stops it (quick exit, log out). */
+export function destroyCrypto(): void {
+  const current = worker;
+  worker = null;
+  if (current) void current.then((w) => w.terminate()).catch(() => undefined);
+  for (const p of pending.values()) p.reject(new CryptoFailure('stopped', 'stopped'));
+  pending.clear();
+}

@@ -1,0 +1,140 @@
+/**
+ * The defender's page: `/` files a protection request, `/suivi` follows one with the receipt.
+ * One small script (this one) loads with the page; the crypto (libsodium) loads in a worker only
+ * when needed. Nothing is ever written to localStorage, sessionStorage, cookies or IndexedDB:
+ * the receipt, the keys and the drafts live in memory and go with the tab.
+ */
+import { setToken } from './api.js';
+import { destroyCrypto } from './crypto-client.js';
+import { applyLang, bi, h, lang } from './dom.js';
+import { caseView, logIn, receiptForm } from './follow.js';
+import { filingForm, receiptView, type Filed } from './filing.js';
+import { L, type Lang } from './i18n.js';
+import { meta, Outcome } from './ui.js';
+
+const FOLLOW_PATH = '/suivi';
+const main = document.getElementById('main') as HTMLElement;
+const exitUrl = meta('egide-exit-url') || 'https://www.google.com/search?q=meteo';
+const pinnedKeyId = meta('egide-intake-key-id');
+
+/**
+ * Quick exit: wipe the keys, empty the page and replace this history entry with a neutral site,
+ * so that Back does not come back. In-page moves use replaceState, so there is only one entry.
+ */
+function quickExit(): void {
+  destroyCrypto();
+  setToken(null);
+  document.title = '';
+  document.body.replaceChildren();
+  window.location.replace(exitUrl);
+}
+
+let lastEscape = 0;
+document.addEventListener('keydown', (event) => {
+  if (event.key !== 'Escape') return;
+  const now = Date.now();
+  if (now - lastEscape < 1500) quickExit();
+  lastEscape = now;
+});
+
+function go(path: string): void {
+  const url = new URL(path, window.location.href);
+  if (lang() === 'en') url.searchParams.set('lang', 'en');
+  history.replaceState(null, '', url.pathname + url.search);
+}
+
+function mount(view: HTMLElement, focus = true): void {
+  main.replaceChildren(view);
+  if (focus) (view.querySelector<HTMLElement>('h1[tabindex]') ?? main).focus();
+}
+
+function link(text: ReturnType<typeof L>, path: string, render: () => void): HTMLAnchorElement {
+  const a = h('a', { href: path }, text);
+  a.addEventListener('click', (event) => {
+    event.preventDefault();
+    go(path);
+    render();
+  });
+  return a;
+}
+
+function home(focus = false): void {
+  const view = h(
+    'section',
+    { class: 'home' },
+    h('h1', { tabindex: '-1' }, L('homeTitle')),
+    h('p', {}, L('homeIntro')),
+    h('p', { class: 'hint' }, L('exitHint')),
+    h('p', {}, L('homeFollow'), ' ', link(L('followLink'), FOLLOW_PATH, () => follow(true))),
+  );
+  if (!pinnedKeyId) {
+    // Without a pinned key the page cannot know whom it would encrypt for: it sends nothing.
+    const notice = new Outcome();
+    view.append(notice.el);
+    notice.failWith(L('notOpen'));
+  } else {
+    view.append(filingForm(pinnedKeyId, filed));
+  }
+  mount(view, focus);
+}
+
+function filed(result: Filed): void {
+  mount(
+    receiptView(result, {
+      follow: () => {
+        go(FOLLOW_PATH);
+        // The worker already holds the keys of this receipt: log in without a second Argon2id run.
+        void logIn(result.authKey).then(
+          () => openCase({ caseId: result.caseId, authKey: result.authKey }),
+          () => follow(true),
+        );
+      },
+      finish: () => {
+        destroyCrypto();
+        setToken(null);
+        go('/');
+        home(true);
+      },
+    }),
+  );
+}
+
+function follow(focus = false): void {
+  mount(
+    h('section', { class: 'follow' }, h('h1', { tabindex: '-1' }, L('followTitle')), h('p', {}, L('followIntro')), receiptForm(openCase), h('p', {}, link(L('newLink'), '/', () => home(true)))),
+    focus,
+  );
+}
+
+function openCase(session: { caseId: string; authKey: string }): void {
+  mount(
+    caseView(session, () => {
+      destroyCrypto();
+      follow(true);
+    }),
+  );
+}
+
+function shell(): void {
+  const langButton = h('button', { type: 'button', class: 'lang', id: 'lang-switch' });
+  const setLang = (next: Lang) => {
+    applyLang(next, L('title'));
+    langButton.replaceChildren(bi(L('otherLang')));
+    langButton.setAttribute('lang', next === 'fr' ? 'en' : 'fr');
+    langButton.setAttribute('aria-label', L('otherLangName')[next]);
+    const url = new URL(window.location.href);
+    if (next === 'en') url.searchParams.set('lang', 'en');
+    else url.searchParams.delete('lang');
+    history.replaceState(null, '', url.pathname + url.search);
+  };
+  langButton.addEventListener('click', () => setLang(lang() === 'fr' ? 'en' : 'fr'));
+  const exit = h('button', { type: 'button', class: 'exit', id: 'quick-exit' }, L('exit'));
+  exit.addEventListener('click', quickExit);
+  const header = document.getElementById('top') as HTMLElement;
+  header.replaceChildren(h('span', { class: 'brand' }, L('brand')), h('div', { class: 'tools' }, langButton, exit));
+  setLang(new URLSearchParams(window.location.search).get('lang') === 'en' ? 'en' : 'fr');
+}
+
+shell();
+if (window.location.pathname.replace(/\/+$/, '') === FOLLOW_PATH) follow();
+else home();

@@ -8,11 +8,12 @@ import { loadServerKeys } from '../src/lib/server-keys.js';
 import { createAuditRepository } from '../src/audit/audit-repository.js';
 import { createAuditService } from '../src/audit/audit-service.js';
 import { createQueue, createQueueConnection, queuePrefix, QUEUES, type JobName, type JobPayload, type JobResult, type QueueName } from '../src/queues/registry.js';
-import { auditCheckpointProcessor, QUEUE as AUDIT_CHECKPOINT, scheduleAuditCheckpoint } from './audit-checkpoint.js';
+import { auditCheckpointProcessor, QUEUE as AUDIT_CHECKPOINT, SCHEDULER_ID as AUDIT_CHECKPOINT_SCHEDULER, scheduleAuditCheckpoint } from './audit-checkpoint.js';
 import { startAuditChainer } from './audit-chainer.js';
 import { DEADLINE_STEPS, startEscalation } from './escalation.js';
 import { QUEUE as NOTIFICATION_QUEUE, startNotificationDelivery } from './notification-delivery.js';
-import { QUEUE as MEASURE_EXPIRY, startMeasureExpiry } from './measure-expiry.js';
+import { QUEUE as MEASURE_EXPIRY, SCHEDULER_ID as MEASURE_EXPIRY_SCHEDULER, scheduleMeasureExpiry, startMeasureExpiry } from './measure-expiry.js';
+import { startScheduleKeeper } from './schedule-keeper.js';
 
 /** What the workers log with: a pino logger, or the API's (Fastify) logger when in one process. */
 export type WorkerLogger = Pick<BaseLogger, 'debug' | 'info' | 'warn' | 'error'>;
@@ -89,6 +90,15 @@ export async function startWorkers(opts: StartWorkersOptions): Promise<Workers> 
   // Measures past their end expire, unconfirmed urgent ones lapse: a sweep every minute.
   const measureExpiry = await startMeasureExpiry({ config, database, connection, audit, clock, log });
   watch(MEASURE_EXPIRY, measureExpiry.worker);
+  // The schedules above live in Redis only: re-created if a Redis loss took them (as often as the reconciler runs).
+  const scheduleKeeper = startScheduleKeeper({
+    log,
+    intervalMs: config.RECONCILER_INTERVAL_MS,
+    schedules: [
+      { queue: checkpointQueue, id: AUDIT_CHECKPOINT_SCHEDULER, create: () => scheduleAuditCheckpoint(checkpointQueue, config) },
+      { queue: measureExpiry.queue, id: MEASURE_EXPIRY_SCHEDULER, create: () => scheduleMeasureExpiry(measureExpiry.queue) },
+    ],
+  });
   log.info({ queues: workers.map((w) => w.name), prefix: queuePrefix(config) }, 'workers started');
 
   let closing: Promise<void> | undefined;
@@ -96,7 +106,7 @@ export async function startWorkers(opts: StartWorkersOptions): Promise<Workers> 
     workers,
     close() {
       closing ??= (async () => {
-        await Promise.all([...workers.map((w) => w.close()), chainer.close()]);
+        await Promise.all([...workers.map((w) => w.close()), chainer.close(), scheduleKeeper.close()]);
         await escalation.close();
         await notificationDelivery.close();
         await measureExpiry.close();

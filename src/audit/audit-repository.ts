@@ -73,6 +73,15 @@ export function createAuditRepository(db: Queryable) {
       return Number(row?.n ?? 0);
     },
 
+    /**
+     * When the PostgreSQL server started. A new value means it restarted; after a crash its
+     * unlogged tables (the chain queue) come back empty, so the chainer queues again what was lost.
+     */
+    async serverStartedAt(tx: Queryable = db): Promise<string> {
+      const [row] = await tx.execute<{ started: string }>(sql`select pg_postmaster_start_time()::text as started`);
+      return String(row?.started ?? '');
+    },
+
     /** Events recorded but not chained yet (waiting for an older transaction to end). */
     async pendingCount(tx: Queryable = db): Promise<number> {
       const [row] = await tx.execute<{ n: number }>(sql`select count(*)::int as n from audit_pending`);

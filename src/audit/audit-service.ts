@@ -88,6 +88,11 @@ export function createAuditService(deps: { repo: AuditRepository; writeBatch?: (
       return repo.requeueUnchained();
     },
 
+    /** When the database server started: the chainer requeues when it changes (a restart empties the unlogged queue). */
+    serverStartedAt(): Promise<string> {
+      return repo.serverStartedAt();
+    },
+
     /** The current head, signed now: a supervisor keeps it to prove later that history was not rewritten. */
     async signedHead(): Promise<SignedCheckpoint> {
       await repo.chainPending();

@@ -33,6 +33,7 @@ import deadlineViewRoutes from './deadlines/deadline-view-routes.js';
 import retentionRoutes from './retention/retention-routes.js';
 import defenderPage from './plugins/defender-page.js';
 import errorsPlugin from './plugins/errors.js';
+import inputGuardPlugin from './plugins/input-guard.js';
 import infraPlugin from './plugins/infra.js';
 import authPlugin from './plugins/auth.js';
 import routeContractPlugin from './plugins/route-contract.js';
@@ -86,8 +87,15 @@ async function app(fastify: FastifyInstance, opts: AppOptions) {
 
   await fastify.register(routeContractPlugin, { policy });
   await fastify.register(errorsPlugin);
+  await fastify.register(inputGuardPlugin);
   await fastify.register(infraPlugin, { config, ...(opts.database ? { database: opts.database } : {}), ...(opts.redis ? { redis: opts.redis } : {}) });
   await fastify.register(helmet, { contentSecurityPolicy: false, global: true });
+  // API answers carry case metadata, key material and tokens: no browser or proxy may keep them
+  // (ASVS 14.3; found missing by test/security/owasp-api-top10). A route that sets its own
+  // Cache-Control (the defender page's assets, the docs) keeps it.
+  fastify.addHook('onSend', async (_request, reply) => {
+    if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
+  });
   await fastify.register(rateLimit, {
     global: false,
     redis: fastify.redis,

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { DestinationStream } from 'pino';
 import type { Config } from './config/config.js';
 import app, { type AppOptions } from './app.js';
+import { frameworkErrorHandler } from './plugins/errors.js';
 
 /**
  * Log redaction: secrets and sealed content must never reach the logs. Fastify logs no bodies
@@ -49,6 +50,7 @@ export async function buildServer(opts: AppOptions & { logStream?: DestinationSt
     trustProxy: config.TRUST_PROXY,
     bodyLimit: config.BODY_LIMIT,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+    frameworkErrors: frameworkErrorHandler,
   }).withTypeProvider<TypeBoxTypeProvider>();
   await fastify.register(app, opts);
   return fastify;

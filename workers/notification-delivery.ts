@@ -61,7 +61,7 @@ export async function startNotificationDelivery(deps: {
   const caseRepo = createCaseRepository(db);
   const cases = createCaseService({ cases: caseRepo, users: createUserRepository(db), keyring: createKeyringRepository(db), access, clock, db });
   const notifications = createNotificationService({ db, access, cases, clock });
-  const webhooks = createWebhookService({ db, access, clock, secretKey: webhookKey(config.SERVER_SECRET) });
+  const webhooks = createWebhookService({ db, access, clock, secretKey: webhookKey(config.SERVER_SECRET), allowPrivateTargets: config.WEBHOOK_ALLOW_PRIVATE_TARGETS });
   const queue: TypedQueue<typeof QUEUE> = createQueue(QUEUE, { connection, config });
   queue.on('error', (err) => log.warn({ queue: QUEUE, err: { message: err.message } }, 'queue error'));
 

@@ -34,6 +34,9 @@ const EnvSchema = Type.Object({
   OUTBOX_RELAY_INTERVAL_MS: Type.Integer({ minimum: 10, maximum: 60_000, default: 250 }),
   // How often the worker re-creates lost deadline jobs and fires overdue steps (also once at start).
   RECONCILER_INTERVAL_MS: Type.Integer({ minimum: 1000, maximum: 3_600_000, default: 60_000 }),
+  // Development and tests only: let webhooks use http and reach private or loopback addresses
+  // (a receiver on this machine). Off in production: webhooks are https to public hosts (SSRF).
+  WEBHOOK_ALLOW_PRIVATE_TARGETS: Type.Boolean({ default: false }),
   // The defender's page pins the mechanism's intake keyId (printed by `egide bootstrap`) and refuses to
   // send to any other key; empty: the page says online filing is not open yet.
   INTAKE_KEY_ID: Type.String({ pattern: '^(?:[A-Za-z0-9_-]{22})?$', default: '', description: 'the intake keyId printed by `egide bootstrap` (22 characters), or empty' }),

@@ -32,6 +32,7 @@ export const PROBLEMS = {
   account_disabled: { status: 401, title: 'The account is disabled' },
   session_ended: { status: 401, title: 'The session has ended' },
   totp_required: { status: 401, title: 'A valid one-time code is required' },
+  webhook_target_refused: { status: 400, title: 'The webhook URL must be https to a public address' },
   payload_too_large: { status: 413, title: 'The request body is too large' },
   unsupported_media_type: { status: 415, title: 'The content type is not supported' },
   rate_limited: { status: 429, title: 'Too many requests' },

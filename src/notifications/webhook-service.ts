@@ -7,6 +7,7 @@ import type { RequestContext } from '../access/principal.js';
 import type { AccessService } from '../access/access-service.js';
 import { organisations, webhookDeliveries, webhookEndpoints } from '../db/schema/index.js';
 import { openWebhookSecret, sealWebhookSecret, webhookSignature } from './webhook-secret.js';
+import { checkWebhookTarget, type Resolver } from './webhook-target.js';
 
 export type WebhookService = ReturnType<typeof createWebhookService>;
 
@@ -21,9 +22,19 @@ export type AttemptOutcome = { outcome: 'delivered' | 'skipped' | 'failed' | 're
  * and each delivery (a row of the log, written by the notification dispatcher) is POSTed with
  * `X-Egide-Timestamp` and `X-Egide-Signature: sha256=<hex HMAC(secret, timestamp.body)>`.
  */
-export function createWebhookService(deps: { db: Db; access: Pick<AccessService, 'authorize'>; clock: Clock; secretKey: Uint8Array; timeoutMs?: number }) {
+export function createWebhookService(deps: {
+  db: Db;
+  access: Pick<AccessService, 'authorize'>;
+  clock: Clock;
+  secretKey: Uint8Array;
+  timeoutMs?: number;
+  /** WEBHOOK_ALLOW_PRIVATE_TARGETS: http and local receivers, for development and tests only */
+  allowPrivateTargets?: boolean;
+  resolve?: Resolver;
+}) {
   const { db, access, clock, secretKey } = deps;
   const timeoutMs = deps.timeoutMs ?? 10_000;
+  const target = (url: string) => checkWebhookTarget(url, { allowPrivate: deps.allowPrivateTargets === true, ...(deps.resolve ? { resolve: deps.resolve } : {}) });
 
   async function partnerOrg(ctx: RequestContext, orgId: string, action: string, resource: string, tx?: Tx) {
     const [org] = await db.select({ id: organisations.id, kind: organisations.kind }).from(organisations).where(eq(organisations.id, orgId));
@@ -34,11 +45,11 @@ export function createWebhookService(deps: { db: Db; access: Pick<AccessService,
 
   return {
     async register(ctx: RequestContext, orgId: string, input: { url: string }) {
-      const url = new URL(input.url);
-      if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new AppError('validation_failed', 'the url must be http(s)', { errors: [{ field: '/body/url', message: 'must be http or https' }] });
       return db.transaction(async (tx) => {
         const id = randomUUID();
         await partnerOrg(ctx, orgId, 'webhook.manage', `org:${orgId}/webhooks/${id}`, tx);
+        // After authorisation, so that only an admin can make the service resolve a name.
+        const url = await target(input.url);
         const secret = randomBytes(32).toString('base64url');
         const [row] = await tx.insert(webhookEndpoints).values({ id, orgId, url: url.toString(), secret: sealWebhookSecret(secret, id, secretKey), createdAt: clock.now() }).returning();
         return { ...view(row!), secret };
@@ -85,6 +96,8 @@ export function createWebhookService(deps: { db: Db; access: Pick<AccessService,
         let statusCode: number | null = null;
         let error: string | null = null;
         try {
+          // Again at each delivery: the name may resolve elsewhere now than at registration.
+          await target(e.url);
           const res = await fetch(e.url, {
             method: 'POST',
             headers: { 'content-type': 'application/json', 'x-egide-timestamp': timestamp, 'x-egide-signature': signature, 'x-egide-delivery': d.id, 'x-egide-event': d.topic },
@@ -96,7 +109,7 @@ export function createWebhookService(deps: { db: Db; access: Pick<AccessService,
           await res.body?.cancel();
           if (res.status < 200 || res.status >= 300) error = `HTTP ${res.status}`;
         } catch (err) {
-          error = err instanceof Error ? `${err.name}: ${err.message}`.slice(0, 200) : 'request failed';
+          error = err instanceof AppError ? `refused: ${err.message}`.slice(0, 200) : err instanceof Error ? `${err.name}: ${err.message}`.slice(0, 200) : 'request failed';
         }
         const now = clock.now();
         const ok = error === null;

@@ -46,6 +46,16 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, code: 
 }
 
 /**
+ * Errors the router raises before any route or hook runs (a URL that is not valid UTF-8, a path
+ * parameter over maxParamLength): Fastify answers them with its own JSON unless given this, so
+ * they too are problem documents (found by test/security/fuzz, issue 7). Passed to Fastify() as
+ * `frameworkErrors` by src/server.ts.
+ */
+export function frameworkErrorHandler(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  void sendProblem(request, reply, err.code === 'FST_ERR_ASYNC_CONSTRAINT' ? 'internal' : 'validation_failed', err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a path parameter is too long' : 'the URL is not valid');
+}
+
+/**
  * The one error handler: every failure becomes RFC 9457 problem+json with a stable code. 5xx
  * details stay in the log (with the request id), never in the response.
  */
@@ -79,6 +89,10 @@ export default fp(
     });
 
     fastify.setNotFoundHandler((request, reply) => sendProblem(request, reply, 'route_not_found', `no route ${request.method} ${request.url.split('?')[0]}`));
+    // The API speaks JSON only: Fastify's built-in text/plain parser would hand a route a string
+    // where it expects an object (a 400 from the schema instead of the 415 a wrong content type
+    // deserves). Without it, text/plain is refused as unsupported (found by test/security/fuzz).
+    fastify.removeContentTypeParser('text/plain');
   },
   { name: 'errors' },
 );

@@ -7,6 +7,7 @@ import type { Config } from '../config/config.js';
 import type { AccessService } from '../access/access-service.js';
 import { createQueue, queueNames } from '../queues/registry.js';
 import { ctxOf } from './context.js';
+import { AppError, problemDocument } from '../lib/problem.js';
 
 export const QUEUE_DASHBOARD_PATH = '/admin/queues';
 
@@ -45,8 +46,21 @@ export async function registerQueueDashboard(fastify: FastifyInstance, deps: { c
     });
     board.addHook('preHandler', async (request) => {
       if (request.url.startsWith(`${QUEUE_DASHBOARD_PATH}/static/`)) return;
+      // Read-only is enforced here, not left to bull-board: its readOnlyMode still answers 200 to
+      // pause-all/resume-all and runs its own validators on the other writes (found by the access
+      // matrix, issue 7). A write is refused before bull-board sees it.
+      if (request.method !== 'GET') throw new AppError('method_not_allowed', 'the queue dashboard is read-only');
       const { audited } = await deps.access.authorizeRead(ctxOf(request), 'queues.dashboard', { resource: `queues:${request.routeOptions.url ?? QUEUE_DASHBOARD_PATH}` });
       await audited;
+    });
+    // bull-board answers its own refusals (an unknown queue or job, a bad parameter) with JSON of
+    // its own; the API's contract is problem+json for every 4xx (found by test/security/fuzz).
+    board.addHook('onSend', async (request, reply, payload) => {
+      const status = reply.statusCode;
+      if (status < 400 || String(reply.getHeader('content-type') ?? '').startsWith('application/problem+json')) return payload;
+      const code = status === 404 ? 'not_found' : status === 405 ? 'method_not_allowed' : status >= 500 ? 'internal' : 'validation_failed';
+      void reply.type('application/problem+json; charset=utf-8');
+      return JSON.stringify(problemDocument(code, undefined, request.id));
     });
     // bull-board sets an error handler of its own on its routes; ours must answer their refusals
     // (401/403 problems from the auth hook), so its call is ignored in its scope.

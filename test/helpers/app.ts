@@ -35,7 +35,8 @@ export async function testRedisPrefix(t: Teardown): Promise<string> {
 export async function testConfig(overrides: Record<string, string> = {}): Promise<Config> {
   const secrets = await generateSecrets();
   // Login rate limits are tested on their own; elsewhere they would only slow the suite's many logins.
-  return loadConfig({ ...secrets, LOG_LEVEL: 'info', LOGIN_RATE_LIMIT_PER_MINUTE: '1000', FILING_RATE_LIMIT_PER_MINUTE: '1000', ...overrides });
+  // Webhook receivers in tests listen on 127.0.0.1; test/security/owasp-api-top10 turns the SSRF guard back on.
+  return loadConfig({ ...secrets, LOG_LEVEL: 'info', LOGIN_RATE_LIMIT_PER_MINUTE: '1000', FILING_RATE_LIMIT_PER_MINUTE: '1000', WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true', ...overrides });
 }
 
 export interface TestApp {

@@ -30,6 +30,8 @@ export interface DefenderSession {
   /** the case key, opened from the defender's own envelope */
   dek: Uint8Array;
   auth(): Headers;
+  /** what the receipt login sends (base64url), derived from the receipt on the phone */
+  authKey: string;
   /** logs in again with the receipt (tokens last 15 minutes of the test clock) */
   relogin(): Promise<void>;
 }
@@ -52,13 +54,15 @@ export async function fileCase(T: TestApp, dep: Deployment, opts: { metadata?: P
   const filed = await T.app.inject({ method: 'POST', url: '/v1/cases', payload: filing.body });
   if (filed.statusCode !== 201) throw new Error(`filing failed: ${filed.statusCode} ${filed.body}`);
   const caseId = filing.body.caseId;
-  const keys = deriveReceiptKeys(filing.receipt, intakeKey.receiptSalt);
+  // prepareFiling derived the receipt keys already (Argon2id): the defender's phone keeps them.
+  const keys = filing.receiptKeys;
   let token = '';
   const defender: DefenderSession = {
     caseId,
     receipt: filing.receipt,
     keyPair: keys.keyPair,
     dek: new Uint8Array(),
+    authKey: toB64u(keys.authKey),
     auth: () => ({ authorization: `Bearer ${token}` }),
     async relogin() {
       const r = await T.app.inject({ method: 'POST', url: '/v1/auth/receipt', payload: { authKey: toB64u(keys.authKey) } });

@@ -78,11 +78,14 @@ async function redisDump(T: TestApp): Promise<Array<{ key: string; text: string 
 }
 
 /**
- * Where any of `secrets` (label -> plaintext) appears in the test database, the logs or Redis.
- * An empty array means nothing leaked. Secrets shorter than 8 characters are refused: they
- * would match by chance.
+ * Where any of `secrets` (label -> plaintext) appears in the test database, the logs or Redis,
+ * and in `elsewhere`: what left the service in other ways that a test captured (the bodies and
+ * headers a webhook receiver got, e-mails...), each under a name of its own. The notification
+ * log (tables `notifications`, `outbox`, `webhook_deliveries`, bodies and errors included) is
+ * part of the database search. An empty array means nothing leaked. Secrets shorter than 8
+ * characters are refused: they would match by chance.
  */
-export async function findLeaks(T: TestApp, secrets: Record<string, string>): Promise<LeakHit[]> {
+export async function findLeaks(T: TestApp, secrets: Record<string, string>, elsewhere: Record<string, string> = {}): Promise<LeakHit[]> {
   const labels = Object.keys(secrets);
   const values = Object.values(secrets);
   for (const [label, value] of Object.entries(secrets)) {
@@ -98,7 +101,41 @@ export async function findLeaks(T: TestApp, secrets: Record<string, string>): Pr
       if (text.includes(values[i]!)) hits.push({ where: `redis:${key}`, secret: label });
     });
   }
+  for (const [where, text] of Object.entries(elsewhere)) {
+    labels.forEach((label, i) => {
+      if (text.includes(values[i]!)) hits.push({ where, secret: label });
+    });
+  }
   return hits;
+}
+
+/** What a staff member's client holds that must never be stored or logged by the service. */
+export interface CredentialHolder {
+  username: string;
+  password: string;
+  totpSecret: string;
+  recoveryCode: string;
+  accessToken: string;
+  refreshToken: string;
+}
+
+/**
+ * The credentials of `people` as leak-search markers: passwords, TOTP secrets, recovery codes,
+ * access tokens (whole and their signature: a logged header would carry it) and refresh tokens,
+ * and the authKey each password derives (`authKeyOf`, given by the caller: one Argon2id each).
+ */
+export function credentialMarkers(people: CredentialHolder[], authKeyOf?: (p: CredentialHolder) => string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const p of people) {
+    out[`${p.username}.password`] = p.password;
+    out[`${p.username}.totpSecret`] = p.totpSecret;
+    out[`${p.username}.recoveryCode`] = p.recoveryCode;
+    out[`${p.username}.accessToken`] = p.accessToken;
+    out[`${p.username}.accessTokenSignature`] = p.accessToken.split('.')[2] ?? p.accessToken;
+    out[`${p.username}.refreshToken`] = p.refreshToken;
+    if (authKeyOf) out[`${p.username}.authKey`] = authKeyOf(p);
+  }
+  return out;
 }
 
 /**

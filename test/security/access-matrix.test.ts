@@ -1,0 +1,152 @@
+/**
+ * The access matrix (issue 7, access.md): every route of the app's own route table x every role x
+ * a resource in the caller's scope and one out of it, the expected answer derived from
+ * policies/access.yaml: a role the action does not list gets 403 `forbidden`; a listed role gets
+ * the route's success on a resource in scope and 404 `not_found` on one out of scope (so existence
+ * does not leak), or for a list, a 200 without it; an anonymous caller gets 401 on every route
+ * that is not public. Every refusal is audited. A route without an entry in
+ * access-matrix/entries.ts, or an entry without a route, fails the suite.
+ */
+import t from 'tap';
+import { buildTestApp } from '../helpers/app.js';
+import { loadAccessPolicy, ROLES, type Role } from '../../src/access/policy.js';
+import { policiesPath } from '../../src/lib/paths.js';
+import { buildWorld } from './access-matrix/world.js';
+import { dashboardEntry, entries, type Entry, type Mode, type Probe } from './access-matrix/entries.js';
+
+// Sessions last 30 days of the test clock: the matrix's many TOTP logins move it by 31 s each.
+const T = await buildTestApp(t, { env: { REFRESH_TOKEN_TTL_SECONDS: String(30 * 24 * 3600) } });
+const policy = loadAccessPolicy(policiesPath(T.config));
+const routes = T.app.routeTable();
+const keyOf = (r: { method: string; url: string }) => `${r.method} ${r.url}`;
+
+// The success status each route documents (its one 2xx response), from the OpenAPI document.
+const doc = (await T.app.inject({ method: 'GET', url: '/docs/json' })).json() as { paths: Record<string, Record<string, { responses: Record<string, unknown> }>> };
+function documentedOk(method: string, url: string): number {
+  const op = doc.paths[url.replace(/:(\w+)/g, '{$1}')]?.[method.toLowerCase()];
+  const ok = Object.keys(op?.responses ?? {}).filter((c) => c.startsWith('2'));
+  return ok.length === 1 ? Number(ok[0]) : 200;
+}
+
+const w = await buildWorld(T);
+
+t.test('every route has an entry and every entry a route', async (t) => {
+  const routeKeys = new Set(routes.map(keyOf));
+  t.same(
+    routes.filter((r) => !entries[keyOf(r)] && !dashboardEntry(r.method, r.url)).map(keyOf),
+    [],
+    'routes without an entry in access-matrix/entries.ts',
+  );
+  t.same(
+    Object.keys(entries).filter((k) => !routeKeys.has(k)),
+    [],
+    'entries without a route',
+  );
+  t.ok(routes.length >= 90, `${routes.length} routes`);
+});
+
+const sql = T.database.sql;
+const deniedEvents = async () => (await sql`select count(*)::int as n from audit_events where outcome = 'denied'`)[0]!.n as number;
+
+const codeOf = (body: string): string => {
+  try {
+    return (JSON.parse(body) as { code?: string }).code ?? '';
+  } catch {
+    return '';
+  }
+};
+
+async function send(p: Probe, method: string, withAuth = true) {
+  return w.call(withAuth ? p.who : null, method, p.url, p.body);
+}
+
+/** Is there a resource this role can be out of scope of? Not with `all`; `self` has its own entries. */
+const canBeOut = (scopes: readonly string[]) => !scopes.includes('all') && !(scopes.length === 1 && scopes[0] === 'self');
+
+const ordered = [...routes].sort((a, b) => Number(entryOf(a)?.last ?? false) - Number(entryOf(b)?.last ?? false));
+function entryOf(r: { method: string; url: string }): Entry | undefined {
+  return entries[keyOf(r)] ?? dashboardEntry(r.method, r.url);
+}
+
+let cells = 0;
+for (const route of ordered) {
+  const entry = entryOf(route);
+  if (!entry) continue;
+  const rule = policy.get(route.action)!;
+  t.test(`${route.method} ${route.url} (${route.action})`, async (t) => {
+    t.ok(rule, 'the action is in the policy');
+    const expectOk = (res: { statusCode: number; body: string }, what: string, role?: Role) => {
+      const ok = (role && entry.okFor?.[role]) || entry.ok;
+      const okStatus = ok?.status ?? documentedOk(route.method, route.url);
+      const allowed = Array.isArray(okStatus) ? okStatus : [okStatus];
+      t.ok(allowed.includes(res.statusCode), `${what}: ${allowed.join(' or ')}${ok ? ` (${ok.why})` : ''} — got ${res.statusCode} ${res.body.slice(0, 300)}`);
+      if (ok?.code) t.equal(codeOf(res.body), ok.code);
+      cells++;
+    };
+
+    if (rule.public) {
+      const p = (await entry.probe(w, 'defender', 'in'))!;
+      expectOk(await send(p, route.method, false), 'anonymous');
+      return;
+    }
+
+    // Anonymous, once per route: a request on a shared resource, without a token.
+    const anon = await send((await entry.probe(w, ROLES.find((r) => rule.roles[r])!, 'deny'))!, route.method, false);
+    t.equal(anon.statusCode, 401, 'anonymous: 401');
+    t.equal(codeOf(anon.body), 'unauthenticated', 'anonymous: unauthenticated');
+
+    for (const role of ROLES) {
+      const perm = rule.roles[role];
+      if (!perm) {
+        const p = (await entry.probe(w, role, 'deny'))!;
+        const before = await deniedEvents();
+        const res = await send(p, route.method);
+        t.equal(res.statusCode, 403, `${role}: 403 — got ${res.statusCode} ${res.body.slice(0, 200)}`);
+        t.equal(codeOf(res.body), 'forbidden', `${role}: forbidden`);
+        t.equal(await deniedEvents(), before + 1, `${role}: the refusal is audited`);
+        cells++;
+        continue;
+      }
+      if (canBeOut(perm.scopes)) {
+        const p = await entry.probe(w, role, 'out');
+        t.ok(p, `${role} (${perm.scopes.join(', ')}): the entry gives an out-of-scope request`);
+        if (p) {
+          const before = await deniedEvents();
+          const res = await send(p, route.method);
+          if (entry.okFor?.[role]) {
+            t.same([res.statusCode], [entry.okFor[role]!.status].flat(), `${role} out of scope: as in scope (${entry.okFor[role]!.why})`);
+          } else if (p.listed) {
+            t.equal(res.statusCode, 200, `${role} out of scope: a list answers 200`);
+            t.notOk(p.listed(res.json()), `${role} out of scope: the resource is not listed`);
+          } else {
+            t.equal(res.statusCode, 404, `${role} out of scope: 404 — got ${res.statusCode} ${res.body.slice(0, 200)}`);
+            t.equal(codeOf(res.body), 'not_found', `${role} out of scope: not_found`);
+            t.equal(await deniedEvents(), before + 1, `${role} out of scope: the refusal is audited`);
+          }
+          cells++;
+        }
+      }
+      const p = (await entry.probe(w, role, 'in'))!;
+      const res = await send(p, route.method);
+      expectOk(res, `${role} in scope (${perm.scopes.join(', ')})`, role);
+      if (p.listed && res.statusCode === 200 && !entry.okFor?.[role]) t.ok(p.listed(res.json()), `${role} in scope: the resource is listed`);
+    }
+  });
+}
+
+t.test('the policy matches the permission catalogue of access.md for these actions', async (t) => {
+  const roles = (action: string) => Object.keys(policy.get(action)?.roles ?? {}).sort();
+  t.same(roles('audit.read'), ['supervisor']);
+  t.same(roles('audit.verify'), ['supervisor']);
+  for (const a of ['user.invite', 'user.list', 'user.disable', 'org.create', 'keyring.remove', 'webhook.manage', 'queues.dashboard']) t.same(roles(a), ['admin'], a);
+  t.notOk(Object.keys(policy.get('keyring.add')?.roles ?? {}).includes('admin'), 'admins hold no case keys');
+  for (const a of ['case.read_sealed', 'message.read', 'assessment.read', 'case.timeline']) t.notOk(roles(a).includes('admin') || roles(a).includes('partner'), `${a}: no admin, no partner`);
+  t.same(policy.get('measure.approve')?.roles.supervisor?.unless, ['proposer'], 'four eyes on measures');
+  t.same(policy.get('appeal.decide')?.roles.supervisor?.unless, ['decider'], 'appeals decided by another supervisor');
+});
+
+t.test('the matrix covered every cell', async (t) => {
+  t.ok(cells > 250, `${cells} role x scope cells checked`);
+});
+
+export type { Mode };

@@ -1,0 +1,171 @@
+/**
+ * Leak search (issue 7): one run that puts a marker in every sealed field the service carries —
+ * the case's fields, messages both ways, assessment narratives, measure details, the referral
+ * packet and the partner's report, incident, check-in and alert notes, appeal grounds — and uses
+ * passwords (one changed on the way), receipts, authKeys, TOTP secrets, recovery codes, access
+ * and refresh tokens and private keys; the notification worker runs and a partner's webhook
+ * receives what it is sent. Then every text, json, bytea and array column of the database
+ * (notifications, outbox and the webhook delivery log included), the logs, every Redis key and
+ * the webhook requests received are searched: any hit fails.
+ */
+import t from 'tap';
+import { createServer, type Server } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { buildTestApp, REDIS_URL } from '../helpers/app.js';
+import { nextTotp } from '../helpers/actors.js';
+import { credentialMarkers, findLeaks, leakSearchScope } from '../helpers/leaks.js';
+import { buildWorld } from './access-matrix/world.js';
+import { buildPacket } from '../workflow/story-kit.js';
+import { appealGroundsAd, assessmentFieldAd, caseReportNoteAd, changePassword, login, measureDetailsAd, messageBodyAd, referralReportAd, openEnvelope, sealField, toB64u } from '../../src/sdk/index.js';
+import { startNotificationDelivery } from '../../workers/notification-delivery.js';
+import { createAuditRepository } from '../../src/audit/audit-repository.js';
+import { createAuditService } from '../../src/audit/audit-service.js';
+import { loadServerKeys } from '../../src/lib/server-keys.js';
+
+const T = await buildTestApp(t, { env: { REFRESH_TOKEN_TTL_SECONDS: String(30 * 24 * 3600) } });
+const w = await buildWorld(T);
+const sql = T.database.sql;
+const MARK = `FUITE-${randomUUID()}`;
+const sealed = (what: string) => `${what} ${MARK}`;
+
+// The worker side: the outbox dispatcher and the webhook queue, as workers/worker.ts starts them.
+const keys = await loadServerKeys(T.config);
+const audit = createAuditService({ repo: createAuditRepository(T.database.db), clock: T.clock, signingSecretKey: keys.audit.secretKey });
+const connection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+const delivery = await startNotificationDelivery({ config: T.config, database: T.database, connection, audit, clock: T.clock, log: pino({ level: 'silent' }), intervalMs: 200 });
+const received: Array<{ headers: string; body: string }> = [];
+const receiver: Server = createServer((req, res) => {
+  let body = '';
+  req.on('data', (c: Buffer) => (body += c.toString('utf8')));
+  req.on('end', () => {
+    received.push({ headers: JSON.stringify(req.headers), body });
+    res.writeHead(204).end();
+  });
+});
+await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+t.teardown(async () => {
+  await delivery.close();
+  connection.disconnect();
+  await new Promise<void>((resolve) => receiver.close(() => resolve()));
+});
+const port = (receiver.address() as { port: number }).port;
+
+t.test('a whole case carries a marker in every sealed field', async (t) => {
+  const hook = await w.call(w.admin, 'POST', `/v1/orgs/${w.orgP.id}/webhooks`, { url: `http://127.0.0.1:${port}/hook` });
+  t.equal(hook.statusCode, 201, hook.body);
+
+  const c = await w.newCase('assessment', {
+    metadata: { claimedUrgent: true },
+    secrets: { identity: { fullName: sealed('Aminata') }, contact: { phone: sealed('+223') }, narrative: sealed('Menaces'), location: sealed('Mopti'), relatives: [{ name: sealed('Fatou') }] } as never,
+  });
+  const officer = c.assignee!;
+  const must = (p: Promise<{ statusCode: number; body: string }>, status: number) =>
+    p.then((r) => {
+      // The body only when it fails: a webhook registration answers with its secret.
+      t.equal(r.statusCode, status, r.statusCode === status ? `${status}` : r.body.slice(0, 200));
+      return r;
+    });
+  // messages both ways
+  const m1 = randomUUID();
+  await must(w.call(c.defender, 'POST', `/v1/cases/${c.id}/messages`, { id: m1, body: sealField(sealed('message'), c.dek, messageBodyAd(m1, `d:${c.id}`)) }), 201);
+  const m2 = randomUUID();
+  await must(w.call(officer, 'POST', `/v1/cases/${c.id}/messages`, { id: m2, body: sealField(sealed('réponse'), c.dek, messageBodyAd(m2, `u:${officer.id}`)) }), 201);
+  // an assessment with narratives, completed
+  const a = w.assessmentBody(c);
+  (a as { sealed: Record<string, string> }).sealed = { 'threats.0.facts': sealField(sealed('faits'), c.dek, assessmentFieldAd(a.id, 'threats.0.facts')), 'reasoning.capacity': sealField(sealed('capacité'), c.dek, assessmentFieldAd(a.id, 'reasoning.capacity')) };
+  await must(w.call(officer, 'POST', `/v1/cases/${c.id}/assessments`, a), 201);
+  await must(w.call(officer, 'POST', `/v1/cases/${c.id}/complete-assessment`, {}), 200);
+  // a measure with details, consented and approved: protection
+  const measureId = randomUUID();
+  await must(w.call(officer, 'POST', `/v1/cases/${c.id}/measures`, { id: measureId, code: 'securing_premises', implementer: 'cndh', details: sealField(sealed('serrures'), c.dek, measureDetailsAd(measureId)) }), 201);
+  await must(w.call(c.defender, 'POST', `/v1/measures/${measureId}/consent`, { decision: 'consent' }), 200);
+  await must(w.call(w.supervisor, 'POST', `/v1/measures/${measureId}/decision`, { decision: 'approve', reason: 'Menaces établies.' }), 200);
+  // a referral: consent, packet (the case fields re-sealed), the partner accepts and reports
+  const referralId = randomUUID();
+  await must(w.call(officer, 'POST', `/v1/cases/${c.id}/referrals`, { id: referralId, orgId: w.orgP.id, fields: ['identity', 'narrative', 'relatives'], purpose: 'legal_assistance' }), 201);
+  await must(w.call(c.defender, 'POST', `/v1/referrals/${referralId}/consent`, { decision: 'consent' }), 200);
+  await w.fresh(officer);
+  const packet = await buildPacket(T, officer, c.dek, c.id, referralId, ['identity', 'narrative', 'relatives'], w.orgP.id);
+  await must(w.call(officer, 'POST', `/v1/referrals/${referralId}/packet`, packet.body), 200);
+  await must(w.call(w.orgP.member, 'POST', `/v1/referrals/${referralId}/accept`), 200);
+  const got = (await w.call(w.orgP.member, 'GET', `/v1/referrals/${referralId}`)).json();
+  const partnerDek = openEnvelope(got.envelopes[0].envelope, w.orgP.keyPair);
+  const reportId = randomUUID();
+  await must(w.call(w.orgP.member, 'POST', `/v1/referrals/${referralId}/reports`, { id: reportId, status: 'in_progress', note: sealField(sealed('avocat'), partnerDek, referralReportAd(referralId, reportId)) }), 201);
+  // check-in, alert, incident
+  for (const kind of ['checkin', 'alert', 'incident'] as const) {
+    const id = randomUUID();
+    const body = { id, ...(kind === 'checkin' ? { code: 'ok' } : kind === 'incident' ? { code: 'death_threat' } : {}), note: sealField(sealed(kind), c.dek, caseReportNoteAd(kind, id)) };
+    await must(w.call(c.defender, 'POST', `/v1/cases/${c.id}/${kind === 'checkin' ? 'checkins' : `${kind}s`}`, body), 201);
+  }
+  // an appeal with grounds, on another case declined
+  const d = await w.newCase('declined', { secrets: { identity: sealed('Identité'), contact: sealed('Contact'), narrative: sealed('Récit') } });
+  const appealId = randomUUID();
+  await must(w.call(d.defender, 'POST', `/v1/cases/${d.id}/appeals`, { id: appealId, subject: 'decline', grounds: sealField(sealed('appel'), d.dek, appealGroundsAd(appealId)) }), 201);
+
+  // the notification worker delivers; the partner's webhook receives the referral events
+  await delivery.tick();
+  const end = Date.now() + 10_000;
+  while (received.length === 0 && Date.now() < end) {
+    await delivery.tick();
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  t.ok(received.length > 0, `the webhook received ${received.length} requests`);
+  t.ok((await sql`select count(*)::int as n from notifications`)[0]!.n > 0, 'notifications were written');
+
+  // a password change, so that old and new passwords are both markers
+  const spender = await w.spareActor('officer');
+  const pre = (await w.call(null, 'POST', '/v1/auth/prelogin', { username: spender.username })).json();
+  const newPassword = `nouveau ${randomUUID()}`;
+  const next = changePassword(spender.keyPair, newPassword);
+  const changed = await w.call(spender, 'POST', '/v1/me/password', { currentAuthKey: toB64u(login(spender.password, pre).authKey), totp: nextTotp(T, spender.totpSecret), salt: next.salt, verifier: next.verifier, wrappedPrivateKey: next.wrappedPrivateKey });
+  t.equal(changed.statusCode, 204, changed.body);
+
+  // --- the search ---------------------------------------------------------------------------
+  const scope = await leakSearchScope(T);
+  t.ok(scope.tables >= 20 && scope.columns >= 60, `the search covers the schema (${scope.tables} tables, ${scope.columns} columns)`);
+  const probe = `SONDE-${randomUUID()}`;
+  await sql`insert into notifications (id, audience, recipient_user_id, topic, payload, outbox_id, created_at) values (${randomUUID()}, 'user', ${officer.id}, 'probe', ${JSON.stringify({ probe })}::jsonb, 999999999, now())`;
+  t.same(
+    (await findLeaks(T, { probe }, { 'webhook:bodies': received.map((r) => r.body).join('\n') })).map((h) => h.where),
+    ['db:notifications.payload'],
+    'control: the search finds what the notification log holds',
+  );
+  t.same(
+    (await findLeaks(T, { probe }, { 'webhook:bodies': `x ${probe} x` })).map((h) => h.where).sort(),
+    ['db:notifications.payload', 'webhook:bodies'],
+    'control: and what a webhook received',
+  );
+  await sql`delete from notifications where topic = 'probe'`;
+
+  const staff = [w.admin, w.supervisor, w.supervisor2, w.officerA, w.officerB, w.orgP.member, w.orgQ.member];
+  const prelogin = async (username: string) => (await w.call(null, 'POST', '/v1/auth/prelogin', { username })).json();
+  const salts = new Map(await Promise.all(staff.map(async (p) => [p.username, await prelogin(p.username)] as const)));
+  const markers: Record<string, string> = {
+    marker: MARK,
+    ...credentialMarkers(staff, (p) => toB64u(login(p.password, salts.get(p.username)).authKey)),
+    'spender.oldPassword': spender.password,
+    'spender.newPassword': newPassword,
+    'spender.newAuthKey': toB64u(next.authKey),
+  };
+  for (const [name, k] of [
+    ['filed', c],
+    ['declined', d],
+  ] as const) {
+    markers[`${name}.receipt`] = k.defender.receipt;
+    markers[`${name}.authKey`] = k.authKey;
+    markers[`${name}.caseKey`] = toB64u(k.dek);
+    markers[`${name}.defenderPrivateKey`] = toB64u(k.defender.keyPair.privateKey);
+  }
+  markers['referral.key'] = toB64u(packet.dek);
+  markers['orgP.privateKey'] = toB64u(w.orgP.keyPair.privateKey);
+  markers['mechanism.privateKey'] = toB64u(w.mechanismKey.privateKey);
+  const hits = await findLeaks(T, markers, {
+    'webhook:bodies': received.map((r) => r.body).join('\n'),
+    'webhook:headers': received.map((r) => r.headers).join('\n'),
+  });
+  t.same(hits, [], 'no marker, password, receipt, authKey, token, TOTP secret, recovery code or key anywhere');
+  t.ok(Object.keys(markers).length > 50, `${Object.keys(markers).length} markers searched`);
+});

@@ -14,10 +14,11 @@ import type { Page, Response } from 'playwright-core';
 import { buildTestApp } from '../helpers/app.js';
 import { bootstrap, enrolActor } from '../helpers/actors.js';
 import { caseKeyOf, grantCaseKey, act, caseRow } from '../helpers/cases.js';
-import { closeAll, launchChromium, openIsolatedPage, PHONE, type IsolatedPage } from '../helpers/browser.js';
 import { assessmentFieldAd, caseReportNoteAd, measureDetailsAd, messageBodyAd, openField, ready, sealField } from '../../src/sdk/index.js';
-import { ARTIFACTS, axeViolations, buildPage, leaksIn, screenshots, servePage } from './page-kit.js';
+import type { IsolatedPage } from '../helpers/browser.js';
+import { ARTIFACTS, axeViolations, buildPage, leaksIn, phoneBrowser, screenshots, servePage } from './page-kit.js';
 import { DEFENDER_PAGE_CSP } from '../../src/plugins/defender-page.js';
+import { NOTIFICATION_TOPICS } from '../../src/notifications/outbox-dispatcher.js';
 
 await ready();
 t.comment(buildPage().trim());
@@ -28,14 +29,7 @@ const officer = await enrolActor(T, dep.admin, { username: 'officer-page', role:
 const W = await servePage(t, T, { INTAKE_KEY_ID: dep.mechanismKeyId });
 const screenshot = screenshots('flow');
 
-const browser = await launchChromium();
-const pages: IsolatedPage[] = [];
-t.teardown(() => closeAll(...pages, browser));
-const newPhone = async () => {
-  const p = await openIsolatedPage(browser, { ...PHONE, locale: 'fr-FR', timezoneId: 'Africa/Bamako' });
-  pages.push(p);
-  return p;
-};
+const { newPhone } = await phoneBrowser(t);
 
 const M = randomUUID().slice(0, 8);
 const typed = {
@@ -284,6 +278,69 @@ t.test('the defender reports an incident, raises an alert and, once protected, c
   const opened = Object.fromEntries(reports.map((r) => [r.kind, { code: r.code, note: openField(r.note, dek, caseReportNoteAd(r.kind, r.id)) }]));
   t.same(opened, { incident: { code: 'surveillance', note: { text: typed.incident } }, alert: { code: null, note: { text: typed.alert } }, checkin: { code: 'ok', note: { text: typed.checkin } } }, 'the officer opens each note');
   t.equal((await caseRow(T, caseId)).state, 'protection', 'the case is in protection (the incident came before the decision)');
+});
+
+t.test('notices: every topic the service tells the defender about reads as plain words, never as a code', async (t) => {
+  const { page } = follow;
+  const dueAt = new Date(T.clock.now().getTime() + 3 * 86_400_000).toISOString();
+  // Beside the rows the flow above wrote (the officer's message, the measure's steps), one of each
+  // other topic whose audience is the defender, as the services write them: measure-service
+  // notify(..., 'defender'), referral-service, appeal-service, the escalation of a defender's
+  // deadline; and two topics this page has never heard of.
+  const planted: Array<[string, Record<string, unknown>]> = [
+    ['measure.answered', { measureId: randomUUID(), code: 'securing_premises', to: 'defender', decision: 'consent' }],
+    ['measure.rejected', { measureId: randomUUID(), code: 'securing_premises', to: 'defender' }],
+    ['measure.activated', { measureId: randomUUID(), code: 'securing_premises', to: 'defender' }],
+    ['measure.lifted', { measureId: randomUUID(), code: 'securing_premises', to: 'defender' }],
+    ['measure.ended', { measureId: randomUUID(), code: 'securing_premises', to: 'defender', reason: 'lapsed' }],
+    ['referral.consent_requested', { referralId: randomUUID() }],
+    ['appeal.decided', { appealId: randomUUID(), subject: 'decline', outcome: 'upheld', notify: 'defender' }],
+    ['deadline.step', { deadlineId: randomUUID(), rule: 'checkin', step: 'reminder', level: 0, dueAt, recipients: ['defender'] }],
+    ['measure.renewed', { measureId: randomUUID(), to: 'defender' }],
+    ['case.transferred', { to: 'defender' }],
+  ];
+  for (const [topic, payload] of planted) await T.database.sql`insert into outbox (topic, payload, created_at) values (${topic}, ${JSON.stringify({ caseId, reference, ...payload })}::jsonb, now())`;
+  // What the relay does (workers/notification-delivery.ts), for the notification topics only.
+  const relayed = (topic: string) => NOTIFICATION_TOPICS.some((p) => (p.endsWith('.*') ? topic.startsWith(p.slice(0, -1)) : topic === p));
+  const rows = await T.database.sql`select id, topic, payload, created_at from outbox where dispatched_at is null order by id`;
+  for (const r of rows.filter((r) => relayed(r.topic as string))) {
+    await T.app.services.notifications.deliver({ id: Number(r.id), topic: r.topic as string, payload: r.payload as Record<string, unknown>, createdAt: r.created_at as Date }, T.database.db);
+  }
+  const topics = (await T.database.sql`select distinct topic from notifications where case_id = ${caseId} and audience = 'defender'`).map((r) => r.topic as string);
+  for (const topic of ['message.created', 'measure.proposed', 'measure.approved', ...planted.map(([topic]) => topic)]) t.ok(topics.includes(topic), `${topic} is a notice for the defender`);
+
+  await page.getByRole('button', { name: 'Actualiser' }).click();
+  const notices = page.locator('section[aria-labelledby="notices-title"] li');
+  await notices.nth(topics.length - 1).waitFor();
+  const texts = await notices.allTextContents();
+  const shown = texts.join('\n');
+  for (const expected of [
+    'Vous avez un nouveau message.',
+    'Une mesure de protection vous est proposée.',
+    'Une mesure de protection a été approuvée.',
+    'Votre accord à une mesure de protection a été enregistré.',
+    'Une mesure de protection proposée n’a pas été approuvée.',
+    'Une mesure de protection est mise en place.',
+    'Une mesure de protection a été levée.',
+    'Une mesure de protection urgente a pris fin : elle n’a pas été confirmée à temps.',
+    'Une transmission à un partenaire attend votre accord.',
+    'Votre recours a été accepté.',
+    'Rappel — Vos prochaines nouvelles : avant le',
+    'Du nouveau sur une mesure de protection.',
+    'Il y a du nouveau dans votre dossier.',
+  ]) {
+    t.ok(shown.includes(expected), `shown: ${expected}`);
+  }
+  for (const topic of topics) t.notOk(shown.includes(topic), `no raw code: ${topic}`);
+  t.notMatch(shown, /\b[a-z]+\.[a-z_]+\b/, 'nothing shaped like a topic code');
+  await page.locator('section[aria-labelledby="notices-title"]').scrollIntoViewIfNeeded();
+  await screenshot(page, 'notices');
+  await noAxeViolations(t, page, 'notices');
+
+  await page.getByRole('button', { name: 'English' }).click();
+  const english = (await notices.allTextContents()).join('\n');
+  for (const expected of ['You have a new message.', 'Your appeal has been upheld.', 'Reminder — Your next check-in: by', 'There is news on your case.']) t.ok(english.includes(expected), `in English: ${expected}`);
+  await page.getByRole('button', { name: 'Français' }).click();
 });
 
 t.test('nothing typed left the browser in the clear; nothing off 127.0.0.1; nothing stored', async (t) => {

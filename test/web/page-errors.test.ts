@@ -10,9 +10,9 @@ import t, { type Test } from 'tap';
 import type { Page } from 'playwright-core';
 import { buildTestApp } from '../helpers/app.js';
 import { bootstrap } from '../helpers/actors.js';
-import { closeAll, launchChromium, openIsolatedPage, PHONE, type IsolatedPage } from '../helpers/browser.js';
+import type { IsolatedPage } from '../helpers/browser.js';
 import { startTcpProxy } from '../helpers/tcp-proxy.js';
-import { axeViolations, buildPage, leaksIn, screenshots, servePage } from './page-kit.js';
+import { axeViolations, buildPage, leaksIn, screenshots, servePage, phoneBrowser } from './page-kit.js';
 
 buildPage();
 const T = await buildTestApp(t);
@@ -20,14 +20,7 @@ const dep = await bootstrap(T);
 const W = await servePage(t, T, { INTAKE_KEY_ID: dep.mechanismKeyId });
 const screenshot = screenshots('errors');
 
-const browser = await launchChromium();
-const pages: IsolatedPage[] = [];
-t.teardown(() => closeAll(...pages, browser));
-const newPhone = async () => {
-  const p = await openIsolatedPage(browser, { ...PHONE, locale: 'fr-FR' });
-  pages.push(p);
-  return p;
-};
+const { newPhone, pages } = await phoneBrowser(t);
 
 const M = randomUUID().slice(0, 8);
 const typed = { identity: `Moussa-NOM-${M}`, narrative: `Arrestation RECIT-${M}`, contact: `Par Fatou CONTACT-${M}` };

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { buildTestApp, type Teardown, type TestApp } from '../helpers/app.js';
-import { PHONE, runAxe, type AxeViolation, type BrowserHarness, type IsolatedPage, type SentRequest } from '../helpers/browser.js';
+import { closeAll, launchChromium, openIsolatedPage, PHONE, runAxe, type AxeViolation, type BrowserHarness, type IsolatedPage, type SentRequest } from '../helpers/browser.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const root = path.resolve(here, '../..');
@@ -58,4 +58,19 @@ export async function axeViolations(page: Page): Promise<AxeViolation[]> {
 /** Requests whose URL or body contains any of the markers. */
 export function leaksIn(sent: SentRequest[], markers: string[]): string[] {
   return sent.flatMap((r) => markers.filter((m) => r.url.includes(m) || (r.body ?? '').includes(m)).map((m) => `${r.method} ${r.url} carries ${m}`));
+}
+
+/** Debian's Chromium, closed with every page it opened at teardown; `newPhone()` opens a phone-sized page in French, in Bamako's time zone. */
+export async function phoneBrowser(t: Teardown): Promise<{ newPhone(): Promise<IsolatedPage>; pages: IsolatedPage[] }> {
+  const browser = await launchChromium();
+  const pages: IsolatedPage[] = [];
+  t.teardown(() => closeAll(...pages, browser));
+  return {
+    pages,
+    async newPhone() {
+      const p = await openIsolatedPage(browser, { ...PHONE, locale: 'fr-FR', timezoneId: 'Africa/Bamako' });
+      pages.push(p);
+      return p;
+    },
+  };
 }

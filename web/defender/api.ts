@@ -59,3 +59,10 @@ export async function api<T>(method: 'GET' | 'POST', path: string, body?: unknow
   if ([502, 503, 504].includes(response.status)) throw new ApiFailure('network', response.status, code, Number.isFinite(retry) && retry > 0 ? retry : null);
   throw new ApiFailure(kindOf(response.status, code), response.status, code, Number.isFinite(retry) && retry > 0 ? retry : null);
 }
+
+/** Logs in with the authKey derived from a receipt (the token stays in memory); resolves with the case id. */
+export async function logIn(authKey: string): Promise<string> {
+  const r = await api<{ accessToken: string; caseId: string }>('POST', '/v1/auth/receipt', { authKey });
+  setToken(r.accessToken);
+  return r.caseId;
+}

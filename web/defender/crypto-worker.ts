@@ -41,7 +41,8 @@ async function handle(request: CryptoRequest): Promise<CryptoResults[CryptoReque
       return null;
     case 'file': {
       forget();
-      const prepared = prepareFiling({ intakeKey: request.intakeKey, pinnedKeyId: request.pinnedKeyId, metadata: request.metadata, secrets: request.secrets });
+      const { intakeKey, pinnedKeyId, metadata, secrets, caseId, receipt } = request;
+      const prepared = prepareFiling({ intakeKey, pinnedKeyId, metadata, secrets, ...(caseId ? { caseId } : {}), ...(receipt ? { receipt } : {}) });
       // The defender goes on to follow the case with the keys of this receipt: no second Argon2id run.
       defenderKeys = prepared.receiptKeys.keyPair;
       const authKey = toB64u(prepared.receiptKeys.authKey);

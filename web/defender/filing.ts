@@ -3,20 +3,43 @@
  * the form (in memory only, never in storage) until the request is accepted, so a failed send
  * loses nothing; the sealed fields are encrypted in the crypto worker before anything is sent,
  * and the mechanism key offered by the server must have the keyId this page pins.
+ *
+ * A request is sealed once and kept, sealed, in memory until the server has it: a send whose
+ * answer is lost (connection cut, 5xx) may still have been filed, so the retry resends the same
+ * bytes (same case id, receipt verifier and ciphertext). The server files a case id at most once
+ * and answers 409 `already_exists` to the second; the page then logs in with the receipt it
+ * already holds and shows that receipt and the case's reference: one request, one receipt.
  */
-import { api, ApiFailure } from './api.js';
+import { api, ApiFailure, logIn, setToken } from './api.js';
 import { crypto, CryptoFailure, preloadCrypto } from './crypto-client.js';
 import { h } from './dom.js';
-import { L, dateText, type Bilingual } from './i18n.js';
+import { L, dateText, join, type Bilingual } from './i18n.js';
 import type { FilingMetadata, FilingSecrets, IntakeKeyInfo } from '../../src/sdk/index.js';
-import { Outcome, button, choiceField, progress, readLists, selectField, textField, type CodeLabel } from './ui.js';
+import type { CryptoResults } from './protocol.js';
+import { Outcome, button, choiceField, failureText, progress, readLists, selectField, textField, type CodeLabel } from './ui.js';
 
 export interface Filed {
   caseId: string;
   reference: string;
-  acknowledgeBy: string;
+  /** Null when the request was found already filed: the defender's view of a case does not give it. */
+  acknowledgeBy: string | null;
   receipt: string;
   authKey: string;
+  /** Set when a retry found the request already filed by a send whose answer was lost. */
+  recovered?: { changesMissing: boolean };
+}
+
+/** The sealed request, in memory only (never in storage), from its sealing until the server has it. */
+interface Sealed {
+  body: CryptoResults['file']['body'];
+  receipt: string;
+  authKey: string;
+  /** What the person had typed when it was sealed: typed otherwise since, it is sealed again. */
+  draft: string;
+  /** A send of this case id went unanswered (no connection, 5xx): it may have been filed. */
+  unsure: boolean;
+  /** The drafts sent under this case id without an answer: the one filed may be any of them. */
+  unanswered: Set<string>;
 }
 
 interface Step {
@@ -101,19 +124,16 @@ export function filingForm(pinnedKeyId: string, onFiled: (filed: Filed) => void)
       outcome.failWith(L('fixErrors'));
       return;
     }
-    void send();
+    // One send at a time (Enter in a field submits too): two at once could seal two requests.
+    if (!sending) void send();
   });
 
-  async function send(): Promise<void> {
-    outcome.clear();
-    sendButton.disabled = true;
-    backButton.disabled = true;
-    let stop = progress(busyArea, L('working'));
-    try {
-      const intakeKey = await api<IntakeKeyInfo>('GET', '/v1/keys/intake');
-      // Refuse before sealing anything: the server's word about the key is not trusted.
-      if (intakeKey.keyId !== pinnedKeyId) throw new CryptoFailure('key_id_mismatch', 'the server offers another mechanism key');
-      const metadata: FilingMetadata = {
+  let sealed: Sealed | null = null;
+  let sending = false;
+
+  function draftOf(): { metadata: FilingMetadata; secrets: FilingSecrets } {
+    return {
+      metadata: {
         region: region.input.value,
         defenderCategory: category.input.value,
         gender: gender.input.value,
@@ -123,25 +143,111 @@ export function filingForm(pinnedKeyId: string, onFiled: (filed: Filed) => void)
         preferredLanguage: language.input.value,
         contactChannel: channel.input.value,
         filedFor: filedFor.values()[0] ?? 'self',
-      };
-      const secrets: FilingSecrets = {
+      },
+      secrets: {
         identity: { name: identity.input.value.trim() },
         contact: { text: contact.input.value.trim() },
         narrative: { text: narrative.input.value.trim() },
         ...(location.input.value.trim() ? { location: { text: location.input.value.trim() } } : {}),
-      };
-      const prepared = await crypto({ op: 'file', intakeKey, pinnedKeyId, metadata, secrets });
+      },
+    };
+  }
+
+  /** The request sealed from what is typed now: the one kept if nothing changed, else sealed again. */
+  async function seal(): Promise<Sealed> {
+    const { metadata, secrets } = draftOf();
+    const draft = JSON.stringify([metadata, secrets]);
+    if (sealed && sealed.draft === draft) return sealed;
+    const intakeKey = await api<IntakeKeyInfo>('GET', '/v1/keys/intake');
+    // Refuse before sealing anything: the server's word about the key is not trusted.
+    if (intakeKey.keyId !== pinnedKeyId) throw new CryptoFailure('key_id_mismatch', 'the server offers another mechanism key');
+    // Changed after a send that may have been filed: sealed again under the same case id and
+    // receipt, so that if the first was filed this one is refused (409), never filed beside it.
+    const before = sealed?.unsure ? sealed : null;
+    const keep = before ? { caseId: before.body.caseId, receipt: before.receipt } : {};
+    const next = await crypto({ op: 'file', intakeKey, pinnedKeyId, metadata, secrets, ...keep });
+    sealed = { ...next, draft, unsure: before !== null, unanswered: before ? before.unanswered : new Set() };
+    return sealed;
+  }
+
+  /**
+   * The request was filed by an earlier send whose answer was lost: the receipt logs in (its keys
+   * are in the worker already), the case view gives the reference. Only a case this receipt opens
+   * under the very case id sent counts; anything else is not this request.
+   */
+  async function recover(s: Sealed): Promise<Filed> {
+    let caseId: string;
+    try {
+      caseId = await logIn(s.authKey);
+    } catch (err) {
+      if (err instanceof ApiFailure && err.kind === 'unauthenticated') return notOurs();
+      throw err;
+    }
+    try {
+      if (caseId !== s.body.caseId) return notOurs();
+      const read = await api<{ case: { id: string; reference: string } }>('GET', `/v1/cases/${caseId}`);
+      const changesMissing = [...s.unanswered].some((d) => d !== s.draft);
+      return { caseId, reference: read.case.reference, acknowledgeBy: null, receipt: s.receipt, authKey: s.authKey, recovered: { changesMissing } };
+    } finally {
+      // The receipt view starts from no session, as after an ordinary filing.
+      void api('POST', '/v1/auth/logout', {}).catch(() => undefined);
+      setToken(null);
+    }
+  }
+
+  /** A case id or receipt someone else's request holds (vanishingly rare): the next send draws new ones. */
+  function notOurs(): never {
+    sealed = null;
+    throw new ApiFailure('server', 409, 'already_exists');
+  }
+
+  async function send(): Promise<void> {
+    outcome.clear();
+    sending = true;
+    sendButton.disabled = true;
+    backButton.disabled = true;
+    let stop = progress(busyArea, L('working'));
+    try {
+      const s = await seal();
       stop();
       stop = progress(busyArea, L('sending'));
-      const filed = await api<{ caseId: string; reference: string; acknowledgeBy: string }>('POST', '/v1/cases', prepared.body);
+      let filed: Filed;
+      try {
+        filed = { ...(await api<{ caseId: string; reference: string; acknowledgeBy: string }>('POST', '/v1/cases', s.body)), receipt: s.receipt, authKey: s.authKey };
+      } catch (err) {
+        if (!(err instanceof ApiFailure)) throw err;
+        if (err.kind === 'network' || err.kind === 'server') {
+          s.unsure = true;
+          s.unanswered.add(s.draft);
+          throw err;
+        }
+        // 409 already_exists: this case id is filed, by an earlier send of this request. After a
+        // send that may have been filed, a key that changed since may hide the same: ask the receipt.
+        if (err.code === 'already_exists' || (err.kind === 'key_changed' && s.unsure)) {
+          try {
+            filed = await recover(s);
+          } catch (lost) {
+            throw lost instanceof ApiFailure && lost.code === 'already_exists' && err.kind === 'key_changed' ? err : lost;
+          }
+        } else {
+          // Refused before anything was written (a rate limit keeps the sealed request: nothing
+          // in it is wrong). After an unanswered send, the case id and receipt stay, whatever comes.
+          if (!s.unsure && err.kind !== 'rate_limited') sealed = null;
+          throw err;
+        }
+      }
       stop();
       // Accepted: only now is the draft cleared (the form goes away with it).
+      sealed = null;
       form.reset();
-      onFiled({ ...filed, receipt: prepared.receipt, authKey: prepared.authKey });
+      onFiled(filed);
     } catch (err) {
       stop();
-      outcome.fail(err instanceof ApiFailure || err instanceof CryptoFailure ? err : new CryptoFailure('crypto_failed', String(err)));
+      const text = failureText(err instanceof ApiFailure || err instanceof CryptoFailure ? err : new CryptoFailure('crypto_failed', String(err)));
+      // The person is told that trying again cannot make a second request.
+      outcome.failWith(sealed?.unsure && err instanceof ApiFailure && (err.kind === 'network' || err.kind === 'server') ? join(text, L('sendUnsure')) : text);
     } finally {
+      sending = false;
       sendButton.disabled = false;
       backButton.disabled = false;
     }
@@ -168,7 +274,8 @@ export function receiptView(filed: Filed, next: { follow(): void; finish(): void
     h('div', { class: 'receipt-box' }, h('p', { class: 'receipt-label', id: 'receipt-label' }, L('receipt')), h('p', { class: 'receipt', id: 'receipt', 'aria-labelledby': 'receipt-label' }, filed.receipt)),
     h('p', { class: 'warning' }, h('strong', {}, L('receiptOnce'))),
     h('ul', { class: 'advice' }, h('li', {}, L('advice1')), h('li', {}, L('advice2')), h('li', {}, L('advice3'))),
-    h('p', {}, L('ackBy', { date: dateText(filed.acknowledgeBy, false) })),
+    filed.recovered ? h('p', { class: 'warning', id: 'recovered' }, L('arrivedOnce'), ...(filed.recovered.changesMissing ? [' ', L('changesMissing')] : [])) : null,
+    h('p', {}, filed.acknowledgeBy ? L('ackBy', { date: dateText(filed.acknowledgeBy, false) }) : L('ackSoon')),
     h('div', { class: 'choice' }, noted, h('label', { for: 'noted' }, L('noted'))),
     h('div', { class: 'actions' }, follow, finish),
   );

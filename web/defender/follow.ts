@@ -4,7 +4,7 @@
  * worker), check-in, a new incident, and the alert. Keys never leave the worker; the page keeps
  * the session token and the authKey in memory only, to log in again when the token expires.
  */
-import { api, ApiFailure, setToken } from './api.js';
+import { api, ApiFailure, logIn, setToken } from './api.js';
 import { crypto, CryptoFailure, preloadCrypto } from './crypto-client.js';
 import { append, h, type Child } from './dom.js';
 import { L, dateText, ruleText, same, stateText, topicText, type Bilingual } from './i18n.js';
@@ -51,14 +51,8 @@ interface Referral {
 interface Notice {
   id: string;
   topic: string;
+  payload?: Record<string, string | number | boolean>;
   createdAt: string;
-}
-
-/** Logs in with the authKey derived from the receipt; the token stays in memory. */
-export async function logIn(authKey: string): Promise<string> {
-  const r = await api<{ accessToken: string; caseId: string }>('POST', '/v1/auth/receipt', { authKey });
-  setToken(r.accessToken);
-  return r.caseId;
 }
 
 /** The receipt form: derives the keys in the worker (progress shown), then logs in. */
@@ -197,7 +191,7 @@ export function caseView(session: Session, onClose: () => void): HTMLElement {
 
   function renderNotices(items: Notice[]): void {
     noticesBox.hidden = items.length === 0;
-    noticesBox.replaceChildren(h('h2', { id: 'notices-title' }, L('notices')), h('ul', {}, ...items.map((n) => h('li', {}, topicText(n.topic), ' ', h('span', { class: 'hint' }, '(', dateText(n.createdAt), ')')))));
+    noticesBox.replaceChildren(h('h2', { id: 'notices-title' }, L('notices')), h('ul', {}, ...items.map((n) => h('li', {}, topicText(n.topic, n.payload), ' ', h('span', { class: 'hint' }, '(', dateText(n.createdAt), ')')))));
   }
 
   async function renderMessages(items: Message[]): Promise<void> {

@@ -79,6 +79,10 @@ const M = {
   advice2: { fr: 'Personne ne pourra vous le redonner, pas même l’équipe de protection.', en: 'Nobody can give it back to you, not even the protection team.' },
   advice3: { fr: 'Ne l’envoyez pas par SMS ou messagerie, ne le photographiez pas : quiconque le lit peut ouvrir votre dossier.', en: 'Do not send it by SMS or chat, do not photograph it: anyone who reads it can open your case.' },
   ackBy: { fr: 'L’équipe de protection accusera réception avant le {date}.', en: 'The protection team will acknowledge your request by {date}.' },
+  ackSoon: { fr: 'L’équipe de protection va accuser réception de votre demande ; suivez-la avec votre reçu.', en: 'The protection team will acknowledge your request; follow it with your receipt.' },
+  arrivedOnce: { fr: 'Votre premier envoi était bien arrivé : votre demande n’est enregistrée qu’une fois.', en: 'Your first sending had arrived: your request is recorded only once.' },
+  changesMissing: { fr: 'Ce que vous avez changé après ce premier envoi n’y est peut-être pas : ajoutez-le par message en suivant votre demande.', en: 'What you changed after that first sending may not be in it: add it in a message when you follow your request.' },
+  sendUnsure: { fr: 'Si votre demande est quand même arrivée, réessayer ne l’enverra pas une deuxième fois.', en: 'If your request did arrive, trying again will not send it a second time.' },
   noted: { fr: 'J’ai noté mon reçu en lieu sûr', en: 'I have written my receipt down somewhere safe' },
   goFollow: { fr: 'Suivre ma demande maintenant', en: 'Follow my request now' },
   finish: { fr: 'Terminer', en: 'Finish' },
@@ -173,6 +177,9 @@ export function L(key: MessageKey, vars: Record<string, string | number | Biling
 /** A text that is the same in both languages (a reference, a name). */
 export const same = (text: string): Bilingual => ({ fr: text, en: text });
 
+/** Two sentences as one text. */
+export const join = (a: Bilingual, b: Bilingual): Bilingual => ({ fr: `${a.fr} ${b.fr}`, en: `${a.en} ${b.en}` });
+
 /** Dates in both languages, in the phone's own time zone. */
 export function dateText(iso: string, withTime = true): Bilingual {
   const d = new Date(iso);
@@ -207,12 +214,60 @@ const RULES: Record<string, Bilingual> = {
 };
 export const ruleText = (rule: string): Bilingual => RULES[rule] ?? same(rule.replace(/_/g, ' '));
 
-const TOPICS: Record<string, Bilingual> = {
-  'referral.consent_requested': { fr: 'Une transmission à un partenaire attend votre accord.', en: 'A referral to a partner is waiting for your agreement.' },
-  'appeal.decided': { fr: 'Une décision a été prise sur votre recours.', en: 'A decision has been taken on your appeal.' },
-  'measure.proposed': { fr: 'Une mesure de protection vous est proposée.', en: 'A protection measure has been proposed to you.' },
-  'measure.lifted': { fr: 'Une mesure de protection a été levée.', en: 'A protection measure has been lifted.' },
+/**
+ * What the defender is told on their case (GET /v1/cases/:id/notices), from the outbox topics
+ * whose audience is the defender (src/notifications/notification-audience.ts): a staff message,
+ * the measure steps (measure-service `notify(..., 'defender')`), a referral awaiting consent, an
+ * appeal decided, and the reminders of deadlines that are theirs (escalation). Plain words for
+ * each, the payload's codes (decision, outcome, reason, rule) read where they change the
+ * sentence; a topic added later reads as a plain sentence, never as a code.
+ */
+type Payload = Record<string, string | number | boolean>;
+const TOPICS: Record<string, Bilingual | ((p: Payload) => Bilingual | undefined)> = {
   'message.created': { fr: 'Vous avez un nouveau message.', en: 'You have a new message.' },
-  'deadline.step': { fr: 'Rappel : une échéance approche.', en: 'Reminder: a deadline is near.' },
+  'measure.proposed': { fr: 'Une mesure de protection vous est proposée.', en: 'A protection measure has been proposed to you.' },
+  'measure.answered': (p) =>
+    p.decision === 'consent'
+      ? { fr: 'Votre accord à une mesure de protection a été enregistré.', en: 'Your agreement to a protection measure has been recorded.' }
+      : p.decision === 'refuse'
+        ? { fr: 'Votre refus d’une mesure de protection a été enregistré.', en: 'Your refusal of a protection measure has been recorded.' }
+        : undefined,
+  'measure.approved': { fr: 'Une mesure de protection a été approuvée.', en: 'A protection measure has been approved.' },
+  'measure.rejected': { fr: 'Une mesure de protection proposée n’a pas été approuvée.', en: 'A proposed protection measure was not approved.' },
+  'measure.activated': { fr: 'Une mesure de protection est mise en place.', en: 'A protection measure has been put in place.' },
+  'measure.lifted': { fr: 'Une mesure de protection a été levée.', en: 'A protection measure has been lifted.' },
+  'measure.ended': (p) =>
+    p.reason === 'lapsed'
+      ? { fr: 'Une mesure de protection urgente a pris fin : elle n’a pas été confirmée à temps.', en: 'An urgent protection measure has ended: it was not confirmed in time.' }
+      : { fr: 'Une mesure de protection a pris fin (sa date de fin est passée).', en: 'A protection measure has ended (its end date has passed).' },
+  'referral.consent_requested': { fr: 'Une transmission à un partenaire attend votre accord.', en: 'A referral to a partner is waiting for your agreement.' },
+  'appeal.decided': (p) =>
+    p.outcome === 'upheld'
+      ? { fr: 'Votre recours a été accepté.', en: 'Your appeal has been upheld.' }
+      : p.outcome === 'dismissed'
+        ? { fr: 'Votre recours a été rejeté.', en: 'Your appeal has been dismissed.' }
+        : { fr: 'Une décision a été prise sur votre recours.', en: 'A decision has been taken on your appeal.' },
+  'deadline.step': (p) => {
+    if (typeof p.rule !== 'string' || typeof p.dueAt !== 'string') return undefined;
+    const what = ruleText(p.rule);
+    const by = dateText(p.dueAt);
+    return { fr: `Rappel — ${what.fr} : avant le ${by.fr}.`, en: `Reminder — ${what.en}: by ${by.en}.` };
+  },
 };
-export const topicText = (topic: string): Bilingual => TOPICS[topic] ?? same(topic);
+const AREAS: Record<string, Bilingual> = {
+  measure: { fr: 'Du nouveau sur une mesure de protection.', en: 'News about a protection measure.' },
+  referral: { fr: 'Du nouveau sur une transmission à un partenaire.', en: 'News about a referral to a partner.' },
+  appeal: { fr: 'Du nouveau sur votre recours.', en: 'News about your appeal.' },
+  deadline: { fr: 'Rappel : une échéance approche.', en: 'Reminder: a deadline is near.' },
+  message: { fr: 'Vous avez un nouveau message.', en: 'You have a new message.' },
+};
+const NEWS: Bilingual = { fr: 'Il y a du nouveau dans votre dossier.', en: 'There is news on your case.' };
+
+/** The table's own entry only (a topic named `constructor` is not Object's). */
+const own = <V>(table: Record<string, V>, key: string): V | undefined => (Object.prototype.hasOwnProperty.call(table, key) ? table[key] : undefined);
+
+export function topicText(topic: string, payload: Payload = {}): Bilingual {
+  const known = own(TOPICS, topic);
+  const text = typeof known === 'function' ? known(payload) : known;
+  return text ?? own(AREAS, topic.split('.')[0] ?? '') ?? NEWS;
+}

@@ -4,10 +4,10 @@
  * when needed. Nothing is ever written to localStorage, sessionStorage, cookies or IndexedDB:
  * the receipt, the keys and the drafts live in memory and go with the tab.
  */
-import { setToken } from './api.js';
+import { logIn, setToken } from './api.js';
 import { destroyCrypto } from './crypto-client.js';
 import { applyLang, bi, h, lang } from './dom.js';
-import { caseView, logIn, receiptForm } from './follow.js';
+import { caseView, receiptForm } from './follow.js';
 import { filingForm, receiptView, type Filed } from './filing.js';
 import { L, type Lang } from './i18n.js';
 import { meta, Outcome } from './ui.js';

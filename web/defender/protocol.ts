@@ -7,7 +7,8 @@ import type { FilingMetadata, FilingSecrets, IntakeKeyInfo, JsonValue, PreparedF
 
 export type CryptoRequest =
   | { op: 'ready' }
-  | { op: 'file'; intakeKey: IntakeKeyInfo; pinnedKeyId: string; metadata: FilingMetadata; secrets: FilingSecrets }
+  /** `caseId` and `receipt`: sealing again a request that may already have arrived keeps its identity (one request, one receipt). */
+  | { op: 'file'; intakeKey: IntakeKeyInfo; pinnedKeyId: string; metadata: FilingMetadata; secrets: FilingSecrets; caseId?: string; receipt?: string }
   | { op: 'unlock'; receipt: string; receiptSalt: string }
   | { op: 'openCaseKey'; envelopes: Array<{ keyId: string; envelope: string }> }
   | { op: 'open'; items: Array<{ sealed: string; ad: string }> }

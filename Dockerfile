@@ -30,7 +30,9 @@ FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
 COPY tools ./tools
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+COPY patches ./patches
+# patches/: fixes to dependencies not yet released upstream (see README, Notes), applied by patch-package.
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npx --no-install patch-package && npm cache clean --force
 
 # 3. What runs: compiled JS, production node_modules, and what the app reads at run time from
 #    the project root (drizzle/ migrations, policies/). Owned by root, run as the unprivileged

@@ -1,0 +1,48 @@
+/**
+ * `npm run bench:readme` writes the table of bench/results/latest.json into README.md, between
+ * the `<!-- bench:table -->` markers: the README always shows a whole run, as it came out.
+ * Only figures with a target or a baseline are shown; the JSON has every row and note.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { formatNumber, type ResultsFile, type Row } from './lib/report.js';
+
+const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
+const START = '<!-- bench:table -->';
+const END = '<!-- /bench:table -->';
+
+const cell = (s: string) => s.replace(/\|/g, '\\|');
+
+export function markdownTable(results: ResultsFile): string {
+  const rows = results.rows.filter((r: Row) => r.target !== null || r.baseline !== null);
+  const lines = [
+    `Run of ${results.startedAt.slice(0, 16).replace('T', ' ')} UTC, commit ${results.git.commit?.slice(0, 7) ?? 'unknown'}${results.git.dirty ? ' (with uncommitted changes)' : ''}: ${results.machine.cpuModel}, ${results.machine.cores} cores, Node ${results.machine.node}; load average ${results.machine.loadAverage.map((l) => l.toFixed(2)).join(' ')} at start. Benchmarks: ${results.selected.join(', ')}.`,
+    '',
+    '| bench | figure | value | baseline (same run) | ratio | target | pass |',
+    '|---|---|---|---|---|---|---|',
+    ...rows.map((r) =>
+      [
+        r.bench,
+        cell(r.figure),
+        `${formatNumber(r.value)} ${r.unit}`,
+        r.baseline === null ? '-' : `${formatNumber(r.baseline)} ${r.unit} (${cell(r.baselineLabel ?? '')})`,
+        r.ratio === null ? '-' : `${r.ratio.toFixed(2)}x`,
+        r.target === null ? '-' : cell(r.target),
+        r.pass === null ? '-' : r.pass ? 'yes' : '**no**',
+      ].join(' | '),
+    ).map((l) => `| ${l} |`),
+  ];
+  return lines.join('\n');
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
+  const results = JSON.parse(readFileSync(path.join(root, 'bench', 'results', 'latest.json'), 'utf8')) as ResultsFile;
+  const readmePath = path.join(root, 'README.md');
+  const readme = readFileSync(readmePath, 'utf8');
+  const a = readme.indexOf(START);
+  const b = readme.indexOf(END);
+  if (a < 0 || b < a) throw new Error(`README.md has no ${START} ... ${END} block`);
+  writeFileSync(readmePath, `${readme.slice(0, a + START.length)}\n${markdownTable(results)}\n${readme.slice(b)}`);
+  console.log(`README.md: ${results.rows.length} figures of ${results.startedAt}`);
+}

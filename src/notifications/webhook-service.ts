@@ -7,7 +7,8 @@ import type { RequestContext } from '../access/principal.js';
 import type { AccessService } from '../access/access-service.js';
 import { organisations, webhookDeliveries, webhookEndpoints } from '../db/schema/index.js';
 import { openWebhookSecret, sealWebhookSecret, webhookSignature } from './webhook-secret.js';
-import { checkWebhookTarget, type Resolver } from './webhook-target.js';
+import { fetch } from 'undici';
+import { checkWebhookTarget, guardedDispatcher, type ConnectLookup, type Resolver } from './webhook-target.js';
 
 export type WebhookService = ReturnType<typeof createWebhookService>;
 
@@ -22,6 +23,9 @@ export type AttemptOutcome = { outcome: 'delivered' | 'skipped' | 'failed' | 're
  * and each delivery (a row of the log, written by the notification dispatcher) is POSTed with
  * `X-Egide-Timestamp` and `X-Egide-Signature: sha256=<hex HMAC(secret, timestamp.body)>`.
  */
+/** fetch reports connection failures as "fetch failed" with the reason in `cause`. */
+const causeOf = (err: Error): string => (err.cause instanceof Error ? `${err.message} (${err.cause.message})` : err.message);
+
 export function createWebhookService(deps: {
   db: Db;
   access: Pick<AccessService, 'authorize'>;
@@ -31,10 +35,14 @@ export function createWebhookService(deps: {
   /** WEBHOOK_ALLOW_PRIVATE_TARGETS: http and local receivers, for development and tests only */
   allowPrivateTargets?: boolean;
   resolve?: Resolver;
+  /** the name resolution deliveries connect with (tests simulate a re-pointed name) */
+  connectLookup?: ConnectLookup;
 }) {
   const { db, access, clock, secretKey } = deps;
   const timeoutMs = deps.timeoutMs ?? 10_000;
   const target = (url: string) => checkWebhookTarget(url, { allowPrivate: deps.allowPrivateTargets === true, ...(deps.resolve ? { resolve: deps.resolve } : {}) });
+  // Deliveries connect only to addresses that pass the same check, at connection time.
+  const dispatcher = deps.allowPrivateTargets === true ? undefined : guardedDispatcher(deps.connectLookup);
 
   async function partnerOrg(ctx: RequestContext, orgId: string, action: string, resource: string, tx?: Tx) {
     const [org] = await db.select({ id: organisations.id, kind: organisations.kind }).from(organisations).where(eq(organisations.id, orgId));
@@ -104,12 +112,13 @@ export function createWebhookService(deps: {
             body: d.body,
             redirect: 'manual',
             signal: AbortSignal.timeout(timeoutMs),
+            ...(dispatcher ? { dispatcher } : {}),
           });
           statusCode = res.status;
           await res.body?.cancel();
           if (res.status < 200 || res.status >= 300) error = `HTTP ${res.status}`;
         } catch (err) {
-          error = err instanceof AppError ? `refused: ${err.message}`.slice(0, 200) : err instanceof Error ? `${err.name}: ${err.message}`.slice(0, 200) : 'request failed';
+          error = err instanceof AppError ? `refused: ${err.message}`.slice(0, 200) : err instanceof Error ? `${err.name}: ${causeOf(err)}`.slice(0, 200) : 'request failed';
         }
         const now = clock.now();
         const ok = error === null;

@@ -1,5 +1,7 @@
 import { lookup } from 'node:dns/promises';
+import { lookup as lookupCallback, type LookupAddress, type LookupOptions } from 'node:dns';
 import { BlockList, isIP } from 'node:net';
+import { Agent } from 'undici';
 import { AppError } from '../lib/problem.js';
 
 /**
@@ -93,4 +95,33 @@ export async function checkWebhookTarget(raw: string, opts: { allowPrivate: bool
   if (addresses.length === 0) throw refuse('names a host that does not resolve');
   if (addresses.some(isForbiddenAddress)) throw refuse('resolves to a private, loopback or link-local address');
   return url;
+}
+
+/** dns.lookup's callback form, as net.connect calls it (with `all: true` under Node's happy eyeballs). */
+export type ConnectLookup = (hostname: string, options: LookupOptions, callback: (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void) => void;
+
+/**
+ * The address a delivery connects to is the one checked: the check before each delivery resolves
+ * the name once, the connection would resolve it again, and a name re-pointed in between (DNS
+ * rebinding: a short TTL answering a public address, then 127.0.0.1) would reach the inside. This
+ * lookup, given to the delivery's connection, refuses to connect when any address is forbidden.
+ */
+export function guardedLookup(base: ConnectLookup = lookupCallback as unknown as ConnectLookup): ConnectLookup {
+  return (hostname, options, callback) => {
+    base(hostname, { ...options, all: true }, (err, addresses) => {
+      if (err) return callback(err, []);
+      const list = addresses as LookupAddress[];
+      const bad = list.find((a) => isForbiddenAddress(a.address));
+      if (bad || list.length === 0) {
+        return callback(Object.assign(new Error(`the webhook host ${hostname} resolves to a forbidden address at connection time`), { code: 'EWEBHOOKTARGET' }), []);
+      }
+      if (options.all) return callback(null, list);
+      return callback(null, list[0]!.address, list[0]!.family);
+    });
+  };
+}
+
+/** An HTTP client whose every connection goes through `guardedLookup` (for webhook deliveries). */
+export function guardedDispatcher(base?: ConnectLookup): Agent {
+  return new Agent({ connect: { lookup: guardedLookup(base) } });
 }

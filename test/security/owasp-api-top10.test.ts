@@ -14,7 +14,9 @@ import { baseMetadata } from '../helpers/cases.js';
 import { buildWorld } from './access-matrix/world.js';
 import { loadAccessPolicy } from '../../src/access/policy.js';
 import { policiesPath } from '../../src/lib/paths.js';
-import { checkWebhookTarget, isForbiddenAddress } from '../../src/notifications/webhook-target.js';
+import { checkWebhookTarget, isForbiddenAddress, type ConnectLookup } from '../../src/notifications/webhook-target.js';
+import { createWebhookService } from '../../src/notifications/webhook-service.js';
+import { webhookKey } from '../../src/notifications/webhook-secret.js';
 import { prepareFiling, toB64u } from '../../src/sdk/index.js';
 
 // The SSRF guard on, as in production (tests elsewhere let webhooks reach 127.0.0.1).
@@ -282,6 +284,26 @@ t.test('API7 server-side request forgery: webhooks go over https to public addre
   t.match(outcome.error, /^refused: /, 'refused before any connection');
   t.equal(hits, 0, 'the local server received nothing');
   t.match((await sql`select status, last_error from webhook_deliveries where id = ${deliveryId}`)[0], { status: 'failed', last_error: /refused/ });
+});
+
+t.test('API7: a name re-pointed between the check and the connection (DNS rebinding) is never connected to', async (t) => {
+  let connections = 0;
+  const inside: Server = createServer((_req, res) => res.writeHead(204).end());
+  inside.on('connection', () => connections++);
+  await new Promise<void>((resolve) => inside.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => inside.close(() => resolve())));
+  const port = (inside.address() as { port: number }).port;
+  // The check sees a public address; the connection's own resolution answers 127.0.0.1.
+  const rebinding: ConnectLookup = (_host, _options, callback) => callback(null, [{ address: '127.0.0.1', family: 4 }]);
+  const webhooks = createWebhookService({ db: T.database.db, access: T.app.services.access, clock: T.clock, secretKey: webhookKey(T.config.SERVER_SECRET), allowPrivateTargets: false, resolve: async () => ['93.184.215.14'], connectLookup: rebinding });
+  const registered = await webhooks.register({ principal: { kind: 'user', userId: w.admin.id, role: 'admin', orgId: w.admin.orgId, sessionId: 'test' }, requestId: randomUUID() }, w.orgP.id, { url: `https://partner.example.org:${port}/hook` });
+  const deliveryId = randomUUID();
+  await sql`insert into webhook_deliveries (id, endpoint_id, outbox_id, topic, body, status, attempts, next_attempt_at, created_at)
+    values (${deliveryId}, ${registered.id}, 2, 'deadline.step', '{}', 'pending', 0, ${T.clock.now().toISOString()}::timestamptz, ${T.clock.now().toISOString()}::timestamptz)`;
+  const outcome = await webhooks.attempt(deliveryId, true, 1000);
+  t.equal(outcome.outcome, 'failed');
+  t.match(outcome.error, /forbidden address at connection time/, 'refused by the connection-time check');
+  t.equal(connections, 0, 'no connection reached the inside address');
 });
 
 t.test('API8 security misconfiguration: headers, CORS, errors', async (t) => {

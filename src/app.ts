@@ -105,7 +105,7 @@ async function app(fastify: FastifyInstance, opts: AppOptions) {
     errorResponseBuilder: (_request, context) => ({ statusCode: 429, code: 'FST_RATE_LIMITED', message: `retry in ${context.after}`, retryAfter: context.ttl }),
   });
   await fastify.register(openapiPlugin);
-  await fastify.register(metricsPlugin, { config });
+  await fastify.register(metricsPlugin, { config, token: config.METRICS_TOKEN });
 
   const services = createServices({ database: fastify.database, auditDatabase: fastify.auditDatabase, redis: fastify.redis, config, clock, keys, policy, intakePolicy, deadlinePolicy, calendar, workflowPolicy, referralPolicy, appealPolicy, riskPolicy, measureCatalogue, signAccessToken: (claims) => fastify.jwt.sign(claims, { clockTimestamp: clock.now().getTime() }), ...(opts.auditReads !== undefined ? { auditReads: opts.auditReads } : {}) });
   fastify.decorate('services', services);

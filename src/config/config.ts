@@ -37,6 +37,9 @@ const EnvSchema = Type.Object({
   // Development and tests only: let webhooks use http and reach private or loopback addresses
   // (a receiver on this machine). Off in production: webhooks are https to public hosts (SSRF).
   WEBHOOK_ALLOW_PRIVATE_TARGETS: Type.Boolean({ default: false }),
+  // What the Prometheus scraper presents (Authorization: Bearer ...): request counts by route and
+  // status, problem codes and queue sizes say how busy the mechanism is. Empty: /metrics is off.
+  METRICS_TOKEN: Type.String({ pattern: '^(?:[A-Za-z0-9_-]{32,128})?$', default: '', description: '32 to 128 base64url characters, or empty (no /metrics)' }),
   // The defender's page pins the mechanism's intake keyId (printed by `egide bootstrap`) and refuses to
   // send to any other key; empty: the page says online filing is not open yet.
   INTAKE_KEY_ID: Type.String({ pattern: '^(?:[A-Za-z0-9_-]{22})?$', default: '', description: 'the intake keyId printed by `egide bootstrap` (22 characters), or empty' }),

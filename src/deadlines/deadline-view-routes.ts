@@ -8,8 +8,8 @@ import { DEADLINE_PAGE_MAX, type DeadlineListFilters, type DeadlineViewService }
 const DeadlineItem = Type.Object(
   {
     id: Uuid,
-    caseId: Uuid,
-    reference: Type.String({ maxLength: 32 }),
+    caseId: NullableScalar<string>({ type: 'string', format: 'uuid', maxLength: 36, description: 'null for a partner: it sees its referrals, never the case' }),
+    reference: NullableScalar<string>({ type: 'string', maxLength: 32, description: 'null for a partner' }),
     rule: Type.String({ maxLength: 64 }),
     subjectId: NullableScalar<string>({ type: 'string', maxLength: 64 }),
     urgent: Type.Boolean(),
@@ -41,7 +41,7 @@ const deadlineViewRoutes: FastifyPluginAsyncTypebox<{ deadlineViews: DeadlineVie
     config: { action: 'deadline.list' },
     schema: {
       tags: ['deadlines'],
-      summary: 'Open and paused deadlines across cases (a supervisor: every case; an officer: their assigned cases), earliest due first',
+      summary: "Open and paused deadlines across cases (a supervisor: every case; an officer: their assigned cases; a partner member: its organisation's referrals, without case id or reference), earliest due first",
       security: [{ bearer: [] }],
       querystring: Query,
       response: responses({ 200: Type.Object({ items: Type.Array(DeadlineItem), nextCursor: NullableScalar<string>({ type: 'string', maxLength: 200 }) }) }, [401, 403]),

@@ -1,6 +1,6 @@
-import { and, asc, eq, gt, inArray, lt, or, type SQL } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
-import { cases, deadlines } from '../db/schema/index.js';
+import { cases, deadlines, referrals } from '../db/schema/index.js';
 import type { Clock } from '../lib/clock.js';
 import { AppError } from '../lib/problem.js';
 import type { RequestContext } from '../access/principal.js';
@@ -76,7 +76,8 @@ const view = (r: Row, now: Date) => ({
 
 /**
  * What deadlines are running, for the people who answer for them: a supervisor across every case,
- * an officer across the cases assigned to them (the scopes of `deadline.list` become the WHERE
+ * an officer across the cases assigned to them, a partner member those of its organisation's
+ * referrals (without the case's id or reference) (the scopes of `deadline.list` become the WHERE
  * clause, so nothing outside them is read), and one case's deadlines for whoever may see that
  * case's deadlines. Metadata only: reference, rule, due time, state, ladder level.
  */
@@ -95,14 +96,18 @@ export function createDeadlineViewService(deps: { db: Db; access: Pick<AccessSer
       const p = ctx.principal;
       const all = access.decide(p, 'deadline.list', {}).allowed;
       const assignedTo = !all && p.kind === 'user' && access.decide(p, 'deadline.list', { assigneeId: p.userId }).allowed ? p.userId : null;
-      // A defender or partner holds deadline.list for their own case or referrals only: the list
-      // across cases is out of their scope (404, audited by authorizeRead), like any other resource.
-      const { audited } = await access.authorizeRead(ctx, 'deadline.list', { resource: 'deadlines', facts: assignedTo ? { assigneeId: assignedTo } : {} });
+      // A partner member: the deadlines of its organisation's referrals (their response and progress reports).
+      const partnerOrg = !all && !assignedTo && p.kind === 'user' && access.decide(p, 'deadline.list', { orgId: p.orgId }).allowed ? p.orgId : null;
+      // A defender holds deadline.list for their own case only: the list across cases is out of
+      // their scope (404, audited by authorizeRead), like any other resource.
+      const facts = assignedTo ? { assigneeId: assignedTo } : partnerOrg ? { orgId: partnerOrg } : {};
+      const { audited } = await access.authorizeRead(ctx, 'deadline.list', { resource: 'deadlines', facts });
 
       const now = clock.now();
       const where: Array<SQL | undefined> = [
         filters.state ? eq(deadlines.state, filters.state) : inArray(deadlines.state, ['open', 'paused']),
         assignedTo ? eq(cases.assigneeId, assignedTo) : undefined,
+        partnerOrg ? sql`${deadlines.subjectId} in (select ${referrals.id}::text from ${referrals} where ${referrals.orgId} = ${partnerOrg})` : undefined,
         filters.rule ? eq(deadlines.rule, filters.rule) : undefined,
         filters.overdue === true ? and(eq(deadlines.state, 'open'), lt(deadlines.dueAt, now)) : undefined,
         after ? or(gt(deadlines.dueAt, after.d), and(eq(deadlines.dueAt, after.d), gt(deadlines.id, after.i))) : undefined,
@@ -112,7 +117,8 @@ export function createDeadlineViewService(deps: { db: Db; access: Pick<AccessSer
         audited,
       ]);
       const more = rows.length > limit;
-      const items = (more ? rows.slice(0, limit) : rows).map((r) => view(r, now));
+      // A partner sees referrals, never the case: no case id or reference (as in its referral view).
+      const items = (more ? rows.slice(0, limit) : rows).map((r) => (partnerOrg ? { ...view(r, now), caseId: null, reference: null } : view(r, now)));
       const last = items.at(-1);
       return { items, nextCursor: more && last ? encodeDeadlineCursor({ d: last.dueAt, i: last.id }) : null };
     },

@@ -36,7 +36,7 @@ export async function loadServerKeys(config: Config): Promise<ServerKeys> {
 }
 
 /** Fresh values for the secret variables (used by `egide env init` and tests). */
-export async function generateSecrets(): Promise<Pick<Config, 'JWT_SIGNING_KEY' | 'AUDIT_SIGNING_KEY' | 'SERVER_SECRET'>> {
+export async function generateSecrets(): Promise<Pick<Config, 'JWT_SIGNING_KEY' | 'AUDIT_SIGNING_KEY' | 'SERVER_SECRET' | 'METRICS_TOKEN'>> {
   await ready();
-  return { JWT_SIGNING_KEY: toB64u(sodium.randombytes_buf(32)), AUDIT_SIGNING_KEY: toB64u(sodium.randombytes_buf(32)), SERVER_SECRET: toB64u(sodium.randombytes_buf(32)) };
+  return { JWT_SIGNING_KEY: toB64u(sodium.randombytes_buf(32)), AUDIT_SIGNING_KEY: toB64u(sodium.randombytes_buf(32)), SERVER_SECRET: toB64u(sodium.randombytes_buf(32)), METRICS_TOKEN: toB64u(sodium.randombytes_buf(32)) };
 }

@@ -1,5 +1,7 @@
 import fp from 'fastify-plugin';
+import { timingSafeEqual } from 'node:crypto';
 import { Type } from 'typebox';
+import { AppError } from '../lib/problem.js';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Config } from '../config/config.js';
 import { createQueue, queueNames, type QueueName } from '../queues/registry.js';
@@ -13,6 +15,8 @@ declare module 'fastify' {
 export interface MetricsOptions {
   /** With it, the queues of the registry are counted at each scrape (needs the infra plugin's Redis). */
   config?: Pick<Config, 'REDIS_PREFIX'>;
+  /** what the scraper must present as a bearer token; empty or absent: /metrics answers 404 */
+  token?: string;
   /** How long a scrape waits for Redis before reporting the queues down (default 1 s). */
   queueTimeoutMs?: number;
 }
@@ -93,14 +97,19 @@ export default fp<MetricsOptions>(
       return payload;
     });
 
+    const token = opts.token ?? '';
+    const expected = Buffer.from(`Bearer ${token}`);
     fastify.get(
       '/metrics',
       {
         config: { action: 'health.read' },
         // Prometheus text; counters and timings only, never a case id or anything from a request.
-        schema: { tags: ['health'], summary: 'Prometheus metrics (request counts and timings, problem codes, queue health)', response: { 200: Type.String({ description: 'Prometheus text exposition format' }) } },
+        schema: { tags: ['health'], summary: 'Prometheus metrics (request counts and timings, problem codes, queue health), for a scraper presenting METRICS_TOKEN', response: { 200: Type.String({ description: 'Prometheus text exposition format' }) } },
       },
-      async (_request, reply) => {
+      async (request, reply) => {
+        if (!token) throw new AppError('route_not_found', 'metrics are off: set METRICS_TOKEN');
+        const sent = Buffer.from(String(request.headers.authorization ?? ''));
+        if (sent.length !== expected.length || !timingSafeEqual(sent, expected)) throw new AppError('unauthenticated', 'the scraper presents METRICS_TOKEN: Authorization: Bearer <token>');
         await refreshQueues();
         return reply.type(registry.contentType).send(await registry.metrics());
       },

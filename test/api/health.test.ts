@@ -1,7 +1,7 @@
 import t from 'tap';
 import { buildTestApp } from '../helpers/app.js';
 
-const { app } = await buildTestApp(t);
+const { app, config } = await buildTestApp(t);
 
 t.test('healthz and readyz answer when PostgreSQL and Redis are up', async (t) => {
   const h = await app.inject({ method: 'GET', url: '/healthz' });
@@ -27,8 +27,14 @@ t.test('the OpenAPI document is generated', async (t) => {
   t.ok(doc.paths['/readyz'], 'readyz is documented');
 });
 
-t.test('metrics are exposed for Prometheus', async (t) => {
-  const r = await app.inject({ method: 'GET', url: '/metrics' });
+t.test('metrics are exposed to the Prometheus scraper that presents METRICS_TOKEN, to nobody else', async (t) => {
+  const r = await app.inject({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${config.METRICS_TOKEN}` } });
   t.equal(r.statusCode, 200);
   t.match(r.body, /egide_http_request_duration_seconds/);
+  for (const authorization of [undefined, 'Bearer ', `Bearer ${config.METRICS_TOKEN}x`, `Bearer ${config.METRICS_TOKEN.slice(1)}`, config.METRICS_TOKEN]) {
+    const refused = await app.inject({ method: 'GET', url: '/metrics', ...(authorization !== undefined ? { headers: { authorization } } : {}) });
+    t.equal(refused.statusCode, 401, `refused: ${authorization === undefined ? 'no token' : 'a wrong one'}`);
+    t.equal(refused.json().code, 'unauthenticated');
+    t.notMatch(refused.body, /egide_/, 'no metric in the refusal');
+  }
 });

@@ -290,6 +290,10 @@ t.test('the partner accepts and reports progress; the officer reads the note', a
   const r = await as(pa, 'POST', `/v1/referrals/${main}/reports`, { id: reportId, status: 'in_progress', note });
   t.equal(r.statusCode, 201, r.body);
   t.same(await deadlinesOf(main), ['referral_report:open', 'referral_report:settled', 'referral_response:settled'], 'the report period starts again');
+  // The partner follows its own deadline (access.md, deadline.list: own referrals), never the case behind it.
+  const mine = (await as(pa, 'GET', '/v1/deadlines')).json().items as Array<Record<string, unknown>>;
+  t.same(mine.map((d) => [d.rule, d.subjectId, d.state, d.caseId, d.reference]), [['referral_report', main, 'open', null, null]], "the partner sees its referral's report deadline, without the case id or reference");
+  t.same((await as(pb, 'GET', '/v1/deadlines')).json().items, [], 'another organisation sees none of it');
   const dup = await as(pa, 'POST', `/v1/referrals/${main}/reports`, { id: reportId, status: 'in_progress' });
   t.equal(dup.json().code, 'already_exists');
   t.equal((await as(officer, 'POST', `/v1/referrals/${main}/reports`, { id: randomUUID(), status: 'in_progress' })).statusCode, 403, 'staff do not report for the partner');

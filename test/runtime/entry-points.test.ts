@@ -198,7 +198,7 @@ t.test('egide env init: a .env of fresh secrets, mode 0600, never overwritten', 
   t.equal(statSync(file).mode & 0o777, 0o600);
   const first = readFileSync(file, 'utf8');
   const vars = Object.fromEntries(first.split('\n').filter((l) => /^[A-Z_]+=/.test(l)).map((l) => l.split('=') as [string, string]));
-  t.same(Object.keys(vars).sort(), ['AUDIT_SIGNING_KEY', 'JWT_SIGNING_KEY', 'SERVER_SECRET']);
+  t.same(Object.keys(vars).sort(), ['AUDIT_SIGNING_KEY', 'JWT_SIGNING_KEY', 'METRICS_TOKEN', 'SERVER_SECRET']);
   t.ok(loadConfig(vars), 'the generated secrets pass validation');
   t.same(await envInit({ file }), { status: 'exists', path: file });
   t.equal(readFileSync(file, 'utf8'), first, 'an existing .env is kept as it is');

@@ -1,7 +1,8 @@
 /**
  * Leak search (issue 7): one run that puts a marker in every sealed field the service carries —
  * the case's fields, messages both ways, assessment narratives, measure details, the referral
- * packet and the partner's report, incident, check-in and alert notes, appeal grounds — and uses
+ * packet and the partner's report, incident, check-in and alert notes, appeal grounds, all of them
+ * re-sealed once by a re-key — and uses
  * passwords (one changed on the way), receipts, authKeys, TOTP secrets, recovery codes, access
  * and refresh tokens and private keys; the notification worker runs and a partner's webhook
  * receives what it is sent. Then every text, json, bytea and array column of the database
@@ -18,7 +19,7 @@ import { nextTotp } from '../helpers/actors.js';
 import { credentialMarkers, findLeaks, leakSearchScope } from '../helpers/leaks.js';
 import { buildWorld } from './access-matrix/world.js';
 import { buildPacket } from '../workflow/story-kit.js';
-import { appealGroundsAd, assessmentFieldAd, caseReportNoteAd, changePassword, login, measureDetailsAd, messageBodyAd, referralReportAd, openEnvelope, sealField, toB64u } from '../../src/sdk/index.js';
+import { appealGroundsAd, assessmentFieldAd, caseReportNoteAd, changePassword, fromB64u, login, measureDetailsAd, messageBodyAd, openEnvelope, openRekeyDek, prepareRekey, referralReportAd, sealField, toB64u, type RekeyBundle, type RekeyRecipient } from '../../src/sdk/index.js';
 import { startNotificationDelivery } from '../../workers/notification-delivery.js';
 import { createAuditRepository } from '../../src/audit/audit-repository.js';
 import { createAuditService } from '../../src/audit/audit-service.js';
@@ -104,6 +105,13 @@ t.test('a whole case carries a marker in every sealed field', async (t) => {
   const d = await w.newCase('declined', { secrets: { identity: sealed('Identité'), contact: sealed('Contact'), narrative: sealed('Récit') } });
   const appealId = randomUUID();
   await must(w.call(d.defender, 'POST', `/v1/cases/${d.id}/appeals`, { id: appealId, subject: 'decline', grounds: sealField(sealed('appel'), d.dek, appealGroundsAd(appealId)) }), 201);
+
+  // a re-key by the supervisor (nobody revoked): every sealed value of the case re-sealed by the client
+  const bundle = (await w.call(w.supervisor, 'GET', `/v1/cases/${c.id}/rekey`)).json() as RekeyBundle;
+  const recipients: RekeyRecipient[] = bundle.envelopes.map((e) => ({ keyId: e.currentKeyId!, publicKey: e.recipientType === 'org' ? w.mechanismKey.publicKey : fromB64u(e.publicKey!), recipientType: e.recipientType, recipientId: e.recipientId }));
+  const rekey = prepareRekey({ bundle, oldDek: openRekeyDek(bundle, [w.mechanismKey]), revoke: [], recipients });
+  await must(w.call(w.supervisor, 'POST', `/v1/cases/${c.id}/rekey`, rekey.body), 200);
+  t.ok(rekey.body.items.length >= 10, `${rekey.body.items.length} sealed values re-sealed`);
 
   // the notification worker delivers; the partner's webhook receives the referral events
   await delivery.tick();

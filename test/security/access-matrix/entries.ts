@@ -247,7 +247,7 @@ export const entries: Record<string, Entry> = {
   'GET /docs/json': docs('/docs/json'),
   'GET /docs/yaml': docs('/docs/yaml'),
   'GET /docs/static/*': docs('/docs/static/swagger-ui.css'),
-  'GET /metrics': docs('/metrics'),
+  'GET /metrics': publicRoute(async () => ({ url: '/metrics' }), { status: 401, code: 'unauthenticated', why: 'the Prometheus scraper presents METRICS_TOKEN (test/api/health); no user token opens it' }),
   'GET /healthz': docs('/healthz'),
   'GET /readyz': docs('/readyz'),
   'GET /v1/keys/intake': docs('/v1/keys/intake'),
@@ -621,10 +621,6 @@ export const entries: Record<string, Entry> = {
     },
     okFor: {
       defender: { status: 404, code: 'not_found', why: "the list across cases is out of a defender's scope: their deadlines are on their case (GET /v1/cases/:caseId)" },
-      // access.md: "deadline.list: partner: own referrals". Not implemented: the service has no
-      // partner query (src/deadlines/deadline-view-service.ts), so the partner is always out of
-      // scope. Reported as a gap (issue 7 report); this line documents today's behaviour.
-      partner: { status: 404, code: 'not_found', why: 'GAP: the deadlines of its organisation’s referrals are not served to a partner yet' },
     },
   },
   'GET /v1/cases/:caseId/deadlines': { ...onCase({ stage: 'triage', path: '/deadlines' }), okFor: { partner: partnerNotOnCase } },

@@ -26,12 +26,15 @@ export function markdownTable(results: ResultsFile): string {
         r.bench,
         cell(r.figure),
         `${formatNumber(r.value)} ${r.unit}`,
-        r.baseline === null ? '-' : `${formatNumber(r.baseline)} ${r.unit} (${cell(r.baselineLabel ?? '')})`,
+        r.baseline === null ? '-' : `${formatNumber(r.baseline)} ${r.unit}`,
         r.ratio === null ? '-' : `${r.ratio.toFixed(2)}x`,
         r.target === null ? '-' : cell(r.target),
         r.pass === null ? '-' : r.pass ? 'yes' : '**no**',
       ].join(' | '),
     ).map((l) => `| ${l} |`),
+    '',
+    'Baselines, measured beside each figure:',
+    ...[...new Map(rows.filter((r) => r.baselineLabel).map((r) => [`${r.bench}: ${r.baselineLabel}`, r])).keys()].map((label) => `- ${cell(label)}`),
   ];
   return lines.join('\n');
 }

@@ -45,7 +45,7 @@ import userRoutes from './users/user-routes.js';
 import orgRoutes from './orgs/org-routes.js';
 import keyRoutes from './keys/key-routes.js';
 import auditRoutes from './audit/audit-routes.js';
-import { policiesPath } from './lib/paths.js';
+import { policiesPath, webPath } from './lib/paths.js';
 import { loadRiskPolicy } from './risk/risk-policy.js';
 import { loadMeasureCatalogue } from './measures/measure-catalogue.js';
 
@@ -140,7 +140,7 @@ async function app(fastify: FastifyInstance, opts: AppOptions) {
   await fastify.register(deadlineViewRoutes, { deadlineViews: services.deadlineViews });
   await registerQueueDashboard(fastify, { config, redis: fastify.redis, access: services.access });
   await fastify.register(retentionRoutes, { retention: services.retention });
-  await fastify.register(defenderPage, { config, intakePolicy });
+  await fastify.register(defenderPage, { config, intakePolicy, dir: webPath(config) });
 }
 
 export default fp(app, { name: 'egide-app' });

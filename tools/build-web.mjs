@@ -98,7 +98,9 @@ export async function buildWeb(options = {}) {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
-  buildWeb().catch((err) => {
+  // `--out <dir>`: somewhere else than dist/web (each browser test file builds its own copy).
+  const at = process.argv.indexOf('--out');
+  buildWeb(at > 0 && process.argv[at + 1] ? { outDir: path.resolve(process.argv[at + 1]) } : {}).catch((err) => {
     console.error(err instanceof Error ? err.message : err);
     process.exit(1);
   });

@@ -25,6 +25,8 @@ const EnvSchema = Type.Object({
   AUDIT_SIGNING_KEY: Type.String({ ...B64U32, description: 'Ed25519 seed (32 bytes, base64url) that signs audit checkpoints' }),
   SERVER_SECRET: Type.String({ ...B64U32, description: '32 random bytes (base64url): fake prelogin salts, TOTP secrets at rest' }),
   POLICIES_DIR: Type.String({ minLength: 1, default: 'policies' }),
+  // Where tools/build-web.mjs wrote the defender's page (relative to the project root unless absolute).
+  WEB_DIR: Type.String({ minLength: 1, default: 'dist/web' }),
   LOGIN_RATE_LIMIT_PER_MINUTE: Type.Integer({ minimum: 1, maximum: 10_000, default: 10 }),
   // Per client address; an NGO office or a cybercafé may file for several people in a row.
   FILING_RATE_LIMIT_PER_MINUTE: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 20 }),

@@ -17,3 +17,8 @@ export function projectRoot(): string {
 export function policiesPath(config: { POLICIES_DIR: string }): string {
   return isAbsolute(config.POLICIES_DIR) ? config.POLICIES_DIR : join(projectRoot(), config.POLICIES_DIR);
 }
+
+/** The built defender's page (WEB_DIR), resolved like the policies. */
+export function webPath(config: { WEB_DIR: string }): string {
+  return isAbsolute(config.WEB_DIR) ? config.WEB_DIR : join(projectRoot(), config.WEB_DIR);
+}

@@ -14,10 +14,10 @@ import Fastify from 'fastify';
 import t from 'tap';
 import defenderPage from '../../src/plugins/defender-page.js';
 import { loadIntakePolicy, parseIntakePolicy } from '../../src/intake/intake-policy.js';
-import { buildPage, root } from './page-kit.js';
+import { buildPage, root, WEB_DIR } from './page-kit.js';
 
 const output = buildPage();
-const dist = path.join(root, 'dist', 'web');
+const dist = WEB_DIR;
 const manifest = JSON.parse(readFileSync(path.join(dist, 'manifest.json'), 'utf8')) as { entries: Record<string, string>; assets: Record<string, { integrity: string; bytes: number; gzip: number; br: number }> };
 const intakePolicy = loadIntakePolicy(path.join(root, 'policies'));
 const config = { INTAKE_KEY_ID: 'abcdefghijklmnopqrstuv', QUICK_EXIT_URL: 'https://example.org/?q="x"' };

@@ -4,7 +4,7 @@
  * pages, screenshots under test/artifacts/web/, axe-core, and the leak check of what the browser sent.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
@@ -15,9 +15,15 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 export const root = path.resolve(here, '../..');
 export const ARTIFACTS = path.join(root, 'test', 'artifacts', 'web');
 
-/** Builds dist/web from web/ as `npm ci` / `npm start` / `npm test` do, so the test runs today's sources. */
+/**
+ * Builds the page from web/ as `npm ci` / `npm start` / `npm test` do, so the test runs today's
+ * sources, into a directory of this test file's own (WEB_DIR for `servePage`): test files running
+ * side by side would otherwise swap dist/web under each other's servers.
+ */
+export const WEB_DIR = path.join(root, 'dist', `web-test-${process.pid}`);
 export function buildPage(): string {
-  return execFileSync(process.execPath, [path.join(root, 'tools', 'build-web.mjs')], { cwd: root, encoding: 'utf8' });
+  process.on('exit', () => rmSync(WEB_DIR, { recursive: true, force: true }));
+  return execFileSync(process.execPath, [path.join(root, 'tools', 'build-web.mjs'), '--out', WEB_DIR], { cwd: root, encoding: 'utf8' });
 }
 
 export interface PageServer extends TestApp {
@@ -27,7 +33,7 @@ export interface PageServer extends TestApp {
 
 /** The app serving the page on 127.0.0.1:<random port>, sharing the staff app's database. */
 export async function servePage(t: Teardown, staff: TestApp, env: Record<string, string>): Promise<PageServer> {
-  const app = await buildTestApp(t, { db: staff.db, env });
+  const app = await buildTestApp(t, { db: staff.db, env: { WEB_DIR, ...env } });
   await app.app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.app.server.address();
   if (!address || typeof address === 'string') throw new Error('no port');

@@ -1,5 +1,5 @@
 import type { Sql } from 'postgres';
-import { AppError } from '../lib/problem.js';
+import { fieldInvalid } from '../lib/problem.js';
 import type { Clock } from '../lib/clock.js';
 import type { RequestContext } from '../access/principal.js';
 import type { AccessService, ScopeFacts } from '../access/access-service.js';
@@ -50,7 +50,6 @@ interface SortKey {
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ISO_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
-const invalid = (field: string, message: string) => new AppError('validation_failed', message, { errors: [{ field, message }] });
 
 export function encodeCursor(k: SortKey): string {
   return Buffer.from(JSON.stringify(k), 'utf8').toString('base64url');
@@ -58,7 +57,7 @@ export function encodeCursor(k: SortKey): string {
 
 /** Parses an opaque cursor; anything but a well-formed sort key is a 400. */
 export function decodeCursor(cursor: string): SortKey {
-  const bad = () => invalid('/querystring/cursor', 'not a cursor of this list');
+  const bad = () => fieldInvalid('/querystring/cursor', 'not a cursor of this list');
   if (!/^[A-Za-z0-9_-]{1,400}$/.test(cursor)) throw bad();
   let v: unknown;
   try {
@@ -157,8 +156,8 @@ export function createCaseListService(deps: { sql: Sql; access: Pick<AccessServi
   return {
     async list(ctx: RequestContext, filters: CaseListFilters, page: CaseListPage = {}) {
       const limit = page.limit ?? DEFAULT_PAGE;
-      if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) throw invalid('/querystring/limit', `between 1 and ${MAX_PAGE}`);
-      if (filters.assignee !== undefined && filters.assignee !== 'me' && filters.assignee !== 'none' && !UUID_RE.test(filters.assignee)) throw invalid('/querystring/assignee', 'a user id, me or none');
+      if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) throw fieldInvalid('/querystring/limit', `between 1 and ${MAX_PAGE}`);
+      if (filters.assignee !== undefined && filters.assignee !== 'me' && filters.assignee !== 'none' && !UUID_RE.test(filters.assignee)) throw fieldInvalid('/querystring/assignee', 'a user id, me or none');
       const after = page.cursor !== undefined ? decodeCursor(page.cursor) : null;
 
       const scope = scopeOf(ctx);

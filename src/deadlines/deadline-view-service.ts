@@ -2,7 +2,7 @@ import { and, asc, eq, gt, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { cases, deadlines, referrals } from '../db/schema/index.js';
 import type { Clock } from '../lib/clock.js';
-import { AppError } from '../lib/problem.js';
+import { AppError, fieldInvalid } from '../lib/problem.js';
 import type { RequestContext } from '../access/principal.js';
 import type { AccessService } from '../access/access-service.js';
 import type { CaseService } from '../cases/case-service.js';
@@ -16,7 +16,6 @@ export const DEADLINE_PAGE_DEFAULT = 50;
 const CASE_DEADLINES_MAX = 500;
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const invalid = (field: string, message: string) => new AppError('validation_failed', message, { errors: [{ field, message }] });
 
 export interface DeadlineListFilters {
   state?: 'open' | 'paused';
@@ -30,7 +29,7 @@ export function encodeDeadlineCursor(k: { d: string; i: string }): string {
 }
 
 export function decodeDeadlineCursor(cursor: string): { d: Date; i: string } {
-  const bad = () => invalid('/querystring/after', 'not a cursor of this list');
+  const bad = () => fieldInvalid('/querystring/after', 'not a cursor of this list');
   let v: unknown;
   try {
     v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
@@ -89,8 +88,8 @@ export function createDeadlineViewService(deps: { db: Db; access: Pick<AccessSer
   return {
     async list(ctx: RequestContext, filters: DeadlineListFilters, page: { limit?: number; after?: string }) {
       const limit = page.limit ?? DEADLINE_PAGE_DEFAULT;
-      if (!Number.isInteger(limit) || limit < 1 || limit > DEADLINE_PAGE_MAX) throw invalid('/querystring/limit', `between 1 and ${DEADLINE_PAGE_MAX}`);
-      if (filters.rule !== undefined && !policy.rules.has(filters.rule as never)) throw invalid('/querystring/rule', 'a rule of policies/deadlines.yaml');
+      if (!Number.isInteger(limit) || limit < 1 || limit > DEADLINE_PAGE_MAX) throw fieldInvalid('/querystring/limit', `between 1 and ${DEADLINE_PAGE_MAX}`);
+      if (filters.rule !== undefined && !policy.rules.has(filters.rule as never)) throw fieldInvalid('/querystring/rule', 'a rule of policies/deadlines.yaml');
       const after = page.after !== undefined ? decodeDeadlineCursor(page.after) : null;
 
       const p = ctx.principal;

@@ -62,6 +62,14 @@ export class AppError extends Error {
   }
 }
 
+/** 400 `validation_failed` naming the fields at fault (at most 20, as the Problem schema allows). */
+export function validationFailed(detail: string, errors: FieldError[]): AppError {
+  return new AppError('validation_failed', detail, { errors: errors.slice(0, 20) });
+}
+
+/** 400 `validation_failed` naming one field (a JSON pointer into the request: /body/x, /querystring/y). */
+export const fieldInvalid = (field: string, message: string, detail: string = message): AppError => validationFailed(detail, [{ field, message }]);
+
 export const problemType = (code: ProblemCode | string): string => `urn:egide:problem:${code}`;
 
 export interface ProblemDocument {

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type, type TSchema } from 'typebox';
+import { Type } from 'typebox';
 import { ex } from '../lib/openapi-examples.js';
 import { Nullable, responses, Timestamp, Uuid, Versioned } from '../lib/schemas.js';
 import { ctxOf } from '../plugins/context.js';

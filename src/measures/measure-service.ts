@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { CryptoError, parseSealedField } from '../sdk/index.js';
-import { AppError, type ProblemCode } from '../lib/problem.js';
+import { AppError, fieldInvalid, type ProblemCode } from '../lib/problem.js';
 import type { Db, Tx } from '../db/client.js';
 import type { Clock } from '../lib/clock.js';
 import { actorOf, systemContext, type RequestContext } from '../access/principal.js';
@@ -58,7 +58,7 @@ const URGENT_PROPOSAL_STATES: readonly string[] = ['triage', 'assessment'];
 
 type Outcome<T> = { ok: T } | { refused: AppError };
 
-const invalid = (field: string, message: string, detail?: string) => new AppError('validation_failed', detail ?? `${field.replace('/body/', '')} ${message}`, { errors: [{ field, message }] });
+const invalid = (field: string, message: string, detail?: string) => fieldInvalid(field, message, detail ?? `${field.replace('/body/', '')} ${message}`);
 const refusal = (code: ProblemCode, detail: string): { refused: AppError } => ({ refused: new AppError(code, detail) });
 const caseFacts = (c: CaseRow): ScopeFacts => ({ caseState: c.state, assigneeId: c.assigneeId, caseId: c.id });
 /** The timeline's reason for a measure event: the code and the measure id, then the person's reason. */

@@ -107,7 +107,6 @@ export function createNotificationService(deps: { db: Db; access: Pick<AccessSer
 
     /** Marks one of the caller's notifications read; another user's is not found (404). */
     async markRead(ctx: RequestContext, id: string) {
-      const me = ctx.principal.kind === 'user' ? ctx.principal.userId : null;
       return db.transaction(async (tx) => {
         const [n] = await tx.select().from(notifications).where(and(eq(notifications.id, id), eq(notifications.audience, 'user'))).for('update');
         await access.authorize(ctx, 'notification.mark', selfTarget(ctx, `notification:${id}`, n?.recipientUserId ?? null), tx);

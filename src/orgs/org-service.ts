@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { AppError, type FieldError } from '../lib/problem.js';
+import { AppError, validationFailed, type FieldError } from '../lib/problem.js';
 import type { Db, Tx } from '../db/client.js';
 import type { Clock } from '../lib/clock.js';
 import type { AccessService } from '../access/access-service.js';
@@ -45,10 +45,6 @@ function keyIdProblem(value: string): string | null {
   } catch (err) {
     return cryptoMessage(err);
   }
-}
-
-function invalid(detail: string, errors: FieldError[]): AppError {
-  return new AppError('validation_failed', detail, { errors: errors.slice(0, 20) });
 }
 
 function publicOrg(o: { id: string; kind: 'mechanism' | 'partner'; category: OrgRow['category']; name: string; createdAt: Date; disabledAt: Date | null; currentKeyId: string | null }) {
@@ -116,7 +112,7 @@ export function createOrgService(deps: {
     /** An admin creates a partner organisation (it has no key until a member registers one); its category defaults to ngo. */
     async create(ctx: RequestContext, input: { name: string; category?: PartnerCategory }) {
       const name = input.name.trim();
-      if (name.length === 0) throw invalid('the name is empty', [{ field: '/body/name', message: 'must not be blank' }]);
+      if (name.length === 0) throw validationFailed('the name is empty', [{ field: '/body/name', message: 'must not be blank' }]);
       return db.transaction(async (tx) => {
         const id = randomUUID();
         await access.authorize(ctx, 'org.create', { resource: `org:${id}` }, tx);
@@ -166,7 +162,7 @@ export function createOrgService(deps: {
         if (seen.has(e.userId)) problems.push({ field: `/body/entries/${i}/userId`, message: 'one entry per member' });
         seen.add(e.userId);
       });
-      if (problems.length > 0) throw invalid('key material is malformed', problems);
+      if (problems.length > 0) throw validationFailed('key material is malformed', problems);
 
       return db.transaction(async (tx) => {
         await queries.lockOrg(orgId, tx);
@@ -181,7 +177,7 @@ export function createOrgService(deps: {
         // Only a holder of the current key rotates it (the policy's key_holder scope says so for the mechanism; partners too).
         if (current && !holder) throw new AppError('key_holder_required', 'only a holder of the current key can rotate it');
         const me = callerId(ctx);
-        if (!input.entries.some((e) => e.userId === me)) throw invalid('the new key must be sealed to its creator too', [{ field: '/body/entries', message: 'must include an entry for the caller' }]);
+        if (!input.entries.some((e) => e.userId === me)) throw validationFailed('the new key must be sealed to its creator too', [{ field: '/body/entries', message: 'must include an entry for the caller' }]);
         const memberErrors: FieldError[] = [];
         for (const [i, e] of input.entries.entries()) {
           const user = await users.byId(e.userId, tx);
@@ -189,7 +185,7 @@ export function createOrgService(deps: {
           if (why) memberErrors.push({ field: `/body/entries/${i}/userId`, message: why });
           else if (user!.keyId !== e.memberKeyId) memberErrors.push({ field: `/body/entries/${i}/memberKeyId`, message: `key_id_mismatch: the member's registered keyId is ${user!.keyId}` });
         }
-        if (memberErrors.length > 0) throw invalid('the keyring entries do not fit the organisation', memberErrors);
+        if (memberErrors.length > 0) throw validationFailed('the keyring entries do not fit the organisation', memberErrors);
         if (await orgs.keyByKeyId(input.keyId, tx)) throw new AppError('already_exists', 'that key is registered already');
         const keyRowId = randomUUID();
         await orgs.rotateKey({ id: keyRowId, orgId, publicKey: input.publicKey, keyId: input.keyId, createdBy: me }, clock.now(), tx);
@@ -203,7 +199,7 @@ export function createOrgService(deps: {
     /** A holder of the org's current key seals it to another member; the entry is for the member's registered key. */
     async addEntry(ctx: RequestContext, orgId: string, input: { userId: string; entry: string }) {
       const p = keyringEntryProblem(input.entry);
-      if (p) throw invalid('the keyring entry is malformed', [{ field: '/body/entry', message: p }]);
+      if (p) throw validationFailed('the keyring entry is malformed', [{ field: '/body/entry', message: p }]);
       return db.transaction(async (tx) => {
         await queries.lockOrg(orgId, tx);
         const org = await orgs.byId(orgId, tx);
@@ -213,7 +209,7 @@ export function createOrgService(deps: {
         if (!org || !current) throw new AppError('not_found');
         const user = await users.byId(input.userId, tx);
         const why = memberProblem(user, org);
-        if (why) throw invalid('this user may not hold the organisation key', [{ field: '/body/userId', message: why }]);
+        if (why) throw validationFailed('this user may not hold the organisation key', [{ field: '/body/userId', message: why }]);
         await orgs.insertKeyringEntry({ id: randomUUID(), orgKeyId: current.id, userId: user!.id, memberKeyId: user!.keyId, entry: input.entry, createdBy: callerId(ctx) }, tx);
         return { orgId, userId: user!.id, orgKeyId: current.keyId, memberKeyId: user!.keyId };
       });

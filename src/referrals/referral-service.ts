@@ -1,4 +1,4 @@
-import { AppError, type FieldError } from '../lib/problem.js';
+import { AppError, validationFailed, type FieldError } from '../lib/problem.js';
 import { CryptoError, parseSealedField } from '../sdk/index.js';
 import { checkEnvelope } from '../intake/intake-service.js';
 import { actorOf, systemContext, type RequestContext } from '../access/principal.js';
@@ -42,7 +42,7 @@ export interface NewReport {
 }
 
 const refuse = (...args: ConstructorParameters<typeof AppError>): Refusal => new Refusal(new AppError(...args));
-const invalid = (detail: string, errors: FieldError[]): Refusal => new Refusal(new AppError('validation_failed', detail, { errors: errors.slice(0, 20) }));
+const invalid = (detail: string, errors: FieldError[]): Refusal => new Refusal(validationFailed(detail, errors));
 
 /** Commands that name their author are made by signed-in users (the defender consents through `consentBy`). */
 function userIdOf(ctx: RequestContext): string {

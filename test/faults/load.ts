@@ -6,7 +6,7 @@
  * command ends with what the client knows of it.
  */
 import { randomUUID } from 'node:crypto';
-import { prepareFiling, type FilingMetadata } from '../../src/sdk/index.js';
+import { prepareFiling } from '../../src/sdk/index.js';
 import { call, type Deployment, type Journal, type Person } from './http-client.js';
 import { baseMetadata } from '../helpers/cases.js';
 

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { TestApp } from './app.js';
 import type { Actor, Deployment } from './actors.js';
-import { deriveReceiptKeys, keyIdOf, openEnvelope, openKeyringEntry, prepareFiling, sealEnvelope, toB64u, type BoxKeyPair, type FilingMetadata, type FilingSecrets, type KeyEnvelope } from '../../src/sdk/index.js';
+import { keyIdOf, openEnvelope, openKeyringEntry, prepareFiling, sealEnvelope, toB64u, type BoxKeyPair, type FilingMetadata, type FilingSecrets, type KeyEnvelope } from '../../src/sdk/index.js';
 
 export type Headers = Record<string, string>;
 export type Caller = { auth(): Headers } | Headers;

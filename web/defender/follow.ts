@@ -10,7 +10,7 @@ import { append, h, type Child } from './dom.js';
 import { L, dateText, ruleText, same, stateText, topicText, type Bilingual } from './i18n.js';
 import { caseReportNoteAd, measureDetailsAd, messageBodyAd } from '../../src/sdk/crypto/associated-data.js';
 import type { JsonValue } from '../../src/sdk/index.js';
-import { Outcome, button, choiceField, codeText, progress, readLists, selectField, textField, type CodeLabel } from './ui.js';
+import { Outcome, button, choiceField, progress, readLists, selectField, textField, type CodeLabel } from './ui.js';
 
 interface Session {
   caseId: string;

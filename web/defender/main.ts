@@ -7,7 +7,8 @@
 import { logIn, setToken } from './api.js';
 import { destroyCrypto } from './crypto-client.js';
 import { applyLang, bi, h, lang } from './dom.js';
-import { caseView, receiptForm } from './follow.js';
+import { caseView } from './case-view.js';
+import { receiptForm, type Session } from './follow-receipt.js';
 import { filingForm, receiptView, type Filed } from './filing.js';
 import { L, type Lang } from './i18n.js';
 import { meta, Outcome } from './ui.js';
@@ -106,7 +107,7 @@ function follow(focus = false): void {
   );
 }
 
-function openCase(session: { caseId: string; authKey: string }): void {
+function openCase(session: Session): void {
   mount(
     caseView(session, () => {
       destroyCrypto();

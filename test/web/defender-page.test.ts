@@ -16,7 +16,7 @@ import { bootstrap, enrolActor } from '../helpers/actors.js';
 import { caseKeyOf, grantCaseKey, act, caseRow } from '../helpers/cases.js';
 import { assessmentFieldAd, caseReportNoteAd, measureDetailsAd, messageBodyAd, openField, ready, sealField } from '../../src/sdk/index.js';
 import type { IsolatedPage } from '../helpers/browser.js';
-import { ARTIFACTS, axeViolations, buildPage, leaksIn, phoneBrowser, screenshots, servePage } from './page-kit.js';
+import { ARTIFACTS, axeViolations, buildPage, leaksIn, phoneBrowser, screenshots, servePage, fillForm } from './page-kit.js';
 import { DEFENDER_PAGE_CSP } from '../../src/plugins/defender-page.js';
 import { NOTIFICATION_TOPICS } from '../../src/notifications/outbox-dispatcher.js';
 
@@ -65,21 +65,7 @@ async function noAxeViolations(t: Test, page: Page, step: string): Promise<void>
   t.same(violations, [], `axe-core: no accessibility violation (${step})`);
 }
 
-async function fillForm(page: Page, opts: { urgent?: boolean } = {}): Promise<void> {
-  await page.getByLabel('Nom de la personne en danger').fill(typed.identity);
-  await page.getByLabel('Son activité').selectOption('journalist');
-  await page.getByRole('button', { name: 'Continuer' }).click();
-  await page.getByLabel('Menace de mort').check();
-  await page.getByLabel('Racontez ce qui s’est passé').fill(typed.narrative);
-  await page.getByRole('button', { name: 'Continuer' }).click();
-  await page.getByLabel('Région').selectOption('mopti');
-  await page.getByLabel('Lieu plus précis').fill(typed.location);
-  await page.getByRole('button', { name: 'Continuer' }).click();
-  await page.getByLabel('Moyen de contact le plus sûr').selectOption('signal');
-  await page.getByLabel('Vos coordonnées et quand vous joindre').fill(typed.contact);
-  await page.getByRole('button', { name: 'Continuer' }).click();
-  await page.getByLabel(opts.urgent ? 'Oui' : 'Non', { exact: true }).check();
-}
+const answers = { identity: typed.identity, activity: 'journalist', threat: 'Menace de mort', narrative: typed.narrative, region: 'mopti', location: typed.location, channel: 'signal', contact: typed.contact, urgent: false };
 
 
 let receipt = '';
@@ -130,7 +116,7 @@ t.test('a defender files a request through the guided form; the receipt is shown
   t.equal(await page.getByLabel('Nom de la personne en danger').getAttribute('aria-invalid'), 'true', 'the missing field is marked');
   await screenshot(page, 'missing-answer');
 
-  await fillForm(page);
+  await fillForm(page, answers);
   await screenshot(page, 'last-step');
   await noAxeViolations(t, page, 'last step');
   const started = Date.now();

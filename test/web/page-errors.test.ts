@@ -12,7 +12,7 @@ import { buildTestApp } from '../helpers/app.js';
 import { bootstrap } from '../helpers/actors.js';
 import type { IsolatedPage } from '../helpers/browser.js';
 import { startTcpProxy } from '../helpers/tcp-proxy.js';
-import { axeViolations, buildPage, leaksIn, screenshots, servePage, phoneBrowser } from './page-kit.js';
+import { axeViolations, buildPage, leaksIn, screenshots, servePage, phoneBrowser, fillForm } from './page-kit.js';
 
 buildPage();
 const T = await buildTestApp(t);
@@ -25,20 +25,7 @@ const { newPhone, pages } = await phoneBrowser(t);
 const M = randomUUID().slice(0, 8);
 const typed = { identity: `Moussa-NOM-${M}`, narrative: `Arrestation RECIT-${M}`, contact: `Par Fatou CONTACT-${M}` };
 
-async function fillForm(page: Page): Promise<void> {
-  await page.getByLabel('Nom de la personne en danger').fill(typed.identity);
-  await page.getByLabel('Son activité').selectOption('lawyer');
-  await page.getByRole('button', { name: 'Continuer' }).click();
-  await page.getByLabel('Arrestation arbitraire').check();
-  await page.getByLabel('Racontez ce qui s’est passé').fill(typed.narrative);
-  await page.getByRole('button', { name: 'Continuer' }).click();
-  await page.getByLabel('Région').selectOption('gao');
-  await page.getByRole('button', { name: 'Continuer' }).click();
-  await page.getByLabel('Moyen de contact le plus sûr').selectOption('through_trusted_person');
-  await page.getByLabel('Vos coordonnées et quand vous joindre').fill(typed.contact);
-  await page.getByRole('button', { name: 'Continuer' }).click();
-  await page.getByLabel('Oui', { exact: true }).check();
-}
+const answers = { identity: typed.identity, activity: 'lawyer', threat: 'Arrestation arbitraire', narrative: typed.narrative, region: 'gao', channel: 'through_trusted_person', contact: typed.contact, urgent: true };
 
 /** Walks back through the steps and reads what each kept (button names in the page's language). */
 async function draftAfterFailure(page: Page, back = 'Retour'): Promise<Record<string, string | boolean>> {
@@ -77,7 +64,7 @@ t.test('a server offering another key: sending is refused, nothing is sent, the 
   const bad = await servePage(t, T, { INTAKE_KEY_ID: 'A'.repeat(22) });
   const p = await newPhone();
   await p.page.goto(`${bad.origin}/`);
-  await fillForm(p.page);
+  await fillForm(p.page, answers);
   await p.page.getByRole('button', { name: 'English' }).click();
   t.equal(await p.page.locator('html').getAttribute('lang'), 'en');
   t.match(new URL(p.page.url()).search, /lang=en/, 'the language is in the address, not in storage');
@@ -96,7 +83,7 @@ t.test('the server is down: the page says so and keeps the draft; once it is bac
   const p = await newPhone();
   await p.page.goto(`http://127.0.0.1:${proxy.port}/`);
   const crypto = p.page.waitForResponse((r) => r.url().includes('/assets/crypto-'));
-  await fillForm(p.page);
+  await fillForm(p.page, answers);
   await crypto; // the worker was fetched as the person started typing
   await proxy.cut();
   await p.page.getByRole('button', { name: 'Envoyer ma demande' }).click();
@@ -141,7 +128,7 @@ t.test('rate-limited: the page says how long to wait and keeps the draft; the re
   await limited.app.inject({ method: 'POST', url: '/v1/auth/receipt', payload: {} });
   const p = await newPhone();
   await p.page.goto(`${limited.origin}/`);
-  await fillForm(p.page);
+  await fillForm(p.page, answers);
   await p.page.getByRole('button', { name: 'Envoyer ma demande' }).click();
   const alert = p.page.getByRole('alert').filter({ hasText: 'Trop d’essais' });
   await alert.waitFor({ timeout: 30_000 });

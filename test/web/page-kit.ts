@@ -80,3 +80,34 @@ export async function phoneBrowser(t: Teardown): Promise<{ newPhone(): Promise<I
     },
   };
 }
+
+/** What a test types and picks in the five steps of the filing form (French labels). */
+export interface FormAnswers {
+  identity: string;
+  activity: string;
+  threat: string;
+  narrative: string;
+  region: string;
+  location?: string;
+  channel: string;
+  contact: string;
+  urgent: boolean;
+}
+
+/** Fills the filing form through its five steps with a pointer, up to (not including) sending it. */
+export async function fillForm(page: Page, a: FormAnswers): Promise<void> {
+  const next = () => page.getByRole('button', { name: 'Continuer' }).click();
+  await page.getByLabel('Nom de la personne en danger').fill(a.identity);
+  await page.getByLabel('Son activité').selectOption(a.activity);
+  await next();
+  await page.getByLabel(a.threat).check();
+  await page.getByLabel('Racontez ce qui s’est passé').fill(a.narrative);
+  await next();
+  await page.getByLabel('Région').selectOption(a.region);
+  if (a.location !== undefined) await page.getByLabel('Lieu plus précis').fill(a.location);
+  await next();
+  await page.getByLabel('Moyen de contact le plus sûr').selectOption(a.channel);
+  await page.getByLabel('Vos coordonnées et quand vous joindre').fill(a.contact);
+  await next();
+  await page.getByLabel(a.urgent ? 'Oui' : 'Non', { exact: true }).check();
+}

@@ -17,7 +17,7 @@ import { buildTestApp } from '../helpers/app.js';
 import { bootstrap } from '../helpers/actors.js';
 import type { IsolatedPage } from '../helpers/browser.js';
 import { caseFieldAd, deriveReceiptKeys, openEnvelope, openField, ready, toB64u } from '../../src/sdk/index.js';
-import { axeViolations, buildPage, leaksIn, screenshots, servePage, phoneBrowser } from './page-kit.js';
+import { axeViolations, buildPage, leaksIn, screenshots, servePage, phoneBrowser, fillForm } from './page-kit.js';
 
 await ready();
 buildPage();
@@ -32,20 +32,7 @@ const M = randomUUID().slice(0, 8);
 const typed = { identity: `Oumar-NOM-${M}`, narrative: `Enlevement RECIT-${M}`, contact: `Chez Awa CONTACT-${M}`, changed: `Et ensuite AJOUT-${M}` };
 const markers = Object.values(typed).map((v) => v.match(/[A-Z]+-[0-9a-f]{8}/)![0]);
 
-async function fillForm(page: Page): Promise<void> {
-  await page.getByLabel('Nom de la personne en danger').fill(typed.identity);
-  await page.getByLabel('Son activité').selectOption('journalist');
-  await page.getByRole('button', { name: 'Continuer' }).click();
-  await page.getByLabel('Arrestation arbitraire').check();
-  await page.getByLabel('Racontez ce qui s’est passé').fill(typed.narrative);
-  await page.getByRole('button', { name: 'Continuer' }).click();
-  await page.getByLabel('Région').selectOption('kidal');
-  await page.getByRole('button', { name: 'Continuer' }).click();
-  await page.getByLabel('Moyen de contact le plus sûr').selectOption('through_trusted_person');
-  await page.getByLabel('Vos coordonnées et quand vous joindre').fill(typed.contact);
-  await page.getByRole('button', { name: 'Continuer' }).click();
-  await page.getByLabel('Oui', { exact: true }).check();
-}
+const answers = { identity: typed.identity, activity: 'journalist', threat: 'Arrestation arbitraire', narrative: typed.narrative, region: 'kidal', channel: 'through_trusted_person', contact: typed.contact, urgent: true };
 
 /** From the last step: walks back, reading what each step kept, then forward again to the send button. */
 async function draftKept(page: Page): Promise<Record<string, string | boolean>> {
@@ -122,7 +109,7 @@ t.test('the answer is lost after the service filed the request: the retry resend
   });
   const before = await caseCount();
   await p.page.goto(`${W.origin}/`);
-  await fillForm(p.page);
+  await fillForm(p.page, answers);
   await send(p.page);
   await lostAlert(p.page).waitFor({ timeout: 30_000 });
   t.equal(firstAnswer, 201, 'the service had filed it');
@@ -169,7 +156,7 @@ t.test('changed after the lost answer: sealed again under the same case id and r
   });
   const before = await caseCount();
   await p.page.goto(`${W.origin}/`);
-  await fillForm(p.page);
+  await fillForm(p.page, answers);
   await send(p.page);
   await lostAlert(p.page).waitFor({ timeout: 30_000 });
   for (let i = 0; i < 3; i++) await p.page.getByRole('button', { name: 'Retour' }).click();
@@ -198,7 +185,7 @@ t.test('a 503 before the service (a proxy): the retry files the very same reques
   await onFirstFiling(p.page, (route) => route.fulfill(problem(503, 'service_unavailable')));
   const before = await caseCount();
   await p.page.goto(`${W.origin}/`);
-  await fillForm(p.page);
+  await fillForm(p.page, answers);
   await send(p.page);
   await lostAlert(p.page).waitFor({ timeout: 30_000 });
   t.equal(await caseCount(), before, 'nothing filed');
@@ -216,7 +203,7 @@ t.test('rate-limited, then accepted: said as before, and the sealed request is k
   await onFirstFiling(p.page, (route) => route.fulfill({ ...problem(429, 'rate_limited'), headers: { 'retry-after': '7' } }));
   const before = await caseCount();
   await p.page.goto(`${W.origin}/`);
-  await fillForm(p.page);
+  await fillForm(p.page, answers);
   await send(p.page);
   const alert = p.page.getByRole('alert').filter({ hasText: 'Trop d’essais' });
   await alert.waitFor({ timeout: 30_000 });
@@ -234,7 +221,7 @@ t.test('409 intake_key_changed: said as before; nothing was filed, so the next s
   await onFirstFiling(p.page, (route) => route.fulfill(problem(409, 'intake_key_changed')));
   const before = await caseCount();
   await p.page.goto(`${W.origin}/`);
-  await fillForm(p.page);
+  await fillForm(p.page, answers);
   await send(p.page);
   const alert = p.page.getByRole('alert').filter({ hasText: 'La clé de l’institution a changé pendant l’envoi' });
   await alert.waitFor({ timeout: 30_000 });

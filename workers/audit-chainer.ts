@@ -1,6 +1,7 @@
 import { loggableError } from '../src/lib/loggable-error.js';
 import type { AuditService } from '../src/audit/audit-service.js';
 import type { WorkerLogger } from './worker.js';
+import { every } from './periodic.js';
 
 /**
  * Gives committed audit events their place in the hash chain, every `intervalMs`. Not a queue
@@ -8,7 +9,6 @@ import type { WorkerLogger } from './worker.js';
  * serialises them on the chain head), so a Redis outage never delays the audit chain.
  */
 export function startAuditChainer(deps: { audit: Pick<AuditService, 'chain' | 'requeueUnchained' | 'serverStartedAt'>; log: WorkerLogger; intervalMs: number; restartCheckEvery?: number }): { close(): Promise<void> } {
-  let stopped = false;
   // The queue is unlogged: after a crash of PostgreSQL it is empty, and events committed before
   // the crash but not chained yet would wait for the next worker start. So it is rebuilt here
   // before the first pass, and again whenever the server's start time changes (checked after
@@ -27,7 +27,7 @@ export function startAuditChainer(deps: { audit: Pick<AuditService, 'chain' | 'r
     if (n > 0) deps.log.warn({ requeued: n }, 'audit events without a place in the chain were queued again (PostgreSQL restarted or crashed)');
   };
   let failing = false;
-  let running: Promise<void> = requeueIfRestarted().catch((err: Error) => {
+  const first = requeueIfRestarted().catch((err: Error) => {
     failing = true;
     deps.log.warn({ err: loggableError(err) }, 'audit requeue failed; retried on the next pass');
   });
@@ -43,16 +43,12 @@ export function startAuditChainer(deps: { audit: Pick<AuditService, 'chain' | 'r
       failing = true;
     }
   };
-  const timer = setInterval(() => {
-    if (stopped) return;
-    running = running.then(tick);
-  }, deps.intervalMs);
-  timer.unref();
+  // The first pass waits for the requeue above: it must not chain past events still to be queued.
+  const loop = every(deps.intervalMs, () => first.then(tick));
   return {
     async close() {
-      stopped = true;
-      clearInterval(timer);
-      await running;
+      await loop.close();
+      await first;
     },
   };
 }

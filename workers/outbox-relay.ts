@@ -4,6 +4,7 @@ import { outbox } from '../src/db/schema/index.js';
 import type { Clock } from '../src/lib/clock.js';
 import { loggableError } from '../src/lib/loggable-error.js';
 import type { WorkerLogger } from './worker.js';
+import { every } from './periodic.js';
 
 export interface OutboxRow {
   id: number;
@@ -62,8 +63,7 @@ export function createOutboxRelay(deps: { database: Database; clock: Clock; log:
     }
     return undefined;
   };
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<unknown> = Promise.resolve();
+  let loop: { close(): Promise<void> } | undefined;
   let stopped = false;
   let failing = false;
 
@@ -148,16 +148,11 @@ export function createOutboxRelay(deps: { database: Database; clock: Clock; log:
     },
     relayOnce,
     start(intervalMs) {
-      timer = setInterval(() => {
-        if (stopped) return;
-        running = running.then(tick);
-      }, intervalMs);
-      timer.unref();
+      loop = every(intervalMs, tick);
     },
     async close() {
       stopped = true;
-      if (timer) clearInterval(timer);
-      await running;
+      await loop?.close();
     },
   };
 }

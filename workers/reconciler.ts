@@ -5,6 +5,7 @@ import type { Clock } from '../src/lib/clock.js';
 import { loggableError } from '../src/lib/loggable-error.js';
 import { pendingSteps, type StepScheduler } from './deadline-steps.js';
 import type { WorkerLogger } from './worker.js';
+import { every } from './periodic.js';
 
 export interface ReconcileResult {
   deadlines: number;
@@ -61,9 +62,7 @@ export function createReconciler(deps: {
     return result;
   }
 
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<unknown> = Promise.resolve();
-  let stopped = false;
+  let loop: { close(): Promise<void> } | undefined;
   const tick = async () => {
     try {
       const r = await reconcile();
@@ -77,16 +76,10 @@ export function createReconciler(deps: {
     reconcile,
     /** Runs once now, then every `intervalMs`. */
     start(intervalMs: number): void {
-      running = tick();
-      timer = setInterval(() => {
-        if (!stopped) running = running.then(tick);
-      }, intervalMs);
-      timer.unref();
+      loop = every(intervalMs, tick, { now: true });
     },
     async close(): Promise<void> {
-      stopped = true;
-      if (timer) clearInterval(timer);
-      await running;
+      await loop?.close();
     },
   };
 }

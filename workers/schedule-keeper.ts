@@ -1,6 +1,7 @@
 import type { Queue } from 'bullmq';
 import { loggableError } from '../src/lib/loggable-error.js';
 import type { WorkerLogger } from './worker.js';
+import { every } from './periodic.js';
 
 /** A repeatable job of a queue: its scheduler id, and how to create it. */
 export interface KeptSchedule {
@@ -18,11 +19,8 @@ export interface KeptSchedule {
  * scheduler again would move its next run.
  */
 export function startScheduleKeeper(deps: { schedules: KeptSchedule[]; log: WorkerLogger; intervalMs: number }): { close(): Promise<void> } {
-  let stopped = false;
-  let running: Promise<void> = Promise.resolve();
   const pass = async () => {
     for (const s of deps.schedules) {
-      if (stopped) return;
       try {
         if (await s.queue.getJobScheduler(s.id)) continue;
         await s.create();
@@ -32,15 +30,5 @@ export function startScheduleKeeper(deps: { schedules: KeptSchedule[]; log: Work
       }
     }
   };
-  const timer = setInterval(() => {
-    if (!stopped) running = running.then(pass);
-  }, deps.intervalMs);
-  timer.unref();
-  return {
-    async close() {
-      stopped = true;
-      clearInterval(timer);
-      await running;
-    },
-  };
+  return every(deps.intervalMs, pass);
 }

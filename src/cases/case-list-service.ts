@@ -1,5 +1,6 @@
 import type { Sql } from 'postgres';
 import { fieldInvalid } from '../lib/problem.js';
+import { decodeKeyset, encodeKeyset, isIsoInstant, isUuid, notACursor } from '../lib/cursor.js';
 import type { Clock } from '../lib/clock.js';
 import type { RequestContext } from '../access/principal.js';
 import type { AccessService, ScopeFacts } from '../access/access-service.js';
@@ -47,31 +48,13 @@ interface SortKey {
   i: string;
 }
 
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const ISO_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-
-
-export function encodeCursor(k: SortKey): string {
-  return Buffer.from(JSON.stringify(k), 'utf8').toString('base64url');
-}
+export const encodeCursor = (k: SortKey): string => encodeKeyset(k);
 
 /** Parses an opaque cursor; anything but a well-formed sort key is a 400. */
 export function decodeCursor(cursor: string): SortKey {
-  const bad = () => fieldInvalid('/querystring/cursor', 'not a cursor of this list');
-  if (!/^[A-Za-z0-9_-]{1,400}$/.test(cursor)) throw bad();
-  let v: unknown;
-  try {
-    v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    throw bad();
-  }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw bad();
-  const o = v as Record<string, unknown>;
-  if (Object.keys(o).length !== 4) throw bad();
+  const o = decodeKeyset(cursor, '/querystring/cursor');
   const { u, d, c, i } = o;
-  if (typeof u !== 'boolean' || typeof c !== 'string' || typeof i !== 'string' || !(d === null || typeof d === 'string')) throw bad();
-  if (!ISO_RE.test(c) || Number.isNaN(Date.parse(c)) || !UUID_RE.test(i)) throw bad();
-  if (d !== null && (!ISO_RE.test(d) || Number.isNaN(Date.parse(d)))) throw bad();
+  if (Object.keys(o).length !== 4 || typeof u !== 'boolean' || !isIsoInstant(c) || !isUuid(i) || !(d === null || isIsoInstant(d))) throw notACursor('/querystring/cursor');
   return { u, d, c, i };
 }
 
@@ -157,7 +140,7 @@ export function createCaseListService(deps: { sql: Sql; access: Pick<AccessServi
     async list(ctx: RequestContext, filters: CaseListFilters, page: CaseListPage = {}) {
       const limit = page.limit ?? DEFAULT_PAGE;
       if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) throw fieldInvalid('/querystring/limit', `between 1 and ${MAX_PAGE}`);
-      if (filters.assignee !== undefined && filters.assignee !== 'me' && filters.assignee !== 'none' && !UUID_RE.test(filters.assignee)) throw fieldInvalid('/querystring/assignee', 'a user id, me or none');
+      if (filters.assignee !== undefined && filters.assignee !== 'me' && filters.assignee !== 'none' && !isUuid(filters.assignee)) throw fieldInvalid('/querystring/assignee', 'a user id, me or none');
       const after = page.cursor !== undefined ? decodeCursor(page.cursor) : null;
 
       const scope = scopeOf(ctx);

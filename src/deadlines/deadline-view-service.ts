@@ -3,6 +3,7 @@ import type { Db } from '../db/client.js';
 import { cases, deadlines, referrals } from '../db/schema/index.js';
 import type { Clock } from '../lib/clock.js';
 import { AppError, fieldInvalid } from '../lib/problem.js';
+import { decodeKeyset, encodeKeyset, isIsoInstant, isUuid, notACursor } from '../lib/cursor.js';
 import type { RequestContext } from '../access/principal.js';
 import type { AccessService } from '../access/access-service.js';
 import type { CaseService } from '../cases/case-service.js';
@@ -15,7 +16,6 @@ export const DEADLINE_PAGE_DEFAULT = 50;
 /** A case has a handful of deadlines per rule and subject; this bounds the per-case answer. */
 const CASE_DEADLINES_MAX = 500;
 
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface DeadlineListFilters {
   state?: 'open' | 'paused';
@@ -24,21 +24,11 @@ export interface DeadlineListFilters {
 }
 
 /** Keyset cursor: the last row's due time and id (the list's order). */
-export function encodeDeadlineCursor(k: { d: string; i: string }): string {
-  return Buffer.from(JSON.stringify(k), 'utf8').toString('base64url');
-}
+export const encodeDeadlineCursor = (k: { d: string; i: string }): string => encodeKeyset(k);
 
 export function decodeDeadlineCursor(cursor: string): { d: Date; i: string } {
-  const bad = () => fieldInvalid('/querystring/after', 'not a cursor of this list');
-  let v: unknown;
-  try {
-    v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    throw bad();
-  }
-  if (typeof v !== 'object' || v === null) throw bad();
-  const { d, i } = v as Record<string, unknown>;
-  if (typeof d !== 'string' || typeof i !== 'string' || !UUID_RE.test(i) || Number.isNaN(Date.parse(d))) throw bad();
+  const { d, i } = decodeKeyset(cursor, '/querystring/after');
+  if (!isIsoInstant(d) || !isUuid(i)) throw notACursor('/querystring/after');
   return { d: new Date(d), i };
 }
 

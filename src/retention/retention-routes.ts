@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { AppError } from '../lib/problem.js';
 import { Timestamp, Uuid, responses } from '../lib/schemas.js';
 import { ctxOf } from '../plugins/context.js';
 import { parseRetentionCursor, type RetentionService } from './retention-service.js';
+import { notACursor } from '../lib/cursor.js';
 
 const Limit = Type.String({ pattern: '^(?:[1-9]|[1-9][0-9]|100)$', description: '1 to 100 (default 50)' });
 const Cursor = Type.String({ pattern: '^[0-9T:.Z+-]{20,40}_[0-9a-fA-F-]{36}$', description: 'the `next` of the previous page' });
@@ -30,7 +30,7 @@ const retentionRoutes: FastifyPluginAsyncTypebox<{ retention: RetentionService }
     handler: async (request) => {
       const { limit, after } = request.query;
       const cursor = after === undefined ? undefined : parseRetentionCursor(after);
-      if (cursor === null) throw new AppError('validation_failed', 'after is not a cursor of this list', { errors: [{ field: '/querystring/after', message: 'not a cursor' }] });
+      if (cursor === null) throw notACursor('/querystring/after');
       return retention.listDue(ctxOf(request), { limit: Number(limit ?? 50), ...(cursor ? { after: cursor } : {}) });
     },
   });

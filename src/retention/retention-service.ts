@@ -11,6 +11,7 @@ import type { DeadlineRepository } from '../deadlines/deadline-repository.js';
 import { KINDS, SEALED_UNDER_CASE_DEK, sealedItemsOf } from '../cases/case-rekey-service.js';
 import { caseEnvelopes, referralEnvelopes, referralReports, referrals } from '../db/schema/index.js';
 import { createCommandRunner, Refusal } from '../audit/audited-command.js';
+import { isIsoInstant, isUuid } from '../lib/cursor.js';
 
 export type RetentionService = ReturnType<typeof createRetentionService>;
 
@@ -130,5 +131,5 @@ export function parseRetentionCursor(s: string): RetentionCursor | null {
   if (i < 0) return null;
   const dueAt = s.slice(0, i);
   const caseId = s.slice(i + 1);
-  return Number.isNaN(Date.parse(dueAt)) ? null : { dueAt, caseId };
+  return isIsoInstant(dueAt) && isUuid(caseId) ? { dueAt, caseId } : null;
 }

@@ -260,6 +260,7 @@ t.test('malformed cursors and filters are refused with a problem document', asyn
     `cursor=${b64([1, 2])}`,
     `cursor=${b64({ ...key, i: 'nope' })}`,
     `cursor=${b64({ ...key, c: '2026-13-45T00:00:00.000Z' })}`,
+    `cursor=${b64({ ...key, c: '2026-02-30T00:00:00.000Z' })}`,
     `cursor=${b64({ ...key, u: 'yes' })}`,
     `cursor=${b64({ ...key, extra: 1 })}`,
     `cursor=${b64({ ...key, d: "'; drop table cases; --" })}`,

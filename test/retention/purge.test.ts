@@ -117,6 +117,12 @@ t.test('ten years on: listed for the supervisor only; other roles are refused', 
   t.type(p1.next, 'string');
   t.same((await list(dep.supervisor, `?limit=1&after=${encodeURIComponent(p1.next)}`)).json(), { items: [], next: null });
   t.equal((await list(dep.supervisor, '?after=nonsense')).statusCode, 400);
+  // Forged cursors that look right but that PostgreSQL would refuse to cast: a 400, never a 500.
+  for (const after of [`2020-02-30T00:00:00.000Z_${randomUUID()}`, `2026-01-01T00:00:00.000Z_${'-'.repeat(36)}`, `2026-01-01T00:00:00Z_${randomUUID()}`]) {
+    const r = await list(dep.supervisor, `?after=${encodeURIComponent(after)}`);
+    t.equal(r.statusCode, 400, `after=${after}`);
+    t.equal(r.json().code, 'validation_failed');
+  }
   for (const a of [officer, partner, dep.admin]) {
     const l = await list(a);
     t.equal(l.statusCode, 403, `${a.username} may not list`);

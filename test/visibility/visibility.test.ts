@@ -71,6 +71,9 @@ t.test('the list refuses the roles it is not for', async (t) => {
   const bad = await get(dep.supervisor, '/v1/deadlines?after=bm90LWEtY3Vyc29y');
   t.equal(bad.statusCode, 400);
   t.equal(bad.json().code, 'validation_failed');
+  const forged = Buffer.from(JSON.stringify({ d: '2026-02-30T00:00:00.000Z', i: randomUUID() })).toString('base64url');
+  const feb30 = await get(dep.supervisor, `/v1/deadlines?after=${forged}`);
+  t.equal(feb30.statusCode, 400, 'a cursor with a date PostgreSQL refuses is a 400, not a 500');
   t.equal((await get(dep.supervisor, '/v1/deadlines?rule=no_such_rule')).json().code, 'validation_failed', 'an unknown rule');
   t.equal((await get(dep.supervisor, '/v1/deadlines?limit=0')).statusCode, 400, 'limit 0');
 });

@@ -7,6 +7,7 @@ import { STEPS, stepJobId, stepTimes, type Step, type StepTime } from '../src/es
 import type { JobResult, TypedJob, TypedQueue } from '../src/queues/registry.js';
 import type { OutboxRow } from './outbox-relay.js';
 import type { WorkerLogger } from './worker.js';
+import type { Tx } from '../src/db/client.js';
 
 export const QUEUE = 'deadline-steps' as const;
 
@@ -56,11 +57,13 @@ export function createStepScheduler(deps: { queue: TypedQueue<typeof QUEUE>; rep
   return {
     enqueue,
     /** The outbox handler of `deadline.opened` (`{ deadlineId }`, for a deadline started or resumed). */
-    async onDeadlineOpened(rows: OutboxRow[]): Promise<void> {
+    async onDeadlineOpened(rows: OutboxRow[], tx: Tx): Promise<void> {
       const ids = [...new Set(rows.map((r) => r.payload.deadlineId).filter((id): id is string => typeof id === 'string'))];
       if (ids.length === 0) return;
       // A deadline settled or paused since is no longer open: it gets no job (a resume writes a new row).
-      await enqueue(await repo.open({ ids }), { includeOverdue: true });
+      // Added while the rows are claimed, so that a Redis failure leaves them pending for the next
+      // pass; the queue's connection fails fast (startWorkers), so a Redis outage never holds the claim.
+      await enqueue(await repo.open({ ids }, tx), { includeOverdue: true });
     },
   };
 }

@@ -37,17 +37,27 @@ export function loadWorkerDeadlinePolicy(config: Pick<Config, 'POLICIES_DIR'>): 
  * with an injected clock): the service that fires steps, the `deadline-steps` queue and its
  * scheduler, the outbox relay (with `deadline.opened` registered) and the reconciler.
  */
-export function createEscalationParts(deps: { config: Pick<Config, 'POLICIES_DIR' | 'REDIS_PREFIX'>; database: Database; connection: Redis; audit: Pick<AuditService, 'record'>; clock: Clock; log: WorkerLogger; policy?: DeadlinePolicy }): EscalationParts {
+export function createEscalationParts(deps: {
+  config: Pick<Config, 'POLICIES_DIR' | 'REDIS_PREFIX'>;
+  database: Database;
+  connection: Redis;
+  /** where jobs are added from (default `connection`): a fail-fast one, see startWorkers */
+  producer?: Redis;
+  audit: Pick<AuditService, 'record'>;
+  clock: Clock;
+  log: WorkerLogger;
+  policy?: DeadlinePolicy;
+}): EscalationParts {
   const { database, connection, clock, log } = deps;
   const db = database.db;
   const policy = deps.policy ?? loadWorkerDeadlinePolicy(deps.config);
   const repo = createEscalationRepository(db);
   const escalation = createEscalationService({ db, repo, cases: createCaseRepository(db), outbox: createDeadlineRepository(db), audit: deps.audit, clock, policy });
-  const queue = createQueue(DEADLINE_STEPS, { connection, config: deps.config });
+  const queue = createQueue(DEADLINE_STEPS, { connection: deps.producer ?? connection, config: deps.config });
   queue.on('error', (err) => log.warn({ queue: DEADLINE_STEPS, err: { message: err.message } }, 'queue error'));
   const scheduler = createStepScheduler({ queue, repo, policy, clock });
   const relay = createOutboxRelay({ database, clock, log });
-  relay.register('deadline.opened', (rows) => scheduler.onDeadlineOpened(rows));
+  relay.register('deadline.opened', (rows, tx) => scheduler.onDeadlineOpened(rows, tx));
   const reconciler = createReconciler({ repo, escalation, scheduler, policy, clock, log });
   return { policy, escalation, queue, scheduler, relay, reconciler };
 }

@@ -48,6 +48,8 @@ export async function startNotificationDelivery(deps: {
   config: Config;
   database: Database;
   connection: Redis;
+  /** where delivery jobs are added from (default `connection`): a fail-fast one, see startWorkers */
+  producer?: Redis;
   audit: AuditService;
   clock: Clock;
   log: WorkerLogger;
@@ -62,7 +64,7 @@ export async function startNotificationDelivery(deps: {
   const cases = createCaseService({ cases: caseRepo, users: createUserRepository(db), keyring: createKeyringRepository(db), access, clock, db });
   const notifications = createNotificationService({ db, access, cases, clock });
   const webhooks = createWebhookService({ db, access, clock, secretKey: webhookKey(config.SERVER_SECRET), allowPrivateTargets: config.WEBHOOK_ALLOW_PRIVATE_TARGETS });
-  const queue: TypedQueue<typeof QUEUE> = createQueue(QUEUE, { connection, config });
+  const queue: TypedQueue<typeof QUEUE> = createQueue(QUEUE, { connection: deps.producer ?? connection, config });
   queue.on('error', (err) => log.warn({ queue: QUEUE, err: { message: err.message } }, 'queue error'));
 
   const worker = new Worker<JobPayload<typeof QUEUE>, JobResult<typeof QUEUE>, JobName<typeof QUEUE>>(

@@ -48,6 +48,11 @@ export async function startWorkers(opts: StartWorkersOptions): Promise<Workers> 
   // BullMQ forwards connection errors to the workers' 'error' listeners; this one only keeps an
   // error raised before they attach (or after they close) from being unhandled.
   connection.on('error', (err: Error) => log.debug({ err: { message: err.message } }, 'worker redis connection error'));
+  // Jobs are added (by the outbox relay while it holds its claim, the reconciler, the delivery
+  // sweep) on a connection that fails at once while Redis is down: the worker connection above
+  // would wait for Redis forever, holding a PostgreSQL transaction and stalling every topic.
+  const producer = createQueueConnection(config.REDIS_URL, 'producer');
+  producer.on('error', (err: Error) => log.debug({ err: { message: err.message } }, 'producer redis connection error'));
 
   const keys = await loadServerKeys(config);
   const audit = createAuditService({ repo: createAuditRepository(database.db), clock, signingSecretKey: keys.audit.secretKey });
@@ -82,10 +87,10 @@ export async function startWorkers(opts: StartWorkersOptions): Promise<Workers> 
   await scheduleAuditCheckpoint(checkpointQueue, config);
   // Escalation (issue 5): the deadline-steps worker, the outbox relay and the reconciler. Other
   // modules deliver their outbox topics through the same relay: `escalation.relay.register(topic, handler)`.
-  const escalation = startEscalation({ config, database, connection, audit, clock, log, relayIntervalMs: config.OUTBOX_RELAY_INTERVAL_MS, reconcileIntervalMs: config.RECONCILER_INTERVAL_MS });
+  const escalation = startEscalation({ config, database, connection, producer, audit, clock, log, relayIntervalMs: config.OUTBOX_RELAY_INTERVAL_MS, reconcileIntervalMs: config.RECONCILER_INTERVAL_MS });
   watch(DEADLINE_STEPS, escalation.worker);
   // One relay claims every outbox topic: the notifications register theirs with the escalation's.
-  const notificationDelivery = await startNotificationDelivery({ config, database, connection, audit, clock, log, relay: escalation.relay });
+  const notificationDelivery = await startNotificationDelivery({ config, database, connection, producer, audit, clock, log, relay: escalation.relay });
   watch(NOTIFICATION_QUEUE, notificationDelivery.worker);
   // Measures past their end expire, unconfirmed urgent ones lapse: a sweep every minute.
   const measureExpiry = await startMeasureExpiry({ config, database, connection, audit, clock, log });
@@ -112,8 +117,10 @@ export async function startWorkers(opts: StartWorkersOptions): Promise<Workers> 
         await measureExpiry.close();
         await checkpointQueue.close();
         // QUIT would wait for a Redis that is down; then just drop the socket.
-        if (connection.status === 'ready') await connection.quit().catch(() => connection.disconnect());
-        else connection.disconnect();
+        for (const c of [connection, producer]) {
+          if (c.status === 'ready') await c.quit().catch(() => c.disconnect());
+          else c.disconnect();
+        }
         if (!opts.database) await database.close();
       })();
       return closing;

@@ -12,6 +12,7 @@ import type { UserRepository } from '../users/user-repository.js';
 import { appeals, assessments, caseEnvelopes, caseFields, caseReports, measures, messages } from '../db/schema/index.js';
 import type { CaseRepository, CaseRow } from './case-repository.js';
 import type { CaseService } from './case-service.js';
+import { createCommandRunner, Refusal } from '../audit/audited-command.js';
 
 /** One value sealed under the case DEK, at its place (kind, id, field), with the AD it is bound to. */
 export interface SealedItem {
@@ -180,6 +181,9 @@ export function createCaseRekeyService(deps: {
 }) {
   const { db, cases, caseService, users, orgs, access, audit, clock } = deps;
 
+  const command = createCommandRunner({ db, audit });
+
+  /** For the bundle, a read: its allowed read is audited already; the refusal is added to it. */
   async function refuse(ctx: RequestContext, caseId: string, error: AppError): Promise<never> {
     await audit.record(ctx, { action: 'case.rekey', resource: `case:${caseId}`, caseId, outcome: 'denied', reason: error.detail ?? error.code });
     throw error;
@@ -343,14 +347,14 @@ export function createCaseRekeyService(deps: {
       checkShapes(input);
       const { envelopes: own } = await caseService.sealedFacts(ctx, caseId);
       const ownKeyIds = own.map((e) => e.keyId);
-      const outcome = await db.transaction(async (tx) => {
+      return command(ctx, { action: 'case.rekey', resource: `case:${caseId}`, caseId }, async (tx) => {
         const c = await cases.byIdForUpdate(caseId, tx);
         const reason = input.revoke.length > 0 ? `revoke ${input.revoke.join(', ')}` : 'no envelope revoked';
         await access.authorize(ctx, 'case.rekey', { resource: `case:${caseId}`, caseId: c ? caseId : null, facts: c ? { caseState: c.state, assigneeId: c.assigneeId, caseId } : {} }, tx, { reason });
         if (!c) throw new AppError('not_found');
-        if (c.purgedAt) return { refused: purged(c.purgedAt) };
+        if (c.purgedAt) throw new Refusal(purged(c.purgedAt));
         const p = await plan(c, input, ownKeyIds, tx);
-        if ('refused' in p) return { refused: p.refused };
+        if ('refused' in p) throw new Refusal(p.refused);
 
         const now = clock.now();
         for (const kind of KINDS) {
@@ -366,17 +370,13 @@ export function createCaseRekeyService(deps: {
         const who = p.revoked.map((e) => `${readerOf(e)} (key ${e.keyId})`);
         await cases.addTimeline({ caseId, at: now, actor: actorOf(ctx.principal), action: 'case.rekeyed', fromState: c.state, toState: c.state, reason: `key epoch ${epoch}; ${who.length > 0 ? `revoked ${who.join(', ')}` : 'no reader revoked'}` }, tx);
         return {
-          done: {
-            caseId,
-            epoch,
-            revoked: p.revoked.map((e) => ({ keyId: e.keyId, recipientType: e.recipientType, recipientId: e.recipientId })),
-            envelopes: input.envelopes.map((e) => ({ keyId: e.keyId, recipientType: e.recipientType, recipientId: e.recipientId })),
-            items: input.items.length,
-          },
+          caseId,
+          epoch,
+          revoked: p.revoked.map((e) => ({ keyId: e.keyId, recipientType: e.recipientType, recipientId: e.recipientId })),
+          envelopes: input.envelopes.map((e) => ({ keyId: e.keyId, recipientType: e.recipientType, recipientId: e.recipientId })),
+          items: input.items.length,
         };
       });
-      if ('refused' in outcome) return refuse(ctx, caseId, outcome.refused);
-      return outcome.done;
     },
   };
 }

@@ -8,6 +8,7 @@ import type { DeadlineService } from '../deadlines/deadline-service.js';
 import type { DeadlineRepository } from '../deadlines/deadline-repository.js';
 import type { CaseRepository } from './case-repository.js';
 import { defenderView } from './case-service.js';
+import { createCommandRunner, Refusal } from '../audit/audited-command.js';
 
 /**
  * What stops with the defender's consent, owned by other modules and run in the withdrawal's
@@ -45,15 +46,15 @@ export function createCaseWithdrawalService(deps: {
   clock: Clock;
 }) {
   const { db, cases, ports, deadlines, outbox, access, audit, clock } = deps;
+  const command = createCommandRunner({ db, audit });
 
   return {
     async withdraw(ctx: RequestContext, caseId: string, input: { reason?: string }) {
-      const outcome = await db.transaction(async (tx) => {
+      const outcome = await command(ctx, { action: 'case.withdraw', resource: `case:${caseId}`, caseId }, async (tx) => {
         const c = await cases.byIdForUpdate(caseId, tx);
         await access.authorize(ctx, 'case.withdraw', { resource: `case:${caseId}`, caseId: c ? caseId : null, facts: c ? { caseState: c.state, assigneeId: c.assigneeId, caseId } : {} }, tx, { reason: input.reason ?? null });
         if (!c) throw new AppError('not_found');
-        // Returned, not thrown: nothing has been written yet, and the denial is audited below.
-        if (c.state === 'closed') return { refused: new AppError('invalid_transition', `the case is closed already (${c.closeReason ?? 'no reason'})`) };
+        if (c.state === 'closed') throw new Refusal(new AppError('invalid_transition', `the case is closed already (${c.closeReason ?? 'no reason'})`));
         const now = clock.now();
         const why = input.reason ? `${REASON}: ${input.reason}` : REASON;
         // The ports get the defender's context, so what they audit names who made it happen.
@@ -66,10 +67,6 @@ export function createCaseWithdrawalService(deps: {
         await outbox.enqueue('case.consent_withdrawn', { caseId, reference: c.reference, notify: c.assigneeId ? 'assignee' : 'supervisors', assigneeId: c.assigneeId, measuresStopped, referralsWithdrawn, appealsClosed }, now, tx);
         return { updated, measuresStopped, referralsWithdrawn, appealsClosed };
       });
-      if ('refused' in outcome) {
-        await audit.record(ctx, { action: 'case.withdraw', resource: `case:${caseId}`, caseId, outcome: 'denied', reason: outcome.refused.detail ?? outcome.refused.code });
-        throw outcome.refused;
-      }
       const { updated, ...stopped } = outcome;
       return { case: { ...defenderView(updated), closeReason: updated.closeReason }, ...stopped };
     },

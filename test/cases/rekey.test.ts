@@ -272,6 +272,9 @@ t.test('a re-key prepared from a bundle that another re-key overtook is refused'
   const stale = await postRekey(officerA, first.body);
   t.equal(stale.statusCode, 409);
   t.equal(stale.json().code, 'key_epoch_changed');
+  // A refusal leaves one audit event, the denial: the allowed decision it had recorded is rolled back.
+  const trail = await T.database.sql`select outcome from audit_events where request_id = ${stale.json().instance.replace('urn:egide:request:', '')}`;
+  t.same(trail.map((r) => r.outcome), ['denied'], 'one audit event: denied');
   t.equal(await snapshot(), before, 'nothing changed');
   await opensAll(t, second.dek, 'the winner');
 });

@@ -95,6 +95,9 @@ t.test('the defender withdraws: measures and referrals stop, the appeal closes, 
   const again = await withdraw(f.defender, f.caseId);
   t.equal(again.statusCode, 409);
   t.equal(again.json().code, 'invalid_transition');
+  // A refusal leaves one audit event, the denial: the allowed decision it had recorded is rolled back.
+  const trail = await T.database.sql`select outcome from audit_events where request_id = ${again.json().instance.replace('urn:egide:request:', '')}`;
+  t.same(trail.map((r) => r.outcome), ['denied'], 'one audit event: denied');
   t.same(await counts(f.caseId), before.counts, 'no timeline, outbox or deadline change');
   t.same(await caseRow(T, f.caseId), before.row);
   t.equal((await sql`select count(*)::int as n from audit_events where action = 'case.withdraw' and outcome = 'denied' and case_id = ${f.caseId}`)[0]!.n, 1, 'the refusal is audited');

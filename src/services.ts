@@ -132,7 +132,7 @@ export function createServices(deps: ServiceDeps) {
   const rekey = createCaseRekeyService({ db, cases: repos.cases, caseService: cases, users: repos.users, orgs: repos.orgs, access, audit, clock });
   const notifications = createNotificationService({ db, access, cases, clock });
   const webhooks = createWebhookService({ db, access, clock, secretKey: webhookKey(config.SERVER_SECRET), allowPrivateTargets: config.WEBHOOK_ALLOW_PRIVATE_TARGETS });
-  const deadlineViews = createDeadlineViewService({ db, access, cases, policy: deps.deadlinePolicy, clock });
+  const deadlineViews = createDeadlineViewService({ db, access, cases: repos.cases, policy: deps.deadlinePolicy, clock });
   const retention = createRetentionService({ db, cases: repos.cases, deadlines, deadlineRepo: repos.deadlines, access, audit, clock });
   return {
     db, repos, audit, access, auth, users, orgs, auditQuery, deadlines, intake, cases, workflow, caseList, messages,

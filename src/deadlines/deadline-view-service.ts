@@ -6,7 +6,7 @@ import { AppError, fieldInvalid } from '../lib/problem.js';
 import { decodeKeyset, encodeKeyset, isIsoInstant, isUuid, notACursor } from '../lib/cursor.js';
 import type { RequestContext } from '../access/principal.js';
 import type { AccessService } from '../access/access-service.js';
-import type { CaseService } from '../cases/case-service.js';
+import type { CaseRepository } from '../cases/case-repository.js';
 import type { DeadlinePolicy } from './deadline-policy.js';
 
 export type DeadlineViewService = ReturnType<typeof createDeadlineViewService>;
@@ -70,7 +70,7 @@ const view = (r: Row, now: Date) => ({
  * clause, so nothing outside them is read), and one case's deadlines for whoever may see that
  * case's deadlines. Metadata only: reference, rule, due time, state, ladder level.
  */
-export function createDeadlineViewService(deps: { db: Db; access: Pick<AccessService, 'authorizeRead' | 'decide'>; cases: Pick<CaseService, 'sealedFacts'>; policy: DeadlinePolicy; clock: Clock }) {
+export function createDeadlineViewService(deps: { db: Db; access: Pick<AccessService, 'authorizeRead' | 'decide'>; cases: Pick<CaseRepository, 'byId'>; policy: DeadlinePolicy; clock: Clock }) {
   const { db, access, clock, policy } = deps;
   /** The rules whose actor is the defender: the only ones a defender is shown (info_reply, consent, checkin). */
   const defenderRules = [...policy.rules].filter(([, r]) => r.actor === 'defender').map(([name]) => name as string);
@@ -118,7 +118,9 @@ export function createDeadlineViewService(deps: { db: Db; access: Pick<AccessSer
      * out of scope): it sees referrals, never the case.
      */
     async ofCase(ctx: RequestContext, caseId: string) {
-      const { c, facts } = await deps.cases.sealedFacts(ctx, caseId);
+      // Metadata only: the scopes of deadline.list never look at envelopes, so no key lookups.
+      const c = await deps.cases.byId(caseId);
+      const facts = c ? { caseState: c.state, assigneeId: c.assigneeId, caseId: c.id } : {};
       const { audited } = await access.authorizeRead(ctx, 'deadline.list', { resource: `case:${caseId}/deadlines`, caseId: c ? caseId : null, facts });
       if (!c) {
         await audited;

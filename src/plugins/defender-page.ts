@@ -7,7 +7,6 @@ import { Type } from 'typebox';
 import type { Config } from '../config/config.js';
 import type { IntakePolicy } from '../intake/intake-policy.js';
 import { AppError } from '../lib/problem.js';
-import { projectRoot } from '../lib/paths.js';
 
 /**
  * The defender's page, served from the service itself (same origin): `/` files a request,
@@ -57,8 +56,8 @@ interface Manifest {
 export interface DefenderPageOptions {
   config: Pick<Config, 'INTAKE_KEY_ID' | 'QUICK_EXIT_URL'>;
   intakePolicy: IntakePolicy;
-  /** The build's output; default dist/web under the project root. */
-  dir?: string;
+  /** The build's output (WEB_DIR, resolved by webPath). */
+  dir: string;
 }
 
 const escapeAttribute = (s: string): string => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -122,7 +121,7 @@ const PAGE_RESPONSE = { 200: Type.String({ description: 'the page (text/html)' }
 
 export default fp<DefenderPageOptions>(
   async function defenderPagePlugin(fastify: FastifyInstance, opts) {
-    const dir = opts.dir ?? join(projectRoot(), 'dist', 'web');
+    const dir = opts.dir;
     let build: ReturnType<typeof loadBuild>;
     try {
       build = loadBuild(dir, opts);

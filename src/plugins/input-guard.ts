@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin';
-import { AppError } from '../lib/problem.js';
+import { fieldInvalid } from '../lib/problem.js';
 
 /**
  * Text PostgreSQL cannot store, refused as a bad request before any route sees it: the NUL
@@ -33,7 +33,7 @@ export default fp(
   async function inputGuardPlugin(fastify) {
     fastify.addHook('preValidation', async (request) => {
       const where = findUnstorableText(request.params, '/params') ?? findUnstorableText(request.query, '/querystring') ?? findUnstorableText(request.body, '/body');
-      if (where) throw new AppError('validation_failed', 'text may not contain NUL characters or lone surrogates', { errors: [{ field: where.slice(0, 300), message: 'holds a NUL character or a lone surrogate' }] });
+      if (where) throw fieldInvalid(where.slice(0, 300), 'holds a NUL character or a lone surrogate', 'text may not contain NUL characters or lone surrogates');
     });
   },
   { name: 'input-guard', dependencies: ['errors'] },

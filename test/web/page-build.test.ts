@@ -42,7 +42,7 @@ t.test('the build: hashed names, SRI hashes and compressed copies match the byte
 t.test('served: values written as inert data, encodings negotiated', async (t) => {
   const hostile = parseIntakePolicy({ version: 1, lists: { ...intakePolicy.lists, region: [{ code: 'bamako', fr: '</script><script>alert(1)</script>', en: 'x' }] } });
   const app = Fastify();
-  await app.register(defenderPage, { config, intakePolicy: hostile });
+  await app.register(defenderPage, { config, intakePolicy: hostile, dir: WEB_DIR });
   t.teardown(() => app.close());
   const page = await app.inject({ method: 'GET', url: '/' });
   t.equal(page.statusCode, 200);

@@ -1,6 +1,6 @@
 import { and, eq, gt, inArray, sql } from 'drizzle-orm';
 import type { Queryable } from '../db/client.js';
-import { cases, deadlines, deadlineSteps, referrals, users } from '../db/schema/index.js';
+import { deadlines, deadlineSteps, referrals, users } from '../db/schema/index.js';
 import type { Step } from './step-times.js';
 
 export type EscalationRepository = ReturnType<typeof createEscalationRepository>;
@@ -11,15 +11,6 @@ export function createEscalationRepository(db: Queryable) {
     async caseIdOf(deadlineId: string, tx: Queryable = db): Promise<string | undefined> {
       const [row] = await tx.select({ caseId: deadlines.caseId }).from(deadlines).where(eq(deadlines.id, deadlineId));
       return row?.caseId;
-    },
-
-    async caseForUpdate(caseId: string, tx: Queryable) {
-      const [row] = await tx
-        .select({ id: cases.id, reference: cases.reference, state: cases.state, assigneeId: cases.assigneeId, supervisorId: cases.supervisorId })
-        .from(cases)
-        .where(eq(cases.id, caseId))
-        .for('update');
-      return row;
     },
 
     async deadlineForUpdate(id: string, tx: Queryable) {

@@ -48,7 +48,7 @@ export type EscalationService = ReturnType<typeof createEscalationService>;
 export function createEscalationService(deps: {
   db: Db;
   repo: EscalationRepository;
-  cases: Pick<CaseRepository, 'addTimeline'>;
+  cases: Pick<CaseRepository, 'addTimeline' | 'byIdForUpdate'>;
   outbox: Pick<DeadlineRepository, 'enqueue'>;
   audit: Pick<AuditService, 'record'>;
   clock: Clock;
@@ -91,7 +91,7 @@ export function createEscalationService(deps: {
       const caseId = await repo.caseIdOf(deadlineId);
       if (!caseId) return { outcome: 'gone', fired: [] };
       return db.transaction(async (tx): Promise<FireOutcome> => {
-        const c = await repo.caseForUpdate(caseId, tx);
+        const c = await cases.byIdForUpdate(caseId, tx);
         const d = await repo.deadlineForUpdate(deadlineId, tx);
         if (!c || !d) return { outcome: 'gone', fired: [] };
         if (d.state !== 'open' || c.state === 'closed') return { outcome: 'not_open', fired: [] };

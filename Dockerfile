@@ -8,7 +8,8 @@
 # advisory lock) and then serves. Configuration comes from the environment only; the secrets
 # (JWT_SIGNING_KEY, AUDIT_SIGNING_KEY, SERVER_SECRET) are never baked into the image.
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+# The Node.js release CI tests on: the same version as tools/use-node.sh pins (a test checks it).
+ARG NODE_IMAGE=node:26.12.1-trixie-slim
 
 # 1. Compile TypeScript to dist/ (needs the dev dependencies: the compiler).
 FROM ${NODE_IMAGE} AS build

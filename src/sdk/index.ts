@@ -1,6 +1,6 @@
 /**
  * The egide client SDK: scheme v1 of client-side encryption (docs/crypto-v1.md). Runs unchanged
- * in Node 20 and in browsers: no `node:` imports here; Node-only helpers live in `./node/`.
+ * in Node.js (24 and later) and in browsers: no `node:` imports here; Node-only helpers live in `./node/`.
  * Call `await ready()` once, then everything is synchronous except file streams.
  */
 export * from './crypto/errors.js';

@@ -1,15 +1,14 @@
 import { loggableError } from './lib/loggable-error.js';
 import { isEntryPoint } from './lib/entry-point.js';
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readdirSync } from 'node:fs';
 import closeWithGrace from 'close-with-grace';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import postgres from 'postgres';
 import { ConfigError, loadConfig, type Config } from './config/config.js';
+import { loadEnvFile, type EnvFileResult } from './config/env-file.js';
 import { runMigrations } from './db/migrate.js';
-import { projectRoot } from './lib/paths.js';
 import type { WorkerLogger, Workers } from '../workers/worker.js';
 
 /**
@@ -48,21 +47,6 @@ export function redactUrl(raw: string): string {
   } catch {
     return '<not a URL>';
   }
-}
-
-/** Loads the env file into process.env (existing variables win); returns the path read, if any. */
-export function loadEnvFile(env: NodeJS.ProcessEnv = process.env): { path: string | null; warnings: string[] } {
-  const setting = env.EGIDE_ENV_FILE;
-  if (setting === 'none') return { path: null, warnings: [] };
-  const path = setting ? resolve(setting) : join(projectRoot(), '.env');
-  if (!existsSync(path)) {
-    if (setting) throw new StartupError([`EGIDE_ENV_FILE is ${setting}, but ${path} does not exist`]);
-    return { path: null, warnings: [] };
-  }
-  if (typeof process.loadEnvFile !== 'function') throw new StartupError([`reading ${path} needs Node.js 20.12 or later: upgrade Node.js, or export its variables yourself`]);
-  process.loadEnvFile(path);
-  const warnings = (statSync(path).mode & 0o077) !== 0 ? [`${path} holds secrets but others can read it: chmod 600 ${path}`] : [];
-  return { path, warnings };
 }
 
 /** The configuration, or a StartupError naming every bad or missing variable. */
@@ -193,7 +177,12 @@ export interface Running {
 
 /** Steps 1-4, then starts the roles asked for. Throws StartupError for anything the operator must fix. */
 export async function start(roles: readonly Role[]): Promise<Running> {
-  const envFile = loadEnvFile();
+  let envFile: EnvFileResult;
+  try {
+    envFile = loadEnvFile();
+  } catch (err) {
+    throw err instanceof ConfigError ? new StartupError(err.problems) : err;
+  }
   const config = readConfig();
   const checks = await checkDependencies(config);
   try {

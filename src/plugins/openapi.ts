@@ -4,11 +4,12 @@ import swaggerUi from '@fastify/swagger-ui';
 import { Problem } from '../lib/schemas.js';
 
 /**
- * The policy of every /docs response (the page is laid out without Swagger UI's top bar, whose
- * logo is the one thing in it that needs an inline style, and whose box loads any other document). Swagger UI's page is three scripts and two stylesheets of
- * its own (no inline script or style), favicons, inline SVG icons as data: images; it fetches
+ * The policy of every /docs response. Swagger UI's page is three scripts and two stylesheets of
+ * its own (no inline script or style), favicons and inline SVG icons as data: images; it fetches
  * /docs/json and, with "Try it out", the API on the same origin. Nothing else: no other host, no
- * inline or injected script, no eval, no plugins, no <base>, and no page may frame it.
+ * inline or injected script, no eval, no plugins, no <base>, and no page may frame it. The page
+ * is laid out without Swagger UI's top bar: its logo is the one thing that needs an inline style,
+ * and its box loads documents from anywhere.
  */
 export const DOCS_CSP = [
   "default-src 'none'",

@@ -38,6 +38,7 @@ const appealRoutes: FastifyPluginAsyncTypebox<{ appeals: AppealService }> = asyn
   fastify.post('/v1/cases/:caseId/appeals', {
     config: { action: 'appeal.file' },
     schema: {
+      operationId: 'fileAppeal',
       tags: ['appeals'],
       summary: 'Appeal a decline, a no-measures decision, a rejected or a lifted measure, within the policy window (30 days by default)',
       description: 'The server finds when the decision was taken and by whom. 409 appeal_window_closed past the window; 409 already_exists when the same decision is already under appeal.',
@@ -61,6 +62,7 @@ const appealRoutes: FastifyPluginAsyncTypebox<{ appeals: AppealService }> = asyn
   fastify.post('/v1/appeals/:appealId/decision', {
     config: { action: 'appeal.decide' },
     schema: {
+      operationId: 'decideAppeal',
       tags: ['appeals'],
       summary: 'Rule on an appeal (a supervisor other than the one who took the decision appealed)',
       description: 'upheld undoes the decision as policies/appeals.yaml says (a declined case back to triage, a no-measures case back to decision, a rejected measure back to consented, a lifted measure back to active); dismissed changes nothing but the record.',
@@ -78,6 +80,7 @@ const appealRoutes: FastifyPluginAsyncTypebox<{ appeals: AppealService }> = asyn
   fastify.get('/v1/cases/:caseId/appeals', {
     config: { action: 'appeal.read' },
     schema: {
+      operationId: 'listCaseAppeals',
       tags: ['appeals'],
       summary: 'The appeals of a case, oldest first (the defender sees their own, without staff ids)',
       security: [{ bearer: [] }],

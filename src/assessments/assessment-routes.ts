@@ -47,6 +47,7 @@ const assessmentRoutes: FastifyPluginAsyncTypebox<{ assessments: AssessmentServi
   fastify.post('/v1/cases/:caseId/assessments', {
     config: { action: 'assessment.create' },
     schema: {
+      operationId: 'recordAssessment',
       tags: ['assessments'],
       summary: 'Record a new assessment version; the server computes the risk level (R = T x V / C, with the override)',
       description: 'Only while the case is in `assessment`. The case takes the level; a level on the urgent track, or the override, makes it urgent.',
@@ -82,6 +83,7 @@ const assessmentRoutes: FastifyPluginAsyncTypebox<{ assessments: AssessmentServi
   fastify.get('/v1/cases/:caseId/assessments', {
     config: { action: 'assessment.read' },
     schema: {
+      operationId: 'listCaseAssessments',
       tags: ['assessments'],
       summary: 'The assessment versions of a case, oldest first, and its current level (staff only)',
       security: [{ bearer: [] }],

@@ -67,6 +67,7 @@ const auditRoutes: FastifyPluginAsyncTypebox<AuditRoutesOptions> = async (fastif
   fastify.get('/v1/audit/events', {
     config: { action: 'audit.read' },
     schema: {
+      operationId: 'listAuditEvents',
       tags: ['audit'],
       summary: 'Query the audit log (supervisors); keyset pagination on seq',
       security: [{ bearer: [] }],
@@ -86,6 +87,7 @@ const auditRoutes: FastifyPluginAsyncTypebox<AuditRoutesOptions> = async (fastif
   fastify.get('/v1/audit/export', {
     config: { action: 'audit.read' },
     schema: {
+      operationId: 'exportAuditLog',
       tags: ['audit'],
       summary: 'Export the audit log as NDJSON, one chained event per line in seq order (supervisors)',
       security: [{ bearer: [] }],
@@ -107,6 +109,7 @@ const auditRoutes: FastifyPluginAsyncTypebox<AuditRoutesOptions> = async (fastif
   fastify.get('/v1/audit/head', {
     config: { action: 'audit.read' },
     schema: {
+      operationId: 'getAuditHead',
       tags: ['audit'],
       summary: 'The current chain head signed now: keep it to prove later that history was not rewritten',
       security: [{ bearer: [] }],
@@ -118,6 +121,7 @@ const auditRoutes: FastifyPluginAsyncTypebox<AuditRoutesOptions> = async (fastif
   fastify.post('/v1/audit/verify', {
     config: { action: 'audit.verify' },
     schema: {
+      operationId: 'verifyAuditChain',
       tags: ['audit'],
       summary: 'Recompute the whole chain from genesis and compare it with the stored hashes and head',
       security: [{ bearer: [] }],

@@ -45,6 +45,7 @@ const caseListRoutes: FastifyPluginAsyncTypebox<{ caseList: CaseListService }> =
   fastify.get('/v1/cases', {
     config: { action: 'case.list' },
     schema: {
+      operationId: 'listCases',
       tags: ['cases'],
       summary: 'List cases (an officer: the intake pool and own cases; a supervisor: all), urgent first, then by next due time',
       security: [{ bearer: [] }],

@@ -74,6 +74,7 @@ const caseRekeyRoutes: FastifyPluginAsyncTypebox<{ rekey: CaseRekeyService }> = 
   fastify.get('/v1/cases/:caseId/rekey', {
     config: { action: 'case.rekey' },
     schema: {
+      operationId: 'getCaseRekeyBundle',
       tags: ['cases'],
       summary: "What a re-keying client needs: the key epoch, the case's readers, the caller's envelope(s) and every sealed value with its AD (audited)",
       security: [{ bearer: [] }],
@@ -87,6 +88,7 @@ const caseRekeyRoutes: FastifyPluginAsyncTypebox<{ rekey: CaseRekeyService }> = 
     config: { action: 'case.rekey' },
     bodyLimit: Math.max(fastify.config.BODY_LIMIT, REKEY_BODY_LIMIT),
     schema: {
+      operationId: 'rekeyCase',
       tags: ['cases'],
       summary: 'Revoke readers and re-key the case: every sealed value and every envelope replaced at once, the key epoch moves on',
       description:

@@ -55,6 +55,8 @@ const caseRoutes: FastifyPluginAsyncTypebox<{ intake: IntakeService; cases: Case
   fastify.post('/v1/cases', {
     config: { action: 'request.create', rateLimit: filingLimit },
     schema: {
+      operationId: 'fileCase',
+      security: [],
       tags: ['cases'],
       summary: 'File a protection request (no account needed); sealed fields and envelopes made on the client',
       body: IntakeBody,
@@ -66,6 +68,7 @@ const caseRoutes: FastifyPluginAsyncTypebox<{ intake: IntakeService; cases: Case
   fastify.post('/v1/cases/on-behalf', {
     config: { action: 'case.file_on_behalf' },
     schema: {
+      operationId: 'fileCaseOnBehalf',
       tags: ['cases'],
       summary: "Record a request on a defender's behalf: source and consent state recorded, the case key also sealed to the recording officer",
       security: [{ bearer: [] }],
@@ -89,6 +92,8 @@ const caseRoutes: FastifyPluginAsyncTypebox<{ intake: IntakeService; cases: Case
   fastify.post('/v1/auth/receipt', {
     config: { action: 'auth.receipt', rateLimit: { max: fastify.config.LOGIN_RATE_LIMIT_PER_MINUTE, timeWindow: 60_000 } },
     schema: {
+      operationId: 'loginWithReceipt',
+      security: [],
       tags: ['auth'],
       summary: "A defender's login with the receipt (the client sends the authKey derived from it)",
       body: Type.Object({ authKey: Type.String({ pattern: '^[A-Za-z0-9_-]{43}$' }) }, { additionalProperties: false, examples: [{ authKey: ex.b64u32 }] }),
@@ -100,6 +105,7 @@ const caseRoutes: FastifyPluginAsyncTypebox<{ intake: IntakeService; cases: Case
   fastify.get('/v1/cases/:caseId', {
     config: { action: 'case.read' },
     schema: {
+      operationId: 'getCase',
       tags: ['cases'],
       summary: 'Where a case stands: metadata and open deadlines (a defender sees their own case only)',
       security: [{ bearer: [] }],
@@ -112,6 +118,7 @@ const caseRoutes: FastifyPluginAsyncTypebox<{ intake: IntakeService; cases: Case
   fastify.post('/v1/cases/:caseId/envelopes', {
     config: { action: 'case.grant' },
     schema: {
+      operationId: 'grantCaseEnvelope',
       tags: ['cases'],
       summary: 'Give a staff member the case key, sealed to their public key by a client that holds it',
       security: [{ bearer: [] }],
@@ -125,6 +132,7 @@ const caseRoutes: FastifyPluginAsyncTypebox<{ intake: IntakeService; cases: Case
   fastify.get('/v1/cases/:caseId/sealed', {
     config: { action: 'case.read_sealed' },
     schema: {
+      operationId: 'getCaseSealed',
       tags: ['cases'],
       summary: "The case's sealed fields and the envelopes the caller's keys open (audited)",
       security: [{ bearer: [] }],

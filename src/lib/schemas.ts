@@ -31,11 +31,25 @@ export const Problem = Type.Object(
   { $id: 'Problem', description: 'RFC 9457 problem details with a stable `code`' },
 );
 
+/** A response documented with its own media type (Fastify picks the serializer by the reply's content type). */
+export interface MediaResponse {
+  description: string;
+  content: Record<string, { schema: TSchema }>;
+}
+
+/**
+ * A problem answer as the error handler sends it: `application/problem+json` (RFC 9457), so a
+ * generated client knows the error body's type; the description says when a route gives it.
+ */
+export function problemResponse(description = 'RFC 9457 problem details with a stable `code`'): MediaResponse {
+  return { description, content: { 'application/problem+json': { schema: Type.Ref('Problem') } } };
+}
+
 /** Route responses: the success schemas plus problem documents for the error statuses a route can give. */
-export function responses<T extends Record<number, TSchema>>(ok: T, errors: number[] = []): T & Record<number, TSchema> {
-  const out: Record<number, TSchema> = { ...ok };
+export function responses<T extends Record<number, TSchema | MediaResponse>>(ok: T, errors: number[] = []): T & Record<number, TSchema | MediaResponse> {
+  const out: Record<number, TSchema | MediaResponse> = { ...ok };
   for (const status of [400, 401, 403, 404, 409, 413, 415, 429, 500, 503].filter((s) => errors.includes(s) || s >= 500 || s === 400)) {
-    out[status] = Type.Ref('Problem');
+    out[status] = problemResponse();
   }
-  return out as T & Record<number, TSchema>;
+  return out as T & Record<number, TSchema | MediaResponse>;
 }

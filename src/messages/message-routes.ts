@@ -13,6 +13,7 @@ const messageRoutes: FastifyPluginAsyncTypebox<{ messages: MessageService }> = a
   fastify.post('/v1/cases/:caseId/messages', {
     config: { action: 'message.create' },
     schema: {
+      operationId: 'sendMessage',
       tags: ['messages'],
       summary: 'Send a sealed message on a case (the sender is bound into the ciphertext)',
       security: [{ bearer: [] }],
@@ -33,6 +34,7 @@ const messageRoutes: FastifyPluginAsyncTypebox<{ messages: MessageService }> = a
   fastify.get('/v1/cases/:caseId/messages', {
     config: { action: 'message.read' },
     schema: {
+      operationId: 'listCaseMessages',
       tags: ['messages'],
       summary: 'The sealed messages of a case, oldest first',
       security: [{ bearer: [] }],

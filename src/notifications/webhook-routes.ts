@@ -11,6 +11,7 @@ const webhookRoutes: FastifyPluginAsyncTypebox<{ webhooks: WebhookService }> = a
   fastify.post('/v1/orgs/:orgId/webhooks', {
     config: { action: 'webhook.manage' },
     schema: {
+      operationId: 'createWebhook',
       tags: ['notifications'],
       summary: 'Register a webhook for a partner organisation; the signing secret is returned once',
       security: [{ bearer: [] }],
@@ -24,6 +25,7 @@ const webhookRoutes: FastifyPluginAsyncTypebox<{ webhooks: WebhookService }> = a
   fastify.get('/v1/orgs/:orgId/webhooks', {
     config: { action: 'webhook.manage' },
     schema: {
+      operationId: 'listWebhooks',
       tags: ['notifications'],
       summary: "A partner organisation's webhook endpoints (never their secrets)",
       security: [{ bearer: [] }],
@@ -36,6 +38,7 @@ const webhookRoutes: FastifyPluginAsyncTypebox<{ webhooks: WebhookService }> = a
   fastify.post('/v1/orgs/:orgId/webhooks/:id/disable', {
     config: { action: 'webhook.manage' },
     schema: {
+      operationId: 'disableWebhook',
       tags: ['notifications'],
       summary: 'Disable a webhook endpoint; its undelivered events are cancelled',
       security: [{ bearer: [] }],

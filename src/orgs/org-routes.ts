@@ -31,6 +31,7 @@ const orgRoutes: FastifyPluginAsyncTypebox<OrgRoutesOptions> = async (fastify, o
   fastify.post('/v1/orgs', {
     config: { action: 'org.create' },
     schema: {
+      operationId: 'createOrg',
       tags: ['orgs'],
       summary: 'Create a partner organisation (admin)',
       security: [{ bearer: [] }],
@@ -42,13 +43,14 @@ const orgRoutes: FastifyPluginAsyncTypebox<OrgRoutesOptions> = async (fastify, o
 
   fastify.get('/v1/orgs', {
     config: { action: 'org.list' },
-    schema: { tags: ['orgs'], summary: 'List organisations (a partner sees only their own)', security: [{ bearer: [] }], response: responses({ 200: Type.Object({ items: Type.Array(Org) }) }, [401, 403, 404]) },
+    schema: { operationId: 'listOrgs', tags: ['orgs'], summary: 'List organisations (a partner sees only their own)', security: [{ bearer: [] }], response: responses({ 200: Type.Object({ items: Type.Array(Org) }) }, [401, 403, 404]) },
     handler: async (request) => ({ items: await orgs.list(ctxOf(request)) }),
   });
 
   fastify.get('/v1/orgs/:orgId/keys', {
     config: { action: 'org.keys.read' },
     schema: {
+      operationId: 'listOrgKeys',
       tags: ['orgs'],
       summary: "An organisation's public keys, current and retired",
       security: [{ bearer: [] }],
@@ -61,6 +63,7 @@ const orgRoutes: FastifyPluginAsyncTypebox<OrgRoutesOptions> = async (fastify, o
   fastify.post('/v1/orgs/:orgId/keys', {
     config: { action: 'org.key.create' },
     schema: {
+      operationId: 'createOrgKey',
       tags: ['orgs'],
       summary: 'Register a new current organisation key made client-side (creation or rotation); the old key is retired',
       security: [{ bearer: [] }],
@@ -81,6 +84,7 @@ const orgRoutes: FastifyPluginAsyncTypebox<OrgRoutesOptions> = async (fastify, o
   fastify.get('/v1/orgs/:orgId/keyring', {
     config: { action: 'keyring.list' },
     schema: {
+      operationId: 'listOrgKeyring',
       tags: ['orgs'],
       summary: "Who holds which of an organisation's keys (no entry content)",
       security: [{ bearer: [] }],
@@ -113,6 +117,7 @@ const orgRoutes: FastifyPluginAsyncTypebox<OrgRoutesOptions> = async (fastify, o
   fastify.post('/v1/orgs/:orgId/keyring', {
     config: { action: 'keyring.add' },
     schema: {
+      operationId: 'addOrgKeyringEntry',
       tags: ['orgs'],
       summary: "A holder of the organisation's current key seals it to another member",
       security: [{ bearer: [] }],
@@ -126,6 +131,7 @@ const orgRoutes: FastifyPluginAsyncTypebox<OrgRoutesOptions> = async (fastify, o
   fastify.delete('/v1/orgs/:orgId/keyring/:userId', {
     config: { action: 'keyring.remove' },
     schema: {
+      operationId: 'removeOrgKeyringMember',
       tags: ['orgs'],
       summary: "Remove every keyring entry of a member for an organisation (admin); a holder should then rotate the key",
       security: [{ bearer: [] }],

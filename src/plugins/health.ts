@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin';
 import { Type } from 'typebox';
 import { problemDocument } from '../lib/problem.js';
+import { problemResponse } from '../lib/schemas.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -25,6 +26,9 @@ const NotReady = Type.Object({
   checks: Type.Object({ database: Check, redis: Check }),
 });
 
+/** Probes send no input, but the input guard still refuses unstorable text in a query string before any route. */
+const BadQuery = problemResponse('a query string holding a NUL character or a lone surrogate (validation_failed)');
+
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   return Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error('timeout')), ms).unref())]);
 }
@@ -39,9 +43,9 @@ export default fp(
     fastify.decorate('readinessWarnings', []);
     let lastWarnings = '';
 
-    fastify.get('/healthz', { config: { action: 'health.read' }, schema: { tags: ['health'], summary: 'Liveness: the process answers', response: { 200: Type.Object({ status: Type.Literal('ok') }) } } }, async () => ({ status: 'ok' as const }));
+    fastify.get('/healthz', { config: { action: 'health.read' }, schema: { operationId: 'getLiveness', security: [], tags: ['health'], summary: 'Liveness: the process answers', response: { 200: Type.Object({ status: Type.Literal('ok') }), 400: BadQuery } } }, async () => ({ status: 'ok' as const }));
 
-    fastify.get('/readyz', { config: { action: 'health.read' }, schema: { tags: ['health'], summary: 'Readiness: PostgreSQL and Redis answer (503 while one is down), with operational warnings', response: { 200: Ready, 503: NotReady } } }, async (request, reply) => {
+    fastify.get('/readyz', { config: { action: 'health.read' }, schema: { operationId: 'getReadiness', security: [], tags: ['health'], summary: 'Readiness: PostgreSQL and Redis answer (503 while one is down), with operational warnings', response: { 200: Ready, 400: BadQuery, 503: { description: 'PostgreSQL or Redis does not answer', content: { 'application/problem+json': { schema: NotReady } } } } } }, async (request, reply) => {
       const [database, redis] = await Promise.all([
         withTimeout(fastify.database.sql`select 1`, 2000).then(() => 'up' as const, () => 'down' as const),
         withTimeout(fastify.redis.ping(), 2000).then(() => 'up' as const, () => 'down' as const),

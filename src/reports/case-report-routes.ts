@@ -32,9 +32,9 @@ const bodies = {
 };
 
 const routes = [
-  { kind: 'incident', path: 'incidents', action: 'incident.create', summary: 'Report a new incident: the assigned officer is told at once; on a case in protection a reassessment starts', states: 'Any open state (refused on a closed case: a supervisor reopens it).' },
-  { kind: 'checkin', path: 'checkins', action: 'checkin.create', summary: 'Check in: settles the running check-in deadline and starts the next (by risk level)', states: 'In protection, or while a check-in schedule runs (a reassessment started from protection).' },
-  { kind: 'alert', path: 'alerts', action: 'alert.create', summary: 'Raise an alert ("I am in danger now"): the assigned officer and every supervisor at once', states: 'Every state, closed included.' },
+  { kind: 'incident', operationId: 'reportIncident', path: 'incidents', action: 'incident.create', summary: 'Report a new incident: the assigned officer is told at once; on a case in protection a reassessment starts', states: 'Any open state (refused on a closed case: a supervisor reopens it).' },
+  { kind: 'checkin', operationId: 'checkIn', path: 'checkins', action: 'checkin.create', summary: 'Check in: settles the running check-in deadline and starts the next (by risk level)', states: 'In protection, or while a check-in schedule runs (a reassessment started from protection).' },
+  { kind: 'alert', operationId: 'raiseAlert', path: 'alerts', action: 'alert.create', summary: 'Raise an alert ("I am in danger now"): the assigned officer and every supervisor at once', states: 'Every state, closed included.' },
 ] as const;
 
 /** Incidents, check-ins and alerts of a case (workflow.md, "Cross-cutting"); the note is sealed on the client. */
@@ -43,6 +43,7 @@ const caseReportRoutes: FastifyPluginAsyncTypebox<{ reports: CaseReportService }
     fastify.post(`/v1/cases/:caseId/${r.path}`, {
       config: { action: r.action },
       schema: {
+        operationId: r.operationId,
         tags: ['reports'],
         summary: r.summary,
         description: `${r.states} The defender records it with the receipt session, or staff on their behalf.`,
@@ -58,6 +59,7 @@ const caseReportRoutes: FastifyPluginAsyncTypebox<{ reports: CaseReportService }
   fastify.get('/v1/cases/:caseId/reports', {
     config: { action: 'report.read' },
     schema: {
+      operationId: 'listCaseReports',
       tags: ['reports'],
       summary: 'Incidents, check-ins and alerts of a case, newest first, with their sealed notes',
       security: [{ bearer: [] }],

@@ -23,6 +23,7 @@ const userRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.post('/v1/invitations', {
     config: { action: 'user.invite' },
     schema: {
+      operationId: 'inviteUser',
       tags: ['users'],
       summary: 'Invite a person (admin); the token is handed over out of band',
       security: [{ bearer: [] }],
@@ -35,6 +36,8 @@ const userRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.post('/v1/enrolments', {
     config: { action: 'enrolment.complete', rateLimit: { max: fastify.config.LOGIN_RATE_LIMIT_PER_MINUTE, timeWindow: 60_000 } },
     schema: {
+      operationId: 'completeEnrolment',
+      security: [],
       tags: ['users'],
       summary: 'Complete enrolment: keys made on the client, TOTP confirmed',
       body: Type.Object(
@@ -62,6 +65,7 @@ const userRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('/v1/users', {
     config: { action: 'user.list' },
     schema: {
+      operationId: 'listUsers',
       tags: ['users'],
       summary: 'List users (admin), by username',
       security: [{ bearer: [] }],
@@ -75,6 +79,7 @@ const userRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.post('/v1/users/:userId/disable', {
     config: { action: 'user.disable' },
     schema: {
+      operationId: 'disableUser',
       tags: ['users'],
       summary: 'Disable a user (admin); every session ends at once',
       security: [{ bearer: [] }],

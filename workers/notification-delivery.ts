@@ -67,7 +67,7 @@ export async function startNotificationDelivery(deps: {
   const cases = createCaseService({ cases: caseRepo, users: createUserRepository(db), keyring: createKeyringRepository(db), access, clock, db });
   const notifications = createNotificationService({ db, access, cases, clock });
   const keys = deps.keys ?? (await loadServerKeys(config));
-  const webhooks = createWebhookDelivery({
+  const webhookDelivery = createWebhookDelivery({
     db,
     clock,
     keys,
@@ -84,7 +84,7 @@ export async function startNotificationDelivery(deps: {
     async (job: Job<JobPayload<typeof QUEUE>, JobResult<typeof QUEUE>, JobName<typeof QUEUE>>) => {
       // The delivery row decides (claims, attempts left, the next attempt's time): see
       // src/notifications/webhook-delivery.ts. Errors name the endpoint by its origin only.
-      const r = await webhooks.attempt(job.data.deliveryId);
+      const r = await webhookDelivery.attempt(job.data.deliveryId);
       // Thrown so that BullMQ retries with backoff and keeps the failed job (removeOnFail).
       if (r.outcome === 'retry') throw new Error(`${r.origin ?? 'webhook'}: ${r.error ?? 'delivery failed'}`);
       if (r.outcome === 'failed') throw new UnrecoverableError(`${r.origin ?? 'webhook'}: ${r.error ?? 'delivery failed'}`);
@@ -110,7 +110,7 @@ export async function startNotificationDelivery(deps: {
   const sweep = () =>
     (running ??= (async () => {
       try {
-        await enqueue(await webhooks.due());
+        await enqueue(await webhookDelivery.due());
       } catch (err) {
         log.warn({ err: loggableError(err) }, 'webhook delivery sweep failed; retrying on the next tick');
       } finally {

@@ -23,7 +23,7 @@ const EnvSchema = Type.Object({
   REFRESH_TOKEN_TTL_SECONDS: Type.Integer({ minimum: 300, maximum: 30 * 24 * 3600, default: 12 * 3600 }),
   JWT_SIGNING_KEY: Type.String({ ...B64U32, description: 'Ed25519 seed (32 bytes, base64url) that signs access tokens' }),
   AUDIT_SIGNING_KEY: Type.String({ ...B64U32, description: 'Ed25519 seed (32 bytes, base64url) that signs audit checkpoints' }),
-  SERVER_SECRET: Type.String({ ...B64U32, description: '32 random bytes (base64url): fake prelogin salts, TOTP secrets at rest' }),
+  SERVER_SECRET: Type.String({ ...B64U32, description: '32 random bytes (base64url): fake prelogin salts; TOTP secrets, webhook secrets and webhook URLs at rest' }),
   POLICIES_DIR: Type.String({ minLength: 1, default: 'policies' }),
   // Where tools/build-web.mjs wrote the defender's page (relative to the project root unless absolute).
   WEB_DIR: Type.String({ minLength: 1, default: 'dist/web' }),

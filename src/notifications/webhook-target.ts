@@ -15,6 +15,7 @@ import { AppError } from '../lib/problem.js';
  * `allowPrivate` (WEBHOOK_ALLOW_PRIVATE_TARGETS) is for development and tests only: it lets http
  * and local addresses through, for a receiver on the same machine.
  */
+
 /** The well-known NAT64 prefix (RFC 6052): a translator forwards to the IPv4 address in its last 32 bits. */
 const NAT64_WELL_KNOWN = ipaddr.IPv6.parseCIDR('64:ff9b::/96');
 /**

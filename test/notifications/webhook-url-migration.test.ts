@@ -20,6 +20,8 @@ import { MIGRATIONS_DIR } from '../../src/db/migrate.js';
 import { loadServerKeys } from '../../src/lib/server-keys.js';
 import { sealWebhookSecret } from '../../src/notifications/webhook-secret.js';
 import { openWebhookUrl } from '../../src/notifications/webhook-url.js';
+import { fromB64u, toB64u } from '../../src/sdk/index.js';
+import sodium from 'libsodium-wrappers-sumo';
 
 const SEALING = '_webhook_url_sealed_delivery_lease';
 
@@ -65,6 +67,10 @@ t.test('a URL stored in clear by the release before is sealed at the first start
   const orgId = randomUUID();
   const endpointId = randomUUID();
   const deliveryId = randomUUID();
+  // The release before derived the webhook secrets' key outside loadServerKeys: the same subkey still opens them.
+  t.equal(toB64u(keys.webhookSecretKey), toB64u(sodium.crypto_kdf_derive_from_key(32, 3, 'egidewhk', fromB64u(config.SERVER_SECRET))), 'webhook secrets: the same key as before');
+  const subkeys = [keys.preloginKey, keys.totpKey, keys.webhookSecretKey, keys.webhookUrlKey].map(toB64u);
+  t.equal(new Set(subkeys).size, subkeys.length, 'every SERVER_SECRET subkey differs');
   // As the release before wrote them.
   await sql`insert into organisations (id, kind, name, category, created_at) values (${orgId}, 'partner', 'Avocats', 'lawyers', now())`;
   await sql`insert into webhook_endpoints (id, org_id, url, secret, created_at) values (${endpointId}, ${orgId}, ${hookUrl}, ${sealWebhookSecret('s'.repeat(43), endpointId, keys.webhookSecretKey)}, now())`;

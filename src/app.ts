@@ -28,6 +28,7 @@ import assessmentRoutes from './assessments/assessment-routes.js';
 import caseReportRoutes from './reports/case-report-routes.js';
 import notificationRoutes from './notifications/notification-routes.js';
 import webhookRoutes from './notifications/webhook-routes.js';
+import type { Resolver } from './notifications/webhook-target.js';
 import { registerQueueDashboard } from './plugins/queue-dashboard.js';
 import deadlineViewRoutes from './deadlines/deadline-view-routes.js';
 import retentionRoutes from './retention/retention-routes.js';
@@ -62,6 +63,8 @@ export interface AppOptions {
   database?: Database;
   redis?: Redis;
   auditReads?: boolean;
+  /** How webhook registration resolves names (tests answer chosen addresses); the system resolver by default. */
+  webhookResolver?: Resolver;
 }
 
 export { policiesPath };
@@ -107,7 +110,7 @@ async function app(fastify: FastifyInstance, opts: AppOptions) {
   await fastify.register(openapiPlugin);
   await fastify.register(metricsPlugin, { config, token: config.METRICS_TOKEN });
 
-  const services = createServices({ database: fastify.database, auditDatabase: fastify.auditDatabase, redis: fastify.redis, config, clock, keys, policy, intakePolicy, deadlinePolicy, calendar, workflowPolicy, referralPolicy, appealPolicy, riskPolicy, measureCatalogue, signAccessToken: (claims) => fastify.jwt.sign(claims, { clockTimestamp: clock.now().getTime() }), ...(opts.auditReads !== undefined ? { auditReads: opts.auditReads } : {}) });
+  const services = createServices({ database: fastify.database, auditDatabase: fastify.auditDatabase, redis: fastify.redis, config, clock, keys, policy, intakePolicy, deadlinePolicy, calendar, workflowPolicy, referralPolicy, appealPolicy, riskPolicy, measureCatalogue, signAccessToken: (claims) => fastify.jwt.sign(claims, { clockTimestamp: clock.now().getTime() }), ...(opts.auditReads !== undefined ? { auditReads: opts.auditReads } : {}), ...(opts.webhookResolver ? { webhookResolver: opts.webhookResolver } : {}) });
   fastify.decorate('services', services);
   fastify.decorate('config', config);
 

@@ -9,6 +9,9 @@ import postgres from 'postgres';
 import { ConfigError, loadConfig, type Config } from './config/config.js';
 import { loadEnvFile, type EnvFileResult } from './config/env-file.js';
 import { runMigrations } from './db/migrate.js';
+import { createDatabase } from './db/client.js';
+import { loadServerKeys } from './lib/server-keys.js';
+import { sealPlaintextWebhookUrls } from './notifications/webhook-url-migration.js';
 import type { WorkerLogger, Workers } from '../workers/worker.js';
 
 /**
@@ -21,7 +24,8 @@ import type { WorkerLogger, Workers } from '../workers/worker.js';
  *  2. validates the configuration, with one line per bad or missing variable;
  *  3. checks that PostgreSQL and Redis answer, and says which does not and how to start it;
  *  4. applies the migrations in `drizzle/` (under an advisory lock, so API and worker
- *     instances starting together are safe, and an up-to-date database is a no-op).
+ *     instances starting together are safe, and an up-to-date database is a no-op), then what
+ *     no SQL migration can do because it needs the server's keys (`sealLegacyPlaintext`).
  * Any failure there prints to stderr and exits 1. Once serving, an outage of PostgreSQL or
  * Redis does not stop the process: /readyz answers 503 and everything reconnects by itself.
  */
@@ -175,6 +179,22 @@ export interface Running {
   close(): Promise<void>;
 }
 
+/**
+ * Values an earlier release stored in clear that this one keeps sealed under a SERVER_SECRET
+ * subkey: sealed before serving, since a SQL migration cannot hold the key. Returns what it did.
+ */
+async function sealLegacyPlaintext(config: Config): Promise<string[]> {
+  const database = createDatabase(config.DATABASE_URL, { max: 1 });
+  try {
+    const n = await sealPlaintextWebhookUrls(database.db, (await loadServerKeys(config)).webhookUrlKey);
+    return n > 0 ? [`sealed ${n} webhook URL(s) that an earlier release stored in clear`] : [];
+  } catch (err) {
+    throw new StartupError([`the webhook URLs stored in clear could not be sealed in ${redactUrl(config.DATABASE_URL)}: ${errorText(err)}`]);
+  } finally {
+    await database.close();
+  }
+}
+
 /** Steps 1-4, then starts the roles asked for. Throws StartupError for anything the operator must fix. */
 export async function start(roles: readonly Role[]): Promise<Running> {
   let envFile: EnvFileResult;
@@ -190,6 +210,7 @@ export async function start(roles: readonly Role[]): Promise<Running> {
   } catch (err) {
     throw new StartupError([`the migrations in drizzle/ could not be applied to ${redactUrl(config.DATABASE_URL)}: ${errorText(err)}`]);
   }
+  const sealed = await sealLegacyPlaintext(config);
 
   // Loaded on demand, so a worker-only process does not load the HTTP stack and vice versa.
   let app: FastifyInstance | null = null;
@@ -199,7 +220,7 @@ export async function start(roles: readonly Role[]): Promise<Running> {
   }
   const log: WorkerLogger = app?.log ?? pino({ level: config.LOG_LEVEL });
   if (envFile.path) log.info({ envFile: envFile.path }, 'loaded environment file');
-  for (const line of checks.info) log.info(line);
+  for (const line of [...checks.info, ...sealed]) log.info(line);
   for (const line of [...envFile.warnings, ...checks.warnings]) log.warn(line);
 
   let workers: Workers | null = null;

@@ -50,8 +50,8 @@ import { createCaseWithdrawalService, type WithdrawalPorts } from './cases/case-
 import { createCaseTimelineService } from './cases/case-timeline-service.js';
 import { createNotificationService } from './notifications/notification-service.js';
 import { createWebhookService } from './notifications/webhook-service.js';
+import type { Resolver } from './notifications/webhook-target.js';
 import { createDeadlineViewService } from './deadlines/deadline-view-service.js';
-import { webhookKey } from './notifications/webhook-secret.js';
 import { createRetentionService } from './retention/retention-service.js';
 
 export interface ServiceDeps {
@@ -77,6 +77,8 @@ export interface ServiceDeps {
   signAccessToken: (claims: AccessClaims) => string;
   /** Benchmarks compare audited reads with auditing off; nothing else turns it off. */
   auditReads?: boolean;
+  /** How webhook registration resolves names (tests answer chosen addresses); the system resolver by default. */
+  webhookResolver?: Resolver;
 }
 
 /**
@@ -131,7 +133,7 @@ export function createServices(deps: ServiceDeps) {
   });
   const rekey = createCaseRekeyService({ db, cases: repos.cases, caseService: cases, users: repos.users, orgs: repos.orgs, access, audit, clock });
   const notifications = createNotificationService({ db, access, cases, clock });
-  const webhooks = createWebhookService({ db, access, clock, secretKey: webhookKey(config.SERVER_SECRET), allowPrivateTargets: config.WEBHOOK_ALLOW_PRIVATE_TARGETS });
+  const webhooks = createWebhookService({ db, access, audit, clock, keys, allowPrivateTargets: config.WEBHOOK_ALLOW_PRIVATE_TARGETS, ...(deps.webhookResolver ? { resolve: deps.webhookResolver } : {}) });
   const deadlineViews = createDeadlineViewService({ db, access, cases: repos.cases, policy: deps.deadlinePolicy, clock });
   const retention = createRetentionService({ db, cases: repos.cases, deadlines, deadlineRepo: repos.deadlines, access, audit, clock });
   return {

@@ -90,7 +90,7 @@ export async function startWorkers(opts: StartWorkersOptions): Promise<Workers> 
   const escalation = startEscalation({ config, database, connection, producer, audit, clock, log, relayIntervalMs: config.OUTBOX_RELAY_INTERVAL_MS, reconcileIntervalMs: config.RECONCILER_INTERVAL_MS });
   watch(DEADLINE_STEPS, escalation.worker);
   // One relay claims every outbox topic: the notifications register theirs with the escalation's.
-  const notificationDelivery = await startNotificationDelivery({ config, database, connection, producer, audit, clock, log, relay: escalation.relay });
+  const notificationDelivery = await startNotificationDelivery({ config, database, connection, producer, audit, clock, log, relay: escalation.relay, keys });
   watch(NOTIFICATION_QUEUE, notificationDelivery.worker);
   // Measures past their end expire, unconfirmed urgent ones lapse: a sweep every minute.
   const measureExpiry = await startMeasureExpiry({ config, database, connection, audit, clock, log });

@@ -23,7 +23,7 @@ const EnvSchema = Type.Object({
   REFRESH_TOKEN_TTL_SECONDS: Type.Integer({ minimum: 300, maximum: 30 * 24 * 3600, default: 12 * 3600 }),
   JWT_SIGNING_KEY: Type.String({ ...B64U32, description: 'Ed25519 seed (32 bytes, base64url) that signs access tokens' }),
   AUDIT_SIGNING_KEY: Type.String({ ...B64U32, description: 'Ed25519 seed (32 bytes, base64url) that signs audit checkpoints' }),
-  SERVER_SECRET: Type.String({ ...B64U32, description: '32 random bytes (base64url): fake prelogin salts, TOTP secrets at rest' }),
+  SERVER_SECRET: Type.String({ ...B64U32, description: '32 random bytes (base64url): fake prelogin salts; TOTP secrets, webhook secrets and webhook URLs at rest' }),
   POLICIES_DIR: Type.String({ minLength: 1, default: 'policies' }),
   // Where tools/build-web.mjs wrote the defender's page (relative to the project root unless absolute).
   WEB_DIR: Type.String({ minLength: 1, default: 'dist/web' }),
@@ -39,6 +39,9 @@ const EnvSchema = Type.Object({
   // Development and tests only: let webhooks use http and reach private or loopback addresses
   // (a receiver on this machine). Off in production: webhooks are https to public hosts (SSRF).
   WEBHOOK_ALLOW_PRIVATE_TARGETS: Type.Boolean({ default: false }),
+  // How long one webhook attempt may take in all (name check, connection, the partner's answer);
+  // no database connection is held meanwhile. Past it the attempt fails and is retried.
+  WEBHOOK_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 60_000, default: 10_000 }),
   // What the Prometheus scraper presents (Authorization: Bearer ...): request counts by route and
   // status, problem codes and queue sizes say how busy the mechanism is. Empty: /metrics is off.
   METRICS_TOKEN: Type.String({ pattern: '^(?:[A-Za-z0-9_-]{32,128})?$', default: '', description: '32 to 128 base64url characters, or empty (no /metrics)' }),

@@ -21,7 +21,7 @@ export interface ClaimedOutboxRow {
  * The notifications' outbox handler, registered with the single outbox relay for every topic of
  * NOTIFICATION_TOPICS: in the relay's claiming transaction each row becomes inbox rows and webhook
  * deliveries (safe to run twice: unique per outbox row and recipient or endpoint); after commit
- * the deliveries are queued (a lost queueing is caught by the delivery sweep, `webhooks.due()`).
+ * the deliveries are queued (a lost queueing is caught by the delivery sweep, `due()` of src/notifications/webhook-delivery.ts).
  */
 export function notificationOutboxHandler(deps: { notifications: Pick<NotificationService, 'deliver'>; queueDeliveries: (ids: string[]) => Promise<void> }) {
   return async (rows: ClaimedOutboxRow[], tx: Queryable): Promise<() => Promise<void>> => {

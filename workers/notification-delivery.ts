@@ -54,7 +54,7 @@ export async function startNotificationDelivery(deps: {
   audit: AuditService;
   clock: Clock;
   log: WorkerLogger;
-  relay?: Pick<OutboxRelay, 'register' | 'relayOnce'>;
+  relay?: Pick<OutboxRelay, 'register' | 'relayOnce' | 'idle'>;
   intervalMs?: number;
   /** the server's keys, when the caller has loaded them already */
   keys?: ServerKeys;
@@ -118,9 +118,10 @@ export async function startNotificationDelivery(deps: {
       }
     })());
   const tick = async () => {
-    while ((await relay.relayOnce()) > 0) {
-      // until the outbox holds nothing more for the registered topics
-    }
+    do {
+      await relay.idle();
+    } while ((await relay.relayOnce()) > 0);
+    await relay.idle();
     await sweep();
   };
 

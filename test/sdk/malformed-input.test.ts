@@ -163,7 +163,8 @@ t.test('bad_base64url: padding, standard alphabet, non-canonical bits, impossibl
     'nonce with +': () => openField(`v2.${replaceAt(nonceText, 0, '+')}.${ctText}`, dek, ad),
     'nonce with /': () => openField(`v2.${replaceAt(nonceText, 0, '/')}.${ctText}`, dek, ad),
     'ciphertext with non-canonical trailing bits': () => openField(`v2.${nonceText}.${ctAlias}`, dek, ad),
-    'ciphertext one character short of a byte': () => openField(`v2.${nonceText}.${ctText.slice(0, -1)}`, dek, ad),
+    // 109 characters: a length of 4n+1 characters spells no whole byte string.
+    'ciphertext of 4n+1 characters': () => openField(`v2.${nonceText}.${ctText}AA`, dek, ad),
     'ciphertext with a space': () => openField(`v2.${nonceText}.${replaceAt(ctText, 5, ' ')}`, dek, ad),
     'ciphertext with a newline': () => openField(`v2.${nonceText}.${ctText}\n`, dek, ad),
     'envelope padded': () => openEnvelope(`v1.${padded(envelopeBody)}`, reader),

@@ -9,6 +9,7 @@
  * the SDK, so that the SDK is checked against a second implementation.
  *
  *   npx tsx test/helpers/crypto-v2-vectors.ts > test/fixtures/crypto-v2.json
+ *   npx tsx test/helpers/crypto-v2-vectors.ts --doc     (the quoted blocks of docs/crypto-v1.md)
  */
 import sodium from 'libsodium-wrappers-sumo';
 import { pathToFileURL } from 'node:url';
@@ -50,12 +51,14 @@ export async function buildCryptoV2Vectors() {
   const referralDek = derived(32, 'referral-dek');
 
   let nonces = 0;
-  const sealedFieldV2: Array<{ name: string; builder: string; args: string[]; ad: string; dek: string; nonce: string; value: Json; plaintextLength: number; paddedLength: number; sealed: string }> = [];
+  const sealedFieldV2: Array<{ name: string; quoted: boolean; builder: string; args: string[]; ad: string; dek: string; nonce: string; value: Json; plaintextLength: number; paddedLength: number; sealed: string }> = [];
+  /** The worked examples of each sealed field are quoted in docs/crypto-v1.md; the edge cases are not. */
+  let quoted = true;
   const seal = (name: string, builder: string, args: string[], ad: string, dek: Uint8Array, value: Json) => {
     const nonce = derived(24, `nonce/${(nonces += 1)}`);
     const message = utf8(JSON.stringify(value));
     const padded = sodium.pad(message, block(message.length));
-    sealedFieldV2.push({ name, builder, args, ad, dek: b64u(dek), nonce: b64u(nonce), value, plaintextLength: message.length, paddedLength: padded.length, sealed: encrypt(2, padded, ad, nonce, dek) });
+    sealedFieldV2.push({ name, quoted, builder, args, ad, dek: b64u(dek), nonce: b64u(nonce), value, plaintextLength: message.length, paddedLength: padded.length, sealed: encrypt(2, padded, ad, nonce, dek) });
   };
   const caseAd = (field: string) => `egide/v1/case/${caseId}/${field}`;
 
@@ -77,6 +80,7 @@ export async function buildCryptoV2Vectors() {
   seal('referral report', 'referralReportAd', [ids.referral, ids.report], `egide/v1/referral/${ids.referral}/${ids.report}/report`, referralDek, { text: 'Avocate désignée.' });
   // Lengths around the block edges: the empty string, the last length of a block and the first
   // of the next, and each block size above 1 KiB.
+  quoted = false;
   seal('empty string', 'caseFieldAd', [caseId, 'notes'], caseAd('notes'), caseDek, '');
   seal('62 bytes of JSON (pads to 64)', 'caseFieldAd', [caseId, 'narrative'], caseAd('narrative'), caseDek, 'a'.repeat(60));
   seal('63 bytes of JSON (pads to 64, the 0x80 last)', 'caseFieldAd', [caseId, 'narrative'], caseAd('narrative'), caseDek, 'a'.repeat(60) + 'b');
@@ -162,4 +166,72 @@ export async function cryptoV2FixtureText(): Promise<string> {
   return `${JSON.stringify(await buildCryptoV2Vectors(), null, 2)}\n`;
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) process.stdout.write(await cryptoV2FixtureText());
+// --- the blocks of docs/crypto-v1.md that quote the vectors --------------------------------------
+
+const json = (value: unknown) => JSON.stringify(value);
+const fence = (lines: string[]) => ['```', ...lines, '```'].join('\n');
+
+/**
+ * Each block of the document that quotes this file, by name, rendered from the vectors: the
+ * document holds them between `<!-- vectors:<name> -->` and `<!-- /vectors -->`, and
+ * test/sdk/crypto-doc.test.ts checks that what it holds is exactly this.
+ */
+export function docBlocks(v: CryptoV2Vectors['vectors']): Record<string, string> {
+  const quoted = v.sealedFieldV2.filter((x) => x.quoted);
+  const deks = [...new Set(quoted.map((x) => x.dek))];
+  return {
+    'padded-lengths': ['| L (bytes of JSON) | block | padded length | ciphertext |', '|---|---|---|---|', ...v.paddedLength.map((x) => `| ${x.length} | ${x.block} | ${x.padded} | ${x.padded + 16} |`)].join('\n'),
+    'sealed-fields': fence(
+      quoted.flatMap((x) => [
+        `${x.name} (${x.builder}${x.args.length ? `, ${x.args.map((a) => json(a)).join(', ')}` : ''})`,
+        `  dek     ${x.dek}${deks.length > 1 ? (x.dek === deks[0] ? '  (case DEK)' : '  (referral DEK)') : ''}`,
+        `  ad      ${x.ad}`,
+        `  value   ${json(x.value)}  (${x.plaintextLength} bytes of JSON, padded to ${x.paddedLength})`,
+        `  nonce   ${x.nonce}`,
+        `  sealed  ${x.sealed}`,
+        '',
+      ]).slice(0, -1),
+    ),
+    'must-fail': ['| vector | a reader refuses it with |', '|---|---|', ...v.sealedFieldV2MustFail.map((x) => `| ${x.name} | \`${x.code}\` |`)].join('\n'),
+    envelopes: fence(
+      v.envelopes.flatMap((e) => [
+        `${e.name} (recipientType ${e.recipientType})`,
+        `  recipient private key  ${e.recipientPrivateKey}`,
+        `  recipient public key   ${e.recipientPublicKey}  (keyId ${e.keyId})`,
+        `  envelope               ${e.envelope}`,
+        `  opens to               ${e.secret}`,
+        '',
+      ]).slice(0, -1),
+    ),
+    'recovery-challenge': fence([
+      `account private key  ${v.recoveryChallenge.recipientPrivateKey}`,
+      `account public key   ${v.recoveryChallenge.recipientPublicKey}  (keyId ${v.recoveryChallenge.keyId})`,
+      `challenge            ${v.recoveryChallenge.challenge}`,
+      `answer               ${v.recoveryChallenge.answer}`,
+    ]),
+  };
+}
+
+/** A quoted block: its start marker line, then anything up to the first end marker (lazy, so one block never runs into the next). */
+const BLOCK = /<!-- vectors:([a-z-]+) -->\n([\s\S]*?)<!-- \/vectors -->/g;
+
+/** The blocks the document holds now, by name. */
+export function docBlocksIn(doc: string): Record<string, string> {
+  return Object.fromEntries([...doc.matchAll(BLOCK)].map((m) => [m[1]!, m[2]!.replace(/\n$/, '')]));
+}
+
+/** The document with each block replaced by its rendering (blocks it does not hold are left out). */
+export function withDocBlocks(doc: string, blocks: Record<string, string>): string {
+  return doc.replace(BLOCK, (whole, name: string) => (blocks[name] === undefined ? whole : `<!-- vectors:${name} -->\n${blocks[name]}\n<!-- /vectors -->`));
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  if (process.argv[2] === '--doc') {
+    // Rewrites the quoted blocks of docs/crypto-v1.md from freshly built vectors.
+    const { readFile, writeFile } = await import('node:fs/promises');
+    const docPath = new URL('../../docs/crypto-v1.md', import.meta.url);
+    await writeFile(docPath, withDocBlocks(await readFile(docPath, 'utf8'), docBlocks((await buildCryptoV2Vectors()).vectors)));
+  } else {
+    process.stdout.write(await cryptoV2FixtureText());
+  }
+}

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { ex } from '../lib/openapi-examples.js';
-import { Nullable, responses, Timestamp, Uuid, Versioned } from '../lib/schemas.js';
+import { Nullable, responses, SEALED_JSON_BYTES, SealedValue, sealedFieldMaxLength, Timestamp, Uuid } from '../lib/schemas.js';
 import { ctxOf } from '../plugins/context.js';
 import { UPHELD_EFFECTS } from './appeal-policy.js';
 import type { AppealService } from './appeal-service.js';
@@ -16,7 +16,7 @@ const DefenderAppeal = Type.Object({
   subject: Subject,
   subjectId: Nullable(Uuid),
   decisionAt: Timestamp,
-  grounds: Nullable(Type.String({ maxLength: 64 * 1024 })),
+  grounds: Nullable(Type.String({ maxLength: sealedFieldMaxLength(SEALED_JSON_BYTES.text) })),
   state: AppealState,
   filedAt: Timestamp,
   decidedAt: Nullable(Timestamp),
@@ -49,7 +49,7 @@ const appealRoutes: FastifyPluginAsyncTypebox<{ appeals: AppealService }> = asyn
           id: Uuid,
           subject: Subject,
           subjectId: Type.Optional(Type.String({ format: 'uuid', maxLength: 36, description: 'the measure, for measure_rejected and measure_lifted' })),
-          grounds: Type.Optional(Versioned(64 * 1024, 'sealed under the case DEK, AD egide/v1/appeal/<id>/grounds')),
+          grounds: Type.Optional(SealedValue(SEALED_JSON_BYTES.text, 'sealed under the case DEK, AD egide/v1/appeal/<id>/grounds')),
           keyEpoch: Type.Optional(KeyEpoch),
         },
         { additionalProperties: false, examples: [{ id: ex.appealId, subject: 'decline', grounds: ex.sealed }, { id: ex.appealId, subject: 'measure_lifted', subjectId: ex.measureId, grounds: ex.sealed }] },

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { ex } from '../lib/openapi-examples.js';
-import { Timestamp, Uuid, Versioned, responses } from '../lib/schemas.js';
+import { SEALED_JSON_BYTES, SealedValue, Timestamp, Uuid, responses } from '../lib/schemas.js';
 import { ctxOf } from '../plugins/context.js';
 import type { AssessmentService } from './assessment-service.js';
 import { MAX_SEALED_FIELDS, MAX_THREATS } from './assessment-input.js';
@@ -23,7 +23,7 @@ const Threat = Type.Object(
   { additionalProperties: false },
 );
 const Factors = Type.Object({ factors: Type.Array(Code, { maxItems: 30 }), rating: Rating }, { additionalProperties: false });
-const SealedMap = Type.Record(Type.String({ pattern: '^[a-z][a-z0-9.]{0,63}$' }), Versioned(64 * 1024), {
+const SealedMap = Type.Record(Type.String({ pattern: '^[a-z][a-z0-9.]{0,63}$' }), SealedValue(SEALED_JSON_BYTES.text, 'sealed under the case DEK, AD egide/v1/assessment/<id>/<field>'), {
   maxProperties: MAX_SEALED_FIELDS,
   description:
     'Sealed under the case DEK, AD egide/v1/assessment/<id>/<field>. Fields: threats.<i>.facts, threats.<i>.pattern, threats.<i>.objective, threats.<i>.perpetrator, threats.<i>.feasibility (the five steps, <i> = index in threats), reasoning.vulnerability, reasoning.capacity.',

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { B64u, KeyId, PublicKey, Uuid, Versioned, responses } from '../lib/schemas.js';
+import { B64u, KeyId, PublicKey, SEALED_JSON_BYTES, SealedValue, Uuid, Versioned, responses } from '../lib/schemas.js';
 import { ctxOf } from '../plugins/context.js';
 import type { IntakeService } from '../intake/intake-service.js';
 import type { CaseService } from './case-service.js';
@@ -8,7 +8,7 @@ import { ex, filingExample } from '../lib/openapi-examples.js';
 import { CaseView } from './case-view-schemas.js';
 
 /** Sealed fields are bounded: a narrative of a few pages, typed on a phone, fits with room to spare. */
-const Sealed = Versioned(96 * 1024, 'v1.<b64u nonce>.<b64u ciphertext>, sealed on the client (docs/crypto-v1.md)');
+const Sealed = SealedValue(SEALED_JSON_BYTES.caseField, 'sealed on the client under the case DEK, AD egide/v1/case/<caseId>/<field> (docs/crypto-v1.md)');
 const Code = Type.String({ pattern: '^[a-z][a-z0-9_]{0,39}$', description: 'a code of policies/intake.yaml' });
 const Envelope = Versioned(200, 'v1.<b64u(crypto_box_seal(DEK))>');
 

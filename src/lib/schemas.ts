@@ -1,9 +1,30 @@
 import { Type, type TSchema } from 'typebox';
+import { paddedLength } from '../sdk/index.js';
 
 /** Shared TypeBox building blocks: every string is bounded, every byte string is base64url. */
 export const Uuid = Type.String({ format: 'uuid', maxLength: 36 });
 export const B64u = (maxLength: number, description?: string) => Type.String({ pattern: '^[A-Za-z0-9_-]*$', maxLength, ...(description ? { description } : {}) });
+/** Key material in scheme v1 (`v1.<...>`): key envelopes, keyring entries, wrapped private keys. Fixed-size keys: never format 2. */
 export const Versioned = (maxLength: number, description?: string) => Type.String({ pattern: '^v1\\.[A-Za-z0-9_.-]+$', maxLength, ...(description ? { description } : {}) });
+
+/** How much JSON a sealed field may carry, by kind (the page's 20,000-character text fits `text` even in a two-byte script). */
+export const SEALED_JSON_BYTES = { caseField: 72 * 1024, text: 48 * 1024 } as const;
+
+/**
+ * The longest sealed field holding at most `jsonBytes` of JSON: `v2.`, 32 characters of nonce,
+ * `.`, and the padded plaintext plus its 16-byte tag in base64url. A format-1 value of the same
+ * JSON is shorter, so the bound holds for both.
+ */
+export function sealedFieldMaxLength(jsonBytes: number): number {
+  return 'v2.'.length + 32 + 1 + Math.ceil(((paddedLength(jsonBytes) + 16) * 4) / 3);
+}
+
+/**
+ * A sealed field (docs/crypto-v1.md §3): format 2 (`v2.`, padded) from current clients, format 1
+ * (`v1.`) still accepted. The services check the parts with the SDK's parser; this bounds the size.
+ */
+export const SealedValue = (jsonBytes: number, description: string) =>
+  Type.String({ pattern: '^v[12]\\.[A-Za-z0-9_.-]+$', maxLength: sealedFieldMaxLength(jsonBytes), description: `v2.<b64u nonce>.<b64u ciphertext of the padded JSON> (v1. unpadded still accepted), ${description}` });
 export const KeyId = Type.String({ pattern: '^[A-Za-z0-9_-]{22}$', description: 'b64u(generichash(16, publicKey))' });
 export const PublicKey = Type.String({ pattern: '^[A-Za-z0-9_-]{43}$', description: 'X25519 public key, base64url' });
 export const Username = Type.String({ pattern: '^[a-z0-9][a-z0-9._-]{2,63}$', description: 'lower case letters, digits, dot, dash, underscore' });

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { ex } from '../lib/openapi-examples.js';
-import { Nullable, responses, Timestamp, Uuid, Versioned } from '../lib/schemas.js';
+import { Nullable, responses, SEALED_JSON_BYTES, SealedValue, Timestamp, Uuid } from '../lib/schemas.js';
 import { ctxOf } from '../plugins/context.js';
 import type { MeasureService } from './measure-service.js';
 import { OralConsentSchema } from '../consent/oral-consent.js';
@@ -101,7 +101,7 @@ const measureRoutes: FastifyPluginAsyncTypebox<{ measures: MeasureService }> = a
           implementer: Implementer,
           implementerOrgId: Type.Optional(Uuid),
           durationDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650, description: 'default: the catalogue duration; at most its maximum' })),
-          details: Type.Optional(Versioned(64 * 1024, 'addresses, providers, amounts: sealed under the case DEK, AD egide/v1/measure/<id>/details')),
+          details: Type.Optional(SealedValue(SEALED_JSON_BYTES.text, 'addresses, providers, amounts: sealed under the case DEK, AD egide/v1/measure/<id>/details')),
           keyEpoch: Type.Optional(KeyEpoch),
         },
         { additionalProperties: false, examples: [{ id: ex.measureId, code: 'securing_premises', implementer: 'cndh', details: ex.sealed }] },

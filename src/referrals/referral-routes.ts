@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type TSchema } from 'typebox';
 import { ex } from '../lib/openapi-examples.js';
-import { KeyId, Timestamp, Uuid, Versioned, responses } from '../lib/schemas.js';
+import { KeyId, SEALED_JSON_BYTES, SealedValue, Timestamp, Uuid, Versioned, responses } from '../lib/schemas.js';
 import { ctxOf } from '../plugins/context.js';
 import type { ReferralService } from './referral-service.js';
 import { OralConsentSchema } from '../consent/oral-consent.js';
@@ -11,7 +11,7 @@ const Code = Type.String({ pattern: '^[a-z][a-z0-9_]{0,39}$' });
 const FieldName = Type.String({ pattern: '^[a-z][a-z0-9_.]{0,63}$' });
 const Label = Type.Object({ fr: Type.String(), en: Type.String() });
 const Reason = Type.String({ minLength: 3, maxLength: 2000, description: 'why: kept on the timeline and in the audit log (no sensitive details: they belong in sealed notes)' });
-const Sealed = (what: string) => Versioned(96 * 1024, `v1.<b64u nonce>.<b64u ciphertext>, ${what}`);
+const Sealed = (what: string) => SealedValue(SEALED_JSON_BYTES.caseField, what);
 
 /** Every view of a referral in one schema: staff, partner and defender views are subsets of it. */
 const Referral = Type.Object({

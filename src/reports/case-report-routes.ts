@@ -1,13 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { ex } from '../lib/openapi-examples.js';
-import { Timestamp, Uuid, Versioned, responses } from '../lib/schemas.js';
+import { SEALED_JSON_BYTES, SealedValue, Timestamp, Uuid, responses } from '../lib/schemas.js';
 import { ctxOf } from '../plugins/context.js';
 import type { CaseReportInput, CaseReportService } from './case-report-service.js';
 import { KeyEpoch } from '../cases/key-epoch.js';
 
 const Kind = Type.Union([Type.Literal('incident'), Type.Literal('checkin'), Type.Literal('alert')]);
-const Note = (kind: string) => Type.Optional(Versioned(16 * 1024, `sealed under the case DEK, AD egide/v1/${kind}/<id>/note`));
+const Note = (kind: string) => Type.Optional(SealedValue(SEALED_JSON_BYTES.text, `sealed under the case DEK, AD egide/v1/${kind}/<id>/note`));
 const Recorded = Type.Object({
   id: Uuid,
   caseId: Uuid,

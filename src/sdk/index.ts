@@ -8,6 +8,7 @@ export { ready, wipe, equalBytes } from './crypto/sodium.js';
 export { toB64u, fromB64u, toHex, fromHex } from './crypto/encoding.js';
 export * from './crypto/keys.js';
 export * from './crypto/associated-data.js';
+export * from './crypto/padding.js';
 export * from './crypto/sealed-field.js';
 export * from './crypto/envelope.js';
 export * from './crypto/password.js';

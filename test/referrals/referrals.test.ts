@@ -484,5 +484,5 @@ t.test('no plaintext marker in the referral tables, the outbox, the timeline, th
   t.notOk(s.includes(MARK), 'database');
   t.notOk(T.logs.join('\n').includes(MARK), 'logs');
   const reports = await T.database.sql`select note from referral_reports where note is not null`;
-  t.ok(reports.length >= 1 && reports.every((r) => (r.note as string).startsWith('v1.')), 'notes are sealed');
+  t.ok(reports.length >= 1 && reports.every((r) => (r.note as string).startsWith('v2.')), 'notes are sealed');
 });

@@ -256,7 +256,7 @@ t.test('no plaintext marker in the database, the outbox, the logs or Redis', asy
            coalesce((select string_agg(x::text, '|') from case_timeline x), '') ||
            coalesce((select string_agg(x::text, '|') from deadlines x), '') ||
            coalesce((select string_agg(x::text, '|') from audit_events x), '') as s`)[0]!.s as string;
-  t.ok(dump.includes('alert.raised') && dump.includes('v1.'), 'the rows are there');
+  t.ok(dump.includes('alert.raised') && dump.includes('v2.'), 'the rows are there (sealed notes in format 2)');
   t.notOk(dump.includes(MARK), 'database and outbox');
   t.notOk(T.logs.join('\n').includes(MARK), 'logs');
   const keys = await T.redis.keys(`${T.config.REDIS_PREFIX}:*`);

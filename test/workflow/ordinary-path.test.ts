@@ -103,7 +103,7 @@ t.test('a defender files online with the SDK; the receipt logs in and opens ever
   t.notOk('assigneeId' in view.json().case, 'the defender sees no staff ids');
   const sealed = await must<{ fields: Record<string, string> }>(as(defender, 'GET', `/v1/cases/${caseId}/sealed`));
   t.same(Object.keys(sealed.fields).sort(), ['contact', 'identity', 'location', 'narrative', 'relatives']);
-  t.ok(Object.values(sealed.fields).every((v) => v.startsWith('v1.')), 'the server holds sealed fields only');
+  t.ok(Object.values(sealed.fields).every((v) => v.startsWith('v2.')), 'the server holds sealed fields only (format 2, padded)');
   t.same(openCaseFields(sealed.fields, defender.dek, caseId), secrets, "the defender opens every field with the case key from their own envelope");
   const [ack] = await deadlinesOf('acknowledge');
   t.match(ack, { state: 'open', dueAt: iso(filedAt + 48 * HOUR), urgent: false }, 'acknowledgement within 48 h');

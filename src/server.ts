@@ -5,6 +5,7 @@ import type { DestinationStream } from 'pino';
 import type { Config } from './config/config.js';
 import app, { type AppOptions } from './app.js';
 import { frameworkErrorHandler } from './plugins/errors.js';
+import { parseTrustProxy, trustProxyOption, type TrustProxy } from './config/trust-proxy.js';
 
 /**
  * Log redaction: secrets and sealed content must never reach the logs. Fastify logs no bodies
@@ -47,7 +48,8 @@ export async function buildServer(opts: AppOptions & { logStream?: DestinationSt
     logger: loggerOptions(config, opts.logStream),
     genReqId: () => randomUUID(),
     requestIdHeader: false,
-    trustProxy: config.TRUST_PROXY,
+    // Validated by loadConfig: a bad value never gets this far.
+    trustProxy: trustProxyOption(parseTrustProxy(config.TRUST_PROXY) as TrustProxy),
     bodyLimit: config.BODY_LIMIT,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
     frameworkErrors: frameworkErrorHandler,

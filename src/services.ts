@@ -9,6 +9,7 @@ import { createAuditBatchWriter, createAuditRepository } from './audit/audit-rep
 import { createAuditService } from './audit/audit-service.js';
 import { createSessionRepository } from './auth/session-repository.js';
 import { createAuthService } from './auth/auth-service.js';
+import type { LimitsPolicy } from './limits/limits-policy.js';
 import { createUserRepository } from './users/user-repository.js';
 import { createUserService } from './users/user-service.js';
 import { createOrgRepository } from './orgs/org-repository.js';
@@ -73,6 +74,8 @@ export interface ServiceDeps {
   referralPolicy: ReferralPolicy;
   /** policies/appeals.yaml */
   appealPolicy: AppealPolicy;
+  /** policies/limits.yaml */
+  limits: LimitsPolicy;
   /** Signs access tokens (the JWT plugin's signer; bound late because the plugin registers after the services). */
   signAccessToken: (claims: AccessClaims) => string;
   /** Benchmarks compare audited reads with auditing off; nothing else turns it off. */

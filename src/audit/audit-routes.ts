@@ -84,14 +84,14 @@ const auditRoutes: FastifyPluginAsyncTypebox<AuditRoutesOptions> = async (fastif
   });
 
   fastify.get('/v1/audit/export', {
-    config: { action: 'audit.read' },
+    config: { action: 'audit.read', limit: 'auditExport' },
     schema: {
       tags: ['audit'],
       summary: 'Export the audit log as NDJSON, one chained event per line in seq order (supervisors)',
       security: [{ bearer: [] }],
       querystring: FiltersQuery,
       produces: ['application/x-ndjson'],
-      response: responses({ 200: Type.String({ description: 'NDJSON: one event (with its hash) per line' }) }, [401, 403]),
+      response: responses({ 200: Type.String({ description: 'NDJSON: one event (with its hash) per line' }) }, [401, 403, 429]),
     },
     handler: async (request, reply) => {
       const events = await auditQuery.export(ctxOf(request), filtersOf(request.query));
@@ -116,7 +116,7 @@ const auditRoutes: FastifyPluginAsyncTypebox<AuditRoutesOptions> = async (fastif
   });
 
   fastify.post('/v1/audit/verify', {
-    config: { action: 'audit.verify' },
+    config: { action: 'audit.verify', limit: 'auditVerify' },
     schema: {
       tags: ['audit'],
       summary: 'Recompute the whole chain from genesis and compare it with the stored hashes and head',
@@ -133,7 +133,7 @@ const auditRoutes: FastifyPluginAsyncTypebox<AuditRoutesOptions> = async (fastif
             checkpoints: Type.Integer({ minimum: 0, description: 'stored signed checkpoints found consistent with the chain' }),
           }),
         },
-        [401, 403],
+        [401, 403, 429],
       ),
     },
     handler: async (request) => auditQuery.verify(ctxOf(request)),

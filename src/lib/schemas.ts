@@ -31,11 +31,28 @@ export const Problem = Type.Object(
   { $id: 'Problem', description: 'RFC 9457 problem details with a stable `code`' },
 );
 
+/**
+ * The headers of a 429 answer (@fastify/rate-limit with `enableDraftSpec`, and the per-account
+ * throttles, which send Retry-After only): documented on every route that can answer 429.
+ */
+export const RATE_LIMIT_HEADERS = {
+  'Retry-After': { type: 'integer', minimum: 1, description: 'seconds to wait before trying again' },
+  'RateLimit-Limit': { type: 'integer', minimum: 1, description: 'requests allowed in the window (route limits only)' },
+  'RateLimit-Remaining': { type: 'integer', minimum: 0, description: 'requests left in the window (route limits only)' },
+  'RateLimit-Reset': { type: 'integer', minimum: 0, description: 'seconds until the window resets (route limits only)' },
+} as const;
+
+const TooManyRequests = Type.Unsafe({
+  $ref: 'Problem',
+  description: 'Too many requests (`rate_limited`, or a lock of a credential step: `totp_locked`, `recovery_locked`, `filing_quota_exceeded`): wait for Retry-After',
+  headers: RATE_LIMIT_HEADERS,
+});
+
 /** Route responses: the success schemas plus problem documents for the error statuses a route can give. */
 export function responses<T extends Record<number, TSchema>>(ok: T, errors: number[] = []): T & Record<number, TSchema> {
   const out: Record<number, TSchema> = { ...ok };
   for (const status of [400, 401, 403, 404, 409, 413, 415, 429, 500, 503].filter((s) => errors.includes(s) || s >= 500 || s === 400)) {
-    out[status] = Type.Ref('Problem');
+    out[status] = status === 429 ? TooManyRequests : Type.Ref('Problem');
   }
   return out as T & Record<number, TSchema>;
 }

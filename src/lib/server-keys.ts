@@ -5,7 +5,8 @@ import type { Config } from '../config/config.js';
 
 /**
  * The server's own keys. None of them opens case content: they sign access tokens and audit
- * checkpoints, make fake prelogin salts, and seal TOTP secrets at rest.
+ * checkpoints, make fake prelogin salts and recovery wraps, key the throttling counters, and
+ * seal TOTP secrets at rest.
  */
 export interface ServerKeys {
   jwt: { privatePem: string; publicPem: string };
@@ -14,6 +15,10 @@ export interface ServerKeys {
   preloginKey: Uint8Array;
   /** secretbox key for TOTP secrets at rest. */
   totpKey: Uint8Array;
+  /** HMAC key for stable fake recovery wraps (and challenge keys) of unknown usernames. */
+  recoveryKey: Uint8Array;
+  /** HMAC key naming the throttling counters in Redis (no username or address in clear there). */
+  throttleKey: Uint8Array;
 }
 
 function ed25519Pems(seed: Uint8Array): { privatePem: string; publicPem: string } {
@@ -32,6 +37,9 @@ export async function loadServerKeys(config: Config): Promise<ServerKeys> {
     audit: { secretKey: auditPair.privateKey, publicKey: toB64u(auditPair.publicKey) },
     preloginKey: sodium.crypto_kdf_derive_from_key(32, 1, 'egidepre', secret),
     totpKey: sodium.crypto_kdf_derive_from_key(32, 2, 'egidetot', secret),
+    // Each subkey has a context of its own, so it is independent of every other whatever its id.
+    recoveryKey: sodium.crypto_kdf_derive_from_key(32, 3, 'egiderec', secret),
+    throttleKey: sodium.crypto_kdf_derive_from_key(32, 4, 'egidethr', secret),
   };
 }
 

@@ -9,6 +9,8 @@ import { createAuditBatchWriter, createAuditRepository } from './audit/audit-rep
 import { createAuditService } from './audit/audit-service.js';
 import { createSessionRepository } from './auth/session-repository.js';
 import { createAuthService } from './auth/auth-service.js';
+import { createAuthThrottle } from './auth/auth-throttle.js';
+import { createCredentialChecks } from './auth/credential-checks.js';
 import type { LimitsPolicy } from './limits/limits-policy.js';
 import { createUserRepository } from './users/user-repository.js';
 import { createUserService } from './users/user-service.js';
@@ -102,7 +104,9 @@ export function createServices(deps: ServiceDeps) {
   };
   const audit = createAuditService({ repo: repos.audit, writeBatch: createAuditBatchWriter(deps.auditDatabase.sql), clock, signingSecretKey: keys.audit.secretKey });
   const access = createAccessService({ policy, audit, ...(deps.auditReads !== undefined ? { auditReads: deps.auditReads } : {}) });
-  const auth = createAuthService({ db, redis, users: repos.users, sessions: repos.sessions, keyring: repos.keyring, audit, access, clock, config, keys, signAccessToken, findCaseByVerifier: (v) => repos.cases.byReceiptVerifier(v) });
+  const throttle = createAuthThrottle({ redis, prefix: config.REDIS_PREFIX, key: keys.throttleKey, policy: deps.limits, clock });
+  const checks = createCredentialChecks({ db, users: repos.users, throttle, audit, outbox: repos.deadlines, clock, keys });
+  const auth = createAuthService({ db, redis, users: repos.users, sessions: repos.sessions, keyring: repos.keyring, audit, access, clock, config, keys, checks, signAccessToken, findCaseByVerifier: (v) => repos.cases.byReceiptVerifier(v) });
   const users = createUserService({ db, users: repos.users, orgs: repos.orgs, sessions: repos.sessions, audit, access, clock, keys });
   const orgs = createOrgService({ db, orgs: repos.orgs, queries: createOrgQueries(db), keyring: repos.keyring, users: repos.users, access, clock });
   const auditQuery = createAuditQueryService({ audit, access, repo: repos.audit, signingPublicKey: keys.audit.publicKey });

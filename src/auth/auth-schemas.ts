@@ -59,7 +59,7 @@ export const RecoveryFinishBody = Type.Object(
     totp: Totp,
     publicKey: PublicKey,
     ...PasswordMaterialSchema,
-    recoveryWrap: Type.Optional(Wrap),
+    recoveryWrap: Versioned(120, 'v1.<nonce>.<secretbox(privateKey)> under a NEW recovery code (docs/crypto-v1.md §6.3): the code just used stops working'),
   },
   {
     additionalProperties: false,

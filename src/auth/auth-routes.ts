@@ -2,14 +2,14 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { responses } from '../lib/schemas.js';
 import { ctxOf } from '../plugins/context.js';
-import { AccountReply, ChangePasswordBody, LoginBody, PreloginBody, PreloginReply, RecoveryFinishBody, RecoveryStartBody, RecoveryStartReply, RefreshBody, TokenReply } from './auth-schemas.js';
+import { AccountReply, ChangePasswordBody, LoginBody, PreloginBody, PreloginReply, RecoveryFinishBody, RecoveryStartBody, RecoveryStartReply, RefreshBody, TokenReply, TotpResetFinishBody } from './auth-schemas.js';
 
 /**
  * Login, tokens and the caller's own account. Thin: each handler calls one service method. The
  * client address (request.ip, as TRUST_PROXY allows) keys the per-account throttling.
  */
 const authRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
-  const { auth } = fastify.services;
+  const { auth, totpReset } = fastify.services;
   const loginLimit = { max: fastify.config.LOGIN_RATE_LIMIT_PER_MINUTE, timeWindow: 60_000 };
 
   fastify.post('/v1/auth/prelogin', {
@@ -70,6 +70,20 @@ const authRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     handler: async (request, reply) => {
       const { username, challengeId, answer, totp, ...next } = request.body;
       await auth.recoveryFinish(ctxOf(request), { username, challengeId, answer, totp, next });
+      return reply.code(204).send(null);
+    },
+  });
+
+  fastify.post('/v1/auth/totp-reset', {
+    config: { action: 'auth.totp_reset', rateLimit: loginLimit },
+    schema: {
+      tags: ['auth'],
+      summary: 'Finish a TOTP reset an admin started: the reset token and the password, then a new TOTP secret on the same account; all sessions end',
+      body: TotpResetFinishBody,
+      response: responses({ 204: Type.Null() }, [401, 429]),
+    },
+    handler: async (request, reply) => {
+      await totpReset.complete(ctxOf(request), { ...request.body, ip: request.ip });
       return reply.code(204).send(null);
     },
   });

@@ -147,6 +147,11 @@ export function createAuthThrottle(deps: { redis: Redis; prefix: string; key: Ui
       return wait ? { ...wait, level: Number(level) } : null;
     },
 
+    /** A new secret (TOTP reset) ends any lock and what led to it. */
+    async clearLock(scope: LockScope, userId: string): Promise<void> {
+      await redis.del(lockKey(scope, userId));
+    },
+
     /** A success forgets the failures (the lock level is kept until it is forgotten). */
     async lockSucceeded(scope: LockScope, userId: string): Promise<void> {
       await redis.eval(`if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'fails', 0) end return 0`, 1, lockKey(scope, userId));

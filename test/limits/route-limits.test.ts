@@ -117,6 +117,7 @@ t.test('the OpenAPI document describes the 429 answer and its headers where it c
     ['/v1/auth/login', 'post'],
     ['/v1/auth/prelogin', 'post'],
     ['/v1/auth/recovery/finish', 'post'],
+    ['/v1/auth/totp-reset', 'post'],
     ['/v1/cases', 'post'],
     ['/v1/cases', 'get'],
     ['/v1/audit/export', 'get'],

@@ -94,7 +94,7 @@ export default fp<RouteLimitsOptions>(
       if (admission.admitted) {
         if (admission.pastCeiling) {
           pastCeiling.inc({ outcome: 'accepted_small' });
-          request.log.warn({ limit: 'filing_ceiling' }, 'filing past the hourly byte ceiling of its address: accepted (small)');
+          request.log.info({ limit: 'filing_ceiling' }, 'filing past the hourly byte ceiling of its address: accepted (small)');
         }
         return;
       }

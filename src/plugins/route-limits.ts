@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin';
 import { normalizeIP } from '@fastify/rate-limit';
-import type { FastifyReply, FastifyRequest, onRequestHookHandler, preHandlerHookHandler } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler, preHandlerHookHandler } from 'fastify';
 import { Counter } from 'prom-client';
 import type { Redis } from 'ioredis';
 import { AppError } from '../lib/problem.js';
@@ -28,7 +28,7 @@ export interface RouteLimitsOptions {
   key: Uint8Array;
 }
 
-type Limiter = ReturnType<import('fastify').FastifyInstance['createRateLimit']>;
+type Limiter = ReturnType<FastifyInstance['createRateLimit']>;
 
 /**
  * The limits routes name in `config.limit`, attached when each route is added. They fail open:

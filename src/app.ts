@@ -49,6 +49,8 @@ import auditRoutes from './audit/audit-routes.js';
 import { policiesPath, webPath } from './lib/paths.js';
 import { loadRiskPolicy } from './risk/risk-policy.js';
 import { loadMeasureCatalogue } from './measures/measure-catalogue.js';
+import { loadLimitsPolicy } from './limits/limits-policy.js';
+import routeLimitsPlugin from './plugins/route-limits.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -86,6 +88,7 @@ async function app(fastify: FastifyInstance, opts: AppOptions) {
   const appealPolicy = loadAppealPolicy(policiesPath(config));
   const riskPolicy = loadRiskPolicy(policiesPath(config));
   const measureCatalogue = loadMeasureCatalogue(policiesPath(config));
+  const limits = loadLimitsPolicy(policiesPath(config));
   const keys = await loadServerKeys(config);
 
   await fastify.register(routeContractPlugin, { policy });
@@ -103,18 +106,23 @@ async function app(fastify: FastifyInstance, opts: AppOptions) {
     global: false,
     redis: fastify.redis,
     nameSpace: `${config.REDIS_PREFIX}:rl:`,
-    // A Redis outage must not lock everyone out of login; the request then fails on its own dependency checks.
-    skipOnError: true,
+    // The routes that name a rateLimit are the credential ones (login, recovery, receipt,
+    // enrolment...): without their counters anyone could guess freely, so a Redis outage answers
+    // 503 there. Filing and the per-user limits fail open (plugins/route-limits.ts).
+    skipOnError: false,
+    // RateLimit-Limit, -Remaining, -Reset and Retry-After (documented on each route's 429).
+    enableDraftSpec: true,
     errorResponseBuilder: (_request, context) => ({ statusCode: 429, code: 'FST_RATE_LIMITED', message: `retry in ${context.after}`, retryAfter: context.ttl }),
   });
   await fastify.register(openapiPlugin);
   await fastify.register(metricsPlugin, { config, token: config.METRICS_TOKEN });
 
-  const services = createServices({ database: fastify.database, auditDatabase: fastify.auditDatabase, redis: fastify.redis, config, clock, keys, policy, intakePolicy, deadlinePolicy, calendar, workflowPolicy, referralPolicy, appealPolicy, riskPolicy, measureCatalogue, signAccessToken: (claims) => fastify.jwt.sign(claims, { clockTimestamp: clock.now().getTime() }), ...(opts.auditReads !== undefined ? { auditReads: opts.auditReads } : {}), ...(opts.webhookResolver ? { webhookResolver: opts.webhookResolver } : {}) });
+  const services = createServices({ database: fastify.database, auditDatabase: fastify.auditDatabase, redis: fastify.redis, config, clock, keys, policy, intakePolicy, deadlinePolicy, calendar, workflowPolicy, referralPolicy, appealPolicy, riskPolicy, measureCatalogue, limits, signAccessToken: (claims) => fastify.jwt.sign(claims, { clockTimestamp: clock.now().getTime() }), ...(opts.auditReads !== undefined ? { auditReads: opts.auditReads } : {}), ...(opts.webhookResolver ? { webhookResolver: opts.webhookResolver } : {}) });
   fastify.decorate('services', services);
   fastify.decorate('config', config);
 
   await fastify.register(authPlugin, { config, keys, policy, sessions: services.repos.sessions, audit: services.audit, clock });
+  await fastify.register(routeLimitsPlugin, { config, limits, redis: fastify.redis, clock, key: keys.throttleKey });
   await fastify.register(healthPlugin);
   fastify.readinessWarnings.push(async () => {
     const holders = await services.repos.keyring.mechanismKeyHolders();

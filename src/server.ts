@@ -6,6 +6,7 @@ import type { Config } from './config/config.js';
 import app, { type AppOptions } from './app.js';
 import { frameworkErrorHandler } from './plugins/errors.js';
 import { CENSOR, REDACT_PATHS, serializeRequest } from './lib/log-redaction.js';
+import { parseTrustProxy, trustProxyOption, type TrustProxy } from './config/trust-proxy.js';
 
 export function loggerOptions(config: Config, stream?: DestinationStream) {
   return {
@@ -24,7 +25,8 @@ export async function buildServer(opts: AppOptions & { logStream?: DestinationSt
     logger: loggerOptions(config, opts.logStream),
     genReqId: () => randomUUID(),
     requestIdHeader: false,
-    trustProxy: config.TRUST_PROXY,
+    // Validated by loadConfig: a bad value never gets this far.
+    trustProxy: trustProxyOption(parseTrustProxy(config.TRUST_PROXY) as TrustProxy),
     bodyLimit: config.BODY_LIMIT,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
     frameworkErrors: frameworkErrorHandler,

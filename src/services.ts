@@ -9,6 +9,10 @@ import { createAuditBatchWriter, createAuditRepository } from './audit/audit-rep
 import { createAuditService } from './audit/audit-service.js';
 import { createSessionRepository } from './auth/session-repository.js';
 import { createAuthService } from './auth/auth-service.js';
+import { createAuthThrottle } from './auth/auth-throttle.js';
+import { createCredentialChecks } from './auth/credential-checks.js';
+import { createTotpResetService } from './auth/totp-reset-service.js';
+import type { LimitsPolicy } from './limits/limits-policy.js';
 import { createUserRepository } from './users/user-repository.js';
 import { createUserService } from './users/user-service.js';
 import { createOrgRepository } from './orgs/org-repository.js';
@@ -73,6 +77,8 @@ export interface ServiceDeps {
   referralPolicy: ReferralPolicy;
   /** policies/appeals.yaml */
   appealPolicy: AppealPolicy;
+  /** policies/limits.yaml */
+  limits: LimitsPolicy;
   /** Signs access tokens (the JWT plugin's signer; bound late because the plugin registers after the services). */
   signAccessToken: (claims: AccessClaims) => string;
   /** Benchmarks compare audited reads with auditing off; nothing else turns it off. */
@@ -101,7 +107,10 @@ export function createServices(deps: ServiceDeps) {
   };
   const audit = createAuditService({ repo: repos.audit, writeBatch: createAuditBatchWriter(deps.auditDatabase.sql), clock, signingSecretKey: keys.audit.secretKey });
   const access = createAccessService({ policy, audit, ...(deps.auditReads !== undefined ? { auditReads: deps.auditReads } : {}) });
-  const auth = createAuthService({ db, redis, users: repos.users, sessions: repos.sessions, keyring: repos.keyring, audit, access, clock, config, keys, signAccessToken, findCaseByVerifier: (v) => repos.cases.byReceiptVerifier(v) });
+  const throttle = createAuthThrottle({ redis, prefix: config.REDIS_PREFIX, key: keys.throttleKey, policy: deps.limits, clock });
+  const checks = createCredentialChecks({ db, users: repos.users, throttle, audit, outbox: repos.deadlines, clock, keys });
+  const auth = createAuthService({ db, redis, users: repos.users, sessions: repos.sessions, keyring: repos.keyring, audit, access, clock, config, keys, checks, signAccessToken, findCaseByVerifier: (v) => repos.cases.byReceiptVerifier(v) });
+  const totpReset = createTotpResetService({ db, redis, prefix: config.REDIS_PREFIX, users: repos.users, sessions: repos.sessions, audit, access, outbox: repos.deadlines, checks, throttle, clock, keys });
   const users = createUserService({ db, users: repos.users, orgs: repos.orgs, sessions: repos.sessions, audit, access, clock, keys });
   const orgs = createOrgService({ db, orgs: repos.orgs, queries: createOrgQueries(db), keyring: repos.keyring, users: repos.users, access, clock });
   const auditQuery = createAuditQueryService({ audit, access, repo: repos.audit, signingPublicKey: keys.audit.publicKey });
@@ -137,7 +146,7 @@ export function createServices(deps: ServiceDeps) {
   const deadlineViews = createDeadlineViewService({ db, access, cases: repos.cases, policy: deps.deadlinePolicy, clock });
   const retention = createRetentionService({ db, cases: repos.cases, deadlines, deadlineRepo: repos.deadlines, access, audit, clock });
   return {
-    db, repos, audit, access, auth, users, orgs, auditQuery, deadlines, intake, cases, workflow, caseList, messages,
+    db, repos, audit, access, auth, totpReset, users, orgs, auditQuery, deadlines, intake, cases, workflow, caseList, messages,
     assessments,
     measures,
     referrals,

@@ -85,7 +85,7 @@ const auditRoutes: FastifyPluginAsyncTypebox<AuditRoutesOptions> = async (fastif
   });
 
   fastify.get('/v1/audit/export', {
-    config: { action: 'audit.read' },
+    config: { action: 'audit.read', limit: 'auditExport' },
     schema: {
       operationId: 'exportAuditLog',
       tags: ['audit'],
@@ -93,7 +93,7 @@ const auditRoutes: FastifyPluginAsyncTypebox<AuditRoutesOptions> = async (fastif
       security: [{ bearer: [] }],
       querystring: FiltersQuery,
       produces: ['application/x-ndjson'],
-      response: responses({ 200: Type.String({ description: 'NDJSON: one event (with its hash) per line' }) }, [401, 403]),
+      response: responses({ 200: Type.String({ description: 'NDJSON: one event (with its hash) per line' }) }, [401, 403, 429]),
     },
     handler: async (request, reply) => {
       const events = await auditQuery.export(ctxOf(request), filtersOf(request.query));
@@ -119,7 +119,7 @@ const auditRoutes: FastifyPluginAsyncTypebox<AuditRoutesOptions> = async (fastif
   });
 
   fastify.post('/v1/audit/verify', {
-    config: { action: 'audit.verify' },
+    config: { action: 'audit.verify', limit: 'auditVerify' },
     schema: {
       operationId: 'verifyAuditChain',
       tags: ['audit'],
@@ -137,7 +137,7 @@ const auditRoutes: FastifyPluginAsyncTypebox<AuditRoutesOptions> = async (fastif
             checkpoints: Type.Integer({ minimum: 0, description: 'stored signed checkpoints found consistent with the chain' }),
           }),
         },
-        [401, 403],
+        [401, 403, 429],
       ),
     },
     handler: async (request) => auditQuery.verify(ctxOf(request)),

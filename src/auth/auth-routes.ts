@@ -2,11 +2,14 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { responses } from '../lib/schemas.js';
 import { ctxOf } from '../plugins/context.js';
-import { AccountReply, ChangePasswordBody, LoginBody, PreloginBody, PreloginReply, RecoveryFinishBody, RecoveryStartBody, RecoveryStartReply, RefreshBody, TokenReply } from './auth-schemas.js';
+import { AccountReply, ChangePasswordBody, LoginBody, PreloginBody, PreloginReply, RecoveryFinishBody, RecoveryStartBody, RecoveryStartReply, RefreshBody, TokenReply, TotpResetFinishBody } from './auth-schemas.js';
 
-/** Login, tokens and the caller's own account. Thin: each handler calls one service method. */
+/**
+ * Login, tokens and the caller's own account. Thin: each handler calls one service method. The
+ * client address (request.ip, as TRUST_PROXY allows) keys the per-account throttling.
+ */
 const authRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
-  const { auth } = fastify.services;
+  const { auth, totpReset } = fastify.services;
   const loginLimit = { max: fastify.config.LOGIN_RATE_LIMIT_PER_MINUTE, timeWindow: 60_000 };
 
   fastify.post('/v1/auth/prelogin', {
@@ -17,9 +20,9 @@ const authRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.post('/v1/auth/login', {
     config: { action: 'auth.login', rateLimit: loginLimit },
-    schema: { operationId: 'login', security: [], tags: ['auth'], summary: 'Log in with authKey and a TOTP code', body: LoginBody, response: responses({ 200: TokenReply }, [401, 429]) },
+    schema: { operationId: 'login', security: [], tags: ['auth'], summary: 'Log in with authKey and a TOTP code (throttled per account and address; 429 `totp_locked` after repeated wrong codes)', body: LoginBody, response: responses({ 200: TokenReply }, [401, 429]) },
     handler: async (request) => {
-      const { userId: _userId, ...tokens } = await auth.login(ctxOf(request), request.body);
+      const { userId: _userId, ...tokens } = await auth.login(ctxOf(request), { ...request.body, ip: request.ip });
       return tokens;
     },
   });
@@ -50,7 +53,7 @@ const authRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     schema: { operationId: 'changePassword', tags: ['auth'], summary: 'Change password (client re-wraps the private key)', security: [{ bearer: [] }], body: ChangePasswordBody, response: responses({ 204: Type.Null() }, [401, 403, 429]) },
     handler: async (request, reply) => {
       const { currentAuthKey, totp, ...next } = request.body;
-      await auth.changePassword(ctxOf(request), { currentAuthKey, totp, next });
+      await auth.changePassword(ctxOf(request), { currentAuthKey, totp, ip: request.ip, next });
       return reply.code(204).send(null);
     },
   });
@@ -58,15 +61,29 @@ const authRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.post('/v1/auth/recovery/start', {
     config: { action: 'auth.recover', rateLimit: loginLimit },
     schema: { operationId: 'startRecovery', security: [], tags: ['auth'], summary: 'Start recovery with the recovery code: returns the recovery wrap and a challenge', body: RecoveryStartBody, response: responses({ 200: RecoveryStartReply }, [429]) },
-    handler: async (request) => auth.recoveryStart(request.body.username),
+    handler: async (request) => auth.recoveryStart(ctxOf(request), request.body.username),
   });
 
   fastify.post('/v1/auth/recovery/finish', {
     config: { action: 'auth.recover', rateLimit: loginLimit },
-    schema: { operationId: 'finishRecovery', security: [], tags: ['auth'], summary: 'Finish recovery: prove the key, set a new password; all sessions end', body: RecoveryFinishBody, response: responses({ 204: Type.Null() }, [401, 429]) },
+    schema: { operationId: 'finishRecovery', security: [], tags: ['auth'], summary: 'Finish recovery: prove the key, set a new password and a new recovery wrap; all sessions end', body: RecoveryFinishBody, response: responses({ 204: Type.Null() }, [401, 429]) },
     handler: async (request, reply) => {
       const { username, challengeId, answer, totp, ...next } = request.body;
       await auth.recoveryFinish(ctxOf(request), { username, challengeId, answer, totp, next });
+      return reply.code(204).send(null);
+    },
+  });
+
+  fastify.post('/v1/auth/totp-reset', {
+    config: { action: 'auth.totp_reset', rateLimit: loginLimit },
+    schema: {
+      tags: ['auth'],
+      summary: 'Finish a TOTP reset an admin started: the reset token and the password, then a new TOTP secret on the same account; all sessions end',
+      body: TotpResetFinishBody,
+      response: responses({ 204: Type.Null() }, [401, 429]),
+    },
+    handler: async (request, reply) => {
+      await totpReset.complete(ctxOf(request), { ...request.body, ip: request.ip });
       return reply.code(204).send(null);
     },
   });

@@ -50,10 +50,9 @@ const DeadlineView = Type.Object({ id: Uuid, rule: Type.String(), dueAt: Type.St
 
 /** Filing a request (no account), the defender's receipt login, and reading a case. */
 const caseRoutes: FastifyPluginAsyncTypebox<{ intake: IntakeService; cases: CaseService }> = async (fastify, { intake, cases }) => {
-  const filingLimit = { max: fastify.config.FILING_RATE_LIMIT_PER_MINUTE, timeWindow: 60_000 };
-
   fastify.post('/v1/cases', {
-    config: { action: 'request.create', rateLimit: filingLimit },
+    // Per address: FILING_RATE_LIMIT_PER_MINUTE requests and the byte ceiling of policies/limits.yaml (plugins/route-limits.ts).
+    config: { action: 'request.create', limit: 'filing' },
     schema: {
       operationId: 'fileCase',
       security: [],

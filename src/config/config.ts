@@ -1,5 +1,6 @@
 import { Type, type Static, type TSchema } from 'typebox';
 import { Value } from 'typebox/value';
+import { parseTrustProxy } from './trust-proxy.js';
 
 /**
  * Every setting of the service comes from the environment, is validated once at start with a
@@ -15,7 +16,8 @@ const EnvSchema = Type.Object({
   HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
   LOG_LEVEL: Type.Union([Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug'), Type.Literal('trace'), Type.Literal('silent')], { default: 'info' }),
-  TRUST_PROXY: Type.Boolean({ default: false }),
+  // The proxies in front of the service whose X-Forwarded-For entries are believed (src/config/trust-proxy.ts).
+  TRUST_PROXY: Type.String({ maxLength: 2000, default: 'false', description: 'false, a number of proxies (1-10), or their addresses/CIDR ranges, comma-separated' }),
   BODY_LIMIT: Type.Integer({ minimum: 1024, maximum: 64 * 1024 * 1024, default: 1024 * 1024 }),
   JWT_ISSUER: Type.String({ minLength: 1, default: 'egide' }),
   JWT_AUDIENCE: Type.String({ minLength: 1, default: 'egide-api' }),
@@ -23,7 +25,7 @@ const EnvSchema = Type.Object({
   REFRESH_TOKEN_TTL_SECONDS: Type.Integer({ minimum: 300, maximum: 30 * 24 * 3600, default: 12 * 3600 }),
   JWT_SIGNING_KEY: Type.String({ ...B64U32, description: 'Ed25519 seed (32 bytes, base64url) that signs access tokens' }),
   AUDIT_SIGNING_KEY: Type.String({ ...B64U32, description: 'Ed25519 seed (32 bytes, base64url) that signs audit checkpoints' }),
-  SERVER_SECRET: Type.String({ ...B64U32, description: '32 random bytes (base64url): fake prelogin salts; TOTP secrets, webhook secrets and webhook URLs at rest' }),
+  SERVER_SECRET: Type.String({ ...B64U32, description: '32 random bytes (base64url): fake prelogin salts and recovery wraps, throttling counter names; TOTP secrets, webhook secrets and webhook URLs at rest' }),
   POLICIES_DIR: Type.String({ minLength: 1, default: 'policies' }),
   // Where tools/build-web.mjs wrote the defender's page (relative to the project root unless absolute).
   WEB_DIR: Type.String({ minLength: 1, default: 'dist/web' }),
@@ -87,7 +89,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       continue;
     }
     const first = Value.Errors(schema, values[key])[0];
-    if (!first) continue;
+    if (!first) {
+      const trust = key === 'TRUST_PROXY' ? parseTrustProxy(String(values[key])) : null;
+      if (typeof trust === 'string') problems.push(`${key} is invalid (${trust})${hint}`);
+      continue;
+    }
     const allowed = schema.anyOf?.every((a) => a.const !== undefined) ? `must be one of ${schema.anyOf.map((a) => String(a.const)).join(', ')}` : first.message;
     problems.push(`${key} is invalid (${allowed})${hint}`);
   }

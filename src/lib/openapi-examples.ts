@@ -40,6 +40,8 @@ export const ex = {
   /** a private key wrapped with secretbox: v1.<nonce>.<ciphertext> */
   wrap: 'v1.Q2hhbmdlIG1lIHRvIHlvdXIgb3duIG5vbmNl.kR7tY0pX3vB9nM2qL6wE1sD4fG8hJ5kZ0aS7dF3gH9jK2lQ6wE8rT1yU4iO7pA3sD5fG8hJ1kL',
   totp: '492039',
+  /** A TOTP secret as an authenticator makes it (random: a repeated pattern is refused as weak). */
+  totpSecret: 'CYIQRFUPQCWD6H2PH7MIJV6XBJZ4TB2U',
   username: 'officier.awa',
   reason: 'Motif consigné au dossier, sans détail sensible',
 } as const;

@@ -56,6 +56,7 @@ export const Problem = Type.Object(
 export interface MediaResponse {
   description: string;
   content: Record<string, { schema: TSchema }>;
+  headers?: Record<string, { schema: Record<string, unknown>; description?: string }>;
 }
 
 /**
@@ -66,11 +67,29 @@ export function problemResponse(description = 'RFC 9457 problem details with a s
   return { description, content: { 'application/problem+json': { schema: Type.Ref('Problem') } } };
 }
 
+/**
+ * The headers of a 429 answer (@fastify/rate-limit with `enableDraftSpec`, and the per-account
+ * throttles, which send Retry-After only): documented on every route that can answer 429.
+ */
+export const RATE_LIMIT_HEADERS = {
+  'Retry-After': { schema: { type: 'integer', minimum: 1 }, description: 'seconds to wait before trying again' },
+  'RateLimit-Limit': { schema: { type: 'integer', minimum: 1 }, description: 'requests allowed in the window (route limits only)' },
+  'RateLimit-Remaining': { schema: { type: 'integer', minimum: 0 }, description: 'requests left in the window (route limits only)' },
+  'RateLimit-Reset': { schema: { type: 'integer', minimum: 0 }, description: 'seconds until the window resets (route limits only)' },
+};
+
+function tooManyRequests(): MediaResponse {
+  return {
+    ...problemResponse('Too many requests (`rate_limited`, or a lock of a credential step: `totp_locked`, `recovery_locked`, `filing_quota_exceeded`): wait for Retry-After'),
+    headers: RATE_LIMIT_HEADERS,
+  };
+}
+
 /** Route responses: the success schemas plus problem documents for the error statuses a route can give. */
 export function responses<T extends Record<number, TSchema | MediaResponse>>(ok: T, errors: number[] = []): T & Record<number, TSchema | MediaResponse> {
   const out: Record<number, TSchema | MediaResponse> = { ...ok };
   for (const status of [400, 401, 403, 404, 409, 413, 415, 429, 500, 503].filter((s) => errors.includes(s) || s >= 500 || s === 400)) {
-    out[status] = problemResponse();
+    out[status] = status === 429 ? tooManyRequests() : problemResponse();
   }
   return out as T & Record<number, TSchema | MediaResponse>;
 }

@@ -7,7 +7,7 @@ import type { NotificationService, OutboxEvent } from './notification-service.js
  * A topic a service adds outside these families stays in the outbox, undispatched, and the relay
  * warns about it until it is added here: a notification is never dropped silently.
  */
-export const NOTIFICATION_TOPICS = ['message.*', 'alert.*', 'incident.*', 'checkin.*', 'measure.*', 'referral.*', 'appeal.*', 'case.*', 'deadline.step'] as const;
+export const NOTIFICATION_TOPICS = ['account.*', 'message.*', 'alert.*', 'incident.*', 'checkin.*', 'measure.*', 'referral.*', 'appeal.*', 'case.*', 'deadline.step'] as const;
 
 /** What the outbox relay (workers/outbox-relay.ts) hands a handler; declared here so src/ never imports workers/. */
 export interface ClaimedOutboxRow {

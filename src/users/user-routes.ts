@@ -3,6 +3,7 @@ import { Type } from 'typebox';
 import { B64u, KeyId, PublicKey, Username, Uuid, Versioned, responses } from '../lib/schemas.js';
 import { ctxOf } from '../plugins/context.js';
 import { ex } from '../lib/openapi-examples.js';
+import { TotpResetStartBody, TotpResetStartReply } from '../auth/auth-schemas.js';
 
 const StaffRoleSchema = Type.Union([Type.Literal('officer'), Type.Literal('supervisor'), Type.Literal('partner'), Type.Literal('admin')]);
 const User = Type.Object({
@@ -54,7 +55,7 @@ const userRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         },
         {
           additionalProperties: false,
-          examples: [{ token: ex.b64u32, publicKey: ex.publicKey, keyId: ex.keyId, salt: ex.salt, verifier: ex.b64u32b, wrappedPrivateKey: ex.wrap, recoveryWrap: ex.wrap, totpSecret: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP', totpCode: ex.totp }],
+          examples: [{ token: ex.b64u32, publicKey: ex.publicKey, keyId: ex.keyId, salt: ex.salt, verifier: ex.b64u32b, wrappedPrivateKey: ex.wrap, recoveryWrap: ex.wrap, totpSecret: ex.totpSecret, totpCode: ex.totp }],
         },
       ),
       response: responses({ 201: User }, [409, 429]),
@@ -88,6 +89,19 @@ const userRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       response: responses({ 200: Type.Object({ user: User, sessionsEnded: Type.Integer() }) }, [401, 403, 404]),
     },
     handler: async (request) => users.disable(ctxOf(request), request.params.userId, request.body.reason),
+  });
+
+  fastify.post('/v1/users/:userId/totp-reset', {
+    config: { action: 'user.totp_reset' },
+    schema: {
+      tags: ['users'],
+      summary: 'Start a TOTP reset for a user who lost the second factor (admin): a one-time token to hand over out of band; the same account keeps its id, keys and envelopes',
+      security: [{ bearer: [] }],
+      params: Type.Object({ userId: Uuid }),
+      body: TotpResetStartBody,
+      response: responses({ 201: TotpResetStartReply }, [401, 403, 404, 409]),
+    },
+    handler: async (request, reply) => reply.code(201).send(await fastify.services.totpReset.start(ctxOf(request), request.params.userId, request.body.reason)),
   });
 };
 

@@ -285,6 +285,13 @@ export const entries: Record<string, Entry> = {
       },
     };
   }),
+  'POST /v1/auth/totp-reset': publicRoute(async (w) => {
+    const u = await w.spareActor('officer');
+    const reset = await w.must(w.admin, 'POST', `/v1/users/${u.id}/totp-reset`, { reason: 'Téléphone perdu' }, 201);
+    const pre = (await w.call(null, 'POST', '/v1/auth/prelogin', { username: u.username })).json();
+    const totpSecret = generateTotpSecret();
+    return { url: '/v1/auth/totp-reset', body: { username: u.username, token: reset.token, authKey: toB64u(login(u.password, pre).authKey), totpSecret, totpCode: nextTotp(w.T, totpSecret) } };
+  }),
   'POST /v1/enrolments': publicRoute(async (w) => {
     const inv = await w.must(w.admin, 'POST', '/v1/invitations', { username: `enrolled-${randomBytes(3).toString('hex')}`, role: 'officer', orgId: w.dep.mechanismId }, 201);
     const e = enrol('a long passphrase for the matrix');
@@ -333,6 +340,12 @@ export const entries: Record<string, Entry> = {
     async probe(w, role, mode) {
       const target = mode === 'in' ? (await w.spareActor('officer')).id : w.officerB.id;
       return { who: await callerFor(w, role, null, mode), url: `/v1/users/${target}/disable`, body: { reason: 'A quitté le mécanisme' } };
+    },
+  },
+  'POST /v1/users/:userId/totp-reset': {
+    async probe(w, role, mode) {
+      const target = mode === 'in' ? (await w.spareActor('officer')).id : w.officerB.id;
+      return { who: await callerFor(w, role, null, mode), url: `/v1/users/${target}/totp-reset`, body: { reason: 'Téléphone perdu, identité vérifiée' } };
     },
   },
   'POST /v1/orgs': {

@@ -48,6 +48,9 @@ import auditRoutes from './audit/audit-routes.js';
 import { policiesPath, webPath } from './lib/paths.js';
 import { loadRiskPolicy } from './risk/risk-policy.js';
 import { loadMeasureCatalogue } from './measures/measure-catalogue.js';
+import { loadBreakGlassPolicy } from './access/break-glass-policy.js';
+import breakGlassRoutes from './cases/break-glass-routes.js';
+import userKeyRoutes from './users/user-key-routes.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -83,6 +86,7 @@ async function app(fastify: FastifyInstance, opts: AppOptions) {
   const appealPolicy = loadAppealPolicy(policiesPath(config));
   const riskPolicy = loadRiskPolicy(policiesPath(config));
   const measureCatalogue = loadMeasureCatalogue(policiesPath(config));
+  const breakGlassPolicy = loadBreakGlassPolicy(policiesPath(config));
   const keys = await loadServerKeys(config);
 
   await fastify.register(routeContractPlugin, { policy });
@@ -107,7 +111,7 @@ async function app(fastify: FastifyInstance, opts: AppOptions) {
   await fastify.register(openapiPlugin);
   await fastify.register(metricsPlugin, { config, token: config.METRICS_TOKEN });
 
-  const services = createServices({ database: fastify.database, auditDatabase: fastify.auditDatabase, redis: fastify.redis, config, clock, keys, policy, intakePolicy, deadlinePolicy, calendar, workflowPolicy, referralPolicy, appealPolicy, riskPolicy, measureCatalogue, signAccessToken: (claims) => fastify.jwt.sign(claims, { clockTimestamp: clock.now().getTime() }), ...(opts.auditReads !== undefined ? { auditReads: opts.auditReads } : {}) });
+  const services = createServices({ database: fastify.database, auditDatabase: fastify.auditDatabase, redis: fastify.redis, config, clock, keys, policy, intakePolicy, deadlinePolicy, calendar, workflowPolicy, referralPolicy, appealPolicy, riskPolicy, measureCatalogue, breakGlassPolicy, signAccessToken: (claims) => fastify.jwt.sign(claims, { clockTimestamp: clock.now().getTime() }), ...(opts.auditReads !== undefined ? { auditReads: opts.auditReads } : {}) });
   fastify.decorate('services', services);
   fastify.decorate('config', config);
 
@@ -120,6 +124,7 @@ async function app(fastify: FastifyInstance, opts: AppOptions) {
 
   await fastify.register(authRoutes);
   await fastify.register(userRoutes);
+  await fastify.register(userKeyRoutes, { userKeys: services.userKeys });
   await fastify.register(orgRoutes, { orgs: services.orgs });
   await fastify.register(keyRoutes, { orgs: services.orgs });
   await fastify.register(auditRoutes);
@@ -135,6 +140,7 @@ async function app(fastify: FastifyInstance, opts: AppOptions) {
   await fastify.register(caseTimelineRoutes, { timeline: services.caseTimeline });
   await fastify.register(caseWithdrawalRoutes, { withdrawal: services.withdrawal });
   await fastify.register(caseRekeyRoutes, { rekey: services.rekey });
+  await fastify.register(breakGlassRoutes, { breakGlass: services.breakGlass });
   await fastify.register(notificationRoutes, { notifications: services.notifications });
   await fastify.register(webhookRoutes, { webhooks: services.webhooks });
   await fastify.register(deadlineViewRoutes, { deadlineViews: services.deadlineViews });

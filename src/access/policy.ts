@@ -7,7 +7,7 @@ import { parse } from 'yaml';
 export const ROLES = ['defender', 'officer', 'supervisor', 'partner', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 
-export const SCOPES = ['all', 'self', 'own', 'pool', 'assigned', 'envelope', 'organisation', 'key_holder'] as const;
+export const SCOPES = ['all', 'self', 'own', 'pool', 'assigned', 'participant', 'break_glass', 'organisation', 'key_holder'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 export const CONDITIONS = ['proposer', 'decider'] as const;

@@ -22,6 +22,8 @@ export interface ScopeFacts {
   breakGlassId?: string | null;
   proposerId?: string | null;
   deciderId?: string | null;
+  /** who a case key is being given to */
+  granteeId?: string | null;
 }
 
 export interface AccessTarget {
@@ -46,6 +48,7 @@ const scopeHolds: Record<Scope, (p: Principal, f: ScopeFacts) => boolean> = {
 const conditionHolds: Record<Condition, (p: Principal, f: ScopeFacts) => boolean> = {
   proposer: (p, f) => p.kind === 'user' && f.proposerId === p.userId,
   decider: (p, f) => p.kind === 'user' && f.deciderId === p.userId,
+  grantee: (p, f) => p.kind === 'user' && f.granteeId === p.userId,
 };
 
 /** The action of every read served through a break-glass: one filter finds them all. */

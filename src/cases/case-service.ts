@@ -89,9 +89,13 @@ export function createCaseService(deps: {
      */
     async grant(ctx: RequestContext, caseId: string, input: { userId: string; keyId: string; envelope: string }) {
       const c = await cases.byId(caseId);
+      // A supervisor adds a reader only while they could read the case themself (part of it, or a
+      // break-glass), and nobody adds themself: else a case key kept from intake duty would make
+      // its holder a reader for good, past the break-glass.
+      const facts: ScopeFacts = { ...factsOf(c), ...(await participation.facts(ctx.principal, c)), granteeId: input.userId };
       // Authorisation first (a refusal is audited), so that nobody learns from a validation error
       // whether a case exists; the allowed decision is audited below, with the grant.
-      await access.authorize(ctx, 'case.grant', { resource: `case:${caseId}/envelopes/${input.userId}`, caseId: c ? caseId : null, facts: factsOf(c) }, undefined, { audit: false });
+      await access.authorize(ctx, 'case.grant', { resource: `case:${caseId}/envelopes/${input.userId}`, caseId: c ? caseId : null, facts }, undefined, { audit: false });
       const user = await users.byId(input.userId);
       if (!user || user.status !== 'active' || (user.role !== 'officer' && user.role !== 'supervisor')) {
         throw new AppError('validation_failed', 'envelopes go to active officers and supervisors only', { errors: [{ field: '/body/userId', message: 'not an active officer or supervisor' }] });
@@ -105,7 +109,7 @@ export function createCaseService(deps: {
       }
       // The grant and its audit event commit together.
       await db.transaction(async (tx) => {
-        await access.authorize(ctx, 'case.grant', { resource: `case:${caseId}/envelopes/${user.id}`, caseId: c ? caseId : null, facts: factsOf(c) }, tx);
+        await access.authorize(ctx, 'case.grant', { resource: `case:${caseId}/envelopes/${user.id}`, caseId: c ? caseId : null, facts }, tx);
         if (!c) throw new AppError('not_found');
         await cases.upsertEnvelope({ caseId, keyId: input.keyId, envelope: input.envelope, recipientType: 'user', recipientId: user.id, createdAt: clock.now() }, tx);
       });

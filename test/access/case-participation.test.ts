@@ -124,6 +124,23 @@ t.test('an envelope of one’s own: a reader granted on purpose is part of the c
   t.equal(await sealedRead(cheick, c), REFUSED, 'a supervisor with the mechanism keyring only');
 });
 
+t.test('adding a reader: only while one could read the case, and never oneself', async (t) => {
+  const c = await fileCase(T, dep);
+  await step(officer, c, 'acknowledge');
+  // In triage a supervisor holds the case key (the mechanism envelope) like every other.
+  const dek = await dekOf(bintou, c);
+  const self = await as(bintou, 'POST', url(c, '/envelopes'), { userId: bintou.id, ...sealEnvelope(dek, bintou.keyPair.publicKey) });
+  t.equal(self.statusCode, 409, self.body);
+  t.equal(code(self.body), 'separation_of_duties', 'nobody makes themself a reader');
+  await grant(bintou, c, officer);
+  await step(officer, c, 'admit');
+  // Past triage, the key bintou's client kept opens nothing new on the server: no reader added through it.
+  const r = await as(bintou, 'POST', url(c, '/envelopes'), { userId: cheick.id, ...sealEnvelope(dek, cheick.keyPair.publicKey) });
+  t.equal(r.statusCode, 403, r.body);
+  t.equal(code(r.body), 'break_glass_required', 'a supervisor outside the case adds no reader');
+  t.equal((await sql`select count(*)::int as n from case_envelopes where case_id = ${c.caseId} and recipient_type = 'user' and recipient_id in (${bintou.id}, ${cheick.id})`)[0]!.n, 0, 'nothing written');
+});
+
 t.test('the case supervisor is part of the case; another supervisor is not', async (t) => {
   const c = await admitted();
   t.equal(await sealedRead(cheick, c), REFUSED, 'before');

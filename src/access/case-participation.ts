@@ -9,7 +9,7 @@ import type { ScopeFacts } from './access-service.js';
 /** Whether the caller is part of a case, by which clause, and their open break-glass on it. */
 export interface Participation {
   participant: boolean;
-  /** the first clause that holds (for logs and tests), null when none does */
+  /** the first clause that holds (for logs and tests); null when none does, or when the case was purged */
   clause: ParticipationClause | null;
   breakGlassId: string | null;
 }
@@ -19,7 +19,7 @@ export type SealedAccess = { served: true; breakGlassId: string | null } | { ser
 
 const NOBODY: Participation = { participant: false, clause: null, breakGlassId: null };
 
-type CaseFacts = Pick<CaseRow, 'id' | 'state' | 'supervisorId' | 'assigneeId'>;
+type CaseFacts = Pick<CaseRow, 'id' | 'state' | 'supervisorId' | 'assigneeId' | 'purgedAt'>;
 
 export type CaseParticipation = ReturnType<typeof createCaseParticipation>;
 
@@ -37,6 +37,8 @@ export function createCaseParticipation(deps: { db: Db; policy: BreakGlassPolicy
 
   async function of(principal: Principal, c: CaseFacts, tx: Queryable = db): Promise<Participation> {
     if (principal.kind !== 'user' || principal.role !== 'supervisor') return NOBODY;
+    // Nothing sealed is left to protect: every supervisor is told the content was purged, not sent to open a break-glass for nothing.
+    if (c.purgedAt) return { participant: true, clause: null, breakGlassId: null };
     const me = principal.userId;
     // Clauses known from the case row need no query.
     const fromRow: ParticipationClause | null =

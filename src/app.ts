@@ -51,6 +51,9 @@ import { loadRiskPolicy } from './risk/risk-policy.js';
 import { loadMeasureCatalogue } from './measures/measure-catalogue.js';
 import { loadLimitsPolicy } from './limits/limits-policy.js';
 import routeLimitsPlugin from './plugins/route-limits.js';
+import { loadBreakGlassPolicy } from './access/break-glass-policy.js';
+import breakGlassRoutes from './cases/break-glass-routes.js';
+import userKeyRoutes from './users/user-key-routes.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -89,6 +92,7 @@ async function app(fastify: FastifyInstance, opts: AppOptions) {
   const riskPolicy = loadRiskPolicy(policiesPath(config));
   const measureCatalogue = loadMeasureCatalogue(policiesPath(config));
   const limits = loadLimitsPolicy(policiesPath(config));
+  const breakGlassPolicy = loadBreakGlassPolicy(policiesPath(config));
   const keys = await loadServerKeys(config);
 
   await fastify.register(routeContractPlugin, { policy });
@@ -117,7 +121,7 @@ async function app(fastify: FastifyInstance, opts: AppOptions) {
   await fastify.register(openapiPlugin);
   await fastify.register(metricsPlugin, { config, token: config.METRICS_TOKEN });
 
-  const services = createServices({ database: fastify.database, auditDatabase: fastify.auditDatabase, redis: fastify.redis, config, clock, keys, policy, intakePolicy, deadlinePolicy, calendar, workflowPolicy, referralPolicy, appealPolicy, riskPolicy, measureCatalogue, limits, signAccessToken: (claims) => fastify.jwt.sign(claims, { clockTimestamp: clock.now().getTime() }), ...(opts.auditReads !== undefined ? { auditReads: opts.auditReads } : {}), ...(opts.webhookResolver ? { webhookResolver: opts.webhookResolver } : {}) });
+  const services = createServices({ database: fastify.database, auditDatabase: fastify.auditDatabase, redis: fastify.redis, config, clock, keys, policy, intakePolicy, deadlinePolicy, calendar, workflowPolicy, referralPolicy, appealPolicy, riskPolicy, measureCatalogue, limits, breakGlassPolicy, signAccessToken: (claims) => fastify.jwt.sign(claims, { clockTimestamp: clock.now().getTime() }), ...(opts.auditReads !== undefined ? { auditReads: opts.auditReads } : {}), ...(opts.webhookResolver ? { webhookResolver: opts.webhookResolver } : {}) });
   fastify.decorate('services', services);
   fastify.decorate('config', config);
 
@@ -131,6 +135,7 @@ async function app(fastify: FastifyInstance, opts: AppOptions) {
 
   await fastify.register(authRoutes);
   await fastify.register(userRoutes);
+  await fastify.register(userKeyRoutes, { userKeys: services.userKeys });
   await fastify.register(orgRoutes, { orgs: services.orgs });
   await fastify.register(keyRoutes, { orgs: services.orgs });
   await fastify.register(auditRoutes);
@@ -146,6 +151,7 @@ async function app(fastify: FastifyInstance, opts: AppOptions) {
   await fastify.register(caseTimelineRoutes, { timeline: services.caseTimeline });
   await fastify.register(caseWithdrawalRoutes, { withdrawal: services.withdrawal });
   await fastify.register(caseRekeyRoutes, { rekey: services.rekey });
+  await fastify.register(breakGlassRoutes, { breakGlass: services.breakGlass });
   await fastify.register(notificationRoutes, { notifications: services.notifications });
   await fastify.register(webhookRoutes, { webhooks: services.webhooks });
   await fastify.register(deadlineViewRoutes, { deadlineViews: services.deadlineViews });

@@ -5,6 +5,8 @@ import type { Database } from '../src/db/client.js';
 import type { Clock } from '../src/lib/clock.js';
 import { ready } from '../src/sdk/index.js';
 import { createAccessService } from '../src/access/access-service.js';
+import { createCaseParticipation } from '../src/access/case-participation.js';
+import { loadBreakGlassPolicy } from '../src/access/break-glass-policy.js';
 import type { AuditService } from '../src/audit/audit-service.js';
 import { loadAccessPolicy } from '../src/access/policy.js';
 import { createCaseRepository } from '../src/cases/case-repository.js';
@@ -64,7 +66,8 @@ export async function startNotificationDelivery(deps: {
   const db = database.db;
   const access = createAccessService({ policy: loadAccessPolicy(policiesPath(config)), audit: deps.audit });
   const caseRepo = createCaseRepository(db);
-  const cases = createCaseService({ cases: caseRepo, users: createUserRepository(db), keyring: createKeyringRepository(db), access, clock, db });
+  const participation = createCaseParticipation({ db, policy: loadBreakGlassPolicy(policiesPath(config)), clock });
+  const cases = createCaseService({ cases: caseRepo, users: createUserRepository(db), keyring: createKeyringRepository(db), access, audit: deps.audit, participation, clock, db });
   const notifications = createNotificationService({ db, access, cases, clock });
   const keys = deps.keys ?? (await loadServerKeys(config));
   const webhookDelivery = createWebhookDelivery({

@@ -3,6 +3,7 @@ import { Type } from 'typebox';
 import { ex } from '../lib/openapi-examples.js';
 import { Nullable, responses, SEALED_JSON_BYTES, SealedValue, sealedFieldMaxLength, Timestamp, Uuid } from '../lib/schemas.js';
 import { ctxOf } from '../plugins/context.js';
+import { SealedWithheld } from '../lib/sealed-withheld.js';
 import { UPHELD_EFFECTS } from './appeal-policy.js';
 import type { AppealService } from './appeal-service.js';
 import { KeyEpoch } from '../cases/key-epoch.js';
@@ -23,7 +24,7 @@ const DefenderAppeal = Type.Object({
   reason: Nullable(Type.String({ maxLength: 2000 })),
 });
 // Staff see who took the decision appealed and who ruled; a defender's listing leaves them out.
-const Appeal = Type.Object({ ...DefenderAppeal.properties, deciderId: Type.Optional(Nullable(Uuid)), decidedBy: Type.Optional(Nullable(Uuid)) });
+const Appeal = Type.Object({ ...DefenderAppeal.properties, sealedWithheld: SealedWithheld, deciderId: Type.Optional(Nullable(Uuid)), decidedBy: Type.Optional(Nullable(Uuid)) });
 const Decided = Type.Object({
   ...DefenderAppeal.properties,
   deciderId: Nullable(Uuid),

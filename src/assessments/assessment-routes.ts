@@ -3,6 +3,7 @@ import { Type } from 'typebox';
 import { ex } from '../lib/openapi-examples.js';
 import { SEALED_JSON_BYTES, SealedValue, Timestamp, Uuid, responses } from '../lib/schemas.js';
 import { ctxOf } from '../plugins/context.js';
+import { SealedWithheld } from '../lib/sealed-withheld.js';
 import type { AssessmentService } from './assessment-service.js';
 import { MAX_SEALED_FIELDS, MAX_THREATS } from './assessment-input.js';
 import { KeyEpoch } from '../cases/key-epoch.js';
@@ -38,6 +39,7 @@ const Version = Type.Object({
   level: Level,
   override: Type.Boolean({ description: 'a declared, feasible, imminent threat forced the level' }),
   sealed: Type.Record(Type.String(), Type.String()),
+  sealedWithheld: SealedWithheld,
   createdBy: Uuid,
   createdAt: Timestamp,
 });

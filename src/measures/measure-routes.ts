@@ -3,6 +3,7 @@ import { Type } from 'typebox';
 import { ex } from '../lib/openapi-examples.js';
 import { Nullable, responses, SEALED_JSON_BYTES, SealedValue, Timestamp, Uuid } from '../lib/schemas.js';
 import { ctxOf } from '../plugins/context.js';
+import { SealedWithheld } from '../lib/sealed-withheld.js';
 import type { MeasureService } from './measure-service.js';
 import { OralConsentSchema } from '../consent/oral-consent.js';
 import { KeyEpoch } from '../cases/key-epoch.js';
@@ -35,6 +36,7 @@ const MeasureView = Type.Object({
   urgent: Type.Boolean({ description: 'proposed on the urgent track: lapses unless an ordinary decision confirms it' }),
   status: Type.String(),
   details: Nullable(Type.String({ description: 'sealed under the case DEK, AD egide/v1/measure/<id>/details' })),
+  sealedWithheld: SealedWithheld,
   durationDays: Type.Union([Type.Integer(), Type.Null()]),
   proposedAt: Type.String(),
   consentAt: Nullable(Type.String()),

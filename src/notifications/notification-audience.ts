@@ -75,7 +75,7 @@ export function audienceOf(topic: string, payload: Record<string, unknown>): Aud
  * numbers only. Anything else (and anything shaped like a sealed value, `v1.` or `v2.`) is dropped, so a
  * service that one day puts content in an outbox payload still cannot leak it into an inbox.
  */
-const KEPT = ['caseId', 'deadlineId', 'measureId', 'referralId', 'reportId', 'appealId', 'messageId', 'orgId', 'rule', 'step', 'dueAt', 'action', 'code', 'decision', 'reason', 'subject', 'outcome', 'effect', 'status', 'senderRole', 'purpose', 'reassessment'] as const;
+const KEPT = ['caseId', 'deadlineId', 'measureId', 'referralId', 'reportId', 'appealId', 'messageId', 'orgId', 'rule', 'step', 'dueAt', 'action', 'code', 'decision', 'reason', 'subject', 'outcome', 'effect', 'status', 'senderRole', 'purpose', 'reassessment', 'breakGlassId', 'expiresAt'] as const;
 
 export function contentFree(payload: Record<string, unknown>, keys: readonly string[] = KEPT): Record<string, string | number | boolean> {
   const out: Record<string, string | number | boolean> = {};

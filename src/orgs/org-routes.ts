@@ -4,6 +4,7 @@ import { ex } from '../lib/openapi-examples.js';
 import { KeyId, PublicKey, Uuid, Versioned, responses } from '../lib/schemas.js';
 import { ctxOf } from '../plugins/context.js';
 import type { OrgService } from './org-service.js';
+import { PublicKeyFields } from '../keys/public-key-view.js';
 
 /** What a partner organisation is: it decides, e.g., who may receive a referral made without consent (policies/referrals.yaml). */
 const PartnerCategory = Type.Union([Type.Literal('ngo'), Type.Literal('lawyers'), Type.Literal('programme'), Type.Literal('state_authority')], { description: 'default ngo' });
@@ -16,7 +17,7 @@ const Org = Type.Object({
   createdAt: Type.String(),
   disabledAt: Type.Union([Type.String(), Type.Null()]),
 });
-const OrgKey = Type.Object({ keyId: KeyId, publicKey: PublicKey, current: Type.Boolean(), createdAt: Type.String(), retiredAt: Type.Union([Type.String(), Type.Null()]) });
+const OrgKey = Type.Object({ ...PublicKeyFields, current: Type.Boolean(), createdAt: Type.String(), retiredAt: Type.Union([Type.String(), Type.Null()]) });
 const KeyringEntry = Versioned(120, 'v1.<b64u(crypto_box_seal(orgPrivateKey, memberPublicKey))>, 80 bytes');
 const OrgParams = Type.Object({ orgId: Uuid });
 

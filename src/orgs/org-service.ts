@@ -5,6 +5,7 @@ import type { Clock } from '../lib/clock.js';
 import type { AccessService } from '../access/access-service.js';
 import type { RequestContext } from '../access/principal.js';
 import type { KeyringRepository } from '../keys/keyring-repository.js';
+import { publicKeyView } from '../keys/public-key-view.js';
 import type { UserRepository, UserRow } from '../users/user-repository.js';
 import { checkKeyMaterial } from '../users/key-material.js';
 import { CryptoError, KDF_PARAMS, fromB64u } from '../sdk/index.js';
@@ -52,7 +53,7 @@ function publicOrg(o: { id: string; kind: 'mechanism' | 'partner'; category: Org
 }
 
 function publicKeyRow(k: OrgKeyRow) {
-  return { keyId: k.keyId, publicKey: k.publicKey, current: k.retiredAt === null, createdAt: k.createdAt.toISOString(), retiredAt: k.retiredAt?.toISOString() ?? null };
+  return { ...publicKeyView(k), current: k.retiredAt === null, createdAt: k.createdAt.toISOString(), retiredAt: k.retiredAt?.toISOString() ?? null };
 }
 
 /**

@@ -3,6 +3,7 @@ import { Type } from 'typebox';
 import { ex } from '../lib/openapi-examples.js';
 import { SEALED_JSON_BYTES, SealedValue, Timestamp, Uuid, responses } from '../lib/schemas.js';
 import { ctxOf } from '../plugins/context.js';
+import { SealedWithheld } from '../lib/sealed-withheld.js';
 import type { CaseReportInput, CaseReportService } from './case-report-service.js';
 import { KeyEpoch } from '../cases/key-epoch.js';
 
@@ -17,7 +18,7 @@ const Recorded = Type.Object({
   at: Timestamp,
   caseState: Type.String({ description: 'the case state after the report (an incident on a case in protection starts a reassessment)' }),
 });
-const Report = Type.Object({ id: Uuid, kind: Kind, code: Type.Union([Type.String(), Type.Null()]), note: Type.Union([Type.String(), Type.Null()]), reportedBy: Type.String(), at: Timestamp });
+const Report = Type.Object({ id: Uuid, kind: Kind, code: Type.Union([Type.String(), Type.Null()]), note: Type.Union([Type.String(), Type.Null()]), sealedWithheld: SealedWithheld, reportedBy: Type.String(), at: Timestamp });
 
 const bodies = {
   incident: Type.Object(

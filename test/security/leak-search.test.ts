@@ -116,7 +116,9 @@ t.test('a whole case carries a marker in every sealed field', async (t) => {
   const appealId = randomUUID();
   await must(w.call(d.defender, 'POST', `/v1/cases/${d.id}/appeals`, { id: appealId, subject: 'decline', grounds: sealField(sealed('appel'), d.dek, appealGroundsAd(appealId)) }), 201);
 
-  // a re-key by the supervisor (nobody revoked): every sealed value of the case re-sealed by the client
+  // a re-key by the supervisor (nobody revoked): every sealed value of the case re-sealed by the
+  // client; the supervisor is outside the case (in protection), so through a break-glass
+  await must(w.call(w.supervisor, 'POST', `/v1/cases/${c.id}/break-glass`, { reason: 'La clé du dossier a pu fuiter : re-chiffrement de tout le contenu.' }), 201);
   const bundle = (await w.call(w.supervisor, 'GET', `/v1/cases/${c.id}/rekey`)).json() as RekeyBundle;
   const recipients: RekeyRecipient[] = bundle.envelopes.map((e) => ({ keyId: e.currentKeyId!, publicKey: e.recipientType === 'org' ? w.mechanismKey.publicKey : fromB64u(e.publicKey!), recipientType: e.recipientType, recipientId: e.recipientId }));
   const rekey = prepareRekey({ bundle, oldDek: openRekeyDek(bundle, [w.mechanismKey]), revoke: [], recipients });

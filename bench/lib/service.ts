@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import autocannon from 'autocannon';
+import postgres from 'postgres';
 import { loadConfig, type Config } from '../../src/config/config.js';
 import { fixedClock } from '../../src/lib/clock.js';
 import { generateSecrets } from '../../src/lib/server-keys.js';
@@ -103,6 +104,19 @@ export async function benchService(opts: { env?: Record<string, string> } = {}):
       await db.drop();
     },
   };
+}
+
+/**
+ * Runs `fn` on a connection as the owner role (what the migrations run as): for seeding that
+ * needs an owner's rights (disabling a trigger, ANALYZE), which the app's application role lacks.
+ */
+export async function withOwner<T>(ownerUrl: string, fn: (sql: postgres.Sql) => Promise<T>): Promise<T> {
+  const sql = postgres(ownerUrl, { max: 1, onnotice: () => undefined });
+  try {
+    return await fn(sql);
+  } finally {
+    await sql.end();
+  }
 }
 
 export interface LoadResult {

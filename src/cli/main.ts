@@ -5,6 +5,7 @@ import { loadEnvFile } from '../config/env-file.js';
 import { AppError } from '../lib/problem.js';
 import { auditVerify } from './audit-verify.js';
 import { bootstrapCommand } from './bootstrap.js';
+import { dbMigrateCommand } from './db-migrate.js';
 import { addEnvCommands } from './env-init.js';
 
 /** Where a command reads and writes: the process by default, buffers in tests. */
@@ -40,6 +41,15 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     });
 
   addEnvCommands(program, io, (c) => (code = c));
+
+  program
+    .command('db')
+    .description('the database')
+    .command('migrate')
+    .description('create the database roles and the database if missing, apply the migrations as the owner role (DATABASE_OWNER_URL), grant the application role (DATABASE_URL)')
+    .action(async () => {
+      code = await dbMigrateCommand(io);
+    });
 
   const audit = program.command('audit').description('the audit log');
   audit

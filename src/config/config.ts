@@ -9,7 +9,14 @@ import { parseTrustProxy } from './trust-proxy.js';
 const B64U32 = { pattern: '^[A-Za-z0-9_-]{43}$' };
 
 const EnvSchema = Type.Object({
-  DATABASE_URL: Type.String({ minLength: 1, default: 'postgres://postgres@127.0.0.1:5432/egide' }),
+  // The application role the API and the workers connect as (src/db/roles.ts): append-only on the audit log.
+  DATABASE_URL: Type.String({ minLength: 1, default: 'postgres://egide_app@127.0.0.1:5432/egide' }),
+  // The owner role the migrations run as. Set only for the process that migrates (`npm start`, or
+  // `egide db migrate`); empty: this process does not migrate and refuses an out-of-date schema.
+  DATABASE_OWNER_URL: Type.String({ pattern: '^(?:postgres(?:ql)?://.+)?$', default: '', description: 'a postgres:// or postgresql:// URL, or empty' }),
+  // The superuser connection the migrating process tries when the roles or the database are
+  // missing; empty: user postgres without a password on the owner URL's server; none: never try.
+  DATABASE_ADMIN_URL: Type.String({ pattern: '^(?:postgres(?:ql)?://.+|none)?$', default: '', description: 'a postgres:// or postgresql:// URL, none, or empty' }),
   DATABASE_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 200, default: 10 }),
   REDIS_URL: Type.String({ minLength: 1, default: 'redis://127.0.0.1:6379' }),
   REDIS_PREFIX: Type.String({ pattern: '^[A-Za-z0-9:_-]{1,64}$', default: 'egide' }),
@@ -52,6 +59,9 @@ const EnvSchema = Type.Object({
   INTAKE_KEY_ID: Type.String({ pattern: '^(?:[A-Za-z0-9_-]{22})?$', default: '', description: 'the intake keyId printed by `egide bootstrap` (22 characters), or empty' }),
   // Where the page's quick-exit button sends the person (a harmless, ordinary site).
   QUICK_EXIT_URL: Type.String({ pattern: '^https://[^\\s"<>]{1,2000}$', default: 'https://www.google.com/search?q=meteo', description: 'an https:// URL' }),
+  // Where a worker process writes its heartbeat (every few seconds, while it reaches PostgreSQL and
+  // Redis), for `node dist/workers/healthcheck.js <file>`; empty: no heartbeat.
+  WORKER_HEARTBEAT_FILE: Type.String({ pattern: '^(?:/[^\\0]{1,1000})?$', default: '', description: 'an absolute path, or empty' }),
 });
 
 export type Config = Readonly<Static<typeof EnvSchema>>;
@@ -77,6 +87,28 @@ function coerce(env: Record<string, string | undefined>): Record<string, unknown
   return out;
 }
 
+/** The user a PostgreSQL URL names ('' when none or not a URL). */
+export function urlUser(url: string): string {
+  try {
+    return decodeURIComponent(new URL(url).username);
+  } catch {
+    return '';
+  }
+}
+
+/** The two database roles must be two (README, "Database roles"), each named in its URL. */
+function roleProblems(values: Record<string, unknown>): string[] {
+  const owner = String(values.DATABASE_OWNER_URL ?? '');
+  if (owner === '') return [];
+  const appUser = urlUser(String(values.DATABASE_URL));
+  const ownerUser = urlUser(owner);
+  const problems: string[] = [];
+  if (!ownerUser) problems.push('DATABASE_OWNER_URL is invalid (must name its user, the role that owns the tables)');
+  if (!appUser) problems.push('DATABASE_URL is invalid (must name its user when DATABASE_OWNER_URL is set: the application role)');
+  if (ownerUser && ownerUser === appUser) problems.push(`DATABASE_URL and DATABASE_OWNER_URL both connect as ${ownerUser}: the application must connect as a role of its own, which cannot rewrite the audit log`);
+  return problems;
+}
+
 /** Reads and validates the configuration; throws ConfigError naming every bad variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const values = Value.Default(EnvSchema, coerce(env)) as Record<string, unknown>;
@@ -97,6 +129,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const allowed = schema.anyOf?.every((a) => a.const !== undefined) ? `must be one of ${schema.anyOf.map((a) => String(a.const)).join(', ')}` : first.message;
     problems.push(`${key} is invalid (${allowed})${hint}`);
   }
+  if (problems.length === 0) problems.push(...roleProblems(values));
   if (problems.length > 0) throw new ConfigError([...new Set(problems)]);
   return Object.freeze(values as Static<typeof EnvSchema>);
 }

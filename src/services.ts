@@ -53,6 +53,7 @@ import { createWebhookService } from './notifications/webhook-service.js';
 import { createDeadlineViewService } from './deadlines/deadline-view-service.js';
 import { webhookKey } from './notifications/webhook-secret.js';
 import { createRetentionService } from './retention/retention-service.js';
+import { createHealthService } from './health/health-service.js';
 
 export interface ServiceDeps {
   database: Database;
@@ -100,8 +101,8 @@ export function createServices(deps: ServiceDeps) {
   const audit = createAuditService({ repo: repos.audit, writeBatch: createAuditBatchWriter(deps.auditDatabase.sql), clock, signingSecretKey: keys.audit.secretKey });
   const access = createAccessService({ policy, audit, ...(deps.auditReads !== undefined ? { auditReads: deps.auditReads } : {}) });
   const auth = createAuthService({ db, redis, users: repos.users, sessions: repos.sessions, keyring: repos.keyring, audit, access, clock, config, keys, signAccessToken, findCaseByVerifier: (v) => repos.cases.byReceiptVerifier(v) });
-  const users = createUserService({ db, users: repos.users, orgs: repos.orgs, sessions: repos.sessions, audit, access, clock, keys });
-  const orgs = createOrgService({ db, orgs: repos.orgs, queries: createOrgQueries(db), keyring: repos.keyring, users: repos.users, access, clock });
+  const users = createUserService({ db, users: repos.users, orgs: repos.orgs, sessions: repos.sessions, keyring: repos.keyring, audit, access, clock, keys });
+  const orgs = createOrgService({ db, orgs: repos.orgs, queries: createOrgQueries(db), keyring: repos.keyring, users: repos.users, access, audit, clock });
   const auditQuery = createAuditQueryService({ audit, access, repo: repos.audit, signingPublicKey: keys.audit.publicKey });
   const deadlines = createDeadlineService({ repo: repos.deadlines, policy: deps.deadlinePolicy, calendar: deps.calendar });
   const intake = createIntakeService({ db, cases: repos.cases, access, audit, clock, intake: deps.intakePolicy, deadlines, users: repos.users });
@@ -116,7 +117,7 @@ export function createServices(deps: ServiceDeps) {
   const workflow = createCaseWorkflowService({ db, cases: repos.cases, users: repos.users, deadlines, access, audit, clock, workflow: deps.workflowPolicy, guards: { assessment_recorded: (c, tx) => repos.assessments.recordedGuard(c.id, tx), measures_in_place: (c, tx) => repos.measures.inPlaceGuard(c.id, tx) }, openWork });
   const cases = createCaseService({ cases: repos.cases, users: repos.users, keyring: repos.keyring, access, clock, db });
   const caseList = createCaseListService({ sql: database.sql, access, clock });
-  const messages = createMessageService({ db, cases, outbox: repos.deadlines, access, clock });
+  const messages = createMessageService({ db, cases, outbox: repos.deadlines, access, audit, clock });
   // --- protection workflow (one line per module) ---
   const assessments = createAssessmentService({ db, assessments: repos.assessments, cases: repos.cases, access, audit, clock, risk: deps.riskPolicy });
   const measures = createMeasureService({ db, measures: repos.measures, cases: repos.cases, orgs: repos.orgs, deadlines, deadlineRepo: repos.deadlines, access, audit, clock, catalogue: deps.measureCatalogue, deadlinePolicy: deps.deadlinePolicy, calendar: deps.calendar, intake: deps.intakePolicy });
@@ -134,6 +135,7 @@ export function createServices(deps: ServiceDeps) {
   const webhooks = createWebhookService({ db, access, clock, secretKey: webhookKey(config.SERVER_SECRET), allowPrivateTargets: config.WEBHOOK_ALLOW_PRIVATE_TARGETS });
   const deadlineViews = createDeadlineViewService({ db, access, cases: repos.cases, policy: deps.deadlinePolicy, clock });
   const retention = createRetentionService({ db, cases: repos.cases, deadlines, deadlineRepo: repos.deadlines, access, audit, clock });
+  const health = createHealthService({ sql: database.sql, redis, access, keyring: repos.keyring, users: repos.users });
   return {
     db, repos, audit, access, auth, users, orgs, auditQuery, deadlines, intake, cases, workflow, caseList, messages,
     assessments,
@@ -145,6 +147,7 @@ export function createServices(deps: ServiceDeps) {
     notifications, webhooks,
     deadlineViews,
     retention,
+    health,
   };
 }
 

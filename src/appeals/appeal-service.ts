@@ -202,7 +202,7 @@ export function createAppealService(deps: {
     /** The appeals of a case, oldest first: the defender's own without staff ids, all of them for staff. */
     async list(ctx: RequestContext, caseId: string) {
       const c = await cases.byId(caseId);
-      await access.authorize(ctx, 'appeal.read', { resource: `case:${caseId}/appeals`, caseId: c ? caseId : null, facts: c ? factsOf(c) : {} }, undefined, { read: true });
+      await access.authorize(ctx, 'appeal.read', { resource: `case:${caseId}/appeals`, caseId: c ? caseId : null, found: c !== undefined, facts: c ? factsOf(c) : {} }, undefined, { read: true });
       if (!c) throw new AppError('not_found');
       const rows = await appeals.forCase(caseId);
       return ctx.principal.kind === 'defender' ? rows.map(defenderAppealView) : rows.map(staffAppealView);

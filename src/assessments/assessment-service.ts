@@ -108,7 +108,7 @@ export function createAssessmentService(deps: {
     /** Every version, oldest first, with the case's current level. A read of sealed data: audited. */
     async list(ctx: RequestContext, caseId: string) {
       const c = await cases.byId(caseId);
-      await access.authorize(ctx, 'assessment.read', { resource: `case:${caseId}/assessments`, caseId: c ? caseId : null, facts: factsOf(c) }, undefined, { read: true });
+      await access.authorize(ctx, 'assessment.read', { resource: `case:${caseId}/assessments`, caseId: c ? caseId : null, found: c !== undefined, facts: factsOf(c) }, undefined, { read: true });
       if (!c) throw new AppError('not_found');
       const versions = await assessments.forCase(caseId);
       return { caseId, current: c.riskLevel, urgent: c.urgent, versions: versions.map(assessmentView) };

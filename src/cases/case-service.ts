@@ -84,7 +84,7 @@ export function createCaseService(deps: {
       const c = await cases.byId(caseId);
       // Authorisation first (a refusal is audited), so that nobody learns from a validation error
       // whether a case exists; the allowed decision is audited below, with the grant.
-      await access.authorize(ctx, 'case.grant', { resource: `case:${caseId}/envelopes/${input.userId}`, caseId: c ? caseId : null, facts: factsOf(c) }, undefined, { audit: false });
+      await access.authorize(ctx, 'case.grant', { resource: `case:${caseId}/envelopes/${input.userId}`, caseId: c ? caseId : null, found: c !== undefined, facts: factsOf(c) }, undefined, { audit: false });
       const user = await users.byId(input.userId);
       if (!user || user.status !== 'active' || (user.role !== 'officer' && user.role !== 'supervisor')) {
         throw new AppError('validation_failed', 'envelopes go to active officers and supervisors only', { errors: [{ field: '/body/userId', message: 'not an active officer or supervisor' }] });
@@ -107,7 +107,7 @@ export function createCaseService(deps: {
 
     async read(ctx: RequestContext, caseId: string) {
       const c = await cases.byId(caseId);
-      await access.authorize(ctx, 'case.read', { resource: `case:${caseId}`, caseId: c ? caseId : null, facts: factsOf(c) }, undefined, { read: true });
+      await access.authorize(ctx, 'case.read', { resource: `case:${caseId}`, caseId: c ? caseId : null, found: c !== undefined, facts: factsOf(c) }, undefined, { read: true });
       if (!c) throw new AppError('not_found');
       const deadlines = (await cases.openDeadlines(caseId)).map((d) => ({ id: d.id, rule: d.rule, dueAt: d.dueAt.toISOString(), state: d.state, urgent: d.urgent }));
       if (ctx.principal.kind === 'defender') return { case: defenderView(c), deadlines: deadlines.filter((d) => d.rule === 'info_reply' || d.rule === 'consent' || d.rule === 'checkin') };
@@ -120,10 +120,14 @@ export function createCaseService(deps: {
      */
     async readSealed(ctx: RequestContext, caseId: string) {
       const { c, envelopes, facts } = await sealedFacts(ctx, caseId);
-      await access.authorize(ctx, 'case.read_sealed', { resource: `case:${caseId}`, caseId: c ? caseId : null, facts }, undefined, { read: true });
+      // Refusals are decided with the policy, so that a refused read holds one event: its denial.
+      const refusal = c?.purgedAt
+        ? new AppError('case_purged', `the sealed content of this case was purged on ${c.purgedAt.toISOString()}`)
+        : envelopes.length === 0
+          ? new AppError('not_found', 'no envelope of this case opens with your keys')
+          : null;
+      await access.authorize(ctx, 'case.read_sealed', { resource: `case:${caseId}`, caseId: c ? caseId : null, found: c !== undefined, facts, refusal }, undefined, { read: true });
       if (!c) throw new AppError('not_found');
-      if (c.purgedAt) throw new AppError('case_purged', `the sealed content of this case was purged on ${c.purgedAt.toISOString()}`);
-      if (envelopes.length === 0) throw new AppError('not_found', 'no envelope of this case opens with your keys');
       const fields = await cases.fields(caseId);
       // keyEpoch: which case key these are sealed under; a writer sends it back so that a re-key
       // in between is refused (409 key_epoch_changed) rather than content sealed to a revoked key.

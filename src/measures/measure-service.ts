@@ -432,7 +432,7 @@ export function createMeasureService(deps: {
     /** The measures of a case, oldest first; the defender's view leaves out staff ids. */
     async list(ctx: RequestContext, caseId: string): Promise<MeasureView[]> {
       const c = await cases.byId(caseId);
-      await access.authorize(ctx, 'measure.read', { resource: `case:${caseId}/measures`, caseId: c ? caseId : null, facts: c ? caseFacts(c) : {} }, undefined, { read: true });
+      await access.authorize(ctx, 'measure.read', { resource: `case:${caseId}/measures`, caseId: c ? caseId : null, found: c !== undefined, facts: c ? caseFacts(c) : {} }, undefined, { read: true });
       if (!c) throw new AppError('not_found');
       return (await repo.byCase(caseId)).map((m) => viewFor(ctx, m));
     },

@@ -46,9 +46,9 @@ export function createWebhookService(deps: {
 
   async function partnerOrg(ctx: RequestContext, orgId: string, action: string, resource: string, tx?: Tx) {
     const [org] = await db.select({ id: organisations.id, kind: organisations.kind }).from(organisations).where(eq(organisations.id, orgId));
-    await access.authorize(ctx, action, { resource, facts: { orgId: org?.id ?? null } }, tx);
-    if (!org) throw new AppError('not_found');
-    if (org.kind !== 'partner') throw new AppError('validation_failed', 'webhooks are for partner organisations', { errors: [{ field: '/params/orgId', message: 'is not a partner organisation' }] });
+    // Decided with the policy, so that a refused list holds one event: its denial.
+    const refusal = org && org.kind !== 'partner' ? new AppError('validation_failed', 'webhooks are for partner organisations', { errors: [{ field: '/params/orgId', message: 'is not a partner organisation' }] }) : null;
+    await access.authorize(ctx, action, { resource, found: org !== undefined, facts: { orgId: org?.id ?? null }, refusal }, tx);
   }
 
   return {

@@ -143,7 +143,7 @@ export function createCaseReportService(deps: {
     /** Newest first; a read of sealed notes, audited. The defender does not see which staff member recorded what. */
     async list(ctx: RequestContext, caseId: string, page: { kind?: CaseReportKind; before?: { at: string; id: string }; limit: number }) {
       const c = await cases.byId(caseId);
-      await access.authorize(ctx, 'report.read', { resource: `case:${caseId}/reports`, caseId: c ? caseId : null, facts: factsOf(c) }, undefined, { read: true });
+      await access.authorize(ctx, 'report.read', { resource: `case:${caseId}/reports`, caseId: c ? caseId : null, found: c !== undefined, facts: factsOf(c) }, undefined, { read: true });
       if (!c) throw new AppError('not_found');
       const rows = await reports.list(caseId, { limit: page.limit, ...(page.kind ? { kind: page.kind } : {}), ...(page.before ? { before: { at: new Date(page.before.at), id: page.before.id } } : {}) });
       const defender = ctx.principal.kind === 'defender';

@@ -115,8 +115,9 @@ t.test('bad filings are refused with the field named, and nothing is written but
   t.equal(otherKey.json().code, 'intake_key_changed');
   const plain = await file({ ...fresh(), fields: { identity: 'Aminata', contact: 'x', narrative: 'y' } });
   t.equal(plain.statusCode, 400, 'plaintext where a sealed field belongs is refused');
-  // Each is a decision of the service: one denied event each, and nothing else.
-  t.same({ cases: await count('cases'), fields: await count('case_fields'), deadlines: await count('deadlines'), audit: await count('audit_events') }, { ...before, audit: before.audit + 6 });
+  // The first five are decisions of the service: one denied event each, and nothing else. The
+  // plaintext never reached it (the schema wants `v1.`): counted in /metrics, not audited.
+  t.same({ cases: await count('cases'), fields: await count('case_fields'), deadlines: await count('deadlines'), audit: await count('audit_events') }, { ...before, audit: before.audit + 5 });
 });
 
 t.test('a client pinning another key refuses the server offer before sending anything', async (t) => {

@@ -10,7 +10,8 @@
 import t, { type Test } from 'tap';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { buildTestApp } from '../helpers/app.js';
-import { bootstrap, enrolActor } from '../helpers/actors.js';
+import { bootstrap, enrolActor, type Actor } from '../helpers/actors.js';
+import { partnerOrg } from '../workflow/story-kit.js';
 import { baseMetadata, fileCase } from '../helpers/cases.js';
 import { createOrgKey, messageBodyAd, prepareFiling, sealField, toB64u } from '../../src/sdk/index.js';
 
@@ -84,17 +85,26 @@ t.test('messages: an id already used and a closed case are each audited once, no
 });
 
 t.test('organisation keys: a rotation by a member who does not hold the current key is audited once', async (t) => {
+  const rotate = (who: Actor, orgId: string) => {
+    const key = createOrgKey([who.keyPair.publicKey]);
+    return app.inject({
+      method: 'POST',
+      url: `/v1/orgs/${orgId}/keys`,
+      headers: who.auth(),
+      payload: { publicKey: key.publicKey, keyId: key.keyId, entries: [{ userId: who.id, memberKeyId: key.entries[0]!.memberKeyId, entry: key.entries[0]!.entry }] },
+    });
+  };
+  // A supervisor without the mechanism key: the policy's key_holder scope refuses it (404).
   const sup2 = await enrolActor(T, dep.admin, { username: 'supervisor-without-key', role: 'supervisor', orgId: dep.mechanismId });
-  const key = createOrgKey([sup2.keyPair.publicKey]);
-  const before = await written();
-  const r = await app.inject({
-    method: 'POST',
-    url: `/v1/orgs/${dep.mechanismId}/keys`,
-    headers: sup2.auth(),
-    payload: { publicKey: key.publicKey, keyId: key.keyId, entries: [{ userId: sup2.id, memberKeyId: key.entries[0]!.memberKeyId, entry: key.entries[0]!.entry }] },
-  });
-  // The policy's key_holder scope refuses it (out of scope: 404), audited by the access service.
-  await refusedOnce(t, r, 404, 'not_found', before, { action: 'org.key.create' });
+  let before = await written();
+  await refusedOnce(t, await rotate(sup2, dep.mechanismId), 404, 'not_found', before, { action: 'org.key.create' });
+
+  // A partner member of their own organisation (in scope) who holds no entry for its current key:
+  // the service refuses it after the policy allowed it, inside the transaction.
+  const org = await partnerOrg(T, dep.admin, { name: 'Association des juristes', username: 'partner-holder' });
+  const newcomer = await enrolActor(T, dep.admin, { username: 'partner-newcomer', role: 'partner', orgId: org.id });
+  before = await written();
+  await refusedOnce(t, await rotate(newcomer, org.id), 409, 'key_holder_required', before, { action: 'org.key.create' });
 });
 
 t.test('a refusal the service decides outside any transaction is audited once too (an envelope for a user who cannot hold one)', async (t) => {

@@ -5,8 +5,10 @@
  * denied, its reason starting with the problem code the caller was answered. A role the policy does
  * not list is refused by the policy (403); a listed role by the service: out of scope, no such
  * resource (a random id), or a conflict the table below provokes. The requests are the access
- * matrix's (access-matrix/entries.ts). Where no refusal can be provoked, `UNREFUSABLE` says why; an
- * operation and role with neither a refusal nor a reason fails the suite.
+ * matrix's (access-matrix/entries.ts). Public operations ignore any token (their caller is
+ * anonymous whoever sends them), so they are walked anonymously. Where no refusal can be
+ * provoked, `UNREFUSABLE` says why; an operation and role with neither a refusal nor a reason
+ * fails the suite.
  */
 import t from 'tap';
 import { randomBytes, randomUUID } from 'node:crypto';

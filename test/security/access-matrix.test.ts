@@ -138,7 +138,7 @@ t.test('the policy matches the permission catalogue of access.md for these actio
   const roles = (action: string) => Object.keys(policy.get(action)?.roles ?? {}).sort();
   t.same(roles('audit.read'), ['supervisor']);
   t.same(roles('audit.verify'), ['supervisor']);
-  for (const a of ['user.invite', 'user.list', 'user.disable', 'org.create', 'keyring.remove', 'webhook.manage', 'queues.dashboard']) t.same(roles(a), ['admin'], a);
+  for (const a of ['user.invite', 'user.list', 'user.disable', 'user.enable', 'admin.health', 'org.create', 'keyring.remove', 'webhook.manage', 'queues.dashboard']) t.same(roles(a), ['admin'], a);
   t.notOk(Object.keys(policy.get('keyring.add')?.roles ?? {}).includes('admin'), 'admins hold no case keys');
   for (const a of ['case.read_sealed', 'message.read', 'assessment.read', 'case.timeline']) t.notOk(roles(a).includes('admin') || roles(a).includes('partner'), `${a}: no admin, no partner`);
   t.same(policy.get('measure.approve')?.roles.supervisor?.unless, ['proposer'], 'four eyes on measures');

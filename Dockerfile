@@ -1,14 +1,18 @@
 # syntax=docker/dockerfile:1
 #
-# One image, three entry points (see docker-compose.yml):
-#   node dist/src/main.js       API and workers in one process (the default)
-#   node dist/src/api-main.js   the API alone
-#   node dist/workers/main.js   the workers alone
-# Each checks its configuration and PostgreSQL/Redis, applies pending migrations (under an
-# advisory lock) and then serves. Configuration comes from the environment only; the secrets
-# (JWT_SIGNING_KEY, AUDIT_SIGNING_KEY, SERVER_SECRET) are never baked into the image.
+# One image, these entry points (see docker-compose.yml):
+#   node dist/src/main.js                API and workers in one process (the default)
+#   node dist/src/api-main.js            the API alone
+#   node dist/workers/main.js            the workers alone
+#   node dist/src/cli/main.js db migrate the database roles and migrations, as a step of its own
+#   node dist/workers/healthcheck.js F   a worker's healthcheck (its heartbeat file F)
+# Each checks its configuration and PostgreSQL/Redis, applies pending migrations when it has the
+# owner role's DATABASE_OWNER_URL (under an advisory lock; README, "Database roles") and then
+# serves. Configuration comes from the environment only; the secrets (JWT_SIGNING_KEY,
+# AUDIT_SIGNING_KEY, SERVER_SECRET, the database passwords) are never baked into the image.
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+# The Node.js release CI tests on: the same version as tools/use-node.sh pins (a test checks it).
+ARG NODE_IMAGE=node:26.12.1-trixie-slim
 
 # 1. Compile TypeScript to dist/ (needs the dev dependencies: the compiler).
 FROM ${NODE_IMAGE} AS build

@@ -7,5 +7,7 @@ export default defineConfig({
   dialect: 'postgresql',
   schema: './src/db/schema/index.ts',
   out: './drizzle',
-  dbCredentials: { url: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/egide' },
+  // drizzle-kit's database commands (migrate, push, introspect) change the schema: they connect as
+  // the owner role, never as the application role of DATABASE_URL (README, "Database roles").
+  dbCredentials: { url: process.env.DATABASE_OWNER_URL || 'postgres://egide_owner@127.0.0.1:5432/egide' },
 });

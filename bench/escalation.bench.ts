@@ -4,7 +4,7 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Sql } from 'postgres';
 import { defineBenchmark, row } from './lib/report.js';
-import { benchService } from './lib/service.js';
+import { benchService, withOwner } from './lib/service.js';
 import { roundSummary, summarize, type Summary } from './lib/stats.js';
 import { bootstrap, enrolActor } from '../test/helpers/actors.js';
 
@@ -114,7 +114,8 @@ export default defineBenchmark({
       const lastDue = firstDue + SPREAD_MS;
       ctx.log(`seeding ${DEADLINES} cases in protection with a check-in due between +${LEAD_MS / 1000} s and +${(LEAD_MS + SPREAD_MS) / 1000} s`);
       const s0 = Date.now();
-      await seed(sql, { supervisorId: dep.supervisor.id, officerId: officer.id, firstDue });
+      // As the owner role: only an owner may analyze the tables (the app connects as the application role).
+      await withOwner(svc.db.ownerUrl, (owner) => seed(owner, { supervisorId: dep.supervisor.id, officerId: officer.id, firstDue }));
       ctx.log(`seeded in ${((Date.now() - s0) / 1000).toFixed(1)} s`);
 
       // Baseline: one plain timer per due time, in this process.

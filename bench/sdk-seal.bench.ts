@@ -159,7 +159,7 @@ export default defineBenchmark({
 
     /**
      * Not a baseline: the raw path again with the DEK and nonces drawn from WebCrypto
-     * (`crypto.getRandomValues`, in Node 20 and browsers alike) instead of libsodium's
+     * (`crypto.getRandomValues`, in Node.js and browsers alike) instead of libsodium's
      * randombytes_buf, to show what the randomness costs (crypto_box_seal's ephemeral key still
      * comes from libsodium).
      */

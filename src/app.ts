@@ -28,6 +28,7 @@ import assessmentRoutes from './assessments/assessment-routes.js';
 import caseReportRoutes from './reports/case-report-routes.js';
 import notificationRoutes from './notifications/notification-routes.js';
 import webhookRoutes from './notifications/webhook-routes.js';
+import type { Resolver } from './notifications/webhook-target.js';
 import { registerQueueDashboard } from './plugins/queue-dashboard.js';
 import deadlineViewRoutes from './deadlines/deadline-view-routes.js';
 import retentionRoutes from './retention/retention-routes.js';
@@ -51,6 +52,11 @@ import auditRoutes from './audit/audit-routes.js';
 import { policiesPath, webPath } from './lib/paths.js';
 import { loadRiskPolicy } from './risk/risk-policy.js';
 import { loadMeasureCatalogue } from './measures/measure-catalogue.js';
+import { loadLimitsPolicy } from './limits/limits-policy.js';
+import routeLimitsPlugin from './plugins/route-limits.js';
+import { loadBreakGlassPolicy } from './access/break-glass-policy.js';
+import breakGlassRoutes from './cases/break-glass-routes.js';
+import userKeyRoutes from './users/user-key-routes.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -65,6 +71,8 @@ export interface AppOptions {
   database?: Database;
   redis?: Redis;
   auditReads?: boolean;
+  /** How webhook registration resolves names (tests answer chosen addresses); the system resolver by default. */
+  webhookResolver?: Resolver;
 }
 
 export { policiesPath };
@@ -86,6 +94,8 @@ async function app(fastify: FastifyInstance, opts: AppOptions) {
   const appealPolicy = loadAppealPolicy(policiesPath(config));
   const riskPolicy = loadRiskPolicy(policiesPath(config));
   const measureCatalogue = loadMeasureCatalogue(policiesPath(config));
+  const limits = loadLimitsPolicy(policiesPath(config));
+  const breakGlassPolicy = loadBreakGlassPolicy(policiesPath(config));
   const keys = await loadServerKeys(config);
 
   await fastify.register(routeContractPlugin, { policy });
@@ -111,24 +121,30 @@ async function app(fastify: FastifyInstance, opts: AppOptions) {
     global: false,
     redis: fastify.redis,
     nameSpace: `${config.REDIS_PREFIX}:rl:`,
-    // A Redis outage must not lock everyone out of login; the request then fails on its own dependency checks.
-    skipOnError: true,
+    // The routes that name a rateLimit are the credential ones (login, recovery, receipt,
+    // enrolment...): without their counters anyone could guess freely, so a Redis outage answers
+    // 503 there. Filing and the per-user limits fail open (plugins/route-limits.ts).
+    skipOnError: false,
+    // RateLimit-Limit, -Remaining, -Reset and Retry-After (documented on each route's 429).
+    enableDraftSpec: true,
     errorResponseBuilder: (_request, context) => ({ statusCode: 429, code: 'FST_RATE_LIMITED', message: `retry in ${context.after}`, retryAfter: context.ttl }),
   });
   await fastify.register(openapiPlugin);
   await fastify.register(metricsPlugin, { config, token: config.METRICS_TOKEN });
 
-  const services = createServices({ database: fastify.database, auditDatabase: fastify.auditDatabase, redis: fastify.redis, config, clock, keys, policy, intakePolicy, deadlinePolicy, calendar, workflowPolicy, referralPolicy, appealPolicy, riskPolicy, measureCatalogue, signAccessToken: (claims) => fastify.jwt.sign(claims, { clockTimestamp: clock.now().getTime() }), ...(opts.auditReads !== undefined ? { auditReads: opts.auditReads } : {}) });
+  const services = createServices({ database: fastify.database, auditDatabase: fastify.auditDatabase, redis: fastify.redis, config, clock, keys, policy, intakePolicy, deadlinePolicy, calendar, workflowPolicy, referralPolicy, appealPolicy, riskPolicy, measureCatalogue, limits, breakGlassPolicy, signAccessToken: (claims) => fastify.jwt.sign(claims, { clockTimestamp: clock.now().getTime() }), ...(opts.auditReads !== undefined ? { auditReads: opts.auditReads } : {}), ...(opts.webhookResolver ? { webhookResolver: opts.webhookResolver } : {}) });
   fastify.decorate('services', services);
   refusalAudit = services.audit;
   fastify.decorate('config', config);
 
   await fastify.register(authPlugin, { config, keys, policy, sessions: services.repos.sessions, audit: services.audit, clock });
+  await fastify.register(routeLimitsPlugin, { config, limits, redis: fastify.redis, clock, key: keys.throttleKey });
   await fastify.register(healthPlugin, { health: services.health });
   await fastify.register(adminHealthRoutes, { health: services.health });
 
   await fastify.register(authRoutes);
   await fastify.register(userRoutes);
+  await fastify.register(userKeyRoutes, { userKeys: services.userKeys });
   await fastify.register(orgRoutes, { orgs: services.orgs });
   await fastify.register(keyRoutes, { orgs: services.orgs });
   await fastify.register(auditRoutes);
@@ -144,6 +160,7 @@ async function app(fastify: FastifyInstance, opts: AppOptions) {
   await fastify.register(caseTimelineRoutes, { timeline: services.caseTimeline });
   await fastify.register(caseWithdrawalRoutes, { withdrawal: services.withdrawal });
   await fastify.register(caseRekeyRoutes, { rekey: services.rekey });
+  await fastify.register(breakGlassRoutes, { breakGlass: services.breakGlass });
   await fastify.register(notificationRoutes, { notifications: services.notifications });
   await fastify.register(webhookRoutes, { webhooks: services.webhooks });
   await fastify.register(deadlineViewRoutes, { deadlineViews: services.deadlineViews });

@@ -1,15 +1,15 @@
 import { loggableError } from './lib/loggable-error.js';
 import { isEntryPoint } from './lib/entry-point.js';
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import closeWithGrace from 'close-with-grace';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
-import postgres from 'postgres';
 import { ConfigError, loadConfig, type Config } from './config/config.js';
-import { runMigrations } from './db/migrate.js';
-import { projectRoot } from './lib/paths.js';
+import { loadEnvFile, type EnvFileResult } from './config/env-file.js';
+import { errorText, migrateDatabase, preparePostgres, redactUrl } from './db/setup.js';
+import { createDatabase } from './db/client.js';
+import { loadServerKeys } from './lib/server-keys.js';
+import { sealPlaintextWebhookUrls } from './notifications/webhook-url-migration.js';
 import type { WorkerLogger, Workers } from '../workers/worker.js';
 
 /**
@@ -21,8 +21,13 @@ import type { WorkerLogger, Workers } from '../workers/worker.js';
  *     win; EGIDE_ENV_FILE=<path> reads another file, EGIDE_ENV_FILE=none reads none);
  *  2. validates the configuration, with one line per bad or missing variable;
  *  3. checks that PostgreSQL and Redis answer, and says which does not and how to start it;
- *  4. applies the migrations in `drizzle/` (under an advisory lock, so API and worker
- *     instances starting together are safe, and an up-to-date database is a no-op).
+ *     with DATABASE_OWNER_URL, creates the two database roles and the database when they are
+ *     missing and a superuser is reachable, or prints the two SQL lines to run (src/db/setup.ts);
+ *  4. with DATABASE_OWNER_URL, applies the migrations in `drizzle/` as the owner role (under an
+ *     advisory lock, so instances starting together are safe, and an up-to-date database is a
+ *     no-op) and grants the application role its privileges, then does what no SQL migration can
+ *     do because it needs the server's keys (`sealLegacyPlaintext`); then checks, as the application
+ *     role (DATABASE_URL), that it cannot rewrite the audit log and that the schema is current.
  * Any failure there prints to stderr and exits 1. Once serving, an outage of PostgreSQL or
  * Redis does not stop the process: /readyz answers 503 and everything reconnects by itself.
  */
@@ -39,31 +44,7 @@ export class StartupError extends Error {
 
 const SECRETS = ['JWT_SIGNING_KEY', 'AUDIT_SIGNING_KEY', 'SERVER_SECRET'];
 
-/** A URL fit for messages and logs: the password masked. */
-export function redactUrl(raw: string): string {
-  try {
-    const url = new URL(raw);
-    if (url.password) url.password = '****';
-    return url.toString();
-  } catch {
-    return '<not a URL>';
-  }
-}
-
-/** Loads the env file into process.env (existing variables win); returns the path read, if any. */
-export function loadEnvFile(env: NodeJS.ProcessEnv = process.env): { path: string | null; warnings: string[] } {
-  const setting = env.EGIDE_ENV_FILE;
-  if (setting === 'none') return { path: null, warnings: [] };
-  const path = setting ? resolve(setting) : join(projectRoot(), '.env');
-  if (!existsSync(path)) {
-    if (setting) throw new StartupError([`EGIDE_ENV_FILE is ${setting}, but ${path} does not exist`]);
-    return { path: null, warnings: [] };
-  }
-  if (typeof process.loadEnvFile !== 'function') throw new StartupError([`reading ${path} needs Node.js 20.12 or later: upgrade Node.js, or export its variables yourself`]);
-  process.loadEnvFile(path);
-  const warnings = (statSync(path).mode & 0o077) !== 0 ? [`${path} holds secrets but others can read it: chmod 600 ${path}`] : [];
-  return { path, warnings };
-}
+export { redactUrl };
 
 /** The configuration, or a StartupError naming every bad or missing variable. */
 export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -96,62 +77,13 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return config;
 }
 
-function postgresHowToStart(): string {
-  let versions: string[] = [];
-  try {
-    versions = readdirSync('/etc/postgresql');
-  } catch {
-    versions = [];
-  }
-  const local = versions.length > 0 ? `\`sudo pg_ctlcluster ${versions.sort().at(-1)} main start\`` : '`sudo systemctl start postgresql` (or `brew services start postgresql`)';
-  return `start it (${local}, or \`docker compose up -d db\`), or point DATABASE_URL at a running server`;
-}
-
 const REDIS_HOW_TO_START = 'start it (`redis-server --daemonize yes`, `sudo systemctl start redis-server`, or `docker compose up -d redis`), or point REDIS_URL at a running server';
-
-const errorText = (err: unknown): string => {
-  const e = err as { code?: string; message?: string } | null;
-  const message = e?.message || e?.code || String(err);
-  return e?.code && !message.includes(e.code) ? `${e.code}: ${message}` : message;
-};
 
 interface Check {
   problem: string | null;
   /** What the check did on the way (e.g. created the database). */
   info: string[];
   warnings: string[];
-}
-
-/** Whether PostgreSQL answers; creates the database when the server runs but it does not exist yet. */
-async function checkPostgres(url: string): Promise<Check> {
-  const shown = redactUrl(url);
-  const probe = (target: string) => postgres(target, { max: 1, connect_timeout: 5, idle_timeout: 1, onnotice: () => undefined });
-  const sql = probe(url);
-  try {
-    await sql`select 1`;
-    return { problem: null, info: [], warnings: [] };
-  } catch (err) {
-    const code = (err as { code?: string }).code;
-    if (code === '3D000') {
-      // A fresh machine has the server but not the database: create it, so `npm start` is enough.
-      const target = new URL(url);
-      const name = decodeURIComponent(target.pathname.slice(1));
-      target.pathname = '/postgres';
-      const admin = probe(target.toString());
-      try {
-        await admin.unsafe(`create database "${name.replaceAll('"', '""')}"`);
-        return { problem: null, warnings: [], info: [`created database ${name} on ${redactUrl(target.toString())}`] };
-      } catch (createErr) {
-        return { problem: `PostgreSQL at ${shown} runs but the database ${name} does not exist and could not be created (${errorText(createErr)}): create it (\`createdb ${name}\`) or fix DATABASE_URL`, info: [], warnings: [] };
-      } finally {
-        await admin.end({ timeout: 1 }).catch(() => undefined);
-      }
-    }
-    if (code === '28P01' || code === '28000') return { problem: `PostgreSQL at ${shown} refused the login (${errorText(err)}): fix the user or password in DATABASE_URL`, info: [], warnings: [] };
-    return { problem: `PostgreSQL is unreachable at ${shown} (${errorText(err)}): ${postgresHowToStart()}`, info: [], warnings: [] };
-  } finally {
-    await sql.end({ timeout: 1 }).catch(() => undefined);
-  }
 }
 
 /** Whether Redis answers; warns when its eviction policy could silently drop queued jobs. */
@@ -176,9 +108,9 @@ async function checkRedis(url: string): Promise<Check> {
 }
 
 /** Checks both dependencies at once and reports every one that fails. */
-export async function checkDependencies(config: Pick<Config, 'DATABASE_URL' | 'REDIS_URL'>): Promise<Omit<Check, 'problem'>> {
-  const [pg, redis] = await Promise.all([checkPostgres(config.DATABASE_URL), checkRedis(config.REDIS_URL)]);
-  const problems = [pg.problem, redis.problem].filter((p): p is string => p !== null);
+export async function checkDependencies(config: Pick<Config, 'DATABASE_URL' | 'DATABASE_OWNER_URL' | 'DATABASE_ADMIN_URL' | 'REDIS_URL'>): Promise<Omit<Check, 'problem'>> {
+  const [pg, redis] = await Promise.all([preparePostgres(config), checkRedis(config.REDIS_URL)]);
+  const problems = [...pg.problems, redis.problem].filter((p): p is string => p !== null);
   if (problems.length > 0) throw new StartupError(problems);
   return { info: [...pg.info, ...redis.info], warnings: [...pg.warnings, ...redis.warnings] };
 }
@@ -191,16 +123,35 @@ export interface Running {
   close(): Promise<void>;
 }
 
+/**
+ * Values an earlier release stored in clear that this one keeps sealed under a SERVER_SECRET
+ * subkey: sealed before serving, since a SQL migration cannot hold the key. Returns what it did.
+ */
+async function sealLegacyPlaintext(config: Config): Promise<string[]> {
+  const database = createDatabase(config.DATABASE_URL, { max: 1 });
+  try {
+    const n = await sealPlaintextWebhookUrls(database.db, (await loadServerKeys(config)).webhookUrlKey);
+    return n > 0 ? [`sealed ${n} webhook URL(s) that an earlier release stored in clear`] : [];
+  } catch (err) {
+    throw new StartupError([`the webhook URLs stored in clear could not be sealed in ${redactUrl(config.DATABASE_URL)}: ${errorText(err)}`]);
+  } finally {
+    await database.close();
+  }
+}
+
 /** Steps 1-4, then starts the roles asked for. Throws StartupError for anything the operator must fix. */
 export async function start(roles: readonly Role[]): Promise<Running> {
-  const envFile = loadEnvFile();
+  let envFile: EnvFileResult;
+  try {
+    envFile = loadEnvFile();
+  } catch (err) {
+    throw err instanceof ConfigError ? new StartupError(err.problems) : err;
+  }
   const config = readConfig();
   const checks = await checkDependencies(config);
-  try {
-    await runMigrations(config.DATABASE_URL);
-  } catch (err) {
-    throw new StartupError([`the migrations in drizzle/ could not be applied to ${redactUrl(config.DATABASE_URL)}: ${errorText(err)}`]);
-  }
+  const migrated = await migrateDatabase(config);
+  if (migrated.problems.length > 0) throw new StartupError(migrated.problems);
+  const sealed = await sealLegacyPlaintext(config);
 
   // Loaded on demand, so a worker-only process does not load the HTTP stack and vice versa.
   let app: FastifyInstance | null = null;
@@ -210,7 +161,7 @@ export async function start(roles: readonly Role[]): Promise<Running> {
   }
   const log: WorkerLogger = app?.log ?? pino({ level: config.LOG_LEVEL });
   if (envFile.path) log.info({ envFile: envFile.path }, 'loaded environment file');
-  for (const line of checks.info) log.info(line);
+  for (const line of [...checks.info, ...sealed]) log.info(line);
   for (const line of [...envFile.warnings, ...checks.warnings]) log.warn(line);
 
   let workers: Workers | null = null;

@@ -5,37 +5,15 @@ import type { DestinationStream } from 'pino';
 import type { Config } from './config/config.js';
 import app, { type AppOptions } from './app.js';
 import { frameworkErrorHandler } from './plugins/errors.js';
-
-/**
- * Log redaction: secrets and sealed content must never reach the logs. Fastify logs no bodies
- * by default; these paths cover headers and anything a handler might log by mistake.
- */
-export const REDACT_PATHS = [
-  'req.headers.authorization',
-  'req.headers.cookie',
-  'req.headers["x-receipt"]',
-  'res.headers["set-cookie"]',
-  '*.authKey',
-  '*.accessToken',
-  '*.refreshToken',
-  '*.password',
-  '*.receipt',
-  '*.token',
-  '*.totp',
-  '*.totpSecret',
-  '*.verifier',
-  '*.wrappedPrivateKey',
-  '*.recoveryWrap',
-  '*.envelope',
-  '*.sealed',
-  'body',
-  'req.body',
-];
+import { CENSOR, REDACT_PATHS, serializeRequest } from './lib/log-redaction.js';
+import { parseTrustProxy, trustProxyOption, type TrustProxy } from './config/trust-proxy.js';
 
 export function loggerOptions(config: Config, stream?: DestinationStream) {
   return {
     level: config.LOG_LEVEL,
-    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    redact: { paths: REDACT_PATHS, censor: CENSOR },
+    // Every request logs its URL: the query's sensitive values are replaced first.
+    serializers: { req: serializeRequest },
     ...(stream ? { stream } : {}),
   };
 }
@@ -47,7 +25,8 @@ export async function buildServer(opts: AppOptions & { logStream?: DestinationSt
     logger: loggerOptions(config, opts.logStream),
     genReqId: () => randomUUID(),
     requestIdHeader: false,
-    trustProxy: config.TRUST_PROXY,
+    // Validated by loadConfig: a bad value never gets this far.
+    trustProxy: trustProxyOption(parseTrustProxy(config.TRUST_PROXY) as TrustProxy),
     bodyLimit: config.BODY_LIMIT,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
     frameworkErrors: frameworkErrorHandler,

@@ -9,6 +9,10 @@ import { createAuditBatchWriter, createAuditRepository } from './audit/audit-rep
 import { createAuditService } from './audit/audit-service.js';
 import { createSessionRepository } from './auth/session-repository.js';
 import { createAuthService } from './auth/auth-service.js';
+import { createAuthThrottle } from './auth/auth-throttle.js';
+import { createCredentialChecks } from './auth/credential-checks.js';
+import { createTotpResetService } from './auth/totp-reset-service.js';
+import type { LimitsPolicy } from './limits/limits-policy.js';
 import { createUserRepository } from './users/user-repository.js';
 import { createUserService } from './users/user-service.js';
 import { createOrgRepository } from './orgs/org-repository.js';
@@ -50,10 +54,14 @@ import { createCaseWithdrawalService, type WithdrawalPorts } from './cases/case-
 import { createCaseTimelineService } from './cases/case-timeline-service.js';
 import { createNotificationService } from './notifications/notification-service.js';
 import { createWebhookService } from './notifications/webhook-service.js';
+import type { Resolver } from './notifications/webhook-target.js';
 import { createDeadlineViewService } from './deadlines/deadline-view-service.js';
-import { webhookKey } from './notifications/webhook-secret.js';
 import { createRetentionService } from './retention/retention-service.js';
 import { createHealthService } from './health/health-service.js';
+import type { BreakGlassPolicy } from './access/break-glass-policy.js';
+import { createCaseParticipation } from './access/case-participation.js';
+import { createBreakGlassService } from './cases/break-glass-service.js';
+import { createUserKeyService } from './users/user-key-service.js';
 
 export interface ServiceDeps {
   database: Database;
@@ -74,10 +82,16 @@ export interface ServiceDeps {
   referralPolicy: ReferralPolicy;
   /** policies/appeals.yaml */
   appealPolicy: AppealPolicy;
+  /** policies/limits.yaml */
+  limits: LimitsPolicy;
+  /** policies/break-glass.yaml: when a supervisor is part of a case, and the break-glass window */
+  breakGlassPolicy: BreakGlassPolicy;
   /** Signs access tokens (the JWT plugin's signer; bound late because the plugin registers after the services). */
   signAccessToken: (claims: AccessClaims) => string;
   /** Benchmarks compare audited reads with auditing off; nothing else turns it off. */
   auditReads?: boolean;
+  /** How webhook registration resolves names (tests answer chosen addresses); the system resolver by default. */
+  webhookResolver?: Resolver;
 }
 
 /**
@@ -100,7 +114,10 @@ export function createServices(deps: ServiceDeps) {
   };
   const audit = createAuditService({ repo: repos.audit, writeBatch: createAuditBatchWriter(deps.auditDatabase.sql), clock, signingSecretKey: keys.audit.secretKey });
   const access = createAccessService({ policy, audit, ...(deps.auditReads !== undefined ? { auditReads: deps.auditReads } : {}) });
-  const auth = createAuthService({ db, redis, users: repos.users, sessions: repos.sessions, keyring: repos.keyring, audit, access, clock, config, keys, signAccessToken, findCaseByVerifier: (v) => repos.cases.byReceiptVerifier(v) });
+  const throttle = createAuthThrottle({ redis, prefix: config.REDIS_PREFIX, key: keys.throttleKey, policy: deps.limits, clock });
+  const checks = createCredentialChecks({ db, users: repos.users, throttle, audit, outbox: repos.deadlines, clock, keys });
+  const auth = createAuthService({ db, redis, users: repos.users, sessions: repos.sessions, keyring: repos.keyring, audit, access, clock, config, keys, checks, signAccessToken, findCaseByVerifier: (v) => repos.cases.byReceiptVerifier(v) });
+  const totpReset = createTotpResetService({ db, redis, prefix: config.REDIS_PREFIX, users: repos.users, sessions: repos.sessions, audit, access, outbox: repos.deadlines, checks, throttle, clock, keys });
   const users = createUserService({ db, users: repos.users, orgs: repos.orgs, sessions: repos.sessions, keyring: repos.keyring, audit, access, clock, keys });
   const orgs = createOrgService({ db, orgs: repos.orgs, queries: createOrgQueries(db), keyring: repos.keyring, users: repos.users, access, audit, clock });
   const auditQuery = createAuditQueryService({ audit, access, repo: repos.audit, signingPublicKey: keys.audit.publicKey });
@@ -115,29 +132,34 @@ export function createServices(deps: ServiceDeps) {
     dismissOpenAppeals: (caseId, reason, at, tx) => appealRepo.dismissOpen(caseId, reason, at, tx),
   };
   const workflow = createCaseWorkflowService({ db, cases: repos.cases, users: repos.users, deadlines, access, audit, clock, workflow: deps.workflowPolicy, guards: { assessment_recorded: (c, tx) => repos.assessments.recordedGuard(c.id, tx), measures_in_place: (c, tx) => repos.measures.inPlaceGuard(c.id, tx) }, openWork });
-  const cases = createCaseService({ cases: repos.cases, users: repos.users, keyring: repos.keyring, access, clock, db });
+  // Who among the supervisors is part of a case (else a break-glass): asked by every service that serves sealed content.
+  const participation = createCaseParticipation({ db, policy: deps.breakGlassPolicy, clock });
+  const breakGlass = createBreakGlassService({ db, cases: repos.cases, outbox: repos.deadlines, access, audit, clock, policy: deps.breakGlassPolicy });
+  const userKeys = createUserKeyService({ users: repos.users, access });
+  const cases = createCaseService({ cases: repos.cases, users: repos.users, keyring: repos.keyring, access, participation, clock, db });
   const caseList = createCaseListService({ sql: database.sql, access, clock });
   const messages = createMessageService({ db, cases, outbox: repos.deadlines, access, audit, clock });
   // --- protection workflow (one line per module) ---
-  const assessments = createAssessmentService({ db, assessments: repos.assessments, cases: repos.cases, access, audit, clock, risk: deps.riskPolicy });
-  const measures = createMeasureService({ db, measures: repos.measures, cases: repos.cases, orgs: repos.orgs, deadlines, deadlineRepo: repos.deadlines, access, audit, clock, catalogue: deps.measureCatalogue, deadlinePolicy: deps.deadlinePolicy, calendar: deps.calendar, intake: deps.intakePolicy });
+  const assessments = createAssessmentService({ db, assessments: repos.assessments, cases: repos.cases, access, audit, participation, clock, risk: deps.riskPolicy });
+  const measures = createMeasureService({ db, measures: repos.measures, cases: repos.cases, orgs: repos.orgs, deadlines, deadlineRepo: repos.deadlines, access, audit, participation, clock, catalogue: deps.measureCatalogue, deadlinePolicy: deps.deadlinePolicy, calendar: deps.calendar, intake: deps.intakePolicy });
   const referrals = createReferralService({ db, cases: repos.cases, referrals: createReferralRepository(db), orgs: repos.orgs, users: repos.users, deadlines, outbox: repos.deadlines, access, audit, clock, policy: deps.referralPolicy, intake: deps.intakePolicy });
-  const reports = createCaseReportService({ db, reports: createCaseReportRepository(db), cases: repos.cases, deadlines, deadlineRows: repos.deadlines, access, audit, clock, intake: deps.intakePolicy });
+  const reports = createCaseReportService({ db, reports: createCaseReportRepository(db), cases: repos.cases, deadlines, deadlineRows: repos.deadlines, access, audit, participation, clock, intake: deps.intakePolicy });
   const appealRepo = createAppealRepository(db);
-  const appeals = createAppealService({ db, appeals: appealRepo, cases: repos.cases, measures: createAppealMeasureEffects({ deadlines }), deadlines, outbox: repos.deadlines, access, audit, clock, policy: deps.appealPolicy });
+  const appeals = createAppealService({ db, appeals: appealRepo, cases: repos.cases, measures: createAppealMeasureEffects({ deadlines }), deadlines, outbox: repos.deadlines, access, audit, participation, clock, policy: deps.appealPolicy });
   const caseTimeline = createCaseTimelineService({ db, cases: repos.cases, access });
   const withdrawal = createCaseWithdrawalService({
     db, cases: repos.cases, deadlines, outbox: repos.deadlines, access, audit, clock,
     ports: openWork,
   });
-  const rekey = createCaseRekeyService({ db, cases: repos.cases, caseService: cases, users: repos.users, orgs: repos.orgs, access, audit, clock });
+  const rekey = createCaseRekeyService({ db, cases: repos.cases, caseService: cases, users: repos.users, orgs: repos.orgs, access, audit, participation, clock });
   const notifications = createNotificationService({ db, access, cases, clock });
-  const webhooks = createWebhookService({ db, access, clock, secretKey: webhookKey(config.SERVER_SECRET), allowPrivateTargets: config.WEBHOOK_ALLOW_PRIVATE_TARGETS });
+  const webhooks = createWebhookService({ db, access, audit, clock, keys, allowPrivateTargets: config.WEBHOOK_ALLOW_PRIVATE_TARGETS, ...(deps.webhookResolver ? { resolve: deps.webhookResolver } : {}) });
   const deadlineViews = createDeadlineViewService({ db, access, cases: repos.cases, policy: deps.deadlinePolicy, clock });
   const retention = createRetentionService({ db, cases: repos.cases, deadlines, deadlineRepo: repos.deadlines, access, audit, clock });
   const health = createHealthService({ sql: database.sql, redis, access, keyring: repos.keyring, users: repos.users });
   return {
-    db, repos, audit, access, auth, users, orgs, auditQuery, deadlines, intake, cases, workflow, caseList, messages,
+    db, repos, audit, access, auth, totpReset, users, orgs, auditQuery, deadlines, intake, cases, workflow, caseList, messages,
+    participation, breakGlass, userKeys,
     assessments,
     measures,
     referrals,

@@ -6,6 +6,8 @@ import type { Clock } from '../src/lib/clock.js';
 import { policiesPath } from '../src/lib/paths.js';
 import type { AuditService } from '../src/audit/audit-service.js';
 import { createAccessService } from '../src/access/access-service.js';
+import { createCaseParticipation } from '../src/access/case-participation.js';
+import { loadBreakGlassPolicy } from '../src/access/break-glass-policy.js';
 import { loadAccessPolicy } from '../src/access/policy.js';
 import { createCaseRepository } from '../src/cases/case-repository.js';
 import { loadCalendarPolicy, loadDeadlinePolicy } from '../src/deadlines/deadline-policy.js';
@@ -44,6 +46,7 @@ export function createWorkerMeasureService(deps: { config: Pick<Config, 'POLICIE
     deadlineRepo,
     access: createAccessService({ policy: loadAccessPolicy(dir), audit: deps.audit }),
     audit: deps.audit,
+    participation: createCaseParticipation({ db, policy: loadBreakGlassPolicy(dir), clock: deps.clock }),
     clock: deps.clock,
     catalogue: loadMeasureCatalogue(dir),
     deadlinePolicy,

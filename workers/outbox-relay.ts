@@ -36,6 +36,11 @@ export interface OutboxRelay {
   relayOnce(): Promise<number>;
   /** Polls every `intervalMs` (at once again while batches come back full). */
   start(intervalMs: number): void;
+  /**
+   * Waits for the background pass in progress, if any: rows it claimed are invisible to
+   * `relayOnce` (skip locked) until it commits, so a caller that must see them handled waits here.
+   */
+  idle(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -63,7 +68,7 @@ export function createOutboxRelay(deps: { database: Database; clock: Clock; log:
     }
     return undefined;
   };
-  let loop: { close(): Promise<void> } | undefined;
+  let loop: { close(): Promise<void>; idle(): Promise<void> } | undefined;
   let stopped = false;
   let failing = false;
 
@@ -149,6 +154,9 @@ export function createOutboxRelay(deps: { database: Database; clock: Clock; log:
     relayOnce,
     start(intervalMs) {
       loop = every(intervalMs, tick);
+    },
+    async idle() {
+      await loop?.idle();
     },
     async close() {
       stopped = true;

@@ -5,7 +5,7 @@
  * runs them all back to back on recovery.) `close()` stops the beats and waits for the pass in
  * progress. The timer does not keep the process alive. `pass` handles its own errors.
  */
-export function every(intervalMs: number, pass: () => Promise<void>, opts: { now?: boolean } = {}): { close(): Promise<void> } {
+export function every(intervalMs: number, pass: () => Promise<void>, opts: { now?: boolean } = {}): { close(): Promise<void>; idle(): Promise<void> } {
   let running: Promise<void> | null = null;
   let stopped = false;
   const beat = () => {
@@ -18,6 +18,10 @@ export function every(intervalMs: number, pass: () => Promise<void>, opts: { now
   timer.unref();
   if (opts.now) beat();
   return {
+    /** Resolves once no pass is running (at once when none is). */
+    async idle() {
+      await running;
+    },
     async close() {
       stopped = true;
       clearInterval(timer);

@@ -14,6 +14,7 @@ import { DEADLINE_STEPS, startEscalation } from './escalation.js';
 import { QUEUE as NOTIFICATION_QUEUE, startNotificationDelivery } from './notification-delivery.js';
 import { QUEUE as MEASURE_EXPIRY, SCHEDULER_ID as MEASURE_EXPIRY_SCHEDULER, scheduleMeasureExpiry, startMeasureExpiry } from './measure-expiry.js';
 import { startScheduleKeeper } from './schedule-keeper.js';
+import { startHeartbeat } from './heartbeat.js';
 
 /** What the workers log with: a pino logger, or the API's (Fastify) logger when in one process. */
 export type WorkerLogger = Pick<BaseLogger, 'debug' | 'info' | 'warn' | 'error'>;
@@ -24,6 +25,8 @@ export interface StartWorkersOptions {
   database?: Database;
   logger?: WorkerLogger;
   clock?: Clock;
+  /** How often the heartbeat (WORKER_HEARTBEAT_FILE) is written; tests shorten it. */
+  heartbeatIntervalMs?: number;
 }
 
 export interface Workers {
@@ -90,7 +93,7 @@ export async function startWorkers(opts: StartWorkersOptions): Promise<Workers> 
   const escalation = startEscalation({ config, database, connection, producer, audit, clock, log, relayIntervalMs: config.OUTBOX_RELAY_INTERVAL_MS, reconcileIntervalMs: config.RECONCILER_INTERVAL_MS });
   watch(DEADLINE_STEPS, escalation.worker);
   // One relay claims every outbox topic: the notifications register theirs with the escalation's.
-  const notificationDelivery = await startNotificationDelivery({ config, database, connection, producer, audit, clock, log, relay: escalation.relay });
+  const notificationDelivery = await startNotificationDelivery({ config, database, connection, producer, audit, clock, log, relay: escalation.relay, keys });
   watch(NOTIFICATION_QUEUE, notificationDelivery.worker);
   // Measures past their end expire, unconfirmed urgent ones lapse: a sweep every minute.
   const measureExpiry = await startMeasureExpiry({ config, database, connection, audit, clock, log });
@@ -104,6 +107,20 @@ export async function startWorkers(opts: StartWorkersOptions): Promise<Workers> 
       { queue: measureExpiry.queue, id: MEASURE_EXPIRY_SCHEDULER, create: () => scheduleMeasureExpiry(measureExpiry.queue) },
     ],
   });
+  // For the container's healthcheck: alive while the workers run and both stores answer.
+  const heartbeat = config.WORKER_HEARTBEAT_FILE
+    ? startHeartbeat({
+        file: config.WORKER_HEARTBEAT_FILE,
+        log,
+        ...(opts.heartbeatIntervalMs ? { intervalMs: opts.heartbeatIntervalMs } : {}),
+        probe: async () => {
+          if (!workers.every((w) => w.isRunning())) throw new Error('a queue worker has stopped');
+          await database.sql`select 1`;
+          // The producer fails at once while Redis is down (the worker connection would wait).
+          await producer.ping();
+        },
+      })
+    : null;
   log.info({ queues: workers.map((w) => w.name), prefix: queuePrefix(config) }, 'workers started');
 
   let closing: Promise<void> | undefined;
@@ -111,6 +128,7 @@ export async function startWorkers(opts: StartWorkersOptions): Promise<Workers> 
     workers,
     close() {
       closing ??= (async () => {
+        await heartbeat?.close();
         await Promise.all([...workers.map((w) => w.close()), chainer.close(), scheduleKeeper.close()]);
         await escalation.close();
         await notificationDelivery.close();

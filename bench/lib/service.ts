@@ -1,14 +1,20 @@
 import { randomBytes } from 'node:crypto';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { parse, stringify } from 'yaml';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import autocannon from 'autocannon';
+import postgres from 'postgres';
 import { loadConfig, type Config } from '../../src/config/config.js';
 import { fixedClock } from '../../src/lib/clock.js';
 import { generateSecrets } from '../../src/lib/server-keys.js';
 import { buildServer } from '../../src/server.js';
+import { projectRoot } from '../../src/lib/paths.js';
 import { createTestDatabase, type TestDatabase } from '../../test/helpers/db.js';
 
 /**
@@ -31,11 +37,27 @@ export interface BenchService {
 
 const discard = new Writable({ write: (_c, _e, cb) => cb() });
 
+/**
+ * The project's policies with the per-user limits and the filing byte ceiling of limits.yaml
+ * lifted: a benchmark measures how fast a route serves one user or one address, which those
+ * limits exist to stop (their cost, a Redis round trip, stays in the figures).
+ */
+function unlimitedPolicies(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'egide-bench-policies-'));
+  cpSync(join(projectRoot(), 'policies'), dir, { recursive: true });
+  const limits = parse(readFileSync(join(dir, 'limits.yaml'), 'utf8'));
+  for (const name of Object.keys(limits.perUser)) limits.perUser[name] = { max: 1_000_000, windowSeconds: 1 };
+  limits.filing.ceilingBytesPerHour = 1024 ** 4;
+  writeFileSync(join(dir, 'limits.yaml'), stringify(limits));
+  return dir;
+}
+
 /** `env` overrides the configuration (e.g. POLICIES_DIR) of the app in this process and of the children. */
 export async function benchService(opts: { env?: Record<string, string> } = {}): Promise<BenchService> {
   const db = await createTestDatabase();
   const prefix = `egide-bench:${randomBytes(4).toString('hex')}`;
-  const config = loadConfig({ ...(await generateSecrets()), DATABASE_URL: db.url, REDIS_PREFIX: prefix, LOG_LEVEL: 'warn', LOGIN_RATE_LIMIT_PER_MINUTE: '10000', DATABASE_POOL_SIZE: '10', ...opts.env });
+  const policies = opts.env?.POLICIES_DIR ? null : unlimitedPolicies();
+  const config = loadConfig({ ...(await generateSecrets()), DATABASE_URL: db.url, REDIS_PREFIX: prefix, LOG_LEVEL: 'warn', LOGIN_RATE_LIMIT_PER_MINUTE: '10000', DATABASE_POOL_SIZE: '10', ...(policies ? { POLICIES_DIR: policies } : {}), ...opts.env });
   const clock = fixedClock(new Date());
   const apps: FastifyInstance[] = [];
   const children: ChildProcess[] = [];
@@ -78,9 +100,23 @@ export async function benchService(opts: { env?: Record<string, string> } = {}):
       const keys = await r.keys(`${prefix}:*`);
       if (keys.length > 0) await r.del(...keys);
       r.disconnect();
+      if (policies) rmSync(policies, { recursive: true, force: true });
       await db.drop();
     },
   };
+}
+
+/**
+ * Runs `fn` on a connection as the owner role (what the migrations run as): for seeding that
+ * needs an owner's rights (disabling a trigger, ANALYZE), which the app's application role lacks.
+ */
+export async function withOwner<T>(ownerUrl: string, fn: (sql: postgres.Sql) => Promise<T>): Promise<T> {
+  const sql = postgres(ownerUrl, { max: 1, onnotice: () => undefined });
+  try {
+    return await fn(sql);
+  } finally {
+    await sql.end();
+  }
 }
 
 export interface LoadResult {

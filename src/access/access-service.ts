@@ -1,5 +1,5 @@
 import { AppError } from '../lib/problem.js';
-import type { AuditService } from '../audit/audit-service.js';
+import type { AuditRecord, AuditService } from '../audit/audit-service.js';
 import type { Tx } from '../db/client.js';
 import { denialReason } from '../audit/decision-trail.js';
 import type { AccessPolicy, Condition, Role, Scope } from './policy.js';
@@ -17,9 +17,14 @@ export interface ScopeFacts {
   caseId?: string | null;
   orgId?: string | null;
   keyHolder?: boolean;
-  holdsEnvelope?: boolean;
+  /** The caller is part of the case (src/access/case-participation.ts decides). */
+  participant?: boolean;
+  /** The caller's open break-glass on the case, if any (src/access/case-participation.ts). */
+  breakGlassId?: string | null;
   proposerId?: string | null;
   deciderId?: string | null;
+  /** who a case key is being given to */
+  granteeId?: string | null;
 }
 
 export interface AccessTarget {
@@ -45,7 +50,8 @@ const scopeHolds: Record<Scope, (p: Principal, f: ScopeFacts) => boolean> = {
   own: (p, f) => p.kind === 'defender' && f.caseId != null && f.caseId === p.caseId,
   pool: (_p, f) => f.caseState === 'received',
   assigned: (p, f) => p.kind === 'user' && f.assigneeId != null && f.assigneeId === p.userId,
-  envelope: (_p, f) => f.holdsEnvelope === true,
+  participant: (_p, f) => f.participant === true,
+  break_glass: (_p, f) => f.breakGlassId != null,
   organisation: (p, f) => p.kind === 'user' && f.orgId != null && f.orgId === p.orgId,
   key_holder: (_p, f) => f.keyHolder === true,
 };
@@ -53,7 +59,29 @@ const scopeHolds: Record<Scope, (p: Principal, f: ScopeFacts) => boolean> = {
 const conditionHolds: Record<Condition, (p: Principal, f: ScopeFacts) => boolean> = {
   proposer: (p, f) => p.kind === 'user' && f.proposerId === p.userId,
   decider: (p, f) => p.kind === 'user' && f.deciderId === p.userId,
+  grantee: (p, f) => p.kind === 'user' && f.granteeId === p.userId,
 };
+
+/** The action of every read served through a break-glass: one filter finds them all. */
+export const BREAK_GLASS_READ = 'break_glass.read';
+
+/** The break-glass a decision rests on: its scope, or the one the service says it serves through. */
+function breakGlassOf(scope: Scope, facts: ScopeFacts | undefined, given: string | null | undefined): string | null {
+  if (given) return given;
+  return scope === 'break_glass' ? (facts?.breakGlassId ?? null) : null;
+}
+
+/**
+ * The audit event of an allowed decision. A read through a break-glass is recorded as
+ * `break_glass.read` with the break-glass id and the permission it used, so that one filter finds
+ * every such read and each names its window (the written reason stays in the break_glass table);
+ * a command through one (a re-key) keeps its action, its reason prefixed with the id.
+ */
+function allowedEvent(action: string, resource: string, caseId: string | null, reason: string | null, breakGlassId: string | null, read: boolean): AuditRecord {
+  if (!breakGlassId) return { action, resource, caseId, outcome: 'allowed', reason };
+  if (read) return { action: BREAK_GLASS_READ, resource, caseId, outcome: 'allowed', reason: `break_glass ${breakGlassId} (${action})` };
+  return { action, resource, caseId, outcome: 'allowed', reason: `break_glass ${breakGlassId}${reason ? `: ${reason}` : ''}` };
+}
 
 export type Decision = { allowed: true; scope: Scope } | { allowed: false; error: AppError; reason: string };
 
@@ -83,7 +111,14 @@ export function createAccessService(deps: { policy: AccessPolicy; audit: Pick<Au
     const perm = rule.roles[principal.role as Role];
     if (!perm) return { allowed: false, reason: `role ${principal.role} may not ${action}`, error: new AppError('forbidden', `role ${principal.role} may not ${action}`) };
     const scope = perm.scopes.find((s) => scopeHolds[s](principal, facts));
-    if (!scope) return { allowed: false, reason: 'out of scope', error: new AppError('not_found') };
+    if (!scope) {
+      // A role that may read a case through a break-glass sees every case's metadata already, so
+      // a 404 would hide nothing: it is told what would open the case instead.
+      if (perm.scopes.includes('break_glass') && facts.caseId != null) {
+        return { allowed: false, reason: 'outside the case: no open break-glass', error: new AppError('break_glass_required', `you are not part of this case: open a break-glass with a written reason (POST /v1/cases/${facts.caseId}/break-glass) to read its sealed content`) };
+      }
+      return { allowed: false, reason: 'out of scope', error: new AppError('not_found') };
+    }
     const blocked = perm.unless.find((c) => conditionHolds[c](principal, facts));
     if (blocked) return { allowed: false, reason: `the ${blocked} may not ${action}`, error: new AppError('separation_of_duties', `the ${blocked} may not ${action}`) };
     return { allowed: true, scope };
@@ -125,12 +160,13 @@ export function createAccessService(deps: { policy: AccessPolicy; audit: Pick<Au
      * allowed decision's audit write without waiting for it, so the caller's query runs meanwhile.
      * The caller must await `audited` before answering: nothing is served before its record is on disk.
      */
-    async authorizeRead(ctx: RequestContext, action: string, target: AccessTarget): Promise<{ scope: Scope; audited: Promise<void> }> {
+    async authorizeRead(ctx: RequestContext, action: string, target: AccessTarget, opts: { breakGlassId?: string | null } = {}): Promise<{ scope: Scope; audited: Promise<void> }> {
       const decision = judge(ctx.principal, action, target);
       await settle(ctx, action, target, decision);
       if (!decision.allowed) throw decision.error;
       const caseId = target.caseId ?? null;
-      const audited = auditReads ? audit.record(ctx, { action, resource: target.resource, caseId, outcome: 'allowed', reason: null }) : Promise.resolve();
+      const viaBreakGlass = breakGlassOf(decision.scope, target.facts, opts.breakGlassId);
+      const audited = auditReads || viaBreakGlass ? audit.record(ctx, allowedEvent(action, target.resource, caseId, null, viaBreakGlass, true)) : Promise.resolve();
       // Awaited by the caller; a failure before then must not surface as an unhandled rejection.
       audited.catch(() => undefined);
       return { scope: decision.scope, audited };
@@ -138,9 +174,11 @@ export function createAccessService(deps: { policy: AccessPolicy; audit: Pick<Au
 
     /**
      * Checks and audits; returns the scope that allowed it. `audit: false` is for actions the
-     * service audits itself with richer detail (e.g. a login); `read: true` marks a read.
+     * service audits itself with richer detail (e.g. a login); `read: true` marks a read;
+     * `breakGlassId`: the service serves sealed content through that break-glass (on an action
+     * whose scope holds anyway, e.g. a list that withholds sealed values otherwise).
      */
-    async authorize(ctx: RequestContext, action: string, target: AccessTarget, tx?: Tx, opts: { audit?: boolean; read?: boolean; reason?: string | null } = {}): Promise<Scope> {
+    async authorize(ctx: RequestContext, action: string, target: AccessTarget, tx?: Tx, opts: { audit?: boolean; read?: boolean; reason?: string | null; breakGlassId?: string | null } = {}): Promise<Scope> {
       const decision = judge(ctx.principal, action, target);
       // A public read nobody audits (it would let anyone grow the chain): its refusals neither.
       if (ctx.trail && opts.audit === false && opts.read === true && policy.get(action)?.public) ctx.trail.unaudited = true;
@@ -149,7 +187,8 @@ export function createAccessService(deps: { policy: AccessPolicy; audit: Pick<Au
       const caseId = target.caseId ?? null;
       // A read changes nothing, so its event needs no place in the read's transaction: it joins
       // the group commit instead (still on disk before the response goes out).
-      if (opts.audit !== false && (auditReads || opts.read !== true)) await audit.record(ctx, { action, resource: target.resource, caseId, outcome: 'allowed', reason: opts.reason ?? null }, opts.read ? undefined : tx);
+      const viaBreakGlass = breakGlassOf(decision.scope, target.facts, opts.breakGlassId);
+      if (opts.audit !== false && (auditReads || opts.read !== true || viaBreakGlass)) await audit.record(ctx, allowedEvent(action, target.resource, caseId, opts.reason ?? null, viaBreakGlass, opts.read === true), opts.read ? undefined : tx);
       return decision.scope;
     },
   };

@@ -7,10 +7,10 @@ import { parse } from 'yaml';
 export const ROLES = ['defender', 'officer', 'supervisor', 'partner', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 
-export const SCOPES = ['all', 'self', 'own', 'pool', 'assigned', 'envelope', 'organisation', 'key_holder'] as const;
+export const SCOPES = ['all', 'self', 'own', 'pool', 'assigned', 'participant', 'break_glass', 'organisation', 'key_holder'] as const;
 export type Scope = (typeof SCOPES)[number];
 
-export const CONDITIONS = ['proposer', 'decider'] as const;
+export const CONDITIONS = ['proposer', 'decider', 'grantee'] as const;
 export type Condition = (typeof CONDITIONS)[number];
 
 const ScopeList = Type.Array(Type.Union(SCOPES.map((s) => Type.Literal(s))), { minItems: 1 });

@@ -1,8 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { ex } from '../lib/openapi-examples.js';
-import { Nullable, responses, Timestamp, Uuid, Versioned } from '../lib/schemas.js';
+import { Nullable, responses, SEALED_JSON_BYTES, SealedValue, sealedFieldMaxLength, Timestamp, Uuid } from '../lib/schemas.js';
 import { ctxOf } from '../plugins/context.js';
+import { SealedWithheld } from '../lib/sealed-withheld.js';
 import { UPHELD_EFFECTS } from './appeal-policy.js';
 import type { AppealService } from './appeal-service.js';
 import { KeyEpoch } from '../cases/key-epoch.js';
@@ -16,14 +17,14 @@ const DefenderAppeal = Type.Object({
   subject: Subject,
   subjectId: Nullable(Uuid),
   decisionAt: Timestamp,
-  grounds: Nullable(Type.String({ maxLength: 64 * 1024 })),
+  grounds: Nullable(Type.String({ maxLength: sealedFieldMaxLength(SEALED_JSON_BYTES.text) })),
   state: AppealState,
   filedAt: Timestamp,
   decidedAt: Nullable(Timestamp),
   reason: Nullable(Type.String({ maxLength: 2000 })),
 });
 // Staff see who took the decision appealed and who ruled; a defender's listing leaves them out.
-const Appeal = Type.Object({ ...DefenderAppeal.properties, deciderId: Type.Optional(Nullable(Uuid)), decidedBy: Type.Optional(Nullable(Uuid)) });
+const Appeal = Type.Object({ ...DefenderAppeal.properties, sealedWithheld: SealedWithheld, deciderId: Type.Optional(Nullable(Uuid)), decidedBy: Type.Optional(Nullable(Uuid)) });
 const Decided = Type.Object({
   ...DefenderAppeal.properties,
   deciderId: Nullable(Uuid),
@@ -38,6 +39,7 @@ const appealRoutes: FastifyPluginAsyncTypebox<{ appeals: AppealService }> = asyn
   fastify.post('/v1/cases/:caseId/appeals', {
     config: { action: 'appeal.file' },
     schema: {
+      operationId: 'fileAppeal',
       tags: ['appeals'],
       summary: 'Appeal a decline, a no-measures decision, a rejected or a lifted measure, within the policy window (30 days by default)',
       description: 'The server finds when the decision was taken and by whom. 409 appeal_window_closed past the window; 409 already_exists when the same decision is already under appeal.',
@@ -48,7 +50,7 @@ const appealRoutes: FastifyPluginAsyncTypebox<{ appeals: AppealService }> = asyn
           id: Uuid,
           subject: Subject,
           subjectId: Type.Optional(Type.String({ format: 'uuid', maxLength: 36, description: 'the measure, for measure_rejected and measure_lifted' })),
-          grounds: Type.Optional(Versioned(64 * 1024, 'sealed under the case DEK, AD egide/v1/appeal/<id>/grounds')),
+          grounds: Type.Optional(SealedValue(SEALED_JSON_BYTES.text, 'sealed under the case DEK, AD egide/v1/appeal/<id>/grounds')),
           keyEpoch: Type.Optional(KeyEpoch),
         },
         { additionalProperties: false, examples: [{ id: ex.appealId, subject: 'decline', grounds: ex.sealed }, { id: ex.appealId, subject: 'measure_lifted', subjectId: ex.measureId, grounds: ex.sealed }] },
@@ -61,6 +63,7 @@ const appealRoutes: FastifyPluginAsyncTypebox<{ appeals: AppealService }> = asyn
   fastify.post('/v1/appeals/:appealId/decision', {
     config: { action: 'appeal.decide' },
     schema: {
+      operationId: 'decideAppeal',
       tags: ['appeals'],
       summary: 'Rule on an appeal (a supervisor other than the one who took the decision appealed)',
       description: 'upheld undoes the decision as policies/appeals.yaml says (a declined case back to triage, a no-measures case back to decision, a rejected measure back to consented, a lifted measure back to active); dismissed changes nothing but the record.',
@@ -78,6 +81,7 @@ const appealRoutes: FastifyPluginAsyncTypebox<{ appeals: AppealService }> = asyn
   fastify.get('/v1/cases/:caseId/appeals', {
     config: { action: 'appeal.read' },
     schema: {
+      operationId: 'listCaseAppeals',
       tags: ['appeals'],
       summary: 'The appeals of a case, oldest first (the defender sees their own, without staff ids)',
       security: [{ bearer: [] }],

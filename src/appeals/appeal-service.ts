@@ -12,6 +12,8 @@ import type { AppealPolicy, AppealSubject, UpheldEffect } from './appeal-policy.
 import type { AppealRepository, AppealRow } from './appeal-repository.js';
 import type { AppealMeasureEffects } from './appeal-measure-effects.js';
 import { assertKeyEpoch } from '../cases/key-epoch.js';
+import type { CaseParticipation } from '../access/case-participation.js';
+import { withheldFlag } from '../lib/sealed-withheld.js';
 import { createCommandRunner, Refusal } from '../audit/audited-command.js';
 
 const DAY_MS = 86_400_000;
@@ -79,10 +81,12 @@ export function createAppealService(deps: {
   outbox: Pick<DeadlineRepository, 'enqueue'>;
   access: Pick<AccessService, 'authorize'>;
   audit: Pick<AuditService, 'record'>;
+  /** whether a supervisor gets the sealed grounds (part of the case, or a break-glass) */
+  participation: Pick<CaseParticipation, 'sealedAccess'>;
   clock: Clock;
   policy: AppealPolicy;
 }) {
-  const { db, appeals, cases, measures, deadlines, outbox, access, audit, clock, policy } = deps;
+  const { db, appeals, cases, measures, deadlines, outbox, access, audit, participation, clock, policy } = deps;
 
   const command = createCommandRunner({ db, audit });
 
@@ -202,10 +206,14 @@ export function createAppealService(deps: {
     /** The appeals of a case, oldest first: the defender's own without staff ids, all of them for staff. */
     async list(ctx: RequestContext, caseId: string) {
       const c = await cases.byId(caseId);
-      await access.authorize(ctx, 'appeal.read', { resource: `case:${caseId}/appeals`, caseId: c ? caseId : null, found: c !== undefined, facts: c ? factsOf(c) : {} }, undefined, { read: true });
+      // Subjects, states and dates are metadata every supervisor sees; the sealed grounds only a
+      // supervisor part of the case (one who decides a filed appeal is), or through a break-glass.
+      const sealed = c ? await participation.sealedAccess(ctx.principal, c) : { served: true as const, breakGlassId: null };
+      await access.authorize(ctx, 'appeal.read', { resource: `case:${caseId}/appeals`, caseId: c ? caseId : null, found: c !== undefined, facts: c ? factsOf(c) : {} }, undefined, { read: true, breakGlassId: sealed.served ? sealed.breakGlassId : null });
       if (!c) throw new AppError('not_found');
       const rows = await appeals.forCase(caseId);
-      return ctx.principal.kind === 'defender' ? rows.map(defenderAppealView) : rows.map(staffAppealView);
+      if (ctx.principal.kind === 'defender') return rows.map(defenderAppealView);
+      return rows.map(staffAppealView).map((a) => (sealed.served || a.grounds === null ? a : { ...a, grounds: null, ...withheldFlag(false) }));
     },
   };
 }

@@ -1,8 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { ex } from '../lib/openapi-examples.js';
-import { Timestamp, Uuid, Versioned, responses } from '../lib/schemas.js';
+import { SEALED_JSON_BYTES, SealedValue, Timestamp, Uuid, responses } from '../lib/schemas.js';
 import { ctxOf } from '../plugins/context.js';
+import { SealedWithheld } from '../lib/sealed-withheld.js';
 import type { AssessmentService } from './assessment-service.js';
 import { MAX_SEALED_FIELDS, MAX_THREATS } from './assessment-input.js';
 import { KeyEpoch } from '../cases/key-epoch.js';
@@ -23,7 +24,7 @@ const Threat = Type.Object(
   { additionalProperties: false },
 );
 const Factors = Type.Object({ factors: Type.Array(Code, { maxItems: 30 }), rating: Rating }, { additionalProperties: false });
-const SealedMap = Type.Record(Type.String({ pattern: '^[a-z][a-z0-9.]{0,63}$' }), Versioned(64 * 1024), {
+const SealedMap = Type.Record(Type.String({ pattern: '^[a-z][a-z0-9.]{0,63}$' }), SealedValue(SEALED_JSON_BYTES.text, 'sealed under the case DEK, AD egide/v1/assessment/<id>/<field>'), {
   maxProperties: MAX_SEALED_FIELDS,
   description:
     'Sealed under the case DEK, AD egide/v1/assessment/<id>/<field>. Fields: threats.<i>.facts, threats.<i>.pattern, threats.<i>.objective, threats.<i>.perpetrator, threats.<i>.feasibility (the five steps, <i> = index in threats), reasoning.vulnerability, reasoning.capacity.',
@@ -38,6 +39,7 @@ const Version = Type.Object({
   level: Level,
   override: Type.Boolean({ description: 'a declared, feasible, imminent threat forced the level' }),
   sealed: Type.Record(Type.String(), Type.String()),
+  sealedWithheld: SealedWithheld,
   createdBy: Uuid,
   createdAt: Timestamp,
 });
@@ -47,6 +49,7 @@ const assessmentRoutes: FastifyPluginAsyncTypebox<{ assessments: AssessmentServi
   fastify.post('/v1/cases/:caseId/assessments', {
     config: { action: 'assessment.create' },
     schema: {
+      operationId: 'recordAssessment',
       tags: ['assessments'],
       summary: 'Record a new assessment version; the server computes the risk level (R = T x V / C, with the override)',
       description: 'Only while the case is in `assessment`. The case takes the level; a level on the urgent track, or the override, makes it urgent.',
@@ -82,6 +85,7 @@ const assessmentRoutes: FastifyPluginAsyncTypebox<{ assessments: AssessmentServi
   fastify.get('/v1/cases/:caseId/assessments', {
     config: { action: 'assessment.read' },
     schema: {
+      operationId: 'listCaseAssessments',
       tags: ['assessments'],
       summary: 'The assessment versions of a case, oldest first, and its current level (staff only)',
       security: [{ bearer: [] }],

@@ -11,6 +11,8 @@ import { RECORDED, type AssessmentRepository, type AssessmentRow } from './asses
 import { checkAssessmentInput, type AssessmentInput } from './assessment-input.js';
 import { assertKeyEpoch } from '../cases/key-epoch.js';
 import { createCommandRunner, Refusal } from '../audit/audited-command.js';
+import type { CaseParticipation } from '../access/case-participation.js';
+import { withheldFlag } from '../lib/sealed-withheld.js';
 
 export type AssessmentService = ReturnType<typeof createAssessmentService>;
 
@@ -46,10 +48,11 @@ export function createAssessmentService(deps: {
   cases: Pick<CaseRepository, 'byId' | 'byIdForUpdate' | 'update' | 'addTimeline'>;
   access: Pick<AccessService, 'authorize'>;
   audit: Pick<AuditService, 'record'>;
+  participation: Pick<CaseParticipation, 'sealedAccess'>;
   clock: Clock;
   risk: RiskPolicy;
 }) {
-  const { db, assessments, cases, access, audit, clock, risk } = deps;
+  const { db, assessments, cases, access, audit, participation, clock, risk } = deps;
   const command = createCommandRunner({ db, audit });
 
   return {
@@ -108,10 +111,13 @@ export function createAssessmentService(deps: {
     /** Every version, oldest first, with the case's current level. A read of sealed data: audited. */
     async list(ctx: RequestContext, caseId: string) {
       const c = await cases.byId(caseId);
-      await access.authorize(ctx, 'assessment.read', { resource: `case:${caseId}/assessments`, caseId: c ? caseId : null, found: c !== undefined, facts: factsOf(c) }, undefined, { read: true });
+      // Codes, ratings and levels are metadata every supervisor sees; the sealed narratives only a
+      // supervisor part of the case, or through a break-glass (then audited as such).
+      const sealed = c ? await participation.sealedAccess(ctx.principal, c) : { served: true as const, breakGlassId: null };
+      await access.authorize(ctx, 'assessment.read', { resource: `case:${caseId}/assessments`, caseId: c ? caseId : null, found: c !== undefined, facts: factsOf(c) }, undefined, { read: true, breakGlassId: sealed.served ? sealed.breakGlassId : null });
       if (!c) throw new AppError('not_found');
-      const versions = await assessments.forCase(caseId);
-      return { caseId, current: c.riskLevel, urgent: c.urgent, versions: versions.map(assessmentView) };
+      const versions = (await assessments.forCase(caseId)).map(assessmentView);
+      return { caseId, current: c.riskLevel, urgent: c.urgent, versions: sealed.served ? versions : versions.map((v) => (Object.keys(v.sealed).length === 0 ? v : { ...v, sealed: {}, ...withheldFlag(false) })) };
     },
   };
 }

@@ -67,6 +67,7 @@ const auditRoutes: FastifyPluginAsyncTypebox<AuditRoutesOptions> = async (fastif
   fastify.get('/v1/audit/events', {
     config: { action: 'audit.read' },
     schema: {
+      operationId: 'listAuditEvents',
       tags: ['audit'],
       summary: 'Query the audit log (supervisors); keyset pagination on seq',
       security: [{ bearer: [] }],
@@ -84,14 +85,15 @@ const auditRoutes: FastifyPluginAsyncTypebox<AuditRoutesOptions> = async (fastif
   });
 
   fastify.get('/v1/audit/export', {
-    config: { action: 'audit.read' },
+    config: { action: 'audit.read', limit: 'auditExport' },
     schema: {
+      operationId: 'exportAuditLog',
       tags: ['audit'],
       summary: 'Export the audit log as NDJSON, one chained event per line in seq order (supervisors)',
       security: [{ bearer: [] }],
       querystring: FiltersQuery,
       produces: ['application/x-ndjson'],
-      response: responses({ 200: Type.String({ description: 'NDJSON: one event (with its hash) per line' }) }, [401, 403]),
+      response: responses({ 200: Type.String({ description: 'NDJSON: one event (with its hash) per line' }) }, [401, 403, 429]),
     },
     handler: async (request, reply) => {
       const events = await auditQuery.export(ctxOf(request), filtersOf(request.query));
@@ -107,6 +109,7 @@ const auditRoutes: FastifyPluginAsyncTypebox<AuditRoutesOptions> = async (fastif
   fastify.get('/v1/audit/head', {
     config: { action: 'audit.read' },
     schema: {
+      operationId: 'getAuditHead',
       tags: ['audit'],
       summary: 'The current chain head signed now: keep it to prove later that history was not rewritten',
       security: [{ bearer: [] }],
@@ -116,8 +119,9 @@ const auditRoutes: FastifyPluginAsyncTypebox<AuditRoutesOptions> = async (fastif
   });
 
   fastify.post('/v1/audit/verify', {
-    config: { action: 'audit.verify' },
+    config: { action: 'audit.verify', limit: 'auditVerify' },
     schema: {
+      operationId: 'verifyAuditChain',
       tags: ['audit'],
       summary: 'Recompute the whole chain from genesis and compare it with the stored hashes and head',
       security: [{ bearer: [] }],
@@ -133,7 +137,7 @@ const auditRoutes: FastifyPluginAsyncTypebox<AuditRoutesOptions> = async (fastif
             checkpoints: Type.Integer({ minimum: 0, description: 'stored signed checkpoints found consistent with the chain' }),
           }),
         },
-        [401, 403],
+        [401, 403, 429],
       ),
     },
     handler: async (request) => auditQuery.verify(ctxOf(request)),

@@ -59,10 +59,27 @@ export const RecoveryFinishBody = Type.Object(
     totp: Totp,
     publicKey: PublicKey,
     ...PasswordMaterialSchema,
-    recoveryWrap: Type.Optional(Wrap),
+    recoveryWrap: Versioned(120, 'v1.<nonce>.<secretbox(privateKey)> under a NEW recovery code (docs/crypto-v1.md §6.3): the code just used stops working'),
   },
   {
     additionalProperties: false,
     examples: [{ username: ex.username, challengeId: ex.userId, answer: ex.b64u32, totp: ex.totp, publicKey: ex.publicKey, salt: ex.salt, verifier: ex.b64u32b, wrappedPrivateKey: ex.wrap, recoveryWrap: ex.wrap }],
   },
+);
+
+export const TotpResetStartBody = Type.Object({ reason: Type.String({ minLength: 3, maxLength: 500 }) }, { additionalProperties: false, examples: [{ reason: 'Téléphone perdu, identité vérifiée en personne' }] });
+export const TotpResetStartReply = Type.Object({
+  userId: Type.String({ format: 'uuid' }),
+  token: Type.String({ description: 'one-time, handed to the user out of band' }),
+  expiresAt: Type.String({ format: 'date-time' }),
+});
+export const TotpResetFinishBody = Type.Object(
+  {
+    username: Username,
+    token: Type.String({ pattern: '^[A-Za-z0-9_-]{43}$', description: 'the token the admin handed over' }),
+    authKey: AuthKey,
+    totpSecret: Type.String({ pattern: '^[A-Z2-7]{32,64}$', description: 'base32 TOTP secret the client generated and showed the user (random: a predictable one is refused)' }),
+    totpCode: Totp,
+  },
+  { additionalProperties: false, examples: [{ username: ex.username, token: ex.b64u32, authKey: ex.b64u32b, totpSecret: ex.totpSecret, totpCode: ex.totp }] },
 );

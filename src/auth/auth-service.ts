@@ -1,9 +1,10 @@
-import { randomUUID } from 'node:crypto';
+import { hkdfSync, randomUUID } from 'node:crypto';
 import sodium from 'libsodium-wrappers-sumo';
 import type { Redis } from 'ioredis';
 import { KDF_PARAMS, fromB64u, keyIdOf, toB64u } from '../sdk/index.js';
 import { AppError } from '../lib/problem.js';
 import { equalB64u, hmacB64u, randomToken, sha256b64u } from '../lib/hash.js';
+import type { CredentialChecks } from './credential-checks.js';
 import type { Db } from '../db/client.js';
 import type { Clock } from '../lib/clock.js';
 import type { Config } from '../config/config.js';
@@ -15,7 +16,6 @@ import type { UserRepository, UserRow } from '../users/user-repository.js';
 import type { SessionRepository } from './session-repository.js';
 import type { KeyringRepository } from '../keys/keyring-repository.js';
 import type { AccessClaims } from '../plugins/auth.js';
-import { openTotpSecret, totpStep } from './totp.js';
 import { checkKeyMaterial } from '../users/key-material.js';
 import { denialReason } from '../audit/decision-trail.js';
 
@@ -48,34 +48,38 @@ export function createAuthService(deps: {
   clock: Clock;
   config: Config;
   keys: ServerKeys;
+  checks: CredentialChecks;
   signAccessToken: (claims: AccessClaims) => string;
   /** The case a receipt verifier belongs to (defenders log in with their receipt). */
   findCaseByVerifier: (verifier: string) => Promise<{ id: string } | undefined>;
 }) {
-  const { db, redis, users, sessions, keyring, audit, access, clock, config, keys, signAccessToken, findCaseByVerifier } = deps;
+  const { db, redis, users, sessions, keyring, audit, access, clock, config, keys, checks, signAccessToken, findCaseByVerifier } = deps;
 
   /** The same salt for the same unknown name, every time, so that names cannot be probed. */
   const fakeSalt = (username: string) => hmacB64u(keys.preloginKey, `prelogin:${username}`, 16);
 
-  /** authKey and TOTP both checked; one generic error whatever failed, and failures audited. */
-  async function checkCredentials(ctx: RequestContext, action: string, username: string, authKey: string, totp: string): Promise<UserRow> {
-    const user = await users.byUsername(username);
-    const verifier = sha256b64u(Buffer.from(authKey, 'base64url'));
-    const passwordOk = user !== undefined && equalB64u(verifier, user.verifier);
-    let reason: string | null = null;
-    if (!user) reason = 'unknown username';
-    else if (!passwordOk) reason = 'wrong authKey';
-    else if (user.status !== 'active') reason = 'account disabled';
-    else {
-      const step = totpStep(openTotpSecret(user.totpSecret, keys.totpKey), totp, clock.now());
-      if (step === null) reason = 'wrong TOTP code';
-      else if (!(await users.consumeTotpStep(user.id, step))) reason = 'TOTP code already used';
-    }
-    if (reason || !user) {
-      await audit.record(ctx, { action, resource: user ? `user:${user.id}` : 'user:unknown', outcome: 'denied', reason: denialReason('invalid_credentials', reason) });
-      throw new AppError('invalid_credentials', 'username, password or one-time code is wrong');
-    }
+  const invalidLogin = () => new AppError('invalid_credentials', 'username, password or one-time code is wrong');
+
+  /** authKey then TOTP, throttled and locked (credential-checks.ts); one generic error whatever failed, and failures audited. */
+  async function checkCredentials(ctx: RequestContext, action: string, input: { username: string; authKey: string; totp: string; ip: string }): Promise<UserRow> {
+    const user = await checks.password(ctx, action, input, invalidLogin());
+    await checks.notLocked(ctx, action, user, 'totp');
+    await checks.totp(ctx, action, user, input.totp, invalidLogin());
+    await checks.stepSucceeded(user, 'totp');
+    await checks.loggedInFrom(input.username, input.ip);
     return user;
+  }
+
+  /**
+   * What an unknown username gets from recovery/start, the same every time for the same name
+   * (HMAC-based HKDF of the name under a SERVER_SECRET subkey, as the fake prelogin salt): a wrap
+   * of the real shape and a public key to seal the challenge to, whose private key nobody has.
+   * Computed for every name, known or not, so both answers take the same work.
+   */
+  function decoyRecovery(username: string): { recoveryWrap: string; publicKey: Uint8Array } {
+    const wrap = new Uint8Array(hkdfSync('sha256', keys.recoveryKey, new Uint8Array(0), `recovery-wrap:${username}`, 24 + 48));
+    const seed = new Uint8Array(hkdfSync('sha256', keys.recoveryKey, new Uint8Array(0), `recovery-key:${username}`, 32));
+    return { recoveryWrap: `v1.${toB64u(wrap.subarray(0, 24))}.${toB64u(wrap.subarray(24))}`, publicKey: sodium.crypto_scalarmult_base(seed) };
   }
 
   async function issueTokens(session: { id: string; subject: string; role: AccessClaims['role']; orgId?: string }, tx: Parameters<SessionRepository['addRefreshToken']>[2]): Promise<TokenPair> {
@@ -94,8 +98,8 @@ export function createAuthService(deps: {
       return users.byUsername(username).then((u) => ({ salt: u?.salt ?? fakeSalt(username), ...KDF_PARAMS }));
     },
 
-    async login(ctx: RequestContext, input: { username: string; authKey: string; totp: string }): Promise<TokenPair & { userId: string }> {
-      const user = await checkCredentials(ctx, 'auth.login', input.username, input.authKey, input.totp);
+    async login(ctx: RequestContext, input: { username: string; authKey: string; totp: string; ip: string }): Promise<TokenPair & { userId: string }> {
+      const user = await checkCredentials(ctx, 'auth.login', input);
       const sessionId = randomUUID();
       const now = clock.now();
       const tokens = await db.transaction(async (tx) => {
@@ -194,12 +198,12 @@ export function createAuthService(deps: {
     },
 
     /** Password change: re-authenticates with the current authKey, then replaces salt, verifier and wrap at once. */
-    async changePassword(ctx: RequestContext, input: { currentAuthKey: string; totp: string; next: PasswordMaterial & { recoveryWrap?: string } }): Promise<void> {
+    async changePassword(ctx: RequestContext, input: { currentAuthKey: string; totp: string; ip: string; next: PasswordMaterial & { recoveryWrap?: string } }): Promise<void> {
       const p = ctx.principal;
       if (p.kind !== 'user') throw new AppError('forbidden');
       checkKeyMaterial(input.next);
       const me = (await users.byId(p.userId))!;
-      await checkCredentials(ctx, 'account.password', me.username, input.currentAuthKey, input.totp);
+      await checkCredentials(ctx, 'account.password', { username: me.username, authKey: input.currentAuthKey, totp: input.totp, ip: input.ip });
       await db.transaction(async (tx) => {
         await access.authorize(ctx, 'account.password', { resource: `user:${p.userId}`, facts: { self: true } }, tx);
         await users.setPassword(p.userId, input.next, clock.now(), tx);
@@ -208,43 +212,45 @@ export function createAuthService(deps: {
 
     /**
      * Recovery, step 1: hands out the recovery wrap and a challenge sealed to the user's public
-     * key. Unknown names get a plausible fake, so this cannot probe names either.
+     * key. An unknown name gets a decoy that the same name always gets again, in the same time,
+     * so repeated calls cannot tell names apart either. Every start is audited.
      */
-    async recoveryStart(username: string): Promise<{ challengeId: string; challenge: string; recoveryWrap: string }> {
+    async recoveryStart(ctx: RequestContext, username: string): Promise<{ challengeId: string; challenge: string; recoveryWrap: string }> {
       await sodium.ready;
       const user = await users.byUsername(username);
+      const decoy = decoyRecovery(username);
       const challengeId = randomUUID();
       const secret = sodium.randombytes_buf(32);
-      const publicKey = user ? fromB64u(user.publicKey) : sodium.crypto_box_keypair().publicKey;
+      const publicKey = user ? fromB64u(user.publicKey) : decoy.publicKey;
       await redis.set(`${config.REDIS_PREFIX}:recovery:${challengeId}`, JSON.stringify({ username, answer: sha256b64u(secret) }), 'EX', CHALLENGE_TTL_SECONDS);
-      const recoveryWrap = user?.recoveryWrap ?? `v1.${toB64u(sodium.randombytes_buf(24))}.${toB64u(sodium.randombytes_buf(48))}`;
-      return { challengeId, challenge: `v1.${toB64u(sodium.crypto_box_seal(secret, publicKey))}`, recoveryWrap };
+      await audit.record(ctx, user ? { action: 'auth.recover', resource: `user:${user.id}`, outcome: 'allowed', reason: 'recovery started: challenge issued' } : { action: 'auth.recover', resource: 'user:unknown', outcome: 'denied', reason: 'recovery started for an unknown username: decoy answered' });
+      return { challengeId, challenge: `v1.${toB64u(sodium.crypto_box_seal(secret, publicKey))}`, recoveryWrap: user?.recoveryWrap ?? decoy.recoveryWrap };
     },
 
     /**
      * Recovery, step 2: the answer proves the caller unwrapped the private key with the recovery
-     * code; with a TOTP code, the password is replaced and every session ends. The client should
-     * send a new recovery wrap too (the old code has been used).
+     * code; with a TOTP code, the password is replaced and every session ends. The request must
+     * carry a new recovery wrap (a new code, shown once by the client): the code just used stops
+     * working. Past the proof, failures count towards a lock of the account's recovery.
      */
-    async recoveryFinish(ctx: RequestContext, input: { username: string; challengeId: string; answer: string; totp: string; next: PasswordMaterial & { recoveryWrap?: string; publicKey: string } }): Promise<void> {
+    async recoveryFinish(ctx: RequestContext, input: { username: string; challengeId: string; answer: string; totp: string; next: PasswordMaterial & { recoveryWrap: string; publicKey: string } }): Promise<void> {
       checkKeyMaterial(input.next);
+      const invalid = () => new AppError('invalid_credentials', 'the recovery could not be verified');
       const key = `${config.REDIS_PREFIX}:recovery:${input.challengeId}`;
       const stored = await redis.getdel(key);
       const challenge = stored ? (JSON.parse(stored) as { username: string; answer: string }) : null;
       const user = await users.byUsername(input.username);
-      let reason: string | null = null;
-      if (!challenge || challenge.username !== input.username) reason = 'unknown or expired challenge';
-      else if (!equalB64u(sha256b64u(Buffer.from(input.answer, 'base64url')), challenge.answer)) reason = 'wrong challenge answer';
-      else if (!user || user.status !== 'active') reason = 'unknown or disabled account';
-      else if (input.next.publicKey !== user.publicKey || keyIdOf(fromB64u(input.next.publicKey)) !== user.keyId) reason = 'key pair does not match the account';
-      else {
-        const step = totpStep(openTotpSecret(user.totpSecret, keys.totpKey), input.totp, clock.now());
-        if (step === null || !(await users.consumeTotpStep(user.id, step))) reason = 'wrong or reused TOTP code';
+      const resource = user ? `user:${user.id}` : 'user:unknown';
+      if (!challenge || challenge.username !== input.username) return checks.deny(ctx, 'auth.recover', resource, 'unknown or expired challenge', invalid());
+      if (!equalB64u(sha256b64u(Buffer.from(input.answer, 'base64url')), challenge.answer)) return checks.deny(ctx, 'auth.recover', resource, 'wrong challenge answer', invalid());
+      if (!user || user.status !== 'active') return checks.deny(ctx, 'auth.recover', resource, 'unknown or disabled account', invalid());
+      await checks.notLocked(ctx, 'auth.recover', user, 'recovery');
+      if (input.next.recoveryWrap === user.recoveryWrap) {
+        await checks.deny(ctx, 'auth.recover', resource, 'the recovery wrap was not replaced', new AppError('recovery_wrap_unchanged', 'send a new recoveryWrap made with a new recovery code: the code just used must stop working', { errors: [{ field: '/body/recoveryWrap', message: 'must be a new wrap' }] }));
       }
-      if (reason || !user) {
-        await audit.record(ctx, { action: 'auth.recover', resource: user ? `user:${user.id}` : 'user:unknown', outcome: 'denied', reason: denialReason('invalid_credentials', reason) });
-        throw new AppError('invalid_credentials', 'the recovery could not be verified');
-      }
+      if (input.next.publicKey !== user.publicKey || keyIdOf(fromB64u(input.next.publicKey)) !== user.keyId) await checks.stepFailed(ctx, 'auth.recover', user, 'recovery', 'key pair does not match the account', invalid());
+      await checks.totp(ctx, 'auth.recover', user, input.totp, invalid(), 'recovery');
+      await checks.stepSucceeded(user, 'recovery');
       const now = clock.now();
       await db.transaction(async (tx) => {
         const { publicKey: _pk, ...material } = input.next;

@@ -1,6 +1,7 @@
 import { Secret, TOTP } from 'otpauth';
 import sodium from 'libsodium-wrappers-sumo';
 import { fromB64u, toB64u } from '../sdk/index.js';
+import { AppError, fieldInvalid } from '../lib/problem.js';
 
 /** RFC 6238 defaults that every authenticator app understands. */
 const PERIOD = 30;
@@ -24,6 +25,45 @@ export function isAcceptableTotpSecret(base32: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** The smallest period p (p < length) with b[i] = b[i - p] throughout, or the length. */
+function period(b: ArrayLike<number>): number {
+  outer: for (let p = 1; p < b.length; p++) {
+    for (let i = p; i < b.length; i++) if (b[i] !== b[i - p]) continue outer;
+    return p;
+  }
+  return b.length;
+}
+
+/**
+ * Why a secret of acceptable length is still predictable, or null. Refused: few distinct bytes
+ * (twenty zero bytes, "A" x 32 in base32), a short pattern repeated (a period of at most half the
+ * length), or bytes that step by a repeating difference (0, 1, 2, ...). A secret from a CSPRNG
+ * fails one of these with a probability below 2^-70.
+ */
+export function totpSecretWeakness(base32: string): string | null {
+  const bytes = Secret.fromBase32(base32).bytes;
+  const n = bytes.length;
+  if (new Set(bytes).size < Math.ceil(n / 2)) return 'too few distinct bytes';
+  if (period(bytes) <= n / 2) return 'a short pattern repeated';
+  const steps = Array.from({ length: n - 1 }, (_, i) => (bytes[i + 1]! - bytes[i]! + 256) % 256);
+  if (period(steps) <= (n - 1) / 2) return 'bytes that step by a repeated difference';
+  return null;
+}
+
+/**
+ * A new secret (enrolment, TOTP reset) and the code the user read from it: refuses a secret too
+ * short or too predictable (`totp_secret_weak`), or a code that does not match (`totp_invalid`);
+ * returns the code's time step (the last one used).
+ */
+export function checkNewTotpSecret(base32: string, code: string, now: Date): number {
+  if (!isAcceptableTotpSecret(base32)) throw fieldInvalid('/body/totpSecret', 'base32, at least 160 bits', 'the TOTP secret must be base32 of at least 160 bits');
+  const weakness = totpSecretWeakness(base32);
+  if (weakness) throw new AppError('totp_secret_weak', `the TOTP secret is predictable (${weakness}): let the authenticator or a CSPRNG make it`, { errors: [{ field: '/body/totpSecret', message: weakness }] });
+  const step = totpStep(base32, code, now);
+  if (step === null) throw new AppError('totp_invalid', 'the one-time code does not match the TOTP secret: check the clock of the device and type the current code', { errors: [{ field: '/body/totpCode', message: 'does not match totpSecret' }] });
+  return step;
 }
 
 /**

@@ -43,13 +43,14 @@ const CaseListItem = Type.Object(
 /** The case lists of staff (GET /v1/cases): filters, urgent first then by next due time, keyset pages. */
 const caseListRoutes: FastifyPluginAsyncTypebox<{ caseList: CaseListService }> = async (fastify, { caseList }) => {
   fastify.get('/v1/cases', {
-    config: { action: 'case.list' },
+    config: { action: 'case.list', limit: 'caseList' },
     schema: {
+      operationId: 'listCases',
       tags: ['cases'],
       summary: 'List cases (an officer: the intake pool and own cases; a supervisor: all), urgent first, then by next due time',
       security: [{ bearer: [] }],
       querystring: Query,
-      response: responses({ 200: Type.Object({ items: Type.Array(CaseListItem), nextCursor: NullableScalar<string>({ type: 'string', maxLength: 400 }) }) }, [401, 403]),
+      response: responses({ 200: Type.Object({ items: Type.Array(CaseListItem), nextCursor: NullableScalar<string>({ type: 'string', maxLength: 400 }) }) }, [401, 403, 429]),
     },
     handler: async (request) => {
       const q = request.query;

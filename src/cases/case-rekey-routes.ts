@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { ex } from '../lib/openapi-examples.js';
-import { KeyId, Uuid, Versioned, responses } from '../lib/schemas.js';
+import { KeyId, SEALED_JSON_BYTES, SealedValue, Uuid, Versioned, responses } from '../lib/schemas.js';
 import { ctxOf } from '../plugins/context.js';
 import { REKEY_ITEM_KINDS } from '../sdk/index.js';
 import type { CaseRekeyService } from './case-rekey-service.js';
@@ -10,7 +10,8 @@ const Kind = Type.Union(REKEY_ITEM_KINDS.map((k) => Type.Literal(k)), { descript
 const Field = Type.String({ pattern: '^[A-Za-z0-9_.:-]{1,128}$', description: 'the field part of the AD' });
 const RecipientType = Type.Union([Type.Literal('org'), Type.Literal('user'), Type.Literal('defender')]);
 const RecipientId = Type.String({ minLength: 1, maxLength: 64, description: 'org id, user id, or the case id for the defender' });
-const Sealed = Versioned(96 * 1024, 'v1.<b64u nonce>.<b64u ciphertext>, re-sealed under the new DEK with the same AD');
+// Every sealed value of a case, the largest kind included (a format-1 value re-sealed as format 2 grows by its padding).
+const Sealed = SealedValue(SEALED_JSON_BYTES.caseField, 're-sealed under the new DEK with the same AD');
 const Envelope = Versioned(200, 'v1.<b64u(crypto_box_seal(new DEK))>');
 /** A case's content travels in one request: bigger than the default body limit, still bounded. */
 const REKEY_BODY_LIMIT = 32 * 1024 * 1024;
@@ -74,6 +75,7 @@ const caseRekeyRoutes: FastifyPluginAsyncTypebox<{ rekey: CaseRekeyService }> = 
   fastify.get('/v1/cases/:caseId/rekey', {
     config: { action: 'case.rekey' },
     schema: {
+      operationId: 'getCaseRekeyBundle',
       tags: ['cases'],
       summary: "What a re-keying client needs: the key epoch, the case's readers, the caller's envelope(s) and every sealed value with its AD (audited)",
       security: [{ bearer: [] }],
@@ -87,6 +89,7 @@ const caseRekeyRoutes: FastifyPluginAsyncTypebox<{ rekey: CaseRekeyService }> = 
     config: { action: 'case.rekey' },
     bodyLimit: Math.max(fastify.config.BODY_LIMIT, REKEY_BODY_LIMIT),
     schema: {
+      operationId: 'rekeyCase',
       tags: ['cases'],
       summary: 'Revoke readers and re-key the case: every sealed value and every envelope replaced at once, the key epoch moves on',
       description:

@@ -14,6 +14,7 @@ import type { CaseRepository, CaseRow } from './case-repository.js';
 import type { CaseService } from './case-service.js';
 import { createCommandRunner, Refusal } from '../audit/audited-command.js';
 import { denialReason } from '../audit/decision-trail.js';
+import type { CaseParticipation } from '../access/case-participation.js';
 
 /** One value sealed under the case DEK, at its place (kind, id, field), with the AD it is bound to. */
 export interface SealedItem {
@@ -178,9 +179,11 @@ export function createCaseRekeyService(deps: {
   orgs: Pick<OrgRepository, 'mechanism' | 'currentKey'>;
   access: Pick<AccessService, 'authorize'>;
   audit: Pick<AuditService, 'record'>;
+  /** A supervisor re-keys a case they are part of, or through an open break-glass. */
+  participation: Pick<CaseParticipation, 'facts'>;
   clock: Clock;
 }) {
-  const { db, cases, caseService, users, orgs, access, audit, clock } = deps;
+  const { db, cases, caseService, users, orgs, access, audit, participation, clock } = deps;
 
   const command = createCommandRunner({ db, audit });
 
@@ -353,7 +356,8 @@ export function createCaseRekeyService(deps: {
       return command(ctx, { action: 'case.rekey', resource: `case:${caseId}`, caseId }, async (tx) => {
         const c = await cases.byIdForUpdate(caseId, tx);
         const reason = input.revoke.length > 0 ? `revoke ${input.revoke.join(', ')}` : 'no envelope revoked';
-        await access.authorize(ctx, 'case.rekey', { resource: `case:${caseId}`, caseId: c ? caseId : null, facts: c ? { caseState: c.state, assigneeId: c.assigneeId, caseId } : {} }, tx, { reason });
+        const facts = c ? { caseState: c.state, assigneeId: c.assigneeId, caseId, ...(await participation.facts(ctx.principal, c, tx)) } : {};
+        await access.authorize(ctx, 'case.rekey', { resource: `case:${caseId}`, caseId: c ? caseId : null, facts }, tx, { reason });
         if (!c) throw new AppError('not_found');
         if (c.purgedAt) throw new Refusal(purged(c.purgedAt));
         const p = await plan(c, input, ownKeyIds, tx);

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { B64u, KeyId, PublicKey, Uuid, Versioned, responses } from '../lib/schemas.js';
+import { B64u, KeyId, PublicKey, SEALED_JSON_BYTES, SealedValue, Uuid, Versioned, responses } from '../lib/schemas.js';
 import { ctxOf } from '../plugins/context.js';
 import type { IntakeService } from '../intake/intake-service.js';
 import type { CaseService } from './case-service.js';
@@ -8,7 +8,7 @@ import { ex, filingExample } from '../lib/openapi-examples.js';
 import { CaseView } from './case-view-schemas.js';
 
 /** Sealed fields are bounded: a narrative of a few pages, typed on a phone, fits with room to spare. */
-const Sealed = Versioned(96 * 1024, 'v1.<b64u nonce>.<b64u ciphertext>, sealed on the client (docs/crypto-v1.md)');
+const Sealed = SealedValue(SEALED_JSON_BYTES.caseField, 'sealed on the client under the case DEK, AD egide/v1/case/<caseId>/<field> (docs/crypto-v1.md)');
 const Code = Type.String({ pattern: '^[a-z][a-z0-9_]{0,39}$', description: 'a code of policies/intake.yaml' });
 const Envelope = Versioned(200, 'v1.<b64u(crypto_box_seal(DEK))>');
 
@@ -50,11 +50,12 @@ const DeadlineView = Type.Object({ id: Uuid, rule: Type.String(), dueAt: Type.St
 
 /** Filing a request (no account), the defender's receipt login, and reading a case. */
 const caseRoutes: FastifyPluginAsyncTypebox<{ intake: IntakeService; cases: CaseService }> = async (fastify, { intake, cases }) => {
-  const filingLimit = { max: fastify.config.FILING_RATE_LIMIT_PER_MINUTE, timeWindow: 60_000 };
-
   fastify.post('/v1/cases', {
-    config: { action: 'request.create', rateLimit: filingLimit },
+    // Per address: FILING_RATE_LIMIT_PER_MINUTE requests and the byte ceiling of policies/limits.yaml (plugins/route-limits.ts).
+    config: { action: 'request.create', limit: 'filing' },
     schema: {
+      operationId: 'fileCase',
+      security: [],
       tags: ['cases'],
       summary: 'File a protection request (no account needed); sealed fields and envelopes made on the client',
       body: IntakeBody,
@@ -66,6 +67,7 @@ const caseRoutes: FastifyPluginAsyncTypebox<{ intake: IntakeService; cases: Case
   fastify.post('/v1/cases/on-behalf', {
     config: { action: 'case.file_on_behalf' },
     schema: {
+      operationId: 'fileCaseOnBehalf',
       tags: ['cases'],
       summary: "Record a request on a defender's behalf: source and consent state recorded, the case key also sealed to the recording officer",
       security: [{ bearer: [] }],
@@ -89,6 +91,8 @@ const caseRoutes: FastifyPluginAsyncTypebox<{ intake: IntakeService; cases: Case
   fastify.post('/v1/auth/receipt', {
     config: { action: 'auth.receipt', rateLimit: { max: fastify.config.LOGIN_RATE_LIMIT_PER_MINUTE, timeWindow: 60_000 } },
     schema: {
+      operationId: 'loginWithReceipt',
+      security: [],
       tags: ['auth'],
       summary: "A defender's login with the receipt (the client sends the authKey derived from it)",
       body: Type.Object({ authKey: Type.String({ pattern: '^[A-Za-z0-9_-]{43}$' }) }, { additionalProperties: false, examples: [{ authKey: ex.b64u32 }] }),
@@ -100,6 +104,7 @@ const caseRoutes: FastifyPluginAsyncTypebox<{ intake: IntakeService; cases: Case
   fastify.get('/v1/cases/:caseId', {
     config: { action: 'case.read' },
     schema: {
+      operationId: 'getCase',
       tags: ['cases'],
       summary: 'Where a case stands: metadata and open deadlines (a defender sees their own case only)',
       security: [{ bearer: [] }],
@@ -112,6 +117,7 @@ const caseRoutes: FastifyPluginAsyncTypebox<{ intake: IntakeService; cases: Case
   fastify.post('/v1/cases/:caseId/envelopes', {
     config: { action: 'case.grant' },
     schema: {
+      operationId: 'grantCaseEnvelope',
       tags: ['cases'],
       summary: 'Give a staff member the case key, sealed to their public key by a client that holds it',
       security: [{ bearer: [] }],
@@ -125,6 +131,7 @@ const caseRoutes: FastifyPluginAsyncTypebox<{ intake: IntakeService; cases: Case
   fastify.get('/v1/cases/:caseId/sealed', {
     config: { action: 'case.read_sealed' },
     schema: {
+      operationId: 'getCaseSealed',
       tags: ['cases'],
       summary: "The case's sealed fields and the envelopes the caller's keys open (audited)",
       security: [{ bearer: [] }],

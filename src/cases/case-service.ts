@@ -5,6 +5,7 @@ import type { RequestContext } from '../access/principal.js';
 import type { Clock } from '../lib/clock.js';
 import type { Db } from '../db/client.js';
 import type { AccessService, ScopeFacts } from '../access/access-service.js';
+import type { CaseParticipation } from '../access/case-participation.js';
 import type { KeyringRepository } from '../keys/keyring-repository.js';
 import type { UserRepository } from '../users/user-repository.js';
 import type { CaseRepository, CaseRow } from './case-repository.js';
@@ -49,10 +50,11 @@ export function createCaseService(deps: {
   users: Pick<UserRepository, 'byId'>;
   keyring: Pick<KeyringRepository, 'forUser'>;
   access: Pick<AccessService, 'authorize'>;
+  participation: Pick<CaseParticipation, 'facts'>;
   clock: Clock;
   db: Db;
 }) {
-  const { cases, users, keyring, access, clock, db } = deps;
+  const { cases, users, keyring, access, participation, clock, db } = deps;
 
   const factsOf = (c: CaseRow | undefined): ScopeFacts => (c ? { caseState: c.state, assigneeId: c.assigneeId, caseId: c.id } : {});
 
@@ -65,12 +67,15 @@ export function createCaseService(deps: {
     return [...(me ? [me.keyId] : []), ...ring.map((r) => r.orgKeyId)];
   }
 
-  /** The case and what the policy's scopes need to know about it, envelope included. */
+  /**
+   * The case, the envelopes the caller's keys open, and what the policy's scopes need to know
+   * about it: for a supervisor, whether they are part of the case or hold an open break-glass.
+   */
   async function sealedFacts(ctx: RequestContext, caseId: string) {
     const c = await cases.byId(caseId);
     const keyIds = c ? await callerKeyIds(ctx, c) : [];
-    const envelopes = c ? await cases.envelopeFor(caseId, keyIds) : [];
-    return { c, envelopes, facts: { ...factsOf(c), holdsEnvelope: envelopes.length > 0 } satisfies ScopeFacts };
+    const [envelopes, part] = await Promise.all([c ? cases.envelopeFor(caseId, keyIds) : [], participation.facts(ctx.principal, c)]);
+    return { c, envelopes, facts: { ...factsOf(c), ...part } satisfies ScopeFacts };
   }
 
   return {
@@ -82,9 +87,13 @@ export function createCaseService(deps: {
      */
     async grant(ctx: RequestContext, caseId: string, input: { userId: string; keyId: string; envelope: string }) {
       const c = await cases.byId(caseId);
+      // A supervisor adds a reader only while they could read the case themself (part of it, or a
+      // break-glass), and nobody adds themself: else a case key kept from intake duty would make
+      // its holder a reader for good, past the break-glass.
+      const facts: ScopeFacts = { ...factsOf(c), ...(await participation.facts(ctx.principal, c)), granteeId: input.userId };
       // Authorisation first (a refusal is audited), so that nobody learns from a validation error
       // whether a case exists; the allowed decision is audited below, with the grant.
-      await access.authorize(ctx, 'case.grant', { resource: `case:${caseId}/envelopes/${input.userId}`, caseId: c ? caseId : null, found: c !== undefined, facts: factsOf(c) }, undefined, { audit: false });
+      await access.authorize(ctx, 'case.grant', { resource: `case:${caseId}/envelopes/${input.userId}`, caseId: c ? caseId : null, found: c !== undefined, facts }, undefined, { audit: false });
       const user = await users.byId(input.userId);
       if (!user || user.status !== 'active' || (user.role !== 'officer' && user.role !== 'supervisor')) {
         throw new AppError('validation_failed', 'envelopes go to active officers and supervisors only', { errors: [{ field: '/body/userId', message: 'not an active officer or supervisor' }] });
@@ -98,7 +107,7 @@ export function createCaseService(deps: {
       }
       // The grant and its audit event commit together.
       await db.transaction(async (tx) => {
-        await access.authorize(ctx, 'case.grant', { resource: `case:${caseId}/envelopes/${user.id}`, caseId: c ? caseId : null, facts: factsOf(c) }, tx);
+        await access.authorize(ctx, 'case.grant', { resource: `case:${caseId}/envelopes/${user.id}`, caseId: c ? caseId : null, facts }, tx);
         if (!c) throw new AppError('not_found');
         await cases.upsertEnvelope({ caseId, keyId: input.keyId, envelope: input.envelope, recipientType: 'user', recipientId: user.id, createdAt: clock.now() }, tx);
       });
@@ -120,11 +129,13 @@ export function createCaseService(deps: {
      */
     async readSealed(ctx: RequestContext, caseId: string) {
       const { c, envelopes, facts } = await sealedFacts(ctx, caseId);
-      // Refusals are decided with the policy, so that a refused read holds one event: its denial.
+      // Refusals are decided with the policy, so that a refused read holds one event: its denial
+      // (a caller out of scope is told so first; in scope, why nothing is served).
       const refusal = c?.purgedAt
         ? new AppError('case_purged', `the sealed content of this case was purged on ${c.purgedAt.toISOString()}`)
         : envelopes.length === 0
-          ? new AppError('not_found', 'no envelope of this case opens with your keys')
+          ? // In scope (so not a 404) but nobody has sealed the case key to this reader yet.
+            new AppError('no_envelope', `no envelope of this case opens with your keys: ask a supervisor to give you the case key (POST /v1/cases/${caseId}/envelopes), then read again`)
           : null;
       await access.authorize(ctx, 'case.read_sealed', { resource: `case:${caseId}`, caseId: c ? caseId : null, found: c !== undefined, facts, refusal }, undefined, { read: true });
       if (!c) throw new AppError('not_found');

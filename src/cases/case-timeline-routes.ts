@@ -20,6 +20,7 @@ const caseTimelineRoutes: FastifyPluginAsyncTypebox<{ timeline: CaseTimelineServ
   fastify.get('/v1/cases/:caseId/timeline', {
     config: { action: 'case.timeline' },
     schema: {
+      operationId: 'getCaseTimeline',
       tags: ['cases'],
       summary: 'Every transition of a case with actor, time, action, states and reason, oldest first',
       security: [{ bearer: [] }],

@@ -16,6 +16,7 @@ const caseWithdrawalRoutes: FastifyPluginAsyncTypebox<{ withdrawal: CaseWithdraw
   fastify.post('/v1/cases/:caseId/withdraw', {
     config: { action: 'case.withdraw' },
     schema: {
+      operationId: 'withdrawCaseConsent',
       tags: ['workflow'],
       summary: 'Withdraw consent: open measures and referrals stop and the case closes as consent_withdrawn',
       description: 'The defender only, in any open state; 409 invalid_transition on a closed case.',

@@ -18,6 +18,15 @@ function exampleFor(rule: TransitionRule, workflow: WorkflowPolicy): Record<stri
 }
 
 /**
+ * The transition's operationId, `request_info` -> `requestCaseInfo` (its verb, "Case", the rest):
+ * derived from the name, as the URL is, so it stays as stable as the route itself.
+ */
+export function transitionOperationId(name: string): string {
+  const [verb = '', ...rest] = name.split('_');
+  return [verb, 'case', ...rest].map((w, i) => (i === 0 ? w : `${w.charAt(0).toUpperCase()}${w.slice(1)}`)).join('');
+}
+
+/**
  * One route per transition of policies/workflow.yaml (POST /v1/cases/:caseId/<transition>), each
  * declaring the transition's own action, so the access matrix and the OpenAPI document follow
  * the policy.
@@ -37,6 +46,7 @@ const caseWorkflowRoutes: FastifyPluginAsyncTypebox<{ workflow: WorkflowPolicy; 
     fastify.post(`/v1/cases/:caseId/${rule.name.replace(/_/g, '-')}`, {
       config: { action: rule.action },
       schema: {
+        operationId: transitionOperationId(rule.name),
         tags: ['workflow'],
         summary: rule.description,
         description: `From ${from} to ${String(rule.to)}.${rule.requires.length ? ` Requires ${rule.requires.join(' and ')}.` : ''}`,
@@ -52,6 +62,7 @@ const caseWorkflowRoutes: FastifyPluginAsyncTypebox<{ workflow: WorkflowPolicy; 
   fastify.post('/v1/cases/:caseId/urgency', {
     config: { action: 'case.urgency' },
     schema: {
+      operationId: 'setCaseUrgency',
       tags: ['workflow'],
       summary: 'Confirm or lift the urgency (life or physical integrity in imminent danger), with a reason',
       security: [{ bearer: [] }],

@@ -3,7 +3,7 @@ import { Secret, TOTP } from 'otpauth';
 import { createOrgKey, enrol, ready, toB64u, wipe } from '../sdk/index.js';
 import { loadConfig } from '../config/config.js';
 import { createDatabase } from '../db/client.js';
-import { runMigrations } from '../db/migrate.js';
+import { setUpDatabase } from '../db/setup.js';
 import { loadServerKeys } from '../lib/server-keys.js';
 import { systemClock } from '../lib/clock.js';
 import { AppError } from '../lib/problem.js';
@@ -99,7 +99,9 @@ export async function bootstrapCommand(opts: BootstrapOptions, io: CliIo): Promi
   const supervisorPassword = await passwordFor(io, 'supervisor', opts.supervisor);
 
   await ready();
-  await runMigrations(config.DATABASE_URL);
+  const setup = await setUpDatabase(config);
+  if (setup.problems.length > 0) throw new Error(`the database is not ready:\n${setup.problems.map((p) => `  - ${p}`).join('\n')}`);
+  for (const line of setup.info) io.stderr.write(`egide: ${line}\n`);
   const database = createDatabase(config.DATABASE_URL, { max: 2 });
   try {
     const keys = await loadServerKeys(config);

@@ -1,4 +1,5 @@
 import { isEntryPoint } from '../lib/entry-point.js';
+import { randomBytes } from 'node:crypto';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command, CommanderError } from 'commander';
@@ -6,7 +7,19 @@ import { generateSecrets } from '../lib/server-keys.js';
 import { projectRoot } from '../lib/paths.js';
 import type { CliIo } from './main.js';
 
-/** The body of a fresh `.env`: new secrets; every other variable keeps its default (.env.example). */
+/**
+ * The two database roles on the local server, each with a fresh password (README, "Database
+ * roles"): `npm start` creates them with these passwords when a superuser is reachable.
+ */
+export function freshDatabaseUrls(): { DATABASE_URL: string; DATABASE_OWNER_URL: string } {
+  const password = () => randomBytes(24).toString('base64url');
+  return {
+    DATABASE_URL: `postgres://egide_app:${password()}@127.0.0.1:5432/egide`,
+    DATABASE_OWNER_URL: `postgres://egide_owner:${password()}@127.0.0.1:5432/egide`,
+  };
+}
+
+/** The body of a fresh `.env`: new secrets and database passwords; every other variable keeps its default (.env.example). */
 export async function freshEnvFile(now: Date = new Date()): Promise<string> {
   const secrets = await generateSecrets();
   return [
@@ -15,6 +28,9 @@ export async function freshEnvFile(now: Date = new Date()): Promise<string> {
     '# Replacing a secret ends every session (JWT_SIGNING_KEY) or makes new audit checkpoints',
     '# verify under a new public key (AUDIT_SIGNING_KEY). Other variables: see .env.example.',
     ...Object.entries(secrets).map(([key, value]) => `${key}=${value}`),
+    '# The application role (API, workers) and the owner role (migrations). Give the serving',
+    '# processes only DATABASE_URL where you can: see README, "Database roles".',
+    ...Object.entries(freshDatabaseUrls()).map(([key, value]) => `${key}=${value}`),
     '',
   ].join('\n');
 }

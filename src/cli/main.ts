@@ -1,9 +1,11 @@
 import { isEntryPoint } from '../lib/entry-point.js';
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/config.js';
+import { loadEnvFile } from '../config/env-file.js';
 import { AppError } from '../lib/problem.js';
 import { auditVerify } from './audit-verify.js';
 import { bootstrapCommand } from './bootstrap.js';
+import { dbMigrateCommand } from './db-migrate.js';
 import { addEnvCommands } from './env-init.js';
 
 /** Where a command reads and writes: the process by default, buffers in tests. */
@@ -33,12 +35,21 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     .requiredOption('--mechanism-name <name>', 'the mechanism organisation, e.g. "CNDH Mali"')
     .requiredOption('--admin <username>', 'the first admin')
     .requiredOption('--supervisor <username>', 'the first supervisor (holds the mechanism key)')
-    .addHelpText('after', '\nPasswords come from EGIDE_ADMIN_PASSWORD and EGIDE_SUPERVISOR_PASSWORD, or are asked for on the terminal.\nThe database is DATABASE_URL; the server secrets must be those the API runs with.')
+    .addHelpText('after', '\nPasswords come from EGIDE_ADMIN_PASSWORD and EGIDE_SUPERVISOR_PASSWORD, or are asked for on the terminal.\nThe database is DATABASE_URL; the server secrets must be those the API runs with. Like `npm start`, egide reads\n.env in the project root (or the file EGIDE_ENV_FILE names; none: no file); variables already set win.')
     .action(async (opts: { mechanismName: string; admin: string; supervisor: string }) => {
       code = await bootstrapCommand(opts, io);
     });
 
   addEnvCommands(program, io, (c) => (code = c));
+
+  program
+    .command('db')
+    .description('the database')
+    .command('migrate')
+    .description('create the database roles and the database if missing, apply the migrations as the owner role (DATABASE_OWNER_URL), grant the application role (DATABASE_URL)')
+    .action(async () => {
+      code = await dbMigrateCommand(io);
+    });
 
   const audit = program.command('audit').description('the audit log');
   audit
@@ -64,5 +75,20 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
   }
 }
 
+/**
+ * The `egide` process (`npm run egide -- <command>`): reads the environment file into
+ * process.env the way `npm start` does (src/config/env-file.ts), so the commands see the same
+ * DATABASE_URL and server secrets as the API they administer, then runs the command.
+ */
+export async function runProcess(argv: readonly string[]): Promise<number> {
+  try {
+    for (const warning of loadEnvFile(process.env).warnings) process.stderr.write(`egide: ${warning}\n`);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`egide: ${err.message}\n`);
+    return 1;
+  }
+  return main(argv);
+}
 
-if (isEntryPoint(import.meta.url)) process.exitCode = await main(process.argv.slice(2));
+if (isEntryPoint(import.meta.url)) process.exitCode = await runProcess(process.argv.slice(2));

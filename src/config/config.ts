@@ -1,5 +1,6 @@
 import { Type, type Static, type TSchema } from 'typebox';
 import { Value } from 'typebox/value';
+import { parseTrustProxy } from './trust-proxy.js';
 
 /**
  * Every setting of the service comes from the environment, is validated once at start with a
@@ -8,14 +9,22 @@ import { Value } from 'typebox/value';
 const B64U32 = { pattern: '^[A-Za-z0-9_-]{43}$' };
 
 const EnvSchema = Type.Object({
-  DATABASE_URL: Type.String({ minLength: 1, default: 'postgres://postgres@127.0.0.1:5432/egide' }),
+  // The application role the API and the workers connect as (src/db/roles.ts): append-only on the audit log.
+  DATABASE_URL: Type.String({ minLength: 1, default: 'postgres://egide_app@127.0.0.1:5432/egide' }),
+  // The owner role the migrations run as. Set only for the process that migrates (`npm start`, or
+  // `egide db migrate`); empty: this process does not migrate and refuses an out-of-date schema.
+  DATABASE_OWNER_URL: Type.String({ pattern: '^(?:postgres(?:ql)?://.+)?$', default: '', description: 'a postgres:// or postgresql:// URL, or empty' }),
+  // The superuser connection the migrating process tries when the roles or the database are
+  // missing; empty: user postgres without a password on the owner URL's server; none: never try.
+  DATABASE_ADMIN_URL: Type.String({ pattern: '^(?:postgres(?:ql)?://.+|none)?$', default: '', description: 'a postgres:// or postgresql:// URL, none, or empty' }),
   DATABASE_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 200, default: 10 }),
   REDIS_URL: Type.String({ minLength: 1, default: 'redis://127.0.0.1:6379' }),
   REDIS_PREFIX: Type.String({ pattern: '^[A-Za-z0-9:_-]{1,64}$', default: 'egide' }),
   HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
   LOG_LEVEL: Type.Union([Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug'), Type.Literal('trace'), Type.Literal('silent')], { default: 'info' }),
-  TRUST_PROXY: Type.Boolean({ default: false }),
+  // The proxies in front of the service whose X-Forwarded-For entries are believed (src/config/trust-proxy.ts).
+  TRUST_PROXY: Type.String({ maxLength: 2000, default: 'false', description: 'false, a number of proxies (1-10), or their addresses/CIDR ranges, comma-separated' }),
   BODY_LIMIT: Type.Integer({ minimum: 1024, maximum: 64 * 1024 * 1024, default: 1024 * 1024 }),
   JWT_ISSUER: Type.String({ minLength: 1, default: 'egide' }),
   JWT_AUDIENCE: Type.String({ minLength: 1, default: 'egide-api' }),
@@ -23,7 +32,7 @@ const EnvSchema = Type.Object({
   REFRESH_TOKEN_TTL_SECONDS: Type.Integer({ minimum: 300, maximum: 30 * 24 * 3600, default: 12 * 3600 }),
   JWT_SIGNING_KEY: Type.String({ ...B64U32, description: 'Ed25519 seed (32 bytes, base64url) that signs access tokens' }),
   AUDIT_SIGNING_KEY: Type.String({ ...B64U32, description: 'Ed25519 seed (32 bytes, base64url) that signs audit checkpoints' }),
-  SERVER_SECRET: Type.String({ ...B64U32, description: '32 random bytes (base64url): fake prelogin salts, TOTP secrets at rest' }),
+  SERVER_SECRET: Type.String({ ...B64U32, description: '32 random bytes (base64url): fake prelogin salts and recovery wraps, throttling counter names; TOTP secrets, webhook secrets and webhook URLs at rest' }),
   POLICIES_DIR: Type.String({ minLength: 1, default: 'policies' }),
   // Where tools/build-web.mjs wrote the defender's page (relative to the project root unless absolute).
   WEB_DIR: Type.String({ minLength: 1, default: 'dist/web' }),
@@ -39,6 +48,9 @@ const EnvSchema = Type.Object({
   // Development and tests only: let webhooks use http and reach private or loopback addresses
   // (a receiver on this machine). Off in production: webhooks are https to public hosts (SSRF).
   WEBHOOK_ALLOW_PRIVATE_TARGETS: Type.Boolean({ default: false }),
+  // How long one webhook attempt may take in all (name check, connection, the partner's answer);
+  // no database connection is held meanwhile. Past it the attempt fails and is retried.
+  WEBHOOK_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 60_000, default: 10_000 }),
   // What the Prometheus scraper presents (Authorization: Bearer ...): request counts by route and
   // status, problem codes and queue sizes say how busy the mechanism is. Empty: /metrics is off.
   METRICS_TOKEN: Type.String({ pattern: '^(?:[A-Za-z0-9_-]{32,128})?$', default: '', description: '32 to 128 base64url characters, or empty (no /metrics)' }),
@@ -47,6 +59,9 @@ const EnvSchema = Type.Object({
   INTAKE_KEY_ID: Type.String({ pattern: '^(?:[A-Za-z0-9_-]{22})?$', default: '', description: 'the intake keyId printed by `egide bootstrap` (22 characters), or empty' }),
   // Where the page's quick-exit button sends the person (a harmless, ordinary site).
   QUICK_EXIT_URL: Type.String({ pattern: '^https://[^\\s"<>]{1,2000}$', default: 'https://www.google.com/search?q=meteo', description: 'an https:// URL' }),
+  // Where a worker process writes its heartbeat (every few seconds, while it reaches PostgreSQL and
+  // Redis), for `node dist/workers/healthcheck.js <file>`; empty: no heartbeat.
+  WORKER_HEARTBEAT_FILE: Type.String({ pattern: '^(?:/[^\\0]{1,1000})?$', default: '', description: 'an absolute path, or empty' }),
 });
 
 export type Config = Readonly<Static<typeof EnvSchema>>;
@@ -72,6 +87,28 @@ function coerce(env: Record<string, string | undefined>): Record<string, unknown
   return out;
 }
 
+/** The user a PostgreSQL URL names ('' when none or not a URL). */
+export function urlUser(url: string): string {
+  try {
+    return decodeURIComponent(new URL(url).username);
+  } catch {
+    return '';
+  }
+}
+
+/** The two database roles must be two (README, "Database roles"), each named in its URL. */
+function roleProblems(values: Record<string, unknown>): string[] {
+  const owner = String(values.DATABASE_OWNER_URL ?? '');
+  if (owner === '') return [];
+  const appUser = urlUser(String(values.DATABASE_URL));
+  const ownerUser = urlUser(owner);
+  const problems: string[] = [];
+  if (!ownerUser) problems.push('DATABASE_OWNER_URL is invalid (must name its user, the role that owns the tables)');
+  if (!appUser) problems.push('DATABASE_URL is invalid (must name its user when DATABASE_OWNER_URL is set: the application role)');
+  if (ownerUser && ownerUser === appUser) problems.push(`DATABASE_URL and DATABASE_OWNER_URL both connect as ${ownerUser}: the application must connect as a role of its own, which cannot rewrite the audit log`);
+  return problems;
+}
+
 /** Reads and validates the configuration; throws ConfigError naming every bad variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const values = Value.Default(EnvSchema, coerce(env)) as Record<string, unknown>;
@@ -84,10 +121,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       continue;
     }
     const first = Value.Errors(schema, values[key])[0];
-    if (!first) continue;
+    if (!first) {
+      const trust = key === 'TRUST_PROXY' ? parseTrustProxy(String(values[key])) : null;
+      if (typeof trust === 'string') problems.push(`${key} is invalid (${trust})${hint}`);
+      continue;
+    }
     const allowed = schema.anyOf?.every((a) => a.const !== undefined) ? `must be one of ${schema.anyOf.map((a) => String(a.const)).join(', ')}` : first.message;
     problems.push(`${key} is invalid (${allowed})${hint}`);
   }
+  if (problems.length === 0) problems.push(...roleProblems(values));
   if (problems.length > 0) throw new ConfigError([...new Set(problems)]);
   return Object.freeze(values as Static<typeof EnvSchema>);
 }

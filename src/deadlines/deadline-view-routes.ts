@@ -40,6 +40,7 @@ const deadlineViewRoutes: FastifyPluginAsyncTypebox<{ deadlineViews: DeadlineVie
   fastify.get('/v1/deadlines', {
     config: { action: 'deadline.list' },
     schema: {
+      operationId: 'listDeadlines',
       tags: ['deadlines'],
       summary: "Open and paused deadlines across cases (a supervisor: every case; an officer: their assigned cases; a partner member: its organisation's referrals, without case id or reference), earliest due first",
       security: [{ bearer: [] }],
@@ -59,6 +60,7 @@ const deadlineViewRoutes: FastifyPluginAsyncTypebox<{ deadlineViews: DeadlineVie
   fastify.get('/v1/cases/:caseId/deadlines', {
     config: { action: 'deadline.list' },
     schema: {
+      operationId: 'listCaseDeadlines',
       tags: ['deadlines'],
       summary: "A case's deadlines, every state (staff in scope: all; the defender: those they must act on; partners: refused, see their referrals)",
       security: [{ bearer: [] }],

@@ -12,6 +12,7 @@ const adminHealthRoutes: FastifyPluginAsyncTypebox<{ health: Pick<HealthService,
   fastify.get('/v1/admin/health', {
     config: { action: 'admin.health' },
     schema: {
+      operationId: 'getAdminHealth',
       tags: ['health'],
       summary: 'Service health for admins: dependencies, holders of the mechanism key, active admins, and what to fix',
       security: [{ bearer: [] }],

@@ -15,6 +15,8 @@ const keyRoutes: FastifyPluginAsyncTypebox<KeyRoutesOptions> = async (fastify, o
   fastify.get('/v1/keys/intake', {
     config: { action: 'keys.intake.read' },
     schema: {
+      operationId: 'getIntakeKey',
+      security: [],
       tags: ['keys'],
       summary: "The mechanism's intake key, its keyId and the receipt salt (public; clients pin the keyId and refuse another)",
       response: responses(

@@ -17,9 +17,10 @@ export const ex = {
   referralId: '2bf2c7cc-fa34-46f0-8040-9a10b91f91fb',
   reportId: '154f20e8-151b-4520-8e0e-fe31cb7082f5',
   appealId: 'df94388b-024f-43e2-9ebc-20aa85f951a8',
-  sealed: 'v1.jBouTnpng_KgWV9hwYBX9VLgKjjwYi8I.NUka-IRKasZntgvtg74K9-KYyA',
-  sealed2: 'v1.JOGkrlmT9i6DbV5Nesw6Hd2-eL3a6F51.4LYQBfinGyw6-TKMUFWru2yyTg',
-  sealed3: 'v1.FgByz39vajaunaOssiu-sgugcZDk5_Bz.V5PlhCaMH9EAcWhVElGDgmjBIg',
+  /** sealed fields as clients write them: format 2, the JSON padded to 64 bytes before encryption */
+  sealed: 'v2.RmbSvxaPv2QZpu15qbRuP5W3e6XTzyzU.qhipuhOk-JeZdAPTSL9IJsppxV9xXMeR0c3rNPm6FKJWZlpg8jrLEt5vWGPLdU9kxiawt0qzcHW7ifYqSRXM9YL2GkHFd5zNhr7FDIJDL1A',
+  sealed2: 'v2.OcGjLQ8LCR-jqK_HHNoK8Ggq9m-NiAXc.lXaKEKpYrtIMiCbD4gBkeUzv--H03XbTPDsafAHxDhRNpR9WX7-ri3PvreSHQ6HVWoI7t_Py0JbxZ_cVsddOM9_fAeRt66B9eZ6gxA_Hy5g',
+  sealed3: 'v2.Kqtw3aQVxCi4adD7gyRCccIxw5nuBYo1.eF0AEn4OH20Jgre4FSLd0MaGTjNEeM9P1kmFAGvMLEvCrfIwD2l6851DnZB30SIIAH7NSH-B9wKTaEFsK0tA0GR0XQN-TCFw8NYpchMMOD0',
   envelope: 'v1.qxUuGohyUexMM7Hkeqvan0qiu4TxFcGWZxz2vjdXWQPwQ0vy65p7XT4FEmy5SI14xKOhV_J0egM0FBWCsQThIphWYT9x65nikx4Tfrx8pbE',
   envelope2: 'v1.ZYLo2sMxGpYtYo8h39-j2DSSGzos9e3D7tHruaA-c0G4qIfzrr5ycTU8KXZ1pZBw_OTTIzujBRLjmUd8Cs7YGYsxIQCbzS2G-rx8sQJ0Fjk',
   keyId: 'brGNc42rPitRlPwr39AUVA',
@@ -39,6 +40,8 @@ export const ex = {
   /** a private key wrapped with secretbox: v1.<nonce>.<ciphertext> */
   wrap: 'v1.Q2hhbmdlIG1lIHRvIHlvdXIgb3duIG5vbmNl.kR7tY0pX3vB9nM2qL6wE1sD4fG8hJ5kZ0aS7dF3gH9jK2lQ6wE8rT1yU4iO7pA3sD5fG8hJ1kL',
   totp: '492039',
+  /** A TOTP secret as an authenticator makes it (random: a repeated pattern is refused as weak). */
+  totpSecret: 'CYIQRFUPQCWD6H2PH7MIJV6XBJZ4TB2U',
   username: 'officier.awa',
   reason: 'Motif consigné au dossier, sans détail sensible',
 } as const;

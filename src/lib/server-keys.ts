@@ -5,7 +5,20 @@ import type { Config } from '../config/config.js';
 
 /**
  * The server's own keys. None of them opens case content: they sign access tokens and audit
- * checkpoints, make fake prelogin salts, and seal TOTP secrets at rest.
+ * checkpoints, make fake prelogin salts and recovery wraps, key the throttling counters, and
+ * seal TOTP secrets and partners' webhook secrets and URLs at rest.
+ *
+ * Every key that comes from SERVER_SECRET is a libsodium KDF subkey assigned here and nowhere
+ * else, one id and context per purpose, so that two purposes never share a key:
+ *
+ * | id | context    | purpose                                  |
+ * |----|------------|------------------------------------------|
+ * | 1  | `egidepre` | fake prelogin salts (HMAC)               |
+ * | 2  | `egidetot` | TOTP secrets at rest                     |
+ * | 3  | `egidewhk` | webhook signing secrets at rest          |
+ * | 4  | `egidewhu` | webhook URLs at rest                     |
+ * | 5  | `egiderec` | fake recovery wraps and challenge keys   |
+ * | 6  | `egidethr` | names of the throttling counters (HMAC)  |
  */
 export interface ServerKeys {
   jwt: { privatePem: string; publicPem: string };
@@ -14,6 +27,17 @@ export interface ServerKeys {
   preloginKey: Uint8Array;
   /** secretbox key for TOTP secrets at rest. */
   totpKey: Uint8Array;
+  /** XChaCha20-Poly1305 key for webhook signing secrets at rest (src/notifications/webhook-secret.ts). */
+  webhookSecretKey: Uint8Array;
+  /**
+   * XChaCha20-Poly1305 key for webhook URLs at rest (src/notifications/webhook-url.ts): a URL
+   * may carry the partner's own token in its path or query.
+   */
+  webhookUrlKey: Uint8Array;
+  /** HMAC key for stable fake recovery wraps (and challenge keys) of unknown usernames. */
+  recoveryKey: Uint8Array;
+  /** HMAC key naming the throttling counters in Redis (no username or address in clear there). */
+  throttleKey: Uint8Array;
 }
 
 function ed25519Pems(seed: Uint8Array): { privatePem: string; publicPem: string } {
@@ -32,6 +56,10 @@ export async function loadServerKeys(config: Config): Promise<ServerKeys> {
     audit: { secretKey: auditPair.privateKey, publicKey: toB64u(auditPair.publicKey) },
     preloginKey: sodium.crypto_kdf_derive_from_key(32, 1, 'egidepre', secret),
     totpKey: sodium.crypto_kdf_derive_from_key(32, 2, 'egidetot', secret),
+    webhookSecretKey: sodium.crypto_kdf_derive_from_key(32, 3, 'egidewhk', secret),
+    webhookUrlKey: sodium.crypto_kdf_derive_from_key(32, 4, 'egidewhu', secret),
+    recoveryKey: sodium.crypto_kdf_derive_from_key(32, 5, 'egiderec', secret),
+    throttleKey: sodium.crypto_kdf_derive_from_key(32, 6, 'egidethr', secret),
   };
 }
 

@@ -1,8 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { ex } from '../lib/openapi-examples.js';
-import { Nullable, responses, Timestamp, Uuid, Versioned } from '../lib/schemas.js';
+import { Nullable, responses, SEALED_JSON_BYTES, SealedValue, Timestamp, Uuid } from '../lib/schemas.js';
 import { ctxOf } from '../plugins/context.js';
+import { SealedWithheld } from '../lib/sealed-withheld.js';
 import type { MeasureService } from './measure-service.js';
 import { OralConsentSchema } from '../consent/oral-consent.js';
 import { KeyEpoch } from '../cases/key-epoch.js';
@@ -35,6 +36,7 @@ const MeasureView = Type.Object({
   urgent: Type.Boolean({ description: 'proposed on the urgent track: lapses unless an ordinary decision confirms it' }),
   status: Type.String(),
   details: Nullable(Type.String({ description: 'sealed under the case DEK, AD egide/v1/measure/<id>/details' })),
+  sealedWithheld: SealedWithheld,
   durationDays: Type.Union([Type.Integer(), Type.Null()]),
   proposedAt: Type.String(),
   consentAt: Nullable(Type.String()),
@@ -63,6 +65,7 @@ const measureRoutes: FastifyPluginAsyncTypebox<{ measures: MeasureService }> = a
   fastify.get('/v1/measures/catalogue', {
     config: { action: 'measure.catalogue' },
     schema: {
+      operationId: 'getMeasureCatalogue',
       tags: ['measures'],
       summary: 'The catalogue of protective measures: codes, categories, labels (fr, en), default durations, warnings',
       ...common,
@@ -74,6 +77,7 @@ const measureRoutes: FastifyPluginAsyncTypebox<{ measures: MeasureService }> = a
   fastify.get('/v1/cases/:caseId/measures', {
     config: { action: 'measure.read' },
     schema: {
+      operationId: 'listCaseMeasures',
       tags: ['measures'],
       summary: 'The measures of a case, oldest first (the defender sees theirs without staff ids)',
       ...common,
@@ -86,6 +90,7 @@ const measureRoutes: FastifyPluginAsyncTypebox<{ measures: MeasureService }> = a
   fastify.post('/v1/cases/:caseId/measures', {
     config: { action: 'measure.propose' },
     schema: {
+      operationId: 'proposeMeasure',
       tags: ['measures'],
       summary: 'Propose a measure from the catalogue (before the assessment: urgent measures on an urgent case only)',
       description: 'Ordinary measures in decision or protection; measures of category urgent on a case marked urgent in triage or assessment (urgent track). The defender is notified; their consent comes next.',
@@ -98,7 +103,7 @@ const measureRoutes: FastifyPluginAsyncTypebox<{ measures: MeasureService }> = a
           implementer: Implementer,
           implementerOrgId: Type.Optional(Uuid),
           durationDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650, description: 'default: the catalogue duration; at most its maximum' })),
-          details: Type.Optional(Versioned(64 * 1024, 'addresses, providers, amounts: sealed under the case DEK, AD egide/v1/measure/<id>/details')),
+          details: Type.Optional(SealedValue(SEALED_JSON_BYTES.text, 'addresses, providers, amounts: sealed under the case DEK, AD egide/v1/measure/<id>/details')),
           keyEpoch: Type.Optional(KeyEpoch),
         },
         { additionalProperties: false, examples: [{ id: ex.measureId, code: 'securing_premises', implementer: 'cndh', details: ex.sealed }] },
@@ -111,6 +116,7 @@ const measureRoutes: FastifyPluginAsyncTypebox<{ measures: MeasureService }> = a
   fastify.post('/v1/measures/:measureId/consent', {
     config: { action: 'measure.consent' },
     schema: {
+      operationId: 'consentToMeasure',
       tags: ['measures'],
       summary: 'Consent to or refuse a proposed measure (a refusal is final for that proposal)',
       description: 'The defender answers for themself (no attestation). An assigned officer records an answer given orally, with an attestation of how and when it was taken.',
@@ -133,6 +139,7 @@ const measureRoutes: FastifyPluginAsyncTypebox<{ measures: MeasureService }> = a
   fastify.post('/v1/measures/:measureId/decision', {
     config: { action: 'measure.approve' },
     schema: {
+      operationId: 'decideMeasure',
       tags: ['measures'],
       summary: 'Approve or reject a consented measure (a supervisor who did not propose it)',
       ...common,
@@ -146,6 +153,7 @@ const measureRoutes: FastifyPluginAsyncTypebox<{ measures: MeasureService }> = a
   fastify.post('/v1/measures/:measureId/confirm', {
     config: { action: 'measure.approve' },
     schema: {
+      operationId: 'confirmMeasure',
       tags: ['measures'],
       summary: 'Confirm an urgent-track measure by an ordinary decision (once the assessment is complete)',
       ...common,
@@ -159,6 +167,7 @@ const measureRoutes: FastifyPluginAsyncTypebox<{ measures: MeasureService }> = a
   fastify.post('/v1/measures/:measureId/implement', {
     config: { action: 'measure.implement' },
     schema: {
+      operationId: 'implementMeasure',
       tags: ['measures'],
       summary: 'Start implementing an approved measure',
       ...common,
@@ -172,6 +181,7 @@ const measureRoutes: FastifyPluginAsyncTypebox<{ measures: MeasureService }> = a
   fastify.post('/v1/measures/:measureId/activate', {
     config: { action: 'measure.implement' },
     schema: {
+      operationId: 'activateMeasure',
       tags: ['measures'],
       summary: 'Mark a measure active from now until its end date (default: now + its duration)',
       ...common,
@@ -185,6 +195,7 @@ const measureRoutes: FastifyPluginAsyncTypebox<{ measures: MeasureService }> = a
   fastify.post('/v1/measures/:measureId/review', {
     config: { action: 'measure.lift' },
     schema: {
+      operationId: 'reviewMeasure',
       tags: ['measures'],
       summary: 'Record the review of an active measure, optionally extending it',
       ...common,
@@ -198,6 +209,7 @@ const measureRoutes: FastifyPluginAsyncTypebox<{ measures: MeasureService }> = a
   fastify.post('/v1/measures/:measureId/lift', {
     config: { action: 'measure.lift' },
     schema: {
+      operationId: 'liftMeasure',
       tags: ['measures'],
       summary: 'Lift a measure early, with a reason; the defender is notified and may appeal',
       ...common,

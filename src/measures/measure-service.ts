@@ -20,6 +20,7 @@ import { checkOralConsent, type OralConsent } from '../consent/oral-consent.js';
 import type { IntakePolicy } from '../intake/intake-policy.js';
 import { assertKeyEpoch } from '../cases/key-epoch.js';
 import { createCommandRunner, Refusal } from '../audit/audited-command.js';
+import type { CaseParticipation } from '../access/case-participation.js';
 
 export type MeasureService = ReturnType<typeof createMeasureService>;
 
@@ -82,6 +83,8 @@ export function createMeasureService(deps: {
   deadlineRepo: Pick<DeadlineRepository, 'live' | 'settle' | 'enqueue'>;
   access: Pick<AccessService, 'authorize'>;
   audit: Pick<AuditService, 'record'>;
+  /** whether a supervisor gets the sealed details (part of the case, or a break-glass) */
+  participation: Pick<CaseParticipation, 'sealedAccess'>;
   clock: Clock;
   catalogue: MeasureCatalogue;
   deadlinePolicy: DeadlinePolicy;
@@ -89,7 +92,7 @@ export function createMeasureService(deps: {
   /** the consentChannel codes an oral consent may name */
   intake: Pick<IntakePolicy, 'has'>;
 }) {
-  const { db, measures: repo, cases, orgs, deadlines, deadlineRepo, access, audit, clock, catalogue, deadlinePolicy, calendar, intake } = deps;
+  const { db, measures: repo, cases, orgs, deadlines, deadlineRepo, access, audit, participation, clock, catalogue, deadlinePolicy, calendar, intake } = deps;
 
   const confirmationWindow: Duration = (() => {
     const rule = deadlinePolicy.rules.get('urgent_confirmation');
@@ -141,8 +144,12 @@ export function createMeasureService(deps: {
     });
   }
 
-  /** Runs a command on one measure: case locked, then the measure, authorised with the proposer as a fact. */
-  async function onMeasure<T>(ctx: RequestContext, measureId: string, action: string, reason: string | null, run: (m: MeasureRow, c: CaseRow, tx: Tx, now: Date) => Promise<Outcome<T>>): Promise<T> {
+  /**
+   * Runs a command on one measure: case locked, then the measure, authorised with the proposer as
+   * a fact. The measure it answers with leaves out the sealed details for a supervisor outside the
+   * case (as the list does): acting on a measure is not reading the case.
+   */
+  async function onMeasure(ctx: RequestContext, measureId: string, action: string, reason: string | null, run: (m: MeasureRow, c: CaseRow, tx: Tx, now: Date) => Promise<Outcome<MeasureView>>): Promise<MeasureView> {
     const caseId = await repo.caseIdOf(measureId);
     const resource = `measure:${measureId}`;
     return transact(ctx, action, resource, caseId ?? null, async (tx) => {
@@ -152,9 +159,15 @@ export function createMeasureService(deps: {
       await access.authorize(ctx, action, { resource, caseId: found ? found.c.id : null, facts: found ? { ...caseFacts(found.c), proposerId: found.m.proposedBy } : {} }, tx, { reason });
       if (!found) throw new AppError('not_found');
       if (found.c.state === 'closed') return refusal('invalid_transition', 'the case is closed');
-      return run(found.m, found.c, tx, clock.now());
+      // Asked before the command: a measure that waited on this supervisor no longer does after it.
+      const sealed = await participation.sealedAccess(ctx.principal, found.c, tx);
+      const out = await run(found.m, found.c, tx, clock.now());
+      // A command answers with the measure only, so a break-glass adds nothing to read here: withheld unless part of the case.
+      return 'ok' in out && !(sealed.served && sealed.breakGlassId === null) ? { ok: withheld(out.ok) } : out;
     });
   }
+
+  const withheld = (v: MeasureView): MeasureView => (v.details === null ? v : { ...v, details: null, sealedWithheld: true });
 
   const viewFor = (ctx: RequestContext, m: MeasureRow): MeasureView => (ctx.principal.kind === 'defender' ? defenderMeasureView(m) : staffMeasureView(m));
 
@@ -432,9 +445,13 @@ export function createMeasureService(deps: {
     /** The measures of a case, oldest first; the defender's view leaves out staff ids. */
     async list(ctx: RequestContext, caseId: string): Promise<MeasureView[]> {
       const c = await cases.byId(caseId);
-      await access.authorize(ctx, 'measure.read', { resource: `case:${caseId}/measures`, caseId: c ? caseId : null, found: c !== undefined, facts: c ? caseFacts(c) : {} }, undefined, { read: true });
+      // Codes, states and dates are metadata every supervisor sees; the sealed details only a
+      // supervisor part of the case, or through a break-glass (then audited as such).
+      const sealed = c ? await participation.sealedAccess(ctx.principal, c) : { served: true as const, breakGlassId: null };
+      await access.authorize(ctx, 'measure.read', { resource: `case:${caseId}/measures`, caseId: c ? caseId : null, found: c !== undefined, facts: c ? caseFacts(c) : {} }, undefined, { read: true, breakGlassId: sealed.served ? sealed.breakGlassId : null });
       if (!c) throw new AppError('not_found');
-      return (await repo.byCase(caseId)).map((m) => viewFor(ctx, m));
+      const views = (await repo.byCase(caseId)).map((m) => viewFor(ctx, m));
+      return sealed.served ? views : views.map(withheld);
     },
 
     /**

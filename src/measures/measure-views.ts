@@ -72,4 +72,8 @@ export function staffMeasureView(m: MeasureRow) {
   };
 }
 
-export type MeasureView = ReturnType<typeof defenderMeasureView> & Partial<Omit<ReturnType<typeof staffMeasureView>, keyof ReturnType<typeof defenderMeasureView>>>;
+export type MeasureView = ReturnType<typeof defenderMeasureView> &
+  Partial<Omit<ReturnType<typeof staffMeasureView>, keyof ReturnType<typeof defenderMeasureView>>> & {
+    /** the details were left out: a supervisor outside the case (src/lib/sealed-withheld.ts) */
+    sealedWithheld?: true;
+  };

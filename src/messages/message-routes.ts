@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { Uuid, Versioned, responses } from '../lib/schemas.js';
+import { SEALED_JSON_BYTES, SealedValue, Uuid, responses } from '../lib/schemas.js';
 import { ctxOf } from '../plugins/context.js';
 import type { MessageService } from './message-service.js';
 import { ex } from '../lib/openapi-examples.js';
@@ -13,6 +13,7 @@ const messageRoutes: FastifyPluginAsyncTypebox<{ messages: MessageService }> = a
   fastify.post('/v1/cases/:caseId/messages', {
     config: { action: 'message.create' },
     schema: {
+      operationId: 'sendMessage',
       tags: ['messages'],
       summary: 'Send a sealed message on a case (the sender is bound into the ciphertext)',
       security: [{ bearer: [] }],
@@ -20,7 +21,7 @@ const messageRoutes: FastifyPluginAsyncTypebox<{ messages: MessageService }> = a
       body: Type.Object(
         {
           id: Uuid,
-          body: Versioned(64 * 1024, 'sealed under the case DEK, AD egide/v1/message/<id>/<sender>/body'),
+          body: SealedValue(SEALED_JSON_BYTES.text, 'sealed under the case DEK, AD egide/v1/message/<id>/<sender>/body'),
           keyEpoch: Type.Optional(KeyEpoch),
         },
         { additionalProperties: false, examples: [{ id: ex.messageId, body: ex.sealed, keyEpoch: 1 }] },
@@ -33,6 +34,7 @@ const messageRoutes: FastifyPluginAsyncTypebox<{ messages: MessageService }> = a
   fastify.get('/v1/cases/:caseId/messages', {
     config: { action: 'message.read' },
     schema: {
+      operationId: 'listCaseMessages',
       tags: ['messages'],
       summary: 'The sealed messages of a case, oldest first',
       security: [{ bearer: [] }],

@@ -72,17 +72,17 @@ export function audienceOf(topic: string, payload: Record<string, unknown>): Aud
 
 /**
  * What an inbox row keeps of the payload: ids and codes under known keys, short strings and
- * numbers only. Anything else (and anything shaped like a sealed value, `v1.`) is dropped, so a
+ * numbers only. Anything else (and anything shaped like a sealed value, `v1.` or `v2.`) is dropped, so a
  * service that one day puts content in an outbox payload still cannot leak it into an inbox.
  */
-const KEPT = ['caseId', 'deadlineId', 'measureId', 'referralId', 'reportId', 'appealId', 'messageId', 'orgId', 'rule', 'step', 'dueAt', 'action', 'code', 'decision', 'reason', 'subject', 'outcome', 'effect', 'status', 'senderRole', 'purpose', 'reassessment'] as const;
+const KEPT = ['caseId', 'deadlineId', 'measureId', 'referralId', 'reportId', 'appealId', 'messageId', 'orgId', 'rule', 'step', 'dueAt', 'action', 'code', 'decision', 'reason', 'subject', 'outcome', 'effect', 'status', 'senderRole', 'purpose', 'reassessment', 'breakGlassId', 'expiresAt'] as const;
 
 export function contentFree(payload: Record<string, unknown>, keys: readonly string[] = KEPT): Record<string, string | number | boolean> {
   const out: Record<string, string | number | boolean> = {};
   for (const k of keys) {
     const v = payload[k];
     if (typeof v === 'number' || typeof v === 'boolean') out[k] = v;
-    else if (typeof v === 'string' && v.length <= 64 && !v.startsWith('v1.') && /^[\w.:+-]*$/.test(v)) out[k] = v;
+    else if (typeof v === 'string' && v.length <= 64 && !/^v\d+\./.test(v) && /^[\w.:+-]*$/.test(v)) out[k] = v;
   }
   return out;
 }

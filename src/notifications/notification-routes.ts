@@ -21,6 +21,7 @@ const notificationRoutes: FastifyPluginAsyncTypebox<{ notifications: Notificatio
   fastify.get('/v1/notifications', {
     config: { action: 'notification.read' },
     schema: {
+      operationId: 'listNotifications',
       tags: ['notifications'],
       summary: "The caller's notifications, newest first (keyset pages: pass the last item's createdAt and id)",
       security: [{ bearer: [] }],
@@ -39,6 +40,7 @@ const notificationRoutes: FastifyPluginAsyncTypebox<{ notifications: Notificatio
   fastify.post('/v1/notifications/:id/read', {
     config: { action: 'notification.mark' },
     schema: {
+      operationId: 'markNotificationRead',
       tags: ['notifications'],
       summary: 'Mark one of my notifications read (another user’s is not found)',
       security: [{ bearer: [] }],
@@ -51,6 +53,7 @@ const notificationRoutes: FastifyPluginAsyncTypebox<{ notifications: Notificatio
   fastify.post('/v1/notifications/read-all', {
     config: { action: 'notification.mark' },
     schema: {
+      operationId: 'markAllNotificationsRead',
       tags: ['notifications'],
       summary: 'Mark all my notifications read',
       security: [{ bearer: [] }],
@@ -62,6 +65,7 @@ const notificationRoutes: FastifyPluginAsyncTypebox<{ notifications: Notificatio
   fastify.get('/v1/cases/:caseId/notices', {
     config: { action: 'case.notices' },
     schema: {
+      operationId: 'listCaseNotices',
       tags: ['notifications'],
       summary: 'What the defender has been told on their case, newest first; `pending` says whether the deadline a reminder is about is still open',
       security: [{ bearer: [] }],

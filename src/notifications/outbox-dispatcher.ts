@@ -7,7 +7,7 @@ import type { NotificationService, OutboxEvent } from './notification-service.js
  * A topic a service adds outside these families stays in the outbox, undispatched, and the relay
  * warns about it until it is added here: a notification is never dropped silently.
  */
-export const NOTIFICATION_TOPICS = ['message.*', 'alert.*', 'incident.*', 'checkin.*', 'measure.*', 'referral.*', 'appeal.*', 'case.*', 'deadline.step'] as const;
+export const NOTIFICATION_TOPICS = ['account.*', 'message.*', 'alert.*', 'incident.*', 'checkin.*', 'measure.*', 'referral.*', 'appeal.*', 'case.*', 'deadline.step'] as const;
 
 /** What the outbox relay (workers/outbox-relay.ts) hands a handler; declared here so src/ never imports workers/. */
 export interface ClaimedOutboxRow {
@@ -21,7 +21,7 @@ export interface ClaimedOutboxRow {
  * The notifications' outbox handler, registered with the single outbox relay for every topic of
  * NOTIFICATION_TOPICS: in the relay's claiming transaction each row becomes inbox rows and webhook
  * deliveries (safe to run twice: unique per outbox row and recipient or endpoint); after commit
- * the deliveries are queued (a lost queueing is caught by the delivery sweep, `webhooks.due()`).
+ * the deliveries are queued (a lost queueing is caught by the delivery sweep, `due()` of src/notifications/webhook-delivery.ts).
  */
 export function notificationOutboxHandler(deps: { notifications: Pick<NotificationService, 'deliver'>; queueDeliveries: (ids: string[]) => Promise<void> }) {
   return async (rows: ClaimedOutboxRow[], tx: Queryable): Promise<() => Promise<void>> => {

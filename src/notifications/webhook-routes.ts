@@ -4,15 +4,25 @@ import { Timestamp, Uuid, responses } from '../lib/schemas.js';
 import { ctxOf } from '../plugins/context.js';
 import type { WebhookService } from './webhook-service.js';
 
-const Endpoint = Type.Object({ id: Uuid, orgId: Uuid, url: Type.String(), createdAt: Timestamp, disabledAt: Type.Union([Timestamp, Type.Null()]) });
+const Endpoint = Type.Object({
+  id: Uuid,
+  orgId: Uuid,
+  origin: Type.String({ description: "The URL's scheme, host and port. The whole URL, which may carry the partner's own token, is kept sealed and is never shown again.", examples: ['https://partner.example.org'] }),
+  createdAt: Timestamp,
+  disabledAt: Type.Union([Timestamp, Type.Null()]),
+});
 
 /** A partner organisation's webhook endpoints (admin). */
 const webhookRoutes: FastifyPluginAsyncTypebox<{ webhooks: WebhookService }> = async (fastify, { webhooks }) => {
   fastify.post('/v1/orgs/:orgId/webhooks', {
     config: { action: 'webhook.manage' },
     schema: {
+      operationId: 'createWebhook',
       tags: ['notifications'],
       summary: 'Register a webhook for a partner organisation; the signing secret is returned once',
+      description:
+        'The URL must be https to a public address (its name is resolved and checked now, and again at each delivery). It is stored sealed and shown afterwards by its origin only. ' +
+        'Deliveries are at least once: each POST carries `X-Egide-Delivery` (the same id on every retry), `X-Egide-Event`, `X-Egide-Timestamp` and `X-Egide-Signature`; a receiver ignores a delivery id it has already processed.',
       security: [{ bearer: [] }],
       params: Type.Object({ orgId: Uuid }, { additionalProperties: false }),
       body: Type.Object({ url: Type.String({ format: 'uri', pattern: '^https?://', maxLength: 2000 }) }, { additionalProperties: false, examples: [{ url: 'https://partner.example.org/egide/hooks' }] }),
@@ -24,6 +34,7 @@ const webhookRoutes: FastifyPluginAsyncTypebox<{ webhooks: WebhookService }> = a
   fastify.get('/v1/orgs/:orgId/webhooks', {
     config: { action: 'webhook.manage' },
     schema: {
+      operationId: 'listWebhooks',
       tags: ['notifications'],
       summary: "A partner organisation's webhook endpoints (never their secrets)",
       security: [{ bearer: [] }],
@@ -36,6 +47,7 @@ const webhookRoutes: FastifyPluginAsyncTypebox<{ webhooks: WebhookService }> = a
   fastify.post('/v1/orgs/:orgId/webhooks/:id/disable', {
     config: { action: 'webhook.manage' },
     schema: {
+      operationId: 'disableWebhook',
       tags: ['notifications'],
       summary: 'Disable a webhook endpoint; its undelivered events are cancelled',
       security: [{ bearer: [] }],

@@ -1,60 +1,56 @@
 import { lookup } from 'node:dns/promises';
 import { lookup as lookupCallback, type LookupAddress, type LookupOptions } from 'node:dns';
-import { BlockList, isIP } from 'node:net';
+import { isIP } from 'node:net';
+import ipaddr from 'ipaddr.js';
 import { Agent } from 'undici';
 import { AppError } from '../lib/problem.js';
 
 /**
  * Where a webhook may point (OWASP API7, server-side request forgery): an https URL whose host
- * resolves only to public addresses. Loopback, private, link-local (cloud metadata at
- * 169.254.169.254), carrier-grade NAT, unique-local, multicast and reserved ranges are refused,
- * so that an admin's typo or a stolen admin session cannot make the service POST into its own
- * network (PostgreSQL, Redis, the metrics port). Checked at registration and again before each
- * delivery, since a name can be re-pointed after it was registered.
+ * resolves only to public addresses (`isForbiddenAddress`), so that an admin's typo or a stolen
+ * admin session cannot make the service POST into its own network (PostgreSQL, Redis, the
+ * metrics port). Checked at registration, again before each delivery, and at connection time
+ * (`guardedLookup`), since a name can be re-pointed after it was registered.
  *
  * `allowPrivate` (WEBHOOK_ALLOW_PRIVATE_TARGETS) is for development and tests only: it lets http
  * and local addresses through, for a receiver on the same machine.
  */
-const blocked = new BlockList();
-for (const [net, prefix] of [
-  ['0.0.0.0', 8],
-  ['10.0.0.0', 8],
-  ['100.64.0.0', 10],
-  ['127.0.0.0', 8],
-  ['169.254.0.0', 16],
-  ['172.16.0.0', 12],
-  ['192.0.0.0', 24],
-  ['192.0.2.0', 24],
-  ['192.168.0.0', 16],
-  ['198.18.0.0', 15],
-  ['198.51.100.0', 24],
-  ['203.0.113.0', 24],
-  ['224.0.0.0', 4],
-  ['240.0.0.0', 4],
-] as const) {
-  blocked.addSubnet(net, prefix, 'ipv4');
-}
-for (const [net, prefix] of [
-  ['::', 128],
-  ['::1', 128],
-  ['64:ff9b::', 96],
-  ['100::', 64],
-  ['2001:db8::', 32],
-  ['fc00::', 7],
-  ['fe80::', 10],
-  ['fec0::', 10],
-  ['ff00::', 8],
-] as const) {
-  blocked.addSubnet(net, prefix, 'ipv6');
-}
 
-/** Is this address one a webhook may not reach? IPv4-mapped IPv6 (::ffff:a.b.c.d) is judged as IPv4. */
+/** The well-known NAT64 prefix (RFC 6052): a translator forwards to the IPv4 address in its last 32 bits. */
+const NAT64_WELL_KNOWN = ipaddr.IPv6.parseCIDR('64:ff9b::/96');
+/**
+ * Deprecated IPv4-compatible addresses (RFC 4291 2.5.5.1, e.g. `::127.0.0.1`): ipaddr.js files
+ * them as ordinary unicast, yet a stack that still honours them (or a tunnel) reaches the IPv4
+ * address inside. Nothing public lives there.
+ */
+const IPV4_COMPATIBLE = ipaddr.IPv6.parseCIDR('::/96');
+
+/**
+ * Is this address one a webhook may not reach? Only what ipaddr.js (the address library Fastify
+ * itself uses) files as plain `unicast` is allowed: loopback, private, link-local (cloud metadata
+ * at 169.254.169.254), carrier-grade NAT, unique-local, multicast, documentation, benchmarking and
+ * reserved ranges are refused, and so is every IPv6 form that carries traffic to an IPv4 address
+ * chosen by whoever controls the name: 6to4 (`2002::/16`), Teredo (`2001::/32`), the local-use
+ * NAT64 prefix (`64:ff9b:1::/48`, the operator's own translator, whose embedding depends on its
+ * prefix length), IPv4-translated (`::ffff:0:0:0/96`) and IPv4-compatible (`::/96`) addresses.
+ * IPv4-mapped (`::ffff:a.b.c.d`) and well-known NAT64 (`64:ff9b::a.b.c.d`, what DNS64 answers on an
+ * IPv6-only network for every IPv4 partner) are judged by the IPv4 address they carry.
+ * Anything that is not a plain address literal (a zone id, an IPv4 in octal or hex) is refused.
+ */
 export function isForbiddenAddress(address: string): boolean {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (mapped) return isForbiddenAddress(mapped[1]!);
-  const family = isIP(address);
-  if (family === 0) return true;
-  return blocked.check(address, family === 4 ? 'ipv4' : 'ipv6');
+  if (isIP(address) === 0 || address.includes('%')) return true;
+  let ip: ipaddr.IPv4 | ipaddr.IPv6;
+  try {
+    ip = ipaddr.parse(address);
+  } catch {
+    return true;
+  }
+  if (ip.kind() === 'ipv4') return ip.range() !== 'unicast';
+  const v6 = ip as ipaddr.IPv6;
+  if (v6.isIPv4MappedAddress()) return isForbiddenAddress(v6.toIPv4Address().toString());
+  if (v6.match(NAT64_WELL_KNOWN)) return isForbiddenAddress(ipaddr.fromByteArray(v6.toByteArray().slice(12)).toString());
+  if (v6.match(IPV4_COMPATIBLE)) return true;
+  return v6.range() !== 'unicast';
 }
 
 export type Resolver = (host: string) => Promise<string[]>;
@@ -65,7 +61,8 @@ const refuse = (message: string) => new AppError('webhook_target_refused', `the 
 
 /**
  * Throws `webhook_target_refused` unless `raw` is an https URL, without credentials, whose host
- * resolves (every address of it) to public addresses only.
+ * resolves (every address of it) to public addresses only. With `allowPrivate` (development and
+ * tests) http and private addresses pass, but the name must still resolve.
  */
 export async function checkWebhookTarget(raw: string, opts: { allowPrivate: boolean; resolve?: Resolver }): Promise<URL> {
   let url: URL;
@@ -74,18 +71,15 @@ export async function checkWebhookTarget(raw: string, opts: { allowPrivate: bool
   } catch {
     throw refuse('is not a URL');
   }
-  if (opts.allowPrivate) {
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw refuse('must be http(s)');
-    return url;
-  }
-  if (url.protocol !== 'https:') throw refuse('must use https');
+  if (opts.allowPrivate ? url.protocol !== 'https:' && url.protocol !== 'http:' : url.protocol !== 'https:') throw refuse(opts.allowPrivate ? 'must be http(s)' : 'must use https');
   if (url.username || url.password) throw refuse('must not carry credentials');
+  const forbidden = (address: string) => !opts.allowPrivate && isForbiddenAddress(address);
   const host = url.hostname.replace(/^\[|\]$/g, '');
   if (isIP(host)) {
-    if (isForbiddenAddress(host)) throw refuse('points to a private, loopback or link-local address');
+    if (forbidden(host)) throw refuse('points to a private, loopback or link-local address');
     return url;
   }
-  if (host === 'localhost' || host.endsWith('.localhost') || !host.includes('.')) throw refuse('must name a public host');
+  if (!opts.allowPrivate && (host === 'localhost' || host.endsWith('.localhost') || !host.includes('.'))) throw refuse('must name a public host');
   let addresses: string[];
   try {
     addresses = await (opts.resolve ?? systemResolver)(host);
@@ -93,7 +87,7 @@ export async function checkWebhookTarget(raw: string, opts: { allowPrivate: bool
     throw refuse('names a host that does not resolve');
   }
   if (addresses.length === 0) throw refuse('names a host that does not resolve');
-  if (addresses.some(isForbiddenAddress)) throw refuse('resolves to a private, loopback or link-local address');
+  if (addresses.some(forbidden)) throw refuse('resolves to a private, loopback or link-local address');
   return url;
 }
 

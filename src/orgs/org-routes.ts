@@ -4,6 +4,7 @@ import { ex } from '../lib/openapi-examples.js';
 import { KeyId, PublicKey, Uuid, Versioned, responses } from '../lib/schemas.js';
 import { ctxOf } from '../plugins/context.js';
 import type { OrgService } from './org-service.js';
+import { PublicKeyFields } from '../keys/public-key-view.js';
 
 /** What a partner organisation is: it decides, e.g., who may receive a referral made without consent (policies/referrals.yaml). */
 const PartnerCategory = Type.Union([Type.Literal('ngo'), Type.Literal('lawyers'), Type.Literal('programme'), Type.Literal('state_authority')], { description: 'default ngo' });
@@ -16,7 +17,7 @@ const Org = Type.Object({
   createdAt: Type.String(),
   disabledAt: Type.Union([Type.String(), Type.Null()]),
 });
-const OrgKey = Type.Object({ keyId: KeyId, publicKey: PublicKey, current: Type.Boolean(), createdAt: Type.String(), retiredAt: Type.Union([Type.String(), Type.Null()]) });
+const OrgKey = Type.Object({ ...PublicKeyFields, current: Type.Boolean(), createdAt: Type.String(), retiredAt: Type.Union([Type.String(), Type.Null()]) });
 const KeyringEntry = Versioned(120, 'v1.<b64u(crypto_box_seal(orgPrivateKey, memberPublicKey))>, 80 bytes');
 const OrgParams = Type.Object({ orgId: Uuid });
 
@@ -31,6 +32,7 @@ const orgRoutes: FastifyPluginAsyncTypebox<OrgRoutesOptions> = async (fastify, o
   fastify.post('/v1/orgs', {
     config: { action: 'org.create' },
     schema: {
+      operationId: 'createOrg',
       tags: ['orgs'],
       summary: 'Create a partner organisation (admin)',
       security: [{ bearer: [] }],
@@ -42,13 +44,14 @@ const orgRoutes: FastifyPluginAsyncTypebox<OrgRoutesOptions> = async (fastify, o
 
   fastify.get('/v1/orgs', {
     config: { action: 'org.list' },
-    schema: { tags: ['orgs'], summary: 'List organisations (a partner sees only their own)', security: [{ bearer: [] }], response: responses({ 200: Type.Object({ items: Type.Array(Org) }) }, [401, 403, 404]) },
+    schema: { operationId: 'listOrgs', tags: ['orgs'], summary: 'List organisations (a partner sees only their own)', security: [{ bearer: [] }], response: responses({ 200: Type.Object({ items: Type.Array(Org) }) }, [401, 403, 404]) },
     handler: async (request) => ({ items: await orgs.list(ctxOf(request)) }),
   });
 
   fastify.get('/v1/orgs/:orgId/keys', {
     config: { action: 'org.keys.read' },
     schema: {
+      operationId: 'listOrgKeys',
       tags: ['orgs'],
       summary: "An organisation's public keys, current and retired",
       security: [{ bearer: [] }],
@@ -61,6 +64,7 @@ const orgRoutes: FastifyPluginAsyncTypebox<OrgRoutesOptions> = async (fastify, o
   fastify.post('/v1/orgs/:orgId/keys', {
     config: { action: 'org.key.create' },
     schema: {
+      operationId: 'createOrgKey',
       tags: ['orgs'],
       summary: 'Register a new current organisation key made client-side (creation or rotation); the old key is retired',
       security: [{ bearer: [] }],
@@ -81,6 +85,7 @@ const orgRoutes: FastifyPluginAsyncTypebox<OrgRoutesOptions> = async (fastify, o
   fastify.get('/v1/orgs/:orgId/keyring', {
     config: { action: 'keyring.list' },
     schema: {
+      operationId: 'listOrgKeyring',
       tags: ['orgs'],
       summary: "Who holds which of an organisation's keys (no entry content)",
       security: [{ bearer: [] }],
@@ -113,6 +118,7 @@ const orgRoutes: FastifyPluginAsyncTypebox<OrgRoutesOptions> = async (fastify, o
   fastify.post('/v1/orgs/:orgId/keyring', {
     config: { action: 'keyring.add' },
     schema: {
+      operationId: 'addOrgKeyringEntry',
       tags: ['orgs'],
       summary: "A holder of the organisation's current key seals it to another member",
       security: [{ bearer: [] }],
@@ -126,6 +132,7 @@ const orgRoutes: FastifyPluginAsyncTypebox<OrgRoutesOptions> = async (fastify, o
   fastify.delete('/v1/orgs/:orgId/keyring/:userId', {
     config: { action: 'keyring.remove' },
     schema: {
+      operationId: 'removeOrgKeyringMember',
       tags: ['orgs'],
       summary: "Remove every keyring entry of a member for an organisation (admin); a holder should then rotate the key",
       security: [{ bearer: [] }],

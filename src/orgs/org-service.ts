@@ -7,6 +7,7 @@ import type { AuditService } from '../audit/audit-service.js';
 import { createCommandRunner } from '../audit/audited-command.js';
 import type { RequestContext } from '../access/principal.js';
 import type { KeyringRepository } from '../keys/keyring-repository.js';
+import { publicKeyView } from '../keys/public-key-view.js';
 import type { UserRepository, UserRow } from '../users/user-repository.js';
 import { checkKeyMaterial } from '../users/key-material.js';
 import { CryptoError, KDF_PARAMS, fromB64u } from '../sdk/index.js';
@@ -54,7 +55,7 @@ function publicOrg(o: { id: string; kind: 'mechanism' | 'partner'; category: Org
 }
 
 function publicKeyRow(k: OrgKeyRow) {
-  return { keyId: k.keyId, publicKey: k.publicKey, current: k.retiredAt === null, createdAt: k.createdAt.toISOString(), retiredAt: k.retiredAt?.toISOString() ?? null };
+  return { ...publicKeyView(k), current: k.retiredAt === null, createdAt: k.createdAt.toISOString(), retiredAt: k.retiredAt?.toISOString() ?? null };
 }
 
 /**

@@ -7,6 +7,7 @@ import { Type } from 'typebox';
 import type { Config } from '../config/config.js';
 import type { IntakePolicy } from '../intake/intake-policy.js';
 import { AppError } from '../lib/problem.js';
+import { problemResponse } from '../lib/schemas.js';
 
 /**
  * The defender's page, served from the service itself (same origin): `/` files a request,
@@ -117,7 +118,12 @@ function send(request: FastifyRequest, reply: FastifyReply, body: Encoded, conte
   return reply.send(encoding === 'br' ? body.br : encoding === 'gzip' ? body.gzip : body.raw);
 }
 
-const PAGE_RESPONSE = { 200: Type.String({ description: 'the page (text/html)' }), 503: Type.String({ description: 'the page has not been built (text/plain)' }) };
+// Media types per status: the page is HTML, its "not built" answer plain text, a refused query a problem document.
+const PAGE_RESPONSE = {
+  200: { description: 'the page', content: { 'text/html': { schema: Type.String() } } },
+  400: problemResponse('a query string holding a NUL character or a lone surrogate (validation_failed)'),
+  503: { description: 'the page has not been built', content: { 'text/plain': { schema: Type.String() } } },
+};
 
 export default fp<DefenderPageOptions>(
   async function defenderPagePlugin(fastify: FastifyInstance, opts) {
@@ -137,11 +143,11 @@ export default fp<DefenderPageOptions>(
       // The HTML carries the deployment's pinned key and is never cached: a stale copy could pin an old key.
       return send(request, reply, build.html, 'text/html; charset=utf-8', 'no-store');
     };
-    for (const [url, summary] of [
-      ['/', "The defender's page: file a protection request (French, English with ?lang=en)"],
-      ['/suivi', "The defender's page: follow a request with the receipt"],
+    for (const [url, operationId, summary] of [
+      ['/', 'getFilingPage', "The defender's page: file a protection request (French, English with ?lang=en)"],
+      ['/suivi', 'getFollowUpPage', "The defender's page: follow a request with the receipt"],
     ] as const) {
-      fastify.get(url, { config: { action: 'page.read' }, schema: { tags: ['page'], summary, produces: ['text/html'], response: PAGE_RESPONSE } }, page);
+      fastify.get(url, { config: { action: 'page.read' }, schema: { operationId, security: [], tags: ['page'], summary, response: PAGE_RESPONSE } }, page);
     }
 
     fastify.get(
@@ -149,11 +155,16 @@ export default fp<DefenderPageOptions>(
       {
         config: { action: 'page.read' },
         schema: {
+          operationId: 'getPageAsset',
+          security: [],
           tags: ['page'],
           summary: "A script or stylesheet of the defender's page (content-hashed name, immutable; brotli or gzip as accepted)",
           params: Type.Object({ name: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}\\.(?:js|css)$' }) }),
-          produces: ['text/javascript', 'text/css'],
-          response: { 200: Type.String({ description: 'the file' }) },
+          response: {
+            200: { description: 'the file', content: { 'text/javascript': { schema: Type.String() }, 'text/css': { schema: Type.String() } } },
+            400: problemResponse('not the name of a script or stylesheet (validation_failed)'),
+            404: problemResponse('no such asset in this build (not_found)'),
+          },
         },
       },
       async (request, reply) => {

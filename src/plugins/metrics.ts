@@ -2,6 +2,7 @@ import fp from 'fastify-plugin';
 import { timingSafeEqual } from 'node:crypto';
 import { Type } from 'typebox';
 import { AppError } from '../lib/problem.js';
+import { problemResponse } from '../lib/schemas.js';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Config } from '../config/config.js';
 import { createQueue, queueNames, type QueueName } from '../queues/registry.js';
@@ -113,7 +114,18 @@ export default fp<MetricsOptions>(
       {
         config: { action: 'health.read' },
         // Prometheus text; counters and timings only, never a case id or anything from a request.
-        schema: { tags: ['health'], summary: 'Prometheus metrics (request counts and timings, problem codes, queue health), for a scraper presenting METRICS_TOKEN', response: { 200: Type.String({ description: 'Prometheus text exposition format' }) } },
+        // Public in the access policy (no user session), but guarded by its own bearer token.
+        schema: {
+          operationId: 'getMetrics',
+          tags: ['health'],
+          summary: 'Prometheus metrics (request counts and timings, problem codes, queue health), for a scraper presenting METRICS_TOKEN',
+          security: [{ metricsToken: [] }],
+          response: {
+            200: { description: 'Prometheus text exposition format', content: { 'text/plain': { schema: Type.String() } } },
+            401: problemResponse('the METRICS_TOKEN bearer token is missing or wrong (unauthenticated)'),
+            404: problemResponse('metrics are off: METRICS_TOKEN is not set (route_not_found)'),
+          },
+        },
       },
       async (request, reply) => {
         if (!token) throw new AppError('route_not_found', 'metrics are off: set METRICS_TOKEN');

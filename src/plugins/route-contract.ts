@@ -4,8 +4,11 @@ import type { AccessPolicy } from '../access/policy.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** Every route with the action it declares: what the access-matrix tests walk. */
-    routeTable(): Array<{ method: string; url: string; action: string }>;
+    /**
+     * Every route with the action it declares (what the access-matrix tests walk), and for the
+     * OpenAPI document whether it is hidden from it and the operationId its schema declares.
+     */
+    routeTable(): Array<{ method: string; url: string; action: string; hidden: boolean; operationId: string | undefined }>;
   }
   interface FastifyContextConfig {
     /** The access-policy action this route needs; every route must declare one. */
@@ -25,7 +28,12 @@ export default fp<{ policy: AccessPolicy }>(
       routes.push(route);
     });
     fastify.decorate('routeTable', () =>
-      routes.flatMap((r) => (Array.isArray(r.method) ? r.method : [r.method]).filter((m) => m !== 'HEAD').map((m) => ({ method: String(m), url: r.url, action: String(r.config?.action) }))),
+      routes.flatMap((r) => {
+        const schema = r.schema as { hide?: boolean; operationId?: string } | undefined;
+        return (Array.isArray(r.method) ? r.method : [r.method])
+          .filter((m) => m !== 'HEAD')
+          .map((m) => ({ method: String(m), url: r.url, action: String(r.config?.action), hidden: schema?.hide === true, operationId: schema?.operationId }));
+      }),
     );
     fastify.addHook('onReady', async () => {
       const bad = routes

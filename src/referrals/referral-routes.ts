@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type TSchema } from 'typebox';
 import { ex } from '../lib/openapi-examples.js';
-import { KeyId, Timestamp, Uuid, Versioned, responses } from '../lib/schemas.js';
+import { KeyId, SEALED_JSON_BYTES, SealedValue, Timestamp, Uuid, Versioned, responses } from '../lib/schemas.js';
 import { ctxOf } from '../plugins/context.js';
 import type { ReferralService } from './referral-service.js';
 import { OralConsentSchema } from '../consent/oral-consent.js';
@@ -11,7 +11,7 @@ const Code = Type.String({ pattern: '^[a-z][a-z0-9_]{0,39}$' });
 const FieldName = Type.String({ pattern: '^[a-z][a-z0-9_.]{0,63}$' });
 const Label = Type.Object({ fr: Type.String(), en: Type.String() });
 const Reason = Type.String({ minLength: 3, maxLength: 2000, description: 'why: kept on the timeline and in the audit log (no sensitive details: they belong in sealed notes)' });
-const Sealed = (what: string) => Versioned(96 * 1024, `v1.<b64u nonce>.<b64u ciphertext>, ${what}`);
+const Sealed = (what: string) => SealedValue(SEALED_JSON_BYTES.caseField, what);
 
 /** Every view of a referral in one schema: staff, partner and defender views are subsets of it. */
 const Referral = Type.Object({
@@ -55,6 +55,7 @@ const referralRoutes: FastifyPluginAsyncTypebox<{ referrals: ReferralService }> 
   fastify.post('/v1/cases/:caseId/referrals', {
     config: { action: 'referral.create' },
     schema: {
+      operationId: 'proposeReferral',
       tags: ['referrals'],
       summary: 'Propose a referral (recipient, fields, purpose) for the defender to consent to; or, by a supervisor with lifeThreat, refer to a state authority without consent',
       description: 'Refused from a case in `received` or `closed`. With `lifeThreat` the action checked is referral.exception (supervisors): the recipient must be of a category the referral policy allows without consent (409 recipient_not_eligible otherwise); the referral is consented at once on that basis, the reason is written to the audit log, and a notice for the defender is queued: `defenderToldAt` is when that notice was created. The defender then sees the referral in their list, marked `madeWithoutConsent`.',
@@ -85,6 +86,7 @@ const referralRoutes: FastifyPluginAsyncTypebox<{ referrals: ReferralService }> 
   fastify.get('/v1/cases/:caseId/referrals', {
     config: { action: 'referral.read' },
     schema: {
+      operationId: 'listCaseReferrals',
       tags: ['referrals'],
       summary: "The referrals of a case (staff: all; the defender: those awaiting consent or made without it)",
       security: sec,
@@ -97,6 +99,7 @@ const referralRoutes: FastifyPluginAsyncTypebox<{ referrals: ReferralService }> 
   fastify.get('/v1/referrals', {
     config: { action: 'referral.read' },
     schema: {
+      operationId: 'listReferrals',
       tags: ['referrals'],
       summary: "Referrals to the caller's organisation, newest first (a supervisor sees all)",
       security: sec,
@@ -115,6 +118,7 @@ const referralRoutes: FastifyPluginAsyncTypebox<{ referrals: ReferralService }> 
   fastify.get('/v1/referrals/:referralId', {
     config: { action: 'referral.read' },
     schema: {
+      operationId: 'getReferral',
       tags: ['referrals'],
       summary: 'One referral: metadata, the sealed packet, the reports and the envelopes of the referral key the caller may open',
       security: sec,
@@ -137,6 +141,7 @@ const referralRoutes: FastifyPluginAsyncTypebox<{ referrals: ReferralService }> 
   fastify.post('/v1/referrals/:referralId/consent', {
     config: { action: 'referral.consent' },
     schema: {
+      operationId: 'consentToReferral',
       tags: ['referrals'],
       summary: 'Consent to or refuse a referral (the defender; or the assigned officer recording oral consent with an attestation)',
       security: sec,
@@ -153,6 +158,7 @@ const referralRoutes: FastifyPluginAsyncTypebox<{ referrals: ReferralService }> 
   fastify.post('/v1/referrals/:referralId/packet', {
     config: { action: 'referral.create' },
     schema: {
+      operationId: 'uploadReferralPacket',
       tags: ['referrals'],
       summary: "Upload the packet of a consented referral: exactly the consented fields under a fresh referral DEK, sealed to the organisation's current key; sends the referral",
       security: sec,
@@ -188,13 +194,14 @@ const referralRoutes: FastifyPluginAsyncTypebox<{ referrals: ReferralService }> 
 
   fastify.post('/v1/referrals/:referralId/accept', {
     config: { action: 'referral.respond' },
-    schema: { tags: ['referrals'], summary: 'The partner accepts a referral sent to its organisation', security: sec, params: ReferralParams, response: responses({ 200: Referral }, [401, 403, 404, 409]) },
+    schema: { operationId: 'acceptReferral', tags: ['referrals'], summary: 'The partner accepts a referral sent to its organisation', security: sec, params: ReferralParams, response: responses({ 200: Referral }, [401, 403, 404, 409]) },
     handler: async (request) => referrals.accept(ctxOf(request), request.params.referralId),
   });
 
   fastify.post('/v1/referrals/:referralId/decline', {
     config: { action: 'referral.respond' },
     schema: {
+      operationId: 'declineReferral',
       tags: ['referrals'],
       summary: 'The partner declines a referral, with a reason; the packet and its envelopes are deleted',
       security: sec,
@@ -208,6 +215,7 @@ const referralRoutes: FastifyPluginAsyncTypebox<{ referrals: ReferralService }> 
   fastify.post('/v1/referrals/:referralId/reports', {
     config: { action: 'referral.report' },
     schema: {
+      operationId: 'addReferralReport',
       tags: ['referrals'],
       summary: 'The partner reports progress on an accepted referral; completed or unable_to_act closes it',
       security: sec,
@@ -228,6 +236,7 @@ const referralRoutes: FastifyPluginAsyncTypebox<{ referrals: ReferralService }> 
   fastify.post('/v1/referrals/:referralId/withdraw', {
     config: { action: 'referral.withdraw' },
     schema: {
+      operationId: 'withdrawReferral',
       tags: ['referrals'],
       summary: "Withdraw a referral: its packet and envelopes are deleted and the partner's access ends",
       security: sec,

@@ -1,13 +1,14 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { ex } from '../lib/openapi-examples.js';
-import { Timestamp, Uuid, Versioned, responses } from '../lib/schemas.js';
+import { SEALED_JSON_BYTES, SealedValue, Timestamp, Uuid, responses } from '../lib/schemas.js';
 import { ctxOf } from '../plugins/context.js';
+import { SealedWithheld } from '../lib/sealed-withheld.js';
 import type { CaseReportInput, CaseReportService } from './case-report-service.js';
 import { KeyEpoch } from '../cases/key-epoch.js';
 
 const Kind = Type.Union([Type.Literal('incident'), Type.Literal('checkin'), Type.Literal('alert')]);
-const Note = (kind: string) => Type.Optional(Versioned(16 * 1024, `sealed under the case DEK, AD egide/v1/${kind}/<id>/note`));
+const Note = (kind: string) => Type.Optional(SealedValue(SEALED_JSON_BYTES.text, `sealed under the case DEK, AD egide/v1/${kind}/<id>/note`));
 const Recorded = Type.Object({
   id: Uuid,
   caseId: Uuid,
@@ -17,7 +18,7 @@ const Recorded = Type.Object({
   at: Timestamp,
   caseState: Type.String({ description: 'the case state after the report (an incident on a case in protection starts a reassessment)' }),
 });
-const Report = Type.Object({ id: Uuid, kind: Kind, code: Type.Union([Type.String(), Type.Null()]), note: Type.Union([Type.String(), Type.Null()]), reportedBy: Type.String(), at: Timestamp });
+const Report = Type.Object({ id: Uuid, kind: Kind, code: Type.Union([Type.String(), Type.Null()]), note: Type.Union([Type.String(), Type.Null()]), sealedWithheld: SealedWithheld, reportedBy: Type.String(), at: Timestamp });
 
 const bodies = {
   incident: Type.Object(
@@ -32,9 +33,9 @@ const bodies = {
 };
 
 const routes = [
-  { kind: 'incident', path: 'incidents', action: 'incident.create', summary: 'Report a new incident: the assigned officer is told at once; on a case in protection a reassessment starts', states: 'Any open state (refused on a closed case: a supervisor reopens it).' },
-  { kind: 'checkin', path: 'checkins', action: 'checkin.create', summary: 'Check in: settles the running check-in deadline and starts the next (by risk level)', states: 'In protection, or while a check-in schedule runs (a reassessment started from protection).' },
-  { kind: 'alert', path: 'alerts', action: 'alert.create', summary: 'Raise an alert ("I am in danger now"): the assigned officer and every supervisor at once', states: 'Every state, closed included.' },
+  { kind: 'incident', operationId: 'reportIncident', path: 'incidents', action: 'incident.create', summary: 'Report a new incident: the assigned officer is told at once; on a case in protection a reassessment starts', states: 'Any open state (refused on a closed case: a supervisor reopens it).' },
+  { kind: 'checkin', operationId: 'checkIn', path: 'checkins', action: 'checkin.create', summary: 'Check in: settles the running check-in deadline and starts the next (by risk level)', states: 'In protection, or while a check-in schedule runs (a reassessment started from protection).' },
+  { kind: 'alert', operationId: 'raiseAlert', path: 'alerts', action: 'alert.create', summary: 'Raise an alert ("I am in danger now"): the assigned officer and every supervisor at once', states: 'Every state, closed included.' },
 ] as const;
 
 /** Incidents, check-ins and alerts of a case (workflow.md, "Cross-cutting"); the note is sealed on the client. */
@@ -43,6 +44,7 @@ const caseReportRoutes: FastifyPluginAsyncTypebox<{ reports: CaseReportService }
     fastify.post(`/v1/cases/:caseId/${r.path}`, {
       config: { action: r.action },
       schema: {
+        operationId: r.operationId,
         tags: ['reports'],
         summary: r.summary,
         description: `${r.states} The defender records it with the receipt session, or staff on their behalf.`,
@@ -58,6 +60,7 @@ const caseReportRoutes: FastifyPluginAsyncTypebox<{ reports: CaseReportService }
   fastify.get('/v1/cases/:caseId/reports', {
     config: { action: 'report.read' },
     schema: {
+      operationId: 'listCaseReports',
       tags: ['reports'],
       summary: 'Incidents, check-ins and alerts of a case, newest first, with their sealed notes',
       security: [{ bearer: [] }],

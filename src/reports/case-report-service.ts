@@ -11,6 +11,8 @@ import type { DeadlineRepository } from '../deadlines/deadline-repository.js';
 import type { IntakePolicy } from '../intake/intake-policy.js';
 import type { CaseReportKind, CaseReportRepository, CaseReportRow } from './case-report-repository.js';
 import { assertKeyEpoch } from '../cases/key-epoch.js';
+import type { CaseParticipation } from '../access/case-participation.js';
+import { withheldFlag } from '../lib/sealed-withheld.js';
 import { createCommandRunner, Refusal } from '../audit/audited-command.js';
 
 export type CaseReportService = ReturnType<typeof createCaseReportService>;
@@ -48,10 +50,12 @@ export function createCaseReportService(deps: {
   deadlineRows: Pick<DeadlineRepository, 'live' | 'enqueue'>;
   access: Pick<AccessService, 'authorize'>;
   audit: Pick<AuditService, 'record'>;
+  /** whether a supervisor gets the sealed notes (part of the case, or a break-glass) */
+  participation: Pick<CaseParticipation, 'sealedAccess'>;
   clock: Clock;
   intake: Pick<IntakePolicy, 'has'>;
 }) {
-  const { db, reports, cases, deadlines, deadlineRows, access, audit, clock, intake } = deps;
+  const { db, reports, cases, deadlines, deadlineRows, access, audit, participation, clock, intake } = deps;
   const command = createCommandRunner({ db, audit });
 
   function checkInput(kind: CaseReportKind, input: CaseReportInput): string | null {
@@ -143,11 +147,22 @@ export function createCaseReportService(deps: {
     /** Newest first; a read of sealed notes, audited. The defender does not see which staff member recorded what. */
     async list(ctx: RequestContext, caseId: string, page: { kind?: CaseReportKind; before?: { at: string; id: string }; limit: number }) {
       const c = await cases.byId(caseId);
-      await access.authorize(ctx, 'report.read', { resource: `case:${caseId}/reports`, caseId: c ? caseId : null, found: c !== undefined, facts: factsOf(c) }, undefined, { read: true });
+      // Kinds, codes and times are metadata every supervisor sees; the sealed notes only a
+      // supervisor part of the case, or through a break-glass (then audited as such).
+      const sealed = c ? await participation.sealedAccess(ctx.principal, c) : { served: true as const, breakGlassId: null };
+      await access.authorize(ctx, 'report.read', { resource: `case:${caseId}/reports`, caseId: c ? caseId : null, found: c !== undefined, facts: factsOf(c) }, undefined, { read: true, breakGlassId: sealed.served ? sealed.breakGlassId : null });
       if (!c) throw new AppError('not_found');
       const rows = await reports.list(caseId, { limit: page.limit, ...(page.kind ? { kind: page.kind } : {}), ...(page.before ? { before: { at: new Date(page.before.at), id: page.before.id } } : {}) });
       const defender = ctx.principal.kind === 'defender';
-      return rows.map((r: CaseReportRow) => ({ id: r.id, kind: r.kind, code: r.code, note: r.note, reportedBy: defender && r.reportedBy.startsWith('u:') ? 'staff' : r.reportedBy, at: r.at.toISOString() }));
+      return rows.map((r: CaseReportRow) => ({
+        id: r.id,
+        kind: r.kind,
+        code: r.code,
+        note: sealed.served ? r.note : null,
+        ...withheldFlag(sealed.served || r.note === null),
+        reportedBy: defender && r.reportedBy.startsWith('u:') ? 'staff' : r.reportedBy,
+        at: r.at.toISOString(),
+      }));
     },
   };
 }

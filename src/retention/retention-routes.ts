@@ -21,6 +21,7 @@ const retentionRoutes: FastifyPluginAsyncTypebox<{ retention: RetentionService }
   fastify.get('/v1/retention', {
     config: { action: 'retention.read' },
     schema: {
+      operationId: 'listRetentionDue',
       tags: ['retention'],
       summary: 'Closed cases whose retention period has ended, awaiting a supervisor’s purge (earliest first, keyset pages)',
       security: [{ bearer: [] }],
@@ -38,6 +39,7 @@ const retentionRoutes: FastifyPluginAsyncTypebox<{ retention: RetentionService }
   fastify.post('/v1/cases/:caseId/purge', {
     config: { action: 'case.purge' },
     schema: {
+      operationId: 'purgeCase',
       tags: ['retention'],
       summary: 'Purge the sealed content of a closed case whose retention period has ended (metadata and audit log kept)',
       description: '409 invalid_transition when the case is not closed or was purged already; 409 retention_not_due before the end of its retention period.',

@@ -1,6 +1,6 @@
 /**
  * The egide client SDK: scheme v1 of client-side encryption (docs/crypto-v1.md). Runs unchanged
- * in Node 20 and in browsers: no `node:` imports here; Node-only helpers live in `./node/`.
+ * in Node.js (24 and later) and in browsers: no `node:` imports here; Node-only helpers live in `./node/`.
  * Call `await ready()` once, then everything is synchronous except file streams.
  */
 export * from './crypto/errors.js';
@@ -8,6 +8,7 @@ export { ready, wipe, equalBytes } from './crypto/sodium.js';
 export { toB64u, fromB64u, toHex, fromHex } from './crypto/encoding.js';
 export * from './crypto/keys.js';
 export * from './crypto/associated-data.js';
+export * from './crypto/padding.js';
 export * from './crypto/sealed-field.js';
 export * from './crypto/envelope.js';
 export * from './crypto/password.js';

@@ -1,4 +1,4 @@
-import { CryptoError, fromB64u, keyIdOf, parseSealedField } from '../sdk/index.js';
+import { CryptoError, fromB64u, keyIdOf, parseWrappedKey } from '../sdk/index.js';
 import { AppError } from '../lib/problem.js';
 
 /** Checks the shapes of uploaded key material with the SDK's strict decoders; the server cannot check more (it cannot open them). */
@@ -14,10 +14,8 @@ export function checkKeyMaterial(input: { publicKey?: string; keyId?: string; sa
   const exact = (value: string, bytes: number) => {
     if (fromB64u(value).length !== bytes) throw new CryptoError('bad_length', `must be ${bytes} bytes`);
   };
-  const wrap = (value: string) => {
-    // A wrapped key has the sealed-field shape (v1.nonce.ciphertext) with a 48-byte ciphertext.
-    if (parseSealedField(value).ciphertext.length !== 48) throw new CryptoError('bad_length', 'must wrap a 32-byte key');
-  };
+  // v1.<24-byte nonce>.<48-byte ciphertext>: a wrap is never a (padded) sealed field.
+  const wrap = (value: string) => void parseWrappedKey(value);
   const { publicKey, keyId, salt, verifier, wrappedPrivateKey, recoveryWrap } = input;
   if (publicKey !== undefined) attempt('publicKey', () => exact(publicKey, 32));
   if (publicKey !== undefined && keyId !== undefined) {

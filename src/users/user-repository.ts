@@ -91,6 +91,11 @@ export function createUserRepository(db: Queryable) {
         .where(eq(users.id, id));
     },
 
+    /** A new TOTP secret (sealed) after a reset, with the step of the code that confirmed it. */
+    async setTotpSecret(id: string, sealedSecret: string, lastStep: number, tx: Queryable = db): Promise<void> {
+      await tx.update(users).set({ totpSecret: sealedSecret, totpLastStep: lastStep }).where(eq(users.id, id));
+    },
+
     async insertInvitation(row: typeof invitations.$inferInsert, tx: Queryable = db): Promise<void> {
       await tx.insert(invitations).values(row);
     },

@@ -3,6 +3,7 @@ import { Type } from 'typebox';
 import { B64u, KeyId, PublicKey, Username, Uuid, Versioned, responses } from '../lib/schemas.js';
 import { ctxOf } from '../plugins/context.js';
 import { ex } from '../lib/openapi-examples.js';
+import { TotpResetStartBody, TotpResetStartReply } from '../auth/auth-schemas.js';
 
 const StaffRoleSchema = Type.Union([Type.Literal('officer'), Type.Literal('supervisor'), Type.Literal('partner'), Type.Literal('admin')]);
 const User = Type.Object({
@@ -23,6 +24,7 @@ const userRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.post('/v1/invitations', {
     config: { action: 'user.invite' },
     schema: {
+      operationId: 'inviteUser',
       tags: ['users'],
       summary: 'Invite a person (admin); the token is handed over out of band',
       security: [{ bearer: [] }],
@@ -35,6 +37,8 @@ const userRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.post('/v1/enrolments', {
     config: { action: 'enrolment.complete', rateLimit: { max: fastify.config.LOGIN_RATE_LIMIT_PER_MINUTE, timeWindow: 60_000 } },
     schema: {
+      operationId: 'completeEnrolment',
+      security: [],
       tags: ['users'],
       summary: 'Complete enrolment: keys made on the client, TOTP confirmed',
       body: Type.Object(
@@ -51,7 +55,7 @@ const userRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         },
         {
           additionalProperties: false,
-          examples: [{ token: ex.b64u32, publicKey: ex.publicKey, keyId: ex.keyId, salt: ex.salt, verifier: ex.b64u32b, wrappedPrivateKey: ex.wrap, recoveryWrap: ex.wrap, totpSecret: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP', totpCode: ex.totp }],
+          examples: [{ token: ex.b64u32, publicKey: ex.publicKey, keyId: ex.keyId, salt: ex.salt, verifier: ex.b64u32b, wrappedPrivateKey: ex.wrap, recoveryWrap: ex.wrap, totpSecret: ex.totpSecret, totpCode: ex.totp }],
         },
       ),
       response: responses({ 201: User }, [409, 429]),
@@ -62,6 +66,7 @@ const userRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('/v1/users', {
     config: { action: 'user.list' },
     schema: {
+      operationId: 'listUsers',
       tags: ['users'],
       summary: 'List users (admin), by username',
       security: [{ bearer: [] }],
@@ -75,6 +80,7 @@ const userRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.post('/v1/users/:userId/disable', {
     config: { action: 'user.disable' },
     schema: {
+      operationId: 'disableUser',
       tags: ['users'],
       summary: 'Disable a user (admin); every session ends at once',
       security: [{ bearer: [] }],
@@ -88,6 +94,7 @@ const userRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.post('/v1/users/:userId/enable', {
     config: { action: 'user.enable' },
     schema: {
+      operationId: 'enableUser',
       tags: ['users'],
       summary: 'Enable a disabled user (admin): the same account, keys and envelopes come back; the ended sessions stay ended',
       security: [{ bearer: [] }],
@@ -96,6 +103,20 @@ const userRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       response: responses({ 200: Type.Object({ user: User }) }, [401, 403, 404, 409]),
     },
     handler: async (request) => users.enable(ctxOf(request), request.params.userId, request.body.reason),
+  });
+
+  fastify.post('/v1/users/:userId/totp-reset', {
+    config: { action: 'user.totp_reset' },
+    schema: {
+      operationId: 'startTotpReset',
+      tags: ['users'],
+      summary: 'Start a TOTP reset for a user who lost the second factor (admin): a one-time token to hand over out of band; the same account keeps its id, keys and envelopes',
+      security: [{ bearer: [] }],
+      params: Type.Object({ userId: Uuid }),
+      body: TotpResetStartBody,
+      response: responses({ 201: TotpResetStartReply }, [401, 403, 404, 409]),
+    },
+    handler: async (request, reply) => reply.code(201).send(await fastify.services.totpReset.start(ctxOf(request), request.params.userId, request.body.reason)),
   });
 };
 

@@ -12,7 +12,7 @@ import type { KeyringRepository } from '../keys/keyring-repository.js';
 import { createCommandRunner } from '../audit/audited-command.js';
 import { denialReason } from '../audit/decision-trail.js';
 import type { OrgRepository } from '../orgs/org-repository.js';
-import { isAcceptableTotpSecret, sealTotpSecret, totpStep } from '../auth/totp.js';
+import { checkNewTotpSecret, sealTotpSecret } from '../auth/totp.js';
 import type { UserRepository, UserRow } from './user-repository.js';
 import { checkKeyMaterial } from './key-material.js';
 
@@ -88,9 +88,13 @@ export function createUserService(deps: {
     /** Completes enrolment: one transaction, or nothing (a used, expired or unknown token changes nothing). */
     async enrol(ctx: RequestContext, input: EnrolmentInput) {
       checkKeyMaterial(input);
-      if (!isAcceptableTotpSecret(input.totpSecret)) throw new AppError('validation_failed', 'the TOTP secret must be base32 of at least 160 bits', { errors: [{ field: '/body/totpSecret', message: 'base32, at least 160 bits' }] });
-      const step = totpStep(input.totpSecret, input.totpCode, clock.now());
-      if (step === null) throw new AppError('validation_failed', 'the one-time code does not match the TOTP secret', { errors: [{ field: '/body/totpCode', message: 'does not match totpSecret' }] });
+      let step: number;
+      try {
+        step = checkNewTotpSecret(input.totpSecret, input.totpCode, clock.now());
+      } catch (err) {
+        if (err instanceof AppError) await audit.record(ctx, { action: 'enrolment.complete', resource: 'invitation', outcome: 'denied', reason: `${err.code}: ${err.detail ?? ''}` });
+        throw err;
+      }
       const outcome = await db.transaction(async (tx) => {
         const inv = await users.invitationForUpdate(sha256b64u(input.token), tx);
         const now = clock.now();

@@ -152,7 +152,7 @@ t.test('recovery with the recovery code: prove the key, set a new password, ever
   t.equal((await me(u.auth().authorization)).json().code, 'session_ended');
   u.password = 'recovered passphrase';
   await t.resolves(logIn(T, u));
-  const again = await app.inject({ method: 'POST', url: '/v1/auth/recovery/finish', payload: { username: u.username, challengeId: start.challengeId, answer, totp: nextTotp(T, u.totpSecret), publicKey: toB64u(kp.publicKey), salt: next.salt, verifier: next.verifier, wrappedPrivateKey: next.wrappedPrivateKey } });
+  const again = await app.inject({ method: 'POST', url: '/v1/auth/recovery/finish', payload: { username: u.username, challengeId: start.challengeId, answer, totp: nextTotp(T, u.totpSecret), publicKey: toB64u(kp.publicKey), salt: next.salt, verifier: next.verifier, wrappedPrivateKey: next.wrappedPrivateKey, recoveryWrap: wrapPrivateKey(kp.privateKey, recoveryKeyOf(createRecoveryCode())) } });
   t.equal(again.json().code, 'invalid_credentials', 'a challenge works once');
 });
 

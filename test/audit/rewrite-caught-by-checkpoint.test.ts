@@ -1,5 +1,5 @@
 /**
- * The strongest rewrite an attacker with the database can make: change an old event AND
+ * The strongest rewrite an attacker with the database superuser can make: change an old event AND
  * recompute every later hash and the head, so that the chain is consistent again. Only a
  * signed checkpoint taken before the rewrite can tell; verify compares every stored one.
  */
@@ -24,7 +24,7 @@ t.test('an intact chain verifies against its checkpoint', async (t) => {
 
 t.test('a rewrite with every later hash recomputed is caught by the checkpoint', async (t) => {
   const [cp] = await T.database.sql`select seq, hash from audit_checkpoints order by seq desc limit 1`;
-  const attacker = postgres(T.db.url, { max: 1, onnotice: () => undefined });
+  const attacker = postgres(T.db.adminUrl, { max: 1, onnotice: () => undefined });
   try {
     await attacker`set session_replication_role = replica`;
     const rows = await attacker`select seq, event_id, at, actor, role, action, resource, case_id, outcome, reason, request_id from audit_log order by seq`;

@@ -29,7 +29,7 @@ t.test('an intact chain verifies', async (t) => {
 t.test('an actor rewritten with triggers disabled is caught at its seq', async (t) => {
   const [target] = await T.database.sql`select seq, event_id, actor from audit_log where action = 'audit.read' order by seq limit 1 offset 2`;
   const seq = Number(target!.seq);
-  const attacker = postgres(T.db.url, { max: 1, onnotice: () => undefined });
+  const attacker = postgres(T.db.adminUrl, { max: 1, onnotice: () => undefined });
   try {
     await attacker`set session_replication_role = replica`;
     const changed = await attacker`update audit_events set actor = 'u:00000000-0000-0000-0000-000000000000' where id = ${target!.event_id}`;
@@ -47,7 +47,7 @@ t.test('an actor rewritten with triggers disabled is caught at its seq', async (
 });
 
 t.test('deleting the newest event behind the triggers leaves the head row unmatched', async (t) => {
-  const attacker = postgres(T.db.url, { max: 1, onnotice: () => undefined });
+  const attacker = postgres(T.db.adminUrl, { max: 1, onnotice: () => undefined });
   try {
     await attacker`set session_replication_role = replica`;
     const [h] = await attacker`select seq from audit_head`;

@@ -32,7 +32,8 @@ function postgresUser(): { uid: number; gid: number } | null {
 }
 
 export interface OwnPostgres {
-  url(database: string): string;
+  /** As the superuser by default (created by initdb, trusted on loopback), or as `user`. */
+  url(database: string, user?: string): string;
   port: number;
   /** Stops the server as a crash would (`-m immediate`: no checkpoint, unlogged tables lost on restart). */
   stop(): void;
@@ -62,7 +63,7 @@ export async function startOwnPostgres(root: string): Promise<OwnPostgres> {
   let destroyed = false;
   const pg: OwnPostgres = {
     port,
-    url: (database) => `postgres://postgres@127.0.0.1:${port}/${database}`,
+    url: (database, user = 'postgres') => `postgres://${user}@127.0.0.1:${port}/${database}`,
     start() {
       run('pg_ctl', ['-D', data, '-l', join(root, 'postgres.log'), '-o', options, '-w', '-t', '60', 'start']);
       running = true;

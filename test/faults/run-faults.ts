@@ -88,7 +88,9 @@ async function main(): Promise<number> {
   const apiPort = await freePort();
   const env: Record<string, string> = {
     ...(secrets as Record<string, string>),
-    DATABASE_URL: pg.url('egide'),
+    // The application role, as in production; only the API (below) gets the owner role, so it
+    // creates both roles and the database on this fresh server as npm start does, and migrates.
+    DATABASE_URL: pg.url('egide', 'egide_app'),
     DATABASE_POOL_SIZE: '5',
     REDIS_URL: redis.url,
     REDIS_PREFIX: 'egide-faults',
@@ -106,7 +108,7 @@ async function main(): Promise<number> {
   const apiRef = { name: 'api', base };
 
   // --- the service: one API, two workers, separate processes -------------------------------
-  const api = launchService({ name: 'api', role: 'api', env: { ...env, PORT: String(apiPort), HOST: '127.0.0.1', LOG_LEVEL: 'warn' } });
+  const api = launchService({ name: 'api', role: 'api', env: { ...env, DATABASE_OWNER_URL: pg.url('egide', 'egide_owner'), PORT: String(apiPort), HOST: '127.0.0.1', LOG_LEVEL: 'warn' } });
   services.push(api);
   if (!(await waitFor(async () => (await call(base, 'GET', '/readyz', { timeoutMs: 2000 })).status === 200, 60_000, 250))) throw new Error(`the API did not become ready:\n${api.output().slice(-3000)}`);
   const workers = ['worker-a', 'worker-b'].map((name) => launchService({ name, role: 'worker', env }));

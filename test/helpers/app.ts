@@ -8,6 +8,7 @@ import { fixedClock } from '../../src/lib/clock.js';
 import { generateSecrets } from '../../src/lib/server-keys.js';
 import { buildServer } from '../../src/server.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
+import type { Resolver } from '../../src/notifications/webhook-target.js';
 
 /** Minimal view of a tap test, so helpers work with any `t`. */
 export interface Teardown {
@@ -59,13 +60,14 @@ export type ExtraPlugin = { plugin: FastifyPluginAsync<any> | FastifyPluginCallb
 
 export async function buildTestApp(
   t: Teardown,
-  opts: { env?: Record<string, string>; now?: string; auditReads?: boolean; db?: TestDatabase; extraPlugins?: ExtraPlugin[] } = {},
+  opts: { env?: Record<string, string>; now?: string; auditReads?: boolean; db?: TestDatabase; extraPlugins?: ExtraPlugin[]; webhookResolver?: Resolver } = {},
 ): Promise<TestApp> {
   // An existing database (e.g. one a CLI test bootstrapped) is used as is and not dropped here.
   const db = opts.db ?? (await createTestDatabase());
   const prefix = await testRedisPrefix(t);
   const config = await testConfig({ DATABASE_URL: db.url, REDIS_URL, REDIS_PREFIX: prefix, ...opts.env });
-  const database = createDatabase(db.url, { max: 5 });
+  // Small by default (test files run in parallel); DATABASE_POOL_SIZE in `env` sets it, for the tests of pool pressure.
+  const database = createDatabase(db.url, { max: opts.env?.DATABASE_POOL_SIZE ? config.DATABASE_POOL_SIZE : 5 });
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
   const logs: string[] = [];
   const logStream = new Writable({
@@ -75,7 +77,7 @@ export async function buildTestApp(
     },
   });
   const clock = fixedClock(opts.now ?? new Date().toISOString());
-  const app = await buildServer({ config, clock, database, redis, logStream, ...(opts.auditReads !== undefined ? { auditReads: opts.auditReads } : {}) });
+  const app = await buildServer({ config, clock, database, redis, logStream, ...(opts.auditReads !== undefined ? { auditReads: opts.auditReads } : {}), ...(opts.webhookResolver ? { webhookResolver: opts.webhookResolver } : {}) });
   // Registered after the app plugin has loaded, so that its decorators (services) exist.
   await app.after();
   for (const p of opts.extraPlugins ?? []) await app.register(p.plugin, p.opts ?? {});

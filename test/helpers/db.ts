@@ -3,31 +3,51 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import { MIGRATIONS_DIR, runMigrations } from '../../src/db/migrate.js';
+import { ensureRoles } from '../../src/db/roles.js';
+import { projectRoot } from '../../src/lib/paths.js';
 
+/** The shared server, as its superuser: creates and drops the test databases (and plays the attacker with superuser rights). */
 export const PG_BASE = process.env.TEST_DATABASE_BASE_URL ?? 'postgres://postgres@127.0.0.1:5432';
 
-/** The template's name changes whenever a migration does, so a stale template is never used. */
+/**
+ * The two roles, as in production (README, "Database roles"): the tests' app connects as the
+ * application role, the migrations run as the owner role. Role names are cluster-wide; each test
+ * database grants them its own privileges (copied with the template).
+ */
+export const OWNER_ROLE = 'egide_owner';
+export const APP_ROLE = 'egide_app';
+
+/** `PG_BASE` (the superuser's) with another user, for `database`. */
+export function roleUrl(role: string, database: string): string {
+  const url = new URL(`${PG_BASE}/${database}`);
+  url.username = role;
+  url.password = '';
+  return url.toString();
+}
+
+/** The template's name changes whenever a migration or the grants do, so a stale template is never used. */
 function templateName(): string {
   const h = createHash('sha256');
   for (const f of readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql')).sort()) h.update(f).update(readFileSync(join(MIGRATIONS_DIR, f)));
+  h.update(readFileSync(join(projectRoot(), 'src/db/roles.ts')));
   return `egide_tpl_${h.digest('hex').slice(0, 12)}`;
 }
 
 const TEMPLATE_LOCK = 7_220_002;
 
-/** Creates (once, under an advisory lock, since test files run in parallel) the migrated template database. */
+/** Creates (once, under an advisory lock, since test files run in parallel) the roles and the migrated template database. */
 async function ensureTemplate(admin: postgres.Sql): Promise<string> {
   const name = templateName();
   const reserved = await admin.reserve();
   try {
     await reserved`select pg_advisory_lock(${TEMPLATE_LOCK})`;
+    // Idempotent and safe against a concurrent creation (e.g. another worktree's tests on this server).
+    await ensureRoles(reserved, [{ name: OWNER_ROLE }, { name: APP_ROLE }]);
     const [exists] = await reserved`select 1 from pg_database where datname = ${name}`;
     if (!exists) {
-      await reserved.unsafe(`create database "${name}_build"`).catch(async () => {
-        await reserved.unsafe(`drop database if exists "${name}_build" with (force)`);
-        await reserved.unsafe(`create database "${name}_build"`);
-      });
-      await runMigrations(`${PG_BASE}/${name}_build`);
+      await reserved.unsafe(`drop database if exists "${name}_build" with (force)`);
+      await reserved.unsafe(`create database "${name}_build" owner ${OWNER_ROLE}`);
+      await runMigrations(roleUrl(OWNER_ROLE, `${name}_build`), { appRole: APP_ROLE });
       await reserved.unsafe(`alter database "${name}_build" rename to "${name}"`);
     }
     await reserved`select pg_advisory_unlock(${TEMPLATE_LOCK})`;
@@ -39,20 +59,27 @@ async function ensureTemplate(admin: postgres.Sql): Promise<string> {
 
 export interface TestDatabase {
   name: string;
+  /** As the application role: what the app under test connects with. */
   url: string;
+  /** As the owner role (what the migrations run as). */
+  ownerUrl: string;
+  /** As the server's superuser. */
+  adminUrl: string;
   drop(): Promise<void>;
 }
 
-/** A fresh database for one test file, copied from the migrated template. */
+/** A fresh database for one test file, copied from the migrated template, owned by the owner role. */
 export async function createTestDatabase(): Promise<TestDatabase> {
   const admin = postgres(`${PG_BASE}/postgres`, { max: 2, onnotice: () => undefined });
   try {
     const template = await ensureTemplate(admin);
     const name = `egide_t_${randomBytes(6).toString('hex')}`;
-    await admin.unsafe(`create database "${name}" template "${template}"`);
+    await admin.unsafe(`create database "${name}" template "${template}" owner ${OWNER_ROLE}`);
     return {
       name,
-      url: `${PG_BASE}/${name}`,
+      url: roleUrl(APP_ROLE, name),
+      ownerUrl: roleUrl(OWNER_ROLE, name),
+      adminUrl: `${PG_BASE}/${name}`,
       async drop() {
         const a = postgres(`${PG_BASE}/postgres`, { max: 1, onnotice: () => undefined });
         await a.unsafe(`drop database if exists "${name}" with (force)`);

@@ -14,7 +14,7 @@ export interface WorkerProcess {
 }
 
 /** Starts a worker child; the test's teardown kills it (SIGKILL) if it is still running. */
-export function launchWorker(T: Pick<TestApp, 'config'>, teardown: (fn: () => void) => void, opts: { logLevel?: string } = {}): WorkerProcess {
+export function launchWorker(T: Pick<TestApp, 'config'>, teardown: (fn: () => void) => void, opts: { logLevel?: string; env?: Record<string, string> } = {}): WorkerProcess {
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
     HOME: process.env.HOME ?? '',
@@ -26,6 +26,7 @@ export function launchWorker(T: Pick<TestApp, 'config'>, teardown: (fn: () => vo
     JWT_SIGNING_KEY: String(T.config.JWT_SIGNING_KEY),
     AUDIT_SIGNING_KEY: String(T.config.AUDIT_SIGNING_KEY),
     SERVER_SECRET: String(T.config.SERVER_SECRET),
+    ...opts.env,
   };
   const child = spawn(process.execPath, ['--import', 'tsx', 'workers/main.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';

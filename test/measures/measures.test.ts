@@ -300,7 +300,9 @@ t.test('the details open with the case key for the defender, the officer and the
   const another = await fileCase(T, dep);
   t.equal((await list(caseA.defender, another.caseId)).statusCode, 404, "another defender's case");
   t.equal((await list(fatou, caseA.caseId)).statusCode, 200, 'a supervisor without an envelope lists the measures');
-  t.equal((await inject(fatou, 'GET', `/v1/cases/${caseA.caseId}/sealed`)).statusCode, 404, 'but has no key to open their details');
+  const fatouSealed = await inject(fatou, 'GET', `/v1/cases/${caseA.caseId}/sealed`);
+  t.equal(fatouSealed.statusCode, 409, 'but has no key to open their details');
+  t.equal(fatouSealed.json().code, 'no_envelope');
 });
 
 t.test('bad proposals are refused and nothing is written', async (t) => {

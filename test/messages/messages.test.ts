@@ -93,7 +93,9 @@ t.test('no plaintext marker in the database, the logs or Redis', async (t) => {
 t.test('the supervisor gives the assigned officer the case key; the officer reads and writes', async (t) => {
   const ack = await T.app.inject({ method: 'POST', url: `/v1/cases/${caseId}/acknowledge`, headers: dep.supervisor.auth(), payload: { assigneeId: officer.id } });
   t.equal(ack.statusCode, 200);
-  t.equal((await T.app.inject({ method: 'GET', url: `/v1/cases/${caseId}/sealed`, headers: officer.auth() })).statusCode, 404, 'assigned but no key yet');
+  const before = await T.app.inject({ method: 'GET', url: `/v1/cases/${caseId}/sealed`, headers: officer.auth() });
+  t.equal(before.statusCode, 409, 'assigned but no key yet: in scope, so not a 404');
+  t.equal(before.json().code, 'no_envelope');
   const envelope = sealEnvelope(supervisorDek, officer.keyPair.publicKey);
   const grant = (headers: Record<string, string>, body: object) => T.app.inject({ method: 'POST', url: `/v1/cases/${caseId}/envelopes`, headers, payload: body });
   t.equal((await grant(dep.admin.auth(), { userId: officer.id, ...envelope })).statusCode, 403, 'an admin grants nothing');

@@ -162,10 +162,15 @@ t.test('an admin registers a partner webhook; the secret is shown once and seale
   t.equal(r.statusCode, 201, r.body);
   secret = r.json().secret;
   t.ok(secret.length >= 40);
+  t.equal(r.json().origin, `http://127.0.0.1:${port}`, 'answered with the origin only');
+  t.notOk('url' in r.json(), 'not the URL');
   const listed = await inject(dep.admin, 'GET', `/v1/orgs/${partnerOrg.id}/webhooks`);
   t.notOk('secret' in listed.json().items[0], 'listed without the secret');
-  const [row] = await T.database.sql`select secret from webhook_endpoints`;
+  t.same(Object.keys(listed.json().items[0]).sort(), ['createdAt', 'disabledAt', 'id', 'orgId', 'origin'], 'and without the URL: its origin only');
+  const [row] = await T.database.sql`select secret, url_sealed, url_origin, url_plaintext from webhook_endpoints`;
   t.notOk(String(row!.secret).includes(secret), 'not stored in the clear');
+  t.match(row, { url_sealed: /^v1\./, url_origin: `http://127.0.0.1:${port}`, url_plaintext: null }, 'the URL is sealed at rest, beside its origin');
+  t.notOk(String(row!.url_sealed).includes('/hook'), 'no part of the path in clear');
 });
 
 const verify = (t: Test, r: Received) => {
@@ -181,6 +186,9 @@ t.test("a partner's webhook receives a signed POST without the case", async (t) 
   await delivery.tick();
   await until('the webhook', async () => received.length === 1);
   verify(t, received[0]!);
+  const [logged] = await T.database.sql`select id from webhook_deliveries where topic = 'referral.withdrawn'`;
+  t.equal(received[0]!.headers['x-egide-delivery'], logged!.id, 'X-Egide-Delivery: the delivery id, for the receiver to ignore a delivery it has seen');
+  t.equal(received[0]!.headers['x-egide-event'], 'referral.withdrawn');
   const body = JSON.parse(received[0]!.body);
   t.match(body, { event: 'referral.withdrawn', data: { referralId, orgId: partnerOrg.id } });
   t.notOk(received[0]!.body.includes(main.caseId) || received[0]!.body.includes(main.reference), 'no case id or reference for the partner');
@@ -196,12 +204,15 @@ t.test('a failing endpoint is retried with backoff, logged, and never delivered 
   await plant('deadline.step', { deadlineId, caseId: main.caseId, reference: main.reference, rule: 'referral_response', step: 'level1', dueAt: '2026-06-05T08:00:00.000Z', recipients: [`org:${partnerOrg.id}`], action: 'respond_to_referral' });
   await delivery.tick();
   await until('two failures', async () => received.length >= 2, 8000);
-  t.match((await T.database.sql`select status, attempts, last_status_code, last_error from webhook_deliveries where topic = 'deadline.step'`)[0], { status: 'retrying', last_status_code: 500, last_error: 'HTTP 500' });
+  // The second answer is recorded right after it arrives (the POST is made outside any transaction).
+  await until('the second failure recorded', async () => (await T.database.sql`select attempts, status from webhook_deliveries where topic = 'deadline.step'`)[0]?.status === 'retrying' && received.length === 2);
+  t.match((await T.database.sql`select status, attempts, last_status_code, last_error, lease_expires_at from webhook_deliveries where topic = 'deadline.step'`)[0], { status: 'retrying', attempts: 2, last_status_code: 500, last_error: 'HTTP 500', lease_expires_at: null });
   await until('the third attempt', async () => received.length >= 3, 10_000);
   await until('delivered', async () => (await T.database.sql`select status from webhook_deliveries where topic = 'deadline.step'`)[0]?.status === 'delivered');
   for (const r of received) verify(t, r);
   t.ok(received[1]!.at - received[0]!.at >= 900 && received[2]!.at - received[1]!.at >= 1800, 'exponential backoff: about 1 s, then 2 s');
   t.equal(new Set(received.map((r) => r.body)).size, 1, 'the same body each time');
+  t.equal(new Set(received.map((r) => r.headers['x-egide-delivery'])).size, 1, 'and the same delivery id');
   t.match(JSON.parse(received[2]!.body), { event: 'deadline.step', data: { deadlineId, rule: 'referral_response', step: 'level1', dueAt: '2026-06-05T08:00:00.000Z', action: 'respond_to_referral' } });
   t.match((await T.database.sql`select attempts, last_status_code, last_error from webhook_deliveries where topic = 'deadline.step'`)[0], { attempts: 3, last_status_code: 204, last_error: null });
   // Re-queue what is due, and re-dispatch: nothing is posted again.
@@ -224,5 +235,5 @@ t.test('no sealed marker anywhere in notifications, deliveries or webhook bodies
   t.equal((await T.database.sql`select count(*)::int as n from notifications where payload::text like ${'%' + MARK + '%'} or coalesce(reference, '') like ${'%' + MARK + '%'}`)[0]!.n, 0);
   t.equal((await T.database.sql`select count(*)::int as n from webhook_deliveries where body like ${'%' + MARK + '%'} or coalesce(last_error, '') like ${'%' + MARK + '%'}`)[0]!.n, 0);
   t.notOk(received.some((r) => r.body.includes(MARK)));
-  t.notOk((await T.database.sql`select count(*)::int as n from notifications where payload::text like '%v1.%'`)[0]!.n > 0, 'no sealed value at all');
+  t.notOk((await T.database.sql`select count(*)::int as n from notifications where payload::text like '%v1.%' or payload::text like '%v2.%'`)[0]!.n > 0, 'no sealed value at all');
 });

@@ -418,7 +418,10 @@ t.test('life-threat exception: a supervisor refers to a state authority without 
   t.notOk('createdBy' in mine[0] || 'consentBy' in mine[0]);
   t.equal((await as(defender, 'GET', `/v1/referrals/${id}`)).json().referral.madeWithoutConsent, true);
 
-  // The supervisor's client holds the case key through the mechanism key and sends the packet.
+  // The supervisor is not part of the case: reading it to build the packet is a break-glass, with
+  // the reason written for the auditors; then their client opens the case key through the mechanism key.
+  t.equal((await as(supervisor, 'GET', `/v1/cases/${caseId}/sealed`)).json().code, 'break_glass_required');
+  t.equal((await as(supervisor, 'POST', `/v1/cases/${caseId}/break-glass`, { reason: 'Menace de mort imminente signalée cette nuit : envoi à la police sans consentement.' })).statusCode, 201);
   const p = await packetFor(supervisor, caseId, id, ['identity', 'location'], { id: police.id, ...(await currentOrgKey(police.id)) });
   const sent = await as(supervisor, 'POST', `/v1/referrals/${id}/packet`, p.body);
   t.equal(sent.statusCode, 200, sent.body);
@@ -484,5 +487,5 @@ t.test('no plaintext marker in the referral tables, the outbox, the timeline, th
   t.notOk(s.includes(MARK), 'database');
   t.notOk(T.logs.join('\n').includes(MARK), 'logs');
   const reports = await T.database.sql`select note from referral_reports where note is not null`;
-  t.ok(reports.length >= 1 && reports.every((r) => (r.note as string).startsWith('v1.')), 'notes are sealed');
+  t.ok(reports.length >= 1 && reports.every((r) => (r.note as string).startsWith('v2.')), 'notes are sealed');
 });

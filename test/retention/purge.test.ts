@@ -191,6 +191,7 @@ t.test('a purged case: metadata readable, sealed content 404 case_purged, no sec
   }
   const sup = await T.app.inject({ method: 'GET', url: `/v1/cases/${c.caseId}/sealed`, headers: dep.supervisor.auth() });
   t.equal(sup.statusCode, 404, 'the supervisor holds no envelope any more');
+  t.equal(sup.json().code, 'case_purged', 'nor is sent to open a break-glass on a case with nothing left to read');
   const id = randomUUID();
   const msg = await T.app.inject({ method: 'POST', url: `/v1/cases/${c.caseId}/messages`, headers: officer.auth(), payload: { id, body: sealField({ text: 'x' }, dek, messageBodyAd(id, `u:${officer.id}`)) } });
   t.equal(msg.statusCode, 404);

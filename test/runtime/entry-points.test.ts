@@ -14,7 +14,7 @@ import { MIGRATIONS_DIR } from '../../src/db/migrate.js';
 import { projectRoot } from '../../src/lib/paths.js';
 import { generateSecrets } from '../../src/lib/server-keys.js';
 import { REDIS_URL, testRedisPrefix } from '../helpers/app.js';
-import { createTestDatabase, PG_BASE } from '../helpers/db.js';
+import { APP_ROLE, createTestDatabase, OWNER_ROLE, PG_BASE, roleUrl } from '../helpers/db.js';
 import { queueNames } from '../../src/queues/registry.js';
 
 // Spawns many processes that each compile and load the app: slower than a unit file on 2 cores.
@@ -145,18 +145,34 @@ t.test('refuses to start, saying why and how to fix it (exit 1)', async (t) => {
 t.test('npm start: creates and migrates the database, serves, stops on SIGTERM with exit 0', async (t) => {
   const name = `egide_t_${randomBytes(6).toString('hex')}`;
   const url = `${PG_BASE}/${name}`;
+  const dir = mkdtempSync(join(tmpdir(), 'egide-start-'));
+  const heartbeat = join(dir, 'worker.heartbeat');
   t.teardown(async () => {
     const admin = postgres(`${PG_BASE}/postgres`, { max: 1, onnotice: () => undefined });
     await admin.unsafe(`drop database if exists "${name}" with (force)`);
     await admin.end();
+    rmSync(dir, { recursive: true, force: true });
   });
   const prefix = await testRedisPrefix(t);
-  const p = launch('src/main.ts', { ...secrets, DATABASE_URL: url, REDIS_URL, REDIS_PREFIX: prefix, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info' });
+  // The two roles of .env (`egide env init`): the database does not exist yet; the start creates it
+  // as the superuser it finds on the same server, owned by the owner role.
+  const p = launch('src/main.ts', {
+    ...secrets,
+    DATABASE_URL: roleUrl(APP_ROLE, name),
+    DATABASE_OWNER_URL: roleUrl(OWNER_ROLE, name),
+    REDIS_URL,
+    REDIS_PREFIX: prefix,
+    HOST: '127.0.0.1',
+    PORT: '0',
+    LOG_LEVEL: 'info',
+    WORKER_HEARTBEAT_FILE: heartbeat,
+  });
   t.teardown(() => {
     if (p.child.exitCode === null) p.child.kill('SIGKILL');
   });
 
-  const deadline = Date.now() + 20_000;
+  // Creating the database, migrating and granting, then the API and the worker: on a shared 2-core machine under load this can take a while.
+  const deadline = Date.now() + 60_000;
   let base: string | undefined;
   let ready = false;
   while (!ready) {
@@ -168,7 +184,9 @@ t.test('npm start: creates and migrates the database, serves, stops on SIGTERM w
     if (base) ready = await fetch(`${base}/readyz`).then((r) => r.status === 200, () => false);
     if (!ready) await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  t.match(p.output(), `created database ${name}`);
+  t.match(p.output(), `created database ${name} (owner ${OWNER_ROLE})`);
+  const health = await exitWithin(launchArgs(['workers/healthcheck.ts', heartbeat]), 20_000);
+  t.equal(health.code, 0, `the worker's healthcheck passes: ${health.stdout}${health.stderr}`);
   const queuesLine = /"queues":(\[[^\]]*\])/.exec(p.output());
   t.same(queuesLine ? (JSON.parse(queuesLine[1]!) as string[]).sort() : null, [...queueNames].sort(), 'the worker runs in the same process, one worker per queue of the registry');
 
@@ -176,6 +194,8 @@ t.test('npm start: creates and migrates the database, serves, stops on SIGTERM w
   const [{ count }] = (await sql`select count(*)::int as count from drizzle.__drizzle_migrations`) as unknown as [{ count: number }];
   const migrations = readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql')).length;
   t.equal(count, migrations, 'every migration in drizzle/ is applied');
+  const sessions = await sql`select distinct usename from pg_stat_activity where datname = ${name} and pid <> pg_backend_pid()`;
+  t.same(sessions.map((r) => r.usename), [APP_ROLE], 'once serving, the process is connected as the application role only');
   await sql.end();
 
   const redis = new Redis(REDIS_URL);
@@ -198,8 +218,12 @@ t.test('egide env init: a .env of fresh secrets, mode 0600, never overwritten', 
   t.equal(statSync(file).mode & 0o777, 0o600);
   const first = readFileSync(file, 'utf8');
   const vars = Object.fromEntries(first.split('\n').filter((l) => /^[A-Z_]+=/.test(l)).map((l) => l.split('=') as [string, string]));
-  t.same(Object.keys(vars).sort(), ['AUDIT_SIGNING_KEY', 'JWT_SIGNING_KEY', 'METRICS_TOKEN', 'SERVER_SECRET']);
+  t.same(Object.keys(vars).sort(), ['AUDIT_SIGNING_KEY', 'DATABASE_OWNER_URL', 'DATABASE_URL', 'JWT_SIGNING_KEY', 'METRICS_TOKEN', 'SERVER_SECRET']);
   t.ok(loadConfig(vars), 'the generated secrets pass validation');
+  const app = new URL(vars.DATABASE_URL!);
+  const owner = new URL(vars.DATABASE_OWNER_URL!);
+  t.same([app.username, owner.username], ['egide_app', 'egide_owner'], 'two roles: the application and the owner');
+  t.ok(app.password.length >= 32 && owner.password.length >= 32 && app.password !== owner.password, 'each with a fresh password of its own');
   t.same(await envInit({ file }), { status: 'exists', path: file });
   t.equal(readFileSync(file, 'utf8'), first, 'an existing .env is kept as it is');
 

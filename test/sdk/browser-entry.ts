@@ -1,8 +1,8 @@
 /**
  * Browser entry of test/sdk/browser.test.ts: bundled with esbuild (platform 'browser') and run in
- * Chromium under a strict CSP. It runs every vector of crypto-v1.json and a few end-to-end checks
- * through the SDK exactly as a web page would use it, and publishes one {name, ok, detail} per
- * check on `globalThis.__egideResults`. A check that throws is recorded as failed; nothing is
+ * Chromium under a strict CSP. It runs every vector of crypto-v1.json, the sealed-field vectors of
+ * crypto-v2.json and a few end-to-end checks through the SDK exactly as a web page would use it,
+ * and publishes one {name, ok, detail} per check on `globalThis.__egideResults`. A check that throws is recorded as failed; nothing is
  * skipped silently (the test compares the list of names with the one it expects).
  *
  * Names are `<group>[<i>] <label>` for vectors (labels per group are mirrored in the test) and
@@ -10,6 +10,7 @@
  */
 import sodium from 'libsodium-wrappers-sumo';
 import fixture from '../fixtures/crypto-v1.json' with { type: 'json' };
+import fixtureV2 from '../fixtures/crypto-v2.json' with { type: 'json' };
 import {
   CryptoError,
   KDF_PARAMS,
@@ -167,9 +168,24 @@ async function vectorChecks(): Promise<void> {
       const value = openField(vec.sealed, fromB64u(vec.dek), vec.ad);
       if (!deepEqual(value, vec.value)) fail(`opened ${JSON.stringify(value)}, expected ${JSON.stringify(vec.value)}`);
     });
-    await check(`sealedField[${i}] sealField reproduces`, () =>
-      expectEqual(sealField(vec.value as JsonValue, fromB64u(vec.dek), vec.ad, fromB64u(vec.nonce)), vec.sealed, 'sealed'),
-    );
+    // Writers pad (format 2): the same inputs seal to a v2 value that opens to the same value.
+    await check(`sealedField[${i}] sealField writes format 2`, () => {
+      const again = sealField(vec.value as JsonValue, fromB64u(vec.dek), vec.ad, fromB64u(vec.nonce));
+      expectEqual(again.slice(0, 3), 'v2.', 'prefix');
+      if (!deepEqual(openField(again, fromB64u(vec.dek), vec.ad), vec.value)) fail('the format-2 value does not open to the vector value');
+    });
+  }
+
+  for (const [i, vec] of fixtureV2.vectors.sealedFieldV2.entries()) {
+    await check(`sealedFieldV2[${i}] openField`, () => {
+      const value = openField(vec.sealed, fromB64u(vec.dek), vec.ad);
+      if (!deepEqual(value, vec.value)) fail(`opened ${JSON.stringify(value)}, expected ${JSON.stringify(vec.value)}`);
+    });
+    await check(`sealedFieldV2[${i}] sealField reproduces`, () => expectEqual(sealField(vec.value as JsonValue, fromB64u(vec.dek), vec.ad, fromB64u(vec.nonce)), vec.sealed, 'sealed'));
+  }
+
+  for (const [i, vec] of fixtureV2.vectors.sealedFieldV2MustFail.entries()) {
+    await check(`sealedFieldV2MustFail[${i}] refused with its code`, async () => `${vec.name}: ${await expectCryptoError(() => openField(vec.sealed, fromB64u(vec.dek), vec.ad), vec.code as CryptoErrorCode)}`);
   }
 
   for (const [i, vec] of v.sealedFieldMustFail.entries()) {

@@ -2,8 +2,8 @@
  * Proves the SDK runs in a real browser: browser-entry.ts is bundled with esbuild for the
  * browser platform (a `node:` import anywhere in the graph fails the build), served from
  * 127.0.0.1 with a strict Content-Security-Policy, and run in Debian's Chromium. Every vector
- * of crypto-v1.json and the end-to-end checks are asserted one by one, and the list of checks
- * that ran must be exactly the expected one.
+ * of crypto-v1.json, the sealed-field vectors of crypto-v2.json and the end-to-end checks are
+ * asserted one by one, and the list of checks that ran must be exactly the expected one.
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +11,7 @@ import { gzipSync } from 'node:zlib';
 import * as esbuild from 'esbuild';
 import t from 'tap';
 import fixture from '../fixtures/crypto-v1.json' with { type: 'json' };
+import fixtureV2 from '../fixtures/crypto-v2.json' with { type: 'json' };
 import { isLocalUrl, startBrowserHarness, type BrowserHarness, type IsolatedPage } from '../helpers/browser.js';
 import type { BrowserReport, CheckResult } from './browser-entry.js';
 
@@ -36,7 +37,7 @@ const BUILD_OPTIONS = {
 /** Labels per vector group, mirrored from browser-entry.ts: a vector without its checks fails the name comparison. */
 const VECTOR_LABELS: Record<string, readonly string[]> = {
   keyId: ['keyIdOf', 'pinnedPublicKey accepts'],
-  sealedField: ['openField', 'sealField reproduces'],
+  sealedField: ['openField', 'sealField writes format 2'],
   sealedFieldMustFail: ['openField fails with decrypt_failed'],
   keyEnvelope: ['recipient key pair from seed', 'recipient keyId', 'openEnvelope'],
   password: ['derivePasswordKeys master', 'authKey', 'wrapKey', 'verifier', 'unwrapPrivateKey', 'public key', 'wrapPrivateKey reproduces'],
@@ -75,6 +76,9 @@ function expectedCheckNames(): { names: string[]; unknownGroups: string[] } {
       vectors.forEach((_, i) => names.push(...labels.map((label) => `${group}[${i}] ${label}`)));
     }
   }
+  // Format 2 (crypto-v2.json): the sealed-field vectors; the rest of that file is key material the Node tests cover.
+  fixtureV2.vectors.sealedFieldV2.forEach((_, i) => names.push(`sealedFieldV2[${i}] openField`, `sealedFieldV2[${i}] sealField reproduces`));
+  fixtureV2.vectors.sealedFieldV2MustFail.forEach((_, i) => names.push(`sealedFieldV2MustFail[${i}] refused with its code`));
   return { names: [...names, ...EXTRA_CHECKS], unknownGroups };
 }
 

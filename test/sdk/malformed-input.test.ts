@@ -36,6 +36,7 @@ import {
   openEnvelope,
   openField,
   openKeyringEntry,
+  pad,
   parseSealedField,
   pinnedPublicKey,
   publicKeyOf,
@@ -87,7 +88,7 @@ const replaceAt = (text: string, i: number, c: string) => text.slice(0, i) + c +
 const caseId = '0193a5c4-7e21-7c3e-9a51-6f0b2d1e4a77';
 const dek = generateDek();
 const ad = caseFieldAd(caseId, 'narrative');
-// 12 bytes of JSON + 16 of tag = 28 bytes: not a multiple of 3, so the text has unused bits.
+// 12 bytes of JSON, padded to 64, + 16 of tag = 80 bytes: not a multiple of 3, so the text has unused bits.
 const value: JsonValue = { text: 'x' };
 const sealed = sealField(value, dek, ad);
 const [, nonceText = '', ctText = ''] = sealed.split('.');
@@ -106,14 +107,17 @@ const checkpoint = signCheckpoint(1, 'ab'.repeat(32), signer.privateKey);
 
 t.test('the sealed field used below is well formed and opens', async (t) => {
   t.same(openField(sealed, dek, ad), value);
-  t.equal(ctText.length % 4, 2, 'ciphertext text has unused trailing bits');
+  t.match(sealed, /^v2\./, 'written in format 2');
+  t.equal(ctText.length % 4, 3, 'ciphertext text has unused trailing bits');
 });
 
 t.test('unsupported_version: another or no version prefix', async (t) => {
   const body = sealed.slice(3);
   refuses(t, 'unsupported_version', {
-    'sealed field v2.': () => openField(`v2.${body}`, dek, ad),
+    'sealed field v3.': () => openField(`v3.${body}`, dek, ad),
+    'sealed field V2.': () => openField(`V2.${body}`, dek, ad),
     'sealed field V1.': () => openField(`V1.${body}`, dek, ad),
+    'sealed field v02.': () => parseSealedField(`v02.${body}`),
     'sealed field v0.': () => parseSealedField(`v0.${body}`),
     'sealed field without prefix': () => openField(body, dek, ad),
     'empty string': () => openField('', dek, ad),
@@ -129,9 +133,10 @@ t.test('bad_format: wrong number of parts, not a string, not hex, incomplete eve
   const event: AuditEvent = { seq: 1, at: '2026-03-04T08:15:00.000Z', actor: 'u:a', role: 'officer', action: 'case.read', resource: 'case:x', caseId: null, outcome: 'allowed', reason: null, requestId: 'r' };
   const { requestId: _omitted, ...incomplete } = event;
   refuses(t, 'bad_format', {
-    'sealed field with one part': () => openField(`v1.${nonceText}`, dek, ad),
+    'sealed field with one part': () => openField(`v2.${nonceText}`, dek, ad),
     'sealed field with three parts': () => openField(`${sealed}.${ctText}`, dek, ad),
     'sealed field "v1"': () => openField('v1', dek, ad),
+    'sealed field "v2"': () => openField('v2', dek, ad),
     'sealed field that is a number': () => openField(42 as unknown as string, dek, ad),
     'envelope with two parts': () => openEnvelope(`v1.${envelopeBody}.${envelopeBody}`, reader),
     'wrapped key with one part': () => unwrapPrivateKey(`v1.${wrapCtText}`, wrapKey),
@@ -152,15 +157,16 @@ t.test('bad_base64url: padding, standard alphabet, non-canonical bits, impossibl
 
   const pk = toB64u(reader.publicKey);
   refuses(t, 'bad_base64url', {
-    'padded ciphertext': () => openField(`v1.${nonceText}.${padded(ctText)}`, dek, ad),
-    'ciphertext with +': () => openField(`v1.${nonceText}.${replaceAt(ctText, 3, '+')}`, dek, ad),
-    'ciphertext with /': () => openField(`v1.${nonceText}.${replaceAt(ctText, 3, '/')}`, dek, ad),
-    'nonce with +': () => openField(`v1.${replaceAt(nonceText, 0, '+')}.${ctText}`, dek, ad),
-    'nonce with /': () => openField(`v1.${replaceAt(nonceText, 0, '/')}.${ctText}`, dek, ad),
-    'ciphertext with non-canonical trailing bits': () => openField(`v1.${nonceText}.${ctAlias}`, dek, ad),
-    'ciphertext one character short of a byte': () => openField(`v1.${nonceText}.${ctText.slice(0, -1)}`, dek, ad),
-    'ciphertext with a space': () => openField(`v1.${nonceText}.${replaceAt(ctText, 5, ' ')}`, dek, ad),
-    'ciphertext with a newline': () => openField(`v1.${nonceText}.${ctText}\n`, dek, ad),
+    'padded ciphertext': () => openField(`v2.${nonceText}.${padded(ctText)}`, dek, ad),
+    'ciphertext with +': () => openField(`v2.${nonceText}.${replaceAt(ctText, 3, '+')}`, dek, ad),
+    'ciphertext with /': () => openField(`v2.${nonceText}.${replaceAt(ctText, 3, '/')}`, dek, ad),
+    'nonce with +': () => openField(`v2.${replaceAt(nonceText, 0, '+')}.${ctText}`, dek, ad),
+    'nonce with /': () => openField(`v2.${replaceAt(nonceText, 0, '/')}.${ctText}`, dek, ad),
+    'ciphertext with non-canonical trailing bits': () => openField(`v2.${nonceText}.${ctAlias}`, dek, ad),
+    // 109 characters: a length of 4n+1 characters spells no whole byte string.
+    'ciphertext of 4n+1 characters': () => openField(`v2.${nonceText}.${ctText}AA`, dek, ad),
+    'ciphertext with a space': () => openField(`v2.${nonceText}.${replaceAt(ctText, 5, ' ')}`, dek, ad),
+    'ciphertext with a newline': () => openField(`v2.${nonceText}.${ctText}\n`, dek, ad),
     'envelope padded': () => openEnvelope(`v1.${padded(envelopeBody)}`, reader),
     'envelope non-canonical': () => openEnvelope(`v1.${nonCanonical(envelopeBody)}`, reader),
     'wrapped key with "=" appended': () => unwrapPrivateKey(`v1.${wrapNonceText}.${wrapCtText}=`, wrapKey),
@@ -182,11 +188,17 @@ t.test('bad_base64url: padding, standard alphabet, non-canonical bits, impossibl
 t.test('bad_length: nonce, ciphertext, envelope, salt, wrap, signature, hash', async (t) => {
   const b = (n: number) => toB64u(randomBytes(n));
   refuses(t, 'bad_length', {
-    'nonce of 23 bytes': () => openField(`v1.${b(23)}.${ctText}`, dek, ad),
-    'nonce of 25 bytes': () => openField(`v1.${b(25)}.${ctText}`, dek, ad),
-    'nonce of 0 bytes': () => openField(`v1..${ctText}`, dek, ad),
-    'ciphertext of 15 bytes (shorter than the tag)': () => openField(`v1.${nonceText}.${b(15)}`, dek, ad),
-    'ciphertext of 0 bytes': () => openField(`v1.${nonceText}.`, dek, ad),
+    'nonce of 23 bytes': () => openField(`v2.${b(23)}.${ctText}`, dek, ad),
+    'nonce of 25 bytes': () => openField(`v2.${b(25)}.${ctText}`, dek, ad),
+    'nonce of 0 bytes': () => openField(`v2..${ctText}`, dek, ad),
+    'ciphertext of 15 bytes (shorter than the tag)': () => openField(`v2.${nonceText}.${b(15)}`, dek, ad),
+    'ciphertext of 0 bytes': () => openField(`v2.${nonceText}.`, dek, ad),
+    'format-1 ciphertext of 15 bytes': () => openField(`v1.${nonceText}.${b(15)}`, dek, ad),
+    // Format 2 ciphertexts are a padded length plus the tag: checked before any key is used.
+    'format-2 ciphertext of 79 bytes (less than one block and the tag)': () => parseSealedField(`v2.${nonceText}.${b(79)}`),
+    'format-2 ciphertext of 81 bytes (not a padded length)': () => openField(`v2.${nonceText}.${b(81)}`, dek, ad),
+    'format-2 ciphertext of 33 bytes (unpadded)': () => openField(`v2.${nonceText}.${b(33)}`, dek, ad),
+    'format-2 ciphertext of 3024 bytes (a multiple of 64 where the block is 128)': () => openField(`v2.${nonceText}.${b(3024)}`, dek, ad),
     'explicit seal nonce of 12 bytes': () => sealField(value, dek, ad, randomBytes(12)),
     'envelope of 79 bytes': () => openEnvelope(`v1.${b(79)}`, reader),
     'envelope of 81 bytes': () => openEnvelope(`v1.${b(81)}`, reader),
@@ -260,7 +272,7 @@ t.test('decrypt_failed: a ciphertext moved to another place, or the wrong key', 
     'message body under another message': () => openField(body, dek, messageBodyAd('msg-other', 'u-defender')),
     'referral field under another referral': () => openField(referral, dek, referralFieldAd('ref-2', 'narrative')),
     'sealed field with another DEK': () => openField(sealed, generateDek(), ad),
-    'nonce of another sealed field': () => openField(`v1.${otherSealed.split('.')[1]}.${ctText}`, dek, ad),
+    'nonce of another sealed field': () => openField(`v2.${otherSealed.split('.')[1]}.${ctText}`, dek, ad),
     'envelope opened by another key pair': () => openEnvelope(envelope.envelope, other),
     'wrapped key with another wrapping key': () => unwrapPrivateKey(wrapped, randomBytes(32)),
     'keyring entry opened by a non-member': () => openKeyringEntry(sealKeyringEntry(generateKeyPair().privateKey, reader.publicKey).entry, other),
@@ -343,17 +355,41 @@ t.test('bad_associated_data: empty parts, separators, other characters', async (
   t.equal(assessmentFieldAd(caseId, 'a'.repeat(128)), `egide/v1/assessment/${caseId}/${'a'.repeat(128)}`, '128 characters is the limit, not less');
 });
 
+/** A sealed field of any bytes (the SDK only seals JSON), in format 1 or, padded by the caller, format 2. */
+function raw(bytes: Uint8Array, format: 1 | 2 = 1): string {
+  const nonce = randomBytes(24);
+  const ct = sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(bytes, new TextEncoder().encode(ad), null, nonce, dek);
+  return `v${format}.${toB64u(nonce)}.${toB64u(ct)}`;
+}
+
 t.test('bad_plaintext: values JSON cannot carry, plaintexts that are not UTF-8 JSON', async (t) => {
-  const raw = (bytes: Uint8Array) => {
-    const nonce = randomBytes(24);
-    const ct = sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(bytes, new TextEncoder().encode(ad), null, nonce, dek);
-    return `v1.${toB64u(nonce)}.${toB64u(ct)}`;
-  };
   refuses(t, 'bad_plaintext', {
     'undefined': () => sealField(undefined as unknown as JsonValue, dek, ad),
     'a function': () => sealField((() => 1) as unknown as JsonValue, dek, ad),
     'opens to text that is not JSON': () => openField(raw(new TextEncoder().encode('not json')), dek, ad),
     'opens to bytes that are not UTF-8': () => openField(raw(new Uint8Array([0x22, 0xff, 0xfe, 0x22])), dek, ad),
+    'format 2: padded text that is not JSON': () => openField(raw(pad(new TextEncoder().encode('not json')), 2), dek, ad),
+    // The padding is not JSON: a server cannot pass a format-2 value off as format 1 (nor the reverse, see bad_length).
+    'format-2 value relabelled v1': () => openField(`v1.${sealed.slice(3)}`, dek, ad),
+  });
+});
+
+t.test('bad_padding: a format-2 value that authenticates but is not padded as format 2 pads', async (t) => {
+  const json = new TextEncoder().encode(JSON.stringify(value));
+  const tail = (length: number, bytes: number[]) => {
+    const out = new Uint8Array(length);
+    out.set(json);
+    out.set(bytes, json.length);
+    return out;
+  };
+  t.same(openField(raw(pad(json), 2), dek, ad), value, 'the canonical padding opens');
+  refuses(t, 'bad_padding', {
+    'zeros only after the JSON (no 0x80)': () => openField(raw(tail(64, []), 2), dek, ad),
+    '0x81 instead of 0x80': () => openField(raw(tail(64, [0x81]), 2), dek, ad),
+    'a non-zero last byte': () => openField(raw(tail(64, [0x80, 0, 0, 1]), 2), dek, ad),
+    'one block too many': () => openField(raw(sodium.pad(json, 128), 2), dek, ad),
+    'sixteen blocks too many': () => openField(raw(sodium.pad(json, 1024), 2), dek, ad),
+    '64 bytes of zeros': () => openField(raw(new Uint8Array(64), 2), dek, ad),
   });
 });
 

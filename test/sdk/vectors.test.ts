@@ -1,6 +1,7 @@
 /**
  * Every vector of crypto-v1.json: passing them is what lets another client (a CLI, a partner's
- * own implementation, the intake page) interoperate with this SDK.
+ * own implementation, the intake page) interoperate with this SDK. Format 2 of sealed fields
+ * and the worked examples of every field, envelope and challenge: vectors-v2.test.ts.
  */
 import t from 'tap';
 import sodium from 'libsodium-wrappers-sumo';
@@ -59,12 +60,22 @@ t.test('keyId', async (t) => {
   }
 });
 
-t.test('sealedField: the given nonce reproduces the ciphertext, and it opens to the value', async (t) => {
+/**
+ * Format 1 as the v1 vectors were written: the JSON encrypted as it is. The SDK no longer writes
+ * it (its writers pad: format 2, crypto-v2.json), so the vector is reproduced with libsodium.
+ */
+function sealFormat1(value: JsonValue, dek: Uint8Array, ad: string, nonce: Uint8Array): string {
+  const te = new TextEncoder();
+  return `v1.${toB64u(nonce)}.${toB64u(sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(te.encode(JSON.stringify(value)), te.encode(ad), null, nonce, dek))}`;
+}
+
+t.test('sealedField (format 1): the given nonce reproduces the ciphertext, and the SDK still opens it', async (t) => {
   t.ok(vectors.sealedField.length > 0);
   for (const [i, v] of vectors.sealedField.entries()) {
     const dek = fromB64u(v.dek);
     const value = v.value as JsonValue;
-    t.equal(sealField(value, dek, v.ad, fromB64u(v.nonce)), v.sealed, `sealedField[${i}] seal`);
+    t.equal(sealFormat1(value, dek, v.ad, fromB64u(v.nonce)), v.sealed, `sealedField[${i}] seal`);
+    t.match(sealField(value, dek, v.ad, fromB64u(v.nonce)), /^v2\./, `sealedField[${i}]: the SDK writes format 2 from the same inputs`);
     t.same(openField(v.sealed, dek, v.ad), value, `sealedField[${i}] open`);
     t.equal(toB64u(parseSealedField(v.sealed).nonce), v.nonce, `sealedField[${i}] nonce is the first part`);
   }

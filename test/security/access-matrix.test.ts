@@ -118,6 +118,11 @@ for (const route of ordered) {
           } else if (p.listed) {
             t.equal(res.statusCode, 200, `${role} out of scope: a list answers 200`);
             t.notOk(p.listed(res.json()), `${role} out of scope: the resource is not listed`);
+          } else if (perm.scopes.includes('break_glass')) {
+            // The role sees the case's metadata anyway: it is told a break-glass would open it.
+            t.equal(res.statusCode, 403, `${role} outside the case: 403 — got ${res.statusCode} ${res.body.slice(0, 200)}`);
+            t.equal(codeOf(res.body), 'break_glass_required', `${role} outside the case: break_glass_required`);
+            t.equal(await deniedEvents(), before + 1, `${role} outside the case: the refusal is audited`);
           } else {
             t.equal(res.statusCode, 404, `${role} out of scope: 404 — got ${res.statusCode} ${res.body.slice(0, 200)}`);
             t.equal(codeOf(res.body), 'not_found', `${role} out of scope: not_found`);
@@ -138,9 +143,13 @@ t.test('the policy matches the permission catalogue of access.md for these actio
   const roles = (action: string) => Object.keys(policy.get(action)?.roles ?? {}).sort();
   t.same(roles('audit.read'), ['supervisor']);
   t.same(roles('audit.verify'), ['supervisor']);
-  for (const a of ['user.invite', 'user.list', 'user.disable', 'user.enable', 'admin.health', 'org.create', 'keyring.remove', 'webhook.manage', 'queues.dashboard']) t.same(roles(a), ['admin'], a);
+  for (const a of ['user.invite', 'user.list', 'user.disable', 'user.enable', 'user.totp_reset', 'admin.health', 'org.create', 'keyring.remove', 'webhook.manage', 'queues.dashboard']) t.same(roles(a), ['admin'], a);
   t.notOk(Object.keys(policy.get('keyring.add')?.roles ?? {}).includes('admin'), 'admins hold no case keys');
   for (const a of ['case.read_sealed', 'message.read', 'assessment.read', 'case.timeline']) t.notOk(roles(a).includes('admin') || roles(a).includes('partner'), `${a}: no admin, no partner`);
+  // What serves the mechanism envelope serves it to a supervisor part of the case, or through a break-glass.
+  for (const a of ['case.read_sealed', 'message.read', 'message.create', 'case.rekey', 'case.grant']) t.same(policy.get(a)?.roles.supervisor?.scopes, ['participant', 'break_glass'], `${a}: supervisors part of the case, or break-glass`);
+  t.same(roles('case.break_glass'), ['supervisor'], 'only a supervisor opens a break-glass');
+  t.same(policy.get('case.grant')?.roles.supervisor?.unless, ['grantee'], 'nobody makes themself a reader');
   t.same(policy.get('measure.approve')?.roles.supervisor?.unless, ['proposer'], 'four eyes on measures');
   t.same(policy.get('appeal.decide')?.roles.supervisor?.unless, ['decider'], 'appeals decided by another supervisor');
 });

@@ -5,7 +5,8 @@
  * re-sealed once by a re-key — and uses
  * passwords (one changed on the way), receipts, authKeys, TOTP secrets, recovery codes, access
  * and refresh tokens and private keys; the notification worker runs and a partner's webhook
- * receives what it is sent. Then every text, json, bytea and array column of the database
+ * receives what it is sent, at a URL carrying the partner's own token in its query (kept sealed:
+ * it must appear in no column, log line or Redis key). Then every text, json, bytea and array column of the database
  * (notifications, outbox and the webhook delivery log included), the logs, every Redis key and
  * the webhook requests received are searched: any hit fails.
  */
@@ -24,6 +25,7 @@ import { startNotificationDelivery } from '../../workers/notification-delivery.j
 import { createAuditRepository } from '../../src/audit/audit-repository.js';
 import { createAuditService } from '../../src/audit/audit-service.js';
 import { loadServerKeys } from '../../src/lib/server-keys.js';
+import { loggableError } from '../../src/lib/loggable-error.js';
 
 const T = await buildTestApp(t, { env: { REFRESH_TOKEN_TTL_SECONDS: String(30 * 24 * 3600) } });
 const w = await buildWorld(T);
@@ -35,14 +37,20 @@ const sealed = (what: string) => `${what} ${MARK}`;
 const keys = await loadServerKeys(T.config);
 const audit = createAuditService({ repo: createAuditRepository(T.database.db), clock: T.clock, signingSecretKey: keys.audit.secretKey });
 const connection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
-const delivery = await startNotificationDelivery({ config: T.config, database: T.database, connection, audit, clock: T.clock, log: pino({ level: 'silent' }), intervalMs: 200 });
-const received: Array<{ headers: string; body: string }> = [];
+// Its logs join the app's, to be searched too; a failed job is logged as workers/worker.ts logs it.
+const workerLog = pino({ level: 'debug' }, { write: (line: string) => void T.logs.push(line) });
+const delivery = await startNotificationDelivery({ config: T.config, database: T.database, connection, audit, clock: T.clock, log: workerLog, intervalMs: 200 });
+delivery.worker.on('failed', (job, err) => workerLog.warn({ queue: 'webhooks', jobId: job?.id, err: loggableError(err) }, 'job failed, will retry'));
+const received: Array<{ url: string; headers: string; body: string }> = [];
+// The partner's own credential, in the webhook URL's query: only the receiver may ever see it.
+const URL_TOKEN = `JETON-${randomUUID()}`;
 const receiver: Server = createServer((req, res) => {
   let body = '';
   req.on('data', (c: Buffer) => (body += c.toString('utf8')));
   req.on('end', () => {
-    received.push({ headers: JSON.stringify(req.headers), body });
-    res.writeHead(204).end();
+    received.push({ url: req.url ?? '', headers: JSON.stringify(req.headers), body });
+    // A second endpoint of the partner fails, so that failed attempts are stored and logged too.
+    res.writeHead(req.url?.startsWith('/fail') ? 500 : 204).end();
   });
 });
 await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
@@ -54,8 +62,10 @@ t.teardown(async () => {
 const port = (receiver.address() as { port: number }).port;
 
 t.test('a whole case carries a marker in every sealed field', async (t) => {
-  const hook = await w.call(w.admin, 'POST', `/v1/orgs/${w.orgP.id}/webhooks`, { url: `http://127.0.0.1:${port}/hook` });
-  t.equal(hook.statusCode, 201, hook.body);
+  const hook = await w.call(w.admin, 'POST', `/v1/orgs/${w.orgP.id}/webhooks`, { url: `http://127.0.0.1:${port}/hook?token=${URL_TOKEN}` });
+  t.equal(hook.statusCode, 201, hook.statusCode === 201 ? '201' : hook.body.slice(0, 200));
+  const failing = await w.call(w.admin, 'POST', `/v1/orgs/${w.orgP.id}/webhooks`, { url: `http://127.0.0.1:${port}/fail/${URL_TOKEN}?token=${URL_TOKEN}` });
+  t.equal(failing.statusCode, 201, failing.statusCode === 201 ? '201' : failing.body.slice(0, 200));
 
   const c = await w.newCase('assessment', {
     metadata: { claimedUrgent: true },
@@ -106,7 +116,9 @@ t.test('a whole case carries a marker in every sealed field', async (t) => {
   const appealId = randomUUID();
   await must(w.call(d.defender, 'POST', `/v1/cases/${d.id}/appeals`, { id: appealId, subject: 'decline', grounds: sealField(sealed('appel'), d.dek, appealGroundsAd(appealId)) }), 201);
 
-  // a re-key by the supervisor (nobody revoked): every sealed value of the case re-sealed by the client
+  // a re-key by the supervisor (nobody revoked): every sealed value of the case re-sealed by the
+  // client; the supervisor is outside the case (in protection), so through a break-glass
+  await must(w.call(w.supervisor, 'POST', `/v1/cases/${c.id}/break-glass`, { reason: 'La clé du dossier a pu fuiter : re-chiffrement de tout le contenu.' }), 201);
   const bundle = (await w.call(w.supervisor, 'GET', `/v1/cases/${c.id}/rekey`)).json() as RekeyBundle;
   const recipients: RekeyRecipient[] = bundle.envelopes.map((e) => ({ keyId: e.currentKeyId!, publicKey: e.recipientType === 'org' ? w.mechanismKey.publicKey : fromB64u(e.publicKey!), recipientType: e.recipientType, recipientId: e.recipientId }));
   const rekey = prepareRekey({ bundle, oldDek: openRekeyDek(bundle, [w.mechanismKey]), revoke: [], recipients });
@@ -121,6 +133,15 @@ t.test('a whole case carries a marker in every sealed field', async (t) => {
     await new Promise((r) => setTimeout(r, 100));
   }
   t.ok(received.length > 0, `the webhook received ${received.length} requests`);
+  t.ok(received.some((r) => r.url === `/hook?token=${URL_TOKEN}`), 'at the whole URL, its token included');
+  const failed = async () => (await sql`select count(*)::int as n from webhook_deliveries where last_error = 'HTTP 500'`)[0]!.n as number;
+  const end2 = Date.now() + 10_000;
+  while ((await failed()) === 0 || !T.logs.some((l) => l.includes('job failed'))) {
+    if (Date.now() > end2) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  t.ok((await failed()) > 0, 'failed attempts were recorded');
+  t.ok(T.logs.some((l) => l.includes('job failed') && l.includes(`http://127.0.0.1:${port}: HTTP 500`)), 'and logged, naming the endpoint by its origin');
   t.ok((await sql`select count(*)::int as n from notifications`)[0]!.n > 0, 'notifications were written');
 
   // a password change, so that old and new passwords are both markers
@@ -153,6 +174,7 @@ t.test('a whole case carries a marker in every sealed field', async (t) => {
   const salts = new Map(await Promise.all(staff.map(async (p) => [p.username, await prelogin(p.username)] as const)));
   const markers: Record<string, string> = {
     marker: MARK,
+    'webhook.urlToken': URL_TOKEN,
     ...credentialMarkers(staff, (p) => toB64u(login(p.password, salts.get(p.username)).authKey)),
     'spender.oldPassword': spender.password,
     'spender.newPassword': newPassword,

@@ -15,12 +15,22 @@ import { buildWorld } from './access-matrix/world.js';
 import { loadAccessPolicy } from '../../src/access/policy.js';
 import { policiesPath } from '../../src/lib/paths.js';
 import { checkWebhookTarget, isForbiddenAddress, type ConnectLookup } from '../../src/notifications/webhook-target.js';
-import { createWebhookService } from '../../src/notifications/webhook-service.js';
-import { webhookKey } from '../../src/notifications/webhook-secret.js';
+import { createWebhookDelivery } from '../../src/notifications/webhook-delivery.js';
+import { sealWebhookUrl } from '../../src/notifications/webhook-url.js';
+import { loadServerKeys } from '../../src/lib/server-keys.js';
 import { prepareFiling, toB64u } from '../../src/sdk/index.js';
 
-// The SSRF guard on, as in production (tests elsewhere let webhooks reach 127.0.0.1).
-const T = await buildTestApp(t, { env: { WEBHOOK_ALLOW_PRIVATE_TARGETS: 'false', REFRESH_TOKEN_TTL_SECONDS: String(30 * 24 * 3600) } });
+// The SSRF guard on, as in production (tests elsewhere let webhooks reach 127.0.0.1); names
+// resolve to what `dns` says (anything else does not resolve), as a partner's DNS would answer.
+const dns = new Map<string, string[]>();
+const T = await buildTestApp(t, {
+  env: { WEBHOOK_ALLOW_PRIVATE_TARGETS: 'false', REFRESH_TOKEN_TTL_SECONDS: String(30 * 24 * 3600) },
+  webhookResolver: async (host) => dns.get(host) ?? Promise.reject(Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' })),
+});
+const keys = await loadServerKeys(T.config);
+/** The worker's side of webhooks, with the guard on. */
+const deliveries = (opts: Partial<Parameters<typeof createWebhookDelivery>[0]> = {}) =>
+  createWebhookDelivery({ db: T.database.db, clock: T.clock, keys, maxAttempts: 1, retryDelayMs: () => 1000, allowPrivateTargets: false, ...opts });
 const w = await buildWorld(T);
 const sql = T.database.sql;
 const policy = loadAccessPolicy(policiesPath(T.config));
@@ -275,11 +285,11 @@ t.test('API7 server-side request forgery: webhooks go over https to public addre
 
   // An endpoint that points inside by the time of delivery (as after a DNS change): never posted.
   const endpointId = ok.json().id as string;
-  await sql`update webhook_endpoints set url = ${`http://127.0.0.1:${port}/hook`} where id = ${endpointId}`;
+  await sql`update webhook_endpoints set url_sealed = ${sealWebhookUrl(`http://127.0.0.1:${port}/hook`, endpointId, keys.webhookUrlKey)} where id = ${endpointId}`;
   const deliveryId = randomUUID();
   await sql`insert into webhook_deliveries (id, endpoint_id, outbox_id, topic, body, status, attempts, next_attempt_at, created_at)
     values (${deliveryId}, ${endpointId}, 1, 'deadline.step', '{}', 'pending', 0, ${T.clock.now().toISOString()}::timestamptz, ${T.clock.now().toISOString()}::timestamptz)`;
-  const outcome = await T.app.services.webhooks.attempt(deliveryId, true, 1000);
+  const outcome = await deliveries().attempt(deliveryId);
   t.equal(outcome.outcome, 'failed', 'the attempt fails');
   t.match(outcome.error, /^refused: /, 'refused before any connection');
   t.equal(hits, 0, 'the local server received nothing');
@@ -295,14 +305,87 @@ t.test('API7: a name re-pointed between the check and the connection (DNS rebind
   const port = (inside.address() as { port: number }).port;
   // The check sees a public address; the connection's own resolution answers 127.0.0.1.
   const rebinding: ConnectLookup = (_host, _options, callback) => callback(null, [{ address: '127.0.0.1', family: 4 }]);
-  const webhooks = createWebhookService({ db: T.database.db, access: T.app.services.access, clock: T.clock, secretKey: webhookKey(T.config.SERVER_SECRET), allowPrivateTargets: false, resolve: async () => ['93.184.215.14'], connectLookup: rebinding });
-  const registered = await webhooks.register({ principal: { kind: 'user', userId: w.admin.id, role: 'admin', orgId: w.admin.orgId, sessionId: 'test' }, requestId: randomUUID() }, w.orgP.id, { url: `https://partner.example.org:${port}/hook` });
+  dns.set('partner.example.org', ['93.184.215.14']);
+  const registered = await w.call(w.admin, 'POST', `/v1/orgs/${w.orgP.id}/webhooks`, { url: `https://partner.example.org:${port}/hook` });
+  t.equal(registered.statusCode, 201, registered.body);
   const deliveryId = randomUUID();
   await sql`insert into webhook_deliveries (id, endpoint_id, outbox_id, topic, body, status, attempts, next_attempt_at, created_at)
-    values (${deliveryId}, ${registered.id}, 2, 'deadline.step', '{}', 'pending', 0, ${T.clock.now().toISOString()}::timestamptz, ${T.clock.now().toISOString()}::timestamptz)`;
-  const outcome = await webhooks.attempt(deliveryId, true, 1000);
+    values (${deliveryId}, ${registered.json().id}, 2, 'deadline.step', '{}', 'pending', 0, ${T.clock.now().toISOString()}::timestamptz, ${T.clock.now().toISOString()}::timestamptz)`;
+  const outcome = await deliveries({ resolve: async () => ['93.184.215.14'], connectLookup: rebinding }).attempt(deliveryId);
   t.equal(outcome.outcome, 'failed');
   t.match(outcome.error, /forbidden address at connection time/, 'refused by the connection-time check');
+  t.equal(connections, 0, 'no connection reached the inside address');
+});
+
+/**
+ * IPv6 addresses that carry traffic to an IPv4 address of the attacker's choosing (the address a
+ * name answers is theirs to pick). Each is the IPv6 form of a loopback, private or link-local
+ * IPv4 address, except the local NAT64 prefix, which is the operator's own translator whatever it
+ * carries.
+ */
+const EMBEDDED: Array<[string, string]> = [
+  ['::127.0.0.1', 'IPv4-compatible (deprecated ::/96) loopback'],
+  ['::a9fe:a9fe', 'IPv4-compatible 169.254.169.254 (cloud metadata)'],
+  ['64:ff9b:1::a00:1', 'local-use NAT64 (64:ff9b:1::/48) of 10.0.0.1'],
+  ['64:ff9b:1::5db8:d70e', 'local-use NAT64 even of a public address'],
+  ['64:ff9b::7f00:1', 'well-known NAT64 (64:ff9b::/96) of 127.0.0.1'],
+  ['64:ff9b::c0a8:101', 'well-known NAT64 of 192.168.1.1'],
+  ['2002:7f00:1::1', '6to4 (2002::/16) of 127.0.0.1'],
+  ['2002:a9fe:a9fe::1', '6to4 of 169.254.169.254'],
+  ['2001:0:4136:e378:8000:63bf:80ff:fffe', 'Teredo (2001::/32), client 127.0.0.1'],
+  ['2001::1', 'Teredo prefix'],
+  ['::ffff:0:7f00:1', 'IPv4-translated (::ffff:0:0:0/96) 127.0.0.1'],
+];
+
+t.test('API7: IPv6 forms that embed an IPv4 address are refused at registration, before each delivery and at connection time', async (t) => {
+  let connections = 0;
+  const inside: Server = createServer((_req, res) => res.writeHead(204).end());
+  inside.on('connection', () => connections++);
+  await new Promise<void>((resolve) => inside.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => inside.close(() => resolve())));
+  const port = (inside.address() as { port: number }).port;
+
+  const hooks = await count('webhook_endpoints');
+  const denied = async () => (await sql`select count(*)::int as n from audit_events where action = 'webhook.manage' and outcome = 'denied'`)[0]!.n as number;
+  const allowed = async () => (await sql`select count(*)::int as n from audit_events where action = 'webhook.manage' and outcome = 'allowed'`)[0]!.n as number;
+  const allowedBefore = await allowed();
+  let deniedBefore = await denied();
+  for (const [address, what] of EMBEDDED) {
+    const host = `h${randomUUID().slice(0, 8)}.partner.example.org`;
+    dns.set(host, [address]);
+    const byName = await w.call(w.admin, 'POST', `/v1/orgs/${w.orgP.id}/webhooks`, { url: `https://${host}/hook` });
+    t.equal(byName.statusCode, 400, `a name resolving to ${address} (${what}) is refused`);
+    t.equal(byName.json().code, 'webhook_target_refused', what);
+    const literal = await w.call(w.admin, 'POST', `/v1/orgs/${w.orgP.id}/webhooks`, { url: `https://[${address}]/hook` });
+    t.equal(literal.statusCode, 400, `the literal [${address}] is refused`);
+    t.equal(literal.json().code, 'webhook_target_refused', what);
+    t.equal(await denied(), deniedBefore + 2, `${what}: each refusal audited once, as denied`);
+    deniedBefore += 2;
+    t.ok(isForbiddenAddress(address), `${address} is forbidden`);
+  }
+  t.equal(await count('webhook_endpoints'), hooks, 'nothing registered');
+  t.equal(await allowed(), allowedBefore, 'and no refused registration left an allowed event');
+  // A public IPv4 address behind the well-known NAT64 prefix (what DNS64 answers on an IPv6-only network) still works.
+  dns.set('v6only.partner.example.org', ['64:ff9b::5db8:d70e']);
+  const nat64 = await w.call(w.admin, 'POST', `/v1/orgs/${w.orgP.id}/webhooks`, { url: `https://v6only.partner.example.org:${port}/hook` });
+  t.equal(nat64.statusCode, 201, 'NAT64 of 93.184.215.14 is accepted');
+
+  // The same endpoint, later: the name now answers an embedded form (checked before the POST),
+  // or the connection's own resolution does (DNS rebinding). Nothing reaches the inside.
+  for (const [address, what] of EMBEDDED) {
+    for (const [when, opts] of [
+      ['before the delivery', { resolve: async () => [address] }],
+      ['at connection time', { resolve: async () => ['93.184.215.14'], connectLookup: ((_h, _o, cb) => cb(null, [{ address, family: 6 }])) as ConnectLookup }],
+    ] as const) {
+      const deliveryId = randomUUID();
+      await sql`insert into webhook_deliveries (id, endpoint_id, outbox_id, topic, body, status, attempts, next_attempt_at, created_at)
+        values (${deliveryId}, ${nat64.json().id}, ${Math.floor(Math.random() * 1e9)}, 'deadline.step', '{}', 'pending', 0, ${T.clock.now().toISOString()}::timestamptz, ${T.clock.now().toISOString()}::timestamptz)`;
+      const outcome = await deliveries(opts).attempt(deliveryId);
+      t.equal(outcome.outcome, 'failed', `${what}, ${when}: the attempt fails`);
+      t.match(outcome.error, when === 'at connection time' ? /forbidden address at connection time/ : /^refused: /, `${what}: refused ${when}`);
+      t.match((await sql`select status, last_error from webhook_deliveries where id = ${deliveryId}`)[0], { status: 'failed', last_error: /refused|forbidden/ }, 'recorded');
+    }
+  }
   t.equal(connections, 0, 'no connection reached the inside address');
 });
 

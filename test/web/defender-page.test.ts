@@ -14,7 +14,7 @@ import type { Page, Response } from 'playwright-core';
 import { buildTestApp } from '../helpers/app.js';
 import { bootstrap, enrolActor } from '../helpers/actors.js';
 import { caseKeyOf, grantCaseKey, act, caseRow } from '../helpers/cases.js';
-import { assessmentFieldAd, caseReportNoteAd, measureDetailsAd, messageBodyAd, openField, ready, sealField } from '../../src/sdk/index.js';
+import { assessmentFieldAd, caseReportNoteAd, measureDetailsAd, messageBodyAd, openField, parseSealedField, ready, sealField } from '../../src/sdk/index.js';
 import type { IsolatedPage } from '../helpers/browser.js';
 import { ARTIFACTS, axeViolations, buildPage, leaksIn, phoneBrowser, screenshots, servePage, fillForm } from './page-kit.js';
 import { DEFENDER_PAGE_CSP } from '../../src/plugins/defender-page.js';
@@ -140,9 +140,15 @@ t.test('a defender files a request through the guided form; the receipt is shown
     ['contact', 'identity', 'location', 'narrative'],
     'four sealed fields',
   );
+  // Sealed in the page's worker as format 2: each ciphertext less its tag is a whole number of blocks.
+  for (const f of fields) {
+    const sealed = f.sealed as string;
+    t.match(sealed, /^v2\./, `${f.field as string} sealed in format 2`);
+    t.equal((parseSealedField(sealed).ciphertext.length - 16) % 64, 0, `${f.field as string} padded to 64-byte blocks`);
+  }
   t.same(leaksIn(filing.sent, [...markers, receipt, receipt.replace(/ /g, '')]), [], 'nothing typed, and not the receipt, in any request the browser sent');
   const post = filing.sent.find((r) => r.method === 'POST' && r.url.endsWith('/v1/cases'));
-  t.ok(post?.body?.includes('"v1.'), 'the POST carried sealed fields');
+  t.ok(post?.body?.includes('"v2.'), 'the POST carried sealed fields (format 2, padded)');
 
   const all = await transfer(responses);
   const report = {

@@ -13,6 +13,7 @@ import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import Fastify from 'fastify';
 import t from 'tap';
 import defenderPage from '../../src/plugins/defender-page.js';
+import { Problem } from '../../src/lib/schemas.js';
 import { loadIntakePolicy, parseIntakePolicy } from '../../src/intake/intake-policy.js';
 import { buildPage, root, WEB_DIR } from './page-kit.js';
 
@@ -42,6 +43,7 @@ t.test('the build: hashed names, SRI hashes and compressed copies match the byte
 t.test('served: values written as inert data, encodings negotiated', async (t) => {
   const hostile = parseIntakePolicy({ version: 1, lists: { ...intakePolicy.lists, region: [{ code: 'bamako', fr: '</script><script>alert(1)</script>', en: 'x' }] } });
   const app = Fastify();
+  app.addSchema(Problem); // the app's shared schema, which the page's error answers refer to
   await app.register(defenderPage, { config, intakePolicy: hostile, dir: WEB_DIR });
   t.teardown(() => app.close());
   const page = await app.inject({ method: 'GET', url: '/' });
@@ -72,6 +74,7 @@ t.test('without a build the service starts and the page answers 503 in words', a
   const empty = mkdtempSync(path.join(tmpdir(), 'egide-web-'));
   t.teardown(() => rmSync(empty, { recursive: true, force: true }));
   const app = Fastify({ logger: false });
+  app.addSchema(Problem);
   await app.register(defenderPage, { config, intakePolicy, dir: empty });
   t.teardown(() => app.close());
   const res = await app.inject({ method: 'GET', url: '/suivi' });

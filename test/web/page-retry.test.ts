@@ -216,6 +216,23 @@ t.test('rate-limited, then accepted: said as before, and the sealed request is k
   t.equal(await caseCount(), before + 1);
 });
 
+t.test('past the byte ceiling of the address: the page asks for a short request now, not an hour of waiting', async (t) => {
+  const p = await newPhone();
+  await onFirstFiling(p.page, (route) => route.fulfill({ ...problem(429, 'filing_quota_exceeded'), headers: { 'retry-after': '3000' } }));
+  const before = await caseCount();
+  await p.page.goto(`${W.origin}/`);
+  await fillForm(p.page, answers);
+  await send(p.page);
+  const alert = p.page.getByRole('alert').filter({ hasText: 'Une demande courte passe tout de suite' });
+  await alert.waitFor({ timeout: 30_000 });
+  t.notMatch(await alert.textContent(), /3000 secondes/, 'no hour of waiting asked of a person in danger');
+  t.match(await alert.textContent(), /toujours là/, 'what was typed is kept');
+  t.equal(await caseCount(), before, 'nothing filed');
+  await send(p.page);
+  await p.page.locator('#receipt').waitFor({ timeout: 30_000 });
+  t.equal(await caseCount(), before + 1);
+});
+
 t.test('409 intake_key_changed: said as before; nothing was filed, so the next send is sealed afresh', async (t) => {
   const p = await newPhone();
   await onFirstFiling(p.page, (route) => route.fulfill(problem(409, 'intake_key_changed')));

@@ -7,26 +7,23 @@
  */
 import { writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import postgres from 'postgres';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../../src/config/config.js';
 import { createDatabase } from '../../src/db/client.js';
-import { runMigrations } from '../../src/db/migrate.js';
 import { fixedClock } from '../../src/lib/clock.js';
 import { generateSecrets } from '../../src/lib/server-keys.js';
 import { buildServer } from '../../src/server.js';
 import { bootstrap, enrolActor } from '../../test/helpers/actors.js';
 import { admitCase, fileCase } from '../../test/helpers/cases.js';
 import type { TestApp } from '../../test/helpers/app.js';
+import { createTestDatabase } from '../../test/helpers/db.js';
 
-const PG = process.env.PG_BASE ?? 'postgres://postgres@127.0.0.1:5432';
-const name = `egide_sqlmap_${randomBytes(4).toString('hex')}`;
-const admin = postgres(`${PG}/postgres`, { max: 1, onnotice: () => undefined });
-await admin.unsafe(`create database "${name}"`);
-await runMigrations(`${PG}/${name}`);
+// A database like the tests': migrated by the owner role, the app connected as the application role.
+const testDb = await createTestDatabase();
+const name = testDb.name;
 const config = loadConfig({
   ...(await generateSecrets()),
-  DATABASE_URL: `${PG}/${name}`,
+  DATABASE_URL: testDb.url,
   REDIS_PREFIX: `egide-sqlmap-${randomBytes(3).toString('hex')}`,
   PORT: process.env.PORT ?? '3999',
   LOG_LEVEL: 'warn',
@@ -44,7 +41,7 @@ const logs: string[] = [];
 const app = await buildServer({ config, clock, database, redis });
 await app.ready();
 // The test helpers drive the app the way the tests do (inject).
-const T = { app, config, database, db: { name, url: config.DATABASE_URL, drop: async () => undefined }, redis, clock, logs } as unknown as TestApp;
+const T = { app, config, database, db: { ...testDb, drop: async () => undefined }, redis, clock, logs } as unknown as TestApp;
 const dep = await bootstrap(T);
 const officer = await enrolActor(T, dep.admin, { username: 'officer-sqlmap', role: 'officer', orgId: dep.mechanismId });
 const filed = await fileCase(T, dep);
@@ -54,8 +51,7 @@ await app.listen({ port: config.PORT, host: '127.0.0.1' }).catch(async (err: unk
   await app.close();
   await database.close();
   redis.disconnect();
-  await admin.unsafe(`drop database if exists "${name}" with (force)`);
-  await admin.end();
+  await testDb.drop();
   throw err;
 });
 writeFileSync(
@@ -73,8 +69,7 @@ const stop = async () => {
   }
   await database.close();
   redis.disconnect();
-  await admin.unsafe(`drop database if exists "${name}" with (force)`);
-  await admin.end();
+  await testDb.drop();
   process.exit(0);
 };
 process.on('SIGTERM', stop);

@@ -150,6 +150,10 @@ const M = {
 
   errNetwork: { fr: 'Le service ne répond pas (pas de connexion, ou serveur arrêté). Rien n’est perdu : ce que vous avez écrit est toujours là. Réessayez dans un moment.', en: 'The service is not answering (no connection, or the server is down). Nothing is lost: what you wrote is still here. Try again in a moment.' },
   errRateLimited: { fr: 'Trop d’essais en peu de temps. Attendez {n} secondes puis réessayez. Ce que vous avez écrit est toujours là.', en: 'Too many attempts in a short time. Wait {n} seconds, then try again. What you wrote is still here.' },
+  errFilingQuota: {
+    fr: 'Beaucoup de demandes sont parties de cette connexion depuis une heure. Une demande courte passe tout de suite : raccourcissez le récit à quelques lignes (ce qui se passe, où, comment vous joindre) et envoyez ; vous pourrez compléter ensuite. Ce que vous avez écrit est toujours là.',
+    en: 'Many requests were sent from this connection in the last hour. A short request goes through at once: cut the account down to a few lines (what is happening, where, how to reach you) and send; you can add the rest later. What you wrote is still here.',
+  },
   errRateLimitedNoWait: { fr: 'Trop d’essais en peu de temps. Attendez une minute puis réessayez. Ce que vous avez écrit est toujours là.', en: 'Too many attempts in a short time. Wait a minute, then try again. What you wrote is still here.' },
   errWrongReceipt: { fr: 'Ce reçu n’ouvre aucun dossier. Vérifiez les 16 chiffres.', en: 'This receipt opens no case. Check the 16 digits.' },
   errSession: { fr: 'Votre session a expiré. Entrez de nouveau votre reçu.', en: 'Your session has ended. Enter your receipt again.' },

@@ -36,6 +36,9 @@ export function failureText(err: unknown): Bilingual {
       case 'network':
         return L('errNetwork');
       case 'rate_limited':
+        // Past the hourly byte ceiling of the address a short request still goes through: say so
+        // rather than ask a person in danger to wait an hour.
+        if (err.code === 'filing_quota_exceeded') return L('errFilingQuota');
         return err.retryAfter ? L('errRateLimited', { n: err.retryAfter }) : L('errRateLimitedNoWait');
       case 'unauthenticated':
         return L('errSession');

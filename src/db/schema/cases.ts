@@ -71,7 +71,7 @@ export const cases = pgTable(
   ],
 );
 
-/** Sealed fields of a case: `v1.<nonce>.<ciphertext>` bound to `egide/v1/case/<id>/<field>`. */
+/** Sealed fields of a case: `v2.<nonce>.<ciphertext>` (or `v1.` from older clients) bound to `egide/v1/case/<id>/<field>`. */
 export const caseFields = pgTable(
   'case_fields',
   {

@@ -4,3 +4,4 @@ export * from './cases.js';
 export * from './protection.js';
 export * from './escalation.js';
 export * from './notifications.js';
+export * from './break-glass.js';

@@ -81,3 +81,17 @@ export function recoverKeyPair(recoveryCode: string, recoveryWrap: string): BoxK
     na().memzero(key);
   }
 }
+
+/**
+ * The end of a recovery: a new recovery code (shown once) and the private key wrapped under it,
+ * sent with the new password material so that the code just used stops working.
+ */
+export function renewRecoveryCode(keyPair: BoxKeyPair): { recoveryCode: string; recoveryWrap: WrappedKey } {
+  const recoveryCode = createRecoveryCode();
+  const key = recoveryKeyOf(recoveryCode);
+  try {
+    return { recoveryCode, recoveryWrap: wrapPrivateKey(keyPair.privateKey, key) };
+  } finally {
+    na().memzero(key);
+  }
+}

@@ -62,17 +62,20 @@ export function fromUtf8(bytes: Uint8Array): string {
 }
 
 /**
- * Splits `v1.<part>.<part>` strings. The prefix is checked first so that a future `v2.` value
- * is reported as an unsupported version, not as garbage.
+ * Splits `v<n>.<part>.<part>` strings. The prefix is checked first, against the versions this
+ * kind of value has (sealed fields v1 and v2, every other kind v1 only), so that an unknown
+ * version is reported as such, not as garbage.
  */
-export function splitVersioned(text: string, parts: number, what: string): string[] {
+export function splitVersioned(text: string, parts: number, what: string, versions: readonly string[] = ['v1']): string[] {
   if (typeof text !== 'string') throw new CryptoError('bad_format', `${what} must be a string`);
   const all = text.split('.');
-  if (all[0] !== 'v1') {
-    throw new CryptoError('unsupported_version', `${what} must start with "v1.", got "${(all[0] ?? '').slice(0, 8)}."`);
+  const version = all[0] ?? '';
+  if (!versions.includes(version)) {
+    const expected = versions.map((v) => `"${v}."`).join(' or ');
+    throw new CryptoError('unsupported_version', `${what} must start with ${expected}, got "${version.slice(0, 8)}."`);
   }
   if (all.length !== parts + 1) {
-    throw new CryptoError('bad_format', `${what} must have ${parts} part(s) after "v1."`);
+    throw new CryptoError('bad_format', `${what} must have ${parts} part(s) after "${version}."`);
   }
   return all.slice(1);
 }

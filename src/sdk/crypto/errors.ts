@@ -7,11 +7,11 @@
 export type CryptoErrorCode =
   /** `await ready()` was not called before a synchronous operation. */
   | 'not_ready'
-  /** A `v1.` string had another version prefix (or none). */
+  /** A versioned string had a version prefix this kind of value does not have (or none). */
   | 'unsupported_version'
   /** A string was not canonical base64url without padding. */
   | 'bad_base64url'
-  /** A `v1.` string had the wrong number of parts. */
+  /** A versioned string had the wrong number of parts. */
   | 'bad_format'
   /** A decoded byte string (nonce, ciphertext, salt, hash) had an impossible length. */
   | 'bad_length'
@@ -25,6 +25,8 @@ export type CryptoErrorCode =
   | 'bad_associated_data'
   /** A value cannot be sealed (not JSON-serialisable) or did not open to JSON. */
   | 'bad_plaintext'
+  /** A format-2 sealed field opened but its padding is missing or not the one canonical padding. */
+  | 'bad_padding'
   /** A receipt was not 16 decimal digits once spaces and dashes are removed. */
   | 'bad_receipt'
   /** A recovery code was not 52 Crockford base32 characters. */

@@ -53,7 +53,7 @@ class Blocker {
 /**
  * Encrypts a byte stream with crypto_secretstream_xchacha20poly1305: a 24-byte header, then
  * chunks of 64 KiB plaintext (+17 bytes), the last one tagged FINAL so truncation is detected.
- * Works on Web Streams, which Node 20 and browsers share: `blob.stream().pipeThrough(encryptFile(key))`.
+ * Works on Web Streams, which Node.js and browsers share: `blob.stream().pipeThrough(encryptFile(key))`.
  */
 export function encryptFile(key: Uint8Array): TransformStream<Uint8Array, Uint8Array> {
   assertKeySize(key, FILE_KEY_BYTES, 'file key');

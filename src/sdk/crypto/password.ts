@@ -85,12 +85,22 @@ export function wrapPrivateKey(privateKey: Uint8Array, key: Uint8Array, nonce?: 
   return `v1.${toB64u(n)}.${toB64u(s.crypto_secretbox_easy(privateKey, n, key))}`;
 }
 
+/**
+ * Splits and decodes a wrapped private key without a key (what a server can check). Wraps stay
+ * format v1 only: a key has a fixed size, so there is no length to hide.
+ */
+export function parseWrappedKey(wrapped: string): { nonce: Uint8Array; ciphertext: Uint8Array } {
+  const [nonceText, ctText] = splitVersioned(wrapped, 2, 'wrapped private key') as [string, string];
+  return {
+    nonce: fromB64uExact(nonceText, NONCE_BYTES, 'wrapped private key nonce'),
+    ciphertext: fromB64uExact(ctText, PRIVATE_KEY_BYTES + 16, 'wrapped private key'),
+  };
+}
+
 /** Unwraps a private key and returns the key pair (the public key is recomputed from it). */
 export function unwrapPrivateKey(wrapped: string, key: Uint8Array): BoxKeyPair {
   assertKeySize(key, KEY_BYTES, 'wrapping key');
-  const [nonceText, ctText] = splitVersioned(wrapped, 2, 'wrapped private key') as [string, string];
-  const nonce = fromB64uExact(nonceText, NONCE_BYTES, 'wrapped private key nonce');
-  const ct = fromB64uExact(ctText, PRIVATE_KEY_BYTES + 16, 'wrapped private key');
+  const { nonce, ciphertext: ct } = parseWrappedKey(wrapped);
   let privateKey: Uint8Array;
   try {
     privateKey = na().crypto_secretbox_open_easy(ct, nonce, key);

@@ -1,6 +1,7 @@
 import { CryptoError } from './errors.js';
 import { assertKeySize, fromB64u, fromB64uExact, fromUtf8, splitVersioned, toB64u, utf8 } from './encoding.js';
 import { DEK_BYTES } from './keys.js';
+import { isPaddedLength, pad, unpad } from './padding.js';
 import { na, randomBytes } from './sodium.js';
 
 export const NONCE_BYTES = 24;
@@ -21,14 +22,21 @@ function adBytes(ad: string): Uint8Array {
 /** Any value JSON can carry. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
-/** A sealed field as stored and sent: `v1.<b64u(nonce)>.<b64u(ciphertext)>`. */
-export type SealedField = `v1.${string}.${string}`;
+/** Format 1: `v1.<b64u(nonce)>.<b64u(ciphertext)>`, the ciphertext as long as the JSON + 16. Read, no longer written. */
+export type SealedFieldV1 = `v1.${string}.${string}`;
+/** Format 2: `v2.<b64u(nonce)>.<b64u(ciphertext)>`, the JSON padded before encryption (see padding.ts). */
+export type SealedFieldV2 = `v2.${string}.${string}`;
+/** A sealed field as stored and sent: every writer makes format 2, readers take both. */
+export type SealedField = SealedFieldV1 | SealedFieldV2;
+
+const SEALED_VERSIONS = ['v1', 'v2'] as const;
 
 /**
- * Seals a JSON value under a DEK with XChaCha20-Poly1305, bound to `ad`.
+ * Seals a JSON value under a DEK with XChaCha20-Poly1305, bound to `ad`, in format 2: the UTF-8
+ * JSON is padded first, so the ciphertext tells a server only a length bucket.
  * `nonce` is for test vectors only; normal callers let it be random.
  */
-export function sealField(value: JsonValue, dek: Uint8Array, ad: string, nonce?: Uint8Array): SealedField {
+export function sealField(value: JsonValue, dek: Uint8Array, ad: string, nonce?: Uint8Array): SealedFieldV2 {
   assertKeySize(dek, DEK_BYTES, 'DEK');
   // NaN and Infinity would silently become null: refuse them rather than seal something else.
   const json = JSON.stringify(value, (_key, v: unknown) => {
@@ -41,26 +49,46 @@ export function sealField(value: JsonValue, dek: Uint8Array, ad: string, nonce?:
   if (n.length !== NONCE_BYTES) throw new CryptoError('bad_length', `nonce must be ${NONCE_BYTES} bytes`);
   const adData = adBytes(ad);
   const plaintext = utf8(json);
-  const ct = s.crypto_aead_xchacha20poly1305_ietf_encrypt(plaintext, adData, null, n, dek);
+  const padded = pad(plaintext);
   s.memzero(plaintext);
-  return `v1.${toB64u(n)}.${toB64u(ct)}`;
+  const ct = s.crypto_aead_xchacha20poly1305_ietf_encrypt(padded, adData, null, n, dek);
+  s.memzero(padded);
+  return `v2.${toB64u(n)}.${toB64u(ct)}`;
 }
 
-/** Splits and decodes a sealed field without a key: the checks any party (even the server) can make. */
-export function parseSealedField(sealed: string): { nonce: Uint8Array; ciphertext: Uint8Array } {
-  const [nonceText, ctText] = splitVersioned(sealed, 2, 'sealed field') as [string, string];
+/** A sealed field split and decoded: its format (1 or 2), nonce and ciphertext (tag included). */
+export interface ParsedSealedField {
+  format: 1 | 2;
+  nonce: Uint8Array;
+  ciphertext: Uint8Array;
+}
+
+/**
+ * Splits and decodes a sealed field without a key: the checks any party (even the server) can
+ * make. A format-2 ciphertext must also be as long as some padded plaintext plus the tag.
+ */
+export function parseSealedField(sealed: string): ParsedSealedField {
+  const [nonceText, ctText] = splitVersioned(sealed, 2, 'sealed field', SEALED_VERSIONS) as [string, string];
+  const format = sealed.startsWith('v2.') ? 2 : 1;
   const nonce = fromB64uExact(nonceText, NONCE_BYTES, 'sealed field nonce');
   const ciphertext = fromB64u(ctText, 'sealed field ciphertext');
   if (ciphertext.length < TAG_BYTES) {
     throw new CryptoError('bad_length', `sealed field ciphertext must be at least ${TAG_BYTES} bytes`);
   }
-  return { nonce, ciphertext };
+  if (format === 2 && !isPaddedLength(ciphertext.length - TAG_BYTES)) {
+    throw new CryptoError('bad_length', `a v2 sealed field's ciphertext less its ${TAG_BYTES}-byte tag must be a padded length, not ${ciphertext.length - TAG_BYTES} bytes`);
+  }
+  return { format, nonce, ciphertext };
 }
 
-/** Opens a sealed field; `decrypt_failed` when the DEK, the AD or the ciphertext is not the sealed one. */
+/**
+ * Opens a sealed field of either format: `decrypt_failed` when the DEK, the AD or the ciphertext
+ * is not the sealed one; `bad_padding` when a format-2 value authenticates but its padding is
+ * missing or not canonical.
+ */
 export function openField<T extends JsonValue = JsonValue>(sealed: string, dek: Uint8Array, ad: string): T {
   assertKeySize(dek, DEK_BYTES, 'DEK');
-  const { nonce, ciphertext } = parseSealedField(sealed);
+  const { format, nonce, ciphertext } = parseSealedField(sealed);
   const adData = adBytes(ad);
   const s = na();
   let plaintext: Uint8Array;
@@ -70,10 +98,16 @@ export function openField<T extends JsonValue = JsonValue>(sealed: string, dek: 
     throw new CryptoError('decrypt_failed', 'sealed field did not open: wrong key, other associated data, or altered ciphertext');
   }
   try {
-    return JSON.parse(fromUtf8(plaintext)) as T;
-  } catch {
-    throw new CryptoError('bad_plaintext', 'sealed field opened but is not UTF-8 JSON');
+    return jsonOf<T>(format === 2 ? unpad(plaintext) : plaintext);
   } finally {
     s.memzero(plaintext);
+  }
+}
+
+function jsonOf<T>(message: Uint8Array): T {
+  try {
+    return JSON.parse(fromUtf8(message)) as T;
+  } catch {
+    throw new CryptoError('bad_plaintext', 'sealed field opened but is not UTF-8 JSON');
   }
 }

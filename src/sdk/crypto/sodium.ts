@@ -31,7 +31,7 @@ export function wipe(...buffers: Array<Uint8Array | null | undefined>): void {
 }
 
 /**
- * Random bytes from the platform CSPRNG (WebCrypto `getRandomValues`, the same in Node 20 and
+ * Random bytes from the platform CSPRNG (WebCrypto `getRandomValues`, the same in Node.js and
  * browsers). libsodium.js's own randombytes_buf calls it once per byte, which made most of the
  * cost of sealing a case; keys, nonces and salts come from here instead.
  */

@@ -101,6 +101,12 @@ const caseFor = (w: World, stage: Stage, mode: Mode, changes: boolean) => (mode 
 
 interface CaseRoute {
   stage: Stage;
+  /**
+   * The stage of the case an out-of-scope call is made on, when not `stage`: a sealed route's
+   * supervisor scopes (participant, break_glass) hold for every supervisor during intake and
+   * triage, so a supervisor is outside a case only once it is admitted.
+   */
+  outStage?: Stage;
   /** the path after /v1/cases/:caseId */
   path: string;
   /** the allowed call changes the case (a fresh one per call) */
@@ -114,7 +120,7 @@ function onCase(r: CaseRoute): Entry {
   return {
     ok: r.ok,
     async probe(w, role, mode) {
-      const c = await caseFor(w, r.stage, mode, r.changes ?? false);
+      const c = await caseFor(w, mode === 'out' && r.outStage ? r.outStage : r.stage, mode, r.changes ?? false);
       const who = await callerFor(w, role, c, mode);
       return { who, url: `/v1/cases/${c.id}${r.path}`, body: r.body ? await r.body(w, c, who, role) : undefined };
     },
@@ -285,6 +291,13 @@ export const entries: Record<string, Entry> = {
       },
     };
   }),
+  'POST /v1/auth/totp-reset': publicRoute(async (w) => {
+    const u = await w.spareActor('officer');
+    const reset = await w.must(w.admin, 'POST', `/v1/users/${u.id}/totp-reset`, { reason: 'Téléphone perdu' }, 201);
+    const pre = (await w.call(null, 'POST', '/v1/auth/prelogin', { username: u.username })).json();
+    const totpSecret = generateTotpSecret();
+    return { url: '/v1/auth/totp-reset', body: { username: u.username, token: reset.token, authKey: toB64u(login(u.password, pre).authKey), totpSecret, totpCode: nextTotp(w.T, totpSecret) } };
+  }),
   'POST /v1/enrolments': publicRoute(async (w) => {
     const inv = await w.must(w.admin, 'POST', '/v1/invitations', { username: `enrolled-${randomBytes(3).toString('hex')}`, role: 'officer', orgId: w.dep.mechanismId }, 201);
     const e = enrol('a long passphrase for the matrix');
@@ -347,6 +360,12 @@ export const entries: Record<string, Entry> = {
     },
   },
   'GET /v1/admin/health': { probe: async (w, role, mode) => ({ who: await callerFor(w, role, null, mode), url: '/v1/admin/health' }) },
+  'POST /v1/users/:userId/totp-reset': {
+    async probe(w, role, mode) {
+      const target = mode === 'in' ? (await w.spareActor('officer')).id : w.officerB.id;
+      return { who: await callerFor(w, role, null, mode), url: `/v1/users/${target}/totp-reset`, body: { reason: 'Téléphone perdu, identité vérifiée' } };
+    },
+  },
   'POST /v1/orgs': {
     async probe(w, role, mode) {
       return { who: await callerFor(w, role, null, mode), url: '/v1/orgs', body: { name: `Organisation ${randomBytes(3).toString('hex')}` } };
@@ -356,6 +375,14 @@ export const entries: Record<string, Entry> = {
     async probe(w, role, mode) {
       const org = role === 'partner' ? w.orgP.id : w.dep.mechanismId;
       return { who: await callerFor(w, role, null, mode), url: '/v1/orgs', listed: (json) => (json.items as Array<{ id: string }>).some((o) => o.id === org) };
+    },
+  },
+  'GET /v1/users/:userId/public-key': {
+    // In scope: a colleague one may seal to (staff: an officer; a partner: a member of its
+    // organisation, here itself); out of scope: another organisation's member.
+    async probe(w, role, mode) {
+      const target = role === 'partner' ? (mode === 'out' ? w.orgQ.member : w.orgP.member) : mode === 'out' ? w.orgP.member : w.officerA;
+      return { who: await callerFor(w, role, null, role === 'partner' ? 'in' : mode), url: `/v1/users/${target.id}/public-key` };
     },
   },
   'GET /v1/orgs/:orgId/keys': {
@@ -443,13 +470,15 @@ export const entries: Record<string, Entry> = {
   'GET /v1/cases/:caseId': onCase({ stage: 'triage', path: '' }),
   'POST /v1/cases/:caseId/envelopes': onCase({
     stage: 'triage',
+    outStage: 'assessment',
     path: '/envelopes',
     body: async (w, c) => {
       const reader = await w.shared('reader', () => w.spareActor('officer'));
       return { userId: reader.id, ...sealEnvelope(c.dek, reader.keyPair.publicKey) };
     },
   }),
-  'GET /v1/cases/:caseId/sealed': onCase({ stage: 'triage', path: '/sealed' }),
+  'GET /v1/cases/:caseId/sealed': onCase({ stage: 'triage', outStage: 'assessment', path: '/sealed' }),
+  'POST /v1/cases/:caseId/break-glass': onCase({ stage: 'assessment', path: '/break-glass', changes: true, body: () => ({ reason: 'Alerte de nuit, agent injoignable : lecture pour décider d’une mesure urgente.' }) }),
   'POST /v1/cases/:caseId/acknowledge': {
     // The intake pool: in scope, a received case; out of scope, a case another officer holds.
     async probe(w, role, mode) {
@@ -473,6 +502,7 @@ export const entries: Record<string, Entry> = {
   'POST /v1/cases/:caseId/urgency': step('triage', '/urgency', { urgent: true, reason: 'Menace de mort, passage à l’acte possible cette semaine' }),
   'POST /v1/cases/:caseId/messages': onCase({
     stage: 'triage',
+    outStage: 'assessment',
     path: '/messages',
     body: (_w, c, who) => {
       const id = randomUUID();
@@ -480,7 +510,7 @@ export const entries: Record<string, Entry> = {
       return { id, body: toSealed(c, id, sender) };
     },
   }),
-  'GET /v1/cases/:caseId/messages': onCase({ stage: 'triage', path: '/messages' }),
+  'GET /v1/cases/:caseId/messages': onCase({ stage: 'triage', outStage: 'assessment', path: '/messages' }),
   'POST /v1/cases/:caseId/assessments': onCase({ stage: 'assessment', path: '/assessments', body: (w, c) => w.assessmentBody(c) }),
   'GET /v1/cases/:caseId/assessments': onCase({ stage: 'assessed', path: '/assessments' }),
   'GET /v1/measures/catalogue': { probe: async (w, role, mode) => ({ who: await callerFor(w, role, null, mode), url: '/v1/measures/catalogue' }) },
@@ -536,7 +566,11 @@ export const entries: Record<string, Entry> = {
   'POST /v1/referrals/:referralId/consent': onReferral('awaiting_consent', '/consent', (w, _c, _id, who) =>
     'username' in who ? { decision: 'consent', attestation: { channel: 'phone_call', takenAt: new Date(w.T.clock.now().getTime() - 1000).toISOString(), statement: 'Destinataire et objet lus par téléphone ; accord donné.' } } : { decision: 'consent' },
   ),
-  'POST /v1/referrals/:referralId/packet': onReferral('consented', '/packet', async (w, c, id, who) => (await w.packet(c, id, who === w.supervisor ? w.supervisor : c.assignee!)).body),
+  'POST /v1/referrals/:referralId/packet': onReferral('consented', '/packet', async (w, c, id, who) => {
+    // A supervisor outside the case (it is in decision) reads its fields to re-seal them through a break-glass.
+    if (who === w.supervisor) await w.must(w.supervisor, 'POST', `/v1/cases/${c.id}/break-glass`, { reason: 'Orientation urgente, agent absent : envoi du dossier au partenaire.' }, 201);
+    return (await w.packet(c, id, who === w.supervisor ? w.supervisor : c.assignee!)).body;
+  }),
   'POST /v1/referrals/:referralId/accept': onReferral('sent', '/accept', () => undefined),
   'POST /v1/referrals/:referralId/decline': onReferral('sent', '/decline', () => ({ reason: 'Capacité d’accueil atteinte ce trimestre.' })),
   'POST /v1/referrals/:referralId/reports': onReferral('accepted', '/reports', () => ({ id: randomUUID(), status: 'in_progress' })),
@@ -571,9 +605,10 @@ export const entries: Record<string, Entry> = {
   'GET /v1/cases/:caseId/appeals': onCase({ stage: 'declined', path: '/appeals' }),
   'GET /v1/cases/:caseId/timeline': onCase({ stage: 'triage', path: '/timeline' }),
   'POST /v1/cases/:caseId/withdraw': step('triage', '/withdraw', { reason: 'Je ne souhaite plus être suivie.' }),
-  'GET /v1/cases/:caseId/rekey': onCase({ stage: 'triage', path: '/rekey' }),
+  'GET /v1/cases/:caseId/rekey': onCase({ stage: 'triage', outStage: 'assessment', path: '/rekey' }),
   'POST /v1/cases/:caseId/rekey': onCase({
     stage: 'triage',
+    outStage: 'assessment',
     path: '/rekey',
     changes: true,
     // Re-keying revokes nobody here: every reader keeps an envelope under the new key.

@@ -1,0 +1,69 @@
+import { randomUUID } from 'node:crypto';
+import { and, eq, ne } from 'drizzle-orm';
+import { AppError } from '../lib/problem.js';
+import type { Db } from '../db/client.js';
+import type { Clock } from '../lib/clock.js';
+import { actorOf, type RequestContext } from '../access/principal.js';
+import type { AccessService } from '../access/access-service.js';
+import type { AuditService } from '../audit/audit-service.js';
+import type { BreakGlassPolicy } from '../access/break-glass-policy.js';
+import type { DeadlineRepository } from '../deadlines/deadline-repository.js';
+import { createCommandRunner, Refusal } from '../audit/audited-command.js';
+import { breakGlass, users } from '../db/schema/index.js';
+import type { CaseRepository } from './case-repository.js';
+
+/** The outbox topic of a break-glass: every other supervisor's inbox (ids, reference and end of window only). */
+export const BREAK_GLASS_TOPIC = 'case.break_glass';
+
+export type BreakGlassService = ReturnType<typeof createBreakGlassService>;
+
+/**
+ * Break-glass (access.md, "Separation of duties"): a supervisor who is not part of a case opens
+ * its sealed content for the window of policies/break-glass.yaml, with a written reason. One
+ * transaction writes the break-glass row (with the reason), a timeline entry staff see (with the
+ * reason), the audit event (the id, never the reason: the audit log cannot be purged, and a name
+ * typed by mistake must not stay in it forever) and a content-free notification to every other
+ * active supervisor. The reads it allows are checked and audited by src/access/case-participation.ts.
+ */
+export function createBreakGlassService(deps: {
+  db: Db;
+  cases: Pick<CaseRepository, 'byIdForUpdate' | 'addTimeline'>;
+  outbox: Pick<DeadlineRepository, 'enqueue'>;
+  access: Pick<AccessService, 'authorize'>;
+  audit: Pick<AuditService, 'record'>;
+  clock: Clock;
+  policy: Pick<BreakGlassPolicy, 'windowMs'>;
+}) {
+  const { db, cases, outbox, access, audit, clock, policy } = deps;
+  const command = createCommandRunner({ db, audit });
+
+  return {
+    async open(ctx: RequestContext, caseId: string, input: { reason: string }) {
+      const id = randomUUID();
+      const resource = `case:${caseId}/break-glass/${id}`;
+      return command(ctx, { action: 'case.break_glass', resource, caseId }, async (tx) => {
+        // The case row locked: the window starts in the order the case's other commands run.
+        const c = await cases.byIdForUpdate(caseId, tx);
+        const openedAt = clock.now();
+        const expiresAt = new Date(openedAt.getTime() + policy.windowMs);
+        await access.authorize(ctx, 'case.break_glass', { resource, caseId: c ? caseId : null, facts: c ? { caseState: c.state, assigneeId: c.assigneeId, caseId } : {} }, tx, {
+          reason: `break_glass ${id} until ${expiresAt.toISOString()}`,
+        });
+        if (!c) throw new AppError('not_found');
+        if (c.purgedAt) throw new Refusal(new AppError('case_purged', `the sealed content of this case was purged on ${c.purgedAt.toISOString()}: there is nothing to open`));
+        const p = ctx.principal;
+        if (p.kind !== 'user') throw new AppError('forbidden');
+        await tx.insert(breakGlass).values({ id, caseId, supervisorId: p.userId, reason: input.reason, openedAt, expiresAt });
+        await cases.addTimeline({ caseId, at: openedAt, actor: actorOf(p), action: 'case.break_glass', fromState: c.state, toState: c.state, reason: `until ${expiresAt.toISOString()}: ${input.reason}` }, tx);
+        const others = await tx
+          .select({ id: users.id })
+          .from(users)
+          .where(and(eq(users.role, 'supervisor'), eq(users.status, 'active'), ne(users.id, p.userId)));
+        if (others.length > 0) {
+          await outbox.enqueue(BREAK_GLASS_TOPIC, { caseId, reference: c.reference, breakGlassId: id, expiresAt: expiresAt.toISOString(), recipients: others.map((o) => o.id) }, openedAt, tx);
+        }
+        return { id, caseId, supervisorId: p.userId, openedAt: openedAt.toISOString(), expiresAt: expiresAt.toISOString() };
+      });
+    },
+  };
+}

@@ -162,6 +162,23 @@ const REFUSALS: Record<string, Partial<Record<Caller, Refusal>>> = {
   // The world has one admin: disabling their own account would leave none (self_disable is test/users').
   'POST /v1/users/{userId}/disable': { admin: { code: 'last_admin', probe: async (w) => ({ who: w.admin, url: `/v1/users/${w.admin.id}/disable`, body: { reason: 'Je pars' } }) } },
   'POST /v1/users/{userId}/enable': { admin: { code: 'conflict', probe: async (w) => ({ who: w.admin, url: `/v1/users/${w.officerB.id}/enable`, body: { reason: 'Toujours actif' } }) } },
+  // An admin's own second factor is reset by another admin.
+  'POST /v1/users/{userId}/totp-reset': { admin: { code: 'separation_of_duties', probe: async (w) => ({ who: w.admin, url: `/v1/users/${w.admin.id}/totp-reset`, body: { reason: 'Téléphone perdu' } }) } },
+  'POST /v1/auth/totp-reset': {
+    anonymous: {
+      code: 'invalid_credentials',
+      probe: async () => {
+        const p = await matrixProbe('POST /v1/auth/totp-reset', 'anonymous');
+        return { ...p, body: { ...(p.body as object), token: b64u32() } };
+      },
+    },
+  },
+  // Admins hold no keys: an admin's public key is nobody's to read (out of scope, 404), one denial.
+  'GET /v1/users/{userId}/public-key': Object.fromEntries(
+    (['officer', 'supervisor', 'partner'] as const).map((role) => [role, { code: 'not_found', probe: async (w: World) => ({ who: role === 'officer' ? w.officerA : role === 'supervisor' ? w.supervisor : w.orgP.member, url: `/v1/users/${w.admin.id}/public-key` }) }]),
+  ),
+  // A case that does not exist: its denial is the one event (no break-glass row, timeline entry or notice).
+  'POST /v1/cases/{caseId}/break-glass': { supervisor: { code: 'not_found', probe: () => onMissing('POST /v1/cases/:caseId/break-glass', 'supervisor') } },
 };
 
 /** The matrix's request on a resource that does not exist: the first id of the path replaced by a random one. */

@@ -34,6 +34,8 @@ import deadlineViewRoutes from './deadlines/deadline-view-routes.js';
 import retentionRoutes from './retention/retention-routes.js';
 import defenderPage from './plugins/defender-page.js';
 import errorsPlugin from './plugins/errors.js';
+import { decorateServiceContext } from './plugins/context.js';
+import { createRefusalAuditor } from './plugins/refusal-audit.js';
 import inputGuardPlugin from './plugins/input-guard.js';
 import infraPlugin from './plugins/infra.js';
 import authPlugin from './plugins/auth.js';
@@ -41,6 +43,7 @@ import routeContractPlugin from './plugins/route-contract.js';
 import openapiPlugin from './plugins/openapi.js';
 import metricsPlugin from './plugins/metrics.js';
 import healthPlugin from './plugins/health.js';
+import adminHealthRoutes from './health/admin-health-routes.js';
 import authRoutes from './auth/auth-routes.js';
 import userRoutes from './users/user-routes.js';
 import orgRoutes from './orgs/org-routes.js';
@@ -96,7 +99,15 @@ async function app(fastify: FastifyInstance, opts: AppOptions) {
   const keys = await loadServerKeys(config);
 
   await fastify.register(routeContractPlugin, { policy });
-  await fastify.register(errorsPlugin);
+  // Every refusal a service decided is audited before it is answered; the audit service is built
+  // below, once the database is connected (bound late, like the token signer).
+  let refusalAudit: Services['audit'] | undefined;
+  const auditRefusals = createRefusalAuditor(() => {
+    if (!refusalAudit) throw new Error('a refusal to audit before the services were built');
+    return refusalAudit;
+  });
+  await fastify.register(errorsPlugin, { beforeAnswer: auditRefusals });
+  decorateServiceContext(fastify);
   await fastify.register(inputGuardPlugin);
   await fastify.register(infraPlugin, { config, ...(opts.database ? { database: opts.database } : {}), ...(opts.redis ? { redis: opts.redis } : {}) });
   await fastify.register(helmet, { contentSecurityPolicy: false, global: true });
@@ -123,15 +134,13 @@ async function app(fastify: FastifyInstance, opts: AppOptions) {
 
   const services = createServices({ database: fastify.database, auditDatabase: fastify.auditDatabase, redis: fastify.redis, config, clock, keys, policy, intakePolicy, deadlinePolicy, calendar, workflowPolicy, referralPolicy, appealPolicy, riskPolicy, measureCatalogue, limits, breakGlassPolicy, signAccessToken: (claims) => fastify.jwt.sign(claims, { clockTimestamp: clock.now().getTime() }), ...(opts.auditReads !== undefined ? { auditReads: opts.auditReads } : {}), ...(opts.webhookResolver ? { webhookResolver: opts.webhookResolver } : {}) });
   fastify.decorate('services', services);
+  refusalAudit = services.audit;
   fastify.decorate('config', config);
 
   await fastify.register(authPlugin, { config, keys, policy, sessions: services.repos.sessions, audit: services.audit, clock });
   await fastify.register(routeLimitsPlugin, { config, limits, redis: fastify.redis, clock, key: keys.throttleKey });
-  await fastify.register(healthPlugin);
-  fastify.readinessWarnings.push(async () => {
-    const holders = await services.repos.keyring.mechanismKeyHolders();
-    return holders < 2 ? `only ${holders} active member(s) hold the mechanism key: a lost password could make cases unreadable; add a keyring entry for another supervisor` : null;
-  });
+  await fastify.register(healthPlugin, { health: services.health });
+  await fastify.register(adminHealthRoutes, { health: services.health });
 
   await fastify.register(authRoutes);
   await fastify.register(userRoutes);

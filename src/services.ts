@@ -57,6 +57,7 @@ import { createWebhookService } from './notifications/webhook-service.js';
 import type { Resolver } from './notifications/webhook-target.js';
 import { createDeadlineViewService } from './deadlines/deadline-view-service.js';
 import { createRetentionService } from './retention/retention-service.js';
+import { createHealthService } from './health/health-service.js';
 import type { BreakGlassPolicy } from './access/break-glass-policy.js';
 import { createCaseParticipation } from './access/case-participation.js';
 import { createBreakGlassService } from './cases/break-glass-service.js';
@@ -117,8 +118,8 @@ export function createServices(deps: ServiceDeps) {
   const checks = createCredentialChecks({ db, users: repos.users, throttle, audit, outbox: repos.deadlines, clock, keys });
   const auth = createAuthService({ db, redis, users: repos.users, sessions: repos.sessions, keyring: repos.keyring, audit, access, clock, config, keys, checks, signAccessToken, findCaseByVerifier: (v) => repos.cases.byReceiptVerifier(v) });
   const totpReset = createTotpResetService({ db, redis, prefix: config.REDIS_PREFIX, users: repos.users, sessions: repos.sessions, audit, access, outbox: repos.deadlines, checks, throttle, clock, keys });
-  const users = createUserService({ db, users: repos.users, orgs: repos.orgs, sessions: repos.sessions, audit, access, clock, keys });
-  const orgs = createOrgService({ db, orgs: repos.orgs, queries: createOrgQueries(db), keyring: repos.keyring, users: repos.users, access, clock });
+  const users = createUserService({ db, users: repos.users, orgs: repos.orgs, sessions: repos.sessions, keyring: repos.keyring, audit, access, clock, keys });
+  const orgs = createOrgService({ db, orgs: repos.orgs, queries: createOrgQueries(db), keyring: repos.keyring, users: repos.users, access, audit, clock });
   const auditQuery = createAuditQueryService({ audit, access, repo: repos.audit, signingPublicKey: keys.audit.publicKey });
   const deadlines = createDeadlineService({ repo: repos.deadlines, policy: deps.deadlinePolicy, calendar: deps.calendar });
   const intake = createIntakeService({ db, cases: repos.cases, access, audit, clock, intake: deps.intakePolicy, deadlines, users: repos.users });
@@ -135,9 +136,9 @@ export function createServices(deps: ServiceDeps) {
   const participation = createCaseParticipation({ db, policy: deps.breakGlassPolicy, clock });
   const breakGlass = createBreakGlassService({ db, cases: repos.cases, outbox: repos.deadlines, access, audit, clock, policy: deps.breakGlassPolicy });
   const userKeys = createUserKeyService({ users: repos.users, access });
-  const cases = createCaseService({ cases: repos.cases, users: repos.users, keyring: repos.keyring, access, audit, participation, clock, db });
+  const cases = createCaseService({ cases: repos.cases, users: repos.users, keyring: repos.keyring, access, participation, clock, db });
   const caseList = createCaseListService({ sql: database.sql, access, clock });
-  const messages = createMessageService({ db, cases, outbox: repos.deadlines, access, clock });
+  const messages = createMessageService({ db, cases, outbox: repos.deadlines, access, audit, clock });
   // --- protection workflow (one line per module) ---
   const assessments = createAssessmentService({ db, assessments: repos.assessments, cases: repos.cases, access, audit, participation, clock, risk: deps.riskPolicy });
   const measures = createMeasureService({ db, measures: repos.measures, cases: repos.cases, orgs: repos.orgs, deadlines, deadlineRepo: repos.deadlines, access, audit, participation, clock, catalogue: deps.measureCatalogue, deadlinePolicy: deps.deadlinePolicy, calendar: deps.calendar, intake: deps.intakePolicy });
@@ -155,6 +156,7 @@ export function createServices(deps: ServiceDeps) {
   const webhooks = createWebhookService({ db, access, audit, clock, keys, allowPrivateTargets: config.WEBHOOK_ALLOW_PRIVATE_TARGETS, ...(deps.webhookResolver ? { resolve: deps.webhookResolver } : {}) });
   const deadlineViews = createDeadlineViewService({ db, access, cases: repos.cases, policy: deps.deadlinePolicy, clock });
   const retention = createRetentionService({ db, cases: repos.cases, deadlines, deadlineRepo: repos.deadlines, access, audit, clock });
+  const health = createHealthService({ sql: database.sql, redis, access, keyring: repos.keyring, users: repos.users });
   return {
     db, repos, audit, access, auth, totpReset, users, orgs, auditQuery, deadlines, intake, cases, workflow, caseList, messages,
     participation, breakGlass, userKeys,
@@ -167,6 +169,7 @@ export function createServices(deps: ServiceDeps) {
     notifications, webhooks,
     deadlineViews,
     retention,
+    health,
   };
 }
 

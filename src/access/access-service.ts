@@ -1,6 +1,7 @@
 import { AppError } from '../lib/problem.js';
 import type { AuditRecord, AuditService } from '../audit/audit-service.js';
 import type { Tx } from '../db/client.js';
+import { denialReason } from '../audit/decision-trail.js';
 import type { AccessPolicy, Condition, Role, Scope } from './policy.js';
 import type { Principal, RequestContext } from './principal.js';
 
@@ -31,6 +32,16 @@ export interface AccessTarget {
   resource: string;
   caseId?: string | null;
   facts?: ScopeFacts;
+  /**
+   * false: the resource does not exist. Whatever the caller's scope, the answer is 404 and the
+   * one event of the request is that denial (a read must not log an allowed event and then refuse).
+   */
+  found?: boolean;
+  /**
+   * A refusal the service has found before asking (a purged case, a state that allows no read):
+   * given once the policy allows the caller, it is the decision, audited as the one denial.
+   */
+  refusal?: AppError | null;
 }
 
 const scopeHolds: Record<Scope, (p: Principal, f: ScopeFacts) => boolean> = {
@@ -80,8 +91,10 @@ export type AccessService = ReturnType<typeof createAccessService>;
  * The one place where the access policy (policies/access.yaml) is enforced. Services call
  * `authorize` before acting; a denial is written to the audit log at once (in its own
  * transaction, since the caller's will not commit) and thrown as 403 (role may never do this)
- * 404 (out of scope: existence is not revealed) or 409 (separation of duties). An allowed
- * decision is audited in the caller's transaction, with the change it permits.
+ * 404 (out of scope, or no such resource: existence is not revealed) or 409 (separation of
+ * duties), its reason starting with that problem code. An allowed decision is audited in the
+ * caller's transaction, with the change it permits. Each decision is noted on the request's
+ * trail, so that a refusal the service finds afterwards is audited once, against this target.
  */
 export function createAccessService(deps: { policy: AccessPolicy; audit: Pick<AuditService, 'record'>; auditReads?: boolean }) {
   const { policy, audit } = deps;
@@ -107,10 +120,27 @@ export function createAccessService(deps: { policy: AccessPolicy; audit: Pick<Au
       return { allowed: false, reason: 'out of scope', error: new AppError('not_found') };
     }
     const blocked = perm.unless.find((c) => conditionHolds[c](principal, facts));
-    if (blocked) {
-      return { allowed: false, reason: `separation of duties: the ${blocked} may not ${action}`, error: new AppError('separation_of_duties', `the ${blocked} may not ${action}`) };
-    }
+    if (blocked) return { allowed: false, reason: `the ${blocked} may not ${action}`, error: new AppError('separation_of_duties', `the ${blocked} may not ${action}`) };
     return { allowed: true, scope };
+  }
+
+  /** The policy's decision, then what the service knows about the resource itself. */
+  function judge(principal: Principal, action: string, target: AccessTarget): Decision {
+    const decision = decide(principal, action, { caseId: target.caseId ?? null, ...target.facts });
+    if (!decision.allowed) return decision;
+    if (target.found === false) return { allowed: false, reason: 'no such resource', error: new AppError('not_found') };
+    if (target.refusal) return { allowed: false, reason: target.refusal.detail ?? '', error: target.refusal };
+    return decision;
+  }
+
+  /** Notes the decision on the request's trail, and audits and throws a denial. */
+  async function settle(ctx: RequestContext, action: string, target: AccessTarget, decision: Decision): Promise<void> {
+    const caseId = target.caseId ?? null;
+    if (ctx.trail) ctx.trail.target = { action, resource: target.resource, caseId };
+    if (decision.allowed) return;
+    const fields = (decision.error.extra.errors ?? []).map((e) => e.field);
+    await audit.record(ctx, { action, resource: target.resource, caseId, outcome: 'denied', reason: denialReason(decision.error.code, decision.reason, fields) });
+    throw decision.error;
   }
 
   return {
@@ -131,12 +161,10 @@ export function createAccessService(deps: { policy: AccessPolicy; audit: Pick<Au
      * The caller must await `audited` before answering: nothing is served before its record is on disk.
      */
     async authorizeRead(ctx: RequestContext, action: string, target: AccessTarget, opts: { breakGlassId?: string | null } = {}): Promise<{ scope: Scope; audited: Promise<void> }> {
-      const decision = decide(ctx.principal, action, { caseId: target.caseId ?? null, ...target.facts });
+      const decision = judge(ctx.principal, action, target);
+      await settle(ctx, action, target, decision);
+      if (!decision.allowed) throw decision.error;
       const caseId = target.caseId ?? null;
-      if (!decision.allowed) {
-        await audit.record(ctx, { action, resource: target.resource, caseId, outcome: 'denied', reason: decision.reason });
-        throw decision.error;
-      }
       const viaBreakGlass = breakGlassOf(decision.scope, target.facts, opts.breakGlassId);
       const audited = auditReads || viaBreakGlass ? audit.record(ctx, allowedEvent(action, target.resource, caseId, null, viaBreakGlass, true)) : Promise.resolve();
       // Awaited by the caller; a failure before then must not surface as an unhandled rejection.
@@ -151,12 +179,12 @@ export function createAccessService(deps: { policy: AccessPolicy; audit: Pick<Au
      * whose scope holds anyway, e.g. a list that withholds sealed values otherwise).
      */
     async authorize(ctx: RequestContext, action: string, target: AccessTarget, tx?: Tx, opts: { audit?: boolean; read?: boolean; reason?: string | null; breakGlassId?: string | null } = {}): Promise<Scope> {
-      const decision = decide(ctx.principal, action, { caseId: target.caseId ?? null, ...target.facts });
+      const decision = judge(ctx.principal, action, target);
+      // A public read nobody audits (it would let anyone grow the chain): its refusals neither.
+      if (ctx.trail && opts.audit === false && opts.read === true && policy.get(action)?.public) ctx.trail.unaudited = true;
+      await settle(ctx, action, target, decision);
+      if (!decision.allowed) throw decision.error;
       const caseId = target.caseId ?? null;
-      if (!decision.allowed) {
-        await audit.record(ctx, { action, resource: target.resource, caseId, outcome: 'denied', reason: decision.reason });
-        throw decision.error;
-      }
       // A read changes nothing, so its event needs no place in the read's transaction: it joins
       // the group commit instead (still on disk before the response goes out).
       const viaBreakGlass = breakGlassOf(decision.scope, target.facts, opts.breakGlassId);

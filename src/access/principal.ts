@@ -1,4 +1,5 @@
 import type { Role } from './policy.js';
+import type { DecisionTrail } from '../audit/decision-trail.js';
 
 export type StaffRole = Exclude<Role, 'defender'>;
 
@@ -13,6 +14,8 @@ export type Principal =
 export interface RequestContext {
   principal: Principal;
   requestId: string;
+  /** what this request has decided and audited so far (HTTP requests; see audit/decision-trail.ts) */
+  trail?: DecisionTrail;
 }
 
 /** The audit `actor`: an id, never a name. */

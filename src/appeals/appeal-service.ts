@@ -209,7 +209,7 @@ export function createAppealService(deps: {
       // Subjects, states and dates are metadata every supervisor sees; the sealed grounds only a
       // supervisor part of the case (one who decides a filed appeal is), or through a break-glass.
       const sealed = c ? await participation.sealedAccess(ctx.principal, c) : { served: true as const, breakGlassId: null };
-      await access.authorize(ctx, 'appeal.read', { resource: `case:${caseId}/appeals`, caseId: c ? caseId : null, facts: c ? factsOf(c) : {} }, undefined, { read: true, breakGlassId: sealed.served ? sealed.breakGlassId : null });
+      await access.authorize(ctx, 'appeal.read', { resource: `case:${caseId}/appeals`, caseId: c ? caseId : null, found: c !== undefined, facts: c ? factsOf(c) : {} }, undefined, { read: true, breakGlassId: sealed.served ? sealed.breakGlassId : null });
       if (!c) throw new AppError('not_found');
       const rows = await appeals.forCase(caseId);
       if (ctx.principal.kind === 'defender') return rows.map(defenderAppealView);

@@ -114,7 +114,7 @@ export function createAssessmentService(deps: {
       // Codes, ratings and levels are metadata every supervisor sees; the sealed narratives only a
       // supervisor part of the case, or through a break-glass (then audited as such).
       const sealed = c ? await participation.sealedAccess(ctx.principal, c) : { served: true as const, breakGlassId: null };
-      await access.authorize(ctx, 'assessment.read', { resource: `case:${caseId}/assessments`, caseId: c ? caseId : null, facts: factsOf(c) }, undefined, { read: true, breakGlassId: sealed.served ? sealed.breakGlassId : null });
+      await access.authorize(ctx, 'assessment.read', { resource: `case:${caseId}/assessments`, caseId: c ? caseId : null, found: c !== undefined, facts: factsOf(c) }, undefined, { read: true, breakGlassId: sealed.served ? sealed.breakGlassId : null });
       if (!c) throw new AppError('not_found');
       const versions = (await assessments.forCase(caseId)).map(assessmentView);
       return { caseId, current: c.riskLevel, urgent: c.urgent, versions: sealed.served ? versions : versions.map((v) => (Object.keys(v.sealed).length === 0 ? v : { ...v, sealed: {}, ...withheldFlag(false) })) };

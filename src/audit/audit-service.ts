@@ -59,8 +59,13 @@ export function createAuditService(deps: { repo: AuditRepository; writeBatch?: (
         reason: e.reason ?? null,
         requestId: ctx.requestId,
       };
+      const trail = ctx.trail;
+      if (trail && e.outcome === 'denied') trail.denied = true;
       if (tx) await repo.insert([row], tx);
-      else await batcher.record(row);
+      else {
+        await batcher.record(row);
+        if (trail && e.outcome === 'allowed') trail.allowedCommitted = true;
+      }
     },
 
     async list(filters: AuditFilters, page: { after?: number; limit: number; order: 'asc' | 'desc' }): Promise<ChainedAuditEvent[]> {

@@ -77,6 +77,8 @@ const authRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.post('/v1/auth/totp-reset', {
     config: { action: 'auth.totp_reset', rateLimit: loginLimit },
     schema: {
+      operationId: 'finishTotpReset',
+      security: [],
       tags: ['auth'],
       summary: 'Finish a TOTP reset an admin started: the reset token and the password, then a new TOTP secret on the same account; all sessions end',
       body: TotpResetFinishBody,

@@ -17,6 +17,7 @@ import type { SessionRepository } from './session-repository.js';
 import type { KeyringRepository } from '../keys/keyring-repository.js';
 import type { AccessClaims } from '../plugins/auth.js';
 import { checkKeyMaterial } from '../users/key-material.js';
+import { denialReason } from '../audit/decision-trail.js';
 
 export interface TokenPair {
   accessToken: string;
@@ -123,15 +124,21 @@ export function createAuthService(deps: {
         if (!session) return { error: 'unknown session' } as const;
         if (used.alreadyUsed) {
           await sessions.revoke(session.id, 'refresh token reuse', now, tx);
-          await audit.record(ctx, { action: 'auth.refresh', resource: `session:${session.id}`, outcome: 'denied', reason: 'refresh token reuse: session revoked' }, tx);
+          await audit.record(ctx, { action: 'auth.refresh', resource: `session:${session.id}`, outcome: 'denied', reason: denialReason('invalid_refresh_token', 'refresh token reuse: session revoked') }, tx);
           return { error: 'reuse' } as const;
         }
-        if (session.revokedAt || session.expiresAt <= now) return { error: 'session ended' } as const;
+        if (session.revokedAt || session.expiresAt <= now) return { error: 'session ended', sessionId: session.id } as const;
         if (session.caseId) return { tokens: await issueTokens({ id: session.id, subject: session.caseId, role: 'defender' }, tx) };
-        if (live.userStatus !== 'active') return { error: 'session ended' } as const;
+        if (live.userStatus !== 'active') return { error: 'session ended', sessionId: session.id } as const;
         return { tokens: await issueTokens({ id: session.id, subject: session.userId!, role: session.role as StaffRole, orgId: live.userOrgId! }, tx) };
       });
-      if ('error' in outcome) throw new AppError('invalid_refresh_token', outcome.error === 'reuse' ? 'this refresh token was already used; the session has been ended' : 'the refresh token is not valid');
+      if ('error' in outcome) {
+        // The reuse was audited with the revocation it caused; every other refusal here.
+        if (outcome.error !== 'reuse') {
+          await audit.record(ctx, { action: 'auth.refresh', resource: 'sessionId' in outcome ? `session:${outcome.sessionId}` : 'session:unknown', outcome: 'denied', reason: denialReason('invalid_refresh_token', outcome.error) });
+        }
+        throw new AppError('invalid_refresh_token', outcome.error === 'reuse' ? 'this refresh token was already used; the session has been ended' : 'the refresh token is not valid');
+      }
       return outcome.tokens;
     },
 
@@ -151,7 +158,7 @@ export function createAuthService(deps: {
     async receiptLogin(ctx: RequestContext, authKey: string): Promise<TokenPair & { caseId: string }> {
       const c = await findCaseByVerifier(sha256b64u(Buffer.from(authKey, 'base64url')));
       if (!c) {
-        await audit.record(ctx, { action: 'auth.receipt', resource: 'case:unknown', outcome: 'denied', reason: 'no case for this receipt' });
+        await audit.record(ctx, { action: 'auth.receipt', resource: 'case:unknown', outcome: 'denied', reason: denialReason('invalid_credentials', 'no case for this receipt') });
         throw new AppError('invalid_credentials', 'this receipt does not match a case');
       }
       const sessionId = randomUUID();

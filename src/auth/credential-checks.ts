@@ -8,6 +8,7 @@ import type { RequestContext } from '../access/principal.js';
 import type { UserRepository, UserRow } from '../users/user-repository.js';
 import type { AuthThrottle, LockScope, Wait } from './auth-throttle.js';
 import { openTotpSecret, totpStep } from './totp.js';
+import { denialReason } from '../audit/decision-trail.js';
 
 export type CredentialChecks = ReturnType<typeof createCredentialChecks>;
 
@@ -30,7 +31,7 @@ export function createCredentialChecks(deps: {
   const { db, users, throttle, audit, outbox, clock, keys } = deps;
 
   async function deny(ctx: RequestContext, action: string, resource: string, reason: string, error: AppError): Promise<never> {
-    await audit.record(ctx, { action, resource, outcome: 'denied', reason });
+    await audit.record(ctx, { action, resource, outcome: 'denied', reason: denialReason(error.code, reason) });
     throw error;
   }
 
@@ -45,11 +46,12 @@ export function createCredentialChecks(deps: {
   async function stepFailed(ctx: RequestContext, action: string, user: UserRow, scope: LockScope, reason: string, error: AppError): Promise<never> {
     const lock = await throttle.lockFailed(scope, user.id);
     if (!lock) return deny(ctx, action, `user:${user.id}`, reason, error);
+    const locked = lockedError(scope, lock);
     await db.transaction(async (tx) => {
-      await audit.record(ctx, { action, resource: `user:${user.id}`, outcome: 'denied', reason: `${reason}; ${LOCKED_STEP[scope]} locked until ${lock.until.toISOString()} (lock ${lock.level})` }, tx);
+      await audit.record(ctx, { action, resource: `user:${user.id}`, outcome: 'denied', reason: denialReason(locked.code, `${reason}; ${LOCKED_STEP[scope]} locked until ${lock.until.toISOString()} (lock ${lock.level})`) }, tx);
       await outbox.enqueue(`account.${scope}_locked`, { recipients: [user.id], action, code: `${scope}_locked`, dueAt: lock.until.toISOString() }, clock.now(), tx);
     });
-    throw lockedError(scope, lock);
+    throw locked;
   }
 
   return {

@@ -13,6 +13,7 @@ import type { SessionRepository } from './session-repository.js';
 import type { AuthThrottle } from './auth-throttle.js';
 import type { CredentialChecks } from './credential-checks.js';
 import { checkNewTotpSecret, sealTotpSecret } from './totp.js';
+import { denialReason } from '../audit/decision-trail.js';
 
 /** As long as an invitation: the token is handed over out of band, maybe in person. */
 const RESET_TTL_SECONDS = 72 * 3600;
@@ -92,7 +93,7 @@ export function createTotpResetService(deps: {
       try {
         step = checkNewTotpSecret(input.totpSecret, input.totpCode, clock.now());
       } catch (err) {
-        if (err instanceof AppError) await audit.record(ctx, { action: 'auth.totp_reset', resource: `user:${user.id}`, outcome: 'denied', reason: `${err.code}: ${err.detail ?? ''}` });
+        if (err instanceof AppError) await audit.record(ctx, { action: 'auth.totp_reset', resource: `user:${user.id}`, outcome: 'denied', reason: denialReason(err.code, err.detail, (err.extra.errors ?? []).map((e) => e.field)) });
         throw err;
       }
       await command(ctx, { action: 'auth.totp_reset', resource: `user:${user.id}`, caseId: null }, async (tx) => {

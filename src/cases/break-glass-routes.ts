@@ -18,6 +18,7 @@ const breakGlassRoutes: FastifyPluginAsyncTypebox<{ breakGlass: BreakGlassServic
   fastify.post('/v1/cases/:caseId/break-glass', {
     config: { action: 'case.break_glass' },
     schema: {
+      operationId: 'openBreakGlass',
       tags: ['cases'],
       summary: 'Open the sealed content of a case you are not part of (supervisor), with a written reason, for the window of policies/break-glass.yaml',
       description:

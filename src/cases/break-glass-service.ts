@@ -8,7 +8,7 @@ import type { AccessService } from '../access/access-service.js';
 import type { AuditService } from '../audit/audit-service.js';
 import type { BreakGlassPolicy } from '../access/break-glass-policy.js';
 import type { DeadlineRepository } from '../deadlines/deadline-repository.js';
-import { createCommandRunner, Refusal } from '../audit/audited-command.js';
+import { createCommandRunner } from '../audit/audited-command.js';
 import { breakGlass, users } from '../db/schema/index.js';
 import type { CaseRepository } from './case-repository.js';
 
@@ -46,11 +46,12 @@ export function createBreakGlassService(deps: {
         const c = await cases.byIdForUpdate(caseId, tx);
         const openedAt = clock.now();
         const expiresAt = new Date(openedAt.getTime() + policy.windowMs);
-        await access.authorize(ctx, 'case.break_glass', { resource, caseId: c ? caseId : null, facts: c ? { caseState: c.state, assigneeId: c.assigneeId, caseId } : {} }, tx, {
+        // Refusals decided with the policy: a refused opening holds one event, its denial.
+        const refusal = c?.purgedAt ? new AppError('case_purged', `the sealed content of this case was purged on ${c.purgedAt.toISOString()}: there is nothing to open`) : null;
+        await access.authorize(ctx, 'case.break_glass', { resource, caseId: c ? caseId : null, found: c !== undefined, facts: c ? { caseState: c.state, assigneeId: c.assigneeId, caseId } : {}, refusal }, tx, {
           reason: `break_glass ${id} until ${expiresAt.toISOString()}`,
         });
         if (!c) throw new AppError('not_found');
-        if (c.purgedAt) throw new Refusal(new AppError('case_purged', `the sealed content of this case was purged on ${c.purgedAt.toISOString()}: there is nothing to open`));
         const p = ctx.principal;
         if (p.kind !== 'user') throw new AppError('forbidden');
         await tx.insert(breakGlass).values({ id, caseId, supervisorId: p.userId, reason: input.reason, openedAt, expiresAt });

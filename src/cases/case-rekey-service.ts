@@ -13,6 +13,7 @@ import { appeals, assessments, caseEnvelopes, caseFields, caseReports, measures,
 import type { CaseRepository, CaseRow } from './case-repository.js';
 import type { CaseService } from './case-service.js';
 import { createCommandRunner, Refusal } from '../audit/audited-command.js';
+import { denialReason } from '../audit/decision-trail.js';
 import type { CaseParticipation } from '../access/case-participation.js';
 
 /** One value sealed under the case DEK, at its place (kind, id, field), with the AD it is bound to. */
@@ -188,7 +189,7 @@ export function createCaseRekeyService(deps: {
 
   /** For the bundle, a read: its allowed read is audited already; the refusal is added to it. */
   async function refuse(ctx: RequestContext, caseId: string, error: AppError): Promise<never> {
-    await audit.record(ctx, { action: 'case.rekey', resource: `case:${caseId}`, caseId, outcome: 'denied', reason: error.detail ?? error.code });
+    await audit.record(ctx, { action: 'case.rekey', resource: `case:${caseId}`, caseId, outcome: 'denied', reason: denialReason(error.code, error.detail) });
     throw error;
   }
 
@@ -319,9 +320,10 @@ export function createCaseRekeyService(deps: {
      */
     async bundle(ctx: RequestContext, caseId: string) {
       const { c, envelopes: own, facts } = await caseService.sealedFacts(ctx, caseId);
-      await access.authorize(ctx, 'case.rekey', { resource: `case:${caseId}`, caseId: c ? caseId : null, facts }, undefined, { read: true });
+      // Refused before the read is audited, so the request holds one event: the denial.
+      const refusal = c?.purgedAt ? purged(c.purgedAt) : own.length === 0 ? notHolder() : null;
+      await access.authorize(ctx, 'case.rekey', { resource: `case:${caseId}`, caseId: c ? caseId : null, found: c !== undefined, facts, refusal }, undefined, { read: true });
       if (!c) throw new AppError('not_found');
-      if (c.purgedAt) return refuse(ctx, caseId, purged(c.purgedAt));
       const ownKeyIds = own.map((e) => e.keyId);
       const out = await db.transaction(
         async (tx) => {
@@ -338,6 +340,7 @@ export function createCaseRekeyService(deps: {
         },
         { isolationLevel: 'repeatable read', accessMode: 'read only' },
       );
+      // Only if the caller's envelope was revoked between the two reads (the read above is then audited too).
       if (!out) return refuse(ctx, caseId, notHolder());
       return out;
     },

@@ -5,7 +5,6 @@ import type { RequestContext } from '../access/principal.js';
 import type { Clock } from '../lib/clock.js';
 import type { Db } from '../db/client.js';
 import type { AccessService, ScopeFacts } from '../access/access-service.js';
-import type { AuditService } from '../audit/audit-service.js';
 import type { CaseParticipation } from '../access/case-participation.js';
 import type { KeyringRepository } from '../keys/keyring-repository.js';
 import type { UserRepository } from '../users/user-repository.js';
@@ -51,12 +50,11 @@ export function createCaseService(deps: {
   users: Pick<UserRepository, 'byId'>;
   keyring: Pick<KeyringRepository, 'forUser'>;
   access: Pick<AccessService, 'authorize'>;
-  audit: Pick<AuditService, 'record'>;
   participation: Pick<CaseParticipation, 'facts'>;
   clock: Clock;
   db: Db;
 }) {
-  const { cases, users, keyring, access, audit, participation, clock, db } = deps;
+  const { cases, users, keyring, access, participation, clock, db } = deps;
 
   const factsOf = (c: CaseRow | undefined): ScopeFacts => (c ? { caseState: c.state, assigneeId: c.assigneeId, caseId: c.id } : {});
 
@@ -95,7 +93,7 @@ export function createCaseService(deps: {
       const facts: ScopeFacts = { ...factsOf(c), ...(await participation.facts(ctx.principal, c)), granteeId: input.userId };
       // Authorisation first (a refusal is audited), so that nobody learns from a validation error
       // whether a case exists; the allowed decision is audited below, with the grant.
-      await access.authorize(ctx, 'case.grant', { resource: `case:${caseId}/envelopes/${input.userId}`, caseId: c ? caseId : null, facts }, undefined, { audit: false });
+      await access.authorize(ctx, 'case.grant', { resource: `case:${caseId}/envelopes/${input.userId}`, caseId: c ? caseId : null, found: c !== undefined, facts }, undefined, { audit: false });
       const user = await users.byId(input.userId);
       if (!user || user.status !== 'active' || (user.role !== 'officer' && user.role !== 'supervisor')) {
         throw new AppError('validation_failed', 'envelopes go to active officers and supervisors only', { errors: [{ field: '/body/userId', message: 'not an active officer or supervisor' }] });
@@ -118,7 +116,7 @@ export function createCaseService(deps: {
 
     async read(ctx: RequestContext, caseId: string) {
       const c = await cases.byId(caseId);
-      await access.authorize(ctx, 'case.read', { resource: `case:${caseId}`, caseId: c ? caseId : null, facts: factsOf(c) }, undefined, { read: true });
+      await access.authorize(ctx, 'case.read', { resource: `case:${caseId}`, caseId: c ? caseId : null, found: c !== undefined, facts: factsOf(c) }, undefined, { read: true });
       if (!c) throw new AppError('not_found');
       const deadlines = (await cases.openDeadlines(caseId)).map((d) => ({ id: d.id, rule: d.rule, dueAt: d.dueAt.toISOString(), state: d.state, urgent: d.urgent }));
       if (ctx.principal.kind === 'defender') return { case: defenderView(c), deadlines: deadlines.filter((d) => d.rule === 'info_reply' || d.rule === 'consent' || d.rule === 'checkin') };
@@ -131,21 +129,16 @@ export function createCaseService(deps: {
      */
     async readSealed(ctx: RequestContext, caseId: string) {
       const { c, envelopes, facts } = await sealedFacts(ctx, caseId);
-      const target = { resource: `case:${caseId}`, caseId: c ? caseId : null, facts };
-      // Decided first, audited once: allowed with what is served, or denied with why nothing is.
-      await access.authorize(ctx, 'case.read_sealed', target, undefined, { read: true, audit: false });
-      if (!c) throw new AppError('not_found');
-      const refused = c.purgedAt
+      // Refusals are decided with the policy, so that a refused read holds one event: its denial
+      // (a caller out of scope is told so first; in scope, why nothing is served).
+      const refusal = c?.purgedAt
         ? new AppError('case_purged', `the sealed content of this case was purged on ${c.purgedAt.toISOString()}`)
         : envelopes.length === 0
           ? // In scope (so not a 404) but nobody has sealed the case key to this reader yet.
             new AppError('no_envelope', `no envelope of this case opens with your keys: ask a supervisor to give you the case key (POST /v1/cases/${caseId}/envelopes), then read again`)
           : null;
-      if (refused) {
-        await audit.record(ctx, { action: 'case.read_sealed', resource: target.resource, caseId, outcome: 'denied', reason: refused.code });
-        throw refused;
-      }
-      await access.authorize(ctx, 'case.read_sealed', target, undefined, { read: true });
+      await access.authorize(ctx, 'case.read_sealed', { resource: `case:${caseId}`, caseId: c ? caseId : null, found: c !== undefined, facts, refusal }, undefined, { read: true });
+      if (!c) throw new AppError('not_found');
       const fields = await cases.fields(caseId);
       // keyEpoch: which case key these are sealed under; a writer sends it back so that a re-key
       // in between is refused (409 key_epoch_changed) rather than content sealed to a revoked key.

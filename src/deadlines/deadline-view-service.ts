@@ -121,11 +121,8 @@ export function createDeadlineViewService(deps: { db: Db; access: Pick<AccessSer
       // Metadata only: the scopes of deadline.list never look at envelopes, so no key lookups.
       const c = await deps.cases.byId(caseId);
       const facts = c ? { caseState: c.state, assigneeId: c.assigneeId, caseId: c.id } : {};
-      const { audited } = await access.authorizeRead(ctx, 'deadline.list', { resource: `case:${caseId}/deadlines`, caseId: c ? caseId : null, facts });
-      if (!c) {
-        await audited;
-        throw new AppError('not_found');
-      }
+      const { audited } = await access.authorizeRead(ctx, 'deadline.list', { resource: `case:${caseId}/deadlines`, caseId: c ? caseId : null, found: c !== undefined, facts });
+      if (!c) throw new AppError('not_found');
       const defender = ctx.principal.kind === 'defender';
       const [rows] = await Promise.all([
         db

@@ -6,6 +6,7 @@ import { actorOf, type RequestContext } from '../access/principal.js';
 import type { UserRepository } from '../users/user-repository.js';
 import type { AccessService } from '../access/access-service.js';
 import type { AuditService } from '../audit/audit-service.js';
+import { createCommandRunner } from '../audit/audited-command.js';
 import type { CaseRepository } from '../cases/case-repository.js';
 import type { IntakeList, IntakePolicy } from './intake-policy.js';
 import type { DeadlineService } from '../deadlines/deadline-service.js';
@@ -77,6 +78,7 @@ export function createIntakeService(deps: {
   users: Pick<UserRepository, 'byId'>;
 }) {
   const { db, cases, access, clock, intake, deadlines } = deps;
+  const command = createCommandRunner({ db, audit: deps.audit });
 
   function validate(input: IntakeInput): FieldError[] {
     const errors: FieldError[] = [];
@@ -136,10 +138,14 @@ export function createIntakeService(deps: {
           errors.push({ field: '/body/filer/envelope', message: err instanceof CryptoError ? `${err.code}: ${err.message}` : 'is invalid' });
         }
       }
-      if (errors.length > 0) throw new AppError('validation_failed', 'the request is not valid', { errors });
       const now = clock.now();
-      return db.transaction(async (tx) => {
-        await access.authorize(ctx, onBehalf ? 'case.file_on_behalf' : 'request.create', { resource: `case:${input.caseId}`, caseId: null }, tx, { audit: false });
+      const action = onBehalf ? 'case.file_on_behalf' : 'request.create';
+      const resource = `case:${input.caseId}`;
+      // One transaction; a refused filing (an id or receipt already used, a mechanism key that
+      // changed) leaves nothing but its denial in the audit log, written after the rollback.
+      return command(ctx, { action, resource, caseId: null }, async (tx) => {
+        await access.authorize(ctx, action, { resource, caseId: null }, tx, { audit: false });
+        if (errors.length > 0) throw new AppError('validation_failed', 'the request is not valid', { errors });
         const filer = onBehalf && ctx.principal.kind === 'user' ? ctx.principal : null;
         if (onBehalf && (!filer || (await deps.users.byId(filer.userId, tx))?.keyId !== onBehalf.filer.keyId)) {
           throw new AppError('validation_failed', "the filer envelope must be sealed to the recording officer's own key", { errors: [{ field: '/body/filer/keyId', message: 'not your current key' }] });
@@ -197,7 +203,7 @@ export function createIntakeService(deps: {
         const reference = filed.reference;
         // An existing id is the client's to fix (it chooses ids); nothing was written.
         if (reference === undefined) throw new AppError('already_exists', 'a case with this id exists; the client must choose a new id');
-        await deps.audit.record(ctx, { action: onBehalf ? 'case.file_on_behalf' : 'request.create', resource: `case:${input.caseId}`, caseId: input.caseId, outcome: 'allowed' }, tx);
+        await deps.audit.record(ctx, { action, resource, caseId: input.caseId, outcome: 'allowed' }, tx);
         // A claimed urgency is treated as urgent until an officer confirms or lifts it.
         const started = await deadlines.apply({ caseId: input.caseId, event: 'case.received', at: now, urgent: m.claimedUrgent }, tx);
         const ack = started.find((d) => d.rule === 'acknowledge');

@@ -5,6 +5,18 @@ import { keyringEntries, orgKeys, organisations, users } from '../db/schema/inde
 export type KeyringRepository = ReturnType<typeof createKeyringRepository>;
 
 export function createKeyringRepository(db: Queryable) {
+  /** Who they are: an admin may not disable the last of them (nobody could open a case again). */
+  async function mechanismKeyHolderIds(tx: Queryable = db): Promise<string[]> {
+    const rows = await tx
+      .selectDistinct({ userId: keyringEntries.userId })
+      .from(keyringEntries)
+      .innerJoin(orgKeys, eq(orgKeys.id, keyringEntries.orgKeyId))
+      .innerJoin(organisations, eq(organisations.id, orgKeys.orgId))
+      .innerJoin(users, eq(users.id, keyringEntries.userId))
+      .where(and(eq(organisations.kind, 'mechanism'), isNull(orgKeys.retiredAt), eq(users.status, 'active')));
+    return rows.map((r) => r.userId);
+  }
+
   return {
     /** A user's keyring: every organisation key they hold, with the entry that opens it. */
     async forUser(userId: string, tx: Queryable = db) {
@@ -23,14 +35,9 @@ export function createKeyringRepository(db: Queryable) {
 
     /** Active members holding the mechanism's current key: the service warns below two. */
     async mechanismKeyHolders(tx: Queryable = db): Promise<number> {
-      const [row] = await tx
-        .select({ n: sql<number>`count(distinct ${keyringEntries.userId})::int` })
-        .from(keyringEntries)
-        .innerJoin(orgKeys, eq(orgKeys.id, keyringEntries.orgKeyId))
-        .innerJoin(organisations, eq(organisations.id, orgKeys.orgId))
-        .innerJoin(users, eq(users.id, keyringEntries.userId))
-        .where(and(eq(organisations.kind, 'mechanism'), isNull(orgKeys.retiredAt), eq(users.status, 'active')));
-      return row?.n ?? 0;
+      return (await mechanismKeyHolderIds(tx)).length;
     },
+
+    mechanismKeyHolderIds,
   };
 }

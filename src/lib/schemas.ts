@@ -56,7 +56,8 @@ export const Problem = Type.Object(
 export interface MediaResponse {
   description: string;
   content: Record<string, { schema: TSchema }>;
-  headers?: Record<string, { schema: Record<string, unknown>; description?: string }>;
+  /** each header's schema, its `description` included: @fastify/swagger wraps it as the header's `schema` and lifts the description */
+  headers?: Record<string, Record<string, unknown> & { description?: string }>;
 }
 
 /**
@@ -72,10 +73,10 @@ export function problemResponse(description = 'RFC 9457 problem details with a s
  * throttles, which send Retry-After only): documented on every route that can answer 429.
  */
 export const RATE_LIMIT_HEADERS = {
-  'Retry-After': { schema: { type: 'integer', minimum: 1 }, description: 'seconds to wait before trying again' },
-  'RateLimit-Limit': { schema: { type: 'integer', minimum: 1 }, description: 'requests allowed in the window (route limits only)' },
-  'RateLimit-Remaining': { schema: { type: 'integer', minimum: 0 }, description: 'requests left in the window (route limits only)' },
-  'RateLimit-Reset': { schema: { type: 'integer', minimum: 0 }, description: 'seconds until the window resets (route limits only)' },
+  'Retry-After': { type: 'integer', minimum: 1, description: 'seconds to wait before trying again' },
+  'RateLimit-Limit': { type: 'integer', minimum: 1, description: 'requests allowed in the window (route limits only)' },
+  'RateLimit-Remaining': { type: 'integer', minimum: 0, description: 'requests left in the window (route limits only)' },
+  'RateLimit-Reset': { type: 'integer', minimum: 0, description: 'seconds until the window resets (route limits only)' },
 };
 
 function tooManyRequests(): MediaResponse {

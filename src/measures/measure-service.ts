@@ -448,7 +448,7 @@ export function createMeasureService(deps: {
       // Codes, states and dates are metadata every supervisor sees; the sealed details only a
       // supervisor part of the case, or through a break-glass (then audited as such).
       const sealed = c ? await participation.sealedAccess(ctx.principal, c) : { served: true as const, breakGlassId: null };
-      await access.authorize(ctx, 'measure.read', { resource: `case:${caseId}/measures`, caseId: c ? caseId : null, facts: c ? caseFacts(c) : {} }, undefined, { read: true, breakGlassId: sealed.served ? sealed.breakGlassId : null });
+      await access.authorize(ctx, 'measure.read', { resource: `case:${caseId}/measures`, caseId: c ? caseId : null, found: c !== undefined, facts: c ? caseFacts(c) : {} }, undefined, { read: true, breakGlassId: sealed.served ? sealed.breakGlassId : null });
       if (!c) throw new AppError('not_found');
       const views = (await repo.byCase(caseId)).map((m) => viewFor(ctx, m));
       return sealed.served ? views : views.map(withheld);

@@ -5,6 +5,8 @@ import type { Db } from '../db/client.js';
 import type { Clock } from '../lib/clock.js';
 import { actorOf, roleOf, type RequestContext } from '../access/principal.js';
 import type { AccessService } from '../access/access-service.js';
+import type { AuditService } from '../audit/audit-service.js';
+import { createCommandRunner } from '../audit/audited-command.js';
 import type { CaseService } from '../cases/case-service.js';
 import type { DeadlineRepository } from '../deadlines/deadline-repository.js';
 import { cases as cases_, messages } from '../db/schema/index.js';
@@ -23,22 +25,26 @@ export function createMessageService(deps: {
   cases: Pick<CaseService, 'sealedFacts'>;
   outbox: Pick<DeadlineRepository, 'enqueue'>;
   access: Pick<AccessService, 'authorize'>;
+  audit: Pick<AuditService, 'record'>;
   clock: Clock;
 }) {
   const { db, cases, outbox, access, clock } = deps;
+  const command = createCommandRunner({ db, audit: deps.audit });
 
   return {
     async send(ctx: RequestContext, caseId: string, input: { id: string; body: string; keyEpoch?: number }) {
-      try {
-        parseSealedField(input.body);
-      } catch (err) {
-        throw new AppError('validation_failed', 'the body must be a sealed field', { errors: [{ field: '/body/body', message: err instanceof CryptoError ? `${err.code}: ${err.message}` : 'is invalid' }] });
-      }
       const { c, facts } = await cases.sealedFacts(ctx, caseId);
       const sender = actorOf(ctx.principal);
-      return db.transaction(async (tx) => {
-        await access.authorize(ctx, 'message.create', { resource: `message:${input.id}`, caseId: c ? caseId : null, facts }, tx);
+      const resource = `message:${input.id}`;
+      // One transaction; a refusal (a closed case, an id already used) leaves only its denial.
+      return command(ctx, { action: 'message.create', resource, caseId: c ? caseId : null }, async (tx) => {
+        await access.authorize(ctx, 'message.create', { resource, caseId: c ? caseId : null, found: c !== undefined, facts }, tx);
         if (!c) throw new AppError('not_found');
+        try {
+          parseSealedField(input.body);
+        } catch (err) {
+          throw new AppError('validation_failed', 'the body must be a sealed field', { errors: [{ field: '/body/body', message: err instanceof CryptoError ? `${err.code}: ${err.message}` : 'is invalid' }] });
+        }
         if (c.purgedAt) throw new AppError('case_purged', 'the sealed content of this case was purged');
         if (c.state === 'closed') throw new AppError('invalid_transition', 'a closed case takes no messages');
         // Shares the case row with other writers but waits for a re-key (which locks it for update):
@@ -56,8 +62,8 @@ export function createMessageService(deps: {
     /** Oldest first, in pages after a (createdAt, id) cursor. */
     async list(ctx: RequestContext, caseId: string, page: { after?: { at: string; id: string }; limit: number }) {
       const { c, facts } = await cases.sealedFacts(ctx, caseId);
-      await access.authorize(ctx, 'message.read', { resource: `case:${caseId}/messages`, caseId: c ? caseId : null, facts }, undefined, { read: true });
-      if (c?.purgedAt) throw new AppError('case_purged', 'the sealed content of this case was purged');
+      const refusal = c?.purgedAt ? new AppError('case_purged', 'the sealed content of this case was purged') : null;
+      await access.authorize(ctx, 'message.read', { resource: `case:${caseId}/messages`, caseId: c ? caseId : null, found: c !== undefined, facts, refusal }, undefined, { read: true });
       const after = page.after;
       const rows = await db
         .select()

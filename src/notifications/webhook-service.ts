@@ -46,9 +46,9 @@ export function createWebhookService(deps: {
 
   async function partnerOrg(ctx: RequestContext, orgId: string, resource: string, tx?: Tx) {
     const org = await orgOf(orgId);
-    await access.authorize(ctx, ACTION, { resource, facts: { orgId: org?.id ?? null } }, tx);
-    if (!org) throw new AppError('not_found');
-    if (org.kind !== 'partner') throw notPartner();
+    // Decided with the policy, so that a refused list holds one event: its denial.
+    const refusal = org && org.kind !== 'partner' ? notPartner() : null;
+    await access.authorize(ctx, ACTION, { resource, found: org !== undefined, facts: { orgId: org?.id ?? null }, refusal }, tx);
   }
   const notPartner = () => new AppError('validation_failed', 'webhooks are for partner organisations', { errors: [{ field: '/params/orgId', message: 'is not a partner organisation' }] });
 

@@ -3,6 +3,8 @@ import { AppError, validationFailed, type FieldError } from '../lib/problem.js';
 import type { Db, Tx } from '../db/client.js';
 import type { Clock } from '../lib/clock.js';
 import type { AccessService } from '../access/access-service.js';
+import type { AuditService } from '../audit/audit-service.js';
+import { createCommandRunner } from '../audit/audited-command.js';
 import type { RequestContext } from '../access/principal.js';
 import type { KeyringRepository } from '../keys/keyring-repository.js';
 import { publicKeyView } from '../keys/public-key-view.js';
@@ -87,9 +89,11 @@ export function createOrgService(deps: {
   keyring: Pick<KeyringRepository, 'holds'>;
   users: Pick<UserRepository, 'byId'>;
   access: Pick<AccessService, 'authorize'>;
+  audit: Pick<AuditService, 'record'>;
   clock: Clock;
 }) {
   const { db, orgs, queries, keyring, users, access, clock } = deps;
+  const command = createCommandRunner({ db, audit: deps.audit });
 
   const callerId = (ctx: RequestContext): string | null => (ctx.principal.kind === 'user' ? ctx.principal.userId : null);
 
@@ -103,7 +107,7 @@ export function createOrgService(deps: {
     /** The mechanism's intake key, published unauthenticated; clients pin its keyId. */
     async intakeKey(ctx: RequestContext) {
       // A public, unauthenticated read: not audited (it would let anyone grow the audit chain).
-      await access.authorize(ctx, 'keys.intake.read', { resource: 'keys:intake' }, undefined, { audit: false });
+      await access.authorize(ctx, 'keys.intake.read', { resource: 'keys:intake' }, undefined, { audit: false, read: true });
       const mechanism = await orgs.mechanism();
       const key = mechanism ? await orgs.currentKey(mechanism.id) : undefined;
       if (!mechanism || !key || !mechanism.receiptSalt) throw new AppError('not_found', 'this deployment is not bootstrapped yet');
@@ -113,10 +117,10 @@ export function createOrgService(deps: {
     /** An admin creates a partner organisation (it has no key until a member registers one); its category defaults to ngo. */
     async create(ctx: RequestContext, input: { name: string; category?: PartnerCategory }) {
       const name = input.name.trim();
-      if (name.length === 0) throw validationFailed('the name is empty', [{ field: '/body/name', message: 'must not be blank' }]);
-      return db.transaction(async (tx) => {
-        const id = randomUUID();
+      const id = randomUUID();
+      return command(ctx, { action: 'org.create', resource: `org:${id}`, caseId: null }, async (tx) => {
         await access.authorize(ctx, 'org.create', { resource: `org:${id}` }, tx);
+        if (name.length === 0) throw validationFailed('the name is empty', [{ field: '/body/name', message: 'must not be blank' }]);
         if (await queries.byName(name, tx)) throw new AppError('already_exists', 'an organisation with that name exists');
         await orgs.insert({ id, kind: 'partner', category: input.category ?? 'ngo', name }, tx);
         const [row] = await queries.listWithCurrentKey(id, tx);
@@ -135,7 +139,7 @@ export function createOrgService(deps: {
     /** An organisation's public keys, current and retired. */
     async keys(ctx: RequestContext, orgId: string) {
       const org = await orgs.byId(orgId);
-      await access.authorize(ctx, 'org.keys.read', { resource: `org:${orgId}/keys`, facts: { orgId: org?.id ?? null } }, undefined, { read: true });
+      await access.authorize(ctx, 'org.keys.read', { resource: `org:${orgId}/keys`, found: org !== undefined, facts: { orgId: org?.id ?? null } }, undefined, { read: true });
       if (!org) throw new AppError('not_found');
       return { orgId, kind: org.kind, keys: (await orgs.keys(orgId)).map(publicKeyRow) };
     },
@@ -146,7 +150,7 @@ export function createOrgService(deps: {
      * readable to the members who hold it.
      */
     async createKey(ctx: RequestContext, orgId: string, input: NewOrgKeyInput) {
-      // Shapes first, before anything touches the database.
+      // Shapes are checked before anything touches the database, and refused once the caller is authorised.
       const problems: FieldError[] = [];
       try {
         checkKeyMaterial({ publicKey: input.publicKey, keyId: input.keyId });
@@ -163,17 +167,18 @@ export function createOrgService(deps: {
         if (seen.has(e.userId)) problems.push({ field: `/body/entries/${i}/userId`, message: 'one entry per member' });
         seen.add(e.userId);
       });
-      if (problems.length > 0) throw validationFailed('key material is malformed', problems);
 
-      return db.transaction(async (tx) => {
+      // One transaction; a refusal after authorisation leaves only its denial in the audit log.
+      return command(ctx, { action: 'org.key.create', resource: `org:${orgId}/keys`, caseId: null }, async (tx) => {
         await queries.lockOrg(orgId, tx);
         const org = await orgs.byId(orgId, tx);
         const current = org ? await orgs.currentKey(org.id, tx) : undefined;
         const holder = await holdsCurrent(ctx, current, tx);
-        await access.authorize(ctx, 'org.key.create', { resource: `org:${orgId}/keys`, facts: { orgId: org?.id ?? null, keyHolder: holder } }, tx, {
+        await access.authorize(ctx, 'org.key.create', { resource: `org:${orgId}/keys`, found: org !== undefined, facts: { orgId: org?.id ?? null, keyHolder: holder } }, tx, {
           reason: `${current ? `rotation from ${current.keyId}` : 'first key'} to ${input.keyId}, ${input.entries.length} keyring entr${input.entries.length === 1 ? 'y' : 'ies'}`,
         });
         if (!org) throw new AppError('not_found');
+        if (problems.length > 0) throw validationFailed('key material is malformed', problems);
         if (org.disabledAt) throw new AppError('conflict', 'the organisation is disabled');
         // Only a holder of the current key rotates it (the policy's key_holder scope says so for the mechanism; partners too).
         if (current && !holder) throw new AppError('key_holder_required', 'only a holder of the current key can rotate it');
@@ -200,14 +205,15 @@ export function createOrgService(deps: {
     /** A holder of the org's current key seals it to another member; the entry is for the member's registered key. */
     async addEntry(ctx: RequestContext, orgId: string, input: { userId: string; entry: string }) {
       const p = keyringEntryProblem(input.entry);
-      if (p) throw validationFailed('the keyring entry is malformed', [{ field: '/body/entry', message: p }]);
-      return db.transaction(async (tx) => {
+      const resource = `org:${orgId}/keyring/${input.userId}`;
+      return command(ctx, { action: 'keyring.add', resource, caseId: null }, async (tx) => {
         await queries.lockOrg(orgId, tx);
         const org = await orgs.byId(orgId, tx);
         const current = org ? await orgs.currentKey(org.id, tx) : undefined;
         const holder = await holdsCurrent(ctx, current, tx);
-        await access.authorize(ctx, 'keyring.add', { resource: `org:${orgId}/keyring/${input.userId}`, facts: { orgId: org?.id ?? null, keyHolder: holder } }, tx, current ? { reason: `key ${current.keyId}` } : {});
+        await access.authorize(ctx, 'keyring.add', { resource, found: org !== undefined && current !== undefined, facts: { orgId: org?.id ?? null, keyHolder: holder } }, tx, current ? { reason: `key ${current.keyId}` } : {});
         if (!org || !current) throw new AppError('not_found');
+        if (p) throw validationFailed('the keyring entry is malformed', [{ field: '/body/entry', message: p }]);
         const user = await users.byId(input.userId, tx);
         const why = memberProblem(user, org);
         if (why) throw validationFailed('this user may not hold the organisation key', [{ field: '/body/userId', message: why }]);
@@ -222,15 +228,16 @@ export function createOrgService(deps: {
      * Removing an entry does not re-key: a client holding the key rotates it.
      */
     async removeEntries(ctx: RequestContext, orgId: string, userId: string, reason: string | null) {
-      return db.transaction(async (tx) => {
-        await access.authorize(ctx, 'keyring.remove', { resource: `org:${orgId}/keyring/${userId}` }, tx, { reason });
+      const resource = `org:${orgId}/keyring/${userId}`;
+      return command(ctx, { action: 'keyring.remove', resource, caseId: null }, async (tx) => {
+        await access.authorize(ctx, 'keyring.remove', { resource }, tx, { reason });
         if (!(await queries.lockOrg(orgId, tx))) throw new AppError('not_found');
         const current = await orgs.currentKey(orgId, tx);
         const heldCurrent = current ? await keyring.holds(userId, current.id, tx) : false;
         const removed = await orgs.deleteKeyringEntries(orgId, userId, tx);
         if (removed === 0) throw new AppError('not_found', 'this member holds no key of this organisation');
         if (current && heldCurrent && (await queries.activeHolders(current.id, tx)) === 0) {
-          throw new AppError('conflict', 'this would leave the current key without an active holder; add an entry for another member first');
+          throw new AppError('last_keyholder', 'this would leave the current key without an active holder; add an entry for another member first');
         }
         return { orgId, userId, removed };
       });
@@ -239,7 +246,7 @@ export function createOrgService(deps: {
     /** Who holds which key of an organisation. */
     async listKeyring(ctx: RequestContext, orgId: string) {
       const org = await orgs.byId(orgId);
-      await access.authorize(ctx, 'keyring.list', { resource: `org:${orgId}/keyring`, facts: { orgId: org?.id ?? null } }, undefined, { read: true });
+      await access.authorize(ctx, 'keyring.list', { resource: `org:${orgId}/keyring`, found: org !== undefined, facts: { orgId: org?.id ?? null } }, undefined, { read: true });
       if (!org) throw new AppError('not_found');
       const rows = await queries.keyringOf(orgId);
       return {

@@ -8,6 +8,8 @@ import type { Config } from '../config/config.js';
 import type { SessionRepository } from '../auth/session-repository.js';
 import type { AuditService } from '../audit/audit-service.js';
 import type { ServerKeys } from '../lib/server-keys.js';
+import { denialReason } from '../audit/decision-trail.js';
+import { ctxOf } from './context.js';
 
 /** Claims of an access token. `sid` ties it to a session that every request re-checks. */
 export interface AccessClaims {
@@ -96,8 +98,9 @@ export default fp<AuthOptions>(
       // Function-level authorisation before the body is even parsed: a role the policy never
       // allows this action gets 403 whatever it sends. Scopes are checked later, in the service.
       const role = request.principal.role;
+      // A decision of the policy like any other: audited once, on the request's own trail.
       if (!policy.get(action)?.roles[role]) {
-        await audit.record({ principal: request.principal, requestId: request.id }, { action, resource: `route:${request.routeOptions.method} ${request.routeOptions.url}`, outcome: 'denied', reason: `role ${role} may not ${action}` });
+        await audit.record(ctxOf(request), { action, resource: `route:${request.routeOptions.method} ${request.routeOptions.url}`, outcome: 'denied', reason: denialReason('forbidden', `role ${role} may not ${action}`) });
         throw new AppError('forbidden', `role ${role} may not ${action}`);
       }
     });

@@ -55,13 +55,31 @@ export function frameworkErrorHandler(err: FastifyError, request: FastifyRequest
   void sendProblem(request, reply, err.code === 'FST_ERR_ASYNC_CONSTRAINT' ? 'internal' : 'validation_failed', err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a path parameter is too long' : 'the URL is not valid');
 }
 
+export interface ErrorsOptions {
+  /**
+   * Runs before an error is answered (the app audits refusals there: plugins/refusal-audit.ts).
+   * If it fails (the audit log cannot be written), that failure is answered instead: a refusal is
+   * never served without its audit record.
+   */
+  beforeAnswer?: (request: FastifyRequest, err: unknown) => Promise<void>;
+}
+
 /**
  * The one error handler: every failure becomes RFC 9457 problem+json with a stable code. 5xx
  * details stay in the log (with the request id), never in the response.
  */
-export default fp(
-  async function errorsPlugin(fastify) {
-    fastify.setErrorHandler((err: FastifyError | AppError, request, reply) => {
+export default fp<ErrorsOptions>(
+  async function errorsPlugin(fastify, opts) {
+    const beforeAnswer = opts.beforeAnswer;
+    fastify.setErrorHandler(async (error: FastifyError | AppError, request, reply) => {
+      let err = error;
+      if (beforeAnswer) {
+        try {
+          await beforeAnswer(request, err);
+        } catch (failure) {
+          err = failure as FastifyError;
+        }
+      }
       if (err instanceof AppError) {
         if (err.extra.retryAfter) void reply.header('retry-after', String(err.extra.retryAfter));
         return sendProblem(request, reply, err.code, err.detail, err.extra.errors);

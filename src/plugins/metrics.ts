@@ -47,6 +47,13 @@ export default fp<MetricsOptions>(
       registers: [registry],
     });
     const problems = new Counter({ name: 'egide_http_problems_total', help: 'Problem responses by code', labelNames: ['code'] as const, registers: [registry] });
+    // Refusals a service decided are in the audit chain; these are the ones no service saw.
+    const refusedBeforeService = new Counter({
+      name: 'egide_http_refused_before_service_total',
+      help: 'Requests refused before any service ran (schema, token, rate limit, unknown route), by problem code: counted and logged, never written to the audit chain',
+      labelNames: ['code'] as const,
+      registers: [registry],
+    });
     fastify.decorate('metrics', registry);
 
     let refreshQueues = async (): Promise<void> => undefined;
@@ -91,9 +98,11 @@ export default fp<MetricsOptions>(
       const route = request.routeOptions.url ?? 'unmatched';
       duration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
     });
-    fastify.addHook('onSend', async (_request, reply, payload) => {
+    fastify.addHook('onSend', async (request, reply, payload) => {
       if (reply.statusCode >= 400 && typeof payload === 'string' && payload.startsWith('{"type":"urn:egide:problem:')) {
-        problems.inc({ code: payload.slice(27, payload.indexOf('"', 27)) });
+        const code = payload.slice(27, payload.indexOf('"', 27));
+        problems.inc({ code });
+        if (reply.statusCode < 500 && !request.serviceContext) refusedBeforeService.inc({ code });
       }
       return payload;
     });

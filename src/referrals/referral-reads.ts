@@ -30,7 +30,7 @@ export function createReferralReads(deps: {
     /** The referrals of a case: all of them for staff; for the defender, those awaiting consent or made without it. */
     async listForCase(ctx: RequestContext, caseId: string) {
       const c = await cases.byId(caseId);
-      await access.authorize(ctx, 'referral.read', { resource: `case:${caseId}/referrals`, caseId: c ? caseId : null, facts: c ? { caseState: c.state, assigneeId: c.assigneeId, caseId } : {} }, undefined, { read: true });
+      await access.authorize(ctx, 'referral.read', { resource: `case:${caseId}/referrals`, caseId: c ? caseId : null, found: c !== undefined, facts: c ? { caseState: c.state, assigneeId: c.assigneeId, caseId } : {} }, undefined, { read: true });
       if (!c) throw new AppError('not_found');
       const rows = await referrals.ofCase(caseId);
       if (ctx.principal.kind === 'defender') return rows.filter(defenderMaySee).map((r) => views.defender(r, r));
@@ -56,7 +56,7 @@ export function createReferralReads(deps: {
     async get(ctx: RequestContext, referralId: string) {
       const r = await referrals.byId(referralId);
       const c = r ? await cases.byId(r.caseId) : undefined;
-      await access.authorize(ctx, 'referral.read', { resource: `referral:${referralId}`, caseId: r && c ? r.caseId : null, facts: factsOf(ctx, r, c) }, undefined, { read: true });
+      await access.authorize(ctx, 'referral.read', { resource: `referral:${referralId}`, caseId: r && c ? r.caseId : null, found: r !== undefined && c !== undefined, facts: factsOf(ctx, r, c) }, undefined, { read: true });
       if (!r || !c) throw new AppError('not_found');
       const org = await orgs.byId(r.orgId);
       const info = { orgName: org?.name ?? '', orgCategory: org?.category ?? '' };

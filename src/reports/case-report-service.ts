@@ -150,7 +150,7 @@ export function createCaseReportService(deps: {
       // Kinds, codes and times are metadata every supervisor sees; the sealed notes only a
       // supervisor part of the case, or through a break-glass (then audited as such).
       const sealed = c ? await participation.sealedAccess(ctx.principal, c) : { served: true as const, breakGlassId: null };
-      await access.authorize(ctx, 'report.read', { resource: `case:${caseId}/reports`, caseId: c ? caseId : null, facts: factsOf(c) }, undefined, { read: true, breakGlassId: sealed.served ? sealed.breakGlassId : null });
+      await access.authorize(ctx, 'report.read', { resource: `case:${caseId}/reports`, caseId: c ? caseId : null, found: c !== undefined, facts: factsOf(c) }, undefined, { read: true, breakGlassId: sealed.served ? sealed.breakGlassId : null });
       if (!c) throw new AppError('not_found');
       const rows = await reports.list(caseId, { limit: page.limit, ...(page.kind ? { kind: page.kind } : {}), ...(page.before ? { before: { at: new Date(page.before.at), id: page.before.id } } : {}) });
       const defender = ctx.principal.kind === 'defender';

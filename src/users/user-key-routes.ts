@@ -10,6 +10,7 @@ const userKeyRoutes: FastifyPluginAsyncTypebox<{ userKeys: UserKeyService }> = a
   fastify.get('/v1/users/:userId/public-key', {
     config: { action: 'user.key.read' },
     schema: {
+      operationId: 'getUserPublicKey',
       tags: ['users'],
       summary: "A colleague's public key, keyId and fingerprint, to seal a case envelope or a keyring entry to them (audited)",
       description:

@@ -25,7 +25,8 @@ export function createUserKeyService(deps: { users: Pick<UserRepository, 'byId'>
     async publicKey(ctx: RequestContext, userId: string) {
       const u = await users.byId(userId);
       const target = grantee(u) ? u : undefined;
-      await access.authorize(ctx, 'user.key.read', { resource: `user:${userId}/public-key`, facts: { orgId: target?.orgId ?? null } }, undefined, { read: true });
+      // Decided with the policy: a refused read holds one event, its denial (no allowed read first).
+      await access.authorize(ctx, 'user.key.read', { resource: `user:${userId}/public-key`, found: target !== undefined, facts: { orgId: target?.orgId ?? null } }, undefined, { read: true });
       if (!target) throw new AppError('not_found');
       return { userId: target.id, ...publicKeyView(target) };
     },

@@ -1,6 +1,6 @@
-import { and, asc, eq, gt, lt } from 'drizzle-orm';
+import { and, asc, count, eq, gt, isNull, lt, sql } from 'drizzle-orm';
 import type { Queryable } from '../db/client.js';
-import { invitations, users } from '../db/schema/index.js';
+import { invitations, organisations, users } from '../db/schema/index.js';
 
 export type UserRow = typeof users.$inferSelect;
 export type InvitationRow = typeof invitations.$inferSelect;
@@ -34,6 +34,45 @@ export function createUserRepository(db: Queryable) {
     async disable(id: string, at: Date, tx: Queryable = db): Promise<boolean> {
       const out = await tx.update(users).set({ status: 'disabled', disabledAt: at }).where(and(eq(users.id, id), eq(users.status, 'active'))).returning({ id: users.id });
       return out.length > 0;
+    },
+
+    /** The same account back: id, keys, envelopes and keyring entries were never touched by the disable. */
+    async enable(id: string, tx: Queryable = db): Promise<boolean> {
+      const out = await tx.update(users).set({ status: 'active', disabledAt: null }).where(and(eq(users.id, id), eq(users.status, 'disabled'))).returning({ id: users.id });
+      return out.length > 0;
+    },
+
+    async activeAdmins(tx: Queryable = db): Promise<number> {
+      const [row] = await tx.select({ n: count() }).from(users).where(and(eq(users.role, 'admin'), eq(users.status, 'active')));
+      return row?.n ?? 0;
+    },
+
+    /**
+     * Serialises the changes that could leave the service without an admin or the mechanism key
+     * without a holder (disabling and enabling accounts, removing keyring entries): all of them
+     * lock the mechanism's row, so two admins disabling each other cannot both succeed.
+     */
+    async lockAccountChanges(tx: Queryable): Promise<void> {
+      await tx.select({ id: organisations.id }).from(organisations).where(eq(organisations.kind, 'mechanism')).for('update');
+    },
+
+    /**
+     * Serialises invitations of one username (a transaction-scoped advisory lock on its hash), so
+     * two concurrent invitations cannot both find none pending.
+     */
+    async lockUsername(username: string, tx: Queryable): Promise<void> {
+      await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`egide:username:${username}`}, 0))`);
+    },
+
+    /** An invitation for this username that can still be used: not used, not expired. */
+    async pendingInvitation(username: string, now: Date, tx: Queryable = db): Promise<InvitationRow | undefined> {
+      const [row] = await tx
+        .select()
+        .from(invitations)
+        .where(and(eq(invitations.username, username), isNull(invitations.usedAt), gt(invitations.expiresAt, now)))
+        .orderBy(asc(invitations.expiresAt))
+        .limit(1);
+      return row;
     },
 
     /**

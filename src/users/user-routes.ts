@@ -86,14 +86,29 @@ const userRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       security: [{ bearer: [] }],
       params: Type.Object({ userId: Uuid }),
       body: Type.Object({ reason: Type.String({ minLength: 3, maxLength: 500 }) }, { additionalProperties: false, examples: [{ reason: 'A quitté le mécanisme le 30 novembre' }] }),
-      response: responses({ 200: Type.Object({ user: User, sessionsEnded: Type.Integer() }) }, [401, 403, 404]),
+      response: responses({ 200: Type.Object({ user: User, sessionsEnded: Type.Integer() }) }, [401, 403, 404, 409]),
     },
     handler: async (request) => users.disable(ctxOf(request), request.params.userId, request.body.reason),
+  });
+
+  fastify.post('/v1/users/:userId/enable', {
+    config: { action: 'user.enable' },
+    schema: {
+      operationId: 'enableUser',
+      tags: ['users'],
+      summary: 'Enable a disabled user (admin): the same account, keys and envelopes come back; the ended sessions stay ended',
+      security: [{ bearer: [] }],
+      params: Type.Object({ userId: Uuid }),
+      body: Type.Object({ reason: Type.String({ minLength: 3, maxLength: 500 }) }, { additionalProperties: false, examples: [{ reason: 'De retour de congé' }] }),
+      response: responses({ 200: Type.Object({ user: User }) }, [401, 403, 404, 409]),
+    },
+    handler: async (request) => users.enable(ctxOf(request), request.params.userId, request.body.reason),
   });
 
   fastify.post('/v1/users/:userId/totp-reset', {
     config: { action: 'user.totp_reset' },
     schema: {
+      operationId: 'startTotpReset',
       tags: ['users'],
       summary: 'Start a TOTP reset for a user who lost the second factor (admin): a one-time token to hand over out of band; the same account keeps its id, keys and envelopes',
       security: [{ bearer: [] }],

@@ -8,6 +8,9 @@ import type { AuditService } from '../audit/audit-service.js';
 import type { AccessService } from '../access/access-service.js';
 import type { RequestContext, StaffRole } from '../access/principal.js';
 import type { SessionRepository } from '../auth/session-repository.js';
+import type { KeyringRepository } from '../keys/keyring-repository.js';
+import { createCommandRunner } from '../audit/audited-command.js';
+import { denialReason } from '../audit/decision-trail.js';
 import type { OrgRepository } from '../orgs/org-repository.js';
 import { checkNewTotpSecret, sealTotpSecret } from '../auth/totp.js';
 import type { UserRepository, UserRow } from './user-repository.js';
@@ -42,24 +45,41 @@ export function createUserService(deps: {
   audit: Pick<AuditService, 'record'>;
   access: Pick<AccessService, 'authorize'>;
   clock: Clock;
+  keyring: Pick<KeyringRepository, 'mechanismKeyHolderIds'>;
   keys: Pick<ServerKeys, 'totpKey'>;
 }) {
-  const { db, users, orgs, sessions, audit, access, clock, keys } = deps;
+  const { db, users, orgs, sessions, keyring, audit, access, clock, keys } = deps;
+  const command = createCommandRunner({ db, audit });
 
   return {
-    /** An admin invites a person; the token is handed over out of band and works once. */
+    /**
+     * An admin invites a person; the token is handed over out of band and works once. One live
+     * invitation per username: a second is refused (`invitation_pending`) until the first is
+     * used or expires, so no second token for the same account is ever in circulation.
+     */
     async invite(ctx: RequestContext, input: { username: string; role: StaffRole; orgId: string }) {
-      return db.transaction(async (tx) => {
-        await access.authorize(ctx, 'user.invite', { resource: `user:${input.username}` }, tx);
+      const resource = `user:${input.username}`;
+      return command(ctx, { action: 'user.invite', resource, caseId: null }, async (tx) => {
+        await access.authorize(ctx, 'user.invite', { resource }, tx);
         const org = await orgs.byId(input.orgId, tx);
         if (!org) throw new AppError('validation_failed', 'no such organisation', { errors: [{ field: '/body/orgId', message: 'no such organisation' }] });
         if ((input.role === 'partner') !== (org.kind === 'partner')) {
           throw new AppError('validation_failed', 'partners belong to partner organisations; staff to the mechanism', { errors: [{ field: '/body/role', message: `role ${input.role} does not fit a ${org.kind} organisation` }] });
         }
-        if (await users.byUsername(input.username, tx)) throw new AppError('already_exists', 'that username is taken');
+        await users.lockUsername(input.username, tx);
+        const taken = await users.byUsername(input.username, tx);
+        if (taken) {
+          // A person who left and came back keeps their account: a new one would orphan their envelopes.
+          throw new AppError('already_exists', taken.status === 'disabled' ? `that username is a disabled account: enable it (POST /v1/users/${taken.id}/enable) rather than inviting the person again` : 'that username is taken');
+        }
+        const now = clock.now();
+        const pending = await users.pendingInvitation(input.username, now, tx);
+        if (pending) {
+          throw new AppError('invitation_pending', `an invitation for this username (${pending.id}) can be used until ${pending.expiresAt.toISOString()}; hand that one over, or invite again once it has expired`);
+        }
         const token = randomToken();
         const id = randomUUID();
-        const expiresAt = new Date(clock.now().getTime() + INVITATION_TTL_MS);
+        const expiresAt = new Date(now.getTime() + INVITATION_TTL_MS);
         await users.insertInvitation({ id, tokenHash: sha256b64u(token), username: input.username, role: input.role, orgId: input.orgId, createdBy: ctx.principal.kind === 'user' ? ctx.principal.userId : null, expiresAt }, tx);
         return { invitationId: id, token, username: input.username, role: input.role, orgId: input.orgId, expiresAt: expiresAt.toISOString() };
       });
@@ -103,7 +123,7 @@ export function createUserService(deps: {
         return { user: (await users.byId(userId, tx))! };
       });
       if ('denied' in outcome) {
-        await audit.record(ctx, { action: 'enrolment.complete', resource: 'invitation', outcome: 'denied', reason: outcome.denied });
+        await audit.record(ctx, { action: 'enrolment.complete', resource: 'invitation', outcome: 'denied', reason: denialReason('invitation_invalid', outcome.denied) });
         throw new AppError('invitation_invalid', 'this invitation cannot be used (unknown, used or expired)');
       }
       return publicUser(outcome.user);
@@ -114,16 +134,49 @@ export function createUserService(deps: {
       return (await users.list(page)).map(publicUser);
     },
 
-    /** Disabling ends every session of the user at once (the auth plugin re-checks sessions on each request). */
+    /**
+     * Disabling ends every session of the user at once (the auth plugin re-checks sessions on
+     * each request). Refused when it would leave the service without an active admin
+     * (`last_admin`), when an admin would disable their own account (`self_disable`: another
+     * admin does it, so nobody locks themselves out by mistake), and when it would leave the
+     * mechanism's current key without an active holder (`last_keyholder`: nobody could open a
+     * case again).
+     */
     async disable(ctx: RequestContext, userId: string, reason: string) {
-      return db.transaction(async (tx) => {
-        await access.authorize(ctx, 'user.disable', { resource: `user:${userId}` }, tx, { reason });
+      const resource = `user:${userId}`;
+      return command(ctx, { action: 'user.disable', resource, caseId: null }, async (tx) => {
+        await access.authorize(ctx, 'user.disable', { resource }, tx, { reason });
+        await users.lockAccountChanges(tx);
         const user = await users.byId(userId, tx);
         if (!user) throw new AppError('not_found');
+        if (user.status !== 'active') throw new AppError('conflict', `the account is disabled already (since ${user.disabledAt?.toISOString() ?? 'an unknown time'})`);
+        if (user.role === 'admin' && (await users.activeAdmins(tx)) <= 1) throw new AppError('last_admin', 'this is the only active admin: enrol another admin first');
+        if (ctx.principal.kind === 'user' && ctx.principal.userId === userId) throw new AppError('self_disable', 'an admin does not disable their own account: another admin does');
+        const holders = await keyring.mechanismKeyHolderIds(tx);
+        if (holders.length === 1 && holders[0] === userId) {
+          throw new AppError('last_keyholder', 'this is the only active holder of the mechanism key: a holder must first seal it to another supervisor (POST /v1/orgs/{orgId}/keyring), or no case could be opened again');
+        }
         const now = clock.now();
         await users.disable(userId, now, tx);
         const ended = await sessions.revokeAllOfUser(userId, `disabled: ${reason}`, now, tx);
         return { user: publicUser((await users.byId(userId, tx))!), sessionsEnded: ended };
+      });
+    },
+
+    /**
+     * Enables a disabled account: the same person comes back with the same id, keys, envelopes
+     * and keyring entries (a new invitation would make a new user id and orphan them). The
+     * sessions the disable ended stay ended: the person logs in again.
+     */
+    async enable(ctx: RequestContext, userId: string, reason: string) {
+      const resource = `user:${userId}`;
+      return command(ctx, { action: 'user.enable', resource, caseId: null }, async (tx) => {
+        await access.authorize(ctx, 'user.enable', { resource }, tx, { reason });
+        await users.lockAccountChanges(tx);
+        const user = await users.byId(userId, tx);
+        if (!user) throw new AppError('not_found');
+        if (!(await users.enable(userId, tx))) throw new AppError('conflict', 'the account is active already');
+        return { user: publicUser((await users.byId(userId, tx))!) };
       });
     },
   };

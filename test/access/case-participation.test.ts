@@ -158,16 +158,16 @@ t.test('a measure to approve makes every supervisor but its proposer part of the
   await must(as(c.defender, 'POST', `/v1/measures/${id}/consent`, { decision: 'consent' }));
   t.equal(await sealedRead(bintou, c), SERVED, 'consented: it waits on a supervisor');
   const listed = await must<{ items: Array<{ details: string | null; sealedWithheld?: boolean }> }>(as(bintou, 'GET', url(c, '/measures')));
-  t.ok(listed.items[0]?.details?.startsWith('v1.'), 'the approver reads the details');
+  t.ok(listed.items[0]?.details?.startsWith('v2.'), 'the approver reads the details');
   const approved = await must<{ details: string | null }>(as(bintou, 'POST', `/v1/measures/${id}/decision`, { decision: 'approve', reason: 'Menaces confirmées par l’évaluation.' }));
-  t.ok(approved.details?.startsWith('v1.'), 'and gets them back with the decision');
+  t.ok(approved.details?.startsWith('v2.'), 'and gets them back with the decision');
   t.equal(await sealedRead(bintou, c), REFUSED, 'approved: nothing waits on them any more');
   const after = await must<{ items: Array<{ code: string; status: string; details: string | null; sealedWithheld?: boolean }> }>(as(bintou, 'GET', url(c, '/measures')));
   t.match(after.items[0], { code: 'security_training', status: 'approved', details: null, sealedWithheld: true }, 'the measure stays in view, its details withheld');
   const implementing = await must<{ details: string | null; sealedWithheld?: boolean }>(as(bintou, 'POST', `/v1/measures/${id}/implement`, { reason: 'Prestataire mandaté.' }));
   t.match(implementing, { details: null, sealedWithheld: true }, 'acting on a measure is not reading the case');
   const officerView = await must<{ items: Array<{ details: string | null; sealedWithheld?: boolean }> }>(as(officer, 'GET', url(c, '/measures')));
-  t.ok(officerView.items[0]?.details?.startsWith('v1.'), 'the assigned officer reads them as before');
+  t.ok(officerView.items[0]?.details?.startsWith('v2.'), 'the assigned officer reads them as before');
   t.notOk('sealedWithheld' in officerView.items[0]!);
 
   // The defender's check-in note: metadata for every supervisor, the note only for readers.
@@ -197,7 +197,7 @@ t.test('an appeal to decide makes every supervisor but the one who took the deci
   t.equal(await sealedRead(bintou, c), SERVED, 'an appeal waits on a supervisor');
   t.equal(await sealedRead(cheick, c), REFUSED, 'not on the one who declined');
   const listed = await must<{ items: Array<{ grounds: string | null }> }>(as(bintou, 'GET', url(c, '/appeals')));
-  t.ok(listed.items[0]?.grounds?.startsWith('v1.'), 'the decider reads the grounds');
+  t.ok(listed.items[0]?.grounds?.startsWith('v2.'), 'the decider reads the grounds');
   await must(as(bintou, 'POST', `/v1/appeals/${id}/decision`, { outcome: 'dismissed', reason: 'Hors du mandat, confirmé.' }));
   t.equal(await sealedRead(bintou, c), REFUSED, 'decided: nothing waits');
   const after = await must<{ items: Array<{ state: string; grounds: string | null; sealedWithheld?: boolean }> }>(as(bintou, 'GET', url(c, '/appeals')));

@@ -48,7 +48,7 @@ t.test('wrong authKey, wrong TOTP and replayed TOTP are refused alike, and audit
   const r4 = await app.inject({ method: 'POST', url: '/v1/auth/login', payload: { username: officer.username, authKey: good, totp: code } });
   t.equal(r4.json().code, 'invalid_credentials', 'the same code is not accepted twice');
   const denied = await T.database.sql`select reason from audit_events where action = 'auth.login' and outcome = 'denied' order by id`;
-  t.same(denied.map((d) => d.reason), ['wrong authKey', 'wrong TOTP code', 'TOTP code already used']);
+  t.same(denied.map((d) => d.reason), ['invalid_credentials: wrong authKey', 'invalid_credentials: wrong TOTP code', 'invalid_credentials: TOTP code already used']);
 });
 
 t.test('forged, expired, wrong-audience, alg none and HS256 tokens are refused', async (t) => {

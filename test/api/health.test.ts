@@ -9,7 +9,7 @@ t.test('healthz and readyz answer when PostgreSQL and Redis are up', async (t) =
   t.same(h.json(), { status: 'ok' });
   const r = await app.inject({ method: 'GET', url: '/readyz' });
   t.equal(r.statusCode, 200);
-  t.match(r.json(), { status: 'ready', checks: { database: 'up', redis: 'up' } });
+  t.same(r.json(), { status: 'ready' }, 'a bare answer: the detail is for admins (GET /v1/admin/health)');
 });
 
 t.test('an unknown route is a problem document', async (t) => {

@@ -352,7 +352,7 @@ t.test('a re-key that leaves anything behind is refused and changes nothing', as
   await refused({ ...good, envelopes: good.envelopes.map((e, i) => (i === mIndex ? { ...e, envelope: current!.envelope } : e)) }, 'rekey_incomplete', 'the old envelope sent back');
   await refused({ ...good, items: good.items.map((x, i) => (i === 0 ? { ...x, sealed: 'v1.bonjour.en-clair' } : x)) }, 'validation_failed', 'a value that is not a sealed field', 400);
   t.equal(await snapshot(), before, 'nothing changed');
-  const denied = await sql`select count(*)::int as n from audit_events where action = 'case.rekey' and outcome = 'denied' and case_id = ${caseId} and reason like 'items:%'`;
+  const denied = await sql`select count(*)::int as n from audit_events where action = 'case.rekey' and outcome = 'denied' and case_id = ${caseId} and reason like 'rekey_incomplete: items:%'`;
   t.ok(denied[0]!.n >= 3, 'refusals are audited with the rule');
   t.equal((await postRekey(dep.supervisor, good)).statusCode, 200, 'the complete one goes through');
 });

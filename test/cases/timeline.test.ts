@@ -101,7 +101,7 @@ t.test('staff only: another officer is told nothing exists, partners, admins and
     t.equal(r.json().code, 'forbidden');
   }
   t.equal((await timeline(sup, randomUUID())).statusCode, 404, 'no such case');
-  t.equal(await denied(), before + 1, 'the out-of-scope refusal is audited (role refusals are audited at the route)');
+  t.equal(await denied(), before + 2, 'the out-of-scope refusal and the read of a case that does not exist are audited as denied (role refusals are audited at the route)');
   t.equal((await T.app.inject({ method: 'GET', url: `/v1/cases/${f.caseId}/timeline` })).statusCode, 401);
 });
 

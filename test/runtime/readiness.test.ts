@@ -55,7 +55,7 @@ async function until(status: number, ms = 10_000): Promise<Readiness> {
 
 t.test('ready while both answer', async (t) => {
   const r = await until(200);
-  t.match(r.body, { status: 'ready', checks: { database: 'up', redis: 'up' } });
+  t.same(r.body, { status: 'ready' });
 });
 
 t.test('PostgreSQL down: 503 naming PostgreSQL, then ready again without a restart', async (t) => {
@@ -67,7 +67,7 @@ t.test('PostgreSQL down: 503 naming PostgreSQL, then ready again without a resta
   t.notMatch(down.body.detail, /Redis/);
   await pgProxy.restore();
   const up = await until(200);
-  t.match(up.body, { status: 'ready', checks: { database: 'up', redis: 'up' } });
+  t.same(up.body, { status: 'ready' });
 });
 
 t.test('Redis down: 503 naming Redis, then ready again without a restart', async (t) => {
@@ -79,7 +79,7 @@ t.test('Redis down: 503 naming Redis, then ready again without a restart', async
   t.notMatch(down.body.detail, /PostgreSQL/);
   await redisProxy.restore();
   const up = await until(200);
-  t.match(up.body, { checks: { database: 'up', redis: 'up' } });
+  t.same(up.body, { status: 'ready' });
 });
 
 t.test('both down: the problem names both; both come back', async (t) => {

@@ -143,7 +143,7 @@ t.test('the policy matches the permission catalogue of access.md for these actio
   const roles = (action: string) => Object.keys(policy.get(action)?.roles ?? {}).sort();
   t.same(roles('audit.read'), ['supervisor']);
   t.same(roles('audit.verify'), ['supervisor']);
-  for (const a of ['user.invite', 'user.list', 'user.disable', 'user.totp_reset', 'org.create', 'keyring.remove', 'webhook.manage', 'queues.dashboard']) t.same(roles(a), ['admin'], a);
+  for (const a of ['user.invite', 'user.list', 'user.disable', 'user.enable', 'user.totp_reset', 'admin.health', 'org.create', 'keyring.remove', 'webhook.manage', 'queues.dashboard']) t.same(roles(a), ['admin'], a);
   t.notOk(Object.keys(policy.get('keyring.add')?.roles ?? {}).includes('admin'), 'admins hold no case keys');
   for (const a of ['case.read_sealed', 'message.read', 'assessment.read', 'case.timeline']) t.notOk(roles(a).includes('admin') || roles(a).includes('partner'), `${a}: no admin, no partner`);
   // What serves the mechanism envelope serves it to a supervisor part of the case, or through a break-glass.

@@ -348,6 +348,18 @@ export const entries: Record<string, Entry> = {
       return { who: await callerFor(w, role, null, mode), url: `/v1/users/${target}/disable`, body: { reason: 'A quitté le mécanisme' } };
     },
   },
+  'POST /v1/users/:userId/enable': {
+    // In scope: an account the admin has just disabled; refused roles ask for one that is active.
+    async probe(w, role, mode) {
+      let target = w.officerB.id;
+      if (mode === 'in') {
+        target = (await w.spareActor('officer')).id;
+        await w.must(w.admin, 'POST', `/v1/users/${target}/disable`, { reason: 'En congé' });
+      }
+      return { who: await callerFor(w, role, null, mode), url: `/v1/users/${target}/enable`, body: { reason: 'De retour de congé' } };
+    },
+  },
+  'GET /v1/admin/health': { probe: async (w, role, mode) => ({ who: await callerFor(w, role, null, mode), url: '/v1/admin/health' }) },
   'POST /v1/users/:userId/totp-reset': {
     async probe(w, role, mode) {
       const target = mode === 'in' ? (await w.spareActor('officer')).id : w.officerB.id;

@@ -1,0 +1,60 @@
+/**
+ * One live invitation per username: a second one while the first can still be used is refused
+ * (`invitation_pending`, nothing written, audited), so no second token for the same account is
+ * ever in circulation; the first token still enrols, and once it has expired the admin may
+ * invite again. Two admins inviting the same name at once get one invitation, not two.
+ */
+import t from 'tap';
+import { buildTestApp } from '../helpers/app.js';
+import { bootstrap, nextTotp, reauth, refreshIfStale } from '../helpers/actors.js';
+import { enrol } from '../../src/sdk/index.js';
+import { generateTotpSecret } from '../../src/auth/totp.js';
+
+const T = await buildTestApp(t);
+const { app } = T;
+const sql = T.database.sql;
+const dep = await bootstrap(T);
+const admin = dep.admin;
+
+async function invite(username: string) {
+  await refreshIfStale(T, admin);
+  return app.inject({ method: 'POST', url: '/v1/invitations', headers: admin.auth(), payload: { username, role: 'officer', orgId: dep.mechanismId } });
+}
+const invitations = async (username: string) => sql`select id, used_at from invitations where username = ${username} order by created_at`;
+const requestIdOf = (body: string) => String(JSON.parse(body).instance).replace('urn:egide:request:', '');
+
+t.test('a second invitation while the first is pending is refused, nothing written, audited; the first still enrols', async (t) => {
+  const first = await invite('officer-pending');
+  t.equal(first.statusCode, 201, first.body);
+  const second = await invite('officer-pending');
+  t.equal(second.statusCode, 409);
+  t.match(second.headers['content-type'], /^application\/problem\+json/);
+  t.equal(second.json().code, 'invitation_pending');
+  t.match(second.json().detail, first.json().expiresAt, 'the problem says until when the pending one can be used');
+  t.equal((await invitations('officer-pending')).length, 1, 'no second invitation');
+  const events = await sql`select action, outcome, reason from audit_events where request_id = ${requestIdOf(second.body)}`;
+  t.match(events, [{ action: 'user.invite', outcome: 'denied', reason: /^invitation_pending: / }], 'one audit event, the denial');
+
+  const e = enrol('a long passphrase for the pending officer');
+  const totpSecret = generateTotpSecret();
+  const enrolled = await app.inject({ method: 'POST', url: '/v1/enrolments', payload: { token: first.json().token, ...e.upload, totpSecret, totpCode: nextTotp(T, totpSecret) } });
+  t.equal(enrolled.statusCode, 201, 'the first token still works');
+  const taken = await invite('officer-pending');
+  t.equal(taken.json().code, 'already_exists', 'once enrolled, the name is taken');
+});
+
+t.test('once the pending invitation has expired, the admin invites again', async (t) => {
+  t.equal((await invite('officer-expiring')).statusCode, 201);
+  T.clock.advance(72 * 3600 * 1000 + 1000);
+  await reauth(T, admin);
+  const again = await invite('officer-expiring');
+  t.equal(again.statusCode, 201, again.body);
+  t.equal((await invitations('officer-expiring')).length, 2);
+});
+
+t.test('two invitations of one name at once: one is made, the other refused', async (t) => {
+  await refreshIfStale(T, admin);
+  const results = await Promise.all([invite('officer-twice'), invite('officer-twice'), invite('officer-twice')]);
+  t.same(results.map((r) => r.statusCode).sort(), [201, 409, 409], results.map((r) => r.body).join('\n'));
+  t.equal((await invitations('officer-twice')).length, 1);
+});

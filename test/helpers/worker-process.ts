@@ -21,6 +21,7 @@ export function launchWorker(T: Pick<TestApp, 'config'>, teardown: (fn: () => vo
     EGIDE_ENV_FILE: 'none',
     LOG_LEVEL: opts.logLevel ?? 'warn',
     DATABASE_URL: T.config.DATABASE_URL,
+    ...(T.config.DATABASE_OWNER_URL ? { DATABASE_OWNER_URL: T.config.DATABASE_OWNER_URL } : {}),
     REDIS_URL,
     REDIS_PREFIX: T.config.REDIS_PREFIX,
     JWT_SIGNING_KEY: String(T.config.JWT_SIGNING_KEY),

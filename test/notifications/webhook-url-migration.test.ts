@@ -14,7 +14,8 @@ import postgres from 'postgres';
 import { drizzle } from 'drizzle-orm/postgres-js';
 import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import { REDIS_URL, testConfig, testRedisPrefix } from '../helpers/app.js';
-import { PG_BASE } from '../helpers/db.js';
+import { APP_ROLE, OWNER_ROLE, PG_BASE, roleUrl } from '../helpers/db.js';
+import { ensureRoles } from '../../src/db/roles.js';
 import { launchWorker } from '../helpers/worker-process.js';
 import { MIGRATIONS_DIR } from '../../src/db/migrate.js';
 import { loadServerKeys } from '../../src/lib/server-keys.js';
@@ -36,17 +37,20 @@ writeFileSync(join(before, 'meta', '_journal.json'), JSON.stringify({ ...journal
 
 const name = `egide_t_${randomBytes(6).toString('hex')}`;
 const admin = postgres(`${PG_BASE}/postgres`, { max: 1, onnotice: () => undefined });
-await admin.unsafe(`create database "${name}"`);
+await ensureRoles(admin, [{ name: OWNER_ROLE }, { name: APP_ROLE }]);
+await admin.unsafe(`create database "${name}" owner ${OWNER_ROLE}`);
 t.teardown(async () => {
   await admin.unsafe(`drop database if exists "${name}" with (force)`);
   await admin.end();
 });
-const url = `${PG_BASE}/${name}`;
-const sql = postgres(url, { max: 1, onnotice: () => undefined });
+// The release before, migrated by the owner role; the test then writes its rows as the superuser.
+const owner = postgres(roleUrl(OWNER_ROLE, name), { max: 1, onnotice: () => undefined });
+await migrate(drizzle(owner), { migrationsFolder: before });
+await owner.end();
+const sql = postgres(`${PG_BASE}/${name}`, { max: 1, onnotice: () => undefined });
 t.teardown(() => sql.end());
-await migrate(drizzle(sql), { migrationsFolder: before });
 
-const config = await testConfig({ DATABASE_URL: url, REDIS_URL, REDIS_PREFIX: await testRedisPrefix(t) });
+const config = await testConfig({ DATABASE_URL: roleUrl(APP_ROLE, name), DATABASE_OWNER_URL: roleUrl(OWNER_ROLE, name), REDIS_URL, REDIS_PREFIX: await testRedisPrefix(t) });
 const keys = await loadServerKeys(config);
 
 const received: Array<{ url: string; delivery: string }> = [];
@@ -81,7 +85,7 @@ t.test('a URL stored in clear by the release before is sealed at the first start
   const worker = launchWorker({ config }, (fn) => t.teardown(fn), { logLevel: 'info', env: { WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true' } });
   const end = Date.now() + 60_000;
   while (received.length === 0 && Date.now() < end && worker.child.exitCode === null) await new Promise((r) => setTimeout(r, 100));
-  t.same(received, [{ url: `/hook?token=${token}`, delivery: deliveryId }], 'the pending delivery went to the whole URL');
+  t.same(received, [{ url: `/hook?token=${token}`, delivery: deliveryId }], 'the pending delivery went to the whole URL', { workerOutput: worker.output().slice(-2000) });
 
   while ((await sql`select status from webhook_deliveries where id = ${deliveryId}`)[0]!.status !== 'delivered' && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
   t.match((await sql`select status, attempts, last_status_code from webhook_deliveries where id = ${deliveryId}`)[0], { status: 'delivered', attempts: 1, last_status_code: 204 }, 'and was recorded delivered');

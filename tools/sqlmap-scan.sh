@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# SQL injection scan of a running egide with Debian's sqlmap (issue 7). Not part of `npm test`
+# SQL injection scan of a running egide with Debian's sqlmap. Not part of `npm test`
 # nor of CI: it takes minutes and needs `apt-get install -y sqlmap`. It starts a throwaway egide
 # (tools/sqlmap/target.ts: its own database and Redis prefix, bootstrapped, a case filed and
 # admitted), runs sqlmap on the main unauthenticated and authenticated endpoints, prints each

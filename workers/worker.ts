@@ -88,7 +88,7 @@ export async function startWorkers(opts: StartWorkersOptions): Promise<Workers> 
     }),
   );
   await scheduleAuditCheckpoint(checkpointQueue, config);
-  // Escalation (issue 5): the deadline-steps worker, the outbox relay and the reconciler. Other
+  // Escalation: the deadline-steps worker, the outbox relay and the reconciler. Other
   // modules deliver their outbox topics through the same relay: `escalation.relay.register(topic, handler)`.
   const escalation = startEscalation({ config, database, connection, producer, audit, clock, log, relayIntervalMs: config.OUTBOX_RELAY_INTERVAL_MS, reconcileIntervalMs: config.RECONCILER_INTERVAL_MS });
   watch(DEADLINE_STEPS, escalation.worker);

@@ -48,7 +48,7 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, code: 
 /**
  * Errors the router raises before any route or hook runs (a URL that is not valid UTF-8, a path
  * parameter over maxParamLength): Fastify answers them with its own JSON unless given this, so
- * they too are problem documents (found by test/security/fuzz, issue 7). Passed to Fastify() as
+ * they too are problem documents (found by test/security/fuzz). Passed to Fastify() as
  * `frameworkErrors` by src/server.ts.
  */
 export function frameworkErrorHandler(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {

@@ -4,7 +4,7 @@ import { fieldInvalid } from '../lib/problem.js';
 /**
  * Text PostgreSQL cannot store, refused as a bad request before any route sees it: the NUL
  * character (text and jsonb columns reject it: a reason containing "\u0000" was a 500, found by
- * test/security/fuzz, issue 7) and lone UTF-16 surrogates (not Unicode: they would be stored as
+ * test/security/fuzz) and lone UTF-16 surrogates (not Unicode: they would be stored as
  * U+FFFD, silently changing what the person wrote). One check for every route, present and
  * future, rather than a pattern on each free-text field.
  */

@@ -48,7 +48,7 @@ export async function registerQueueDashboard(fastify: FastifyInstance, deps: { c
       if (request.url.startsWith(`${QUEUE_DASHBOARD_PATH}/static/`)) return;
       // Read-only is enforced here, not left to bull-board: its readOnlyMode still answers 200 to
       // pause-all/resume-all and runs its own validators on the other writes (found by the access
-      // matrix, issue 7). A write is refused before bull-board sees it.
+      // matrix). A write is refused before bull-board sees it.
       if (request.method !== 'GET') throw new AppError('method_not_allowed', 'the queue dashboard is read-only');
       const { audited } = await deps.access.authorizeRead(ctxOf(request), 'queues.dashboard', { resource: `queues:${request.routeOptions.url ?? QUEUE_DASHBOARD_PATH}` });
       await audited;

@@ -1,5 +1,5 @@
 /**
- * Every rule of policies/deadlines.yaml starts and settles on its events (issue 5), through the
+ * Every rule of policies/deadlines.yaml starts and settles on its events, through the
  * API as each role: a deadline row is created by each of its start events with the due time of
  * the policy (ordinary or urgent), settled by each of its end events (or cancelled by the closing
  * of the case), paused and resumed where the rule says so. Coverage is read from the policy: a

@@ -1,5 +1,5 @@
 /**
- * The check-in watchdog and alerts (issue 5): a defender at high risk in protection checks in
+ * The check-in watchdog and alerts: a defender at high risk in protection checks in
  * every 24 h, with 2 h of grace; a check-in in time settles the running deadline and opens the
  * next, so nothing escalates; a missed one escalates at once to level 1 (no reminder: the
  * defender cannot be "reminded" safely), to the case's supervisor or every supervisor, once. An

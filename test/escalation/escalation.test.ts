@@ -11,7 +11,7 @@ import { bootstrap, enrolActor, reauth } from '../helpers/actors.js';
 import { act, fileCase, grantCaseKey } from '../helpers/cases.js';
 
 /**
- * The escalation engine (issue 5): the outbox relay turns `deadline.opened` rows into delayed jobs
+ * The escalation engine: the outbox relay turns `deadline.opened` rows into delayed jobs
  * (one per step, deduplicated by job id), the step processor and the reconciler fire reminder,
  * level 1 and level 2 once each and in order (timeline, audit, `deadline.step` notification),
  * nothing fires for a settled, paused or cancelled deadline, and a flushed Redis loses nothing.

@@ -8,7 +8,7 @@ import { bootstrap, enrolActor } from '../helpers/actors.js';
 import { admitCase, fileCase } from '../helpers/cases.js';
 
 /**
- * The measure-expiry worker (issue 5): every minute, as of the worker's clock, active measures
+ * The measure-expiry worker: every minute, as of the worker's clock, active measures
  * past their end expire and urgent-track measures unconfirmed 14 days after approval lapse, once
  * each, with a timeline entry and an audit event by the system, content-free notices, and every
  * deadline of the measure stopped. The test injects the clock and runs the processor itself.

@@ -1,5 +1,5 @@
 /**
- * Notifications (issue 5): outbox events become inbox rows for the right staff (the officer, the
+ * Notifications: outbox events become inbox rows for the right staff (the officer, the
  * supervisors), notices in the defender's case view, and signed webhook POSTs to partner
  * organisations; nothing sealed ever reaches any of them.
  */

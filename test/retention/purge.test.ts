@@ -6,7 +6,7 @@ import { act, admitCase, caseKeyOf, caseRow, fileCase } from '../helpers/cases.j
 import { appealGroundsAd, assessmentFieldAd, caseReportNoteAd, measureDetailsAd, messageBodyAd, referralFieldAd, sealField } from '../../src/sdk/index.js';
 
 /**
- * Retention (issue 5): a closed case's `retention` deadline (10 years) purges nothing by itself.
+ * Retention: a closed case's `retention` deadline (10 years) purges nothing by itself.
  * A supervisor lists what is due and confirms each purge with a reason: every value sealed under
  * the case key, the referral packets, notes and envelopes, the case envelopes and the receipt's
  * link are erased in one transaction; the metadata, the timeline and the audit log stay; the

@@ -20,7 +20,7 @@ import { planCases, rng, runLoad } from '../faults/load.js';
 import { freePort } from '../faults/own-servers.js';
 
 /**
- * Scale-out (issue 7): two API processes and two worker processes, as operators run them, on one
+ * Scale-out: two API processes and two worker processes, as operators run them, on one
  * PostgreSQL database and one Redis prefix, sharing nothing in memory. Cases are filed and moved
  * through the workflow through both APIs at once, read (audited) through both, while the two
  * workers race for the deadline steps falling due. Afterwards: every command is all there or not

@@ -1,5 +1,5 @@
 /**
- * The access matrix (issue 7, access.md): every route of the app's own route table x every role x
+ * The access matrix (access.md): every route of the app's own route table x every role x
  * a resource in the caller's scope and one out of it, the expected answer derived from
  * policies/access.yaml: a role the action does not list gets 403 `forbidden`; a listed role gets
  * the route's success on a resource in scope and 404 `not_found` on one out of scope (so existence

@@ -1,5 +1,5 @@
 /**
- * Input fuzzing (issue 7): for every route of the route table, requests made from its own schema
+ * Input fuzzing: for every route of the route table, requests made from its own schema
  * (the documented example body, real ids in the path) and then mutated: wrong types, missing and
  * extra properties, huge strings and arrays, deep nesting, unicode edge cases, bad UUIDs and
  * base64url, wrong content types, truncated and oversized bodies. Each is sent as a role allowed

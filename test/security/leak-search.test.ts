@@ -1,5 +1,5 @@
 /**
- * Leak search (issue 7): one run that puts a marker in every sealed field the service carries —
+ * Leak search: one run that puts a marker in every sealed field the service carries —
  * the case's fields, messages both ways, assessment narratives, measure details, the referral
  * packet and the partner's report, incident, check-in and alert notes, appeal grounds, all of them
  * re-sealed once by a re-key — and uses

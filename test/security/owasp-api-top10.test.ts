@@ -1,6 +1,6 @@
 /**
  * The OWASP API Security Top 10 (2023) items that apply to egide, one test each, through the API
- * as each role (issue 7). What other files prove already is not repeated: forged, alg none, HS256,
+ * as each role. What other files prove already is not repeated: forged, alg none, HS256,
  * foreign-key, wrong-audience and expired tokens, refresh reuse, logout and disabled accounts
  * (test/api/auth.test.ts); the per-route matrix (access-matrix.test.ts); 500s without detail
  * (test/api/errors.test.ts).

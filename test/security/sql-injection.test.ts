@@ -1,5 +1,5 @@
 /**
- * SQL injection (issue 7): classic payloads through every string a request carries — each path
+ * SQL injection: classic payloads through every string a request carries — each path
  * parameter, each query parameter, each string property of each documented body, and the
  * headers the service reads (Authorization, Content-Type, X-Forwarded-For) — as a role allowed
  * on the route. No 5xx, no SQL error text in the answer or the logs, nothing written on a

@@ -1,5 +1,5 @@
 /**
- * One outbox relay (issue 5): the escalation's relay claims `deadline.opened` (step jobs) and,
+ * One outbox relay: the escalation's relay claims `deadline.opened` (step jobs) and,
  * with the notifications registered on it, every notification topic (inbox rows); a topic with
  * no handler stays in the outbox, undispatched, and is reported once it is old.
  */

@@ -1,5 +1,5 @@
 /**
- * Visibility (issue 5): the deadline lists (across cases for staff, one case's for whoever may see
+ * Visibility: the deadline lists (across cases for staff, one case's for whoever may see
  * its deadlines), queue health in /metrics, and the bull-board dashboard behind the admin role.
  */
 import t from 'tap';

@@ -1,5 +1,5 @@
 /**
- * The defender's page in Debian's Chromium at phone size, against the real service (issue 6):
+ * The defender's page in Debian's Chromium at phone size, against the real service:
  * a request filed through the guided form (every typed field a marker), the receipt shown once,
  * the case followed with the receipt, a message from the officer read and answered, a measure
  * consented to, an incident, a check-in and an alert; then nothing typed in anything the browser

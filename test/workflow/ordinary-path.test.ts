@@ -1,6 +1,6 @@
 /**
  * The whole path of an ordinary case, told in order, each step through HTTP as the person who
- * takes it (egide issue 4): a defender files online and logs in with the receipt; an officer takes
+ * takes it: a defender files online and logs in with the receipt; an officer takes
  * the case from the pool and gets the case key from the supervisor; information is asked for and
  * given (the triage clock stops meanwhile); the case is admitted, assessed (high) and a measure is
  * consented to and approved by a supervisor; a partner NGO receives a referral packet it alone can

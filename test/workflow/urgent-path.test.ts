@@ -1,6 +1,6 @@
 /**
- * The urgent path of a case, told in order, each step through HTTP as the person who takes it
- * (egide issue 4): a defender files claiming urgency (acknowledged within the hour); the officer
+ * The urgent path of a case, told in order, each step through HTTP as the person who takes it:
+ * a defender files claiming urgency (acknowledged within the hour); the officer
  * confirms it with a reason; an urgent measure is proposed and approved before the assessment
  * (four eyes; 14 days to confirm it); the defender raises an alert (the officer and every
  * supervisor at once); a supervisor refers to a state authority without consent because a threat

@@ -22,6 +22,9 @@ const MARK = `MARQUEUR-${randomUUID()}`;
 const main = await fileCase(T, dep);
 await admitCase(T, dep, awa, main.caseId);
 const awaDek = await caseKeyOf(T, awa, main.caseId);
+// The supervisor who assesses beside the officer is the case's supervisor (part of the case, no
+// break-glass needed); no route names one yet, so the test sets it as the supervisors' console will.
+await T.database.sql`update cases set supervisor_id = ${dep.supervisor.id} where id = ${main.caseId}`;
 const supervisorDek = await caseKeyOf(T, dep.supervisor, main.caseId);
 
 interface Threat {

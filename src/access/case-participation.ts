@@ -43,6 +43,9 @@ export function createCaseParticipation(deps: { db: Db; policy: BreakGlassPolicy
     // Clauses known from the case row need no query.
     const fromRow: ParticipationClause | null =
       on('case_supervisor') && c.supervisorId === me ? 'case_supervisor' : on('intake_duty') && (policy.intakeStates as readonly string[]).includes(c.state) ? 'intake_duty' : null;
+    // A participant needs no break-glass (its reads are ordinary ones, not break-glass reads), so
+    // the row alone settles it: no query on every read of a case in intake or of one's own case.
+    if (fromRow) return { participant: true, clause: fromRow, breakGlassId: null };
     const now = clock.now().toISOString();
     // One round trip for the rest; each clause is an EXISTS on an indexed case_id.
     const [row] = await tx.execute<{ own_envelope: boolean; measure_approval: boolean; appeal_decision: boolean; escalation: boolean; officer_grant: boolean; break_glass_id: string | null }>(sql`
@@ -59,8 +62,7 @@ export function createCaseParticipation(deps: { db: Db; policy: BreakGlassPolicy
         (select b.id from break_glass b where b.case_id = ${c.id} and b.supervisor_id = ${me} and b.opened_at <= ${now}::timestamptz and b.expires_at > ${now}::timestamptz
           order by b.expires_at desc limit 1) as break_glass_id`);
     const held = (['own_envelope', 'measure_approval', 'appeal_decision', 'escalation', 'officer_grant'] as const).find((k) => on(k) && row?.[k] === true) ?? null;
-    const clause = fromRow ?? held;
-    return { participant: clause !== null, clause, breakGlassId: row?.break_glass_id ?? null };
+    return { participant: held !== null, clause: held, breakGlassId: row?.break_glass_id ?? null };
   }
 
   return {

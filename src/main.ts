@@ -10,7 +10,8 @@ import { errorText, migrateDatabase, preparePostgres, redactUrl } from './db/set
 import { createDatabase } from './db/client.js';
 import { loadServerKeys } from './lib/server-keys.js';
 import { sealPlaintextWebhookUrls } from './notifications/webhook-url-migration.js';
-import type { WorkerLogger, Workers } from '../workers/worker.js';
+import type { Logger } from './lib/logger.js';
+import type { Workers } from '../workers/worker.js';
 
 /**
  * Process entry points. `npm start` runs this file (API and workers in one process);
@@ -119,7 +120,7 @@ export interface Running {
   config: Config;
   app: FastifyInstance | null;
   workers: Workers | null;
-  log: WorkerLogger;
+  log: Logger;
   close(): Promise<void>;
 }
 
@@ -159,7 +160,7 @@ export async function start(roles: readonly Role[]): Promise<Running> {
     const { buildServer } = await import('./server.js');
     app = await buildServer({ config });
   }
-  const log: WorkerLogger = app?.log ?? pino({ level: config.LOG_LEVEL });
+  const log: Logger = app?.log ?? pino({ level: config.LOG_LEVEL });
   if (envFile.path) log.info({ envFile: envFile.path }, 'loaded environment file');
   for (const line of [...checks.info, ...sealed]) log.info(line);
   for (const line of [...envFile.warnings, ...checks.warnings]) log.warn(line);

@@ -17,7 +17,7 @@ import { createUserRepository } from './users/user-repository.js';
 import { createUserService } from './users/user-service.js';
 import { createOrgRepository } from './orgs/org-repository.js';
 import { createKeyringRepository } from './keys/keyring-repository.js';
-import type { AccessClaims } from './plugins/auth.js';
+import type { AccessClaims } from './auth/access-claims.js';
 import { createOrgQueries } from './orgs/org-queries.js';
 import { createOrgService } from './orgs/org-service.js';
 import { createAuditQueryService } from './audit/audit-query-service.js';

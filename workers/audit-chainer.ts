@@ -1,6 +1,6 @@
 import { loggableError } from '../src/lib/loggable-error.js';
 import type { AuditService } from '../src/audit/audit-service.js';
-import type { WorkerLogger } from './worker.js';
+import type { Logger } from '../src/lib/logger.js';
 import { every } from './periodic.js';
 
 /**
@@ -8,7 +8,7 @@ import { every } from './periodic.js';
  * job: it needs no Redis, and any number of workers may run it at once (the database
  * serialises them on the chain head), so a Redis outage never delays the audit chain.
  */
-export function startAuditChainer(deps: { audit: Pick<AuditService, 'chain' | 'requeueUnchained' | 'serverStartedAt'>; log: WorkerLogger; intervalMs: number; restartCheckEvery?: number }): { close(): Promise<void> } {
+export function startAuditChainer(deps: { audit: Pick<AuditService, 'chain' | 'requeueUnchained' | 'serverStartedAt'>; log: Logger; intervalMs: number; restartCheckEvery?: number }): { close(): Promise<void> } {
   // The queue is unlogged: after a crash of PostgreSQL it is empty, and events committed before
   // the crash but not chained yet would wait for the next worker start. So it is rebuilt here
   // before the first pass, and again whenever the server's start time changes (checked after

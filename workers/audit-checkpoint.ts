@@ -1,7 +1,7 @@
 import { UnrecoverableError } from 'bullmq';
 import type { Config } from '../src/config/config.js';
 import type { AuditService } from '../src/audit/audit-service.js';
-import type { WorkerLogger } from './worker.js';
+import type { Logger } from '../src/lib/logger.js';
 import { QUEUES, type JobName, type JobResult, type TypedJob, type TypedQueue } from '../src/queues/registry.js';
 
 export const QUEUE = 'audit-checkpoint' as const;
@@ -29,7 +29,7 @@ export async function scheduleAuditCheckpoint(queue: TypedQueue<typeof QUEUE>, c
  * detectable against a checkpoint a supervisor (or anyone with the public key) already holds.
  * Idempotent: an unchanged head, or a checkpoint stored twice, writes nothing new.
  */
-export function auditCheckpointProcessor(deps: { audit: Pick<AuditService, 'checkpoint'>; log: WorkerLogger }) {
+export function auditCheckpointProcessor(deps: { audit: Pick<AuditService, 'checkpoint'>; log: Logger }) {
   return async (job: TypedJob<typeof QUEUE>): Promise<JobResult<typeof QUEUE>> => {
     // A job this code does not know would fail the same way on every attempt.
     if (job.name !== 'checkpoint') throw new UnrecoverableError(`unknown job ${String(job.name)} on ${QUEUE}`);

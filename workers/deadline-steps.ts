@@ -6,7 +6,7 @@ import type { EscalationService } from '../src/escalation/escalation-service.js'
 import { STEPS, stepJobId, stepTimes, type Step, type StepTime } from '../src/escalation/step-times.js';
 import type { JobResult, TypedJob, TypedQueue } from '../src/queues/registry.js';
 import type { OutboxRow } from './outbox-relay.js';
-import type { WorkerLogger } from './worker.js';
+import type { Logger } from '../src/lib/logger.js';
 import type { Tx } from '../src/db/client.js';
 
 export const QUEUE = 'deadline-steps' as const;
@@ -16,7 +16,7 @@ export const QUEUE = 'deadline-steps' as const;
  * service re-reads the row and fires only what is still due, once (the database enforces it), so
  * a retried, duplicated or stale job is harmless.
  */
-export function deadlineStepProcessor(deps: { escalation: Pick<EscalationService, 'fire'>; log: WorkerLogger }) {
+export function deadlineStepProcessor(deps: { escalation: Pick<EscalationService, 'fire'>; log: Logger }) {
   return async (job: TypedJob<typeof QUEUE>): Promise<JobResult<typeof QUEUE>> => {
     if (job.name !== 'step' || !STEPS.includes(job.data.step)) throw new UnrecoverableError(`unknown job ${String(job.name)}/${String(job.data.step)} on ${QUEUE}`);
     const r = await deps.escalation.fire(job.data.deadlineId, job.data.step);

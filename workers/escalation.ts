@@ -14,7 +14,7 @@ import { createQueue, queuePrefix, QUEUES, type JobName, type JobPayload, type J
 import { createStepScheduler, deadlineStepProcessor, QUEUE as DEADLINE_STEPS, type StepScheduler } from './deadline-steps.js';
 import { createOutboxRelay, type OutboxRelay } from './outbox-relay.js';
 import { createReconciler, type Reconciler } from './reconciler.js';
-import type { WorkerLogger } from './worker.js';
+import type { Logger } from '../src/lib/logger.js';
 
 export { DEADLINE_STEPS };
 
@@ -45,7 +45,7 @@ export function createEscalationParts(deps: {
   producer?: Redis;
   audit: Pick<AuditService, 'record'>;
   clock: Clock;
-  log: WorkerLogger;
+  log: Logger;
   policy?: DeadlinePolicy;
 }): EscalationParts {
   const { database, connection, clock, log } = deps;
@@ -62,7 +62,7 @@ export function createEscalationParts(deps: {
   return { policy, escalation, queue, scheduler, relay, reconciler };
 }
 
-export function createDeadlineStepWorker(parts: Pick<EscalationParts, 'escalation'>, deps: { config: Pick<Config, 'REDIS_PREFIX'>; connection: Redis; log: WorkerLogger }) {
+export function createDeadlineStepWorker(parts: Pick<EscalationParts, 'escalation'>, deps: { config: Pick<Config, 'REDIS_PREFIX'>; connection: Redis; log: Logger }) {
   return new Worker<JobPayload<typeof DEADLINE_STEPS>, JobResult<typeof DEADLINE_STEPS>, JobName<typeof DEADLINE_STEPS>>(DEADLINE_STEPS, deadlineStepProcessor({ escalation: parts.escalation, log: deps.log }), {
     connection: deps.connection,
     prefix: queuePrefix(deps.config),

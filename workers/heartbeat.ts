@@ -1,6 +1,6 @@
 import { rm, rename, writeFile } from 'node:fs/promises';
 import { loggableError } from '../src/lib/loggable-error.js';
-import type { WorkerLogger } from './worker.js';
+import type { Logger } from '../src/lib/logger.js';
 import { every } from './periodic.js';
 
 /** How often a healthy worker touches its heartbeat file. */
@@ -13,7 +13,7 @@ export const HEARTBEAT_INTERVAL_MS = 5000;
  * process, or one cut off from either store, stops refreshing it and turns unhealthy. Written to a
  * temporary name and renamed, so a reader never sees half a file; removed on close.
  */
-export function startHeartbeat(deps: { file: string; probe: () => Promise<void>; log: WorkerLogger; intervalMs?: number; now?: () => number }): { close(): Promise<void> } {
+export function startHeartbeat(deps: { file: string; probe: () => Promise<void>; log: Logger; intervalMs?: number; now?: () => number }): { close(): Promise<void> } {
   const now = deps.now ?? Date.now;
   let failing = false;
   const beat = async () => {

@@ -19,7 +19,7 @@ import { createMeasureRepository } from '../src/measures/measure-repository.js';
 import { createMeasureService, type MeasureService } from '../src/measures/measure-service.js';
 import { createOrgRepository } from '../src/orgs/org-repository.js';
 import { createQueue, queuePrefix, QUEUES, type JobName, type JobPayload, type JobResult, type TypedJob, type TypedQueue } from '../src/queues/registry.js';
-import type { WorkerLogger } from './worker.js';
+import type { Logger } from '../src/lib/logger.js';
 
 export const QUEUE = 'measure-expiry' as const;
 /** One scheduler shared by every worker instance (as the audit checkpoint's); the job name is its id. */
@@ -66,7 +66,7 @@ export async function scheduleMeasureExpiry(queue: TypedQueue<typeof QUEUE>, eve
  * `expireDue`: each in its own transaction, re-checked under the case lock, with timeline, audit,
  * notices, and the measure's remaining deadlines cancelled). A sweep run twice ends nothing twice.
  */
-export function measureExpiryProcessor(deps: { measures: Pick<MeasureService, 'expireDue'>; clock: Clock; log: WorkerLogger }) {
+export function measureExpiryProcessor(deps: { measures: Pick<MeasureService, 'expireDue'>; clock: Clock; log: Logger }) {
   return async (job: TypedJob<typeof QUEUE>): Promise<JobResult<typeof QUEUE>> => {
     if (job.name !== 'expire') throw new UnrecoverableError(`unknown job ${String(job.name)} on ${QUEUE}`);
     const { expired, lapsed } = await deps.measures.expireDue(deps.clock.now());
@@ -82,7 +82,7 @@ export interface RunningMeasureExpiry {
 }
 
 /** Starts the measure-expiry worker and its schedule in a worker process. */
-export async function startMeasureExpiry(deps: { config: Pick<Config, 'POLICIES_DIR' | 'REDIS_PREFIX'>; database: Database; connection: Redis; audit: Pick<AuditService, 'record'>; clock: Clock; log: WorkerLogger }): Promise<RunningMeasureExpiry> {
+export async function startMeasureExpiry(deps: { config: Pick<Config, 'POLICIES_DIR' | 'REDIS_PREFIX'>; database: Database; connection: Redis; audit: Pick<AuditService, 'record'>; clock: Clock; log: Logger }): Promise<RunningMeasureExpiry> {
   const measures = createWorkerMeasureService(deps);
   const queue = createQueue(QUEUE, { connection: deps.connection, config: deps.config });
   queue.on('error', (err) => deps.log.warn({ queue: QUEUE, err: { message: err.message } }, 'queue error'));

@@ -20,7 +20,7 @@ import { notificationOutboxHandler, registerNotificationTopics } from '../src/no
 import { createOutboxRelay, type OutboxRelay } from './outbox-relay.js';
 import { createQueue, queuePrefix, QUEUES, type JobName, type JobPayload, type JobResult, type TypedQueue } from '../src/queues/registry.js';
 import { policiesPath } from '../src/lib/paths.js';
-import type { WorkerLogger } from './worker.js';
+import type { Logger } from '../src/lib/logger.js';
 import { loggableError } from '../src/lib/loggable-error.js';
 
 export const QUEUE = 'webhooks' as const;
@@ -55,7 +55,7 @@ export async function startNotificationDelivery(deps: {
   producer?: Redis;
   audit: AuditService;
   clock: Clock;
-  log: WorkerLogger;
+  log: Logger;
   relay?: Pick<OutboxRelay, 'register' | 'relayOnce' | 'idle'>;
   intervalMs?: number;
   /** the server's keys, when the caller has loaded them already */

@@ -3,7 +3,7 @@ import type { Database, Tx } from '../src/db/client.js';
 import { outbox } from '../src/db/schema/index.js';
 import type { Clock } from '../src/lib/clock.js';
 import { loggableError } from '../src/lib/loggable-error.js';
-import type { WorkerLogger } from './worker.js';
+import type { Logger } from '../src/lib/logger.js';
 import { every } from './periodic.js';
 
 export interface OutboxRow {
@@ -50,7 +50,7 @@ export interface OutboxRelay {
  * marked dispatched in the claiming transaction, after its handler succeeded: a crash in between
  * rolls the claim back and the row is handed again (at least once; handlers dedupe, e.g. by job id).
  */
-export function createOutboxRelay(deps: { database: Database; clock: Clock; log: WorkerLogger; batchSize?: number; staleAfterMs?: number }): OutboxRelay {
+export function createOutboxRelay(deps: { database: Database; clock: Clock; log: Logger; batchSize?: number; staleAfterMs?: number }): OutboxRelay {
   const { database, clock, log } = deps;
   const batchSize = deps.batchSize ?? 500;
   const staleAfterMs = deps.staleAfterMs ?? 5 * 60_000;

@@ -4,7 +4,7 @@ import type { EscalationService } from '../src/escalation/escalation-service.js'
 import type { Clock } from '../src/lib/clock.js';
 import { loggableError } from '../src/lib/loggable-error.js';
 import { pendingSteps, type StepScheduler } from './deadline-steps.js';
-import type { WorkerLogger } from './worker.js';
+import type { Logger } from '../src/lib/logger.js';
 import { every } from './periodic.js';
 
 export interface ReconcileResult {
@@ -31,7 +31,7 @@ export function createReconciler(deps: {
   scheduler: Pick<StepScheduler, 'enqueue'>;
   policy: DeadlinePolicy;
   clock: Clock;
-  log: WorkerLogger;
+  log: Logger;
   pageSize?: number;
 }) {
   const { repo, escalation, scheduler, policy, clock, log } = deps;

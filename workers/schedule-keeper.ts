@@ -1,6 +1,6 @@
 import type { Queue } from 'bullmq';
 import { loggableError } from '../src/lib/loggable-error.js';
-import type { WorkerLogger } from './worker.js';
+import type { Logger } from '../src/lib/logger.js';
 import { every } from './periodic.js';
 
 /** A repeatable job of a queue: its scheduler id, and how to create it. */
@@ -18,7 +18,7 @@ export interface KeptSchedule {
  * at start and every `intervalMs`. It only reads while they exist: upserting an existing `every`
  * scheduler again would move its next run.
  */
-export function startScheduleKeeper(deps: { schedules: KeptSchedule[]; log: WorkerLogger; intervalMs: number }): { close(): Promise<void> } {
+export function startScheduleKeeper(deps: { schedules: KeptSchedule[]; log: Logger; intervalMs: number }): { close(): Promise<void> } {
   const pass = async () => {
     for (const s of deps.schedules) {
       try {

@@ -1,6 +1,7 @@
 import { Worker } from 'bullmq';
 import { loggableError } from '../src/lib/loggable-error.js';
-import { pino, type BaseLogger } from 'pino';
+import type { Logger } from '../src/lib/logger.js';
+import { pino } from 'pino';
 import type { Config } from '../src/config/config.js';
 import { createDatabase, type Database } from '../src/db/client.js';
 import { systemClock, type Clock } from '../src/lib/clock.js';
@@ -16,14 +17,11 @@ import { QUEUE as MEASURE_EXPIRY, SCHEDULER_ID as MEASURE_EXPIRY_SCHEDULER, sche
 import { startScheduleKeeper } from './schedule-keeper.js';
 import { startHeartbeat } from './heartbeat.js';
 
-/** What the workers log with: a pino logger, or the API's (Fastify) logger when in one process. */
-export type WorkerLogger = Pick<BaseLogger, 'debug' | 'info' | 'warn' | 'error'>;
-
 export interface StartWorkersOptions {
   config: Config;
   /** A pool to share (then not closed here); by default the workers open a small one of their own. */
   database?: Database;
-  logger?: WorkerLogger;
+  logger?: Logger;
   clock?: Clock;
   /** How often the heartbeat (WORKER_HEARTBEAT_FILE) is written; tests shorten it. */
   heartbeatIntervalMs?: number;

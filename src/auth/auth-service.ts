@@ -15,7 +15,7 @@ import type { RequestContext, StaffRole } from '../access/principal.js';
 import type { UserRepository, UserRow } from '../users/user-repository.js';
 import type { SessionRepository } from './session-repository.js';
 import type { KeyringRepository } from '../keys/keyring-repository.js';
-import type { AccessClaims } from '../plugins/auth.js';
+import type { AccessClaims } from './access-claims.js';
 import { checkKeyMaterial } from '../users/key-material.js';
 import { denialReason } from '../audit/decision-trail.js';
 

@@ -1,6 +1,6 @@
 import { and, asc, eq, isNotNull } from 'drizzle-orm';
 import { AppError, type FieldError } from '../lib/problem.js';
-import { checkEnvelope } from '../intake/intake-service.js';
+import { checkEnvelope } from '../lib/key-envelope.js';
 import { appealGroundsAd, assessmentFieldAd, caseFieldAd, caseReportNoteAd, CryptoError, measureDetailsAd, messageBodyAd, parseSealedField, type RecipientType, type RekeyItemKind } from '../sdk/index.js';
 import { actorOf, type RequestContext } from '../access/principal.js';
 import type { Db, Queryable, Tx } from '../db/client.js';

@@ -1,5 +1,5 @@
 import { AppError } from '../lib/problem.js';
-import { checkEnvelope } from '../intake/intake-service.js';
+import { checkEnvelope } from '../lib/key-envelope.js';
 import { CryptoError } from '../sdk/index.js';
 import type { RequestContext } from '../access/principal.js';
 import type { Clock } from '../lib/clock.js';

@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { ChainVerifier, GENESIS_HASH, ready, verifyCheckpoint, type ChainedAuditEvent, type SignedCheckpoint } from '../sdk/index.js';
-import type { CliIo } from './main.js';
+import type { CliIo } from './cli-io.js';
 
 export interface AuditVerifyOptions {
   /** A head saved from GET /v1/audit/head: `{seq, hash, signature, signingPublicKey}`. */

@@ -13,7 +13,7 @@ import { createOrgRepository } from '../orgs/org-repository.js';
 import { createUserRepository } from '../users/user-repository.js';
 import { bootstrapDeployment } from '../orgs/bootstrap.js';
 import { generateTotpSecret } from '../auth/totp.js';
-import type { CliIo } from './main.js';
+import type { CliIo } from './cli-io.js';
 
 export interface BootstrapOptions {
   mechanismName: string;

@@ -1,6 +1,6 @@
 import { loadConfig } from '../config/config.js';
 import { setUpDatabase } from '../db/setup.js';
-import type { CliIo } from './main.js';
+import type { CliIo } from './cli-io.js';
 
 /**
  * `egide db migrate`: what the start does to the database, alone (a one-shot step before the API

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { generateSecrets } from '../lib/server-keys.js';
 import { projectRoot } from '../lib/paths.js';
-import type { CliIo } from './main.js';
+import type { CliIo } from './cli-io.js';
 
 /**
  * The two database roles on the local server, each with a fresh password (README, "Database

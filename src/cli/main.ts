@@ -4,17 +4,10 @@ import { ConfigError } from '../config/config.js';
 import { loadEnvFile } from '../config/env-file.js';
 import { AppError } from '../lib/problem.js';
 import { auditVerify } from './audit-verify.js';
+import type { CliIo } from './cli-io.js';
 import { bootstrapCommand } from './bootstrap.js';
 import { dbMigrateCommand } from './db-migrate.js';
 import { addEnvCommands } from './env-init.js';
-
-/** Where a command reads and writes: the process by default, buffers in tests. */
-export interface CliIo {
-  env: Record<string, string | undefined>;
-  stdin: NodeJS.ReadStream | (NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?: (mode: boolean) => unknown });
-  stdout: { write(s: string): unknown };
-  stderr: { write(s: string): unknown };
-}
 
 const processIo = (): CliIo => ({ env: process.env, stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
 

@@ -1,5 +1,6 @@
 import { CryptoError, fromB64u, keyIdOf, parseSealedField, type FilingMetadata } from '../sdk/index.js';
 import { AppError, type FieldError } from '../lib/problem.js';
+import { checkEnvelope } from '../lib/key-envelope.js';
 import type { Db } from '../db/client.js';
 import type { Clock } from '../lib/clock.js';
 import { actorOf, type RequestContext } from '../access/principal.js';
@@ -40,15 +41,6 @@ export interface IntakeReceipt {
   caseId: string;
   reference: string;
   acknowledgeBy: string;
-}
-
-const ENVELOPE_BYTES = 80; // crypto_box_seal of a 32-byte key
-
-/** A key envelope's shape (the server cannot open it): `v1.<b64u(80 bytes)>`. */
-export function checkEnvelope(value: string): void {
-  const [v, body, ...rest] = value.split('.');
-  if (v !== 'v1' || body === undefined || rest.length > 0) throw new CryptoError('bad_format', 'must be v1.<b64u>');
-  if (fromB64u(body).length !== ENVELOPE_BYTES) throw new CryptoError('bad_length', `must seal a 32-byte key (${ENVELOPE_BYTES} bytes)`);
 }
 
 export type IntakeService = ReturnType<typeof createIntakeService>;

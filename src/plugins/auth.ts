@@ -2,7 +2,8 @@ import fp from 'fastify-plugin';
 import fastifyJwt from '@fastify/jwt';
 import { AppError } from '../lib/problem.js';
 import type { Principal, StaffRole } from '../access/principal.js';
-import type { AccessPolicy, Role } from '../access/policy.js';
+import type { AccessPolicy } from '../access/policy.js';
+import type { AccessClaims } from '../auth/access-claims.js';
 import type { Clock } from '../lib/clock.js';
 import type { Config } from '../config/config.js';
 import type { SessionRepository } from '../auth/session-repository.js';
@@ -10,16 +11,6 @@ import type { AuditService } from '../audit/audit-service.js';
 import type { ServerKeys } from '../lib/server-keys.js';
 import { denialReason } from '../audit/decision-trail.js';
 import { ctxOf } from './context.js';
-
-/** Claims of an access token. `sid` ties it to a session that every request re-checks. */
-export interface AccessClaims {
-  sub: string;
-  /** seconds since the epoch; set by the signer */
-  exp?: number;
-  sid: string;
-  role: Role;
-  org?: string;
-}
 
 declare module 'fastify' {
   interface FastifyRequest {

@@ -1,6 +1,6 @@
 import { AppError, validationFailed, type FieldError } from '../lib/problem.js';
 import { CryptoError, parseSealedField } from '../sdk/index.js';
-import { checkEnvelope } from '../intake/intake-service.js';
+import { checkEnvelope } from '../lib/key-envelope.js';
 import { actorOf, systemContext, type RequestContext } from '../access/principal.js';
 import type { Db, Tx } from '../db/client.js';
 import type { Clock } from '../lib/clock.js';

@@ -5,7 +5,8 @@
  */
 import t from 'tap';
 import { generateSecrets } from '../../src/lib/server-keys.js';
-import { main, type CliIo } from '../../src/cli/main.js';
+import type { CliIo } from '../../src/cli/cli-io.js';
+import { main } from '../../src/cli/main.js';
 import { createTestDatabase } from '../helpers/db.js';
 import { buildTestApp } from '../helpers/app.js';
 import { logIn } from '../helpers/actors.js';

@@ -8,7 +8,8 @@
 import t from 'tap';
 import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
-import { main, type CliIo } from '../../src/cli/main.js';
+import type { CliIo } from '../../src/cli/cli-io.js';
+import { main } from '../../src/cli/main.js';
 import { ConfigError, loadConfig } from '../../src/config/config.js';
 import { migrateDatabase, preparePostgres, setUpDatabase } from '../../src/db/setup.js';
 import { runMigrations } from '../../src/db/migrate.js';

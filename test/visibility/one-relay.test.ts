@@ -12,7 +12,7 @@ import { ready } from '../../src/sdk/index.js';
 import { createQueueConnection } from '../../src/queues/registry.js';
 import { createEscalationParts } from '../../workers/escalation.js';
 import { startNotificationDelivery } from '../../workers/notification-delivery.js';
-import type { WorkerLogger } from '../../workers/worker.js';
+import type { Logger } from '../../src/lib/logger.js';
 
 await ready();
 const T = await buildTestApp(t, { now: '2026-06-01T08:00:00.000Z' });
@@ -20,7 +20,7 @@ const dep = await bootstrap(T);
 const awa = await enrolActor(T, dep.admin, { username: 'officer-awa', role: 'officer', orgId: dep.mechanismId });
 const warnings: Array<{ obj: unknown; msg: string | undefined }> = [];
 const quiet = () => undefined;
-const log: WorkerLogger = { debug: quiet, info: quiet, error: quiet, warn: ((obj: unknown, msg?: string) => void warnings.push({ obj, msg })) as WorkerLogger['warn'] };
+const log: Logger = { debug: quiet, info: quiet, error: quiet, warn: ((obj: unknown, msg?: string) => void warnings.push({ obj, msg })) as Logger['warn'] };
 const connection = createQueueConnection(REDIS_URL, 'worker');
 const parts = createEscalationParts({ config: T.config, database: T.database, connection, audit: T.app.services.audit, clock: T.clock, log });
 // As workers/worker.ts wires it: the notifications register with the escalation's relay.

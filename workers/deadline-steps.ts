@@ -3,7 +3,7 @@ import type { Clock } from '../src/lib/clock.js';
 import type { DeadlinePolicy, DeadlineRule } from '../src/deadlines/deadline-policy.js';
 import type { EscalationRepository, OpenDeadline } from '../src/escalation/escalation-repository.js';
 import type { EscalationService } from '../src/escalation/escalation-service.js';
-import { STEPS, stepJobId, stepTimes, type Step, type StepTime } from '../src/escalation/step-times.js';
+import { STEPS, stepJobId, stepTimes, type StepTime } from '../src/escalation/step-times.js';
 import type { JobResult, TypedJob, TypedQueue } from '../src/queues/registry.js';
 import type { OutboxRow } from './outbox-relay.js';
 import type { Logger } from '../src/lib/logger.js';
@@ -69,4 +69,3 @@ export function createStepScheduler(deps: { queue: TypedQueue<typeof QUEUE>; rep
 }
 
 export type StepScheduler = ReturnType<typeof createStepScheduler>;
-export type { Step };

@@ -53,5 +53,3 @@ export function createAuditBatcher(deps: { insert: (rows: NewAuditRow[]) => Prom
     },
   };
 }
-
-export type AuditBatcher = ReturnType<typeof createAuditBatcher>;

@@ -65,5 +65,3 @@ export function createCommandRunner(deps: { db: Db; audit: Pick<AuditService, 'r
     }
   };
 }
-
-export type CommandRunner = ReturnType<typeof createCommandRunner>;

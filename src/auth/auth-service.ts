@@ -32,8 +32,6 @@ export interface PasswordMaterial {
   wrappedPrivateKey: string;
 }
 
-export type AuthService = ReturnType<typeof createAuthService>;
-
 /** A recovery challenge lives this long in Redis. */
 const CHALLENGE_TTL_SECONDS = 300;
 

@@ -24,8 +24,6 @@ interface PendingReset {
   expiresAt: string;
 }
 
-export type TotpResetService = ReturnType<typeof createTotpResetService>;
-
 /**
  * A user who lost the second factor gets it back on the same account (same id, keys, envelopes
  * and keyring entries; a new invitation would make a new user and orphan them): an admin starts

@@ -96,7 +96,6 @@ const DeadlineRuleSchema = Type.Object(
   },
   Strict,
 );
-export type DeadlineRuleFile = Static<typeof DeadlineRuleSchema>;
 
 const DeadlinesFileSchema = Type.Object(
   { version: Type.Literal(1), ladder: LadderSchema, deadlines: Type.Record(Type.String({ pattern: '^[a-z_]+$' }), DeadlineRuleSchema) },

@@ -7,8 +7,6 @@ export type MeasureRow = typeof measures.$inferSelect;
 export type MeasureStatus = MeasureRow['status'];
 export type MeasureRepository = ReturnType<typeof createMeasureRepository>;
 
-/** A measure in one of these is over: nothing moves it again. */
-export const FINAL_STATUSES: readonly MeasureStatus[] = ['refused', 'rejected', 'lifted', 'expired'];
 /** Approved and not over: the measure is (being) carried out. */
 export const IN_EFFECT_STATUSES: readonly MeasureStatus[] = ['approved', 'implementing', 'active'];
 

@@ -197,5 +197,3 @@ export function createWebhookDelivery(deps: {
     },
   };
 }
-
-export type WebhookDelivery = ReturnType<typeof createWebhookDelivery>;

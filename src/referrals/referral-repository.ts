@@ -4,7 +4,6 @@ import { caseFields, organisations, referralEnvelopes, referralReports, referral
 
 export type ReferralRow = typeof referrals.$inferSelect;
 export type ReferralState = ReferralRow['state'];
-export type ReferralEnvelopeRow = typeof referralEnvelopes.$inferSelect;
 export type ReferralReportRow = typeof referralReports.$inferSelect;
 /** A referral with its recipient's name and category (not sensitive: organisations are public to staff). */
 export type ReferralWithOrg = ReferralRow & { orgName: string; orgCategory: string };

@@ -62,7 +62,6 @@ const RiskPolicySchema = Type.Object(
 );
 
 export type RiskPolicyFile = Static<typeof RiskPolicySchema>;
-export type LevelDrivers = Static<typeof LevelRule>;
 export type CodedLabel = Static<typeof CodedEntry>;
 
 export interface RiskPolicy extends RiskPolicyFile {

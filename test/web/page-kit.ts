@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { buildTestApp, type Teardown, type TestApp } from '../helpers/app.js';
-import { closeAll, launchChromium, openIsolatedPage, PHONE, runAxe, type AxeViolation, type BrowserHarness, type IsolatedPage, type SentRequest } from '../helpers/browser.js';
+import { closeAll, launchChromium, openIsolatedPage, PHONE, runAxe, type AxeViolation, type IsolatedPage, type SentRequest } from '../helpers/browser.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const root = path.resolve(here, '../..');
@@ -38,10 +38,6 @@ export async function servePage(t: Teardown, staff: TestApp, env: Record<string,
   const address = app.app.server.address();
   if (!address || typeof address === 'string') throw new Error('no port');
   return { ...app, port: address.port, origin: `http://127.0.0.1:${address.port}` };
-}
-
-export async function phonePage(harness: BrowserHarness): Promise<IsolatedPage> {
-  return harness.newPage({ ...PHONE, locale: 'fr-FR', timezoneId: 'Africa/Bamako' });
 }
 
 /** Full-page screenshots at phone size, numbered in the order of the story: `<prefix>-NN-<name>.png`. */

@@ -14,10 +14,6 @@ export function lang(): Lang {
   return current;
 }
 
-export function isBilingual(v: unknown): v is Bilingual {
-  return typeof v === 'object' && v !== null && !(v instanceof Node) && 'fr' in v && 'en' in v;
-}
-
 /** A span showing one of two texts, switched by applyLang. */
 export function bi(text: Bilingual): HTMLSpanElement {
   const span = document.createElement('span');

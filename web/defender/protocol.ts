@@ -26,8 +26,6 @@ export interface CryptoResults {
   forget: null;
 }
 
-export type CryptoOp = CryptoRequest['op'];
-
 export interface WorkerCall {
   id: number;
   request: CryptoRequest;

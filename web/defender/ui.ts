@@ -5,7 +5,7 @@
  */
 import { ApiFailure } from './api.js';
 import { CryptoFailure } from './crypto-client.js';
-import { L, same, type Bilingual } from './i18n.js';
+import { L, type Bilingual } from './i18n.js';
 import { append, bi, h, lang, nextId, type Child } from './dom.js';
 
 export interface CodeLabel {
@@ -199,5 +199,3 @@ export function choiceField(o: FieldOptions & { kind: 'radio' | 'checkbox'; opti
 export function button(text: Bilingual | Child, attrs: Record<string, string | boolean | ((e: Event) => void)> = {}): HTMLButtonElement {
   return h('button', { type: 'button', ...attrs }, text as Child);
 }
-
-export const codeText = (c: CodeLabel | undefined, fallback: string): Bilingual => (c ? { fr: c.fr, en: c.en } : same(fallback));

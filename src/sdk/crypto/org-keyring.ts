@@ -55,4 +55,5 @@ export function createOrgKey(memberPublicKeys: Uint8Array[]): OrgKey {
   };
 }
 
+/** Rotation is the same operation as creation (see createOrgKey), named for the callers that rotate. @alias */
 export const rotateOrgKey = createOrgKey;

@@ -7,8 +7,9 @@
 //   data          src/db, src/queues, src/outbox, *-repository.ts, *-queries.ts
 //   services      every other file under src/ (*-service.ts, policies, domain rules)
 //   routes        *-routes.ts; plugins: src/plugins
-//   composition   src/app.ts, src/services.ts, src/container.ts, src/modules.ts, *-module.ts,
-//                 src/server.ts, src/main.ts, src/api-main.ts, src/cli
+//   composition   src/app.ts, src/services.ts, src/container.ts, src/modules.ts (or src/modules/),
+//                 a domain's module.ts or *-module.ts, src/server.ts, src/main.ts, src/api-main.ts,
+//                 src/cli
 //   workers/      may import src/; src/ never imports workers/
 //   web/, sdk     browser code: only the SDK and the API contracts
 //
@@ -18,7 +19,7 @@ const KERNEL = '^src/(lib|config|sdk|contracts)/';
 const DATA = ['^src/(db|queues|outbox)/', '^src/.+-(repository|queries)[.]ts$'];
 const PLUGINS = '^src/plugins/';
 const ROUTES = ['^src/.+-routes[.]ts$', '^src/.+/routes/'];
-const COMPOSITION = ['^src/(app|services|container|modules|server|main|api-main)[.]ts$', '^src/.+-module[.]ts$', '^src/cli/'];
+const COMPOSITION = ['^src/(app|services|container|modules|server|main|api-main)[.]ts$', '^src/modules/', '^src/.+(-module|/module)[.]ts$', '^src/cli/'];
 const SERVICES_BY_NAME = ['^src/.+-(service|command|commands)[.]ts$', '^src/.+/(services|commands)/'];
 /** Browser code may import these, and nothing else outside its own folder. */
 const BROWSER_SAFE = '^src/(sdk/(?!node/)|contracts/)';

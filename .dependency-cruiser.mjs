@@ -33,6 +33,10 @@ const known = [
   // src/main.ts starts the workers in the API's process and names their types; the composition
   // root is to hand the workers what they need instead.
   { from: 'src/main.ts', to: 'workers/worker.ts', rule: 'src-imports-no-workers' },
+  // Two guards answer a refusal (AppError) from the repository; the services are to decide it
+  // from the data the repository returns.
+  { from: 'src/assessments/assessment-repository.ts', to: 'src/lib/problem.ts', rule: 'repository-returns-no-problem' },
+  { from: 'src/measures/measure-repository.ts', to: 'src/lib/problem.ts', rule: 'repository-returns-no-problem' },
 ];
 
 /** @type {import('dependency-cruiser').IConfiguration} */
@@ -79,6 +83,13 @@ export default {
       severity: 'error',
       from: { path: DATA },
       to: { path: [...SERVICES_BY_NAME, ...ROUTES, PLUGINS, ...COMPOSITION] },
+    },
+    {
+      name: 'repository-returns-no-problem',
+      comment: 'Repositories return data or null; whether that is a refusal (an AppError, a problem code) is for the service to say.',
+      severity: 'error',
+      from: { path: DATA },
+      to: { path: '^src/lib/problem[.]ts$' },
     },
     {
       name: 'service-imports-no-plugin',

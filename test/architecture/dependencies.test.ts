@@ -56,6 +56,7 @@ t.test('each rule catches its breach in the fixture tree, and allowed imports pa
       'plugin-imports-no-route: src/plugins/auth.ts -> src/cases/case-routes.ts',
       'repository-imports-no-service: src/orgs/org-repository.ts -> src/orgs/org-service.ts',
       'repository-imports-no-service: src/outbox/outbox-relay.ts -> src/orgs/org-service.ts',
+      'repository-returns-no-problem: src/orgs/org-repository.ts -> src/lib/problem.ts',
       'route-imports-no-composition: src/cases/case-routes.ts -> src/container.ts',
       'sdk-imports-no-server-code: src/sdk/seal.ts -> src/lib/clock.ts',
       'service-imports-no-plugin: src/orgs/org-service.ts -> src/plugins/auth.ts',

@@ -24,6 +24,7 @@ import { createAuditQueryService } from './audit/audit-query-service.js';
 import { createCaseRepository } from './cases/case-repository.js';
 import { createCaseService } from './cases/case-service.js';
 import { createCaseWorkflowService } from './cases/case-workflow-service.js';
+import { createTransitionGuards } from './cases/transition-guards.js';
 import { createCaseListService } from './cases/case-list-service.js';
 import { createMessageService } from './messages/message-service.js';
 import type { WorkflowPolicy } from './cases/workflow-policy.js';
@@ -131,7 +132,7 @@ export function createServices(deps: ServiceDeps) {
     withdrawOpenReferrals: (caseId, reason, at, tx, ctx) => referrals.withdrawOpenReferrals(caseId, reason, at, tx, ctx),
     dismissOpenAppeals: (caseId, reason, at, tx) => appealRepo.dismissOpen(caseId, reason, at, tx),
   };
-  const workflow = createCaseWorkflowService({ db, cases: repos.cases, users: repos.users, deadlines, access, audit, clock, workflow: deps.workflowPolicy, guards: { assessment_recorded: (c, tx) => repos.assessments.recordedGuard(c.id, tx), measures_in_place: (c, tx) => repos.measures.inPlaceGuard(c.id, tx) }, openWork });
+  const workflow = createCaseWorkflowService({ db, cases: repos.cases, users: repos.users, deadlines, access, audit, clock, workflow: deps.workflowPolicy, guards: createTransitionGuards(repos), openWork });
   // Who among the supervisors is part of a case (else a break-glass): asked by every service that serves sealed content.
   const participation = createCaseParticipation({ db, policy: deps.breakGlassPolicy, clock });
   const breakGlass = createBreakGlassService({ db, cases: repos.cases, outbox: repos.deadlines, access, audit, clock, policy: deps.breakGlassPolicy });

@@ -43,6 +43,7 @@ import { createMeasureRepository } from './measures/measure-repository.js';
 import { createMeasureService } from './measures/measure-service.js';
 import type { MeasureCatalogue } from './measures/measure-catalogue.js';
 import { createCaseRekeyService } from './cases/case-rekey-service.js';
+import { createSealedContentRepository } from './cases/sealed-content-repository.js';
 import { createAssessmentService } from './assessments/assessment-service.js';
 import type { RiskPolicy } from './risk/risk-policy.js';
 import { createCaseReportRepository } from './reports/case-report-repository.js';
@@ -58,6 +59,7 @@ import { createWebhookService } from './notifications/webhook-service.js';
 import type { Resolver } from './notifications/webhook-target.js';
 import { createDeadlineViewService } from './deadlines/deadline-view-service.js';
 import { createRetentionService } from './retention/retention-service.js';
+import { createRetentionRepository } from './retention/retention-repository.js';
 import { createHealthService } from './health/health-service.js';
 import type { BreakGlassPolicy } from './access/break-glass-policy.js';
 import { createCaseParticipation } from './access/case-participation.js';
@@ -112,6 +114,8 @@ export function createServices(deps: ServiceDeps) {
     deadlines: createDeadlineRepository(db),
     assessments: createAssessmentRepository(db),
     measures: createMeasureRepository(db),
+    referrals: createReferralRepository(db),
+    sealedContent: createSealedContentRepository(db),
   };
   const audit = createAuditService({ repo: repos.audit, writeBatch: createAuditBatchWriter(deps.auditDatabase.sql), clock, signingSecretKey: keys.audit.secretKey });
   const access = createAccessService({ policy, audit, ...(deps.auditReads !== undefined ? { auditReads: deps.auditReads } : {}) });
@@ -143,7 +147,7 @@ export function createServices(deps: ServiceDeps) {
   // --- protection workflow (one line per module) ---
   const assessments = createAssessmentService({ db, assessments: repos.assessments, cases: repos.cases, access, audit, participation, clock, risk: deps.riskPolicy });
   const measures = createMeasureService({ db, measures: repos.measures, cases: repos.cases, orgs: repos.orgs, deadlines, deadlineRepo: repos.deadlines, access, audit, participation, clock, catalogue: deps.measureCatalogue, deadlinePolicy: deps.deadlinePolicy, calendar: deps.calendar, intake: deps.intakePolicy });
-  const referrals = createReferralService({ db, cases: repos.cases, referrals: createReferralRepository(db), orgs: repos.orgs, users: repos.users, deadlines, outbox: repos.deadlines, access, audit, clock, policy: deps.referralPolicy, intake: deps.intakePolicy });
+  const referrals = createReferralService({ db, cases: repos.cases, referrals: repos.referrals, orgs: repos.orgs, users: repos.users, deadlines, outbox: repos.deadlines, access, audit, clock, policy: deps.referralPolicy, intake: deps.intakePolicy });
   const reports = createCaseReportService({ db, reports: createCaseReportRepository(db), cases: repos.cases, deadlines, deadlineRows: repos.deadlines, access, audit, participation, clock, intake: deps.intakePolicy });
   const appealRepo = createAppealRepository(db);
   const appeals = createAppealService({ db, appeals: appealRepo, cases: repos.cases, measures: createAppealMeasureEffects({ deadlines }), deadlines, outbox: repos.deadlines, access, audit, participation, clock, policy: deps.appealPolicy });
@@ -152,11 +156,11 @@ export function createServices(deps: ServiceDeps) {
     db, cases: repos.cases, deadlines, outbox: repos.deadlines, access, audit, clock,
     ports: openWork,
   });
-  const rekey = createCaseRekeyService({ db, cases: repos.cases, caseService: cases, users: repos.users, orgs: repos.orgs, access, audit, participation, clock });
+  const rekey = createCaseRekeyService({ db, cases: repos.cases, sealed: repos.sealedContent, caseService: cases, users: repos.users, orgs: repos.orgs, access, audit, participation, clock });
   const notifications = createNotificationService({ db, access, cases, clock });
   const webhooks = createWebhookService({ db, access, audit, clock, keys, allowPrivateTargets: config.WEBHOOK_ALLOW_PRIVATE_TARGETS, ...(deps.webhookResolver ? { resolve: deps.webhookResolver } : {}) });
   const deadlineViews = createDeadlineViewService({ db, access, cases: repos.cases, policy: deps.deadlinePolicy, clock });
-  const retention = createRetentionService({ db, cases: repos.cases, deadlines, deadlineRepo: repos.deadlines, access, audit, clock });
+  const retention = createRetentionService({ db, cases: repos.cases, sealed: repos.sealedContent, referrals: repos.referrals, retention: createRetentionRepository(db), deadlines, deadlineRepo: repos.deadlines, access, audit, clock });
   const health = createHealthService({ sql: database.sql, redis, access, keyring: repos.keyring, users: repos.users });
   return {
     db, repos, audit, access, auth, totpReset, users, orgs, auditQuery, deadlines, intake, cases, workflow, caseList, messages,

@@ -1,4 +1,4 @@
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Queryable } from '../db/client.js';
 import { caseEnvelopes, caseFields, caseTimeline, cases, deadlines } from '../db/schema/index.js';
 
@@ -115,6 +115,21 @@ export function createCaseRepository(db: Queryable) {
         .select({ keyId: caseEnvelopes.keyId, envelope: caseEnvelopes.envelope, recipientType: caseEnvelopes.recipientType })
         .from(caseEnvelopes)
         .where(and(eq(caseEnvelopes.caseId, caseId), inArray(caseEnvelopes.keyId, keyIds)));
+    },
+
+    /** Every envelope of a case, oldest first. */
+    async envelopes(caseId: string, tx: Queryable = db) {
+      return tx
+        .select({ keyId: caseEnvelopes.keyId, envelope: caseEnvelopes.envelope, recipientType: caseEnvelopes.recipientType, recipientId: caseEnvelopes.recipientId })
+        .from(caseEnvelopes)
+        .where(eq(caseEnvelopes.caseId, caseId))
+        .orderBy(asc(caseEnvelopes.createdAt), asc(caseEnvelopes.keyId));
+    },
+
+    /** Deletes every envelope of a case; returns how many there were. */
+    async deleteEnvelopes(caseId: string, tx: Queryable = db): Promise<number> {
+      const rows = await tx.delete(caseEnvelopes).where(eq(caseEnvelopes.caseId, caseId)).returning({ keyId: caseEnvelopes.keyId });
+      return rows.length;
     },
 
     async addTimeline(row: typeof caseTimeline.$inferInsert, tx: Queryable = db): Promise<void> {

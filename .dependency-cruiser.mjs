@@ -34,10 +34,6 @@ const known = [
   // src/main.ts starts the workers in the API's process and names their types; the composition
   // root is to hand the workers what they need instead.
   { from: 'src/main.ts', to: 'workers/worker.ts', rule: 'src-imports-no-workers' },
-  // Two guards answer a refusal (AppError) from the repository; the services are to decide it
-  // from the data the repository returns.
-  { from: 'src/assessments/assessment-repository.ts', to: 'src/lib/problem.ts', rule: 'repository-returns-no-problem' },
-  { from: 'src/measures/measure-repository.ts', to: 'src/lib/problem.ts', rule: 'repository-returns-no-problem' },
 ];
 
 /** @type {import('dependency-cruiser').IConfiguration} */

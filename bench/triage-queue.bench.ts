@@ -5,7 +5,8 @@ import { benchService, load, withOwner, type LoadResult } from './lib/service.js
 import { pacedLoad, type PacedResult } from './lib/paced-load.js';
 import { nowMs, summarize } from './lib/stats.js';
 import { bootstrap, enrolActor } from '../test/helpers/actors.js';
-import { decodeCursor, listStatement, type CaseListFilters, type ListScope } from '../src/cases/case-list-service.js';
+import { decodeCursor } from '../src/cases/case-list-service.js';
+import { listStatement, type CaseListFilters, type ListScope } from '../src/cases/case-list-repository.js';
 
 const CASES = Number(process.env.BENCH_TRIAGE_CASES ?? 100_000);
 const CONNECTIONS = Number(process.env.BENCH_TRIAGE_CONNECTIONS ?? 10);

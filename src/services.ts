@@ -24,8 +24,11 @@ import { createAuditQueryService } from './audit/audit-query-service.js';
 import { createCaseRepository } from './cases/case-repository.js';
 import { createCaseService } from './cases/case-service.js';
 import { createCaseWorkflowService } from './cases/case-workflow-service.js';
+import { createTransitionGuards } from './cases/transition-guards.js';
 import { createCaseListService } from './cases/case-list-service.js';
+import { createCaseListRepository } from './cases/case-list-repository.js';
 import { createMessageService } from './messages/message-service.js';
+import { createMessageRepository } from './messages/message-repository.js';
 import type { WorkflowPolicy } from './cases/workflow-policy.js';
 import { createIntakeService } from './intake/intake-service.js';
 import type { IntakePolicy } from './intake/intake-policy.js';
@@ -42,6 +45,7 @@ import { createMeasureRepository } from './measures/measure-repository.js';
 import { createMeasureService } from './measures/measure-service.js';
 import type { MeasureCatalogue } from './measures/measure-catalogue.js';
 import { createCaseRekeyService } from './cases/case-rekey-service.js';
+import { createSealedContentRepository } from './cases/sealed-content-repository.js';
 import { createAssessmentService } from './assessments/assessment-service.js';
 import type { RiskPolicy } from './risk/risk-policy.js';
 import { createCaseReportRepository } from './reports/case-report-repository.js';
@@ -54,13 +58,18 @@ import { createCaseWithdrawalService, type WithdrawalPorts } from './cases/case-
 import { createCaseTimelineService } from './cases/case-timeline-service.js';
 import { createNotificationService } from './notifications/notification-service.js';
 import { createWebhookService } from './notifications/webhook-service.js';
+import { createNotificationRepository } from './notifications/notification-repository.js';
+import { createWebhookRepository } from './notifications/webhook-repository.js';
 import type { Resolver } from './notifications/webhook-target.js';
 import { createDeadlineViewService } from './deadlines/deadline-view-service.js';
+import { createDeadlineViewRepository } from './deadlines/deadline-view-repository.js';
 import { createRetentionService } from './retention/retention-service.js';
+import { createRetentionRepository } from './retention/retention-repository.js';
 import { createHealthService } from './health/health-service.js';
 import type { BreakGlassPolicy } from './access/break-glass-policy.js';
 import { createCaseParticipation } from './access/case-participation.js';
 import { createBreakGlassService } from './cases/break-glass-service.js';
+import { createBreakGlassRepository } from './cases/break-glass-repository.js';
 import { createUserKeyService } from './users/user-key-service.js';
 
 export interface ServiceDeps {
@@ -111,6 +120,9 @@ export function createServices(deps: ServiceDeps) {
     deadlines: createDeadlineRepository(db),
     assessments: createAssessmentRepository(db),
     measures: createMeasureRepository(db),
+    referrals: createReferralRepository(db),
+    sealedContent: createSealedContentRepository(db),
+    webhooks: createWebhookRepository(db),
   };
   const audit = createAuditService({ repo: repos.audit, writeBatch: createAuditBatchWriter(deps.auditDatabase.sql), clock, signingSecretKey: keys.audit.secretKey });
   const access = createAccessService({ policy, audit, ...(deps.auditReads !== undefined ? { auditReads: deps.auditReads } : {}) });
@@ -131,31 +143,31 @@ export function createServices(deps: ServiceDeps) {
     withdrawOpenReferrals: (caseId, reason, at, tx, ctx) => referrals.withdrawOpenReferrals(caseId, reason, at, tx, ctx),
     dismissOpenAppeals: (caseId, reason, at, tx) => appealRepo.dismissOpen(caseId, reason, at, tx),
   };
-  const workflow = createCaseWorkflowService({ db, cases: repos.cases, users: repos.users, deadlines, access, audit, clock, workflow: deps.workflowPolicy, guards: { assessment_recorded: (c, tx) => repos.assessments.recordedGuard(c.id, tx), measures_in_place: (c, tx) => repos.measures.inPlaceGuard(c.id, tx) }, openWork });
+  const workflow = createCaseWorkflowService({ db, cases: repos.cases, users: repos.users, deadlines, access, audit, clock, workflow: deps.workflowPolicy, guards: createTransitionGuards(repos), openWork });
   // Who among the supervisors is part of a case (else a break-glass): asked by every service that serves sealed content.
   const participation = createCaseParticipation({ db, policy: deps.breakGlassPolicy, clock });
-  const breakGlass = createBreakGlassService({ db, cases: repos.cases, outbox: repos.deadlines, access, audit, clock, policy: deps.breakGlassPolicy });
+  const breakGlass = createBreakGlassService({ db, cases: repos.cases, breakGlass: createBreakGlassRepository(db), users: repos.users, outbox: repos.deadlines, access, audit, clock, policy: deps.breakGlassPolicy });
   const userKeys = createUserKeyService({ users: repos.users, access });
   const cases = createCaseService({ cases: repos.cases, users: repos.users, keyring: repos.keyring, access, participation, clock, db });
-  const caseList = createCaseListService({ sql: database.sql, access, clock });
-  const messages = createMessageService({ db, cases, outbox: repos.deadlines, access, audit, clock });
+  const caseList = createCaseListService({ lists: createCaseListRepository(database.sql), access, clock });
+  const messages = createMessageService({ db, cases, caseRepo: repos.cases, messages: createMessageRepository(db), outbox: repos.deadlines, access, audit, clock });
   // --- protection workflow (one line per module) ---
   const assessments = createAssessmentService({ db, assessments: repos.assessments, cases: repos.cases, access, audit, participation, clock, risk: deps.riskPolicy });
   const measures = createMeasureService({ db, measures: repos.measures, cases: repos.cases, orgs: repos.orgs, deadlines, deadlineRepo: repos.deadlines, access, audit, participation, clock, catalogue: deps.measureCatalogue, deadlinePolicy: deps.deadlinePolicy, calendar: deps.calendar, intake: deps.intakePolicy });
-  const referrals = createReferralService({ db, cases: repos.cases, referrals: createReferralRepository(db), orgs: repos.orgs, users: repos.users, deadlines, outbox: repos.deadlines, access, audit, clock, policy: deps.referralPolicy, intake: deps.intakePolicy });
+  const referrals = createReferralService({ db, cases: repos.cases, referrals: repos.referrals, orgs: repos.orgs, users: repos.users, deadlines, outbox: repos.deadlines, access, audit, clock, policy: deps.referralPolicy, intake: deps.intakePolicy });
   const reports = createCaseReportService({ db, reports: createCaseReportRepository(db), cases: repos.cases, deadlines, deadlineRows: repos.deadlines, access, audit, participation, clock, intake: deps.intakePolicy });
   const appealRepo = createAppealRepository(db);
   const appeals = createAppealService({ db, appeals: appealRepo, cases: repos.cases, measures: createAppealMeasureEffects({ deadlines }), deadlines, outbox: repos.deadlines, access, audit, participation, clock, policy: deps.appealPolicy });
-  const caseTimeline = createCaseTimelineService({ db, cases: repos.cases, access });
+  const caseTimeline = createCaseTimelineService({ cases: repos.cases, access });
   const withdrawal = createCaseWithdrawalService({
     db, cases: repos.cases, deadlines, outbox: repos.deadlines, access, audit, clock,
     ports: openWork,
   });
-  const rekey = createCaseRekeyService({ db, cases: repos.cases, caseService: cases, users: repos.users, orgs: repos.orgs, access, audit, participation, clock });
-  const notifications = createNotificationService({ db, access, cases, clock });
-  const webhooks = createWebhookService({ db, access, audit, clock, keys, allowPrivateTargets: config.WEBHOOK_ALLOW_PRIVATE_TARGETS, ...(deps.webhookResolver ? { resolve: deps.webhookResolver } : {}) });
-  const deadlineViews = createDeadlineViewService({ db, access, cases: repos.cases, policy: deps.deadlinePolicy, clock });
-  const retention = createRetentionService({ db, cases: repos.cases, deadlines, deadlineRepo: repos.deadlines, access, audit, clock });
+  const rekey = createCaseRekeyService({ db, cases: repos.cases, sealed: repos.sealedContent, caseService: cases, users: repos.users, orgs: repos.orgs, access, audit, participation, clock });
+  const notifications = createNotificationService({ db, notifications: createNotificationRepository(db), webhooks: repos.webhooks, access, cases, clock });
+  const webhooks = createWebhookService({ db, webhooks: repos.webhooks, orgs: repos.orgs, access, audit, clock, keys, allowPrivateTargets: config.WEBHOOK_ALLOW_PRIVATE_TARGETS, ...(deps.webhookResolver ? { resolve: deps.webhookResolver } : {}) });
+  const deadlineViews = createDeadlineViewService({ views: createDeadlineViewRepository(db), access, cases: repos.cases, policy: deps.deadlinePolicy, clock });
+  const retention = createRetentionService({ db, cases: repos.cases, sealed: repos.sealedContent, referrals: repos.referrals, retention: createRetentionRepository(db), deadlines, deadlineRepo: repos.deadlines, access, audit, clock });
   const health = createHealthService({ sql: database.sql, redis, access, keyring: repos.keyring, users: repos.users });
   return {
     db, repos, audit, access, auth, totpReset, users, orgs, auditQuery, deadlines, intake, cases, workflow, caseList, messages,

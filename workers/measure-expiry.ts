@@ -62,7 +62,7 @@ export async function scheduleMeasureExpiry(queue: TypedQueue<typeof QUEUE>, eve
 
 /**
  * Ends what time has ended, as of the worker's clock: active measures past their end date expire,
- * urgent-track measures unconfirmed after the confirmation window lapse (measure-service.ts
+ * urgent-track measures unconfirmed after the confirmation window lapse (measure-ends.ts
  * `expireDue`: each in its own transaction, re-checked under the case lock, with timeline, audit,
  * notices, and the measure's remaining deadlines cancelled). A sweep run twice ends nothing twice.
  */

@@ -14,6 +14,8 @@ import { createCaseService } from '../src/cases/case-service.js';
 import { createUserRepository } from '../src/users/user-repository.js';
 import { createKeyringRepository } from '../src/keys/keyring-repository.js';
 import { createNotificationService } from '../src/notifications/notification-service.js';
+import { createNotificationRepository } from '../src/notifications/notification-repository.js';
+import { createWebhookRepository } from '../src/notifications/webhook-repository.js';
 import { createWebhookDelivery, type DueDelivery } from '../src/notifications/webhook-delivery.js';
 import { loadServerKeys, type ServerKeys } from '../src/lib/server-keys.js';
 import { notificationOutboxHandler, registerNotificationTopics } from '../src/notifications/outbox-dispatcher.js';
@@ -68,7 +70,7 @@ export async function startNotificationDelivery(deps: {
   const caseRepo = createCaseRepository(db);
   const participation = createCaseParticipation({ db, policy: loadBreakGlassPolicy(policiesPath(config)), clock });
   const cases = createCaseService({ cases: caseRepo, users: createUserRepository(db), keyring: createKeyringRepository(db), access, participation, clock, db });
-  const notifications = createNotificationService({ db, access, cases, clock });
+  const notifications = createNotificationService({ db, notifications: createNotificationRepository(db), webhooks: createWebhookRepository(db), access, cases, clock });
   const keys = deps.keys ?? (await loadServerKeys(config));
   const webhookDelivery = createWebhookDelivery({
     db,

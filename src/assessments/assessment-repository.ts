@@ -1,7 +1,6 @@
 import { asc, eq, sql } from 'drizzle-orm';
 import type { Queryable } from '../db/client.js';
 import { assessments } from '../db/schema/index.js';
-import { AppError } from '../lib/problem.js';
 
 /** The timeline action written with every version (the guard below looks for it). */
 export const RECORDED = 'assessment.recorded';
@@ -12,14 +11,14 @@ export type AssessmentRepository = ReturnType<typeof createAssessmentRepository>
 export function createAssessmentRepository(db: Queryable) {
   return {
     /**
-     * The `assessment_recorded` guard of complete_assessment: a version recorded since the case
-     * last entered `assessment` (admitted, or a reassessment started). Decided first on the
-     * case's timeline, whose ids follow the order of the case's transactions (each holds the case
+     * Whether a version was recorded since the case last entered `assessment` (admitted, or a
+     * reassessment started): the `assessment_recorded` guard of complete_assessment. Decided first
+     * on the case's timeline, whose ids follow the order of the case's transactions (each holds the case
      * row lock), so a version recorded in the same millisecond as the reassessment, but before
      * it, does not count; a version row strictly later than the entry counts too. Entries that
      * stay in `assessment` (a version recorded, urgency confirmed) are not entries into the state.
      */
-    async recordedGuard(caseId: string, tx?: Queryable): Promise<AppError | null> {
+    async recordedSinceEntry(caseId: string, tx?: Queryable): Promise<boolean> {
       const rows = await (tx ?? db).execute<{ ok: boolean }>(sql`
         with entry as (
           select id, at from case_timeline
@@ -33,7 +32,7 @@ export function createAssessmentRepository(db: Queryable) {
           select 1 from assessments a
           where a.case_id = ${caseId} and a.created_at > coalesce((select at from entry), '-infinity'::timestamptz)
         ) as ok`);
-      return rows[0]?.ok ? null : new AppError('assessment_required', 'record an assessment version before completing the assessment');
+      return rows[0]?.ok === true;
     },
 
     /** The version the next assessment of the case takes (call under the case row lock). */

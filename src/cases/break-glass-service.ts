@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { and, eq, ne } from 'drizzle-orm';
 import { AppError } from '../lib/problem.js';
 import type { Db } from '../db/client.js';
 import type { Clock } from '../lib/clock.js';
@@ -9,8 +8,9 @@ import type { AuditService } from '../audit/audit-service.js';
 import type { BreakGlassPolicy } from '../access/break-glass-policy.js';
 import type { DeadlineRepository } from '../deadlines/deadline-repository.js';
 import { createCommandRunner } from '../audit/audited-command.js';
-import { breakGlass, users } from '../db/schema/index.js';
+import type { UserRepository } from '../users/user-repository.js';
 import type { CaseRepository } from './case-repository.js';
+import type { BreakGlassRepository } from './break-glass-repository.js';
 
 /** The outbox topic of a break-glass: every other supervisor's inbox (ids, reference and end of window only). */
 export const BREAK_GLASS_TOPIC = 'case.break_glass';
@@ -28,13 +28,15 @@ export type BreakGlassService = ReturnType<typeof createBreakGlassService>;
 export function createBreakGlassService(deps: {
   db: Db;
   cases: Pick<CaseRepository, 'byIdForUpdate' | 'addTimeline'>;
+  breakGlass: BreakGlassRepository;
+  users: Pick<UserRepository, 'activeSupervisorIdsExcept'>;
   outbox: Pick<DeadlineRepository, 'enqueue'>;
   access: Pick<AccessService, 'authorize'>;
   audit: Pick<AuditService, 'record'>;
   clock: Clock;
   policy: Pick<BreakGlassPolicy, 'windowMs'>;
 }) {
-  const { db, cases, outbox, access, audit, clock, policy } = deps;
+  const { db, cases, breakGlass, users, outbox, access, audit, clock, policy } = deps;
   const command = createCommandRunner({ db, audit });
 
   return {
@@ -54,14 +56,11 @@ export function createBreakGlassService(deps: {
         if (!c) throw new AppError('not_found');
         const p = ctx.principal;
         if (p.kind !== 'user') throw new AppError('forbidden');
-        await tx.insert(breakGlass).values({ id, caseId, supervisorId: p.userId, reason: input.reason, openedAt, expiresAt });
+        await breakGlass.insert({ id, caseId, supervisorId: p.userId, reason: input.reason, openedAt, expiresAt }, tx);
         await cases.addTimeline({ caseId, at: openedAt, actor: actorOf(p), action: 'case.break_glass', fromState: c.state, toState: c.state, reason: `until ${expiresAt.toISOString()}: ${input.reason}` }, tx);
-        const others = await tx
-          .select({ id: users.id })
-          .from(users)
-          .where(and(eq(users.role, 'supervisor'), eq(users.status, 'active'), ne(users.id, p.userId)));
+        const others = await users.activeSupervisorIdsExcept(p.userId, tx);
         if (others.length > 0) {
-          await outbox.enqueue(BREAK_GLASS_TOPIC, { caseId, reference: c.reference, breakGlassId: id, expiresAt: expiresAt.toISOString(), recipients: others.map((o) => o.id) }, openedAt, tx);
+          await outbox.enqueue(BREAK_GLASS_TOPIC, { caseId, reference: c.reference, breakGlassId: id, expiresAt: expiresAt.toISOString(), recipients: others }, openedAt, tx);
         }
         return { id, caseId, supervisorId: p.userId, openedAt: openedAt.toISOString(), expiresAt: expiresAt.toISOString() };
       });

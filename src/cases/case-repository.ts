@@ -1,4 +1,4 @@
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, sql } from 'drizzle-orm';
 import type { Queryable } from '../db/client.js';
 import { caseEnvelopes, caseFields, caseTimeline, cases, deadlines } from '../db/schema/index.js';
 
@@ -117,8 +117,39 @@ export function createCaseRepository(db: Queryable) {
         .where(and(eq(caseEnvelopes.caseId, caseId), inArray(caseEnvelopes.keyId, keyIds)));
     },
 
+    /** Every envelope of a case, oldest first. */
+    async envelopes(caseId: string, tx: Queryable = db) {
+      return tx
+        .select({ keyId: caseEnvelopes.keyId, envelope: caseEnvelopes.envelope, recipientType: caseEnvelopes.recipientType, recipientId: caseEnvelopes.recipientId })
+        .from(caseEnvelopes)
+        .where(eq(caseEnvelopes.caseId, caseId))
+        .orderBy(asc(caseEnvelopes.createdAt), asc(caseEnvelopes.keyId));
+    },
+
+    /** Deletes every envelope of a case; returns how many there were. */
+    async deleteEnvelopes(caseId: string, tx: Queryable = db): Promise<number> {
+      const rows = await tx.delete(caseEnvelopes).where(eq(caseEnvelopes.caseId, caseId)).returning({ keyId: caseEnvelopes.keyId });
+      return rows.length;
+    },
+
     async addTimeline(row: typeof caseTimeline.$inferInsert, tx: Queryable = db): Promise<void> {
       await tx.insert(caseTimeline).values(row);
+    },
+
+    /** A page of the case's timeline after an entry id, oldest first (the (case_id, id) index bounds it). */
+    async timeline(caseId: string, page: { afterId?: number | undefined; limit: number }, tx: Queryable = db): Promise<Array<typeof caseTimeline.$inferSelect>> {
+      return tx
+        .select()
+        .from(caseTimeline)
+        .where(and(eq(caseTimeline.caseId, caseId), page.afterId !== undefined ? gt(caseTimeline.id, page.afterId) : undefined))
+        .orderBy(asc(caseTimeline.id))
+        .limit(page.limit);
+    },
+
+    /** The case's key epoch, the row share-locked: writers of sealed content wait for a re-key (which locks it for update). */
+    async keyEpochForShare(id: string, tx: Queryable): Promise<{ keyEpoch: number } | undefined> {
+      const [row] = await tx.select({ keyEpoch: cases.keyEpoch }).from(cases).where(eq(cases.id, id)).for('share');
+      return row;
     },
 
     async openDeadlines(caseId: string, tx: Queryable = db) {

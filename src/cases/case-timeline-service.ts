@@ -1,9 +1,6 @@
-import { and, asc, eq, gt } from 'drizzle-orm';
 import { AppError } from '../lib/problem.js';
-import type { Db } from '../db/client.js';
 import type { RequestContext } from '../access/principal.js';
 import type { AccessService } from '../access/access-service.js';
-import { caseTimeline } from '../db/schema/index.js';
 import type { CaseRepository } from './case-repository.js';
 
 export type CaseTimelineService = ReturnType<typeof createCaseTimelineService>;
@@ -13,20 +10,15 @@ export type CaseTimelineService = ReturnType<typeof createCaseTimelineService>;
  * reason, oldest first, in pages after an entry id (the bigserial orders entries as they were
  * written, and the (case_id, id) index bounds each page). Every read is audited.
  */
-export function createCaseTimelineService(deps: { db: Db; cases: Pick<CaseRepository, 'byId'>; access: Pick<AccessService, 'authorize'> }) {
-  const { db, cases, access } = deps;
+export function createCaseTimelineService(deps: { cases: Pick<CaseRepository, 'byId' | 'timeline'>; access: Pick<AccessService, 'authorize'> }) {
+  const { cases, access } = deps;
 
   return {
     async list(ctx: RequestContext, caseId: string, page: { afterId?: number; limit: number }) {
       const c = await cases.byId(caseId);
       await access.authorize(ctx, 'case.timeline', { resource: `case:${caseId}/timeline`, caseId: c ? caseId : null, found: c !== undefined, facts: c ? { caseState: c.state, assigneeId: c.assigneeId, caseId } : {} }, undefined, { read: true });
       if (!c) throw new AppError('not_found');
-      const rows = await db
-        .select()
-        .from(caseTimeline)
-        .where(and(eq(caseTimeline.caseId, caseId), page.afterId !== undefined ? gt(caseTimeline.id, page.afterId) : undefined))
-        .orderBy(asc(caseTimeline.id))
-        .limit(page.limit + 1);
+      const rows = await cases.timeline(caseId, { afterId: page.afterId, limit: page.limit + 1 });
       const items = rows.slice(0, page.limit).map((e) => ({ id: String(e.id), at: e.at.toISOString(), actor: e.actor, action: e.action, fromState: e.fromState, toState: e.toState, reason: e.reason }));
       return { items, nextAfterId: rows.length > page.limit ? items[items.length - 1]!.id : null };
     },

@@ -1,6 +1,3 @@
-import { and, asc, eq, gt, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
-import type { Db } from '../db/client.js';
-import { cases, deadlines, referrals } from '../db/schema/index.js';
 import type { Clock } from '../lib/clock.js';
 import { AppError, fieldInvalid } from '../lib/problem.js';
 import { decodeKeyset, encodeKeyset, isIsoInstant, isUuid, notACursor } from '../lib/cursor.js';
@@ -8,6 +5,7 @@ import type { RequestContext } from '../access/principal.js';
 import type { AccessService } from '../access/access-service.js';
 import type { CaseRepository } from '../cases/case-repository.js';
 import type { DeadlinePolicy } from './deadline-policy.js';
+import type { DeadlineViewRepository, DeadlineViewRow } from './deadline-view-repository.js';
 
 export type DeadlineViewService = ReturnType<typeof createDeadlineViewService>;
 
@@ -32,22 +30,7 @@ export function decodeDeadlineCursor(cursor: string): { d: Date; i: string } {
   return { d: new Date(d), i };
 }
 
-const COLUMNS = {
-  id: deadlines.id,
-  caseId: deadlines.caseId,
-  reference: cases.reference,
-  rule: deadlines.rule,
-  subjectId: deadlines.subjectId,
-  urgent: deadlines.urgent,
-  startedAt: deadlines.startedAt,
-  dueAt: deadlines.dueAt,
-  state: deadlines.state,
-  levelReached: deadlines.levelReached,
-  settledAt: deadlines.settledAt,
-};
-type Row = { id: string; caseId: string; reference: string; rule: string; subjectId: string | null; urgent: boolean; startedAt: Date; dueAt: Date; state: string; levelReached: number; settledAt: Date | null };
-
-const view = (r: Row, now: Date) => ({
+const view = (r: DeadlineViewRow, now: Date) => ({
   id: r.id,
   caseId: r.caseId,
   reference: r.reference,
@@ -70,8 +53,8 @@ const view = (r: Row, now: Date) => ({
  * clause, so nothing outside them is read), and one case's deadlines for whoever may see that
  * case's deadlines. Metadata only: reference, rule, due time, state, ladder level.
  */
-export function createDeadlineViewService(deps: { db: Db; access: Pick<AccessService, 'authorizeRead' | 'decide'>; cases: Pick<CaseRepository, 'byId'>; policy: DeadlinePolicy; clock: Clock }) {
-  const { db, access, clock, policy } = deps;
+export function createDeadlineViewService(deps: { views: DeadlineViewRepository; access: Pick<AccessService, 'authorizeRead' | 'decide'>; cases: Pick<CaseRepository, 'byId'>; policy: DeadlinePolicy; clock: Clock }) {
+  const { views, access, clock, policy } = deps;
   /** The rules whose actor is the defender: the only ones a defender is shown (info_reply, consent, checkin). */
   const defenderRules = [...policy.rules].filter(([, r]) => r.actor === 'defender').map(([name]) => name as string);
 
@@ -93,16 +76,8 @@ export function createDeadlineViewService(deps: { db: Db; access: Pick<AccessSer
       const { audited } = await access.authorizeRead(ctx, 'deadline.list', { resource: 'deadlines', facts });
 
       const now = clock.now();
-      const where: Array<SQL | undefined> = [
-        filters.state ? eq(deadlines.state, filters.state) : inArray(deadlines.state, ['open', 'paused']),
-        assignedTo ? eq(cases.assigneeId, assignedTo) : undefined,
-        partnerOrg ? sql`${deadlines.subjectId} in (select ${referrals.id}::text from ${referrals} where ${referrals.orgId} = ${partnerOrg})` : undefined,
-        filters.rule ? eq(deadlines.rule, filters.rule) : undefined,
-        filters.overdue === true ? and(eq(deadlines.state, 'open'), lt(deadlines.dueAt, now)) : undefined,
-        after ? or(gt(deadlines.dueAt, after.d), and(eq(deadlines.dueAt, after.d), gt(deadlines.id, after.i))) : undefined,
-      ];
       const [rows] = await Promise.all([
-        db.select(COLUMNS).from(deadlines).innerJoin(cases, eq(cases.id, deadlines.caseId)).where(and(...where)).orderBy(asc(deadlines.dueAt), asc(deadlines.id)).limit(limit + 1),
+        views.page({ state: filters.state, assignedTo, partnerOrg, rule: filters.rule, overdueAt: filters.overdue === true ? now : null, after, limit: limit + 1 }),
         audited,
       ]);
       const more = rows.length > limit;
@@ -124,16 +99,7 @@ export function createDeadlineViewService(deps: { db: Db; access: Pick<AccessSer
       const { audited } = await access.authorizeRead(ctx, 'deadline.list', { resource: `case:${caseId}/deadlines`, caseId: c ? caseId : null, found: c !== undefined, facts });
       if (!c) throw new AppError('not_found');
       const defender = ctx.principal.kind === 'defender';
-      const [rows] = await Promise.all([
-        db
-          .select(COLUMNS)
-          .from(deadlines)
-          .innerJoin(cases, eq(cases.id, deadlines.caseId))
-          .where(and(eq(deadlines.caseId, caseId), defender ? inArray(deadlines.rule, defenderRules) : undefined))
-          .orderBy(asc(deadlines.dueAt), asc(deadlines.id))
-          .limit(CASE_DEADLINES_MAX),
-        audited,
-      ]);
+      const [rows] = await Promise.all([views.ofCase(caseId, defender ? defenderRules : null, CASE_DEADLINES_MAX), audited]);
       const now = clock.now();
       return { items: rows.map((r) => view(r, now)) };
     },

@@ -1,7 +1,6 @@
 import { and, asc, eq, inArray, isNull, lte, sql } from 'drizzle-orm';
 import type { Queryable } from '../db/client.js';
 import { measures } from '../db/schema/index.js';
-import { AppError } from '../lib/problem.js';
 
 export type MeasureRow = typeof measures.$inferSelect;
 export type MeasureStatus = MeasureRow['status'];
@@ -34,14 +33,14 @@ export function createMeasureRepository(db: Queryable) {
       return row!;
     },
 
-    /** The `measures_in_place` guard of continue_protection: a measure approved, being put in place, or active. */
-    async inPlaceGuard(caseId: string, tx: Queryable = db): Promise<AppError | null> {
+    /** Whether a measure of the case is approved, being put in place, or active (the `measures_in_place` guard). */
+    async anyInPlace(caseId: string, tx: Queryable = db): Promise<boolean> {
       const [row] = await tx
         .select({ id: measures.id })
         .from(measures)
         .where(and(eq(measures.caseId, caseId), inArray(measures.status, [...IN_EFFECT_STATUSES])))
         .limit(1);
-      return row ? null : new AppError('invalid_transition', 'no measure is in place: approve a measure, or decide that none is needed');
+      return row !== undefined;
     },
 
     async byCase(caseId: string, tx: Queryable = db): Promise<MeasureRow[]> {

@@ -1,4 +1,3 @@
-import { and, asc, eq, gt, or } from 'drizzle-orm';
 import { CryptoError, parseSealedField } from '../sdk/index.js';
 import { AppError } from '../lib/problem.js';
 import type { Db } from '../db/client.js';
@@ -9,7 +8,8 @@ import type { AuditService } from '../audit/audit-service.js';
 import { createCommandRunner } from '../audit/audited-command.js';
 import type { CaseService } from '../cases/case-service.js';
 import type { DeadlineRepository } from '../deadlines/deadline-repository.js';
-import { cases as cases_, messages } from '../db/schema/index.js';
+import type { CaseRepository } from '../cases/case-repository.js';
+import type { MessageRepository } from './message-repository.js';
 import { assertKeyEpoch } from '../cases/key-epoch.js';
 
 export type MessageService = ReturnType<typeof createMessageService>;
@@ -23,12 +23,14 @@ export type MessageService = ReturnType<typeof createMessageService>;
 export function createMessageService(deps: {
   db: Db;
   cases: Pick<CaseService, 'sealedFacts'>;
+  caseRepo: Pick<CaseRepository, 'keyEpochForShare'>;
+  messages: MessageRepository;
   outbox: Pick<DeadlineRepository, 'enqueue'>;
   access: Pick<AccessService, 'authorize'>;
   audit: Pick<AuditService, 'record'>;
   clock: Clock;
 }) {
-  const { db, cases, outbox, access, clock } = deps;
+  const { db, cases, caseRepo, messages, outbox, access, clock } = deps;
   const command = createCommandRunner({ db, audit: deps.audit });
 
   return {
@@ -49,11 +51,11 @@ export function createMessageService(deps: {
         if (c.state === 'closed') throw new AppError('invalid_transition', 'a closed case takes no messages');
         // Shares the case row with other writers but waits for a re-key (which locks it for update):
         // a body sealed under a key that a re-key has just replaced would be lost to every reader.
-        const [row] = await tx.select({ keyEpoch: cases_.keyEpoch }).from(cases_).where(eq(cases_.id, caseId)).for('share');
+        const row = await caseRepo.keyEpochForShare(caseId, tx);
         if (row) assertKeyEpoch(row, input.keyEpoch);
         const now = clock.now();
-        const inserted = await tx.insert(messages).values({ id: input.id, caseId, sender, senderRole: roleOf(ctx.principal), body: input.body, createdAt: now }).onConflictDoNothing().returning({ id: messages.id });
-        if (inserted.length === 0) throw new AppError('already_exists', 'a message with this id exists; the client must choose a new id');
+        const inserted = await messages.insert({ id: input.id, caseId, sender, senderRole: roleOf(ctx.principal), body: input.body, createdAt: now }, tx);
+        if (!inserted) throw new AppError('already_exists', 'a message with this id exists; the client must choose a new id');
         await outbox.enqueue('message.created', { caseId, messageId: input.id, senderRole: roleOf(ctx.principal) }, now, tx);
         return { id: input.id, caseId, sender, createdAt: now.toISOString() };
       });
@@ -64,13 +66,7 @@ export function createMessageService(deps: {
       const { c, facts } = await cases.sealedFacts(ctx, caseId);
       const refusal = c?.purgedAt ? new AppError('case_purged', 'the sealed content of this case was purged') : null;
       await access.authorize(ctx, 'message.read', { resource: `case:${caseId}/messages`, caseId: c ? caseId : null, found: c !== undefined, facts, refusal }, undefined, { read: true });
-      const after = page.after;
-      const rows = await db
-        .select()
-        .from(messages)
-        .where(and(eq(messages.caseId, caseId), after ? or(gt(messages.createdAt, new Date(after.at)), and(eq(messages.createdAt, new Date(after.at)), gt(messages.id, after.id))) : undefined))
-        .orderBy(asc(messages.createdAt), asc(messages.id))
-        .limit(page.limit);
+      const rows = await messages.page(caseId, page);
       return rows.map((m) => ({ id: m.id, sender: m.sender, senderRole: m.senderRole, body: m.body, createdAt: m.createdAt.toISOString() }));
     },
   };

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { and, desc, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Db, Queryable } from '../db/client.js';
 import type { Clock } from '../lib/clock.js';
 import { AppError } from '../lib/problem.js';
 import type { RequestContext } from '../access/principal.js';
 import type { AccessService } from '../access/access-service.js';
 import type { CaseService } from '../cases/case-service.js';
-import { cases, deadlines, notifications, users, webhookDeliveries, webhookEndpoints } from '../db/schema/index.js';
+import type { NewNotification, NotificationRepository, NotificationRow } from './notification-repository.js';
+import type { WebhookRepository } from './webhook-repository.js';
 import { audienceOf, contentFree, PARTNER_KEYS } from './notification-audience.js';
 
 export type NotificationService = ReturnType<typeof createNotificationService>;
@@ -18,7 +18,6 @@ export interface OutboxEvent {
   createdAt: Date;
 }
 
-type NotificationRow = typeof notifications.$inferSelect;
 const view = (n: NotificationRow) => ({
   id: n.id,
   caseId: n.caseId,
@@ -34,8 +33,15 @@ const view = (n: NotificationRow) => ({
  * (and webhook deliveries for partner organisations), in the dispatcher's transaction; the rest
  * serves the caller's own inbox.
  */
-export function createNotificationService(deps: { db: Db; access: Pick<AccessService, 'authorize'>; cases: Pick<CaseService, 'sealedFacts'>; clock: Clock }) {
-  const { db, access, clock } = deps;
+export function createNotificationService(deps: {
+  db: Db;
+  notifications: NotificationRepository;
+  webhooks: Pick<WebhookRepository, 'activeOf' | 'insertDelivery'>;
+  access: Pick<AccessService, 'authorize'>;
+  cases: Pick<CaseService, 'sealedFacts'>;
+  clock: Clock;
+}) {
+  const { db, notifications, webhooks, access, clock } = deps;
 
   const selfTarget = (ctx: RequestContext, resource: string, owner: string | null) => ({
     resource,
@@ -52,68 +58,47 @@ export function createNotificationService(deps: { db: Db; access: Pick<AccessSer
       const { topic, payload } = event;
       const audience = audienceOf(topic, payload);
       const caseId = typeof payload.caseId === 'string' ? payload.caseId : null;
-      const [c] = caseId ? await tx.select({ id: cases.id, reference: cases.reference, assigneeId: cases.assigneeId }).from(cases).where(eq(cases.id, caseId)) : [];
+      const c = caseId ? await notifications.caseOf(caseId, tx) : undefined;
       const named = [...audience.userIds, ...(audience.assignee && c?.assigneeId ? [c.assigneeId] : [])];
       // No officer on the case yet: the supervisors answer for it.
       const supervisors = audience.supervisors || (audience.assignee && !c?.assigneeId);
-      const staff = await tx
-        .select({ id: users.id })
-        .from(users)
-        .where(and(eq(users.status, 'active'), or(named.length > 0 ? inArray(users.id, named) : sql`false`, supervisors ? eq(users.role, 'supervisor') : sql`false`)));
+      const staff = await notifications.activeRecipients(named, supervisors, tx);
       const body = contentFree(payload);
       const at = clock.now();
       const base = { caseId: c?.id ?? null, reference: c?.reference ?? null, topic, payload: body, outboxId: event.id, createdAt: at };
-      const rows: Array<typeof notifications.$inferInsert> = staff.map((u) => ({ id: randomUUID(), audience: 'user' as const, recipientUserId: u.id, ...base }));
+      const rows: NewNotification[] = staff.map((id) => ({ id: randomUUID(), audience: 'user' as const, recipientUserId: id, ...base }));
       if (audience.defender && c) rows.push({ id: randomUUID(), audience: 'defender' as const, recipientUserId: null, ...base });
-      const inserted = rows.length > 0 ? await tx.insert(notifications).values(rows).onConflictDoNothing().returning({ id: notifications.id }) : [];
+      const inserted = await notifications.insert(rows, tx);
 
       const deliveries: string[] = [];
       if (audience.orgIds.length > 0) {
-        const endpoints = await tx.select({ id: webhookEndpoints.id, orgId: webhookEndpoints.orgId }).from(webhookEndpoints).where(and(inArray(webhookEndpoints.orgId, audience.orgIds), isNull(webhookEndpoints.disabledAt)));
+        const endpoints = await webhooks.activeOf(audience.orgIds, tx);
         for (const e of endpoints) {
           const id = randomUUID();
           const partnerBody = JSON.stringify({ id, event: topic, occurredAt: event.createdAt.toISOString(), data: contentFree({ ...payload, orgId: e.orgId }, PARTNER_KEYS) });
-          const r = await tx
-            .insert(webhookDeliveries)
-            .values({ id, endpointId: e.id, outboxId: event.id, topic, body: partnerBody, status: 'pending', nextAttemptAt: at, createdAt: at })
-            .onConflictDoNothing()
-            .returning({ id: webhookDeliveries.id });
-          if (r[0]) deliveries.push(r[0].id);
+          const r = await webhooks.insertDelivery({ id, endpointId: e.id, outboxId: event.id, topic, body: partnerBody, status: 'pending', nextAttemptAt: at, createdAt: at }, tx);
+          if (r) deliveries.push(r);
         }
       }
-      return { inbox: inserted.length, deliveries };
+      return { inbox: inserted, deliveries };
     },
 
     /** The caller's own inbox, newest first, in pages before a (createdAt, id) cursor. */
     async list(ctx: RequestContext, page: { unread: boolean; limit: number; after?: { at: string; id: string } }) {
       const me = ctx.principal.kind === 'user' ? ctx.principal.userId : null;
       await access.authorize(ctx, 'notification.read', selfTarget(ctx, `user:${me ?? 'none'}/notifications`, me), undefined, { read: true });
-      const after = page.after;
-      const rows = await db
-        .select()
-        .from(notifications)
-        .where(
-          and(
-            eq(notifications.recipientUserId, me!),
-            eq(notifications.audience, 'user'),
-            page.unread ? isNull(notifications.readAt) : undefined,
-            after ? or(lt(notifications.createdAt, new Date(after.at)), and(eq(notifications.createdAt, new Date(after.at)), lt(notifications.id, after.id))) : undefined,
-          ),
-        )
-        .orderBy(desc(notifications.createdAt), desc(notifications.id))
-        .limit(page.limit);
+      const rows = await notifications.inbox(me!, page);
       return rows.map(view);
     },
 
     /** Marks one of the caller's notifications read; another user's is not found (404). */
     async markRead(ctx: RequestContext, id: string) {
       return db.transaction(async (tx) => {
-        const [n] = await tx.select().from(notifications).where(and(eq(notifications.id, id), eq(notifications.audience, 'user'))).for('update');
+        const n = await notifications.inboxByIdForUpdate(id, tx);
         await access.authorize(ctx, 'notification.mark', selfTarget(ctx, `notification:${id}`, n?.recipientUserId ?? null), tx);
         if (!n) throw new AppError('not_found');
         if (n.readAt) return view(n);
-        const [updated] = await tx.update(notifications).set({ readAt: clock.now() }).where(eq(notifications.id, id)).returning();
-        return view(updated!);
+        return view(await notifications.markRead(id, clock.now(), tx));
       });
     },
 
@@ -121,8 +106,7 @@ export function createNotificationService(deps: { db: Db; access: Pick<AccessSer
       const me = ctx.principal.kind === 'user' ? ctx.principal.userId : null;
       return db.transaction(async (tx) => {
         await access.authorize(ctx, 'notification.mark', selfTarget(ctx, `user:${me ?? 'none'}/notifications`, me), tx);
-        const r = await tx.update(notifications).set({ readAt: clock.now() }).where(and(eq(notifications.recipientUserId, me!), isNull(notifications.readAt))).returning({ id: notifications.id });
-        return { marked: r.length };
+        return { marked: await notifications.markAllRead(me!, clock.now(), tx) };
       });
     },
 
@@ -133,13 +117,7 @@ export function createNotificationService(deps: { db: Db; access: Pick<AccessSer
     async notices(ctx: RequestContext, caseId: string, limit: number) {
       const { c, facts } = await deps.cases.sealedFacts(ctx, caseId);
       await access.authorize(ctx, 'case.notices', { resource: `case:${caseId}/notices`, caseId: c ? caseId : null, facts }, undefined, { read: true });
-      const rows = await db
-        .select({ n: notifications, deadlineState: deadlines.state })
-        .from(notifications)
-        .leftJoin(deadlines, sql`${deadlines.id}::text = ${notifications.payload}->>'deadlineId'`)
-        .where(and(eq(notifications.caseId, caseId), eq(notifications.audience, 'defender')))
-        .orderBy(desc(notifications.createdAt), desc(notifications.id))
-        .limit(limit);
+      const rows = await notifications.defenderNotices(caseId, limit);
       return rows.map(({ n, deadlineState }) => ({ ...view(n), pending: deadlineState ? deadlineState === 'open' || deadlineState === 'paused' : null }));
     },
   };

@@ -1,5 +1,4 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { and, asc, eq } from 'drizzle-orm';
 import type { Db, Tx } from '../db/client.js';
 import type { Clock } from '../lib/clock.js';
 import { AppError } from '../lib/problem.js';
@@ -8,16 +7,16 @@ import type { RequestContext } from '../access/principal.js';
 import type { AccessService } from '../access/access-service.js';
 import type { AuditService } from '../audit/audit-service.js';
 import { createCommandRunner, Refusal } from '../audit/audited-command.js';
-import { organisations, webhookEndpoints } from '../db/schema/index.js';
+import type { OrgRepository } from '../orgs/org-repository.js';
+import type { WebhookEndpointRow, WebhookRepository } from './webhook-repository.js';
 import { sealWebhookSecret } from './webhook-secret.js';
 import { sealWebhookUrl, webhookOrigin } from './webhook-url.js';
 import { checkWebhookTarget, type Resolver } from './webhook-target.js';
 
 export type WebhookService = ReturnType<typeof createWebhookService>;
 
-type EndpointRow = typeof webhookEndpoints.$inferSelect;
 /** Never the URL itself (it may carry the partner's token): its origin only. */
-const view = (e: Pick<EndpointRow, 'id' | 'orgId' | 'urlOrigin' | 'createdAt' | 'disabledAt'>) => ({ id: e.id, orgId: e.orgId, origin: e.urlOrigin ?? '', createdAt: e.createdAt.toISOString(), disabledAt: e.disabledAt?.toISOString() ?? null });
+const view = (e: Pick<WebhookEndpointRow, 'id' | 'orgId' | 'urlOrigin' | 'createdAt' | 'disabledAt'>) => ({ id: e.id, orgId: e.orgId, origin: e.urlOrigin ?? '', createdAt: e.createdAt.toISOString(), disabledAt: e.disabledAt?.toISOString() ?? null });
 
 const ACTION = 'webhook.manage';
 
@@ -29,6 +28,8 @@ const ACTION = 'webhook.manage';
  */
 export function createWebhookService(deps: {
   db: Db;
+  webhooks: Pick<WebhookRepository, 'insert' | 'ofOrg' | 'disable'>;
+  orgs: Pick<OrgRepository, 'byId'>;
   access: Pick<AccessService, 'authorize' | 'decide'>;
   audit: Pick<AuditService, 'record'>;
   clock: Clock;
@@ -38,11 +39,11 @@ export function createWebhookService(deps: {
   /** how registration resolves a name (tests answer chosen addresses); the system resolver by default */
   resolve?: Resolver;
 }) {
-  const { db, access, clock, keys } = deps;
+  const { db, webhooks, orgs, access, clock, keys } = deps;
   const command = createCommandRunner({ db, audit: deps.audit });
   const target = (url: string) => checkWebhookTarget(url, { allowPrivate: deps.allowPrivateTargets === true, ...(deps.resolve ? { resolve: deps.resolve } : {}) });
 
-  const orgOf = async (orgId: string) => (await db.select({ id: organisations.id, kind: organisations.kind }).from(organisations).where(eq(organisations.id, orgId)))[0];
+  const orgOf = (orgId: string) => orgs.byId(orgId);
 
   async function partnerOrg(ctx: RequestContext, orgId: string, resource: string, tx?: Tx) {
     const org = await orgOf(orgId);
@@ -80,17 +81,14 @@ export function createWebhookService(deps: {
         if (org.kind !== 'partner') throw new Refusal(notPartner());
         if (refused || !url) throw new Refusal(refused ?? new AppError('webhook_target_refused'));
         const secret = randomBytes(32).toString('base64url');
-        const [row] = await tx
-          .insert(webhookEndpoints)
-          .values({ id, orgId, urlSealed: sealWebhookUrl(url.toString(), id, keys.webhookUrlKey), urlOrigin: webhookOrigin(url), secret: sealWebhookSecret(secret, id, keys.webhookSecretKey), createdAt: clock.now() })
-          .returning();
-        return { ...view(row!), secret };
+        const row = await webhooks.insert({ id, orgId, urlSealed: sealWebhookUrl(url.toString(), id, keys.webhookUrlKey), urlOrigin: webhookOrigin(url), secret: sealWebhookSecret(secret, id, keys.webhookSecretKey), createdAt: clock.now() }, tx);
+        return { ...view(row), secret };
       });
     },
 
     async list(ctx: RequestContext, orgId: string) {
       await partnerOrg(ctx, orgId, `org:${orgId}/webhooks`);
-      const rows = await db.select().from(webhookEndpoints).where(eq(webhookEndpoints.orgId, orgId)).orderBy(asc(webhookEndpoints.createdAt));
+      const rows = await webhooks.ofOrg(orgId);
       return rows.map(view);
     },
 
@@ -98,7 +96,7 @@ export function createWebhookService(deps: {
     async disable(ctx: RequestContext, orgId: string, id: string) {
       return db.transaction(async (tx) => {
         await partnerOrg(ctx, orgId, `org:${orgId}/webhooks/${id}`, tx);
-        const [row] = await tx.update(webhookEndpoints).set({ disabledAt: clock.now() }).where(and(eq(webhookEndpoints.id, id), eq(webhookEndpoints.orgId, orgId))).returning();
+        const row = await webhooks.disable(orgId, id, clock.now(), tx);
         if (!row) throw new AppError('not_found');
         return view(row);
       });

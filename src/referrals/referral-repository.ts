@@ -101,5 +101,18 @@ export function createReferralRepository(db: Queryable) {
     async reports(referralId: string, tx: Queryable = db): Promise<ReferralReportRow[]> {
       return tx.select().from(referralReports).where(eq(referralReports.referralId, referralId)).orderBy(asc(referralReports.reportedAt), asc(referralReports.id));
     },
+
+    /**
+     * Erases what the referrals of a case hold under their own keys (retention purge): packets,
+     * report notes, envelopes; the referrals' metadata stays. Returns how many referrals the case had.
+     */
+    async purgeOfCase(caseId: string, tx: Queryable): Promise<number> {
+      const ids = (await tx.select({ id: referrals.id }).from(referrals).where(eq(referrals.caseId, caseId))).map((r) => r.id);
+      if (ids.length === 0) return 0;
+      await tx.update(referrals).set({ packet: null }).where(eq(referrals.caseId, caseId));
+      await tx.update(referralReports).set({ note: null }).where(inArray(referralReports.referralId, ids));
+      await tx.delete(referralEnvelopes).where(inArray(referralEnvelopes.referralId, ids));
+      return ids.length;
+    },
   };
 }

@@ -1,4 +1,3 @@
-import { eq, inArray, sql } from 'drizzle-orm';
 import { AppError } from '../lib/problem.js';
 import type { Db, Tx } from '../db/client.js';
 import type { Clock } from '../lib/clock.js';
@@ -8,8 +7,9 @@ import type { AuditService } from '../audit/audit-service.js';
 import type { CaseRepository, CaseRow } from '../cases/case-repository.js';
 import type { DeadlineService } from '../deadlines/deadline-service.js';
 import type { DeadlineRepository } from '../deadlines/deadline-repository.js';
-import { KINDS, SEALED_UNDER_CASE_DEK, sealedItemsOf } from '../cases/case-rekey-service.js';
-import { caseEnvelopes, referralEnvelopes, referralReports, referrals } from '../db/schema/index.js';
+import type { SealedContentRepository } from '../cases/sealed-content-repository.js';
+import type { ReferralRepository } from '../referrals/referral-repository.js';
+import type { RetentionRepository } from './retention-repository.js';
 import { createCommandRunner, Refusal } from '../audit/audited-command.js';
 import { isIsoInstant, isUuid } from '../lib/cursor.js';
 
@@ -36,8 +36,8 @@ export interface RetentionCursor {
  * The end of a closed case's retention period (policies/deadlines.yaml, `retention`, 10 years).
  * Reaching the due time purges nothing by itself: the deadline escalates to the supervisors, who
  * list what is due and confirm each purge with a reason. A purge is one transaction on the locked
- * case: every value sealed under the case key (the list of src/cases/case-rekey-service.ts, so a
- * new sealed column is purged as soon as it is re-keyed), the referral packets, reports and
+ * case: every value sealed under the case key (the list of src/cases/sealed-content-repository.ts, so
+ * a new sealed column is purged as soon as it is re-keyed), the referral packets, reports and
  * envelopes, the case's envelopes and what links the defender's receipt to the case are erased;
  * codes, states, dates and the timeline stay for statistics, and the audit log is never touched.
  * The case is marked purged (it cannot be reopened, and its sealed reads answer 404 case_purged),
@@ -45,26 +45,21 @@ export interface RetentionCursor {
  */
 export function createRetentionService(deps: {
   db: Db;
-  cases: Pick<CaseRepository, 'byIdForUpdate' | 'update' | 'addTimeline'>;
+  cases: Pick<CaseRepository, 'byIdForUpdate' | 'update' | 'addTimeline' | 'deleteEnvelopes'>;
+  /** every value sealed under the case key */
+  sealed: Pick<SealedContentRepository, 'items' | 'purge'>;
+  /** what the case's referrals hold under their own keys */
+  referrals: Pick<ReferralRepository, 'purgeOfCase'>;
+  retention: RetentionRepository;
   deadlines: Pick<DeadlineService, 'apply'>;
   deadlineRepo: Pick<DeadlineRepository, 'live'>;
   access: Pick<AccessService, 'authorize'>;
   audit: Pick<AuditService, 'record'>;
   clock: Clock;
 }) {
-  const { db, cases, deadlines, deadlineRepo, access, audit, clock } = deps;
+  const { db, cases, sealed, referrals, retention, deadlines, deadlineRepo, access, audit, clock } = deps;
 
   const command = createCommandRunner({ db, audit });
-
-  /** What the referrals of the case hold under their own keys: packets, report notes, envelopes. */
-  async function purgeReferrals(caseId: string, tx: Tx): Promise<number> {
-    const ids = (await tx.select({ id: referrals.id }).from(referrals).where(eq(referrals.caseId, caseId))).map((r) => r.id);
-    if (ids.length === 0) return 0;
-    await tx.update(referrals).set({ packet: null }).where(eq(referrals.caseId, caseId));
-    await tx.update(referralReports).set({ note: null }).where(inArray(referralReports.referralId, ids));
-    await tx.delete(referralEnvelopes).where(inArray(referralEnvelopes.referralId, ids));
-    return ids.length;
-  }
 
   /** The refusal of a purge of this (locked) case now, or its open retention deadline. */
   async function check(c: CaseRow, now: Date, tx: Tx): Promise<AppError | { deadlineId: string }> {
@@ -81,16 +76,8 @@ export function createRetentionService(deps: {
     async listDue(ctx: RequestContext, page: { limit: number; after?: RetentionCursor }): Promise<{ items: RetentionDue[]; next: string | null }> {
       await access.authorize(ctx, 'retention.read', { resource: 'retention' }, undefined, { read: true });
       const now = clock.now();
-      const after = page.after ? sql`and (d.due_at, c.id) > (${page.after.dueAt}::timestamptz, ${page.after.caseId}::uuid)` : sql``;
-      const rows = await db.execute<{ case_id: string; reference: string; closed_at: Date | string | null; close_reason: string | null; deadline_id: string; due_at: Date | string }>(sql`
-        select c.id as case_id, c.reference, c.closed_at, c.close_reason, d.id as deadline_id, d.due_at
-        from deadlines d join cases c on c.id = d.case_id
-        where d.rule = 'retention' and d.state = 'open' and d.due_at <= ${now.toISOString()}::timestamptz
-          and c.state = 'closed' and c.purged_at is null ${after}
-        order by d.due_at, c.id
-        limit ${page.limit}`);
-      const iso = (v: Date | string) => new Date(v).toISOString();
-      const items = rows.map((r) => ({ caseId: r.case_id, reference: r.reference, closedAt: r.closed_at === null ? null : iso(r.closed_at), closeReason: r.close_reason, deadlineId: r.deadline_id, dueAt: iso(r.due_at) }));
+      const rows = await retention.due(now, page);
+      const items = rows.map((r) => ({ caseId: r.caseId, reference: r.reference, closedAt: r.closedAt?.toISOString() ?? null, closeReason: r.closeReason, deadlineId: r.deadlineId, dueAt: r.dueAt.toISOString() }));
       const last = items.length === page.limit ? items[items.length - 1] : undefined;
       return { items, next: last ? `${last.dueAt}_${last.caseId}` : null };
     },
@@ -106,18 +93,18 @@ export function createRetentionService(deps: {
         if (ok instanceof AppError) throw new Refusal(ok);
 
         const erased = new Map<string, number>();
-        for (const i of await sealedItemsOf(caseId, tx)) erased.set(i.kind, (erased.get(i.kind) ?? 0) + 1);
-        for (const kind of KINDS) await SEALED_UNDER_CASE_DEK[kind].purge(caseId, tx);
-        const referralCount = await purgeReferrals(caseId, tx);
-        const envelopes = await tx.delete(caseEnvelopes).where(eq(caseEnvelopes.caseId, caseId)).returning({ keyId: caseEnvelopes.keyId });
+        for (const i of await sealed.items(caseId, tx)) erased.set(i.kind, (erased.get(i.kind) ?? 0) + 1);
+        await sealed.purge(caseId, tx);
+        const referralCount = await referrals.purgeOfCase(caseId, tx);
+        const envelopes = await cases.deleteEnvelopes(caseId, tx);
         // A purge that left a sealed value behind would be worse than none: it would be reported as done.
-        const left = await sealedItemsOf(caseId, tx);
+        const left = await sealed.items(caseId, tx);
         if (left.length > 0) throw new Error(`purge left ${left.length} sealed value(s) on case ${caseId}`);
 
         // The receipt no longer opens anything: nothing is left that links it to the case.
         await cases.update(caseId, { purgedAt: now, updatedAt: now, receiptVerifier: null, defenderKeyId: null, defenderPublicKey: null }, tx);
         await deadlines.apply({ caseId, event: 'case.purged', at: now, urgent: c.urgent }, tx);
-        const summary = [...[...erased].map(([k, n]) => `${k} ${n}`), `referral ${referralCount}`, `envelope ${envelopes.length}`].join(', ');
+        const summary = [...[...erased].map(([k, n]) => `${k} ${n}`), `referral ${referralCount}`, `envelope ${envelopes}`].join(', ');
         await cases.addTimeline({ caseId, at: now, actor: actorOf(ctx.principal), action: 'case.purged', fromState: c.state, toState: c.state, reason: `${input.reason} (erased: ${summary})` }, tx);
         return { caseId, reference: c.reference, purgedAt: now.toISOString(), retentionDeadlineId: ok.deadlineId };
       });

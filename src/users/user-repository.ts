@@ -1,4 +1,4 @@
-import { and, asc, count, eq, gt, isNull, lt, sql } from 'drizzle-orm';
+import { and, asc, count, eq, gt, isNull, lt, ne, sql } from 'drizzle-orm';
 import type { Queryable } from '../db/client.js';
 import { invitations, organisations, users } from '../db/schema/index.js';
 
@@ -16,6 +16,15 @@ export function createUserRepository(db: Queryable) {
     async byId(id: string, tx: Queryable = db): Promise<UserRow | undefined> {
       const [row] = await tx.select().from(users).where(eq(users.id, id));
       return row;
+    },
+
+    /** The active supervisors but one (told of a break-glass by another). */
+    async activeSupervisorIdsExcept(userId: string, tx: Queryable = db): Promise<string[]> {
+      const rows = await tx
+        .select({ id: users.id })
+        .from(users)
+        .where(and(eq(users.role, 'supervisor'), eq(users.status, 'active'), ne(users.id, userId)));
+      return rows.map((r) => r.id);
     },
 
     async insert(row: typeof users.$inferInsert, tx: Queryable = db): Promise<void> {

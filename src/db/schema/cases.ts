@@ -62,7 +62,7 @@ export const cases = pgTable(
     // The triage queue: open cases by state, urgent first, oldest first.
     index('cases_queue_idx').on(t.state, t.urgent.desc(), t.createdAt, t.id),
     index('cases_assignee_idx').on(t.assigneeId, t.state).where(sql`${t.assigneeId} is not null`),
-    // The case lists (case-list-service.ts): urgent first, earliest open deadline (none last),
+    // The case lists (case-list-repository.ts): urgent first, earliest open deadline (none last),
     // oldest, id. All ascending, so a keyset cursor is one row comparison bounded by the index.
     index('cases_list_idx').on(sql`(not ${t.urgent})`, sql`coalesce(${t.nextDueAt}, 'infinity'::timestamptz)`, t.createdAt, t.id),
     // The same order within a region: supervisors follow their regions; a region filter then reads

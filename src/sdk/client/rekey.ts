@@ -8,8 +8,8 @@ import type { SealedField } from '../crypto/sealed-field.js';
 
 /**
  * Every kind of value sealed under a case's DEK. The server's table of sealed columns
- * (src/cases/case-rekey-service.ts) is typed on this list, so a new kind must be added here, with
- * its associated data in `expectedAd` below, before the server can list it.
+ * (src/cases/sealed-content-repository.ts) is typed on this list, so a new kind must be added
+ * here, with its associated data in `expectedAd` below, before the server can list it.
  */
 export const REKEY_ITEM_KINDS = ['case_field', 'message', 'assessment', 'measure', 'case_report', 'appeal'] as const;
 export type RekeyItemKind = (typeof REKEY_ITEM_KINDS)[number];

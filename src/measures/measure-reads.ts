@@ -1,0 +1,30 @@
+import { AppError } from '../lib/problem.js';
+import type { RequestContext } from '../access/principal.js';
+import { catalogueEntryView, type MeasureView } from './measure-views.js';
+import { caseFacts, type MeasureCommands, type MeasureDeps } from './measure-commands.js';
+
+/** The catalogue, and the measures of a case. */
+export function createMeasureReads(deps: MeasureDeps, kit: MeasureCommands) {
+  const { measures: repo, cases, access, participation, catalogue } = deps;
+  const { viewFor, withheld } = kit;
+
+  return {
+    /** The catalogue as clients show it (implementers named as the API names them). */
+    async catalogue(ctx: RequestContext) {
+      await access.authorize(ctx, 'measure.catalogue', { resource: 'measure-catalogue' }, undefined, { read: true });
+      return catalogue.measures.map(catalogueEntryView);
+    },
+
+    /** The measures of a case, oldest first; the defender's view leaves out staff ids. */
+    async list(ctx: RequestContext, caseId: string): Promise<MeasureView[]> {
+      const c = await cases.byId(caseId);
+      // Codes, states and dates are metadata every supervisor sees; the sealed details only a
+      // supervisor part of the case, or through a break-glass (then audited as such).
+      const sealed = c ? await participation.sealedAccess(ctx.principal, c) : { served: true as const, breakGlassId: null };
+      await access.authorize(ctx, 'measure.read', { resource: `case:${caseId}/measures`, caseId: c ? caseId : null, found: c !== undefined, facts: c ? caseFacts(c) : {} }, undefined, { read: true, breakGlassId: sealed.served ? sealed.breakGlassId : null });
+      if (!c) throw new AppError('not_found');
+      const views = (await repo.byCase(caseId)).map((m) => viewFor(ctx, m));
+      return sealed.served ? views : views.map(withheld);
+    },
+  };
+}

@@ -7,13 +7,11 @@ import { actorOf, type RequestContext } from '../access/principal.js';
 import type { AccessService } from '../access/access-service.js';
 import type { AuditService } from '../audit/audit-service.js';
 import type { BreakGlassPolicy } from '../access/break-glass-policy.js';
-import type { DeadlineRepository } from '../deadlines/deadline-repository.js';
 import { createCommandRunner } from '../audit/audited-command.js';
 import { breakGlass, users } from '../db/schema/index.js';
 import type { CaseRepository } from './case-repository.js';
-
-/** The outbox topic of a break-glass: every other supervisor's inbox (ids, reference and end of window only). */
-export const BREAK_GLASS_TOPIC = 'case.break_glass';
+import type { Outbox } from '../outbox/outbox.js';
+import { BREAK_GLASS } from '../outbox/topics.js';
 
 export type BreakGlassService = ReturnType<typeof createBreakGlassService>;
 
@@ -28,7 +26,7 @@ export type BreakGlassService = ReturnType<typeof createBreakGlassService>;
 export function createBreakGlassService(deps: {
   db: Db;
   cases: Pick<CaseRepository, 'byIdForUpdate' | 'addTimeline'>;
-  outbox: Pick<DeadlineRepository, 'enqueue'>;
+  outbox: Outbox;
   access: Pick<AccessService, 'authorize'>;
   audit: Pick<AuditService, 'record'>;
   clock: Clock;
@@ -61,7 +59,7 @@ export function createBreakGlassService(deps: {
           .from(users)
           .where(and(eq(users.role, 'supervisor'), eq(users.status, 'active'), ne(users.id, p.userId)));
         if (others.length > 0) {
-          await outbox.enqueue(BREAK_GLASS_TOPIC, { caseId, reference: c.reference, breakGlassId: id, expiresAt: expiresAt.toISOString(), recipients: others.map((o) => o.id) }, openedAt, tx);
+          await outbox.add(tx, BREAK_GLASS, { caseId, reference: c.reference, breakGlassId: id, expiresAt: expiresAt.toISOString(), recipients: others.map((o) => o.id) }, openedAt);
         }
         return { id, caseId, supervisorId: p.userId, openedAt: openedAt.toISOString(), expiresAt: expiresAt.toISOString() };
       });

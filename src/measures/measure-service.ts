@@ -10,6 +10,7 @@ import type { CaseRepository, CaseRow } from '../cases/case-repository.js';
 import type { OrgRepository } from '../orgs/org-repository.js';
 import type { DeadlineService } from '../deadlines/deadline-service.js';
 import type { DeadlineRepository } from '../deadlines/deadline-repository.js';
+import type { Outbox } from '../outbox/outbox.js';
 import type { DeadlinePolicy } from '../deadlines/deadline-policy.js';
 import type { WorkCalendar } from '../deadlines/calendar.js';
 import { addDuration, type Duration } from '../deadlines/due-time.js';
@@ -80,7 +81,8 @@ export function createMeasureService(deps: {
   cases: Pick<CaseRepository, 'byId' | 'byIdForUpdate' | 'update' | 'addTimeline'>;
   orgs: Pick<OrgRepository, 'byId'>;
   deadlines: Pick<DeadlineService, 'apply'>;
-  deadlineRepo: Pick<DeadlineRepository, 'live' | 'settle' | 'enqueue'>;
+  deadlineRepo: Pick<DeadlineRepository, 'live' | 'settle'>;
+  outbox: Outbox;
   access: Pick<AccessService, 'authorize'>;
   audit: Pick<AuditService, 'record'>;
   /** whether a supervisor gets the sealed details (part of the case, or a break-glass) */
@@ -92,7 +94,7 @@ export function createMeasureService(deps: {
   /** the consentChannel codes an oral consent may name */
   intake: Pick<IntakePolicy, 'has'>;
 }) {
-  const { db, measures: repo, cases, orgs, deadlines, deadlineRepo, access, audit, participation, clock, catalogue, deadlinePolicy, calendar, intake } = deps;
+  const { db, measures: repo, cases, orgs, deadlines, deadlineRepo, outbox, access, audit, participation, clock, catalogue, deadlinePolicy, calendar, intake } = deps;
 
   const confirmationWindow: Duration = (() => {
     const rule = deadlinePolicy.rules.get('urgent_confirmation');
@@ -105,9 +107,8 @@ export function createMeasureService(deps: {
   const event = (c: CaseRow, m: Pick<MeasureRow, 'id'>, name: string, at: Date, tx: Tx, extra: { urgent?: boolean; measureEnd?: Date } = {}) =>
     deadlines.apply({ caseId: c.id, event: name, at, urgent: extra.urgent ?? c.urgent, subjectId: m.id, ...(extra.measureEnd ? { measureEnd: extra.measureEnd } : {}) }, tx);
 
-  /** A content-free notification: ids, the code and the case reference, never the sealed details. */
-  const notify = (topic: string, c: CaseRow, m: Pick<MeasureRow, 'id' | 'code'>, to: 'defender' | 'officer', at: Date, tx: Tx, extra: Record<string, string> = {}) =>
-    deadlineRepo.enqueue(topic, { caseId: c.id, reference: c.reference, measureId: m.id, code: m.code, to, ...extra }, at, tx);
+  /** What a measure's notification says: ids, the code and the case reference, never the sealed details. */
+  const notice = (c: CaseRow, m: Pick<MeasureRow, 'id' | 'code'>, to: 'defender' | 'officer') => ({ caseId: c.id, reference: c.reference, measureId: m.id, code: m.code, to });
 
   /**
    * A measure that is over leaves no deadline running: the events above settle what their rules
@@ -240,8 +241,8 @@ export function createMeasureService(deps: {
       await cancelLeftovers(c.id, m.id, now, tx);
       await cases.addTimeline({ caseId: c.id, at: now, actor: 'system', action: `measure.${kind}`, fromState: c.state, toState: c.state, reason: note(m, kind === 'expired' ? 'end date reached' : 'not confirmed by an ordinary decision in time') }, tx);
       await audit.record(systemContext(`measure-expiry-${randomUUID()}`), { action: 'measure.expire', resource: `measure:${m.id}`, caseId: c.id, outcome: 'allowed', reason: kind }, tx);
-      await notify('measure.ended', c, m, 'defender', now, tx, { reason: kind });
-      await notify('measure.ended', c, m, 'officer', now, tx, { reason: kind });
+      await outbox.add(tx, 'measure.ended', { ...notice(c, m, 'defender'), reason: kind }, now);
+      await outbox.add(tx, 'measure.ended', { ...notice(c, m, 'officer'), reason: kind }, now);
       return true;
     });
   }
@@ -284,7 +285,7 @@ export function createMeasureService(deps: {
         const m = await repo.byIdForUpdate(input.id, tx);
         await cases.addTimeline({ caseId, at: now, actor: actorOf(ctx.principal), action: 'measure.proposed', fromState: c.state, toState: c.state, reason: note(row, track.urgent ? 'urgent track' : null) }, tx);
         await event(c, row, 'measure.proposed', now, tx);
-        await notify('measure.proposed', c, row, 'defender', now, tx);
+        await outbox.add(tx, 'measure.proposed', notice(c, row, 'defender'), now);
         return { ok: m! };
       });
       return staffMeasureView(created);
@@ -315,7 +316,7 @@ export function createMeasureService(deps: {
         const name = consented ? 'measure.consented' : 'measure.refused';
         await cases.addTimeline({ caseId: c.id, at: now, actor: actorOf(p), action: name, fromState: c.state, toState: c.state, reason: note(m, a ? `recorded orally (${a.channel})` : null) }, tx);
         await event(c, m, name, now, tx);
-        await notify('measure.answered', c, m, a ? 'defender' : 'officer', now, tx, { decision: input.decision });
+        await outbox.add(tx, 'measure.answered', { ...notice(c, m, a ? 'defender' : 'officer'), decision: input.decision }, now);
         return { ok: viewFor(ctx, updated) };
       });
     },
@@ -338,7 +339,7 @@ export function createMeasureService(deps: {
           const updated = await repo.update(m.id, { status: 'rejected', decidedBy: decider, decidedAt: now, decisionReason: input.reason, updatedAt: now }, tx);
           await cases.addTimeline({ caseId: c.id, at: now, actor, action: 'measure.rejected', fromState: c.state, toState: c.state, reason: note(m, input.reason) }, tx);
           await event(c, m, 'measure.rejected', now, tx);
-          await notify('measure.rejected', c, m, 'defender', now, tx);
+          await outbox.add(tx, 'measure.rejected', notice(c, m, 'defender'), now);
           return { ok: staffMeasureView(updated) };
         }
         const urgentTrack = m.urgent && URGENT_TRACK_STATES.includes(c.state);
@@ -349,7 +350,7 @@ export function createMeasureService(deps: {
         await event(c, m, 'measure.approved', now, tx);
         // The confirmation clock runs on the urgent track whatever the case's own pace.
         if (urgentTrack) await event(c, m, 'measure.urgent_approved', now, tx, { urgent: true });
-        await notify('measure.approved', c, m, 'defender', now, tx);
+        await outbox.add(tx, 'measure.approved', notice(c, m, 'defender'), now);
         return { ok: staffMeasureView(updated) };
       });
     },
@@ -400,7 +401,7 @@ export function createMeasureService(deps: {
         const updated = await repo.update(m.id, { status: 'active', startsAt: now, endsAt, updatedAt: now }, tx);
         await cases.addTimeline({ caseId: c.id, at: now, actor: actorOf(ctx.principal), action: 'measure.activated', fromState: c.state, toState: c.state, reason: note(m, `until ${endsAt.toISOString()}`) }, tx);
         await event(c, m, 'measure.activated', now, tx, { measureEnd: endsAt });
-        await notify('measure.activated', c, m, 'defender', now, tx);
+        await outbox.add(tx, 'measure.activated', notice(c, m, 'defender'), now);
         return { ok: staffMeasureView(updated) };
       });
     },
@@ -437,7 +438,7 @@ export function createMeasureService(deps: {
         await cases.addTimeline({ caseId: c.id, at: now, actor: actorOf(ctx.principal), action: 'measure.lifted', fromState: c.state, toState: c.state, reason: note(m, input.reason) }, tx);
         await event(c, m, 'measure.lifted', now, tx);
         await cancelLeftovers(c.id, m.id, now, tx);
-        await notify('measure.lifted', c, m, 'defender', now, tx);
+        await outbox.add(tx, 'measure.lifted', notice(c, m, 'defender'), now);
         return { ok: staffMeasureView(updated) };
       });
     },

@@ -8,9 +8,9 @@ import type { AccessService } from '../access/access-service.js';
 import type { AuditService } from '../audit/audit-service.js';
 import { createCommandRunner } from '../audit/audited-command.js';
 import type { CaseService } from '../cases/case-service.js';
-import type { DeadlineRepository } from '../deadlines/deadline-repository.js';
 import { cases as cases_, messages } from '../db/schema/index.js';
 import { assertKeyEpoch } from '../cases/key-epoch.js';
+import type { Outbox } from '../outbox/outbox.js';
 
 export type MessageService = ReturnType<typeof createMessageService>;
 
@@ -23,7 +23,7 @@ export type MessageService = ReturnType<typeof createMessageService>;
 export function createMessageService(deps: {
   db: Db;
   cases: Pick<CaseService, 'sealedFacts'>;
-  outbox: Pick<DeadlineRepository, 'enqueue'>;
+  outbox: Outbox;
   access: Pick<AccessService, 'authorize'>;
   audit: Pick<AuditService, 'record'>;
   clock: Clock;
@@ -54,7 +54,7 @@ export function createMessageService(deps: {
         const now = clock.now();
         const inserted = await tx.insert(messages).values({ id: input.id, caseId, sender, senderRole: roleOf(ctx.principal), body: input.body, createdAt: now }).onConflictDoNothing().returning({ id: messages.id });
         if (inserted.length === 0) throw new AppError('already_exists', 'a message with this id exists; the client must choose a new id');
-        await outbox.enqueue('message.created', { caseId, messageId: input.id, senderRole: roleOf(ctx.principal) }, now, tx);
+        await outbox.add(tx, 'message.created', { caseId, messageId: input.id, senderRole: roleOf(ctx.principal) }, now);
         return { id: input.id, caseId, sender, createdAt: now.toISOString() };
       });
     },

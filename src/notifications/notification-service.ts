@@ -7,16 +7,10 @@ import type { RequestContext } from '../access/principal.js';
 import type { AccessService } from '../access/access-service.js';
 import type { CaseService } from '../cases/case-service.js';
 import { cases, deadlines, notifications, users, webhookDeliveries, webhookEndpoints } from '../db/schema/index.js';
+import type { OutboxRow } from '../outbox/outbox.js';
 import { audienceOf, contentFree, PARTNER_KEYS } from './notification-audience.js';
 
 export type NotificationService = ReturnType<typeof createNotificationService>;
-
-export interface OutboxEvent {
-  id: number;
-  topic: string;
-  payload: Record<string, unknown>;
-  createdAt: Date;
-}
 
 type NotificationRow = typeof notifications.$inferSelect;
 const view = (n: NotificationRow) => ({
@@ -48,7 +42,7 @@ export function createNotificationService(deps: { db: Db; access: Pick<AccessSer
      * a partner organisation it concerns; returns the delivery ids to queue after commit. Safe to
      * run twice for the same outbox row (unique per outbox row and recipient).
      */
-    async deliver(event: OutboxEvent, tx: Queryable): Promise<{ inbox: number; deliveries: string[] }> {
+    async deliver(event: OutboxRow, tx: Queryable): Promise<{ inbox: number; deliveries: string[] }> {
       const { topic, payload } = event;
       const audience = audienceOf(topic, payload);
       const caseId = typeof payload.caseId === 'string' ? payload.caseId : null;

@@ -7,7 +7,6 @@ import type { Clock } from '../lib/clock.js';
 import type { AccessService, ScopeFacts } from '../access/access-service.js';
 import type { AuditService } from '../audit/audit-service.js';
 import type { CaseRepository, CaseRow } from '../cases/case-repository.js';
-import type { DeadlineRepository } from '../deadlines/deadline-repository.js';
 import type { DeadlineService } from '../deadlines/deadline-service.js';
 import type { OrgRepository } from '../orgs/org-repository.js';
 import type { UserRepository } from '../users/user-repository.js';
@@ -18,6 +17,7 @@ import { createReferralReads } from './referral-reads.js';
 import { checkOralConsent, type OralConsent } from '../consent/oral-consent.js';
 import type { IntakePolicy } from '../intake/intake-policy.js';
 import { createCommandRunner, Refusal } from '../audit/audited-command.js';
+import type { Outbox } from '../outbox/outbox.js';
 
 export interface NewReferral {
   id: string;
@@ -72,7 +72,7 @@ export function createReferralService(deps: {
   orgs: Pick<OrgRepository, 'byId' | 'currentKey'>;
   users: Pick<UserRepository, 'byId'>;
   deadlines: Pick<DeadlineService, 'apply'>;
-  outbox: Pick<DeadlineRepository, 'enqueue'>;
+  outbox: Outbox;
   access: Pick<AccessService, 'authorize'>;
   audit: Pick<AuditService, 'record'>;
   clock: Clock;
@@ -134,7 +134,7 @@ export function createReferralService(deps: {
     await timeline(c, ctx, 'referral.withdrawn', `referral ${r.id}: ${reason}`, at, tx);
     await deadlines.apply({ caseId: c.id, event: 'referral.withdrawn', at, urgent: c.urgent, subjectId: r.id }, tx);
     // The partner is told its access ended, if it ever had any.
-    if (r.sentAt) await outbox.enqueue('referral.withdrawn', { caseId: c.id, referralId: r.id, orgId: r.orgId }, at, tx);
+    if (r.sentAt) await outbox.add(tx, 'referral.withdrawn', { caseId: c.id, referralId: r.id, orgId: r.orgId }, at);
     return updated;
   }
 
@@ -199,10 +199,10 @@ export function createReferralService(deps: {
         if (!inserted) throw refuse('already_exists', 'a referral with this id exists; the client must choose a new id');
         if (exception) {
           await timeline(c, ctx, 'referral.exception', `referral ${input.id} to ${org.category} without consent (threat to life): ${input.lifeThreat!.reason}`, now, tx);
-          await outbox.enqueue('referral.defender_to_be_told', { caseId, reference: c.reference, referralId: input.id }, now, tx);
+          await outbox.add(tx, 'referral.defender_to_be_told', { caseId, reference: c.reference, referralId: input.id }, now);
         } else {
           await timeline(c, ctx, 'referral.proposed', `referral ${input.id} for ${input.purpose}`, now, tx);
-          await outbox.enqueue('referral.consent_requested', { caseId, reference: c.reference, referralId: input.id }, now, tx);
+          await outbox.add(tx, 'referral.consent_requested', { caseId, reference: c.reference, referralId: input.id }, now);
         }
         const r = (await referrals.byId(input.id, tx))!;
         return views.staff(r, { orgName: org.name, orgCategory: org.category });
@@ -239,7 +239,7 @@ export function createReferralService(deps: {
           tx,
         );
         await timeline(c, ctx, consented ? 'referral.consented' : 'referral.refused', `referral ${r.id}: ${reason}`, now, tx);
-        await outbox.enqueue(consented ? 'referral.consented' : 'referral.refused', { caseId: c.id, reference: c.reference, referralId: r.id }, now, tx);
+        await outbox.add(tx, consented ? 'referral.consented' : 'referral.refused', { caseId: c.id, reference: c.reference, referralId: r.id }, now);
         return ctx.principal.kind === 'defender' ? views.defender(updated, await orgInfo(r.orgId, tx)) : views.staff(updated, await orgInfo(r.orgId, tx));
       });
     },
@@ -310,7 +310,7 @@ export function createReferralService(deps: {
         const updated = await referrals.update(r.id, { state: 'sent', packet, sentAt: now, updatedAt: now }, tx);
         await timeline(c, ctx, 'referral.sent', `referral ${r.id} sent (${r.fields.join(', ')})`, now, tx);
         await deadlines.apply({ caseId: c.id, event: 'referral.sent', at: now, urgent: c.urgent || r.consentBasis === 'life_threat', subjectId: r.id }, tx);
-        await outbox.enqueue('referral.sent', { referralId: r.id, orgId: r.orgId, purpose: r.purpose }, now, tx);
+        await outbox.add(tx, 'referral.sent', { referralId: r.id, orgId: r.orgId, purpose: r.purpose }, now);
         return views.staff(updated, { orgName: org!.name, orgCategory: org!.category });
       });
     },
@@ -324,7 +324,7 @@ export function createReferralService(deps: {
         const updated = await referrals.update(r.id, { state: 'accepted', respondedBy: me, respondedAt: now, updatedAt: now }, tx);
         await timeline(c, ctx, 'referral.accepted', `referral ${r.id} accepted`, now, tx);
         await deadlines.apply({ caseId: c.id, event: 'referral.accepted', at: now, urgent: c.urgent || r.consentBasis === 'life_threat', subjectId: r.id }, tx);
-        await outbox.enqueue('referral.accepted', { caseId: c.id, reference: c.reference, referralId: r.id, orgId: r.orgId }, now, tx);
+        await outbox.add(tx, 'referral.accepted', { caseId: c.id, reference: c.reference, referralId: r.id, orgId: r.orgId }, now);
         return views.partner(updated, await orgInfo(r.orgId, tx));
       });
     },
@@ -343,7 +343,7 @@ export function createReferralService(deps: {
         const updated = await referrals.update(r.id, { state: 'declined', packet: null, respondedBy: me, respondedAt: now, responseReason: reason, endedAt: now, endReason: 'declined', updatedAt: now }, tx);
         await timeline(c, ctx, 'referral.declined', `referral ${r.id} declined: ${reason}`, now, tx);
         await deadlines.apply({ caseId: c.id, event: 'referral.declined', at: now, urgent: c.urgent, subjectId: r.id }, tx);
-        await outbox.enqueue('referral.declined', { caseId: c.id, reference: c.reference, referralId: r.id, orgId: r.orgId }, now, tx);
+        await outbox.add(tx, 'referral.declined', { caseId: c.id, reference: c.reference, referralId: r.id, orgId: r.orgId }, now);
         return views.partner(updated, await orgInfo(r.orgId, tx));
       });
     },
@@ -372,7 +372,7 @@ export function createReferralService(deps: {
         const updated = final ? await referrals.update(r.id, { state: 'closed', endedAt: now, endReason: input.status, updatedAt: now }, tx) : r;
         await timeline(c, ctx, final ? 'referral.closed' : 'referral.progress_reported', `referral ${r.id}: ${input.status}`, now, tx);
         await deadlines.apply({ caseId: c.id, event: final ? 'referral.closed' : 'referral.progress_reported', at: now, urgent: c.urgent || r.consentBasis === 'life_threat', subjectId: r.id }, tx);
-        await outbox.enqueue('referral.progress_reported', { caseId: c.id, reference: c.reference, referralId: r.id, reportId: input.id, status: input.status }, now, tx);
+        await outbox.add(tx, 'referral.progress_reported', { caseId: c.id, reference: c.reference, referralId: r.id, reportId: input.id, status: input.status }, now);
         return { report: views.report({ id: input.id, referralId: r.id, status: input.status, note: input.note ?? null, reportedBy: me, reportedAt: now }), referral: views.partner(updated, await orgInfo(r.orgId, tx)) };
       });
     },

@@ -1,17 +1,14 @@
 import { and, asc, eq, inArray, isNull, min, sql } from 'drizzle-orm';
-import type { Database, Tx } from '../src/db/client.js';
-import { outbox } from '../src/db/schema/index.js';
-import type { Clock } from '../src/lib/clock.js';
-import { loggableError } from '../src/lib/loggable-error.js';
-import type { WorkerLogger } from './worker.js';
-import { every } from './periodic.js';
-
-export interface OutboxRow {
-  id: number;
-  topic: string;
-  payload: Record<string, unknown>;
-  createdAt: Date;
-}
+import type { BaseLogger } from 'pino';
+import { Compile } from 'typebox/compile';
+import type { Validator } from 'typebox/compile';
+import type { Database, Tx } from '../db/client.js';
+import { outbox } from '../db/schema/index.js';
+import type { Clock } from '../lib/clock.js';
+import { loggableError } from '../lib/loggable-error.js';
+import { every } from '../lib/periodic.js';
+import type { OutboxRow } from './outbox.js';
+import { OUTBOX_TOPICS, type AppTopics, type OutboxTopic, type TopicCatalogue, type TopicPattern, type TopicsMatching } from './topics.js';
 
 /**
  * Hands a topic's committed outbox rows (in id order) to whatever delivers them: enqueues BullMQ
@@ -20,10 +17,11 @@ export interface OutboxRow {
  * `tx` is the claiming transaction (under a savepoint): rows written there commit with the
  * "dispatched" mark, or not at all when the handler throws. A handler may return a function to
  * run after that commit (e.g. queue the webhook deliveries it wrote); its failure is only logged.
+ * Every row it gets has passed its topic's schema.
  */
-export type OutboxHandler = (rows: OutboxRow[], tx: Tx) => Promise<void | (() => Promise<void>)>;
+export type OutboxHandler<T extends string = OutboxTopic, C extends TopicCatalogue = AppTopics> = (rows: Array<OutboxRow<T, C>>, tx: Tx) => Promise<void | (() => Promise<void>)>;
 
-export interface OutboxRelay {
+export interface OutboxRelay<C extends TopicCatalogue = AppTopics> {
   /**
    * Claims a topic, or a family of topics with a trailing `.*` (`referral.*`); an exact topic
    * wins over a family. A topic nobody registered is left in the outbox untouched (and logged once
@@ -31,7 +29,7 @@ export interface OutboxRelay {
    * `deadline.opened`; notifications: theirs) and none marks another's rows dispatched.
    * Registering after start is fine: each pass reads the map.
    */
-  register(topic: string, handler: OutboxHandler): void;
+  register<P extends TopicPattern<C>>(topic: P, handler: OutboxHandler<TopicsMatching<P, C>, C>): void;
   /** One pass: up to a batch of pending rows per registered topic; returns the largest count dispatched for one topic. */
   relayOnce(): Promise<number>;
   /** Polls every `intervalMs` (at once again while batches come back full). */
@@ -44,21 +42,60 @@ export interface OutboxRelay {
   close(): Promise<void>;
 }
 
+/** What the relay stores: the handlers' row types are checked at `register`, against the pattern they claim. */
+type StoredHandler = (rows: Array<{ id: number; topic: string; payload: unknown; createdAt: Date }>, tx: Tx) => Promise<void | (() => Promise<void>)>;
+
+/** Where a payload fails its schema: paths and rules only, never a value of the payload. */
+function schemaFailures(validator: Validator, payload: unknown): string[] {
+  const out = new Set<string>();
+  for (const e of validator.Errors(payload)) {
+    // TypeBox also reports an undeclared key as "schema is false" at the key's own path: its name
+    // is the writer's, not ours to log; the object's "must not have additional properties" says it.
+    if (e.keyword !== 'boolean') out.add(`${e.instancePath || '/'}: ${e.message}`);
+  }
+  return [...out].slice(0, 10);
+}
+
 /**
  * The transactional outbox's relay. Rows are claimed with `for update skip locked`, so any number
  * of worker processes relay side by side without handing a row twice at the same time; a row is
  * marked dispatched in the claiming transaction, after its handler succeeded: a crash in between
  * rolls the claim back and the row is handed again (at least once; handlers dedupe, e.g. by job id).
+ *
+ * Each claimed row is checked against its topic's schema (`topics`, the application's catalogue by
+ * default) before a handler sees it. A row that fails is not handed on and not marked: it stays
+ * pending, as a row of a topic nobody registered does, and is logged (its id, topic and the
+ * failing paths, never the payload). Marking it dispatched would lose it for good; left pending,
+ * it is still there for the operator, and a relay whose schema accepts it (the version of the code
+ * that wrote it) hands it on. This process skips it from then on, so it never fills a batch.
  */
-export function createOutboxRelay(deps: { database: Database; clock: Clock; log: WorkerLogger; batchSize?: number; staleAfterMs?: number }): OutboxRelay {
+export function createOutboxRelay<C extends TopicCatalogue = AppTopics>(deps: {
+  database: Database;
+  clock: Clock;
+  log: Pick<BaseLogger, 'info' | 'warn'>;
+  batchSize?: number;
+  staleAfterMs?: number;
+  topics?: C;
+}): OutboxRelay<C> {
   const { database, clock, log } = deps;
+  const topics: TopicCatalogue = deps.topics ?? OUTBOX_TOPICS;
   const batchSize = deps.batchSize ?? 500;
   const staleAfterMs = deps.staleAfterMs ?? 5 * 60_000;
-  const handlers = new Map<string, OutboxHandler>();
+  const handlers = new Map<string, StoredHandler>();
+  const validators = new Map<string, Validator>();
+  /** Rows this process found failing their schema: left pending, never claimed again here. */
+  const rejected = new Set<number>();
   /** When each unclaimed topic was last warned about (once per `staleAfterMs`, not every pass). */
   const warned = new Map<string, number>();
 
-  const handlerOf = (topic: string): OutboxHandler | undefined => {
+  const validatorOf = (topic: string): Validator | undefined => {
+    let v = validators.get(topic);
+    const schema = topics[topic];
+    if (!v && schema) validators.set(topic, (v = Compile(schema)));
+    return v;
+  };
+
+  const handlerOf = (topic: string): StoredHandler | undefined => {
     const exact = handlers.get(topic);
     if (exact) return exact;
     // The longest family wins: `referral.consent.*` before `referral.*`.
@@ -73,20 +110,28 @@ export function createOutboxRelay(deps: { database: Database; clock: Clock; log:
   let failing = false;
 
   /** One topic's pass, in a transaction of its own: a failing topic never holds up another's rows. */
-  async function relayTopic(topic: string, handler: OutboxHandler): Promise<number> {
+  async function relayTopic(topic: string, handler: StoredHandler, validator: Validator): Promise<number> {
     const post: { after?: () => Promise<void> } = {};
+    // Only while there are rejected rows, so the usual claim keeps one statement shape.
+    const skip = rejected.size > 0 ? sql`${outbox.id} <> all(${`{${[...rejected].join(',')}}`}::bigint[])` : undefined;
     const count = await database.db.transaction(async (tx) => {
-      const rows = await tx
+      const claimed = await tx
         .select({ id: outbox.id, topic: outbox.topic, payload: outbox.payload, createdAt: outbox.createdAt })
         .from(outbox)
-        .where(and(isNull(outbox.dispatchedAt), eq(outbox.topic, topic)))
+        .where(and(isNull(outbox.dispatchedAt), eq(outbox.topic, topic), skip))
         .orderBy(asc(outbox.id))
         .limit(batchSize)
         .for('update', { skipLocked: true });
+      const rows = claimed.filter((r) => validator.Check(r.payload));
+      if (rows.length < claimed.length) {
+        const bad = claimed.filter((r) => !rows.includes(r));
+        for (const r of bad) rejected.add(r.id);
+        log.warn({ topic, ids: bad.map((r) => r.id), failures: schemaFailures(validator, bad[0]!.payload) }, 'outbox rows do not match their topic’s schema; left pending, not handed to the handler');
+      }
       if (rows.length === 0) return 0;
       try {
         // A savepoint: what a failing handler wrote is undone, the claim is simply released.
-        const after = await tx.transaction((sp) => handler(rows.map((r) => ({ ...r, payload: r.payload as Record<string, unknown> })), sp));
+        const after = await tx.transaction((sp) => handler(rows, sp));
         if (after) post.after = after;
       } catch (err) {
         log.warn({ topic, rows: rows.length, err: loggableError(err) }, 'outbox handler failed; the rows stay pending');
@@ -106,6 +151,14 @@ export function createOutboxRelay(deps: { database: Database; clock: Clock; log:
     return count;
   }
 
+  /** Warns about a topic's waiting rows once they are old, then once per `staleAfterMs`. */
+  function warnStale(topic: string, oldest: Date | string | null, now: number, msg: string): void {
+    if (oldest && now - new Date(oldest).getTime() > staleAfterMs && now - (warned.get(topic) ?? -Infinity) > staleAfterMs) {
+      warned.set(topic, now);
+      log.warn({ topic, oldest: new Date(oldest).toISOString() }, msg);
+    }
+  }
+
   /**
    * Which topics have pending rows (one grouped read on the pending index, so an idle pass costs
    * one query whatever the number of handlers), then one claim per topic that has a handler.
@@ -120,14 +173,18 @@ export function createOutboxRelay(deps: { database: Database; clock: Clock; log:
     const now = clock.now().getTime();
     for (const { topic, oldest } of pending) {
       const handler = handlerOf(topic);
-      if (handler) {
+      const validator = validatorOf(topic);
+      if (handler && validator) {
         warned.delete(topic);
-        most = Math.max(most, await relayTopic(topic, handler));
-      } else if (oldest && now - new Date(oldest).getTime() > staleAfterMs && now - (warned.get(topic) ?? -Infinity) > staleAfterMs) {
+        most = Math.max(most, await relayTopic(topic, handler, validator));
+      } else if (!handler) {
         // Never dropped nor marked: a module that forgot to register, or a topic written by a
         // newer version of the code. The rows wait for a handler; the operator is told.
-        warned.set(topic, now);
-        log.warn({ topic, oldest: new Date(oldest).toISOString() }, 'outbox rows with no handler are waiting; register the topic');
+        warnStale(topic, oldest, now, 'outbox rows with no handler are waiting; register the topic');
+      } else {
+        // Claimed by a family, but not in the catalogue: no schema to check it against, so it
+        // is not handed on (a newer version of the code may know it).
+        warnStale(topic, oldest, now, 'outbox rows of a topic with no schema are waiting; add it to the outbox topics');
       }
     }
     return most;
@@ -149,7 +206,9 @@ export function createOutboxRelay(deps: { database: Database; clock: Clock; log:
   return {
     register(topic, handler) {
       if (handlers.has(topic)) throw new Error(`outbox topic ${topic} already has a handler`);
-      handlers.set(topic, handler);
+      if (!topic.endsWith('.*') && !(topic in topics)) throw new Error(`outbox topic ${topic} has no schema in the outbox topics`);
+      // The handler's rows are typed by the pattern; the relay hands it only rows of that pattern, checked against their schema.
+      handlers.set(topic, handler as unknown as StoredHandler);
     },
     relayOnce,
     start(intervalMs) {

@@ -114,7 +114,7 @@ export function createOutboxRelay<C extends TopicCatalogue = AppTopics>(deps: {
     const post: { after?: () => Promise<void> } = {};
     // Only while there are rejected rows, so the usual claim keeps one statement shape.
     const skip = rejected.size > 0 ? sql`${outbox.id} <> all(${`{${[...rejected].join(',')}}`}::bigint[])` : undefined;
-    const count = await database.db.transaction(async (tx) => {
+    const count = await database.db.transaction(async (tx): Promise<number | 'again'> => {
       const claimed = await tx
         .select({ id: outbox.id, topic: outbox.topic, payload: outbox.payload, createdAt: outbox.createdAt })
         .from(outbox)
@@ -127,6 +127,8 @@ export function createOutboxRelay<C extends TopicCatalogue = AppTopics>(deps: {
         const bad = claimed.filter((r) => !rows.includes(r));
         for (const r of bad) rejected.add(r.id);
         log.warn({ topic, ids: bad.map((r) => r.id), failures: schemaFailures(validator, bad[0]!.payload) }, 'outbox rows do not match their topic’s schema; left pending, not handed to the handler');
+        // A batch of refused rows only: valid ones may wait behind them, claim again without them.
+        if (rows.length === 0) return 'again';
       }
       if (rows.length === 0) return 0;
       try {
@@ -141,6 +143,7 @@ export function createOutboxRelay<C extends TopicCatalogue = AppTopics>(deps: {
       await tx.update(outbox).set({ dispatchedAt: sql`${clock.now().toISOString()}::timestamptz` }).where(inArray(outbox.id, ids));
       return ids.length;
     });
+    if (count === 'again') return relayTopic(topic, handler, validator);
     if (post.after) {
       try {
         await post.after();

@@ -163,7 +163,3 @@ export type TopicPattern<C extends TopicCatalogue = AppTopics> = OutboxTopic<C> 
 /** The topics a pattern claims. */
 export type TopicsMatching<P extends string, C extends TopicCatalogue = AppTopics> = P extends `${infer Family}.*` ? Extract<OutboxTopic<C>, `${Family}.${string}`> : Extract<OutboxTopic<C>, P>;
 
-/** Whether `topic` is claimed by `pattern` (an exact topic, or a family ending in `.*`). */
-export function matchesPattern(pattern: string, topic: string): boolean {
-  return pattern.endsWith('.*') ? topic.startsWith(pattern.slice(0, -1)) : topic === pattern;
-}

@@ -35,6 +35,7 @@ import type { IntakePolicy } from './intake/intake-policy.js';
 import type { DeadlinePolicy } from './deadlines/deadline-policy.js';
 import type { WorkCalendar } from './deadlines/calendar.js';
 import { createDeadlineRepository } from './deadlines/deadline-repository.js';
+import { createOutbox } from './outbox/outbox.js';
 import { createDeadlineService } from './deadlines/deadline-service.js';
 import { createAssessmentRepository } from './assessments/assessment-repository.js';
 // (module imports: assessments, measures, referrals, reports, appeals, rekey)
@@ -124,12 +125,13 @@ export function createServices(deps: ServiceDeps) {
     sealedContent: createSealedContentRepository(db),
     webhooks: createWebhookRepository(db),
   };
+  const outbox = createOutbox();
   const audit = createAuditService({ repo: repos.audit, writeBatch: createAuditBatchWriter(deps.auditDatabase.sql), clock, signingSecretKey: keys.audit.secretKey });
   const access = createAccessService({ policy, audit, ...(deps.auditReads !== undefined ? { auditReads: deps.auditReads } : {}) });
   const throttle = createAuthThrottle({ redis, prefix: config.REDIS_PREFIX, key: keys.throttleKey, policy: deps.limits, clock });
-  const checks = createCredentialChecks({ db, users: repos.users, throttle, audit, outbox: repos.deadlines, clock, keys });
+  const checks = createCredentialChecks({ db, users: repos.users, throttle, audit, outbox, clock, keys });
   const auth = createAuthService({ db, redis, users: repos.users, sessions: repos.sessions, keyring: repos.keyring, audit, access, clock, config, keys, checks, signAccessToken, findCaseByVerifier: (v) => repos.cases.byReceiptVerifier(v) });
-  const totpReset = createTotpResetService({ db, redis, prefix: config.REDIS_PREFIX, users: repos.users, sessions: repos.sessions, audit, access, outbox: repos.deadlines, checks, throttle, clock, keys });
+  const totpReset = createTotpResetService({ db, redis, prefix: config.REDIS_PREFIX, users: repos.users, sessions: repos.sessions, audit, access, outbox, checks, throttle, clock, keys });
   const users = createUserService({ db, users: repos.users, orgs: repos.orgs, sessions: repos.sessions, keyring: repos.keyring, audit, access, clock, keys });
   const orgs = createOrgService({ db, orgs: repos.orgs, queries: createOrgQueries(db), keyring: repos.keyring, users: repos.users, access, audit, clock });
   const auditQuery = createAuditQueryService({ audit, access, repo: repos.audit, signingPublicKey: keys.audit.publicKey });
@@ -146,21 +148,21 @@ export function createServices(deps: ServiceDeps) {
   const workflow = createCaseWorkflowService({ db, cases: repos.cases, users: repos.users, deadlines, access, audit, clock, workflow: deps.workflowPolicy, guards: createTransitionGuards(repos), openWork });
   // Who among the supervisors is part of a case (else a break-glass): asked by every service that serves sealed content.
   const participation = createCaseParticipation({ db, policy: deps.breakGlassPolicy, clock });
-  const breakGlass = createBreakGlassService({ db, cases: repos.cases, breakGlass: createBreakGlassRepository(db), users: repos.users, outbox: repos.deadlines, access, audit, clock, policy: deps.breakGlassPolicy });
+  const breakGlass = createBreakGlassService({ db, cases: repos.cases, breakGlass: createBreakGlassRepository(db), users: repos.users, outbox, access, audit, clock, policy: deps.breakGlassPolicy });
   const userKeys = createUserKeyService({ users: repos.users, access });
   const cases = createCaseService({ cases: repos.cases, users: repos.users, keyring: repos.keyring, access, participation, clock, db });
   const caseList = createCaseListService({ lists: createCaseListRepository(database.sql), access, clock });
-  const messages = createMessageService({ db, cases, caseRepo: repos.cases, messages: createMessageRepository(db), outbox: repos.deadlines, access, audit, clock });
+  const messages = createMessageService({ db, cases, caseRepo: repos.cases, messages: createMessageRepository(db), outbox, access, audit, clock });
   // --- protection workflow (one line per module) ---
   const assessments = createAssessmentService({ db, assessments: repos.assessments, cases: repos.cases, access, audit, participation, clock, risk: deps.riskPolicy });
-  const measures = createMeasureService({ db, measures: repos.measures, cases: repos.cases, orgs: repos.orgs, deadlines, deadlineRepo: repos.deadlines, access, audit, participation, clock, catalogue: deps.measureCatalogue, deadlinePolicy: deps.deadlinePolicy, calendar: deps.calendar, intake: deps.intakePolicy });
-  const referrals = createReferralService({ db, cases: repos.cases, referrals: repos.referrals, orgs: repos.orgs, users: repos.users, deadlines, outbox: repos.deadlines, access, audit, clock, policy: deps.referralPolicy, intake: deps.intakePolicy });
-  const reports = createCaseReportService({ db, reports: createCaseReportRepository(db), cases: repos.cases, deadlines, deadlineRows: repos.deadlines, access, audit, participation, clock, intake: deps.intakePolicy });
+  const measures = createMeasureService({ db, measures: repos.measures, cases: repos.cases, orgs: repos.orgs, deadlines, deadlineRepo: repos.deadlines, outbox, access, audit, participation, clock, catalogue: deps.measureCatalogue, deadlinePolicy: deps.deadlinePolicy, calendar: deps.calendar, intake: deps.intakePolicy });
+  const referrals = createReferralService({ db, cases: repos.cases, referrals: repos.referrals, orgs: repos.orgs, users: repos.users, deadlines, outbox, access, audit, clock, policy: deps.referralPolicy, intake: deps.intakePolicy });
+  const reports = createCaseReportService({ db, reports: createCaseReportRepository(db), cases: repos.cases, deadlines, deadlineRows: repos.deadlines, outbox, access, audit, participation, clock, intake: deps.intakePolicy });
   const appealRepo = createAppealRepository(db);
-  const appeals = createAppealService({ db, appeals: appealRepo, cases: repos.cases, measures: createAppealMeasureEffects({ deadlines }), deadlines, outbox: repos.deadlines, access, audit, participation, clock, policy: deps.appealPolicy });
+  const appeals = createAppealService({ db, appeals: appealRepo, cases: repos.cases, measures: createAppealMeasureEffects({ deadlines }), deadlines, outbox, access, audit, participation, clock, policy: deps.appealPolicy });
   const caseTimeline = createCaseTimelineService({ cases: repos.cases, access });
   const withdrawal = createCaseWithdrawalService({
-    db, cases: repos.cases, deadlines, outbox: repos.deadlines, access, audit, clock,
+    db, cases: repos.cases, deadlines, outbox, access, audit, clock,
     ports: openWork,
   });
   const rekey = createCaseRekeyService({ db, cases: repos.cases, sealed: repos.sealedContent, caseService: cases, users: repos.users, orgs: repos.orgs, access, audit, participation, clock });

@@ -1,7 +1,7 @@
 import { loggableError } from '../src/lib/loggable-error.js';
 import type { AuditService } from '../src/audit/audit-service.js';
 import type { Logger } from '../src/lib/logger.js';
-import { every } from './periodic.js';
+import { every } from '../src/lib/periodic.js';
 
 /**
  * Gives committed audit events their place in the hash chain, every `intervalMs`. Not a queue

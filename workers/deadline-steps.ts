@@ -5,7 +5,7 @@ import type { EscalationRepository, OpenDeadline } from '../src/escalation/escal
 import type { EscalationService } from '../src/escalation/escalation-service.js';
 import { STEPS, stepJobId, stepTimes, type StepTime } from '../src/escalation/step-times.js';
 import type { JobResult, TypedJob, TypedQueue } from '../src/queues/registry.js';
-import type { OutboxRow } from './outbox-relay.js';
+import type { OutboxRow } from '../src/outbox/outbox.js';
 import type { Logger } from '../src/lib/logger.js';
 import type { Tx } from '../src/db/client.js';
 
@@ -57,8 +57,8 @@ export function createStepScheduler(deps: { queue: TypedQueue<typeof QUEUE>; rep
   return {
     enqueue,
     /** The outbox handler of `deadline.opened` (`{ deadlineId }`, for a deadline started or resumed). */
-    async onDeadlineOpened(rows: OutboxRow[], tx: Tx): Promise<void> {
-      const ids = [...new Set(rows.map((r) => r.payload.deadlineId).filter((id): id is string => typeof id === 'string'))];
+    async onDeadlineOpened(rows: Array<OutboxRow<'deadline.opened'>>, tx: Tx): Promise<void> {
+      const ids = [...new Set(rows.map((r) => r.payload.deadlineId))];
       if (ids.length === 0) return;
       // A deadline settled or paused since is no longer open: it gets no job (a resume writes a new row).
       // Added while the rows are claimed, so that a Redis failure leaves them pending for the next

@@ -5,14 +5,15 @@ import { createCaseRepository } from '../src/cases/case-repository.js';
 import type { Config } from '../src/config/config.js';
 import type { Database } from '../src/db/client.js';
 import { loadDeadlinePolicy, type DeadlinePolicy } from '../src/deadlines/deadline-policy.js';
-import { createDeadlineRepository } from '../src/deadlines/deadline-repository.js';
 import { createEscalationRepository } from '../src/escalation/escalation-repository.js';
 import { createEscalationService, type EscalationService } from '../src/escalation/escalation-service.js';
 import type { Clock } from '../src/lib/clock.js';
 import { policiesPath } from '../src/lib/paths.js';
 import { createQueue, queuePrefix, QUEUES, type JobName, type JobPayload, type JobResult, type TypedQueue } from '../src/queues/registry.js';
 import { createStepScheduler, deadlineStepProcessor, QUEUE as DEADLINE_STEPS, type StepScheduler } from './deadline-steps.js';
-import { createOutboxRelay, type OutboxRelay } from './outbox-relay.js';
+import { createOutbox } from '../src/outbox/outbox.js';
+import { createOutboxRelay, type OutboxRelay } from '../src/outbox/outbox-relay.js';
+import { DEADLINE_OPENED } from '../src/outbox/topics.js';
 import { createReconciler, type Reconciler } from './reconciler.js';
 import type { Logger } from '../src/lib/logger.js';
 
@@ -52,12 +53,12 @@ export function createEscalationParts(deps: {
   const db = database.db;
   const policy = deps.policy ?? loadWorkerDeadlinePolicy(deps.config);
   const repo = createEscalationRepository(db);
-  const escalation = createEscalationService({ db, repo, cases: createCaseRepository(db), outbox: createDeadlineRepository(db), audit: deps.audit, clock, policy });
+  const escalation = createEscalationService({ db, repo, cases: createCaseRepository(db), outbox: createOutbox(), audit: deps.audit, clock, policy });
   const queue = createQueue(DEADLINE_STEPS, { connection: deps.producer ?? connection, config: deps.config });
   queue.on('error', (err) => log.warn({ queue: DEADLINE_STEPS, err: { message: err.message } }, 'queue error'));
   const scheduler = createStepScheduler({ queue, repo, policy, clock });
   const relay = createOutboxRelay({ database, clock, log });
-  relay.register('deadline.opened', (rows, tx) => scheduler.onDeadlineOpened(rows, tx));
+  relay.register(DEADLINE_OPENED, (rows, tx) => scheduler.onDeadlineOpened(rows, tx));
   const reconciler = createReconciler({ repo, escalation, scheduler, policy, clock, log });
   return { policy, escalation, queue, scheduler, relay, reconciler };
 }

@@ -1,7 +1,7 @@
 import { rm, rename, writeFile } from 'node:fs/promises';
 import { loggableError } from '../src/lib/loggable-error.js';
 import type { Logger } from '../src/lib/logger.js';
-import { every } from './periodic.js';
+import { every } from '../src/lib/periodic.js';
 
 /** How often a healthy worker touches its heartbeat file. */
 export const HEARTBEAT_INTERVAL_MS = 5000;

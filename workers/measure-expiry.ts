@@ -12,6 +12,7 @@ import { loadAccessPolicy } from '../src/access/policy.js';
 import { createCaseRepository } from '../src/cases/case-repository.js';
 import { loadCalendarPolicy, loadDeadlinePolicy } from '../src/deadlines/deadline-policy.js';
 import { createDeadlineRepository } from '../src/deadlines/deadline-repository.js';
+import { createOutbox } from '../src/outbox/outbox.js';
 import { createDeadlineService } from '../src/deadlines/deadline-service.js';
 import { loadIntakePolicy } from '../src/intake/intake-policy.js';
 import { loadMeasureCatalogue } from '../src/measures/measure-catalogue.js';
@@ -44,6 +45,7 @@ export function createWorkerMeasureService(deps: { config: Pick<Config, 'POLICIE
     orgs: createOrgRepository(db),
     deadlines: createDeadlineService({ repo: deadlineRepo, policy: deadlinePolicy, calendar }),
     deadlineRepo,
+    outbox: createOutbox(),
     access: createAccessService({ policy: loadAccessPolicy(dir), audit: deps.audit }),
     audit: deps.audit,
     participation: createCaseParticipation({ db, policy: loadBreakGlassPolicy(dir), clock: deps.clock }),

@@ -19,7 +19,7 @@ import { createWebhookRepository } from '../src/notifications/webhook-repository
 import { createWebhookDelivery, type DueDelivery } from '../src/notifications/webhook-delivery.js';
 import { loadServerKeys, type ServerKeys } from '../src/lib/server-keys.js';
 import { notificationOutboxHandler, registerNotificationTopics } from '../src/notifications/outbox-dispatcher.js';
-import { createOutboxRelay, type OutboxRelay } from './outbox-relay.js';
+import { createOutboxRelay, type OutboxRelay } from '../src/outbox/outbox-relay.js';
 import { createQueue, queuePrefix, QUEUES, type JobName, type JobPayload, type JobResult, type TypedQueue } from '../src/queues/registry.js';
 import { policiesPath } from '../src/lib/paths.js';
 import type { Logger } from '../src/lib/logger.js';

@@ -5,7 +5,7 @@ import type { Clock } from '../src/lib/clock.js';
 import { loggableError } from '../src/lib/loggable-error.js';
 import { pendingSteps, type StepScheduler } from './deadline-steps.js';
 import type { Logger } from '../src/lib/logger.js';
-import { every } from './periodic.js';
+import { every } from '../src/lib/periodic.js';
 
 export interface ReconcileResult {
   deadlines: number;

@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
 import { loggableError } from '../src/lib/loggable-error.js';
 import type { Logger } from '../src/lib/logger.js';
-import { every } from './periodic.js';
+import { every } from '../src/lib/periodic.js';
 
 /** A repeatable job of a queue: its scheduler id, and how to create it. */
 export interface KeptSchedule {

@@ -7,7 +7,6 @@ import type { AccessService, ScopeFacts } from '../access/access-service.js';
 import type { AuditService } from '../audit/audit-service.js';
 import type { CaseRepository, CaseRow } from '../cases/case-repository.js';
 import type { DeadlineService } from '../deadlines/deadline-service.js';
-import type { DeadlineRepository } from '../deadlines/deadline-repository.js';
 import type { AppealPolicy, AppealSubject, UpheldEffect } from './appeal-policy.js';
 import type { AppealRepository, AppealRow } from './appeal-repository.js';
 import type { AppealMeasureEffects } from './appeal-measure-effects.js';
@@ -15,6 +14,7 @@ import { assertKeyEpoch } from '../cases/key-epoch.js';
 import type { CaseParticipation } from '../access/case-participation.js';
 import { withheldFlag } from '../lib/sealed-withheld.js';
 import { createCommandRunner, Refusal } from '../audit/audited-command.js';
+import type { Outbox } from '../outbox/outbox.js';
 
 const DAY_MS = 86_400_000;
 
@@ -78,7 +78,7 @@ export function createAppealService(deps: {
   cases: Pick<CaseRepository, 'byId' | 'byIdForUpdate' | 'update' | 'addTimeline'>;
   measures: AppealMeasureEffects;
   deadlines: Pick<DeadlineService, 'apply'>;
-  outbox: Pick<DeadlineRepository, 'enqueue'>;
+  outbox: Outbox;
   access: Pick<AccessService, 'authorize'>;
   audit: Pick<AuditService, 'record'>;
   /** whether a supervisor gets the sealed grounds (part of the case, or a break-glass) */
@@ -170,7 +170,7 @@ export function createAppealService(deps: {
         }
         await cases.addTimeline({ caseId, at: now, actor: actorOf(ctx.principal), action: 'appeal_filed', fromState: c.state, toState: c.state, reason: input.subjectId ? `${input.subject} ${input.subjectId}` : input.subject }, tx);
         await deadlines.apply({ caseId, event: 'appeal.filed', at: now, urgent: c.urgent, subjectId: input.id }, tx);
-        await outbox.enqueue('appeal.filed', { caseId, reference: c.reference, appealId: input.id, subject: input.subject, notify: 'supervisors' }, now, tx);
+        await outbox.add(tx, 'appeal.filed', { caseId, reference: c.reference, appealId: input.id, subject: input.subject, notify: 'supervisors' }, now);
         const filed = await appeals.byId(input.id, tx);
         return defenderAppealView(filed!);
       });
@@ -194,10 +194,10 @@ export function createAppealService(deps: {
         const decided = await appeals.decide(appealId, { state: input.outcome, decidedBy: p.kind === 'user' ? p.userId : null, decidedAt: now, reason: input.reason }, tx);
         await cases.addTimeline({ caseId: c.id, at: now, actor: actorOf(p), action: `appeal_${input.outcome}`, fromState: c.state, toState, reason: input.reason }, tx);
         await deadlines.apply({ caseId: c.id, event: 'appeal.decided', at: now, urgent: c.urgent, subjectId: appealId }, tx);
-        await outbox.enqueue('appeal.decided', { caseId: c.id, reference: c.reference, appealId, subject: a.subject, outcome: input.outcome, notify: 'defender' }, now, tx);
+        await outbox.add(tx, 'appeal.decided', { caseId: c.id, reference: c.reference, appealId, subject: a.subject, outcome: input.outcome, notify: 'defender' }, now);
         if (effect) {
           // The officer has work again: triage, a decision, a measure to approve, review or propose again.
-          await outbox.enqueue('appeal.upheld', { caseId: c.id, reference: c.reference, appealId, subject: a.subject, effect, notify: c.assigneeId ? 'assignee' : 'supervisors', assigneeId: c.assigneeId }, now, tx);
+          await outbox.add(tx, 'appeal.upheld', { caseId: c.id, reference: c.reference, appealId, subject: a.subject, effect, notify: c.assigneeId ? 'assignee' : 'supervisors', assigneeId: c.assigneeId }, now);
         }
         return { ...staffAppealView(decided), caseState: toState, effect };
       });

@@ -1,6 +1,6 @@
 import { AppError } from '../lib/problem.js';
 import { equalB64u, sha256b64u } from '../lib/hash.js';
-import type { Db, Queryable } from '../db/client.js';
+import type { Db } from '../db/client.js';
 import type { Clock } from '../lib/clock.js';
 import type { ServerKeys } from '../lib/server-keys.js';
 import type { AuditService } from '../audit/audit-service.js';
@@ -9,6 +9,7 @@ import type { UserRepository, UserRow } from '../users/user-repository.js';
 import type { AuthThrottle, LockScope, Wait } from './auth-throttle.js';
 import { openTotpSecret, totpStep } from './totp.js';
 import { denialReason } from '../audit/decision-trail.js';
+import type { Outbox } from '../outbox/outbox.js';
 
 export type CredentialChecks = ReturnType<typeof createCredentialChecks>;
 
@@ -24,7 +25,7 @@ export function createCredentialChecks(deps: {
   users: Pick<UserRepository, 'byUsername' | 'consumeTotpStep'>;
   throttle: AuthThrottle;
   audit: Pick<AuditService, 'record'>;
-  outbox: { enqueue(topic: string, payload: Record<string, unknown>, at: Date, tx?: Queryable): Promise<void> };
+  outbox: Outbox;
   clock: Clock;
   keys: Pick<ServerKeys, 'totpKey'>;
 }) {
@@ -49,7 +50,7 @@ export function createCredentialChecks(deps: {
     const locked = lockedError(scope, lock);
     await db.transaction(async (tx) => {
       await audit.record(ctx, { action, resource: `user:${user.id}`, outcome: 'denied', reason: denialReason(locked.code, `${reason}; ${LOCKED_STEP[scope]} locked until ${lock.until.toISOString()} (lock ${lock.level})`) }, tx);
-      await outbox.enqueue(`account.${scope}_locked`, { recipients: [user.id], action, code: `${scope}_locked`, dueAt: lock.until.toISOString() }, clock.now(), tx);
+      await outbox.add(tx, `account.${scope}_locked`, { recipients: [user.id], action, code: `${scope}_locked`, dueAt: lock.until.toISOString() }, clock.now());
     });
     throw locked;
   }

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { AppError } from '../lib/problem.js';
 import { randomToken, sha256b64u } from '../lib/hash.js';
-import type { Db, Queryable } from '../db/client.js';
+import type { Db } from '../db/client.js';
 import type { Clock } from '../lib/clock.js';
 import type { ServerKeys } from '../lib/server-keys.js';
 import type { AuditService } from '../audit/audit-service.js';
@@ -14,6 +14,7 @@ import type { AuthThrottle } from './auth-throttle.js';
 import type { CredentialChecks } from './credential-checks.js';
 import { checkNewTotpSecret, sealTotpSecret } from './totp.js';
 import { denialReason } from '../audit/decision-trail.js';
+import type { Outbox } from '../outbox/outbox.js';
 
 /** As long as an invitation: the token is handed over out of band, maybe in person. */
 const RESET_TTL_SECONDS = 72 * 3600;
@@ -41,7 +42,7 @@ export function createTotpResetService(deps: {
   sessions: Pick<SessionRepository, 'revokeAllOfUser'>;
   audit: Pick<AuditService, 'record'>;
   access: Pick<AccessService, 'authorize'>;
-  outbox: { enqueue(topic: string, payload: Record<string, unknown>, at: Date, tx?: Queryable): Promise<void> };
+  outbox: Outbox;
   checks: CredentialChecks;
   throttle: Pick<AuthThrottle, 'clearLock'>;
   clock: Clock;
@@ -64,7 +65,7 @@ export function createTotpResetService(deps: {
         const now = clock.now();
         const token = randomToken();
         const expiresAt = new Date(now.getTime() + RESET_TTL_SECONDS * 1000).toISOString();
-        await outbox.enqueue('account.totp_reset_started', { recipients: [userId], action: 'user.totp_reset', dueAt: expiresAt }, now, tx);
+        await outbox.add(tx, 'account.totp_reset_started', { recipients: [userId], action: 'user.totp_reset', dueAt: expiresAt }, now);
         // Last, so a refusal above leaves nothing in Redis; the token is only handed out on commit.
         const earlier = await redis.get(userKey(userId));
         const pending: PendingReset = { userId, username: user.username, expiresAt };

@@ -6,14 +6,12 @@ import { actorOf, type RequestContext } from '../access/principal.js';
 import type { AccessService } from '../access/access-service.js';
 import type { AuditService } from '../audit/audit-service.js';
 import type { BreakGlassPolicy } from '../access/break-glass-policy.js';
-import type { DeadlineRepository } from '../deadlines/deadline-repository.js';
 import { createCommandRunner } from '../audit/audited-command.js';
 import type { UserRepository } from '../users/user-repository.js';
 import type { CaseRepository } from './case-repository.js';
 import type { BreakGlassRepository } from './break-glass-repository.js';
-
-/** The outbox topic of a break-glass: every other supervisor's inbox (ids, reference and end of window only). */
-export const BREAK_GLASS_TOPIC = 'case.break_glass';
+import type { Outbox } from '../outbox/outbox.js';
+import { BREAK_GLASS } from '../outbox/topics.js';
 
 export type BreakGlassService = ReturnType<typeof createBreakGlassService>;
 
@@ -30,7 +28,7 @@ export function createBreakGlassService(deps: {
   cases: Pick<CaseRepository, 'byIdForUpdate' | 'addTimeline'>;
   breakGlass: BreakGlassRepository;
   users: Pick<UserRepository, 'activeSupervisorIdsExcept'>;
-  outbox: Pick<DeadlineRepository, 'enqueue'>;
+  outbox: Outbox;
   access: Pick<AccessService, 'authorize'>;
   audit: Pick<AuditService, 'record'>;
   clock: Clock;
@@ -60,7 +58,7 @@ export function createBreakGlassService(deps: {
         await cases.addTimeline({ caseId, at: openedAt, actor: actorOf(p), action: 'case.break_glass', fromState: c.state, toState: c.state, reason: `until ${expiresAt.toISOString()}: ${input.reason}` }, tx);
         const others = await users.activeSupervisorIdsExcept(p.userId, tx);
         if (others.length > 0) {
-          await outbox.enqueue(BREAK_GLASS_TOPIC, { caseId, reference: c.reference, breakGlassId: id, expiresAt: expiresAt.toISOString(), recipients: others }, openedAt, tx);
+          await outbox.add(tx, BREAK_GLASS, { caseId, reference: c.reference, breakGlassId: id, expiresAt: expiresAt.toISOString(), recipients: others }, openedAt);
         }
         return { id, caseId, supervisorId: p.userId, openedAt: openedAt.toISOString(), expiresAt: expiresAt.toISOString() };
       });

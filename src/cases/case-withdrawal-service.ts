@@ -5,10 +5,10 @@ import { actorOf, type RequestContext } from '../access/principal.js';
 import type { AccessService } from '../access/access-service.js';
 import type { AuditService } from '../audit/audit-service.js';
 import type { DeadlineService } from '../deadlines/deadline-service.js';
-import type { DeadlineRepository } from '../deadlines/deadline-repository.js';
 import type { CaseRepository } from './case-repository.js';
 import { defenderView } from './case-service.js';
 import { createCommandRunner, Refusal } from '../audit/audited-command.js';
+import type { Outbox } from '../outbox/outbox.js';
 
 /**
  * What stops with the defender's consent, owned by other modules and run in the withdrawal's
@@ -40,7 +40,7 @@ export function createCaseWithdrawalService(deps: {
   cases: Pick<CaseRepository, 'byIdForUpdate' | 'update' | 'addTimeline'>;
   ports: WithdrawalPorts;
   deadlines: Pick<DeadlineService, 'apply'>;
-  outbox: Pick<DeadlineRepository, 'enqueue'>;
+  outbox: Outbox;
   access: Pick<AccessService, 'authorize'>;
   audit: Pick<AuditService, 'record'>;
   clock: Clock;
@@ -64,7 +64,7 @@ export function createCaseWithdrawalService(deps: {
         const updated = await cases.update(caseId, { state: 'closed', closedAt: now, closeReason: 'consent_withdrawn', updatedAt: now }, tx);
         await cases.addTimeline({ caseId, at: now, actor: actorOf(ctx.principal), action: 'withdraw', fromState: c.state, toState: 'closed', reason: input.reason ?? null }, tx);
         await deadlines.apply({ caseId, event: 'case.closed', at: now, urgent: c.urgent }, tx);
-        await outbox.enqueue('case.consent_withdrawn', { caseId, reference: c.reference, notify: c.assigneeId ? 'assignee' : 'supervisors', assigneeId: c.assigneeId, measuresStopped, referralsWithdrawn, appealsClosed }, now, tx);
+        await outbox.add(tx, 'case.consent_withdrawn', { caseId, reference: c.reference, notify: c.assigneeId ? 'assignee' : 'supervisors', assigneeId: c.assigneeId, measuresStopped, referralsWithdrawn, appealsClosed }, now);
         return { updated, measuresStopped, referralsWithdrawn, appealsClosed };
       });
       const { updated, ...stopped } = outcome;

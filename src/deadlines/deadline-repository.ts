@@ -1,6 +1,8 @@
 import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Queryable } from '../db/client.js';
-import { deadlines, outbox } from '../db/schema/index.js';
+import { deadlines } from '../db/schema/index.js';
+import { outboxValues } from '../outbox/outbox.js';
+import { DEADLINE_OPENED } from '../outbox/topics.js';
 
 export type DeadlineRow = typeof deadlines.$inferSelect;
 export type DeadlineRepository = ReturnType<typeof createDeadlineRepository>;
@@ -20,7 +22,7 @@ export function createDeadlineRepository(db: Queryable) {
           values (${row.id}, ${row.caseId}, ${row.rule}, ${row.subjectId}, ${row.urgent}, ${at}::timestamptz, ${row.dueAt.toISOString()}::timestamptz)
           returning id
         )
-        insert into outbox (topic, payload, created_at) select 'deadline.opened', jsonb_build_object('deadlineId', d.id), ${at}::timestamptz from d`);
+        insert into outbox (topic, payload, created_at) select ${outboxValues(DEADLINE_OPENED, { deadlineId: row.id }, row.startedAt)} from d`);
     },
 
     /** Open or paused deadlines of a case, optionally of some rules and one subject (a measure, a referral). */
@@ -47,13 +49,15 @@ export function createDeadlineRepository(db: Queryable) {
       await tx.update(deadlines).set({ state: 'paused', pausedAt: at, remainingMs }).where(eq(deadlines.id, id));
     },
 
-    async resume(id: string, dueAt: Date, tx: Queryable = db): Promise<void> {
-      await tx.update(deadlines).set({ state: 'open', pausedAt: null, remainingMs: null, dueAt }).where(eq(deadlines.id, id));
-    },
-
-    /** A job for the relay, written with the change: nothing is enqueued unless the change commits. */
-    async enqueue(topic: string, payload: Record<string, unknown>, at: Date, tx: Queryable = db): Promise<void> {
-      await tx.insert(outbox).values({ topic, payload, createdAt: at });
+    /** A paused deadline running again, with the outbox entry that schedules its steps anew, in one statement. */
+    async resume(id: string, dueAt: Date, at: Date, tx: Queryable = db): Promise<void> {
+      await tx.execute(sql`
+        with d as (
+          update deadlines set state = 'open', paused_at = null, remaining_ms = null, due_at = ${dueAt.toISOString()}::timestamptz
+          where id = ${id}
+          returning id
+        )
+        insert into outbox (topic, payload, created_at) select ${outboxValues(DEADLINE_OPENED, { deadlineId: id }, at)} from d`);
     },
   };
 }

@@ -62,8 +62,7 @@ export function createDeadlineService(deps: { repo: DeadlineRepository; policy: 
           } else if (rule.pause.resume === e.event && d.state === 'paused' && d.pausedAt) {
             const duration = durationOf(rule, d.urgent);
             const paused = { start: d.startedAt, duration: duration ?? {}, pausedAt: d.pausedAt, dueWhenPaused: d.dueAt, remainingMs: d.remainingMs ?? 0 };
-            await repo.resume(d.id, resume(paused, e.at, calendar).due, tx);
-            await repo.enqueue('deadline.opened', { deadlineId: d.id }, e.at, tx);
+            await repo.resume(d.id, resume(paused, e.at, calendar).due, e.at, tx);
           }
         }
       }

@@ -3,38 +3,16 @@ import type { AuditService } from '../audit/audit-service.js';
 import type { CaseRepository } from '../cases/case-repository.js';
 import type { Db, Tx } from '../db/client.js';
 import type { DeadlinePolicy, DeadlineRule } from '../deadlines/deadline-policy.js';
-import type { DeadlineRepository } from '../deadlines/deadline-repository.js';
 import type { Clock } from '../lib/clock.js';
 import type { EscalationRepository } from './escalation-repository.js';
 import { LEVEL_OF, STEPS, stepTimes, type Step } from './step-times.js';
+import type { Outbox } from '../outbox/outbox.js';
+import { DEADLINE_STEP, type PayloadOf } from '../outbox/topics.js';
 
 /** What a firing did: `fired` lists the steps this call recorded (earlier overdue ones included). */
 export type FireOutcome =
   | { outcome: 'fired'; fired: Step[] }
   | { outcome: 'already' | 'not_open' | 'not_due' | 'not_in_ladder' | 'gone' | 'unknown_rule'; fired: [] };
-
-/** The outbox topic the notifications relay delivers; the payload names ids and codes only. */
-export const STEP_TOPIC = 'deadline.step';
-
-export interface StepPayload {
-  deadlineId: string;
-  caseId: string;
-  reference: string;
-  rule: string;
-  step: Step;
-  /** 0 for a reminder, 1 or 2 for an escalation */
-  level: number;
-  /** the deadline's due time (ISO) */
-  dueAt: string;
-  /** when the ladder said this step was due (ISO) */
-  stepAt: string;
-  /** user ids, `defender` (the case's defender, in their case view), `org:<orgId>` (a partner organisation) */
-  recipients: string[];
-  /** level 2: for the head of the mechanism */
-  markForHead: boolean;
-  /** what must be done (the rule's description from policies/deadlines.yaml: policy text, never case content) */
-  action: string;
-}
 
 export type EscalationService = ReturnType<typeof createEscalationService>;
 
@@ -49,7 +27,7 @@ export function createEscalationService(deps: {
   db: Db;
   repo: EscalationRepository;
   cases: Pick<CaseRepository, 'addTimeline' | 'byIdForUpdate'>;
-  outbox: Pick<DeadlineRepository, 'enqueue'>;
+  outbox: Outbox;
   audit: Pick<AuditService, 'record'>;
   clock: Clock;
   policy: DeadlinePolicy;
@@ -112,7 +90,8 @@ export function createEscalationService(deps: {
           const reason = s.step === 'reminder' ? `${rule.name}: reminder` : `${rule.name}: level ${LEVEL_OF[s.step]}`;
           await cases.addTimeline({ caseId, at: now, actor: 'system', action, fromState: null, toState: null, reason }, tx);
           await audit.record(systemContext(`escalation:${deadlineId}:${s.step}`), { action, resource: `deadline:${deadlineId}`, caseId, outcome: 'allowed', reason }, tx);
-          const payload: StepPayload = {
+          // Ids, codes and policy text only: the notifications relay delivers it to inboxes and webhooks.
+          const payload: PayloadOf<typeof DEADLINE_STEP> = {
             deadlineId,
             caseId,
             reference: c.reference,
@@ -125,7 +104,7 @@ export function createEscalationService(deps: {
             markForHead: s.step === 'level2' && rule.ladder.level2?.markForHead === true,
             action: rule.description,
           };
-          await outbox.enqueue(STEP_TOPIC, { ...payload }, now, tx);
+          await outbox.add(tx, DEADLINE_STEP, payload, now);
         }
         return fired.length > 0 ? { outcome: 'fired', fired } : { outcome: 'already', fired: [] };
       });

@@ -10,7 +10,7 @@ export const STEPS = ['reminder', 'level1', 'level2'] as const;
 export type Step = (typeof STEPS)[number];
 
 /** `deadlines.level_reached` after a step: a reminder is not an escalation, so it stays 0. */
-export const LEVEL_OF: Record<Step, number> = { reminder: 0, level1: 1, level2: 2 };
+export const LEVEL_OF = { reminder: 0, level1: 1, level2: 2 } as const satisfies Record<Step, number>;
 
 export interface StepTime {
   step: Step;

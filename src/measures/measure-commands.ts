@@ -8,6 +8,7 @@ import type { CaseRepository, CaseRow } from '../cases/case-repository.js';
 import type { OrgRepository } from '../orgs/org-repository.js';
 import type { DeadlineService } from '../deadlines/deadline-service.js';
 import type { DeadlineRepository } from '../deadlines/deadline-repository.js';
+import type { Outbox } from '../outbox/outbox.js';
 import type { DeadlinePolicy } from '../deadlines/deadline-policy.js';
 import type { WorkCalendar } from '../deadlines/calendar.js';
 import type { MeasureCatalogue } from './measure-catalogue.js';
@@ -24,7 +25,8 @@ export interface MeasureDeps {
   cases: Pick<CaseRepository, 'byId' | 'byIdForUpdate' | 'update' | 'addTimeline'>;
   orgs: Pick<OrgRepository, 'byId'>;
   deadlines: Pick<DeadlineService, 'apply'>;
-  deadlineRepo: Pick<DeadlineRepository, 'live' | 'settle' | 'enqueue'>;
+  deadlineRepo: Pick<DeadlineRepository, 'live' | 'settle'>;
+  outbox: Outbox;
   access: Pick<AccessService, 'authorize'>;
   audit: Pick<AuditService, 'record'>;
   /** whether a supervisor gets the sealed details (part of the case, or a break-glass) */
@@ -67,8 +69,7 @@ export function createMeasureCommands(deps: MeasureDeps) {
     deadlines.apply({ caseId: c.id, event: name, at, urgent: extra.urgent ?? c.urgent, subjectId: m.id, ...(extra.measureEnd ? { measureEnd: extra.measureEnd } : {}) }, tx);
 
   /** A content-free notification: ids, the code and the case reference, never the sealed details. */
-  const notify = (topic: string, c: CaseRow, m: Pick<MeasureRow, 'id' | 'code'>, to: 'defender' | 'officer', at: Date, tx: Tx, extra: Record<string, string> = {}) =>
-    deadlineRepo.enqueue(topic, { caseId: c.id, reference: c.reference, measureId: m.id, code: m.code, to, ...extra }, at, tx);
+  const notice = (c: CaseRow, m: Pick<MeasureRow, 'id' | 'code'>, to: 'defender' | 'officer') => ({ caseId: c.id, reference: c.reference, measureId: m.id, code: m.code, to });
 
   /**
    * A measure that is over leaves no deadline running: the events above settle what their rules
@@ -131,5 +132,5 @@ export function createMeasureCommands(deps: MeasureDeps) {
     return refusal('invalid_transition', `cannot ${verb} a measure that is ${m.status} (allowed from ${from.join(', ')})`);
   }
 
-  return { transact, onMeasure, event, notify, cancelLeftovers, withheld, viewFor, expectStatus };
+  return { transact, onMeasure, event, notice, cancelLeftovers, withheld, viewFor, expectStatus };
 }

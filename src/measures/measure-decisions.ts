@@ -8,7 +8,8 @@ import { ASSESSED_STATES, URGENT_TRACK_STATES, note, refusal, type MeasureComman
 /** A supervisor's decision on a consented measure, and the ordinary decision that confirms an urgent one. */
 export function createMeasureDecisions(deps: MeasureDeps, kit: MeasureCommands) {
   const { measures: repo, cases, deadlines } = deps;
-  const { onMeasure, event, notify, expectStatus } = kit;
+  const { onMeasure, event, notice, expectStatus } = kit;
+  const { outbox } = deps;
 
   /**
    * The first measure approved (or urgent measure confirmed) on a case in `decision` takes it to
@@ -41,7 +42,7 @@ export function createMeasureDecisions(deps: MeasureDeps, kit: MeasureCommands) 
           const updated = await repo.update(m.id, { status: 'rejected', decidedBy: decider, decidedAt: now, decisionReason: input.reason, updatedAt: now }, tx);
           await cases.addTimeline({ caseId: c.id, at: now, actor, action: 'measure.rejected', fromState: c.state, toState: c.state, reason: note(m, input.reason) }, tx);
           await event(c, m, 'measure.rejected', now, tx);
-          await notify('measure.rejected', c, m, 'defender', now, tx);
+          await outbox.add(tx, 'measure.rejected', notice(c, m, 'defender'), now);
           return { ok: staffMeasureView(updated) };
         }
         const urgentTrack = m.urgent && URGENT_TRACK_STATES.includes(c.state);
@@ -52,7 +53,7 @@ export function createMeasureDecisions(deps: MeasureDeps, kit: MeasureCommands) 
         await event(c, m, 'measure.approved', now, tx);
         // The confirmation clock runs on the urgent track whatever the case's own pace.
         if (urgentTrack) await event(c, m, 'measure.urgent_approved', now, tx, { urgent: true });
-        await notify('measure.approved', c, m, 'defender', now, tx);
+        await outbox.add(tx, 'measure.approved', notice(c, m, 'defender'), now);
         return { ok: staffMeasureView(updated) };
       });
     },

@@ -11,7 +11,8 @@ const DEFAULT_CONFIRMATION: Duration = { days: 14 };
 /** What ends measures with no command on them: time (expiry, a lapsed urgent measure) and a case that stops. */
 export function createMeasureEnds(deps: MeasureDeps, kit: MeasureCommands) {
   const { db, measures: repo, cases, deadlines, audit, deadlinePolicy, calendar } = deps;
-  const { notify, cancelLeftovers } = kit;
+  const { notice, cancelLeftovers } = kit;
+  const { outbox } = deps;
 
   const confirmationWindow: Duration = (() => {
     const rule = deadlinePolicy.rules.get('urgent_confirmation');
@@ -35,8 +36,8 @@ export function createMeasureEnds(deps: MeasureDeps, kit: MeasureCommands) {
       await cancelLeftovers(c.id, m.id, now, tx);
       await cases.addTimeline({ caseId: c.id, at: now, actor: 'system', action: `measure.${kind}`, fromState: c.state, toState: c.state, reason: note(m, kind === 'expired' ? 'end date reached' : 'not confirmed by an ordinary decision in time') }, tx);
       await audit.record(systemContext(`measure-expiry-${randomUUID()}`), { action: 'measure.expire', resource: `measure:${m.id}`, caseId: c.id, outcome: 'allowed', reason: kind }, tx);
-      await notify('measure.ended', c, m, 'defender', now, tx, { reason: kind });
-      await notify('measure.ended', c, m, 'officer', now, tx, { reason: kind });
+      await outbox.add(tx, 'measure.ended', { ...notice(c, m, 'defender'), reason: kind }, now);
+      await outbox.add(tx, 'measure.ended', { ...notice(c, m, 'officer'), reason: kind }, now);
       return true;
     });
   }

@@ -8,7 +8,8 @@ const DAY_MS = 86_400_000;
 /** An approved measure carried out: implemented, active until its end date, reviewed, or lifted early. */
 export function createMeasureImplementation(deps: MeasureDeps, kit: MeasureCommands) {
   const { measures: repo, cases, catalogue } = deps;
-  const { onMeasure, event, notify, cancelLeftovers, expectStatus } = kit;
+  const { onMeasure, event, notice, cancelLeftovers, expectStatus } = kit;
+  const { outbox } = deps;
 
   return {
     /** approved -> implementing (the implementation deadline keeps running until it is active). */
@@ -37,7 +38,7 @@ export function createMeasureImplementation(deps: MeasureDeps, kit: MeasureComma
         const updated = await repo.update(m.id, { status: 'active', startsAt: now, endsAt, updatedAt: now }, tx);
         await cases.addTimeline({ caseId: c.id, at: now, actor: actorOf(ctx.principal), action: 'measure.activated', fromState: c.state, toState: c.state, reason: note(m, `until ${endsAt.toISOString()}`) }, tx);
         await event(c, m, 'measure.activated', now, tx, { measureEnd: endsAt });
-        await notify('measure.activated', c, m, 'defender', now, tx);
+        await outbox.add(tx, 'measure.activated', notice(c, m, 'defender'), now);
         return { ok: staffMeasureView(updated) };
       });
     },
@@ -74,7 +75,7 @@ export function createMeasureImplementation(deps: MeasureDeps, kit: MeasureComma
         await cases.addTimeline({ caseId: c.id, at: now, actor: actorOf(ctx.principal), action: 'measure.lifted', fromState: c.state, toState: c.state, reason: note(m, input.reason) }, tx);
         await event(c, m, 'measure.lifted', now, tx);
         await cancelLeftovers(c.id, m.id, now, tx);
-        await notify('measure.lifted', c, m, 'defender', now, tx);
+        await outbox.add(tx, 'measure.lifted', notice(c, m, 'defender'), now);
         return { ok: staffMeasureView(updated) };
       });
     },

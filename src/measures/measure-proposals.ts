@@ -27,7 +27,8 @@ export interface ConsentInput {
 /** Proposals from the catalogue, and the defender's answer to them. */
 export function createMeasureProposals(deps: MeasureDeps, kit: MeasureCommands) {
   const { measures: repo, cases, orgs, access, clock, catalogue, intake } = deps;
-  const { transact, onMeasure, event, notify, viewFor, expectStatus } = kit;
+  const { transact, onMeasure, event, notice, viewFor, expectStatus } = kit;
+  const { outbox } = deps;
 
   /** Checks a proposal against the catalogue and the organisations, before any transaction. */
   async function checkProposal(input: ProposeInput) {
@@ -108,7 +109,7 @@ export function createMeasureProposals(deps: MeasureDeps, kit: MeasureCommands) 
         const m = await repo.byIdForUpdate(input.id, tx);
         await cases.addTimeline({ caseId, at: now, actor: actorOf(ctx.principal), action: 'measure.proposed', fromState: c.state, toState: c.state, reason: note(row, track.urgent ? 'urgent track' : null) }, tx);
         await event(c, row, 'measure.proposed', now, tx);
-        await notify('measure.proposed', c, row, 'defender', now, tx);
+        await outbox.add(tx, 'measure.proposed', notice(c, row, 'defender'), now);
         return { ok: m! };
       });
       return staffMeasureView(created);
@@ -139,7 +140,7 @@ export function createMeasureProposals(deps: MeasureDeps, kit: MeasureCommands) 
         const name = consented ? 'measure.consented' : 'measure.refused';
         await cases.addTimeline({ caseId: c.id, at: now, actor: actorOf(p), action: name, fromState: c.state, toState: c.state, reason: note(m, a ? `recorded orally (${a.channel})` : null) }, tx);
         await event(c, m, name, now, tx);
-        await notify('measure.answered', c, m, a ? 'defender' : 'officer', now, tx, { decision: input.decision });
+        await outbox.add(tx, 'measure.answered', { ...notice(c, m, a ? 'defender' : 'officer'), decision: input.decision }, now);
         return { ok: viewFor(ctx, updated) };
       });
     },

@@ -7,9 +7,9 @@ import type { AccessService } from '../access/access-service.js';
 import type { AuditService } from '../audit/audit-service.js';
 import { createCommandRunner } from '../audit/audited-command.js';
 import type { CaseService } from '../cases/case-service.js';
-import type { DeadlineRepository } from '../deadlines/deadline-repository.js';
 import type { CaseRepository } from '../cases/case-repository.js';
 import type { MessageRepository } from './message-repository.js';
+import type { Outbox } from '../outbox/outbox.js';
 import { assertKeyEpoch } from '../cases/key-epoch.js';
 
 export type MessageService = ReturnType<typeof createMessageService>;
@@ -25,7 +25,7 @@ export function createMessageService(deps: {
   cases: Pick<CaseService, 'sealedFacts'>;
   caseRepo: Pick<CaseRepository, 'keyEpochForShare'>;
   messages: MessageRepository;
-  outbox: Pick<DeadlineRepository, 'enqueue'>;
+  outbox: Outbox;
   access: Pick<AccessService, 'authorize'>;
   audit: Pick<AuditService, 'record'>;
   clock: Clock;
@@ -56,7 +56,7 @@ export function createMessageService(deps: {
         const now = clock.now();
         const inserted = await messages.insert({ id: input.id, caseId, sender, senderRole: roleOf(ctx.principal), body: input.body, createdAt: now }, tx);
         if (!inserted) throw new AppError('already_exists', 'a message with this id exists; the client must choose a new id');
-        await outbox.enqueue('message.created', { caseId, messageId: input.id, senderRole: roleOf(ctx.principal) }, now, tx);
+        await outbox.add(tx, 'message.created', { caseId, messageId: input.id, senderRole: roleOf(ctx.principal) }, now);
         return { id: input.id, caseId, sender, createdAt: now.toISOString() };
       });
     },

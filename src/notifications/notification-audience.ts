@@ -1,3 +1,5 @@
+import type { OutboxTopic } from '../outbox/topics.js';
+
 /**
  * Who an outbox event is for, read from its payload. Services name their audience in one of a
  * few ways (`recipients` user ids or role words, `to`, `notify`); a topic that names none goes to
@@ -17,9 +19,9 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 
 /** Events a partner organisation is told about by webhook (it has no inbox of its own here). */
-const PARTNER_TOPICS = new Set(['referral.sent', 'referral.withdrawn', 'deadline.step']);
+const PARTNER_TOPICS = new Set<string>(['referral.sent', 'referral.withdrawn', 'deadline.step'] satisfies OutboxTopic[]);
 /** Events about a partner's own answer: the referring officer is told, the partner already knows. */
-const DEFENDER_TOPICS = new Set(['referral.consent_requested', 'appeal.decided']);
+const DEFENDER_TOPICS = new Set<string>(['referral.consent_requested', 'appeal.decided'] satisfies OutboxTopic[]);
 
 export function audienceOf(topic: string, payload: Record<string, unknown>): Audience {
   const a: Audience = { userIds: [], assignee: false, supervisors: false, defender: false, orgIds: [] };

@@ -7,16 +7,10 @@ import type { AccessService } from '../access/access-service.js';
 import type { CaseService } from '../cases/case-service.js';
 import type { NewNotification, NotificationRepository, NotificationRow } from './notification-repository.js';
 import type { WebhookRepository } from './webhook-repository.js';
+import type { OutboxRow } from '../outbox/outbox.js';
 import { audienceOf, contentFree, PARTNER_KEYS } from './notification-audience.js';
 
 export type NotificationService = ReturnType<typeof createNotificationService>;
-
-export interface OutboxEvent {
-  id: number;
-  topic: string;
-  payload: Record<string, unknown>;
-  createdAt: Date;
-}
 
 const view = (n: NotificationRow) => ({
   id: n.id,
@@ -54,7 +48,7 @@ export function createNotificationService(deps: {
      * a partner organisation it concerns; returns the delivery ids to queue after commit. Safe to
      * run twice for the same outbox row (unique per outbox row and recipient).
      */
-    async deliver(event: OutboxEvent, tx: Queryable): Promise<{ inbox: number; deliveries: string[] }> {
+    async deliver(event: OutboxRow, tx: Queryable): Promise<{ inbox: number; deliveries: string[] }> {
       const { topic, payload } = event;
       const audience = audienceOf(topic, payload);
       const caseId = typeof payload.caseId === 'string' ? payload.caseId : null;

@@ -1,5 +1,8 @@
-import type { Queryable } from '../db/client.js';
-import type { NotificationService, OutboxEvent } from './notification-service.js';
+import type { Tx } from '../db/client.js';
+import type { OutboxRow } from '../outbox/outbox.js';
+import type { OutboxRelay } from '../outbox/outbox-relay.js';
+import type { TopicPattern, TopicsMatching } from '../outbox/topics.js';
+import type { NotificationService } from './notification-service.js';
 
 /**
  * The outbox topics that are notifications, as the relay registers them (exact topics, or
@@ -7,15 +10,10 @@ import type { NotificationService, OutboxEvent } from './notification-service.js
  * A topic a service adds outside these families stays in the outbox, undispatched, and the relay
  * warns about it until it is added here: a notification is never dropped silently.
  */
-export const NOTIFICATION_TOPICS = ['account.*', 'message.*', 'alert.*', 'incident.*', 'checkin.*', 'measure.*', 'referral.*', 'appeal.*', 'case.*', 'deadline.step'] as const;
+export const NOTIFICATION_TOPICS = ['account.*', 'message.*', 'alert.*', 'incident.*', 'checkin.*', 'measure.*', 'referral.*', 'appeal.*', 'case.*', 'deadline.step'] as const satisfies readonly TopicPattern[];
 
-/** What the outbox relay (workers/outbox-relay.ts) hands a handler; declared here so src/ never imports workers/. */
-export interface ClaimedOutboxRow {
-  id: number;
-  topic: string;
-  payload: Record<string, unknown>;
-  createdAt: Date;
-}
+/** The topics the notifications deliver. */
+export type NotificationTopic = TopicsMatching<(typeof NOTIFICATION_TOPICS)[number]>;
 
 /**
  * The notifications' outbox handler, registered with the single outbox relay for every topic of
@@ -24,17 +22,14 @@ export interface ClaimedOutboxRow {
  * the deliveries are queued (a lost queueing is caught by the delivery sweep, `due()` of src/notifications/webhook-delivery.ts).
  */
 export function notificationOutboxHandler(deps: { notifications: Pick<NotificationService, 'deliver'>; queueDeliveries: (ids: string[]) => Promise<void> }) {
-  return async (rows: ClaimedOutboxRow[], tx: Queryable): Promise<() => Promise<void>> => {
+  return async (rows: Array<OutboxRow<NotificationTopic>>, tx: Tx): Promise<() => Promise<void>> => {
     const deliveries: string[] = [];
-    for (const r of rows) {
-      const event: OutboxEvent = { id: r.id, topic: r.topic, payload: r.payload ?? {}, createdAt: r.createdAt };
-      deliveries.push(...(await deps.notifications.deliver(event, tx)).deliveries);
-    }
+    for (const r of rows) deliveries.push(...(await deps.notifications.deliver(r, tx)).deliveries);
     return () => deps.queueDeliveries(deliveries);
   };
 }
 
 /** Registers the handler for every notification topic with the relay. */
-export function registerNotificationTopics(relay: { register(topic: string, handler: ReturnType<typeof notificationOutboxHandler>): void }, handler: ReturnType<typeof notificationOutboxHandler>): void {
+export function registerNotificationTopics(relay: Pick<OutboxRelay, 'register'>, handler: ReturnType<typeof notificationOutboxHandler>): void {
   for (const topic of NOTIFICATION_TOPICS) relay.register(topic, handler);
 }

@@ -6,7 +6,7 @@ import type { Clock } from '../lib/clock.js';
 import type { AccessService, ScopeFacts } from '../access/access-service.js';
 import type { AuditService } from '../audit/audit-service.js';
 import type { CaseRepository, CaseRow } from '../cases/case-repository.js';
-import type { DeadlineRepository } from '../deadlines/deadline-repository.js';
+import type { Outbox } from '../outbox/outbox.js';
 import type { DeadlineService } from '../deadlines/deadline-service.js';
 import type { OrgRepository } from '../orgs/org-repository.js';
 import type { UserRepository } from '../users/user-repository.js';
@@ -24,7 +24,7 @@ export interface ReferralDeps {
   orgs: Pick<OrgRepository, 'byId' | 'currentKey'>;
   users: Pick<UserRepository, 'byId'>;
   deadlines: Pick<DeadlineService, 'apply'>;
-  outbox: Pick<DeadlineRepository, 'enqueue'>;
+  outbox: Outbox;
   access: Pick<AccessService, 'authorize'>;
   audit: Pick<AuditService, 'record'>;
   clock: Clock;

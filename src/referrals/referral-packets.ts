@@ -84,7 +84,7 @@ export function createReferralPackets(deps: ReferralDeps, kit: ReferralCommands)
         const updated = await referrals.update(r.id, { state: 'sent', packet, sentAt: now, updatedAt: now }, tx);
         await timeline(c, ctx, 'referral.sent', `referral ${r.id} sent (${r.fields.join(', ')})`, now, tx);
         await deadlines.apply({ caseId: c.id, event: 'referral.sent', at: now, urgent: c.urgent || r.consentBasis === 'life_threat', subjectId: r.id }, tx);
-        await outbox.enqueue('referral.sent', { referralId: r.id, orgId: r.orgId, purpose: r.purpose }, now, tx);
+        await outbox.add(tx, 'referral.sent', { referralId: r.id, orgId: r.orgId, purpose: r.purpose }, now);
         return views.staff(updated, { orgName: org!.name, orgCategory: org!.category });
       });
     },

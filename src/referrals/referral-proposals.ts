@@ -76,10 +76,10 @@ export function createReferralProposals(deps: ReferralDeps, kit: ReferralCommand
         if (!inserted) throw refuse('already_exists', 'a referral with this id exists; the client must choose a new id');
         if (exception) {
           await timeline(c, ctx, 'referral.exception', `referral ${input.id} to ${org.category} without consent (threat to life): ${input.lifeThreat!.reason}`, now, tx);
-          await outbox.enqueue('referral.defender_to_be_told', { caseId, reference: c.reference, referralId: input.id }, now, tx);
+          await outbox.add(tx, 'referral.defender_to_be_told', { caseId, reference: c.reference, referralId: input.id }, now);
         } else {
           await timeline(c, ctx, 'referral.proposed', `referral ${input.id} for ${input.purpose}`, now, tx);
-          await outbox.enqueue('referral.consent_requested', { caseId, reference: c.reference, referralId: input.id }, now, tx);
+          await outbox.add(tx, 'referral.consent_requested', { caseId, reference: c.reference, referralId: input.id }, now);
         }
         const r = (await referrals.byId(input.id, tx))!;
         return views.staff(r, { orgName: org.name, orgCategory: org.category });
@@ -116,7 +116,7 @@ export function createReferralProposals(deps: ReferralDeps, kit: ReferralCommand
           tx,
         );
         await timeline(c, ctx, consented ? 'referral.consented' : 'referral.refused', `referral ${r.id}: ${reason}`, now, tx);
-        await outbox.enqueue(consented ? 'referral.consented' : 'referral.refused', { caseId: c.id, reference: c.reference, referralId: r.id }, now, tx);
+        await outbox.add(tx, consented ? 'referral.consented' : 'referral.refused', { caseId: c.id, reference: c.reference, referralId: r.id }, now);
         return ctx.principal.kind === 'defender' ? views.defender(updated, await orgInfo(r.orgId, tx)) : views.staff(updated, await orgInfo(r.orgId, tx));
       });
     },

@@ -24,7 +24,7 @@ export function createReferralResponses(deps: ReferralDeps, kit: ReferralCommand
         const updated = await referrals.update(r.id, { state: 'accepted', respondedBy: me, respondedAt: now, updatedAt: now }, tx);
         await timeline(c, ctx, 'referral.accepted', `referral ${r.id} accepted`, now, tx);
         await deadlines.apply({ caseId: c.id, event: 'referral.accepted', at: now, urgent: c.urgent || r.consentBasis === 'life_threat', subjectId: r.id }, tx);
-        await outbox.enqueue('referral.accepted', { caseId: c.id, reference: c.reference, referralId: r.id, orgId: r.orgId }, now, tx);
+        await outbox.add(tx, 'referral.accepted', { caseId: c.id, reference: c.reference, referralId: r.id, orgId: r.orgId }, now);
         return views.partner(updated, await orgInfo(r.orgId, tx));
       });
     },
@@ -43,7 +43,7 @@ export function createReferralResponses(deps: ReferralDeps, kit: ReferralCommand
         const updated = await referrals.update(r.id, { state: 'declined', packet: null, respondedBy: me, respondedAt: now, responseReason: reason, endedAt: now, endReason: 'declined', updatedAt: now }, tx);
         await timeline(c, ctx, 'referral.declined', `referral ${r.id} declined: ${reason}`, now, tx);
         await deadlines.apply({ caseId: c.id, event: 'referral.declined', at: now, urgent: c.urgent, subjectId: r.id }, tx);
-        await outbox.enqueue('referral.declined', { caseId: c.id, reference: c.reference, referralId: r.id, orgId: r.orgId }, now, tx);
+        await outbox.add(tx, 'referral.declined', { caseId: c.id, reference: c.reference, referralId: r.id, orgId: r.orgId }, now);
         return views.partner(updated, await orgInfo(r.orgId, tx));
       });
     },
@@ -72,7 +72,7 @@ export function createReferralResponses(deps: ReferralDeps, kit: ReferralCommand
         const updated = final ? await referrals.update(r.id, { state: 'closed', endedAt: now, endReason: input.status, updatedAt: now }, tx) : r;
         await timeline(c, ctx, final ? 'referral.closed' : 'referral.progress_reported', `referral ${r.id}: ${input.status}`, now, tx);
         await deadlines.apply({ caseId: c.id, event: final ? 'referral.closed' : 'referral.progress_reported', at: now, urgent: c.urgent || r.consentBasis === 'life_threat', subjectId: r.id }, tx);
-        await outbox.enqueue('referral.progress_reported', { caseId: c.id, reference: c.reference, referralId: r.id, reportId: input.id, status: input.status }, now, tx);
+        await outbox.add(tx, 'referral.progress_reported', { caseId: c.id, reference: c.reference, referralId: r.id, reportId: input.id, status: input.status }, now);
         return { report: views.report({ id: input.id, referralId: r.id, status: input.status, note: input.note ?? null, reportedBy: me, reportedAt: now }), referral: views.partner(updated, await orgInfo(r.orgId, tx)) };
       });
     },

@@ -17,7 +17,7 @@ export function createReferralWithdrawals(deps: ReferralDeps, kit: ReferralComma
     await timeline(c, ctx, 'referral.withdrawn', `referral ${r.id}: ${reason}`, at, tx);
     await deadlines.apply({ caseId: c.id, event: 'referral.withdrawn', at, urgent: c.urgent, subjectId: r.id }, tx);
     // The partner is told its access ended, if it ever had any.
-    if (r.sentAt) await outbox.enqueue('referral.withdrawn', { caseId: c.id, referralId: r.id, orgId: r.orgId }, at, tx);
+    if (r.sentAt) await outbox.add(tx, 'referral.withdrawn', { caseId: c.id, referralId: r.id, orgId: r.orgId }, at);
     return updated;
   }
 

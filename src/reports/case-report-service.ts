@@ -8,6 +8,7 @@ import type { AuditService } from '../audit/audit-service.js';
 import type { CaseRepository, CaseRow } from '../cases/case-repository.js';
 import type { DeadlineService } from '../deadlines/deadline-service.js';
 import type { DeadlineRepository } from '../deadlines/deadline-repository.js';
+import type { Outbox } from '../outbox/outbox.js';
 import type { IntakePolicy } from '../intake/intake-policy.js';
 import type { CaseReportKind, CaseReportRepository, CaseReportRow } from './case-report-repository.js';
 import { assertKeyEpoch } from '../cases/key-epoch.js';
@@ -47,7 +48,8 @@ export function createCaseReportService(deps: {
   reports: Pick<CaseReportRepository, 'insert' | 'list' | 'activeSupervisorIds'>;
   cases: Pick<CaseRepository, 'byId' | 'byIdForUpdate' | 'update' | 'addTimeline'>;
   deadlines: Pick<DeadlineService, 'apply'>;
-  deadlineRows: Pick<DeadlineRepository, 'live' | 'enqueue'>;
+  deadlineRows: Pick<DeadlineRepository, 'live'>;
+  outbox: Outbox;
   access: Pick<AccessService, 'authorize'>;
   audit: Pick<AuditService, 'record'>;
   /** whether a supervisor gets the sealed notes (part of the case, or a break-glass) */
@@ -55,7 +57,7 @@ export function createCaseReportService(deps: {
   clock: Clock;
   intake: Pick<IntakePolicy, 'has'>;
 }) {
-  const { db, reports, cases, deadlines, deadlineRows, access, audit, participation, clock, intake } = deps;
+  const { db, reports, cases, deadlines, deadlineRows, outbox, access, audit, participation, clock, intake } = deps;
   const command = createCommandRunner({ db, audit });
 
   function checkInput(kind: CaseReportKind, input: CaseReportInput): string | null {
@@ -94,9 +96,8 @@ export function createCaseReportService(deps: {
     return null;
   }
 
-  async function notify(topic: string, c: CaseRow, reportId: string, recipients: string[], at: Date, tx: Tx, extra: Record<string, unknown> = {}) {
-    await deadlineRows.enqueue(topic, { caseId: c.id, reference: c.reference, reportId, ...extra, recipients: [...new Set(recipients)] }, at, tx);
-  }
+  /** What a report's notification says: ids and the case reference, never the note. */
+  const notice = (c: CaseRow, reportId: string, recipients: string[]) => ({ caseId: c.id, reference: c.reference, reportId, recipients: [...new Set(recipients)] });
 
   return {
     async record(ctx: RequestContext, caseId: string, kind: CaseReportKind, input: CaseReportInput) {
@@ -128,17 +129,17 @@ export function createCaseReportService(deps: {
             await deadlines.apply({ caseId, event: 'case.reassessment_started', at: now, urgent: c.urgent }, tx);
           }
           const recipients = c.assigneeId ? [c.assigneeId] : await reports.activeSupervisorIds(tx);
-          await notify('incident.reported', c, input.id, recipients, now, tx, { code, reassessment: reassess });
+          await outbox.add(tx, 'incident.reported', { ...notice(c, input.id, recipients), code, reassessment: reassess }, now);
         } else if (kind === 'checkin') {
           await deadlines.apply({ caseId, event: 'checkin.received', at: now, urgent: c.urgent, ...(c.riskLevel ? { riskLevel: c.riskLevel } : {}) }, tx);
           if (code === 'need_contact') {
             const recipients = c.assigneeId ? [c.assigneeId] : await reports.activeSupervisorIds(tx);
-            await notify('checkin.need_contact', c, input.id, recipients, now, tx);
+            await outbox.add(tx, 'checkin.need_contact', notice(c, input.id, recipients), now);
           }
         } else {
           await cases.addTimeline({ caseId, at: now, actor: reportedBy, action: 'alert.raised', fromState: c.state, toState: c.state, reason: null }, tx);
           const recipients = [...(c.assigneeId ? [c.assigneeId] : []), ...(await reports.activeSupervisorIds(tx))];
-          await notify('alert.raised', c, input.id, recipients, now, tx);
+          await outbox.add(tx, 'alert.raised', notice(c, input.id, recipients), now);
         }
         return { id: input.id, caseId, kind, code, reportedBy, at: now.toISOString(), caseState: state };
       });

@@ -16,7 +16,7 @@ import { appealGroundsAd, assessmentFieldAd, caseReportNoteAd, keyIdOf, measureD
 import { createEscalationService } from '../../src/escalation/escalation-service.js';
 import { createEscalationRepository } from '../../src/escalation/escalation-repository.js';
 import { createCaseRepository } from '../../src/cases/case-repository.js';
-import { createDeadlineRepository } from '../../src/deadlines/deadline-repository.js';
+import { createOutbox } from '../../src/outbox/outbox.js';
 import { loadDeadlinePolicy } from '../../src/deadlines/deadline-policy.js';
 import { policiesPath } from '../../src/lib/paths.js';
 
@@ -227,7 +227,7 @@ t.test('an escalation addressed to a supervisor makes them part of the case whil
   const c = await admitted();
   t.equal(await sealedRead(bintou, c), REFUSED, 'before');
   const db = T.database.db;
-  const escalation = createEscalationService({ db, repo: createEscalationRepository(db), cases: createCaseRepository(db), outbox: createDeadlineRepository(db), audit: T.app.services.audit, clock: T.clock, policy: loadDeadlinePolicy(policiesPath(T.config)) });
+  const escalation = createEscalationService({ db, repo: createEscalationRepository(db), cases: createCaseRepository(db), outbox: createOutbox(), audit: T.app.services.audit, clock: T.clock, policy: loadDeadlinePolicy(policiesPath(T.config)) });
   const d = (await sql`select id, due_at from deadlines where case_id = ${c.caseId} and rule = 'assessment' and state = 'open'`)[0]!;
   T.clock.set(new Date(new Date(d.due_at as string).getTime() + 1000));
   t.match(await escalation.fire(d.id as string, 'level1'), { outcome: 'fired' });

@@ -101,7 +101,7 @@ t.test('a measure proposal is a notice for the defender, not an inbox row', asyn
 
 t.test('escalations reach the supervisors; a reminder only the officer', async (t) => {
   const deadlineId = randomUUID();
-  const step = (s: string) => ({ deadlineId, caseId: main.caseId, reference: main.reference, rule: 'assessment', step: s, dueAt: '2026-06-03T08:00:00.000Z', recipients: ['officer'], action: 'complete_assessment' });
+  const step = (s: 'reminder' | 'level1') => ({ deadlineId, caseId: main.caseId, reference: main.reference, rule: 'assessment', step: s, level: s === 'reminder' ? 0 : 1, dueAt: '2026-06-03T08:00:00.000Z', stepAt: '2026-06-03T08:00:00.000Z', recipients: ['officer'], markForHead: false, action: 'complete_assessment' });
   await plant('deadline.step', step('reminder'));
   await plant('deadline.step', step('level1'));
   await delivery.tick();
@@ -201,7 +201,7 @@ t.test('a failing endpoint is retried with backoff, logged, and never delivered 
   received.length = 0;
   failuresLeft = 2;
   const deadlineId = randomUUID();
-  await plant('deadline.step', { deadlineId, caseId: main.caseId, reference: main.reference, rule: 'referral_response', step: 'level1', dueAt: '2026-06-05T08:00:00.000Z', recipients: [`org:${partnerOrg.id}`], action: 'respond_to_referral' });
+  await plant('deadline.step', { deadlineId, caseId: main.caseId, reference: main.reference, rule: 'referral_response', step: 'level1', level: 1, dueAt: '2026-06-05T08:00:00.000Z', stepAt: '2026-06-05T08:00:00.000Z', recipients: [`org:${partnerOrg.id}`], markForHead: false, action: 'respond_to_referral' });
   await delivery.tick();
   await until('two failures', async () => received.length >= 2, 8000);
   // The second answer is recorded right after it arrives (the POST is made outside any transaction).

@@ -45,7 +45,7 @@ const register = async (orgId: string, url: string): Promise<string> => {
   return r.json().id as string;
 };
 /** An outbox row as referral-service writes it when a referral is withdrawn: the partner's webhook event. */
-const withdrawn = (orgId: string) => sql`insert into outbox (topic, payload, created_at) values ('referral.withdrawn', ${JSON.stringify({ referralId: randomUUID(), orgId })}::jsonb, now())`;
+const withdrawn = (orgId: string) => sql`insert into outbox (topic, payload, created_at) values ('referral.withdrawn', ${JSON.stringify({ caseId: randomUUID(), referralId: randomUUID(), orgId })}::jsonb, now())`;
 const deliveriesOf = (endpointId: string) => sql<Array<{ id: string; status: string; attempts: number; last_status_code: number | null; last_error: string | null; lease_expires_at: Date | null; next_attempt_at: Date | null }>>`
   select id, status, attempts, last_status_code, last_error, lease_expires_at, next_attempt_at from webhook_deliveries where endpoint_id = ${endpointId} order by created_at, id`;
 const waitFor = async (what: string, cond: () => boolean | Promise<boolean>, ms = 15_000) => {

@@ -37,7 +37,7 @@ const A = await fileCase(T, dep);
 await admitCase(T, dep, awa, A.caseId);
 const unknownTopic = `experiment.${randomUUID().slice(0, 8)}`;
 await sql`insert into outbox (topic, payload, created_at) values
-  ('alert.raised', ${JSON.stringify({ caseId: A.caseId, reportId: randomUUID(), recipients: ['officer', 'supervisors'] })}::jsonb, ${T.clock.now().toISOString()}::timestamptz),
+  ('alert.raised', ${JSON.stringify({ caseId: A.caseId, reference: A.reference, reportId: randomUUID(), recipients: ['officer', 'supervisors'] })}::jsonb, ${T.clock.now().toISOString()}::timestamptz),
   (${unknownTopic}, ${JSON.stringify({ caseId: A.caseId })}::jsonb, ${T.clock.now().toISOString()}::timestamptz)`;
 
 t.test('one pass of the one relay dispatches deadline jobs and notifications alike', async (t) => {

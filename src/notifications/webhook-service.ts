@@ -29,7 +29,7 @@ const ACTION = 'webhook.manage';
  */
 export function createWebhookService(deps: {
   db: Db;
-  access: Pick<AccessService, 'authorize' | 'decide'>;
+  access: Pick<AccessService, 'authorize' | 'permits'>;
   audit: Pick<AuditService, 'record'>;
   clock: Clock;
   keys: Pick<ServerKeys, 'webhookSecretKey' | 'webhookUrlKey'>;
@@ -66,7 +66,7 @@ export function createWebhookService(deps: {
       const facts = { orgId: org?.id ?? null };
       let url: URL | null = null;
       let refused: AppError | null = null;
-      if (access.decide(ctx.principal, ACTION, facts).allowed && org?.kind === 'partner') {
+      if (access.permits(ctx.principal, ACTION, facts) && org?.kind === 'partner') {
         try {
           url = await target(input.url);
         } catch (err) {

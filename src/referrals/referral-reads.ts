@@ -43,7 +43,7 @@ export function createReferralReads(deps: {
      */
     async list(ctx: RequestContext, page: { before?: { at: string; id: string }; limit: number }) {
       const own = ctx.principal.kind === 'user' ? ctx.principal.orgId : null;
-      const scope = await access.authorize(ctx, 'referral.read', { resource: 'referrals', facts: { orgId: own } }, undefined, { read: true });
+      const { scope } = await access.authorize(ctx, 'referral.read', { resource: 'referrals', facts: { orgId: own } }, undefined, { read: true });
       const all = scope === 'all';
       const rows = await referrals.page({ orgId: all ? null : own, states: all ? null : PARTNER_STATES }, { limit: page.limit, ...(page.before ? { before: { at: new Date(page.before.at), id: page.before.id } } : {}) });
       return rows.map((r) => (all ? views.staff(r, r) : views.partner(r, r)));

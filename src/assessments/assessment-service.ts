@@ -10,7 +10,7 @@ import type { RiskPolicy } from '../risk/risk-policy.js';
 import { RECORDED, type AssessmentRepository, type AssessmentRow } from './assessment-repository.js';
 import { checkAssessmentInput, type AssessmentInput } from './assessment-input.js';
 import { assertKeyEpoch } from '../cases/key-epoch.js';
-import { createCommandRunner, Refusal } from '../audit/audited-command.js';
+import { createCommandRunner } from '../audit/audited-command.js';
 import type { CaseParticipation } from '../access/case-participation.js';
 import { withheldFlag } from '../lib/sealed-withheld.js';
 
@@ -74,7 +74,7 @@ export function createAssessmentService(deps: {
         assertKeyEpoch(c, input.keyEpoch);
         // Only staff hold assessment.create; the check narrows the principal for createdBy.
         if (ctx.principal.kind !== 'user') throw new AppError('forbidden');
-        if (c.state !== 'assessment') throw new Refusal(new AppError('invalid_transition', `an assessment is recorded while the case is in assessment (it is in ${c.state})`));
+        if (c.state !== 'assessment') throw new AppError('invalid_transition', `an assessment is recorded while the case is in assessment (it is in ${c.state})`);
         const version = await assessments.nextVersion(caseId, tx);
         const now = clock.now();
         const row = {
@@ -93,7 +93,7 @@ export function createAssessmentService(deps: {
           createdBy: ctx.principal.userId,
           createdAt: now,
         };
-        if (!(await assessments.insert(row, tx))) throw new Refusal(new AppError('already_exists', 'an assessment with this id exists; the client must choose a new id (and seal again)'));
+        if (!(await assessments.insert(row, tx))) throw new AppError('already_exists', 'an assessment with this id exists; the client must choose a new id (and seal again)');
         // The case becomes urgent when the level is on the urgent track or the override fired;
         // a lower level never lifts urgency by itself (that is an officer's decision, with a reason).
         const becomesUrgent = result.urgent && !c.urgent;

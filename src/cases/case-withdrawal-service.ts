@@ -8,7 +8,7 @@ import type { DeadlineService } from '../deadlines/deadline-service.js';
 import type { DeadlineRepository } from '../deadlines/deadline-repository.js';
 import type { CaseRepository } from './case-repository.js';
 import { defenderView } from './case-service.js';
-import { createCommandRunner, Refusal } from '../audit/audited-command.js';
+import { createCommandRunner } from '../audit/audited-command.js';
 
 /**
  * What stops with the defender's consent, owned by other modules and run in the withdrawal's
@@ -54,7 +54,7 @@ export function createCaseWithdrawalService(deps: {
         const c = await cases.byIdForUpdate(caseId, tx);
         await access.authorize(ctx, 'case.withdraw', { resource: `case:${caseId}`, caseId: c ? caseId : null, facts: c ? { caseState: c.state, assigneeId: c.assigneeId, caseId } : {} }, tx, { reason: input.reason ?? null });
         if (!c) throw new AppError('not_found');
-        if (c.state === 'closed') throw new Refusal(new AppError('invalid_transition', `the case is closed already (${c.closeReason ?? 'no reason'})`));
+        if (c.state === 'closed') throw new AppError('invalid_transition', `the case is closed already (${c.closeReason ?? 'no reason'})`);
         const now = clock.now();
         const why = input.reason ? `${REASON}: ${input.reason}` : REASON;
         // The ports get the defender's context, so what they audit names who made it happen.

@@ -2,7 +2,7 @@ import { AppError } from '../lib/problem.js';
 import type { Db, Tx } from '../db/client.js';
 import type { Clock } from '../lib/clock.js';
 import { actorOf, type RequestContext } from '../access/principal.js';
-import { createCommandRunner, Refusal } from '../audit/audited-command.js';
+import { createCommandRunner } from '../audit/audited-command.js';
 import type { AccessService } from '../access/access-service.js';
 import type { AuditService } from '../audit/audit-service.js';
 import type { UserRepository } from '../users/user-repository.js';
@@ -76,11 +76,11 @@ export function createCaseWorkflowService(deps: {
         await access.authorize(ctx, rule.action, { resource: `case:${caseId}`, caseId: c ? caseId : null, facts: c ? { caseState: c.state, assigneeId: c.assigneeId, caseId } : {} }, tx, { reason: input.reason ?? null });
         if (!c) throw new AppError('not_found');
         // Its content is gone for good: reopening would run a case nobody can read (a new request is filed instead).
-        if (c.purgedAt) throw new Refusal(new AppError('invalid_transition', `the case was purged on ${c.purgedAt.toISOString()}; file a new request instead`));
-        if (!(rule.from as readonly string[]).includes(c.state)) throw new Refusal(new AppError('invalid_transition', `cannot ${name} a case in state ${c.state} (allowed from ${rule.from.join(', ')})`));
+        if (c.purgedAt) throw new AppError('invalid_transition', `the case was purged on ${c.purgedAt.toISOString()}; file a new request instead`);
+        if (!(rule.from as readonly string[]).includes(c.state)) throw new AppError('invalid_transition', `cannot ${name} a case in state ${c.state} (allowed from ${rule.from.join(', ')})`);
         if (rule.guard) {
           const refusal = await guards[rule.guard](c, tx);
-          if (refusal) throw new Refusal(refusal);
+          if (refusal) throw refusal;
         }
         const now = clock.now();
         const set: Partial<CaseRow> = { state: rule.to, updatedAt: now };

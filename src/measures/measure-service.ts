@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { CryptoError, parseSealedField } from '../sdk/index.js';
-import { AppError, fieldInvalid, type ProblemCode } from '../lib/problem.js';
+import { AppError, fieldInvalid } from '../lib/problem.js';
 import type { Db, Tx } from '../db/client.js';
 import type { Clock } from '../lib/clock.js';
 import { actorOf, systemContext, type RequestContext } from '../access/principal.js';
@@ -19,7 +19,7 @@ import { catalogueEntryView, catalogueImplementer, defenderMeasureView, staffMea
 import { checkOralConsent, type OralConsent } from '../consent/oral-consent.js';
 import type { IntakePolicy } from '../intake/intake-policy.js';
 import { assertKeyEpoch } from '../cases/key-epoch.js';
-import { createCommandRunner, Refusal } from '../audit/audited-command.js';
+import { createCommandRunner } from '../audit/audited-command.js';
 import type { CaseParticipation } from '../access/case-participation.js';
 
 export type MeasureService = ReturnType<typeof createMeasureService>;
@@ -57,10 +57,7 @@ const ASSESSED_STATES: readonly string[] = ['decision', 'protection'];
 const URGENT_TRACK_STATES: readonly string[] = ['triage', 'info_requested', 'assessment'];
 const URGENT_PROPOSAL_STATES: readonly string[] = ['triage', 'assessment'];
 
-type Outcome<T> = { ok: T } | { refused: AppError };
-
 const invalid = (field: string, message: string, detail?: string) => fieldInvalid(field, message, detail ?? `${field.replace('/body/', '')} ${message}`);
-const refusal = (code: ProblemCode, detail: string): { refused: AppError } => ({ refused: new AppError(code, detail) });
 const caseFacts = (c: CaseRow): ScopeFacts => ({ caseState: c.state, assigneeId: c.assigneeId, caseId: c.id });
 /** The timeline's reason for a measure event: the code and the measure id, then the person's reason. */
 const note = (m: Pick<MeasureRow, 'id' | 'code'>, reason?: string | null) => `${m.code} ${m.id}${reason ? `: ${reason}` : ''}`;
@@ -132,38 +129,25 @@ export function createMeasureService(deps: {
   }
 
   /**
-   * Runs a command's transaction. A refusal after access was granted (wrong status or state, an
-   * input the measure does not allow) rolls the transaction back, the allowed decision with it,
-   * and is audited as denied with the rule that refused it.
-   */
-  function transact<T>(ctx: RequestContext, action: string, resource: string, caseId: string | null, run: (tx: Tx) => Promise<Outcome<T>>): Promise<T> {
-    return command(ctx, { action, resource, caseId }, async (tx) => {
-      const out = await run(tx);
-      if ('refused' in out) throw new Refusal(out.refused);
-      return out.ok;
-    });
-  }
-
-  /**
    * Runs a command on one measure: case locked, then the measure, authorised with the proposer as
    * a fact. The measure it answers with leaves out the sealed details for a supervisor outside the
    * case (as the list does): acting on a measure is not reading the case.
    */
-  async function onMeasure(ctx: RequestContext, measureId: string, action: string, reason: string | null, run: (m: MeasureRow, c: CaseRow, tx: Tx, now: Date) => Promise<Outcome<MeasureView>>): Promise<MeasureView> {
+  async function onMeasure(ctx: RequestContext, measureId: string, action: string, reason: string | null, run: (m: MeasureRow, c: CaseRow, tx: Tx, now: Date) => Promise<MeasureView>): Promise<MeasureView> {
     const caseId = await repo.caseIdOf(measureId);
     const resource = `measure:${measureId}`;
-    return transact(ctx, action, resource, caseId ?? null, async (tx) => {
+    return command(ctx, { action, resource, caseId: caseId ?? null }, async (tx) => {
       const c = caseId ? await cases.byIdForUpdate(caseId, tx) : undefined;
       const m = c ? await repo.byIdForUpdate(measureId, tx) : undefined;
       const found = c && m ? { c, m } : null;
       await access.authorize(ctx, action, { resource, caseId: found ? found.c.id : null, facts: found ? { ...caseFacts(found.c), proposerId: found.m.proposedBy } : {} }, tx, { reason });
       if (!found) throw new AppError('not_found');
-      if (found.c.state === 'closed') return refusal('invalid_transition', 'the case is closed');
+      if (found.c.state === 'closed') throw new AppError('invalid_transition', 'the case is closed');
       // Asked before the command: a measure that waited on this supervisor no longer does after it.
       const sealed = await participation.sealedAccess(ctx.principal, found.c, tx);
       const out = await run(found.m, found.c, tx, clock.now());
       // A command answers with the measure only, so a break-glass adds nothing to read here: withheld unless part of the case.
-      return 'ok' in out && !(sealed.served && sealed.breakGlassId === null) ? { ok: withheld(out.ok) } : out;
+      return sealed.served && sealed.breakGlassId === null ? out : withheld(out);
     });
   }
 
@@ -218,10 +202,9 @@ export function createMeasureService(deps: {
     return new AppError('invalid_transition', `no measure can be proposed on a case in state ${c.state}`);
   }
 
-  /** The single-step moves: from which statuses, to which one. */
-  function expectStatus(m: MeasureRow, from: readonly MeasureStatus[], verb: string): { refused: AppError } | null {
-    if (from.includes(m.status)) return null;
-    return refusal('invalid_transition', `cannot ${verb} a measure that is ${m.status} (allowed from ${from.join(', ')})`);
+  /** The single-step moves: refused unless the measure is in one of these statuses. */
+  function expectStatus(m: MeasureRow, from: readonly MeasureStatus[], verb: string): void {
+    if (!from.includes(m.status)) throw new AppError('invalid_transition', `cannot ${verb} a measure that is ${m.status} (allowed from ${from.join(', ')})`);
   }
 
   /** Ends one measure because its end date passed (`expired`) or it lapsed unconfirmed (`lapsed`); false when it no longer applies. */
@@ -256,13 +239,13 @@ export function createMeasureService(deps: {
     async propose(ctx: RequestContext, caseId: string, input: ProposeInput): Promise<MeasureView> {
       const entry = await checkProposal(input);
       const resource = `measure:${input.id}`;
-      const created = await transact(ctx, 'measure.propose', resource, caseId, async (tx): Promise<Outcome<MeasureRow>> => {
+      const created = await command(ctx, { action: 'measure.propose', resource, caseId }, async (tx): Promise<MeasureRow> => {
         const c = await cases.byIdForUpdate(caseId, tx);
         await access.authorize(ctx, 'measure.propose', { resource, caseId: c ? caseId : null, facts: c ? caseFacts(c) : {} }, tx, { reason: entry.code });
         if (!c) throw new AppError('not_found');
         assertKeyEpoch(c, input.keyEpoch);
         const track = trackFor(c, entry.category);
-        if (track instanceof AppError) return { refused: track };
+        if (track instanceof AppError) throw track;
         if (ctx.principal.kind !== 'user') throw new AppError('forbidden');
         const now = clock.now();
         const row = {
@@ -280,12 +263,12 @@ export function createMeasureService(deps: {
           proposedAt: now,
           updatedAt: now,
         };
-        if (!(await repo.insert(row, tx))) return refusal('already_exists', 'a measure with this id exists; the client must choose a new id');
+        if (!(await repo.insert(row, tx))) throw new AppError('already_exists', 'a measure with this id exists; the client must choose a new id');
         const m = await repo.byIdForUpdate(input.id, tx);
         await cases.addTimeline({ caseId, at: now, actor: actorOf(ctx.principal), action: 'measure.proposed', fromState: c.state, toState: c.state, reason: note(row, track.urgent ? 'urgent track' : null) }, tx);
         await event(c, row, 'measure.proposed', now, tx);
         await notify('measure.proposed', c, row, 'defender', now, tx);
-        return { ok: m! };
+        return m!;
       });
       return staffMeasureView(created);
     },
@@ -301,10 +284,10 @@ export function createMeasureService(deps: {
       if (p.kind === 'defender' && input.attestation) throw invalid('/body/attestation', 'is for staff recording an oral answer; the defender answers for themself');
       if (p.kind === 'user' && !input.attestation) throw invalid('/body/attestation', 'is required: staff record an answer given orally, saying how and when it was taken');
       return onMeasure(ctx, measureId, 'measure.consent', input.decision, async (m, c, tx, now) => {
-        const wrong = m.status === 'refused' ? refusal('invalid_transition', 'the defender refused this measure; a refusal is final for this proposal') : expectStatus(m, ['proposed'], 'answer for');
-        if (wrong) return wrong;
+        if (m.status === 'refused') throw new AppError('invalid_transition', 'the defender refused this measure; a refusal is final for this proposal');
+        expectStatus(m, ['proposed'], 'answer for');
         const checked = input.attestation ? checkOralConsent(input.attestation, { now, askedAt: m.proposedAt, channelKnown: (code) => intake.has('consentChannel', code) }) : null;
-        if (checked && 'errors' in checked) return { refused: invalid(checked.errors[0]!.field, checked.errors[0]!.message) };
+        if (checked && 'errors' in checked) throw invalid(checked.errors[0]!.field, checked.errors[0]!.message);
         const a = checked?.value;
         const consented = input.decision === 'consent';
         const updated = await repo.update(
@@ -316,7 +299,7 @@ export function createMeasureService(deps: {
         await cases.addTimeline({ caseId: c.id, at: now, actor: actorOf(p), action: name, fromState: c.state, toState: c.state, reason: note(m, a ? `recorded orally (${a.channel})` : null) }, tx);
         await event(c, m, name, now, tx);
         await notify('measure.answered', c, m, a ? 'defender' : 'officer', now, tx, { decision: input.decision });
-        return { ok: viewFor(ctx, updated) };
+        return viewFor(ctx, updated);
       });
     },
 
@@ -329,9 +312,8 @@ export function createMeasureService(deps: {
      */
     async decide(ctx: RequestContext, measureId: string, input: { decision: 'approve' | 'reject'; reason: string }): Promise<MeasureView> {
       return onMeasure(ctx, measureId, 'measure.approve', input.reason, async (m, c, tx, now) => {
-        if (m.status === 'proposed') return refusal('consent_required', "the defender's consent to this measure is not on record");
-        const wrong = expectStatus(m, ['consented'], 'decide');
-        if (wrong) return wrong;
+        if (m.status === 'proposed') throw new AppError('consent_required', "the defender's consent to this measure is not on record");
+        expectStatus(m, ['consented'], 'decide');
         const actor = actorOf(ctx.principal);
         const decider = ctx.principal.kind === 'user' ? ctx.principal.userId : null;
         if (input.decision === 'reject') {
@@ -339,10 +321,10 @@ export function createMeasureService(deps: {
           await cases.addTimeline({ caseId: c.id, at: now, actor, action: 'measure.rejected', fromState: c.state, toState: c.state, reason: note(m, input.reason) }, tx);
           await event(c, m, 'measure.rejected', now, tx);
           await notify('measure.rejected', c, m, 'defender', now, tx);
-          return { ok: staffMeasureView(updated) };
+          return staffMeasureView(updated);
         }
         const urgentTrack = m.urgent && URGENT_TRACK_STATES.includes(c.state);
-        if (!urgentTrack && !ASSESSED_STATES.includes(c.state)) return refusal('assessment_required', 'an ordinary measure is approved once the assessment is complete');
+        if (!urgentTrack && !ASSESSED_STATES.includes(c.state)) throw new AppError('assessment_required', 'an ordinary measure is approved once the assessment is complete');
         const updated = await repo.update(m.id, { status: 'approved', decidedBy: decider, decidedAt: now, decisionReason: input.reason, confirmedAt: m.urgent && !urgentTrack ? now : null, updatedAt: now }, tx);
         const toState = await enterProtection(c, now, tx);
         await cases.addTimeline({ caseId: c.id, at: now, actor, action: 'measure.approved', fromState: c.state, toState, reason: note(m, urgentTrack ? `urgent track, to be confirmed: ${input.reason}` : input.reason) }, tx);
@@ -350,7 +332,7 @@ export function createMeasureService(deps: {
         // The confirmation clock runs on the urgent track whatever the case's own pace.
         if (urgentTrack) await event(c, m, 'measure.urgent_approved', now, tx, { urgent: true });
         await notify('measure.approved', c, m, 'defender', now, tx);
-        return { ok: staffMeasureView(updated) };
+        return staffMeasureView(updated);
       });
     },
 
@@ -361,27 +343,25 @@ export function createMeasureService(deps: {
      */
     async confirm(ctx: RequestContext, measureId: string, input: { reason: string }): Promise<MeasureView> {
       return onMeasure(ctx, measureId, 'measure.approve', input.reason, async (m, c, tx, now) => {
-        if (!m.urgent) return refusal('invalid_transition', 'only a measure approved on the urgent track is confirmed');
-        if (m.confirmedAt !== null) return refusal('invalid_transition', 'this measure has been confirmed already');
-        const wrong = expectStatus(m, IN_EFFECT_STATUSES, 'confirm');
-        if (wrong) return wrong;
-        if (!ASSESSED_STATES.includes(c.state)) return refusal('assessment_required', 'an urgent measure is confirmed by an ordinary decision, once the assessment is complete');
+        if (!m.urgent) throw new AppError('invalid_transition', 'only a measure approved on the urgent track is confirmed');
+        if (m.confirmedAt !== null) throw new AppError('invalid_transition', 'this measure has been confirmed already');
+        expectStatus(m, IN_EFFECT_STATUSES, 'confirm');
+        if (!ASSESSED_STATES.includes(c.state)) throw new AppError('assessment_required', 'an urgent measure is confirmed by an ordinary decision, once the assessment is complete');
         const updated = await repo.update(m.id, { confirmedAt: now, updatedAt: now }, tx);
         const toState = await enterProtection(c, now, tx);
         await cases.addTimeline({ caseId: c.id, at: now, actor: actorOf(ctx.principal), action: 'measure.confirmed', fromState: c.state, toState, reason: note(m, input.reason) }, tx);
         await event(c, m, 'measure.confirmed', now, tx);
-        return { ok: staffMeasureView(updated) };
+        return staffMeasureView(updated);
       });
     },
 
     /** approved -> implementing (the implementation deadline keeps running until it is active). */
     async implement(ctx: RequestContext, measureId: string, input: { reason?: string }): Promise<MeasureView> {
       return onMeasure(ctx, measureId, 'measure.implement', input.reason ?? null, async (m, c, tx, now) => {
-        const wrong = expectStatus(m, ['approved'], 'start implementing');
-        if (wrong) return wrong;
+        expectStatus(m, ['approved'], 'start implementing');
         const updated = await repo.update(m.id, { status: 'implementing', updatedAt: now }, tx);
         await cases.addTimeline({ caseId: c.id, at: now, actor: actorOf(ctx.principal), action: 'measure.implementing', fromState: c.state, toState: c.state, reason: note(m, input.reason) }, tx);
-        return { ok: staffMeasureView(updated) };
+        return staffMeasureView(updated);
       });
     },
 
@@ -391,17 +371,16 @@ export function createMeasureService(deps: {
      */
     async activate(ctx: RequestContext, measureId: string, input: { endsAt?: string }): Promise<MeasureView> {
       return onMeasure(ctx, measureId, 'measure.implement', null, async (m, c, tx, now) => {
-        const wrong = expectStatus(m, ['implementing'], 'activate');
-        if (wrong) return wrong;
+        expectStatus(m, ['implementing'], 'activate');
         const maxDays = Math.max(catalogue.measureByCode(m.code)?.maxDurationDays ?? 0, m.durationDays ?? 0);
         const endsAt = input.endsAt ? new Date(input.endsAt) : new Date(now.getTime() + (m.durationDays ?? maxDays) * DAY_MS);
-        if (endsAt.getTime() <= now.getTime()) return { refused: invalid('/body/endsAt', 'must be in the future') };
-        if (endsAt.getTime() > now.getTime() + maxDays * DAY_MS) return { refused: invalid('/body/endsAt', `must be within ${maxDays} days`) };
+        if (endsAt.getTime() <= now.getTime()) throw invalid('/body/endsAt', 'must be in the future');
+        if (endsAt.getTime() > now.getTime() + maxDays * DAY_MS) throw invalid('/body/endsAt', `must be within ${maxDays} days`);
         const updated = await repo.update(m.id, { status: 'active', startsAt: now, endsAt, updatedAt: now }, tx);
         await cases.addTimeline({ caseId: c.id, at: now, actor: actorOf(ctx.principal), action: 'measure.activated', fromState: c.state, toState: c.state, reason: note(m, `until ${endsAt.toISOString()}`) }, tx);
         await event(c, m, 'measure.activated', now, tx, { measureEnd: endsAt });
         await notify('measure.activated', c, m, 'defender', now, tx);
-        return { ok: staffMeasureView(updated) };
+        return staffMeasureView(updated);
       });
     },
 
@@ -414,31 +393,29 @@ export function createMeasureService(deps: {
      */
     async review(ctx: RequestContext, measureId: string, input: { reason: string; extendDays?: number }): Promise<MeasureView> {
       return onMeasure(ctx, measureId, 'measure.lift', input.reason, async (m, c, tx, now) => {
-        const wrong = expectStatus(m, ['active'], 'review');
-        if (wrong) return wrong;
+        expectStatus(m, ['active'], 'review');
         const maxDays = Math.max(catalogue.measureByCode(m.code)?.maxDurationDays ?? 0, m.durationDays ?? 0);
-        if (input.extendDays !== undefined && input.extendDays > maxDays) return { refused: invalid('/body/extendDays', `must be at most ${maxDays} days for ${m.code}`) };
+        if (input.extendDays !== undefined && input.extendDays > maxDays) throw invalid('/body/extendDays', `must be at most ${maxDays} days for ${m.code}`);
         const endsAt = input.extendDays ? new Date(Math.max(m.endsAt?.getTime() ?? 0, now.getTime()) + input.extendDays * DAY_MS) : m.endsAt;
         const updated = await repo.update(m.id, { endsAt, updatedAt: now }, tx);
         const extended = input.extendDays && endsAt ? `extended to ${endsAt.toISOString()}; ` : '';
         await cases.addTimeline({ caseId: c.id, at: now, actor: actorOf(ctx.principal), action: 'measure.reviewed', fromState: c.state, toState: c.state, reason: note(m, `${extended}${input.reason}`) }, tx);
         await event(c, m, 'measure.reviewed', now, tx);
         if (input.extendDays && endsAt) await event(c, m, 'measure.activated', now, tx, { measureEnd: endsAt });
-        return { ok: staffMeasureView(updated) };
+        return staffMeasureView(updated);
       });
     },
 
     /** Lifts a measure early (approved, implementing or active), with a reason and a notice to the defender, who may appeal. */
     async lift(ctx: RequestContext, measureId: string, input: { reason: string }): Promise<MeasureView> {
       return onMeasure(ctx, measureId, 'measure.lift', input.reason, async (m, c, tx, now) => {
-        const wrong = expectStatus(m, IN_EFFECT_STATUSES, 'lift');
-        if (wrong) return wrong;
+        expectStatus(m, IN_EFFECT_STATUSES, 'lift');
         const updated = await repo.update(m.id, { status: 'lifted', endedAt: now, endedBy: ctx.principal.kind === 'user' ? ctx.principal.userId : null, endReason: input.reason, updatedAt: now }, tx);
         await cases.addTimeline({ caseId: c.id, at: now, actor: actorOf(ctx.principal), action: 'measure.lifted', fromState: c.state, toState: c.state, reason: note(m, input.reason) }, tx);
         await event(c, m, 'measure.lifted', now, tx);
         await cancelLeftovers(c.id, m.id, now, tx);
         await notify('measure.lifted', c, m, 'defender', now, tx);
-        return { ok: staffMeasureView(updated) };
+        return staffMeasureView(updated);
       });
     },
 

@@ -7,7 +7,7 @@ import type { ServerKeys } from '../lib/server-keys.js';
 import type { RequestContext } from '../access/principal.js';
 import type { AccessService } from '../access/access-service.js';
 import type { AuditService } from '../audit/audit-service.js';
-import { createCommandRunner, Refusal } from '../audit/audited-command.js';
+import { createCommandRunner } from '../audit/audited-command.js';
 import { organisations, webhookEndpoints } from '../db/schema/index.js';
 import { sealWebhookSecret } from './webhook-secret.js';
 import { sealWebhookUrl, webhookOrigin } from './webhook-url.js';
@@ -76,9 +76,9 @@ export function createWebhookService(deps: {
       }
       return command(ctx, { action: ACTION, resource, caseId: null }, async (tx) => {
         await access.authorize(ctx, ACTION, { resource, facts }, tx);
-        if (!org) throw new Refusal(new AppError('not_found'));
-        if (org.kind !== 'partner') throw new Refusal(notPartner());
-        if (refused || !url) throw new Refusal(refused ?? new AppError('webhook_target_refused'));
+        if (!org) throw new AppError('not_found');
+        if (org.kind !== 'partner') throw notPartner();
+        if (refused || !url) throw refused ?? new AppError('webhook_target_refused');
         const secret = randomBytes(32).toString('base64url');
         const [row] = await tx
           .insert(webhookEndpoints)

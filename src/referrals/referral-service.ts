@@ -17,7 +17,7 @@ import { OPEN_STATES, createViews, partnerMaySee } from './referral-views.js';
 import { createReferralReads } from './referral-reads.js';
 import { checkOralConsent, type OralConsent } from '../consent/oral-consent.js';
 import type { IntakePolicy } from '../intake/intake-policy.js';
-import { createCommandRunner, Refusal } from '../audit/audited-command.js';
+import { createCommandRunner } from '../audit/audited-command.js';
 
 export interface NewReferral {
   id: string;
@@ -41,8 +41,8 @@ export interface NewReport {
   note?: string;
 }
 
-const refuse = (...args: ConstructorParameters<typeof AppError>): Refusal => new Refusal(new AppError(...args));
-const invalid = (detail: string, errors: FieldError[]): Refusal => new Refusal(validationFailed(detail, errors));
+const refuse = (...args: ConstructorParameters<typeof AppError>): AppError => new AppError(...args);
+const invalid = (detail: string, errors: FieldError[]): AppError => validationFailed(detail, errors);
 
 /** Commands that name their author are made by signed-in users (the defender consents through `consentBy`). */
 function userIdOf(ctx: RequestContext): string {
@@ -99,7 +99,7 @@ export function createReferralService(deps: {
 
   /**
    * A command on an existing referral: locks its case then the referral, authorises (audited in
-   * the transaction), then runs `fn`, which throws Refusal for a state that does not allow it.
+   * the transaction), then runs `fn`, which throws an AppError for a state that does not allow it.
    */
   async function onReferral<T>(ctx: RequestContext, referralId: string, action: string, reason: string | null, fn: (r: ReferralRow, c: CaseRow, tx: Tx) => Promise<T>): Promise<T> {
     let caseId: string | null = null;

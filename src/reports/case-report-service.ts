@@ -13,7 +13,7 @@ import type { CaseReportKind, CaseReportRepository, CaseReportRow } from './case
 import { assertKeyEpoch } from '../cases/key-epoch.js';
 import type { CaseParticipation } from '../access/case-participation.js';
 import { withheldFlag } from '../lib/sealed-withheld.js';
-import { createCommandRunner, Refusal } from '../audit/audited-command.js';
+import { createCommandRunner } from '../audit/audited-command.js';
 
 export type CaseReportService = ReturnType<typeof createCaseReportService>;
 
@@ -109,11 +109,11 @@ export function createCaseReportService(deps: {
         if (!c) throw new AppError('not_found');
         assertKeyEpoch(c, input.keyEpoch);
         const refused = await refusal(kind, c, tx);
-        if (refused) throw new Refusal(refused);
+        if (refused) throw refused;
         const now = clock.now();
         const reportedBy = actorOf(ctx.principal);
         if (!(await reports.insert({ id: input.id, caseId, kind, reportedBy, code, note: input.note ?? null, at: now }, tx))) {
-          throw new Refusal(new AppError('already_exists', `a report with this id exists; the client must choose a new id (and seal again)`));
+          throw new AppError('already_exists', `a report with this id exists; the client must choose a new id (and seal again)`);
         }
         let state = c.state;
         if (kind === 'incident') {

@@ -10,7 +10,7 @@ import type { DeadlineService } from '../deadlines/deadline-service.js';
 import type { DeadlineRepository } from '../deadlines/deadline-repository.js';
 import { KINDS, SEALED_UNDER_CASE_DEK, sealedItemsOf } from '../cases/case-rekey-service.js';
 import { caseEnvelopes, referralEnvelopes, referralReports, referrals } from '../db/schema/index.js';
-import { createCommandRunner, Refusal } from '../audit/audited-command.js';
+import { createCommandRunner } from '../audit/audited-command.js';
 import { isIsoInstant, isUuid } from '../lib/cursor.js';
 
 export type RetentionService = ReturnType<typeof createRetentionService>;
@@ -103,7 +103,7 @@ export function createRetentionService(deps: {
         if (!c) throw new AppError('not_found');
         const now = clock.now();
         const ok = await check(c, now, tx);
-        if (ok instanceof AppError) throw new Refusal(ok);
+        if (ok instanceof AppError) throw ok;
 
         const erased = new Map<string, number>();
         for (const i of await sealedItemsOf(caseId, tx)) erased.set(i.kind, (erased.get(i.kind) ?? 0) + 1);

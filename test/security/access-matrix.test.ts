@@ -73,7 +73,7 @@ async function assertRefusalsAudited(t: Pick<typeof import('tap').t, 'ok' | 'not
   if (refused.length === 0) return;
   const ids = refused.map((r) => r.requestId).filter((id) => id !== '');
   const rows = ids.length === 0 ? [] : await sql<Array<{ request_id: string; action: string; outcome: string; reason: string | null }>>`
-    select request_id, action, outcome, reason from audit_events where request_id in ${sql(ids)} order by seq`;
+    select request_id, action, outcome, reason from audit_events where request_id in ${sql(ids)} order by id`;
   for (const cell of refused) {
     t.not(cell.requestId, '', `${cell.label}: the problem names its request`);
     const events = rows.filter((r) => r.request_id === cell.requestId).map((r) => ({ action: r.action, outcome: r.outcome, reason: r.reason ?? '' }));

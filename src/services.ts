@@ -136,7 +136,7 @@ export function createServices(deps: ServiceDeps) {
   const participation = createCaseParticipation({ db, policy: deps.breakGlassPolicy, clock });
   const breakGlass = createBreakGlassService({ db, cases: repos.cases, outbox: repos.deadlines, access, audit, clock, policy: deps.breakGlassPolicy });
   const userKeys = createUserKeyService({ users: repos.users, access });
-  const cases = createCaseService({ cases: repos.cases, users: repos.users, keyring: repos.keyring, access, participation, clock, db });
+  const cases = createCaseService({ cases: repos.cases, users: repos.users, keyring: repos.keyring, access, participation, audit, clock, db });
   const caseList = createCaseListService({ sql: database.sql, access, clock });
   const messages = createMessageService({ db, cases, outbox: repos.deadlines, access, audit, clock });
   // --- protection workflow (one line per module) ---
@@ -152,7 +152,7 @@ export function createServices(deps: ServiceDeps) {
     ports: openWork,
   });
   const rekey = createCaseRekeyService({ db, cases: repos.cases, caseService: cases, users: repos.users, orgs: repos.orgs, access, audit, participation, clock });
-  const notifications = createNotificationService({ db, access, cases, clock });
+  const notifications = createNotificationService({ db, access, audit, cases, clock });
   const webhooks = createWebhookService({ db, access, audit, clock, keys, allowPrivateTargets: config.WEBHOOK_ALLOW_PRIVATE_TARGETS, ...(deps.webhookResolver ? { resolve: deps.webhookResolver } : {}) });
   const deadlineViews = createDeadlineViewService({ db, access, cases: repos.cases, policy: deps.deadlinePolicy, clock });
   const retention = createRetentionService({ db, cases: repos.cases, deadlines, deadlineRepo: repos.deadlines, access, audit, clock });

@@ -15,6 +15,7 @@ import { assertKeyEpoch } from '../cases/key-epoch.js';
 import type { CaseParticipation } from '../access/case-participation.js';
 import { withheldFlag } from '../lib/sealed-withheld.js';
 import { createCommandRunner } from '../audit/audited-command.js';
+import { caseScope } from '../access/case-scope.js';
 
 const DAY_MS = 86_400_000;
 
@@ -60,7 +61,6 @@ export function staffAppealView(a: AppealRow) {
 
 
 const userIdOf = (actor: string | undefined): string | null => (actor?.startsWith('u:') ? actor.slice(2) : null);
-const factsOf = (c: CaseRow): ScopeFacts => ({ caseState: c.state, assigneeId: c.assigneeId, caseId: c.id });
 
 export type AppealService = ReturnType<typeof createAppealService>;
 
@@ -156,7 +156,7 @@ export function createAppealService(deps: {
       const resource = `appeal:${input.id}`;
       return command(ctx, { action: 'appeal.file', resource, caseId }, async (tx) => {
         const c = await cases.byIdForUpdate(caseId, tx);
-        await access.authorize(ctx, 'appeal.file', { resource, caseId: c ? caseId : null, facts: c ? factsOf(c) : {} }, tx);
+        await access.authorize(ctx, 'appeal.file', { resource, caseId: c ? caseId : null, facts: c ? caseScope(c) : {} }, tx);
         if (!c) throw new AppError('not_found');
         assertKeyEpoch(c, input.keyEpoch);
         const now = clock.now();
@@ -183,7 +183,7 @@ export function createAppealService(deps: {
         // Case first, then the appeal: the same lock order as every command on the case.
         const c = found ? await cases.byIdForUpdate(found.caseId, tx) : undefined;
         const a = found ? await appeals.byIdForUpdate(appealId, tx) : undefined;
-        const facts: ScopeFacts = c && a ? { ...factsOf(c), deciderId: a.deciderId } : {};
+        const facts: ScopeFacts = c && a ? { ...caseScope(c), deciderId: a.deciderId } : {};
         await access.authorize(ctx, 'appeal.decide', { resource, caseId: c ? c.id : null, facts }, tx, { reason: input.reason });
         if (!c || !a) throw new AppError('not_found');
         if (a.state !== 'filed') throw new AppError('invalid_transition', `the appeal was ${a.state} already`);
@@ -209,7 +209,7 @@ export function createAppealService(deps: {
       // Subjects, states and dates are metadata every supervisor sees; the sealed grounds only a
       // supervisor part of the case (one who decides a filed appeal is), or through a break-glass.
       const sealed = c ? await participation.sealedAccess(ctx.principal, c) : { served: true as const, breakGlassId: null };
-      await access.authorize(ctx, 'appeal.read', { resource: `case:${caseId}/appeals`, caseId: c ? caseId : null, found: c !== undefined, facts: c ? factsOf(c) : {} }, undefined, { read: true, breakGlassId: sealed.served ? sealed.breakGlassId : null });
+      await access.authorize(ctx, 'appeal.read', { resource: `case:${caseId}/appeals`, caseId: c ? caseId : null, found: c !== undefined, facts: c ? caseScope(c) : {} }, undefined, { read: true, breakGlassId: sealed.served ? sealed.breakGlassId : null });
       if (!c) throw new AppError('not_found');
       const rows = await appeals.forCase(caseId);
       if (ctx.principal.kind === 'defender') return rows.map(defenderAppealView);

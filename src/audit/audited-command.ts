@@ -48,7 +48,7 @@ export async function auditRefusal(audit: Pick<AuditService, 'record'>, ctx: Req
   const trail = ctx.trail;
   if (trail?.denied || trail?.unaudited) return;
   const fields = (error.extra.errors ?? []).map((e) => e.field);
-  await audit.record(ctx, { action: target.action, resource: target.resource, caseId: target.caseId, outcome: 'denied', reason: denialReason(error.code, error.detail, fields) });
+  await audit.record(ctx, { action: target.action, resource: target.resource, caseId: target.caseId, outcome: 'denied', reason: denialReason(error.code, error.extra.auditReason ?? error.detail, fields) });
 }
 
 /**

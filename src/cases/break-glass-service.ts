@@ -11,6 +11,7 @@ import type { DeadlineRepository } from '../deadlines/deadline-repository.js';
 import { createCommandRunner } from '../audit/audited-command.js';
 import { breakGlass, users } from '../db/schema/index.js';
 import type { CaseRepository } from './case-repository.js';
+import { caseScope } from '../access/case-scope.js';
 
 /** The outbox topic of a break-glass: every other supervisor's inbox (ids, reference and end of window only). */
 export const BREAK_GLASS_TOPIC = 'case.break_glass';
@@ -48,7 +49,7 @@ export function createBreakGlassService(deps: {
         const expiresAt = new Date(openedAt.getTime() + policy.windowMs);
         // Refusals decided with the policy: a refused opening holds one event, its denial.
         const refusal = c?.purgedAt ? new AppError('case_purged', `the sealed content of this case was purged on ${c.purgedAt.toISOString()}: there is nothing to open`) : null;
-        await access.authorize(ctx, 'case.break_glass', { resource, caseId: c ? caseId : null, found: c !== undefined, facts: c ? { caseState: c.state, assigneeId: c.assigneeId, caseId } : {}, refusal }, tx, {
+        await access.authorize(ctx, 'case.break_glass', { resource, caseId: c ? caseId : null, found: c !== undefined, facts: caseScope(c), refusal }, tx, {
           reason: `break_glass ${id} until ${expiresAt.toISOString()}`,
         });
         if (!c) throw new AppError('not_found');

@@ -15,6 +15,7 @@ import type { CaseService } from './case-service.js';
 import { createCommandRunner } from '../audit/audited-command.js';
 import { denialReason } from '../audit/decision-trail.js';
 import type { CaseParticipation } from '../access/case-participation.js';
+import { caseScope } from '../access/case-scope.js';
 
 /** One value sealed under the case DEK, at its place (kind, id, field), with the AD it is bound to. */
 export interface SealedItem {
@@ -356,7 +357,7 @@ export function createCaseRekeyService(deps: {
       return command(ctx, { action: 'case.rekey', resource: `case:${caseId}`, caseId }, async (tx) => {
         const c = await cases.byIdForUpdate(caseId, tx);
         const reason = input.revoke.length > 0 ? `revoke ${input.revoke.join(', ')}` : 'no envelope revoked';
-        const facts = c ? { caseState: c.state, assigneeId: c.assigneeId, caseId, ...(await participation.facts(ctx.principal, c, tx)) } : {};
+        const facts = { ...caseScope(c), ...(await participation.facts(ctx.principal, c, tx)) };
         await access.authorize(ctx, 'case.rekey', { resource: `case:${caseId}`, caseId: c ? caseId : null, facts }, tx, { reason });
         if (!c) throw new AppError('not_found');
         if (c.purgedAt) throw purged(c.purgedAt);

@@ -5,6 +5,7 @@ import type { RequestContext } from '../access/principal.js';
 import type { AccessService } from '../access/access-service.js';
 import { caseTimeline } from '../db/schema/index.js';
 import type { CaseRepository } from './case-repository.js';
+import { caseScope } from '../access/case-scope.js';
 
 export type CaseTimelineService = ReturnType<typeof createCaseTimelineService>;
 
@@ -19,7 +20,7 @@ export function createCaseTimelineService(deps: { db: Db; cases: Pick<CaseReposi
   return {
     async list(ctx: RequestContext, caseId: string, page: { afterId?: number; limit: number }) {
       const c = await cases.byId(caseId);
-      await access.authorize(ctx, 'case.timeline', { resource: `case:${caseId}/timeline`, caseId: c ? caseId : null, found: c !== undefined, facts: c ? { caseState: c.state, assigneeId: c.assigneeId, caseId } : {} }, undefined, { read: true });
+      await access.authorize(ctx, 'case.timeline', { resource: `case:${caseId}/timeline`, caseId: c ? caseId : null, found: c !== undefined, facts: caseScope(c) }, undefined, { read: true });
       if (!c) throw new AppError('not_found');
       const rows = await db
         .select()

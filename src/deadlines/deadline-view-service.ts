@@ -8,6 +8,7 @@ import type { RequestContext } from '../access/principal.js';
 import type { AccessService } from '../access/access-service.js';
 import type { CaseRepository } from '../cases/case-repository.js';
 import type { DeadlinePolicy } from './deadline-policy.js';
+import { caseScope } from '../access/case-scope.js';
 
 export type DeadlineViewService = ReturnType<typeof createDeadlineViewService>;
 
@@ -120,7 +121,7 @@ export function createDeadlineViewService(deps: { db: Db; access: Pick<AccessSer
     async ofCase(ctx: RequestContext, caseId: string) {
       // Metadata only: the scopes of deadline.list never look at envelopes, so no key lookups.
       const c = await deps.cases.byId(caseId);
-      const facts = c ? { caseState: c.state, assigneeId: c.assigneeId, caseId: c.id } : {};
+      const facts = caseScope(c);
       const { audited } = await access.authorize(ctx, 'deadline.list', { resource: `case:${caseId}/deadlines`, caseId: c ? caseId : null, found: c !== undefined, facts }, undefined, { read: true, deferAudit: true });
       if (!c) throw new AppError('not_found');
       const defender = ctx.principal.kind === 'defender';

@@ -4,7 +4,7 @@ import { AppError, fieldInvalid } from '../lib/problem.js';
 import type { Db, Tx } from '../db/client.js';
 import type { Clock } from '../lib/clock.js';
 import { actorOf, systemContext, type RequestContext } from '../access/principal.js';
-import type { AccessService, ScopeFacts } from '../access/access-service.js';
+import type { AccessService } from '../access/access-service.js';
 import type { AuditService } from '../audit/audit-service.js';
 import type { CaseRepository, CaseRow } from '../cases/case-repository.js';
 import type { OrgRepository } from '../orgs/org-repository.js';
@@ -21,6 +21,7 @@ import type { IntakePolicy } from '../intake/intake-policy.js';
 import { assertKeyEpoch } from '../cases/key-epoch.js';
 import { createCommandRunner } from '../audit/audited-command.js';
 import type { CaseParticipation } from '../access/case-participation.js';
+import { caseScope } from '../access/case-scope.js';
 
 export type MeasureService = ReturnType<typeof createMeasureService>;
 
@@ -58,7 +59,6 @@ const URGENT_TRACK_STATES: readonly string[] = ['triage', 'info_requested', 'ass
 const URGENT_PROPOSAL_STATES: readonly string[] = ['triage', 'assessment'];
 
 const invalid = (field: string, message: string, detail?: string) => fieldInvalid(field, message, detail ?? `${field.replace('/body/', '')} ${message}`);
-const caseFacts = (c: CaseRow): ScopeFacts => ({ caseState: c.state, assigneeId: c.assigneeId, caseId: c.id });
 /** The timeline's reason for a measure event: the code and the measure id, then the person's reason. */
 const note = (m: Pick<MeasureRow, 'id' | 'code'>, reason?: string | null) => `${m.code} ${m.id}${reason ? `: ${reason}` : ''}`;
 
@@ -140,7 +140,7 @@ export function createMeasureService(deps: {
       const c = caseId ? await cases.byIdForUpdate(caseId, tx) : undefined;
       const m = c ? await repo.byIdForUpdate(measureId, tx) : undefined;
       const found = c && m ? { c, m } : null;
-      await access.authorize(ctx, action, { resource, caseId: found ? found.c.id : null, facts: found ? { ...caseFacts(found.c), proposerId: found.m.proposedBy } : {} }, tx, { reason });
+      await access.authorize(ctx, action, { resource, caseId: found ? found.c.id : null, facts: found ? { ...caseScope(found.c), proposerId: found.m.proposedBy } : {} }, tx, { reason });
       if (!found) throw new AppError('not_found');
       if (found.c.state === 'closed') throw new AppError('invalid_transition', 'the case is closed');
       // Asked before the command: a measure that waited on this supervisor no longer does after it.
@@ -241,7 +241,7 @@ export function createMeasureService(deps: {
       const resource = `measure:${input.id}`;
       const created = await command(ctx, { action: 'measure.propose', resource, caseId }, async (tx): Promise<MeasureRow> => {
         const c = await cases.byIdForUpdate(caseId, tx);
-        await access.authorize(ctx, 'measure.propose', { resource, caseId: c ? caseId : null, facts: c ? caseFacts(c) : {} }, tx, { reason: entry.code });
+        await access.authorize(ctx, 'measure.propose', { resource, caseId: c ? caseId : null, facts: c ? caseScope(c) : {} }, tx, { reason: entry.code });
         if (!c) throw new AppError('not_found');
         assertKeyEpoch(c, input.keyEpoch);
         const track = trackFor(c, entry.category);
@@ -425,7 +425,7 @@ export function createMeasureService(deps: {
       // Codes, states and dates are metadata every supervisor sees; the sealed details only a
       // supervisor part of the case, or through a break-glass (then audited as such).
       const sealed = c ? await participation.sealedAccess(ctx.principal, c) : { served: true as const, breakGlassId: null };
-      await access.authorize(ctx, 'measure.read', { resource: `case:${caseId}/measures`, caseId: c ? caseId : null, found: c !== undefined, facts: c ? caseFacts(c) : {} }, undefined, { read: true, breakGlassId: sealed.served ? sealed.breakGlassId : null });
+      await access.authorize(ctx, 'measure.read', { resource: `case:${caseId}/measures`, caseId: c ? caseId : null, found: c !== undefined, facts: c ? caseScope(c) : {} }, undefined, { read: true, breakGlassId: sealed.served ? sealed.breakGlassId : null });
       if (!c) throw new AppError('not_found');
       const views = (await repo.byCase(caseId)).map((m) => viewFor(ctx, m));
       return sealed.served ? views : views.map(withheld);

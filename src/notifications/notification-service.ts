@@ -8,6 +8,8 @@ import type { AccessService } from '../access/access-service.js';
 import type { CaseService } from '../cases/case-service.js';
 import { cases, deadlines, notifications, users, webhookDeliveries, webhookEndpoints } from '../db/schema/index.js';
 import { audienceOf, contentFree, PARTNER_KEYS } from './notification-audience.js';
+import { createCommandRunner } from '../audit/audited-command.js';
+import type { AuditService } from '../audit/audit-service.js';
 
 export type NotificationService = ReturnType<typeof createNotificationService>;
 
@@ -34,8 +36,9 @@ const view = (n: NotificationRow) => ({
  * (and webhook deliveries for partner organisations), in the dispatcher's transaction; the rest
  * serves the caller's own inbox.
  */
-export function createNotificationService(deps: { db: Db; access: Pick<AccessService, 'authorize'>; cases: Pick<CaseService, 'sealedFacts'>; clock: Clock }) {
+export function createNotificationService(deps: { db: Db; access: Pick<AccessService, 'authorize'>; audit: Pick<AuditService, 'record'>; cases: Pick<CaseService, 'sealedFacts'>; clock: Clock }) {
   const { db, access, clock } = deps;
+  const command = createCommandRunner({ db, audit: deps.audit });
 
   const selfTarget = (ctx: RequestContext, resource: string, owner: string | null) => ({
     resource,
@@ -107,7 +110,7 @@ export function createNotificationService(deps: { db: Db; access: Pick<AccessSer
 
     /** Marks one of the caller's notifications read; another user's is not found (404). */
     async markRead(ctx: RequestContext, id: string) {
-      return db.transaction(async (tx) => {
+      return command(ctx, { action: 'notification.mark', resource: `notification:${id}`, caseId: null }, async (tx) => {
         const [n] = await tx.select().from(notifications).where(and(eq(notifications.id, id), eq(notifications.audience, 'user'))).for('update');
         await access.authorize(ctx, 'notification.mark', selfTarget(ctx, `notification:${id}`, n?.recipientUserId ?? null), tx);
         if (!n) throw new AppError('not_found');
@@ -119,7 +122,7 @@ export function createNotificationService(deps: { db: Db; access: Pick<AccessSer
 
     async markAllRead(ctx: RequestContext) {
       const me = ctx.principal.kind === 'user' ? ctx.principal.userId : null;
-      return db.transaction(async (tx) => {
+      return command(ctx, { action: 'notification.mark', resource: `user:${me ?? 'none'}/notifications`, caseId: null }, async (tx) => {
         await access.authorize(ctx, 'notification.mark', selfTarget(ctx, `user:${me ?? 'none'}/notifications`, me), tx);
         const r = await tx.update(notifications).set({ readAt: clock.now() }).where(and(eq(notifications.recipientUserId, me!), isNull(notifications.readAt))).returning({ id: notifications.id });
         return { marked: r.length };

@@ -96,7 +96,7 @@ export function createWebhookService(deps: {
 
     /** Stops the endpoint; deliveries not yet made are cancelled by their next attempt. */
     async disable(ctx: RequestContext, orgId: string, id: string) {
-      return db.transaction(async (tx) => {
+      return command(ctx, { action: ACTION, resource: `org:${orgId}/webhooks/${id}`, caseId: null }, async (tx) => {
         await partnerOrg(ctx, orgId, `org:${orgId}/webhooks/${id}`, tx);
         const [row] = await tx.update(webhookEndpoints).set({ disabledAt: clock.now() }).where(and(eq(webhookEndpoints.id, id), eq(webhookEndpoints.orgId, orgId))).returning();
         if (!row) throw new AppError('not_found');

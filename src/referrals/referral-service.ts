@@ -18,6 +18,7 @@ import { createReferralReads } from './referral-reads.js';
 import { checkOralConsent, type OralConsent } from '../consent/oral-consent.js';
 import type { IntakePolicy } from '../intake/intake-policy.js';
 import { createCommandRunner } from '../audit/audited-command.js';
+import { caseScope } from '../access/case-scope.js';
 
 export interface NewReferral {
   id: string;
@@ -94,7 +95,7 @@ export function createReferralService(deps: {
    */
   function factsOf(r: ReferralRow | undefined, c: CaseRow | undefined): ScopeFacts {
     if (!r || !c) return {};
-    return { caseState: c.state, assigneeId: c.assigneeId, caseId: r.caseId, orgId: partnerMaySee(r) ? r.orgId : null };
+    return { ...caseScope(c), orgId: partnerMaySee(r) ? r.orgId : null };
   }
 
   /**
@@ -163,7 +164,7 @@ export function createReferralService(deps: {
       return command(ctx, { action, resource: `referral:${input.id}`, caseId: () => (known ? caseId : null) }, async (tx) => {
         const c = await cases.byIdForUpdate(caseId, tx);
         known = c !== undefined;
-        await access.authorize(ctx, action, { resource: `referral:${input.id}`, caseId: c ? caseId : null, facts: c ? { caseState: c.state, assigneeId: c.assigneeId, caseId } : {} }, tx, { reason: input.lifeThreat?.reason ?? null });
+        await access.authorize(ctx, action, { resource: `referral:${input.id}`, caseId: c ? caseId : null, facts: caseScope(c) }, tx, { reason: input.lifeThreat?.reason ?? null });
         if (!c) throw new AppError('not_found');
         if (c.state === 'closed' || c.state === 'received') throw refuse('invalid_transition', `no referral from a case in state ${c.state}`);
         // Someone filing for another person needs that person's consent before anything is referred.

@@ -12,6 +12,7 @@ import { KINDS, SEALED_UNDER_CASE_DEK, sealedItemsOf } from '../cases/case-rekey
 import { caseEnvelopes, referralEnvelopes, referralReports, referrals } from '../db/schema/index.js';
 import { createCommandRunner } from '../audit/audited-command.js';
 import { isIsoInstant, isUuid } from '../lib/cursor.js';
+import { caseScope } from '../access/case-scope.js';
 
 export type RetentionService = ReturnType<typeof createRetentionService>;
 
@@ -99,7 +100,7 @@ export function createRetentionService(deps: {
     async purge(ctx: RequestContext, caseId: string, input: { reason: string }) {
       return command(ctx, { action: 'case.purge', resource: `case:${caseId}`, caseId }, async (tx) => {
         const c = await cases.byIdForUpdate(caseId, tx);
-        await access.authorize(ctx, 'case.purge', { resource: `case:${caseId}`, caseId: c ? caseId : null, facts: c ? { caseState: c.state, assigneeId: c.assigneeId, caseId } : {} }, tx, { reason: input.reason });
+        await access.authorize(ctx, 'case.purge', { resource: `case:${caseId}`, caseId: c ? caseId : null, facts: caseScope(c) }, tx, { reason: input.reason });
         if (!c) throw new AppError('not_found');
         const now = clock.now();
         const ok = await check(c, now, tx);

@@ -15,9 +15,11 @@
  * it is never audited as a denial.
  *
  * Sensitive reads do not open a write transaction: they authorise with `read: true` (the allowed
- * event joins the group commit, decision-trail.ts `allowedCommitted`), and a refusal they throw
- * is audited as the denial the same way, by `read` below outside HTTP and by the refusal hook
- * (plugins/refusal-audit.ts) for a request.
+ * event joins the group commit, decision-trail.ts `allowedCommitted`, or overlaps the query with
+ * `deferAudit`), and refuse the same way, with a thrown AppError: one the service knows before
+ * the read is given to `authorize` as the target's `refusal`, so that the denial is the
+ * request's one event; the refusal hook (plugins/refusal-audit.ts) audits, with `auditRefusal`
+ * below, whatever a request was refused outside a command.
  */
 import type { Db, Tx } from '../db/client.js';
 import { AppError } from '../lib/problem.js';

@@ -89,7 +89,7 @@ export function createDeadlineViewService(deps: { db: Db; access: Pick<AccessSer
       // A partner member: the deadlines of its organisation's referrals (their response and progress reports).
       const partnerOrg = !all && !assignedTo && p.kind === 'user' && access.permits(p, 'deadline.list', { orgId: p.orgId }) ? p.orgId : null;
       // A defender holds deadline.list for their own case only: the list across cases is out of
-      // their scope (404, audited by authorizeRead), like any other resource.
+      // their scope (404, audited by authorize), like any other resource.
       const facts = assignedTo ? { assigneeId: assignedTo } : partnerOrg ? { orgId: partnerOrg } : {};
       const { audited } = await access.authorize(ctx, 'deadline.list', { resource: 'deadlines', facts }, undefined, { read: true, deferAudit: true });
 

@@ -137,7 +137,7 @@ async function app(fastify: FastifyInstance, opts: AppOptions) {
   refusalAudit = services.audit;
   fastify.decorate('config', config);
 
-  await fastify.register(authPlugin, { config, keys, policy, sessions: services.repos.sessions, audit: services.audit, clock });
+  await fastify.register(authPlugin, { config, keys, access: services.access, sessions: services.repos.sessions, clock });
   await fastify.register(routeLimitsPlugin, { config, limits, redis: fastify.redis, clock, key: keys.throttleKey });
   await fastify.register(healthPlugin, { health: services.health });
   await fastify.register(adminHealthRoutes, { health: services.health });

@@ -150,7 +150,7 @@ export function createServices(deps: ServiceDeps) {
   const participation = createCaseParticipation({ db, policy: deps.breakGlassPolicy, clock });
   const breakGlass = createBreakGlassService({ db, cases: repos.cases, breakGlass: createBreakGlassRepository(db), users: repos.users, outbox, access, audit, clock, policy: deps.breakGlassPolicy });
   const userKeys = createUserKeyService({ users: repos.users, access });
-  const cases = createCaseService({ cases: repos.cases, users: repos.users, keyring: repos.keyring, access, participation, clock, db });
+  const cases = createCaseService({ cases: repos.cases, users: repos.users, keyring: repos.keyring, access, participation, audit, clock, db });
   const caseList = createCaseListService({ lists: createCaseListRepository(database.sql), access, clock });
   const messages = createMessageService({ db, cases, caseRepo: repos.cases, messages: createMessageRepository(db), outbox, access, audit, clock });
   // --- protection workflow (one line per module) ---
@@ -166,7 +166,7 @@ export function createServices(deps: ServiceDeps) {
     ports: openWork,
   });
   const rekey = createCaseRekeyService({ db, cases: repos.cases, sealed: repos.sealedContent, caseService: cases, users: repos.users, orgs: repos.orgs, access, audit, participation, clock });
-  const notifications = createNotificationService({ db, notifications: createNotificationRepository(db), webhooks: repos.webhooks, access, cases, clock });
+  const notifications = createNotificationService({ db, notifications: createNotificationRepository(db), webhooks: repos.webhooks, access, audit, cases, clock });
   const webhooks = createWebhookService({ db, webhooks: repos.webhooks, orgs: repos.orgs, access, audit, clock, keys, allowPrivateTargets: config.WEBHOOK_ALLOW_PRIVATE_TARGETS, ...(deps.webhookResolver ? { resolve: deps.webhookResolver } : {}) });
   const deadlineViews = createDeadlineViewService({ views: createDeadlineViewRepository(db), access, cases: repos.cases, policy: deps.deadlinePolicy, clock });
   const retention = createRetentionService({ db, cases: repos.cases, sealed: repos.sealedContent, referrals: repos.referrals, retention: createRetentionRepository(db), deadlines, deadlineRepo: repos.deadlines, access, audit, clock });

@@ -69,8 +69,8 @@ export async function startNotificationDelivery(deps: {
   const access = createAccessService({ policy: loadAccessPolicy(policiesPath(config)), audit: deps.audit });
   const caseRepo = createCaseRepository(db);
   const participation = createCaseParticipation({ db, policy: loadBreakGlassPolicy(policiesPath(config)), clock });
-  const cases = createCaseService({ cases: caseRepo, users: createUserRepository(db), keyring: createKeyringRepository(db), access, participation, clock, db });
-  const notifications = createNotificationService({ db, notifications: createNotificationRepository(db), webhooks: createWebhookRepository(db), access, cases, clock });
+  const cases = createCaseService({ cases: caseRepo, users: createUserRepository(db), keyring: createKeyringRepository(db), access, participation, audit: deps.audit, clock, db });
+  const notifications = createNotificationService({ db, notifications: createNotificationRepository(db), webhooks: createWebhookRepository(db), access, audit: deps.audit, cases, clock });
   const keys = deps.keys ?? (await loadServerKeys(config));
   const webhookDelivery = createWebhookDelivery({
     db,

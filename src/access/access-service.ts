@@ -83,6 +83,27 @@ function allowedEvent(action: string, resource: string, caseId: string | null, r
   return { action, resource, caseId, outcome: 'allowed', reason: `break_glass ${breakGlassId}${reason ? `: ${reason}` : ''}` };
 }
 
+export interface AuthorizeOptions {
+  /** false: the service audits the action itself, with richer detail (a login) */
+  audit?: boolean;
+  /** a read: its allowed event joins the group commit, outside any transaction */
+  read?: boolean;
+  /** a read whose caller awaits `audited` itself, running its query meanwhile */
+  deferAudit?: boolean;
+  /** written into the allowed event (what the change is) */
+  reason?: string | null;
+  /** the break-glass the service serves sealed content through */
+  breakGlassId?: string | null;
+}
+
+/** What an allowed decision gives: its scope, and the write of its audit event (settled unless the read deferred it). */
+export interface Grant {
+  scope: Scope;
+  audited: Promise<void>;
+}
+
+const DONE: Promise<void> = Promise.resolve();
+
 export type Decision = { allowed: true; scope: Scope } | { allowed: false; error: AppError; reason: string };
 
 export type AccessService = ReturnType<typeof createAccessService>;
@@ -144,7 +165,13 @@ export function createAccessService(deps: { policy: AccessPolicy; audit: Pick<Au
   }
 
   return {
-    decide,
+    /**
+     * Would the policy allow this, on these facts? Nothing audited, nothing thrown: for a list
+     * that narrows its query to what the caller may see (it then asks `authorize` for the list).
+     */
+    permits(principal: Principal, action: string, facts: ScopeFacts): boolean {
+      return decide(principal, action, facts).allowed;
+    },
 
     /** Does the role hold the action at all (any scope)? For listing what a route allows. */
     roleMay(role: Role, action: string): boolean {
@@ -156,40 +183,35 @@ export function createAccessService(deps: { policy: AccessPolicy; audit: Pick<Au
     },
 
     /**
-     * For a read: checks at once (a refusal is audited and thrown as by `authorize`) and starts the
-     * allowed decision's audit write without waiting for it, so the caller's query runs meanwhile.
-     * The caller must await `audited` before answering: nothing is served before its record is on disk.
+     * The one authorisation: checks, audits, and returns the scope that allowed it. A denial is
+     * audited at once and thrown. The allowed event is written in `tx` with the change it permits;
+     * a read's joins the group commit instead (it changes nothing, so it needs no place in the
+     * read's transaction) and is awaited here, unless `deferAudit`: then the caller's query runs
+     * while it is written, and the caller awaits `audited` before answering (nothing is served
+     * before its record is on disk).
+     *
+     * `audit: false` is for actions the service audits itself with richer detail (e.g. a login);
+     * `read: true` marks a read; `breakGlassId`: the service serves sealed content through that
+     * break-glass (on an action whose scope holds anyway, e.g. a list that withholds sealed values otherwise).
      */
-    async authorizeRead(ctx: RequestContext, action: string, target: AccessTarget, opts: { breakGlassId?: string | null } = {}): Promise<{ scope: Scope; audited: Promise<void> }> {
-      const decision = judge(ctx.principal, action, target);
-      await settle(ctx, action, target, decision);
-      if (!decision.allowed) throw decision.error;
-      const caseId = target.caseId ?? null;
-      const viaBreakGlass = breakGlassOf(decision.scope, target.facts, opts.breakGlassId);
-      const audited = auditReads || viaBreakGlass ? audit.record(ctx, allowedEvent(action, target.resource, caseId, null, viaBreakGlass, true)) : Promise.resolve();
-      // Awaited by the caller; a failure before then must not surface as an unhandled rejection.
-      audited.catch(() => undefined);
-      return { scope: decision.scope, audited };
-    },
-
-    /**
-     * Checks and audits; returns the scope that allowed it. `audit: false` is for actions the
-     * service audits itself with richer detail (e.g. a login); `read: true` marks a read;
-     * `breakGlassId`: the service serves sealed content through that break-glass (on an action
-     * whose scope holds anyway, e.g. a list that withholds sealed values otherwise).
-     */
-    async authorize(ctx: RequestContext, action: string, target: AccessTarget, tx?: Tx, opts: { audit?: boolean; read?: boolean; reason?: string | null; breakGlassId?: string | null } = {}): Promise<Scope> {
+    async authorize(ctx: RequestContext, action: string, target: AccessTarget, tx?: Tx, opts: AuthorizeOptions = {}): Promise<Grant> {
       const decision = judge(ctx.principal, action, target);
       // A public read nobody audits (it would let anyone grow the chain): its refusals neither.
       if (ctx.trail && opts.audit === false && opts.read === true && policy.get(action)?.public) ctx.trail.unaudited = true;
       await settle(ctx, action, target, decision);
       if (!decision.allowed) throw decision.error;
       const caseId = target.caseId ?? null;
-      // A read changes nothing, so its event needs no place in the read's transaction: it joins
-      // the group commit instead (still on disk before the response goes out).
       const viaBreakGlass = breakGlassOf(decision.scope, target.facts, opts.breakGlassId);
-      if (opts.audit !== false && (auditReads || opts.read !== true || viaBreakGlass)) await audit.record(ctx, allowedEvent(action, target.resource, caseId, opts.reason ?? null, viaBreakGlass, opts.read === true), opts.read ? undefined : tx);
-      return decision.scope;
+      const read = opts.read === true;
+      if (opts.audit === false || !(auditReads || !read || viaBreakGlass)) return { scope: decision.scope, audited: DONE };
+      const audited = audit.record(ctx, allowedEvent(action, target.resource, caseId, opts.reason ?? null, viaBreakGlass, read), read ? undefined : tx);
+      if (read && opts.deferAudit) {
+        // Awaited by the caller; a failure before then must not surface as an unhandled rejection.
+        audited.catch(() => undefined);
+        return { scope: decision.scope, audited };
+      }
+      await audited;
+      return { scope: decision.scope, audited: DONE };
     },
   };
 }

@@ -13,8 +13,9 @@ import type { AppealMeasureEffects } from './appeal-measure-effects.js';
 import { assertKeyEpoch } from '../cases/key-epoch.js';
 import type { CaseParticipation } from '../access/case-participation.js';
 import { withheldFlag } from '../lib/sealed-withheld.js';
-import { createCommandRunner, Refusal } from '../audit/audited-command.js';
+import { createCommandRunner } from '../audit/audited-command.js';
 import type { Outbox } from '../outbox/outbox.js';
+import { caseScope } from '../access/case-scope.js';
 
 const DAY_MS = 86_400_000;
 
@@ -60,7 +61,6 @@ export function staffAppealView(a: AppealRow) {
 
 
 const userIdOf = (actor: string | undefined): string | null => (actor?.startsWith('u:') ? actor.slice(2) : null);
-const factsOf = (c: CaseRow): ScopeFacts => ({ caseState: c.state, assigneeId: c.assigneeId, caseId: c.id });
 
 export type AppealService = ReturnType<typeof createAppealService>;
 
@@ -95,19 +95,19 @@ export function createAppealService(deps: {
     if (isCaseSubject(input.subject)) {
       const d = CASE_DECISIONS[input.subject];
       if (c.state !== 'closed' || c.closeReason !== d.closeReason || !c.closedAt) {
-        throw new Refusal(new AppError('invalid_transition', `the case is not closed as ${d.closeReason}: there is no ${input.subject} decision to appeal`));
+        throw new AppError('invalid_transition', `the case is not closed as ${d.closeReason}: there is no ${input.subject} decision to appeal`);
       }
       const entry = await appeals.closingEntry(c.id, d.action, tx);
       return { at: c.closedAt, deciderId: userIdOf(entry?.actor) };
     }
-    if (c.state === 'closed') throw new Refusal(new AppError('invalid_transition', 'the case is closed: its measures can no longer be appealed'));
+    if (c.state === 'closed') throw new AppError('invalid_transition', 'the case is closed: its measures can no longer be appealed');
     const m = await appeals.measureFacts(c.id, input.subjectId!, tx);
-    if (!m) throw new Refusal(new AppError('not_found', 'no such measure on this case'));
+    if (!m) throw new AppError('not_found', 'no such measure on this case');
     if (input.subject === 'measure_rejected') {
-      if (m.status !== 'rejected' || !m.decidedAt) throw new Refusal(new AppError('invalid_transition', `the measure is ${m.status}, not rejected`));
+      if (m.status !== 'rejected' || !m.decidedAt) throw new AppError('invalid_transition', `the measure is ${m.status}, not rejected`);
       return { at: m.decidedAt, deciderId: m.decidedBy };
     }
-    if (m.status !== 'lifted' || !m.endedAt) throw new Refusal(new AppError('invalid_transition', `the measure is ${m.status}, not lifted`));
+    if (m.status !== 'lifted' || !m.endedAt) throw new AppError('invalid_transition', `the measure is ${m.status}, not lifted`);
     return { at: m.endedAt, deciderId: m.endedBy };
   }
 
@@ -120,7 +120,7 @@ export function createAppealService(deps: {
     if (effect === 'reopen_to_triage' || effect === 'reopen_to_decision') {
       const d = isCaseSubject(a.subject) ? CASE_DECISIONS[a.subject] : null;
       if (!d || c.state !== 'closed' || c.closeReason !== d.closeReason || c.closedAt?.getTime() !== a.decisionAt.getTime()) {
-        throw new Refusal(new AppError('invalid_transition', 'the decision appealed no longer stands: the case has moved on since'));
+        throw new AppError('invalid_transition', 'the decision appealed no longer stands: the case has moved on since');
       }
       const to = effect === 'reopen_to_triage' ? 'triage' : 'decision';
       await cases.update(c.id, { state: to, closedAt: null, closeReason: null, updatedAt: now }, tx);
@@ -130,10 +130,10 @@ export function createAppealService(deps: {
       }
       return to;
     }
-    if (c.state === 'closed') throw new Refusal(new AppError('invalid_transition', 'the case is closed: reopen it before restoring a measure'));
+    if (c.state === 'closed') throw new AppError('invalid_transition', 'the case is closed: reopen it before restoring a measure');
     const input = { caseId: c.id, measureId: a.subjectId!, at: now, urgent: c.urgent };
     const refusal = effect === 'measure_to_consented' ? await measures.toConsented(input, tx) : await measures.toActive(input, tx);
-    if (refusal) throw new Refusal(refusal);
+    if (refusal) throw refusal;
     return c.state;
   }
 
@@ -156,17 +156,17 @@ export function createAppealService(deps: {
       const resource = `appeal:${input.id}`;
       return command(ctx, { action: 'appeal.file', resource, caseId }, async (tx) => {
         const c = await cases.byIdForUpdate(caseId, tx);
-        await access.authorize(ctx, 'appeal.file', { resource, caseId: c ? caseId : null, facts: c ? factsOf(c) : {} }, tx);
+        await access.authorize(ctx, 'appeal.file', { resource, caseId: c ? caseId : null, facts: c ? caseScope(c) : {} }, tx);
         if (!c) throw new AppError('not_found');
         assertKeyEpoch(c, input.keyEpoch);
         const now = clock.now();
         const decision = await decisionOf(c, input, tx);
         if (now.getTime() - decision.at.getTime() > policy.fileWithinDays * DAY_MS) {
-          throw new Refusal(new AppError('appeal_window_closed', `an appeal is filed within ${policy.fileWithinDays} days of the decision (taken ${decision.at.toISOString()})`));
+          throw new AppError('appeal_window_closed', `an appeal is filed within ${policy.fileWithinDays} days of the decision (taken ${decision.at.toISOString()})`);
         }
         const row = { id: input.id, caseId, subject: input.subject, subjectId: input.subjectId ?? null, deciderId: decision.deciderId, decisionAt: decision.at, grounds: input.grounds ?? null, state: 'filed' as const, filedAt: now };
         if (!(await appeals.insert(row, tx))) {
-          throw new Refusal(new AppError('already_exists', 'an appeal with this id exists, or this decision is already under appeal'));
+          throw new AppError('already_exists', 'an appeal with this id exists, or this decision is already under appeal');
         }
         await cases.addTimeline({ caseId, at: now, actor: actorOf(ctx.principal), action: 'appeal_filed', fromState: c.state, toState: c.state, reason: input.subjectId ? `${input.subject} ${input.subjectId}` : input.subject }, tx);
         await deadlines.apply({ caseId, event: 'appeal.filed', at: now, urgent: c.urgent, subjectId: input.id }, tx);
@@ -183,10 +183,10 @@ export function createAppealService(deps: {
         // Case first, then the appeal: the same lock order as every command on the case.
         const c = found ? await cases.byIdForUpdate(found.caseId, tx) : undefined;
         const a = found ? await appeals.byIdForUpdate(appealId, tx) : undefined;
-        const facts: ScopeFacts = c && a ? { ...factsOf(c), deciderId: a.deciderId } : {};
+        const facts: ScopeFacts = c && a ? { ...caseScope(c), deciderId: a.deciderId } : {};
         await access.authorize(ctx, 'appeal.decide', { resource, caseId: c ? c.id : null, facts }, tx, { reason: input.reason });
         if (!c || !a) throw new AppError('not_found');
-        if (a.state !== 'filed') throw new Refusal(new AppError('invalid_transition', `the appeal was ${a.state} already`));
+        if (a.state !== 'filed') throw new AppError('invalid_transition', `the appeal was ${a.state} already`);
         const now = clock.now();
         const effect = input.outcome === 'upheld' ? (policy.subjects.get(a.subject)?.upheld ?? 'record_only') : null;
         const toState = effect ? await undo(effect, a, c, now, tx) : c.state;
@@ -209,7 +209,7 @@ export function createAppealService(deps: {
       // Subjects, states and dates are metadata every supervisor sees; the sealed grounds only a
       // supervisor part of the case (one who decides a filed appeal is), or through a break-glass.
       const sealed = c ? await participation.sealedAccess(ctx.principal, c) : { served: true as const, breakGlassId: null };
-      await access.authorize(ctx, 'appeal.read', { resource: `case:${caseId}/appeals`, caseId: c ? caseId : null, found: c !== undefined, facts: c ? factsOf(c) : {} }, undefined, { read: true, breakGlassId: sealed.served ? sealed.breakGlassId : null });
+      await access.authorize(ctx, 'appeal.read', { resource: `case:${caseId}/appeals`, caseId: c ? caseId : null, found: c !== undefined, facts: c ? caseScope(c) : {} }, undefined, { read: true, breakGlassId: sealed.served ? sealed.breakGlassId : null });
       if (!c) throw new AppError('not_found');
       const rows = await appeals.forCase(caseId);
       if (ctx.principal.kind === 'defender') return rows.map(defenderAppealView);

@@ -2,17 +2,18 @@ import { AppError } from '../lib/problem.js';
 import type { Db } from '../db/client.js';
 import type { Clock } from '../lib/clock.js';
 import { actorOf, type RequestContext } from '../access/principal.js';
-import type { AccessService, ScopeFacts } from '../access/access-service.js';
+import type { AccessService } from '../access/access-service.js';
 import type { AuditService } from '../audit/audit-service.js';
-import type { CaseRepository, CaseRow } from '../cases/case-repository.js';
+import type { CaseRepository } from '../cases/case-repository.js';
 import { computeRisk } from '../risk/risk-level.js';
 import type { RiskPolicy } from '../risk/risk-policy.js';
 import { RECORDED, type AssessmentRepository, type AssessmentRow } from './assessment-repository.js';
 import { checkAssessmentInput, type AssessmentInput } from './assessment-input.js';
 import { assertKeyEpoch } from '../cases/key-epoch.js';
-import { createCommandRunner, Refusal } from '../audit/audited-command.js';
+import { createCommandRunner } from '../audit/audited-command.js';
 import type { CaseParticipation } from '../access/case-participation.js';
 import { withheldFlag } from '../lib/sealed-withheld.js';
+import { caseScope } from '../access/case-scope.js';
 
 export type AssessmentService = ReturnType<typeof createAssessmentService>;
 
@@ -34,7 +35,6 @@ export function assessmentView(a: AssessmentRow) {
   };
 }
 
-const factsOf = (c: CaseRow | undefined): ScopeFacts => (c ? { caseState: c.state, assigneeId: c.assigneeId, caseId: c.id } : {});
 
 /**
  * Risk assessments (workflow.md, "Risk assessment"): dated versions, never edited. The server
@@ -69,12 +69,12 @@ export function createAssessmentService(deps: {
       const resource = `assessment:${input.id}`;
       return command(ctx, { action: 'assessment.create', resource, caseId }, async (tx) => {
         const c = await cases.byIdForUpdate(caseId, tx);
-        await access.authorize(ctx, 'assessment.create', { resource, caseId: c ? caseId : null, facts: factsOf(c) }, tx);
+        await access.authorize(ctx, 'assessment.create', { resource, caseId: c ? caseId : null, facts: caseScope(c) }, tx);
         if (!c) throw new AppError('not_found');
         assertKeyEpoch(c, input.keyEpoch);
         // Only staff hold assessment.create; the check narrows the principal for createdBy.
         if (ctx.principal.kind !== 'user') throw new AppError('forbidden');
-        if (c.state !== 'assessment') throw new Refusal(new AppError('invalid_transition', `an assessment is recorded while the case is in assessment (it is in ${c.state})`));
+        if (c.state !== 'assessment') throw new AppError('invalid_transition', `an assessment is recorded while the case is in assessment (it is in ${c.state})`);
         const version = await assessments.nextVersion(caseId, tx);
         const now = clock.now();
         const row = {
@@ -93,7 +93,7 @@ export function createAssessmentService(deps: {
           createdBy: ctx.principal.userId,
           createdAt: now,
         };
-        if (!(await assessments.insert(row, tx))) throw new Refusal(new AppError('already_exists', 'an assessment with this id exists; the client must choose a new id (and seal again)'));
+        if (!(await assessments.insert(row, tx))) throw new AppError('already_exists', 'an assessment with this id exists; the client must choose a new id (and seal again)');
         // The case becomes urgent when the level is on the urgent track or the override fired;
         // a lower level never lifts urgency by itself (that is an officer's decision, with a reason).
         const becomesUrgent = result.urgent && !c.urgent;
@@ -114,7 +114,7 @@ export function createAssessmentService(deps: {
       // Codes, ratings and levels are metadata every supervisor sees; the sealed narratives only a
       // supervisor part of the case, or through a break-glass (then audited as such).
       const sealed = c ? await participation.sealedAccess(ctx.principal, c) : { served: true as const, breakGlassId: null };
-      await access.authorize(ctx, 'assessment.read', { resource: `case:${caseId}/assessments`, caseId: c ? caseId : null, found: c !== undefined, facts: factsOf(c) }, undefined, { read: true, breakGlassId: sealed.served ? sealed.breakGlassId : null });
+      await access.authorize(ctx, 'assessment.read', { resource: `case:${caseId}/assessments`, caseId: c ? caseId : null, found: c !== undefined, facts: caseScope(c) }, undefined, { read: true, breakGlassId: sealed.served ? sealed.breakGlassId : null });
       if (!c) throw new AppError('not_found');
       const versions = (await assessments.forCase(caseId)).map(assessmentView);
       return { caseId, current: c.riskLevel, urgent: c.urgent, versions: sealed.served ? versions : versions.map((v) => (Object.keys(v.sealed).length === 0 ? v : { ...v, sealed: {}, ...withheldFlag(false) })) };

@@ -18,6 +18,7 @@ import type { KeyringRepository } from '../keys/keyring-repository.js';
 import type { AccessClaims } from './access-claims.js';
 import { checkKeyMaterial } from '../users/key-material.js';
 import { denialReason } from '../audit/decision-trail.js';
+import { createCommandRunner } from '../audit/audited-command.js';
 
 export interface TokenPair {
   accessToken: string;
@@ -52,6 +53,7 @@ export function createAuthService(deps: {
   findCaseByVerifier: (verifier: string) => Promise<{ id: string } | undefined>;
 }) {
   const { db, redis, users, sessions, keyring, audit, access, clock, config, keys, checks, signAccessToken, findCaseByVerifier } = deps;
+  const command = createCommandRunner({ db, audit });
 
   /** The same salt for the same unknown name, every time, so that names cannot be probed. */
   const fakeSalt = (username: string) => hmacB64u(keys.preloginKey, `prelogin:${username}`, 16);
@@ -143,7 +145,7 @@ export function createAuthService(deps: {
     async logout(ctx: RequestContext): Promise<void> {
       const p = ctx.principal;
       if (p.kind !== 'user' && p.kind !== 'defender') throw new AppError('unauthenticated');
-      await db.transaction(async (tx) => {
+      await command(ctx, { action: 'auth.logout', resource: `session:${p.sessionId}`, caseId: null }, async (tx) => {
         await access.authorize(ctx, 'auth.logout', { resource: `session:${p.sessionId}`, facts: { self: true } }, tx);
         await sessions.revoke(p.sessionId, 'logout', clock.now(), tx);
       });
@@ -202,7 +204,7 @@ export function createAuthService(deps: {
       checkKeyMaterial(input.next);
       const me = (await users.byId(p.userId))!;
       await checkCredentials(ctx, 'account.password', { username: me.username, authKey: input.currentAuthKey, totp: input.totp, ip: input.ip });
-      await db.transaction(async (tx) => {
+      await command(ctx, { action: 'account.password', resource: `user:${p.userId}`, caseId: null }, async (tx) => {
         await access.authorize(ctx, 'account.password', { resource: `user:${p.userId}`, facts: { self: true } }, tx);
         await users.setPassword(p.userId, input.next, clock.now(), tx);
       });

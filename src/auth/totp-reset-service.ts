@@ -7,7 +7,7 @@ import type { ServerKeys } from '../lib/server-keys.js';
 import type { AuditService } from '../audit/audit-service.js';
 import type { AccessService } from '../access/access-service.js';
 import type { RequestContext } from '../access/principal.js';
-import { createCommandRunner, Refusal } from '../audit/audited-command.js';
+import { createCommandRunner } from '../audit/audited-command.js';
 import type { UserRepository } from '../users/user-repository.js';
 import type { SessionRepository } from './session-repository.js';
 import type { AuthThrottle } from './auth-throttle.js';
@@ -59,9 +59,9 @@ export function createTotpResetService(deps: {
       return command(ctx, { action: 'user.totp_reset', resource: `user:${userId}`, caseId: null }, async (tx) => {
         await access.authorize(ctx, 'user.totp_reset', { resource: `user:${userId}` }, tx, { reason });
         const user = await users.byId(userId, tx);
-        if (!user) throw new Refusal(new AppError('not_found'));
+        if (!user) throw new AppError('not_found');
         // An admin who is logged in still has the factor; another admin resets it if needed.
-        if (ctx.principal.kind === 'user' && ctx.principal.userId === userId) throw new Refusal(new AppError('separation_of_duties', 'another admin must reset your own second factor'));
+        if (ctx.principal.kind === 'user' && ctx.principal.userId === userId) throw new AppError('separation_of_duties', 'another admin must reset your own second factor');
         const now = clock.now();
         const token = randomToken();
         const expiresAt = new Date(now.getTime() + RESET_TTL_SECONDS * 1000).toISOString();
@@ -101,7 +101,7 @@ export function createTotpResetService(deps: {
         const ended = await sessions.revokeAllOfUser(user.id, 'second factor reset', now, tx);
         await audit.record(ctx, { action: 'auth.totp_reset', resource: `user:${user.id}`, outcome: 'allowed', reason: `new TOTP secret enrolled; ${ended} session(s) ended` }, tx);
         // The token works once, even for two racing requests: only the one that takes it commits.
-        if ((await redis.getdel(tokenKey(hash))) === null) throw new Refusal(invalid());
+        if ((await redis.getdel(tokenKey(hash))) === null) throw invalid();
       });
       await redis.del(userKey(user.id));
       await throttle.clearLock('totp', user.id);

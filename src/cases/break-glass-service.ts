@@ -12,6 +12,7 @@ import type { CaseRepository } from './case-repository.js';
 import type { BreakGlassRepository } from './break-glass-repository.js';
 import type { Outbox } from '../outbox/outbox.js';
 import { BREAK_GLASS } from '../outbox/topics.js';
+import { caseScope } from '../access/case-scope.js';
 
 export type BreakGlassService = ReturnType<typeof createBreakGlassService>;
 
@@ -48,7 +49,7 @@ export function createBreakGlassService(deps: {
         const expiresAt = new Date(openedAt.getTime() + policy.windowMs);
         // Refusals decided with the policy: a refused opening holds one event, its denial.
         const refusal = c?.purgedAt ? new AppError('case_purged', `the sealed content of this case was purged on ${c.purgedAt.toISOString()}: there is nothing to open`) : null;
-        await access.authorize(ctx, 'case.break_glass', { resource, caseId: c ? caseId : null, found: c !== undefined, facts: c ? { caseState: c.state, assigneeId: c.assigneeId, caseId } : {}, refusal }, tx, {
+        await access.authorize(ctx, 'case.break_glass', { resource, caseId: c ? caseId : null, found: c !== undefined, facts: caseScope(c), refusal }, tx, {
           reason: `break_glass ${id} until ${expiresAt.toISOString()}`,
         });
         if (!c) throw new AppError('not_found');

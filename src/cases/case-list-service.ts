@@ -34,13 +34,13 @@ export function decodeCursor(cursor: string): SortKey {
  * policy (case.list) and become the WHERE clause, so nothing outside them is ever read. Metadata
  * only: codes, states, dates, the next deadline.
  */
-export function createCaseListService(deps: { lists: CaseListRepository; access: Pick<AccessService, 'authorizeRead' | 'decide'>; clock: Clock }) {
+export function createCaseListService(deps: { lists: CaseListRepository; access: Pick<AccessService, 'authorize' | 'permits'>; clock: Clock }) {
   const { lists, access, clock } = deps;
 
   /** The policy's scopes of case.list for this caller, each tested on its own. */
   function scopeOf(ctx: RequestContext): ListScope {
     const p = ctx.principal;
-    const holds = (facts: ScopeFacts) => access.decide(p, 'case.list', facts).allowed;
+    const holds = (facts: ScopeFacts) => access.permits(p, 'case.list', facts);
     const all = holds({});
     const pool = !all && holds({ caseState: 'received' });
     const assignedTo = !all && p.kind === 'user' && holds({ assigneeId: p.userId }) ? p.userId : null;
@@ -61,7 +61,7 @@ export function createCaseListService(deps: { lists: CaseListRepository; access:
       if (scope.pool) facts.caseState = 'received';
       if (scope.assignedTo) facts.assigneeId = scope.assignedTo;
       // The audit write and the list query run side by side; the answer waits for both.
-      const { audited } = await access.authorizeRead(ctx, 'case.list', { resource: 'cases', facts });
+      const { audited } = await access.authorize(ctx, 'case.list', { resource: 'cases', facts }, undefined, { read: true, deferAudit: true });
 
       const now = clock.now();
       const callerId = ctx.principal.kind === 'user' ? ctx.principal.userId : null;

@@ -74,21 +74,21 @@ export function createRekeyPlanner(deps: {
     }
   }
 
-  /** The refusal of a re-key against the locked case, or the plan of what to write. */
+  /** The plan of what a re-key writes against the locked case; throws the refusal when it cannot. */
   async function plan(c: CaseRow, input: RekeyInput, ownKeyIds: string[], tx: Queryable) {
     const current = await cases.envelopes(c.id, tx);
-    if (!current.some((e) => ownKeyIds.includes(e.keyId))) return { refused: notHolder() };
-    if (input.epoch !== c.keyEpoch) return { refused: new AppError('key_epoch_changed', `the case is at key epoch ${c.keyEpoch}, not ${input.epoch}: fetch GET /v1/cases/${c.id}/rekey again`) };
+    if (!current.some((e) => ownKeyIds.includes(e.keyId))) throw notHolder();
+    if (input.epoch !== c.keyEpoch) throw new AppError('key_epoch_changed', `the case is at key epoch ${c.keyEpoch}, not ${input.epoch}: fetch GET /v1/cases/${c.id}/rekey again`);
 
     // What is revoked: existing envelopes, never the mechanism's nor the defender's.
     const byKeyId = new Map(current.map((e) => [e.keyId, e]));
     const unknown = input.revoke.filter((k) => !byKeyId.has(k));
-    if (unknown.length > 0) return { refused: new AppError('conflict', `no envelope of this case has keyId ${some(unknown)}`) };
+    if (unknown.length > 0) throw new AppError('conflict', `no envelope of this case has keyId ${some(unknown)}`);
     const mechanism = await orgs.mechanism(tx);
     for (const k of input.revoke) {
       const e = byKeyId.get(k)!;
-      if (e.recipientType === 'defender') return { refused: new AppError('conflict', `envelope ${k} is the defender's: the defender always keeps reading their own case`) };
-      if (e.recipientType === 'org' && e.recipientId === mechanism?.id) return { refused: new AppError('conflict', `envelope ${k} is the mechanism's: every case key stays sealed to the mechanism key, so that a supervisor can always re-grant access`) };
+      if (e.recipientType === 'defender') throw new AppError('conflict', `envelope ${k} is the defender's: the defender always keeps reading their own case`);
+      if (e.recipientType === 'org' && e.recipientId === mechanism?.id) throw new AppError('conflict', `envelope ${k} is the mechanism's: every case key stays sealed to the mechanism key, so that a supervisor can always re-grant access`);
     }
     const revoked = current.filter((e) => input.revoke.includes(e.keyId));
 
@@ -98,7 +98,7 @@ export function createRekeyPlanner(deps: {
     const expected = new Map<string, string>();
     for (const [reader, e] of remaining) {
       const key = await currentKeyOf(c, e, tx);
-      if ('none' in key) return { refused: new AppError('conflict', `${key.none}: revoke envelope ${e.keyId} too`) };
+      if ('none' in key) throw new AppError('conflict', `${key.none}: revoke envelope ${e.keyId} too`);
       expected.set(reader, key.keyId);
     }
     const oldEnvelopes = new Set(current.map((e) => e.envelope));
@@ -115,7 +115,7 @@ export function createRekeyPlanner(deps: {
     }
     const missingReaders = [...expected.keys()].filter((r) => !seen.has(r));
     if (missingReaders.length > 0) envelopeProblems.push(`no new envelope for ${some(missingReaders)}`);
-    if (envelopeProblems.length > 0) return { refused: new AppError('rekey_incomplete', `envelopes: ${some(envelopeProblems)}`) };
+    if (envelopeProblems.length > 0) throw new AppError('rekey_incomplete', `envelopes: ${some(envelopeProblems)}`);
 
     // What is re-sealed: every sealed value of the case, exactly once, each a new ciphertext.
     const stored = new Map((await sealed.items(c.id, tx)).map((i) => [placeOf(i), i]));
@@ -138,7 +138,7 @@ export function createRekeyPlanner(deps: {
       duplicate.length ? `${duplicate.length} given twice (${some(duplicate)})` : '',
       unchanged.length ? `${unchanged.length} unchanged, still under the old key (${some(unchanged)})` : '',
     ].filter(Boolean);
-    if (itemProblems.length > 0) return { refused: new AppError('rekey_incomplete', `items: ${itemProblems.join('; ')}`) };
+    if (itemProblems.length > 0) throw new AppError('rekey_incomplete', `items: ${itemProblems.join('; ')}`);
 
     const mechanismKeyId = input.envelopes.find((e) => e.recipientType === 'org' && e.recipientId === mechanism?.id)?.keyId ?? c.mechanismKeyId;
     return { revoked, mechanismKeyId };

@@ -10,7 +10,8 @@ import type { CaseRepository } from './case-repository.js';
 import type { CaseService } from './case-service.js';
 import type { SealedContentRepository } from './sealed-content-repository.js';
 import { checkShapes, createRekeyPlanner, notHolder, purged, readerOf, type RekeyInput } from './case-rekey-plan.js';
-import { createCommandRunner, Refusal } from '../audit/audited-command.js';
+import { createCommandRunner } from '../audit/audited-command.js';
+import { caseScope } from '../access/case-scope.js';
 import { denialReason } from '../audit/decision-trail.js';
 import type { CaseParticipation } from '../access/case-participation.js';
 
@@ -94,12 +95,11 @@ export function createCaseRekeyService(deps: {
       return command(ctx, { action: 'case.rekey', resource: `case:${caseId}`, caseId }, async (tx) => {
         const c = await cases.byIdForUpdate(caseId, tx);
         const reason = input.revoke.length > 0 ? `revoke ${input.revoke.join(', ')}` : 'no envelope revoked';
-        const facts = c ? { caseState: c.state, assigneeId: c.assigneeId, caseId, ...(await participation.facts(ctx.principal, c, tx)) } : {};
+        const facts = { ...caseScope(c), ...(await participation.facts(ctx.principal, c, tx)) };
         await access.authorize(ctx, 'case.rekey', { resource: `case:${caseId}`, caseId: c ? caseId : null, facts }, tx, { reason });
         if (!c) throw new AppError('not_found');
-        if (c.purgedAt) throw new Refusal(purged(c.purgedAt));
+        if (c.purgedAt) throw purged(c.purgedAt);
         const p = await plan(c, input, ownKeyIds, tx);
-        if ('refused' in p) throw new Refusal(p.refused);
 
         const now = clock.now();
         await sealed.write(caseId, input.items, now, tx);

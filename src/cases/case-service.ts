@@ -9,6 +9,9 @@ import type { CaseParticipation } from '../access/case-participation.js';
 import type { KeyringRepository } from '../keys/keyring-repository.js';
 import type { UserRepository } from '../users/user-repository.js';
 import type { CaseRepository, CaseRow } from './case-repository.js';
+import { createCommandRunner } from '../audit/audited-command.js';
+import type { AuditService } from '../audit/audit-service.js';
+import { caseScope } from '../access/case-scope.js';
 
 export type CaseService = ReturnType<typeof createCaseService>;
 
@@ -51,12 +54,12 @@ export function createCaseService(deps: {
   keyring: Pick<KeyringRepository, 'forUser'>;
   access: Pick<AccessService, 'authorize'>;
   participation: Pick<CaseParticipation, 'facts'>;
+  audit: Pick<AuditService, 'record'>;
   clock: Clock;
   db: Db;
 }) {
   const { cases, users, keyring, access, participation, clock, db } = deps;
-
-  const factsOf = (c: CaseRow | undefined): ScopeFacts => (c ? { caseState: c.state, assigneeId: c.assigneeId, caseId: c.id } : {});
+  const command = createCommandRunner({ db, audit: deps.audit });
 
   /** The keyIds whose envelopes the caller could open: their own key, and the org keys they hold. */
   async function callerKeyIds(ctx: RequestContext, c: CaseRow): Promise<string[]> {
@@ -75,7 +78,7 @@ export function createCaseService(deps: {
     const c = await cases.byId(caseId);
     const keyIds = c ? await callerKeyIds(ctx, c) : [];
     const [envelopes, part] = await Promise.all([c ? cases.envelopeFor(caseId, keyIds) : [], participation.facts(ctx.principal, c)]);
-    return { c, envelopes, facts: { ...factsOf(c), ...part } satisfies ScopeFacts };
+    return { c, envelopes, facts: { ...caseScope(c), ...part } satisfies ScopeFacts };
   }
 
   return {
@@ -90,7 +93,7 @@ export function createCaseService(deps: {
       // A supervisor adds a reader only while they could read the case themself (part of it, or a
       // break-glass), and nobody adds themself: else a case key kept from intake duty would make
       // its holder a reader for good, past the break-glass.
-      const facts: ScopeFacts = { ...factsOf(c), ...(await participation.facts(ctx.principal, c)), granteeId: input.userId };
+      const facts: ScopeFacts = { ...caseScope(c), ...(await participation.facts(ctx.principal, c)), granteeId: input.userId };
       // Authorisation first (a refusal is audited), so that nobody learns from a validation error
       // whether a case exists; the allowed decision is audited below, with the grant.
       await access.authorize(ctx, 'case.grant', { resource: `case:${caseId}/envelopes/${input.userId}`, caseId: c ? caseId : null, found: c !== undefined, facts }, undefined, { audit: false });
@@ -106,7 +109,7 @@ export function createCaseService(deps: {
         throw new AppError('validation_failed', 'the envelope is malformed', { errors: [{ field: '/body/envelope', message: `${err.code}: ${err.message}` }] });
       }
       // The grant and its audit event commit together.
-      await db.transaction(async (tx) => {
+      await command(ctx, { action: 'case.grant', resource: `case:${caseId}/envelopes/${user.id}`, caseId: c ? caseId : null }, async (tx) => {
         await access.authorize(ctx, 'case.grant', { resource: `case:${caseId}/envelopes/${user.id}`, caseId: c ? caseId : null, facts }, tx);
         if (!c) throw new AppError('not_found');
         await cases.upsertEnvelope({ caseId, keyId: input.keyId, envelope: input.envelope, recipientType: 'user', recipientId: user.id, createdAt: clock.now() }, tx);
@@ -116,7 +119,7 @@ export function createCaseService(deps: {
 
     async read(ctx: RequestContext, caseId: string) {
       const c = await cases.byId(caseId);
-      await access.authorize(ctx, 'case.read', { resource: `case:${caseId}`, caseId: c ? caseId : null, found: c !== undefined, facts: factsOf(c) }, undefined, { read: true });
+      await access.authorize(ctx, 'case.read', { resource: `case:${caseId}`, caseId: c ? caseId : null, found: c !== undefined, facts: caseScope(c) }, undefined, { read: true });
       if (!c) throw new AppError('not_found');
       const deadlines = (await cases.openDeadlines(caseId)).map((d) => ({ id: d.id, rule: d.rule, dueAt: d.dueAt.toISOString(), state: d.state, urgent: d.urgent }));
       if (ctx.principal.kind === 'defender') return { case: defenderView(c), deadlines: deadlines.filter((d) => d.rule === 'info_reply' || d.rule === 'consent' || d.rule === 'checkin') };

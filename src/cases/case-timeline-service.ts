@@ -2,6 +2,7 @@ import { AppError } from '../lib/problem.js';
 import type { RequestContext } from '../access/principal.js';
 import type { AccessService } from '../access/access-service.js';
 import type { CaseRepository } from './case-repository.js';
+import { caseScope } from '../access/case-scope.js';
 
 export type CaseTimelineService = ReturnType<typeof createCaseTimelineService>;
 
@@ -16,7 +17,7 @@ export function createCaseTimelineService(deps: { cases: Pick<CaseRepository, 'b
   return {
     async list(ctx: RequestContext, caseId: string, page: { afterId?: number; limit: number }) {
       const c = await cases.byId(caseId);
-      await access.authorize(ctx, 'case.timeline', { resource: `case:${caseId}/timeline`, caseId: c ? caseId : null, found: c !== undefined, facts: c ? { caseState: c.state, assigneeId: c.assigneeId, caseId } : {} }, undefined, { read: true });
+      await access.authorize(ctx, 'case.timeline', { resource: `case:${caseId}/timeline`, caseId: c ? caseId : null, found: c !== undefined, facts: caseScope(c) }, undefined, { read: true });
       if (!c) throw new AppError('not_found');
       const rows = await cases.timeline(caseId, { afterId: page.afterId, limit: page.limit + 1 });
       const items = rows.slice(0, page.limit).map((e) => ({ id: String(e.id), at: e.at.toISOString(), actor: e.actor, action: e.action, fromState: e.fromState, toState: e.toState, reason: e.reason }));

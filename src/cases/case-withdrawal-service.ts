@@ -7,8 +7,9 @@ import type { AuditService } from '../audit/audit-service.js';
 import type { DeadlineService } from '../deadlines/deadline-service.js';
 import type { CaseRepository } from './case-repository.js';
 import { defenderView } from './case-service.js';
-import { createCommandRunner, Refusal } from '../audit/audited-command.js';
+import { createCommandRunner } from '../audit/audited-command.js';
 import type { Outbox } from '../outbox/outbox.js';
+import { caseScope } from '../access/case-scope.js';
 
 /**
  * What stops with the defender's consent, owned by other modules and run in the withdrawal's
@@ -52,9 +53,9 @@ export function createCaseWithdrawalService(deps: {
     async withdraw(ctx: RequestContext, caseId: string, input: { reason?: string }) {
       const outcome = await command(ctx, { action: 'case.withdraw', resource: `case:${caseId}`, caseId }, async (tx) => {
         const c = await cases.byIdForUpdate(caseId, tx);
-        await access.authorize(ctx, 'case.withdraw', { resource: `case:${caseId}`, caseId: c ? caseId : null, facts: c ? { caseState: c.state, assigneeId: c.assigneeId, caseId } : {} }, tx, { reason: input.reason ?? null });
+        await access.authorize(ctx, 'case.withdraw', { resource: `case:${caseId}`, caseId: c ? caseId : null, facts: caseScope(c) }, tx, { reason: input.reason ?? null });
         if (!c) throw new AppError('not_found');
-        if (c.state === 'closed') throw new Refusal(new AppError('invalid_transition', `the case is closed already (${c.closeReason ?? 'no reason'})`));
+        if (c.state === 'closed') throw new AppError('invalid_transition', `the case is closed already (${c.closeReason ?? 'no reason'})`);
         const now = clock.now();
         const why = input.reason ? `${REASON}: ${input.reason}` : REASON;
         // The ports get the defender's context, so what they audit names who made it happen.

@@ -2,7 +2,7 @@ import { AppError } from '../lib/problem.js';
 import type { Db, Tx } from '../db/client.js';
 import type { Clock } from '../lib/clock.js';
 import { actorOf, type RequestContext } from '../access/principal.js';
-import { createCommandRunner, Refusal } from '../audit/audited-command.js';
+import { createCommandRunner } from '../audit/audited-command.js';
 import type { AccessService } from '../access/access-service.js';
 import type { AuditService } from '../audit/audit-service.js';
 import type { UserRepository } from '../users/user-repository.js';
@@ -11,6 +11,7 @@ import type { CaseRepository, CaseRow } from './case-repository.js';
 import { defenderView, staffView } from './case-service.js';
 import type { TransitionGuard, WorkflowPolicy } from './workflow-policy.js';
 import type { WithdrawalPorts } from './case-withdrawal-service.js';
+import { caseScope } from '../access/case-scope.js';
 
 /** Checks a transition's precondition inside its transaction; returns the refusal, or null. */
 export type GuardCheck = (c: CaseRow, tx: Tx) => Promise<AppError | null>;
@@ -73,14 +74,14 @@ export function createCaseWorkflowService(deps: {
       }
       const updated = await command(ctx, { action: rule.action, resource: `case:${caseId}`, caseId }, async (tx) => {
         const c = await cases.byIdForUpdate(caseId, tx);
-        await access.authorize(ctx, rule.action, { resource: `case:${caseId}`, caseId: c ? caseId : null, facts: c ? { caseState: c.state, assigneeId: c.assigneeId, caseId } : {} }, tx, { reason: input.reason ?? null });
+        await access.authorize(ctx, rule.action, { resource: `case:${caseId}`, caseId: c ? caseId : null, facts: caseScope(c) }, tx, { reason: input.reason ?? null });
         if (!c) throw new AppError('not_found');
         // Its content is gone for good: reopening would run a case nobody can read (a new request is filed instead).
-        if (c.purgedAt) throw new Refusal(new AppError('invalid_transition', `the case was purged on ${c.purgedAt.toISOString()}; file a new request instead`));
-        if (!(rule.from as readonly string[]).includes(c.state)) throw new Refusal(new AppError('invalid_transition', `cannot ${name} a case in state ${c.state} (allowed from ${rule.from.join(', ')})`));
+        if (c.purgedAt) throw new AppError('invalid_transition', `the case was purged on ${c.purgedAt.toISOString()}; file a new request instead`);
+        if (!(rule.from as readonly string[]).includes(c.state)) throw new AppError('invalid_transition', `cannot ${name} a case in state ${c.state} (allowed from ${rule.from.join(', ')})`);
         if (rule.guard) {
           const refusal = await guards[rule.guard](c, tx);
-          if (refusal) throw new Refusal(refusal);
+          if (refusal) throw refusal;
         }
         const now = clock.now();
         const set: Partial<CaseRow> = { state: rule.to, updatedAt: now };
@@ -112,9 +113,9 @@ export function createCaseWorkflowService(deps: {
 
     /** Confirm or lift the urgency claimed at filing; the deadlines started after keep the new pace. */
     async setUrgency(ctx: RequestContext, caseId: string, urgent: boolean, reason: string) {
-      return db.transaction(async (tx) => {
+      return command(ctx, { action: 'case.urgency', resource: `case:${caseId}`, caseId }, async (tx) => {
         const c = await cases.byIdForUpdate(caseId, tx);
-        await access.authorize(ctx, 'case.urgency', { resource: `case:${caseId}`, caseId: c ? caseId : null, facts: c ? { caseState: c.state, assigneeId: c.assigneeId, caseId } : {} }, tx, { reason });
+        await access.authorize(ctx, 'case.urgency', { resource: `case:${caseId}`, caseId: c ? caseId : null, facts: caseScope(c) }, tx, { reason });
         if (!c) throw new AppError('not_found');
         if (c.state === 'closed') throw new AppError('invalid_transition', 'a closed case has no urgency to change');
         const now = clock.now();

@@ -6,6 +6,7 @@ import type { AccessService } from '../access/access-service.js';
 import type { CaseRepository } from '../cases/case-repository.js';
 import type { DeadlinePolicy } from './deadline-policy.js';
 import type { DeadlineViewRepository, DeadlineViewRow } from './deadline-view-repository.js';
+import { caseScope } from '../access/case-scope.js';
 
 export type DeadlineViewService = ReturnType<typeof createDeadlineViewService>;
 
@@ -53,7 +54,7 @@ const view = (r: DeadlineViewRow, now: Date) => ({
  * clause, so nothing outside them is read), and one case's deadlines for whoever may see that
  * case's deadlines. Metadata only: reference, rule, due time, state, ladder level.
  */
-export function createDeadlineViewService(deps: { views: DeadlineViewRepository; access: Pick<AccessService, 'authorizeRead' | 'decide'>; cases: Pick<CaseRepository, 'byId'>; policy: DeadlinePolicy; clock: Clock }) {
+export function createDeadlineViewService(deps: { views: DeadlineViewRepository; access: Pick<AccessService, 'authorize' | 'permits'>; cases: Pick<CaseRepository, 'byId'>; policy: DeadlinePolicy; clock: Clock }) {
   const { views, access, clock, policy } = deps;
   /** The rules whose actor is the defender: the only ones a defender is shown (info_reply, consent, checkin). */
   const defenderRules = [...policy.rules].filter(([, r]) => r.actor === 'defender').map(([name]) => name as string);
@@ -66,14 +67,14 @@ export function createDeadlineViewService(deps: { views: DeadlineViewRepository;
       const after = page.after !== undefined ? decodeDeadlineCursor(page.after) : null;
 
       const p = ctx.principal;
-      const all = access.decide(p, 'deadline.list', {}).allowed;
-      const assignedTo = !all && p.kind === 'user' && access.decide(p, 'deadline.list', { assigneeId: p.userId }).allowed ? p.userId : null;
+      const all = access.permits(p, 'deadline.list', {});
+      const assignedTo = !all && p.kind === 'user' && access.permits(p, 'deadline.list', { assigneeId: p.userId }) ? p.userId : null;
       // A partner member: the deadlines of its organisation's referrals (their response and progress reports).
-      const partnerOrg = !all && !assignedTo && p.kind === 'user' && access.decide(p, 'deadline.list', { orgId: p.orgId }).allowed ? p.orgId : null;
+      const partnerOrg = !all && !assignedTo && p.kind === 'user' && access.permits(p, 'deadline.list', { orgId: p.orgId }) ? p.orgId : null;
       // A defender holds deadline.list for their own case only: the list across cases is out of
-      // their scope (404, audited by authorizeRead), like any other resource.
+      // their scope (404, audited by authorize), like any other resource.
       const facts = assignedTo ? { assigneeId: assignedTo } : partnerOrg ? { orgId: partnerOrg } : {};
-      const { audited } = await access.authorizeRead(ctx, 'deadline.list', { resource: 'deadlines', facts });
+      const { audited } = await access.authorize(ctx, 'deadline.list', { resource: 'deadlines', facts }, undefined, { read: true, deferAudit: true });
 
       const now = clock.now();
       const [rows] = await Promise.all([
@@ -95,8 +96,8 @@ export function createDeadlineViewService(deps: { views: DeadlineViewRepository;
     async ofCase(ctx: RequestContext, caseId: string) {
       // Metadata only: the scopes of deadline.list never look at envelopes, so no key lookups.
       const c = await deps.cases.byId(caseId);
-      const facts = c ? { caseState: c.state, assigneeId: c.assigneeId, caseId: c.id } : {};
-      const { audited } = await access.authorizeRead(ctx, 'deadline.list', { resource: `case:${caseId}/deadlines`, caseId: c ? caseId : null, found: c !== undefined, facts });
+      const facts = caseScope(c);
+      const { audited } = await access.authorize(ctx, 'deadline.list', { resource: `case:${caseId}/deadlines`, caseId: c ? caseId : null, found: c !== undefined, facts }, undefined, { read: true, deferAudit: true });
       if (!c) throw new AppError('not_found');
       const defender = ctx.principal.kind === 'defender';
       const [rows] = await Promise.all([views.ofCase(caseId, defender ? defenderRules : null, CASE_DEADLINES_MAX), audited]);

@@ -67,7 +67,8 @@ export class AppError extends Error {
   constructor(
     readonly code: ProblemCode,
     readonly detail?: string,
-    readonly extra: { errors?: FieldError[]; retryAfter?: number } = {},
+    /** `auditReason`: why, for the audit log only (what the caller is not told, e.g. which check failed) */
+    readonly extra: { errors?: FieldError[]; retryAfter?: number; auditReason?: string } = {},
   ) {
     super(detail ?? PROBLEMS[code].title);
     this.status = PROBLEMS[code].status;

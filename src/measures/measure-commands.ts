@@ -1,8 +1,8 @@
-import { AppError, fieldInvalid, type ProblemCode } from '../lib/problem.js';
+import { AppError, fieldInvalid } from '../lib/problem.js';
 import type { Db, Tx } from '../db/client.js';
 import type { Clock } from '../lib/clock.js';
 import type { RequestContext } from '../access/principal.js';
-import type { AccessService, ScopeFacts } from '../access/access-service.js';
+import type { AccessService } from '../access/access-service.js';
 import type { AuditService } from '../audit/audit-service.js';
 import type { CaseRepository, CaseRow } from '../cases/case-repository.js';
 import type { OrgRepository } from '../orgs/org-repository.js';
@@ -15,7 +15,8 @@ import type { MeasureCatalogue } from './measure-catalogue.js';
 import type { MeasureRepository, MeasureRow, MeasureStatus } from './measure-repository.js';
 import { defenderMeasureView, staffMeasureView, type MeasureView } from './measure-views.js';
 import type { IntakePolicy } from '../intake/intake-policy.js';
-import { createCommandRunner, Refusal } from '../audit/audited-command.js';
+import { createCommandRunner } from '../audit/audited-command.js';
+import { caseScope } from '../access/case-scope.js';
 import type { CaseParticipation } from '../access/case-participation.js';
 
 /** What the measure commands are built from (src/measures/measure-service.ts composes them). */
@@ -49,11 +50,7 @@ export const ASSESSED_STATES: readonly string[] = ['decision', 'protection'];
 export const URGENT_TRACK_STATES: readonly string[] = ['triage', 'info_requested', 'assessment'];
 export const URGENT_PROPOSAL_STATES: readonly string[] = ['triage', 'assessment'];
 
-export type Outcome<T> = { ok: T } | { refused: AppError };
-
 export const invalid = (field: string, message: string, detail?: string) => fieldInvalid(field, message, detail ?? `${field.replace('/body/', '')} ${message}`);
-export const refusal = (code: ProblemCode, detail: string): { refused: AppError } => ({ refused: new AppError(code, detail) });
-export const caseFacts = (c: CaseRow): ScopeFacts => ({ caseState: c.state, assigneeId: c.assigneeId, caseId: c.id });
 /** The timeline's reason for a measure event: the code and the measure id, then the person's reason. */
 export const note = (m: Pick<MeasureRow, 'id' | 'code'>, reason?: string | null) => `${m.code} ${m.id}${reason ? `: ${reason}` : ''}`;
 
@@ -87,38 +84,25 @@ export function createMeasureCommands(deps: MeasureDeps) {
    * extreme risk starts checking in from here (policies/deadlines.yaml, `checkin`).
 
   /**
-   * Runs a command's transaction. A refusal after access was granted (wrong status or state, an
-   * input the measure does not allow) rolls the transaction back, the allowed decision with it,
-   * and is audited as denied with the rule that refused it.
-   */
-  function transact<T>(ctx: RequestContext, action: string, resource: string, caseId: string | null, run: (tx: Tx) => Promise<Outcome<T>>): Promise<T> {
-    return command(ctx, { action, resource, caseId }, async (tx) => {
-      const out = await run(tx);
-      if ('refused' in out) throw new Refusal(out.refused);
-      return out.ok;
-    });
-  }
-
-  /**
    * Runs a command on one measure: case locked, then the measure, authorised with the proposer as
    * a fact. The measure it answers with leaves out the sealed details for a supervisor outside the
    * case (as the list does): acting on a measure is not reading the case.
    */
-  async function onMeasure(ctx: RequestContext, measureId: string, action: string, reason: string | null, run: (m: MeasureRow, c: CaseRow, tx: Tx, now: Date) => Promise<Outcome<MeasureView>>): Promise<MeasureView> {
+  async function onMeasure(ctx: RequestContext, measureId: string, action: string, reason: string | null, run: (m: MeasureRow, c: CaseRow, tx: Tx, now: Date) => Promise<MeasureView>): Promise<MeasureView> {
     const caseId = await repo.caseIdOf(measureId);
     const resource = `measure:${measureId}`;
-    return transact(ctx, action, resource, caseId ?? null, async (tx) => {
+    return command(ctx, { action, resource, caseId: caseId ?? null }, async (tx) => {
       const c = caseId ? await cases.byIdForUpdate(caseId, tx) : undefined;
       const m = c ? await repo.byIdForUpdate(measureId, tx) : undefined;
       const found = c && m ? { c, m } : null;
-      await access.authorize(ctx, action, { resource, caseId: found ? found.c.id : null, facts: found ? { ...caseFacts(found.c), proposerId: found.m.proposedBy } : {} }, tx, { reason });
+      await access.authorize(ctx, action, { resource, caseId: found ? found.c.id : null, facts: found ? { ...caseScope(found.c), proposerId: found.m.proposedBy } : {} }, tx, { reason });
       if (!found) throw new AppError('not_found');
-      if (found.c.state === 'closed') return refusal('invalid_transition', 'the case is closed');
+      if (found.c.state === 'closed') throw new AppError('invalid_transition', 'the case is closed');
       // Asked before the command: a measure that waited on this supervisor no longer does after it.
       const sealed = await participation.sealedAccess(ctx.principal, found.c, tx);
       const out = await run(found.m, found.c, tx, clock.now());
       // A command answers with the measure only, so a break-glass adds nothing to read here: withheld unless part of the case.
-      return 'ok' in out && !(sealed.served && sealed.breakGlassId === null) ? { ok: withheld(out.ok) } : out;
+      return sealed.served && sealed.breakGlassId === null ? out : withheld(out);
     });
   }
 
@@ -126,11 +110,10 @@ export function createMeasureCommands(deps: MeasureDeps) {
 
   const viewFor = (ctx: RequestContext, m: MeasureRow): MeasureView => (ctx.principal.kind === 'defender' ? defenderMeasureView(m) : staffMeasureView(m));
 
-  /** The single-step moves: from which statuses, to which one. */
-  function expectStatus(m: MeasureRow, from: readonly MeasureStatus[], verb: string): { refused: AppError } | null {
-    if (from.includes(m.status)) return null;
-    return refusal('invalid_transition', `cannot ${verb} a measure that is ${m.status} (allowed from ${from.join(', ')})`);
+  /** The single-step moves: refused unless the measure is in one of these statuses. */
+  function expectStatus(m: MeasureRow, from: readonly MeasureStatus[], verb: string): void {
+    if (!from.includes(m.status)) throw new AppError('invalid_transition', `cannot ${verb} a measure that is ${m.status} (allowed from ${from.join(', ')})`);
   }
 
-  return { transact, onMeasure, event, notice, cancelLeftovers, withheld, viewFor, expectStatus };
+  return { command, onMeasure, event, notice, cancelLeftovers, withheld, viewFor, expectStatus };
 }

@@ -1,9 +1,10 @@
+import { AppError } from '../lib/problem.js';
 import { actorOf, type RequestContext } from '../access/principal.js';
 import type { Tx } from '../db/client.js';
 import type { CaseRow } from '../cases/case-repository.js';
 import { IN_EFFECT_STATUSES } from './measure-repository.js';
 import { staffMeasureView, type MeasureView } from './measure-views.js';
-import { ASSESSED_STATES, URGENT_TRACK_STATES, note, refusal, type MeasureCommands, type MeasureDeps } from './measure-commands.js';
+import { ASSESSED_STATES, URGENT_TRACK_STATES, note, type MeasureCommands, type MeasureDeps } from './measure-commands.js';
 
 /** A supervisor's decision on a consented measure, and the ordinary decision that confirms an urgent one. */
 export function createMeasureDecisions(deps: MeasureDeps, kit: MeasureCommands) {
@@ -33,9 +34,8 @@ export function createMeasureDecisions(deps: MeasureDeps, kit: MeasureCommands) 
      */
     async decide(ctx: RequestContext, measureId: string, input: { decision: 'approve' | 'reject'; reason: string }): Promise<MeasureView> {
       return onMeasure(ctx, measureId, 'measure.approve', input.reason, async (m, c, tx, now) => {
-        if (m.status === 'proposed') return refusal('consent_required', "the defender's consent to this measure is not on record");
-        const wrong = expectStatus(m, ['consented'], 'decide');
-        if (wrong) return wrong;
+        if (m.status === 'proposed') throw new AppError('consent_required', "the defender's consent to this measure is not on record");
+        expectStatus(m, ['consented'], 'decide');
         const actor = actorOf(ctx.principal);
         const decider = ctx.principal.kind === 'user' ? ctx.principal.userId : null;
         if (input.decision === 'reject') {
@@ -43,10 +43,10 @@ export function createMeasureDecisions(deps: MeasureDeps, kit: MeasureCommands) 
           await cases.addTimeline({ caseId: c.id, at: now, actor, action: 'measure.rejected', fromState: c.state, toState: c.state, reason: note(m, input.reason) }, tx);
           await event(c, m, 'measure.rejected', now, tx);
           await outbox.add(tx, 'measure.rejected', notice(c, m, 'defender'), now);
-          return { ok: staffMeasureView(updated) };
+          return staffMeasureView(updated);
         }
         const urgentTrack = m.urgent && URGENT_TRACK_STATES.includes(c.state);
-        if (!urgentTrack && !ASSESSED_STATES.includes(c.state)) return refusal('assessment_required', 'an ordinary measure is approved once the assessment is complete');
+        if (!urgentTrack && !ASSESSED_STATES.includes(c.state)) throw new AppError('assessment_required', 'an ordinary measure is approved once the assessment is complete');
         const updated = await repo.update(m.id, { status: 'approved', decidedBy: decider, decidedAt: now, decisionReason: input.reason, confirmedAt: m.urgent && !urgentTrack ? now : null, updatedAt: now }, tx);
         const toState = await enterProtection(c, now, tx);
         await cases.addTimeline({ caseId: c.id, at: now, actor, action: 'measure.approved', fromState: c.state, toState, reason: note(m, urgentTrack ? `urgent track, to be confirmed: ${input.reason}` : input.reason) }, tx);
@@ -54,7 +54,7 @@ export function createMeasureDecisions(deps: MeasureDeps, kit: MeasureCommands) 
         // The confirmation clock runs on the urgent track whatever the case's own pace.
         if (urgentTrack) await event(c, m, 'measure.urgent_approved', now, tx, { urgent: true });
         await outbox.add(tx, 'measure.approved', notice(c, m, 'defender'), now);
-        return { ok: staffMeasureView(updated) };
+        return staffMeasureView(updated);
       });
     },
 
@@ -65,16 +65,15 @@ export function createMeasureDecisions(deps: MeasureDeps, kit: MeasureCommands) 
      */
     async confirm(ctx: RequestContext, measureId: string, input: { reason: string }): Promise<MeasureView> {
       return onMeasure(ctx, measureId, 'measure.approve', input.reason, async (m, c, tx, now) => {
-        if (!m.urgent) return refusal('invalid_transition', 'only a measure approved on the urgent track is confirmed');
-        if (m.confirmedAt !== null) return refusal('invalid_transition', 'this measure has been confirmed already');
-        const wrong = expectStatus(m, IN_EFFECT_STATUSES, 'confirm');
-        if (wrong) return wrong;
-        if (!ASSESSED_STATES.includes(c.state)) return refusal('assessment_required', 'an urgent measure is confirmed by an ordinary decision, once the assessment is complete');
+        if (!m.urgent) throw new AppError('invalid_transition', 'only a measure approved on the urgent track is confirmed');
+        if (m.confirmedAt !== null) throw new AppError('invalid_transition', 'this measure has been confirmed already');
+        expectStatus(m, IN_EFFECT_STATUSES, 'confirm');
+        if (!ASSESSED_STATES.includes(c.state)) throw new AppError('assessment_required', 'an urgent measure is confirmed by an ordinary decision, once the assessment is complete');
         const updated = await repo.update(m.id, { confirmedAt: now, updatedAt: now }, tx);
         const toState = await enterProtection(c, now, tx);
         await cases.addTimeline({ caseId: c.id, at: now, actor: actorOf(ctx.principal), action: 'measure.confirmed', fromState: c.state, toState, reason: note(m, input.reason) }, tx);
         await event(c, m, 'measure.confirmed', now, tx);
-        return { ok: staffMeasureView(updated) };
+        return staffMeasureView(updated);
       });
     },
   };

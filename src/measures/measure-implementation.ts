@@ -15,11 +15,10 @@ export function createMeasureImplementation(deps: MeasureDeps, kit: MeasureComma
     /** approved -> implementing (the implementation deadline keeps running until it is active). */
     async implement(ctx: RequestContext, measureId: string, input: { reason?: string }): Promise<MeasureView> {
       return onMeasure(ctx, measureId, 'measure.implement', input.reason ?? null, async (m, c, tx, now) => {
-        const wrong = expectStatus(m, ['approved'], 'start implementing');
-        if (wrong) return wrong;
+        expectStatus(m, ['approved'], 'start implementing');
         const updated = await repo.update(m.id, { status: 'implementing', updatedAt: now }, tx);
         await cases.addTimeline({ caseId: c.id, at: now, actor: actorOf(ctx.principal), action: 'measure.implementing', fromState: c.state, toState: c.state, reason: note(m, input.reason) }, tx);
-        return { ok: staffMeasureView(updated) };
+        return staffMeasureView(updated);
       });
     },
 
@@ -29,17 +28,16 @@ export function createMeasureImplementation(deps: MeasureDeps, kit: MeasureComma
      */
     async activate(ctx: RequestContext, measureId: string, input: { endsAt?: string }): Promise<MeasureView> {
       return onMeasure(ctx, measureId, 'measure.implement', null, async (m, c, tx, now) => {
-        const wrong = expectStatus(m, ['implementing'], 'activate');
-        if (wrong) return wrong;
+        expectStatus(m, ['implementing'], 'activate');
         const maxDays = Math.max(catalogue.measureByCode(m.code)?.maxDurationDays ?? 0, m.durationDays ?? 0);
         const endsAt = input.endsAt ? new Date(input.endsAt) : new Date(now.getTime() + (m.durationDays ?? maxDays) * DAY_MS);
-        if (endsAt.getTime() <= now.getTime()) return { refused: invalid('/body/endsAt', 'must be in the future') };
-        if (endsAt.getTime() > now.getTime() + maxDays * DAY_MS) return { refused: invalid('/body/endsAt', `must be within ${maxDays} days`) };
+        if (endsAt.getTime() <= now.getTime()) throw invalid('/body/endsAt', 'must be in the future');
+        if (endsAt.getTime() > now.getTime() + maxDays * DAY_MS) throw invalid('/body/endsAt', `must be within ${maxDays} days`);
         const updated = await repo.update(m.id, { status: 'active', startsAt: now, endsAt, updatedAt: now }, tx);
         await cases.addTimeline({ caseId: c.id, at: now, actor: actorOf(ctx.principal), action: 'measure.activated', fromState: c.state, toState: c.state, reason: note(m, `until ${endsAt.toISOString()}`) }, tx);
         await event(c, m, 'measure.activated', now, tx, { measureEnd: endsAt });
         await outbox.add(tx, 'measure.activated', notice(c, m, 'defender'), now);
-        return { ok: staffMeasureView(updated) };
+        return staffMeasureView(updated);
       });
     },
 
@@ -52,31 +50,29 @@ export function createMeasureImplementation(deps: MeasureDeps, kit: MeasureComma
      */
     async review(ctx: RequestContext, measureId: string, input: { reason: string; extendDays?: number }): Promise<MeasureView> {
       return onMeasure(ctx, measureId, 'measure.lift', input.reason, async (m, c, tx, now) => {
-        const wrong = expectStatus(m, ['active'], 'review');
-        if (wrong) return wrong;
+        expectStatus(m, ['active'], 'review');
         const maxDays = Math.max(catalogue.measureByCode(m.code)?.maxDurationDays ?? 0, m.durationDays ?? 0);
-        if (input.extendDays !== undefined && input.extendDays > maxDays) return { refused: invalid('/body/extendDays', `must be at most ${maxDays} days for ${m.code}`) };
+        if (input.extendDays !== undefined && input.extendDays > maxDays) throw invalid('/body/extendDays', `must be at most ${maxDays} days for ${m.code}`);
         const endsAt = input.extendDays ? new Date(Math.max(m.endsAt?.getTime() ?? 0, now.getTime()) + input.extendDays * DAY_MS) : m.endsAt;
         const updated = await repo.update(m.id, { endsAt, updatedAt: now }, tx);
         const extended = input.extendDays && endsAt ? `extended to ${endsAt.toISOString()}; ` : '';
         await cases.addTimeline({ caseId: c.id, at: now, actor: actorOf(ctx.principal), action: 'measure.reviewed', fromState: c.state, toState: c.state, reason: note(m, `${extended}${input.reason}`) }, tx);
         await event(c, m, 'measure.reviewed', now, tx);
         if (input.extendDays && endsAt) await event(c, m, 'measure.activated', now, tx, { measureEnd: endsAt });
-        return { ok: staffMeasureView(updated) };
+        return staffMeasureView(updated);
       });
     },
 
     /** Lifts a measure early (approved, implementing or active), with a reason and a notice to the defender, who may appeal. */
     async lift(ctx: RequestContext, measureId: string, input: { reason: string }): Promise<MeasureView> {
       return onMeasure(ctx, measureId, 'measure.lift', input.reason, async (m, c, tx, now) => {
-        const wrong = expectStatus(m, IN_EFFECT_STATUSES, 'lift');
-        if (wrong) return wrong;
+        expectStatus(m, IN_EFFECT_STATUSES, 'lift');
         const updated = await repo.update(m.id, { status: 'lifted', endedAt: now, endedBy: ctx.principal.kind === 'user' ? ctx.principal.userId : null, endReason: input.reason, updatedAt: now }, tx);
         await cases.addTimeline({ caseId: c.id, at: now, actor: actorOf(ctx.principal), action: 'measure.lifted', fromState: c.state, toState: c.state, reason: note(m, input.reason) }, tx);
         await event(c, m, 'measure.lifted', now, tx);
         await cancelLeftovers(c.id, m.id, now, tx);
         await outbox.add(tx, 'measure.lifted', notice(c, m, 'defender'), now);
-        return { ok: staffMeasureView(updated) };
+        return staffMeasureView(updated);
       });
     },
   };

@@ -6,7 +6,8 @@ import type { MeasureRow } from './measure-repository.js';
 import { catalogueImplementer, staffMeasureView, type ApiImplementer, type MeasureView } from './measure-views.js';
 import { checkOralConsent, type OralConsent } from '../consent/oral-consent.js';
 import { assertKeyEpoch } from '../cases/key-epoch.js';
-import { ASSESSED_STATES, URGENT_PROPOSAL_STATES, caseFacts, invalid, note, refusal, type MeasureCommands, type MeasureDeps, type Outcome } from './measure-commands.js';
+import { ASSESSED_STATES, URGENT_PROPOSAL_STATES, invalid, note, type MeasureCommands, type MeasureDeps } from './measure-commands.js';
+import { caseScope } from '../access/case-scope.js';
 
 export interface ProposeInput {
   /** chosen by the client: it is part of the details' AD */
@@ -27,7 +28,7 @@ export interface ConsentInput {
 /** Proposals from the catalogue, and the defender's answer to them. */
 export function createMeasureProposals(deps: MeasureDeps, kit: MeasureCommands) {
   const { measures: repo, cases, orgs, access, clock, catalogue, intake } = deps;
-  const { transact, onMeasure, event, notice, viewFor, expectStatus } = kit;
+  const { command, onMeasure, event, notice, viewFor, expectStatus } = kit;
   const { outbox } = deps;
 
   /** Checks a proposal against the catalogue and the organisations, before any transaction. */
@@ -81,13 +82,13 @@ export function createMeasureProposals(deps: MeasureDeps, kit: MeasureCommands) 
     async propose(ctx: RequestContext, caseId: string, input: ProposeInput): Promise<MeasureView> {
       const entry = await checkProposal(input);
       const resource = `measure:${input.id}`;
-      const created = await transact(ctx, 'measure.propose', resource, caseId, async (tx): Promise<Outcome<MeasureRow>> => {
+      const created = await command(ctx, { action: 'measure.propose', resource, caseId }, async (tx): Promise<MeasureRow> => {
         const c = await cases.byIdForUpdate(caseId, tx);
-        await access.authorize(ctx, 'measure.propose', { resource, caseId: c ? caseId : null, facts: c ? caseFacts(c) : {} }, tx, { reason: entry.code });
+        await access.authorize(ctx, 'measure.propose', { resource, caseId: c ? caseId : null, facts: c ? caseScope(c) : {} }, tx, { reason: entry.code });
         if (!c) throw new AppError('not_found');
         assertKeyEpoch(c, input.keyEpoch);
         const track = trackFor(c, entry.category);
-        if (track instanceof AppError) return { refused: track };
+        if (track instanceof AppError) throw track;
         if (ctx.principal.kind !== 'user') throw new AppError('forbidden');
         const now = clock.now();
         const row = {
@@ -105,12 +106,12 @@ export function createMeasureProposals(deps: MeasureDeps, kit: MeasureCommands) 
           proposedAt: now,
           updatedAt: now,
         };
-        if (!(await repo.insert(row, tx))) return refusal('already_exists', 'a measure with this id exists; the client must choose a new id');
+        if (!(await repo.insert(row, tx))) throw new AppError('already_exists', 'a measure with this id exists; the client must choose a new id');
         const m = await repo.byIdForUpdate(input.id, tx);
         await cases.addTimeline({ caseId, at: now, actor: actorOf(ctx.principal), action: 'measure.proposed', fromState: c.state, toState: c.state, reason: note(row, track.urgent ? 'urgent track' : null) }, tx);
         await event(c, row, 'measure.proposed', now, tx);
         await outbox.add(tx, 'measure.proposed', notice(c, row, 'defender'), now);
-        return { ok: m! };
+        return m!;
       });
       return staffMeasureView(created);
     },
@@ -126,10 +127,10 @@ export function createMeasureProposals(deps: MeasureDeps, kit: MeasureCommands) 
       if (p.kind === 'defender' && input.attestation) throw invalid('/body/attestation', 'is for staff recording an oral answer; the defender answers for themself');
       if (p.kind === 'user' && !input.attestation) throw invalid('/body/attestation', 'is required: staff record an answer given orally, saying how and when it was taken');
       return onMeasure(ctx, measureId, 'measure.consent', input.decision, async (m, c, tx, now) => {
-        const wrong = m.status === 'refused' ? refusal('invalid_transition', 'the defender refused this measure; a refusal is final for this proposal') : expectStatus(m, ['proposed'], 'answer for');
-        if (wrong) return wrong;
+        if (m.status === 'refused') throw new AppError('invalid_transition', 'the defender refused this measure; a refusal is final for this proposal');
+        expectStatus(m, ['proposed'], 'answer for');
         const checked = input.attestation ? checkOralConsent(input.attestation, { now, askedAt: m.proposedAt, channelKnown: (code) => intake.has('consentChannel', code) }) : null;
-        if (checked && 'errors' in checked) return { refused: invalid(checked.errors[0]!.field, checked.errors[0]!.message) };
+        if (checked && 'errors' in checked) throw invalid(checked.errors[0]!.field, checked.errors[0]!.message);
         const a = checked?.value;
         const consented = input.decision === 'consent';
         const updated = await repo.update(
@@ -141,7 +142,7 @@ export function createMeasureProposals(deps: MeasureDeps, kit: MeasureCommands) 
         await cases.addTimeline({ caseId: c.id, at: now, actor: actorOf(p), action: name, fromState: c.state, toState: c.state, reason: note(m, a ? `recorded orally (${a.channel})` : null) }, tx);
         await event(c, m, name, now, tx);
         await outbox.add(tx, 'measure.answered', { ...notice(c, m, a ? 'defender' : 'officer'), decision: input.decision }, now);
-        return { ok: viewFor(ctx, updated) };
+        return viewFor(ctx, updated);
       });
     },
   };

@@ -1,7 +1,8 @@
 import { AppError } from '../lib/problem.js';
 import type { RequestContext } from '../access/principal.js';
 import { catalogueEntryView, type MeasureView } from './measure-views.js';
-import { caseFacts, type MeasureCommands, type MeasureDeps } from './measure-commands.js';
+import { type MeasureCommands, type MeasureDeps } from './measure-commands.js';
+import { caseScope } from '../access/case-scope.js';
 
 /** The catalogue, and the measures of a case. */
 export function createMeasureReads(deps: MeasureDeps, kit: MeasureCommands) {
@@ -21,7 +22,7 @@ export function createMeasureReads(deps: MeasureDeps, kit: MeasureCommands) {
       // Codes, states and dates are metadata every supervisor sees; the sealed details only a
       // supervisor part of the case, or through a break-glass (then audited as such).
       const sealed = c ? await participation.sealedAccess(ctx.principal, c) : { served: true as const, breakGlassId: null };
-      await access.authorize(ctx, 'measure.read', { resource: `case:${caseId}/measures`, caseId: c ? caseId : null, found: c !== undefined, facts: c ? caseFacts(c) : {} }, undefined, { read: true, breakGlassId: sealed.served ? sealed.breakGlassId : null });
+      await access.authorize(ctx, 'measure.read', { resource: `case:${caseId}/measures`, caseId: c ? caseId : null, found: c !== undefined, facts: c ? caseScope(c) : {} }, undefined, { read: true, breakGlassId: sealed.served ? sealed.breakGlassId : null });
       if (!c) throw new AppError('not_found');
       const views = (await repo.byCase(caseId)).map((m) => viewFor(ctx, m));
       return sealed.served ? views : views.map(withheld);

@@ -9,6 +9,8 @@ import type { NewNotification, NotificationRepository, NotificationRow } from '.
 import type { WebhookRepository } from './webhook-repository.js';
 import type { OutboxRow } from '../outbox/outbox.js';
 import { audienceOf, contentFree, PARTNER_KEYS } from './notification-audience.js';
+import { createCommandRunner } from '../audit/audited-command.js';
+import type { AuditService } from '../audit/audit-service.js';
 
 export type NotificationService = ReturnType<typeof createNotificationService>;
 
@@ -32,10 +34,12 @@ export function createNotificationService(deps: {
   notifications: NotificationRepository;
   webhooks: Pick<WebhookRepository, 'activeOf' | 'insertDelivery'>;
   access: Pick<AccessService, 'authorize'>;
+  audit: Pick<AuditService, 'record'>;
   cases: Pick<CaseService, 'sealedFacts'>;
   clock: Clock;
 }) {
   const { db, notifications, webhooks, access, clock } = deps;
+  const command = createCommandRunner({ db, audit: deps.audit });
 
   const selfTarget = (ctx: RequestContext, resource: string, owner: string | null) => ({
     resource,
@@ -87,7 +91,7 @@ export function createNotificationService(deps: {
 
     /** Marks one of the caller's notifications read; another user's is not found (404). */
     async markRead(ctx: RequestContext, id: string) {
-      return db.transaction(async (tx) => {
+      return command(ctx, { action: 'notification.mark', resource: `notification:${id}`, caseId: null }, async (tx) => {
         const n = await notifications.inboxByIdForUpdate(id, tx);
         await access.authorize(ctx, 'notification.mark', selfTarget(ctx, `notification:${id}`, n?.recipientUserId ?? null), tx);
         if (!n) throw new AppError('not_found');
@@ -98,7 +102,7 @@ export function createNotificationService(deps: {
 
     async markAllRead(ctx: RequestContext) {
       const me = ctx.principal.kind === 'user' ? ctx.principal.userId : null;
-      return db.transaction(async (tx) => {
+      return command(ctx, { action: 'notification.mark', resource: `user:${me ?? 'none'}/notifications`, caseId: null }, async (tx) => {
         await access.authorize(ctx, 'notification.mark', selfTarget(ctx, `user:${me ?? 'none'}/notifications`, me), tx);
         return { marked: await notifications.markAllRead(me!, clock.now(), tx) };
       });

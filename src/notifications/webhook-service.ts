@@ -6,7 +6,7 @@ import type { ServerKeys } from '../lib/server-keys.js';
 import type { RequestContext } from '../access/principal.js';
 import type { AccessService } from '../access/access-service.js';
 import type { AuditService } from '../audit/audit-service.js';
-import { createCommandRunner, Refusal } from '../audit/audited-command.js';
+import { createCommandRunner } from '../audit/audited-command.js';
 import type { OrgRepository } from '../orgs/org-repository.js';
 import type { WebhookEndpointRow, WebhookRepository } from './webhook-repository.js';
 import { sealWebhookSecret } from './webhook-secret.js';
@@ -30,7 +30,7 @@ export function createWebhookService(deps: {
   db: Db;
   webhooks: Pick<WebhookRepository, 'insert' | 'ofOrg' | 'disable'>;
   orgs: Pick<OrgRepository, 'byId'>;
-  access: Pick<AccessService, 'authorize' | 'decide'>;
+  access: Pick<AccessService, 'authorize' | 'permits'>;
   audit: Pick<AuditService, 'record'>;
   clock: Clock;
   keys: Pick<ServerKeys, 'webhookSecretKey' | 'webhookUrlKey'>;
@@ -67,7 +67,7 @@ export function createWebhookService(deps: {
       const facts = { orgId: org?.id ?? null };
       let url: URL | null = null;
       let refused: AppError | null = null;
-      if (access.decide(ctx.principal, ACTION, facts).allowed && org?.kind === 'partner') {
+      if (access.permits(ctx.principal, ACTION, facts) && org?.kind === 'partner') {
         try {
           url = await target(input.url);
         } catch (err) {
@@ -77,9 +77,9 @@ export function createWebhookService(deps: {
       }
       return command(ctx, { action: ACTION, resource, caseId: null }, async (tx) => {
         await access.authorize(ctx, ACTION, { resource, facts }, tx);
-        if (!org) throw new Refusal(new AppError('not_found'));
-        if (org.kind !== 'partner') throw new Refusal(notPartner());
-        if (refused || !url) throw new Refusal(refused ?? new AppError('webhook_target_refused'));
+        if (!org) throw new AppError('not_found');
+        if (org.kind !== 'partner') throw notPartner();
+        if (refused || !url) throw refused ?? new AppError('webhook_target_refused');
         const secret = randomBytes(32).toString('base64url');
         const row = await webhooks.insert({ id, orgId, urlSealed: sealWebhookUrl(url.toString(), id, keys.webhookUrlKey), urlOrigin: webhookOrigin(url), secret: sealWebhookSecret(secret, id, keys.webhookSecretKey), createdAt: clock.now() }, tx);
         return { ...view(row), secret };
@@ -94,7 +94,7 @@ export function createWebhookService(deps: {
 
     /** Stops the endpoint; deliveries not yet made are cancelled by their next attempt. */
     async disable(ctx: RequestContext, orgId: string, id: string) {
-      return db.transaction(async (tx) => {
+      return command(ctx, { action: ACTION, resource: `org:${orgId}/webhooks/${id}`, caseId: null }, async (tx) => {
         await partnerOrg(ctx, orgId, `org:${orgId}/webhooks/${id}`, tx);
         const row = await webhooks.disable(orgId, id, clock.now(), tx);
         if (!row) throw new AppError('not_found');

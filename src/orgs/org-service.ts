@@ -131,7 +131,7 @@ export function createOrgService(deps: {
     /** Everyone on staff sees every organisation; a partner sees only their own. */
     async list(ctx: RequestContext) {
       const own = ctx.principal.kind === 'user' ? ctx.principal.orgId : null;
-      const scope = await access.authorize(ctx, 'org.list', { resource: 'orgs', facts: { orgId: own } }, undefined, { read: true });
+      const { scope } = await access.authorize(ctx, 'org.list', { resource: 'orgs', facts: { orgId: own } }, undefined, { read: true });
       const rows = await queries.listWithCurrentKey(scope === 'all' ? null : own);
       return rows.map(publicOrg);
     },

@@ -2,14 +2,12 @@ import fp from 'fastify-plugin';
 import fastifyJwt from '@fastify/jwt';
 import { AppError } from '../lib/problem.js';
 import type { Principal, StaffRole } from '../access/principal.js';
-import type { AccessPolicy } from '../access/policy.js';
 import type { AccessClaims } from '../auth/access-claims.js';
 import type { Clock } from '../lib/clock.js';
 import type { Config } from '../config/config.js';
 import type { SessionRepository } from '../auth/session-repository.js';
-import type { AuditService } from '../audit/audit-service.js';
+import type { AccessService } from '../access/access-service.js';
 import type { ServerKeys } from '../lib/server-keys.js';
-import { denialReason } from '../audit/decision-trail.js';
 import { ctxOf } from './context.js';
 
 declare module 'fastify' {
@@ -28,9 +26,8 @@ declare module '@fastify/jwt' {
 export interface AuthOptions {
   config: Config;
   keys: ServerKeys;
-  policy: AccessPolicy;
+  access: Pick<AccessService, 'authorize' | 'isPublic' | 'roleMay'>;
   sessions: SessionRepository;
-  audit: Pick<AuditService, 'record'>;
   clock: Clock;
 }
 
@@ -43,7 +40,7 @@ const ANONYMOUS: Principal = { kind: 'anonymous' };
  */
 export default fp<AuthOptions>(
   async function authPlugin(fastify, opts) {
-    const { config, keys, policy, sessions, audit, clock } = opts;
+    const { config, keys, access, sessions, clock } = opts;
     await fastify.register(fastifyJwt, {
       secret: { private: keys.jwt.privatePem, public: keys.jwt.publicPem },
       sign: { algorithm: 'EdDSA', iss: config.JWT_ISSUER, aud: config.JWT_AUDIENCE, expiresIn: config.ACCESS_TOKEN_TTL_SECONDS },
@@ -61,7 +58,7 @@ export default fp<AuthOptions>(
 
     fastify.addHook('onRequest', async (request) => {
       const action = request.routeOptions.config?.action;
-      if (!action || policy.get(action)?.public) {
+      if (!action || access.isPublic(action)) {
         request.principal = ANONYMOUS;
         return;
       }
@@ -88,11 +85,12 @@ export default fp<AuthOptions>(
       }
       // Function-level authorisation before the body is even parsed: a role the policy never
       // allows this action gets 403 whatever it sends. Scopes are checked later, in the service.
-      const role = request.principal.role;
-      // A decision of the policy like any other: audited once, on the request's own trail.
-      if (!policy.get(action)?.roles[role]) {
-        await audit.record(ctxOf(request), { action, resource: `route:${request.routeOptions.method} ${request.routeOptions.url}`, outcome: 'denied', reason: denialReason('forbidden', `role ${role} may not ${action}`) });
-        throw new AppError('forbidden', `role ${role} may not ${action}`);
+      // The refusal is the access service's decision like any other (audited once, on the
+      // request's own trail); only a refusal makes the request's service context, since a request
+      // let through may still be refused by its schema before any service runs, which decides nothing.
+      if (!access.roleMay(request.principal.role, action)) {
+        await access.authorize(ctxOf(request), action, { resource: `route:${request.routeOptions.method} ${request.routeOptions.url}` });
+        throw new AppError('forbidden', `role ${request.principal.role} may not ${action}`);
       }
     });
   },

@@ -28,7 +28,7 @@ export const QUEUE_DASHBOARD_PATH = '/admin/queues';
  * header-injecting browser extension or a local reverse proxy, and open /admin/queues/. The
  * access token lasts ACCESS_TOKEN_TTL_SECONDS (15 min at most); refresh and set it again.
  */
-export async function registerQueueDashboard(fastify: FastifyInstance, deps: { config: Pick<Config, 'REDIS_PREFIX'>; redis: Redis; access: Pick<AccessService, 'authorizeRead'> }): Promise<void> {
+export async function registerQueueDashboard(fastify: FastifyInstance, deps: { config: Pick<Config, 'REDIS_PREFIX'>; redis: Redis; access: Pick<AccessService, 'authorize'> }): Promise<void> {
   // The API's producer connection (fail fast): a Redis outage makes the dashboard's API fail, not hang.
   const queues = queueNames.map((name) => {
     const q = createQueue(name, { connection: deps.redis, config: deps.config });
@@ -50,7 +50,7 @@ export async function registerQueueDashboard(fastify: FastifyInstance, deps: { c
       // pause-all/resume-all and runs its own validators on the other writes (found by the access
       // matrix). A write is refused before bull-board sees it.
       if (request.method !== 'GET') throw new AppError('method_not_allowed', 'the queue dashboard is read-only');
-      const { audited } = await deps.access.authorizeRead(ctxOf(request), 'queues.dashboard', { resource: `queues:${request.routeOptions.url ?? QUEUE_DASHBOARD_PATH}` });
+      const { audited } = await deps.access.authorize(ctxOf(request), 'queues.dashboard', { resource: `queues:${request.routeOptions.url ?? QUEUE_DASHBOARD_PATH}` }, undefined, { read: true, deferAudit: true });
       await audited;
     });
     // bull-board answers its own refusals (an unknown queue or job, a bad parameter) with JSON of

@@ -14,7 +14,8 @@ import type { ReferralPolicy } from './referral-policy.js';
 import type { ReferralRepository, ReferralRow } from './referral-repository.js';
 import { createViews, partnerMaySee } from './referral-views.js';
 import type { IntakePolicy } from '../intake/intake-policy.js';
-import { createCommandRunner, Refusal } from '../audit/audited-command.js';
+import { createCommandRunner } from '../audit/audited-command.js';
+import { caseScope } from '../access/case-scope.js';
 
 /** What the referral commands are built from (src/referrals/referral-service.ts composes them). */
 export interface ReferralDeps {
@@ -33,8 +34,8 @@ export interface ReferralDeps {
   intake: Pick<IntakePolicy, 'has'>;
 }
 
-export const refuse = (...args: ConstructorParameters<typeof AppError>): Refusal => new Refusal(new AppError(...args));
-export const invalid = (detail: string, errors: FieldError[]): Refusal => new Refusal(validationFailed(detail, errors));
+export const refuse = (...args: ConstructorParameters<typeof AppError>): AppError => new AppError(...args);
+export const invalid = (detail: string, errors: FieldError[]): AppError => validationFailed(detail, errors);
 
 /** Commands that name their author are made by signed-in users (the defender consents through `consentBy`). */
 export function userIdOf(ctx: RequestContext): string {
@@ -62,12 +63,12 @@ export function createReferralCommands(deps: ReferralDeps) {
    */
   function factsOf(r: ReferralRow | undefined, c: CaseRow | undefined): ScopeFacts {
     if (!r || !c) return {};
-    return { caseState: c.state, assigneeId: c.assigneeId, caseId: r.caseId, orgId: partnerMaySee(r) ? r.orgId : null };
+    return { ...caseScope(c), orgId: partnerMaySee(r) ? r.orgId : null };
   }
 
   /**
    * A command on an existing referral: locks its case then the referral, authorises (audited in
-   * the transaction), then runs `fn`, which throws Refusal for a state that does not allow it.
+   * the transaction), then runs `fn`, which throws an AppError for a state that does not allow it.
    */
   async function onReferral<T>(ctx: RequestContext, referralId: string, action: string, reason: string | null, fn: (r: ReferralRow, c: CaseRow, tx: Tx) => Promise<T>): Promise<T> {
     let caseId: string | null = null;

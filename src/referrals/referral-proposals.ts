@@ -1,3 +1,4 @@
+import { caseScope } from '../access/case-scope.js';
 import { AppError, type FieldError } from '../lib/problem.js';
 import { actorOf, type RequestContext } from '../access/principal.js';
 import { checkOralConsent, type OralConsent } from '../consent/oral-consent.js';
@@ -40,7 +41,7 @@ export function createReferralProposals(deps: ReferralDeps, kit: ReferralCommand
       return command(ctx, { action, resource: `referral:${input.id}`, caseId: () => (known ? caseId : null) }, async (tx) => {
         const c = await cases.byIdForUpdate(caseId, tx);
         known = c !== undefined;
-        await access.authorize(ctx, action, { resource: `referral:${input.id}`, caseId: c ? caseId : null, facts: c ? { caseState: c.state, assigneeId: c.assigneeId, caseId } : {} }, tx, { reason: input.lifeThreat?.reason ?? null });
+        await access.authorize(ctx, action, { resource: `referral:${input.id}`, caseId: c ? caseId : null, facts: caseScope(c) }, tx, { reason: input.lifeThreat?.reason ?? null });
         if (!c) throw new AppError('not_found');
         if (c.state === 'closed' || c.state === 'received') throw refuse('invalid_transition', `no referral from a case in state ${c.state}`);
         // Someone filing for another person needs that person's consent before anything is referred.

@@ -5,6 +5,7 @@ import type { CaseRepository, CaseRow } from '../cases/case-repository.js';
 import type { OrgRepository } from '../orgs/org-repository.js';
 import type { ReferralRepository, ReferralRow } from './referral-repository.js';
 import { PARTNER_STATES, defenderMaySee, partnerMaySee, type ReferralViews } from './referral-views.js';
+import { caseScope } from '../access/case-scope.js';
 
 /**
  * Reading referrals, each read audited (referral.read): staff see a case's referrals, the
@@ -23,14 +24,14 @@ export function createReferralReads(deps: {
   function factsOf(ctx: RequestContext, r: ReferralRow | undefined, c: CaseRow | undefined): ScopeFacts {
     if (!r || !c) return {};
     const defender = ctx.principal.kind === 'defender';
-    return { caseState: c.state, assigneeId: c.assigneeId, caseId: !defender || defenderMaySee(r) ? r.caseId : null, orgId: partnerMaySee(r) ? r.orgId : null };
+    return { ...caseScope(c), caseId: !defender || defenderMaySee(r) ? r.caseId : null, orgId: partnerMaySee(r) ? r.orgId : null };
   }
 
   return {
     /** The referrals of a case: all of them for staff; for the defender, those awaiting consent or made without it. */
     async listForCase(ctx: RequestContext, caseId: string) {
       const c = await cases.byId(caseId);
-      await access.authorize(ctx, 'referral.read', { resource: `case:${caseId}/referrals`, caseId: c ? caseId : null, found: c !== undefined, facts: c ? { caseState: c.state, assigneeId: c.assigneeId, caseId } : {} }, undefined, { read: true });
+      await access.authorize(ctx, 'referral.read', { resource: `case:${caseId}/referrals`, caseId: c ? caseId : null, found: c !== undefined, facts: caseScope(c) }, undefined, { read: true });
       if (!c) throw new AppError('not_found');
       const rows = await referrals.ofCase(caseId);
       if (ctx.principal.kind === 'defender') return rows.filter(defenderMaySee).map((r) => views.defender(r, r));
@@ -43,7 +44,7 @@ export function createReferralReads(deps: {
      */
     async list(ctx: RequestContext, page: { before?: { at: string; id: string }; limit: number }) {
       const own = ctx.principal.kind === 'user' ? ctx.principal.orgId : null;
-      const scope = await access.authorize(ctx, 'referral.read', { resource: 'referrals', facts: { orgId: own } }, undefined, { read: true });
+      const { scope } = await access.authorize(ctx, 'referral.read', { resource: 'referrals', facts: { orgId: own } }, undefined, { read: true });
       const all = scope === 'all';
       const rows = await referrals.page({ orgId: all ? null : own, states: all ? null : PARTNER_STATES }, { limit: page.limit, ...(page.before ? { before: { at: new Date(page.before.at), id: page.before.id } } : {}) });
       return rows.map((r) => (all ? views.staff(r, r) : views.partner(r, r)));

@@ -3,7 +3,7 @@ import { AppError } from '../lib/problem.js';
 import type { Db, Tx } from '../db/client.js';
 import type { Clock } from '../lib/clock.js';
 import { actorOf, type RequestContext } from '../access/principal.js';
-import type { AccessService, ScopeFacts } from '../access/access-service.js';
+import type { AccessService } from '../access/access-service.js';
 import type { AuditService } from '../audit/audit-service.js';
 import type { CaseRepository, CaseRow } from '../cases/case-repository.js';
 import type { DeadlineService } from '../deadlines/deadline-service.js';
@@ -14,7 +14,8 @@ import type { CaseReportKind, CaseReportRepository, CaseReportRow } from './case
 import { assertKeyEpoch } from '../cases/key-epoch.js';
 import type { CaseParticipation } from '../access/case-participation.js';
 import { withheldFlag } from '../lib/sealed-withheld.js';
-import { createCommandRunner, Refusal } from '../audit/audited-command.js';
+import { createCommandRunner } from '../audit/audited-command.js';
+import { caseScope } from '../access/case-scope.js';
 
 export type CaseReportService = ReturnType<typeof createCaseReportService>;
 
@@ -31,7 +32,6 @@ export interface CaseReportInput {
 
 const ACTIONS: Record<CaseReportKind, string> = { incident: 'incident.create', checkin: 'checkin.create', alert: 'alert.create' };
 
-const factsOf = (c: CaseRow | undefined): ScopeFacts => (c ? { caseState: c.state, assigneeId: c.assigneeId, caseId: c.id } : {});
 
 /**
  * What happens around a case (workflow.md, "Cross-cutting"): a new incident, a check-in, an
@@ -106,15 +106,15 @@ export function createCaseReportService(deps: {
       const resource = `${kind}:${input.id}`;
       return command(ctx, { action, resource, caseId }, async (tx) => {
         const c = await cases.byIdForUpdate(caseId, tx);
-        await access.authorize(ctx, action, { resource, caseId: c ? caseId : null, facts: factsOf(c) }, tx);
+        await access.authorize(ctx, action, { resource, caseId: c ? caseId : null, facts: caseScope(c) }, tx);
         if (!c) throw new AppError('not_found');
         assertKeyEpoch(c, input.keyEpoch);
         const refused = await refusal(kind, c, tx);
-        if (refused) throw new Refusal(refused);
+        if (refused) throw refused;
         const now = clock.now();
         const reportedBy = actorOf(ctx.principal);
         if (!(await reports.insert({ id: input.id, caseId, kind, reportedBy, code, note: input.note ?? null, at: now }, tx))) {
-          throw new Refusal(new AppError('already_exists', `a report with this id exists; the client must choose a new id (and seal again)`));
+          throw new AppError('already_exists', `a report with this id exists; the client must choose a new id (and seal again)`);
         }
         let state = c.state;
         if (kind === 'incident') {
@@ -151,7 +151,7 @@ export function createCaseReportService(deps: {
       // Kinds, codes and times are metadata every supervisor sees; the sealed notes only a
       // supervisor part of the case, or through a break-glass (then audited as such).
       const sealed = c ? await participation.sealedAccess(ctx.principal, c) : { served: true as const, breakGlassId: null };
-      await access.authorize(ctx, 'report.read', { resource: `case:${caseId}/reports`, caseId: c ? caseId : null, found: c !== undefined, facts: factsOf(c) }, undefined, { read: true, breakGlassId: sealed.served ? sealed.breakGlassId : null });
+      await access.authorize(ctx, 'report.read', { resource: `case:${caseId}/reports`, caseId: c ? caseId : null, found: c !== undefined, facts: caseScope(c) }, undefined, { read: true, breakGlassId: sealed.served ? sealed.breakGlassId : null });
       if (!c) throw new AppError('not_found');
       const rows = await reports.list(caseId, { limit: page.limit, ...(page.kind ? { kind: page.kind } : {}), ...(page.before ? { before: { at: new Date(page.before.at), id: page.before.id } } : {}) });
       const defender = ctx.principal.kind === 'defender';

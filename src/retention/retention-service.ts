@@ -10,8 +10,9 @@ import type { DeadlineRepository } from '../deadlines/deadline-repository.js';
 import type { SealedContentRepository } from '../cases/sealed-content-repository.js';
 import type { ReferralRepository } from '../referrals/referral-repository.js';
 import type { RetentionRepository } from './retention-repository.js';
-import { createCommandRunner, Refusal } from '../audit/audited-command.js';
+import { createCommandRunner } from '../audit/audited-command.js';
 import { isIsoInstant, isUuid } from '../lib/cursor.js';
+import { caseScope } from '../access/case-scope.js';
 
 export type RetentionService = ReturnType<typeof createRetentionService>;
 
@@ -86,11 +87,11 @@ export function createRetentionService(deps: {
     async purge(ctx: RequestContext, caseId: string, input: { reason: string }) {
       return command(ctx, { action: 'case.purge', resource: `case:${caseId}`, caseId }, async (tx) => {
         const c = await cases.byIdForUpdate(caseId, tx);
-        await access.authorize(ctx, 'case.purge', { resource: `case:${caseId}`, caseId: c ? caseId : null, facts: c ? { caseState: c.state, assigneeId: c.assigneeId, caseId } : {} }, tx, { reason: input.reason });
+        await access.authorize(ctx, 'case.purge', { resource: `case:${caseId}`, caseId: c ? caseId : null, facts: caseScope(c) }, tx, { reason: input.reason });
         if (!c) throw new AppError('not_found');
         const now = clock.now();
         const ok = await check(c, now, tx);
-        if (ok instanceof AppError) throw new Refusal(ok);
+        if (ok instanceof AppError) throw ok;
 
         const erased = new Map<string, number>();
         for (const i of await sealed.items(caseId, tx)) erased.set(i.kind, (erased.get(i.kind) ?? 0) + 1);

@@ -10,7 +10,6 @@ import type { RequestContext, StaffRole } from '../access/principal.js';
 import type { SessionRepository } from '../auth/session-repository.js';
 import type { KeyringRepository } from '../keys/keyring-repository.js';
 import { createCommandRunner } from '../audit/audited-command.js';
-import { denialReason } from '../audit/decision-trail.js';
 import type { OrgRepository } from '../orgs/org-repository.js';
 import { checkNewTotpSecret, sealTotpSecret } from '../auth/totp.js';
 import type { UserRepository, UserRow } from './user-repository.js';
@@ -86,18 +85,15 @@ export function createUserService(deps: {
     /** Completes enrolment: one transaction, or nothing (a used, expired or unknown token changes nothing). */
     async enrol(ctx: RequestContext, input: EnrolmentInput) {
       checkKeyMaterial(input);
-      let step: number;
-      try {
-        step = checkNewTotpSecret(input.totpSecret, input.totpCode, clock.now());
-      } catch (err) {
-        if (err instanceof AppError) await audit.record(ctx, { action: 'enrolment.complete', resource: 'invitation', outcome: 'denied', reason: `${err.code}: ${err.detail ?? ''}` });
-        throw err;
-      }
-      const outcome = await db.transaction(async (tx) => {
+      // No policy decision here: the token is the authority, so the runner's target is the one audited.
+      return command(ctx, { action: 'enrolment.complete', resource: 'invitation', caseId: null }, async (tx) => {
+        const step = checkNewTotpSecret(input.totpSecret, input.totpCode, clock.now());
         const inv = await users.invitationForUpdate(sha256b64u(input.token), tx);
         const now = clock.now();
-        if (!inv || inv.usedAt || inv.expiresAt <= now) return { denied: !inv ? 'unknown invitation' : inv.usedAt ? 'invitation already used' : 'invitation expired' } as const;
-        if (await users.byUsername(inv.username, tx)) return { denied: 'username taken' } as const;
+        // One answer for every reason (nothing is told about the invitation); the log says which.
+        const invalid = (why: string) => new AppError('invitation_invalid', 'this invitation cannot be used (unknown, used or expired)', { auditReason: why });
+        if (!inv || inv.usedAt || inv.expiresAt <= now) throw invalid(!inv ? 'unknown invitation' : inv.usedAt ? 'invitation already used' : 'invitation expired');
+        if (await users.byUsername(inv.username, tx)) throw invalid('username taken');
         const userId = randomUUID();
         await users.insert(
           {
@@ -118,13 +114,8 @@ export function createUserService(deps: {
         );
         await users.markInvitationUsed(inv.id, userId, now, tx);
         await audit.record(ctx, { action: 'enrolment.complete', resource: `user:${userId}`, outcome: 'allowed', reason: `invitation ${inv.id}` }, tx);
-        return { user: (await users.byId(userId, tx))! };
+        return publicUser((await users.byId(userId, tx))!);
       });
-      if ('denied' in outcome) {
-        await audit.record(ctx, { action: 'enrolment.complete', resource: 'invitation', outcome: 'denied', reason: denialReason('invitation_invalid', outcome.denied) });
-        throw new AppError('invitation_invalid', 'this invitation cannot be used (unknown, used or expired)');
-      }
-      return publicUser(outcome.user);
     },
 
     async list(ctx: RequestContext, page: { after?: string; limit: number }) {

@@ -4,7 +4,9 @@
  * policies/access.yaml: a role the action does not list gets 403 `forbidden`; a listed role gets
  * the route's success on a resource in scope and 404 `not_found` on one out of scope (so existence
  * does not leak), or for a list, a 200 without it; an anonymous caller gets 401 on every route
- * that is not public. Every refusal is audited. A route without an entry in
+ * that is not public. Every refused cell (a 403, an out-of-scope 404, a refusal an entry expects)
+ * is audited exactly once: the request's only event is `denied`, on the route's action, its reason
+ * starting with the problem code the caller was answered. A route without an entry in
  * access-matrix/entries.ts, or an entry without a route, fails the suite.
  */
 import t from 'tap';
@@ -46,7 +48,52 @@ t.test('every route has an entry and every entry a route', async (t) => {
 });
 
 const sql = T.database.sql;
-const deniedEvents = async () => (await sql`select count(*)::int as n from audit_events where outcome = 'denied'`)[0]!.n as number;
+
+/** A refused cell: the request that was refused and the problem code it was answered. */
+interface RefusedCell {
+  label: string;
+  requestId: string;
+  /** the code answered; null: refused before any service ran (no token), so nothing is audited */
+  code: string | null;
+}
+
+/** The request id a problem document names (`instance: urn:egide:request:<id>`). */
+const requestIdOf = (body: string): string => {
+  try {
+    return ((JSON.parse(body) as { instance?: string }).instance ?? '').replace(/^urn:egide:request:/, '');
+  } catch {
+    return '';
+  }
+};
+
+/**
+ * Each refused cell of a route holds exactly one audit event: its denial, on the route's action,
+ * its reason starting with the code answered; a request refused before any service ran holds
+ * none. One query for all the cells of the route.
+ */
+let refusalsChecked = 0;
+async function assertRefusalsAudited(t: Pick<typeof import('tap').t, 'ok' | 'not' | 'same'>, action: string, refused: readonly RefusedCell[]): Promise<void> {
+  if (refused.length === 0) return;
+  const ids = refused.map((r) => r.requestId).filter((id) => id !== '');
+  const rows = ids.length === 0 ? [] : await sql<Array<{ request_id: string; action: string; outcome: string; reason: string | null }>>`
+    select request_id, action, outcome, reason from audit_events where request_id in ${sql(ids)} order by id`;
+  for (const cell of refused) {
+    t.not(cell.requestId, '', `${cell.label}: the problem names its request`);
+    const events = rows.filter((r) => r.request_id === cell.requestId).map((r) => ({ action: r.action, outcome: r.outcome, reason: r.reason ?? '' }));
+    refusalsChecked++;
+    if (cell.code === null) {
+      t.same(events, [], `${cell.label}: refused before any service ran, nothing in the log`);
+      continue;
+    }
+    const reason = events[0]?.reason ?? '';
+    t.same(
+      events.map((e) => ({ action: e.action, outcome: e.outcome, code: e.reason.split(/[:( ]/, 1)[0] })),
+      [{ action, outcome: 'denied', code: cell.code }],
+      `${cell.label}: one denied event, ${action}, reason starting with ${cell.code} — got ${JSON.stringify(events)}`,
+    );
+    t.ok(reason === cell.code || reason.startsWith(`${cell.code}:`) || reason.startsWith(`${cell.code} (`), `${cell.label}: the reason starts with the answered code — ${reason}`);
+  }
+}
 
 const codeOf = (body: string): string => {
   try {
@@ -75,12 +122,16 @@ for (const route of ordered) {
   const rule = policy.get(route.action)!;
   t.test(`${route.method} ${route.url} (${route.action})`, async (t) => {
     t.ok(rule, 'the action is in the policy');
+    const refused: RefusedCell[] = [];
+    const refusedCell = (label: string, res: { body: string }, code: string | null) => refused.push({ label, requestId: requestIdOf(res.body), code });
     const expectOk = (res: { statusCode: number; body: string }, what: string, role?: Role) => {
       const ok = (role && entry.okFor?.[role]) || entry.ok;
       const okStatus = ok?.status ?? documentedOk(route.method, route.url);
       const allowed = Array.isArray(okStatus) ? okStatus : [okStatus];
       t.ok(allowed.includes(res.statusCode), `${what}: ${allowed.join(' or ')}${ok ? ` (${ok.why})` : ''} — got ${res.statusCode} ${res.body.slice(0, 300)}`);
       if (ok?.code) t.equal(codeOf(res.body), ok.code);
+      // A refusal the entry expects from a service (not one of the dashboard's own answers, taken before any service ran).
+      if (ok?.code && !rule.public && !dashboardEntry(route.method, route.url) && allowed.every((s) => s >= 400 && s < 500)) refusedCell(what, res, ok.code);
       cells++;
     };
 
@@ -94,16 +145,16 @@ for (const route of ordered) {
     const anon = await send((await entry.probe(w, ROLES.find((r) => rule.roles[r])!, 'deny'))!, route.method, false);
     t.equal(anon.statusCode, 401, 'anonymous: 401');
     t.equal(codeOf(anon.body), 'unauthenticated', 'anonymous: unauthenticated');
+    refused.push({ label: 'anonymous', requestId: requestIdOf(anon.body), code: null });
 
     for (const role of ROLES) {
       const perm = rule.roles[role];
       if (!perm) {
         const p = (await entry.probe(w, role, 'deny'))!;
-        const before = await deniedEvents();
         const res = await send(p, route.method);
         t.equal(res.statusCode, 403, `${role}: 403 — got ${res.statusCode} ${res.body.slice(0, 200)}`);
         t.equal(codeOf(res.body), 'forbidden', `${role}: forbidden`);
-        t.equal(await deniedEvents(), before + 1, `${role}: the refusal is audited`);
+        refusedCell(`${role}: forbidden`, res, 'forbidden');
         cells++;
         continue;
       }
@@ -111,10 +162,11 @@ for (const route of ordered) {
         const p = await entry.probe(w, role, 'out');
         t.ok(p, `${role} (${perm.scopes.join(', ')}): the entry gives an out-of-scope request`);
         if (p) {
-          const before = await deniedEvents();
           const res = await send(p, route.method);
           if (entry.okFor?.[role]) {
-            t.same([res.statusCode], [entry.okFor[role]!.status].flat(), `${role} out of scope: as in scope (${entry.okFor[role]!.why})`);
+            const ok = entry.okFor[role]!;
+            t.same([res.statusCode], [ok.status].flat(), `${role} out of scope: as in scope (${ok.why})`);
+            if (ok.code && [ok.status].flat().every((s) => s >= 400 && s < 500)) refusedCell(`${role} out of scope: as in scope`, res, ok.code);
           } else if (p.listed) {
             t.equal(res.statusCode, 200, `${role} out of scope: a list answers 200`);
             t.notOk(p.listed(res.json()), `${role} out of scope: the resource is not listed`);
@@ -122,11 +174,11 @@ for (const route of ordered) {
             // The role sees the case's metadata anyway: it is told a break-glass would open it.
             t.equal(res.statusCode, 403, `${role} outside the case: 403 — got ${res.statusCode} ${res.body.slice(0, 200)}`);
             t.equal(codeOf(res.body), 'break_glass_required', `${role} outside the case: break_glass_required`);
-            t.equal(await deniedEvents(), before + 1, `${role} outside the case: the refusal is audited`);
+            refusedCell(`${role} outside the case`, res, 'break_glass_required');
           } else {
             t.equal(res.statusCode, 404, `${role} out of scope: 404 — got ${res.statusCode} ${res.body.slice(0, 200)}`);
             t.equal(codeOf(res.body), 'not_found', `${role} out of scope: not_found`);
-            t.equal(await deniedEvents(), before + 1, `${role} out of scope: the refusal is audited`);
+            refusedCell(`${role} out of scope`, res, 'not_found');
           }
           cells++;
         }
@@ -136,6 +188,7 @@ for (const route of ordered) {
       expectOk(res, `${role} in scope (${perm.scopes.join(', ')})`, role);
       if (p.listed && res.statusCode === 200 && !entry.okFor?.[role]) t.ok(p.listed(res.json()), `${role} in scope: the resource is listed`);
     }
+    await assertRefusalsAudited(t, route.action, refused);
   });
 }
 
@@ -156,6 +209,7 @@ t.test('the policy matches the permission catalogue of access.md for these actio
 
 t.test('the matrix covered every cell', async (t) => {
   t.ok(cells > 250, `${cells} role x scope cells checked`);
+  t.ok(refusalsChecked > 500, `${refusalsChecked} refusals checked against the audit log`);
 });
 
 export type { Mode };

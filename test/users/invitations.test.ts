@@ -58,3 +58,23 @@ t.test('two invitations of one name at once: one is made, the other refused', as
   t.same(results.map((r) => r.statusCode).sort(), [201, 409, 409], results.map((r) => r.body).join('\n'));
   t.equal((await invitations('officer-twice')).length, 1);
 });
+
+t.test('an invitation used twice: one answer for every reason, the log says which, nothing written', async (t) => {
+  const inv = await invite('officer-once');
+  t.equal(inv.statusCode, 201, inv.body);
+  const upload = (passphrase: string) => {
+    const totpSecret = generateTotpSecret();
+    return { token: inv.json().token, ...enrol(passphrase).upload, totpSecret, totpCode: nextTotp(T, totpSecret) };
+  };
+  t.equal((await app.inject({ method: 'POST', url: '/v1/enrolments', payload: upload('a long passphrase for the first use') })).statusCode, 201);
+  const users = async () => (await sql`select count(*)::int as n from users where username = 'officer-once'`)[0]!.n as number;
+  t.equal(await users(), 1);
+
+  const again = await app.inject({ method: 'POST', url: '/v1/enrolments', payload: upload('a long passphrase for the second use') });
+  t.equal(again.statusCode, 409, again.body);
+  t.equal(again.json().code, 'invitation_invalid');
+  t.equal(again.json().detail, 'this invitation cannot be used (unknown, used or expired)', 'the caller is not told why');
+  const events = await sql`select action, resource, outcome, reason from audit_events where request_id = ${requestIdOf(again.body)}`;
+  t.same(events, [{ action: 'enrolment.complete', resource: 'invitation', outcome: 'denied', reason: 'invitation_invalid: invitation already used' }], 'one event, the denial, with the check that failed');
+  t.equal(await users(), 1, 'nothing written');
+});

@@ -10,7 +10,7 @@ import { errorText, migrateDatabase, preparePostgres, redactUrl } from './db/set
 import { createDatabase } from './db/client.js';
 import { loadServerKeys } from './lib/server-keys.js';
 import { sealPlaintextWebhookUrls } from './notifications/webhook-url-migration.js';
-import type { WorkerLogger, Workers } from '../workers/worker.js';
+import type { WorkerLogger, Workers } from './worker-api.js';
 
 /**
  * Process entry points. `npm start` runs this file (API and workers in one process);

@@ -34,7 +34,3 @@ export function notificationOutboxHandler(deps: { notifications: Pick<Notificati
   };
 }
 
-/** Registers the handler for every notification topic with the relay. */
-export function registerNotificationTopics(relay: { register(topic: string, handler: ReturnType<typeof notificationOutboxHandler>): void }, handler: ReturnType<typeof notificationOutboxHandler>): void {
-  for (const topic of NOTIFICATION_TOPICS) relay.register(topic, handler);
-}

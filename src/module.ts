@@ -1,0 +1,137 @@
+import type { FastifyInstance, FastifyPluginAsync, FastifyPluginCallback, FastifyPluginOptions, RawServerDefault } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Queue, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Container } from './container.js';
+import type { Tx } from './db/client.js';
+import type { ClaimedOutboxRow } from './notifications/outbox-dispatcher.js';
+import type { WorkerLogger } from './worker-api.js';
+import { PolicyError, type AccessPolicy } from './access/policy.js';
+
+/**
+ * A domain module: what it adds to the API (routes), to the access policy (the actions it
+ * names), and to the workers (outbox topics, queues and their processors). src/modules.ts lists
+ * them; the app registers their routes, the workers start their parts, and the start fails when
+ * a module names an action policies/access.yaml does not define.
+ */
+export interface AppModule {
+  readonly name: string;
+  readonly routes: readonly ModuleRoute[];
+  /** The access-policy actions this module's routes and services decide on. */
+  readonly permissions: readonly string[];
+  /** The outbox topics (exact, or a family `x.*`) this module's worker part handles. */
+  readonly outboxTopics: readonly string[];
+  /** Starts the module's part of a worker process (queues, processors, outbox handlers). */
+  startWorker(ctx: ModuleWorkerContext): Promise<StartedModuleWorker>;
+}
+
+/** A route plugin and how it gets its services from the container: the one way routes receive them. */
+export interface ModuleRoute {
+  register(fastify: FastifyInstance, container: Container): Promise<void>;
+}
+
+type RoutePlugin<O extends FastifyPluginOptions> = FastifyPluginAsync<O, RawServerDefault, TypeBoxTypeProvider> | FastifyPluginAsync<O> | FastifyPluginCallback<O>;
+
+/** A route plugin of the module, with the options (its services) it takes from the container. */
+export function route<O extends FastifyPluginOptions>(plugin: RoutePlugin<O>, options: (c: Container) => O): ModuleRoute {
+  return {
+    async register(fastify, container) {
+      await fastify.register(plugin as FastifyPluginAsync<O>, options(container));
+    },
+  };
+}
+
+/** What the outbox relay hands a handler (see workers/outbox-relay.ts); `tx` is the claiming transaction. */
+export type ModuleOutboxHandler = (rows: ClaimedOutboxRow[], tx: Tx) => Promise<void | (() => Promise<void>)>;
+
+/** A job scheduler of a queue that the schedule keeper re-creates if Redis lost it. */
+export interface ModuleSchedule {
+  queue: Pick<Queue, 'name' | 'getJobScheduler'>;
+  id: string;
+  create(): Promise<void>;
+}
+
+/** What a module's worker part is started with, in a worker process. */
+export interface ModuleWorkerContext {
+  container: Container;
+  log: WorkerLogger;
+  /** BullMQ workers' connection (waits for Redis). */
+  connection: Redis;
+  /** Where jobs are added from: fails at once while Redis is down, so no claim waits on it. */
+  producer: Redis;
+  /** Logs a BullMQ worker's errors and failures, counts it in the heartbeat, closes it first on shutdown. */
+  watch<D, R, N extends string>(queue: string, worker: Worker<D, R, N>): void;
+  /** Keeps a job scheduler in Redis (re-created if a Redis loss took it). */
+  keepSchedule(schedule: ModuleSchedule): void;
+}
+
+export interface StartedModuleWorker {
+  outbox: ReadonlyArray<readonly [topic: string, handler: ModuleOutboxHandler]>;
+  close(): Promise<void>;
+}
+
+/** What a module's worker part returns once started: something to close, at least. */
+export interface ModuleWorkerPart {
+  close?(): Promise<void>;
+}
+
+export interface ModuleDefinition<P extends ModuleWorkerPart> {
+  name: string;
+  routes?: readonly ModuleRoute[];
+  permissions?: readonly string[];
+  worker?: {
+    /** Starts the module's queues and processors (each BullMQ worker through `ctx.watch`). */
+    start?(ctx: ModuleWorkerContext): Promise<P> | P;
+    /** Outbox topics (exact, or a family `x.*`) and their handlers, registered with the process's one relay. */
+    outbox?: Readonly<Record<string, (part: P, ctx: ModuleWorkerContext) => ModuleOutboxHandler>>;
+  };
+}
+
+/** Declares a module; its worker part's type stays inside (the list holds plain AppModules). */
+export function defineModule<P extends ModuleWorkerPart = ModuleWorkerPart>(def: ModuleDefinition<P>): AppModule {
+  const outbox = def.worker?.outbox ?? {};
+  return {
+    name: def.name,
+    routes: def.routes ?? [],
+    permissions: def.permissions ?? [],
+    outboxTopics: Object.keys(outbox),
+    async startWorker(ctx) {
+      const part = ((await def.worker?.start?.(ctx)) ?? {}) as P;
+      return {
+        outbox: Object.entries(outbox).map(([topic, handler]) => [topic, handler(part, ctx)] as const),
+        close: async () => {
+          await part.close?.();
+        },
+      };
+    },
+  };
+}
+
+/**
+ * Checks the modules against the access policy: every action a module names must exist in it,
+ * and every action of the policy must belong to a module (an action nobody uses is a stale entry
+ * or a module missing from the list). Returns the problems, one line each.
+ */
+export function checkModulePermissions(modules: readonly AppModule[], actions: Iterable<string>): string[] {
+  const defined = new Set(actions);
+  const problems: string[] = [];
+  const owner = new Map<string, string>();
+  for (const m of modules) {
+    for (const action of m.permissions) {
+      if (!defined.has(action)) problems.push(`module ${m.name} names the action ${action}, which policies/access.yaml does not define`);
+      const other = owner.get(action);
+      if (other && other !== m.name) problems.push(`the action ${action} is named by two modules (${other}, ${m.name})`);
+      owner.set(action, m.name);
+    }
+  }
+  for (const action of defined) if (!owner.has(action)) problems.push(`the action ${action} of policies/access.yaml belongs to no module of src/modules.ts`);
+  const names = modules.map((m) => m.name);
+  for (const n of new Set(names)) if (names.indexOf(n) !== names.lastIndexOf(n)) problems.push(`two modules are named ${n}`);
+  return problems;
+}
+
+/** Stops the start (a PolicyError, printed without a stack) when the modules and the access policy disagree. */
+export function assertModulesMatchPolicy(modules: readonly AppModule[], access: AccessPolicy): void {
+  const problems = checkModulePermissions(modules, access.keys());
+  if (problems.length > 0) throw new PolicyError(`the modules and policies/access.yaml disagree:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+}

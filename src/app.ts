@@ -60,6 +60,7 @@ async function app(fastify: FastifyInstance, opts: AppOptions) {
     opts.container ??
     (await createContainer({
       config,
+      modules,
       log: fastify.log,
       ...(opts.clock ? { clock: opts.clock } : {}),
       ...(opts.database ? { database: opts.database } : {}),
@@ -69,7 +70,7 @@ async function app(fastify: FastifyInstance, opts: AppOptions) {
     }));
   if (!opts.container) fastify.addHook('onClose', () => container.close());
   const { clock, keys, policies, services } = container;
-  assertModulesMatchPolicy(modules, policies.access);
+  if (opts.container) assertModulesMatchPolicy(modules, policies.access);
 
   await fastify.register(routeContractPlugin, { policy: policies.access });
   // Every refusal a service decided is audited before it is answered.

@@ -6,6 +6,7 @@ import { loadServerKeys, type ServerKeys } from './lib/server-keys.js';
 import { policiesPath } from './lib/paths.js';
 import { createApiRedis, createOnDemandRedis } from './lib/api-redis.js';
 import { loadPolicies, type Policies } from './policies.js';
+import { assertModulesMatchPolicy, type ModulePermissions } from './module-check.js';
 import { createAccessService } from './access/access-service.js';
 import { createAuditBatchWriter, createAuditRepository } from './audit/audit-repository.js';
 import { createAuditService } from './audit/audit-service.js';
@@ -169,6 +170,8 @@ export interface ContainerOptions {
   auditReads?: boolean;
   /** How webhook registration resolves names (tests answer chosen addresses); the system resolver by default. */
   webhookResolver?: Resolver;
+  /** The modules the process runs: their permissions are checked against the access policy before anything connects. */
+  modules?: readonly ModulePermissions[];
   /** Where Redis connection errors go (at debug level: they surface through /readyz and the heartbeat). */
   log?: { debug(obj: object, msg: string): void };
 }
@@ -203,6 +206,7 @@ export async function createContainer(opts: ContainerOptions): Promise<Container
   const clock = opts.clock ?? systemClock;
   // Read before any connection opens: an invalid policy or secret stops the start with nothing to close.
   const policies = loadPolicies(policiesPath(config));
+  if (opts.modules) assertModulesMatchPolicy(opts.modules, policies.access);
   const keys = await loadServerKeys(config);
   const database = opts.database ?? createDatabase(config.DATABASE_URL, { max: config.DATABASE_POOL_SIZE });
   // Two connections of its own for the audit group commit (postgres.js opens them on first use).

@@ -6,7 +6,9 @@ import type { Container } from './container.js';
 import type { Tx } from './db/client.js';
 import type { ClaimedOutboxRow } from './notifications/outbox-dispatcher.js';
 import type { WorkerLogger } from './worker-api.js';
-import { PolicyError, type AccessPolicy } from './access/policy.js';
+import type { ModulePermissions } from './module-check.js';
+
+export { assertModulesMatchPolicy, checkModulePermissions, type ModulePermissions } from './module-check.js';
 
 /**
  * A domain module: what it adds to the API (routes), to the access policy (the actions it
@@ -14,11 +16,8 @@ import { PolicyError, type AccessPolicy } from './access/policy.js';
  * them; the app registers their routes, the workers start their parts, and the start fails when
  * a module names an action policies/access.yaml does not define.
  */
-export interface AppModule {
-  readonly name: string;
+export interface AppModule extends ModulePermissions {
   readonly routes: readonly ModuleRoute[];
-  /** The access-policy actions this module's routes and services decide on. */
-  readonly permissions: readonly string[];
   /** The outbox topics (exact, or a family `x.*`) this module's worker part handles. */
   readonly outboxTopics: readonly string[];
   /** Starts the module's part of a worker process (queues, processors, outbox handlers). */
@@ -105,33 +104,4 @@ export function defineModule<P extends ModuleWorkerPart = ModuleWorkerPart>(def:
       };
     },
   };
-}
-
-/**
- * Checks the modules against the access policy: every action a module names must exist in it,
- * and every action of the policy must belong to a module (an action nobody uses is a stale entry
- * or a module missing from the list). Returns the problems, one line each.
- */
-export function checkModulePermissions(modules: readonly AppModule[], actions: Iterable<string>): string[] {
-  const defined = new Set(actions);
-  const problems: string[] = [];
-  const owner = new Map<string, string>();
-  for (const m of modules) {
-    for (const action of m.permissions) {
-      if (!defined.has(action)) problems.push(`module ${m.name} names the action ${action}, which policies/access.yaml does not define`);
-      const other = owner.get(action);
-      if (other && other !== m.name) problems.push(`the action ${action} is named by two modules (${other}, ${m.name})`);
-      owner.set(action, m.name);
-    }
-  }
-  for (const action of defined) if (!owner.has(action)) problems.push(`the action ${action} of policies/access.yaml belongs to no module of src/modules.ts`);
-  const names = modules.map((m) => m.name);
-  for (const n of new Set(names)) if (names.indexOf(n) !== names.lastIndexOf(n)) problems.push(`two modules are named ${n}`);
-  return problems;
-}
-
-/** Stops the start (a PolicyError, printed without a stack) when the modules and the access policy disagree. */
-export function assertModulesMatchPolicy(modules: readonly AppModule[], access: AccessPolicy): void {
-  const problems = checkModulePermissions(modules, access.keys());
-  if (problems.length > 0) throw new PolicyError(`the modules and policies/access.yaml disagree:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
 }

@@ -27,8 +27,8 @@ export async function startWorkers(opts: StartWorkersOptions): Promise<Workers> 
   // connections, 10,000 escalations due within minutes waited for a connection: bench/escalation.bench.ts).
   const container =
     opts.container ??
-    (await createContainer({ config, redisOnDemand: true, ...(opts.clock ? { clock: opts.clock } : {}), ...(opts.database ? { database: opts.database } : {}), log }));
-  assertModulesMatchPolicy(modules, container.policies.access);
+    (await createContainer({ config, modules, redisOnDemand: true, ...(opts.clock ? { clock: opts.clock } : {}), ...(opts.database ? { database: opts.database } : {}), log }));
+  if (opts.container) assertModulesMatchPolicy(modules, container.policies.access);
   const { clock } = container;
   const connection = createQueueConnection(config.REDIS_URL, 'worker');
   // BullMQ forwards connection errors to the workers' 'error' listeners; this one only keeps an

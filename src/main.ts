@@ -172,6 +172,8 @@ export async function start(roles: readonly Role[]): Promise<Running> {
   try {
     if (roles.includes('worker')) {
       const { startWorkers } = await import('../workers/worker.js');
+      // A container of their own (src/container.ts): their own pools, so a busy relay or step
+      // worker never takes the connections the API's requests wait for.
       workers = await startWorkers({ config, logger: app ? app.log.child({ component: 'worker' }) : log });
     }
     if (app) {

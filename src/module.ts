@@ -5,7 +5,7 @@ import type { Redis } from 'ioredis';
 import type { Container } from './container.js';
 import type { Tx } from './db/client.js';
 import type { ClaimedOutboxRow } from './notifications/outbox-dispatcher.js';
-import type { WorkerLogger } from './worker-api.js';
+import type { WorkerLogger } from './lib/worker-logger.js';
 import type { ModulePermissions } from './module-check.js';
 
 export { assertModulesMatchPolicy, checkModulePermissions, type ModulePermissions } from './module-check.js';
@@ -31,10 +31,14 @@ export interface ModuleRoute {
 
 type RoutePlugin<O extends FastifyPluginOptions> = FastifyPluginAsync<O, RawServerDefault, TypeBoxTypeProvider> | FastifyPluginAsync<O> | FastifyPluginCallback<O>;
 
-/** A route plugin of the module, with the options (its services) it takes from the container. */
-export function route<O extends FastifyPluginOptions>(plugin: RoutePlugin<O>, options: (c: Container) => O): ModuleRoute {
+/**
+ * A route plugin of the module, loaded when the app registers it (so a worker process never
+ * loads the HTTP layer), with the options (its services) it takes from the container.
+ */
+export function route<O extends FastifyPluginOptions>(load: () => Promise<{ default: RoutePlugin<O> }>, options: (c: Container) => O): ModuleRoute {
   return {
     async register(fastify, container) {
+      const plugin = (await load()).default;
       await fastify.register(plugin as FastifyPluginAsync<O>, options(container));
     },
   };
@@ -59,7 +63,7 @@ export interface ModuleWorkerContext {
   /** Where jobs are added from: fails at once while Redis is down, so no claim waits on it. */
   producer: Redis;
   /** Logs a BullMQ worker's errors and failures, counts it in the heartbeat, closes it first on shutdown. */
-  watch<D, R, N extends string>(queue: string, worker: Worker<D, R, N>): void;
+  watch<D, R, N extends string>(worker: Worker<D, R, N>): void;
   /** Keeps a job scheduler in Redis (re-created if a Redis loss took it). */
   keepSchedule(schedule: ModuleSchedule): void;
 }
@@ -79,7 +83,10 @@ export interface ModuleDefinition<P extends ModuleWorkerPart> {
   routes?: readonly ModuleRoute[];
   permissions?: readonly string[];
   worker?: {
-    /** Starts the module's queues and processors (each BullMQ worker through `ctx.watch`). */
+    /**
+     * Starts the module's queues and processors (each BullMQ worker through `ctx.watch`); it
+     * imports the worker code it runs, so an API process never loads it.
+     */
     start?(ctx: ModuleWorkerContext): Promise<P> | P;
     /** Outbox topics (exact, or a family `x.*`) and their handlers, registered with the process's one relay. */
     outbox?: Readonly<Record<string, (part: P, ctx: ModuleWorkerContext) => ModuleOutboxHandler>>;

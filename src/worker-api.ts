@@ -1,18 +1,17 @@
-import type { BaseLogger } from 'pino';
 import type { Worker } from 'bullmq';
 import type { Clock } from './lib/clock.js';
 import type { Config } from './config/config.js';
 import type { Database } from './db/client.js';
 import type { AppModule } from './module.js';
 import type { Container } from './container.js';
+import type { WorkerLogger } from './lib/worker-logger.js';
 
 /**
  * The workers' public interface, as the entry points (src/main.ts) and the module definitions
  * see it; workers/worker.ts implements it.
  */
 
-/** What the workers log with: a pino logger, or the API's (Fastify) logger when in one process. */
-export type WorkerLogger = Pick<BaseLogger, 'debug' | 'info' | 'warn' | 'error'>;
+export type { WorkerLogger };
 
 export interface StartWorkersOptions {
   config: Config;

@@ -1,6 +1,6 @@
 import { loggableError } from '../src/lib/loggable-error.js';
 import type { AuditService } from '../src/audit/audit-service.js';
-import type { WorkerLogger } from './worker.js';
+import type { WorkerLogger } from '../src/lib/worker-logger.js';
 import { every } from './periodic.js';
 
 /**

@@ -6,7 +6,7 @@ import type { EscalationService } from '../src/escalation/escalation-service.js'
 import { STEPS, stepJobId, stepTimes, type Step, type StepTime } from '../src/escalation/step-times.js';
 import type { JobResult, TypedJob, TypedQueue } from '../src/queues/registry.js';
 import type { OutboxRow } from './outbox-relay.js';
-import type { WorkerLogger } from './worker.js';
+import type { WorkerLogger } from '../src/lib/worker-logger.js';
 import type { Tx } from '../src/db/client.js';
 
 export const QUEUE = 'deadline-steps' as const;

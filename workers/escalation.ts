@@ -3,12 +3,11 @@ import type { Redis } from 'ioredis';
 import type { Container } from '../src/container.js';
 import type { DeadlinePolicy } from '../src/deadlines/deadline-policy.js';
 import type { EscalationService } from '../src/escalation/escalation-service.js';
-import type { Tx } from '../src/db/client.js';
 import { createQueue, queuePrefix, QUEUES, type JobName, type JobPayload, type JobResult, type TypedQueue } from '../src/queues/registry.js';
 import { createStepScheduler, deadlineStepProcessor, QUEUE as DEADLINE_STEPS, type StepScheduler } from './deadline-steps.js';
-import { createOutboxRelay, type OutboxRelay, type OutboxRow } from './outbox-relay.js';
+import { createOutboxRelay, type OutboxRelay } from './outbox-relay.js';
 import { createReconciler, type Reconciler } from './reconciler.js';
-import type { WorkerLogger } from './worker.js';
+import type { WorkerLogger } from '../src/lib/worker-logger.js';
 
 export { DEADLINE_STEPS };
 
@@ -28,11 +27,6 @@ export interface EscalationEngine {
 
 export interface EscalationParts extends EscalationEngine {
   relay: OutboxRelay;
-}
-
-/** The handler of `deadline.opened`: adds the ladder's step jobs while the rows are claimed. */
-export function deadlineOpenedHandler(engine: Pick<EscalationEngine, 'scheduler'>) {
-  return (rows: OutboxRow[], tx: Tx) => engine.scheduler.onDeadlineOpened(rows, tx);
 }
 
 /**
@@ -65,7 +59,7 @@ export function createEscalationEngine(deps: {
 export function createEscalationParts(deps: Parameters<typeof createEscalationEngine>[0] & { container: EscalationContainer & Pick<Container, 'database'> }): EscalationParts {
   const engine = createEscalationEngine(deps);
   const relay = createOutboxRelay({ database: deps.container.database, clock: deps.container.clock, log: deps.log });
-  relay.register(DEADLINE_OPENED, deadlineOpenedHandler(engine));
+  relay.register(DEADLINE_OPENED, (rows, tx) => engine.scheduler.onDeadlineOpened(rows, tx));
   return { ...engine, relay };
 }
 

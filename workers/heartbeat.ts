@@ -1,6 +1,6 @@
 import { rm, rename, writeFile } from 'node:fs/promises';
 import { loggableError } from '../src/lib/loggable-error.js';
-import type { WorkerLogger } from './worker.js';
+import type { WorkerLogger } from '../src/lib/worker-logger.js';
 import { every } from './periodic.js';
 
 /** How often a healthy worker touches its heartbeat file. */

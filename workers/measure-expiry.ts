@@ -4,7 +4,7 @@ import type { Config } from '../src/config/config.js';
 import type { Clock } from '../src/lib/clock.js';
 import type { MeasureService } from '../src/measures/measure-service.js';
 import { createQueue, queuePrefix, QUEUES, type JobName, type JobPayload, type JobResult, type TypedJob, type TypedQueue } from '../src/queues/registry.js';
-import type { WorkerLogger } from './worker.js';
+import type { WorkerLogger } from '../src/lib/worker-logger.js';
 
 export const QUEUE = 'measure-expiry' as const;
 /** One scheduler shared by every worker instance (as the audit checkpoint's); the job name is its id. */

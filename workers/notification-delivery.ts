@@ -7,7 +7,7 @@ import { createWebhookDelivery, type DueDelivery } from '../src/notifications/we
 import { NOTIFICATION_TOPICS, notificationOutboxHandler } from '../src/notifications/outbox-dispatcher.js';
 import { createOutboxRelay, type OutboxRelay } from './outbox-relay.js';
 import { createQueue, queuePrefix, QUEUES, type JobName, type JobPayload, type JobResult, type TypedQueue } from '../src/queues/registry.js';
-import type { WorkerLogger } from './worker.js';
+import type { WorkerLogger } from '../src/lib/worker-logger.js';
 import { loggableError } from '../src/lib/loggable-error.js';
 
 export const QUEUE = 'webhooks' as const;

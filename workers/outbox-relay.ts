@@ -3,7 +3,7 @@ import type { Database, Tx } from '../src/db/client.js';
 import { outbox } from '../src/db/schema/index.js';
 import type { Clock } from '../src/lib/clock.js';
 import { loggableError } from '../src/lib/loggable-error.js';
-import type { WorkerLogger } from './worker.js';
+import type { WorkerLogger } from '../src/lib/worker-logger.js';
 import { every } from './periodic.js';
 
 export interface OutboxRow {

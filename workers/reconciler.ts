@@ -4,7 +4,7 @@ import type { EscalationService } from '../src/escalation/escalation-service.js'
 import type { Clock } from '../src/lib/clock.js';
 import { loggableError } from '../src/lib/loggable-error.js';
 import { pendingSteps, type StepScheduler } from './deadline-steps.js';
-import type { WorkerLogger } from './worker.js';
+import type { WorkerLogger } from '../src/lib/worker-logger.js';
 import { every } from './periodic.js';
 
 export interface ReconcileResult {

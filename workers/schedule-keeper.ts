@@ -1,6 +1,6 @@
 import type { Queue } from 'bullmq';
 import { loggableError } from '../src/lib/loggable-error.js';
-import type { WorkerLogger } from './worker.js';
+import type { WorkerLogger } from '../src/lib/worker-logger.js';
 import { every } from './periodic.js';
 
 /** A repeatable job of a queue: its scheduler id, and how to create it. */

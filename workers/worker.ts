@@ -47,7 +47,8 @@ export async function startWorkers(opts: StartWorkersOptions): Promise<Workers> 
     log,
     connection,
     producer,
-    watch(name, worker) {
+    watch(worker) {
+      const { name } = worker;
       // Without an 'error' listener a Redis outage would surface as unhandled errors; with it the
       // worker keeps reconnecting and resumes when Redis is back.
       worker.on('error', (err) => log.warn({ queue: name, err: { message: err.message } }, 'worker error'));

@@ -1,7 +1,4 @@
 import { defineModule, route } from '../module.js';
-import auditRoutes from './audit-routes.js';
-import { startAuditChainer } from '../../workers/audit-chainer.js';
-import { QUEUE as AUDIT_CHECKPOINT, SCHEDULER_ID, scheduleAuditCheckpoint, startAuditCheckpoint } from '../../workers/audit-checkpoint.js';
 
 /**
  * The audit log: the supervisors' query, export and verification; in the workers, the chainer
@@ -10,14 +7,16 @@ import { QUEUE as AUDIT_CHECKPOINT, SCHEDULER_ID, scheduleAuditCheckpoint, start
 export default defineModule({
   name: 'audit',
   permissions: ['audit.read', 'audit.verify'],
-  routes: [route(auditRoutes, (c) => ({ auditQuery: c.services.auditQuery }))],
+  routes: [route(() => import('./audit-routes.js'), (c) => ({ auditQuery: c.services.auditQuery }))],
   worker: {
     async start({ container, connection, log, watch, keepSchedule }) {
+      const { startAuditChainer } = await import('../../workers/audit-chainer.js');
+      const { SCHEDULER_ID, scheduleAuditCheckpoint, startAuditCheckpoint } = await import('../../workers/audit-checkpoint.js');
       const { config } = container;
       const audit = container.services.audit;
       const chainer = startAuditChainer({ audit, log, intervalMs: config.AUDIT_CHAIN_INTERVAL_MS });
       const checkpoint = await startAuditCheckpoint({ config, audit, connection, log });
-      watch(AUDIT_CHECKPOINT, checkpoint.worker);
+      watch(checkpoint.worker);
       keepSchedule({ queue: checkpoint.queue, id: SCHEDULER_ID, create: () => scheduleAuditCheckpoint(checkpoint.queue, config) });
       return {
         async close() {

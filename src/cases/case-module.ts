@@ -1,11 +1,4 @@
 import { defineModule, route } from '../module.js';
-import caseRoutes from './case-routes.js';
-import caseWorkflowRoutes from './case-workflow-routes.js';
-import caseListRoutes from './case-list-routes.js';
-import caseTimelineRoutes from './case-timeline-routes.js';
-import caseWithdrawalRoutes from './case-withdrawal-routes.js';
-import caseRekeyRoutes from './case-rekey-routes.js';
-import breakGlassRoutes from './break-glass-routes.js';
 
 /** Filing, the defender's receipt, reading and listing cases, the workflow's transitions, withdrawal, rekeying, break-glass. */
 export default defineModule({
@@ -17,12 +10,12 @@ export default defineModule({
     'case.withdraw', 'case.timeline', 'case.rekey', 'case.break_glass',
   ],
   routes: [
-    route(caseRoutes, (c) => ({ intake: c.services.intake, cases: c.services.cases, auth: c.services.auth })),
-    route(caseWorkflowRoutes, (c) => ({ workflow: c.policies.workflow, service: c.services.workflow })),
-    route(caseListRoutes, (c) => ({ caseList: c.services.caseList })),
-    route(caseTimelineRoutes, (c) => ({ timeline: c.services.caseTimeline })),
-    route(caseWithdrawalRoutes, (c) => ({ withdrawal: c.services.withdrawal })),
-    route(caseRekeyRoutes, (c) => ({ rekey: c.services.rekey })),
-    route(breakGlassRoutes, (c) => ({ breakGlass: c.services.breakGlass })),
+    route(() => import('./case-routes.js'), (c) => ({ intake: c.services.intake, cases: c.services.cases, auth: c.services.auth })),
+    route(() => import('./case-workflow-routes.js'), (c) => ({ workflow: c.policies.workflow, service: c.services.workflow })),
+    route(() => import('./case-list-routes.js'), (c) => ({ caseList: c.services.caseList })),
+    route(() => import('./case-timeline-routes.js'), (c) => ({ timeline: c.services.caseTimeline })),
+    route(() => import('./case-withdrawal-routes.js'), (c) => ({ withdrawal: c.services.withdrawal })),
+    route(() => import('./case-rekey-routes.js'), (c) => ({ rekey: c.services.rekey })),
+    route(() => import('./break-glass-routes.js'), (c) => ({ breakGlass: c.services.breakGlass })),
   ],
 });

@@ -1,5 +1,5 @@
 import { defineModule } from '../module.js';
-import { DEADLINE_OPENED, DEADLINE_STEPS, deadlineOpenedHandler, startEscalation, type RunningEscalation } from '../../workers/escalation.js';
+import type { RunningEscalation } from '../../workers/escalation.js';
 
 /**
  * The escalation ladders of open deadlines, in the workers only: the `deadline-steps` queue, the
@@ -8,11 +8,12 @@ import { DEADLINE_OPENED, DEADLINE_STEPS, deadlineOpenedHandler, startEscalation
 export default defineModule<RunningEscalation>({
   name: 'escalation',
   worker: {
-    start({ container, connection, producer, log, watch }) {
+    async start({ container, connection, producer, log, watch }) {
+      const { startEscalation } = await import('../../workers/escalation.js');
       const escalation = startEscalation({ container, connection, producer, log });
-      watch(DEADLINE_STEPS, escalation.worker);
+      watch(escalation.worker);
       return escalation;
     },
-    outbox: { [DEADLINE_OPENED]: (escalation) => deadlineOpenedHandler(escalation) },
+    outbox: { 'deadline.opened': (escalation) => (rows, tx) => escalation.scheduler.onDeadlineOpened(rows, tx) },
   },
 });

@@ -1,9 +1,8 @@
 import { defineModule, route } from '../module.js';
-import messageRoutes from './message-routes.js';
 
 /** Sealed messages on a case. */
 export default defineModule({
   name: 'messages',
   permissions: ['message.create', 'message.read'],
-  routes: [route(messageRoutes, (c) => ({ messages: c.services.messages }))],
+  routes: [route(() => import('./message-routes.js'), (c) => ({ messages: c.services.messages }))],
 });

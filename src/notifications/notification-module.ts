@@ -1,8 +1,6 @@
 import { defineModule, route } from '../module.js';
-import notificationRoutes from './notification-routes.js';
-import webhookRoutes from './webhook-routes.js';
 import { NOTIFICATION_TOPICS } from './outbox-dispatcher.js';
-import { QUEUE as WEBHOOKS, startWebhookDelivery, type WebhookDelivery } from '../../workers/notification-delivery.js';
+import type { WebhookDelivery } from '../../workers/notification-delivery.js';
 
 /**
  * The inbox and the partners' webhooks; in the workers, every notification topic of the outbox
@@ -11,11 +9,12 @@ import { QUEUE as WEBHOOKS, startWebhookDelivery, type WebhookDelivery } from '.
 export default defineModule<WebhookDelivery>({
   name: 'notifications',
   permissions: ['notification.read', 'notification.mark', 'case.notices', 'webhook.manage'],
-  routes: [route(notificationRoutes, (c) => ({ notifications: c.services.notifications })), route(webhookRoutes, (c) => ({ webhooks: c.services.webhooks }))],
+  routes: [route(() => import('./notification-routes.js'), (c) => ({ notifications: c.services.notifications })), route(() => import('./webhook-routes.js'), (c) => ({ webhooks: c.services.webhooks }))],
   worker: {
     async start({ container, connection, producer, log, watch }) {
+      const { startWebhookDelivery } = await import('../../workers/notification-delivery.js');
       const delivery = await startWebhookDelivery({ container, connection, producer, log });
-      watch(WEBHOOKS, delivery.worker);
+      watch(delivery.worker);
       return delivery;
     },
     outbox: Object.fromEntries(NOTIFICATION_TOPICS.map((topic) => [topic, (delivery: WebhookDelivery) => delivery.outboxHandler])),

@@ -1,13 +1,15 @@
 import { defineModule, type ModuleRoute } from '../module.js';
 import { webPath } from '../lib/paths.js';
-import { registerQueueDashboard } from './queue-dashboard.js';
-import defenderPage from './defender-page.js';
 
 const queueDashboard: ModuleRoute = {
-  register: (fastify, c) => registerQueueDashboard(fastify, { config: c.config, redis: c.redis, access: c.services.access }),
+  async register(fastify, c) {
+    const { registerQueueDashboard } = await import('./queue-dashboard.js');
+    await registerQueueDashboard(fastify, { config: c.config, redis: c.redis, access: c.services.access });
+  },
 };
 const page: ModuleRoute = {
-  register: async (fastify, c) => {
+  async register(fastify, c) {
+    const { default: defenderPage } = await import('./defender-page.js');
     await fastify.register(defenderPage, { config: c.config, intakePolicy: c.policies.intake, dir: webPath(c.config) });
   },
 };

@@ -1,9 +1,8 @@
 import { defineModule, route } from '../module.js';
-import retentionRoutes from './retention-routes.js';
 
 /** Retention: cases due for purge, and the purge. */
 export default defineModule({
   name: 'retention',
   permissions: ['retention.read', 'case.purge'],
-  routes: [route(retentionRoutes, (c) => ({ retention: c.services.retention }))],
+  routes: [route(() => import('./retention-routes.js'), (c) => ({ retention: c.services.retention }))],
 });

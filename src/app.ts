@@ -5,34 +5,11 @@ import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Config } from './config/config.js';
 import type { Database } from './db/client.js';
-import { systemClock, type Clock } from './lib/clock.js';
-import { loadServerKeys } from './lib/server-keys.js';
-import { loadAccessPolicy } from './access/policy.js';
-import { loadIntakePolicy } from './intake/intake-policy.js';
-import { loadCalendarPolicy, loadDeadlinePolicy } from './deadlines/deadline-policy.js';
-import { loadReferralPolicy } from './referrals/referral-policy.js';
-import referralRoutes from './referrals/referral-routes.js';
-import caseRoutes from './cases/case-routes.js';
-import caseWorkflowRoutes from './cases/case-workflow-routes.js';
-import caseListRoutes from './cases/case-list-routes.js';
-import messageRoutes from './messages/message-routes.js';
-import measureRoutes from './measures/measure-routes.js';
-import caseRekeyRoutes from './cases/case-rekey-routes.js';
-import { loadWorkflowPolicy } from './cases/workflow-policy.js';
-import { loadAppealPolicy } from './appeals/appeal-policy.js';
-import appealRoutes from './appeals/appeal-routes.js';
-import caseTimelineRoutes from './cases/case-timeline-routes.js';
-import caseWithdrawalRoutes from './cases/case-withdrawal-routes.js';
-import { createServices, type Services } from './services.js';
-import assessmentRoutes from './assessments/assessment-routes.js';
-import caseReportRoutes from './reports/case-report-routes.js';
-import notificationRoutes from './notifications/notification-routes.js';
-import webhookRoutes from './notifications/webhook-routes.js';
+import type { Clock } from './lib/clock.js';
+import { createContainer, type Container, type Services } from './container.js';
+import { assertModulesMatchPolicy, type AppModule } from './module.js';
+import { defaultModules } from './modules.js';
 import type { Resolver } from './notifications/webhook-target.js';
-import { registerQueueDashboard } from './plugins/queue-dashboard.js';
-import deadlineViewRoutes from './deadlines/deadline-view-routes.js';
-import retentionRoutes from './retention/retention-routes.js';
-import defenderPage from './plugins/defender-page.js';
 import errorsPlugin from './plugins/errors.js';
 import { decorateServiceContext } from './plugins/context.js';
 import { createRefusalAuditor } from './plugins/refusal-audit.js';
@@ -42,24 +19,14 @@ import authPlugin from './plugins/auth.js';
 import routeContractPlugin from './plugins/route-contract.js';
 import openapiPlugin from './plugins/openapi.js';
 import metricsPlugin from './plugins/metrics.js';
-import healthPlugin from './plugins/health.js';
-import adminHealthRoutes from './health/admin-health-routes.js';
-import authRoutes from './auth/auth-routes.js';
-import userRoutes from './users/user-routes.js';
-import orgRoutes from './orgs/org-routes.js';
-import keyRoutes from './keys/key-routes.js';
-import auditRoutes from './audit/audit-routes.js';
-import { policiesPath, webPath } from './lib/paths.js';
-import { loadRiskPolicy } from './risk/risk-policy.js';
-import { loadMeasureCatalogue } from './measures/measure-catalogue.js';
-import { loadLimitsPolicy } from './limits/limits-policy.js';
+import { policiesPath } from './lib/paths.js';
 import routeLimitsPlugin from './plugins/route-limits.js';
-import { loadBreakGlassPolicy } from './access/break-glass-policy.js';
-import breakGlassRoutes from './cases/break-glass-routes.js';
-import userKeyRoutes from './users/user-key-routes.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
+    /** The object graph the app was built on (src/container.ts): for tests and tools beside the routes. */
+    container: Container;
+    /** `container.services`: what tests arrange state through. Routes receive theirs from their module. */
     services: Services;
     config: Config;
   }
@@ -67,49 +34,50 @@ declare module 'fastify' {
 
 export interface AppOptions {
   config: Config;
+  /** The process's object graph, when the caller built it (then not closed here); by default the app builds one from the options below. */
+  container?: Container;
   clock?: Clock;
   database?: Database;
   redis?: Redis;
   auditReads?: boolean;
   /** How webhook registration resolves names (tests answer chosen addresses); the system resolver by default. */
   webhookResolver?: Resolver;
+  /** The domain modules to serve (src/modules.ts by default; tests add toy ones). */
+  modules?: readonly AppModule[];
 }
 
 export { policiesPath };
 
 /**
  * The whole API as one plugin (fastify/demo style): infrastructure first, then the app's
- * decorators, then the routes. `server.ts` only creates the instance and listens; tests
+ * decorators, then the modules' routes. `server.ts` only creates the instance and listens; tests
  * register this plugin on their own instance.
  */
 async function app(fastify: FastifyInstance, opts: AppOptions) {
   const { config } = opts;
-  const clock = opts.clock ?? systemClock;
-  const policy = loadAccessPolicy(policiesPath(config));
-  const intakePolicy = loadIntakePolicy(policiesPath(config));
-  const deadlinePolicy = loadDeadlinePolicy(policiesPath(config));
-  const calendar = loadCalendarPolicy(policiesPath(config));
-  const referralPolicy = loadReferralPolicy(policiesPath(config));
-  const workflowPolicy = loadWorkflowPolicy(policiesPath(config), policy);
-  const appealPolicy = loadAppealPolicy(policiesPath(config));
-  const riskPolicy = loadRiskPolicy(policiesPath(config));
-  const measureCatalogue = loadMeasureCatalogue(policiesPath(config));
-  const limits = loadLimitsPolicy(policiesPath(config));
-  const breakGlassPolicy = loadBreakGlassPolicy(policiesPath(config));
-  const keys = await loadServerKeys(config);
+  const modules = opts.modules ?? defaultModules;
+  const container =
+    opts.container ??
+    (await createContainer({
+      config,
+      modules,
+      log: fastify.log,
+      ...(opts.clock ? { clock: opts.clock } : {}),
+      ...(opts.database ? { database: opts.database } : {}),
+      ...(opts.redis ? { redis: opts.redis } : {}),
+      ...(opts.auditReads !== undefined ? { auditReads: opts.auditReads } : {}),
+      ...(opts.webhookResolver ? { webhookResolver: opts.webhookResolver } : {}),
+    }));
+  if (!opts.container) fastify.addHook('onClose', () => container.close());
+  const { clock, keys, policies, services } = container;
+  if (opts.container) assertModulesMatchPolicy(modules, policies.access);
 
-  await fastify.register(routeContractPlugin, { policy });
-  // Every refusal a service decided is audited before it is answered; the audit service is built
-  // below, once the database is connected (bound late, like the token signer).
-  let refusalAudit: Services['audit'] | undefined;
-  const auditRefusals = createRefusalAuditor(() => {
-    if (!refusalAudit) throw new Error('a refusal to audit before the services were built');
-    return refusalAudit;
-  });
-  await fastify.register(errorsPlugin, { beforeAnswer: auditRefusals });
+  await fastify.register(routeContractPlugin, { policy: policies.access });
+  // Every refusal a service decided is audited before it is answered.
+  await fastify.register(errorsPlugin, { beforeAnswer: createRefusalAuditor(() => services.audit) });
   decorateServiceContext(fastify);
   await fastify.register(inputGuardPlugin);
-  await fastify.register(infraPlugin, { config, ...(opts.database ? { database: opts.database } : {}), ...(opts.redis ? { redis: opts.redis } : {}) });
+  await fastify.register(infraPlugin, { database: container.database, auditDatabase: container.auditDatabase, redis: container.redis });
   await fastify.register(helmet, { contentSecurityPolicy: false, global: true });
   // API answers carry case metadata, key material and tokens: no browser or proxy may keep them
   // (ASVS 14.3; found missing by test/security/owasp-api-top10). A route that sets its own
@@ -119,7 +87,7 @@ async function app(fastify: FastifyInstance, opts: AppOptions) {
   });
   await fastify.register(rateLimit, {
     global: false,
-    redis: fastify.redis,
+    redis: container.redis,
     nameSpace: `${config.REDIS_PREFIX}:rl:`,
     // The routes that name a rateLimit are the credential ones (login, recovery, receipt,
     // enrolment...): without their counters anyone could guess freely, so a Redis outage answers
@@ -132,41 +100,16 @@ async function app(fastify: FastifyInstance, opts: AppOptions) {
   await fastify.register(openapiPlugin);
   await fastify.register(metricsPlugin, { config, token: config.METRICS_TOKEN });
 
-  const services = createServices({ database: fastify.database, auditDatabase: fastify.auditDatabase, redis: fastify.redis, config, clock, keys, policy, intakePolicy, deadlinePolicy, calendar, workflowPolicy, referralPolicy, appealPolicy, riskPolicy, measureCatalogue, limits, breakGlassPolicy, signAccessToken: (claims) => fastify.jwt.sign(claims, { clockTimestamp: clock.now().getTime() }), ...(opts.auditReads !== undefined ? { auditReads: opts.auditReads } : {}), ...(opts.webhookResolver ? { webhookResolver: opts.webhookResolver } : {}) });
+  fastify.decorate('container', container);
   fastify.decorate('services', services);
-  refusalAudit = services.audit;
   fastify.decorate('config', config);
 
-  await fastify.register(authPlugin, { config, keys, access: services.access, sessions: services.repos.sessions, clock });
-  await fastify.register(routeLimitsPlugin, { config, limits, redis: fastify.redis, clock, key: keys.throttleKey });
-  await fastify.register(healthPlugin, { health: services.health });
-  await fastify.register(adminHealthRoutes, { health: services.health });
+  await fastify.register(authPlugin, { config, keys, access: services.access, sessions: container.repos.sessions, clock });
+  // The JWT plugin's signer, for the auth service's tokens.
+  container.bindAccessTokenSigner((claims) => fastify.jwt.sign(claims, { clockTimestamp: clock.now().getTime() }));
+  await fastify.register(routeLimitsPlugin, { config, limits: policies.limits, redis: container.redis, clock, key: keys.throttleKey });
 
-  await fastify.register(authRoutes);
-  await fastify.register(userRoutes);
-  await fastify.register(userKeyRoutes, { userKeys: services.userKeys });
-  await fastify.register(orgRoutes, { orgs: services.orgs });
-  await fastify.register(keyRoutes, { orgs: services.orgs });
-  await fastify.register(auditRoutes);
-  await fastify.register(caseRoutes, { intake: services.intake, cases: services.cases });
-  await fastify.register(caseWorkflowRoutes, { workflow: workflowPolicy, service: services.workflow });
-  await fastify.register(caseListRoutes, { caseList: services.caseList });
-  await fastify.register(messageRoutes, { messages: services.messages });
-  await fastify.register(assessmentRoutes, { assessments: services.assessments });
-  await fastify.register(measureRoutes, { measures: services.measures });
-  await fastify.register(referralRoutes, { referrals: services.referrals });
-  await fastify.register(caseReportRoutes, { reports: services.reports });
-  await fastify.register(appealRoutes, { appeals: services.appeals });
-  await fastify.register(caseTimelineRoutes, { timeline: services.caseTimeline });
-  await fastify.register(caseWithdrawalRoutes, { withdrawal: services.withdrawal });
-  await fastify.register(caseRekeyRoutes, { rekey: services.rekey });
-  await fastify.register(breakGlassRoutes, { breakGlass: services.breakGlass });
-  await fastify.register(notificationRoutes, { notifications: services.notifications });
-  await fastify.register(webhookRoutes, { webhooks: services.webhooks });
-  await fastify.register(deadlineViewRoutes, { deadlineViews: services.deadlineViews });
-  await registerQueueDashboard(fastify, { config, redis: fastify.redis, access: services.access });
-  await fastify.register(retentionRoutes, { retention: services.retention });
-  await fastify.register(defenderPage, { config, intakePolicy, dir: webPath(config) });
+  for (const m of modules) for (const r of m.routes) await r.register(fastify, container);
 }
 
 export default fp(app, { name: 'egide-app' });

@@ -11,7 +11,7 @@ import { createDatabase } from './db/client.js';
 import { loadServerKeys } from './lib/server-keys.js';
 import { sealPlaintextWebhookUrls } from './notifications/webhook-url-migration.js';
 import type { Logger } from './lib/logger.js';
-import type { Workers } from '../workers/worker.js';
+import type { Workers } from './worker-api.js';
 
 /**
  * Process entry points. `npm start` runs this file (API and workers in one process);
@@ -173,6 +173,8 @@ export async function start(roles: readonly Role[]): Promise<Running> {
   try {
     if (roles.includes('worker')) {
       const { startWorkers } = await import('../workers/worker.js');
+      // A container of their own (src/container.ts): their own pools, so a busy relay or step
+      // worker never takes the connections the API's requests wait for.
       workers = await startWorkers({ config, logger: app ? app.log.child({ component: 'worker' }) : log });
     }
     if (app) {

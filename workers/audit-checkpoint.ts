@@ -1,8 +1,9 @@
-import { UnrecoverableError } from 'bullmq';
+import { UnrecoverableError, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
 import type { Config } from '../src/config/config.js';
 import type { AuditService } from '../src/audit/audit-service.js';
 import type { Logger } from '../src/lib/logger.js';
-import { QUEUES, type JobName, type JobResult, type TypedJob, type TypedQueue } from '../src/queues/registry.js';
+import { createQueue, queuePrefix, QUEUES, type JobName, type JobPayload, type JobResult, type TypedJob, type TypedQueue } from '../src/queues/registry.js';
 
 export const QUEUE = 'audit-checkpoint' as const;
 
@@ -36,5 +37,31 @@ export function auditCheckpointProcessor(deps: { audit: Pick<AuditService, 'chec
     const signed = await deps.audit.checkpoint();
     if (signed) deps.log.info({ queue: QUEUE, jobId: job.id, seq: signed.seq }, 'audit checkpoint stored');
     return { seq: signed?.seq ?? null };
+  };
+}
+
+export interface RunningAuditCheckpoint {
+  queue: TypedQueue<typeof QUEUE>;
+  worker: Worker<JobPayload<typeof QUEUE>, JobResult<typeof QUEUE>, JobName<typeof QUEUE>>;
+  close(): Promise<void>;
+}
+
+/** Starts the checkpoint worker and its schedule in a worker process. */
+export async function startAuditCheckpoint(deps: { config: Pick<Config, 'REDIS_PREFIX' | 'AUDIT_CHECKPOINT_INTERVAL_SECONDS'>; audit: Pick<AuditService, 'checkpoint'>; connection: Redis; log: Logger }): Promise<RunningAuditCheckpoint> {
+  const { config, connection, log } = deps;
+  const queue = createQueue(QUEUE, { connection, config });
+  queue.on('error', (err) => log.warn({ queue: QUEUE, err: { message: err.message } }, 'queue error'));
+  const worker = new Worker<JobPayload<typeof QUEUE>, JobResult<typeof QUEUE>, JobName<typeof QUEUE>>(QUEUE, auditCheckpointProcessor({ audit: deps.audit, log }), {
+    connection,
+    prefix: queuePrefix(config),
+    concurrency: QUEUES[QUEUE].concurrency,
+  });
+  await scheduleAuditCheckpoint(queue, config);
+  return {
+    queue,
+    worker,
+    async close() {
+      await queue.close();
+    },
   };
 }

@@ -1,17 +1,10 @@
 import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { AuditService } from '../src/audit/audit-service.js';
-import { createCaseRepository } from '../src/cases/case-repository.js';
-import type { Config } from '../src/config/config.js';
-import type { Database } from '../src/db/client.js';
-import { loadDeadlinePolicy, type DeadlinePolicy } from '../src/deadlines/deadline-policy.js';
-import { createEscalationRepository } from '../src/escalation/escalation-repository.js';
-import { createEscalationService, type EscalationService } from '../src/escalation/escalation-service.js';
-import type { Clock } from '../src/lib/clock.js';
-import { policiesPath } from '../src/lib/paths.js';
+import type { Container } from '../src/container.js';
+import type { DeadlinePolicy } from '../src/deadlines/deadline-policy.js';
+import type { EscalationService } from '../src/escalation/escalation-service.js';
 import { createQueue, queuePrefix, QUEUES, type JobName, type JobPayload, type JobResult, type TypedQueue } from '../src/queues/registry.js';
 import { createStepScheduler, deadlineStepProcessor, QUEUE as DEADLINE_STEPS, type StepScheduler } from './deadline-steps.js';
-import { createOutbox } from '../src/outbox/outbox.js';
 import { createOutboxRelay, type OutboxRelay } from '../src/outbox/outbox-relay.js';
 import { DEADLINE_OPENED } from '../src/outbox/topics.js';
 import { createReconciler, type Reconciler } from './reconciler.js';
@@ -19,51 +12,57 @@ import type { Logger } from '../src/lib/logger.js';
 
 export { DEADLINE_STEPS };
 
-export interface EscalationParts {
+
+/** What the escalation engine is built from: the container's escalation service, repository and deadline policy. */
+export type EscalationContainer = Pick<Container, 'config' | 'clock'> & { policies: Pick<Container['policies'], 'deadlines'>; repos: Pick<Container['repos'], 'escalation'>; services: Pick<Container['services'], 'escalation'> };
+
+export interface EscalationEngine {
   policy: DeadlinePolicy;
   escalation: EscalationService;
   queue: TypedQueue<typeof DEADLINE_STEPS>;
   scheduler: StepScheduler;
-  relay: OutboxRelay;
   reconciler: Reconciler;
 }
 
-/** The deadline policy the API uses (POLICIES_DIR, relative to the project root). */
-export function loadWorkerDeadlinePolicy(config: Pick<Config, 'POLICIES_DIR'>): DeadlinePolicy {
-  return loadDeadlinePolicy(policiesPath(config));
+export interface EscalationParts extends EscalationEngine {
+  relay: OutboxRelay;
 }
 
 /**
- * Builds the escalation engine's parts without starting anything (the tests drive them by hand
- * with an injected clock): the service that fires steps, the `deadline-steps` queue and its
- * scheduler, the outbox relay (with `deadline.opened` registered) and the reconciler.
+ * The escalation engine's parts, started by nothing: the service that fires steps (the
+ * container's), the `deadline-steps` queue and its scheduler, and the reconciler.
  */
-export function createEscalationParts(deps: {
-  config: Pick<Config, 'POLICIES_DIR' | 'REDIS_PREFIX'>;
-  database: Database;
+export function createEscalationEngine(deps: {
+  container: EscalationContainer;
   connection: Redis;
   /** where jobs are added from (default `connection`): a fail-fast one, see startWorkers */
   producer?: Redis;
-  audit: Pick<AuditService, 'record'>;
-  clock: Clock;
   log: Logger;
-  policy?: DeadlinePolicy;
-}): EscalationParts {
-  const { database, connection, clock, log } = deps;
-  const db = database.db;
-  const policy = deps.policy ?? loadWorkerDeadlinePolicy(deps.config);
-  const repo = createEscalationRepository(db);
-  const escalation = createEscalationService({ db, repo, cases: createCaseRepository(db), outbox: createOutbox(), audit: deps.audit, clock, policy });
-  const queue = createQueue(DEADLINE_STEPS, { connection: deps.producer ?? connection, config: deps.config });
+}): EscalationEngine {
+  const { container, log } = deps;
+  const { clock } = container;
+  const policy = container.policies.deadlines;
+  const repo = container.repos.escalation;
+  const escalation = container.services.escalation;
+  const queue = createQueue(DEADLINE_STEPS, { connection: deps.producer ?? deps.connection, config: container.config });
   queue.on('error', (err) => log.warn({ queue: DEADLINE_STEPS, err: { message: err.message } }, 'queue error'));
   const scheduler = createStepScheduler({ queue, repo, policy, clock });
-  const relay = createOutboxRelay({ database, clock, log });
-  relay.register(DEADLINE_OPENED, (rows, tx) => scheduler.onDeadlineOpened(rows, tx));
   const reconciler = createReconciler({ repo, escalation, scheduler, policy, clock, log });
-  return { policy, escalation, queue, scheduler, relay, reconciler };
+  return { policy, escalation, queue, scheduler, reconciler };
 }
 
-export function createDeadlineStepWorker(parts: Pick<EscalationParts, 'escalation'>, deps: { config: Pick<Config, 'REDIS_PREFIX'>; connection: Redis; log: Logger }) {
+/**
+ * The engine with an outbox relay of its own that claims `deadline.opened` (the tests drive the
+ * parts by hand with an injected clock; a worker process registers the topic with its one relay).
+ */
+export function createEscalationParts(deps: Parameters<typeof createEscalationEngine>[0] & { container: EscalationContainer & Pick<Container, 'database'> }): EscalationParts {
+  const engine = createEscalationEngine(deps);
+  const relay = createOutboxRelay({ database: deps.container.database, clock: deps.container.clock, log: deps.log });
+  relay.register(DEADLINE_OPENED, (rows, tx) => engine.scheduler.onDeadlineOpened(rows, tx));
+  return { ...engine, relay };
+}
+
+export function createDeadlineStepWorker(parts: Pick<EscalationEngine, 'escalation'>, deps: { config: Pick<Container['config'], 'REDIS_PREFIX'>; connection: Redis; log: Logger }) {
   return new Worker<JobPayload<typeof DEADLINE_STEPS>, JobResult<typeof DEADLINE_STEPS>, JobName<typeof DEADLINE_STEPS>>(DEADLINE_STEPS, deadlineStepProcessor({ escalation: parts.escalation, log: deps.log }), {
     connection: deps.connection,
     prefix: queuePrefix(deps.config),
@@ -73,28 +72,25 @@ export function createDeadlineStepWorker(parts: Pick<EscalationParts, 'escalatio
   });
 }
 
-export interface RunningEscalation extends EscalationParts {
+export interface RunningEscalation extends EscalationEngine {
   worker: ReturnType<typeof createDeadlineStepWorker>;
   close(): Promise<void>;
 }
 
 /**
- * Starts the engine in a worker process: the step worker, the outbox relay (every
- * `relayIntervalMs`) and the reconciler (now, then every `reconcileIntervalMs`, a minute by default).
+ * Starts the engine in a worker process: the step worker and the reconciler (now, then every
+ * RECONCILER_INTERVAL_MS). `deadline.opened` is relayed by the process's one outbox relay.
  */
-export function startEscalation(
-  deps: Parameters<typeof createEscalationParts>[0] & { config: Pick<Config, 'POLICIES_DIR' | 'REDIS_PREFIX'>; relayIntervalMs?: number; reconcileIntervalMs?: number },
-): RunningEscalation {
-  const parts = createEscalationParts(deps);
-  const worker = createDeadlineStepWorker(parts, deps);
-  parts.relay.start(deps.relayIntervalMs ?? 250);
-  parts.reconciler.start(deps.reconcileIntervalMs ?? 60_000);
+export function startEscalation(deps: Parameters<typeof createEscalationEngine>[0]): RunningEscalation {
+  const engine = createEscalationEngine(deps);
+  const worker = createDeadlineStepWorker(engine, { config: deps.container.config, connection: deps.connection, log: deps.log });
+  engine.reconciler.start(deps.container.config.RECONCILER_INTERVAL_MS);
   return {
-    ...parts,
+    ...engine,
     worker,
     async close() {
-      await Promise.all([parts.relay.close(), parts.reconciler.close()]);
-      await parts.queue.close();
+      await engine.reconciler.close();
+      await engine.queue.close();
     },
   };
 }

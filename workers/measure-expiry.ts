@@ -1,24 +1,8 @@
 import { UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../src/config/config.js';
-import type { Database } from '../src/db/client.js';
 import type { Clock } from '../src/lib/clock.js';
-import { policiesPath } from '../src/lib/paths.js';
-import type { AuditService } from '../src/audit/audit-service.js';
-import { createAccessService } from '../src/access/access-service.js';
-import { createCaseParticipation } from '../src/access/case-participation.js';
-import { loadBreakGlassPolicy } from '../src/access/break-glass-policy.js';
-import { loadAccessPolicy } from '../src/access/policy.js';
-import { createCaseRepository } from '../src/cases/case-repository.js';
-import { loadCalendarPolicy, loadDeadlinePolicy } from '../src/deadlines/deadline-policy.js';
-import { createDeadlineRepository } from '../src/deadlines/deadline-repository.js';
-import { createOutbox } from '../src/outbox/outbox.js';
-import { createDeadlineService } from '../src/deadlines/deadline-service.js';
-import { loadIntakePolicy } from '../src/intake/intake-policy.js';
-import { loadMeasureCatalogue } from '../src/measures/measure-catalogue.js';
-import { createMeasureRepository } from '../src/measures/measure-repository.js';
-import { createMeasureService, type MeasureService } from '../src/measures/measure-service.js';
-import { createOrgRepository } from '../src/orgs/org-repository.js';
+import type { MeasureService } from '../src/measures/measure-service.js';
 import { createQueue, queuePrefix, QUEUES, type JobName, type JobPayload, type JobResult, type TypedJob, type TypedQueue } from '../src/queues/registry.js';
 import type { Logger } from '../src/lib/logger.js';
 
@@ -26,36 +10,6 @@ export const QUEUE = 'measure-expiry' as const;
 /** One scheduler shared by every worker instance (as the audit checkpoint's); the job name is its id. */
 export const SCHEDULER_ID = 'expire' satisfies JobName<typeof QUEUE>;
 const EVERY_MS = 60_000;
-
-/**
- * The measure service as a worker builds it, from the same policies as the API (POLICIES_DIR):
- * only `expireDue` is used here, but it is the one service that ends measures, so the worker
- * does not keep a second copy of the rules.
- */
-export function createWorkerMeasureService(deps: { config: Pick<Config, 'POLICIES_DIR'>; database: Database; audit: Pick<AuditService, 'record'>; clock: Clock }): MeasureService {
-  const dir = policiesPath(deps.config);
-  const db = deps.database.db;
-  const deadlinePolicy = loadDeadlinePolicy(dir);
-  const calendar = loadCalendarPolicy(dir);
-  const deadlineRepo = createDeadlineRepository(db);
-  return createMeasureService({
-    db,
-    measures: createMeasureRepository(db),
-    cases: createCaseRepository(db),
-    orgs: createOrgRepository(db),
-    deadlines: createDeadlineService({ repo: deadlineRepo, policy: deadlinePolicy, calendar }),
-    deadlineRepo,
-    outbox: createOutbox(),
-    access: createAccessService({ policy: loadAccessPolicy(dir), audit: deps.audit }),
-    audit: deps.audit,
-    participation: createCaseParticipation({ db, policy: loadBreakGlassPolicy(dir), clock: deps.clock }),
-    clock: deps.clock,
-    catalogue: loadMeasureCatalogue(dir),
-    deadlinePolicy,
-    calendar,
-    intake: loadIntakePolicy(dir),
-  });
-}
 
 /** Runs the sweep every minute (a BullMQ job scheduler: several worker instances share one schedule). */
 export async function scheduleMeasureExpiry(queue: TypedQueue<typeof QUEUE>, everyMs = EVERY_MS): Promise<void> {
@@ -83,9 +37,12 @@ export interface RunningMeasureExpiry {
   close(): Promise<void>;
 }
 
-/** Starts the measure-expiry worker and its schedule in a worker process. */
-export async function startMeasureExpiry(deps: { config: Pick<Config, 'POLICIES_DIR' | 'REDIS_PREFIX'>; database: Database; connection: Redis; audit: Pick<AuditService, 'record'>; clock: Clock; log: Logger }): Promise<RunningMeasureExpiry> {
-  const measures = createWorkerMeasureService(deps);
+/**
+ * Starts the measure-expiry worker and its schedule in a worker process, on the container's
+ * measure service: the one service that ends measures, so the worker keeps no copy of the rules.
+ */
+export async function startMeasureExpiry(deps: { config: Pick<Config, 'REDIS_PREFIX'>; measures: Pick<MeasureService, 'expireDue'>; connection: Redis; clock: Clock; log: Logger }): Promise<RunningMeasureExpiry> {
+  const { measures } = deps;
   const queue = createQueue(QUEUE, { connection: deps.connection, config: deps.config });
   queue.on('error', (err) => deps.log.warn({ queue: QUEUE, err: { message: err.message } }, 'queue error'));
   const worker = new Worker<JobPayload<typeof QUEUE>, JobResult<typeof QUEUE>, JobName<typeof QUEUE>>(QUEUE, measureExpiryProcessor({ measures, clock: deps.clock, log: deps.log }), {

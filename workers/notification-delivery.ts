@@ -1,27 +1,12 @@
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { Config } from '../src/config/config.js';
-import type { Database } from '../src/db/client.js';
+import type { Container } from '../src/container.js';
 import type { Clock } from '../src/lib/clock.js';
 import { ready } from '../src/sdk/index.js';
-import { createAccessService } from '../src/access/access-service.js';
-import { createCaseParticipation } from '../src/access/case-participation.js';
-import { loadBreakGlassPolicy } from '../src/access/break-glass-policy.js';
-import type { AuditService } from '../src/audit/audit-service.js';
-import { loadAccessPolicy } from '../src/access/policy.js';
-import { createCaseRepository } from '../src/cases/case-repository.js';
-import { createCaseService } from '../src/cases/case-service.js';
-import { createUserRepository } from '../src/users/user-repository.js';
-import { createKeyringRepository } from '../src/keys/keyring-repository.js';
-import { createNotificationService } from '../src/notifications/notification-service.js';
-import { createNotificationRepository } from '../src/notifications/notification-repository.js';
-import { createWebhookRepository } from '../src/notifications/webhook-repository.js';
 import { createWebhookDelivery, type DueDelivery } from '../src/notifications/webhook-delivery.js';
-import { loadServerKeys, type ServerKeys } from '../src/lib/server-keys.js';
-import { notificationOutboxHandler, registerNotificationTopics } from '../src/notifications/outbox-dispatcher.js';
+import { NOTIFICATION_TOPICS, notificationOutboxHandler } from '../src/notifications/outbox-dispatcher.js';
 import { createOutboxRelay, type OutboxRelay } from '../src/outbox/outbox-relay.js';
 import { createQueue, queuePrefix, QUEUES, type JobName, type JobPayload, type JobResult, type TypedQueue } from '../src/queues/registry.js';
-import { policiesPath } from '../src/lib/paths.js';
 import type { Logger } from '../src/lib/logger.js';
 import { loggableError } from '../src/lib/loggable-error.js';
 
@@ -33,49 +18,42 @@ const backoffMs = (attemptsMade: number): number => {
   return b.delay * 2 ** Math.max(0, attemptsMade - 1);
 };
 
-export interface NotificationDelivery {
+/** What the notification side takes from the container: the notification service, the keys, the pool. */
+export type NotificationContainer = Pick<Container, 'config' | 'database' | 'clock' | 'keys'> & { services: Pick<Container['services'], 'notifications'> };
+
+export interface WebhookDelivery {
   worker: Worker<JobPayload<typeof QUEUE>, JobResult<typeof QUEUE>, JobName<typeof QUEUE>>;
-  /** One relay pass, then the delivery sweep (tests call it to avoid waiting for the loops). */
-  tick(): Promise<void>;
+  /** The handler of every notification topic (NOTIFICATION_TOPICS), for the process's one outbox relay. */
+  outboxHandler: ReturnType<typeof notificationOutboxHandler>;
+  /** Queues the due deliveries whose job was lost and the claims whose worker died. */
+  sweep(): Promise<void>;
   close(): Promise<void>;
 }
 
 /**
- * The notification side of the workers: a handler for the outbox's notification topics (inbox
- * rows and webhook deliveries, see src/notifications/outbox-dispatcher.ts) registered with the
- * one outbox relay of the process (`relay`: the escalation's, see workers/worker.ts), a sweep
- * that re-queues due deliveries whose job was lost and claims whose worker died, and the
- * `webhooks` queue whose jobs POST one delivery each (at least once, never holding a database
- * connection during the POST: src/notifications/webhook-delivery.ts), retried with backoff. Without a `relay` (a test of this module alone) it makes
- * and runs one of its own, which claims only the notification topics.
+ * The notification side of the workers: the handler of the outbox's notification topics (inbox
+ * rows and webhook deliveries, see src/notifications/outbox-dispatcher.ts), a sweep that
+ * re-queues due deliveries whose job was lost and claims whose worker died, and the `webhooks`
+ * queue whose jobs POST one delivery each (at least once, never holding a database connection
+ * during the POST: src/notifications/webhook-delivery.ts), retried with backoff.
  */
-export async function startNotificationDelivery(deps: {
-  config: Config;
-  database: Database;
+export async function startWebhookDelivery(deps: {
+  container: NotificationContainer;
   connection: Redis;
   /** where delivery jobs are added from (default `connection`): a fail-fast one, see startWorkers */
   producer?: Redis;
-  audit: AuditService;
-  clock: Clock;
   log: Logger;
-  relay?: Pick<OutboxRelay, 'register' | 'relayOnce' | 'idle'>;
+  /** the deliveries' clock (default the container's): tests of timeouts run it on the real one */
+  clock?: Clock;
   intervalMs?: number;
-  /** the server's keys, when the caller has loaded them already */
-  keys?: ServerKeys;
-}): Promise<NotificationDelivery> {
-  const { config, database, connection, clock, log } = deps;
+}): Promise<WebhookDelivery> {
+  const { container, connection, log } = deps;
+  const { config } = container;
   await ready();
-  const db = database.db;
-  const access = createAccessService({ policy: loadAccessPolicy(policiesPath(config)), audit: deps.audit });
-  const caseRepo = createCaseRepository(db);
-  const participation = createCaseParticipation({ db, policy: loadBreakGlassPolicy(policiesPath(config)), clock });
-  const cases = createCaseService({ cases: caseRepo, users: createUserRepository(db), keyring: createKeyringRepository(db), access, participation, audit: deps.audit, clock, db });
-  const notifications = createNotificationService({ db, notifications: createNotificationRepository(db), webhooks: createWebhookRepository(db), access, audit: deps.audit, cases, clock });
-  const keys = deps.keys ?? (await loadServerKeys(config));
   const webhookDelivery = createWebhookDelivery({
-    db,
-    clock,
-    keys,
+    db: container.database.db,
+    clock: deps.clock ?? container.clock,
+    keys: container.keys,
     timeoutMs: config.WEBHOOK_TIMEOUT_MS,
     maxAttempts: QUEUES[QUEUE].defaultJobOptions.attempts,
     retryDelayMs: backoffMs,
@@ -104,10 +82,7 @@ export async function startNotificationDelivery(deps: {
     // per claim: the first job may still sit in BullMQ as active or completed.
     if (due.length > 0) await queue.addBulk(due.map((d) => ({ name: 'deliver' as const, data: { deliveryId: d.id }, opts: { jobId: d.lapsedClaim === null ? `delivery-${d.id}` : `delivery-${d.id}-reclaim-${d.lapsedClaim}` } })));
   };
-
-  const own = deps.relay ? null : createOutboxRelay({ database, clock, log });
-  const relay = deps.relay ?? own!;
-  registerNotificationTopics(relay, notificationOutboxHandler({ notifications, queueDeliveries: (ids) => enqueue(ids.map((id) => ({ id, lapsedClaim: null }))) }));
+  const outboxHandler = notificationOutboxHandler({ notifications: container.services.notifications, queueDeliveries: (ids) => enqueue(ids.map((id) => ({ id, lapsedClaim: null }))) });
 
   let running: Promise<void> | null = null;
   // Deliveries whose job was lost (Redis flushed, or the add failed after commit) and claims whose
@@ -122,29 +97,55 @@ export async function startNotificationDelivery(deps: {
         running = null;
       }
     })());
-  const tick = async () => {
-    do {
-      await relay.idle();
-    } while ((await relay.relayOnce()) > 0);
-    await relay.idle();
-    await sweep();
-  };
 
-  const intervalMs = deps.intervalMs ?? 1000;
-  const timer = setInterval(() => void sweep(), intervalMs);
+  const timer = setInterval(() => void sweep(), deps.intervalMs ?? 1000);
   timer.unref();
-  own?.start(intervalMs);
   void sweep();
 
   return {
     worker,
-    tick,
+    outboxHandler,
+    sweep,
     async close() {
       clearInterval(timer);
-      await own?.close();
       await running;
       await worker.close();
       await queue.close();
+    },
+  };
+}
+
+export interface NotificationDelivery {
+  worker: WebhookDelivery['worker'];
+  /** One relay pass, then the delivery sweep (tests call it to avoid waiting for the loops). */
+  tick(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * The notification side on a relay of the caller's (`relay`: e.g. the escalation's parts, as one
+ * process has one relay) or, without one, on a relay of its own that claims only the notification
+ * topics: how the tests drive it. A worker process starts it from its module instead (src/notifications/notification-module.ts).
+ */
+export async function startNotificationDelivery(deps: Parameters<typeof startWebhookDelivery>[0] & { relay?: Pick<OutboxRelay, 'register' | 'relayOnce' | 'idle'> }): Promise<NotificationDelivery> {
+  const delivery = await startWebhookDelivery(deps);
+  const intervalMs = deps.intervalMs ?? 1000;
+  const own = deps.relay ? null : createOutboxRelay({ database: deps.container.database, clock: deps.container.clock, log: deps.log });
+  const relay = deps.relay ?? own!;
+  for (const topic of NOTIFICATION_TOPICS) relay.register(topic, delivery.outboxHandler);
+  own?.start(intervalMs);
+  return {
+    worker: delivery.worker,
+    async tick() {
+      do {
+        await relay.idle();
+      } while ((await relay.relayOnce()) > 0);
+      await relay.idle();
+      await delivery.sweep();
+    },
+    async close() {
+      await own?.close();
+      await delivery.close();
     },
   };
 }

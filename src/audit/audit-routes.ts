@@ -55,14 +55,12 @@ function filtersOf(q: Static<typeof FiltersQuery>): AuditFilters {
 }
 
 export interface AuditRoutesOptions {
-  /** Defaults to `fastify.services.auditQuery`. */
-  auditQuery?: AuditQueryService;
+  auditQuery: AuditQueryService;
 }
 
 /** The audit log for supervisors: query, export, signed head, verification. Authorised and audited in the service. */
 const auditRoutes: FastifyPluginAsyncTypebox<AuditRoutesOptions> = async (fastify, opts) => {
-  const auditQuery = opts.auditQuery ?? (fastify.services as { auditQuery?: AuditQueryService }).auditQuery;
-  if (!auditQuery) throw new Error('audit routes need the audit query service (services.auditQuery)');
+  const { auditQuery } = opts;
 
   fastify.get('/v1/audit/events', {
     config: { action: 'audit.read' },

@@ -2,14 +2,15 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { responses } from '../lib/schemas.js';
 import { ctxOf } from '../plugins/context.js';
+import type { AuthService } from './auth-service.js';
+import type { TotpResetService } from './totp-reset-service.js';
 import { AccountReply, ChangePasswordBody, LoginBody, PreloginBody, PreloginReply, RecoveryFinishBody, RecoveryStartBody, RecoveryStartReply, RefreshBody, TokenReply, TotpResetFinishBody } from './auth-schemas.js';
 
 /**
  * Login, tokens and the caller's own account. Thin: each handler calls one service method. The
  * client address (request.ip, as TRUST_PROXY allows) keys the per-account throttling.
  */
-const authRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
-  const { auth, totpReset } = fastify.services;
+const authRoutes: FastifyPluginAsyncTypebox<{ auth: AuthService; totpReset: TotpResetService }> = async (fastify, { auth, totpReset }) => {
   const loginLimit = { max: fastify.config.LOGIN_RATE_LIMIT_PER_MINUTE, timeWindow: 60_000 };
 
   fastify.post('/v1/auth/prelogin', {

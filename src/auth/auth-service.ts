@@ -36,6 +36,8 @@ export interface PasswordMaterial {
 /** A recovery challenge lives this long in Redis. */
 const CHALLENGE_TTL_SECONDS = 300;
 
+export type AuthService = ReturnType<typeof createAuthService>;
+
 export function createAuthService(deps: {
   db: Db;
   redis: Redis;

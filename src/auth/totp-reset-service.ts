@@ -34,6 +34,8 @@ interface PendingReset {
  * A pending reset lives in Redis (hashed token, 72 h, one per account: a new start replaces the
  * previous one); losing it to a Redis flush only means starting again.
  */
+export type TotpResetService = ReturnType<typeof createTotpResetService>;
+
 export function createTotpResetService(deps: {
   db: Db;
   redis: Redis;

@@ -4,6 +4,7 @@ import { B64u, KeyId, PublicKey, SEALED_JSON_BYTES, SealedValue, Uuid, Versioned
 import { ctxOf } from '../plugins/context.js';
 import type { IntakeService } from '../intake/intake-service.js';
 import type { CaseService } from './case-service.js';
+import type { AuthService } from '../auth/auth-service.js';
 import { ex, filingExample } from '../lib/openapi-examples.js';
 import { CaseView } from './case-view-schemas.js';
 
@@ -49,7 +50,7 @@ const IntakeBody = Type.Object(
 const DeadlineView = Type.Object({ id: Uuid, rule: Type.String(), dueAt: Type.String(), state: Type.String(), urgent: Type.Boolean() });
 
 /** Filing a request (no account), the defender's receipt login, and reading a case. */
-const caseRoutes: FastifyPluginAsyncTypebox<{ intake: IntakeService; cases: CaseService }> = async (fastify, { intake, cases }) => {
+const caseRoutes: FastifyPluginAsyncTypebox<{ intake: IntakeService; cases: CaseService; auth: Pick<AuthService, 'receiptLogin'> }> = async (fastify, { intake, cases, auth }) => {
   fastify.post('/v1/cases', {
     // Per address: FILING_RATE_LIMIT_PER_MINUTE requests and the byte ceiling of policies/limits.yaml (plugins/route-limits.ts).
     config: { action: 'request.create', limit: 'filing' },
@@ -98,7 +99,7 @@ const caseRoutes: FastifyPluginAsyncTypebox<{ intake: IntakeService; cases: Case
       body: Type.Object({ authKey: Type.String({ pattern: '^[A-Za-z0-9_-]{43}$' }) }, { additionalProperties: false, examples: [{ authKey: ex.b64u32 }] }),
       response: responses({ 200: Type.Object({ accessToken: Type.String(), refreshToken: Type.String(), expiresIn: Type.Integer(), tokenType: Type.Literal('Bearer'), caseId: Uuid }) }, [401, 429]),
     },
-    handler: async (request) => fastify.services.auth.receiptLogin(ctxOf(request), request.body.authKey),
+    handler: async (request) => auth.receiptLogin(ctxOf(request), request.body.authKey),
   });
 
   fastify.get('/v1/cases/:caseId', {

@@ -2,15 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { Secret, TOTP } from 'otpauth';
 import { createOrgKey, enrol, ready, toB64u, wipe } from '../sdk/index.js';
 import { loadConfig } from '../config/config.js';
-import { createDatabase } from '../db/client.js';
 import { setUpDatabase } from '../db/setup.js';
-import { loadServerKeys } from '../lib/server-keys.js';
 import { systemClock } from '../lib/clock.js';
 import { AppError } from '../lib/problem.js';
-import { createAuditRepository } from '../audit/audit-repository.js';
-import { createAuditService } from '../audit/audit-service.js';
-import { createOrgRepository } from '../orgs/org-repository.js';
-import { createUserRepository } from '../users/user-repository.js';
+import { createContainer } from '../container.js';
 import { bootstrapDeployment } from '../orgs/bootstrap.js';
 import { generateTotpSecret } from '../auth/totp.js';
 import type { CliIo } from './cli-io.js';
@@ -102,20 +97,20 @@ export async function bootstrapCommand(opts: BootstrapOptions, io: CliIo): Promi
   const setup = await setUpDatabase(config);
   if (setup.problems.length > 0) throw new Error(`the database is not ready:\n${setup.problems.map((p) => `  - ${p}`).join('\n')}`);
   for (const line of setup.info) io.stderr.write(`egide: ${line}\n`);
-  const database = createDatabase(config.DATABASE_URL, { max: 2 });
+  const container = await createContainer({ config, clock: systemClock, redisOnDemand: true });
   try {
-    const keys = await loadServerKeys(config);
-    const db = database.db;
-    const orgs = createOrgRepository(db);
+    const { keys, repos } = container;
+    const db = container.database.db;
+    const orgs = repos.orgs;
     if (await orgs.mechanism()) throw new AppError('already_exists', 'this deployment is already bootstrapped');
-    const audit = createAuditService({ repo: createAuditRepository(db), clock: systemClock, signingSecretKey: keys.audit.secretKey });
+    const audit = container.services.audit;
 
     const admin = { username: opts.admin, enrolment: enrol(adminPassword), totpSecret: generateTotpSecret() };
     const supervisor = { username: opts.supervisor, enrolment: enrol(supervisorPassword), totpSecret: generateTotpSecret() };
     const mechanism = createOrgKey([supervisor.enrolment.keyPair.publicKey]);
     const receiptSalt = toB64u(randomBytes(16));
     const result = await bootstrapDeployment(
-      { db, orgs, users: createUserRepository(db), audit, clock: systemClock, keys },
+      { db, orgs, users: repos.users, audit, clock: systemClock, keys },
       {
         mechanismName,
         receiptSalt,
@@ -147,6 +142,6 @@ export async function bootstrapCommand(opts: BootstrapOptions, io: CliIo): Promi
     out.write(`the supervisor ${supervisor.username} holds the mechanism key; seal it to a second supervisor soon (a lost password could make cases unreadable).\n`);
     return 0;
   } finally {
-    await database.close();
+    await container.close();
   }
 }

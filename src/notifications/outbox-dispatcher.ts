@@ -1,6 +1,5 @@
 import type { Tx } from '../db/client.js';
 import type { OutboxRow } from '../outbox/outbox.js';
-import type { OutboxRelay } from '../outbox/outbox-relay.js';
 import type { TopicPattern, TopicsMatching } from '../outbox/topics.js';
 import type { NotificationService } from './notification-service.js';
 
@@ -29,7 +28,3 @@ export function notificationOutboxHandler(deps: { notifications: Pick<Notificati
   };
 }
 
-/** Registers the handler for every notification topic with the relay. */
-export function registerNotificationTopics(relay: Pick<OutboxRelay, 'register'>, handler: ReturnType<typeof notificationOutboxHandler>): void {
-  for (const topic of NOTIFICATION_TOPICS) relay.register(topic, handler);
-}

@@ -4,6 +4,8 @@ import { B64u, KeyId, PublicKey, Username, Uuid, Versioned, responses } from '..
 import { ctxOf } from '../plugins/context.js';
 import { ex } from '../lib/openapi-examples.js';
 import { TotpResetStartBody, TotpResetStartReply } from '../auth/auth-schemas.js';
+import type { TotpResetService } from '../auth/totp-reset-service.js';
+import type { UserService } from './user-service.js';
 
 const StaffRoleSchema = Type.Union([Type.Literal('officer'), Type.Literal('supervisor'), Type.Literal('partner'), Type.Literal('admin')]);
 const User = Type.Object({
@@ -18,8 +20,7 @@ const User = Type.Object({
 });
 
 /** Invitations, enrolment, and the admin's user management. */
-const userRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
-  const { users } = fastify.services;
+const userRoutes: FastifyPluginAsyncTypebox<{ users: UserService; totpReset: Pick<TotpResetService, 'start'> }> = async (fastify, { users, totpReset }) => {
 
   fastify.post('/v1/invitations', {
     config: { action: 'user.invite' },
@@ -116,7 +117,7 @@ const userRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       body: TotpResetStartBody,
       response: responses({ 201: TotpResetStartReply }, [401, 403, 404, 409]),
     },
-    handler: async (request, reply) => reply.code(201).send(await fastify.services.totpReset.start(ctxOf(request), request.params.userId, request.body.reason)),
+    handler: async (request, reply) => reply.code(201).send(await totpReset.start(ctxOf(request), request.params.userId, request.body.reason)),
   });
 };
 

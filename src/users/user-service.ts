@@ -34,6 +34,8 @@ export function publicUser(u: UserRow) {
   return { id: u.id, username: u.username, role: u.role, orgId: u.orgId, status: u.status, keyId: u.keyId, createdAt: u.createdAt.toISOString(), disabledAt: u.disabledAt?.toISOString() ?? null };
 }
 
+export type UserService = ReturnType<typeof createUserService>;
+
 export function createUserService(deps: {
   db: Db;
   users: UserRepository;

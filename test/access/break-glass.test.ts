@@ -35,7 +35,7 @@ for (const s of [bintou, cheick]) {
 const bintouMechanism = await mechanismKeyOf(T, bintou);
 
 const connection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
-const delivery = await startNotificationDelivery({ config: T.config, database: T.database, connection, audit: T.app.services.audit, clock: T.clock, log: pino({ level: 'silent' }), intervalMs: 60_000 });
+const delivery = await startNotificationDelivery({ container: T.app.container, connection, log: pino({ level: 'silent' }), intervalMs: 60_000 });
 t.teardown(async () => {
   await delivery.close();
   connection.disconnect();

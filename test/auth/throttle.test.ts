@@ -16,9 +16,6 @@ import { totpCode } from '../../src/auth/totp.js';
 import { loadLimitsPolicy } from '../../src/limits/limits-policy.js';
 import { policiesPath } from '../../src/lib/paths.js';
 import { startNotificationDelivery } from '../../workers/notification-delivery.js';
-import { createAuditRepository } from '../../src/audit/audit-repository.js';
-import { createAuditService } from '../../src/audit/audit-service.js';
-import { loadServerKeys } from '../../src/lib/server-keys.js';
 
 const T = await buildTestApp(t, { env: { REFRESH_TOKEN_TTL_SECONDS: String(30 * 24 * 3600) } });
 const { app } = T;
@@ -26,10 +23,8 @@ const dep = await bootstrap(T);
 const sql = T.database.sql;
 const limits = loadLimitsPolicy(policiesPath(T.config));
 
-const keys = await loadServerKeys(T.config);
-const audit = createAuditService({ repo: createAuditRepository(T.database.db), clock: T.clock, signingSecretKey: keys.audit.secretKey });
 const connection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
-const delivery = await startNotificationDelivery({ config: T.config, database: T.database, connection, audit, clock: T.clock, log: pino({ level: 'silent' }), intervalMs: 60_000 });
+const delivery = await startNotificationDelivery({ container: T.app.container, connection, log: pino({ level: 'silent' }), intervalMs: 60_000 });
 t.teardown(async () => {
   await delivery.close();
   connection.disconnect();

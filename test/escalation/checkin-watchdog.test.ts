@@ -36,10 +36,10 @@ const sql = T.database.sql;
 
 const log = pino({ level: 'silent' });
 const connection = createQueueConnection(REDIS_URL, 'worker');
-const parts = createEscalationParts({ config: T.config, database: T.database, connection, audit: T.app.services.audit, clock: T.clock, log });
+const parts = createEscalationParts({ container: T.app.container, connection, log });
 const processor = deadlineStepProcessor({ escalation: parts.escalation, log });
 // The notification topics on the same relay as `deadline.opened`: one `tick` relays both.
-const delivery = await startNotificationDelivery({ config: T.config, database: T.database, connection, audit: T.app.services.audit, clock: T.clock, log, relay: parts.relay, intervalMs: 60_000 });
+const delivery = await startNotificationDelivery({ container: T.app.container, connection, log, relay: parts.relay, intervalMs: 60_000 });
 t.teardown(async () => {
   await delivery.close();
   await parts.relay.close();

@@ -24,7 +24,7 @@ const dep = await bootstrap(T);
 const officer = await enrolActor(T, dep.admin, { username: 'awa', role: 'officer', orgId: dep.mechanismId });
 const log = pino({ level: 'silent' });
 const connection = createQueueConnection(REDIS_URL, 'worker');
-const parts = createEscalationParts({ config: T.config, database: T.database, connection, audit: T.app.services.audit, clock: T.clock, log });
+const parts = createEscalationParts({ container: T.app.container, connection, log });
 const processor = deadlineStepProcessor({ escalation: parts.escalation, log });
 t.teardown(async () => {
   await parts.relay.close();

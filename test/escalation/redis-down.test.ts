@@ -19,7 +19,7 @@ const proxy = await startTcpProxy(hostPort(REDIS_URL, 6379));
 const connection = createQueueConnection(REDIS_URL, 'worker');
 const producer = createQueueConnection(throughProxy(REDIS_URL, proxy), 'producer');
 producer.on('error', () => undefined);
-const parts = createEscalationParts({ config: T.config, database: T.database, connection, producer, audit: T.app.services.audit, clock: T.clock, log: pino({ level: 'silent' }) });
+const parts = createEscalationParts({ container: T.app.container, connection, producer, log: pino({ level: 'silent' }) });
 t.teardown(async () => {
   await parts.relay.close();
   await parts.queue.close();

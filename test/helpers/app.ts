@@ -9,6 +9,7 @@ import { generateSecrets } from '../../src/lib/server-keys.js';
 import { buildServer } from '../../src/server.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
 import type { Resolver } from '../../src/notifications/webhook-target.js';
+import type { AppModule } from '../../src/module.js';
 
 /** Minimal view of a tap test, so helpers work with any `t`. */
 export interface Teardown {
@@ -60,7 +61,7 @@ export type ExtraPlugin = { plugin: FastifyPluginAsync<any> | FastifyPluginCallb
 
 export async function buildTestApp(
   t: Teardown,
-  opts: { env?: Record<string, string>; now?: string; auditReads?: boolean; db?: TestDatabase; extraPlugins?: ExtraPlugin[]; webhookResolver?: Resolver } = {},
+  opts: { env?: Record<string, string>; now?: string; auditReads?: boolean; db?: TestDatabase; extraPlugins?: ExtraPlugin[]; webhookResolver?: Resolver; modules?: readonly AppModule[] } = {},
 ): Promise<TestApp> {
   // An existing database (e.g. one a CLI test bootstrapped) is used as is and not dropped here.
   const db = opts.db ?? (await createTestDatabase());
@@ -77,7 +78,7 @@ export async function buildTestApp(
     },
   });
   const clock = fixedClock(opts.now ?? new Date().toISOString());
-  const app = await buildServer({ config, clock, database, redis, logStream, ...(opts.auditReads !== undefined ? { auditReads: opts.auditReads } : {}), ...(opts.webhookResolver ? { webhookResolver: opts.webhookResolver } : {}) });
+  const app = await buildServer({ config, clock, database, redis, logStream, ...(opts.auditReads !== undefined ? { auditReads: opts.auditReads } : {}), ...(opts.webhookResolver ? { webhookResolver: opts.webhookResolver } : {}), ...(opts.modules ? { modules: opts.modules } : {}) });
   // Registered after the app plugin has loaded, so that its decorators (services) exist.
   await app.after();
   for (const p of opts.extraPlugins ?? []) await app.register(p.plugin, p.opts ?? {});

@@ -2,7 +2,7 @@ import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
 import { createQueue, createQueueConnection } from '../../src/queues/registry.js';
-import { QUEUE, SCHEDULER_ID, createWorkerMeasureService, measureExpiryProcessor, scheduleMeasureExpiry } from '../../workers/measure-expiry.js';
+import { QUEUE, SCHEDULER_ID, measureExpiryProcessor, scheduleMeasureExpiry } from '../../workers/measure-expiry.js';
 import { REDIS_URL, buildTestApp } from '../helpers/app.js';
 import { bootstrap, enrolActor } from '../helpers/actors.js';
 import { admitCase, fileCase } from '../helpers/cases.js';
@@ -28,8 +28,8 @@ t.teardown(async () => {
   await queue.close();
   connection.disconnect();
 });
-const measures = createWorkerMeasureService({ config: T.config, database: T.database, audit: T.app.services.audit, clock: T.clock });
-const processor = measureExpiryProcessor({ measures, clock: T.clock, log });
+// The measure service the workers run: the container's (src/container.ts), as the API's.
+const processor = measureExpiryProcessor({ measures: T.app.container.services.measures, clock: T.clock, log });
 const run = async () => processor(await queue.add('expire', { trigger: 'manual' }));
 
 const at = (ms: number) => new Date(Date.parse(T0) + ms).toISOString();

@@ -13,9 +13,6 @@ import { bootstrap, enrolActor } from '../helpers/actors.js';
 import { admitCase, caseKeyOf, fileCase, headersOf, type Caller } from '../helpers/cases.js';
 import { caseReportNoteAd, messageBodyAd, ready, sealField } from '../../src/sdk/index.js';
 import { startNotificationDelivery } from '../../workers/notification-delivery.js';
-import { createAuditRepository } from '../../src/audit/audit-repository.js';
-import { createAuditService } from '../../src/audit/audit-service.js';
-import { loadServerKeys } from '../../src/lib/server-keys.js';
 
 await ready();
 const T = await buildTestApp(t, { now: '2026-06-01T08:00:00.000Z' });
@@ -33,10 +30,8 @@ const partnerOrg = (await inject(dep.admin, 'POST', '/v1/orgs', { name: 'Avocats
 if (!partnerOrg.id) throw new Error('partner org creation failed');
 
 // The worker side, as workers/worker.ts starts it (the dispatcher loop and the `webhooks` queue).
-const keys = await loadServerKeys(T.config);
-const audit = createAuditService({ repo: createAuditRepository(T.database.db), clock: T.clock, signingSecretKey: keys.audit.secretKey });
 const connection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
-const delivery = await startNotificationDelivery({ config: T.config, database: T.database, connection, audit, clock: T.clock, log: pino({ level: 'silent' }), intervalMs: 200 });
+const delivery = await startNotificationDelivery({ container: T.app.container, connection, log: pino({ level: 'silent' }), intervalMs: 200 });
 t.teardown(async () => {
   await delivery.close();
   connection.disconnect();

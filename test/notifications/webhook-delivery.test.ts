@@ -15,8 +15,6 @@ import { buildTestApp, REDIS_URL } from '../helpers/app.js';
 import { bootstrap } from '../helpers/actors.js';
 import { launchWorker } from '../helpers/worker-process.js';
 import { startNotificationDelivery, type NotificationDelivery } from '../../workers/notification-delivery.js';
-import { createAuditRepository } from '../../src/audit/audit-repository.js';
-import { createAuditService } from '../../src/audit/audit-service.js';
 import { loadServerKeys } from '../../src/lib/server-keys.js';
 import { fixedClock, systemClock } from '../../src/lib/clock.js';
 import { createWebhookDelivery, LEASE_MARGIN_MS } from '../../src/notifications/webhook-delivery.js';
@@ -29,7 +27,6 @@ const T = await buildTestApp(t, { env: { DATABASE_POOL_SIZE: '2', WEBHOOK_TIMEOU
 const dep = await bootstrap(T);
 const sql = T.database.sql;
 const keys = await loadServerKeys(T.config);
-const audit = createAuditService({ repo: createAuditRepository(T.database.db), clock: T.clock, signingSecretKey: keys.audit.secretKey });
 const connection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
 t.teardown(() => connection.disconnect());
 
@@ -96,7 +93,7 @@ const port = (server.address() as { port: number }).port;
 
 /** The worker side as workers/worker.ts starts it, in this process, on the API's pool, on the real clock. */
 const startDelivery = (): Promise<NotificationDelivery> =>
-  startNotificationDelivery({ config: T.config, database: T.database, connection, audit, clock: systemClock, log: pino({ level: 'silent' }), intervalMs: 200, keys });
+  startNotificationDelivery({ container: T.app.container, connection, clock: systemClock, log: pino({ level: 'silent' }), intervalMs: 200 });
 
 t.test('a partner server that never answers holds no database connection: with a pool of two the API answers meanwhile', async (t) => {
   t.equal(T.config.DATABASE_POOL_SIZE, 2, 'the API and the worker share a pool of two connections');

@@ -22,9 +22,6 @@ import { buildWorld } from './access-matrix/world.js';
 import { buildPacket } from '../workflow/story-kit.js';
 import { appealGroundsAd, assessmentFieldAd, caseReportNoteAd, changePassword, fromB64u, login, measureDetailsAd, messageBodyAd, openEnvelope, openRekeyDek, prepareRekey, referralReportAd, sealField, toB64u, type RekeyBundle, type RekeyRecipient } from '../../src/sdk/index.js';
 import { startNotificationDelivery } from '../../workers/notification-delivery.js';
-import { createAuditRepository } from '../../src/audit/audit-repository.js';
-import { createAuditService } from '../../src/audit/audit-service.js';
-import { loadServerKeys } from '../../src/lib/server-keys.js';
 import { loggableError } from '../../src/lib/loggable-error.js';
 
 const T = await buildTestApp(t, { env: { REFRESH_TOKEN_TTL_SECONDS: String(30 * 24 * 3600) } });
@@ -34,12 +31,10 @@ const MARK = `FUITE-${randomUUID()}`;
 const sealed = (what: string) => `${what} ${MARK}`;
 
 // The worker side: the outbox dispatcher and the webhook queue, as workers/worker.ts starts them.
-const keys = await loadServerKeys(T.config);
-const audit = createAuditService({ repo: createAuditRepository(T.database.db), clock: T.clock, signingSecretKey: keys.audit.secretKey });
 const connection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
 // Its logs join the app's, to be searched too; a failed job is logged as workers/worker.ts logs it.
 const workerLog = pino({ level: 'debug' }, { write: (line: string) => void T.logs.push(line) });
-const delivery = await startNotificationDelivery({ config: T.config, database: T.database, connection, audit, clock: T.clock, log: workerLog, intervalMs: 200 });
+const delivery = await startNotificationDelivery({ container: T.app.container, connection, log: workerLog, intervalMs: 200 });
 delivery.worker.on('failed', (job, err) => workerLog.warn({ queue: 'webhooks', jobId: job?.id, err: loggableError(err) }, 'job failed, will retry'));
 const received: Array<{ url: string; headers: string; body: string }> = [];
 // The partner's own credential, in the webhook URL's query: only the receiver may ever see it.

@@ -22,9 +22,9 @@ const warnings: Array<{ obj: unknown; msg: string | undefined }> = [];
 const quiet = () => undefined;
 const log: Logger = { debug: quiet, info: quiet, error: quiet, warn: ((obj: unknown, msg?: string) => void warnings.push({ obj, msg })) as Logger['warn'] };
 const connection = createQueueConnection(REDIS_URL, 'worker');
-const parts = createEscalationParts({ config: T.config, database: T.database, connection, audit: T.app.services.audit, clock: T.clock, log });
+const parts = createEscalationParts({ container: T.app.container, connection, log });
 // As workers/worker.ts wires it: the notifications register with the escalation's relay.
-const delivery = await startNotificationDelivery({ config: T.config, database: T.database, connection, audit: T.app.services.audit, clock: T.clock, log, relay: parts.relay, intervalMs: 60_000 });
+const delivery = await startNotificationDelivery({ container: T.app.container, connection, log, relay: parts.relay, intervalMs: 60_000 });
 t.teardown(async () => {
   await delivery.close();
   await parts.relay.close();

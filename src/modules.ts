@@ -1,0 +1,44 @@
+import type { AppModule } from './module.js';
+import health from './health/health-module.js';
+import auth from './auth/auth-module.js';
+import users from './users/user-module.js';
+import orgs from './orgs/org-module.js';
+import audit from './audit/audit-module.js';
+import cases from './cases/case-module.js';
+import messages from './messages/message-module.js';
+import assessments from './assessments/assessment-module.js';
+import measures from './measures/measure-module.js';
+import referrals from './referrals/referral-module.js';
+import reports from './reports/case-report-module.js';
+import appeals from './appeals/appeal-module.js';
+import notifications from './notifications/notification-module.js';
+import deadlines from './deadlines/deadline-module.js';
+import escalation from './escalation/escalation-module.js';
+import retention from './retention/retention-module.js';
+import platform from './plugins/platform-module.js';
+
+/**
+ * The domain modules, in the order their routes register (src/module.ts says what a module
+ * declares). The app serves their routes, the workers start their queues, processors and outbox
+ * topics, and every start checks their permissions against policies/access.yaml. A new domain is
+ * a folder with its `*-module.ts` and one line here.
+ */
+export const defaultModules: readonly AppModule[] = [
+  health,
+  auth,
+  users,
+  orgs,
+  audit,
+  cases,
+  messages,
+  assessments,
+  measures,
+  referrals,
+  reports,
+  appeals,
+  notifications,
+  deadlines,
+  escalation,
+  retention,
+  platform,
+];

@@ -1,0 +1,22 @@
+import { defineModule, type ModuleRoute } from '../module.js';
+import { webPath } from '../lib/paths.js';
+
+const queueDashboard: ModuleRoute = {
+  async register(fastify, c) {
+    const { registerQueueDashboard } = await import('./queue-dashboard.js');
+    await registerQueueDashboard(fastify, { config: c.config, redis: c.redis, access: c.services.access });
+  },
+};
+const page: ModuleRoute = {
+  async register(fastify, c) {
+    const { default: defenderPage } = await import('./defender-page.js');
+    await fastify.register(defenderPage, { config: c.config, intakePolicy: c.policies.intake, dir: webPath(c.config) });
+  },
+};
+
+/** The defender's page (/, /suivi) and the admins' queue dashboard. */
+export default defineModule({
+  name: 'platform',
+  permissions: ['page.read', 'queues.dashboard'],
+  routes: [queueDashboard, page],
+});

@@ -6,6 +6,7 @@
 import t, { type Test } from 'tap';
 import { createServer, type IncomingMessage } from 'node:http';
 import { createHmac, randomUUID } from 'node:crypto';
+import { QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { buildTestApp, REDIS_URL } from '../helpers/app.js';
@@ -16,6 +17,8 @@ import { startNotificationDelivery } from '../../workers/notification-delivery.j
 import { createAuditRepository } from '../../src/audit/audit-repository.js';
 import { createAuditService } from '../../src/audit/audit-service.js';
 import { loadServerKeys } from '../../src/lib/server-keys.js';
+import { createQueue, queuePrefix } from '../../src/queues/registry.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 await ready();
 const T = await buildTestApp(t, { now: '2026-06-01T08:00:00.000Z' });
@@ -45,13 +48,7 @@ t.teardown(async () => {
 /** An outbox row as the named service writes it (ids, codes, the case reference). */
 const plant = (topic: string, payload: object) => T.database.sql`insert into outbox (topic, payload, created_at) values (${topic}, ${JSON.stringify(payload)}::jsonb, now())`;
 const inbox = async (who: Caller, query = '') => (await inject(who, 'GET', `/v1/notifications${query}`)).json().items as Array<Record<string, any>>;
-const until = async (what: string, cond: () => Promise<boolean>, ms = 10_000) => {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
+const until = (what: string, check: () => Promise<boolean>, timeoutMs = 10_000) => waitFor(check, { what, timeoutMs });
 
 t.test('an alert reaches the officer and every supervisor, nobody else', async (t) => {
   const id = randomUUID();
@@ -219,14 +216,17 @@ t.test('a failing endpoint is retried with backoff, logged, and never delivered 
   await T.database.sql`update outbox set dispatched_at = null where topic = 'deadline.step'`;
   await delivery.tick();
   const [d] = await T.database.sql`select id from webhook_deliveries where topic = 'deadline.step'`;
-  const q = (await import('../../src/queues/registry.js')).createQueue('webhooks', { connection, config: T.config });
-  await q.add('deliver', { deliveryId: d!.id as string }, { jobId: `again-${d!.id}` });
-  await until('the extra job', async () => {
-    const c = await q.getJobCounts('waiting', 'active');
-    return (c.waiting ?? 0) + (c.active ?? 0) === 0;
-  });
-  await new Promise((r) => setTimeout(r, 300));
-  await q.close();
+  const q = createQueue('webhooks', { connection, config: T.config });
+  // The job's own completion event: once it has run to its end, whatever it would post is posted.
+  const events = new QueueEvents('webhooks', { connection: { host: new URL(REDIS_URL).hostname, port: Number(new URL(REDIS_URL).port || 6379) }, prefix: queuePrefix(T.config) });
+  try {
+    await events.waitUntilReady();
+    const job = await q.add('deliver', { deliveryId: d!.id as string }, { jobId: `again-${d!.id}` });
+    await job.waitUntilFinished(events, 10_000);
+  } finally {
+    await events.close();
+    await q.close();
+  }
   t.equal(received.length, 3, 'never delivered twice once it succeeded');
   t.equal((await T.database.sql`select count(*)::int as n from webhook_deliveries where topic = 'deadline.step'`)[0]!.n, 1, 'one log row');
 });

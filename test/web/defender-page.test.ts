@@ -219,11 +219,11 @@ t.test('the defender comes back with the receipt: reads the message, answers, co
   await page.getByLabel('Reçu (16 chiffres)').fill(receipt);
   await page.getByRole('button', { name: 'Ouvrir mon dossier' }).click();
   await page.locator('#messages').getByText(officerText).waitFor({ timeout: 30_000 });
-  t.pass('the officer’s message is opened in the browser');
+  t.match(await page.locator('#messages').textContent(), officerText, 'the officer’s message is opened in the browser');
   t.equal(await page.locator('#case-reference').textContent(), reference);
   await page.locator('#case-state').filter({ hasText: 'décision' }).waitFor();
   await page.locator(`#measure-${measureId}`).getByText(measureText).waitFor();
-  t.pass('the measure’s sealed details are opened in the browser');
+  t.match(await page.locator(`#measure-${measureId}`).textContent(), measureText, 'the measure’s sealed details are opened in the browser');
   await screenshot(page, 'case-message-and-measure');
   await noAxeViolations(t, page, 'case view');
 

@@ -9,8 +9,7 @@
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import { buildTestApp } from '../helpers/app.js';
-import { bootstrap, enrolActor, type Actor } from '../helpers/actors.js';
-import { fileCase, mechanismKeyOf, type FiledCase } from '../helpers/cases.js';
+import { bootstrap, enrolActor, type Actor, fileCase, mechanismKeyOf, type FiledCase } from '../helpers/world.js';
 import { createCaller } from '../workflow/story-kit.js';
 import { appealGroundsAd, assessmentFieldAd, caseReportNoteAd, keyIdOf, measureDetailsAd, openRekeyDek, ready, sealEnvelope, sealField, sealKeyringEntry, type BoxKeyPair } from '../../src/sdk/index.js';
 import { createEscalationService } from '../../src/escalation/escalation-service.js';

@@ -2,7 +2,7 @@ import t from 'tap';
 import { createHmac, generateKeyPairSync, sign } from 'node:crypto';
 import { loadServerKeys } from '../../src/lib/server-keys.js';
 import { buildTestApp } from '../helpers/app.js';
-import { bootstrap, enrolActor, logIn, nextTotp, openOwnKeys, refreshIfStale } from '../helpers/actors.js';
+import { bootstrap, enrolActor, logIn, nextTotp, openOwnKeys, refreshIfStale } from '../helpers/world.js';
 import { login, recoverKeyPair, changePassword, toB64u, openSecret, createRecoveryCode, recoveryKeyOf, wrapPrivateKey } from '../../src/sdk/index.js';
 
 const T = await buildTestApp(t);

@@ -8,8 +8,7 @@
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import { buildTestApp } from '../helpers/app.js';
-import { bootstrap, enrolActor, refreshIfStale, type Actor } from '../helpers/actors.js';
-import { act, caseKeyOf, caseRow, fileCase, headersOf, type Caller, type FiledCase } from '../helpers/cases.js';
+import { bootstrap, enrolActor, refreshIfStale, type Actor, act, caseKeyOf, caseRow, fileCase, headersOf, type Caller, type FiledCase } from '../helpers/world.js';
 import { appealGroundsAd, openField, ready, sealField } from '../../src/sdk/index.js';
 
 await ready();

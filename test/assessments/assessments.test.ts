@@ -8,8 +8,7 @@ import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { buildTestApp } from '../helpers/app.js';
-import { bootstrap, enrolActor } from '../helpers/actors.js';
-import { act, admitCase, caseKeyOf, caseRow, fileCase, type Caller, headersOf } from '../helpers/cases.js';
+import { bootstrap, enrolActor, act, admitCase, caseKeyOf, caseRow, fileCase, type Caller, headersOf } from '../helpers/world.js';
 import { assessmentFieldAd, openField, ready, sealField } from '../../src/sdk/index.js';
 
 await ready();

@@ -12,7 +12,7 @@ import { ready, signCheckpoint, toB64u } from '../../src/sdk/index.js';
 import { main, type CliIo } from '../../src/cli/main.js';
 import { projectRoot } from '../../src/lib/paths.js';
 import { buildTestApp } from '../helpers/app.js';
-import { bootstrap } from '../helpers/actors.js';
+import { bootstrap } from '../helpers/world.js';
 
 await ready();
 const T = await buildTestApp(t);

@@ -8,7 +8,7 @@ import { generateSecrets } from '../../src/lib/server-keys.js';
 import { main, type CliIo } from '../../src/cli/main.js';
 import { createTestDatabase } from '../helpers/db.js';
 import { buildTestApp } from '../helpers/app.js';
-import { logIn } from '../helpers/actors.js';
+import { logIn } from '../helpers/world.js';
 
 const db = await createTestDatabase();
 t.teardown(() => db.drop());

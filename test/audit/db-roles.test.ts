@@ -13,7 +13,7 @@ import postgres from 'postgres';
 import { applicationRoleProblems } from '../../src/db/roles.js';
 import { main, type CliIo } from '../../src/cli/main.js';
 import { buildTestApp } from '../helpers/app.js';
-import { bootstrap } from '../helpers/actors.js';
+import { bootstrap } from '../helpers/world.js';
 import { APP_ROLE, OWNER_ROLE } from '../helpers/db.js';
 
 const T = await buildTestApp(t);

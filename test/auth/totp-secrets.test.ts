@@ -8,7 +8,7 @@ import t from 'tap';
 import { randomBytes } from 'node:crypto';
 import { base32 } from '@scure/base';
 import { buildTestApp } from '../helpers/app.js';
-import { bootstrap, nextTotp } from '../helpers/actors.js';
+import { bootstrap, nextTotp } from '../helpers/world.js';
 import { enrol } from '../../src/sdk/index.js';
 import { generateTotpSecret, totpCode, totpSecretWeakness } from '../../src/auth/totp.js';
 

@@ -7,8 +7,7 @@
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import { buildTestApp } from '../helpers/app.js';
-import { bootstrap, enrolActor } from '../helpers/actors.js';
-import { act, admitCase, caseKeyOf, caseRow, fileCase, headersOf, type Caller } from '../helpers/cases.js';
+import { bootstrap, enrolActor, act, admitCase, caseKeyOf, caseRow, fileCase, headersOf, type Caller } from '../helpers/world.js';
 import { assessmentFieldAd, ready, sealField } from '../../src/sdk/index.js';
 
 await ready();

@@ -7,8 +7,7 @@
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import { buildTestApp } from '../helpers/app.js';
-import { bootstrap, enrolActor, type Actor } from '../helpers/actors.js';
-import { act, caseRow, fileCase, mechanismKeyOf, type Caller, headersOf } from '../helpers/cases.js';
+import { bootstrap, enrolActor, type Actor, act, caseRow, fileCase, mechanismKeyOf, type Caller, headersOf } from '../helpers/world.js';
 import {
   fromB64u,
   appealGroundsAd,

@@ -6,8 +6,7 @@
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import { buildTestApp } from '../helpers/app.js';
-import { bootstrap, enrolActor } from '../helpers/actors.js';
-import { act, fileCase, headersOf, type Caller } from '../helpers/cases.js';
+import { bootstrap, enrolActor, act, fileCase, headersOf, type Caller } from '../helpers/world.js';
 import { ready } from '../../src/sdk/index.js';
 
 await ready();

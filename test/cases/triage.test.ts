@@ -5,7 +5,7 @@
  */
 import t from 'tap';
 import { buildTestApp } from '../helpers/app.js';
-import { bootstrap, enrolActor, reauth, type Actor } from '../helpers/actors.js';
+import { bootstrap, enrolActor, reauth, type Actor } from '../helpers/world.js';
 import { deriveReceiptKeys, prepareFiling, ready, toB64u, type FilingMetadata } from '../../src/sdk/index.js';
 
 await ready();

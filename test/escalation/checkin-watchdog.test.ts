@@ -16,8 +16,7 @@ import { createEscalationParts } from '../../workers/escalation.js';
 import { deadlineStepProcessor } from '../../workers/deadline-steps.js';
 import { startNotificationDelivery } from '../../workers/notification-delivery.js';
 import { REDIS_URL, buildTestApp } from '../helpers/app.js';
-import { bootstrap, enrolActor, reauth, type Actor } from '../helpers/actors.js';
-import { act, admitCase, caseKeyOf, caseRow, fileCase, headersOf, type Caller } from '../helpers/cases.js';
+import { bootstrap, enrolActor, reauth, type Actor, act, admitCase, caseKeyOf, caseRow, fileCase, headersOf, type Caller } from '../helpers/world.js';
 import { assessmentFieldAd, caseReportNoteAd, ready, sealField } from '../../src/sdk/index.js';
 
 await ready();

@@ -1,8 +1,7 @@
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import { buildTestApp } from '../helpers/app.js';
-import { bootstrap } from '../helpers/actors.js';
-import { fileCase } from '../helpers/cases.js';
+import { bootstrap, fileCase } from '../helpers/world.js';
 import { launchWorker } from '../helpers/worker-process.js';
 import { holdsWithin } from '../helpers/wait-for.js';
 

@@ -9,8 +9,7 @@ import { pino } from 'pino';
 import { createQueueConnection } from '../../src/queues/registry.js';
 import { createEscalationParts } from '../../workers/escalation.js';
 import { REDIS_URL, buildTestApp } from '../helpers/app.js';
-import { bootstrap } from '../helpers/actors.js';
-import { fileCase } from '../helpers/cases.js';
+import { bootstrap, fileCase } from '../helpers/world.js';
 import { hostPort, startTcpProxy, throughProxy } from '../helpers/tcp-proxy.js';
 import { waitFor } from '../helpers/wait-for.js';
 

@@ -14,8 +14,7 @@ import { REDIS_URL, testConfig, testRedisPrefix, type TestApp } from '../helpers
 import { createTestDatabase } from '../helpers/db.js';
 import { hostPort, startTcpProxy, throughProxy } from '../helpers/tcp-proxy.js';
 import { holdsWithin } from '../helpers/wait-for.js';
-import { bootstrap, logIn } from '../helpers/actors.js';
-import { baseMetadata } from '../helpers/cases.js';
+import { bootstrap, logIn, baseMetadata } from '../helpers/world.js';
 import { login, prepareFiling, ready, toB64u } from '../../src/sdk/index.js';
 
 await ready();

@@ -7,8 +7,7 @@
  */
 import t, { type Test } from 'tap';
 import { buildTestApp } from '../helpers/app.js';
-import { bootstrap, enrolActor } from '../helpers/actors.js';
-import { baseMetadata } from '../helpers/cases.js';
+import { bootstrap, enrolActor, baseMetadata } from '../helpers/world.js';
 import { policiesWith } from '../helpers/policies.js';
 import { prepareFiling, ready } from '../../src/sdk/index.js';
 import { parseLimitsPolicy } from '../../src/limits/limits-policy.js';

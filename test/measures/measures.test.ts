@@ -9,8 +9,7 @@
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import { buildTestApp } from '../helpers/app.js';
-import { bootstrap, enrolActor } from '../helpers/actors.js';
-import { act, caseKeyOf, caseRow, fileCase, headersOf, type Caller, type FiledCase } from '../helpers/cases.js';
+import { bootstrap, enrolActor, act, caseKeyOf, caseRow, fileCase, headersOf, type Caller, type FiledCase } from '../helpers/world.js';
 import { measureDetailsAd, openEnvelope, openField, ready, sealEnvelope, sealField } from '../../src/sdk/index.js';
 import { loadDeadlinePolicy } from '../../src/deadlines/deadline-policy.js';
 import { ladder } from '../../src/deadlines/due-time.js';

@@ -5,7 +5,7 @@
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import { buildTestApp } from '../helpers/app.js';
-import { bootstrap, enrolActor, openOwnKeys } from '../helpers/actors.js';
+import { bootstrap, enrolActor, openOwnKeys } from '../helpers/world.js';
 import { caseFieldAd, deriveReceiptKeys, keyIdOf, messageBodyAd, openEnvelope, openField, openKeyringEntry, prepareFiling, ready, sealEnvelope, sealField, toB64u, type FilingMetadata } from '../../src/sdk/index.js';
 
 await ready();

@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { buildTestApp, REDIS_URL } from '../helpers/app.js';
-import { bootstrap } from '../helpers/actors.js';
+import { bootstrap } from '../helpers/world.js';
 import { launchWorker } from '../helpers/worker-process.js';
 import { startNotificationDelivery, type NotificationDelivery } from '../../workers/notification-delivery.js';
 import { createAuditRepository } from '../../src/audit/audit-repository.js';

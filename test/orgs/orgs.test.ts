@@ -1,6 +1,6 @@
 import t from 'tap';
 import { buildTestApp } from '../helpers/app.js';
-import { bootstrap, enrolActor, refreshIfStale, type Actor } from '../helpers/actors.js';
+import { bootstrap, enrolActor, refreshIfStale, type Actor } from '../helpers/world.js';
 import { CryptoError, createOrgKey, fromB64u, generateKeyPair, keyIdOf, openKeyringEntry, pinnedPublicKey, ready, sealKeyringEntry, toB64u, type OrgKey } from '../../src/sdk/index.js';
 
 await ready();

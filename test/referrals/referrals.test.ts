@@ -9,8 +9,7 @@ import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
 import { buildTestApp } from '../helpers/app.js';
-import { bootstrap, enrolActor, openOwnKeys, refreshIfStale, type Actor } from '../helpers/actors.js';
-import { act, fileCase, type DefenderSession, type FiledCase } from '../helpers/cases.js';
+import { bootstrap, enrolActor, openOwnKeys, refreshIfStale, type Actor, act, fileCase, type DefenderSession, type FiledCase } from '../helpers/world.js';
 import {
   caseFieldAd,
   createOrgKey,
@@ -84,7 +83,7 @@ async function caseKeyOf(who: Actor, onCase: string): Promise<Uint8Array> {
 
 /**
  * Acknowledge, give the officer the case key (the supervisor's client, through the mechanism key)
- * and admit: helpers/cases.ts admitCase, with the supervisor's keys unwrapped once (keysOf).
+ * and admit: helpers/world.ts admitCase, with the supervisor's keys unwrapped once (keysOf).
  */
 async function admit(onCase: string) {
   await must(act(T, officer, onCase, 'acknowledge'), 200, 'acknowledge');

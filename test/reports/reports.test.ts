@@ -8,8 +8,7 @@
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import { buildTestApp } from '../helpers/app.js';
-import { bootstrap, enrolActor, refreshIfStale } from '../helpers/actors.js';
-import { act, admitCase, caseKeyOf, caseRow, fileCase, headersOf, type Caller, type FiledCase } from '../helpers/cases.js';
+import { bootstrap, enrolActor, refreshIfStale, act, admitCase, caseKeyOf, caseRow, fileCase, headersOf, type Caller, type FiledCase } from '../helpers/world.js';
 import { assessmentFieldAd, caseReportNoteAd, openField, ready, sealField } from '../../src/sdk/index.js';
 
 type Kind = 'incident' | 'checkin' | 'alert';

@@ -16,7 +16,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { buildTestApp, REDIS_URL } from '../helpers/app.js';
-import { nextTotp } from '../helpers/actors.js';
+import { nextTotp } from '../helpers/world.js';
 import { credentialMarkers, findLeaks, leakSearchScope } from '../helpers/leaks.js';
 import { buildWorld } from './access-matrix/world.js';
 import { buildPacket } from '../workflow/story-kit.js';

@@ -9,8 +9,7 @@
  */
 import t, { type Test } from 'tap';
 import { buildTestApp } from '../helpers/app.js';
-import { bootstrap, enrolActor, logIn, refreshIfStale, type Actor } from '../helpers/actors.js';
-import { act, caseKeyOf, fileCase, grantCaseKey, mechanismKeyOf } from '../helpers/cases.js';
+import { bootstrap, enrolActor, logIn, refreshIfStale, type Actor, act, caseKeyOf, fileCase, grantCaseKey, mechanismKeyOf } from '../helpers/world.js';
 import { openEnvelope, sealKeyringEntry, type KeyEnvelope } from '../../src/sdk/index.js';
 
 const T = await buildTestApp(t);

@@ -7,8 +7,7 @@
  */
 import t from 'tap';
 import { buildTestApp } from '../helpers/app.js';
-import { bootstrap, enrolActor, type Actor } from '../helpers/actors.js';
-import { fileCase } from '../helpers/cases.js';
+import { bootstrap, enrolActor, type Actor, fileCase } from '../helpers/world.js';
 import { createCaller, partnerOrg } from '../workflow/story-kit.js';
 import { fromB64u, keyIdOf, pinnedPublicKey, ready, sealEnvelope, toB64u, toHex } from '../../src/sdk/index.js';
 

@@ -6,8 +6,7 @@
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import { buildTestApp, REDIS_URL } from '../helpers/app.js';
-import { bootstrap, enrolActor } from '../helpers/actors.js';
-import { admitCase, fileCase } from '../helpers/cases.js';
+import { bootstrap, enrolActor, admitCase, fileCase } from '../helpers/world.js';
 import { ready } from '../../src/sdk/index.js';
 import { createQueueConnection } from '../../src/queues/registry.js';
 import { createEscalationParts } from '../../workers/escalation.js';

@@ -5,8 +5,7 @@
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import { buildTestApp } from '../helpers/app.js';
-import { bootstrap, enrolActor, reauth } from '../helpers/actors.js';
-import { act, admitCase, fileCase, headersOf, type Caller } from '../helpers/cases.js';
+import { bootstrap, enrolActor, reauth, act, admitCase, fileCase, headersOf, type Caller } from '../helpers/world.js';
 import { ready } from '../../src/sdk/index.js';
 
 await ready();

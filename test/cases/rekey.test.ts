@@ -7,7 +7,7 @@
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import { buildTestApp } from '../helpers/app.js';
-import { bootstrap, enrolActor, type Actor, act, caseRow, fileCase, mechanismKeyOf, type Caller, headersOf } from '../helpers/world.js';
+import { assignCaseSupervisor, bootstrap, enrolActor, type Actor, act, caseRow, fileCase, mechanismKeyOf, type Caller, headersOf } from '../helpers/world.js';
 import {
   fromB64u,
   appealGroundsAd,
@@ -78,9 +78,9 @@ const MARK = `MARQUEUR-${randomUUID()}`;
 const filed = await fileCase(T, dep, { secrets: { identity: `Aminata ${MARK}`, contact: `+223 70 ${MARK}`, narrative: `Menaces ${MARK}` } });
 const { caseId, defender } = filed;
 await admitCase(officerA, caseId);
-// The first supervisor follows this case as its case supervisor (docs/break-glass.md: no route
-// names one yet), so re-keying it past triage needs no break-glass.
-await sql`update cases set supervisor_id = ${dep.supervisor.id} where id = ${caseId}`;
+// The first supervisor follows this case as its case supervisor (docs/break-glass.md), so
+// re-keying it past triage needs no break-glass.
+await assignCaseSupervisor(T, caseId, dep.supervisor);
 await grantCaseKey(dep.supervisor, caseId, officerB);
 await grantCaseKey(dep.supervisor, caseId, supervisorC);
 const intakeKey = (await T.app.inject({ method: 'GET', url: '/v1/keys/intake' })).json();

@@ -323,16 +323,25 @@ export async function partnerOrg(T: TestApp, admin: Actor, input: { name: string
 // Cases in a given state
 // ---------------------------------------------------------------------------------------------
 
-/** A risk assessment version (high by default: T 4, V 3, C 2), its narrative sealed with the case key. */
-export function assessmentBody(dek: Uint8Array, opts: { id?: string; V?: number; C?: number; facts?: string } = {}) {
+/**
+ * A risk assessment version (high by default: T 4 x V 3 / C 2 = 6), its narrative sealed with
+ * the case key; with no key (a client that opens nothing on this path) it carries no sealed field.
+ */
+export function assessmentBody(dek: Uint8Array | null, opts: { id?: string; T?: number; V?: number; C?: number; facts?: string } = {}) {
   const id = opts.id ?? randomUUID();
   return {
     id,
-    threats: [{ kind: 'declared', source: 'armed_group', canBeCarriedOut: 'yes', imminent: false, rating: 4 }],
+    threats: [{ kind: 'declared', source: 'armed_group', canBeCarriedOut: 'yes', imminent: false, rating: opts.T ?? 4 }],
     vulnerability: { factors: ['exposed_location'], rating: opts.V ?? 3 },
     capacity: { factors: ['support_network'], rating: opts.C ?? 2 },
-    sealed: { 'threats.0.facts': sealField(opts.facts ?? 'Des hommes armés au domicile', dek, assessmentFieldAd(id, 'threats.0.facts')) },
+    sealed: dek ? { 'threats.0.facts': sealField(opts.facts ?? 'Des hommes armés au domicile', dek, assessmentFieldAd(id, 'threats.0.facts')) } : {},
   };
+}
+
+/** The assigned officer records an assessment version and completes the assessment: the case goes to decision. */
+export async function assessToDecision(T: TestApp, officer: Actor, caseId: string, dek: Uint8Array | null, opts: Parameters<typeof assessmentBody>[1] = {}): Promise<void> {
+  await expectStatus(callAs(T, officer, 'POST', `/v1/cases/${caseId}/assessments`, assessmentBody(dek, opts)), 201);
+  await expectStatus(callAs(T, officer, 'POST', `/v1/cases/${caseId}/complete-assessment`, {}));
 }
 
 export type MeasureStage = 'proposed' | 'consented' | 'approved' | 'implementing' | 'active' | 'lifted' | 'rejected';
@@ -344,14 +353,16 @@ export type MeasureStage = 'proposed' | 'consented' | 'approved' | 'implementing
  */
 export async function measureAt(
   T: TestApp,
-  c: { caseId: string; dek: Uint8Array; defender: DefenderSession },
+  c: { caseId: string; dek: Uint8Array | null; defender: DefenderSession },
   roles: { officer: Actor; supervisor: Actor },
   status: MeasureStage,
   opts: { code?: string; implementer?: string; text?: string } = {},
 ): Promise<string> {
   const id = randomUUID();
   const { officer, supervisor } = roles;
-  await expectStatus(callAs(T, officer, 'POST', `/v1/cases/${c.caseId}/measures`, { id, code: opts.code ?? 'security_training', implementer: opts.implementer ?? 'cndh', details: sealField({ text: opts.text ?? 'Formation' }, c.dek, measureDetailsAd(id)) }), 201);
+  // Without the case key (a client that opens nothing on this path) the measure has no sealed details.
+  const details = c.dek ? { details: sealField({ text: opts.text ?? 'Formation' }, c.dek, measureDetailsAd(id)) } : {};
+  await expectStatus(callAs(T, officer, 'POST', `/v1/cases/${c.caseId}/measures`, { id, code: opts.code ?? 'security_training', implementer: opts.implementer ?? 'cndh', ...details }), 201);
   if (status === 'proposed') return id;
   await expectStatus(callAs(T, c.defender, 'POST', `/v1/measures/${id}/consent`, { decision: 'consent' }));
   if (status === 'consented') return id;

@@ -9,7 +9,7 @@
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import { buildTestApp } from '../helpers/app.js';
-import { bootstrap, enrolActor, act, caseKeyOf, caseRow, fileCase, headersOf, type Caller, type FiledCase } from '../helpers/world.js';
+import { assessToDecision, bootstrap, enrolActor, act, caseKeyOf, caseRow, fileCase, headersOf, type Caller, type FiledCase } from '../helpers/world.js';
 import { measureDetailsAd, openEnvelope, openField, ready, sealEnvelope, sealField } from '../../src/sdk/index.js';
 import { loadDeadlinePolicy } from '../../src/deadlines/deadline-policy.js';
 import { ladder } from '../../src/deadlines/due-time.js';
@@ -74,17 +74,9 @@ async function admitted(urgent = false): Promise<FiledCase> {
   return f;
 }
 
-/**
- * The assessment routes are built in parallel by another engineer: here a version is written
- * with SQL as that module records it (the row and its `assessment.recorded` timeline entry,
- * which the complete_assessment guard looks for), then the assessment is completed through HTTP.
- */
+/** Awa records a low-risk version (T 4 x V 1 / C 5) and completes the assessment: state `decision`. */
 async function toDecision(caseId: string): Promise<void> {
-  const now = T.clock.now().toISOString();
-  await T.database.sql`insert into assessments (id, case_id, version, threats, vulnerability_factors, vulnerability_rating, capacity_factors, capacity_rating, score, level, override, sealed, created_by, created_at)
-    values (${randomUUID()}, ${caseId}, (select coalesce(max(version), 0) + 1 from assessments where case_id = ${caseId}), '[]'::jsonb, '{}', 2, '{}', 2, null, 'low', false, '{}'::jsonb, ${awa.id}, ${now})`;
-  await T.database.sql`insert into case_timeline (case_id, at, actor, action, from_state, to_state) values (${caseId}, ${now}, ${`u:${awa.id}`}, 'assessment.recorded', 'assessment', 'assessment')`;
-  await must(act(T, awa, caseId, 'complete-assessment'));
+  await assessToDecision(T, awa, caseId, null, { V: 1, C: 5 });
 }
 
 /** Awa's client seals the details under the case key, bound to the measure id. */

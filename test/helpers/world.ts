@@ -10,7 +10,12 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
 import {
   assessmentFieldAd,
+  caseFieldAd,
   createOrgKey,
+  generateDek,
+  openField,
+  pinnedPublicKey,
+  referralFieldAd,
   enrol,
   keyIdOf,
   login,
@@ -319,6 +324,26 @@ export async function partnerOrg(T: TestApp, admin: Actor, input: { name: string
   return { ...org, member, keyPair: openKeyringEntry(mine.entry, member.keyPair), keyId: k.keyId };
 }
 
+/**
+ * The referring staff client: opens the chosen case fields with the case key, re-seals each
+ * under a fresh referral DEK (AD egide/v1/referral/<id>/<field>), seals that DEK to the
+ * organisation's current key (checked against the keyId the server lists) and to the sender.
+ */
+export async function buildPacket(T: TestApp, sender: Actor, caseDek: Uint8Array, caseId: string, referralId: string, fields: string[], orgId: string) {
+  const sealed = await expectStatus<{ fields: Record<string, string> }>(callAs(T, sender, 'GET', `/v1/cases/${caseId}/sealed`));
+  const keys = await expectStatus<{ keys: Array<{ keyId: string; publicKey: string; current: boolean }> }>(callAs(T, sender, 'GET', `/v1/orgs/${orgId}/keys`));
+  const current = keys.keys.find((k) => k.current);
+  if (!current) throw new Error('the organisation has no current key');
+  const orgPublicKey = pinnedPublicKey(current.publicKey, current.keyId);
+  const dek = generateDek();
+  const packet = Object.fromEntries(fields.map((f) => [f, sealField(openField(sealed.fields[f]!, caseDek, caseFieldAd(caseId, f)), dek, referralFieldAd(referralId, f))]));
+  const envelopes = [
+    { ...sealEnvelope(dek, orgPublicKey), recipientType: 'org', recipientId: orgId },
+    { ...sealEnvelope(dek, sender.keyPair.publicKey), recipientType: 'user', recipientId: sender.id },
+  ];
+  return { dek, body: { packet, envelopes } };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Cases in a given state
 // ---------------------------------------------------------------------------------------------
@@ -373,6 +398,34 @@ export async function measureAt(
   await expectStatus(callAs(T, officer, 'POST', `/v1/measures/${id}/activate`, {}));
   if (status === 'active') return id;
   await expectStatus(callAs(T, officer, 'POST', `/v1/measures/${id}/lift`, { reason: 'Risque redevenu faible.' }));
+  return id;
+}
+
+export type ReferralStage = 'awaiting_consent' | 'consented' | 'sent' | 'accepted' | 'declined';
+
+/**
+ * A referral of a case (in decision or protection) to a partner organisation, taken to `stage`:
+ * proposed by the officer, consented by the defender, its packet built and sent by the officer's
+ * client, accepted or declined by the organisation's member.
+ */
+export async function referralAt(
+  T: TestApp,
+  c: { caseId: string; dek: Uint8Array; defender: DefenderSession },
+  roles: { officer: Actor; org: PartnerOrg },
+  stage: ReferralStage,
+  fields: string[] = ['identity', 'narrative'],
+): Promise<string> {
+  const id = randomUUID();
+  const { officer, org } = roles;
+  await expectStatus(callAs(T, officer, 'POST', `/v1/cases/${c.caseId}/referrals`, { id, orgId: org.id, fields, purpose: 'legal_assistance' }), 201);
+  if (stage === 'awaiting_consent') return id;
+  await expectStatus(callAs(T, c.defender, 'POST', `/v1/referrals/${id}/consent`, { decision: 'consent' }));
+  if (stage === 'consented') return id;
+  await refreshIfStale(T, officer);
+  await expectStatus(callAs(T, officer, 'POST', `/v1/referrals/${id}/packet`, (await buildPacket(T, officer, c.dek, c.caseId, id, fields, org.id)).body));
+  if (stage === 'sent') return id;
+  if (stage === 'declined') await expectStatus(callAs(T, org.member, 'POST', `/v1/referrals/${id}/decline`, { reason: 'Hors de notre mandat' }));
+  else await expectStatus(callAs(T, org.member, 'POST', `/v1/referrals/${id}/accept`, {}));
   return id;
 }
 

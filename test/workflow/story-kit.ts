@@ -8,13 +8,8 @@ import type { TestApp } from '../helpers/app.js';
 import { refreshIfStale, type Actor, caseKeyOf, type DefenderSession } from '../helpers/world.js';
 import {
   caseFieldAd,
-  generateDek,
   openEnvelope,
   openField,
-  pinnedPublicKey,
-  referralFieldAd,
-  sealEnvelope,
-  sealField,
   type BoxKeyPair,
   type JsonValue,
 } from '../../src/sdk/index.js';
@@ -62,28 +57,7 @@ export function createCaller(T: TestApp) {
   return { as, must, fresh, loggedIn, caseKey };
 }
 
-export { partnerOrg, type PartnerOrg } from '../helpers/world.js';
-
-/**
- * The referring staff client: opens the chosen case fields with the case key, re-seals each
- * under a fresh referral DEK (AD egide/v1/referral/<id>/<field>), seals that DEK to the
- * organisation's current key (checked against the keyId the server lists) and to the sender.
- */
-export async function buildPacket(T: TestApp, sender: Actor, caseDek: Uint8Array, caseId: string, referralId: string, fields: string[], orgId: string) {
-  const { as, must } = createCaller(T);
-  const sealed = await must<{ fields: Record<string, string> }>(as(sender, 'GET', `/v1/cases/${caseId}/sealed`));
-  const keys = await must<{ keys: Array<{ keyId: string; publicKey: string; current: boolean }> }>(as(sender, 'GET', `/v1/orgs/${orgId}/keys`));
-  const current = keys.keys.find((k) => k.current);
-  if (!current) throw new Error('the organisation has no current key');
-  const orgPublicKey = pinnedPublicKey(current.publicKey, current.keyId);
-  const dek = generateDek();
-  const packet = Object.fromEntries(fields.map((f) => [f, sealField(openField(sealed.fields[f]!, caseDek, caseFieldAd(caseId, f)), dek, referralFieldAd(referralId, f))]));
-  const envelopes = [
-    { ...sealEnvelope(dek, orgPublicKey), recipientType: 'org', recipientId: orgId },
-    { ...sealEnvelope(dek, sender.keyPair.publicKey), recipientType: 'user', recipientId: sender.id },
-  ];
-  return { dek, body: { packet, envelopes } };
-}
+export { buildPacket, partnerOrg, type PartnerOrg } from '../helpers/world.js';
 
 /** Opens every sealed case field with `dek`, or throws (decrypt_failed) if the key is not the case's. */
 export function openCaseFields(fields: Record<string, string>, dek: Uint8Array, caseId: string): Record<string, JsonValue> {

@@ -8,14 +8,12 @@ import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { buildTestApp } from '../helpers/app.js';
-import { assignCaseSupervisor, measureAt, bootstrap, enrolActor, act, admitCase, caseKeyOf, caseRow, fileCase, type Caller, headersOf } from '../helpers/world.js';
+import { buildWorld, assignCaseSupervisor, measureAt, act, admitCase, caseKeyOf, caseRow, fileCase, type Caller, headersOf } from '../helpers/world.js';
 import { assessmentFieldAd, openField, ready, sealField } from '../../src/sdk/index.js';
 
 await ready();
 const T = await buildTestApp(t, { now: '2026-06-01T08:00:00.000Z' });
-const dep = await bootstrap(T);
-const awa = await enrolActor(T, dep.admin, { username: 'officer-awa', role: 'officer', orgId: dep.mechanismId });
-const moussa = await enrolActor(T, dep.admin, { username: 'officer-moussa', role: 'officer', orgId: dep.mechanismId });
+const { dep, officers: { awa, moussa } } = await buildWorld(T, { officers: ['awa', 'moussa'] });
 
 const MARK = `MARQUEUR-${randomUUID()}`;
 const main = await fileCase(T, dep);

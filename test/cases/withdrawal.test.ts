@@ -6,14 +6,12 @@
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import { buildTestApp } from '../helpers/app.js';
-import { caseAt, measureAt, partnerOrg, referralAt, bootstrap, enrolActor, act, caseRow, fileCase, headersOf, type Caller } from '../helpers/world.js';
+import { buildWorld, caseAt, measureAt, partnerOrg, referralAt, act, caseRow, fileCase, headersOf, type Caller } from '../helpers/world.js';
 import { appealGroundsAd, ready, sealField } from '../../src/sdk/index.js';
 
 await ready();
 const T = await buildTestApp(t, { now: '2026-05-04T09:00:00.000Z' });
-const dep = await bootstrap(T);
-const awa = await enrolActor(T, dep.admin, { username: 'officer-awa', role: 'officer', orgId: dep.mechanismId });
-const moussa = await enrolActor(T, dep.admin, { username: 'officer-moussa', role: 'officer', orgId: dep.mechanismId });
+const { dep, officers: { awa, moussa } } = await buildWorld(T, { officers: ['awa', 'moussa'] });
 const org = await partnerOrg(T, dep.admin, { name: 'Front Line Defenders', username: 'partner-fld' });
 const partner = org.member;
 const sql = T.database.sql;

@@ -16,16 +16,13 @@ import { createEscalationParts } from '../../workers/escalation.js';
 import { deadlineStepProcessor } from '../../workers/deadline-steps.js';
 import { startNotificationDelivery } from '../../workers/notification-delivery.js';
 import { REDIS_URL, buildTestApp } from '../helpers/app.js';
-import { bootstrap, enrolActor, reauth, type Actor, act, admitCase, caseKeyOf, caseRow, fileCase, headersOf, type Caller } from '../helpers/world.js';
+import { buildWorld, reauth, type Actor, act, admitCase, caseKeyOf, caseRow, fileCase, headersOf, type Caller } from '../helpers/world.js';
 import { assessmentFieldAd, caseReportNoteAd, ready, sealField } from '../../src/sdk/index.js';
 
 await ready();
 const H = 3_600_000;
 const T = await buildTestApp(t, { now: '2026-06-01T08:00:00.000Z' });
-const dep = await bootstrap(T);
-const awa = await enrolActor(T, dep.admin, { username: 'officer-awa', role: 'officer', orgId: dep.mechanismId });
-const moussa = await enrolActor(T, dep.admin, { username: 'officer-moussa', role: 'officer', orgId: dep.mechanismId });
-const fatou = await enrolActor(T, dep.admin, { username: 'supervisor-fatou', role: 'supervisor', orgId: dep.mechanismId });
+const { dep, officers: { awa, moussa }, supervisors: { fatou } } = await buildWorld(T, { officers: ['awa', 'moussa'], supervisors: ['fatou'] });
 const MARK = `MARQUEUR-${randomUUID()}`;
 const kase = await fileCase(T, dep, { secrets: { identity: `Aminata ${MARK}`, contact: `+223 ${MARK}`, narrative: `Menaces ${MARK}` } });
 const caseId = kase.caseId;

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import { buildTestApp } from '../helpers/app.js';
-import { bootstrap, enrolActor, act, fileCase } from '../helpers/world.js';
+import { buildWorld, act, fileCase } from '../helpers/world.js';
 import { launchWorker } from '../helpers/worker-process.js';
 import { holdsWithin } from '../helpers/wait-for.js';
 
@@ -13,8 +13,7 @@ import { holdsWithin } from '../helpers/wait-for.js';
  * timeline; both processes did part of the work; SIGTERM stops each cleanly (exit 0).
  */
 const T = await buildTestApp(t);
-const dep = await bootstrap(T);
-const officer = await enrolActor(T, dep.admin, { username: 'officer-two-workers', role: 'officer', orgId: dep.mechanismId });
+const { dep, officers: { 'two-workers': officer } } = await buildWorld(T, { officers: ['two-workers'] });
 const c = await fileCase(T, dep);
 // Assigned, so that reminders have an officer to reach (level 1 and 2 reach the supervisors).
 const ack = await act(T, officer, c.caseId, 'acknowledge', {});

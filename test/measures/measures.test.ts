@@ -9,7 +9,7 @@
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import { buildTestApp } from '../helpers/app.js';
-import { assessToDecision, bootstrap, enrolActor, act, caseKeyOf, caseRow, fileCase, headersOf, type Caller, type FiledCase } from '../helpers/world.js';
+import { buildWorld, assessToDecision, enrolActor, act, caseKeyOf, caseRow, fileCase, headersOf, type Caller, type FiledCase } from '../helpers/world.js';
 import { measureDetailsAd, openEnvelope, openField, ready, sealEnvelope, sealField } from '../../src/sdk/index.js';
 import { loadDeadlinePolicy } from '../../src/deadlines/deadline-policy.js';
 import { ladder } from '../../src/deadlines/due-time.js';
@@ -19,9 +19,7 @@ await ready();
 const DAY = 86_400_000;
 // Monday 2 March 2026 in Bamako (UTC+0): no holiday in the working-day windows below.
 const T = await buildTestApp(t, { now: '2026-03-02T08:00:00.000Z' });
-const dep = await bootstrap(T);
-const awa = await enrolActor(T, dep.admin, { username: 'officer-awa', role: 'officer', orgId: dep.mechanismId });
-const ibrahim = await enrolActor(T, dep.admin, { username: 'officer-ibrahim', role: 'officer', orgId: dep.mechanismId });
+const { dep, officers: { awa, ibrahim } } = await buildWorld(T, { officers: ['awa', 'ibrahim'] });
 // A second supervisor: enrolled, holds no mechanism key (reads metadata of every case, opens nothing).
 const fatou = await enrolActor(T, dep.admin, { username: 'supervisor-fatou', role: 'supervisor', orgId: dep.mechanismId });
 const org = await T.app.inject({ method: 'POST', url: '/v1/orgs', headers: dep.admin.auth(), payload: { name: 'Réseau Ouest-Africain des Défenseurs' } });

@@ -8,7 +8,7 @@
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import { buildTestApp } from '../helpers/app.js';
-import { measureAt, bootstrap, enrolActor, refreshIfStale, act, admitCase, caseKeyOf, caseRow, fileCase, headersOf, type Caller, type FiledCase } from '../helpers/world.js';
+import { buildWorld, measureAt, refreshIfStale, act, admitCase, caseKeyOf, caseRow, fileCase, headersOf, type Caller, type FiledCase } from '../helpers/world.js';
 import { assessmentFieldAd, caseReportNoteAd, openField, ready, sealField } from '../../src/sdk/index.js';
 
 type Kind = 'incident' | 'checkin' | 'alert';
@@ -17,11 +17,7 @@ const HOUR = 3_600_000;
 
 await ready();
 const T = await buildTestApp(t, { now: '2026-06-01T08:00:00.000Z' });
-const dep = await bootstrap(T);
-const awa = await enrolActor(T, dep.admin, { username: 'officer-awa', role: 'officer', orgId: dep.mechanismId });
-const moussa = await enrolActor(T, dep.admin, { username: 'officer-moussa', role: 'officer', orgId: dep.mechanismId });
-const fatou = await enrolActor(T, dep.admin, { username: 'supervisor-fatou', role: 'supervisor', orgId: dep.mechanismId });
-const gone = await enrolActor(T, dep.admin, { username: 'supervisor-parti', role: 'supervisor', orgId: dep.mechanismId });
+const { dep, officers: { awa, moussa }, supervisors: { fatou, parti: gone } } = await buildWorld(T, { officers: ['awa', 'moussa'], supervisors: ['fatou', 'parti'] });
 const disabled = await T.app.inject({ method: 'POST', url: `/v1/users/${gone.id}/disable`, headers: dep.admin.auth(), payload: { reason: 'left the mechanism' } });
 if (disabled.statusCode !== 200) throw new Error(`disable failed: ${disabled.body}`);
 const activeSupervisors = [dep.supervisor.id, fatou.id].sort();

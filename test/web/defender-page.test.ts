@@ -12,7 +12,7 @@ import path from 'node:path';
 import t, { type Test } from 'tap';
 import type { Page, Response } from 'playwright-core';
 import { buildTestApp } from '../helpers/app.js';
-import { bootstrap, enrolActor, caseKeyOf, grantCaseKey, act, caseRow } from '../helpers/world.js';
+import { buildWorld, caseKeyOf, grantCaseKey, act, caseRow } from '../helpers/world.js';
 import { assessmentFieldAd, caseReportNoteAd, measureDetailsAd, messageBodyAd, openField, parseSealedField, ready, sealField } from '../../src/sdk/index.js';
 import type { IsolatedPage } from '../helpers/browser.js';
 import { ARTIFACTS, axeViolations, buildPage, leaksIn, phoneBrowser, screenshots, servePage, fillForm } from './page-kit.js';
@@ -23,8 +23,7 @@ await ready();
 t.comment(buildPage().trim());
 
 const T = await buildTestApp(t);
-const dep = await bootstrap(T);
-const officer = await enrolActor(T, dep.admin, { username: 'officer-page', role: 'officer', orgId: dep.mechanismId });
+const { dep, officers: { page: officer } } = await buildWorld(T, { officers: ['page'] });
 const W = await servePage(t, T, { INTAKE_KEY_ID: dep.mechanismKeyId });
 const screenshot = screenshots('flow');
 

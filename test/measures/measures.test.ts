@@ -85,8 +85,8 @@ async function propose(who: Caller, f: FiledCase, body: { code: string; implemen
 }
 
 /** Proposed by Awa, consented by the defender, approved by the first supervisor. */
-async function approvedMeasure(f: FiledCase, code: string, extra: { durationDays?: number } = {}): Promise<string> {
-  const { id, res } = await propose(awa, f, { code, ...extra });
+async function approvedMeasure(f: FiledCase, code: string, extra: { durationDays?: number } = {}, measureId = randomUUID()): Promise<string> {
+  const { id, res } = await propose(awa, f, { code, ...extra }, undefined, measureId);
   if (res.statusCode !== 201) throw new Error(res.body);
   await must(cmd(f.defender, id, 'consent', { decision: 'consent' }));
   await must(cmd(dep.supervisor, id, 'decision', { decision: 'approve', reason: 'Menaces établies, mesure proportionnée.' }));
@@ -113,14 +113,20 @@ t.test('the catalogue is there for defenders and staff, not for admins or partne
   }
 });
 
-let pathMeasure = '';
+/**
+ * Ids of the measures a later subtest looks at again (the details, the end of a measure, the urgent
+ * track's expiry): chosen here, once, so no subtest hands a value to another.
+ */
+const pathMeasure = randomUUID();
+const lapsing = randomUUID();
+const confirmed = randomUUID();
+const expiring = randomUUID();
 t.test('the ordinary path: proposed, consented, approved by a supervisor, carried out, reviewed, lifted with a notice', async (t) => {
   const caseId = caseA.caseId;
   t.equal((await caseRow(T, caseId)).state, 'decision');
   t.same((await live(caseId, null)).map((d) => d.rule), ['decision'], 'the decision deadline runs');
 
-  const { id, res } = await propose(awa, caseA, { code: 'securing_premises', implementer: 'partner', implementerOrgId: partnerOrgId }, `Serrures et caméras, 12 rue du Fleuve. ${MARK}`);
-  pathMeasure = id;
+  const { id, res } = await propose(awa, caseA, { code: 'securing_premises', implementer: 'partner', implementerOrgId: partnerOrgId }, `Serrures et caméras, 12 rue du Fleuve. ${MARK}`, pathMeasure);
   t.equal(res.statusCode, 201, res.body);
   t.match(res.json(), { id, status: 'proposed', urgent: false, category: 'protection', implementer: 'partner', implementerOrgId: partnerOrgId, durationDays: 182, proposedBy: awa.id });
   const proposedAt = T.clock.now().getTime();
@@ -337,10 +343,6 @@ t.test('bad proposals are refused and nothing is written', async (t) => {
 
 // --- The urgent track, expiry and stopping: the clock moves forward from here. --------------------
 const urgentCase = await admitted(true);
-let lapsing = '';
-let confirmed = '';
-let expiring = '';
-let stopCase: FiledCase;
 const stopped: Record<string, string> = {};
 
 t.test('the urgent track: urgent measures before the assessment, confirmed by the ordinary decision', async (t) => {
@@ -348,14 +350,13 @@ t.test('the urgent track: urgent measures before the assessment, confirmed by th
   t.match(await caseRow(T, caseId), { state: 'assessment', urgent: true });
   const ordinary = (await propose(awa, urgentCase, { code: 'securing_premises' })).res;
   t.equal(ordinary.json().code, 'assessment_required', 'an ordinary measure waits for the assessment');
-  const first = await propose(awa, urgentCase, { code: 'emergency_relocation' }, `Maison sûre à Kati. ${MARK}`);
+  const first = await propose(awa, urgentCase, { code: 'emergency_relocation' }, `Maison sûre à Kati. ${MARK}`, lapsing);
   t.equal(first.res.statusCode, 201, first.res.body);
   t.equal(first.res.json().urgent, true);
-  lapsing = first.id;
   const proposedAt = T.clock.now().getTime();
   t.match(await live(caseId, lapsing), [{ rule: 'consent', due: new Date(proposedAt + 3 * 3_600_000).toISOString() }], 'consent: 3 h on an urgent case');
-  const second = await propose(awa, urgentCase, { code: 'safe_shelter' });
-  confirmed = second.id;
+  const second = await propose(awa, urgentCase, { code: 'safe_shelter' }, undefined, confirmed);
+  t.equal(second.res.statusCode, 201, second.res.body);
   for (const id of [lapsing, confirmed]) {
     await must(cmd(urgentCase.defender, id, 'consent', { decision: 'consent' }));
     const r = await cmd(dep.supervisor, id, 'decision', { decision: 'approve', reason: 'Danger imminent pour la vie.' });
@@ -388,12 +389,12 @@ t.test('the urgent track: urgent measures before the assessment, confirmed by th
 
 t.test('a measure that ends is carried to its end; stopOpenMeasures stops all that is open', async (t) => {
   // An active measure of 10 days on case A (in protection).
-  expiring = await approvedMeasure(caseA, 'self_protection_plan', { durationDays: 10 });
+  await approvedMeasure(caseA, 'self_protection_plan', { durationDays: 10 }, expiring);
   await must(cmd(awa, expiring, 'implement'));
   t.match((await must(cmd(awa, expiring, 'activate'))).json(), { endsAt: new Date(T.clock.now().getTime() + 10 * DAY).toISOString() });
 
   // A case with a measure in each open status, stopped as the withdrawal of consent does.
-  stopCase = await admitted();
+  const stopCase = await admitted();
   await toDecision(stopCase.caseId);
   const p = await propose(awa, stopCase, { code: 'legal_assistance' });
   stopped.proposed = p.id;

@@ -11,8 +11,8 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { buildTestApp, REDIS_URL } from '../helpers/app.js';
-import { bootstrap, enrolActor, type Actor, admitCase, fileCase, mechanismKeyOf } from '../helpers/world.js';
-import { createCaller, partnerOrg } from '../workflow/story-kit.js';
+import { partnerOrg, bootstrap, enrolActor, type Actor, admitCase, fileCase, mechanismKeyOf } from '../helpers/world.js';
+import { createCaller } from '../workflow/story-kit.js';
 import { startNotificationDelivery } from '../../workers/notification-delivery.js';
 import { assessmentFieldAd, caseFieldAd, keyIdOf, messageBodyAd, openField, openRekeyDek, ready, sealField, sealKeyringEntry } from '../../src/sdk/index.js';
 

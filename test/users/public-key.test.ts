@@ -7,8 +7,8 @@
  */
 import t from 'tap';
 import { buildTestApp } from '../helpers/app.js';
-import { buildWorld, enrolActor, type Actor, fileCase } from '../helpers/world.js';
-import { createCaller, partnerOrg } from '../workflow/story-kit.js';
+import { partnerOrg, buildWorld, enrolActor, type Actor, fileCase } from '../helpers/world.js';
+import { createCaller } from '../workflow/story-kit.js';
 import { fromB64u, keyIdOf, pinnedPublicKey, ready, sealEnvelope, toB64u, toHex } from '../../src/sdk/index.js';
 
 await ready();

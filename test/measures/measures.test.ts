@@ -9,8 +9,8 @@
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import { buildTestApp } from '../helpers/app.js';
-import { buildWorld, assessToDecision, enrolActor, act, caseKeyOf, caseRow, fileCase, headersOf, type Caller, type FiledCase } from '../helpers/world.js';
-import { measureDetailsAd, openEnvelope, openField, ready, sealEnvelope, sealField } from '../../src/sdk/index.js';
+import { caseAt, buildWorld, assessToDecision, enrolActor, caseKeyOf, caseRow, fileCase, headersOf, type Caller, type FiledCase } from '../helpers/world.js';
+import { measureDetailsAd, openEnvelope, openField, ready, sealField } from '../../src/sdk/index.js';
 import { loadDeadlinePolicy } from '../../src/deadlines/deadline-policy.js';
 import { ladder } from '../../src/deadlines/due-time.js';
 import { policiesPath } from '../../src/app.js';
@@ -58,19 +58,8 @@ async function fastKey(who: typeof awa, caseId: string): Promise<Uint8Array> {
   return openEnvelope(sealed.envelopes[0], who === dep.supervisor ? dep.mechanismKey : who.keyPair);
 }
 
-/**
- * Filed, acknowledged and admitted by Awa, who is given the case key by the supervisor's client:
- * state `assessment`. (The shared kit's admitCase posts sealEnvelope's whole { keyId, envelope }
- * object as the envelope, which the API rightly refuses; this does the same steps correctly.)
- */
-async function admitted(urgent = false): Promise<FiledCase> {
-  const f = await fileCase(T, dep, { metadata: { claimedUrgent: urgent } });
-  await must(act(T, awa, f.caseId, 'acknowledge'));
-  const sealed = sealEnvelope(await fastKey(dep.supervisor, f.caseId), awa.keyPair.publicKey);
-  await must(inject(dep.supervisor, 'POST', `/v1/cases/${f.caseId}/envelopes`, { userId: awa.id, keyId: sealed.keyId, envelope: sealed.envelope }), 201);
-  await must(act(T, awa, f.caseId, 'admit'));
-  return f;
-}
+/** Filed, acknowledged and admitted by Awa, who is given the case key by the supervisor's client: state `assessment`. */
+const admitted = (urgent = false): Promise<FiledCase> => caseAt(T, dep, 'assessment', { officer: awa, metadata: { claimedUrgent: urgent } });
 
 /** Awa records a low-risk version (T 4 x V 1 / C 5) and completes the assessment: state `decision`. */
 async function toDecision(caseId: string): Promise<void> {

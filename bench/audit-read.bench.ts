@@ -1,6 +1,6 @@
 import { defineBenchmark, row } from './lib/report.js';
 import { benchService, load, median } from './lib/service.js';
-import { bootstrap } from '../test/helpers/actors.js';
+import { bootstrap } from '../test/helpers/world.js';
 
 const CONNECTIONS = 50;
 const SECONDS = Number(process.env.BENCH_HTTP_SECONDS ?? 8);

@@ -6,7 +6,7 @@ import type { Sql } from 'postgres';
 import { defineBenchmark, row } from './lib/report.js';
 import { benchService, withOwner } from './lib/service.js';
 import { roundSummary, summarize, type Summary } from './lib/stats.js';
-import { bootstrap, enrolActor } from '../test/helpers/actors.js';
+import { bootstrap, enrolActor } from '../test/helpers/world.js';
 
 const DEADLINES = Number(process.env.BENCH_ESCALATION_DEADLINES ?? 10_000);
 /** Time from the seed to the first due step: the workers start, relay the outbox and schedule the jobs meanwhile. */

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { defineBenchmark, row } from './lib/report.js';
 import { benchService, load, median, type LoadResult } from './lib/service.js';
 import { pacedLoad } from './lib/paced-load.js';
-import { bootstrap } from '../test/helpers/actors.js';
+import { bootstrap } from '../test/helpers/world.js';
 import { prepareFiling, ready, type FilingMetadata } from '../src/sdk/index.js';
 
 const CONNECTIONS = 50;

@@ -4,7 +4,7 @@ import { defineBenchmark, row } from './lib/report.js';
 import { benchService, load, withOwner, type LoadResult } from './lib/service.js';
 import { pacedLoad, type PacedResult } from './lib/paced-load.js';
 import { nowMs, summarize } from './lib/stats.js';
-import { bootstrap, enrolActor } from '../test/helpers/actors.js';
+import { bootstrap, enrolActor } from '../test/helpers/world.js';
 import { decodeCursor } from '../src/cases/case-list-service.js';
 import { listStatement, type CaseListFilters, type ListScope } from '../src/cases/case-list-repository.js';
 

@@ -11,9 +11,8 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { buildTestApp, REDIS_URL } from '../helpers/app.js';
-import { bootstrap, enrolActor, type Actor } from '../helpers/actors.js';
-import { admitCase, fileCase, mechanismKeyOf } from '../helpers/cases.js';
-import { createCaller, partnerOrg } from '../workflow/story-kit.js';
+import { partnerOrg, bootstrap, enrolActor, type Actor, admitCase, fileCase, mechanismKeyOf } from '../helpers/world.js';
+import { createCaller } from '../workflow/story-kit.js';
 import { startNotificationDelivery } from '../../workers/notification-delivery.js';
 import { assessmentFieldAd, caseFieldAd, keyIdOf, messageBodyAd, openField, openRekeyDek, ready, sealField, sealKeyringEntry } from '../../src/sdk/index.js';
 
@@ -69,7 +68,6 @@ const code = (body: string) => (JSON.parse(body) as { code?: string }).code;
 /** The last audit event `who` caused (reads are on disk before their answer goes out). */
 const lastEvent = async (who: Actor) => (await sql`select action, outcome, reason, case_id from audit_events where actor = ${`u:${who.id}`} order by id desc limit 1`)[0]!;
 const REASON = "Alerte levée à 2 h du matin, l'agente en charge est injoignable : lecture du dossier pour décider d'une mesure urgente.";
-let breakGlassId = '';
 
 t.test('a supervisor outside the case is refused its sealed content and the mechanism envelope, and told to open a break-glass', async (t) => {
   for (const [method, path] of [
@@ -139,7 +137,6 @@ t.test('opening one: the row, a timeline entry staff see, the audit event (the i
   const opened = await as(bintou, 'POST', url('/break-glass'), { reason: REASON });
   t.equal(opened.statusCode, 201, opened.body);
   const bg = opened.json();
-  breakGlassId = bg.id;
   t.match(bg, { caseId: main.caseId, supervisorId: bintou.id, openedAt: T.clock.now().toISOString() });
   t.equal(new Date(bg.expiresAt).getTime() - new Date(bg.openedAt).getTime(), 8 * 3600_000, 'the window of policies/break-glass.yaml: 8 h');
   t.match((await sql`select case_id, supervisor_id, reason from break_glass where id = ${bg.id}`)[0], { case_id: main.caseId, supervisor_id: bintou.id, reason: REASON }, 'the reason is kept, in clear, for the auditors');
@@ -176,6 +173,9 @@ t.test('opening one: the row, a timeline entry staff see, the audit event (the i
 });
 
 t.test('in the window: the mechanism envelope and the ciphertext are served, every read audited as break_glass.read with the id', async (t) => {
+  // The window the subtest above opened, as the service keeps it.
+  const [opened] = await sql`select id from break_glass where case_id = ${main.caseId} and supervisor_id = ${bintou.id} order by opened_at desc limit 1`;
+  const breakGlassId = opened!.id as string;
   const sealed = await as(bintou, 'GET', url('/sealed'));
   t.equal(sealed.statusCode, 200, sealed.body);
   const envelopes = sealed.json().envelopes as Array<{ keyId: string; envelope: string }>;

@@ -9,8 +9,7 @@
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import { buildTestApp } from '../helpers/app.js';
-import { bootstrap, enrolActor, type Actor } from '../helpers/actors.js';
-import { fileCase, mechanismKeyOf, type FiledCase } from '../helpers/cases.js';
+import { assignCaseSupervisor, bootstrap, enrolActor, type Actor, fileCase, mechanismKeyOf, type FiledCase } from '../helpers/world.js';
 import { createCaller } from '../workflow/story-kit.js';
 import { appealGroundsAd, assessmentFieldAd, caseReportNoteAd, keyIdOf, measureDetailsAd, openRekeyDek, ready, sealEnvelope, sealField, sealKeyringEntry, type BoxKeyPair } from '../../src/sdk/index.js';
 import { createEscalationService } from '../../src/escalation/escalation-service.js';
@@ -144,8 +143,7 @@ t.test('adding a reader: only while one could read the case, and never oneself',
 t.test('the case supervisor is part of the case; another supervisor is not', async (t) => {
   const c = await admitted();
   t.equal(await sealedRead(cheick, c), REFUSED, 'before');
-  // No route names a case supervisor yet (the supervisors' console will); the column is the rule's input.
-  await sql`update cases set supervisor_id = ${cheick.id} where id = ${c.caseId}`;
+  await assignCaseSupervisor(T, c.caseId, cheick);
   t.equal(await sealedRead(cheick, c), SERVED, 'the case supervisor');
   t.equal(await sealedRead(bintou, c), REFUSED, 'another supervisor');
 });

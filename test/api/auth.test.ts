@@ -2,13 +2,12 @@ import t from 'tap';
 import { createHmac, generateKeyPairSync, sign } from 'node:crypto';
 import { loadServerKeys } from '../../src/lib/server-keys.js';
 import { buildTestApp } from '../helpers/app.js';
-import { bootstrap, enrolActor, logIn, nextTotp, openOwnKeys, refreshIfStale } from '../helpers/actors.js';
+import { buildWorld, enrolActor, logIn, nextTotp, openOwnKeys, refreshIfStale } from '../helpers/world.js';
 import { login, recoverKeyPair, changePassword, toB64u, openSecret, createRecoveryCode, recoveryKeyOf, wrapPrivateKey } from '../../src/sdk/index.js';
 
 const T = await buildTestApp(t);
 const { app } = T;
-const dep = await bootstrap(T);
-const officer = await enrolActor(T, dep.admin, { username: 'officer-awa', role: 'officer', orgId: dep.mechanismId });
+const { dep, officers: { awa: officer } } = await buildWorld(T, { officers: ['awa'] });
 
 const b64u = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
 const me = (authorization: string) => app.inject({ method: 'GET', url: '/v1/me', headers: { authorization } });

@@ -1,7 +1,7 @@
 import t from 'tap';
 import Fastify from 'fastify';
 import { buildTestApp, testConfig } from '../helpers/app.js';
-import { bootstrap } from '../helpers/actors.js';
+import { bootstrap, nextTotp } from '../helpers/world.js';
 import { parseAccessPolicy, PolicyError } from '../../src/access/policy.js';
 import app from '../../src/app.js';
 import { createDatabase } from '../../src/db/client.js';
@@ -10,7 +10,6 @@ import { createTestDatabase } from '../helpers/db.js';
 import { REDIS_URL } from '../helpers/app.js';
 import { enrol, toB64u } from '../../src/sdk/index.js';
 import { generateTotpSecret } from '../../src/auth/totp.js';
-import { nextTotp } from '../helpers/actors.js';
 
 const T = await buildTestApp(t, { env: { BODY_LIMIT: '4096' } });
 const dep = await bootstrap(T);

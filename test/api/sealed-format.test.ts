@@ -8,16 +8,14 @@ import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import sodium from 'libsodium-wrappers-sumo';
 import { buildTestApp } from '../helpers/app.js';
-import { bootstrap, enrolActor, nextTotp } from '../helpers/actors.js';
-import { admitCase, baseMetadata, caseKeyOf, fileCase } from '../helpers/cases.js';
+import { buildWorld, nextTotp, admitCase, baseMetadata, caseKeyOf, fileCase } from '../helpers/world.js';
 import { caseReportNoteAd, enrol, messageBodyAd, openField, paddedLength, parseSealedField, prepareFiling, ready, sealEnvelope, sealField, toB64u, type JsonValue } from '../../src/sdk/index.js';
 import { sealedFieldMaxLength, SEALED_JSON_BYTES } from '../../src/lib/schemas.js';
 import { generateTotpSecret } from '../../src/auth/totp.js';
 
 await ready();
 const T = await buildTestApp(t, { now: '2026-06-01T08:00:00.000Z' });
-const dep = await bootstrap(T);
-const awa = await enrolActor(T, dep.admin, { username: 'officer-awa', role: 'officer', orgId: dep.mechanismId });
+const { dep, officers: { awa } } = await buildWorld(T, { officers: ['awa'] });
 const c = await fileCase(T, dep);
 await admitCase(T, dep, awa, c.caseId);
 const awaDek = await caseKeyOf(T, awa, c.caseId);

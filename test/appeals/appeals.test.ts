@@ -8,8 +8,7 @@
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import { buildTestApp } from '../helpers/app.js';
-import { bootstrap, enrolActor, refreshIfStale, type Actor } from '../helpers/actors.js';
-import { act, caseKeyOf, caseRow, fileCase, headersOf, type Caller, type FiledCase } from '../helpers/cases.js';
+import { measureAt, assessToDecision, bootstrap, enrolActor, refreshIfStale, type Actor, act, caseKeyOf, caseRow, fileCase, headersOf, type Caller, type FiledCase } from '../helpers/world.js';
 import { appealGroundsAd, openField, ready, sealField } from '../../src/sdk/index.js';
 
 await ready();
@@ -63,25 +62,12 @@ async function caseInDecision(): Promise<FiledCase> {
   // (the officer needs no case key here: nothing sealed is read on this path)
   await must(act(T, awa, f.caseId, 'acknowledge'));
   await must(act(T, awa, f.caseId, 'admit'));
-  await T.database.sql`insert into assessments (id, case_id, version, threats, vulnerability_factors, vulnerability_rating, capacity_factors, capacity_rating, score, level, override, sealed, created_by, created_at)
-    values (${randomUUID()}, ${f.caseId}, 1, '[]'::jsonb, '{}', 1, '{}', 1, null, 'low', false, '{}'::jsonb, ${awa.id}, ${T.clock.now().toISOString()})`;
-  // ...and its timeline entry, as the assessments module writes it (the guard of complete_assessment reads it).
-  await T.database.sql`insert into case_timeline (case_id, at, actor, action, from_state, to_state) values (${f.caseId}, ${T.clock.now().toISOString()}, ${`u:${awa.id}`}, 'assessment.recorded', 'assessment', 'assessment')`;
-  await must(act(T, awa, f.caseId, 'complete-assessment'));
+  await assessToDecision(T, awa, f.caseId, null, { V: 1, C: 5 });
   return f;
 }
 
-/** A measure row as the measures module would leave it (that module is built in parallel). */
-async function insertMeasure(caseId: string, m: { status: 'rejected' | 'lifted' | 'active'; decidedBy?: string; endedBy?: string; daysAgo?: number }) {
-  const id = randomUUID();
-  const now = T.clock.now().getTime();
-  const at = new Date(now - (m.daysAgo ?? 1) * DAY).toISOString();
-  const ends = new Date(now + 120 * DAY).toISOString();
-  await T.database.sql`insert into measures (id, case_id, code, category, implementer, status, proposed_by, proposed_at, consent_by, consent_at, decided_by, decided_at, decision_reason, starts_at, ends_at, ended_at, ended_by, end_reason, updated_at)
-    values (${id}, ${caseId}, 'communication_equipment', 'protection', 'cndh', ${m.status}, ${awa.id}, ${at}, ${`d:${caseId}`}, ${at}, ${m.decidedBy ?? supA.id}, ${at}, ${m.status === 'rejected' ? 'budget' : null},
-      ${m.status === 'rejected' ? null : at}, ${m.status === 'rejected' ? null : ends}, ${m.status === 'lifted' ? at : null}, ${m.status === 'lifted' ? (m.endedBy ?? awa.id) : null}, ${m.status === 'lifted' ? 'menace levée' : null}, ${at})`;
-  return id;
-}
+/** A measure taken to `status` through the API: proposed by Awa, consented by the defender, decided by supervisor A (an approval puts the case in protection). */
+const measureOf = (f: FiledCase, status: 'proposed' | 'rejected' | 'lifted') => measureAt(T, { ...f, dek: null }, { officer: awa, supervisor: supA }, status, { code: 'communication_equipment' });
 
 t.test('an officer declines; the defender appeals with sealed grounds; a supervisor opens them and upholds: back to triage', async (t) => {
   const f = await declinedCase();
@@ -201,9 +187,9 @@ t.test('an appeal of a no-measures decision, upheld: back to decision, the decis
 
 t.test('an appeal of a rejected measure: the supervisor who rejected it may not rule; upheld, it awaits a new approval', async (t) => {
   const f = await caseInDecision();
-  const measureId = await insertMeasure(f.caseId, { status: 'rejected', decidedBy: supA.id });
-  const active = await insertMeasure(f.caseId, { status: 'active' });
-  t.equal((await fileAppeal(f, { subject: 'measure_rejected', subjectId: active })).json().code, 'invalid_transition', 'an active measure was not rejected');
+  const measureId = await measureOf(f, 'rejected');
+  const other = await measureOf(f, 'proposed');
+  t.equal((await fileAppeal(f, { subject: 'measure_rejected', subjectId: other })).json().code, 'invalid_transition', 'a measure still proposed was not rejected');
   const unknown = await fileAppeal(f, { subject: 'measure_rejected', subjectId: randomUUID() });
   t.equal(unknown.statusCode, 404);
   const id = randomUUID();
@@ -217,14 +203,14 @@ t.test('an appeal of a rejected measure: the supervisor who rejected it may not 
   t.equal(up.statusCode, 200, up.body);
   t.match(up.json(), { caseState: 'decision', effect: 'measure_to_consented' });
   t.match((await T.database.sql`select status, decided_by, decided_at from measures where id = ${measureId}`)[0], { status: 'consented', decided_by: null, decided_at: null });
-  t.match((await T.database.sql`select status from measures where id = ${active}`)[0], { status: 'active' }, 'other measures untouched');
+  t.match((await T.database.sql`select status from measures where id = ${other}`)[0], { status: 'proposed' }, 'other measures untouched');
   t.ok((await deadlinesOf(f.caseId)).some((d) => d.rule === 'approval' && d.state === 'open' && d.subject_id === measureId), 'the approval deadline of the measure runs again');
   t.equal((await T.database.sql`select count(*)::int as n from outbox where topic = 'appeal.upheld' and payload->>'appealId' = ${id} and payload->>'assigneeId' = ${awa.id}`)[0]!.n, 1, 'the officer is told');
 });
 
 t.test('an appeal of a lifted measure, upheld: the measure is active again until its end date', async (t) => {
   const f = await caseInDecision();
-  const measureId = await insertMeasure(f.caseId, { status: 'lifted', endedBy: awa.id });
+  const measureId = await measureOf(f, 'lifted');
   const id = randomUUID();
   t.equal((await fileAppeal(f, { id, subject: 'measure_lifted', subjectId: measureId })).statusCode, 201);
   t.equal((await appealRow(id))!.decider_id, awa.id, 'the officer who lifted it');

@@ -11,7 +11,7 @@ import { buildServer } from '../../src/server.js';
 import { defaultModules } from '../../src/modules.js';
 import { startWorkers } from '../../workers/worker.js';
 import { buildTestApp, testConfig } from '../helpers/app.js';
-import { bootstrap, enrolActor } from '../helpers/actors.js';
+import { bootstrap, enrolActor } from '../helpers/world.js';
 import { policiesWith } from '../helpers/policies.js';
 import { toyModule } from './toy/toy-module.js';
 import { TOY_ACTION, TOY_TOPIC } from './toy/toy-routes.js';

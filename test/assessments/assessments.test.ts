@@ -8,23 +8,20 @@ import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { buildTestApp } from '../helpers/app.js';
-import { bootstrap, enrolActor } from '../helpers/actors.js';
-import { act, admitCase, caseKeyOf, caseRow, fileCase, type Caller, headersOf } from '../helpers/cases.js';
+import { buildWorld, assignCaseSupervisor, measureAt, act, admitCase, caseKeyOf, caseRow, fileCase, type Caller, headersOf } from '../helpers/world.js';
 import { assessmentFieldAd, openField, ready, sealField } from '../../src/sdk/index.js';
 
 await ready();
 const T = await buildTestApp(t, { now: '2026-06-01T08:00:00.000Z' });
-const dep = await bootstrap(T);
-const awa = await enrolActor(T, dep.admin, { username: 'officer-awa', role: 'officer', orgId: dep.mechanismId });
-const moussa = await enrolActor(T, dep.admin, { username: 'officer-moussa', role: 'officer', orgId: dep.mechanismId });
+const { dep, officers: { awa, moussa } } = await buildWorld(T, { officers: ['awa', 'moussa'] });
 
 const MARK = `MARQUEUR-${randomUUID()}`;
 const main = await fileCase(T, dep);
 await admitCase(T, dep, awa, main.caseId);
 const awaDek = await caseKeyOf(T, awa, main.caseId);
 // The supervisor who assesses beside the officer is the case's supervisor (part of the case, no
-// break-glass needed); no route names one yet, so the test sets it as the supervisors' console will.
-await T.database.sql`update cases set supervisor_id = ${dep.supervisor.id} where id = ${main.caseId}`;
+// break-glass needed).
+await assignCaseSupervisor(T, main.caseId, dep.supervisor);
 const supervisorDek = await caseKeyOf(T, dep.supervisor, main.caseId);
 
 interface Threat {
@@ -189,16 +186,15 @@ t.test('completing the assessment needs a version; a reassessment needs a new on
   const denied = await T.database.sql`select reason from audit_events where case_id = ${c.caseId} and action = 'assessment.create' and outcome = 'denied'`;
   t.match(denied.at(-1)?.reason, /in decision/, 'the refusal is audited with its rule');
 
-  // The first measure's approval (which moves a case to protection) is another module's, built
-  // in parallel: the case is put in protection directly, as that approval would leave it.
-  await T.database.sql`update cases set state = 'protection' where id = ${c.caseId}`;
-  await T.database.sql`update deadlines set state = 'settled', settled_at = now() where case_id = ${c.caseId} and state = 'open'`;
+  // A first measure approved moves the case to protection.
+  await measureAt(T, { ...c, dek }, { officer: awa, supervisor: dep.supervisor }, 'approved');
+  t.equal((await caseRow(T, c.caseId)).state, 'protection');
   T.clock.advance(60_000);
   t.equal((await act(T, awa, c.caseId, 'reassess', {})).statusCode, 400, 'a reassessment says why');
   const again = await act(T, awa, c.caseId, 'reassess', { reason: 'nouvelle menace signalée' });
   t.equal(again.statusCode, 200, again.body);
   t.equal(again.json().state, 'assessment');
-  t.same(await openDeadlines(c.caseId), ['assessment'], 'the assessment deadline starts again');
+  t.same(await openDeadlines(c.caseId), ['assessment', 'implementation'], 'the assessment deadline starts again (the approved measure’s implementation deadline runs on)');
   const started = (await T.database.sql`select started_at from deadlines where case_id = ${c.caseId} and rule = 'assessment' and state = 'open'`)[0]!.started_at as Date;
   t.equal(new Date(started).toISOString(), T.clock.now().toISOString());
 

@@ -13,7 +13,7 @@ import type { CliIo } from '../../src/cli/cli-io.js';
 import { main } from '../../src/cli/main.js';
 import { projectRoot } from '../../src/lib/paths.js';
 import { buildTestApp } from '../helpers/app.js';
-import { bootstrap } from '../helpers/actors.js';
+import { bootstrap } from '../helpers/world.js';
 
 await ready();
 const T = await buildTestApp(t);

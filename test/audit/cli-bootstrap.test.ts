@@ -9,7 +9,7 @@ import type { CliIo } from '../../src/cli/cli-io.js';
 import { main } from '../../src/cli/main.js';
 import { createTestDatabase } from '../helpers/db.js';
 import { buildTestApp } from '../helpers/app.js';
-import { logIn } from '../helpers/actors.js';
+import { logIn } from '../helpers/world.js';
 
 const db = await createTestDatabase();
 t.teardown(() => db.drop());

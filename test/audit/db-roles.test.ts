@@ -14,7 +14,7 @@ import { applicationRoleProblems } from '../../src/db/roles.js';
 import type { CliIo } from '../../src/cli/cli-io.js';
 import { main } from '../../src/cli/main.js';
 import { buildTestApp } from '../helpers/app.js';
-import { bootstrap } from '../helpers/actors.js';
+import { bootstrap } from '../helpers/world.js';
 import { APP_ROLE, OWNER_ROLE } from '../helpers/db.js';
 
 const T = await buildTestApp(t);

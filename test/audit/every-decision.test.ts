@@ -10,9 +10,7 @@
 import t, { type Test } from 'tap';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { buildTestApp } from '../helpers/app.js';
-import { bootstrap, enrolActor, type Actor } from '../helpers/actors.js';
-import { partnerOrg } from '../workflow/story-kit.js';
-import { baseMetadata, fileCase } from '../helpers/cases.js';
+import { partnerOrg, bootstrap, enrolActor, type Actor, baseMetadata, fileCase } from '../helpers/world.js';
 import { createOrgKey, messageBodyAd, prepareFiling, sealField, toB64u } from '../../src/sdk/index.js';
 
 const T = await buildTestApp(t);

@@ -6,7 +6,7 @@
 import t from 'tap';
 import postgres from 'postgres';
 import { buildTestApp } from '../helpers/app.js';
-import { bootstrap } from '../helpers/actors.js';
+import { bootstrap } from '../helpers/world.js';
 import { GENESIS_HASH, chainHash, type AuditEvent } from '../../src/sdk/index.js';
 
 const T = await buildTestApp(t);

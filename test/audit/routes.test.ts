@@ -8,7 +8,7 @@ import { verifyChain, verifyCheckpoint, type ChainedAuditEvent } from '../../src
 import { loadServerKeys } from '../../src/lib/server-keys.js';
 import { systemContext } from '../../src/access/principal.js';
 import { buildTestApp } from '../helpers/app.js';
-import { bootstrap, enrolActor, refreshIfStale, type Actor } from '../helpers/actors.js';
+import { bootstrap, enrolActor, refreshIfStale, type Actor } from '../helpers/world.js';
 
 const T = await buildTestApp(t);
 const { app } = T;

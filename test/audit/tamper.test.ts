@@ -5,7 +5,7 @@
 import t from 'tap';
 import postgres from 'postgres';
 import { buildTestApp } from '../helpers/app.js';
-import { bootstrap } from '../helpers/actors.js';
+import { bootstrap } from '../helpers/world.js';
 
 const T = await buildTestApp(t);
 const { app } = T;

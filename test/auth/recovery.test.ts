@@ -6,7 +6,7 @@
  */
 import t from 'tap';
 import { buildTestApp } from '../helpers/app.js';
-import { bootstrap, enrolActor, logIn, nextTotp, type Actor } from '../helpers/actors.js';
+import { bootstrap, enrolActor, logIn, nextTotp, type Actor } from '../helpers/world.js';
 import { CryptoError, changePassword, openSecret, recoverKeyPair, renewRecoveryCode, toB64u, type BoxKeyPair } from '../../src/sdk/index.js';
 
 const T = await buildTestApp(t);

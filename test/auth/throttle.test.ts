@@ -10,7 +10,7 @@ import t from 'tap';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { buildTestApp, REDIS_URL } from '../helpers/app.js';
-import { bootstrap, enrolActor, type Actor } from '../helpers/actors.js';
+import { bootstrap, enrolActor, type Actor } from '../helpers/world.js';
 import { changePassword, login, openSecret, recoverKeyPair, renewRecoveryCode, toB64u } from '../../src/sdk/index.js';
 import { totpCode } from '../../src/auth/totp.js';
 import { loadLimitsPolicy } from '../../src/limits/limits-policy.js';

@@ -7,7 +7,7 @@
  */
 import t from 'tap';
 import { buildTestApp } from '../helpers/app.js';
-import { bootstrap, enrolActor, logIn, type Actor } from '../helpers/actors.js';
+import { bootstrap, enrolActor, logIn, type Actor } from '../helpers/world.js';
 import { login, toB64u } from '../../src/sdk/index.js';
 import { generateTotpSecret, totpCode } from '../../src/auth/totp.js';
 

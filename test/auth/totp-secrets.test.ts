@@ -8,7 +8,7 @@ import t from 'tap';
 import { randomBytes } from 'node:crypto';
 import { base32 } from '@scure/base';
 import { buildTestApp } from '../helpers/app.js';
-import { bootstrap, nextTotp } from '../helpers/actors.js';
+import { bootstrap, nextTotp } from '../helpers/world.js';
 import { enrol } from '../../src/sdk/index.js';
 import { generateTotpSecret, totpCode, totpSecretWeakness } from '../../src/auth/totp.js';
 
@@ -64,12 +64,14 @@ t.test('a wrong code at enrolment answers totp_invalid, audited', async (t) => {
 });
 
 t.test('random secrets of every allowed length pass, and enrol', async (t) => {
+  const refused: string[] = [];
   for (let i = 0; i < 2000; i++) {
     const bytes = 20 + (i % 21);
     const secret = b32(randomBytes(bytes)).slice(0, Math.min(64, Math.ceil((bytes * 8) / 5)));
-    if (totpSecretWeakness(secret) !== null) t.fail(`a random secret was refused: ${totpSecretWeakness(secret)}`);
+    const weakness = totpSecretWeakness(secret);
+    if (weakness !== null) refused.push(`${secret}: ${weakness}`);
   }
-  t.pass('2000 random secrets accepted');
+  t.same(refused, [], '2000 random secrets accepted');
   const secret = generateTotpSecret();
   const r = await enrolWith(secret, nextTotp(T, secret));
   t.equal(r.statusCode, 201, r.body);

@@ -4,8 +4,7 @@
  */
 import t from 'tap';
 import { buildTestApp } from '../helpers/app.js';
-import { bootstrap } from '../helpers/actors.js';
-import { baseMetadata } from '../helpers/cases.js';
+import { bootstrap, baseMetadata } from '../helpers/world.js';
 import { prepareFiling, ready } from '../../src/sdk/index.js';
 
 await ready();

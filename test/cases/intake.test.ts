@@ -6,13 +6,12 @@
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import { buildTestApp } from '../helpers/app.js';
-import { bootstrap, enrolActor, openOwnKeys } from '../helpers/actors.js';
+import { buildWorld, openOwnKeys } from '../helpers/world.js';
 import { caseFieldAd, deriveReceiptKeys, openEnvelope, openField, openKeyringEntry, prepareFiling, ready, toB64u, type FilingMetadata } from '../../src/sdk/index.js';
 
 await ready();
 const T = await buildTestApp(t, { now: '2026-03-20T10:00:00.000Z' });
-const dep = await bootstrap(T);
-const officer = await enrolActor(T, dep.admin, { username: 'officer-intake', role: 'officer', orgId: dep.mechanismId });
+const { dep, officers: { intake: officer } } = await buildWorld(T, { officers: ['intake'] });
 const intakeKey = (await T.app.inject({ method: 'GET', url: '/v1/keys/intake' })).json();
 
 const MARK = `MARQUEUR-${randomUUID()}`;

@@ -6,16 +6,14 @@
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import { buildTestApp } from '../helpers/app.js';
-import { bootstrap, enrolActor, refreshIfStale, type Actor } from '../helpers/actors.js';
+import { buildWorld, enrolActor, refreshIfStale, type Actor } from '../helpers/world.js';
 import { deriveReceiptKeys, prepareFiling, ready, toB64u, type FilingMetadata } from '../../src/sdk/index.js';
 
 await ready();
 
 const T = await buildTestApp(t, { now: '2026-03-20T10:00:00.000Z', env: { REFRESH_TOKEN_TTL_SECONDS: String(7 * 24 * 3600) } });
 const sql = T.database.sql;
-const dep = await bootstrap(T);
-const officerA = await enrolActor(T, dep.admin, { username: 'officer-a', role: 'officer', orgId: dep.mechanismId });
-const officerB = await enrolActor(T, dep.admin, { username: 'officer-b', role: 'officer', orgId: dep.mechanismId });
+const { dep, officers: { a: officerA, b: officerB } } = await buildWorld(T, { officers: ['a', 'b'] });
 const org = await T.app.inject({ method: 'POST', url: '/v1/orgs', headers: dep.admin.auth(), payload: { name: 'Avocats sans frontières' } });
 const partner = await enrolActor(T, dep.admin, { username: 'partner-1', role: 'partner', orgId: org.json().id });
 const intakeKey = (await T.app.inject({ method: 'GET', url: '/v1/keys/intake' })).json();

@@ -7,36 +7,19 @@
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import { buildTestApp } from '../helpers/app.js';
-import { bootstrap, enrolActor } from '../helpers/actors.js';
-import { act, admitCase, caseKeyOf, caseRow, fileCase, headersOf, type Caller } from '../helpers/cases.js';
-import { assessmentFieldAd, ready, sealField } from '../../src/sdk/index.js';
+import { act, assessmentBody, buildWorld, caseRow, expectStatus, headersOf, type Caller } from '../helpers/world.js';
 
-await ready();
 const T = await buildTestApp(t, { now: '2026-06-01T08:00:00.000Z' });
-const dep = await bootstrap(T);
-const awa = await enrolActor(T, dep.admin, { username: 'officer-awa', role: 'officer', orgId: dep.mechanismId });
-const kase = await fileCase(T, dep);
-const caseId = kase.caseId;
-await admitCase(T, dep, awa, caseId);
-const dek = await caseKeyOf(T, awa, caseId);
+const w = await buildWorld(T, { officers: ['awa'] });
+const { dep } = w;
+const awa = w.officers.awa;
+const kase = await w.caseAt('assessment');
+const { caseId, dek } = kase;
 
 const post = (who: Caller, url: string, payload: object) => T.app.inject({ method: 'POST', url, headers: headersOf(who), payload });
-const must = async (p: ReturnType<typeof post>, status = 200) => {
-  const r = await p;
-  if (r.statusCode !== status) throw new Error(`${r.statusCode} ${r.body}`);
-  return r.json();
-};
+const must = (p: ReturnType<typeof post>, status = 200) => expectStatus(p, status);
 /** A version rated high: T 4 x V 3 / C 2 = 6. */
-function assessment() {
-  const id = randomUUID();
-  return {
-    id,
-    threats: [{ kind: 'declared', source: 'armed_group', canBeCarriedOut: 'yes', imminent: false, rating: 4 }],
-    vulnerability: { factors: ['exposed_location'], rating: 3 },
-    capacity: { factors: ['support_network'], rating: 2 },
-    sealed: { 'threats.0.facts': sealField('Des hommes armés au domicile', dek, assessmentFieldAd(id, 'threats.0.facts')) },
-  };
-}
+const assessment = () => assessmentBody(dek);
 async function assessAndComplete() {
   await must(post(awa, `/v1/cases/${caseId}/assessments`, assessment()), 201);
   await must(act(T, awa, caseId, 'complete-assessment'));
@@ -51,12 +34,10 @@ async function proposeAndApprove(code: string) {
 const deadlines = async () => (await T.database.sql`select rule, state, due_at, started_at from deadlines where case_id = ${caseId} order by started_at, rule`).map((d) => ({ rule: d.rule as string, state: d.state as string, due: new Date(d.due_at as string).toISOString(), started: new Date(d.started_at as string).toISOString() }));
 const open = async () => (await deadlines()).filter((d) => d.state === 'open' || d.state === 'paused').map((d) => d.rule).sort();
 
-let measureId = '';
-
 t.test('once the first measure is approved, a defender at high risk starts checking in', async (t) => {
   await assessAndComplete();
   T.clock.advance(60_000);
-  measureId = await proposeAndApprove('security_training');
+  await proposeAndApprove('security_training');
   const c = await caseRow(T, caseId);
   t.equal(c.state, 'protection');
   t.equal(c.risk_level, 'high');
@@ -84,7 +65,10 @@ t.test('after a reassessment, a supervisor may keep the measures in place and pr
 
 t.test('without a measure in place, protection cannot simply go on', async (t) => {
   T.clock.advance(60_000);
-  await must(post(awa, `/v1/measures/${measureId}/lift`, { reason: 'Formation terminée' }));
+  const measures = (await expectStatus<{ items: Array<{ id: string; code: string; status: string }> }>(T.app.inject({ method: 'GET', url: `/v1/cases/${caseId}/measures`, headers: awa.auth() }))).items;
+  const inPlace = measures.filter((m) => m.status === 'approved');
+  t.equal(inPlace.length, 1, 'the measure approved above is the one in place');
+  await must(post(awa, `/v1/measures/${inPlace[0]!.id}/lift`, { reason: 'Formation terminée' }));
   await must(act(T, awa, caseId, 'reassess', { reason: 'Revue périodique' }));
   await assessAndComplete();
   const before = await caseRow(T, caseId);

@@ -7,8 +7,7 @@
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import { buildTestApp } from '../helpers/app.js';
-import { bootstrap, enrolActor, type Actor } from '../helpers/actors.js';
-import { act, caseRow, fileCase, mechanismKeyOf, type Caller, headersOf } from '../helpers/cases.js';
+import { buildWorld, assignCaseSupervisor, enrolActor, type Actor, act, caseRow, fileCase, mechanismKeyOf, type Caller, headersOf } from '../helpers/world.js';
 import {
   fromB64u,
   appealGroundsAd,
@@ -37,10 +36,7 @@ import {
 await ready();
 const T = await buildTestApp(t, { now: '2026-04-06T08:00:00.000Z' });
 const sql = T.database.sql;
-const dep = await bootstrap(T);
-const officerA = await enrolActor(T, dep.admin, { username: 'officer-awa', role: 'officer', orgId: dep.mechanismId });
-const officerB = await enrolActor(T, dep.admin, { username: 'officer-bakary', role: 'officer', orgId: dep.mechanismId });
-const otherOfficer = await enrolActor(T, dep.admin, { username: 'officer-other', role: 'officer', orgId: dep.mechanismId });
+const { dep, officers: { awa: officerA, bakary: officerB, other: otherOfficer } } = await buildWorld(T, { officers: ['awa', 'bakary', 'other'] });
 // A second supervisor who reads the case through a user envelope (no mechanism keyring entry).
 const supervisorC = await enrolActor(T, dep.admin, { username: 'supervisor-coulibaly', role: 'supervisor', orgId: dep.mechanismId });
 const org = await T.app.inject({ method: 'POST', url: '/v1/orgs', headers: dep.admin.auth(), payload: { name: 'Avocats Sans Frontières' } });
@@ -79,9 +75,9 @@ const MARK = `MARQUEUR-${randomUUID()}`;
 const filed = await fileCase(T, dep, { secrets: { identity: `Aminata ${MARK}`, contact: `+223 70 ${MARK}`, narrative: `Menaces ${MARK}` } });
 const { caseId, defender } = filed;
 await admitCase(officerA, caseId);
-// The first supervisor follows this case as its case supervisor (docs/break-glass.md: no route
-// names one yet), so re-keying it past triage needs no break-glass.
-await sql`update cases set supervisor_id = ${dep.supervisor.id} where id = ${caseId}`;
+// The first supervisor follows this case as its case supervisor (docs/break-glass.md), so
+// re-keying it past triage needs no break-glass.
+await assignCaseSupervisor(T, caseId, dep.supervisor);
 await grantCaseKey(dep.supervisor, caseId, officerB);
 await grantCaseKey(dep.supervisor, caseId, supervisorC);
 const intakeKey = (await T.app.inject({ method: 'GET', url: '/v1/keys/intake' })).json();

@@ -6,15 +6,12 @@
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import { buildTestApp } from '../helpers/app.js';
-import { bootstrap, enrolActor } from '../helpers/actors.js';
-import { act, fileCase, headersOf, type Caller } from '../helpers/cases.js';
+import { buildWorld, enrolActor, act, fileCase, headersOf, type Caller } from '../helpers/world.js';
 import { ready } from '../../src/sdk/index.js';
 
 await ready();
 const T = await buildTestApp(t, { now: '2026-06-01T09:00:00.000Z' });
-const dep = await bootstrap(T);
-const awa = await enrolActor(T, dep.admin, { username: 'officer-awa', role: 'officer', orgId: dep.mechanismId });
-const moussa = await enrolActor(T, dep.admin, { username: 'officer-moussa', role: 'officer', orgId: dep.mechanismId });
+const { dep, officers: { awa, moussa } } = await buildWorld(T, { officers: ['awa', 'moussa'] });
 const org = (await T.app.inject({ method: 'POST', url: '/v1/orgs', headers: dep.admin.auth(), payload: { name: 'Amnesty Mali' } })).json();
 const partner = await enrolActor(T, dep.admin, { username: 'partner-am', role: 'partner', orgId: org.id });
 const sup = dep.supervisor;

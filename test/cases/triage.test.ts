@@ -5,15 +5,13 @@
  */
 import t from 'tap';
 import { buildTestApp } from '../helpers/app.js';
-import { bootstrap, enrolActor, reauth, type Actor } from '../helpers/actors.js';
+import { buildWorld, reauth, type Actor } from '../helpers/world.js';
 import { deriveReceiptKeys, prepareFiling, ready, toB64u, type FilingMetadata } from '../../src/sdk/index.js';
 
 await ready();
 // Friday 20 March 2026 in Bamako (Korité, a holiday): working-day deadlines cross weekends and 26 March.
 const T = await buildTestApp(t, { now: '2026-03-20T08:00:00.000Z' });
-const dep = await bootstrap(T);
-const awa = await enrolActor(T, dep.admin, { username: 'officer-awa', role: 'officer', orgId: dep.mechanismId });
-const ibrahim = await enrolActor(T, dep.admin, { username: 'officer-ibrahim', role: 'officer', orgId: dep.mechanismId });
+const { dep, officers: { awa, ibrahim } } = await buildWorld(T, { officers: ['awa', 'ibrahim'] });
 const intakeKey = (await T.app.inject({ method: 'GET', url: '/v1/keys/intake' })).json();
 const metadata: FilingMetadata = { region: 'segou', defenderCategory: 'lawyer', gender: 'male', disability: 'none', threatTypes: ['judicial_harassment'], claimedUrgent: false, preferredLanguage: 'fr', contactChannel: 'signal', filedFor: 'self' };
 

@@ -6,18 +6,14 @@
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import { buildTestApp } from '../helpers/app.js';
-import { bootstrap, enrolActor } from '../helpers/actors.js';
-import { act, caseRow, fileCase, headersOf, type Caller } from '../helpers/cases.js';
+import { buildWorld, caseAt, measureAt, partnerOrg, referralAt, act, caseRow, fileCase, headersOf, type Caller } from '../helpers/world.js';
 import { appealGroundsAd, ready, sealField } from '../../src/sdk/index.js';
 
 await ready();
 const T = await buildTestApp(t, { now: '2026-05-04T09:00:00.000Z' });
-const dep = await bootstrap(T);
-const awa = await enrolActor(T, dep.admin, { username: 'officer-awa', role: 'officer', orgId: dep.mechanismId });
-const moussa = await enrolActor(T, dep.admin, { username: 'officer-moussa', role: 'officer', orgId: dep.mechanismId });
-const org = (await T.app.inject({ method: 'POST', url: '/v1/orgs', headers: dep.admin.auth(), payload: { name: 'Front Line Defenders' } })).json();
-const partner = await enrolActor(T, dep.admin, { username: 'partner-fld', role: 'partner', orgId: org.id });
-const DAY = 86_400_000;
+const { dep, officers: { awa, moussa } } = await buildWorld(T, { officers: ['awa', 'moussa'] });
+const org = await partnerOrg(T, dep.admin, { name: 'Front Line Defenders', username: 'partner-fld' });
+const partner = org.member;
 const sql = T.database.sql;
 
 const must = async (p: Promise<{ statusCode: number; body: string }>) => {
@@ -33,38 +29,20 @@ const counts = async (caseId: string) => ({
   deadlines: (await sql`select state, count(*)::int as n from deadlines where case_id = ${caseId} group by state order by state`).map((r) => `${r.state}:${r.n}`).join(','),
 });
 
-/** Rows as the measures and referrals modules leave them (inserted directly: this test is about stopping them). */
-async function insertMeasure(caseId: string, status: 'proposed' | 'active' | 'rejected') {
-  const id = randomUUID();
-  const at = new Date(T.clock.now().getTime() - DAY).toISOString();
-  await sql`insert into measures (id, case_id, code, category, implementer, status, proposed_by, proposed_at, decided_by, decided_at, starts_at, ends_at, updated_at)
-    values (${id}, ${caseId}, 'security_training', 'prevention', 'cndh', ${status}, ${awa.id}, ${at}, ${status === 'proposed' ? null : dep.supervisor.id}, ${status === 'proposed' ? null : at},
-      ${status === 'active' ? at : null}, ${status === 'active' ? new Date(T.clock.now().getTime() + 90 * DAY).toISOString() : null}, ${at})`;
-  if (status === 'active') await sql`insert into deadlines (id, case_id, rule, subject_id, urgent, started_at, due_at) values (${randomUUID()}, ${caseId}, 'review', ${id}, false, ${at}, ${new Date(T.clock.now().getTime() + 90 * DAY).toISOString()})`;
-  return id;
-}
-async function insertReferral(caseId: string, state: 'sent' | 'declined') {
-  const id = randomUUID();
-  const at = new Date(T.clock.now().getTime() - DAY).toISOString();
-  await sql`insert into referrals (id, case_id, org_id, fields, purpose, state, consent_basis, consent_by, consent_at, packet, created_by, created_at, sent_at, updated_at)
-    values (${id}, ${caseId}, ${org.id}, '{narrative}', 'legal_support', ${state}, 'defender', ${`d:${caseId}`}, ${at}, ${JSON.stringify({ narrative: 'v1.bm9uY2U.Y2lwaGVy' })}::jsonb, ${awa.id}, ${at}, ${at}, ${at})`;
-  await sql`insert into referral_envelopes (referral_id, key_id, envelope, recipient_type, recipient_id, created_at) values (${id}, ${`k${id.slice(0, 21)}`}, 'v1.ZW52ZWxvcGU', 'org', ${org.id}, ${at})`;
-  return id;
-}
-
 t.test('the defender withdraws: measures and referrals stop, the appeal closes, the case closes, every deadline stops', async (t) => {
-  const f = await fileCase(T, dep);
-  await must(act(T, awa, f.caseId, 'acknowledge'));
-  await must(act(T, awa, f.caseId, 'admit'));
-  const active = await insertMeasure(f.caseId, 'active');
-  const proposed = await insertMeasure(f.caseId, 'proposed');
-  const rejected = await insertMeasure(f.caseId, 'rejected');
-  const sent = await insertReferral(f.caseId, 'sent');
-  const declined = await insertReferral(f.caseId, 'declined');
+  // In protection, with a measure active, one proposed, one rejected, a referral sent and one declined.
+  const f = await caseAt(T, dep, 'decision', { officer: awa });
+  const roles = { officer: awa, supervisor: dep.supervisor };
+  const active = await measureAt(T, f, roles, 'active');
+  const proposed = await measureAt(T, f, roles, 'proposed');
+  const rejected = await measureAt(T, f, roles, 'rejected');
+  const sent = await referralAt(T, f, { officer: awa, org }, 'sent');
+  const declined = await referralAt(T, f, { officer: awa, org }, 'declined');
   const appealId = randomUUID();
   const appeal = await T.app.inject({ method: 'POST', url: `/v1/cases/${f.caseId}/appeals`, headers: f.defender.auth(), payload: { id: appealId, subject: 'measure_rejected', subjectId: rejected, grounds: sealField({ text: 'x' }, f.defender.dek, appealGroundsAd(appealId)) } });
   t.equal(appeal.statusCode, 201, appeal.body);
-  t.same(await liveDeadlines(f.caseId), ['appeal', 'assessment', 'review'], 'deadlines running before');
+  const running = await liveDeadlines(f.caseId);
+  t.ok(['appeal', 'checkin', 'review', 'referral_response'].every((rule) => running.includes(rule)), `deadlines running before: ${running.join(', ')}`);
 
   T.clock.advance(60_000);
   const r = await withdraw(f.defender, f.caseId, { reason: 'Je ne souhaite plus être suivie.' });
@@ -78,14 +56,15 @@ t.test('the defender withdraws: measures and referrals stop, the appeal closes, 
   const statuses = Object.fromEntries((await sql`select id, status from measures where case_id = ${f.caseId}`).map((m) => [m.id, m.status]));
   t.same(statuses, { [active]: 'lifted', [proposed]: 'refused', [rejected]: 'rejected' }, 'open measures stopped, the others as they were');
   const refs = Object.fromEntries((await sql`select id, state, packet from referrals where case_id = ${f.caseId}`).map((x) => [x.id, { state: x.state, packet: x.packet === null ? null : 'kept' }]));
-  t.same(refs, { [sent]: { state: 'withdrawn', packet: null }, [declined]: { state: 'declined', packet: 'kept' } }, 'the open referral is withdrawn and its packet deleted');
+  t.same(refs, { [sent]: { state: 'withdrawn', packet: null }, [declined]: { state: 'declined', packet: null } }, 'the open referral is withdrawn and its packet deleted; the declined one as it was');
   t.equal((await sql`select count(*)::int as n from referral_envelopes where referral_id = ${sent}`)[0]!.n, 0, "the partner's access ended");
   t.match((await sql`select state, decided_by from appeals where id = ${appealId}`)[0], { state: 'dismissed', decided_by: null }, 'the open appeal is closed, by nobody');
 
   t.same(await liveDeadlines(f.caseId), ['retention'], 'every open deadline stopped; retention runs');
-  t.equal((await sql`select count(*)::int as n from deadlines where case_id = ${f.caseId} and rule in ('assessment', 'appeal') and state = 'cancelled'`)[0]!.n, 2, 'assessment and appeal deadlines cancelled');
+  const cancelled = (await sql`select rule from deadlines where case_id = ${f.caseId} and state = 'cancelled' order by rule`).map((d) => d.rule as string);
+  t.same(cancelled, ['appeal', 'checkin'], 'the case’s own deadlines (appeal, check-in) are cancelled; those of the stopped measures and referral end with them');
   const last = (await sql`select actor, action, from_state, to_state, reason from case_timeline where case_id = ${f.caseId} order by id desc limit 1`)[0];
-  t.match(last, { actor: `d:${f.caseId}`, action: 'withdraw', from_state: 'assessment', to_state: 'closed', reason: 'Je ne souhaite plus être suivie.' });
+  t.match(last, { actor: `d:${f.caseId}`, action: 'withdraw', from_state: 'protection', to_state: 'closed', reason: 'Je ne souhaite plus être suivie.' });
   t.match((await sql`select payload from outbox where topic = 'case.consent_withdrawn' and payload->>'caseId' = ${f.caseId}`)[0]?.payload, { notify: 'assignee', assigneeId: awa.id, reference: f.reference, measuresStopped: 2 }, 'the officer is told');
   t.equal((await sql`select count(*)::int as n from audit_events where action = 'case.withdraw' and outcome = 'allowed' and case_id = ${f.caseId} and actor = ${`d:${f.caseId}`}`)[0]!.n, 1, 'audited');
 

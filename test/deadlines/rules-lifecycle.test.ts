@@ -12,9 +12,8 @@ import t from 'tap';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { buildTestApp } from '../helpers/app.js';
-import { bootstrap, enrolActor, reauth } from '../helpers/actors.js';
-import { fileCase, grantCaseKey, type FiledCase } from '../helpers/cases.js';
-import { buildPacket, createCaller, deadlineStates, partnerOrg, type Who } from '../workflow/story-kit.js';
+import { bootstrap, buildPacket, enrolActor, reauth, fileCase, grantCaseKey, partnerOrg, type FiledCase } from '../helpers/world.js';
+import { createCaller, deadlineStates, type Who } from '../workflow/story-kit.js';
 import { loadDeadlinePolicy, type DeadlineName, type DurationRule } from '../../src/deadlines/deadline-policy.js';
 import { assessmentFieldAd, ready, sealField } from '../../src/sdk/index.js';
 

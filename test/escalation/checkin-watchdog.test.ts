@@ -16,17 +16,13 @@ import { createEscalationParts } from '../../workers/escalation.js';
 import { deadlineStepProcessor } from '../../workers/deadline-steps.js';
 import { startNotificationDelivery } from '../../workers/notification-delivery.js';
 import { REDIS_URL, buildTestApp } from '../helpers/app.js';
-import { bootstrap, enrolActor, reauth, type Actor } from '../helpers/actors.js';
-import { act, admitCase, caseKeyOf, caseRow, fileCase, headersOf, type Caller } from '../helpers/cases.js';
+import { buildWorld, reauth, type Actor, act, admitCase, caseKeyOf, caseRow, fileCase, headersOf, type Caller } from '../helpers/world.js';
 import { assessmentFieldAd, caseReportNoteAd, ready, sealField } from '../../src/sdk/index.js';
 
 await ready();
 const H = 3_600_000;
 const T = await buildTestApp(t, { now: '2026-06-01T08:00:00.000Z' });
-const dep = await bootstrap(T);
-const awa = await enrolActor(T, dep.admin, { username: 'officer-awa', role: 'officer', orgId: dep.mechanismId });
-const moussa = await enrolActor(T, dep.admin, { username: 'officer-moussa', role: 'officer', orgId: dep.mechanismId });
-const fatou = await enrolActor(T, dep.admin, { username: 'supervisor-fatou', role: 'supervisor', orgId: dep.mechanismId });
+const { dep, officers: { awa, moussa }, supervisors: { fatou } } = await buildWorld(T, { officers: ['awa', 'moussa'], supervisors: ['fatou'] });
 const MARK = `MARQUEUR-${randomUUID()}`;
 const kase = await fileCase(T, dep, { secrets: { identity: `Aminata ${MARK}`, contact: `+223 ${MARK}`, narrative: `Menaces ${MARK}` } });
 const caseId = kase.caseId;
@@ -80,9 +76,6 @@ function assessment() {
   };
 }
 
-let first: DeadlineRow;
-let second: DeadlineRow;
-
 t.test('protection at high risk starts a check-in due 24 h + 2 h later, whose first step is level 1', async (t) => {
   await must(post(awa, `/v1/cases/${caseId}/assessments`, assessment()), 201);
   await must(act(T, awa, caseId, 'complete-assessment'));
@@ -98,7 +91,7 @@ t.test('protection at high risk starts a check-in due 24 h + 2 h later, whose fi
 
   const rows = await checkins();
   t.equal(rows.length, 1, 'one check-in deadline');
-  first = rows[0]!;
+  const first = rows[0]!;
   t.equal(first.state, 'open');
   t.equal(new Date(first.due_at).getTime(), T.clock.now().getTime() + 26 * H, 'due 24 h + 2 h grace after protection started');
 
@@ -110,14 +103,16 @@ t.test('protection at high risk starts a check-in due 24 h + 2 h later, whose fi
 });
 
 t.test('a check-in before the due time settles it and opens the next: nothing escalates', async (t) => {
+  const [first] = await checkins();
+  t.equal(first?.state, 'open', 'the check-in protection started');
   await advance(20 * H);
   const id = randomUUID();
   const r = await post(kase.defender, `/v1/cases/${caseId}/checkins`, { id, code: 'ok', note: sealField(`Tout va bien ${MARK}`, kase.defender.dek, caseReportNoteAd('checkin', id)) });
   t.equal(r.statusCode, 201, 'the defender checks in');
   const rows = await checkins();
   t.equal(rows.length, 2);
-  t.match(rows[0], { id: first.id, state: 'settled' });
-  second = rows[1]!;
+  t.match(rows[0], { id: first!.id, state: 'settled' });
+  const second = rows[1]!;
   t.equal(second.state, 'open');
   t.equal(new Date(second.due_at).getTime(), T.clock.now().getTime() + 26 * H, 'the next one is due 26 h after the check-in');
 
@@ -125,7 +120,7 @@ t.test('a check-in before the due time settles it and opens the next: nothing es
   t.ok(await jobOf(second, 'level1'), "the next check-in's level 1 is scheduled");
   // Past the first deadline's due time, its (stale) job and the reconciler do nothing.
   await advance(7 * H);
-  const stale = await jobOf(first, 'level1');
+  const stale = await jobOf(first!, 'level1');
   t.ok(stale, 'the old job is still in Redis');
   t.match(await processor(stale!), { outcome: 'not_open', fired: [] }, 'the worker re-reads the row: settled, nothing to do');
   await parts.reconciler.reconcile();
@@ -135,6 +130,8 @@ t.test('a check-in before the due time settles it and opens the next: nothing es
 });
 
 t.test('a missed check-in: nothing within the grace, then level 1 to every supervisor, once', async (t) => {
+  const second = (await checkins()).find((d) => d.state === 'open')!;
+  t.ok(second, 'the check-in opened by the last one');
   // 24 h after the check-in plus a minute: late, but within the 2 h grace.
   await advance(24 * H + 60_000 - 7 * H);
   await parts.reconciler.reconcile();

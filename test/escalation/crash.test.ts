@@ -1,9 +1,9 @@
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import { buildTestApp } from '../helpers/app.js';
-import { bootstrap } from '../helpers/actors.js';
-import { fileCase } from '../helpers/cases.js';
-import { launchWorker, until } from '../helpers/worker-process.js';
+import { bootstrap, fileCase } from '../helpers/world.js';
+import { launchWorker } from '../helpers/worker-process.js';
+import { holdsWithin } from '../helpers/wait-for.js';
 
 /**
  * A worker process (workers/main.ts, real clock) killed with SIGKILL in the middle of firing
@@ -36,14 +36,14 @@ const stepCount = async () => (await sql`select count(*)::int as n from deadline
 
 t.test('SIGKILL mid-work, then a new worker: every step once, one notification each', async (t) => {
   const first = launchWorker(T, (fn) => t.teardown(fn));
-  t.ok(await until(async () => (await stepCount()) > 0, 20_000), 'the first worker started firing');
+  t.ok(await holdsWithin(async () => (await stepCount()) > 0, 20_000), 'the first worker started firing');
   first.child.kill('SIGKILL');
   await first.exited;
   const atKill = await stepCount();
   t.ok(atKill < expected, `killed mid-work (${atKill} of ${expected} steps)`);
 
   const second = launchWorker(T, (fn) => t.teardown(fn));
-  const done = await until(async () => (await stepCount()) >= expected, 30_000);
+  const done = await holdsWithin(async () => (await stepCount()) >= expected, 30_000);
   t.ok(done, `the second worker finished the work\n${second.output()}`);
   second.child.kill('SIGTERM');
   await second.exited;

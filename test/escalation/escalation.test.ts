@@ -7,8 +7,7 @@ import { createQueueConnection } from '../../src/queues/registry.js';
 import { createEscalationParts } from '../../workers/escalation.js';
 import { deadlineStepProcessor } from '../../workers/deadline-steps.js';
 import { REDIS_URL, buildTestApp } from '../helpers/app.js';
-import { bootstrap, enrolActor, reauth } from '../helpers/actors.js';
-import { act, fileCase, grantCaseKey } from '../helpers/cases.js';
+import { bootstrap, enrolActor, reauth, act, fileCase, grantCaseKey } from '../helpers/world.js';
 
 /**
  * The escalation engine: the outbox relay turns `deadline.opened` rows into delayed jobs

@@ -9,9 +9,9 @@ import { pino } from 'pino';
 import { createQueueConnection } from '../../src/queues/registry.js';
 import { createEscalationParts } from '../../workers/escalation.js';
 import { REDIS_URL, buildTestApp } from '../helpers/app.js';
-import { bootstrap } from '../helpers/actors.js';
-import { fileCase } from '../helpers/cases.js';
+import { bootstrap, fileCase } from '../helpers/world.js';
 import { hostPort, startTcpProxy, throughProxy } from '../helpers/tcp-proxy.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const T = await buildTestApp(t);
 const dep = await bootstrap(T);
@@ -45,11 +45,7 @@ t.test('the relay does not wait for Redis: the row stays pending, then goes once
   t.equal(open!.n, 0, 'no transaction left open');
 
   await proxy.restore();
-  let done = 0;
-  for (let i = 0; i < 50 && done === 0; i++) {
-    done = await parts.relay.relayOnce().catch(() => 0);
-    if (done === 0) await new Promise((r) => setTimeout(r, 100));
-  }
+  const done = await waitFor(() => parts.relay.relayOnce().catch(() => 0), { what: 'a relay pass once Redis answers', timeoutMs: 5000, everyMs: 100 });
   t.equal(done, 1, 'relayed once Redis answers again');
   t.equal(await pending(), 0);
   const [d] = await T.database.sql`select id, due_at from deadlines where case_id = ${filed.caseId} and rule = 'acknowledge'`;

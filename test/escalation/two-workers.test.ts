@@ -1,9 +1,9 @@
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import { buildTestApp } from '../helpers/app.js';
-import { bootstrap, enrolActor } from '../helpers/actors.js';
-import { act, fileCase } from '../helpers/cases.js';
-import { launchWorker, until } from '../helpers/worker-process.js';
+import { buildWorld, act, fileCase } from '../helpers/world.js';
+import { launchWorker } from '../helpers/worker-process.js';
+import { holdsWithin } from '../helpers/wait-for.js';
 
 /**
  * Two worker processes (workers/main.ts, real clock) running at the same time over the same
@@ -13,8 +13,7 @@ import { launchWorker, until } from '../helpers/worker-process.js';
  * timeline; both processes did part of the work; SIGTERM stops each cleanly (exit 0).
  */
 const T = await buildTestApp(t);
-const dep = await bootstrap(T);
-const officer = await enrolActor(T, dep.admin, { username: 'officer-two-workers', role: 'officer', orgId: dep.mechanismId });
+const { dep, officers: { 'two-workers': officer } } = await buildWorld(T, { officers: ['two-workers'] });
 const c = await fileCase(T, dep);
 // Assigned, so that reminders have an officer to reach (level 1 and 2 reach the supervisors).
 const ack = await act(T, officer, c.caseId, 'acknowledge', {});
@@ -62,17 +61,17 @@ const seededSteps = async () => (await sql`select count(*)::int as n from deadli
 const workers = ['a', 'b'].map((name) => ({ name, ...launchWorker(T, (fn) => t.teardown(fn), { logLevel: 'info' }) }));
 
 t.test('two workers at once: every step once, one notification each, both did some', async (t) => {
-  t.ok(await until(async () => workers.every((w) => w.output().includes('workers started')), 30_000), 'both workers started');
+  t.ok(await holdsWithin(async () => workers.every((w) => w.output().includes('workers started')), 30_000), 'both workers started');
   t.ok(workers.every((w) => w.child.exitCode === null), 'both are running together');
   // Now both run: deadlines whose three steps fall due within a few seconds become delayed jobs
   // that either process may take (reminder after 1.5 s, level 1 after 4 s, level 2 after 6.5 s).
   const now = Date.now();
   await seed(SOON, now - 1000, now + 4000);
 
-  const done = await until(async () => (await seededSteps()) >= expected, 40_000);
+  const done = await holdsWithin(async () => (await seededSteps()) >= expected, 40_000);
   t.ok(done, `all ${expected} steps recorded\n${workers.map((w) => w.output().slice(-2000)).join('\n---\n')}`);
   // the notifications are delivered by the relay after the step's commit
-  await until(async () => (await sql`select count(*)::int as n from outbox where topic = 'deadline.step' and dispatched_at is null`)[0]!.n === 0, 10_000);
+  await holdsWithin(async () => (await sql`select count(*)::int as n from outbox where topic = 'deadline.step' and dispatched_at is null`)[0]!.n === 0, 10_000);
 
   t.equal(await seededSteps(), expected, 'exactly the expected number of steps');
   const [dup] = await sql`select count(*)::int as n from (select deadline_id, step from deadline_steps group by 1, 2 having count(*) > 1) x`;

@@ -91,15 +91,6 @@ export function logEntries(output: string): Array<Record<string, unknown>> {
   return entries;
 }
 
-/** Polls `cond` every `every` ms until it holds or `ms` have passed. */
-export async function waitFor(cond: () => Promise<boolean> | boolean, ms: number, every = 100): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await cond()) return true;
-    await new Promise((r) => setTimeout(r, every));
-  }
-  return false;
-}
 
 /** Sends SIGTERM and waits up to `ms` for the exit; SIGKILL after that. Returns the exit code. */
 export async function stopService(p: ServiceProcess, ms = 15_000): Promise<number | string | null> {

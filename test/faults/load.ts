@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { prepareFiling } from '../../src/sdk/index.js';
 import { call, type Deployment, type Journal, type Person } from './http-client.js';
-import { baseMetadata } from '../helpers/cases.js';
+import { baseMetadata } from '../helpers/world.js';
 
 /** What the client knows of a command once it gave up retrying. */
 export type CommandOutcome =

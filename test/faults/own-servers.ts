@@ -8,6 +8,7 @@ import { chownSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { holdsWithin } from '../helpers/wait-for.js';
 
 const PG_BIN = process.env.FAULTS_PG_BIN ?? '/usr/lib/postgresql/15/bin';
 
@@ -97,14 +98,15 @@ export async function startOwnRedis(root: string): Promise<OwnRedis> {
   const port = await freePort();
   const child: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', root, '--maxmemory-policy', 'noeviction'], { stdio: 'ignore' });
   const url = `redis://127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i++) {
+  const pong = () => {
     try {
       execFileSync('redis-cli', ['-p', String(port), 'ping'], { stdio: 'pipe' });
-      return { url, destroy: () => void (child.exitCode === null && child.kill('SIGKILL')) };
+      return true;
     } catch {
-      await new Promise((r) => setTimeout(r, 100));
+      return false;
     }
-  }
+  };
+  if (await holdsWithin(pong, 10_000, 100)) return { url, destroy: () => void (child.exitCode === null && child.kill('SIGKILL')) };
   child.kill('SIGKILL');
   throw new Error(`redis-server did not start on port ${port}`);
 }

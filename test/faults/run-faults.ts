@@ -27,7 +27,8 @@ import { systemClock } from '../../src/lib/clock.js';
 import { projectRoot } from '../../src/lib/paths.js';
 import { generateSecrets, loadServerKeys } from '../../src/lib/server-keys.js';
 import { queuePrefix } from '../../src/queues/registry.js';
-import { launchService, logEntries, shortDeadlinePolicies, stopService, waitFor, type ServiceProcess } from './fleet.js';
+import { launchService, logEntries, shortDeadlinePolicies, stopService, type ServiceProcess } from './fleet.js';
+import { holdsWithin } from '../helpers/wait-for.js';
 import { call, Journal, setUpDeployment, type JournalEntry } from './http-client.js';
 import { checkChainShape, checkCommands, checkSteps, drained, Findings } from './invariants.js';
 import { monitorReadiness, planCases, rng, runLoad } from './load.js';
@@ -110,7 +111,7 @@ async function main(): Promise<number> {
   // --- the service: one API, two workers, separate processes -------------------------------
   const api = launchService({ name: 'api', role: 'api', env: { ...env, DATABASE_OWNER_URL: pg.url('egide', 'egide_owner'), PORT: String(apiPort), HOST: '127.0.0.1', LOG_LEVEL: 'warn' } });
   services.push(api);
-  if (!(await waitFor(async () => (await call(base, 'GET', '/readyz', { timeoutMs: 2000 })).status === 200, 60_000, 250))) throw new Error(`the API did not become ready:\n${api.output().slice(-3000)}`);
+  if (!(await holdsWithin(async () => (await call(base, 'GET', '/readyz', { timeoutMs: 2000 })).status === 200, 60_000, 250))) throw new Error(`the API did not become ready:\n${api.output().slice(-3000)}`);
   const workers = ['worker-a', 'worker-b'].map((name) => launchService({ name, role: 'worker', env }));
   services.push(...workers);
   const dep = await setUpDeployment(base, config, 2);
@@ -118,7 +119,7 @@ async function main(): Promise<number> {
   const random = rng(seed);
   const scripts = planCases(dep, { count: CASES, burst: BURST, burstAt: BURST_AT, fileWindow: FILE_WINDOW, random });
   log(`${scripts.length} filings sealed with the SDK`);
-  if (!(await waitFor(() => workers.every((w) => w.output().includes('workers started')), 60_000))) throw new Error(`workers did not start:\n${workers.map((w) => w.output().slice(-2000)).join('\n')}`);
+  if (!(await holdsWithin(() => workers.every((w) => w.output().includes('workers started')), 60_000))) throw new Error(`workers did not start:\n${workers.map((w) => w.output().slice(-2000)).join('\n')}`);
   log(`workers started (pids ${workers.map((w) => w.pid).join(', ')})`);
 
   const sql = createDatabase(config.DATABASE_URL, { max: 2 });
@@ -193,7 +194,7 @@ async function main(): Promise<number> {
 
   // --- drain: the workers fire what falls due, relay and chain, then stop ---------------------
   await sleepUntil(at(DRAIN_UNTIL));
-  const quiet = await waitFor(
+  const quiet = await holdsWithin(
     async () => {
       const r = await drained(sql.sql);
       return r.outbox === 0 && r.unchained === 0;

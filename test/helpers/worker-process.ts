@@ -40,12 +40,3 @@ export function launchWorker(T: Pick<TestApp, 'config'>, teardown: (fn: () => vo
   return { child, exited, output: () => out };
 }
 
-/** Polls `cond` every 50 ms until it holds (true) or `ms` have passed (false). */
-export async function until(cond: () => Promise<boolean>, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await cond()) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return false;
-}

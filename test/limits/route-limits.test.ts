@@ -7,8 +7,7 @@
  */
 import t, { type Test } from 'tap';
 import { buildTestApp } from '../helpers/app.js';
-import { bootstrap, enrolActor } from '../helpers/actors.js';
-import { baseMetadata } from '../helpers/cases.js';
+import { buildWorld, baseMetadata } from '../helpers/world.js';
 import { policiesWith } from '../helpers/policies.js';
 import { prepareFiling, ready } from '../../src/sdk/index.js';
 import { parseLimitsPolicy } from '../../src/limits/limits-policy.js';
@@ -26,9 +25,7 @@ const dir = policiesWith(t, {
 });
 const T = await buildTestApp(t, { env: { POLICIES_DIR: dir } });
 const { app } = T;
-const dep = await bootstrap(T);
-const officerA = await enrolActor(T, dep.admin, { username: 'officer-a', role: 'officer', orgId: dep.mechanismId });
-const officerB = await enrolActor(T, dep.admin, { username: 'officer-b', role: 'officer', orgId: dep.mechanismId });
+const { dep, officers: { a: officerA, b: officerB } } = await buildWorld(T, { officers: ['a', 'b'] });
 const intakeKey = (await app.inject({ method: 'GET', url: '/v1/keys/intake' })).json();
 
 const metric = async (line: RegExp) => {

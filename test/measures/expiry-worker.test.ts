@@ -4,8 +4,7 @@ import { pino } from 'pino';
 import { createQueue, createQueueConnection } from '../../src/queues/registry.js';
 import { QUEUE, SCHEDULER_ID, measureExpiryProcessor, scheduleMeasureExpiry } from '../../workers/measure-expiry.js';
 import { REDIS_URL, buildTestApp } from '../helpers/app.js';
-import { bootstrap, enrolActor } from '../helpers/actors.js';
-import { admitCase, fileCase } from '../helpers/cases.js';
+import { bootstrap, enrolActor, admitCase, fileCase } from '../helpers/world.js';
 
 /**
  * The measure-expiry worker: every minute, as of the worker's clock, active measures

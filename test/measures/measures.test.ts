@@ -9,9 +9,8 @@
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import { buildTestApp } from '../helpers/app.js';
-import { bootstrap, enrolActor } from '../helpers/actors.js';
-import { act, caseKeyOf, caseRow, fileCase, headersOf, type Caller, type FiledCase } from '../helpers/cases.js';
-import { measureDetailsAd, openEnvelope, openField, ready, sealEnvelope, sealField } from '../../src/sdk/index.js';
+import { caseAt, buildWorld, assessToDecision, enrolActor, caseKeyOf, caseRow, fileCase, headersOf, type Caller, type FiledCase } from '../helpers/world.js';
+import { measureDetailsAd, openEnvelope, openField, ready, sealField } from '../../src/sdk/index.js';
 import { loadDeadlinePolicy } from '../../src/deadlines/deadline-policy.js';
 import { ladder } from '../../src/deadlines/due-time.js';
 import { policiesPath } from '../../src/app.js';
@@ -20,9 +19,7 @@ await ready();
 const DAY = 86_400_000;
 // Monday 2 March 2026 in Bamako (UTC+0): no holiday in the working-day windows below.
 const T = await buildTestApp(t, { now: '2026-03-02T08:00:00.000Z' });
-const dep = await bootstrap(T);
-const awa = await enrolActor(T, dep.admin, { username: 'officer-awa', role: 'officer', orgId: dep.mechanismId });
-const ibrahim = await enrolActor(T, dep.admin, { username: 'officer-ibrahim', role: 'officer', orgId: dep.mechanismId });
+const { dep, officers: { awa, ibrahim } } = await buildWorld(T, { officers: ['awa', 'ibrahim'] });
 // A second supervisor: enrolled, holds no mechanism key (reads metadata of every case, opens nothing).
 const fatou = await enrolActor(T, dep.admin, { username: 'supervisor-fatou', role: 'supervisor', orgId: dep.mechanismId });
 const org = await T.app.inject({ method: 'POST', url: '/v1/orgs', headers: dep.admin.auth(), payload: { name: 'Réseau Ouest-Africain des Défenseurs' } });
@@ -61,31 +58,12 @@ async function fastKey(who: typeof awa, caseId: string): Promise<Uint8Array> {
   return openEnvelope(sealed.envelopes[0], who === dep.supervisor ? dep.mechanismKey : who.keyPair);
 }
 
-/**
- * Filed, acknowledged and admitted by Awa, who is given the case key by the supervisor's client:
- * state `assessment`. (The shared kit's admitCase posts sealEnvelope's whole { keyId, envelope }
- * object as the envelope, which the API rightly refuses; this does the same steps correctly.)
- */
-async function admitted(urgent = false): Promise<FiledCase> {
-  const f = await fileCase(T, dep, { metadata: { claimedUrgent: urgent } });
-  await must(act(T, awa, f.caseId, 'acknowledge'));
-  const sealed = sealEnvelope(await fastKey(dep.supervisor, f.caseId), awa.keyPair.publicKey);
-  await must(inject(dep.supervisor, 'POST', `/v1/cases/${f.caseId}/envelopes`, { userId: awa.id, keyId: sealed.keyId, envelope: sealed.envelope }), 201);
-  await must(act(T, awa, f.caseId, 'admit'));
-  return f;
-}
+/** Filed, acknowledged and admitted by Awa, who is given the case key by the supervisor's client: state `assessment`. */
+const admitted = (urgent = false): Promise<FiledCase> => caseAt(T, dep, 'assessment', { officer: awa, metadata: { claimedUrgent: urgent } });
 
-/**
- * The assessment routes are built in parallel by another engineer: here a version is written
- * with SQL as that module records it (the row and its `assessment.recorded` timeline entry,
- * which the complete_assessment guard looks for), then the assessment is completed through HTTP.
- */
+/** Awa records a low-risk version (T 4 x V 1 / C 5) and completes the assessment: state `decision`. */
 async function toDecision(caseId: string): Promise<void> {
-  const now = T.clock.now().toISOString();
-  await T.database.sql`insert into assessments (id, case_id, version, threats, vulnerability_factors, vulnerability_rating, capacity_factors, capacity_rating, score, level, override, sealed, created_by, created_at)
-    values (${randomUUID()}, ${caseId}, (select coalesce(max(version), 0) + 1 from assessments where case_id = ${caseId}), '[]'::jsonb, '{}', 2, '{}', 2, null, 'low', false, '{}'::jsonb, ${awa.id}, ${now})`;
-  await T.database.sql`insert into case_timeline (case_id, at, actor, action, from_state, to_state) values (${caseId}, ${now}, ${`u:${awa.id}`}, 'assessment.recorded', 'assessment', 'assessment')`;
-  await must(act(T, awa, caseId, 'complete-assessment'));
+  await assessToDecision(T, awa, caseId, null, { V: 1, C: 5 });
 }
 
 /** Awa's client seals the details under the case key, bound to the measure id. */
@@ -96,8 +74,8 @@ async function propose(who: Caller, f: FiledCase, body: { code: string; implemen
 }
 
 /** Proposed by Awa, consented by the defender, approved by the first supervisor. */
-async function approvedMeasure(f: FiledCase, code: string, extra: { durationDays?: number } = {}): Promise<string> {
-  const { id, res } = await propose(awa, f, { code, ...extra });
+async function approvedMeasure(f: FiledCase, code: string, extra: { durationDays?: number } = {}, measureId = randomUUID()): Promise<string> {
+  const { id, res } = await propose(awa, f, { code, ...extra }, undefined, measureId);
   if (res.statusCode !== 201) throw new Error(res.body);
   await must(cmd(f.defender, id, 'consent', { decision: 'consent' }));
   await must(cmd(dep.supervisor, id, 'decision', { decision: 'approve', reason: 'Menaces établies, mesure proportionnée.' }));
@@ -124,14 +102,20 @@ t.test('the catalogue is there for defenders and staff, not for admins or partne
   }
 });
 
-let pathMeasure = '';
+/**
+ * Ids of the measures a later subtest looks at again (the details, the end of a measure, the urgent
+ * track's expiry): chosen here, once, so no subtest hands a value to another.
+ */
+const pathMeasure = randomUUID();
+const lapsing = randomUUID();
+const confirmed = randomUUID();
+const expiring = randomUUID();
 t.test('the ordinary path: proposed, consented, approved by a supervisor, carried out, reviewed, lifted with a notice', async (t) => {
   const caseId = caseA.caseId;
   t.equal((await caseRow(T, caseId)).state, 'decision');
   t.same((await live(caseId, null)).map((d) => d.rule), ['decision'], 'the decision deadline runs');
 
-  const { id, res } = await propose(awa, caseA, { code: 'securing_premises', implementer: 'partner', implementerOrgId: partnerOrgId }, `Serrures et caméras, 12 rue du Fleuve. ${MARK}`);
-  pathMeasure = id;
+  const { id, res } = await propose(awa, caseA, { code: 'securing_premises', implementer: 'partner', implementerOrgId: partnerOrgId }, `Serrures et caméras, 12 rue du Fleuve. ${MARK}`, pathMeasure);
   t.equal(res.statusCode, 201, res.body);
   t.match(res.json(), { id, status: 'proposed', urgent: false, category: 'protection', implementer: 'partner', implementerOrgId: partnerOrgId, durationDays: 182, proposedBy: awa.id });
   const proposedAt = T.clock.now().getTime();
@@ -348,10 +332,6 @@ t.test('bad proposals are refused and nothing is written', async (t) => {
 
 // --- The urgent track, expiry and stopping: the clock moves forward from here. --------------------
 const urgentCase = await admitted(true);
-let lapsing = '';
-let confirmed = '';
-let expiring = '';
-let stopCase: FiledCase;
 const stopped: Record<string, string> = {};
 
 t.test('the urgent track: urgent measures before the assessment, confirmed by the ordinary decision', async (t) => {
@@ -359,14 +339,13 @@ t.test('the urgent track: urgent measures before the assessment, confirmed by th
   t.match(await caseRow(T, caseId), { state: 'assessment', urgent: true });
   const ordinary = (await propose(awa, urgentCase, { code: 'securing_premises' })).res;
   t.equal(ordinary.json().code, 'assessment_required', 'an ordinary measure waits for the assessment');
-  const first = await propose(awa, urgentCase, { code: 'emergency_relocation' }, `Maison sûre à Kati. ${MARK}`);
+  const first = await propose(awa, urgentCase, { code: 'emergency_relocation' }, `Maison sûre à Kati. ${MARK}`, lapsing);
   t.equal(first.res.statusCode, 201, first.res.body);
   t.equal(first.res.json().urgent, true);
-  lapsing = first.id;
   const proposedAt = T.clock.now().getTime();
   t.match(await live(caseId, lapsing), [{ rule: 'consent', due: new Date(proposedAt + 3 * 3_600_000).toISOString() }], 'consent: 3 h on an urgent case');
-  const second = await propose(awa, urgentCase, { code: 'safe_shelter' });
-  confirmed = second.id;
+  const second = await propose(awa, urgentCase, { code: 'safe_shelter' }, undefined, confirmed);
+  t.equal(second.res.statusCode, 201, second.res.body);
   for (const id of [lapsing, confirmed]) {
     await must(cmd(urgentCase.defender, id, 'consent', { decision: 'consent' }));
     const r = await cmd(dep.supervisor, id, 'decision', { decision: 'approve', reason: 'Danger imminent pour la vie.' });
@@ -399,12 +378,12 @@ t.test('the urgent track: urgent measures before the assessment, confirmed by th
 
 t.test('a measure that ends is carried to its end; stopOpenMeasures stops all that is open', async (t) => {
   // An active measure of 10 days on case A (in protection).
-  expiring = await approvedMeasure(caseA, 'self_protection_plan', { durationDays: 10 });
+  await approvedMeasure(caseA, 'self_protection_plan', { durationDays: 10 }, expiring);
   await must(cmd(awa, expiring, 'implement'));
   t.match((await must(cmd(awa, expiring, 'activate'))).json(), { endsAt: new Date(T.clock.now().getTime() + 10 * DAY).toISOString() });
 
   // A case with a measure in each open status, stopped as the withdrawal of consent does.
-  stopCase = await admitted();
+  const stopCase = await admitted();
   await toDecision(stopCase.caseId);
   const p = await propose(awa, stopCase, { code: 'legal_assistance' });
   stopped.proposed = p.id;

@@ -5,13 +5,12 @@
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import { buildTestApp } from '../helpers/app.js';
-import { bootstrap, enrolActor, openOwnKeys } from '../helpers/actors.js';
+import { buildWorld, openOwnKeys } from '../helpers/world.js';
 import { caseFieldAd, deriveReceiptKeys, keyIdOf, messageBodyAd, openEnvelope, openField, openKeyringEntry, prepareFiling, ready, sealEnvelope, sealField, toB64u, type FilingMetadata } from '../../src/sdk/index.js';
 
 await ready();
 const T = await buildTestApp(t);
-const dep = await bootstrap(T);
-const officer = await enrolActor(T, dep.admin, { username: 'officer-msg', role: 'officer', orgId: dep.mechanismId });
+const { dep, officers: { msg: officer } } = await buildWorld(T, { officers: ['msg'] });
 const intakeKey = (await T.app.inject({ method: 'GET', url: '/v1/keys/intake' })).json();
 const metadata: FilingMetadata = { region: 'gao', defenderCategory: 'journalist', gender: 'female', disability: 'none', threatTypes: ['death_threat'], claimedUrgent: false, preferredLanguage: 'fr', contactChannel: 'egide_only', filedFor: 'self' };
 const filing = prepareFiling({ intakeKey, pinnedKeyId: dep.mechanismKeyId, metadata, secrets: { identity: 'x', contact: 'y', narrative: 'z' } });

@@ -6,20 +6,19 @@
 import t, { type Test } from 'tap';
 import { createServer, type IncomingMessage } from 'node:http';
 import { createHmac, randomUUID } from 'node:crypto';
+import { QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { buildTestApp, REDIS_URL } from '../helpers/app.js';
-import { bootstrap, enrolActor } from '../helpers/actors.js';
-import { admitCase, caseKeyOf, fileCase, headersOf, type Caller } from '../helpers/cases.js';
+import { buildWorld, admitCase, caseKeyOf, fileCase, headersOf, type Caller } from '../helpers/world.js';
 import { caseReportNoteAd, messageBodyAd, ready, sealField } from '../../src/sdk/index.js';
 import { startNotificationDelivery } from '../../workers/notification-delivery.js';
+import { createQueue, queuePrefix } from '../../src/queues/registry.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 await ready();
 const T = await buildTestApp(t, { now: '2026-06-01T08:00:00.000Z' });
-const dep = await bootstrap(T);
-const awa = await enrolActor(T, dep.admin, { username: 'officer-awa', role: 'officer', orgId: dep.mechanismId });
-const moussa = await enrolActor(T, dep.admin, { username: 'officer-moussa', role: 'officer', orgId: dep.mechanismId });
-const fatou = await enrolActor(T, dep.admin, { username: 'supervisor-fatou', role: 'supervisor', orgId: dep.mechanismId });
+const { dep, officers: { awa, moussa }, supervisors: { fatou } } = await buildWorld(T, { officers: ['awa', 'moussa'], supervisors: ['fatou'] });
 const MARK = `MARQUEUR-${randomUUID()}`;
 const main = await fileCase(T, dep, { secrets: { identity: `Aminata ${MARK}`, contact: `+223 ${MARK}`, narrative: `Menaces ${MARK}` } });
 await admitCase(T, dep, awa, main.caseId);
@@ -40,13 +39,7 @@ t.teardown(async () => {
 /** An outbox row as the named service writes it (ids, codes, the case reference). */
 const plant = (topic: string, payload: object) => T.database.sql`insert into outbox (topic, payload, created_at) values (${topic}, ${JSON.stringify(payload)}::jsonb, now())`;
 const inbox = async (who: Caller, query = '') => (await inject(who, 'GET', `/v1/notifications${query}`)).json().items as Array<Record<string, any>>;
-const until = async (what: string, cond: () => Promise<boolean>, ms = 10_000) => {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
+const until = (what: string, check: () => Promise<boolean>, timeoutMs = 10_000) => waitFor(check, { what, timeoutMs });
 
 t.test('an alert reaches the officer and every supervisor, nobody else', async (t) => {
   const id = randomUUID();
@@ -148,14 +141,16 @@ await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
 t.teardown(() => new Promise<void>((r) => server.close(() => r())));
 const port = (server.address() as { port: number }).port;
 
-let secret = '';
+// The partner's endpoint, registered by the admin once for the file: the subtests below verify its signatures.
+const registered = await inject(dep.admin, 'POST', `/v1/orgs/${partnerOrg.id}/webhooks`, { url: `http://127.0.0.1:${port}/hook` });
+const secret: string = registered.json().secret;
+
 t.test('an admin registers a partner webhook; the secret is shown once and sealed at rest', async (t) => {
   t.equal((await inject(awa, 'POST', `/v1/orgs/${partnerOrg.id}/webhooks`, { url: `http://127.0.0.1:${port}/hook` })).statusCode, 403, 'officers do not');
   const bad = await inject(dep.admin, 'POST', `/v1/orgs/${dep.mechanismId}/webhooks`, { url: `http://127.0.0.1:${port}/hook` });
   t.equal(bad.statusCode, 400, 'only for partner organisations');
-  const r = await inject(dep.admin, 'POST', `/v1/orgs/${partnerOrg.id}/webhooks`, { url: `http://127.0.0.1:${port}/hook` });
+  const r = registered;
   t.equal(r.statusCode, 201, r.body);
-  secret = r.json().secret;
   t.ok(secret.length >= 40);
   t.equal(r.json().origin, `http://127.0.0.1:${port}`, 'answered with the origin only');
   t.notOk('url' in r.json(), 'not the URL');
@@ -214,14 +209,17 @@ t.test('a failing endpoint is retried with backoff, logged, and never delivered 
   await T.database.sql`update outbox set dispatched_at = null where topic = 'deadline.step'`;
   await delivery.tick();
   const [d] = await T.database.sql`select id from webhook_deliveries where topic = 'deadline.step'`;
-  const q = (await import('../../src/queues/registry.js')).createQueue('webhooks', { connection, config: T.config });
-  await q.add('deliver', { deliveryId: d!.id as string }, { jobId: `again-${d!.id}` });
-  await until('the extra job', async () => {
-    const c = await q.getJobCounts('waiting', 'active');
-    return (c.waiting ?? 0) + (c.active ?? 0) === 0;
-  });
-  await new Promise((r) => setTimeout(r, 300));
-  await q.close();
+  const q = createQueue('webhooks', { connection, config: T.config });
+  // The job's own completion event: once it has run to its end, whatever it would post is posted.
+  const events = new QueueEvents('webhooks', { connection: { host: new URL(REDIS_URL).hostname, port: Number(new URL(REDIS_URL).port || 6379) }, prefix: queuePrefix(T.config) });
+  try {
+    await events.waitUntilReady();
+    const job = await q.add('deliver', { deliveryId: d!.id as string }, { jobId: `again-${d!.id}` });
+    await job.waitUntilFinished(events, 10_000);
+  } finally {
+    await events.close();
+    await q.close();
+  }
   t.equal(received.length, 3, 'never delivered twice once it succeeded');
   t.equal((await T.database.sql`select count(*)::int as n from webhook_deliveries where topic = 'deadline.step'`)[0]!.n, 1, 'one log row');
 });

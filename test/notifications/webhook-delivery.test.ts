@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { buildTestApp, REDIS_URL } from '../helpers/app.js';
-import { bootstrap } from '../helpers/actors.js';
+import { bootstrap } from '../helpers/world.js';
 import { launchWorker } from '../helpers/worker-process.js';
 import { startNotificationDelivery, type NotificationDelivery } from '../../workers/notification-delivery.js';
 import { loadServerKeys } from '../../src/lib/server-keys.js';
@@ -20,6 +20,7 @@ import { fixedClock, systemClock } from '../../src/lib/clock.js';
 import { createWebhookDelivery, LEASE_MARGIN_MS } from '../../src/notifications/webhook-delivery.js';
 import { withoutUrl } from '../../src/notifications/webhook-url.js';
 import type { Resolver } from '../../src/notifications/webhook-target.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const TIMEOUT_MS = 4000;
 let resolver: Resolver = async () => ['93.184.215.14'];
@@ -45,13 +46,7 @@ const register = async (orgId: string, url: string): Promise<string> => {
 const withdrawn = (orgId: string) => sql`insert into outbox (topic, payload, created_at) values ('referral.withdrawn', ${JSON.stringify({ caseId: randomUUID(), referralId: randomUUID(), orgId })}::jsonb, now())`;
 const deliveriesOf = (endpointId: string) => sql<Array<{ id: string; status: string; attempts: number; last_status_code: number | null; last_error: string | null; lease_expires_at: Date | null; next_attempt_at: Date | null }>>`
   select id, status, attempts, last_status_code, last_error, lease_expires_at, next_attempt_at from webhook_deliveries where endpoint_id = ${endpointId} order by created_at, id`;
-const waitFor = async (what: string, cond: () => boolean | Promise<boolean>, ms = 15_000) => {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
+const until = (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 15_000) => waitFor(check, { what, timeoutMs });
 /** The answer, or status 0 if it takes longer than `ms` (a request stuck waiting for a connection). */
 const within = async (ms: number, request: Promise<{ statusCode: number }>) => {
   let timer: NodeJS.Timeout | undefined;
@@ -104,7 +99,7 @@ t.test('a partner server that never answers holds no database connection: with a
   t.teardown(() => delivery.close());
   for (let i = 0; i < 4; i++) await withdrawn(orgId);
   await delivery.tick();
-  await waitFor('four POSTs waiting on the partner', () => open.size === 4);
+  await until('four POSTs waiting on the partner', () => open.size === 4);
   t.same((await deliveriesOf(endpointId)).map((d) => [d.status, d.attempts]), Array(4).fill(['in_flight', 1]), 'four deliveries claimed, each in flight');
 
   const started = Date.now();
@@ -113,7 +108,7 @@ t.test('a partner server that never answers holds no database connection: with a
   t.ok(Date.now() - started < TIMEOUT_MS, `within ${Date.now() - started} ms, before any attempt timed out`);
 
   // Each attempt ends at WEBHOOK_TIMEOUT_MS and its result is recorded.
-  await waitFor('the attempts recorded', async () => (await deliveriesOf(endpointId)).every((d) => d.status === 'retrying'), TIMEOUT_MS + 10_000);
+  await until('the attempts recorded', async () => (await deliveriesOf(endpointId)).every((d) => d.status === 'retrying'), TIMEOUT_MS + 10_000);
   for (const d of await deliveriesOf(endpointId)) {
     t.match(d, { status: 'retrying', attempts: 1, last_status_code: null, last_error: /^TimeoutError/, lease_expires_at: null }, 'recorded: timed out, to retry');
     t.ok(d.next_attempt_at, 'with the time of the next attempt');
@@ -123,7 +118,7 @@ t.test('a partner server that never answers holds no database connection: with a
 
   // The partner answers again: the next attempt of each delivers it, under the same delivery id.
   mode = 'answer';
-  await waitFor('delivered', async () => (await deliveriesOf(endpointId)).every((d) => d.status === 'delivered'));
+  await until('delivered', async () => (await deliveriesOf(endpointId)).every((d) => d.status === 'delivered'));
   for (const d of await deliveriesOf(endpointId)) {
     t.match(d, { status: 'delivered', attempts: 2, last_status_code: 204, last_error: null, lease_expires_at: null });
     const posts = seen.filter((s) => s.delivery === d.id);
@@ -142,7 +137,7 @@ t.test('registration resolves the name before its transaction: a hanging DNS ans
     return gate;
   };
   const registrations = [1, 2, 3].map((i) => admin('POST', `/v1/orgs/${orgId}/webhooks`, { url: `https://slow.partner.example.org/hook-${i}` }));
-  await waitFor('three registrations resolving the name', () => calls === 3, 10_000);
+  await until('three registrations resolving the name', () => calls === 3, 10_000);
   t.same(await apiMeanwhile(orgId), Array(10).fill(200), 'ten API requests answered while three registrations wait on DNS');
   answer(['93.184.215.14']);
   t.same((await Promise.all(registrations)).map((r) => r.statusCode), [201, 201, 201], 'then each registration completes');
@@ -157,7 +152,7 @@ t.test('a worker killed in the middle of a POST: the claim lapses, the delivery 
   const child = launchWorker(T, (fn) => t.teardown(fn), { env: { WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true', WEBHOOK_TIMEOUT_MS: String(crashTimeout) } });
   const before = seen.length;
   await withdrawn(orgId);
-  await waitFor('the worker process posting', () => seen.slice(before).some((s) => s.url.startsWith('/crash')), 60_000);
+  await until('the worker process posting', () => seen.slice(before).some((s) => s.url.startsWith('/crash')), 60_000);
   child.child.kill('SIGKILL');
   await child.exited;
   const [claimed] = await deliveriesOf(endpointId);
@@ -168,7 +163,7 @@ t.test('a worker killed in the middle of a POST: the claim lapses, the delivery 
   mode = 'answer';
   const delivery = await startDelivery();
   t.teardown(() => delivery.close());
-  await waitFor('delivered by the other worker', async () => (await deliveriesOf(endpointId))[0]?.status === 'delivered', crashTimeout + LEASE_MARGIN_MS + 15_000);
+  await until('delivered by the other worker', async () => (await deliveriesOf(endpointId))[0]?.status === 'delivered', crashTimeout + LEASE_MARGIN_MS + 15_000);
   const [done] = await deliveriesOf(endpointId);
   t.match(done, { status: 'delivered', attempts: 2, last_status_code: 204, last_error: null, lease_expires_at: null }, 'recorded as delivered at the second attempt');
   const posts = seen.filter((s) => s.url.startsWith('/crash'));
@@ -188,7 +183,7 @@ t.test('a claim that lapses under a slow attempt: the late result does not overw
     values (${id}, ${endpointId}, ${Math.floor(Math.random() * 1e9)}, 'referral.withdrawn', ${JSON.stringify({ id, event: 'referral.withdrawn' })}, 'pending', 0, ${clock.now().toISOString()}::timestamptz, ${clock.now().toISOString()}::timestamptz)`;
   mode = 'hang';
   const slow = webhooks.attempt(id);
-  await waitFor('the slow POST', () => seen.some((s) => s.delivery === id));
+  await until('the slow POST', () => seen.some((s) => s.delivery === id));
   t.same(await webhooks.attempt(id), { outcome: 'skipped', statusCode: null, error: 'claimed by another attempt', origin: null }, 'while its claim holds, nobody else posts it');
   t.notOk((await webhooks.due()).some((d) => d.id === id), 'nor does the sweep queue it');
   clock.advance(1500 + LEASE_MARGIN_MS + 1);

@@ -23,6 +23,7 @@ import { sealWebhookSecret } from '../../src/notifications/webhook-secret.js';
 import { openWebhookUrl } from '../../src/notifications/webhook-url.js';
 import { fromB64u, toB64u } from '../../src/sdk/index.js';
 import sodium from 'libsodium-wrappers-sumo';
+import { holdsWithin } from '../helpers/wait-for.js';
 
 const SEALING = '_webhook_url_sealed_delivery_lease';
 
@@ -83,11 +84,10 @@ t.test('a URL stored in clear by the release before is sealed at the first start
 
   // The new release starts (here a worker alone): the remaining migrations, the sealing, the workers.
   const worker = launchWorker({ config }, (fn) => t.teardown(fn), { logLevel: 'info', env: { WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true' } });
-  const end = Date.now() + 60_000;
-  while (received.length === 0 && Date.now() < end && worker.child.exitCode === null) await new Promise((r) => setTimeout(r, 100));
+  await holdsWithin(() => received.length > 0 || worker.child.exitCode !== null, 60_000, 100);
   t.same(received, [{ url: `/hook?token=${token}`, delivery: deliveryId }], 'the pending delivery went to the whole URL', { workerOutput: worker.output().slice(-2000) });
 
-  while ((await sql`select status from webhook_deliveries where id = ${deliveryId}`)[0]!.status !== 'delivered' && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+  await holdsWithin(async () => (await sql`select status from webhook_deliveries where id = ${deliveryId}`)[0]!.status === 'delivered', 30_000, 100);
   t.match((await sql`select status, attempts, last_status_code from webhook_deliveries where id = ${deliveryId}`)[0], { status: 'delivered', attempts: 1, last_status_code: 204 }, 'and was recorded delivered');
   const [row] = await sql`select url_plaintext, url_sealed, url_origin from webhook_endpoints where id = ${endpointId}`;
   t.match(row, { url_plaintext: null, url_sealed: /^v1\./, url_origin: `http://127.0.0.1:${port}` }, 'the URL is sealed, its origin kept beside it');

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { buildTestApp } from '../helpers/app.js';
-import { bootstrap, enrolActor, refreshIfStale, type Actor } from '../helpers/actors.js';
+import { bootstrap, enrolActor, refreshIfStale, type Actor } from '../helpers/world.js';
 import { CryptoError, createOrgKey, fromB64u, generateKeyPair, keyIdOf, openKeyringEntry, pinnedPublicKey, ready, sealKeyringEntry, toB64u, type OrgKey } from '../../src/sdk/index.js';
 
 await ready();
@@ -44,6 +44,21 @@ const readyWarnings = async () => {
   return r.json().warnings as string[];
 };
 
+// The people and organisations the subtests work with, made once before them so that no subtest
+// hands another a value: an officer, the two partner organisations the admin creates (the first
+// subtest on organisations checks those answers), their members, org A's key as pa1's client makes
+// it (posted by a subtest below), and a second supervisor.
+const officer = await enrolActor(T, admin, { username: 'officer-ali', role: 'officer', orgId: dep.mechanismId });
+const createdA = await as(admin, 'POST', '/v1/orgs', { name: 'Avocats sans frontières' });
+const createdB = await as(admin, 'POST', '/v1/orgs', { name: 'Réseau des défenseurs' });
+const orgA = createdA.json().id as string;
+const orgB = createdB.json().id as string;
+const pa1 = await enrolActor(T, admin, { username: 'partner-a1', role: 'partner', orgId: orgA });
+const pa2 = await enrolActor(T, admin, { username: 'partner-a2', role: 'partner', orgId: orgA });
+const pb1 = await enrolActor(T, admin, { username: 'partner-b1', role: 'partner', orgId: orgB });
+const keyA: OrgKey = createOrgKey([pa1.keyPair.publicKey]);
+const sup2 = await enrolActor(T, admin, { username: 'supervisor-two', role: 'supervisor', orgId: dep.mechanismId });
+
 t.test('before bootstrap the intake key is a 404 problem, not a 503', async (t) => {
   t.equal(unbootstrapped.statusCode, 404);
   t.equal(unbootstrapped.json().code, 'not_found');
@@ -65,19 +80,12 @@ t.test('the intake key is public, matches its keyId and passes pinning; another 
   t.equal(audited[0]!.n, 0, 'public reads do not grow the audit chain');
 });
 
-let orgA = '';
-let orgB = '';
-let officer: Actor;
 t.test('an admin creates partner organisations; others may not; names are unique', async (t) => {
-  officer = await enrolActor(T, admin, { username: 'officer-ali', role: 'officer', orgId: dep.mechanismId });
-  const a = await as(admin, 'POST', '/v1/orgs', { name: 'Avocats sans frontières' });
+  const a = createdA;
   t.equal(a.statusCode, 201, a.body);
   t.equal(a.json().kind, 'partner');
   t.equal(a.json().currentKeyId, null);
-  orgA = a.json().id;
-  const b = await as(admin, 'POST', '/v1/orgs', { name: 'Réseau des défenseurs' });
-  t.equal(b.statusCode, 201);
-  orgB = b.json().id;
+  t.equal(createdB.statusCode, 201);
   const dup = await as(admin, 'POST', '/v1/orgs', { name: 'Avocats sans frontières' });
   t.equal(dup.statusCode, 409);
   t.equal(dup.json().code, 'already_exists');
@@ -91,18 +99,10 @@ t.test('an admin creates partner organisations; others may not; names are unique
   t.equal(mech.currentKeyId, dep.mechanismKeyId);
 });
 
-let pa1: Actor;
-let pa2: Actor;
-let pb1: Actor;
-let keyA: OrgKey;
 t.test('a partner member creates their organisation key, sealed to themself', async (t) => {
-  pa1 = await enrolActor(T, admin, { username: 'partner-a1', role: 'partner', orgId: orgA });
-  pa2 = await enrolActor(T, admin, { username: 'partner-a2', role: 'partner', orgId: orgA });
-  pb1 = await enrolActor(T, admin, { username: 'partner-b1', role: 'partner', orgId: orgB });
   const own = await as(pa1, 'GET', '/v1/orgs');
   t.same(own.json().items.map((o: { id: string }) => o.id), [orgA], 'a partner lists only their own organisation');
 
-  keyA = createOrgKey([pa1.keyPair.publicKey]);
   const wrongOrg = await as(pa1, 'POST', `/v1/orgs/${orgB}/keys`, { publicKey: keyA.publicKey, keyId: keyA.keyId, entries: [bodyEntry(pa1.id, keyA)] });
   t.equal(wrongOrg.statusCode, 404, 'another organisation is out of scope');
   const forPb1 = createOrgKey([pb1.keyPair.publicKey]);
@@ -190,9 +190,7 @@ t.test('an admin removes a member’s entries; the last holder of a current key 
   t.equal(rot.json().code, 'key_holder_required');
 });
 
-let sup2: Actor;
 t.test('readiness warns while fewer than two members hold the mechanism key', async (t) => {
-  sup2 = await enrolActor(T, admin, { username: 'supervisor-two', role: 'supervisor', orgId: dep.mechanismId });
   const before = await readyWarnings();
   t.ok(before.some((w) => w.includes('mechanism key')), 'warned with one holder');
   t.ok(T.logs.some((l) => l.includes('hold the mechanism key')), 'and logged');

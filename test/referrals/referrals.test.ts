@@ -9,8 +9,7 @@ import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
 import { buildTestApp } from '../helpers/app.js';
-import { bootstrap, enrolActor, openOwnKeys, refreshIfStale, type Actor } from '../helpers/actors.js';
-import { act, fileCase, type DefenderSession, type FiledCase } from '../helpers/cases.js';
+import { bootstrap, enrolActor, openOwnKeys, refreshIfStale, type Actor, act, fileCase, type DefenderSession, type FiledCase } from '../helpers/world.js';
 import {
   caseFieldAd,
   createOrgKey,
@@ -61,7 +60,8 @@ async function orgKeyFor(member: Actor, orgId: string) {
   await must(as(member, 'POST', `/v1/orgs/${orgId}/keys`, { publicKey: k.publicKey, keyId: k.keyId, entries: [{ userId: member.id, memberKeyId: k.entries[0]!.memberKeyId, entry: k.entries[0]!.entry }] }), 201, 'org key');
   return k;
 }
-let asfKey = await orgKeyFor(pa, asf.id);
+/** Org A's first key; a subtest below rotates it, and the server's word on the current key is read where needed. */
+const firstAsfKey = await orgKeyFor(pa, asf.id);
 await orgKeyFor(pb, other.id);
 const policeKey = await orgKeyFor(pp, police.id);
 
@@ -84,7 +84,7 @@ async function caseKeyOf(who: Actor, onCase: string): Promise<Uint8Array> {
 
 /**
  * Acknowledge, give the officer the case key (the supervisor's client, through the mechanism key)
- * and admit: helpers/cases.ts admitCase, with the supervisor's keys unwrapped once (keysOf).
+ * and admit: helpers/world.ts admitCase, with the supervisor's keys unwrapped once (keysOf).
  */
 async function admit(onCase: string) {
   await must(act(T, officer, onCase, 'acknowledge'), 200, 'acknowledge');
@@ -144,7 +144,6 @@ t.test('organisations have a category (ngo by default) shown in the listings', a
 });
 
 const main = randomUUID();
-let referralDek: Uint8Array;
 t.test('the officer proposes a referral; nothing is shared before the defender consents', async (t) => {
   const before = await counts();
   const bad = await propose(officer, { id: randomUUID(), orgId: asf.id, fields: ['identity', 'bank_account'], purpose: 'legal_assistance' });
@@ -228,20 +227,19 @@ t.test('a packet must hold exactly the consented fields, sealed to the current o
 
   // The organisation rotates its key: the retired one no longer receives referrals.
   const retired = key;
-  asfKey = await orgKeyFor(pa, asf.id);
+  const rotated = await orgKeyFor(pa, asf.id);
   const old = await packetFor(officer, caseId, main, ['identity', 'narrative'], retired);
   const r6 = await as(officer, 'POST', `/v1/referrals/${main}/packet`, old.body);
   t.equal(r6.statusCode, 400, 'sealed to a retired key');
-  t.match(r6.json().errors[0].message, asfKey.keyId);
+  t.match(r6.json().errors[0].message, rotated.keyId);
   t.same(await counts(), before, 'nothing written');
   t.equal((await referralRow(main))!.state, 'consented');
 });
 
 t.test('the officer uploads the packet; the partner opens exactly those fields and nothing else of the case', async (t) => {
   const key = { id: asf.id, ...(await currentOrgKey(asf.id)) };
-  t.equal(key.keyId, asfKey.keyId);
+  t.not(key.keyId, firstAsfKey.keyId, 'the rotated key is the current one');
   const p = await packetFor(officer, caseId, main, ['narrative', 'identity'], key);
-  referralDek = p.dek;
   const r = await as(officer, 'POST', `/v1/referrals/${main}/packet`, p.body);
   t.equal(r.statusCode, 200, r.body);
   t.equal(r.json().state, 'sent');
@@ -257,8 +255,8 @@ t.test('the officer uploads the packet; the partner opens exactly those fields a
   t.equal(got.statusCode, 200, got.body);
   const body = got.json();
   t.equal(body.envelopes.length, 1, 'only the organisation’s envelope');
-  t.equal(body.envelopes[0].keyId, asfKey.keyId);
-  const orgKeyPair = await orgKeyPairOf(pa, asfKey.keyId);
+  t.equal(body.envelopes[0].keyId, key.keyId);
+  const orgKeyPair = await orgKeyPairOf(pa, key.keyId);
   const dek = openEnvelope(body.envelopes[0], orgKeyPair);
   const opened = Object.fromEntries(Object.entries(body.packet as Record<string, string>).map(([f, v]) => [f, openField(v, dek, referralFieldAd(main, f))]));
   t.same(opened, { identity: secrets.identity, narrative: secrets.narrative });
@@ -286,6 +284,9 @@ t.test('the partner accepts and reports progress; the officer reads the note', a
   t.equal(acc.statusCode, 200, acc.body);
   t.equal(acc.json().state, 'accepted');
   t.same(await deadlinesOf(main), ['referral_report:open', 'referral_response:settled']);
+  // The partner's client opens the referral key from the organisation's envelope, with the organisation key.
+  const received = (await as(pa, 'GET', `/v1/referrals/${main}`)).json();
+  const referralDek = openEnvelope(received.envelopes[0], await orgKeyPairOf(pa, received.envelopes[0].keyId));
   const note = sealField({ text: `Avocat désigné ${MARK}` }, referralDek, referralReportAd(main, reportId));
   const r = await as(pa, 'POST', `/v1/referrals/${main}/reports`, { id: reportId, status: 'in_progress', note });
   t.equal(r.statusCode, 201, r.body);

@@ -8,8 +8,7 @@
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import { buildTestApp } from '../helpers/app.js';
-import { bootstrap, enrolActor, refreshIfStale } from '../helpers/actors.js';
-import { act, admitCase, caseKeyOf, caseRow, fileCase, headersOf, type Caller, type FiledCase } from '../helpers/cases.js';
+import { buildWorld, measureAt, refreshIfStale, act, admitCase, caseKeyOf, caseRow, fileCase, headersOf, type Caller, type FiledCase } from '../helpers/world.js';
 import { assessmentFieldAd, caseReportNoteAd, openField, ready, sealField } from '../../src/sdk/index.js';
 
 type Kind = 'incident' | 'checkin' | 'alert';
@@ -18,20 +17,15 @@ const HOUR = 3_600_000;
 
 await ready();
 const T = await buildTestApp(t, { now: '2026-06-01T08:00:00.000Z' });
-const dep = await bootstrap(T);
-const awa = await enrolActor(T, dep.admin, { username: 'officer-awa', role: 'officer', orgId: dep.mechanismId });
-const moussa = await enrolActor(T, dep.admin, { username: 'officer-moussa', role: 'officer', orgId: dep.mechanismId });
-const fatou = await enrolActor(T, dep.admin, { username: 'supervisor-fatou', role: 'supervisor', orgId: dep.mechanismId });
-const gone = await enrolActor(T, dep.admin, { username: 'supervisor-parti', role: 'supervisor', orgId: dep.mechanismId });
+const { dep, officers: { awa, moussa }, supervisors: { fatou, parti: gone } } = await buildWorld(T, { officers: ['awa', 'moussa'], supervisors: ['fatou', 'parti'] });
 const disabled = await T.app.inject({ method: 'POST', url: `/v1/users/${gone.id}/disable`, headers: dep.admin.auth(), payload: { reason: 'left the mechanism' } });
 if (disabled.statusCode !== 200) throw new Error(`disable failed: ${disabled.body}`);
 const activeSupervisors = [dep.supervisor.id, fatou.id].sort();
 
 const MARK = `MARQUEUR-${randomUUID()}`;
 
-// The followed case: admitted, assessed (high risk) and completed through the API. Approving a
-// first measure (which moves a case to protection) is another module's, built in parallel: the
-// case is put in protection directly, as that approval would leave it.
+// The followed case: admitted, assessed (high risk), completed, and put in protection by a first
+// measure's approval, all through the API.
 const main = await fileCase(T, dep);
 await admitCase(T, dep, awa, main.caseId);
 const awaDek = await caseKeyOf(T, awa, main.caseId);
@@ -45,8 +39,7 @@ const assessment = (id: string, threat: object, V: number, C: number) => ({
 const v1 = await T.app.inject({ method: 'POST', url: `/v1/cases/${main.caseId}/assessments`, headers: awa.auth(), payload: assessment(randomUUID(), {}, 3, 2) });
 if (v1.json().level !== 'high') throw new Error(`assessment failed: ${v1.body}`);
 if ((await act(T, awa, main.caseId, 'complete-assessment')).statusCode !== 200) throw new Error('complete-assessment failed');
-await T.database.sql`update cases set state = 'protection' where id = ${main.caseId}`;
-await T.database.sql`update deadlines set state = 'settled', settled_at = now() where case_id = ${main.caseId} and state = 'open'`;
+await measureAt(T, { ...main, dek: awaDek }, { officer: awa, supervisor: dep.supervisor }, 'approved');
 
 // A second case, filed but nobody has taken it yet.
 const other = await fileCase(T, dep);
@@ -72,18 +65,26 @@ async function later(ms: number) {
 }
 
 t.test('the defender checks in; the deadline is due by the risk level plus 2 h of grace', async (t) => {
+  // The approval that started protection opened the first check-in deadline.
+  const opened = await checkinDeadlines(main.caseId);
+  t.equal(opened.length, 1);
+  t.equal(opened[0]!.state, 'open');
   const id = randomUUID();
   const r = await report(main.defender, main, 'checkin', { id, code: 'ok', note: note('checkin', id, main.defender.dek, `Tout va bien. ${MARK}`) });
   t.equal(r.statusCode, 201, r.body);
   t.match(r.json(), { id, kind: 'checkin', code: 'ok', reportedBy: `d:${main.caseId}`, caseState: 'protection' });
   const start = T.clock.now().getTime();
-  t.same(await checkinDeadlines(main.caseId), [{ state: 'open', started: new Date(start).toISOString(), due: new Date(start + 26 * HOUR).toISOString(), settled: null }], 'high risk: 24 h + 2 h');
+  t.same(await checkinDeadlines(main.caseId), [
+    { ...opened[0]!, state: 'settled', settled: new Date(start).toISOString() },
+    { state: 'open', started: new Date(start).toISOString(), due: new Date(start + 26 * HOUR).toISOString(), settled: null },
+  ], 'high risk: 24 h + 2 h');
   const seen = (await T.app.inject({ method: 'GET', url: `/v1/cases/${main.caseId}`, headers: main.defender.auth() })).json();
   t.ok(seen.deadlines.some((d: { rule: string }) => d.rule === 'checkin'), 'the defender sees when the next check-in is due');
 });
 
 t.test('the officer checks in on the defender’s behalf: the previous deadline is settled, the next opens', async (t) => {
-  const first = (await checkinDeadlines(main.caseId))[0]!;
+  const earlier = (await checkinDeadlines(main.caseId)).filter((d) => d.state !== 'open');
+  const first = (await checkinDeadlines(main.caseId)).find((d) => d.state === 'open')!;
   await later(5 * HOUR);
   const now = T.clock.now().getTime();
   const id = randomUUID();
@@ -91,6 +92,7 @@ t.test('the officer checks in on the defender’s behalf: the previous deadline 
   t.equal(r.statusCode, 201, r.body);
   t.equal(r.json().reportedBy, `u:${awa.id}`);
   t.same(await checkinDeadlines(main.caseId), [
+    ...earlier,
     { ...first, state: 'settled', settled: new Date(now).toISOString() },
     { state: 'open', started: new Date(now).toISOString(), due: new Date(now + 26 * HOUR).toISOString(), settled: null },
   ]);

@@ -1,8 +1,7 @@
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import { buildTestApp } from '../helpers/app.js';
-import { bootstrap, enrolActor, reauth } from '../helpers/actors.js';
-import { act, admitCase, caseKeyOf, caseRow, fileCase } from '../helpers/cases.js';
+import { bootstrap, enrolActor, reauth, act, admitCase, caseKeyOf, caseRow, fileCase } from '../helpers/world.js';
 import { appealGroundsAd, assessmentFieldAd, caseReportNoteAd, measureDetailsAd, messageBodyAd, referralFieldAd, sealField } from '../../src/sdk/index.js';
 
 /**

@@ -14,6 +14,7 @@ import { startWorkers } from '../../workers/worker.js';
 import { REDIS_URL, testConfig, testRedisPrefix } from '../helpers/app.js';
 import { createTestDatabase } from '../helpers/db.js';
 import { hostPort, startTcpProxy, throughProxy } from '../helpers/tcp-proxy.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 /**
  * The worker's first queue: a job scheduler signs the audit chain head every
@@ -29,11 +30,14 @@ const keys = await loadServerKeys(config);
 const database = createDatabase(db.url, { max: 2 });
 const audit = createAuditService({ repo: createAuditRepository(database.db), clock: systemClock, signingSecretKey: keys.audit.secretKey });
 const log = pino({ level: 'silent' });
+/** The workers' own log lines (debug and up): the test waits on what they report, never on the clock. */
+const workerLines: string[] = [];
+const workerLog = pino({ level: 'debug' }, { write: (line: string) => void workerLines.push(line) });
 // The workers reach PostgreSQL and Redis through proxies the test can cut. Their pool is passed
 // in only so teardown can end it at once (postgres.js' graceful end can wait its whole timeout
 // for a connection reset under it: porsager/postgres#1130).
 const workerDatabase = createDatabase(throughProxy(db.url, pgProxy), { max: 2 });
-const workers = await startWorkers({ config: { ...config, REDIS_URL: throughProxy(REDIS_URL, redisProxy) }, database: workerDatabase, logger: log });
+const workers = await startWorkers({ config: { ...config, REDIS_URL: throughProxy(REDIS_URL, redisProxy) }, database: workerDatabase, logger: workerLog });
 t.teardown(async () => {
   await pgProxy.restore();
   await redisProxy.restore();
@@ -49,16 +53,13 @@ async function record(n: number, tag: string): Promise<void> {
   for (let i = 0; i < n; i++) await audit.record(systemContext(`${tag}-${i}`), { action: 'test.event', resource: `test:${tag}`, outcome: 'allowed' });
 }
 
-/** Polls (100 ms) until the newest stored checkpoint is at `seq`. */
-async function checkpointAt(seq: number, ms = 10_000): Promise<SignedCheckpoint & { signedAt: Date }> {
+/** Waits until the newest stored checkpoint is at `seq`. */
+async function checkpointAt(seq: number, timeoutMs = 10_000): Promise<SignedCheckpoint & { signedAt: Date }> {
   const repo = createAuditRepository(database.db);
-  const deadline = Date.now() + ms;
-  for (;;) {
+  return waitFor(async () => {
     const latest = await repo.latestCheckpoint();
-    if (latest && latest.seq === seq) return latest;
-    if (Date.now() > deadline) throw new Error(`no checkpoint at seq ${seq} after ${ms} ms (latest: ${latest?.seq ?? 'none'})`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+    return latest && latest.seq === seq ? latest : null;
+  }, { what: `a checkpoint at seq ${seq}`, timeoutMs, everyMs: 100 });
 }
 
 t.test('one job scheduler, under the REDIS_PREFIX, every AUDIT_CHECKPOINT_INTERVAL_SECONDS', async (t) => {
@@ -95,8 +96,10 @@ t.test('a stored checkpoint signs the head and verifies with the SDK', async (t)
 t.test('after PostgreSQL and Redis were both down, the worker checkpoints again without a restart', async (t) => {
   await pgProxy.cut();
   await redisProxy.cut();
+  const seen = workerLines.length;
   await record(2, 'during-outage');
-  await new Promise((resolve) => setTimeout(resolve, 800));
+  // The outage is felt before it ends: the workers report losing Redis.
+  await waitFor(() => workerLines.slice(seen).some((l) => l.includes('redis connection error')), { what: 'the workers to report the lost Redis connection' });
   await pgProxy.restore();
   await redisProxy.restore();
   // Events take their place in the chain right after commit (the worker's chainer does it too).

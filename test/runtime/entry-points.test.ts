@@ -16,6 +16,7 @@ import { generateSecrets } from '../../src/lib/server-keys.js';
 import { REDIS_URL, testRedisPrefix } from '../helpers/app.js';
 import { APP_ROLE, createTestDatabase, OWNER_ROLE, PG_BASE, roleUrl } from '../helpers/db.js';
 import { queueNames } from '../../src/queues/registry.js';
+import { holdsWithin } from '../helpers/wait-for.js';
 
 // Spawns many processes that each compile and load the app: slower than a unit file on 2 cores.
 t.setTimeout(300_000);
@@ -172,17 +173,15 @@ t.test('npm start: creates and migrates the database, serves, stops on SIGTERM w
   });
 
   // Creating the database, migrating and granting, then the API and the worker: on a shared 2-core machine under load this can take a while.
-  const deadline = Date.now() + 60_000;
   let base: string | undefined;
-  let ready = false;
-  while (!ready) {
-    if (p.child.exitCode !== null || Date.now() > deadline) {
-      t.fail(`not ready in time (exit ${p.child.exitCode}):\n${p.output()}`);
-      return;
-    }
+  const ready = await holdsWithin(async () => {
+    if (p.child.exitCode !== null) return true;
     base ??= /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(p.output())?.[1];
-    if (base) ready = await fetch(`${base}/readyz`).then((r) => r.status === 200, () => false);
-    if (!ready) await new Promise((resolve) => setTimeout(resolve, 100));
+    return base !== undefined && (await fetch(`${base}/readyz`).then((r) => r.status === 200, () => false));
+  }, 60_000, 100);
+  if (!ready || p.child.exitCode !== null) {
+    t.fail(`not ready in time (exit ${p.child.exitCode}):\n${p.output()}`);
+    return;
   }
   t.match(p.output(), `created database ${name} (owner ${OWNER_ROLE})`);
   const health = await exitWithin(launchArgs(['workers/healthcheck.ts', heartbeat]), 20_000);

@@ -6,6 +6,7 @@ import { buildServer } from '../../src/server.js';
 import { REDIS_URL, testConfig, testRedisPrefix } from '../helpers/app.js';
 import { createTestDatabase } from '../helpers/db.js';
 import { hostPort, startTcpProxy, throughProxy } from '../helpers/tcp-proxy.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 /**
  * While running, PostgreSQL or Redis going away turns /readyz into a 503 problem document that
@@ -42,16 +43,11 @@ async function readyz(): Promise<Readiness> {
   return { status: r.statusCode, contentType: String(r.headers['content-type']), body: r.json() };
 }
 
-/** Polls /readyz every 100 ms until it answers `status`, or fails after `ms`. */
-async function until(status: number, ms = 10_000): Promise<Readiness> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const r = await readyz();
-    if (r.status === status) return r;
-    if (Date.now() > deadline) throw new Error(`/readyz still answers ${r.status} after ${ms} ms: ${JSON.stringify(r.body)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+/** Polls /readyz until it answers `status`. */
+const until = (status: number): Promise<Readiness> => waitFor(async () => {
+  const r = await readyz();
+  return r.status === status ? r : null;
+}, { what: `/readyz answering ${status}`, everyMs: 100 });
 
 t.test('ready while both answer', async (t) => {
   const r = await until(200);

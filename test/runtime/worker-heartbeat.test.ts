@@ -17,6 +17,7 @@ import { startWorkers } from '../../workers/worker.js';
 import { REDIS_URL, testConfig, testRedisPrefix } from '../helpers/app.js';
 import { createTestDatabase } from '../helpers/db.js';
 import { hostPort, startTcpProxy, throughProxy } from '../helpers/tcp-proxy.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'egide-heartbeat-'));
 const file = join(dir, 'worker.heartbeat');
@@ -26,7 +27,9 @@ const redisProxy = await startTcpProxy(hostPort(REDIS_URL, 6379));
 const config = await testConfig({ DATABASE_URL: db.url, REDIS_URL: throughProxy(REDIS_URL, redisProxy), REDIS_PREFIX: prefix, LOG_LEVEL: 'silent', WORKER_HEARTBEAT_FILE: file });
 const database = createDatabase(db.url, { max: 3 });
 const BEAT_MS = 100;
-const workers = await startWorkers({ config, database, logger: pino({ level: 'silent' }), heartbeatIntervalMs: BEAT_MS });
+/** The workers' log lines: the test waits on what they report. */
+const lines: string[] = [];
+const workers = await startWorkers({ config, database, logger: pino({ level: 'info' }, { write: (line: string) => void lines.push(line) }), heartbeatIntervalMs: BEAT_MS });
 let closed = false;
 t.teardown(async () => {
   await redisProxy.restore();
@@ -37,7 +40,6 @@ t.teardown(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const mtime = () => statSync(file, { throwIfNoEntry: false })?.mtimeMs ?? null;
 
 /** The healthcheck as the container runs it: a process of its own, exit code 0 or 1. */
@@ -49,30 +51,25 @@ function healthcheck(...args: string[]): Promise<{ code: number | null; output: 
   return new Promise((resolve) => child.on('exit', (code) => resolve({ code, output })));
 }
 
-async function until(what: string, ok: () => boolean, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
+const until = (what: string, ok: () => boolean, timeoutMs = 10_000) => waitFor(ok, { what, timeoutMs, everyMs: 20 });
 
 t.test('a running worker keeps its heartbeat fresh', async (t) => {
   await until('the first heartbeat', () => mtime() !== null);
   const first = mtime()!;
   await until('a second heartbeat', () => (mtime() ?? 0) > first);
-  t.pass('the file is rewritten every beat');
+  t.ok(mtime()! > first, 'the file is rewritten every beat');
   t.match(await checkHeartbeat(file), { healthy: true });
   const hc = await healthcheck(file);
   t.equal(hc.code, 0, `healthy: ${hc.output}`);
 });
 
 t.test('cut off from Redis, the heartbeat stops; back, it resumes', async (t) => {
+  const seen = lines.length;
   await redisProxy.cut();
-  // A beat in flight may still land: take the time once two beats have passed.
-  await sleep(4 * BEAT_MS);
+  // A beat in flight may still land: take the time once the worker reports a beat it could not write.
+  await until('a beat refused for want of Redis', () => lines.slice(seen).some((l) => l.includes('worker heartbeat not written')));
   const last = mtime()!;
-  await sleep(6 * BEAT_MS);
+  await waitFor(async () => !(await checkHeartbeat(file, 3 * BEAT_MS)).healthy, { what: 'the heartbeat to go stale', everyMs: BEAT_MS });
   t.equal(mtime(), last, 'no heartbeat while Redis does not answer');
   t.match(await checkHeartbeat(file, 3 * BEAT_MS), { healthy: false, message: /stuck or cannot reach PostgreSQL or Redis/ }, 'stale past the allowed age');
   const hc = await healthcheck(file, '0.3');

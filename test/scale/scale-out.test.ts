@@ -13,7 +13,8 @@ import { systemClock } from '../../src/lib/clock.js';
 import { generateSecrets, loadServerKeys } from '../../src/lib/server-keys.js';
 import { REDIS_URL, testRedisPrefix } from '../helpers/app.js';
 import { createTestDatabase } from '../helpers/db.js';
-import { launchService, logEntries, shortDeadlinePolicies, stopService, waitFor, type ServiceProcess } from '../faults/fleet.js';
+import { launchService, logEntries, shortDeadlinePolicies, stopService, type ServiceProcess } from '../faults/fleet.js';
+import { holdsWithin } from '../helpers/wait-for.js';
 import { call, Journal, setUpDeployment } from '../faults/http-client.js';
 import { checkChainShape, checkCommands, checkSteps, drained, Findings } from '../faults/invariants.js';
 import { planCases, rng, runLoad } from '../faults/load.js';
@@ -69,8 +70,8 @@ for (const [i, port] of ports.entries()) services.push(launchService({ name: api
 // info: a worker says when it has started
 for (const name of ['worker-1', 'worker-2']) services.push(launchService({ name, role: 'worker', env: { ...env, LOG_LEVEL: 'info' } }));
 const ready = async () => (await Promise.all(apis.map((a) => call(a.base, 'GET', '/readyz', { timeoutMs: 2000 })))).every((r) => r.status === 200);
-if (!(await waitFor(ready, 60_000, 250))) throw new Error(`the APIs did not become ready:\n${services.map((s) => `${s.name}: ${s.output().slice(-1500)}`).join('\n')}`);
-if (!(await waitFor(() => services.filter((s) => s.role === 'worker').every((w) => w.output().includes('workers started') || !w.running()), 60_000))) throw new Error(`workers did not start:\n${services.map((s) => `${s.name}: ${s.output().slice(-1500)}`).join('\n')}`);
+if (!(await holdsWithin(ready, 60_000, 250))) throw new Error(`the APIs did not become ready:\n${services.map((s) => `${s.name}: ${s.output().slice(-1500)}`).join('\n')}`);
+if (!(await holdsWithin(() => services.filter((s) => s.role === 'worker').every((w) => w.output().includes('workers started') || !w.running()), 60_000))) throw new Error(`workers did not start:\n${services.map((s) => `${s.name}: ${s.output().slice(-1500)}`).join('\n')}`);
 
 // Bootstrapped once; the officers enrol through one API and work through both.
 const dep = await setUpDeployment(apis[0]!.base, config, 2);
@@ -103,7 +104,7 @@ t.test('two APIs and two workers on one database: cases, audit chain and deadlin
 
   // The workers fire what falls due, relay the notifications and chain the audit events; then stop.
   await new Promise((r) => setTimeout(r, Math.max(0, t0 + DRAIN_UNTIL * 1000 - Date.now())));
-  const quiet = await waitFor(
+  const quiet = await holdsWithin(
     async () => {
       const r = await drained(sql.sql);
       return r.outbox === 0 && r.unchained === 0;

@@ -16,13 +16,13 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { buildTestApp, REDIS_URL } from '../helpers/app.js';
-import { nextTotp } from '../helpers/actors.js';
+import { buildPacket, nextTotp } from '../helpers/world.js';
 import { credentialMarkers, findLeaks, leakSearchScope } from '../helpers/leaks.js';
 import { buildWorld } from './access-matrix/world.js';
-import { buildPacket } from '../workflow/story-kit.js';
 import { appealGroundsAd, assessmentFieldAd, caseReportNoteAd, changePassword, fromB64u, login, measureDetailsAd, messageBodyAd, openEnvelope, openRekeyDek, prepareRekey, referralReportAd, sealField, toB64u, type RekeyBundle, type RekeyRecipient } from '../../src/sdk/index.js';
 import { startNotificationDelivery } from '../../workers/notification-delivery.js';
 import { loggableError } from '../../src/lib/loggable-error.js';
+import { holdsWithin } from '../helpers/wait-for.js';
 
 const T = await buildTestApp(t, { env: { REFRESH_TOKEN_TTL_SECONDS: String(30 * 24 * 3600) } });
 const w = await buildWorld(T);
@@ -122,19 +122,14 @@ t.test('a whole case carries a marker in every sealed field', async (t) => {
 
   // the notification worker delivers; the partner's webhook receives the referral events
   await delivery.tick();
-  const end = Date.now() + 10_000;
-  while (received.length === 0 && Date.now() < end) {
+  await holdsWithin(async () => {
     await delivery.tick();
-    await new Promise((r) => setTimeout(r, 100));
-  }
+    return received.length > 0;
+  }, 10_000, 100);
   t.ok(received.length > 0, `the webhook received ${received.length} requests`);
   t.ok(received.some((r) => r.url === `/hook?token=${URL_TOKEN}`), 'at the whole URL, its token included');
   const failed = async () => (await sql`select count(*)::int as n from webhook_deliveries where last_error = 'HTTP 500'`)[0]!.n as number;
-  const end2 = Date.now() + 10_000;
-  while ((await failed()) === 0 || !T.logs.some((l) => l.includes('job failed'))) {
-    if (Date.now() > end2) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await holdsWithin(async () => (await failed()) > 0 && T.logs.some((l) => l.includes('job failed')), 10_000, 100);
   t.ok((await failed()) > 0, 'failed attempts were recorded');
   t.ok(T.logs.some((l) => l.includes('job failed') && l.includes(`http://127.0.0.1:${port}: HTTP 500`)), 'and logged, naming the endpoint by its origin');
   t.ok((await sql`select count(*)::int as n from notifications`)[0]!.n > 0, 'notifications were written');

@@ -7,7 +7,7 @@
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import { buildTestApp } from '../helpers/app.js';
-import { bootstrap } from '../helpers/actors.js';
+import { bootstrap } from '../helpers/world.js';
 import { REDACT_PATHS, redactQuery } from '../../src/lib/log-redaction.js';
 
 const T = await buildTestApp(t);

@@ -74,9 +74,6 @@ function replaced(body: unknown, path: string[], value: string): unknown {
 
 const SPENDING = new Set(['POST /v1/auth/logout', 'POST /v1/me/password']);
 const routes = T.app.routeTable().filter((r) => !SPENDING.has(`${r.method} ${r.url}`) && !r.url.startsWith('/docs/static') && !r.url.startsWith('/admin/queues/static'));
-let sent = 0;
-let slowest = 0;
-
 for (const route of routes) {
   t.test(`${route.method} ${route.url}`, async (t) => {
     const op = doc.paths[route.url.replace(/:(\w+)/g, '{$1}')]?.[route.method.toLowerCase()];
@@ -84,6 +81,8 @@ for (const route of routes) {
     const example = media?.example ?? Object.values(media?.examples ?? {})[0]?.value;
     const who = callerOf(route.action);
     const faults: string[] = [];
+    let sent = 0;
+    let slowest = 0;
     const url = (override: Record<string, string> = {}, query = '') => route.url.replace(/:(\w+)/g, (_m, n: string) => encodeURIComponent(override[n] ?? idFor(n))).replace('*', 'x') + query;
 
     async function send(what: string, opts: { url: string; body?: unknown; headers?: Record<string, string> }) {
@@ -113,12 +112,13 @@ for (const route of routes) {
       await send('X-Forwarded-For', { url: url(), headers: { 'x-forwarded-for': p }, ...(example !== undefined ? { body: example } : {}) });
     }
     t.same(faults, [], 'no 5xx, no SQL error text, nothing written on refusal');
+    t.ok(sent >= 10, `${sent} requests reached the route (at least the header payloads)`);
+    t.ok(slowest < 2500, `the slowest answer took ${Math.round(slowest)} ms (pg_sleep(3) would take 3000)`);
   });
 }
 
-t.test('the payloads reached every route, and none was slow (no pg_sleep ran)', async (t) => {
-  t.ok(sent > 2000, `${sent} requests`);
-  t.ok(slowest < 2500, `the slowest answer took ${Math.round(slowest)} ms (pg_sleep(3) would take 3000)`);
+t.test('every route was probed, and the data is intact', async (t) => {
+  t.ok(routes.length > 50, `${routes.length} routes, each its own subtest above`);
   const [u] = await sql`select count(*)::int as n from users where role = 'admin'`;
   t.equal(u!.n, 1, 'still one admin');
   t.ok((await sql`select count(*)::int as n from cases`)[0]!.n > 0, 'the cases table is still there');

@@ -9,8 +9,7 @@
  */
 import t, { type Test } from 'tap';
 import { buildTestApp } from '../helpers/app.js';
-import { bootstrap, enrolActor, logIn, refreshIfStale, type Actor } from '../helpers/actors.js';
-import { act, caseKeyOf, fileCase, grantCaseKey, mechanismKeyOf } from '../helpers/cases.js';
+import { bootstrap, enrolActor, logIn, refreshIfStale, type Actor, act, caseKeyOf, fileCase, grantCaseKey, mechanismKeyOf } from '../helpers/world.js';
 import { openEnvelope, sealKeyringEntry, type KeyEnvelope } from '../../src/sdk/index.js';
 
 const T = await buildTestApp(t);
@@ -57,9 +56,8 @@ t.test('the only admin cannot disable their account: the service would have no a
   await refused(t, await disable(admin, admin.id), 'last_admin', before);
 });
 
-let admin2: Actor;
 t.test('an admin does not disable their own account, another admin does; two admins disabling each other cannot both succeed', async (t) => {
-  admin2 = await enrolActor(T, admin, { username: 'second-admin', role: 'admin', orgId: dep.mechanismId });
+  const admin2 = await enrolActor(T, admin, { username: 'second-admin', role: 'admin', orgId: dep.mechanismId });
   const before = await snapshot();
   await refused(t, await disable(admin, admin.id), 'self_disable', before);
 

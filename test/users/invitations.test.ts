@@ -6,7 +6,7 @@
  */
 import t from 'tap';
 import { buildTestApp } from '../helpers/app.js';
-import { bootstrap, nextTotp, reauth, refreshIfStale } from '../helpers/actors.js';
+import { bootstrap, nextTotp, reauth, refreshIfStale } from '../helpers/world.js';
 import { enrol } from '../../src/sdk/index.js';
 import { generateTotpSecret } from '../../src/auth/totp.js';
 

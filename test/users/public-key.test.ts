@@ -7,18 +7,15 @@
  */
 import t from 'tap';
 import { buildTestApp } from '../helpers/app.js';
-import { bootstrap, enrolActor, type Actor } from '../helpers/actors.js';
-import { fileCase } from '../helpers/cases.js';
-import { createCaller, partnerOrg } from '../workflow/story-kit.js';
+import { partnerOrg, buildWorld, enrolActor, type Actor, fileCase } from '../helpers/world.js';
+import { createCaller } from '../workflow/story-kit.js';
 import { fromB64u, keyIdOf, pinnedPublicKey, ready, sealEnvelope, toB64u, toHex } from '../../src/sdk/index.js';
 
 await ready();
 const T = await buildTestApp(t, { now: '2026-11-02T08:00:00.000Z' });
 const sql = T.database.sql;
 const { as, must } = createCaller(T);
-const dep = await bootstrap(T);
-const officer = await enrolActor(T, dep.admin, { username: 'officer-awa', role: 'officer', orgId: dep.mechanismId });
-const gone = await enrolActor(T, dep.admin, { username: 'officer-parti', role: 'officer', orgId: dep.mechanismId });
+const { dep, officers: { awa: officer, parti: gone } } = await buildWorld(T, { officers: ['awa', 'parti'] });
 await must(as(dep.admin, 'POST', `/v1/users/${gone.id}/disable`, { reason: 'A quitté le mécanisme' }));
 const asf = await partnerOrg(T, dep.admin, { name: 'Avocats sans frontières', username: 'partner-asf' });
 const colleague = await enrolActor(T, dep.admin, { username: 'partner-asf-2', role: 'partner', orgId: asf.id });

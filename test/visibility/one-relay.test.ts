@@ -6,8 +6,7 @@
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import { buildTestApp, REDIS_URL } from '../helpers/app.js';
-import { bootstrap, enrolActor } from '../helpers/actors.js';
-import { admitCase, fileCase } from '../helpers/cases.js';
+import { buildWorld, admitCase, fileCase } from '../helpers/world.js';
 import { ready } from '../../src/sdk/index.js';
 import { createQueueConnection } from '../../src/queues/registry.js';
 import { createEscalationParts } from '../../workers/escalation.js';
@@ -16,8 +15,7 @@ import type { Logger } from '../../src/lib/logger.js';
 
 await ready();
 const T = await buildTestApp(t, { now: '2026-06-01T08:00:00.000Z' });
-const dep = await bootstrap(T);
-const awa = await enrolActor(T, dep.admin, { username: 'officer-awa', role: 'officer', orgId: dep.mechanismId });
+const { dep, officers: { awa } } = await buildWorld(T, { officers: ['awa'] });
 const warnings: Array<{ obj: unknown; msg: string | undefined }> = [];
 const quiet = () => undefined;
 const log: Logger = { debug: quiet, info: quiet, error: quiet, warn: ((obj: unknown, msg?: string) => void warnings.push({ obj, msg })) as Logger['warn'] };

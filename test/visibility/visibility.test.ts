@@ -5,16 +5,12 @@
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import { buildTestApp } from '../helpers/app.js';
-import { bootstrap, enrolActor, reauth } from '../helpers/actors.js';
-import { act, admitCase, fileCase, headersOf, type Caller } from '../helpers/cases.js';
+import { buildWorld, enrolActor, reauth, act, admitCase, fileCase, headersOf, type Caller } from '../helpers/world.js';
 import { ready } from '../../src/sdk/index.js';
 
 await ready();
 const T = await buildTestApp(t, { now: '2026-06-01T08:00:00.000Z' });
-const dep = await bootstrap(T);
-const awa = await enrolActor(T, dep.admin, { username: 'officer-awa', role: 'officer', orgId: dep.mechanismId });
-const moussa = await enrolActor(T, dep.admin, { username: 'officer-moussa', role: 'officer', orgId: dep.mechanismId });
-const idle = await enrolActor(T, dep.admin, { username: 'officer-idle', role: 'officer', orgId: dep.mechanismId });
+const { dep, officers: { awa, moussa, idle } } = await buildWorld(T, { officers: ['awa', 'moussa', 'idle'] });
 const get = (who: Caller | null, url: string) => T.app.inject({ method: 'GET', url, ...(who ? { headers: headersOf(who) } : {}) });
 const org = (await T.app.inject({ method: 'POST', url: '/v1/orgs', headers: headersOf(dep.admin), payload: { name: 'Avocats sans frontières Mali' } })).json();
 if (!org.id) throw new Error('partner org creation failed');

@@ -12,8 +12,7 @@ import path from 'node:path';
 import t, { type Test } from 'tap';
 import type { Page, Response } from 'playwright-core';
 import { buildTestApp } from '../helpers/app.js';
-import { bootstrap, enrolActor } from '../helpers/actors.js';
-import { caseKeyOf, grantCaseKey, act, caseRow } from '../helpers/cases.js';
+import { buildWorld, caseKeyOf, grantCaseKey, act, caseRow } from '../helpers/world.js';
 import { assessmentFieldAd, caseReportNoteAd, measureDetailsAd, messageBodyAd, openField, parseSealedField, ready, sealField } from '../../src/sdk/index.js';
 import type { IsolatedPage } from '../helpers/browser.js';
 import { ARTIFACTS, axeViolations, buildPage, leaksIn, phoneBrowser, screenshots, servePage, fillForm } from './page-kit.js';
@@ -24,8 +23,7 @@ await ready();
 t.comment(buildPage().trim());
 
 const T = await buildTestApp(t);
-const dep = await bootstrap(T);
-const officer = await enrolActor(T, dep.admin, { username: 'officer-page', role: 'officer', orgId: dep.mechanismId });
+const { dep, officers: { page: officer } } = await buildWorld(T, { officers: ['page'] });
 const W = await servePage(t, T, { INTAKE_KEY_ID: dep.mechanismKeyId });
 const screenshot = screenshots('flow');
 
@@ -219,11 +217,11 @@ t.test('the defender comes back with the receipt: reads the message, answers, co
   await page.getByLabel('Reçu (16 chiffres)').fill(receipt);
   await page.getByRole('button', { name: 'Ouvrir mon dossier' }).click();
   await page.locator('#messages').getByText(officerText).waitFor({ timeout: 30_000 });
-  t.pass('the officer’s message is opened in the browser');
+  t.match(await page.locator('#messages').textContent(), officerText, 'the officer’s message is opened in the browser');
   t.equal(await page.locator('#case-reference').textContent(), reference);
   await page.locator('#case-state').filter({ hasText: 'décision' }).waitFor();
   await page.locator(`#measure-${measureId}`).getByText(measureText).waitFor();
-  t.pass('the measure’s sealed details are opened in the browser');
+  t.match(await page.locator(`#measure-${measureId}`).textContent(), measureText, 'the measure’s sealed details are opened in the browser');
   await screenshot(page, 'case-message-and-measure');
   await noAxeViolations(t, page, 'case view');
 

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import t, { type Test } from 'tap';
 import type { Page } from 'playwright-core';
 import { buildTestApp } from '../helpers/app.js';
-import { bootstrap } from '../helpers/actors.js';
+import { bootstrap } from '../helpers/world.js';
 import type { IsolatedPage } from '../helpers/browser.js';
 import { startTcpProxy } from '../helpers/tcp-proxy.js';
 import { axeViolations, buildPage, leaksIn, screenshots, servePage, phoneBrowser, fillForm } from './page-kit.js';
@@ -142,8 +142,9 @@ t.test('rate-limited: the page says how long to wait and keeps the draft; the re
   await f.page.goto(`${limited.origin}/suivi`);
   await f.page.getByLabel('Reçu (16 chiffres)').fill('0000 1111 2222 3333');
   await f.page.getByRole('button', { name: 'Ouvrir mon dossier' }).click();
-  await f.page.getByRole('alert').filter({ hasText: 'Trop d’essais' }).waitFor({ timeout: 30_000 });
-  t.pass('the receipt login says so too');
+  const receiptAlert = f.page.getByRole('alert').filter({ hasText: 'Trop d’essais' });
+  await receiptAlert.waitFor({ timeout: 30_000 });
+  t.match(await receiptAlert.textContent(), /Trop d’essais/, 'the receipt login says so too');
 });
 
 t.test('every page above: no request left 127.0.0.1 and nothing was stored', async (t) => {

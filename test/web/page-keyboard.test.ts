@@ -9,7 +9,7 @@ import t, { type Test } from 'tap';
 import type { Locator, Page } from 'playwright-core';
 import { randomUUID } from 'node:crypto';
 import { buildTestApp } from '../helpers/app.js';
-import { bootstrap } from '../helpers/actors.js';
+import { bootstrap } from '../helpers/world.js';
 import { buildPage, leaksIn, phoneBrowser, screenshots, servePage } from './page-kit.js';
 
 buildPage();

@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import t, { type Test } from 'tap';
 import type { Page, Route } from 'playwright-core';
 import { buildTestApp } from '../helpers/app.js';
-import { bootstrap } from '../helpers/actors.js';
+import { bootstrap } from '../helpers/world.js';
 import type { IsolatedPage } from '../helpers/browser.js';
 import { caseFieldAd, deriveReceiptKeys, openEnvelope, openField, ready, toB64u } from '../../src/sdk/index.js';
 import { axeViolations, buildPage, leaksIn, screenshots, servePage, phoneBrowser, fillForm } from './page-kit.js';

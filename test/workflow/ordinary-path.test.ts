@@ -12,8 +12,7 @@
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import { buildTestApp } from '../helpers/app.js';
-import { bootstrap, enrolActor, reauth } from '../helpers/actors.js';
-import { caseRow, fileCase, grantCaseKey } from '../helpers/cases.js';
+import { bootstrap, enrolActor, reauth, caseRow, fileCase, grantCaseKey } from '../helpers/world.js';
 import { findLeaks, leakSearchScope } from '../helpers/leaks.js';
 import { CASE_READS, buildPacket, createCaller, deadlineStates, liveRules, noCaseEnvelopeOpens, openCaseFields, partnerOrg } from './story-kit.js';
 import {

@@ -5,19 +5,11 @@
  */
 import type { LightMyRequestResponse } from 'fastify';
 import type { TestApp } from '../helpers/app.js';
-import { enrolActor, refreshIfStale, type Actor } from '../helpers/actors.js';
-import { caseKeyOf, type DefenderSession } from '../helpers/cases.js';
+import { refreshIfStale, type Actor, caseKeyOf, type DefenderSession } from '../helpers/world.js';
 import {
   caseFieldAd,
-  createOrgKey,
-  generateDek,
   openEnvelope,
   openField,
-  openKeyringEntry,
-  pinnedPublicKey,
-  referralFieldAd,
-  sealEnvelope,
-  sealField,
   type BoxKeyPair,
   type JsonValue,
 } from '../../src/sdk/index.js';
@@ -56,7 +48,7 @@ export function createCaller(T: TestApp) {
   /** A defender session that has just logged in: its token is fresh now. */
   const loggedIn = (d: DefenderSession) => defenderIssued.set(d, T.clock.now().getTime());
 
-  /** The case key as the staff member's client opens it (helpers/cases.ts caseKeyOf), with a fresh token. */
+  /** The case key as the staff member's client opens it (helpers/world.ts caseKeyOf), with a fresh token. */
   async function caseKey(who: Actor, caseId: string): Promise<Uint8Array> {
     await fresh(who);
     return caseKeyOf(T, who, caseId);
@@ -65,51 +57,7 @@ export function createCaller(T: TestApp) {
   return { as, must, fresh, loggedIn, caseKey };
 }
 
-export interface PartnerOrg {
-  id: string;
-  name: string;
-  category: string;
-  member: Actor;
-  /** the organisation key pair, as the member's client holds it (from its keyring entry) */
-  keyPair: BoxKeyPair;
-  keyId: string;
-}
-
-/** The admin creates a partner organisation; its first member enrols and makes the organisation key. */
-export async function partnerOrg(T: TestApp, admin: Actor, input: { name: string; category?: string; username: string }): Promise<PartnerOrg> {
-  const { as, must } = createCaller(T);
-  const org = await must<{ id: string; name: string; category: string }>(as(admin, 'POST', '/v1/orgs', { name: input.name, ...(input.category ? { category: input.category } : {}) }), 201);
-  const member = await enrolActor(T, admin, { username: input.username, role: 'partner', orgId: org.id });
-  const k = createOrgKey([member.keyPair.publicKey]);
-  const entry = k.entries[0]!;
-  await must(as(member, 'POST', `/v1/orgs/${org.id}/keys`, { publicKey: k.publicKey, keyId: k.keyId, entries: [{ userId: member.id, memberKeyId: entry.memberKeyId, entry: entry.entry }] }), 201);
-  // The member's client opens the organisation key from its keyring entry, as after login.
-  const me = await must<{ keyring: Array<{ orgKeyId: string; entry: string }> }>(as(member, 'GET', '/v1/me'));
-  const mine = me.keyring.find((e) => e.orgKeyId === k.keyId);
-  if (!mine) throw new Error('the member holds no keyring entry for the new key');
-  return { ...org, member, keyPair: openKeyringEntry(mine.entry, member.keyPair), keyId: k.keyId };
-}
-
-/**
- * The referring staff client: opens the chosen case fields with the case key, re-seals each
- * under a fresh referral DEK (AD egide/v1/referral/<id>/<field>), seals that DEK to the
- * organisation's current key (checked against the keyId the server lists) and to the sender.
- */
-export async function buildPacket(T: TestApp, sender: Actor, caseDek: Uint8Array, caseId: string, referralId: string, fields: string[], orgId: string) {
-  const { as, must } = createCaller(T);
-  const sealed = await must<{ fields: Record<string, string> }>(as(sender, 'GET', `/v1/cases/${caseId}/sealed`));
-  const keys = await must<{ keys: Array<{ keyId: string; publicKey: string; current: boolean }> }>(as(sender, 'GET', `/v1/orgs/${orgId}/keys`));
-  const current = keys.keys.find((k) => k.current);
-  if (!current) throw new Error('the organisation has no current key');
-  const orgPublicKey = pinnedPublicKey(current.publicKey, current.keyId);
-  const dek = generateDek();
-  const packet = Object.fromEntries(fields.map((f) => [f, sealField(openField(sealed.fields[f]!, caseDek, caseFieldAd(caseId, f)), dek, referralFieldAd(referralId, f))]));
-  const envelopes = [
-    { ...sealEnvelope(dek, orgPublicKey), recipientType: 'org', recipientId: orgId },
-    { ...sealEnvelope(dek, sender.keyPair.publicKey), recipientType: 'user', recipientId: sender.id },
-  ];
-  return { dek, body: { packet, envelopes } };
-}
+export { buildPacket, partnerOrg } from '../helpers/world.js';
 
 /** Opens every sealed case field with `dek`, or throws (decrypt_failed) if the key is not the case's. */
 export function openCaseFields(fields: Record<string, string>, dek: Uint8Array, caseId: string): Record<string, JsonValue> {

@@ -13,8 +13,8 @@ import { createDatabase } from '../../src/db/client.js';
 import { fixedClock } from '../../src/lib/clock.js';
 import { generateSecrets } from '../../src/lib/server-keys.js';
 import { buildServer } from '../../src/server.js';
-import { bootstrap, enrolActor } from '../../test/helpers/actors.js';
-import { admitCase, fileCase } from '../../test/helpers/cases.js';
+import { bootstrap, enrolActor } from '../../test/helpers/world.js';
+import { admitCase, fileCase } from '../../test/helpers/world.js';
 import type { TestApp } from '../../test/helpers/app.js';
 import { createTestDatabase } from '../../test/helpers/db.js';
 

@@ -10,8 +10,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Role } from '../../../src/access/policy.js';
-import type { Actor } from '../../helpers/actors.js';
-import { nextTotp } from '../../helpers/actors.js';
+import { nextTotp, baseMetadata, type Actor } from '../../helpers/world.js';
 import type { Case, Stage, Who, World } from './world.js';
 import {
   appealGroundsAd,
@@ -35,7 +34,6 @@ import {
   type RekeyBundle,
 } from '../../../src/sdk/index.js';
 import { generateTotpSecret } from '../../../src/auth/totp.js';
-import { baseMetadata } from '../../helpers/cases.js';
 
 export type Mode = 'in' | 'out' | 'deny';
 

@@ -8,9 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
 import type { TestApp } from '../../helpers/app.js';
-import { bootstrap, enrolActor, logIn, refreshIfStale, type Actor, type Deployment } from '../../helpers/actors.js';
-import { fileCase, headersOf, mechanismKeyOf, type DefenderSession } from '../../helpers/cases.js';
-import { buildPacket, partnerOrg, type PartnerOrg } from '../../workflow/story-kit.js';
+import { bootstrap, buildPacket, enrolActor, fileCase, headersOf, logIn, mechanismKeyOf, partnerOrg, refreshIfStale, type Actor, type DefenderSession, type Deployment, type PartnerOrg } from '../../helpers/world.js';
 import {
   assessmentFieldAd,
   caseReportNoteAd,

@@ -1,4 +1,6 @@
 import type { Sql } from 'postgres';
+import type { CaseState, RiskLevel } from '../contracts/shared.js';
+import { MAX_PAGE } from '../contracts/case-list.js';
 import { fieldInvalid } from '../lib/problem.js';
 import { decodeKeyset, encodeKeyset, isIsoInstant, isUuid, notACursor } from '../lib/cursor.js';
 import type { Clock } from '../lib/clock.js';
@@ -7,12 +9,7 @@ import type { AccessService, ScopeFacts } from '../access/access-service.js';
 
 export type CaseListService = ReturnType<typeof createCaseListService>;
 
-export const CASE_STATES = ['received', 'triage', 'info_requested', 'assessment', 'decision', 'protection', 'closed'] as const;
-export const RISK_LEVELS = ['low', 'medium', 'high', 'extreme'] as const;
-export type CaseState = (typeof CASE_STATES)[number];
-export type RiskLevel = (typeof RISK_LEVELS)[number];
 
-export const MAX_PAGE = 100;
 export const DEFAULT_PAGE = 50;
 
 export interface CaseListFilters {

@@ -1,5 +1,5 @@
 import { Type, type TSchema } from 'typebox';
-import { paddedLength } from '../sdk/index.js';
+import { paddedLength } from '../sdk/crypto/padding.js';
 
 /** Shared TypeBox building blocks: every string is bounded, every byte string is base64url. */
 export const Uuid = Type.String({ format: 'uuid', maxLength: 36 });

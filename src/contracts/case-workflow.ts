@@ -3,6 +3,7 @@ import { Uuid, responses } from '../lib/schemas.js';
 import type { TransitionRule, WorkflowPolicy } from '../cases/workflow-policy.js';
 import { CaseView } from './case-view.js';
 import { operation } from './operation.js';
+import { transitionPath } from './routes.js';
 
 export const Reason = Type.String({ minLength: 3, maxLength: 2000, description: 'why: kept on the timeline and in the audit log (no sensitive details: they belong in sealed notes)' });
 
@@ -23,9 +24,6 @@ export function transitionOperationId(name: string): string {
   const [verb = '', ...rest] = name.split('_');
   return [verb, 'case', ...rest].map((w, i) => (i === 0 ? w : `${w.charAt(0).toUpperCase()}${w.slice(1)}`)).join('');
 }
-
-/** The URL of a transition: its name with dashes, under the case. */
-export const transitionPath = (name: string): string => `/v1/cases/:caseId/${name.replace(/_/g, '-')}`;
 
 /** What any transition may carry; each transition of the policy asks for its own part of it. */
 export interface TransitionBody {

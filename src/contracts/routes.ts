@@ -115,3 +115,6 @@ export const ROUTES = {
 } as const satisfies Record<string, readonly ['GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', `/${string}`]>;
 
 export type OperationId = keyof typeof ROUTES;
+
+/** The URL of a case transition of policies/workflow.yaml: its name with dashes, under the case. */
+export const transitionPath = (name: string): string => `/v1/cases/:caseId/${name.replace(/_/g, '-')}`;

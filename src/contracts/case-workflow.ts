@@ -1,14 +1,28 @@
 import { Type, type TSchema } from 'typebox';
 import { Uuid, responses } from '../lib/schemas.js';
-import type { TransitionRule, WorkflowPolicy } from '../cases/workflow-policy.js';
 import { CaseView } from './case-view.js';
 import { operation } from './operation.js';
 import { transitionPath } from './routes.js';
 
 export const Reason = Type.String({ minLength: 3, maxLength: 2000, description: 'why: kept on the timeline and in the audit log (no sensitive details: they belong in sealed notes)' });
 
+/** What the operation of a transition needs of its rule in policies/workflow.yaml. */
+export interface TransitionRuleView {
+  name: string;
+  description: string;
+  from: readonly string[];
+  to: string;
+  requires: readonly string[];
+  assigns?: boolean | undefined;
+}
+
+/** What the operations need of the workflow policy. */
+export interface WorkflowView {
+  closeReasons: readonly string[];
+}
+
 /** A request body for the OpenAPI document: what a client sends for this transition. */
-function exampleFor(rule: TransitionRule, workflow: WorkflowPolicy): Record<string, string> {
+function exampleFor(rule: TransitionRuleView, workflow: WorkflowView): Record<string, string> {
   return {
     ...(rule.requires.includes('reason') || rule.to === 'closed' ? { reason: `${rule.name.replace(/_/g, ' ')}: motif consigné au dossier, sans détail sensible` } : {}),
     ...(rule.requires.includes('closeReason') ? { closeReason: workflow.closeReasons.find((r) => r === 'risk_ceased') ?? workflow.closeReasons[0]! } : {}),
@@ -36,7 +50,7 @@ export interface TransitionBody {
  * The operation of one transition of policies/workflow.yaml: built from the policy, so it is not
  * in the static route table; the typed client reaches it through `transition()`.
  */
-export function transitionOperation(rule: TransitionRule, workflow: WorkflowPolicy) {
+export function transitionOperation(rule: TransitionRuleView, workflow: WorkflowView) {
   // Built from the policy, so typed loosely here; the service checks the input again.
   const body: TSchema = Type.Object(
     {
@@ -46,7 +60,7 @@ export function transitionOperation(rule: TransitionRule, workflow: WorkflowPoli
     },
     { additionalProperties: false, examples: [exampleFor(rule, workflow)] },
   );
-  const from = (rule.from as readonly string[]).join(', ');
+  const from = rule.from.join(', ');
   return {
     method: 'POST' as const,
     url: transitionPath(rule.name),

@@ -24,4 +24,4 @@ export * from './crypto/audit-chain.js';
 export * from './client/filing.js';
 export * from './client/rekey.js';
 export * from './client/api-client.js';
-export type { Contracts, OperationId } from '../contracts/index.js';
+export type { Contracts } from '../contracts/index.js';

@@ -16,6 +16,8 @@
 import type { Static, TSchema } from 'typebox';
 import type { Contracts } from '../../contracts/index.js';
 import { ROUTES, transitionPath, type OperationId } from '../../contracts/routes.js';
+
+export type { OperationId };
 import type { Problem } from '../../lib/schemas.js';
 import type { TransitionBody } from '../../contracts/case-workflow.js';
 import type { CaseView } from '../../contracts/case-view.js';
@@ -55,7 +57,7 @@ export interface CallOptions {
 export type InputOf<Id extends OperationId> = Part<SchemaOf<Id>, 'params', 'params'> & Part<SchemaOf<Id>, 'querystring', 'query'> & Part<SchemaOf<Id>, 'body', 'body'> & CallOptions;
 
 /** The input argument: optional when nothing in it is required. */
-type InputArgs<Id extends OperationId> = {} extends InputOf<Id> ? [input?: InputOf<Id>] : [input: InputOf<Id>];
+export type CallArgs<Id extends OperationId> = {} extends InputOf<Id> ? [input?: InputOf<Id>] : [input: InputOf<Id>];
 
 export interface TokenPair {
   accessToken: string;
@@ -140,7 +142,7 @@ function queryOf(query: Record<string, unknown> | undefined): string {
 
 export interface ApiClient {
   /** Calls an operation by its operationId; resolves with its 2xx answer, rejects with ApiError. */
-  call<Id extends OperationId>(operationId: Id, ...input: InputArgs<Id>): Promise<ResponseOf<Id>>;
+  call<Id extends OperationId>(operationId: Id, ...input: CallArgs<Id>): Promise<ResponseOf<Id>>;
   /** A case transition of policies/workflow.yaml (`request_info`, `close`...), answered with the case view. */
   transition(caseId: string, name: string, body: TransitionBody, options?: CallOptions): Promise<Static<typeof CaseView>>;
   /** The pair held now, if any. */
@@ -246,7 +248,7 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     return read(req, response);
   }
 
-  async function call<Id extends OperationId>(operationId: Id, ...args: InputArgs<Id>): Promise<ResponseOf<Id>> {
+  async function call<Id extends OperationId>(operationId: Id, ...args: CallArgs<Id>): Promise<ResponseOf<Id>> {
     const [method, url] = (ROUTES as Record<string, readonly [string, string]>)[operationId]!;
     const input = ((args as unknown[])[0] ?? {}) as { params?: Record<string, unknown>; query?: Record<string, unknown>; body?: unknown } & CallOptions;
     const { params, query, body, ...callOptions } = input;

@@ -1,6 +1,6 @@
 import type { Sql } from 'postgres';
 import type { CaseState, RiskLevel } from '../contracts/shared.js';
-import { MAX_PAGE } from '../contracts/case-list.js';
+import { MAX_PAGE, type CaseSummary } from '../contracts/case-list.js';
 import { fieldInvalid } from '../lib/problem.js';
 import { decodeKeyset, encodeKeyset, isIsoInstant, isUuid, notACursor } from '../lib/cursor.js';
 import type { Clock } from '../lib/clock.js';
@@ -154,7 +154,7 @@ export function createCaseListService(deps: { sql: Sql; access: Pick<AccessServi
       const stmt = listStatement({ scope, filters, callerId, after, limit, now });
       const [rows] = (await Promise.all([sql.unsafe(stmt.text, stmt.params, { prepare: true }), audited])) as unknown as [ListRow[], void];
       const more = rows.length > limit;
-      const items = (more ? rows.slice(0, limit) : rows).map((r) => ({
+      const items = (more ? rows.slice(0, limit) : rows).map((r): CaseSummary => ({
         id: r.id,
         reference: r.reference,
         state: r.state,

@@ -5,6 +5,7 @@ import type { RequestContext } from '../access/principal.js';
 import type { AccessService } from '../access/access-service.js';
 import { caseTimeline } from '../db/schema/index.js';
 import type { CaseRepository } from './case-repository.js';
+import type { TimelineEntry } from '../contracts/case-timeline.js';
 
 export type CaseTimelineService = ReturnType<typeof createCaseTimelineService>;
 
@@ -27,7 +28,7 @@ export function createCaseTimelineService(deps: { db: Db; cases: Pick<CaseReposi
         .where(and(eq(caseTimeline.caseId, caseId), page.afterId !== undefined ? gt(caseTimeline.id, page.afterId) : undefined))
         .orderBy(asc(caseTimeline.id))
         .limit(page.limit + 1);
-      const items = rows.slice(0, page.limit).map((e) => ({ id: String(e.id), at: e.at.toISOString(), actor: e.actor, action: e.action, fromState: e.fromState, toState: e.toState, reason: e.reason }));
+      const items = rows.slice(0, page.limit).map((e): TimelineEntry => ({ id: String(e.id), at: e.at.toISOString(), actor: e.actor, action: e.action, fromState: e.fromState, toState: e.toState, reason: e.reason }));
       return { items, nextAfterId: rows.length > page.limit ? items[items.length - 1]!.id : null };
     },
   };

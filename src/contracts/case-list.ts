@@ -1,4 +1,4 @@
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
 import { NullableScalar, responses, Timestamp, Uuid } from '../lib/schemas.js';
 import { CASE_STATES, RISK_LEVELS } from './shared.js';
 import { operation } from './operation.js';
@@ -43,6 +43,9 @@ export const CaseListItem = Type.Object(
   },
   { additionalProperties: false },
 );
+
+/** A case as the lists show it (no sealed content). */
+export type CaseSummary = Static<typeof CaseListItem>;
 
 export const listCases = operation('listCases', {
   tags: ['cases'],

@@ -1,4 +1,4 @@
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
 import { Timestamp, Uuid, responses } from '../lib/schemas.js';
 import { operation } from './operation.js';
 
@@ -13,6 +13,9 @@ export const Entry = Type.Object({
   toState: Type.Union([Type.String({ maxLength: 20 }), Type.Null()]),
   reason: Type.Union([Type.String({ maxLength: 4000 }), Type.Null()]),
 });
+
+/** One entry of a case's history. */
+export type TimelineEntry = Static<typeof Entry>;
 
 export const getCaseTimeline = operation('getCaseTimeline', {
   tags: ['cases'],

@@ -1,7 +1,10 @@
-import { Type } from 'typebox';
-import { KeyId, PublicKey, Timestamp } from '../lib/schemas.js';
+import { Type, type Static } from 'typebox';
+import { KeyId, PublicKey, Timestamp, type Problem } from '../lib/schemas.js';
 
 /** Schemas several areas of the API share; each is declared here once. */
+
+/** A problem document (RFC 9457) as the API sends it, with its stable `code`. */
+export type ProblemDocument = Static<typeof Problem>;
 
 /** Where a case stands (the `cases.state` column and policies/workflow.yaml). */
 export const CASE_STATES = ['received', 'triage', 'info_requested', 'assessment', 'decision', 'protection', 'closed'] as const;

@@ -18,7 +18,7 @@ import type { Contracts } from '../../contracts/index.js';
 import { ROUTES, transitionPath, type OperationId } from '../../contracts/routes.js';
 
 export type { OperationId };
-import type { Problem } from '../../lib/schemas.js';
+import type { ProblemDocument } from '../../contracts/shared.js';
 import type { TransitionBody } from '../../contracts/case-workflow.js';
 import type { CaseView } from '../../contracts/case-view.js';
 
@@ -65,7 +65,7 @@ export interface TokenPair {
 }
 
 /** The problem document of a refusal, with whatever extra fields the route adds. */
-export type ProblemDetails = Static<typeof Problem> & Record<string, unknown>;
+export type ProblemDetails = ProblemDocument & Record<string, unknown>;
 
 /**
  * A refused or failed call. `status` 0 with code `network` when no answer came (the server is

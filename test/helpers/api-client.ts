@@ -35,3 +35,8 @@ export function apiClient(app: FastifyInstance, opts: { remoteAddress?: string; 
   const { remoteAddress, seen, ...rest } = opts;
   return createApiClient({ baseUrl: ORIGIN, fetch: injectFetch(app, { ...(remoteAddress ? { remoteAddress } : {}), ...(seen ? { seen } : {}) }), ...rest });
 }
+
+/** The client of someone the test already logged in (an actor of helpers/actors.ts), holding their token pair. */
+export function clientOf(app: FastifyInstance, who: { accessToken: string; refreshToken: string }): ApiClient {
+  return apiClient(app, { tokens: { accessToken: who.accessToken, refreshToken: who.refreshToken } });
+}

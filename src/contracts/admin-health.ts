@@ -4,7 +4,7 @@ import { operation } from './operation.js';
 
 export const Check = Type.Union([Type.Literal('up'), Type.Literal('down')]);
 
-export const Count = Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], { description: 'null while PostgreSQL does not answer' });
+const Count = Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], { description: 'null while PostgreSQL does not answer' });
 
 export const getAdminHealth = operation('getAdminHealth', {
   tags: ['health'],

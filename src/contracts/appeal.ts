@@ -14,11 +14,11 @@ export const UPHELD_EFFECTS = ['reopen_to_triage', 'reopen_to_decision', 'measur
 
 export type UpheldEffect = (typeof UPHELD_EFFECTS)[number];
 
-export const Subject = Type.Union([Type.Literal('decline'), Type.Literal('no_measures'), Type.Literal('measure_rejected'), Type.Literal('measure_lifted')], { description: 'the decision appealed: a decline, a no-measures decision, a rejected or a lifted measure' });
+const Subject = Type.Union([Type.Literal('decline'), Type.Literal('no_measures'), Type.Literal('measure_rejected'), Type.Literal('measure_lifted')], { description: 'the decision appealed: a decline, a no-measures decision, a rejected or a lifted measure' });
 
-export const AppealState = Type.Union([Type.Literal('filed'), Type.Literal('upheld'), Type.Literal('dismissed')]);
+const AppealState = Type.Union([Type.Literal('filed'), Type.Literal('upheld'), Type.Literal('dismissed')]);
 
-export const DefenderAppeal = Type.Object({
+const DefenderAppeal = Type.Object({
   id: Uuid,
   caseId: Uuid,
   subject: Subject,

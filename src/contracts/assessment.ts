@@ -9,16 +9,16 @@ export const THREAT_STEPS = ['facts', 'pattern', 'objective', 'perpetrator', 'fe
 
 export const REASONING_FIELDS = ['reasoning.vulnerability', 'reasoning.capacity'] as const;
 
-export const MAX_THREATS = 20;
+const MAX_THREATS = 20;
 
 /** The largest sealed map a version can carry: every step of every threat, and both reasonings. */
-export const MAX_SEALED_FIELDS = MAX_THREATS * THREAT_STEPS.length + REASONING_FIELDS.length;
+const MAX_SEALED_FIELDS = MAX_THREATS * THREAT_STEPS.length + REASONING_FIELDS.length;
 
 export const Code = Type.String({ pattern: '^[a-z][a-z0-9_]*$', maxLength: 64, description: 'a code of policies/risk.yaml' });
 
 // The scale is the policy's (1-5 by default): the service checks it, so an institution that
 // changes the scale needs no new schema.
-export const Rating = Type.Integer({ minimum: 0, maximum: 100, description: "a whole number on the risk policy's scale (1-5 by default)" });
+const Rating = Type.Integer({ minimum: 0, maximum: 100, description: "a whole number on the risk policy's scale (1-5 by default)" });
 
 export const Level = Type.Union([Type.Literal('low'), Type.Literal('medium'), Type.Literal('high'), Type.Literal('extreme')]);
 
@@ -33,7 +33,7 @@ export const Threat = Type.Object(
   { additionalProperties: false },
 );
 
-export const Factors = Type.Object({ factors: Type.Array(Code, { maxItems: 30 }), rating: Rating }, { additionalProperties: false });
+const Factors = Type.Object({ factors: Type.Array(Code, { maxItems: 30 }), rating: Rating }, { additionalProperties: false });
 
 export const SealedMap = Type.Record(Type.String({ pattern: '^[a-z][a-z0-9.]{0,63}$' }), SealedValue(SEALED_JSON_BYTES.text, 'sealed under the case DEK, AD egide/v1/assessment/<id>/<field>'), {
   maxProperties: MAX_SEALED_FIELDS,
@@ -41,7 +41,7 @@ export const SealedMap = Type.Record(Type.String({ pattern: '^[a-z][a-z0-9.]{0,6
     'Sealed under the case DEK, AD egide/v1/assessment/<id>/<field>. Fields: threats.<i>.facts, threats.<i>.pattern, threats.<i>.objective, threats.<i>.perpetrator, threats.<i>.feasibility (the five steps, <i> = index in threats), reasoning.vulnerability, reasoning.capacity.',
 });
 
-export const Version = Type.Object({
+const Version = Type.Object({
   id: Uuid,
   version: Type.Integer(),
   threats: Type.Array(Threat),

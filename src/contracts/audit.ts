@@ -2,7 +2,7 @@ import { Type } from 'typebox';
 import { Timestamp, Uuid, responses } from '../lib/schemas.js';
 import { operation } from './operation.js';
 
-export const Hash = Type.String({ pattern: '^[0-9a-f]{64}$', description: 'hex SHA-256 chain hash' });
+const Hash = Type.String({ pattern: '^[0-9a-f]{64}$', description: 'hex SHA-256 chain hash' });
 
 export const Seq = Type.Integer({ minimum: 0 });
 
@@ -24,11 +24,11 @@ export const AuditEvent = Type.Object({
 });
 
 // The app's Ajv does not coerce types, so numbers in the query string are matched as text.
-export const SeqText = Type.String({ pattern: '^[0-9]{1,15}$', description: 'an event seq' });
+const SeqText = Type.String({ pattern: '^[0-9]{1,15}$', description: 'an event seq' });
 
-export const LimitText = Type.String({ pattern: '^(?:[1-9]|[1-9][0-9]|[1-4][0-9]{2}|500)$', description: '1 to 500 (default 100)' });
+const LimitText = Type.String({ pattern: '^(?:[1-9]|[1-9][0-9]|[1-4][0-9]{2}|500)$', description: '1 to 500 (default 100)' });
 
-export const Filters = {
+const Filters = {
   actor: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'e.g. u:<userId>, d:<caseId>, system' })),
   caseId: Type.Optional(Uuid),
   action: Type.Optional(Type.String({ pattern: '^[a-z][a-z0-9_.]{0,99}$' })),
@@ -39,7 +39,7 @@ export const Filters = {
 
 export const FiltersQuery = Type.Object(Filters, { additionalProperties: false });
 
-export const EventsQuery = Type.Object(
+const EventsQuery = Type.Object(
   { ...Filters, after: Type.Optional(SeqText), limit: Type.Optional(LimitText), order: Type.Optional(Type.Union([Type.Literal('asc'), Type.Literal('desc')], { default: 'desc' })) },
   { additionalProperties: false },
 );

@@ -26,7 +26,7 @@ export const TokenReply = Type.Object({
 
 export const RefreshBody = Type.Object({ refreshToken: Type.String({ pattern: '^[A-Za-z0-9_-]{43}$' }) }, { additionalProperties: false, examples: [{ refreshToken: ex.b64u32 }] });
 
-export const PasswordMaterialSchema = {
+const PasswordMaterialSchema = {
   salt: B64u(22, '16-byte salt'),
   verifier: B64u(43, 'b64u(SHA-256(authKey))'),
   wrappedPrivateKey: Wrap,

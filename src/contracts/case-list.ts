@@ -24,9 +24,9 @@ export const Query = Type.Object(
   { additionalProperties: false },
 );
 
-export const NullableString = NullableScalar<string>({ type: 'string', maxLength: 64 });
+const NullableString = NullableScalar<string>({ type: 'string', maxLength: 64 });
 
-export const CaseListItem = Type.Object(
+const CaseListItem = Type.Object(
   {
     id: Uuid,
     reference: Type.String({ maxLength: 32 }),

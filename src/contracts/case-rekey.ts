@@ -10,7 +10,7 @@ export const Field = Type.String({ pattern: '^[A-Za-z0-9_.:-]{1,128}$', descript
 
 export const RecipientType = Type.Union([Type.Literal('org'), Type.Literal('user'), Type.Literal('defender')]);
 
-export const RecipientId = Type.String({ minLength: 1, maxLength: 64, description: 'org id, user id, or the case id for the defender' });
+const RecipientId = Type.String({ minLength: 1, maxLength: 64, description: 'org id, user id, or the case id for the defender' });
 
 // Every sealed value of a case, the largest kind included (a format-1 value re-sealed as format 2 grows by its padding).
 export const Sealed = SealedValue(SEALED_JSON_BYTES.caseField, 're-sealed under the new DEK with the same AD');
@@ -20,9 +20,9 @@ export const Envelope = Versioned(200, 'v1.<b64u(crypto_box_seal(new DEK))>');
 /** A case's content travels in one request: bigger than the default body limit, still bounded. */
 export const REKEY_BODY_LIMIT = 32 * 1024 * 1024;
 
-export const MAX_ITEMS = 20_000;
+const MAX_ITEMS = 20_000;
 
-export const Bundle = Type.Object({
+const Bundle = Type.Object({
   caseId: Uuid,
   epoch: Type.Integer(),
   envelopes: Type.Array(

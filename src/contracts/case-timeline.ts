@@ -2,7 +2,7 @@ import { Type, type Static } from 'typebox';
 import { Timestamp, Uuid, responses } from '../lib/schemas.js';
 import { operation } from './operation.js';
 
-export const EntryId = Type.String({ pattern: '^[1-9][0-9]{0,15}$', description: 'the entry id (a cursor: pass it as afterId for the next page)' });
+const EntryId = Type.String({ pattern: '^[1-9][0-9]{0,15}$', description: 'the entry id (a cursor: pass it as afterId for the next page)' });
 
 export const Entry = Type.Object({
   id: EntryId,

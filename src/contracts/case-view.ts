@@ -2,7 +2,7 @@ import { Type, type Static } from 'typebox';
 import { KeyId, Nullable, Timestamp, Uuid } from '../lib/schemas.js';
 
 /** What a defender sees of their own case (`defenderView`): where it stands, no staff, no assessment. */
-export const DefenderCaseView = Type.Object(
+const DefenderCaseView = Type.Object(
   {
     id: Uuid,
     reference: Type.String({ maxLength: 20 }),
@@ -15,7 +15,7 @@ export const DefenderCaseView = Type.Object(
 );
 
 /** Case metadata for staff (`staffView`): codes, states and dates, never anything sealed. */
-export const StaffCaseView = Type.Object(
+const StaffCaseView = Type.Object(
   {
     ...DefenderCaseView.properties,
     urgent: Type.Boolean(),

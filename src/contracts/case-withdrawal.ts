@@ -2,7 +2,7 @@ import { Type } from 'typebox';
 import { Timestamp, Uuid, responses } from '../lib/schemas.js';
 import { operation } from './operation.js';
 
-export const Withdrawn = Type.Object({
+const Withdrawn = Type.Object({
   case: Type.Object({ id: Uuid, reference: Type.String({ maxLength: 20 }), state: Type.String({ maxLength: 20 }), urgentClaimed: Type.Boolean(), createdAt: Timestamp, closedAt: Type.Union([Timestamp, Type.Null()]), closeReason: Type.Union([Type.String({ maxLength: 40 }), Type.Null()]) }),
   measuresStopped: Type.Integer({ minimum: 0 }),
   referralsWithdrawn: Type.Integer({ minimum: 0 }),

@@ -45,7 +45,7 @@ export const IntakeBody = Type.Object(
   { additionalProperties: false, examples: [filingExample] },
 );
 
-export const DeadlineView = Type.Object({ id: Uuid, rule: Type.String(), dueAt: Type.String(), state: Type.String(), urgent: Type.Boolean() });
+const DeadlineView = Type.Object({ id: Uuid, rule: Type.String(), dueAt: Type.String(), state: Type.String(), urgent: Type.Boolean() });
 
 export const fileCase = operation('fileCase', {
   security: [],

@@ -4,7 +4,7 @@ import { operation } from './operation.js';
 
 export const DEADLINE_PAGE_MAX = 100;
 
-export const DeadlineItem = Type.Object(
+const DeadlineItem = Type.Object(
   {
     id: Uuid,
     caseId: NullableScalar<string>({ type: 'string', format: 'uuid', maxLength: 36, description: 'null for a partner: it sees its referrals, never the case' }),

@@ -8,7 +8,7 @@ import { operation } from './operation.js';
 
 export const Reason = Type.String({ minLength: 3, maxLength: 2000, description: 'why: kept on the timeline and in the audit log (no sensitive details: they belong in the sealed details)' });
 
-export const Str = Type.String({ maxLength: 2000 });
+const Str = Type.String({ maxLength: 2000 });
 
 export const Labels = Type.Object({ fr: Str, en: Str });
 
@@ -57,7 +57,7 @@ export const MeasureView = Type.Object({
   updatedAt: Type.Optional(Type.String()),
 });
 
-export const MeasureParams = Type.Object({ measureId: Uuid });
+const MeasureParams = Type.Object({ measureId: Uuid });
 
 export const common = { security: [{ bearer: [] }] };
 

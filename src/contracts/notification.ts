@@ -4,7 +4,7 @@ import { operation } from './operation.js';
 
 export const Payload = Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()]), { description: 'ids and codes only: caseId, deadlineId, rule, step, dueAt, action, code...' });
 
-export const Notification = Type.Object({
+const Notification = Type.Object({
   id: Uuid,
   caseId: Type.Union([Uuid, Type.Null()]),
   reference: Type.Union([Type.String(), Type.Null()]),

@@ -7,7 +7,7 @@ import { operation } from './operation.js';
 /** What a partner organisation is: it decides, e.g., who may receive a referral made without consent (policies/referrals.yaml). */
 export const PartnerCategory = Type.Union([Type.Literal('ngo'), Type.Literal('lawyers'), Type.Literal('programme'), Type.Literal('state_authority')], { description: 'default ngo' });
 
-export const Org = Type.Object({
+const Org = Type.Object({
   id: Uuid,
   kind: Type.Union([Type.Literal('mechanism'), Type.Literal('partner')]),
   category: Type.Union([Type.Literal('mechanism'), PartnerCategory]),
@@ -21,7 +21,7 @@ export const OrgKey = Type.Object({ ...PublicKeyFields, current: Type.Boolean(),
 
 export const KeyringEntry = Versioned(120, 'v1.<b64u(crypto_box_seal(orgPrivateKey, memberPublicKey))>, 80 bytes');
 
-export const OrgParams = Type.Object({ orgId: Uuid });
+const OrgParams = Type.Object({ orgId: Uuid });
 
 export const createOrg = operation('createOrg', {
   tags: ['orgs'],

@@ -48,11 +48,11 @@ export const Referral = Type.Object({
 
 export const Report = Type.Object({ id: Uuid, status: Type.String(), note: N(Type.String()), reportedBy: Uuid, reportedAt: Type.String() });
 
-export const ReferralParams = Type.Object({ referralId: Uuid });
+const ReferralParams = Type.Object({ referralId: Uuid });
 
-export const CaseParams = Type.Object({ caseId: Uuid });
+const CaseParams = Type.Object({ caseId: Uuid });
 
-export const sec = [{ bearer: [] }];
+const sec = [{ bearer: [] }];
 
 export const proposeReferral = operation('proposeReferral', {
   tags: ['referrals'],

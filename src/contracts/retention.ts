@@ -4,7 +4,7 @@ import { operation } from './operation.js';
 
 export const Limit = Type.String({ pattern: '^(?:[1-9]|[1-9][0-9]|100)$', description: '1 to 100 (default 50)' });
 
-export const Cursor = Type.String({ pattern: '^[0-9T:.Z+-]{20,40}_[0-9a-fA-F-]{36}$', description: 'the `next` of the previous page' });
+const Cursor = Type.String({ pattern: '^[0-9T:.Z+-]{20,40}_[0-9a-fA-F-]{36}$', description: 'the `next` of the previous page' });
 
 export const Due = Type.Object({
   caseId: Uuid,

@@ -29,7 +29,7 @@ export const KeyEpoch = Type.Integer({ minimum: 1, maximum: 2_147_483_647, descr
  * in person) before sealing anything to it. A client still recomputes the keyId from the key
  * (docs/crypto-v1.md §2) and never trusts the server's word for it.
  */
-export const Fingerprint = Type.String({
+const Fingerprint = Type.String({
   pattern: '^[0-9A-F]{4}( [0-9A-F]{4}){7}$',
   description: 'the keyId bytes (BLAKE2b-128 of the public key) in upper-case hex, in eight groups of four',
   examples: ['0C07 3BC2 2953 1666 C092 F3D7 01E0 0F41'],

@@ -4,9 +4,9 @@ import { ex } from '../lib/openapi-examples.js';
 import { TotpResetStartBody, TotpResetStartReply } from './auth-shapes.js';
 import { operation } from './operation.js';
 
-export const StaffRoleSchema = Type.Union([Type.Literal('officer'), Type.Literal('supervisor'), Type.Literal('partner'), Type.Literal('admin')]);
+const StaffRoleSchema = Type.Union([Type.Literal('officer'), Type.Literal('supervisor'), Type.Literal('partner'), Type.Literal('admin')]);
 
-export const User = Type.Object({
+const User = Type.Object({
   id: Uuid,
   username: Type.String(),
   role: StaffRoleSchema,

@@ -2,7 +2,7 @@ import { Type } from 'typebox';
 import { Timestamp, Uuid, responses } from '../lib/schemas.js';
 import { operation } from './operation.js';
 
-export const Endpoint = Type.Object({
+const Endpoint = Type.Object({
   id: Uuid,
   orgId: Uuid,
   origin: Type.String({ description: "The URL's scheme, host and port. The whole URL, which may carry the partner's own token, is kept sealed and is never shown again.", examples: ['https://partner.example.org'] }),

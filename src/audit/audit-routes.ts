@@ -1,14 +1,13 @@
 import { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { type Static } from 'typebox';
+import type { Static } from 'typebox';
 import { ctxOf } from '../plugins/context.js';
 import type { AuditFilters } from './audit-repository.js';
 import type { AuditQueryService } from './audit-query-service.js';
 import { routeOf } from '../contracts/operation.js';
 import * as api from '../contracts/audit.js';
-import { FiltersQuery } from '../contracts/audit.js';
 
-function filtersOf(q: Static<typeof FiltersQuery>): AuditFilters {
+function filtersOf(q: Static<typeof api.FiltersQuery>): AuditFilters {
   const f: AuditFilters = {};
   if (q.actor !== undefined) f.actor = q.actor;
   if (q.caseId !== undefined) f.caseId = q.caseId;

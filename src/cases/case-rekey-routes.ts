@@ -3,7 +3,6 @@ import { ctxOf } from '../plugins/context.js';
 import type { CaseRekeyService } from './case-rekey-service.js';
 import { routeOf } from '../contracts/operation.js';
 import * as api from '../contracts/case-rekey.js';
-import { REKEY_BODY_LIMIT } from '../contracts/case-rekey.js';
 
 /**
  * Revoking a reader of a case is a re-key, always (there is no route that only deletes an
@@ -20,7 +19,7 @@ const caseRekeyRoutes: FastifyPluginAsyncTypebox<{ rekey: CaseRekeyService }> = 
   fastify.route({
     ...routeOf(api.rekeyCase),
     config: { action: 'case.rekey' },
-    bodyLimit: Math.max(fastify.config.BODY_LIMIT, REKEY_BODY_LIMIT),
+    bodyLimit: Math.max(fastify.config.BODY_LIMIT, api.REKEY_BODY_LIMIT),
     handler: async (request) => rekey.rekey(ctxOf(request), request.params.caseId, request.body),
   });
 };

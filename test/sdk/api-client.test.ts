@@ -8,7 +8,7 @@
 import t from 'tap';
 import { buildTestApp } from '../helpers/app.js';
 import { bootstrap, enrolActor, nextTotp, type Actor } from '../helpers/actors.js';
-import { apiClient } from '../helpers/api-client.js';
+import { apiClient, clientOf } from '../helpers/api-client.js';
 import { baseMetadata } from '../helpers/cases.js';
 import { ApiError, login, prepareFiling, ready, toB64u, type ApiClient } from '../../src/sdk/index.js';
 import { loadLimitsPolicy } from '../../src/limits/limits-policy.js';
@@ -47,6 +47,16 @@ t.test('staff log in and read their own account; the client keeps the token pair
   t.equal(me.publicKey, toB64u(officer.keyPair.publicKey));
   const page = await client.call('listCases', { query: { limit: '5' } });
   t.ok(Array.isArray(page.items), 'a query-string operation answers its typed page');
+
+  const admin = clientOf(T.app, dep.admin);
+  const users = await admin.call('listUsers', { query: { limit: '200' } });
+  t.ok(
+    users.items.some((u) => u.username === 'officer-client'),
+    'an admin lists the accounts',
+  );
+  const refused = await refusal(client.call('listUsers'));
+  t.equal(refused.status, 403, 'an officer may not');
+  t.equal(refused.code, 'forbidden');
 });
 
 t.test('an expired access token is renewed once for concurrent calls, and the session goes on', async (t) => {

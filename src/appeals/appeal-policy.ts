@@ -2,12 +2,9 @@ import { Type, type Static } from 'typebox';
 import { Value } from 'typebox/value';
 import { PolicyError, loadPolicyFile } from '../access/policy.js';
 
-/** What a defender may appeal (the `appeals.subject` column). */
-export const APPEAL_SUBJECTS = ['decline', 'no_measures', 'measure_rejected', 'measure_lifted'] as const;
-export type AppealSubject = (typeof APPEAL_SUBJECTS)[number];
+import { APPEAL_SUBJECTS, UPHELD_EFFECTS, type AppealSubject, type UpheldEffect } from '../contracts/appeal.js';
 
-export const UPHELD_EFFECTS = ['reopen_to_triage', 'reopen_to_decision', 'measure_to_consented', 'measure_to_active', 'record_only'] as const;
-export type UpheldEffect = (typeof UPHELD_EFFECTS)[number];
+export { APPEAL_SUBJECTS, UPHELD_EFFECTS, type AppealSubject, type UpheldEffect };
 
 /** The effects that make sense for each subject: a case effect needs a closed case, a measure effect a measure. */
 const FITS: Record<AppealSubject, readonly UpheldEffect[]> = {

@@ -1,93 +1,26 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from 'typebox';
-import { ex } from '../lib/openapi-examples.js';
-import { Nullable, responses, SEALED_JSON_BYTES, SealedValue, sealedFieldMaxLength, Timestamp, Uuid } from '../lib/schemas.js';
 import { ctxOf } from '../plugins/context.js';
-import { SealedWithheld } from '../lib/sealed-withheld.js';
-import { UPHELD_EFFECTS } from './appeal-policy.js';
 import type { AppealService } from './appeal-service.js';
-import { KeyEpoch } from '../cases/key-epoch.js';
-
-const Subject = Type.Union([Type.Literal('decline'), Type.Literal('no_measures'), Type.Literal('measure_rejected'), Type.Literal('measure_lifted')], { description: 'the decision appealed: a decline, a no-measures decision, a rejected or a lifted measure' });
-const AppealState = Type.Union([Type.Literal('filed'), Type.Literal('upheld'), Type.Literal('dismissed')]);
-
-const DefenderAppeal = Type.Object({
-  id: Uuid,
-  caseId: Uuid,
-  subject: Subject,
-  subjectId: Nullable(Uuid),
-  decisionAt: Timestamp,
-  grounds: Nullable(Type.String({ maxLength: sealedFieldMaxLength(SEALED_JSON_BYTES.text) })),
-  state: AppealState,
-  filedAt: Timestamp,
-  decidedAt: Nullable(Timestamp),
-  reason: Nullable(Type.String({ maxLength: 2000 })),
-});
-// Staff see who took the decision appealed and who ruled; a defender's listing leaves them out.
-const Appeal = Type.Object({ ...DefenderAppeal.properties, sealedWithheld: SealedWithheld, deciderId: Type.Optional(Nullable(Uuid)), decidedBy: Type.Optional(Nullable(Uuid)) });
-const Decided = Type.Object({
-  ...DefenderAppeal.properties,
-  deciderId: Nullable(Uuid),
-  decidedBy: Nullable(Uuid),
-  caseState: Type.String({ maxLength: 20 }),
-  effect: Nullable(Type.Union(UPHELD_EFFECTS.map((e) => Type.Literal(e)))),
-});
-const Reason = Type.String({ minLength: 3, maxLength: 2000, description: 'why: told to the defender, kept on the timeline and in the audit log (no sensitive details)' });
+import { routeOf } from '../contracts/operation.js';
+import * as api from '../contracts/appeal.js';
 
 /** Appeals (Mexico's law arts. 57-58): the defender files, a supervisor other than the decider rules. */
 const appealRoutes: FastifyPluginAsyncTypebox<{ appeals: AppealService }> = async (fastify, { appeals }) => {
-  fastify.post('/v1/cases/:caseId/appeals', {
+  fastify.route({
+    ...routeOf(api.fileAppeal),
     config: { action: 'appeal.file' },
-    schema: {
-      operationId: 'fileAppeal',
-      tags: ['appeals'],
-      summary: 'Appeal a decline, a no-measures decision, a rejected or a lifted measure, within the policy window (30 days by default)',
-      description: 'The server finds when the decision was taken and by whom. 409 appeal_window_closed past the window; 409 already_exists when the same decision is already under appeal.',
-      security: [{ bearer: [] }],
-      params: Type.Object({ caseId: Uuid }),
-      body: Type.Object(
-        {
-          id: Uuid,
-          subject: Subject,
-          subjectId: Type.Optional(Type.String({ format: 'uuid', maxLength: 36, description: 'the measure, for measure_rejected and measure_lifted' })),
-          grounds: Type.Optional(SealedValue(SEALED_JSON_BYTES.text, 'sealed under the case DEK, AD egide/v1/appeal/<id>/grounds')),
-          keyEpoch: Type.Optional(KeyEpoch),
-        },
-        { additionalProperties: false, examples: [{ id: ex.appealId, subject: 'decline', grounds: ex.sealed }, { id: ex.appealId, subject: 'measure_lifted', subjectId: ex.measureId, grounds: ex.sealed }] },
-      ),
-      response: responses({ 201: DefenderAppeal }, [401, 403, 404, 409]),
-    },
     handler: async (request, reply) => reply.code(201).send(await appeals.file(ctxOf(request), request.params.caseId, request.body)),
   });
 
-  fastify.post('/v1/appeals/:appealId/decision', {
+  fastify.route({
+    ...routeOf(api.decideAppeal),
     config: { action: 'appeal.decide' },
-    schema: {
-      operationId: 'decideAppeal',
-      tags: ['appeals'],
-      summary: 'Rule on an appeal (a supervisor other than the one who took the decision appealed)',
-      description: 'upheld undoes the decision as policies/appeals.yaml says (a declined case back to triage, a no-measures case back to decision, a rejected measure back to consented, a lifted measure back to active); dismissed changes nothing but the record.',
-      security: [{ bearer: [] }],
-      params: Type.Object({ appealId: Uuid }),
-      body: Type.Object(
-        { outcome: Type.Union([Type.Literal('upheld'), Type.Literal('dismissed')]), reason: Reason },
-        { additionalProperties: false, examples: [{ outcome: 'upheld', reason: 'Les menaces sont liées à son activité de défenseure : le dossier relève du mandat.' }] },
-      ),
-      response: responses({ 200: Decided }, [401, 403, 404, 409]),
-    },
     handler: async (request) => appeals.decide(ctxOf(request), request.params.appealId, request.body),
   });
 
-  fastify.get('/v1/cases/:caseId/appeals', {
+  fastify.route({
+    ...routeOf(api.listCaseAppeals),
     config: { action: 'appeal.read' },
-    schema: {
-      operationId: 'listCaseAppeals',
-      tags: ['appeals'],
-      summary: 'The appeals of a case, oldest first (the defender sees their own, without staff ids)',
-      security: [{ bearer: [] }],
-      params: Type.Object({ caseId: Uuid }),
-      response: responses({ 200: Type.Object({ items: Type.Array(Appeal) }) }, [401, 403, 404]),
-    },
     handler: async (request) => ({ items: await appeals.list(ctxOf(request), request.params.caseId) }),
   });
 };

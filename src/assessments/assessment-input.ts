@@ -18,12 +18,8 @@
 import { CryptoError, parseSealedField } from '../sdk/index.js';
 import { AppError, type FieldError } from '../lib/problem.js';
 import type { Feasibility, RiskPolicy, ThreatKind } from '../risk/risk-policy.js';
+import { REASONING_FIELDS, THREAT_STEPS } from '../contracts/assessment.js';
 
-export const THREAT_STEPS = ['facts', 'pattern', 'objective', 'perpetrator', 'feasibility'] as const;
-export const REASONING_FIELDS = ['reasoning.vulnerability', 'reasoning.capacity'] as const;
-export const MAX_THREATS = 20;
-/** The largest sealed map a version can carry: every step of every threat, and both reasonings. */
-export const MAX_SEALED_FIELDS = MAX_THREATS * THREAT_STEPS.length + REASONING_FIELDS.length;
 
 const THREAT_FIELD = /^threats\.(0|[1-9][0-9]?)\.([a-z]+)$/;
 

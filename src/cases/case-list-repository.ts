@@ -1,9 +1,6 @@
 import type { Sql } from 'postgres';
 
-export const CASE_STATES = ['received', 'triage', 'info_requested', 'assessment', 'decision', 'protection', 'closed'] as const;
-export const RISK_LEVELS = ['low', 'medium', 'high', 'extreme'] as const;
-export type CaseState = (typeof CASE_STATES)[number];
-export type RiskLevel = (typeof RISK_LEVELS)[number];
+import type { CaseState, RiskLevel } from '../contracts/shared.js';
 
 export interface CaseListFilters {
   state?: CaseState[];

@@ -1,3 +1,4 @@
+import { MAX_PAGE, type CaseSummary } from '../contracts/case-list.js';
 import { fieldInvalid } from '../lib/problem.js';
 import { decodeKeyset, encodeKeyset, isIsoInstant, isUuid, notACursor } from '../lib/cursor.js';
 import type { Clock } from '../lib/clock.js';
@@ -5,11 +6,10 @@ import type { RequestContext } from '../access/principal.js';
 import type { AccessService, ScopeFacts } from '../access/access-service.js';
 import type { CaseListFilters, CaseListRepository, ListScope, SortKey } from './case-list-repository.js';
 
-export { CASE_STATES, RISK_LEVELS, type CaseListFilters, type CaseState, type RiskLevel } from './case-list-repository.js';
+export type { CaseListFilters } from './case-list-repository.js';
 
 export type CaseListService = ReturnType<typeof createCaseListService>;
 
-export const MAX_PAGE = 100;
 export const DEFAULT_PAGE = 50;
 
 export interface CaseListPage {
@@ -67,7 +67,7 @@ export function createCaseListService(deps: { lists: CaseListRepository; access:
       const callerId = ctx.principal.kind === 'user' ? ctx.principal.userId : null;
       const [rows] = await Promise.all([lists.page({ scope, filters, callerId, after, limit, now }), audited]);
       const more = rows.length > limit;
-      const items = (more ? rows.slice(0, limit) : rows).map((r) => ({
+      const items = (more ? rows.slice(0, limit) : rows).map((r): CaseSummary => ({
         id: r.id,
         reference: r.reference,
         state: r.state,

@@ -1,144 +1,50 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from 'typebox';
-import { B64u, KeyId, PublicKey, SEALED_JSON_BYTES, SealedValue, Uuid, Versioned, responses } from '../lib/schemas.js';
 import { ctxOf } from '../plugins/context.js';
 import type { IntakeService } from '../intake/intake-service.js';
 import type { CaseService } from './case-service.js';
 import type { AuthService } from '../auth/auth-service.js';
-import { ex, filingExample } from '../lib/openapi-examples.js';
-import { CaseView } from './case-view-schemas.js';
-
-/** Sealed fields are bounded: a narrative of a few pages, typed on a phone, fits with room to spare. */
-const Sealed = SealedValue(SEALED_JSON_BYTES.caseField, 'sealed on the client under the case DEK, AD egide/v1/case/<caseId>/<field> (docs/crypto-v1.md)');
-const Code = Type.String({ pattern: '^[a-z][a-z0-9_]{0,39}$', description: 'a code of policies/intake.yaml' });
-const Envelope = Versioned(200, 'v1.<b64u(crypto_box_seal(DEK))>');
-
-const IntakeBody = Type.Object(
-  {
-    caseId: Uuid,
-    metadata: Type.Object(
-      {
-        region: Code,
-        defenderCategory: Code,
-        gender: Code,
-        disability: Code,
-        threatTypes: Type.Array(Code, { minItems: 1, maxItems: 13 }),
-        claimedUrgent: Type.Boolean({ description: 'life or physical integrity in imminent danger' }),
-        preferredLanguage: Code,
-        contactChannel: Code,
-        filedFor: Code,
-        defenderCard: Type.Optional(Type.Boolean()),
-      },
-      { additionalProperties: false },
-    ),
-    fields: Type.Object(
-      { identity: Sealed, contact: Sealed, location: Type.Optional(Sealed), narrative: Sealed, relatives: Type.Optional(Sealed) },
-      { additionalProperties: false, description: 'each sealed under the case DEK with AD egide/v1/case/<caseId>/<field>' },
-    ),
-    envelopes: Type.Object(
-      {
-        mechanism: Type.Object({ keyId: KeyId, envelope: Envelope }, { additionalProperties: false }),
-        defender: Type.Object({ keyId: KeyId, publicKey: PublicKey, envelope: Envelope }, { additionalProperties: false }),
-      },
-      { additionalProperties: false },
-    ),
-    receiptVerifier: B64u(43, 'b64u(SHA-256(authKey)) of the receipt'),
-  },
-  { additionalProperties: false, examples: [filingExample] },
-);
-
-const DeadlineView = Type.Object({ id: Uuid, rule: Type.String(), dueAt: Type.String(), state: Type.String(), urgent: Type.Boolean() });
+import { routeOf } from '../contracts/operation.js';
+import * as api from '../contracts/case.js';
 
 /** Filing a request (no account), the defender's receipt login, and reading a case. */
 const caseRoutes: FastifyPluginAsyncTypebox<{ intake: IntakeService; cases: CaseService; auth: Pick<AuthService, 'receiptLogin'> }> = async (fastify, { intake, cases, auth }) => {
-  fastify.post('/v1/cases', {
+  fastify.route({
+    ...routeOf(api.fileCase),
     // Per address: FILING_RATE_LIMIT_PER_MINUTE requests and the byte ceiling of policies/limits.yaml (plugins/route-limits.ts).
     config: { action: 'request.create', limit: 'filing' },
-    schema: {
-      operationId: 'fileCase',
-      security: [],
-      tags: ['cases'],
-      summary: 'File a protection request (no account needed); sealed fields and envelopes made on the client',
-      body: IntakeBody,
-      response: responses({ 201: Type.Object({ caseId: Uuid, reference: Type.String(), acknowledgeBy: Type.String({ format: 'date-time' }) }) }, [409, 413, 415, 429]),
-    },
     handler: async (request, reply) => reply.code(201).send(await intake.file(ctxOf(request), request.body)),
   });
 
-  fastify.post('/v1/cases/on-behalf', {
+  fastify.route({
+    ...routeOf(api.fileCaseOnBehalf),
     config: { action: 'case.file_on_behalf' },
-    schema: {
-      operationId: 'fileCaseOnBehalf',
-      tags: ['cases'],
-      summary: "Record a request on a defender's behalf: source and consent state recorded, the case key also sealed to the recording officer",
-      security: [{ bearer: [] }],
-      body: Type.Object(
-        {
-          ...IntakeBody.properties,
-          source: Code,
-          consent: Type.Union([Type.Literal('unknown'), Type.Literal('given'), Type.Literal('refused')]),
-          filer: Type.Object({ keyId: KeyId, envelope: Envelope }, { additionalProperties: false }),
-        },
-        { additionalProperties: false, examples: [{ ...filingExample, metadata: { ...filingExample.metadata, filedFor: 'relative' }, source: 'oral_statement', consent: 'unknown', filer: { keyId: ex.keyId2, envelope: ex.envelope2 } }] },
-      ),
-      response: responses({ 201: Type.Object({ caseId: Uuid, reference: Type.String(), acknowledgeBy: Type.String({ format: 'date-time' }) }) }, [401, 403, 409, 413]),
-    },
     handler: async (request, reply) => {
       const { source, consent, filer, ...filing } = request.body;
       return reply.code(201).send(await intake.file(ctxOf(request), filing, { source, consent, filer }));
     },
   });
 
-  fastify.post('/v1/auth/receipt', {
+  fastify.route({
+    ...routeOf(api.loginWithReceipt),
     config: { action: 'auth.receipt', rateLimit: { max: fastify.config.LOGIN_RATE_LIMIT_PER_MINUTE, timeWindow: 60_000 } },
-    schema: {
-      operationId: 'loginWithReceipt',
-      security: [],
-      tags: ['auth'],
-      summary: "A defender's login with the receipt (the client sends the authKey derived from it)",
-      body: Type.Object({ authKey: Type.String({ pattern: '^[A-Za-z0-9_-]{43}$' }) }, { additionalProperties: false, examples: [{ authKey: ex.b64u32 }] }),
-      response: responses({ 200: Type.Object({ accessToken: Type.String(), refreshToken: Type.String(), expiresIn: Type.Integer(), tokenType: Type.Literal('Bearer'), caseId: Uuid }) }, [401, 429]),
-    },
     handler: async (request) => auth.receiptLogin(ctxOf(request), request.body.authKey),
   });
 
-  fastify.get('/v1/cases/:caseId', {
+  fastify.route({
+    ...routeOf(api.getCase),
     config: { action: 'case.read' },
-    schema: {
-      operationId: 'getCase',
-      tags: ['cases'],
-      summary: 'Where a case stands: metadata and open deadlines (a defender sees their own case only)',
-      security: [{ bearer: [] }],
-      params: Type.Object({ caseId: Uuid }),
-      response: responses({ 200: Type.Object({ case: CaseView, deadlines: Type.Array(DeadlineView) }) }, [401, 403, 404]),
-    },
     handler: async (request) => cases.read(ctxOf(request), request.params.caseId),
   });
 
-  fastify.post('/v1/cases/:caseId/envelopes', {
+  fastify.route({
+    ...routeOf(api.grantCaseEnvelope),
     config: { action: 'case.grant' },
-    schema: {
-      operationId: 'grantCaseEnvelope',
-      tags: ['cases'],
-      summary: 'Give a staff member the case key, sealed to their public key by a client that holds it',
-      security: [{ bearer: [] }],
-      params: Type.Object({ caseId: Uuid }),
-      body: Type.Object({ userId: Uuid, keyId: KeyId, envelope: Envelope }, { additionalProperties: false, examples: [{ userId: ex.userId, keyId: ex.keyId2, envelope: ex.envelope2 }] }),
-      response: responses({ 201: Type.Object({ caseId: Uuid, userId: Uuid, keyId: Type.String() }) }, [401, 403, 404]),
-    },
     handler: async (request, reply) => reply.code(201).send(await cases.grant(ctxOf(request), request.params.caseId, request.body)),
   });
 
-  fastify.get('/v1/cases/:caseId/sealed', {
+  fastify.route({
+    ...routeOf(api.getCaseSealed),
     config: { action: 'case.read_sealed' },
-    schema: {
-      operationId: 'getCaseSealed',
-      tags: ['cases'],
-      summary: "The case's sealed fields and the envelopes the caller's keys open (audited)",
-      security: [{ bearer: [] }],
-      params: Type.Object({ caseId: Uuid }),
-      response: responses({ 200: Type.Object({ caseId: Uuid, keyEpoch: Type.Integer({ minimum: 1, description: 'the case key generation these are sealed under' }), fields: Type.Record(Type.String(), Type.String()), envelopes: Type.Array(Type.Object({ keyId: Type.String(), envelope: Type.String() })) }) }, [401, 403, 404]),
-    },
     handler: async (request) => cases.readSealed(ctxOf(request), request.params.caseId),
   });
 };

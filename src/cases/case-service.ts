@@ -12,16 +12,17 @@ import type { CaseRepository, CaseRow } from './case-repository.js';
 import { createCommandRunner } from '../audit/audited-command.js';
 import type { AuditService } from '../audit/audit-service.js';
 import { caseScope } from '../access/case-scope.js';
+import type { DefenderCase, StaffCase } from '../contracts/case-view.js';
 
 export type CaseService = ReturnType<typeof createCaseService>;
 
 /** What a defender sees of their own case: where it stands, never internal assessments or staff. */
-export function defenderView(c: CaseRow) {
+export function defenderView(c: CaseRow): DefenderCase {
   return { id: c.id, reference: c.reference, state: c.state, urgentClaimed: c.urgentClaimed, createdAt: c.createdAt.toISOString(), closedAt: c.closedAt?.toISOString() ?? null };
 }
 
 /** Case metadata for staff: codes, states and dates, never anything sealed. */
-export function staffView(c: CaseRow) {
+export function staffView(c: CaseRow): StaffCase {
   return {
     ...defenderView(c),
     urgent: c.urgent,

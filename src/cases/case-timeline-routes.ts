@@ -1,33 +1,14 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from 'typebox';
-import { Timestamp, Uuid, responses } from '../lib/schemas.js';
 import { ctxOf } from '../plugins/context.js';
 import type { CaseTimelineService } from './case-timeline-service.js';
-
-const EntryId = Type.String({ pattern: '^[1-9][0-9]{0,15}$', description: 'the entry id (a cursor: pass it as afterId for the next page)' });
-const Entry = Type.Object({
-  id: EntryId,
-  at: Timestamp,
-  actor: Type.String({ maxLength: 80, description: 'u:<userId>, d:<caseId> (the defender) or system' }),
-  action: Type.String({ maxLength: 80 }),
-  fromState: Type.Union([Type.String({ maxLength: 20 }), Type.Null()]),
-  toState: Type.Union([Type.String({ maxLength: 20 }), Type.Null()]),
-  reason: Type.Union([Type.String({ maxLength: 4000 }), Type.Null()]),
-});
+import { routeOf } from '../contracts/operation.js';
+import * as api from '../contracts/case-timeline.js';
 
 /** The case's history (staff only), oldest first. */
 const caseTimelineRoutes: FastifyPluginAsyncTypebox<{ timeline: CaseTimelineService }> = async (fastify, { timeline }) => {
-  fastify.get('/v1/cases/:caseId/timeline', {
+  fastify.route({
+    ...routeOf(api.getCaseTimeline),
     config: { action: 'case.timeline' },
-    schema: {
-      operationId: 'getCaseTimeline',
-      tags: ['cases'],
-      summary: 'Every transition of a case with actor, time, action, states and reason, oldest first',
-      security: [{ bearer: [] }],
-      params: Type.Object({ caseId: Uuid }),
-      querystring: Type.Object({ afterId: Type.Optional(EntryId), limit: Type.Optional(Type.String({ pattern: '^(?:[1-9]|[1-9][0-9]|1[0-9][0-9]|200)$', description: '1-200, default 50' })) }, { additionalProperties: false }),
-      response: responses({ 200: Type.Object({ items: Type.Array(Entry), nextAfterId: Type.Union([EntryId, Type.Null()]) }) }, [401, 403, 404]),
-    },
     handler: async (request) => {
       const { afterId, limit } = request.query;
       return timeline.list(ctxOf(request), request.params.caseId, { limit: Number(limit ?? 50), ...(afterId ? { afterId: Number(afterId) } : {}) });

@@ -2,7 +2,8 @@ import { Type, type Static } from 'typebox';
 import { Value } from 'typebox/value';
 import { PolicyError, loadPolicyFile, type AccessPolicy } from '../access/policy.js';
 
-export const CASE_STATES = ['received', 'triage', 'info_requested', 'assessment', 'decision', 'protection', 'closed'] as const;
+import { CASE_STATES } from '../contracts/shared.js';
+export { CASE_STATES };
 
 /** Preconditions a transition may name; each has one check in case-workflow-service.ts. */
 export const TRANSITION_GUARDS = ['assessment_recorded', 'measures_in_place'] as const;

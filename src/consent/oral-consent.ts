@@ -1,5 +1,5 @@
-import { Type } from 'typebox';
-import { Timestamp } from '../lib/schemas.js';
+import type { Static } from 'typebox';
+import { OralConsentSchema } from '../contracts/shared.js';
 import type { FieldError } from '../lib/problem.js';
 
 /**
@@ -7,20 +7,7 @@ import type { FieldError } from '../lib/problem.js';
  * when it was taken; the recorder is the staff member's own account. The channels are the
  * `consentChannel` codes of policies/intake.yaml, shared by every consent the procedure asks for.
  */
-export interface OralConsent {
-  channel: string;
-  takenAt: string;
-  statement: string;
-}
-
-export const OralConsentSchema = Type.Object(
-  {
-    channel: Type.String({ pattern: '^[a-z][a-z0-9_]{0,39}$', description: 'a consentChannel code of policies/intake.yaml' }),
-    takenAt: Timestamp,
-    statement: Type.String({ minLength: 3, maxLength: 500, description: 'short and non-sensitive: who took the answer and how (it is kept in the clear)' }),
-  },
-  { additionalProperties: false },
-);
+export type OralConsent = Static<typeof OralConsentSchema>;
 
 // A staff member's device clock may run a little ahead of the server's.
 const SKEW_MS = 5 * 60_000;

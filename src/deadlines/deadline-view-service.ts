@@ -7,10 +7,10 @@ import type { CaseRepository } from '../cases/case-repository.js';
 import type { DeadlinePolicy } from './deadline-policy.js';
 import type { DeadlineViewRepository, DeadlineViewRow } from './deadline-view-repository.js';
 import { caseScope } from '../access/case-scope.js';
+import { DEADLINE_PAGE_MAX } from '../contracts/deadline-view.js';
 
 export type DeadlineViewService = ReturnType<typeof createDeadlineViewService>;
 
-export const DEADLINE_PAGE_MAX = 100;
 export const DEADLINE_PAGE_DEFAULT = 50;
 /** A case has a handful of deadlines per rule and subject; this bounds the per-case answer. */
 const CASE_DEADLINES_MAX = 500;

@@ -1,4 +1,6 @@
-import { CryptoError, fromB64u, keyIdOf, parseSealedField, type FilingMetadata } from '../sdk/index.js';
+import type { Static } from 'typebox';
+import { CryptoError, fromB64u, keyIdOf, parseSealedField } from '../sdk/index.js';
+import type { IntakeBody, fileCase, fileCaseOnBehalf } from '../contracts/case.js';
 import { AppError, type FieldError } from '../lib/problem.js';
 import { checkEnvelope } from '../lib/key-envelope.js';
 import type { Db } from '../db/client.js';
@@ -14,34 +16,17 @@ import type { DeadlineService } from '../deadlines/deadline-service.js';
 
 /** The sealed fields of a filing; `relatives` is optional (nobody else at risk). */
 export const INTAKE_FIELDS = ['identity', 'contact', 'location', 'narrative', 'relatives'] as const;
-export type IntakeField = (typeof INTAKE_FIELDS)[number];
 
-export interface IntakeInput {
-  caseId: string;
-  /** The same shape the SDK's prepareFiling produces: one contract for client and server. */
-  metadata: FilingMetadata;
+/** A filing: the body of POST /v1/cases, the same shape the SDK's prepareFiling produces. */
+export type IntakeInput = Static<typeof IntakeBody>;
 
-  fields: Partial<Record<IntakeField, string>>;
-  envelopes: {
-    mechanism: { keyId: string; envelope: string };
-    defender: { keyId: string; publicKey: string; envelope: string };
-  };
-  receiptVerifier: string;
-}
+/**
+ * What staff add when they record a request on a defender's behalf (oral or written statement,
+ * third party, own initiative); `filer` is the case key sealed to the recording officer's own key.
+ */
+export type OnBehalf = Pick<Static<typeof fileCaseOnBehalf.schema.body>, 'source' | 'consent' | 'filer'>;
 
-/** What staff add when they record a request on a defender's behalf (oral or written statement, third party, own initiative). */
-export interface OnBehalf {
-  source: string;
-  consent: 'unknown' | 'given' | 'refused';
-  /** The case key sealed to the recording officer's own key, so they can open what they typed. */
-  filer: { keyId: string; envelope: string };
-}
-
-export interface IntakeReceipt {
-  caseId: string;
-  reference: string;
-  acknowledgeBy: string;
-}
+export type IntakeReceipt = Static<(typeof fileCase.schema.response)[201]>;
 
 export type IntakeService = ReturnType<typeof createIntakeService>;
 

@@ -1,5 +1,5 @@
 import { Type, type TSchema } from 'typebox';
-import { paddedLength } from '../sdk/index.js';
+import { paddedLength } from '../sdk/crypto/padding.js';
 
 /** Shared TypeBox building blocks: every string is bounded, every byte string is base64url. */
 export const Uuid = Type.String({ format: 'uuid', maxLength: 36 });
@@ -86,11 +86,18 @@ function tooManyRequests(): MediaResponse {
   };
 }
 
-/** Route responses: the success schemas plus problem documents for the error statuses a route can give. */
-export function responses<T extends Record<number, TSchema | MediaResponse>>(ok: T, errors: number[] = []): T & Record<number, TSchema | MediaResponse> {
+/** The error statuses a route may document (each answered with a problem document). */
+export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 500 | 503;
+
+/**
+ * Route responses: the success schemas plus problem documents for the error statuses a route can
+ * give. Typed so that the success entries keep their own schema types (a client takes its answer
+ * types from them).
+ */
+export function responses<T extends Record<number, TSchema | MediaResponse>>(ok: T, errors: ErrorStatus[] = []): T & { [K in ErrorStatus]?: MediaResponse } {
   const out: Record<number, TSchema | MediaResponse> = { ...ok };
-  for (const status of [400, 401, 403, 404, 409, 413, 415, 429, 500, 503].filter((s) => errors.includes(s) || s >= 500 || s === 400)) {
+  for (const status of ([400, 401, 403, 404, 409, 413, 415, 429, 500, 503] as const).filter((s) => errors.includes(s) || s >= 500 || s === 400)) {
     out[status] = status === 429 ? tooManyRequests() : problemResponse();
   }
-  return out as T & Record<number, TSchema | MediaResponse>;
+  return out as T & { [K in ErrorStatus]?: MediaResponse };
 }

@@ -1,222 +1,68 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from 'typebox';
-import { ex } from '../lib/openapi-examples.js';
-import { Nullable, responses, SEALED_JSON_BYTES, SealedValue, Timestamp, Uuid } from '../lib/schemas.js';
 import { ctxOf } from '../plugins/context.js';
-import { SealedWithheld } from '../lib/sealed-withheld.js';
 import type { MeasureService } from './measure-service.js';
-import { OralConsentSchema } from '../consent/oral-consent.js';
-import { KeyEpoch } from '../cases/key-epoch.js';
-
-const Reason = Type.String({ minLength: 3, maxLength: 2000, description: 'why: kept on the timeline and in the audit log (no sensitive details: they belong in the sealed details)' });
-const Str = Type.String({ maxLength: 2000 });
-const Labels = Type.Object({ fr: Str, en: Str });
-const Implementer = Type.Union([Type.Literal('cndh'), Type.Literal('state'), Type.Literal('partner')], { description: 'cndh (the mechanism), state (a state authority), partner (a partner organisation, through a referral)' });
-
-const CatalogueEntry = Type.Object({
-  code: Type.String(),
-  category: Type.String(),
-  label: Labels,
-  implementers: Type.Array(Type.String()),
-  durationDays: Type.Integer(),
-  maxDurationDays: Type.Integer(),
-  reviewLeadDays: Type.Integer(),
-  warning: Type.Union([Labels, Type.Null()]),
-  requiresExplicitConsent: Type.Boolean({ description: 'the defender consents to this measure expressly, after the warning has been explained' }),
-});
-
-/** One measure: the staff-only fields (who proposed, decided, recorded consent, lifted) are absent for the defender. */
-const MeasureView = Type.Object({
-  id: Uuid,
-  caseId: Uuid,
-  code: Type.String(),
-  category: Type.String(),
-  implementer: Type.String(),
-  implementerOrgId: Nullable(Type.String()),
-  urgent: Type.Boolean({ description: 'proposed on the urgent track: lapses unless an ordinary decision confirms it' }),
-  status: Type.String(),
-  details: Nullable(Type.String({ description: 'sealed under the case DEK, AD egide/v1/measure/<id>/details' })),
-  sealedWithheld: SealedWithheld,
-  durationDays: Type.Union([Type.Integer(), Type.Null()]),
-  proposedAt: Type.String(),
-  consentAt: Nullable(Type.String()),
-  consentGivenThrough: Nullable(Type.String({ description: 'defender (answered themself) or staff (oral answer recorded)' })),
-  decidedAt: Nullable(Type.String()),
-  decisionReason: Nullable(Type.String()),
-  startsAt: Nullable(Type.String()),
-  endsAt: Nullable(Type.String()),
-  confirmedAt: Nullable(Type.String()),
-  endedAt: Nullable(Type.String()),
-  endReason: Nullable(Type.String()),
-  proposedBy: Type.Optional(Type.String()),
-  consentBy: Type.Optional(Nullable(Type.String())),
-  consentAttestation: Type.Optional(Type.Union([Type.Object({ channel: Type.String(), takenAt: Type.String(), statement: Type.String() }), Type.Null()])),
-  decidedBy: Type.Optional(Nullable(Type.String())),
-  endedBy: Type.Optional(Nullable(Type.String())),
-  updatedAt: Type.Optional(Type.String()),
-});
-
-const MeasureParams = Type.Object({ measureId: Uuid });
-const common = { security: [{ bearer: [] }] };
-const one = responses({ 200: MeasureView }, [401, 403, 404, 409]);
+import { routeOf } from '../contracts/operation.js';
+import * as api from '../contracts/measure.js';
 
 /** Protective measures (workflow.md, "Protective measures"); every rule is in the measure service. */
 const measureRoutes: FastifyPluginAsyncTypebox<{ measures: MeasureService }> = async (fastify, { measures }) => {
-  fastify.get('/v1/measures/catalogue', {
+  fastify.route({
+    ...routeOf(api.getMeasureCatalogue),
     config: { action: 'measure.catalogue' },
-    schema: {
-      operationId: 'getMeasureCatalogue',
-      tags: ['measures'],
-      summary: 'The catalogue of protective measures: codes, categories, labels (fr, en), default durations, warnings',
-      ...common,
-      response: responses({ 200: Type.Object({ items: Type.Array(CatalogueEntry) }) }, [401, 403]),
-    },
     handler: async (request) => ({ items: await measures.catalogue(ctxOf(request)) }),
   });
 
-  fastify.get('/v1/cases/:caseId/measures', {
+  fastify.route({
+    ...routeOf(api.listCaseMeasures),
     config: { action: 'measure.read' },
-    schema: {
-      operationId: 'listCaseMeasures',
-      tags: ['measures'],
-      summary: 'The measures of a case, oldest first (the defender sees theirs without staff ids)',
-      ...common,
-      params: Type.Object({ caseId: Uuid }),
-      response: responses({ 200: Type.Object({ items: Type.Array(MeasureView) }) }, [401, 403, 404]),
-    },
     handler: async (request) => ({ items: await measures.list(ctxOf(request), request.params.caseId) }),
   });
 
-  fastify.post('/v1/cases/:caseId/measures', {
+  fastify.route({
+    ...routeOf(api.proposeMeasure),
     config: { action: 'measure.propose' },
-    schema: {
-      operationId: 'proposeMeasure',
-      tags: ['measures'],
-      summary: 'Propose a measure from the catalogue (before the assessment: urgent measures on an urgent case only)',
-      description: 'Ordinary measures in decision or protection; measures of category urgent on a case marked urgent in triage or assessment (urgent track). The defender is notified; their consent comes next.',
-      ...common,
-      params: Type.Object({ caseId: Uuid }),
-      body: Type.Object(
-        {
-          id: Uuid,
-          code: Type.String({ pattern: '^[a-z][a-z0-9_]*$', maxLength: 64 }),
-          implementer: Implementer,
-          implementerOrgId: Type.Optional(Uuid),
-          durationDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650, description: 'default: the catalogue duration; at most its maximum' })),
-          details: Type.Optional(SealedValue(SEALED_JSON_BYTES.text, 'addresses, providers, amounts: sealed under the case DEK, AD egide/v1/measure/<id>/details')),
-          keyEpoch: Type.Optional(KeyEpoch),
-        },
-        { additionalProperties: false, examples: [{ id: ex.measureId, code: 'securing_premises', implementer: 'cndh', details: ex.sealed }] },
-      ),
-      response: responses({ 201: MeasureView }, [401, 403, 404, 409]),
-    },
     handler: async (request, reply) => reply.code(201).send(await measures.propose(ctxOf(request), request.params.caseId, request.body)),
   });
 
-  fastify.post('/v1/measures/:measureId/consent', {
+  fastify.route({
+    ...routeOf(api.consentToMeasure),
     config: { action: 'measure.consent' },
-    schema: {
-      operationId: 'consentToMeasure',
-      tags: ['measures'],
-      summary: 'Consent to or refuse a proposed measure (a refusal is final for that proposal)',
-      description: 'The defender answers for themself (no attestation). An assigned officer records an answer given orally, with an attestation of how and when it was taken.',
-      ...common,
-      params: MeasureParams,
-      body: Type.Object(
-        {
-          decision: Type.Union([Type.Literal('consent'), Type.Literal('refuse')]),
-          attestation: Type.Optional(
-            OralConsentSchema,
-          ),
-        },
-        { additionalProperties: false, examples: [{ decision: 'consent' }, { decision: 'consent', attestation: { channel: 'phone_call', takenAt: '2026-03-02T10:15:00Z', statement: 'Accord donné par téléphone à l’officier chargé du dossier, après lecture de l’avertissement.' } }] },
-      ),
-      response: one,
-    },
     handler: async (request) => measures.consent(ctxOf(request), request.params.measureId, request.body),
   });
 
-  fastify.post('/v1/measures/:measureId/decision', {
+  fastify.route({
+    ...routeOf(api.decideMeasure),
     config: { action: 'measure.approve' },
-    schema: {
-      operationId: 'decideMeasure',
-      tags: ['measures'],
-      summary: 'Approve or reject a consented measure (a supervisor who did not propose it)',
-      ...common,
-      params: MeasureParams,
-      body: Type.Object({ decision: Type.Union([Type.Literal('approve'), Type.Literal('reject')]), reason: Reason }, { additionalProperties: false, examples: [{ decision: 'approve', reason: 'Menaces confirmées par l’évaluation ; locaux exposés.' }] }),
-      response: one,
-    },
     handler: async (request) => measures.decide(ctxOf(request), request.params.measureId, request.body),
   });
 
-  fastify.post('/v1/measures/:measureId/confirm', {
+  fastify.route({
+    ...routeOf(api.confirmMeasure),
     config: { action: 'measure.approve' },
-    schema: {
-      operationId: 'confirmMeasure',
-      tags: ['measures'],
-      summary: 'Confirm an urgent-track measure by an ordinary decision (once the assessment is complete)',
-      ...common,
-      params: MeasureParams,
-      body: Type.Object({ reason: Reason }, { additionalProperties: false, examples: [{ reason: 'Évaluation terminée : le risque élevé justifie de maintenir la mesure.' }] }),
-      response: one,
-    },
     handler: async (request) => measures.confirm(ctxOf(request), request.params.measureId, request.body),
   });
 
-  fastify.post('/v1/measures/:measureId/implement', {
+  fastify.route({
+    ...routeOf(api.implementMeasure),
     config: { action: 'measure.implement' },
-    schema: {
-      operationId: 'implementMeasure',
-      tags: ['measures'],
-      summary: 'Start implementing an approved measure',
-      ...common,
-      params: MeasureParams,
-      body: Type.Object({ reason: Type.Optional(Reason) }, { additionalProperties: false, examples: [{ reason: 'Prestataire mandaté, travaux prévus dans la semaine.' }, {}] }),
-      response: one,
-    },
     handler: async (request) => measures.implement(ctxOf(request), request.params.measureId, request.body),
   });
 
-  fastify.post('/v1/measures/:measureId/activate', {
+  fastify.route({
+    ...routeOf(api.activateMeasure),
     config: { action: 'measure.implement' },
-    schema: {
-      operationId: 'activateMeasure',
-      tags: ['measures'],
-      summary: 'Mark a measure active from now until its end date (default: now + its duration)',
-      ...common,
-      params: MeasureParams,
-      body: Type.Object({ endsAt: Type.Optional(Timestamp) }, { additionalProperties: false, examples: [{ endsAt: '2026-09-30T23:59:59Z' }, {}] }),
-      response: one,
-    },
     handler: async (request) => measures.activate(ctxOf(request), request.params.measureId, request.body),
   });
 
-  fastify.post('/v1/measures/:measureId/review', {
+  fastify.route({
+    ...routeOf(api.reviewMeasure),
     config: { action: 'measure.lift' },
-    schema: {
-      operationId: 'reviewMeasure',
-      tags: ['measures'],
-      summary: 'Record the review of an active measure, optionally extending it',
-      ...common,
-      params: MeasureParams,
-      body: Type.Object({ reason: Reason, extendDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650 })) }, { additionalProperties: false, examples: [{ reason: 'Menaces toujours actives : mesure prolongée de six mois.', extendDays: 182 }] }),
-      response: one,
-    },
     handler: async (request) => measures.review(ctxOf(request), request.params.measureId, request.body),
   });
 
-  fastify.post('/v1/measures/:measureId/lift', {
+  fastify.route({
+    ...routeOf(api.liftMeasure),
     config: { action: 'measure.lift' },
-    schema: {
-      operationId: 'liftMeasure',
-      tags: ['measures'],
-      summary: 'Lift a measure early, with a reason; the defender is notified and may appeal',
-      ...common,
-      params: MeasureParams,
-      body: Type.Object({ reason: Reason }, { additionalProperties: false, examples: [{ reason: 'Risque redevenu faible selon la dernière évaluation.' }] }),
-      response: one,
-    },
     handler: async (request) => measures.lift(ctxOf(request), request.params.measureId, request.body),
   });
 };

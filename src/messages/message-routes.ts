@@ -1,50 +1,20 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from 'typebox';
-import { SEALED_JSON_BYTES, SealedValue, Uuid, responses } from '../lib/schemas.js';
 import { ctxOf } from '../plugins/context.js';
 import type { MessageService } from './message-service.js';
-import { ex } from '../lib/openapi-examples.js';
-import { KeyEpoch } from '../cases/key-epoch.js';
-
-const Message = Type.Object({ id: Uuid, sender: Type.String(), senderRole: Type.String(), body: Type.String(), createdAt: Type.String({ format: 'date-time' }) });
+import { routeOf } from '../contracts/operation.js';
+import * as api from '../contracts/message.js';
 
 /** Messages on a case: sealed by the sender's client, with AD egide/v1/message/<id>/<sender>/body. */
 const messageRoutes: FastifyPluginAsyncTypebox<{ messages: MessageService }> = async (fastify, { messages }) => {
-  fastify.post('/v1/cases/:caseId/messages', {
+  fastify.route({
+    ...routeOf(api.sendMessage),
     config: { action: 'message.create' },
-    schema: {
-      operationId: 'sendMessage',
-      tags: ['messages'],
-      summary: 'Send a sealed message on a case (the sender is bound into the ciphertext)',
-      security: [{ bearer: [] }],
-      params: Type.Object({ caseId: Uuid }),
-      body: Type.Object(
-        {
-          id: Uuid,
-          body: SealedValue(SEALED_JSON_BYTES.text, 'sealed under the case DEK, AD egide/v1/message/<id>/<sender>/body'),
-          keyEpoch: Type.Optional(KeyEpoch),
-        },
-        { additionalProperties: false, examples: [{ id: ex.messageId, body: ex.sealed, keyEpoch: 1 }] },
-      ),
-      response: responses({ 201: Type.Object({ id: Uuid, caseId: Uuid, sender: Type.String(), createdAt: Type.String() }) }, [401, 403, 404, 409]),
-    },
     handler: async (request, reply) => reply.code(201).send(await messages.send(ctxOf(request), request.params.caseId, request.body)),
   });
 
-  fastify.get('/v1/cases/:caseId/messages', {
+  fastify.route({
+    ...routeOf(api.listCaseMessages),
     config: { action: 'message.read' },
-    schema: {
-      operationId: 'listCaseMessages',
-      tags: ['messages'],
-      summary: 'The sealed messages of a case, oldest first',
-      security: [{ bearer: [] }],
-      params: Type.Object({ caseId: Uuid }),
-      querystring: Type.Object(
-        { afterAt: Type.Optional(Type.String({ format: 'date-time' })), afterId: Type.Optional(Uuid), limit: Type.Optional(Type.String({ pattern: '^(?:[1-9]|[1-9][0-9]|100)$' })) },
-        { additionalProperties: false },
-      ),
-      response: responses({ 200: Type.Object({ items: Type.Array(Message) }) }, [401, 403, 404]),
-    },
     handler: async (request) => {
       const { afterAt, afterId, limit } = request.query;
       return { items: await messages.list(ctxOf(request), request.params.caseId, { limit: Number(limit ?? 50), ...(afterAt && afterId ? { after: { at: afterAt, id: afterId } } : {}) }) };

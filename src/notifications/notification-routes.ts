@@ -1,78 +1,35 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from 'typebox';
-import { Timestamp, Uuid, responses } from '../lib/schemas.js';
 import { ctxOf } from '../plugins/context.js';
 import type { NotificationService } from './notification-service.js';
-
-const Payload = Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()]), { description: 'ids and codes only: caseId, deadlineId, rule, step, dueAt, action, code...' });
-const Notification = Type.Object({
-  id: Uuid,
-  caseId: Type.Union([Uuid, Type.Null()]),
-  reference: Type.Union([Type.String(), Type.Null()]),
-  topic: Type.String(),
-  payload: Payload,
-  createdAt: Timestamp,
-  readAt: Type.Union([Timestamp, Type.Null()]),
-});
-const Limit = Type.String({ pattern: '^(?:[1-9]|[1-9][0-9]|100)$' });
+import { routeOf } from '../contracts/operation.js';
+import * as api from '../contracts/notification.js';
 
 /** The caller's own inbox, and the defender's notices on their case. */
 const notificationRoutes: FastifyPluginAsyncTypebox<{ notifications: NotificationService }> = async (fastify, { notifications }) => {
-  fastify.get('/v1/notifications', {
+  fastify.route({
+    ...routeOf(api.listNotifications),
     config: { action: 'notification.read' },
-    schema: {
-      operationId: 'listNotifications',
-      tags: ['notifications'],
-      summary: "The caller's notifications, newest first (keyset pages: pass the last item's createdAt and id)",
-      security: [{ bearer: [] }],
-      querystring: Type.Object(
-        { unread: Type.Optional(Type.String({ pattern: '^(?:true|false)$' })), limit: Type.Optional(Limit), afterAt: Type.Optional(Timestamp), afterId: Type.Optional(Uuid) },
-        { additionalProperties: false },
-      ),
-      response: responses({ 200: Type.Object({ items: Type.Array(Notification) }) }, [401, 403]),
-    },
     handler: async (request) => {
       const { unread, limit, afterAt, afterId } = request.query;
       return { items: await notifications.list(ctxOf(request), { unread: unread === 'true', limit: Number(limit ?? 50), ...(afterAt && afterId ? { after: { at: afterAt, id: afterId } } : {}) }) };
     },
   });
 
-  fastify.post('/v1/notifications/:id/read', {
+  fastify.route({
+    ...routeOf(api.markNotificationRead),
     config: { action: 'notification.mark' },
-    schema: {
-      operationId: 'markNotificationRead',
-      tags: ['notifications'],
-      summary: 'Mark one of my notifications read (another user’s is not found)',
-      security: [{ bearer: [] }],
-      params: Type.Object({ id: Uuid }, { additionalProperties: false }),
-      response: responses({ 200: Notification }, [401, 403, 404]),
-    },
     handler: async (request) => notifications.markRead(ctxOf(request), request.params.id),
   });
 
-  fastify.post('/v1/notifications/read-all', {
+  fastify.route({
+    ...routeOf(api.markAllNotificationsRead),
     config: { action: 'notification.mark' },
-    schema: {
-      operationId: 'markAllNotificationsRead',
-      tags: ['notifications'],
-      summary: 'Mark all my notifications read',
-      security: [{ bearer: [] }],
-      response: responses({ 200: Type.Object({ marked: Type.Integer() }) }, [401, 403]),
-    },
     handler: async (request) => notifications.markAllRead(ctxOf(request)),
   });
 
-  fastify.get('/v1/cases/:caseId/notices', {
+  fastify.route({
+    ...routeOf(api.listCaseNotices),
     config: { action: 'case.notices' },
-    schema: {
-      operationId: 'listCaseNotices',
-      tags: ['notifications'],
-      summary: 'What the defender has been told on their case, newest first; `pending` says whether the deadline a reminder is about is still open',
-      security: [{ bearer: [] }],
-      params: Type.Object({ caseId: Uuid }, { additionalProperties: false }),
-      querystring: Type.Object({ limit: Type.Optional(Limit) }, { additionalProperties: false }),
-      response: responses({ 200: Type.Object({ items: Type.Array(Type.Object({ ...Notification.properties, pending: Type.Union([Type.Boolean(), Type.Null()]) })) }) }, [401, 403, 404]),
-    },
     handler: async (request) => ({ items: await notifications.notices(ctxOf(request), request.params.caseId, Number(request.query.limit ?? 50)) }),
   });
 };

@@ -1,59 +1,26 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from 'typebox';
-import { Timestamp, Uuid, responses } from '../lib/schemas.js';
 import { ctxOf } from '../plugins/context.js';
 import type { WebhookService } from './webhook-service.js';
-
-const Endpoint = Type.Object({
-  id: Uuid,
-  orgId: Uuid,
-  origin: Type.String({ description: "The URL's scheme, host and port. The whole URL, which may carry the partner's own token, is kept sealed and is never shown again.", examples: ['https://partner.example.org'] }),
-  createdAt: Timestamp,
-  disabledAt: Type.Union([Timestamp, Type.Null()]),
-});
+import { routeOf } from '../contracts/operation.js';
+import * as api from '../contracts/webhook.js';
 
 /** A partner organisation's webhook endpoints (admin). */
 const webhookRoutes: FastifyPluginAsyncTypebox<{ webhooks: WebhookService }> = async (fastify, { webhooks }) => {
-  fastify.post('/v1/orgs/:orgId/webhooks', {
+  fastify.route({
+    ...routeOf(api.createWebhook),
     config: { action: 'webhook.manage' },
-    schema: {
-      operationId: 'createWebhook',
-      tags: ['notifications'],
-      summary: 'Register a webhook for a partner organisation; the signing secret is returned once',
-      description:
-        'The URL must be https to a public address (its name is resolved and checked now, and again at each delivery). It is stored sealed and shown afterwards by its origin only. ' +
-        'Deliveries are at least once: each POST carries `X-Egide-Delivery` (the same id on every retry), `X-Egide-Event`, `X-Egide-Timestamp` and `X-Egide-Signature`; a receiver ignores a delivery id it has already processed.',
-      security: [{ bearer: [] }],
-      params: Type.Object({ orgId: Uuid }, { additionalProperties: false }),
-      body: Type.Object({ url: Type.String({ format: 'uri', pattern: '^https?://', maxLength: 2000 }) }, { additionalProperties: false, examples: [{ url: 'https://partner.example.org/egide/hooks' }] }),
-      response: responses({ 201: Type.Object({ ...Endpoint.properties, secret: Type.String({ description: 'HMAC-SHA256 key; X-Egide-Signature: sha256=<hex HMAC(secret, timestamp + "." + body)>' }) }) }, [400, 401, 403, 404]),
-    },
     handler: async (request, reply) => reply.code(201).send(await webhooks.register(ctxOf(request), request.params.orgId, request.body)),
   });
 
-  fastify.get('/v1/orgs/:orgId/webhooks', {
+  fastify.route({
+    ...routeOf(api.listWebhooks),
     config: { action: 'webhook.manage' },
-    schema: {
-      operationId: 'listWebhooks',
-      tags: ['notifications'],
-      summary: "A partner organisation's webhook endpoints (never their secrets)",
-      security: [{ bearer: [] }],
-      params: Type.Object({ orgId: Uuid }, { additionalProperties: false }),
-      response: responses({ 200: Type.Object({ items: Type.Array(Endpoint) }) }, [400, 401, 403, 404]),
-    },
     handler: async (request) => ({ items: await webhooks.list(ctxOf(request), request.params.orgId) }),
   });
 
-  fastify.post('/v1/orgs/:orgId/webhooks/:id/disable', {
+  fastify.route({
+    ...routeOf(api.disableWebhook),
     config: { action: 'webhook.manage' },
-    schema: {
-      operationId: 'disableWebhook',
-      tags: ['notifications'],
-      summary: 'Disable a webhook endpoint; its undelivered events are cancelled',
-      security: [{ bearer: [] }],
-      params: Type.Object({ orgId: Uuid, id: Uuid }, { additionalProperties: false }),
-      response: responses({ 200: Endpoint }, [400, 401, 403, 404]),
-    },
     handler: async (request) => webhooks.disable(ctxOf(request), request.params.orgId, request.params.id),
   });
 };

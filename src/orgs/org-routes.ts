@@ -1,25 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from 'typebox';
-import { ex } from '../lib/openapi-examples.js';
-import { KeyId, PublicKey, Uuid, Versioned, responses } from '../lib/schemas.js';
 import { ctxOf } from '../plugins/context.js';
 import type { OrgService } from './org-service.js';
-import { PublicKeyFields } from '../keys/public-key-view.js';
-
-/** What a partner organisation is: it decides, e.g., who may receive a referral made without consent (policies/referrals.yaml). */
-const PartnerCategory = Type.Union([Type.Literal('ngo'), Type.Literal('lawyers'), Type.Literal('programme'), Type.Literal('state_authority')], { description: 'default ngo' });
-const Org = Type.Object({
-  id: Uuid,
-  kind: Type.Union([Type.Literal('mechanism'), Type.Literal('partner')]),
-  category: Type.Union([Type.Literal('mechanism'), PartnerCategory]),
-  name: Type.String(),
-  currentKeyId: Type.Union([KeyId, Type.Null()]),
-  createdAt: Type.String(),
-  disabledAt: Type.Union([Type.String(), Type.Null()]),
-});
-const OrgKey = Type.Object({ ...PublicKeyFields, current: Type.Boolean(), createdAt: Type.String(), retiredAt: Type.Union([Type.String(), Type.Null()]) });
-const KeyringEntry = Versioned(120, 'v1.<b64u(crypto_box_seal(orgPrivateKey, memberPublicKey))>, 80 bytes');
-const OrgParams = Type.Object({ orgId: Uuid });
+import { routeOf } from '../contracts/operation.js';
+import * as api from '../contracts/org.js';
 
 export interface OrgRoutesOptions {
   orgs: OrgService;
@@ -29,117 +12,45 @@ export interface OrgRoutesOptions {
 const orgRoutes: FastifyPluginAsyncTypebox<OrgRoutesOptions> = async (fastify, opts) => {
   const { orgs } = opts;
 
-  fastify.post('/v1/orgs', {
+  fastify.route({
+    ...routeOf(api.createOrg),
     config: { action: 'org.create' },
-    schema: {
-      operationId: 'createOrg',
-      tags: ['orgs'],
-      summary: 'Create a partner organisation (admin)',
-      security: [{ bearer: [] }],
-      body: Type.Object({ name: Type.String({ minLength: 2, maxLength: 200 }), category: Type.Optional(PartnerCategory) }, { additionalProperties: false, examples: [{ name: 'Direction nationale de la police', category: 'state_authority' }] }),
-      response: responses({ 201: Org }, [401, 403, 409]),
-    },
     handler: async (request, reply) => reply.code(201).send(await orgs.create(ctxOf(request), request.body)),
   });
 
-  fastify.get('/v1/orgs', {
+  fastify.route({
+    ...routeOf(api.listOrgs),
     config: { action: 'org.list' },
-    schema: { operationId: 'listOrgs', tags: ['orgs'], summary: 'List organisations (a partner sees only their own)', security: [{ bearer: [] }], response: responses({ 200: Type.Object({ items: Type.Array(Org) }) }, [401, 403, 404]) },
     handler: async (request) => ({ items: await orgs.list(ctxOf(request)) }),
   });
 
-  fastify.get('/v1/orgs/:orgId/keys', {
+  fastify.route({
+    ...routeOf(api.listOrgKeys),
     config: { action: 'org.keys.read' },
-    schema: {
-      operationId: 'listOrgKeys',
-      tags: ['orgs'],
-      summary: "An organisation's public keys, current and retired",
-      security: [{ bearer: [] }],
-      params: OrgParams,
-      response: responses({ 200: Type.Object({ orgId: Uuid, kind: Type.Union([Type.Literal('mechanism'), Type.Literal('partner')]), keys: Type.Array(OrgKey) }) }, [401, 403, 404]),
-    },
     handler: async (request) => orgs.keys(ctxOf(request), request.params.orgId),
   });
 
-  fastify.post('/v1/orgs/:orgId/keys', {
+  fastify.route({
+    ...routeOf(api.createOrgKey),
     config: { action: 'org.key.create' },
-    schema: {
-      operationId: 'createOrgKey',
-      tags: ['orgs'],
-      summary: 'Register a new current organisation key made client-side (creation or rotation); the old key is retired',
-      security: [{ bearer: [] }],
-      params: OrgParams,
-      body: Type.Object(
-        {
-          publicKey: PublicKey,
-          keyId: KeyId,
-          entries: Type.Array(Type.Object({ userId: Uuid, memberKeyId: KeyId, entry: KeyringEntry }, { additionalProperties: false }), { minItems: 1, maxItems: 200 }),
-        },
-        { additionalProperties: false, examples: [{ publicKey: ex.orgPublicKey, keyId: ex.orgKeyId, entries: [{ userId: ex.userId, memberKeyId: ex.memberKeyId, entry: ex.keyringEntry }] }] },
-      ),
-      response: responses({ 201: Type.Object({ orgId: Uuid, keyId: KeyId, publicKey: PublicKey, retiredKeyId: Type.Union([KeyId, Type.Null()]), entries: Type.Integer() }) }, [401, 403, 404, 409]),
-    },
     handler: async (request, reply) => reply.code(201).send(await orgs.createKey(ctxOf(request), request.params.orgId, request.body)),
   });
 
-  fastify.get('/v1/orgs/:orgId/keyring', {
+  fastify.route({
+    ...routeOf(api.listOrgKeyring),
     config: { action: 'keyring.list' },
-    schema: {
-      operationId: 'listOrgKeyring',
-      tags: ['orgs'],
-      summary: "Who holds which of an organisation's keys (no entry content)",
-      security: [{ bearer: [] }],
-      params: OrgParams,
-      response: responses(
-        {
-          200: Type.Object({
-            orgId: Uuid,
-            items: Type.Array(
-              Type.Object({
-                userId: Uuid,
-                username: Type.String(),
-                role: Type.String(),
-                status: Type.Union([Type.Literal('active'), Type.Literal('disabled')]),
-                keyId: Type.String({ description: 'keyId of the member key the entry is sealed to' }),
-                stale: Type.Boolean({ description: 'the member has changed key pair since; they need a new entry' }),
-                orgKeyId: KeyId,
-                current: Type.Boolean(),
-                createdAt: Type.String(),
-              }),
-            ),
-          }),
-        },
-        [401, 403, 404],
-      ),
-    },
     handler: async (request) => orgs.listKeyring(ctxOf(request), request.params.orgId),
   });
 
-  fastify.post('/v1/orgs/:orgId/keyring', {
+  fastify.route({
+    ...routeOf(api.addOrgKeyringEntry),
     config: { action: 'keyring.add' },
-    schema: {
-      operationId: 'addOrgKeyringEntry',
-      tags: ['orgs'],
-      summary: "A holder of the organisation's current key seals it to another member",
-      security: [{ bearer: [] }],
-      params: OrgParams,
-      body: Type.Object({ userId: Uuid, entry: KeyringEntry }, { additionalProperties: false, examples: [{ userId: ex.userId, entry: ex.keyringEntry }] }),
-      response: responses({ 201: Type.Object({ orgId: Uuid, userId: Uuid, orgKeyId: KeyId, memberKeyId: KeyId }) }, [401, 403, 404, 409]),
-    },
     handler: async (request, reply) => reply.code(201).send(await orgs.addEntry(ctxOf(request), request.params.orgId, request.body)),
   });
 
-  fastify.delete('/v1/orgs/:orgId/keyring/:userId', {
+  fastify.route({
+    ...routeOf(api.removeOrgKeyringMember),
     config: { action: 'keyring.remove' },
-    schema: {
-      operationId: 'removeOrgKeyringMember',
-      tags: ['orgs'],
-      summary: "Remove every keyring entry of a member for an organisation (admin); a holder should then rotate the key",
-      security: [{ bearer: [] }],
-      params: Type.Object({ orgId: Uuid, userId: Uuid }),
-      querystring: Type.Object({ reason: Type.Optional(Type.String({ minLength: 3, maxLength: 500 })) }, { additionalProperties: false }),
-      response: responses({ 200: Type.Object({ orgId: Uuid, userId: Uuid, removed: Type.Integer() }) }, [401, 403, 404, 409]),
-    },
     handler: async (request) => orgs.removeEntries(ctxOf(request), request.params.orgId, request.params.userId, request.query.reason ?? null),
   });
 };

@@ -1,249 +1,74 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type, type TSchema } from 'typebox';
-import { ex } from '../lib/openapi-examples.js';
-import { KeyId, SEALED_JSON_BYTES, SealedValue, Timestamp, Uuid, Versioned, responses } from '../lib/schemas.js';
 import { ctxOf } from '../plugins/context.js';
 import type { ReferralService } from './referral-service.js';
-import { OralConsentSchema } from '../consent/oral-consent.js';
-
-const N = <T extends TSchema>(s: T) => Type.Union([s, Type.Null()]);
-const Code = Type.String({ pattern: '^[a-z][a-z0-9_]{0,39}$' });
-const FieldName = Type.String({ pattern: '^[a-z][a-z0-9_.]{0,63}$' });
-const Label = Type.Object({ fr: Type.String(), en: Type.String() });
-const Reason = Type.String({ minLength: 3, maxLength: 2000, description: 'why: kept on the timeline and in the audit log (no sensitive details: they belong in sealed notes)' });
-const Sealed = (what: string) => SealedValue(SEALED_JSON_BYTES.caseField, what);
-
-/** Every view of a referral in one schema: staff, partner and defender views are subsets of it. */
-const Referral = Type.Object({
-  id: Uuid,
-  caseId: Type.Optional(Uuid),
-  orgId: Type.Optional(Uuid),
-  orgName: Type.String(),
-  orgCategory: Type.String(),
-  fields: Type.Array(Type.String()),
-  fieldLabels: Type.Optional(Type.Array(Type.Object({ field: Type.String(), fr: Type.String(), en: Type.String() }))),
-  purpose: Type.String(),
-  purposeLabel: Label,
-  state: Type.String(),
-  consentBasis: N(Type.String()),
-  madeWithoutConsent: Type.Optional(Type.Boolean()),
-  consentBy: Type.Optional(N(Type.String())),
-  consentAt: Type.Optional(N(Type.String())),
-  consentAttestation: Type.Optional(N(Type.Object({ channel: Type.String(), takenAt: Type.String(), statement: Type.String() }))),
-  defenderToldAt: Type.Optional(N(Type.String())),
-  hasPacket: Type.Optional(Type.Boolean()),
-  createdBy: Type.Optional(Uuid),
-  createdAt: Type.Optional(Type.String()),
-  sentAt: Type.Optional(N(Type.String())),
-  respondedBy: Type.Optional(N(Type.String())),
-  respondedAt: Type.Optional(N(Type.String())),
-  responseReason: Type.Optional(N(Type.String())),
-  endedAt: Type.Optional(N(Type.String())),
-  endReason: Type.Optional(N(Type.String())),
-  updatedAt: Type.Optional(Type.String()),
-});
-const Report = Type.Object({ id: Uuid, status: Type.String(), note: N(Type.String()), reportedBy: Uuid, reportedAt: Type.String() });
-const ReferralParams = Type.Object({ referralId: Uuid });
-const CaseParams = Type.Object({ caseId: Uuid });
-const sec = [{ bearer: [] }];
+import { routeOf } from '../contracts/operation.js';
+import * as api from '../contracts/referral.js';
 
 /**
  * Referrals of part of a case to a partner organisation. The packet is sealed on the referring
  * officer's client (crypto.md "Referral packet"); the server checks shapes, states and keys only.
  */
 const referralRoutes: FastifyPluginAsyncTypebox<{ referrals: ReferralService }> = async (fastify, { referrals }) => {
-  fastify.post('/v1/cases/:caseId/referrals', {
+  fastify.route({
+    ...routeOf(api.proposeReferral),
     config: { action: 'referral.create' },
-    schema: {
-      operationId: 'proposeReferral',
-      tags: ['referrals'],
-      summary: 'Propose a referral (recipient, fields, purpose) for the defender to consent to; or, by a supervisor with lifeThreat, refer to a state authority without consent',
-      description: 'Refused from a case in `received` or `closed`. With `lifeThreat` the action checked is referral.exception (supervisors): the recipient must be of a category the referral policy allows without consent (409 recipient_not_eligible otherwise); the referral is consented at once on that basis, the reason is written to the audit log, and a notice for the defender is queued: `defenderToldAt` is when that notice was created. The defender then sees the referral in their list, marked `madeWithoutConsent`.',
-      security: sec,
-      params: CaseParams,
-      body: Type.Object(
-        {
-          id: Uuid,
-          orgId: Uuid,
-          fields: Type.Array(FieldName, { minItems: 1, maxItems: 20 }),
-          purpose: Code,
-          lifeThreat: Type.Optional(Type.Object({ reason: Reason }, { additionalProperties: false })),
-        },
-        {
-          additionalProperties: false,
-          examples: [
-            { id: ex.referralId, orgId: ex.partnerOrgId, fields: ['identity', 'narrative'], purpose: 'legal_assistance' },
-            // The exception: a supervisor, to a state authority, without the defender's consent.
-            { id: ex.referralId, orgId: ex.stateOrgId, fields: ['identity', 'location'], purpose: 'protection_measure', lifeThreat: { reason: 'Menace imminente pour la vie ; accord de la défenseure impossible à recueillir à temps.' } },
-          ],
-        },
-      ),
-      response: responses({ 201: Referral }, [401, 403, 404, 409]),
-    },
     handler: async (request, reply) => reply.code(201).send(await referrals.create(ctxOf(request), request.params.caseId, request.body)),
   });
 
-  fastify.get('/v1/cases/:caseId/referrals', {
+  fastify.route({
+    ...routeOf(api.listCaseReferrals),
     config: { action: 'referral.read' },
-    schema: {
-      operationId: 'listCaseReferrals',
-      tags: ['referrals'],
-      summary: "The referrals of a case (staff: all; the defender: those awaiting consent or made without it)",
-      security: sec,
-      params: CaseParams,
-      response: responses({ 200: Type.Object({ items: Type.Array(Referral) }) }, [401, 403, 404]),
-    },
     handler: async (request) => ({ items: await referrals.listForCase(ctxOf(request), request.params.caseId) }),
   });
 
-  fastify.get('/v1/referrals', {
+  fastify.route({
+    ...routeOf(api.listReferrals),
     config: { action: 'referral.read' },
-    schema: {
-      operationId: 'listReferrals',
-      tags: ['referrals'],
-      summary: "Referrals to the caller's organisation, newest first (a supervisor sees all)",
-      security: sec,
-      querystring: Type.Object(
-        { beforeAt: Type.Optional(Timestamp), beforeId: Type.Optional(Uuid), limit: Type.Optional(Type.String({ pattern: '^(?:[1-9]|[1-9][0-9]|100)$' })) },
-        { additionalProperties: false },
-      ),
-      response: responses({ 200: Type.Object({ items: Type.Array(Referral) }) }, [401, 403, 404]),
-    },
     handler: async (request) => {
       const { beforeAt, beforeId, limit } = request.query;
       return { items: await referrals.list(ctxOf(request), { limit: Number(limit ?? 50), ...(beforeAt && beforeId ? { before: { at: beforeAt, id: beforeId } } : {}) }) };
     },
   });
 
-  fastify.get('/v1/referrals/:referralId', {
+  fastify.route({
+    ...routeOf(api.getReferral),
     config: { action: 'referral.read' },
-    schema: {
-      operationId: 'getReferral',
-      tags: ['referrals'],
-      summary: 'One referral: metadata, the sealed packet, the reports and the envelopes of the referral key the caller may open',
-      security: sec,
-      params: ReferralParams,
-      response: responses(
-        {
-          200: Type.Object({
-            referral: Referral,
-            packet: Type.Optional(N(Type.Record(Type.String(), Type.String()))),
-            envelopes: Type.Optional(Type.Array(Type.Object({ keyId: KeyId, envelope: Type.String() }))),
-            reports: Type.Optional(Type.Array(Report)),
-          }),
-        },
-        [401, 403, 404],
-      ),
-    },
     handler: async (request) => referrals.get(ctxOf(request), request.params.referralId),
   });
 
-  fastify.post('/v1/referrals/:referralId/consent', {
+  fastify.route({
+    ...routeOf(api.consentToReferral),
     config: { action: 'referral.consent' },
-    schema: {
-      operationId: 'consentToReferral',
-      tags: ['referrals'],
-      summary: 'Consent to or refuse a referral (the defender; or the assigned officer recording oral consent with an attestation)',
-      security: sec,
-      params: ReferralParams,
-      body: Type.Object(
-        { decision: Type.Union([Type.Literal('consent'), Type.Literal('refuse')]), attestation: Type.Optional(OralConsentSchema) },
-        { additionalProperties: false, examples: [{ decision: 'consent' }, { decision: 'consent', attestation: { channel: 'phone_call', takenAt: '2026-03-02T10:15:00Z', statement: 'Destinataire, informations partagées et objet lus à la défenseure par téléphone ; elle a donné son accord.' } }] },
-      ),
-      response: responses({ 200: Referral }, [401, 403, 404, 409]),
-    },
     handler: async (request) => referrals.consent(ctxOf(request), request.params.referralId, request.body),
   });
 
-  fastify.post('/v1/referrals/:referralId/packet', {
+  fastify.route({
+    ...routeOf(api.uploadReferralPacket),
     config: { action: 'referral.create' },
-    schema: {
-      operationId: 'uploadReferralPacket',
-      tags: ['referrals'],
-      summary: "Upload the packet of a consented referral: exactly the consented fields under a fresh referral DEK, sealed to the organisation's current key; sends the referral",
-      security: sec,
-      params: ReferralParams,
-      body: Type.Object(
-        {
-          packet: Type.Record(FieldName, Sealed('under the referral DEK, AD egide/v1/referral/<referralId>/<field>'), { maxProperties: 20, minProperties: 1, additionalProperties: false }),
-          envelopes: Type.Array(
-            Type.Object(
-              { keyId: KeyId, envelope: Versioned(200, 'v1.<b64u(crypto_box_seal(referral DEK))>'), recipientType: Type.Union([Type.Literal('org'), Type.Literal('user')]), recipientId: Uuid },
-              { additionalProperties: false },
-            ),
-            { minItems: 1, maxItems: 5 },
-          ),
-        },
-        {
-          additionalProperties: false,
-          examples: [
-            {
-              packet: { identity: ex.sealed, narrative: ex.sealed3 },
-              envelopes: [
-                { keyId: ex.orgKeyId, envelope: ex.envelope, recipientType: 'org', recipientId: ex.partnerOrgId },
-                { keyId: ex.memberKeyId, envelope: ex.envelope2, recipientType: 'user', recipientId: ex.userId },
-              ],
-            },
-          ],
-        },
-      ),
-      response: responses({ 200: Referral }, [401, 403, 404, 409]),
-    },
     handler: async (request) => referrals.uploadPacket(ctxOf(request), request.params.referralId, request.body as { packet: Record<string, string>; envelopes: Array<{ keyId: string; envelope: string; recipientType: 'org' | 'user'; recipientId: string }> }),
   });
 
-  fastify.post('/v1/referrals/:referralId/accept', {
+  fastify.route({
+    ...routeOf(api.acceptReferral),
     config: { action: 'referral.respond' },
-    schema: { operationId: 'acceptReferral', tags: ['referrals'], summary: 'The partner accepts a referral sent to its organisation', security: sec, params: ReferralParams, response: responses({ 200: Referral }, [401, 403, 404, 409]) },
     handler: async (request) => referrals.accept(ctxOf(request), request.params.referralId),
   });
 
-  fastify.post('/v1/referrals/:referralId/decline', {
+  fastify.route({
+    ...routeOf(api.declineReferral),
     config: { action: 'referral.respond' },
-    schema: {
-      operationId: 'declineReferral',
-      tags: ['referrals'],
-      summary: 'The partner declines a referral, with a reason; the packet and its envelopes are deleted',
-      security: sec,
-      params: ReferralParams,
-      body: Type.Object({ reason: Reason }, { additionalProperties: false, examples: [{ reason: 'Capacité d’accueil atteinte ce trimestre : nous ne pouvons pas prendre ce dossier.' }] }),
-      response: responses({ 200: Referral }, [401, 403, 404, 409]),
-    },
     handler: async (request) => referrals.decline(ctxOf(request), request.params.referralId, request.body.reason),
   });
 
-  fastify.post('/v1/referrals/:referralId/reports', {
+  fastify.route({
+    ...routeOf(api.addReferralReport),
     config: { action: 'referral.report' },
-    schema: {
-      operationId: 'addReferralReport',
-      tags: ['referrals'],
-      summary: 'The partner reports progress on an accepted referral; completed or unable_to_act closes it',
-      security: sec,
-      params: ReferralParams,
-      body: Type.Object(
-        {
-          id: Uuid,
-          status: Type.Union([Type.Literal('in_progress'), Type.Literal('completed'), Type.Literal('unable_to_act')]),
-          note: Type.Optional(Sealed('under the referral DEK, AD egide/v1/referral/<referralId>/<reportId>/report')),
-        },
-        { additionalProperties: false, examples: [{ id: ex.reportId, status: 'in_progress', note: ex.sealed }, { id: ex.reportId, status: 'completed' }] },
-      ),
-      response: responses({ 201: Type.Object({ report: Report, referral: Referral }) }, [401, 403, 404, 409]),
-    },
     handler: async (request, reply) => reply.code(201).send(await referrals.report(ctxOf(request), request.params.referralId, request.body)),
   });
 
-  fastify.post('/v1/referrals/:referralId/withdraw', {
+  fastify.route({
+    ...routeOf(api.withdrawReferral),
     config: { action: 'referral.withdraw' },
-    schema: {
-      operationId: 'withdrawReferral',
-      tags: ['referrals'],
-      summary: "Withdraw a referral: its packet and envelopes are deleted and the partner's access ends",
-      security: sec,
-      params: ReferralParams,
-      body: Type.Object({ reason: Reason }, { additionalProperties: false, examples: [{ reason: 'Besoin désormais couvert par une mesure mise en œuvre par la CNDH.' }] }),
-      response: responses({ 200: Referral }, [401, 403, 404, 409]),
-    },
     handler: async (request) => referrals.withdraw(ctxOf(request), request.params.referralId, request.body.reason),
   });
 };

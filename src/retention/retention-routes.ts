@@ -1,33 +1,15 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from 'typebox';
-import { Timestamp, Uuid, responses } from '../lib/schemas.js';
 import { ctxOf } from '../plugins/context.js';
 import { parseRetentionCursor, type RetentionService } from './retention-service.js';
 import { notACursor } from '../lib/cursor.js';
-
-const Limit = Type.String({ pattern: '^(?:[1-9]|[1-9][0-9]|100)$', description: '1 to 100 (default 50)' });
-const Cursor = Type.String({ pattern: '^[0-9T:.Z+-]{20,40}_[0-9a-fA-F-]{36}$', description: 'the `next` of the previous page' });
-const Due = Type.Object({
-  caseId: Uuid,
-  reference: Type.String(),
-  closedAt: Type.Union([Timestamp, Type.Null()]),
-  closeReason: Type.Union([Type.String(), Type.Null()]),
-  deadlineId: Uuid,
-  dueAt: Timestamp,
-});
+import { routeOf } from '../contracts/operation.js';
+import * as api from '../contracts/retention.js';
 
 /** The end of retention: what is due for purging, and the supervisor's confirmation of one purge. */
 const retentionRoutes: FastifyPluginAsyncTypebox<{ retention: RetentionService }> = async (fastify, { retention }) => {
-  fastify.get('/v1/retention', {
+  fastify.route({
+    ...routeOf(api.listRetentionDue),
     config: { action: 'retention.read' },
-    schema: {
-      operationId: 'listRetentionDue',
-      tags: ['retention'],
-      summary: 'Closed cases whose retention period has ended, awaiting a supervisor’s purge (earliest first, keyset pages)',
-      security: [{ bearer: [] }],
-      querystring: Type.Object({ limit: Type.Optional(Limit), after: Type.Optional(Cursor) }, { additionalProperties: false }),
-      response: responses({ 200: Type.Object({ items: Type.Array(Due), next: Type.Union([Type.String(), Type.Null()]) }) }, [401, 403]),
-    },
     handler: async (request) => {
       const { limit, after } = request.query;
       const cursor = after === undefined ? undefined : parseRetentionCursor(after);
@@ -36,21 +18,9 @@ const retentionRoutes: FastifyPluginAsyncTypebox<{ retention: RetentionService }
     },
   });
 
-  fastify.post('/v1/cases/:caseId/purge', {
+  fastify.route({
+    ...routeOf(api.purgeCase),
     config: { action: 'case.purge' },
-    schema: {
-      operationId: 'purgeCase',
-      tags: ['retention'],
-      summary: 'Purge the sealed content of a closed case whose retention period has ended (metadata and audit log kept)',
-      description: '409 invalid_transition when the case is not closed or was purged already; 409 retention_not_due before the end of its retention period.',
-      security: [{ bearer: [] }],
-      params: Type.Object({ caseId: Uuid }, { additionalProperties: false }),
-      body: Type.Object(
-        { reason: Type.String({ minLength: 3, maxLength: 2000, description: 'why: kept on the timeline and in the audit log' }) },
-        { additionalProperties: false, examples: [{ reason: 'Fin de la durée de conservation de 10 ans; aucune procédure en cours' }] },
-      ),
-      response: responses({ 200: Type.Object({ caseId: Uuid, reference: Type.String(), purgedAt: Timestamp, retentionDeadlineId: Uuid }) }, [401, 403, 404, 409]),
-    },
     handler: async (request) => retention.purge(ctxOf(request), request.params.caseId, request.body),
   });
 };

@@ -1,5 +1,6 @@
 /**
- * The egide client SDK: scheme v1 of client-side encryption (docs/crypto-v1.md). Runs unchanged
+ * The egide client SDK: scheme v1 of client-side encryption (docs/crypto-v1.md) and the typed HTTP
+ * client of the API (client/api-client.ts). Runs unchanged
  * in Node.js (24 and later) and in browsers: no `node:` imports here; Node-only helpers live in `./node/`.
  * Call `await ready()` once, then everything is synchronous except file streams.
  */
@@ -22,3 +23,5 @@ export * from './crypto/file-stream.js';
 export * from './crypto/audit-chain.js';
 export * from './client/filing.js';
 export * from './client/rekey.js';
+export * from './client/api-client.js';
+export type { Contracts } from '../contracts/index.js';

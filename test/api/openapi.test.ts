@@ -9,6 +9,8 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { readFileSync } from 'node:fs';
 import { buildTestApp } from '../helpers/app.js';
+import { contracts, ROUTES } from '../../src/contracts/index.js';
+import { transitionOperationId } from '../../src/contracts/case-workflow.js';
 
 const T = await buildTestApp(t);
 const res = await T.app.inject({ method: 'GET', url: '/docs/json' });
@@ -126,4 +128,22 @@ t.test('every request body comes with an example its own schema accepts', async 
   }
   t.same(missing, [], `request bodies without an example:\n${missing.join('\n')}`);
   t.same(invalid, [], `examples their schema refuses:\n${invalid.join('\n')}`);
+});
+
+t.test('every operation of the contracts is the route the app serves, at its method and URL', async (t) => {
+  const served = new Map(T.app.routeTable().filter((r) => r.operationId).map((r) => [r.operationId!, `${r.method} ${r.url}`]));
+  const wrong = Object.entries(ROUTES)
+    .filter(([id, [method, url]]) => served.get(id) !== `${method} ${url}`)
+    .map(([id, [method, url]]) => `${id}: contract ${method} ${url}, served ${served.get(id) ?? 'nowhere'}`);
+  t.same(wrong, [], wrong.join('\n'));
+  for (const [id, op] of Object.entries(contracts)) t.equal(op.schema.operationId, id, `${id}: the schema carries its own operationId`);
+  // The rest are the case transitions, made from policies/workflow.yaml (the typed client's
+  // `transition()`), and what is not the JSON API: probes, metrics and the defender's page.
+  const outside = [...served.keys()].filter((id) => !(id in ROUTES) && served.get(id)!.split(' ')[1]!.startsWith('/v1/'));
+  const isTransition = (id: string) => {
+    const name = /^POST \/v1\/cases\/:caseId\/([a-z-]+)$/.exec(served.get(id) ?? '')?.[1];
+    return name !== undefined && transitionOperationId(name.replace(/-/g, '_')) === id;
+  };
+  t.ok(outside.length > 5, `the transitions of the workflow policy: ${outside.join(', ')}`);
+  t.same(outside.filter((id) => !isTransition(id)), [], 'every other operation is a case transition');
 });

@@ -7,7 +7,8 @@ import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import { buildTestApp } from '../helpers/app.js';
 import { buildWorld, enrolActor, act, fileCase, headersOf, type Caller } from '../helpers/world.js';
-import { ready } from '../../src/sdk/index.js';
+import { ready, type ResponseOf } from '../../src/sdk/index.js';
+import { clientOf } from '../helpers/api-client.js';
 
 await ready();
 const T = await buildTestApp(t, { now: '2026-06-01T09:00:00.000Z' });
@@ -47,28 +48,28 @@ const expected = [
   { actor: `u:${awa.id}`, action: 'decline', fromState: 'triage', toState: 'closed', reason: 'Hors mandat après vérification.' },
 ];
 
+const params = { caseId: f.caseId };
+
 t.test('every transition, oldest first, with actor, time, states and reason', async (t) => {
-  const r = await timeline(awa, f.caseId);
-  t.equal(r.statusCode, 200, r.body);
-  const { items, nextAfterId } = r.json();
+  const { items, nextAfterId } = await clientOf(T.app, awa).call('getCaseTimeline', { params });
   t.match(items, expected);
   t.equal(items.length, expected.length);
   t.equal(nextAfterId, null, 'one page holds it all');
-  const times = items.map((e: { at: string }) => Date.parse(e.at));
+  const times = items.map((e) => Date.parse(e.at));
   t.same(times, [...times].sort((a, b) => a - b), 'in time order');
-  t.ok(times.slice(1).every((x: number, i: number) => x > times[i]!), 'each step a minute after the last');
-  t.same((await timeline(sup, f.caseId)).json().items, items, 'a supervisor sees the same history');
+  t.ok(times.slice(1).every((x, i) => x > times[i]!), 'each step a minute after the last');
+  t.same((await clientOf(T.app, sup).call('getCaseTimeline', { params })).items, items, 'a supervisor sees the same history');
 });
 
 t.test('pages after an entry id', async (t) => {
-  const all = (await timeline(sup, f.caseId)).json().items;
+  const client = clientOf(T.app, sup);
+  const { items: all } = await client.call('getCaseTimeline', { params });
   const seen: unknown[] = [];
   let after: string | null = null;
   let pages = 0;
   do {
-    const r = await timeline(sup, f.caseId, `?limit=2${after ? `&afterId=${after}` : ''}`);
-    t.equal(r.statusCode, 200);
-    const page = r.json();
+    const query: { limit: string; afterId?: string } = { limit: '2', ...(after ? { afterId: after } : {}) };
+    const page: ResponseOf<'getCaseTimeline'> = await client.call('getCaseTimeline', { params, query });
     t.ok(page.items.length <= 2);
     seen.push(...page.items);
     after = page.nextAfterId;
@@ -76,9 +77,10 @@ t.test('pages after an entry id', async (t) => {
   } while (after && pages < 20);
   t.equal(pages, Math.ceil(expected.length / 2));
   t.same(seen, all, 'the pages together are the whole history, once each');
-  const tail = (await timeline(sup, f.caseId, `?afterId=${all[all.length - 2].id}`)).json();
+  const tail = await client.call('getCaseTimeline', { params, query: { afterId: all[all.length - 2]!.id } });
   t.same(tail.items, [all[all.length - 1]]);
-  t.equal((await timeline(sup, f.caseId, `?afterId=${all[all.length - 1].id}`)).json().items.length, 0, 'nothing after the last');
+  t.equal((await client.call('getCaseTimeline', { params, query: { afterId: all[all.length - 1]!.id } })).items.length, 0, 'nothing after the last');
+  // What the types refuse, sent raw: the app refuses it too.
   for (const q of ['?limit=0', '?limit=201', '?limit=abc', '?afterId=-1', '?afterId=x', '?order=desc']) {
     const bad = await timeline(sup, f.caseId, q);
     t.equal(bad.statusCode, 400, q);

@@ -1,7 +1,9 @@
 /**
  * Static guard: the shared SDK (src/sdk/ except src/sdk/node/) must run unchanged in a browser,
  * so no file there may import a `node:` module, a Node builtin by bare name (fs, path, crypto,
- * ...), or any file outside src/sdk/ (server code) or inside src/sdk/node/.
+ * ...), or any file outside src/sdk/ (server code) or inside src/sdk/node/. The API contracts
+ * (src/contracts/) are the one exception: the typed client takes its types from them, and at run
+ * time only their route table (plain data).
  *
  * Two independent readings of every file: a source scan that also sees type-only imports, and
  * esbuild's import records (what really loads at run time, including `require` and `import()`).
@@ -16,6 +18,9 @@ import t from 'tap';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const sdkDir = path.join(root, 'src/sdk');
 const nodeOnlyDir = path.join(sdkDir, 'node');
+const contractsDir = path.join(root, 'src/contracts');
+/** The one contracts module the SDK may load at run time: the route table (no TypeBox, no server code). */
+const routeTable = path.join(contractsDir, 'routes');
 const CODE = /\.(?:[cm]?[jt]sx?)$/;
 
 const BUILTINS = new Set(builtinModules.filter((m) => !m.startsWith('_')));
@@ -23,8 +28,11 @@ const BUILTINS = new Set(builtinModules.filter((m) => !m.startsWith('_')));
 const rel = (file: string): string => path.relative(root, file).split(path.sep).join('/');
 const inside = (file: string, dir: string): boolean => file === dir || file.startsWith(dir + path.sep);
 
-/** Why `specifier`, imported from `fromFile`, is not allowed in shared SDK code; undefined when it is fine. */
-function refusal(specifier: string, fromFile: string): string | undefined {
+/**
+ * Why `specifier`, imported from `fromFile`, is not allowed in shared SDK code; undefined when it
+ * is fine. `runtime`: the import loads at run time (esbuild's reading), not only for types.
+ */
+function refusal(specifier: string, fromFile: string, runtime = false): string | undefined {
   if (specifier.startsWith('node:')) return 'Node builtin (node: scheme)';
   const bare = specifier.split('/')[0] ?? specifier;
   if (BUILTINS.has(specifier) || BUILTINS.has(bare)) return 'Node builtin by bare name';
@@ -35,6 +43,7 @@ function refusal(specifier: string, fromFile: string): string | undefined {
   else if (specifier.startsWith('file:')) target = fileURLToPath(specifier);
   else if (/^[a-z][a-z0-9+.-]*:/i.test(specifier)) return 'URL import';
   if (target === undefined) return undefined; // an npm package; the browser bundle test checks it bundles without Node builtins
+  if (inside(target, contractsDir)) return runtime && target.replace(/\.[cm]?[jt]s$/, '') !== routeTable ? `contracts loaded at run time (${rel(target)}): import their types only` : undefined;
   if (!inside(target, sdkDir)) return `outside src/sdk (${rel(target)})`;
   if (inside(target, nodeOnlyDir)) return `Node-only helper (${rel(target)})`;
   return undefined;
@@ -93,10 +102,10 @@ async function esbuildSpecifiers(files: string[]): Promise<Map<string, string[]>
   return out;
 }
 
-function offences(file: string, specifiers: Iterable<string>): string[] {
+function offences(file: string, specifiers: Iterable<string>, runtime = false): string[] {
   const out: string[] = [];
   for (const s of specifiers) {
-    const why = refusal(s, file);
+    const why = refusal(s, file, runtime);
     if (why) out.push(`${rel(file)} imports '${s}': ${why}`);
   }
   return out;
@@ -125,6 +134,10 @@ t.test('the checker catches what it must (controls)', async (t) => {
     ['../../server/app.js', '../../workers/queue.js', '../node/files.js', 'crypto', 'fs', 'fs/promises', 'node:crypto', 'path'].sort(),
     `the source scan flags exactly the forbidden imports:\n${found.join('\n')}`,
   );
+
+  t.same(offences(fake, ['../../contracts/case.js']), [], 'a contract imported for its types is fine');
+  t.equal(offences(fake, ['../../contracts/case.js'], true).length, 1, 'a contract loaded at run time is flagged (it would bring TypeBox)');
+  t.same(offences(fake, ['../../contracts/routes.js'], true), [], 'the route table may load at run time');
 
   let records: string[] = [];
   try {
@@ -166,7 +179,7 @@ t.test('shared SDK code imports no Node builtin and nothing outside src/sdk', as
   const packages = new Set<string>();
   for (const file of files) {
     const specifiers = new Set([...(bySource.get(file) ?? []), ...(byEsbuild.get(file) ?? [])]);
-    problems.push(...offences(file, specifiers));
+    problems.push(...new Set([...offences(file, bySource.get(file) ?? []), ...offences(file, byEsbuild.get(file) ?? [], true)]));
     for (const s of specifiers) if (!s.startsWith('.') && !refusal(s, file)) packages.add(s);
   }
   t.same(problems, [], problems.length ? `forbidden imports in shared SDK code:\n${problems.join('\n')}` : 'no forbidden import');

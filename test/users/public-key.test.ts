@@ -10,6 +10,7 @@ import { buildTestApp } from '../helpers/app.js';
 import { partnerOrg, buildWorld, enrolActor, type Actor, fileCase } from '../helpers/world.js';
 import { createCaller } from '../workflow/story-kit.js';
 import { fromB64u, keyIdOf, pinnedPublicKey, ready, sealEnvelope, toB64u, toHex } from '../../src/sdk/index.js';
+import { clientOf } from '../helpers/api-client.js';
 
 await ready();
 const T = await buildTestApp(t, { now: '2026-11-02T08:00:00.000Z' });
@@ -32,10 +33,8 @@ t.test('staff read the keys of active officers and supervisors: key, keyId and f
     [dep.supervisor, officer],
     [officer, officer],
   ] as const) {
-    const r = await keyOf(who, target.id);
-    t.equal(r.statusCode, 200, `${who.username} -> ${target.username}: ${r.body}`);
-    const body = r.json();
-    t.same(Object.keys(body).sort(), ['fingerprint', 'keyId', 'publicKey', 'userId']);
+    const body = await clientOf(T.app, who).call('getUserPublicKey', { params: { userId: target.id } });
+    t.same(Object.keys(body).sort(), ['fingerprint', 'keyId', 'publicKey', 'userId'], `${who.username} -> ${target.username}`);
     t.equal(body.userId, target.id);
     t.equal(body.publicKey, toB64u(target.keyPair.publicKey));
     t.equal(body.keyId, keyIdOf(target.keyPair.publicKey));
@@ -43,7 +42,7 @@ t.test('staff read the keys of active officers and supervisors: key, keyId and f
     t.equal(body.fingerprint, hex.match(/.{4}/g)!.join(' '), 'the keyId bytes in groups of four, to read aloud');
   }
   // What it is for: the supervisor seals the case key to the officer's key, pinned by its keyId.
-  const k = (await keyOf(dep.supervisor, officer.id)).json();
+  const k = await clientOf(T.app, dep.supervisor).call('getUserPublicKey', { params: { userId: officer.id } });
   const sealed = sealEnvelope(new Uint8Array(32).fill(7), pinnedPublicKey(k.publicKey, k.keyId));
   t.equal(sealed.keyId, k.keyId);
   t.same((await events(officer.id)).map((e) => e.outcome), ['allowed', 'allowed', 'allowed'], 'each read audited');

@@ -1,8 +1,15 @@
 /**
- * Calls to the egide API (same origin). Every failure becomes an ApiFailure with a `kind` the
- * page turns into plain words: the network (server down, no connection), rate limits (with
- * the wait), a wrong receipt, a refused request (problem `code`), or the server's own fault.
+ * The page's calls to the egide API (same origin), through the SDK's typed client: each call is
+ * named by its operationId and typed by the route's own contract. Every failure becomes an
+ * ApiFailure with a `kind` the page turns into plain words: the network (server down, no
+ * connection), rate limits (with the wait), a wrong receipt, a refused request (problem `code`),
+ * or the server's own fault. The session's tokens stay in the client, in memory only.
  */
+import { ApiError, createApiClient, type CallArgs, type OperationId, type ResponseOf } from '../../src/sdk/client/api-client.js';
+import type { TransitionBody } from '../../src/contracts/case-workflow.js';
+
+export type { ResponseOf };
+
 export type FailureKind = 'network' | 'rate_limited' | 'unauthenticated' | 'not_found' | 'too_large' | 'invalid' | 'conflict' | 'key_changed' | 'server';
 
 export class ApiFailure extends Error {
@@ -17,11 +24,7 @@ export class ApiFailure extends Error {
   }
 }
 
-let token: string | null = null;
-
-export function setToken(value: string | null): void {
-  token = value;
-}
+const client = createApiClient({ baseUrl: '', init: { credentials: 'omit', cache: 'no-store', redirect: 'error' } });
 
 function kindOf(status: number, code: string): FailureKind {
   if (status === 429) return 'rate_limited';
@@ -34,35 +37,41 @@ function kindOf(status: number, code: string): FailureKind {
   return 'server';
 }
 
-/** Sends a JSON request; resolves with the parsed body of a 2xx answer, rejects with ApiFailure. */
-export async function api<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = { accept: 'application/json' };
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  if (token) headers.authorization = `Bearer ${token}`;
-  let response: Response;
-  try {
-    response = await fetch(path, { method, headers, credentials: 'omit', cache: 'no-store', redirect: 'error', ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
-  } catch {
-    throw new ApiFailure('network', 0, 'network');
-  }
-  const text = await response.text().catch(() => '');
-  let parsed: unknown = null;
-  try {
-    parsed = text ? JSON.parse(text) : null;
-  } catch {
-    parsed = null;
-  }
-  if (response.ok) return parsed as T;
-  const code = typeof (parsed as { code?: unknown } | null)?.code === 'string' ? (parsed as { code: string }).code : `http_${response.status}`;
-  const retry = Number(response.headers.get('retry-after'));
-  // A proxy in front of a stopped service answers 502/503/504: to the person, the service is down.
-  if ([502, 503, 504].includes(response.status)) throw new ApiFailure('network', response.status, code, Number.isFinite(retry) && retry > 0 ? retry : null);
-  throw new ApiFailure(kindOf(response.status, code), response.status, code, Number.isFinite(retry) && retry > 0 ? retry : null);
+function failureOf(err: unknown): unknown {
+  if (!(err instanceof ApiError)) return err;
+  // No answer, or a proxy in front of a stopped service (502/503/504): to the person, the service is down.
+  if (err.status === 0 || [502, 503, 504].includes(err.status)) return new ApiFailure('network', err.status, err.status === 0 ? 'network' : err.code, err.retryAfter);
+  return new ApiFailure(kindOf(err.status, err.code), err.status, err.code, err.retryAfter);
 }
 
-/** Logs in with the authKey derived from a receipt (the token stays in memory); resolves with the case id. */
+/** Calls an operation; resolves with its typed answer, rejects with ApiFailure. */
+export function call<Id extends OperationId>(operationId: Id, ...input: CallArgs<Id>): Promise<ResponseOf<Id>> {
+  return client.call(operationId, ...input).catch((err: unknown) => {
+    throw failureOf(err);
+  });
+}
+
+/** A case transition of the workflow (the defender's: `provide_info`). */
+export async function transition(caseId: string, name: string, body: TransitionBody = {}): Promise<void> {
+  try {
+    await client.transition(caseId, name, body);
+  } catch (err) {
+    throw failureOf(err);
+  }
+}
+
+/** Logs in with the authKey derived from a receipt (the tokens stay in memory); resolves with the case id. */
 export async function logIn(authKey: string): Promise<string> {
-  const r = await api<{ accessToken: string; caseId: string }>('POST', '/v1/auth/receipt', { authKey });
-  setToken(r.accessToken);
-  return r.caseId;
+  return (await call('loginWithReceipt', { body: { authKey } })).caseId;
+}
+
+/** Ends the session on the server (best effort) and forgets it here at once. */
+export function logOut(): void {
+  if (client.tokens()) void call('logout').catch(() => undefined);
+  client.setTokens(null);
+}
+
+/** Forgets the session here only (quick exit: nothing more is sent). */
+export function forgetSession(): void {
+  client.setTokens(null);
 }

@@ -9,27 +9,11 @@ import { L, same, type Bilingual } from './i18n.js';
 import { measureDetailsAd } from '../../src/sdk/crypto/associated-data.js';
 import { button, Outcome } from './ui.js';
 import { openedText, type CaseContext } from './case-context.js';
+import type { ResponseOf } from './api.js';
 
-export interface Measure {
-  id: string;
-  code: string;
-  status: string;
-  details: string | null;
-  consentAt: string | null;
-}
-export interface CatalogueEntry {
-  code: string;
-  label: Bilingual;
-  warning: Bilingual | null;
-}
-export interface Referral {
-  id: string;
-  orgName: string;
-  purposeLabel: Bilingual;
-  fieldLabels?: Array<{ field: string; fr: string; en: string }>;
-  fields: string[];
-  state: string;
-}
+export type Measure = ResponseOf<'listCaseMeasures'>['items'][number];
+export type CatalogueEntry = ResponseOf<'getMeasureCatalogue'>['items'][number];
+export type Referral = ResponseOf<'listCaseReferrals'>['items'][number];
 
 type Decision = 'consent' | 'refuse';
 
@@ -53,7 +37,7 @@ export function caseConsent({ call, act }: CaseContext): { el: HTMLElement; rend
           kind: L('measure'),
           title: entry ? entry.label : same(m.code),
           lines: [detail ? same(detail) : null, entry?.warning ?? null],
-          answer: (decision) => call('POST', `/v1/measures/${m.id}/consent`, { decision }),
+          answer: (decision) => call('consentToMeasure', { params: { measureId: m.id }, body: { decision } }),
         }),
       );
     }
@@ -65,7 +49,7 @@ export function caseConsent({ call, act }: CaseContext): { el: HTMLElement; rend
           kind: L('referral'),
           title: L('referralTo', { org: r.orgName }),
           lines: [L('referralPurpose', { purpose: r.purposeLabel }), L('referralFields', { fields: { fr: fields.map((f) => f.fr).join(', '), en: fields.map((f) => f.en).join(', ') } })],
-          answer: (decision) => call('POST', `/v1/referrals/${r.id}/consent`, { decision }),
+          answer: (decision) => call('consentToReferral', { params: { referralId: r.id }, body: { decision } }),
         }),
       );
     }

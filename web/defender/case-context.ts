@@ -2,7 +2,8 @@
  * What the sections of a followed case share, handed to each as one object rather than kept in
  * module globals: closing the case (or opening another) leaves no state behind for the next view.
  */
-import { api, ApiFailure, logIn } from './api.js';
+import { ApiFailure, call as send, logIn, transition as sendTransition, type ResponseOf } from './api.js';
+import type { CallArgs, OperationId } from '../../src/sdk/client/api-client.js';
 import { CryptoFailure } from './crypto-client.js';
 import { h, type Child } from './dom.js';
 import { L, type Bilingual } from './i18n.js';
@@ -11,16 +12,18 @@ import type { Session } from './follow-receipt.js';
 import { Outcome, readLists, type Lists } from './ui.js';
 
 export interface CaseContext {
-  /** The prefix of the case's own routes (`/v1/cases/:id`). */
-  readonly base: string;
+  /** The case's id (the path parameter of its own routes). */
+  readonly caseId: string;
   /** The sender the server records for the defender (`d:<case id>`): it tells "you" from "the team" and is bound into a message's associated data. */
   readonly self: string;
   /** The key epoch of the last load, sent with a new message: after a re-keying the server refuses a stale one (key_epoch_changed). */
   keyEpoch: number;
   /** The institution's codes written into the page (threat types for an incident). */
   readonly lists: Lists;
-  /** Every call of the view: an expired token is renewed once with the authKey in memory. */
-  call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T>;
+  /** Every call of the view: a session the client could not renew is opened again once with the authKey in memory. */
+  call<Id extends OperationId>(operationId: Id, ...input: CallArgs<Id>): Promise<ResponseOf<Id>>;
+  /** A transition of the case (the defender's: `provide_info`), renewed the same way. */
+  transition(name: string): Promise<void>;
   /**
    * Runs one action: the button is disabled meanwhile; on failure the typed text stays and the
    * reason is shown. `after` clears the form once it has gone; `reload` shows its effect (a
@@ -31,15 +34,17 @@ export interface CaseContext {
 
 /** The context of one case view; `top` is the view's own outcome area, `load` its reload. */
 export function caseContext(session: Session, top: Outcome, load: () => Promise<void>): CaseContext {
-  async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+  async function renewing<T>(run: () => Promise<T>): Promise<T> {
     try {
-      return await api<T>(method, path, body);
+      return await run();
     } catch (err) {
       if (!(err instanceof ApiFailure) || err.kind !== 'unauthenticated') throw err;
       await logIn(session.authKey);
-      return api<T>(method, path, body);
+      return run();
     }
   }
+  const call = <Id extends OperationId>(operationId: Id, ...input: CallArgs<Id>): Promise<ResponseOf<Id>> => renewing(() => send(operationId, ...input));
+  const transition = (name: string): Promise<void> => renewing(() => sendTransition(session.caseId, name));
 
   async function act(btn: HTMLButtonElement, outcome: Outcome, run: () => Promise<Bilingual>, reload = false, after?: () => void): Promise<void> {
     outcome.clear();
@@ -57,7 +62,7 @@ export function caseContext(session: Session, top: Outcome, load: () => Promise<
     }
   }
 
-  return { base: `/v1/cases/${session.caseId}`, self: `d:${session.caseId}`, keyEpoch: 1, lists: readLists(), call, act };
+  return { caseId: session.caseId, self: `d:${session.caseId}`, keyEpoch: 1, lists: readLists(), call, transition, act };
 }
 
 /**

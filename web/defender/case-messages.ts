@@ -9,17 +9,12 @@ import { L, dateText } from './i18n.js';
 import { messageBodyAd } from '../../src/sdk/crypto/associated-data.js';
 import { textField } from './ui.js';
 import { actionForm, openedText, uuid, type CaseContext } from './case-context.js';
+import type { ResponseOf } from './api.js';
 
-export interface Message {
-  id: string;
-  sender: string;
-  senderRole: string;
-  body: string;
-  createdAt: string;
-}
+export type Message = ResponseOf<'listCaseMessages'>['items'][number];
 
 export function caseMessages(ctx: CaseContext): { el: HTMLElement; render(items: Message[]): Promise<void> } {
-  const { base, self, call, act } = ctx;
+  const { caseId, self, call, act } = ctx;
   const list = h('ol', { class: 'messages', id: 'messages' });
 
   const reply = textField({ label: L('reply'), multiline: true, required: true });
@@ -33,7 +28,7 @@ export function caseMessages(ctx: CaseContext): { el: HTMLElement; render(items:
       const id = uuid();
       const body = await crypto({ op: 'seal', value: { text: reply.input.value.trim() }, ad: messageBodyAd(id, self) });
       // Read at send time: a load since the view opened may have brought a new case key.
-      await call('POST', `${base}/messages`, { id, body, keyEpoch: ctx.keyEpoch });
+      await call('sendMessage', { params: { caseId }, body: { id, body, keyEpoch: ctx.keyEpoch } });
       return L('messageSent');
     },
     after: () => (reply.input.value = ''),

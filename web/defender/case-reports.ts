@@ -12,7 +12,7 @@ import { button, choiceField, Outcome, selectField, textField, type CodeLabel } 
 import { actionForm, uuid, type CaseContext } from './case-context.js';
 
 /** The three report cards, built in this order (it fixes their fields' generated ids); the view places them. */
-export function caseReports({ base, lists, call, act }: CaseContext): { alert: HTMLElement; checkin: HTMLElement; incident: HTMLElement } {
+export function caseReports({ caseId, lists, call, act }: CaseContext): { alert: HTMLElement; checkin: HTMLElement; incident: HTMLElement } {
   async function sealedNote(kind: 'incident' | 'checkin' | 'alert', id: string, note: string): Promise<{ note?: string }> {
     return note.trim() ? { note: await crypto({ op: 'seal', value: { text: note.trim() }, ad: caseReportNoteAd(kind, id) }) } : {};
   }
@@ -26,7 +26,7 @@ export function caseReports({ base, lists, call, act }: CaseContext): { alert: H
     send: L('sendCheckin'),
     run: async () => {
       const id = uuid();
-      await call('POST', `${base}/checkins`, { id, code: checkinChoice.values()[0] ?? 'ok', ...(await sealedNote('checkin', id, checkinNote.input.value)) });
+      await call('checkIn', { params: { caseId }, body: { id, code: checkinChoice.values()[0] === 'need_contact' ? 'need_contact' : 'ok', ...(await sealedNote('checkin', id, checkinNote.input.value)) } });
       return L('checkinSent');
     },
     after: () => (checkinNote.input.value = ''),
@@ -43,7 +43,7 @@ export function caseReports({ base, lists, call, act }: CaseContext): { alert: H
     run: async () => {
       const id = uuid();
       const code = incidentType.input.value;
-      await call('POST', `${base}/incidents`, { id, ...(code ? { code } : {}), ...(await sealedNote('incident', id, incidentNote.input.value)) });
+      await call('reportIncident', { params: { caseId }, body: { id, ...(code ? { code } : {}), ...(await sealedNote('incident', id, incidentNote.input.value)) } });
       return L('incidentSent');
     },
     after: () => {
@@ -69,7 +69,7 @@ export function caseReports({ base, lists, call, act }: CaseContext): { alert: H
       alertOutcome,
       async () => {
         const id = uuid();
-        await call('POST', `${base}/alerts`, { id, ...(await sealedNote('alert', id, alertNote.input.value)) });
+        await call('raiseAlert', { params: { caseId }, body: { id, ...(await sealedNote('alert', id, alertNote.input.value)) } });
         return L('alertSent');
       },
       false,

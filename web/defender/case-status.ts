@@ -7,19 +7,13 @@ import { append, h } from './dom.js';
 import { L, dateText, ruleText, stateText, topicText } from './i18n.js';
 import { button, Outcome } from './ui.js';
 import type { CaseContext } from './case-context.js';
+import type { ResponseOf } from './api.js';
 
-export interface CaseRead {
-  case: { id: string; reference: string; state: string; createdAt: string; closedAt: string | null };
-  deadlines: Array<{ id: string; rule: string; dueAt: string; state: string }>;
-}
-export interface Notice {
-  id: string;
-  topic: string;
-  payload?: Record<string, string | number | boolean>;
-  createdAt: string;
-}
+/** The case as the defender reads it (GET /v1/cases/:caseId). */
+export type CaseRead = ResponseOf<'getCase'>;
+export type Notice = ResponseOf<'listCaseNotices'>['items'][number];
 
-export function caseStatus({ base, call, act }: CaseContext): { status: HTMLElement; deadlines: HTMLElement; notices: HTMLElement; render(read: CaseRead, notices: Notice[]): void } {
+export function caseStatus({ transition, act }: CaseContext): { status: HTMLElement; deadlines: HTMLElement; notices: HTMLElement; render(read: CaseRead, notices: Notice[]): void } {
   const status = h('section', { class: 'card', 'aria-labelledby': 'status-title' });
   const deadlines = h('section', { class: 'card', 'aria-labelledby': 'deadlines-title' });
   const notices = h('section', { class: 'card', 'aria-labelledby': 'notices-title' });
@@ -37,7 +31,7 @@ export function caseStatus({ base, call, act }: CaseContext): { status: HTMLElem
         class: 'primary',
         onclick: () =>
           void act(provided, outcome, async () => {
-            await call('POST', `${base}/provide-info`, {});
+            await transition('provide_info');
             return L('messageSent');
           }),
       });

@@ -7,23 +7,23 @@
  * This module loads the case and lays the sections out; each section (case-*.ts) builds its card
  * and redraws it from what a load brought, through the context they share (case-context.ts).
  */
-import { api, setToken } from './api.js';
+import { logOut } from './api.js';
 import { crypto } from './crypto-client.js';
 import { h } from './dom.js';
 import { L } from './i18n.js';
 import { button, Outcome, progress } from './ui.js';
 import { caseContext } from './case-context.js';
-import { caseConsent, type CatalogueEntry, type Measure, type Referral } from './case-consent.js';
-import { caseMessages, type Message } from './case-messages.js';
+import { caseConsent } from './case-consent.js';
+import { caseMessages } from './case-messages.js';
 import { caseReports } from './case-reports.js';
-import { caseStatus, type CaseRead, type Notice } from './case-status.js';
+import { caseStatus } from './case-status.js';
 import type { Session } from './follow-receipt.js';
 
 export function caseView(session: Session, onClose: () => void): HTMLElement {
   const top = new Outcome();
   const busy = h('div', { class: 'busy' });
   const ctx = caseContext(session, top, load);
-  const { base, call } = ctx;
+  const { caseId, call } = ctx;
   // Built in this order on purpose: the fields' generated ids (nextId in dom.ts) follow it.
   const status = caseStatus(ctx);
   const consent = caseConsent(ctx);
@@ -34,16 +34,17 @@ export function caseView(session: Session, onClose: () => void): HTMLElement {
   async function load(): Promise<void> {
     const stop = progress(busy, L('loading'));
     try {
-      const sealed = await call<{ keyEpoch: number; envelopes: Array<{ keyId: string; envelope: string }> }>('GET', `${base}/sealed`);
+      const params = { caseId };
+      const sealed = await call('getCaseSealed', { params });
       ctx.keyEpoch = sealed.keyEpoch;
       await crypto({ op: 'openCaseKey', envelopes: sealed.envelopes });
       const [read, messageList, measures, catalogue, referrals, notices] = await Promise.all([
-        call<CaseRead>('GET', base),
-        call<{ items: Message[] }>('GET', `${base}/messages?limit=100`),
-        call<{ items: Measure[] }>('GET', `${base}/measures`),
-        call<{ items: CatalogueEntry[] }>('GET', '/v1/measures/catalogue'),
-        call<{ items: Referral[] }>('GET', `${base}/referrals`),
-        call<{ items: Notice[] }>('GET', `${base}/notices?limit=20`),
+        call('getCase', { params }),
+        call('listCaseMessages', { params, query: { limit: '100' } }),
+        call('listCaseMeasures', { params }),
+        call('getMeasureCatalogue'),
+        call('listCaseReferrals', { params }),
+        call('listCaseNotices', { params, query: { limit: '20' } }),
       ]);
       status.render(read, notices.items);
       await messages.render(messageList.items);
@@ -59,8 +60,7 @@ export function caseView(session: Session, onClose: () => void): HTMLElement {
   const close = button(L('close'), {
     class: 'secondary',
     onclick: () => {
-      void api('POST', '/v1/auth/logout', {}).catch(() => undefined);
-      setToken(null);
+      logOut();
       void crypto({ op: 'forget' }).catch(() => undefined);
       onClose();
     },

@@ -10,7 +10,7 @@
  * and answers 409 `already_exists` to the second; the page then logs in with the receipt it
  * already holds and shows that receipt and the case's reference: one request, one receipt.
  */
-import { api, ApiFailure, logIn, setToken } from './api.js';
+import { ApiFailure, call, logIn, logOut } from './api.js';
 import { crypto, CryptoFailure, preloadCrypto } from './crypto-client.js';
 import { h } from './dom.js';
 import { L, dateText, join, type Bilingual } from './i18n.js';
@@ -158,7 +158,7 @@ export function filingForm(pinnedKeyId: string, onFiled: (filed: Filed) => void)
     const { metadata, secrets } = draftOf();
     const draft = JSON.stringify([metadata, secrets]);
     if (sealed && sealed.draft === draft) return sealed;
-    const intakeKey = await api<IntakeKeyInfo>('GET', '/v1/keys/intake');
+    const intakeKey: IntakeKeyInfo = await call('getIntakeKey');
     // Refuse before sealing anything: the server's word about the key is not trusted.
     if (intakeKey.keyId !== pinnedKeyId) throw new CryptoFailure('key_id_mismatch', 'the server offers another mechanism key');
     // Changed after a send that may have been filed: sealed again under the same case id and
@@ -185,13 +185,12 @@ export function filingForm(pinnedKeyId: string, onFiled: (filed: Filed) => void)
     }
     try {
       if (caseId !== s.body.caseId) return notOurs();
-      const read = await api<{ case: { id: string; reference: string } }>('GET', `/v1/cases/${caseId}`);
+      const read = await call('getCase', { params: { caseId } });
       const changesMissing = [...s.unanswered].some((d) => d !== s.draft);
       return { caseId, reference: read.case.reference, acknowledgeBy: null, receipt: s.receipt, authKey: s.authKey, recovered: { changesMissing } };
     } finally {
       // The receipt view starts from no session, as after an ordinary filing.
-      void api('POST', '/v1/auth/logout', {}).catch(() => undefined);
-      setToken(null);
+      logOut();
     }
   }
 
@@ -213,7 +212,7 @@ export function filingForm(pinnedKeyId: string, onFiled: (filed: Filed) => void)
       stop = progress(busyArea, L('sending'));
       let filed: Filed;
       try {
-        filed = { ...(await api<{ caseId: string; reference: string; acknowledgeBy: string }>('POST', '/v1/cases', s.body)), receipt: s.receipt, authKey: s.authKey };
+        filed = { ...(await call('fileCase', { body: s.body })), receipt: s.receipt, authKey: s.authKey };
       } catch (err) {
         if (!(err instanceof ApiFailure)) throw err;
         if (err.kind === 'network' || err.kind === 'server') {

@@ -4,7 +4,7 @@
  * What comes out (the case id and the authKey) stays in memory, to log in again when the token
  * expires; the receipt itself is cleared from the field once it has served.
  */
-import { api, ApiFailure, logIn } from './api.js';
+import { ApiFailure, call, logIn } from './api.js';
 import { crypto, preloadCrypto } from './crypto-client.js';
 import { h } from './dom.js';
 import { L } from './i18n.js';
@@ -42,7 +42,7 @@ export function receiptForm(onOpen: (session: Session) => void): HTMLElement {
     open.disabled = true;
     const stop = progress(busy, L('opening'));
     try {
-      const intake = await api<{ receiptSalt: string }>('GET', '/v1/keys/intake');
+      const intake = await call('getIntakeKey');
       const { authKey } = await crypto({ op: 'unlock', receipt: typed, receiptSalt: intake.receiptSalt });
       const caseId = await logIn(authKey);
       stop();

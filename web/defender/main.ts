@@ -4,7 +4,7 @@
  * when needed. Nothing is ever written to localStorage, sessionStorage, cookies or IndexedDB:
  * the receipt, the keys and the drafts live in memory and go with the tab.
  */
-import { logIn, setToken } from './api.js';
+import { forgetSession, logIn } from './api.js';
 import { destroyCrypto } from './crypto-client.js';
 import { applyLang, bi, h, lang } from './dom.js';
 import { caseView } from './case-view.js';
@@ -24,7 +24,7 @@ const pinnedKeyId = meta('egide-intake-key-id');
  */
 function quickExit(): void {
   destroyCrypto();
-  setToken(null);
+  forgetSession();
   document.title = '';
   document.body.replaceChildren();
   window.location.replace(exitUrl);
@@ -92,7 +92,7 @@ function filed(result: Filed): void {
       },
       finish: () => {
         destroyCrypto();
-        setToken(null);
+        forgetSession();
         go('/');
         home(true);
       },

@@ -1,3 +1,5 @@
+import type { Static } from 'typebox';
+import type { IntakeBody } from '../../contracts/case.js';
 import { caseFieldAd } from '../crypto/associated-data.js';
 import { sealEnvelope, type KeyEnvelope } from '../crypto/envelope.js';
 import { generateDek, pinnedPublicKey } from '../crypto/keys.js';
@@ -21,28 +23,14 @@ export interface FilingSecrets {
   relatives?: JsonValue;
 }
 
-export interface FilingMetadata {
-  region: string;
-  defenderCategory: string;
-  gender: string;
-  disability: string;
-  threatTypes: string[];
-  claimedUrgent: boolean;
-  preferredLanguage: string;
-  contactChannel: string;
-  filedFor: string;
-  defenderCard?: boolean;
-}
+/** The body of POST /v1/cases, as its contract declares it. */
+export type FilingBody = Static<typeof IntakeBody>;
+/** The codes of a request, in the clear: what the mechanism triages on. */
+export type FilingMetadata = FilingBody['metadata'];
 
 export interface PreparedFiling {
   /** The body of POST /v1/cases. */
-  body: {
-    caseId: string;
-    metadata: FilingMetadata;
-    fields: Partial<Record<keyof FilingSecrets, SealedField>>;
-    envelopes: { mechanism: { keyId: string; envelope: string }; defender: { keyId: string; publicKey: string; envelope: string } };
-    receiptVerifier: string;
-  };
+  body: FilingBody;
   /** Shown to the defender once: it is the only way back to the case. */
   receipt: string;
   /** The defender's keys from the receipt (for reading the case right away); wipe when done. */
@@ -64,10 +52,15 @@ export function prepareFiling(input: { intakeKey: IntakeKeyInfo; pinnedKeyId: st
   const receiptKeys = deriveReceiptKeys(receipt, input.intakeKey.receiptSalt);
   const dek = generateDek();
   try {
-    const fields: Partial<Record<keyof FilingSecrets, SealedField>> = {};
-    for (const [name, value] of Object.entries(input.secrets) as Array<[keyof FilingSecrets, JsonValue | undefined]>) {
-      if (value !== undefined) fields[name] = sealField(value, dek, caseFieldAd(caseId, name));
-    }
+    const seal = (name: keyof FilingSecrets, value: JsonValue): SealedField => sealField(value, dek, caseFieldAd(caseId, name));
+    const { identity, contact, narrative, location, relatives } = input.secrets;
+    const fields: FilingBody['fields'] = {
+      identity: seal('identity', identity),
+      contact: seal('contact', contact),
+      ...(location !== undefined ? { location: seal('location', location) } : {}),
+      narrative: seal('narrative', narrative),
+      ...(relatives !== undefined ? { relatives: seal('relatives', relatives) } : {}),
+    };
     const mechanism = sealEnvelope(dek, mechanismKey);
     const defender = sealEnvelope(dek, receiptKeys.keyPair.publicKey);
     return {

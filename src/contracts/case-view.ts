@@ -1,8 +1,8 @@
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
 import { KeyId, Nullable, Timestamp, Uuid } from '../lib/schemas.js';
 
 /** What a defender sees of their own case (`defenderView`): where it stands, no staff, no assessment. */
-export const DefenderCaseView = Type.Object(
+const DefenderCaseView = Type.Object(
   {
     id: Uuid,
     reference: Type.String({ maxLength: 20 }),
@@ -15,7 +15,7 @@ export const DefenderCaseView = Type.Object(
 );
 
 /** Case metadata for staff (`staffView`): codes, states and dates, never anything sealed. */
-export const StaffCaseView = Type.Object(
+const StaffCaseView = Type.Object(
   {
     ...DefenderCaseView.properties,
     urgent: Type.Boolean(),
@@ -38,6 +38,9 @@ export const StaffCaseView = Type.Object(
   },
   { description: 'case metadata for staff: codes, states, dates' },
 );
+
+export type DefenderCase = Static<typeof DefenderCaseView>;
+export type StaffCase = Static<typeof StaffCaseView>;
 
 /** A route answered to staff or to the defender: the staff view first (the serializer takes the first that fits). */
 export const CaseView = Type.Union([StaffCaseView, DefenderCaseView]);

@@ -7,6 +7,7 @@ const Totp = Type.String({ pattern: '^[0-9]{6}$', description: 'RFC 6238 code' }
 const Wrap = Versioned(120, 'v1.<nonce>.<secretbox(privateKey)>');
 
 export const PreloginBody = Type.Object({ username: Username }, { additionalProperties: false, examples: [{ username: ex.username }] });
+
 export const PreloginReply = Type.Object({
   salt: B64u(22, '16-byte salt'),
   opslimit: Type.Integer(),
@@ -15,6 +16,7 @@ export const PreloginReply = Type.Object({
 });
 
 export const LoginBody = Type.Object({ username: Username, authKey: AuthKey, totp: Totp }, { additionalProperties: false, examples: [{ username: ex.username, authKey: ex.b64u32, totp: ex.totp }] });
+
 export const TokenReply = Type.Object({
   accessToken: Type.String({ maxLength: 2000 }),
   refreshToken: Type.String({ maxLength: 100 }),
@@ -24,7 +26,7 @@ export const TokenReply = Type.Object({
 
 export const RefreshBody = Type.Object({ refreshToken: Type.String({ pattern: '^[A-Za-z0-9_-]{43}$' }) }, { additionalProperties: false, examples: [{ refreshToken: ex.b64u32 }] });
 
-export const PasswordMaterialSchema = {
+const PasswordMaterialSchema = {
   salt: B64u(22, '16-byte salt'),
   verifier: B64u(43, 'b64u(SHA-256(authKey))'),
   wrappedPrivateKey: Wrap,
@@ -50,7 +52,9 @@ export const AccountReply = Type.Object({
 });
 
 export const RecoveryStartBody = Type.Object({ username: Username }, { additionalProperties: false, examples: [{ username: ex.username }] });
+
 export const RecoveryStartReply = Type.Object({ challengeId: Type.String({ format: 'uuid' }), challenge: Type.String(), recoveryWrap: Type.String() });
+
 export const RecoveryFinishBody = Type.Object(
   {
     username: Username,
@@ -68,11 +72,13 @@ export const RecoveryFinishBody = Type.Object(
 );
 
 export const TotpResetStartBody = Type.Object({ reason: Type.String({ minLength: 3, maxLength: 500 }) }, { additionalProperties: false, examples: [{ reason: 'Téléphone perdu, identité vérifiée en personne' }] });
+
 export const TotpResetStartReply = Type.Object({
   userId: Type.String({ format: 'uuid' }),
   token: Type.String({ description: 'one-time, handed to the user out of band' }),
   expiresAt: Type.String({ format: 'date-time' }),
 });
+
 export const TotpResetFinishBody = Type.Object(
   {
     username: Username,

@@ -1,0 +1,56 @@
+import { Type, type Static } from 'typebox';
+import { NullableScalar, responses, Timestamp, Uuid } from '../lib/schemas.js';
+import { CASE_STATES, RISK_LEVELS } from './shared.js';
+import { operation } from './operation.js';
+
+/** The largest page of the case list. */
+export const MAX_PAGE = 100;
+
+// The app's ajv does not coerce: numbers and booleans of the query string are strings with a
+// pattern, converted below.
+export const states = CASE_STATES.join('|');
+
+export const Query = Type.Object(
+  {
+    state: Type.Optional(Type.String({ pattern: `^(${states})(,(${states})){0,6}$`, maxLength: 120, description: 'one state or several, comma-separated' })),
+    riskLevel: Type.Optional(Type.String({ pattern: `^(${RISK_LEVELS.join('|')})$` })),
+    urgent: Type.Optional(Type.String({ pattern: '^(true|false)$' })),
+    region: Type.Optional(Type.String({ pattern: '^[a-z][a-z0-9_]{0,39}$', description: 'a region code of policies/intake.yaml' })),
+    assignee: Type.Optional(Type.String({ pattern: '^(me|none|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$', maxLength: 36, description: 'a user id, me, or none (unassigned)' })),
+    overdue: Type.Optional(Type.String({ pattern: '^(true|false)$', description: 'an open deadline is past due' })),
+    limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,3}$', description: `page size, 1 to ${MAX_PAGE} (default 50)` })),
+    cursor: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]+$', maxLength: 400, description: "the previous page's nextCursor" })),
+  },
+  { additionalProperties: false },
+);
+
+const NullableString = NullableScalar<string>({ type: 'string', maxLength: 64 });
+
+const CaseListItem = Type.Object(
+  {
+    id: Uuid,
+    reference: Type.String({ maxLength: 32 }),
+    state: Type.String({ maxLength: 32 }),
+    urgent: Type.Boolean(),
+    urgentClaimed: Type.Boolean(),
+    riskLevel: NullableString,
+    region: Type.String({ maxLength: 64 }),
+    defenderCategory: Type.String({ maxLength: 64 }),
+    assigneeId: NullableScalar<string>({ type: 'string', format: 'uuid', maxLength: 36 }),
+    createdAt: Timestamp,
+    nextDue: NullableScalar<{ rule: string; dueAt: string }>({ type: 'object', properties: { rule: { type: 'string', maxLength: 64 }, dueAt: { type: 'string', format: 'date-time', maxLength: 40 } }, required: ['rule', 'dueAt'], additionalProperties: false }),
+    overdue: Type.Boolean(),
+  },
+  { additionalProperties: false },
+);
+
+/** A case as the lists show it (no sealed content). */
+export type CaseSummary = Static<typeof CaseListItem>;
+
+export const listCases = operation('listCases', {
+  tags: ['cases'],
+  summary: 'List cases (an officer: the intake pool and own cases; a supervisor: all), urgent first, then by next due time',
+  security: [{ bearer: [] }],
+  querystring: Query,
+  response: responses({ 200: Type.Object({ items: Type.Array(CaseListItem), nextCursor: NullableScalar<string>({ type: 'string', maxLength: 400 }) }) }, [401, 403, 429]),
+});

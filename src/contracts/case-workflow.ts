@@ -1,0 +1,87 @@
+import { Type, type TSchema } from 'typebox';
+import { Uuid, responses } from '../lib/schemas.js';
+import { CaseView } from './case-view.js';
+import { operation } from './operation.js';
+import { transitionPath } from './routes.js';
+
+export const Reason = Type.String({ minLength: 3, maxLength: 2000, description: 'why: kept on the timeline and in the audit log (no sensitive details: they belong in sealed notes)' });
+
+/** What the operation of a transition needs of its rule in policies/workflow.yaml. */
+export interface TransitionRuleView {
+  name: string;
+  description: string;
+  from: readonly string[];
+  to: string;
+  requires: readonly string[];
+  assigns?: boolean | undefined;
+}
+
+/** What the operations need of the workflow policy. */
+export interface WorkflowView {
+  closeReasons: readonly string[];
+}
+
+/** A request body for the OpenAPI document: what a client sends for this transition. */
+function exampleFor(rule: TransitionRuleView, workflow: WorkflowView): Record<string, string> {
+  return {
+    ...(rule.requires.includes('reason') || rule.to === 'closed' ? { reason: `${rule.name.replace(/_/g, ' ')}: motif consigné au dossier, sans détail sensible` } : {}),
+    ...(rule.requires.includes('closeReason') ? { closeReason: workflow.closeReasons.find((r) => r === 'risk_ceased') ?? workflow.closeReasons[0]! } : {}),
+    ...(rule.assigns ? { assigneeId: '3f1c2a9e-5b7d-4e8a-9c0f-2d6b8e4a1c37' } : {}),
+  };
+}
+
+/**
+ * The transition's operationId, `request_info` -> `requestCaseInfo` (its verb, "Case", the rest):
+ * derived from the name, as the URL is, so it stays as stable as the route itself.
+ */
+export function transitionOperationId(name: string): string {
+  const [verb = '', ...rest] = name.split('_');
+  return [verb, 'case', ...rest].map((w, i) => (i === 0 ? w : `${w.charAt(0).toUpperCase()}${w.slice(1)}`)).join('');
+}
+
+/** What any transition may carry; each transition of the policy asks for its own part of it. */
+export interface TransitionBody {
+  reason?: string;
+  closeReason?: string;
+  assigneeId?: string;
+}
+
+/**
+ * The operation of one transition of policies/workflow.yaml: built from the policy, so it is not
+ * in the static route table; the typed client reaches it through `transition()`.
+ */
+export function transitionOperation(rule: TransitionRuleView, workflow: WorkflowView) {
+  // Built from the policy, so typed loosely here; the service checks the input again.
+  const body: TSchema = Type.Object(
+    {
+      reason: rule.requires.includes('reason') ? Reason : Type.Optional(Reason),
+      ...(rule.requires.includes('closeReason') ? { closeReason: Type.Union(workflow.closeReasons.map((r) => Type.Literal(r))) } : {}),
+      ...(rule.assigns ? { assigneeId: Type.Optional(Uuid) } : {}),
+    },
+    { additionalProperties: false, examples: [exampleFor(rule, workflow)] },
+  );
+  const from = rule.from.join(', ');
+  return {
+    method: 'POST' as const,
+    url: transitionPath(rule.name),
+    schema: {
+      operationId: transitionOperationId(rule.name),
+      tags: ['workflow'],
+      summary: rule.description,
+      description: `From ${from} to ${String(rule.to)}.${rule.requires.length ? ` Requires ${rule.requires.join(' and ')}.` : ''}`,
+      security: [{ bearer: [] }],
+      params: Type.Object({ caseId: Uuid }),
+      body,
+      response: responses({ 200: CaseView }, [401, 403, 404, 409]),
+    },
+  };
+}
+
+export const setCaseUrgency = operation('setCaseUrgency', {
+  tags: ['workflow'],
+  summary: 'Confirm or lift the urgency (life or physical integrity in imminent danger), with a reason',
+  security: [{ bearer: [] }],
+  params: Type.Object({ caseId: Uuid }),
+  body: Type.Object({ urgent: Type.Boolean(), reason: Reason }, { additionalProperties: false, examples: [{ urgent: true, reason: 'Menace de mort déclarée, auteur identifié, passage à l’acte possible cette semaine' }] }),
+  response: responses({ 200: CaseView }, [401, 403, 404, 409]),
+});

@@ -1,0 +1,35 @@
+import { Type } from 'typebox';
+import { SEALED_JSON_BYTES, SealedValue, Uuid, responses } from '../lib/schemas.js';
+import { ex } from '../lib/openapi-examples.js';
+import { KeyEpoch } from './shared.js';
+import { operation } from './operation.js';
+
+export const Message = Type.Object({ id: Uuid, sender: Type.String(), senderRole: Type.String(), body: Type.String(), createdAt: Type.String({ format: 'date-time' }) });
+
+export const sendMessage = operation('sendMessage', {
+  tags: ['messages'],
+  summary: 'Send a sealed message on a case (the sender is bound into the ciphertext)',
+  security: [{ bearer: [] }],
+  params: Type.Object({ caseId: Uuid }),
+  body: Type.Object(
+    {
+      id: Uuid,
+      body: SealedValue(SEALED_JSON_BYTES.text, 'sealed under the case DEK, AD egide/v1/message/<id>/<sender>/body'),
+      keyEpoch: Type.Optional(KeyEpoch),
+    },
+    { additionalProperties: false, examples: [{ id: ex.messageId, body: ex.sealed, keyEpoch: 1 }] },
+  ),
+  response: responses({ 201: Type.Object({ id: Uuid, caseId: Uuid, sender: Type.String(), createdAt: Type.String() }) }, [401, 403, 404, 409]),
+});
+
+export const listCaseMessages = operation('listCaseMessages', {
+  tags: ['messages'],
+  summary: 'The sealed messages of a case, oldest first',
+  security: [{ bearer: [] }],
+  params: Type.Object({ caseId: Uuid }),
+  querystring: Type.Object(
+    { afterAt: Type.Optional(Type.String({ format: 'date-time' })), afterId: Type.Optional(Uuid), limit: Type.Optional(Type.String({ pattern: '^(?:[1-9]|[1-9][0-9]|100)$' })) },
+    { additionalProperties: false },
+  ),
+  response: responses({ 200: Type.Object({ items: Type.Array(Message) }) }, [401, 403, 404]),
+});

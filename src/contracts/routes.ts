@@ -1,0 +1,120 @@
+/**
+ * Every operation of the API by operationId: its method and URL. Kept apart from the schemas
+ * (src/contracts/<area>.ts) so that the browser's client carries this table and not TypeBox.
+ * The case transitions are not here: policies/workflow.yaml makes them (see case-workflow.ts).
+ */
+export const ROUTES = {
+  // appeal
+  fileAppeal: ['POST', '/v1/cases/:caseId/appeals'],
+  decideAppeal: ['POST', '/v1/appeals/:appealId/decision'],
+  listCaseAppeals: ['GET', '/v1/cases/:caseId/appeals'],
+  // assessment
+  recordAssessment: ['POST', '/v1/cases/:caseId/assessments'],
+  listCaseAssessments: ['GET', '/v1/cases/:caseId/assessments'],
+  // audit
+  listAuditEvents: ['GET', '/v1/audit/events'],
+  exportAuditLog: ['GET', '/v1/audit/export'],
+  getAuditHead: ['GET', '/v1/audit/head'],
+  verifyAuditChain: ['POST', '/v1/audit/verify'],
+  // auth
+  prelogin: ['POST', '/v1/auth/prelogin'],
+  login: ['POST', '/v1/auth/login'],
+  refreshSession: ['POST', '/v1/auth/refresh'],
+  logout: ['POST', '/v1/auth/logout'],
+  getMe: ['GET', '/v1/me'],
+  changePassword: ['POST', '/v1/me/password'],
+  startRecovery: ['POST', '/v1/auth/recovery/start'],
+  finishRecovery: ['POST', '/v1/auth/recovery/finish'],
+  finishTotpReset: ['POST', '/v1/auth/totp-reset'],
+  // break-glass
+  openBreakGlass: ['POST', '/v1/cases/:caseId/break-glass'],
+  // case-list
+  listCases: ['GET', '/v1/cases'],
+  // case-rekey
+  getCaseRekeyBundle: ['GET', '/v1/cases/:caseId/rekey'],
+  rekeyCase: ['POST', '/v1/cases/:caseId/rekey'],
+  // case
+  fileCase: ['POST', '/v1/cases'],
+  fileCaseOnBehalf: ['POST', '/v1/cases/on-behalf'],
+  loginWithReceipt: ['POST', '/v1/auth/receipt'],
+  getCase: ['GET', '/v1/cases/:caseId'],
+  grantCaseEnvelope: ['POST', '/v1/cases/:caseId/envelopes'],
+  getCaseSealed: ['GET', '/v1/cases/:caseId/sealed'],
+  // case-timeline
+  getCaseTimeline: ['GET', '/v1/cases/:caseId/timeline'],
+  // case-withdrawal
+  withdrawCaseConsent: ['POST', '/v1/cases/:caseId/withdraw'],
+  // deadline-view
+  listDeadlines: ['GET', '/v1/deadlines'],
+  listCaseDeadlines: ['GET', '/v1/cases/:caseId/deadlines'],
+  // admin-health
+  getAdminHealth: ['GET', '/v1/admin/health'],
+  // key
+  getIntakeKey: ['GET', '/v1/keys/intake'],
+  // measure
+  getMeasureCatalogue: ['GET', '/v1/measures/catalogue'],
+  listCaseMeasures: ['GET', '/v1/cases/:caseId/measures'],
+  proposeMeasure: ['POST', '/v1/cases/:caseId/measures'],
+  consentToMeasure: ['POST', '/v1/measures/:measureId/consent'],
+  decideMeasure: ['POST', '/v1/measures/:measureId/decision'],
+  confirmMeasure: ['POST', '/v1/measures/:measureId/confirm'],
+  implementMeasure: ['POST', '/v1/measures/:measureId/implement'],
+  activateMeasure: ['POST', '/v1/measures/:measureId/activate'],
+  reviewMeasure: ['POST', '/v1/measures/:measureId/review'],
+  liftMeasure: ['POST', '/v1/measures/:measureId/lift'],
+  // message
+  sendMessage: ['POST', '/v1/cases/:caseId/messages'],
+  listCaseMessages: ['GET', '/v1/cases/:caseId/messages'],
+  // notification
+  listNotifications: ['GET', '/v1/notifications'],
+  markNotificationRead: ['POST', '/v1/notifications/:id/read'],
+  markAllNotificationsRead: ['POST', '/v1/notifications/read-all'],
+  listCaseNotices: ['GET', '/v1/cases/:caseId/notices'],
+  // webhook
+  createWebhook: ['POST', '/v1/orgs/:orgId/webhooks'],
+  listWebhooks: ['GET', '/v1/orgs/:orgId/webhooks'],
+  disableWebhook: ['POST', '/v1/orgs/:orgId/webhooks/:id/disable'],
+  // org
+  createOrg: ['POST', '/v1/orgs'],
+  listOrgs: ['GET', '/v1/orgs'],
+  listOrgKeys: ['GET', '/v1/orgs/:orgId/keys'],
+  createOrgKey: ['POST', '/v1/orgs/:orgId/keys'],
+  listOrgKeyring: ['GET', '/v1/orgs/:orgId/keyring'],
+  addOrgKeyringEntry: ['POST', '/v1/orgs/:orgId/keyring'],
+  removeOrgKeyringMember: ['DELETE', '/v1/orgs/:orgId/keyring/:userId'],
+  // referral
+  proposeReferral: ['POST', '/v1/cases/:caseId/referrals'],
+  listCaseReferrals: ['GET', '/v1/cases/:caseId/referrals'],
+  listReferrals: ['GET', '/v1/referrals'],
+  getReferral: ['GET', '/v1/referrals/:referralId'],
+  consentToReferral: ['POST', '/v1/referrals/:referralId/consent'],
+  uploadReferralPacket: ['POST', '/v1/referrals/:referralId/packet'],
+  acceptReferral: ['POST', '/v1/referrals/:referralId/accept'],
+  declineReferral: ['POST', '/v1/referrals/:referralId/decline'],
+  addReferralReport: ['POST', '/v1/referrals/:referralId/reports'],
+  withdrawReferral: ['POST', '/v1/referrals/:referralId/withdraw'],
+  // retention
+  listRetentionDue: ['GET', '/v1/retention'],
+  purgeCase: ['POST', '/v1/cases/:caseId/purge'],
+  // user-key
+  getUserPublicKey: ['GET', '/v1/users/:userId/public-key'],
+  // user
+  inviteUser: ['POST', '/v1/invitations'],
+  completeEnrolment: ['POST', '/v1/enrolments'],
+  listUsers: ['GET', '/v1/users'],
+  disableUser: ['POST', '/v1/users/:userId/disable'],
+  enableUser: ['POST', '/v1/users/:userId/enable'],
+  startTotpReset: ['POST', '/v1/users/:userId/totp-reset'],
+  // case-workflow
+  setCaseUrgency: ['POST', '/v1/cases/:caseId/urgency'],
+  // case-report
+  reportIncident: ['POST', '/v1/cases/:caseId/incidents'],
+  checkIn: ['POST', '/v1/cases/:caseId/checkins'],
+  raiseAlert: ['POST', '/v1/cases/:caseId/alerts'],
+  listCaseReports: ['GET', '/v1/cases/:caseId/reports'],
+} as const satisfies Record<string, readonly ['GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', `/${string}`]>;
+
+export type OperationId = keyof typeof ROUTES;
+
+/** The URL of a case transition of policies/workflow.yaml: its name with dashes, under the case. */
+export const transitionPath = (name: string): string => `/v1/cases/:caseId/${name.replace(/_/g, '-')}`;

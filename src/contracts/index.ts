@@ -80,4 +80,3 @@ const _complete: Record<OperationId, Operation> = contracts;
 void _complete;
 
 export { ROUTES };
-export type { Operation } from './operation.js';

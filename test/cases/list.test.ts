@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { buildTestApp } from '../helpers/app.js';
 import { buildWorld, enrolActor, refreshIfStale, type Actor } from '../helpers/world.js';
 import { deriveReceiptKeys, prepareFiling, ready, toB64u, type FilingMetadata } from '../../src/sdk/index.js';
+import type { CaseSummary } from '../../src/contracts/case-list.js';
 
 await ready();
 
@@ -53,20 +54,8 @@ for (const [i, id] of ids.entries()) {
 await sql`update cases set created_at = (select created_at from cases where id = ${ids[5]!}) where id = ${ids[10]!}`;
 await sql`update deadlines set due_at = '2026-03-25T00:00:00.000Z' where case_id in (${ids[5]!}, ${ids[10]!}) and state = 'open'`;
 
-interface Item {
-  id: string;
-  reference: string;
-  state: string;
-  urgent: boolean;
-  urgentClaimed: boolean;
-  riskLevel: string | null;
-  region: string;
-  defenderCategory: string;
-  assigneeId: string | null;
-  createdAt: string;
-  nextDue: { rule: string; dueAt: string } | null;
-  overdue: boolean;
-}
+/** A case as the list answers it. */
+type Item = CaseSummary;
 
 /**
  * The oracle: every case with its earliest open deadline read from the deadlines table itself

@@ -1,9 +1,44 @@
 import { and, asc, eq, gt, inArray, sql } from 'drizzle-orm';
 import type { Queryable } from '../db/client.js';
 import { caseEnvelopes, caseFields, caseTimeline, cases, deadlines } from '../db/schema/index.js';
+import type { StaffCase } from '../contracts/case-view.js';
+import type { CaseDeadline } from '../contracts/case.js';
+import type { TimelineEntry } from '../contracts/case-timeline.js';
 
 export type CaseRow = typeof cases.$inferSelect;
 export type CaseRepository = ReturnType<typeof createCaseRepository>;
+
+/**
+ * A case row as the API shows it: codes, states and dates, never the sealed fields, the receipt
+ * verifier or the defender's key. Who sees which part of it is the service's call.
+ */
+export function caseView(c: CaseRow): StaffCase {
+  return {
+    id: c.id,
+    reference: c.reference,
+    state: c.state,
+    urgentClaimed: c.urgentClaimed,
+    createdAt: c.createdAt.toISOString(),
+    closedAt: c.closedAt?.toISOString() ?? null,
+    urgent: c.urgent,
+    consent: c.consent,
+    source: c.source,
+    filedFor: c.filedFor,
+    region: c.region,
+    defenderCategory: c.defenderCategory,
+    gender: c.gender,
+    disability: c.disability,
+    threatTypes: c.threatTypes,
+    preferredLanguage: c.preferredLanguage,
+    contactChannel: c.contactChannel,
+    defenderCard: c.defenderCard,
+    riskLevel: c.riskLevel,
+    assigneeId: c.assigneeId,
+    supervisorId: c.supervisorId,
+    mechanismKeyId: c.mechanismKeyId,
+    closeReason: c.closeReason,
+  };
+}
 
 export function createCaseRepository(db: Queryable) {
   return {
@@ -137,13 +172,14 @@ export function createCaseRepository(db: Queryable) {
     },
 
     /** A page of the case's timeline after an entry id, oldest first (the (case_id, id) index bounds it). */
-    async timeline(caseId: string, page: { afterId?: number | undefined; limit: number }, tx: Queryable = db): Promise<Array<typeof caseTimeline.$inferSelect>> {
-      return tx
+    async timeline(caseId: string, page: { afterId?: number | undefined; limit: number }, tx: Queryable = db): Promise<TimelineEntry[]> {
+      const rows = await tx
         .select()
         .from(caseTimeline)
         .where(and(eq(caseTimeline.caseId, caseId), page.afterId !== undefined ? gt(caseTimeline.id, page.afterId) : undefined))
         .orderBy(asc(caseTimeline.id))
         .limit(page.limit);
+      return rows.map((e) => ({ id: String(e.id), at: e.at.toISOString(), actor: e.actor, action: e.action, fromState: e.fromState, toState: e.toState, reason: e.reason }));
     },
 
     /** The case's key epoch, the row share-locked: writers of sealed content wait for a re-key (which locks it for update). */
@@ -152,11 +188,13 @@ export function createCaseRepository(db: Queryable) {
       return row;
     },
 
-    async openDeadlines(caseId: string, tx: Queryable = db) {
-      return tx
+    /** The case's running deadlines (open or paused), as the case read shows them. */
+    async openDeadlines(caseId: string, tx: Queryable = db): Promise<CaseDeadline[]> {
+      const rows = await tx
         .select({ id: deadlines.id, rule: deadlines.rule, dueAt: deadlines.dueAt, state: deadlines.state, urgent: deadlines.urgent })
         .from(deadlines)
         .where(and(eq(deadlines.caseId, caseId), sql`${deadlines.state} in ('open', 'paused')`));
+      return rows.map((d) => ({ ...d, dueAt: d.dueAt.toISOString() }));
     },
 
   };

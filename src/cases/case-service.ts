@@ -8,7 +8,7 @@ import type { AccessService, ScopeFacts } from '../access/access-service.js';
 import type { CaseParticipation } from '../access/case-participation.js';
 import type { KeyringRepository } from '../keys/keyring-repository.js';
 import type { UserRepository } from '../users/user-repository.js';
-import type { CaseRepository, CaseRow } from './case-repository.js';
+import { caseView, type CaseRepository, type CaseRow } from './case-repository.js';
 import { createCommandRunner } from '../audit/audited-command.js';
 import type { AuditService } from '../audit/audit-service.js';
 import { caseScope } from '../access/case-scope.js';
@@ -17,32 +17,8 @@ import type { DefenderCase, StaffCase } from '../contracts/case-view.js';
 export type CaseService = ReturnType<typeof createCaseService>;
 
 /** What a defender sees of their own case: where it stands, never internal assessments or staff. */
-export function defenderView(c: CaseRow): DefenderCase {
-  return { id: c.id, reference: c.reference, state: c.state, urgentClaimed: c.urgentClaimed, createdAt: c.createdAt.toISOString(), closedAt: c.closedAt?.toISOString() ?? null };
-}
-
-/** Case metadata for staff: codes, states and dates, never anything sealed. */
-export function staffView(c: CaseRow): StaffCase {
-  return {
-    ...defenderView(c),
-    urgent: c.urgent,
-    consent: c.consent,
-    source: c.source,
-    filedFor: c.filedFor,
-    region: c.region,
-    defenderCategory: c.defenderCategory,
-    gender: c.gender,
-    disability: c.disability,
-    threatTypes: c.threatTypes,
-    preferredLanguage: c.preferredLanguage,
-    contactChannel: c.contactChannel,
-    defenderCard: c.defenderCard,
-    riskLevel: c.riskLevel,
-    assigneeId: c.assigneeId,
-    supervisorId: c.supervisorId,
-    mechanismKeyId: c.mechanismKeyId,
-    closeReason: c.closeReason,
-  };
+export function defenderView(c: StaffCase): DefenderCase {
+  return { id: c.id, reference: c.reference, state: c.state, urgentClaimed: c.urgentClaimed, createdAt: c.createdAt, closedAt: c.closedAt };
 }
 
 /**
@@ -122,9 +98,9 @@ export function createCaseService(deps: {
       const c = await cases.byId(caseId);
       await access.authorize(ctx, 'case.read', { resource: `case:${caseId}`, caseId: c ? caseId : null, found: c !== undefined, facts: caseScope(c) }, undefined, { read: true });
       if (!c) throw new AppError('not_found');
-      const deadlines = (await cases.openDeadlines(caseId)).map((d) => ({ id: d.id, rule: d.rule, dueAt: d.dueAt.toISOString(), state: d.state, urgent: d.urgent }));
-      if (ctx.principal.kind === 'defender') return { case: defenderView(c), deadlines: deadlines.filter((d) => d.rule === 'info_reply' || d.rule === 'consent' || d.rule === 'checkin') };
-      return { case: staffView(c), deadlines };
+      const deadlines = await cases.openDeadlines(caseId);
+      if (ctx.principal.kind === 'defender') return { case: defenderView(caseView(c)), deadlines: deadlines.filter((d) => d.rule === 'info_reply' || d.rule === 'consent' || d.rule === 'checkin') };
+      return { case: caseView(c), deadlines };
     },
 
     /**

@@ -3,7 +3,6 @@ import type { RequestContext } from '../access/principal.js';
 import type { AccessService } from '../access/access-service.js';
 import type { CaseRepository } from './case-repository.js';
 import { caseScope } from '../access/case-scope.js';
-import type { TimelineEntry } from '../contracts/case-timeline.js';
 
 export type CaseTimelineService = ReturnType<typeof createCaseTimelineService>;
 
@@ -21,7 +20,7 @@ export function createCaseTimelineService(deps: { cases: Pick<CaseRepository, 'b
       await access.authorize(ctx, 'case.timeline', { resource: `case:${caseId}/timeline`, caseId: c ? caseId : null, found: c !== undefined, facts: caseScope(c) }, undefined, { read: true });
       if (!c) throw new AppError('not_found');
       const rows = await cases.timeline(caseId, { afterId: page.afterId, limit: page.limit + 1 });
-      const items = rows.slice(0, page.limit).map((e): TimelineEntry => ({ id: String(e.id), at: e.at.toISOString(), actor: e.actor, action: e.action, fromState: e.fromState, toState: e.toState, reason: e.reason }));
+      const items = rows.slice(0, page.limit);
       return { items, nextAfterId: rows.length > page.limit ? items[items.length - 1]!.id : null };
     },
   };

@@ -5,7 +5,7 @@ import { actorOf, type RequestContext } from '../access/principal.js';
 import type { AccessService } from '../access/access-service.js';
 import type { AuditService } from '../audit/audit-service.js';
 import type { DeadlineService } from '../deadlines/deadline-service.js';
-import type { CaseRepository } from './case-repository.js';
+import { caseView, type CaseRepository } from './case-repository.js';
 import { defenderView } from './case-service.js';
 import { createCommandRunner } from '../audit/audited-command.js';
 import type { Outbox } from '../outbox/outbox.js';
@@ -69,7 +69,7 @@ export function createCaseWithdrawalService(deps: {
         return { updated, measuresStopped, referralsWithdrawn, appealsClosed };
       });
       const { updated, ...stopped } = outcome;
-      return { case: { ...defenderView(updated), closeReason: updated.closeReason }, ...stopped };
+      return { case: { ...defenderView(caseView(updated)), closeReason: updated.closeReason }, ...stopped };
     },
   };
 }

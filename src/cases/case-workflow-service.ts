@@ -7,8 +7,8 @@ import type { AccessService } from '../access/access-service.js';
 import type { AuditService } from '../audit/audit-service.js';
 import type { UserRepository } from '../users/user-repository.js';
 import type { DeadlineService } from '../deadlines/deadline-service.js';
-import type { CaseRepository, CaseRow } from './case-repository.js';
-import { defenderView, staffView } from './case-service.js';
+import { caseView, type CaseRepository, type CaseRow } from './case-repository.js';
+import { defenderView } from './case-service.js';
 import type { TransitionGuard, WorkflowPolicy } from './workflow-policy.js';
 import type { WithdrawalPorts } from './case-withdrawal-service.js';
 import { caseScope } from '../access/case-scope.js';
@@ -108,7 +108,7 @@ export function createCaseWorkflowService(deps: {
         return updated;
       });
       // The defender takes one transition (provide_info) and sees their case as the defender view, never staff ids.
-      return ctx.principal.kind === 'defender' ? defenderView(updated) : staffView(updated);
+      return ctx.principal.kind === 'defender' ? defenderView(caseView(updated)) : caseView(updated);
     },
 
     /** Confirm or lift the urgency claimed at filing; the deadlines started after keep the new pace. */
@@ -121,7 +121,7 @@ export function createCaseWorkflowService(deps: {
         const now = clock.now();
         const updated = await cases.update(caseId, { urgent, updatedAt: now }, tx);
         await cases.addTimeline({ caseId, at: now, actor: actorOf(ctx.principal), action: urgent ? 'urgency_confirmed' : 'urgency_lifted', fromState: c.state, toState: c.state, reason }, tx);
-        return staffView(updated);
+        return caseView(updated);
       });
     },
   };

@@ -1,4 +1,4 @@
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
 import { B64u, KeyId, PublicKey, SEALED_JSON_BYTES, SealedValue, Uuid, Versioned, responses } from '../lib/schemas.js';
 import { ex, filingExample } from '../lib/openapi-examples.js';
 import { CaseView } from './case-view.js';
@@ -46,6 +46,8 @@ export const IntakeBody = Type.Object(
 );
 
 const DeadlineView = Type.Object({ id: Uuid, rule: Type.String(), dueAt: Type.String(), state: Type.String(), urgent: Type.Boolean() });
+/** A running deadline of a case, as the case read shows it. */
+export type CaseDeadline = Static<typeof DeadlineView>;
 
 export const fileCase = operation('fileCase', {
   security: [],

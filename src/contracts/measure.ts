@@ -1,4 +1,4 @@
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
 import { ex } from '../lib/openapi-examples.js';
 import { Nullable, responses, SEALED_JSON_BYTES, SealedValue, Timestamp, Uuid } from '../lib/schemas.js';
 import { SealedWithheld } from '../lib/sealed-withheld.js';
@@ -56,6 +56,11 @@ export const MeasureView = Type.Object({
   endedBy: Type.Optional(Nullable(Type.String())),
   updatedAt: Type.Optional(Type.String()),
 });
+
+/** One measure as the API answers it (staff see every field, the defender the required ones). */
+export type MeasureView = Static<typeof MeasureView>;
+/** One entry of the measure catalogue as clients show it. */
+export type CatalogueEntry = Static<typeof CatalogueEntry>;
 
 const MeasureParams = Type.Object({ measureId: Uuid });
 

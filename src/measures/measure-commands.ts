@@ -12,8 +12,9 @@ import type { Outbox } from '../outbox/outbox.js';
 import type { DeadlinePolicy } from '../deadlines/deadline-policy.js';
 import type { WorkCalendar } from '../deadlines/calendar.js';
 import type { MeasureCatalogue } from './measure-catalogue.js';
-import type { MeasureRepository, MeasureRow, MeasureStatus } from './measure-repository.js';
-import { defenderMeasureView, staffMeasureView, type MeasureView } from './measure-views.js';
+import { measureView, type MeasureRepository, type MeasureRow, type MeasureStatus } from './measure-repository.js';
+import { defenderMeasureView } from './measure-views.js';
+import type { MeasureView } from '../contracts/measure.js';
 import type { IntakePolicy } from '../intake/intake-policy.js';
 import { createCommandRunner } from '../audit/audited-command.js';
 import { caseScope } from '../access/case-scope.js';
@@ -108,7 +109,7 @@ export function createMeasureCommands(deps: MeasureDeps) {
 
   const withheld = (v: MeasureView): MeasureView => (v.details === null ? v : { ...v, details: null, sealedWithheld: true });
 
-  const viewFor = (ctx: RequestContext, m: MeasureRow): MeasureView => (ctx.principal.kind === 'defender' ? defenderMeasureView(m) : staffMeasureView(m));
+  const viewFor = (ctx: RequestContext, m: MeasureRow): MeasureView => (ctx.principal.kind === 'defender' ? defenderMeasureView(measureView(m)) : measureView(m));
 
   /** The single-step moves: refused unless the measure is in one of these statuses. */
   function expectStatus(m: MeasureRow, from: readonly MeasureStatus[], verb: string): void {

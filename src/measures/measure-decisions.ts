@@ -2,8 +2,8 @@ import { AppError } from '../lib/problem.js';
 import { actorOf, type RequestContext } from '../access/principal.js';
 import type { Tx } from '../db/client.js';
 import type { CaseRow } from '../cases/case-repository.js';
-import { IN_EFFECT_STATUSES } from './measure-repository.js';
-import { staffMeasureView, type MeasureView } from './measure-views.js';
+import { IN_EFFECT_STATUSES, measureView } from './measure-repository.js';
+import type { MeasureView } from '../contracts/measure.js';
 import { ASSESSED_STATES, URGENT_TRACK_STATES, note, type MeasureCommands, type MeasureDeps } from './measure-commands.js';
 
 /** A supervisor's decision on a consented measure, and the ordinary decision that confirms an urgent one. */
@@ -43,7 +43,7 @@ export function createMeasureDecisions(deps: MeasureDeps, kit: MeasureCommands) 
           await cases.addTimeline({ caseId: c.id, at: now, actor, action: 'measure.rejected', fromState: c.state, toState: c.state, reason: note(m, input.reason) }, tx);
           await event(c, m, 'measure.rejected', now, tx);
           await outbox.add(tx, 'measure.rejected', notice(c, m, 'defender'), now);
-          return staffMeasureView(updated);
+          return measureView(updated);
         }
         const urgentTrack = m.urgent && URGENT_TRACK_STATES.includes(c.state);
         if (!urgentTrack && !ASSESSED_STATES.includes(c.state)) throw new AppError('assessment_required', 'an ordinary measure is approved once the assessment is complete');
@@ -54,7 +54,7 @@ export function createMeasureDecisions(deps: MeasureDeps, kit: MeasureCommands) 
         // The confirmation clock runs on the urgent track whatever the case's own pace.
         if (urgentTrack) await event(c, m, 'measure.urgent_approved', now, tx, { urgent: true });
         await outbox.add(tx, 'measure.approved', notice(c, m, 'defender'), now);
-        return staffMeasureView(updated);
+        return measureView(updated);
       });
     },
 
@@ -73,7 +73,7 @@ export function createMeasureDecisions(deps: MeasureDeps, kit: MeasureCommands) 
         const toState = await enterProtection(c, now, tx);
         await cases.addTimeline({ caseId: c.id, at: now, actor: actorOf(ctx.principal), action: 'measure.confirmed', fromState: c.state, toState, reason: note(m, input.reason) }, tx);
         await event(c, m, 'measure.confirmed', now, tx);
-        return staffMeasureView(updated);
+        return measureView(updated);
       });
     },
   };

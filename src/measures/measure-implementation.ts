@@ -1,6 +1,6 @@
 import { actorOf, type RequestContext } from '../access/principal.js';
-import { IN_EFFECT_STATUSES } from './measure-repository.js';
-import { staffMeasureView, type MeasureView } from './measure-views.js';
+import { IN_EFFECT_STATUSES, measureView } from './measure-repository.js';
+import type { MeasureView } from '../contracts/measure.js';
 import { invalid, note, type MeasureCommands, type MeasureDeps } from './measure-commands.js';
 
 const DAY_MS = 86_400_000;
@@ -18,7 +18,7 @@ export function createMeasureImplementation(deps: MeasureDeps, kit: MeasureComma
         expectStatus(m, ['approved'], 'start implementing');
         const updated = await repo.update(m.id, { status: 'implementing', updatedAt: now }, tx);
         await cases.addTimeline({ caseId: c.id, at: now, actor: actorOf(ctx.principal), action: 'measure.implementing', fromState: c.state, toState: c.state, reason: note(m, input.reason) }, tx);
-        return staffMeasureView(updated);
+        return measureView(updated);
       });
     },
 
@@ -37,7 +37,7 @@ export function createMeasureImplementation(deps: MeasureDeps, kit: MeasureComma
         await cases.addTimeline({ caseId: c.id, at: now, actor: actorOf(ctx.principal), action: 'measure.activated', fromState: c.state, toState: c.state, reason: note(m, `until ${endsAt.toISOString()}`) }, tx);
         await event(c, m, 'measure.activated', now, tx, { measureEnd: endsAt });
         await outbox.add(tx, 'measure.activated', notice(c, m, 'defender'), now);
-        return staffMeasureView(updated);
+        return measureView(updated);
       });
     },
 
@@ -59,7 +59,7 @@ export function createMeasureImplementation(deps: MeasureDeps, kit: MeasureComma
         await cases.addTimeline({ caseId: c.id, at: now, actor: actorOf(ctx.principal), action: 'measure.reviewed', fromState: c.state, toState: c.state, reason: note(m, `${extended}${input.reason}`) }, tx);
         await event(c, m, 'measure.reviewed', now, tx);
         if (input.extendDays && endsAt) await event(c, m, 'measure.activated', now, tx, { measureEnd: endsAt });
-        return staffMeasureView(updated);
+        return measureView(updated);
       });
     },
 
@@ -72,7 +72,7 @@ export function createMeasureImplementation(deps: MeasureDeps, kit: MeasureComma
         await event(c, m, 'measure.lifted', now, tx);
         await cancelLeftovers(c.id, m.id, now, tx);
         await outbox.add(tx, 'measure.lifted', notice(c, m, 'defender'), now);
-        return staffMeasureView(updated);
+        return measureView(updated);
       });
     },
   };

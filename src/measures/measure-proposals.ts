@@ -2,8 +2,9 @@ import { CryptoError, parseSealedField } from '../sdk/index.js';
 import { AppError } from '../lib/problem.js';
 import { actorOf, type RequestContext } from '../access/principal.js';
 import type { CaseRow } from '../cases/case-repository.js';
-import type { MeasureRow } from './measure-repository.js';
-import { catalogueImplementer, staffMeasureView, type ApiImplementer, type MeasureView } from './measure-views.js';
+import { measureView, type MeasureRow } from './measure-repository.js';
+import { catalogueImplementer, type ApiImplementer } from './measure-views.js';
+import type { MeasureView } from '../contracts/measure.js';
 import { checkOralConsent, type OralConsent } from '../consent/oral-consent.js';
 import { assertKeyEpoch } from '../cases/key-epoch.js';
 import { ASSESSED_STATES, URGENT_PROPOSAL_STATES, invalid, note, type MeasureCommands, type MeasureDeps } from './measure-commands.js';
@@ -113,7 +114,7 @@ export function createMeasureProposals(deps: MeasureDeps, kit: MeasureCommands) 
         await outbox.add(tx, 'measure.proposed', notice(c, row, 'defender'), now);
         return m!;
       });
-      return staffMeasureView(created);
+      return measureView(created);
     },
 
     /**

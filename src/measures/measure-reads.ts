@@ -1,6 +1,7 @@
 import { AppError } from '../lib/problem.js';
 import type { RequestContext } from '../access/principal.js';
-import { catalogueEntryView, type MeasureView } from './measure-views.js';
+import { catalogueEntryView } from './measure-views.js';
+import type { MeasureView } from '../contracts/measure.js';
 import { type MeasureCommands, type MeasureDeps } from './measure-commands.js';
 import { caseScope } from '../access/case-scope.js';
 

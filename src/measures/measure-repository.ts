@@ -1,6 +1,7 @@
 import { and, asc, eq, inArray, isNull, lte, sql } from 'drizzle-orm';
 import type { Queryable } from '../db/client.js';
 import { measures } from '../db/schema/index.js';
+import type { MeasureView } from '../contracts/measure.js';
 
 export type MeasureRow = typeof measures.$inferSelect;
 export type MeasureStatus = MeasureRow['status'];
@@ -8,6 +9,44 @@ export type MeasureRepository = ReturnType<typeof createMeasureRepository>;
 
 /** Approved and not over: the measure is (being) carried out. */
 export const IN_EFFECT_STATUSES: readonly MeasureStatus[] = ['approved', 'implementing', 'active'];
+
+const iso = (d: Date | null): string | null => d?.toISOString() ?? null;
+
+/**
+ * A measure row as the API shows it: every field the server holds (the details stay sealed).
+ * What the defender is not shown, and when the details are withheld, is the service's call.
+ */
+export function measureView(m: MeasureRow): MeasureView {
+  return {
+    id: m.id,
+    caseId: m.caseId,
+    code: m.code,
+    category: m.category,
+    implementer: m.implementer,
+    implementerOrgId: m.implementerOrgId,
+    urgent: m.urgent,
+    status: m.status,
+    details: m.details,
+    durationDays: m.durationDays,
+    proposedAt: m.proposedAt.toISOString(),
+    consentAt: iso(m.consentAt),
+    /** `defender` when they answered themself, `staff` when their oral consent was recorded for them */
+    consentGivenThrough: m.consentBy === null ? null : m.consentBy.startsWith('d:') ? 'defender' : 'staff',
+    decidedAt: iso(m.decidedAt),
+    decisionReason: m.decisionReason,
+    startsAt: iso(m.startsAt),
+    endsAt: iso(m.endsAt),
+    confirmedAt: iso(m.confirmedAt),
+    endedAt: iso(m.endedAt),
+    endReason: m.endReason,
+    proposedBy: m.proposedBy,
+    consentBy: m.consentBy,
+    consentAttestation: m.consentAttestation,
+    decidedBy: m.decidedBy,
+    endedBy: m.endedBy,
+    updatedAt: m.updatedAt.toISOString(),
+  };
+}
 
 export function createMeasureRepository(db: Queryable) {
   return {

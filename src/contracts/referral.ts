@@ -1,4 +1,4 @@
-import { Type, type TSchema } from 'typebox';
+import { Type, type Static, type TSchema } from 'typebox';
 import { ex } from '../lib/openapi-examples.js';
 import { KeyId, SEALED_JSON_BYTES, SealedValue, Timestamp, Uuid, Versioned, responses } from '../lib/schemas.js';
 import { OralConsentSchema } from './shared.js';
@@ -47,6 +47,11 @@ export const Referral = Type.Object({
 });
 
 export const Report = Type.Object({ id: Uuid, status: Type.String(), note: N(Type.String()), reportedBy: Uuid, reportedAt: Type.String() });
+
+/** A referral as one side sees it (staff, partner or defender: subsets of one schema). */
+export type ReferralView = Static<typeof Referral>;
+/** A partner's report on a referral. */
+export type ReferralReport = Static<typeof Report>;
 
 const ReferralParams = Type.Object({ referralId: Uuid });
 

@@ -65,7 +65,7 @@ export function createReferralReads(deps: {
       if (p.kind === 'defender') return { referral: views.defender(r, info) };
       const partner = p.kind === 'user' && p.role === 'partner';
       const envelopes = p.kind !== 'user' ? [] : partner ? await referrals.envelopesFor(r.id, 'org', r.orgId) : await referrals.envelopesFor(r.id, 'user', p.userId);
-      const reports = (await referrals.reports(r.id)).map(views.report);
+      const reports = await referrals.reports(r.id);
       return {
         referral: partner ? views.partner(r, info) : views.staff(r, info),
         packet: r.packet,

@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, inArray, lt, or, type SQL } from 'drizzle-orm';
 import type { Queryable } from '../db/client.js';
 import { caseFields, organisations, referralEnvelopes, referralReports, referrals } from '../db/schema/index.js';
+import type { ReferralReport, ReferralView } from '../contracts/referral.js';
 
 export type ReferralRow = typeof referrals.$inferSelect;
 export type ReferralState = ReferralRow['state'];
@@ -8,6 +9,46 @@ export type ReferralReportRow = typeof referralReports.$inferSelect;
 /** A referral with its recipient's name and category (not sensitive: organisations are public to staff). */
 export type ReferralWithOrg = ReferralRow & { orgName: string; orgCategory: string };
 export type ReferralRepository = ReturnType<typeof createReferralRepository>;
+/** The recipient organisation's name and category, shown with each referral. */
+export type OrgInfo = Pick<ReferralView, 'orgName' | 'orgCategory'>;
+/** A referral as staff see it, all but the labels, which the referral policy gives (the service adds them). */
+export type ReferralFacts = Omit<Required<ReferralView>, 'purposeLabel' | 'fieldLabels' | 'madeWithoutConsent'>;
+
+const iso = (d: Date | null): string | null => d?.toISOString() ?? null;
+
+/** A referral row as the API shows it; which part each side sees is the service's call. */
+export function referralView(r: ReferralRow, org: OrgInfo): ReferralFacts {
+  return {
+    id: r.id,
+    caseId: r.caseId,
+    orgId: r.orgId,
+    orgName: org.orgName,
+    orgCategory: org.orgCategory,
+    fields: r.fields,
+    purpose: r.purpose,
+    state: r.state,
+    consentBasis: r.consentBasis,
+    consentBy: r.consentBy,
+    consentAt: iso(r.consentAt),
+    consentAttestation: r.consentAttestation,
+    defenderToldAt: iso(r.defenderToldAt),
+    hasPacket: r.packet !== null,
+    createdBy: r.createdBy,
+    createdAt: r.createdAt.toISOString(),
+    sentAt: iso(r.sentAt),
+    respondedBy: r.respondedBy,
+    respondedAt: iso(r.respondedAt),
+    responseReason: r.responseReason,
+    endedAt: iso(r.endedAt),
+    endReason: r.endReason,
+    updatedAt: r.updatedAt.toISOString(),
+  };
+}
+
+/** A report row as the API shows it. */
+export function reportView(p: ReferralReportRow): ReferralReport {
+  return { id: p.id, status: p.status, note: p.note, reportedBy: p.reportedBy, reportedAt: p.reportedAt.toISOString() };
+}
 
 const withOrg = { referral: referrals, orgName: organisations.name, orgCategory: organisations.category };
 const flatten = (rows: Array<{ referral: ReferralRow; orgName: string; orgCategory: string }>): ReferralWithOrg[] => rows.map((r) => ({ ...r.referral, orgName: r.orgName, orgCategory: r.orgCategory }));
@@ -98,8 +139,9 @@ export function createReferralRepository(db: Queryable) {
       return out.length > 0;
     },
 
-    async reports(referralId: string, tx: Queryable = db): Promise<ReferralReportRow[]> {
-      return tx.select().from(referralReports).where(eq(referralReports.referralId, referralId)).orderBy(asc(referralReports.reportedAt), asc(referralReports.id));
+    async reports(referralId: string, tx: Queryable = db): Promise<ReferralReport[]> {
+      const rows = await tx.select().from(referralReports).where(eq(referralReports.referralId, referralId)).orderBy(asc(referralReports.reportedAt), asc(referralReports.id));
+      return rows.map(reportView);
     },
 
     /**

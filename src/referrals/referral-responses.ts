@@ -2,6 +2,7 @@ import { AppError } from '../lib/problem.js';
 import { parseSealedField } from '../sdk/index.js';
 import type { RequestContext } from '../access/principal.js';
 import { cryptoMessage, refuse, userIdOf, type ReferralCommands, type ReferralDeps } from './referral-commands.js';
+import { reportView } from './referral-repository.js';
 
 export interface NewReport {
   id: string;
@@ -73,7 +74,7 @@ export function createReferralResponses(deps: ReferralDeps, kit: ReferralCommand
         await timeline(c, ctx, final ? 'referral.closed' : 'referral.progress_reported', `referral ${r.id}: ${input.status}`, now, tx);
         await deadlines.apply({ caseId: c.id, event: final ? 'referral.closed' : 'referral.progress_reported', at: now, urgent: c.urgent || r.consentBasis === 'life_threat', subjectId: r.id }, tx);
         await outbox.add(tx, 'referral.progress_reported', { caseId: c.id, reference: c.reference, referralId: r.id, reportId: input.id, status: input.status }, now);
-        return { report: views.report({ id: input.id, referralId: r.id, status: input.status, note: input.note ?? null, reportedBy: me, reportedAt: now }), referral: views.partner(updated, await orgInfo(r.orgId, tx)) };
+        return { report: reportView({ id: input.id, referralId: r.id, status: input.status, note: input.note ?? null, reportedBy: me, reportedAt: now }), referral: views.partner(updated, await orgInfo(r.orgId, tx)) };
       });
     },
 

@@ -4,7 +4,8 @@
  * defender sees what is asked of them (recipient, fields, purpose), never staff ids.
  */
 import type { ReferralPolicy } from './referral-policy.js';
-import type { ReferralReportRow, ReferralRow, ReferralState } from './referral-repository.js';
+import { referralView, type OrgInfo, type ReferralRow, type ReferralState } from './referral-repository.js';
+import type { ReferralView } from '../contracts/referral.js';
 
 /**
  * States withdrawn when the defender withdraws consent from the case; the others are final
@@ -18,90 +19,57 @@ export const partnerMaySee = (r: Pick<ReferralRow, 'state'>): boolean => PARTNER
 /** The defender sees what awaits their consent, and what was made without it (they are told afterwards). */
 export const defenderMaySee = (r: Pick<ReferralRow, 'state' | 'consentBasis'>): boolean => r.state === 'awaiting_consent' || r.consentBasis === 'life_threat';
 
-const iso = (d: Date | null): string | null => d?.toISOString() ?? null;
-
-export interface OrgInfo {
-  orgName: string;
-  orgCategory: string;
-}
-
 export function createViews(policy: ReferralPolicy) {
   const purposeLabel = (code: string) => policy.purposes.get(code) ?? { fr: code, en: code };
   const fieldLabels = (fields: readonly string[]) => fields.map((f) => ({ field: f, ...(policy.fields.get(f) ?? { fr: f, en: f }) }));
 
   return {
-    staff(r: ReferralRow, org: OrgInfo) {
-      return {
-        id: r.id,
-        caseId: r.caseId,
-        orgId: r.orgId,
-        orgName: org.orgName,
-        orgCategory: org.orgCategory,
-        fields: r.fields,
-        purpose: r.purpose,
-        purposeLabel: purposeLabel(r.purpose),
-        state: r.state,
-        consentBasis: r.consentBasis,
-        consentBy: r.consentBy,
-        consentAt: iso(r.consentAt),
-        consentAttestation: r.consentAttestation,
-        defenderToldAt: iso(r.defenderToldAt),
-        hasPacket: r.packet !== null,
-        createdBy: r.createdBy,
-        createdAt: r.createdAt.toISOString(),
-        sentAt: iso(r.sentAt),
-        respondedBy: r.respondedBy,
-        respondedAt: iso(r.respondedAt),
-        responseReason: r.responseReason,
-        endedAt: iso(r.endedAt),
-        endReason: r.endReason,
-        updatedAt: r.updatedAt.toISOString(),
-      };
+    /** Staff see everything in the clear about a referral. */
+    staff(r: ReferralRow, org: OrgInfo): ReferralView {
+      return { ...referralView(r, org), purposeLabel: purposeLabel(r.purpose) };
     },
 
     /** The partner's view: its referral, never the case id, the case reference or staff ids. */
-    partner(r: ReferralRow, org: OrgInfo) {
+    partner(r: ReferralRow, org: OrgInfo): ReferralView {
+      const v = referralView(r, org);
       return {
-        id: r.id,
-        orgId: r.orgId,
-        orgName: org.orgName,
-        orgCategory: org.orgCategory,
-        fields: r.fields,
-        purpose: r.purpose,
-        purposeLabel: purposeLabel(r.purpose),
-        state: r.state,
-        consentBasis: r.consentBasis,
-        hasPacket: r.packet !== null,
-        sentAt: iso(r.sentAt),
-        respondedBy: r.respondedBy,
-        respondedAt: iso(r.respondedAt),
-        responseReason: r.responseReason,
-        endedAt: iso(r.endedAt),
-        endReason: r.endReason,
+        id: v.id,
+        orgId: v.orgId,
+        orgName: v.orgName,
+        orgCategory: v.orgCategory,
+        fields: v.fields,
+        purpose: v.purpose,
+        purposeLabel: purposeLabel(v.purpose),
+        state: v.state,
+        consentBasis: v.consentBasis,
+        hasPacket: v.hasPacket,
+        sentAt: v.sentAt,
+        respondedBy: v.respondedBy,
+        respondedAt: v.respondedAt,
+        responseReason: v.responseReason,
+        endedAt: v.endedAt,
+        endReason: v.endReason,
       };
     },
 
     /** The defender's view: who would receive what and why; `madeWithoutConsent` for the life-threat exception. */
-    defender(r: ReferralRow, org: OrgInfo) {
+    defender(r: ReferralRow, org: OrgInfo): ReferralView {
+      const v = referralView(r, org);
       return {
-        id: r.id,
-        orgName: org.orgName,
-        orgCategory: org.orgCategory,
-        fields: r.fields,
-        fieldLabels: fieldLabels(r.fields),
-        purpose: r.purpose,
-        purposeLabel: purposeLabel(r.purpose),
-        state: r.state,
-        consentBasis: r.consentBasis,
-        madeWithoutConsent: r.consentBasis === 'life_threat',
-        createdAt: r.createdAt.toISOString(),
-        consentAt: iso(r.consentAt),
-        defenderToldAt: iso(r.defenderToldAt),
+        id: v.id,
+        orgName: v.orgName,
+        orgCategory: v.orgCategory,
+        fields: v.fields,
+        fieldLabels: fieldLabels(v.fields),
+        purpose: v.purpose,
+        purposeLabel: purposeLabel(v.purpose),
+        state: v.state,
+        consentBasis: v.consentBasis,
+        madeWithoutConsent: v.consentBasis === 'life_threat',
+        createdAt: v.createdAt,
+        consentAt: v.consentAt,
+        defenderToldAt: v.defenderToldAt,
       };
-    },
-
-    report(p: ReferralReportRow) {
-      return { id: p.id, status: p.status, note: p.note, reportedBy: p.reportedBy, reportedAt: p.reportedAt.toISOString() };
     },
   };
 }

@@ -16,6 +16,8 @@ import { withheldFlag } from '../lib/sealed-withheld.js';
 import { createCommandRunner } from '../audit/audited-command.js';
 import type { Outbox } from '../outbox/outbox.js';
 import { caseScope } from '../access/case-scope.js';
+import type { BodyOf } from '../contracts/operation.js';
+import type { decideAppeal, fileAppeal } from '../contracts/appeal.js';
 
 const DAY_MS = 86_400_000;
 
@@ -26,18 +28,9 @@ const CASE_DECISIONS = {
 } as const;
 const isCaseSubject = (s: AppealSubject): s is keyof typeof CASE_DECISIONS => s in CASE_DECISIONS;
 
-export interface FileAppealInput {
-  id: string;
-  subject: AppealSubject;
-  subjectId?: string;
-  grounds?: string;
-  keyEpoch?: number;
-}
+export type FileAppealInput = BodyOf<typeof fileAppeal>;
 
-export interface DecideAppealInput {
-  outcome: 'upheld' | 'dismissed';
-  reason: string;
-}
+export type DecideAppealInput = BodyOf<typeof decideAppeal>;
 
 /** What the defender sees of an appeal: never who decided (staff ids stay internal). */
 export function defenderAppealView(a: AppealRow) {

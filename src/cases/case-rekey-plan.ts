@@ -1,18 +1,15 @@
 import { AppError, type FieldError } from '../lib/problem.js';
 import { checkEnvelope } from '../lib/key-envelope.js';
-import { CryptoError, parseSealedField, type RecipientType, type RekeyItemKind } from '../sdk/index.js';
+import { CryptoError, parseSealedField, type RecipientType } from '../sdk/index.js';
 import type { Queryable } from '../db/client.js';
 import type { OrgRepository } from '../orgs/org-repository.js';
 import type { UserRepository } from '../users/user-repository.js';
 import type { CaseRepository, CaseRow } from './case-repository.js';
 import type { SealedContentRepository } from './sealed-content-repository.js';
+import type { BodyOf } from '../contracts/operation.js';
+import type { rekeyCase } from '../contracts/case-rekey.js';
 
-export interface RekeyInput {
-  epoch: number;
-  revoke: string[];
-  envelopes: Array<{ keyId: string; envelope: string; recipientType: RecipientType; recipientId: string }>;
-  items: Array<{ kind: RekeyItemKind; id: string; field: string; sealed: string }>;
-}
+export type RekeyInput = BodyOf<typeof rekeyCase>;
 
 export type EnvelopeRow = { keyId: string; envelope: string; recipientType: RecipientType; recipientId: string };
 

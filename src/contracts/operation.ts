@@ -1,4 +1,4 @@
-import type { TSchema } from 'typebox';
+import type { Static, TSchema } from 'typebox';
 import type { MediaResponse } from '../lib/schemas.js';
 import { ROUTES, type OperationId } from './routes.js';
 
@@ -37,3 +37,6 @@ export function operation<Id extends OperationId, S extends OperationSchema>(ope
 export function routeOf<Id extends OperationId, S extends OperationSchema>(op: Operation<Id, S>): { method: Operation<Id, S>['method']; url: Operation<Id, S>['url']; schema: { operationId: Id } & S } {
   return { method: op.method, url: op.url, schema: op.schema };
 }
+
+/** The body an operation takes, as TypeScript: a service whose input is the body as sent names it so. */
+export type BodyOf<O extends { schema: { body?: TSchema } }> = O['schema'] extends { body: infer B extends TSchema } ? Static<B> : never;

@@ -5,26 +5,17 @@ import type { CaseRow } from '../cases/case-repository.js';
 import { measureView, type MeasureRow } from './measure-repository.js';
 import { catalogueImplementer, type ApiImplementer } from './measure-views.js';
 import type { MeasureView } from '../contracts/measure.js';
-import { checkOralConsent, type OralConsent } from '../consent/oral-consent.js';
+import { checkOralConsent } from '../consent/oral-consent.js';
 import { assertKeyEpoch } from '../cases/key-epoch.js';
 import { ASSESSED_STATES, URGENT_PROPOSAL_STATES, invalid, note, type MeasureCommands, type MeasureDeps } from './measure-commands.js';
 import { caseScope } from '../access/case-scope.js';
+import type { BodyOf } from '../contracts/operation.js';
+import type { consentToMeasure, proposeMeasure } from '../contracts/measure.js';
 
-export interface ProposeInput {
-  /** chosen by the client: it is part of the details' AD */
-  id: string;
-  code: string;
-  implementer: ApiImplementer;
-  implementerOrgId?: string;
-  durationDays?: number;
-  details?: string;
-  keyEpoch?: number;
-}
+/** A proposal as the client sends it (the id is chosen by the client: it is part of the details' AD). */
+export type ProposeInput = BodyOf<typeof proposeMeasure>;
 
-export interface ConsentInput {
-  decision: 'consent' | 'refuse';
-  attestation?: OralConsent;
-}
+export type ConsentInput = BodyOf<typeof consentToMeasure>;
 
 /** Proposals from the catalogue, and the defender's answer to them. */
 export function createMeasureProposals(deps: MeasureDeps, kit: MeasureCommands) {

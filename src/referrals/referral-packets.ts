@@ -3,11 +3,10 @@ import { parseSealedField } from '../sdk/index.js';
 import { checkEnvelope } from '../lib/key-envelope.js';
 import type { RequestContext } from '../access/principal.js';
 import { cryptoMessage, invalid, refuse, type ReferralCommands, type ReferralDeps } from './referral-commands.js';
+import type { BodyOf } from '../contracts/operation.js';
+import type { uploadReferralPacket } from '../contracts/referral.js';
 
-export interface PacketUpload {
-  packet: Record<string, string>;
-  envelopes: Array<{ keyId: string; envelope: string; recipientType: 'org' | 'user'; recipientId: string }>;
-}
+export type PacketUpload = BodyOf<typeof uploadReferralPacket>;
 
 /** Staff may hold the referral DEK too (to read the partner's reports); only these people. */
 const STAFF_ROLES = new Set(['officer', 'supervisor']);

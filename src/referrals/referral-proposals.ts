@@ -3,15 +3,11 @@ import { AppError, type FieldError } from '../lib/problem.js';
 import { actorOf, type RequestContext } from '../access/principal.js';
 import { checkOralConsent, type OralConsent } from '../consent/oral-consent.js';
 import { invalid, refuse, userIdOf, type ReferralCommands, type ReferralDeps } from './referral-commands.js';
+import type { BodyOf } from '../contracts/operation.js';
+import type { proposeReferral } from '../contracts/referral.js';
 
-export interface NewReferral {
-  id: string;
-  orgId: string;
-  fields: string[];
-  purpose: string;
-  /** The exception: a supervisor refers to a state authority without consent, with a written reason. */
-  lifeThreat?: { reason: string };
-}
+/** A referral as the client proposes it (with `lifeThreat`: the exception, a supervisor refers to a state authority without consent, with a written reason). */
+export type NewReferral = BodyOf<typeof proposeReferral>;
 
 /** A referral proposed (or made without consent when a life is at stake), and the defender's answer. */
 export function createReferralProposals(deps: ReferralDeps, kit: ReferralCommands) {

@@ -3,12 +3,10 @@ import { parseSealedField } from '../sdk/index.js';
 import type { RequestContext } from '../access/principal.js';
 import { cryptoMessage, refuse, userIdOf, type ReferralCommands, type ReferralDeps } from './referral-commands.js';
 import { reportView } from './referral-repository.js';
+import type { BodyOf } from '../contracts/operation.js';
+import type { addReferralReport } from '../contracts/referral.js';
 
-export interface NewReport {
-  id: string;
-  status: 'in_progress' | 'completed' | 'unable_to_act';
-  note?: string;
-}
+export type NewReport = BodyOf<typeof addReferralReport>;
 
 /** The partner's side: it accepts or declines a referral sent to it, then reports progress. */
 export function createReferralResponses(deps: ReferralDeps, kit: ReferralCommands) {

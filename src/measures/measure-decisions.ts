@@ -3,7 +3,8 @@ import { actorOf, type RequestContext } from '../access/principal.js';
 import type { Tx } from '../db/client.js';
 import type { CaseRow } from '../cases/case-repository.js';
 import { IN_EFFECT_STATUSES, measureView } from './measure-repository.js';
-import type { MeasureView } from '../contracts/measure.js';
+import type { MeasureView, confirmMeasure, decideMeasure } from '../contracts/measure.js';
+import type { BodyOf } from '../contracts/operation.js';
 import { ASSESSED_STATES, URGENT_TRACK_STATES, note, type MeasureCommands, type MeasureDeps } from './measure-commands.js';
 
 /** A supervisor's decision on a consented measure, and the ordinary decision that confirms an urgent one. */
@@ -32,7 +33,7 @@ export function createMeasureDecisions(deps: MeasureDeps, kit: MeasureCommands) 
      * assessment is complete (decision, protection), the approval is itself the ordinary decision
      * and the measure is confirmed at once.
      */
-    async decide(ctx: RequestContext, measureId: string, input: { decision: 'approve' | 'reject'; reason: string }): Promise<MeasureView> {
+    async decide(ctx: RequestContext, measureId: string, input: BodyOf<typeof decideMeasure>): Promise<MeasureView> {
       return onMeasure(ctx, measureId, 'measure.approve', input.reason, async (m, c, tx, now) => {
         if (m.status === 'proposed') throw new AppError('consent_required', "the defender's consent to this measure is not on record");
         expectStatus(m, ['consented'], 'decide');
@@ -63,7 +64,7 @@ export function createMeasureDecisions(deps: MeasureDeps, kit: MeasureCommands) 
      * assessment (the case in decision or protection: 409 assessment_required before); on a case in
      * `decision` it takes the case to `protection`, as a first approval does.
      */
-    async confirm(ctx: RequestContext, measureId: string, input: { reason: string }): Promise<MeasureView> {
+    async confirm(ctx: RequestContext, measureId: string, input: BodyOf<typeof confirmMeasure>): Promise<MeasureView> {
       return onMeasure(ctx, measureId, 'measure.approve', input.reason, async (m, c, tx, now) => {
         if (!m.urgent) throw new AppError('invalid_transition', 'only a measure approved on the urgent track is confirmed');
         if (m.confirmedAt !== null) throw new AppError('invalid_transition', 'this measure has been confirmed already');

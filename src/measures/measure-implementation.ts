@@ -1,6 +1,7 @@
 import { actorOf, type RequestContext } from '../access/principal.js';
 import { IN_EFFECT_STATUSES, measureView } from './measure-repository.js';
-import type { MeasureView } from '../contracts/measure.js';
+import type { MeasureView, activateMeasure, implementMeasure, liftMeasure, reviewMeasure } from '../contracts/measure.js';
+import type { BodyOf } from '../contracts/operation.js';
 import { invalid, note, type MeasureCommands, type MeasureDeps } from './measure-commands.js';
 
 const DAY_MS = 86_400_000;
@@ -13,7 +14,7 @@ export function createMeasureImplementation(deps: MeasureDeps, kit: MeasureComma
 
   return {
     /** approved -> implementing (the implementation deadline keeps running until it is active). */
-    async implement(ctx: RequestContext, measureId: string, input: { reason?: string }): Promise<MeasureView> {
+    async implement(ctx: RequestContext, measureId: string, input: BodyOf<typeof implementMeasure>): Promise<MeasureView> {
       return onMeasure(ctx, measureId, 'measure.implement', input.reason ?? null, async (m, c, tx, now) => {
         expectStatus(m, ['approved'], 'start implementing');
         const updated = await repo.update(m.id, { status: 'implementing', updatedAt: now }, tx);
@@ -26,7 +27,7 @@ export function createMeasureImplementation(deps: MeasureDeps, kit: MeasureComma
      * implementing -> active from now until `endsAt` (default: now + the measure's duration; at most
      * its catalogue maximum). The review deadline falls on the end date, its reminder before it.
      */
-    async activate(ctx: RequestContext, measureId: string, input: { endsAt?: string }): Promise<MeasureView> {
+    async activate(ctx: RequestContext, measureId: string, input: BodyOf<typeof activateMeasure>): Promise<MeasureView> {
       return onMeasure(ctx, measureId, 'measure.implement', null, async (m, c, tx, now) => {
         expectStatus(m, ['implementing'], 'activate');
         const maxDays = Math.max(catalogue.measureByCode(m.code)?.maxDurationDays ?? 0, m.durationDays ?? 0);
@@ -48,7 +49,7 @@ export function createMeasureImplementation(deps: MeasureDeps, kit: MeasureComma
      * `measure.activated` again with the new end, which is what starts a review deadline.
      * Without an extension the measure keeps its end date and expires on it.
      */
-    async review(ctx: RequestContext, measureId: string, input: { reason: string; extendDays?: number }): Promise<MeasureView> {
+    async review(ctx: RequestContext, measureId: string, input: BodyOf<typeof reviewMeasure>): Promise<MeasureView> {
       return onMeasure(ctx, measureId, 'measure.lift', input.reason, async (m, c, tx, now) => {
         expectStatus(m, ['active'], 'review');
         const maxDays = Math.max(catalogue.measureByCode(m.code)?.maxDurationDays ?? 0, m.durationDays ?? 0);
@@ -64,7 +65,7 @@ export function createMeasureImplementation(deps: MeasureDeps, kit: MeasureComma
     },
 
     /** Lifts a measure early (approved, implementing or active), with a reason and a notice to the defender, who may appeal. */
-    async lift(ctx: RequestContext, measureId: string, input: { reason: string }): Promise<MeasureView> {
+    async lift(ctx: RequestContext, measureId: string, input: BodyOf<typeof liftMeasure>): Promise<MeasureView> {
       return onMeasure(ctx, measureId, 'measure.lift', input.reason, async (m, c, tx, now) => {
         expectStatus(m, IN_EFFECT_STATUSES, 'lift');
         const updated = await repo.update(m.id, { status: 'lifted', endedAt: now, endedBy: ctx.principal.kind === 'user' ? ctx.principal.userId : null, endReason: input.reason, updatedAt: now }, tx);

@@ -1,10 +1,10 @@
 import { caseScope } from '../access/case-scope.js';
 import { AppError, type FieldError } from '../lib/problem.js';
 import { actorOf, type RequestContext } from '../access/principal.js';
-import { checkOralConsent, type OralConsent } from '../consent/oral-consent.js';
+import { checkOralConsent } from '../consent/oral-consent.js';
 import { invalid, refuse, userIdOf, type ReferralCommands, type ReferralDeps } from './referral-commands.js';
 import type { BodyOf } from '../contracts/operation.js';
-import type { proposeReferral } from '../contracts/referral.js';
+import type { consentToReferral, proposeReferral } from '../contracts/referral.js';
 
 /** A referral as the client proposes it (with `lifeThreat`: the exception, a supervisor refers to a state authority without consent, with a written reason). */
 export type NewReferral = BodyOf<typeof proposeReferral>;
@@ -87,7 +87,7 @@ export function createReferralProposals(deps: ReferralDeps, kit: ReferralCommand
      * The defender consents or refuses (with their receipt), or the assigned officer records what
      * the defender said orally, with an attestation (channel, when, statement). Final either way.
      */
-    async consent(ctx: RequestContext, referralId: string, input: { decision: 'consent' | 'refuse'; attestation?: OralConsent }) {
+    async consent(ctx: RequestContext, referralId: string, input: BodyOf<typeof consentToReferral>) {
       const oral = ctx.principal.kind === 'user';
       const reason = oral ? `oral ${input.decision} recorded${input.attestation ? ` (${input.attestation.channel})` : ''}` : input.decision;
       return onReferral(ctx, referralId, 'referral.consent', reason, async (r, c, tx) => {

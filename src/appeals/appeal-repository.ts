@@ -1,9 +1,31 @@
 import { and, asc, desc, eq } from 'drizzle-orm';
+import type { Static } from 'typebox';
 import type { Queryable } from '../db/client.js';
 import { appeals, caseTimeline, measures } from '../db/schema/index.js';
+import type { Appeal } from '../contracts/appeal.js';
 
 export type AppealRow = typeof appeals.$inferSelect;
 export type AppealRepository = ReturnType<typeof createAppealRepository>;
+/** An appeal as staff see it: who took the decision appealed and who ruled included. */
+export type StaffAppeal = Required<Omit<Static<typeof Appeal>, 'sealedWithheld'>>;
+
+/** An appeal row as the API shows it; what the defender is not shown is the service's call. */
+export function appealView(a: AppealRow): StaffAppeal {
+  return {
+    id: a.id,
+    caseId: a.caseId,
+    subject: a.subject,
+    subjectId: a.subjectId,
+    decisionAt: a.decisionAt.toISOString(),
+    grounds: a.grounds,
+    state: a.state,
+    filedAt: a.filedAt.toISOString(),
+    decidedAt: a.decidedAt?.toISOString() ?? null,
+    reason: a.reason,
+    deciderId: a.deciderId,
+    decidedBy: a.decidedBy,
+  };
+}
 
 /** What an appeal of a measure needs to know about it: its state and who decided when (read only). */
 export type MeasureFacts = Pick<typeof measures.$inferSelect, 'id' | 'status' | 'decidedAt' | 'decidedBy' | 'endedAt' | 'endedBy' | 'endsAt'>;

@@ -8,7 +8,7 @@ import type { AuditService } from '../audit/audit-service.js';
 import type { CaseRepository, CaseRow } from '../cases/case-repository.js';
 import type { DeadlineService } from '../deadlines/deadline-service.js';
 import type { AppealPolicy, AppealSubject, UpheldEffect } from './appeal-policy.js';
-import type { AppealRepository, AppealRow } from './appeal-repository.js';
+import { appealView, type AppealRepository, type AppealRow, type StaffAppeal } from './appeal-repository.js';
 import type { AppealMeasureEffects } from './appeal-measure-effects.js';
 import { assertKeyEpoch } from '../cases/key-epoch.js';
 import type { CaseParticipation } from '../access/case-participation.js';
@@ -33,25 +33,10 @@ export type FileAppealInput = BodyOf<typeof fileAppeal>;
 export type DecideAppealInput = BodyOf<typeof decideAppeal>;
 
 /** What the defender sees of an appeal: never who decided (staff ids stay internal). */
-export function defenderAppealView(a: AppealRow) {
-  return {
-    id: a.id,
-    caseId: a.caseId,
-    subject: a.subject,
-    subjectId: a.subjectId,
-    decisionAt: a.decisionAt.toISOString(),
-    grounds: a.grounds,
-    state: a.state,
-    filedAt: a.filedAt.toISOString(),
-    decidedAt: a.decidedAt?.toISOString() ?? null,
-    reason: a.reason,
-  };
+function defenderAppealView(v: StaffAppeal) {
+  const { deciderId, decidedBy, ...shown } = v;
+  return shown;
 }
-
-export function staffAppealView(a: AppealRow) {
-  return { ...defenderAppealView(a), deciderId: a.deciderId, decidedBy: a.decidedBy };
-}
-
 
 const userIdOf = (actor: string | undefined): string | null => (actor?.startsWith('u:') ? actor.slice(2) : null);
 
@@ -165,7 +150,7 @@ export function createAppealService(deps: {
         await deadlines.apply({ caseId, event: 'appeal.filed', at: now, urgent: c.urgent, subjectId: input.id }, tx);
         await outbox.add(tx, 'appeal.filed', { caseId, reference: c.reference, appealId: input.id, subject: input.subject, notify: 'supervisors' }, now);
         const filed = await appeals.byId(input.id, tx);
-        return defenderAppealView(filed!);
+        return defenderAppealView(appealView(filed!));
       });
     },
 
@@ -192,7 +177,7 @@ export function createAppealService(deps: {
           // The officer has work again: triage, a decision, a measure to approve, review or propose again.
           await outbox.add(tx, 'appeal.upheld', { caseId: c.id, reference: c.reference, appealId, subject: a.subject, effect, notify: c.assigneeId ? 'assignee' : 'supervisors', assigneeId: c.assigneeId }, now);
         }
-        return { ...staffAppealView(decided), caseState: toState, effect };
+        return { ...appealView(decided), caseState: toState, effect };
       });
     },
 
@@ -205,8 +190,9 @@ export function createAppealService(deps: {
       await access.authorize(ctx, 'appeal.read', { resource: `case:${caseId}/appeals`, caseId: c ? caseId : null, found: c !== undefined, facts: c ? caseScope(c) : {} }, undefined, { read: true, breakGlassId: sealed.served ? sealed.breakGlassId : null });
       if (!c) throw new AppError('not_found');
       const rows = await appeals.forCase(caseId);
-      if (ctx.principal.kind === 'defender') return rows.map(defenderAppealView);
-      return rows.map(staffAppealView).map((a) => (sealed.served || a.grounds === null ? a : { ...a, grounds: null, ...withheldFlag(false) }));
+      const views = rows.map(appealView);
+      if (ctx.principal.kind === 'defender') return views.map(defenderAppealView);
+      return views.map((a) => (sealed.served || a.grounds === null ? a : { ...a, grounds: null, ...withheldFlag(false) }));
     },
   };
 }

@@ -1,4 +1,4 @@
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
 import { NullableScalar, responses, Timestamp, Uuid } from '../lib/schemas.js';
 import { operation } from './operation.js';
 
@@ -21,6 +21,9 @@ const DeadlineItem = Type.Object(
   },
   { additionalProperties: false },
 );
+
+/** One deadline as the lists show it (metadata only). */
+export type DeadlineItem = Static<typeof DeadlineItem>;
 
 // The app's ajv does not coerce: numbers and booleans of the query string are strings with a pattern.
 export const Query = Type.Object(

@@ -1,6 +1,7 @@
 import { and, asc, eq, gt, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { Queryable } from '../db/client.js';
 import { cases, deadlines, referrals } from '../db/schema/index.js';
+import type { DeadlineItem } from '../contracts/deadline-view.js';
 
 const COLUMNS = {
   id: deadlines.id,
@@ -16,7 +17,24 @@ const COLUMNS = {
   settledAt: deadlines.settledAt,
 };
 /** A deadline with its case's reference. */
-export type DeadlineViewRow = { id: string; caseId: string; reference: string; rule: string; subjectId: string | null; urgent: boolean; startedAt: Date; dueAt: Date; state: string; levelReached: number; settledAt: Date | null };
+type DeadlineViewRow = { id: string; caseId: string; reference: string; rule: string; subjectId: string | null; urgent: boolean; startedAt: Date; dueAt: Date; state: string; levelReached: number; settledAt: Date | null };
+
+/** A deadline row as the lists show it, `overdue` at `now`. */
+const item = (r: DeadlineViewRow, now: Date): DeadlineItem => ({
+  id: r.id,
+  caseId: r.caseId,
+  reference: r.reference,
+  rule: r.rule,
+  subjectId: r.subjectId,
+  urgent: r.urgent,
+  startedAt: r.startedAt.toISOString(),
+  dueAt: r.dueAt.toISOString(),
+  state: r.state,
+  levelReached: r.levelReached,
+  settledAt: r.settledAt?.toISOString() ?? null,
+  // Only a running deadline is late: a paused one waits on the defender, its clock stopped.
+  overdue: r.state === 'open' && r.dueAt < now,
+});
 
 export type DeadlineViewRepository = ReturnType<typeof createDeadlineViewRepository>;
 
@@ -38,9 +56,11 @@ export function createDeadlineViewRepository(db: Queryable) {
         overdueAt: Date | null;
         after: { d: Date; i: string } | null;
         limit: number;
+        /** the time `overdue` is told at */
+        now: Date;
       },
       tx: Queryable = db,
-    ): Promise<DeadlineViewRow[]> {
+    ): Promise<DeadlineItem[]> {
       const { after } = q;
       const where: Array<SQL | undefined> = [
         q.state ? eq(deadlines.state, q.state) : inArray(deadlines.state, ['open', 'paused']),
@@ -50,18 +70,20 @@ export function createDeadlineViewRepository(db: Queryable) {
         q.overdueAt ? and(eq(deadlines.state, 'open'), lt(deadlines.dueAt, q.overdueAt)) : undefined,
         after ? or(gt(deadlines.dueAt, after.d), and(eq(deadlines.dueAt, after.d), gt(deadlines.id, after.i))) : undefined,
       ];
-      return tx.select(COLUMNS).from(deadlines).innerJoin(cases, eq(cases.id, deadlines.caseId)).where(and(...where)).orderBy(asc(deadlines.dueAt), asc(deadlines.id)).limit(q.limit);
+      const rows = await tx.select(COLUMNS).from(deadlines).innerJoin(cases, eq(cases.id, deadlines.caseId)).where(and(...where)).orderBy(asc(deadlines.dueAt), asc(deadlines.id)).limit(q.limit);
+      return rows.map((r) => item(r, q.now));
     },
 
-    /** One case's deadlines in every state, optionally of some rules only, at most `limit`. */
-    async ofCase(caseId: string, rules: string[] | null, limit: number, tx: Queryable = db): Promise<DeadlineViewRow[]> {
-      return tx
+    /** One case's deadlines in every state, optionally of some rules only, at most `limit`; `overdue` at `now`. */
+    async ofCase(caseId: string, rules: string[] | null, limit: number, now: Date, tx: Queryable = db): Promise<DeadlineItem[]> {
+      const rows = await tx
         .select(COLUMNS)
         .from(deadlines)
         .innerJoin(cases, eq(cases.id, deadlines.caseId))
         .where(and(eq(deadlines.caseId, caseId), rules ? inArray(deadlines.rule, rules) : undefined))
         .orderBy(asc(deadlines.dueAt), asc(deadlines.id))
         .limit(limit);
+      return rows.map((r) => item(r, now));
     },
   };
 }

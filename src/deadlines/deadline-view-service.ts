@@ -5,7 +5,7 @@ import type { RequestContext } from '../access/principal.js';
 import type { AccessService } from '../access/access-service.js';
 import type { CaseRepository } from '../cases/case-repository.js';
 import type { DeadlinePolicy } from './deadline-policy.js';
-import type { DeadlineViewRepository, DeadlineViewRow } from './deadline-view-repository.js';
+import type { DeadlineViewRepository } from './deadline-view-repository.js';
 import { caseScope } from '../access/case-scope.js';
 import { DEADLINE_PAGE_MAX } from '../contracts/deadline-view.js';
 
@@ -30,22 +30,6 @@ export function decodeDeadlineCursor(cursor: string): { d: Date; i: string } {
   if (!isIsoInstant(d) || !isUuid(i)) throw notACursor('/querystring/after');
   return { d: new Date(d), i };
 }
-
-const view = (r: DeadlineViewRow, now: Date) => ({
-  id: r.id,
-  caseId: r.caseId,
-  reference: r.reference,
-  rule: r.rule,
-  subjectId: r.subjectId,
-  urgent: r.urgent,
-  startedAt: r.startedAt.toISOString(),
-  dueAt: r.dueAt.toISOString(),
-  state: r.state,
-  levelReached: r.levelReached,
-  settledAt: r.settledAt?.toISOString() ?? null,
-  // Only a running deadline is late: a paused one waits on the defender, its clock stopped.
-  overdue: r.state === 'open' && r.dueAt < now,
-});
 
 /**
  * What deadlines are running, for the people who answer for them: a supervisor across every case,
@@ -78,12 +62,12 @@ export function createDeadlineViewService(deps: { views: DeadlineViewRepository;
 
       const now = clock.now();
       const [rows] = await Promise.all([
-        views.page({ state: filters.state, assignedTo, partnerOrg, rule: filters.rule, overdueAt: filters.overdue === true ? now : null, after, limit: limit + 1 }),
+        views.page({ state: filters.state, assignedTo, partnerOrg, rule: filters.rule, overdueAt: filters.overdue === true ? now : null, after, limit: limit + 1, now }),
         audited,
       ]);
       const more = rows.length > limit;
       // A partner sees referrals, never the case: no case id or reference (as in its referral view).
-      const items = (more ? rows.slice(0, limit) : rows).map((r) => (partnerOrg ? { ...view(r, now), caseId: null, reference: null } : view(r, now)));
+      const items = (more ? rows.slice(0, limit) : rows).map((r) => (partnerOrg ? { ...r, caseId: null, reference: null } : r));
       const last = items.at(-1);
       return { items, nextCursor: more && last ? encodeDeadlineCursor({ d: last.dueAt, i: last.id }) : null };
     },
@@ -100,9 +84,8 @@ export function createDeadlineViewService(deps: { views: DeadlineViewRepository;
       const { audited } = await access.authorize(ctx, 'deadline.list', { resource: `case:${caseId}/deadlines`, caseId: c ? caseId : null, found: c !== undefined, facts }, undefined, { read: true, deferAudit: true });
       if (!c) throw new AppError('not_found');
       const defender = ctx.principal.kind === 'defender';
-      const [rows] = await Promise.all([views.ofCase(caseId, defender ? defenderRules : null, CASE_DEADLINES_MAX), audited]);
-      const now = clock.now();
-      return { items: rows.map((r) => view(r, now)) };
+      const [items] = await Promise.all([views.ofCase(caseId, defender ? defenderRules : null, CASE_DEADLINES_MAX, clock.now()), audited]);
+      return { items };
     },
   };
 }

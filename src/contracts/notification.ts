@@ -1,4 +1,4 @@
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
 import { Timestamp, Uuid, responses } from '../lib/schemas.js';
 import { operation } from './operation.js';
 
@@ -13,6 +13,9 @@ const Notification = Type.Object({
   createdAt: Timestamp,
   readAt: Type.Union([Timestamp, Type.Null()]),
 });
+
+/** One notification as the inbox shows it. */
+export type NotificationView = Static<typeof Notification>;
 
 export const Limit = Type.String({ pattern: '^(?:[1-9]|[1-9][0-9]|100)$' });
 

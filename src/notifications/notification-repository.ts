@@ -1,10 +1,22 @@
 import { and, desc, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Queryable } from '../db/client.js';
 import { cases, deadlines, notifications, users } from '../db/schema/index.js';
+import type { NotificationView } from '../contracts/notification.js';
 
-export type NotificationRow = typeof notifications.$inferSelect;
+type NotificationRow = typeof notifications.$inferSelect;
 export type NewNotification = typeof notifications.$inferInsert;
 export type NotificationRepository = ReturnType<typeof createNotificationRepository>;
+
+/** A notification row as the API shows it: ids and codes, never content. */
+const view = (n: NotificationRow): NotificationView => ({
+  id: n.id,
+  caseId: n.caseId,
+  reference: n.reference,
+  topic: n.topic,
+  payload: n.payload as Record<string, string | number | boolean>,
+  createdAt: n.createdAt.toISOString(),
+  readAt: n.readAt?.toISOString() ?? null,
+});
 
 export function createNotificationRepository(db: Queryable) {
   return {
@@ -31,9 +43,9 @@ export function createNotificationRepository(db: Queryable) {
     },
 
     /** A user's inbox, newest first, in pages before a (createdAt, id) cursor. */
-    async inbox(userId: string, page: { unread: boolean; limit: number; after?: { at: string; id: string } | undefined }, tx: Queryable = db): Promise<NotificationRow[]> {
+    async inbox(userId: string, page: { unread: boolean; limit: number; after?: { at: string; id: string } | undefined }, tx: Queryable = db): Promise<NotificationView[]> {
       const after = page.after;
-      return tx
+      const rows = await tx
         .select()
         .from(notifications)
         .where(
@@ -46,17 +58,18 @@ export function createNotificationRepository(db: Queryable) {
         )
         .orderBy(desc(notifications.createdAt), desc(notifications.id))
         .limit(page.limit);
+      return rows.map(view);
     },
 
     /** One inbox notification (of a user, not a defender's notice), locked. */
-    async inboxByIdForUpdate(id: string, tx: Queryable): Promise<NotificationRow | undefined> {
+    async inboxByIdForUpdate(id: string, tx: Queryable): Promise<{ recipientUserId: string | null; view: NotificationView } | undefined> {
       const [n] = await tx.select().from(notifications).where(and(eq(notifications.id, id), eq(notifications.audience, 'user'))).for('update');
-      return n;
+      return n && { recipientUserId: n.recipientUserId, view: view(n) };
     },
 
-    async markRead(id: string, at: Date, tx: Queryable = db): Promise<NotificationRow> {
+    async markRead(id: string, at: Date, tx: Queryable = db): Promise<NotificationView> {
       const [row] = await tx.update(notifications).set({ readAt: at }).where(eq(notifications.id, id)).returning();
-      return row!;
+      return view(row!);
     },
 
     /** Marks every unread notification of a user read; returns how many. */
@@ -66,14 +79,15 @@ export function createNotificationRepository(db: Queryable) {
     },
 
     /** The defender's notices on a case, newest first, each with the state of the deadline it reminds of (null if none). */
-    async defenderNotices(caseId: string, limit: number, tx: Queryable = db): Promise<Array<{ n: NotificationRow; deadlineState: string | null }>> {
-      return tx
+    async defenderNotices(caseId: string, limit: number, tx: Queryable = db): Promise<Array<NotificationView & { pending: boolean | null }>> {
+      const rows = await tx
         .select({ n: notifications, deadlineState: deadlines.state })
         .from(notifications)
         .leftJoin(deadlines, sql`${deadlines.id}::text = ${notifications.payload}->>'deadlineId'`)
         .where(and(eq(notifications.caseId, caseId), eq(notifications.audience, 'defender')))
         .orderBy(desc(notifications.createdAt), desc(notifications.id))
         .limit(limit);
+      return rows.map(({ n, deadlineState }) => ({ ...view(n), pending: deadlineState ? deadlineState === 'open' || deadlineState === 'paused' : null }));
     },
   };
 }

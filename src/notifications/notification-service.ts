@@ -5,7 +5,7 @@ import { AppError } from '../lib/problem.js';
 import type { RequestContext } from '../access/principal.js';
 import type { AccessService } from '../access/access-service.js';
 import type { CaseService } from '../cases/case-service.js';
-import type { NewNotification, NotificationRepository, NotificationRow } from './notification-repository.js';
+import type { NewNotification, NotificationRepository } from './notification-repository.js';
 import type { WebhookRepository } from './webhook-repository.js';
 import type { OutboxRow } from '../outbox/outbox.js';
 import { audienceOf, contentFree, PARTNER_KEYS } from './notification-audience.js';
@@ -13,16 +13,6 @@ import { createCommandRunner } from '../audit/audited-command.js';
 import type { AuditService } from '../audit/audit-service.js';
 
 export type NotificationService = ReturnType<typeof createNotificationService>;
-
-const view = (n: NotificationRow) => ({
-  id: n.id,
-  caseId: n.caseId,
-  reference: n.reference,
-  topic: n.topic,
-  payload: n.payload as Record<string, string | number | boolean>,
-  createdAt: n.createdAt.toISOString(),
-  readAt: n.readAt?.toISOString() ?? null,
-});
 
 /**
  * The in-app inbox and the defender's notices. `deliver` turns one outbox event into inbox rows
@@ -85,8 +75,7 @@ export function createNotificationService(deps: {
     async list(ctx: RequestContext, page: { unread: boolean; limit: number; after?: { at: string; id: string } }) {
       const me = ctx.principal.kind === 'user' ? ctx.principal.userId : null;
       await access.authorize(ctx, 'notification.read', selfTarget(ctx, `user:${me ?? 'none'}/notifications`, me), undefined, { read: true });
-      const rows = await notifications.inbox(me!, page);
-      return rows.map(view);
+      return notifications.inbox(me!, page);
     },
 
     /** Marks one of the caller's notifications read; another user's is not found (404). */
@@ -95,8 +84,8 @@ export function createNotificationService(deps: {
         const n = await notifications.inboxByIdForUpdate(id, tx);
         await access.authorize(ctx, 'notification.mark', selfTarget(ctx, `notification:${id}`, n?.recipientUserId ?? null), tx);
         if (!n) throw new AppError('not_found');
-        if (n.readAt) return view(n);
-        return view(await notifications.markRead(id, clock.now(), tx));
+        if (n.view.readAt) return n.view;
+        return notifications.markRead(id, clock.now(), tx);
       });
     },
 
@@ -115,8 +104,7 @@ export function createNotificationService(deps: {
     async notices(ctx: RequestContext, caseId: string, limit: number) {
       const { c, facts } = await deps.cases.sealedFacts(ctx, caseId);
       await access.authorize(ctx, 'case.notices', { resource: `case:${caseId}/notices`, caseId: c ? caseId : null, facts }, undefined, { read: true });
-      const rows = await notifications.defenderNotices(caseId, limit);
-      return rows.map(({ n, deadlineState }) => ({ ...view(n), pending: deadlineState ? deadlineState === 'open' || deadlineState === 'paused' : null }));
+      return notifications.defenderNotices(caseId, limit);
     },
   };
 }

@@ -1,4 +1,4 @@
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
 import { ex } from '../lib/openapi-examples.js';
 import { SEALED_JSON_BYTES, SealedValue, Timestamp, Uuid, responses } from '../lib/schemas.js';
 import { SealedWithheld } from '../lib/sealed-withheld.js';
@@ -17,6 +17,8 @@ const Recorded = Type.Object({
   caseState: Type.String({ description: 'the case state after the report (an incident on a case in protection starts a reassessment)' }),
 });
 const Report = Type.Object({ id: Uuid, kind: Kind, code: Type.Union([Type.String(), Type.Null()]), note: Type.Union([Type.String(), Type.Null()]), sealedWithheld: SealedWithheld, reportedBy: Type.String(), at: Timestamp });
+/** One report of a case as the list shows it. */
+export type CaseReport = Static<typeof Report>;
 
 export const bodies = {
   incident: Type.Object(

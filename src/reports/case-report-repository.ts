@@ -1,8 +1,9 @@
 import { and, asc, desc, eq, lt, or } from 'drizzle-orm';
 import type { Queryable } from '../db/client.js';
 import { caseReports, users } from '../db/schema/index.js';
+import type { CaseReport } from '../contracts/case-report.js';
 
-export type CaseReportRow = typeof caseReports.$inferSelect;
+type CaseReportRow = typeof caseReports.$inferSelect;
 export type CaseReportKind = CaseReportRow['kind'];
 export type CaseReportRepository = ReturnType<typeof createCaseReportRepository>;
 
@@ -14,10 +15,10 @@ export function createCaseReportRepository(db: Queryable) {
       return inserted.length > 0;
     },
 
-    /** Newest first, in pages before an (at, id) cursor. */
-    async list(caseId: string, page: { kind?: CaseReportKind; before?: { at: Date; id: string }; limit: number }, tx: Queryable = db): Promise<CaseReportRow[]> {
+    /** Newest first, in pages before an (at, id) cursor; who may read the notes is the service's call. */
+    async list(caseId: string, page: { kind?: CaseReportKind; before?: { at: Date; id: string }; limit: number }, tx: Queryable = db): Promise<CaseReport[]> {
       const before = page.before;
-      return tx
+      const rows = await tx
         .select()
         .from(caseReports)
         .where(
@@ -29,6 +30,7 @@ export function createCaseReportRepository(db: Queryable) {
         )
         .orderBy(desc(caseReports.at), desc(caseReports.id))
         .limit(page.limit);
+      return rows.map((r) => ({ id: r.id, kind: r.kind, code: r.code, note: r.note, reportedBy: r.reportedBy, at: r.at.toISOString() }));
     },
 
     /** Who receives what goes to "every supervisor": the active ones, by id. */

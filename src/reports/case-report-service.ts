@@ -10,7 +10,7 @@ import type { DeadlineService } from '../deadlines/deadline-service.js';
 import type { DeadlineRepository } from '../deadlines/deadline-repository.js';
 import type { Outbox } from '../outbox/outbox.js';
 import type { IntakePolicy } from '../intake/intake-policy.js';
-import type { CaseReportKind, CaseReportRepository, CaseReportRow } from './case-report-repository.js';
+import type { CaseReportKind, CaseReportRepository } from './case-report-repository.js';
 import { assertKeyEpoch } from '../cases/key-epoch.js';
 import type { CaseParticipation } from '../access/case-participation.js';
 import { withheldFlag } from '../lib/sealed-withheld.js';
@@ -155,14 +155,12 @@ export function createCaseReportService(deps: {
       if (!c) throw new AppError('not_found');
       const rows = await reports.list(caseId, { limit: page.limit, ...(page.kind ? { kind: page.kind } : {}), ...(page.before ? { before: { at: new Date(page.before.at), id: page.before.id } } : {}) });
       const defender = ctx.principal.kind === 'defender';
-      return rows.map((r: CaseReportRow) => ({
-        id: r.id,
-        kind: r.kind,
-        code: r.code,
+      // The notes only to a reader of the case; the defender is told a report came from staff, not whom.
+      return rows.map((r) => ({
+        ...r,
         note: sealed.served ? r.note : null,
         ...withheldFlag(sealed.served || r.note === null),
         reportedBy: defender && r.reportedBy.startsWith('u:') ? 'staff' : r.reportedBy,
-        at: r.at.toISOString(),
       }));
     },
   };

@@ -1,10 +1,12 @@
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
 import { SEALED_JSON_BYTES, SealedValue, Uuid, responses } from '../lib/schemas.js';
 import { ex } from '../lib/openapi-examples.js';
 import { KeyEpoch } from './shared.js';
 import { operation } from './operation.js';
 
 export const Message = Type.Object({ id: Uuid, sender: Type.String(), senderRole: Type.String(), body: Type.String(), createdAt: Type.String({ format: 'date-time' }) });
+/** One message of a case's thread (the body sealed). */
+export type MessageView = Static<typeof Message>;
 
 export const sendMessage = operation('sendMessage', {
   tags: ['messages'],

@@ -1,8 +1,8 @@
 import { and, asc, eq, gt, or } from 'drizzle-orm';
 import type { Queryable } from '../db/client.js';
 import { messages } from '../db/schema/index.js';
+import type { MessageView } from '../contracts/message.js';
 
-export type MessageRow = typeof messages.$inferSelect;
 export type MessageRepository = ReturnType<typeof createMessageRepository>;
 
 export function createMessageRepository(db: Queryable) {
@@ -14,14 +14,15 @@ export function createMessageRepository(db: Queryable) {
     },
 
     /** A case's messages oldest first, in pages after a (createdAt, id) cursor. */
-    async page(caseId: string, page: { after?: { at: string; id: string } | undefined; limit: number }, tx: Queryable = db): Promise<MessageRow[]> {
+    async page(caseId: string, page: { after?: { at: string; id: string } | undefined; limit: number }, tx: Queryable = db): Promise<MessageView[]> {
       const after = page.after;
-      return tx
+      const rows = await tx
         .select()
         .from(messages)
         .where(and(eq(messages.caseId, caseId), after ? or(gt(messages.createdAt, new Date(after.at)), and(eq(messages.createdAt, new Date(after.at)), gt(messages.id, after.id))) : undefined))
         .orderBy(asc(messages.createdAt), asc(messages.id))
         .limit(page.limit);
+      return rows.map((m) => ({ id: m.id, sender: m.sender, senderRole: m.senderRole, body: m.body, createdAt: m.createdAt.toISOString() }));
     },
   };
 }

@@ -66,8 +66,7 @@ export function createMessageService(deps: {
       const { c, facts } = await cases.sealedFacts(ctx, caseId);
       const refusal = c?.purgedAt ? new AppError('case_purged', 'the sealed content of this case was purged') : null;
       await access.authorize(ctx, 'message.read', { resource: `case:${caseId}/messages`, caseId: c ? caseId : null, found: c !== undefined, facts, refusal }, undefined, { read: true });
-      const rows = await messages.page(caseId, page);
-      return rows.map((m) => ({ id: m.id, sender: m.sender, senderRole: m.senderRole, body: m.body, createdAt: m.createdAt.toISOString() }));
+      return messages.page(caseId, page);
     },
   };
 }

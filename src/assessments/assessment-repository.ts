@@ -1,12 +1,30 @@
 import { asc, eq, sql } from 'drizzle-orm';
 import type { Queryable } from '../db/client.js';
 import { assessments } from '../db/schema/index.js';
+import type { AssessmentVersion } from '../contracts/assessment.js';
 
 /** The timeline action written with every version (the guard below looks for it). */
 export const RECORDED = 'assessment.recorded';
 
 export type AssessmentRow = typeof assessments.$inferSelect;
 export type AssessmentRepository = ReturnType<typeof createAssessmentRepository>;
+
+/** One version as the API shows it: codes, ratings and the computed level; narratives stay sealed. */
+export function assessmentView(a: AssessmentRow): AssessmentVersion {
+  return {
+    id: a.id,
+    version: a.version,
+    threats: a.threats,
+    vulnerability: { factors: a.vulnerabilityFactors, rating: a.vulnerabilityRating },
+    capacity: { factors: a.capacityFactors, rating: a.capacityRating },
+    score: a.score,
+    level: a.level,
+    override: a.override,
+    sealed: a.sealed,
+    createdBy: a.createdBy,
+    createdAt: a.createdAt.toISOString(),
+  };
+}
 
 export function createAssessmentRepository(db: Queryable) {
   return {
@@ -48,8 +66,9 @@ export function createAssessmentRepository(db: Queryable) {
     },
 
     /** Every version of a case, oldest first. */
-    async forCase(caseId: string, tx: Queryable = db): Promise<AssessmentRow[]> {
-      return tx.select().from(assessments).where(eq(assessments.caseId, caseId)).orderBy(asc(assessments.version));
+    async forCase(caseId: string, tx: Queryable = db): Promise<AssessmentVersion[]> {
+      const rows = await tx.select().from(assessments).where(eq(assessments.caseId, caseId)).orderBy(asc(assessments.version));
+      return rows.map(assessmentView);
     },
   };
 }

@@ -7,7 +7,7 @@ import type { AuditService } from '../audit/audit-service.js';
 import type { CaseRepository } from '../cases/case-repository.js';
 import { computeRisk } from '../risk/risk-level.js';
 import type { RiskPolicy } from '../risk/risk-policy.js';
-import { RECORDED, type AssessmentRepository, type AssessmentRow } from './assessment-repository.js';
+import { RECORDED, assessmentView, type AssessmentRepository } from './assessment-repository.js';
 import { checkAssessmentInput, type AssessmentInput } from './assessment-input.js';
 import { assertKeyEpoch } from '../cases/key-epoch.js';
 import { createCommandRunner } from '../audit/audited-command.js';
@@ -16,25 +16,6 @@ import { withheldFlag } from '../lib/sealed-withheld.js';
 import { caseScope } from '../access/case-scope.js';
 
 export type AssessmentService = ReturnType<typeof createAssessmentService>;
-
-
-/** One version as staff see it: codes, ratings and the computed level; narratives stay sealed. */
-export function assessmentView(a: AssessmentRow) {
-  return {
-    id: a.id,
-    version: a.version,
-    threats: a.threats,
-    vulnerability: { factors: a.vulnerabilityFactors, rating: a.vulnerabilityRating },
-    capacity: { factors: a.capacityFactors, rating: a.capacityRating },
-    score: a.score,
-    level: a.level,
-    override: a.override,
-    sealed: a.sealed,
-    createdBy: a.createdBy,
-    createdAt: a.createdAt.toISOString(),
-  };
-}
-
 
 /**
  * Risk assessments (workflow.md, "Risk assessment"): dated versions, never edited. The server
@@ -116,7 +97,7 @@ export function createAssessmentService(deps: {
       const sealed = c ? await participation.sealedAccess(ctx.principal, c) : { served: true as const, breakGlassId: null };
       await access.authorize(ctx, 'assessment.read', { resource: `case:${caseId}/assessments`, caseId: c ? caseId : null, found: c !== undefined, facts: caseScope(c) }, undefined, { read: true, breakGlassId: sealed.served ? sealed.breakGlassId : null });
       if (!c) throw new AppError('not_found');
-      const versions = (await assessments.forCase(caseId)).map(assessmentView);
+      const versions = await assessments.forCase(caseId);
       return { caseId, current: c.riskLevel, urgent: c.urgent, versions: sealed.served ? versions : versions.map((v) => (Object.keys(v.sealed).length === 0 ? v : { ...v, sealed: {}, ...withheldFlag(false) })) };
     },
   };

@@ -1,4 +1,4 @@
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
 import { ex } from '../lib/openapi-examples.js';
 import { SEALED_JSON_BYTES, SealedValue, Timestamp, Uuid, responses } from '../lib/schemas.js';
 import { SealedWithheld } from '../lib/sealed-withheld.js';
@@ -55,6 +55,8 @@ const Version = Type.Object({
   createdBy: Uuid,
   createdAt: Timestamp,
 });
+/** One assessment version as staff see it (`sealedWithheld` when the narratives are left out). */
+export type AssessmentVersion = Static<typeof Version>;
 
 export const recordAssessment = operation('recordAssessment', {
   tags: ['assessments'],

@@ -173,10 +173,11 @@ export async function openOwnKeys(t: TestApp, actor: Actor): Promise<BoxKeyPair>
 // ---------------------------------------------------------------------------------------------
 
 export type Headers = Record<string, string>;
+export type Caller = { auth(): Headers } | Headers;
 
+/** What the contracts accept for an organisation's category and a measure's implementer. */
 type OrgCategory = NonNullable<InputOf<'createOrg'>['body']['category']>;
 type Implementer = InputOf<'proposeMeasure'>['body']['implementer'];
-export type Caller = { auth(): Headers } | Headers;
 
 export const baseMetadata: FilingMetadata = {
   region: 'bamako',

@@ -3,8 +3,11 @@
  * bootstrapped as the CLI does, staff enrolled from their own clients (keys and TOTP made there)
  * and logged in through HTTP, partner organisations with their keyrings, cases filed by a
  * defender's phone (sealed by the SDK) and taken to a given state by the role that takes each
- * step. Everything goes through the API (app.inject) or the services; the one fact no route sets
- * yet (a case's supervisor) is in `assignCaseSupervisor`, the only SQL here.
+ * step. Every call goes through the SDK's typed client (over app.inject), so the builder's
+ * requests and the answers it reads are typed by the routes' own contracts (src/contracts); the
+ * deployment is bootstrapped through the services, as the CLI does, and the one fact no route sets
+ * yet (a case's supervisor) is in `assignCaseSupervisor`, the only SQL here. The helpers that hand
+ * a test the raw answer to inspect (`act`, `expectStatus`) stay on app.inject.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
@@ -37,7 +40,10 @@ import { bootstrapDeployment } from '../../src/orgs/bootstrap.js';
 import { generateTotpSecret, totpCode } from '../../src/auth/totp.js';
 import { loadServerKeys } from '../../src/lib/server-keys.js';
 import type { StaffRole } from '../../src/access/principal.js';
+import type { TransitionBody } from '../../src/contracts/case-workflow.js';
+import { ApiError, type ApiClient, type CallArgs, type InputOf, type KeyringEntry, type OperationId, type ResponseOf } from '../../src/sdk/index.js';
 import type { TestApp } from './app.js';
+import { apiClient } from './api-client.js';
 
 // ---------------------------------------------------------------------------------------------
 // People: staff with the keys their own client holds
@@ -71,9 +77,7 @@ export async function reauth(t: TestApp, actor: Actor): Promise<void> {
 /** Rotates the actor's tokens through /v1/auth/refresh when the test clock has moved close to expiry. */
 export async function refreshIfStale(t: TestApp, actor: Actor): Promise<void> {
   if (t.clock.now().getTime() - actor.issuedAt < 10 * 60_000) return;
-  const res = await t.app.inject({ method: 'POST', url: '/v1/auth/refresh', payload: { refreshToken: actor.refreshToken } });
-  if (res.statusCode !== 200) throw new Error(`refresh ${res.statusCode} ${res.body}`);
-  const tokens = res.json();
+  const tokens = await must('refresh', apiClient(t.app).call('refreshSession', { body: { refreshToken: actor.refreshToken } }));
   actor.accessToken = tokens.accessToken;
   actor.refreshToken = tokens.refreshToken;
   actor.issuedAt = t.clock.now().getTime();
@@ -87,17 +91,22 @@ export function nextTotp(t: TestApp, secret: string): string {
 
 /** Logs an actor in through HTTP as their client would (prelogin, Argon2id, login). */
 export async function logIn(t: TestApp, actor: Pick<Actor, 'username' | 'password' | 'totpSecret'>): Promise<{ accessToken: string; refreshToken: string }> {
-  const pre = await t.app.inject({ method: 'POST', url: '/v1/auth/prelogin', payload: { username: actor.username } });
-  if (pre.statusCode !== 200) throw new Error(`prelogin ${pre.statusCode} ${pre.body}`);
-  const keys = login(actor.password, pre.json());
-  const res = await t.app.inject({ method: 'POST', url: '/v1/auth/login', payload: { username: actor.username, authKey: toB64u(keys.authKey), totp: nextTotp(t, actor.totpSecret) } });
-  if (res.statusCode !== 200) throw new Error(`login ${res.statusCode} ${res.body}`);
-  return res.json();
+  const client = apiClient(t.app);
+  const pre = await must('prelogin', client.call('prelogin', { body: { username: actor.username } }));
+  const keys = login(actor.password, pre);
+  const { accessToken, refreshToken } = await must('login', client.call('login', { body: { username: actor.username, authKey: toB64u(keys.authKey), totp: nextTotp(t, actor.totpSecret) } }));
+  return { accessToken, refreshToken };
 }
 
 function actorOf(t: TestApp, base: Omit<Actor, 'accessToken' | 'refreshToken' | 'auth' | 'issuedAt'>, tokens: { accessToken: string; refreshToken: string }): Actor {
-  const a: Actor = { ...base, ...tokens, issuedAt: t.clock.now().getTime(), auth: () => ({ authorization: `Bearer ${a.accessToken}` }) };
+  const a: Actor = { ...base, accessToken: tokens.accessToken, refreshToken: tokens.refreshToken, issuedAt: t.clock.now().getTime(), auth: () => ({ authorization: `Bearer ${a.accessToken}` }) };
   return a;
+}
+
+/** A second session of the same person (another login, its own tokens), e.g. one to end by a logout. */
+export async function secondSession(t: TestApp, actor: Actor): Promise<Actor> {
+  const { accessToken: _a, refreshToken: _r, issuedAt: _i, auth: _f, ...base } = actor;
+  return actorOf(t, base, await logIn(t, actor));
 }
 
 export interface Deployment {
@@ -144,22 +153,18 @@ export async function bootstrap(t: TestApp): Promise<Deployment> {
 
 /** The admin invites, the person enrols from their own client (keys and TOTP made there), then logs in. */
 export async function enrolActor(t: TestApp, admin: Actor, input: { username: string; role: StaffRole; orgId: string }): Promise<Actor> {
-  await refreshIfStale(t, admin);
-  const inv = await t.app.inject({ method: 'POST', url: '/v1/invitations', headers: admin.auth(), payload: input });
-  if (inv.statusCode !== 201) throw new Error(`invite ${inv.statusCode} ${inv.body}`);
+  const inv = await callAs(t, admin, 'inviteUser', { body: input });
   const password = `pw-${input.username}-${randomBytes(4).toString('hex')}`;
   const e = enrol(password);
   const totpSecret = generateTotpSecret();
-  const res = await t.app.inject({ method: 'POST', url: '/v1/enrolments', payload: { token: inv.json().token, ...e.upload, totpSecret, totpCode: nextTotp(t, totpSecret) } });
-  if (res.statusCode !== 201) throw new Error(`enrol ${res.statusCode} ${res.body}`);
-  const user = res.json();
+  const user = await callAs(t, null, 'completeEnrolment', { body: { token: inv.token, ...e.upload, totpSecret, totpCode: nextTotp(t, totpSecret) } });
   return actorOf(t, { id: user.id, username: input.username, role: input.role, orgId: input.orgId, password, totpSecret, recoveryCode: e.recoveryCode, keyPair: e.keyPair }, await logIn(t, { username: input.username, password, totpSecret }));
 }
 
 /** An actor's client after login: the account bundle fetched and the private key unwrapped with the password. */
 export async function openOwnKeys(t: TestApp, actor: Actor): Promise<BoxKeyPair> {
-  const pre = (await t.app.inject({ method: 'POST', url: '/v1/auth/prelogin', payload: { username: actor.username } })).json();
-  const me = (await t.app.inject({ method: 'GET', url: '/v1/me', headers: actor.auth() })).json();
+  const pre = await callHeld(t, null, 'prelogin', { body: { username: actor.username } });
+  const me = await callHeld(t, actor, 'getMe');
   return openAccount(login(actor.password, pre), me.wrappedPrivateKey);
 }
 
@@ -169,6 +174,10 @@ export async function openOwnKeys(t: TestApp, actor: Actor): Promise<BoxKeyPair>
 
 export type Headers = Record<string, string>;
 export type Caller = { auth(): Headers } | Headers;
+
+/** What the contracts accept for an organisation's category and a measure's implementer. */
+type OrgCategory = NonNullable<InputOf<'createOrg'>['body']['category']>;
+type Implementer = InputOf<'proposeMeasure'>['body']['implementer'];
 
 export const baseMetadata: FilingMetadata = {
   region: 'bamako',
@@ -193,6 +202,8 @@ export interface DefenderSession {
   authKey: string;
   /** logs in again with the receipt (tokens last 15 minutes of the test clock) */
   relogin(): Promise<void>;
+  /** test-clock time of the last receipt login */
+  issuedAt: number;
 }
 
 export interface FiledCase {
@@ -207,11 +218,10 @@ export const headersOf = (who: Caller): Headers => ('auth' in who && typeof who.
 
 /** Files a case as a defender's phone would (sealed by prepareFiling), then logs the defender in. */
 export async function fileCase(T: TestApp, dep: Deployment, opts: { metadata?: Partial<FilingMetadata>; secrets?: FilingSecrets } = {}): Promise<FiledCase> {
-  const intakeKey = (await T.app.inject({ method: 'GET', url: '/v1/keys/intake' })).json();
+  const intakeKey = await callHeld(T, null, 'getIntakeKey');
   const secrets: FilingSecrets = opts.secrets ?? { identity: `Aminata ${randomUUID()}`, contact: `+223 ${randomUUID()}`, narrative: `Menaces ${randomUUID()}` };
   const filing = prepareFiling({ intakeKey, pinnedKeyId: dep.mechanismKeyId, metadata: { ...baseMetadata, ...opts.metadata }, secrets });
-  const filed = await T.app.inject({ method: 'POST', url: '/v1/cases', payload: filing.body });
-  if (filed.statusCode !== 201) throw new Error(`filing failed: ${filed.statusCode} ${filed.body}`);
+  const filed = await must('filing failed:', apiClient(T.app).call('fileCase', { body: filing.body }));
   const caseId = filing.body.caseId;
   // prepareFiling derived the receipt keys already (Argon2id): the defender's phone keeps them.
   const keys = filing.receiptKeys;
@@ -222,17 +232,18 @@ export async function fileCase(T: TestApp, dep: Deployment, opts: { metadata?: P
     keyPair: keys.keyPair,
     dek: new Uint8Array(),
     authKey: toB64u(keys.authKey),
+    issuedAt: 0,
     auth: () => ({ authorization: `Bearer ${token}` }),
     async relogin() {
-      const r = await T.app.inject({ method: 'POST', url: '/v1/auth/receipt', payload: { authKey: toB64u(keys.authKey) } });
-      if (r.statusCode !== 200) throw new Error(`receipt login failed: ${r.statusCode} ${r.body}`);
-      token = r.json().accessToken;
+      token = (await must('receipt login failed:', apiClient(T.app).call('loginWithReceipt', { body: { authKey: toB64u(keys.authKey) } }))).accessToken;
+      defender.issuedAt = T.clock.now().getTime();
     },
   };
   await defender.relogin();
-  const sealed = (await T.app.inject({ method: 'GET', url: `/v1/cases/${caseId}/sealed`, headers: defender.auth() })).json();
-  defender.dek = openEnvelope(sealed.envelopes[0], keys.keyPair);
-  return { caseId, reference: filed.json().reference, defender, secrets };
+  const sealed = await callHeld(T, defender, 'getCaseSealed', { params: { caseId } });
+  // The contract types an envelope as a string; the SDK checks its format when it opens it.
+  defender.dek = openEnvelope(sealed.envelopes[0] as KeyEnvelope, keys.keyPair);
+  return { caseId, reference: filed.reference, defender, secrets };
 }
 
 /**
@@ -240,26 +251,24 @@ export async function fileCase(T: TestApp, dep: Deployment, opts: { metadata?: P
  * actor's own key pair is already in memory, which spares the test an Argon2 unwrap).
  */
 export async function mechanismKeyOf(T: TestApp, holder: Actor): Promise<BoxKeyPair> {
-  const me = (await T.app.inject({ method: 'GET', url: '/v1/me', headers: holder.auth() })).json();
-  return openKeyringEntry(me.keyring[0], holder.keyPair);
+  const me = await callHeld(T, holder, 'getMe');
+  return openKeyringEntry(me.keyring[0] as KeyringEntry, holder.keyPair);
 }
 
 /** The case key as a staff member's client opens it from the envelope the server gives them. */
 export async function caseKeyOf(T: TestApp, who: Actor, caseId: string): Promise<Uint8Array> {
-  const r = await T.app.inject({ method: 'GET', url: `/v1/cases/${caseId}/sealed`, headers: who.auth() });
-  if (r.statusCode !== 200) throw new Error(`sealed read failed: ${r.statusCode} ${r.body}`);
-  const envelope = r.json().envelopes[0] as KeyEnvelope;
+  const sealed = await must('sealed read failed:', clientFor(T, who).call('getCaseSealed', { params: { caseId } }));
+  const envelope = sealed.envelopes[0] as KeyEnvelope;
   return openEnvelope(envelope, envelope.keyId === keyIdOf(who.keyPair.publicKey) ? who.keyPair : await mechanismKeyOf(T, who));
 }
 
 /** A key holder (the supervisor, through the mechanism key) gives an officer the case key. */
 export async function grantCaseKey(T: TestApp, holder: Actor, caseId: string, to: Actor): Promise<void> {
   const dek = await caseKeyOf(T, holder, caseId);
-  const r = await T.app.inject({ method: 'POST', url: `/v1/cases/${caseId}/envelopes`, headers: holder.auth(), payload: { userId: to.id, ...sealEnvelope(dek, to.keyPair.publicKey) } });
-  if (r.statusCode !== 201) throw new Error(`grant failed: ${r.statusCode} ${r.body}`);
+  await must('grant failed:', clientFor(T, holder).call('grantCaseEnvelope', { params: { caseId }, body: { userId: to.id, ...sealEnvelope(dek, to.keyPair.publicKey) } }));
 }
 
-/** POST /v1/cases/:id/<step> as `who`. */
+/** POST /v1/cases/:id/<step> as `who`: the raw answer, for tests that look at a refusal. */
 export const act = (T: TestApp, who: Caller, caseId: string, step: string, body: object = {}) =>
   T.app.inject({ method: 'POST', url: `/v1/cases/${caseId}/${step}`, headers: headersOf(who), payload: body });
 
@@ -271,29 +280,76 @@ export const caseRow = async (T: TestApp, caseId: string) => (await T.database.s
  * and admits it (assessment), as each role would.
  */
 export async function admitCase(T: TestApp, dep: Deployment, officer: Actor, caseId: string): Promise<void> {
-  for (const [step, body] of [
-    ['acknowledge', {}],
-    ['admit', {}],
-  ] as const) {
-    const r = await act(T, officer, caseId, step, body);
-    if (r.statusCode !== 200) throw new Error(`${step} failed: ${r.statusCode} ${r.body}`);
-    if (step === 'acknowledge') await grantCaseKey(T, dep.supervisor, caseId, officer);
-  }
+  await must('acknowledge failed:', clientFor(T, officer).transition(caseId, 'acknowledge', {}));
+  await grantCaseKey(T, dep.supervisor, caseId, officer);
+  await must('admit failed:', clientFor(T, officer).transition(caseId, 'admit', {}));
 }
 
-/** A setup call that must succeed: its JSON, or an error with the body. */
+/** A setup call (a raw answer) that must succeed: its JSON, or an error with the body. */
 export async function expectStatus<R = Record<string, any>>(p: Promise<LightMyRequestResponse>, status = 200): Promise<R> {
   const r = await p;
   if (r.statusCode !== status) throw new Error(`expected ${status}, got ${r.statusCode}: ${r.body}`);
   return r.json() as R;
 }
 
-const isActor = (who: Actor | Caller): who is Actor => 'refreshToken' in who && 'username' in who;
+// ---------------------------------------------------------------------------------------------
+// Calls through the typed client
+// ---------------------------------------------------------------------------------------------
 
-/** One call as `who`, the staff member's tokens refreshed first when the test clock has moved. */
-async function callAs(T: TestApp, who: Actor | Caller, method: 'GET' | 'POST', url: string, payload?: object): Promise<LightMyRequestResponse> {
+const isActor = (who: Actor | Caller): who is Actor => 'refreshToken' in who && 'username' in who;
+const isDefender = (who: Actor | Caller): who is DefenderSession => 'relogin' in who && 'issuedAt' in who;
+
+/** A call that must succeed: its answer, or an error that names it with the status and the problem. */
+async function must<R>(label: string, p: Promise<R>): Promise<R> {
+  try {
+    return await p;
+  } catch (err) {
+    if (err instanceof ApiError) throw new Error(`${label} ${err.status} ${JSON.stringify(err.problem ?? err.code)}`);
+    throw err;
+  }
+}
+
+/**
+ * The typed client of `who`: a staff member's token pair (a pair the client renews is kept on the
+ * actor), or no session (anonymous, or a caller known by its headers).
+ */
+function clientFor(T: TestApp, who: Actor | Caller | null): ApiClient {
+  if (!who || !isActor(who)) return apiClient(T.app);
+  return apiClient(T.app, {
+    tokens: { accessToken: who.accessToken, refreshToken: who.refreshToken },
+    onTokens: (pair) => {
+      if (!pair) return;
+      who.accessToken = pair.accessToken;
+      who.refreshToken = pair.refreshToken;
+      who.issuedAt = T.clock.now().getTime();
+    },
+  });
+}
+
+/** Renews `who`'s session when the test clock has moved close to its expiry (tests move it by days). */
+export async function freshen(T: TestApp, who: Actor | Caller): Promise<void> {
   if (isActor(who)) await refreshIfStale(T, who);
-  return T.app.inject({ method, url, headers: headersOf(who), ...(payload !== undefined ? { payload: payload as Record<string, unknown> } : {}) });
+  else if (isDefender(who) && T.clock.now().getTime() - who.issuedAt >= 10 * 60_000) await who.relogin();
+}
+
+/** One call as `who` (null: anonymous) with the session as it is; answers the operation's typed body. */
+function callHeld<Id extends OperationId>(T: TestApp, who: Actor | Caller | null, operationId: Id, ...args: CallArgs<Id>): Promise<ResponseOf<Id>> {
+  const input = ((args as unknown[])[0] ?? {}) as { headers?: Record<string, string> };
+  const headers = who && !isActor(who) ? { ...headersOf(who), ...input.headers } : input.headers;
+  const withHeaders = [{ ...input, ...(headers ? { headers } : {}) }] as unknown as CallArgs<Id>;
+  return must(operationId, clientFor(T, who).call(operationId, ...withHeaders));
+}
+
+/** One call as `who`, the session renewed first when the test clock has moved. */
+async function callAs<Id extends OperationId>(T: TestApp, who: Actor | Caller | null, operationId: Id, ...args: CallArgs<Id>): Promise<ResponseOf<Id>> {
+  if (who) await freshen(T, who);
+  return callHeld(T, who, operationId, ...args);
+}
+
+/** A case transition of policies/workflow.yaml (`acknowledge`, `request_info`...) as `who`, session renewed first. */
+async function transitionAs(T: TestApp, who: Actor, caseId: string, name: string, body: TransitionBody = {}): Promise<void> {
+  await freshen(T, who);
+  await must(name, clientFor(T, who).transition(caseId, name, body));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -311,14 +367,14 @@ export interface PartnerOrg {
 }
 
 /** The admin creates a partner organisation; its first member enrols and makes the organisation key. */
-export async function partnerOrg(T: TestApp, admin: Actor, input: { name: string; category?: string; username: string }): Promise<PartnerOrg> {
-  const org = await expectStatus<{ id: string; name: string; category: string }>(callAs(T, admin, 'POST', '/v1/orgs', { name: input.name, ...(input.category ? { category: input.category } : {}) }), 201);
+export async function partnerOrg(T: TestApp, admin: Actor, input: { name: string; category?: OrgCategory; username: string }): Promise<PartnerOrg> {
+  const org = await callAs(T, admin, 'createOrg', { body: { name: input.name, ...(input.category ? { category: input.category } : {}) } });
   const member = await enrolActor(T, admin, { username: input.username, role: 'partner', orgId: org.id });
   const k = createOrgKey([member.keyPair.publicKey]);
   const entry = k.entries[0]!;
-  await expectStatus(callAs(T, member, 'POST', `/v1/orgs/${org.id}/keys`, { publicKey: k.publicKey, keyId: k.keyId, entries: [{ userId: member.id, memberKeyId: entry.memberKeyId, entry: entry.entry }] }), 201);
+  await callAs(T, member, 'createOrgKey', { params: { orgId: org.id }, body: { publicKey: k.publicKey, keyId: k.keyId, entries: [{ userId: member.id, memberKeyId: entry.memberKeyId, entry: entry.entry }] } });
   // The member's client opens the organisation key from its keyring entry, as after login.
-  const me = await expectStatus<{ keyring: Array<{ orgKeyId: string; entry: string }> }>(callAs(T, member, 'GET', '/v1/me'));
+  const me = await callAs(T, member, 'getMe');
   const mine = me.keyring.find((e) => e.orgKeyId === k.keyId);
   if (!mine) throw new Error('the member holds no keyring entry for the new key');
   return { ...org, member, keyPair: openKeyringEntry(mine.entry, member.keyPair), keyId: k.keyId };
@@ -330,16 +386,16 @@ export async function partnerOrg(T: TestApp, admin: Actor, input: { name: string
  * organisation's current key (checked against the keyId the server lists) and to the sender.
  */
 export async function buildPacket(T: TestApp, sender: Actor, caseDek: Uint8Array, caseId: string, referralId: string, fields: string[], orgId: string) {
-  const sealed = await expectStatus<{ fields: Record<string, string> }>(callAs(T, sender, 'GET', `/v1/cases/${caseId}/sealed`));
-  const keys = await expectStatus<{ keys: Array<{ keyId: string; publicKey: string; current: boolean }> }>(callAs(T, sender, 'GET', `/v1/orgs/${orgId}/keys`));
+  const sealed = await callAs(T, sender, 'getCaseSealed', { params: { caseId } });
+  const keys = await callAs(T, sender, 'listOrgKeys', { params: { orgId } });
   const current = keys.keys.find((k) => k.current);
   if (!current) throw new Error('the organisation has no current key');
   const orgPublicKey = pinnedPublicKey(current.publicKey, current.keyId);
   const dek = generateDek();
   const packet = Object.fromEntries(fields.map((f) => [f, sealField(openField(sealed.fields[f]!, caseDek, caseFieldAd(caseId, f)), dek, referralFieldAd(referralId, f))]));
   const envelopes = [
-    { ...sealEnvelope(dek, orgPublicKey), recipientType: 'org', recipientId: orgId },
-    { ...sealEnvelope(dek, sender.keyPair.publicKey), recipientType: 'user', recipientId: sender.id },
+    { ...sealEnvelope(dek, orgPublicKey), recipientType: 'org' as const, recipientId: orgId },
+    { ...sealEnvelope(dek, sender.keyPair.publicKey), recipientType: 'user' as const, recipientId: sender.id },
   ];
   return { dek, body: { packet, envelopes } };
 }
@@ -356,17 +412,22 @@ export function assessmentBody(dek: Uint8Array | null, opts: { id?: string; T?: 
   const id = opts.id ?? randomUUID();
   return {
     id,
-    threats: [{ kind: 'declared', source: 'armed_group', canBeCarriedOut: 'yes', imminent: false, rating: opts.T ?? 4 }],
+    threats: [{ kind: 'declared' as const, source: 'armed_group', canBeCarriedOut: 'yes' as const, imminent: false, rating: opts.T ?? 4 }],
     vulnerability: { factors: ['exposed_location'], rating: opts.V ?? 3 },
     capacity: { factors: ['support_network'], rating: opts.C ?? 2 },
     sealed: dek ? { 'threats.0.facts': sealField(opts.facts ?? 'Des hommes armés au domicile', dek, assessmentFieldAd(id, 'threats.0.facts')) } : {},
   };
 }
 
+/** The assigned officer records an assessment version (high by default). */
+export async function recordAssessment(T: TestApp, officer: Actor, caseId: string, dek: Uint8Array | null, opts: Parameters<typeof assessmentBody>[1] = {}): Promise<void> {
+  await callAs(T, officer, 'recordAssessment', { params: { caseId }, body: assessmentBody(dek, opts) });
+}
+
 /** The assigned officer records an assessment version and completes the assessment: the case goes to decision. */
 export async function assessToDecision(T: TestApp, officer: Actor, caseId: string, dek: Uint8Array | null, opts: Parameters<typeof assessmentBody>[1] = {}): Promise<void> {
-  await expectStatus(callAs(T, officer, 'POST', `/v1/cases/${caseId}/assessments`, assessmentBody(dek, opts)), 201);
-  await expectStatus(callAs(T, officer, 'POST', `/v1/cases/${caseId}/complete-assessment`, {}));
+  await recordAssessment(T, officer, caseId, dek, opts);
+  await transitionAs(T, officer, caseId, 'complete_assessment');
 }
 
 export type MeasureStage = 'proposed' | 'consented' | 'approved' | 'implementing' | 'active' | 'lifted' | 'rejected';
@@ -381,23 +442,23 @@ export async function measureAt(
   c: { caseId: string; dek: Uint8Array | null; defender: DefenderSession },
   roles: { officer: Actor; supervisor: Actor },
   status: MeasureStage,
-  opts: { code?: string; implementer?: string; text?: string } = {},
+  opts: { code?: string; implementer?: Implementer; text?: string } = {},
 ): Promise<string> {
   const id = randomUUID();
   const { officer, supervisor } = roles;
   // Without the case key (a client that opens nothing on this path) the measure has no sealed details.
   const details = c.dek ? { details: sealField({ text: opts.text ?? 'Formation' }, c.dek, measureDetailsAd(id)) } : {};
-  await expectStatus(callAs(T, officer, 'POST', `/v1/cases/${c.caseId}/measures`, { id, code: opts.code ?? 'security_training', implementer: opts.implementer ?? 'cndh', ...details }), 201);
+  await callAs(T, officer, 'proposeMeasure', { params: { caseId: c.caseId }, body: { id, code: opts.code ?? 'security_training', implementer: opts.implementer ?? 'cndh', ...details } });
   if (status === 'proposed') return id;
-  await expectStatus(callAs(T, c.defender, 'POST', `/v1/measures/${id}/consent`, { decision: 'consent' }));
+  await callAs(T, c.defender, 'consentToMeasure', { params: { measureId: id }, body: { decision: 'consent' } });
   if (status === 'consented') return id;
-  await expectStatus(callAs(T, supervisor, 'POST', `/v1/measures/${id}/decision`, { decision: status === 'rejected' ? 'reject' : 'approve', reason: 'Décision motivée par l’évaluation.' }));
+  await callAs(T, supervisor, 'decideMeasure', { params: { measureId: id }, body: { decision: status === 'rejected' ? 'reject' : 'approve', reason: 'Décision motivée par l’évaluation.' } });
   if (status === 'approved' || status === 'rejected') return id;
-  await expectStatus(callAs(T, officer, 'POST', `/v1/measures/${id}/implement`, { reason: 'Prestataire mandaté.' }));
+  await callAs(T, officer, 'implementMeasure', { params: { measureId: id }, body: { reason: 'Prestataire mandaté.' } });
   if (status === 'implementing') return id;
-  await expectStatus(callAs(T, officer, 'POST', `/v1/measures/${id}/activate`, {}));
+  await callAs(T, officer, 'activateMeasure', { params: { measureId: id }, body: {} });
   if (status === 'active') return id;
-  await expectStatus(callAs(T, officer, 'POST', `/v1/measures/${id}/lift`, { reason: 'Risque redevenu faible.' }));
+  await callAs(T, officer, 'liftMeasure', { params: { measureId: id }, body: { reason: 'Risque redevenu faible.' } });
   return id;
 }
 
@@ -417,19 +478,19 @@ export async function referralAt(
 ): Promise<string> {
   const id = randomUUID();
   const { officer, org } = roles;
-  await expectStatus(callAs(T, officer, 'POST', `/v1/cases/${c.caseId}/referrals`, { id, orgId: org.id, fields, purpose: 'legal_assistance' }), 201);
+  await callAs(T, officer, 'proposeReferral', { params: { caseId: c.caseId }, body: { id, orgId: org.id, fields, purpose: 'legal_assistance' } });
   if (stage === 'awaiting_consent') return id;
-  await expectStatus(callAs(T, c.defender, 'POST', `/v1/referrals/${id}/consent`, { decision: 'consent' }));
+  await callAs(T, c.defender, 'consentToReferral', { params: { referralId: id }, body: { decision: 'consent' } });
   if (stage === 'consented') return id;
   await refreshIfStale(T, officer);
-  await expectStatus(callAs(T, officer, 'POST', `/v1/referrals/${id}/packet`, (await buildPacket(T, officer, c.dek, c.caseId, id, fields, org.id)).body));
+  await callAs(T, officer, 'uploadReferralPacket', { params: { referralId: id }, body: (await buildPacket(T, officer, c.dek, c.caseId, id, fields, org.id)).body });
   if (stage === 'sent') return id;
-  if (stage === 'declined') await expectStatus(callAs(T, org.member, 'POST', `/v1/referrals/${id}/decline`, { reason: 'Hors de notre mandat' }));
-  else await expectStatus(callAs(T, org.member, 'POST', `/v1/referrals/${id}/accept`, {}));
+  if (stage === 'declined') await callAs(T, org.member, 'declineReferral', { params: { referralId: id }, body: { reason: 'Hors de notre mandat' } });
+  else await callAs(T, org.member, 'acceptReferral', { params: { referralId: id } });
   return id;
 }
 
-export type CaseStage = 'received' | 'triage' | 'info_requested' | 'declined' | 'assessment' | 'assessed' | 'decision' | 'protection';
+export type CaseStage = 'received' | 'triage' | 'info_requested' | 'declined' | 'assessment' | 'assessed' | 'decision' | 'protection' | 'reassessed';
 
 const STAGE_ORDER = ['received', 'triage', 'info_requested', 'assessment', 'assessed', 'decision', 'protection'] as const;
 
@@ -447,7 +508,8 @@ export interface StagedCase extends FiledCase {
  * Files a case and takes it to `stage` as the roles who take each step: the officer acknowledges
  * it (triage) and receives the case key from the supervisor, asks for information or declines,
  * admits it (assessment), records a high-risk assessment (assessed), completes it (decision); a
- * measure proposed, consented and approved puts it in protection.
+ * measure proposed, consented and approved puts it in protection; a case in protection reassessed
+ * (a new incident) and assessed again is back in decision (reassessed).
  */
 export async function caseAt(
   T: TestApp,
@@ -460,19 +522,24 @@ export async function caseAt(
   if (stage === 'received') return c;
   const officer = opts.officer;
   if (!officer) throw new Error(`a case in ${stage} needs the officer who takes it`);
-  const reach = stage === 'declined' ? 'triage' : stage;
+  const reach = stage === 'declined' ? 'triage' : stage === 'reassessed' ? 'protection' : stage;
   const upTo = STAGE_ORDER.indexOf(reach);
-  const step = (name: string, body: object = {}) => expectStatus(callAs(T, officer, 'POST', `/v1/cases/${c.caseId}/${name}`, body));
+  const step = (name: string, body: TransitionBody = {}) => transitionAs(T, officer, c.caseId, name, body);
   await step('acknowledge');
   await refreshIfStale(T, dep.supervisor);
   await grantCaseKey(T, dep.supervisor, c.caseId, officer);
   c.officer = officer;
   if (stage === 'declined') await step('decline', { reason: 'Hors du mandat du mécanisme' });
-  if (stage === 'info_requested') await step('request-info', { reason: 'Date de la menace manquante' });
+  if (stage === 'info_requested') await step('request_info', { reason: 'Date de la menace manquante' });
   if (upTo >= STAGE_ORDER.indexOf('assessment')) await step('admit');
-  if (upTo >= STAGE_ORDER.indexOf('assessed')) await expectStatus(callAs(T, officer, 'POST', `/v1/cases/${c.caseId}/assessments`, assessmentBody(c.dek)), 201);
-  if (upTo >= STAGE_ORDER.indexOf('decision')) await step('complete-assessment');
+  if (upTo >= STAGE_ORDER.indexOf('assessed')) await recordAssessment(T, officer, c.caseId, c.dek);
+  if (upTo >= STAGE_ORDER.indexOf('decision')) await step('complete_assessment');
   if (upTo >= STAGE_ORDER.indexOf('protection')) c.measureId = await measureAt(T, c, { officer, supervisor: dep.supervisor }, 'approved');
+  if (stage === 'reassessed') {
+    await step('reassess', { reason: 'Nouvel incident signalé' });
+    await recordAssessment(T, officer, c.caseId, c.dek);
+    await step('complete_assessment');
+  }
   return c;
 }
 

@@ -40,4 +40,8 @@ t.test('only the container builds the object graph', async (t) => {
     }
   }
   t.same(found, [], `built outside src/container.ts:\n  ${found.join('\n  ')}`);
+  // The pattern must keep matching what the container does, or the check above would pass on nothing.
+  const inContainer = [...readFileSync(join(root, 'src/container.ts'), 'utf8').matchAll(BUILDS)].map((m) => m[1]);
+  for (const build of ['createDatabase', 'loadServerKeys', 'loadPolicies', 'createCaseService', 'createCaseRepository']) t.ok(inContainer.includes(build), `the pattern finds ${build}( in src/container.ts`);
+  t.ok(inContainer.length >= 30, `the pattern finds the container's builds (${inContainer.length})`);
 });

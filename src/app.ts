@@ -6,7 +6,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from './config/config.js';
 import type { Database } from './db/client.js';
 import type { Clock } from './lib/clock.js';
-import { createContainer, type Container, type Services } from './container.js';
+import { createContainer, type Container } from './container.js';
 import { assertModulesMatchPolicy, type AppModule } from './module.js';
 import { defaultModules } from './modules.js';
 import type { Resolver } from './notifications/webhook-target.js';
@@ -26,8 +26,6 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** The object graph the app was built on (src/container.ts): for tests and tools beside the routes. */
     container: Container;
-    /** `container.services`: what tests arrange state through. Routes receive theirs from their module. */
-    services: Services;
     config: Config;
   }
 }
@@ -101,7 +99,6 @@ async function app(fastify: FastifyInstance, opts: AppOptions) {
   await fastify.register(metricsPlugin, { config, token: config.METRICS_TOKEN });
 
   fastify.decorate('container', container);
-  fastify.decorate('services', services);
   fastify.decorate('config', config);
 
   await fastify.register(authPlugin, { config, keys, access: services.access, sessions: container.repos.sessions, clock });

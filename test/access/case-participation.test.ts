@@ -225,7 +225,7 @@ t.test('an escalation addressed to a supervisor makes them part of the case whil
   const c = await admitted();
   t.equal(await sealedRead(bintou, c), REFUSED, 'before');
   const db = T.database.db;
-  const escalation = createEscalationService({ db, repo: createEscalationRepository(db), cases: createCaseRepository(db), outbox: createOutbox(), audit: T.app.services.audit, clock: T.clock, policy: loadDeadlinePolicy(policiesPath(T.config)) });
+  const escalation = createEscalationService({ db, repo: createEscalationRepository(db), cases: createCaseRepository(db), outbox: createOutbox(), audit: T.app.container.services.audit, clock: T.clock, policy: loadDeadlinePolicy(policiesPath(T.config)) });
   const d = (await sql`select id, due_at from deadlines where case_id = ${c.caseId} and rule = 'assessment' and state = 'open'`)[0]!;
   T.clock.set(new Date(new Date(d.due_at as string).getTime() + 1000));
   t.match(await escalation.fire(d.id as string, 'level1'), { outcome: 'fired' });

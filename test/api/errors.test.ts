@@ -24,7 +24,7 @@ const T = await buildTestApp(t, {
         });
         // A real failing statement whose parameter PostgreSQL echoes in its message.
         f.get('/test/db-error', { config: { action: 'health.read' } }, async () => {
-          await f.services.db.execute(sql`select ${MARK}::int`);
+          await f.container.services.db.execute(sql`select ${MARK}::int`);
           return {};
         });
       },

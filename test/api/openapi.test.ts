@@ -25,7 +25,7 @@ interface Operation {
 }
 const doc = res.json() as { openapi: string; paths: Record<string, Record<string, Operation>> };
 const operations = Object.entries(doc.paths).flatMap(([path, ops]) => Object.entries(ops).map(([method, op]) => ({ path, method, op })));
-const publicActions = new Set(T.app.routeTable().filter((r) => T.app.services.access.isPublic(r.action)).map((r) => `${r.method} ${r.url}`));
+const publicActions = new Set(T.app.routeTable().filter((r) => T.app.container.services.access.isPublic(r.action)).map((r) => `${r.method} ${r.url}`));
 const toOpenApiPath = (url: string) => url.replace(/:(\w+)/g, '{$1}');
 
 t.test('every route of the app is documented', async (t) => {

@@ -30,7 +30,7 @@ t.teardown(async () => {
 
 // Some history: audited reads and a change, chained and checkpointed by the service itself.
 for (let i = 0; i < 4; i++) await T.app.inject({ method: 'GET', url: '/v1/me', headers: sup.auth() });
-await T.app.services.audit.chain();
+await T.app.container.services.audit.chain();
 
 const snapshot = async () => ({
   log: await superuser`select seq, event_id, actor, hash from audit_log order by seq`,
@@ -123,15 +123,15 @@ t.test('the chain is appended by a SECURITY DEFINER function of the owner, with 
   t.equal(last!.action, 'x.shadow', 'into the real chain');
   const [head] = await superuser`select seq from audit_head`;
   t.equal(Number(head!.seq), Number(last!.seq), 'and the real head moved with it');
-  t.equal((await T.app.services.audit.verify()).ok, true, 'the chain verifies');
+  t.equal((await T.app.container.services.audit.verify()).ok, true, 'the chain verifies');
 });
 
 t.test('the whole audit flow works as the application role: write, chain, checkpoint, verify', async (t) => {
   const before = Number((await app`select seq from audit_head`)[0]!.seq);
   const r = await T.app.inject({ method: 'GET', url: '/v1/me', headers: sup.auth() });
   t.equal(r.statusCode, 200, 'an audited read');
-  t.ok((await T.app.services.audit.chain()) >= 1, 'chained by the service, connected as the application role');
-  const cp = await T.app.services.audit.checkpoint();
+  t.ok((await T.app.container.services.audit.chain()) >= 1, 'chained by the service, connected as the application role');
+  const cp = await T.app.container.services.audit.checkpoint();
   t.ok(cp && cp.seq > before, 'a checkpoint is stored');
   const verify = await T.app.inject({ method: 'POST', url: '/v1/audit/verify', headers: sup.auth() });
   t.equal(verify.statusCode, 200);

@@ -15,7 +15,7 @@ for (let i = 0; i < 4; i++) await T.app.inject({ method: 'GET', url: '/v1/me', h
 const verify = async () => (await T.app.inject({ method: 'POST', url: '/v1/audit/verify', headers: dep.supervisor.auth() })).json();
 
 t.test('an intact chain verifies against its checkpoint', async (t) => {
-  const cp = await T.app.services.audit.checkpoint();
+  const cp = await T.app.container.services.audit.checkpoint();
   t.ok(cp, 'a checkpoint was stored');
   const body = await verify();
   t.equal(body.ok, true);

@@ -16,7 +16,7 @@ const dep = await bootstrap(T);
 const sup = dep.supervisor;
 const officer = await enrolActor(T, dep.admin, { username: 'officer-awa', role: 'officer', orgId: dep.mechanismId });
 const partnerOrg = randomUUID();
-await app.services.repos.orgs.insert({ id: partnerOrg, kind: 'partner', name: 'Partner NGO' });
+await app.container.services.repos.orgs.insert({ id: partnerOrg, kind: 'partner', name: 'Partner NGO' });
 const partner = await enrolActor(T, dep.admin, { username: 'partner-ibr', role: 'partner', orgId: partnerOrg });
 
 // Some events about cases, spread in time (the service records them as workflows will).
@@ -25,7 +25,7 @@ const caseB = randomUUID();
 const t0 = T.clock.now();
 for (let i = 0; i < 12; i++) {
   T.clock.advance(60_000);
-  await app.services.audit.record(systemContext(`req-case-${i}`), { action: i % 3 === 0 ? 'case.read_sealed' : 'case.read', resource: `case:${i % 2 ? caseA : caseB}`, caseId: i % 2 ? caseA : caseB, outcome: i % 4 === 3 ? 'denied' : 'allowed', reason: i % 4 === 3 ? 'out of scope' : null });
+  await app.container.services.audit.record(systemContext(`req-case-${i}`), { action: i % 3 === 0 ? 'case.read_sealed' : 'case.read', resource: `case:${i % 2 ? caseA : caseB}`, caseId: i % 2 ? caseA : caseB, outcome: i % 4 === 3 ? 'denied' : 'allowed', reason: i % 4 === 3 ? 'out of scope' : null });
 }
 const t1 = T.clock.now();
 T.clock.advance(60_000);

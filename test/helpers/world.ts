@@ -128,7 +128,7 @@ export async function bootstrap(t: TestApp): Promise<Deployment> {
   const [admin, supervisor] = people as [(typeof people)[0], (typeof people)[0]];
   const mechanism = createOrgKey([supervisor.enrolment.keyPair.publicKey]);
   const receiptSalt = toB64u(randomBytes(16));
-  const svc = t.app.services;
+  const svc = t.app.container.services;
   const result = await bootstrapDeployment(
     { db: svc.db, orgs: svc.repos.orgs, users: svc.repos.users, audit: svc.audit, clock: t.clock, keys: await loadServerKeys(t.config) },
     {

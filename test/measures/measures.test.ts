@@ -398,7 +398,7 @@ t.test('a measure that ends is carried to its end; stopOpenMeasures stops all th
   await must(cmd(stopCase.defender, refused, 'consent', { decision: 'refuse' }));
 
   const at = T.clock.now();
-  const n = await T.app.services.db.transaction((tx) => T.app.services.measures.stopOpenMeasures(stopCase.caseId, 'consent_withdrawn', at, tx));
+  const n = await T.app.container.services.db.transaction((tx) => T.app.container.services.measures.stopOpenMeasures(stopCase.caseId, 'consent_withdrawn', at, tx));
   t.equal(n, 4, 'the refused one was over already');
   for (const [was, status] of [
     ['proposed', 'refused'],
@@ -412,22 +412,22 @@ t.test('a measure that ends is carried to its end; stopOpenMeasures stops all th
   const sys = await T.database.sql`select action from case_timeline where case_id = ${stopCase.caseId} and actor = 'system' order by id`;
   t.same(sys.map((e) => e.action).sort(), ['measure.lifted', 'measure.lifted', 'measure.refused', 'measure.refused']);
   t.equal((await T.database.sql`select count(*)::int as n from audit_events where action = 'measure.stop' and actor = 'system' and case_id = ${stopCase.caseId}`)[0]!.n, 4);
-  t.equal(await T.app.services.db.transaction((tx) => T.app.services.measures.stopOpenMeasures(stopCase.caseId, 'again', T.clock.now(), tx)), 0, 'nothing left to stop');
+  t.equal(await T.app.container.services.db.transaction((tx) => T.app.container.services.measures.stopOpenMeasures(stopCase.caseId, 'again', T.clock.now(), tx)), 0, 'nothing left to stop');
 });
 
 t.test('expireDue: an active measure expires after its end; an unconfirmed urgent one lapses after 14 days', async (t) => {
   const start = T.clock.now().getTime();
-  const none = await T.app.services.measures.expireDue(new Date(start));
+  const none = await T.app.container.services.measures.expireDue(new Date(start));
   t.same(none, { expired: [], lapsed: [] }, 'nothing is due yet');
 
   T.clock.set(new Date(start + 11 * DAY));
-  const eleven = await T.app.services.measures.expireDue(T.clock.now());
+  const eleven = await T.app.container.services.measures.expireDue(T.clock.now());
   t.same(eleven, { expired: [expiring], lapsed: [] });
   t.match(await row(expiring), { status: 'expired', end_reason: 'expired', ended_by: null });
   t.same(await live(caseA.caseId, expiring), [], 'its review deadline no longer runs');
 
   T.clock.set(new Date(start + 15 * DAY));
-  const fifteen = await T.app.services.measures.expireDue(T.clock.now());
+  const fifteen = await T.app.container.services.measures.expireDue(T.clock.now());
   t.same(fifteen, { expired: [], lapsed: [lapsing] }, 'the confirmed urgent measure stays');
   t.match(await row(lapsing), { status: 'expired', end_reason: 'lapsed' });
   t.match(await row(confirmed), { status: 'approved' });
@@ -438,7 +438,7 @@ t.test('expireDue: an active measure expires after its end; an unconfirmed urgen
   const audited = await T.database.sql`select actor, role, reason from audit_events where action = 'measure.expire' order by id`;
   t.same(audited.map((a) => [a.actor, a.reason]), [['system', 'expired'], ['system', 'lapsed']]);
   t.equal((await T.database.sql`select count(*)::int as n from outbox where topic = 'measure.ended'`)[0]!.n, 4, 'the defender and the officer are told of each');
-  t.same(await T.app.services.measures.expireDue(T.clock.now()), { expired: [], lapsed: [] }, 'once');
+  t.same(await T.app.container.services.measures.expireDue(T.clock.now()), { expired: [], lapsed: [] }, 'once');
 });
 
 t.test('no plaintext marker in the database or the logs', async (t) => {

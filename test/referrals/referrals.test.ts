@@ -459,7 +459,7 @@ t.test('withdrawOpenReferrals stops every open referral of a case in the callerâ
   const declined = await sentReferral(['identity'], 'emergency_grant', second.caseId, second.defender);
   await must(as(pa, 'POST', `/v1/referrals/${declined}/decline`, { reason: 'no funds left' }), 200, 'decline');
 
-  const svc = T.app.services;
+  const svc = T.app.container.services;
   const n = await svc.db.transaction((tx) => svc.referrals.withdrawOpenReferrals(second.caseId, 'consent_withdrawn', T.clock.now(), tx));
   t.equal(n, 3);
   const rows = await T.database.sql`select id, state, packet, end_reason from referrals where case_id = ${second.caseId}`;

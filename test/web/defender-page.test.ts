@@ -294,7 +294,7 @@ t.test('notices: every topic the service tells the defender about reads as plain
   const relayed = (topic: string) => NOTIFICATION_TOPICS.some((p) => (p.endsWith('.*') ? topic.startsWith(p.slice(0, -1)) : topic === p));
   const rows = await T.database.sql`select id, topic, payload, created_at from outbox where dispatched_at is null order by id`;
   for (const r of rows.filter((r) => relayed(r.topic as string))) {
-    await T.app.services.notifications.deliver({ id: Number(r.id), topic: r.topic as string, payload: r.payload as Record<string, unknown>, createdAt: r.created_at as Date }, T.database.db);
+    await T.app.container.services.notifications.deliver({ id: Number(r.id), topic: r.topic as string, payload: r.payload as Record<string, unknown>, createdAt: r.created_at as Date }, T.database.db);
   }
   const topics = (await T.database.sql`select distinct topic from notifications where case_id = ${caseId} and audience = 'defender'`).map((r) => r.topic as string);
   for (const topic of ['message.created', 'measure.proposed', 'measure.approved', ...planted.map(([topic]) => topic)]) t.ok(topics.includes(topic), `${topic} is a notice for the defender`);

@@ -1,6 +1,7 @@
 import { loadAccessPolicy, type AccessPolicy } from './access/policy.js';
 import { loadBreakGlassPolicy, type BreakGlassPolicy } from './access/break-glass-policy.js';
 import { loadAppealPolicy, type AppealPolicy } from './appeals/appeal-policy.js';
+import { loadConsolePolicy, type ConsolePolicy } from './console/console-policy.js';
 import { loadWorkflowPolicy, type WorkflowPolicy } from './cases/workflow-policy.js';
 import type { WorkCalendar } from './deadlines/calendar.js';
 import { loadCalendarPolicy, loadDeadlinePolicy, type DeadlinePolicy } from './deadlines/deadline-policy.js';
@@ -34,6 +35,8 @@ export interface Policies {
   limits: LimitsPolicy;
   /** break-glass.yaml: when a supervisor is part of a case, and the break-glass window. */
   breakGlass: BreakGlassPolicy;
+  /** console.yaml: the staff console's idle lock. */
+  console: ConsolePolicy;
 }
 
 /**
@@ -54,5 +57,6 @@ export function loadPolicies(dir: string): Policies {
     measures: loadMeasureCatalogue(dir),
     limits: loadLimitsPolicy(dir),
     breakGlass: loadBreakGlassPolicy(dir),
+    console: loadConsolePolicy(dir),
   };
 }

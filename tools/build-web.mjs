@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 // @ts-check
 /**
- * Builds the defender's page (web/defender) into dist/web: the page script, the crypto worker
+ * Builds the web applications into dist/web: the defender's page (below) and the staff console
+ * (dist/web/console, see buildConsole).
+ *
+ * The defender's page (web/defender): the page script, the crypto worker
  * (the SDK and libsodium, loaded only when needed) and the stylesheet, each with a content-hashed
  * name, its SHA-384 Subresource Integrity hash and gzip/brotli copies, plus index.html (the
  * template with the build's names and hashes; the server fills the rest at serve time) and
@@ -28,7 +31,8 @@ const sri = (bytes) => `sha384-${createHash('sha384').update(bytes).digest('base
 const shortHash = (bytes) => createHash('sha256').update(bytes).digest('hex').slice(0, 12);
 
 /**
- * @param {{ outDir?: string, quiet?: boolean }} [options]
+ * @param {{ outDir?: string, quiet?: boolean, catalogueDirs?: string[] }} [options]
+ *   catalogueDirs: more directories of console catalogues (<lang>.json) beside web/console/i18n
  * @returns {Promise<{ outDir: string, manifest: any } | null>}
  */
 export async function buildWeb(options = {}) {
@@ -85,6 +89,7 @@ export async function buildWeb(options = {}) {
     assets,
   };
   await writeFile(path.join(staging, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  const consoleBuild = await buildConsole(esbuild, path.join(staging, 'console'), options.catalogueDirs ?? []);
   const old = `${outDir}.old-${process.pid}`;
   await mkdir(path.dirname(outDir), { recursive: true });
   if (existsSync(outDir)) await rename(outDir, old);
@@ -93,14 +98,106 @@ export async function buildWeb(options = {}) {
   if (!options.quiet) {
     const kib = (/** @type {number} */ n) => `${(n / 1024).toFixed(1)} KiB`;
     for (const [name, x] of Object.entries(entries)) console.log(`build-web: ${x.file}  ${kib(x.bytes)} raw, ${kib(x.gzip)} gzip, ${kib(x.br)} brotli (${name})`);
+    for (const [file, x] of Object.entries(consoleBuild.assets)) console.log(`build-web: console/${file}  ${kib(x.bytes)} raw, ${kib(x.gzip)} gzip, ${kib(x.br)} brotli`);
   }
   return { outDir, manifest };
 }
 
+/** @param {Uint8Array} bytes */
+const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex');
+
+/**
+ * The staff console (web/console) into `outDir`: the crypto worker, the app (Preact) and its
+ * stylesheet, one JSON file per language catalogue, each under a content-hashed name, and an
+ * index.html that names them. Nothing in these files depends on the deployment: every
+ * installation serves the same bytes (manifest.json lists their SHA-256), and what the console
+ * needs to know comes from the API's JSON routes.
+ *
+ * @param {typeof import('esbuild')} esbuild
+ * @param {string} outDir
+ * @param {string[]} extraCatalogueDirs
+ */
+async function buildConsole(esbuild, outDir, extraCatalogueDirs) {
+  const dir = path.join(root, 'web', 'console');
+  const common = /** @type {const} */ ({ bundle: true, minify: true, write: false, platform: 'browser', target: TARGET, legalComments: 'none', logLevel: 'warning', absWorkingDir: root, charset: 'utf8' });
+  /** @type {Map<string, Uint8Array>} */
+  const files = new Map();
+  const put = (/** @type {string} */ stem, /** @type {string} */ ext, /** @type {Uint8Array} */ contents) => {
+    const file = `assets/${stem}-${shortHash(contents)}.${ext}`;
+    files.set(file, contents);
+    return file;
+  };
+  const only = (/** @type {import('esbuild').BuildResult} */ r, /** @type {string} */ what) => {
+    const contents = r.outputFiles?.[0]?.contents;
+    if (!contents) throw new Error(`build-web: esbuild produced nothing for the console's ${what}`);
+    return contents;
+  };
+
+  /** @type {Record<string, string>} */
+  const catalogues = {};
+  const { readdir } = await import('node:fs/promises');
+  for (const from of [path.join(dir, 'i18n'), ...extraCatalogueDirs]) {
+    for (const name of (await readdir(from)).filter((f) => /^[a-z]{2,3}(-[A-Za-z0-9]+)?\.json$/.test(f)).sort()) {
+      const lang = name.replace(/\.json$/, '');
+      // Parsed and written again: a catalogue that is not JSON fails the build, not the page.
+      const text = JSON.stringify(JSON.parse(await readFile(path.join(from, name), 'utf8')));
+      catalogues[lang] = `/console/${put(`i18n-${lang}`, 'json', new TextEncoder().encode(text))}`;
+    }
+  }
+  if (!catalogues.fr) throw new Error('build-web: the console has no French catalogue (web/console/i18n/fr.json)');
+
+  const worker = only(await esbuild.build({ ...common, entryPoints: [path.join(dir, 'crypto-worker.ts')], format: 'iife' }), 'worker');
+  const workerFile = put('crypto', 'js', worker);
+  const app = only(
+    await esbuild.build({
+      ...common,
+      entryPoints: [path.join(dir, 'main.tsx')],
+      format: 'esm',
+      jsx: 'automatic',
+      jsxImportSource: 'preact',
+      define: { __CONSOLE_WORKER__: JSON.stringify(`/console/${workerFile}`), __CONSOLE_CATALOGUES__: JSON.stringify(catalogues) },
+    }),
+    'app',
+  );
+  const appFile = put('console', 'js', app);
+  const css = only(await esbuild.build({ ...common, entryPoints: [path.join(dir, 'style.css')] }), 'stylesheet');
+  const cssFile = put('console', 'css', css);
+
+  const html = (await readFile(path.join(dir, 'index.html'), 'utf8'))
+    .replaceAll('{{APP_SRC}}', `/console/${appFile}`)
+    .replaceAll('{{APP_INTEGRITY}}', sri(app))
+    .replaceAll('{{CSS_SRC}}', `/console/${cssFile}`)
+    .replaceAll('{{CSS_INTEGRITY}}', sri(css));
+  if (/\{\{[A-Z_]+\}\}/.test(html)) throw new Error('build-web: a placeholder is left in web/console/index.html');
+  files.set('index.html', new TextEncoder().encode(html));
+
+  await mkdir(path.join(outDir, 'assets'), { recursive: true });
+  /** @type {Record<string, { sha256: string, bytes: number, gzip: number, br: number }>} */
+  const assets = {};
+  for (const [file, contents] of [...files].sort(([a], [b]) => a.localeCompare(b))) {
+    const gz = gzipSync(contents, { level: 9 });
+    const br = brotliCompressSync(contents, { params: { [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_SIZE_HINT]: contents.length } });
+    await writeFile(path.join(outDir, file), contents);
+    await writeFile(path.join(outDir, `${file}.gz`), gz);
+    await writeFile(path.join(outDir, `${file}.br`), br);
+    assets[file] = { sha256: sha256(contents), bytes: contents.length, gzip: gz.length, br: br.length };
+  }
+  const manifest = { version: 1, html: 'index.html', entries: { app: appFile, crypto: workerFile, css: cssFile }, catalogues, assets };
+  await writeFile(path.join(outDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  return manifest;
+}
+
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
-  // `--out <dir>`: somewhere else than dist/web (each browser test file builds its own copy).
-  const at = process.argv.indexOf('--out');
-  buildWeb(at > 0 && process.argv[at + 1] ? { outDir: path.resolve(process.argv[at + 1]) } : {}).catch((err) => {
+  // `--out <dir>`: somewhere else than dist/web (each browser test file builds its own copy);
+  // `--catalogues <dir>`: more console languages (a test adds a right-to-left one).
+  const arg = (/** @type {string} */ name) => {
+    const at = process.argv.indexOf(name);
+    const value = at > 0 ? process.argv[at + 1] : undefined;
+    return value ? path.resolve(value) : undefined;
+  };
+  const out = arg('--out');
+  const catalogues = arg('--catalogues');
+  buildWeb({ ...(out ? { outDir: out } : {}), ...(catalogues ? { catalogueDirs: [catalogues] } : {}) }).catch((err) => {
     console.error(err instanceof Error ? err.message : err);
     process.exit(1);
   });

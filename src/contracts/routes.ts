@@ -44,6 +44,8 @@ export const ROUTES = {
   getCaseTimeline: ['GET', '/v1/cases/:caseId/timeline'],
   // case-withdrawal
   withdrawCaseConsent: ['POST', '/v1/cases/:caseId/withdraw'],
+  // console
+  getConsoleSettings: ['GET', '/v1/console/settings'],
   // deadline-view
   listDeadlines: ['GET', '/v1/deadlines'],
   listCaseDeadlines: ['GET', '/v1/cases/:caseId/deadlines'],

@@ -1,6 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import fp from 'fastify-plugin';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
@@ -8,6 +7,7 @@ import type { Config } from '../config/config.js';
 import type { IntakePolicy } from '../intake/intake-policy.js';
 import { AppError } from '../lib/problem.js';
 import { problemResponse } from '../lib/schemas.js';
+import { CONTENT_TYPES, encode, sendEncoded, type Encoded } from './static-files.js';
 
 /**
  * The defender's page, served from the service itself (same origin): `/` files a request,
@@ -37,12 +37,6 @@ export const DEFENDER_PAGE_CSP = [
 /** The lists of policies/intake.yaml the page's form uses (codes with French and English labels). */
 const PAGE_LISTS = ['filedFor', 'defenderCategory', 'gender', 'disability', 'threatType', 'region', 'contactChannel', 'language'] as const;
 
-interface Encoded {
-  raw: Buffer;
-  gzip: Buffer;
-  br: Buffer;
-}
-
 interface Asset extends Encoded {
   contentType: string;
 }
@@ -65,12 +59,6 @@ const escapeAttribute = (s: string): string => s.replace(/&/g, '&amp;').replace(
 /** JSON inside <script type="application/json">: `<` escaped so no `</script>` can close it. */
 const inertJson = (value: unknown): string => JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
 
-function encode(raw: Buffer): Encoded {
-  return { raw, gzip: gzipSync(raw, { level: 9 }), br: brotliCompressSync(raw, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }) };
-}
-
-const CONTENT_TYPES: Record<string, string> = { js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8' };
-
 /** The build read from disk, or null (with the reason) when there is none. */
 function loadBuild(dir: string, opts: DefenderPageOptions): { html: Encoded; assets: Map<string, Asset> } | { missing: string } {
   const manifestPath = join(dir, 'manifest.json');
@@ -90,32 +78,8 @@ function loadBuild(dir: string, opts: DefenderPageOptions): { html: Encoded; ass
   return { html: encode(Buffer.from(html, 'utf8')), assets };
 }
 
-/** brotli, then gzip, then none, as the client accepts (q=0 refuses). */
-function pickEncoding(request: FastifyRequest): 'br' | 'gzip' | null {
-  const header = String(request.headers['accept-encoding'] ?? '');
-  const accepted = new Set(
-    header
-      .split(',')
-      .map((part) => part.trim().split(';'))
-      .filter(([, q]) => !q || !/^\s*q=0(?:\.0*)?\s*$/.test(q))
-      .map(([name]) => (name ?? '').trim().toLowerCase()),
-  );
-  if (accepted.has('br')) return 'br';
-  if (accepted.has('gzip')) return 'gzip';
-  return null;
-}
-
 function send(request: FastifyRequest, reply: FastifyReply, body: Encoded, contentType: string, cacheControl: string): FastifyReply {
-  const encoding = pickEncoding(request);
-  void reply
-    .header('content-security-policy', DEFENDER_PAGE_CSP)
-    .header('referrer-policy', 'no-referrer')
-    .header('cache-control', cacheControl)
-    .header('vary', 'accept-encoding')
-    .header('permissions-policy', 'camera=(), microphone=(), geolocation=(), interest-cohort=()')
-    .type(contentType);
-  if (encoding) void reply.header('content-encoding', encoding);
-  return reply.send(encoding === 'br' ? body.br : encoding === 'gzip' ? body.gzip : body.raw);
+  return sendEncoded(request, reply, body, { contentType, cacheControl, csp: DEFENDER_PAGE_CSP });
 }
 
 // Media types per status: the page is HTML, its "not built" answer plain text, a refused query a problem document.

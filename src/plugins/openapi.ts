@@ -60,6 +60,7 @@ export default fp(
           { name: 'audit', description: 'The hash-chained audit log: query, export, signed head, verification' },
           { name: 'health', description: 'Liveness, readiness and Prometheus metrics' },
           { name: 'page', description: "The defenders' own web page (HTML and its assets)" },
+          { name: 'console', description: 'The staff console (/console/): its static files and the settings it starts with' },
         ],
         components: {
           securitySchemes: {

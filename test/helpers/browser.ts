@@ -344,16 +344,17 @@ let axeSource: string | undefined;
  * through the DevTools protocol, not added as a <script>, so the page's own Content-Security-
  * Policy stays as strict as in production while it is checked.
  */
-export async function runAxe(page: Page): Promise<AxeViolation[]> {
+export async function runAxe(page: Page, moreTags: string[] = []): Promise<AxeViolation[]> {
   axeSource ??= readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
   const loaded = await page.evaluate(() => typeof (globalThis as { axe?: unknown }).axe === 'object');
   if (!loaded) await page.evaluate(`${axeSource}\n;globalThis.axe = axe;`);
-  return page.evaluate(async () => {
+  const tags = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice', ...moreTags];
+  return page.evaluate(async (values) => {
     interface AxeResult {
       violations: Array<{ id: string; impact: string | null; help: string; nodes: Array<{ target: unknown[] }> }>;
     }
     const g = globalThis as unknown as { axe: { run(ctx: unknown, opts: object): Promise<AxeResult> }; document: unknown };
-    const result = await g.axe.run(g.document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] }, resultTypes: ['violations'] });
+    const result = await g.axe.run(g.document, { runOnly: { type: 'tag', values }, resultTypes: ['violations'] });
     return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.map((n) => n.target.map(String).join(' ')) }));
-  });
+  }, tags);
 }

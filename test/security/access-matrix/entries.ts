@@ -261,6 +261,12 @@ export const entries: Record<string, Entry> = {
   'GET /suivi': publicRoute(async () => ({ url: '/suivi' }), { status: [200, 503], why: 'the page answers 503 until it is built' }),
   'GET /assets/:name': publicRoute(async () => ({ url: '/assets/no-such-asset.js' }), { status: 404, code: 'not_found', why: 'anonymous passes; the asset name decides' }),
 
+  // the staff console (public files; 503 until built) and the settings it starts with
+  'GET /console': publicRoute(async () => ({ url: '/console' }), { status: [200, 503], why: 'the console answers 503 until it is built' }),
+  'GET /console/*': publicRoute(async () => ({ url: '/console/cases/x' }), { status: [200, 503], why: 'every screen address answers the console, 503 until it is built' }),
+  'GET /console/assets/:name': publicRoute(async () => ({ url: '/console/assets/no-such-asset.js' }), { status: 404, code: 'not_found', why: 'anonymous passes; the asset name decides' }),
+  'GET /v1/console/settings': docs('/v1/console/settings'),
+
   // authentication (public)
   'POST /v1/auth/prelogin': publicRoute(async (w) => ({ url: '/v1/auth/prelogin', body: { username: w.officerA.username } })),
   'POST /v1/auth/login': publicRoute(async (w) => {

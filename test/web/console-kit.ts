@@ -1,0 +1,68 @@
+/**
+ * What the console's browser tests share: a fresh build of the web applications, the service on
+ * a real port (API and workers of the test's own database and Redis prefix, as `npm start` runs
+ * them), one Chromium per test file with laptop- and phone-sized pages in which any request off
+ * 127.0.0.1 is blocked and recorded, CSP violations of the page and of its crypto worker
+ * recorded, TOTP codes from the test's clock, and axe-core.
+ */
+import type { Page } from 'playwright-core';
+import { buildTestApp, type Teardown, type TestApp } from '../helpers/app.js';
+import { closeAll, launchChromium, openIsolatedPage, PHONE, runAxe, type AxeViolation, type IsolatedPage } from '../helpers/browser.js';
+import { nextTotp, type Actor } from '../helpers/world.js';
+import { buildPage, WEB_DIR } from './page-kit.js';
+
+export interface ConsoleService extends TestApp {
+  origin: string;
+}
+
+/** Builds the web applications (once per file) and serves the API and the console on 127.0.0.1:<random port>. */
+export async function startConsoleService(t: Teardown, env: Record<string, string> = {}): Promise<ConsoleService> {
+  buildPage();
+  const app = await buildTestApp(t, { env: { WEB_DIR, ...env } });
+  await app.app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.app.server.address();
+  if (!address || typeof address === 'string') throw new Error('no port');
+  return { ...app, origin: `http://127.0.0.1:${address.port}` };
+}
+
+/** A laptop screen (the office) and a phone (an officer on the move). */
+export const LAPTOP = { viewport: { width: 1280, height: 800 } } as const;
+
+export interface ConsolePage extends IsolatedPage {
+  /** CSP violations heard in the page and, forwarded, in its worker. */
+  violations: string[];
+}
+
+/** One Chromium for the file; `open()` gives an isolated page (French, Bamako time) that records CSP violations. */
+export async function consoleBrowser(t: Teardown): Promise<{ open(size?: 'laptop' | 'phone', locale?: string): Promise<ConsolePage> }> {
+  const browser = await launchChromium();
+  const pages: IsolatedPage[] = [];
+  t.teardown(() => closeAll(...pages, browser));
+  return {
+    async open(size = 'laptop', locale = 'fr-FR') {
+      const p = await openIsolatedPage(browser, { ...(size === 'phone' ? PHONE : LAPTOP), locale, timezoneId: 'Africa/Bamako' });
+      pages.push(p);
+      const violations: string[] = [];
+      await p.context.exposeBinding('__egideViolation', (_source, text: string) => void violations.push(text));
+      // Injected by the DevTools protocol, so the page's CSP is as strict as in production.
+      await p.context.addInitScript(`
+        document.addEventListener('securitypolicyviolation', (e) => window.__egideViolation('page: ' + e.violatedDirective + ' ' + e.blockedURI));
+        window.addEventListener('egide:worker-violation', (e) => window.__egideViolation('worker: ' + e.detail.directive + ' ' + e.detail.blockedURI));
+      `);
+      return Object.assign(p, { violations });
+    },
+  };
+}
+
+/** Signs `actor` in on the sign-in form (password and a TOTP code of the service's clock). */
+export async function signInAs(page: Page, T: TestApp, actor: Pick<Actor, 'username' | 'password' | 'totpSecret'>, words = { username: 'Identifiant', password: 'Mot de passe', totp: 'Code à usage unique', submit: 'Se connecter' }): Promise<void> {
+  await page.getByLabel(words.username).fill(actor.username);
+  await page.getByLabel(words.password, { exact: true }).fill(actor.password);
+  await page.getByLabel(words.totp).fill(nextTotp(T, actor.totpSecret));
+  await page.getByRole('button', { name: words.submit }).click();
+}
+
+/** axe-core with the WCAG 2.2 A/AA rules as well. */
+export async function axe(page: Page): Promise<AxeViolation[]> {
+  return runAxe(page, ['wcag22a', 'wcag22aa']);
+}

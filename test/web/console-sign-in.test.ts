@@ -1,0 +1,99 @@
+/**
+ * The console's foundation in Chromium against the running service: served under its strict CSP
+ * as static files, the sign-in form in front of any route and back to that route after password
+ * and TOTP, the idle lock that wipes the keys and the password that opens them again, a reload
+ * that is a new session, errors in words, no request off the origin, no CSP violation in the page
+ * or its worker, axe-clean at laptop and phone sizes.
+ */
+import t from 'tap';
+import { bootstrap, enrolActor } from '../helpers/world.js';
+import { axe, consoleBrowser, signInAs, startConsoleService } from './console-kit.js';
+
+const T = await startConsoleService(t);
+const dep = await bootstrap(T);
+const officer = await enrolActor(T, dep.admin, { username: 'awa.officer', role: 'officer', orgId: dep.mechanismId });
+const browser = await consoleBrowser(t);
+
+t.test('every console response carries the CSP; the files are the build’s bytes', async (t) => {
+  const html = await fetch(`${T.origin}/console/cases/123`);
+  t.equal(html.status, 200);
+  const csp = html.headers.get('content-security-policy') ?? '';
+  t.equal(
+    csp,
+    "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; connect-src 'self'; worker-src 'self'; manifest-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+  );
+  t.equal(html.headers.get('referrer-policy'), 'no-referrer');
+  t.equal(html.headers.get('x-content-type-options'), 'nosniff');
+  const body = await html.text();
+  t.notMatch(body, /<script>|<style>|\son[a-z]+=|nonce=/, 'no inline script, style, handler or nonce');
+  const app = /src="(\/console\/assets\/console-[0-9a-f]{12}\.js)"/.exec(body)?.[1];
+  t.ok(app, 'the app script is named by its content hash');
+  const js = await fetch(`${T.origin}${app}`);
+  t.equal(js.headers.get('content-security-policy'), csp, 'scripts (the worker among them) carry the same CSP');
+  t.match(js.headers.get('cache-control') ?? '', /immutable/);
+  const settings = await (await fetch(`${T.origin}/v1/console/settings`)).json();
+  t.same(settings, { timeZone: 'Africa/Bamako', idleLockMinutes: 15 });
+});
+
+t.test('an officer signs in where they were, locks, unlocks, and a reload asks again', async (t) => {
+  const p = await browser.open('laptop');
+  const { page } = p;
+  await page.goto(`${T.origin}/console/somewhere/deep`);
+  await page.getByRole('heading', { name: 'Connexion' }).waitFor();
+  t.same(await axe(page), [], 'sign-in form: no axe violation at 1280x800');
+
+  // A wrong code: words from the problem's code, never a status.
+  await page.getByLabel('Identifiant').fill(officer.username);
+  await page.getByLabel('Mot de passe', { exact: true }).fill(officer.password);
+  await page.getByLabel('Code à usage unique').fill('000000');
+  await page.getByRole('button', { name: 'Se connecter' }).click();
+  const alert = page.getByRole('alert');
+  await alert.waitFor();
+  t.equal(await alert.textContent(), 'Identifiant, mot de passe ou code incorrect.');
+  t.notMatch(await page.locator('main').textContent(), /401|invalid_credentials/);
+
+  await signInAs(page, T, officer);
+  await page.getByRole('heading', { name: 'Page introuvable' }).waitFor();
+  t.equal(new URL(page.url()).pathname, '/console/somewhere/deep', 'back on the route asked for');
+
+  await page.getByRole('link', { name: 'Accueil', exact: true }).click();
+  await page.getByText('Connecté·e en tant que awa.officer').waitFor();
+
+  await page.getByRole('button', { name: 'Verrouiller' }).click();
+  await page.getByRole('heading', { name: 'Console verrouillée' }).waitFor();
+  t.equal(await page.getByText('Connecté·e en tant que').count(), 0, 'the screen behind the lock is gone');
+  await page.getByLabel('Mot de passe', { exact: true }).fill('not the password');
+  await page.getByRole('button', { name: 'Déverrouiller' }).click();
+  await page.getByText('Mot de passe incorrect.').waitFor();
+  await page.getByLabel('Mot de passe', { exact: true }).fill(officer.password);
+  await page.getByRole('button', { name: 'Déverrouiller' }).click();
+  await page.getByText('Connecté·e en tant que awa.officer').waitFor();
+  t.equal(new URL(page.url()).pathname, '/console');
+
+  await page.reload();
+  await page.getByRole('heading', { name: 'Connexion' }).waitFor();
+  t.equal(new URL(page.url()).pathname, '/console', 'a reload keeps the route and asks for the password and code');
+
+  const storage = (await page.evaluate('({ local: { ...localStorage }, session: { ...sessionStorage }, cookie: document.cookie })')) as { local: Record<string, string>; session: Record<string, string>; cookie: string };
+  t.same(Object.keys(storage.local), ['egide.console.lang'], 'only the language is kept');
+  t.same(storage.session, {});
+  t.equal(storage.cookie, '');
+  const secrets = [officer.password, officer.totpSecret];
+  t.same(p.sent.filter((r) => secrets.some((s) => r.url.includes(s) || (r.body ?? '').includes(s))), [], 'the password never leaves the browser');
+  t.same(p.offHostRequests, []);
+  t.same(p.violations, []);
+  t.same(p.pageErrors, []);
+});
+
+t.test('the sign-in form at phone size, in English', async (t) => {
+  const p = await browser.open('phone', 'en-GB');
+  await p.page.goto(`${T.origin}/console`);
+  await p.page.getByRole('heading', { name: 'Sign in' }).waitFor();
+  t.equal(await p.page.evaluate('document.documentElement.lang'), 'en');
+  t.same(await axe(p.page), [], 'no axe violation at 390x844');
+  await signInAs(p.page, T, officer, { username: 'Username', password: 'Password', totp: 'One-time code', submit: 'Sign in' });
+  await p.page.getByText('Signed in as awa.officer').waitFor();
+  t.same(await axe(p.page), []);
+  t.same(p.violations, []);
+  t.same(p.offHostRequests, []);
+});

@@ -1,0 +1,60 @@
+/**
+ * The console: the router, and the gate in front of it. Public screens (an invitation, a
+ * recovery) show to anyone; every other route shows the sign-in form in place until the person
+ * signs in, then the route they asked for (a reload is a new session and lands back where it was);
+ * a locked console shows only the lock, and the screen behind it is unmounted, so no decrypted
+ * text stays in the page.
+ */
+import { effect, signal } from '@preact/signals';
+import { LocationProvider, Route, Router, useLocation } from 'preact-iso/router';
+import { useEffect } from 'preact/hooks';
+import { sessionAlive } from './api.js';
+import { t } from './i18n.js';
+import { Home } from './screens/home.js';
+import { Lock } from './screens/lock.js';
+import { NotFound } from './screens/not-found.js';
+import { SignIn } from './screens/sign-in.js';
+import { account, endLocally, locked } from './session.js';
+import { Shell } from './shell.js';
+
+/** True when the server ended the session under us (refresh refused): say so on the sign-in form. */
+const sessionEnded = signal(false);
+effect(() => {
+  if (account.value && !sessionAlive.value) {
+    endLocally();
+    sessionEnded.value = true;
+  }
+});
+
+/** Routes anyone may open (the sign-in gate does not apply). */
+const PUBLIC: readonly string[] = [];
+
+function Gate() {
+  const { path } = useLocation();
+  // Each screen names itself; the title follows the route for screen-reader users.
+  useEffect(() => {
+    document.title = t('brand');
+    document.getElementById('main')?.focus({ preventScroll: true });
+  }, [path]);
+  if (!PUBLIC.includes(path)) {
+    if (!account.value) return <SignIn ended={sessionEnded.value} />;
+    if (locked.value) return <Lock />;
+  }
+  return (
+    <Router>
+      <Route path="/console" component={Home} />
+      <Route path="/console/" component={Home} />
+      <Route default component={NotFound} />
+    </Router>
+  );
+}
+
+export function App() {
+  return (
+    <LocationProvider scope="/console">
+      <Shell>
+        <Gate />
+      </Shell>
+    </LocationProvider>
+  );
+}

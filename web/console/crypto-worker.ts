@@ -1,0 +1,170 @@
+/**
+ * The console's crypto worker: libsodium (WebAssembly) and every key of the signed-in person live
+ * here and nowhere else. The page's thread never holds a private key, a case key or a password
+ * after handing it over; an idle lock or a log out wipes them all. Loaded from a static file
+ * (`new Worker('/console/assets/crypto-<hash>.js')`), so it obeys the console's CSP, which allows
+ * WebAssembly and nothing else that runs code.
+ */
+/// <reference lib="webworker" />
+import { base32 } from '@scure/base';
+import {
+  CryptoError,
+  enrol,
+  keyIdOf,
+  login,
+  openEnvelope,
+  openField,
+  openKeyringEntry,
+  randomBytes,
+  ready,
+  sealField,
+  toB64u,
+  unwrapPrivateKey,
+  wipe,
+  type BoxKeyPair,
+  type JsonValue,
+} from '../../src/sdk/index.js';
+import type { CryptoRequest, CryptoResults, WorkerCall, WorkerReply, WorkerViolation } from './protocol.js';
+
+declare const self: DedicatedWorkerGlobalScope;
+
+/** The user's key pair, once opened. */
+let account: BoxKeyPair | null = null;
+/** The wrap key between `login` and `openAccount` (a few seconds at most). */
+let pendingWrapKey: Uint8Array | null = null;
+/** Organisation private keys opened from the account's keyring entries, by org key id. */
+const orgKeys = new Map<string, BoxKeyPair>();
+/** Open case keys, by case id, with the key epoch they belong to. */
+const caseKeys = new Map<string, { keyEpoch: number; dek: Uint8Array }>();
+
+function lock(): void {
+  if (account) wipe(account.privateKey);
+  if (pendingWrapKey) wipe(pendingWrapKey);
+  for (const k of orgKeys.values()) wipe(k.privateKey);
+  for (const k of caseKeys.values()) wipe(k.dek);
+  orgKeys.clear();
+  caseKeys.clear();
+  account = null;
+  pendingWrapKey = null;
+}
+
+function caseKey(caseId: string): Uint8Array {
+  return caseKeys.get(caseId)?.dek ?? fail('case_locked', 'the key of this case is not open');
+}
+
+/** The key pair an envelope is sealed to: the account's own, or an organisation key it holds through a keyring. */
+function recipientFor(keyId: string, keyring: Array<{ orgKeyId: string; entry: string }>): BoxKeyPair | null {
+  const me = account ?? fail('locked', 'the console is locked');
+  if (keyIdOf(me.publicKey) === keyId) return me;
+  const known = orgKeys.get(keyId);
+  if (known) return known;
+  const item = keyring.find((k) => k.orgKeyId === keyId);
+  if (!item) return null;
+  const org = openKeyringEntry(item.entry, me);
+  orgKeys.set(keyId, org);
+  return org;
+}
+
+function fail(code: string, message: string): never {
+  throw Object.assign(new Error(message), { code });
+}
+
+/** Unwraps the private key and checks it is the account's (a swapped bundle is refused). */
+function openKeyPair(wrapKey: Uint8Array, wrappedPrivateKey: string, keyId: string): BoxKeyPair {
+  let keys: BoxKeyPair;
+  try {
+    keys = unwrapPrivateKey(wrappedPrivateKey, wrapKey);
+  } catch {
+    fail('wrong_password', 'the password does not open the private key');
+  } finally {
+    wipe(wrapKey);
+  }
+  if (keyIdOf(keys.publicKey) !== keyId) {
+    wipe(keys.privateKey);
+    fail('key_id_mismatch', 'the private key is not the account\'s');
+  }
+  return keys;
+}
+
+async function handle(request: CryptoRequest): Promise<CryptoResults[CryptoRequest['op']]> {
+  await ready();
+  switch (request.op) {
+    case 'ready':
+      return null;
+    case 'login': {
+      lock();
+      const keys = login(request.password, request.params);
+      pendingWrapKey = keys.wrapKey;
+      const authKey = toB64u(keys.authKey);
+      wipe(keys.authKey);
+      wipe(keys.master);
+      return { authKey };
+    }
+    case 'openAccount': {
+      const wrapKey = pendingWrapKey ?? fail('locked', 'no password was given');
+      pendingWrapKey = null;
+      account = openKeyPair(wrapKey, request.wrappedPrivateKey, request.keyId);
+      return { keyId: request.keyId };
+    }
+    case 'unlock': {
+      lock();
+      const keys = login(request.password, request.params);
+      wipe(keys.master);
+      wipe(keys.authKey);
+      account = openKeyPair(keys.wrapKey, request.wrappedPrivateKey, request.keyId);
+      return { keyId: request.keyId };
+    }
+    case 'enrol': {
+      lock();
+      const e = enrol(request.password);
+      account = e.keyPair;
+      const authKey = toB64u(e.authKey);
+      wipe(e.authKey);
+      // RFC 6238 secrets are base32 (RFC 4648); 20 random bytes give exactly 32 characters.
+      return { upload: e.upload, authKey, recoveryCode: e.recoveryCode, totpSecret: base32.encode(randomBytes(20)) };
+    }
+    case 'openCaseKey': {
+      for (const e of request.envelopes) {
+        const recipient = recipientFor(e.keyId, request.keyring);
+        if (!recipient) continue;
+        const previous = caseKeys.get(request.caseId);
+        if (previous) wipe(previous.dek);
+        caseKeys.set(request.caseId, { keyEpoch: request.keyEpoch, dek: openEnvelope(e.envelope, recipient) });
+        return { keyEpoch: request.keyEpoch };
+      }
+      return fail('no_envelope', 'no envelope of this case opens with your keys');
+    }
+    case 'open': {
+      const dek = caseKey(request.caseId);
+      return request.items.map(({ sealed, ad }) => {
+        try {
+          return openField(sealed, dek, ad);
+        } catch {
+          return null;
+        }
+      });
+    }
+    case 'seal':
+      return sealField(request.value as JsonValue, caseKey(request.caseId), request.ad);
+    case 'lock':
+      lock();
+      return null;
+  }
+}
+
+// A worker's CSP violations reach only its own listener: say so to the page, which reports them.
+self.addEventListener('securitypolicyviolation', (event: Event) => {
+  const v = event as SecurityPolicyViolationEvent;
+  self.postMessage({ violation: { directive: v.violatedDirective, blockedURI: v.blockedURI } } satisfies WorkerViolation);
+});
+
+self.onmessage = (event: MessageEvent<WorkerCall>) => {
+  const { id, request } = event.data;
+  handle(request).then(
+    (result) => self.postMessage({ id, ok: true, result } satisfies WorkerReply),
+    (err: unknown) => {
+      const code = err instanceof CryptoError ? err.code : ((err as { code?: string }).code ?? 'crypto_failed');
+      self.postMessage({ id, ok: false, code, message: err instanceof Error ? err.message : String(err) } satisfies WorkerReply);
+    },
+  );
+};

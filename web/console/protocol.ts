@@ -1,0 +1,67 @@
+/**
+ * What the console and its crypto worker say to each other. The worker holds libsodium, the
+ * user's private key and every case key it opened; the page sends ciphertext in and gets display
+ * text out, and sends what is to be sealed and gets sealed strings back. Nothing the page keeps
+ * opens anything.
+ */
+import type { EnrolmentUpload, JsonValue, PreloginParams } from '../../src/sdk/index.js';
+
+/** A sealed value and the associated data it was sealed with (src/sdk/crypto/associated-data.ts). */
+export interface SealedItem {
+  sealed: string;
+  ad: string;
+}
+
+/** An organisation keyring entry of the account (getMe's `keyring`), e.g. the mechanism key. */
+export interface KeyringItem {
+  orgKeyId: string;
+  entry: string;
+}
+
+export type CryptoRequest =
+  | { op: 'ready' }
+  /** Argon2id of the password; the wrap key stays in the worker until `openAccount`. */
+  | { op: 'login'; password: string; params: PreloginParams }
+  /** Unwraps the private key with the wrap key of the last `login` (then wiped). */
+  | { op: 'openAccount'; wrappedPrivateKey: string; keyId: string }
+  /** The idle lock's way back: the password opens the wrapped key again, without the server. */
+  | { op: 'unlock'; password: string; params: PreloginParams; wrappedPrivateKey: string; keyId: string }
+  /** A new account: key pair, password material, recovery code, TOTP secret. */
+  | { op: 'enrol'; password: string }
+  /**
+   * Opens a case key from the envelopes the API gave (getCaseSealed): the account's own, or one
+   * sealed to an organisation key (the mechanism key) whose keyring entry the account holds.
+   * Kept in the worker, by case and key epoch, until the lock.
+   */
+  | { op: 'openCaseKey'; caseId: string; keyEpoch: number; envelopes: Array<{ keyId: string; envelope: string }>; keyring: KeyringItem[] }
+  /** Opens sealed values of a case with its open key: one result per item, null when it does not open. */
+  | { op: 'open'; caseId: string; items: SealedItem[] }
+  /** Seals a value for a case (padded format 2) with its open key. */
+  | { op: 'seal'; caseId: string; value: JsonValue; ad: string }
+  /** Wipes every key (idle lock, log out). */
+  | { op: 'lock' };
+
+export interface CryptoResults {
+  ready: null;
+  login: { authKey: string };
+  openAccount: { keyId: string };
+  unlock: { keyId: string };
+  enrol: { upload: EnrolmentUpload; authKey: string; recoveryCode: string; totpSecret: string };
+  openCaseKey: { keyEpoch: number };
+  open: Array<JsonValue | null>;
+  seal: string;
+  lock: null;
+}
+
+export interface WorkerCall {
+  id: number;
+  request: CryptoRequest;
+}
+
+/** A CSP violation seen inside the worker: its listener is the only one that hears it. */
+export interface WorkerViolation {
+  violation: { directive: string; blockedURI: string };
+}
+
+/** A refusal keeps its stable code (wrong_password, locked, ...). */
+export type WorkerReply = { id: number; ok: true; result: unknown } | { id: number; ok: false; code: string; message: string };

@@ -40,6 +40,7 @@ import { createReferralRepository } from './referrals/referral-repository.js';
 import { createReferralService } from './referrals/referral-service.js';
 import { createMeasureRepository } from './measures/measure-repository.js';
 import { createMeasureService } from './measures/measure-service.js';
+import { createConsoleService } from './console/console-service.js';
 import { createCaseRekeyService } from './cases/case-rekey-service.js';
 import { createSealedContentRepository } from './cases/sealed-content-repository.js';
 import { createAssessmentService } from './assessments/assessment-service.js';
@@ -150,6 +151,7 @@ function buildServices(deps: ServiceCore) {
   const retention = createRetentionService({ db, cases: repos.cases, sealed: repos.sealedContent, referrals: repos.referrals, retention: createRetentionRepository(db), deadlines, deadlineRepo: repos.deadlines, access, audit, clock });
   // Fires the steps of deadline ladders: run by the workers' deadline-steps queue and reconciler.
   const escalation = createEscalationService({ db, repo: repos.escalation, cases: repos.cases, outbox, audit, clock, policy: policies.deadlines });
+  const consoleCatalogues = createConsoleService({ access, policies });
   const health = createHealthService({ sql: database.sql, redis, access, keyring: repos.keyring, users: repos.users });
   return {
     db, repos, audit, access, auth, totpReset, users, orgs, auditQuery, deadlines, intake, cases, workflow, caseList, messages,
@@ -165,6 +167,7 @@ function buildServices(deps: ServiceCore) {
     retention,
     escalation,
     health,
+    consoleCatalogues,
   };
 }
 

@@ -12,11 +12,11 @@ const page: ModuleRoute = {
 /** The staff console (/console/) and the settings it starts with. */
 export default defineModule({
   name: 'console',
-  permissions: ['console.read'],
+  permissions: ['console.read', 'console.catalogues'],
   routes: [
     route(
       () => import('./console-routes.js'),
-      (c) => ({ settings: { timeZone: c.policies.calendar.timeZone, idleLockMinutes: c.policies.console.idleLockMinutes } }),
+      (c) => ({ settings: { timeZone: c.policies.calendar.timeZone, idleLockMinutes: c.policies.console.idleLockMinutes }, console: c.services.consoleCatalogues }),
     ),
     page,
   ],

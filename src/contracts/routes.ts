@@ -46,6 +46,7 @@ export const ROUTES = {
   withdrawCaseConsent: ['POST', '/v1/cases/:caseId/withdraw'],
   // console
   getConsoleSettings: ['GET', '/v1/console/settings'],
+  getConsoleCatalogues: ['GET', '/v1/console/catalogues'],
   // deadline-view
   listDeadlines: ['GET', '/v1/deadlines'],
   listCaseDeadlines: ['GET', '/v1/cases/:caseId/deadlines'],

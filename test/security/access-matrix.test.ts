@@ -17,6 +17,8 @@ import { buildWorld } from './access-matrix/world.js';
 import { dashboardEntry, entries, type Entry, type Mode, type Probe } from './access-matrix/entries.js';
 
 // Sessions last 30 days of the test clock: the matrix's many TOTP logins move it by 31 s each.
+// Every role against every route (some 2,000 requests, each over its own world state): longer than the suite's default.
+t.setTimeout(600_000);
 const T = await buildTestApp(t, { env: { REFRESH_TOKEN_TTL_SECONDS: String(30 * 24 * 3600) } });
 const policy = loadAccessPolicy(policiesPath(T.config));
 const routes = T.app.routeTable();

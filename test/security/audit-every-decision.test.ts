@@ -61,6 +61,7 @@ const UNREFUSABLE: Record<string, Partial<Record<Caller, string>>> = {
   'GET /v1/me': { officer: "the caller's own account", supervisor: "the caller's own account", partner: "the caller's own account", admin: "the caller's own account" },
   'GET /v1/notifications': { officer: "the caller's own inbox (its cursor is checked by the schema)", supervisor: "the caller's own inbox", partner: "the caller's own inbox", admin: "the caller's own inbox" },
   'POST /v1/notifications/read-all': { officer: "the caller's own inbox", supervisor: "the caller's own inbox", partner: "the caller's own inbox", admin: "the caller's own inbox" },
+  'GET /v1/console/catalogues': { officer: 'policy data, the same for every member of staff', supervisor: 'policy data', partner: 'policy data', admin: 'policy data' },
   'GET /v1/measures/catalogue': { defender: 'policy data, the same for everyone who may read it', officer: 'policy data', supervisor: 'policy data' },
   'GET /v1/orgs': { officer: 'a list, cut to the caller’s scope (a partner sees its own organisation): nothing to refuse', supervisor: 'a list of every organisation', partner: 'its own organisation', admin: 'a list of every organisation' },
   'GET /v1/users': { admin: 'a list of every account (its cursor is a username, checked by the schema)' },

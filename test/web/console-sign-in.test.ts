@@ -6,6 +6,7 @@
  * or its worker, axe-clean at laptop and phone sizes.
  */
 import t from 'tap';
+import { clientOf } from '../helpers/api-client.js';
 import { bootstrap, enrolActor } from '../helpers/world.js';
 import { axe, consoleBrowser, signInAs, startConsoleService } from './console-kit.js';
 
@@ -96,4 +97,15 @@ t.test('the sign-in form at phone size, in English', async (t) => {
   t.same(await axe(p.page), []);
   t.same(p.violations, []);
   t.same(p.offHostRequests, []);
+});
+
+t.test('the catalogues the forms use are the policies the services enforce', async (t) => {
+  const client = clientOf(T.app, officer);
+  const catalogues = await client.call('getConsoleCatalogues');
+  t.same(catalogues.intake.region, T.app.container.policies.intake.lists.region);
+  t.equal(catalogues.risk.thresholdsHundredths.high, T.app.container.policies.risk.thresholdsHundredths.high);
+  const decline = catalogues.workflow.transitions.find((x) => x.name === 'decline');
+  t.same(decline && { from: decline.from, to: decline.to, requires: decline.requires, closeReason: decline.closeReason }, { from: ['triage'], to: 'closed', requires: ['reason'], closeReason: 'declined' });
+  const anonymous = await fetch(`${T.origin}/v1/console/catalogues`);
+  t.equal(anonymous.status, 401, 'staff only');
 });

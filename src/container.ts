@@ -41,6 +41,7 @@ import { createReferralService } from './referrals/referral-service.js';
 import { createMeasureRepository } from './measures/measure-repository.js';
 import { createMeasureService } from './measures/measure-service.js';
 import { createCaseRekeyService } from './cases/case-rekey-service.js';
+import { createCaseReceiptService } from './cases/case-receipt-service.js';
 import { createSealedContentRepository } from './cases/sealed-content-repository.js';
 import { createAssessmentService } from './assessments/assessment-service.js';
 import { createCaseReportRepository } from './reports/case-report-repository.js';
@@ -144,6 +145,7 @@ function buildServices(deps: ServiceCore) {
     ports: openWork,
   });
   const rekey = createCaseRekeyService({ db, cases: repos.cases, sealed: repos.sealedContent, caseService: cases, users: repos.users, orgs: repos.orgs, access, audit, participation, clock });
+  const receipts = createCaseReceiptService({ db, cases: repos.cases, sealed: repos.sealedContent, caseService: cases, users: repos.users, orgs: repos.orgs, sessions: repos.sessions, access, audit, participation, clock });
   const notifications = createNotificationService({ db, notifications: createNotificationRepository(db), webhooks: repos.webhooks, access, audit, cases, clock });
   const webhooks = createWebhookService({ db, webhooks: repos.webhooks, orgs: repos.orgs, access, audit, clock, keys, allowPrivateTargets: config.WEBHOOK_ALLOW_PRIVATE_TARGETS, ...(deps.webhookResolver ? { resolve: deps.webhookResolver } : {}) });
   const deadlineViews = createDeadlineViewService({ views: createDeadlineViewRepository(db), access, cases: repos.cases, policy: policies.deadlines, clock });
@@ -160,6 +162,7 @@ function buildServices(deps: ServiceCore) {
     reports,
     appeals, caseTimeline, withdrawal,
     rekey,
+    receipts,
     notifications, webhooks,
     deadlineViews,
     retention,

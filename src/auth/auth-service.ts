@@ -154,6 +154,25 @@ export function createAuthService(deps: {
     },
 
     /**
+     * Ends every session of the caller, the current one included (a lost phone, a shared
+     * computer): access tokens name their session and every request checks it is live, so each
+     * token of the account stops working at once, as every refresh token does. A defender's
+     * sessions are those of their case's receipt.
+     */
+    async logOutEverywhere(ctx: RequestContext): Promise<{ sessionsEnded: number }> {
+      const p = ctx.principal;
+      if (p.kind !== 'user' && p.kind !== 'defender') throw new AppError('unauthenticated');
+      const resource = p.kind === 'user' ? `user:${p.userId}` : `case:${p.caseId}`;
+      const caseId = p.kind === 'defender' ? p.caseId : null;
+      return command(ctx, { action: 'auth.logout_everywhere', resource, caseId }, async (tx) => {
+        await access.authorize(ctx, 'auth.logout_everywhere', { resource, caseId, facts: { self: true } }, tx);
+        const now = clock.now();
+        const sessionsEnded = p.kind === 'user' ? await sessions.revokeAllOfUser(p.userId, 'logged out everywhere', now, tx) : await sessions.revokeAllOfCase(p.caseId, 'logged out everywhere', now, tx);
+        return { sessionsEnded };
+      });
+    },
+
+    /**
      * A defender logs in with the receipt: the client derived the authKey from it (Argon2id),
      * the server looks the case up by its verifier. The session opens that one case only.
      */

@@ -259,7 +259,8 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     const { params, query, body, ...callOptions } = input;
     const result = await perform({ operationId, method, path: `${pathOf(url, params)}${queryOf(query)}`, ...(body !== undefined ? { body } : {}), options: callOptions });
     if (SESSION_OPERATIONS.has(operationId) && isTokenPair(result)) setTokens(result);
-    if (operationId === 'logout') setTokens(null);
+    // Both end the session the pair belongs to: keeping it would only earn refusals.
+    if (operationId === 'logout' || operationId === 'logOutEverywhere') setTokens(null);
     return result as ResponseOf<Id>;
   }
 

@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { buildTestApp } from '../helpers/app.js';
 import { apiClient, clientOf } from '../helpers/api-client.js';
 import { findLeaks } from '../helpers/leaks.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { admitCase, assignCaseSupervisor, buildWorld, caseRow, fileCase, headersOf, mechanismKeyOf, type Actor, type Caller } from '../helpers/world.js';
 import {
   ApiError,
@@ -262,6 +263,37 @@ t.test('a supervisor part of the case re-issues it too, and the receipt before w
   newReceipts.push({ receipt, authKey: toB64u(keys.authKey) });
   t.equal((await receiptLogin(newReceipts[0]!.authKey)).statusCode, 401, 'the receipt issued before is refused');
   t.equal((await receiptLogin(toB64u(keys.authKey))).statusCode, 200, 'the new one logs in');
+});
+
+t.test('a receipt login racing a re-issue leaves no session to the replaced receipt', async (t) => {
+  const current = newReceipts.at(-1)!;
+  t.equal((await receiptLogin(current.authKey)).statusCode, 200, 'before: the current receipt logs in');
+  const { body, receipt } = await prepareAs(awa, [awa.keyPair], 'disclosed');
+  const waiting = async () => (await sql`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`)[0]!.n as number;
+  // Something else holds the case row (a transition, say): the re-issue queues on it first, then the login.
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  let locked!: () => void;
+  const isLocked = new Promise<void>((r) => (locked = r));
+  const holder = sql.begin(async (q) => {
+    await q`select id from cases where id = ${caseId} for update`;
+    locked();
+    await held;
+  });
+  await isLocked;
+  const reissue = postReissue(awa, body);
+  await waitFor(async () => (await waiting()) >= 1 || null, { what: 'the re-issue waiting on the case row' });
+  const login = receiptLogin(current.authKey);
+  await waitFor(async () => (await waiting()) >= 2 || null, { what: 'the login waiting on the case row' });
+  release();
+  await holder;
+  const [done, loggedIn] = await Promise.all([reissue, login]);
+  t.equal(done.statusCode, 200, done.body);
+  t.equal(loggedIn.statusCode, 401, 'the login of the receipt replaced meanwhile is refused');
+  t.equal((await sql`select count(*)::int as n from sessions where case_id = ${caseId} and revoked_at is null`)[0]!.n, 0, 'no live session is left to it');
+  const keys = deriveReceiptKeys(receipt, intake.receiptSalt);
+  newReceipts.push({ receipt, authKey: toB64u(keys.authKey) });
+  t.equal((await receiptLogin(toB64u(keys.authKey))).statusCode, 200, 'the new receipt logs in');
 });
 
 t.test('no receipt, authKey or marker anywhere the service writes', async (t) => {

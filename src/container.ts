@@ -42,6 +42,7 @@ import { createMeasureRepository } from './measures/measure-repository.js';
 import { createMeasureService } from './measures/measure-service.js';
 import { createConsoleService } from './console/console-service.js';
 import { createCaseRekeyService } from './cases/case-rekey-service.js';
+import { createCaseReceiptService } from './cases/case-receipt-service.js';
 import { createSealedContentRepository } from './cases/sealed-content-repository.js';
 import { createAssessmentService } from './assessments/assessment-service.js';
 import { createCaseReportRepository } from './reports/case-report-repository.js';
@@ -109,7 +110,7 @@ function buildServices(deps: ServiceCore) {
   const access = createAccessService({ policy, audit, ...(deps.auditReads !== undefined ? { auditReads: deps.auditReads } : {}) });
   const throttle = createAuthThrottle({ redis, prefix: config.REDIS_PREFIX, key: keys.throttleKey, policy: policies.limits, clock });
   const checks = createCredentialChecks({ db, users: repos.users, throttle, audit, outbox, clock, keys });
-  const auth = createAuthService({ db, redis, users: repos.users, sessions: repos.sessions, keyring: repos.keyring, audit, access, clock, config, keys, checks, signAccessToken, findCaseByVerifier: (v) => repos.cases.byReceiptVerifier(v) });
+  const auth = createAuthService({ db, redis, users: repos.users, sessions: repos.sessions, keyring: repos.keyring, audit, access, clock, config, keys, checks, signAccessToken, findCaseByVerifier: (v, tx) => repos.cases.byReceiptVerifier(v, tx, 'key share') });
   const totpReset = createTotpResetService({ db, redis, prefix: config.REDIS_PREFIX, users: repos.users, sessions: repos.sessions, audit, access, outbox, checks, throttle, clock, keys });
   const users = createUserService({ db, users: repos.users, orgs: repos.orgs, sessions: repos.sessions, keyring: repos.keyring, audit, access, clock, keys });
   const orgs = createOrgService({ db, orgs: repos.orgs, queries: createOrgQueries(db), keyring: repos.keyring, users: repos.users, access, audit, clock });
@@ -145,6 +146,7 @@ function buildServices(deps: ServiceCore) {
     ports: openWork,
   });
   const rekey = createCaseRekeyService({ db, cases: repos.cases, sealed: repos.sealedContent, caseService: cases, users: repos.users, orgs: repos.orgs, access, audit, participation, clock });
+  const receipts = createCaseReceiptService({ db, cases: repos.cases, sealed: repos.sealedContent, caseService: cases, users: repos.users, orgs: repos.orgs, sessions: repos.sessions, access, audit, participation, clock });
   const notifications = createNotificationService({ db, notifications: createNotificationRepository(db), webhooks: repos.webhooks, access, audit, cases, clock });
   const webhooks = createWebhookService({ db, webhooks: repos.webhooks, orgs: repos.orgs, access, audit, clock, keys, allowPrivateTargets: config.WEBHOOK_ALLOW_PRIVATE_TARGETS, ...(deps.webhookResolver ? { resolve: deps.webhookResolver } : {}) });
   const deadlineViews = createDeadlineViewService({ views: createDeadlineViewRepository(db), access, cases: repos.cases, policy: policies.deadlines, clock });
@@ -162,6 +164,7 @@ function buildServices(deps: ServiceCore) {
     reports,
     appeals, caseTimeline, withdrawal,
     rekey,
+    receipts,
     notifications, webhooks,
     deadlineViews,
     retention,

@@ -43,6 +43,12 @@ const authRoutes: FastifyPluginAsyncTypebox<{ auth: AuthService; totpReset: Totp
   });
 
   fastify.route({
+    ...routeOf(api.logOutEverywhere),
+    config: { action: 'auth.logout_everywhere' },
+    handler: async (request) => auth.logOutEverywhere(ctxOf(request)),
+  });
+
+  fastify.route({
     ...routeOf(api.getMe),
     config: { action: 'account.read' },
     handler: async (request) => auth.account(ctxOf(request)),

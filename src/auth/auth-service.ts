@@ -5,7 +5,7 @@ import { KDF_PARAMS, fromB64u, keyIdOf, toB64u } from '../sdk/index.js';
 import { AppError } from '../lib/problem.js';
 import { equalB64u, hmacB64u, randomToken, sha256b64u } from '../lib/hash.js';
 import type { CredentialChecks } from './credential-checks.js';
-import type { Db } from '../db/client.js';
+import type { Db, Tx } from '../db/client.js';
 import type { Clock } from '../lib/clock.js';
 import type { Config } from '../config/config.js';
 import type { ServerKeys } from '../lib/server-keys.js';
@@ -51,8 +51,8 @@ export function createAuthService(deps: {
   keys: ServerKeys;
   checks: CredentialChecks;
   signAccessToken: (claims: AccessClaims) => string;
-  /** The case a receipt verifier belongs to (defenders log in with their receipt). */
-  findCaseByVerifier: (verifier: string) => Promise<{ id: string } | undefined>;
+  /** The case a receipt verifier belongs to (defenders log in with their receipt), its row locked (key share) in `tx`. */
+  findCaseByVerifier: (verifier: string, tx: Tx) => Promise<{ id: string } | undefined>;
 }) {
   const { db, redis, users, sessions, keyring, audit, access, clock, config, keys, checks, signAccessToken, findCaseByVerifier } = deps;
   const command = createCommandRunner({ db, audit });
@@ -154,23 +154,46 @@ export function createAuthService(deps: {
     },
 
     /**
+     * Ends every session of the caller, the current one included (a lost phone, a shared
+     * computer): access tokens name their session and every request checks it is live, so each
+     * token of the account stops working at once, as every refresh token does. A defender's
+     * sessions are those of their case's receipt.
+     */
+    async logOutEverywhere(ctx: RequestContext): Promise<{ sessionsEnded: number }> {
+      const p = ctx.principal;
+      if (p.kind !== 'user' && p.kind !== 'defender') throw new AppError('unauthenticated');
+      const resource = p.kind === 'user' ? `user:${p.userId}` : `case:${p.caseId}`;
+      const caseId = p.kind === 'defender' ? p.caseId : null;
+      return command(ctx, { action: 'auth.logout_everywhere', resource, caseId }, async (tx) => {
+        await access.authorize(ctx, 'auth.logout_everywhere', { resource, caseId, facts: { self: true } }, tx);
+        const now = clock.now();
+        const sessionsEnded = p.kind === 'user' ? await sessions.revokeAllOfUser(p.userId, 'logged out everywhere', now, tx) : await sessions.revokeAllOfCase(p.caseId, 'logged out everywhere', now, tx);
+        return { sessionsEnded };
+      });
+    },
+
+    /**
      * A defender logs in with the receipt: the client derived the authKey from it (Argon2id),
      * the server looks the case up by its verifier. The session opens that one case only.
      */
     async receiptLogin(ctx: RequestContext, authKey: string): Promise<TokenPair & { caseId: string }> {
-      const c = await findCaseByVerifier(sha256b64u(Buffer.from(authKey, 'base64url')));
-      if (!c) {
+      const verifier = sha256b64u(Buffer.from(authKey, 'base64url'));
+      const sessionId = randomUUID();
+      const now = clock.now();
+      // The lookup and the new session in one transaction, the case row locked: a receipt
+      // re-issued meanwhile never leaves a live session to the receipt it replaced.
+      const out = await db.transaction(async (tx) => {
+        const c = await findCaseByVerifier(verifier, tx);
+        if (!c) return null;
+        await sessions.create({ id: sessionId, caseId: c.id, role: 'defender', expiresAt: new Date(now.getTime() + config.REFRESH_TOKEN_TTL_SECONDS * 1000) }, tx);
+        await audit.record({ ...ctx, principal: { kind: 'defender', role: 'defender', caseId: c.id, sessionId } }, { action: 'auth.receipt', resource: `case:${c.id}`, caseId: c.id, outcome: 'allowed' }, tx);
+        return { ...(await issueTokens({ id: sessionId, subject: c.id, role: 'defender' }, tx)), caseId: c.id };
+      });
+      if (!out) {
         await audit.record(ctx, { action: 'auth.receipt', resource: 'case:unknown', outcome: 'denied', reason: denialReason('invalid_credentials', 'no case for this receipt') });
         throw new AppError('invalid_credentials', 'this receipt does not match a case');
       }
-      const sessionId = randomUUID();
-      const now = clock.now();
-      const tokens = await db.transaction(async (tx) => {
-        await sessions.create({ id: sessionId, caseId: c.id, role: 'defender', expiresAt: new Date(now.getTime() + config.REFRESH_TOKEN_TTL_SECONDS * 1000) }, tx);
-        await audit.record({ ...ctx, principal: { kind: 'defender', role: 'defender', caseId: c.id, sessionId } }, { action: 'auth.receipt', resource: `case:${c.id}`, caseId: c.id, outcome: 'allowed' }, tx);
-        return issueTokens({ id: sessionId, subject: c.id, role: 'defender' }, tx);
-      });
-      return { ...tokens, caseId: c.id };
+      return out;
     },
 
     /** The caller's own account: what a client needs to open its keys after login. */

@@ -41,6 +41,12 @@ export function createSessionRepository(db: Queryable) {
       return out.length;
     },
 
+    /** Every live receipt session of a case's defender (a receipt opens one case: its sessions are the case's). */
+    async revokeAllOfCase(caseId: string, reason: string, at: Date, tx: Queryable = db): Promise<number> {
+      const out = await tx.update(sessions).set({ revokedAt: at, revokedReason: reason }).where(and(eq(sessions.caseId, caseId), isNull(sessions.revokedAt))).returning({ id: sessions.id });
+      return out.length;
+    },
+
     async addRefreshToken(tokenHash: string, sessionId: string, tx: Queryable = db): Promise<void> {
       await tx.insert(refreshTokens).values({ tokenHash, sessionId });
     },

@@ -8,6 +8,7 @@ export default defineModule({
     // the transitions of policies/workflow.yaml (case-workflow-routes.ts: one route per transition)
     'case.acknowledge', 'case.triage', 'case.provide_info', 'case.urgency', 'case.close', 'case.reopen', 'case.decide',
     'case.withdraw', 'case.timeline', 'case.rekey', 'case.break_glass',
+    'case.reissue_receipt',
   ],
   routes: [
     route(() => import('./case-routes.js'), (c) => ({ intake: c.services.intake, cases: c.services.cases, auth: c.services.auth })),
@@ -17,5 +18,6 @@ export default defineModule({
     route(() => import('./case-withdrawal-routes.js'), (c) => ({ withdrawal: c.services.withdrawal })),
     route(() => import('./case-rekey-routes.js'), (c) => ({ rekey: c.services.rekey })),
     route(() => import('./break-glass-routes.js'), (c) => ({ breakGlass: c.services.breakGlass })),
+    route(() => import('./case-receipt-routes.js'), (c) => ({ receipts: c.services.receipts })),
   ],
 });

@@ -63,8 +63,14 @@ export function createCaseRepository(db: Queryable) {
       return row!;
     },
 
-    async byReceiptVerifier(verifier: string, tx: Queryable = db): Promise<Pick<CaseRow, 'id' | 'state'> | undefined> {
-      const [row] = await tx.select({ id: cases.id, state: cases.state }).from(cases).where(eq(cases.receiptVerifier, verifier));
+    /**
+     * The case of a receipt. `key share` locks its row until the transaction ends: a receipt login
+     * opens its session under it, so a re-issue of the receipt (which locks the row for update)
+     * either comes after and ends that session, or comes first and this lookup finds nothing.
+     */
+    async byReceiptVerifier(verifier: string, tx: Queryable = db, lock?: 'key share'): Promise<Pick<CaseRow, 'id' | 'state'> | undefined> {
+      const q = tx.select({ id: cases.id, state: cases.state }).from(cases).where(eq(cases.receiptVerifier, verifier));
+      const [row] = lock ? await q.for(lock) : await q;
       return row;
     },
 

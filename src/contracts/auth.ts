@@ -11,6 +11,13 @@ export const refreshSession = operation('refreshSession', { security: [], tags: 
 
 export const logout = operation('logout', { tags: ['auth'], summary: 'End the current session', security: [{ bearer: [] }], response: responses({ 204: Type.Null() }, [401]) });
 
+export const logOutEverywhere = operation('logOutEverywhere', {
+  tags: ['auth'],
+  summary: "End every session of the caller's account, the current one included: every access and refresh token stops working (a defender: every session of their receipt)",
+  security: [{ bearer: [] }],
+  response: responses({ 200: Type.Object({ sessionsEnded: Type.Integer({ minimum: 1, description: 'how many sessions were ended, the current one included' }) }) }, [401]),
+});
+
 export const getMe = operation('getMe', { tags: ['auth'], summary: 'Own account and key bundle', security: [{ bearer: [] }], response: responses({ 200: AccountReply }, [401, 403]) });
 
 export const changePassword = operation('changePassword', { tags: ['auth'], summary: 'Change password (client re-wraps the private key)', security: [{ bearer: [] }], body: ChangePasswordBody, response: responses({ 204: Type.Null() }, [401, 403, 429]) });

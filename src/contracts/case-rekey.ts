@@ -1,10 +1,11 @@
 import { Type } from 'typebox';
 import { ex } from '../lib/openapi-examples.js';
 import { KeyId, SEALED_JSON_BYTES, SealedValue, Uuid, Versioned, responses } from '../lib/schemas.js';
-import { REKEY_ITEM_KINDS } from '../sdk/client/rekey.js';
+import { REKEY_ITEM_KINDS, type RekeyItemKind } from '../sdk/client/rekey.js';
 import { operation } from './operation.js';
 
-export const Kind = Type.Union(REKEY_ITEM_KINDS.map((k) => Type.Literal(k)), { description: 'where the value lives: case_field, message, assessment, measure, case_report, appeal' });
+// Typed as the SDK's list: a union mapped from an array would type as never.
+export const Kind = Type.Unsafe<RekeyItemKind>(Type.Union(REKEY_ITEM_KINDS.map((k) => Type.Literal(k)), { description: 'where the value lives: case_field, message, assessment, measure, case_report, appeal' }));
 
 export const Field = Type.String({ pattern: '^[A-Za-z0-9_.:-]{1,128}$', description: 'the field part of the AD' });
 

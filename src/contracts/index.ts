@@ -10,6 +10,7 @@ import * as caseFiling from './case.js';
 import * as consoleSettings from './console.js';
 import * as caseList from './case-list.js';
 import * as caseRekey from './case-rekey.js';
+import * as caseReceipt from './case-receipt.js';
 import * as caseReport from './case-report.js';
 import * as caseTimeline from './case-timeline.js';
 import * as caseWithdrawal from './case-withdrawal.js';
@@ -29,7 +30,7 @@ import * as webhook from './webhook.js';
 /** The operations a contract module exports, keyed by operationId (its shapes and helpers left out). */
 type OperationsOf<M> = { [K in keyof M as M[K] extends Operation<infer Id> ? Id : never]: M[K] };
 
-const modules = [adminHealth, appeal, assessment, audit, auth, breakGlass, caseFiling, caseList, caseRekey, caseReport, caseTimeline, caseWithdrawal, caseWorkflow, consoleSettings, deadlineView, key, measure, message, notification, org, referral, retention, user, userKey, webhook] as const;
+const modules = [adminHealth, appeal, assessment, audit, auth, breakGlass, caseFiling, caseList, caseRekey, caseReport, caseTimeline, caseWithdrawal, caseWorkflow, consoleSettings, deadlineView, key, measure, message, notification, org, referral, retention, user, userKey, webhook, caseReceipt] as const;
 
 /** Every operation of the API by operationId, with its TypeBox schemas: what the routes register and the typed client is typed by. */
 export type Contracts = OperationsOf<typeof adminHealth> &
@@ -41,6 +42,7 @@ export type Contracts = OperationsOf<typeof adminHealth> &
   OperationsOf<typeof caseFiling> &
   OperationsOf<typeof caseList> &
   OperationsOf<typeof caseRekey> &
+  OperationsOf<typeof caseReceipt> &
   OperationsOf<typeof caseReport> &
   OperationsOf<typeof caseTimeline> &
   OperationsOf<typeof caseWithdrawal> &

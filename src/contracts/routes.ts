@@ -26,6 +26,7 @@ export const ROUTES = {
   startRecovery: ['POST', '/v1/auth/recovery/start'],
   finishRecovery: ['POST', '/v1/auth/recovery/finish'],
   finishTotpReset: ['POST', '/v1/auth/totp-reset'],
+  logOutEverywhere: ['POST', '/v1/me/sessions/revoke'],
   // break-glass
   openBreakGlass: ['POST', '/v1/cases/:caseId/break-glass'],
   // case-list
@@ -33,6 +34,8 @@ export const ROUTES = {
   // case-rekey
   getCaseRekeyBundle: ['GET', '/v1/cases/:caseId/rekey'],
   rekeyCase: ['POST', '/v1/cases/:caseId/rekey'],
+  // case-receipt
+  reissueReceipt: ['POST', '/v1/cases/:caseId/receipt'],
   // case
   fileCase: ['POST', '/v1/cases'],
   fileCaseOnBehalf: ['POST', '/v1/cases/on-behalf'],

@@ -23,5 +23,6 @@ export * from './crypto/file-stream.js';
 export * from './crypto/audit-chain.js';
 export * from './client/filing.js';
 export * from './client/rekey.js';
+export * from './client/receipt-reissue.js';
 export * from './client/api-client.js';
 export type { Contracts } from '../contracts/index.js';

@@ -58,6 +58,7 @@ const UNREFUSABLE: Record<string, Partial<Record<Caller, string>>> = {
   'POST /v1/auth/recovery/start': { anonymous: 'answers every username alike (a fake challenge for an unknown one): there is nothing to refuse' },
   'GET /v1/keys/intake': { anonymous: 'the published intake key: once the deployment is bootstrapped it always answers' },
   'POST /v1/auth/logout': Object.fromEntries(ROLES.map((r) => [r, "the caller's own session, live since its token was just checked: nothing to refuse"])),
+  'POST /v1/me/sessions/revoke': Object.fromEntries(ROLES.map((r) => [r, "the caller's own sessions, one of them live since its token was just checked: nothing to refuse"])),
   'GET /v1/me': { officer: "the caller's own account", supervisor: "the caller's own account", partner: "the caller's own account", admin: "the caller's own account" },
   'GET /v1/notifications': { officer: "the caller's own inbox (its cursor is checked by the schema)", supervisor: "the caller's own inbox", partner: "the caller's own inbox", admin: "the caller's own inbox" },
   'POST /v1/notifications/read-all': { officer: "the caller's own inbox", supervisor: "the caller's own inbox", partner: "the caller's own inbox", admin: "the caller's own inbox" },

@@ -118,6 +118,8 @@ export const sessions = pgTable(
   },
   (t) => [
     index('sessions_user_idx').on(t.userId).where(sql`${t.revokedAt} is null`),
+    // A defender's live sessions, by case: ended together when the receipt is re-issued or the defender logs out everywhere.
+    index('sessions_case_idx').on(t.caseId).where(sql`${t.revokedAt} is null`),
     check('sessions_subject', sql`(${t.userId} is not null) <> (${t.caseId} is not null)`),
   ],
 );

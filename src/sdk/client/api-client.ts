@@ -53,8 +53,13 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
-/** The input of an operation: its path parameters, query and body, typed by its contract. */
-export type InputOf<Id extends OperationId> = Part<SchemaOf<Id>, 'params', 'params'> & Part<SchemaOf<Id>, 'querystring', 'query'> & Part<SchemaOf<Id>, 'body', 'body'> & CallOptions;
+/**
+ * The input of an operation: its path parameters, query and body, typed by its contract. Taken
+ * one operation at a time (`Id extends unknown` distributes): for the union of every operation,
+ * which the compiler meets while it infers `Id` at a call, the three parts of the union would
+ * otherwise multiply into more combinations than it can represent.
+ */
+export type InputOf<Id extends OperationId> = Id extends unknown ? Part<SchemaOf<Id>, 'params', 'params'> & Part<SchemaOf<Id>, 'querystring', 'query'> & Part<SchemaOf<Id>, 'body', 'body'> & CallOptions : never;
 
 /** The input argument: optional when nothing in it is required. */
 export type CallArgs<Id extends OperationId> = {} extends InputOf<Id> ? [input?: InputOf<Id>] : [input: InputOf<Id>];
@@ -254,7 +259,8 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     const { params, query, body, ...callOptions } = input;
     const result = await perform({ operationId, method, path: `${pathOf(url, params)}${queryOf(query)}`, ...(body !== undefined ? { body } : {}), options: callOptions });
     if (SESSION_OPERATIONS.has(operationId) && isTokenPair(result)) setTokens(result);
-    if (operationId === 'logout') setTokens(null);
+    // Both end the session the pair belongs to: keeping it would only earn refusals.
+    if (operationId === 'logout' || operationId === 'logOutEverywhere') setTokens(null);
     return result as ResponseOf<Id>;
   }
 

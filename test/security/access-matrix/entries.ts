@@ -24,6 +24,7 @@ import {
   openRekeyDek,
   openSecret,
   prepareFiling,
+  prepareReceiptReissue,
   prepareRekey,
   recoverKeyPair,
   recoveryKeyOf,
@@ -326,6 +327,14 @@ export const entries: Record<string, Entry> = {
         return { who: { ...c.defender, auth: () => ({ authorization: `Bearer ${token}` }), relogin: async () => undefined }, url: '/v1/auth/logout' };
       }
       return { who: mode === 'in' ? await w.secondSession(await callerFor(w, role, null, 'in') as Actor) : await callerFor(w, role, null, mode), url: '/v1/auth/logout' };
+    },
+  },
+  'POST /v1/me/sessions/revoke': {
+    // Every session of the caller ends: a spare staff member, or the defender of a case of their own.
+    async probe(w, role, mode) {
+      if (mode === 'out') return null;
+      if (role === 'defender') return { who: (await w.newCase('received')).defender, url: '/v1/me/sessions/revoke' };
+      return { who: await spendable(w, role), url: '/v1/me/sessions/revoke' };
     },
   },
   'GET /v1/me': selfRoute(async () => ({ url: '/v1/me' })),
@@ -633,6 +642,24 @@ export const entries: Record<string, Entry> = {
         recipientId: e.recipientId,
       }));
       return prepareRekey({ bundle, oldDek, revoke: [], recipients }).body;
+    },
+  }),
+  'POST /v1/cases/:caseId/receipt': onCase({
+    stage: 'triage',
+    outStage: 'assessment',
+    path: '/receipt',
+    changes: true,
+    // A new receipt drawn by a reader of the case, the case re-keyed to its key.
+    body: async (w, c, caller) => {
+      const who = caller === w.supervisor ? w.supervisor : c.assignee!;
+      const r = await w.call(who, 'GET', `/v1/cases/${c.id}/rekey`);
+      if (r.statusCode !== 200) throw new Error(`rekey bundle: ${r.statusCode} ${r.body}`);
+      const bundle = r.json() as RekeyBundle;
+      const oldDek = openRekeyDek(bundle, [who.keyPair, ...(who === w.supervisor ? [w.mechanismKey] : [])]);
+      const recipients = bundle.envelopes
+        .filter((e) => e.recipientType !== 'defender')
+        .map((e) => ({ keyId: e.currentKeyId!, publicKey: e.recipientType === 'org' ? w.mechanismKey.publicKey : fromB64u(e.publicKey!), recipientType: e.recipientType, recipientId: e.recipientId }));
+      return prepareReceiptReissue({ bundle, oldDek, receiptSalt: w.dep.receiptSalt, recipients, cause: 'lost' }).body;
     },
   }),
 

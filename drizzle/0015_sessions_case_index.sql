@@ -1,0 +1,1 @@
+CREATE INDEX "sessions_case_idx" ON "sessions" USING btree ("case_id") WHERE "sessions"."revoked_at" is null;

@@ -128,9 +128,11 @@ function buildServices(deps: ServiceCore) {
   const participation = createCaseParticipation({ db, policy: policies.breakGlass, clock });
   const breakGlass = createBreakGlassService({ db, cases: repos.cases, breakGlass: createBreakGlassRepository(db), users: repos.users, outbox, access, audit, clock, policy: policies.breakGlass });
   const userKeys = createUserKeyService({ users: repos.users, access });
-  const cases = createCaseService({ cases: repos.cases, users: repos.users, keyring: repos.keyring, access, participation, audit, clock, db });
-  const caseList = createCaseListService({ lists: createCaseListRepository(database.sql), access, clock });
-  const messages = createMessageService({ db, cases, caseRepo: repos.cases, messages: createMessageRepository(db), outbox, access, audit, clock });
+  const messageRepo = createMessageRepository(db);
+  const unreadMessages = (caseIds: readonly string[], reader: string) => messageRepo.unreadCounts(caseIds, reader);
+  const cases = createCaseService({ cases: repos.cases, users: repos.users, keyring: repos.keyring, access, participation, audit, clock, db, unreadMessages });
+  const caseList = createCaseListService({ lists: createCaseListRepository(database.sql), access, clock, unreadMessages });
+  const messages = createMessageService({ db, cases, caseRepo: repos.cases, messages: messageRepo, outbox, access, audit, clock });
   // --- protection workflow (one line per module) ---
   const assessments = createAssessmentService({ db, assessments: repos.assessments, cases: repos.cases, access, audit, participation, clock, risk: policies.risk });
   const measures = createMeasureService({ db, measures: repos.measures, cases: repos.cases, orgs: repos.orgs, deadlines, deadlineRepo: repos.deadlines, outbox, access, audit, participation, clock, catalogue: policies.measures, deadlinePolicy: policies.deadlines, calendar: policies.calendar, intake: policies.intake });

@@ -1,7 +1,7 @@
 import { AppError } from '../lib/problem.js';
 import { checkEnvelope } from '../lib/key-envelope.js';
 import { CryptoError } from '../sdk/index.js';
-import type { RequestContext } from '../access/principal.js';
+import { actorOf, type RequestContext } from '../access/principal.js';
 import type { Clock } from '../lib/clock.js';
 import type { Db } from '../db/client.js';
 import type { AccessService, ScopeFacts } from '../access/access-service.js';
@@ -34,8 +34,10 @@ export function createCaseService(deps: {
   audit: Pick<AuditService, 'record'>;
   clock: Clock;
   db: Db;
+  /** messages of others after the reader's marker, per case (the messages module's repository) */
+  unreadMessages: (caseIds: readonly string[], reader: string) => Promise<Map<string, number>>;
 }) {
-  const { cases, users, keyring, access, participation, clock, db } = deps;
+  const { cases, users, keyring, access, participation, clock, db, unreadMessages } = deps;
   const command = createCommandRunner({ db, audit: deps.audit });
 
   /** The keyIds whose envelopes the caller could open: their own key, and the org keys they hold. */
@@ -98,9 +100,10 @@ export function createCaseService(deps: {
       const c = await cases.byId(caseId);
       await access.authorize(ctx, 'case.read', { resource: `case:${caseId}`, caseId: c ? caseId : null, found: c !== undefined, facts: caseScope(c) }, undefined, { read: true });
       if (!c) throw new AppError('not_found');
-      const deadlines = await cases.openDeadlines(caseId);
-      if (ctx.principal.kind === 'defender') return { case: defenderView(caseView(c)), deadlines: deadlines.filter((d) => d.rule === 'info_reply' || d.rule === 'consent' || d.rule === 'checkin') };
-      return { case: caseView(c), deadlines };
+      const [deadlines, unread] = await Promise.all([cases.openDeadlines(caseId), unreadMessages([caseId], actorOf(ctx.principal))]);
+      const unreadCount = unread.get(caseId) ?? 0;
+      if (ctx.principal.kind === 'defender') return { case: defenderView(caseView(c)), deadlines: deadlines.filter((d) => d.rule === 'info_reply' || d.rule === 'consent' || d.rule === 'checkin'), unreadMessages: unreadCount };
+      return { case: caseView(c), deadlines, unreadMessages: unreadCount };
     },
 
     /**

@@ -32,6 +32,7 @@ export const PROBLEMS = {
   recipient_not_eligible: { status: 409, title: 'This organisation cannot receive this referral' },
   rekey_incomplete: { status: 409, title: 'A re-key must re-seal every sealed item and re-issue every remaining envelope' },
   key_epoch_changed: { status: 409, title: 'The case was re-keyed meanwhile; fetch it again' },
+  no_staff_key: { status: 409, title: 'This case has no staff key yet: a staff holder of the case creates it first' },
   retention_not_due: { status: 409, title: 'The retention period of this case has not ended' },
   case_purged: { status: 404, title: "The case's sealed content was purged at the end of its retention period" },
   intake_key_changed: { status: 409, title: 'The mechanism key has changed; the request was sealed to another one' },

@@ -33,8 +33,13 @@ export type ResponseOf<Id extends OperationId> = {
   [K in keyof SchemaOf<Id>['response'] & SuccessStatus]: AnswerBody<SchemaOf<Id>['response'][K]>;
 }[keyof SchemaOf<Id>['response'] & SuccessStatus];
 
-/** One part of the request: required when its schema has a required field, absent when the operation has none. */
-type Part<S, From extends string, Name extends string> = S extends { [P in From]: infer T extends TSchema }
+/**
+ * One part of the request: required when its schema has a required field, absent when the operation has none.
+ * Not distributive ([S]): while TypeScript is still inferring an operationId, S is the union of
+ * every operation's schema, and three distributed parts intersected grow as the cube of the
+ * number of operations, past what the compiler represents.
+ */
+type Part<S, From extends string, Name extends string> = [S] extends [{ [P in From]: infer T extends TSchema }]
   ? {} extends Static<T>
     ? { [P in Name]?: Static<T> }
     : { [P in Name]: Static<T> }

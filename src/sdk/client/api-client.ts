@@ -33,13 +33,8 @@ export type ResponseOf<Id extends OperationId> = {
   [K in keyof SchemaOf<Id>['response'] & SuccessStatus]: AnswerBody<SchemaOf<Id>['response'][K]>;
 }[keyof SchemaOf<Id>['response'] & SuccessStatus];
 
-/**
- * One part of the request: required when its schema has a required field, absent when the operation has none.
- * Not distributive ([S]): while TypeScript is still inferring an operationId, S is the union of
- * every operation's schema, and three distributed parts intersected grow as the cube of the
- * number of operations, past what the compiler represents.
- */
-type Part<S, From extends string, Name extends string> = [S] extends [{ [P in From]: infer T extends TSchema }]
+/** One part of the request: required when its schema has a required field, absent when the operation has none. */
+type Part<S, From extends string, Name extends string> = S extends { [P in From]: infer T extends TSchema }
   ? {} extends Static<T>
     ? { [P in Name]?: Static<T> }
     : { [P in Name]: Static<T> }
@@ -58,8 +53,15 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
-/** The input of an operation: its path parameters, query and body, typed by its contract. */
-export type InputOf<Id extends OperationId> = Part<SchemaOf<Id>, 'params', 'params'> & Part<SchemaOf<Id>, 'querystring', 'query'> & Part<SchemaOf<Id>, 'body', 'body'> & CallOptions;
+/**
+ * The input of an operation: its path parameters, query and body, typed by its contract.
+ * Distributed over the schema once, not part by part: while TypeScript is still inferring an
+ * operationId, the schema is every operation's, and three parts distributed each on their own
+ * and intersected would grow as the cube of the number of operations, past what the compiler
+ * represents.
+ */
+export type InputOf<Id extends OperationId> = InputOfSchema<SchemaOf<Id>>;
+type InputOfSchema<S> = S extends unknown ? Part<S, 'params', 'params'> & Part<S, 'querystring', 'query'> & Part<S, 'body', 'body'> & CallOptions : never;
 
 /** The input argument: optional when nothing in it is required. */
 export type CallArgs<Id extends OperationId> = {} extends InputOf<Id> ? [input?: InputOf<Id>] : [input: InputOf<Id>];

@@ -5,7 +5,7 @@ import type { NoteView } from '../contracts/note.js';
 
 export type NoteRepository = ReturnType<typeof createNoteRepository>;
 
-export type StaffKeyEnvelopeRow = typeof staffKeyEnvelopes.$inferSelect;
+type StaffKeyEnvelopeRow = typeof staffKeyEnvelopes.$inferSelect;
 
 /** The staff key's envelopes of a case and the internal notes sealed under it. */
 export function createNoteRepository(db: Queryable) {

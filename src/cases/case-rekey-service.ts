@@ -26,6 +26,8 @@ export type CaseRekeyService = ReturnType<typeof createCaseRekeyService>;
  * under it (same AD), envelopes re-issued to the remaining readers. The server cannot check the
  * cryptography; it checks that nothing is left behind: the epoch the client read, every sealed
  * value exactly once and changed, an envelope for every remaining reader at their current key.
+ * A case with a staff key (internal notes) gets a new one in the same request, sealed to the staff
+ * holders who remain, with every note re-sealed under it (staff-key-plan.ts).
  * There is deliberately no way to delete an envelope without re-keying: the revoked reader may
  * have kept the old DEK. Allowed on a closed case too (its content is still there to protect).
  */

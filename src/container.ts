@@ -43,6 +43,8 @@ import { createMeasureService } from './measures/measure-service.js';
 import { createConsoleService } from './console/console-service.js';
 import { createCaseRekeyService } from './cases/case-rekey-service.js';
 import { createCaseReceiptService } from './cases/case-receipt-service.js';
+import { createNoteService } from './cases/note-service.js';
+import { createNoteRepository } from './cases/note-repository.js';
 import { createSealedContentRepository } from './cases/sealed-content-repository.js';
 import { createAssessmentService } from './assessments/assessment-service.js';
 import { createCaseReportRepository } from './reports/case-report-repository.js';
@@ -102,6 +104,7 @@ function buildServices(deps: ServiceCore) {
     measures: createMeasureRepository(db),
     referrals: createReferralRepository(db),
     sealedContent: createSealedContentRepository(db),
+    notes: createNoteRepository(db),
     webhooks: createWebhookRepository(db),
     escalation: createEscalationRepository(db),
   };
@@ -130,9 +133,11 @@ function buildServices(deps: ServiceCore) {
   const participation = createCaseParticipation({ db, policy: policies.breakGlass, clock });
   const breakGlass = createBreakGlassService({ db, cases: repos.cases, breakGlass: createBreakGlassRepository(db), users: repos.users, outbox, access, audit, clock, policy: policies.breakGlass });
   const userKeys = createUserKeyService({ users: repos.users, access });
-  const cases = createCaseService({ cases: repos.cases, users: repos.users, keyring: repos.keyring, access, participation, audit, clock, db });
-  const caseList = createCaseListService({ lists: createCaseListRepository(database.sql), access, clock });
-  const messages = createMessageService({ db, cases, caseRepo: repos.cases, messages: createMessageRepository(db), outbox, access, audit, clock });
+  const messageRepo = createMessageRepository(db);
+  const unreadMessages = (caseIds: readonly string[], reader: string) => messageRepo.unreadCounts(caseIds, reader);
+  const cases = createCaseService({ cases: repos.cases, users: repos.users, keyring: repos.keyring, staffKeys: repos.notes, access, participation, audit, clock, db, unreadMessages });
+  const caseList = createCaseListService({ lists: createCaseListRepository(database.sql), access, clock, unreadMessages });
+  const messages = createMessageService({ db, cases, caseRepo: repos.cases, messages: messageRepo, outbox, access, audit, clock });
   // --- protection workflow (one line per module) ---
   const assessments = createAssessmentService({ db, assessments: repos.assessments, cases: repos.cases, access, audit, participation, clock, risk: policies.risk });
   const measures = createMeasureService({ db, measures: repos.measures, cases: repos.cases, orgs: repos.orgs, deadlines, deadlineRepo: repos.deadlines, outbox, access, audit, participation, clock, catalogue: policies.measures, deadlinePolicy: policies.deadlines, calendar: policies.calendar, intake: policies.intake });
@@ -145,12 +150,13 @@ function buildServices(deps: ServiceCore) {
     db, cases: repos.cases, deadlines, outbox, access, audit, clock,
     ports: openWork,
   });
-  const rekey = createCaseRekeyService({ db, cases: repos.cases, sealed: repos.sealedContent, caseService: cases, users: repos.users, orgs: repos.orgs, access, audit, participation, clock });
+  const rekey = createCaseRekeyService({ db, cases: repos.cases, sealed: repos.sealedContent, notes: repos.notes, caseService: cases, users: repos.users, orgs: repos.orgs, access, audit, participation, clock });
   const receipts = createCaseReceiptService({ db, cases: repos.cases, sealed: repos.sealedContent, caseService: cases, users: repos.users, orgs: repos.orgs, sessions: repos.sessions, access, audit, participation, clock });
+  const notes = createNoteService({ db, cases: repos.cases, caseService: cases, notes: repos.notes, users: repos.users, orgs: repos.orgs, access, audit, participation, clock });
   const notifications = createNotificationService({ db, notifications: createNotificationRepository(db), webhooks: repos.webhooks, access, audit, cases, clock });
   const webhooks = createWebhookService({ db, webhooks: repos.webhooks, orgs: repos.orgs, access, audit, clock, keys, allowPrivateTargets: config.WEBHOOK_ALLOW_PRIVATE_TARGETS, ...(deps.webhookResolver ? { resolve: deps.webhookResolver } : {}) });
   const deadlineViews = createDeadlineViewService({ views: createDeadlineViewRepository(db), access, cases: repos.cases, policy: policies.deadlines, clock });
-  const retention = createRetentionService({ db, cases: repos.cases, sealed: repos.sealedContent, referrals: repos.referrals, retention: createRetentionRepository(db), deadlines, deadlineRepo: repos.deadlines, access, audit, clock });
+  const retention = createRetentionService({ db, cases: repos.cases, sealed: repos.sealedContent, referrals: repos.referrals, notes: repos.notes, retention: createRetentionRepository(db), deadlines, deadlineRepo: repos.deadlines, access, audit, clock });
   // Fires the steps of deadline ladders: run by the workers' deadline-steps queue and reconciler.
   const escalation = createEscalationService({ db, repo: repos.escalation, cases: repos.cases, outbox, audit, clock, policy: policies.deadlines });
   const consoleCatalogues = createConsoleService({ access, policies });
@@ -165,6 +171,7 @@ function buildServices(deps: ServiceCore) {
     appeals, caseTimeline, withdrawal,
     rekey,
     receipts,
+    notes,
     notifications, webhooks,
     deadlineViews,
     retention,

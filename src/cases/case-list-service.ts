@@ -2,7 +2,7 @@ import { MAX_PAGE, type CaseSummary } from '../contracts/case-list.js';
 import { fieldInvalid } from '../lib/problem.js';
 import { decodeKeyset, encodeKeyset, isIsoInstant, isUuid, notACursor } from '../lib/cursor.js';
 import type { Clock } from '../lib/clock.js';
-import type { RequestContext } from '../access/principal.js';
+import { actorOf, type RequestContext } from '../access/principal.js';
 import type { AccessService, ScopeFacts } from '../access/access-service.js';
 import type { CaseListFilters, CaseListRepository, ListScope, SortKey } from './case-list-repository.js';
 
@@ -34,8 +34,14 @@ export function decodeCursor(cursor: string): SortKey {
  * policy (case.list) and become the WHERE clause, so nothing outside them is ever read. Metadata
  * only: codes, states, dates, the next deadline.
  */
-export function createCaseListService(deps: { lists: CaseListRepository; access: Pick<AccessService, 'authorize' | 'permits'>; clock: Clock }) {
-  const { lists, access, clock } = deps;
+export function createCaseListService(deps: {
+  lists: CaseListRepository;
+  access: Pick<AccessService, 'authorize' | 'permits'>;
+  clock: Clock;
+  /** messages of others after the reader's marker, per case (the messages module's repository) */
+  unreadMessages: (caseIds: readonly string[], reader: string) => Promise<Map<string, number>>;
+}) {
+  const { lists, access, clock, unreadMessages } = deps;
 
   /** The policy's scopes of case.list for this caller, each tested on its own. */
   function scopeOf(ctx: RequestContext): ListScope {
@@ -67,6 +73,8 @@ export function createCaseListService(deps: { lists: CaseListRepository; access:
       const callerId = ctx.principal.kind === 'user' ? ctx.principal.userId : null;
       const [rows] = await Promise.all([lists.page({ scope, filters, callerId, after, limit, now }), audited]);
       const more = rows.length > limit;
+      // A second query for the page's cases only, kept apart from the list's own filters and order.
+      const unread = await unreadMessages(rows.map((r) => r.id), actorOf(ctx.principal));
       const items = (more ? rows.slice(0, limit) : rows).map((r): CaseSummary => ({
         id: r.id,
         reference: r.reference,
@@ -80,6 +88,7 @@ export function createCaseListService(deps: { lists: CaseListRepository; access:
         createdAt: r.createdAt,
         nextDue: r.dueAt !== null ? { rule: r.rule ?? '', dueAt: r.dueAt } : null,
         overdue: r.overdue,
+        unreadMessages: unread.get(r.id) ?? 0,
       }));
       const last = items[items.length - 1];
       const nextCursor = more && last ? encodeCursor({ u: last.urgent, d: last.nextDue?.dueAt ?? null, c: last.createdAt, i: last.id }) : null;

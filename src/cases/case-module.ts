@@ -1,6 +1,6 @@
 import { defineModule, route } from '../module.js';
 
-/** Filing, the defender's receipt, reading and listing cases, the workflow's transitions, withdrawal, rekeying, break-glass. */
+/** Filing, the defender's receipt, reading and listing cases, the workflow's transitions, withdrawal, rekeying, break-glass, internal notes. */
 export default defineModule({
   name: 'cases',
   permissions: [
@@ -9,6 +9,8 @@ export default defineModule({
     'case.acknowledge', 'case.triage', 'case.provide_info', 'case.urgency', 'case.close', 'case.reopen', 'case.decide',
     'case.withdraw', 'case.timeline', 'case.rekey', 'case.break_glass',
     'case.reissue_receipt',
+    // internal notes under the case's staff key
+    'case.staff_key', 'note.create', 'note.read',
   ],
   routes: [
     route(() => import('./case-routes.js'), (c) => ({ intake: c.services.intake, cases: c.services.cases, auth: c.services.auth })),
@@ -19,5 +21,6 @@ export default defineModule({
     route(() => import('./case-rekey-routes.js'), (c) => ({ rekey: c.services.rekey })),
     route(() => import('./break-glass-routes.js'), (c) => ({ breakGlass: c.services.breakGlass })),
     route(() => import('./case-receipt-routes.js'), (c) => ({ receipts: c.services.receipts })),
+    route(() => import('./note-routes.js'), (c) => ({ notes: c.services.notes })),
   ],
 });

@@ -35,6 +35,8 @@ export function checkShapes(input: RekeyInput): void {
   };
   input.items.forEach((i, n) => attempt(`/body/items/${n}/sealed`, () => parseSealedField(i.sealed)));
   input.envelopes.forEach((e, n) => attempt(`/body/envelopes/${n}/envelope`, () => checkEnvelope(e.envelope)));
+  input.staff?.envelopes.forEach((e, n) => attempt(`/body/staff/envelopes/${n}/envelope`, () => checkEnvelope(e.envelope)));
+  input.staff?.notes.forEach((i, n) => attempt(`/body/staff/notes/${n}/sealed`, () => parseSealedField(i.sealed)));
   if (errors.length > 0) throw new AppError('validation_failed', 'every sealed value must be v1.<nonce>.<ciphertext> and every envelope v1.<sealed key>', { errors: errors.slice(0, 20) });
 }
 
@@ -138,7 +140,8 @@ export function createRekeyPlanner(deps: {
     if (itemProblems.length > 0) throw new AppError('rekey_incomplete', `items: ${itemProblems.join('; ')}`);
 
     const mechanismKeyId = input.envelopes.find((e) => e.recipientType === 'org' && e.recipientId === mechanism?.id)?.keyId ?? c.mechanismKeyId;
-    return { revoked, mechanismKeyId };
+    // The readers who stay, each at the key their new envelope goes to: a staff key goes to the same.
+    return { revoked, mechanismKeyId, remaining: expected };
   }
 
   return { currentKeyOf, plan };

@@ -9,6 +9,9 @@ import type { UserRepository } from '../users/user-repository.js';
 import type { CaseRepository } from './case-repository.js';
 import type { CaseService } from './case-service.js';
 import type { SealedContentRepository } from './sealed-content-repository.js';
+import type { NoteRepository } from './note-repository.js';
+import { planStaffRekey } from './staff-key-plan.js';
+import { noteBodyAd } from '../sdk/index.js';
 import { checkShapes, createRekeyPlanner, notHolder, purged, readerOf, type RekeyInput } from './case-rekey-plan.js';
 import { createCommandRunner } from '../audit/audited-command.js';
 import { caseScope } from '../access/case-scope.js';
@@ -23,6 +26,8 @@ export type CaseRekeyService = ReturnType<typeof createCaseRekeyService>;
  * under it (same AD), envelopes re-issued to the remaining readers. The server cannot check the
  * cryptography; it checks that nothing is left behind: the epoch the client read, every sealed
  * value exactly once and changed, an envelope for every remaining reader at their current key.
+ * A case with a staff key (internal notes) gets a new one in the same request, sealed to the staff
+ * holders who remain, with every note re-sealed under it (staff-key-plan.ts).
  * There is deliberately no way to delete an envelope without re-keying: the revoked reader may
  * have kept the old DEK. Allowed on a closed case too (its content is still there to protect).
  */
@@ -31,6 +36,8 @@ export function createCaseRekeyService(deps: {
   cases: Pick<CaseRepository, 'byId' | 'byIdForUpdate' | 'update' | 'addTimeline' | 'envelopes' | 'deleteEnvelopes' | 'insertEnvelopes'>;
   /** every value sealed under the case key */
   sealed: Pick<SealedContentRepository, 'items' | 'write'>;
+  /** the staff key and the internal notes under it: re-keyed with the case */
+  notes: Pick<NoteRepository, 'staffEnvelopes' | 'all' | 'deleteStaffEnvelopes' | 'insertStaffEnvelopes' | 'writeNotes'>;
   caseService: Pick<CaseService, 'sealedFacts'>;
   users: Pick<UserRepository, 'byId'>;
   orgs: Pick<OrgRepository, 'mechanism' | 'currentKey'>;
@@ -40,7 +47,7 @@ export function createCaseRekeyService(deps: {
   participation: Pick<CaseParticipation, 'facts'>;
   clock: Clock;
 }) {
-  const { db, cases, sealed, caseService, access, audit, participation, clock } = deps;
+  const { db, cases, sealed, notes, caseService, access, audit, participation, clock } = deps;
 
   const command = createCommandRunner({ db, audit });
   const { currentKeyOf, plan } = createRekeyPlanner(deps);
@@ -75,7 +82,17 @@ export function createCaseRekeyService(deps: {
             const key = await currentKeyOf(row, e, tx);
             envelopes.push({ keyId: e.keyId, recipientType: e.recipientType, recipientId: e.recipientId, currentKeyId: 'none' in key ? null : key.keyId, publicKey: 'none' in key ? null : key.publicKey });
           }
-          return { caseId, epoch: row.keyEpoch, envelopes, own: mine.map((e) => ({ keyId: e.keyId, envelope: e.envelope })), items: await sealed.items(caseId, tx) };
+          const staffEnvelopes = await notes.staffEnvelopes(caseId, tx);
+          const staff =
+            staffEnvelopes.length === 0
+              ? null
+              : {
+                  epoch: staffEnvelopes[0]!.keyEpoch,
+                  own: staffEnvelopes.filter((e) => ownKeyIds.includes(e.keyId)).map((e) => ({ keyId: e.keyId, envelope: e.envelope })),
+                  holders: staffEnvelopes.map((e) => ({ keyId: e.keyId, recipientType: e.recipientType, recipientId: e.recipientId })),
+                  notes: (await notes.all(caseId, tx)).map((n) => ({ id: n.id, author: n.author, ad: noteBodyAd(caseId, n.id, n.author), sealed: n.body })),
+                };
+          return { caseId, epoch: row.keyEpoch, envelopes, own: mine.map((e) => ({ keyId: e.keyId, envelope: e.envelope })), items: await sealed.items(caseId, tx), staff };
         },
         { isolationLevel: 'repeatable read', accessMode: 'read only' },
       );
@@ -100,12 +117,18 @@ export function createCaseRekeyService(deps: {
         if (!c) throw new AppError('not_found');
         if (c.purgedAt) throw purged(c.purgedAt);
         const p = await plan(c, input, ownKeyIds, tx);
+        await planStaffRekey(notes, caseId, input.staff, p.remaining, tx);
 
         const now = clock.now();
         await sealed.write(caseId, input.items, now, tx);
         await cases.deleteEnvelopes(caseId, tx);
         await cases.insertEnvelopes(input.envelopes.map((e) => ({ caseId, keyId: e.keyId, envelope: e.envelope, recipientType: e.recipientType, recipientId: e.recipientId, createdAt: now })), tx);
         const epoch = c.keyEpoch + 1;
+        if (input.staff) {
+          await notes.writeNotes(caseId, input.staff.notes, tx);
+          await notes.deleteStaffEnvelopes(caseId, tx);
+          await notes.insertStaffEnvelopes(input.staff.envelopes.map((e) => ({ caseId, keyId: e.keyId, envelope: e.envelope, recipientType: e.recipientType, recipientId: e.recipientId, keyEpoch: epoch, createdAt: now })), tx);
+        }
         await cases.update(caseId, { keyEpoch: epoch, mechanismKeyId: p.mechanismKeyId, updatedAt: now }, tx);
         const who = p.revoked.map((e) => `${readerOf(e)} (key ${e.keyId})`);
         await cases.addTimeline({ caseId, at: now, actor: actorOf(ctx.principal), action: 'case.rekeyed', fromState: c.state, toState: c.state, reason: `key epoch ${epoch}; ${who.length > 0 ? `revoked ${who.join(', ')}` : 'no reader revoked'}` }, tx);

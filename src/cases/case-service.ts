@@ -1,7 +1,7 @@
 import { AppError } from '../lib/problem.js';
 import { checkEnvelope } from '../lib/key-envelope.js';
 import { CryptoError } from '../sdk/index.js';
-import type { RequestContext } from '../access/principal.js';
+import { actorOf, type RequestContext } from '../access/principal.js';
 import type { Clock } from '../lib/clock.js';
 import type { Db } from '../db/client.js';
 import type { AccessService, ScopeFacts } from '../access/access-service.js';
@@ -9,6 +9,7 @@ import type { CaseParticipation } from '../access/case-participation.js';
 import type { KeyringRepository } from '../keys/keyring-repository.js';
 import type { UserRepository } from '../users/user-repository.js';
 import { caseView, type CaseRepository, type CaseRow } from './case-repository.js';
+import type { NoteRepository } from './note-repository.js';
 import { createCommandRunner } from '../audit/audited-command.js';
 import type { AuditService } from '../audit/audit-service.js';
 import { caseScope } from '../access/case-scope.js';
@@ -29,13 +30,17 @@ export function createCaseService(deps: {
   cases: CaseRepository;
   users: Pick<UserRepository, 'byId'>;
   keyring: Pick<KeyringRepository, 'forUser'>;
+  /** the case's staff key (internal notes), granted with the case key */
+  staffKeys: Pick<NoteRepository, 'staffEnvelopes' | 'upsertStaffEnvelope'>;
   access: Pick<AccessService, 'authorize'>;
   participation: Pick<CaseParticipation, 'facts'>;
   audit: Pick<AuditService, 'record'>;
   clock: Clock;
   db: Db;
+  /** messages of others after the reader's marker, per case (the messages module's repository) */
+  unreadMessages: (caseIds: readonly string[], reader: string) => Promise<Map<string, number>>;
 }) {
-  const { cases, users, keyring, access, participation, clock, db } = deps;
+  const { cases, users, keyring, staffKeys, access, participation, clock, db, unreadMessages } = deps;
   const command = createCommandRunner({ db, audit: deps.audit });
 
   /** The keyIds whose envelopes the caller could open: their own key, and the org keys they hold. */
@@ -64,8 +69,10 @@ export function createCaseService(deps: {
     /**
      * A client that holds the case key seals it to a staff member (the assigned officer, usually)
      * and uploads the envelope. The server checks it is addressed to that person's current key.
+     * With `staffKey`, the case's staff key (internal notes) goes to the same key in the same
+     * transaction, so a colleague given the case gets its notes at once.
      */
-    async grant(ctx: RequestContext, caseId: string, input: { userId: string; keyId: string; envelope: string }) {
+    async grant(ctx: RequestContext, caseId: string, input: { userId: string; keyId: string; envelope: string; staffKey?: { envelope: string; keyEpoch: number } }) {
       const c = await cases.byId(caseId);
       // A supervisor adds a reader only while they could read the case themself (part of it, or a
       // break-glass), and nobody adds themself: else a case key kept from intake duty would make
@@ -79,17 +86,28 @@ export function createCaseService(deps: {
         throw new AppError('validation_failed', 'envelopes go to active officers and supervisors only', { errors: [{ field: '/body/userId', message: 'not an active officer or supervisor' }] });
       }
       if (user.keyId !== input.keyId) throw new AppError('validation_failed', "the envelope is not addressed to this person's current key", { errors: [{ field: '/body/keyId', message: `expected ${user.keyId}` }] });
-      try {
-        checkEnvelope(input.envelope);
-      } catch (err) {
-        if (!(err instanceof CryptoError)) throw err;
-        throw new AppError('validation_failed', 'the envelope is malformed', { errors: [{ field: '/body/envelope', message: `${err.code}: ${err.message}` }] });
+      for (const [field, envelope] of [['/body/envelope', input.envelope], ...(input.staffKey ? [['/body/staffKey/envelope', input.staffKey.envelope]] : [])] as const) {
+        try {
+          checkEnvelope(envelope);
+        } catch (err) {
+          if (!(err instanceof CryptoError)) throw err;
+          throw new AppError('validation_failed', 'the envelope is malformed', { errors: [{ field, message: `${err.code}: ${err.message}` }] });
+        }
       }
       // The grant and its audit event commit together.
       await command(ctx, { action: 'case.grant', resource: `case:${caseId}/envelopes/${user.id}`, caseId: c ? caseId : null }, async (tx) => {
         await access.authorize(ctx, 'case.grant', { resource: `case:${caseId}/envelopes/${user.id}`, caseId: c ? caseId : null, facts }, tx);
         if (!c) throw new AppError('not_found');
         await cases.upsertEnvelope({ caseId, keyId: input.keyId, envelope: input.envelope, recipientType: 'user', recipientId: user.id, createdAt: clock.now() }, tx);
+        if (input.staffKey) {
+          // Waits for a re-key in progress (it locks the case for update), then checks the staff
+          // key the client sealed is the current one.
+          await cases.keyEpochForShare(caseId, tx);
+          const staff = await staffKeys.staffEnvelopes(caseId, tx);
+          if (staff.length === 0) throw new AppError('no_staff_key', 'this case has no staff key to grant');
+          if (staff[0]!.keyEpoch !== input.staffKey.keyEpoch) throw new AppError('key_epoch_changed', `the staff key was re-keyed (key generation ${staff[0]!.keyEpoch}); open the new one and seal it again`);
+          await staffKeys.upsertStaffEnvelope({ caseId, keyId: input.keyId, envelope: input.staffKey.envelope, recipientType: 'user', recipientId: user.id, keyEpoch: input.staffKey.keyEpoch, createdAt: clock.now() }, tx);
+        }
       });
       return { caseId, userId: user.id, keyId: input.keyId };
     },
@@ -98,9 +116,10 @@ export function createCaseService(deps: {
       const c = await cases.byId(caseId);
       await access.authorize(ctx, 'case.read', { resource: `case:${caseId}`, caseId: c ? caseId : null, found: c !== undefined, facts: caseScope(c) }, undefined, { read: true });
       if (!c) throw new AppError('not_found');
-      const deadlines = await cases.openDeadlines(caseId);
-      if (ctx.principal.kind === 'defender') return { case: defenderView(caseView(c)), deadlines: deadlines.filter((d) => d.rule === 'info_reply' || d.rule === 'consent' || d.rule === 'checkin') };
-      return { case: caseView(c), deadlines };
+      const [deadlines, unread] = await Promise.all([cases.openDeadlines(caseId), unreadMessages([caseId], actorOf(ctx.principal))]);
+      const unreadCount = unread.get(caseId) ?? 0;
+      if (ctx.principal.kind === 'defender') return { case: defenderView(caseView(c)), deadlines: deadlines.filter((d) => d.rule === 'info_reply' || d.rule === 'consent' || d.rule === 'checkin'), unreadMessages: unreadCount };
+      return { case: caseView(c), deadlines, unreadMessages: unreadCount };
     },
 
     /**

@@ -40,6 +40,7 @@ const CaseListItem = Type.Object(
     createdAt: Timestamp,
     nextDue: NullableScalar<{ rule: string; dueAt: string }>({ type: 'object', properties: { rule: { type: 'string', maxLength: 64 }, dueAt: { type: 'string', format: 'date-time', maxLength: 40 } }, required: ['rule', 'dueAt'], additionalProperties: false }),
     overdue: Type.Boolean(),
+    unreadMessages: Type.Integer({ minimum: 0, description: "messages of others on the case after the caller's read marker" }),
   },
   { additionalProperties: false },
 );

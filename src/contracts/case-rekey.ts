@@ -3,6 +3,7 @@ import { ex } from '../lib/openapi-examples.js';
 import { KeyId, SEALED_JSON_BYTES, SealedValue, Uuid, Versioned, responses } from '../lib/schemas.js';
 import { REKEY_ITEM_KINDS, type RekeyItemKind } from '../sdk/client/rekey.js';
 import { operation } from './operation.js';
+import { StaffKeyEnvelope } from './note.js';
 
 // Typed as the SDK's list: a union mapped from an array would type as never.
 export const Kind = Type.Unsafe<RekeyItemKind>(Type.Union(REKEY_ITEM_KINDS.map((k) => Type.Literal(k)), { description: 'where the value lives: case_field, message, assessment, measure, case_report, appeal' }));
@@ -37,6 +38,18 @@ const Bundle = Type.Object({
   ),
   own: Type.Array(Type.Object({ keyId: Type.String(), envelope: Type.String() }), { description: "the caller's envelope(s): what opens the current DEK" }),
   items: Type.Array(Type.Object({ kind: Type.String(), id: Type.String(), field: Type.String(), ad: Type.String(), sealed: Type.String() })),
+  staff: Type.Union(
+    [
+      Type.Object({
+        epoch: Type.Integer(),
+        own: Type.Array(Type.Object({ keyId: Type.String(), envelope: Type.String() }), { description: "the caller's staff-key envelope(s)" }),
+        holders: Type.Array(Type.Object({ keyId: Type.String(), recipientType: Type.String(), recipientId: Type.String() }), { description: 'who holds the staff key now' }),
+        notes: Type.Array(Type.Object({ id: Type.String(), author: Type.String(), ad: Type.String(), sealed: Type.String() }), { description: 'every internal note, sealed under the staff key' }),
+      }),
+      Type.Null(),
+    ],
+    { description: 'the staff key (internal notes), null when the case has none: a re-key replaces it too' },
+  ),
 });
 
 export const RekeyBody = Type.Object(
@@ -49,6 +62,15 @@ export const RekeyBody = Type.Object(
       description: 'the new DEK sealed to each remaining reader, at their current key',
     }),
     items: Type.Array(Type.Object({ kind: Kind, id: Uuid, field: Field, sealed: Sealed }, { additionalProperties: false }), { maxItems: MAX_ITEMS, description: 'every sealed value of the case, re-sealed under the new DEK (same AD)' }),
+    staff: Type.Optional(
+      Type.Object(
+        {
+          envelopes: Type.Array(StaffKeyEnvelope, { minItems: 1, maxItems: 200, description: 'a new staff key sealed to each remaining staff holder, at their current key' }),
+          notes: Type.Array(Type.Object({ id: Uuid, sealed: Sealed }, { additionalProperties: false }), { maxItems: MAX_ITEMS, description: 'every internal note, re-sealed under the new staff key (same AD)' }),
+        },
+        { additionalProperties: false, description: 'required when the case has a staff key (internal notes), refused when it has none' },
+      ),
+    ),
   },
   {
     additionalProperties: false,

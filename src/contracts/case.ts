@@ -3,6 +3,7 @@ import { B64u, KeyId, PublicKey, SEALED_JSON_BYTES, SealedValue, Uuid, Versioned
 import { ex, filingExample } from '../lib/openapi-examples.js';
 import { CaseView } from './case-view.js';
 import { operation } from './operation.js';
+import { KeyEpoch } from './shared.js';
 
 /** Sealed fields are bounded: a narrative of a few pages, typed on a phone, fits with room to spare. */
 export const Sealed = SealedValue(SEALED_JSON_BYTES.caseField, 'sealed on the client under the case DEK, AD egide/v1/case/<caseId>/<field> (docs/crypto-v1.md)');
@@ -86,7 +87,7 @@ export const getCase = operation('getCase', {
   summary: 'Where a case stands: metadata and open deadlines (a defender sees their own case only)',
   security: [{ bearer: [] }],
   params: Type.Object({ caseId: Uuid }),
-  response: responses({ 200: Type.Object({ case: CaseView, deadlines: Type.Array(DeadlineView) }) }, [401, 403, 404]),
+  response: responses({ 200: Type.Object({ case: CaseView, deadlines: Type.Array(DeadlineView), unreadMessages: Type.Integer({ minimum: 0, description: "messages of others on the case after the caller's read marker" }) }) }, [401, 403, 404]),
 });
 
 export const grantCaseEnvelope = operation('grantCaseEnvelope', {
@@ -94,8 +95,17 @@ export const grantCaseEnvelope = operation('grantCaseEnvelope', {
   summary: 'Give a staff member the case key, sealed to their public key by a client that holds it',
   security: [{ bearer: [] }],
   params: Type.Object({ caseId: Uuid }),
-  body: Type.Object({ userId: Uuid, keyId: KeyId, envelope: Envelope }, { additionalProperties: false, examples: [{ userId: ex.userId, keyId: ex.keyId2, envelope: ex.envelope2 }] }),
-  response: responses({ 201: Type.Object({ caseId: Uuid, userId: Uuid, keyId: Type.String() }) }, [401, 403, 404]),
+  description: "With staffKey, the case's staff key (internal notes) is sealed to the same person's key in the same request; refused with no_staff_key when the case has none, key_epoch_changed when the staff key was re-keyed since it was opened.",
+  body: Type.Object(
+    {
+      userId: Uuid,
+      keyId: KeyId,
+      envelope: Envelope,
+      staffKey: Type.Optional(Type.Object({ envelope: Envelope, keyEpoch: KeyEpoch }, { additionalProperties: false, description: 'the staff key sealed to the same key (keyId) as the case key' })),
+    },
+    { additionalProperties: false, examples: [{ userId: ex.userId, keyId: ex.keyId2, envelope: ex.envelope2 }, { userId: ex.userId, keyId: ex.keyId2, envelope: ex.envelope2, staffKey: { envelope: ex.envelope, keyEpoch: 1 } }] },
+  ),
+  response: responses({ 201: Type.Object({ caseId: Uuid, userId: Uuid, keyId: Type.String() }) }, [401, 403, 404, 409]),
 });
 
 export const getCaseSealed = operation('getCaseSealed', {

@@ -19,6 +19,7 @@ import * as deadlineView from './deadline-view.js';
 import * as key from './key.js';
 import * as measure from './measure.js';
 import * as message from './message.js';
+import * as note from './note.js';
 import * as notification from './notification.js';
 import * as org from './org.js';
 import * as referral from './referral.js';
@@ -30,7 +31,7 @@ import * as webhook from './webhook.js';
 /** The operations a contract module exports, keyed by operationId (its shapes and helpers left out). */
 type OperationsOf<M> = { [K in keyof M as M[K] extends Operation<infer Id> ? Id : never]: M[K] };
 
-const modules = [adminHealth, appeal, assessment, audit, auth, breakGlass, caseFiling, caseList, caseRekey, caseReport, caseTimeline, caseWithdrawal, caseWorkflow, consoleSettings, deadlineView, key, measure, message, notification, org, referral, retention, user, userKey, webhook, caseReceipt] as const;
+const modules = [adminHealth, appeal, assessment, audit, auth, breakGlass, caseFiling, caseList, caseRekey, caseReport, caseTimeline, caseWithdrawal, caseWorkflow, consoleSettings, deadlineView, key, measure, message, notification, org, referral, retention, user, userKey, webhook, caseReceipt, note] as const;
 
 /** Every operation of the API by operationId, with its TypeBox schemas: what the routes register and the typed client is typed by. */
 export type Contracts = OperationsOf<typeof adminHealth> &
@@ -52,6 +53,7 @@ export type Contracts = OperationsOf<typeof adminHealth> &
   OperationsOf<typeof key> &
   OperationsOf<typeof measure> &
   OperationsOf<typeof message> &
+  OperationsOf<typeof note> &
   OperationsOf<typeof notification> &
   OperationsOf<typeof org> &
   OperationsOf<typeof referral> &

@@ -33,5 +33,14 @@ export const listCaseMessages = operation('listCaseMessages', {
     { afterAt: Type.Optional(Type.String({ format: 'date-time' })), afterId: Type.Optional(Uuid), limit: Type.Optional(Type.String({ pattern: '^(?:[1-9]|[1-9][0-9]|100)$' })) },
     { additionalProperties: false },
   ),
-  response: responses({ 200: Type.Object({ items: Type.Array(Message) }) }, [401, 403, 404]),
+  response: responses({ 200: Type.Object({ items: Type.Array(Message), unread: Type.Integer({ minimum: 0, description: "messages of others after the caller's read marker (POST /v1/cases/:caseId/messages/read)" }) }) }, [401, 403, 404]),
+});
+
+export const markMessagesRead = operation('markMessagesRead', {
+  tags: ['messages'],
+  summary: "Mark a case's messages read up to one of them (the caller's own read marker; it never moves back, so repeating is harmless)",
+  security: [{ bearer: [] }],
+  params: Type.Object({ caseId: Uuid }),
+  body: Type.Object({ upTo: Uuid }, { additionalProperties: false, examples: [{ upTo: ex.messageId }] }),
+  response: responses({ 200: Type.Object({ caseId: Uuid, lastReadId: Uuid, lastReadAt: Type.String({ format: 'date-time' }), unread: Type.Integer({ minimum: 0 }) }) }, [401, 403, 404]),
 });

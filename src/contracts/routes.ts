@@ -71,6 +71,11 @@ export const ROUTES = {
   // message
   sendMessage: ['POST', '/v1/cases/:caseId/messages'],
   listCaseMessages: ['GET', '/v1/cases/:caseId/messages'],
+  markMessagesRead: ['POST', '/v1/cases/:caseId/messages/read'],
+  // note
+  createStaffKey: ['POST', '/v1/cases/:caseId/staff-key'],
+  createNote: ['POST', '/v1/cases/:caseId/notes'],
+  listCaseNotes: ['GET', '/v1/cases/:caseId/notes'],
   // notification
   listNotifications: ['GET', '/v1/notifications'],
   markNotificationRead: ['POST', '/v1/notifications/:id/read'],

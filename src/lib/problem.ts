@@ -33,6 +33,7 @@ export const PROBLEMS = {
   rekey_incomplete: { status: 409, title: 'A re-key must re-seal every sealed item and re-issue every remaining envelope' },
   key_epoch_changed: { status: 409, title: 'The case was re-keyed meanwhile; fetch it again' },
   receipt_unchanged: { status: 409, title: 'A re-issued receipt must be a new receipt' },
+  no_staff_key: { status: 409, title: 'This case has no staff key yet: a staff holder of the case creates it first' },
   retention_not_due: { status: 409, title: 'The retention period of this case has not ended' },
   case_purged: { status: 404, title: "The case's sealed content was purged at the end of its retention period" },
   intake_key_changed: { status: 409, title: 'The mechanism key has changed; the request was sealed to another one' },

@@ -17,8 +17,14 @@ const messageRoutes: FastifyPluginAsyncTypebox<{ messages: MessageService }> = a
     config: { action: 'message.read' },
     handler: async (request) => {
       const { afterAt, afterId, limit } = request.query;
-      return { items: await messages.list(ctxOf(request), request.params.caseId, { limit: Number(limit ?? 50), ...(afterAt && afterId ? { after: { at: afterAt, id: afterId } } : {}) }) };
+      return messages.list(ctxOf(request), request.params.caseId, { limit: Number(limit ?? 50), ...(afterAt && afterId ? { after: { at: afterAt, id: afterId } } : {}) });
     },
+  });
+
+  fastify.route({
+    ...routeOf(api.markMessagesRead),
+    config: { action: 'message.mark_read' },
+    handler: async (request) => messages.markRead(ctxOf(request), request.params.caseId, request.body),
   });
 };
 

@@ -61,12 +61,31 @@ export function createMessageService(deps: {
       });
     },
 
-    /** Oldest first, in pages after a (createdAt, id) cursor. */
+    /** Oldest first, in pages after a (createdAt, id) cursor, with how many the caller has not read. */
     async list(ctx: RequestContext, caseId: string, page: { after?: { at: string; id: string }; limit: number }) {
       const { c, facts } = await cases.sealedFacts(ctx, caseId);
       const refusal = c?.purgedAt ? new AppError('case_purged', 'the sealed content of this case was purged') : null;
       await access.authorize(ctx, 'message.read', { resource: `case:${caseId}/messages`, caseId: c ? caseId : null, found: c !== undefined, facts, refusal }, undefined, { read: true });
-      return messages.page(caseId, page);
+      const [items, unread] = await Promise.all([messages.page(caseId, page), messages.unreadCounts([caseId], actorOf(ctx.principal))]);
+      return { items, unread: unread.get(caseId) ?? 0 };
+    },
+
+    /**
+     * Moves the caller's own read marker on the case to a message (never back: repeating is
+     * harmless). A marker per reader: each staff member and the defender's receipt session.
+     */
+    async markRead(ctx: RequestContext, caseId: string, input: { upTo: string }) {
+      const { c, facts } = await cases.sealedFacts(ctx, caseId);
+      const reader = actorOf(ctx.principal);
+      return command(ctx, { action: 'message.mark_read', resource: `case:${caseId}/messages`, caseId: c ? caseId : null }, async (tx) => {
+        await access.authorize(ctx, 'message.mark_read', { resource: `case:${caseId}/messages`, caseId: c ? caseId : null, found: c !== undefined, facts }, tx, { reason: `up to message:${input.upTo}` });
+        if (!c) throw new AppError('not_found');
+        const upTo = await messages.placeOf(caseId, input.upTo, tx);
+        if (!upTo) throw new AppError('not_found', 'no such message on this case');
+        const marker = await messages.markRead(caseId, reader, upTo, clock.now(), tx);
+        const unread = await messages.unreadCounts([caseId], reader, tx);
+        return { caseId, lastReadId: marker.lastReadId, lastReadAt: marker.lastReadAt.toISOString(), unread: unread.get(caseId) ?? 0 };
+      });
     },
   };
 }

@@ -8,6 +8,7 @@ import type { CaseRepository, CaseRow } from '../cases/case-repository.js';
 import type { DeadlineService } from '../deadlines/deadline-service.js';
 import type { DeadlineRepository } from '../deadlines/deadline-repository.js';
 import type { SealedContentRepository } from '../cases/sealed-content-repository.js';
+import type { NoteRepository } from '../cases/note-repository.js';
 import type { ReferralRepository } from '../referrals/referral-repository.js';
 import type { RetentionRepository } from './retention-repository.js';
 import { createCommandRunner } from '../audit/audited-command.js';
@@ -51,6 +52,8 @@ export function createRetentionService(deps: {
   sealed: Pick<SealedContentRepository, 'items' | 'purge'>;
   /** what the case's referrals hold under their own keys */
   referrals: Pick<ReferralRepository, 'purgeOfCase'>;
+  /** the internal notes and the staff key they are sealed under */
+  notes: Pick<NoteRepository, 'purge'>;
   retention: RetentionRepository;
   deadlines: Pick<DeadlineService, 'apply'>;
   deadlineRepo: Pick<DeadlineRepository, 'live'>;
@@ -58,7 +61,7 @@ export function createRetentionService(deps: {
   audit: Pick<AuditService, 'record'>;
   clock: Clock;
 }) {
-  const { db, cases, sealed, referrals, retention, deadlines, deadlineRepo, access, audit, clock } = deps;
+  const { db, cases, sealed, referrals, notes, retention, deadlines, deadlineRepo, access, audit, clock } = deps;
 
   const command = createCommandRunner({ db, audit });
 
@@ -97,6 +100,7 @@ export function createRetentionService(deps: {
         for (const i of await sealed.items(caseId, tx)) erased.set(i.kind, (erased.get(i.kind) ?? 0) + 1);
         await sealed.purge(caseId, tx);
         const referralCount = await referrals.purgeOfCase(caseId, tx);
+        const noteCount = await notes.purge(caseId, tx);
         const envelopes = await cases.deleteEnvelopes(caseId, tx);
         // A purge that left a sealed value behind would be worse than none: it would be reported as done.
         const left = await sealed.items(caseId, tx);
@@ -105,7 +109,7 @@ export function createRetentionService(deps: {
         // The receipt no longer opens anything: nothing is left that links it to the case.
         await cases.update(caseId, { purgedAt: now, updatedAt: now, receiptVerifier: null, defenderKeyId: null, defenderPublicKey: null }, tx);
         await deadlines.apply({ caseId, event: 'case.purged', at: now, urgent: c.urgent }, tx);
-        const summary = [...[...erased].map(([k, n]) => `${k} ${n}`), `referral ${referralCount}`, `envelope ${envelopes}`].join(', ');
+        const summary = [...[...erased].map(([k, n]) => `${k} ${n}`), `referral ${referralCount}`, ...(noteCount > 0 ? [`note ${noteCount}`] : []), `envelope ${envelopes}`].join(', ');
         await cases.addTimeline({ caseId, at: now, actor: actorOf(ctx.principal), action: 'case.purged', fromState: c.state, toState: c.state, reason: `${input.reason} (erased: ${summary})` }, tx);
         return { caseId, reference: c.reference, purgedAt: now.toISOString(), retentionDeadlineId: ok.deadlineId };
       });

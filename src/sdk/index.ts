@@ -18,6 +18,7 @@ export * from './crypto/recovery.js';
 export * from './crypto/receipt.js';
 export * from './crypto/org-keyring.js';
 export * from './crypto/rekey.js';
+export * from './crypto/staff-key.js';
 export * from './crypto/referral-packet.js';
 export * from './crypto/file-stream.js';
 export * from './crypto/audit-chain.js';

@@ -79,6 +79,7 @@ async function oracle(): Promise<Item[]> {
     createdAt: new Date(r.created_at).toISOString(),
     nextDue: r.due_at ? { rule: r.rule, dueAt: new Date(r.due_at).toISOString() } : null,
     overdue: r.due_at !== null && new Date(r.due_at).getTime() < now,
+    unreadMessages: 0,
   }));
   const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
   return items.sort((a, b) => Number(b.urgent) - Number(a.urgent) || cmp(a.nextDue?.dueAt ?? '~', b.nextDue?.dueAt ?? '~') || cmp(a.createdAt, b.createdAt) || cmp(a.id, b.id));

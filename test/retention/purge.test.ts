@@ -2,7 +2,7 @@ import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import { buildTestApp } from '../helpers/app.js';
 import { bootstrap, enrolActor, reauth, act, admitCase, caseKeyOf, caseRow, fileCase } from '../helpers/world.js';
-import { appealGroundsAd, assessmentFieldAd, caseReportNoteAd, measureDetailsAd, messageBodyAd, referralFieldAd, sealField } from '../../src/sdk/index.js';
+import { appealGroundsAd, assessmentFieldAd, caseReportNoteAd, generateDek, measureDetailsAd, messageBodyAd, noteBodyAd, referralFieldAd, sealField } from '../../src/sdk/index.js';
 
 /**
  * Retention: a closed case's `retention` deadline (10 years) purges nothing by itself.
@@ -39,7 +39,8 @@ const dueAt = `${Number(closedAt.slice(0, 4)) + 10}${closedAt.slice(4)}`;
 
 // Sealed content of every other kind, written as the modules would have left it (SQL: the API
 // path to each is long and tested in its own module).
-const ids = { assessment: randomUUID(), measure: randomUUID(), report: randomUUID(), appeal: randomUUID(), referral: randomUUID(), referralReport: randomUUID() };
+const ids = { assessment: randomUUID(), measure: randomUUID(), report: randomUUID(), appeal: randomUUID(), referral: randomUUID(), referralReport: randomUUID(), note: randomUUID() };
+const staffKey = generateDek();
 const seal = (ad: string) => sealField({ text: MARK }, dek, ad) as string;
 const sealed = {
   assessment: seal(assessmentFieldAd(ids.assessment, 'threatNarrative')),
@@ -48,6 +49,8 @@ const sealed = {
   appeal: seal(appealGroundsAd(ids.appeal)),
   packet: sealField({ text: MARK }, dek, referralFieldAd(ids.referral, 'identity')) as string,
   referralNote: `v1.${Buffer.from(MARK).toString('base64url')}.bm90ZQ`,
+  // An internal note, under the case's staff key (not the case key).
+  note: sealField({ text: MARK }, staffKey, noteBodyAd(c.caseId, ids.note, `u:${officer.id}`)) as string,
 };
 await sql`insert into assessments (id, case_id, version, threats, vulnerability_factors, vulnerability_rating, capacity_factors, capacity_rating, level, override, sealed, created_by, created_at)
   values (${ids.assessment}, ${c.caseId}, 1, '[]'::jsonb, '{}', 2, '{}', 2, 'high', false, ${JSON.stringify({ threatNarrative: sealed.assessment })}::jsonb, ${officer.id}, ${T0})`;
@@ -57,6 +60,8 @@ await sql`insert into case_reports (id, case_id, kind, reported_by, code, note, 
 await sql`insert into appeals (id, case_id, subject, decision_at, grounds, state, filed_at) values (${ids.appeal}, ${c.caseId}, 'no_measures', ${T0}, ${sealed.appeal}, 'dismissed', ${T0})`;
 await sql`insert into referrals (id, case_id, org_id, fields, purpose, state, packet, created_by, created_at, updated_at)
   values (${ids.referral}, ${c.caseId}, ${orgId}, '{identity}', 'legal_aid', 'closed', ${JSON.stringify({ identity: sealed.packet })}::jsonb, ${officer.id}, ${T0}, ${T0})`;
+await sql`insert into staff_key_envelopes (case_id, key_id, envelope, recipient_type, recipient_id, key_epoch, created_at) values (${c.caseId}, 'k-staff', 'v1.ZW52ZWxvcGU', 'user', ${officer.id}, 1, ${T0})`;
+await sql`insert into case_notes (id, case_id, author, author_role, body, created_at) values (${ids.note}, ${c.caseId}, ${`u:${officer.id}`}, 'officer', ${sealed.note}, ${T0})`;
 await sql`insert into referral_envelopes (referral_id, key_id, envelope, recipient_type, recipient_id, created_at) values (${ids.referral}, 'k-asf', 'v1.ZW52ZWxvcGU', 'org', ${orgId}, ${T0})`;
 await sql`insert into referral_reports (id, referral_id, status, note, reported_by, reported_at) values (${ids.referralReport}, ${ids.referral}, 'in_progress', ${sealed.referralNote}, ${partner.id}, ${T0})`;
 
@@ -81,7 +86,9 @@ const sealedCounts = async (caseId: string) =>
       (select count(*)::int from referrals where case_id = ${caseId} and packet is not null) as referral_packets,
       (select count(*)::int from referral_envelopes e join referrals r on r.id = e.referral_id where r.case_id = ${caseId}) as referral_envelopes,
       (select count(*)::int from referral_reports p join referrals r on r.id = p.referral_id where r.case_id = ${caseId} and p.note is not null) as referral_notes,
-      (select count(*)::int from case_envelopes where case_id = ${caseId}) as case_envelopes`
+      (select count(*)::int from case_envelopes where case_id = ${caseId}) as case_envelopes,
+      (select count(*)::int from case_notes where case_id = ${caseId}) as notes,
+      (select count(*)::int from staff_key_envelopes where case_id = ${caseId}) as staff_key_envelopes`
   )[0]!;
 
 t.test('closing starts a 10-year retention deadline; before it is due nothing is listed and a purge is refused, changing nothing', async (t) => {
@@ -91,7 +98,7 @@ t.test('closing starts a 10-year retention deadline; before it is due nothing is
   t.match(dueAt, /^2036-03-02T08:/);
   t.same((await list(dep.supervisor)).json(), { items: [], next: null });
   const before = await sealedCounts(c.caseId);
-  t.same(before, { case_fields: 3, messages: 1, assessments: 1, measures: 1, case_reports: 1, appeals: 1, referral_packets: 1, referral_envelopes: 1, referral_notes: 1, case_envelopes: 3 });
+  t.same(before, { case_fields: 3, messages: 1, assessments: 1, measures: 1, case_reports: 1, appeals: 1, referral_packets: 1, referral_envelopes: 1, referral_notes: 1, case_envelopes: 3, notes: 1, staff_key_envelopes: 1 });
   const r = await purge(dep.supervisor, c.caseId);
   t.equal(r.statusCode, 409);
   t.equal(r.json().code, 'retention_not_due');
@@ -150,8 +157,8 @@ t.test('the supervisor purges with a reason: every sealed value gone, metadata, 
   t.equal(r.statusCode, 200, r.body);
   t.same(r.json(), { caseId: c.caseId, reference: c.reference, purgedAt: now, retentionDeadlineId: d!.id });
 
-  t.same(await sealedCounts(c.caseId), { case_fields: 0, messages: 0, assessments: 0, measures: 0, case_reports: 0, appeals: 0, referral_packets: 0, referral_envelopes: 0, referral_notes: 0, case_envelopes: 0 }, 'every sealed column of the case is empty');
-  t.same(await sealedCounts(other.caseId), { case_fields: 3, messages: 0, assessments: 0, measures: 0, case_reports: 0, appeals: 0, referral_packets: 0, referral_envelopes: 0, referral_notes: 0, case_envelopes: 3 }, 'the other case is untouched');
+  t.same(await sealedCounts(c.caseId), { case_fields: 0, messages: 0, assessments: 0, measures: 0, case_reports: 0, appeals: 0, referral_packets: 0, referral_envelopes: 0, referral_notes: 0, case_envelopes: 0, notes: 0, staff_key_envelopes: 0 }, 'every sealed column of the case is empty');
+  t.same(await sealedCounts(other.caseId), { case_fields: 3, messages: 0, assessments: 0, measures: 0, case_reports: 0, appeals: 0, referral_packets: 0, referral_envelopes: 0, referral_notes: 0, case_envelopes: 3, notes: 0, staff_key_envelopes: 0 }, 'the other case is untouched');
   // No ciphertext of the case is left anywhere in the database.
   const everything = (await sql`select (select coalesce(string_agg(t::text, ''), '') from assessments t) || (select coalesce(string_agg(t::text, ''), '') from measures t)
     || (select coalesce(string_agg(t::text, ''), '') from case_reports t) || (select coalesce(string_agg(t::text, ''), '') from appeals t)
@@ -171,7 +178,7 @@ t.test('the supervisor purges with a reason: every sealed value gone, metadata, 
   t.equal(after?.state, 'settled', 'case.purged settles the retention deadline');
   const [tl] = await sql`select actor, action, from_state, to_state, reason from case_timeline where case_id = ${c.caseId} order by id desc limit 1`;
   t.match(tl, { actor: `u:${dep.supervisor.id}`, action: 'case.purged', from_state: 'closed', to_state: 'closed' });
-  t.match(tl?.reason, /^conservation de 10 ans échue, aucune procédure pendante \(erased: case_field 3, message 1, assessment 1, measure 1, case_report 1, appeal 1, referral 1, envelope 3\)$/);
+  t.match(tl?.reason, /^conservation de 10 ans échue, aucune procédure pendante \(erased: case_field 3, message 1, assessment 1, measure 1, case_report 1, appeal 1, referral 1, note 1, envelope 3\)$/);
   const [ev] = await sql`select actor, action, outcome, reason from audit_events where case_id = ${c.caseId} and action = 'case.purge' order by id desc limit 1`;
   t.match(ev, { action: 'case.purge', outcome: 'allowed', reason: 'conservation de 10 ans échue, aucune procédure pendante' });
   const auditAfter = (await sql`select count(*)::int as n from audit_events where case_id = ${c.caseId}`)[0]!.n as number;

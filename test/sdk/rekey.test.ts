@@ -14,10 +14,14 @@ import {
   keyIdOf,
   measureDetailsAd,
   messageBodyAd,
+  noteBodyAd,
   openEnvelope,
   openField,
+  openNote,
   openRekeyDek,
+  openRekeyStaffKey,
   prepareRekey,
+  sealNote,
   ready,
   sealEnvelope,
   sealField,
@@ -131,4 +135,36 @@ t.test('recipients must be exactly the remaining readers, each at the key it cla
   t.throws(() => prepareRekey({ bundle, oldDek, revoke: ['AAAAAAAAAAAAAAAAAAAAAA'], recipients }), /no envelope of the case/);
   const swapped = recipients.map((r) => (r.recipientId === userA ? { ...r, publicKey: b.publicKey } : r));
   t.throws(() => prepareRekey({ bundle, oldDek, revoke: revokeB, recipients: swapped }), refusal('key_id_mismatch'), 'a public key that is not the keyId given');
+});
+
+t.test('a case with internal notes: a new staff key for the staff holders who remain, every note re-sealed, a moved note caught', async (t) => {
+  const staffKey = generateDek();
+  const noteId = '0193a5c7-0000-7000-8000-000000000001';
+  const author = `u:${userA}`;
+  const place = { caseId, noteId, author };
+  const staff = {
+    epoch: 3,
+    own: [sealEnvelope(staffKey, a.publicKey)],
+    holders: [
+      { keyId: keyIdOf(mechanism.publicKey), recipientType: 'org' as const, recipientId: mechanismOrg },
+      { keyId: keyIdOf(a.publicKey), recipientType: 'user' as const, recipientId: userA },
+      { keyId: keyIdOf(b.publicKey), recipientType: 'user' as const, recipientId: userB },
+    ],
+    notes: [{ id: noteId, author, ad: noteBodyAd(caseId, noteId, author), sealed: sealNote({ text: 'Appel reçu.' }, staffKey, place) }],
+  };
+  const withNotes: RekeyBundle = { ...bundle, staff };
+  t.throws(() => prepareRekey({ bundle: withNotes, oldDek, revoke: revokeB, recipients }), refusal('key_id_mismatch'), 'the old staff key is needed');
+  const opened = openRekeyStaffKey(withNotes, [a]);
+  t.same(opened, staffKey, "the caller's own staff-key envelope opens it");
+  const { body, staffKey: fresh } = prepareRekey({ bundle: withNotes, oldDek, revoke: revokeB, recipients, oldStaffKey: opened });
+  t.ok(fresh && !Buffer.from(fresh).equals(Buffer.from(staffKey)), 'a new staff key');
+  t.same(body.staff!.envelopes.map((e) => e.recipientId).sort(), [mechanismOrg, userA].sort(), 'to the remaining staff holders: not the revoked one, never the defender');
+  t.same(openNote(body.staff!.notes[0]!.sealed, fresh!, place), { text: 'Appel reçu.' }, 're-sealed under the new key, same AD');
+  t.throws(() => openNote(body.staff!.notes[0]!.sealed, staffKey, place), refusal('decrypt_failed'), 'the old staff key opens nothing new');
+  t.same(openEnvelope(body.staff!.envelopes.find((e) => e.recipientId === userA)!, a), fresh);
+  const moved = { ...withNotes, staff: { ...staff, notes: [{ ...staff.notes[0]!, ad: noteBodyAd(caseId, noteId, `u:${userB}`) }] } };
+  t.throws(() => prepareRekey({ bundle: moved, oldDek, revoke: revokeB, recipients, oldStaffKey: opened }), refusal('bad_associated_data'), 'a note the server re-attributes');
+  const noStaff = prepareRekey({ bundle, oldDek, revoke: revokeB, recipients });
+  t.equal(noStaff.staffKey, null);
+  t.notOk('staff' in noStaff.body, 'a case without a staff key: no staff part');
 });

@@ -1,10 +1,11 @@
-import { appealGroundsAd, assessmentFieldAd, caseFieldAd, caseReportNoteAd, measureDetailsAd, messageBodyAd } from '../crypto/associated-data.js';
+import { appealGroundsAd, assessmentFieldAd, caseFieldAd, caseReportNoteAd, measureDetailsAd, messageBodyAd, noteBodyAd } from '../crypto/associated-data.js';
 import { openEnvelope, type Envelope, type KeyEnvelope } from '../crypto/envelope.js';
 import { CryptoError } from '../crypto/errors.js';
 import { fromB64uExact } from '../crypto/encoding.js';
 import { type BoxKeyPair, PUBLIC_KEY_BYTES, keyIdOf } from '../crypto/keys.js';
 import { rekey } from '../crypto/rekey.js';
 import type { SealedField } from '../crypto/sealed-field.js';
+import { openStaffKey, sealStaffKey, type StaffKeyEnvelope } from '../crypto/staff-key.js';
 
 /**
  * Every kind of value sealed under a case's DEK. The server's table of sealed columns
@@ -27,6 +28,19 @@ export interface RekeyBundle {
   own: Array<{ keyId: string; envelope: string }>;
   /** Every value sealed under the current DEK, with the associated data it is bound to. */
   items: Array<{ kind: RekeyItemKind; id: string; field: string; ad: string; sealed: string }>;
+  /**
+   * The staff key, when the case has one (internal notes): the caller's own staff-key envelope(s),
+   * who holds it, and every note sealed under it. A re-key replaces it too.
+   */
+  staff?: RekeyStaffBundle | null;
+}
+
+/** The staff-key part of a re-key bundle. */
+export interface RekeyStaffBundle {
+  epoch: number;
+  own: Array<{ keyId: string; envelope: string }>;
+  holders: Array<{ keyId: string; recipientType: 'org' | 'user'; recipientId: string }>;
+  notes: Array<{ id: string; author: string; ad: string; sealed: string }>;
 }
 
 /** A reader who keeps the case: the key the new DEK is sealed to. */
@@ -44,6 +58,8 @@ export interface RekeyBody {
   revoke: string[];
   envelopes: Array<{ keyId: string; envelope: Envelope; recipientType: RecipientType; recipientId: string }>;
   items: Array<{ kind: RekeyItemKind; id: string; field: string; sealed: SealedField }>;
+  /** a new staff key sealed to the remaining staff holders, every note re-sealed under it */
+  staff?: { envelopes: StaffKeyEnvelope[]; notes: Array<{ id: string; sealed: SealedField }> };
 }
 
 const readerOf = (r: { recipientType: string; recipientId: string }): string => `${r.recipientType}:${r.recipientId}`;
@@ -96,6 +112,28 @@ export function openRekeyDek(bundle: Pick<RekeyBundle, 'own'>, keyPairs: BoxKeyP
   throw new CryptoError('key_id_mismatch', 'none of these key pairs opens an envelope of the bundle');
 }
 
+/** Opens the case's current staff key from the caller's own staff-key envelope(s) in a bundle (null: the case has none). */
+export function openRekeyStaffKey(bundle: Pick<RekeyBundle, 'staff'>, keyPairs: BoxKeyPair[]): Uint8Array | null {
+  return bundle.staff ? openStaffKey(bundle.staff.own, keyPairs) : null;
+}
+
+/**
+ * The staff part of a re-key: a new staff key, every note opened under the old one (its AD
+ * computed here from the case, note id and author) and re-sealed, and the new key sealed to the
+ * staff holders who remain (the holders among `recipients`, at the same keys).
+ */
+function rekeyStaff(caseId: string, staff: RekeyStaffBundle, oldStaffKey: Uint8Array, recipients: RekeyRecipient[], keys: Uint8Array[]) {
+  const held = new Set(staff.holders.map(readerOf));
+  const holders = recipients.flatMap((r, i) => (held.has(readerOf(r)) && r.recipientType !== 'defender' ? [{ keyId: r.keyId, publicKey: keys[i]!, recipientType: r.recipientType, recipientId: r.recipientId }] : []));
+  const notes = staff.notes.map((n) => {
+    const ad = noteBodyAd(caseId, n.id, n.author);
+    if (ad !== n.ad) throw new CryptoError('bad_associated_data', `the server gave note ${n.id} the associated data of another place`);
+    return { id: n.id, ad, sealed: n.sealed };
+  });
+  const out = rekey(oldStaffKey, notes, []);
+  return { staffKey: out.dek, envelopes: sealStaffKey(out.dek, holders), notes: out.items.map((x) => ({ id: x.id, sealed: x.sealed })) };
+}
+
 /**
  * Prepares a re-key on the client (docs: crypto.md, Key envelope): a new DEK, every item opened
  * with the old DEK under its AD and re-sealed under the new one with the same AD, and the new DEK
@@ -104,8 +142,10 @@ export function openRekeyDek(bundle: Pick<RekeyBundle, 'own'>, keyPairs: BoxKeyP
  * else). Throws a CryptoError if an item does not open (nothing is returned then, and the new
  * DEK is wiped); the caller keeps `dek` to read on, and should wipe the old one.
  */
-export function prepareRekey(input: { bundle: RekeyBundle; oldDek: Uint8Array; revoke: string[]; recipients: RekeyRecipient[] }): { body: RekeyBody; dek: Uint8Array } {
+export function prepareRekey(input: { bundle: RekeyBundle; oldDek: Uint8Array; revoke: string[]; recipients: RekeyRecipient[]; oldStaffKey?: Uint8Array | null }): { body: RekeyBody; dek: Uint8Array; staffKey: Uint8Array | null } {
   const { bundle, oldDek, revoke, recipients } = input;
+  // A case with notes is re-keyed whole or not at all: the server refuses a body without them.
+  if (bundle.staff && !input.oldStaffKey) throw new CryptoError('key_id_mismatch', 'this case has a staff key: open it (openRekeyStaffKey) and pass it as oldStaffKey');
   const known = new Set(bundle.envelopes.map((e) => e.keyId));
   const unknown = revoke.filter((k) => !known.has(k));
   if (unknown.length > 0) throw new Error(`no envelope of the case has keyId ${unknown.join(', ')}`);
@@ -127,9 +167,18 @@ export function prepareRekey(input: { bundle: RekeyBundle; oldDek: Uint8Array; r
     return { id: String(i), ad, sealed: item.sealed };
   });
   const out = rekey(oldDek, items, keys);
+  let staff: ReturnType<typeof rekeyStaff> | null = null;
+  try {
+    staff = bundle.staff ? rekeyStaff(bundle.caseId, bundle.staff, input.oldStaffKey!, recipients, keys) : null;
+  } catch (err) {
+    out.dek.fill(0);
+    throw err;
+  }
   return {
     dek: out.dek,
+    staffKey: staff?.staffKey ?? null,
     body: {
+      ...(staff ? { staff: { envelopes: staff.envelopes, notes: staff.notes } } : {}),
       epoch: bundle.epoch,
       revoke: [...revoke],
       envelopes: out.envelopes.map((e, i) => ({ keyId: e.keyId, envelope: e.envelope, recipientType: recipients[i]!.recipientType, recipientId: recipients[i]!.recipientId })),

@@ -46,3 +46,10 @@ export const appealGroundsAd = (appealId: string): string => associatedData('app
 
 /** AD of a partner's progress note on a referral: `egide/v1/referral/<referralId>/<reportId>/report`. */
 export const referralReportAd = (referralId: string, reportId: string): string => associatedData('referral', referralId, 'report', reportId);
+
+/**
+ * AD of an internal note of the staff, sealed under the case's staff key (never the case DEK):
+ * `egide/v1/note/<caseId>/<noteId>/<author>/body`, the author `u:<userId>`, so a server can
+ * neither move a note to another case nor pass it off as another colleague's.
+ */
+export const noteBodyAd = (caseId: string, noteId: string, author: string): string => associatedData('note', caseId, 'body', noteId, author);

@@ -26,6 +26,8 @@ import {
   prepareFiling,
   prepareReceiptReissue,
   prepareRekey,
+  createStaffKey,
+  sealNote,
   recoverKeyPair,
   recoveryKeyOf,
   sealEnvelope,
@@ -525,6 +527,19 @@ export const entries: Record<string, Entry> = {
     },
   }),
   'GET /v1/cases/:caseId/messages': onCase({ stage: 'triage', outStage: 'assessment', path: '/messages' }),
+  'POST /v1/cases/:caseId/messages/read': onCase({ stage: 'triage', outStage: 'assessment', path: '/messages/read', body: async (w, c) => ({ upTo: await messageOn(w, c) }) }),
+  'POST /v1/cases/:caseId/staff-key': onCase({ stage: 'triage', outStage: 'assessment', path: '/staff-key', changes: true, body: async (w, c) => ({ envelopes: (await staffKeyFor(w, c)).envelopes }) }),
+  'POST /v1/cases/:caseId/notes': onCase({
+    stage: 'triage',
+    outStage: 'assessment',
+    path: '/notes',
+    body: async (w, c, who) => {
+      const id = randomUUID();
+      const author = 'username' in who ? `u:${who.id}` : `d:${c.id}`;
+      return { id, body: sealNote({ text: 'Note interne' }, await staffKeyOf(w, c), { caseId: c.id, noteId: id, author }) };
+    },
+  }),
+  'GET /v1/cases/:caseId/notes': onCase({ stage: 'triage', outStage: 'assessment', path: '/notes' }),
   'POST /v1/cases/:caseId/assessments': onCase({ stage: 'assessment', path: '/assessments', body: (w, c) => w.assessmentBody(c) }),
   'GET /v1/cases/:caseId/assessments': onCase({ stage: 'assessed', path: '/assessments' }),
   'GET /v1/measures/catalogue': { probe: async (w, role, mode) => ({ who: await callerFor(w, role, null, mode), url: '/v1/measures/catalogue' }) },
@@ -720,6 +735,28 @@ function toSealedAd(c: Case, ad: string): string {
   return sealFieldSdk({ text: 'Texte scellé' }, c.dek, ad);
 }
 import { sealField as sealFieldSdk } from '../../../src/sdk/index.js';
+
+/** A message on a shared case (from its defender), for a read marker to point at. */
+const messageOn = (w: World, c: Case): Promise<string> =>
+  w.shared(`message:${c.id}`, async () => {
+    const id = randomUUID();
+    await w.must(c.defender, 'POST', `/v1/cases/${c.id}/messages`, { id, body: toSealed(c, id, `d:${c.id}`) }, 201);
+    return id;
+  });
+
+/** A new staff key of `c`, sealed to the staff holders its officer's client reads (the mechanism key pinned). */
+async function staffKeyFor(w: World, c: Case) {
+  const { holders } = await w.must<{ holders: Array<{ keyId: string; recipientType: 'org' | 'user'; recipientId: string; publicKey: string | null }> }>(c.assignee!, 'GET', `/v1/cases/${c.id}/notes`);
+  return createStaffKey(holders.map((h) => ({ ...h, publicKey: h.recipientType === 'org' ? w.mechanismKey.publicKey : h.publicKey! })));
+}
+
+/** The staff key of a shared case, made once by its officer. */
+const staffKeyOf = (w: World, c: Case): Promise<Uint8Array> =>
+  w.shared(`staff-key:${c.id}`, async () => {
+    const { staffKey, envelopes } = await staffKeyFor(w, c);
+    await w.must(c.assignee!, 'POST', `/v1/cases/${c.id}/staff-key`, { envelopes }, 201);
+    return staffKey;
+  });
 
 /**
  * A notification in `owner`'s inbox. The outbox dispatcher (a worker) writes them; the matrix runs

@@ -22,6 +22,9 @@ import { createKeyringRepository } from './keys/keyring-repository.js';
 import type { AccessClaims } from './auth/access-claims.js';
 import { createOrgQueries } from './orgs/org-queries.js';
 import { createOrgService } from './orgs/org-service.js';
+import { createSearchRepository } from './search/search-repository.js';
+import { createSearchKeyService } from './search/search-key-service.js';
+import { createSearchTokenService } from './search/search-token-service.js';
 import { createAuditQueryService } from './audit/audit-query-service.js';
 import { createCaseRepository } from './cases/case-repository.js';
 import { createCaseService } from './cases/case-service.js';
@@ -151,6 +154,10 @@ function buildServices(deps: ServiceCore) {
   // Fires the steps of deadline ladders: run by the workers' deadline-steps queue and reconciler.
   const escalation = createEscalationService({ db, repo: repos.escalation, cases: repos.cases, outbox, audit, clock, policy: policies.deadlines });
   const health = createHealthService({ sql: database.sql, redis, access, keyring: repos.keyring, users: repos.users });
+  // The blind index: the staff keyring of the search key and the tokens of each case.
+  const searchRepo = createSearchRepository(db);
+  const searchKey = createSearchKeyService({ db, search: searchRepo, keyring: repos.keyring, users: repos.users, access, audit, clock, policy: policies.search });
+  const searchTokens = createSearchTokenService({ db, search: searchRepo, cases: repos.cases, access, participation, audit, clock, policy: policies.search });
   return {
     db, repos, audit, access, auth, totpReset, users, orgs, auditQuery, deadlines, intake, cases, workflow, caseList, messages,
     participation, breakGlass, userKeys,
@@ -165,6 +172,7 @@ function buildServices(deps: ServiceCore) {
     retention,
     escalation,
     health,
+    searchKey, searchTokens,
   };
 }
 

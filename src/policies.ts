@@ -9,6 +9,7 @@ import { loadLimitsPolicy, type LimitsPolicy } from './limits/limits-policy.js';
 import { loadMeasureCatalogue, type MeasureCatalogue } from './measures/measure-catalogue.js';
 import { loadReferralPolicy, type ReferralPolicy } from './referrals/referral-policy.js';
 import { loadRiskPolicy, type RiskPolicy } from './risk/risk-policy.js';
+import { loadSearchPolicy, type SearchPolicy } from './search/search-policy.js';
 
 /** Every file of policies/, parsed and validated: what an institution edits and restarts on. */
 export interface Policies {
@@ -34,6 +35,8 @@ export interface Policies {
   limits: LimitsPolicy;
   /** break-glass.yaml: when a supervisor is part of a case, and the break-glass window. */
   breakGlass: BreakGlassPolicy;
+  /** search.yaml: the blind index's token count per case and the bounds of a search. */
+  search: SearchPolicy;
 }
 
 /**
@@ -54,5 +57,6 @@ export function loadPolicies(dir: string): Policies {
     measures: loadMeasureCatalogue(dir),
     limits: loadLimitsPolicy(dir),
     breakGlass: loadBreakGlassPolicy(dir),
+    search: loadSearchPolicy(dir),
   };
 }

@@ -33,8 +33,13 @@ export type ResponseOf<Id extends OperationId> = {
   [K in keyof SchemaOf<Id>['response'] & SuccessStatus]: AnswerBody<SchemaOf<Id>['response'][K]>;
 }[keyof SchemaOf<Id>['response'] & SuccessStatus];
 
-/** One part of the request: required when its schema has a required field, absent when the operation has none. */
-type Part<S, From extends string, Name extends string> = S extends { [P in From]: infer T extends TSchema }
+/**
+ * One part of the request: required when its schema has a required field, absent when the operation has none.
+ * Not distributive (`[S]`): checked against the union of every operation (the constraint of `call`),
+ * a distributive Part made one member per operation and shape, and the three parts' intersection
+ * their product, past what the compiler represents (TS2590) once the API had some 120 operations.
+ */
+type Part<S, From extends string, Name extends string> = [S] extends [{ [P in From]: infer T extends TSchema }]
   ? {} extends Static<T>
     ? { [P in Name]?: Static<T> }
     : { [P in Name]: Static<T> }

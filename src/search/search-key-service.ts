@@ -120,7 +120,7 @@ export function createSearchKeyService(deps: {
     /**
      * Removes a member's entry (someone who leaves). Refused when no active holder would be left:
      * nobody could grant the key again. Removing an entry does not make the member forget the key:
-     * a holder re-issues it (docs/blind-index.md).
+     * a holder re-issues it (docs/crypto-v1.md §16).
      */
     async remove(ctx: RequestContext, userId: string, reason: string | null) {
       const resource = `search-key/entries/${userId}`;

@@ -31,7 +31,7 @@ function tokenProblems(tokens: readonly string[], field: string): FieldError[] {
 export type SearchTokenService = ReturnType<typeof createSearchTokenService>;
 
 /**
- * The blind index on the server (docs/blind-index.md): it stores each case's token set, exactly
+ * The blind index on the server (docs/crypto-v1.md §16): it stores each case's token set, exactly
  * `tokensPerCase` long (policies/search.yaml), and answers which cases in the caller's scope hold
  * the tokens of a search. It never sees a name or a phone, and never logs or audits a token.
  */

@@ -1,5 +1,5 @@
 /**
- * Finding a case by who it is about without the server reading names (docs/blind-index.md),
+ * Finding a case by who it is about without the server reading names (docs/crypto-v1.md §16),
  * through HTTP with the SDK: the staff keyring of the search key made by a holder of the mechanism
  * key and granted to colleagues; an officer who opens a case computes its tokens from the sealed
  * name and phone and uploads them padded; a name typed otherwise (accents, case, word order, one

@@ -150,12 +150,12 @@ function buildServices(deps: ServiceCore) {
   const notifications = createNotificationService({ db, notifications: createNotificationRepository(db), webhooks: repos.webhooks, access, audit, cases, clock });
   const webhooks = createWebhookService({ db, webhooks: repos.webhooks, orgs: repos.orgs, access, audit, clock, keys, allowPrivateTargets: config.WEBHOOK_ALLOW_PRIVATE_TARGETS, ...(deps.webhookResolver ? { resolve: deps.webhookResolver } : {}) });
   const deadlineViews = createDeadlineViewService({ views: createDeadlineViewRepository(db), access, cases: repos.cases, policy: policies.deadlines, clock });
-  const retention = createRetentionService({ db, cases: repos.cases, sealed: repos.sealedContent, referrals: repos.referrals, retention: createRetentionRepository(db), deadlines, deadlineRepo: repos.deadlines, access, audit, clock });
+  const searchRepo = createSearchRepository(db);
+  const retention = createRetentionService({ db, cases: repos.cases, sealed: repos.sealedContent, referrals: repos.referrals, searchTokens: searchRepo, retention: createRetentionRepository(db), deadlines, deadlineRepo: repos.deadlines, access, audit, clock });
   // Fires the steps of deadline ladders: run by the workers' deadline-steps queue and reconciler.
   const escalation = createEscalationService({ db, repo: repos.escalation, cases: repos.cases, outbox, audit, clock, policy: policies.deadlines });
   const health = createHealthService({ sql: database.sql, redis, access, keyring: repos.keyring, users: repos.users });
   // The blind index: the staff keyring of the search key and the tokens of each case.
-  const searchRepo = createSearchRepository(db);
   const searchKey = createSearchKeyService({ db, search: searchRepo, keyring: repos.keyring, users: repos.users, access, audit, clock, policy: policies.search });
   const searchTokens = createSearchTokenService({ db, search: searchRepo, cases: repos.cases, access, participation, audit, clock, policy: policies.search });
   return {

@@ -69,6 +69,11 @@ export function createSearchRepository(db: Queryable) {
       await tx.insert(caseSearchTokens).values(tokens.map((token) => ({ caseId, token, uploadedBy: by, uploadedAt: at })));
     },
 
+    /** Forgets a case's tokens (its retention purge): nothing is left to tie it to another case. */
+    async forgetCase(caseId: string, tx: Queryable): Promise<number> {
+      return (await tx.delete(caseSearchTokens).where(eq(caseSearchTokens.caseId, caseId)).returning({ token: caseSearchTokens.token })).length;
+    },
+
     /**
      * The cases in scope that hold any of the tokens, with how many they hold, most first. The
      * scope is part of the WHERE clause of the join, so a case outside it is never read nor

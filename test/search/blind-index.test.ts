@@ -38,6 +38,15 @@ const { dep, officers: { awa, bakary, cheick }, supervisors: { fatou } } = world
 const sup = dep.supervisor;
 const client = (who: Actor): ApiClient => clientOf(T.app, who);
 
+const NAME = 'Maïmouna Dembélé-Coulibaly';
+const PHONE = '+223 76 12 34 56';
+
+// Filed before any test runs: subtests start while the file's top level is still awaiting.
+const first = await world.caseAt('triage', { officer: awa, secrets: { identity: NAME, contact: PHONE, narrative: 'Menaces après un article sur les mines' } });
+const second = await world.caseAt('triage', { officer: awa, secrets: { identity: 'maimouna DEMBELE coulibaly', contact: '0022376123456', narrative: 'Nouvelle menace' } });
+const elsewhere = await world.caseAt('triage', { officer: bakary, secrets: { identity: NAME, contact: '76 12 34 56', narrative: 'Même personne, autre dossier' } });
+const namesake = await world.caseAt('triage', { officer: cheick, secrets: { identity: 'Maïmouna Traoré', contact: '66 00 11 22', narrative: 'Autre personne' } });
+
 /** The problem code a refused call answers. */
 async function refusal(p: Promise<unknown>): Promise<{ status: number; code: string }> {
   try {
@@ -49,8 +58,6 @@ async function refusal(p: Promise<unknown>): Promise<{ status: number; code: str
   throw new Error('the call was not refused');
 }
 
-const NAME = 'Maïmouna Dembélé-Coulibaly';
-const PHONE = '+223 76 12 34 56';
 const searchKey = generateSearchKey();
 const tokensSeen: string[] = [];
 
@@ -127,9 +134,6 @@ t.test('an officer without an entry cannot use the search key: no entry to open,
   t.match(denied, { outcome: 'denied', reason: /^no_search_key/ });
 });
 
-const first = await world.caseAt('triage', { officer: awa, secrets: { identity: NAME, contact: PHONE, narrative: 'Menaces après un article sur les mines' } });
-const second = await world.caseAt('triage', { officer: awa, secrets: { identity: 'maimouna DEMBELE coulibaly', contact: '0022376123456', narrative: 'Nouvelle menace' } });
-const elsewhere = await world.caseAt('triage', { officer: bakary, secrets: { identity: NAME, contact: '76 12 34 56', narrative: 'Même personne, autre dossier' } });
 
 t.test('the officer who opens a case uploads exactly the policy count of tokens; another count or a malformed token is refused', async (t) => {
   const real = await indexCase(awa, first.caseId);
@@ -158,9 +162,17 @@ t.test('a name typed otherwise, one word of it, or the phone in another format f
   }
   t.same(await search(awa, 'Fatoumata Keïta'), [], 'another name finds nothing');
   const exact = await search(awa, NAME);
-  t.equal(exact[0]?.case.id, first.caseId, 'the exact name first');
-  t.equal(exact[0]?.matched, 4, 'the whole name and its three words');
-  t.match(exact[0]?.case, { reference: first.reference, state: 'triage', assigneeId: awa.id });
+  t.same(exact.map((i) => [i.case.id, i.matched]).sort(), [[first.caseId, 4], [second.caseId, 4]].sort(), "Awa's two cases of this name (typed otherwise there): the whole name and its three words each");
+  t.match(exact.find((i) => i.case.id === first.caseId)?.case, { reference: first.reference, state: 'triage', assigneeId: awa.id }, 'as the case list shows it');
+  const byPhone = await search(awa, '76 12 34 56');
+  t.same(byPhone.map((i) => i.matched), [1, 1], 'the phone: one token each');
+  const partly = await search(awa, 'Maïmouna Dembélé');
+  t.same(partly.map((i) => i.matched), [2, 2], 'two of the words; the whole name typed differs');
+  // Best first: a namesake who shares one word of the name comes after the cases that share two.
+  await indexCase(sup, namesake.caseId);
+  const ranked = await search(sup, 'Maïmouna Dembélé');
+  t.same(ranked.map((i) => i.matched), [2, 2, 2, 1], 'most tokens matched first');
+  t.equal(ranked[3]!.case.id, namesake.caseId);
   const byWords = await search(awa, 'coulibaly maimouna');
   t.equal(byWords.find((i) => i.case.id === first.caseId)?.matched, 2, 'two words, the whole name in another order does not match');
 });
@@ -173,7 +185,8 @@ t.test('a second case of the same defender shows as a duplicate; out-of-scope ca
   t.equal(dup[0]!.matched, 5, 'name, phone and three words in common');
 
   const all = (await client(sup).call('searchCases', { body: { tokens: ownTokens, excludeCaseId: second.caseId } })).items;
-  t.same(all.map((i) => i.case.id).sort(), [first.caseId, elsewhere.caseId].sort(), 'a supervisor sees every case that shares a token');
+  t.same(all.slice(0, 2).map((i) => [i.case.id, i.matched]).sort(), [[first.caseId, 5], [elsewhere.caseId, 5]].sort(), 'a supervisor sees every case of the same person first');
+  t.same(all.slice(2).map((i) => [i.case.id, i.matched]), [[namesake.caseId, 1]], 'then a namesake who shares one word');
 
   const forBakary = (await client(bakary).call('searchCases', { body: { tokens: ownTokens } })).items;
   t.same(forBakary.map((i) => i.case.id), [elsewhere.caseId], "Bakary: only his own case, Awa's are not even counted");

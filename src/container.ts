@@ -22,6 +22,9 @@ import { createKeyringRepository } from './keys/keyring-repository.js';
 import type { AccessClaims } from './auth/access-claims.js';
 import { createOrgQueries } from './orgs/org-queries.js';
 import { createOrgService } from './orgs/org-service.js';
+import { createSearchRepository } from './search/search-repository.js';
+import { createSearchKeyService } from './search/search-key-service.js';
+import { createSearchTokenService } from './search/search-token-service.js';
 import { createAuditQueryService } from './audit/audit-query-service.js';
 import { createCaseRepository } from './cases/case-repository.js';
 import { createCaseService } from './cases/case-service.js';
@@ -156,11 +159,15 @@ function buildServices(deps: ServiceCore) {
   const notifications = createNotificationService({ db, notifications: createNotificationRepository(db), webhooks: repos.webhooks, access, audit, cases, clock });
   const webhooks = createWebhookService({ db, webhooks: repos.webhooks, orgs: repos.orgs, access, audit, clock, keys, allowPrivateTargets: config.WEBHOOK_ALLOW_PRIVATE_TARGETS, ...(deps.webhookResolver ? { resolve: deps.webhookResolver } : {}) });
   const deadlineViews = createDeadlineViewService({ views: createDeadlineViewRepository(db), access, cases: repos.cases, policy: policies.deadlines, clock });
-  const retention = createRetentionService({ db, cases: repos.cases, sealed: repos.sealedContent, referrals: repos.referrals, notes: repos.notes, retention: createRetentionRepository(db), deadlines, deadlineRepo: repos.deadlines, access, audit, clock });
+  const searchRepo = createSearchRepository(db);
+  const retention = createRetentionService({ db, cases: repos.cases, sealed: repos.sealedContent, referrals: repos.referrals, notes: repos.notes, searchTokens: searchRepo, retention: createRetentionRepository(db), deadlines, deadlineRepo: repos.deadlines, access, audit, clock });
   // Fires the steps of deadline ladders: run by the workers' deadline-steps queue and reconciler.
   const escalation = createEscalationService({ db, repo: repos.escalation, cases: repos.cases, outbox, audit, clock, policy: policies.deadlines });
   const consoleCatalogues = createConsoleService({ access, policies });
   const health = createHealthService({ sql: database.sql, redis, access, keyring: repos.keyring, users: repos.users });
+  // The blind index: the staff keyring of the search key and the tokens of each case.
+  const searchKey = createSearchKeyService({ db, search: searchRepo, keyring: repos.keyring, users: repos.users, access, audit, clock, policy: policies.search });
+  const searchTokens = createSearchTokenService({ db, search: searchRepo, cases: repos.cases, access, participation, audit, clock, policy: policies.search, unreadMessages });
   return {
     db, repos, audit, access, auth, totpReset, users, orgs, auditQuery, deadlines, intake, cases, workflow, caseList, messages,
     participation, breakGlass, userKeys,
@@ -178,6 +185,7 @@ function buildServices(deps: ServiceCore) {
     escalation,
     health,
     consoleCatalogues,
+    searchKey, searchTokens,
   };
 }
 

@@ -15,6 +15,7 @@ import notifications from './notifications/notification-module.js';
 import deadlines from './deadlines/deadline-module.js';
 import escalation from './escalation/escalation-module.js';
 import retention from './retention/retention-module.js';
+import search from './search/search-module.js';
 import platform from './plugins/platform-module.js';
 import consoleApp from './console/console-module.js';
 
@@ -41,6 +42,7 @@ export const defaultModules: readonly AppModule[] = [
   deadlines,
   escalation,
   retention,
+  search,
   platform,
   consoleApp,
 ];

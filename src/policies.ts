@@ -10,6 +10,7 @@ import { loadLimitsPolicy, type LimitsPolicy } from './limits/limits-policy.js';
 import { loadMeasureCatalogue, type MeasureCatalogue } from './measures/measure-catalogue.js';
 import { loadReferralPolicy, type ReferralPolicy } from './referrals/referral-policy.js';
 import { loadRiskPolicy, type RiskPolicy } from './risk/risk-policy.js';
+import { loadSearchPolicy, type SearchPolicy } from './search/search-policy.js';
 
 /** Every file of policies/, parsed and validated: what an institution edits and restarts on. */
 export interface Policies {
@@ -37,6 +38,8 @@ export interface Policies {
   breakGlass: BreakGlassPolicy;
   /** console.yaml: the staff console's idle lock. */
   console: ConsolePolicy;
+  /** search.yaml: the blind index's token count per case and the bounds of a search. */
+  search: SearchPolicy;
 }
 
 /**
@@ -58,5 +61,6 @@ export function loadPolicies(dir: string): Policies {
     limits: loadLimitsPolicy(dir),
     breakGlass: loadBreakGlassPolicy(dir),
     console: loadConsolePolicy(dir),
+    search: loadSearchPolicy(dir),
   };
 }

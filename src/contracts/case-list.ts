@@ -55,3 +55,6 @@ export const listCases = operation('listCases', {
   querystring: Query,
   response: responses({ 200: Type.Object({ items: Type.Array(CaseListItem), nextCursor: NullableScalar<string>({ type: 'string', maxLength: 400 }) }) }, [401, 403, 429]),
 });
+
+/** The schema of a case summary, for the other answers that list cases (the blind-index search). */
+export const CaseSummarySchema = CaseListItem;

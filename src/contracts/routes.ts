@@ -123,6 +123,14 @@ export const ROUTES = {
   checkIn: ['POST', '/v1/cases/:caseId/checkins'],
   raiseAlert: ['POST', '/v1/cases/:caseId/alerts'],
   listCaseReports: ['GET', '/v1/cases/:caseId/reports'],
+  // search
+  createSearchKeyring: ['POST', '/v1/search-key'],
+  getOwnSearchKey: ['GET', '/v1/me/search-key'],
+  listSearchKeyring: ['GET', '/v1/search-key/entries'],
+  grantSearchKey: ['POST', '/v1/search-key/entries'],
+  removeSearchKeyEntry: ['DELETE', '/v1/search-key/entries/:userId'],
+  putCaseSearchTokens: ['PUT', '/v1/cases/:caseId/search-tokens'],
+  searchCases: ['POST', '/v1/cases/search'],
 } as const satisfies Record<string, readonly ['GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', `/${string}`]>;
 
 export type OperationId = keyof typeof ROUTES;

@@ -20,6 +20,8 @@ export const REDACT_PATHS = [
   '*.recoveryWrap',
   '*.envelope',
   '*.sealed',
+  '*.tokens',
+  '*.entry',
   'body',
   'req.body',
 ];

@@ -24,6 +24,7 @@ export const PROBLEMS = {
   last_keyholder: { status: 409, title: 'This would leave a current organisation key, such as the mechanism key, without an active holder' },
   key_holder_required: { status: 409, title: 'Only a holder of this key can do this' },
   no_envelope: { status: 409, title: 'No envelope of this case opens with your keys yet' },
+  no_search_key: { status: 409, title: 'You hold no entry of the staff keyring: the search key has not been granted to you' },
   separation_of_duties: { status: 409, title: 'Another person must do this' },
   invalid_transition: { status: 409, title: 'The case is not in a state that allows this' },
   assessment_required: { status: 409, title: 'No risk assessment has been recorded for this step' },

@@ -57,6 +57,7 @@ export default fp(
           { name: 'users', description: 'Invitations, enrolment and accounts (admin)' },
           { name: 'orgs', description: 'The mechanism and partner organisations, their public keys and keyrings' },
           { name: 'keys', description: 'The intake key defenders encrypt their requests to' },
+          { name: 'search', description: 'The blind index: the staff keyring of the search key, the tokens of each case, and search by who a case is about' },
           { name: 'audit', description: 'The hash-chained audit log: query, export, signed head, verification' },
           { name: 'health', description: 'Liveness, readiness and Prometheus metrics' },
           { name: 'page', description: "The defenders' own web page (HTML and its assets)" },

@@ -10,6 +10,7 @@ import type { DeadlineRepository } from '../deadlines/deadline-repository.js';
 import type { SealedContentRepository } from '../cases/sealed-content-repository.js';
 import type { NoteRepository } from '../cases/note-repository.js';
 import type { ReferralRepository } from '../referrals/referral-repository.js';
+import type { SearchRepository } from '../search/search-repository.js';
 import type { RetentionRepository } from './retention-repository.js';
 import { createCommandRunner } from '../audit/audited-command.js';
 import { isIsoInstant, isUuid } from '../lib/cursor.js';
@@ -40,8 +41,9 @@ export interface RetentionCursor {
  * list what is due and confirm each purge with a reason. A purge is one transaction on the locked
  * case: every value sealed under the case key (the list of src/cases/sealed-content-repository.ts, so
  * a new sealed column is purged as soon as it is re-keyed), the referral packets, reports and
- * envelopes, the case's envelopes and what links the defender's receipt to the case are erased;
- * codes, states, dates and the timeline stay for statistics, and the audit log is never touched.
+ * envelopes, the case's envelopes, its blind-index tokens and what links the defender's receipt to
+ * the case are erased; codes, states, dates and the timeline stay for statistics, and the audit log
+ * is never touched.
  * The case is marked purged (it cannot be reopened, and its sealed reads answer 404 case_purged),
  * the retention deadline is settled by `case.purged`, and the timeline and audit say who and why.
  */
@@ -54,6 +56,8 @@ export function createRetentionService(deps: {
   referrals: Pick<ReferralRepository, 'purgeOfCase'>;
   /** the internal notes and the staff key they are sealed under */
   notes: Pick<NoteRepository, 'purge'>;
+  /** the case's blind-index tokens, which would still tie it to the other cases of the same person */
+  searchTokens: Pick<SearchRepository, 'forgetCase'>;
   retention: RetentionRepository;
   deadlines: Pick<DeadlineService, 'apply'>;
   deadlineRepo: Pick<DeadlineRepository, 'live'>;
@@ -61,7 +65,7 @@ export function createRetentionService(deps: {
   audit: Pick<AuditService, 'record'>;
   clock: Clock;
 }) {
-  const { db, cases, sealed, referrals, notes, retention, deadlines, deadlineRepo, access, audit, clock } = deps;
+  const { db, cases, sealed, referrals, notes, searchTokens, retention, deadlines, deadlineRepo, access, audit, clock } = deps;
 
   const command = createCommandRunner({ db, audit });
 
@@ -102,6 +106,7 @@ export function createRetentionService(deps: {
         const referralCount = await referrals.purgeOfCase(caseId, tx);
         const noteCount = await notes.purge(caseId, tx);
         const envelopes = await cases.deleteEnvelopes(caseId, tx);
+        await searchTokens.forgetCase(caseId, tx);
         // A purge that left a sealed value behind would be worse than none: it would be reported as done.
         const left = await sealed.items(caseId, tx);
         if (left.length > 0) throw new Error(`purge left ${left.length} sealed value(s) on case ${caseId}`);

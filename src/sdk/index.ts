@@ -22,6 +22,7 @@ export * from './crypto/staff-key.js';
 export * from './crypto/referral-packet.js';
 export * from './crypto/file-stream.js';
 export * from './crypto/audit-chain.js';
+export * from './crypto/blind-index.js';
 export * from './client/filing.js';
 export * from './client/rekey.js';
 export * from './client/receipt-reissue.js';

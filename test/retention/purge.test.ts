@@ -68,6 +68,12 @@ await sql`insert into referral_reports (id, referral_id, status, note, reported_
 // Another case, still open, with its own content: a purge never touches it.
 const other = await fileCase(T, dep);
 await admitCase(T, dep, officer, other.caseId);
+// Blind-index tokens of both cases (docs/crypto-v1.md §16), as a staff client would have uploaded them.
+const tokensOf = (n: number) => Array.from({ length: 12 }, (_, i) => Buffer.alloc(16, n * 16 + i).toString('base64url'));
+for (const [caseId, n] of [[c.caseId, 1], [other.caseId, 2]] as const) {
+  for (const token of tokensOf(n)) await sql`insert into case_search_tokens (case_id, token, uploaded_by, uploaded_at) values (${caseId}, ${token}, ${officer.id}, ${T0})`;
+}
+const searchTokenCount = async (caseId: string) => (await sql`select count(*)::int as n from case_search_tokens where case_id = ${caseId}`)[0]!.n as number;
 
 const retentionOf = async (caseId: string) => (await sql`select id, state, due_at, settled_at from deadlines where case_id = ${caseId} and rule = 'retention'`)[0];
 const purge = (who: { auth(): Record<string, string> }, caseId: string, reason = 'fin de la conservation décennale') =>
@@ -159,6 +165,8 @@ t.test('the supervisor purges with a reason: every sealed value gone, metadata, 
 
   t.same(await sealedCounts(c.caseId), { case_fields: 0, messages: 0, assessments: 0, measures: 0, case_reports: 0, appeals: 0, referral_packets: 0, referral_envelopes: 0, referral_notes: 0, case_envelopes: 0, notes: 0, staff_key_envelopes: 0 }, 'every sealed column of the case is empty');
   t.same(await sealedCounts(other.caseId), { case_fields: 3, messages: 0, assessments: 0, measures: 0, case_reports: 0, appeals: 0, referral_packets: 0, referral_envelopes: 0, referral_notes: 0, case_envelopes: 3, notes: 0, staff_key_envelopes: 0 }, 'the other case is untouched');
+  t.equal(await searchTokenCount(c.caseId), 0, 'its blind-index tokens are forgotten: nothing ties it to another case of the same person');
+  t.equal(await searchTokenCount(other.caseId), 12, "the other case's tokens stay");
   // No ciphertext of the case is left anywhere in the database.
   const everything = (await sql`select (select coalesce(string_agg(t::text, ''), '') from assessments t) || (select coalesce(string_agg(t::text, ''), '') from measures t)
     || (select coalesce(string_agg(t::text, ''), '') from case_reports t) || (select coalesce(string_agg(t::text, ''), '') from appeals t)

@@ -15,10 +15,14 @@ import {
   generateKeyPair,
   generateReceipt,
   keyIdOf,
+  normalise,
+  normalisePhone,
   normaliseReceipt,
   openField,
+  padTokens,
   ready,
   sealField,
+  searchToken,
   toB64u,
   wipe,
   type AuditEvent,
@@ -45,6 +49,8 @@ const needSodium: Record<string, () => unknown> = {
   createRecoveryCode: () => createRecoveryCode(),
   encryptFile: () => encryptFile(key),
   chainHash: () => chainHash(genesis, event),
+  searchToken: () => searchToken(key, 'name', 'aminata traore'),
+  padTokens: () => padTokens([], 12),
 };
 
 t.test('before ready(): not_ready', async (t) => {
@@ -52,6 +58,8 @@ t.test('before ready(): not_ready', async (t) => {
   // Pure checks need no libsodium and still answer.
   t.equal(normaliseReceipt('4821 0937 5562 1048'), '4821093755621048');
   t.match(canonicalEvent(event), /^\{"action":"case.read",/);
+  t.equal(normalise('Aminata Traoré'), 'aminata traore');
+  t.equal(normalisePhone('76 12 34 56'), '22376123456');
 });
 
 t.test('after ready(): the same calls work, and ready() may be awaited again', async (t) => {

@@ -73,6 +73,7 @@ const UNREFUSABLE: Record<string, Partial<Record<Caller, string>>> = {
   'GET /v1/audit/export': { supervisor: 'the whole log is the supervisor’s to export' },
   'GET /v1/audit/head': { supervisor: 'the signed head of the log' },
   'POST /v1/audit/verify': { supervisor: 'a verification of the whole log' },
+  'GET /v1/search-key/entries': { officer: 'a list of who holds the search key', supervisor: 'a list of who holds the search key', admin: 'a list of who holds the search key' },
 };
 
 /** A body made by the matrix's request for this operation, with the changes a refusal needs. */
@@ -182,6 +183,20 @@ const REFUSALS: Record<string, Partial<Record<Caller, Refusal>>> = {
   'GET /v1/users/{userId}/public-key': Object.fromEntries(
     (['officer', 'supervisor', 'partner'] as const).map((role) => [role, { code: 'not_found', probe: async (w: World) => ({ who: role === 'officer' ? w.officerA : role === 'supervisor' ? w.supervisor : w.orgP.member, url: `/v1/users/${w.admin.id}/public-key` }) }]),
   ),
+  // The blind index: the keyring is made once; officer B and supervisor 2 hold no entry of it.
+  'POST /v1/search-key': { supervisor: { code: 'already_exists', probe: () => matrixProbe('POST /v1/search-key', 'supervisor') } },
+  'GET /v1/me/search-key': {
+    officer: { code: 'no_search_key', probe: async (w) => ({ ...(await matrixProbe('GET /v1/me/search-key', 'officer')), who: w.officerB }) },
+    supervisor: { code: 'no_search_key', probe: async (w) => ({ ...(await matrixProbe('GET /v1/me/search-key', 'supervisor')), who: w.supervisor2 }) },
+  },
+  'POST /v1/search-key/entries': {
+    officer: { code: 'not_found', probe: async (w) => ({ ...(await matrixProbe('POST /v1/search-key/entries', 'officer')), who: w.officerB }) },
+    supervisor: { code: 'not_found', probe: async (w) => ({ ...(await matrixProbe('POST /v1/search-key/entries', 'supervisor')), who: w.supervisor2 }) },
+  },
+  'POST /v1/cases/search': {
+    officer: { code: 'no_search_key', probe: async (w) => ({ ...refusedProbe(await matrixProbe('POST /v1/cases/search', 'officer')), who: w.officerB }) },
+    supervisor: { code: 'no_search_key', probe: async (w) => ({ ...refusedProbe(await matrixProbe('POST /v1/cases/search', 'supervisor')), who: w.supervisor2 }) },
+  },
   // A case that does not exist: its denial is the one event (no break-glass row, timeline entry or notice).
   'POST /v1/cases/{caseId}/break-glass': { supervisor: { code: 'not_found', probe: () => onMissing('POST /v1/cases/:caseId/break-glass', 'supervisor') } },
 };

@@ -6,3 +6,4 @@ export * from './escalation.js';
 export * from './notifications.js';
 export * from './break-glass.js';
 export * from './notes.js';
+export * from './search.js';

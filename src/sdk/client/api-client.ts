@@ -34,7 +34,7 @@ export type ResponseOf<Id extends OperationId> = {
 }[keyof SchemaOf<Id>['response'] & SuccessStatus];
 
 /** One part of the request: required when its schema has a required field, absent when the operation has none. */
-type Part<S, From extends string, Name extends string> = S extends { [P in From]: infer T extends TSchema }
+type Part<S, From extends string, Name extends string> = [S] extends [{ [P in From]: infer T extends TSchema }]
   ? {} extends Static<T>
     ? { [P in Name]?: Static<T> }
     : { [P in Name]: Static<T> }
@@ -53,13 +53,16 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
+/** The input of an operation: its path parameters, query and body, typed by its contract. */
+export type InputOf<Id extends OperationId> = InputOfSchema<SchemaOf<Id>>;
+
 /**
- * The input of an operation: its path parameters, query and body, typed by its contract. Taken
- * one operation at a time (`Id extends unknown` distributes): for the union of every operation,
- * which the compiler meets while it infers `Id` at a call, the three parts of the union would
- * otherwise multiply into more combinations than it can represent.
+ * The three parts of one schema, distributed over the schema (not over each part): checked against
+ * the union of every operation (the constraint of `call`), an intersection of three distributed
+ * parts was the product of their members, past what the compiler represents (TS2590) once the API
+ * had some 120 operations; this is one member per operation.
  */
-export type InputOf<Id extends OperationId> = Id extends unknown ? Part<SchemaOf<Id>, 'params', 'params'> & Part<SchemaOf<Id>, 'querystring', 'query'> & Part<SchemaOf<Id>, 'body', 'body'> & CallOptions : never;
+type InputOfSchema<S> = S extends unknown ? Part<S, 'params', 'params'> & Part<S, 'querystring', 'query'> & Part<S, 'body', 'body'> & CallOptions : never;
 
 /** The input argument: optional when nothing in it is required. */
 export type CallArgs<Id extends OperationId> = {} extends InputOf<Id> ? [input?: InputOf<Id>] : [input: InputOf<Id>];

@@ -19,19 +19,24 @@ import {
   createRecoveryCode,
   enrol,
   fromB64u,
+  generateSearchKey,
   login,
   messageBodyAd,
   openRekeyDek,
   openSecret,
+  padTokens,
   prepareFiling,
   prepareReceiptReissue,
   prepareRekey,
   createStaffKey,
   sealNote,
+  queryTokens,
   recoverKeyPair,
   recoveryKeyOf,
   sealEnvelope,
   sealKeyringEntry,
+  sealSearchKeyEntry,
+  searchTokens,
   toB64u,
   wrapPrivateKey,
   type RekeyBundle,
@@ -246,6 +251,32 @@ function dashboard(method: string, url: string): Entry {
 
 const docs = (url: string): Entry => publicRoute(async () => ({ url }));
 
+// --- the blind index -------------------------------------------------------------------------
+
+/**
+ * The staff keyring of the search key, made once by the supervisor (who holds the mechanism key)
+ * for themself, officer A, and a spare officer assigned no case (an officer out of scope of the
+ * matrix's cases who may still search). Officer B and supervisor 2 hold no entry.
+ */
+export const searchKeyring = (w: World) =>
+  w.shared('search-key', async () => {
+    const key = generateSearchKey();
+    const searcher = await w.spareActor('officer');
+    const members = [w.supervisor, w.officerA, searcher];
+    await w.must(w.supervisor, 'POST', '/v1/search-key', { entries: members.map((m) => ({ userId: m.id, ...sealSearchKeyEntry(key, m.keyPair.publicKey) })) }, 201);
+    return { key, searcher };
+  });
+
+/** The shared triage case, with its tokens uploaded by its officer: the name it is found by. */
+const searchableCase = (w: World) =>
+  w.shared('case:triage:searchable', async () => {
+    const { key } = await searchKeyring(w);
+    const c = await sharedCase(w, 'triage');
+    await w.must(c.assignee ?? w.officerA, 'PUT', `/v1/cases/${c.id}/search-tokens`, { tokens: padTokens(searchTokens(key, { name: 'Awa Matrice Sangaré' })) });
+    return c;
+  });
+
+
 export const entries: Record<string, Entry> = {
   // health and documentation (public)
   'GET /docs/': docs('/docs/'),
@@ -456,6 +487,66 @@ export const entries: Record<string, Entry> = {
         userId = member.id;
       }
       return { who: await callerFor(w, role, null, mode), url: `/v1/orgs/${w.dep.mechanismId}/keyring/${userId}?reason=${encodeURIComponent('Départ du mécanisme')}` };
+    },
+  },
+
+  // the blind index
+  'POST /v1/search-key': {
+    ok: { status: 409, code: 'already_exists', why: 'the staff keyring is made once and the matrix world made it (test/search/blind-index.test.ts makes one)' },
+    async probe(w, role, mode) {
+      await searchKeyring(w);
+      return { who: await callerFor(w, role, null, mode), url: '/v1/search-key', body: { entries: [{ userId: w.supervisor.id, ...sealSearchKeyEntry(generateSearchKey(), w.supervisor.keyPair.publicKey) }] } };
+    },
+  },
+  'GET /v1/me/search-key': {
+    async probe(w, role, mode) {
+      await searchKeyring(w);
+      return { who: await callerFor(w, role, null, mode), url: '/v1/me/search-key' };
+    },
+  },
+  'GET /v1/search-key/entries': {
+    async probe(w, role, mode) {
+      await searchKeyring(w);
+      return { who: await callerFor(w, role, null, mode), url: '/v1/search-key/entries', listed: (json) => (json.items as Array<{ userId: string }>).some((i) => i.userId === w.officerA.id) };
+    },
+  },
+  'POST /v1/search-key/entries': {
+    // In scope: a holder (the supervisor, officer A) seals it to a newcomer; out of scope: a member who holds none (officer B, supervisor 2).
+    async probe(w, role, mode) {
+      const { key } = await searchKeyring(w);
+      const who = await callerFor(w, role, null, mode);
+      const newcomer = mode === 'in' ? await w.spareActor('officer') : w.officerB;
+      return { who, url: '/v1/search-key/entries', body: { userId: newcomer.id, entry: sealSearchKeyEntry(key, newcomer.keyPair.publicKey).entry } };
+    },
+  },
+  'DELETE /v1/search-key/entries/:userId': {
+    async probe(w, role, mode) {
+      const { key } = await searchKeyring(w);
+      let userId = w.officerA.id;
+      if (mode === 'in') {
+        const member = await w.spareActor('officer');
+        await w.must(w.supervisor, 'POST', '/v1/search-key/entries', { userId: member.id, entry: sealSearchKeyEntry(key, member.keyPair.publicKey).entry }, 201);
+        userId = member.id;
+      }
+      return { who: await callerFor(w, role, null, mode), url: `/v1/search-key/entries/${userId}?reason=${encodeURIComponent('Départ du mécanisme')}` };
+    },
+  },
+  'PUT /v1/cases/:caseId/search-tokens': onCase({
+    stage: 'triage',
+    outStage: 'assessment',
+    path: '/search-tokens',
+    body: async (w) => {
+      await searchKeyring(w);
+      return { tokens: padTokens([]) };
+    },
+  }),
+  'POST /v1/cases/search': {
+    // In scope for the officer: the case assigned to them; out of scope: an officer who holds the key but not the case.
+    async probe(w, role, mode) {
+      const { key, searcher } = await searchKeyring(w);
+      const c = await searchableCase(w);
+      const who = role === 'officer' && mode === 'out' ? searcher : await callerFor(w, role, c, mode);
+      return { who, url: '/v1/cases/search', body: { tokens: queryTokens(key, 'sangare awa') }, listed: (json) => (json.items as Array<{ case: { id: string } }>).some((i) => i.case.id === c.id) };
     },
   },
 

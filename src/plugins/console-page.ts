@@ -78,6 +78,12 @@ export default fp<ConsolePageOptions>(
     }
     if ('missing' in build) fastify.log.warn(`the staff console is not built (${build.missing}); run \`npm run build:web\``);
 
+    // Refusals too (an unknown asset, a malformed address) carry the console's CSP: every answer
+    // under /console is one the console's own rules govern.
+    fastify.addHook('onSend', async (request, reply) => {
+      if ((request.url === '/console' || request.url.startsWith('/console/')) && !reply.hasHeader('content-security-policy')) reply.header('content-security-policy', CONSOLE_CSP);
+    });
+
     // Every route of the console answers with the same HTML: the console routes in the browser.
     const page = async (request: FastifyRequest, reply: FastifyReply) => {
       if ('missing' in build) return reply.code(503).header('retry-after', '60').type('text/plain; charset=utf-8').send('The console is not available yet. / La console n’est pas encore disponible.');

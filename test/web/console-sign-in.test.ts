@@ -32,6 +32,9 @@ t.test('every console response carries the CSP; the files are the build’s byte
   const js = await fetch(`${T.origin}${app}`);
   t.equal(js.headers.get('content-security-policy'), csp, 'scripts (the worker among them) carry the same CSP');
   t.match(js.headers.get('cache-control') ?? '', /immutable/);
+  const missing = await fetch(`${T.origin}/console/assets/no-such-file.js`);
+  t.equal(missing.status, 404);
+  t.equal(missing.headers.get('content-security-policy'), csp, 'a refusal under /console carries the CSP too');
   const settings = await (await fetch(`${T.origin}/v1/console/settings`)).json();
   t.same(settings, { timeZone: 'Africa/Bamako', idleLockMinutes: 15 });
 });

@@ -112,3 +112,25 @@ t.test('the catalogues the forms use are the policies the services enforce', asy
   const anonymous = await fetch(`${T.origin}/v1/console/catalogues`);
   t.equal(anonymous.status, 401, 'staff only');
 });
+
+t.test('after the idle time of policies/console.yaml the console locks itself, and not before', async (t) => {
+  const p = await browser.open('laptop');
+  const { page } = p;
+  // The page's own clock, driven by the test: no 15-minute wait.
+  await page.clock.install();
+  await page.goto(`${T.origin}/console`);
+  await signInAs(page, T, officer);
+  await page.getByText('Connecté·e en tant que awa.officer').waitFor();
+  await page.clock.fastForward('14:00');
+  await page.keyboard.press('Tab');
+  await page.clock.fastForward('14:00');
+  t.equal(await page.getByRole('heading', { name: 'Console verrouillée' }).count(), 0, 'activity restarts the count');
+  await page.clock.fastForward('01:01');
+  await page.getByRole('heading', { name: 'Console verrouillée' }).waitFor();
+  t.equal(await page.getByText('Connecté·e en tant que').count(), 0, 'the screen behind the lock is gone');
+  t.same(await axe(page), [], 'the lock screen: no axe violation');
+  await page.getByLabel('Mot de passe', { exact: true }).fill(officer.password);
+  await page.getByRole('button', { name: 'Déverrouiller' }).click();
+  await page.getByText('Connecté·e en tant que awa.officer').waitFor();
+  t.same(p.violations, []);
+});

@@ -24,7 +24,8 @@ import {
   type BoxKeyPair,
   type JsonValue,
 } from '../../src/sdk/index.js';
-import type { CryptoRequest, CryptoResults, WorkerCall, WorkerReply, WorkerViolation } from './protocol.js';
+import { serveWorker } from '../shared/worker-rpc.js';
+import type { CryptoRequest, CryptoResults, WorkerViolation } from './protocol.js';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -158,13 +159,4 @@ self.addEventListener('securitypolicyviolation', (event: Event) => {
   self.postMessage({ violation: { directive: v.violatedDirective, blockedURI: v.blockedURI } } satisfies WorkerViolation);
 });
 
-self.onmessage = (event: MessageEvent<WorkerCall>) => {
-  const { id, request } = event.data;
-  handle(request).then(
-    (result) => self.postMessage({ id, ok: true, result } satisfies WorkerReply),
-    (err: unknown) => {
-      const code = err instanceof CryptoError ? err.code : ((err as { code?: string }).code ?? 'crypto_failed');
-      self.postMessage({ id, ok: false, code, message: err instanceof Error ? err.message : String(err) } satisfies WorkerReply);
-    },
-  );
-};
+serveWorker<CryptoRequest>(self, handle, (err) => (err instanceof CryptoError ? err.code : ((err as { code?: string }).code ?? 'crypto_failed')));

@@ -53,15 +53,9 @@ export interface CryptoResults {
   lock: null;
 }
 
-export interface WorkerCall {
-  id: number;
-  request: CryptoRequest;
-}
 
 /** A CSP violation seen inside the worker: its listener is the only one that hears it. */
 export interface WorkerViolation {
   violation: { directive: string; blockedURI: string };
 }
 
-/** A refusal keeps its stable code (wrong_password, locked, ...). */
-export type WorkerReply = { id: number; ok: true; result: unknown } | { id: number; ok: false; code: string; message: string };

@@ -4,25 +4,13 @@
  * URL, so the code that holds the keys is exactly the code the build produced. It is loaded
  * lazily (first keystroke, or the receipt form), never before it is needed.
  */
-import type { CryptoRequest, CryptoResults, WorkerCall, WorkerReply } from './protocol.js';
+import { createWorkerChannel, CryptoFailure } from '../shared/worker-rpc.js';
+import type { CryptoRequest, CryptoResults } from './protocol.js';
 
-export class CryptoFailure extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-interface Pending {
-  resolve(value: unknown): void;
-  reject(err: unknown): void;
-}
+export { CryptoFailure };
 
 let worker: Promise<Worker> | null = null;
-const pending = new Map<number, Pending>();
-let nextId = 1;
+const channel = createWorkerChannel<CryptoRequest>();
 
 function meta(name: string): string {
   return document.querySelector<HTMLMetaElement>(`meta[name="${name}"]`)?.content ?? '';
@@ -44,20 +32,9 @@ async function startWorker(): Promise<Worker> {
   const blobUrl = URL.createObjectURL(new Blob([script], { type: 'text/javascript' }));
   const w = new Worker(blobUrl, { name: 'egide-crypto' });
   URL.revokeObjectURL(blobUrl);
-  w.onmessage = (event: MessageEvent<WorkerReply>) => {
-    const reply = event.data;
-    const p = pending.get(reply.id);
-    if (!p) return;
-    pending.delete(reply.id);
-    if (reply.ok) p.resolve(reply.result);
-    else p.reject(new CryptoFailure(reply.code, reply.message));
-  };
-  w.onerror = (event) => {
-    event.preventDefault();
-    for (const p of pending.values()) p.reject(new CryptoFailure('crypto_failed', 'the crypto worker stopped'));
-    pending.clear();
-    worker = null;
-  };
+  channel.attach(w);
+  // A worker that stopped is started again by the next call.
+  w.addEventListener('error', () => (worker = null));
   return w;
 }
 
@@ -74,11 +51,7 @@ export function preloadCrypto(): Promise<Worker> {
 
 export async function crypto<R extends CryptoRequest>(request: R): Promise<CryptoResults[R['op']]> {
   const w = await preloadCrypto();
-  const id = nextId++;
-  return new Promise<CryptoResults[R['op']]>((resolve, reject) => {
-    pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-    w.postMessage({ id, request } satisfies WorkerCall);
-  });
+  return channel.call(w, request) as Promise<CryptoResults[R['op']]>;
 }
 
 /** Wipes the keys in the worker and stops it (quick exit, log out). */
@@ -86,6 +59,5 @@ export function destroyCrypto(): void {
   const current = worker;
   worker = null;
   if (current) void current.then((w) => w.terminate()).catch(() => undefined);
-  for (const p of pending.values()) p.reject(new CryptoFailure('stopped', 'stopped'));
-  pending.clear();
+  channel.failAll('stopped', 'stopped');
 }

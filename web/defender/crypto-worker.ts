@@ -20,7 +20,8 @@ import {
   type JsonValue,
   type KeyEnvelope,
 } from '../../src/sdk/index.js';
-import type { CryptoRequest, CryptoResults, WorkerCall, WorkerReply } from './protocol.js';
+import { serveWorker } from '../shared/worker-rpc.js';
+import type { CryptoRequest, CryptoResults } from './protocol.js';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -88,14 +89,4 @@ function fail(code: string, message: string): never {
   throw Object.assign(new Error(message), { code });
 }
 
-self.onmessage = (event: MessageEvent<WorkerCall>) => {
-  const { id, request } = event.data;
-  handle(request).then(
-    (result) => self.postMessage({ id, ok: true, result } satisfies WorkerReply),
-    (err: unknown) => {
-      const code = err instanceof CryptoError ? err.code : ((err as { code?: string }).code ?? 'crypto_failed');
-      // Messages of the SDK never hold key material or plaintext; still, only the code matters to the page.
-      self.postMessage({ id, ok: false, code, message: err instanceof Error ? err.message : String(err) } satisfies WorkerReply);
-    },
-  );
-};
+serveWorker<CryptoRequest>(self, handle, (err) => (err instanceof CryptoError ? err.code : ((err as { code?: string }).code ?? 'crypto_failed')));

@@ -26,10 +26,4 @@ export interface CryptoResults {
   forget: null;
 }
 
-export interface WorkerCall {
-  id: number;
-  request: CryptoRequest;
-}
 
-/** A refusal from the SDK keeps its stable code (e.g. key_id_mismatch, bad_receipt). */
-export type WorkerReply = { id: number; ok: true; result: unknown } | { id: number; ok: false; code: string; message: string };

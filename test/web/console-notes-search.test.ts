@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { clientOf } from '../helpers/api-client.js';
 import { assignCaseSupervisor, buildWorld, caseKeyOf, type Actor } from '../helpers/world.js';
 import { SEALED_JSON_BYTES } from '../../src/lib/schemas.js';
-import { caseFieldAd, fromB64u, openField, openNote, openSearchKeyEntry, padTokens, ready, sealSearchKeyEntry, generateSearchKey, searchTokens, type JsonValue } from '../../src/sdk/index.js';
+import { caseFieldAd, fromB64u, openField, openNote, openStaffKey, sealNote, openSearchKeyEntry, padTokens, ready, sealSearchKeyEntry, generateSearchKey, searchTokens, type JsonValue } from '../../src/sdk/index.js';
 import { NOTE_JSON_BYTES } from '../../web/console/notes/note-limit.js';
 import { axe, consoleBrowser, signInAs, startConsoleService, type ConsolePage } from './console-kit.js';
 
@@ -120,6 +120,23 @@ t.test('the supervisor reads the note through the mechanism key; the defender’
   t.equal(list.items.length, 1);
   const n = list.items[0]!;
   t.throws(() => openNote(n.body, c1.defender.dek, { caseId: c1.caseId, noteId: n.id, author: n.author }), { code: 'decrypt_failed' }, "the defender's case key does not open the note");
+
+  // Twenty more notes from Awa's client (the SDK): the screen shows them a page at a time, oldest first.
+  const staffKey = openStaffKey((await clientOf(T.app, awa).call('listCaseNotes', { params: { caseId: c1.caseId } })).staffKey!.own, [awa.keyPair]);
+  for (let i = 1; i <= 20; i++) {
+    T.clock.advance(1_000);
+    const id = randomUUID();
+    await clientOf(T.app, awa).call('createNote', { params: { caseId: c1.caseId }, body: { id, body: sealNote({ text: `Suivi numéro ${i}` }, staffKey, { caseId: c1.caseId, noteId: id, author: `u:${awa.id}` }) } });
+  }
+  await p.page.getByRole('link', { name: 'Accueil', exact: true }).click();
+  await p.page.getByRole('heading', { name: 'Accueil' }).waitFor();
+  await p.page.goBack();
+  await p.page.getByText('Suivi numéro 19', { exact: true }).waitFor();
+  t.equal(await p.page.locator('.note').count(), 20, 'the first page');
+  t.equal(await p.page.getByText('Suivi numéro 20', { exact: true }).count(), 0, 'the last note is on the next page');
+  await p.page.getByRole('button', { name: 'Notes suivantes' }).click();
+  await p.page.getByText('Suivi numéro 20', { exact: true }).waitFor();
+  t.equal(await p.page.locator('.note').count(), 21, 'the next page goes on after the last note shown');
   t.same(p.violations, []);
   t.same(p.offHostRequests, []);
 });

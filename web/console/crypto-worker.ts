@@ -33,7 +33,8 @@ import {
   type StaffKeyHolder,
   type JsonValue,
 } from '../../src/sdk/index.js';
-import type { CryptoRequest, CryptoResults, SealedItem, StaffHolder, WorkerCall, WorkerReply, WorkerViolation } from './protocol.js';
+import type { CryptoRequest, CryptoResults, WorkerCall, WorkerReply, WorkerViolation } from './protocol.js';
+import type { SealedItem, StaffHolder } from './protocol.js';
 import { searchableOf } from './search/searchable.js';
 
 declare const self: DedicatedWorkerGlobalScope;

@@ -38,8 +38,6 @@ export type CryptoRequest =
   | { op: 'open'; caseId: string; items: SealedItem[] }
   /** Seals a value for a case (padded format 2) with its open key. */
   | { op: 'seal'; caseId: string; value: JsonValue; ad: string }
-  /** Wipes every key (idle lock, log out). */
-  | { op: 'lock' }
   /** Opens a case's staff key from the caller's own staff-key envelope(s) (listCaseNotes' `staffKey.own`), as openCaseKey does. */
   | { op: 'openStaffKey'; caseId: string; own: Array<{ keyId: string; envelope: string }>; keyring: KeyringItem[] }
   /** Makes a case's first staff key, kept in the worker, and seals it to every staff holder the API lists. */
@@ -53,7 +51,9 @@ export type CryptoRequest =
   /** The blind-index tokens of what was typed (a name, words, a phone); the text goes no further. */
   | { op: 'queryTokens'; typed: string }
   /** A case's tokens from its sealed identity and contact (opened with its open case key): the real ones, and padded to `count`. */
-  | { op: 'caseTokens'; caseId: string; identity: SealedItem | null; contact: SealedItem | null; count: number };
+  | { op: 'caseTokens'; caseId: string; identity: SealedItem | null; contact: SealedItem | null; count: number }
+  /** Wipes every key (idle lock, log out). */
+  | { op: 'lock' };
 
 /** A staff holder of a case as listCaseNotes gives it (publicKey null: the holder moved to another key). */
 export interface StaffHolder {

@@ -10,9 +10,11 @@ import { LocationProvider, Route, Router, useLocation } from 'preact-iso/router'
 import { useEffect } from 'preact/hooks';
 import { sessionAlive } from './api.js';
 import { t } from './i18n.js';
+import { CaseNotes } from './screens/case-notes.js';
 import { Home } from './screens/home.js';
 import { Lock } from './screens/lock.js';
 import { NotFound } from './screens/not-found.js';
+import { Search } from './screens/search.js';
 import { SignIn } from './screens/sign-in.js';
 import { account, endLocally, locked } from './session.js';
 import { Shell } from './shell.js';
@@ -44,6 +46,8 @@ function Gate() {
     <Router>
       <Route path="/console" component={Home} />
       <Route path="/console/" component={Home} />
+      <Route path="/console/cases/:caseId/notes" component={CaseNotes} />
+      <Route path="/console/search" component={Search} />
       <Route default component={NotFound} />
     </Router>
   );

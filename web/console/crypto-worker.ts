@@ -15,17 +15,27 @@ import {
   openEnvelope,
   openField,
   openKeyringEntry,
+  openNote,
+  openSearchKeyEntry,
+  padTokens,
+  queryTokens,
   randomBytes,
   ready,
+  createStaffKey,
+  fromB64u,
   sealField,
+  sealNote,
+  searchTokens,
   toB64u,
   unwrapPrivateKey,
   wipe,
   type BoxKeyPair,
+  type StaffKeyHolder,
   type JsonValue,
 } from '../../src/sdk/index.js';
 import { serveWorker } from '../shared/worker-rpc.js';
-import type { CryptoRequest, CryptoResults, WorkerViolation } from './protocol.js';
+import type { CryptoRequest, CryptoResults, SealedItem, StaffHolder, WorkerViolation } from './protocol.js';
+import { searchableOf } from './search/searchable.js';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -37,16 +47,43 @@ let pendingWrapKey: Uint8Array | null = null;
 const orgKeys = new Map<string, BoxKeyPair>();
 /** Open case keys, by case id, with the key epoch they belong to. */
 const caseKeys = new Map<string, { keyEpoch: number; dek: Uint8Array }>();
+/** Open staff keys (internal notes), by case id. */
+const staffKeys = new Map<string, Uint8Array>();
+/** The search key (blind index), once opened from the account's staff keyring entry. */
+let searchKey: Uint8Array | null = null;
 
 function lock(): void {
   if (account) wipe(account.privateKey);
   if (pendingWrapKey) wipe(pendingWrapKey);
   for (const k of orgKeys.values()) wipe(k.privateKey);
   for (const k of caseKeys.values()) wipe(k.dek);
+  for (const k of staffKeys.values()) wipe(k);
+  if (searchKey) wipe(searchKey);
   orgKeys.clear();
   caseKeys.clear();
+  staffKeys.clear();
+  searchKey = null;
   account = null;
   pendingWrapKey = null;
+}
+
+function keepStaffKey(caseId: string, key: Uint8Array): void {
+  const previous = staffKeys.get(caseId);
+  if (previous) wipe(previous);
+  staffKeys.set(caseId, key);
+}
+
+function staffKey(caseId: string): Uint8Array {
+  return staffKeys.get(caseId) ?? fail('staff_key_locked', 'the staff key of this case is not open');
+}
+
+/** The holders as the SDK seals to them: each public key is checked against its keyId there. */
+function resolveHolders(holders: StaffHolder[]): StaffKeyHolder[] {
+  return holders.map((h) => {
+    if (h.publicKey === null) fail('holder_key_changed', `${h.recipientType}:${h.recipientId} has moved to another key`);
+    const recipientType = h.recipientType === 'org' || h.recipientType === 'user' ? h.recipientType : fail('crypto_failed', 'unknown holder type');
+    return { keyId: h.keyId, publicKey: fromB64u(h.publicKey), recipientType, recipientId: h.recipientId };
+  });
 }
 
 function caseKey(caseId: string): Uint8Array {
@@ -150,6 +187,49 @@ async function handle(request: CryptoRequest): Promise<CryptoResults[CryptoReque
     case 'lock':
       lock();
       return null;
+    case 'openStaffKey': {
+      for (const e of request.own) {
+        const recipient = recipientFor(e.keyId, request.keyring);
+        if (!recipient) continue;
+        keepStaffKey(request.caseId, openEnvelope(e.envelope, recipient));
+        return null;
+      }
+      return fail('no_envelope', 'no staff-key envelope of this case opens with your keys');
+    }
+    case 'makeStaffKey': {
+      const made = createStaffKey(resolveHolders(request.holders));
+      keepStaffKey(request.caseId, made.staffKey);
+      return { envelopes: made.envelopes };
+    }
+    case 'openNotes': {
+      const key = staffKey(request.caseId);
+      return request.items.map((n) => {
+        try {
+          const value = openNote(n.body, key, { caseId: request.caseId, noteId: n.id, author: n.author });
+          return value && typeof value === 'object' && !Array.isArray(value) && typeof value.text === 'string' ? value.text : null;
+        } catch {
+          return null;
+        }
+      });
+    }
+    case 'sealNote':
+      return sealNote({ text: request.text }, staffKey(request.caseId), { caseId: request.caseId, noteId: request.noteId, author: request.author });
+    case 'openSearchKey': {
+      const me = account ?? fail('locked', 'the console is locked');
+      const key = openSearchKeyEntry({ memberKeyId: request.memberKeyId, entry: request.entry }, me);
+      if (searchKey) wipe(searchKey);
+      searchKey = key;
+      return null;
+    }
+    case 'queryTokens':
+      return queryTokens(searchKey ?? fail('no_search_key', 'the search key is not open'), request.typed);
+    case 'caseTokens': {
+      const key = searchKey ?? fail('no_search_key', 'the search key is not open');
+      const dek = caseKey(request.caseId);
+      const open = (item: SealedItem | null): JsonValue | null => (item ? openField(item.sealed, dek, item.ad) : null);
+      const real = searchTokens(key, searchableOf(open(request.identity), open(request.contact)));
+      return { real, padded: padTokens(real, request.count) };
+    }
   }
 }
 

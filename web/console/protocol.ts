@@ -38,8 +38,30 @@ export type CryptoRequest =
   | { op: 'open'; caseId: string; items: SealedItem[] }
   /** Seals a value for a case (padded format 2) with its open key. */
   | { op: 'seal'; caseId: string; value: JsonValue; ad: string }
+  /** Opens a case's staff key from the caller's own staff-key envelope(s) (listCaseNotes' `staffKey.own`), as openCaseKey does. */
+  | { op: 'openStaffKey'; caseId: string; own: Array<{ keyId: string; envelope: string }>; keyring: KeyringItem[] }
+  /** Makes a case's first staff key, kept in the worker, and seals it to every staff holder the API lists. */
+  | { op: 'makeStaffKey'; caseId: string; holders: StaffHolder[] }
+  /** Opens notes with the case's open staff key: the text of each, null when it does not open. */
+  | { op: 'openNotes'; caseId: string; items: Array<{ id: string; author: string; body: string }> }
+  /** Seals a note (format 2, the note AD) with the case's open staff key. */
+  | { op: 'sealNote'; caseId: string; noteId: string; author: string; text: string }
+  /** Opens the search key from the caller's staff keyring entry (getOwnSearchKey), kept in the worker. */
+  | { op: 'openSearchKey'; memberKeyId: string; entry: string }
+  /** The blind-index tokens of what was typed (a name, words, a phone); the text goes no further. */
+  | { op: 'queryTokens'; typed: string }
+  /** A case's tokens from its sealed identity and contact (opened with its open case key): the real ones, and padded to `count`. */
+  | { op: 'caseTokens'; caseId: string; identity: SealedItem | null; contact: SealedItem | null; count: number }
   /** Wipes every key (idle lock, log out). */
   | { op: 'lock' };
+
+/** A staff holder of a case as listCaseNotes gives it (publicKey null: the holder moved to another key). */
+export interface StaffHolder {
+  keyId: string;
+  recipientType: string;
+  recipientId: string;
+  publicKey: string | null;
+}
 
 export interface CryptoResults {
   ready: null;
@@ -51,6 +73,13 @@ export interface CryptoResults {
   open: Array<JsonValue | null>;
   seal: string;
   lock: null;
+  openStaffKey: null;
+  makeStaffKey: { envelopes: Array<{ keyId: string; envelope: string; recipientType: 'org' | 'user'; recipientId: string }> };
+  openNotes: Array<string | null>;
+  sealNote: string;
+  openSearchKey: null;
+  queryTokens: string[];
+  caseTokens: { real: string[]; padded: string[] };
 }
 
 

@@ -23,6 +23,11 @@ export function Shell({ children }: { children: ComponentChildren }) {
               <li>
                 <a href="/console/account">{t('nav.account')}</a>
               </li>
+              {(me.role === 'officer' || me.role === 'supervisor') && (
+                <li>
+                  <a href="/console/search">{t('nav.search')}</a>
+                </li>
+              )}
             </ul>
           </nav>
         )}

@@ -54,7 +54,14 @@ export interface CallOptions {
 }
 
 /** The input of an operation: its path parameters, query and body, typed by its contract. */
-export type InputOf<Id extends OperationId> = Part<SchemaOf<Id>, 'params', 'params'> & Part<SchemaOf<Id>, 'querystring', 'query'> & Part<SchemaOf<Id>, 'body', 'body'> & CallOptions;
+export type InputOf<Id extends OperationId> = InputOfSchema<SchemaOf<Id>>;
+
+/**
+ * The input of one schema, distributed over a union of schemas once for all three parts: a union
+ * of each schema's own input, never the cross product of every schema's params, query and body
+ * (which, over every operation at once, grows past what the compiler can represent).
+ */
+type InputOfSchema<S> = S extends unknown ? Part<S, 'params', 'params'> & Part<S, 'querystring', 'query'> & Part<S, 'body', 'body'> & CallOptions : never;
 
 /** The input argument: optional when nothing in it is required. */
 export type CallArgs<Id extends OperationId> = {} extends InputOf<Id> ? [input?: InputOf<Id>] : [input: InputOf<Id>];

@@ -16,6 +16,7 @@ import deadlines from './deadlines/deadline-module.js';
 import escalation from './escalation/escalation-module.js';
 import retention from './retention/retention-module.js';
 import platform from './plugins/platform-module.js';
+import views from './views/view-module.js';
 
 /**
  * The domain modules, in the order their routes register (src/module.ts says what a module
@@ -40,5 +41,6 @@ export const defaultModules: readonly AppModule[] = [
   deadlines,
   escalation,
   retention,
+  views,
   platform,
 ];

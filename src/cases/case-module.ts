@@ -6,7 +6,7 @@ export default defineModule({
   permissions: [
     'request.create', 'auth.receipt', 'case.file_on_behalf', 'case.list', 'case.read', 'case.read_sealed', 'case.grant',
     // the transitions of policies/workflow.yaml (case-workflow-routes.ts: one route per transition)
-    'case.acknowledge', 'case.triage', 'case.provide_info', 'case.urgency', 'case.close', 'case.reopen', 'case.decide',
+    'case.acknowledge', 'case.reassign', 'case.triage', 'case.provide_info', 'case.urgency', 'case.close', 'case.reopen', 'case.decide',
     'case.withdraw', 'case.timeline', 'case.rekey', 'case.break_glass',
   ],
   routes: [
@@ -17,5 +17,6 @@ export default defineModule({
     route(() => import('./case-withdrawal-routes.js'), (c) => ({ withdrawal: c.services.withdrawal })),
     route(() => import('./case-rekey-routes.js'), (c) => ({ rekey: c.services.rekey })),
     route(() => import('./break-glass-routes.js'), (c) => ({ breakGlass: c.services.breakGlass })),
+    route(() => import('./case-actions-routes.js'), (c) => ({ caseActions: c.services.caseActions })),
   ],
 });

@@ -112,6 +112,14 @@ export const ROUTES = {
   checkIn: ['POST', '/v1/cases/:caseId/checkins'],
   raiseAlert: ['POST', '/v1/cases/:caseId/alerts'],
   listCaseReports: ['GET', '/v1/cases/:caseId/reports'],
+  // case-actions
+  getCaseActions: ['GET', '/v1/cases/:caseId/actions'],
+  // case-list
+  countCases: ['GET', '/v1/cases/counts'],
+  // saved-view
+  listSavedViews: ['GET', '/v1/me/views'],
+  createSavedView: ['POST', '/v1/me/views'],
+  deleteSavedView: ['DELETE', '/v1/me/views/:id'],
 } as const satisfies Record<string, readonly ['GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', `/${string}`]>;
 
 export type OperationId = keyof typeof ROUTES;

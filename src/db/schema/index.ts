@@ -5,3 +5,4 @@ export * from './protection.js';
 export * from './escalation.js';
 export * from './notifications.js';
 export * from './break-glass.js';
+export * from './saved-views.js';

@@ -8,8 +8,8 @@
 import t from 'tap';
 import { randomBytes } from 'node:crypto';
 import { buildTestApp } from '../helpers/app.js';
-import { act, assignCaseSupervisor, buildWorld, caseKeyOf, caseRow, type StagedCase } from '../helpers/world.js';
-import { ready, sealEnvelope, toB64u } from '../../src/sdk/index.js';
+import { act, assignCaseSupervisor, buildWorld, caseKeyOf, caseRow, mechanismKeyOf, type StagedCase } from '../helpers/world.js';
+import { fromB64u, keyIdOf, openRekeyDek, prepareRekey, ready, sealEnvelope, toB64u, type RekeyBundle } from '../../src/sdk/index.js';
 
 await ready();
 t.setTimeout(600_000);
@@ -106,4 +106,22 @@ t.test('the list of what a supervisor may do offers it, with what it requires', 
   t.same(list.transitions.find((x: { name: string }) => x.name === 'reassign'), { name: 'reassign', to: 'triage', requires: ['reason', 'assigneeId', 'envelope'] });
   const forOfficer = (await T.app.inject({ method: 'GET', url: `/v1/cases/${c.caseId}/actions`, headers: officerA.auth() })).json();
   t.notOk(forOfficer.transitions.some((x: { name: string }) => x.name === 'reassign'), 'not offered to an officer');
+});
+
+t.test("the previous officer's envelope stays until the supervisor re-keys the case, which revokes it", async (t) => {
+  const c = await w.caseAt('assessment', { officer: officerA });
+  t.equal((await act(T, sup, c.caseId, 'reassign', await handOver(c))).statusCode, 200);
+  const keyA = keyIdOf(officerA.keyPair.publicKey);
+  t.ok(await envelopeOf(c.caseId, officerA.id), 'still there after the hand-over: removing a reader is a re-key');
+  const bundle = (await T.app.inject({ method: 'GET', url: `/v1/cases/${c.caseId}/rekey`, headers: sup.auth() })).json() as RekeyBundle;
+  const mechanism = await mechanismKeyOf(T, sup);
+  const oldDek = openRekeyDek(bundle, [mechanism]);
+  const recipients = bundle.envelopes
+    .filter((e) => e.keyId !== keyA)
+    .map((e) => ({ keyId: e.currentKeyId!, publicKey: e.recipientType === 'org' ? mechanism.publicKey : fromB64u(e.publicKey!), recipientType: e.recipientType, recipientId: e.recipientId }));
+  const { body } = prepareRekey({ bundle, oldDek, revoke: [keyA], recipients });
+  const res = await T.app.inject({ method: 'POST', url: `/v1/cases/${c.caseId}/rekey`, headers: sup.auth(), payload: body as object });
+  t.equal(res.statusCode, 200, res.body);
+  t.equal(await envelopeOf(c.caseId, officerA.id), undefined, 'the previous officer holds no envelope any more');
+  t.ok(await envelopeOf(c.caseId, officerB.id), 'the new officer keeps theirs, under the new key');
 });

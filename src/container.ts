@@ -31,6 +31,9 @@ import { createCaseService } from './cases/case-service.js';
 import { createCaseWorkflowService } from './cases/case-workflow-service.js';
 import { createTransitionGuards } from './cases/transition-guards.js';
 import { createCaseListService } from './cases/case-list-service.js';
+import { createCaseActionsService } from './cases/case-actions-service.js';
+import { createSavedViewService } from './views/saved-view-service.js';
+import { createSavedViewRepository } from './views/saved-view-repository.js';
 import { createCaseListRepository } from './cases/case-list-repository.js';
 import { createMessageService } from './messages/message-service.js';
 import { createMessageRepository } from './messages/message-repository.js';
@@ -131,15 +134,15 @@ function buildServices(deps: ServiceCore) {
     withdrawOpenReferrals: (caseId, reason, at, tx, ctx) => referrals.withdrawOpenReferrals(caseId, reason, at, tx, ctx),
     dismissOpenAppeals: (caseId, reason, at, tx) => appealRepo.dismissOpen(caseId, reason, at, tx),
   };
-  const workflow = createCaseWorkflowService({ db, cases: repos.cases, users: repos.users, deadlines, access, audit, clock, workflow: policies.workflow, guards: createTransitionGuards(repos), openWork });
   // Who among the supervisors is part of a case (else a break-glass): asked by every service that serves sealed content.
   const participation = createCaseParticipation({ db, policy: policies.breakGlass, clock });
+  const workflow = createCaseWorkflowService({ db, cases: repos.cases, users: repos.users, deadlines, access, audit, participation, clock, workflow: policies.workflow, guards: createTransitionGuards(repos), openWork });
   const breakGlass = createBreakGlassService({ db, cases: repos.cases, breakGlass: createBreakGlassRepository(db), users: repos.users, outbox, access, audit, clock, policy: policies.breakGlass });
   const userKeys = createUserKeyService({ users: repos.users, access });
   const messageRepo = createMessageRepository(db);
   const unreadMessages = (caseIds: readonly string[], reader: string) => messageRepo.unreadCounts(caseIds, reader);
   const cases = createCaseService({ cases: repos.cases, users: repos.users, keyring: repos.keyring, staffKeys: repos.notes, access, participation, audit, clock, db, unreadMessages });
-  const caseList = createCaseListService({ lists: createCaseListRepository(database.sql), access, clock, unreadMessages });
+  const caseList = createCaseListService({ lists: createCaseListRepository(database.sql), access, clock, unreadMessages, intake: policies.intake });
   const messages = createMessageService({ db, cases, caseRepo: repos.cases, messages: messageRepo, outbox, access, audit, clock });
   // --- protection workflow (one line per module) ---
   const assessments = createAssessmentService({ db, assessments: repos.assessments, cases: repos.cases, access, audit, participation, clock, risk: policies.risk });
@@ -156,6 +159,8 @@ function buildServices(deps: ServiceCore) {
   const rekey = createCaseRekeyService({ db, cases: repos.cases, sealed: repos.sealedContent, notes: repos.notes, caseService: cases, users: repos.users, orgs: repos.orgs, access, audit, participation, clock });
   const receipts = createCaseReceiptService({ db, cases: repos.cases, sealed: repos.sealedContent, caseService: cases, users: repos.users, orgs: repos.orgs, sessions: repos.sessions, access, audit, participation, clock });
   const notes = createNoteService({ db, cases: repos.cases, caseService: cases, notes: repos.notes, users: repos.users, orgs: repos.orgs, access, audit, participation, clock });
+  const savedViews = createSavedViewService({ db, views: createSavedViewRepository(db), access, audit, clock, limits: policies.limits });
+  const caseActions = createCaseActionsService({ db, access, caseService: cases, workflowService: workflow, reports, workflow: policies.workflow, accessPolicy: policy });
   const notifications = createNotificationService({ db, notifications: createNotificationRepository(db), webhooks: repos.webhooks, access, audit, cases, clock });
   const webhooks = createWebhookService({ db, webhooks: repos.webhooks, orgs: repos.orgs, access, audit, clock, keys, allowPrivateTargets: config.WEBHOOK_ALLOW_PRIVATE_TARGETS, ...(deps.webhookResolver ? { resolve: deps.webhookResolver } : {}) });
   const deadlineViews = createDeadlineViewService({ views: createDeadlineViewRepository(db), access, cases: repos.cases, policy: policies.deadlines, clock });
@@ -179,6 +184,8 @@ function buildServices(deps: ServiceCore) {
     rekey,
     receipts,
     notes,
+    caseActions,
+    savedViews,
     notifications, webhooks,
     deadlineViews,
     retention,

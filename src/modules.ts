@@ -18,6 +18,7 @@ import retention from './retention/retention-module.js';
 import search from './search/search-module.js';
 import platform from './plugins/platform-module.js';
 import consoleApp from './console/console-module.js';
+import views from './views/view-module.js';
 
 /**
  * The domain modules, in the order their routes register (src/module.ts says what a module
@@ -43,6 +44,7 @@ export const defaultModules: readonly AppModule[] = [
   escalation,
   retention,
   search,
+  views,
   platform,
   consoleApp,
 ];

@@ -173,6 +173,15 @@ export function createAccessService(deps: { policy: AccessPolicy; audit: Pick<Au
       return decide(principal, action, facts).allowed;
     },
 
+    /**
+     * The problem code the policy would refuse this with, on these facts, or null when it allows
+     * it. Nothing audited, nothing thrown: for telling a caller what they may do on a resource.
+     */
+    refusalCode(principal: Principal, action: string, facts: ScopeFacts): string | null {
+      const d = decide(principal, action, facts);
+      return d.allowed ? null : d.error.code;
+    },
+
     /** Does the role hold the action at all (any scope)? For listing what a route allows. */
     roleMay(role: Role, action: string): boolean {
       return policy.get(action)?.roles[role] !== undefined;

@@ -17,6 +17,11 @@ import { caseScope } from '../access/case-scope.js';
 
 export type AssessmentService = ReturnType<typeof createAssessmentService>;
 
+/** Why no assessment version can be recorded on the case now, or null. */
+export function assessmentRefusal(c: { state: string }): AppError | null {
+  return c.state !== 'assessment' ? new AppError('invalid_transition', `an assessment is recorded while the case is in assessment (it is in ${c.state})`) : null;
+}
+
 /**
  * Risk assessments (workflow.md, "Risk assessment"): dated versions, never edited. The server
  * computes the level from the codes and ratings with the risk policy, so that the same
@@ -55,7 +60,8 @@ export function createAssessmentService(deps: {
         assertKeyEpoch(c, input.keyEpoch);
         // Only staff hold assessment.create; the check narrows the principal for createdBy.
         if (ctx.principal.kind !== 'user') throw new AppError('forbidden');
-        if (c.state !== 'assessment') throw new AppError('invalid_transition', `an assessment is recorded while the case is in assessment (it is in ${c.state})`);
+        const refused = assessmentRefusal(c);
+        if (refused) throw refused;
         const version = await assessments.nextVersion(caseId, tx);
         const now = clock.now();
         const row = {

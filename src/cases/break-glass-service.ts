@@ -16,6 +16,11 @@ import { caseScope } from '../access/case-scope.js';
 
 export type BreakGlassService = ReturnType<typeof createBreakGlassService>;
 
+/** Why a break-glass cannot be opened on the case, or null. */
+export function breakGlassRefusal(c: { purgedAt: Date | null }): AppError | null {
+  return c.purgedAt ? new AppError('case_purged', `the sealed content of this case was purged on ${c.purgedAt.toISOString()}: there is nothing to open`) : null;
+}
+
 /**
  * Break-glass (access.md, "Separation of duties"): a supervisor who is not part of a case opens
  * its sealed content for the window of policies/break-glass.yaml, with a written reason. One
@@ -48,7 +53,7 @@ export function createBreakGlassService(deps: {
         const openedAt = clock.now();
         const expiresAt = new Date(openedAt.getTime() + policy.windowMs);
         // Refusals decided with the policy: a refused opening holds one event, its denial.
-        const refusal = c?.purgedAt ? new AppError('case_purged', `the sealed content of this case was purged on ${c.purgedAt.toISOString()}: there is nothing to open`) : null;
+        const refusal = c ? breakGlassRefusal(c) : null;
         await access.authorize(ctx, 'case.break_glass', { resource, caseId: c ? caseId : null, found: c !== undefined, facts: caseScope(c), refusal }, tx, {
           reason: `break_glass ${id} until ${expiresAt.toISOString()}`,
         });

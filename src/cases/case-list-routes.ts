@@ -17,13 +17,22 @@ const caseListRoutes: FastifyPluginAsyncTypebox<{ caseList: CaseListService }> =
       if (q.riskLevel !== undefined) filters.riskLevel = q.riskLevel as RiskLevel;
       if (q.urgent !== undefined) filters.urgent = q.urgent === 'true';
       if (q.region !== undefined) filters.region = q.region;
+      if (q.category !== undefined) filters.category = q.category;
+      if (q.dueWithin !== undefined) filters.dueWithin = Number(q.dueWithin);
       if (q.assignee !== undefined) filters.assignee = q.assignee.toLowerCase();
       if (q.overdue !== undefined) filters.overdue = q.overdue === 'true';
       const page: CaseListPage = {};
       if (q.limit !== undefined) page.limit = Number(q.limit);
       if (q.cursor !== undefined) page.cursor = q.cursor;
+      if (q.sort !== undefined) page.sort = q.sort;
       return caseList.list(ctxOf(request), filters, page);
     },
+  });
+
+  fastify.route({
+    ...routeOf(api.countCases),
+    config: { action: 'case.list', limit: 'caseList' },
+    handler: async (request) => caseList.counts(ctxOf(request)),
   });
 };
 

@@ -1,4 +1,6 @@
-import { MAX_PAGE, type CaseSummary } from '../contracts/case-list.js';
+import { MAX_PAGE, type CaseSort, type CaseSummary } from '../contracts/case-list.js';
+import { RISK_LEVELS } from '../contracts/shared.js';
+import type { IntakePolicy } from '../intake/intake-policy.js';
 import { fieldInvalid } from '../lib/problem.js';
 import { decodeKeyset, encodeKeyset, isIsoInstant, isUuid, notACursor } from '../lib/cursor.js';
 import type { Clock } from '../lib/clock.js';
@@ -14,18 +16,57 @@ export const DEFAULT_PAGE = 50;
 
 export interface CaseListPage {
   limit?: number;
+  /** the order (default `due`); a cursor continues the sort it was made for */
+  sort?: CaseSort;
   /** opaque: from the previous page's `nextCursor` */
   cursor?: string;
 }
 
 export const encodeCursor = (k: SortKey): string => encodeKeyset(k);
 
-/** Parses an opaque cursor; anything but a well-formed sort key is a 400. */
-export function decodeCursor(cursor: string): SortKey {
+const isRisk = (r: unknown): r is (typeof RISK_LEVELS)[number] => typeof r === 'string' && (RISK_LEVELS as readonly string[]).includes(r);
+
+/** Parses an opaque cursor of `sort`; anything but a well-formed sort key of that sort is a 400. */
+export function decodeCursor(cursor: string, sort: CaseSort = 'due'): SortKey {
   const o = decodeKeyset(cursor, '/querystring/cursor');
-  const { u, d, c, i } = o;
-  if (Object.keys(o).length !== 4 || typeof u !== 'boolean' || !isIsoInstant(c) || !isUuid(i) || !(d === null || isIsoInstant(d))) throw notACursor('/querystring/cursor');
-  return { u, d, c, i };
+  const size = Object.keys(o).length;
+  const bad = notACursor('/querystring/cursor');
+  switch (sort) {
+    case 'due': {
+      const { u, d, c, i } = o;
+      if (size !== 4 || typeof u !== 'boolean' || !isIsoInstant(c) || !isUuid(i) || !(d === null || isIsoInstant(d))) throw bad;
+      return { u, d, c, i };
+    }
+    case 'created': {
+      const { s, c, i } = o;
+      if (size !== 3 || s !== 'created' || !isIsoInstant(c) || !isUuid(i)) throw bad;
+      return { s, c, i };
+    }
+    case 'risk': {
+      const { s, r, c, i } = o;
+      if (size !== 4 || s !== 'risk' || !(r === null || isRisk(r)) || !isIsoInstant(c) || !isUuid(i)) throw bad;
+      return { s, r, c, i };
+    }
+    case 'reference': {
+      const { s, f } = o;
+      if (size !== 2 || s !== 'reference' || typeof f !== 'string' || f.length === 0 || f.length > 32) throw bad;
+      return { s, f };
+    }
+  }
+}
+
+/** The sort key of the last item of a page, for the next page's cursor. */
+function keyOfItem(sort: CaseSort, last: CaseSummary): SortKey {
+  switch (sort) {
+    case 'due':
+      return { u: last.urgent, d: last.nextDue?.dueAt ?? null, c: last.createdAt, i: last.id };
+    case 'created':
+      return { s: 'created', c: last.createdAt, i: last.id };
+    case 'risk':
+      return { s: 'risk', r: isRisk(last.riskLevel) ? last.riskLevel : null, c: last.createdAt, i: last.id };
+    case 'reference':
+      return { s: 'reference', f: last.reference };
+  }
 }
 
 /**
@@ -38,10 +79,11 @@ export function createCaseListService(deps: {
   lists: CaseListRepository;
   access: Pick<AccessService, 'authorize' | 'permits'>;
   clock: Clock;
+  intake: Pick<IntakePolicy, 'has'>;
   /** messages of others after the reader's marker, per case (the messages module's repository) */
   unreadMessages: (caseIds: readonly string[], reader: string) => Promise<Map<string, number>>;
 }) {
-  const { lists, access, clock, unreadMessages } = deps;
+  const { lists, access, clock, unreadMessages, intake } = deps;
 
   /** The policy's scopes of case.list for this caller, each tested on its own. */
   function scopeOf(ctx: RequestContext): ListScope {
@@ -58,7 +100,10 @@ export function createCaseListService(deps: {
       const limit = page.limit ?? DEFAULT_PAGE;
       if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) throw fieldInvalid('/querystring/limit', `between 1 and ${MAX_PAGE}`);
       if (filters.assignee !== undefined && filters.assignee !== 'me' && filters.assignee !== 'none' && !isUuid(filters.assignee)) throw fieldInvalid('/querystring/assignee', 'a user id, me or none');
-      const after = page.cursor !== undefined ? decodeCursor(page.cursor) : null;
+      if (filters.category !== undefined && !intake.has('defenderCategory', filters.category)) throw fieldInvalid('/querystring/category', 'a defenderCategory code of policies/intake.yaml');
+      if (filters.dueWithin !== undefined && (!Number.isInteger(filters.dueWithin) || filters.dueWithin < 1 || filters.dueWithin > 365)) throw fieldInvalid('/querystring/dueWithin', 'between 1 and 365');
+      const sort = page.sort ?? 'due';
+      const after = page.cursor !== undefined ? decodeCursor(page.cursor, sort) : null;
 
       const scope = scopeOf(ctx);
       // One decision for the whole list, audited as a read. The facts describe what the list
@@ -71,7 +116,7 @@ export function createCaseListService(deps: {
 
       const now = clock.now();
       const callerId = ctx.principal.kind === 'user' ? ctx.principal.userId : null;
-      const [rows] = await Promise.all([lists.page({ scope, filters, callerId, after, limit, now }), audited]);
+      const [rows] = await Promise.all([lists.page({ scope, filters, callerId, after, limit, now, sort }), audited]);
       const more = rows.length > limit;
       // A second query for the page's cases only, kept apart from the list's own filters and order.
       const unread = await unreadMessages(rows.map((r) => r.id), actorOf(ctx.principal));
@@ -91,8 +136,20 @@ export function createCaseListService(deps: {
         unreadMessages: unread.get(r.id) ?? 0,
       }));
       const last = items[items.length - 1];
-      const nextCursor = more && last ? encodeCursor({ u: last.urgent, d: last.nextDue?.dueAt ?? null, c: last.createdAt, i: last.id }) : null;
+      const nextCursor = more && last ? encodeCursor(keyOfItem(sort, last)) : null;
       return { items, nextCursor };
+    },
+
+    /** The queue's counts, within the caller's scope only; one audited decision, as for the list. */
+    async counts(ctx: RequestContext) {
+      const scope = scopeOf(ctx);
+      const facts: ScopeFacts = {};
+      if (scope.pool) facts.caseState = 'received';
+      if (scope.assignedTo) facts.assigneeId = scope.assignedTo;
+      const { audited } = await access.authorize(ctx, 'case.list', { resource: 'cases/counts', facts }, undefined, { read: true, deferAudit: true });
+      const callerId = ctx.principal.kind === 'user' ? ctx.principal.userId : null;
+      const [counts] = await Promise.all([lists.counts({ scope, callerId, now: clock.now() }), audited]);
+      return counts;
     },
   };
 }

@@ -6,7 +6,7 @@ export default defineModule({
   permissions: [
     'request.create', 'auth.receipt', 'case.file_on_behalf', 'case.list', 'case.read', 'case.read_sealed', 'case.grant',
     // the transitions of policies/workflow.yaml (case-workflow-routes.ts: one route per transition)
-    'case.acknowledge', 'case.triage', 'case.provide_info', 'case.urgency', 'case.close', 'case.reopen', 'case.decide',
+    'case.acknowledge', 'case.reassign', 'case.triage', 'case.provide_info', 'case.urgency', 'case.close', 'case.reopen', 'case.decide',
     'case.withdraw', 'case.timeline', 'case.rekey', 'case.break_glass',
     'case.reissue_receipt',
     // internal notes under the case's staff key
@@ -22,5 +22,6 @@ export default defineModule({
     route(() => import('./break-glass-routes.js'), (c) => ({ breakGlass: c.services.breakGlass })),
     route(() => import('./case-receipt-routes.js'), (c) => ({ receipts: c.services.receipts })),
     route(() => import('./note-routes.js'), (c) => ({ notes: c.services.notes })),
+    route(() => import('./case-actions-routes.js'), (c) => ({ caseActions: c.services.caseActions })),
   ],
 });

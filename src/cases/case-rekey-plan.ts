@@ -22,6 +22,9 @@ const some = (xs: string[]): string => (xs.length > 5 ? `${xs.slice(0, 5).join('
 export const purged = (at: Date) => new AppError('case_purged', `the sealed content of this case was purged on ${at.toISOString()}`);
 export const notHolder = () => new AppError('key_holder_required', 'no envelope of this case opens with your keys: only a reader of the case can re-key it');
 
+/** Why the caller cannot re-key the case (nothing left to re-seal, or no envelope of theirs), or null. */
+export const rekeyRefusal = (c: { purgedAt: Date | null }, own: readonly unknown[]): AppError | null => (c.purgedAt ? purged(c.purgedAt) : own.length === 0 ? notHolder() : null);
+
 /** Checks shapes that need no database (every sealed value and envelope parses). */
 export function checkShapes(input: RekeyInput): void {
   const errors: FieldError[] = [];

@@ -12,7 +12,7 @@ import type { SealedContentRepository } from './sealed-content-repository.js';
 import type { NoteRepository } from './note-repository.js';
 import { planStaffRekey } from './staff-key-plan.js';
 import { noteBodyAd } from '../sdk/index.js';
-import { checkShapes, createRekeyPlanner, notHolder, purged, readerOf, type RekeyInput } from './case-rekey-plan.js';
+import { checkShapes, createRekeyPlanner, notHolder, purged, readerOf, rekeyRefusal, type RekeyInput } from './case-rekey-plan.js';
 import { createCommandRunner } from '../audit/audited-command.js';
 import { caseScope } from '../access/case-scope.js';
 import { denialReason } from '../audit/decision-trail.js';
@@ -67,7 +67,7 @@ export function createCaseRekeyService(deps: {
     async bundle(ctx: RequestContext, caseId: string) {
       const { c, envelopes: own, facts } = await caseService.sealedFacts(ctx, caseId);
       // Refused before the read is audited, so the request holds one event: the denial.
-      const refusal = c?.purgedAt ? purged(c.purgedAt) : own.length === 0 ? notHolder() : null;
+      const refusal = c ? rekeyRefusal(c, own) : null;
       await access.authorize(ctx, 'case.rekey', { resource: `case:${caseId}`, caseId: c ? caseId : null, found: c !== undefined, facts, refusal }, undefined, { read: true });
       if (!c) throw new AppError('not_found');
       const ownKeyIds = own.map((e) => e.keyId);

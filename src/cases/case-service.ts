@@ -15,6 +15,14 @@ import type { AuditService } from '../audit/audit-service.js';
 import { caseScope } from '../access/case-scope.js';
 import type { DefenderCase, StaffCase } from '../contracts/case-view.js';
 
+/** Why the caller's sealed read of the case serves nothing (purged, or no envelope of theirs), or null. */
+export function sealedRefusal(c: Pick<CaseRow, 'id' | 'purgedAt'>, envelopes: readonly unknown[]): AppError | null {
+  if (c.purgedAt) return new AppError('case_purged', `the sealed content of this case was purged on ${c.purgedAt.toISOString()}`);
+  // In scope (so not a 404) but nobody has sealed the case key to this reader yet.
+  if (envelopes.length === 0) return new AppError('no_envelope', `no envelope of this case opens with your keys: ask a supervisor to give you the case key (POST /v1/cases/${c.id}/envelopes), then read again`);
+  return null;
+}
+
 export type CaseService = ReturnType<typeof createCaseService>;
 
 /** What a defender sees of their own case: where it stands, never internal assessments or staff. */
@@ -130,12 +138,7 @@ export function createCaseService(deps: {
       const { c, envelopes, facts } = await sealedFacts(ctx, caseId);
       // Refusals are decided with the policy, so that a refused read holds one event: its denial
       // (a caller out of scope is told so first; in scope, why nothing is served).
-      const refusal = c?.purgedAt
-        ? new AppError('case_purged', `the sealed content of this case was purged on ${c.purgedAt.toISOString()}`)
-        : envelopes.length === 0
-          ? // In scope (so not a 404) but nobody has sealed the case key to this reader yet.
-            new AppError('no_envelope', `no envelope of this case opens with your keys: ask a supervisor to give you the case key (POST /v1/cases/${caseId}/envelopes), then read again`)
-          : null;
+      const refusal = c ? sealedRefusal(c, envelopes) : null;
       await access.authorize(ctx, 'case.read_sealed', { resource: `case:${caseId}`, caseId: c ? caseId : null, found: c !== undefined, facts, refusal }, undefined, { read: true });
       if (!c) throw new AppError('not_found');
       const fields = await cases.fields(caseId);

@@ -29,6 +29,11 @@ export type CaseWithdrawalService = ReturnType<typeof createCaseWithdrawalServic
 /** Why the case ends, as the stopped measures, referrals and appeals record it. */
 const REASON = 'consent withdrawn by the defender';
 
+/** Why the defender cannot withdraw now, or null. */
+export function withdrawalRefusal(c: { state: string; closeReason: string | null }): AppError | null {
+  return c.state === 'closed' ? new AppError('invalid_transition', `the case is closed already (${c.closeReason ?? 'no reason'})`) : null;
+}
+
 /**
  * The defender withdraws consent (workflow.md "Withdrawal"): at any time, in any open state. In
  * one transaction: open measures and referrals stop, open appeals close, the case closes as
@@ -55,7 +60,8 @@ export function createCaseWithdrawalService(deps: {
         const c = await cases.byIdForUpdate(caseId, tx);
         await access.authorize(ctx, 'case.withdraw', { resource: `case:${caseId}`, caseId: c ? caseId : null, facts: caseScope(c) }, tx, { reason: input.reason ?? null });
         if (!c) throw new AppError('not_found');
-        if (c.state === 'closed') throw new AppError('invalid_transition', `the case is closed already (${c.closeReason ?? 'no reason'})`);
+        const refused = withdrawalRefusal(c);
+        if (refused) throw refused;
         const now = clock.now();
         const why = input.reason ? `${REASON}: ${input.reason}` : REASON;
         // The ports get the defender's context, so what they audit names who made it happen.

@@ -15,7 +15,15 @@ const Transition = Type.Object(
     description: Type.String({ minLength: 1 }),
     action: Type.String({ pattern: '^[a-z_]+(\\.[a-z_]+)+$' }),
     from: Type.Array(State, { minItems: 1 }),
-    to: State,
+    /** absent: the case stays in the state it is in (a reassignment) */
+    to: Type.Optional(State),
+    /** what the timeline records (by default, the transition's name) */
+    records: Type.Optional(Type.String({ pattern: '^[a-z_]+\\.[a-z_]+$' })),
+    /**
+     * the transition gives the case to a new assignee, and the request carries the case key sealed
+     * to that person's current key (keyId, envelope), written in the same transaction
+     */
+    handsOver: Type.Optional(Type.Boolean()),
     event: Type.Optional(Type.String({ pattern: '^[a-z_]+\\.[a-z_]+$' })),
     closeReason: Type.Optional(Type.String()),
     requires: Type.Optional(Type.Array(Type.Union([Type.Literal('reason'), Type.Literal('closeReason')]))),
@@ -48,6 +56,7 @@ export function parseWorkflowPolicy(raw: unknown, source: string, access: Access
   for (const [name, t] of Object.entries(file.transitions)) {
     if (!access.has(t.action)) throw new PolicyError(`${source}: transition ${name} needs action ${t.action}, which policies/access.yaml does not define`);
     if (t.to === 'closed' && !t.closeReason && !(t.requires ?? []).includes('closeReason')) throw new PolicyError(`${source}: transition ${name} closes a case without a close reason`);
+    if (t.handsOver && !t.assigns) throw new PolicyError(`${source}: transition ${name} hands the case over without assigning it`);
     if (t.closeReason && !file.closeReasons.includes(t.closeReason)) throw new PolicyError(`${source}: transition ${name} uses unknown close reason ${t.closeReason}`);
     transitions.set(name, { ...t, name, requires: t.requires ?? [], ...(t.guard ? { guard: t.guard as TransitionGuard } : {}) });
   }

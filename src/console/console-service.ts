@@ -18,8 +18,8 @@ export function createConsoleService(deps: { access: AccessService; policies: Pi
       transitions: [...policies.workflow.transitions.values()].map((t) => ({
         name: t.name,
         description: t.description,
-        from: [...t.from],
-        to: t.to,
+        from: [...t.from] as string[],
+        to: t.to ?? null,
         requires: [...t.requires],
         ...(t.closeReason ? { closeReason: t.closeReason } : {}),
       })),

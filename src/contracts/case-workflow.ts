@@ -1,5 +1,6 @@
 import { Type, type TSchema } from 'typebox';
-import { Uuid, responses } from '../lib/schemas.js';
+import { KeyId, Uuid, Versioned, responses } from '../lib/schemas.js';
+import { ex } from '../lib/openapi-examples.js';
 import { CaseView } from './case-view.js';
 import { operation } from './operation.js';
 import { transitionPath } from './routes.js';
@@ -11,9 +12,10 @@ export interface TransitionRuleView {
   name: string;
   description: string;
   from: readonly string[];
-  to: string;
+  to?: string | undefined;
   requires: readonly string[];
   assigns?: boolean | undefined;
+  handsOver?: boolean | undefined;
 }
 
 /** What the operations need of the workflow policy. */
@@ -27,6 +29,7 @@ function exampleFor(rule: TransitionRuleView, workflow: WorkflowView): Record<st
     ...(rule.requires.includes('reason') || rule.to === 'closed' ? { reason: `${rule.name.replace(/_/g, ' ')}: motif consigné au dossier, sans détail sensible` } : {}),
     ...(rule.requires.includes('closeReason') ? { closeReason: workflow.closeReasons.find((r) => r === 'risk_ceased') ?? workflow.closeReasons[0]! } : {}),
     ...(rule.assigns ? { assigneeId: '3f1c2a9e-5b7d-4e8a-9c0f-2d6b8e4a1c37' } : {}),
+    ...(rule.handsOver ? { keyId: ex.keyId, envelope: ex.envelope } : {}),
   };
 }
 
@@ -44,6 +47,9 @@ export interface TransitionBody {
   reason?: string;
   closeReason?: string;
   assigneeId?: string;
+  /** a transition that hands the case over: the case key sealed to the new assignee's current key */
+  keyId?: string;
+  envelope?: string;
 }
 
 /**
@@ -56,7 +62,8 @@ export function transitionOperation(rule: TransitionRuleView, workflow: Workflow
     {
       reason: rule.requires.includes('reason') ? Reason : Type.Optional(Reason),
       ...(rule.requires.includes('closeReason') ? { closeReason: Type.Union(workflow.closeReasons.map((r) => Type.Literal(r))) } : {}),
-      ...(rule.assigns ? { assigneeId: Type.Optional(Uuid) } : {}),
+      ...(rule.assigns ? { assigneeId: rule.handsOver ? Uuid : Type.Optional(Uuid) } : {}),
+      ...(rule.handsOver ? { keyId: KeyId, envelope: Versioned(200, 'v1.<b64u(crypto_box_seal(case key, new assignee public key))>') } : {}),
     },
     { additionalProperties: false, examples: [exampleFor(rule, workflow)] },
   );
@@ -68,7 +75,7 @@ export function transitionOperation(rule: TransitionRuleView, workflow: Workflow
       operationId: transitionOperationId(rule.name),
       tags: ['workflow'],
       summary: rule.description,
-      description: `From ${from} to ${String(rule.to)}.${rule.requires.length ? ` Requires ${rule.requires.join(' and ')}.` : ''}`,
+      description: `From ${from} ${rule.to ? `to ${rule.to}` : '(the case stays in its state)'}.${rule.requires.length ? ` Requires ${rule.requires.join(' and ')}.` : ''}`,
       security: [{ bearer: [] }],
       params: Type.Object({ caseId: Uuid }),
       body,

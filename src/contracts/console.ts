@@ -48,7 +48,7 @@ const ConsoleCatalogues = Type.Object(
               name: Type.String({ maxLength: 64 }),
               description: Type.String({ maxLength: 500 }),
               from: Type.Array(Type.String({ maxLength: 32 })),
-              to: Type.String({ maxLength: 32 }),
+              to: Type.Union([Type.String({ maxLength: 32 }), Type.Null()], { description: 'the state it leads to; null when the case stays in its state (a reassignment)' }),
               requires: Type.Array(Type.String({ maxLength: 16 })),
               closeReason: Type.Optional(Type.String({ maxLength: 64 })),
             },

@@ -28,11 +28,13 @@ import * as user from './user.js';
 import * as userKey from './user-key.js';
 import * as webhook from './webhook.js';
 import * as search from './search.js';
+import * as caseActions from './case-actions.js';
+import * as savedView from './saved-view.js';
 
 /** The operations a contract module exports, keyed by operationId (its shapes and helpers left out). */
 type OperationsOf<M> = { [K in keyof M as M[K] extends Operation<infer Id> ? Id : never]: M[K] };
 
-const modules = [adminHealth, appeal, assessment, audit, auth, breakGlass, caseFiling, caseList, caseRekey, caseReport, caseTimeline, caseWithdrawal, caseWorkflow, consoleSettings, deadlineView, key, measure, message, notification, org, referral, retention, user, userKey, webhook, caseReceipt, note, search] as const;
+const modules = [adminHealth, appeal, assessment, audit, auth, breakGlass, caseFiling, caseList, caseRekey, caseReport, caseTimeline, caseWithdrawal, caseWorkflow, consoleSettings, deadlineView, key, measure, message, notification, org, referral, retention, user, userKey, webhook, caseReceipt, note, search, caseActions, savedView] as const;
 
 /** Every operation of the API by operationId, with its TypeBox schemas: what the routes register and the typed client is typed by. */
 export type Contracts = OperationsOf<typeof adminHealth> &
@@ -62,7 +64,9 @@ export type Contracts = OperationsOf<typeof adminHealth> &
   OperationsOf<typeof user> &
   OperationsOf<typeof userKey> &
   OperationsOf<typeof webhook> &
-  OperationsOf<typeof search>;
+  OperationsOf<typeof search> &
+  OperationsOf<typeof caseActions> &
+  OperationsOf<typeof savedView>;
 
 function collect(): Contracts {
   const out: Record<string, Operation> = {};

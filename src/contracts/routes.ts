@@ -131,6 +131,14 @@ export const ROUTES = {
   removeSearchKeyEntry: ['DELETE', '/v1/search-key/entries/:userId'],
   putCaseSearchTokens: ['PUT', '/v1/cases/:caseId/search-tokens'],
   searchCases: ['POST', '/v1/cases/search'],
+  // case-actions
+  getCaseActions: ['GET', '/v1/cases/:caseId/actions'],
+  // case-list
+  countCases: ['GET', '/v1/cases/counts'],
+  // saved-view
+  listSavedViews: ['GET', '/v1/me/views'],
+  createSavedView: ['POST', '/v1/me/views'],
+  deleteSavedView: ['DELETE', '/v1/me/views/:id'],
 } as const satisfies Record<string, readonly ['GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', `/${string}`]>;
 
 export type OperationId = keyof typeof ROUTES;

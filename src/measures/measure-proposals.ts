@@ -17,6 +17,24 @@ export type ProposeInput = BodyOf<typeof proposeMeasure>;
 
 export type ConsentInput = BodyOf<typeof consentToMeasure>;
 
+/**
+ * Which track a proposal takes on this case, or why it cannot be made now:
+ * - `decision` / `protection` (an assessment has been completed): any measure, ordinary track;
+ *   an `urgent`-category measure proposed here is decided like any other and needs no confirmation;
+ * - `triage` / `assessment` on a case marked urgent: measures of category `urgent` only, flagged
+ *   `urgent` (they lapse unless an ordinary decision confirms them);
+ * - otherwise refused: 409 assessment_required before the assessment, invalid_transition elsewhere.
+ */
+export function proposalTrack(c: Pick<CaseRow, 'state' | 'urgent'>, category: string): { urgent: boolean } | AppError {
+  if (ASSESSED_STATES.includes(c.state)) return { urgent: false };
+  if (URGENT_PROPOSAL_STATES.includes(c.state)) {
+    if (category !== 'urgent') return new AppError('assessment_required', 'before the assessment is complete only urgent measures may be proposed');
+    if (!c.urgent) return new AppError('assessment_required', 'urgent measures before the assessment are for a case marked urgent; confirm the urgency first');
+    return { urgent: true };
+  }
+  return new AppError('invalid_transition', `no measure can be proposed on a case in state ${c.state}`);
+}
+
 /** Proposals from the catalogue, and the defender's answer to them. */
 export function createMeasureProposals(deps: MeasureDeps, kit: MeasureCommands) {
   const { measures: repo, cases, orgs, access, clock, catalogue, intake } = deps;
@@ -52,24 +70,6 @@ export function createMeasureProposals(deps: MeasureDeps, kit: MeasureCommands) 
     return entry;
   }
 
-  /**
-   * Which track a proposal takes on this case, or why it cannot be made now:
-   * - `decision` / `protection` (an assessment has been completed): any measure, ordinary track;
-   *   an `urgent`-category measure proposed here is decided like any other and needs no confirmation;
-   * - `triage` / `assessment` on a case marked urgent: measures of category `urgent` only, flagged
-   *   `urgent` (they lapse unless an ordinary decision confirms them);
-   * - otherwise refused: 409 assessment_required before the assessment, invalid_transition elsewhere.
-   */
-  function trackFor(c: CaseRow, category: string): { urgent: boolean } | AppError {
-    if (ASSESSED_STATES.includes(c.state)) return { urgent: false };
-    if (URGENT_PROPOSAL_STATES.includes(c.state)) {
-      if (category !== 'urgent') return new AppError('assessment_required', 'before the assessment is complete only urgent measures may be proposed');
-      if (!c.urgent) return new AppError('assessment_required', 'urgent measures before the assessment are for a case marked urgent; confirm the urgency first');
-      return { urgent: true };
-    }
-    return new AppError('invalid_transition', `no measure can be proposed on a case in state ${c.state}`);
-  }
-
   return {
     async propose(ctx: RequestContext, caseId: string, input: ProposeInput): Promise<MeasureView> {
       const entry = await checkProposal(input);
@@ -79,7 +79,7 @@ export function createMeasureProposals(deps: MeasureDeps, kit: MeasureCommands) 
         await access.authorize(ctx, 'measure.propose', { resource, caseId: c ? caseId : null, facts: c ? caseScope(c) : {} }, tx, { reason: entry.code });
         if (!c) throw new AppError('not_found');
         assertKeyEpoch(c, input.keyEpoch);
-        const track = trackFor(c, entry.category);
+        const track = proposalTrack(c, entry.category);
         if (track instanceof AppError) throw track;
         if (ctx.principal.kind !== 'user') throw new AppError('forbidden');
         const now = clock.now();

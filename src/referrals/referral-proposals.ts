@@ -9,6 +9,17 @@ import type { consentToReferral, proposeReferral } from '../contracts/referral.j
 /** A referral as the client proposes it (with `lifeThreat`: the exception, a supervisor refers to a state authority without consent, with a written reason). */
 export type NewReferral = BodyOf<typeof proposeReferral>;
 
+/**
+ * Why no referral can be proposed from the case now (`exception`: without consent, a life at
+ * stake), or null: asked by the proposal and by the list of what the caller may do on a case.
+ */
+export function referralRefusal(c: { state: string; consent: string | null }, exception: boolean): AppError | null {
+  if (c.state === 'closed' || c.state === 'received') return refuse('invalid_transition', `no referral from a case in state ${c.state}`);
+  // Someone filing for another person needs that person's consent before anything is referred.
+  if (!exception && c.consent === 'refused') return refuse('consent_required', 'the defender has refused that anything in this case be disclosed');
+  return null;
+}
+
 /** A referral proposed (or made without consent when a life is at stake), and the defender's answer. */
 export function createReferralProposals(deps: ReferralDeps, kit: ReferralCommands) {
   const { cases, referrals, orgs, outbox, access, clock, policy, intake } = deps;
@@ -39,9 +50,8 @@ export function createReferralProposals(deps: ReferralDeps, kit: ReferralCommand
         known = c !== undefined;
         await access.authorize(ctx, action, { resource: `referral:${input.id}`, caseId: c ? caseId : null, facts: caseScope(c) }, tx, { reason: input.lifeThreat?.reason ?? null });
         if (!c) throw new AppError('not_found');
-        if (c.state === 'closed' || c.state === 'received') throw refuse('invalid_transition', `no referral from a case in state ${c.state}`);
-        // Someone filing for another person needs that person's consent before anything is referred.
-        if (!exception && c.consent === 'refused') throw refuse('consent_required', 'the defender has refused that anything in this case be disclosed');
+        const refused = referralRefusal(c, exception);
+        if (refused) throw refused;
         const org = await orgs.byId(input.orgId, tx);
         if (!org) throw invalid('no such organisation', [{ field: '/body/orgId', message: 'no such organisation' }]);
         if (org.kind !== 'partner') throw refuse('recipient_not_eligible', 'referrals go to partner organisations');

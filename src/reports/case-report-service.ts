@@ -100,6 +100,8 @@ export function createCaseReportService(deps: {
   const notice = (c: CaseRow, reportId: string, recipients: string[]) => ({ caseId: c.id, reference: c.reference, reportId, recipients: [...new Set(recipients)] });
 
   return {
+    refusal,
+
     async record(ctx: RequestContext, caseId: string, kind: CaseReportKind, input: CaseReportInput) {
       const code = checkInput(kind, input);
       const action = ACTIONS[kind];

@@ -15,6 +15,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { buildTestApp } from '../helpers/app.js';
 import { loadAccessPolicy, ROLES, type Role } from '../../src/access/policy.js';
 import { policiesPath } from '../../src/lib/paths.js';
+import { loadLimitsPolicy } from '../../src/limits/limits-policy.js';
 import { toB64u } from '../../src/sdk/index.js';
 import { buildWorld, type World } from './access-matrix/world.js';
 import { entries, type Probe } from './access-matrix/entries.js';
@@ -23,6 +24,7 @@ import { entries, type Probe } from './access-matrix/entries.js';
 t.setTimeout(600_000);
 const T = await buildTestApp(t, { env: { REFRESH_TOKEN_TTL_SECONDS: String(30 * 24 * 3600) } });
 const policy = loadAccessPolicy(policiesPath(T.config));
+const limits = loadLimitsPolicy(policiesPath(T.config));
 const actionOf = new Map(T.app.routeTable().map((r) => [`${r.method} ${r.url}`, r.action]));
 const doc = (await T.app.inject({ method: 'GET', url: '/docs/json' })).json() as { paths: Record<string, Record<string, unknown>> };
 const operations = Object.entries(doc.paths).flatMap(([path, ops]) =>
@@ -74,6 +76,8 @@ const UNREFUSABLE: Record<string, Partial<Record<Caller, string>>> = {
   'GET /v1/audit/head': { supervisor: 'the signed head of the log' },
   'POST /v1/audit/verify': { supervisor: 'a verification of the whole log' },
   'GET /v1/search-key/entries': { officer: 'a list of who holds the search key', supervisor: 'a list of who holds the search key', admin: 'a list of who holds the search key' },
+  'GET /v1/me/views': { officer: "the caller's own views", supervisor: "the caller's own views" },
+  'GET /v1/cases/counts': { officer: "counts within the caller's own scope, with no parameter to refuse", supervisor: 'counts of every case, with no parameter to refuse' },
 };
 
 /** A body made by the matrix's request for this operation, with the changes a refusal needs. */
@@ -197,6 +201,20 @@ const REFUSALS: Record<string, Partial<Record<Caller, Refusal>>> = {
     officer: { code: 'no_search_key', probe: async (w) => ({ ...refusedProbe(await matrixProbe('POST /v1/cases/search', 'officer')), who: w.officerB }) },
     supervisor: { code: 'no_search_key', probe: async (w) => ({ ...refusedProbe(await matrixProbe('POST /v1/cases/search', 'supervisor')), who: w.supervisor2 }) },
   },
+  // One view more than the policy allows: the caller's views are filled up first.
+  'POST /v1/me/views': Object.fromEntries(
+    (['officer', 'supervisor'] as const).map((role) => [
+      role,
+      {
+        code: 'conflict',
+        probe: async (w: World) => {
+          const who = role === 'officer' ? w.officerA : w.supervisor;
+          for (let i = 0; i < limits.savedViews.maxPerUser; i++) await w.call(who, 'POST', '/v1/me/views', { name: `Vue ${i}`, query: {} });
+          return { who, url: '/v1/me/views', body: { name: 'Une de trop', query: {} } };
+        },
+      },
+    ]),
+  ),
   // A case that does not exist: its denial is the one event (no break-glass row, timeline entry or notice).
   'POST /v1/cases/{caseId}/break-glass': { supervisor: { code: 'not_found', probe: () => onMissing('POST /v1/cases/:caseId/break-glass', 'supervisor') } },
 };

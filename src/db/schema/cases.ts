@@ -3,6 +3,17 @@ import { bigint, bigserial, boolean, index, integer, jsonb, pgTable, primaryKey,
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, precision: 3 });
 
+/** The risk levels an assessment derives (policies/risk.yaml names them), lowest first. */
+const RISK_LEVEL_VALUES = ['low', 'medium', 'high', 'extreme'] as const;
+
+/**
+ * The rank of a risk level, highest first and unassessed last, as SQL over `col`: the expression
+ * of the index cases_risk_list_idx, and the one the case list sorts by (case-list-repository.ts),
+ * so that the planner walks that index.
+ */
+export const riskRank = (col: string): string =>
+  `(case ${col} ${[...RISK_LEVEL_VALUES].reverse().map((l, i) => `when '${l}' then ${i}`).join(' ')} else ${RISK_LEVEL_VALUES.length} end)`;
+
 /**
  * A protection request. Only codes, states and dates are in the clear; everything that names or
  * locates a person is in case_fields, sealed on the client. `id` is chosen by the filing client
@@ -39,7 +50,7 @@ export const cases = pgTable(
     mechanismKeyId: text('mechanism_key_id').notNull(),
     /** Which case key seals the content: re-keying (after revoking a reader) moves it to the next epoch. */
     keyEpoch: integer('key_epoch').notNull().default(1),
-    riskLevel: text('risk_level', { enum: ['low', 'medium', 'high', 'extreme'] }),
+    riskLevel: text('risk_level', { enum: RISK_LEVEL_VALUES }),
     assigneeId: uuid('assignee_id'),
     supervisorId: uuid('supervisor_id'),
     createdAt: ts('created_at').notNull(),
@@ -68,6 +79,11 @@ export const cases = pgTable(
     // The same order within a region: supervisors follow their regions; a region filter then reads
     // a twelfth of the list instead of skipping the other regions' rows.
     index('cases_region_list_idx').on(t.region, sql`(not ${t.urgent})`, sql`coalesce(${t.nextDueAt}, 'infinity'::timestamptz)`, t.createdAt, t.id),
+    // The same order within a defender category (the console's category filter).
+    index('cases_category_list_idx').on(t.defenderCategory, sql`(not ${t.urgent})`, sql`coalesce(${t.nextDueAt}, 'infinity'::timestamptz)`, t.createdAt, t.id),
+    // The other orders of the case list: newest first (walked backwards), and highest risk first.
+    index('cases_created_list_idx').on(t.createdAt, t.id),
+    index('cases_risk_list_idx').on(sql.raw(riskRank('risk_level')), t.createdAt, t.id),
   ],
 );
 

@@ -7,3 +7,4 @@ export * from './notifications.js';
 export * from './break-glass.js';
 export * from './notes.js';
 export * from './search.js';
+export * from './saved-views.js';

@@ -575,6 +575,13 @@ export const entries: Record<string, Entry> = {
     },
   },
   'GET /v1/cases/:caseId': onCase({ stage: 'triage', path: '' }),
+  'GET /v1/cases/:caseId/actions': onCase({ stage: 'triage', path: '/actions' }),
+  'GET /v1/cases/counts': {
+    okFor: { officer: { status: 200, why: "the counts are of the caller's own scope (the pool and their cases): there is nothing to be out of" } },
+    async probe(w, role, mode) {
+      return { who: await callerFor(w, role, null, mode), url: '/v1/cases/counts' };
+    },
+  },
   'POST /v1/cases/:caseId/envelopes': onCase({
     stage: 'triage',
     outStage: 'assessment',
@@ -585,6 +592,14 @@ export const entries: Record<string, Entry> = {
     },
   }),
   'GET /v1/cases/:caseId/sealed': onCase({ stage: 'triage', outStage: 'assessment', path: '/sealed' }),
+  // A hand-over to the other officer, with the case key sealed to them (a supervisor outside an admitted case needs a break-glass).
+  'POST /v1/cases/:caseId/reassign': onCase({
+    stage: 'triage',
+    outStage: 'assessment',
+    path: '/reassign',
+    changes: true,
+    body: (w, c) => ({ reason: 'Congé de longue durée de l’agent', assigneeId: w.officerB.id, ...sealEnvelope(c.dek, w.officerB.keyPair.publicKey) }),
+  }),
   'POST /v1/cases/:caseId/break-glass': onCase({ stage: 'assessment', path: '/break-glass', changes: true, body: () => ({ reason: 'Alerte de nuit, agent injoignable : lecture pour décider d’une mesure urgente.' }) }),
   'POST /v1/cases/:caseId/acknowledge': {
     // The intake pool: in scope, a received case; out of scope, a case another officer holds.
@@ -771,6 +786,20 @@ export const entries: Record<string, Entry> = {
 
   // notifications
   'GET /v1/notifications': selfRoute(async () => ({ url: '/v1/notifications' })),
+  // saved views of the case list (one's own)
+  'GET /v1/me/views': selfRoute(async () => ({ url: '/v1/me/views' })),
+  'POST /v1/me/views': selfRoute(async () => ({ url: '/v1/me/views', body: { name: 'Urgents', query: { urgent: 'true' } } })),
+  'DELETE /v1/me/views/:id': {
+    async probe(w, role, mode) {
+      if (mode === 'out') return null;
+      const who: Who = role === 'defender' ? (await sharedCase(w, 'triage')).defender : await callerFor(w, role, null, mode);
+      // A refused call (a role without views, or a view that is not there) needs no view of its own.
+      if (mode !== 'in' || (role !== 'officer' && role !== 'supervisor')) return { who, url: `/v1/me/views/${randomUUID()}` };
+      const view = await w.call(who, 'POST', '/v1/me/views', { name: 'À supprimer', query: {} });
+      if (view.statusCode !== 201) throw new Error(`saving a view: ${view.statusCode} ${view.body}`);
+      return { who, url: `/v1/me/views/${view.json().id}` };
+    },
+  },
   'POST /v1/notifications/:id/read': {
     // In scope: one's own notification; out of scope: someone else's.
     async probe(w, role, mode) {

@@ -10,7 +10,11 @@ import { LocationProvider, Route, Router, useLocation } from 'preact-iso/router'
 import { useEffect } from 'preact/hooks';
 import { sessionAlive } from './api.js';
 import { t } from './i18n.js';
+import { Account } from './screens/account.js';
 import { Home } from './screens/home.js';
+import { Invitation } from './screens/invitation.js';
+import { Invite } from './screens/invite.js';
+import { Recover } from './screens/recover.js';
 import { Lock } from './screens/lock.js';
 import { NotFound } from './screens/not-found.js';
 import { SignIn } from './screens/sign-in.js';
@@ -27,7 +31,10 @@ effect(() => {
 });
 
 /** Routes anyone may open (the sign-in gate does not apply). */
-const PUBLIC: readonly string[] = [];
+const PUBLIC: readonly string[] = [
+  '/console/invitation',
+  '/console/recover',
+];
 
 function Gate() {
   const { path } = useLocation();
@@ -44,6 +51,10 @@ function Gate() {
     <Router>
       <Route path="/console" component={Home} />
       <Route path="/console/" component={Home} />
+      <Route path="/console/invitation" component={Invitation} />
+      <Route path="/console/recover" component={Recover} />
+      <Route path="/console/account" component={Account} />
+      <Route path="/console/invite" component={Invite} />
       <Route default component={NotFound} />
     </Router>
   );

@@ -4,7 +4,7 @@
  * text out, and sends what is to be sealed and gets sealed strings back. Nothing the page keeps
  * opens anything.
  */
-import type { EnrolmentUpload, JsonValue, PreloginParams } from '../../src/sdk/index.js';
+import type { EnrolmentUpload, JsonValue, PasswordMaterial, PreloginParams } from '../../src/sdk/index.js';
 
 /** A sealed value and the associated data it was sealed with (src/sdk/crypto/associated-data.ts). */
 export interface SealedItem {
@@ -39,7 +39,16 @@ export type CryptoRequest =
   /** Seals a value for a case (padded format 2) with its open key. */
   | { op: 'seal'; caseId: string; value: JsonValue; ad: string }
   /** Wipes every key (idle lock, log out). */
-  | { op: 'lock' };
+  | { op: 'lock' }
+  /**
+   * A password change: the current password proves itself (its authKey for the server, and it
+   * must open the account's wrapped key here); the open key pair is wrapped under the new one.
+   */
+  | { op: 'changePassword'; currentPassword: string; params: PreloginParams; wrappedPrivateKey: string; keyId: string; newPassword: string }
+  /** Recovery, step 1: the recovery code opens the recovery wrap; the key pair answers the challenge and stays in the worker. */
+  | { op: 'recoveryOpen'; recoveryCode: string; recoveryWrap: string; challenge: string }
+  /** Recovery, step 2: the recovered key pair wrapped under a new password and a NEW recovery code (shown once). */
+  | { op: 'recoveryRewrap'; password: string };
 
 export interface CryptoResults {
   ready: null;
@@ -51,6 +60,9 @@ export interface CryptoResults {
   open: Array<JsonValue | null>;
   seal: string;
   lock: null;
+  changePassword: PasswordMaterial & { currentAuthKey: string };
+  recoveryOpen: { answer: string; publicKey: string };
+  recoveryRewrap: PasswordMaterial & { recoveryWrap: string; recoveryCode: string };
 }
 
 export interface WorkerCall {

@@ -23,6 +23,11 @@ export function Shell({ children }: { children: ComponentChildren }) {
               <li>
                 <a href="/console/account">{t('nav.account')}</a>
               </li>
+              {me.role === 'admin' && (
+                <li>
+                  <a href="/console/invite">{t('nav.invite')}</a>
+                </li>
+              )}
             </ul>
           </nav>
         )}

@@ -34,9 +34,9 @@ export function NewPassword({ password, again, onPassword, onAgain, problem }: P
         type="password"
         autocomplete="new-password"
         required
-        error={problem === 'password.tooShort' ? t(problem, { min: MIN_PASSWORD }) : null}
+        error={problem === 'password.tooShort' ? t('password.tooShort', { min: MIN_PASSWORD }) : null}
       />
-      <Field label={t('password.again')} value={again} onValue={onAgain} type="password" autocomplete="new-password" required error={problem === 'password.mismatch' ? t(problem) : null} />
+      <Field label={t('password.again')} value={again} onValue={onAgain} type="password" autocomplete="new-password" required error={problem === 'password.mismatch' ? t('password.mismatch') : null} />
     </>
   );
 }

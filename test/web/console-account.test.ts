@@ -52,6 +52,10 @@ t.test('an admin invites an officer and gets a link to hand over', async (t) => 
   await page.getByRole('heading', { name: `Lien d’invitation pour ${officer.username}` }).waitFor();
   invitationLink = ((await page.locator('[data-invitation-link]').textContent()) ?? '').trim();
   t.match(invitationLink, new RegExp(`^${T.origin}/console/invitation#[A-Za-z0-9_-]{43}$`));
+  await p.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: T.origin });
+  await page.getByRole('button', { name: 'Copier le lien' }).click();
+  await page.getByRole('status').filter({ hasText: 'Lien copié.' }).waitFor();
+  t.equal(await page.evaluate('navigator.clipboard.readText()'), invitationLink, 'the link is on the clipboard');
   t.same(await axeBoth(page), [], 'invitation link: axe');
   t.same(p.violations, []);
   t.same(p.offHostRequests, []);
@@ -97,6 +101,13 @@ t.test('the officer accepts the invitation: keys, TOTP from a QR code drawn here
   t.ok(href.startsWith('data:text/plain;charset=utf-8,'), 'the file is made in the page');
   t.match(decodeURIComponent(href.slice(href.indexOf(',') + 1)), firstRecoveryCode);
   t.same(await axeBoth(page), [], 'step 3: axe');
+  // What the printer gets: the code (and whose it is), nothing else of the page.
+  await page.emulateMedia({ media: 'print' });
+  const visibility = (locator: ReturnType<Page['locator']>) => locator.first().evaluate((el) => el.ownerDocument.defaultView?.getComputedStyle(el).visibility);
+  t.equal(await visibility(page.getByLabel('Code de récupération')), 'visible', 'the code is printed');
+  t.equal(await visibility(page.getByText('Voici votre code de récupération')), 'hidden', 'the rest of the page is not');
+  t.equal(await visibility(page.locator('button', { hasText: 'Imprimer' })), 'hidden');
+  await page.emulateMedia({ media: 'screen' });
 
   const next = page.getByRole('button', { name: 'Continuer vers la connexion' });
   t.ok(await next.isDisabled(), 'not before the code is written down');

@@ -58,8 +58,13 @@ export function Invite() {
 
   const copy = async () => {
     if (!made) return;
-    await navigator.clipboard.writeText(made.link);
-    setCopied(true);
+    try {
+      await navigator.clipboard.writeText(made.link);
+      setCopied(true);
+    } catch {
+      // No clipboard (refused, or an old browser): the link is on screen to select by hand.
+      setError('copy_failed');
+    }
   };
 
   return (

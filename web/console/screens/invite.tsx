@@ -25,11 +25,12 @@ export function Invite() {
   const [copied, setCopied] = useState(false);
 
   useEffect(() => {
+    if (me?.role !== 'admin') return;
     call('listOrgs').then(
       (r) => setOrgs(r.items.filter((o) => o.disabledAt === null)),
       (err: unknown) => setError(codeOf(err)),
     );
-  }, []);
+  }, [me?.role]);
 
   if (me?.role !== 'admin') return <Problem code="forbidden" />;
   const mechanism = orgs.find((o) => o.kind === 'mechanism');

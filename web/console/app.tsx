@@ -11,7 +11,11 @@ import { useEffect } from 'preact/hooks';
 import { sessionAlive } from './api.js';
 import { t } from './i18n.js';
 import { CaseNotes } from './screens/case-notes.js';
+import { Account } from './screens/account.js';
 import { Home } from './screens/home.js';
+import { Invitation } from './screens/invitation.js';
+import { Invite } from './screens/invite.js';
+import { Recover } from './screens/recover.js';
 import { Lock } from './screens/lock.js';
 import { NotFound } from './screens/not-found.js';
 import { Search } from './screens/search.js';
@@ -29,7 +33,10 @@ effect(() => {
 });
 
 /** Routes anyone may open (the sign-in gate does not apply). */
-const PUBLIC: readonly string[] = [];
+const PUBLIC: readonly string[] = [
+  '/console/invitation',
+  '/console/recover',
+];
 
 function Gate() {
   const { path } = useLocation();
@@ -48,6 +55,10 @@ function Gate() {
       <Route path="/console/" component={Home} />
       <Route path="/console/cases/:caseId/notes" component={CaseNotes} />
       <Route path="/console/search" component={Search} />
+      <Route path="/console/invitation" component={Invitation} />
+      <Route path="/console/recover" component={Recover} />
+      <Route path="/console/account" component={Account} />
+      <Route path="/console/invite" component={Invite} />
       <Route default component={NotFound} />
     </Router>
   );

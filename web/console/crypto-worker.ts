@@ -9,6 +9,7 @@
 import { base32 } from '@scure/base';
 import {
   CryptoError,
+  changePassword,
   enrol,
   keyIdOf,
   login,
@@ -23,6 +24,9 @@ import {
   ready,
   createStaffKey,
   fromB64u,
+  openSecret,
+  recoverKeyPair,
+  renewRecoveryCode,
   sealField,
   sealNote,
   searchTokens,
@@ -43,6 +47,8 @@ declare const self: DedicatedWorkerGlobalScope;
 let account: BoxKeyPair | null = null;
 /** The wrap key between `login` and `openAccount` (a few seconds at most). */
 let pendingWrapKey: Uint8Array | null = null;
+/** The key pair a recovery code opened, between `recoveryOpen` and `recoveryRewrap`. */
+let recovering: BoxKeyPair | null = null;
 /** Organisation private keys opened from the account's keyring entries, by org key id. */
 const orgKeys = new Map<string, BoxKeyPair>();
 /** Open case keys, by case id, with the key epoch they belong to. */
@@ -65,6 +71,8 @@ function lock(): void {
   searchKey = null;
   account = null;
   pendingWrapKey = null;
+  if (recovering) wipe(recovering.privateKey);
+  recovering = null;
 }
 
 function keepStaffKey(caseId: string, key: Uint8Array): void {
@@ -229,6 +237,43 @@ async function handle(request: CryptoRequest): Promise<CryptoResults[CryptoReque
       const open = (item: SealedItem | null): JsonValue | null => (item ? openField(item.sealed, dek, item.ad) : null);
       const real = searchTokens(key, searchableOf(open(request.identity), open(request.contact)));
       return { real, padded: padTokens(real, request.count) };
+    }
+    case 'changePassword': {
+      const me = account ?? fail('locked', 'the console is locked');
+      const current = login(request.currentPassword, request.params);
+      const currentAuthKey = toB64u(current.authKey);
+      wipe(current.authKey);
+      wipe(current.master);
+      // The current password must open the account's own key: a typo is caught here, before the server counts a failure.
+      const check = openKeyPair(current.wrapKey, request.wrappedPrivateKey, request.keyId);
+      wipe(check.privateKey);
+      const next = changePassword(me, request.newPassword);
+      wipe(next.authKey);
+      return { currentAuthKey, salt: next.salt, verifier: next.verifier, wrappedPrivateKey: next.wrappedPrivateKey };
+    }
+    case 'recoveryOpen': {
+      lock();
+      let keys: BoxKeyPair;
+      try {
+        keys = recoverKeyPair(request.recoveryCode, request.recoveryWrap);
+      } catch {
+        // An unknown username gets a decoy wrap that no code opens: the same words for both.
+        return fail('recovery_code_wrong', 'the recovery code does not open the recovery wrap');
+      }
+      recovering = keys;
+      const answer = openSecret(request.challenge, keys, 'challenge');
+      try {
+        return { answer: toB64u(answer), publicKey: toB64u(keys.publicKey) };
+      } finally {
+        wipe(answer);
+      }
+    }
+    case 'recoveryRewrap': {
+      const keys = recovering ?? fail('locked', 'no recovery code was given');
+      const next = changePassword(keys, request.password);
+      wipe(next.authKey);
+      const renewed = renewRecoveryCode(keys);
+      return { salt: next.salt, verifier: next.verifier, wrappedPrivateKey: next.wrappedPrivateKey, recoveryWrap: renewed.recoveryWrap, recoveryCode: renewed.recoveryCode };
     }
   }
 }

@@ -4,7 +4,7 @@
  * text out, and sends what is to be sealed and gets sealed strings back. Nothing the page keeps
  * opens anything.
  */
-import type { EnrolmentUpload, JsonValue, PreloginParams } from '../../src/sdk/index.js';
+import type { EnrolmentUpload, JsonValue, PasswordMaterial, PreloginParams } from '../../src/sdk/index.js';
 
 /** A sealed value and the associated data it was sealed with (src/sdk/crypto/associated-data.ts). */
 export interface SealedItem {
@@ -53,7 +53,16 @@ export type CryptoRequest =
   /** A case's tokens from its sealed identity and contact (opened with its open case key): the real ones, and padded to `count`. */
   | { op: 'caseTokens'; caseId: string; identity: SealedItem | null; contact: SealedItem | null; count: number }
   /** Wipes every key (idle lock, log out). */
-  | { op: 'lock' };
+  | { op: 'lock' }
+  /**
+   * A password change: the current password proves itself (its authKey for the server, and it
+   * must open the account's wrapped key here); the open key pair is wrapped under the new one.
+   */
+  | { op: 'changePassword'; currentPassword: string; params: PreloginParams; wrappedPrivateKey: string; keyId: string; newPassword: string }
+  /** Recovery, step 1: the recovery code opens the recovery wrap; the key pair answers the challenge and stays in the worker. */
+  | { op: 'recoveryOpen'; recoveryCode: string; recoveryWrap: string; challenge: string }
+  /** Recovery, step 2: the recovered key pair wrapped under a new password and a NEW recovery code (shown once). */
+  | { op: 'recoveryRewrap'; password: string };
 
 /** A staff holder of a case as listCaseNotes gives it (publicKey null: the holder moved to another key). */
 export interface StaffHolder {
@@ -80,6 +89,9 @@ export interface CryptoResults {
   openSearchKey: null;
   queryTokens: string[];
   caseTokens: { real: string[]; padded: string[] };
+  changePassword: PasswordMaterial & { currentAuthKey: string };
+  recoveryOpen: { answer: string; publicKey: string };
+  recoveryRewrap: PasswordMaterial & { recoveryWrap: string; recoveryCode: string };
 }
 
 

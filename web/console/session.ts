@@ -73,3 +73,9 @@ function armIdleLock(): void {
 for (const type of ['keydown', 'pointerdown', 'touchstart', 'wheel'] as const) {
   window.addEventListener(type, armIdleLock, { passive: true, capture: true });
 }
+
+/** After a password change: the new salt and wrapped key, so that the idle lock's unlock takes the new password. */
+export function passwordChanged(params: PreloginParams, me: Account): void {
+  prelogin = params;
+  account.value = me;
+}

@@ -28,6 +28,11 @@ export function Shell({ children }: { children: ComponentChildren }) {
                   <a href="/console/search">{t('nav.search')}</a>
                 </li>
               )}
+              {me.role === 'admin' && (
+                <li>
+                  <a href="/console/invite">{t('nav.invite')}</a>
+                </li>
+              )}
             </ul>
           </nav>
         )}

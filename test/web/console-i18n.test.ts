@@ -1,0 +1,75 @@
+/**
+ * The console's word catalogues: French and English have the same keys and the same {placeholders};
+ * every key the sources ask for with `t('...')` exists (a dynamic key is checked against every
+ * value it can take); every problem code of the API, and every code the crypto worker fails
+ * with, has words in both. A missing key would show itself on screen as `area.key`.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import t from 'tap';
+import { users } from '../../src/db/schema/identity.js';
+import { PROBLEMS } from '../../src/lib/problem.js';
+
+const root = path.resolve(import.meta.dirname, '..', '..');
+const consoleDir = path.join(root, 'web', 'console');
+const load = (lang: string) => JSON.parse(readFileSync(path.join(consoleDir, 'i18n', `${lang}.json`), 'utf8')) as Record<string, string>;
+const fr = load('fr');
+const en = load('en');
+
+function sources(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const full = path.join(dir, e.name);
+    if (e.isDirectory()) return e.name === 'i18n' ? [] : sources(full);
+    return /\.tsx?$/.test(e.name) && !e.name.endsWith('.d.ts') ? [full] : [];
+  });
+}
+const files = sources(consoleDir).map((f) => ({ file: path.relative(root, f), text: readFileSync(f, 'utf8') }));
+
+/** The values a dynamic key's `${...}` part can take, by the key's fixed start. */
+const DYNAMIC: Record<string, readonly string[]> = {
+  'role.': users.role.enumValues,
+};
+
+t.test('French and English have the same keys, each with words and the same placeholders', async (t) => {
+  t.same(Object.keys(en).sort(), Object.keys(fr).sort());
+  const placeholders = (s: string) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
+  for (const key of Object.keys(fr)) {
+    t.ok(fr[key]?.trim() && en[key]?.trim(), `${key}: words in both`);
+    t.same(placeholders(en[key] ?? ''), placeholders(fr[key] ?? ''), `${key}: the same placeholders`);
+  }
+  t.equal(fr.$dir, 'ltr');
+  t.equal(en.$dir, 'ltr');
+});
+
+t.test('every key the console asks for exists', async (t) => {
+  const literal: string[] = [];
+  const unchecked: string[] = [];
+  // i18n.ts defines t and problemText (the `error.` keys, checked below against the codes).
+  for (const { file, text } of files.filter((f) => !f.file.endsWith(`console${path.sep}i18n.ts`))) {
+    // t( as a call of its own (not format(, setT(, ...), up to the end of its first argument.
+    for (const m of text.matchAll(/(?<![\w$.])t\(\s*(?:'([^'\n]*)'|"([^"\n]*)"|`([^`\n]*)`|([^\s)]))/g)) {
+      const key = m[1] ?? m[2];
+      if (key !== undefined) {
+        literal.push(key);
+        continue;
+      }
+      const template = m[3];
+      const start = template?.match(/^([^$]*)\$\{[^}]+\}$/)?.[1];
+      const values = start !== undefined ? DYNAMIC[start] : undefined;
+      if (values) literal.push(...values.map((v) => `${start}${v}`));
+      else unchecked.push(`${file}: t(${template !== undefined ? `\`${template}\`` : m[4]}...)`);
+    }
+  }
+  t.ok(literal.length > 50, `found ${literal.length} keys`);
+  t.same(unchecked, [], 'a key is a literal, or a template listed in DYNAMIC with its values');
+  t.same([...new Set(literal.filter((k) => !(k in fr)))], [], 'every key used exists in fr.json');
+});
+
+t.test('every problem code of the API, and every failure of the crypto worker, has words', async (t) => {
+  const worker = files.filter((f) => /crypto-(worker|client)\.ts$/.test(f.file)).flatMap((f) => [...f.text.matchAll(/(?:fail|CryptoFailure)\('([a-z_]+)'/g)].map((m) => m[1]!));
+  t.ok(worker.includes('wrong_password'), 'the worker\'s codes were found');
+  const codes = [...Object.keys(PROBLEMS), ...worker, 'network', 'unexpected'];
+  for (const lang of [fr, en]) {
+    t.same(codes.filter((c) => !(`error.${c}` in lang)), [], `error.<code> for every code (${lang.$name})`);
+  }
+});

@@ -10,9 +10,11 @@ import { LocationProvider, Route, Router, useLocation } from 'preact-iso/router'
 import { useEffect } from 'preact/hooks';
 import { sessionAlive } from './api.js';
 import { t } from './i18n.js';
-import { Home } from './screens/home.js';
+import { CasePage } from './screens/case-page.js';
 import { Lock } from './screens/lock.js';
 import { NotFound } from './screens/not-found.js';
+import { Notifications } from './screens/notifications.js';
+import { Start } from './screens/queue.js';
 import { SignIn } from './screens/sign-in.js';
 import { account, endLocally, locked } from './session.js';
 import { Shell } from './shell.js';
@@ -42,8 +44,10 @@ function Gate() {
   }
   return (
     <Router>
-      <Route path="/console" component={Home} />
-      <Route path="/console/" component={Home} />
+      <Route path="/console" component={Start} />
+      <Route path="/console/" component={Start} />
+      <Route path="/console/cases/:caseId" component={CasePage} />
+      <Route path="/console/notifications" component={Notifications} />
       <Route default component={NotFound} />
     </Router>
   );

@@ -1,6 +1,6 @@
 /** The case's deadlines: what each asks, when it falls due, how long is left, what its passing sets off. */
 import type { ResponseOf } from '../api.js';
-import { hasText, t } from '../i18n.js';
+import { formatDateTime, hasText, t } from '../i18n.js';
 import { OverdueBadge, UrgentBadge } from '../ui/badges.js';
 import { TimeLeft } from '../ui/time-left.js';
 
@@ -20,7 +20,7 @@ export function CaseDeadlines({ items }: { items: Deadline[] }) {
             <strong>{ruleText(d.rule)}</strong> · {t(`deadline.state.${d.state}`)} {d.urgent && <UrgentBadge />} {d.overdue && <OverdueBadge />}
           </p>
           <p>
-            {t('deadlines.due')} <TimeLeft dueAt={d.dueAt} overdue={d.overdue} />
+            {t('deadlines.due')} {d.state === 'open' || d.state === 'paused' ? <TimeLeft dueAt={d.dueAt} overdue={d.overdue} /> : <time dateTime={d.dueAt}>{formatDateTime(d.dueAt)}</time>}
           </p>
           {(d.state === 'open' || d.state === 'paused') && <p class="muted">{d.levelReached >= 1 ? t(`deadlines.reached.${Math.min(d.levelReached, 2)}`) : t('deadlines.whenPassed')}</p>}
         </li>

@@ -7,12 +7,12 @@ type Entry = ResponseOf<'getCaseTimeline'>['items'][number];
 
 function actorText(actor: string): string {
   if (actor === `u:${account.value?.id ?? ''}`) return t('timeline.actor.me');
-  if (actor.startsWith('d:')) return t('timeline.actor.defender');
+  if (actor === 'defender' || actor.startsWith('d:')) return t('timeline.actor.defender');
   if (actor.startsWith('u:')) return t('timeline.actor.staff');
   return t('timeline.actor.system');
 }
 
-export function actionText(action: string): string {
+function actionText(action: string): string {
   return hasText(`action.${action}`) ? t(`action.${action}`) : action;
 }
 

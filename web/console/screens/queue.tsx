@@ -17,7 +17,7 @@ import { Home } from './home.js';
 
 type Item = ResponseOf<'listCases'>['items'][number];
 type Tab = 'pool' | 'mine' | 'all';
-const PAGE = '20';
+const PAGE = '15';
 
 /** The start page: the queue for officers and supervisors, the home page for the others. */
 export function Start() {

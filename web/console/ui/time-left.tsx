@@ -8,7 +8,7 @@ const UNITS: Array<[Intl.RelativeTimeFormatUnit, number]> = [
 ];
 
 /** "in 3 hours", "2 days ago": the largest unit that fits. */
-export function relativeTime(iso: string, now = Date.now()): string {
+function relativeTime(iso: string, now = Date.now()): string {
   const diff = new Date(iso).getTime() - now;
   const rtf = new Intl.RelativeTimeFormat(lang.value, { numeric: 'auto' });
   for (const [unit, ms] of UNITS) if (Math.abs(diff) >= ms) return rtf.format(Math.round(diff / ms), unit);

@@ -9,7 +9,7 @@ import { call } from '../api.js';
 import { t } from '../i18n.js';
 import { Icon } from './badges.js';
 
-export const unreadNotifications = signal(0);
+const unreadNotifications = signal(0);
 
 /** Counts the unread notifications (up to 100: "100+" beyond). */
 export async function refreshUnread(): Promise<void> {

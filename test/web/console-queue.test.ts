@@ -84,6 +84,8 @@ function leaksOf(p: ConsolePage): string[] {
 t.test('the officer works the pool, takes a case, reads and answers it, and clears the inbox', async (t) => {
   const p = await browser.open('laptop');
   const { page } = p;
+  // The browser's clock reads the service's (which the test moved on by hours): time left agrees with "overdue".
+  await page.clock.setSystemTime(T.clock.now());
   await page.goto(`${T.origin}/console`);
   await signInAs(page, T, officer);
   await page.getByRole('heading', { name: 'Dossiers', level: 1 }).waitFor();
@@ -96,6 +98,7 @@ t.test('the officer works the pool, takes a case, reads and answers it, and clea
     const text = shown.get(u.reference) ?? '';
     t.match(text, /Urgent/, `${u.reference} says urgent`);
     t.match(text, /En retard/, `${u.reference} says overdue`);
+    t.match(text, /échue il y a/, `${u.reference} says how late it is`);
     t.match(text, /Kayes/);
     t.match(text, /Reçu/);
   }
@@ -104,6 +107,7 @@ t.test('the officer works the pool, takes a case, reads and answers it, and clea
   t.match(mainRow, /Journaliste/i, 'the category in words');
   t.match(mainRow, /Risque non évalué/);
   t.notMatch(mainRow, /Urgent|En retard/, 'an ordinary case on time shows neither');
+  t.match(mainRow, /après-demain|dans 2 jours/, 'the time left of its 48 hours');
   t.same([...shown.keys()].slice(0, 2).sort(), urgent.map((c) => c.reference).sort(), 'urgent first');
   t.equal(await page.locator('.badge-urgent svg').count(), 2, 'each urgent badge has its shape');
   t.same(await axe(page), [], 'queue: no axe violation at 1280x800');
@@ -233,6 +237,7 @@ t.test('the officer works the pool, takes a case, reads and answers it, and clea
 t.test('the same screens at phone size stay usable and axe-clean', async (t) => {
   const p = await browser.open('phone');
   const { page } = p;
+  await page.clock.setSystemTime(T.clock.now());
   await page.goto(`${T.origin}/console`);
   await signInAs(page, T, officer);
   await page.locator('table.queue tbody tr').first().waitFor();
@@ -253,4 +258,21 @@ t.test('the same screens at phone size stay usable and axe-clean', async (t) => 
   t.same(p.offHostRequests, [], 'nothing requested off the origin');
   t.same(p.pageErrors, [], 'no page error');
   t.same(leaksOf(p), [], 'no plaintext in any request the browser sent');
+});
+
+t.test('a supervisor also has every case, in any state', async (t) => {
+  const p = await browser.open('laptop');
+  const { page } = p;
+  await page.goto(`${T.origin}/console?tab=all&state=triage`);
+  await signInAs(page, T, dep.supervisor);
+  await page.getByRole('link', { name: 'Tous les dossiers' }).waitFor();
+  t.equal(await page.getByRole('link', { name: 'Tous les dossiers' }).getAttribute('aria-current'), 'page', 'the tab of the URL');
+  await rowCount(page, 1);
+  t.match((await rows(page)).get(main.reference) ?? '', /Examen de recevabilité/, 'the case the officer took, filtered by state');
+  t.equal(await page.getByRole('button', { name: /Prendre ce dossier/ }).count(), 0, 'nothing to take outside the pool');
+  t.equal(await page.getByLabel('État').inputValue(), 'triage');
+  t.same(await axe(page), [], 'supervisor queue: no axe violation');
+  t.same(p.violations, []);
+  t.same(p.offHostRequests, []);
+  t.same(leaksOf(p), []);
 });

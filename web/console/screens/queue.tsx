@@ -117,7 +117,7 @@ function Queue() {
       ) : items.length === 0 ? (
         <p>{t('queue.empty')}</p>
       ) : (
-        <QueueTable items={items} canTake={tab === 'pool'} onTake={take} />
+        <QueueTable items={items} canTake={tab === 'pool' && me?.role === 'officer'} onTake={take} />
       )}
       {cursor && (
         <button type="button" onClick={() => void load(cursor)} disabled={busy} aria-busy={busy}>

@@ -242,6 +242,7 @@ t.test('the same screens at phone size stay usable and axe-clean', async (t) => 
   await signInAs(page, T, officer);
   await page.locator('table.queue tbody tr').first().waitFor();
   t.same(await axe(page), [], 'queue: no axe violation at 390x844');
+  await shots(page, 'console-queue-phone.png');
   const width = (await page.evaluate('document.documentElement.scrollWidth')) as number;
   t.ok(width <= 390, `no sideways scrolling (${width}px)`);
   t.equal(await page.locator('table.queue thead').evaluate((el) => el.getBoundingClientRect().height <= 1), true, 'rows become cards: the header row is hidden');

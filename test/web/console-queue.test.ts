@@ -45,6 +45,8 @@ for (let i = 0; i < 2; i++) urgent.push(await fileCase(T, dep, { metadata: { reg
 T.clock.advance(2 * 3_600_000);
 // ...then the case the officer takes, and enough ordinary ones for a second page (15 a page).
 const main = await fileCase(T, dep, { metadata: { region: 'bamako', defenderCategory: 'journalist' }, secrets: secretsOf() });
+// A minute later, so it is due first among the ordinary ones (the list orders by due time).
+T.clock.advance(60_000);
 const ordinary: FiledCase[] = [];
 for (let i = 0; i < 14; i++) ordinary.push(await fileCase(T, dep, { metadata: { region: 'segou' }, secrets: secretsOf() }));
 const all = [...urgent, main, ...ordinary];
@@ -275,5 +277,28 @@ t.test('a supervisor also has every case, in any state', async (t) => {
   t.same(await axe(page), [], 'supervisor queue: no axe violation');
   t.same(p.violations, []);
   t.same(p.offHostRequests, []);
+  t.same(leaksOf(p), []);
+});
+
+t.test('a sealed field the server moved does not open, and the page says so loudly', async (t) => {
+  const moved = ordinary[0]!;
+  await freshen(T, officer);
+  await clientOf(T.app, officer).transition(moved.caseId, 'acknowledge', {});
+  await freshen(T, dep.supervisor);
+  await grantCaseKey(T, dep.supervisor, moved.caseId, officer);
+  // The narrative's ciphertext put in the place of the contact: its AD names another field.
+  await T.database.sql`update case_fields set sealed = (select sealed from case_fields where case_id = ${moved.caseId} and field = 'narrative') where case_id = ${moved.caseId} and field = 'contact'`;
+  const p = await browser.open('laptop');
+  const { page } = p;
+  await page.goto(`${T.origin}/console/cases/${moved.caseId}`);
+  await signInAs(page, T, officer);
+  await page.getByText(String(moved.secrets.identity), { exact: true }).waitFor();
+  const sealed = page.locator('section[aria-labelledby="case-sealed"]');
+  const alerts = sealed.getByRole('alert');
+  t.equal(await alerts.count(), 1, 'one field does not open');
+  t.match(await alerts.textContent(), /ne s'ouvre pas/);
+  t.equal(await sealed.getByText(String(moved.secrets.narrative), { exact: true }).count(), 1, 'the narrative shows once, in its own place');
+  t.same(await axe(page), []);
+  t.same(p.violations, []);
   t.same(leaksOf(p), []);
 });

@@ -23,6 +23,11 @@ export function call<Id extends OperationId>(operationId: Id, ...input: CallArgs
   return client.call(operationId, ...input);
 }
 
+/** A case transition of policies/workflow.yaml (`acknowledge`, `admit`...): the case view it leaves. */
+export function transition(caseId: string, name: string, body: Parameters<typeof client.transition>[2] = {}): ReturnType<typeof client.transition> {
+  return client.transition(caseId, name, body);
+}
+
 /** Forgets the token pair (after a log out, or when the session is over). */
 export function forgetTokens(): void {
   client.setTokens(null);

@@ -10,15 +10,17 @@ import { LocationProvider, Route, Router, useLocation } from 'preact-iso/router'
 import { useEffect } from 'preact/hooks';
 import { sessionAlive } from './api.js';
 import { t } from './i18n.js';
-import { CaseNotes } from './screens/case-notes.js';
 import { Account } from './screens/account.js';
-import { Home } from './screens/home.js';
+import { CaseNotes } from './screens/case-notes.js';
+import { CasePage } from './screens/case-page.js';
 import { Invitation } from './screens/invitation.js';
 import { Invite } from './screens/invite.js';
-import { Recover } from './screens/recover.js';
 import { Lock } from './screens/lock.js';
 import { NotFound } from './screens/not-found.js';
+import { Notifications } from './screens/notifications.js';
+import { Recover } from './screens/recover.js';
 import { Search } from './screens/search.js';
+import { Start } from './screens/queue.js';
 import { SignIn } from './screens/sign-in.js';
 import { account, endLocally, locked } from './session.js';
 import { Shell } from './shell.js';
@@ -51,14 +53,16 @@ function Gate() {
   }
   return (
     <Router>
-      <Route path="/console" component={Home} />
-      <Route path="/console/" component={Home} />
+      <Route path="/console" component={Start} />
+      <Route path="/console/" component={Start} />
       <Route path="/console/cases/:caseId/notes" component={CaseNotes} />
       <Route path="/console/search" component={Search} />
       <Route path="/console/invitation" component={Invitation} />
       <Route path="/console/recover" component={Recover} />
       <Route path="/console/account" component={Account} />
       <Route path="/console/invite" component={Invite} />
+      <Route path="/console/cases/:caseId" component={CasePage} />
+      <Route path="/console/notifications" component={Notifications} />
       <Route default component={NotFound} />
     </Router>
   );

@@ -49,6 +49,11 @@ export function t(key: string, params?: Record<string, string | number>): string
   return params ? text.replace(/\{(\w+)\}/g, (m, name: string) => (name in params ? String(params[name]) : m)) : text;
 }
 
+/** Whether the catalogue has words for `key` (codes of the policies the console may not know yet). */
+export function hasText(key: string): boolean {
+  return key in catalogue.value;
+}
+
 /** The words for a problem `code` of the API, never a raw status. */
 export function problemText(code: string): string {
   const key = `error.${code}`;

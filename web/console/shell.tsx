@@ -2,6 +2,7 @@
 import type { ComponentChildren } from 'preact';
 import { languageName, languages, lang, setLanguage, t } from './i18n.js';
 import { account, lockNow, signOut } from './session.js';
+import { NotificationsLink } from './ui/unread-notifications.js';
 
 export function Shell({ children }: { children: ComponentChildren }) {
   const me = account.value;
@@ -19,6 +20,9 @@ export function Shell({ children }: { children: ComponentChildren }) {
             <ul>
               <li>
                 <a href="/console">{t('nav.home')}</a>
+              </li>
+              <li>
+                <NotificationsLink />
               </li>
               <li>
                 <a href="/console/account">{t('nav.account')}</a>

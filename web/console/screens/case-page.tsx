@@ -1,0 +1,108 @@
+/**
+ * One case: its metadata, the defender's sealed fields opened in the worker, messages, deadlines,
+ * the timeline, and the place where the actions the officer may take will go.
+ */
+import { useEffect, useState } from 'preact/hooks';
+import { call, codeOf, type ResponseOf } from '../api.js';
+import { formatDateTime, t } from '../i18n.js';
+import { CaseDeadlines } from '../case/case-deadlines.js';
+import { openCase, type OpenedCase } from '../case/case-key.js';
+import { CaseMessages } from '../case/case-messages.js';
+import { CaseTimeline } from '../case/case-timeline.js';
+import { SealedFields } from '../case/sealed-fields.js';
+import { intakeLabel, loadCatalogues } from '../ui/catalogues.js';
+import { OverdueBadge, RiskBadge, UrgentBadge } from '../ui/badges.js';
+import { Problem } from '../ui/problem.js';
+
+type CaseRead = ResponseOf<'getCase'>;
+type Timeline = ResponseOf<'getCaseTimeline'>['items'];
+type Deadlines = ResponseOf<'listCaseDeadlines'>['items'];
+
+export function CasePage({ caseId }: { caseId: string }) {
+  const [read, setRead] = useState<CaseRead | null>(null);
+  const [timeline, setTimeline] = useState<Timeline | null>(null);
+  const [deadlines, setDeadlines] = useState<Deadlines | null>(null);
+  const [opened, setOpened] = useState<OpenedCase | null>(null);
+  const [sealedError, setSealedError] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  useEffect(() => {
+    setRead(null);
+    setOpened(null);
+    setSealedError(null);
+    setError(null);
+    void loadCatalogues().catch(() => undefined);
+    call('getCase', { params: { caseId } }).then(setRead, (err: unknown) => setError(codeOf(err)));
+    call('getCaseTimeline', { params: { caseId }, query: { limit: '200' } }).then((r) => setTimeline(r.items), (err: unknown) => setError(codeOf(err)));
+    call('listCaseDeadlines', { params: { caseId } }).then((r) => setDeadlines(r.items), (err: unknown) => setError(codeOf(err)));
+    openCase(caseId).then(setOpened, (err: unknown) => setSealedError(codeOf(err)));
+  }, [caseId]);
+
+  const c = read?.case;
+  const staff = c && 'region' in c ? c : null;
+  const overdue = (deadlines ?? []).some((d) => d.overdue);
+  return (
+    <article aria-labelledby="case-title">
+      <h1 id="case-title">{c ? t('case.title', { reference: c.reference }) : t('case.loading')}</h1>
+      <Problem code={error} />
+      {staff && (
+        <section aria-labelledby="case-meta" class="card">
+          <h2 id="case-meta">{t('case.meta')}</h2>
+          <p class="badges">
+            {staff.urgent && <UrgentBadge />}
+            {overdue && <OverdueBadge />}
+            <RiskBadge level={staff.riskLevel} />
+          </p>
+          <dl class="meta">
+            <dt>{t('queue.col.state')}</dt>
+            <dd>{t(`state.${staff.state}`)}</dd>
+            <dt>{t('case.filedAt')}</dt>
+            <dd>{formatDateTime(staff.createdAt)}</dd>
+            <dt>{t('queue.col.region')}</dt>
+            <dd>{intakeLabel('region', staff.region)}</dd>
+            <dt>{t('queue.col.category')}</dt>
+            <dd>{intakeLabel('defenderCategory', staff.defenderCategory)}</dd>
+            <dt>{t('case.threats')}</dt>
+            <dd>{staff.threatTypes.map((x) => intakeLabel('threatType', x)).join(', ')}</dd>
+            <dt>{t('case.language')}</dt>
+            <dd>{intakeLabel('language', staff.preferredLanguage)}</dd>
+            <dt>{t('case.channel')}</dt>
+            <dd>{intakeLabel('contactChannel', staff.contactChannel)}</dd>
+            <dt>{t('case.urgentClaimed')}</dt>
+            <dd>{staff.urgentClaimed ? t('queue.filter.yes') : t('queue.filter.no')}</dd>
+          </dl>
+        </section>
+      )}
+      <section aria-labelledby="case-actions" class="card case-actions">
+        <h2 id="case-actions">{t('case.actions')}</h2>
+        {/* The actions the API allows on this case will be listed here. */}
+      </section>
+      <section aria-labelledby="case-sealed" class="card">
+        <h2 id="case-sealed">{t('case.sealed')}</h2>
+        {sealedError === 'no_envelope' ? (
+          <p class="alert alert-error" role="alert" data-code="no_envelope">
+            {t('case.noEnvelope')}
+          </p>
+        ) : sealedError ? (
+          <Problem code={sealedError} />
+        ) : opened ? (
+          <SealedFields fields={opened.fields} />
+        ) : (
+          <p aria-busy="true">{t('case.opening')}</p>
+        )}
+      </section>
+      <section aria-labelledby="case-messages" class="card">
+        <h2 id="case-messages">{t('case.messages')}</h2>
+        {opened ? <CaseMessages caseId={caseId} keyEpoch={opened.keyEpoch} /> : <p>{sealedError ? t('messages.needKey') : t('case.opening')}</p>}
+      </section>
+      <section aria-labelledby="case-deadlines" class="card">
+        <h2 id="case-deadlines">{t('case.deadlines')}</h2>
+        {deadlines ? <CaseDeadlines items={deadlines} /> : <p aria-busy="true">{t('case.loading')}</p>}
+      </section>
+      <section aria-labelledby="case-timeline" class="card">
+        <h2 id="case-timeline">{t('case.timeline')}</h2>
+        {timeline ? <CaseTimeline items={timeline} /> : <p aria-busy="true">{t('case.loading')}</p>}
+      </section>
+    </article>
+  );
+}

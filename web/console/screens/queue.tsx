@@ -1,0 +1,129 @@
+/**
+ * The officer's queue: the intake pool (received, nobody assigned), the officer's own cases and,
+ * for a supervisor, every case; filters of the case list kept in the URL query (codes only,
+ * nothing secret), keyset pages ("Show more"), and "Take this case" on a pool row (acknowledge).
+ * Roles without a queue (an administrator) get the home page.
+ */
+import { useEffect, useState } from 'preact/hooks';
+import { useLocation } from 'preact-iso/router';
+import { call, codeOf, transition, type ResponseOf } from '../api.js';
+import { t } from '../i18n.js';
+import { account } from '../session.js';
+import { loadCatalogues } from '../ui/catalogues.js';
+import { Problem } from '../ui/problem.js';
+import { QueueFilters, FILTER_KEYS } from '../case/queue-filters.js';
+import { QueueTable } from '../case/queue-table.js';
+import { Home } from './home.js';
+
+type Item = ResponseOf<'listCases'>['items'][number];
+type Tab = 'pool' | 'mine' | 'all';
+const PAGE = '15';
+
+/** The start page: the queue for officers and supervisors, the home page for the others. */
+export function Start() {
+  const role = account.value?.role;
+  return role === 'officer' || role === 'supervisor' ? <Queue /> : <Home />;
+}
+
+function tabsOf(role: string | undefined): Tab[] {
+  return role === 'supervisor' ? ['pool', 'mine', 'all'] : ['pool', 'mine'];
+}
+
+/** The list query of a tab and the filters of the URL. */
+function listQuery(tab: Tab, query: Record<string, string>, cursor: string | null): Record<string, string> {
+  const q: Record<string, string> = { limit: PAGE };
+  for (const k of FILTER_KEYS) if (query[k]) q[k] = query[k];
+  if (tab === 'pool') {
+    q.state = 'received';
+    q.assignee = 'none';
+  } else if (tab === 'mine') q.assignee = 'me';
+  if (cursor) q.cursor = cursor;
+  return q;
+}
+
+function Queue() {
+  const { query, route } = useLocation();
+  const me = account.value;
+  const tabs = tabsOf(me?.role);
+  const tab: Tab = tabs.includes(query.tab as Tab) ? (query.tab as Tab) : 'pool';
+  const [items, setItems] = useState<Item[] | null>(null);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [status, setStatus] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const key = JSON.stringify(listQuery(tab, query, null));
+
+  const load = async (after: string | null) => {
+    setBusy(true);
+    setError(null);
+    try {
+      const page = await call('listCases', { query: listQuery(tab, query, after) });
+      setItems((prev) => (after && prev ? [...prev, ...page.items] : page.items));
+      setCursor(page.nextCursor);
+    } catch (err) {
+      setError(codeOf(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  useEffect(() => {
+    void loadCatalogues().catch(() => undefined);
+    setItems(null);
+    void load(null);
+  }, [key]);
+
+  const take = async (item: Item) => {
+    setError(null);
+    setStatus(null);
+    try {
+      await transition(item.id, 'acknowledge');
+      setStatus(t('queue.taken', { reference: item.reference }));
+      await load(null);
+    } catch (err) {
+      setError(codeOf(err));
+    }
+  };
+
+  const go = (next: Record<string, string>) => {
+    const q = new URLSearchParams(Object.entries(next).filter(([, v]) => v !== ''));
+    const s = q.toString();
+    route(`/console${s ? `?${s}` : ''}`);
+  };
+
+  return (
+    <section aria-labelledby="queue-title">
+      <h1 id="queue-title">{t('queue.title')}</h1>
+      <p class="muted">{t('home.signedInAs', { username: me?.username ?? '', role: t(`role.${me?.role ?? 'officer'}`) })}</p>
+      <nav aria-label={t('queue.tabs')} class="tabs">
+        <ul>
+          {tabs.map((name) => (
+            <li key={name}>
+              <a href={`/console?tab=${name}`} aria-current={name === tab ? 'page' : undefined}>
+                {t(`queue.tab.${name}`)}
+              </a>
+            </li>
+          ))}
+        </ul>
+      </nav>
+      <QueueFilters tab={tab} query={query} onApply={(filters) => go({ tab, ...filters })} />
+      <Problem code={error} />
+      <p role="status" class={status ? 'alert alert-ok' : 'visually-hidden'}>
+        {status ?? ''}
+      </p>
+      <h2 id="queue-results">{t(`queue.tab.${tab}`)}</h2>
+      {items === null ? (
+        <p aria-busy="true">{t('queue.loading')}</p>
+      ) : items.length === 0 ? (
+        <p>{t('queue.empty')}</p>
+      ) : (
+        <QueueTable items={items} canTake={tab === 'pool' && me?.role === 'officer'} onTake={take} />
+      )}
+      {cursor && (
+        <button type="button" onClick={() => void load(cursor)} disabled={busy} aria-busy={busy}>
+          {t('queue.more')}
+        </button>
+      )}
+    </section>
+  );
+}

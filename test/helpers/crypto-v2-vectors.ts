@@ -46,9 +46,10 @@ export async function buildCryptoV2Vectors() {
   await sodium.ready;
   const caseId = '0193a5c4-7e21-7c3e-9a51-6f0b2d1e4a77';
   const id = (n: number) => `0193a5c4-0000-7000-8000-${n.toString(16).padStart(12, '0')}`;
-  const ids = { message: id(1), staffUser: id(0xa1), assessment: id(2), measure: id(3), incident: id(4), checkin: id(5), alert: id(6), appeal: id(7), referral: id(8), report: id(9), messageFromDefender: id(10) };
+  const ids = { message: id(1), staffUser: id(0xa1), assessment: id(2), measure: id(3), incident: id(4), checkin: id(5), alert: id(6), appeal: id(7), referral: id(8), report: id(9), messageFromDefender: id(10), note: id(11) };
   const caseDek = unb64u(v1.vectors.sealedField[0]!.dek);
   const referralDek = derived(32, 'referral-dek');
+  const staffKey = derived(32, 'staff-key');
 
   let nonces = 0;
   const sealedFieldV2: Array<{ name: string; quoted: boolean; builder: string; args: string[]; ad: string; dek: string; nonce: string; value: Json; plaintextLength: number; paddedLength: number; sealed: string }> = [];
@@ -78,6 +79,7 @@ export async function buildCryptoV2Vectors() {
   seal('appeal grounds', 'appealGroundsAd', [ids.appeal], `egide/v1/appeal/${ids.appeal}/grounds`, caseDek, { text: 'Les menaces continuent.' });
   seal('referral field', 'referralFieldAd', [ids.referral, 'identity'], `egide/v1/referral/${ids.referral}/identity`, referralDek, { name: 'Aminata Traoré' });
   seal('referral report', 'referralReportAd', [ids.referral, ids.report], `egide/v1/referral/${ids.referral}/${ids.report}/report`, referralDek, { text: 'Avocate désignée.' });
+  seal('internal note (under the staff key)', 'noteBodyAd', [caseId, ids.note, `u:${ids.staffUser}`], `egide/v1/note/${caseId}/${ids.note}/u:${ids.staffUser}/body`, staffKey, { text: 'Appelée ce matin : préfère être jointe le soir.' });
   // Lengths around the block edges: the empty string, the last length of a block and the first
   // of the next, and each block size above 1 KiB.
   quoted = false;

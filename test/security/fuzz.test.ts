@@ -85,7 +85,7 @@ function callerOf(action: string): Who | null {
  * Spending routes: a valid variant would end the caller's session or account and every request
  * after it would only test 401. They are fuzzed with a caller of their own.
  */
-const SPENDING = new Set(['POST /v1/auth/logout', 'POST /v1/me/password']);
+const SPENDING = new Set(['POST /v1/auth/logout', 'POST /v1/me/sessions/revoke', 'POST /v1/me/password']);
 
 // --- the mutations ----------------------------------------------------------------------------
 
@@ -218,8 +218,8 @@ for (const route of routes) {
       const wrongType = await send('text/plain', { raw: json, contentType: 'text/plain' });
       const form = await send('a form', { raw: 'a=1&b=2', contentType: 'application/x-www-form-urlencoded' });
       const truncated = await send('truncated JSON', { raw: json.slice(0, Math.max(1, Math.floor(json.length / 2))), contentType: 'application/json' });
-      // The re-key takes a larger body of its own (every sealed item of a case): over it as well.
-      const limit = route.url.endsWith('/rekey') ? Math.max(T.config.BODY_LIMIT, REKEY_BODY_LIMIT) : T.config.BODY_LIMIT;
+      // The re-key and the receipt re-issue take a larger body of their own (every sealed item of a case): over it as well.
+      const limit = route.url.endsWith('/rekey') || route.url.endsWith('/receipt') ? Math.max(T.config.BODY_LIMIT, REKEY_BODY_LIMIT) : T.config.BODY_LIMIT;
       const tooBig = await send('over the body limit', { raw: `{"x":"${'A'.repeat(limit + 16)}"}`, contentType: 'application/json' });
       await send('JSON with a charset nobody speaks', { raw: json, contentType: 'application/json; charset=utf-7' });
       await send('an empty JSON body', { raw: '', contentType: 'application/json' });

@@ -129,7 +129,7 @@ t.test('the supervisor reads the note through the mechanism key; the defender’
     await clientOf(T.app, awa).call('createNote', { params: { caseId: c1.caseId }, body: { id, body: sealNote({ text: `Suivi numéro ${i}` }, staffKey, { caseId: c1.caseId, noteId: id, author: `u:${awa.id}` }) } });
   }
   await p.page.getByRole('link', { name: 'Accueil', exact: true }).click();
-  await p.page.getByRole('heading', { name: 'Accueil' }).waitFor();
+  await p.page.getByRole('heading', { name: 'Dossiers', exact: true }).waitFor();
   await p.page.goBack();
   await p.page.getByText('Suivi numéro 19', { exact: true }).waitFor();
   t.equal(await p.page.locator('.note').count(), 20, 'the first page');

@@ -1,3 +1,4 @@
+import type { CaseListScope } from '../access/case-scope.js';
 import type { Sql } from 'postgres';
 
 import type { CaseState, RiskLevel } from '../contracts/shared.js';
@@ -20,12 +21,7 @@ export interface CaseListFilters {
 }
 
 /** Which rows of `cases` the caller may list: the union of these (policy scopes of case.list). */
-export interface ListScope {
-  all: boolean;
-  pool: boolean;
-  /** the caller's user id when the `assigned` scope applies */
-  assignedTo: string | null;
-}
+export type ListScope = CaseListScope;
 
 /** The sort key of a row (what a cursor holds), by sort; every one ends on a unique column. */
 export type SortKey =

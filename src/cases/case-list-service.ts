@@ -4,9 +4,10 @@ import type { IntakePolicy } from '../intake/intake-policy.js';
 import { fieldInvalid } from '../lib/problem.js';
 import { decodeKeyset, encodeKeyset, isIsoInstant, isUuid, notACursor } from '../lib/cursor.js';
 import type { Clock } from '../lib/clock.js';
+import { listScopeOf } from '../access/case-scope.js';
 import { actorOf, type RequestContext } from '../access/principal.js';
 import type { AccessService, ScopeFacts } from '../access/access-service.js';
-import type { CaseListFilters, CaseListRepository, ListScope, SortKey } from './case-list-repository.js';
+import type { CaseListFilters, CaseListRepository, SortKey } from './case-list-repository.js';
 
 export type { CaseListFilters } from './case-list-repository.js';
 
@@ -85,16 +86,6 @@ export function createCaseListService(deps: {
 }) {
   const { lists, access, clock, unreadMessages, intake } = deps;
 
-  /** The policy's scopes of case.list for this caller, each tested on its own. */
-  function scopeOf(ctx: RequestContext): ListScope {
-    const p = ctx.principal;
-    const holds = (facts: ScopeFacts) => access.permits(p, 'case.list', facts);
-    const all = holds({});
-    const pool = !all && holds({ caseState: 'received' });
-    const assignedTo = !all && p.kind === 'user' && holds({ assigneeId: p.userId }) ? p.userId : null;
-    return { all, pool, assignedTo };
-  }
-
   return {
     async list(ctx: RequestContext, filters: CaseListFilters, page: CaseListPage = {}) {
       const limit = page.limit ?? DEFAULT_PAGE;
@@ -105,7 +96,7 @@ export function createCaseListService(deps: {
       const sort = page.sort ?? 'due';
       const after = page.cursor !== undefined ? decodeCursor(page.cursor, sort) : null;
 
-      const scope = scopeOf(ctx);
+      const scope = listScopeOf(access, ctx.principal, 'case.list');
       // One decision for the whole list, audited as a read. The facts describe what the list
       // covers (the pool, the caller's assigned cases): with none of them the caller is refused.
       const facts: ScopeFacts = {};
@@ -142,7 +133,7 @@ export function createCaseListService(deps: {
 
     /** The queue's counts, within the caller's scope only; one audited decision, as for the list. */
     async counts(ctx: RequestContext) {
-      const scope = scopeOf(ctx);
+      const scope = listScopeOf(access, ctx.principal, 'case.list');
       const facts: ScopeFacts = {};
       if (scope.pool) facts.caseState = 'received';
       if (scope.assignedTo) facts.assigneeId = scope.assignedTo;

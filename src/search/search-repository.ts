@@ -1,3 +1,4 @@
+import type { CaseListScope } from '../access/case-scope.js';
 import { and, count, desc, eq, inArray, isNull, ne, or, sql, type SQL } from 'drizzle-orm';
 import type { Queryable } from '../db/client.js';
 import { cases, caseSearchTokens, searchKeyEntries, users } from '../db/schema/index.js';
@@ -5,12 +6,7 @@ import { cases, caseSearchTokens, searchKeyEntries, users } from '../db/schema/i
 export type SearchKeyEntryRow = typeof searchKeyEntries.$inferSelect;
 
 /** Which cases a search may see: the union of these (the policy's scopes of case.search). */
-export interface SearchScope {
-  all: boolean;
-  pool: boolean;
-  /** the caller's user id when the `assigned` scope applies */
-  assignedTo: string | null;
-}
+export type SearchScope = CaseListScope;
 
 export type SearchRepository = ReturnType<typeof createSearchRepository>;
 

@@ -6,12 +6,12 @@ import type { AuditService } from '../audit/audit-service.js';
 import { createCommandRunner } from '../audit/audited-command.js';
 import { actorOf, type RequestContext } from '../access/principal.js';
 import type { CaseParticipation } from '../access/case-participation.js';
-import { caseScope } from '../access/case-scope.js';
+import { caseScope, listScopeOf } from '../access/case-scope.js';
 import type { CaseRepository } from '../cases/case-repository.js';
 import type { CaseSummary } from '../contracts/case-list.js';
 import { CryptoError, checkSearchToken } from '../sdk/index.js';
 import type { SearchPolicy } from './search-policy.js';
-import type { SearchRepository, SearchScope } from './search-repository.js';
+import type { SearchRepository } from './search-repository.js';
 import { noSearchKey } from './search-key-service.js';
 
 /** Field errors for tokens that are not base64url of exactly 16 bytes (the schema checks the length only). */
@@ -52,16 +52,6 @@ export function createSearchTokenService(deps: {
 
   const callerId = (ctx: RequestContext): string | null => (ctx.principal.kind === 'user' ? ctx.principal.userId : null);
 
-  /** The policy's scopes of case.search for this caller, each tested on its own (as the case list does). */
-  function scopeOf(ctx: RequestContext): SearchScope {
-    const p = ctx.principal;
-    const holds = (facts: ScopeFacts) => access.permits(p, 'case.search', facts);
-    const all = holds({});
-    const pool = !all && holds({ caseState: 'received' });
-    const assignedTo = !all && p.kind === 'user' && holds({ assigneeId: p.userId }) ? p.userId : null;
-    return { all, pool, assignedTo };
-  }
-
   return {
     /**
      * Replaces a case's token set. Uploaded by a client that opened the case (so staff who may
@@ -91,7 +81,7 @@ export function createSearchTokenService(deps: {
      * looked at out (the console's duplicate warning).
      */
     async search(ctx: RequestContext, input: { tokens: string[]; excludeCaseId?: string }) {
-      const scope = scopeOf(ctx);
+      const scope = listScopeOf(access, ctx.principal, 'case.search');
       const facts: ScopeFacts = {};
       if (scope.pool) facts.caseState = 'received';
       if (scope.assignedTo) facts.assigneeId = scope.assignedTo;

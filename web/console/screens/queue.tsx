@@ -11,7 +11,9 @@ import { t } from '../i18n.js';
 import { account } from '../session.js';
 import { loadCatalogues } from '../ui/catalogues.js';
 import { Problem } from '../ui/problem.js';
-import { QueueFilters, FILTER_KEYS } from '../case/queue-filters.js';
+import { QueueFilters, FILTER_KEYS, filtersOf } from '../queue/queue-filters.js';
+import { QueueCounts, type Counts } from '../queue/queue-counts.js';
+import { SavedViews } from '../queue/saved-views.js';
 import { QueueTable } from '../case/queue-table.js';
 import { Home } from './home.js';
 
@@ -41,6 +43,14 @@ function listQuery(tab: Tab, query: Record<string, string>, cursor: string | nul
   return q;
 }
 
+/** A tab's name with its count ("Intake pool (3)"); every case in scope for the supervisor's tab. */
+function tabLabel(tab: Tab, counts: Counts | null): string {
+  const name = t(`queue.tab.${tab}`);
+  if (!counts) return name;
+  const n = tab === 'all' ? Object.values(counts.byState).reduce((a, b) => a + b, 0) : counts[tab];
+  return t('queue.tabCount', { name, n });
+}
+
 function Queue() {
   const { query, route } = useLocation();
   const me = account.value;
@@ -51,6 +61,7 @@ function Queue() {
   const [error, setError] = useState<string | null>(null);
   const [status, setStatus] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const [counts, setCounts] = useState<Counts | null>(null);
   const key = JSON.stringify(listQuery(tab, query, null));
 
   const load = async (after: string | null) => {
@@ -67,10 +78,20 @@ function Queue() {
     }
   };
 
+  const count = async () => {
+    try {
+      setCounts(await call('countCases'));
+    } catch {
+      // The counts are a convenience: the list itself says what failed.
+      setCounts(null);
+    }
+  };
+
   useEffect(() => {
     void loadCatalogues().catch(() => undefined);
     setItems(null);
     void load(null);
+    void count();
   }, [key]);
 
   const take = async (item: Item) => {
@@ -79,7 +100,7 @@ function Queue() {
     try {
       await transition(item.id, 'acknowledge');
       setStatus(t('queue.taken', { reference: item.reference }));
-      await load(null);
+      await Promise.all([load(null), count()]);
     } catch (err) {
       setError(codeOf(err));
     }
@@ -100,12 +121,13 @@ function Queue() {
           {tabs.map((name) => (
             <li key={name}>
               <a href={`/console?tab=${name}`} aria-current={name === tab ? 'page' : undefined}>
-                {t(`queue.tab.${name}`)}
+                {tabLabel(name, counts)}
               </a>
             </li>
           ))}
         </ul>
       </nav>
+      <QueueCounts counts={counts} />
       <QueueFilters tab={tab} query={query} onApply={(filters) => go({ tab, ...filters })} />
       <Problem code={error} />
       <p role="status" class={status ? 'alert alert-ok' : 'visually-hidden'}>
@@ -124,6 +146,7 @@ function Queue() {
           {t('queue.more')}
         </button>
       )}
+      <SavedViews tab={tab} filters={filtersOf(query)} />
     </section>
   );
 }

@@ -12,7 +12,7 @@ import { apiClient, clientOf } from '../helpers/api-client.js';
 import { bootstrap, enrolActor, fileCase, freshen, reauth, secondSession, type FiledCase } from '../helpers/world.js';
 import { loadLimitsPolicy } from '../../src/limits/limits-policy.js';
 import { policiesPath } from '../../src/lib/paths.js';
-import { axe, consoleBrowser, signInAs, startConsoleService } from './console-kit.js';
+import { axe, consoleBrowser, signInAs, startConsoleService, type ConsolePage } from './console-kit.js';
 
 t.setTimeout(600_000);
 const T = await startConsoleService(t);
@@ -39,6 +39,10 @@ for (const [i, c] of filed.entries()) {
   await sql`update deadlines set due_at = ${new Date(due).toISOString()} where case_id = ${c.caseId} and state = 'open'`;
 }
 await sql`update cases set state = 'triage', assignee_id = ${officer.id} where id = ${filed[8]!.caseId}`;
+
+const plaintexts = filed.flatMap((c) => Object.values(c.secrets) as string[]);
+/** Requests the browser sent with a filing's plaintext in their URL or body (none may have one). */
+const leaksOf = (p: ConsolePage): string[] => p.sent.filter((r) => plaintexts.some((m) => r.url.includes(m) || (r.body ?? '').includes(m))).map((r) => `${r.method} ${r.url}`);
 
 const POOL = { state: 'received', assignee: 'none', limit: '15' } as const;
 
@@ -160,6 +164,7 @@ t.test('orders, filters, counts and saved views of the queue', async (t) => {
   t.same(p.violations, [], 'no CSP violation in the page or its worker');
   t.same(p.offHostRequests, [], 'nothing requested off the origin');
   t.same(p.pageErrors, [], 'no page error');
+  t.same(leaksOf(p), [], 'no plaintext in any request the browser sent');
 });
 
 t.test('at phone size the queue and its views stay axe-clean', async (t) => {
@@ -176,6 +181,7 @@ t.test('at phone size the queue and its views stay axe-clean', async (t) => {
   t.same(p.violations, []);
   t.same(p.offHostRequests, []);
   t.same(p.pageErrors, []);
+  t.same(leaksOf(p), []);
 });
 
 t.test('a session ended elsewhere ends here at the next action, with the reason', async (t) => {
@@ -201,4 +207,5 @@ t.test('a session ended elsewhere ends here at the next action, with the reason'
   t.same(p.violations, []);
   t.same(p.offHostRequests, []);
   t.same(p.pageErrors, []);
+  t.same(leaksOf(p), []);
 });

@@ -4,7 +4,12 @@ import { t } from '../i18n.js';
 
 export type Counts = ResponseOf<'countCases'>;
 
-const SHOWN = ['pool', 'mine', 'overdue', 'urgent'] as const;
+const SHOWN = (): Array<[keyof Counts & ('pool' | 'mine' | 'overdue' | 'urgent'), string]> => [
+  ['pool', t('queue.count.pool')],
+  ['mine', t('queue.count.mine')],
+  ['overdue', t('queue.count.overdue')],
+  ['urgent', t('queue.count.urgent')],
+];
 
 export function QueueCounts({ counts }: { counts: Counts | null }) {
   if (!counts) return null;
@@ -14,9 +19,9 @@ export function QueueCounts({ counts }: { counts: Counts | null }) {
         {t('queue.glance')}
       </h2>
       <dl>
-        {SHOWN.map((k) => (
+        {SHOWN().map(([k, words]) => (
           <div key={k} class={`glance-${k}`}>
-            <dt>{t(`queue.count.${k}`)}</dt>
+            <dt>{words}</dt>
             <dd data-count={k}>{counts[k]}</dd>
           </div>
         ))}

@@ -9,8 +9,22 @@ import { catalogues, intakeLabel, riskLabel } from '../ui/catalogues.js';
 export const FILTER_KEYS = ['state', 'region', 'category', 'riskLevel', 'urgent', 'overdue', 'dueWithin', 'sort'] as const;
 export type Filters = Record<(typeof FILTER_KEYS)[number], string>;
 
-const STATES = ['received', 'triage', 'info_requested', 'assessment', 'decision', 'protection', 'closed'];
-const SORTS = ['due', 'created', 'risk', 'reference'];
+// Literal keys, so that the catalogues' test sees each one the console asks for.
+const STATES = (): Array<[string, string]> => [
+  ['received', t('state.received')],
+  ['triage', t('state.triage')],
+  ['info_requested', t('state.info_requested')],
+  ['assessment', t('state.assessment')],
+  ['decision', t('state.decision')],
+  ['protection', t('state.protection')],
+  ['closed', t('state.closed')],
+];
+const SORTS = (): Array<[string, string]> => [
+  ['due', t('queue.sort.due')],
+  ['created', t('queue.sort.created')],
+  ['risk', t('queue.sort.risk')],
+  ['reference', t('queue.sort.reference')],
+];
 const DAYS = ['1', '2', '7', '14', '30'];
 
 function Select({ label, value, onValue, options, any = true }: { label: string; value: string; onValue: (v: string) => void; options: Array<[string, string]>; any?: boolean }) {
@@ -55,8 +69,8 @@ export function QueueFilters({ tab, query, onApply }: { tab: string; query: Reco
         onApply({ ...f, state: tab === 'pool' ? '' : f.state, sort: f.sort === 'due' ? '' : f.sort });
       }}
     >
-      <Select label={t('queue.sort')} value={f.sort || 'due'} onValue={set('sort')} options={SORTS.map((s) => [s, t(`queue.sort.${s}`)])} any={false} />
-      {tab !== 'pool' && <Select label={t('queue.filter.state')} value={f.state} onValue={set('state')} options={STATES.map((s) => [s, t(`state.${s}`)])} />}
+      <Select label={t('queue.sort')} value={f.sort || 'due'} onValue={set('sort')} options={SORTS()} any={false} />
+      {tab !== 'pool' && <Select label={t('queue.filter.state')} value={f.state} onValue={set('state')} options={STATES()} />}
       <Select label={t('queue.filter.region')} value={f.region} onValue={set('region')} options={listOf('region')} />
       <Select label={t('queue.filter.category')} value={f.category} onValue={set('category')} options={listOf('defenderCategory')} />
       <Select label={t('queue.filter.risk')} value={f.riskLevel} onValue={set('riskLevel')} options={levels} />

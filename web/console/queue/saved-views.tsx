@@ -121,7 +121,7 @@ export function SavedViews({ tab, filters }: { tab: string; filters: Filters }) 
       </form>
       {error === 'views_full' || error === 'view_name_missing' ? (
         <p class="alert alert-error" role="alert" data-code={error}>
-          {t(`views.${error === 'views_full' ? 'full' : 'nameMissing'}`)}
+          {error === 'views_full' ? t('views.full') : t('views.nameMissing')}
         </p>
       ) : (
         <Problem code={error} />

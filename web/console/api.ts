@@ -19,13 +19,26 @@ const client = createApiClient({
   },
 });
 
+/** The problem codes that mean the session is over on the server (ended elsewhere, or its refresh token spent). */
+const ENDED: ReadonlySet<string> = new Set(['session_ended', 'invalid_refresh_token']);
+
+/**
+ * Any call refused because the session ended elsewhere (log out everywhere, an administrator)
+ * ends it here too, once: the app then shows the sign-in form with the reason, whatever the
+ * screen that met it.
+ */
+function endedElsewhere(err: unknown): never {
+  if (err instanceof ApiError && ENDED.has(err.code) && sessionAlive.value) forgetTokens();
+  throw err;
+}
+
 export function call<Id extends OperationId>(operationId: Id, ...input: CallArgs<Id>): Promise<ResponseOf<Id>> {
-  return client.call(operationId, ...input);
+  return client.call(operationId, ...input).catch(endedElsewhere);
 }
 
 /** A case transition of policies/workflow.yaml (`acknowledge`, `admit`...): the case view it leaves. */
 export function transition(caseId: string, name: string, body: Parameters<typeof client.transition>[2] = {}): ReturnType<typeof client.transition> {
-  return client.transition(caseId, name, body);
+  return client.transition(caseId, name, body).catch(endedElsewhere);
 }
 
 /** Forgets the token pair (after a log out, or when the session is over). */

@@ -11,7 +11,9 @@ import { t } from '../i18n.js';
 import { account } from '../session.js';
 import { loadCatalogues } from '../ui/catalogues.js';
 import { Problem } from '../ui/problem.js';
-import { QueueFilters, FILTER_KEYS } from '../case/queue-filters.js';
+import { QueueFilters, FILTER_KEYS, filtersOf } from '../queue/queue-filters.js';
+import { QueueCounts, type Counts } from '../queue/queue-counts.js';
+import { SavedViews } from '../queue/saved-views.js';
 import { QueueTable } from '../case/queue-table.js';
 import { Home } from './home.js';
 
@@ -23,6 +25,11 @@ const PAGE = '15';
 export function Start() {
   const role = account.value?.role;
   return role === 'officer' || role === 'supervisor' ? <Queue /> : <Home />;
+}
+
+/** A tab's name (literal keys, which the catalogues' test checks). */
+function tabName(tab: Tab): string {
+  return tab === 'pool' ? t('queue.tab.pool') : tab === 'mine' ? t('queue.tab.mine') : t('queue.tab.all');
 }
 
 function tabsOf(role: string | undefined): Tab[] {
@@ -41,6 +48,14 @@ function listQuery(tab: Tab, query: Record<string, string>, cursor: string | nul
   return q;
 }
 
+/** A tab's name with its count ("Intake pool (3)"); every case in scope for the supervisor's tab. */
+function tabLabel(tab: Tab, counts: Counts | null): string {
+  const name = tabName(tab);
+  if (!counts) return name;
+  const n = tab === 'all' ? Object.values(counts.byState).reduce((a, b) => a + b, 0) : counts[tab];
+  return t('queue.tabCount', { name, n });
+}
+
 function Queue() {
   const { query, route } = useLocation();
   const me = account.value;
@@ -51,6 +66,7 @@ function Queue() {
   const [error, setError] = useState<string | null>(null);
   const [status, setStatus] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const [counts, setCounts] = useState<Counts | null>(null);
   const key = JSON.stringify(listQuery(tab, query, null));
 
   const load = async (after: string | null) => {
@@ -67,10 +83,20 @@ function Queue() {
     }
   };
 
+  const count = async () => {
+    try {
+      setCounts(await call('countCases'));
+    } catch {
+      // The counts are a convenience: the list itself says what failed.
+      setCounts(null);
+    }
+  };
+
   useEffect(() => {
     void loadCatalogues().catch(() => undefined);
     setItems(null);
     void load(null);
+    void count();
   }, [key]);
 
   const take = async (item: Item) => {
@@ -79,7 +105,7 @@ function Queue() {
     try {
       await transition(item.id, 'acknowledge');
       setStatus(t('queue.taken', { reference: item.reference }));
-      await load(null);
+      await Promise.all([load(null), count()]);
     } catch (err) {
       setError(codeOf(err));
     }
@@ -100,18 +126,19 @@ function Queue() {
           {tabs.map((name) => (
             <li key={name}>
               <a href={`/console?tab=${name}`} aria-current={name === tab ? 'page' : undefined}>
-                {t(`queue.tab.${name}`)}
+                {tabLabel(name, counts)}
               </a>
             </li>
           ))}
         </ul>
       </nav>
+      <QueueCounts counts={counts} />
       <QueueFilters tab={tab} query={query} onApply={(filters) => go({ tab, ...filters })} />
       <Problem code={error} />
       <p role="status" class={status ? 'alert alert-ok' : 'visually-hidden'}>
         {status ?? ''}
       </p>
-      <h2 id="queue-results">{t(`queue.tab.${tab}`)}</h2>
+      <h2 id="queue-results">{tabName(tab)}</h2>
       {items === null ? (
         <p aria-busy="true">{t('queue.loading')}</p>
       ) : items.length === 0 ? (
@@ -124,6 +151,7 @@ function Queue() {
           {t('queue.more')}
         </button>
       )}
+      <SavedViews tab={tab} filters={filtersOf(query)} />
     </section>
   );
 }

@@ -110,6 +110,7 @@ t.test('the officer sees what the policy allows, admits with the keyboard, decli
   const form = page.locator('form.action-form');
   await form.getByRole('heading', { name: 'Déclarer irrecevable' }).waitFor();
   t.equal(await page.getByRole('button', { name: 'Déclarer irrecevable', exact: true }).getAttribute('aria-expanded'), 'true');
+  t.ok(await page.getByLabel('Motif', { exact: true }).evaluate((el) => el.matches(':focus')), 'the form opens with the focus in the reason');
   await form.getByRole('button', { name: 'Confirmer : Déclarer irrecevable' }).click();
   t.match(await form.getByRole('alert').textContent(), /Écrivez le motif/, 'a reason is asked for');
   await axeBothSizes(t, page, 'decline form');

@@ -4,7 +4,7 @@
  * a new officer) opens a small form first. A hand-over and a granted envelope seal the open case
  * key to the colleague's public key in the worker; only the sealed envelope leaves.
  */
-import { useEffect, useId, useState } from 'preact/hooks';
+import { useEffect, useId, useRef, useState } from 'preact/hooks';
 import { call, codeOf, transition, type ResponseOf } from '../api.js';
 import { crypto } from '../crypto-client.js';
 import { t } from '../i18n.js';
@@ -92,6 +92,15 @@ export function CaseActions({ caseId, onChanged }: { caseId: string; onChanged: 
   );
 }
 
+/** A form that opens takes the focus to its first control, so a keyboard user is where the words go. */
+function useFocusFirst() {
+  const ref = useRef<HTMLFormElement>(null);
+  useEffect(() => {
+    ref.current?.querySelector<HTMLElement>('input, select, textarea')?.focus();
+  }, []);
+  return ref;
+}
+
 interface FormProps {
   caseId: string;
   onDone: (message: string) => void;
@@ -107,6 +116,7 @@ function TransitionForm({ caseId, tr, onDone, onCancel }: FormProps & { tr: Allo
   const [busy, setBusy] = useState(false);
   const id = useId();
   const needs = (what: Allowed['requires'][number]) => tr.requires.includes(what);
+  const form = useFocusFirst();
 
   const submit = async (event: Event) => {
     event.preventDefault();
@@ -131,7 +141,7 @@ function TransitionForm({ caseId, tr, onDone, onCancel }: FormProps & { tr: Allo
   };
 
   return (
-    <form class="card action-form" aria-labelledby={`${id}-title`} onSubmit={(e) => void submit(e)}>
+    <form ref={form} class="card action-form" aria-labelledby={`${id}-title`} onSubmit={(e) => void submit(e)}>
       <h3 id={`${id}-title`}>{name}</h3>
       {needs('assigneeId') && <ColleagueKeyPicker chosen={colleague} onChosen={setColleague} />}
       {needs('closeReason') && (
@@ -173,6 +183,7 @@ function GrantForm({ caseId, onDone, onCancel }: FormProps) {
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const id = useId();
+  const form = useFocusFirst();
 
   const submit = async (event: Event) => {
     event.preventDefault();
@@ -191,7 +202,7 @@ function GrantForm({ caseId, onDone, onCancel }: FormProps) {
   };
 
   return (
-    <form class="card action-form" aria-labelledby={`${id}-title`} onSubmit={(e) => void submit(e)}>
+    <form ref={form} class="card action-form" aria-labelledby={`${id}-title`} onSubmit={(e) => void submit(e)}>
       <h3 id={`${id}-title`}>{t('actions.grant')}</h3>
       <ColleagueKeyPicker chosen={colleague} onChosen={setColleague} />
       <Problem code={error} />

@@ -8,6 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import { cases, deadlines } from '../../src/db/schema/cases.js';
+import { parse } from 'yaml';
 import { users } from '../../src/db/schema/identity.js';
 import { PROBLEMS } from '../../src/lib/problem.js';
 
@@ -27,6 +28,7 @@ function sources(dir: string): string[] {
 const files = sources(consoleDir).map((f) => ({ file: path.relative(root, f), text: readFileSync(f, 'utf8') }));
 
 /** The values a dynamic key's `${...}` part can take, by the key's fixed start. */
+const workflow = parse(readFileSync(path.join(root, 'policies', 'workflow.yaml'), 'utf8')) as { closeReasons: string[]; transitions: Record<string, unknown> };
 const DYNAMIC: Record<string, readonly string[]> = {
   'role.': users.role.enumValues,
   'state.': cases.state.enumValues,
@@ -37,6 +39,8 @@ const DYNAMIC: Record<string, readonly string[]> = {
   'case.field.': ['identity', 'contact', 'location', 'narrative', 'relatives'],
   'queue.tab.': ['pool', 'mine', 'all'],
   'search.': ['noKey', 'staleKey'],
+  'transition.': Object.keys(workflow.transitions),
+  'closeReason.': workflow.closeReasons,
 };
 
 t.test('French and English have the same keys, each with words and the same placeholders', async (t) => {

@@ -68,23 +68,29 @@ t.test('the note limit shown is the contract’s', async (t) => {
   t.equal(NOTE_JSON_BYTES, SEALED_JSON_BYTES.text);
 });
 
-t.test('the officer writes the first note (the staff key is made), reads it after a reload; the duplicate warning names case 2', async (t) => {
+t.test('the case page warns of case 2; the officer writes the first note (the staff key is made), reads it after a reload', async (t) => {
   const p = await browser.open('laptop');
   pages.push(p);
   const { page } = p;
+  // Opening the case page refreshed its tokens: case 2 (the same person, spelt otherwise) shows near its header; case 3 does not.
+  await page.goto(`${T.origin}/console/cases/${c1.caseId}`);
+  await signInAs(page, T, awa);
+  await page.getByRole('heading', { name: `Dossier ${c1.reference}`, level: 1 }).waitFor();
+  const warning = page.locator('.alert-warn');
+  await warning.getByRole('link', { name: c2.reference }).waitFor();
+  t.equal(await warning.count(), 1, 'one warning on the case page');
+  t.equal(await warning.getByRole('link', { name: c3.reference }).count(), 0, 'not the other person');
+  t.equal(await warning.getByRole('link', { name: c2.reference }).getAttribute('href'), `/console/cases/${c2.caseId}`);
+  const [stored] = await sql`select count(*)::int as n from case_search_tokens where case_id = ${c1.caseId}`;
+  t.equal(stored!.n, 12, "case 1's tokens uploaded, padded to the policy's count");
+  await axeBothSizes(t, p, 'case page with the duplicate warning');
+
   await page.goto(`${T.origin}/console/cases/${c1.caseId}/notes`);
   await signInAs(page, T, awa);
   await page.getByRole('heading', { name: 'Notes internes', level: 1 }).waitFor();
   t.match(await page.locator('main').textContent(), /le défenseur ou la défenseure ne les voit jamais/, 'says plainly the defender never sees them');
   await page.getByText('Aucune note pour l’instant. La première note crée la clé').waitFor();
-
-  // Opening the case refreshed its tokens: case 2 (the same person, spelt otherwise) shows; case 3 does not.
-  const warning = page.locator('.alert-warn');
-  await warning.getByRole('link', { name: c2.reference }).waitFor();
-  t.equal(await warning.getByRole('link', { name: c3.reference }).count(), 0, 'not the other person');
-  t.equal(await warning.getByRole('link', { name: c2.reference }).getAttribute('href'), `/console/cases/${c2.caseId}`);
-  const [stored] = await sql`select count(*)::int as n from case_search_tokens where case_id = ${c1.caseId}`;
-  t.equal(stored!.n, 12, "case 1's tokens uploaded, padded to the policy's count");
+  t.equal(await page.locator('.alert-warn').count(), 0, 'the notes screen leaves the warning to the case page');
   await axeBothSizes(t, p, 'notes (empty)');
 
   const box = page.getByLabel('Texte de la note');
@@ -129,7 +135,8 @@ t.test('the supervisor reads the note through the mechanism key; the defender’
     await clientOf(T.app, awa).call('createNote', { params: { caseId: c1.caseId }, body: { id, body: sealNote({ text: `Suivi numéro ${i}` }, staffKey, { caseId: c1.caseId, noteId: id, author: `u:${awa.id}` }) } });
   }
   await p.page.getByRole('link', { name: 'Accueil', exact: true }).click();
-  await p.page.getByRole('heading', { name: 'Dossiers', exact: true }).waitFor();
+  // A staff member's start is the queue of cases.
+  await p.page.getByRole('heading', { name: 'Dossiers', level: 1 }).waitFor();
   await p.page.goBack();
   await p.page.getByText('Suivi numéro 19', { exact: true }).waitFor();
   t.equal(await p.page.locator('.note').count(), 20, 'the first page');
@@ -175,7 +182,7 @@ t.test('the officer finds cases by a name typed otherwise and by a phone in anot
   await page.getByRole('heading', { name: 'Aucun dossier trouvé.' }).waitFor();
 
   // The typed text never left the worker: each search sent tokens only, in the body (the
-  // duplicate checks of the notes screen also name the case they leave out).
+  // duplicate checks of the case page also name the case they leave out).
   const searches = p.sent.filter((r) => new URL(r.url).pathname === '/v1/cases/search');
   const bodies = searches.map((s) => JSON.parse(s.body ?? '{}') as { tokens?: string[]; excludeCaseId?: string });
   t.equal(bodies.filter((b) => !('excludeCaseId' in b)).length, 4, 'the four searches typed');

@@ -27,6 +27,7 @@ import {
   openSecret,
   recoverKeyPair,
   renewRecoveryCode,
+  sealEnvelope,
   sealField,
   sealNote,
   searchTokens,
@@ -192,6 +193,11 @@ async function handle(request: CryptoRequest): Promise<CryptoResults[CryptoReque
     }
     case 'seal':
       return sealField(request.value as JsonValue, caseKey(request.caseId), request.ad);
+    case 'sealCaseKeyTo': {
+      const publicKey = fromB64u(request.publicKey);
+      if (keyIdOf(publicKey) !== request.keyId) fail('key_id_mismatch', 'the public key is not the one its keyId names');
+      return sealEnvelope(caseKey(request.caseId), publicKey);
+    }
     case 'lock':
       lock();
       return null;

@@ -36,6 +36,11 @@ export type CryptoRequest =
   | { op: 'openCaseKey'; caseId: string; keyEpoch: number; envelopes: Array<{ keyId: string; envelope: string }>; keyring: KeyringItem[] }
   /** Opens sealed values of a case with its open key: one result per item, null when it does not open. */
   | { op: 'open'; caseId: string; items: SealedItem[] }
+  /**
+   * Seals the open case key to a colleague's public key (a hand-over, an envelope granted); the
+   * keyId the API gave must be the key's own, or nothing is sealed.
+   */
+  | { op: 'sealCaseKeyTo'; caseId: string; publicKey: string; keyId: string }
   /** Seals a value for a case (padded format 2) with its open key. */
   | { op: 'seal'; caseId: string; value: JsonValue; ad: string }
   /** Opens a case's staff key from the caller's own staff-key envelope(s) (listCaseNotes' `staffKey.own`), as openCaseKey does. */
@@ -81,6 +86,7 @@ export interface CryptoResults {
   openCaseKey: { keyEpoch: number };
   open: Array<JsonValue | null>;
   seal: string;
+  sealCaseKeyTo: { keyId: string; envelope: string };
   lock: null;
   openStaffKey: null;
   makeStaffKey: { envelopes: Array<{ keyId: string; envelope: string; recipientType: 'org' | 'user'; recipientId: string }> };

@@ -8,7 +8,6 @@ import { codeOf } from '../api.js';
 import { formatDateTime, t } from '../i18n.js';
 import { noteRoomLeft } from '../notes/note-limit.js';
 import { loadNotes, writeNote, type NotesPage } from '../notes/staff-notes.js';
-import { DuplicateWarning } from '../search/duplicate-warning.js';
 import { account } from '../session.js';
 import { Problem } from '../ui/problem.js';
 
@@ -76,7 +75,6 @@ export function CaseNotes() {
         <span aria-hidden="true">🔒 </span>
         {t('notes.staffOnly')}
       </p>
-      <DuplicateWarning caseId={caseId} />
       <Problem code={error} />
       {!page && !error && <p role="status">{t('notes.loading')}</p>}
       {page && (

@@ -1,15 +1,17 @@
 /**
  * One case: its metadata, the defender's sealed fields opened in the worker, messages, deadlines,
- * the timeline, and the place where the actions the officer may take will go.
+ * the timeline, the actions the policy allows the caller now, and the duplicate warning.
  */
 import { useEffect, useState } from 'preact/hooks';
 import { call, codeOf, type ResponseOf } from '../api.js';
 import { formatDateTime, t } from '../i18n.js';
+import { CaseActions } from '../case/case-actions.js';
 import { CaseDeadlines } from '../case/case-deadlines.js';
 import { openCase, type OpenedCase } from '../case/case-key.js';
 import { CaseMessages } from '../case/case-messages.js';
 import { CaseTimeline } from '../case/case-timeline.js';
 import { SealedFields } from '../case/sealed-fields.js';
+import { DuplicateWarning } from '../search/duplicate-warning.js';
 import { intakeLabel, loadCatalogues } from '../ui/catalogues.js';
 import { OverdueBadge, RiskBadge, UrgentBadge } from '../ui/badges.js';
 import { Problem } from '../ui/problem.js';
@@ -26,15 +28,20 @@ export function CasePage({ caseId }: { caseId: string }) {
   const [sealedError, setSealedError] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
 
+  /** The case's metadata, timeline and deadlines (again after an action changed them). */
+  const loadCase = () => {
+    call('getCase', { params: { caseId } }).then(setRead, (err: unknown) => setError(codeOf(err)));
+    call('getCaseTimeline', { params: { caseId }, query: { limit: '200' } }).then((r) => setTimeline(r.items), (err: unknown) => setError(codeOf(err)));
+    call('listCaseDeadlines', { params: { caseId } }).then((r) => setDeadlines(r.items), (err: unknown) => setError(codeOf(err)));
+  };
+
   useEffect(() => {
     setRead(null);
     setOpened(null);
     setSealedError(null);
     setError(null);
     void loadCatalogues().catch(() => undefined);
-    call('getCase', { params: { caseId } }).then(setRead, (err: unknown) => setError(codeOf(err)));
-    call('getCaseTimeline', { params: { caseId }, query: { limit: '200' } }).then((r) => setTimeline(r.items), (err: unknown) => setError(codeOf(err)));
-    call('listCaseDeadlines', { params: { caseId } }).then((r) => setDeadlines(r.items), (err: unknown) => setError(codeOf(err)));
+    loadCase();
     openCase(caseId).then(setOpened, (err: unknown) => setSealedError(codeOf(err)));
   }, [caseId]);
 
@@ -45,6 +52,7 @@ export function CasePage({ caseId }: { caseId: string }) {
     <article aria-labelledby="case-title">
       <h1 id="case-title">{c ? t('case.title', { reference: c.reference }) : t('case.loading')}</h1>
       <Problem code={error} />
+      <DuplicateWarning caseId={caseId} />
       {staff && (
         <section aria-labelledby="case-meta" class="card">
           <h2 id="case-meta">{t('case.meta')}</h2>
@@ -75,7 +83,7 @@ export function CasePage({ caseId }: { caseId: string }) {
       )}
       <section aria-labelledby="case-actions" class="card case-actions">
         <h2 id="case-actions">{t('case.actions')}</h2>
-        {/* The actions the API allows on this case will be listed here. */}
+        <CaseActions caseId={caseId} onChanged={loadCase} />
       </section>
       <section aria-labelledby="case-sealed" class="card">
         <h2 id="case-sealed">{t('case.sealed')}</h2>

@@ -1,0 +1,196 @@
+/**
+ * The actions of a case page, in Chromium against the running service: the buttons are exactly
+ * the transitions getCaseActions lists for the same person; an officer admits a case (keyboard
+ * only) and declines another with a reason; a supervisor reassigns a case to a second officer,
+ * the case key sealed to that officer's public key in the worker (whose SDK then opens the
+ * sealed fields), and gives the key of another case to a colleague. axe-clean with the forms open
+ * at laptop and phone sizes, no CSP violation, nothing off the origin, no plaintext in any request
+ * and no reason in any URL.
+ */
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import t from 'tap';
+import type { Page } from 'playwright-core';
+import { caseFieldAd, keyIdOf, openEnvelope, openField, type KeyEnvelope } from '../../src/sdk/index.js';
+import { clientOf } from '../helpers/api-client.js';
+import { bootstrap, caseRow, enrolActor, fileCase, freshen, grantCaseKey, type Actor, type FiledCase } from '../helpers/world.js';
+import { axe, consoleBrowser, signInAs, startConsoleService, type ConsolePage } from './console-kit.js';
+
+t.setTimeout(600_000);
+const T = await startConsoleService(t);
+const dep = await bootstrap(T);
+const awa = await enrolActor(T, dep.admin, { username: 'awa.officer', role: 'officer', orgId: dep.mechanismId });
+const binta = await enrolActor(T, dep.admin, { username: 'binta.officer', role: 'officer', orgId: dep.mechanismId });
+const browser = await consoleBrowser(t);
+const fr = JSON.parse(readFileSync(path.resolve(import.meta.dirname, '..', '..', 'web', 'console', 'i18n', 'fr.json'), 'utf8')) as Record<string, string>;
+
+const marker = (what: string) => `MARK-${what}-${randomUUID().slice(0, 8)}`;
+const secretsOf = () => ({ identity: marker('identity'), contact: marker('contact'), narrative: marker('narrative') });
+
+/** A case Awa took (in triage), with its key given to her by the supervisor when `keyed`. */
+async function triageCase(keyed = true): Promise<FiledCase> {
+  const c = await fileCase(T, dep, { secrets: secretsOf() });
+  await freshen(T, awa);
+  await clientOf(T.app, awa).transition(c.caseId, 'acknowledge', {});
+  if (keyed) {
+    await freshen(T, dep.supervisor);
+    await grantCaseKey(T, dep.supervisor, c.caseId, awa);
+  }
+  return c;
+}
+const admitted = await triageCase();
+const declined = await triageCase();
+const handedOver = await triageCase();
+const granted = await triageCase(false);
+const cases = [admitted, declined, handedOver, granted];
+const markers = cases.flatMap((c) => Object.values(c.secrets) as string[]);
+const declineReason = `Hors mandat ${randomUUID()}`;
+const reassignReason = `Congé de l'agent ${randomUUID()}`;
+
+/** Requests with a sealed plaintext anywhere, or a reason in their URL (reasons are metadata: bodies may carry them). */
+function leaksOf(p: ConsolePage): string[] {
+  return p.sent
+    .filter((r) => markers.some((m) => r.url.includes(m) || (r.body ?? '').includes(m)) || [declineReason, reassignReason].some((m) => decodeURIComponent(r.url).includes(m)))
+    .map((r) => `${r.method} ${r.url}`);
+}
+
+async function axeBothSizes(tt: { same(a: unknown, b: unknown, m: string): unknown }, page: Page, screen: string): Promise<void> {
+  tt.same(await axe(page), [], `${screen}: no axe violation at 1280x800`);
+  await page.setViewportSize({ width: 390, height: 844 });
+  tt.same(await axe(page), [], `${screen}: no axe violation at 390x844`);
+  await page.setViewportSize({ width: 1280, height: 800 });
+}
+
+async function openCasePage(p: ConsolePage, who: Actor, c: FiledCase): Promise<void> {
+  await p.page.clock.setSystemTime(T.clock.now());
+  await p.page.goto(`${T.origin}/console/cases/${c.caseId}`);
+  await signInAs(p.page, T, who);
+  await p.page.getByRole('heading', { name: `Dossier ${c.reference}`, level: 1 }).waitFor();
+  await p.page.locator('.action-list button').first().waitFor();
+}
+
+const actionButtons = (page: Page) => page.locator('section[aria-labelledby="case-actions"] .action-list button').allTextContents();
+const stateShown = (page: Page) => page.locator('.meta dd').first().textContent();
+
+t.test('the officer sees what the policy allows, admits with the keyboard, declines with a reason', async (t) => {
+  const p = await browser.open('laptop');
+  const { page } = p;
+  await openCasePage(p, awa, admitted);
+
+  // The buttons are the transitions the API lists for the same person, and nothing else.
+  await freshen(T, awa);
+  const listed = await clientOf(T.app, awa).call('getCaseActions', { params: { caseId: admitted.caseId } });
+  const expected = listed.transitions.map((tr) => fr[`transition.${tr.name}`]);
+  if (listed.commands.some((c) => c.command === 'grant_envelope' && c.allowed)) expected.push(fr['actions.grant']);
+  t.ok(listed.transitions.some((tr) => tr.name === 'admit'), 'admit is open to the officer in triage');
+  t.notOk(listed.transitions.some((tr) => tr.name === 'reassign'), 'reassigning is not');
+  t.same((await actionButtons(page)).map((s) => s.trim()).sort(), expected.sort(), 'exactly the buttons the API lists');
+  t.equal(await page.getByRole('button', { name: fr['transition.reassign']! }).count(), 0, 'no button for what is not allowed');
+
+  // Admit with the keyboard alone.
+  const admit = page.getByRole('button', { name: 'Déclarer recevable', exact: true });
+  await page.locator('body').focus();
+  let reached = false;
+  for (let i = 0; i < 80 && !reached; i++) {
+    await page.keyboard.press('Tab');
+    reached = await admit.evaluate((el) => el.matches(':focus'));
+  }
+  t.ok(reached, 'Tab reaches the admit button');
+  await page.keyboard.press('Enter');
+  await page.getByRole('status').filter({ hasText: 'Fait : Déclarer recevable.' }).waitFor();
+  await page.getByText('Évaluation du risque').first().waitFor();
+  t.equal(await stateShown(page), 'Évaluation du risque', 'the case reloaded in its new state');
+  t.equal((await caseRow(T, admitted.caseId)).state, 'assessment');
+  t.equal(await page.getByRole('button', { name: 'Déclarer recevable', exact: true }).count(), 0, 'the actions reloaded: admit is gone');
+
+  // Decline another case: a form with a labelled reason.
+  await openCasePage(p, awa, declined);
+  await page.getByRole('button', { name: 'Déclarer irrecevable', exact: true }).click();
+  const form = page.locator('form.action-form');
+  await form.getByRole('heading', { name: 'Déclarer irrecevable' }).waitFor();
+  t.equal(await page.getByRole('button', { name: 'Déclarer irrecevable', exact: true }).getAttribute('aria-expanded'), 'true');
+  t.ok(await page.getByLabel('Motif', { exact: true }).evaluate((el) => el.matches(':focus')), 'the form opens with the focus in the reason');
+  await form.getByRole('button', { name: 'Confirmer : Déclarer irrecevable' }).click();
+  t.match(await form.getByRole('alert').textContent(), /Écrivez le motif/, 'a reason is asked for');
+  await axeBothSizes(t, page, 'decline form');
+  await page.getByLabel('Motif', { exact: true }).fill(declineReason);
+  await form.getByRole('button', { name: 'Confirmer : Déclarer irrecevable' }).click();
+  await page.getByRole('status').filter({ hasText: 'Fait : Déclarer irrecevable.' }).waitFor();
+  t.equal((await caseRow(T, declined.caseId)).state, 'closed');
+  await page.getByText('Clos', { exact: true }).first().waitFor();
+  const sent = p.sent.filter((r) => r.method === 'POST' && r.url.endsWith(`/v1/cases/${declined.caseId}/decline`));
+  t.equal(sent.length, 1);
+  t.match(sent[0]!.body ?? '', declineReason, 'the reason went in the body');
+  t.same(p.violations, [], 'no CSP violation in the page or its worker');
+  t.same(p.offHostRequests, [], 'nothing requested off the origin');
+  t.same(p.pageErrors, [], 'no page error');
+  t.same(leaksOf(p), [], 'no plaintext in any request, no reason in any URL');
+});
+
+t.test('a supervisor reassigns a case to another officer, the key sealed to her in the worker', async (t) => {
+  const p = await browser.open('laptop');
+  const { page } = p;
+  await openCasePage(p, dep.supervisor, handedOver);
+  await page.getByText(String(handedOver.secrets.narrative), { exact: true }).waitFor();
+  await page.getByRole('button', { name: 'Réattribuer à un·e autre chargé·e', exact: true }).click();
+  const form = page.locator('form.action-form');
+  await form.getByLabel('Identifiant du compte de la personne').fill(binta.id);
+  await form.getByRole('button', { name: 'Chercher sa clé' }).click();
+  const fingerprint = form.locator('.fingerprint');
+  await fingerprint.waitFor();
+  await freshen(T, dep.supervisor);
+  const key = await clientOf(T.app, dep.supervisor).call('getUserPublicKey', { params: { userId: binta.id } });
+  t.match(await fingerprint.textContent(), key.fingerprint, "the fingerprint of Binta's key is shown");
+  t.equal(key.keyId, keyIdOf(binta.keyPair.publicKey));
+  await page.getByLabel('Motif', { exact: true }).fill(reassignReason);
+  await axeBothSizes(t, page, 'reassign form');
+  await form.getByRole('button', { name: 'Confirmer : Réattribuer à un·e autre chargé·e' }).click();
+  await page.getByRole('status').filter({ hasText: 'Fait : Réattribuer' }).waitFor();
+  t.equal((await caseRow(T, handedOver.caseId)).assignee_id, binta.id, 'the case is Binta’s');
+
+  // Binta's own keys open the sealed fields (her SDK, as her console would).
+  await freshen(T, binta);
+  const sealed = await clientOf(T.app, binta).call('getCaseSealed', { params: { caseId: handedOver.caseId } });
+  const mine = sealed.envelopes.find((e) => e.keyId === keyIdOf(binta.keyPair.publicKey));
+  t.ok(mine, 'an envelope sealed to her key');
+  const dek = openEnvelope(mine as KeyEnvelope, binta.keyPair);
+  t.equal(openField(sealed.fields.narrative!, dek, caseFieldAd(handedOver.caseId, 'narrative')), handedOver.secrets.narrative, 'she opens the narrative');
+  const body = p.sent.find((r) => r.method === 'POST' && r.url.endsWith(`/v1/cases/${handedOver.caseId}/reassign`))?.body ?? '';
+  t.match(body, /"envelope":"v1\./, 'the key left sealed');
+  t.same(p.violations, []);
+  t.same(p.offHostRequests, []);
+  t.same(p.pageErrors, []);
+  t.same(leaksOf(p), []);
+});
+
+t.test('a supervisor gives the key of a case to the officer who has none', async (t) => {
+  const p = await browser.open('laptop');
+  const { page } = p;
+  await openCasePage(p, dep.supervisor, granted);
+  await page.getByText(String(granted.secrets.narrative), { exact: true }).waitFor();
+  await freshen(T, dep.supervisor);
+  const listed = await clientOf(T.app, dep.supervisor).call('getCaseActions', { params: { caseId: granted.caseId } });
+  const expected = listed.transitions.map((tr) => fr[`transition.${tr.name}`]);
+  t.ok(listed.commands.some((c) => c.command === 'grant_envelope' && c.allowed), 'the supervisor may grant an envelope');
+  expected.push(fr['actions.grant']);
+  t.same((await actionButtons(page)).map((s) => s.trim()).sort(), expected.sort(), 'exactly what the API lists for the supervisor');
+  await page.getByRole('button', { name: 'Transmettre la clé à un·e collègue' }).click();
+  const form = page.locator('form.action-form');
+  await form.getByLabel('Identifiant du compte de la personne').fill(awa.id);
+  await form.getByRole('button', { name: 'Chercher sa clé' }).click();
+  await form.locator('.fingerprint').waitFor();
+  await axeBothSizes(t, page, 'grant form');
+  await form.getByRole('button', { name: 'Chiffrer la clé pour cette personne et l’envoyer' }).click();
+  await page.getByRole('status').filter({ hasText: 'Clé du dossier transmise.' }).waitFor();
+  await freshen(T, awa);
+  const sealed = await clientOf(T.app, awa).call('getCaseSealed', { params: { caseId: granted.caseId } });
+  const mine = sealed.envelopes.find((e) => e.keyId === keyIdOf(awa.keyPair.publicKey));
+  t.ok(mine, 'Awa now has an envelope');
+  const dek = openEnvelope(mine as KeyEnvelope, awa.keyPair);
+  t.equal(openField(sealed.fields.identity!, dek, caseFieldAd(granted.caseId, 'identity')), granted.secrets.identity, 'her key opens the identity');
+  t.same(p.violations, []);
+  t.same(p.offHostRequests, []);
+  t.same(p.pageErrors, []);
+  t.same(leaksOf(p), []);
+});

@@ -1,0 +1,219 @@
+/**
+ * The actions the server's policy allows the caller on a case now (getCaseActions): one button per
+ * transition it lists and nothing else; a transition that needs words (a reason, a closing reason,
+ * a new officer) opens a small form first. A hand-over and a granted envelope seal the open case
+ * key to the colleague's public key in the worker; only the sealed envelope leaves.
+ */
+import { useEffect, useId, useRef, useState } from 'preact/hooks';
+import { call, codeOf, transition, type ResponseOf } from '../api.js';
+import { crypto } from '../crypto-client.js';
+import { t } from '../i18n.js';
+import { Problem } from '../ui/problem.js';
+import { ColleagueKeyPicker, type ColleagueKey } from './colleague-key.js';
+
+type Actions = ResponseOf<'getCaseActions'>;
+type Allowed = Actions['transitions'][number];
+
+/** What a form is open for: a transition by name, or the grant of an envelope. */
+type Open = { kind: 'transition'; tr: Allowed } | { kind: 'grant' } | null;
+
+export function CaseActions({ caseId, onChanged }: { caseId: string; onChanged: () => void }) {
+  const [actions, setActions] = useState<Actions | null>(null);
+  const [open, setOpen] = useState<Open>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [status, setStatus] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const load = () => call('getCaseActions', { params: { caseId } }).then(setActions, (err: unknown) => setError(codeOf(err)));
+  useEffect(() => {
+    setActions(null);
+    setOpen(null);
+    setStatus(null);
+    setError(null);
+    void load();
+  }, [caseId]);
+
+  const done = (message: string) => {
+    setOpen(null);
+    setStatus(message);
+    onChanged();
+    void load();
+  };
+
+  const runPlain = async (tr: Allowed) => {
+    setBusy(true);
+    setError(null);
+    setStatus(null);
+    try {
+      await transition(caseId, tr.name);
+      done(t('actions.done', { name: t(`transition.${tr.name}`) }));
+    } catch (err) {
+      setError(codeOf(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  if (!actions) return error ? <Problem code={error} /> : <p aria-busy="true">{t('case.loading')}</p>;
+  const grant = actions.commands.some((c) => c.command === 'grant_envelope' && c.allowed);
+  return (
+    <>
+      {actions.transitions.length === 0 && !grant ? (
+        <p>{t('actions.none')}</p>
+      ) : (
+        <ul class="actions action-list">
+          {actions.transitions.map((tr) => (
+            <li key={tr.name}>
+              <button
+                type="button"
+                data-transition={tr.name}
+                disabled={busy}
+                aria-expanded={tr.requires.length > 0 ? open?.kind === 'transition' && open.tr.name === tr.name : undefined}
+                onClick={() => (tr.requires.length === 0 ? void runPlain(tr) : (setStatus(null), setError(null), setOpen({ kind: 'transition', tr })))}
+              >
+                {t(`transition.${tr.name}`)}
+              </button>
+            </li>
+          ))}
+          {grant && (
+            <li>
+              <button type="button" data-command="grant_envelope" aria-expanded={open?.kind === 'grant'} onClick={() => (setStatus(null), setError(null), setOpen({ kind: 'grant' }))}>
+                {t('actions.grant')}
+              </button>
+            </li>
+          )}
+        </ul>
+      )}
+      <Problem code={error} />
+      {open?.kind === 'transition' && <TransitionForm key={open.tr.name} caseId={caseId} tr={open.tr} onDone={done} onCancel={() => setOpen(null)} />}
+      {open?.kind === 'grant' && <GrantForm caseId={caseId} onDone={done} onCancel={() => setOpen(null)} />}
+      <p role="status">{status ?? ''}</p>
+    </>
+  );
+}
+
+/** A form that opens takes the focus to its first control, so a keyboard user is where the words go. */
+function useFocusFirst() {
+  const ref = useRef<HTMLFormElement>(null);
+  useEffect(() => {
+    ref.current?.querySelector<HTMLElement>('input, select, textarea')?.focus();
+  }, []);
+  return ref;
+}
+
+interface FormProps {
+  caseId: string;
+  onDone: (message: string) => void;
+  onCancel: () => void;
+}
+
+function TransitionForm({ caseId, tr, onDone, onCancel }: FormProps & { tr: Allowed }) {
+  const name = t(`transition.${tr.name}`);
+  const [reason, setReason] = useState('');
+  const [closeReason, setCloseReason] = useState(tr.closeReasons?.[0] ?? '');
+  const [colleague, setColleague] = useState<ColleagueKey | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const id = useId();
+  const needs = (what: Allowed['requires'][number]) => tr.requires.includes(what);
+  const form = useFocusFirst();
+
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    setError(null);
+    if (needs('reason') && !reason.trim()) return setError('reason_required');
+    if (needs('assigneeId') && !colleague) return setError('colleague_key_required');
+    setBusy(true);
+    try {
+      const sealed = needs('envelope') && colleague ? await crypto({ op: 'sealCaseKeyTo', caseId, publicKey: colleague.publicKey, keyId: colleague.keyId }) : null;
+      await transition(caseId, tr.name, {
+        ...(needs('reason') ? { reason: reason.trim() } : {}),
+        ...(needs('closeReason') ? { closeReason } : {}),
+        ...(needs('assigneeId') && colleague ? { assigneeId: colleague.userId } : {}),
+        ...(sealed ?? {}),
+      });
+      onDone(t('actions.done', { name }));
+    } catch (err) {
+      setError(codeOf(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form ref={form} class="card action-form" aria-labelledby={`${id}-title`} onSubmit={(e) => void submit(e)}>
+      <h3 id={`${id}-title`}>{name}</h3>
+      {needs('assigneeId') && <ColleagueKeyPicker chosen={colleague} onChosen={setColleague} />}
+      {needs('closeReason') && (
+        <div class="field">
+          <label for={`${id}-close`}>{t('actions.closeReason')}</label>
+          <select id={`${id}-close`} value={closeReason} onChange={(e) => setCloseReason(e.currentTarget.value)}>
+            {(tr.closeReasons ?? []).map((code) => (
+              <option key={code} value={code}>
+                {t(`closeReason.${code}`)}
+              </option>
+            ))}
+          </select>
+        </div>
+      )}
+      {needs('reason') && (
+        <div class="field">
+          <label for={`${id}-reason`}>{t('actions.reason')}</label>
+          <p class="hint" id={`${id}-reason-hint`}>
+            {t('actions.reasonHint')}
+          </p>
+          <textarea id={`${id}-reason`} rows={3} maxLength={1000} value={reason} aria-describedby={`${id}-reason-hint`} onInput={(e) => setReason(e.currentTarget.value)} />
+        </div>
+      )}
+      <Problem code={error} />
+      <p class="actions">
+        <button type="submit" class="primary" disabled={busy} aria-busy={busy}>
+          {t('actions.confirm', { name })}
+        </button>
+        <button type="button" onClick={onCancel}>
+          {t('actions.cancel')}
+        </button>
+      </p>
+    </form>
+  );
+}
+
+function GrantForm({ caseId, onDone, onCancel }: FormProps) {
+  const [colleague, setColleague] = useState<ColleagueKey | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const id = useId();
+  const form = useFocusFirst();
+
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    setError(null);
+    if (!colleague) return setError('colleague_key_required');
+    setBusy(true);
+    try {
+      const sealed = await crypto({ op: 'sealCaseKeyTo', caseId, publicKey: colleague.publicKey, keyId: colleague.keyId });
+      await call('grantCaseEnvelope', { params: { caseId }, body: { userId: colleague.userId, keyId: sealed.keyId, envelope: sealed.envelope } });
+      onDone(t('actions.granted'));
+    } catch (err) {
+      setError(codeOf(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form ref={form} class="card action-form" aria-labelledby={`${id}-title`} onSubmit={(e) => void submit(e)}>
+      <h3 id={`${id}-title`}>{t('actions.grant')}</h3>
+      <ColleagueKeyPicker chosen={colleague} onChosen={setColleague} />
+      <Problem code={error} />
+      <p class="actions">
+        <button type="submit" class="primary" disabled={busy} aria-busy={busy}>
+          {t('actions.grantConfirm')}
+        </button>
+        <button type="button" onClick={onCancel}>
+          {t('actions.cancel')}
+        </button>
+      </p>
+    </form>
+  );
+}

@@ -7,6 +7,7 @@ import type { AccessPolicy } from '../access/policy.js';
 import { assessmentRefusal } from '../assessments/assessment-service.js';
 import { proposalTrack } from '../measures/measure-proposals.js';
 import { referralRefusal } from '../referrals/referral-proposals.js';
+import { messageRefusal } from '../messages/message-service.js';
 import type { CaseReportService } from '../reports/case-report-service.js';
 import { CASE_COMMANDS, type CaseActionsView, type CaseCommand } from '../contracts/case-actions.js';
 import type { CaseRow } from './case-repository.js';
@@ -55,8 +56,7 @@ export function createCaseActionsService(deps: {
     },
     propose_referral: { action: 'referral.create', refusal: (c) => referralRefusal(c, false) },
     refer_without_consent: { action: 'referral.exception', refusal: (c) => referralRefusal(c, true) },
-    // The message service's own refusals (a closed or purged case) are not asked here: it keeps them inline.
-    send_message: { action: 'message.create' },
+    send_message: { action: 'message.create', refusal: (c) => messageRefusal(c) },
     read_sealed: { action: 'case.read_sealed', refusal: (c, _tx, own) => sealedRefusal(c, own) },
     grant_envelope: { action: 'case.grant' },
     report_incident: { action: 'incident.create', refusal: (c, tx) => reports.refusal('incident', c, tx) },

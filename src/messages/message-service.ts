@@ -14,6 +14,13 @@ import { assertKeyEpoch } from '../cases/key-epoch.js';
 
 export type MessageService = ReturnType<typeof createMessageService>;
 
+/** Why a case takes no message now (its content purged, or closed), or null: the send and the case's list of actions ask it. */
+export function messageRefusal(c: { state: string; purgedAt: Date | null }): AppError | null {
+  if (c.purgedAt) return new AppError('case_purged', 'the sealed content of this case was purged');
+  if (c.state === 'closed') return new AppError('invalid_transition', 'a closed case takes no messages');
+  return null;
+}
+
 /**
  * Sealed messages between a defender and the staff who hold their case. The server checks who
  * may write and read (policies/access.yaml: message.create / message.read) and the shape of the
@@ -47,8 +54,8 @@ export function createMessageService(deps: {
         } catch (err) {
           throw new AppError('validation_failed', 'the body must be a sealed field', { errors: [{ field: '/body/body', message: err instanceof CryptoError ? `${err.code}: ${err.message}` : 'is invalid' }] });
         }
-        if (c.purgedAt) throw new AppError('case_purged', 'the sealed content of this case was purged');
-        if (c.state === 'closed') throw new AppError('invalid_transition', 'a closed case takes no messages');
+        const refused = messageRefusal(c);
+        if (refused) throw refused;
         // Shares the case row with other writers but waits for a re-key (which locks it for update):
         // a body sealed under a key that a re-key has just replaced would be lost to every reader.
         const row = await caseRepo.keyEpochForShare(caseId, tx);

@@ -9,7 +9,7 @@ import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import { buildTestApp } from '../helpers/app.js';
 import { act, buildWorld, caseRow, enrolActor, headersOf, type Caller, type CaseStage, type StagedCase } from '../helpers/world.js';
-import { ready, sealEnvelope } from '../../src/sdk/index.js';
+import { generateDek, ready, sealEnvelope, sealField } from '../../src/sdk/index.js';
 import type { CaseActionsView } from '../../src/contracts/case-actions.js';
 import { loadWorkflowPolicy } from '../../src/cases/workflow-policy.js';
 import { loadAccessPolicy } from '../../src/access/policy.js';
@@ -133,6 +133,10 @@ t.test('what the list says of a command is what the command answers', async (t) 
       const urgency = await T.app.inject({ method: 'POST', url: `/v1/cases/${c.caseId}/urgency`, headers: headersOf(caller), payload: { urgent: true, reason: 'Menace confirmée cette semaine' } });
       t.equal(urgency.statusCode === 200, cmd('set_urgency').allowed, `${stage}, ${who}: set_urgency ${urgency.statusCode}`);
       if (!cmd('set_urgency').allowed) t.equal(urgency.json().code, cmd('set_urgency').refusal, `${stage}, ${who}: set_urgency refused as listed`);
+      // A message: its body only has to be a sealed field for the server, which never opens it.
+      const message = await T.app.inject({ method: 'POST', url: `/v1/cases/${c.caseId}/messages`, headers: headersOf(caller), payload: { id: randomUUID(), body: sealField({ text: 'x' }, generateDek(), 'egide/v1/test') } });
+      t.equal(message.statusCode === 201, cmd('send_message').allowed, `${stage}, ${who}: send_message ${message.statusCode}`);
+      if (!cmd('send_message').allowed) t.equal(message.json().code, cmd('send_message').refusal, `${stage}, ${who}: send_message refused as listed`);
       // An assessment version: refused for the state before anything is sealed, so a refusal's code is checked without a body the client must seal.
       if (!cmd('record_assessment').allowed) {
         const r = await T.app.inject({ method: 'POST', url: `/v1/cases/${c.caseId}/assessments`, headers: headersOf(caller), payload: {} });

@@ -3,7 +3,7 @@
  * static, content-hashed file (the console's CSP allows `worker-src 'self'` and nothing else).
  * Violations of the CSP inside the worker are reported through the page (see protocol.ts).
  */
-import { createWorkerChannel } from '../shared/worker-rpc.js';
+import { createWorkerChannel } from '../common/worker-rpc.js';
 import type { CryptoRequest, CryptoResults, WorkerViolation } from './protocol.js';
 
 let worker: Worker | null = null;

@@ -38,7 +38,7 @@ import {
   type StaffKeyHolder,
   type JsonValue,
 } from '../../src/sdk/index.js';
-import { serveWorker } from '../shared/worker-rpc.js';
+import { serveWorker } from '../common/worker-rpc.js';
 import type { CryptoRequest, CryptoResults, SealedItem, StaffHolder, WorkerViolation } from './protocol.js';
 import { searchableOf } from './search/searchable.js';
 

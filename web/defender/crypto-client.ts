@@ -4,7 +4,7 @@
  * URL, so the code that holds the keys is exactly the code the build produced. It is loaded
  * lazily (first keystroke, or the receipt form), never before it is needed.
  */
-import { createWorkerChannel, CryptoFailure } from '../shared/worker-rpc.js';
+import { createWorkerChannel, CryptoFailure } from '../common/worker-rpc.js';
 import type { CryptoRequest, CryptoResults } from './protocol.js';
 
 export { CryptoFailure };

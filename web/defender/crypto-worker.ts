@@ -20,7 +20,7 @@ import {
   type JsonValue,
   type KeyEnvelope,
 } from '../../src/sdk/index.js';
-import { serveWorker } from '../shared/worker-rpc.js';
+import { serveWorker } from '../common/worker-rpc.js';
 import type { CryptoRequest, CryptoResults } from './protocol.js';
 
 declare const self: DedicatedWorkerGlobalScope;

@@ -110,8 +110,9 @@ export function createCaseListService(deps: {
       const [rows] = await Promise.all([lists.page({ scope, filters, callerId, after, limit, now, sort }), audited]);
       const more = rows.length > limit;
       // A second query for the page's cases only, kept apart from the list's own filters and order.
-      const unread = await unreadMessages(rows.map((r) => r.id), actorOf(ctx.principal));
-      const items = (more ? rows.slice(0, limit) : rows).map((r): CaseSummary => ({
+      const shown = more ? rows.slice(0, limit) : rows;
+      const unread = await unreadMessages(shown.map((r) => r.id), actorOf(ctx.principal));
+      const items = shown.map((r): CaseSummary => ({
         id: r.id,
         reference: r.reference,
         state: r.state,

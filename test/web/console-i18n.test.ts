@@ -32,7 +32,6 @@ const workflow = parse(readFileSync(path.join(root, 'policies', 'workflow.yaml')
 const DYNAMIC: Record<string, readonly string[]> = {
   'role.': users.role.enumValues,
   'state.': cases.state.enumValues,
-  'search.state.': cases.state.enumValues,
   'deadline.state.': deadlines.state.enumValues,
   'deadlines.reached.': ['1', '2'],
   // The sealed fields of a filing (src/sdk/client/filing.ts).

@@ -164,7 +164,7 @@ t.test('the officer finds cases by a name typed otherwise and by a phone in anot
   await page.getByRole('heading', { name: '2 dossier(s) trouvé(s)' }).waitFor();
   t.same(await found(), [c1.reference, c2.reference].sort(), 'both cases of the person, spelt otherwise');
   t.equal(await results.getByRole('link', { name: c1.reference }).getAttribute('href'), `/console/cases/${c1.caseId}`);
-  t.match(await results.locator('li').first().textContent(), /État : évaluation.*Région : .+Éléments en commun : 2/);
+  t.match(await results.locator('li').first().textContent(), /État : Évaluation du risque.*Région : .+Éléments en commun : 2/);
   await axeBothSizes(t, p, 'search (results)');
 
   await box.fill('00223 76-12-34-56');

@@ -61,7 +61,7 @@ export function Search() {
           {results.map((m) => (
             <li key={m.case.id} class="card">
               <a href={`/console/cases/${m.case.id}`}>{m.case.reference}</a>
-              <span>{t('search.state', { state: t(`search.state.${m.case.state}`) })}</span>
+              <span>{t('search.state', { state: t(`state.${m.case.state}`) })}</span>
               <span>{t('search.region', { region: m.case.region })}</span>
               <span>{t('search.matched', { n: m.matched })}</span>
             </li>

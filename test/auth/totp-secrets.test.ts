@@ -8,7 +8,7 @@ import t from 'tap';
 import { randomBytes } from 'node:crypto';
 import { base32 } from '@scure/base';
 import { buildTestApp } from '../helpers/app.js';
-import { bootstrap, nextTotp } from '../helpers/world.js';
+import { bootstrap } from '../helpers/world.js';
 import { enrol } from '../../src/sdk/index.js';
 import { generateTotpSecret, totpCode, totpSecretWeakness } from '../../src/auth/totp.js';
 
@@ -73,6 +73,7 @@ t.test('random secrets of every allowed length pass, and enrol', async (t) => {
   }
   t.same(refused, [], '2000 random secrets accepted');
   const secret = generateTotpSecret();
-  const r = await enrolWith(secret, nextTotp(T, secret));
+  // The code of the moment the request is made (enrolWith moves the clock past the last used step first).
+  const r = await enrolWith(secret);
   t.equal(r.statusCode, 201, r.body);
 });

@@ -24,6 +24,8 @@ const REKEY_BODY_LIMIT = 32 * 1024 * 1024;
 const SEED = Number(process.env.FUZZ_SEED ?? 20260701);
 const RUNS = Number(process.env.FUZZ_RUNS ?? 12);
 
+// Every route fuzzed in one file: minutes on a loaded machine, beyond the suite's default per-file timeout.
+t.setTimeout(600_000);
 const T = await buildTestApp(t, { env: { REFRESH_TOKEN_TTL_SECONDS: String(30 * 24 * 3600) } });
 const w = await buildWorld(T);
 const sql = T.database.sql;

@@ -6,6 +6,8 @@
  * recorded, TOTP codes from the test's clock, and axe-core.
  */
 import type { Page } from 'playwright-core';
+import { pino } from 'pino';
+import { startWorkers } from '../../workers/worker.js';
 import { buildTestApp, type Teardown, type TestApp } from '../helpers/app.js';
 import { closeAll, launchChromium, openIsolatedPage, PHONE, runAxe, type AxeViolation, type IsolatedPage } from '../helpers/browser.js';
 import { nextTotp, type Actor } from '../helpers/world.js';
@@ -15,10 +17,19 @@ export interface ConsoleService extends TestApp {
   origin: string;
 }
 
-/** Builds the web applications (once per file) and serves the API and the console on 127.0.0.1:<random port>. */
-export async function startConsoleService(t: Teardown, env: Record<string, string> = {}): Promise<ConsoleService> {
+/**
+ * Builds the web applications (once per file) and serves the API and the console on
+ * 127.0.0.1:<random port>; with `workers`, the workers run beside it on the same clock (deadlines,
+ * notifications), their logs with the app's.
+ */
+export async function startConsoleService(t: Teardown, env: Record<string, string> = {}, opts: { workers?: boolean } = {}): Promise<ConsoleService> {
   buildPage();
   const app = await buildTestApp(t, { env: { WEB_DIR, ...env } });
+  if (opts.workers) {
+    const logger = pino({ level: 'info', base: { component: 'worker' } }, { write: (line: string) => void app.logs.push(line) });
+    const workers = await startWorkers({ config: app.config, container: app.app.container, clock: app.clock, logger });
+    t.teardown(() => workers.close());
+  }
   await app.app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.app.server.address();
   if (!address || typeof address === 'string') throw new Error('no port');

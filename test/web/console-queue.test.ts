@@ -204,7 +204,7 @@ t.test('the officer works the pool, takes a case, reads and answers it, and clea
   const thread = await apiClient(T.app).call('listCaseMessages', { params: { caseId: main.caseId }, headers: main.defender.auth() });
   const reply = thread.items.find((m) => m.sender === `u:${officer.id}`);
   t.ok(reply, 'the defender sees the reply');
-  t.equal(openField(reply!.body, main.defender.dek, messageBodyAd(reply!.id, reply!.sender)), officerMessage, "the defender's SDK opens it");
+  t.same(openField(reply!.body, main.defender.dek, messageBodyAd(reply!.id, reply!.sender)), { text: officerMessage }, "the defender's SDK opens it, in the shape the defender page reads");
 
   // The inbox: the defender's message, unread, with a link to the case; the count in the header.
   await delivery.tick();

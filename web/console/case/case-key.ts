@@ -8,6 +8,7 @@ import { caseFieldAd } from '../../../src/sdk/crypto/associated-data.js';
 import { call } from '../api.js';
 import { crypto } from '../crypto-client.js';
 import { account } from '../session.js';
+import { fieldText } from './field-text.js';
 
 export interface OpenedField {
   name: string;
@@ -23,8 +24,6 @@ export interface OpenedCase {
 /** The fields in the order a reader expects them; any other field follows. */
 const ORDER = ['identity', 'contact', 'location', 'narrative', 'relatives'];
 
-const display = (value: unknown): string => (typeof value === 'string' ? value : JSON.stringify(value));
-
 export async function openCase(caseId: string): Promise<OpenedCase> {
   const sealed = await call('getCaseSealed', { params: { caseId } });
   const keyring = (account.value?.keyring ?? []).map((k) => ({ orgKeyId: k.orgKeyId, entry: k.entry }));
@@ -32,7 +31,7 @@ export async function openCase(caseId: string): Promise<OpenedCase> {
   const { keyEpoch } = await crypto({ op: 'openCaseKey', caseId, keyEpoch: sealed.keyEpoch, envelopes: sealed.envelopes, keyring });
   const names = Object.keys(sealed.fields).sort((a, b) => rank(a) - rank(b));
   const opened = await crypto({ op: 'open', caseId, items: names.map((name) => ({ sealed: sealed.fields[name]!, ad: caseFieldAd(caseId, name) })) });
-  return { keyEpoch, fields: names.map((name, i) => ({ name, text: opened[i] == null ? null : display(opened[i]) })) };
+  return { keyEpoch, fields: names.map((name, i) => ({ name, text: opened[i] == null ? null : fieldText(opened[i]) })) };
 }
 
 function rank(name: string): number {

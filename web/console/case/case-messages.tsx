@@ -11,6 +11,7 @@ import { formatDateTime, t } from '../i18n.js';
 import { account } from '../session.js';
 import { Icon } from '../ui/badges.js';
 import { Problem } from '../ui/problem.js';
+import { fieldText } from './field-text.js';
 
 interface Shown {
   id: string;
@@ -22,7 +23,6 @@ interface Shown {
   unread: boolean;
 }
 
-const display = (value: unknown): string => (typeof value === 'string' ? value : JSON.stringify(value));
 
 export function CaseMessages({ caseId, keyEpoch }: { caseId: string; keyEpoch: number }) {
   const me = `u:${account.value?.id ?? ''}`;
@@ -47,7 +47,7 @@ export function CaseMessages({ caseId, keyEpoch }: { caseId: string; keyEpoch: n
         left--;
       }
     }
-    setItems(page.items.map((m, i) => ({ id: m.id, mine: m.sender === me, fromDefender: m.sender.startsWith('d:'), text: opened[i] == null ? null : display(opened[i]), createdAt: m.createdAt, unread: unreadIds.has(m.id) })));
+    setItems(page.items.map((m, i) => ({ id: m.id, mine: m.sender === me, fromDefender: m.sender.startsWith('d:'), text: opened[i] == null ? null : fieldText(opened[i]), createdAt: m.createdAt, unread: unreadIds.has(m.id) })));
     setUnread(page.unread);
     const last = page.items.at(-1);
     if (last && page.unread > 0) {
@@ -69,7 +69,7 @@ export function CaseMessages({ caseId, keyEpoch }: { caseId: string; keyEpoch: n
     setStatus(null);
     try {
       const id = globalThis.crypto.randomUUID();
-      const body = await crypto({ op: 'seal', caseId, value: text, ad: messageBodyAd(id, me) });
+      const body = await crypto({ op: 'seal', caseId, value: { text }, ad: messageBodyAd(id, me) });
       await call('sendMessage', { params: { caseId }, body: { id, body, keyEpoch } });
       setDraft('');
       setStatus(t('messages.sent'));

@@ -16,6 +16,7 @@ import { choosesAssignee, urgencyRefusal, type CaseWorkflowService } from './cas
 import { withdrawalRefusal } from './case-withdrawal-service.js';
 import { rekeyRefusal } from './case-rekey-plan.js';
 import { breakGlassRefusal } from './break-glass-service.js';
+import { receiptRefusal } from './case-receipt-service.js';
 import type { WorkflowPolicy } from './workflow-policy.js';
 
 /** What the case command's own service refuses beyond the policy, asked of that service's own check. */
@@ -65,6 +66,7 @@ export function createCaseActionsService(deps: {
     withdraw_consent: { action: 'case.withdraw', refusal: (c) => withdrawalRefusal(c) },
     rekey: { action: 'case.rekey', refusal: (c, _tx, own) => rekeyRefusal(c, own) },
     break_glass: { action: 'case.break_glass', refusal: (c) => breakGlassRefusal(c) },
+    reissue_receipt: { action: 'case.reissue_receipt', refusal: (c, _tx, own) => receiptRefusal(c, own) },
   };
   // Every command names an action of the access policy: a rename there must not leave a button nobody can press.
   for (const [name, { action }] of Object.entries(COMMANDS)) {

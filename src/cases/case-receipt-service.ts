@@ -13,7 +13,8 @@ import type { CaseService } from './case-service.js';
 import type { SealedContentRepository } from './sealed-content-repository.js';
 import type { BodyOf } from '../contracts/operation.js';
 import type { reissueReceipt } from '../contracts/case-receipt.js';
-import { checkShapes, createRekeyPlanner, purged } from './case-rekey-plan.js';
+import { checkShapes, createRekeyPlanner, notHolder, purged } from './case-rekey-plan.js';
+import type { CaseRow } from './case-repository.js';
 import { createCommandRunner } from '../audit/audited-command.js';
 import { caseScope } from '../access/case-scope.js';
 import type { CaseParticipation } from '../access/case-participation.js';
@@ -32,6 +33,18 @@ function checkReceipt(receipt: ReissueInput['receipt']): void {
   }
   if (fromB64u(receipt.verifier).length !== 32) errors.push({ field: '/body/receipt/verifier', message: 'bad_length: must be 32 bytes' });
   if (errors.length > 0) throw new AppError('validation_failed', "the new receipt's verifier and key are not valid", { errors });
+}
+
+/**
+ * Why the caller cannot replace the case's receipt now (nothing left to re-key, no receipt to
+ * replace, or no envelope of theirs to open the case key with), or null. The case's list of
+ * actions asks the same function.
+ */
+export function receiptRefusal(c: Pick<CaseRow, 'purgedAt' | 'receiptVerifier' | 'defenderKeyId'>, own: readonly unknown[]): AppError | null {
+  if (c.purgedAt) return purged(c.purgedAt);
+  if (!c.receiptVerifier || !c.defenderKeyId) return new AppError('conflict', 'this case has no receipt to replace');
+  if (own.length === 0) return notHolder();
+  return null;
 }
 
 /**
@@ -73,8 +86,8 @@ export function createCaseReceiptService(deps: {
         const facts = { ...caseScope(c), ...(await participation.facts(ctx.principal, c, tx)) };
         await access.authorize(ctx, 'case.reissue_receipt', { resource: `case:${caseId}`, caseId: c ? caseId : null, facts }, tx, { reason: `cause: ${input.cause}` });
         if (!c) throw new AppError('not_found');
-        if (c.purgedAt) throw purged(c.purgedAt);
-        if (!c.receiptVerifier || !c.defenderKeyId) throw new AppError('conflict', 'this case has no receipt to replace');
+        const refused = receiptRefusal(c, ownKeyIds);
+        if (refused) throw refused;
         if (input.receipt.verifier === c.receiptVerifier || input.receipt.keyId === c.defenderKeyId) {
           throw new AppError('receipt_unchanged', 'the receipt material is the current receipt’s: the client must draw a new receipt', { errors: [{ field: '/body/receipt', message: 'must be a new receipt' }] });
         }

@@ -18,6 +18,7 @@ export const CASE_COMMANDS = [
   'withdraw_consent',
   'rekey',
   'break_glass',
+  'reissue_receipt',
 ] as const;
 export type CaseCommand = (typeof CASE_COMMANDS)[number];
 

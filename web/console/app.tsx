@@ -13,6 +13,7 @@ import { t } from './i18n.js';
 import { Account } from './screens/account.js';
 import { CaseNotes } from './screens/case-notes.js';
 import { CasePage } from './screens/case-page.js';
+import { Intake } from './screens/intake.js';
 import { Invitation } from './screens/invitation.js';
 import { Invite } from './screens/invite.js';
 import { Lock } from './screens/lock.js';
@@ -57,6 +58,7 @@ function Gate() {
       <Route path="/console/" component={Start} />
       <Route path="/console/cases/:caseId/notes" component={CaseNotes} />
       <Route path="/console/search" component={Search} />
+      <Route path="/console/intake" component={Intake} />
       <Route path="/console/invitation" component={Invitation} />
       <Route path="/console/recover" component={Recover} />
       <Route path="/console/account" component={Account} />

@@ -25,6 +25,9 @@ import {
   createStaffKey,
   fromB64u,
   openSecret,
+  openRekeyDek,
+  prepareFiling,
+  prepareReceiptReissue,
   recoverKeyPair,
   renewRecoveryCode,
   sealEnvelope,
@@ -35,11 +38,13 @@ import {
   unwrapPrivateKey,
   wipe,
   type BoxKeyPair,
+  type FilingSecrets,
+  type RekeyRecipient,
   type StaffKeyHolder,
   type JsonValue,
 } from '../../src/sdk/index.js';
 import { serveWorker } from '../common/worker-rpc.js';
-import type { CryptoRequest, CryptoResults, SealedItem, StaffHolder, WorkerViolation } from './protocol.js';
+import type { BehalfSecrets, CryptoRequest, CryptoResults, KeyringItem, SealedItem, StaffHolder, WorkerViolation } from './protocol.js';
 import { searchableOf } from './search/searchable.js';
 
 declare const self: DedicatedWorkerGlobalScope;
@@ -131,6 +136,23 @@ function openKeyPair(wrapKey: Uint8Array, wrappedPrivateKey: string, keyId: stri
     fail('key_id_mismatch', 'the private key is not the account\'s');
   }
   return keys;
+}
+
+/** What the defender said, in the shapes the defender's own page seals (so every reader shows them alike). */
+function filingSecretsOf(s: BehalfSecrets): FilingSecrets {
+  const text = (v: string) => ({ text: v.trim() });
+  return { identity: { name: s.identity.trim() }, contact: text(s.contact), narrative: text(s.narrative), ...(s.location?.trim() ? { location: text(s.location) } : {}) };
+}
+
+/**
+ * The key pairs of the caller that may open a bundle's envelope: the account's own, and each
+ * organisation key of its keyring the bundle names (opened once, then kept as openCaseKey does).
+ */
+function keyPairsFor(keyIds: string[], keyring: KeyringItem[]): BoxKeyPair[] {
+  return keyIds.flatMap((keyId) => {
+    const pair = recipientFor(keyId, keyring);
+    return pair ? [pair] : [];
+  });
 }
 
 async function handle(request: CryptoRequest): Promise<CryptoResults[CryptoRequest['op']]> {
@@ -280,6 +302,36 @@ async function handle(request: CryptoRequest): Promise<CryptoResults[CryptoReque
       wipe(next.authKey);
       const renewed = renewRecoveryCode(keys);
       return { salt: next.salt, verifier: next.verifier, wrappedPrivateKey: next.wrappedPrivateKey, recoveryWrap: renewed.recoveryWrap, recoveryCode: renewed.recoveryCode };
+    }
+    case 'fileOnBehalf': {
+      const me = account ?? fail('locked', 'the console is locked');
+      const prepared = prepareFiling({ intakeKey: request.intakeKey, pinnedKeyId: request.pinnedKeyId, metadata: request.metadata, secrets: filingSecretsOf(request.secrets), alsoSealTo: [me.publicKey] });
+      // The receipt's keys are the defender's: nothing here reads the case with them.
+      wipe(prepared.receiptKeys.authKey, prepared.receiptKeys.keyPair.privateKey);
+      const filer = prepared.extraEnvelopes[0] ?? fail('crypto_failed', 'the case key was not sealed to the officer');
+      return { body: prepared.body, filer: { keyId: filer.keyId, envelope: filer.envelope }, receipt: prepared.receipt };
+    }
+    case 'reissueReceipt': {
+      const { bundle } = request;
+      if (bundle.caseId !== request.caseId) fail('crypto_failed', 'the bundle is of another case');
+      const oldDek = openRekeyDek(bundle, keyPairsFor(bundle.own.map((e) => e.keyId), request.keyring));
+      // Every other reader keeps reading, at the key the API names for them (checked against its keyId by the SDK).
+      const recipients: RekeyRecipient[] = bundle.envelopes
+        .filter((e) => e.recipientType !== 'defender')
+        .map((e) => {
+          if (!e.currentKeyId || !e.publicKey) fail('reader_key_missing', `${e.recipientType}:${e.recipientId} has no current key`);
+          return { keyId: e.currentKeyId, publicKey: e.publicKey, recipientType: e.recipientType, recipientId: e.recipientId };
+        });
+      try {
+        const prepared = prepareReceiptReissue({ bundle, oldDek, receiptSalt: request.receiptSalt, recipients, cause: request.cause });
+        const keyEpoch = bundle.epoch + 1;
+        const previous = caseKeys.get(request.caseId);
+        if (previous) wipe(previous.dek);
+        caseKeys.set(request.caseId, { keyEpoch, dek: prepared.dek });
+        return { body: prepared.body, receipt: prepared.receipt, keyEpoch };
+      } finally {
+        wipe(oldDek);
+      }
     }
   }
 }

@@ -4,7 +4,7 @@
  * text out, and sends what is to be sealed and gets sealed strings back. Nothing the page keeps
  * opens anything.
  */
-import type { EnrolmentUpload, JsonValue, PasswordMaterial, PreloginParams } from '../../src/sdk/index.js';
+import type { EnrolmentUpload, FilingBody, FilingMetadata, IntakeKeyInfo, JsonValue, PasswordMaterial, PreloginParams, ReceiptReissueBody, ReceiptReissueCause, RekeyBundle } from '../../src/sdk/index.js';
 
 /** A sealed value and the associated data it was sealed with (src/sdk/crypto/associated-data.ts). */
 export interface SealedItem {
@@ -67,7 +67,28 @@ export type CryptoRequest =
   /** Recovery, step 1: the recovery code opens the recovery wrap; the key pair answers the challenge and stays in the worker. */
   | { op: 'recoveryOpen'; recoveryCode: string; recoveryWrap: string; challenge: string }
   /** Recovery, step 2: the recovered key pair wrapped under a new password and a NEW recovery code (shown once). */
-  | { op: 'recoveryRewrap'; password: string };
+  | { op: 'recoveryRewrap'; password: string }
+  /**
+   * A request recorded on a defender's behalf: what they said, sealed here under a new case key
+   * (prepareFiling) to the mechanism key (checked against `pinnedKeyId`), to a new receipt's key
+   * and to the recording officer's own key. The receipt comes back once, to be handed over.
+   */
+  | { op: 'fileOnBehalf'; intakeKey: IntakeKeyInfo; pinnedKeyId: string; metadata: FilingMetadata; secrets: BehalfSecrets }
+  /**
+   * A new receipt for a defender who lost theirs or had it taken: the case key opened from the
+   * caller's own envelope of the re-key bundle, every sealed value re-sealed under a new one
+   * (prepareReceiptReissue), the defender's envelope at the new receipt's key. The new case key
+   * stays here in place of the old one; the receipt comes back once.
+   */
+  | { op: 'reissueReceipt'; caseId: string; bundle: RekeyBundle; receiptSalt: string; keyring: KeyringItem[]; cause: ReceiptReissueCause };
+
+/** What an officer types for the defender, sealed in the worker only (each value is a short text). */
+export interface BehalfSecrets {
+  identity: string;
+  contact: string;
+  narrative: string;
+  location?: string;
+}
 
 /** A staff holder of a case as listCaseNotes gives it (publicKey null: the holder moved to another key). */
 export interface StaffHolder {
@@ -98,6 +119,8 @@ export interface CryptoResults {
   changePassword: PasswordMaterial & { currentAuthKey: string };
   recoveryOpen: { answer: string; publicKey: string };
   recoveryRewrap: PasswordMaterial & { recoveryWrap: string; recoveryCode: string };
+  fileOnBehalf: { body: FilingBody; filer: { keyId: string; envelope: string }; receipt: string };
+  reissueReceipt: { body: ReceiptReissueBody; receipt: string; keyEpoch: number };
 }
 
 

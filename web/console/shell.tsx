@@ -32,6 +32,12 @@ export function Shell({ children }: { children: ComponentChildren }) {
                   <a href="/console/search">{t('nav.search')}</a>
                 </li>
               )}
+              {/* policies/access.yaml case.file_on_behalf: officers and supervisors. */}
+              {(me.role === 'officer' || me.role === 'supervisor') && (
+                <li>
+                  <a href="/console/intake">{t('nav.intake')}</a>
+                </li>
+              )}
               {me.role === 'admin' && (
                 <li>
                   <a href="/console/invite">{t('nav.invite')}</a>

@@ -9,6 +9,8 @@ import { CaseActions } from '../case/case-actions.js';
 import { CaseDeadlines } from '../case/case-deadlines.js';
 import { openCase, type OpenedCase } from '../case/case-key.js';
 import { CaseMessages } from '../case/case-messages.js';
+import { CaseReports } from '../case/case-reports.js';
+import { ReceiptReissue } from '../case/receipt-reissue.js';
 import { CaseTimeline } from '../case/case-timeline.js';
 import { SealedFields } from '../case/sealed-fields.js';
 import { DuplicateWarning } from '../search/duplicate-warning.js';
@@ -85,6 +87,7 @@ export function CasePage({ caseId }: { caseId: string }) {
         <h2 id="case-actions">{t('case.actions')}</h2>
         <CaseActions caseId={caseId} onChanged={loadCase} />
       </section>
+      <ReceiptReissue caseId={caseId} reference={c?.reference ?? ''} onChanged={() => (loadCase(), openCase(caseId).then(setOpened, (err: unknown) => setSealedError(codeOf(err))))} />
       <section aria-labelledby="case-sealed" class="card">
         <h2 id="case-sealed">{t('case.sealed')}</h2>
         {sealedError === 'no_envelope' ? (
@@ -103,6 +106,7 @@ export function CasePage({ caseId }: { caseId: string }) {
         <h2 id="case-messages">{t('case.messages')}</h2>
         {opened ? <CaseMessages caseId={caseId} keyEpoch={opened.keyEpoch} /> : <p>{sealedError ? t('messages.needKey') : t('case.opening')}</p>}
       </section>
+      <section aria-labelledby="case-reports" class="card"><h2 id="case-reports">{t('case.reports')}</h2><CaseReports caseId={caseId} keyEpoch={opened?.keyEpoch ?? null} onChanged={loadCase} /></section>
       <section aria-labelledby="case-deadlines" class="card">
         <h2 id="case-deadlines">{t('case.deadlines')}</h2>
         {deadlines ? <CaseDeadlines items={deadlines} /> : <p aria-busy="true">{t('case.loading')}</p>}

@@ -13,4 +13,5 @@ export const registry: Record<string, () => Promise<{ default: Benchmark }>> = {
   'triage-queue': () => import('./triage-queue.bench.js'),
   filing: () => import('./filing.bench.js'),
   escalation: () => import('./escalation.bench.js'),
+  console: () => import('./console.bench.js'),
 };

@@ -66,6 +66,15 @@ export function languageName(code: string): string {
 }
 const NAMES: Record<string, string> = { fr: 'Français', en: 'English', ar: 'العربية' };
 
+/** One formatter per language and time zone: making one costs far more than formatting (a queue shows dozens of dates). */
+const dateTimeFormats = new Map<string, Intl.DateTimeFormat>();
+
 export function formatDateTime(iso: string | Date): string {
-  return new Intl.DateTimeFormat(lang.value, { dateStyle: 'medium', timeStyle: 'short', timeZone: timeZone.value }).format(new Date(iso));
+  const key = `${lang.value} ${timeZone.value}`;
+  let format = dateTimeFormats.get(key);
+  if (!format) {
+    format = new Intl.DateTimeFormat(lang.value, { dateStyle: 'medium', timeStyle: 'short', timeZone: timeZone.value });
+    dateTimeFormats.set(key, format);
+  }
+  return format.format(new Date(iso));
 }

@@ -7,10 +7,21 @@ const UNITS: Array<[Intl.RelativeTimeFormatUnit, number]> = [
   ['minute', 60_000],
 ];
 
+/** One formatter per language, made once (the queue shows one time left per row). */
+const relativeFormats = new Map<string, Intl.RelativeTimeFormat>();
+function relativeFormat(code: string): Intl.RelativeTimeFormat {
+  let format = relativeFormats.get(code);
+  if (!format) {
+    format = new Intl.RelativeTimeFormat(code, { numeric: 'auto' });
+    relativeFormats.set(code, format);
+  }
+  return format;
+}
+
 /** "in 3 hours", "2 days ago": the largest unit that fits. */
 function relativeTime(iso: string, now = Date.now()): string {
   const diff = new Date(iso).getTime() - now;
-  const rtf = new Intl.RelativeTimeFormat(lang.value, { numeric: 'auto' });
+  const rtf = relativeFormat(lang.value);
   for (const [unit, ms] of UNITS) if (Math.abs(diff) >= ms) return rtf.format(Math.round(diff / ms), unit);
   return rtf.format(Math.round(diff / 60_000), 'minute');
 }

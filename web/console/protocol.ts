@@ -67,7 +67,15 @@ export type CryptoRequest =
   /** Recovery, step 1: the recovery code opens the recovery wrap; the key pair answers the challenge and stays in the worker. */
   | { op: 'recoveryOpen'; recoveryCode: string; recoveryWrap: string; challenge: string }
   /** Recovery, step 2: the recovered key pair wrapped under a new password and a NEW recovery code (shown once). */
-  | { op: 'recoveryRewrap'; password: string };
+  | { op: 'recoveryRewrap'; password: string }
+  /**
+   * A referral packet (the SDK's createReferralPacket): the chosen case fields opened with the
+   * open case key, re-sealed under a fresh referral key sealed to the organisation's key (whose
+   * keyId must be the key's own) and to the account's own key, to read the partner's reports.
+   */
+  | { op: 'sealReferralPacket'; caseId: string; referralId: string; fields: Record<string, SealedItem>; orgPublicKey: string; orgKeyId: string }
+  /** Opens a referral's report notes with the referral key from the account's own envelope: the text of each, null when it does not open. */
+  | { op: 'openReferralReports'; referralId: string; envelopes: Array<{ keyId: string; envelope: string }>; reports: Array<{ id: string; note: string }> };
 
 /** A staff holder of a case as listCaseNotes gives it (publicKey null: the holder moved to another key). */
 export interface StaffHolder {
@@ -98,6 +106,8 @@ export interface CryptoResults {
   changePassword: PasswordMaterial & { currentAuthKey: string };
   recoveryOpen: { answer: string; publicKey: string };
   recoveryRewrap: PasswordMaterial & { recoveryWrap: string; recoveryCode: string };
+  sealReferralPacket: { packet: Record<string, string>; org: { keyId: string; envelope: string }; own: { keyId: string; envelope: string } };
+  openReferralReports: Array<string | null>;
 }
 
 

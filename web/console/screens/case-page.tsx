@@ -9,6 +9,7 @@ import { CaseActions } from '../case/case-actions.js';
 import { CaseDeadlines } from '../case/case-deadlines.js';
 import { openCase, type OpenedCase } from '../case/case-key.js';
 import { CaseMessages } from '../case/case-messages.js';
+import { CaseReferrals } from '../case/case-referrals.js';
 import { CaseTimeline } from '../case/case-timeline.js';
 import { SealedFields } from '../case/sealed-fields.js';
 import { DuplicateWarning } from '../search/duplicate-warning.js';
@@ -103,6 +104,7 @@ export function CasePage({ caseId }: { caseId: string }) {
         <h2 id="case-messages">{t('case.messages')}</h2>
         {opened ? <CaseMessages caseId={caseId} keyEpoch={opened.keyEpoch} /> : <p>{sealedError ? t('messages.needKey') : t('case.opening')}</p>}
       </section>
+      <CaseReferrals caseId={caseId} opened={opened} />
       <section aria-labelledby="case-deadlines" class="card">
         <h2 id="case-deadlines">{t('case.deadlines')}</h2>
         {deadlines ? <CaseDeadlines items={deadlines} /> : <p aria-busy="true">{t('case.loading')}</p>}

@@ -40,7 +40,8 @@ export function KeyTrust({ subject, keyId, fingerprint, onTrusted }: KeyTrustPro
 
   const confirm = (yes: boolean) => {
     setChecked(yes);
-    if (yes) consolePins().pin(owner, subject, keyId);
+    // Ticked, the new key replaces the pinned one; unticked again, the old pin comes back.
+    if (pin?.state === 'changed') consolePins().pin(owner, subject, yes ? keyId : pin.pinnedKeyId);
     onTrusted(yes);
   };
 
@@ -52,7 +53,7 @@ export function KeyTrust({ subject, keyId, fingerprint, onTrusted }: KeyTrustPro
       </p>
     );
   }
-  if (pin.state === 'changed' && !checked) {
+  if (pin.state === 'changed') {
     return (
       <div class="alert alert-error key-changed" role="alert" data-key-id={keyId}>
         <p>
@@ -69,13 +70,14 @@ export function KeyTrust({ subject, keyId, fingerprint, onTrusted }: KeyTrustPro
           <input id={`${id}-checked`} type="checkbox" checked={checked} onChange={(e) => confirm(e.currentTarget.checked)} />
           <label for={`${id}-checked`}>{t('keys.confirmChecked')}</label>
         </p>
+        {checked && <p role="status">{t('keys.confirmed')}</p>}
       </div>
     );
   }
   return (
     <p role="status" class="fingerprint" data-key-id={keyId}>
       {subject.startsWith('org:') ? t('keys.orgFingerprint', { fingerprint: shown }) : t('actions.fingerprint', { fingerprint: shown })} <br />
-      <span class="hint">{pin.state === 'changed' ? t('keys.confirmed') : pin.state === 'new' ? t('actions.fingerprintHint') : t('keys.same')}</span>
+      <span class="hint">{pin.state === 'new' ? t('actions.fingerprintHint') : t('keys.same')}</span>
     </p>
   );
 }

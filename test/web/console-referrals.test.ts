@@ -119,6 +119,8 @@ t.test('an officer refers a case, seals the packet to the pinned key, reads the 
   await form.getByRole('button', { name: 'Chiffrer pour cette clé et envoyer' }).click();
   await section.getByRole('status').filter({ hasText: `Transfert envoyé à ${org.name}.` }).waitFor();
   t.equal((await referralRow(first)).state, 'sent');
+  await item(first).locator('[data-state="sent"]').waitFor();
+  t.match(await item(first).locator('.deadlines').textContent(), /Réponse du partenaire/, "the partner's response deadline is shown with the referral");
   t.equal((await orgEnvelopeOf(first)).key_id, org.keyId, "sealed to the organisation's key");
   t.same(await openedByPartner(first, org.keyPair), { identity: secrets.identity, narrative: secrets.narrative }, "the partner's key opens exactly the chosen fields");
   const pins = await page.evaluate(() => JSON.stringify(localStorage));

@@ -117,3 +117,14 @@ t.test('a field named like an Object.prototype property still travels', async (t
   t.equal(Object.getPrototypeOf(opened), Object.prototype, 'the result keeps its prototype');
   t.same(Object.getOwnPropertyDescriptor(opened, '__proto__')?.value, { polluted: true });
 });
+
+t.test('a copy of the referral key for the referring officer opens what the partner opens, and nothing of the case', async (t) => {
+  t.same(packet.copies, [], 'no copy unless asked');
+  const withCopy = createReferralPacket(referralId, picked, pinnedPublicKey(partnerOrg.publicKey, partnerOrg.keyId), [officer.publicKey]);
+  t.equal(withCopy.copies.length, 1);
+  t.equal(withCopy.copies[0]!.keyId, keyIdOf(officer.publicKey), "sealed to the officer's key");
+  const officerCopy = openEnvelope(withCopy.copies[0]!, officer);
+  t.same(officerCopy, openEnvelope(withCopy.envelope, partnerOrgKey), 'the same referral key as the partner');
+  t.notSame(officerCopy, caseDek, 'not the case key');
+  t.same(openReferralPacket({ ...withCopy, envelope: withCopy.copies[0]! }, officer), picked);
+});

@@ -3,7 +3,8 @@
  * the transitions getCaseActions lists for the same person; an officer admits a case (keyboard
  * only) and declines another with a reason; a supervisor reassigns a case to a second officer,
  * the case key sealed to that officer's public key in the worker (whose SDK then opens the
- * sealed fields), and gives the key of another case to a colleague. axe-clean with the forms open
+ * sealed fields), and gives the key of another case to a colleague once she confirms the changed
+ * key she is shown was checked. axe-clean with the forms open
  * at laptop and phone sizes, no CSP violation, nothing off the origin, no plaintext in any request
  * and no reason in any URL.
  */
@@ -12,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import type { Page } from 'playwright-core';
-import { caseFieldAd, keyIdOf, openEnvelope, openField, type KeyEnvelope } from '../../src/sdk/index.js';
+import { caseFieldAd, generateKeyPair, keyIdOf, openEnvelope, openField, type KeyEnvelope } from '../../src/sdk/index.js';
 import { clientOf } from '../helpers/api-client.js';
 import { bootstrap, caseRow, enrolActor, fileCase, freshen, grantCaseKey, type Actor, type FiledCase } from '../helpers/world.js';
 import { axe, consoleBrowser, signInAs, startConsoleService, type ConsolePage } from './console-kit.js';
@@ -177,10 +178,19 @@ t.test('a supervisor gives the key of a case to the officer who has none', async
   t.same((await actionButtons(page)).map((s) => s.trim()).sort(), expected.sort(), 'exactly what the API lists for the supervisor');
   await page.getByRole('button', { name: 'Transmettre la clé à un·e collègue' }).click();
   const form = page.locator('form.action-form');
+  // The supervisor's console pinned another key for Awa earlier: hers now is a change to confirm.
+  const pinned = keyIdOf(generateKeyPair().publicKey);
+  await page.evaluate(([slot, value]) => localStorage.setItem(slot!, value!), [`egide.pinnedKeys.${dep.supervisor.id}`, JSON.stringify({ [`user:${awa.id}`]: pinned })]);
   await form.getByLabel('Identifiant du compte de la personne').fill(awa.id);
   await form.getByRole('button', { name: 'Chercher sa clé' }).click();
-  await form.locator('.fingerprint').waitFor();
-  await axeBothSizes(t, page, 'grant form');
+  const warning = form.locator('.key-changed');
+  await warning.waitFor();
+  t.match(await warning.textContent(), /cette clé a changé/, 'a key other than the pinned one is a warning');
+  await axeBothSizes(t, page, 'grant form, changed key');
+  await form.getByRole('button', { name: 'Chiffrer la clé pour cette personne et l’envoyer' }).click();
+  await form.locator('[data-code="colleague_key_required"]').waitFor();
+  t.equal(p.sent.filter((r) => r.url.endsWith(`/v1/cases/${granted.caseId}/envelopes`)).length, 0, 'nothing sealed to it before the confirmation');
+  await form.getByLabel('J’ai vérifié la nouvelle empreinte avec eux').check();
   await form.getByRole('button', { name: 'Chiffrer la clé pour cette personne et l’envoyer' }).click();
   await page.getByRole('status').filter({ hasText: 'Clé du dossier transmise.' }).waitFor();
   await freshen(T, awa);

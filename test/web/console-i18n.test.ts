@@ -29,6 +29,7 @@ const files = sources(consoleDir).map((f) => ({ file: path.relative(root, f), te
 
 /** The values a dynamic key's `${...}` part can take, by the key's fixed start. */
 const workflow = parse(readFileSync(path.join(root, 'policies', 'workflow.yaml'), 'utf8')) as { closeReasons: string[]; transitions: Record<string, unknown> };
+const referralPolicy = parse(readFileSync(path.join(root, 'policies', 'referrals.yaml'), 'utf8')) as { purposes: Array<{ code: string }> };
 const DYNAMIC: Record<string, readonly string[]> = {
   'role.': users.role.enumValues,
   'state.': cases.state.enumValues,
@@ -40,6 +41,10 @@ const DYNAMIC: Record<string, readonly string[]> = {
   'search.': ['noKey', 'staleKey'],
   'transition.': Object.keys(workflow.transitions),
   'closeReason.': workflow.closeReasons,
+  'referrals.purpose.': referralPolicy.purposes.map((p) => p.code),
+  'referrals.state.': ['awaiting_consent', 'refused', 'consented', 'sent', 'accepted', 'declined', 'withdrawn', 'closed'],
+  'referrals.consent.': ['none', 'refused', 'defender', 'oral', 'life_threat'],
+  'referrals.reportStatus.': ['in_progress', 'completed', 'unable_to_act'],
 };
 
 t.test('French and English have the same keys, each with words and the same placeholders', async (t) => {
@@ -88,4 +93,9 @@ t.test('every problem code of the API, and every failure of the crypto worker, h
   for (const lang of [fr, en]) {
     t.same(codes.filter((c) => !(`error.${c}` in lang)), [], `error.<code> for every code (${lang.$name})`);
   }
+});
+
+t.test('the referral form offers exactly the purposes of policies/referrals.yaml', async (t) => {
+  const { PURPOSES } = await import('../../web/console/referrals/referral-purposes.js');
+  t.same([...PURPOSES], referralPolicy.purposes.map((p) => p.code));
 });

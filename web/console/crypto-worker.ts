@@ -23,6 +23,8 @@ import {
   randomBytes,
   ready,
   createStaffKey,
+  createReferralPacket,
+  referralReportAd,
   fromB64u,
   openSecret,
   openRekeyDek,
@@ -331,6 +333,38 @@ async function handle(request: CryptoRequest): Promise<CryptoResults[CryptoReque
         return { body: prepared.body, receipt: prepared.receipt, keyEpoch };
       } finally {
         wipe(oldDek);
+      }
+    }
+    case 'sealReferralPacket': {
+      const me = account ?? fail('locked', 'the console is locked');
+      const orgPublicKey = fromB64u(request.orgPublicKey);
+      if (keyIdOf(orgPublicKey) !== request.orgKeyId) fail('key_id_mismatch', 'the public key is not the one its keyId names');
+      const dek = caseKey(request.caseId);
+      // Every chosen field must open: a packet with a field missing or moved is not sent.
+      const opened = Object.fromEntries(Object.entries(request.fields).map(([name, item]) => [name, openField(item.sealed, dek, item.ad)]));
+      const made = createReferralPacket(request.referralId, opened, orgPublicKey, [me.publicKey]);
+      return { packet: made.fields, org: made.envelope, own: made.copies[0]! };
+    }
+    case 'openReferralReports': {
+      let referralDek: Uint8Array | null = null;
+      for (const e of request.envelopes) {
+        const recipient = recipientFor(e.keyId, []);
+        if (!recipient) continue;
+        referralDek = openEnvelope(e.envelope, recipient);
+        break;
+      }
+      const key = referralDek ?? fail('no_envelope', 'no envelope of this referral opens with your keys');
+      try {
+        return request.reports.map((r) => {
+          try {
+            const value = openField(r.note, key, referralReportAd(request.referralId, r.id));
+            return value && typeof value === 'object' && !Array.isArray(value) && typeof value.text === 'string' ? value.text : null;
+          } catch {
+            return null;
+          }
+        });
+      } finally {
+        wipe(key);
       }
     }
   }

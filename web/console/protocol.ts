@@ -80,7 +80,15 @@ export type CryptoRequest =
    * (prepareReceiptReissue), the defender's envelope at the new receipt's key. The new case key
    * stays here in place of the old one; the receipt comes back once.
    */
-  | { op: 'reissueReceipt'; caseId: string; bundle: RekeyBundle; receiptSalt: string; keyring: KeyringItem[]; cause: ReceiptReissueCause };
+  | { op: 'reissueReceipt'; caseId: string; bundle: RekeyBundle; receiptSalt: string; keyring: KeyringItem[]; cause: ReceiptReissueCause }
+  /**
+   * A referral packet (the SDK's createReferralPacket): the chosen case fields opened with the
+   * open case key, re-sealed under a fresh referral key sealed to the organisation's key (whose
+   * keyId must be the key's own) and to the account's own key, to read the partner's reports.
+   */
+  | { op: 'sealReferralPacket'; caseId: string; referralId: string; fields: Record<string, SealedItem>; orgPublicKey: string; orgKeyId: string }
+  /** Opens a referral's report notes with the referral key from the account's own envelope: the text of each, null when it does not open. */
+  | { op: 'openReferralReports'; referralId: string; envelopes: Array<{ keyId: string; envelope: string }>; reports: Array<{ id: string; note: string }> };
 
 /** What an officer types for the defender, sealed in the worker only (each value is a short text). */
 export interface BehalfSecrets {
@@ -121,6 +129,8 @@ export interface CryptoResults {
   recoveryRewrap: PasswordMaterial & { recoveryWrap: string; recoveryCode: string };
   fileOnBehalf: { body: FilingBody; filer: { keyId: string; envelope: string }; receipt: string };
   reissueReceipt: { body: ReceiptReissueBody; receipt: string; keyEpoch: number };
+  sealReferralPacket: { packet: Record<string, string>; org: { keyId: string; envelope: string }; own: { keyId: string; envelope: string } };
+  openReferralReports: Array<string | null>;
 }
 
 

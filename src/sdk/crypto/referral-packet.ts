@@ -9,6 +9,8 @@ export interface ReferralPacket {
   referralId: string;
   fields: Record<string, SealedField>;
   envelope: KeyEnvelope;
+  /** The same referral DEK sealed to each of `copiesTo` (the referring staff, to read the partner's reports), in that order. */
+  copies: KeyEnvelope[];
 }
 
 /**
@@ -16,19 +18,19 @@ export interface ReferralPacket {
  * never receives the case DEK. `orgPublicKey` must come from `pinnedPublicKey` or the org's
  * registered key.
  */
-export function createReferralPacket(referralId: string, fields: Record<string, JsonValue>, orgPublicKey: Uint8Array): ReferralPacket {
+export function createReferralPacket(referralId: string, fields: Record<string, JsonValue>, orgPublicKey: Uint8Array, copiesTo: Uint8Array[] = []): ReferralPacket {
   const dek = generateDek();
   try {
     // fromEntries defines own properties: assigning `obj[name]` would drop a field named "__proto__".
     const sealed: Record<string, SealedField> = Object.fromEntries(Object.entries(fields).map(([name, value]) => [name, sealField(value, dek, referralFieldAd(referralId, name))]));
-    return { referralId, fields: sealed, envelope: sealEnvelope(dek, orgPublicKey) };
+    return { referralId, fields: sealed, envelope: sealEnvelope(dek, orgPublicKey), copies: copiesTo.map((publicKey) => sealEnvelope(dek, publicKey)) };
   } finally {
     na().memzero(dek);
   }
 }
 
 /** The partner's client opens a packet with the organisation key pair (from its keyring entry). */
-export function openReferralPacket(packet: ReferralPacket, orgKeyPair: BoxKeyPair): Record<string, JsonValue> {
+export function openReferralPacket(packet: Pick<ReferralPacket, 'referralId' | 'fields' | 'envelope'>, orgKeyPair: BoxKeyPair): Record<string, JsonValue> {
   const dek = openEnvelope(packet.envelope, orgKeyPair);
   try {
     return Object.fromEntries(Object.entries(packet.fields).map(([name, sealed]) => [name, openField(sealed, dek, referralFieldAd(packet.referralId, name))]));

@@ -1,11 +1,14 @@
 /**
  * Choosing the colleague a case key is sealed to: no route lets an officer or a supervisor list
  * accounts, so the person's account id is typed; their public key comes from getUserPublicKey and
- * its fingerprint is shown, to compare with the person before anything is sealed to it.
+ * its fingerprint is shown, to compare with the person before anything is sealed to it. The key is
+ * pinned at first use: one other than the pinned one is chosen only once the person confirms they
+ * checked its new fingerprint with its holder.
  */
 import { useState } from 'preact/hooks';
 import { call, codeOf, type ResponseOf } from '../api.js';
 import { t } from '../i18n.js';
+import { KeyTrust } from '../keys/key-trust.js';
 import { Field } from '../ui/field.js';
 import { Problem } from '../ui/problem.js';
 
@@ -13,13 +16,15 @@ export type ColleagueKey = ResponseOf<'getUserPublicKey'>;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-export function ColleagueKeyPicker({ chosen, onChosen }: { chosen: ColleagueKey | null; onChosen: (key: ColleagueKey | null) => void }) {
+export function ColleagueKeyPicker({ onChosen }: { chosen: ColleagueKey | null; onChosen: (key: ColleagueKey | null) => void }) {
   const [userId, setUserId] = useState('');
+  const [found, setFound] = useState<ColleagueKey | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
   const lookUp = async () => {
     setError(null);
+    setFound(null);
     onChosen(null);
     const id = userId.trim();
     if (!UUID.test(id)) {
@@ -28,7 +33,7 @@ export function ColleagueKeyPicker({ chosen, onChosen }: { chosen: ColleagueKey 
     }
     setBusy(true);
     try {
-      onChosen(await call('getUserPublicKey', { params: { userId: id } }));
+      setFound(await call('getUserPublicKey', { params: { userId: id } }));
     } catch (err) {
       setError(codeOf(err));
     } finally {
@@ -38,17 +43,12 @@ export function ColleagueKeyPicker({ chosen, onChosen }: { chosen: ColleagueKey 
 
   return (
     <div class="colleague-key">
-      <Field label={t('actions.userId')} hint={t('actions.userIdHint')} value={userId} onValue={(v) => { setUserId(v); onChosen(null); }} autocapitalize="none" spellcheck={false} maxLength={36} />
+      <Field label={t('actions.userId')} hint={t('actions.userIdHint')} value={userId} onValue={(v) => { setUserId(v); setFound(null); onChosen(null); }} autocapitalize="none" spellcheck={false} maxLength={36} />
       <button type="button" onClick={() => void lookUp()} disabled={busy} aria-busy={busy}>
         {t('actions.fetchKey')}
       </button>
       <Problem code={error} />
-      {chosen && (
-        <p role="status" class="fingerprint" data-key-id={chosen.keyId}>
-          {t('actions.fingerprint', { fingerprint: chosen.fingerprint })} <br />
-          <span class="hint">{t('actions.fingerprintHint')}</span>
-        </p>
-      )}
+      {found && <KeyTrust subject={`user:${found.userId}`} keyId={found.keyId} fingerprint={found.fingerprint} onTrusted={(trusted) => onChosen(trusted ? found : null)} />}
     </div>
   );
 }

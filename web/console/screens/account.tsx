@@ -7,15 +7,11 @@ import { useState } from 'preact/hooks';
 import { call, codeOf, forgetTokens } from '../api.js';
 import { crypto } from '../crypto-client.js';
 import { t } from '../i18n.js';
+import { fingerprintOf } from '../keys/pinned-keys.js';
 import { account, passwordChanged } from '../session.js';
 import { Field } from '../ui/field.js';
 import { NewPassword, passwordProblem } from '../ui/new-password.js';
 import { Problem } from '../ui/problem.js';
-
-/** A key id in groups of four, to read aloud when two people compare it. */
-function fingerprint(keyId: string): string {
-  return keyId.match(/.{1,4}/g)?.join(' ') ?? keyId;
-}
 
 function ChangePassword() {
   const [current, setCurrent] = useState('');
@@ -117,7 +113,7 @@ export function Account() {
           <dt>{t('account.role')}</dt>
           <dd>{t(`role.${me.role}`)}</dd>
           <dt>{t('account.keyId')}</dt>
-          <dd class="code">{fingerprint(me.keyId)}</dd>
+          <dd class="code">{fingerprintOf(me.keyId)}</dd>
         </dl>
         <p class="hint">{t('account.keyIdHint')}</p>
       </section>

@@ -11,6 +11,7 @@ import { openCase, type OpenedCase } from '../case/case-key.js';
 import { CaseMessages } from '../case/case-messages.js';
 import { CaseReports } from '../case/case-reports.js';
 import { ReceiptReissue } from '../case/receipt-reissue.js';
+import { CaseReferrals } from '../case/case-referrals.js';
 import { CaseTimeline } from '../case/case-timeline.js';
 import { SealedFields } from '../case/sealed-fields.js';
 import { DuplicateWarning } from '../search/duplicate-warning.js';
@@ -107,6 +108,7 @@ export function CasePage({ caseId }: { caseId: string }) {
         {opened ? <CaseMessages caseId={caseId} keyEpoch={opened.keyEpoch} /> : <p>{sealedError ? t('messages.needKey') : t('case.opening')}</p>}
       </section>
       <section aria-labelledby="case-reports" class="card"><h2 id="case-reports">{t('case.reports')}</h2><CaseReports caseId={caseId} keyEpoch={opened?.keyEpoch ?? null} onChanged={loadCase} /></section>
+      <CaseReferrals caseId={caseId} opened={opened} />
       <section aria-labelledby="case-deadlines" class="card">
         <h2 id="case-deadlines">{t('case.deadlines')}</h2>
         {deadlines ? <CaseDeadlines items={deadlines} /> : <p aria-busy="true">{t('case.loading')}</p>}

@@ -1,0 +1,321 @@
+/**
+ * One referral of the case: recipient, purpose, state, shared fields, consent, its deadlines, and
+ * what may be done at its stage — record the defender's oral answer (with an attestation), seal
+ * and send the packet to the organisation's current key (pinned at first use), withdraw it with a
+ * reason, read the partner's reports (their notes opened in the worker).
+ */
+import { useEffect, useId, useRef, useState } from 'preact/hooks';
+import { call, codeOf, type ResponseOf } from '../api.js';
+import { formatDateTime, lang, t } from '../i18n.js';
+import { ruleText } from '../case/case-deadlines.js';
+import { KeyTrust } from '../keys/key-trust.js';
+import { catalogues } from '../ui/catalogues.js';
+import { Problem } from '../ui/problem.js';
+import { TimeLeft } from '../ui/time-left.js';
+import { currentOrgKey, readReports, sendPacket, type OrgKey, type Referral } from './referral-packet.js';
+import { WITHDRAWABLE } from './referral-purposes.js';
+
+type Deadline = ResponseOf<'listCaseDeadlines'>['items'][number];
+type Open = 'consent' | 'send' | 'withdraw' | 'reports' | null;
+
+const pick = (labels: { fr: string; en: string }): string => (lang.value === 'fr' ? labels.fr : labels.en);
+
+function fieldLabel(r: Referral, field: string): string {
+  const labels = r.fieldLabels?.find((l) => l.field === field);
+  return labels ? pick(labels) : t(`case.field.${field}`);
+}
+
+function consentKey(r: Referral): string {
+  if (r.state === 'refused') return 'refused';
+  return r.consentBasis ?? 'none';
+}
+
+interface ItemProps {
+  caseId: string;
+  referral: Referral;
+  deadlines: Deadline[];
+  onChanged: (message: string) => void;
+}
+
+export function ReferralItem({ caseId, referral: r, deadlines, onChanged }: ItemProps) {
+  const [open, setOpen] = useState<Open>(null);
+  const id = useId();
+  const toggle = (what: Exclude<Open, null>) => setOpen((now) => (now === what ? null : what));
+  const done = (message: string) => {
+    setOpen(null);
+    onChanged(message);
+  };
+  const own = deadlines.filter((d) => d.subjectId === r.id && (d.state === 'open' || d.state === 'paused'));
+  const mayReport = r.state === 'accepted' || r.state === 'closed';
+  return (
+    <li class="card referral" data-referral={r.id} aria-labelledby={`${id}-title`}>
+      <h3 id={`${id}-title`}>
+        {r.orgName} · {pick(r.purposeLabel)}
+      </h3>
+      <dl class="meta">
+        <dt>{t('referrals.state')}</dt>
+        <dd data-state={r.state}>{t(`referrals.state.${r.state}`)}</dd>
+        <dt>{t('referrals.fields')}</dt>
+        <dd>{r.fields.map((f) => fieldLabel(r, f)).join(', ')}</dd>
+        <dt>{t('referrals.consent')}</dt>
+        <dd data-consent={consentKey(r)}>
+          {t(`referrals.consent.${consentKey(r)}`)}
+          {r.consentAt && ` · ${formatDateTime(r.consentAt)}`}
+        </dd>
+        {r.sentAt && (
+          <>
+            <dt>{t('referrals.sentAt')}</dt>
+            <dd>{formatDateTime(r.sentAt)}</dd>
+          </>
+        )}
+        {r.endedAt && (
+          <>
+            <dt>{t('referrals.endedAt')}</dt>
+            <dd>
+              {formatDateTime(r.endedAt)}
+              {r.endReason && ` · ${r.endReason}`}
+            </dd>
+          </>
+        )}
+      </dl>
+      {own.length > 0 && (
+        <ul class="deadlines">
+          {own.map((d) => (
+            <li key={d.id}>
+              <strong>{ruleText(d.rule)}</strong> · {t('deadlines.due')} <TimeLeft dueAt={d.dueAt} overdue={d.overdue} />
+            </li>
+          ))}
+        </ul>
+      )}
+      <ul class="actions action-list">
+        {r.state === 'awaiting_consent' && (
+          <li>
+            <button type="button" aria-expanded={open === 'consent'} onClick={() => toggle('consent')}>
+              {t('referrals.recordConsent')}
+            </button>
+          </li>
+        )}
+        {r.state === 'consented' && (
+          <li>
+            <button type="button" aria-expanded={open === 'send'} onClick={() => toggle('send')}>
+              {t('referrals.send')}
+            </button>
+          </li>
+        )}
+        {mayReport && (
+          <li>
+            <button type="button" aria-expanded={open === 'reports'} onClick={() => toggle('reports')}>
+              {t('referrals.reports')}
+            </button>
+          </li>
+        )}
+        {WITHDRAWABLE.has(r.state) && (
+          <li>
+            <button type="button" aria-expanded={open === 'withdraw'} onClick={() => toggle('withdraw')}>
+              {t('referrals.withdraw')}
+            </button>
+          </li>
+        )}
+      </ul>
+      {open === 'consent' && <ConsentForm referral={r} onDone={done} onCancel={() => setOpen(null)} />}
+      {open === 'send' && <SendForm caseId={caseId} referral={r} onDone={done} onCancel={() => setOpen(null)} />}
+      {open === 'withdraw' && <WithdrawForm referral={r} onDone={done} onCancel={() => setOpen(null)} />}
+      {open === 'reports' && <Reports referral={r} />}
+    </li>
+  );
+}
+
+interface FormProps {
+  referral: Referral;
+  onDone: (message: string) => void;
+  onCancel: () => void;
+}
+
+/** A form that opens takes the focus to its first control. */
+function useFocusFirst(ready = true) {
+  const ref = useRef<HTMLFormElement>(null);
+  useEffect(() => {
+    if (ready) ref.current?.querySelector<HTMLElement>('input, select, textarea')?.focus();
+  }, [ready]);
+  return ref;
+}
+
+function Buttons({ busy, confirm, onCancel }: { busy: boolean; confirm: string; onCancel: () => void }) {
+  return (
+    <p class="actions">
+      <button type="submit" class="primary" disabled={busy} aria-busy={busy}>
+        {confirm}
+      </button>
+      <button type="button" onClick={onCancel}>
+        {t('actions.cancel')}
+      </button>
+    </p>
+  );
+}
+
+/** The defender answered orally (a call, a visit): the officer records it with how and when it was taken. */
+function ConsentForm({ referral, onDone, onCancel }: FormProps) {
+  const channels = catalogues.value?.intake['consentChannel'] ?? [];
+  const [decision, setDecision] = useState<'consent' | 'refuse'>('consent');
+  const [channel, setChannel] = useState(channels[0]?.code ?? 'phone_call');
+  const [statement, setStatement] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const id = useId();
+  const form = useFocusFirst();
+
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    setError(null);
+    if (statement.trim().length < 3) return setError('statement_required');
+    setBusy(true);
+    try {
+      await call('consentToReferral', { params: { referralId: referral.id }, body: { decision, attestation: { channel, takenAt: new Date().toISOString(), statement: statement.trim() } } });
+      onDone(decision === 'consent' ? t('referrals.consentRecorded') : t('referrals.refusalRecorded'));
+    } catch (err) {
+      setError(codeOf(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form ref={form} class="card action-form" aria-labelledby={`${id}-title`} onSubmit={(e) => void submit(e)}>
+      <h4 id={`${id}-title`}>{t('referrals.recordConsent')}</h4>
+      <p class="hint">{t('referrals.consentHint')}</p>
+      <div class="field">
+        <label for={`${id}-decision`}>{t('referrals.decision')}</label>
+        <select id={`${id}-decision`} value={decision} onChange={(e) => setDecision(e.currentTarget.value === 'refuse' ? 'refuse' : 'consent')}>
+          <option value="consent">{t('referrals.decision.consent')}</option>
+          <option value="refuse">{t('referrals.decision.refuse')}</option>
+        </select>
+      </div>
+      <div class="field">
+        <label for={`${id}-channel`}>{t('referrals.channel')}</label>
+        <select id={`${id}-channel`} value={channel} onChange={(e) => setChannel(e.currentTarget.value)}>
+          {channels.map((c) => (
+            <option key={c.code} value={c.code}>
+              {pick(c)}
+            </option>
+          ))}
+        </select>
+      </div>
+      <div class="field">
+        <label for={`${id}-statement`}>{t('referrals.statement')}</label>
+        <p class="hint" id={`${id}-statement-hint`}>
+          {t('referrals.statementHint')}
+        </p>
+        <textarea id={`${id}-statement`} rows={3} maxLength={500} value={statement} aria-describedby={`${id}-statement-hint`} onInput={(e) => setStatement(e.currentTarget.value)} />
+      </div>
+      <Problem code={error} />
+      <Buttons busy={busy} confirm={t('referrals.recordConsentConfirm')} onCancel={onCancel} />
+    </form>
+  );
+}
+
+/** The packet, sealed in the worker to the organisation's current key once that key is trusted. */
+function SendForm({ caseId, referral, onDone, onCancel }: FormProps & { caseId: string }) {
+  const [key, setKey] = useState<OrgKey | null>(null);
+  const [trusted, setTrusted] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const id = useId();
+  const form = useRef<HTMLFormElement>(null);
+
+  useEffect(() => {
+    currentOrgKey(referral.orgId ?? '').then(setKey, (err: unknown) => setError(codeOf(err)));
+  }, [referral.orgId]);
+  useEffect(() => {
+    if (key) form.current?.querySelector<HTMLElement>('input, button[type="submit"]')?.focus();
+  }, [key]);
+
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    setError(null);
+    if (!key) return;
+    // Nothing is sealed to a key other than the pinned one until the person said they checked it.
+    if (!trusted) return setError('key_not_confirmed');
+    setBusy(true);
+    try {
+      await sendPacket(caseId, referral, key);
+      onDone(t('referrals.sent', { org: referral.orgName }));
+    } catch (err) {
+      setError(codeOf(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form ref={form} class="card action-form" aria-labelledby={`${id}-title`} onSubmit={(e) => void submit(e)}>
+      <h4 id={`${id}-title`}>{t('referrals.send')}</h4>
+      <p class="hint">{t('referrals.sendHint', { org: referral.orgName })}</p>
+      {key ? <KeyTrust subject={`org:${referral.orgId ?? ''}`} keyId={key.keyId} fingerprint={key.fingerprint} onTrusted={setTrusted} /> : !error && <p aria-busy="true">{t('case.loading')}</p>}
+      <Problem code={error} />
+      <Buttons busy={busy || !key} confirm={t('referrals.sendConfirm')} onCancel={onCancel} />
+    </form>
+  );
+}
+
+function WithdrawForm({ referral, onDone, onCancel }: FormProps) {
+  const [reason, setReason] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const id = useId();
+  const form = useFocusFirst();
+
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    setError(null);
+    if (reason.trim().length < 3) return setError('reason_required');
+    setBusy(true);
+    try {
+      await call('withdrawReferral', { params: { referralId: referral.id }, body: { reason: reason.trim() } });
+      onDone(t('referrals.withdrawn'));
+    } catch (err) {
+      setError(codeOf(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form ref={form} class="card action-form" aria-labelledby={`${id}-title`} onSubmit={(e) => void submit(e)}>
+      <h4 id={`${id}-title`}>{t('referrals.withdraw')}</h4>
+      <div class="field">
+        <label for={`${id}-reason`}>{t('actions.reason')}</label>
+        <p class="hint" id={`${id}-reason-hint`}>
+          {t('referrals.withdrawHint')}
+        </p>
+        <textarea id={`${id}-reason`} rows={3} maxLength={2000} value={reason} aria-describedby={`${id}-reason-hint`} onInput={(e) => setReason(e.currentTarget.value)} />
+      </div>
+      <Problem code={error} />
+      <Buttons busy={busy} confirm={t('referrals.withdrawConfirm')} onCancel={onCancel} />
+    </form>
+  );
+}
+
+type OpenedReport = Awaited<ReturnType<typeof readReports>>[number];
+
+function Reports({ referral }: { referral: Referral }) {
+  const [reports, setReports] = useState<OpenedReport[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    readReports(referral.id).then(setReports, (err: unknown) => setError(codeOf(err)));
+  }, [referral.id]);
+  if (error) return <Problem code={error} />;
+  if (!reports) return <p aria-busy="true">{t('case.loading')}</p>;
+  if (reports.length === 0) return <p>{t('referrals.noReports')}</p>;
+  return (
+    <ul class="referral-reports">
+      {reports.map((r) => (
+        <li key={r.id} class="card">
+          <p>
+            <strong>{t(`referrals.reportStatus.${r.status}`)}</strong> · <time dateTime={r.reportedAt}>{formatDateTime(r.reportedAt)}</time>
+          </p>
+          {r.hasNote && (r.text === null ? <p class="alert alert-error" role="alert">{t('referrals.reportUnopened')}</p> : <p class="sealed-text">{r.text}</p>)}
+        </li>
+      ))}
+    </ul>
+  );
+}

@@ -1,0 +1,20 @@
+/**
+ * The purposes of policies/referrals.yaml the propose form offers (the API refuses any other);
+ * their words are in the console's catalogues (`referrals.purpose.<code>`). A referral already
+ * made shows the label the API gives with it.
+ */
+export const PURPOSES = [
+  'legal_assistance',
+  'emergency_grant',
+  'relocation',
+  'medical_care',
+  'psychosocial_support',
+  'protection_measure',
+  'advocacy',
+  'investigation',
+  'digital_security',
+  'trial_monitoring',
+] as const;
+
+/** What a staff member may still withdraw: the partner's access ends with it. */
+export const WITHDRAWABLE: ReadonlySet<string> = new Set(['awaiting_consent', 'consented', 'sent', 'accepted']);

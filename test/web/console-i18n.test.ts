@@ -11,6 +11,8 @@ import { cases, deadlines } from '../../src/db/schema/cases.js';
 import { parse } from 'yaml';
 import { users } from '../../src/db/schema/identity.js';
 import { PROBLEMS } from '../../src/lib/problem.js';
+import { THREAT_STEPS } from '../../src/contracts/assessment.js';
+import { FEASIBILITY, THREAT_KINDS } from '../../src/sdk/risk/risk-level.js';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
 const consoleDir = path.join(root, 'web', 'console');
@@ -40,6 +42,9 @@ const DYNAMIC: Record<string, readonly string[]> = {
   'search.': ['noKey', 'staleKey'],
   'transition.': Object.keys(workflow.transitions),
   'closeReason.': workflow.closeReasons,
+  'assessment.kind.': THREAT_KINDS,
+  'assessment.feasible.': FEASIBILITY,
+  'assessment.step.': THREAT_STEPS,
 };
 
 t.test('French and English have the same keys, each with words and the same placeholders', async (t) => {

@@ -58,10 +58,7 @@ async function openCasePage(p: ConsolePage, caseId: string, reference: string, s
     await p.page.goto(`${T.origin}${url}`);
     await signInAs(p.page, T, awa);
   } else {
-    await p.page.evaluate((to) => {
-      history.pushState(null, '', to);
-      dispatchEvent(new PopStateEvent('popstate'));
-    }, url);
+    await p.page.evaluate(`history.pushState(null, '', ${JSON.stringify(url)}); dispatchEvent(new PopStateEvent('popstate'))`);
   }
   await p.page.getByRole('heading', { name: `Dossier ${reference}`, level: 1 }).waitFor();
   await p.page.getByRole('heading', { name: fr['assessment.history']!, level: 3 }).waitFor();

@@ -2,13 +2,11 @@
  * Words of the risk assessment: the policy's own labels for its codes (threat sources, factors)
  * in the reader's language, and the console's words for ratings, kinds and steps.
  */
-import type { THREAT_STEPS } from '../../../src/contracts/assessment.js';
 import { hasText, lang, t } from '../i18n.js';
 import { catalogues } from '../ui/catalogues.js';
 
 export type RiskList = 'threatSources' | 'vulnerabilityFactors' | 'capacityFactors';
 export type RatingOf = 'threat' | 'vulnerability' | 'capacity';
-export type ThreatStep = (typeof THREAT_STEPS)[number];
 
 /** The label of a code of one of the risk policy's lists, the code itself when the list does not know it. */
 export function riskCodeLabel(list: RiskList, code: string): string {

@@ -20,7 +20,9 @@
  * It lives in the SDK because the console computes the level as the officer types, with the
  * very function the server records it with: it imports nothing but the contracts.
  */
-import { RISK_LEVELS, type RiskLevel } from '../../contracts/shared.js';
+/** Level names are fixed, lowest first: the rest of the service (urgent track, deadlines) refers to them. */
+export const RISK_LEVELS = ['low', 'medium', 'high', 'extreme'] as const;
+export type RiskLevel = (typeof RISK_LEVELS)[number];
 
 export const THREAT_KINDS = ['declared', 'possible'] as const;
 export type ThreatKind = (typeof THREAT_KINDS)[number];

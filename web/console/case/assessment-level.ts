@@ -3,8 +3,7 @@
  * the server records the level with, fed the risk rule the catalogues route gives. Nothing here
  * touches the page, so the same code runs in the browser and in a Node test.
  */
-import { RISK_LEVELS, type RiskLevel } from '../../../src/contracts/shared.js';
-import { FEASIBILITY, THREAT_KINDS, computeRisk, type Feasibility, type RiskResult, type RiskRule, type ThreatKind } from '../../../src/sdk/risk/risk-level.js';
+import { FEASIBILITY, RISK_LEVELS, THREAT_KINDS, computeRisk, type Feasibility, type RiskLevel, type RiskResult, type RiskRule, type ThreatKind } from '../../../src/sdk/risk/risk-level.js';
 
 /** One threat as the form holds it: a rating not chosen yet is null. */
 export interface ThreatDraft {

@@ -10,8 +10,7 @@ import { Type, type Static } from 'typebox';
 import { Value } from 'typebox/value';
 import { PolicyError, loadPolicyFile } from '../access/policy.js';
 
-import { RISK_LEVELS, type RiskLevel } from '../contracts/shared.js';
-import { FEASIBILITY, THREAT_KINDS } from '../sdk/risk/risk-level.js';
+import { FEASIBILITY, RISK_LEVELS, THREAT_KINDS, type RiskLevel } from '../sdk/risk/risk-level.js';
 
 const Text = Type.String({ minLength: 1, maxLength: 200 });
 const Labels = Type.Object({ fr: Text, en: Text }, { additionalProperties: false });

@@ -18,7 +18,7 @@
  * (0.2, 12.5, 6): for display and storage only, never for the level.
  *
  * It lives in the SDK because the console computes the level as the officer types, with the
- * very function the server records it with: it imports nothing but the contracts.
+ * very function the server records it with: it imports nothing, so it runs in a browser.
  */
 /** Level names are fixed, lowest first: the rest of the service (urgent track, deadlines) refers to them. */
 export const RISK_LEVELS = ['low', 'medium', 'high', 'extreme'] as const;

@@ -17,7 +17,8 @@
  */
 import { CryptoError, parseSealedField } from '../sdk/index.js';
 import { AppError, type FieldError } from '../lib/problem.js';
-import type { Feasibility, RiskPolicy, ThreatKind } from '../risk/risk-policy.js';
+import type { RiskPolicy } from '../risk/risk-policy.js';
+import type { Feasibility, ThreatKind } from '../sdk/risk/risk-level.js';
 import { REASONING_FIELDS, THREAT_STEPS } from '../contracts/assessment.js';
 
 

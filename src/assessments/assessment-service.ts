@@ -5,7 +5,7 @@ import { actorOf, type RequestContext } from '../access/principal.js';
 import type { AccessService } from '../access/access-service.js';
 import type { AuditService } from '../audit/audit-service.js';
 import type { CaseRepository } from '../cases/case-repository.js';
-import { computeRisk } from '../risk/risk-level.js';
+import { computeRisk } from '../sdk/risk/risk-level.js';
 import type { RiskPolicy } from '../risk/risk-policy.js';
 import { RECORDED, assessmentView, type AssessmentRepository } from './assessment-repository.js';
 import { checkAssessmentInput, type AssessmentInput } from './assessment-input.js';

@@ -11,9 +11,8 @@ export const CASE_STATES = ['received', 'triage', 'info_requested', 'assessment'
 
 export type CaseState = (typeof CASE_STATES)[number];
 
-export const RISK_LEVELS = ['low', 'medium', 'high', 'extreme'] as const;
-
-export type RiskLevel = (typeof RISK_LEVELS)[number];
+// The risk levels are the SDK's, where the level is computed for the server and the console alike.
+export { RISK_LEVELS, type RiskLevel } from '../sdk/risk/risk-level.js';
 
 /**
  * Sealed writes name the case key generation they sealed under (`keyEpoch`, from the sealed

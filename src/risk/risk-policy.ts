@@ -10,15 +10,7 @@ import { Type, type Static } from 'typebox';
 import { Value } from 'typebox/value';
 import { PolicyError, loadPolicyFile } from '../access/policy.js';
 
-/** Level names are fixed: the rest of the service (urgent track, deadlines) refers to them. */
-export const RISK_LEVELS = ['low', 'medium', 'high', 'extreme'] as const;
-export type RiskLevel = (typeof RISK_LEVELS)[number];
-
-export const THREAT_KINDS = ['declared', 'possible'] as const;
-export type ThreatKind = (typeof THREAT_KINDS)[number];
-
-export const FEASIBILITY = ['yes', 'no', 'unknown'] as const;
-export type Feasibility = (typeof FEASIBILITY)[number];
+import { FEASIBILITY, RISK_LEVELS, THREAT_KINDS, type RiskLevel } from '../sdk/risk/risk-level.js';
 
 const Text = Type.String({ minLength: 1, maxLength: 200 });
 const Labels = Type.Object({ fr: Text, en: Text }, { additionalProperties: false });

@@ -11,8 +11,9 @@ import { parse } from 'yaml';
 import fixture from '../fixtures/risk-v1.json' with { type: 'json' };
 import { PolicyError } from '../../src/access/policy.js';
 import { projectRoot } from '../../src/lib/paths.js';
-import { computeRisk, type RiskInput, type ThreatInput } from '../../src/risk/risk-level.js';
-import { RISK_LEVELS, loadRiskPolicy, parseRiskPolicy, type RiskLevel } from '../../src/risk/risk-policy.js';
+import { computeRisk, type RiskInput, type ThreatInput } from '../../src/sdk/risk/risk-level.js';
+import { RISK_LEVELS, type RiskLevel } from '../../src/contracts/shared.js';
+import { loadRiskPolicy, parseRiskPolicy } from '../../src/risk/risk-policy.js';
 
 const policiesDir = join(projectRoot(), 'policies');
 const policy = loadRiskPolicy(policiesDir);

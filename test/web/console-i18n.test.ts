@@ -11,6 +11,8 @@ import { cases, deadlines } from '../../src/db/schema/cases.js';
 import { parse } from 'yaml';
 import { users } from '../../src/db/schema/identity.js';
 import { PROBLEMS } from '../../src/lib/problem.js';
+import { THREAT_STEPS } from '../../src/contracts/assessment.js';
+import { FEASIBILITY, THREAT_KINDS } from '../../src/sdk/risk/risk-level.js';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
 const consoleDir = path.join(root, 'web', 'console');
@@ -45,6 +47,9 @@ const DYNAMIC: Record<string, readonly string[]> = {
   'referrals.state.': ['awaiting_consent', 'refused', 'consented', 'sent', 'accepted', 'declined', 'withdrawn', 'closed'],
   'referrals.consent.': ['none', 'refused', 'defender', 'oral', 'life_threat'],
   'referrals.reportStatus.': ['in_progress', 'completed', 'unable_to_act'],
+  'assessment.kind.': THREAT_KINDS,
+  'assessment.feasible.': FEASIBILITY,
+  'assessment.step.': THREAT_STEPS,
 };
 
 t.test('French and English have the same keys, each with words and the same placeholders', async (t) => {

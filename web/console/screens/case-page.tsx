@@ -6,6 +6,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { call, codeOf, type ResponseOf } from '../api.js';
 import { formatDateTime, t } from '../i18n.js';
 import { CaseActions } from '../case/case-actions.js';
+import { CaseAssessment } from '../case/case-assessment.js';
 import { CaseDeadlines } from '../case/case-deadlines.js';
 import { openCase, type OpenedCase } from '../case/case-key.js';
 import { CaseMessages } from '../case/case-messages.js';
@@ -103,6 +104,7 @@ export function CasePage({ caseId }: { caseId: string }) {
           <p aria-busy="true">{t('case.opening')}</p>
         )}
       </section>
+      <CaseAssessment caseId={caseId} keyEpoch={opened?.keyEpoch ?? null} onChanged={loadCase} />
       <section aria-labelledby="case-messages" class="card">
         <h2 id="case-messages">{t('case.messages')}</h2>
         {opened ? <CaseMessages caseId={caseId} keyEpoch={opened.keyEpoch} /> : <p>{sealedError ? t('messages.needKey') : t('case.opening')}</p>}

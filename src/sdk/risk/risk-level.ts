@@ -16,8 +16,31 @@
  * numbers (the policy allows at most two decimals in a threshold, held in hundredths). The R
  * returned is T x V / C computed with one division, i.e. the nearest double to the true ratio
  * (0.2, 12.5, 6): for display and storage only, never for the level.
+ *
+ * It lives in the SDK because the console computes the level as the officer types, with the
+ * very function the server records it with: it imports nothing, so it runs in a browser.
  */
-import { RISK_LEVELS, type Feasibility, type RiskLevel, type RiskPolicy, type ThreatKind } from './risk-policy.js';
+/** Level names are fixed, lowest first: the rest of the service (urgent track, deadlines) refers to them. */
+export const RISK_LEVELS = ['low', 'medium', 'high', 'extreme'] as const;
+export type RiskLevel = (typeof RISK_LEVELS)[number];
+
+export const THREAT_KINDS = ['declared', 'possible'] as const;
+export type ThreatKind = (typeof THREAT_KINDS)[number];
+
+export const FEASIBILITY = ['yes', 'no', 'unknown'] as const;
+export type Feasibility = (typeof FEASIBILITY)[number];
+
+/**
+ * The part of the risk policy (policies/risk.yaml) the level depends on: the server's loaded
+ * policy, or the console's catalogues once their codes are checked.
+ */
+export interface RiskRule {
+  rating: { min: number; max: number };
+  levels: Readonly<Record<RiskLevel, { urgentTrack: boolean }>>;
+  /** Each level's lower bound in hundredths, as an integer. */
+  thresholdsHundredths: Readonly<Record<RiskLevel, number>>;
+  override: { kind: ThreatKind; feasible: Feasibility; imminent: boolean; level: RiskLevel; urgent: boolean };
+}
 
 export interface ThreatInput {
   /** A whole number within the policy's rating scale (1-5 by default). */
@@ -51,7 +74,7 @@ function rank(level: RiskLevel): number {
   return RISK_LEVELS.indexOf(level);
 }
 
-function checkRating(name: string, value: number, policy: RiskPolicy): void {
+function checkRating(name: string, value: number, policy: RiskRule): void {
   // Refused rather than clamped: a rating outside the scale is a bug upstream, and a silently
   // clamped rating would give a defender a level nobody chose.
   if (!Number.isInteger(value) || value < policy.rating.min || value > policy.rating.max) {
@@ -59,7 +82,7 @@ function checkRating(name: string, value: number, policy: RiskPolicy): void {
   }
 }
 
-export function computeRisk(input: RiskInput, policy: RiskPolicy): RiskResult {
+export function computeRisk(input: RiskInput, policy: RiskRule): RiskResult {
   checkRating('vulnerability', input.vulnerability, policy);
   checkRating('capacity', input.capacity, policy);
   input.threats.forEach((threat, i) => checkRating(`threats[${i}].rating`, threat.rating, policy));

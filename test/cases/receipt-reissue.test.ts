@@ -17,6 +17,7 @@ import {
   ApiError,
   caseFieldAd,
   caseReportNoteAd,
+  createStaffKey,
   deriveReceiptKeys,
   fromB64u,
   generateKeyPair,
@@ -25,13 +26,16 @@ import {
   normaliseReceipt,
   openEnvelope,
   openField,
+  openNote,
   openRekeyDek,
+  openStaffKey,
   pinnedPublicKey,
   prepareReceiptReissue,
   prepareRekey,
   ready,
   sealEnvelope,
   sealField,
+  sealNote,
   toB64u,
   type BoxKeyPair,
   type JsonValue,
@@ -294,6 +298,30 @@ t.test('a receipt login racing a re-issue leaves no session to the replaced rece
   const keys = deriveReceiptKeys(receipt, intake.receiptSalt);
   newReceipts.push({ receipt, authKey: toB64u(keys.authKey) });
   t.equal((await receiptLogin(toB64u(keys.authKey))).statusCode, 200, 'the new receipt logs in');
+});
+
+t.test('a case with internal notes gets a new receipt; the notes keep their key and their readers', async (t) => {
+  // The officer's client makes the case's staff key and writes a note under it.
+  const holders = (await clientOf(T.app, awa).call('listCaseNotes', { params })).holders;
+  const made = createStaffKey(
+    holders.map((h) => ({ keyId: h.keyId, publicKey: h.recipientType === 'org' ? mechanismPublicKey : fromB64u(h.publicKey!), recipientType: h.recipientType as 'org' | 'user', recipientId: h.recipientId })),
+  );
+  await clientOf(T.app, awa).call('createStaffKey', { params, body: { envelopes: made.envelopes } });
+  const noteId = randomUUID();
+  const author = `u:${awa.id}`;
+  const noteText = `note interne ${MARK}`;
+  await clientOf(T.app, awa).call('createNote', { params, body: { id: noteId, body: sealNote({ text: noteText }, made.staffKey, { caseId, noteId, author }) } });
+  const before = await sql`select key_id, envelope, key_epoch from staff_key_envelopes where case_id = ${caseId} order by key_id`;
+
+  const { body, receipt } = await prepareAs(awa, [awa.keyPair], 'lost');
+  t.notOk('staff' in body, 'the re-issue carries no staff part');
+  const r = await postReissue(awa, body);
+  t.equal(r.statusCode, 200, r.body);
+  newReceipts.push({ receipt, authKey: toB64u(deriveReceiptKeys(receipt, intake.receiptSalt).authKey) });
+  t.same(await sql`select key_id, envelope, key_epoch from staff_key_envelopes where case_id = ${caseId} order by key_id`, before, 'the staff key and its envelopes are untouched');
+  const list = await clientOf(T.app, awa).call('listCaseNotes', { params });
+  const staffKey = openStaffKey(list.staffKey!.own, [awa.keyPair]);
+  t.same(list.items.map((n) => openNote(n.body, staffKey, { caseId, noteId: n.id, author: n.author })), [{ text: noteText }], 'the officer reads the note as before');
 });
 
 t.test('no receipt, authKey or marker anywhere the service writes', async (t) => {

@@ -29,6 +29,9 @@ export interface PreparedReceiptReissue {
  * case at their current key (the mechanism key pinned by the client, never the server's word):
  * the defender is added here. The body carries the new receipt's verifier, keyId and public key
  * only; the receipt, its authKey and its private key are wiped or returned, never in the body.
+ *
+ * The staff key of the internal notes is left as it is: the defender never holds it, so whoever
+ * has the old receipt never could open a note, and the notes keep their key and their readers.
  */
 export function prepareReceiptReissue(input: { bundle: RekeyBundle; oldDek: Uint8Array; receiptSalt: string; recipients: RekeyRecipient[]; cause: ReceiptReissueCause; receipt?: string }): PreparedReceiptReissue {
   const { bundle, oldDek, recipients } = input;
@@ -40,7 +43,7 @@ export function prepareReceiptReissue(input: { bundle: RekeyBundle; oldDek: Uint
   try {
     if (keys.keyId === defender.keyId) throw new CryptoError('key_id_mismatch', 'this is the current receipt: draw a new one');
     const { body, dek } = prepareRekey({
-      bundle,
+      bundle: { ...bundle, staff: null },
       oldDek,
       revoke: [],
       recipients: [...recipients, { keyId: keys.keyId, publicKey: keys.keyPair.publicKey, recipientType: 'defender', recipientId: defender.recipientId }],

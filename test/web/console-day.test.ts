@@ -16,7 +16,7 @@ import type { Page } from 'playwright-core';
 import { clientOf } from '../helpers/api-client.js';
 import { findLeaks } from '../helpers/leaks.js';
 import { waitFor } from '../helpers/wait-for.js';
-import { bootstrap, caseKeyOf, caseRow, enrolActor, fileCase, freshen, grantCaseKey, nextTotp } from '../helpers/world.js';
+import { bootstrap, caseKeyOf, caseRow, enrolActor, fileCase, freshen, grantCaseKey, nextTotp, partnerOrg } from '../helpers/world.js';
 import { fromB64u, sealEnvelope } from '../../src/sdk/index.js';
 import { axe, consoleBrowser, signInAs, startConsoleService, type ConsolePage } from './console-kit.js';
 import { fillForm, leaksIn, servePage } from './page-kit.js';
@@ -25,6 +25,7 @@ t.setTimeout(600_000);
 const T = await startConsoleService(t, {}, { workers: true });
 const dep = await bootstrap(T);
 const W = await servePage(t, T, { INTAKE_KEY_ID: dep.mechanismKeyId });
+const partner = await partnerOrg(T, dep.admin, { name: 'Avocats pour la défense des défenseurs', username: 'avocats.partner' });
 const browser = await consoleBrowser(t);
 
 const M = randomUUID().slice(0, 8);
@@ -37,6 +38,7 @@ const typed = {
   reply: `Merci, je suis joignable REPONSE-${M}`,
   officerAgain: `Nous vous rappelons demain. RAPPEL-${M}`,
   english: `Hello, we received your request ANGLAIS-${M}`,
+  facts: `Deux hommes armés devant la maison FAITS-${M}`,
 };
 const markers = Object.values(typed).map((v) => v.match(/[A-Z]+-[0-9a-f]{8}/)![0]);
 const awaAccount = { username: 'awa.diarra', password: 'une longue phrase de passe pour Awa', totpSecret: '' };
@@ -155,11 +157,60 @@ t.test('Awa takes the new request from the pool and admits it, with the keyboard
   t.same(await axeBoth(page), [], 'the case page: axe');
 });
 
+t.test('Awa assesses the risk, then refers the case to a partner with the fields she chooses', async (t) => {
+  const p = pages.at(-1)!;
+  const { page } = p;
+  // The assessment: one threat, the vulnerability and the capacities; the level as she types.
+  const assessment = page.locator('section[aria-labelledby="case-assessment"]');
+  await page.getByRole('button', { name: 'Nouvelle évaluation', exact: true }).click();
+  const form = page.locator('form.assessment-form');
+  const threat = form.locator('fieldset.threat').first();
+  await threat.getByLabel('Type de menace', { exact: true }).selectOption('declared');
+  await threat.getByLabel('Qui est derrière', { exact: true }).selectOption('armed_group');
+  await threat.getByLabel('Peut-elle être mise à exécution ?', { exact: true }).selectOption('yes');
+  await threat.getByLabel('Note de la menace (T)', { exact: true }).selectOption('4');
+  await form.getByLabel('Note de vulnérabilité (V)', { exact: true }).selectOption('3');
+  await form.getByLabel('Note de capacités (C)', { exact: true }).selectOption('2');
+  await page.locator('.assessment-level').getByText('Élevé').first().waitFor();
+  await threat.getByLabel('1. Les faits (quoi, quand, où)', { exact: true }).fill(typed.facts);
+  await form.getByRole('button', { name: 'Enregistrer l’évaluation' }).click();
+  await page.getByRole('status').filter({ hasText: 'Évaluation enregistrée : niveau Élevé.' }).waitFor();
+  t.equal((await T.database.sql`select level from assessments where case_id = ${caseId}`)[0]?.level, 'high', 'recorded at the level shown');
+  t.ok(await assessment.count(), 'the assessment section');
+
+  // The referral: the partner, the fields, the defender's oral consent, the packet sealed in the worker.
+  const section = page.locator('section[aria-labelledby="case-referrals"]');
+  await section.getByRole('button', { name: 'Proposer un transfert' }).click();
+  let referralForm = section.locator('form.action-form');
+  await referralForm.getByLabel('Organisation partenaire').selectOption({ label: partner.name });
+  await referralForm.getByLabel('Objet du transfert').selectOption({ label: 'Assistance juridique' });
+  await referralForm.getByLabel('Identité', { exact: true }).check();
+  await referralForm.getByLabel('Récit', { exact: true }).check();
+  await referralForm.getByRole('button', { name: 'Proposer ce transfert' }).click();
+  await section.getByRole('status').filter({ hasText: 'Transfert proposé' }).waitFor();
+  const item = section.locator('li.referral').first();
+  await item.getByRole('button', { name: 'Enregistrer une réponse orale' }).click();
+  referralForm = item.locator('form.action-form');
+  await referralForm.getByLabel('Comment la réponse a été recueillie').selectOption('phone_call');
+  await referralForm.getByLabel('Attestation').fill('Destinataire, informations et objet lus par téléphone ; accord donné.');
+  await referralForm.getByRole('button', { name: 'Enregistrer la réponse' }).click();
+  await section.getByRole('status').filter({ hasText: 'Accord enregistré.' }).waitFor();
+  await item.getByRole('button', { name: 'Chiffrer et envoyer' }).click();
+  referralForm = item.locator('form.action-form');
+  await referralForm.locator('.fingerprint').waitFor();
+  await referralForm.getByRole('button', { name: 'Chiffrer pour cette clé et envoyer' }).click();
+  await section.getByRole('status').filter({ hasText: `Transfert envoyé à ${partner.name}.` }).waitFor();
+  const referral = await T.database.sql`select state, fields from referrals where case_id = ${caseId}`;
+  t.same(referral.map((r) => [r.state, r.fields]), [['sent', ['identity', 'narrative']]], 'the referral is sent with the two fields chosen');
+  t.same(await axeBoth(page), [], 'the case page after the referral: axe');
+});
+
 t.test('Awa writes to the defender; the defender reads and answers on the defender page', async (t) => {
   const p = pages.at(-1)!;
   const { page } = p;
-  await page.getByLabel('Votre message au défenseur').fill(typed.officerMessage);
-  await page.getByRole('button', { name: 'Chiffrer et envoyer' }).click();
+  const messages = page.locator('section[aria-labelledby="case-messages"]');
+  await messages.getByLabel('Votre message au défenseur').fill(typed.officerMessage);
+  await messages.getByRole('button', { name: 'Chiffrer et envoyer' }).click();
   await page.getByRole('status').filter({ hasText: 'Message chiffré et envoyé.' }).waitFor();
 
   const d = await open('phone');
@@ -185,8 +236,9 @@ t.test('the inbox brings the answer back; Awa reads it and answers', async (t) =
   await notice.click();
   await page.getByText(typed.reply, { exact: true }).waitFor();
   t.pass('the answer opened in the worker');
-  await page.getByLabel('Votre message au défenseur').fill(typed.officerAgain);
-  await page.getByRole('button', { name: 'Chiffrer et envoyer' }).click();
+  const messages = page.locator('section[aria-labelledby="case-messages"]');
+  await messages.getByLabel('Votre message au défenseur').fill(typed.officerAgain);
+  await messages.getByRole('button', { name: 'Chiffrer et envoyer' }).click();
   await page.getByRole('status').filter({ hasText: 'Message chiffré et envoyé.' }).waitFor();
   const messages = await T.database.sql`select count(*)::int as n from messages where case_id = ${caseId}`;
   t.equal(messages[0]!.n, 3, 'three messages on the case');

@@ -8,6 +8,7 @@ import { formatDateTime, t } from '../i18n.js';
 import { CaseActions } from '../case/case-actions.js';
 import { CaseDeadlines } from '../case/case-deadlines.js';
 import { openCase, type OpenedCase } from '../case/case-key.js';
+import { CaseMeasures } from '../case/case-measures.js';
 import { CaseMessages } from '../case/case-messages.js';
 import { CaseTimeline } from '../case/case-timeline.js';
 import { SealedFields } from '../case/sealed-fields.js';
@@ -85,6 +86,7 @@ export function CasePage({ caseId }: { caseId: string }) {
         <h2 id="case-actions">{t('case.actions')}</h2>
         <CaseActions caseId={caseId} onChanged={loadCase} />
       </section>
+      <CaseMeasures caseId={caseId} opened={opened} onChanged={loadCase} />
       <section aria-labelledby="case-sealed" class="card">
         <h2 id="case-sealed">{t('case.sealed')}</h2>
         {sealedError === 'no_envelope' ? (

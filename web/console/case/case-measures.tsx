@@ -4,7 +4,7 @@
  * when getCaseActions allows `propose_measure`; and, per measure, exactly the commands the API
  * lists as allowed for the caller (four eyes and every state rule are the service's own checks).
  */
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { measureDetailsAd } from '../../../src/sdk/crypto/associated-data.js';
 import { call, codeOf } from '../api.js';
 import { crypto } from '../crypto-client.js';
@@ -31,11 +31,16 @@ export function CaseMeasures({ caseId, opened, onChanged }: { caseId: string; op
   const [error, setError] = useState<string | null>(null);
   const [status, setStatus] = useState<string | null>(null);
 
+  // Only the latest load is shown: one started before the case key opened may answer after the next.
+  const latest = useRef(0);
   const load = async () => {
+    const mine = ++latest.current;
     const [list, actions] = await Promise.all([call('listCaseMeasures', { params: { caseId } }), call('getCaseActions', { params: { caseId } })]);
+    const opens = await openDetails(caseId, list.items, opened !== null);
+    if (mine !== latest.current) return;
     setCanPropose(actions.commands.some((c) => c.command === 'propose_measure' && c.allowed));
     setItems(list.items);
-    setDetails(await openDetails(caseId, list.items, opened !== null));
+    setDetails(opens);
   };
 
   useEffect(() => {

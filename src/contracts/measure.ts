@@ -26,6 +26,20 @@ export const CatalogueEntry = Type.Object({
   requiresExplicitConsent: Type.Boolean({ description: 'the defender consents to this measure expressly, after the warning has been explained' }),
 });
 
+/** The commands on one measure the staff console shows as buttons, each named after what it does. */
+export const MEASURE_COMMANDS = ['consent', 'approve', 'reject', 'confirm', 'implement', 'activate', 'review', 'lift'] as const;
+export type MeasureCommand = (typeof MEASURE_COMMANDS)[number];
+
+const MeasureCommandState = Type.Object(
+  {
+    command: Type.Unsafe<MeasureCommand>(Type.Union(MEASURE_COMMANDS.map((c) => Type.Literal(c)))),
+    action: Type.String({ maxLength: 64, description: 'the permission of policies/access.yaml the command needs' }),
+    allowed: Type.Boolean(),
+    refusal: Type.Union([Type.String({ pattern: '^[a-z_]+$', maxLength: 64 }), Type.Null()], { description: 'when not allowed: the problem code the command would be refused with now' }),
+  },
+  { additionalProperties: false },
+);
+
 /** One measure: the staff-only fields (who proposed, decided, recorded consent, lifted) are absent for the defender. */
 export const MeasureView = Type.Object({
   id: Uuid,
@@ -55,6 +69,7 @@ export const MeasureView = Type.Object({
   decidedBy: Type.Optional(Nullable(Type.String())),
   endedBy: Type.Optional(Nullable(Type.String())),
   updatedAt: Type.Optional(Type.String()),
+  actions: Type.Optional(Type.Array(MeasureCommandState, { description: 'staff, in the list of a case: what the caller may do on this measure now, as the command itself would decide' })),
 });
 
 /** One measure as the API answers it (staff see every field, the defender the required ones). */

@@ -12,7 +12,7 @@ import type { Outbox } from '../outbox/outbox.js';
 import type { DeadlinePolicy } from '../deadlines/deadline-policy.js';
 import type { WorkCalendar } from '../deadlines/calendar.js';
 import type { MeasureCatalogue } from './measure-catalogue.js';
-import { measureView, type MeasureRepository, type MeasureRow, type MeasureStatus } from './measure-repository.js';
+import { measureView, type MeasureRepository, type MeasureRow } from './measure-repository.js';
 import { defenderMeasureView } from './measure-views.js';
 import type { MeasureView } from '../contracts/measure.js';
 import type { IntakePolicy } from '../intake/intake-policy.js';
@@ -29,7 +29,7 @@ export interface MeasureDeps {
   deadlines: Pick<DeadlineService, 'apply'>;
   deadlineRepo: Pick<DeadlineRepository, 'live' | 'settle'>;
   outbox: Outbox;
-  access: Pick<AccessService, 'authorize'>;
+  access: Pick<AccessService, 'authorize' | 'refusalCode'>;
   audit: Pick<AuditService, 'record'>;
   /** whether a supervisor gets the sealed details (part of the case, or a break-glass) */
   participation: Pick<CaseParticipation, 'sealedAccess'>;
@@ -111,10 +111,5 @@ export function createMeasureCommands(deps: MeasureDeps) {
 
   const viewFor = (ctx: RequestContext, m: MeasureRow): MeasureView => (ctx.principal.kind === 'defender' ? defenderMeasureView(measureView(m)) : measureView(m));
 
-  /** The single-step moves: refused unless the measure is in one of these statuses. */
-  function expectStatus(m: MeasureRow, from: readonly MeasureStatus[], verb: string): void {
-    if (!from.includes(m.status)) throw new AppError('invalid_transition', `cannot ${verb} a measure that is ${m.status} (allowed from ${from.join(', ')})`);
-  }
-
-  return { command, onMeasure, event, notice, cancelLeftovers, withheld, viewFor, expectStatus };
+  return { command, onMeasure, event, notice, cancelLeftovers, withheld, viewFor };
 }

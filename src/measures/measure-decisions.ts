@@ -1,16 +1,16 @@
-import { AppError } from '../lib/problem.js';
 import { actorOf, type RequestContext } from '../access/principal.js';
 import type { Tx } from '../db/client.js';
 import type { CaseRow } from '../cases/case-repository.js';
-import { IN_EFFECT_STATUSES, measureView } from './measure-repository.js';
+import { measureView } from './measure-repository.js';
 import type { MeasureView, confirmMeasure, decideMeasure } from '../contracts/measure.js';
 import type { BodyOf } from '../contracts/operation.js';
-import { ASSESSED_STATES, URGENT_TRACK_STATES, note, type MeasureCommands, type MeasureDeps } from './measure-commands.js';
+import { URGENT_TRACK_STATES, note, type MeasureCommands, type MeasureDeps } from './measure-commands.js';
+import { assertMeasureCommand } from './measure-refusals.js';
 
 /** A supervisor's decision on a consented measure, and the ordinary decision that confirms an urgent one. */
 export function createMeasureDecisions(deps: MeasureDeps, kit: MeasureCommands) {
   const { measures: repo, cases, deadlines } = deps;
-  const { onMeasure, event, notice, expectStatus } = kit;
+  const { onMeasure, event, notice } = kit;
   const { outbox } = deps;
 
   /**
@@ -35,8 +35,7 @@ export function createMeasureDecisions(deps: MeasureDeps, kit: MeasureCommands) 
      */
     async decide(ctx: RequestContext, measureId: string, input: BodyOf<typeof decideMeasure>): Promise<MeasureView> {
       return onMeasure(ctx, measureId, 'measure.approve', input.reason, async (m, c, tx, now) => {
-        if (m.status === 'proposed') throw new AppError('consent_required', "the defender's consent to this measure is not on record");
-        expectStatus(m, ['consented'], 'decide');
+        assertMeasureCommand(input.decision, m, c);
         const actor = actorOf(ctx.principal);
         const decider = ctx.principal.kind === 'user' ? ctx.principal.userId : null;
         if (input.decision === 'reject') {
@@ -47,7 +46,6 @@ export function createMeasureDecisions(deps: MeasureDeps, kit: MeasureCommands) 
           return measureView(updated);
         }
         const urgentTrack = m.urgent && URGENT_TRACK_STATES.includes(c.state);
-        if (!urgentTrack && !ASSESSED_STATES.includes(c.state)) throw new AppError('assessment_required', 'an ordinary measure is approved once the assessment is complete');
         const updated = await repo.update(m.id, { status: 'approved', decidedBy: decider, decidedAt: now, decisionReason: input.reason, confirmedAt: m.urgent && !urgentTrack ? now : null, updatedAt: now }, tx);
         const toState = await enterProtection(c, now, tx);
         await cases.addTimeline({ caseId: c.id, at: now, actor, action: 'measure.approved', fromState: c.state, toState, reason: note(m, urgentTrack ? `urgent track, to be confirmed: ${input.reason}` : input.reason) }, tx);
@@ -66,10 +64,7 @@ export function createMeasureDecisions(deps: MeasureDeps, kit: MeasureCommands) 
      */
     async confirm(ctx: RequestContext, measureId: string, input: BodyOf<typeof confirmMeasure>): Promise<MeasureView> {
       return onMeasure(ctx, measureId, 'measure.approve', input.reason, async (m, c, tx, now) => {
-        if (!m.urgent) throw new AppError('invalid_transition', 'only a measure approved on the urgent track is confirmed');
-        if (m.confirmedAt !== null) throw new AppError('invalid_transition', 'this measure has been confirmed already');
-        expectStatus(m, IN_EFFECT_STATUSES, 'confirm');
-        if (!ASSESSED_STATES.includes(c.state)) throw new AppError('assessment_required', 'an urgent measure is confirmed by an ordinary decision, once the assessment is complete');
+        assertMeasureCommand('confirm', m, c);
         const updated = await repo.update(m.id, { confirmedAt: now, updatedAt: now }, tx);
         const toState = await enterProtection(c, now, tx);
         await cases.addTimeline({ caseId: c.id, at: now, actor: actorOf(ctx.principal), action: 'measure.confirmed', fromState: c.state, toState, reason: note(m, input.reason) }, tx);

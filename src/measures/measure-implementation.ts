@@ -1,5 +1,6 @@
 import { actorOf, type RequestContext } from '../access/principal.js';
-import { IN_EFFECT_STATUSES, measureView } from './measure-repository.js';
+import { measureView } from './measure-repository.js';
+import { assertMeasureCommand } from './measure-refusals.js';
 import type { MeasureView, activateMeasure, implementMeasure, liftMeasure, reviewMeasure } from '../contracts/measure.js';
 import type { BodyOf } from '../contracts/operation.js';
 import { invalid, note, type MeasureCommands, type MeasureDeps } from './measure-commands.js';
@@ -9,14 +10,14 @@ const DAY_MS = 86_400_000;
 /** An approved measure carried out: implemented, active until its end date, reviewed, or lifted early. */
 export function createMeasureImplementation(deps: MeasureDeps, kit: MeasureCommands) {
   const { measures: repo, cases, catalogue } = deps;
-  const { onMeasure, event, notice, cancelLeftovers, expectStatus } = kit;
+  const { onMeasure, event, notice, cancelLeftovers } = kit;
   const { outbox } = deps;
 
   return {
     /** approved -> implementing (the implementation deadline keeps running until it is active). */
     async implement(ctx: RequestContext, measureId: string, input: BodyOf<typeof implementMeasure>): Promise<MeasureView> {
       return onMeasure(ctx, measureId, 'measure.implement', input.reason ?? null, async (m, c, tx, now) => {
-        expectStatus(m, ['approved'], 'start implementing');
+        assertMeasureCommand('implement', m, c);
         const updated = await repo.update(m.id, { status: 'implementing', updatedAt: now }, tx);
         await cases.addTimeline({ caseId: c.id, at: now, actor: actorOf(ctx.principal), action: 'measure.implementing', fromState: c.state, toState: c.state, reason: note(m, input.reason) }, tx);
         return measureView(updated);
@@ -29,7 +30,7 @@ export function createMeasureImplementation(deps: MeasureDeps, kit: MeasureComma
      */
     async activate(ctx: RequestContext, measureId: string, input: BodyOf<typeof activateMeasure>): Promise<MeasureView> {
       return onMeasure(ctx, measureId, 'measure.implement', null, async (m, c, tx, now) => {
-        expectStatus(m, ['implementing'], 'activate');
+        assertMeasureCommand('activate', m, c);
         const maxDays = Math.max(catalogue.measureByCode(m.code)?.maxDurationDays ?? 0, m.durationDays ?? 0);
         const endsAt = input.endsAt ? new Date(input.endsAt) : new Date(now.getTime() + (m.durationDays ?? maxDays) * DAY_MS);
         if (endsAt.getTime() <= now.getTime()) throw invalid('/body/endsAt', 'must be in the future');
@@ -51,7 +52,7 @@ export function createMeasureImplementation(deps: MeasureDeps, kit: MeasureComma
      */
     async review(ctx: RequestContext, measureId: string, input: BodyOf<typeof reviewMeasure>): Promise<MeasureView> {
       return onMeasure(ctx, measureId, 'measure.lift', input.reason, async (m, c, tx, now) => {
-        expectStatus(m, ['active'], 'review');
+        assertMeasureCommand('review', m, c);
         const maxDays = Math.max(catalogue.measureByCode(m.code)?.maxDurationDays ?? 0, m.durationDays ?? 0);
         if (input.extendDays !== undefined && input.extendDays > maxDays) throw invalid('/body/extendDays', `must be at most ${maxDays} days for ${m.code}`);
         const endsAt = input.extendDays ? new Date(Math.max(m.endsAt?.getTime() ?? 0, now.getTime()) + input.extendDays * DAY_MS) : m.endsAt;
@@ -67,7 +68,7 @@ export function createMeasureImplementation(deps: MeasureDeps, kit: MeasureComma
     /** Lifts a measure early (approved, implementing or active), with a reason and a notice to the defender, who may appeal. */
     async lift(ctx: RequestContext, measureId: string, input: BodyOf<typeof liftMeasure>): Promise<MeasureView> {
       return onMeasure(ctx, measureId, 'measure.lift', input.reason, async (m, c, tx, now) => {
-        expectStatus(m, IN_EFFECT_STATUSES, 'lift');
+        assertMeasureCommand('lift', m, c);
         const updated = await repo.update(m.id, { status: 'lifted', endedAt: now, endedBy: ctx.principal.kind === 'user' ? ctx.principal.userId : null, endReason: input.reason, updatedAt: now }, tx);
         await cases.addTimeline({ caseId: c.id, at: now, actor: actorOf(ctx.principal), action: 'measure.lifted', fromState: c.state, toState: c.state, reason: note(m, input.reason) }, tx);
         await event(c, m, 'measure.lifted', now, tx);

@@ -9,6 +9,7 @@ import { checkOralConsent } from '../consent/oral-consent.js';
 import { assertKeyEpoch } from '../cases/key-epoch.js';
 import { ASSESSED_STATES, URGENT_PROPOSAL_STATES, invalid, note, type MeasureCommands, type MeasureDeps } from './measure-commands.js';
 import { caseScope } from '../access/case-scope.js';
+import { assertMeasureCommand } from './measure-refusals.js';
 import type { BodyOf } from '../contracts/operation.js';
 import type { consentToMeasure, proposeMeasure } from '../contracts/measure.js';
 
@@ -38,7 +39,7 @@ export function proposalTrack(c: Pick<CaseRow, 'state' | 'urgent'>, category: st
 /** Proposals from the catalogue, and the defender's answer to them. */
 export function createMeasureProposals(deps: MeasureDeps, kit: MeasureCommands) {
   const { measures: repo, cases, orgs, access, clock, catalogue, intake } = deps;
-  const { command, onMeasure, event, notice, viewFor, expectStatus } = kit;
+  const { command, onMeasure, event, notice, viewFor } = kit;
   const { outbox } = deps;
 
   /** Checks a proposal against the catalogue and the organisations, before any transaction. */
@@ -119,8 +120,7 @@ export function createMeasureProposals(deps: MeasureDeps, kit: MeasureCommands) 
       if (p.kind === 'defender' && input.attestation) throw invalid('/body/attestation', 'is for staff recording an oral answer; the defender answers for themself');
       if (p.kind === 'user' && !input.attestation) throw invalid('/body/attestation', 'is required: staff record an answer given orally, saying how and when it was taken');
       return onMeasure(ctx, measureId, 'measure.consent', input.decision, async (m, c, tx, now) => {
-        if (m.status === 'refused') throw new AppError('invalid_transition', 'the defender refused this measure; a refusal is final for this proposal');
-        expectStatus(m, ['proposed'], 'answer for');
+        assertMeasureCommand('consent', m, c);
         const checked = input.attestation ? checkOralConsent(input.attestation, { now, askedAt: m.proposedAt, channelKnown: (code) => intake.has('consentChannel', code) }) : null;
         if (checked && 'errors' in checked) throw invalid(checked.errors[0]!.field, checked.errors[0]!.message);
         const a = checked?.value;

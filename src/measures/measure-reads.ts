@@ -1,7 +1,8 @@
 import { AppError } from '../lib/problem.js';
 import type { RequestContext } from '../access/principal.js';
 import { catalogueEntryView } from './measure-views.js';
-import type { MeasureView } from '../contracts/measure.js';
+import { MEASURE_COMMANDS, type MeasureView } from '../contracts/measure.js';
+import { MEASURE_COMMAND_ACTIONS, measureRefusal } from './measure-refusals.js';
 import { type MeasureCommands, type MeasureDeps } from './measure-commands.js';
 import { caseScope } from '../access/case-scope.js';
 
@@ -25,7 +26,19 @@ export function createMeasureReads(deps: MeasureDeps, kit: MeasureCommands) {
       const sealed = c ? await participation.sealedAccess(ctx.principal, c) : { served: true as const, breakGlassId: null };
       await access.authorize(ctx, 'measure.read', { resource: `case:${caseId}/measures`, caseId: c ? caseId : null, found: c !== undefined, facts: c ? caseScope(c) : {} }, undefined, { read: true, breakGlassId: sealed.served ? sealed.breakGlassId : null });
       if (!c) throw new AppError('not_found');
-      const views = (await repo.byCase(caseId)).map((m) => viewFor(ctx, m));
+      const p = ctx.principal;
+      const views = (await repo.byCase(caseId)).map((m) => {
+        const v = viewFor(ctx, m);
+        if (p.kind !== 'user') return v;
+        // The same two checks the command runs: the access policy (four eyes included), then the measure's own refusal.
+        const facts = { ...caseScope(c), proposerId: m.proposedBy };
+        const actions = MEASURE_COMMANDS.map((command) => {
+          const action = MEASURE_COMMAND_ACTIONS[command];
+          const code = access.refusalCode(p, action, facts) ?? measureRefusal(command, m, c)?.code ?? null;
+          return { command, action, allowed: code === null, refusal: code };
+        });
+        return { ...v, actions };
+      });
       return sealed.served ? views : views.map(withheld);
     },
   };

@@ -240,8 +240,8 @@ t.test('the inbox brings the answer back; Awa reads it and answers', async (t) =
   await messages.getByLabel('Votre message au défenseur').fill(typed.officerAgain);
   await messages.getByRole('button', { name: 'Chiffrer et envoyer' }).click();
   await page.getByRole('status').filter({ hasText: 'Message chiffré et envoyé.' }).waitFor();
-  const messages = await T.database.sql`select count(*)::int as n from messages where case_id = ${caseId}`;
-  t.equal(messages[0]!.n, 3, 'three messages on the case');
+  const count = await T.database.sql`select count(*)::int as n from messages where case_id = ${caseId}`;
+  t.equal(count[0]!.n, 3, 'three messages on the case');
 });
 
 t.test('afternoon, on a phone, in English: Binta takes a case with the keyboard and writes to its defender', async (t) => {

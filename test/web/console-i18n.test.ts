@@ -8,6 +8,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import { cases, deadlines } from '../../src/db/schema/cases.js';
+import { measures } from '../../src/db/schema/protection.js';
+import { MEASURE_COMMANDS } from '../../src/contracts/measure.js';
+import { MEASURE_CATEGORIES } from '../../src/measures/measure-catalogue.js';
 import { parse } from 'yaml';
 import { users } from '../../src/db/schema/identity.js';
 import { PROBLEMS } from '../../src/lib/problem.js';
@@ -50,6 +53,10 @@ const DYNAMIC: Record<string, readonly string[]> = {
   'assessment.kind.': THREAT_KINDS,
   'assessment.feasible.': FEASIBILITY,
   'assessment.step.': THREAT_STEPS,
+  'measures.status.': measures.status.enumValues,
+  'measures.implementer.': measures.implementer.enumValues,
+  'measures.category.': MEASURE_CATEGORIES,
+  'measures.command.': MEASURE_COMMANDS,
 };
 
 t.test('French and English have the same keys, each with words and the same placeholders', async (t) => {

@@ -9,6 +9,7 @@ import { CaseActions } from '../case/case-actions.js';
 import { CaseAssessment } from '../case/case-assessment.js';
 import { CaseDeadlines } from '../case/case-deadlines.js';
 import { openCase, type OpenedCase } from '../case/case-key.js';
+import { CaseMeasures } from '../case/case-measures.js';
 import { CaseMessages } from '../case/case-messages.js';
 import { CaseReports } from '../case/case-reports.js';
 import { ReceiptReissue } from '../case/receipt-reissue.js';
@@ -90,6 +91,7 @@ export function CasePage({ caseId }: { caseId: string }) {
         <CaseActions caseId={caseId} onChanged={loadCase} />
       </section>
       <ReceiptReissue caseId={caseId} reference={c?.reference ?? ''} onChanged={() => (loadCase(), openCase(caseId).then(setOpened, (err: unknown) => setSealedError(codeOf(err))))} />
+      <CaseMeasures caseId={caseId} opened={opened} onChanged={loadCase} />
       <section aria-labelledby="case-sealed" class="card">
         <h2 id="case-sealed">{t('case.sealed')}</h2>
         {sealedError === 'no_envelope' ? (

@@ -39,6 +39,7 @@ const typed = {
   officerAgain: `Nous vous rappelons demain. RAPPEL-${M}`,
   english: `Hello, we received your request ANGLAIS-${M}`,
   facts: `Deux hommes armés devant la maison FAITS-${M}`,
+  measure: `Formation à la sécurité numérique MESURE-${M}`,
 };
 const markers = Object.values(typed).map((v) => v.match(/[A-Z]+-[0-9a-f]{8}/)![0]);
 const awaAccount = { username: 'awa.diarra', password: 'une longue phrase de passe pour Awa', totpSecret: '' };
@@ -157,7 +158,7 @@ t.test('Awa takes the new request from the pool and admits it, with the keyboard
   t.same(await axeBoth(page), [], 'the case page: axe');
 });
 
-t.test('Awa assesses the risk, then refers the case to a partner with the fields she chooses', async (t) => {
+t.test('Awa assesses the risk, proposes a measure the defender agrees to by phone, and refers the case to a partner', async (t) => {
   const p = pages.at(-1)!;
   const { page } = p;
   // The assessment: one threat, the vulnerability and the capacities; the level as she types.
@@ -177,6 +178,29 @@ t.test('Awa assesses the risk, then refers the case to a partner with the fields
   await page.getByRole('status').filter({ hasText: 'Évaluation enregistrée : niveau Élevé.' }).waitFor();
   t.equal((await T.database.sql`select level from assessments where case_id = ${caseId}`)[0]?.level, 'high', 'recorded at the level shown');
   t.ok(await assessment.count(), 'the assessment section');
+
+  // The assessment done, the case goes to the decision on measures.
+  await page.getByRole('button', { name: 'Terminer l’évaluation', exact: true }).click();
+  await page.getByRole('status').filter({ hasText: 'Fait : Terminer l’évaluation.' }).waitFor();
+  t.equal((await caseRow(T, caseId)).state, 'decision');
+  // A measure from the catalogue, its details sealed in the worker, the defender's consent taken by phone.
+  await page.getByRole('button', { name: 'Proposer une mesure', exact: true }).click();
+  const measureForm = page.locator('form.action-form');
+  await page.getByLabel('Mesure', { exact: true }).selectOption('security_training');
+  await page.getByLabel('Détails chiffrés', { exact: true }).fill(typed.measure);
+  await measureForm.getByRole('button', { name: 'Chiffrer les détails et proposer la mesure' }).click();
+  await page.getByRole('status').filter({ hasText: 'Mesure proposée.' }).waitFor();
+  const measure = page.locator('li.measure').first();
+  await measure.getByText(typed.measure, { exact: true }).waitFor();
+  await measure.getByRole('button', { name: 'Enregistrer l’accord oral du défenseur' }).click();
+  const consent = measure.locator('form.action-form');
+  await consent.getByLabel('Il ou elle accepte').check();
+  await consent.getByLabel('Comment la réponse a été donnée').selectOption('phone_call');
+  await consent.getByLabel('Attestation').fill('Accord donné par téléphone à Awa, après lecture de la mesure.');
+  await consent.getByRole('button', { name: 'Enregistrer la réponse' }).click();
+  await page.getByRole('status').filter({ hasText: 'Accord enregistré' }).waitFor();
+  await measure.getByText(/En attente de la décision d’un·e superviseur·e/).waitFor();
+  t.same((await T.database.sql`select status from measures where case_id = ${caseId}`).map((r) => r.status), ['consented'], 'the measure waits for a supervisor, with the consent on record');
 
   // The referral: the partner, the fields, the defender's oral consent, the packet sealed in the worker.
   const section = page.locator('section[aria-labelledby="case-referrals"]');

@@ -11,33 +11,32 @@ import { t } from '../i18n.js';
 import { Problem } from '../ui/problem.js';
 import { ColleagueKeyPicker, type ColleagueKey } from './colleague-key.js';
 
-type Actions = ResponseOf<'getCaseActions'>;
+export type Actions = ResponseOf<'getCaseActions'>;
 type Allowed = Actions['transitions'][number];
 
 /** What a form is open for: a transition by name, or the grant of an envelope. */
 type Open = { kind: 'transition'; tr: Allowed } | { kind: 'grant' } | null;
 
-export function CaseActions({ caseId, onChanged }: { caseId: string; onChanged: () => void }) {
-  const [actions, setActions] = useState<Actions | null>(null);
+/**
+ * `actions` is the page's one read of getCaseActions, made again by `onChanged` after any
+ * command, so that every section's buttons follow the case's new state.
+ */
+export function CaseActions({ caseId, actions, onChanged }: { caseId: string; actions: Actions | null; onChanged: () => void }) {
   const [open, setOpen] = useState<Open>(null);
   const [error, setError] = useState<string | null>(null);
   const [status, setStatus] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
-  const load = () => call('getCaseActions', { params: { caseId } }).then(setActions, (err: unknown) => setError(codeOf(err)));
   useEffect(() => {
-    setActions(null);
     setOpen(null);
     setStatus(null);
     setError(null);
-    void load();
   }, [caseId]);
 
   const done = (message: string) => {
     setOpen(null);
     setStatus(message);
     onChanged();
-    void load();
   };
 
   const runPlain = async (tr: Allowed) => {

@@ -13,6 +13,7 @@ import { Problem } from '../ui/problem.js';
 import { AssessmentForm } from './assessment-form.js';
 import { AssessmentHistory, type Opened, type Version } from './assessment-history.js';
 import { riskRuleOf } from './assessment-level.js';
+import type { Actions } from './case-actions.js';
 
 const display = (value: unknown): string => (typeof value === 'string' ? value : JSON.stringify(value));
 
@@ -31,19 +32,18 @@ async function openNarratives(caseId: string, versions: Version[]): Promise<Reco
 
 type Listed = ResponseOf<'listCaseAssessments'>;
 
-export function CaseAssessment({ caseId, keyEpoch, onChanged }: { caseId: string; keyEpoch: number | null; onChanged: () => void }) {
+export function CaseAssessment({ caseId, keyEpoch, actions, onChanged }: { caseId: string; keyEpoch: number | null; actions: Actions | null; onChanged: () => void }) {
   const [listed, setListed] = useState<Listed | null>(null);
   const [opened, setOpened] = useState<Record<string, Opened>>({});
-  const [allowed, setAllowed] = useState(false);
   const [open, setOpen] = useState(false);
   const [status, setStatus] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
 
   const load = async () => {
-    const [list, actions] = await Promise.all([call('listCaseAssessments', { params: { caseId } }), call('getCaseActions', { params: { caseId } }), loadCatalogues()]);
+    const [list] = await Promise.all([call('listCaseAssessments', { params: { caseId } }), loadCatalogues()]);
     setListed(list);
-    setAllowed(actions.commands.some((c) => c.command === 'record_assessment' && c.allowed));
   };
+  const allowed = actions?.commands.some((c) => c.command === 'record_assessment' && c.allowed) ?? false;
 
   useEffect(() => {
     setListed(null);

@@ -15,6 +15,7 @@ import { Problem } from '../ui/problem.js';
 import type { OpenedCase } from './case-key.js';
 import { CommandForm, ConsentForm, ProposeForm } from './measure-forms.js';
 import { consentText, decisionText, detailsText, measureName, staffText, type CatalogueEntry, type Measure, type MeasureCommand } from './measure-words.js';
+import type { Actions } from './case-actions.js';
 
 /** What a form is open for: a proposal, or a command on one measure. */
 type Open = { kind: 'propose' } | { kind: 'command'; measureId: string; command: MeasureCommand } | null;
@@ -22,11 +23,10 @@ type Open = { kind: 'propose' } | { kind: 'command'; measureId: string; command:
 /** A measure's details: absent, withheld from this reader, opened, or not opening with the case key. */
 type Details = { kind: 'none' } | { kind: 'withheld' } | { kind: 'closed' } | { kind: 'text'; text: string } | { kind: 'unopened' };
 
-export function CaseMeasures({ caseId, opened, onChanged }: { caseId: string; opened: OpenedCase | null; onChanged: () => void }) {
+export function CaseMeasures({ caseId, opened, actions, onChanged }: { caseId: string; opened: OpenedCase | null; actions: Actions | null; onChanged: () => void }) {
   const [items, setItems] = useState<Measure[] | null>(null);
   const [details, setDetails] = useState<Record<string, Details>>({});
   const [catalogue, setCatalogue] = useState<CatalogueEntry[]>([]);
-  const [canPropose, setCanPropose] = useState(false);
   const [open, setOpen] = useState<Open>(null);
   const [error, setError] = useState<string | null>(null);
   const [status, setStatus] = useState<string | null>(null);
@@ -35,10 +35,9 @@ export function CaseMeasures({ caseId, opened, onChanged }: { caseId: string; op
   const latest = useRef(0);
   const load = async () => {
     const mine = ++latest.current;
-    const [list, actions] = await Promise.all([call('listCaseMeasures', { params: { caseId } }), call('getCaseActions', { params: { caseId } })]);
+    const list = await call('listCaseMeasures', { params: { caseId } });
     const opens = await openDetails(caseId, list.items, opened !== null);
     if (mine !== latest.current) return;
-    setCanPropose(actions.commands.some((c) => c.command === 'propose_measure' && c.allowed));
     setItems(list.items);
     setDetails(opens);
   };
@@ -52,10 +51,11 @@ export function CaseMeasures({ caseId, opened, onChanged }: { caseId: string; op
     void loadCatalogues().catch(() => undefined);
   }, [caseId]);
 
-  // Again once the case key is open: the details open only then.
+  // Again once the case key is open (the details open only then), and after the case changed.
   useEffect(() => {
     load().catch((err: unknown) => setError(codeOf(err)));
-  }, [caseId, opened]);
+  }, [caseId, opened, actions]);
+  const canPropose = actions?.commands.some((c) => c.command === 'propose_measure' && c.allowed) ?? false;
 
   const done = (message: string) => {
     setOpen(null);

@@ -11,13 +11,13 @@ import type { Referral } from '../referrals/referral-packet.js';
 import { ReferralPropose } from '../referrals/referral-propose.js';
 import { Problem } from '../ui/problem.js';
 import type { OpenedCase } from './case-key.js';
+import type { Actions } from './case-actions.js';
 
 type Deadline = ResponseOf<'listCaseDeadlines'>['items'][number];
 
-export function CaseReferrals({ caseId, opened }: { caseId: string; opened: OpenedCase | null }) {
+export function CaseReferrals({ caseId, opened, actions, onChanged }: { caseId: string; opened: OpenedCase | null; actions: Actions | null; onChanged: () => void }) {
   const [items, setItems] = useState<Referral[] | null>(null);
   const [deadlines, setDeadlines] = useState<Deadline[]>([]);
-  const [mayPropose, setMayPropose] = useState(false);
   const [proposing, setProposing] = useState(false);
   const [status, setStatus] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -25,20 +25,21 @@ export function CaseReferrals({ caseId, opened }: { caseId: string; opened: Open
   const load = () => {
     call('listCaseReferrals', { params: { caseId } }).then((r) => setItems(r.items), (err: unknown) => setError(codeOf(err)));
     call('listCaseDeadlines', { params: { caseId } }).then((r) => setDeadlines(r.items), () => setDeadlines([]));
-    call('getCaseActions', { params: { caseId } }).then((a) => setMayPropose(a.commands.some((c) => c.command === 'propose_referral' && c.allowed)), () => setMayPropose(false));
   };
   useEffect(() => {
     setItems(null);
     setProposing(false);
     setStatus(null);
     setError(null);
-    load();
   }, [caseId]);
+  // Loaded with the case's actions, again whenever the case changed (a transition, a measure).
+  useEffect(() => load(), [caseId, actions]);
+  const mayPropose = actions?.commands.some((c) => c.command === 'propose_referral' && c.allowed) ?? false;
 
   const changed = (message: string) => {
     setProposing(false);
     setStatus(message);
-    load();
+    onChanged();
   };
 
   const fieldNames = (opened?.fields ?? []).filter((f) => f.text !== null).map((f) => f.name);

@@ -13,6 +13,7 @@ import { catalogues, intakeLabel, loadCatalogues } from '../ui/catalogues.js';
 import { Choices, SelectField, TextArea, type Option } from '../ui/choices.js';
 import { lang } from '../i18n.js';
 import { Problem } from '../ui/problem.js';
+import type { Actions } from './case-actions.js';
 
 type Kind = 'incident' | 'checkin' | 'alert';
 type Report = ResponseOf<'listCaseReports'>['items'][number];
@@ -31,17 +32,15 @@ function codeLabel(r: Report): string | null {
 
 const note = (value: unknown): string | null => (value && typeof value === 'object' && 'text' in value && typeof value.text === 'string' ? value.text : null);
 
-export function CaseReports({ caseId, keyEpoch, onChanged }: { caseId: string; keyEpoch: number | null; onChanged: () => void }) {
+export function CaseReports({ caseId, keyEpoch, actions, onChanged }: { caseId: string; keyEpoch: number | null; actions: Actions | null; onChanged: () => void }) {
   const [items, setItems] = useState<Array<Report & { text: string | null }> | null>(null);
-  const [allowed, setAllowed] = useState<Set<Command>>(new Set());
   const [open, setOpen] = useState<Kind | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [status, setStatus] = useState<string | null>(null);
 
   const load = async () => {
     try {
-      const [list, actions] = await Promise.all([call('listCaseReports', { params: { caseId }, query: { limit: '50' } }), call('getCaseActions', { params: { caseId } })]);
-      setAllowed(new Set(actions.commands.filter((c) => c.allowed).map((c) => c.command as Command)));
+      const list = await call('listCaseReports', { params: { caseId }, query: { limit: '50' } });
       const withNotes = list.items.filter((r) => r.note !== null);
       const opened = keyEpoch !== null && withNotes.length > 0 ? await crypto({ op: 'open', caseId, items: withNotes.map((r) => ({ sealed: r.note!, ad: caseReportNoteAd(r.kind, r.id) })) }) : [];
       const textOf = new Map(withNotes.map((r, i) => [r.id, note(opened[i])]));
@@ -50,6 +49,7 @@ export function CaseReports({ caseId, keyEpoch, onChanged }: { caseId: string; k
       setError(codeOf(err));
     }
   };
+  const allowed = new Set((actions?.commands ?? []).filter((c) => c.allowed).map((c) => c.command as Command));
   useEffect(() => {
     setItems(null);
     setOpen(null);

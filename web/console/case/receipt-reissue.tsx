@@ -14,25 +14,21 @@ import { account } from '../session.js';
 import { SelectField } from '../ui/choices.js';
 import { PrintedReceipt } from '../ui/printed-receipt.js';
 import { Problem } from '../ui/problem.js';
+import type { Actions } from './case-actions.js';
 
 type Cause = 'lost' | 'seized' | 'disclosed' | 'other';
 const CAUSES: readonly Cause[] = ['lost', 'seized', 'disclosed', 'other'];
 const causeLabel = (c: Cause): string => (c === 'lost' ? t('reissue.cause.lost') : c === 'seized' ? t('reissue.cause.seized') : c === 'disclosed' ? t('reissue.cause.disclosed') : t('reissue.cause.other'));
 
-export function ReceiptReissue({ caseId, reference, onChanged }: { caseId: string; reference: string; onChanged: () => void }) {
-  const [allowed, setAllowed] = useState(false);
+export function ReceiptReissue({ caseId, reference, actions, onChanged }: { caseId: string; reference: string; actions: Actions | null; onChanged: () => void }) {
   const [open, setOpen] = useState(false);
   const [issued, setIssued] = useState<string | null>(null);
 
   useEffect(() => {
-    setAllowed(false);
     setOpen(false);
     setIssued(null);
-    call('getCaseActions', { params: { caseId } }).then(
-      (a) => setAllowed(a.commands.some((c) => c.command === 'reissue_receipt' && c.allowed)),
-      () => setAllowed(false),
-    );
   }, [caseId]);
+  const allowed = actions?.commands.some((c) => c.command === 'reissue_receipt' && c.allowed) ?? false;
 
   if (issued) {
     return (

@@ -5,7 +5,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { call, codeOf, type ResponseOf } from '../api.js';
 import { formatDateTime, t } from '../i18n.js';
-import { CaseActions } from '../case/case-actions.js';
+import { CaseActions, type Actions } from '../case/case-actions.js';
 import { CaseAssessment } from '../case/case-assessment.js';
 import { CaseDeadlines } from '../case/case-deadlines.js';
 import { openCase, type OpenedCase } from '../case/case-key.js';
@@ -32,9 +32,14 @@ export function CasePage({ caseId }: { caseId: string }) {
   const [opened, setOpened] = useState<OpenedCase | null>(null);
   const [sealedError, setSealedError] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [actions, setActions] = useState<Actions | null>(null);
 
-  /** The case's metadata, timeline and deadlines (again after an action changed them). */
+  /**
+   * The case's metadata, timeline, deadlines and the caller's actions on it, again after any
+   * command: one read of getCaseActions that every section's buttons follow.
+   */
   const loadCase = () => {
+    call('getCaseActions', { params: { caseId } }).then(setActions, (err: unknown) => setError(codeOf(err)));
     call('getCase', { params: { caseId } }).then(setRead, (err: unknown) => setError(codeOf(err)));
     call('getCaseTimeline', { params: { caseId }, query: { limit: '200' } }).then((r) => setTimeline(r.items), (err: unknown) => setError(codeOf(err)));
     call('listCaseDeadlines', { params: { caseId } }).then((r) => setDeadlines(r.items), (err: unknown) => setError(codeOf(err)));
@@ -42,6 +47,7 @@ export function CasePage({ caseId }: { caseId: string }) {
 
   useEffect(() => {
     setRead(null);
+    setActions(null);
     setOpened(null);
     setSealedError(null);
     setError(null);
@@ -88,10 +94,8 @@ export function CasePage({ caseId }: { caseId: string }) {
       )}
       <section aria-labelledby="case-actions" class="card case-actions">
         <h2 id="case-actions">{t('case.actions')}</h2>
-        <CaseActions caseId={caseId} onChanged={loadCase} />
+        {actions ? <CaseActions caseId={caseId} actions={actions} onChanged={loadCase} /> : <p aria-busy="true">{t('case.loading')}</p>}
       </section>
-      <ReceiptReissue caseId={caseId} reference={c?.reference ?? ''} onChanged={() => (loadCase(), openCase(caseId).then(setOpened, (err: unknown) => setSealedError(codeOf(err))))} />
-      <CaseMeasures caseId={caseId} opened={opened} onChanged={loadCase} />
       <section aria-labelledby="case-sealed" class="card">
         <h2 id="case-sealed">{t('case.sealed')}</h2>
         {sealedError === 'no_envelope' ? (
@@ -106,13 +110,17 @@ export function CasePage({ caseId }: { caseId: string }) {
           <p aria-busy="true">{t('case.opening')}</p>
         )}
       </section>
-      <CaseAssessment caseId={caseId} keyEpoch={opened?.keyEpoch ?? null} onChanged={loadCase} />
       <section aria-labelledby="case-messages" class="card">
         <h2 id="case-messages">{t('case.messages')}</h2>
         {opened ? <CaseMessages caseId={caseId} keyEpoch={opened.keyEpoch} /> : <p>{sealedError ? t('messages.needKey') : t('case.opening')}</p>}
       </section>
-      <section aria-labelledby="case-reports" class="card"><h2 id="case-reports">{t('case.reports')}</h2><CaseReports caseId={caseId} keyEpoch={opened?.keyEpoch ?? null} onChanged={loadCase} /></section>
-      <CaseReferrals caseId={caseId} opened={opened} />
+      <CaseAssessment caseId={caseId} keyEpoch={opened?.keyEpoch ?? null} actions={actions} onChanged={loadCase} />
+      <CaseMeasures caseId={caseId} opened={opened} actions={actions} onChanged={loadCase} />
+      <CaseReferrals caseId={caseId} opened={opened} actions={actions} onChanged={loadCase} />
+      <section aria-labelledby="case-reports" class="card">
+        <h2 id="case-reports">{t('case.reports')}</h2>
+        <CaseReports caseId={caseId} keyEpoch={opened?.keyEpoch ?? null} actions={actions} onChanged={loadCase} />
+      </section>
       <section aria-labelledby="case-deadlines" class="card">
         <h2 id="case-deadlines">{t('case.deadlines')}</h2>
         {deadlines ? <CaseDeadlines items={deadlines} /> : <p aria-busy="true">{t('case.loading')}</p>}
@@ -121,6 +129,7 @@ export function CasePage({ caseId }: { caseId: string }) {
         <h2 id="case-timeline">{t('case.timeline')}</h2>
         {timeline ? <CaseTimeline items={timeline} /> : <p aria-busy="true">{t('case.loading')}</p>}
       </section>
+      <ReceiptReissue caseId={caseId} reference={c?.reference ?? ''} actions={actions} onChanged={() => (loadCase(), openCase(caseId).then(setOpened, (err: unknown) => setSealedError(codeOf(err))))} />
     </article>
   );
 }

@@ -1,34 +1,37 @@
 /**
- * Choosing the colleague a case key is sealed to: no route lets an officer or a supervisor list
- * accounts, so the person's account id is typed; their public key comes from getUserPublicKey and
- * its fingerprint is shown, to compare with the person before anything is sealed to it.
+ * Choosing the colleague a case key is sealed to: picked by name from the mechanism's active
+ * staff (listStaffDirectory); their public key then comes from getUserPublicKey and its
+ * fingerprint is shown, to compare with the person before anything is sealed to it.
  */
-import { useState } from 'preact/hooks';
+import { useEffect, useId, useState } from 'preact/hooks';
 import { call, codeOf, type ResponseOf } from '../api.js';
 import { t } from '../i18n.js';
-import { Field } from '../ui/field.js';
+import { account } from '../session.js';
 import { Problem } from '../ui/problem.js';
 
 export type ColleagueKey = ResponseOf<'getUserPublicKey'>;
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+type StaffMember = ResponseOf<'listStaffDirectory'>['items'][number];
 
 export function ColleagueKeyPicker({ chosen, onChosen }: { chosen: ColleagueKey | null; onChosen: (key: ColleagueKey | null) => void }) {
+  const id = useId();
+  const [staff, setStaff] = useState<StaffMember[] | null>(null);
   const [userId, setUserId] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
-  const lookUp = async () => {
+  useEffect(() => {
+    // Nobody seals a case key to themself: the list leaves the reader out.
+    call('listStaffDirectory').then((r) => setStaff(r.items.filter((m) => m.userId !== account.value?.id)), (err: unknown) => setError(codeOf(err)));
+  }, []);
+
+  const choose = async (next: string) => {
+    setUserId(next);
     setError(null);
     onChosen(null);
-    const id = userId.trim();
-    if (!UUID.test(id)) {
-      setError('validation_failed');
-      return;
-    }
+    if (!next) return;
     setBusy(true);
     try {
-      onChosen(await call('getUserPublicKey', { params: { userId: id } }));
+      onChosen(await call('getUserPublicKey', { params: { userId: next } }));
     } catch (err) {
       setError(codeOf(err));
     } finally {
@@ -38,10 +41,20 @@ export function ColleagueKeyPicker({ chosen, onChosen }: { chosen: ColleagueKey 
 
   return (
     <div class="colleague-key">
-      <Field label={t('actions.userId')} hint={t('actions.userIdHint')} value={userId} onValue={(v) => { setUserId(v); onChosen(null); }} autocapitalize="none" spellcheck={false} maxLength={36} />
-      <button type="button" onClick={() => void lookUp()} disabled={busy} aria-busy={busy}>
-        {t('actions.fetchKey')}
-      </button>
+      <div class="field">
+        <label for={id}>{t('actions.colleague')}</label>
+        <p class="hint" id={`${id}-hint`}>
+          {t('actions.colleagueHint')}
+        </p>
+        <select id={id} value={userId} aria-describedby={`${id}-hint`} aria-busy={busy || staff === null} disabled={staff === null} onChange={(e) => void choose(e.currentTarget.value)}>
+          <option value="">{staff === null ? t('actions.colleagueLoading') : t('actions.colleagueChoose')}</option>
+          {(staff ?? []).map((m) => (
+            <option key={m.userId} value={m.userId}>
+              {t('actions.colleagueOption', { name: m.username, role: t(`role.${m.role}`) })}
+            </option>
+          ))}
+        </select>
+      </div>
       <Problem code={error} />
       {chosen && (
         <p role="status" class="fingerprint" data-key-id={chosen.keyId}>

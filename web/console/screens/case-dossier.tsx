@@ -57,6 +57,9 @@ export function CaseDossier({ caseId }: { caseId: string }) {
 
   useEffect(() => {
     const fail = (set: (p: Part<never>) => void) => (err: unknown) => set({ error: codeOf(err) });
+    for (const reset of [setMeta, setFacts, setTimeline, setAssessments, setMeasures, setReferrals] as Array<(p: null) => void>) reset(null);
+    setRecord(null);
+    setError(null);
     void loadCatalogues().catch(() => undefined);
     call('getMeasureCatalogue').then((r) => setLabels(new Map(r.items.map((i) => [i.code, i.label]))), () => undefined);
     call('getCase', { params: { caseId } }).then((data) => setMeta({ data }), fail(setMeta));

@@ -4,6 +4,7 @@
  * Each printed page carries the reader's name and the time of printing. Printing is an export:
  * the API records it (recordCaseExport, audited) first, and a refusal prints nothing.
  */
+import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { assessmentFieldAd, measureDetailsAd } from '../../../src/sdk/crypto/associated-data.js';
 import { call, codeOf, type ResponseOf } from '../api.js';
@@ -34,7 +35,7 @@ function loaded<T>(part: Part<T>): T | null {
   return part && 'data' in part ? part.data : null;
 }
 
-function PartView<T>({ part, children }: { part: Part<T>; children: (data: T) => preact.ComponentChildren }) {
+function PartView<T>({ part, children }: { part: Part<T>; children: (data: T) => ComponentChildren }) {
   if (part === null) return <p aria-busy="true">{t('case.loading')}</p>;
   if ('error' in part) return <Problem code={part.error} />;
   return <>{children(part.data)}</>;
@@ -56,39 +57,52 @@ export function CaseDossier({ caseId }: { caseId: string }) {
   const [error, setError] = useState<string | null>(null);
 
   useEffect(() => {
-    const fail = (set: (p: Part<never>) => void) => (err: unknown) => set({ error: codeOf(err) });
     for (const reset of [setMeta, setFacts, setTimeline, setAssessments, setMeasures, setReferrals] as Array<(p: null) => void>) reset(null);
     setRecord(null);
     setError(null);
+    // An answer for the case left behind (another dossier opened meanwhile) is dropped.
+    let live = true;
+    const put = <T,>(set: (p: Part<T>) => void) => (p: Part<T>) => {
+      if (live) set(p);
+    };
+    const [toMeta, toFacts, toTimeline, toAssessments, toMeasures, toReferrals] = [put(setMeta), put(setFacts), put(setTimeline), put(setAssessments), put(setMeasures), put(setReferrals)];
+    const failed = <T,>(set: (p: Part<T>) => void) => (err: unknown): null => {
+      set({ error: codeOf(err) });
+      return null;
+    };
     void loadCatalogues().catch(() => undefined);
-    call('getMeasureCatalogue').then((r) => setLabels(new Map(r.items.map((i) => [i.code, i.label]))), () => undefined);
-    call('getCase', { params: { caseId } }).then((data) => setMeta({ data }), fail(setMeta));
-    call('getCaseTimeline', { params: { caseId }, query: { limit: '200' } }).then((r) => setTimeline({ data: r.items }), fail(setTimeline));
-    call('listCaseReferrals', { params: { caseId } }).then((r) => setReferrals({ data: r.items }), fail(setReferrals));
+    call('getMeasureCatalogue').then((r) => live && setLabels(new Map(r.items.map((i) => [i.code, i.label]))), () => undefined);
+    call('getCase', { params: { caseId } }).then((data) => toMeta({ data }), failed(toMeta));
+    call('getCaseTimeline', { params: { caseId }, query: { limit: '200' } }).then((r) => toTimeline({ data: r.items }), failed(toTimeline));
+    call('listCaseReferrals', { params: { caseId } }).then((r) => toReferrals({ data: r.items }), failed(toReferrals));
     // The case key first (openCase), then the sealed parts of assessments and measures with it.
     const key = openCase(caseId).then(
       (data) => {
-        setFacts({ data });
+        toFacts({ data });
         return true;
       },
       (err: unknown) => {
-        setFacts({ error: codeOf(err) });
+        toFacts({ error: codeOf(err) });
         return false;
       },
     );
     const lists = Promise.all([
-      call('listCaseAssessments', { params: { caseId } }).then((r) => r.versions, (err: unknown) => (setAssessments({ error: codeOf(err) }), null)),
-      call('listCaseMeasures', { params: { caseId } }).then((r) => r.items, (err: unknown) => (setMeasures({ error: codeOf(err) }), null)),
+      call('listCaseAssessments', { params: { caseId } }).then((r) => r.versions, failed(toAssessments)),
+      call('listCaseMeasures', { params: { caseId } }).then((r) => r.items, failed(toMeasures)),
     ]);
     void Promise.all([key, lists]).then(async ([open, [versions, items]]) => {
       const wanted: Array<{ id: string; sealed: string; ad: string }> = [];
       for (const v of versions ?? []) for (const [field, sealed] of Object.entries(v.sealed)) wanted.push({ id: `${v.id}/${field}`, sealed, ad: assessmentFieldAd(v.id, field) });
       for (const m of items ?? []) if (m.details !== null) wanted.push({ id: m.id, sealed: m.details, ad: measureDetailsAd(m.id) });
       const texts = open && wanted.length > 0 ? await crypto({ op: 'open', caseId, items: wanted.map(({ sealed, ad }) => ({ sealed, ad })) }).catch(() => null) : null;
+      if (!live) return;
       setOpened(new Map(wanted.map((w, i) => [w.id, displayOf(texts?.[i] ?? null)])));
-      if (versions) setAssessments({ data: versions });
-      if (items) setMeasures({ data: items });
+      if (versions) toAssessments({ data: versions });
+      if (items) toMeasures({ data: items });
     });
+    return () => {
+      live = false;
+    };
   }, [caseId]);
 
   // Printed once the export is on record and its time shown in the page's mark.

@@ -73,7 +73,7 @@ export function DossierMeasures({ items, opened, label }: { items: Measure[]; op
             <dt>{t('dossier.proposedAt')}</dt>
             <dd>{formatDateTime(m.proposedAt)}</dd>
             <dt>{t('dossier.implementer')}</dt>
-            <dd>{m.implementer}</dd>
+            <dd>{codeText('dossier.implementerBy', m.implementer)}</dd>
             {m.urgent && (
               <>
                 <dt>{t('dossier.urgentTrack')}</dt>

@@ -7,7 +7,7 @@ const Section = Type.Union([Type.Literal('meta'), Type.Literal('facts'), Type.Li
 
 export type ExportSection = Static<typeof Section>;
 
-export const RecordCaseExportBody = Type.Object(
+const RecordCaseExportBody = Type.Object(
   {
     sections: Type.Array(Section, { minItems: 1, maxItems: 7, uniqueItems: true, description: 'what the printed dossier holds (codes only: the content never leaves the reader\'s client)' }),
   },

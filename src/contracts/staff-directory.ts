@@ -3,7 +3,7 @@ import { KeyId, Username, Uuid, responses } from '../lib/schemas.js';
 import { PublicKeyFields } from './shared.js';
 import { operation } from './operation.js';
 
-export const StaffMember = Type.Object({
+const StaffMember = Type.Object({
   userId: Uuid,
   username: Username,
   role: Type.Union([Type.Literal('officer'), Type.Literal('supervisor')]),

@@ -60,6 +60,7 @@ import { createAppealMeasureEffects } from './appeals/appeal-measure-effects.js'
 import { createAppealService } from './appeals/appeal-service.js';
 import { createCaseWithdrawalService, type WithdrawalPorts } from './cases/case-withdrawal-service.js';
 import { createCaseTimelineService } from './cases/case-timeline-service.js';
+import { createCaseExportService } from './cases/case-export-service.js';
 import { createNotificationService } from './notifications/notification-service.js';
 import { createWebhookService } from './notifications/webhook-service.js';
 import { createNotificationRepository } from './notifications/notification-repository.js';
@@ -74,6 +75,7 @@ import { createCaseParticipation } from './access/case-participation.js';
 import { createBreakGlassService } from './cases/break-glass-service.js';
 import { createBreakGlassRepository } from './cases/break-glass-repository.js';
 import { createUserKeyService } from './users/user-key-service.js';
+import { createStaffDirectoryService } from './users/staff-directory-service.js';
 import { createEscalationRepository } from './escalation/escalation-repository.js';
 import { createEscalationService } from './escalation/escalation-service.js';
 
@@ -139,6 +141,7 @@ function buildServices(deps: ServiceCore) {
   const workflow = createCaseWorkflowService({ db, cases: repos.cases, users: repos.users, deadlines, access, audit, participation, clock, workflow: policies.workflow, guards: createTransitionGuards(repos), openWork });
   const breakGlass = createBreakGlassService({ db, cases: repos.cases, breakGlass: createBreakGlassRepository(db), users: repos.users, outbox, access, audit, clock, policy: policies.breakGlass });
   const userKeys = createUserKeyService({ users: repos.users, access });
+  const staffDirectory = createStaffDirectoryService({ users: repos.users, orgs: repos.orgs, access });
   const messageRepo = createMessageRepository(db);
   const unreadMessages = (caseIds: readonly string[], reader: string) => messageRepo.unreadCounts(caseIds, reader);
   const cases = createCaseService({ cases: repos.cases, users: repos.users, keyring: repos.keyring, staffKeys: repos.notes, access, participation, audit, clock, db, unreadMessages });
@@ -152,6 +155,7 @@ function buildServices(deps: ServiceCore) {
   const appealRepo = createAppealRepository(db);
   const appeals = createAppealService({ db, appeals: appealRepo, cases: repos.cases, measures: createAppealMeasureEffects({ deadlines }), deadlines, outbox, access, audit, participation, clock, policy: policies.appeals });
   const caseTimeline = createCaseTimelineService({ cases: repos.cases, access });
+  const caseExports = createCaseExportService({ db, caseService: cases, access, audit, clock });
   const withdrawal = createCaseWithdrawalService({
     db, cases: repos.cases, deadlines, outbox, access, audit, clock,
     ports: openWork,
@@ -175,12 +179,12 @@ function buildServices(deps: ServiceCore) {
   const searchTokens = createSearchTokenService({ db, search: searchRepo, cases: repos.cases, access, participation, audit, clock, policy: policies.search, unreadMessages });
   return {
     db, repos, audit, access, auth, totpReset, users, orgs, auditQuery, deadlines, intake, cases, workflow, caseList, messages,
-    participation, breakGlass, userKeys,
+    participation, breakGlass, userKeys, staffDirectory,
     assessments,
     measures,
     referrals,
     reports,
-    appeals, caseTimeline, withdrawal,
+    appeals, caseTimeline, caseExports, withdrawal,
     rekey,
     receipts,
     notes,

@@ -8,7 +8,7 @@ export default defineModule({
     // the transitions of policies/workflow.yaml (case-workflow-routes.ts: one route per transition)
     'case.acknowledge', 'case.reassign', 'case.triage', 'case.provide_info', 'case.urgency', 'case.close', 'case.reopen', 'case.decide',
     'case.withdraw', 'case.timeline', 'case.rekey', 'case.break_glass',
-    'case.reissue_receipt',
+    'case.reissue_receipt', 'case.export',
     // internal notes under the case's staff key
     'case.staff_key', 'note.create', 'note.read',
   ],
@@ -23,5 +23,6 @@ export default defineModule({
     route(() => import('./case-receipt-routes.js'), (c) => ({ receipts: c.services.receipts })),
     route(() => import('./note-routes.js'), (c) => ({ notes: c.services.notes })),
     route(() => import('./case-actions-routes.js'), (c) => ({ caseActions: c.services.caseActions })),
+    route(() => import('./case-export-routes.js'), (c) => ({ exports: c.services.caseExports })),
   ],
 });

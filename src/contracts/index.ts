@@ -12,6 +12,7 @@ import * as caseList from './case-list.js';
 import * as caseRekey from './case-rekey.js';
 import * as caseReceipt from './case-receipt.js';
 import * as caseReport from './case-report.js';
+import * as caseExport from './case-export.js';
 import * as caseTimeline from './case-timeline.js';
 import * as caseWithdrawal from './case-withdrawal.js';
 import * as caseWorkflow from './case-workflow.js';
@@ -26,6 +27,7 @@ import * as referral from './referral.js';
 import * as retention from './retention.js';
 import * as user from './user.js';
 import * as userKey from './user-key.js';
+import * as staffDirectory from './staff-directory.js';
 import * as webhook from './webhook.js';
 import * as search from './search.js';
 import * as caseActions from './case-actions.js';
@@ -34,7 +36,7 @@ import * as savedView from './saved-view.js';
 /** The operations a contract module exports, keyed by operationId (its shapes and helpers left out). */
 type OperationsOf<M> = { [K in keyof M as M[K] extends Operation<infer Id> ? Id : never]: M[K] };
 
-const modules = [adminHealth, appeal, assessment, audit, auth, breakGlass, caseFiling, caseList, caseRekey, caseReport, caseTimeline, caseWithdrawal, caseWorkflow, consoleSettings, deadlineView, key, measure, message, notification, org, referral, retention, user, userKey, webhook, caseReceipt, note, search, caseActions, savedView] as const;
+const modules = [adminHealth, appeal, assessment, audit, auth, breakGlass, caseFiling, caseList, caseRekey, caseReport, caseExport, caseTimeline, caseWithdrawal, caseWorkflow, consoleSettings, deadlineView, key, measure, message, notification, org, referral, retention, user, userKey, staffDirectory, webhook, caseReceipt, note, search, caseActions, savedView] as const;
 
 /** Every operation of the API by operationId, with its TypeBox schemas: what the routes register and the typed client is typed by. */
 export type Contracts = OperationsOf<typeof adminHealth> &
@@ -48,6 +50,7 @@ export type Contracts = OperationsOf<typeof adminHealth> &
   OperationsOf<typeof caseRekey> &
   OperationsOf<typeof caseReceipt> &
   OperationsOf<typeof caseReport> &
+  OperationsOf<typeof caseExport> &
   OperationsOf<typeof caseTimeline> &
   OperationsOf<typeof caseWithdrawal> &
   OperationsOf<typeof caseWorkflow> &
@@ -63,6 +66,7 @@ export type Contracts = OperationsOf<typeof adminHealth> &
   OperationsOf<typeof retention> &
   OperationsOf<typeof user> &
   OperationsOf<typeof userKey> &
+  OperationsOf<typeof staffDirectory> &
   OperationsOf<typeof webhook> &
   OperationsOf<typeof search> &
   OperationsOf<typeof caseActions> &

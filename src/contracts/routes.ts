@@ -43,6 +43,8 @@ export const ROUTES = {
   getCase: ['GET', '/v1/cases/:caseId'],
   grantCaseEnvelope: ['POST', '/v1/cases/:caseId/envelopes'],
   getCaseSealed: ['GET', '/v1/cases/:caseId/sealed'],
+  // case-export
+  recordCaseExport: ['POST', '/v1/cases/:caseId/exports'],
   // case-timeline
   getCaseTimeline: ['GET', '/v1/cases/:caseId/timeline'],
   // case-withdrawal
@@ -107,6 +109,8 @@ export const ROUTES = {
   // retention
   listRetentionDue: ['GET', '/v1/retention'],
   purgeCase: ['POST', '/v1/cases/:caseId/purge'],
+  // staff-directory
+  listStaffDirectory: ['GET', '/v1/staff'],
   // user-key
   getUserPublicKey: ['GET', '/v1/users/:userId/public-key'],
   // user

@@ -1,4 +1,4 @@
-import { and, asc, count, eq, gt, isNull, lt, ne, sql } from 'drizzle-orm';
+import { and, asc, count, eq, gt, inArray, isNull, lt, ne, sql } from 'drizzle-orm';
 import type { Queryable } from '../db/client.js';
 import { invitations, organisations, users } from '../db/schema/index.js';
 
@@ -25,6 +25,15 @@ export function createUserRepository(db: Queryable) {
         .from(users)
         .where(and(eq(users.role, 'supervisor'), eq(users.status, 'active'), ne(users.id, userId)));
       return rows.map((r) => r.id);
+    },
+
+    /** The active officers and supervisors of an organisation (the mechanism's staff), by username. */
+    async activeStaffOf(orgId: string, tx: Queryable = db): Promise<Array<Pick<UserRow, 'id' | 'username' | 'role' | 'keyId'>>> {
+      return tx
+        .select({ id: users.id, username: users.username, role: users.role, keyId: users.keyId })
+        .from(users)
+        .where(and(eq(users.orgId, orgId), eq(users.status, 'active'), inArray(users.role, ['officer', 'supervisor'])))
+        .orderBy(asc(users.username));
     },
 
     async insert(row: typeof users.$inferInsert, tx: Queryable = db): Promise<void> {

@@ -2,7 +2,7 @@
  * The actions of a case page, in Chromium against the running service: the buttons are exactly
  * the transitions getCaseActions lists for the same person; an officer admits a case (keyboard
  * only) and declines another with a reason; a supervisor reassigns a case to a second officer,
- * the case key sealed to that officer's public key in the worker (whose SDK then opens the
+ * picked by name from the staff directory, the case key sealed to that officer's public key in the worker (whose SDK then opens the
  * sealed fields), and gives the key of another case to a colleague once she confirms the changed
  * key she is shown was checked. axe-clean with the forms open
  * at laptop and phone sizes, no CSP violation, nothing off the origin, no plaintext in any request
@@ -136,8 +136,7 @@ t.test('a supervisor reassigns a case to another officer, the key sealed to her 
   await page.getByText(String(handedOver.secrets.narrative), { exact: true }).waitFor();
   await page.getByRole('button', { name: 'Réattribuer à un·e autre chargé·e', exact: true }).click();
   const form = page.locator('form.action-form');
-  await form.getByLabel('Identifiant du compte de la personne').fill(binta.id);
-  await form.getByRole('button', { name: 'Chercher sa clé' }).click();
+  await form.getByLabel('La personne', { exact: true }).selectOption(binta.id);
   const fingerprint = form.locator('.fingerprint');
   await fingerprint.waitFor();
   await freshen(T, dep.supervisor);
@@ -181,8 +180,7 @@ t.test('a supervisor gives the key of a case to the officer who has none', async
   // The supervisor's console pinned another key for Awa earlier: hers now is a change to confirm.
   const pinned = keyIdOf(generateKeyPair().publicKey);
   await page.evaluate(([slot, value]) => localStorage.setItem(slot!, value!), [`egide.pinnedKeys.${dep.supervisor.id}`, JSON.stringify({ [`user:${awa.id}`]: pinned })]);
-  await form.getByLabel('Identifiant du compte de la personne').fill(awa.id);
-  await form.getByRole('button', { name: 'Chercher sa clé' }).click();
+  await form.getByLabel('La personne', { exact: true }).selectOption(awa.id);
   const warning = form.locator('.key-changed');
   await warning.waitFor();
   t.match(await warning.textContent(), /cette clé a changé/, 'a key other than the pinned one is a warning');

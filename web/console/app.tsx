@@ -11,6 +11,7 @@ import { useEffect } from 'preact/hooks';
 import { sessionAlive } from './api.js';
 import { t } from './i18n.js';
 import { Account } from './screens/account.js';
+import { CaseDossier } from './screens/case-dossier.js';
 import { CaseNotes } from './screens/case-notes.js';
 import { CasePage } from './screens/case-page.js';
 import { Intake } from './screens/intake.js';
@@ -57,6 +58,7 @@ function Gate() {
       <Route path="/console" component={Start} />
       <Route path="/console/" component={Start} />
       <Route path="/console/cases/:caseId/notes" component={CaseNotes} />
+      <Route path="/console/cases/:caseId/dossier" component={CaseDossier} />
       <Route path="/console/search" component={Search} />
       <Route path="/console/intake" component={Intake} />
       <Route path="/console/invitation" component={Invitation} />

@@ -432,6 +432,11 @@ export const entries: Record<string, Entry> = {
       return { who: await callerFor(w, role, null, role === 'partner' ? 'in' : mode), url: `/v1/users/${target.id}/public-key` };
     },
   },
+  'GET /v1/staff': {
+    async probe(w, role, mode) {
+      return { who: await callerFor(w, role, null, mode), url: '/v1/staff', listed: (json) => (json.items as Array<{ userId: string }>).some((i) => i.userId === w.officerA.id) };
+    },
+  },
   'GET /v1/orgs/:orgId/keys': {
     async probe(w, role, mode) {
       return { who: await orgCaller(w, role, mode), url: `/v1/orgs/${orgOf(w, role, mode)}/keys` };
@@ -739,6 +744,7 @@ export const entries: Record<string, Entry> = {
   },
   'GET /v1/cases/:caseId/appeals': onCase({ stage: 'declined', path: '/appeals' }),
   'GET /v1/cases/:caseId/timeline': onCase({ stage: 'triage', path: '/timeline' }),
+  'POST /v1/cases/:caseId/exports': onCase({ stage: 'triage', outStage: 'assessment', path: '/exports', body: () => ({ sections: ['meta', 'facts', 'files'] }) }),
   'POST /v1/cases/:caseId/withdraw': step('triage', '/withdraw', { reason: 'Je ne souhaite plus être suivie.' }),
   'GET /v1/cases/:caseId/rekey': onCase({ stage: 'triage', outStage: 'assessment', path: '/rekey' }),
   'POST /v1/cases/:caseId/rekey': onCase({

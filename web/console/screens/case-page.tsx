@@ -64,6 +64,7 @@ export function CasePage({ caseId }: { caseId: string }) {
       <h1 id="case-title">{c ? t('case.title', { reference: c.reference }) : t('case.loading')}</h1>
       <Problem code={error} />
       <DuplicateWarning caseId={caseId} />
+      <p class="dossier-link"><a href={`/console/cases/${caseId}/dossier`}>{t('dossier.open')}</a></p>
       {staff && (
         <section aria-labelledby="case-meta" class="card">
           <h2 id="case-meta">{t('case.meta')}</h2>

@@ -85,9 +85,10 @@ t.test('the case page warns of case 2; the officer writes the first note (the st
   t.equal(stored!.n, 12, "case 1's tokens uploaded, padded to the policy's count");
   await axeBothSizes(t, p, 'case page with the duplicate warning');
 
-  await page.goto(`${T.origin}/console/cases/${c1.caseId}/notes`);
-  await signInAs(page, T, awa);
+  // From the case page, a link (no reload: the session goes on).
+  await page.getByRole('link', { name: 'Notes internes de l’équipe' }).click();
   await page.getByRole('heading', { name: 'Notes internes', level: 1 }).waitFor();
+  t.equal(new URL(page.url()).pathname, `/console/cases/${c1.caseId}/notes`);
   t.match(await page.locator('main').textContent(), /le défenseur ou la défenseure ne les voit jamais/, 'says plainly the defender never sees them');
   await page.getByText('Aucune note pour l’instant. La première note crée la clé').waitFor();
   t.equal(await page.locator('.alert-warn').count(), 0, 'the notes screen leaves the warning to the case page');

@@ -9,13 +9,14 @@ import { useEffect, useId, useRef, useState } from 'preact/hooks';
 import { THREAT_STEPS } from '../../../src/contracts/assessment.js';
 import { assessmentFieldAd } from '../../../src/sdk/crypto/associated-data.js';
 import { FEASIBILITY, THREAT_KINDS, type RiskRule } from '../../../src/sdk/risk/risk-level.js';
-import { call, codeOf, type ResponseOf } from '../api.js';
+import { call, type ResponseOf } from '../api.js';
 import { crypto } from '../crypto-client.js';
 import { t } from '../i18n.js';
 import { Problem } from '../ui/problem.js';
 import { draftLevel, type AssessmentDraft, type ThreatDraft } from './assessment-level.js';
 import { LevelPreview } from './assessment-preview.js';
 import { ratingText, riskCodeLabel, type RatingOf, type RiskList } from './assessment-words.js';
+import { useCommand } from '../ui/command-form.js';
 
 type Risk = ResponseOf<'getConsoleCatalogues'>['risk'];
 
@@ -47,8 +48,7 @@ export function AssessmentForm({ caseId, keyEpoch, risk, rule, onDone, onCancel 
   const [vFactors, setVFactors] = useState<string[]>([]);
   const [cFactors, setCFactors] = useState<string[]>([]);
   const [reasoning, setReasoning] = useState({ vulnerability: '', capacity: '' });
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run } = useCommand();
   const id = useId();
   const form = useRef<HTMLFormElement>(null);
   useEffect(() => {
@@ -63,8 +63,7 @@ export function AssessmentForm({ caseId, keyEpoch, risk, rule, onDone, onCancel 
     event.preventDefault();
     setError(null);
     if (vulnerability === null || capacity === null || threats.some((x) => x.rating === null || !x.source)) return setError('assessment_incomplete');
-    setBusy(true);
-    try {
+    await run(async () => {
       const assessmentId = globalThis.crypto.randomUUID();
       // Only the narratives typed are sealed: each in the worker, bound to its place by the AD.
       const texts: Array<[string, string]> = [
@@ -86,11 +85,7 @@ export function AssessmentForm({ caseId, keyEpoch, risk, rule, onDone, onCancel 
         },
       });
       onDone(recorded.level);
-    } catch (err) {
-      setError(codeOf(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (

@@ -4,12 +4,13 @@
  * a new officer) opens a small form first. A hand-over and a granted envelope seal the open case
  * key to the colleague's public key in the worker; only the sealed envelope leaves.
  */
-import { useEffect, useId, useRef, useState } from 'preact/hooks';
+import { useEffect, useId, useState } from 'preact/hooks';
 import { call, codeOf, transition, type ResponseOf } from '../api.js';
 import { crypto } from '../crypto-client.js';
 import { t } from '../i18n.js';
 import { Problem } from '../ui/problem.js';
 import { ColleagueKeyPicker, type ColleagueKey } from './colleague-key.js';
+import { useCommand, useFocusFirst } from '../ui/command-form.js';
 
 export type Actions = ResponseOf<'getCaseActions'>;
 type Allowed = Actions['transitions'][number];
@@ -91,14 +92,6 @@ export function CaseActions({ caseId, actions, onChanged }: { caseId: string; ac
   );
 }
 
-/** A form that opens takes the focus to its first control, so a keyboard user is where the words go. */
-function useFocusFirst() {
-  const ref = useRef<HTMLFormElement>(null);
-  useEffect(() => {
-    ref.current?.querySelector<HTMLElement>('input, select, textarea')?.focus();
-  }, []);
-  return ref;
-}
 
 interface FormProps {
   caseId: string;
@@ -111,8 +104,7 @@ function TransitionForm({ caseId, tr, onDone, onCancel }: FormProps & { tr: Allo
   const [reason, setReason] = useState('');
   const [closeReason, setCloseReason] = useState(tr.closeReasons?.[0] ?? '');
   const [colleague, setColleague] = useState<ColleagueKey | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run } = useCommand();
   const id = useId();
   const needs = (what: Allowed['requires'][number]) => tr.requires.includes(what);
   const form = useFocusFirst();
@@ -122,8 +114,7 @@ function TransitionForm({ caseId, tr, onDone, onCancel }: FormProps & { tr: Allo
     setError(null);
     if (needs('reason') && !reason.trim()) return setError('reason_required');
     if (needs('assigneeId') && !colleague) return setError('colleague_key_required');
-    setBusy(true);
-    try {
+    await run(async () => {
       const sealed = needs('envelope') && colleague ? await crypto({ op: 'sealCaseKeyTo', caseId, publicKey: colleague.publicKey, keyId: colleague.keyId }) : null;
       await transition(caseId, tr.name, {
         ...(needs('reason') ? { reason: reason.trim() } : {}),
@@ -132,11 +123,7 @@ function TransitionForm({ caseId, tr, onDone, onCancel }: FormProps & { tr: Allo
         ...(sealed ?? {}),
       });
       onDone(t('actions.done', { name }));
-    } catch (err) {
-      setError(codeOf(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (
@@ -179,8 +166,7 @@ function TransitionForm({ caseId, tr, onDone, onCancel }: FormProps & { tr: Allo
 
 function GrantForm({ caseId, onDone, onCancel }: FormProps) {
   const [colleague, setColleague] = useState<ColleagueKey | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run } = useCommand();
   const id = useId();
   const form = useFocusFirst();
 
@@ -188,16 +174,11 @@ function GrantForm({ caseId, onDone, onCancel }: FormProps) {
     event.preventDefault();
     setError(null);
     if (!colleague) return setError('colleague_key_required');
-    setBusy(true);
-    try {
+    await run(async () => {
       const sealed = await crypto({ op: 'sealCaseKeyTo', caseId, publicKey: colleague.publicKey, keyId: colleague.keyId });
       await call('grantCaseEnvelope', { params: { caseId }, body: { userId: colleague.userId, keyId: sealed.keyId, envelope: sealed.envelope } });
       onDone(t('actions.granted'));
-    } catch (err) {
-      setError(codeOf(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (

@@ -14,6 +14,7 @@ import { Choices, SelectField, TextArea, type Option } from '../ui/choices.js';
 import { lang } from '../i18n.js';
 import { Problem } from '../ui/problem.js';
 import type { Actions } from './case-actions.js';
+import { useCommand } from '../ui/command-form.js';
 
 type Kind = 'incident' | 'checkin' | 'alert';
 type Report = ResponseOf<'listCaseReports'>['items'][number];
@@ -108,8 +109,7 @@ export function CaseReports({ caseId, keyEpoch, actions, onChanged }: { caseId: 
 function ReportForm({ caseId, kind, keyEpoch, onDone, onCancel }: { caseId: string; kind: Kind; keyEpoch: number | null; onDone: (m: string) => void; onCancel: () => void }) {
   const [code, setCode] = useState(kind === 'checkin' ? 'ok' : '');
   const [text, setText] = useState('');
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run } = useCommand();
   const id = useId();
   const form = useRef<HTMLFormElement>(null);
   useEffect(() => {
@@ -121,19 +121,14 @@ function ReportForm({ caseId, kind, keyEpoch, onDone, onCancel }: { caseId: stri
     event.preventDefault();
     setError(null);
     if (text.trim() && keyEpoch === null) return setError('case_locked');
-    setBusy(true);
-    try {
+    await run(async () => {
       const reportId = globalThis.crypto.randomUUID();
       const sealed = text.trim() ? { note: await crypto({ op: 'seal', caseId, value: { text: text.trim() }, ad: caseReportNoteAd(kind, reportId) }), keyEpoch: keyEpoch! } : {};
       if (kind === 'checkin') await call('checkIn', { params: { caseId }, body: { id: reportId, code: code === 'need_contact' ? 'need_contact' : 'ok', ...sealed } });
       else if (kind === 'alert') await call('raiseAlert', { params: { caseId }, body: { id: reportId, ...sealed } });
       else await call('reportIncident', { params: { caseId }, body: { id: reportId, ...(code ? { code } : {}), ...sealed } });
       onDone(t('reports.recorded', { kind: kindLabel(kind) }));
-    } catch (err) {
-      setError(codeOf(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (

@@ -11,6 +11,7 @@ import { t } from '../i18n.js';
 import { KeyTrust } from '../keys/key-trust.js';
 import { account } from '../session.js';
 import { Problem } from '../ui/problem.js';
+import { useCommand } from '../ui/command-form.js';
 
 export type ColleagueKey = ResponseOf<'getUserPublicKey'>;
 type StaffMember = ResponseOf<'listStaffDirectory'>['items'][number];
@@ -20,8 +21,7 @@ export function ColleagueKeyPicker({ onChosen }: { chosen: ColleagueKey | null; 
   const [staff, setStaff] = useState<StaffMember[] | null>(null);
   const [userId, setUserId] = useState('');
   const [found, setFound] = useState<ColleagueKey | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run } = useCommand();
 
   useEffect(() => {
     // Nobody seals a case key to themself: the list leaves the reader out.
@@ -34,14 +34,9 @@ export function ColleagueKeyPicker({ onChosen }: { chosen: ColleagueKey | null; 
     setFound(null);
     onChosen(null);
     if (!next) return;
-    setBusy(true);
-    try {
+    await run(async () => {
       setFound(await call('getUserPublicKey', { params: { userId: next } }));
-    } catch (err) {
-      setError(codeOf(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (

@@ -3,42 +3,23 @@
  * worker under the case key, AD egide/v1/measure/<id>/details, before they leave), the defender's
  * oral answer recorded with how and when it was taken, and the reason or dates a command asks for.
  */
-import { useEffect, useId, useRef, useState } from 'preact/hooks';
+import { useId, useState } from 'preact/hooks';
 import { measureDetailsAd } from '../../../src/sdk/crypto/associated-data.js';
-import { call, codeOf } from '../api.js';
+import { call } from '../api.js';
 import { crypto } from '../crypto-client.js';
 import { t } from '../i18n.js';
 import { catalogues, intakeLabel } from '../ui/catalogues.js';
 import { Field } from '../ui/field.js';
 import { Problem } from '../ui/problem.js';
 import { pick, type CatalogueEntry, type Measure, type MeasureCommand } from './measure-words.js';
+import { FormButtons, useCommand, useFocusFirst } from '../ui/command-form.js';
 
 interface Done {
   onDone: (message: string) => void;
   onCancel: () => void;
 }
 
-/** A form that opens takes the focus to its first control, so a keyboard user is where the words go. */
-function useFocusFirst() {
-  const ref = useRef<HTMLFormElement>(null);
-  useEffect(() => {
-    ref.current?.querySelector<HTMLElement>('input, select, textarea')?.focus();
-  }, []);
-  return ref;
-}
 
-function Buttons({ busy, submit, onCancel }: { busy: boolean; submit: string; onCancel: () => void }) {
-  return (
-    <p class="actions">
-      <button type="submit" class="primary" disabled={busy} aria-busy={busy}>
-        {submit}
-      </button>
-      <button type="button" onClick={onCancel}>
-        {t('actions.cancel')}
-      </button>
-    </p>
-  );
-}
 
 /** A whole number of days, or null when the field is empty; NaN when it is not one. */
 const daysOf = (text: string): number | null => (text.trim() === '' ? null : /^\d{1,4}$/.test(text.trim()) ? Number(text.trim()) : Number.NaN);
@@ -50,8 +31,7 @@ export function ProposeForm({ caseId, keyEpoch, catalogue, onDone, onCancel }: D
   const [orgId, setOrgId] = useState('');
   const [days, setDays] = useState('');
   const [details, setDetails] = useState('');
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run } = useCommand();
   const id = useId();
   const form = useFocusFirst();
 
@@ -67,8 +47,7 @@ export function ProposeForm({ caseId, keyEpoch, catalogue, onDone, onCancel }: D
     const durationDays = daysOf(days);
     if (Number.isNaN(durationDays)) return setError('days_invalid');
     if (implementer === 'partner' && !orgId.trim()) return setError('org_required');
-    setBusy(true);
-    try {
+    await run(async () => {
       const measureId = globalThis.crypto.randomUUID();
       const text = details.trim();
       // The details go to the worker as typed and come back sealed: only the sealed string leaves.
@@ -85,11 +64,7 @@ export function ProposeForm({ caseId, keyEpoch, catalogue, onDone, onCancel }: D
         },
       });
       onDone(t('measures.proposed'));
-    } catch (err) {
-      setError(codeOf(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (
@@ -138,7 +113,7 @@ export function ProposeForm({ caseId, keyEpoch, catalogue, onDone, onCancel }: D
         <p class="hint">{t('measures.detailsNeedKey')}</p>
       )}
       <Problem code={error} />
-      <Buttons busy={busy} submit={t('measures.proposeConfirm')} onCancel={onCancel} />
+      <FormButtons busy={busy} confirm={t('measures.proposeConfirm')} onCancel={onCancel} />
     </form>
   );
 }
@@ -156,8 +131,7 @@ export function ConsentForm({ measure, name, onDone, onCancel }: Done & { measur
   const [channel, setChannel] = useState(channels[0]?.code ?? '');
   const [takenAt, setTakenAt] = useState(localInput(new Date()));
   const [statement, setStatement] = useState('');
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run } = useCommand();
   const id = useId();
   const form = useFocusFirst();
 
@@ -167,15 +141,10 @@ export function ConsentForm({ measure, name, onDone, onCancel }: Done & { measur
     const when = new Date(takenAt);
     if (Number.isNaN(when.getTime())) return setError('date_invalid');
     if (statement.trim().length < 3) return setError('statement_required');
-    setBusy(true);
-    try {
+    await run(async () => {
       await call('consentToMeasure', { params: { measureId: measure.id }, body: { decision, attestation: { channel, takenAt: when.toISOString(), statement: statement.trim() } } });
       onDone(decision === 'consent' ? t('measures.consentRecorded', { name }) : t('measures.refusalRecorded', { name }));
-    } catch (err) {
-      setError(codeOf(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (
@@ -211,7 +180,7 @@ export function ConsentForm({ measure, name, onDone, onCancel }: Done & { measur
         <textarea id={`${id}-statement`} rows={3} maxLength={500} value={statement} aria-describedby={`${id}-statement-hint`} onInput={(e) => setStatement(e.currentTarget.value)} />
       </div>
       <Problem code={error} />
-      <Buttons busy={busy} submit={t('measures.consentConfirm')} onCancel={onCancel} />
+      <FormButtons busy={busy} confirm={t('measures.consentConfirm')} onCancel={onCancel} />
     </form>
   );
 }
@@ -224,8 +193,7 @@ export function CommandForm({ measure, command, name, onDone, onCancel }: Done &
   const [reason, setReason] = useState('');
   const [endsOn, setEndsOn] = useState('');
   const [extend, setExtend] = useState('');
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run } = useCommand();
   const id = useId();
   const form = useFocusFirst();
   const needs = REASON[command];
@@ -238,8 +206,7 @@ export function CommandForm({ measure, command, name, onDone, onCancel }: Done &
     if (needs === 'required' && why.length < 3) return setError('reason_required');
     const extendDays = daysOf(extend);
     if (Number.isNaN(extendDays)) return setError('days_invalid');
-    setBusy(true);
-    try {
+    await run(async () => {
       const params = { measureId: measure.id };
       if (command === 'approve' || command === 'reject') await call('decideMeasure', { params, body: { decision: command, reason: why } });
       else if (command === 'confirm') await call('confirmMeasure', { params, body: { reason: why } });
@@ -248,11 +215,7 @@ export function CommandForm({ measure, command, name, onDone, onCancel }: Done &
       else if (command === 'review') await call('reviewMeasure', { params, body: { reason: why, ...(extendDays !== null ? { extendDays } : {}) } });
       else await call('liftMeasure', { params, body: { reason: why } });
       onDone(t('measures.done', { command: label, name }));
-    } catch (err) {
-      setError(codeOf(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (
@@ -279,7 +242,7 @@ export function CommandForm({ measure, command, name, onDone, onCancel }: Done &
       )}
       {command === 'review' && <Field label={t('measures.extendDays')} hint={t('measures.extendDaysHint')} inputMode="numeric" maxLength={4} value={extend} onValue={setExtend} />}
       <Problem code={error} />
-      <Buttons busy={busy} submit={t('actions.confirm', { name: label })} onCancel={onCancel} />
+      <FormButtons busy={busy} confirm={t('actions.confirm', { name: label })} onCancel={onCancel} />
     </form>
   );
 }

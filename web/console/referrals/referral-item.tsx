@@ -14,6 +14,7 @@ import { Problem } from '../ui/problem.js';
 import { TimeLeft } from '../ui/time-left.js';
 import { currentOrgKey, readReports, sendPacket, type OrgKey, type Referral } from './referral-packet.js';
 import { WITHDRAWABLE } from './referral-purposes.js';
+import { FormButtons, useCommand, useFocusFirst } from '../ui/command-form.js';
 
 type Deadline = ResponseOf<'listCaseDeadlines'>['items'][number];
 type Open = 'consent' | 'send' | 'withdraw' | 'reports' | null;
@@ -131,27 +132,7 @@ interface FormProps {
   onCancel: () => void;
 }
 
-/** A form that opens takes the focus to its first control. */
-function useFocusFirst(ready = true) {
-  const ref = useRef<HTMLFormElement>(null);
-  useEffect(() => {
-    if (ready) ref.current?.querySelector<HTMLElement>('input, select, textarea')?.focus();
-  }, [ready]);
-  return ref;
-}
 
-function Buttons({ busy, confirm, onCancel }: { busy: boolean; confirm: string; onCancel: () => void }) {
-  return (
-    <p class="actions">
-      <button type="submit" class="primary" disabled={busy} aria-busy={busy}>
-        {confirm}
-      </button>
-      <button type="button" onClick={onCancel}>
-        {t('actions.cancel')}
-      </button>
-    </p>
-  );
-}
 
 /** The defender answered orally (a call, a visit): the officer records it with how and when it was taken. */
 function ConsentForm({ referral, onDone, onCancel }: FormProps) {
@@ -159,8 +140,7 @@ function ConsentForm({ referral, onDone, onCancel }: FormProps) {
   const [decision, setDecision] = useState<'consent' | 'refuse'>('consent');
   const [channel, setChannel] = useState(channels[0]?.code ?? 'phone_call');
   const [statement, setStatement] = useState('');
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run } = useCommand();
   const id = useId();
   const form = useFocusFirst();
 
@@ -168,15 +148,10 @@ function ConsentForm({ referral, onDone, onCancel }: FormProps) {
     event.preventDefault();
     setError(null);
     if (statement.trim().length < 3) return setError('statement_required');
-    setBusy(true);
-    try {
+    await run(async () => {
       await call('consentToReferral', { params: { referralId: referral.id }, body: { decision, attestation: { channel, takenAt: new Date().toISOString(), statement: statement.trim() } } });
       onDone(decision === 'consent' ? t('referrals.consentRecorded') : t('referrals.refusalRecorded'));
-    } catch (err) {
-      setError(codeOf(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (
@@ -208,7 +183,7 @@ function ConsentForm({ referral, onDone, onCancel }: FormProps) {
         <textarea id={`${id}-statement`} rows={3} maxLength={500} value={statement} aria-describedby={`${id}-statement-hint`} onInput={(e) => setStatement(e.currentTarget.value)} />
       </div>
       <Problem code={error} />
-      <Buttons busy={busy} confirm={t('referrals.recordConsentConfirm')} onCancel={onCancel} />
+      <FormButtons busy={busy} confirm={t('referrals.recordConsentConfirm')} onCancel={onCancel} />
     </form>
   );
 }
@@ -217,8 +192,7 @@ function ConsentForm({ referral, onDone, onCancel }: FormProps) {
 function SendForm({ caseId, referral, onDone, onCancel }: FormProps & { caseId: string }) {
   const [key, setKey] = useState<OrgKey | null>(null);
   const [trusted, setTrusted] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run } = useCommand();
   const id = useId();
   const form = useRef<HTMLFormElement>(null);
 
@@ -235,15 +209,10 @@ function SendForm({ caseId, referral, onDone, onCancel }: FormProps & { caseId: 
     if (!key) return;
     // Nothing is sealed to a key other than the pinned one until the person said they checked it.
     if (!trusted) return setError('key_not_confirmed');
-    setBusy(true);
-    try {
+    await run(async () => {
       await sendPacket(caseId, referral, key);
       onDone(t('referrals.sent', { org: referral.orgName }));
-    } catch (err) {
-      setError(codeOf(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (
@@ -252,15 +221,14 @@ function SendForm({ caseId, referral, onDone, onCancel }: FormProps & { caseId: 
       <p class="hint">{t('referrals.sendHint', { org: referral.orgName })}</p>
       {key ? <KeyTrust subject={`org:${referral.orgId ?? ''}`} keyId={key.keyId} fingerprint={key.fingerprint} onTrusted={setTrusted} /> : !error && <p aria-busy="true">{t('case.loading')}</p>}
       <Problem code={error} />
-      <Buttons busy={busy || !key} confirm={t('referrals.sendConfirm')} onCancel={onCancel} />
+      <FormButtons busy={busy || !key} confirm={t('referrals.sendConfirm')} onCancel={onCancel} />
     </form>
   );
 }
 
 function WithdrawForm({ referral, onDone, onCancel }: FormProps) {
   const [reason, setReason] = useState('');
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run } = useCommand();
   const id = useId();
   const form = useFocusFirst();
 
@@ -268,15 +236,10 @@ function WithdrawForm({ referral, onDone, onCancel }: FormProps) {
     event.preventDefault();
     setError(null);
     if (reason.trim().length < 3) return setError('reason_required');
-    setBusy(true);
-    try {
+    await run(async () => {
       await call('withdrawReferral', { params: { referralId: referral.id }, body: { reason: reason.trim() } });
       onDone(t('referrals.withdrawn'));
-    } catch (err) {
-      setError(codeOf(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (
@@ -290,7 +253,7 @@ function WithdrawForm({ referral, onDone, onCancel }: FormProps) {
         <textarea id={`${id}-reason`} rows={3} maxLength={2000} value={reason} aria-describedby={`${id}-reason-hint`} onInput={(e) => setReason(e.currentTarget.value)} />
       </div>
       <Problem code={error} />
-      <Buttons busy={busy} confirm={t('referrals.withdrawConfirm')} onCancel={onCancel} />
+      <FormButtons busy={busy} confirm={t('referrals.withdrawConfirm')} onCancel={onCancel} />
     </form>
   );
 }

@@ -8,6 +8,7 @@ import { call, codeOf, type ResponseOf } from '../api.js';
 import { t } from '../i18n.js';
 import { Problem } from '../ui/problem.js';
 import { PURPOSES } from './referral-purposes.js';
+import { useCommand } from '../ui/command-form.js';
 
 type Org = ResponseOf<'listOrgs'>['items'][number];
 
@@ -24,8 +25,7 @@ export function ReferralPropose({ caseId, fieldNames, onDone, onCancel }: Propos
   const [orgId, setOrgId] = useState('');
   const [purpose, setPurpose] = useState<string>(PURPOSES[0]);
   const [fields, setFields] = useState<string[]>([]);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run } = useCommand();
   const id = useId();
   const form = useRef<HTMLFormElement>(null);
 
@@ -50,17 +50,12 @@ export function ReferralPropose({ caseId, fieldNames, onDone, onCancel }: Propos
     setError(null);
     if (!orgId) return setError('recipient_not_eligible');
     if (fields.length === 0) return setError('referral_fields_required');
-    setBusy(true);
-    try {
+    await run(async () => {
       // In the case's order, whatever order they were ticked in.
       const chosen = fieldNames.filter((f) => fields.includes(f));
       await call('proposeReferral', { params: { caseId }, body: { id: globalThis.crypto.randomUUID(), orgId, fields: chosen, purpose } });
       onDone();
-    } catch (err) {
-      setError(codeOf(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (

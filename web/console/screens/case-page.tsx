@@ -64,7 +64,10 @@ export function CasePage({ caseId }: { caseId: string }) {
       <h1 id="case-title">{c ? t('case.title', { reference: c.reference }) : t('case.loading')}</h1>
       <Problem code={error} />
       <DuplicateWarning caseId={caseId} />
-      <p class="dossier-link"><a href={`/console/cases/${caseId}/dossier`}>{t('dossier.open')}</a></p>
+      <nav class="case-links" aria-label={t('case.links')}>
+        <a href={`/console/cases/${caseId}/notes`}>{t('case.notesLink')}</a>
+        <a href={`/console/cases/${caseId}/dossier`}>{t('dossier.open')}</a>
+      </nav>
       {staff && (
         <section aria-labelledby="case-meta" class="card">
           <h2 id="case-meta">{t('case.meta')}</h2>

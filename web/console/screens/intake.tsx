@@ -6,7 +6,7 @@
  * hand over or print, and forgotten when the screen is left.
  */
 import { useEffect, useState } from 'preact/hooks';
-import { call, codeOf } from '../api.js';
+import { call } from '../api.js';
 import { crypto } from '../crypto-client.js';
 import { lang, t } from '../i18n.js';
 import { account } from '../session.js';
@@ -15,6 +15,7 @@ import { Choices, SelectField, TextArea, type Option } from '../ui/choices.js';
 import { Field } from '../ui/field.js';
 import { PrintedReceipt } from '../ui/printed-receipt.js';
 import { Problem } from '../ui/problem.js';
+import { useCommand } from '../ui/command-form.js';
 
 interface Filed {
   caseId: string;
@@ -71,8 +72,7 @@ function IntakeForm({ onFiled }: { onFiled: (f: Filed) => void }) {
   const [contact, setContact] = useState('');
   const [language, setLanguage] = useState('fr');
   const [urgent, setUrgent] = useState('no');
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run } = useCommand();
 
   const submit = async (event: Event) => {
     event.preventDefault();
@@ -80,8 +80,7 @@ function IntakeForm({ onFiled }: { onFiled: (f: Filed) => void }) {
     const me = account.value;
     if (!me) return setError('session_ended');
     if (!identity.trim() || !narrative.trim() || !contact.trim() || !category || !region || !channel || threats.length === 0) return setError('intake_incomplete');
-    setBusy(true);
-    try {
+    await run(async () => {
       const intakeKey = await call('getIntakeKey');
       // The mechanism key this account holds (a supervisor's keyring) is the pin; otherwise the key the API publishes, whose keyId the SDK checks against its public key.
       const held = me.keyring.find((k) => k.orgId === intakeKey.orgId && k.current);
@@ -95,11 +94,7 @@ function IntakeForm({ onFiled }: { onFiled: (f: Filed) => void }) {
       });
       const answer = await call('fileCaseOnBehalf', { body: { ...sealed.body, source, consent, filer: sealed.filer } });
       onFiled({ caseId: answer.caseId, reference: answer.reference, receipt: sealed.receipt });
-    } catch (err) {
-      setError(codeOf(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   const consents: Option[] = [

@@ -209,6 +209,8 @@ export interface SentRequest {
   url: string;
   /** The request body as text (null when there is none). */
   body: string | null;
+  /** The request's headers as the page set them (name: value lines). */
+  headers: string;
 }
 
 /** A phone-sized context (about an iPhone 12 / mid-range Android): what defenders use. */
@@ -266,7 +268,7 @@ export async function openIsolatedPage(browser: Browser, contextOptions: Browser
   context.on('request', (request) => {
     const url = request.url();
     requests.push(url);
-    sent.push({ method: request.method(), url, body: request.postData() });
+    sent.push({ method: request.method(), url, body: request.postData(), headers: Object.entries(request.headers()).map(([k, v]) => `${k}: ${v}`).join('\n') });
     // Belt and braces: anything that reached the network layer without passing the route.
     if (!isLocalUrl(url) && !offHostRequests.includes(url)) offHostRequests.push(url);
   });

@@ -313,7 +313,7 @@ t.test('over the whole day: nothing off the origin, no CSP violation, no plainte
     t.same(p.pageErrors, [], 'no page error');
   }
   const consoleSent = consolePages.flatMap((p) => p.sent.filter((r) => r.url.startsWith(T.origin)));
-  t.same(leaksIn(consoleSent, [...markers, receipt, receipt.replace(/ /g, '')]), [], 'no plaintext and no receipt in any request the console sent');
+  t.same(leaksIn(consoleSent, [...markers, receipt, receipt.replace(/ /g, '')]), [], 'no plaintext and no receipt in any URL, header or body the console sent');
   const secrets = Object.fromEntries([...markers.map((m) => [m, m]), ['receipt', receipt.replace(/ /g, '')], ['awa.password', awaAccount.password]]);
   t.same(await findLeaks(T, secrets), [], 'nor in any database row, log line or Redis key');
   t.same(await findLeaks(W, secrets), [], 'nor in the defender page server’s logs');

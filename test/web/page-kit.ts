@@ -57,9 +57,9 @@ export async function axeViolations(page: Page): Promise<AxeViolation[]> {
   return runAxe(page);
 }
 
-/** Requests whose URL or body contains any of the markers. */
+/** Requests whose URL, headers or body contain any of the markers. */
 export function leaksIn(sent: SentRequest[], markers: string[]): string[] {
-  return sent.flatMap((r) => markers.filter((m) => r.url.includes(m) || (r.body ?? '').includes(m)).map((m) => `${r.method} ${r.url} carries ${m}`));
+  return sent.flatMap((r) => markers.filter((m) => r.url.includes(m) || r.headers.includes(m) || (r.body ?? '').includes(m)).map((m) => `${r.method} ${r.url} carries ${m}`));
 }
 
 /** Debian's Chromium, closed with every page it opened at teardown; `newPhone()` opens a phone-sized page in French, in Bamako's time zone. */

@@ -4,10 +4,9 @@ import { SEALED_JSON_BYTES, SealedValue, Timestamp, Uuid, responses } from '../l
 import { SealedWithheld } from '../lib/sealed-withheld.js';
 import { KeyEpoch } from './shared.js';
 import { operation } from './operation.js';
+import { REASONING_FIELDS, THREAT_STEPS } from '../sdk/risk/assessment-fields.js';
 
-export const THREAT_STEPS = ['facts', 'pattern', 'objective', 'perpetrator', 'feasibility'] as const;
-
-export const REASONING_FIELDS = ['reasoning.vulnerability', 'reasoning.capacity'] as const;
+export { REASONING_FIELDS, THREAT_STEPS };
 
 const MAX_THREATS = 20;
 

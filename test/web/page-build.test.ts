@@ -40,6 +40,16 @@ t.test('the build: hashed names, SRI hashes and compressed copies match the byte
   t.notOk(readFileSync(path.join(dist, manifest.entries.app!), 'utf8').includes('crypto_pwhash'), 'libsodium is not in the page script');
 });
 
+t.test('the console: the page script stays within its budget, the crypto and the schemas out of it', async (t) => {
+  const consoleDist = path.join(dist, 'console');
+  const built = JSON.parse(readFileSync(path.join(consoleDist, 'manifest.json'), 'utf8')) as { entries: Record<string, string>; assets: Record<string, { br: number }> };
+  const main = built.assets[built.entries.app!]!;
+  t.ok(main.br <= 60 * 1024, `the main bundle is ${(main.br / 1024).toFixed(1)} KiB brotli (at most 60 KiB)`);
+  const code = readFileSync(path.join(consoleDist, built.entries.app!), 'utf8');
+  t.notOk(code.includes('crypto_pwhash'), 'libsodium is in the worker only');
+  t.notOk(code.includes('"~kind"'), 'no schema library (TypeBox marks its schemas with ~kind): the page carries the route table, not the schemas');
+});
+
 t.test('served: values written as inert data, encodings negotiated', async (t) => {
   const hostile = parseIntakePolicy({ version: 1, lists: { ...intakePolicy.lists, region: [{ code: 'bamako', fr: '</script><script>alert(1)</script>', en: 'x' }] } });
   const app = Fastify();

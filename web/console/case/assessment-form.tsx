@@ -6,7 +6,7 @@
  * crypto worker (AD egide/v1/assessment/<id>/<field>) and only sealed strings leave.
  */
 import { useEffect, useId, useRef, useState } from 'preact/hooks';
-import { THREAT_STEPS } from '../../../src/contracts/assessment.js';
+import { THREAT_STEPS } from '../../../src/sdk/risk/assessment-fields.js';
 import { assessmentFieldAd } from '../../../src/sdk/crypto/associated-data.js';
 import { FEASIBILITY, THREAT_KINDS, type RiskRule } from '../../../src/sdk/risk/risk-level.js';
 import { call, type ResponseOf } from '../api.js';

@@ -2,7 +2,7 @@
  * The assessment versions of a case, newest first: when, by whom, the ratings, the level, and the
  * narratives opened in the worker with the case key (AD egide/v1/assessment/<id>/<field>).
  */
-import { THREAT_STEPS } from '../../../src/contracts/assessment.js';
+import { THREAT_STEPS } from '../../../src/sdk/risk/assessment-fields.js';
 import type { ResponseOf } from '../api.js';
 import { formatDateTime, t } from '../i18n.js';
 import { account } from '../session.js';

@@ -124,7 +124,8 @@ t.test('proposed, consented orally, approved by another, implemented and lifted'
 
   // The officer carries it out, then lifts it early with a reason.
   await openCasePage(officer, awa, c);
-  await item(page, id).getByText(/Approuvée par un·e collègue/).waitFor();
+  // Colleagues are named from the staff directory.
+  await item(page, id).getByText(`Approuvée par ${dep.supervisor.username}`, { exact: false }).waitFor();
   t.same(await commandsOf(page, id), ['implement', 'lift']);
   await item(page, id).getByRole('button', { name: 'Commencer la mise en œuvre' }).click();
   await item(page, id).getByRole('button', { name: 'Confirmer : Commencer la mise en œuvre' }).click();

@@ -8,6 +8,7 @@ import { formatDateTime, t } from '../i18n.js';
 import { account } from '../session.js';
 import { Icon, RiskBadge } from '../ui/badges.js';
 import { riskCodeLabel, scoreText } from './assessment-words.js';
+import { staffName } from '../ui/staff-names.js';
 
 export type Version = ResponseOf<'listCaseAssessments'>['versions'][number];
 
@@ -50,7 +51,7 @@ export function AssessmentHistory({ versions, opened }: { versions: Version[]; o
             </h4>
             <dl class="meta">
               <dt>{t('assessment.assessor')}</dt>
-              <dd>{v.createdBy === me ? t('timeline.actor.me') : t('assessment.colleague', { id: v.createdBy.slice(0, 8) })}</dd>
+              <dd>{v.createdBy === me ? t('timeline.actor.me') : (staffName(v.createdBy) ?? t('assessment.colleague', { id: v.createdBy.slice(0, 8) }))}</dd>
               <dt>{t('assessment.level')}</dt>
               <dd class="assessment-recorded-level" data-level={v.level}>
                 <RiskBadge level={v.level} /> {v.score === null ? t('assessment.noScore') : t('assessment.score', { R: scoreText(v.score) })}

@@ -2,13 +2,14 @@
 import type { ResponseOf } from '../api.js';
 import { formatDateTime, hasText, t } from '../i18n.js';
 import { account } from '../session.js';
+import { staffName } from '../ui/staff-names.js';
 
 type Entry = ResponseOf<'getCaseTimeline'>['items'][number];
 
 function actorText(actor: string): string {
   if (actor === `u:${account.value?.id ?? ''}`) return t('timeline.actor.me');
   if (actor === 'defender' || actor.startsWith('d:')) return t('timeline.actor.defender');
-  if (actor.startsWith('u:')) return t('timeline.actor.staff');
+  if (actor.startsWith('u:')) return staffName(actor.slice(2)) ?? t('timeline.actor.staff');
   return t('timeline.actor.system');
 }
 

@@ -7,6 +7,7 @@ import type { ResponseOf } from '../api.js';
 import { formatDateTime, lang, t } from '../i18n.js';
 import { intakeLabel } from '../ui/catalogues.js';
 import { account } from '../session.js';
+import { staffName } from '../ui/staff-names.js';
 
 export type Measure = ResponseOf<'listCaseMeasures'>['items'][number];
 export type CatalogueEntry = ResponseOf<'getMeasureCatalogue'>['items'][number];
@@ -20,11 +21,12 @@ export function measureName(code: string, catalogue: CatalogueEntry[]): string {
   return entry ? pick(entry.label) : code;
 }
 
-/** A staff member: "you", or a colleague by the start of their account number. */
+/** A staff member: "you", a colleague by name, or by the start of their account number while the directory has not answered. */
 export function staffText(userId: string | null | undefined): string {
   if (!userId) return t('measures.someone');
   if (userId === account.value?.id) return t('measures.you');
-  return t('measures.colleague', { id: userId.slice(0, 8) });
+  const name = staffName(userId);
+  return name ?? t('measures.colleague', { id: userId.slice(0, 8) });
 }
 
 /** The defender's answer: awaited, given by them, recorded orally by staff (how, when), or refused. */

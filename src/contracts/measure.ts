@@ -2,8 +2,7 @@ import { Type, type Static } from 'typebox';
 import { ex } from '../lib/openapi-examples.js';
 import { Nullable, responses, SEALED_JSON_BYTES, SealedValue, Timestamp, Uuid } from '../lib/schemas.js';
 import { SealedWithheld } from '../lib/sealed-withheld.js';
-import { OralConsentSchema } from './shared.js';
-import { KeyEpoch } from './shared.js';
+import { CommandState, KeyEpoch, OralConsentSchema } from './shared.js';
 import { operation } from './operation.js';
 
 export const Reason = Type.String({ minLength: 3, maxLength: 2000, description: 'why: kept on the timeline and in the audit log (no sensitive details: they belong in the sealed details)' });
@@ -30,15 +29,7 @@ export const CatalogueEntry = Type.Object({
 export const MEASURE_COMMANDS = ['consent', 'approve', 'reject', 'confirm', 'implement', 'activate', 'review', 'lift'] as const;
 export type MeasureCommand = (typeof MEASURE_COMMANDS)[number];
 
-const MeasureCommandState = Type.Object(
-  {
-    command: Type.Unsafe<MeasureCommand>(Type.Union(MEASURE_COMMANDS.map((c) => Type.Literal(c)))),
-    action: Type.String({ maxLength: 64, description: 'the permission of policies/access.yaml the command needs' }),
-    allowed: Type.Boolean(),
-    refusal: Type.Union([Type.String({ pattern: '^[a-z_]+$', maxLength: 64 }), Type.Null()], { description: 'when not allowed: the problem code the command would be refused with now' }),
-  },
-  { additionalProperties: false },
-);
+const MeasureCommandState = CommandState(MEASURE_COMMANDS);
 
 /** One measure: the staff-only fields (who proposed, decided, recorded consent, lifted) are absent for the defender. */
 export const MeasureView = Type.Object({

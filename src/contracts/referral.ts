@@ -1,7 +1,7 @@
 import { Type, type Static, type TSchema } from 'typebox';
 import { ex } from '../lib/openapi-examples.js';
 import { KeyId, SEALED_JSON_BYTES, SealedValue, Timestamp, Uuid, Versioned, responses } from '../lib/schemas.js';
-import { OralConsentSchema } from './shared.js';
+import { CommandState, OralConsentSchema } from './shared.js';
 import { operation } from './operation.js';
 
 export const N = <T extends TSchema>(s: T) => Type.Union([s, Type.Null()]);
@@ -15,6 +15,10 @@ export const Label = Type.Object({ fr: Type.String(), en: Type.String() });
 export const Reason = Type.String({ minLength: 3, maxLength: 2000, description: 'why: kept on the timeline and in the audit log (no sensitive details: they belong in sealed notes)' });
 
 export const Sealed = (what: string) => SealedValue(SEALED_JSON_BYTES.caseField, what);
+
+/** The commands on one referral the staff console shows as buttons, each named after what it does. */
+export const REFERRAL_COMMANDS = ['consent', 'send', 'withdraw'] as const;
+export type ReferralCommand = (typeof REFERRAL_COMMANDS)[number];
 
 /** Every view of a referral in one schema: staff, partner and defender views are subsets of it. */
 export const Referral = Type.Object({
@@ -44,6 +48,7 @@ export const Referral = Type.Object({
   endedAt: Type.Optional(N(Type.String())),
   endReason: Type.Optional(N(Type.String())),
   updatedAt: Type.Optional(Type.String()),
+  actions: Type.Optional(Type.Array(CommandState(REFERRAL_COMMANDS), { description: "staff, in the list of a case: what the caller may do on this referral now (record the defender's answer, send the packet, withdraw), as the command itself would decide" })),
 });
 
 export const Report = Type.Object({ id: Uuid, status: Type.String(), note: N(Type.String()), reportedBy: Uuid, reportedAt: Type.String() });

@@ -48,3 +48,20 @@ export const OralConsentSchema = Type.Object(
   },
   { additionalProperties: false },
 );
+
+/**
+ * What the caller may do now with one command on a resource (a button of the console): the
+ * permission of policies/access.yaml it needs, and when not allowed the problem code the command
+ * would be refused with, decided by the same checks as the command itself.
+ */
+export function CommandState<C extends string>(commands: readonly C[]) {
+  return Type.Object(
+    {
+      command: Type.Unsafe<C>(Type.Union(commands.map((c) => Type.Literal(c)))),
+      action: Type.String({ maxLength: 64, description: 'the permission of policies/access.yaml the command needs' }),
+      allowed: Type.Boolean(),
+      refusal: Type.Union([Type.String({ pattern: '^[a-z_]+$', maxLength: 64 }), Type.Null()], { description: 'when not allowed: the problem code the command would be refused with now' }),
+    },
+    { additionalProperties: false },
+  );
+}

@@ -26,7 +26,7 @@ export interface ReferralDeps {
   users: Pick<UserRepository, 'byId'>;
   deadlines: Pick<DeadlineService, 'apply'>;
   outbox: Outbox;
-  access: Pick<AccessService, 'authorize'>;
+  access: Pick<AccessService, 'authorize' | 'refusalCode'>;
   audit: Pick<AuditService, 'record'>;
   clock: Clock;
   policy: ReferralPolicy;

@@ -5,6 +5,7 @@ import type { RequestContext } from '../access/principal.js';
 import { cryptoMessage, invalid, refuse, type ReferralCommands, type ReferralDeps } from './referral-commands.js';
 import type { BodyOf } from '../contracts/operation.js';
 import type { uploadReferralPacket } from '../contracts/referral.js';
+import { assertReferralCommand } from './referral-refusals.js';
 
 export type PacketUpload = BodyOf<typeof uploadReferralPacket>;
 
@@ -45,8 +46,7 @@ export function createReferralPackets(deps: ReferralDeps, kit: ReferralCommands)
       if (errors.length > 0) throw new AppError('validation_failed', 'the packet is malformed', { errors: errors.slice(0, 20) });
 
       return onReferral(ctx, referralId, 'referral.create', null, async (r, c, tx) => {
-        if (r.state === 'awaiting_consent' || r.state === 'refused') throw refuse('consent_required', `the referral is ${r.state}: no packet without consent`);
-        if (r.state !== 'consented') throw refuse('invalid_transition', `the referral is ${r.state}: its packet was sent already`);
+        assertReferralCommand('send', r);
         const sent = Object.keys(input.packet);
         const extra = sent.filter((f) => !r.fields.includes(f));
         const missing = r.fields.filter((f) => !sent.includes(f));

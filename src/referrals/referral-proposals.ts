@@ -5,6 +5,7 @@ import { checkOralConsent } from '../consent/oral-consent.js';
 import { invalid, refuse, userIdOf, type ReferralCommands, type ReferralDeps } from './referral-commands.js';
 import type { BodyOf } from '../contracts/operation.js';
 import type { consentToReferral, proposeReferral } from '../contracts/referral.js';
+import { assertReferralCommand } from './referral-refusals.js';
 
 /** A referral as the client proposes it (with `lifeThreat`: the exception, a supervisor refers to a state authority without consent, with a written reason). */
 export type NewReferral = BodyOf<typeof proposeReferral>;
@@ -107,7 +108,7 @@ export function createReferralProposals(deps: ReferralDeps, kit: ReferralCommand
         const checked = input.attestation ? checkOralConsent(input.attestation, { now, askedAt: r.createdAt, channelKnown: (code) => intake.has('consentChannel', code) }) : null;
         if (checked && 'errors' in checked) throw invalid('the attestation is not valid', checked.errors);
         const attestation = checked ? checked.value : null;
-        if (r.state !== 'awaiting_consent') throw refuse('invalid_transition', `the referral is ${r.state}, not awaiting consent`);
+        assertReferralCommand('consent', r);
         const consented = input.decision === 'consent';
         const updated = await referrals.update(
           r.id,

@@ -6,6 +6,8 @@ import type { OrgRepository } from '../orgs/org-repository.js';
 import type { ReferralRepository, ReferralRow } from './referral-repository.js';
 import { PARTNER_STATES, defenderMaySee, partnerMaySee, type ReferralViews } from './referral-views.js';
 import { caseScope } from '../access/case-scope.js';
+import { REFERRAL_COMMANDS } from '../contracts/referral.js';
+import { REFERRAL_COMMAND_ACTIONS, referralCommandRefusal } from './referral-refusals.js';
 
 /**
  * Reading referrals, each read audited (referral.read): staff see a case's referrals, the
@@ -16,7 +18,7 @@ export function createReferralReads(deps: {
   cases: Pick<CaseRepository, 'byId'>;
   referrals: ReferralRepository;
   orgs: Pick<OrgRepository, 'byId'>;
-  access: Pick<AccessService, 'authorize'>;
+  access: Pick<AccessService, 'authorize' | 'refusalCode'>;
   views: ReferralViews;
 }) {
   const { cases, referrals, orgs, access, views } = deps;
@@ -34,8 +36,18 @@ export function createReferralReads(deps: {
       await access.authorize(ctx, 'referral.read', { resource: `case:${caseId}/referrals`, caseId: c ? caseId : null, found: c !== undefined, facts: caseScope(c) }, undefined, { read: true });
       if (!c) throw new AppError('not_found');
       const rows = await referrals.ofCase(caseId);
-      if (ctx.principal.kind === 'defender') return rows.filter(defenderMaySee).map((r) => views.defender(r, r));
-      return rows.map((r) => views.staff(r, r));
+      const p = ctx.principal;
+      if (p.kind !== 'user') return rows.filter(defenderMaySee).map((r) => views.defender(r, r));
+      // The same two checks each command runs: the access policy, then the referral's own refusal.
+      return rows.map((r) => {
+        const facts = factsOf(ctx, r, c);
+        const actions = REFERRAL_COMMANDS.map((command) => {
+          const action = REFERRAL_COMMAND_ACTIONS[command];
+          const code = access.refusalCode(p, action, facts) ?? referralCommandRefusal(command, r)?.code ?? null;
+          return { command, action, allowed: code === null, refusal: code };
+        });
+        return { ...views.staff(r, r), actions };
+      });
     },
 
     /**

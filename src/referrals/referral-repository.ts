@@ -12,7 +12,7 @@ export type ReferralRepository = ReturnType<typeof createReferralRepository>;
 /** The recipient organisation's name and category, shown with each referral. */
 export type OrgInfo = Pick<ReferralView, 'orgName' | 'orgCategory'>;
 /** A referral as staff see it, all but the labels, which the referral policy gives (the service adds them). */
-export type ReferralFacts = Omit<Required<ReferralView>, 'purposeLabel' | 'fieldLabels' | 'madeWithoutConsent'>;
+export type ReferralFacts = Omit<Required<ReferralView>, 'purposeLabel' | 'fieldLabels' | 'madeWithoutConsent' | 'actions'>;
 
 const iso = (d: Date | null): string | null => d?.toISOString() ?? null;
 

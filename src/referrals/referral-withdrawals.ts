@@ -3,7 +3,8 @@ import type { Tx } from '../db/client.js';
 import type { CaseRow } from '../cases/case-repository.js';
 import type { ReferralRow } from './referral-repository.js';
 import { OPEN_STATES } from './referral-views.js';
-import { refuse, type ReferralCommands, type ReferralDeps } from './referral-commands.js';
+import { type ReferralCommands, type ReferralDeps } from './referral-commands.js';
+import { assertReferralCommand } from './referral-refusals.js';
 
 /** Withdrawals: by staff, one referral; by the case's closing, every open one. */
 export function createReferralWithdrawals(deps: ReferralDeps, kit: ReferralCommands) {
@@ -25,8 +26,7 @@ export function createReferralWithdrawals(deps: ReferralDeps, kit: ReferralComma
     /** Staff withdraw a referral: packet and envelopes deleted, deadlines settled, the partner's access ends. */
     async withdraw(ctx: RequestContext, referralId: string, reason: string) {
       return onReferral(ctx, referralId, 'referral.withdraw', reason, async (r, c, tx) => {
-        // A closed referral may be withdrawn too: that deletes the packet the partner could still read.
-        if (r.state === 'refused' || r.state === 'declined' || r.state === 'withdrawn') throw refuse('invalid_transition', `the referral is ${r.state} already`);
+        assertReferralCommand('withdraw', r);
         const updated = await withdrawOne(ctx, r, c, reason, clock.now(), tx);
         return views.staff(updated, await orgInfo(r.orgId, tx));
       });

@@ -13,7 +13,6 @@ import { catalogues } from '../ui/catalogues.js';
 import { Problem } from '../ui/problem.js';
 import { TimeLeft } from '../ui/time-left.js';
 import { currentOrgKey, readReports, sendPacket, type OrgKey, type Referral } from './referral-packet.js';
-import { WITHDRAWABLE } from './referral-purposes.js';
 import { FormButtons, useCommand, useFocusFirst } from '../ui/command-form.js';
 
 type Deadline = ResponseOf<'listCaseDeadlines'>['items'][number];
@@ -48,6 +47,8 @@ export function ReferralItem({ caseId, referral: r, deadlines, onChanged }: Item
   };
   const own = deadlines.filter((d) => d.subjectId === r.id && (d.state === 'open' || d.state === 'paused'));
   const mayReport = r.state === 'accepted' || r.state === 'closed';
+  // The commands the API lists as allowed to this person now, never a rule of the page's own.
+  const allowed = (command: string) => (r.actions ?? []).some((a) => a.command === command && a.allowed);
   return (
     <li class="card referral" data-referral={r.id} aria-labelledby={`${id}-title`}>
       <h3 id={`${id}-title`}>
@@ -89,14 +90,14 @@ export function ReferralItem({ caseId, referral: r, deadlines, onChanged }: Item
         </ul>
       )}
       <ul class="actions action-list">
-        {r.state === 'awaiting_consent' && (
+        {allowed('consent') && (
           <li>
             <button type="button" aria-expanded={open === 'consent'} onClick={() => toggle('consent')}>
               {t('referrals.recordConsent')}
             </button>
           </li>
         )}
-        {r.state === 'consented' && (
+        {allowed('send') && (
           <li>
             <button type="button" aria-expanded={open === 'send'} onClick={() => toggle('send')}>
               {t('referrals.send')}
@@ -110,7 +111,7 @@ export function ReferralItem({ caseId, referral: r, deadlines, onChanged }: Item
             </button>
           </li>
         )}
-        {WITHDRAWABLE.has(r.state) && (
+        {allowed('withdraw') && (
           <li>
             <button type="button" aria-expanded={open === 'withdraw'} onClick={() => toggle('withdraw')}>
               {t('referrals.withdraw')}

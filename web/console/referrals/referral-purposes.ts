@@ -15,6 +15,3 @@ export const PURPOSES = [
   'digital_security',
   'trial_monitoring',
 ] as const;
-
-/** What a staff member may still withdraw: the partner's access ends with it. */
-export const WITHDRAWABLE: ReadonlySet<string> = new Set(['awaiting_consent', 'consented', 'sent', 'accepted']);

@@ -3,9 +3,9 @@
  * worker under the case key, AD egide/v1/measure/<id>/details, before they leave), the defender's
  * oral answer recorded with how and when it was taken, and the reason or dates a command asks for.
  */
-import { useId, useState } from 'preact/hooks';
+import { useEffect, useId, useState } from 'preact/hooks';
 import { measureDetailsAd } from '../../../src/sdk/crypto/associated-data.js';
-import { call } from '../api.js';
+import { call, type ResponseOf } from '../api.js';
 import { crypto } from '../crypto-client.js';
 import { t } from '../i18n.js';
 import { catalogues, intakeLabel } from '../ui/catalogues.js';
@@ -13,6 +13,8 @@ import { Field } from '../ui/field.js';
 import { Problem } from '../ui/problem.js';
 import { pick, type CatalogueEntry, type Measure, type MeasureCommand } from './measure-words.js';
 import { FormButtons, useCommand, useFocusFirst } from '../ui/command-form.js';
+
+type Org = ResponseOf<'listOrgs'>['items'][number];
 
 interface Done {
   onDone: (message: string) => void;
@@ -29,11 +31,18 @@ export function ProposeForm({ caseId, keyEpoch, catalogue, onDone, onCancel }: D
   const entry = catalogue.find((e) => e.code === code);
   const [implementer, setImplementer] = useState(entry?.implementers[0] ?? 'cndh');
   const [orgId, setOrgId] = useState('');
+  const [orgs, setOrgs] = useState<Org[] | null>(null);
   const [days, setDays] = useState('');
   const [details, setDetails] = useState('');
   const { busy, error, setError, run } = useCommand();
   const id = useId();
   const form = useFocusFirst();
+
+  // The partner organisations that may carry a measure out, picked by name (once asked for).
+  useEffect(() => {
+    if (implementer === 'cndh' || orgs !== null) return;
+    call('listOrgs').then((r) => setOrgs(r.items.filter((o) => o.kind === 'partner' && !o.disabledAt)), () => setOrgs([]));
+  }, [implementer]);
 
   const choose = (next: string) => {
     setCode(next);
@@ -99,7 +108,22 @@ export function ProposeForm({ caseId, keyEpoch, catalogue, onDone, onCancel }: D
           ))}
         </select>
       </div>
-      {implementer !== 'cndh' && <Field label={t('measures.orgId')} hint={t('measures.orgIdHint')} value={orgId} onValue={setOrgId} maxLength={36} autocapitalize="none" spellcheck={false} />}
+      {implementer !== 'cndh' && (
+        <div class="field">
+          <label for={`${id}-org`}>{t('measures.org')}</label>
+          <p class="hint" id={`${id}-org-hint`}>
+            {t('measures.orgHint')}
+          </p>
+          <select id={`${id}-org`} value={orgId} aria-describedby={`${id}-org-hint`} aria-busy={orgs === null} onChange={(e) => setOrgId(e.currentTarget.value)}>
+            <option value="">{t('measures.orgNone')}</option>
+            {(orgs ?? []).map((o) => (
+              <option key={o.id} value={o.id}>
+                {o.name}
+              </option>
+            ))}
+          </select>
+        </div>
+      )}
       <Field label={t('measures.days')} hint={t('measures.daysHint', { days: entry?.durationDays ?? 0 })} inputMode="numeric" maxLength={4} value={days} onValue={setDays} />
       {keyEpoch !== null ? (
         <div class="field">

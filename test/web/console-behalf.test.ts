@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import t from 'tap';
 import type { Page } from 'playwright-core';
-import { caseFieldAd, caseReportNoteAd, deriveReceiptKeys, openEnvelope, openField, toB64u, type KeyEnvelope } from '../../src/sdk/index.js';
+import { caseFieldAd, caseReportNoteAd, deriveReceiptKeys, generateKeyPair, keyIdOf, openEnvelope, openField, toB64u, type KeyEnvelope } from '../../src/sdk/index.js';
 import { apiClient, clientOf } from '../helpers/api-client.js';
 import { bootstrap, caseAt, enrolActor, freshen, type Actor } from '../helpers/world.js';
 import { axe, consoleBrowser, signInAs, startConsoleService, type ConsolePage } from './console-kit.js';
@@ -89,7 +89,15 @@ t.test('an officer records a request on a defender’s behalf and hands over the
   await signInAt('/console/intake', awa, 'Enregistrer une demande pour un·e défenseur·e');
   t.equal(await page.getByRole('navigation').getByRole('link', { name: 'Enregistrer une demande' }).getAttribute('href'), '/console/intake', 'the navigation leads here');
   await page.locator('input[type="checkbox"][value="death_threat"]').waitFor();
+  const keySection = page.locator('section[aria-labelledby="intake-key"]');
+  await keySection.locator('.fingerprint').waitFor();
   await axeBothSizes(t, page, 'intake form');
+  // This console had pinned another mechanism key before: the form says so when it opens again.
+  await page.evaluate(([slot, value]) => localStorage.setItem(slot!, value!), [`egide.pinnedKeys.${awa.id}`, JSON.stringify({ [`org:${dep.mechanismId}`]: keyIdOf(generateKeyPair().publicKey) })]);
+  await page.getByRole('navigation').getByRole('link', { name: 'Mon compte' }).click();
+  await page.getByRole('navigation').getByRole('link', { name: 'Enregistrer une demande' }).click();
+  await keySection.locator('.key-changed').waitFor();
+  t.match(await keySection.locator('.key-changed').textContent(), /cette clé a changé/, 'a mechanism key other than the pinned one is a warning');
 
   await page.getByLabel('Origine de la demande').selectOption('oral_statement');
   await page.getByRole('group', { name: 'Consentement de la personne à être suivie' }).getByLabel('Donné').check();
@@ -103,6 +111,10 @@ t.test('an officer records a request on a defender’s behalf and hands over the
   await page.getByLabel('Lieu précis (facultatif)').fill(typed.location);
   await page.getByLabel('Moyen de contact').selectOption('phone_call');
   await page.getByLabel('Coordonnées').fill(typed.contact);
+  await page.getByRole('button', { name: 'Chiffrer et enregistrer la demande' }).click();
+  t.match(await page.getByRole('alert').filter({ hasText: 'clé du mécanisme' }).textContent(), /Confirmez d’abord la clé du mécanisme/, 'nothing is filed to a changed key before the confirmation');
+  t.equal(p.sent.filter((r) => r.url.endsWith('/v1/cases/on-behalf')).length, 0, 'no filing went out');
+  await keySection.getByLabel('J’ai vérifié la nouvelle empreinte avec eux').check();
   await page.getByRole('button', { name: 'Chiffrer et enregistrer la demande' }).click();
 
   await page.getByRole('heading', { name: 'Demande enregistrée', level: 1 }).waitFor();

@@ -6,7 +6,7 @@
  * hand over or print, and forgotten when the screen is left.
  */
 import { useEffect, useState } from 'preact/hooks';
-import { call } from '../api.js';
+import { call, codeOf, type ResponseOf } from '../api.js';
 import { crypto } from '../crypto-client.js';
 import { lang, t } from '../i18n.js';
 import { account } from '../session.js';
@@ -16,6 +16,9 @@ import { Field } from '../ui/field.js';
 import { PrintedReceipt } from '../ui/printed-receipt.js';
 import { Problem } from '../ui/problem.js';
 import { useCommand } from '../ui/command-form.js';
+import { KeyTrust } from '../keys/key-trust.js';
+
+type IntakeKey = ResponseOf<'getIntakeKey'>;
 
 interface Filed {
   caseId: string;
@@ -73,6 +76,13 @@ function IntakeForm({ onFiled }: { onFiled: (f: Filed) => void }) {
   const [language, setLanguage] = useState('fr');
   const [urgent, setUrgent] = useState('no');
   const { busy, error, setError, run } = useCommand();
+  // The mechanism's intake key, shown with its fingerprint and pinned at first use: a key the
+  // server swaps later is sealed to only once the officer confirms they checked it.
+  const [intakeKey, setIntakeKey] = useState<IntakeKey | null>(null);
+  const [keyTrusted, setKeyTrusted] = useState(false);
+  useEffect(() => {
+    call('getIntakeKey').then(setIntakeKey, (err: unknown) => setError(codeOf(err)));
+  }, []);
 
   const submit = async (event: Event) => {
     event.preventDefault();
@@ -80,9 +90,9 @@ function IntakeForm({ onFiled }: { onFiled: (f: Filed) => void }) {
     const me = account.value;
     if (!me) return setError('session_ended');
     if (!identity.trim() || !narrative.trim() || !contact.trim() || !category || !region || !channel || threats.length === 0) return setError('intake_incomplete');
+    if (!intakeKey || !keyTrusted) return setError('intake_key_unconfirmed');
     await run(async () => {
-      const intakeKey = await call('getIntakeKey');
-      // The mechanism key this account holds (a supervisor's keyring) is the pin; otherwise the key the API publishes, whose keyId the SDK checks against its public key.
+      // The mechanism key this account holds (a supervisor's keyring) is the pin; otherwise the key pinned at first use (KeyTrust), which the SDK checks against its public key.
       const held = me.keyring.find((k) => k.orgId === intakeKey.orgId && k.current);
       const pinnedKeyId = held ? held.orgKeyId : intakeKey.keyId;
       const sealed = await crypto({
@@ -147,6 +157,10 @@ function IntakeForm({ onFiled }: { onFiled: (f: Filed) => void }) {
           chosen={[urgent]}
           onChosen={(v) => setUrgent(v[0] ?? 'no')}
         />
+      </section>
+      <section class="card" aria-labelledby="intake-key">
+        <h2 id="intake-key">{t('intake.key')}</h2>
+        {intakeKey ? <KeyTrust subject={`org:${intakeKey.orgId}`} keyId={intakeKey.keyId} onTrusted={setKeyTrusted} /> : <p aria-busy="true">{t('case.loading')}</p>}
       </section>
       <Problem code={error} />
       <p class="actions">

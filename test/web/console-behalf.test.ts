@@ -103,7 +103,7 @@ t.test('an officer records a request on a defender’s behalf and hands over the
   await page.getByRole('group', { name: 'Consentement de la personne à être suivie' }).getByLabel('Donné').check();
   await page.getByLabel('Nom de la personne menacée').fill(typed.identity);
   await page.getByRole('button', { name: 'Chiffrer et enregistrer la demande' }).click();
-  t.match(await page.getByRole('alert').textContent(), /Remplissez le nom/, 'what is missing is said');
+  t.match(await page.locator('[data-code="intake_incomplete"]').textContent(), /Remplissez le nom/, 'what is missing is said');
   await page.getByLabel('Activité de défense des droits').selectOption('journalist');
   await page.locator('input[type="checkbox"][value="death_threat"]').check();
   await page.getByLabel('Récit', { exact: true }).fill(typed.narrative);

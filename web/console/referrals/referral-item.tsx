@@ -49,6 +49,12 @@ export function ReferralItem({ caseId, referral: r, deadlines, onChanged }: Item
   const mayReport = r.state === 'accepted' || r.state === 'closed';
   // The commands the API lists as allowed to this person now, never a rule of the page's own.
   const allowed = (command: string) => (r.actions ?? []).some((a) => a.command === command && a.allowed);
+  const buttons: Array<{ open: Exclude<Open, null>; shown: boolean; label: string }> = [
+    { open: 'consent', shown: allowed('consent'), label: t('referrals.recordConsent') },
+    { open: 'send', shown: allowed('send'), label: t('referrals.send') },
+    { open: 'reports', shown: mayReport, label: t('referrals.reports') },
+    { open: 'withdraw', shown: allowed('withdraw'), label: t('referrals.withdraw') },
+  ];
   return (
     <li class="card referral" data-referral={r.id} aria-labelledby={`${id}-title`}>
       <h3 id={`${id}-title`}>
@@ -90,34 +96,15 @@ export function ReferralItem({ caseId, referral: r, deadlines, onChanged }: Item
         </ul>
       )}
       <ul class="actions action-list">
-        {allowed('consent') && (
-          <li>
-            <button type="button" aria-expanded={open === 'consent'} onClick={() => toggle('consent')}>
-              {t('referrals.recordConsent')}
-            </button>
-          </li>
-        )}
-        {allowed('send') && (
-          <li>
-            <button type="button" aria-expanded={open === 'send'} onClick={() => toggle('send')}>
-              {t('referrals.send')}
-            </button>
-          </li>
-        )}
-        {mayReport && (
-          <li>
-            <button type="button" aria-expanded={open === 'reports'} onClick={() => toggle('reports')}>
-              {t('referrals.reports')}
-            </button>
-          </li>
-        )}
-        {allowed('withdraw') && (
-          <li>
-            <button type="button" aria-expanded={open === 'withdraw'} onClick={() => toggle('withdraw')}>
-              {t('referrals.withdraw')}
-            </button>
-          </li>
-        )}
+        {buttons
+          .filter((b) => b.shown)
+          .map((b) => (
+            <li key={b.open}>
+              <button type="button" aria-expanded={open === b.open} onClick={() => toggle(b.open)}>
+                {b.label}
+              </button>
+            </li>
+          ))}
       </ul>
       {open === 'consent' && <ConsentForm referral={r} onDone={done} onCancel={() => setOpen(null)} />}
       {open === 'send' && <SendForm caseId={caseId} referral={r} onDone={done} onCancel={() => setOpen(null)} />}

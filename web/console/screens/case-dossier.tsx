@@ -11,11 +11,11 @@ import { call, codeOf, type ResponseOf } from '../api.js';
 import { crypto } from '../crypto-client.js';
 import { formatDateTime, lang, t } from '../i18n.js';
 import { openCase, type OpenedCase } from '../case/case-key.js';
+import { CaseMeta } from '../case/case-meta.js';
 import { CaseTimeline } from '../case/case-timeline.js';
 import { SealedFields } from '../case/sealed-fields.js';
 import { DossierAssessments, DossierFiles, DossierMeasures, DossierReferrals, type Opened } from '../dossier/dossier-sections.js';
-import { intakeLabel, loadCatalogues } from '../ui/catalogues.js';
-import { RiskBadge, UrgentBadge } from '../ui/badges.js';
+import { loadCatalogues } from '../ui/catalogues.js';
 import { Problem } from '../ui/problem.js';
 import { account } from '../session.js';
 
@@ -165,28 +165,7 @@ export function CaseDossier({ caseId }: { caseId: string }) {
         <PartView part={meta}>
           {() =>
             staff ? (
-              <>
-                <p class="badges">
-                  {staff.urgent && <UrgentBadge />}
-                  <RiskBadge level={staff.riskLevel} />
-                </p>
-                <dl class="meta">
-                  <dt>{t('queue.col.state')}</dt>
-                  <dd>{t(`state.${staff.state}`)}</dd>
-                  <dt>{t('case.filedAt')}</dt>
-                  <dd>{formatDateTime(staff.createdAt)}</dd>
-                  <dt>{t('queue.col.region')}</dt>
-                  <dd>{intakeLabel('region', staff.region)}</dd>
-                  <dt>{t('queue.col.category')}</dt>
-                  <dd>{intakeLabel('defenderCategory', staff.defenderCategory)}</dd>
-                  <dt>{t('case.threats')}</dt>
-                  <dd>{staff.threatTypes.map((x) => intakeLabel('threatType', x)).join(', ')}</dd>
-                  <dt>{t('case.language')}</dt>
-                  <dd>{intakeLabel('language', staff.preferredLanguage)}</dd>
-                  <dt>{t('case.channel')}</dt>
-                  <dd>{intakeLabel('contactChannel', staff.contactChannel)}</dd>
-                </dl>
-              </>
+              <CaseMeta c={staff} />
             ) : (
               <p>{t('dossier.none')}</p>
             )

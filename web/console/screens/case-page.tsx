@@ -4,21 +4,21 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 import { call, codeOf, type ResponseOf } from '../api.js';
-import { formatDateTime, t } from '../i18n.js';
+import { t } from '../i18n.js';
 import { CaseActions, type Actions } from '../case/case-actions.js';
 import { CaseAssessment } from '../case/case-assessment.js';
 import { CaseDeadlines } from '../case/case-deadlines.js';
 import { openCase, type OpenedCase } from '../case/case-key.js';
 import { CaseMeasures } from '../case/case-measures.js';
 import { CaseMessages } from '../case/case-messages.js';
+import { CaseMeta } from '../case/case-meta.js';
 import { CaseReports } from '../case/case-reports.js';
 import { ReceiptReissue } from '../case/receipt-reissue.js';
 import { CaseReferrals } from '../case/case-referrals.js';
 import { CaseTimeline } from '../case/case-timeline.js';
 import { SealedFields } from '../case/sealed-fields.js';
 import { DuplicateWarning } from '../search/duplicate-warning.js';
-import { intakeLabel, loadCatalogues } from '../ui/catalogues.js';
-import { OverdueBadge, RiskBadge, UrgentBadge } from '../ui/badges.js';
+import { loadCatalogues } from '../ui/catalogues.js';
 import { Problem } from '../ui/problem.js';
 
 type CaseRead = ResponseOf<'getCase'>;
@@ -71,29 +71,7 @@ export function CasePage({ caseId }: { caseId: string }) {
       {staff && (
         <section aria-labelledby="case-meta" class="card">
           <h2 id="case-meta">{t('case.meta')}</h2>
-          <p class="badges">
-            {staff.urgent && <UrgentBadge />}
-            {overdue && <OverdueBadge />}
-            <RiskBadge level={staff.riskLevel} />
-          </p>
-          <dl class="meta">
-            <dt>{t('queue.col.state')}</dt>
-            <dd>{t(`state.${staff.state}`)}</dd>
-            <dt>{t('case.filedAt')}</dt>
-            <dd>{formatDateTime(staff.createdAt)}</dd>
-            <dt>{t('queue.col.region')}</dt>
-            <dd>{intakeLabel('region', staff.region)}</dd>
-            <dt>{t('queue.col.category')}</dt>
-            <dd>{intakeLabel('defenderCategory', staff.defenderCategory)}</dd>
-            <dt>{t('case.threats')}</dt>
-            <dd>{staff.threatTypes.map((x) => intakeLabel('threatType', x)).join(', ')}</dd>
-            <dt>{t('case.language')}</dt>
-            <dd>{intakeLabel('language', staff.preferredLanguage)}</dd>
-            <dt>{t('case.channel')}</dt>
-            <dd>{intakeLabel('contactChannel', staff.contactChannel)}</dd>
-            <dt>{t('case.urgentClaimed')}</dt>
-            <dd>{staff.urgentClaimed ? t('queue.filter.yes') : t('queue.filter.no')}</dd>
-          </dl>
+          <CaseMeta c={staff} overdue={overdue} />
         </section>
       )}
       <section aria-labelledby="case-actions" class="card case-actions">

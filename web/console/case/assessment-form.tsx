@@ -17,6 +17,7 @@ import { draftLevel, type AssessmentDraft, type ThreatDraft } from './assessment
 import { LevelPreview } from './assessment-preview.js';
 import { ratingText, riskCodeLabel, type RatingOf, type RiskList } from './assessment-words.js';
 import { useCommand } from '../ui/command-form.js';
+import { SelectField } from '../ui/choices.js';
 
 type Risk = ResponseOf<'getConsoleCatalogues'>['risk'];
 
@@ -96,9 +97,9 @@ export function AssessmentForm({ caseId, keyEpoch, risk, rule, onDone, onCancel 
       {threats.map((x, i) => (
         <fieldset key={x.key} class="threat" data-threat={i}>
           <legend>{t('assessment.threat', { n: i + 1 })}</legend>
-          <Select label={t('assessment.kind')} value={x.kind} options={THREAT_KINDS.map((k) => [k, t(`assessment.kind.${k}`)])} onValue={(v) => change(x.key, { kind: v === 'possible' ? 'possible' : 'declared' })} />
-          <Select label={t('assessment.source')} value={x.source} blank options={codes(risk, 'threatSources')} onValue={(v) => change(x.key, { source: v })} />
-          <Select
+          <SelectField label={t('assessment.kind')} value={x.kind} options={THREAT_KINDS.map((k) => [k, t(`assessment.kind.${k}`)])} onValue={(v) => change(x.key, { kind: v === 'possible' ? 'possible' : 'declared' })} />
+          <SelectField label={t('assessment.source')} value={x.source} blank={t('assessment.choose')} options={codes(risk, 'threatSources')} onValue={(v) => change(x.key, { source: v })} />
+          <SelectField
             label={t('assessment.feasible')}
             value={x.feasible}
             options={FEASIBILITY.map((f) => [f, t(`assessment.feasible.${f}`)])}
@@ -150,27 +151,11 @@ export function AssessmentForm({ caseId, keyEpoch, risk, rule, onDone, onCancel 
 
 const codes = (risk: Risk, list: RiskList): Array<[string, string]> => risk[list].map((c) => [c.code, riskCodeLabel(list, c.code)]);
 
-function Select({ label, value, options, blank, onValue }: { label: string; value: string; options: Array<[string, string]>; blank?: boolean; onValue: (v: string) => void }) {
-  const id = useId();
-  return (
-    <div class="field">
-      <label for={id}>{label}</label>
-      <select id={id} value={value} onChange={(e) => onValue(e.currentTarget.value)}>
-        {blank && <option value="">{t('assessment.choose')}</option>}
-        {options.map(([code, text]) => (
-          <option key={code} value={code}>
-            {text}
-          </option>
-        ))}
-      </select>
-    </div>
-  );
-}
 
 function RatingSelect({ label, of, risk, value, onValue }: { label: string; of: RatingOf; risk: Risk; value: number | null; onValue: (n: number | null) => void }) {
   const scale: Array<[string, string]> = [];
   for (let n = risk.rating.min; n <= risk.rating.max; n++) scale.push([String(n), ratingText(of, n)]);
-  return <Select label={label} value={value === null ? '' : String(value)} blank options={scale} onValue={(v) => onValue(v === '' ? null : Number(v))} />;
+  return <SelectField label={label} value={value === null ? '' : String(value)} blank={t('assessment.choose')} options={scale} onValue={(v) => onValue(v === '' ? null : Number(v))} />;
 }
 
 function Text({ label, value, onValue }: { label: string; value: string; onValue: (v: string) => void }) {

@@ -2,9 +2,10 @@
  * The queue's filters (state, region, category, risk level, urgent, overdue, a deadline within so
  * many days) and its order, applied on submit into the URL.
  */
-import { useEffect, useId, useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { t } from '../i18n.js';
 import { catalogues, intakeLabel, riskLabel } from '../ui/catalogues.js';
+import { SelectField } from '../ui/choices.js';
 
 export const FILTER_KEYS = ['state', 'region', 'category', 'riskLevel', 'urgent', 'overdue', 'dueWithin', 'sort'] as const;
 export type Filters = Record<(typeof FILTER_KEYS)[number], string>;
@@ -27,22 +28,6 @@ const SORTS = (): Array<[string, string]> => [
 ];
 const DAYS = ['1', '2', '7', '14', '30'];
 
-function Select({ label, value, onValue, options, any = true }: { label: string; value: string; onValue: (v: string) => void; options: Array<[string, string]>; any?: boolean }) {
-  const id = useId();
-  return (
-    <div class="field">
-      <label for={id}>{label}</label>
-      <select id={id} value={value} onChange={(e) => onValue(e.currentTarget.value)}>
-        {any && <option value="">{t('queue.filter.any')}</option>}
-        {options.map(([code, text]) => (
-          <option key={code} value={code}>
-            {text}
-          </option>
-        ))}
-      </select>
-    </div>
-  );
-}
 
 /** The filters and sort of a URL query (empty strings for those it does not set). */
 export function filtersOf(query: Record<string, string>): Filters {
@@ -69,14 +54,14 @@ export function QueueFilters({ tab, query, onApply }: { tab: string; query: Reco
         onApply({ ...f, state: tab === 'pool' ? '' : f.state, sort: f.sort === 'due' ? '' : f.sort });
       }}
     >
-      <Select label={t('queue.sort')} value={f.sort || 'due'} onValue={set('sort')} options={SORTS()} any={false} />
-      {tab !== 'pool' && <Select label={t('queue.filter.state')} value={f.state} onValue={set('state')} options={STATES()} />}
-      <Select label={t('queue.filter.region')} value={f.region} onValue={set('region')} options={listOf('region')} />
-      <Select label={t('queue.filter.category')} value={f.category} onValue={set('category')} options={listOf('defenderCategory')} />
-      <Select label={t('queue.filter.risk')} value={f.riskLevel} onValue={set('riskLevel')} options={levels} />
-      <Select label={t('queue.filter.urgent')} value={f.urgent} onValue={set('urgent')} options={yes} />
-      <Select label={t('queue.filter.overdue')} value={f.overdue} onValue={set('overdue')} options={yes} />
-      <Select label={t('queue.filter.dueWithin')} value={f.dueWithin} onValue={set('dueWithin')} options={DAYS.map((d) => [d, t('queue.filter.days', { n: d })])} />
+      <SelectField label={t('queue.sort')} value={f.sort || 'due'} onValue={set('sort')} options={SORTS()} />
+      {tab !== 'pool' && <SelectField label={t('queue.filter.state')} value={f.state} onValue={set('state')} options={STATES()} blank={t('queue.filter.any')} />}
+      <SelectField label={t('queue.filter.region')} value={f.region} onValue={set('region')} options={listOf('region')} blank={t('queue.filter.any')} />
+      <SelectField label={t('queue.filter.category')} value={f.category} onValue={set('category')} options={listOf('defenderCategory')} blank={t('queue.filter.any')} />
+      <SelectField label={t('queue.filter.risk')} value={f.riskLevel} onValue={set('riskLevel')} options={levels} blank={t('queue.filter.any')} />
+      <SelectField label={t('queue.filter.urgent')} value={f.urgent} onValue={set('urgent')} options={yes} blank={t('queue.filter.any')} />
+      <SelectField label={t('queue.filter.overdue')} value={f.overdue} onValue={set('overdue')} options={yes} blank={t('queue.filter.any')} />
+      <SelectField label={t('queue.filter.dueWithin')} value={f.dueWithin} onValue={set('dueWithin')} options={DAYS.map((d) => [d, t('queue.filter.days', { n: d })])} blank={t('queue.filter.any')} />
       <div class="filter-actions">
         <button type="submit" class="primary">
           {t('queue.filter.apply')}

@@ -9,8 +9,13 @@ export interface Option {
   label: string;
 }
 
-export function SelectField({ label, options, value, onValue, hint }: { label: string; options: Option[]; value: string; onValue: (v: string) => void; hint?: string }) {
+/**
+ * A labelled select. `options` as `{ code, label }` or `[code, label]` pairs; `blank`, when given,
+ * is the words of an empty first choice ("any", "choose").
+ */
+export function SelectField({ label, options, value, onValue, hint, blank }: { label: string; options: ReadonlyArray<Option | readonly [string, string]>; value: string; onValue: (v: string) => void; hint?: string; blank?: string }) {
   const id = useId();
+  const list = options.map((o): Option => ('code' in o ? o : { code: o[0], label: o[1] }));
   return (
     <div class="field">
       <label for={id}>{label}</label>
@@ -20,7 +25,8 @@ export function SelectField({ label, options, value, onValue, hint }: { label: s
         </p>
       )}
       <select id={id} value={value} aria-describedby={hint ? `${id}-hint` : undefined} onChange={(e) => onValue(e.currentTarget.value)}>
-        {options.map((o) => (
+        {blank !== undefined && <option value="">{blank}</option>}
+        {list.map((o) => (
           <option key={o.code} value={o.code}>
             {o.label}
           </option>

@@ -16,7 +16,7 @@ import { Problem } from '../ui/problem.js';
 import { draftLevel, type AssessmentDraft, type ThreatDraft } from './assessment-level.js';
 import { LevelPreview } from './assessment-preview.js';
 import { ratingText, riskCodeLabel, type RatingOf, type RiskList } from './assessment-words.js';
-import { useCommand } from '../ui/command-form.js';
+import { FormButtons, useCommand } from '../ui/command-form.js';
 import { SelectField } from '../ui/choices.js';
 
 type Risk = ResponseOf<'getConsoleCatalogues'>['risk'];
@@ -137,14 +137,7 @@ export function AssessmentForm({ caseId, keyEpoch, risk, rule, onDone, onCancel 
       </fieldset>
       <LevelPreview result={result} rule={rule} vulnerability={vulnerability} capacity={capacity} />
       <Problem code={error} />
-      <p class="actions">
-        <button type="submit" class="primary" disabled={busy} aria-busy={busy}>
-          {t('assessment.record')}
-        </button>
-        <button type="button" onClick={onCancel}>
-          {t('actions.cancel')}
-        </button>
-      </p>
+      <FormButtons busy={busy} confirm={t('assessment.record')} onCancel={onCancel} />
     </form>
   );
 }

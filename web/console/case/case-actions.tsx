@@ -10,7 +10,7 @@ import { crypto } from '../crypto-client.js';
 import { t } from '../i18n.js';
 import { Problem } from '../ui/problem.js';
 import { ColleagueKeyPicker, type ColleagueKey } from './colleague-key.js';
-import { useCommand, useFocusFirst } from '../ui/command-form.js';
+import { FormButtons, useCommand, useFocusFirst } from '../ui/command-form.js';
 
 export type Actions = ResponseOf<'getCaseActions'>;
 type Allowed = Actions['transitions'][number];
@@ -152,14 +152,7 @@ function TransitionForm({ caseId, tr, onDone, onCancel }: FormProps & { tr: Allo
         </div>
       )}
       <Problem code={error} />
-      <p class="actions">
-        <button type="submit" class="primary" disabled={busy} aria-busy={busy}>
-          {t('actions.confirm', { name })}
-        </button>
-        <button type="button" onClick={onCancel}>
-          {t('actions.cancel')}
-        </button>
-      </p>
+      <FormButtons busy={busy} confirm={t('actions.confirm', { name })} onCancel={onCancel} />
     </form>
   );
 }
@@ -186,14 +179,7 @@ function GrantForm({ caseId, onDone, onCancel }: FormProps) {
       <h3 id={`${id}-title`}>{t('actions.grant')}</h3>
       <ColleagueKeyPicker chosen={colleague} onChosen={setColleague} />
       <Problem code={error} />
-      <p class="actions">
-        <button type="submit" class="primary" disabled={busy} aria-busy={busy}>
-          {t('actions.grantConfirm')}
-        </button>
-        <button type="button" onClick={onCancel}>
-          {t('actions.cancel')}
-        </button>
-      </p>
+      <FormButtons busy={busy} confirm={t('actions.grantConfirm')} onCancel={onCancel} />
     </form>
   );
 }

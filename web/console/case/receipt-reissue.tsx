@@ -15,6 +15,7 @@ import { SelectField } from '../ui/choices.js';
 import { PrintedReceipt } from '../ui/printed-receipt.js';
 import { Problem } from '../ui/problem.js';
 import type { Actions } from './case-actions.js';
+import { FormButtons } from '../ui/command-form.js';
 
 type Cause = 'lost' | 'seized' | 'disclosed' | 'other';
 const CAUSES: readonly Cause[] = ['lost', 'seized', 'disclosed', 'other'];
@@ -107,14 +108,7 @@ function ReissueForm({ caseId, onIssued, onFailed, onCancel }: { caseId: string;
       <h3 id={`${id}-title`}>{t('reissue.open')}</h3>
       <SelectField label={t('reissue.cause')} hint={t('reissue.causeHint')} options={CAUSES.map((c) => ({ code: c, label: causeLabel(c) }))} value={cause} onValue={(v) => setCause(CAUSES.find((c) => c === v) ?? 'lost')} />
       <Problem code={error} />
-      <p class="actions">
-        <button type="submit" class="primary" disabled={busy} aria-busy={busy}>
-          {t('reissue.confirm')}
-        </button>
-        <button type="button" onClick={onCancel}>
-          {t('actions.cancel')}
-        </button>
-      </p>
+      <FormButtons busy={busy} confirm={t('reissue.confirm')} onCancel={onCancel} />
     </form>
   );
 }

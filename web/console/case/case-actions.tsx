@@ -11,6 +11,7 @@ import { t } from '../i18n.js';
 import { Problem } from '../ui/problem.js';
 import { ColleagueKeyPicker, type ColleagueKey } from './colleague-key.js';
 import { FormButtons, useCommand, useFocusFirst } from '../ui/command-form.js';
+import { TextArea } from '../ui/choices.js';
 
 export type Actions = ResponseOf<'getCaseActions'>;
 type Allowed = Actions['transitions'][number];
@@ -143,13 +144,7 @@ function TransitionForm({ caseId, tr, onDone, onCancel }: FormProps & { tr: Allo
         </div>
       )}
       {needs('reason') && (
-        <div class="field">
-          <label for={`${id}-reason`}>{t('actions.reason')}</label>
-          <p class="hint" id={`${id}-reason-hint`}>
-            {t('actions.reasonHint')}
-          </p>
-          <textarea id={`${id}-reason`} rows={3} maxLength={1000} value={reason} aria-describedby={`${id}-reason-hint`} onInput={(e) => setReason(e.currentTarget.value)} />
-        </div>
+        <TextArea label={t('actions.reason')} hint={t('actions.reasonHint')} rows={3} maxLength={1000} value={reason} onValue={setReason} />
       )}
       <Problem code={error} />
       <FormButtons busy={busy} confirm={t('actions.confirm', { name })} onCancel={onCancel} />

@@ -13,6 +13,7 @@ import { Field } from '../ui/field.js';
 import { Problem } from '../ui/problem.js';
 import { pick, type CatalogueEntry, type Measure, type MeasureCommand } from './measure-words.js';
 import { FormButtons, useCommand, useFocusFirst } from '../ui/command-form.js';
+import { TextArea } from '../ui/choices.js';
 
 type Org = ResponseOf<'listOrgs'>['items'][number];
 
@@ -126,13 +127,7 @@ export function ProposeForm({ caseId, keyEpoch, catalogue, onDone, onCancel }: D
       )}
       <Field label={t('measures.days')} hint={t('measures.daysHint', { days: entry?.durationDays ?? 0 })} inputMode="numeric" maxLength={4} value={days} onValue={setDays} />
       {keyEpoch !== null ? (
-        <div class="field">
-          <label for={`${id}-details`}>{t('measures.details')}</label>
-          <p class="hint" id={`${id}-details-hint`}>
-            {t('measures.detailsHint')}
-          </p>
-          <textarea id={`${id}-details`} rows={3} maxLength={4000} value={details} aria-describedby={`${id}-details-hint`} onInput={(e) => setDetails(e.currentTarget.value)} />
-        </div>
+        <TextArea label={t('measures.details')} hint={t('measures.detailsHint')} rows={3} maxLength={4000} value={details} onValue={setDetails} />
       ) : (
         <p class="hint">{t('measures.detailsNeedKey')}</p>
       )}
@@ -196,13 +191,7 @@ export function ConsentForm({ measure, name, onDone, onCancel }: Done & { measur
         <label for={`${id}-at`}>{t('measures.takenAt')}</label>
         <input id={`${id}-at`} type="datetime-local" value={takenAt} onInput={(e) => setTakenAt(e.currentTarget.value)} />
       </div>
-      <div class="field">
-        <label for={`${id}-statement`}>{t('measures.statement')}</label>
-        <p class="hint" id={`${id}-statement-hint`}>
-          {t('measures.statementHint')}
-        </p>
-        <textarea id={`${id}-statement`} rows={3} maxLength={500} value={statement} aria-describedby={`${id}-statement-hint`} onInput={(e) => setStatement(e.currentTarget.value)} />
-      </div>
+      <TextArea label={t('measures.statement')} hint={t('measures.statementHint')} rows={3} maxLength={500} value={statement} onValue={setStatement} />
       <Problem code={error} />
       <FormButtons busy={busy} confirm={t('measures.consentConfirm')} onCancel={onCancel} />
     </form>
@@ -247,13 +236,7 @@ export function CommandForm({ measure, command, name, onDone, onCancel }: Done &
       <h4 id={`${id}-title`}>{label}</h4>
       {command === 'lift' && <p class="hint">{t('measures.liftNotice')}</p>}
       {needs && (
-        <div class="field">
-          <label for={`${id}-reason`}>{needs === 'required' ? t('actions.reason') : t('measures.reasonOptional')}</label>
-          <p class="hint" id={`${id}-reason-hint`}>
-            {t('actions.reasonHint')}
-          </p>
-          <textarea id={`${id}-reason`} rows={3} maxLength={2000} value={reason} aria-describedby={`${id}-reason-hint`} onInput={(e) => setReason(e.currentTarget.value)} />
-        </div>
+        <TextArea label={needs === 'required' ? t('actions.reason') : t('measures.reasonOptional')} hint={t('actions.reasonHint')} rows={3} maxLength={2000} value={reason} onValue={setReason} />
       )}
       {command === 'activate' && (
         <div class="field">

@@ -14,6 +14,7 @@ import { Problem } from '../ui/problem.js';
 import { TimeLeft } from '../ui/time-left.js';
 import { currentOrgKey, readReports, sendPacket, type OrgKey, type Referral } from './referral-packet.js';
 import { FormButtons, useCommand, useFocusFirst } from '../ui/command-form.js';
+import { TextArea } from '../ui/choices.js';
 
 type Deadline = ResponseOf<'listCaseDeadlines'>['items'][number];
 type Open = 'consent' | 'send' | 'withdraw' | 'reports' | null;
@@ -163,13 +164,7 @@ function ConsentForm({ referral, onDone, onCancel }: FormProps) {
           ))}
         </select>
       </div>
-      <div class="field">
-        <label for={`${id}-statement`}>{t('referrals.statement')}</label>
-        <p class="hint" id={`${id}-statement-hint`}>
-          {t('referrals.statementHint')}
-        </p>
-        <textarea id={`${id}-statement`} rows={3} maxLength={500} value={statement} aria-describedby={`${id}-statement-hint`} onInput={(e) => setStatement(e.currentTarget.value)} />
-      </div>
+      <TextArea label={t('referrals.statement')} hint={t('referrals.statementHint')} rows={3} maxLength={500} value={statement} onValue={setStatement} />
       <Problem code={error} />
       <FormButtons busy={busy} confirm={t('referrals.recordConsentConfirm')} onCancel={onCancel} />
     </form>
@@ -233,13 +228,7 @@ function WithdrawForm({ referral, onDone, onCancel }: FormProps) {
   return (
     <form ref={form} class="card action-form" aria-labelledby={`${id}-title`} onSubmit={(e) => void submit(e)}>
       <h4 id={`${id}-title`}>{t('referrals.withdraw')}</h4>
-      <div class="field">
-        <label for={`${id}-reason`}>{t('actions.reason')}</label>
-        <p class="hint" id={`${id}-reason-hint`}>
-          {t('referrals.withdrawHint')}
-        </p>
-        <textarea id={`${id}-reason`} rows={3} maxLength={2000} value={reason} aria-describedby={`${id}-reason-hint`} onInput={(e) => setReason(e.currentTarget.value)} />
-      </div>
+      <TextArea label={t('actions.reason')} hint={t('referrals.withdrawHint')} rows={3} maxLength={2000} value={reason} onValue={setReason} />
       <Problem code={error} />
       <FormButtons busy={busy} confirm={t('referrals.withdrawConfirm')} onCancel={onCancel} />
     </form>

@@ -11,21 +11,12 @@ import t from 'tap';
 import type { Page } from 'playwright-core';
 import { fingerprintOf } from '../../src/keys/public-key-view.js';
 import { bootstrap, nextTotp } from '../helpers/world.js';
-import { axe, consoleBrowser, signInAs, startConsoleService, type ConsolePage } from './console-kit.js';
+import { axeBothSizes, consoleBrowser, signInAs, startConsoleService, type ConsolePage } from './console-kit.js';
 
 const T = await startConsoleService(t);
 const dep = await bootstrap(T);
 const browser = await consoleBrowser(t);
 
-/** axe at the laptop size and at the phone size, on the same screen. */
-async function axeBoth(page: Page): Promise<unknown[]> {
-  await page.setViewportSize({ width: 1280, height: 800 });
-  const laptop = await axe(page);
-  await page.setViewportSize({ width: 390, height: 844 });
-  const phone = await axe(page);
-  await page.setViewportSize({ width: 1280, height: 800 });
-  return [...laptop, ...phone];
-}
 
 const pages: ConsolePage[] = [];
 async function open(): Promise<ConsolePage> {
@@ -46,7 +37,7 @@ t.test('an admin invites an officer and gets a link to hand over', async (t) => 
   await signInAs(page, T, dep.admin);
   await page.getByRole('heading', { name: 'Inviter une personne' }).waitFor();
   t.equal(await page.getByRole('link', { name: 'Inviter une personne' }).count(), 1, 'the nav shows the link to an admin');
-  t.same(await axeBoth(page), [], 'invite form: axe');
+  await axeBothSizes(t, page, 'invite form: axe');
   await page.getByLabel('Identifiant').fill(officer.username);
   await page.getByLabel('Rôle').selectOption('officer');
   await page.getByRole('button', { name: 'Créer l’invitation' }).click();
@@ -57,7 +48,7 @@ t.test('an admin invites an officer and gets a link to hand over', async (t) => 
   await page.getByRole('button', { name: 'Copier le lien' }).click();
   await page.getByRole('status').filter({ hasText: 'Lien copié.' }).waitFor();
   t.equal(await page.evaluate('navigator.clipboard.readText()'), invitationLink, 'the link is on the clipboard');
-  t.same(await axeBoth(page), [], 'invitation link: axe');
+  await axeBothSizes(t, page, 'invitation link: axe');
   t.same(p.violations, []);
   t.same(p.offHostRequests, []);
 });
@@ -69,7 +60,7 @@ t.test('the officer accepts the invitation: keys, TOTP from a QR code drawn here
   await page.getByRole('heading', { name: 'Créer votre compte' }).waitFor();
   t.equal(page.url(), `${T.origin}/console/invitation`, 'the token left the address bar at once');
   t.equal(await page.evaluate('location.hash'), '');
-  t.same(await axeBoth(page), [], 'step 1: axe');
+  await axeBothSizes(t, page, 'step 1: axe');
 
   await page.getByLabel('Identifiant').fill(officer.username);
   await page.getByLabel('Nouveau mot de passe').fill('trop court');
@@ -86,7 +77,7 @@ t.test('the officer accepts the invitation: keys, TOTP from a QR code drawn here
   t.match((await qr.locator('path').getAttribute('d')) ?? '', /^M\d+ \d+h1v1h-1z/);
   officer.totpSecret = ((await page.locator('[data-secret]').textContent()) ?? '').replace(/\s+/g, '');
   t.match(officer.totpSecret, /^[A-Z2-7]{32}$/, 'the secret is shown as text too');
-  t.same(await axeBoth(page), [], 'step 2: axe');
+  await axeBothSizes(t, page, 'step 2: axe');
 
   await page.getByLabel('Code à usage unique').fill('000000');
   await page.getByRole('button', { name: 'Vérifier le code' }).click();
@@ -101,7 +92,7 @@ t.test('the officer accepts the invitation: keys, TOTP from a QR code drawn here
   const href = (await download.getAttribute('href')) ?? '';
   t.ok(href.startsWith('data:text/plain;charset=utf-8,'), 'the file is made in the page');
   t.match(decodeURIComponent(href.slice(href.indexOf(',') + 1)), firstRecoveryCode);
-  t.same(await axeBoth(page), [], 'step 3: axe');
+  await axeBothSizes(t, page, 'step 3: axe');
   // What the printer gets: the code (and whose it is), nothing else of the page.
   await page.emulateMedia({ media: 'print' });
   const visibility = (locator: ReturnType<Page['locator']>) => locator.first().evaluate((el) => el.ownerDocument.defaultView?.getComputedStyle(el).visibility);
@@ -139,7 +130,7 @@ t.test('a password change, then the new password signs in', async (t) => {
   const me = await T.database.sql`select key_id from users where username = ${officer.username}`;
   const keyId = String(me[0]!.key_id);
   t.equal(await page.locator('dd.code').textContent(), fingerprintOf(keyId), 'the key fingerprint is the account’s, as colleagues are shown it');
-  t.same(await axeBoth(page), [], 'my account: axe');
+  await axeBothSizes(t, page, 'my account: axe');
 
   const newPassword = 'une autre phrase encore plus longue';
   await page.getByLabel('Mot de passe actuel').fill('pas le bon mot de passe');
@@ -153,7 +144,7 @@ t.test('a password change, then the new password signs in', async (t) => {
   await page.getByLabel('Code à usage unique').fill(nextTotp(T, officer.totpSecret));
   await page.getByRole('button', { name: 'Changer le mot de passe' }).click();
   await page.getByRole('status').filter({ hasText: 'Votre mot de passe est changé' }).waitFor();
-  t.same(await axeBoth(page), [], 'password changed: axe');
+  await axeBothSizes(t, page, 'password changed: axe');
   officer.password = newPassword;
   secrets.push(newPassword);
 
@@ -175,7 +166,7 @@ t.test('log out everywhere ends this session and the other page’s', async (t) 
   await p.page.getByRole('button', { name: 'Se déconnecter partout' }).click();
   await p.page.getByRole('heading', { name: 'Connexion' }).waitFor();
   t.equal(await p.page.getByRole('alert').textContent(), 'Votre session est terminée. Reconnectez-vous.');
-  t.same(await axeBoth(p.page), [], 'signed out everywhere: axe');
+  await axeBothSizes(t, p.page, 'signed out everywhere');
 
   // The other page's next call is refused: it lands on the sign-in form too.
   await other.page.getByLabel('Mot de passe actuel').fill(officer.password);
@@ -197,7 +188,7 @@ t.test('recovery with the recovery code: a new password and a new code, shown on
   await page.getByRole('link', { name: 'Mot de passe perdu ? Utiliser le code de récupération' }).click();
   await page.getByRole('heading', { name: 'Récupérer votre compte' }).waitFor();
   t.equal(new URL(page.url()).pathname, '/console/recover');
-  t.same(await axeBoth(page), [], 'recovery step 1: axe');
+  await axeBothSizes(t, page, 'recovery step 1: axe');
 
   await page.getByLabel('Identifiant').fill(officer.username);
   await page.getByLabel('Code de récupération').fill('0000-0000-0000-0000-0000-0000-0000-0000-0000-0000-0000-0000-0000');
@@ -208,7 +199,7 @@ t.test('recovery with the recovery code: a new password and a new code, shown on
   await page.getByLabel('Code de récupération').fill(firstRecoveryCode.toLowerCase());
   await page.getByRole('button', { name: 'Continuer' }).click();
   await page.getByRole('status').filter({ hasText: 'Votre code de récupération a ouvert votre clé' }).waitFor();
-  t.same(await axeBoth(page), [], 'recovery step 2: axe');
+  await axeBothSizes(t, page, 'recovery step 2: axe');
 
   const recovered = 'la phrase choisie après la récupération';
   await page.getByLabel('Nouveau mot de passe').fill(recovered);
@@ -219,7 +210,7 @@ t.test('recovery with the recovery code: a new password and a new code, shown on
   const newCode = ((await page.getByLabel('Code de récupération').textContent()) ?? '').trim();
   t.match(newCode, /^[0-9A-Z]{4}(-[0-9A-Z]{1,4})+$/);
   t.not(newCode, firstRecoveryCode, 'a new code replaces the one just used');
-  t.same(await axeBoth(page), [], 'new recovery code: axe');
+  await axeBothSizes(t, page, 'new recovery code: axe');
   secrets.push(recovered, newCode);
 
   await page.getByLabel('J’ai noté ce code et je l’ai rangé en lieu sûr').check();

@@ -16,7 +16,7 @@ import type { Page } from 'playwright-core';
 import { caseFieldAd, generateKeyPair, keyIdOf, openEnvelope, openField, type KeyEnvelope } from '../../src/sdk/index.js';
 import { clientOf } from '../helpers/api-client.js';
 import { bootstrap, caseRow, enrolActor, fileCase, freshen, grantCaseKey, type Actor, type FiledCase } from '../helpers/world.js';
-import { axe, consoleBrowser, signInAs, startConsoleService, type ConsolePage } from './console-kit.js';
+import { axeBothSizes, consoleBrowser, signInAs, startConsoleService, type ConsolePage } from './console-kit.js';
 
 t.setTimeout(600_000);
 const T = await startConsoleService(t);
@@ -56,12 +56,6 @@ function leaksOf(p: ConsolePage): string[] {
     .map((r) => `${r.method} ${r.url}`);
 }
 
-async function axeBothSizes(tt: { same(a: unknown, b: unknown, m: string): unknown }, page: Page, screen: string): Promise<void> {
-  tt.same(await axe(page), [], `${screen}: no axe violation at 1280x800`);
-  await page.setViewportSize({ width: 390, height: 844 });
-  tt.same(await axe(page), [], `${screen}: no axe violation at 390x844`);
-  await page.setViewportSize({ width: 1280, height: 800 });
-}
 
 async function openCasePage(p: ConsolePage, who: Actor, c: FiledCase): Promise<void> {
   await p.page.clock.setSystemTime(T.clock.now());

@@ -19,7 +19,7 @@ import { loadRiskPolicy } from '../../src/risk/risk-policy.js';
 import { projectRoot } from '../../src/lib/paths.js';
 import { clientOf } from '../helpers/api-client.js';
 import { bootstrap, caseAt, enrolActor, freshen, recordAssessment } from '../helpers/world.js';
-import { axe, consoleBrowser, signInAs, startConsoleService, type ConsolePage } from './console-kit.js';
+import { axeBothSizes, consoleBrowser, signInAs, startConsoleService, type ConsolePage } from './console-kit.js';
 
 t.setTimeout(300_000);
 const T = await startConsoleService(t);
@@ -117,7 +117,7 @@ t.test('an officer assesses the risk: the level as she types is the server’s, 
     const explained = await page.locator('.assessment-level').getByText(/au moins Extrême/).count();
     t.equal(explained, server.override ? 1 : 0, server.override ? 'the override is explained' : 'no override said');
   }
-  await axeBothSizes(t, page);
+  await axeBothSizes(t, page, 'assessment form');
 
   // The version recorded: T 4 declared, feasible, not imminent; V 3, C 2: high (R = 6).
   const recordedVector = vectors[3]!;
@@ -165,9 +165,3 @@ t.test('an officer assesses the risk: the level as she types is the server’s, 
   t.match(sent?.body ?? '', /"threats\.0\.facts":"v2\./, 'its facts sealed in format 2');
 });
 
-async function axeBothSizes(tt: { same(a: unknown, b: unknown, m: string): unknown }, page: Page): Promise<void> {
-  tt.same(await axe(page), [], 'assessment form: no axe violation at 1280x800');
-  await page.setViewportSize({ width: 390, height: 844 });
-  tt.same(await axe(page), [], 'assessment form: no axe violation at 390x844');
-  await page.setViewportSize({ width: 1280, height: 800 });
-}

@@ -13,7 +13,7 @@ import type { Page } from 'playwright-core';
 import { caseFieldAd, caseReportNoteAd, deriveReceiptKeys, generateKeyPair, keyIdOf, openEnvelope, openField, toB64u, type KeyEnvelope } from '../../src/sdk/index.js';
 import { apiClient, clientOf } from '../helpers/api-client.js';
 import { bootstrap, caseAt, enrolActor, freshen, type Actor } from '../helpers/world.js';
-import { axe, consoleBrowser, signInAs, startConsoleService, type ConsolePage } from './console-kit.js';
+import { axeBothSizes, consoleBrowser, signInAs, startConsoleService, type ConsolePage } from './console-kit.js';
 
 t.setTimeout(300_000);
 const T = await startConsoleService(t);
@@ -40,12 +40,6 @@ async function storedReceipts(page: Page): Promise<string[]> {
   return receipts.filter((r) => stored.includes(r) || stored.includes(r.replace(/\s/g, '')));
 }
 
-async function axeBothSizes(tt: { same(a: unknown, b: unknown, m: string): unknown }, page: Page, screen: string): Promise<void> {
-  tt.same(await axe(page), [], `${screen}: no axe violation at 1280x800`);
-  await page.setViewportSize({ width: 390, height: 844 });
-  tt.same(await axe(page), [], `${screen}: no axe violation at 390x844`);
-  await page.setViewportSize({ width: 1280, height: 800 });
-}
 
 /** The printed page shows the receipt and the guidance, and neither the navigation nor the rest of the screen. */
 async function printedView(tt: { ok(v: unknown, m: string): unknown; notOk(v: unknown, m: string): unknown }, page: Page, receipt: string): Promise<void> {

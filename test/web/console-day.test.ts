@@ -18,7 +18,7 @@ import { findLeaks } from '../helpers/leaks.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { bootstrap, caseKeyOf, caseRow, enrolActor, fileCase, freshen, grantCaseKey, nextTotp, partnerOrg } from '../helpers/world.js';
 import { fromB64u, sealEnvelope } from '../../src/sdk/index.js';
-import { axe, consoleBrowser, signInAs, startConsoleService, type ConsolePage } from './console-kit.js';
+import { axeBothSizes, consoleBrowser, signInAs, startConsoleService, type ConsolePage } from './console-kit.js';
 import { fillForm, leaksIn, servePage } from './page-kit.js';
 
 t.setTimeout(600_000);
@@ -54,16 +54,6 @@ async function open(size: 'laptop' | 'phone' = 'laptop', locale = 'fr-FR'): Prom
   return p;
 }
 
-/** axe at the laptop and at the phone size on the screen as it is. */
-async function axeBoth(page: Page): Promise<unknown[]> {
-  const size = page.viewportSize();
-  await page.setViewportSize({ width: 1280, height: 800 });
-  const laptop = await axe(page);
-  await page.setViewportSize({ width: 390, height: 844 });
-  const phone = await axe(page);
-  if (size) await page.setViewportSize(size);
-  return [...laptop, ...phone];
-}
 
 /** Presses Tab until `target` has the focus (at most `max` times): true when it got there. */
 async function tabTo(page: Page, target: ReturnType<Page['locator']>, max = 120): Promise<boolean> {
@@ -123,7 +113,7 @@ t.test('Awa takes the new request from the pool and admits it, with the keyboard
   await page.getByRole('link', { name: /Dossiers à prendre en charge/ }).click();
   const row = page.locator(`tr[data-case-id="${caseId}"]`);
   await row.waitFor();
-  t.same(await axeBoth(page), [], 'the pool: axe');
+  await axeBothSizes(t, page, 'the pool: axe');
   const take = row.getByRole('button', { name: `Prendre ce dossier ${reference}` });
   await page.locator('body').focus();
   t.ok(await tabTo(page, take), 'Tab reaches "take" on the row');
@@ -155,7 +145,7 @@ t.test('Awa takes the new request from the pool and admits it, with the keyboard
   await page.keyboard.press('Enter');
   await page.getByRole('status').filter({ hasText: 'Fait : Déclarer recevable.' }).waitFor();
   t.equal((await caseRow(T, caseId)).state, 'assessment');
-  t.same(await axeBoth(page), [], 'the case page: axe');
+  await axeBothSizes(t, page, 'the case page: axe');
 });
 
 t.test('Awa assesses the risk, proposes a measure the defender agrees to by phone, and refers the case to a partner', async (t) => {
@@ -226,7 +216,7 @@ t.test('Awa assesses the risk, proposes a measure the defender agrees to by phon
   await section.getByRole('status').filter({ hasText: `Transfert envoyé à ${partner.name}.` }).waitFor();
   const referral = await T.database.sql`select state, fields from referrals where case_id = ${caseId}`;
   t.same(referral.map((r) => [r.state, r.fields]), [['sent', ['identity', 'narrative']]], 'the referral is sent with the two fields chosen');
-  t.same(await axeBoth(page), [], 'the case page after the referral: axe');
+  await axeBothSizes(t, page, 'the case page after the referral: axe');
 });
 
 t.test('Awa writes to the defender; the defender reads and answers on the defender page', async (t) => {
@@ -283,7 +273,7 @@ t.test('afternoon, on a phone, in English: Binta takes a case with the keyboard 
   await page.getByRole('link', { name: /Intake pool/ }).click();
   const take = page.locator(`tr[data-case-id="${second.caseId}"]`).getByRole('button', { name: `Take this case ${second.reference}` });
   await take.waitFor();
-  t.same(await axeBoth(page), [], 'the pool in English: axe');
+  await axeBothSizes(t, page, 'the pool in English: axe');
   await page.locator('body').focus();
   t.ok(await tabTo(page, take), 'Tab reaches "take" on the phone');
   await page.keyboard.press('Enter');
@@ -299,7 +289,7 @@ t.test('afternoon, on a phone, in English: Binta takes a case with the keyboard 
   await page.getByLabel('Your message to the defender').fill(typed.english);
   await page.getByRole('button', { name: 'Seal and send' }).click();
   await page.getByRole('status').filter({ hasText: 'Message sealed and sent.' }).waitFor();
-  t.same(await axeBoth(page), [], 'the case page in English: axe');
+  await axeBothSizes(t, page, 'the case page in English: axe');
   const sent = await T.database.sql`select count(*)::int as n from messages where case_id = ${second.caseId}`;
   t.equal(sent[0]!.n, 1, 'the message is on the case');
 });

@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import t from 'tap';
 import type { Page } from 'playwright-core';
 import { assessToDecision, bootstrap, caseAt, enrolActor, fileCase, measureAt, partnerOrg, referralAt } from '../helpers/world.js';
-import { axe, consoleBrowser, signInAs, startConsoleService, type ConsolePage } from './console-kit.js';
+import { axeBothSizes, consoleBrowser, signInAs, startConsoleService, type ConsolePage } from './console-kit.js';
 
 t.setTimeout(600_000);
 const T = await startConsoleService(t);
@@ -35,12 +35,6 @@ const pooled = await fileCase(T, dep);
 
 const leaksOf = (p: ConsolePage) => p.sent.filter((r) => markers.some((m) => r.url.includes(m) || (r.body ?? '').includes(m))).map((r) => `${r.method} ${r.url}`);
 
-async function axeBothSizes(tt: { same(a: unknown, b: unknown, m: string): unknown }, page: Page, screen: string): Promise<void> {
-  tt.same(await axe(page), [], `${screen}: no axe violation at 1280x800`);
-  await page.setViewportSize({ width: 390, height: 844 });
-  tt.same(await axe(page), [], `${screen}: no axe violation at 390x844`);
-  await page.setViewportSize({ width: 1280, height: 800 });
-}
 
 /** Counts window.print calls (the original still runs: headless Chromium returns at once). */
 async function countPrints(page: Page): Promise<void> {

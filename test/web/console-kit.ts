@@ -77,3 +77,16 @@ export async function signInAs(page: Page, T: TestApp, actor: Pick<Actor, 'usern
 export async function axe(page: Page): Promise<AxeViolation[]> {
   return runAxe(page, ['wcag22a', 'wcag22aa']);
 }
+
+/**
+ * axe-core at the laptop size and at the phone size on the screen as it is, each violation a
+ * failed assertion naming the screen; the page goes back to its size after.
+ */
+export async function axeBothSizes(tt: { same(a: unknown, b: unknown, m: string): unknown }, page: Page, screen: string): Promise<void> {
+  const size = page.viewportSize();
+  await page.setViewportSize(LAPTOP.viewport);
+  tt.same(await axe(page), [], `${screen}: no axe violation at 1280x800`);
+  await page.setViewportSize({ width: 390, height: 844 });
+  tt.same(await axe(page), [], `${screen}: no axe violation at 390x844`);
+  if (size) await page.setViewportSize(size);
+}

@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import t from 'tap';
 import type { Page } from 'playwright-core';
 import { caseAt, enrolActor, bootstrap, measureAt, type Actor, type StagedCase } from '../helpers/world.js';
-import { axe, consoleBrowser, signInAs, startConsoleService, type ConsolePage } from './console-kit.js';
+import { axeBothSizes, consoleBrowser, signInAs, startConsoleService, type ConsolePage } from './console-kit.js';
 
 t.setTimeout(300_000);
 const T = await startConsoleService(t);
@@ -29,12 +29,6 @@ const reasons = [`Menaces confirmées ${randomUUID()}`, `Risque redevenu faible 
 const leaksOf = (p: ConsolePage): string[] =>
   p.sent.filter((r) => markers.some((m) => r.url.includes(m) || (r.body ?? '').includes(m)) || reasons.some((m) => decodeURIComponent(r.url).includes(m))).map((r) => `${r.method} ${r.url}`);
 
-async function axeBothSizes(tt: { same(a: unknown, b: unknown, m: string): unknown }, page: Page, screen: string): Promise<void> {
-  tt.same(await axe(page), [], `${screen}: no axe violation at 1280x800`);
-  await page.setViewportSize({ width: 390, height: 844 });
-  tt.same(await axe(page), [], `${screen}: no axe violation at 390x844`);
-  await page.setViewportSize({ width: 1280, height: 800 });
-}
 
 async function openCasePage(p: ConsolePage, who: Actor, staged: StagedCase): Promise<void> {
   await p.page.clock.setSystemTime(T.clock.now());

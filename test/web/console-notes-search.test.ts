@@ -13,7 +13,7 @@ import { assignCaseSupervisor, buildWorld, caseKeyOf, type Actor } from '../help
 import { SEALED_JSON_BYTES } from '../../src/lib/schemas.js';
 import { caseFieldAd, fromB64u, openField, openNote, openStaffKey, sealNote, openSearchKeyEntry, padTokens, ready, sealSearchKeyEntry, generateSearchKey, searchTokens, type JsonValue } from '../../src/sdk/index.js';
 import { NOTE_JSON_BYTES } from '../../web/console/notes/note-limit.js';
-import { axe, consoleBrowser, signInAs, startConsoleService, type ConsolePage } from './console-kit.js';
+import { axe, axeBothSizes, consoleBrowser, signInAs, startConsoleService, type ConsolePage } from './console-kit.js';
 
 await ready();
 const T = await startConsoleService(t);
@@ -57,12 +57,6 @@ const pages: ConsolePage[] = [];
 /** What must never be in a request URL or body the browser sent (only sealed or as tokens). */
 const SECRETS = [NOTE, 'défenseur, menace', NAME, 'Aïssata', 'aissata', 'AISSATA', 'Traoré', 'traore', 'Diallo', '76 12 34 56', '76-12-34-56', '76123456', '22376123456', OTHER_PHONE, '66001122', 'Keïta'];
 
-async function axeBothSizes(tt: { same(a: unknown, b: unknown, m: string): unknown }, p: ConsolePage, screen: string): Promise<void> {
-  tt.same(await axe(p.page), [], `${screen}: no axe violation at 1280x800`);
-  await p.page.setViewportSize({ width: 390, height: 844 });
-  tt.same(await axe(p.page), [], `${screen}: no axe violation at 390x844`);
-  await p.page.setViewportSize({ width: 1280, height: 800 });
-}
 
 t.test('the note limit shown is the contract’s', async (t) => {
   t.equal(NOTE_JSON_BYTES, SEALED_JSON_BYTES.text);
@@ -83,7 +77,7 @@ t.test('the case page warns of case 2; the officer writes the first note (the st
   t.equal(await warning.getByRole('link', { name: c2.reference }).getAttribute('href'), `/console/cases/${c2.caseId}`);
   const [stored] = await sql`select count(*)::int as n from case_search_tokens where case_id = ${c1.caseId}`;
   t.equal(stored!.n, 12, "case 1's tokens uploaded, padded to the policy's count");
-  await axeBothSizes(t, p, 'case page with the duplicate warning');
+  await axeBothSizes(t, p.page, 'case page with the duplicate warning');
 
   // From the case page, a link (no reload: the session goes on).
   await page.getByRole('link', { name: 'Notes internes de l’équipe' }).click();
@@ -92,7 +86,7 @@ t.test('the case page warns of case 2; the officer writes the first note (the st
   t.match(await page.locator('main').textContent(), /le défenseur ou la défenseure ne les voit jamais/, 'says plainly the defender never sees them');
   await page.getByText('Aucune note pour l’instant. La première note crée la clé').waitFor();
   t.equal(await page.locator('.alert-warn').count(), 0, 'the notes screen leaves the warning to the case page');
-  await axeBothSizes(t, p, 'notes (empty)');
+  await axeBothSizes(t, p.page, 'notes (empty)');
 
   const box = page.getByLabel('Texte de la note');
   await box.fill(NOTE);
@@ -109,7 +103,7 @@ t.test('the case page warns of case 2; the officer writes the first note (the st
   await signInAs(page, T, awa);
   await page.getByText(NOTE).waitFor();
   t.match(await page.locator('.note-meta').first().textContent(), /^Vous, le /, 'by the reader themself');
-  await axeBothSizes(t, p, 'notes (one note)');
+  await axeBothSizes(t, p.page, 'notes (one note)');
   t.same(p.violations, []);
   t.same(p.offHostRequests, []);
   t.same(p.pageErrors, []);
@@ -154,7 +148,7 @@ t.test('the officer finds cases by a name typed otherwise and by a phone in anot
   const { page } = p;
   await page.getByRole('link', { name: 'Trouver un dossier' }).click();
   await page.getByRole('heading', { name: 'Trouver un dossier', level: 1 }).waitFor();
-  await axeBothSizes(t, p, 'search (empty)');
+  await axeBothSizes(t, p.page, 'search (empty)');
 
   const box = page.getByLabel('Nom ou téléphone');
   const results = page.locator('.results');
@@ -166,7 +160,7 @@ t.test('the officer finds cases by a name typed otherwise and by a phone in anot
   t.same(await found(), [c1.reference, c2.reference].sort(), 'both cases of the person, spelt otherwise');
   t.equal(await results.getByRole('link', { name: c1.reference }).getAttribute('href'), `/console/cases/${c1.caseId}`);
   t.match(await results.locator('li').first().textContent(), /État : Évaluation du risque.*Région : .+Éléments en commun : 2/);
-  await axeBothSizes(t, p, 'search (results)');
+  await axeBothSizes(t, p.page, 'search (results)');
 
   await box.fill('00223 76-12-34-56');
   await page.getByRole('button', { name: 'Chercher' }).click();

@@ -10,11 +10,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import t from 'tap';
-import type { Page } from 'playwright-core';
 import { createOrgKey, openEnvelope, openKeyringEntry, openReferralPacket, referralReportAd, sealField, type BoxKeyPair, type Envelope, type SealedField } from '../../src/sdk/index.js';
 import { clientOf } from '../helpers/api-client.js';
 import { bootstrap, caseAt, enrolActor, freshen, partnerOrg, type Actor } from '../helpers/world.js';
-import { axe, consoleBrowser, signInAs, startConsoleService, type ConsolePage } from './console-kit.js';
+import { axeBothSizes, consoleBrowser, signInAs, startConsoleService, type ConsolePage } from './console-kit.js';
 
 t.setTimeout(600_000);
 const T = await startConsoleService(t);
@@ -38,12 +37,6 @@ function leaksOf(p: ConsolePage): string[] {
   return p.sent.filter((r) => [...markers, reportText].some((m) => r.url.includes(m) || (r.body ?? '').includes(m))).map((r) => `${r.method} ${r.url}`);
 }
 
-async function axeBothSizes(tt: { same(a: unknown, b: unknown, m: string): unknown }, page: Page, screen: string): Promise<void> {
-  tt.same(await axe(page), [], `${screen}: no axe violation at 1280x800`);
-  await page.setViewportSize({ width: 390, height: 844 });
-  tt.same(await axe(page), [], `${screen}: no axe violation at 390x844`);
-  await page.setViewportSize({ width: 1280, height: 800 });
-}
 
 const referralRow = async (id: string) => (await T.database.sql`select * from referrals where id = ${id}`)[0]!;
 const orgEnvelopeOf = async (id: string) => (await T.database.sql`select key_id, envelope from referral_envelopes where referral_id = ${id} and recipient_type = 'org'`)[0]!;

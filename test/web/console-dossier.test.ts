@@ -9,6 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import t from 'tap';
 import type { Page } from 'playwright-core';
+import { waitFor } from '../helpers/wait-for.js';
 import { assessToDecision, bootstrap, caseAt, enrolActor, fileCase, measureAt, partnerOrg, referralAt } from '../helpers/world.js';
 import { axeBothSizes, consoleBrowser, signInAs, startConsoleService, type ConsolePage } from './console-kit.js';
 
@@ -88,7 +89,8 @@ t.test('an officer opens the dossier, sees every section decrypted, prints it on
   await countPrints(page);
   await page.getByRole('button', { name: 'Imprimer le dossier' }).click();
   await page.getByRole('status').filter({ hasText: 'Impression enregistrée' }).waitFor();
-  await page.waitForFunction('window.__prints > 0');
+  // Polled from here: the page's CSP forbids the eval that waitForFunction's polling needs.
+  await waitFor(async () => (await prints(page)) > 0, { what: 'the print dialog' });
   t.equal(await prints(page), 1, 'printed once');
   const events = await exportEvents(c.caseId);
   t.same(events, [{ actor: `u:${awa.id}`, outcome: 'allowed', reason: 'sections: meta,facts,timeline,assessments,measures,referrals,files' }], 'exactly one case.export event, with the sections');
@@ -101,7 +103,7 @@ t.test('an officer opens the dossier, sees every section decrypted, prints it on
   // Within the page (a reload is a new session): the router follows history.
   await page.evaluate(`history.pushState(null, '', '/console/cases/${pooled.caseId}/dossier'); dispatchEvent(new PopStateEvent('popstate'))`);
   const print = page.getByRole('button', { name: 'Imprimer le dossier' });
-  await page.waitForFunction(`!document.querySelector('[aria-busy="true"]')`);
+  await waitFor(async () => (await page.locator('[aria-busy="true"]').count()) === 0, { what: 'every section of the dossier loaded' });
   await print.click();
   await page.locator('.dossier-print [role="alert"][data-code="not_found"]').waitFor();
   t.equal(await prints(page), 1, 'nothing more printed');

@@ -97,6 +97,7 @@ t.test('the officer sees what the policy allows, admits with the keyboard, decli
   await page.getByText('Évaluation du risque').first().waitFor();
   t.equal(await stateShown(page), 'Évaluation du risque', 'the case reloaded in its new state');
   t.equal((await caseRow(T, admitted.caseId)).state, 'assessment');
+  await page.locator('section[aria-labelledby="case-actions"] .action-list').waitFor();
   t.equal(await page.getByRole('button', { name: 'Déclarer recevable', exact: true }).count(), 0, 'the actions reloaded: admit is gone');
 
   // Decline another case: a form with a labelled reason.

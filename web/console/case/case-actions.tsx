@@ -28,6 +28,8 @@ export function CaseActions({ caseId, actions, onChanged }: { caseId: string; ac
   const [error, setError] = useState<string | null>(null);
   const [status, setStatus] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  // After a command, the buttons of the state before are gone until the page's new read of the actions arrives.
+  const [stale, setStale] = useState<Actions | null>(null);
 
   useEffect(() => {
     setOpen(null);
@@ -38,6 +40,7 @@ export function CaseActions({ caseId, actions, onChanged }: { caseId: string; ac
   const done = (message: string) => {
     setOpen(null);
     setStatus(message);
+    setStale(actions);
     onChanged();
   };
 
@@ -55,7 +58,13 @@ export function CaseActions({ caseId, actions, onChanged }: { caseId: string; ac
     }
   };
 
-  if (!actions) return error ? <Problem code={error} /> : <p aria-busy="true">{t('case.loading')}</p>;
+  if (!actions || actions === stale)
+    return (
+      <>
+        {error ? <Problem code={error} /> : <p aria-busy="true">{t('case.loading')}</p>}
+        <p role="status">{status ?? ''}</p>
+      </>
+    );
   const grant = actions.commands.some((c) => c.command === 'grant_envelope' && c.allowed);
   return (
     <>

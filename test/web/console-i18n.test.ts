@@ -59,6 +59,43 @@ const DYNAMIC: Record<string, readonly string[]> = {
   'measures.command.': MEASURE_COMMANDS,
 };
 
+/** Every .ts file under src/, for what the services write. */
+function serviceSources(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const full = path.join(dir, e.name);
+    return e.isDirectory() ? serviceSources(full) : e.name.endsWith('.ts') ? [readFileSync(full, 'utf8')] : [];
+  });
+}
+
+t.test('every action the service writes on a case timeline has words', async (t) => {
+  const written = new Set<string>();
+  for (const text of serviceSources(path.join(root, 'src'))) {
+    for (const m of text.matchAll(/addTimeline\(\{[^}]*?action: '([a-z_.]+)'/g)) written.add(m[1]!);
+    for (const m of text.matchAll(/timeline\(\w+, \w+, (?:\w+ \? )?'([a-z_.]+)'(?: : '([a-z_.]+)')?/g)) for (const a of [m[1], m[2]]) if (a) written.add(a);
+  }
+  t.ok(written.size >= 20, `found ${written.size} actions written as literals`);
+  const intake = parse(readFileSync(path.join(root, 'policies', 'intake.yaml'), 'utf8')) as { lists: { source: Array<{ code: string }> } };
+  // Written under a computed name: the values that name takes.
+  const computed = [
+    ...Object.keys(workflow.transitions),
+    ...Object.values(workflow.transitions).flatMap((tr) => ((tr as { records?: string }).records ? [(tr as { records: string }).records] : [])),
+    'filed',
+    ...intake.lists.source.filter((s) => s.code !== 'online').map((s) => `filed_${s.code}`),
+    'urgency_confirmed',
+    'urgency_lifted',
+    'assessment.recorded',
+    'measure.consented',
+    'measure.refused',
+    'measure.expired',
+    'measure.lapsed',
+    'appeal_upheld',
+    'appeal_dismissed',
+    'deadline.reminder',
+    'deadline.escalated',
+  ];
+  t.same([...new Set([...written, ...computed])].filter((a) => !(`action.${a}` in fr)), [], 'each has an action.<code> in the catalogues');
+});
+
 t.test('French and English have the same keys, each with words and the same placeholders', async (t) => {
   t.same(Object.keys(en).sort(), Object.keys(fr).sort());
   const placeholders = (s: string) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();

@@ -21,7 +21,9 @@ effect(() => {
 /** The username of a colleague, or null while it is not known. Reading it re-renders the screen once the directory answers. */
 export function staffName(userId: string): string | null {
   const me = account.value?.id ?? null;
-  if (me && asked !== me) {
+  // Only the roles policies/access.yaml lets read the directory ask for it: anyone else would be refused, and audited, at each session.
+  const mayRead = account.value?.role === 'officer' || account.value?.role === 'supervisor';
+  if (me && mayRead && asked !== me) {
     asked = me;
     call('listStaffDirectory').then(
       (r) => {

@@ -103,6 +103,8 @@ t.test('an officer opens the dossier, sees every section decrypted, prints it on
   // Within the page (a reload is a new session): the router follows history.
   await page.evaluate(`history.pushState(null, '', '/console/cases/${pooled.caseId}/dossier'); dispatchEvent(new PopStateEvent('popstate'))`);
   const print = page.getByRole('button', { name: 'Imprimer le dossier' });
+  // The screen of the other case first (the one before has no busy part left either).
+  await page.getByRole('heading', { name: `Dossier ${pooled.reference} : version imprimable`, level: 1 }).waitFor();
   await waitFor(async () => (await page.locator('[aria-busy="true"]').count()) === 0, { what: 'every section of the dossier loaded' });
   await print.click();
   await page.locator('.dossier-print [role="alert"][data-code="not_found"]').waitFor();

@@ -21,6 +21,7 @@ export * from './crypto/rekey.js';
 export * from './crypto/staff-key.js';
 export * from './crypto/referral-packet.js';
 export * from './crypto/file-stream.js';
+export * from './crypto/file-key.js';
 export * from './crypto/audit-chain.js';
 export * from './crypto/blind-index.js';
 export * from './client/filing.js';

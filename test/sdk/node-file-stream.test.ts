@@ -3,7 +3,7 @@
  * Web-Streams transforms as in the browser, in constant memory, and a file that fails to decrypt
  * never leaves plaintext (partial or whole) at the destination path.
  */
-import { randomFillSync } from 'node:crypto';
+import { createHash, randomFillSync } from 'node:crypto';
 import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +16,7 @@ await ready();
 
 const refusal = (code: CryptoErrorCode) => ({ name: 'CryptoError', code: new RegExp(`^${code}$`) });
 const randomBytes = (n: number) => randomFillSync(new Uint8Array(n));
+const sha256 = (data: Uint8Array) => new Uint8Array(createHash('sha256').update(data).digest());
 
 const dir = await mkdtemp(join(tmpdir(), 'egide-file-stream-'));
 t.teardown(() => rm(dir, { recursive: true, force: true }));
@@ -33,12 +34,12 @@ t.test('a temp file encrypts to another file and back to the same bytes', async 
   await writeFile(src, plain);
 
   const e = await encryptFileStream(src, enc, key);
-  t.same(e, { bytesIn: plain.length, bytesOut: encryptedFileSize(plain.length) });
+  t.same(e, { bytesIn: plain.length, bytesOut: encryptedFileSize(plain.length), plaintextSha256: sha256(plain) });
   t.equal((await stat(enc)).size, encryptedFileSize(plain.length), 'the file on disk has the expected size');
   t.equal((await stat(enc)).mode & 0o777, 0o600, 'created readable by its owner only');
 
   const d = await decryptFileStream(enc, out, key);
-  t.same(d, { bytesIn: encryptedFileSize(plain.length), bytesOut: plain.length });
+  t.same(d, { bytesIn: encryptedFileSize(plain.length), bytesOut: plain.length, plaintextSha256: sha256(plain) });
   t.ok(Buffer.from(plain).equals(await readFile(out)), 'the decrypted file equals the original');
   t.equal((await stat(out)).mode & 0o777, 0o600);
 
@@ -47,13 +48,36 @@ t.test('a temp file encrypts to another file and back to the same bytes', async 
   t.ok(Buffer.from(plain).equals(viaWeb), 'the Web transform decrypts what the adapter wrote');
 });
 
+t.test('the format option goes through: format 1 (exact size) and format 2 (padded, the default)', async (t) => {
+  const plain = randomBytes(FILE_CHUNK_BYTES + 5);
+  for (const format of [1, 2] as const) {
+    const [src, enc, out] = [`f${format}.bin`, `f${format}.enc`, `f${format}.out`].map((f) => join(dir, f)) as [string, string, string];
+    await writeFile(src, plain);
+    const e = await encryptFileStream(src, enc, key, { format });
+    t.equal((await stat(enc)).size, encryptedFileSize(plain.length, format), `format ${format}: size on disk`);
+    t.same(e.plaintextSha256, sha256(plain));
+    const d = await decryptFileStream(enc, out, key, { format });
+    t.same(d.plaintextSha256, sha256(plain));
+    t.ok(Buffer.from(plain).equals(await readFile(out)), `format ${format}: round trip`);
+    // The Web transform reads the adapter's file in the same format.
+    t.ok(Buffer.from(plain).equals(await collect(new Blob([await readFile(enc)]).stream().pipeThrough(decryptFile(key, { format })))), `format ${format}: the Web transform reads it`);
+  }
+  t.not(encryptedFileSize(plain.length, 1), encryptedFileSize(plain.length, 2));
+
+  // A format-1 file read as format 2 is refused, and leaves nothing at the destination.
+  const out = join(dir, 'wrong-format.out');
+  await t.rejects(decryptFileStream(join(dir, 'f1.enc'), out, key), refusal('bad_padding'));
+  await t.rejects(stat(out), { code: 'ENOENT' });
+});
+
 t.test('an empty file round-trips', async (t) => {
   const [src, enc, out] = ['empty', 'empty.enc', 'empty.out'].map((f) => join(dir, f)) as [string, string, string];
   await writeFile(src, new Uint8Array(0));
   await encryptFileStream(src, enc, key);
   t.equal((await stat(enc)).size, encryptedFileSize(0));
-  await decryptFileStream(enc, out, key);
+  const d = await decryptFileStream(enc, out, key);
   t.equal((await stat(out)).size, 0);
+  t.same(d.plaintextSha256, sha256(new Uint8Array(0)));
 });
 
 t.test('Node Readable to Node Writable, in odd-sized pieces', async (t) => {
@@ -83,7 +107,7 @@ t.test('a tampered, truncated or wrongly keyed file leaves no plaintext at the d
   tampered[tampered.length - 5]! ^= 1;
   const cases: Array<[string, Buffer, Uint8Array, CryptoErrorCode]> = [
     ['a byte altered in the last chunk', tampered, key, 'decrypt_failed'],
-    ['the last chunk dropped', ct.subarray(0, ct.length - 10 - 17), key, 'bad_stream'],
+    ['the last chunk dropped', ct.subarray(0, 24 + 3 * (FILE_CHUNK_BYTES + 17)), key, 'bad_stream'],
     ['a wrong key', ct, generateFileKey(), 'decrypt_failed'],
   ];
   for (const [label, bytes, k, code] of cases) {

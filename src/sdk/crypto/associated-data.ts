@@ -53,3 +53,14 @@ export const referralReportAd = (referralId: string, reportId: string): string =
  * neither move a note to another case nor pass it off as another colleague's.
  */
 export const noteBodyAd = (caseId: string, noteId: string, author: string): string => associatedData('note', caseId, 'body', noteId, author);
+
+/**
+ * AD of a field of an attached file, sealed under the case DEK: `egide/v1/file/<fileId>/<field>`,
+ * `<field>` one of `key` (the file key record, file-key.ts), `name`, `type` (the media type),
+ * `caption` and `sha256` (hex of the plaintext's SHA-256). A server can move none of them to
+ * another file.
+ */
+export const fileFieldAd = (fileId: string, field: FileField): string => associatedData('file', fileId, field);
+
+/** The sealed fields of an attached file. */
+export type FileField = 'key' | 'name' | 'type' | 'caption' | 'sha256';

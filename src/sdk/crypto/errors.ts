@@ -35,6 +35,8 @@ export type CryptoErrorCode =
   | 'bad_kdf_params'
   /** A file stream was truncated, reordered or had data after its final chunk. */
   | 'bad_stream'
+  /** A file's key record (file-key.ts) is not the canonical JSON of a version, format, key and header. */
+  | 'bad_file_key'
   /** An audit event or checkpoint did not verify. */
   | 'bad_signature';
 

@@ -78,6 +78,15 @@ import { createUserKeyService } from './users/user-key-service.js';
 import { createStaffDirectoryService } from './users/staff-directory-service.js';
 import { createEscalationRepository } from './escalation/escalation-repository.js';
 import { createEscalationService } from './escalation/escalation-service.js';
+import { createFileRepository } from './files/file-repository.js';
+import { createFileService } from './files/file-service.js';
+import { UploadHashes } from './files/upload-hashes.js';
+import { createUploadServer } from './files/upload-server.js';
+import type { EvidenceStore } from './files/stores/evidence-store.js';
+import { createEvidenceStore } from './files/stores/create-evidence-store.js';
+import { evidenceStoreConfig } from './files/evidence-store-config.js';
+import { createFilingCeiling } from './limits/filing-ceiling.js';
+import { silentLogger, type Logger } from './lib/logger.js';
 
 /** What the services are built from: the process's connections, keys and policies. */
 interface ServiceCore {
@@ -93,6 +102,9 @@ interface ServiceCore {
   signAccessToken: (claims: AccessClaims) => string;
   auditReads?: boolean;
   webhookResolver?: Resolver;
+  /** Where evidence files' ciphertext lives (FILE_STORE). */
+  evidenceStore: EvidenceStore;
+  log: Logger;
 }
 
 /** Wires repositories into services; each factory receives only what it uses. */
@@ -115,6 +127,7 @@ function buildServices(deps: ServiceCore) {
     notes: createNoteRepository(db),
     webhooks: createWebhookRepository(db),
     escalation: createEscalationRepository(db),
+    files: createFileRepository(db),
   };
   const outbox = createOutbox();
   const audit = createAuditService({ repo: repos.audit, writeBatch: createAuditBatchWriter(deps.auditDatabase.sql), clock, signingSecretKey: keys.audit.secretKey });
@@ -172,6 +185,20 @@ function buildServices(deps: ServiceCore) {
   const retention = createRetentionService({ db, cases: repos.cases, sealed: repos.sealedContent, referrals: repos.referrals, notes: repos.notes, searchTokens: searchRepo, retention: createRetentionRepository(db), deadlines, deadlineRepo: repos.deadlines, access, audit, clock });
   // Fires the steps of deadline ladders: run by the workers' deadline-steps queue and reconciler.
   const escalation = createEscalationService({ db, repo: repos.escalation, cases: repos.cases, outbox, audit, clock, policy: policies.deadlines });
+  // Evidence files: the tus server writes through the hashing wrapper of the store.
+  const uploadHashes = new UploadHashes();
+  const filingCeiling = createFilingCeiling({ redis, prefix: config.REDIS_PREFIX, key: keys.throttleKey, policy: policies.limits.filing, clock });
+  const files = createFileService({ db, cases, caseRepo: repos.cases, files: repos.files, store: deps.evidenceStore, hashes: uploadHashes, filingCeiling, outbox, access, audit, clock, policy: policies.files, log: deps.log });
+  const uploads = createUploadServer({
+    datastore: uploadHashes.wrap(deps.evidenceStore.datastore),
+    path: '/v1/uploads',
+    maxSize: policies.files.maxFileBytes,
+    onFinished: async (fileId, request) => {
+      const ctx = files.contexts.get(request);
+      if (!ctx) throw new Error('an upload finished outside a request the API authorised');
+      await files.uploadFinished(fileId, ctx);
+    },
+  });
   const consoleCatalogues = createConsoleService({ access, policies });
   const health = createHealthService({ sql: database.sql, redis, access, keyring: repos.keyring, users: repos.users });
   // The blind index: the staff keyring of the search key and the tokens of each case.
@@ -197,6 +224,7 @@ function buildServices(deps: ServiceCore) {
     health,
     consoleCatalogues,
     searchKey, searchTokens,
+    files, uploads,
   };
 }
 
@@ -218,8 +246,10 @@ export interface ContainerOptions {
   webhookResolver?: Resolver;
   /** The modules the process runs: their permissions are checked against the access policy before anything connects. */
   modules?: readonly ModulePermissions[];
-  /** Where Redis connection errors go (at debug level: they surface through /readyz and the heartbeat). */
-  log?: { debug(obj: object, msg: string): void };
+  /** Where Redis connection errors go (at debug level: they surface through /readyz and the heartbeat), and the services' warnings. */
+  log?: Logger;
+  /** An evidence store to use (tests); then not closed here. By default the one FILE_STORE selects, started here. */
+  evidenceStore?: EvidenceStore;
 }
 
 /** The process's object graph: what the API, the workers and the CLI take their parts from. */
@@ -231,6 +261,8 @@ export interface Container {
   redis: Redis;
   policies: Policies;
   keys: ServerKeys;
+  /** Where evidence files' ciphertext lives. */
+  evidenceStore: EvidenceStore;
   repos: Services['repos'];
   services: Services;
   /**
@@ -257,6 +289,8 @@ export async function createContainer(opts: ContainerOptions): Promise<Container
   const database = opts.database ?? createDatabase(config.DATABASE_URL, { max: config.DATABASE_POOL_SIZE });
   // Two connections of its own for the audit group commit (postgres.js opens them on first use).
   const auditDatabase = createDatabase(config.DATABASE_URL, { max: 2 });
+  const evidenceStore = opts.evidenceStore ?? createEvidenceStore(evidenceStoreConfig(config), opts.log);
+  if (!opts.evidenceStore) await evidenceStore.start();
   const redis = opts.redis ?? (opts.redisOnDemand ? createOnDemandRedis(config.REDIS_URL) : createApiRedis(config.REDIS_URL));
   // Without a listener ioredis reports connection errors as unhandled.
   redis.on('error', (err: Error) => opts.log?.debug({ err: { message: err.message } }, 'redis error'));
@@ -270,6 +304,8 @@ export async function createContainer(opts: ContainerOptions): Promise<Container
     clock,
     keys,
     policies,
+    evidenceStore,
+    log: opts.log ?? silentLogger,
     signAccessToken: (claims) => {
       if (!signer) throw new Error('no access-token signer is bound in this process');
       return signer(claims);
@@ -287,6 +323,7 @@ export async function createContainer(opts: ContainerOptions): Promise<Container
     redis,
     policies,
     keys,
+    evidenceStore,
     repos: services.repos,
     services,
     bindAccessTokenSigner(sign) {
@@ -297,6 +334,7 @@ export async function createContainer(opts: ContainerOptions): Promise<Container
         if (!opts.database) await database.close();
         await auditDatabase.close();
         if (!opts.redis) redis.disconnect();
+        if (!opts.evidenceStore) await evidenceStore.close();
       })();
       return closing;
     },

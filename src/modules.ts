@@ -6,6 +6,7 @@ import orgs from './orgs/org-module.js';
 import audit from './audit/audit-module.js';
 import cases from './cases/case-module.js';
 import messages from './messages/message-module.js';
+import files from './files/file-module.js';
 import assessments from './assessments/assessment-module.js';
 import measures from './measures/measure-module.js';
 import referrals from './referrals/referral-module.js';
@@ -34,6 +35,7 @@ export const defaultModules: readonly AppModule[] = [
   audit,
   cases,
   messages,
+  files,
   assessments,
   measures,
   referrals,

@@ -11,6 +11,7 @@ import { loadMeasureCatalogue, type MeasureCatalogue } from './measures/measure-
 import { loadReferralPolicy, type ReferralPolicy } from './referrals/referral-policy.js';
 import { loadRiskPolicy, type RiskPolicy } from './risk/risk-policy.js';
 import { loadSearchPolicy, type SearchPolicy } from './search/search-policy.js';
+import { loadFilePolicy, type FilePolicy } from './files/file-policy.js';
 
 /** Every file of policies/, parsed and validated: what an institution edits and restarts on. */
 export interface Policies {
@@ -40,6 +41,8 @@ export interface Policies {
   console: ConsolePolicy;
   /** search.yaml: the blind index's token count per case and the bounds of a search. */
   search: SearchPolicy;
+  /** files.yaml: the limits on evidence files. */
+  files: FilePolicy;
 }
 
 /**
@@ -62,5 +65,6 @@ export function loadPolicies(dir: string): Policies {
     breakGlass: loadBreakGlassPolicy(dir),
     console: loadConsolePolicy(dir),
     search: loadSearchPolicy(dir),
+    files: loadFilePolicy(dir),
   };
 }

@@ -1,7 +1,7 @@
 import { and, asc, eq, isNotNull } from 'drizzle-orm';
-import { appealGroundsAd, assessmentFieldAd, caseFieldAd, caseReportNoteAd, measureDetailsAd, messageBodyAd, type RekeyItemKind } from '../sdk/index.js';
+import { appealGroundsAd, assessmentFieldAd, associatedData, caseFieldAd, caseReportNoteAd, measureDetailsAd, messageBodyAd, type RekeyItemKind } from '../sdk/index.js';
 import type { Queryable } from '../db/client.js';
-import { appeals, assessments, caseFields, caseReports, measures, messages } from '../db/schema/index.js';
+import { appeals, assessments, caseFields, caseFiles, caseReports, measures, messages } from '../db/schema/index.js';
 
 /** One value sealed under the case DEK, at its place (kind, id, field), with the AD it is bound to. */
 export interface SealedItem {
@@ -121,6 +121,30 @@ const SEALED_UNDER_CASE_DEK: { readonly [K in RekeyItemKind]: SealedSource } = {
     },
     async purge(caseId, tx) {
       await tx.update(appeals).set({ grounds: null }).where(eq(appeals.caseId, caseId));
+    },
+  },
+  /**
+   * case_files.sealed (a map field -> sealed: the file key record, name, media type, caption,
+   * plaintext hash), AD egide/v1/file/<id>/<field>. A re-key re-seals these only: the file's
+   * ciphertext is under its own file key, which does not change.
+   */
+  file: {
+    async list(caseId, tx) {
+      const rows = await tx.select({ id: caseFiles.id, sealed: caseFiles.sealed }).from(caseFiles).where(eq(caseFiles.caseId, caseId)).orderBy(asc(caseFiles.createdAt), asc(caseFiles.id));
+      return rows.flatMap((r) =>
+        Object.entries(r.sealed)
+          .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+          .map(([field, sealed]) => ({ id: r.id, field, ad: associatedData('file', r.id, field), sealed })),
+      );
+    },
+    async write(caseId, items, at, tx) {
+      const maps = new Map<string, Record<string, string>>();
+      for (const i of items) maps.set(i.id, { ...maps.get(i.id), [i.field]: i.sealed });
+      for (const [id, map] of maps) await tx.update(caseFiles).set({ sealed: map, updatedAt: at }).where(and(eq(caseFiles.id, id), eq(caseFiles.caseId, caseId)));
+    },
+    // Without its key a file is noise: the rows go (the retention service has the bytes erased).
+    async purge(caseId, tx) {
+      await tx.delete(caseFiles).where(eq(caseFiles.caseId, caseId));
     },
   },
 };

@@ -61,6 +61,22 @@ const EnvSchema = Type.Object({
   QUICK_EXIT_URL: Type.String({ pattern: '^https://[^\\s"<>]{1,2000}$', default: 'https://www.google.com/search?q=meteo', description: 'an https:// URL' }),
   // Where a worker process writes its heartbeat (every few seconds, while it reaches PostgreSQL and
   // Redis), for `node dist/workers/healthcheck.js <file>`; empty: no heartbeat.
+  // Where evidence files (ciphertext only) are kept: `disk` (FILE_STORE_DIR, created at start;
+  // one machine) or `s3` (an S3-compatible object store, for deployments past one machine).
+  FILE_STORE: Type.Union([Type.Literal('disk'), Type.Literal('s3')], { default: 'disk' }),
+  FILE_STORE_DIR: Type.String({ minLength: 1, maxLength: 1000, default: 'data/files', description: 'a directory (relative to the project root unless absolute)' }),
+  // The object store when FILE_STORE=s3. Empty endpoint: AWS itself.
+  S3_ENDPOINT: Type.String({ pattern: '^(?:https?://[^\\s"<>]{1,1000})?$', default: '', description: 'an http(s):// URL, or empty for AWS' }),
+  S3_REGION: Type.String({ minLength: 1, maxLength: 64, default: 'us-east-1' }),
+  S3_BUCKET: Type.String({ pattern: '^(?:[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])?$', default: '', description: 'a bucket name (required when FILE_STORE=s3)' }),
+  S3_PREFIX: Type.String({ pattern: '^(?:[A-Za-z0-9/_.-]{1,200})?$', default: '', description: 'a key prefix, or empty' }),
+  S3_ACCESS_KEY_ID: Type.String({ maxLength: 200, default: '' }),
+  S3_SECRET_ACCESS_KEY: Type.String({ maxLength: 200, default: '' }),
+  // Path-style URLs (http://host/bucket/key): what self-hosted object stores expect.
+  S3_FORCE_PATH_STYLE: Type.Boolean({ default: true }),
+  // An RFC 3161 time-stamp authority: when set, the workers time-stamp each received file's
+  // ciphertext hash and keep the token, so the file's existence at that time can be proven.
+  TIMESTAMP_AUTHORITY_URL: Type.String({ pattern: '^(?:https?://[^\\s"<>]{1,1000})?$', default: '', description: 'an http(s):// URL, or empty (no time-stamps)' }),
   WORKER_HEARTBEAT_FILE: Type.String({ pattern: '^(?:/[^\\0]{1,1000})?$', default: '', description: 'an absolute path, or empty' }),
 });
 
@@ -130,6 +146,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     problems.push(`${key} is invalid (${allowed})${hint}`);
   }
   if (problems.length === 0) problems.push(...roleProblems(values));
+  if (values.FILE_STORE === 's3' && !values.S3_BUCKET) problems.push('S3_BUCKET is required when FILE_STORE=s3');
   if (problems.length > 0) throw new ConfigError([...new Set(problems)]);
   return Object.freeze(values as Static<typeof EnvSchema>);
 }

@@ -6,7 +6,7 @@ import { operation } from './operation.js';
 import { StaffKeyEnvelope } from './note.js';
 
 // Typed as the SDK's list: a union mapped from an array would type as never.
-export const Kind = Type.Unsafe<RekeyItemKind>(Type.Union(REKEY_ITEM_KINDS.map((k) => Type.Literal(k)), { description: 'where the value lives: case_field, message, assessment, measure, case_report, appeal' }));
+export const Kind = Type.Unsafe<RekeyItemKind>(Type.Union(REKEY_ITEM_KINDS.map((k) => Type.Literal(k)), { description: 'where the value lives: case_field, message, assessment, measure, case_report, appeal, file' }));
 
 export const Field = Type.String({ pattern: '^[A-Za-z0-9_.:-]{1,128}$', description: 'the field part of the AD' });
 

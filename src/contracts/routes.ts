@@ -70,6 +70,15 @@ export const ROUTES = {
   activateMeasure: ['POST', '/v1/measures/:measureId/activate'],
   reviewMeasure: ['POST', '/v1/measures/:measureId/review'],
   liftMeasure: ['POST', '/v1/measures/:measureId/lift'],
+  // files
+  createUpload: ['POST', '/v1/uploads'],
+  getUploadOffset: ['HEAD', '/v1/uploads/:fileId'],
+  appendUpload: ['PATCH', '/v1/uploads/:fileId'],
+  abandonUpload: ['DELETE', '/v1/uploads/:fileId'],
+  attachCaseFile: ['PUT', '/v1/cases/:caseId/files/:fileId'],
+  listCaseFiles: ['GET', '/v1/cases/:caseId/files'],
+  getCaseFileContent: ['GET', '/v1/cases/:caseId/files/:fileId/content'],
+  getCaseFileTimestamp: ['GET', '/v1/cases/:caseId/files/:fileId/timestamp'],
   // message
   sendMessage: ['POST', '/v1/cases/:caseId/messages'],
   listCaseMessages: ['GET', '/v1/cases/:caseId/messages'],
@@ -143,7 +152,7 @@ export const ROUTES = {
   listSavedViews: ['GET', '/v1/me/views'],
   createSavedView: ['POST', '/v1/me/views'],
   deleteSavedView: ['DELETE', '/v1/me/views/:id'],
-} as const satisfies Record<string, readonly ['GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', `/${string}`]>;
+} as const satisfies Record<string, readonly ['GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', `/${string}`]>;
 
 export type OperationId = keyof typeof ROUTES;
 

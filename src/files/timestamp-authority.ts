@@ -4,7 +4,7 @@ import * as pkijs from 'pkijs';
 import { parseTimestampToken, SHA256_OID, TimestampError, verifyTimestampToken } from './timestamp-token.js';
 
 export { readTimestampToken, TimestampError, verifyTimestampToken } from './timestamp-token.js';
-export type { TimestampErrorCode, TimestampTokenInfo } from './timestamp-token.js';
+export type { TimestampErrorCode } from './timestamp-token.js';
 
 export interface TimestampToken {
   /** DER of the TimeStampToken (CMS ContentInfo) exactly as the TSA sent it: what is stored. */

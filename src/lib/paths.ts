@@ -22,3 +22,8 @@ export function policiesPath(config: { POLICIES_DIR: string }): string {
 export function webPath(config: { WEB_DIR: string }): string {
   return isAbsolute(config.WEB_DIR) ? config.WEB_DIR : join(projectRoot(), config.WEB_DIR);
 }
+
+/** The disk store of evidence files (FILE_STORE_DIR), resolved like the policies. */
+export function fileStorePath(config: { FILE_STORE_DIR: string }): string {
+  return isAbsolute(config.FILE_STORE_DIR) ? config.FILE_STORE_DIR : join(projectRoot(), config.FILE_STORE_DIR);
+}

@@ -47,9 +47,9 @@ export function audienceOf(topic: string, payload: Record<string, unknown>): Aud
   const orgId = str(payload.orgId);
   if (orgId && PARTNER_TOPICS.has(topic) && UUID.test(orgId)) a.orgIds.push(orgId);
 
-  if (topic === 'message.created') {
-    // The other side of the conversation: a defender's message to the officer (or supervisors
-    // while nobody holds the case), a staff message to the defender.
+  if (topic === 'message.created' || topic === 'file.added') {
+    // The other side of the conversation: a defender's message or file to the officer (or
+    // supervisors while nobody holds the case), a staff message or file to the defender.
     named = true;
     if (payload.senderRole === 'defender') a.assignee = true;
     else a.defender = true;

@@ -102,6 +102,15 @@ const CaseConsentWithdrawn = payload({
 export const BREAK_GLASS = 'case.break_glass';
 const CaseBreakGlass = payload({ caseId: Uuid, reference: Reference, breakGlassId: Uuid, expiresAt: Timestamp, recipients: Recipients });
 
+// -- evidence files --------------------------------------------------------------------------
+
+/** A file was attached to a case: the other side hears of it, as of a message. */
+const FileAdded = payload({ caseId: Uuid, fileId: Uuid, senderRole: Code });
+/** All of a file's bytes are stored: the workers time-stamp its hash when an authority is configured. */
+const FileReceived = payload({ caseId: Uuid, fileId: Uuid });
+/** Files whose rows are gone (purge, stale upload): the workers erase their bytes from the store. */
+const FileErase = payload({ caseId: Uuid, fileIds: Type.Array(Uuid, { maxItems: 10_000 }), why: Type.Union([Type.Literal('purge'), Type.Literal('stale')]) });
+
 /**
  * The catalogue: topic name to payload schema. A topic is written, registered and relayed only if
  * it is here; the relay leaves a row of any other topic in the outbox and warns about it.
@@ -115,6 +124,9 @@ export const OUTBOX_TOPICS = {
   'account.totp_reset_started': TotpResetStarted,
 
   'message.created': MessageCreated,
+  'file.added': FileAdded,
+  'file.received': FileReceived,
+  'file.erase': FileErase,
   'incident.reported': IncidentReported,
   'checkin.need_contact': CheckinNeedContact,
   'alert.raised': AlertRaised,

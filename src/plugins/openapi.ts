@@ -50,6 +50,7 @@ export default fp(
           { name: 'referrals', description: "Referrals of part of a case to a partner organisation, with the defender's consent" },
           { name: 'reports', description: 'Incidents, check-ins and alerts of a case' },
           { name: 'messages', description: 'Sealed messages between the defender and staff' },
+          { name: 'files', description: 'Evidence files: encrypted on the client, uploaded with the tus resumable protocol, their names and keys sealed' },
           { name: 'appeals', description: 'Appeals against a decision, ruled on by another supervisor' },
           { name: 'deadlines', description: 'Deadlines of policies/deadlines.yaml, across cases and per case' },
           { name: 'notifications', description: "Staff inbox, the defender's notices, partner webhooks" },

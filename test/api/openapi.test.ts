@@ -76,7 +76,9 @@ t.test('every route declares a camelCase operationId in its schema, unique acros
   const duplicates = [...routesOf].filter(([, routes]) => routes.length > 1).map(([id, routes]) => `${id}: ${routes.join(', ')}`);
   t.same(duplicates, [], `operationIds used by more than one route:\n  ${duplicates.join('\n  ')}`);
   const inDocument = new Map(operations.map(({ path, method, op }) => [`${method.toUpperCase()} ${path}`, op.operationId]));
-  const changed = documented.filter((r) => inDocument.get(`${r.method} ${toOpenApiPath(r.url)}`) !== r.operationId).map((r) => `${r.method} ${r.url}`);
+  // @fastify/swagger names a HEAD operation `<operationId>-head` (the tus offset is the only one).
+  const documentedId = (r: { method: string; operationId?: string | undefined }) => (r.method === 'HEAD' ? `${r.operationId}-head` : r.operationId);
+  const changed = documented.filter((r) => inDocument.get(`${r.method} ${toOpenApiPath(r.url)}`) !== documentedId(r)).map((r) => `${r.method} ${r.url}`);
   t.same(changed, [], 'the document carries each route\'s own operationId');
 });
 

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { Upload } from '@tus/server';
-import { createEvidenceStore, type EvidenceStore, type EvidenceStoreConfig } from '../../src/files/stores/evidence-store.js';
+import type { EvidenceStore, EvidenceStoreConfig } from '../../src/files/stores/evidence-store.js';
+import { createEvidenceStore } from '../../src/files/stores/create-evidence-store.js';
 import { startS3Server } from '../helpers/s3-server.js';
 
 const MiB = 1024 * 1024;

@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { FastifyInstance, FastifyPluginAsync, FastifyPluginCallback } from 'fastify';
 import { Redis } from 'ioredis';
@@ -34,8 +37,22 @@ export async function testRedisPrefix(t: Teardown): Promise<string> {
   return prefix;
 }
 
+/** Evidence-store directories this process's configs named: removed when the test process exits. */
+const fileStoreDirs: string[] = [];
+process.once('exit', () => {
+  for (const dir of fileStoreDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A directory of this test's own for the disk evidence store (created by the store at start). */
+function testFileStoreDir(): string {
+  const dir = join(tmpdir(), `egide-files-${randomBytes(6).toString('hex')}`);
+  fileStoreDirs.push(dir);
+  return dir;
+}
+
 export async function testConfig(overrides: Record<string, string> = {}): Promise<Config> {
   const secrets = await generateSecrets();
+  overrides = { FILE_STORE_DIR: testFileStoreDir(), ...overrides };
   // Login rate limits are tested on their own; elsewhere they would only slow the suite's many logins.
   // Webhook receivers in tests listen on 127.0.0.1; test/security/owasp-api-top10 turns the SSRF guard back on.
   return loadConfig({ ...secrets, LOG_LEVEL: 'info', LOGIN_RATE_LIMIT_PER_MINUTE: '1000', FILING_RATE_LIMIT_PER_MINUTE: '1000', WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true', ...overrides });

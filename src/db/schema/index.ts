@@ -8,3 +8,4 @@ export * from './break-glass.js';
 export * from './notes.js';
 export * from './search.js';
 export * from './saved-views.js';
+export * from './files.js';

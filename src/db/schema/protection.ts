@@ -107,6 +107,8 @@ export const referrals = pgTable(
       .notNull()
       .references(() => organisations.id),
     fields: text('fields').array().notNull(),
+    /** evidence files of the case the packet carries (each file's key sealed into the packet) */
+    files: uuid('files').array().notNull().default(sql`'{}'::uuid[]`),
     purpose: text('purpose').notNull(),
     state: text('state', { enum: ['awaiting_consent', 'consented', 'refused', 'sent', 'accepted', 'declined', 'withdrawn', 'closed'] }).notNull(),
     /** `defender`, `oral` (recorded by staff with an attestation) or `life_threat` (supervisor's exception) */

@@ -1,7 +1,5 @@
 import type { Readable } from 'node:stream';
 import type { DataStore } from '@tus/server';
-import { DiskEvidenceStore } from './disk-evidence-store.js';
-import { S3EvidenceStore } from './s3-evidence-store.js';
 
 /** Where the ciphertext of evidence files lives: the tus server writes through `datastore`, the rest of egide reads and purges through the other methods. */
 export interface EvidenceStore {
@@ -44,8 +42,4 @@ export type EvidenceStoreConfig =
 
 export interface EvidenceStoreLog {
   warn(obj: object, msg: string): void;
-}
-
-export function createEvidenceStore(config: EvidenceStoreConfig, log?: EvidenceStoreLog): EvidenceStore {
-  return config.kind === 'disk' ? new DiskEvidenceStore(config.directory, log) : new S3EvidenceStore(config, log);
 }

@@ -12,7 +12,7 @@ import { openStaffKey, sealStaffKey, type StaffKeyEnvelope } from '../crypto/sta
  * (src/cases/sealed-content-repository.ts) is typed on this list, so a new kind must be added
  * here, with its associated data in `expectedAd` below, before the server can list it.
  */
-export const REKEY_ITEM_KINDS = ['case_field', 'message', 'assessment', 'measure', 'case_report', 'appeal'] as const;
+export const REKEY_ITEM_KINDS = ['case_field', 'message', 'assessment', 'measure', 'case_report', 'appeal', 'file'] as const;
 export type RekeyItemKind = (typeof REKEY_ITEM_KINDS)[number];
 
 export type RecipientType = 'org' | 'user' | 'defender';

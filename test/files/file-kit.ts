@@ -1,0 +1,88 @@
+/**
+ * What the evidence-file tests share: a listening app (tus needs real HTTP), uploads through
+ * the SDK's own client, downloads and decryption as a client does them.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { createFileDecryptor, toHex } from '../../src/sdk/index.js';
+import { openFileKey, sealFileDescription, uploadFile, type FileUploadOptions, type FileUploadResult } from '../../src/sdk/client/file-upload.js';
+import type { TestApp } from '../helpers/app.js';
+import type { Headers } from '../helpers/world.js';
+
+/** The app on a real port (tus-js-client speaks HTTP); returns its origin. */
+export async function listen(T: TestApp): Promise<string> {
+  await T.app.listen({ port: 0, host: '127.0.0.1' });
+  return `http://127.0.0.1:${(T.app.server.address() as AddressInfo).port}`;
+}
+
+/** Bytes that look like nothing, with a marker string planted at a few places (found only if the plaintext leaks). */
+export function evidenceBytes(size: number, marker: string): Uint8Array {
+  const bytes = new Uint8Array(randomBytes(size));
+  const m = new TextEncoder().encode(marker);
+  for (const at of [0, Math.floor(size / 2), Math.max(0, size - m.length)]) if (at + m.length <= size) bytes.set(m, at);
+  return bytes;
+}
+
+/** A ReadableStream over bytes in pieces of odd sizes, as a file read would give them. */
+export function streamOf(bytes: Uint8Array, piece = 50_000): ReadableStream<Uint8Array> {
+  let at = 0;
+  return new ReadableStream({
+    pull(controller) {
+      if (at >= bytes.length) return controller.close();
+      controller.enqueue(bytes.slice(at, at + piece));
+      at += piece;
+    },
+  });
+}
+
+export const sha256Hex = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+
+export interface Uploader {
+  token(): string;
+  dek: Uint8Array;
+}
+
+/** Encrypts and uploads through tus with the SDK; `extra` overrides options (endpoint through a proxy, resume...). */
+export function upload(origin: string, who: Uploader, caseId: string, fileId: string, bytes: Uint8Array, extra: Partial<FileUploadOptions> = {}): Promise<FileUploadResult> {
+  return uploadFile({
+    endpoint: `${origin}/v1/uploads`,
+    token: who.token,
+    caseId,
+    fileId,
+    dek: who.dek,
+    plaintext: () => streamOf(bytes),
+    plainSize: bytes.length,
+    chunkSize: 1024 * 1024,
+    retryDelays: [],
+    ...extra,
+  });
+}
+
+/** Attaches an uploaded file with its sealed description. */
+export async function attach(T: TestApp, headers: Headers, caseId: string, fileId: string, dek: Uint8Array, d: { name: string; type: string; caption?: string; sha256: string }, keyEpoch?: number) {
+  return T.app.inject({ method: 'PUT', url: `/v1/cases/${caseId}/files/${fileId}`, headers, payload: { ...sealFileDescription(d, dek, fileId), ...(keyEpoch !== undefined ? { keyEpoch } : {}) } });
+}
+
+/** Downloads a file as a client does: ciphertext over HTTP, checked against its hash, decrypted with the key opened from the case. */
+export async function download(origin: string, headers: Headers, caseId: string, fileId: string, dek: Uint8Array, sealedKey: string): Promise<{ plain: Uint8Array; cipherSha256: string; reprDigest: string | null; status: number }> {
+  const res = await fetch(`${origin}/v1/cases/${caseId}/files/${fileId}/content`, { headers });
+  if (res.status !== 200) return { plain: new Uint8Array(), cipherSha256: '', reprDigest: null, status: res.status };
+  const cipher = new Uint8Array(await res.arrayBuffer());
+  const record = openFileKey(sealedKey, dek, fileId);
+  const dec = createFileDecryptor(record.key, { format: record.format });
+  const reader = streamOf(cipher).pipeThrough(dec.transform).getReader();
+  const parts: Uint8Array[] = [];
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    parts.push(value);
+  }
+  const plain = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    plain.set(p, at);
+    at += p.length;
+  }
+  if (toHex(dec.plaintextSha256()) !== sha256Hex(plain)) throw new Error('decryptor hash disagrees');
+  return { plain, cipherSha256: sha256Hex(cipher), reprDigest: res.headers.get('repr-digest'), status: 200 };
+}

@@ -28,19 +28,20 @@ export default fp<{ policy: AccessPolicy }>(
       routes.push(route);
     });
     const methodsOf = (r: RouteOptions) => (Array.isArray(r.method) ? r.method : [r.method]).map(String);
-    // Fastify adds a HEAD route beside each GET; a HEAD route of its own (the tus offset) stays.
-    const autoHead = (m: string, url: string) => m === 'HEAD' && routes.some((o) => o.url === url && methodsOf(o).includes('GET'));
+    // Fastify adds a HEAD route beside each GET (and plugins add their own): only a HEAD
+    // operation of the API's contracts (the tus offset), with its operationId, is a route here.
+    const autoHead = (m: string, r: RouteOptions) => m === 'HEAD' && (!(r.schema as { operationId?: string } | undefined)?.operationId || routes.some((o) => o.url === r.url && methodsOf(o).includes('GET')));
     fastify.decorate('routeTable', () =>
       routes.flatMap((r) => {
         const schema = r.schema as { hide?: boolean; operationId?: string } | undefined;
         return methodsOf(r)
-          .filter((m) => !autoHead(m, r.url))
+          .filter((m) => !autoHead(m, r))
           .map((m) => ({ method: String(m), url: r.url, action: String(r.config?.action), hidden: schema?.hide === true, operationId: schema?.operationId }));
       }),
     );
     fastify.addHook('onReady', async () => {
       const bad = routes
-        .filter((r) => !methodsOf(r).every((m) => autoHead(m, r.url)))
+        .filter((r) => !methodsOf(r).every((m) => autoHead(m, r)))
         .filter((r) => !r.config?.action || !policy.has(r.config.action))
         .map((r) => `${String(r.method)} ${r.url} (${r.config?.action ? `unknown action ${r.config.action}` : 'no action declared'})`);
       if (bad.length > 0) throw new Error(`routes without a valid access action:\n  ${bad.join('\n  ')}`);

@@ -32,7 +32,7 @@ t.test('a defender uploads, attaches, and the assigned officer downloads the sam
   t.equal(file.id, fileId);
   t.equal(file.size, up.size);
   t.same(openFileDescription(file.sealed, dek, fileId), { name: `${MARK}.jpg`, type: 'image/jpeg', caption: `Légende ${MARK}`, sha256: up.sha256 }, 'the officer reads its sealed description');
-  const got = await download(origin, officers.ana.auth(), c.caseId, fileId, dek, file.sealed.key);
+  const got = await download(origin, officers.ana.auth(), c.caseId, fileId, dek, file.sealed.key, file.ciphertextSha256, up.sha256);
   t.equal(got.status, 200);
   t.equal(sha256Hex(got.plain), sha256Hex(bytes), 'the officer opens the same bytes');
   t.equal(got.cipherSha256, file.ciphertextSha256, 'the ciphertext is what the server hashed on arrival');

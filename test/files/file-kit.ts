@@ -85,3 +85,56 @@ export async function download(origin: string, headers: Headers, caseId: string,
   }
   return { plain, cipherSha256, reprDigest: res.headers.get('repr-digest'), status: 200 };
 }
+
+/**
+ * A TCP forwarder to the app that counts the bytes clients send and, once `cutAfter` have gone
+ * through, drops every connection and refuses new ones: a phone losing its network mid-upload.
+ */
+export async function startCountingProxy(targetPort: number, cutAfter = Number.POSITIVE_INFINITY): Promise<{ origin: string; sent(): number; close(): Promise<void> }> {
+  const { createConnection, createServer } = await import('node:net');
+  let sent = 0;
+  let cut = false;
+  const sockets = new Set<import('node:net').Socket>();
+  const server = createServer((client) => {
+    if (cut) return client.destroy();
+    const upstream = createConnection({ host: '127.0.0.1', port: targetPort });
+    sockets.add(client).add(upstream);
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', end).on('close', end);
+    upstream.on('error', end).on('close', end);
+    client.on('data', (chunk: Buffer) => {
+      if (cut) return;
+      sent += chunk.length;
+      if (sent >= cutAfter) {
+        cut = true;
+        for (const s of sockets) s.destroy();
+        return;
+      }
+      if (!upstream.write(chunk)) client.pause();
+    });
+    upstream.on('drain', () => client.resume());
+    upstream.pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    origin: `http://127.0.0.1:${port}`,
+    sent: () => sent,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** The tus creation request as a client sends it (for tests of refusals: no body, no bytes). */
+export function tusCreate(T: TestApp, headers: Headers, meta: Record<string, string>, length: number) {
+  const encoded = Object.entries(meta)
+    .map(([k, v]) => `${k} ${Buffer.from(v).toString('base64')}`)
+    .join(',');
+  return T.app.inject({ method: 'POST', url: '/v1/uploads', headers: { ...headers, 'tus-resumable': '1.0.0', 'upload-length': String(length), 'upload-metadata': encoded } });
+}

@@ -87,7 +87,7 @@ export function createFileService(deps: {
   store: Pick<EvidenceStore, 'complete' | 'open' | 'size' | 'remove'>;
   hashes: Pick<UploadHashes, 'take' | 'forget'>;
   /** A defender's upload counts in the anonymous filing ceiling of their address (policies/limits.yaml). */
-  filingCeiling: { admit(ip: string, bytes: number, small: boolean): Promise<FilingAdmission> };
+  filingCeiling: { admitUpload(ip: string, bytes: number): Promise<FilingAdmission> };
   outbox: Outbox;
   access: Pick<AccessService, 'authorize'>;
   audit: Pick<AuditService, 'record'>;
@@ -153,9 +153,10 @@ export function createFileService(deps: {
       const { c, facts } = await cases.sealedFacts(ctx, input.caseId);
       const resource = `file:${input.fileId}`;
       const caseId = c ? input.caseId : null;
-      if (ctx.principal.kind === 'defender' && c && input.size <= policy.maxFileBytes) {
+      // Only what could be accepted is counted: the defender's own case, a size within the limit.
+      if (ctx.principal.kind === 'defender' && ctx.principal.caseId === input.caseId && c && input.size <= policy.maxFileBytes) {
         // Counted before the transaction: the ceiling is per address and fails open (Redis down).
-        const admission = await deps.filingCeiling.admit(input.ip, input.size, false).catch((err: unknown) => {
+        const admission = await deps.filingCeiling.admitUpload(input.ip, input.size).catch((err: unknown) => {
           log.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, 'filing ceiling not enforced on an upload: Redis did not answer');
           return { admitted: true, pastCeiling: false } as const;
         });

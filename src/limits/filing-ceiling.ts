@@ -45,20 +45,29 @@ export function isSmallFiling(body: unknown, maxChars: number): boolean {
 export function createFilingCeiling(deps: { redis: Redis; prefix: string; key: Uint8Array; policy: LimitsPolicy['filing']; clock: Clock }) {
   const { redis, key, policy, clock } = deps;
   return {
-    async admit(ip: string, bytes: number, small: boolean): Promise<FilingAdmission> {
-      const now = clock.now().getTime();
-      const hour = Math.floor(now / HOUR_MS);
-      const into = (now % HOUR_MS) / HOUR_MS;
-      const who = hmacB64u(key, `filing:${normalizeIP(ip)}`, 16);
-      const base = `${deps.prefix}:filing:bytes:${who}`;
-      const [status, cur, prev] = (await redis.eval(ADMIT, 2, `${base}:${hour}`, `${base}:${hour - 1}`, bytes, policy.ceilingBytesPerHour, (1 - into).toFixed(6), small ? '1' : '0')) as [number, number, number];
-      if (status !== 0) return { admitted: true, pastCeiling: status === 2 };
-      // When the sliding hour will have room for this filing if nothing else is filed meanwhile.
-      const room = policy.ceilingBytesPerHour - bytes;
-      let wait: number;
-      if (prev > 0 && room - cur >= 0) wait = (1 - (room - cur) / prev - into) * HOUR_MS;
-      else wait = (1 - into) * HOUR_MS + (cur > 0 && room > 0 ? (1 - room / cur) * HOUR_MS : HOUR_MS);
-      return { admitted: false, retryAfter: Math.max(1, Math.min(2 * 3600, Math.ceil(wait / 1000))) };
+    /** A filing of `bytes` (small: accepted past the ceiling, still counted). */
+    admit(ip: string, bytes: number, small: boolean): Promise<FilingAdmission> {
+      return admitUnder(ip, bytes, small, policy.ceilingBytesPerHour);
+    },
+    /** A defender's upload of `bytes`: counted in the same hourly total, held to the upload ceiling. */
+    admitUpload(ip: string, bytes: number): Promise<FilingAdmission> {
+      return admitUnder(ip, bytes, false, policy.uploadCeilingBytesPerHour);
     },
   };
+
+  async function admitUnder(ip: string, bytes: number, small: boolean, ceiling: number): Promise<FilingAdmission> {
+    const now = clock.now().getTime();
+    const hour = Math.floor(now / HOUR_MS);
+    const into = (now % HOUR_MS) / HOUR_MS;
+    const who = hmacB64u(key, `filing:${normalizeIP(ip)}`, 16);
+    const base = `${deps.prefix}:filing:bytes:${who}`;
+    const [status, cur, prev] = (await redis.eval(ADMIT, 2, `${base}:${hour}`, `${base}:${hour - 1}`, bytes, ceiling, (1 - into).toFixed(6), small ? '1' : '0')) as [number, number, number];
+    if (status !== 0) return { admitted: true, pastCeiling: status === 2 };
+    // When the sliding hour will have room for this filing if nothing else is filed meanwhile.
+    const room = ceiling - bytes;
+    let wait: number;
+    if (prev > 0 && room - cur >= 0) wait = (1 - (room - cur) / prev - into) * HOUR_MS;
+    else wait = (1 - into) * HOUR_MS + (cur > 0 && room > 0 ? (1 - room / cur) * HOUR_MS : HOUR_MS);
+    return { admitted: false, retryAfter: Math.max(1, Math.min(2 * 3600, Math.ceil(wait / 1000))) };
+  }
 }

@@ -29,7 +29,11 @@ const LimitsFileSchema = Type.Object(
     // The case list's saved views each staff member may keep (the console lists them all at once).
     savedViews: Type.Object({ maxPerUser: Type.Integer({ minimum: 1, maximum: 200 }) }, { additionalProperties: false }),
     filing: Type.Object(
-      { ceilingBytesPerHour: Type.Integer({ minimum: 65_536, maximum: 1024 ** 4 }), smallFieldMaxChars: Type.Integer({ minimum: 256, maximum: 1024 * 1024 }) },
+      {
+        ceilingBytesPerHour: Type.Integer({ minimum: 65_536, maximum: 1024 ** 4 }),
+        smallFieldMaxChars: Type.Integer({ minimum: 256, maximum: 1024 * 1024 }),
+        uploadCeilingBytesPerHour: Type.Integer({ minimum: 65_536, maximum: 1024 ** 4 }),
+      },
       { additionalProperties: false },
     ),
   },

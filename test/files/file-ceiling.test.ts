@@ -16,13 +16,13 @@ import { tusCreate } from './file-kit.js';
 const MiB = 1024 * 1024;
 const POLICIES = policiesWith(t, {
   'limits.yaml': (doc) => {
-    doc.filing.ceilingBytesPerHour = 3 * MiB;
+    doc.filing.uploadCeilingBytesPerHour = 3 * MiB;
   },
 });
 const T = await buildTestApp(t, { env: { POLICIES_DIR: POLICIES } });
 const { officers, caseAt } = await buildWorld(T, { officers: ['ana'] });
 
-t.test("a defender's bytes count in the ceiling of their address; staff bytes do not", async (t) => {
+t.test("a defender's bytes count in the hourly total of their address, held to the upload ceiling; staff bytes do not", async (t) => {
   const c = await caseAt('triage', { officer: officers.ana });
   const d = c.defender;
   const create = (headers: Record<string, string>, dek: Uint8Array) => {

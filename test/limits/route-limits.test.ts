@@ -20,7 +20,7 @@ const dir = policiesWith(t, {
     doc.perUser.caseList = { max: 3, windowSeconds: 60 };
     doc.perUser.auditExport = { max: 2, windowSeconds: 60 };
     doc.perUser.auditVerify = { max: 1, windowSeconds: 60 };
-    doc.filing = { ceilingBytesPerHour: CEILING, smallFieldMaxChars: 8192 };
+    doc.filing = { ...doc.filing, ceilingBytesPerHour: CEILING, smallFieldMaxChars: 8192 };
   },
 });
 const T = await buildTestApp(t, { env: { POLICIES_DIR: dir } });

@@ -129,7 +129,7 @@ t.test('the OpenAPI document describes the 429 answer and its headers where it c
 });
 
 t.test('the limits policy is validated at start', async (t) => {
-  const good = { version: 1, password: { forgetAfterSeconds: 900, perAddress: { freeFailures: 5, firstWaitSeconds: 30, maxWaitSeconds: 900 }, perAccount: { freeFailures: 20, firstWaitSeconds: 60, maxWaitSeconds: 900, trustedAddressDays: 30 } }, totp: { failuresBeforeLock: 5, forgetAfterSeconds: 900, firstLockSeconds: 300, maxLockSeconds: 86400, locksForgottenAfterSeconds: 86400 }, recovery: { failuresBeforeLock: 3, forgetAfterSeconds: 900, firstLockSeconds: 900, maxLockSeconds: 86400, locksForgottenAfterSeconds: 86400 }, perUser: { auditExport: { max: 6, windowSeconds: 600 }, auditVerify: { max: 3, windowSeconds: 600 }, caseList: { max: 300, windowSeconds: 60 } }, savedViews: { maxPerUser: 20 }, filing: { ceilingBytesPerHour: 16777216, smallFieldMaxChars: 4096 } };
+  const good = { version: 1, password: { forgetAfterSeconds: 900, perAddress: { freeFailures: 5, firstWaitSeconds: 30, maxWaitSeconds: 900 }, perAccount: { freeFailures: 20, firstWaitSeconds: 60, maxWaitSeconds: 900, trustedAddressDays: 30 } }, totp: { failuresBeforeLock: 5, forgetAfterSeconds: 900, firstLockSeconds: 300, maxLockSeconds: 86400, locksForgottenAfterSeconds: 86400 }, recovery: { failuresBeforeLock: 3, forgetAfterSeconds: 900, firstLockSeconds: 900, maxLockSeconds: 86400, locksForgottenAfterSeconds: 86400 }, perUser: { auditExport: { max: 6, windowSeconds: 600 }, auditVerify: { max: 3, windowSeconds: 600 }, caseList: { max: 300, windowSeconds: 60 } }, savedViews: { maxPerUser: 20 }, filing: { ceilingBytesPerHour: 16777216, smallFieldMaxChars: 4096, uploadCeilingBytesPerHour: 4294967296 } };
   t.ok(parseLimitsPolicy(good));
   const bad = (edit: (d: any) => void) => {
     const d = structuredClone(good);
@@ -138,6 +138,7 @@ t.test('the limits policy is validated at start', async (t) => {
   };
   t.throws(bad((d) => delete d.filing.ceilingBytesPerHour), PolicyError, 'a missing ceiling');
   t.throws(bad((d) => (d.filing.ceilingBytesPerHour = 10)), PolicyError, 'a ceiling too small to file anything');
+  t.throws(bad((d) => delete d.filing.uploadCeilingBytesPerHour), PolicyError, 'a missing upload ceiling');
   t.throws(bad((d) => (d.password.perAccount.freeFailures = 5)), /higher than/, 'an account threshold not above the per-address one');
   t.throws(bad((d) => (d.totp.maxLockSeconds = 10)), /shorter than/, 'a maximum lock under the first');
   t.throws(bad((d) => (d.perUser.caseList = { max: 0, windowSeconds: 60 })), PolicyError, 'a per-user limit of zero');

@@ -10,6 +10,15 @@ export const Code = Type.String({ pattern: '^[a-z][a-z0-9_]{0,39}$' });
 
 export const FieldName = Type.String({ pattern: '^[a-z][a-z0-9_.]{0,63}$' });
 
+/** How many evidence files one referral may carry. */
+export const MAX_REFERRAL_FILES = 20;
+
+/**
+ * A packet entry: a case field's name, or `file.<fileId>` (lower-case UUID) for an evidence file
+ * (a field name has no hyphen, so the two never clash). The name is the AD's last part.
+ */
+export const PacketEntryName = Type.String({ pattern: '^(?:[a-z][a-z0-9_.]{0,63}|file\\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$' });
+
 export const Label = Type.Object({ fr: Type.String(), en: Type.String() });
 
 export const Reason = Type.String({ minLength: 3, maxLength: 2000, description: 'why: kept on the timeline and in the audit log (no sensitive details: they belong in sealed notes)' });
@@ -29,6 +38,7 @@ export const Referral = Type.Object({
   orgCategory: Type.String(),
   fields: Type.Array(Type.String()),
   fieldLabels: Type.Optional(Type.Array(Type.Object({ field: Type.String(), fr: Type.String(), en: Type.String() }))),
+  files: Type.Optional(Type.Array(Uuid, { description: 'the evidence files of the case the referral shares (ids only: the server knows no names); the packet carries each as the entry `file.<fileId>`' })),
   purpose: Type.String(),
   purposeLabel: Label,
   state: Type.String(),
@@ -75,6 +85,7 @@ export const proposeReferral = operation('proposeReferral', {
       id: Uuid,
       orgId: Uuid,
       fields: Type.Array(FieldName, { minItems: 1, maxItems: 20 }),
+      files: Type.Optional(Type.Array(Uuid, { maxItems: MAX_REFERRAL_FILES, description: 'evidence files of the case to share (each attached, i.e. available); the defender consents to them with the fields' })),
       purpose: Code,
       lifeThreat: Type.Optional(Type.Object({ reason: Reason }, { additionalProperties: false })),
     },
@@ -82,6 +93,7 @@ export const proposeReferral = operation('proposeReferral', {
       additionalProperties: false,
       examples: [
         { id: ex.referralId, orgId: ex.partnerOrgId, fields: ['identity', 'narrative'], purpose: 'legal_assistance' },
+        { id: ex.referralId, orgId: ex.partnerOrgId, fields: ['identity', 'narrative'], files: [ex.fileId], purpose: 'legal_assistance' },
         // The exception: a supervisor, to a state authority, without the defender's consent.
         { id: ex.referralId, orgId: ex.stateOrgId, fields: ['identity', 'location'], purpose: 'protection_measure', lifeThreat: { reason: 'Menace imminente pour la vie ; accord de la défenseure impossible à recueillir à temps.' } },
       ],
@@ -141,12 +153,13 @@ export const consentToReferral = operation('consentToReferral', {
 
 export const uploadReferralPacket = operation('uploadReferralPacket', {
   tags: ['referrals'],
-  summary: "Upload the packet of a consented referral: exactly the consented fields under a fresh referral DEK, sealed to the organisation's current key; sends the referral",
+  summary: "Upload the packet of a consented referral: exactly the consented fields and files under a fresh referral DEK, sealed to the organisation's current key; sends the referral",
+  description: 'The packet holds one entry per consented field (`<field>`) and one per consented file (`file.<fileId>`: the file\'s key record, name, type, hashes, size and case id, crypto-v1.md §9); an entry missing or not consented to is refused (400).',
   security: sec,
   params: ReferralParams,
   body: Type.Object(
     {
-      packet: Type.Record(FieldName, Sealed('under the referral DEK, AD egide/v1/referral/<referralId>/<field>'), { maxProperties: 20, minProperties: 1, additionalProperties: false }),
+      packet: Type.Record(PacketEntryName, Sealed('under the referral DEK, AD egide/v1/referral/<referralId>/<entry>'), { maxProperties: 20 + MAX_REFERRAL_FILES, minProperties: 1, additionalProperties: false }),
       envelopes: Type.Array(
         Type.Object(
           { keyId: KeyId, envelope: Versioned(200, 'v1.<b64u(crypto_box_seal(referral DEK))>'), recipientType: Type.Union([Type.Literal('org'), Type.Literal('user')]), recipientId: Uuid },
@@ -164,6 +177,11 @@ export const uploadReferralPacket = operation('uploadReferralPacket', {
             { keyId: ex.orgKeyId, envelope: ex.envelope, recipientType: 'org', recipientId: ex.partnerOrgId },
             { keyId: ex.memberKeyId, envelope: ex.envelope2, recipientType: 'user', recipientId: ex.userId },
           ],
+        },
+        // A referral that shares an evidence file too: its entry is file.<fileId>.
+        {
+          packet: { identity: ex.sealed, narrative: ex.sealed3, [`file.${ex.fileId}`]: ex.sealed2 },
+          envelopes: [{ keyId: ex.orgKeyId, envelope: ex.envelope, recipientType: 'org', recipientId: ex.partnerOrgId }],
         },
       ],
     },

@@ -17,6 +17,8 @@ export const ex = {
   referralId: '2bf2c7cc-fa34-46f0-8040-9a10b91f91fb',
   reportId: '154f20e8-151b-4520-8e0e-fe31cb7082f5',
   appealId: 'df94388b-024f-43e2-9ebc-20aa85f951a8',
+  /** an evidence file of a case (its id, chosen by the uploading client) */
+  fileId: '7c1d9e2a-4b3f-4a6e-9d8c-0e5f1a2b3c4d',
   /** sealed fields as clients write them: format 2, the JSON padded to 64 bytes before encryption */
   sealed: 'v2.RmbSvxaPv2QZpu15qbRuP5W3e6XTzyzU.qhipuhOk-JeZdAPTSL9IJsppxV9xXMeR0c3rNPm6FKJWZlpg8jrLEt5vWGPLdU9kxiawt0qzcHW7ifYqSRXM9YL2GkHFd5zNhr7FDIJDL1A',
   sealed2: 'v2.OcGjLQ8LCR-jqK_HHNoK8Ggq9m-NiAXc.lXaKEKpYrtIMiCbD4gBkeUzv--H03XbTPDsafAHxDhRNpR9WX7-ri3PvreSHQ6HVWoI7t_Py0JbxZ_cVsddOM9_fAeRt66B9eZ6gxA_Hy5g',

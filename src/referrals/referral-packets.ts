@@ -1,5 +1,5 @@
 import { AppError, type FieldError } from '../lib/problem.js';
-import { parseSealedField } from '../sdk/index.js';
+import { parseSealedField, referralFileEntry } from '../sdk/index.js';
 import { checkEnvelope } from '../lib/key-envelope.js';
 import type { RequestContext } from '../access/principal.js';
 import { cryptoMessage, invalid, refuse, type ReferralCommands, type ReferralDeps } from './referral-commands.js';
@@ -19,7 +19,7 @@ export function createReferralPackets(deps: ReferralDeps, kit: ReferralCommands)
 
   return {
     /**
-     * Uploads the packet once consent is on record: exactly the consented fields, sealed under a
+     * Uploads the packet once consent is on record: exactly the consented fields and files, sealed under a
      * fresh referral DEK, that DEK sealed to the organisation's current key (and, optionally, to
      * referring staff so they can read the partner's reports). The referral is then sent.
      */
@@ -47,11 +47,13 @@ export function createReferralPackets(deps: ReferralDeps, kit: ReferralCommands)
 
       return onReferral(ctx, referralId, 'referral.create', null, async (r, c, tx) => {
         assertReferralCommand('send', r);
+        // One entry per consented field, and one (file.<fileId>) per consented file.
+        const expected = [...r.fields, ...r.files.map(referralFileEntry)];
         const sent = Object.keys(input.packet);
-        const extra = sent.filter((f) => !r.fields.includes(f));
-        const missing = r.fields.filter((f) => !sent.includes(f));
+        const extra = sent.filter((f) => !expected.includes(f));
+        const missing = expected.filter((f) => !sent.includes(f));
         if (extra.length > 0 || missing.length > 0) {
-          throw invalid('the packet must hold exactly the consented fields', [
+          throw invalid('the packet must hold exactly the consented fields and files', [
             ...extra.map((f) => ({ field: `/body/packet/${f}`, message: 'not consented to' })),
             ...missing.map((f) => ({ field: `/body/packet/${f}`, message: 'is missing' })),
           ]);
@@ -79,9 +81,9 @@ export function createReferralPackets(deps: ReferralDeps, kit: ReferralCommands)
         const now = clock.now();
         await referrals.insertEnvelopes(input.envelopes.map((e) => ({ referralId: r.id, keyId: e.keyId, envelope: e.envelope, recipientType: e.recipientType, recipientId: e.recipientId, createdAt: now })), tx);
         // Stored in the consented order, whatever order the client sent.
-        const packet = Object.fromEntries(r.fields.map((f) => [f, input.packet[f]!]));
+        const packet = Object.fromEntries(expected.map((f) => [f, input.packet[f]!]));
         const updated = await referrals.update(r.id, { state: 'sent', packet, sentAt: now, updatedAt: now }, tx);
-        await timeline(c, ctx, 'referral.sent', `referral ${r.id} sent (${r.fields.join(', ')})`, now, tx);
+        await timeline(c, ctx, 'referral.sent', `referral ${r.id} sent (${r.fields.join(', ')}${r.files.length > 0 ? `; ${r.files.length} file${r.files.length > 1 ? 's' : ''}` : ''})`, now, tx);
         await deadlines.apply({ caseId: c.id, event: 'referral.sent', at: now, urgent: c.urgent || r.consentBasis === 'life_threat', subjectId: r.id }, tx);
         await outbox.add(tx, 'referral.sent', { referralId: r.id, orgId: r.orgId, purpose: r.purpose }, now);
         return views.staff(updated, { orgName: org!.name, orgCategory: org!.category });

@@ -28,7 +28,7 @@ export function createReferralProposals(deps: ReferralDeps, kit: ReferralCommand
 
   return {
     /**
-     * Proposes a referral (recipient, fields, purpose): it waits for the defender's consent. With
+     * Proposes a referral (recipient, fields, files, purpose): it waits for the defender's consent. With
      * `lifeThreat`, a supervisor refers to a state authority without consent (the exception of
      * workflow.md): consented at once on that basis, the reason in the audit log, and a notice
      * for the defender queued (defenderToldAt is when that notice was created).
@@ -41,6 +41,9 @@ export function createReferralProposals(deps: ReferralDeps, kit: ReferralCommand
         if (!policy.fields.has(f)) errors.push({ field: `/body/fields/${i}`, message: `one of ${[...policy.fields.keys()].join(', ')}` });
       });
       if (new Set(input.fields).size !== input.fields.length) errors.push({ field: '/body/fields', message: 'fields repeat' });
+      // UUIDs are compared (and stored, and named in the packet) in lower case, as PostgreSQL gives them back.
+      const files = (input.files ?? []).map((f) => f.toLowerCase());
+      if (new Set(files).size !== files.length) errors.push({ field: '/body/files', message: 'files repeat' });
       if (errors.length > 0) throw new AppError('validation_failed', 'the referral is not valid', { errors });
 
       const exception = input.lifeThreat !== undefined;
@@ -64,6 +67,11 @@ export function createReferralProposals(deps: ReferralDeps, kit: ReferralCommand
         const has = new Set(await referrals.caseFieldNames(caseId, tx));
         const missing = input.fields.map((f, i) => ({ f, i })).filter(({ f }) => !has.has(f));
         if (missing.length > 0) throw invalid('the case does not have these fields', missing.map(({ f, i }) => ({ field: `/body/fields/${i}`, message: `the case has no ${f}` })));
+        // Only attached files: an upload in progress has no sealed description to share yet. A
+        // file of another case gets the same answer as one that does not exist.
+        const available = new Set(await referrals.availableFileIds(caseId, files, tx));
+        const absent = files.map((f, i) => ({ f, i })).filter(({ f }) => !available.has(f));
+        if (absent.length > 0) throw invalid('the case has no such attached files', absent.map(({ i }) => ({ field: `/body/files/${i}`, message: 'not an attached file of this case' })));
         const now = clock.now();
         const me = userIdOf(ctx);
         const inserted = await referrals.insert(
@@ -72,6 +80,7 @@ export function createReferralProposals(deps: ReferralDeps, kit: ReferralCommand
             caseId,
             orgId: org.id,
             fields: input.fields,
+            files,
             purpose: input.purpose,
             state: exception ? 'consented' : 'awaiting_consent',
             ...(exception ? { consentBasis: 'life_threat' as const, consentBy: actorOf(ctx.principal), consentAt: now, defenderToldAt: now } : {}),

@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, inArray, lt, or, type SQL } from 'drizzle-orm';
 import type { Queryable } from '../db/client.js';
-import { caseFields, organisations, referralEnvelopes, referralReports, referrals } from '../db/schema/index.js';
+import { caseFields, caseFiles, organisations, referralEnvelopes, referralReports, referrals } from '../db/schema/index.js';
 import type { ReferralReport, ReferralView } from '../contracts/referral.js';
 
 export type ReferralRow = typeof referrals.$inferSelect;
@@ -25,6 +25,7 @@ export function referralView(r: ReferralRow, org: OrgInfo): ReferralFacts {
     orgName: org.orgName,
     orgCategory: org.orgCategory,
     fields: r.fields,
+    files: r.files,
     purpose: r.purpose,
     state: r.state,
     consentBasis: r.consentBasis,
@@ -114,6 +115,16 @@ export function createReferralRepository(db: Queryable) {
     async caseFieldNames(caseId: string, tx: Queryable = db): Promise<string[]> {
       const rows = await tx.select({ field: caseFields.field }).from(caseFields).where(eq(caseFields.caseId, caseId));
       return rows.map((r) => r.field);
+    },
+
+    /** Which of `ids` are attached (available) files of the case: what a referral could carry. */
+    async availableFileIds(caseId: string, ids: readonly string[], tx: Queryable = db): Promise<string[]> {
+      if (ids.length === 0) return [];
+      const rows = await tx
+        .select({ id: caseFiles.id })
+        .from(caseFiles)
+        .where(and(eq(caseFiles.caseId, caseId), eq(caseFiles.state, 'available'), inArray(caseFiles.id, [...ids])));
+      return rows.map((r) => r.id);
     },
 
     async insertEnvelopes(rows: Array<typeof referralEnvelopes.$inferInsert>, tx: Queryable = db): Promise<void> {

@@ -1,7 +1,7 @@
 /**
  * What each side sees of a referral. Staff see everything in the clear about it (ids, states,
  * dates, codes); the partner sees its own referral without the case or the staff behind it; the
- * defender sees what is asked of them (recipient, fields, purpose), never staff ids.
+ * defender sees what is asked of them (recipient, fields, files, purpose), never staff ids.
  */
 import type { ReferralPolicy } from './referral-policy.js';
 import { referralView, type OrgInfo, type ReferralRow, type ReferralState } from './referral-repository.js';
@@ -38,6 +38,8 @@ export function createViews(policy: ReferralPolicy) {
         orgName: v.orgName,
         orgCategory: v.orgCategory,
         fields: v.fields,
+        // The ids only: the partner finds each file's case, key and name in the packet entry file.<id>.
+        files: v.files,
         purpose: v.purpose,
         purposeLabel: purposeLabel(v.purpose),
         state: v.state,
@@ -61,6 +63,8 @@ export function createViews(policy: ReferralPolicy) {
         orgCategory: v.orgCategory,
         fields: v.fields,
         fieldLabels: fieldLabels(v.fields),
+        // What the defender consents to includes these files: their client names them from the case's own file list.
+        files: v.files,
         purpose: v.purpose,
         purposeLabel: purposeLabel(v.purpose),
         state: v.state,

@@ -14,4 +14,5 @@ export const registry: Record<string, () => Promise<{ default: Benchmark }>> = {
   filing: () => import('./filing.bench.js'),
   escalation: () => import('./escalation.bench.js'),
   console: () => import('./console.bench.js'),
+  files: () => import('./files.bench.js'),
 };

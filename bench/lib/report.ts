@@ -13,9 +13,12 @@ import path from 'node:path';
 
 export type Comparator = '<' | '<=' | '>' | '>=';
 
-/** A quality bar: either on the value itself (`value < 5 ms`) or on the ratio to the baseline. */
+/**
+ * A quality bar: on the value itself (`value < 5 ms`), on the ratio to the baseline, or on how far
+ * the value is above the baseline (`peak RSS < 100 MiB above idle`).
+ */
 export interface Target {
-  on: 'value' | 'ratio';
+  on: 'value' | 'ratio' | 'above';
   op: Comparator;
   limit: number;
 }
@@ -67,8 +70,8 @@ export function row(input: RowInput): Omit<Row, 'bench'> {
   let pass: boolean | null = null;
   if (input.target) {
     const t = input.target;
-    target = t.on === 'value' ? `${t.op} ${t.limit} ${input.unit}` : `ratio ${t.op} ${t.limit}`;
-    const subject = t.on === 'value' ? input.value : ratio;
+    target = t.on === 'value' ? `${t.op} ${t.limit} ${input.unit}` : t.on === 'ratio' ? `ratio ${t.op} ${t.limit}` : `${t.op} ${t.limit} ${input.unit} above baseline`;
+    const subject = t.on === 'value' ? input.value : t.on === 'ratio' ? ratio : baseline === null ? null : input.value - baseline;
     if (input.judge !== false && subject !== null && Number.isFinite(subject)) pass = compare(subject, t.op, t.limit);
   }
   return { figure: input.figure, value: significant(input.value), unit: input.unit, baseline: baseline === null ? null : significant(baseline), baselineLabel: input.baseline?.label ?? null, ratio: ratio === null ? null : significant(ratio), target, pass };

@@ -30,8 +30,9 @@ export interface BenchService {
   /**
    * A server in a child process (what the load is aimed at), sharing the database. `entry` is
    * another server script (default ./serve.ts) that prints `listening <url>` the same way.
+   * `pid` is the server's own process (for reading its memory).
    */
-  spawn(opts?: { auditReads?: boolean; entry?: string }): Promise<{ url: string }>;
+  spawn(opts?: { auditReads?: boolean; entry?: string }): Promise<{ url: string; pid: number }>;
   close(): Promise<void>;
 }
 
@@ -89,7 +90,7 @@ export async function benchService(opts: { env?: Record<string, string> } = {}):
         });
         child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
       });
-      return { url };
+      return { url, pid: child.pid! };
     },
     async close() {
       await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : (c.once('exit', r), c.kill('SIGTERM'))))));

@@ -7,6 +7,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { fromB64u, ready } from '../../src/sdk/index.js';
 import { newFileKey, sealFileKey, uploadFile } from '../../src/sdk/client/file-upload.js';
+import { nodeSha256 } from '../../src/sdk/node/file-stream.js';
 import { generatedStream, webStreamOf } from './byte-sources.js';
 import { rawTusUpload } from './raw-tus-upload.js';
 import type { UploadReply, UploadRequest } from './upload-client.js';
@@ -32,7 +33,7 @@ async function serve(q: UploadRequest): Promise<UploadReply> {
     case 'encrypted': {
       const plain = bytesOf(q.bytes).bytes;
       const t0 = performance.now();
-      const up = await uploadFile({ endpoint, token: () => q.token, caseId: q.caseId, fileId: q.fileId, dek, plaintext: () => webStreamOf(plain), plainSize: plain.length, chunkSize: q.chunkSize, retryDelays: [] });
+      const up = await uploadFile({ endpoint, token: () => q.token, caseId: q.caseId, fileId: q.fileId, dek, plaintext: () => webStreamOf(plain), plainSize: plain.length, chunkSize: q.chunkSize, retryDelays: [], sha256: nodeSha256 });
       return { ms: performance.now() - t0, size: up.size, sha256: null };
     }
     case 'raw': {

@@ -9,7 +9,7 @@
  * skipped. Only the upload URL is remembered by the caller, never the key.
  */
 import { Upload, type DetailedError } from 'tus-js-client';
-import { createFileEncryptor, encryptedFileSize, generateFileKey, type FileEncryptor } from '../crypto/file-stream.js';
+import { createFileEncryptor, encryptedFileSize, generateFileKey, type FileEncryptor, type Sha256Engine } from '../crypto/file-stream.js';
 import { decodeFileKey, encodeFileKey, type FileKeyRecord } from '../crypto/file-key.js';
 import { fileFieldAd } from '../crypto/associated-data.js';
 import { openField, sealField } from '../crypto/sealed-field.js';
@@ -67,15 +67,18 @@ export function openFileDescription(sealed: Readonly<Record<string, string>>, de
  * A tus "file reader" over ciphertext made on demand: `open()` gives the ciphertext from its
  * first byte (the plaintext encrypted again), slices are served from a buffer of the current
  * chunk, and a slice that starts before it (a store that lost the end of an interrupted request)
- * opens the stream again and skips. Never holds more than the chunk being sent.
+ * opens the stream again and skips. While a chunk is being sent, the next one is encrypted
+ * ahead, so encryption and network overlap; at most two chunks are ever held.
  */
-function ciphertextReader(open: () => ReadableStream<Uint8Array>, size: number) {
+function ciphertextReader(open: () => ReadableStream<Uint8Array>, size: number, ahead: number) {
   let reader: ReadableStreamDefaultReader<Uint8Array> | null = null;
   /** bytes of the stream before `parts` */
   let base = 0;
   let parts: Uint8Array[] = [];
   let held = 0;
   let done = false;
+  /** the one read in progress: reads are chained, never concurrent */
+  let filling: Promise<void> = Promise.resolve();
 
   const restart = () => {
     void reader?.cancel().catch(() => undefined);
@@ -84,6 +87,7 @@ function ciphertextReader(open: () => ReadableStream<Uint8Array>, size: number) 
     parts = [];
     held = 0;
     done = false;
+    filling = Promise.resolve();
   };
   const dropBefore = (start: number) => {
     while (parts.length > 0 && base + parts[0]!.length <= start) {
@@ -92,21 +96,29 @@ function ciphertextReader(open: () => ReadableStream<Uint8Array>, size: number) 
       parts.shift();
     }
   };
+  /** Reads until the buffer reaches `end` (or the stream ends), after whatever read is in progress. */
+  const fill = (end: number): Promise<void> => {
+    const current = reader;
+    filling = filling.then(async () => {
+      while (reader === current && current && !done && base + held < end) {
+        const next = await current.read();
+        if (reader !== current) return;
+        if (next.done) done = true;
+        else {
+          parts.push(next.value);
+          held += next.value.length;
+        }
+      }
+    });
+    return filling;
+  };
   return {
     size,
     async slice(start: number, end: number): Promise<{ value: Uint8Array | null; done: boolean }> {
       if (!reader || start < base) restart();
       end = Math.min(end, size);
       dropBefore(start);
-      while (!done && base + held < end) {
-        const next = await reader!.read();
-        if (next.done) done = true;
-        else {
-          parts.push(next.value);
-          held += next.value.length;
-          dropBefore(start);
-        }
-      }
+      await fill(end);
       if (start >= size) return { value: null, done: true };
       const out = new Uint8Array(Math.max(0, Math.min(end, base + held) - start));
       let at = 0;
@@ -121,6 +133,8 @@ function ciphertextReader(open: () => ReadableStream<Uint8Array>, size: number) 
         pos += p.length;
         if (pos >= end) break;
       }
+      // The next chunk is made while this one travels; a failure surfaces at the next slice.
+      if (end < size) fill(Math.min(size, end + ahead)).catch(() => undefined);
       return { value: out, done: false };
     },
     close() {
@@ -153,6 +167,8 @@ export interface FileUploadOptions {
   onProgress?(sentBytes: number, totalBytes: number): void;
   retryDelays?: number[];
   signal?: AbortSignal;
+  /** A faster SHA-256 than libsodium's where the platform has one (Node: `nodeSha256` of src/sdk/node/file-stream.ts). */
+  sha256?: () => Sha256Engine;
 }
 
 export interface FileUploadResult {
@@ -173,10 +189,10 @@ export function uploadFile(o: FileUploadOptions): Promise<FileUploadResult> {
   const size = encryptedFileSize(o.plainSize, record.format);
   let last: FileEncryptor | null = null;
   const open = () => {
-    last = createFileEncryptor(record.key, { format: record.format, header: record.header });
+    last = createFileEncryptor(record.key, { format: record.format, header: record.header, ...(o.sha256 ? { sha256: o.sha256 } : {}) });
     return o.plaintext().pipeThrough(last.transform);
   };
-  const source = ciphertextReader(open, size);
+  const source = ciphertextReader(open, size, o.chunkSize);
   return new Promise((resolve, reject) => {
     // tus-js-client reads the bytes through `fileReader` below; the input it is given is a stand-in.
     const upload = new Upload({ read: async () => ({ done: true, value: undefined }) }, {
@@ -211,7 +227,7 @@ export function uploadFile(o: FileUploadOptions): Promise<FileUploadResult> {
         // once to learn the plaintext hash the attach seals.
         const hashOf = async (): Promise<string> => {
           if (last && last.plaintextBytes() === o.plainSize) return toHex(last.plaintextSha256());
-          const enc = createFileEncryptor(record.key, { format: record.format, header: record.header });
+          const enc = createFileEncryptor(record.key, { format: record.format, header: record.header, ...(o.sha256 ? { sha256: o.sha256 } : {}) });
           const r = o.plaintext().pipeThrough(enc.transform).getReader();
           while (!(await r.read()).done);
           return toHex(enc.plaintextSha256());

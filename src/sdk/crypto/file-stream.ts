@@ -136,20 +136,38 @@ function pulledTransform(first: Uint8Array | null, step: (piece: Uint8Array) => 
   return { writable: input.writable, readable };
 }
 
-/** libsodium's incremental SHA-256, read once the stream it follows has ended. */
+/**
+ * An incremental SHA-256 (update, then digest once). libsodium's is the default everywhere; a
+ * platform with a faster one (Node's OpenSSL) may pass it in: hashing the plaintext is as costly
+ * as encrypting it, and on a fast link it is what bounds the upload.
+ */
+export interface Sha256Engine {
+  update(data: Uint8Array): void;
+  digest(): Uint8Array;
+}
+
+function sodiumSha256(s: Sodium): Sha256Engine {
+  const state: HashState = s.crypto_hash_sha256_init();
+  return {
+    update: (data) => s.crypto_hash_sha256_update(state, data),
+    digest: () => s.crypto_hash_sha256_final(state),
+  };
+}
+
+/** An incremental SHA-256, read once the stream it follows has ended. */
 class StreamHash {
-  private state: HashState | null;
+  private engine: Sha256Engine | null;
   private result: Uint8Array | null = null;
-  constructor(private readonly s: Sodium) {
-    this.state = s.crypto_hash_sha256_init();
+  constructor(engine: Sha256Engine) {
+    this.engine = engine;
   }
   update(data: Uint8Array): void {
-    if (this.state !== null && data.length > 0) this.s.crypto_hash_sha256_update(this.state, data);
+    if (this.engine !== null && data.length > 0) this.engine.update(data);
   }
   finish(): void {
-    if (this.state === null) return;
-    this.result = this.s.crypto_hash_sha256_final(this.state);
-    this.state = null;
+    if (this.engine === null) return;
+    this.result = this.engine.digest();
+    this.engine = null;
   }
   digest(what: string): Uint8Array {
     if (!this.result) throw new CryptoError('bad_stream', `${what} is known only once the stream has ended`);
@@ -190,6 +208,8 @@ export interface FileEncryptorOptions {
    * and otherwise starts over with a new header (or a new file key).
    */
   header?: Uint8Array;
+  /** The SHA-256 of the plaintext (libsodium's unless given: see Sha256Engine). */
+  sha256?: () => Sha256Engine;
 }
 
 export interface FileEncryptor {
@@ -227,7 +247,7 @@ export function createFileEncryptor(key: Uint8Array, options: FileEncryptorOptio
     ({ state, header } = s.crypto_secretstream_xchacha20poly1305_init_push(key));
   }
   const blocker = new Blocker(FILE_CHUNK_BYTES);
-  const hash = new StreamHash(s);
+  const hash = new StreamHash(options.sha256?.() ?? sodiumSha256(s));
   let bytes = 0;
   const TAG_MESSAGE = s.crypto_secretstream_xchacha20poly1305_TAG_MESSAGE;
 
@@ -305,6 +325,8 @@ class StreamUnpadder {
 export interface FileDecryptorOptions {
   /** The format the file was written in (from its sealed key record, file-key.ts); 2 by default. */
   format?: FileFormat;
+  /** The SHA-256 of the plaintext (libsodium's unless given: see Sha256Engine). */
+  sha256?: () => Sha256Engine;
 }
 
 export interface FileDecryptor {
@@ -329,7 +351,7 @@ export function createFileDecryptor(key: Uint8Array, options: FileDecryptorOptio
   const header = new Uint8Array(FILE_HEADER_BYTES);
   let headerBytes = 0;
   const blocker = new Blocker(CT_CHUNK_BYTES);
-  const hash = new StreamHash(s);
+  const hash = new StreamHash(options.sha256?.() ?? sodiumSha256(s));
   let state: StreamState | null = null;
   let finished = false;
   let bytes = 0;
@@ -412,7 +434,7 @@ export interface Sha256Tap {
 
 /** A pass-through that hashes a stream with libsodium's incremental SHA-256 (e.g. a downloaded ciphertext). */
 export function createSha256Tap(): Sha256Tap {
-  const hash = new StreamHash(na());
+  const hash = new StreamHash(sodiumSha256(na()));
   const transform = new TransformStream<Uint8Array, Uint8Array>({
     transform(chunk, controller) {
       hash.update(chunk);

@@ -7,13 +7,14 @@
  * Kept out of `../index.ts` because it imports `node:` modules and the SDK entry must load in a
  * browser unchanged.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ReadableStream } from 'node:stream/web';
 import { createFileDecryptor, createFileEncryptor, type FileFormat } from '../crypto/file-stream.js';
+import type { Sha256Engine } from '../crypto/file-stream.js';
 
 /** A file path, or a Readable that yields bytes (Buffers or Uint8Arrays, not strings). */
 export type FileSource = string | Readable;
@@ -102,4 +103,10 @@ async function run(
     throw err;
   }
   return { ...counts, plaintextSha256: plaintextSha256() };
+}
+
+/** Node's SHA-256 (OpenSSL) for the SDK's file streams: several times libsodium's WebAssembly one. */
+export function nodeSha256(): Sha256Engine {
+  const hash = createHash('sha256');
+  return { update: (data) => void hash.update(data), digest: () => new Uint8Array(hash.digest()) };
 }

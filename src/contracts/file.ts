@@ -161,6 +161,26 @@ export const getCaseFileTimestamp = operation('getCaseFileTimestamp', {
   ),
 });
 
+export const getFileSettings = operation('getFileSettings', {
+  security: [],
+  tags: ['files'],
+  summary: "What the clients need to upload and download evidence files (policies/files.yaml): the tus chunk size, the in-memory download bound, the size limit and whether \"remove location\" starts ticked (public: policy, nothing about any case)",
+  response: responses(
+    {
+      200: Type.Object(
+        {
+          uploadChunkBytes: Type.Integer({ minimum: 1, description: 'bytes per tus PATCH' }),
+          maxFileBytes: Type.Integer({ minimum: 1, description: 'the largest file, in ciphertext bytes' }),
+          inMemoryDownloadMaxBytes: Type.Integer({ minimum: 1, description: 'where a download cannot stream to disk, the most a client assembles in memory' }),
+          stripLocationByDefault: Type.Object({ defender: Type.Boolean(), staff: Type.Boolean() }, { additionalProperties: false, description: 'whether image metadata removal starts ticked, per kind of uploader' }),
+        },
+        { additionalProperties: false },
+      ),
+    },
+    [],
+  ),
+});
+
 /** Sealed fields a file holds once attached, and the one it holds from its creation. */
 export const FILE_SEALED_FIELDS = ['key', 'name', 'type', 'caption', 'sha256'] as const;
 export type FileSealedField = (typeof FILE_SEALED_FIELDS)[number];

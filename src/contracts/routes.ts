@@ -79,6 +79,7 @@ export const ROUTES = {
   listCaseFiles: ['GET', '/v1/cases/:caseId/files'],
   getCaseFileContent: ['GET', '/v1/cases/:caseId/files/:fileId/content'],
   getCaseFileTimestamp: ['GET', '/v1/cases/:caseId/files/:fileId/timestamp'],
+  getFileSettings: ['GET', '/v1/files/settings'],
   // message
   sendMessage: ['POST', '/v1/cases/:caseId/messages'],
   listCaseMessages: ['GET', '/v1/cases/:caseId/messages'],

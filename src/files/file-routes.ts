@@ -3,9 +3,22 @@ import { ctxOf } from '../plugins/context.js';
 import { routeOf } from '../contracts/operation.js';
 import * as api from '../contracts/file.js';
 import type { FileService } from './file-service.js';
+import type { FilePolicy } from './file-policy.js';
 
-/** Evidence files of a case: attach an upload, list, download the ciphertext, its time-stamp. */
-const fileRoutes: FastifyPluginAsyncTypebox<{ files: FileService }> = async (fastify, { files }) => {
+/** Evidence files of a case: attach an upload, list, download the ciphertext, its time-stamp; and the clients' settings. */
+const fileRoutes: FastifyPluginAsyncTypebox<{ files: FileService; policy: FilePolicy }> = async (fastify, { files, policy }) => {
+  const settings = {
+    uploadChunkBytes: policy.uploadChunkBytes,
+    maxFileBytes: policy.maxFileBytes,
+    inMemoryDownloadMaxBytes: policy.inMemoryDownloadMaxBytes,
+    stripLocationByDefault: { defender: policy.stripLocationByDefault.defender, staff: policy.stripLocationByDefault.staff },
+  };
+  fastify.route({
+    ...routeOf(api.getFileSettings),
+    config: { action: 'file.settings' },
+    handler: async () => settings,
+  });
+
   fastify.route({
     ...routeOf(api.attachCaseFile),
     config: { action: 'file.upload' },

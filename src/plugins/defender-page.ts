@@ -20,14 +20,16 @@ import { CONTENT_TYPES, encode, sendEncoded, type Encoded } from './static-files
 /**
  * Nothing but our own scripts (each also pinned by its SRI hash), styles and API; WebAssembly
  * compilation for libsodium; the crypto worker starts from a blob: URL made from the script
- * fetched with its integrity hash. No inline script or style, no frames, no forms elsewhere.
+ * fetched with its integrity hash. Images also from blob: (an evidence photo shown after it was
+ * decrypted in the worker: the bytes never leave the phone). No inline script or style, no
+ * frames, no forms elsewhere.
  */
 export const DEFENDER_PAGE_CSP = [
   "default-src 'none'",
   "script-src 'self' 'wasm-unsafe-eval'",
   "style-src 'self'",
   "connect-src 'self'",
-  "img-src 'self' data:",
+  "img-src 'self' data: blob:",
   'worker-src blob:',
   "form-action 'self'",
   "frame-ancestors 'none'",

@@ -56,6 +56,7 @@ const UNREFUSABLE: Record<string, Partial<Record<Caller, string>>> = {
   'GET /console': { anonymous: NO_SERVICE },
   'GET /console/assets/{name}': { anonymous: NO_SERVICE },
   'GET /v1/console/settings': { anonymous: 'the public settings of the console: always answered' },
+  'GET /v1/files/settings': { anonymous: 'the public file settings (policy data): always answered' },
   'POST /v1/auth/prelogin': { anonymous: 'answers every username alike (a stable fake salt for an unknown one): there is nothing to refuse' },
   'POST /v1/auth/recovery/start': { anonymous: 'answers every username alike (a fake challenge for an unknown one): there is nothing to refuse' },
   'GET /v1/keys/intake': { anonymous: 'the published intake key: once the deployment is bootstrapped it always answers' },

@@ -24,7 +24,26 @@ export class ApiFailure extends Error {
   }
 }
 
-const client = createApiClient({ baseUrl: '', init: { credentials: 'omit', cache: 'no-store', redirect: 'error' } });
+const tokenListeners = new Set<(accessToken: string) => void>();
+const client = createApiClient({
+  baseUrl: '',
+  init: { credentials: 'omit', cache: 'no-store', redirect: 'error' },
+  // The crypto worker makes its own requests (evidence uploads and downloads): it is told each new token.
+  onTokens: (pair) => {
+    for (const l of tokenListeners) l(pair?.accessToken ?? '');
+  },
+});
+
+/** The session's current access token ('' when there is none). */
+export function accessToken(): string {
+  return client.tokens()?.accessToken ?? '';
+}
+
+/** Told of each new access token (a login, a refresh) until the returned function is called. */
+export function onAccessToken(listener: (accessToken: string) => void): () => void {
+  tokenListeners.add(listener);
+  return () => tokenListeners.delete(listener);
+}
 
 function kindOf(status: number, code: string): FailureKind {
   if (status === 429) return 'rate_limited';

@@ -13,6 +13,7 @@ import { h } from './dom.js';
 import { L } from './i18n.js';
 import { button, Outcome, progress } from './ui.js';
 import { caseContext } from './case-context.js';
+import { caseFiles } from './case-files.js';
 import { caseConsent } from './case-consent.js';
 import { caseMessages } from './case-messages.js';
 import { caseReports } from './case-reports.js';
@@ -29,6 +30,7 @@ export function caseView(session: Session, onClose: () => void): HTMLElement {
   const consent = caseConsent(ctx);
   const messages = caseMessages(ctx);
   const reports = caseReports(ctx);
+  const files = caseFiles(ctx);
 
   /** The case key first (what follows is sealed under it), then everything else at once. */
   async function load(): Promise<void> {
@@ -38,17 +40,19 @@ export function caseView(session: Session, onClose: () => void): HTMLElement {
       const sealed = await call('getCaseSealed', { params });
       ctx.keyEpoch = sealed.keyEpoch;
       await crypto({ op: 'openCaseKey', envelopes: sealed.envelopes });
-      const [read, messageList, measures, catalogue, referrals, notices] = await Promise.all([
+      const [read, messageList, measures, catalogue, referrals, notices, fileList] = await Promise.all([
         call('getCase', { params }),
         call('listCaseMessages', { params, query: { limit: '100' } }),
         call('listCaseMeasures', { params }),
         call('getMeasureCatalogue'),
         call('listCaseReferrals', { params }),
         call('listCaseNotices', { params, query: { limit: '20' } }),
+        call('listCaseFiles', { params }),
       ]);
       status.render(read, notices.items);
       await messages.render(messageList.items);
       await consent.render(measures.items, catalogue.items, referrals.items);
+      await files.render(fileList.items);
       stop();
     } catch (err) {
       stop();
@@ -76,6 +80,7 @@ export function caseView(session: Session, onClose: () => void): HTMLElement {
     status.status,
     consent.el,
     messages.el,
+    files.el,
     status.deadlines,
     status.notices,
     reports.checkin,

@@ -5,12 +5,21 @@
  * lazily (first keystroke, or the receipt form), never before it is needed.
  */
 import { createWorkerChannel, CryptoFailure } from '../common/worker-rpc.js';
-import type { CryptoRequest, CryptoResults } from './protocol.js';
+import type { CryptoRequest, CryptoResults, WorkerEvent } from './protocol.js';
 
 export { CryptoFailure };
 
 let worker: Promise<Worker> | null = null;
-const channel = createWorkerChannel<CryptoRequest>();
+const eventListeners = new Set<(e: WorkerEvent) => void>();
+const channel = createWorkerChannel<CryptoRequest>((data) => {
+  if (data && typeof data === 'object' && 'event' in data) for (const l of eventListeners) l(data as WorkerEvent);
+});
+
+/** Told of what the worker reports while it works (an upload's URL and progress), until the returned function is called. */
+export function onWorkerEvent(listener: (e: WorkerEvent) => void): () => void {
+  eventListeners.add(listener);
+  return () => eventListeners.delete(listener);
+}
 
 function meta(name: string): string {
   return document.querySelector<HTMLMetaElement>(`meta[name="${name}"]`)?.content ?? '';

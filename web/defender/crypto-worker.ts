@@ -20,19 +20,48 @@ import {
   type JsonValue,
   type KeyEnvelope,
 } from '../../src/sdk/index.js';
+import { na } from '../../src/sdk/crypto/sodium.js';
 import { serveWorker } from '../common/worker-rpc.js';
-import type { CryptoRequest, CryptoResults } from './protocol.js';
+import { describeEvidence, downloadEvidence, uploadEvidence } from '../common/files/index.js';
+import type { FileKeyRecord } from '../../src/sdk/crypto/file-key.js';
+import type { CryptoRequest, CryptoResults, WorkerEvent } from './protocol.js';
 
 declare const self: DedicatedWorkerGlobalScope;
 
 let defenderKeys: BoxKeyPair | null = null;
 let caseKey: Uint8Array | null = null;
+/** The session's access token, for the worker's own requests (the page renews it). */
+let accessToken = '';
+/** Key records and sealed hashes of the files last listed, for their downloads. */
+const fileKeys = new Map<string, { record: FileKeyRecord; sha256?: string; type: string }>();
+const uploads = new Map<string, AbortController>();
 
 function forget(): void {
   if (defenderKeys) wipe(defenderKeys.privateKey);
   if (caseKey) wipe(caseKey);
   defenderKeys = null;
   caseKey = null;
+  accessToken = '';
+  for (const { record } of fileKeys.values()) wipe(record.key);
+  fileKeys.clear();
+  for (const c of uploads.values()) c.abort();
+  uploads.clear();
+}
+
+const tell = (e: WorkerEvent): void => self.postMessage(e);
+
+/** A refused tus request keeps the API's problem code (file_too_large...) or says it had no answer. */
+function uploadFailure(err: unknown): Error {
+  const response = (err as { originalResponse?: { getStatus(): number; getBody(): string } | null }).originalResponse;
+  if (!response) return err instanceof Error && 'code' in err ? err : Object.assign(new Error('no answer'), { code: 'network' });
+  let code = `http_${response.getStatus()}`;
+  try {
+    const body = JSON.parse(response.getBody()) as { code?: unknown };
+    if (typeof body.code === 'string') code = body.code;
+  } catch {
+    // not a problem document
+  }
+  return Object.assign(new Error(`upload refused (${response.getStatus()})`), { code, status: response.getStatus() });
 }
 
 async function handle(request: CryptoRequest): Promise<CryptoResults[CryptoRequest['op']]> {
@@ -82,6 +111,71 @@ async function handle(request: CryptoRequest): Promise<CryptoResults[CryptoReque
     case 'forget':
       forget();
       return null;
+    case 'setToken':
+      accessToken = request.token;
+      return null;
+    case 'nameTag': {
+      const dek = caseKey ?? fail('locked', 'the case key is not open');
+      return toB64u(na().crypto_generichash(16, `egide/v1/file-name-tag/${request.name}`, dek));
+    }
+    case 'uploadFile': {
+      const dek = caseKey ?? fail('locked', 'the case key is not open');
+      const controller = new AbortController();
+      uploads.set(request.fileId, controller);
+      try {
+        const done = await uploadEvidence({
+          origin: request.origin,
+          token: () => accessToken,
+          caseId: request.caseId,
+          fileId: request.fileId,
+          dek,
+          keyEpoch: request.keyEpoch,
+          file: request.file,
+          caption: request.caption,
+          stripLocation: request.stripLocation,
+          chunkSize: request.chunkSize,
+          ...(request.resume ? { resume: request.resume } : {}),
+          onUploadUrl: (url) => tell({ event: 'uploadUrl', fileId: request.fileId, url }),
+          onProgress: (sent, total) => tell({ event: 'uploadProgress', fileId: request.fileId, sent, total }),
+          // A poor connection: keep trying for about a minute before telling the person.
+          retryDelays: [0, 1000, 3000, 5000, 10_000, 20_000],
+          signal: controller.signal,
+        });
+        return { attachBody: done.attachBody, removed: done.removed, strip: done.strip };
+      } catch (err) {
+        throw controller.signal.aborted ? Object.assign(new Error('cancelled'), { code: 'cancelled' }) : uploadFailure(err);
+      } finally {
+        uploads.delete(request.fileId);
+      }
+    }
+    case 'cancelUpload':
+      uploads.get(request.fileId)?.abort();
+      return null;
+    case 'openFiles': {
+      const dek = caseKey ?? fail('locked', 'the case key is not open');
+      return request.items.map(({ id, sealed }) => {
+        const d = describeEvidence(id, sealed, dek);
+        const old = fileKeys.get(id);
+        if (old) wipe(old.record.key);
+        if (d.record) fileKeys.set(id, { record: d.record, ...(d.sha256 ? { sha256: d.sha256 } : {}), type: d.type ?? 'application/octet-stream' });
+        return { fileId: id, name: d.name ?? null, type: d.type ?? null, caption: d.caption ?? null, readable: d.record !== null && d.name !== undefined };
+      });
+    }
+    case 'downloadFile': {
+      const file = fileKeys.get(request.fileId) ?? fail('unknown_file', 'the file is not in the last list');
+      const done = await downloadEvidence({
+        origin: request.origin,
+        token: () => accessToken,
+        caseId: request.caseId,
+        fileId: request.fileId,
+        record: file.record,
+        ciphertextSha256: request.ciphertextSha256,
+        ...(file.sha256 ? { plaintextSha256: file.sha256 } : {}),
+        size: request.size,
+        sink: request.handle ? { kind: 'file', handle: request.handle } : { kind: 'memory', maxBytes: request.maxBytes, type: file.type },
+      });
+      return { blob: done.blob ?? null, bytes: done.bytes };
+    }
   }
 }
 

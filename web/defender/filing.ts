@@ -275,6 +275,8 @@ export function receiptView(filed: Filed, next: { follow(): void; finish(): void
     h('ul', { class: 'advice' }, h('li', {}, L('advice1')), h('li', {}, L('advice2')), h('li', {}, L('advice3'))),
     filed.recovered ? h('p', { class: 'warning', id: 'recovered' }, L('arrivedOnce'), ...(filed.recovered.changesMissing ? [' ', L('changesMissing')] : [])) : null,
     h('p', {}, filed.acknowledgeBy ? L('ackBy', { date: dateText(filed.acknowledgeBy, false) }) : L('ackSoon')),
+    // The session opened by the filing goes on into the case view, where evidence is added.
+    h('p', { id: 'files-after-filing' }, L('filesAfterFiling')),
     h('div', { class: 'choice' }, noted, h('label', { for: 'noted' }, L('noted'))),
     h('div', { class: 'actions' }, follow, finish),
   );

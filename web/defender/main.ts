@@ -1,13 +1,16 @@
 /**
  * The defender's page: `/` files a protection request, `/suivi` follows one with the receipt.
  * One small script (this one) loads with the page; the crypto (libsodium) loads in a worker only
- * when needed. Nothing is ever written to localStorage, sessionStorage, cookies or IndexedDB:
- * the receipt, the keys and the drafts live in memory and go with the tab.
+ * when needed. Nothing is ever written to localStorage, cookies or IndexedDB: the receipt, the
+ * keys and the drafts live in memory and go with the tab. The one exception, in sessionStorage
+ * (the tab's own, gone with it): the note that lets an interrupted evidence upload resume after a
+ * reload (no name, no key; case-files.ts), removed when the upload ends and by quick exit.
  */
 import { forgetSession, logIn } from './api.js';
 import { destroyCrypto } from './crypto-client.js';
 import { applyLang, bi, h, lang } from './dom.js';
 import { caseView } from './case-view.js';
+import { clearUploadNote } from './case-files.js';
 import { receiptForm, type Session } from './follow-receipt.js';
 import { filingForm, receiptView, type Filed } from './filing.js';
 import { L, type Lang } from './i18n.js';
@@ -24,6 +27,7 @@ const pinnedKeyId = meta('egide-intake-key-id');
  */
 function quickExit(): void {
   destroyCrypto();
+  clearUploadNote();
   forgetSession();
   document.title = '';
   document.body.replaceChildren();

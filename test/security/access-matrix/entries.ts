@@ -300,6 +300,7 @@ export const entries: Record<string, Entry> = {
   'GET /console/*': publicRoute(async () => ({ url: '/console/cases/x' }), { status: [200, 503], why: 'every screen address answers the console, 503 until it is built' }),
   'GET /console/assets/:name': publicRoute(async () => ({ url: '/console/assets/no-such-asset.js' }), { status: 404, code: 'not_found', why: 'anonymous passes; the asset name decides' }),
   'GET /v1/console/settings': docs('/v1/console/settings'),
+  'GET /v1/files/settings': docs('/v1/files/settings'),
   'GET /v1/console/catalogues': { probe: async (w, role, mode) => ({ who: await callerFor(w, role, null, mode), url: '/v1/console/catalogues' }) },
 
   // authentication (public)

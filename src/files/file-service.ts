@@ -275,15 +275,20 @@ export function createFileService(deps: {
       const source = await store.open(fileId);
       const hash = createHash('sha256');
       let bytes = 0;
+      // The last chunk read is held back until the whole file is hashed: an altered file never
+      // reaches the client complete (its Content-Length is never met), whatever the client checks.
+      let held: Buffer | null = null;
       const checked = new Transform({
         transform(chunk: Buffer, _encoding, done) {
           hash.update(chunk);
           bytes += chunk.length;
-          done(null, chunk);
+          const previous = held;
+          held = chunk;
+          done(null, previous ?? undefined);
         },
         flush: (done) => {
           const got = hash.digest('hex');
-          if (got === expected && bytes === row!.size) return done();
+          if (got === expected && bytes === row!.size) return done(null, held ?? undefined);
           log.error({ fileId, caseId, bytes }, 'a stored file no longer matches the hash taken when it was received');
           void audit.record(ctx, { action: 'file.read', resource: `file:${fileId}`, caseId, outcome: 'denied', reason: `stored ciphertext altered: sha256 ${got}, ${bytes} bytes; expected ${expected}, ${row!.size} bytes` }).catch(() => undefined);
           done(new AppError('file_corrupted'));

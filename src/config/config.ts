@@ -59,8 +59,6 @@ const EnvSchema = Type.Object({
   INTAKE_KEY_ID: Type.String({ pattern: '^(?:[A-Za-z0-9_-]{22})?$', default: '', description: 'the intake keyId printed by `egide bootstrap` (22 characters), or empty' }),
   // Where the page's quick-exit button sends the person (a harmless, ordinary site).
   QUICK_EXIT_URL: Type.String({ pattern: '^https://[^\\s"<>]{1,2000}$', default: 'https://www.google.com/search?q=meteo', description: 'an https:// URL' }),
-  // Where a worker process writes its heartbeat (every few seconds, while it reaches PostgreSQL and
-  // Redis), for `node dist/workers/healthcheck.js <file>`; empty: no heartbeat.
   // Where evidence files (ciphertext only) are kept: `disk` (FILE_STORE_DIR, created at start;
   // one machine) or `s3` (an S3-compatible object store, for deployments past one machine).
   FILE_STORE: Type.Union([Type.Literal('disk'), Type.Literal('s3')], { default: 'disk' }),
@@ -77,6 +75,11 @@ const EnvSchema = Type.Object({
   // An RFC 3161 time-stamp authority: when set, the workers time-stamp each received file's
   // ciphertext hash and keep the token, so the file's existence at that time can be proven.
   TIMESTAMP_AUTHORITY_URL: Type.String({ pattern: '^(?:https?://[^\\s"<>]{1,1000})?$', default: '', description: 'an http(s):// URL, or empty (no time-stamps)' }),
+  // How often the workers look for uploads left unfinished past policies/files.yaml
+  // staleUploadAfterSeconds and remove them (row and bytes).
+  FILE_SWEEP_INTERVAL_SECONDS: Type.Integer({ minimum: 1, maximum: 86_400, default: 300 }),
+  // Where a worker process writes its heartbeat (every few seconds, while it reaches PostgreSQL and
+  // Redis), for `node dist/workers/healthcheck.js <file>`; empty: no heartbeat.
   WORKER_HEARTBEAT_FILE: Type.String({ pattern: '^(?:/[^\\0]{1,1000})?$', default: '', description: 'an absolute path, or empty' }),
 });
 

@@ -59,7 +59,7 @@ export function createFileRepository(db: Queryable) {
 
     /** Every file of a case (for the purge: rows and bytes go). */
     async idsOfCase(caseId: string, tx: Queryable = db): Promise<string[]> {
-      const rows = await tx.select({ id: caseFiles.id }).from(caseFiles).where(eq(caseFiles.caseId, caseId));
+      const rows = await tx.select({ id: caseFiles.id }).from(caseFiles).where(eq(caseFiles.caseId, caseId)).orderBy(asc(caseFiles.id));
       return rows.map((r) => r.id);
     },
 

@@ -7,7 +7,7 @@ import { AppError, fieldInvalid } from '../lib/problem.js';
 import type { Db, Tx } from '../db/client.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
-import { actorOf, roleOf, type RequestContext } from '../access/principal.js';
+import { actorOf, roleOf, systemContext, type RequestContext } from '../access/principal.js';
 import type { AccessService, ScopeFacts } from '../access/access-service.js';
 import type { AuditService } from '../audit/audit-service.js';
 import { createCommandRunner } from '../audit/audited-command.js';
@@ -22,6 +22,7 @@ import type { CaseFileRow, FileRepository } from './file-repository.js';
 import type { EvidenceStore } from './stores/evidence-store.js';
 import type { UploadHashes } from './upload-hashes.js';
 import { chunksOfCiphertext } from './file-size.js';
+import type { TimestampClient } from './timestamp-authority.js';
 
 export type FileService = ReturnType<typeof createFileService>;
 
@@ -46,6 +47,14 @@ export function fileRefusal(c: { state: string; purgedAt: Date | null }): AppErr
 }
 
 const DAY_MS = 86_400_000;
+/** Stale uploads removed per transaction: a backlog is worked through batch by batch, each committed. */
+const SWEEP_BATCH = 200;
+
+/** Why a file's bytes are erased: its case was purged, or its upload was left unfinished. */
+export type EraseReason = 'purge' | 'stale';
+
+/** What a time-stamp job found: stamped now, stamped before, or nothing to stamp (gone, not received). */
+export type StampOutcome = 'stamped' | 'already' | 'gone';
 
 function view(row: CaseFileRow): CaseFileView {
   return {
@@ -267,15 +276,20 @@ export function createFileService(deps: {
       const source = await store.open(fileId);
       const hash = createHash('sha256');
       let bytes = 0;
+      // The last chunk read is held back until the whole file is hashed: an altered file never
+      // reaches the client complete (its Content-Length is never met), whatever the client checks.
+      let held: Buffer | null = null;
       const checked = new Transform({
         transform(chunk: Buffer, _encoding, done) {
           hash.update(chunk);
           bytes += chunk.length;
-          done(null, chunk);
+          const previous = held;
+          held = chunk;
+          done(null, previous ?? undefined);
         },
         flush: (done) => {
           const got = hash.digest('hex');
-          if (got === expected && bytes === row!.size) return done();
+          if (got === expected && bytes === row!.size) return done(null, held ?? undefined);
           log.error({ fileId, caseId, bytes }, 'a stored file no longer matches the hash taken when it was received');
           void audit.record(ctx, { action: 'file.read', resource: `file:${fileId}`, caseId, outcome: 'denied', reason: `stored ciphertext altered: sha256 ${got}, ${bytes} bytes; expected ${expected}, ${row!.size} bytes` }).catch(() => undefined);
           done(new AppError('file_corrupted'));
@@ -292,6 +306,81 @@ export function createFileService(deps: {
       const found = c !== undefined && row !== undefined && row.caseId === caseId && row.state === 'available' && row.timestampToken !== null;
       await access.authorize(ctx, 'file.read', { resource: `file:${fileId}/timestamp`, caseId: c ? caseId : null, found, facts }, undefined, { read: true });
       return row!.timestampToken!;
+    },
+
+    /**
+     * Time-stamps a received file's ciphertext hash (RFC 3161) and keeps the token, audited by
+     * the system. The authority is asked outside any transaction; the token is stored only if the
+     * file is still there and has none (a job run twice stamps once). TimestampError propagates:
+     * the caller decides what is worth retrying (`tsa_unreachable`) and what is not.
+     */
+    async stampReceived(fileId: string, client: TimestampClient): Promise<StampOutcome> {
+      const row = await files.byId(fileId);
+      if (!row || row.state === 'uploading' || row.ciphertextSha256 === null) return 'gone';
+      if (row.timestampToken !== null) return 'already';
+      const sha = row.ciphertextSha256;
+      const stamped = await client.stamp(Buffer.from(sha, 'hex'));
+      return db.transaction(async (tx) => {
+        const locked = await files.byIdForUpdate(fileId, tx);
+        if (!locked || locked.ciphertextSha256 !== sha) return 'gone';
+        if (locked.timestampToken !== null) return 'already';
+        await files.update(fileId, { timestampToken: stamped.token, timestampedAt: stamped.genTime, updatedAt: clock.now() }, tx);
+        await audit.record(
+          systemContext(`file-timestamp-${fileId}`),
+          { action: 'file.timestamp', resource: `file:${fileId}`, caseId: locked.caseId, outcome: 'allowed', reason: `ciphertext sha256 ${sha} time-stamped at ${stamped.genTime.toISOString()} (serial ${stamped.serialNumber}, policy ${stamped.policy})` },
+          tx,
+        );
+        return 'stamped';
+      });
+    },
+
+    /**
+     * Removes uploads left unfinished (uploading or received, never attached) for longer than
+     * the policy's staleUploadAfterSeconds as of `now`: in one transaction per batch, the rows go,
+     * each is audited, and one outbox 'file.erase' per case has the workers remove the bytes.
+     * Rows are locked and skipped by a concurrent sweep (SKIP LOCKED). Returns the removed ids.
+     */
+    async sweepStale(now: Date): Promise<string[]> {
+      const before = new Date(now.getTime() - policy.staleUploadAfterSeconds * 1000);
+      const removed: string[] = [];
+      for (;;) {
+        const batch = await db.transaction(async (tx) => {
+          const rows = await files.staleForUpdate(before, SWEEP_BATCH, tx);
+          if (rows.length === 0) return rows;
+          await files.remove(rows.map((r) => r.id), tx);
+          const byCase = new Map<string, string[]>();
+          for (const r of rows) {
+            byCase.set(r.caseId, [...(byCase.get(r.caseId) ?? []), r.id]);
+            await audit.record(
+              systemContext(`file-sweep-${r.id}`),
+              { action: 'file.expire', resource: `file:${r.id}`, caseId: r.caseId, outcome: 'allowed', reason: `upload left ${r.state} since ${r.createdAt.toISOString()}, past ${policy.staleUploadAfterSeconds} s: removed` },
+              tx,
+            );
+          }
+          for (const [caseId, fileIds] of byCase) await outbox.add(tx, 'file.erase', { caseId, fileIds, why: 'stale' }, now);
+          return rows;
+        });
+        for (const r of batch) {
+          hashes.forget(r.id);
+          removed.push(r.id);
+        }
+        if (batch.length < SWEEP_BATCH) return removed;
+      }
+    },
+
+    /**
+     * Removes the stored bytes of files whose rows are gone (a purged case, a swept upload),
+     * each audited by the system in `tx` (the outbox claim: the audit commits with the row's
+     * "dispatched" mark). Removal is idempotent, so a claim handed again removes nothing twice.
+     */
+    async erase(caseId: string, fileIds: readonly string[], why: EraseReason, tx: Tx): Promise<void> {
+      for (const id of fileIds) {
+        await store.remove(id);
+        hashes.forget(id);
+      }
+      for (const id of fileIds) {
+        await audit.record(systemContext(`file-erase-${id}`), { action: 'file.erase', resource: `file:${id}`, caseId, outcome: 'allowed', reason: why === 'purge' ? 'purge: the bytes went with the purged case' : 'stale: the bytes of an upload left unfinished' }, tx);
+      }
     },
 
     /** The request context of a tus request, kept while the tus server serves it. */

@@ -23,6 +23,16 @@ export interface QueueDefinitions {
     payload: { deadlineId: string; step: 'reminder' | 'level1' | 'level2'; dueAt: string };
     result: { outcome: string; fired: Array<'reminder' | 'level1' | 'level2'> };
   };
+  /**
+   * Evidence files' upkeep (workers/file-upkeep.ts): `timestamp` stamps one received file's
+   * ciphertext hash at the RFC 3161 authority; `sweep` (a repeatable job) removes uploads left
+   * unfinished past policies/files.yaml staleUploadAfterSeconds.
+   */
+  'file-upkeep': {
+    job: 'timestamp' | 'sweep';
+    payload: { fileId: string } | { trigger: 'schedule' | 'manual' };
+    result: { outcome: 'stamped' | 'already' | 'gone' | 'swept'; files: number };
+  };
   /** Expires measures past their end and lapses unconfirmed urgent ones (a repeatable job, see workers/measure-expiry.ts). */
   'measure-expiry': {
     job: 'expire';
@@ -82,6 +92,18 @@ export const QUEUES = {
       backoff: { type: 'exponential', delay: 1000 },
       removeOnComplete: { age: 7 * 24 * 3600, count: 50_000 },
       removeOnFail: { age: 30 * 24 * 3600 },
+    },
+  },
+  // A time-stamp authority may be down for a while: 10 attempts back off over about 17 minutes
+  // (refusals fail at once, UnrecoverableError). The sweep is repeated anyway: a failed one
+  // only waits for the next.
+  'file-upkeep': {
+    concurrency: 2,
+    defaultJobOptions: {
+      attempts: 10,
+      backoff: { type: 'exponential', delay: 2000 },
+      removeOnComplete: { count: 1000 },
+      removeOnFail: { count: 10000 },
     },
   },
   // A sweep every minute; a failed one is retried, and the next sweep catches up anyway (each

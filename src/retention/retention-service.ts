@@ -12,6 +12,8 @@ import type { NoteRepository } from '../cases/note-repository.js';
 import type { ReferralRepository } from '../referrals/referral-repository.js';
 import type { SearchRepository } from '../search/search-repository.js';
 import type { RetentionRepository } from './retention-repository.js';
+import type { FileRepository } from '../files/file-repository.js';
+import type { Outbox } from '../outbox/outbox.js';
 import { createCommandRunner } from '../audit/audited-command.js';
 import { isIsoInstant, isUuid } from '../lib/cursor.js';
 import { caseScope } from '../access/case-scope.js';
@@ -41,8 +43,9 @@ export interface RetentionCursor {
  * list what is due and confirm each purge with a reason. A purge is one transaction on the locked
  * case: every value sealed under the case key (the list of src/cases/sealed-content-repository.ts, so
  * a new sealed column is purged as soon as it is re-keyed), the referral packets, reports and
- * envelopes, the case's envelopes, its blind-index tokens and what links the defender's receipt to
- * the case are erased; codes, states, dates and the timeline stay for statistics, and the audit log
+ * envelopes, the case's envelopes, its blind-index tokens, what links the defender's receipt to
+ * the case and the evidence files' rows are erased (the files' stored bytes by the workers once
+ * the purge commits: outbox 'file.erase'); codes, states, dates and the timeline stay for statistics, and the audit log
  * is never touched.
  * The case is marked purged (it cannot be reopened, and its sealed reads answer 404 case_purged),
  * the retention deadline is settled by `case.purged`, and the timeline and audit say who and why.
@@ -58,6 +61,9 @@ export function createRetentionService(deps: {
   notes: Pick<NoteRepository, 'purge'>;
   /** the case's blind-index tokens, which would still tie it to the other cases of the same person */
   searchTokens: Pick<SearchRepository, 'forgetCase'>;
+  /** the case's evidence files: their rows go with the sealed content, their bytes after commit */
+  files: Pick<FileRepository, 'idsOfCase'>;
+  outbox: Outbox;
   retention: RetentionRepository;
   deadlines: Pick<DeadlineService, 'apply'>;
   deadlineRepo: Pick<DeadlineRepository, 'live'>;
@@ -65,7 +71,7 @@ export function createRetentionService(deps: {
   audit: Pick<AuditService, 'record'>;
   clock: Clock;
 }) {
-  const { db, cases, sealed, referrals, notes, searchTokens, retention, deadlines, deadlineRepo, access, audit, clock } = deps;
+  const { db, cases, sealed, referrals, notes, searchTokens, files, outbox, retention, deadlines, deadlineRepo, access, audit, clock } = deps;
 
   const command = createCommandRunner({ db, audit });
 
@@ -101,8 +107,13 @@ export function createRetentionService(deps: {
         if (ok instanceof AppError) throw ok;
 
         const erased = new Map<string, number>();
-        for (const i of await sealed.items(caseId, tx)) erased.set(i.kind, (erased.get(i.kind) ?? 0) + 1);
+        // Files are counted as files, not as their sealed fields (key, name, type...).
+        for (const i of await sealed.items(caseId, tx)) if (i.kind !== 'file') erased.set(i.kind, (erased.get(i.kind) ?? 0) + 1);
+        // Taken before the rows go (sealed.purge deletes them): the workers erase the bytes once
+        // this commits (outbox 'file.erase'); a rolled-back purge erases nothing.
+        const fileIds = await files.idsOfCase(caseId, tx);
         await sealed.purge(caseId, tx);
+        if (fileIds.length > 0) await outbox.add(tx, 'file.erase', { caseId, fileIds, why: 'purge' }, now);
         const referralCount = await referrals.purgeOfCase(caseId, tx);
         const noteCount = await notes.purge(caseId, tx);
         const envelopes = await cases.deleteEnvelopes(caseId, tx);
@@ -114,7 +125,7 @@ export function createRetentionService(deps: {
         // The receipt no longer opens anything: nothing is left that links it to the case.
         await cases.update(caseId, { purgedAt: now, updatedAt: now, receiptVerifier: null, defenderKeyId: null, defenderPublicKey: null }, tx);
         await deadlines.apply({ caseId, event: 'case.purged', at: now, urgent: c.urgent }, tx);
-        const summary = [...[...erased].map(([k, n]) => `${k} ${n}`), `referral ${referralCount}`, ...(noteCount > 0 ? [`note ${noteCount}`] : []), `envelope ${envelopes}`].join(', ');
+        const summary = [...[...erased].map(([k, n]) => `${k} ${n}`), `referral ${referralCount}`, ...(noteCount > 0 ? [`note ${noteCount}`] : []), ...(fileIds.length > 0 ? [`file ${fileIds.length}`] : []), `envelope ${envelopes}`].join(', ');
         await cases.addTimeline({ caseId, at: now, actor: actorOf(ctx.principal), action: 'case.purged', fromState: c.state, toState: c.state, reason: `${input.reason} (erased: ${summary})` }, tx);
         return { caseId, reference: c.reference, purgedAt: now.toISOString(), retentionDeadlineId: ok.deadlineId };
       });

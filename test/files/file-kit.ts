@@ -3,9 +3,12 @@
  * the SDK's own client, downloads and decryption as a client does them.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { readdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { encryptedFileSize } from '../../src/sdk/index.js';
 import { openDownload } from '../../src/sdk/client/file-download.js';
-import { openFileKey, sealFileDescription, uploadFile, type FileUploadOptions, type FileUploadResult } from '../../src/sdk/client/file-upload.js';
+import { newFileKey, openFileKey, sealFileDescription, sealFileKey, uploadFile, type FileUploadOptions, type FileUploadResult } from '../../src/sdk/client/file-upload.js';
 import type { TestApp } from '../helpers/app.js';
 import type { Headers } from '../helpers/world.js';
 
@@ -137,4 +140,37 @@ export function tusCreate(T: TestApp, headers: Headers, meta: Record<string, str
     .map(([k, v]) => `${k} ${Buffer.from(v).toString('base64')}`)
     .join(',');
   return T.app.inject({ method: 'POST', url: '/v1/uploads', headers: { ...headers, 'tus-resumable': '1.0.0', 'upload-length': String(length), 'upload-metadata': encoded } });
+}
+
+/**
+ * An upload left unfinished, as a client that lost its connection leaves it: created through tus
+ * (a file of `plainSize` bytes) and `sentBytes` of it sent in one PATCH, never completed.
+ */
+export async function partialUpload(origin: string, who: Uploader, caseId: string, fileId: string, plainSize: number, sentBytes: number): Promise<void> {
+  const b64 = (v: string) => Buffer.from(v).toString('base64');
+  const auth = { authorization: `Bearer ${who.token()}`, 'tus-resumable': '1.0.0' };
+  const size = encryptedFileSize(plainSize);
+  if (sentBytes >= size) throw new Error('a partial upload sends less than the whole file');
+  const created = await fetch(`${origin}/v1/uploads`, {
+    method: 'POST',
+    headers: { ...auth, 'upload-length': String(size), 'upload-metadata': `caseId ${b64(caseId)},fileId ${b64(fileId)},key ${b64(sealFileKey(newFileKey(), who.dek, fileId))}` },
+  });
+  if (created.status !== 201) throw new Error(`tus creation: ${created.status} ${await created.text()}`);
+  const patched = await fetch(`${origin}/v1/uploads/${fileId}`, {
+    method: 'PATCH',
+    headers: { ...auth, 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' },
+    body: new Uint8Array(randomBytes(sentBytes)),
+  });
+  if (patched.status !== 204) throw new Error(`tus patch: ${patched.status} ${await patched.text()}`);
+}
+
+/** Every file under `dir` (relative paths, sorted); none when it does not exist. */
+export async function filesUnder(dir: string): Promise<string[]> {
+  try {
+    const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+    return entries.filter((e) => e.isFile()).map((e) => path.relative(dir, path.join(e.parentPath, e.name))).sort();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
 }

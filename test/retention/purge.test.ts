@@ -39,7 +39,7 @@ const dueAt = `${Number(closedAt.slice(0, 4)) + 10}${closedAt.slice(4)}`;
 
 // Sealed content of every other kind, written as the modules would have left it (SQL: the API
 // path to each is long and tested in its own module).
-const ids = { assessment: randomUUID(), measure: randomUUID(), report: randomUUID(), appeal: randomUUID(), referral: randomUUID(), referralReport: randomUUID(), note: randomUUID() };
+const ids = { assessment: randomUUID(), measure: randomUUID(), report: randomUUID(), appeal: randomUUID(), referral: randomUUID(), referralReport: randomUUID(), note: randomUUID(), file: randomUUID(), upload: randomUUID() };
 const staffKey = generateDek();
 const seal = (ad: string) => sealField({ text: MARK }, dek, ad) as string;
 const sealed = {
@@ -52,6 +52,8 @@ const sealed = {
   // An internal note, under the case's staff key (not the case key).
   note: sealField({ text: MARK }, staffKey, noteBodyAd(c.caseId, ids.note, `u:${officer.id}`)) as string,
 };
+// An attached evidence file and an upload left unfinished (their bytes: test/files/file-lifecycle.test.ts).
+const fileSealed = { key: seal(`egide/v1/file/${ids.file}/key`), name: seal(`egide/v1/file/${ids.file}/name`) };
 await sql`insert into assessments (id, case_id, version, threats, vulnerability_factors, vulnerability_rating, capacity_factors, capacity_rating, level, override, sealed, created_by, created_at)
   values (${ids.assessment}, ${c.caseId}, 1, '[]'::jsonb, '{}', 2, '{}', 2, 'high', false, ${JSON.stringify({ threatNarrative: sealed.assessment })}::jsonb, ${officer.id}, ${T0})`;
 await sql`insert into measures (id, case_id, code, category, implementer, urgent, status, details, proposed_by, proposed_at, updated_at)
@@ -62,6 +64,9 @@ await sql`insert into referrals (id, case_id, org_id, fields, purpose, state, pa
   values (${ids.referral}, ${c.caseId}, ${orgId}, '{identity}', 'legal_aid', 'closed', ${JSON.stringify({ identity: sealed.packet })}::jsonb, ${officer.id}, ${T0}, ${T0})`;
 await sql`insert into staff_key_envelopes (case_id, key_id, envelope, recipient_type, recipient_id, key_epoch, created_at) values (${c.caseId}, 'k-staff', 'v1.ZW52ZWxvcGU', 'user', ${officer.id}, 1, ${T0})`;
 await sql`insert into case_notes (id, case_id, author, author_role, body, created_at) values (${ids.note}, ${c.caseId}, ${`u:${officer.id}`}, 'officer', ${sealed.note}, ${T0})`;
+await sql`insert into case_files (id, case_id, uploader, uploader_role, state, size, chunks, ciphertext_sha256, sealed, created_at, updated_at)
+  values (${ids.file}, ${c.caseId}, ${`u:${officer.id}`}, 'officer', 'available', 65577, 1, ${'ab'.repeat(32)}, ${JSON.stringify(fileSealed)}::jsonb, ${T0}, ${T0}),
+         (${ids.upload}, ${c.caseId}, ${`u:${officer.id}`}, 'officer', 'uploading', 65577, 1, null, ${JSON.stringify({ key: fileSealed.key })}::jsonb, ${T0}, ${T0})`;
 await sql`insert into referral_envelopes (referral_id, key_id, envelope, recipient_type, recipient_id, created_at) values (${ids.referral}, 'k-asf', 'v1.ZW52ZWxvcGU', 'org', ${orgId}, ${T0})`;
 await sql`insert into referral_reports (id, referral_id, status, note, reported_by, reported_at) values (${ids.referralReport}, ${ids.referral}, 'in_progress', ${sealed.referralNote}, ${partner.id}, ${T0})`;
 
@@ -94,7 +99,8 @@ const sealedCounts = async (caseId: string) =>
       (select count(*)::int from referral_reports p join referrals r on r.id = p.referral_id where r.case_id = ${caseId} and p.note is not null) as referral_notes,
       (select count(*)::int from case_envelopes where case_id = ${caseId}) as case_envelopes,
       (select count(*)::int from case_notes where case_id = ${caseId}) as notes,
-      (select count(*)::int from staff_key_envelopes where case_id = ${caseId}) as staff_key_envelopes`
+      (select count(*)::int from staff_key_envelopes where case_id = ${caseId}) as staff_key_envelopes,
+      (select count(*)::int from case_files where case_id = ${caseId}) as files`
   )[0]!;
 
 t.test('closing starts a 10-year retention deadline; before it is due nothing is listed and a purge is refused, changing nothing', async (t) => {
@@ -104,7 +110,7 @@ t.test('closing starts a 10-year retention deadline; before it is due nothing is
   t.match(dueAt, /^2036-03-02T08:/);
   t.same((await list(dep.supervisor)).json(), { items: [], next: null });
   const before = await sealedCounts(c.caseId);
-  t.same(before, { case_fields: 3, messages: 1, assessments: 1, measures: 1, case_reports: 1, appeals: 1, referral_packets: 1, referral_envelopes: 1, referral_notes: 1, case_envelopes: 3, notes: 1, staff_key_envelopes: 1 });
+  t.same(before, { case_fields: 3, messages: 1, assessments: 1, measures: 1, case_reports: 1, appeals: 1, referral_packets: 1, referral_envelopes: 1, referral_notes: 1, case_envelopes: 3, notes: 1, staff_key_envelopes: 1, files: 2 });
   const r = await purge(dep.supervisor, c.caseId);
   t.equal(r.statusCode, 409);
   t.equal(r.json().code, 'retention_not_due');
@@ -163,8 +169,8 @@ t.test('the supervisor purges with a reason: every sealed value gone, metadata, 
   t.equal(r.statusCode, 200, r.body);
   t.same(r.json(), { caseId: c.caseId, reference: c.reference, purgedAt: now, retentionDeadlineId: d!.id });
 
-  t.same(await sealedCounts(c.caseId), { case_fields: 0, messages: 0, assessments: 0, measures: 0, case_reports: 0, appeals: 0, referral_packets: 0, referral_envelopes: 0, referral_notes: 0, case_envelopes: 0, notes: 0, staff_key_envelopes: 0 }, 'every sealed column of the case is empty');
-  t.same(await sealedCounts(other.caseId), { case_fields: 3, messages: 0, assessments: 0, measures: 0, case_reports: 0, appeals: 0, referral_packets: 0, referral_envelopes: 0, referral_notes: 0, case_envelopes: 3, notes: 0, staff_key_envelopes: 0 }, 'the other case is untouched');
+  t.same(await sealedCounts(c.caseId), { case_fields: 0, messages: 0, assessments: 0, measures: 0, case_reports: 0, appeals: 0, referral_packets: 0, referral_envelopes: 0, referral_notes: 0, case_envelopes: 0, notes: 0, staff_key_envelopes: 0, files: 0 }, 'every sealed column of the case is empty');
+  t.same(await sealedCounts(other.caseId), { case_fields: 3, messages: 0, assessments: 0, measures: 0, case_reports: 0, appeals: 0, referral_packets: 0, referral_envelopes: 0, referral_notes: 0, case_envelopes: 3, notes: 0, staff_key_envelopes: 0, files: 0 }, 'the other case is untouched');
   t.equal(await searchTokenCount(c.caseId), 0, 'its blind-index tokens are forgotten: nothing ties it to another case of the same person');
   t.equal(await searchTokenCount(other.caseId), 12, "the other case's tokens stay");
   // No ciphertext of the case is left anywhere in the database.
@@ -186,7 +192,9 @@ t.test('the supervisor purges with a reason: every sealed value gone, metadata, 
   t.equal(after?.state, 'settled', 'case.purged settles the retention deadline');
   const [tl] = await sql`select actor, action, from_state, to_state, reason from case_timeline where case_id = ${c.caseId} order by id desc limit 1`;
   t.match(tl, { actor: `u:${dep.supervisor.id}`, action: 'case.purged', from_state: 'closed', to_state: 'closed' });
-  t.match(tl?.reason, /^conservation de 10 ans échue, aucune procédure pendante \(erased: case_field 3, message 1, assessment 1, measure 1, case_report 1, appeal 1, referral 1, note 1, envelope 3\)$/);
+  t.match(tl?.reason, /^conservation de 10 ans échue, aucune procédure pendante \(erased: case_field 3, message 1, assessment 1, measure 1, case_report 1, appeal 1, referral 1, note 1, file 2, envelope 3\)$/);
+  const erase = await sql`select payload from outbox where topic = 'file.erase' and payload->>'caseId' = ${c.caseId}`;
+  t.same(erase.map((r) => r.payload), [{ caseId: c.caseId, fileIds: [ids.file, ids.upload].sort(), why: 'purge' }], "one outbox 'file.erase' has the workers erase both files' bytes");
   const [ev] = await sql`select actor, action, outcome, reason from audit_events where case_id = ${c.caseId} and action = 'case.purge' order by id desc limit 1`;
   t.match(ev, { action: 'case.purge', outcome: 'allowed', reason: 'conservation de 10 ans échue, aucune procédure pendante' });
   const auditAfter = (await sql`select count(*)::int as n from audit_events where case_id = ${c.caseId}`)[0]!.n as number;

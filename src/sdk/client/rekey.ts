@@ -1,4 +1,4 @@
-import { appealGroundsAd, assessmentFieldAd, caseFieldAd, caseReportNoteAd, measureDetailsAd, messageBodyAd, noteBodyAd } from '../crypto/associated-data.js';
+import { appealGroundsAd, assessmentFieldAd, caseFieldAd, caseReportNoteAd, fileFieldAd, measureDetailsAd, messageBodyAd, noteBodyAd, type FileField } from '../crypto/associated-data.js';
 import { openEnvelope, type Envelope, type KeyEnvelope } from '../crypto/envelope.js';
 import { CryptoError } from '../crypto/errors.js';
 import { fromB64uExact } from '../crypto/encoding.js';
@@ -98,6 +98,13 @@ function expectedAd(caseId: string, item: RekeyBundle['items'][number]): string 
     case 'appeal':
       fixedField('grounds');
       return appealGroundsAd(item.id);
+    case 'file': {
+      // An evidence file's key record and description: a field the server names but no client seals is refused.
+      const fields: readonly FileField[] = ['key', 'name', 'type', 'caption', 'sha256'];
+      const field = fields.find((f) => f === item.field);
+      if (!field) throw new CryptoError('bad_associated_data', `a file has no sealed field ${item.field}`);
+      return fileFieldAd(item.id, field);
+    }
     default:
       throw new CryptoError('bad_associated_data', `unknown kind of sealed item: ${String((item as { kind: unknown }).kind)}`);
   }

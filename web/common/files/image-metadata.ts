@@ -17,7 +17,12 @@
  * Other types are left untouched and said so. The result is deterministic (same bytes in,
  * same bytes out): a resumed upload encrypts the same plaintext again.
  */
-import { load, type ExpandedTags } from 'exifreader';
+import * as exifReaderModule from 'exifreader';
+import type { ExpandedTags } from 'exifreader';
+
+// ExifReader's ES build (what esbuild bundles) has only a default export, its CommonJS build
+// (what Node loads in the tests) a module object: both have `load` on the default.
+const exifReader = (exifReaderModule as unknown as { default?: typeof exifReaderModule }).default ?? exifReaderModule;
 
 /** What was found and removed, for the person's screen (each has a label in the catalogues). */
 export type RemovedMetadata = 'gps' | 'camera' | 'date' | 'all_metadata';
@@ -80,7 +85,7 @@ function readMetadata(bytes: Uint8Array): { kinds: RemovedMetadata[]; orientatio
   try {
     const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
     // XMP is not parsed (a worker has no DOMParser); its block is dropped whatever it says.
-    tags = load(buffer, { expanded: true, includeTags: { exif: true, gps: true, iptc: true, png: true } });
+    tags = exifReader.load(buffer, { expanded: true, includeTags: { exif: true, gps: true, iptc: true, png: true } });
   } catch {
     return { kinds: [], orientation: 1 };
   }

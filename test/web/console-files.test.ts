@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import type { Page } from 'playwright-core';
+import { clientOf } from '../helpers/api-client.js';
 import { findLeaks } from '../helpers/leaks.js';
 import { tinyPng } from '../helpers/image-fixtures.js';
 import { bootstrap, caseAt, enrolActor, type Actor } from '../helpers/world.js';
@@ -217,6 +218,34 @@ t.test('an upload stopped midway goes on after a reload when the same file is pi
   t.equal(await page.evaluate('localStorage.getItem("egide.console.uploads")'), null, 'and forgotten by the browser');
   await item(page, row!.id).getByText(marks.bigName, { exact: true }).waitFor();
   checkPage(t, p);
+});
+
+t.test('without the File System Access API, a file is assembled in memory and offered as a download', async (t) => {
+  const p = await browser.open('laptop');
+  const { page } = p;
+  // No save dialog (Firefox, Safari, phones); the test pages take no downloads, so the Blob offered is kept to be read back.
+  await p.context.addInitScript(`
+    delete window.showSaveFilePicker;
+    delete Window.prototype.showSaveFilePicker;
+    window.__egideBlobs = [];
+    const createObjectURL = URL.createObjectURL;
+    URL.createObjectURL = (blob) => (window.__egideBlobs.push(blob), createObjectURL.call(URL, blob));
+  `);
+  await openCase(p, awa);
+  const image = (await T.database.sql<Array<{ id: string }>>`select id from case_files where case_id = ${c.caseId} and sealed ? 'caption'`)[0]!.id;
+  const [download] = await Promise.all([page.waitForEvent('download'), item(page, image).getByRole('button', { name: `Télécharger « ${marks.imageName} »` }).click()]);
+  t.equal(download.suggestedFilename(), marks.imageName, 'offered under its sealed name, opened');
+  const offered = await page.evaluate(`(async () => [...new Uint8Array(await window.__egideBlobs[0].arrayBuffer())])()`);
+  t.same(Buffer.from(offered as number[]), Buffer.from(tinyPng()), 'the photo as attached: the same pixels, its location and other metadata removed');
+  await item(page, image).getByRole('status').filter({ hasText: 'est enregistré et vérifié' }).waitFor();
+  t.same(await page.evaluate('window.showSaveFilePicker === undefined'), true);
+  checkPage(t, p);
+});
+
+t.test('the console is given the file settings of policies/files.yaml', async (t) => {
+  const policy = T.app.container.policies.files;
+  const catalogues = await clientOf(T.app, awa).call('getConsoleCatalogues');
+  t.same(catalogues.files, { maxFileBytes: policy.maxFileBytes, uploadChunkBytes: policy.uploadChunkBytes, inMemoryDownloadMaxBytes: policy.inMemoryDownloadMaxBytes, stripLocationByDefault: policy.stripLocationByDefault.staff });
 });
 
 t.test('no name or caption in the database, the logs or Redis', async (t) => {

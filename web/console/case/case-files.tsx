@@ -347,7 +347,12 @@ function UploadForm({ caseId, keyEpoch, unfinished, onDone, onStopped }: { caseI
     setStripNote(null);
     if (!file) return setError('file_missing');
     if (policy && file.size > policy.maxFileBytes) return setError('file_too_large');
-    const nameTag = await crypto({ op: 'fileNameTag', caseId, name: file.name });
+    let nameTag: string;
+    try {
+      nameTag = await crypto({ op: 'fileNameTag', caseId, name: file.name });
+    } catch (err) {
+      return setError(codeOf(err));
+    }
     const open = new Set(unfinished.map((l) => l.file.id));
     const record = findUploadRecord(caseId, file, nameTag, open);
     const resumeOf = record && unfinished.find((l) => l.file.id === record.fileId)?.file.sealed.key;

@@ -172,7 +172,6 @@ export function createFileOps(deps: { caseKey(caseId: string): OpenCaseKey; post
     /** The lock wipes the case keys an upload seals with: every upload stops first (the person resumes after unlocking). */
     stopAll(): void {
       for (const controller of uploads.values()) controller.abort();
-      token = null;
     },
   };
 }

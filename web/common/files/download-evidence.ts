@@ -11,6 +11,7 @@
  */
 import { FileCheckError, openDownload } from '../../../src/sdk/client/file-download.js';
 import type { FileKeyRecord } from '../../../src/sdk/crypto/file-key.js';
+import { CryptoError } from '../../../src/sdk/crypto/errors.js';
 
 export { FileCheckError };
 
@@ -86,8 +87,24 @@ export async function downloadEvidence(o: DownloadEvidenceOptions): Promise<Down
     }),
   );
   const opened = openDownload(counted, o.record, { ciphertextSha256: o.ciphertextSha256, ...(o.plaintextSha256 ? { plaintextSha256: o.plaintextSha256 } : {}) });
-  if (o.sink.kind === 'file') return { bytes: await toFile(opened, o.sink.handle) };
-  return toMemory(opened, o.sink.maxBytes, o.sink.type);
+  try {
+    if (o.sink.kind === 'file') return { bytes: await toFile(opened, o.sink.handle) };
+    return await toMemory(opened, o.sink.maxBytes, o.sink.type);
+  } catch (err) {
+    throw asAltered(err, received, total);
+  }
+}
+
+/**
+ * An altered file rarely reaches the final hash check: a changed byte fails its chunk's
+ * authentication first (decrypt_failed, bad_stream, bad_padding), and the server, which re-hashes
+ * as it sends, cuts the answer once every byte has gone. Both mean the same thing to the person.
+ */
+function asAltered(err: unknown, received: number, total: number): unknown {
+  if (err instanceof FileCheckError || err instanceof DownloadFailure) return err;
+  if (err instanceof CryptoError && ['decrypt_failed', 'bad_stream', 'bad_padding'].includes(err.code)) return new FileCheckError('ciphertext_changed');
+  if (total > 0 && received >= total) return new FileCheckError('ciphertext_changed');
+  return new DownloadFailure('fetch_failed', err instanceof Error ? err.message : 'the download stopped', 0);
 }
 
 async function toFile(opened: ReturnType<typeof openDownload>, handle: FileSystemFileHandle): Promise<number> {

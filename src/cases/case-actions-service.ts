@@ -16,6 +16,7 @@ import { choosesAssignee, urgencyRefusal, type CaseWorkflowService } from './cas
 import { withdrawalRefusal } from './case-withdrawal-service.js';
 import { rekeyRefusal } from './case-rekey-plan.js';
 import { breakGlassRefusal } from './break-glass-service.js';
+import { fileRefusal } from '../files/file-service.js';
 import { receiptRefusal } from './case-receipt-service.js';
 import type { WorkflowPolicy } from './workflow-policy.js';
 
@@ -67,6 +68,9 @@ export function createCaseActionsService(deps: {
     rekey: { action: 'case.rekey', refusal: (c, _tx, own) => rekeyRefusal(c, own) },
     break_glass: { action: 'case.break_glass', refusal: (c) => breakGlassRefusal(c) },
     reissue_receipt: { action: 'case.reissue_receipt', refusal: (c, _tx, own) => receiptRefusal(c, own) },
+    add_file: { action: 'file.upload', refusal: (c) => fileRefusal(c) },
+    // A purged case's files are gone with its sealed content; the list answers case_purged.
+    read_files: { action: 'file.read', refusal: (c) => (c.purgedAt ? new AppError('case_purged', 'the sealed content of this case was purged') : null) },
   };
   // Every command names an action of the access policy: a rename there must not leave a button nobody can press.
   for (const [name, { action }] of Object.entries(COMMANDS)) {

@@ -4,10 +4,10 @@ import type { Policies } from '../policies.js';
 import type { ConsoleCatalogues as Catalogues } from '../contracts/console.js';
 
 /**
- * What the console's forms and labels take from policies/: the same objects the services enforce,
+ * What the console's forms and labels take from policies/ (and its evidence-file settings): the same objects the services enforce,
  * so a code or a threshold changed there reaches the console at its next load.
  */
-export function createConsoleService(deps: { access: AccessService; policies: Pick<Policies, 'intake' | 'risk' | 'workflow'> }) {
+export function createConsoleService(deps: { access: AccessService; policies: Pick<Policies, 'intake' | 'risk' | 'workflow' | 'files'> }) {
   const { access, policies } = deps;
   const { rating, levels, thresholdsHundredths, override, threatSources, vulnerabilityFactors, capacityFactors } = policies.risk;
   const catalogues: Catalogues = {
@@ -23,6 +23,12 @@ export function createConsoleService(deps: { access: AccessService; policies: Pi
         requires: [...t.requires],
         ...(t.closeReason ? { closeReason: t.closeReason } : {}),
       })),
+    },
+    files: {
+      maxFileBytes: policies.files.maxFileBytes,
+      uploadChunkBytes: policies.files.uploadChunkBytes,
+      inMemoryDownloadMaxBytes: policies.files.inMemoryDownloadMaxBytes,
+      stripLocationByDefault: policies.files.stripLocationByDefault.staff,
     },
   };
   return {

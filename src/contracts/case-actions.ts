@@ -19,6 +19,8 @@ export const CASE_COMMANDS = [
   'rekey',
   'break_glass',
   'reissue_receipt',
+  'add_file',
+  'read_files',
 ] as const;
 export type CaseCommand = (typeof CASE_COMMANDS)[number];
 

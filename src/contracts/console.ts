@@ -58,6 +58,15 @@ const ConsoleCatalogues = Type.Object(
       },
       { additionalProperties: false, description: 'policies/workflow.yaml: what each transition asks for (which of them a user may take on a case is decided per case by the API)' },
     ),
+    files: Type.Object(
+      {
+        maxFileBytes: Type.Integer({ minimum: 0, description: 'the largest ciphertext one file may be: the console refuses a bigger file before encrypting anything' }),
+        uploadChunkBytes: Type.Integer({ minimum: 1, description: 'bytes per tus PATCH' }),
+        inMemoryDownloadMaxBytes: Type.Integer({ minimum: 0, description: 'the largest file a browser without the File System Access API assembles in memory' }),
+        stripLocationByDefault: Type.Boolean({ description: 'whether "remove location" starts ticked for staff' }),
+      },
+      { additionalProperties: false, description: 'policies/files.yaml: what the console needs to upload and download evidence files' },
+    ),
   },
   { additionalProperties: false },
 );
@@ -68,6 +77,6 @@ export type ConsoleCatalogues = Static<typeof ConsoleCatalogues>;
 export const getConsoleCatalogues = operation('getConsoleCatalogues', {
   security: [{ bearer: [] }],
   tags: ['console'],
-  summary: "The policy catalogues the console's forms and labels use (intake lists, risk model, workflow), for staff",
+  summary: "The policy catalogues the console's forms and labels use (intake lists, risk model, workflow) and its evidence-file settings, for staff",
   response: responses({ 200: ConsoleCatalogues }, [401, 403]),
 });

@@ -158,12 +158,15 @@ t.test('the commands follow the role and the state', async (t) => {
   t.equal(officer.check_in, null, 'the assigned officer checks in on behalf of the defender');
   t.equal(officer.record_assessment, 'invalid_transition', 'no assessment outside the assessment state');
   t.equal(officer.break_glass, 'forbidden', 'an officer never opens a break-glass');
+  t.equal(officer.add_file, null, 'the assigned officer adds evidence files');
+  t.equal(officer.read_files, null, 'and reads them');
   const defender = await of(c.defender);
   t.equal(defender.withdraw_consent, null, 'the defender may withdraw');
   t.equal(defender.set_urgency, 'forbidden');
   const other = await of(s2);
   t.equal(other.read_sealed, 'break_glass_required', 'a supervisor outside the case is told what opens it');
   t.equal(other.propose_measure, null, 'every supervisor proposes a measure');
+  t.equal(other.add_file, 'break_glass_required', 'a supervisor outside the case adds no file without a break-glass');
   // A partner and an admin do not read cases at all.
   t.equal((await actions(partner, c.caseId)).statusCode, 403);
   t.equal((await actions(w.admin, c.caseId)).statusCode, 403);

@@ -11,13 +11,24 @@ export type { ResponseOf };
 /** False once the session ended (refresh refused, log out): the app shows the sign-in form. */
 export const sessionAlive = signal(false);
 
+/** Who follows the access token (the crypto worker's own requests: a file's upload or download). */
+const tokenListeners = new Set<(accessToken: string | null) => void>();
+
 const client = createApiClient({
   baseUrl: '',
   init: { credentials: 'omit', cache: 'no-store', redirect: 'error' },
   onTokens: (tokens) => {
     sessionAlive.value = tokens !== null;
+    for (const listener of tokenListeners) listener(tokens?.accessToken ?? null);
   },
 });
+
+/** Told the access token now and each new one (after a refresh, null at the end) until the returned function is called. */
+export function followAccessToken(listener: (accessToken: string | null) => void): () => void {
+  listener(client.tokens()?.accessToken ?? null);
+  tokenListeners.add(listener);
+  return () => void tokenListeners.delete(listener);
+}
 
 /** The problem codes that mean the session is over on the server (ended elsewhere, or its refresh token spent). */
 const ENDED: ReadonlySet<string> = new Set(['session_ended', 'invalid_refresh_token']);

@@ -4,10 +4,14 @@
  * Violations of the CSP inside the worker are reported through the page (see protocol.ts).
  */
 import { createWorkerChannel } from '../common/worker-rpc.js';
-import type { CryptoRequest, CryptoResults, WorkerViolation } from './protocol.js';
+import type { CryptoRequest, CryptoResults, FileEvent, WorkerViolation } from './protocol.js';
 
 let worker: Worker | null = null;
+/** Who listens to the worker's news of an upload, by file id. */
+const fileListeners = new Map<string, (event: FileEvent['fileEvent']) => void>();
 const channel = createWorkerChannel<CryptoRequest>((data) => {
+  const fileEvent = (data as Partial<FileEvent>).fileEvent;
+  if (fileEvent) return fileListeners.get(fileEvent.fileId)?.(fileEvent);
   const violation = (data as Partial<WorkerViolation>).violation;
   if (!violation) return;
   // The test of the console (and a curious admin's devtools) hears it here.
@@ -32,4 +36,12 @@ export function stopCrypto(): void {
   worker?.terminate();
   worker = null;
   channel.failAll('stopped', 'stopped');
+}
+
+/** Listens to the worker's news of one upload (its URL, its progress) until the returned function is called. */
+export function onFileEvent(fileId: string, listener: (event: FileEvent['fileEvent']) => void): () => void {
+  fileListeners.set(fileId, listener);
+  return () => {
+    if (fileListeners.get(fileId) === listener) fileListeners.delete(fileId);
+  };
 }

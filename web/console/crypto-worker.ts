@@ -48,6 +48,7 @@ import {
 import { serveWorker } from '../common/worker-rpc.js';
 import type { BehalfSecrets, CryptoRequest, CryptoResults, KeyringItem, SealedItem, StaffHolder, WorkerViolation } from './protocol.js';
 import { searchableOf } from './search/searchable.js';
+import { createFileOps, isFileRequest } from './files/worker-files.js';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -66,7 +67,14 @@ const staffKeys = new Map<string, Uint8Array>();
 /** The search key (blind index), once opened from the account's staff keyring entry. */
 let searchKey: Uint8Array | null = null;
 
+/** Evidence files: uploads, downloads and pictures, with the case keys opened here. */
+const files = createFileOps({
+  caseKey: (caseId) => caseKeys.get(caseId) ?? fail('case_locked', 'the key of this case is not open'),
+  post: (message) => self.postMessage(message),
+});
+
 function lock(): void {
+  files.stopAll();
   if (account) wipe(account.privateKey);
   if (pendingWrapKey) wipe(pendingWrapKey);
   for (const k of orgKeys.values()) wipe(k.privateKey);
@@ -159,6 +167,7 @@ function keyPairsFor(keyIds: string[], keyring: KeyringItem[]): BoxKeyPair[] {
 
 async function handle(request: CryptoRequest): Promise<CryptoResults[CryptoRequest['op']]> {
   await ready();
+  if (isFileRequest(request)) return files.handle(request);
   switch (request.op) {
     case 'ready':
       return null;

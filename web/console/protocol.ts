@@ -88,7 +88,60 @@ export type CryptoRequest =
    */
   | { op: 'sealReferralPacket'; caseId: string; referralId: string; fields: Record<string, SealedItem>; orgPublicKey: string; orgKeyId: string }
   /** Opens a referral's report notes with the referral key from the account's own envelope: the text of each, null when it does not open. */
-  | { op: 'openReferralReports'; referralId: string; envelopes: Array<{ keyId: string; envelope: string }>; reports: Array<{ id: string; note: string }> };
+  | { op: 'openReferralReports'; referralId: string; envelopes: Array<{ keyId: string; envelope: string }>; reports: Array<{ id: string; note: string }> }
+  /** The access token the worker's own requests carry (a file's tus upload, its download); sent again after each refresh, null at the end. */
+  | { op: 'setToken'; accessToken: string | null }
+  /**
+   * A keyed tag of a picked file's name (BLAKE2b under a key derived from the open case key):
+   * what the page keeps to know the same file again after a reload, never the name itself.
+   */
+  | { op: 'fileNameTag'; caseId: string; name: string }
+  /**
+   * Encrypts and uploads a picked file with tus (the File crosses by structured clone; its bytes
+   * are read here only). A photo's metadata is removed first when `stripLocation`. The upload URL
+   * and progress arrive as FileEvent messages; the answer is the sealed body of the attach call.
+   * `resume`: the same file again (the page checked its size, date and name tag).
+   */
+  | { op: 'uploadFile'; caseId: string; fileId: string; keyEpoch: number; file: File; caption: string; stripLocation: boolean; chunkSize: number; resume?: { uploadUrl: string; sealedKey: string } }
+  /** Stops an upload in progress (its bytes stay on the server until abandoned or resumed). */
+  | { op: 'cancelUpload'; fileId: string }
+  /**
+   * Downloads a file's ciphertext, decrypts it and checks both hashes: streamed into `target` (a
+   * File System Access handle the page was given by the save dialog), or else assembled in
+   * memory up to `maxInMemory` bytes. Nothing is kept when a check fails.
+   */
+  | { op: 'downloadFile'; caseId: string; file: SealedFileRef; target: FileSystemFileHandle | null; maxInMemory: number }
+  /** An image decrypted, checked and decoded here: only the picture comes back, to be drawn on a canvas. */
+  | { op: 'showImage'; caseId: string; file: SealedFileRef; maxBytes: number };
+
+/** What the worker needs of a listed file to open it: its id, sealed fields and the hash the server took. */
+export interface SealedFileRef {
+  id: string;
+  sealed: Record<string, string>;
+  ciphertextSha256: string;
+  /** ciphertext bytes */
+  size: number;
+}
+
+/** A sealed attach body (PUT /v1/cases/:caseId/files/:fileId), as uploadFile answers it. */
+export interface SealedAttachBody {
+  name: string;
+  type: string;
+  caption?: string;
+  sha256: string;
+  keyEpoch?: number;
+}
+
+/** What happened to a photo's metadata before it was encrypted (RemovedMetadata of web/common/files). */
+export interface StripReport {
+  outcome: 'stripped' | 'none_found' | 'unsupported_type' | 'too_large' | 'malformed' | 'off';
+  removed: string[];
+}
+
+/** Messages of the worker about an upload in progress (not replies). */
+export interface FileEvent {
+  fileEvent: { fileId: string; kind: 'uploadUrl'; uploadUrl: string } | { fileId: string; kind: 'progress'; sent: number; total: number };
+}
 
 /** What an officer types for the defender, sealed in the worker only (each value is a short text). */
 export interface BehalfSecrets {
@@ -131,6 +184,13 @@ export interface CryptoResults {
   reissueReceipt: { body: ReceiptReissueBody; receipt: string; keyEpoch: number };
   sealReferralPacket: { packet: Record<string, string>; org: { keyId: string; envelope: string }; own: { keyId: string; envelope: string } };
   openReferralReports: Array<string | null>;
+  setToken: null;
+  fileNameTag: string;
+  uploadFile: { attachBody: SealedAttachBody; strip: StripReport; size: number };
+  cancelUpload: null;
+  /** `saved`: written through the handle; `memory`: the checked plaintext, for the page to offer. */
+  downloadFile: { kind: 'saved'; bytes: number } | { kind: 'memory'; blob: Blob; bytes: number };
+  showImage: ImageBitmap;
 }
 
 

@@ -1,5 +1,5 @@
 /**
- * One case: its metadata, the defender's sealed fields opened in the worker, messages, deadlines,
+ * One case: its metadata, the defender's sealed fields opened in the worker, messages, evidence files, deadlines,
  * the timeline, the actions the policy allows the caller now, and the duplicate warning.
  */
 import { useEffect, useState } from 'preact/hooks';
@@ -8,6 +8,7 @@ import { t } from '../i18n.js';
 import { CaseActions, type Actions } from '../case/case-actions.js';
 import { CaseAssessment } from '../case/case-assessment.js';
 import { CaseDeadlines } from '../case/case-deadlines.js';
+import { CaseFiles } from '../case/case-files.js';
 import { openCase, type OpenedCase } from '../case/case-key.js';
 import { CaseMeasures } from '../case/case-measures.js';
 import { CaseMessages } from '../case/case-messages.js';
@@ -96,6 +97,7 @@ export function CasePage({ caseId }: { caseId: string }) {
         <h2 id="case-messages">{t('case.messages')}</h2>
         {opened ? <CaseMessages caseId={caseId} keyEpoch={opened.keyEpoch} /> : <p>{sealedError ? t('messages.needKey') : t('case.opening')}</p>}
       </section>
+      <CaseFiles caseId={caseId} keyEpoch={opened?.keyEpoch ?? null} actions={actions} onChanged={loadCase} />
       <CaseAssessment caseId={caseId} keyEpoch={opened?.keyEpoch ?? null} actions={actions} onChanged={loadCase} />
       <CaseMeasures caseId={caseId} opened={opened} actions={actions} onChanged={loadCase} />
       <CaseReferrals caseId={caseId} opened={opened} actions={actions} onChanged={loadCase} />

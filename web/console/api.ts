@@ -4,6 +4,7 @@
  */
 import { ApiError, createApiClient, type CallArgs, type OperationId, type ResponseOf } from '../../src/sdk/client/api-client.js';
 import { signal } from '@preact/signals';
+import { keepSessionFresh } from '../common/session-keepalive.js';
 
 export { ApiError };
 export type { ResponseOf };
@@ -22,6 +23,11 @@ const client = createApiClient({
     for (const listener of tokenListeners) listener(tokens?.accessToken ?? null);
   },
 });
+
+/** Renews the session a minute before its access token expires, until the returned function is called (a long upload or download). */
+export function keepSessionAlive(): () => void {
+  return keepSessionFresh(() => client.tokens()?.accessToken ?? null, () => client.refresh());
+}
 
 /** Told the access token now and each new one (after a refresh, null at the end) until the returned function is called. */
 export function followAccessToken(listener: (accessToken: string | null) => void): () => void {

@@ -7,6 +7,7 @@
  */
 import { ApiError, createApiClient, type CallArgs, type OperationId, type ResponseOf } from '../../src/sdk/client/api-client.js';
 import type { TransitionBody } from '../../src/contracts/case-workflow.js';
+import { keepSessionFresh } from '../common/session-keepalive.js';
 
 export type { ResponseOf };
 
@@ -24,6 +25,7 @@ export class ApiFailure extends Error {
   }
 }
 
+
 const tokenListeners = new Set<(accessToken: string) => void>();
 const client = createApiClient({
   baseUrl: '',
@@ -37,6 +39,11 @@ const client = createApiClient({
 /** The session's current access token ('' when there is none). */
 export function accessToken(): string {
   return client.tokens()?.accessToken ?? '';
+}
+
+/** Renews the session a minute before its access token expires, until the returned function is called (a long upload or download). */
+export function keepSessionAlive(): () => void {
+  return keepSessionFresh(() => client.tokens()?.accessToken ?? null, () => client.refresh());
 }
 
 /** Told of each new access token (a login, a refresh) until the returned function is called. */

@@ -10,7 +10,7 @@
  * picks the very same file again (same size, date and name): the encryption of another file
  * under the same key would reuse its nonces. Otherwise the old upload is abandoned.
  */
-import { accessToken, onAccessToken, type ResponseOf } from './api.js';
+import { accessToken, keepSessionAlive, onAccessToken, type ResponseOf } from './api.js';
 import { crypto, CryptoFailure, onWorkerEvent } from './crypto-client.js';
 import { h, nextId } from './dom.js';
 import { L, dateText, same, type Bilingual, type MessageKey } from './i18n.js';
@@ -150,6 +150,8 @@ export function caseFiles(ctx: CaseContext): { el: HTMLElement; render(items: Ca
     barText.replaceChildren(h('span', {}, L('preparing')));
     bar.value = 0;
     const stopToken = onAccessToken((token) => void crypto({ op: 'setToken', token }).catch(() => undefined));
+    // A long upload outlasts an access token: the session is renewed meanwhile and the worker follows.
+    const stopKeepAlive = keepSessionAlive();
     let stopEvents = (): void => undefined;
     let id = '';
     try {
@@ -215,6 +217,7 @@ export function caseFiles(ctx: CaseContext): { el: HTMLElement; render(items: Ca
       }
     } finally {
       stopEvents();
+      stopKeepAlive();
       stopToken();
       current = null;
       progressBox.hidden = true;

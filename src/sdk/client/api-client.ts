@@ -157,6 +157,8 @@ export interface ApiClient {
   tokens(): TokenPair | null;
   /** Sets (or, with null, forgets) the pair. */
   setTokens(tokens: TokenPair | null): void;
+  /** Renews the pair now (before it expires, e.g. during a long upload); false when the session is over. */
+  refresh(): Promise<boolean>;
 }
 
 export function createApiClient(options: ApiClientOptions): ApiClient {
@@ -272,5 +274,5 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     return (await perform({ operationId: name, method: 'POST', path, body, options: callOptions })) as Static<typeof CaseView>;
   }
 
-  return { call, transition, tokens: () => pair, setTokens };
+  return { call, transition, tokens: () => pair, setTokens, refresh };
 }

@@ -9,7 +9,7 @@
  */
 import { useEffect, useId, useRef, useState } from 'preact/hooks';
 import { fileFieldAd } from '../../../src/sdk/crypto/associated-data.js';
-import { call, codeOf, followAccessToken, type ResponseOf } from '../api.js';
+import { call, codeOf, followAccessToken, keepSessionAlive, type ResponseOf } from '../api.js';
 import { crypto, onFileEvent } from '../crypto-client.js';
 import { formatDateTime, t } from '../i18n.js';
 import type { SealedFileRef, StripReport } from '../protocol.js';
@@ -375,6 +375,8 @@ function UploadForm({ caseId, keyEpoch, unfinished, onDone, onStopped }: { caseI
         }
       }
     });
+    // A long upload outlasts an access token: the session is renewed meanwhile and the worker follows.
+    const stopKeepAlive = keepSessionAlive();
     try {
       const request = { op: 'uploadFile', caseId, fileId: id, keyEpoch, file, caption: caption.trim(), stripLocation: stripNow, chunkSize: policy?.uploadChunkBytes ?? 4 * 1024 * 1024 } as const;
       let done;
@@ -403,6 +405,7 @@ function UploadForm({ caseId, keyEpoch, unfinished, onDone, onStopped }: { caseI
       onStopped();
     } finally {
       stop();
+      stopKeepAlive();
       setFileId(null);
       setProgress(null);
     }

@@ -28,7 +28,8 @@ export const createUpload = operation('createUpload', {
   security: [{ bearer: [] }],
   headers: Type.Object({
     ...tusHeaders,
-    'upload-length': Type.String({ pattern: '^[0-9]{1,15}$', description: 'ciphertext bytes' }),
+    // Canonical digits only (no leading zero): what tus itself accepts, checked before the upload is bound.
+    'upload-length': Type.String({ pattern: '^(0|[1-9][0-9]{0,14})$', description: 'ciphertext bytes' }),
     'upload-metadata': Type.String({ maxLength: 8192, description: 'caseId, fileId, key, keyEpoch (tus metadata encoding)' }),
   }),
   response: responses(

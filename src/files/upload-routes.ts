@@ -10,8 +10,27 @@ import type { UploadServer } from './upload-server.js';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const FIELD = '/headers/upload-metadata';
 
+/**
+ * Creation headers the tus server would refuse after the upload is bound (a row written and
+ * audited for a request then answered 4xx or 501): refused here first, before any service runs.
+ * The deferred length and concatenation extensions are not offered (the size is checked first);
+ * tus validates Upload-Offset, X-Forwarded-Proto and Tus-Version even though a creation uses none of them.
+ */
+function refuseUnboundable(headers: Record<string, string | string[] | undefined>): void {
+  for (const name of ['upload-defer-length', 'upload-concat']) {
+    if (headers[name] !== undefined) throw fieldInvalid(`/headers/${name}`, 'is not supported: Upload-Length is given at creation, and uploads are never concatenated');
+  }
+  const offset = headers['upload-offset'];
+  if (offset !== undefined && (typeof offset !== 'string' || !/^(0|[1-9][0-9]{0,14})$/.test(offset))) throw fieldInvalid('/headers/upload-offset', 'must be a non-negative integer');
+  const proto = headers['x-forwarded-proto'];
+  if (proto !== undefined && proto !== 'http' && proto !== 'https') throw fieldInvalid('/headers/x-forwarded-proto', 'must be http or https');
+  const version = headers['tus-version'];
+  if (version !== undefined && version !== '1.0.0') throw fieldInvalid('/headers/tus-version', 'must be 1.0.0');
+}
+
 /** The creation request's tus metadata, checked: nothing else of it is kept anywhere. */
-function uploadRequest(headers: { 'upload-length': string; 'upload-metadata': string }, ip: string): UploadRequest {
+function uploadRequest(headers: { 'upload-length': string; 'upload-metadata': string } & Record<string, string | string[] | undefined>, ip: string): UploadRequest {
+  refuseUnboundable(headers);
   let meta: Record<string, string | null>;
   try {
     meta = Metadata.parse(headers['upload-metadata']);

@@ -23,6 +23,9 @@ function problemOf(status: number): ProblemCode {
       return 'file_too_large';
     case 415:
       return 'unsupported_media_type';
+    // A tus extension this server does not offer (concatenation, deferred length): the client's request, not a failure.
+    case 501:
+      return 'validation_failed';
     default:
       return 'internal';
   }
@@ -48,7 +51,8 @@ export function createUploadServer(deps: { datastore: DataStore; path: string; m
     namingFunction: (_req, metadata) => {
       const id = metadata?.fileId;
       if (!id) throw { status_code: 400, body: 'fileId missing' };
-      return id;
+      // The row's id as PostgreSQL writes it (lower case): the store is later asked for that name.
+      return id.toLowerCase();
     },
     onUploadCreate: async () => ({ metadata: {} }),
     onUploadFinish: async (req, upload) => {

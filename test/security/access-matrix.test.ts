@@ -13,7 +13,8 @@ import t from 'tap';
 import { buildTestApp } from '../helpers/app.js';
 import { loadAccessPolicy, ROLES, type Role } from '../../src/access/policy.js';
 import { policiesPath } from '../../src/lib/paths.js';
-import { buildWorld } from './access-matrix/world.js';
+import { buildWorld, type Who } from './access-matrix/world.js';
+import { appendHeaders, ciphertextOf, created, descriptionOf, received, TUS } from './access-matrix/files.js';
 import { dashboardEntry, entries, type Entry, type Mode, type Probe } from './access-matrix/entries.js';
 
 // Sessions last 30 days of the test clock: the matrix's many TOTP logins move it by 31 s each.
@@ -33,6 +34,8 @@ function documentedOk(method: string, url: string): number {
 }
 
 const w = await buildWorld(T);
+// Made before the entries marked `last` rotate the mechanism key that filings pin.
+const uploadsCase = await w.newCase('triage');
 
 t.test('every route has an entry and every entry a route', async (t) => {
   const routeKeys = new Set(routes.map(keyOf));
@@ -59,14 +62,8 @@ interface RefusedCell {
   code: string | null;
 }
 
-/** The request id a problem document names (`instance: urn:egide:request:<id>`). */
-const requestIdOf = (body: string): string => {
-  try {
-    return ((JSON.parse(body) as { instance?: string }).instance ?? '').replace(/^urn:egide:request:/, '');
-  } catch {
-    return '';
-  }
-};
+/** The request id a problem document names (`instance: urn:egide:request:<id>`), or for a HEAD answer (no body) the log's. */
+const requestIdOf = (res: Parameters<typeof w.requestIdOf>[0]): string => w.requestIdOf(res);
 
 /**
  * Each refused cell of a route holds exactly one audit event: its denial, on the route's action,
@@ -106,7 +103,7 @@ const codeOf = (body: string): string => {
 };
 
 async function send(p: Probe, method: string, withAuth = true) {
-  return w.call(withAuth ? p.who : null, method, p.url, p.body);
+  return w.call(withAuth ? p.who : null, method, p.url, p.body, p.headers);
 }
 
 /** Is there a resource this role can be out of scope of? Not with `all`; `self` has its own entries. */
@@ -125,13 +122,17 @@ for (const route of ordered) {
   t.test(`${route.method} ${route.url} (${route.action})`, async (t) => {
     t.ok(rule, 'the action is in the policy');
     const refused: RefusedCell[] = [];
-    const refusedCell = (label: string, res: { body: string }, code: string | null) => refused.push({ label, requestId: requestIdOf(res.body), code });
-    const expectOk = (res: { statusCode: number; body: string }, what: string, role?: Role) => {
+    const refusedCell = (label: string, res: Parameters<typeof requestIdOf>[0], code: string | null) => refused.push({ label, requestId: requestIdOf(res), code });
+    // A HEAD answer has no body (RFC 9110 §9.3.2): its problem code is checked through the one audit event of its refusal.
+    const codeIs = (res: { body: string }, code: string, what: string) => {
+      if (route.method !== 'HEAD') t.equal(codeOf(res.body), code, what);
+    };
+    const expectOk = (res: Parameters<typeof requestIdOf>[0], what: string, role?: Role) => {
       const ok = (role && entry.okFor?.[role]) || entry.ok;
       const okStatus = ok?.status ?? documentedOk(route.method, route.url);
       const allowed = Array.isArray(okStatus) ? okStatus : [okStatus];
       t.ok(allowed.includes(res.statusCode), `${what}: ${allowed.join(' or ')}${ok ? ` (${ok.why})` : ''} — got ${res.statusCode} ${res.body.slice(0, 300)}`);
-      if (ok?.code) t.equal(codeOf(res.body), ok.code);
+      if (ok?.code) codeIs(res, ok.code, `${what}: ${ok.code}`);
       // A refusal the entry expects from a service (not one of the dashboard's own answers, taken before any service ran).
       if (ok?.code && !rule.public && !dashboardEntry(route.method, route.url) && allowed.every((s) => s >= 400 && s < 500)) refusedCell(what, res, ok.code);
       cells++;
@@ -146,8 +147,8 @@ for (const route of ordered) {
     // Anonymous, once per route: a request on a shared resource, without a token.
     const anon = await send((await entry.probe(w, ROLES.find((r) => rule.roles[r])!, 'deny'))!, route.method, false);
     t.equal(anon.statusCode, 401, 'anonymous: 401');
-    t.equal(codeOf(anon.body), 'unauthenticated', 'anonymous: unauthenticated');
-    refused.push({ label: 'anonymous', requestId: requestIdOf(anon.body), code: null });
+    codeIs(anon, 'unauthenticated', 'anonymous: unauthenticated');
+    refused.push({ label: 'anonymous', requestId: requestIdOf(anon), code: null });
 
     for (const role of ROLES) {
       const perm = rule.roles[role];
@@ -155,7 +156,7 @@ for (const route of ordered) {
         const p = (await entry.probe(w, role, 'deny'))!;
         const res = await send(p, route.method);
         t.equal(res.statusCode, 403, `${role}: 403 — got ${res.statusCode} ${res.body.slice(0, 200)}`);
-        t.equal(codeOf(res.body), 'forbidden', `${role}: forbidden`);
+        codeIs(res, 'forbidden', `${role}: forbidden`);
         refusedCell(`${role}: forbidden`, res, 'forbidden');
         cells++;
         continue;
@@ -175,11 +176,11 @@ for (const route of ordered) {
           } else if (perm.scopes.includes('break_glass')) {
             // The role sees the case's metadata anyway: it is told a break-glass would open it.
             t.equal(res.statusCode, 403, `${role} outside the case: 403 — got ${res.statusCode} ${res.body.slice(0, 200)}`);
-            t.equal(codeOf(res.body), 'break_glass_required', `${role} outside the case: break_glass_required`);
+            codeIs(res, 'break_glass_required', `${role} outside the case: break_glass_required`);
             refusedCell(`${role} outside the case`, res, 'break_glass_required');
           } else {
             t.equal(res.statusCode, 404, `${role} out of scope: 404 — got ${res.statusCode} ${res.body.slice(0, 200)}`);
-            t.equal(codeOf(res.body), 'not_found', `${role} out of scope: not_found`);
+            codeIs(res, 'not_found', `${role} out of scope: not_found`);
             refusedCell(`${role} out of scope`, res, 'not_found');
           }
           cells++;
@@ -193,6 +194,35 @@ for (const route of ordered) {
     await assertRefusalsAudited(t, route.action, refused);
   });
 }
+
+t.test('an upload answers its uploader only: anyone else in scope of its case gets 404', async (t) => {
+  // The matrix's out-of-scope callers are outside the case; here every caller may add files to it.
+  const c = uploadsCase;
+  const people: Array<[string, Who]> = [['defender', c.defender], ['officer', c.assignee!], ['supervisor', w.supervisor]];
+  for (const [uploaderName, uploader] of people) {
+    const open = await created(w, c, uploader);
+    const done = await received(w, c, uploader);
+    const refused: RefusedCell[] = [];
+    for (const [name, who] of people.filter(([, p]) => p !== uploader)) {
+      const calls: Array<[string, string, unknown, Record<string, string> | undefined]> = [
+        ['HEAD', `/v1/uploads/${open.fileId}`, undefined, TUS],
+        ['PATCH', `/v1/uploads/${open.fileId}`, await ciphertextOf(open), appendHeaders],
+        ['DELETE', `/v1/uploads/${open.fileId}`, undefined, TUS],
+        ['PUT', `/v1/cases/${c.id}/files/${done.fileId}`, descriptionOf(done), undefined],
+      ];
+      for (const [method, url, body, headers] of calls) {
+        const res = await w.call(who, method, url, body, headers);
+        const label = `${name} on the ${uploaderName}'s upload: ${method}`;
+        t.equal(res.statusCode, 404, `${label}: 404 — got ${res.statusCode} ${res.body.slice(0, 200)}`);
+        refused.push({ label, requestId: requestIdOf(res), code: 'not_found' });
+      }
+    }
+    await assertRefusalsAudited(t, 'file.upload', refused);
+    const head = await w.call(uploader, 'HEAD', `/v1/uploads/${open.fileId}`, undefined, TUS);
+    t.equal(head.headers['upload-offset'], '0', `the ${uploaderName}'s upload is untouched`);
+    t.equal((await w.call(uploader, 'PUT', `/v1/cases/${c.id}/files/${done.fileId}`, descriptionOf(done))).statusCode, 200, `the ${uploaderName} attaches their own`);
+  }
+});
 
 t.test('the policy matches the permission catalogue of access.md for these actions', async (t) => {
   const roles = (action: string) => Object.keys(policy.get(action)?.roles ?? {}).sort();

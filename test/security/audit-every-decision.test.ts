@@ -18,7 +18,8 @@ import { policiesPath } from '../../src/lib/paths.js';
 import { loadLimitsPolicy } from '../../src/limits/limits-policy.js';
 import { toB64u } from '../../src/sdk/index.js';
 import { buildWorld, type World } from './access-matrix/world.js';
-import { entries, type Probe } from './access-matrix/entries.js';
+import { entries, sharedCase, type Probe } from './access-matrix/entries.js';
+import { created, creationHeaders, newUpload, type MatrixUpload } from './access-matrix/files.js';
 
 // A walk of some 400 refused requests over the matrix's world: longer than the suite's default.
 t.setTimeout(600_000);
@@ -29,7 +30,7 @@ const actionOf = new Map(T.app.routeTable().map((r) => [`${r.method} ${r.url}`, 
 const doc = (await T.app.inject({ method: 'GET', url: '/docs/json' })).json() as { paths: Record<string, Record<string, unknown>> };
 const operations = Object.entries(doc.paths).flatMap(([path, ops]) =>
   Object.keys(ops)
-    .filter((m) => ['get', 'post', 'put', 'patch', 'delete'].includes(m))
+    .filter((m) => ['get', 'head', 'post', 'put', 'patch', 'delete'].includes(m))
     .map((m) => ({ method: m.toUpperCase(), url: path.replace(/\{(\w+)\}/g, ':$1') })),
 );
 const w = await buildWorld(T);
@@ -217,9 +218,29 @@ const REFUSALS: Record<string, Partial<Record<Caller, Refusal>>> = {
       },
     ]),
   ),
+  // A tus creation is refused by the file service: on a case that does not exist, an Upload-Length
+  // no padded file has, a file id already taken (the client must choose a new one).
+  'POST /v1/uploads': {
+    defender: { code: 'not_found', probe: () => newUploadProbe('defender', (u) => ({ ...u, c: { ...u.c, id: randomUUID() } })) },
+    officer: { code: 'validation_failed', probe: () => newUploadProbe('officer', (u) => ({ ...u, size: u.size + 1 })) },
+    supervisor: {
+      code: 'already_exists',
+      probe: async (w) => {
+        const p = await matrixProbe('POST /v1/uploads', 'supervisor');
+        const taken = await created(w, await sharedCase(w, 'triage'), w.supervisor);
+        return { ...p, headers: creationHeaders(taken) };
+      },
+    },
+  },
   // A case that does not exist: its denial is the one event (no break-glass row, timeline entry or notice).
   'POST /v1/cases/{caseId}/break-glass': { supervisor: { code: 'not_found', probe: () => onMissing('POST /v1/cases/:caseId/break-glass', 'supervisor') } },
 };
+
+/** The matrix's tus creation by `role` on the shared triage case, the upload it declares changed by `change`. */
+async function newUploadProbe(role: Role, change: (u: MatrixUpload) => MatrixUpload): Promise<Probe> {
+  const p = await matrixProbe('POST /v1/uploads', role);
+  return { ...p, headers: creationHeaders(change(newUpload(await sharedCase(w, 'triage')))) };
+}
 
 /** The matrix's request on a resource that does not exist: the first id of the path replaced by a random one. */
 async function onMissing(key: string, role: Role): Promise<Probe> {
@@ -280,14 +301,17 @@ for (const op of operations) {
     for (const u of unrefusable) listed.push(`${op.method} ${op.url} as ${u.caller}: ${u.why}`);
     for (const cell of cells) {
       const p = await cell.probe();
-      const res = await w.call(p.who, op.method, p.url, p.body);
-      const { code, requestId } = codeAndRequest(res.body);
+      const res = await w.call(p.who, op.method, p.url, p.body, p.headers);
+      const { code } = codeAndRequest(res.body);
+      const requestId = w.requestIdOf(res);
       t.ok(res.statusCode >= 400 && res.statusCode < 500, `${cell.caller}: refused — got ${res.statusCode} ${res.body.slice(0, 200)}`);
-      t.equal(code, cell.code, `${cell.caller}: ${cell.code}`);
+      // A HEAD answer has no body (RFC 9110 §9.3.2): its code is the audit event's, checked below.
+      if (op.method !== 'HEAD') t.equal(code, cell.code, `${cell.caller}: ${cell.code}`);
+      t.not(requestId, '', `${cell.caller}: the request is known by its id`);
       const events = await sql`select outcome, reason from audit_events where request_id = ${requestId}`;
-      t.equal(events.length, 1, `${cell.caller} (${code}): exactly one audit event for the request — got ${JSON.stringify(events)}`);
+      t.equal(events.length, 1, `${cell.caller} (${code || cell.code}): exactly one audit event for the request — got ${JSON.stringify(events)}`);
       t.equal(events[0]?.outcome, 'denied', `${cell.caller}: denied`);
-      t.ok(String(events[0]?.reason ?? '').startsWith(code), `${cell.caller}: the reason starts with the code — ${events[0]?.reason}`);
+      t.ok(String(events[0]?.reason ?? '').startsWith(cell.code), `${cell.caller}: the reason starts with the code — ${events[0]?.reason}`);
       refused++;
     }
   });

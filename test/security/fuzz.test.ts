@@ -18,6 +18,7 @@ import { buildTestApp } from '../helpers/app.js';
 import { loadAccessPolicy, ROLES, type Role } from '../../src/access/policy.js';
 import { policiesPath } from '../../src/lib/paths.js';
 import { buildWorld, type Who } from './access-matrix/world.js';
+import { appendHeaders, ciphertextOf, created, creationHeaders, newUpload, TUS } from './access-matrix/files.js';
 
 /** src/cases/case-rekey-routes.ts: a re-key carries every sealed item of a case. */
 const REKEY_BODY_LIMIT = 32 * 1024 * 1024;
@@ -31,6 +32,8 @@ const w = await buildWorld(T);
 const sql = T.database.sql;
 const policy = loadAccessPolicy(policiesPath(T.config));
 const c = await w.newCase('protection');
+// Evidence files are sent to a case of their own, made now: the routes fuzzed before may close the shared one.
+const filesCase = await w.newCase('triage');
 
 // --- what "nothing written" means -----------------------------------------------------------
 
@@ -148,12 +151,70 @@ const oddValue = fc.oneof(
   fc.array(fc.constantFrom(...UNICODE, ...BAD_IDS), { maxLength: 40 }),
 );
 
+// --- the tus protocol's headers --------------------------------------------------------------
+
+const BAD_HEADER_VALUES = ['', ' ', '-1', '0', '007', '1.5', '1e3', '99999999999999999999', 'A'.repeat(10_000), 'é', 'null', "1' OR '1'='1"];
+const b64 = (v: string) => Buffer.from(v).toString('base64');
+
+/** Requests on a tus route made from a valid one by the defender (on an upload of theirs), one header or the body changed. */
+async function tusMutations(method: string): Promise<Array<{ what: string; url: string; headers: Record<string, string>; raw?: Buffer; contentType?: string; as: Who }>> {
+  const c = filesCase;
+  const u = await created(w, c, c.defender);
+  const creation = creationHeaders(newUpload(c));
+  const valid: Record<string, string> = method === 'POST' ? creation : method === 'PATCH' ? { ...appendHeaders } : { ...TUS };
+  // Each creation declares a new file id, so that one that passed does not turn the next into a duplicate.
+  const renamed = (headers: Record<string, string>): Record<string, string> => {
+    if (method !== 'POST' || headers['upload-metadata'] !== creation['upload-metadata']) return headers;
+    return { ...headers, 'upload-metadata': creationHeaders(newUpload(c))['upload-metadata']! };
+  };
+  const url = method === 'POST' ? '/v1/uploads' : `/v1/uploads/${u.fileId}`;
+  const raw = method === 'PATCH' ? await ciphertextOf(u) : undefined;
+  const out: Array<{ what: string; url: string; headers: Record<string, string>; raw?: Buffer; contentType?: string; as: Who }> = [];
+  const add = (what: string, headers: Record<string, string>, body = raw) => out.push({ what, url, headers: renamed(headers), as: c.defender, ...(body ? { raw: body } : {}), ...(headers['content-type'] ? { contentType: headers['content-type'] } : {}) });
+  for (const name of [...Object.keys(valid), 'upload-defer-length', 'upload-concat', 'x-forwarded-proto', 'tus-version', 'upload-offset', 'upload-length']) {
+    const { [name]: _dropped, ...without } = valid;
+    if (name in valid) add(`${name} missing`, without);
+    for (const bad of BAD_HEADER_VALUES) add(`${name}: ${JSON.stringify(bad).slice(0, 20)}`, { ...valid, [name]: bad });
+  }
+  add('upload-defer-length: 1', { ...valid, 'upload-defer-length': '1' });
+  add('upload-concat: partial', { ...valid, 'upload-concat': 'partial' });
+  add('upload-concat: final', { ...valid, 'upload-concat': `final;/v1/uploads/${u.fileId}` });
+  if (method === 'POST') {
+    const meta = (pairs: string) => ({ ...creation, 'upload-metadata': pairs });
+    const caseId = `caseId ${b64(c.id)}`;
+    const key = creation['upload-metadata']!.split(',')[2]!;
+    const upper = randomUUID().toUpperCase();
+    for (const [what, pairs] of [
+      ['metadata without fileId', `${caseId},${key}`],
+      ['metadata with an empty fileId', `${caseId},fileId,${key}`],
+      ['metadata with a bad UUID', `${caseId},fileId ${b64('not-a-uuid')},${key}`],
+      ['metadata with a repeated key', `${caseId},${caseId},fileId ${b64(randomUUID())},${key}`],
+      ['metadata with a name in the clear', `${caseId},fileId ${b64(randomUUID())},${key},filename ${b64('secret.jpg')}`],
+      ['metadata with a key not sealed', `${caseId},fileId ${b64(randomUUID())},key ${b64('not sealed')}`],
+      ['metadata with keyEpoch 0', `${caseId},fileId ${b64(randomUUID())},${key},keyEpoch ${b64('0')}`],
+      ['metadata with a huge keyEpoch', `${caseId},fileId ${b64(randomUUID())},${key},keyEpoch ${b64('9999999999')}`],
+      ['metadata that is not base64', `${caseId},fileId !!!,${key}`],
+      ['metadata of another case', `caseId ${b64(randomUUID())},fileId ${b64(randomUUID())},${key}`],
+      ['metadata with an upper-case file id', `${caseId},fileId ${b64(upper)},${key}`],
+    ] as const) add(what, meta(pairs));
+  }
+  if (method === 'PATCH') {
+    add('more bytes than the upload holds', valid, Buffer.concat([raw!, Buffer.alloc(10)]));
+    add('an offset past the bytes stored', { ...valid, 'upload-offset': '10' });
+    add('an empty body', valid, Buffer.alloc(0));
+    add('a JSON body', { ...valid, 'content-type': 'application/json' }, Buffer.from('{}'));
+  }
+  return out;
+}
+
 // --- the run ---------------------------------------------------------------------------------
 
-const problemOk = (res: { statusCode: number; headers: Record<string, unknown>; body: string }): string | null => {
+const problemOk = (res: { statusCode: number; headers: Record<string, unknown>; body: string }, method: string): string | null => {
   if (res.statusCode >= 500) return `server error ${res.statusCode}: ${res.body.slice(0, 200)}`;
   if (res.statusCode < 400) return null;
   if (!String(res.headers['content-type'] ?? '').startsWith('application/problem+json')) return `not a problem document (${String(res.headers['content-type'])}): ${res.body.slice(0, 100)}`;
+  // A HEAD answer has no body (RFC 9110 §9.3.2): its type says it is a problem, its code is not sent.
+  if (method === 'HEAD') return res.body === '' ? null : 'a HEAD answer with a body';
   try {
     const code = (JSON.parse(res.body) as { code?: unknown }).code;
     return typeof code === 'string' && code.length > 0 ? null : 'a problem without a code';
@@ -175,9 +236,10 @@ for (const route of routes) {
     const who = callerOf(route.action);
     const faults: string[] = [];
 
-    async function send(what: string, opts: { url?: string; body?: unknown; raw?: string; contentType?: string; headers?: Record<string, string> }) {
-      if (who) await w.fresh(who);
-      const headers: Record<string, string> = { ...(who ? who.auth() : {}), ...opts.headers };
+    async function send(what: string, opts: { url?: string; body?: unknown; raw?: string | Buffer; contentType?: string; headers?: Record<string, string>; as?: Who }) {
+      const caller = opts.as ?? who;
+      if (caller) await w.fresh(caller);
+      const headers: Record<string, string> = { ...(caller ? caller.auth() : {}), ...opts.headers };
       if (opts.contentType) headers['content-type'] = opts.contentType;
       const before = await fingerprint();
       const res = await T.app.inject({
@@ -187,7 +249,7 @@ for (const route of routes) {
         ...(opts.raw !== undefined ? { payload: opts.raw } : opts.body !== undefined ? { payload: JSON.stringify(opts.body), headers: { 'content-type': 'application/json', ...headers } } : {}),
       });
       sent++;
-      const fault = problemOk(res);
+      const fault = problemOk(res, route.method);
       if (fault) faults.push(`${what}: ${fault}`);
       if (res.statusCode >= 400) {
         const after = await fingerprint();
@@ -243,6 +305,9 @@ for (const route of routes) {
         await send(`random ${JSON.stringify(body).slice(0, 60)}`, { body });
       }
     }
+
+    // The tus routes: each protocol header of a valid request (on an upload of the caller's) mutated, and PATCH bodies that do not fit.
+    if (route.url.startsWith('/v1/uploads')) for (const m of await tusMutations(route.method)) await send(m.what, m);
 
     t.same(faults, [], `${key}: no 5xx, problem documents only, nothing written on refusal`);
   });

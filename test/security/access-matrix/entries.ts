@@ -42,6 +42,7 @@ import {
   type RekeyBundle,
 } from '../../../src/sdk/index.js';
 import { generateTotpSecret } from '../../../src/auth/totp.js';
+import { appendHeaders, attached, carry, ciphertextOf, created, creationHeaders, descriptionOf, newUpload, received, stamp, TUS, type MatrixUpload } from './files.js';
 
 export type Mode = 'in' | 'out' | 'deny';
 
@@ -50,6 +51,8 @@ export interface Probe {
   who: Who | null;
   url: string;
   body?: unknown;
+  /** request headers beyond the caller's token (the tus protocol's) */
+  headers?: Record<string, string>;
   /** for a list: is the probed resource in the answer? (in scope: listed; out of scope: not) */
   listed?: (json: any) => boolean;
 }
@@ -100,7 +103,7 @@ async function callerFor(w: World, role: Role, c: Case | null, mode: Mode): Prom
 const stranger = (w: World) => w.shared('stranger', () => w.newCase('received'));
 
 /** A case at `stage`, shared by every call that only reads it or is refused on it. */
-const sharedCase = (w: World, stage: Stage) => w.shared(`case:${stage}`, () => w.newCase(stage));
+export const sharedCase = (w: World, stage: Stage) => w.shared(`case:${stage}`, () => w.newCase(stage));
 
 /** A fresh case for an allowed call that changes it; the shared one otherwise. */
 const caseFor = (w: World, stage: Stage, mode: Mode, changes: boolean) => (mode === 'in' && changes ? w.newCase(stage) : sharedCase(w, stage));
@@ -144,6 +147,67 @@ const step = (stage: Stage, path: string, body: object = {}, ok?: Entry['ok']): 
 const partnerNotOnCase: Outcome = { status: 404, code: 'not_found', why: "a partner reads its organisation's referrals and deadlines, never a case's lists" };
 
 const reason = { reason: 'Motif consigné au dossier, sans détail sensible' };
+
+// --- evidence files --------------------------------------------------------------------------
+
+/**
+ * The case and caller of a file route: the shared triage case (every supervisor is part of a
+ * case in triage), and for a supervisor out of scope an admitted case (assessment) they are not
+ * part of. Out of scope: another case's defender, the other officer, the supervisor without any
+ * envelope.
+ */
+async function fileCaller(w: World, role: Role, mode: Mode): Promise<{ c: Case; who: Who }> {
+  const c = await sharedCase(w, mode === 'out' && role === 'supervisor' ? 'assessment' : 'triage');
+  return { c, who: await callerFor(w, role, c, mode) };
+}
+
+const makeUpload = { created, received } as const;
+
+/**
+ * A route on one upload (tus HEAD, PATCH, DELETE; the attach). In scope: an upload the caller has
+ * just made on the case (only its uploader may touch it). Refused and out of scope: the upload
+ * the case's defender made, shared (the refusal leaves it as it is).
+ */
+function onUpload(state: keyof typeof makeUpload, request: (u: MatrixUpload) => Promise<Pick<Probe, 'headers' | 'body'>>, urlOf: (u: MatrixUpload) => string = (u) => `/v1/uploads/${u.fileId}`): Entry {
+  return {
+    async probe(w, role, mode) {
+      const { c, who } = await fileCaller(w, role, mode);
+      const make = makeUpload[state];
+      const u = mode === 'in' ? await make(w, c, who) : await w.shared(`upload:${state}:${c.id}`, () => make(w, c, c.defender));
+      return { who, url: urlOf(u), ...(await request(u)) };
+    },
+  };
+}
+
+/**
+ * Files attached (and time-stamped) once and only read: one on the shared triage case, one on
+ * the shared assessment case, and one on a case in decision that a referral sent to
+ * organisation P carries (Q's member is out of its scope).
+ */
+const sharedFiles = (w: World) =>
+  w.shared('files', async () => {
+    const triage = await attached(w, await sharedCase(w, 'triage'), (await sharedCase(w, 'triage')).defender);
+    const assessed = await sharedCase(w, 'assessment');
+    const assessment = await attached(w, assessed, assessed.defender);
+    const decided = await w.shared('case:decision:files', () => w.newCase('decision'));
+    const referred = await attached(w, decided, decided.defender);
+    await carry(w, await w.referral(decided, 'sent'), [referred]);
+    await stamp(w, [triage, assessment, referred]);
+    return { triage, assessment, referred };
+  });
+
+/** A read of one attached file (its ciphertext, its time-stamp): a partner through the referral carrying it. */
+function onSharedFile(path: string): Entry {
+  return {
+    async probe(w, role, mode) {
+      const files = await sharedFiles(w);
+      if (role === 'partner') return { who: await callerFor(w, role, files.referred.c, mode), url: `/v1/cases/${files.referred.c.id}/files/${files.referred.fileId}${path}` };
+      const { c, who } = await fileCaller(w, role, mode);
+      const f = c.id === files.assessment.c.id ? files.assessment : files.triage;
+      return { who, url: `/v1/cases/${c.id}/files/${f.fileId}${path}` };
+    },
+  };
+}
 
 // --- measures and referrals ---------------------------------------------------------------
 
@@ -652,6 +716,29 @@ export const entries: Record<string, Entry> = {
     },
   }),
   'GET /v1/cases/:caseId/notes': onCase({ stage: 'triage', outStage: 'assessment', path: '/notes' }),
+
+  // evidence files: uploads (tus) bound to their case and uploader, attach, list, download
+  'POST /v1/uploads': {
+    async probe(w, role, mode) {
+      const { c, who } = await fileCaller(w, role, mode);
+      return { who, url: '/v1/uploads', headers: creationHeaders(newUpload(c)) };
+    },
+  },
+  'HEAD /v1/uploads/:fileId': onUpload('created', async () => ({ headers: TUS })),
+  'PATCH /v1/uploads/:fileId': onUpload('created', async (u) => ({ headers: appendHeaders, body: await ciphertextOf(u) })),
+  'DELETE /v1/uploads/:fileId': onUpload('created', async () => ({ headers: TUS })),
+  'PUT /v1/cases/:caseId/files/:fileId': onUpload('received', async (u) => ({ body: descriptionOf(u) }), (u) => `/v1/cases/${u.c.id}/files/${u.fileId}`),
+  'GET /v1/cases/:caseId/files': {
+    // A partner reads the files a referral to its organisation carries, never a case's list.
+    okFor: { partner: { status: 404, code: 'not_found', why: 'a partner reads only the files a live referral to its organisation carries, never the list of a case' } },
+    async probe(w, role, mode) {
+      const { c, who } = await fileCaller(w, role, mode);
+      const listed = mode === 'in' ? (await sharedFiles(w)).triage.fileId : null;
+      return { who, url: `/v1/cases/${c.id}/files`, ...(listed ? { listed: (json: { items: Array<{ id: string }> }) => json.items.some((f) => f.id === listed) } : {}) };
+    },
+  },
+  'GET /v1/cases/:caseId/files/:fileId/content': onSharedFile('/content'),
+  'GET /v1/cases/:caseId/files/:fileId/timestamp': onSharedFile('/timestamp'),
   'POST /v1/cases/:caseId/assessments': onCase({ stage: 'assessment', path: '/assessments', body: (w, c) => w.assessmentBody(c) }),
   'GET /v1/cases/:caseId/assessments': onCase({ stage: 'assessed', path: '/assessments' }),
   'GET /v1/measures/catalogue': { probe: async (w, role, mode) => ({ who: await callerFor(w, role, null, mode), url: '/v1/measures/catalogue' }) },

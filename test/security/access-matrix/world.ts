@@ -63,10 +63,34 @@ export async function buildWorld(T: TestApp) {
   /** Renews `who`'s session if the test clock has moved close to its expiry. */
   const fresh = (who: Who): Promise<void> => freshen(T, who);
 
+  /** Where the app's log stood when the last call was sent (see requestIdOf). */
+  let logMark = 0;
+
   /** One HTTP call as `who` (or anonymous), through the app: the raw answer a cell checks. */
   async function call(who: Who | null, method: string, url: string, payload?: unknown, headers: Record<string, string> = {}): Promise<LightMyRequestResponse> {
     if (who) await fresh(who);
+    logMark = T.logs.length;
     return T.app.inject({ method: method as 'GET', url, headers: { ...(who ? headersOf(who) : {}), ...headers }, ...(payload !== undefined ? { payload: payload as object } : {}) });
+  }
+
+  /**
+   * The request id of the last call's answer: its problem document's `instance`. A HEAD answer
+   * has no body (RFC 9110 §9.3.2), so there it is read from the app's log line of the request
+   * the last call completed (the walks send one request at a time). '' when there is neither.
+   */
+  function requestIdOf(res: LightMyRequestResponse): string {
+    try {
+      const instance = (JSON.parse(res.body) as { instance?: string }).instance;
+      if (instance) return instance.replace(/^urn:egide:request:/, '');
+    } catch {
+      // no JSON body: the log says which request it was
+    }
+    if (res.body !== '') return '';
+    for (const line of T.logs.slice(logMark).reverse()) {
+      const id = /"reqId":"([0-9a-f-]{36})".*"msg":"request completed"/.exec(line)?.[1];
+      if (id) return id;
+    }
+    return '';
   }
 
   /** A raw call that must answer `status`: its JSON. */
@@ -136,6 +160,7 @@ export async function buildWorld(T: TestApp) {
     mechanismKey,
     staff,
     call,
+    requestIdOf,
     must,
     fresh,
     newCase,

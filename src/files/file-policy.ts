@@ -14,6 +14,7 @@ const FilesFileSchema = Type.Object(
     maxBytesPerCasePerDay: Type.Integer({ minimum: 1024, maximum: 1024 * GiB }),
     staleUploadAfterSeconds: Type.Integer({ minimum: 60, maximum: 30 * 86_400 }),
     inMemoryDownloadMaxBytes: Type.Integer({ minimum: 1024 * 1024, maximum: 4 * GiB }),
+    verifyBeforeDownloadBytes: Type.Integer({ minimum: 0, maximum: 64 * GiB }),
     // tus PATCH size: at least one secretstream chunk, at most what a phone buffers comfortably.
     uploadChunkBytes: Type.Integer({ minimum: 65_536, maximum: 64 * 1024 * 1024 }),
     stripLocationByDefault: Type.Object({ defender: Type.Boolean(), staff: Type.Boolean() }, { additionalProperties: false }),

@@ -14,6 +14,7 @@ import { fileStorePath } from '../../src/lib/paths.js';
 import { openDownload } from '../../src/sdk/client/file-download.js';
 import { openFileDescription, openFileKey } from '../../src/sdk/client/file-upload.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
+import { policiesWith } from '../helpers/policies.js';
 import { findLeaks } from '../helpers/leaks.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { startS3Server, type LocalS3 } from '../helpers/s3-server.js';
@@ -35,11 +36,13 @@ async function drain(stream: ReadableStream<Uint8Array>): Promise<Error | null> 
 
 /** The app on `store`: for s3, a local S3 server of the test's own (removed at teardown). */
 async function appOn(t: Test, store: StoreKind): Promise<{ T: TestApp; s3: LocalS3 | null }> {
-  if (store === 'disk') return { T: await buildTestApp(t), s3: null };
+  // Files up to 100 kB are checked whole before a download; larger ones as they stream (both paths tested).
+  const POLICIES_DIR = policiesWith(t, { 'files.yaml': (doc) => void (doc.verifyBeforeDownloadBytes = 100_000) });
+  if (store === 'disk') return { T: await buildTestApp(t, { env: { POLICIES_DIR } }), s3: null };
   const s3 = await startS3Server();
   // Registered first: tap runs teardowns in order, the app (which holds the S3 client) goes before the server.
   const T = await buildTestApp(t, {
-    env: { FILE_STORE: 's3', S3_ENDPOINT: s3.endpoint, S3_REGION: s3.region, S3_BUCKET: s3.bucket, S3_ACCESS_KEY_ID: s3.accessKeyId, S3_SECRET_ACCESS_KEY: s3.secretAccessKey, S3_FORCE_PATH_STYLE: 'true' },
+    env: { POLICIES_DIR, FILE_STORE: 's3', S3_ENDPOINT: s3.endpoint, S3_REGION: s3.region, S3_BUCKET: s3.bucket, S3_ACCESS_KEY_ID: s3.accessKeyId, S3_SECRET_ACCESS_KEY: s3.secretAccessKey, S3_FORCE_PATH_STYLE: 'true' },
   });
   t.teardown(() => s3.close());
   return { T, s3 };
@@ -152,6 +155,22 @@ export async function fileSuite(t: Test, store: StoreKind): Promise<void> {
     t.match(denied, { actor: `u:${officers.ana.id}`, outcome: 'denied' }, 'the read is audited as denied');
     t.match(denied?.reason, new RegExp(`^stored ciphertext altered: sha256 ${sha256Hex(bytes)}, ${bytes.length} bytes; expected ${row!.ciphertext_sha256}`));
     t.ok(T.logs.some((l) => l.includes('no longer matches the hash')), 'and logged');
+  });
+
+  await t.test('a small file altered in the store is refused whole, before any byte is sent', async (t) => {
+    const c = await caseAt('triage', { officer: officers.ana });
+    const { fileId } = await uploadAttached(c, 40_000, { name: `${MARK.name}-4.jpg` });
+    const stored = await storedCiphertext(fileId);
+    const bytes = await readFile(stored);
+    bytes[20_000] = bytes[20_000]! ^ 0x80;
+    await writeFile(stored, bytes);
+    const res = await fetch(`${origin}/v1/cases/${c.caseId}/files/${fileId}/content`, { headers: officers.ana.auth() });
+    t.equal(res.status, 500, 'no 200: the file was hashed before the answer began');
+    t.equal(res.headers.get('content-type'), 'application/problem+json; charset=utf-8');
+    t.equal(((await res.json()) as { code: string }).code, 'file_corrupted', 'a stable code the client shows as an altered file');
+    const denied = await sql`select outcome, reason from audit_events where action = 'file.read' and resource = ${`file:${fileId}`} and outcome = 'denied'`;
+    t.equal(denied.length, 1, 'the refusal is audited once');
+    t.match(denied[0]?.reason, /^stored ciphertext altered/);
   });
 
   await t.test('no name, caption or content in clear: not in the database, logs, Redis, the store keys or the stored files', async (t) => {

@@ -70,6 +70,7 @@ function failureOf(err: unknown): Bilingual | null {
   const code = err instanceof CryptoFailure ? err.code : '';
   if (code === 'ciphertext_changed' || code === 'plaintext_changed') return L('errFileAltered');
   if (code === 'too_large_for_memory') return L('errFileTooBig');
+  if (code === 'cut_short') return L('errCutShort');
   if (code === 'file_too_large') return L('errFileTooLarge');
   if (code === 'file_count_exceeded' || code === 'file_quota_exceeded') return L('errFileQuota');
   if (code === 'invalid_token' || code === 'http_401') return L('errSession');

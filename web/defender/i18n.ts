@@ -167,6 +167,7 @@ const M = {
   openingFile: { fr: 'Ouverture et vérification de la pièce…', en: 'Opening and checking the file…' },
   fileOpened: { fr: 'Pièce ouverte et vérifiée.', en: 'File opened and checked.' },
   errFileAltered: { fr: 'ATTENTION : cette pièce a été modifiée depuis son envoi. Elle n’a pas été ouverte ni enregistrée. Prévenez l’équipe de protection.', en: 'WARNING: this file has been altered since it was sent. It was not opened or saved. Tell the protection team.' },
+  errCutShort: { fr: 'Le téléchargement s’est arrêté avant la fin ; rien n’a été gardé. Réessayez. S’il s’arrête encore, la pièce conservée a peut-être été modifiée : prévenez le mécanisme.', en: 'The download stopped before the end; nothing was kept. Try again. If it stops again, the stored file may have been altered: tell the mechanism.' },
   errFileTooBig: { fr: 'Cette pièce est trop grande pour être ouverte sur ce téléphone. Ouvrez-la depuis un ordinateur.', en: 'This file is too large to open on this phone. Open it from a computer.' },
   filesAfterFiling: { fr: 'Vous avez des photos, enregistrements ou documents ? Vous pourrez les ajouter, chiffrés, dans votre dossier à l’étape suivante.', en: 'Have photos, recordings or documents? You can add them, encrypted, to your case at the next step.' },
 

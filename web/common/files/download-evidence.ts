@@ -49,7 +49,8 @@ export interface DownloadEvidenceResult {
 /** A refusal with a stable code for the page's words (FileCheckError keeps its own codes). */
 export class DownloadFailure extends Error {
   constructor(
-    readonly code: 'too_large_for_memory' | 'fetch_failed',
+    /** cut_short: the answer stopped before its end (the network, or a server that found the stored file altered as it sent it) */
+    readonly code: 'too_large_for_memory' | 'fetch_failed' | 'cut_short',
     message: string,
     readonly status = 0,
   ) {
@@ -72,7 +73,9 @@ export async function downloadEvidence(o: DownloadEvidenceOptions): Promise<Down
     throw new DownloadFailure('fetch_failed', err instanceof Error ? err.message : 'no answer', 0);
   });
   if (!response.ok || !response.body) {
-    await response.body?.cancel().catch(() => undefined);
+    // The server hashes a small file whole before sending it: `file_corrupted` is an altered file.
+    const problem = (await response.json().catch(() => null)) as { code?: unknown } | null;
+    if (problem?.code === 'file_corrupted') throw new FileCheckError('ciphertext_changed');
     throw new DownloadFailure('fetch_failed', `the file could not be fetched (${response.status})`, response.status);
   }
   const total = Number(response.headers.get('content-length') ?? o.size ?? 0);
@@ -97,13 +100,14 @@ export async function downloadEvidence(o: DownloadEvidenceOptions): Promise<Down
 
 /**
  * An altered file rarely reaches the final hash check: a changed byte fails its chunk's
- * authentication first (decrypt_failed, bad_stream, bad_padding), and the server, which re-hashes
- * as it sends, cuts the answer once every byte has gone. Both mean the same thing to the person.
+ * authentication first (decrypt_failed, bad_stream, bad_padding). A large file the server finds
+ * altered as it sends it is cut before its last bytes, which the page cannot tell from a lost
+ * connection: it says the download stopped short and nothing was kept.
  */
 function asAltered(err: unknown, received: number, total: number): unknown {
   if (err instanceof FileCheckError || err instanceof DownloadFailure) return err;
   if (err instanceof CryptoError && ['decrypt_failed', 'bad_stream', 'bad_padding'].includes(err.code)) return new FileCheckError('ciphertext_changed');
-  if (total > 0 && received >= total) return new FileCheckError('ciphertext_changed');
+  if (received > 0 && received < total) return new DownloadFailure('cut_short', 'the download stopped before its end', 0);
   return new DownloadFailure('fetch_failed', err instanceof Error ? err.message : 'the download stopped', 0);
 }
 

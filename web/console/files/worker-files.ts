@@ -53,6 +53,7 @@ function downloadFailureCode(err: unknown): string {
   if (err instanceof CryptoError && ['decrypt_failed', 'bad_stream', 'bad_padding', 'bad_length'].includes(err.code)) return 'ciphertext_changed';
   if (err instanceof DownloadFailure) {
     if (err.code === 'too_large_for_memory') return 'file_too_big_for_memory';
+    if (err.code === 'cut_short') return 'download_cut_short';
     return err.status === 0 ? 'network' : err.status === 401 ? 'invalid_token' : err.status === 403 ? 'forbidden' : err.status === 404 ? 'not_found' : 'unexpected';
   }
   if (err instanceof TypeError) return 'network';

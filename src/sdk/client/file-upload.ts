@@ -33,7 +33,7 @@ export function openFileKey(sealed: string, dek: Uint8Array, fileId: string): Fi
   return decodeFileKey(text);
 }
 
-/** What a file says about itself, sealed when it is attached (PUT /v1/cases/:caseId/files/:fileId). */
+/** What a file says about itself, sealed when it is attached (PUT /v1/cases/:caseId/files/:fileId), each as `{"text": …}`. */
 export interface FileDescription {
   name: string;
   type: string;
@@ -44,10 +44,10 @@ export interface FileDescription {
 
 export function sealFileDescription(d: FileDescription, dek: Uint8Array, fileId: string): { name: string; type: string; caption?: string; sha256: string } {
   return {
-    name: sealField(d.name, dek, fileFieldAd(fileId, 'name')),
-    type: sealField(d.type, dek, fileFieldAd(fileId, 'type')),
-    ...(d.caption !== undefined && d.caption !== '' ? { caption: sealField(d.caption, dek, fileFieldAd(fileId, 'caption')) } : {}),
-    sha256: sealField(d.sha256, dek, fileFieldAd(fileId, 'sha256')),
+    name: sealField({ text: d.name }, dek, fileFieldAd(fileId, 'name')),
+    type: sealField({ text: d.type }, dek, fileFieldAd(fileId, 'type')),
+    ...(d.caption !== undefined && d.caption !== '' ? { caption: sealField({ text: d.caption }, dek, fileFieldAd(fileId, 'caption')) } : {}),
+    sha256: sealField({ text: d.sha256 }, dek, fileFieldAd(fileId, 'sha256')),
   };
 }
 
@@ -57,7 +57,9 @@ export function openFileDescription(sealed: Readonly<Record<string, string>>, de
   for (const field of ['name', 'type', 'caption', 'sha256'] as const) {
     const v = sealed[field];
     if (v === undefined) continue;
-    const text = openField(v, dek, fileFieldAd(fileId, field));
+    const opened = openField(v, dek, fileFieldAd(fileId, field));
+    // Sealed as `{"text": …}` like every other text of the scheme (docs/crypto-v1.md §3.6).
+    const text = opened !== null && typeof opened === 'object' && !Array.isArray(opened) ? (opened as { text?: unknown }).text : undefined;
     if (typeof text === 'string') out[field] = text;
   }
   return out;

@@ -40,7 +40,11 @@ const ALTERED = new Set(['ciphertext_changed', 'plaintext_changed']);
 /** Pictures larger than this are not drawn on their own (each is downloaded whole to be drawn). */
 const DRAW_MAX_BYTES = 32 * 1024 * 1024;
 
-const textOf = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+/** A file's name, type or caption is sealed as `{"text": …}`. */
+const textOf = (v: unknown): string | null => {
+  const text = v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as { text?: unknown }).text : undefined;
+  return typeof text === 'string' ? text : null;
+};
 
 async function openListed(caseId: string, items: CaseFile[]): Promise<Listed[]> {
   const fields = ['name', 'type', 'caption'] as const;

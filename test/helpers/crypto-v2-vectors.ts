@@ -46,7 +46,7 @@ export async function buildCryptoV2Vectors() {
   await sodium.ready;
   const caseId = '0193a5c4-7e21-7c3e-9a51-6f0b2d1e4a77';
   const id = (n: number) => `0193a5c4-0000-7000-8000-${n.toString(16).padStart(12, '0')}`;
-  const ids = { message: id(1), staffUser: id(0xa1), assessment: id(2), measure: id(3), incident: id(4), checkin: id(5), alert: id(6), appeal: id(7), referral: id(8), report: id(9), messageFromDefender: id(10), note: id(11) };
+  const ids = { message: id(1), staffUser: id(0xa1), assessment: id(2), measure: id(3), incident: id(4), checkin: id(5), alert: id(6), appeal: id(7), referral: id(8), report: id(9), messageFromDefender: id(10), note: id(11), file: id(12) };
   const caseDek = unb64u(v1.vectors.sealedField[0]!.dek);
   const referralDek = derived(32, 'referral-dek');
   const staffKey = derived(32, 'staff-key');
@@ -90,6 +90,8 @@ export async function buildCryptoV2Vectors() {
   seal('1023 bytes of JSON (pads to 1024)', 'caseFieldAd', [caseId, 'narrative'], caseAd('narrative'), caseDek, 'é'.repeat(510) + 'a');
   seal('1024 bytes of JSON (block 64, pads to 1088)', 'caseFieldAd', [caseId, 'narrative'], caseAd('narrative'), caseDek, 'é'.repeat(511));
   seal('2100 bytes of JSON (block 128, pads to 2176)', 'caseFieldAd', [caseId, 'narrative'], caseAd('narrative'), caseDek, 'x'.repeat(2098));
+  // An evidence file's name (docs/crypto-v1.md §10: name, type, caption and sha256 are sealed the same way).
+  seal('evidence file name', 'fileFieldAd', [ids.file, 'name'], `egide/v1/file/${ids.file}/name`, caseDek, { text: 'plainte-commissariat.pdf' });
 
   // What a reader must refuse. Each is sealed correctly (it authenticates) unless it says otherwise.
   const mustFail: Array<{ name: string; dek: string; ad: string; sealed: string; code: string }> = [];

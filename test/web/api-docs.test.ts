@@ -68,9 +68,13 @@ t.test('Swagger UI works under the policy in Chromium', async (t) => {
   const violations = () => p.page.evaluate<string[]>('window.violations');
 
   await p.page.goto(`${origin}/docs`);
+  // Every tag is listed, folded (Swagger UI renders at most about 128 unfolded operations at once);
+  // opening one shows its operations.
+  await p.page.locator('.opblock-tag').first().waitFor({ timeout: 30_000 });
+  t.ok((await p.page.locator('.opblock-tag').count()) >= 15, 'the tags of the OpenAPI document are listed');
+  await p.page.locator('.opblock-tag[data-tag="health"]').click();
   const healthz = p.page.locator('.opblock').filter({ has: p.page.locator('[data-path="/healthz"]') });
   await healthz.waitFor({ timeout: 30_000 });
-  t.ok((await p.page.locator('.opblock').count()) > 50, 'the operations of the OpenAPI document are rendered');
   t.match(await p.page.locator('.info .title').innerText(), /egide API/, 'the document is loaded from /docs/json');
 
   await healthz.locator('.opblock-summary').click();

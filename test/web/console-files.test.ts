@@ -99,7 +99,7 @@ t.test('a PDF and a captioned photo attached, the photo drawn, the PDF saved who
 
   // The PDF.
   await section.getByLabel('Fichier', { exact: true }).setInputFiles({ name: marks.pdfName, mimeType: 'application/pdf', buffer: pdf });
-  await section.getByRole('button', { name: 'Chiffrer et envoyer' }).click();
+  await section.getByRole('button', { name: 'Chiffrer et joindre la pièce' }).click();
   await section.getByRole('status').filter({ hasText: 'Pièce jointe au dossier.' }).waitFor();
   let rows = await files();
   t.equal(rows.length, 1);
@@ -116,7 +116,7 @@ t.test('a PDF and a captioned photo attached, the photo drawn, the PDF saved who
   await section.getByLabel('Fichier', { exact: true }).setInputFiles({ name: marks.imageName, mimeType: 'image/png', buffer: png });
   await section.getByLabel('Légende (chiffrée, facultative)').fill(marks.caption);
   await section.getByLabel('Retirer la localisation et les autres métadonnées de la photo').check();
-  await section.getByRole('button', { name: 'Chiffrer et envoyer' }).click();
+  await section.getByRole('button', { name: 'Chiffrer et joindre la pièce' }).click();
   await section.getByText('La localisation et les autres métadonnées de la photo ont été retirées avant le chiffrement.').waitFor();
   rows = await files();
   const imageId = rows.find((r) => r.id !== pdfId)!.id;
@@ -186,7 +186,7 @@ t.test('an upload stopped midway goes on after a reload when the same file is pi
     });
   });
   await section.getByLabel('Fichier', { exact: true }).setInputFiles(picked);
-  await section.getByRole('button', { name: 'Chiffrer et envoyer' }).click();
+  await section.getByRole('button', { name: 'Chiffrer et joindre la pièce' }).click();
   await reached;
   await section.getByRole('progressbar', { name: 'Progression de l’envoi' }).waitFor();
   await section.getByRole('button', { name: 'Interrompre l’envoi' }).click();
@@ -207,7 +207,7 @@ t.test('an upload stopped midway goes on after a reload when the same file is pi
   await axeBothSizes(t, page, 'unfinished upload listed');
   const before = p.sent.length;
   await section.getByLabel('Fichier', { exact: true }).setInputFiles(picked);
-  await section.getByRole('button', { name: 'Chiffrer et envoyer' }).click();
+  await section.getByRole('button', { name: 'Chiffrer et joindre la pièce' }).click();
   await section.getByRole('status').filter({ hasText: 'Pièce jointe au dossier.' }).waitFor();
   const after = p.sent.slice(before);
   t.equal(after.filter((r) => r.method === 'POST' && r.url.endsWith('/v1/uploads')).length, 0, 'no new upload was created');

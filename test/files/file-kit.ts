@@ -1,15 +1,21 @@
 /**
  * What the evidence-file tests share: a listening app (tus needs real HTTP), uploads through
- * the SDK's own client, downloads and decryption as a client does them.
+ * the SDK's own client, downloads and decryption as a client does them, the workers' files part
+ * (sweep and erasure), and what a store leaves on disk for a file.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { readdir } from 'node:fs/promises';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { pino } from 'pino';
 import { encryptedFileSize } from '../../src/sdk/index.js';
 import { openDownload } from '../../src/sdk/client/file-download.js';
 import { newFileKey, openFileKey, sealFileDescription, sealFileKey, uploadFile, type FileUploadOptions, type FileUploadResult } from '../../src/sdk/client/file-upload.js';
+import { createQueue, type TypedQueue } from '../../src/queues/registry.js';
+import { QUEUE } from '../../workers/file-upkeep.js';
+import { startWorkers } from '../../workers/worker.js';
 import type { TestApp } from '../helpers/app.js';
+import { waitFor } from '../helpers/wait-for.js';
 import type { Headers } from '../helpers/world.js';
 
 /** The app on a real port (tus-js-client speaks HTTP); returns its origin. */
@@ -64,6 +70,15 @@ export function upload(origin: string, who: Uploader, caseId: string, fileId: st
 /** Attaches an uploaded file with its sealed description. */
 export async function attach(T: TestApp, headers: Headers, caseId: string, fileId: string, dek: Uint8Array, d: { name: string; type: string; caption?: string; sha256: string }, keyEpoch?: number) {
   return T.app.inject({ method: 'PUT', url: `/v1/cases/${caseId}/files/${fileId}`, headers, payload: { ...sealFileDescription(d, dek, fileId), ...(keyEpoch !== undefined ? { keyEpoch } : {}) } });
+}
+
+/** Uploads `bytes` as `who` and attaches it with a sealed description (a JPEG unless `d.type` says otherwise); throws unless attached. */
+export async function uploadAttached(T: TestApp, origin: string, who: Uploader, headers: Headers, caseId: string, bytes: Uint8Array, d: { name: string; type?: string; caption?: string }): Promise<{ fileId: string; up: FileUploadResult }> {
+  const fileId = randomUUID();
+  const up = await upload(origin, who, caseId, fileId, bytes);
+  const attached = await attach(T, headers, caseId, fileId, who.dek, { name: d.name, type: d.type ?? 'image/jpeg', ...(d.caption ? { caption: d.caption } : {}), sha256: up.sha256 });
+  if (attached.statusCode !== 200) throw new Error(`attach: ${attached.statusCode} ${attached.body}`);
+  return { fileId, up };
 }
 
 /** Downloads a file as a client does: ciphertext over HTTP, checked against its hash, decrypted with the key opened from the case. */
@@ -173,4 +188,63 @@ export async function filesUnder(dir: string): Promise<string[]> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;
   }
+}
+
+/**
+ * Every file a local s3rver keeps on disk for the object `id` (and its `.info` / `.part` side
+ * objects): the objects' own files, named after the key, and the directory of a multipart upload
+ * still open for it (`<bucket>/._S3rver_uploads/<uploadId>/`: numbered parts, their md5, and a
+ * `key` file naming the object, the only place the id appears). Paths relative to `dir`.
+ */
+export async function s3rverFilesOf(dir: string, id: string): Promise<string[]> {
+  const all = await filesUnder(dir);
+  const uploadDirs: string[] = [];
+  for (const f of all) {
+    if (path.basename(f) !== 'key' || !path.basename(path.dirname(path.dirname(f))).endsWith('_S3rver_uploads')) continue;
+    const key = await readFile(path.join(dir, f), 'utf8').catch(() => '');
+    if (key.includes(id)) uploadDirs.push(`${path.dirname(f)}${path.sep}`);
+  }
+  return all.filter((f) => f.includes(id) || uploadDirs.some((d) => f.startsWith(d)));
+}
+
+/** The audit events of `action` on the file `id`, oldest first. */
+export const fileAudits = (T: TestApp, id: string, action: string) =>
+  T.database.sql`select actor, role, outcome, reason, case_id from audit_events where resource = ${`file:${id}`} and action = ${action} order by id`;
+
+export interface FileWorkers {
+  /** The files module's queue (time-stamp jobs, the sweep's runs). */
+  queue: TypedQueue<typeof QUEUE>;
+  /** Resolves once two more sweeps completed: one of them started after whatever the caller did before. */
+  sweepsAfterNow(): Promise<void>;
+  /** Stops the sweep (resolves once no run is in progress) until the function it returns is called. */
+  holdSweeps(): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+}
+
+/**
+ * The workers (every module's part, the files module's among them), in this process, on the app's
+ * container (its clock is the test's, its store the app's): the stale-upload sweep every
+ * FILE_SWEEP_INTERVAL_SECONDS and the outbox handlers ('file.erase' removes bytes). The caller
+ * closes them (before the app and any server they use).
+ */
+export async function startFileWorkers(T: TestApp): Promise<FileWorkers> {
+  const workers = await startWorkers({ config: T.config, container: T.app.container, clock: T.clock, logger: pino({ level: 'silent' }) });
+  const queue = createQueue(QUEUE, { connection: T.redis, config: T.config });
+  const completed = async () => (await queue.getJobCounts('completed')).completed ?? 0;
+  return {
+    queue,
+    async sweepsAfterNow() {
+      const start = await completed();
+      await waitFor(async () => (await completed()) >= start + 2, { what: 'two more sweeps', timeoutMs: 15_000 });
+    },
+    async holdSweeps() {
+      await queue.pause();
+      await waitFor(async () => (await queue.getActiveCount()) === 0, { what: 'the sweep in progress to end' });
+      return () => queue.resume();
+    },
+    async close() {
+      await workers.close();
+      await queue.close();
+    },
+  };
 }

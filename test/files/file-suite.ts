@@ -5,6 +5,10 @@
  * the server kept the ciphertext, its size and its hash only. A byte flipped in the store is
  * caught on the way out (the download is cut short, the client's check fails, the read is
  * audited as denied), and neither the name, the caption nor the content is anywhere in clear.
+ * With the workers running, an upload left unfinished past the policy is swept and a retention
+ * purge erases a closed case's files: in both cases nothing of them is left in the store, neither
+ * in what it lists nor in the files it keeps on this machine (the disk store's directory, the
+ * local S3 server's: objects, `.info` / `.part` side objects and multipart parts alike).
  */
 import { randomUUID } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -18,8 +22,8 @@ import { policiesWith } from '../helpers/policies.js';
 import { findLeaks } from '../helpers/leaks.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { startS3Server, type LocalS3 } from '../helpers/s3-server.js';
-import { buildWorld, caseKeyOf } from '../helpers/world.js';
-import { attach, download, evidenceBytes, filesUnder, listen, sha256Hex, streamOf, upload } from './file-kit.js';
+import { act, buildWorld, caseKeyOf, caseRow, reauth, type Actor, type StagedCase } from '../helpers/world.js';
+import { attach, download, evidenceBytes, fileAudits, filesUnder, listen, partialUpload, s3rverFilesOf, sha256Hex, startFileWorkers, streamOf, upload, uploadAttached as uploadAndAttach, type FileWorkers, type Uploader } from './file-kit.js';
 
 export type StoreKind = 'disk' | 's3';
 
@@ -34,23 +38,47 @@ async function drain(stream: ReadableStream<Uint8Array>): Promise<Error | null> 
   }
 }
 
-/** The app on `store`: for s3, a local S3 server of the test's own (removed at teardown). */
-async function appOn(t: Test, store: StoreKind): Promise<{ T: TestApp; s3: LocalS3 | null }> {
-  // Files up to 100 kB are checked whole before a download; larger ones as they stream (both paths tested).
-  const POLICIES_DIR = policiesWith(t, { 'files.yaml': (doc) => void (doc.verifyBeforeDownloadBytes = 100_000) });
-  if (store === 'disk') return { T: await buildTestApp(t, { env: { POLICIES_DIR } }), s3: null };
-  const s3 = await startS3Server();
-  // Registered first: tap runs teardowns in order, the app (which holds the S3 client) goes before the server.
-  const T = await buildTestApp(t, {
-    env: { POLICIES_DIR, FILE_STORE: 's3', S3_ENDPOINT: s3.endpoint, S3_REGION: s3.region, S3_BUCKET: s3.bucket, S3_ACCESS_KEY_ID: s3.accessKeyId, S3_SECRET_ACCESS_KEY: s3.secretAccessKey, S3_FORCE_PATH_STYLE: 'true' },
+/** Uploads left unfinished this long are swept (short: the test clock gets there at once). */
+const STALE_AFTER_SECONDS = 120;
+/**
+ * An unfinished upload that leaves every kind of bytes in an S3 store: 9 MiB sent of a 12 MiB file
+ * (more than @tus/s3-store's 8 MiB part) are a stored multipart part and a 1 MiB `.part` object,
+ * besides the `.info` object; on disk, a partial file and its `.json`.
+ */
+const UNFINISHED = { plainSize: 12 * 1024 * 1024, sent: 9 * 1024 * 1024 };
+
+/** The app on `store` with the workers running: for s3, a local S3 server of the test's own (removed at teardown). */
+async function appOn(t: Test, store: StoreKind): Promise<{ T: TestApp; s3: LocalS3 | null; workers: FileWorkers }> {
+  const POLICIES_DIR = policiesWith(t, {
+    'files.yaml': (doc) => {
+      // Files up to 100 kB are checked whole before a download; larger ones as they stream (both paths tested).
+      doc.verifyBeforeDownloadBytes = 100_000;
+      doc.staleUploadAfterSeconds = STALE_AFTER_SECONDS;
+    },
   });
-  t.teardown(() => s3.close());
-  return { T, s3 };
+  // Registered first: tap runs teardowns in order, the workers stop before the app and the S3 server they use.
+  let workers: FileWorkers | undefined;
+  t.teardown(() => workers?.close());
+  const env = { POLICIES_DIR, FILE_SWEEP_INTERVAL_SECONDS: '1' };
+  let s3: LocalS3 | null = null;
+  let T: TestApp;
+  if (store === 'disk') T = await buildTestApp(t, { env });
+  else {
+    s3 = await startS3Server();
+    const server = s3;
+    // Registered before the server's: the app (which holds the S3 client) goes first.
+    T = await buildTestApp(t, {
+      env: { ...env, FILE_STORE: 's3', S3_ENDPOINT: server.endpoint, S3_REGION: server.region, S3_BUCKET: server.bucket, S3_ACCESS_KEY_ID: server.accessKeyId, S3_SECRET_ACCESS_KEY: server.secretAccessKey, S3_FORCE_PATH_STYLE: 'true' },
+    });
+    t.teardown(() => server.close());
+  }
+  workers = await startFileWorkers(T);
+  return { T, s3, workers };
 }
 
 export async function fileSuite(t: Test, store: StoreKind): Promise<void> {
-  const { T, s3 } = await appOn(t, store);
-  const { officers, caseAt } = await buildWorld(T, { officers: ['ana', 'bo'] });
+  const { T, s3, workers } = await appOn(t, store);
+  const { dep, officers, caseAt } = await buildWorld(T, { officers: ['ana', 'bo'] });
   const origin = await listen(T);
   const sql = T.database.sql;
   const MARK = {
@@ -69,15 +97,48 @@ export async function fileSuite(t: Test, store: StoreKind): Promise<void> {
     return path.join(storeDir, matches[0]!);
   }
 
-  async function uploadAttached(c: Awaited<ReturnType<typeof caseAt>>, size: number, d: { name: string; caption?: string }) {
+  const evidenceStore = T.app.container.evidenceStore;
+  const asDefender = (c: StagedCase): Uploader => ({ token: () => (c.defender.auth().authorization ?? '').slice(7), dek: c.defender.dek });
+  const asStaff = (a: Actor, dek: Uint8Array): Uploader => ({ token: () => (a.auth().authorization ?? '').slice(7), dek });
+
+  /** Uploads and attaches a file as the case's defender. */
+  async function uploadAttached(c: StagedCase, size: number, d: { name: string; caption?: string }) {
     const bytes = evidenceBytes(size, MARK.content);
-    const fileId = randomUUID();
-    const defender = { token: () => (c.defender.auth().authorization ?? '').slice(7), dek: c.defender.dek };
-    const up = await upload(origin, defender, c.caseId, fileId, bytes);
-    const attached = await attach(T, c.defender.auth(), c.caseId, fileId, c.defender.dek, { name: d.name, type: 'image/jpeg', ...(d.caption ? { caption: d.caption } : {}), sha256: up.sha256 });
-    if (attached.statusCode !== 200) throw new Error(`attach: ${attached.statusCode} ${attached.body}`);
-    return { bytes, fileId, up };
+    return { bytes, ...(await uploadAndAttach(T, origin, asDefender(c), c.defender.auth(), c.caseId, bytes, d)) };
   }
+
+  /**
+   * What the store still holds of `id`: the keys it lists (the bucket's objects, the disk store's
+   * paths) and the files on this machine that belong to it (the disk store's files by name; for
+   * s3rver, its objects' files and the parts of a multipart upload still open for the id).
+   */
+  async function holdings(id: string): Promise<{ keys: string[]; files: string[] }> {
+    const keys = (await evidenceStore.list()).filter((k) => k.includes(id));
+    const files = s3 ? await s3rverFilesOf(storeDir, id) : (await filesUnder(storeDir)).filter((f) => f.includes(id));
+    return { keys, files };
+  }
+  /** Waits until the store holds nothing of any of `ids` (the workers erase after the outbox row commits). */
+  async function erased(ids: readonly string[]): Promise<void> {
+    await waitFor(async () => {
+      let left = 0;
+      for (const id of ids) {
+        const h = await holdings(id);
+        left += h.keys.length + h.files.length;
+      }
+      return left === 0;
+    }, { what: 'their bytes erased' });
+  }
+  /** Checks that an unfinished upload left every kind of bytes the store keeps for one (so that their removal means something). */
+  async function checkUnfinishedHoldings(t: Test, id: string): Promise<void> {
+    const { keys, files } = await holdings(id);
+    if (s3) {
+      t.same(keys.map((k) => k.slice(k.indexOf(id) + id.length)).sort(), ['.info', '.part'], 'in the bucket: its .info and .part side objects');
+      t.ok(files.some((f) => /_S3rver_uploads[\\/][^\\/]+[\\/]\d+$/.test(f)), `in the S3 server's directory: a stored multipart part (${files.length} files)`);
+    } else {
+      t.same(files, [path.join('partial', id), path.join('partial', `${id}.json`)], 'on disk: the partial file and its upload record');
+    }
+  }
+  const fileRow = async (id: string) => (await sql`select * from case_files where id = ${id}`)[0];
 
   await t.test('a defender uploads, attaches, and the assigned officer downloads the same bytes', async (t) => {
     const c = await caseAt('triage', { officer: officers.ana });
@@ -190,5 +251,103 @@ export async function fileSuite(t: Test, store: StoreKind): Promise<void> {
       for (const [k, v] of Object.entries(MARK)) if (text.includes(v)) inFiles.push(`${k} in ${n}`);
     }
     t.same(inFiles, [], 'no marker in the bytes the store holds (ciphertext, side files)');
+  });
+
+  await t.test('uploads left unfinished past the policy are swept: rows and bytes gone, audited; an attached file stays', async (t) => {
+    const c = await caseAt('triage', { officer: officers.ana });
+    const partial = randomUUID();
+    await partialUpload(origin, asDefender(c), c.caseId, partial, UNFINISHED.plainSize, UNFINISHED.sent);
+    const received = randomUUID();
+    await upload(origin, asDefender(c), c.caseId, received, evidenceBytes(120_000, MARK.content));
+    const attached = await uploadAttached(c, 150_000, { name: `${MARK.name}-5.jpg` });
+    t.equal((await fileRow(partial))!.state, 'uploading');
+    t.equal((await fileRow(received))!.state, 'received');
+    await checkUnfinishedHoldings(t, partial);
+    t.ok((await holdings(received)).keys.length > 0, 'the received upload has bytes in the store');
+
+    // Not yet stale: a sweep (every second) leaves them.
+    T.clock.advance((STALE_AFTER_SECONDS - 60) * 1000);
+    await workers.sweepsAfterNow();
+    t.ok(await fileRow(partial), 'younger than the policy: kept');
+    t.ok(await fileRow(received), 'both');
+
+    T.clock.advance(120_000);
+    await waitFor(async () => !(await fileRow(partial)) && !(await fileRow(received)), { what: 'the stale rows swept' });
+    await erased([partial, received]);
+    t.pass(`rows and bytes of both are gone: nothing listed by the ${store} store, nothing of them in ${s3 ? "the S3 server's" : 'its'} directory`);
+    t.ok(await fileRow(attached.fileId), 'the attached file stays');
+    t.ok((await holdings(attached.fileId)).keys.length > 0, 'with its bytes');
+
+    for (const [id, state] of [[partial, 'uploading'], [received, 'received']] as const) {
+      const expired = await fileAudits(T, id, 'file.expire');
+      t.equal(expired.length, 1, `${state}: one sweep event`);
+      t.match(expired[0], { actor: 'system', outcome: 'allowed', case_id: c.caseId });
+      t.match(expired[0]?.reason, new RegExp(`^upload left ${state} since .*, past ${STALE_AFTER_SECONDS} s: removed$`));
+      const erasure = await waitFor(async () => {
+        const rows = await fileAudits(T, id, 'file.erase');
+        return rows.length > 0 ? rows : null;
+      }, { what: 'the erase audited' });
+      t.equal(erasure.length, 1, `${state}: its bytes' erasure audited once`);
+      t.match(erasure[0], { actor: 'system', outcome: 'allowed', case_id: c.caseId, reason: /^stale: / });
+    }
+    const outbox = await sql`select payload, dispatched_at from outbox where topic = 'file.erase' and payload->>'caseId' = ${c.caseId}`;
+    t.equal(outbox.length, 1, "one outbox 'file.erase' for the case");
+    t.same(outbox[0]!.payload, { caseId: c.caseId, fileIds: [partial, received], why: 'stale' });
+    t.not(outbox[0]!.dispatched_at, null, 'handled');
+    await c.defender.relogin();
+    const list = await T.app.inject({ method: 'GET', url: `/v1/cases/${c.caseId}/files`, headers: c.defender.auth() });
+    t.same(list.json().items.map((i: { id: string }) => i.id), [attached.fileId], 'the uploader no longer sees the swept uploads');
+  });
+
+  // Last: the clock moves ten years on.
+  await t.test('a retention purge of a closed case takes its files and unfinished upload: rows gone, nothing left in the store, audited', async (t) => {
+    for (const a of [officers.ana, dep.supervisor]) await reauth(T, a);
+    const c = await caseAt('assessment', { officer: officers.ana });
+    const fromDefender = await uploadAttached(c, 150_000, { name: `${MARK.name}-6.jpg`, caption: `Légende ${MARK.caption}` });
+    const dek = await caseKeyOf(T, officers.ana, c.caseId);
+    const fromOfficer = await uploadAndAttach(T, origin, asStaff(officers.ana, dek), officers.ana.auth(), c.caseId, evidenceBytes(150_000, MARK.content), { name: `${MARK.name}-7.pdf`, type: 'application/pdf' });
+    const unfinished = randomUUID();
+    await partialUpload(origin, asDefender(c), c.caseId, unfinished, UNFINISHED.plainSize, UNFINISHED.sent);
+    const ids = [fromDefender.fileId, fromOfficer.fileId, unfinished].sort();
+    for (const id of [fromDefender.fileId, fromOfficer.fileId]) t.ok((await holdings(id)).files.length > 0, `an attached file is stored (${store})`);
+    await checkUnfinishedHoldings(t, unfinished);
+    const closed = await act(T, officers.ana, c.caseId, 'close', { reason: 'risque disparu', closeReason: 'risk_ceased' });
+    t.equal(closed.statusCode, 200, closed.body);
+
+    // Ten years on, the unfinished upload is long stale too: the sweep is held so that the purge is what removes it.
+    const resumeSweeps = await workers.holdSweeps();
+    t.teardown(resumeSweeps);
+    // Ten years and a day after closing, the retention is due.
+    const closedAt = new Date((await caseRow(T, c.caseId)).closed_at);
+    T.clock.set(new Date(Date.UTC(closedAt.getUTCFullYear() + 10, closedAt.getUTCMonth(), closedAt.getUTCDate() + 1, closedAt.getUTCHours())).toISOString());
+    await reauth(T, dep.supervisor);
+    const purged = await T.app.inject({ method: 'POST', url: `/v1/cases/${c.caseId}/purge`, headers: dep.supervisor.auth(), payload: { reason: 'fin de la conservation' } });
+    t.equal(purged.statusCode, 200, purged.body);
+    t.equal((await sql`select count(*)::int as n from case_files where case_id = ${c.caseId}`)[0]!.n, 0, 'the rows went with the purge');
+    const [tl] = await sql`select reason from case_timeline where case_id = ${c.caseId} and action = 'case.purged'`;
+    t.match(tl?.reason, /\(erased: .*file 3.*\)$/, 'the timeline counts the files, the unfinished upload included');
+
+    await erased(ids);
+    t.same(
+      (await evidenceStore.list()).filter((k) => ids.some((id) => k.includes(id))),
+      [],
+      `the ${store} store lists nothing of the three`,
+    );
+    t.pass(`and nothing of them is left in ${s3 ? "the S3 server's directory (objects, side objects, multipart parts)" : "the store's directory"}`);
+    for (const id of ids) {
+      const erasure = await waitFor(async () => {
+        const rows = await fileAudits(T, id, 'file.erase');
+        return rows.length > 0 ? rows : null;
+      }, { what: 'the erase audited' });
+      t.equal(erasure.length, 1, 'the erasure audited once');
+      t.match(erasure[0], { actor: 'system', outcome: 'allowed', case_id: c.caseId, reason: /^purge: / });
+      t.same(await fileAudits(T, id, 'file.expire'), [], 'by the purge, not the sweep');
+    }
+    const [outbox] = await sql`select payload, dispatched_at from outbox where topic = 'file.erase' and payload->>'caseId' = ${c.caseId}`;
+    t.same(outbox?.payload, { caseId: c.caseId, fileIds: ids, why: 'purge' });
+    t.not(outbox?.dispatched_at, null, 'handled');
+    await reauth(T, officers.ana);
+    const r = await T.app.inject({ method: 'GET', url: `/v1/cases/${c.caseId}/files/${fromDefender.fileId}/content`, headers: officers.ana.auth() });
+    t.equal(r.statusCode, 404, 'nothing to download');
   });
 }

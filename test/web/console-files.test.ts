@@ -8,6 +8,8 @@
  * file is picked again, from where the server stood. axe-clean at laptop and phone sizes, no CSP
  * violation, nothing off the origin, no page error; the names, the caption and the content in no
  * request the console sent, and the names and caption nowhere in the database, logs or Redis.
+ * Without a save dialog, a file is assembled in memory and offered; one larger than the memory
+ * bound (files.yaml inMemoryDownloadMaxBytes, made small here) is refused in words, nothing kept.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
@@ -18,11 +20,15 @@ import type { Page } from 'playwright-core';
 import { clientOf } from '../helpers/api-client.js';
 import { findLeaks } from '../helpers/leaks.js';
 import { tinyPng } from '../helpers/image-fixtures.js';
-import { bootstrap, caseAt, enrolActor, type Actor } from '../helpers/world.js';
+import { policiesWith } from '../helpers/policies.js';
+import { bootstrap, caseAt, enrolActor, freshen, type Actor } from '../helpers/world.js';
+import { attach, evidenceBytes, upload } from '../files/file-kit.js';
 import { axeBothSizes, consoleBrowser, signInAs, startConsoleService, type ConsolePage } from './console-kit.js';
 
 t.setTimeout(600_000);
-const T = await startConsoleService(t);
+/** The smallest memory bound files.yaml allows: a phone-sized limit a test file can exceed cheaply. */
+const IN_MEMORY_MAX = 1024 * 1024;
+const T = await startConsoleService(t, { POLICIES_DIR: policiesWith(t, { 'files.yaml': (d) => (d.inMemoryDownloadMaxBytes = IN_MEMORY_MAX) }) });
 const dep = await bootstrap(T);
 const awa = await enrolActor(T, dep.admin, { username: 'awa.officer', role: 'officer', orgId: dep.mechanismId });
 const browser = await consoleBrowser(t);
@@ -33,6 +39,7 @@ const marks = {
   imageName: `vitre-NOMIMG-${M}.png`,
   caption: `Vitre brisée LEGENDE-${M}`,
   bigName: `enregistrement-NOMAUDIO-${M}.ogg`,
+  tooBigName: `video-NOMVIDEO-${M}.mp4`,
 };
 /** Words inside the PDF: they must leave encrypted. */
 const content = `CONTENU-${M}`;
@@ -51,6 +58,15 @@ const SAVE_DIALOG = `
     const dir = await navigator.storage.getDirectory();
     return dir.getFileHandle(name, { create: true });
   };
+`;
+
+/** No save dialog (Firefox, Safari, phones); the test pages take no downloads, so each Blob offered is kept to be read back. */
+const NO_SAVE_DIALOG = `
+  delete window.showSaveFilePicker;
+  delete Window.prototype.showSaveFilePicker;
+  window.__egideBlobs = [];
+  const createObjectURL = URL.createObjectURL;
+  URL.createObjectURL = (blob) => (window.__egideBlobs.push(blob), createObjectURL.call(URL, blob));
 `;
 
 async function openCase(p: ConsolePage, who: Actor): Promise<void> {
@@ -224,13 +240,7 @@ t.test('without the File System Access API, a file is assembled in memory and of
   const p = await browser.open('laptop');
   const { page } = p;
   // No save dialog (Firefox, Safari, phones); the test pages take no downloads, so the Blob offered is kept to be read back.
-  await p.context.addInitScript(`
-    delete window.showSaveFilePicker;
-    delete Window.prototype.showSaveFilePicker;
-    window.__egideBlobs = [];
-    const createObjectURL = URL.createObjectURL;
-    URL.createObjectURL = (blob) => (window.__egideBlobs.push(blob), createObjectURL.call(URL, blob));
-  `);
+  await p.context.addInitScript(NO_SAVE_DIALOG);
   await openCase(p, awa);
   const image = (await T.database.sql<Array<{ id: string }>>`select id from case_files where case_id = ${c.caseId} and sealed ? 'caption'`)[0]!.id;
   const [download] = await Promise.all([page.waitForEvent('download'), item(page, image).getByRole('button', { name: `Télécharger « ${marks.imageName} »` }).click()]);
@@ -239,6 +249,39 @@ t.test('without the File System Access API, a file is assembled in memory and of
   t.same(Buffer.from(offered as number[]), Buffer.from(tinyPng()), 'the photo as attached: the same pixels, its location and other metadata removed');
   await item(page, image).getByRole('status').filter({ hasText: 'est enregistré et vérifié' }).waitFor();
   t.same(await page.evaluate('window.showSaveFilePicker === undefined'), true);
+  checkPage(t, p);
+});
+
+t.test('without the File System Access API, a file larger than the memory bound is refused in words and nothing is kept', async (t) => {
+  // Uploaded through the API: the console's upload is tested above. Twice the bound, so even its padding cannot bring it under.
+  await freshen(T, awa);
+  const fileId = randomUUID();
+  const bytes = evidenceBytes(2 * IN_MEMORY_MAX, content);
+  const up = await upload(T.origin, { token: () => awa.accessToken, dek: c.dek }, c.caseId, fileId, bytes);
+  t.equal((await attach(T, awa.auth(), c.caseId, fileId, c.dek, { name: marks.tooBigName, type: 'video/mp4', sha256: up.sha256 })).statusCode, 200);
+
+  const p = await browser.open('phone');
+  const { page } = p;
+  await p.context.addInitScript(NO_SAVE_DIALOG);
+  let downloads = 0;
+  page.on('download', () => void downloads++);
+  await openCase(p, awa);
+  t.equal(await page.evaluate('window.showSaveFilePicker === undefined'), true, 'no save dialog');
+  await item(page, fileId).getByText(marks.tooBigName, { exact: true }).waitFor();
+  await item(page, fileId).getByRole('button', { name: `Télécharger « ${marks.tooBigName} »` }).click();
+  const alert = item(page, fileId).locator('[role="alert"][data-code="file_too_big_for_memory"]');
+  await alert.waitFor();
+  t.match(await alert.textContent(), /dépasse ce que ce navigateur peut ouvrir en mémoire/, 'the console says the file is too large for this browser');
+  t.match(await alert.textContent(), /\(1\smégaoctet\)/, 'with the bound, in words');
+  t.equal(await item(page, fileId).getByRole('status').textContent(), '', 'no download is said to be under way');
+  t.same(
+    p.sent.filter((r) => r.url.includes(`/files/${fileId}/content`)).map((r) => `${r.method} ${r.url}`),
+    [],
+    'not a byte of it was fetched',
+  );
+  t.equal(await page.evaluate('window.__egideBlobs.length'), 0, 'nothing assembled in memory');
+  t.equal(downloads, 0, 'nothing offered as a download');
+  await axeBothSizes(t, page, 'file too large for memory');
   checkPage(t, p);
 });
 

@@ -144,7 +144,9 @@ t.test('every problem code of the API, and every failure of the crypto worker, h
   }
 });
 
-t.test('the referral form offers exactly the purposes of policies/referrals.yaml', async (t) => {
-  const { PURPOSES } = await import('../../web/console/referrals/referral-purposes.js');
+t.test('the referral form offers exactly the purposes of policies/referrals.yaml, and the API\'s number of files', async (t) => {
+  const { MAX_REFERRAL_FILES, PURPOSES } = await import('../../web/console/referrals/referral-purposes.js');
   t.same([...PURPOSES], referralPolicy.purposes.map((p) => p.code));
+  const contract = await import('../../src/contracts/referral.js');
+  t.equal(MAX_REFERRAL_FILES, contract.MAX_REFERRAL_FILES, 'and stops at as many files as the API takes');
 });

@@ -351,7 +351,7 @@ async function handle(request: CryptoRequest): Promise<CryptoResults[CryptoReque
       const dek = caseKey(request.caseId);
       // Every chosen field must open: a packet with a field missing or moved is not sent.
       const opened = Object.fromEntries(Object.entries(request.fields).map(([name, item]) => [name, openField(item.sealed, dek, item.ad)]));
-      const made = createReferralPacket(request.referralId, opened, orgPublicKey, [me.publicKey]);
+      const made = createReferralPacket(request.referralId, opened, orgPublicKey, [me.publicKey], files.referralFiles(request.caseId, request.files));
       return { packet: made.fields, org: made.envelope, own: made.copies[0]! };
     }
     case 'openReferralReports': {

@@ -85,8 +85,10 @@ export type CryptoRequest =
    * A referral packet (the SDK's createReferralPacket): the chosen case fields opened with the
    * open case key, re-sealed under a fresh referral key sealed to the organisation's key (whose
    * keyId must be the key's own) and to the account's own key, to read the partner's reports.
+   * Each of `files` (attached files of the case, as listed) goes in as the entry `file.<id>`: its
+   * key record, name, type and plaintext hash opened here with the case key, never in the page.
    */
-  | { op: 'sealReferralPacket'; caseId: string; referralId: string; fields: Record<string, SealedItem>; orgPublicKey: string; orgKeyId: string }
+  | { op: 'sealReferralPacket'; caseId: string; referralId: string; fields: Record<string, SealedItem>; files: SealedFileRef[]; orgPublicKey: string; orgKeyId: string }
   /** Opens a referral's report notes with the referral key from the account's own envelope: the text of each, null when it does not open. */
   | { op: 'openReferralReports'; referralId: string; envelopes: Array<{ keyId: string; envelope: string }>; reports: Array<{ id: string; note: string }> }
   /** The access token the worker's own requests carry (a file's tus upload, its download); sent again after each refresh, null at the end. */

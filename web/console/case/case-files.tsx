@@ -8,31 +8,19 @@
  * keyed tag of its name (files/upload-records.ts).
  */
 import { useEffect, useId, useRef, useState } from 'preact/hooks';
-import { fileFieldAd } from '../../../src/sdk/crypto/associated-data.js';
-import { call, codeOf, followAccessToken, keepSessionAlive, type ResponseOf } from '../api.js';
+import { call, codeOf, followAccessToken, keepSessionAlive } from '../api.js';
 import { crypto, onFileEvent } from '../crypto-client.js';
 import { formatDateTime, t } from '../i18n.js';
-import type { SealedFileRef, StripReport } from '../protocol.js';
+import type { StripReport } from '../protocol.js';
 import { account } from '../session.js';
 import { Icon } from '../ui/badges.js';
 import { catalogues, loadCatalogues } from '../ui/catalogues.js';
 import { Problem } from '../ui/problem.js';
 import { staffName } from '../ui/staff-names.js';
 import { isDrawnImage, shortHash, sizeText } from '../files/file-words.js';
+import { openListed, refOf, type CaseFile, type Listed } from '../files/open-listed.js';
 import { findUploadRecord, forgetUploadRecord, keepUploadRecord, pruneUploadRecords } from '../files/upload-records.js';
 import type { Actions } from './case-actions.js';
-
-type CaseFile = ResponseOf<'listCaseFiles'>['items'][number];
-
-interface Listed {
-  file: CaseFile;
-  /** opened in the worker; null when absent or when it did not open */
-  name: string | null;
-  type: string | null;
-  caption: string | null;
-  /** false: a sealed field is there but did not open */
-  opened: boolean;
-}
 
 /** The codes that mean the file's bytes are not those its uploader sent: said loudly, nothing kept. */
 const ALTERED = new Set(['ciphertext_changed', 'plaintext_changed']);
@@ -40,36 +28,12 @@ const ALTERED = new Set(['ciphertext_changed', 'plaintext_changed']);
 /** Pictures larger than this are not drawn on their own (each is downloaded whole to be drawn). */
 const DRAW_MAX_BYTES = 32 * 1024 * 1024;
 
-/** A file's name, type or caption is sealed as `{"text": …}`. */
-const textOf = (v: unknown): string | null => {
-  const text = v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as { text?: unknown }).text : undefined;
-  return typeof text === 'string' ? text : null;
-};
-
-async function openListed(caseId: string, items: CaseFile[]): Promise<Listed[]> {
-  const fields = ['name', 'type', 'caption'] as const;
-  const wanted = items.flatMap((f) => fields.filter((field) => f.sealed[field] !== undefined).map((field) => ({ f, field })));
-  const opened = wanted.length > 0 ? await crypto({ op: 'open', caseId, items: wanted.map(({ f, field }) => ({ sealed: f.sealed[field]!, ad: fileFieldAd(f.id, field) })) }) : [];
-  return items.map((file) => {
-    const out: Listed = { file, name: null, type: null, caption: null, opened: true };
-    wanted.forEach(({ f, field }, i) => {
-      if (f !== file) return;
-      const text = textOf(opened[i]);
-      if (text === null) out.opened = false;
-      out[field] = text;
-    });
-    return out;
-  });
-}
-
 function uploaderText(uploader: string): string {
   if (uploader === `u:${account.value?.id ?? ''}`) return t('files.byMe');
   if (uploader.startsWith('d:')) return t('files.byDefender');
   if (uploader.startsWith('u:')) return staffName(uploader.slice(2)) ?? t('files.byStaff');
   return t('files.byStaff');
 }
-
-const refOf = (f: CaseFile): SealedFileRef => ({ id: f.id, sealed: f.sealed, ciphertextSha256: f.ciphertextSha256 ?? '', size: f.size });
 
 /** The worker's requests carry the access token: it follows each refresh while the section is shown. */
 function useWorkerToken(): void {

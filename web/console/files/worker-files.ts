@@ -11,7 +11,7 @@
  */
 /// <reference lib="webworker" />
 import type { DetailedError } from 'tus-js-client';
-import { CryptoError, toHex } from '../../../src/sdk/index.js';
+import { CryptoError, toHex, type ReferralFile } from '../../../src/sdk/index.js';
 import { utf8 } from '../../../src/sdk/crypto/encoding.js';
 import { na } from '../../../src/sdk/crypto/sodium.js';
 import { DownloadFailure, FileCheckError, describeEvidence, downloadEvidence, uploadEvidence, type DownloadSink } from '../../common/files/index.js';
@@ -170,6 +170,20 @@ export function createFileOps(deps: { caseKey(caseId: string): OpenCaseKey; post
 
   return {
     handle,
+    /**
+     * The files a referral packet carries, opened from the case's list with the case key: each
+     * one's key record, name, type and plaintext hash must open, or nothing is sealed (a packet
+     * that names a file its partner cannot open or check is not sent).
+     */
+    referralFiles(caseId: string, refs: readonly SealedFileRef[]): ReferralFile[] {
+      const dek = deps.caseKey(caseId).dek;
+      return refs.map((file) => {
+        const d = describeEvidence(file.id, file.sealed, dek);
+        if (!d.record || d.name === undefined || d.type === undefined || d.sha256 === undefined) throw failure('file_unopened', 'a chosen file does not open with the case key');
+        if (!file.ciphertextSha256) throw failure('referral_file_unavailable', 'a chosen file has no recorded hash yet');
+        return { caseId, fileId: file.id, key: d.record, name: d.name, type: d.type, sha256: d.sha256, ciphertextSha256: file.ciphertextSha256, size: file.size };
+      });
+    },
     /** The lock wipes the case keys an upload seals with: every upload stops first (the person resumes after unlocking). */
     stopAll(): void {
       for (const controller of uploads.values()) controller.abort();

@@ -1,8 +1,9 @@
 /**
- * One referral of the case: recipient, purpose, state, shared fields, consent, its deadlines, and
- * what may be done at its stage — record the defender's oral answer (with an attestation), seal
- * and send the packet to the organisation's current key (pinned at first use), withdraw it with a
- * reason, read the partner's reports (their notes opened in the worker).
+ * One referral of the case: recipient, purpose, state, shared fields and how many evidence files
+ * it carries, consent, its deadlines, and what may be done at its stage — record the defender's
+ * oral answer (with an attestation), seal and send the packet (fields and files) to the
+ * organisation's current key (pinned at first use), withdraw it with a reason, read the
+ * partner's reports (their notes opened in the worker).
  */
 import { useEffect, useId, useRef, useState } from 'preact/hooks';
 import { call, codeOf, type ResponseOf } from '../api.js';
@@ -66,6 +67,12 @@ export function ReferralItem({ caseId, referral: r, deadlines, onChanged }: Item
         <dd data-state={r.state}>{t(`referrals.state.${r.state}`)}</dd>
         <dt>{t('referrals.fields')}</dt>
         <dd>{r.fields.map((f) => fieldLabel(r, f)).join(', ')}</dd>
+        {(r.files?.length ?? 0) > 0 && (
+          <>
+            <dt>{t('referrals.filesShared')}</dt>
+            <dd data-files={r.files!.length}>{r.files!.length === 1 ? t('referrals.fileCount.one') : t('referrals.fileCount.other', { count: r.files!.length })}</dd>
+          </>
+        )}
         <dt>{t('referrals.consent')}</dt>
         <dd data-consent={consentKey(r)}>
           {t(`referrals.consent.${consentKey(r)}`)}

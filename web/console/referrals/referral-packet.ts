@@ -1,13 +1,14 @@
 /**
  * Sending a consented referral: the organisation's current key from the API, the packet built and
- * sealed in the worker (the chosen case fields, opened there with the open case key, re-sealed
- * under a fresh referral key sealed to the organisation and to the sender), then uploaded. Only
- * sealed strings pass through the page.
+ * sealed in the worker (the chosen case fields, opened there with the open case key, and the
+ * chosen evidence files' keys and descriptions, all re-sealed under a fresh referral key sealed
+ * to the organisation and to the sender), then uploaded. Only sealed strings pass through the page.
  */
 import { caseFieldAd } from '../../../src/sdk/crypto/associated-data.js';
 import { call, type ResponseOf } from '../api.js';
 import { crypto } from '../crypto-client.js';
 import { account } from '../session.js';
+import { refOf } from '../files/open-listed.js';
 
 export type OrgKey = ResponseOf<'listOrgKeys'>['keys'][number];
 export type Referral = ResponseOf<'listCaseReferrals'>['items'][number];
@@ -20,7 +21,19 @@ export async function currentOrgKey(orgId: string): Promise<OrgKey> {
   return current;
 }
 
-/** Seals the referral's fields to `key` in the worker and uploads the packet: the referral is sent. */
+/** The consented files as the case lists them now (sealed key and description, the server's hash and size), in the referral's order. */
+async function chosenFiles(caseId: string, referral: Referral) {
+  const ids = referral.files ?? [];
+  if (ids.length === 0) return [];
+  const listed = await call('listCaseFiles', { params: { caseId } });
+  return ids.map((id) => {
+    const file = listed.items.find((f) => f.id === id && f.attachedAt !== null);
+    if (!file) throw Object.assign(new Error(`no file ${id}`), { code: 'referral_file_unavailable' });
+    return refOf(file);
+  });
+}
+
+/** Seals the referral's fields and files to `key` in the worker and uploads the packet: the referral is sent. */
 export async function sendPacket(caseId: string, referral: Referral, key: OrgKey): Promise<Referral> {
   const userId = account.value?.id;
   if (!userId) throw Object.assign(new Error('locked'), { code: 'locked' });
@@ -32,7 +45,7 @@ export async function sendPacket(caseId: string, referral: Referral, key: OrgKey
       return [name, { sealed: value, ad: caseFieldAd(caseId, name) }];
     }),
   );
-  const made = await crypto({ op: 'sealReferralPacket', caseId, referralId: referral.id, fields, orgPublicKey: key.publicKey, orgKeyId: key.keyId });
+  const made = await crypto({ op: 'sealReferralPacket', caseId, referralId: referral.id, fields, files: await chosenFiles(caseId, referral), orgPublicKey: key.publicKey, orgKeyId: key.keyId });
   const orgId = referral.orgId ?? '';
   return call('uploadReferralPacket', {
     params: { referralId: referral.id },

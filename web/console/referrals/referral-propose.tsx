@@ -1,14 +1,17 @@
 /**
- * Proposing a referral: the partner organisation (listOrgs), the purpose, and which of the case's
- * sealed fields it would share (checkboxes naming the fields the case has). Nothing is sealed
- * yet: the defender consents first to exactly that recipient, those fields and that purpose.
+ * Proposing a referral: the partner organisation (listOrgs), the purpose, which of the case's
+ * sealed fields it would share (checkboxes naming the fields the case has), and which of its
+ * attached evidence files (named by their sealed names, opened in the worker). Nothing is sealed
+ * yet: the defender consents first to exactly that recipient, those fields, files and purpose.
  */
 import { useEffect, useId, useRef, useState } from 'preact/hooks';
 import { call, codeOf, type ResponseOf } from '../api.js';
 import { t } from '../i18n.js';
 import { Problem } from '../ui/problem.js';
-import { PURPOSES } from './referral-purposes.js';
+import { MAX_REFERRAL_FILES, PURPOSES } from './referral-purposes.js';
 import { useCommand } from '../ui/command-form.js';
+import { sizeText } from '../files/file-words.js';
+import { openListed, type Listed } from '../files/open-listed.js';
 
 type Org = ResponseOf<'listOrgs'>['items'][number];
 
@@ -25,6 +28,9 @@ export function ReferralPropose({ caseId, fieldNames, onDone, onCancel }: Propos
   const [orgId, setOrgId] = useState('');
   const [purpose, setPurpose] = useState<string>(PURPOSES[0]);
   const [fields, setFields] = useState<string[]>([]);
+  /** The case's attached files, their names opened; null while loading (or when the files cannot be read). */
+  const [files, setFiles] = useState<Listed[] | null>(null);
+  const [chosenFiles, setChosenFiles] = useState<string[]>([]);
   const { busy, error, setError, run } = useCommand();
   const id = useId();
   const form = useRef<HTMLFormElement>(null);
@@ -40,20 +46,30 @@ export function ReferralPropose({ caseId, fieldNames, onDone, onCancel }: Propos
     );
   }, []);
   useEffect(() => {
+    // Someone who may not read the files is offered none: the proposal stays one of fields only.
+    call('listCaseFiles', { params: { caseId } })
+      .then((page) => openListed(caseId, page.items.filter((f) => f.state === 'available' && f.attachedAt !== null)))
+      .then(setFiles, () => setFiles([]));
+  }, [caseId]);
+  useEffect(() => {
     if (orgs) form.current?.querySelector<HTMLElement>('select')?.focus();
   }, [orgs]);
 
   const toggle = (name: string, on: boolean) => setFields((now) => (on ? [...now.filter((f) => f !== name), name] : now.filter((f) => f !== name)));
+
+  const toggleFile = (fileId: string, on: boolean) => setChosenFiles((now) => (on ? [...now.filter((f) => f !== fileId), fileId] : now.filter((f) => f !== fileId)));
 
   const submit = async (event: Event) => {
     event.preventDefault();
     setError(null);
     if (!orgId) return setError('recipient_not_eligible');
     if (fields.length === 0) return setError('referral_fields_required');
+    if (chosenFiles.length > MAX_REFERRAL_FILES) return setError('referral_files_too_many');
     await run(async () => {
       // In the case's order, whatever order they were ticked in.
       const chosen = fieldNames.filter((f) => fields.includes(f));
-      await call('proposeReferral', { params: { caseId }, body: { id: globalThis.crypto.randomUUID(), orgId, fields: chosen, purpose } });
+      const shared = (files ?? []).map((l) => l.file.id).filter((id) => chosenFiles.includes(id));
+      await call('proposeReferral', { params: { caseId }, body: { id: globalThis.crypto.randomUUID(), orgId, fields: chosen, ...(shared.length > 0 ? { files: shared } : {}), purpose } });
       onDone();
     });
   };
@@ -97,6 +113,29 @@ export function ReferralPropose({ caseId, fieldNames, onDone, onCancel }: Propos
               </p>
             ))}
           </fieldset>
+          {files === null ? (
+            <p aria-busy="true">{t('case.loading')}</p>
+          ) : (
+            files.length > 0 && (
+              <fieldset class="referral-files">
+                <legend>{t('referrals.files')}</legend>
+                <p class="hint">{t('referrals.filesHint')}</p>
+                {files.map((l) => (
+                  <p key={l.file.id} class="check">
+                    <input id={`${id}-file-${l.file.id}`} type="checkbox" value={l.file.id} checked={chosenFiles.includes(l.file.id)} onChange={(e) => toggleFile(l.file.id, e.currentTarget.checked)} />
+                    <label for={`${id}-file-${l.file.id}`}>
+                      {l.name ?? t('files.unnamed')}
+                      <span class="muted">
+                        {' '}
+                        · {l.type ? `${l.type} · ` : ''}
+                        {sizeText(l.file.size)}
+                      </span>
+                    </label>
+                  </p>
+                ))}
+              </fieldset>
+            )
+          )}
         </>
       )}
       <Problem code={error} />

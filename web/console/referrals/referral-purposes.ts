@@ -15,3 +15,6 @@ export const PURPOSES = [
   'digital_security',
   'trial_monitoring',
 ] as const;
+
+/** How many evidence files one referral may carry (MAX_REFERRAL_FILES of src/contracts/referral.ts; a test holds them equal). */
+export const MAX_REFERRAL_FILES = 20;

@@ -1,4 +1,4 @@
-import { and, asc, eq, gte, inArray, lt, ne, or, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, lt, ne, or, sql } from 'drizzle-orm';
 import type { Queryable } from '../db/client.js';
 import { caseFiles, referrals } from '../db/schema/index.js';
 
@@ -81,15 +81,6 @@ export function createFileRepository(db: Queryable) {
         .from(referrals)
         .where(and(eq(referrals.caseId, caseId), inArray(referrals.state, ['sent', 'accepted']), sql`${referrals.files} @> array[${fileId}]::uuid[]`));
       return rows.map((r) => r.orgId);
-    },
-
-    /** Received files waiting for a time-stamp, since `since`. */
-    async awaitingTimestamp(since: Date, tx: Queryable = db): Promise<string[]> {
-      const rows = await tx
-        .select({ id: caseFiles.id })
-        .from(caseFiles)
-        .where(and(ne(caseFiles.state, 'uploading'), sql`${caseFiles.timestampToken} is null`, gte(caseFiles.receivedAt, since)));
-      return rows.map((r) => r.id);
     },
   };
 }

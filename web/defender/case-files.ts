@@ -16,32 +16,23 @@ import { h, nextId } from './dom.js';
 import { L, dateText, same, type Bilingual, type MessageKey } from './i18n.js';
 import { button, Outcome, textField } from './ui.js';
 import { uuid, type CaseContext } from './case-context.js';
+import { isResumeRecord, isSameFile, type ResumeRecord } from '../common/files/resume-record.js';
 
 type CaseFile = ResponseOf<'listCaseFiles'>['items'][number];
 type Settings = ResponseOf<'getFileSettings'>;
 
 const NOTE = 'egide-upload';
 
-interface UploadNote {
-  caseId: string;
-  fileId: string;
-  uploadUrl: string;
-  size: number;
-  lastModified: number;
-  nameTag: string;
-  /** the choice the upload started with: the same plaintext must be encrypted again */
-  strip: boolean;
-}
-
-function readNote(caseId: string): UploadNote | null {
+/** The tab's resume record of its one unfinished upload (sessionStorage: gone with the tab). */
+function readNote(caseId: string): ResumeRecord | null {
   try {
-    const note = JSON.parse(sessionStorage.getItem(NOTE) ?? 'null') as UploadNote | null;
-    return note && note.caseId === caseId && typeof note.fileId === 'string' && typeof note.uploadUrl === 'string' ? note : null;
+    const note: unknown = JSON.parse(sessionStorage.getItem(NOTE) ?? 'null');
+    return isResumeRecord(note) && note.caseId === caseId ? note : null;
   } catch {
     return null;
   }
 }
-const writeNote = (note: UploadNote): void => sessionStorage.setItem(NOTE, JSON.stringify(note));
+const writeNote = (note: ResumeRecord): void => sessionStorage.setItem(NOTE, JSON.stringify(note));
 /** Forgets the resume note (upload done or abandoned; quick exit). */
 export const clearUploadNote = (): void => {
   try {
@@ -167,10 +158,10 @@ export function caseFiles(ctx: CaseContext): { el: HTMLElement; render(items: Ca
       if (note) {
         const pending = items.find((i) => i.id === note.fileId && i.state === 'uploading');
         const key = pending?.sealed.key;
-        if (pending && key && note.size === file.size && note.lastModified === file.lastModified && note.nameTag === nameTag) {
+        if (pending && key && isSameFile(note, file, nameTag)) {
           resume = { uploadUrl: note.uploadUrl, sealedKey: key };
           id = note.fileId;
-          stripChoice = note.strip;
+          stripChoice = note.stripLocation;
           live.replaceChildren(h('span', {}, L('uploadResumed')));
         } else {
           await abandon(note.fileId);
@@ -180,7 +171,7 @@ export function caseFiles(ctx: CaseContext): { el: HTMLElement; render(items: Ca
       }
       id ||= uuid();
       current = id;
-      const base = { caseId, fileId: id, size: file.size, lastModified: file.lastModified, nameTag, strip: stripChoice };
+      const base = { caseId, fileId: id, size: file.size, lastModified: file.lastModified, nameTag, stripLocation: stripChoice };
       stopEvents = onWorkerEvent((e) => {
         if (e.fileId !== id) return;
         if (e.event === 'uploadUrl') writeNote({ ...base, uploadUrl: e.url });

@@ -1,37 +1,17 @@
 /**
- * The staff member's own unfinished uploads, remembered in this browser so that one can go on
- * after a reload: the case, the file id, the upload URL, the picked file's size and date and a
- * keyed tag of its name (computed in the crypto worker; the name itself is never kept). Never a
- * key: the file key is sealed on the server and opened again in the worker. A record is used only
- * when the person picks a file with the same size, date and name tag, since another file under
- * the same key and stream header would reuse a nonce.
+ * The staff member's own unfinished uploads, remembered in this browser (one resume record each,
+ * web/common/files/resume-record.ts) so that one can go on after a reload with the same file.
  */
+import { isResumeRecord, isSameFile, type ResumeRecord } from '../../common/files/resume-record.js';
+
 const STORED = 'egide.console.uploads';
 
-export interface UploadRecord {
-  caseId: string;
-  fileId: string;
-  uploadUrl: string;
-  /** the picked file's bytes and lastModified */
-  size: number;
-  lastModified: number;
-  /** hex, fileNameTag of the worker */
-  nameTag: string;
-  /** whether the photo's metadata was removed: a resume must encrypt the very same bytes */
-  stripLocation: boolean;
-}
-
-function isRecord(v: unknown): v is UploadRecord {
-  const r = v as Partial<UploadRecord> | null;
-  return (
-    typeof r === 'object' && r !== null && typeof r.caseId === 'string' && typeof r.fileId === 'string' && typeof r.uploadUrl === 'string' && typeof r.size === 'number' && typeof r.lastModified === 'number' && typeof r.nameTag === 'string' && typeof r.stripLocation === 'boolean'
-  );
-}
+export type UploadRecord = ResumeRecord;
 
 export function uploadRecords(): UploadRecord[] {
   try {
     const parsed: unknown = JSON.parse(localStorage.getItem(STORED) ?? '[]');
-    return Array.isArray(parsed) ? parsed.filter(isRecord) : [];
+    return Array.isArray(parsed) ? parsed.filter(isResumeRecord) : [];
   } catch {
     return [];
   }
@@ -57,5 +37,5 @@ export function pruneUploadRecords(caseId: string, unfinished: ReadonlySet<strin
 
 /** The record of the same file picked again, if its upload is still unfinished. */
 export function findUploadRecord(caseId: string, file: { size: number; lastModified: number }, nameTag: string, unfinished: ReadonlySet<string>): UploadRecord | null {
-  return uploadRecords().find((r) => r.caseId === caseId && r.size === file.size && r.lastModified === file.lastModified && r.nameTag === nameTag && unfinished.has(r.fileId)) ?? null;
+  return uploadRecords().find((r) => r.caseId === caseId && isSameFile(r, file, nameTag) && unfinished.has(r.fileId)) ?? null;
 }

@@ -12,6 +12,7 @@ import { measures } from '../../src/db/schema/protection.js';
 import { MEASURE_COMMANDS } from '../../src/contracts/measure.js';
 import { MEASURE_CATEGORIES } from '../../src/measures/measure-catalogue.js';
 import { parse } from 'yaml';
+import { SCREENS } from '../../web/console/screen-list.js';
 import { users } from '../../src/db/schema/identity.js';
 import { PROBLEMS } from '../../src/lib/problem.js';
 import { THREAT_STEPS } from '../../src/contracts/assessment.js';
@@ -43,6 +44,7 @@ const DYNAMIC: Record<string, readonly string[]> = {
   // The sealed fields of a filing (src/sdk/client/filing.ts).
   'case.field.': ['identity', 'contact', 'location', 'narrative', 'relatives'],
   'queue.tab.': ['pool', 'mine', 'all'],
+  'nav.': SCREENS.flatMap((s) => (s.nav ? [s.nav] : [])),
   'search.': ['noKey', 'staleKey'],
   'transition.': Object.keys(workflow.transitions),
   'closeReason.': workflow.closeReasons,

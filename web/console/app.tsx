@@ -18,12 +18,13 @@ import { Intake } from './screens/intake.js';
 import { Invitation } from './screens/invitation.js';
 import { Invite } from './screens/invite.js';
 import { Lock } from './screens/lock.js';
-import { NotFound } from './screens/not-found.js';
+import { NotAvailable, NotFound } from './screens/not-found.js';
 import { Notifications } from './screens/notifications.js';
 import { Recover } from './screens/recover.js';
 import { Search } from './screens/search.js';
 import { Start } from './screens/queue.js';
 import { SignIn } from './screens/sign-in.js';
+import { reachable, screenOf } from './screen-list.js';
 import { account, endLocally, locked } from './session.js';
 import { Shell } from './shell.js';
 
@@ -36,12 +37,6 @@ effect(() => {
   }
 });
 
-/** Routes anyone may open (the sign-in gate does not apply). */
-const PUBLIC: readonly string[] = [
-  '/console/invitation',
-  '/console/recover',
-];
-
 function Gate() {
   const { path } = useLocation();
   // Each screen names itself; the title follows the route for screen-reader users.
@@ -49,9 +44,12 @@ function Gate() {
     document.title = t('brand');
     document.getElementById('main')?.focus({ preventScroll: true });
   }, [path]);
-  if (!PUBLIC.includes(path)) {
+  const screen = screenOf(path);
+  if (screen?.roles !== 'public') {
     if (!account.value) return <SignIn ended={sessionEnded.value} />;
     if (locked.value) return <Lock />;
+    // Another role's screen typed by hand: say so plainly (the API would refuse its calls anyway).
+    if (screen && !reachable(screen, account.value.role)) return <NotAvailable />;
   }
   return (
     <Router>

@@ -1,6 +1,7 @@
 /** The frame around every screen: skip link, header with navigation, language and account menu. */
 import type { ComponentChildren } from 'preact';
 import { languageName, languages, lang, setLanguage, t } from './i18n.js';
+import { reachable, SCREENS } from './screen-list.js';
 import { account, lockNow, signOut } from './session.js';
 import { NotificationsLink } from './ui/unread-notifications.js';
 
@@ -18,31 +19,9 @@ export function Shell({ children }: { children: ComponentChildren }) {
         {me && (
           <nav aria-label={t('nav.label')}>
             <ul>
-              <li>
-                <a href="/console">{t('nav.home')}</a>
-              </li>
-              <li>
-                <NotificationsLink />
-              </li>
-              <li>
-                <a href="/console/account">{t('nav.account')}</a>
-              </li>
-              {(me.role === 'officer' || me.role === 'supervisor') && (
-                <li>
-                  <a href="/console/search">{t('nav.search')}</a>
-                </li>
-              )}
-              {/* policies/access.yaml case.file_on_behalf: officers and supervisors. */}
-              {(me.role === 'officer' || me.role === 'supervisor') && (
-                <li>
-                  <a href="/console/intake">{t('nav.intake')}</a>
-                </li>
-              )}
-              {me.role === 'admin' && (
-                <li>
-                  <a href="/console/invite">{t('nav.invite')}</a>
-                </li>
-              )}
+              {SCREENS.filter((s) => s.nav && s.roles !== 'public' && reachable(s, me.role)).map((s) => (
+                <li key={s.path}>{s.path === '/console/notifications' ? <NotificationsLink /> : <a href={s.path}>{t(`nav.${s.nav ?? ''}`)}</a>}</li>
+              ))}
             </ul>
           </nav>
         )}

@@ -10,3 +10,16 @@ export function NotFound() {
     </section>
   );
 }
+
+/** Another role's screen: it exists, but not for this person (what their role may do is in policies/access.yaml). */
+export function NotAvailable() {
+  return (
+    <section aria-labelledby="not-available-title">
+      <h1 id="not-available-title">{t('notAvailable.title')}</h1>
+      <p>{t('notAvailable.why')}</p>
+      <p>
+        <a href="/console">{t('notFound.home')}</a>
+      </p>
+    </section>
+  );
+}

@@ -1,0 +1,54 @@
+/**
+ * Every screen of the console, who may reach it and what it stands on. A screen's `needs` are
+ * the actions of policies/access.yaml it calls; its `roles` are exactly the staff roles that may
+ * perform all of them (a test holds the two together), so a person never sees a screen whose
+ * calls the API would refuse. Another role that types its address gets the "not available" page.
+ * `nav` names the menu entry (its i18n key is `nav.<nav>`) of screens reached from the menu.
+ *
+ * Plain data, no component: the Node tests read it as the console does.
+ */
+export type StaffRole = 'officer' | 'supervisor' | 'partner' | 'admin';
+export const STAFF_ROLES: readonly StaffRole[] = ['officer', 'supervisor', 'partner', 'admin'];
+
+export interface Screen {
+  /** The route, preact-iso style (`:name` for a segment). */
+  path: string;
+  /** `public`: shown before sign-in too (an invitation, a recovery). */
+  roles: readonly StaffRole[] | 'public';
+  /** The access actions the screen calls (its reason to exist for a role). */
+  needs: readonly string[];
+  /** The menu entry (i18n `nav.<nav>`), for screens reached from the menu. */
+  nav?: string;
+}
+
+const STAFF = ['officer', 'supervisor'] as const;
+const EVERYONE = STAFF_ROLES;
+
+export const SCREENS: readonly Screen[] = [
+  // The start page: the queue for officers and supervisors, the home page for the others.
+  { path: '/console', roles: EVERYONE, needs: ['account.read'], nav: 'home' },
+  { path: '/console/invitation', roles: 'public', needs: ['enrolment.complete'] },
+  { path: '/console/recover', roles: 'public', needs: ['auth.recover'] },
+  { path: '/console/notifications', roles: EVERYONE, needs: ['notification.read', 'notification.mark'], nav: 'notifications' },
+  { path: '/console/account', roles: EVERYONE, needs: ['account.read', 'account.password'], nav: 'account' },
+  { path: '/console/search', roles: STAFF, needs: ['case.search'], nav: 'search' },
+  { path: '/console/intake', roles: STAFF, needs: ['case.file_on_behalf'], nav: 'intake' },
+  { path: '/console/cases/:caseId', roles: STAFF, needs: ['case.read', 'case.timeline'] },
+  { path: '/console/cases/:caseId/notes', roles: STAFF, needs: ['note.read', 'note.create'] },
+  { path: '/console/cases/:caseId/dossier', roles: STAFF, needs: ['case.export'] },
+  { path: '/console/invite', roles: ['admin'], needs: ['user.invite'], nav: 'invite' },
+];
+
+/** The screen a path shows (its segments matched as preact-iso matches routes), if any. */
+export function screenOf(path: string): Screen | undefined {
+  const parts = path.replace(/\/+$/, '').split('/');
+  return SCREENS.find((s) => {
+    const want = s.path.split('/');
+    return want.length === parts.length && want.every((w, i) => w.startsWith(':') ? parts[i] !== '' : w === parts[i]);
+  });
+}
+
+/** Whether a role may see a screen. */
+export function reachable(screen: Screen, role: string | undefined): boolean {
+  return screen.roles === 'public' || screen.roles.some((r) => r === role);
+}

@@ -76,6 +76,8 @@ import { createBreakGlassService } from './cases/break-glass-service.js';
 import { createBreakGlassRepository } from './cases/break-glass-repository.js';
 import { createUserKeyService } from './users/user-key-service.js';
 import { createStaffDirectoryService } from './users/staff-directory-service.js';
+import { createStaffOversightService } from './staff/staff-oversight-service.js';
+import { createStaffOversightRepository } from './staff/staff-oversight-repository.js';
 import { createEscalationRepository } from './escalation/escalation-repository.js';
 import { createEscalationService } from './escalation/escalation-service.js';
 import { createFileRepository } from './files/file-repository.js';
@@ -155,6 +157,7 @@ function buildServices(deps: ServiceCore) {
   const breakGlass = createBreakGlassService({ db, cases: repos.cases, breakGlass: createBreakGlassRepository(db), users: repos.users, outbox, access, audit, clock, policy: policies.breakGlass });
   const userKeys = createUserKeyService({ users: repos.users, access });
   const staffDirectory = createStaffDirectoryService({ users: repos.users, orgs: repos.orgs, access });
+  const staffOversight = createStaffOversightService({ repo: createStaffOversightRepository(db), orgs: repos.orgs, access, clock });
   const messageRepo = createMessageRepository(db);
   const unreadMessages = (caseIds: readonly string[], reader: string) => messageRepo.unreadCounts(caseIds, reader);
   const cases = createCaseService({ cases: repos.cases, users: repos.users, keyring: repos.keyring, staffKeys: repos.notes, access, participation, audit, clock, db, unreadMessages });
@@ -206,7 +209,7 @@ function buildServices(deps: ServiceCore) {
   const searchTokens = createSearchTokenService({ db, search: searchRepo, cases: repos.cases, access, participation, audit, clock, policy: policies.search, unreadMessages });
   return {
     db, repos, audit, access, auth, totpReset, users, orgs, auditQuery, deadlines, intake, cases, workflow, caseList, messages,
-    participation, breakGlass, userKeys, staffDirectory,
+    participation, breakGlass, userKeys, staffDirectory, staffOversight,
     assessments,
     measures,
     referrals,

@@ -4,7 +4,7 @@ import { cases } from '../db/schema/index.js';
 import { PolicyError, loadPolicyFile } from './policy.js';
 
 /** The situations that make a supervisor part of a case (policies/break-glass.yaml explains each). */
-export const PARTICIPATION_CLAUSES = ['case_supervisor', 'own_envelope', 'intake_duty', 'measure_approval', 'appeal_decision', 'escalation', 'officer_grant'] as const;
+export const PARTICIPATION_CLAUSES = ['case_supervisor', 'own_envelope', 'intake_duty', 'measure_approval', 'appeal_decision', 'escalation', 'officer_grant', 'departed_staff'] as const;
 export type ParticipationClause = (typeof PARTICIPATION_CLAUSES)[number];
 
 const CASE_STATES = cases.state.enumValues;

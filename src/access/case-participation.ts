@@ -48,7 +48,7 @@ export function createCaseParticipation(deps: { db: Db; policy: BreakGlassPolicy
     if (fromRow) return { participant: true, clause: fromRow, breakGlassId: null };
     const now = clock.now().toISOString();
     // One round trip for the rest; each clause is an EXISTS on an indexed case_id.
-    const [row] = await tx.execute<{ own_envelope: boolean; measure_approval: boolean; appeal_decision: boolean; escalation: boolean; officer_grant: boolean; break_glass_id: string | null }>(sql`
+    const [row] = await tx.execute<{ own_envelope: boolean; measure_approval: boolean; appeal_decision: boolean; escalation: boolean; officer_grant: boolean; departed_staff: boolean; break_glass_id: string | null }>(sql`
       select
         exists(select 1 from case_envelopes e where e.case_id = ${c.id} and e.recipient_type = 'user' and e.recipient_id = ${me}) as own_envelope,
         exists(select 1 from measures m where m.case_id = ${c.id} and m.proposed_by <> ${me}
@@ -59,9 +59,12 @@ export function createCaseParticipation(deps: { db: Db; policy: BreakGlassPolicy
         (${c.assigneeId}::uuid is not null and ${c.state} <> 'closed'
           and exists(select 1 from users u where u.id = ${c.assigneeId}::uuid and u.status = 'active')
           and not exists(select 1 from case_envelopes e where e.case_id = ${c.id} and e.recipient_type = 'user' and e.recipient_id = ${c.assigneeId}::text)) as officer_grant,
+        (exists(select 1 from users u where u.id = ${c.assigneeId}::uuid and u.status = 'disabled')
+          or exists(select 1 from case_envelopes e join users u on u.id::text = e.recipient_id
+            where e.case_id = ${c.id} and e.recipient_type = 'user' and u.status = 'disabled')) as departed_staff,
         (select b.id from break_glass b where b.case_id = ${c.id} and b.supervisor_id = ${me} and b.opened_at <= ${now}::timestamptz and b.expires_at > ${now}::timestamptz
           order by b.expires_at desc limit 1) as break_glass_id`);
-    const held = (['own_envelope', 'measure_approval', 'appeal_decision', 'escalation', 'officer_grant'] as const).find((k) => on(k) && row?.[k] === true) ?? null;
+    const held = (['own_envelope', 'measure_approval', 'appeal_decision', 'escalation', 'officer_grant', 'departed_staff'] as const).find((k) => on(k) && row?.[k] === true) ?? null;
     return { participant: held !== null, clause: held, breakGlassId: row?.break_glass_id ?? null };
   }
 

@@ -28,6 +28,7 @@ import * as retention from './retention.js';
 import * as user from './user.js';
 import * as userKey from './user-key.js';
 import * as staffDirectory from './staff-directory.js';
+import * as staffOversight from './staff-oversight.js';
 import * as webhook from './webhook.js';
 import * as search from './search.js';
 import * as caseActions from './case-actions.js';
@@ -37,7 +38,7 @@ import * as file from './file.js';
 /** The operations a contract module exports, keyed by operationId (its shapes and helpers left out). */
 type OperationsOf<M> = { [K in keyof M as M[K] extends Operation<infer Id> ? Id : never]: M[K] };
 
-const modules = [adminHealth, appeal, assessment, audit, auth, breakGlass, caseFiling, caseList, caseRekey, caseReport, caseExport, caseTimeline, caseWithdrawal, caseWorkflow, consoleSettings, deadlineView, key, measure, message, notification, org, referral, retention, user, userKey, staffDirectory, webhook, caseReceipt, note, search, caseActions, savedView, file] as const;
+const modules = [adminHealth, appeal, assessment, audit, auth, breakGlass, caseFiling, caseList, caseRekey, caseReport, caseExport, caseTimeline, caseWithdrawal, caseWorkflow, consoleSettings, deadlineView, key, measure, message, notification, org, referral, retention, user, userKey, staffDirectory, staffOversight, webhook, caseReceipt, note, search, caseActions, savedView, file] as const;
 
 /** Every operation of the API by operationId, with its TypeBox schemas: what the routes register and the typed client is typed by. */
 export type Contracts = OperationsOf<typeof adminHealth> &
@@ -68,6 +69,7 @@ export type Contracts = OperationsOf<typeof adminHealth> &
   OperationsOf<typeof user> &
   OperationsOf<typeof userKey> &
   OperationsOf<typeof staffDirectory> &
+  OperationsOf<typeof staffOversight> &
   OperationsOf<typeof webhook> &
   OperationsOf<typeof search> &
   OperationsOf<typeof caseActions> &

@@ -121,6 +121,9 @@ export const ROUTES = {
   purgeCase: ['POST', '/v1/cases/:caseId/purge'],
   // staff-directory
   listStaffDirectory: ['GET', '/v1/staff'],
+  // staff-oversight
+  getStaffLoad: ['GET', '/v1/staff/load'],
+  getStaffHoldings: ['GET', '/v1/staff/:userId/holdings'],
   // user-key
   getUserPublicKey: ['GET', '/v1/users/:userId/public-key'],
   // user

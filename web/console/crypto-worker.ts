@@ -49,6 +49,7 @@ import { serveWorker } from '../common/worker-rpc.js';
 import type { BehalfSecrets, CryptoRequest, CryptoResults, KeyringItem, SealedItem, StaffHolder, WorkerViolation } from './protocol.js';
 import { searchableOf } from './search/searchable.js';
 import { createFileOps, isFileRequest } from './files/worker-files.js';
+import { createRekeyOps, isRekeyRequest } from './oversight/worker-rekey.js';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -71,6 +72,16 @@ let searchKey: Uint8Array | null = null;
 const files = createFileOps({
   caseKey: (caseId) => caseKeys.get(caseId) ?? fail('case_locked', 'the key of this case is not open'),
   post: (message) => self.postMessage(message),
+});
+
+/** Re-keying a case away from a staff member who leaves. */
+const rekeys = createRekeyOps({
+  keyPairsFor: (keyIds, keyring) => keyPairsFor(keyIds, keyring),
+  forgetCaseKey: (caseId) => {
+    const previous = caseKeys.get(caseId);
+    if (previous) wipe(previous.dek);
+    caseKeys.delete(caseId);
+  },
 });
 
 function lock(): void {
@@ -168,6 +179,7 @@ function keyPairsFor(keyIds: string[], keyring: KeyringItem[]): BoxKeyPair[] {
 async function handle(request: CryptoRequest): Promise<CryptoResults[CryptoRequest['op']]> {
   await ready();
   if (isFileRequest(request)) return files.handle(request);
+  if (isRekeyRequest(request)) return rekeys.handle(request);
   switch (request.op) {
     case 'ready':
       return null;

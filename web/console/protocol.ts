@@ -4,7 +4,7 @@
  * text out, and sends what is to be sealed and gets sealed strings back. Nothing the page keeps
  * opens anything.
  */
-import type { EnrolmentUpload, FilingBody, FilingMetadata, IntakeKeyInfo, JsonValue, PasswordMaterial, PreloginParams, ReceiptReissueBody, ReceiptReissueCause, RekeyBundle } from '../../src/sdk/index.js';
+import type { EnrolmentUpload, FilingBody, FilingMetadata, IntakeKeyInfo, JsonValue, PasswordMaterial, PreloginParams, ReceiptReissueBody, ReceiptReissueCause, RekeyBody, RekeyBundle } from '../../src/sdk/index.js';
 
 /** A sealed value and the associated data it was sealed with (src/sdk/crypto/associated-data.ts). */
 export interface SealedItem {
@@ -114,7 +114,13 @@ export type CryptoRequest =
    */
   | { op: 'downloadFile'; caseId: string; file: SealedFileRef; target: FileSystemFileHandle | null; maxInMemory: number }
   /** An image decrypted, checked and decoded here: only the picture comes back, to be drawn on a canvas. */
-  | { op: 'showImage'; caseId: string; file: SealedFileRef; maxBytes: number };
+  | { op: 'showImage'; caseId: string; file: SealedFileRef; maxBytes: number }
+  /**
+   * A case re-keyed away from a staff member who leaves (web/console/oversight/worker-rekey.ts):
+   * every envelope of `userId` revoked, every sealed value and note re-sealed under new keys sealed
+   * to the readers who stay; the body of rekeyCase comes back, no key.
+   */
+  | { op: 'rekeyWithout'; caseId: string; userId: string; bundle: RekeyBundle; keyring: KeyringItem[] };
 
 /** What the worker needs of a listed file to open it: its id, sealed fields and the hash the server took. */
 export interface SealedFileRef {
@@ -193,6 +199,7 @@ export interface CryptoResults {
   /** `saved`: written through the handle; `memory`: the checked plaintext, for the page to offer. */
   downloadFile: { kind: 'saved'; bytes: number } | { kind: 'memory'; blob: Blob; bytes: number };
   showImage: ImageBitmap;
+  rekeyWithout: { body: RekeyBody; revoked: number };
 }
 
 

@@ -37,6 +37,8 @@ export const SCREENS: readonly Screen[] = [
   { path: '/console/cases/:caseId/notes', roles: STAFF, needs: ['note.read', 'note.create'] },
   { path: '/console/cases/:caseId/dossier', roles: STAFF, needs: ['case.export'] },
   { path: '/console/invite', roles: ['admin'], needs: ['user.invite'], nav: 'invite' },
+  { path: '/console/board', roles: ['supervisor'], needs: ['case.list', 'staff.load', 'notification.read', 'case.acknowledge', 'case.reassign'], nav: 'board' },
+  { path: '/console/staff/:userId/leave', roles: ['supervisor'], needs: ['staff.holdings', 'staff.load', 'case.reassign', 'case.rekey', 'search_key.remove'] },
 ];
 
 /** The screen a path shows (its segments matched as preact-iso matches routes), if any. */

@@ -502,6 +502,12 @@ export const entries: Record<string, Entry> = {
       return { who: await callerFor(w, role, null, mode), url: '/v1/staff', listed: (json) => (json.items as Array<{ userId: string }>).some((i) => i.userId === w.officerA.id) };
     },
   },
+  'GET /v1/staff/load': {
+    async probe(w, role, mode) {
+      return { who: await callerFor(w, role, null, mode), url: '/v1/staff/load', listed: (json) => (json.items as Array<{ userId: string }>).some((i) => i.userId === w.officerA.id) };
+    },
+  },
+  'GET /v1/staff/:userId/holdings': { probe: async (w, role, mode) => ({ who: await callerFor(w, role, null, mode), url: `/v1/staff/${w.officerA.id}/holdings` }) },
   'GET /v1/orgs/:orgId/keys': {
     async probe(w, role, mode) {
       return { who: await orgCaller(w, role, mode), url: `/v1/orgs/${orgOf(w, role, mode)}/keys` };

@@ -27,6 +27,9 @@ import { SignIn } from './screens/sign-in.js';
 import { reachable, screenOf } from './screen-list.js';
 import { account, endLocally, locked } from './session.js';
 import { Shell } from './shell.js';
+import { OrgKeyring } from './partner/org-keyring.js';
+import { ReferralInbox } from './partner/referral-inbox.js';
+import { ReferralPage } from './partner/referral-page.js';
 
 /** True when the server ended the session under us (refresh refused): say so on the sign-in form. */
 const sessionEnded = signal(false);
@@ -65,6 +68,9 @@ function Gate() {
       <Route path="/console/invite" component={Invite} />
       <Route path="/console/cases/:caseId" component={CasePage} />
       <Route path="/console/notifications" component={Notifications} />
+      <Route path="/console/referrals" component={ReferralInbox} />
+      <Route path="/console/referrals/:referralId" component={ReferralPage} />
+      <Route path="/console/organisation" component={OrgKeyring} />
       <Route default component={NotFound} />
     </Router>
   );

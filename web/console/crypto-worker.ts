@@ -49,6 +49,7 @@ import { serveWorker } from '../common/worker-rpc.js';
 import type { BehalfSecrets, CryptoRequest, CryptoResults, KeyringItem, SealedItem, StaffHolder, WorkerViolation } from './protocol.js';
 import { searchableOf } from './search/searchable.js';
 import { createFileOps, isFileRequest } from './files/worker-files.js';
+import { createPartnerOps, isPartnerRequest } from './partner/worker-partner.js';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -73,8 +74,17 @@ const files = createFileOps({
   post: (message) => self.postMessage(message),
 });
 
+/** A partner organisation's packets, reports and keyring, with the organisation keys opened here. */
+const partner = createPartnerOps({
+  account: () => account ?? fail('locked', 'the console is locked'),
+  recipientFor: (keyId, keyring) => recipientFor(keyId, keyring),
+  keepOrgKey: (keyId, keyPair) => void orgKeys.set(keyId, keyPair),
+  token: () => files.token(),
+});
+
 function lock(): void {
   files.stopAll();
+  partner.lock();
   if (account) wipe(account.privateKey);
   if (pendingWrapKey) wipe(pendingWrapKey);
   for (const k of orgKeys.values()) wipe(k.privateKey);
@@ -168,6 +178,7 @@ function keyPairsFor(keyIds: string[], keyring: KeyringItem[]): BoxKeyPair[] {
 async function handle(request: CryptoRequest): Promise<CryptoResults[CryptoRequest['op']]> {
   await ready();
   if (isFileRequest(request)) return files.handle(request);
+  if (isPartnerRequest(request)) return partner.handle(request);
   switch (request.op) {
     case 'ready':
       return null;

@@ -37,6 +37,10 @@ export const SCREENS: readonly Screen[] = [
   { path: '/console/cases/:caseId/notes', roles: STAFF, needs: ['note.read', 'note.create'] },
   { path: '/console/cases/:caseId/dossier', roles: STAFF, needs: ['case.export'] },
   { path: '/console/invite', roles: ['admin'], needs: ['user.invite'], nav: 'invite' },
+  // A partner organisation: its referrals, and its keyring (supervisors reach the latter too; it sends them to custody).
+  { path: '/console/referrals', roles: ['partner'], needs: ['referral.read', 'referral.respond', 'deadline.list'], nav: 'referrals' },
+  { path: '/console/referrals/:referralId', roles: ['partner'], needs: ['referral.read', 'referral.respond', 'referral.report', 'deadline.list'] },
+  { path: '/console/organisation', roles: ['supervisor', 'partner'], needs: ['keyring.list', 'keyring.add', 'org.key.create', 'staff.directory', 'user.key.read'] },
 ];
 
 /** The screen a path shows (its segments matched as preact-iso matches routes), if any. */

@@ -42,6 +42,9 @@ export async function loadReferral(referralId: string): Promise<{ referral: Part
   let packet: OpenedPacket | null = null;
   let notes: Array<string | null> = [];
   if (got.packet && (got.envelopes ?? []).length > 0) {
+    // Sealed to a key this session has not seen (a colleague rotated it since the sign-in): the account's keyring is read again.
+    const known = new Set((account.value?.keyring ?? []).map((k) => k.orgKeyId));
+    if (!(got.envelopes ?? []).some((e) => known.has(e.keyId))) account.value = await call('getMe');
     const opened = await crypto({ op: 'openReferralPacket', referralId, packet: got.packet, envelopes: got.envelopes ?? [], keyring: keyringOfAccount(), reports: withNote.map((r) => ({ id: r.id, note: r.note! })) });
     packet = { fields: Object.entries(opened.fields), files: opened.files };
     notes = opened.reports;

@@ -1,0 +1,187 @@
+/**
+ * A partner organisation's console, in Chromium against the running service: a member lands on
+ * the referrals sent to the organisation (state, deadline), opens a packet (decrypted in the
+ * worker with the organisation key from their keyring), accepts it and sends a report sealed
+ * under the referral key, which the referring officer's key opens; a withdrawn referral shows as
+ * withdrawn, with nothing of its packet. On the organisation screen the member gives the key to a
+ * colleague (whose fingerprint is shown first), the colleague signs in and opens the packet, then
+ * the member changes the key and the colleague opens a referral sealed to the new one. Every API
+ * answer the partner's pages receive is recorded: none holds the case's id or reference, its
+ * sealed fields, the defender's name or another organisation's referral. Another role's screen,
+ * typed by hand, is "not available". axe-clean at laptop and phone sizes.
+ */
+import { randomUUID } from 'node:crypto';
+import t, { type Test } from 'tap';
+import type { Page } from 'playwright-core';
+import { keyIdOf, openEnvelope, openField, referralReportAd } from '../../src/sdk/index.js';
+import { fingerprintOf } from '../../src/keys/public-key-view.js';
+import { clientOf } from '../helpers/api-client.js';
+import { bootstrap, caseAt, enrolActor, freshen, partnerOrg, referralAt, type Actor } from '../helpers/world.js';
+import { axeBothSizes, consoleBrowser, signInAs, startConsoleService, type ConsolePage } from './console-kit.js';
+
+t.setTimeout(600_000);
+const T = await startConsoleService(t);
+const dep = await bootstrap(T);
+const awa = await enrolActor(T, dep.admin, { username: 'awa.officer', role: 'officer', orgId: dep.mechanismId });
+const org = await partnerOrg(T, dep.admin, { name: 'Réseau des avocats du Sahel', category: 'lawyers', username: 'ras.member' });
+const colleague = await enrolActor(T, dep.admin, { username: 'ras.colleague', role: 'partner', orgId: org.id });
+const other = await partnerOrg(T, dep.admin, { name: 'Clinique juridique de Mopti', username: 'cjm.member' });
+const browser = await consoleBrowser(t);
+
+const marker = (what: string) => `MARK-${what}-${randomUUID().slice(0, 8)}`;
+const secrets = { identity: marker('defender-name'), contact: marker('contact'), narrative: marker('narrative') };
+const c = await caseAt(T, dep, 'protection', { officer: awa, secrets });
+const reportText = marker('report');
+
+const as = async (who: Actor) => {
+  await freshen(T, who);
+  return clientOf(T.app, who);
+};
+
+// Only the account of events is shared with the organisation; a second referral is withdrawn; a third goes elsewhere.
+const shared = await referralAt(T, c, { officer: awa, org }, 'sent', ['narrative']);
+const withdrawn = await referralAt(T, c, { officer: awa, org }, 'sent', ['narrative']);
+await (await as(awa)).call('withdrawReferral', { params: { referralId: withdrawn }, body: { reason: 'Besoin couvert par une mesure de la CNDH.' } });
+const elsewhere = await referralAt(T, c, { officer: awa, org: other }, 'sent', ['identity', 'contact']);
+
+/** Every body the API answers a page with, by URL, for the check that nothing beyond the packet arrives. */
+function recordAnswers(page: Page): () => Promise<string[]> {
+  const pending: Array<Promise<string>> = [];
+  page.on('response', (r) => {
+    if (new URL(r.url()).pathname.startsWith('/v1/')) pending.push(r.text().then((body) => `${r.url()} ${body}`, () => ''));
+  });
+  return () => Promise.all(pending);
+}
+
+/** What must never reach a partner's page: the case, its sealed content, the staff behind it, another organisation's referral. */
+async function forbidden(): Promise<Array<[string, string]>> {
+  const fields = await T.database.sql`select field, sealed from case_fields where case_id = ${c.caseId}`;
+  const envelopes = await T.database.sql`select envelope from case_envelopes where case_id = ${c.caseId}`;
+  return [
+    ['case id', c.caseId],
+    ['case reference', c.reference],
+    ["the defender's name", secrets.identity],
+    ['a field not shared', secrets.contact],
+    ['the referring officer', awa.id],
+    ["another organisation's referral", elsewhere],
+    ['the withdrawal reason', 'Besoin couvert'],
+    ...fields.map((f): [string, string] => [`sealed case field ${String(f.field)}`, String(f.sealed)]),
+    ...envelopes.map((e): [string, string] => ['a case envelope', String(e.envelope)]),
+  ];
+}
+
+function leaksIn(answers: string[], words: Array<[string, string]>): string[] {
+  return words.filter(([, w]) => answers.some((a) => a.includes(w))).map(([what]) => what);
+}
+
+function healthy(t: Test, p: ConsolePage, who: string) {
+  t.same(p.violations, [], `${who}: no CSP violation in the page or its worker`);
+  t.same(p.offHostRequests, [], `${who}: nothing requested off the origin`);
+  t.same(p.pageErrors, [], `${who}: no page error`);
+}
+
+t.test('a partner member works a referral, gives the organisation key to a colleague, and changes it', async (t) => {
+  const p = await browser.open('laptop');
+  const { page } = p;
+  const answers = recordAnswers(page);
+  await page.clock.setSystemTime(T.clock.now());
+  await page.goto(`${T.origin}/console`);
+  await signInAs(page, T, org.member);
+
+  // 1. The start page is the inbox: both referrals, one withdrawn, with the response deadline.
+  await page.getByRole('heading', { level: 1, name: 'Transferts reçus' }).waitFor();
+  const row = (id: string) => page.locator(`li[data-referral="${id}"]`);
+  await row(shared).locator('[data-state="sent"]').waitFor();
+  await row(withdrawn).locator('[data-state="withdrawn"]').waitFor();
+  t.equal(await page.locator(`li[data-referral="${elsewhere}"]`).count(), 0, "another organisation's referral is not listed");
+  t.match(await row(shared).locator('.deadlines').textContent(), /Réponse du partenaire/, 'the response deadline is shown');
+  t.equal(await page.getByRole('link', { name: 'Transferts reçus' }).count(), 1, 'the menu leads to the inbox');
+  await axeBothSizes(t, page, 'referral inbox');
+
+  // 2. The packet, opened in the worker: the shared field, nothing else.
+  await row(shared).getByRole('link').click();
+  const packet = page.locator('section.packet');
+  await packet.getByText(secrets.narrative, { exact: true }).waitFor();
+  t.same(await packet.locator('[data-field]').evaluateAll((els) => els.map((e) => e.getAttribute('data-field'))), ['narrative'], 'exactly the shared field');
+  t.notMatch(await page.locator('main').textContent(), new RegExp(`${secrets.identity}|${secrets.contact}`), 'nothing of the case beyond the packet is shown');
+  await axeBothSizes(t, page, 'referral packet');
+
+  // 3. Accept, then a report sealed in the worker; the officer's key opens it.
+  await page.getByRole('button', { name: 'Accepter le transfert' }).click();
+  await page.getByRole('status').filter({ hasText: 'Transfert accepté' }).waitFor();
+  await page.locator('.partner-referral > dl [data-state="accepted"]').waitFor();
+  await page.getByRole('button', { name: 'Écrire un compte rendu' }).click();
+  const form = page.locator('form.action-form');
+  await form.getByLabel('Où en est l’accompagnement').selectOption('in_progress');
+  await form.getByLabel('Compte rendu', { exact: true }).fill(reportText);
+  await axeBothSizes(t, page, 'report form');
+  await form.getByRole('button', { name: 'Chiffrer et envoyer le compte rendu' }).click();
+  await page.getByRole('status').filter({ hasText: 'Compte rendu envoyé.' }).waitFor();
+  await page.locator('.referral-reports').getByText(reportText, { exact: true }).waitFor();
+  const seen = await (await as(awa)).call('getReferral', { params: { referralId: shared } });
+  t.equal(seen.referral.state, 'accepted');
+  const report = seen.reports![0]!;
+  const dek = openEnvelope(seen.envelopes![0]!.envelope, awa.keyPair);
+  t.same(openField(report.note!, dek, referralReportAd(shared, report.id)), { text: reportText }, "the referring officer's key opens the report");
+  t.notOk(p.sent.some((r) => (r.body ?? '').includes(reportText)), 'the report left the page sealed');
+
+  // 4. The withdrawn referral says so, with nothing of its packet.
+  await page.goto(`${T.origin}/console/referrals/${withdrawn}`);
+  await page.locator('.partner-referral .withdrawn').waitFor();
+  t.match(await page.locator('.partner-referral .withdrawn').textContent(), /retiré par le mécanisme/);
+  t.equal(await page.locator('section.packet').count(), 0, 'no packet');
+
+  // 5. Another role's screens, typed by hand: not available, and the case is never asked for.
+  for (const path of ['/console/search', `/console/cases/${c.caseId}`]) {
+    await page.goto(`${T.origin}${path}`);
+    await page.getByRole('heading', { name: 'Cet écran ne vous est pas accessible' }).waitFor();
+  }
+  t.notOk(p.requests.some((u) => u.includes(`/v1/cases/${c.caseId}`)), 'no call about the case');
+
+  // 6. The organisation key, given to a colleague after comparing their fingerprint.
+  await page.goto(`${T.origin}/console/organisation`);
+  await page.locator('.keyring-holders').getByText(org.member.username).waitFor();
+  t.match(await page.locator('.org-keyring').textContent(), /réservé à l’administrateur/, 'taking the key away is for the administrator');
+  await page.getByRole('button', { name: 'Donner la clé à un·e collègue' }).click();
+  const grant = page.locator('form.action-form');
+  await grant.getByLabel('Collègue de l’organisation').selectOption({ label: colleague.username });
+  const fingerprint = fingerprintOf(keyIdOf(colleague.keyPair.publicKey));
+  await grant.locator('.fingerprint').waitFor();
+  t.match(await grant.locator('.fingerprint').textContent(), fingerprint, "the colleague's key fingerprint is shown");
+  await axeBothSizes(t, page, 'grant form');
+  await grant.getByRole('button', { name: 'Chiffrer la clé pour cette personne' }).click();
+  await page.getByRole('status').filter({ hasText: `Clé donnée à ${colleague.username}.` }).waitFor();
+  const ring = await (await as(org.member)).call('listOrgKeyring', { params: { orgId: org.id } });
+  t.same(ring.items.filter((i) => i.current).map((i) => i.username).sort(), [colleague.username, org.member.username].sort(), 'both hold the current key');
+
+  // 7. The colleague signs in on a phone and opens the packet with the key they were given.
+  const q = await browser.open('phone');
+  const answersQ = recordAnswers(q.page);
+  await q.page.clock.setSystemTime(T.clock.now());
+  await q.page.goto(`${T.origin}/console/referrals/${shared}`);
+  await signInAs(q.page, T, colleague);
+  await q.page.locator('section.packet').getByText(secrets.narrative, { exact: true }).waitFor();
+  await q.page.locator('.referral-reports').getByText(reportText, { exact: true }).waitFor();
+
+  // 8. The member changes the key: sealed to both holders; a referral sealed to the new key opens for the colleague.
+  await page.getByRole('button', { name: 'Changer la clé' }).click();
+  await page.getByRole('button', { name: 'Créer et chiffrer la nouvelle clé' }).click();
+  await page.getByRole('status').filter({ hasText: 'Nouvelle clé en service.' }).waitFor();
+  const keys = await (await as(org.member)).call('listOrgKeys', { params: { orgId: org.id } });
+  const current = keys.keys.find((k) => k.current)!;
+  t.not(current.keyId, org.keyId, 'a new key is in service');
+  const after = await (await as(org.member)).call('listOrgKeyring', { params: { orgId: org.id } });
+  t.same(after.items.filter((i) => i.current).map((i) => i.username).sort(), [colleague.username, org.member.username].sort(), 'sealed to every holder');
+  await page.locator('.org-keyring .fingerprint').filter({ hasText: current.fingerprint }).waitFor();
+  const fresh = await referralAt(T, c, { officer: awa, org }, 'sent', ['narrative']);
+  await q.page.goto(`${T.origin}/console/referrals/${fresh}`);
+  await q.page.locator('section.packet').getByText(secrets.narrative, { exact: true }).waitFor();
+
+  // Nothing beyond the packet reached either page.
+  const words = await forbidden();
+  const got = [...(await answers()), ...(await answersQ())].filter((a) => a !== '');
+  t.ok(got.some((a) => a.includes(`/v1/referrals/${shared}`)), 'the answers were recorded');
+  t.same(leaksIn(got, words), [], 'no API answer holds anything of the case beyond the packet');
+  healthy(t, p, 'member');
+  healthy(t, q, 'colleague');
+});

@@ -126,20 +126,21 @@ t.test('a partner member works a referral, gives the organisation key to a colle
   t.notOk(p.sent.some((r) => (r.body ?? '').includes(reportText)), 'the report left the page sealed');
 
   // 4. The withdrawn referral says so, with nothing of its packet.
-  await page.goto(`${T.origin}/console/referrals/${withdrawn}`);
+  await page.getByRole('link', { name: 'Retour aux transferts reçus' }).first().click();
+  await row(withdrawn).getByRole('link').click();
   await page.locator('.partner-referral .withdrawn').waitFor();
   t.match(await page.locator('.partner-referral .withdrawn').textContent(), /retiré par le mécanisme/);
   t.equal(await page.locator('section.packet').count(), 0, 'no packet');
 
-  // 5. Another role's screens, typed by hand: not available, and the case is never asked for.
-  for (const path of ['/console/search', `/console/cases/${c.caseId}`]) {
-    await page.goto(`${T.origin}${path}`);
-    await page.getByRole('heading', { name: 'Cet écran ne vous est pas accessible' }).waitFor();
-  }
+  // 5. Another role's screen, typed by hand (a new session: sign in again): not available, and the case is never asked for.
+  await page.goto(`${T.origin}/console/cases/${c.caseId}`);
+  await signInAs(page, T, org.member);
+  await page.getByRole('heading', { name: 'Cet écran ne vous est pas accessible' }).waitFor();
   t.notOk(p.requests.some((u) => u.includes(`/v1/cases/${c.caseId}`)), 'no call about the case');
+  await page.getByRole('link', { name: 'Retour à l’accueil' }).click();
+  await page.getByRole('link', { name: /Clé de l’organisation/ }).click();
 
   // 6. The organisation key, given to a colleague after comparing their fingerprint.
-  await page.goto(`${T.origin}/console/organisation`);
   await page.locator('.keyring-holders').getByText(org.member.username).waitFor();
   t.match(await page.locator('.org-keyring').textContent(), /réservé à l’administrateur/, 'taking the key away is for the administrator');
   await page.getByRole('button', { name: 'Donner la clé à un·e collègue' }).click();
@@ -174,7 +175,8 @@ t.test('a partner member works a referral, gives the organisation key to a colle
   t.same(after.items.filter((i) => i.current).map((i) => i.username).sort(), [colleague.username, org.member.username].sort(), 'sealed to every holder');
   await page.locator('.org-keyring .fingerprint').filter({ hasText: current.fingerprint }).waitFor();
   const fresh = await referralAt(T, c, { officer: awa, org }, 'sent', ['narrative']);
-  await q.page.goto(`${T.origin}/console/referrals/${fresh}`);
+  await q.page.getByRole('link', { name: 'Retour aux transferts reçus' }).first().click();
+  await q.page.locator(`li[data-referral="${fresh}"]`).getByRole('link').click();
   await q.page.locator('section.packet').getByText(secrets.narrative, { exact: true }).waitFor();
 
   // Nothing beyond the packet reached either page.

@@ -13,7 +13,9 @@
 import { randomUUID } from 'node:crypto';
 import t, { type Test } from 'tap';
 import type { Page } from 'playwright-core';
-import { keyIdOf, openEnvelope, openField, referralReportAd } from '../../src/sdk/index.js';
+import { caseFieldAd, createReferralPacket, keyIdOf, openEnvelope, openField, pinnedPublicKey, referralReportAd, type ReferralFile } from '../../src/sdk/index.js';
+import { openFileDescription, openFileKey } from '../../src/sdk/client/file-upload.js';
+import { evidenceBytes, uploadAttached } from '../files/file-kit.js';
 import { fingerprintOf } from '../../src/keys/public-key-view.js';
 import { clientOf } from '../helpers/api-client.js';
 import { bootstrap, caseAt, enrolActor, freshen, partnerOrg, referralAt, type Actor } from '../helpers/world.js';
@@ -38,17 +40,46 @@ const as = async (who: Actor) => {
   return clientOf(T.app, who);
 };
 
-// Only the account of events is shared with the organisation; a second referral is withdrawn; a third goes elsewhere.
-const shared = await referralAt(T, c, { officer: awa, org }, 'sent', ['narrative']);
+/**
+ * A referral sharing the account of events and one evidence file, sealed as the officer's client
+ * does (the file's key record and description opened from the case, re-sealed in the packet).
+ */
+async function sentWithFile(fileId: string): Promise<string> {
+  const id = randomUUID();
+  const officer = await as(awa);
+  await officer.call('proposeReferral', { params: { caseId: c.caseId }, body: { id, orgId: org.id, fields: ['narrative'], files: [fileId], purpose: 'legal_assistance' } });
+  const consent = await T.app.inject({ method: 'POST', url: `/v1/referrals/${id}/consent`, headers: c.defender.auth(), payload: { decision: 'consent' } });
+  if (consent.statusCode !== 200) throw new Error(`consent: ${consent.body}`);
+  const sealed = await officer.call('getCaseSealed', { params: { caseId: c.caseId } });
+  const listed = (await officer.call('listCaseFiles', { params: { caseId: c.caseId } })).items.find((f) => f.id === fileId)!;
+  const d = openFileDescription(listed.sealed, c.dek, fileId);
+  const file: ReferralFile = { caseId: c.caseId, fileId, key: openFileKey(listed.sealed.key!, c.dek, fileId), name: d.name!, type: d.type!, sha256: d.sha256!, ciphertextSha256: listed.ciphertextSha256!, size: listed.size };
+  const key = (await officer.call('listOrgKeys', { params: { orgId: org.id } })).keys.find((k) => k.current)!;
+  const narrative = openField(sealed.fields.narrative!, c.dek, caseFieldAd(c.caseId, 'narrative'));
+  const made = createReferralPacket(id, { narrative }, pinnedPublicKey(key.publicKey, key.keyId), [awa.keyPair.publicKey], [file]);
+  await officer.call('uploadReferralPacket', {
+    params: { referralId: id },
+    body: { packet: made.fields, envelopes: [{ ...made.envelope, recipientType: 'org', recipientId: org.id }, { ...made.copies[0]!, recipientType: 'user', recipientId: awa.id }] },
+  });
+  return id;
+}
+
+// The account of events and a photo are shared with the organisation; a second referral is withdrawn; a third goes elsewhere.
+await freshen(T, awa);
+const photo = evidenceBytes(40_000, marker('photo-bytes'));
+const photoName = 'photo-menace.jpg';
+const { fileId: photoId } = await uploadAttached(T, T.origin, { token: () => awa.accessToken, dek: c.dek }, awa.auth(), c.caseId, photo, { name: photoName });
+const shared = await sentWithFile(photoId);
 const withdrawn = await referralAt(T, c, { officer: awa, org }, 'sent', ['narrative']);
 await (await as(awa)).call('withdrawReferral', { params: { referralId: withdrawn }, body: { reason: 'Besoin couvert par une mesure de la CNDH.' } });
 const elsewhere = await referralAt(T, c, { officer: awa, org: other }, 'sent', ['identity', 'contact']);
 
-/** Every body the API answers a page with, by URL, for the check that nothing beyond the packet arrives. */
-function recordAnswers(page: Page): () => Promise<string[]> {
-  const pending: Array<Promise<string>> = [];
+/** Every body the API answers a page (and its worker) with, for the check that nothing beyond the packet arrives. */
+function recordAnswers(page: Page): () => Promise<Array<{ path: string; body: string }>> {
+  const pending: Array<Promise<{ path: string; body: string }>> = [];
   page.on('response', (r) => {
-    if (new URL(r.url()).pathname.startsWith('/v1/')) pending.push(r.text().then((body) => `${r.url()} ${body}`, () => ''));
+    const path = new URL(r.url()).pathname;
+    if (path.startsWith('/v1/')) pending.push(r.text().then((body) => ({ path, body }), () => ({ path, body: '' })));
   });
   return () => Promise.all(pending);
 }
@@ -70,8 +101,8 @@ async function forbidden(): Promise<Array<[string, string]>> {
   ];
 }
 
-function leaksIn(answers: string[], words: Array<[string, string]>): string[] {
-  return words.filter(([, w]) => answers.some((a) => a.includes(w))).map(([what]) => what);
+function leaksIn(answers: Array<{ body: string }>, words: Array<[string, string]>): string[] {
+  return words.filter(([, w]) => answers.some((a) => a.body.includes(w))).map(([what]) => what);
 }
 
 function healthy(t: Test, p: ConsolePage, who: string) {
@@ -83,6 +114,14 @@ function healthy(t: Test, p: ConsolePage, who: string) {
 t.test('a partner member works a referral, gives the organisation key to a colleague, and changes it', async (t) => {
   const p = await browser.open('laptop');
   const { page } = p;
+  // No save dialog (as on a phone): the checked file is offered as a download, its Blob kept to be read back.
+  await p.context.addInitScript(`
+    delete window.showSaveFilePicker;
+    delete Window.prototype.showSaveFilePicker;
+    window.__egideBlobs = [];
+    const createObjectURL = URL.createObjectURL;
+    URL.createObjectURL = (blob) => (window.__egideBlobs.push(blob), createObjectURL.call(URL, blob));
+  `);
   const answers = recordAnswers(page);
   await page.clock.setSystemTime(T.clock.now());
   await page.goto(`${T.origin}/console`);
@@ -105,6 +144,11 @@ t.test('a partner member works a referral, gives the organisation key to a colle
   t.same(await packet.locator('[data-field]').evaluateAll((els) => els.map((e) => e.getAttribute('data-field'))), ['narrative'], 'exactly the shared field');
   t.notMatch(await page.locator('main').textContent(), new RegExp(`${secrets.identity}|${secrets.contact}`), 'nothing of the case beyond the packet is shown');
   await axeBothSizes(t, page, 'referral packet');
+  // The photo it carries: downloaded, opened with its key from the packet and checked, in the worker.
+  const [download] = await Promise.all([page.waitForEvent('download'), packet.getByRole('button', { name: `Télécharger « ${photoName} »` }).click()]);
+  t.equal(download.suggestedFilename(), photoName, 'offered under its sealed name');
+  const offered = await page.evaluate(`(async () => [...new Uint8Array(await window.__egideBlobs[0].arrayBuffer())])()`);
+  t.same(Buffer.from(offered as number[]), Buffer.from(photo), 'the same bytes as the officer attached');
 
   // 3. Accept, then a report sealed in the worker; the officer's key opens it.
   await page.getByRole('button', { name: 'Accepter le transfert' }).click();
@@ -136,7 +180,8 @@ t.test('a partner member works a referral, gives the organisation key to a colle
   await page.goto(`${T.origin}/console/cases/${c.caseId}`);
   await signInAs(page, T, org.member);
   await page.getByRole('heading', { name: 'Cet écran ne vous est pas accessible' }).waitFor();
-  t.notOk(p.requests.some((u) => u.includes(`/v1/cases/${c.caseId}`)), 'no call about the case');
+  const caseCalls = p.requests.filter((u) => u.includes(`/v1/cases/${c.caseId}`));
+  t.same([...new Set(caseCalls.map((u) => new URL(u).pathname))], [`/v1/cases/${c.caseId}/files/${photoId}/content`], "no call about the case but the carried file's content");
   await page.getByRole('link', { name: 'Retour à l’accueil' }).click();
   await page.getByRole('link', { name: /Clé de l’organisation/ }).click();
 
@@ -181,8 +226,8 @@ t.test('a partner member works a referral, gives the organisation key to a colle
 
   // Nothing beyond the packet reached either page.
   const words = await forbidden();
-  const got = [...(await answers()), ...(await answersQ())].filter((a) => a !== '');
-  t.ok(got.some((a) => a.includes(`/v1/referrals/${shared}`)), 'the answers were recorded');
+  const got = [...(await answers()), ...(await answersQ())];
+  t.ok(got.some((a) => a.path === `/v1/referrals/${shared}` && a.body.includes('"packet"')), 'the answers were recorded');
   t.same(leaksIn(got, words), [], 'no API answer holds anything of the case beyond the packet');
   healthy(t, p, 'member');
   healthy(t, q, 'colleague');

@@ -39,7 +39,7 @@ export const SCREENS: readonly Screen[] = [
   { path: '/console/invite', roles: ['admin'], needs: ['user.invite'], nav: 'invite' },
   // A partner organisation: its referrals, and its keyring (supervisors reach the latter too; it sends them to custody).
   { path: '/console/referrals', roles: ['partner'], needs: ['referral.read', 'referral.respond', 'deadline.list'], nav: 'referrals' },
-  { path: '/console/referrals/:referralId', roles: ['partner'], needs: ['referral.read', 'referral.respond', 'referral.report', 'deadline.list'] },
+  { path: '/console/referrals/:referralId', roles: ['partner'], needs: ['referral.read', 'referral.respond', 'referral.report', 'deadline.list', 'console.catalogues', 'file.read'] },
   { path: '/console/organisation', roles: ['supervisor', 'partner'], needs: ['keyring.list', 'keyring.add', 'org.key.create', 'staff.directory', 'user.key.read'] },
 ];
 

@@ -12,7 +12,7 @@ import { offerBlob } from '../case/case-files.js';
 import { crypto } from '../crypto-client.js';
 import { sizeText } from '../files/file-words.js';
 import { formatDateTime, hasText, lang, t } from '../i18n.js';
-import { catalogues } from '../ui/catalogues.js';
+import { catalogues, loadCatalogues } from '../ui/catalogues.js';
 import { TextArea } from '../ui/choices.js';
 import { FormButtons, useCommand, useFocusFirst } from '../ui/command-form.js';
 import { Problem } from '../ui/problem.js';
@@ -39,6 +39,8 @@ export function ReferralPage({ referralId }: { referralId: string }) {
     call('listDeadlines', { query: { limit: '100' } }).then((d) => setDeadlines(d.items.filter((x) => x.subjectId === referralId)), () => setDeadlines([]));
   };
   useEffect(reload, [referralId]);
+  // The download bound of the files' settings (a file larger than it needs a save dialog).
+  useEffect(() => void loadCatalogues().catch(() => undefined), []);
   // The worker's own downloads carry the session's access token.
   useEffect(() => followAccessToken((accessToken) => void crypto({ op: 'setToken', accessToken }).catch(() => undefined)), []);
 

@@ -62,7 +62,7 @@ export function ReferralPage({ referralId }: { referralId: string }) {
     );
   }
   if (!loaded) return <p aria-busy="true">{t('case.loading')}</p>;
-  const { referral: r, packet, reports } = loaded;
+  const { referral: r, packet, packetProblem, reports } = loaded;
   const openDeadlines = deadlines.filter((d) => d.state === 'open' || d.state === 'paused');
 
   return (
@@ -112,6 +112,7 @@ export function ReferralPage({ referralId }: { referralId: string }) {
       )}
       {r.state === 'declined' && <p class="hint">{t('partner.referral.declinedGone')}</p>}
       {packet && <Packet referralId={r.id} packet={packet} />}
+      <Problem code={packetProblem} />
       {error && <Problem code={error} />}
       <Actions referral={r} open={open} setOpen={setOpen} onDone={done} />
       {(reports.length > 0 || r.state === 'accepted' || r.state === 'closed') && <Reports reports={reports} />}

@@ -4,7 +4,7 @@ import type { AccessService, ScopeFacts } from '../access/access-service.js';
 import type { CaseRepository, CaseRow } from '../cases/case-repository.js';
 import type { OrgRepository } from '../orgs/org-repository.js';
 import type { ReferralRepository, ReferralRow } from './referral-repository.js';
-import { PARTNER_STATES, defenderMaySee, partnerMaySee, type ReferralViews } from './referral-views.js';
+import { defenderMaySee, partnerMayRead, type ReferralViews } from './referral-views.js';
 import { caseScope } from '../access/case-scope.js';
 import { REFERRAL_COMMANDS } from '../contracts/referral.js';
 import { REFERRAL_COMMAND_ACTIONS, referralCommandRefusal } from './referral-refusals.js';
@@ -26,7 +26,7 @@ export function createReferralReads(deps: {
   function factsOf(ctx: RequestContext, r: ReferralRow | undefined, c: CaseRow | undefined): ScopeFacts {
     if (!r || !c) return {};
     const defender = ctx.principal.kind === 'defender';
-    return { ...caseScope(c), caseId: !defender || defenderMaySee(r) ? r.caseId : null, orgId: partnerMaySee(r) ? r.orgId : null };
+    return { ...caseScope(c), caseId: !defender || defenderMaySee(r) ? r.caseId : null, orgId: partnerMayRead(r) ? r.orgId : null };
   }
 
   return {
@@ -52,13 +52,13 @@ export function createReferralReads(deps: {
 
     /**
      * The caller's organisation's referrals, newest first (the partner's inbox); a supervisor
-     * sees every referral. Never one awaiting consent or withdrawn, for a partner.
+     * sees every referral. For a partner, only those it was sent (a withdrawn one stays, as such).
      */
     async list(ctx: RequestContext, page: { before?: { at: string; id: string }; limit: number }) {
       const own = ctx.principal.kind === 'user' ? ctx.principal.orgId : null;
       const { scope } = await access.authorize(ctx, 'referral.read', { resource: 'referrals', facts: { orgId: own } }, undefined, { read: true });
       const all = scope === 'all';
-      const rows = await referrals.page({ orgId: all ? null : own, states: all ? null : PARTNER_STATES }, { limit: page.limit, ...(page.before ? { before: { at: new Date(page.before.at), id: page.before.id } } : {}) });
+      const rows = await referrals.page({ orgId: all ? null : own, sentOnly: !all }, { limit: page.limit, ...(page.before ? { before: { at: new Date(page.before.at), id: page.before.id } } : {}) });
       return rows.map((r) => (all ? views.staff(r, r) : views.partner(r, r)));
     },
 

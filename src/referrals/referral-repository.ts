@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, lt, or, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNotNull, lt, or, type SQL } from 'drizzle-orm';
 import type { Queryable } from '../db/client.js';
 import { caseFields, caseFiles, organisations, referralEnvelopes, referralReports, referrals } from '../db/schema/index.js';
 import type { ReferralReport, ReferralView } from '../contracts/referral.js';
@@ -93,11 +93,11 @@ export function createReferralRepository(db: Queryable) {
       return flatten(await tx.select(withOrg).from(referrals).innerJoin(organisations, eq(organisations.id, referrals.orgId)).where(eq(referrals.caseId, caseId)).orderBy(asc(referrals.createdAt), asc(referrals.id)).limit(500));
     },
 
-    /** Newest first, in pages before a (createdAt, id) cursor; an organisation's, or all when orgId is null. */
-    async page(filter: { orgId: string | null; states: readonly ReferralState[] | null }, page: { before?: { at: Date; id: string }; limit: number }, tx: Queryable = db): Promise<ReferralWithOrg[]> {
+    /** Newest first, in pages before a (createdAt, id) cursor; an organisation's, or all when orgId is null; `sentOnly`: those a partner was sent. */
+    async page(filter: { orgId: string | null; sentOnly: boolean }, page: { before?: { at: Date; id: string }; limit: number }, tx: Queryable = db): Promise<ReferralWithOrg[]> {
       const conds: Array<SQL | undefined> = [
         filter.orgId ? eq(referrals.orgId, filter.orgId) : undefined,
-        filter.states ? inArray(referrals.state, [...filter.states]) : undefined,
+        filter.sentOnly ? isNotNull(referrals.sentAt) : undefined,
         page.before ? or(lt(referrals.createdAt, page.before.at), and(eq(referrals.createdAt, page.before.at), lt(referrals.id, page.before.id))) : undefined,
       ];
       return flatten(

@@ -16,6 +16,12 @@ export const OPEN_STATES: readonly ReferralState[] = ['awaiting_consent', 'conse
 export const PARTNER_STATES: readonly ReferralState[] = ['sent', 'accepted', 'declined', 'closed'];
 
 export const partnerMaySee = (r: Pick<ReferralRow, 'state'>): boolean => PARTNER_STATES.includes(r.state);
+/**
+ * What a partner may read: what it may act on, and a referral it was sent and that was then
+ * withdrawn, so its inbox says the referral ended rather than letting it vanish. Only the
+ * metadata: the packet and the envelopes went with the withdrawal.
+ */
+export const partnerMayRead = (r: Pick<ReferralRow, 'state' | 'sentAt'>): boolean => partnerMaySee(r) || (r.state === 'withdrawn' && r.sentAt !== null);
 /** The defender sees what awaits their consent, and what was made without it (they are told afterwards). */
 export const defenderMaySee = (r: Pick<ReferralRow, 'state' | 'consentBasis'>): boolean => r.state === 'awaiting_consent' || r.consentBasis === 'life_threat';
 
@@ -50,7 +56,8 @@ export function createViews(policy: ReferralPolicy) {
         respondedAt: v.respondedAt,
         responseReason: v.responseReason,
         endedAt: v.endedAt,
-        endReason: v.endReason,
+        // A withdrawal's reason is the staff's own words about the case: the partner learns only that it ended.
+        endReason: v.state === 'withdrawn' ? null : v.endReason,
       };
     },
 

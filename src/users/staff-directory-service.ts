@@ -7,8 +7,10 @@ import type { UserRepository } from './user-repository.js';
 export type StaffDirectoryService = ReturnType<typeof createStaffDirectoryService>;
 
 /**
- * The mechanism's active officers and supervisors, so that a colleague is picked by name (a case
- * handed over, a key granted) rather than by a typed account id. Only what names a person and
+ * The active colleagues who may hold the caller's organisation's keys, so that a colleague is
+ * picked by name (a case handed over, a key granted) rather than by a typed account id: the
+ * mechanism's officers and supervisors for staff, the members of a partner organisation for its
+ * member (scope `organisation`: never another organisation's). Only what names a person and
  * their key: never a wrapped key, a recovery wrap, a verifier or a TOTP secret. Audited as a read.
  */
 export function createStaffDirectoryService(deps: { users: Pick<UserRepository, 'activeStaffOf'>; orgs: Pick<OrgRepository, 'mechanism'>; access: Pick<AccessService, 'authorize'> }) {
@@ -16,11 +18,13 @@ export function createStaffDirectoryService(deps: { users: Pick<UserRepository, 
 
   return {
     async list(ctx: RequestContext) {
-      await access.authorize(ctx, 'staff.directory', { resource: 'staff' }, undefined, { read: true });
-      const mechanism = await orgs.mechanism();
-      const rows = mechanism ? await users.activeStaffOf(mechanism.id) : [];
+      const p = ctx.principal;
+      const partner = p.kind === 'user' && p.role === 'partner' ? p.orgId : null;
+      await access.authorize(ctx, 'staff.directory', { resource: 'staff', facts: { orgId: partner } }, undefined, { read: true });
+      const orgId = partner ?? (await orgs.mechanism())?.id;
+      const rows = orgId ? await users.activeStaffOf(orgId, partner ? ['partner'] : ['officer', 'supervisor']) : [];
       return {
-        items: rows.map((u) => ({ userId: u.id, username: u.username, role: u.role as 'officer' | 'supervisor', keyId: u.keyId, fingerprint: fingerprintOf(u.keyId) })),
+        items: rows.map((u) => ({ userId: u.id, username: u.username, role: u.role as 'officer' | 'supervisor' | 'partner', keyId: u.keyId, fingerprint: fingerprintOf(u.keyId) })),
       };
     },
   };

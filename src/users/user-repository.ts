@@ -28,11 +28,11 @@ export function createUserRepository(db: Queryable) {
     },
 
     /** The active officers and supervisors of an organisation (the mechanism's staff), by username. */
-    async activeStaffOf(orgId: string, tx: Queryable = db): Promise<Array<Pick<UserRow, 'id' | 'username' | 'role' | 'keyId'>>> {
+    async activeStaffOf(orgId: string, roles: ReadonlyArray<UserRow['role']> = ['officer', 'supervisor'], tx: Queryable = db): Promise<Array<Pick<UserRow, 'id' | 'username' | 'role' | 'keyId'>>> {
       return tx
         .select({ id: users.id, username: users.username, role: users.role, keyId: users.keyId })
         .from(users)
-        .where(and(eq(users.orgId, orgId), eq(users.status, 'active'), inArray(users.role, ['officer', 'supervisor'])))
+        .where(and(eq(users.orgId, orgId), eq(users.status, 'active'), inArray(users.role, [...roles])))
         .orderBy(asc(users.username));
     },
 

@@ -314,8 +314,12 @@ t.test('the officer withdraws the referral: packet and envelopes gone, the partn
   t.equal(row.packet, null);
   t.equal(await envelopeCount(main), 0);
   t.notOk((await deadlinesOf(main)).some((d) => d.endsWith(':open')), 'its deadlines are settled');
-  t.equal((await as(pa, 'GET', `/v1/referrals/${main}`)).statusCode, 404);
-  t.same((await as(pa, 'GET', '/v1/referrals')).json().items, []);
+  // The partner still sees that the referral ended, and nothing of it: no packet, no envelope, not the staff's reason.
+  const ended = await as(pa, 'GET', `/v1/referrals/${main}`);
+  t.equal(ended.statusCode, 200, ended.body);
+  t.match(ended.json(), { referral: { id: main, state: 'withdrawn', hasPacket: false, endReason: null }, packet: null, envelopes: [] });
+  t.notMatch(ended.body, /found a lawyer/, "the withdrawal's reason stays with the staff");
+  t.same((await as(pa, 'GET', '/v1/referrals')).json().items.map((i: { id: string; state: string }) => [i.id, i.state]), [[main, 'withdrawn']], 'its inbox shows it withdrawn');
   t.equal((await as(pa, 'POST', `/v1/referrals/${main}/reports`, { id: randomUUID(), status: 'completed' })).statusCode, 404);
   t.equal((await as(officer, 'POST', `/v1/referrals/${main}/withdraw`, { reason: 'again' })).json().code, 'invalid_transition');
   const [tl] = await T.database.sql`select actor, reason from case_timeline where action = 'referral.withdrawn' and case_id = ${caseId}`;
@@ -472,7 +476,8 @@ t.test('withdrawOpenReferrals stops every open referral of a case in the caller�
     t.notOk((await deadlinesOf(id)).some((d) => d.endsWith(':open')), 'deadlines settled');
   }
   t.equal(byId[declined]!.state, 'declined', 'a final referral is left as it is');
-  t.equal((await as(pa, 'GET', `/v1/referrals/${accepted}`)).statusCode, 404, 'the partner’s access ended');
+  const after = (await as(pa, 'GET', `/v1/referrals/${accepted}`)).json();
+  t.match(after, { referral: { state: 'withdrawn', endReason: null }, packet: null, envelopes: [] }, 'the partner’s access ended: it sees the withdrawal, nothing of the packet');
   const audited = await T.database.sql`select count(*)::int as n from audit_events where action = 'referral.withdraw' and outcome = 'allowed' and case_id = ${second.caseId}`;
   t.equal(audited[0]!.n, 3);
   t.equal(await svc.db.transaction((tx) => svc.referrals.withdrawOpenReferrals(second.caseId, 'again', T.clock.now(), tx)), 0, 'nothing left to withdraw');

@@ -1,18 +1,21 @@
 /**
  * The staff directory (GET /v1/staff): the mechanism's active officers and supervisors by
  * username, with their role and key fingerprint, for picking a colleague by name. Officers and
- * supervisors only; a disabled account, an admin and a partner's member are never listed;
- * nothing secret in the answer; every read audited.
+ * supervisors see the mechanism's staff; a partner member sees its own organisation's members
+ * only; a disabled account, an admin and a partner's member are never listed to staff; nothing
+ * secret in the answer; every read audited.
  */
 import t from 'tap';
 import { buildTestApp } from '../helpers/app.js';
-import { buildWorld, fileCase, headersOf, partnerOrg, type Caller } from '../helpers/world.js';
+import { buildWorld, enrolActor, fileCase, headersOf, partnerOrg, type Caller } from '../helpers/world.js';
 import { fingerprintOf } from '../../src/keys/public-key-view.js';
 import { keyIdOf } from '../../src/sdk/index.js';
 
 const T = await buildTestApp(t, { now: '2026-06-01T09:00:00.000Z' });
 const { dep, officers: { awa, moussa, gone }, supervisors: { kadi } } = await buildWorld(T, { officers: ['awa', 'moussa', 'gone'], supervisors: ['kadi'] });
 const partner = await partnerOrg(T, dep.admin, { name: 'Association des juristes maliennes', username: 'ajm-member' });
+const colleague = await enrolActor(T, dep.admin, { username: 'ajm-colleague', role: 'partner', orgId: partner.id });
+const elsewhere = await partnerOrg(T, dep.admin, { name: 'Réseau des défenseurs du Nord', username: 'rdn-member' });
 const disabled = await T.app.inject({ method: 'POST', url: `/v1/users/${gone.id}/disable`, headers: headersOf(dep.admin), payload: { reason: 'A quitté le mécanisme' } });
 if (disabled.statusCode !== 200) throw new Error(`disable: ${disabled.statusCode} ${disabled.body}`);
 const filed = await fileCase(T, dep);
@@ -32,8 +35,17 @@ t.test('officers and supervisors read the active staff of the mechanism: id, use
   }
 });
 
+t.test("a partner member reads its own organisation's active members, and no one else", async (t) => {
+  const r = await directory(partner.member);
+  t.equal(r.statusCode, 200, r.body);
+  const { items } = r.json() as { items: Array<{ userId: string; role: string }> };
+  t.same(items.map((i) => i.userId).sort(), [partner.member.id, colleague.id].sort(), 'its organisation, itself included');
+  t.ok(items.every((i) => i.role === 'partner'));
+  t.notOk(items.some((i) => i.userId === elsewhere.member.id || i.userId === awa.id), 'never another organisation, never the mechanism');
+});
+
 t.test('every other role is refused (403)', async (t) => {
-  for (const who of [dep.admin, partner.member, filed.defender]) {
+  for (const who of [dep.admin, filed.defender]) {
     const r = await directory(who);
     t.equal(r.statusCode, 403);
     t.equal(r.json().code, 'forbidden');
@@ -47,8 +59,8 @@ t.test('each read is audited: allowed for staff, denied for the others', async (
     [
       [`u:${awa.id}`, 'allowed'],
       [`u:${kadi.id}`, 'allowed'],
+      [`u:${partner.member.id}`, 'allowed'],
       [`u:${dep.admin.id}`, 'denied'],
-      [`u:${partner.member.id}`, 'denied'],
       [`d:${filed.caseId}`, 'denied'],
     ],
   );

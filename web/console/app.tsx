@@ -29,6 +29,9 @@ import { account, endLocally, locked } from './session.js';
 import { Shell } from './shell.js';
 import { Board } from './oversight/board.js';
 import { StaffLeave } from './oversight/staff-leave.js';
+import { OrgKeyring } from './partner/org-keyring.js';
+import { ReferralInbox } from './partner/referral-inbox.js';
+import { ReferralPage } from './partner/referral-page.js';
 
 /** True when the server ended the session under us (refresh refused): say so on the sign-in form. */
 const sessionEnded = signal(false);
@@ -69,6 +72,9 @@ function Gate() {
       <Route path="/console/notifications" component={Notifications} />
       <Route path="/console/board" component={Board} />
       <Route path="/console/staff/:userId/leave" component={StaffLeave} />
+      <Route path="/console/referrals" component={ReferralInbox} />
+      <Route path="/console/referrals/:referralId" component={ReferralPage} />
+      <Route path="/console/organisation" component={OrgKeyring} />
       <Route default component={NotFound} />
     </Router>
   );

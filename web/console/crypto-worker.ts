@@ -50,6 +50,7 @@ import type { BehalfSecrets, CryptoRequest, CryptoResults, KeyringItem, SealedIt
 import { searchableOf } from './search/searchable.js';
 import { createFileOps, isFileRequest } from './files/worker-files.js';
 import { createRekeyOps, isRekeyRequest } from './oversight/worker-rekey.js';
+import { createPartnerOps, isPartnerRequest } from './partner/worker-partner.js';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -84,8 +85,17 @@ const rekeys = createRekeyOps({
   },
 });
 
+/** A partner organisation's packets, reports and keyring, with the organisation keys opened here. */
+const partner = createPartnerOps({
+  account: () => account ?? fail('locked', 'the console is locked'),
+  recipientFor: (keyId, keyring) => recipientFor(keyId, keyring),
+  keepOrgKey: (keyId, keyPair) => void orgKeys.set(keyId, keyPair),
+  token: () => files.token(),
+});
+
 function lock(): void {
   files.stopAll();
+  partner.lock();
   if (account) wipe(account.privateKey);
   if (pendingWrapKey) wipe(pendingWrapKey);
   for (const k of orgKeys.values()) wipe(k.privateKey);
@@ -180,6 +190,7 @@ async function handle(request: CryptoRequest): Promise<CryptoResults[CryptoReque
   await ready();
   if (isFileRequest(request)) return files.handle(request);
   if (isRekeyRequest(request)) return rekeys.handle(request);
+  if (isPartnerRequest(request)) return partner.handle(request);
   switch (request.op) {
     case 'ready':
       return null;

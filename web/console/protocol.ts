@@ -120,7 +120,22 @@ export type CryptoRequest =
    * every envelope of `userId` revoked, every sealed value and note re-sealed under new keys sealed
    * to the readers who stay; the body of rekeyCase comes back, no key.
    */
-  | { op: 'rekeyWithout'; caseId: string; userId: string; bundle: RekeyBundle; keyring: KeyringItem[] };
+  | { op: 'rekeyWithout'; caseId: string; userId: string; bundle: RekeyBundle; keyring: KeyringItem[] }
+  /**
+   * A partner member opens a referral packet (partner/worker-partner.ts): the referral key from
+   * the organisation's envelope, opened with the organisation key of the account's keyring; the
+   * fields' values and the files' names come back, the referral key and the files' keys stay
+   * here (to seal reports, to download). The reports' notes are opened with it too.
+   */
+  | { op: 'openReferralPacket'; referralId: string; packet: Record<string, string>; envelopes: Array<{ keyId: string; envelope: string }>; keyring: KeyringItem[]; reports: Array<{ id: string; note: string }> }
+  /** A report's note sealed under the open referral key (AD referral/<id>/report/<reportId>). */
+  | { op: 'sealReferralReport'; referralId: string; reportId: string; text: string }
+  /** A file the open packet carries, downloaded, opened with its key from the packet and checked, as downloadFile does. */
+  | { op: 'downloadReferralFile'; referralId: string; fileId: string; target: FileSystemFileHandle | null; maxInMemory: number }
+  /** The organisation key (opened from the keyring) sealed to a colleague's public key, checked against its keyId. */
+  | { op: 'sealOrgKeyringEntry'; orgKeyId: string; keyring: KeyringItem[]; publicKey: string; keyId: string }
+  /** A new organisation key pair (a rotation), kept here, sealed to the caller and to each member named (keys checked against their keyIds). */
+  | { op: 'makeOrgKey'; selfId: string; members: Array<{ userId: string; publicKey: string; keyId: string }> };
 
 /** What the worker needs of a listed file to open it: its id, sealed fields and the hash the server took. */
 export interface SealedFileRef {
@@ -200,6 +215,11 @@ export interface CryptoResults {
   downloadFile: { kind: 'saved'; bytes: number } | { kind: 'memory'; blob: Blob; bytes: number };
   showImage: ImageBitmap;
   rekeyWithout: { body: RekeyBody; revoked: number };
+  openReferralPacket: { fields: Record<string, JsonValue>; files: Array<{ fileId: string; name: string; type: string; size: number }>; reports: Array<string | null> };
+  sealReferralReport: string;
+  downloadReferralFile: { kind: 'saved'; bytes: number } | { kind: 'memory'; blob: Blob; bytes: number };
+  sealOrgKeyringEntry: { entry: string; memberKeyId: string };
+  makeOrgKey: { publicKey: string; keyId: string; entries: Array<{ userId: string; memberKeyId: string; entry: string }> };
 }
 
 

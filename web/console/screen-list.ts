@@ -39,6 +39,10 @@ export const SCREENS: readonly Screen[] = [
   { path: '/console/invite', roles: ['admin'], needs: ['user.invite'], nav: 'invite' },
   { path: '/console/board', roles: ['supervisor'], needs: ['case.list', 'staff.load', 'notification.read', 'case.acknowledge', 'case.reassign'], nav: 'board' },
   { path: '/console/staff/:userId/leave', roles: ['supervisor'], needs: ['staff.holdings', 'staff.load', 'case.reassign', 'case.rekey', 'search_key.remove'] },
+  // A partner organisation: its referrals, and its keyring (supervisors reach the latter too; it sends them to custody).
+  { path: '/console/referrals', roles: ['partner'], needs: ['referral.read', 'referral.respond', 'deadline.list'], nav: 'referrals' },
+  { path: '/console/referrals/:referralId', roles: ['partner'], needs: ['referral.read', 'referral.respond', 'referral.report', 'deadline.list', 'console.catalogues', 'file.read'] },
+  { path: '/console/organisation', roles: ['supervisor', 'partner'], needs: ['keyring.list', 'keyring.add', 'org.key.create', 'staff.directory', 'user.key.read'] },
 ];
 
 /** The screen a path shows (its segments matched as preact-iso matches routes), if any. */

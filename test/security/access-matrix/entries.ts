@@ -499,7 +499,9 @@ export const entries: Record<string, Entry> = {
   },
   'GET /v1/staff': {
     async probe(w, role, mode) {
-      return { who: await callerFor(w, role, null, mode), url: '/v1/staff', listed: (json) => (json.items as Array<{ userId: string }>).some((i) => i.userId === w.officerA.id) };
+      // A partner's directory is its organisation's members: P's member is listed to P's, not to Q's.
+      const listedId = role === 'partner' ? w.orgP.member.id : w.officerA.id;
+      return { who: await callerFor(w, role, null, mode), url: '/v1/staff', listed: (json) => (json.items as Array<{ userId: string }>).some((i) => i.userId === listedId) };
     },
   },
   'GET /v1/staff/load': {

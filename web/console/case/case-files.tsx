@@ -188,7 +188,7 @@ function FileItem({ caseId, listed }: { caseId: string; listed: Listed }) {
 }
 
 /** A checked plaintext assembled in memory, offered as a download and let go at once. */
-function offerBlob(blob: Blob, name: string): void {
+export function offerBlob(blob: Blob, name: string): void {
   const url = URL.createObjectURL(blob);
   const a = document.createElement('a');
   a.href = url;

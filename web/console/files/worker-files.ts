@@ -46,8 +46,8 @@ function uploadFailureCode(err: unknown): string {
   return status === 401 ? 'invalid_token' : status === 403 ? 'forbidden' : status === 404 ? 'not_found' : status === 413 ? 'file_too_large' : 'unexpected';
 }
 
-/** Why a download did not give a checked file, in the page's codes. */
-function downloadFailureCode(err: unknown): string {
+/** Why a download did not give a checked file, in the page's codes (a referral's files fail alike: partner/worker-partner.ts). */
+export function downloadFailureCode(err: unknown): string {
   if (err instanceof FileCheckError) return err.code;
   // A chunk that does not open, a truncated or padded-wrong stream: not the bytes that were uploaded.
   if (err instanceof CryptoError && ['decrypt_failed', 'bad_stream', 'bad_padding', 'bad_length'].includes(err.code)) return 'ciphertext_changed';
@@ -170,6 +170,8 @@ export function createFileOps(deps: { caseKey(caseId: string): OpenCaseKey; post
 
   return {
     handle,
+    /** The access token of the worker's own requests (a referral file's download, too). */
+    token: currentToken,
     /**
      * The files a referral packet carries, opened from the case's list with the case key: each
      * one's key record, name, type and plaintext hash must open, or nothing is sealed (a packet

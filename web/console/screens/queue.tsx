@@ -2,7 +2,7 @@
  * The officer's queue: the intake pool (received, nobody assigned), the officer's own cases and,
  * for a supervisor, every case; filters of the case list kept in the URL query (codes only,
  * nothing secret), keyset pages ("Show more"), and "Take this case" on a pool row (acknowledge).
- * Roles without a queue (an administrator) get the home page.
+ * Roles without a queue get the home page, or for a partner member their organisation's referrals.
  */
 import { useEffect, useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso/router';
@@ -16,14 +16,16 @@ import { QueueCounts, type Counts } from '../queue/queue-counts.js';
 import { SavedViews } from '../queue/saved-views.js';
 import { QueueTable } from '../case/queue-table.js';
 import { Home } from './home.js';
+import { ReferralInbox } from '../partner/referral-inbox.js';
 
 type Item = ResponseOf<'listCases'>['items'][number];
 type Tab = 'pool' | 'mine' | 'all';
 const PAGE = '15';
 
-/** The start page: the queue for officers and supervisors, the home page for the others. */
+/** The start page: the queue for officers and supervisors, a partner's referral inbox, the home page for the others. */
 export function Start() {
   const role = account.value?.role;
+  if (role === 'partner') return <ReferralInbox />;
   return role === 'officer' || role === 'supervisor' ? <Queue /> : <Home />;
 }
 

@@ -49,6 +49,7 @@ import { serveWorker } from '../common/worker-rpc.js';
 import type { BehalfSecrets, CryptoRequest, CryptoResults, KeyringItem, SealedItem, StaffHolder, WorkerViolation } from './protocol.js';
 import { searchableOf } from './search/searchable.js';
 import { createFileOps, isFileRequest } from './files/worker-files.js';
+import { createCustodyOps, isCustodyRequest } from './custody/worker-custody.js';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -71,6 +72,13 @@ let searchKey: Uint8Array | null = null;
 const files = createFileOps({
   caseKey: (caseId) => caseKeys.get(caseId) ?? fail('case_locked', 'the key of this case is not open'),
   post: (message) => self.postMessage(message),
+});
+
+/** Custody of the mechanism key: grant, rotation, split backup and restore. */
+const custody = createCustodyOps({
+  account: () => account ?? fail('locked', 'the console is locked'),
+  orgKey: (keyId, keyring) => recipientFor(keyId, keyring),
+  searchKey: () => searchKey,
 });
 
 function lock(): void {
@@ -168,6 +176,7 @@ function keyPairsFor(keyIds: string[], keyring: KeyringItem[]): BoxKeyPair[] {
 async function handle(request: CryptoRequest): Promise<CryptoResults[CryptoRequest['op']]> {
   await ready();
   if (isFileRequest(request)) return files.handle(request);
+  if (isCustodyRequest(request)) return custody.handle(request);
   switch (request.op) {
     case 'ready':
       return null;

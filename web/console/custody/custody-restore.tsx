@@ -16,7 +16,6 @@ import type { CustodyView } from './custody-view.js';
 export function CustodyRestore({ view, onDone }: { view: CustodyView; onDone: () => void }) {
   const k = view.policy.threshold;
   const [codes, setCodes] = useState<string[]>(() => Array.from({ length: k }, () => ''));
-  const [done, setDone] = useState(false);
   const { busy, error, run } = useCommand();
 
   const restore = (event: Event) => {
@@ -27,7 +26,6 @@ export function CustodyRestore({ view, onDone }: { view: CustodyView; onDone: ()
       await call('finishCustodyRestore', { body: { challengeId: start.challengeId, answer: proof.answer, entry: proof.entry } });
       setCodes(Array.from({ length: k }, () => ''));
       account.value = await call('getMe');
-      setDone(true);
       onDone();
     });
   };
@@ -47,7 +45,6 @@ export function CustodyRestore({ view, onDone }: { view: CustodyView; onDone: ()
         </p>
       </form>
       <Problem code={error} />
-      <div role="status">{done && <p class="alert alert-ok">{t('custody.restored')}</p>}</div>
     </section>
   );
 }

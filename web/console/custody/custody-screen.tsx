@@ -19,6 +19,8 @@ export function Custody() {
   const [view, setView] = useState<CustodyView | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [round, setRound] = useState(0);
+  // Said here, not in the form: a restore turns the restore form into the holder's forms.
+  const [notice, setNotice] = useState<string | null>(null);
 
   useEffect(() => {
     call('getCustody').then(setView, (err: unknown) => setError(codeOf(err)));
@@ -31,6 +33,7 @@ export function Custody() {
       <h1 id="custody-title">{t('custody.title')}</h1>
       <p>{t('custody.intro')}</p>
       <Problem code={error} />
+      <div role="status">{notice && <p class="alert alert-ok">{notice}</p>}</div>
       {!view && !error && <p aria-busy="true">{t('case.loading')}</p>}
       {view && (
         <>
@@ -86,7 +89,15 @@ export function Custody() {
               <CustodyRotate key={view.key?.keyId} view={view} onDone={reload} />
             </>
           ) : (
-            view.key && <CustodyRestore view={view} onDone={reload} />
+            view.key && (
+              <CustodyRestore
+                view={view}
+                onDone={() => {
+                  setNotice(t('custody.restored'));
+                  reload();
+                }}
+              />
+            )
           )}
         </>
       )}

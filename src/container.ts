@@ -202,7 +202,7 @@ function buildServices(deps: ServiceCore) {
     },
   });
   const consoleCatalogues = createConsoleService({ access, policies });
-  const health = createHealthService({ sql: database.sql, redis, access, keyring: repos.keyring, users: repos.users });
+  const health = createHealthService({ sql: database.sql, redis, access, keyring: repos.keyring, users: repos.users, minimumHolders: policies.custody.minimumHolders });
   // The blind index: the staff keyring of the search key and the tokens of each case.
   const searchKey = createSearchKeyService({ db, search: searchRepo, keyring: repos.keyring, users: repos.users, access, audit, clock, policy: policies.search });
   const searchTokens = createSearchTokenService({ db, search: searchRepo, cases: repos.cases, access, participation, audit, clock, policy: policies.search, unreadMessages });

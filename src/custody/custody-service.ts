@@ -60,11 +60,6 @@ export function createCustodyService(deps: {
   }
 
   return {
-    /** The warning about too few holders, or null (readiness logs and the admins' health page may ask). */
-    async warning() {
-      return keyholderWarning(await keyring.mechanismKeyHolders(), policy.minimumHolders);
-    },
-
     async overview(ctx: RequestContext) {
       await access.authorize(ctx, 'custody.read', { resource: 'custody' }, undefined, { read: true });
       const { mechanism, key } = await mechanismAndKey();

@@ -32,7 +32,7 @@ export function CustodyGrant({ view, onDone }: { view: CustodyView; onDone: () =
       const sealed = await crypto({ op: 'custodyGrant', publicKey: to.publicKey, keyId: to.keyId, mechanismKeyId: key.keyId, keyring: keyringOf(account.value) });
       await call('addOrgKeyringEntry', { params: { orgId: view.orgId }, body: { userId: to.userId, entry: sealed.entry } });
       if (sealed.searchEntry) await call('grantSearchKey', { body: { userId: to.userId, entry: sealed.searchEntry } });
-      setDone(t(sealed.searchEntry ? 'custody.grantedBoth' : 'custody.grantedMechanism', { fingerprint: to.fingerprint }));
+      setDone(sealed.searchEntry ? t('custody.grantedBoth', { fingerprint: to.fingerprint }) : t('custody.grantedMechanism', { fingerprint: to.fingerprint }));
       setChosen(null);
       setPicker((n) => n + 1);
       onDone();

@@ -87,7 +87,7 @@ export const startCustodyRestore = operation('startCustodyRestore', {
   tags: ['custody'],
   summary: 'Restoring from a split backup, step 1: a challenge sealed to the current mechanism key, which only its private key (rebuilt from the shares) opens',
   security: [{ bearer: [] }],
-  body: Type.Object({}, { additionalProperties: false }),
+  body: Type.Object({}, { additionalProperties: false, examples: [{}] }),
   response: responses({ 200: Type.Object({ challengeId: Uuid, challenge: Versioned(200, 'v1.<b64u(crypto_box_seal(32 random bytes, mechanismPublicKey))>'), keyId: KeyId, expiresInSeconds: Type.Integer() }) }, [401, 403, 404]),
 });
 

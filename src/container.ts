@@ -25,6 +25,8 @@ import { createOrgService } from './orgs/org-service.js';
 import { createSearchRepository } from './search/search-repository.js';
 import { createSearchKeyService } from './search/search-key-service.js';
 import { createSearchTokenService } from './search/search-token-service.js';
+import { createCustodyService } from './custody/custody-service.js';
+import { createCustodyRepository } from './custody/custody-repository.js';
 import { createAuditQueryService } from './audit/audit-query-service.js';
 import { createCaseRepository } from './cases/case-repository.js';
 import { createCaseService } from './cases/case-service.js';
@@ -203,10 +205,12 @@ function buildServices(deps: ServiceCore) {
     },
   });
   const consoleCatalogues = createConsoleService({ access, policies });
-  const health = createHealthService({ sql: database.sql, redis, access, keyring: repos.keyring, users: repos.users });
+  const health = createHealthService({ sql: database.sql, redis, access, keyring: repos.keyring, users: repos.users, minimumHolders: policies.custody.minimumHolders });
   // The blind index: the staff keyring of the search key and the tokens of each case.
   const searchKey = createSearchKeyService({ db, search: searchRepo, keyring: repos.keyring, users: repos.users, access, audit, clock, policy: policies.search });
   const searchTokens = createSearchTokenService({ db, search: searchRepo, cases: repos.cases, access, participation, audit, clock, policy: policies.search, unreadMessages });
+  // Custody of the mechanism key: holders, split backups recorded, restore with proof of possession.
+  const custody = createCustodyService({ db, redis, prefix: config.REDIS_PREFIX, custody: createCustodyRepository(db), orgs: repos.orgs, keyring: repos.keyring, users: repos.users, access, audit, clock, policy: policies.custody });
   return {
     db, repos, audit, access, auth, totpReset, users, orgs, auditQuery, deadlines, intake, cases, workflow, caseList, messages,
     participation, breakGlass, userKeys, staffDirectory, staffOversight,
@@ -227,6 +231,7 @@ function buildServices(deps: ServiceCore) {
     health,
     consoleCatalogues,
     searchKey, searchTokens,
+    custody,
     files, uploads,
   };
 }

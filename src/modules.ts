@@ -17,6 +17,7 @@ import deadlines from './deadlines/deadline-module.js';
 import escalation from './escalation/escalation-module.js';
 import retention from './retention/retention-module.js';
 import search from './search/search-module.js';
+import custody from './custody/custody-module.js';
 import platform from './plugins/platform-module.js';
 import consoleApp from './console/console-module.js';
 import views from './views/view-module.js';
@@ -47,6 +48,7 @@ export const defaultModules: readonly AppModule[] = [
   escalation,
   retention,
   search,
+  custody,
   views,
   staff,
   platform,

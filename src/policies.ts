@@ -12,6 +12,7 @@ import { loadReferralPolicy, type ReferralPolicy } from './referrals/referral-po
 import { loadRiskPolicy, type RiskPolicy } from './risk/risk-policy.js';
 import { loadSearchPolicy, type SearchPolicy } from './search/search-policy.js';
 import { loadFilePolicy, type FilePolicy } from './files/file-policy.js';
+import { loadCustodyPolicy, type CustodyPolicy } from './custody/custody-policy.js';
 
 /** Every file of policies/, parsed and validated: what an institution edits and restarts on. */
 export interface Policies {
@@ -43,6 +44,8 @@ export interface Policies {
   search: SearchPolicy;
   /** files.yaml: the limits on evidence files. */
   files: FilePolicy;
+  /** custody.yaml: k of n of the mechanism key's split backup, and the fewest holders before a warning. */
+  custody: CustodyPolicy;
 }
 
 /**
@@ -66,5 +69,6 @@ export function loadPolicies(dir: string): Policies {
     console: loadConsolePolicy(dir),
     search: loadSearchPolicy(dir),
     files: loadFilePolicy(dir),
+    custody: loadCustodyPolicy(dir),
   };
 }

@@ -1,6 +1,8 @@
 import { Type } from 'typebox';
 import { responses } from '../lib/schemas.js';
 import { operation } from './operation.js';
+import { KeyholderWarning } from './custody.js';
+import { Nullable } from '../lib/schemas.js';
 
 export const Check = Type.Union([Type.Literal('up'), Type.Literal('down')]);
 
@@ -18,6 +20,7 @@ export const getAdminHealth = operation('getAdminHealth', {
         mechanismKeyHolders: Count,
         activeAdmins: Count,
         warnings: Type.Array(Type.String({ maxLength: 500 }), { maxItems: 20 }),
+        keyholderWarning: Nullable(KeyholderWarning),
       }),
     },
     [401, 403],

@@ -140,6 +140,11 @@ export const ROUTES = {
   checkIn: ['POST', '/v1/cases/:caseId/checkins'],
   raiseAlert: ['POST', '/v1/cases/:caseId/alerts'],
   listCaseReports: ['GET', '/v1/cases/:caseId/reports'],
+  // custody
+  getCustody: ['GET', '/v1/custody'],
+  recordCustodyBackup: ['POST', '/v1/custody/backups'],
+  startCustodyRestore: ['POST', '/v1/custody/restore/challenge'],
+  finishCustodyRestore: ['POST', '/v1/custody/restore'],
   // search
   createSearchKeyring: ['POST', '/v1/search-key'],
   getOwnSearchKey: ['GET', '/v1/me/search-key'],

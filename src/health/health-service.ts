@@ -4,6 +4,7 @@ import type { AccessService } from '../access/access-service.js';
 import type { RequestContext } from '../access/principal.js';
 import type { KeyringRepository } from '../keys/keyring-repository.js';
 import type { UserRepository } from '../users/user-repository.js';
+import { keyholderWarning } from '../custody/keyholder-warning.js';
 
 export type Check = 'up' | 'down';
 export interface Checks {
@@ -29,10 +30,13 @@ export function createHealthService(deps: {
   access: Pick<AccessService, 'authorize'>;
   keyring: Pick<KeyringRepository, 'mechanismKeyHolders'>;
   users: Pick<UserRepository, 'activeAdmins'>;
+  /** Below this many active holders of the mechanism key, a warning (policies/custody.yaml). */
+  minimumHolders?: number;
   timeoutMs?: number;
 }) {
   const { sql, redis, access, keyring, users } = deps;
   const timeoutMs = deps.timeoutMs ?? 2000;
+  const minimumHolders = deps.minimumHolders ?? 2;
 
   async function checks(): Promise<Checks> {
     const [database, cache] = await Promise.all([
@@ -55,7 +59,7 @@ export function createHealthService(deps: {
   function warningsOf(f: { mechanismKeyHolders: number; activeAdmins: number } | null): string[] {
     if (!f) return [];
     const out: string[] = [];
-    if (f.mechanismKeyHolders < 2) {
+    if (f.mechanismKeyHolders < minimumHolders) {
       out.push(`only ${f.mechanismKeyHolders} active member(s) hold the mechanism key: a lost password could make cases unreadable; add a keyring entry for another supervisor`);
     }
     if (f.activeAdmins < 2) out.push(`only ${f.activeAdmins} active admin(s): enrol another, so that accounts can still be managed if this one is lost`);
@@ -80,6 +84,8 @@ export function createHealthService(deps: {
         mechanismKeyHolders: f?.mechanismKeyHolders ?? null,
         activeAdmins: f?.activeAdmins ?? null,
         warnings: warningsOf(f),
+        // The same warning as a record: the health page links it to the custody screen.
+        keyholderWarning: f ? keyholderWarning(f.mechanismKeyHolders, minimumHolders) : null,
       };
     },
   };

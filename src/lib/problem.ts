@@ -22,6 +22,7 @@ export const PROBLEMS = {
   self_disable: { status: 409, title: 'Another admin must disable this account' },
   last_admin: { status: 409, title: 'This would leave the service without an active admin' },
   last_keyholder: { status: 409, title: 'This would leave a current organisation key, such as the mechanism key, without an active holder' },
+  custody_proof_failed: { status: 403, title: 'The answer does not prove possession of the mechanism private key' },
   key_holder_required: { status: 409, title: 'Only a holder of this key can do this' },
   no_envelope: { status: 409, title: 'No envelope of this case opens with your keys yet' },
   no_search_key: { status: 409, title: 'You hold no entry of the staff keyring: the search key has not been granted to you' },

@@ -17,6 +17,7 @@ export * from './crypto/account.js';
 export * from './crypto/recovery.js';
 export * from './crypto/receipt.js';
 export * from './crypto/org-keyring.js';
+export * from './crypto/custody-shares.js';
 export * from './crypto/rekey.js';
 export * from './crypto/staff-key.js';
 export * from './crypto/referral-packet.js';

@@ -77,6 +77,8 @@ const UNREFUSABLE: Record<string, Partial<Record<Caller, string>>> = {
   'GET /v1/audit/export': { supervisor: 'the whole log is the supervisor’s to export' },
   'GET /v1/audit/head': { supervisor: 'the signed head of the log' },
   'POST /v1/audit/verify': { supervisor: 'a verification of the whole log' },
+  'GET /v1/custody': { supervisor: 'who holds the mechanism and search keys, and the backups recorded: every supervisor reads it' },
+  'POST /v1/custody/restore/challenge': { supervisor: 'a challenge sealed to the mechanism key, issued to any supervisor (the proof is the answer)' },
   'GET /v1/search-key/entries': { officer: 'a list of who holds the search key', supervisor: 'a list of who holds the search key', admin: 'a list of who holds the search key' },
   'GET /v1/staff': { officer: "a list of the mechanism's active staff, with no parameter to refuse", supervisor: "a list of the mechanism's active staff, with no parameter to refuse" },
   'GET /v1/staff/load': { supervisor: 'counts of every officer’s open cases, with no parameter to refuse' },
@@ -191,6 +193,17 @@ const REFUSALS: Record<string, Partial<Record<Caller, Refusal>>> = {
   'GET /v1/users/{userId}/public-key': Object.fromEntries(
     (['officer', 'supervisor', 'partner'] as const).map((role) => [role, { code: 'not_found', probe: async (w: World) => ({ who: role === 'officer' ? w.officerA : role === 'supervisor' ? w.supervisor : w.orgP.member, url: `/v1/users/${w.admin.id}/public-key` }) }]),
   ),
+  // Custody: supervisor 2 holds no mechanism key; a restore answered wrongly is no proof.
+  'POST /v1/custody/backups': { supervisor: { code: 'not_found', probe: async (w) => ({ ...(await matrixProbe('POST /v1/custody/backups', 'supervisor')), who: w.supervisor2 }) } },
+  'POST /v1/custody/restore': {
+    supervisor: {
+      code: 'custody_proof_failed',
+      probe: async () => {
+        const p = await matrixProbe('POST /v1/custody/restore', 'supervisor');
+        return { ...p, body: { ...(p.body as object), answer: b64u32() } };
+      },
+    },
+  },
   // The blind index: the keyring is made once; officer B and supervisor 2 hold no entry of it.
   'POST /v1/search-key': { supervisor: { code: 'already_exists', probe: () => matrixProbe('POST /v1/search-key', 'supervisor') } },
   'GET /v1/me/search-key': {

@@ -11,6 +11,7 @@ import { useEffect } from 'preact/hooks';
 import { sessionAlive } from './api.js';
 import { t } from './i18n.js';
 import { Account } from './screens/account.js';
+import { Custody } from './custody/custody-screen.js';
 import { CaseDossier } from './screens/case-dossier.js';
 import { CaseNotes } from './screens/case-notes.js';
 import { CasePage } from './screens/case-page.js';
@@ -75,6 +76,7 @@ function Gate() {
       <Route path="/console/referrals" component={ReferralInbox} />
       <Route path="/console/referrals/:referralId" component={ReferralPage} />
       <Route path="/console/organisation" component={OrgKeyring} />
+      <Route path="/console/custody" component={Custody} />
       <Route default component={NotFound} />
     </Router>
   );

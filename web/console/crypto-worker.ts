@@ -51,6 +51,7 @@ import { searchableOf } from './search/searchable.js';
 import { createFileOps, isFileRequest } from './files/worker-files.js';
 import { createRekeyOps, isRekeyRequest } from './oversight/worker-rekey.js';
 import { createPartnerOps, isPartnerRequest } from './partner/worker-partner.js';
+import { createCustodyOps, isCustodyRequest } from './custody/worker-custody.js';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -91,6 +92,13 @@ const partner = createPartnerOps({
   recipientFor: (keyId, keyring) => recipientFor(keyId, keyring),
   keepOrgKey: (keyId, keyPair) => void orgKeys.set(keyId, keyPair),
   token: () => files.token(),
+});
+
+/** Custody of the mechanism key: grant, rotation, split backup and restore. */
+const custody = createCustodyOps({
+  account: () => account ?? fail('locked', 'the console is locked'),
+  orgKey: (keyId, keyring) => recipientFor(keyId, keyring),
+  searchKey: () => searchKey,
 });
 
 function lock(): void {
@@ -191,6 +199,7 @@ async function handle(request: CryptoRequest): Promise<CryptoResults[CryptoReque
   if (isFileRequest(request)) return files.handle(request);
   if (isRekeyRequest(request)) return rekeys.handle(request);
   if (isPartnerRequest(request)) return partner.handle(request);
+  if (isCustodyRequest(request)) return custody.handle(request);
   switch (request.op) {
     case 'ready':
       return null;

@@ -135,7 +135,18 @@ export type CryptoRequest =
   /** The organisation key (opened from the keyring) sealed to a colleague's public key, checked against its keyId. */
   | { op: 'sealOrgKeyringEntry'; orgKeyId: string; keyring: KeyringItem[]; publicKey: string; keyId: string }
   /** A new organisation key pair (a rotation), kept here, sealed to the caller and to each member named (keys checked against their keyIds). */
-  | { op: 'makeOrgKey'; selfId: string; members: Array<{ userId: string; publicKey: string; keyId: string }> };
+  | { op: 'makeOrgKey'; selfId: string; members: Array<{ userId: string; publicKey: string; keyId: string }> }
+  /**
+   * Custody (custody/worker-custody.ts): the mechanism key (opened from `keyring`) and, when open,
+   * the search key sealed to a supervisor whose public key must match `keyId`.
+   */
+  | { op: 'custodyGrant'; publicKey: string; keyId: string; mechanismKeyId: string; keyring: KeyringItem[] }
+  /** A new mechanism key pair made here and sealed to each holder (their keys checked against their keyIds); only its public half and the entries come back. */
+  | { op: 'custodyRotate'; currentKeyId: string; keyring: KeyringItem[]; holders: Array<{ userId: string; publicKey: string; keyId: string }> }
+  /** The held mechanism private key cut into `shares` printable codes, any `threshold` of which rebuild it. */
+  | { op: 'custodySplit'; keyId: string; keyring: KeyringItem[]; threshold: number; shares: number }
+  /** Typed codes rebuild the key here, checked against `keyId`; it answers the challenge and is sealed to the account's own key, then wiped. */
+  | { op: 'custodyRestore'; codes: string[]; keyId: string; challenge: string };
 
 /** What the worker needs of a listed file to open it: its id, sealed fields and the hash the server took. */
 export interface SealedFileRef {
@@ -220,6 +231,10 @@ export interface CryptoResults {
   downloadReferralFile: { kind: 'saved'; bytes: number } | { kind: 'memory'; blob: Blob; bytes: number };
   sealOrgKeyringEntry: { entry: string; memberKeyId: string };
   makeOrgKey: { publicKey: string; keyId: string; entries: Array<{ userId: string; memberKeyId: string; entry: string }> };
+  custodyGrant: { entry: string; searchEntry: string | null };
+  custodyRotate: { publicKey: string; keyId: string; entries: Array<{ userId: string; memberKeyId: string; entry: string }> };
+  custodySplit: { keyId: string; codes: string[] };
+  custodyRestore: { answer: string; entry: string };
 }
 
 

@@ -38,7 +38,11 @@ export type CryptoErrorCode =
   /** A file's key record (file-key.ts) is not the canonical JSON of a version, format, key and header. */
   | 'bad_file_key'
   /** An audit event or checkpoint did not verify. */
-  | 'bad_signature';
+  | 'bad_signature'
+  /** A custody share code is malformed or its checksum does not match (a typo). */
+  | 'bad_share_code'
+  /** Custody share codes of different keys or splits, the same share twice, or fewer than the threshold. */
+  | 'share_mismatch';
 
 export class CryptoError extends Error {
   override readonly name = 'CryptoError';

@@ -568,6 +568,34 @@ export const entries: Record<string, Entry> = {
     },
   },
 
+  // custody of the mechanism key
+  'GET /v1/custody': {
+    async probe(w, role, mode) {
+      return { who: await callerFor(w, role, null, mode), url: '/v1/custody' };
+    },
+  },
+  'POST /v1/custody/backups': {
+    // In scope: the supervisor who holds the current mechanism key; out of scope: supervisor 2, who holds none.
+    async probe(w, role, mode) {
+      const custodians = ['Aminata Traoré', 'Moussa Diarra', 'Fatoumata Coulibaly', 'Ibrahim Keïta', 'Awa Sangaré'];
+      return { who: await callerFor(w, role, null, mode), url: '/v1/custody/backups', body: { keyId: w.dep.mechanismKeyId, threshold: 3, shares: 5, custodians } };
+    },
+  },
+  'POST /v1/custody/restore/challenge': {
+    async probe(w, role, mode) {
+      return { who: await callerFor(w, role, null, mode), url: '/v1/custody/restore/challenge', body: {} };
+    },
+  },
+  'POST /v1/custody/restore': {
+    // The supervisor's client holds the mechanism key: it opens its own challenge (the proof) and re-seals its own entry.
+    async probe(w, role, mode) {
+      const who = await callerFor(w, role, null, mode);
+      const start = await w.must(w.supervisor, 'POST', '/v1/custody/restore/challenge', {}, 200);
+      const answer = toB64u(openSecret(start.challenge as string, w.mechanismKey, 'challenge'));
+      return { who, url: '/v1/custody/restore', body: { challengeId: start.challengeId, answer, entry: sealKeyringEntry(w.mechanismKey.privateKey, w.supervisor.keyPair.publicKey).entry } };
+    },
+  },
+
   // the blind index
   'POST /v1/search-key': {
     ok: { status: 409, code: 'already_exists', why: 'the staff keyring is made once and the matrix world made it (test/search/blind-index.test.ts makes one)' },

@@ -1,0 +1,8 @@
+import { defineModule, route } from '../module.js';
+
+/** Custody of the mechanism key: who holds it, split backups recorded, restore with proof of possession. */
+export default defineModule({
+  name: 'custody',
+  permissions: ['custody.read', 'custody.backup.record', 'custody.restore'],
+  routes: [route(() => import('./custody-routes.js'), (c) => ({ custody: c.services.custody }))],
+});

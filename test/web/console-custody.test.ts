@@ -1,0 +1,128 @@
+/**
+ * Custody of the mechanism key in Chromium against the running service: the first supervisor
+ * sees the "too few holders" warning, grants the mechanism key and the search key to another
+ * supervisor (whose fingerprint is shown before sealing), makes a 3-of-5 split backup (the five
+ * codes read from the page); a new supervisor restores from three of them (a mistyped code is
+ * named first) and then opens a case; the first supervisor rotates the key when a holder leaves.
+ * axe-clean at laptop and phone sizes, no CSP violation, no share code in any request.
+ */
+import t from 'tap';
+import { bootstrap, enrolActor, fileCase } from '../helpers/world.js';
+import { keyIdOf, randomBytes, ready, sealSecret } from '../../src/sdk/index.js';
+import { axeBothSizes, consoleBrowser, signInAs, startConsoleService, type ConsolePage } from './console-kit.js';
+
+t.setTimeout(300_000);
+await ready();
+const T = await startConsoleService(t);
+const dep = await bootstrap(T);
+const sup1 = dep.supervisor;
+const mariam = await enrolActor(T, dep.admin, { username: 'mariam.sup', role: 'supervisor', orgId: dep.mechanismId });
+const oumar = await enrolActor(T, dep.admin, { username: 'oumar.sup', role: 'supervisor', orgId: dep.mechanismId });
+// The staff keyring exists (the first supervisor made it), so a grant seals both keys.
+await T.app.inject({ method: 'POST', url: '/v1/search-key', headers: sup1.auth(), payload: { entries: [{ userId: sup1.id, memberKeyId: keyIdOf(sup1.keyPair.publicKey), entry: sealSecret(randomBytes(32), sup1.keyPair.publicKey) }] } });
+const filed = await fileCase(T, dep);
+const browser = await consoleBrowser(t);
+const sql = T.database.sql;
+const custodians = ['Aminata Traoré', 'Moussa Diarra', 'Fatoumata Coulibaly', 'Ibrahim Keïta', 'Awa Sangaré'];
+let codes: string[] = [];
+
+const fingerprintOf = (keyId: string) => Buffer.from(keyId, 'base64url').toString('hex').toUpperCase().match(/.{4}/g)!.join(' ');
+const checkPage = (tt: { same(a: unknown, b: unknown, m: string): unknown }, p: ConsolePage) => {
+  tt.same(p.violations, [], 'no CSP violation in the page or its worker');
+  tt.same(p.offHostRequests, [], 'nothing requested off the origin');
+  tt.same(p.pageErrors, [], 'no page error');
+  const compact = codes.map((c) => c.replace(/ /g, '').slice(8, 40));
+  tt.same(p.sent.filter((r) => compact.some((c) => (r.body ?? '').replace(/[\s-]/g, '').toUpperCase().includes(c) || r.url.includes(c))).map((r) => `${r.method} ${r.url}`), [], 'no share code in any request');
+};
+
+const laptop = await browser.open('laptop');
+const phone = await browser.open('phone');
+
+t.test('a holder grants both keys to another supervisor, fingerprint shown, and makes a 3-of-5 backup', async (t) => {
+  const { page } = laptop;
+  await page.clock.setSystemTime(T.clock.now());
+  await page.goto(`${T.origin}/console/custody`);
+  await signInAs(page, T, sup1);
+  await page.getByRole('heading', { name: 'Garde de la clé du mécanisme', level: 1 }).waitFor();
+  const warning = page.locator('[data-code="too_few_keyholders"]');
+  await warning.waitFor();
+  t.match(await warning.textContent(), /Seulement 1 membre/, 'the warning about one holder');
+  t.equal(await page.locator('[data-mechanism-fingerprint]').textContent(), fingerprintOf(dep.mechanismKeyId));
+  await axeBothSizes(t, page, 'custody screen');
+
+  await page.getByLabel('La personne', { exact: true }).selectOption({ label: 'mariam.sup (superviseur·e)' });
+  const shown = page.locator('.colleague-key .fingerprint');
+  await shown.waitFor();
+  t.match(await shown.textContent(), fingerprintOf(keyIdOf(mariam.keyPair.publicKey)), "the recipient's fingerprint is shown before sealing");
+  await page.getByRole('button', { name: 'Sceller et confier' }).click();
+  await page.getByRole('status').filter({ hasText: 'La clé du mécanisme et la clé de recherche ont été confiées' }).waitFor();
+  t.equal((await sql`select count(*)::int as n from keyring_entries where user_id = ${mariam.id}`)[0]!.n, 1, 'mariam holds the mechanism key');
+  t.equal((await sql`select count(*)::int as n from search_key_entries where user_id = ${mariam.id}`)[0]!.n, 1, 'and the search key');
+  await page.locator('tr[data-holder="mariam.sup"]').first().waitFor();
+  await warning.waitFor({ state: 'detached' });
+  t.pass('the new holder is listed and the warning is gone');
+
+  for (const [i, name] of custodians.entries()) await page.getByLabel(`Gardien·ne ${i + 1} (nom)`).fill(name);
+  await page.getByRole('button', { name: 'Découper la clé' }).click();
+  await page.locator('[data-share-code]').nth(4).waitFor();
+  codes = (await page.locator('[data-share-code]').allTextContents()).map((c) => c.trim());
+  t.equal(codes.length, 5, 'five codes shown');
+  t.equal(new Set(codes).size, 5);
+  t.same(await page.locator('.share-sheet').evaluateAll((els) => els.map((e) => e.getAttribute('data-custodian'))), custodians, 'one per named custodian');
+  t.match(await page.locator('.share-sheet').first().textContent(), fingerprintOf(dep.mechanismKeyId), "each sheet carries the key's fingerprint");
+  const [backup] = await sql`select threshold, shares, custodians from custody_backups`;
+  t.match(backup, { threshold: 3, shares: 5, custodians }, 'the service recorded the backup');
+  await axeBothSizes(t, page, 'share codes');
+  await page.getByRole('button', { name: "J'ai remis les codes" }).click();
+  t.equal(await page.locator('[data-share-code]').count(), 0, 'the codes are gone from the page');
+  checkPage(t, laptop);
+});
+
+t.test('a new supervisor restores the key from 3 codes and then opens a case', async (t) => {
+  const { page } = phone;
+  await page.clock.setSystemTime(T.clock.now());
+  await page.goto(`${T.origin}/console/custody`);
+  await signInAs(page, T, oumar);
+  await page.getByText('Vous ne détenez pas la clé actuelle du mécanisme.').waitFor();
+  const mistyped = codes[1]!.replace(/^(.)/, (c) => (c === 'A' ? 'B' : 'A'));
+  await page.getByLabel('Code 1', { exact: true }).fill(codes[0]!);
+  await page.getByLabel('Code 2', { exact: true }).fill(mistyped);
+  await page.getByLabel('Code 3', { exact: true }).fill(codes[4]!);
+  await axeBothSizes(t, page, 'restore form');
+  await page.getByRole('button', { name: 'Restaurer' }).click();
+  await page.locator('[data-code="bad_share_code"]').waitFor();
+  t.pass('a mistyped code is named');
+  // Typed as a person may: lower case, dashes.
+  await page.getByLabel('Code 2', { exact: true }).fill(codes[2]!.toLowerCase().replace(/ /g, '-'));
+  await page.getByRole('button', { name: 'Restaurer' }).click();
+  await page.getByRole('status').filter({ hasText: 'Vous détenez maintenant la clé du mécanisme.' }).waitFor();
+  t.equal((await sql`select count(*)::int as n from keyring_entries where user_id = ${oumar.id}`)[0]!.n, 1, 'oumar holds an entry');
+  const [restored] = await sql`select outcome from audit_events where actor = ${'u:' + oumar.id} and action = 'custody.restore' order by id desc limit 1`;
+  t.equal(restored?.outcome, 'allowed', 'the restore is audited');
+
+  await page.goto(`${T.origin}/console/cases/${filed.caseId}`);
+  await signInAs(page, T, oumar);
+  await page.getByText(String(filed.secrets.narrative), { exact: true }).waitFor();
+  t.pass('the restored holder reads the case');
+  checkPage(t, phone);
+});
+
+t.test('a holder leaves: the key is rotated to the remaining holders', async (t) => {
+  const { page } = laptop;
+  // A reload is a new session: sign in again.
+  await page.reload();
+  await signInAs(page, T, sup1);
+  await page.getByRole('heading', { name: 'Renouveler la clé du mécanisme' }).waitFor();
+  await page.getByLabel('mariam.sup', { exact: true }).uncheck();
+  t.ok(await page.getByLabel('oumar.sup', { exact: true }).isChecked());
+  await page.getByRole('button', { name: 'Créer la nouvelle clé' }).click();
+  await page.getByText("d'une clé précédente").waitFor();
+  const [current] = await sql`select id, key_id from org_keys where org_id = ${dep.mechanismId} and retired_at is null`;
+  t.not(current!.key_id, dep.mechanismKeyId, 'a new current key');
+  const holders = await sql`select user_id from keyring_entries where org_key_id = ${current!.id} order by user_id`;
+  t.same(holders.map((h) => h.user_id).sort(), [sup1.id, oumar.id].sort(), 'sealed to those who stay');
+  const older = await sql`select count(*)::int as n from keyring_entries e join org_keys k on k.id = e.org_key_id where k.key_id = ${dep.mechanismKeyId}`;
+  t.equal(older[0]!.n, 3, 'entries for the older key are kept (older cases stay readable)');
+  t.equal(await page.locator('[data-mechanism-fingerprint]').textContent(), fingerprintOf(String(current!.key_id)));
+  checkPage(t, laptop);
+});

@@ -1,0 +1,58 @@
+/**
+ * A holder grants the mechanism key, and the search key when they hold it, to another member of
+ * staff: picked by name, their public key fetched and its fingerprint shown (to compare with the
+ * person out of band) before anything is sealed to it in the crypto worker.
+ */
+import { useState } from 'preact/hooks';
+import { call } from '../api.js';
+import { ColleagueKeyPicker, type ColleagueKey } from '../case/colleague-key.js';
+import { crypto } from '../crypto-client.js';
+import { t } from '../i18n.js';
+import { openSearchKey } from '../search/search-key.js';
+import { account } from '../session.js';
+import { useCommand } from '../ui/command-form.js';
+import { Problem } from '../ui/problem.js';
+import { keyringOf, type CustodyView } from './custody-view.js';
+
+export function CustodyGrant({ view, onDone }: { view: CustodyView; onDone: () => void }) {
+  const [chosen, setChosen] = useState<ColleagueKey | null>(null);
+  const [picker, setPicker] = useState(0);
+  const [done, setDone] = useState<string | null>(null);
+  const { busy, error, run } = useCommand();
+  const key = view.key;
+  if (!key) return null;
+
+  const grant = (event: Event) => {
+    event.preventDefault();
+    const to = chosen;
+    if (!to) return;
+    void run(async () => {
+      const holdsSearch = view.searchHolders.some((h) => h.userId === account.value?.id && !h.stale);
+      if (holdsSearch) await openSearchKey();
+      const sealed = await crypto({ op: 'custodyGrant', publicKey: to.publicKey, keyId: to.keyId, mechanismKeyId: key.keyId, keyring: keyringOf(account.value) });
+      await call('addOrgKeyringEntry', { params: { orgId: view.orgId }, body: { userId: to.userId, entry: sealed.entry } });
+      if (sealed.searchEntry) await call('grantSearchKey', { body: { userId: to.userId, entry: sealed.searchEntry } });
+      setDone(sealed.searchEntry ? t('custody.grantedBoth', { fingerprint: to.fingerprint }) : t('custody.grantedMechanism', { fingerprint: to.fingerprint }));
+      setChosen(null);
+      setPicker((n) => n + 1);
+      onDone();
+    });
+  };
+
+  return (
+    <section aria-labelledby="custody-grant-title" class="card">
+      <h2 id="custody-grant-title">{t('custody.grantTitle')}</h2>
+      <p>{t('custody.grantIntro')}</p>
+      <form onSubmit={grant} noValidate>
+        <ColleagueKeyPicker key={picker} chosen={chosen} onChosen={setChosen} />
+        <p class="actions">
+          <button type="submit" class="primary" disabled={busy || !chosen} aria-busy={busy}>
+            {t('custody.grantSubmit')}
+          </button>
+        </p>
+      </form>
+      <Problem code={error} />
+      <div role="status">{done && <p class="alert alert-ok">{done}</p>}</div>
+    </section>
+  );
+}

@@ -1,0 +1,81 @@
+/**
+ * Custody of the mechanism key, INSIDE the crypto worker (crypto-worker.ts hands in the account
+ * key pair, the organisation keys it opens from the keyring, and the open search key): a grant
+ * to another supervisor, a rotation to the remaining holders, the Shamir split of the private key
+ * into printable codes, and a restore from typed codes. No private key leaves the worker; the
+ * share codes do, once, because they are printed for their custodians.
+ */
+/// <reference lib="webworker" />
+import { combineShareCodes, createOrgKey, fromB64u, keyIdOf, openSecret, sealKeyringEntry, sealSearchKeyEntry, splitPrivateKey, toB64u, wipe, type BoxKeyPair } from '../../../src/sdk/index.js';
+import type { CryptoRequest, CryptoResults, KeyringItem } from '../protocol.js';
+
+type CustodyRequest = Extract<CryptoRequest, { op: 'custodyGrant' | 'custodyRotate' | 'custodySplit' | 'custodyRestore' }>;
+
+const CUSTODY_OPS: ReadonlySet<string> = new Set<CustodyRequest['op']>(['custodyGrant', 'custodyRotate', 'custodySplit', 'custodyRestore']);
+
+export function isCustodyRequest(request: CryptoRequest): request is CustodyRequest {
+  return CUSTODY_OPS.has(request.op);
+}
+
+const failure = (code: string, message: string): Error => Object.assign(new Error(message), { code });
+
+/** A public key the API gave, checked against the keyId it names (a swapped key is refused here). */
+function checkedKey(publicKey: string, keyId: string): Uint8Array {
+  const key = fromB64u(publicKey);
+  if (keyIdOf(key) !== keyId) throw failure('key_id_mismatch', 'the public key is not the one its keyId names');
+  return key;
+}
+
+export function createCustodyOps(deps: {
+  account: () => BoxKeyPair;
+  /** An organisation key pair the account holds through `keyring`, opened (and kept) by the worker; null if it holds none. */
+  orgKey: (keyId: string, keyring: KeyringItem[]) => BoxKeyPair | null;
+  /** The open search key, or null. */
+  searchKey: () => Uint8Array | null;
+}) {
+  const held = (keyId: string, keyring: KeyringItem[]): BoxKeyPair => {
+    const pair = deps.orgKey(keyId, keyring);
+    if (!pair) throw failure('key_holder_required', 'you do not hold this key');
+    return pair;
+  };
+
+  async function handle(request: CustodyRequest): Promise<CryptoResults[CustodyRequest['op']]> {
+    switch (request.op) {
+      case 'custodyGrant': {
+        const recipient = checkedKey(request.publicKey, request.keyId);
+        const mechanism = held(request.mechanismKeyId, request.keyring);
+        const search = deps.searchKey();
+        return { entry: sealKeyringEntry(mechanism.privateKey, recipient).entry, searchEntry: search ? sealSearchKeyEntry(search, recipient).entry : null };
+      }
+      case 'custodyRotate': {
+        // The caller must hold the key being replaced: only a holder rotates it (the API checks too).
+        held(request.currentKeyId, request.keyring);
+        const members = request.holders.map((h) => ({ userId: h.userId, key: checkedKey(h.publicKey, h.keyId) }));
+        const made = createOrgKey(members.map((m) => m.key));
+        wipe(made.keyPair.privateKey);
+        return { publicKey: made.publicKey, keyId: made.keyId, entries: made.entries.map((e, i) => ({ userId: members[i]!.userId, memberKeyId: e.memberKeyId, entry: e.entry })) };
+      }
+      case 'custodySplit': {
+        const mechanism = held(request.keyId, request.keyring);
+        const split = await splitPrivateKey(mechanism.privateKey, request.threshold, request.shares);
+        return { keyId: split.keyId, codes: split.codes };
+      }
+      case 'custodyRestore': {
+        const me = deps.account();
+        const rebuilt = await combineShareCodes(request.codes, request.keyId);
+        try {
+          const answer = openSecret(request.challenge, rebuilt, 'challenge');
+          try {
+            return { answer: toB64u(answer), entry: sealKeyringEntry(rebuilt.privateKey, me.publicKey).entry };
+          } finally {
+            wipe(answer);
+          }
+        } finally {
+          wipe(rebuilt.privateKey);
+        }
+      }
+    }
+  }
+
+  return { handle };
+}

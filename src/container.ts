@@ -87,6 +87,9 @@ import { createEvidenceStore } from './files/stores/create-evidence-store.js';
 import { evidenceStoreConfig } from './files/evidence-store-config.js';
 import { createFilingCeiling } from './limits/filing-ceiling.js';
 import { silentLogger, type Logger } from './lib/logger.js';
+import { createOnCallRepository } from './oncall/on-call-repository.js';
+import { createOnCallService } from './oncall/on-call-service.js';
+import { createPager } from './oncall/pager.js';
 
 /** What the services are built from: the process's connections, keys and policies. */
 interface ServiceCore {
@@ -128,6 +131,7 @@ function buildServices(deps: ServiceCore) {
     webhooks: createWebhookRepository(db),
     escalation: createEscalationRepository(db),
     files: createFileRepository(db),
+    onCall: createOnCallRepository(db),
   };
   const outbox = createOutbox();
   const audit = createAuditService({ repo: repos.audit, writeBatch: createAuditBatchWriter(deps.auditDatabase.sql), clock, signingSecretKey: keys.audit.secretKey });
@@ -204,6 +208,9 @@ function buildServices(deps: ServiceCore) {
   // The blind index: the staff keyring of the search key and the tokens of each case.
   const searchKey = createSearchKeyService({ db, search: searchRepo, keyring: repos.keyring, users: repos.users, access, audit, clock, policy: policies.search });
   const searchTokens = createSearchTokenService({ db, search: searchRepo, cases: repos.cases, access, participation, audit, clock, policy: policies.search, unreadMessages });
+  // On call, out of office hours: the roster and pages (API), the pager (the workers' outbox tap).
+  const onCall = createOnCallService({ db, repo: repos.onCall, access, audit, clock });
+  const pager = createPager({ db, repo: repos.onCall, outbox, audit, clock, policy: policies.onCall, channels: { email: config.SMTP_URL !== '', sms: config.ONCALL_SMS_URL !== '' } });
   return {
     db, repos, audit, access, auth, totpReset, users, orgs, auditQuery, deadlines, intake, cases, workflow, caseList, messages,
     participation, breakGlass, userKeys, staffDirectory,
@@ -225,6 +232,7 @@ function buildServices(deps: ServiceCore) {
     consoleCatalogues,
     searchKey, searchTokens,
     files, uploads,
+    onCall, pager,
   };
 }
 

@@ -12,6 +12,7 @@ import { loadReferralPolicy, type ReferralPolicy } from './referrals/referral-po
 import { loadRiskPolicy, type RiskPolicy } from './risk/risk-policy.js';
 import { loadSearchPolicy, type SearchPolicy } from './search/search-policy.js';
 import { loadFilePolicy, type FilePolicy } from './files/file-policy.js';
+import { loadOnCallPolicy, type OnCallPolicy } from './oncall/on-call-policy.js';
 
 /** Every file of policies/, parsed and validated: what an institution edits and restarts on. */
 export interface Policies {
@@ -43,6 +44,8 @@ export interface Policies {
   search: SearchPolicy;
   /** files.yaml: the limits on evidence files. */
   files: FilePolicy;
+  /** on-call.yaml: office hours, the events that page the person on call, the time to acknowledge. */
+  onCall: OnCallPolicy;
 }
 
 /**
@@ -51,11 +54,13 @@ export interface Policies {
  */
 export function loadPolicies(dir: string): Policies {
   const access = loadAccessPolicy(dir);
+  const deadlines = loadDeadlinePolicy(dir);
+  const calendar = loadCalendarPolicy(dir);
   return {
     access,
     intake: loadIntakePolicy(dir),
-    deadlines: loadDeadlinePolicy(dir),
-    calendar: loadCalendarPolicy(dir),
+    deadlines,
+    calendar,
     workflow: loadWorkflowPolicy(dir, access),
     referrals: loadReferralPolicy(dir),
     appeals: loadAppealPolicy(dir),
@@ -66,5 +71,6 @@ export function loadPolicies(dir: string): Policies {
     console: loadConsolePolicy(dir),
     search: loadSearchPolicy(dir),
     files: loadFilePolicy(dir),
+    onCall: loadOnCallPolicy(dir, { calendar, deadlineRules: new Set(deadlines.rules.keys()) }),
   };
 }

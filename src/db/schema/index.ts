@@ -9,3 +9,4 @@ export * from './notes.js';
 export * from './search.js';
 export * from './saved-views.js';
 export * from './files.js';
+export * from './on-call.js';

@@ -20,6 +20,7 @@ import { Invite } from './screens/invite.js';
 import { Lock } from './screens/lock.js';
 import { NotAvailable, NotFound } from './screens/not-found.js';
 import { Notifications } from './screens/notifications.js';
+import { OnCall } from './oncall/on-call.js';
 import { Recover } from './screens/recover.js';
 import { Search } from './screens/search.js';
 import { Start } from './screens/queue.js';
@@ -65,6 +66,7 @@ function Gate() {
       <Route path="/console/invite" component={Invite} />
       <Route path="/console/cases/:caseId" component={CasePage} />
       <Route path="/console/notifications" component={Notifications} />
+      <Route path="/console/on-call" component={OnCall} />
       <Route default component={NotFound} />
     </Router>
   );

@@ -37,6 +37,7 @@ export const SCREENS: readonly Screen[] = [
   { path: '/console/cases/:caseId/notes', roles: STAFF, needs: ['note.read', 'note.create'] },
   { path: '/console/cases/:caseId/dossier', roles: STAFF, needs: ['case.export'] },
   { path: '/console/invite', roles: ['admin'], needs: ['user.invite'], nav: 'invite' },
+  { path: '/console/on-call', roles: STAFF, needs: ['oncall.read', 'oncall.acknowledge'], nav: 'onCall' },
 ];
 
 /** The screen a path shows (its segments matched as preact-iso matches routes), if any. */

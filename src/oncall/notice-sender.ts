@@ -35,7 +35,6 @@ function errorClass(err: unknown): string {
 }
 
 export type SendResult = { ok: true } | { ok: false; error: string };
-export type NoticeSender = ReturnType<typeof createNoticeSender>;
 
 /**
  * Sends the on-call notices: e-mail through SMTP_URL (nodemailer), SMS through the gateway's

@@ -21,7 +21,6 @@ export interface PagerEvent {
 }
 
 export type Channel = 'email' | 'sms';
-export type Pager = ReturnType<typeof createPager>;
 
 /** A string field of an event's payload, or null. */
 const str = (payload: unknown, key: string): string | null => {

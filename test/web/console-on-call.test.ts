@@ -42,8 +42,8 @@ t.test('a supervisor puts an officer on call; paged at night, the officer acknow
   await sup.page.getByRole('status').filter({ hasText: "Tableau d'astreinte enregistré." }).waitFor();
   const [entry] = await T.database.sql`select user_id, position, starts_at, ends_at, email, language from on_call_entries`;
   t.match(entry, { user_id: awa.id, position: 1, email: 'awa@astreinte.example', language: 'fr' });
-  t.equal((entry!.starts_at as Date).toISOString(), '2026-06-06T18:00:00.000Z', 'the times typed are the mechanism’s (Bamako, UTC+0)');
-  t.equal((entry!.ends_at as Date).toISOString(), '2026-06-08T08:00:00.000Z');
+  t.equal(new Date(entry!.starts_at as string).toISOString(), '2026-06-06T18:00:00.000Z', 'the times typed are the mechanism’s (Bamako, UTC+0)');
+  t.equal(new Date(entry!.ends_at as string).toISOString(), '2026-06-08T08:00:00.000Z');
   await sup.page.locator('li[data-entry-user="awa.officer"]').waitFor();
   checkPage(t, sup);
 

@@ -95,7 +95,8 @@ export async function startOnCall(deps: { container: OnCallContainer; connection
     worker,
     topics: pager.topics,
     async tap(rows, tx) {
-      const pages = await pager.onEvents(rows, tx);
+      const { pages, unanswered } = await pager.onEvents(rows, tx);
+      if (unanswered > 0) log.warn({ events: unanswered }, 'urgent events out of office hours with nobody on the on-call roster');
       if (pages.length > 0) return () => queuePages(pages);
     },
     sweep,

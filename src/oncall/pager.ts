@@ -58,11 +58,8 @@ export function createPager(deps: {
   /** The next person on call at `at` who has not been paged for the event; `null` when nobody is left. */
   async function pageNext(event: { eventId: number; topic: string; caseId: string | null }, rank: number, exclude: ReadonlySet<string>, at: Date, tx: Tx): Promise<PageRow | null | 'already'> {
     const person = (await repo.onCallAt(at, tx)).find((p) => !exclude.has(p.userId));
-    const ctx = systemContext(`oncall:${event.eventId}:${rank}`);
-    if (!person) {
-      await audit.record(ctx, { action: 'oncall.page', resource: `oncall-event:${event.eventId}`, caseId: event.caseId, outcome: 'denied', reason: `${event.topic}: nobody ${rank === 1 ? '' : 'else '}on call` }, tx);
-      return null;
-    }
+    // Nobody (left) on the roster: the caller says so in the logs; the inbox has the event anyway.
+    if (!person) return null;
     const status = (on: boolean, contact: string | null): NoticeStatus => (on && contact ? 'pending' : 'none');
     const now = clock.now();
     const row = await repo.insertPage(
@@ -85,7 +82,7 @@ export function createPager(deps: {
     if (!row) return 'already';
     // Their inbox links to the case: the console is where they see what it is.
     await outbox.add(tx, ONCALL_PAGED, { caseId: event.caseId, pageId: row.id, recipients: [person.userId] }, now);
-    await audit.record(ctx, { action: 'oncall.page', resource: `oncall-page:${row.id}`, caseId: event.caseId, outcome: 'allowed', reason: `${event.topic}: rank ${rank}` }, tx);
+    await audit.record(systemContext(`oncall:${event.eventId}:${rank}`), { action: 'oncall.page', resource: `oncall-page:${row.id}`, caseId: event.caseId, outcome: 'allowed', reason: `${event.topic}: rank ${rank}` }, tx);
     return row;
   }
 
@@ -96,21 +93,23 @@ export function createPager(deps: {
     /**
      * In the relay's claiming transaction: the first page of each event that calls for one (out
      * of office hours, as the policy says). Returns the pages made, whose notices and escalation
-     * the caller queues after commit.
+     * the caller queues after commit, and how many events found nobody on call.
      */
-    async onEvents(rows: readonly PagerEvent[], tx: Tx): Promise<PageRow[]> {
+    async onEvents(rows: readonly PagerEvent[], tx: Tx): Promise<{ pages: PageRow[]; unanswered: number }> {
       const candidates = rows.filter((r) => topics.has(r.topic) && !inOfficeHours(policy, r.createdAt));
-      if (candidates.length === 0) return [];
+      if (candidates.length === 0) return { pages: [], unanswered: 0 };
       const deadlines = await repo.deadlinesOf(candidates.map((r) => str(r.payload, 'deadlineId')).filter((id): id is string => id !== null), tx);
       const made: PageRow[] = [];
+      let unanswered = 0;
       for (const r of candidates) {
         const deadlineId = str(r.payload, 'deadlineId');
         const d = deadlineId ? deadlines.get(deadlineId) : undefined;
         if (!policy.events.some((e) => matches(e, r, d))) continue;
         const page = await pageNext({ eventId: r.id, topic: r.topic, caseId: str(r.payload, 'caseId') ?? d?.caseId ?? null }, 1, new Set(), r.createdAt, tx);
-        if (page && page !== 'already') made.push(page);
+        if (page === null) unanswered++;
+        else if (page !== 'already') made.push(page);
       }
-      return made;
+      return { pages: made, unanswered };
     },
 
     /**

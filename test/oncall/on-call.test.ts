@@ -200,3 +200,14 @@ t.test('nothing of the case nor any contact point leaks', async (t) => {
   const contacts = await findLeaks(T, { awaMail: AWA_MAIL, fatouMail: FATOU_MAIL, awaPhone: AWA_PHONE }, elsewhere);
   t.same(contacts.filter((h) => !/^db:on_call_(entries|pages)\.(email|phone)$/.test(h.where) && !h.where.includes('mail') && !h.where.includes('sms')), []);
 });
+
+t.test('the policy is checked at start', async (t) => {
+  const { parseOnCallPolicy } = await import('../../src/oncall/on-call-policy.js');
+  const context = { calendar: T.app.container.policies.calendar, deadlineRules: new Set(['acknowledge']) };
+  const good = { version: 1, officeHours: { from: '08:00', to: '17:00' }, events: [{ topic: 'alert.raised' }], acknowledgeWithinSeconds: 600, retry: { attempts: 3, backoffSeconds: 1 } };
+  t.ok(parseOnCallPolicy(good, 'on-call.yaml', context));
+  t.throws(() => parseOnCallPolicy({ ...good, events: [{ topic: 'case.teleported' }] }, 'on-call.yaml', context), /unknown topic case.teleported/);
+  t.throws(() => parseOnCallPolicy({ ...good, events: [{ topic: 'deadline.step', rules: ['nap'] }] }, 'on-call.yaml', context), /unknown deadline rule nap/);
+  t.throws(() => parseOnCallPolicy({ ...good, officeHours: { from: '18:00', to: '08:00' } }, 'on-call.yaml', context), /from/);
+  t.throws(() => parseOnCallPolicy({ ...good, pager: true }, 'on-call.yaml', context), /invalid/);
+});

@@ -91,6 +91,9 @@ import { createEvidenceStore } from './files/stores/create-evidence-store.js';
 import { evidenceStoreConfig } from './files/evidence-store-config.js';
 import { createFilingCeiling } from './limits/filing-ceiling.js';
 import { silentLogger, type Logger } from './lib/logger.js';
+import { createOnCallRepository } from './oncall/on-call-repository.js';
+import { createOnCallService } from './oncall/on-call-service.js';
+import { createPager } from './oncall/pager.js';
 
 /** What the services are built from: the process's connections, keys and policies. */
 interface ServiceCore {
@@ -132,6 +135,7 @@ function buildServices(deps: ServiceCore) {
     webhooks: createWebhookRepository(db),
     escalation: createEscalationRepository(db),
     files: createFileRepository(db),
+    onCall: createOnCallRepository(db),
   };
   const outbox = createOutbox();
   const audit = createAuditService({ repo: repos.audit, writeBatch: createAuditBatchWriter(deps.auditDatabase.sql), clock, signingSecretKey: keys.audit.secretKey });
@@ -211,6 +215,9 @@ function buildServices(deps: ServiceCore) {
   const searchTokens = createSearchTokenService({ db, search: searchRepo, cases: repos.cases, access, participation, audit, clock, policy: policies.search, unreadMessages });
   // Custody of the mechanism key: holders, split backups recorded, restore with proof of possession.
   const custody = createCustodyService({ db, redis, prefix: config.REDIS_PREFIX, custody: createCustodyRepository(db), orgs: repos.orgs, keyring: repos.keyring, users: repos.users, access, audit, clock, policy: policies.custody });
+  // On call, out of office hours: the roster and pages (API), the pager (the workers' outbox tap).
+  const onCall = createOnCallService({ db, repo: repos.onCall, access, audit, clock });
+  const pager = createPager({ db, repo: repos.onCall, outbox, audit, clock, policy: policies.onCall, channels: { email: config.SMTP_URL !== '', sms: config.ONCALL_SMS_URL !== '' } });
   return {
     db, repos, audit, access, auth, totpReset, users, orgs, auditQuery, deadlines, intake, cases, workflow, caseList, messages,
     participation, breakGlass, userKeys, staffDirectory, staffOversight,
@@ -233,6 +240,7 @@ function buildServices(deps: ServiceCore) {
     searchKey, searchTokens,
     custody,
     files, uploads,
+    onCall, pager,
   };
 }
 

@@ -77,6 +77,8 @@ export interface ModuleWorkerContext {
 
 export interface StartedModuleWorker {
   outbox: ReadonlyArray<readonly [topic: string, handler: ModuleOutboxHandler]>;
+  /** Readers of other modules' topics, beside their handlers (OutboxRelay.tap). */
+  taps: ReadonlyArray<readonly [topic: string, handler: ModuleOutboxHandler]>;
   close(): Promise<void>;
 }
 
@@ -99,6 +101,11 @@ export interface ModuleDefinition<P extends ModuleWorkerPart, C extends TopicCat
     start?(ctx: ModuleWorkerContext): Promise<P> | P;
     /** Outbox topics (exact, or a family `x.*`) and their handlers, registered with the process's one relay. */
     outbox?: { readonly [K in TopicPattern<C>]?: (part: P, ctx: ModuleWorkerContext) => OutboxHandler<TopicsMatching<K, C>, C> };
+    /**
+     * Topics another module handles that this one reads too, in the same claim (OutboxRelay.tap):
+     * chosen at start, so a policy may name them.
+     */
+    taps?(part: P, ctx: ModuleWorkerContext): ReadonlyArray<readonly [topic: string, handler: ModuleOutboxHandler]>;
   };
 }
 
@@ -106,7 +113,8 @@ export interface ModuleDefinition<P extends ModuleWorkerPart, C extends TopicCat
 export function defineModule<P extends ModuleWorkerPart = ModuleWorkerPart, C extends TopicCatalogue = AppTopics>(def: ModuleDefinition<P, C>): AppModule {
   // The relay hands a handler only rows of the topics it claimed, each checked against its schema
   // first: the typed handler of a pattern is the stored handler of that pattern.
-  const outbox = (def.worker?.outbox ?? {}) as Readonly<Record<string, (part: P, ctx: ModuleWorkerContext) => ModuleOutboxHandler>>;
+  type Handlers = Readonly<Record<string, (part: P, ctx: ModuleWorkerContext) => ModuleOutboxHandler>>;
+  const outbox = (def.worker?.outbox ?? {}) as Handlers;
   return {
     name: def.name,
     routes: def.routes ?? [],
@@ -117,6 +125,7 @@ export function defineModule<P extends ModuleWorkerPart = ModuleWorkerPart, C ex
       const part = ((await def.worker?.start?.(ctx)) ?? {}) as P;
       return {
         outbox: Object.entries(outbox).map(([topic, handler]) => [topic, handler(part, ctx)] as const),
+        taps: def.worker?.taps?.(part, ctx) ?? [],
         close: async () => {
           await part.close?.();
         },

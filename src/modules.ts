@@ -22,6 +22,7 @@ import platform from './plugins/platform-module.js';
 import consoleApp from './console/console-module.js';
 import views from './views/view-module.js';
 import staff from './staff/staff-module.js';
+import onCall from './oncall/on-call-module.js';
 
 /**
  * The domain modules, in the order their routes register (src/module.ts says what a module
@@ -51,6 +52,7 @@ export const defaultModules: readonly AppModule[] = [
   custody,
   views,
   staff,
+  onCall,
   platform,
   consoleApp,
 ];

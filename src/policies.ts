@@ -13,6 +13,7 @@ import { loadRiskPolicy, type RiskPolicy } from './risk/risk-policy.js';
 import { loadSearchPolicy, type SearchPolicy } from './search/search-policy.js';
 import { loadFilePolicy, type FilePolicy } from './files/file-policy.js';
 import { loadCustodyPolicy, type CustodyPolicy } from './custody/custody-policy.js';
+import { loadOnCallPolicy, type OnCallPolicy } from './oncall/on-call-policy.js';
 
 /** Every file of policies/, parsed and validated: what an institution edits and restarts on. */
 export interface Policies {
@@ -46,6 +47,8 @@ export interface Policies {
   files: FilePolicy;
   /** custody.yaml: k of n of the mechanism key's split backup, and the fewest holders before a warning. */
   custody: CustodyPolicy;
+  /** on-call.yaml: office hours, the events that page the person on call, the time to acknowledge. */
+  onCall: OnCallPolicy;
 }
 
 /**
@@ -54,11 +57,13 @@ export interface Policies {
  */
 export function loadPolicies(dir: string): Policies {
   const access = loadAccessPolicy(dir);
+  const deadlines = loadDeadlinePolicy(dir);
+  const calendar = loadCalendarPolicy(dir);
   return {
     access,
     intake: loadIntakePolicy(dir),
-    deadlines: loadDeadlinePolicy(dir),
-    calendar: loadCalendarPolicy(dir),
+    deadlines,
+    calendar,
     workflow: loadWorkflowPolicy(dir, access),
     referrals: loadReferralPolicy(dir),
     appeals: loadAppealPolicy(dir),
@@ -70,5 +75,6 @@ export function loadPolicies(dir: string): Policies {
     search: loadSearchPolicy(dir),
     files: loadFilePolicy(dir),
     custody: loadCustodyPolicy(dir),
+    onCall: loadOnCallPolicy(dir, { calendar, deadlineRules: new Set(deadlines.rules.keys()) }),
   };
 }

@@ -75,6 +75,7 @@ export async function startWorkers(opts: StartWorkersOptions): Promise<Workers> 
     const part = await m.startWorker(ctx);
     started.push(part);
     for (const [topic, handler] of part.outbox) relay.register(topic, handler);
+    for (const [topic, handler] of part.taps) relay.tap(topic, handler);
   }
   relay.start(config.OUTBOX_RELAY_INTERVAL_MS);
   // Job schedulers live in Redis only: re-created if a Redis loss took them (as often as the reconciler runs).

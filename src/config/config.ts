@@ -78,6 +78,14 @@ const EnvSchema = Type.Object({
   // How often the workers look for uploads left unfinished past policies/files.yaml
   // staleUploadAfterSeconds and remove them (row and bytes).
   FILE_SWEEP_INTERVAL_SECONDS: Type.Integer({ minimum: 1, maximum: 86_400, default: 300 }),
+  // The mail server the on-call notices go through (smtp:// or smtps://, credentials in the URL);
+  // empty: no e-mail, a page reaches the in-app inbox only. The notice says nothing about any case.
+  SMTP_URL: Type.String({ pattern: '^(?:smtps?://[^\\s"<>]{1,1000})?$', default: '', description: 'an smtp:// or smtps:// URL, or empty (no e-mail)' }),
+  SMTP_FROM: Type.String({ pattern: '^[^\\r\\n]{3,200}$', default: 'egide <no-reply@localhost>', description: 'a From address, e.g. egide <alerte@cndh.ml>' }),
+  // An SMS gateway's HTTP hook for the on-call notices: POST JSON {to, text}, signed like the
+  // webhooks (X-Egide-Signature: sha256=HMAC(secret, timestamp.body)). Empty: no SMS.
+  ONCALL_SMS_URL: Type.String({ pattern: '^(?:https?://[^\\s"<>]{1,1000})?$', default: '', description: 'an http(s):// URL, or empty (no SMS)' }),
+  ONCALL_SMS_SECRET: Type.String({ pattern: '^(?:[A-Za-z0-9_-]{32,128})?$', default: '', description: '32 to 128 base64url characters (required with ONCALL_SMS_URL)' }),
   // Where a worker process writes its heartbeat (every few seconds, while it reaches PostgreSQL and
   // Redis), for `node dist/workers/healthcheck.js <file>`; empty: no heartbeat.
   WORKER_HEARTBEAT_FILE: Type.String({ pattern: '^(?:/[^\\0]{1,1000})?$', default: '', description: 'an absolute path, or empty' }),
@@ -150,6 +158,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   if (problems.length === 0) problems.push(...roleProblems(values));
   if (values.FILE_STORE === 's3' && !values.S3_BUCKET) problems.push('S3_BUCKET is required when FILE_STORE=s3');
+  if (values.ONCALL_SMS_URL && !values.ONCALL_SMS_SECRET) problems.push('ONCALL_SMS_SECRET is required when ONCALL_SMS_URL is set');
   if (problems.length > 0) throw new ConfigError([...new Set(problems)]);
   return Object.freeze(values as Static<typeof EnvSchema>);
 }

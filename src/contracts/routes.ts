@@ -161,6 +161,11 @@ export const ROUTES = {
   listSavedViews: ['GET', '/v1/me/views'],
   createSavedView: ['POST', '/v1/me/views'],
   deleteSavedView: ['DELETE', '/v1/me/views/:id'],
+  // on-call
+  getOnCallRoster: ['GET', '/v1/on-call/roster'],
+  replaceOnCallRoster: ['PUT', '/v1/on-call/roster'],
+  listMyPages: ['GET', '/v1/on-call/pages'],
+  acknowledgePage: ['POST', '/v1/on-call/pages/:id/acknowledge'],
 } as const satisfies Record<string, readonly ['GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', `/${string}`]>;
 
 export type OperationId = keyof typeof ROUTES;

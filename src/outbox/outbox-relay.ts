@@ -30,6 +30,13 @@ export interface OutboxRelay<C extends TopicCatalogue = AppTopics> {
    * Registering after start is fine: each pass reads the map.
    */
   register<P extends TopicPattern<C>>(topic: P, handler: OutboxHandler<TopicsMatching<P, C>, C>): void;
+  /**
+   * Adds a reader beside a topic's handler: it gets the same rows in the same claiming
+   * transaction, after the handler, and its failure leaves the rows pending for both (so they are
+   * handed again: a tap must be idempotent too). For a module that acts on another's events (the
+   * on-call pager on alerts and escalations) without taking them from their owner.
+   */
+  tap<P extends TopicPattern<C>>(topic: P, handler: OutboxHandler<TopicsMatching<P, C>, C>): void;
   /** One pass: up to a batch of pending rows per registered topic; returns the largest count dispatched for one topic. */
   relayOnce(): Promise<number>;
   /** Polls every `intervalMs` (at once again while batches come back full). */
@@ -82,6 +89,8 @@ export function createOutboxRelay<C extends TopicCatalogue = AppTopics>(deps: {
   const batchSize = deps.batchSize ?? 500;
   const staleAfterMs = deps.staleAfterMs ?? 5 * 60_000;
   const handlers = new Map<string, StoredHandler>();
+  const taps: Array<{ pattern: string; handler: StoredHandler }> = [];
+  const matches = (pattern: string, topic: string) => pattern === topic || (pattern.endsWith('.*') && topic.startsWith(pattern.slice(0, -1)));
   const validators = new Map<string, Validator>();
   /** Rows this process found failing their schema: left pending, never claimed again here. */
   const rejected = new Set<number>();
@@ -111,7 +120,8 @@ export function createOutboxRelay<C extends TopicCatalogue = AppTopics>(deps: {
 
   /** One topic's pass, in a transaction of its own: a failing topic never holds up another's rows. */
   async function relayTopic(topic: string, handler: StoredHandler, validator: Validator): Promise<number> {
-    const post: { after?: () => Promise<void> } = {};
+    const post: { after: Array<() => Promise<void>> } = { after: [] };
+    const readers = [handler, ...taps.filter((x) => matches(x.pattern, topic)).map((x) => x.handler)];
     // Only while there are rejected rows, so the usual claim keeps one statement shape.
     const skip = rejected.size > 0 ? sql`${outbox.id} <> all(${`{${[...rejected].join(',')}}`}::bigint[])` : undefined;
     const count = await database.db.transaction(async (tx): Promise<number | 'again'> => {
@@ -133,8 +143,12 @@ export function createOutboxRelay<C extends TopicCatalogue = AppTopics>(deps: {
       if (rows.length === 0) return 0;
       try {
         // A savepoint: what a failing handler wrote is undone, the claim is simply released.
-        const after = await tx.transaction((sp) => handler(rows, sp));
-        if (after) post.after = after;
+        await tx.transaction(async (sp) => {
+          for (const read of readers) {
+            const after = await read(rows, sp);
+            if (after) post.after.push(after);
+          }
+        });
       } catch (err) {
         log.warn({ topic, rows: rows.length, err: loggableError(err) }, 'outbox handler failed; the rows stay pending');
         return 0;
@@ -144,9 +158,9 @@ export function createOutboxRelay<C extends TopicCatalogue = AppTopics>(deps: {
       return ids.length;
     });
     if (count === 'again') return relayTopic(topic, handler, validator);
-    if (post.after) {
+    for (const after of post.after) {
       try {
-        await post.after();
+        await after();
       } catch (err) {
         log.warn({ topic, err: loggableError(err) }, 'outbox after-commit step failed; its owner retries it');
       }
@@ -212,6 +226,10 @@ export function createOutboxRelay<C extends TopicCatalogue = AppTopics>(deps: {
       if (!topic.endsWith('.*') && !(topic in topics)) throw new Error(`outbox topic ${topic} has no schema in the outbox topics`);
       // The handler's rows are typed by the pattern; the relay hands it only rows of that pattern, checked against their schema.
       handlers.set(topic, handler as unknown as StoredHandler);
+    },
+    tap(topic, handler) {
+      if (!topic.endsWith('.*') && !(topic in topics)) throw new Error(`outbox topic ${topic} has no schema in the outbox topics`);
+      taps.push({ pattern: topic, handler: handler as unknown as StoredHandler });
     },
     relayOnce,
     start(intervalMs) {

@@ -111,6 +111,12 @@ const FileReceived = payload({ caseId: Uuid, fileId: Uuid });
 /** Files whose rows are gone (purge, stale upload): the workers erase their bytes from the store. */
 const FileErase = payload({ caseId: Uuid, fileIds: Type.Array(Uuid, { maxItems: 10_000 }), why: Type.Union([Type.Literal('purge'), Type.Literal('stale')]) });
 
+// -- on call -------------------------------------------------------------------------------
+
+/** A page put to the person on call (src/oncall): their inbox links to the case. */
+export const ONCALL_PAGED = 'oncall.paged';
+const OnCallPaged = payload({ caseId: Nullable(Uuid), pageId: Uuid, recipients: Recipients });
+
 /**
  * The catalogue: topic name to payload schema. A topic is written, registered and relayed only if
  * it is here; the relay leaves a row of any other topic in the outbox and warns about it.
@@ -155,6 +161,8 @@ export const OUTBOX_TOPICS = {
 
   'case.consent_withdrawn': CaseConsentWithdrawn,
   [BREAK_GLASS]: CaseBreakGlass,
+
+  [ONCALL_PAGED]: OnCallPaged,
 } as const satisfies TopicCatalogue;
 
 /** Topic names to payload schemas (the application's is OUTBOX_TOPICS; a test may relay a catalogue of its own). */

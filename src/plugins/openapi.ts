@@ -54,6 +54,7 @@ export default fp(
           { name: 'appeals', description: 'Appeals against a decision, ruled on by another supervisor' },
           { name: 'deadlines', description: 'Deadlines of policies/deadlines.yaml, across cases and per case' },
           { name: 'notifications', description: "Staff inbox, the defender's notices, partner webhooks" },
+          { name: 'on-call', description: 'Out of office hours: the on-call roster, and the pages put to the person on call' },
           { name: 'retention', description: 'Closed cases past their retention period, and their purge' },
           { name: 'users', description: 'Invitations, enrolment and accounts (admin)' },
           { name: 'orgs', description: 'The mechanism and partner organisations, their public keys and keyrings' },

@@ -39,6 +39,15 @@ export interface QueueDefinitions {
     payload: { trigger: 'schedule' | 'manual' };
     result: { expired: number; lapsed: number };
   };
+  /**
+   * On call (workers/on-call.ts): `send` one channel of a page's notice (e-mail or SMS); `turn`
+   * ends a page's time to acknowledge (delayed), paging the next person unless acknowledged.
+   */
+  'on-call': {
+    job: 'send' | 'turn';
+    payload: { pageId: string; channel: 'email' | 'sms' } | { pageId: string };
+    result: { outcome: string };
+  };
   /** POSTs one webhook delivery (a row of webhook_deliveries) to a partner's endpoint (workers/notification-delivery.ts). */
   webhooks: {
     job: 'deliver';
@@ -115,6 +124,16 @@ export const QUEUES = {
       backoff: { type: 'exponential', delay: 1000 },
       removeOnComplete: { count: 100 },
       removeOnFail: { count: 1000 },
+    },
+  },
+  // Few jobs; a mail server or SMS gateway may be down for a while: the sends' attempts and
+  // backoff come from policies/on-call.yaml (retry), set on each job. Failed jobs are kept.
+  'on-call': {
+    concurrency: 4,
+    defaultJobOptions: {
+      attempts: 1,
+      removeOnComplete: { count: 1000 },
+      removeOnFail: { count: 10000 },
     },
   },
   // A partner's endpoint may be down for a while: 8 attempts back off over about 4 minutes; failed

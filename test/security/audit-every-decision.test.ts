@@ -83,6 +83,8 @@ const UNREFUSABLE: Record<string, Partial<Record<Caller, string>>> = {
   'GET /v1/staff': { officer: "a list of the mechanism's active staff, with no parameter to refuse", supervisor: "a list of the mechanism's active staff, with no parameter to refuse" },
   'GET /v1/staff/load': { supervisor: 'counts of every officer’s open cases, with no parameter to refuse' },
   'GET /v1/me/views': { officer: "the caller's own views", supervisor: "the caller's own views" },
+  'GET /v1/on-call/roster': { officer: 'the whole roster is staff’s to read, with no parameter to refuse', supervisor: 'the whole roster, with no parameter to refuse' },
+  'GET /v1/on-call/pages': { officer: "the caller's own pages", supervisor: "the caller's own pages" },
   'GET /v1/cases/counts': { officer: "counts within the caller's own scope, with no parameter to refuse", supervisor: 'counts of every case, with no parameter to refuse' },
 };
 
@@ -247,6 +249,17 @@ const REFUSALS: Record<string, Partial<Record<Caller, Refusal>>> = {
     },
   },
   // A case that does not exist: its denial is the one event (no break-glass row, timeline entry or notice).
+  // Only active officers and supervisors go on the roster: an admin's account is refused.
+  'PUT /v1/on-call/roster': {
+    supervisor: {
+      code: 'validation_failed',
+      probe: async (w) => {
+        const p = await matrixProbe('PUT /v1/on-call/roster', 'supervisor');
+        const [entry] = (p.body as { entries: Array<Record<string, unknown>> }).entries;
+        return { ...p, body: { entries: [{ ...entry, userId: w.admin.id }] } };
+      },
+    },
+  },
   'POST /v1/cases/{caseId}/break-glass': { supervisor: { code: 'not_found', probe: () => onMissing('POST /v1/cases/:caseId/break-glass', 'supervisor') } },
 };
 

@@ -21,6 +21,7 @@ import { Invite } from './screens/invite.js';
 import { Lock } from './screens/lock.js';
 import { NotAvailable, NotFound } from './screens/not-found.js';
 import { Notifications } from './screens/notifications.js';
+import { OnCall } from './oncall/on-call.js';
 import { Recover } from './screens/recover.js';
 import { Search } from './screens/search.js';
 import { Start } from './screens/queue.js';
@@ -77,6 +78,7 @@ function Gate() {
       <Route path="/console/referrals/:referralId" component={ReferralPage} />
       <Route path="/console/organisation" component={OrgKeyring} />
       <Route path="/console/custody" component={Custody} />
+      <Route path="/console/on-call" component={OnCall} />
       <Route default component={NotFound} />
     </Router>
   );

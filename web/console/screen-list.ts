@@ -44,6 +44,7 @@ export const SCREENS: readonly Screen[] = [
   { path: '/console/referrals/:referralId', roles: ['partner'], needs: ['referral.read', 'referral.respond', 'referral.report', 'deadline.list', 'console.catalogues', 'file.read'] },
   { path: '/console/organisation', roles: ['supervisor', 'partner'], needs: ['keyring.list', 'keyring.add', 'org.key.create', 'staff.directory', 'user.key.read'] },
   { path: '/console/custody', roles: ['supervisor'], needs: ['custody.read', 'custody.restore'], nav: 'custody' },
+  { path: '/console/on-call', roles: STAFF, needs: ['oncall.read', 'oncall.acknowledge'], nav: 'onCall' },
 ];
 
 /** The screen a path shows (its segments matched as preact-iso matches routes), if any. */

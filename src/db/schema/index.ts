@@ -10,3 +10,4 @@ export * from './search.js';
 export * from './saved-views.js';
 export * from './files.js';
 export * from './custody.js';
+export * from './on-call.js';

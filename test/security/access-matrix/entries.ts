@@ -940,6 +940,29 @@ export const entries: Record<string, Entry> = {
     },
   },
   'POST /v1/notifications/read-all': selfRoute(async () => ({ url: '/v1/notifications/read-all' })),
+  // on call: the roster (staff read it, supervisors replace it) and one's own pages
+  'GET /v1/on-call/roster': {
+    async probe(w, role, mode) {
+      return { who: await callerFor(w, role, null, mode), url: '/v1/on-call/roster' };
+    },
+  },
+  'PUT /v1/on-call/roster': {
+    async probe(w, role, mode) {
+      const now = w.T.clock.now().getTime();
+      const entry = { userId: w.officerA.id, position: 1, startsAt: new Date(now).toISOString(), endsAt: new Date(now + 3600_000).toISOString(), email: null, phone: null, language: 'fr' };
+      return { who: await callerFor(w, role, null, mode), url: '/v1/on-call/roster', body: { entries: [entry] } };
+    },
+  },
+  'GET /v1/on-call/pages': selfRoute(async () => ({ url: '/v1/on-call/pages' })),
+  'POST /v1/on-call/pages/:id/acknowledge': {
+    // In scope: one's own page; out of scope: someone else's.
+    async probe(w, role, mode) {
+      const who = await callerFor(w, role, null, mode === 'out' ? 'in' : mode);
+      const owner = mode === 'out' ? w.officerB : who;
+      const id = 'username' in owner && (role === 'officer' || role === 'supervisor') ? await pageOf(w, owner) : randomUUID();
+      return { who, url: `/v1/on-call/pages/${id}/acknowledge` };
+    },
+  },
   'GET /v1/cases/:caseId/notices': onCase({ stage: 'triage', path: '/notices' }),
   'POST /v1/orgs/:orgId/webhooks': { probe: async (w, role, mode) => ({ who: await callerFor(w, role, null, mode), url: `/v1/orgs/${w.orgP.id}/webhooks`, body: { url: 'https://93.184.215.14/egide' } }) },
   'GET /v1/orgs/:orgId/webhooks': { probe: async (w, role, mode) => ({ who: await callerFor(w, role, null, mode), url: `/v1/orgs/${w.orgP.id}/webhooks` }) },
@@ -1012,6 +1035,14 @@ const staffKeyOf = (w: World, c: Case): Promise<Uint8Array> =>
  * A notification in `owner`'s inbox. The outbox dispatcher (a worker) writes them; the matrix runs
  * no worker, so the row is written as the dispatcher would write it.
  */
+/** A page put to `owner` by the on-call pager (as the workers write it). */
+async function pageOf(w: World, owner: Actor): Promise<string> {
+  const id = randomUUID();
+  await w.T.database.sql`insert into on_call_pages (id, event_id, rank, topic, recipient_user_id, language, email_status, sms_status, created_at)
+    values (${id}, ${Math.floor(Math.random() * 1e9)}, 1, 'alert.raised', ${owner.id}, 'fr', 'none', 'none', ${w.T.clock.now().toISOString()}::timestamptz)`;
+  return id;
+}
+
 async function notificationOf(w: World, owner: Actor): Promise<string> {
   const id = randomUUID();
   await w.T.database.sql`insert into notifications (id, audience, recipient_user_id, topic, payload, outbox_id, created_at)

@@ -27,6 +27,8 @@ import { SignIn } from './screens/sign-in.js';
 import { reachable, screenOf } from './screen-list.js';
 import { account, endLocally, locked } from './session.js';
 import { Shell } from './shell.js';
+import { AuditViewer } from './audit/audit-viewer.js';
+import { CaseAccessLog } from './audit/case-access-log.js';
 
 /** True when the server ended the session under us (refresh refused): say so on the sign-in form. */
 const sessionEnded = signal(false);
@@ -65,6 +67,8 @@ function Gate() {
       <Route path="/console/invite" component={Invite} />
       <Route path="/console/cases/:caseId" component={CasePage} />
       <Route path="/console/notifications" component={Notifications} />
+      <Route path="/console/audit" component={AuditViewer} />
+      <Route path="/console/cases/:caseId/access-log" component={CaseAccessLog} />
       <Route default component={NotFound} />
     </Router>
   );

@@ -49,6 +49,7 @@ import { serveWorker } from '../common/worker-rpc.js';
 import type { BehalfSecrets, CryptoRequest, CryptoResults, KeyringItem, SealedItem, StaffHolder, WorkerViolation } from './protocol.js';
 import { searchableOf } from './search/searchable.js';
 import { createFileOps, isFileRequest } from './files/worker-files.js';
+import { createAuditOps, isAuditRequest } from './audit/worker-audit.js';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -168,6 +169,7 @@ function keyPairsFor(keyIds: string[], keyring: KeyringItem[]): BoxKeyPair[] {
 async function handle(request: CryptoRequest): Promise<CryptoResults[CryptoRequest['op']]> {
   await ready();
   if (isFileRequest(request)) return files.handle(request);
+  if (isAuditRequest(request)) return createAuditOps({ post: (message) => self.postMessage(message) }).handle(request);
   switch (request.op) {
     case 'ready':
       return null;

@@ -114,7 +114,18 @@ export type CryptoRequest =
    */
   | { op: 'downloadFile'; caseId: string; file: SealedFileRef; target: FileSystemFileHandle | null; maxInMemory: number }
   /** An image decrypted, checked and decoded here: only the picture comes back, to be drawn on a canvas. */
-  | { op: 'showImage'; caseId: string; file: SealedFileRef; maxBytes: number };
+  | { op: 'showImage'; caseId: string; file: SealedFileRef; maxBytes: number }
+  /**
+   * Recomputes the chain of an audit export (its NDJSON, as saved) from genesis, and checks that
+   * it passes through `head`, whose signature must verify with `signingPublicKey`: the key the
+   * console pinned, not the one the server names. Progress arrives as FileEvent messages under `progressId`.
+   */
+  | { op: 'verifyAuditExport'; file: Blob; head: { seq: number; hash: string; signature: string }; signingPublicKey: string; progressId: string };
+
+/** What the worker found in an audit export: each failure with a code the page has words for, and the first event it names. */
+export type AuditVerdict =
+  | { ok: true; count: number; headSeq: number; last: { seq: number; hash: string } }
+  | { ok: false; code: 'audit_head_unsigned' | 'audit_line_malformed' | 'audit_chain_broken' | 'audit_head_differs' | 'audit_head_not_reached'; count: number; firstBadSeq: number | null; headSeq: number };
 
 /** What the worker needs of a listed file to open it: its id, sealed fields and the hash the server took. */
 export interface SealedFileRef {
@@ -193,6 +204,7 @@ export interface CryptoResults {
   /** `saved`: written through the handle; `memory`: the checked plaintext, for the page to offer. */
   downloadFile: { kind: 'saved'; bytes: number } | { kind: 'memory'; blob: Blob; bytes: number };
   showImage: ImageBitmap;
+  verifyAuditExport: AuditVerdict;
 }
 
 

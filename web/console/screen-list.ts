@@ -37,6 +37,8 @@ export const SCREENS: readonly Screen[] = [
   { path: '/console/cases/:caseId/notes', roles: STAFF, needs: ['note.read', 'note.create'] },
   { path: '/console/cases/:caseId/dossier', roles: STAFF, needs: ['case.export'] },
   { path: '/console/invite', roles: ['admin'], needs: ['user.invite'], nav: 'invite' },
+  { path: '/console/audit', roles: ['supervisor'], needs: ['audit.read', 'staff.directory'], nav: 'audit' },
+  { path: '/console/cases/:caseId/access-log', roles: ['supervisor'], needs: ['audit.read', 'case.read'] },
 ];
 
 /** The screen a path shows (its segments matched as preact-iso matches routes), if any. */

@@ -6,7 +6,7 @@
  * from the pin is refused before anything is verified.
  */
 import { useEffect, useState } from 'preact/hooks';
-import { call, codeOf } from '../api.js';
+import { ApiError, call, codeOf, followAccessToken } from '../api.js';
 import { crypto, onFileEvent } from '../crypto-client.js';
 import { t } from '../i18n.js';
 import type { AuditVerdict } from '../protocol.js';
@@ -18,6 +18,26 @@ import { pinSigningKey, signingFingerprint, signingKeyState } from './signing-ke
 type Key = { fingerprint: string; first: boolean } | { refused: true; pinned: string; offered: string };
 
 let runs = 0;
+
+/**
+ * The export's bytes exactly as the server sent them (the typed client would parse the body as
+ * JSON): what is saved is what is verified, and what the CLI checks.
+ */
+async function exportBytes(): Promise<Blob> {
+  let token: string | null = null;
+  followAccessToken((value) => (token = value))();
+  let response: Response;
+  try {
+    response = await fetch('/v1/audit/export', { headers: { accept: 'application/x-ndjson, application/problem+json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, credentials: 'omit', cache: 'no-store', redirect: 'error' });
+  } catch {
+    throw new ApiError(0, 'network', null, null, 'exportAuditLog');
+  }
+  if (!response.ok) {
+    const problem = (await response.json().catch(() => null)) as { code?: unknown } | null;
+    throw new ApiError(response.status, typeof problem?.code === 'string' ? problem.code : `http_${response.status}`, null, null, 'exportAuditLog');
+  }
+  return response.blob();
+}
 
 export function AuditExport() {
   const [busy, setBusy] = useState(false);
@@ -48,8 +68,7 @@ export function AuditExport() {
       }
       if (state.state === 'new') pinSigningKey(me, head.signingPublicKey);
       setKey({ fingerprint: signingFingerprint(head.signingPublicKey), first: state.state === 'new' });
-      const text = await call('exportAuditLog', {});
-      const blob = new Blob([typeof text === 'string' ? text : ''], { type: 'application/x-ndjson' });
+      const blob = await exportBytes();
       setFile({ url: URL.createObjectURL(blob), name: `egide-audit-${new Date().toISOString().slice(0, 10)}.ndjson`, bytes: blob.size });
       setProgress({ done: 0, total: blob.size });
       setVerdict(await crypto({ op: 'verifyAuditExport', file: blob, head: { seq: head.seq, hash: head.hash, signature: head.signature }, signingPublicKey: head.signingPublicKey, progressId }));

@@ -10,6 +10,7 @@ export const registry: Record<string, () => Promise<{ default: Benchmark }>> = {
   'sdk-seal': () => import('./sdk-seal.bench.js'),
   'audit-verify': () => import('./audit-verify.bench.js'),
   'audit-read': () => import('./audit-read.bench.js'),
+  audit: () => import('./audit.bench.js'),
   'triage-queue': () => import('./triage-queue.bench.js'),
   filing: () => import('./filing.bench.js'),
   escalation: () => import('./escalation.bench.js'),

@@ -59,6 +59,7 @@ const DYNAMIC: Record<string, readonly string[]> = {
   'measures.implementer.': measures.implementer.enumValues,
   'measures.category.': MEASURE_CATEGORIES,
   'measures.command.': MEASURE_COMMANDS,
+  'audit.verify.': ['audit_head_unsigned', 'audit_line_malformed', 'audit_chain_broken', 'audit_head_differs', 'audit_head_not_reached'],
 };
 
 /** Every .ts file under src/, for what the services write. */

@@ -34,6 +34,8 @@ import { StaffLeave } from './oversight/staff-leave.js';
 import { OrgKeyring } from './partner/org-keyring.js';
 import { ReferralInbox } from './partner/referral-inbox.js';
 import { ReferralPage } from './partner/referral-page.js';
+import { AuditViewer } from './audit/audit-viewer.js';
+import { CaseAccessLog } from './audit/case-access-log.js';
 
 /** True when the server ended the session under us (refresh refused): say so on the sign-in form. */
 const sessionEnded = signal(false);
@@ -79,6 +81,8 @@ function Gate() {
       <Route path="/console/organisation" component={OrgKeyring} />
       <Route path="/console/custody" component={Custody} />
       <Route path="/console/on-call" component={OnCall} />
+      <Route path="/console/audit" component={AuditViewer} />
+      <Route path="/console/cases/:caseId/access-log" component={CaseAccessLog} />
       <Route default component={NotFound} />
     </Router>
   );

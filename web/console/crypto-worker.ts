@@ -52,6 +52,7 @@ import { createFileOps, isFileRequest } from './files/worker-files.js';
 import { createRekeyOps, isRekeyRequest } from './oversight/worker-rekey.js';
 import { createPartnerOps, isPartnerRequest } from './partner/worker-partner.js';
 import { createCustodyOps, isCustodyRequest } from './custody/worker-custody.js';
+import { createAuditOps, isAuditRequest } from './audit/worker-audit.js';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -200,6 +201,7 @@ async function handle(request: CryptoRequest): Promise<CryptoResults[CryptoReque
   if (isRekeyRequest(request)) return rekeys.handle(request);
   if (isPartnerRequest(request)) return partner.handle(request);
   if (isCustodyRequest(request)) return custody.handle(request);
+  if (isAuditRequest(request)) return createAuditOps({ post: (message) => self.postMessage(message) }).handle(request);
   switch (request.op) {
     case 'ready':
       return null;

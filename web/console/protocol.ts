@@ -146,7 +146,18 @@ export type CryptoRequest =
   /** The held mechanism private key cut into `shares` printable codes, any `threshold` of which rebuild it. */
   | { op: 'custodySplit'; keyId: string; keyring: KeyringItem[]; threshold: number; shares: number }
   /** Typed codes rebuild the key here, checked against `keyId`; it answers the challenge and is sealed to the account's own key, then wiped. */
-  | { op: 'custodyRestore'; codes: string[]; keyId: string; challenge: string };
+  | { op: 'custodyRestore'; codes: string[]; keyId: string; challenge: string }
+  /**
+   * Recomputes the chain of an audit export (its NDJSON, as saved) from genesis, and checks that
+   * it passes through `head`, whose signature must verify with `signingPublicKey`: the key the
+   * console pinned, not the one the server names. Progress arrives as FileEvent messages under `progressId`.
+   */
+  | { op: 'verifyAuditExport'; file: Blob; head: { seq: number; hash: string; signature: string }; signingPublicKey: string; progressId: string };
+
+/** What the worker found in an audit export: each failure with a code the page has words for, and the first event it names. */
+export type AuditVerdict =
+  | { ok: true; count: number; headSeq: number; last: { seq: number; hash: string } }
+  | { ok: false; code: 'audit_head_unsigned' | 'audit_line_malformed' | 'audit_chain_broken' | 'audit_head_differs' | 'audit_head_not_reached'; count: number; firstBadSeq: number | null; headSeq: number };
 
 /** What the worker needs of a listed file to open it: its id, sealed fields and the hash the server took. */
 export interface SealedFileRef {
@@ -235,6 +246,7 @@ export interface CryptoResults {
   custodyRotate: { publicKey: string; keyId: string; entries: Array<{ userId: string; memberKeyId: string; entry: string }> };
   custodySplit: { keyId: string; codes: string[] };
   custodyRestore: { answer: string; entry: string };
+  verifyAuditExport: AuditVerdict;
 }
 
 

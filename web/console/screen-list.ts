@@ -45,6 +45,8 @@ export const SCREENS: readonly Screen[] = [
   { path: '/console/organisation', roles: ['supervisor', 'partner'], needs: ['keyring.list', 'keyring.add', 'org.key.create', 'staff.directory', 'user.key.read'] },
   { path: '/console/custody', roles: ['supervisor'], needs: ['custody.read', 'custody.restore'], nav: 'custody' },
   { path: '/console/on-call', roles: STAFF, needs: ['oncall.read', 'oncall.acknowledge'], nav: 'onCall' },
+  { path: '/console/audit', roles: ['supervisor'], needs: ['audit.read', 'staff.directory'], nav: 'audit' },
+  { path: '/console/cases/:caseId/access-log', roles: ['supervisor'], needs: ['audit.read', 'case.read'] },
 ];
 
 /** The screen a path shows (its segments matched as preact-iso matches routes), if any. */

@@ -21,6 +21,7 @@ import { SealedFields } from '../case/sealed-fields.js';
 import { DuplicateWarning } from '../search/duplicate-warning.js';
 import { loadCatalogues } from '../ui/catalogues.js';
 import { Problem } from '../ui/problem.js';
+import { account } from '../session.js';
 
 type CaseRead = ResponseOf<'getCase'>;
 type Timeline = ResponseOf<'getCaseTimeline'>['items'];
@@ -68,6 +69,7 @@ export function CasePage({ caseId }: { caseId: string }) {
       <nav class="case-links" aria-label={t('case.links')}>
         <a href={`/console/cases/${caseId}/notes`}>{t('case.notesLink')}</a>
         <a href={`/console/cases/${caseId}/dossier`}>{t('dossier.open')}</a>
+        {account.value?.role === 'supervisor' && <a href={`/console/cases/${caseId}/access-log`}>{t('audit.accessLog.link')}</a>}
       </nav>
       {staff && (
         <section aria-labelledby="case-meta" class="card">

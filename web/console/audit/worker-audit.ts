@@ -1,0 +1,110 @@
+/**
+ * Verification of an audit export INSIDE the crypto worker: the exported NDJSON (the very bytes
+ * the supervisor saves, and that `egide audit verify` checks) is streamed, each line parsed and
+ * pushed through the SDK's ChainVerifier, and the chain must pass through a head signed by the
+ * key the console pinned. The page gives the pinned key, never the server's word for it: a
+ * supervisor does not have to trust the server that served both the export and the head.
+ *
+ * Streamed and hashed incrementally: one event object at a time, never an array of them, so a
+ * range of millions of events costs the memory of one chunk. Progress goes to the page as the
+ * worker's progress messages (FileEvent), keyed by an id the page chose.
+ */
+/// <reference lib="webworker" />
+import { ChainVerifier, GENESIS_HASH, verifyCheckpoint, type ChainedAuditEvent } from '../../../src/sdk/index.js';
+import type { AuditVerdict, CryptoRequest, CryptoResults, FileEvent } from '../protocol.js';
+
+type AuditRequest = Extract<CryptoRequest, { op: 'verifyAuditExport' }>;
+
+export function isAuditRequest(request: CryptoRequest): request is AuditRequest {
+  return request.op === 'verifyAuditExport';
+}
+
+/** How often progress is told, in bytes read (a message per event would cost more than the hashing). */
+const PROGRESS_EVERY = 1 << 20;
+
+export function createAuditOps(deps: { post(message: FileEvent): void }) {
+  async function verifyExport(request: AuditRequest): Promise<AuditVerdict> {
+    const { head, signingPublicKey, progressId } = request;
+    let signed = false;
+    try {
+      signed = verifyCheckpoint(head, signingPublicKey);
+    } catch {
+      signed = false;
+    }
+    if (!signed) return { ok: false, code: 'audit_head_unsigned', count: 0, firstBadSeq: null, headSeq: head.seq };
+
+    const verifier = new ChainVerifier({ seq: 0, hash: GENESIS_HASH });
+    const total = request.file.size;
+    let read = 0;
+    let told = 0;
+    let headSeen = false;
+    let headDiffers = false;
+    let malformedAt: number | null = null;
+    let lastSeq = 0;
+    let rest = '';
+    let stopped = false;
+
+    /** One line: parsed, pushed, and its hash compared with the signed head when it is the head's seq. */
+    const line = (text: string): boolean => {
+      if (text.trim() === '') return true;
+      let event: ChainedAuditEvent;
+      try {
+        event = JSON.parse(text) as ChainedAuditEvent;
+      } catch {
+        malformedAt = lastSeq + 1;
+        return false;
+      }
+      if (!verifier.push(event)) return false;
+      lastSeq = event.seq;
+      if (event.seq === head.seq) {
+        headSeen = true;
+        if (event.hash !== head.hash) {
+          headDiffers = true;
+          return false;
+        }
+      }
+      return true;
+    };
+
+    const reader = request.file.stream().pipeThrough(new TextDecoderStream()).getReader();
+    try {
+      while (!stopped) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        read += value.length;
+        let text = rest + value;
+        let start = 0;
+        for (let nl = text.indexOf('\n', start); nl !== -1; nl = text.indexOf('\n', start)) {
+          if (!line(text.slice(start, nl))) {
+            stopped = true;
+            break;
+          }
+          start = nl + 1;
+        }
+        rest = stopped ? '' : text.slice(start);
+        text = '';
+        if (read - told >= PROGRESS_EVERY) {
+          told = read;
+          deps.post({ fileEvent: { fileId: progressId, kind: 'progress', sent: Math.min(read, total), total } });
+        }
+      }
+      if (!stopped && rest !== '') line(rest);
+    } finally {
+      await reader.cancel().catch(() => undefined);
+    }
+    deps.post({ fileEvent: { fileId: progressId, kind: 'progress', sent: total, total } });
+
+    const result = verifier.result();
+    if (malformedAt !== null) return { ok: false, code: 'audit_line_malformed', count: result.count, firstBadSeq: malformedAt, headSeq: head.seq };
+    if (!result.ok) return { ok: false, code: 'audit_chain_broken', count: result.count, firstBadSeq: result.firstBadSeq, headSeq: head.seq };
+    if (headDiffers) return { ok: false, code: 'audit_head_differs', count: result.count, firstBadSeq: head.seq, headSeq: head.seq };
+    if (!headSeen) return { ok: false, code: 'audit_head_not_reached', count: result.count, firstBadSeq: null, headSeq: head.seq };
+    return { ok: true, count: result.count, headSeq: head.seq, last: result.head };
+  }
+
+  return {
+    handle(request: AuditRequest): Promise<CryptoResults['verifyAuditExport']> {
+      return verifyExport(request);
+    },
+  };
+}

@@ -20,6 +20,7 @@ import search from './search/search-module.js';
 import platform from './plugins/platform-module.js';
 import consoleApp from './console/console-module.js';
 import views from './views/view-module.js';
+import policyView from './policy-view/policy-view-module.js';
 
 /**
  * The domain modules, in the order their routes register (src/module.ts says what a module
@@ -47,6 +48,7 @@ export const defaultModules: readonly AppModule[] = [
   retention,
   search,
   views,
+  policyView,
   platform,
   consoleApp,
 ];

@@ -111,6 +111,12 @@ const FileReceived = payload({ caseId: Uuid, fileId: Uuid });
 /** Files whose rows are gone (purge, stale upload): the workers erase their bytes from the store. */
 const FileErase = payload({ caseId: Uuid, fileIds: Type.Array(Uuid, { maxItems: 10_000 }), why: Type.Union([Type.Literal('purge'), Type.Literal('stale')]) });
 
+// -- webhooks --------------------------------------------------------------------------------
+
+/** An admin's test of one partner endpoint: delivered to that endpoint only, through the normal path. */
+export const WEBHOOK_TEST = 'webhook.test';
+const WebhookTest = payload({ orgId: Uuid, endpointId: Uuid, testId: Uuid });
+
 /**
  * The catalogue: topic name to payload schema. A topic is written, registered and relayed only if
  * it is here; the relay leaves a row of any other topic in the outbox and warns about it.
@@ -155,6 +161,8 @@ export const OUTBOX_TOPICS = {
 
   'case.consent_withdrawn': CaseConsentWithdrawn,
   [BREAK_GLASS]: CaseBreakGlass,
+
+  [WEBHOOK_TEST]: WebhookTest,
 } as const satisfies TopicCatalogue;
 
 /** Topic names to payload schemas (the application's is OUTBOX_TOPICS; a test may relay a catalogue of its own). */

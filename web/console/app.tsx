@@ -27,6 +27,11 @@ import { SignIn } from './screens/sign-in.js';
 import { reachable, screenOf } from './screen-list.js';
 import { account, endLocally, locked } from './session.js';
 import { Shell } from './shell.js';
+import { Users } from './admin/users.js';
+import { Orgs } from './admin/orgs.js';
+import { OrgPage } from './admin/org-page.js';
+import { HealthPage } from './admin/health.js';
+import { Policies } from './admin/policies.js';
 
 /** True when the server ended the session under us (refresh refused): say so on the sign-in form. */
 const sessionEnded = signal(false);
@@ -65,6 +70,11 @@ function Gate() {
       <Route path="/console/invite" component={Invite} />
       <Route path="/console/cases/:caseId" component={CasePage} />
       <Route path="/console/notifications" component={Notifications} />
+      <Route path="/console/users" component={Users} />
+      <Route path="/console/orgs" component={Orgs} />
+      <Route path="/console/orgs/:orgId" component={OrgPage} />
+      <Route path="/console/health" component={HealthPage} />
+      <Route path="/console/policies" component={Policies} />
       <Route default component={NotFound} />
     </Router>
   );

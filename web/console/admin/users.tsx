@@ -24,6 +24,12 @@ const ROLES: readonly Role[] = ['officer', 'supervisor', 'partner', 'admin'];
 type Pending = { kind: 'disable' | 'enable' | 'totp'; user: User };
 type Secret = { title: string; intro: string; value: string };
 
+function titleOf({ kind, user }: Pending): string {
+  if (kind === 'disable') return t('admin.users.disableTitle', { username: user.username });
+  if (kind === 'enable') return t('admin.users.enableTitle', { username: user.username });
+  return t('admin.users.totpTitle', { username: user.username });
+}
+
 export function Users() {
   const me = account.value;
   const [users, setUsers] = useState<User[] | null>(null);
@@ -70,10 +76,10 @@ export function Users() {
     void cmd.run(async () => {
       if (kind === 'disable') {
         await call('disableUser', { params: { userId: user.id }, body: { reason } });
-        setDone(t('admin.users.disabled', { username: user.username }));
+        setDone(t('admin.users.disabledDone', { username: user.username }));
       } else if (kind === 'enable') {
         await call('enableUser', { params: { userId: user.id }, body: { reason } });
-        setDone(t('admin.users.enabled', { username: user.username }));
+        setDone(t('admin.users.enabledDone', { username: user.username }));
       } else {
         const r = await call('startTotpReset', { params: { userId: user.id }, body: { reason } });
         setSecret({ title: t('admin.users.totpTitle', { username: user.username }), intro: t('admin.users.totpIntro', { expiresAt: formatDateTime(r.expiresAt) }), value: r.token });
@@ -102,8 +108,8 @@ export function Users() {
       {secret && <ShownOnce {...secret} onDone={() => setSecret(null)} />}
       {pending && (
         <ReasonForm
-          title={t(`admin.users.${pending.kind}Title`, { username: pending.user.username })}
-          confirm={t(`admin.users.${pending.kind}`)}
+          title={titleOf(pending)}
+          confirm={pending.kind === 'disable' ? t('admin.users.disable') : pending.kind === 'enable' ? t('admin.users.enable') : t('admin.users.totp')}
           busy={cmd.busy}
           error={cmd.error}
           onSubmit={act}

@@ -118,6 +118,6 @@ t.test('pending invitations are listed without their tokens; a resend voids the 
   t.equal((await enrolWith(resent.json().token, 'a long passphrase for the resent officer')).statusCode, 201, 'the new token enrols');
   const audited = await sql`select action, outcome from audit_events where action in ('invitation.resend', 'invitation.revoke') order by id`;
   t.match(audited, [{ action: 'invitation.resend', outcome: 'allowed' }, { action: 'invitation.revoke', outcome: 'allowed' }, { action: 'invitation.revoke', outcome: 'denied' }]);
-  await refreshIfStale(T, dep.supervisor);
+  await reauth(T, dep.supervisor);
   t.equal((await app.inject({ method: 'GET', url: '/v1/invitations', headers: dep.supervisor.auth() })).statusCode, 403, 'admins only');
 });

@@ -3,7 +3,10 @@ import { createDatabase, type Database } from './db/client.js';
 import type { Config } from './config/config.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { loadServerKeys, type ServerKeys } from './lib/server-keys.js';
-import { policiesPath } from './lib/paths.js';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { policiesPath, projectRoot, webPath } from './lib/paths.js';
 import { createApiRedis, createOnDemandRedis } from './lib/api-redis.js';
 import { loadPolicies, type Policies } from './policies.js';
 import { assertModulesMatchPolicy, type ModulePermissions } from './module-check.js';
@@ -73,6 +76,8 @@ import { createDeadlineViewRepository } from './deadlines/deadline-view-reposito
 import { createRetentionService } from './retention/retention-service.js';
 import { createRetentionRepository } from './retention/retention-repository.js';
 import { createHealthService } from './health/health-service.js';
+import { createPolicyViewService } from './policy-view/policy-view-service.js';
+import { readPolicyDocuments } from './policy-view/policy-documents.js';
 import { createCaseParticipation } from './access/case-participation.js';
 import { createBreakGlassService } from './cases/break-glass-service.js';
 import { createBreakGlassRepository } from './cases/break-glass-repository.js';
@@ -188,7 +193,7 @@ function buildServices(deps: ServiceCore) {
   const savedViews = createSavedViewService({ db, views: createSavedViewRepository(db), access, audit, clock, limits: policies.limits });
   const caseActions = createCaseActionsService({ db, access, caseService: cases, workflowService: workflow, reports, workflow: policies.workflow, accessPolicy: policy });
   const notifications = createNotificationService({ db, notifications: createNotificationRepository(db), webhooks: repos.webhooks, access, audit, cases, clock });
-  const webhooks = createWebhookService({ db, webhooks: repos.webhooks, orgs: repos.orgs, access, audit, clock, keys, allowPrivateTargets: config.WEBHOOK_ALLOW_PRIVATE_TARGETS, ...(deps.webhookResolver ? { resolve: deps.webhookResolver } : {}) });
+  const webhooks = createWebhookService({ db, webhooks: repos.webhooks, outbox, orgs: repos.orgs, access, audit, clock, keys, allowPrivateTargets: config.WEBHOOK_ALLOW_PRIVATE_TARGETS, ...(deps.webhookResolver ? { resolve: deps.webhookResolver } : {}) });
   const deadlineViews = createDeadlineViewService({ views: createDeadlineViewRepository(db), access, cases: repos.cases, policy: policies.deadlines, clock });
   const searchRepo = createSearchRepository(db);
   const retention = createRetentionService({ db, cases: repos.cases, sealed: repos.sealedContent, referrals: repos.referrals, notes: repos.notes, searchTokens: searchRepo, files: repos.files, outbox, retention: createRetentionRepository(db), deadlines, deadlineRepo: repos.deadlines, access, audit, clock });
@@ -209,7 +214,8 @@ function buildServices(deps: ServiceCore) {
     },
   });
   const consoleCatalogues = createConsoleService({ access, policies });
-  const health = createHealthService({ sql: database.sql, redis, access, keyring: repos.keyring, users: repos.users, minimumHolders: policies.custody.minimumHolders });
+  const policyView = createPolicyViewService({ access, documents: readPolicyDocuments(policiesPath(config)), loadedAt: clock.now() });
+  const health = createHealthService({ sql: database.sql, redis, access, keyring: repos.keyring, users: repos.users, audit: repos.audit, config, clock, ...releaseOf(config), minimumHolders: policies.custody.minimumHolders });
   // The blind index: the staff keyring of the search key and the tokens of each case.
   const searchKey = createSearchKeyService({ db, search: searchRepo, keyring: repos.keyring, users: repos.users, access, audit, clock, policy: policies.search });
   const searchTokens = createSearchTokenService({ db, search: searchRepo, cases: repos.cases, access, participation, audit, clock, policy: policies.search, unreadMessages });
@@ -236,6 +242,7 @@ function buildServices(deps: ServiceCore) {
     retention,
     escalation,
     health,
+    policyView,
     consoleCatalogues,
     searchKey, searchTokens,
     custody,
@@ -245,6 +252,13 @@ function buildServices(deps: ServiceCore) {
 }
 
 export type Services = ReturnType<typeof buildServices>;
+
+/** The running release and the console build it serves, for the admins' health page. */
+function releaseOf(config: Config): { version: string; webBuild: string | null } {
+  const { version } = JSON.parse(readFileSync(join(projectRoot(), 'package.json'), 'utf8')) as { version: string };
+  const manifest = join(webPath(config), 'console', 'manifest.json');
+  return { version, webBuild: existsSync(manifest) ? createHash('sha256').update(readFileSync(manifest)).digest('hex') : null };
+}
 
 
 export interface ContainerOptions {
@@ -347,6 +361,8 @@ export async function createContainer(opts: ContainerOptions): Promise<Container
     },
     close() {
       closing ??= (async () => {
+        // The health report's queue handles ride on `redis`: closing them leaves it open.
+        await services.health.close();
         if (!opts.database) await database.close();
         await auditDatabase.close();
         if (!opts.redis) redis.disconnect();

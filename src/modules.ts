@@ -23,6 +23,7 @@ import consoleApp from './console/console-module.js';
 import views from './views/view-module.js';
 import staff from './staff/staff-module.js';
 import onCall from './oncall/on-call-module.js';
+import policyView from './policy-view/policy-view-module.js';
 
 /**
  * The domain modules, in the order their routes register (src/module.ts says what a module
@@ -53,6 +54,7 @@ export const defaultModules: readonly AppModule[] = [
   views,
   staff,
   onCall,
+  policyView,
   platform,
   consoleApp,
 ];

@@ -80,7 +80,13 @@ export async function startWebhookDelivery(deps: {
     // The job id is the delivery id: a delivery already queued (waiting, delayed, failed) is not
     // queued twice. A claim that lapsed (its worker died mid-attempt) gets a job of its own, once
     // per claim: the first job may still sit in BullMQ as active or completed.
-    if (due.length > 0) await queue.addBulk(due.map((d) => ({ name: 'deliver' as const, data: { deliveryId: d.id }, opts: { jobId: d.lapsedClaim === null ? `delivery-${d.id}` : `delivery-${d.id}-reclaim-${d.lapsedClaim}` } })));
+    // A delivery an admin sent again (`round` > 0) is a new job per round: the failed job of the
+    // last round stays in BullMQ under its own id.
+    const jobId = (d: DueDelivery) => {
+      const base = d.round ? `delivery-${d.id}-round-${d.round}` : `delivery-${d.id}`;
+      return d.lapsedClaim === null ? base : `${base}-reclaim-${d.lapsedClaim}`;
+    };
+    if (due.length > 0) await queue.addBulk(due.map((d) => ({ name: 'deliver' as const, data: { deliveryId: d.id }, opts: { jobId: jobId(d) } })));
   };
   const outboxHandler = notificationOutboxHandler({ notifications: container.services.notifications, queueDeliveries: (ids) => enqueue(ids.map((id) => ({ id, lapsedClaim: null }))) });
 

@@ -57,6 +57,8 @@ export const ROUTES = {
   listCaseDeadlines: ['GET', '/v1/cases/:caseId/deadlines'],
   // admin-health
   getAdminHealth: ['GET', '/v1/admin/health'],
+  // policy-view
+  getPolicies: ['GET', '/v1/policies'],
   // key
   getIntakeKey: ['GET', '/v1/keys/intake'],
   // measure
@@ -97,6 +99,9 @@ export const ROUTES = {
   createWebhook: ['POST', '/v1/orgs/:orgId/webhooks'],
   listWebhooks: ['GET', '/v1/orgs/:orgId/webhooks'],
   disableWebhook: ['POST', '/v1/orgs/:orgId/webhooks/:id/disable'],
+  listWebhookDeliveries: ['GET', '/v1/orgs/:orgId/webhooks/:id/deliveries'],
+  testWebhook: ['POST', '/v1/orgs/:orgId/webhooks/:id/test'],
+  redeliverWebhookDelivery: ['POST', '/v1/orgs/:orgId/webhooks/:id/deliveries/:deliveryId/redeliver'],
   // org
   createOrg: ['POST', '/v1/orgs'],
   listOrgs: ['GET', '/v1/orgs'],
@@ -133,6 +138,9 @@ export const ROUTES = {
   disableUser: ['POST', '/v1/users/:userId/disable'],
   enableUser: ['POST', '/v1/users/:userId/enable'],
   startTotpReset: ['POST', '/v1/users/:userId/totp-reset'],
+  listInvitations: ['GET', '/v1/invitations'],
+  resendInvitation: ['POST', '/v1/invitations/:invitationId/resend'],
+  revokeInvitation: ['POST', '/v1/invitations/:invitationId/revoke'],
   // case-workflow
   setCaseUrgency: ['POST', '/v1/cases/:caseId/urgency'],
   // case-report

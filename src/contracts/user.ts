@@ -84,3 +84,39 @@ export const startTotpReset = operation('startTotpReset', {
   body: TotpResetStartBody,
   response: responses({ 201: TotpResetStartReply }, [401, 403, 404, 409]),
 });
+
+const Invitation = Type.Object({
+  id: Uuid,
+  username: Type.String(),
+  role: StaffRoleSchema,
+  orgId: Uuid,
+  createdBy: Type.Union([Uuid, Type.Null()]),
+  createdAt: Type.String(),
+  expiresAt: Type.String(),
+});
+
+const InvitationToken = Type.Object({ invitationId: Uuid, token: Type.String(), username: Type.String(), role: StaffRoleSchema, orgId: Uuid, expiresAt: Type.String() });
+
+export const listInvitations = operation('listInvitations', {
+  tags: ['users'],
+  summary: 'The invitations still pending (admin): never a token, which only its holder has',
+  security: [{ bearer: [] }],
+  querystring: Type.Object({ limit: Type.Optional(Type.String({ pattern: '^(?:[1-9]|[1-9][0-9]|1[0-9][0-9]|200)$' })) }, { additionalProperties: false }),
+  response: responses({ 200: Type.Object({ items: Type.Array(Invitation) }) }, [401, 403]),
+});
+
+export const resendInvitation = operation('resendInvitation', {
+  tags: ['users'],
+  summary: 'A new one-time token for a pending invitation (admin); the old token stops working at once; shown once',
+  security: [{ bearer: [] }],
+  params: Type.Object({ invitationId: Uuid }, { additionalProperties: false }),
+  response: responses({ 200: InvitationToken }, [400, 401, 403, 404, 409]),
+});
+
+export const revokeInvitation = operation('revokeInvitation', {
+  tags: ['users'],
+  summary: 'Revoke a pending invitation (admin): its token no longer enrols',
+  security: [{ bearer: [] }],
+  params: Type.Object({ invitationId: Uuid }, { additionalProperties: false }),
+  response: responses({ 200: Invitation }, [400, 401, 403, 404, 409]),
+});

@@ -5,6 +5,18 @@ import type { RequestContext } from '../access/principal.js';
 import type { KeyringRepository } from '../keys/keyring-repository.js';
 import type { UserRepository } from '../users/user-repository.js';
 import { keyholderWarning } from '../custody/keyholder-warning.js';
+import type { AuditRepository } from '../audit/audit-repository.js';
+import { createQueue, queueNames, type QueueName } from '../queues/registry.js';
+import type { Config } from '../config/config.js';
+
+/** A queue's jobs by state, read from Redis at the time of the report; null counts while Redis does not answer. */
+export interface QueueHealth {
+  name: QueueName;
+  waiting: number | null;
+  active: number | null;
+  delayed: number | null;
+  failed: number | null;
+}
 
 export type Check = 'up' | 'down';
 export interface Checks {
@@ -32,6 +44,13 @@ export function createHealthService(deps: {
   users: Pick<UserRepository, 'activeAdmins'>;
   /** Below this many active holders of the mechanism key, a warning (policies/custody.yaml). */
   minimumHolders?: number;
+  audit: Pick<AuditRepository, 'latestCheckpoint'>;
+  config: Pick<Config, 'REDIS_PREFIX' | 'AUDIT_CHECKPOINT_INTERVAL_SECONDS'>;
+  clock: { now(): Date };
+  /** the running release (package.json) */
+  version: string;
+  /** SHA-256 of the console build's manifest.json (which lists every served file's hash); null when not built */
+  webBuild: string | null;
   timeoutMs?: number;
 }) {
   const { sql, redis, access, keyring, users } = deps;
@@ -56,6 +75,40 @@ export function createHealthService(deps: {
     }
   }
 
+  // Read-only queue handles on the API's own Redis connection, made on first report (as the metrics do).
+  const queues = new Map<QueueName, ReturnType<typeof createQueue>>();
+  const queueOf = (name: QueueName) => {
+    let q = queues.get(name);
+    if (!q) {
+      q = createQueue(name, { connection: redis, config: deps.config });
+      q.on('error', () => undefined);
+      queues.set(name, q);
+    }
+    return q;
+  };
+  async function queueHealth(): Promise<QueueHealth[]> {
+    return Promise.all(
+      queueNames.map(async (name) => {
+        try {
+          const c = await withTimeout(queueOf(name).getJobCounts('waiting', 'active', 'delayed', 'failed'), timeoutMs);
+          return { name, waiting: c.waiting ?? 0, active: c.active ?? 0, delayed: c.delayed ?? 0, failed: c.failed ?? 0 };
+        } catch {
+          return { name, waiting: null, active: null, delayed: null, failed: null };
+        }
+      }),
+    );
+  }
+
+  /** Seconds since the last signed checkpoint of the audit chain; null when none yet or PostgreSQL does not answer. */
+  async function checkpointAge(): Promise<number | null> {
+    try {
+      const last = await withTimeout(deps.audit.latestCheckpoint(), timeoutMs);
+      return last ? Math.max(0, Math.floor((deps.clock.now().getTime() - last.signedAt.getTime()) / 1000)) : null;
+    } catch {
+      return null;
+    }
+  }
+
   function warningsOf(f: { mechanismKeyHolders: number; activeAdmins: number } | null): string[] {
     if (!f) return [];
     const out: string[] = [];
@@ -69,6 +122,12 @@ export function createHealthService(deps: {
   return {
     checks,
 
+    /** Closes the queue handles (never the connection they share). */
+    async close(): Promise<void> {
+      await Promise.all([...queues.values()].map((q) => q.close().catch(() => undefined)));
+      queues.clear();
+    },
+
     /** Operational warnings, for the log (readiness probes) and the admins. */
     async warnings(): Promise<string[]> {
       return warningsOf(await figures());
@@ -77,15 +136,24 @@ export function createHealthService(deps: {
     /** The whole picture, for an admin; audited like every read. */
     async report(ctx: RequestContext) {
       await access.authorize(ctx, 'admin.health', { resource: 'health' }, undefined, { read: true });
-      const [c, f] = await Promise.all([checks(), figures()]);
+      const [c, f, q, age] = await Promise.all([checks(), figures(), queueHealth(), checkpointAge()]);
+      const warnings = warningsOf(f);
+      // Checkpoints are signed every AUDIT_CHECKPOINT_INTERVAL_SECONDS by the workers: one much older says they are not running.
+      const stale = age !== null && age > Math.max(600, 10 * deps.config.AUDIT_CHECKPOINT_INTERVAL_SECONDS);
+      if (stale) warnings.push(`the last audit checkpoint was signed ${age} s ago: check that the workers run`);
       return {
         status: c.database === 'up' && c.redis === 'up' ? ('ready' as const) : ('not_ready' as const),
         checks: c,
         mechanismKeyHolders: f?.mechanismKeyHolders ?? null,
         activeAdmins: f?.activeAdmins ?? null,
-        warnings: warningsOf(f),
         // The same warning as a record: the health page links it to the custody screen.
         keyholderWarning: f ? keyholderWarning(f.mechanismKeyHolders, minimumHolders) : null,
+        warnings,
+        queues: q,
+        auditCheckpointAgeSeconds: age,
+        auditCheckpointStale: stale,
+        version: deps.version,
+        webBuild: deps.webBuild,
       };
     },
   };

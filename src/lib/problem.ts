@@ -49,6 +49,8 @@ export const PROBLEMS = {
   recovery_wrap_unchanged: { status: 400, title: 'A recovery must replace the recovery wrap, so that the code just used stops working' },
   filing_quota_exceeded: { status: 429, title: 'This address has filed too much in the last hour; a short request is still accepted' },
   webhook_target_refused: { status: 400, title: 'The webhook URL must be https to a public address' },
+  webhook_disabled: { status: 409, title: 'The webhook endpoint is disabled' },
+  delivery_not_failed: { status: 409, title: 'Only a failed delivery can be sent again' },
   payload_too_large: { status: 413, title: 'The request body is too large' },
   file_too_large: { status: 413, title: 'The file is larger than one file may be (policies/files.yaml)' },
   file_count_exceeded: { status: 413, title: 'The case holds as many files as it may (policies/files.yaml)' },

@@ -19,7 +19,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 
 /** Events a partner organisation is told about by webhook (it has no inbox of its own here). */
-const PARTNER_TOPICS = new Set<string>(['referral.sent', 'referral.withdrawn', 'deadline.step'] satisfies OutboxTopic[]);
+const PARTNER_TOPICS = new Set<string>(['referral.sent', 'referral.withdrawn', 'deadline.step', 'webhook.test'] satisfies OutboxTopic[]);
 /** Events about a partner's own answer: the referring officer is told, the partner already knows. */
 const DEFENDER_TOPICS = new Set<string>(['referral.consent_requested', 'appeal.decided'] satisfies OutboxTopic[]);
 
@@ -63,7 +63,7 @@ export function audienceOf(topic: string, payload: Record<string, unknown>): Aud
   } else if (DEFENDER_TOPICS.has(topic) && !named) {
     named = true;
     a.defender = true;
-  } else if (topic === 'referral.sent' || topic === 'referral.withdrawn') {
+  } else if (topic === 'referral.sent' || topic === 'referral.withdrawn' || topic === 'webhook.test') {
     named = true; // the partner's event; the staff who sent or withdrew it know already
   }
   if (!named) a.assignee = true;
@@ -90,4 +90,4 @@ export function contentFree(payload: Record<string, unknown>, keys: readonly str
 }
 
 /** What a partner may see: no case id or reference (referral-views: the partner sees its referral, not the case). */
-export const PARTNER_KEYS = ['referralId', 'orgId', 'deadlineId', 'rule', 'step', 'dueAt', 'action', 'purpose'] as const;
+export const PARTNER_KEYS = ['referralId', 'orgId', 'testId', 'deadlineId', 'rule', 'step', 'dueAt', 'action', 'purpose'] as const;

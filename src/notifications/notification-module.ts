@@ -8,7 +8,7 @@ import type { WebhookDelivery } from '../../workers/notification-delivery.js';
  */
 export default defineModule<WebhookDelivery>({
   name: 'notifications',
-  permissions: ['notification.read', 'notification.mark', 'case.notices', 'webhook.manage'],
+  permissions: ['notification.read', 'notification.mark', 'case.notices', 'webhook.manage', 'webhook.deliveries', 'webhook.test', 'webhook.redeliver'],
   routes: [route(() => import('./notification-routes.js'), (c) => ({ notifications: c.services.notifications })), route(() => import('./webhook-routes.js'), (c) => ({ webhooks: c.services.webhooks }))],
   worker: {
     async start({ container, connection, producer, log, watch }) {

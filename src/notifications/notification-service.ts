@@ -60,7 +60,9 @@ export function createNotificationService(deps: {
 
       const deliveries: string[] = [];
       if (audience.orgIds.length > 0) {
-        const endpoints = await webhooks.activeOf(audience.orgIds, tx);
+        // A test names its one endpoint: the organisation's other endpoints are not disturbed.
+        const only = topic === 'webhook.test' && typeof payload.endpointId === 'string' ? payload.endpointId : null;
+        const endpoints = (await webhooks.activeOf(audience.orgIds, tx)).filter((e) => only === null || e.id === only);
         for (const e of endpoints) {
           const id = randomUUID();
           const partnerBody = JSON.stringify({ id, event: topic, occurredAt: event.createdAt.toISOString(), data: contentFree({ ...payload, orgId: e.orgId }, PARTNER_KEYS) });

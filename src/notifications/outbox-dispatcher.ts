@@ -9,7 +9,7 @@ import type { NotificationService } from './notification-service.js';
  * A topic a service adds outside these families stays in the outbox, undispatched, and the relay
  * warns about it until it is added here: a notification is never dropped silently.
  */
-export const NOTIFICATION_TOPICS = ['account.*', 'message.*', 'file.added', 'alert.*', 'incident.*', 'checkin.*', 'measure.*', 'referral.*', 'appeal.*', 'case.*', 'deadline.step', 'oncall.*'] as const satisfies readonly TopicPattern[];
+export const NOTIFICATION_TOPICS = ['account.*', 'message.*', 'file.added', 'alert.*', 'incident.*', 'checkin.*', 'measure.*', 'referral.*', 'appeal.*', 'case.*', 'deadline.step', 'oncall.*', 'webhook.test'] as const satisfies readonly TopicPattern[];
 
 /** The topics the notifications deliver. */
 export type NotificationTopic = TopicsMatching<(typeof NOTIFICATION_TOPICS)[number]>;

@@ -20,6 +20,8 @@ export type AttemptOutcome = { outcome: 'delivered' | 'skipped' | 'failed' | 're
 export interface DueDelivery {
   id: string;
   lapsedClaim: number | null;
+  /** how many times an admin sent it again (each round is a job of its own) */
+  round?: number;
 }
 
 /**
@@ -181,12 +183,12 @@ export function createWebhookDelivery(deps: {
     async due(limit = 100): Promise<DueDelivery[]> {
       const now = clock.now();
       const rows = await db
-        .select({ id: webhookDeliveries.id, status: webhookDeliveries.status, attempts: webhookDeliveries.attempts })
+        .select({ id: webhookDeliveries.id, status: webhookDeliveries.status, attempts: webhookDeliveries.attempts, round: webhookDeliveries.round })
         .from(webhookDeliveries)
         .where(or(and(inArray(webhookDeliveries.status, ['pending', 'retrying']), lte(webhookDeliveries.nextAttemptAt, now)), and(eq(webhookDeliveries.status, 'in_flight'), lte(webhookDeliveries.leaseExpiresAt, now))))
         .orderBy(asc(sql`coalesce(${webhookDeliveries.nextAttemptAt}, ${webhookDeliveries.leaseExpiresAt})`))
         .limit(limit);
-      return rows.map((r) => ({ id: r.id, lapsedClaim: r.status === 'in_flight' ? r.attempts : null }));
+      return rows.map((r) => ({ id: r.id, lapsedClaim: r.status === 'in_flight' ? r.attempts : null, round: r.round }));
     },
 
     /** One attempt: claim, POST, record (see above). */

@@ -23,6 +23,28 @@ const webhookRoutes: FastifyPluginAsyncTypebox<{ webhooks: WebhookService }> = a
     config: { action: 'webhook.manage' },
     handler: async (request) => webhooks.disable(ctxOf(request), request.params.orgId, request.params.id),
   });
+
+  fastify.route({
+    ...routeOf(api.listWebhookDeliveries),
+    config: { action: 'webhook.deliveries' },
+    handler: async (request) => {
+      const { before, limit } = request.query;
+      const cursor = before ? { at: new Date(before.slice(0, 24)), id: before.slice(25) } : undefined;
+      return webhooks.deliveries(ctxOf(request), request.params.orgId, request.params.id, { limit: Number(limit ?? 50), ...(cursor ? { before: cursor } : {}) });
+    },
+  });
+
+  fastify.route({
+    ...routeOf(api.testWebhook),
+    config: { action: 'webhook.test' },
+    handler: async (request, reply) => reply.code(202).send(await webhooks.test(ctxOf(request), request.params.orgId, request.params.id)),
+  });
+
+  fastify.route({
+    ...routeOf(api.redeliverWebhookDelivery),
+    config: { action: 'webhook.redeliver' },
+    handler: async (request) => webhooks.redeliver(ctxOf(request), request.params.orgId, request.params.id, request.params.deliveryId),
+  });
 };
 
 export default webhookRoutes;

@@ -8,7 +8,9 @@ import type { AccessService } from '../access/access-service.js';
 import type { AuditService } from '../audit/audit-service.js';
 import { createCommandRunner } from '../audit/audited-command.js';
 import type { OrgRepository } from '../orgs/org-repository.js';
-import type { WebhookEndpointRow, WebhookRepository } from './webhook-repository.js';
+import type { Outbox } from '../outbox/outbox.js';
+import { WEBHOOK_TEST } from '../outbox/topics.js';
+import type { WebhookDeliveryRow, WebhookEndpointRow, WebhookRepository } from './webhook-repository.js';
 import { sealWebhookSecret } from './webhook-secret.js';
 import { sealWebhookUrl, webhookOrigin } from './webhook-url.js';
 import { checkWebhookTarget, type Resolver } from './webhook-target.js';
@@ -20,6 +22,20 @@ const view = (e: Pick<WebhookEndpointRow, 'id' | 'orgId' | 'urlOrigin' | 'create
 
 const ACTION = 'webhook.manage';
 
+/** A row of the delivery log: never the body (the partner has it) nor the URL. */
+const deliveryView = (d: WebhookDeliveryRow) => ({
+  id: d.id,
+  topic: d.topic,
+  status: d.status,
+  attempts: d.attempts,
+  round: d.round,
+  lastStatusCode: d.lastStatusCode,
+  lastError: d.lastError,
+  createdAt: d.createdAt.toISOString(),
+  nextAttemptAt: d.nextAttemptAt?.toISOString() ?? null,
+  deliveredAt: d.deliveredAt?.toISOString() ?? null,
+});
+
 /**
  * Partner organisations' webhooks, as an admin manages them: register (the signing secret is
  * shown once; the URL is sealed at rest and never shown again, only its origin), list, disable.
@@ -28,7 +44,8 @@ const ACTION = 'webhook.manage';
  */
 export function createWebhookService(deps: {
   db: Db;
-  webhooks: Pick<WebhookRepository, 'insert' | 'ofOrg' | 'disable'>;
+  webhooks: Pick<WebhookRepository, 'insert' | 'ofOrg' | 'disable' | 'byId' | 'deliveries' | 'deliveryForUpdate' | 'redeliver'>;
+  outbox: Outbox;
   orgs: Pick<OrgRepository, 'byId'>;
   access: Pick<AccessService, 'authorize' | 'permits'>;
   audit: Pick<AuditService, 'record'>;
@@ -45,11 +62,11 @@ export function createWebhookService(deps: {
 
   const orgOf = (orgId: string) => orgs.byId(orgId);
 
-  async function partnerOrg(ctx: RequestContext, orgId: string, resource: string, tx?: Tx) {
+  async function partnerOrg(ctx: RequestContext, orgId: string, resource: string, tx?: Tx, action = ACTION, opts?: { read: true }) {
     const org = await orgOf(orgId);
     // Decided with the policy, so that a refused list holds one event: its denial.
     const refusal = org && org.kind !== 'partner' ? notPartner() : null;
-    await access.authorize(ctx, ACTION, { resource, found: org !== undefined, facts: { orgId: org?.id ?? null }, refusal }, tx);
+    await access.authorize(ctx, action, { resource, found: org !== undefined, facts: { orgId: org?.id ?? null }, refusal }, tx, opts);
   }
   const notPartner = () => new AppError('validation_failed', 'webhooks are for partner organisations', { errors: [{ field: '/params/orgId', message: 'is not a partner organisation' }] });
 
@@ -90,6 +107,50 @@ export function createWebhookService(deps: {
       await partnerOrg(ctx, orgId, `org:${orgId}/webhooks`);
       const rows = await webhooks.ofOrg(orgId);
       return rows.map(view);
+    },
+
+    /** An endpoint's delivery log, newest first (keyset pages: `before` is the last row's cursor). */
+    async deliveries(ctx: RequestContext, orgId: string, id: string, page: { limit: number; before?: { at: Date; id: string } }) {
+      await partnerOrg(ctx, orgId, `org:${orgId}/webhooks/${id}/deliveries`, undefined, 'webhook.deliveries', { read: true });
+      const endpoint = await webhooks.byId(orgId, id);
+      if (!endpoint) throw new AppError('not_found');
+      const rows = await webhooks.deliveries(id, { limit: page.limit + 1, ...(page.before ? { before: page.before } : {}) });
+      const items = rows.slice(0, page.limit);
+      const last = items.at(-1);
+      return { items: items.map(deliveryView), next: rows.length > page.limit && last ? `${last.createdAt.toISOString()}_${last.id}` : null };
+    },
+
+    /**
+     * A `webhook.test` event for one endpoint, written to the outbox in the command's
+     * transaction: the relay, the delivery log and the worker then treat it as any event, so a
+     * test that arrives proves the whole path (signature, name check, retries) and not a shortcut.
+     */
+    async test(ctx: RequestContext, orgId: string, id: string) {
+      const resource = `org:${orgId}/webhooks/${id}`;
+      return command(ctx, { action: 'webhook.test', resource, caseId: null }, async (tx) => {
+        await partnerOrg(ctx, orgId, resource, tx, 'webhook.test');
+        const endpoint = await webhooks.byId(orgId, id, tx);
+        if (!endpoint) throw new AppError('not_found');
+        if (endpoint.disabledAt) throw new AppError('webhook_disabled');
+        const testId = randomUUID();
+        const at = clock.now();
+        await deps.outbox.add(tx, WEBHOOK_TEST, { orgId, endpointId: id, testId }, at);
+        return { testId, topic: 'webhook.test' as const, queuedAt: at.toISOString() };
+      });
+    },
+
+    /** A failed delivery sent again, with a fresh budget of attempts; the delivery id (and so the receiver's de-duplication key) stays. */
+    async redeliver(ctx: RequestContext, orgId: string, id: string, deliveryId: string) {
+      const resource = `org:${orgId}/webhooks/${id}/deliveries/${deliveryId}`;
+      return command(ctx, { action: 'webhook.redeliver', resource, caseId: null }, async (tx) => {
+        await partnerOrg(ctx, orgId, resource, tx, 'webhook.redeliver');
+        const endpoint = await webhooks.byId(orgId, id, tx);
+        const delivery = endpoint ? await webhooks.deliveryForUpdate(id, deliveryId, tx) : undefined;
+        if (!endpoint || !delivery) throw new AppError('not_found');
+        if (endpoint.disabledAt) throw new AppError('webhook_disabled');
+        if (delivery.status !== 'failed') throw new AppError('delivery_not_failed', `this delivery is ${delivery.status}`);
+        return deliveryView(await webhooks.redeliver(deliveryId, clock.now(), tx));
+      });
     },
 
     /** Stops the endpoint; deliveries not yet made are cancelled by their next attempt. */

@@ -117,6 +117,12 @@ const FileErase = payload({ caseId: Uuid, fileIds: Type.Array(Uuid, { maxItems: 
 export const ONCALL_PAGED = 'oncall.paged';
 const OnCallPaged = payload({ caseId: Nullable(Uuid), pageId: Uuid, recipients: Recipients });
 
+// -- webhooks --------------------------------------------------------------------------------
+
+/** An admin's test of one partner endpoint: delivered to that endpoint only, through the normal path. */
+export const WEBHOOK_TEST = 'webhook.test';
+const WebhookTest = payload({ orgId: Uuid, endpointId: Uuid, testId: Uuid });
+
 /**
  * The catalogue: topic name to payload schema. A topic is written, registered and relayed only if
  * it is here; the relay leaves a row of any other topic in the outbox and warns about it.
@@ -163,6 +169,7 @@ export const OUTBOX_TOPICS = {
   [BREAK_GLASS]: CaseBreakGlass,
 
   [ONCALL_PAGED]: OnCallPaged,
+  [WEBHOOK_TEST]: WebhookTest,
 } as const satisfies TopicCatalogue;
 
 /** Topic names to payload schemas (the application's is OUTBOX_TOPICS; a test may relay a catalogue of its own). */

@@ -62,6 +62,7 @@ export default fp(
           { name: 'search', description: 'The blind index: the staff keyring of the search key, the tokens of each case, and search by who a case is about' },
           { name: 'audit', description: 'The hash-chained audit log: query, export, signed head, verification' },
           { name: 'health', description: 'Liveness, readiness and Prometheus metrics' },
+          { name: 'policies', description: 'The policies as the service loaded them, read-only' },
           { name: 'page', description: "The defenders' own web page (HTML and its assets)" },
           { name: 'console', description: 'The staff console (/console/): its static files and the settings it starts with' },
         ],

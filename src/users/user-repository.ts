@@ -87,7 +87,7 @@ export function createUserRepository(db: Queryable) {
       const [row] = await tx
         .select()
         .from(invitations)
-        .where(and(eq(invitations.username, username), isNull(invitations.usedAt), gt(invitations.expiresAt, now)))
+        .where(and(eq(invitations.username, username), isNull(invitations.usedAt), isNull(invitations.revokedAt), gt(invitations.expiresAt, now)))
         .orderBy(asc(invitations.expiresAt))
         .limit(1);
       return row;
@@ -122,6 +122,33 @@ export function createUserRepository(db: Queryable) {
     async invitationForUpdate(tokenHash: string, tx: Queryable): Promise<InvitationRow | undefined> {
       const [row] = await tx.select().from(invitations).where(eq(invitations.tokenHash, tokenHash)).for('update');
       return row;
+    },
+
+    /** The invitations that can still be used (not used, not revoked, not expired), soonest to expire first. */
+    async pendingInvitations(now: Date, limit: number, tx: Queryable = db): Promise<InvitationRow[]> {
+      return tx
+        .select()
+        .from(invitations)
+        .where(and(isNull(invitations.usedAt), isNull(invitations.revokedAt), gt(invitations.expiresAt, now)))
+        .orderBy(asc(invitations.expiresAt), asc(invitations.id))
+        .limit(limit);
+    },
+
+    /** Locks one invitation by id (a resend and a revoke, or an enrolment, never cross). */
+    async invitationByIdForUpdate(id: string, tx: Queryable): Promise<InvitationRow | undefined> {
+      const [row] = await tx.select().from(invitations).where(eq(invitations.id, id)).for('update');
+      return row;
+    },
+
+    /** A new token for the same invitation: only its hash is kept, so the old token stops enrolling at once. */
+    async replaceInvitationToken(id: string, tokenHash: string, expiresAt: Date, tx: Queryable = db): Promise<InvitationRow> {
+      const [row] = await tx.update(invitations).set({ tokenHash, expiresAt }).where(eq(invitations.id, id)).returning();
+      return row!;
+    },
+
+    async revokeInvitation(id: string, at: Date, tx: Queryable = db): Promise<InvitationRow> {
+      const [row] = await tx.update(invitations).set({ revokedAt: at }).where(eq(invitations.id, id)).returning();
+      return row!;
     },
 
     async markInvitationUsed(id: string, userId: string, at: Date, tx: Queryable = db): Promise<void> {

@@ -43,6 +43,24 @@ const userRoutes: FastifyPluginAsyncTypebox<{ users: UserService; totpReset: Pic
     config: { action: 'user.totp_reset' },
     handler: async (request, reply) => reply.code(201).send(await totpReset.start(ctxOf(request), request.params.userId, request.body.reason)),
   });
+
+  fastify.route({
+    ...routeOf(api.listInvitations),
+    config: { action: 'invitation.list' },
+    handler: async (request) => ({ items: await users.pendingInvitations(ctxOf(request), Number(request.query.limit ?? 200)) }),
+  });
+
+  fastify.route({
+    ...routeOf(api.resendInvitation),
+    config: { action: 'invitation.resend' },
+    handler: async (request) => users.resendInvitation(ctxOf(request), request.params.invitationId),
+  });
+
+  fastify.route({
+    ...routeOf(api.revokeInvitation),
+    config: { action: 'invitation.revoke' },
+    handler: async (request) => users.revokeInvitation(ctxOf(request), request.params.invitationId),
+  });
 };
 
 export default userRoutes;

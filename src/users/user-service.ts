@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../lib/problem.js';
 import { randomToken, sha256b64u } from '../lib/hash.js';
-import type { Db } from '../db/client.js';
+import type { Db, Tx } from '../db/client.js';
 import type { Clock } from '../lib/clock.js';
 import type { ServerKeys } from '../lib/server-keys.js';
 import type { AuditService } from '../audit/audit-service.js';
@@ -12,7 +12,7 @@ import type { KeyringRepository } from '../keys/keyring-repository.js';
 import { createCommandRunner } from '../audit/audited-command.js';
 import type { OrgRepository } from '../orgs/org-repository.js';
 import { checkNewTotpSecret, sealTotpSecret } from '../auth/totp.js';
-import type { UserRepository, UserRow } from './user-repository.js';
+import type { InvitationRow, UserRepository, UserRow } from './user-repository.js';
 import { checkKeyMaterial } from './key-material.js';
 
 const INVITATION_TTL_MS = 72 * 3600 * 1000;
@@ -34,6 +34,11 @@ export function publicUser(u: UserRow) {
   return { id: u.id, username: u.username, role: u.role, orgId: u.orgId, status: u.status, keyId: u.keyId, createdAt: u.createdAt.toISOString(), disabledAt: u.disabledAt?.toISOString() ?? null };
 }
 
+/** An invitation as the admins see it: never its token (only the token's hash is stored anyway). */
+export function invitationView(i: InvitationRow) {
+  return { id: i.id, username: i.username, role: i.role, orgId: i.orgId, createdBy: i.createdBy, createdAt: i.createdAt.toISOString(), expiresAt: i.expiresAt.toISOString() };
+}
+
 export type UserService = ReturnType<typeof createUserService>;
 
 export function createUserService(deps: {
@@ -49,6 +54,16 @@ export function createUserService(deps: {
 }) {
   const { db, users, orgs, sessions, keyring, audit, access, clock, keys } = deps;
   const command = createCommandRunner({ db, audit });
+
+  /** A pending invitation, locked; one that was used, revoked or has expired cannot be resent or revoked. */
+  async function pendingById(id: string, tx: Tx) {
+    const inv = await users.invitationByIdForUpdate(id, tx);
+    if (!inv) throw new AppError('not_found');
+    if (inv.usedAt || inv.revokedAt || inv.expiresAt <= clock.now()) {
+      throw new AppError('invitation_invalid', inv.usedAt ? 'this invitation was used already' : inv.revokedAt ? 'this invitation was revoked' : 'this invitation has expired: invite the person again');
+    }
+    return inv;
+  }
 
   return {
     /**
@@ -94,7 +109,7 @@ export function createUserService(deps: {
         const now = clock.now();
         // One answer for every reason (nothing is told about the invitation); the log says which.
         const invalid = (why: string) => new AppError('invitation_invalid', 'this invitation cannot be used (unknown, used or expired)', { auditReason: why });
-        if (!inv || inv.usedAt || inv.expiresAt <= now) throw invalid(!inv ? 'unknown invitation' : inv.usedAt ? 'invitation already used' : 'invitation expired');
+        if (!inv || inv.usedAt || inv.revokedAt || inv.expiresAt <= now) throw invalid(!inv ? 'unknown invitation' : inv.usedAt ? 'invitation already used' : inv.revokedAt ? 'invitation revoked' : 'invitation expired');
         if (await users.byUsername(inv.username, tx)) throw invalid('username taken');
         const userId = randomUUID();
         await users.insert(
@@ -117,6 +132,38 @@ export function createUserService(deps: {
         await users.markInvitationUsed(inv.id, userId, now, tx);
         await audit.record(ctx, { action: 'enrolment.complete', resource: `user:${userId}`, outcome: 'allowed', reason: `invitation ${inv.id}` }, tx);
         return publicUser((await users.byId(userId, tx))!);
+      });
+    },
+
+    /** The invitations still pending (never a token), for the admins to resend or revoke. */
+    async pendingInvitations(ctx: RequestContext, limit: number) {
+      await access.authorize(ctx, 'invitation.list', { resource: 'invitations' }, undefined, { read: true });
+      return (await users.pendingInvitations(clock.now(), limit)).map(invitationView);
+    },
+
+    /**
+     * A new one-time token for a pending invitation (the person lost the link, or it went to the
+     * wrong hands): the stored hash is replaced, so the old token stops enrolling in the same
+     * transaction, and the invitation runs for a full period again. Shown once, like the first.
+     */
+    async resendInvitation(ctx: RequestContext, invitationId: string) {
+      const resource = `invitation:${invitationId}`;
+      return command(ctx, { action: 'invitation.resend', resource, caseId: null }, async (tx) => {
+        await access.authorize(ctx, 'invitation.resend', { resource }, tx);
+        const inv = await pendingById(invitationId, tx);
+        const token = randomToken();
+        const row = await users.replaceInvitationToken(inv.id, sha256b64u(token), new Date(clock.now().getTime() + INVITATION_TTL_MS), tx);
+        return { invitationId: row.id, token, username: row.username, role: row.role, orgId: row.orgId, expiresAt: row.expiresAt.toISOString() };
+      });
+    },
+
+    /** Withdraws a pending invitation: its token no longer enrols, and the username may be invited again. */
+    async revokeInvitation(ctx: RequestContext, invitationId: string) {
+      const resource = `invitation:${invitationId}`;
+      return command(ctx, { action: 'invitation.revoke', resource, caseId: null }, async (tx) => {
+        await access.authorize(ctx, 'invitation.revoke', { resource }, tx);
+        const inv = await pendingById(invitationId, tx);
+        return invitationView(await users.revokeInvitation(inv.id, clock.now(), tx));
       });
     },
 

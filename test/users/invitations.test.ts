@@ -78,3 +78,46 @@ t.test('an invitation used twice: one answer for every reason, the log says whic
   t.same(events, [{ action: 'enrolment.complete', resource: 'invitation', outcome: 'denied', reason: 'invitation_invalid: invitation already used' }], 'one event, the denial, with the check that failed');
   t.equal(await users(), 1, 'nothing written');
 });
+
+t.test('pending invitations are listed without their tokens; a resend voids the old token; a revoked one no longer enrols', async (t) => {
+  const a = (await invite('officer-resent')).json();
+  const b = (await invite('officer-revoked')).json();
+  await refreshIfStale(T, admin);
+  const list = await app.inject({ method: 'GET', url: '/v1/invitations', headers: admin.auth() });
+  t.equal(list.statusCode, 200, list.body);
+  const names = list.json().items.map((i: { username: string }) => i.username);
+  t.ok(names.includes('officer-resent') && names.includes('officer-revoked'), 'both pending');
+  t.notOk(list.body.includes(a.token) || list.body.includes(b.token) || /token/i.test(list.body), 'never a token');
+
+  const resent = await app.inject({ method: 'POST', url: `/v1/invitations/${a.invitationId}/resend`, headers: admin.auth() });
+  t.equal(resent.statusCode, 200, resent.body);
+  t.equal(resent.json().invitationId, a.invitationId, 'the same invitation');
+  t.not(resent.json().token, a.token, 'a new token');
+  const [stored] = await sql`select token_hash from invitations where id = ${a.invitationId}`;
+  t.notOk(JSON.stringify(stored).includes(resent.json().token), 'only its hash is kept');
+
+  const enrolWith = (token: string, pw: string) => {
+    const e = enrol(pw);
+    const totpSecret = generateTotpSecret();
+    return app.inject({ method: 'POST', url: '/v1/enrolments', payload: { token, ...e.upload, totpSecret, totpCode: nextTotp(T, totpSecret) } });
+  };
+  const old = await enrolWith(a.token, 'a long passphrase for the resent officer');
+  t.equal(old.statusCode, 409, 'the old token no longer enrols');
+  t.equal(old.json().code, 'invitation_invalid');
+
+  const revoked = await app.inject({ method: 'POST', url: `/v1/invitations/${b.invitationId}/revoke`, headers: admin.auth() });
+  t.equal(revoked.statusCode, 200, revoked.body);
+  t.equal(revoked.json().username, 'officer-revoked');
+  t.equal((await enrolWith(b.token, 'a long passphrase for the revoked officer')).json().code, 'invitation_invalid', 'the revoked token no longer enrols');
+  const again = await app.inject({ method: 'POST', url: `/v1/invitations/${b.invitationId}/revoke`, headers: admin.auth() });
+  t.equal(again.json().code, 'invitation_invalid', 'a revoked invitation cannot be revoked or resent again');
+  const after = (await app.inject({ method: 'GET', url: '/v1/invitations', headers: admin.auth() })).json().items.map((i: { username: string }) => i.username);
+  t.notOk(after.includes('officer-revoked'), 'no longer pending');
+  t.equal((await invite('officer-revoked')).statusCode, 201, 'the username may be invited again');
+
+  t.equal((await enrolWith(resent.json().token, 'a long passphrase for the resent officer')).statusCode, 201, 'the new token enrols');
+  const audited = await sql`select action, outcome from audit_events where action in ('invitation.resend', 'invitation.revoke') order by id`;
+  t.match(audited, [{ action: 'invitation.resend', outcome: 'allowed' }, { action: 'invitation.revoke', outcome: 'allowed' }, { action: 'invitation.revoke', outcome: 'denied' }]);
+  await reauth(T, dep.supervisor);
+  t.equal((await app.inject({ method: 'GET', url: '/v1/invitations', headers: dep.supervisor.auth() })).statusCode, 403, 'admins only');
+});

@@ -13,7 +13,8 @@ import { MEASURE_COMMANDS } from '../../src/contracts/measure.js';
 import { MEASURE_CATEGORIES } from '../../src/measures/measure-catalogue.js';
 import { parse } from 'yaml';
 import { SCREENS } from '../../web/console/screen-list.js';
-import { users } from '../../src/db/schema/identity.js';
+import { organisations, users } from '../../src/db/schema/identity.js';
+import { webhookDeliveries } from '../../src/db/schema/notifications.js';
 import { PROBLEMS } from '../../src/lib/problem.js';
 import { THREAT_STEPS } from '../../src/contracts/assessment.js';
 import { FEASIBILITY, THREAT_KINDS } from '../../src/sdk/risk/risk-level.js';
@@ -60,6 +61,8 @@ const DYNAMIC: Record<string, readonly string[]> = {
   'measures.category.': MEASURE_CATEGORIES,
   'measures.command.': MEASURE_COMMANDS,
   'audit.verify.': ['audit_head_unsigned', 'audit_line_malformed', 'audit_chain_broken', 'audit_head_differs', 'audit_head_not_reached'],
+  'admin.orgs.kind.': organisations.category.enumValues,
+  'admin.hooks.state.': webhookDeliveries.status.enumValues,
 };
 
 /** Every .ts file under src/, for what the services write. */

@@ -36,6 +36,11 @@ import { ReferralInbox } from './partner/referral-inbox.js';
 import { ReferralPage } from './partner/referral-page.js';
 import { AuditViewer } from './audit/audit-viewer.js';
 import { CaseAccessLog } from './audit/case-access-log.js';
+import { Users } from './admin/users.js';
+import { Orgs } from './admin/orgs.js';
+import { OrgPage } from './admin/org-page.js';
+import { HealthPage } from './admin/health.js';
+import { Policies } from './admin/policies.js';
 
 /** True when the server ended the session under us (refresh refused): say so on the sign-in form. */
 const sessionEnded = signal(false);
@@ -83,6 +88,11 @@ function Gate() {
       <Route path="/console/on-call" component={OnCall} />
       <Route path="/console/audit" component={AuditViewer} />
       <Route path="/console/cases/:caseId/access-log" component={CaseAccessLog} />
+      <Route path="/console/users" component={Users} />
+      <Route path="/console/orgs" component={Orgs} />
+      <Route path="/console/orgs/:orgId" component={OrgPage} />
+      <Route path="/console/health" component={HealthPage} />
+      <Route path="/console/policies" component={Policies} />
       <Route default component={NotFound} />
     </Router>
   );

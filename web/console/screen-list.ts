@@ -47,6 +47,12 @@ export const SCREENS: readonly Screen[] = [
   { path: '/console/on-call', roles: STAFF, needs: ['oncall.read', 'oncall.acknowledge'], nav: 'onCall' },
   { path: '/console/audit', roles: ['supervisor'], needs: ['audit.read', 'staff.directory'], nav: 'audit' },
   { path: '/console/cases/:caseId/access-log', roles: ['supervisor'], needs: ['audit.read', 'case.read'] },
+  // The admins' console (web/console/admin/); the policies are the supervisors' to read too.
+  { path: '/console/users', roles: ['admin'], needs: ['user.list', 'user.invite', 'invitation.list', 'invitation.resend', 'invitation.revoke', 'user.disable', 'user.enable', 'user.totp_reset', 'org.list'], nav: 'users' },
+  { path: '/console/orgs', roles: ['admin'], needs: ['org.list', 'org.create'], nav: 'orgs' },
+  { path: '/console/orgs/:orgId', roles: ['admin'], needs: ['org.list', 'user.list', 'org.keys.read', 'keyring.list', 'keyring.remove', 'webhook.manage', 'webhook.deliveries', 'webhook.test', 'webhook.redeliver'] },
+  { path: '/console/health', roles: ['admin'], needs: ['admin.health'], nav: 'health' },
+  { path: '/console/policies', roles: ['supervisor', 'admin'], needs: ['policy.read'], nav: 'policies' },
 ];
 
 /** The screen a path shows (its segments matched as preact-iso matches routes), if any. */

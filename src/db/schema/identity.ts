@@ -80,6 +80,8 @@ export const invitations = pgTable(
     expiresAt: timestamp('expires_at', { withTimezone: true, precision: 3 }).notNull(),
     usedAt: timestamp('used_at', { withTimezone: true, precision: 3 }),
     userId: uuid('user_id'),
+    /** Revoked by an admin before use: the token no longer enrols. */
+    revokedAt: timestamp('revoked_at', { withTimezone: true, precision: 3 }),
   },
 );
 

@@ -90,6 +90,11 @@ export const webhookDeliveries = pgTable(
     leaseExpiresAt: ts('lease_expires_at'),
     createdAt: ts('created_at').notNull(),
     deliveredAt: ts('delivered_at'),
+    /**
+     * How many times an admin sent a failed delivery again: each round starts a fresh budget of
+     * attempts and needs a queue job of its own (the failed job of the last round keeps its id).
+     */
+    round: integer('round').notNull().default(0),
   },
   (t) => [
     index('webhook_deliveries_endpoint_idx').on(t.endpointId, t.createdAt),

@@ -449,6 +449,20 @@ export const entries: Record<string, Entry> = {
       return { who: await callerFor(w, role, null, mode), url: '/v1/invitations', body: { username: `invited-${randomBytes(3).toString('hex')}`, role: 'officer', orgId: w.dep.mechanismId } };
     },
   },
+  'GET /v1/invitations': { probe: async (w, role, mode) => ({ who: await callerFor(w, role, null, mode), url: '/v1/invitations' }) },
+  'POST /v1/invitations/:invitationId/resend': {
+    async probe(w, role, mode) {
+      const inv = await w.must<{ invitationId: string }>(w.admin, 'POST', '/v1/invitations', { username: `resent-${randomBytes(3).toString('hex')}`, role: 'officer', orgId: w.dep.mechanismId }, 201);
+      return { who: await callerFor(w, role, null, mode), url: `/v1/invitations/${inv.invitationId}/resend` };
+    },
+  },
+  'POST /v1/invitations/:invitationId/revoke': {
+    async probe(w, role, mode) {
+      const inv = await w.must<{ invitationId: string }>(w.admin, 'POST', '/v1/invitations', { username: `revoked-${randomBytes(3).toString('hex')}`, role: 'officer', orgId: w.dep.mechanismId }, 201);
+      return { who: await callerFor(w, role, null, mode), url: `/v1/invitations/${inv.invitationId}/revoke` };
+    },
+  },
+  'GET /v1/policies': { probe: async (w, role, mode) => ({ who: await callerFor(w, role, null, mode), url: '/v1/policies' }) },
   'GET /v1/users': {
     async probe(w, role, mode) {
       return { who: await callerFor(w, role, null, mode), url: '/v1/users?limit=200' };
@@ -970,6 +984,29 @@ export const entries: Record<string, Entry> = {
     async probe(w, role, mode) {
       const hook = await w.must<{ id: string }>(w.admin, 'POST', `/v1/orgs/${w.orgP.id}/webhooks`, { url: 'https://93.184.215.14/egide' }, 201);
       return { who: await callerFor(w, role, null, mode), url: `/v1/orgs/${w.orgP.id}/webhooks/${hook.id}/disable` };
+    },
+  },
+
+  'GET /v1/orgs/:orgId/webhooks/:id/deliveries': {
+    async probe(w, role, mode) {
+      const hook = await w.must<{ id: string }>(w.admin, 'POST', `/v1/orgs/${w.orgP.id}/webhooks`, { url: 'https://93.184.215.14/egide' }, 201);
+      return { who: await callerFor(w, role, null, mode), url: `/v1/orgs/${w.orgP.id}/webhooks/${hook.id}/deliveries` };
+    },
+  },
+  'POST /v1/orgs/:orgId/webhooks/:id/test': {
+    async probe(w, role, mode) {
+      const hook = await w.must<{ id: string }>(w.admin, 'POST', `/v1/orgs/${w.orgP.id}/webhooks`, { url: 'https://93.184.215.14/egide' }, 201);
+      return { who: await callerFor(w, role, null, mode), url: `/v1/orgs/${w.orgP.id}/webhooks/${hook.id}/test` };
+    },
+  },
+  'POST /v1/orgs/:orgId/webhooks/:id/deliveries/:deliveryId/redeliver': {
+    async probe(w, role, mode) {
+      const hook = await w.must<{ id: string }>(w.admin, 'POST', `/v1/orgs/${w.orgP.id}/webhooks`, { url: 'https://93.184.215.14/egide' }, 201);
+      // A delivery whose attempts all failed, as the worker leaves it.
+      const deliveryId = randomUUID();
+      await w.T.database.sql`insert into webhook_deliveries (id, endpoint_id, outbox_id, topic, body, status, attempts, last_error, created_at)
+        values (${deliveryId}, ${hook.id}, ${-Math.floor(Math.random() * 1e9)}, 'referral.sent', '{}', 'failed', 5, 'HTTP 500', now())`;
+      return { who: await callerFor(w, role, null, mode), url: `/v1/orgs/${w.orgP.id}/webhooks/${hook.id}/deliveries/${deliveryId}/redeliver` };
     },
   },
 

@@ -59,7 +59,7 @@ export const listApprovals = operation('listApprovals', {
   tags: ['measures', 'appeals'],
   summary: 'What awaits a supervisor’s decision across cases: measures to approve, reject or confirm, appeals to rule on (metadata only)',
   description:
-    'Oldest first, at most 200 of each. Every pending item is listed, with `actions` saying whether the caller may take it: a supervisor never decides their own proposal nor an appeal of their own decision (403 on the command). The sealed details, assessments and grounds are read on each case (GET /v1/cases/:caseId/assessments, /appeals).',
+    'Oldest first, at most 200 of each. Every pending item is listed, with `actions` saying whether the caller may take it: a supervisor never decides their own proposal nor an appeal of their own decision (409 separation_of_duties on the command). The sealed details, assessments and grounds are read on each case (GET /v1/cases/:caseId/assessments, /appeals).',
   security: [{ bearer: [] }],
   response: responses({ 200: Type.Object({ measures: Type.Array(PendingMeasure), appeals: Type.Array(PendingAppeal) }) }, [401, 403]),
 });

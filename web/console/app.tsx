@@ -11,6 +11,8 @@ import { useEffect } from 'preact/hooks';
 import { sessionAlive } from './api.js';
 import { t } from './i18n.js';
 import { Account } from './screens/account.js';
+import { Approvals } from './approvals/approvals-screen.js';
+import { Retention } from './approvals/retention-screen.js';
 import { CaseDossier } from './screens/case-dossier.js';
 import { CaseNotes } from './screens/case-notes.js';
 import { CasePage } from './screens/case-page.js';
@@ -65,6 +67,8 @@ function Gate() {
       <Route path="/console/invite" component={Invite} />
       <Route path="/console/cases/:caseId" component={CasePage} />
       <Route path="/console/notifications" component={Notifications} />
+      <Route path="/console/approvals" component={Approvals} />
+      <Route path="/console/retention" component={Retention} />
       <Route default component={NotFound} />
     </Router>
   );

@@ -37,6 +37,8 @@ export const SCREENS: readonly Screen[] = [
   { path: '/console/cases/:caseId/notes', roles: STAFF, needs: ['note.read', 'note.create'] },
   { path: '/console/cases/:caseId/dossier', roles: STAFF, needs: ['case.export'] },
   { path: '/console/invite', roles: ['admin'], needs: ['user.invite'], nav: 'invite' },
+  { path: '/console/approvals', roles: ['supervisor'], needs: ['approvals.read', 'measure.approve', 'appeal.decide'], nav: 'approvals' },
+  { path: '/console/retention', roles: ['supervisor'], needs: ['retention.read', 'case.purge', 'retention.hold'], nav: 'retention' },
 ];
 
 /** The screen a path shows (its segments matched as preact-iso matches routes), if any. */

@@ -19,7 +19,7 @@ export function breakGlassEnd(timeline: Timeline | null, now = Date.now()): stri
   if (!timeline || !me) return null;
   const ends = timeline
     .filter((e) => e.action === 'case.break_glass' && e.actor === `u:${me}`)
-    .map((e) => /^until (\S+?):/.exec(e.reason ?? '')?.[1])
+    .map((e) => /^until (\S+): /.exec(e.reason ?? '')?.[1])
     .filter((end): end is string => end !== undefined && Date.parse(end) > now);
   return ends.sort().at(-1) ?? null;
 }

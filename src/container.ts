@@ -74,6 +74,8 @@ import type { Resolver } from './notifications/webhook-target.js';
 import { createDeadlineViewService } from './deadlines/deadline-view-service.js';
 import { createDeadlineViewRepository } from './deadlines/deadline-view-repository.js';
 import { createRetentionService } from './retention/retention-service.js';
+import { createApprovalService } from './approvals/approval-service.js';
+import { createApprovalRepository } from './approvals/approval-repository.js';
 import { createRetentionRepository } from './retention/retention-repository.js';
 import { createHealthService } from './health/health-service.js';
 import { createPolicyViewService } from './policy-view/policy-view-service.js';
@@ -181,6 +183,7 @@ function buildServices(deps: ServiceCore) {
   const reports = createCaseReportService({ db, reports: createCaseReportRepository(db), cases: repos.cases, deadlines, deadlineRows: repos.deadlines, outbox, access, audit, participation, clock, intake: policies.intake });
   const appealRepo = createAppealRepository(db);
   const appeals = createAppealService({ db, appeals: appealRepo, cases: repos.cases, measures: createAppealMeasureEffects({ deadlines }), deadlines, outbox, access, audit, participation, clock, policy: policies.appeals });
+  const approvals = createApprovalService({ approvals: createApprovalRepository(db), access });
   const caseTimeline = createCaseTimelineService({ cases: repos.cases, access });
   const caseExports = createCaseExportService({ db, caseService: cases, access, audit, clock });
   const withdrawal = createCaseWithdrawalService({
@@ -196,7 +199,7 @@ function buildServices(deps: ServiceCore) {
   const webhooks = createWebhookService({ db, webhooks: repos.webhooks, outbox, orgs: repos.orgs, access, audit, clock, keys, allowPrivateTargets: config.WEBHOOK_ALLOW_PRIVATE_TARGETS, ...(deps.webhookResolver ? { resolve: deps.webhookResolver } : {}) });
   const deadlineViews = createDeadlineViewService({ views: createDeadlineViewRepository(db), access, cases: repos.cases, policy: policies.deadlines, clock });
   const searchRepo = createSearchRepository(db);
-  const retention = createRetentionService({ db, cases: repos.cases, sealed: repos.sealedContent, referrals: repos.referrals, notes: repos.notes, searchTokens: searchRepo, files: repos.files, outbox, retention: createRetentionRepository(db), deadlines, deadlineRepo: repos.deadlines, access, audit, clock });
+  const retention = createRetentionService({ db, cases: repos.cases, sealed: repos.sealedContent, referrals: repos.referrals, notes: repos.notes, searchTokens: searchRepo, files: repos.files, outbox, retention: createRetentionRepository(db), deadlines, deadlineRepo: repos.deadlines, deadlinePolicy: policies.deadlines, access, audit, clock });
   // Fires the steps of deadline ladders: run by the workers' deadline-steps queue and reconciler.
   const escalation = createEscalationService({ db, repo: repos.escalation, cases: repos.cases, outbox, audit, clock, policy: policies.deadlines });
   // Evidence files: the tus server writes through the hashing wrapper of the store.
@@ -231,7 +234,7 @@ function buildServices(deps: ServiceCore) {
     measures,
     referrals,
     reports,
-    appeals, caseTimeline, caseExports, withdrawal,
+    appeals, approvals, caseTimeline, caseExports, withdrawal,
     rekey,
     receipts,
     notes,

@@ -12,6 +12,7 @@ import measures from './measures/measure-module.js';
 import referrals from './referrals/referral-module.js';
 import reports from './reports/case-report-module.js';
 import appeals from './appeals/appeal-module.js';
+import approvals from './approvals/approval-module.js';
 import notifications from './notifications/notification-module.js';
 import deadlines from './deadlines/deadline-module.js';
 import escalation from './escalation/escalation-module.js';
@@ -45,6 +46,7 @@ export const defaultModules: readonly AppModule[] = [
   referrals,
   reports,
   appeals,
+  approvals,
   notifications,
   deadlines,
   escalation,

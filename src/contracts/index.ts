@@ -2,6 +2,7 @@ import type { Operation } from './operation.js';
 import { ROUTES, type OperationId } from './routes.js';
 import * as adminHealth from './admin-health.js';
 import * as appeal from './appeal.js';
+import * as approval from './approval.js';
 import * as assessment from './assessment.js';
 import * as audit from './audit.js';
 import * as auth from './auth.js';
@@ -41,12 +42,13 @@ import * as policyView from './policy-view.js';
 /** The operations a contract module exports, keyed by operationId (its shapes and helpers left out). */
 type OperationsOf<M> = { [K in keyof M as M[K] extends Operation<infer Id> ? Id : never]: M[K] };
 
-const modules = [adminHealth, appeal, assessment, audit, auth, breakGlass, caseFiling, caseList, caseRekey, caseReport, caseExport, caseTimeline, caseWithdrawal, caseWorkflow, consoleSettings, deadlineView, key, measure, message, notification, org, referral, retention, user, userKey, staffDirectory, staffOversight, webhook, caseReceipt, note, search, caseActions, savedView, file, custody, onCall, policyView] as const;
+const modules = [adminHealth, appeal, assessment, audit, auth, breakGlass, caseFiling, caseList, caseRekey, caseReport, caseExport, caseTimeline, caseWithdrawal, caseWorkflow, consoleSettings, deadlineView, key, measure, message, notification, org, referral, retention, user, userKey, staffDirectory, staffOversight, webhook, caseReceipt, note, search, caseActions, savedView, file, custody, onCall, policyView, approval] as const;
 
 /** Every operation of the API by operationId, with its TypeBox schemas: what the routes register and the typed client is typed by. */
 export type Contracts = OperationsOf<typeof adminHealth> &
   OperationsOf<typeof policyView> &
   OperationsOf<typeof appeal> &
+  OperationsOf<typeof approval> &
   OperationsOf<typeof assessment> &
   OperationsOf<typeof audit> &
   OperationsOf<typeof auth> &

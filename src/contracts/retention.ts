@@ -13,13 +13,15 @@ export const Due = Type.Object({
   closeReason: Type.Union([Type.String(), Type.Null()]),
   deadlineId: Uuid,
   dueAt: Timestamp,
+  heldAt: Type.Optional(Timestamp),
 });
 
 export const listRetentionDue = operation('listRetentionDue', {
   tags: ['retention'],
   summary: 'Closed cases whose retention period has ended, awaiting a supervisor’s purge (earliest first, keyset pages)',
+  description: 'With held=true: the closed cases whose purge is on hold instead (POST /v1/cases/:caseId/retention-hold), each with heldAt; a held case is never in the list of what is due.',
   security: [{ bearer: [] }],
-  querystring: Type.Object({ limit: Type.Optional(Limit), after: Type.Optional(Cursor) }, { additionalProperties: false }),
+  querystring: Type.Object({ limit: Type.Optional(Limit), after: Type.Optional(Cursor), held: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])) }, { additionalProperties: false }),
   response: responses({ 200: Type.Object({ items: Type.Array(Due), next: Type.Union([Type.String(), Type.Null()]) }) }, [401, 403]),
 });
 
@@ -34,4 +36,35 @@ export const purgeCase = operation('purgeCase', {
     { additionalProperties: false, examples: [{ reason: 'Fin de la durée de conservation de 10 ans; aucune procédure en cours' }] },
   ),
   response: responses({ 200: Type.Object({ caseId: Uuid, reference: Type.String(), purgedAt: Timestamp, retentionDeadlineId: Uuid }) }, [401, 403, 404, 409]),
+});
+
+const HoldReason = Type.String({ minLength: 3, maxLength: 2000, pattern: '\\S', description: 'why: kept on the timeline and in the audit log (no names, nothing from the sealed content)' });
+
+const Hold = Type.Object({
+  caseId: Uuid,
+  reference: Type.String(),
+  held: Type.Boolean({ description: 'true: the purge is on hold; false: released' }),
+  at: Timestamp,
+  deadlineId: Uuid,
+  dueAt: Timestamp,
+});
+
+export const holdRetention = operation('holdRetention', {
+  tags: ['retention'],
+  summary: 'Hold the purge of a closed case, with a reason: its retention period stops, it is not listed as due nor purged until released',
+  description: '409 invalid_transition when the case is not closed, was purged, has no running retention period, or is on hold already.',
+  security: [{ bearer: [] }],
+  params: Type.Object({ caseId: Uuid }, { additionalProperties: false }),
+  body: Type.Object({ reason: HoldReason }, { additionalProperties: false, examples: [{ reason: 'Procédure judiciaire en cours : conserver le dossier' }] }),
+  response: responses({ 200: Hold }, [401, 403, 404, 409]),
+});
+
+export const releaseRetentionHold = operation('releaseRetentionHold', {
+  tags: ['retention'],
+  summary: 'Release the hold on the purge of a closed case, with a reason: its retention period runs again for the time it had left',
+  description: '409 invalid_transition when the purge of the case is not on hold.',
+  security: [{ bearer: [] }],
+  params: Type.Object({ caseId: Uuid }, { additionalProperties: false }),
+  body: Type.Object({ reason: HoldReason }, { additionalProperties: false, examples: [{ reason: 'Procédure close : la conservation reprend' }] }),
+  response: responses({ 200: Hold }, [401, 403, 404, 409]),
 });

@@ -8,6 +8,8 @@ export const ROUTES = {
   fileAppeal: ['POST', '/v1/cases/:caseId/appeals'],
   decideAppeal: ['POST', '/v1/appeals/:appealId/decision'],
   listCaseAppeals: ['GET', '/v1/cases/:caseId/appeals'],
+  // approvals
+  listApprovals: ['GET', '/v1/approvals'],
   // assessment
   recordAssessment: ['POST', '/v1/cases/:caseId/assessments'],
   listCaseAssessments: ['GET', '/v1/cases/:caseId/assessments'],
@@ -124,6 +126,8 @@ export const ROUTES = {
   // retention
   listRetentionDue: ['GET', '/v1/retention'],
   purgeCase: ['POST', '/v1/cases/:caseId/purge'],
+  holdRetention: ['POST', '/v1/cases/:caseId/retention-hold'],
+  releaseRetentionHold: ['POST', '/v1/cases/:caseId/retention-hold/release'],
   // staff-directory
   listStaffDirectory: ['GET', '/v1/staff'],
   // staff-oversight

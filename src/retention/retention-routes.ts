@@ -11,10 +11,11 @@ const retentionRoutes: FastifyPluginAsyncTypebox<{ retention: RetentionService }
     ...routeOf(api.listRetentionDue),
     config: { action: 'retention.read' },
     handler: async (request) => {
-      const { limit, after } = request.query;
+      const { limit, after, held } = request.query;
       const cursor = after === undefined ? undefined : parseRetentionCursor(after);
       if (cursor === null) throw notACursor('/querystring/after');
-      return retention.listDue(ctxOf(request), { limit: Number(limit ?? 50), ...(cursor ? { after: cursor } : {}) });
+      const page = { limit: Number(limit ?? 50), ...(cursor ? { after: cursor } : {}) };
+      return held === 'true' ? retention.listHeld(ctxOf(request), page) : retention.listDue(ctxOf(request), page);
     },
   });
 
@@ -22,6 +23,18 @@ const retentionRoutes: FastifyPluginAsyncTypebox<{ retention: RetentionService }
     ...routeOf(api.purgeCase),
     config: { action: 'case.purge' },
     handler: async (request) => retention.purge(ctxOf(request), request.params.caseId, request.body),
+  });
+
+  fastify.route({
+    ...routeOf(api.holdRetention),
+    config: { action: 'retention.hold' },
+    handler: async (request) => retention.hold(ctxOf(request), request.params.caseId, request.body),
+  });
+
+  fastify.route({
+    ...routeOf(api.releaseRetentionHold),
+    config: { action: 'retention.hold' },
+    handler: async (request) => retention.release(ctxOf(request), request.params.caseId, request.body),
   });
 };
 

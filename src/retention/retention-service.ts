@@ -7,6 +7,7 @@ import type { AuditService } from '../audit/audit-service.js';
 import type { CaseRepository, CaseRow } from '../cases/case-repository.js';
 import type { DeadlineService } from '../deadlines/deadline-service.js';
 import type { DeadlineRepository } from '../deadlines/deadline-repository.js';
+import type { DeadlinePolicy } from '../deadlines/deadline-policy.js';
 import type { SealedContentRepository } from '../cases/sealed-content-repository.js';
 import type { NoteRepository } from '../cases/note-repository.js';
 import type { ReferralRepository } from '../referrals/referral-repository.js';
@@ -28,7 +29,13 @@ export interface RetentionDue {
   closeReason: string | null;
   deadlineId: string;
   dueAt: string;
+  /** only in the list of held cases: when the hold was put */
+  heldAt?: string;
 }
+
+/** The events of policies/deadlines.yaml that pause and resume the retention clock: a hold and its release. */
+export const RETENTION_HELD = 'case.retention_held';
+export const RETENTION_RELEASED = 'case.retention_released';
 
 /** Keyset cursor of the list: the last item's due time and case id. */
 export interface RetentionCursor {
@@ -67,13 +74,45 @@ export function createRetentionService(deps: {
   retention: RetentionRepository;
   deadlines: Pick<DeadlineService, 'apply'>;
   deadlineRepo: Pick<DeadlineRepository, 'live'>;
+  /** policies/deadlines.yaml: a hold is the pause of the retention rule */
+  deadlinePolicy: Pick<DeadlinePolicy, 'rules'>;
   access: Pick<AccessService, 'authorize'>;
   audit: Pick<AuditService, 'record'>;
   clock: Clock;
 }) {
   const { db, cases, sealed, referrals, notes, searchTokens, files, outbox, retention, deadlines, deadlineRepo, access, audit, clock } = deps;
+  // A hold that paused nothing would still leave the case listed and purgeable: refuse to start instead.
+  const pause = deps.deadlinePolicy.rules.get('retention')?.pause;
+  if (pause?.on !== RETENTION_HELD || pause.resume !== RETENTION_RELEASED) {
+    throw new Error(`policies/deadlines.yaml: the retention deadline must pause on ${RETENTION_HELD} and resume on ${RETENTION_RELEASED} (a hold on a purge)`);
+  }
 
   const command = createCommandRunner({ db, audit });
+
+  /**
+   * Puts on hold, or releases, the purge of a closed, unpurged case: the retention deadline is
+   * paused (the case leaves the list of what is due, and a purge is refused as not due) or runs
+   * again for the time it had left (due at once if it was due when held).
+   */
+  async function setHold(ctx: RequestContext, caseId: string, hold: boolean, reason: string) {
+    const resource = `case:${caseId}/retention-hold`;
+    return command(ctx, { action: 'retention.hold', resource, caseId }, async (tx) => {
+      const c = await cases.byIdForUpdate(caseId, tx);
+      await access.authorize(ctx, 'retention.hold', { resource, caseId: c ? caseId : null, facts: caseScope(c) }, tx, { reason: `${hold ? 'hold' : 'release'}: ${reason}` });
+      if (!c) throw new AppError('not_found');
+      if (c.purgedAt) throw new AppError('invalid_transition', `the case was purged on ${c.purgedAt.toISOString()}`);
+      if (c.state !== 'closed') throw new AppError('invalid_transition', `only a closed case has a retention period; this one is ${c.state}`);
+      const [d] = await deadlineRepo.live(c.id, ['retention'], null, tx);
+      if (!d) throw new AppError('invalid_transition', 'the case has no running retention period');
+      if (hold && d.state === 'paused') throw new AppError('invalid_transition', 'the purge of this case is on hold already');
+      if (!hold && d.state !== 'paused') throw new AppError('invalid_transition', 'the purge of this case is not on hold');
+      const now = clock.now();
+      await deadlines.apply({ caseId, event: hold ? RETENTION_HELD : RETENTION_RELEASED, at: now, urgent: c.urgent }, tx);
+      await cases.addTimeline({ caseId, at: now, actor: actorOf(ctx.principal), action: hold ? 'retention.held' : 'retention.released', fromState: c.state, toState: c.state, reason }, tx);
+      const [after] = await deadlineRepo.live(c.id, ['retention'], null, tx);
+      return { caseId, reference: c.reference, held: hold, at: now.toISOString(), deadlineId: d.id, dueAt: (after ?? d).dueAt.toISOString() };
+    });
+  }
 
   /** The refusal of a purge of this (locked) case now, or its open retention deadline. */
   async function check(c: CaseRow, now: Date, tx: Tx): Promise<AppError | { deadlineId: string }> {
@@ -95,6 +134,21 @@ export function createRetentionService(deps: {
       const last = items.length === page.limit ? items[items.length - 1] : undefined;
       return { items, next: last ? `${last.dueAt}_${last.caseId}` : null };
     },
+
+    /** Closed, unpurged cases whose purge is on hold, in the order and pages of `listDue`. */
+    async listHeld(ctx: RequestContext, page: { limit: number; after?: RetentionCursor }): Promise<{ items: RetentionDue[]; next: string | null }> {
+      await access.authorize(ctx, 'retention.read', { resource: 'retention' }, undefined, { read: true });
+      const rows = await retention.held(page);
+      const items = rows.map((r) => ({ caseId: r.caseId, reference: r.reference, closedAt: r.closedAt?.toISOString() ?? null, closeReason: r.closeReason, deadlineId: r.deadlineId, dueAt: r.dueAt.toISOString(), heldAt: r.heldAt?.toISOString() ?? r.dueAt.toISOString() }));
+      const last = items.length === page.limit ? items[items.length - 1] : undefined;
+      return { items, next: last ? `${last.dueAt}_${last.caseId}` : null };
+    },
+
+    /** A supervisor holds the purge of a closed case (a procedure under way, a request to keep it), with a reason. */
+    hold: (ctx: RequestContext, caseId: string, input: { reason: string }) => setHold(ctx, caseId, true, input.reason),
+
+    /** A supervisor releases the hold: the retention period runs again for what it had left. */
+    release: (ctx: RequestContext, caseId: string, input: { reason: string }) => setHold(ctx, caseId, false, input.reason),
 
     /** A supervisor confirms the purge of a closed case whose retention period has ended. */
     async purge(ctx: RequestContext, caseId: string, input: { reason: string }) {

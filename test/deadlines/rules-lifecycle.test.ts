@@ -360,6 +360,14 @@ t.test('ten years on, the supervisor purges A: case.purged settles its retention
   const retention = await one(a, 'retention');
   T.clock.set(iso(Date.parse(retention!.dueAt) + HOUR));
   await reauth(T, supervisor);
+  // A hold stops the clock; released five minutes later, the time it had left (none) runs again.
+  await must(as(supervisor, 'POST', `/v1/cases/${a}/retention-hold`, { reason: 'Procédure judiciaire en cours.' }));
+  t.match(await one(a, 'retention', null, 'paused'), { id: retention!.id, dueAt: retention!.dueAt }, 'retention paused');
+  proved.add('retention pauses on case.retention_held');
+  T.clock.advance(5 * 60_000);
+  await must(as(supervisor, 'POST', `/v1/cases/${a}/retention-hold/release`, { reason: 'Procédure close.' }));
+  t.match(await one(a, 'retention'), { id: retention!.id, dueAt: iso(Date.parse(retention!.dueAt) + 5 * 60_000) }, 'retention resumed, the five minutes on hold given back');
+  proved.add('retention resumes on case.retention_released');
   await must(as(supervisor, 'POST', `/v1/cases/${a}/purge`, { reason: 'Conservation décennale échue.' }));
   await ended(t, retention, 'case.purged');
 });

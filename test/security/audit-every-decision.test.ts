@@ -72,6 +72,7 @@ const UNREFUSABLE: Record<string, Partial<Record<Caller, string>>> = {
   'GET /v1/users': { admin: 'a list of every account (its cursor is a username, checked by the schema)' },
   'GET /v1/referrals': { supervisor: 'a list of every referral (its cursor is checked by the schema)', partner: 'the referrals to its own organisation' },
   'GET /v1/retention': { supervisor: 'a list of what awaits a purge; its cursor is checked by the route, like the schema' },
+  'GET /v1/approvals': { supervisor: 'a list of what awaits every supervisor, each item saying whether the caller may take it: nothing to refuse' },
   'GET /v1/admin/health': { admin: 'the service’s own health: nothing to refuse' },
   'GET /v1/invitations': { admin: 'a list of the pending invitations, with no parameter but a bounded limit' },
   'GET /v1/policies': { supervisor: 'the loaded policies, the same for everyone who may read them', admin: 'the loaded policies' },

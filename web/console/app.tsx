@@ -12,6 +12,8 @@ import { sessionAlive } from './api.js';
 import { t } from './i18n.js';
 import { Account } from './screens/account.js';
 import { Custody } from './custody/custody-screen.js';
+import { Approvals } from './approvals/approvals-screen.js';
+import { Retention } from './approvals/retention-screen.js';
 import { CaseDossier } from './screens/case-dossier.js';
 import { CaseNotes } from './screens/case-notes.js';
 import { CasePage } from './screens/case-page.js';
@@ -93,6 +95,8 @@ function Gate() {
       <Route path="/console/orgs/:orgId" component={OrgPage} />
       <Route path="/console/health" component={HealthPage} />
       <Route path="/console/policies" component={Policies} />
+      <Route path="/console/approvals" component={Approvals} />
+      <Route path="/console/retention" component={Retention} />
       <Route default component={NotFound} />
     </Router>
   );

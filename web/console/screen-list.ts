@@ -53,6 +53,8 @@ export const SCREENS: readonly Screen[] = [
   { path: '/console/orgs/:orgId', roles: ['admin'], needs: ['org.list', 'user.list', 'org.keys.read', 'keyring.list', 'keyring.remove', 'webhook.manage', 'webhook.deliveries', 'webhook.test', 'webhook.redeliver'] },
   { path: '/console/health', roles: ['admin'], needs: ['admin.health'], nav: 'health' },
   { path: '/console/policies', roles: ['supervisor', 'admin'], needs: ['policy.read'], nav: 'policies' },
+  { path: '/console/approvals', roles: ['supervisor'], needs: ['approvals.read', 'measure.approve', 'appeal.decide'], nav: 'approvals' },
+  { path: '/console/retention', roles: ['supervisor'], needs: ['retention.read', 'case.purge', 'retention.hold'], nav: 'retention' },
 ];
 
 /** The screen a path shows (its segments matched as preact-iso matches routes), if any. */

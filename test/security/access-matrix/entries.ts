@@ -1029,6 +1029,13 @@ export const entries: Record<string, Entry> = {
   },
   'GET /v1/cases/:caseId/deadlines': { ...onCase({ stage: 'triage', path: '/deadlines' }), okFor: { partner: partnerNotOnCase } },
   'GET /v1/retention': { probe: async (w, role, mode) => ({ who: await callerFor(w, role, null, mode), url: '/v1/retention' }) },
+  'GET /v1/approvals': { probe: async (w, role, mode) => ({ who: await callerFor(w, role, null, mode), url: '/v1/approvals' }) },
+  'POST /v1/cases/:caseId/retention-hold': step('declined', '/retention-hold', { reason: 'Procédure judiciaire en cours' }),
+  'POST /v1/cases/:caseId/retention-hold/release': step('declined', '/retention-hold/release', { reason: 'Procédure close' }, {
+    status: 409,
+    code: 'invalid_transition',
+    why: 'a release needs a hold first (test/retention/hold.test.ts covers it); the supervisor passes authorisation and scope',
+  }),
   'POST /v1/cases/:caseId/purge': step('declined', '/purge', { reason: 'Fin de la durée de conservation' }, {
     status: 409,
     code: 'retention_not_due',

@@ -20,6 +20,7 @@ import { CaseTimeline } from '../case/case-timeline.js';
 import { SealedFields } from '../case/sealed-fields.js';
 import { DuplicateWarning } from '../search/duplicate-warning.js';
 import { loadCatalogues } from '../ui/catalogues.js';
+import { BreakGlassPanel, BreakGlassWindow, breakGlassEnd } from '../approvals/break-glass-panel.js';
 import { Problem } from '../ui/problem.js';
 import { account } from '../session.js';
 
@@ -83,7 +84,14 @@ export function CasePage({ caseId }: { caseId: string }) {
       </section>
       <section aria-labelledby="case-sealed" class="card">
         <h2 id="case-sealed">{t('case.sealed')}</h2>
-        {sealedError === 'no_envelope' ? (
+        {breakGlassEnd(timeline) && <BreakGlassWindow end={breakGlassEnd(timeline)!} />}
+        {sealedError === 'break_glass_required' ? (
+          <BreakGlassPanel
+            caseId={caseId}
+            allowed={actions?.commands.some((x) => x.command === 'break_glass' && x.allowed) ?? false}
+            onOpened={() => (setSealedError(null), loadCase(), openCase(caseId).then(setOpened, (err: unknown) => setSealedError(codeOf(err))))}
+          />
+        ) : sealedError === 'no_envelope' ? (
           <p class="alert alert-error" role="alert" data-code="no_envelope">
             {t('case.noEnvelope')}
           </p>

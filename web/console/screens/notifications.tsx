@@ -93,6 +93,12 @@ export function Notifications() {
                     <a href={`/console/cases/${n.caseId}`}>{t('notifications.case', { reference: n.reference })}</a>
                   </>
                 )}
+                {n.caseId && n.topic === 'case.break_glass' && (
+                  <>
+                    {' · '}
+                    <a href={`/console/cases/${n.caseId}/access-log`}>{t('notifications.accessLog', { reference: n.reference ?? '' })}</a>
+                  </>
+                )}
               </p>
               {!n.readAt && (
                 <button type="button" onClick={() => void markOne(n)}>

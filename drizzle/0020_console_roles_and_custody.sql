@@ -1,3 +1,14 @@
+CREATE TABLE "custody_backups" (
+	"id" uuid PRIMARY KEY NOT NULL,
+	"org_key_id" uuid NOT NULL,
+	"threshold" integer NOT NULL,
+	"shares" integer NOT NULL,
+	"custodians" jsonb NOT NULL,
+	"made_by" uuid NOT NULL,
+	"made_at" timestamp (3) with time zone NOT NULL,
+	CONSTRAINT "custody_backups_k_of_n" CHECK ("custody_backups"."threshold" >= 2 and "custody_backups"."shares" >= "custody_backups"."threshold")
+);
+--> statement-breakpoint
 CREATE TABLE "on_call_entries" (
 	"id" uuid PRIMARY KEY NOT NULL,
 	"user_id" uuid NOT NULL,
@@ -32,8 +43,13 @@ CREATE TABLE "on_call_pages" (
 	CONSTRAINT "on_call_pages_event_rank" UNIQUE("event_id","rank")
 );
 --> statement-breakpoint
+ALTER TABLE "invitations" ADD COLUMN "revoked_at" timestamp (3) with time zone;--> statement-breakpoint
+ALTER TABLE "webhook_deliveries" ADD COLUMN "round" integer DEFAULT 0 NOT NULL;--> statement-breakpoint
+ALTER TABLE "custody_backups" ADD CONSTRAINT "custody_backups_org_key_id_org_keys_id_fk" FOREIGN KEY ("org_key_id") REFERENCES "public"."org_keys"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "custody_backups" ADD CONSTRAINT "custody_backups_made_by_users_id_fk" FOREIGN KEY ("made_by") REFERENCES "public"."users"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "on_call_entries" ADD CONSTRAINT "on_call_entries_user_id_users_id_fk" FOREIGN KEY ("user_id") REFERENCES "public"."users"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "on_call_entries" ADD CONSTRAINT "on_call_entries_created_by_users_id_fk" FOREIGN KEY ("created_by") REFERENCES "public"."users"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "on_call_pages" ADD CONSTRAINT "on_call_pages_recipient_user_id_users_id_fk" FOREIGN KEY ("recipient_user_id") REFERENCES "public"."users"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+CREATE INDEX "custody_backups_key" ON "custody_backups" USING btree ("org_key_id","made_at");--> statement-breakpoint
 CREATE INDEX "on_call_entries_time_idx" ON "on_call_entries" USING btree ("starts_at","ends_at");--> statement-breakpoint
 CREATE INDEX "on_call_pages_recipient_idx" ON "on_call_pages" USING btree ("recipient_user_id","created_at");

@@ -54,6 +54,8 @@ export default fp(
           { name: 'appeals', description: 'Appeals against a decision, ruled on by another supervisor' },
           { name: 'deadlines', description: 'Deadlines of policies/deadlines.yaml, across cases and per case' },
           { name: 'notifications', description: "Staff inbox, the defender's notices, partner webhooks" },
+          { name: 'staff', description: "Supervisors' oversight of the staff: cases per officer, and what a leaving staff member holds" },
+          { name: 'custody', description: 'Custody of the mechanism key: its holders, the offline split backup, a holder re-created from its shares' },
           { name: 'on-call', description: 'Out of office hours: the on-call roster, and the pages put to the person on call' },
           { name: 'retention', description: 'Closed cases past their retention period, and their purge' },
           { name: 'users', description: 'Invitations, enrolment and accounts (admin)' },

@@ -187,7 +187,7 @@ t.test('a claim that lapses under a slow attempt: the late result does not overw
   t.same(await webhooks.attempt(id), { outcome: 'skipped', statusCode: null, error: 'claimed by another attempt', origin: null }, 'while its claim holds, nobody else posts it');
   t.notOk((await webhooks.due()).some((d) => d.id === id), 'nor does the sweep queue it');
   clock.advance(1500 + LEASE_MARGIN_MS + 1);
-  t.same((await webhooks.due()).filter((d) => d.id === id), [{ id, lapsedClaim: 1 }], 'once the lease has lapsed, the sweep queues it again');
+  t.same((await webhooks.due()).filter((d) => d.id === id), [{ id, lapsedClaim: 1, round: 0 }], 'once the lease has lapsed, the sweep queues it again (in its first round)');
   mode = 'answer';
   t.match(await webhooks.attempt(id), { outcome: 'delivered', statusCode: 204 }, 'the next attempt delivers it');
   t.match(await slow, { outcome: 'skipped', error: /^superseded/ }, 'the slow attempt times out and finds its claim gone');

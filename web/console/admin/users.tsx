@@ -10,7 +10,7 @@ import { call, codeOf, type ResponseOf } from '../api.js';
 import { formatDateTime, t } from '../i18n.js';
 import { account } from '../session.js';
 import { useCommand } from '../ui/command-form.js';
-import { Field } from '../ui/field.js';
+import { InviteFields } from '../ui/invite-fields.js';
 import { Problem } from '../ui/problem.js';
 import { ReasonForm } from './reason-form.js';
 import { ShownOnce } from './shown-once.js';
@@ -237,30 +237,7 @@ function InviteForm({ orgs, onInvited }: { orgs: Org[]; onInvited: (r: ResponseO
       <p>{t('invite.intro')}</p>
       <Problem code={error} />
       <form onSubmit={submit} noValidate>
-        <Field label={t('signIn.username')} hint={t('invite.usernameHint')} value={username} onValue={setUsername} autocapitalize="none" spellcheck={false} required />
-        <div class="field">
-          <label for="users-invite-role">{t('account.role')}</label>
-          <select id="users-invite-role" value={role} onChange={(e) => setRole(e.currentTarget.value as Role)}>
-            {ROLES.map((r) => (
-              <option key={r} value={r}>
-                {t(`role.${r}`)}
-              </option>
-            ))}
-          </select>
-        </div>
-        {role === 'partner' && (
-          <div class="field">
-            <label for="users-invite-org">{t('invite.org')}</label>
-            <select id="users-invite-org" value={orgId} onChange={(e) => setOrgId(e.currentTarget.value)} required>
-              <option value="">{t('invite.orgChoose')}</option>
-              {partners.map((o) => (
-                <option key={o.id} value={o.id}>
-                  {o.name}
-                </option>
-              ))}
-            </select>
-          </div>
-        )}
+        <InviteFields<Role> idPrefix="users-invite" roles={ROLES} username={username} setUsername={setUsername} role={role} setRole={setRole} orgId={orgId} setOrgId={setOrgId} partners={partners} />
         <button type="submit" class="primary" disabled={busy} aria-busy={busy}>
           {t('invite.submit')}
         </button>

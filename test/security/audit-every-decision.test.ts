@@ -78,7 +78,7 @@ const UNREFUSABLE: Record<string, Partial<Record<Caller, string>>> = {
   'GET /v1/audit/head': { supervisor: 'the signed head of the log' },
   'POST /v1/audit/verify': { supervisor: 'a verification of the whole log' },
   'GET /v1/search-key/entries': { officer: 'a list of who holds the search key', supervisor: 'a list of who holds the search key', admin: 'a list of who holds the search key' },
-  'GET /v1/staff': { officer: "a list of the mechanism's active staff, with no parameter to refuse", supervisor: "a list of the mechanism's active staff, with no parameter to refuse" },
+  'GET /v1/staff': { officer: "a list of the mechanism's active staff, with no parameter to refuse", supervisor: "a list of the mechanism's active staff, with no parameter to refuse", partner: "a list of its own organisation's active members, with no parameter to refuse" },
   'GET /v1/me/views': { officer: "the caller's own views", supervisor: "the caller's own views" },
   'GET /v1/cases/counts': { officer: "counts within the caller's own scope, with no parameter to refuse", supervisor: 'counts of every case, with no parameter to refuse' },
 };

@@ -83,7 +83,7 @@ const UNREFUSABLE: Record<string, Partial<Record<Caller, string>>> = {
   'GET /v1/custody': { supervisor: 'who holds the mechanism and search keys, and the backups recorded: every supervisor reads it' },
   'POST /v1/custody/restore/challenge': { supervisor: 'a challenge sealed to the mechanism key, issued to any supervisor (the proof is the answer)' },
   'GET /v1/search-key/entries': { officer: 'a list of who holds the search key', supervisor: 'a list of who holds the search key', admin: 'a list of who holds the search key' },
-  'GET /v1/staff': { officer: "a list of the mechanism's active staff, with no parameter to refuse", supervisor: "a list of the mechanism's active staff, with no parameter to refuse" },
+  'GET /v1/staff': { officer: "a list of the mechanism's active staff, with no parameter to refuse", supervisor: "a list of the mechanism's active staff, with no parameter to refuse", partner: "a list of its own organisation's active members, with no parameter to refuse" },
   'GET /v1/staff/load': { supervisor: 'counts of every officer’s open cases, with no parameter to refuse' },
   'GET /v1/me/views': { officer: "the caller's own views", supervisor: "the caller's own views" },
   'GET /v1/on-call/roster': { officer: 'the whole roster is staff’s to read, with no parameter to refuse', supervisor: 'the whole roster, with no parameter to refuse' },

@@ -102,7 +102,7 @@ export const ROUTES = {
   listWebhooks: ['GET', '/v1/orgs/:orgId/webhooks'],
   disableWebhook: ['POST', '/v1/orgs/:orgId/webhooks/:id/disable'],
   listWebhookDeliveries: ['GET', '/v1/orgs/:orgId/webhooks/:id/deliveries'],
-  testWebhook: ['POST', '/v1/orgs/:orgId/webhooks/:id/test'],
+  pingWebhook: ['POST', '/v1/orgs/:orgId/webhooks/:id/ping'],
   redeliverWebhookDelivery: ['POST', '/v1/orgs/:orgId/webhooks/:id/deliveries/:deliveryId/redeliver'],
   // org
   createOrg: ['POST', '/v1/orgs'],

@@ -66,7 +66,7 @@ export const listWebhookDeliveries = operation('listWebhookDeliveries', {
   response: responses({ 200: Type.Object({ items: Type.Array(Delivery), next: Type.Union([Type.String(), Type.Null()]) }) }, [400, 401, 403, 404]),
 });
 
-export const testWebhook = operation('testWebhook', {
+export const pingWebhook = operation('pingWebhook', {
   tags: ['notifications'],
   summary: 'Send a `webhook.test` event to this endpoint, through the outbox and the normal delivery path (signed, logged, retried)',
   security: [{ bearer: [] }],

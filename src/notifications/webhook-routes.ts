@@ -35,7 +35,7 @@ const webhookRoutes: FastifyPluginAsyncTypebox<{ webhooks: WebhookService }> = a
   });
 
   fastify.route({
-    ...routeOf(api.testWebhook),
+    ...routeOf(api.pingWebhook),
     config: { action: 'webhook.test' },
     handler: async (request, reply) => reply.code(202).send(await webhooks.test(ctxOf(request), request.params.orgId, request.params.id)),
   });

@@ -58,7 +58,7 @@ const flaky = await register('/flaky');
 await startDelivery();
 
 t.test('a test event takes the normal path to the one endpoint, signed, and shows in its log', async (t) => {
-  const r = await admin('POST', `/v1/orgs/${org.id}/webhooks/${steady.id}/test`);
+  const r = await admin('POST', `/v1/orgs/${org.id}/webhooks/${steady.id}/ping`);
   t.equal(r.statusCode, 202, r.body);
   t.equal(r.json().topic, 'webhook.test');
   const [outboxRow] = await sql`select topic from outbox where payload->>'testId' = ${r.json().testId}`;
@@ -79,7 +79,7 @@ t.test('a test event takes the normal path to the one endpoint, signed, and show
 });
 
 t.test('the delivery log pages newest first with a keyset cursor', async (t) => {
-  for (let i = 0; i < 2; i++) t.equal((await admin('POST', `/v1/orgs/${org.id}/webhooks/${steady.id}/test`)).statusCode, 202);
+  for (let i = 0; i < 2; i++) t.equal((await admin('POST', `/v1/orgs/${org.id}/webhooks/${steady.id}/ping`)).statusCode, 202);
   await delivery!.tick();
   const all = (await admin('GET', `/v1/orgs/${org.id}/webhooks/${steady.id}/deliveries`)).json().items as Array<{ id: string; createdAt: string }>;
   t.equal(all.length, 3);
@@ -96,7 +96,7 @@ t.test('the delivery log pages newest first with a keyset cursor', async (t) => 
 
 t.test('a failed delivery is sent again: same delivery id, fresh attempts, a job of its own; only a failed one', async (t) => {
   failing = true;
-  const r = await admin('POST', `/v1/orgs/${org.id}/webhooks/${flaky.id}/test`);
+  const r = await admin('POST', `/v1/orgs/${org.id}/webhooks/${flaky.id}/ping`);
   t.equal(r.statusCode, 202);
   await delivery!.tick();
   await until('the first attempt is refused', async () => (await sql`select status from webhook_deliveries where endpoint_id = ${flaky.id}`)[0]?.status === 'retrying');
@@ -130,10 +130,10 @@ t.test('a failed delivery is sent again: same delivery id, fresh attempts, a job
 
 t.test('a disabled endpoint takes no test; a supervisor is refused', async (t) => {
   t.equal((await admin('POST', `/v1/orgs/${org.id}/webhooks/${flaky.id}/disable`)).statusCode, 200);
-  const r = await admin('POST', `/v1/orgs/${org.id}/webhooks/${flaky.id}/test`);
+  const r = await admin('POST', `/v1/orgs/${org.id}/webhooks/${flaky.id}/ping`);
   t.equal(r.statusCode, 409);
   t.equal(r.json().code, 'webhook_disabled');
   const supervisor = as(dep.supervisor.auth());
   t.equal((await supervisor('GET', `/v1/orgs/${org.id}/webhooks/${steady.id}/deliveries`)).statusCode, 403);
-  t.equal((await supervisor('POST', `/v1/orgs/${org.id}/webhooks/${steady.id}/test`)).statusCode, 403);
+  t.equal((await supervisor('POST', `/v1/orgs/${org.id}/webhooks/${steady.id}/ping`)).statusCode, 403);
 });

@@ -80,8 +80,18 @@ export function OrgPage() {
       await load();
     });
 
-  if (loadError) return <Problem code={loadError} />;
-  if (!org) return <p class="muted">{t('admin.loading')}</p>;
+  // The page keeps its heading while it loads or when the organisation is not found.
+  if (loadError || !org) {
+    return (
+      <div class="stack">
+        <p>
+          <a href="/console/orgs">{t('admin.orgs.back')}</a>
+        </p>
+        <h1>{t('admin.orgs.title')}</h1>
+        {loadError ? <Problem code={loadError} /> : <p class="muted">{t('admin.loading')}</p>}
+      </div>
+    );
+  }
 
   return (
     <div class="stack">

@@ -29,7 +29,7 @@ export function WebhookLog({ orgId, hook }: { orgId: string; hook: Hook }) {
 
   const test = () =>
     void cmd.run(async () => {
-      await call('testWebhook', { params: { orgId, id: hook.id } });
+      await call('pingWebhook', { params: { orgId, id: hook.id } });
       setNote(t('admin.hooks.testSent'));
     });
   const redeliver = (d: Delivery) =>

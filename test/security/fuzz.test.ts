@@ -236,12 +236,21 @@ for (const route of routes) {
     const who = callerOf(route.action);
     const faults: string[] = [];
 
+    // The tables' fingerprint after the last refused request: the next request starts from it
+    // unless something else wrote meanwhile (a request that succeeded, a session renewed, an
+    // upload made for the next probes), which is one query per request instead of two.
+    let known: string | null = null;
     async function send(what: string, opts: { url?: string; body?: unknown; raw?: string | Buffer; contentType?: string; headers?: Record<string, string>; as?: Who }) {
       const caller = opts.as ?? who;
-      if (caller) await w.fresh(caller);
+      if (caller) {
+        const token = caller.auth().authorization;
+        await w.fresh(caller);
+        if (caller.auth().authorization !== token) known = null;
+      }
       const headers: Record<string, string> = { ...(caller ? caller.auth() : {}), ...opts.headers };
       if (opts.contentType) headers['content-type'] = opts.contentType;
-      const before = await fingerprint();
+      const before = known ?? (await fingerprint());
+      known = null;
       const res = await T.app.inject({
         method: route.method as 'GET',
         url: opts.url ?? fillUrl(route.url),
@@ -253,6 +262,7 @@ for (const route of routes) {
       if (fault) faults.push(`${what}: ${fault}`);
       if (res.statusCode >= 400) {
         const after = await fingerprint();
+        known = after;
         if (after !== before) {
           const b = new Map(before.split(' ').map((x) => [x.split(':')[0], x]));
           faults.push(`${what}: refused (${res.statusCode}) but wrote ${after.split(' ').filter((x) => b.get(x.split(':')[0]) !== x).join(', ')}`);
@@ -307,7 +317,11 @@ for (const route of routes) {
     }
 
     // The tus routes: each protocol header of a valid request (on an upload of the caller's) mutated, and PATCH bodies that do not fit.
-    if (route.url.startsWith('/v1/uploads')) for (const m of await tusMutations(route.method)) await send(m.what, m);
+    if (route.url.startsWith('/v1/uploads')) {
+      const mutations = await tusMutations(route.method);
+      known = null;
+      for (const m of mutations) await send(m.what, m);
+    }
 
     t.same(faults, [], `${key}: no 5xx, problem documents only, nothing written on refusal`);
   });

@@ -59,7 +59,9 @@ export function createCaseParticipation(deps: { db: Db; policy: BreakGlassPolicy
         (${c.assigneeId}::uuid is not null and ${c.state} <> 'closed'
           and exists(select 1 from users u where u.id = ${c.assigneeId}::uuid and u.status = 'active')
           and not exists(select 1 from case_envelopes e where e.case_id = ${c.id} and e.recipient_type = 'user' and e.recipient_id = ${c.assigneeId}::text)) as officer_grant,
-        (exists(select 1 from users u where u.id = ${c.assigneeId}::uuid and u.status = 'disabled')
+        -- What the leaver still holds, as the hand-over screen lists it: an open case assigned to
+        -- them, or an envelope of theirs. A closed case they once followed is not routine work.
+        ((${c.state} <> 'closed' and exists(select 1 from users u where u.id = ${c.assigneeId}::uuid and u.status = 'disabled'))
           or exists(select 1 from case_envelopes e join users u on u.id::text = e.recipient_id
             where e.case_id = ${c.id} and e.recipient_type = 'user' and u.status = 'disabled')) as departed_staff,
         (select b.id from break_glass b where b.case_id = ${c.id} and b.supervisor_id = ${me} and b.opened_at <= ${now}::timestamptz and b.expires_at > ${now}::timestamptz

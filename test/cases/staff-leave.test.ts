@@ -84,6 +84,14 @@ t.test('once disabled, every case is handed over and re-keyed away from the leav
   t.equal(tl!.action, 'case.rekeyed');
 });
 
+t.test('once the leaver holds nothing, their closed cases are outside every supervisor again', async (t) => {
+  const [row] = await sql`select assignee_id, state from cases where id = ${closed.caseId}`;
+  t.same(row, { assignee_id: leaver.id, state: 'closed' }, 'the closed case still names the leaver as its last officer');
+  const res = await T.app.inject({ method: 'GET', url: `/v1/cases/${closed.caseId}/rekey`, headers: sup.auth() });
+  t.equal(res.statusCode, 403, res.body);
+  t.equal(res.json().code, 'break_glass_required', 'departed_staff covers what the holdings list, not a closed case forever');
+});
+
 t.test('other roles are refused with 403 (audited); an unknown or non-staff account is not found', async (t) => {
   for (const who of [next, w.admin]) {
     await reauth(T, who);

@@ -75,6 +75,10 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     const template = await ensureTemplate(admin);
     const name = `egide_t_${randomBytes(6).toString('hex')}`;
     await admin.unsafe(`create database "${name}" template "${template}" owner ${OWNER_ROLE}`);
+    // A test database is thrown away at the end: waiting for each commit's WAL flush (about 3 ms
+    // on this disk, thousands of commits per file) buys no durability a test looks at. The
+    // crash-recovery tests (test:faults) run on servers of their own with the default.
+    await admin.unsafe(`alter database "${name}" set synchronous_commit = off`);
     return {
       name,
       url: roleUrl(APP_ROLE, name),

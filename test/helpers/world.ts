@@ -31,7 +31,10 @@ import {
   sealEnvelope,
   sealField,
   toB64u,
+  KDF_PARAMS,
   type BoxKeyPair,
+  type DerivedKeys,
+  type PreloginParams,
   type FilingMetadata,
   type FilingSecrets,
   type KeyEnvelope,
@@ -89,11 +92,32 @@ export function nextTotp(t: TestApp, secret: string): string {
   return totpCode(secret, t.clock.now());
 }
 
+/**
+ * What this process's clients derived from a password, by password and KDF parameters. Argon2id
+ * is deterministic and a client keeps what it derived (at enrolment, at login) for its session,
+ * so logging the same person in again does not pay the derivation twice; a changed password or
+ * salt is another entry.
+ */
+const derived = new Map<string, Partial<DerivedKeys> & { authKey: Uint8Array }>();
+const derivedKey = (password: string, p: PreloginParams) => JSON.stringify([password, p.salt, p.opslimit, p.memlimit, p.alg]);
+
+function remember(password: string, p: PreloginParams, keys: Partial<DerivedKeys> & { authKey: Uint8Array }): void {
+  derived.set(derivedKey(password, p), keys);
+}
+
+function derivedKeys(password: string, p: PreloginParams, need: 'authKey' | 'wrapKey'): Partial<DerivedKeys> & { authKey: Uint8Array } {
+  const known = derived.get(derivedKey(password, p));
+  if (known?.[need]) return known;
+  const keys = login(password, p);
+  remember(password, p, keys);
+  return keys;
+}
+
 /** Logs an actor in through HTTP as their client would (prelogin, Argon2id, login). */
 export async function logIn(t: TestApp, actor: Pick<Actor, 'username' | 'password' | 'totpSecret'>): Promise<{ accessToken: string; refreshToken: string }> {
   const client = apiClient(t.app);
   const pre = await must('prelogin', client.call('prelogin', { body: { username: actor.username } }));
-  const keys = login(actor.password, pre);
+  const keys = derivedKeys(actor.password, pre, 'authKey');
   const { accessToken, refreshToken } = await must('login', client.call('login', { body: { username: actor.username, authKey: toB64u(keys.authKey), totp: nextTotp(t, actor.totpSecret) } }));
   return { accessToken, refreshToken };
 }
@@ -123,7 +147,9 @@ export async function bootstrap(t: TestApp): Promise<Deployment> {
   await ready();
   const people = ['admin', 'supervisor'].map((role) => {
     const password = `pw-${role}-${randomBytes(4).toString('hex')}`;
-    return { role: role as StaffRole, username: `first-${role}`, password, totpSecret: generateTotpSecret(), enrolment: enrol(password) };
+    const enrolment = enrol(password);
+    remember(password, { salt: enrolment.upload.salt, ...KDF_PARAMS }, { authKey: enrolment.authKey });
+    return { role: role as StaffRole, username: `first-${role}`, password, totpSecret: generateTotpSecret(), enrolment };
   });
   const [admin, supervisor] = people as [(typeof people)[0], (typeof people)[0]];
   const mechanism = createOrgKey([supervisor.enrolment.keyPair.publicKey]);
@@ -156,6 +182,7 @@ export async function enrolActor(t: TestApp, admin: Actor, input: { username: st
   const inv = await callAs(t, admin, 'inviteUser', { body: input });
   const password = `pw-${input.username}-${randomBytes(4).toString('hex')}`;
   const e = enrol(password);
+  remember(password, { salt: e.upload.salt, ...KDF_PARAMS }, { authKey: e.authKey });
   const totpSecret = generateTotpSecret();
   const user = await callAs(t, null, 'completeEnrolment', { body: { token: inv.token, ...e.upload, totpSecret, totpCode: nextTotp(t, totpSecret) } });
   return actorOf(t, { id: user.id, username: input.username, role: input.role, orgId: input.orgId, password, totpSecret, recoveryCode: e.recoveryCode, keyPair: e.keyPair }, await logIn(t, { username: input.username, password, totpSecret }));
@@ -165,7 +192,7 @@ export async function enrolActor(t: TestApp, admin: Actor, input: { username: st
 export async function openOwnKeys(t: TestApp, actor: Actor): Promise<BoxKeyPair> {
   const pre = await callHeld(t, null, 'prelogin', { body: { username: actor.username } });
   const me = await callHeld(t, actor, 'getMe');
-  return openAccount(login(actor.password, pre), me.wrappedPrivateKey);
+  return openAccount(derivedKeys(actor.password, pre, 'wrapKey') as DerivedKeys, me.wrappedPrivateKey);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -4,7 +4,8 @@
  * pages, screenshots under test/artifacts/web/, axe-core, and the leak check of what the browser sent.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
@@ -15,15 +16,57 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 export const root = path.resolve(here, '../..');
 export const ARTIFACTS = path.join(root, 'test', 'artifacts', 'web');
 
+/** What the build reads: its sources, the SDK and contracts it bundles, the build script, the locked dependencies. */
+const BUILD_INPUTS = ['web', 'src', 'tools/build-web.mjs', 'package-lock.json'];
+
+function inputsHash(): string {
+  const h = createHash('sha256');
+  const walk = (rel: string): void => {
+    const abs = path.join(root, rel);
+    if (statSync(abs).isDirectory()) for (const name of readdirSync(abs).sort()) walk(path.join(rel, name));
+    else h.update(rel).update('\0').update(readFileSync(abs));
+  };
+  for (const rel of BUILD_INPUTS) walk(rel);
+  return h.digest('hex').slice(0, 16);
+}
+
+/**
+ * Where the tests' build of the web applications is: one directory per state of the sources, so
+ * every test file of a run serves the same build, made once (a build is seconds of CPU, and
+ * browser test files are many), and a changed source is a new directory, never a stale build.
+ */
+export const WEB_DIR = path.join(root, 'dist', `web-test-${inputsHash()}`);
+
 /**
  * Builds the page from web/ as `npm ci` / `npm start` / `npm test` do, so the test runs today's
- * sources, into a directory of this test file's own (WEB_DIR for `servePage`): test files running
- * side by side would otherwise swap dist/web under each other's servers.
+ * sources, into WEB_DIR unless a test file of this run built it already. Files running side by
+ * side each build into a directory of their own and rename it into place; the first rename wins
+ * and the others drop theirs, so a server never sees a half-written or swapped directory.
+ * Returns the build's report (file names and sizes).
  */
-export const WEB_DIR = path.join(root, 'dist', `web-test-${process.pid}`);
 export function buildPage(): string {
-  process.on('exit', () => rmSync(WEB_DIR, { recursive: true, force: true }));
-  return execFileSync(process.execPath, [path.join(root, 'tools', 'build-web.mjs'), '--out', WEB_DIR], { cwd: root, encoding: 'utf8' });
+  const log = path.join(WEB_DIR, 'build.log');
+  if (existsSync(log)) return readFileSync(log, 'utf8');
+  const mine = `${WEB_DIR}.building-${process.pid}`;
+  const output = execFileSync(process.execPath, [path.join(root, 'tools', 'build-web.mjs'), '--out', mine], { cwd: root, encoding: 'utf8' });
+  writeFileSync(path.join(mine, 'build.log'), output);
+  try {
+    renameSync(mine, WEB_DIR);
+    forgetOldBuilds();
+  } catch (err) {
+    rmSync(mine, { recursive: true, force: true });
+    if (!existsSync(log)) throw err;
+  }
+  return output;
+}
+
+/** Builds of earlier states of the sources, left by earlier runs: gone after a day. */
+function forgetOldBuilds(): void {
+  const dist = path.dirname(WEB_DIR);
+  for (const name of readdirSync(dist)) {
+    const dir = path.join(dist, name);
+    if (name.startsWith('web-test-') && dir !== WEB_DIR && Date.now() - statSync(dir).mtimeMs > 86_400_000) rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 export interface PageServer extends TestApp {

@@ -152,7 +152,8 @@ function buildServices(deps: ServiceCore) {
   const auth = createAuthService({ db, redis, users: repos.users, sessions: repos.sessions, keyring: repos.keyring, audit, access, clock, config, keys, checks, signAccessToken, findCaseByVerifier: (v, tx) => repos.cases.byReceiptVerifier(v, tx, 'key share') });
   const totpReset = createTotpResetService({ db, redis, prefix: config.REDIS_PREFIX, users: repos.users, sessions: repos.sessions, audit, access, outbox, checks, throttle, clock, keys });
   const users = createUserService({ db, users: repos.users, orgs: repos.orgs, sessions: repos.sessions, keyring: repos.keyring, audit, access, clock, keys });
-  const orgs = createOrgService({ db, orgs: repos.orgs, queries: createOrgQueries(db), keyring: repos.keyring, users: repos.users, access, audit, clock });
+  const orgQueries = createOrgQueries(db);
+  const orgs = createOrgService({ db, orgs: repos.orgs, queries: orgQueries, keyring: repos.keyring, users: repos.users, access, audit, clock });
   const auditQuery = createAuditQueryService({ audit, access, repo: repos.audit, signingPublicKey: keys.audit.publicKey });
   const deadlines = createDeadlineService({ repo: repos.deadlines, policy: policies.deadlines, calendar: policies.calendar });
   const intake = createIntakeService({ db, cases: repos.cases, access, audit, clock, intake: policies.intake, deadlines, users: repos.users });
@@ -223,7 +224,7 @@ function buildServices(deps: ServiceCore) {
   const searchKey = createSearchKeyService({ db, search: searchRepo, keyring: repos.keyring, users: repos.users, access, audit, clock, policy: policies.search });
   const searchTokens = createSearchTokenService({ db, search: searchRepo, cases: repos.cases, access, participation, audit, clock, policy: policies.search, unreadMessages });
   // Custody of the mechanism key: holders, split backups recorded, restore with proof of possession.
-  const custody = createCustodyService({ db, redis, prefix: config.REDIS_PREFIX, custody: createCustodyRepository(db), orgs: repos.orgs, keyring: repos.keyring, users: repos.users, access, audit, clock, policy: policies.custody });
+  const custody = createCustodyService({ db, redis, prefix: config.REDIS_PREFIX, custody: createCustodyRepository(db), orgs: repos.orgs, orgQueries, keyring: repos.keyring, users: repos.users, access, audit, clock, policy: policies.custody });
   // On call, out of office hours: the roster and pages (API), the pager (the workers' outbox tap).
   const onCall = createOnCallService({ db, repo: repos.onCall, access, audit, clock });
   const pager = createPager({ db, repo: repos.onCall, outbox, audit, clock, policy: policies.onCall, channels: { email: config.SMTP_URL !== '', sms: config.ONCALL_SMS_URL !== '' } });

@@ -1,7 +1,7 @@
 import { asc, desc, eq } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { Queryable } from '../db/client.js';
-import { custodyBackups, keyringEntries, orgKeys, searchKeyEntries, users } from '../db/schema/index.js';
+import { custodyBackups, orgKeys, searchKeyEntries, users } from '../db/schema/index.js';
 
 export type CustodyRepository = ReturnType<typeof createCustodyRepository>;
 
@@ -9,30 +9,6 @@ export type CustodyRepository = ReturnType<typeof createCustodyRepository>;
 export function createCustodyRepository(db: Queryable) {
   const granter = alias(users, 'granter');
   return {
-    /** Every keyring entry of an organisation's keys, with the member and who sealed it (no entry content). */
-    async keyHolders(orgId: string, tx: Queryable = db) {
-      return tx
-        .select({
-          orgKeyRowId: orgKeys.id,
-          orgKeyId: orgKeys.keyId,
-          retiredAt: orgKeys.retiredAt,
-          userId: users.id,
-          username: users.username,
-          role: users.role,
-          status: users.status,
-          userKeyId: users.keyId,
-          memberKeyId: keyringEntries.memberKeyId,
-          grantedBy: granter.username,
-          grantedAt: keyringEntries.createdAt,
-        })
-        .from(keyringEntries)
-        .innerJoin(orgKeys, eq(orgKeys.id, keyringEntries.orgKeyId))
-        .innerJoin(users, eq(users.id, keyringEntries.userId))
-        .leftJoin(granter, eq(granter.id, keyringEntries.createdBy))
-        .where(eq(orgKeys.orgId, orgId))
-        .orderBy(desc(orgKeys.createdAt), asc(users.username));
-    },
-
     async searchHolders(tx: Queryable = db) {
       return tx
         .select({ userId: users.id, username: users.username, role: users.role, status: users.status, userKeyId: users.keyId, memberKeyId: searchKeyEntries.memberKeyId, grantedBy: granter.username, grantedAt: searchKeyEntries.grantedAt })

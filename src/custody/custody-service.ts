@@ -13,6 +13,7 @@ import type { KeyringRepository } from '../keys/keyring-repository.js';
 import { fingerprintOf } from '../keys/public-key-view.js';
 import { keyringEntryProblem } from '../orgs/org-service.js';
 import type { OrgRepository } from '../orgs/org-repository.js';
+import type { OrgQueries } from '../orgs/org-queries.js';
 import type { UserRepository } from '../users/user-repository.js';
 import { fromB64u, toB64u } from '../sdk/index.js';
 import type { CustodyPolicy } from './custody-policy.js';
@@ -42,6 +43,7 @@ export function createCustodyService(deps: {
   prefix: string;
   custody: CustodyRepository;
   orgs: Pick<OrgRepository, 'mechanism' | 'currentKey' | 'insertKeyringEntry'>;
+  orgQueries: Pick<OrgQueries, 'keyringOf'>;
   keyring: Pick<KeyringRepository, 'holds' | 'mechanismKeyHolders'>;
   users: Pick<UserRepository, 'byId'>;
   access: Pick<AccessService, 'authorize'>;
@@ -49,7 +51,7 @@ export function createCustodyService(deps: {
   clock: Clock;
   policy: CustodyPolicy;
 }) {
-  const { db, redis, prefix, custody, orgs, keyring, users, access, clock, policy } = deps;
+  const { db, redis, prefix, custody, orgs, orgQueries, keyring, users, access, clock, policy } = deps;
   const command = createCommandRunner({ db, audit: deps.audit });
   const challengeKey = (id: string) => `${prefix}:custody-restore:${id}`;
 
@@ -64,7 +66,7 @@ export function createCustodyService(deps: {
       await access.authorize(ctx, 'custody.read', { resource: 'custody' }, undefined, { read: true });
       const { mechanism, key } = await mechanismAndKey();
       if (!mechanism) throw new AppError('not_found', 'this deployment is not bootstrapped yet');
-      const [entries, search, backups, active] = await Promise.all([custody.keyHolders(mechanism.id), custody.searchHolders(), custody.backups(mechanism.id), keyring.mechanismKeyHolders()]);
+      const [entries, search, backups, active] = await Promise.all([orgQueries.keyringOf(mechanism.id), custody.searchHolders(), custody.backups(mechanism.id), keyring.mechanismKeyHolders()]);
       const holder = (r: { userId: string; username: string; role: string; status: 'active' | 'disabled'; userKeyId: string; memberKeyId: string; grantedBy: string | null; grantedAt: Date }) => ({
         userId: r.userId,
         username: r.username,
@@ -86,8 +88,9 @@ export function createCustodyService(deps: {
       return {
         orgId: mechanism.id,
         key: key ? { keyId: key.keyId, publicKey: key.publicKey, fingerprint: fingerprintOf(key.keyId), createdAt: key.createdAt.toISOString() } : null,
-        holders: entries.filter((e) => e.retiredAt === null).map(holder),
-        olderKeys: [...older.values()],
+        holders: entries.filter((e) => e.retiredAt === null).map((e) => holder({ ...e, grantedAt: e.createdAt })),
+        // Newest retired key first: the keyring comes oldest key first.
+        olderKeys: [...older.values()].reverse(),
         searchHolders: search.map(holder),
         backups: backups.map((b) => ({ id: b.id, keyId: b.keyId, fingerprint: fingerprintOf(b.keyId), current: b.retiredAt === null, threshold: b.threshold, shares: b.shares, custodians: b.custodians, madeBy: b.madeBy, madeAt: b.madeAt.toISOString() })),
         policy: { threshold: policy.threshold, shares: policy.shares, minimumHolders: policy.minimumHolders },

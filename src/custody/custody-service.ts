@@ -14,6 +14,7 @@ import { fingerprintOf } from '../keys/public-key-view.js';
 import { keyringEntryProblem } from '../orgs/org-service.js';
 import type { OrgRepository } from '../orgs/org-repository.js';
 import type { OrgQueries } from '../orgs/org-queries.js';
+import type { SearchRepository } from '../search/search-repository.js';
 import type { UserRepository } from '../users/user-repository.js';
 import { fromB64u, toB64u } from '../sdk/index.js';
 import type { CustodyPolicy } from './custody-policy.js';
@@ -44,6 +45,7 @@ export function createCustodyService(deps: {
   custody: CustodyRepository;
   orgs: Pick<OrgRepository, 'mechanism' | 'currentKey' | 'insertKeyringEntry'>;
   orgQueries: Pick<OrgQueries, 'keyringOf'>;
+  search: Pick<SearchRepository, 'members'>;
   keyring: Pick<KeyringRepository, 'holds' | 'mechanismKeyHolders'>;
   users: Pick<UserRepository, 'byId'>;
   access: Pick<AccessService, 'authorize'>;
@@ -51,7 +53,7 @@ export function createCustodyService(deps: {
   clock: Clock;
   policy: CustodyPolicy;
 }) {
-  const { db, redis, prefix, custody, orgs, orgQueries, keyring, users, access, clock, policy } = deps;
+  const { db, redis, prefix, custody, orgs, orgQueries, search, keyring, users, access, clock, policy } = deps;
   const command = createCommandRunner({ db, audit: deps.audit });
   const challengeKey = (id: string) => `${prefix}:custody-restore:${id}`;
 
@@ -66,7 +68,7 @@ export function createCustodyService(deps: {
       await access.authorize(ctx, 'custody.read', { resource: 'custody' }, undefined, { read: true });
       const { mechanism, key } = await mechanismAndKey();
       if (!mechanism) throw new AppError('not_found', 'this deployment is not bootstrapped yet');
-      const [entries, search, backups, active] = await Promise.all([orgQueries.keyringOf(mechanism.id), custody.searchHolders(), custody.backups(mechanism.id), keyring.mechanismKeyHolders()]);
+      const [entries, searchMembers, backups, active] = await Promise.all([orgQueries.keyringOf(mechanism.id), search.members(), custody.backups(mechanism.id), keyring.mechanismKeyHolders()]);
       const holder = (r: { userId: string; username: string; role: string; status: 'active' | 'disabled'; userKeyId: string; memberKeyId: string; grantedBy: string | null; grantedAt: Date }) => ({
         userId: r.userId,
         username: r.username,
@@ -91,7 +93,7 @@ export function createCustodyService(deps: {
         holders: entries.filter((e) => e.retiredAt === null).map((e) => holder({ ...e, grantedAt: e.createdAt })),
         // Newest retired key first: the keyring comes oldest key first.
         olderKeys: [...older.values()].reverse(),
-        searchHolders: search.map(holder),
+        searchHolders: searchMembers.map((m) => holder({ ...m, grantedBy: m.granterName })),
         backups: backups.map((b) => ({ id: b.id, keyId: b.keyId, fingerprint: fingerprintOf(b.keyId), current: b.retiredAt === null, threshold: b.threshold, shares: b.shares, custodians: b.custodians, madeBy: b.madeBy, madeAt: b.madeAt.toISOString() })),
         policy: { threshold: policy.threshold, shares: policy.shares, minimumHolders: policy.minimumHolders },
         warning: keyholderWarning(active, policy.minimumHolders),

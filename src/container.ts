@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { policiesPath, projectRoot, webPath } from './lib/paths.js';
 import { createApiRedis, createOnDemandRedis } from './lib/api-redis.js';
+import { createQueueReaders, type QueueReaders } from './queues/queue-readers.js';
 import { loadPolicies, type Policies } from './policies.js';
 import { assertModulesMatchPolicy, type ModulePermissions } from './module-check.js';
 import { createAccessService } from './access/access-service.js';
@@ -118,6 +119,8 @@ interface ServiceCore {
   webhookResolver?: Resolver;
   /** Where evidence files' ciphertext lives (FILE_STORE). */
   evidenceStore: EvidenceStore;
+  /** Handles on the queues for looking at them (health, metrics, dashboard), on `redis`. */
+  queues: QueueReaders;
   log: Logger;
 }
 
@@ -219,7 +222,7 @@ function buildServices(deps: ServiceCore) {
   });
   const consoleCatalogues = createConsoleService({ access, policies });
   const policyView = createPolicyViewService({ access, documents: readPolicyDocuments(policiesPath(config)), loadedAt: clock.now() });
-  const health = createHealthService({ sql: database.sql, redis, access, keyring: repos.keyring, users: repos.users, audit: repos.audit, config, clock, ...releaseOf(config), minimumHolders: policies.custody.minimumHolders });
+  const health = createHealthService({ sql: database.sql, redis, access, keyring: repos.keyring, users: repos.users, audit: repos.audit, queues: deps.queues, config, clock, ...releaseOf(config), minimumHolders: policies.custody.minimumHolders });
   // The blind index: the staff keyring of the search key and the tokens of each case.
   const searchKey = createSearchKeyService({ db, search: searchRepo, keyring: repos.keyring, users: repos.users, access, audit, clock, policy: policies.search });
   const searchTokens = createSearchTokenService({ db, search: searchRepo, cases: repos.cases, access, participation, audit, clock, policy: policies.search, unreadMessages });
@@ -297,6 +300,8 @@ export interface Container {
   keys: ServerKeys;
   /** Where evidence files' ciphertext lives. */
   evidenceStore: EvidenceStore;
+  /** Handles on the queues for looking at them (health, metrics, the dashboard); closed with the container. */
+  queues: QueueReaders;
   repos: Services['repos'];
   services: Services;
   /**
@@ -328,6 +333,7 @@ export async function createContainer(opts: ContainerOptions): Promise<Container
   const redis = opts.redis ?? (opts.redisOnDemand ? createOnDemandRedis(config.REDIS_URL) : createApiRedis(config.REDIS_URL));
   // Without a listener ioredis reports connection errors as unhandled.
   redis.on('error', (err: Error) => opts.log?.debug({ err: { message: err.message } }, 'redis error'));
+  const queues = createQueueReaders({ connection: redis, config, ...(opts.log ? { log: opts.log } : {}) });
 
   let signer: ((claims: AccessClaims) => string) | undefined;
   const services = buildServices({
@@ -339,6 +345,7 @@ export async function createContainer(opts: ContainerOptions): Promise<Container
     keys,
     policies,
     evidenceStore,
+    queues,
     log: opts.log ?? silentLogger,
     signAccessToken: (claims) => {
       if (!signer) throw new Error('no access-token signer is bound in this process');
@@ -358,6 +365,7 @@ export async function createContainer(opts: ContainerOptions): Promise<Container
     policies,
     keys,
     evidenceStore,
+    queues,
     repos: services.repos,
     services,
     bindAccessTokenSigner(sign) {
@@ -365,8 +373,8 @@ export async function createContainer(opts: ContainerOptions): Promise<Container
     },
     close() {
       closing ??= (async () => {
-        // The health report's queue handles ride on `redis`: closing them leaves it open.
-        await services.health.close();
+        // The queue handles ride on `redis`: closing them leaves it open.
+        await queues.close();
         if (!opts.database) await database.close();
         await auditDatabase.close();
         if (!opts.redis) redis.disconnect();

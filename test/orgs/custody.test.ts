@@ -92,6 +92,11 @@ t.test('restore: k shares rebuild the key, the rebuilt key answers the challenge
   const rebuilt = await combineShareCodes([codes[4]!, codes[0]!, codes[2]!], keyId);
   const answer = toB64u(openSecret(challenge, rebuilt, 'challenge'));
   const entry = sealKeyringEntry(rebuilt.privateKey, sup3.keyPair.publicKey).entry;
+  const malformed = await as(sup3, 'POST', '/v1/custody/restore', { challengeId, answer, entry: 'v1.AAAA' });
+  t.equal(malformed.statusCode, 400, malformed.body);
+  t.match(malformed.json(), { code: 'validation_failed', errors: [{ field: '/body/entry' }] });
+  t.match(await lastEvent(sup3, 'custody.restore'), { outcome: 'denied', reason: /^validation_failed/ }, 'refused and audited');
+  // ...without spending the challenge: the same one is answered next.
   const done = await as(sup3, 'POST', '/v1/custody/restore', { challengeId, answer, entry });
   t.equal(done.statusCode, 201, done.body);
   t.match(await lastEvent(sup3, 'custody.restore'), { outcome: 'allowed' });
@@ -114,6 +119,8 @@ t.test('restore without the key: a wrong answer, another\'s challenge or none is
   const other = (await as(sup2, 'POST', '/v1/custody/restore/challenge', {})).json();
   const rightAnswer = toB64u(openSecret(other.challenge, dep.mechanismKey, 'challenge'));
   t.equal((await as(sup4, 'POST', '/v1/custody/restore', { challengeId: other.challengeId, answer: rightAnswer, entry: forged })).statusCode, 403);
+  const own = sealKeyringEntry(dep.mechanismKey.privateKey, sup2.keyPair.publicKey).entry;
+  t.equal((await as(sup2, 'POST', '/v1/custody/restore', { challengeId: other.challengeId, answer: rightAnswer, entry: own })).statusCode, 201, 'and their try did not spend it');
   t.equal((await as(officer, 'POST', '/v1/custody/restore/challenge', {})).statusCode, 403, 'an officer restores nothing');
   const rows = await T.database.sql`select count(*)::int as n from keyring_entries where user_id = ${sup4.id}`;
   t.equal(rows[0]!.n, 0, 'no entry was stored');

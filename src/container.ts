@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { policiesPath, projectRoot, webPath } from './lib/paths.js';
 import { createApiRedis, createOnDemandRedis } from './lib/api-redis.js';
+import { createQueueReaders, type QueueReaders } from './queues/queue-readers.js';
 import { loadPolicies, type Policies } from './policies.js';
 import { assertModulesMatchPolicy, type ModulePermissions } from './module-check.js';
 import { createAccessService } from './access/access-service.js';
@@ -118,6 +119,8 @@ interface ServiceCore {
   webhookResolver?: Resolver;
   /** Where evidence files' ciphertext lives (FILE_STORE). */
   evidenceStore: EvidenceStore;
+  /** Handles on the queues for looking at them (health, metrics, dashboard), on `redis`. */
+  queues: QueueReaders;
   log: Logger;
 }
 
@@ -152,7 +155,8 @@ function buildServices(deps: ServiceCore) {
   const auth = createAuthService({ db, redis, users: repos.users, sessions: repos.sessions, keyring: repos.keyring, audit, access, clock, config, keys, checks, signAccessToken, findCaseByVerifier: (v, tx) => repos.cases.byReceiptVerifier(v, tx, 'key share') });
   const totpReset = createTotpResetService({ db, redis, prefix: config.REDIS_PREFIX, users: repos.users, sessions: repos.sessions, audit, access, outbox, checks, throttle, clock, keys });
   const users = createUserService({ db, users: repos.users, orgs: repos.orgs, sessions: repos.sessions, keyring: repos.keyring, audit, access, clock, keys });
-  const orgs = createOrgService({ db, orgs: repos.orgs, queries: createOrgQueries(db), keyring: repos.keyring, users: repos.users, access, audit, clock });
+  const orgQueries = createOrgQueries(db);
+  const orgs = createOrgService({ db, orgs: repos.orgs, queries: orgQueries, keyring: repos.keyring, users: repos.users, access, audit, clock });
   const auditQuery = createAuditQueryService({ audit, access, repo: repos.audit, signingPublicKey: keys.audit.publicKey });
   const deadlines = createDeadlineService({ repo: repos.deadlines, policy: policies.deadlines, calendar: policies.calendar });
   const intake = createIntakeService({ db, cases: repos.cases, access, audit, clock, intake: policies.intake, deadlines, users: repos.users });
@@ -218,12 +222,12 @@ function buildServices(deps: ServiceCore) {
   });
   const consoleCatalogues = createConsoleService({ access, policies });
   const policyView = createPolicyViewService({ access, documents: readPolicyDocuments(policiesPath(config)), loadedAt: clock.now() });
-  const health = createHealthService({ sql: database.sql, redis, access, keyring: repos.keyring, users: repos.users, audit: repos.audit, config, clock, ...releaseOf(config), minimumHolders: policies.custody.minimumHolders });
+  const health = createHealthService({ sql: database.sql, redis, access, keyring: repos.keyring, users: repos.users, audit: repos.audit, queues: deps.queues, config, clock, ...releaseOf(config), minimumHolders: policies.custody.minimumHolders });
   // The blind index: the staff keyring of the search key and the tokens of each case.
   const searchKey = createSearchKeyService({ db, search: searchRepo, keyring: repos.keyring, users: repos.users, access, audit, clock, policy: policies.search });
   const searchTokens = createSearchTokenService({ db, search: searchRepo, cases: repos.cases, access, participation, audit, clock, policy: policies.search, unreadMessages });
   // Custody of the mechanism key: holders, split backups recorded, restore with proof of possession.
-  const custody = createCustodyService({ db, redis, prefix: config.REDIS_PREFIX, custody: createCustodyRepository(db), orgs: repos.orgs, keyring: repos.keyring, users: repos.users, access, audit, clock, policy: policies.custody });
+  const custody = createCustodyService({ db, redis, prefix: config.REDIS_PREFIX, custody: createCustodyRepository(db), orgs: repos.orgs, orgQueries, search: searchRepo, keyring: repos.keyring, users: repos.users, access, audit, clock, policy: policies.custody });
   // On call, out of office hours: the roster and pages (API), the pager (the workers' outbox tap).
   const onCall = createOnCallService({ db, repo: repos.onCall, access, audit, clock });
   const pager = createPager({ db, repo: repos.onCall, outbox, audit, clock, policy: policies.onCall, channels: { email: config.SMTP_URL !== '', sms: config.ONCALL_SMS_URL !== '' } });
@@ -296,6 +300,8 @@ export interface Container {
   keys: ServerKeys;
   /** Where evidence files' ciphertext lives. */
   evidenceStore: EvidenceStore;
+  /** Handles on the queues for looking at them (health, metrics, the dashboard); closed with the container. */
+  queues: QueueReaders;
   repos: Services['repos'];
   services: Services;
   /**
@@ -327,6 +333,7 @@ export async function createContainer(opts: ContainerOptions): Promise<Container
   const redis = opts.redis ?? (opts.redisOnDemand ? createOnDemandRedis(config.REDIS_URL) : createApiRedis(config.REDIS_URL));
   // Without a listener ioredis reports connection errors as unhandled.
   redis.on('error', (err: Error) => opts.log?.debug({ err: { message: err.message } }, 'redis error'));
+  const queues = createQueueReaders({ connection: redis, config, ...(opts.log ? { log: opts.log } : {}) });
 
   let signer: ((claims: AccessClaims) => string) | undefined;
   const services = buildServices({
@@ -338,6 +345,7 @@ export async function createContainer(opts: ContainerOptions): Promise<Container
     keys,
     policies,
     evidenceStore,
+    queues,
     log: opts.log ?? silentLogger,
     signAccessToken: (claims) => {
       if (!signer) throw new Error('no access-token signer is bound in this process');
@@ -357,6 +365,7 @@ export async function createContainer(opts: ContainerOptions): Promise<Container
     policies,
     keys,
     evidenceStore,
+    queues,
     repos: services.repos,
     services,
     bindAccessTokenSigner(sign) {
@@ -364,8 +373,8 @@ export async function createContainer(opts: ContainerOptions): Promise<Container
     },
     close() {
       closing ??= (async () => {
-        // The health report's queue handles ride on `redis`: closing them leaves it open.
-        await services.health.close();
+        // The queue handles ride on `redis`: closing them leaves it open.
+        await queues.close();
         if (!opts.database) await database.close();
         await auditDatabase.close();
         if (!opts.redis) redis.disconnect();

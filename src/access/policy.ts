@@ -72,6 +72,25 @@ export function parseAccessPolicy(raw: unknown, source = 'access policy'): Acces
 }
 
 /**
+ * Turns TypeBox errors into lines naming the path. An unknown key is reported as such (TypeBox
+ * also reports it as "schema is false" at the key's own path, which says less, so that duplicate
+ * is dropped).
+ */
+export function formatSchemaErrors(errors: ReturnType<typeof Value.Errors>): string {
+  const lines: string[] = [];
+  for (const e of errors) {
+    if (e.keyword === 'boolean') continue;
+    const params = e.params as { additionalProperties?: unknown };
+    if (e.keyword === 'additionalProperties' && Array.isArray(params.additionalProperties)) {
+      for (const key of params.additionalProperties) lines.push(`  - ${e.instancePath}/${String(key)}: unknown key "${String(key)}"`);
+      continue;
+    }
+    lines.push(`  - ${e.instancePath || '/'}: ${e.message}`);
+  }
+  return lines.slice(0, 20).join('\n');
+}
+
+/**
  * Reads `policies/<file>` (YAML) and hands it to its parser, which validates it. Every policy
  * file goes through here, so a missing or unreadable file is reported the same way.
  */

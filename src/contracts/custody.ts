@@ -80,7 +80,7 @@ export const recordCustodyBackup = operation('recordCustodyBackup', {
     },
     { additionalProperties: false, examples: [{ keyId: ex.memberKeyId, threshold: 3, shares: 5, custodians: ['Aminata Traoré', 'Moussa Diarra', 'Fatoumata Coulibaly', 'Ibrahim Keïta', 'Awa Sangaré'] }] },
   ),
-  response: responses({ 201: Backup }, [401, 403, 409]),
+  response: responses({ 201: Backup }, [401, 403, 404, 409]),
 });
 
 export const startCustodyRestore = operation('startCustodyRestore', {
@@ -94,11 +94,11 @@ export const startCustodyRestore = operation('startCustodyRestore', {
 export const finishCustodyRestore = operation('finishCustodyRestore', {
   tags: ['custody'],
   summary: "Restoring from a split backup, step 2: the opened challenge proves possession of the mechanism private key, and the caller's own keyring entry for it is stored",
-  description: 'The caller need not hold the key yet: the answer is the proof. A wrong or expired answer is refused and audited.',
+  description: 'The caller need not hold the key yet: the answer is the proof. A wrong or expired answer is refused and audited; a challenge of a key rotated since, with 409.',
   security: [{ bearer: [] }],
   body: Type.Object(
     { challengeId: Uuid, answer: Type.String({ pattern: '^[A-Za-z0-9_-]{43}$', description: 'b64u of the 32 opened bytes' }), entry: Versioned(120, "v1.<b64u(crypto_box_seal(mechanismPrivateKey, callerPublicKey))>") },
     { additionalProperties: false, examples: [{ challengeId: ex.userId, answer: 'q0B2nM7l0wYdJ6b7S1Vf3kQ8rH2cXz9pL4tU5aE6iO0', entry: ex.keyringEntry }] },
   ),
-  response: responses({ 201: Type.Object({ keyId: KeyId, userId: Uuid }) }, [401, 403, 404]),
+  response: responses({ 201: Type.Object({ keyId: KeyId, userId: Uuid }) }, [401, 403, 404, 409]),
 });

@@ -1,7 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { Value } from 'typebox/value';
-import { PolicyError, loadPolicyFile } from '../access/policy.js';
-import { formatSchemaErrors } from '../risk/risk-policy.js';
+import { PolicyError, formatSchemaErrors, loadPolicyFile } from '../access/policy.js';
 
 // At most 15 shares: a share code carries its threshold in four bits (src/sdk/crypto/custody-shares.ts).
 const CustodyFileSchema = Type.Object(

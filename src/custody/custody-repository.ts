@@ -1,47 +1,12 @@
-import { asc, desc, eq } from 'drizzle-orm';
-import { alias } from 'drizzle-orm/pg-core';
+import { desc, eq } from 'drizzle-orm';
 import type { Queryable } from '../db/client.js';
-import { custodyBackups, keyringEntries, orgKeys, searchKeyEntries, users } from '../db/schema/index.js';
+import { custodyBackups, orgKeys, users } from '../db/schema/index.js';
 
 export type CustodyRepository = ReturnType<typeof createCustodyRepository>;
 
-/** Who holds the mechanism's keys and the search key, and the split backups made (never a share). */
+/** The split backups made of the mechanism key (never a share). */
 export function createCustodyRepository(db: Queryable) {
-  const granter = alias(users, 'granter');
   return {
-    /** Every keyring entry of an organisation's keys, with the member and who sealed it (no entry content). */
-    async keyHolders(orgId: string, tx: Queryable = db) {
-      return tx
-        .select({
-          orgKeyRowId: orgKeys.id,
-          orgKeyId: orgKeys.keyId,
-          retiredAt: orgKeys.retiredAt,
-          userId: users.id,
-          username: users.username,
-          role: users.role,
-          status: users.status,
-          userKeyId: users.keyId,
-          memberKeyId: keyringEntries.memberKeyId,
-          grantedBy: granter.username,
-          grantedAt: keyringEntries.createdAt,
-        })
-        .from(keyringEntries)
-        .innerJoin(orgKeys, eq(orgKeys.id, keyringEntries.orgKeyId))
-        .innerJoin(users, eq(users.id, keyringEntries.userId))
-        .leftJoin(granter, eq(granter.id, keyringEntries.createdBy))
-        .where(eq(orgKeys.orgId, orgId))
-        .orderBy(desc(orgKeys.createdAt), asc(users.username));
-    },
-
-    async searchHolders(tx: Queryable = db) {
-      return tx
-        .select({ userId: users.id, username: users.username, role: users.role, status: users.status, userKeyId: users.keyId, memberKeyId: searchKeyEntries.memberKeyId, grantedBy: granter.username, grantedAt: searchKeyEntries.grantedAt })
-        .from(searchKeyEntries)
-        .innerJoin(users, eq(users.id, searchKeyEntries.userId))
-        .leftJoin(granter, eq(granter.id, searchKeyEntries.grantedBy))
-        .orderBy(asc(users.username));
-    },
-
     async backups(orgId: string, tx: Queryable = db) {
       return tx
         .select({ id: custodyBackups.id, keyId: orgKeys.keyId, retiredAt: orgKeys.retiredAt, threshold: custodyBackups.threshold, shares: custodyBackups.shares, custodians: custodyBackups.custodians, madeBy: users.username, madeAt: custodyBackups.madeAt })

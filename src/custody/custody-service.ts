@@ -13,6 +13,8 @@ import type { KeyringRepository } from '../keys/keyring-repository.js';
 import { fingerprintOf } from '../keys/public-key-view.js';
 import { keyringEntryProblem } from '../orgs/org-service.js';
 import type { OrgRepository } from '../orgs/org-repository.js';
+import type { OrgQueries } from '../orgs/org-queries.js';
+import type { SearchRepository } from '../search/search-repository.js';
 import type { UserRepository } from '../users/user-repository.js';
 import { fromB64u, toB64u } from '../sdk/index.js';
 import type { CustodyPolicy } from './custody-policy.js';
@@ -42,6 +44,8 @@ export function createCustodyService(deps: {
   prefix: string;
   custody: CustodyRepository;
   orgs: Pick<OrgRepository, 'mechanism' | 'currentKey' | 'insertKeyringEntry'>;
+  orgQueries: Pick<OrgQueries, 'keyringOf'>;
+  search: Pick<SearchRepository, 'members'>;
   keyring: Pick<KeyringRepository, 'holds' | 'mechanismKeyHolders'>;
   users: Pick<UserRepository, 'byId'>;
   access: Pick<AccessService, 'authorize'>;
@@ -49,9 +53,10 @@ export function createCustodyService(deps: {
   clock: Clock;
   policy: CustodyPolicy;
 }) {
-  const { db, redis, prefix, custody, orgs, keyring, users, access, clock, policy } = deps;
+  const { db, redis, prefix, custody, orgs, orgQueries, search, keyring, users, access, clock, policy } = deps;
   const command = createCommandRunner({ db, audit: deps.audit });
-  const challengeKey = (id: string) => `${prefix}:custody-restore:${id}`;
+  // Under the caller's id: someone else's challenge id finds nothing, and does not spend it.
+  const challengeKey = (userId: string | null, id: string) => `${prefix}:custody-restore:${userId ?? 'none'}:${id}`;
 
   async function mechanismAndKey(tx?: Parameters<OrgRepository['currentKey']>[1]) {
     const mechanism = await orgs.mechanism(tx);
@@ -64,7 +69,7 @@ export function createCustodyService(deps: {
       await access.authorize(ctx, 'custody.read', { resource: 'custody' }, undefined, { read: true });
       const { mechanism, key } = await mechanismAndKey();
       if (!mechanism) throw new AppError('not_found', 'this deployment is not bootstrapped yet');
-      const [entries, search, backups, active] = await Promise.all([custody.keyHolders(mechanism.id), custody.searchHolders(), custody.backups(mechanism.id), keyring.mechanismKeyHolders()]);
+      const [entries, searchMembers, backups, active] = await Promise.all([orgQueries.keyringOf(mechanism.id), search.members(), custody.backups(mechanism.id), keyring.mechanismKeyHolders()]);
       const holder = (r: { userId: string; username: string; role: string; status: 'active' | 'disabled'; userKeyId: string; memberKeyId: string; grantedBy: string | null; grantedAt: Date }) => ({
         userId: r.userId,
         username: r.username,
@@ -86,9 +91,10 @@ export function createCustodyService(deps: {
       return {
         orgId: mechanism.id,
         key: key ? { keyId: key.keyId, publicKey: key.publicKey, fingerprint: fingerprintOf(key.keyId), createdAt: key.createdAt.toISOString() } : null,
-        holders: entries.filter((e) => e.retiredAt === null).map(holder),
-        olderKeys: [...older.values()],
-        searchHolders: search.map(holder),
+        holders: entries.filter((e) => e.retiredAt === null).map((e) => holder({ ...e, grantedAt: e.createdAt })),
+        // Newest retired key first: the keyring comes oldest key first.
+        olderKeys: [...older.values()].reverse(),
+        searchHolders: searchMembers.map((m) => holder({ ...m, grantedBy: m.granterName })),
         backups: backups.map((b) => ({ id: b.id, keyId: b.keyId, fingerprint: fingerprintOf(b.keyId), current: b.retiredAt === null, threshold: b.threshold, shares: b.shares, custodians: b.custodians, madeBy: b.madeBy, madeAt: b.madeAt.toISOString() })),
         policy: { threshold: policy.threshold, shares: policy.shares, minimumHolders: policy.minimumHolders },
         warning: keyholderWarning(active, policy.minimumHolders),
@@ -129,7 +135,7 @@ export function createCustodyService(deps: {
         if (!key) throw new AppError('not_found', 'the mechanism has no key');
         const challengeId = randomUUID();
         const secret = sodium.randombytes_buf(32);
-        await redis.set(challengeKey(challengeId), JSON.stringify({ userId: callerId(ctx), orgKeyRowId: key.id, answer: sha256b64u(secret) }), 'EX', CHALLENGE_TTL_SECONDS);
+        await redis.set(challengeKey(callerId(ctx), challengeId), JSON.stringify({ userId: callerId(ctx), orgKeyRowId: key.id, answer: sha256b64u(secret) }), 'EX', CHALLENGE_TTL_SECONDS);
         const challenge = `v1.${toB64u(sodium.crypto_box_seal(secret, fromB64u(key.publicKey)))}`;
         sodium.memzero(secret);
         return { challengeId, challenge, keyId: key.keyId, expiresInSeconds: CHALLENGE_TTL_SECONDS };
@@ -144,15 +150,16 @@ export function createCustodyService(deps: {
       const shape = keyringEntryProblem(input.entry);
       return command(ctx, { action: 'custody.restore', resource: 'custody/restore', caseId: null }, async (tx) => {
         await access.authorize(ctx, 'custody.restore', { resource: 'custody/restore' }, tx, { reason: 'proof of possession offered' });
+        // A malformed entry is refused before the challenge is spent: nothing about the proof was tried.
+        if (shape) throw validationFailed('the keyring entry is malformed', [{ field: '/body/entry', message: shape }]);
         const me = callerId(ctx);
         // One try per challenge: read and forget it at once.
-        const stored = await redis.getdel(challengeKey(input.challengeId));
+        const stored = await redis.getdel(challengeKey(me, input.challengeId));
         const challenge = stored ? (JSON.parse(stored) as { userId: string | null; orgKeyRowId: string; answer: string }) : null;
         if (!challenge || challenge.userId !== me) throw proofFailed();
         if (!equalB64u(sha256b64u(Buffer.from(input.answer, 'base64url')), challenge.answer)) throw proofFailed();
         const { mechanism, key } = await mechanismAndKey(tx);
         if (!mechanism || !key || key.id !== challenge.orgKeyRowId) throw new AppError('conflict', 'the mechanism key was rotated meanwhile: restore from a backup of the current key');
-        if (shape) throw validationFailed('the keyring entry is malformed', [{ field: '/body/entry', message: shape }]);
         const user = me ? await users.byId(me, tx) : undefined;
         if (!user || user.status !== 'active' || user.orgId !== mechanism.id || user.role !== 'supervisor') throw new AppError('forbidden', 'only an active supervisor of the mechanism holds its key');
         await orgs.insertKeyringEntry({ id: randomUUID(), orgKeyId: key.id, userId: user.id, memberKeyId: user.keyId, entry: input.entry, createdBy: user.id }, tx);

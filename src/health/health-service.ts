@@ -6,7 +6,8 @@ import type { KeyringRepository } from '../keys/keyring-repository.js';
 import type { UserRepository } from '../users/user-repository.js';
 import { keyholderWarning } from '../custody/keyholder-warning.js';
 import type { AuditRepository } from '../audit/audit-repository.js';
-import { createQueue, queueNames, type QueueName } from '../queues/registry.js';
+import { queueNames, type QueueName } from '../queues/registry.js';
+import type { QueueReaders } from '../queues/queue-readers.js';
 import type { Config } from '../config/config.js';
 
 /** A queue's jobs by state, read from Redis at the time of the report; null counts while Redis does not answer. */
@@ -45,7 +46,9 @@ export function createHealthService(deps: {
   /** Below this many active holders of the mechanism key, a warning (policies/custody.yaml). */
   minimumHolders?: number;
   audit: Pick<AuditRepository, 'latestCheckpoint'>;
-  config: Pick<Config, 'REDIS_PREFIX' | 'AUDIT_CHECKPOINT_INTERVAL_SECONDS'>;
+  /** the composition root's queue handles (it closes them) */
+  queues: Pick<QueueReaders, 'counts'>;
+  config: Pick<Config, 'AUDIT_CHECKPOINT_INTERVAL_SECONDS'>;
   clock: { now(): Date };
   /** the running release (package.json) */
   version: string;
@@ -75,23 +78,11 @@ export function createHealthService(deps: {
     }
   }
 
-  // Read-only queue handles on the API's own Redis connection, made on first report (as the metrics do).
-  const queues = new Map<QueueName, ReturnType<typeof createQueue>>();
-  const queueOf = (name: QueueName) => {
-    let q = queues.get(name);
-    if (!q) {
-      q = createQueue(name, { connection: redis, config: deps.config });
-      q.on('error', () => undefined);
-      queues.set(name, q);
-    }
-    return q;
-  };
   async function queueHealth(): Promise<QueueHealth[]> {
     return Promise.all(
       queueNames.map(async (name) => {
         try {
-          const c = await withTimeout(queueOf(name).getJobCounts('waiting', 'active', 'delayed', 'failed'), timeoutMs);
-          return { name, waiting: c.waiting ?? 0, active: c.active ?? 0, delayed: c.delayed ?? 0, failed: c.failed ?? 0 };
+          return { name, ...(await deps.queues.counts(name, timeoutMs)) };
         } catch {
           return { name, waiting: null, active: null, delayed: null, failed: null };
         }
@@ -121,12 +112,6 @@ export function createHealthService(deps: {
 
   return {
     checks,
-
-    /** Closes the queue handles (never the connection they share). */
-    async close(): Promise<void> {
-      await Promise.all([...queues.values()].map((q) => q.close().catch(() => undefined)));
-      queues.clear();
-    },
 
     /** Operational warnings, for the log (readiness probes) and the admins. */
     async warnings(): Promise<string[]> {

@@ -7,7 +7,7 @@
  */
 import { Type, type Static } from 'typebox';
 import { Value } from 'typebox/value';
-import { PolicyError, loadPolicyFile } from '../access/policy.js';
+import { PolicyError, formatSchemaErrors, loadPolicyFile } from '../access/policy.js';
 
 export const MEASURE_CATEGORIES = ['urgent', 'protection', 'prevention'] as const;
 export type MeasureCategory = (typeof MEASURE_CATEGORIES)[number];
@@ -66,21 +66,6 @@ export interface MeasureCatalogue {
   /** The measure with this code, or undefined (a code from a request must be checked). */
   measureByCode(code: string): Measure | undefined;
   measuresIn(category: MeasureCategory): readonly Measure[];
-}
-
-/** TypeBox errors as lines naming the path; an unknown key is named as such. */
-function formatSchemaErrors(errors: ReturnType<typeof Value.Errors>): string {
-  const lines: string[] = [];
-  for (const e of errors) {
-    if (e.keyword === 'boolean') continue; // duplicate of the additionalProperties error below
-    const params = e.params as { additionalProperties?: unknown };
-    if (e.keyword === 'additionalProperties' && Array.isArray(params.additionalProperties)) {
-      for (const key of params.additionalProperties) lines.push(`  - ${e.instancePath}/${String(key)}: unknown key "${String(key)}"`);
-      continue;
-    }
-    lines.push(`  - ${e.instancePath || '/'}: ${e.message}`);
-  }
-  return lines.slice(0, 20).join('\n');
 }
 
 const isCategory = (s: string): s is MeasureCategory => (MEASURE_CATEGORIES as readonly string[]).includes(s);

@@ -1,7 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { Value } from 'typebox/value';
-import { PolicyError, loadPolicyFile } from '../access/policy.js';
-import { formatSchemaErrors } from '../risk/risk-policy.js';
+import { PolicyError, formatSchemaErrors, loadPolicyFile } from '../access/policy.js';
 import type { WorkCalendar } from '../deadlines/calendar.js';
 import { OUTBOX_TOPICS } from '../outbox/topics.js';
 

@@ -1,4 +1,5 @@
 import { and, asc, eq, isNull, sql } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/pg-core';
 import type { Queryable } from '../db/client.js';
 import { keyringEntries, orgKeys, organisations, users } from '../db/schema/index.js';
 
@@ -28,8 +29,12 @@ export function createOrgQueries(db: Queryable) {
         .orderBy(asc(organisations.name));
     },
 
-    /** Who holds which key of an organisation (entries' content is not read). */
+    /**
+     * Who holds which key of an organisation, oldest key first, and who sealed each entry (the
+     * entries' content is not read): the keyring list and the custody overview.
+     */
     async keyringOf(orgId: string, tx: Queryable = db) {
+      const granter = alias(users, 'granter');
       return tx
         .select({
           userId: users.id,
@@ -39,12 +44,14 @@ export function createOrgQueries(db: Queryable) {
           userKeyId: users.keyId,
           memberKeyId: keyringEntries.memberKeyId,
           orgKeyId: orgKeys.keyId,
-          current: sql<boolean>`${orgKeys.retiredAt} is null`,
+          retiredAt: orgKeys.retiredAt,
           createdAt: keyringEntries.createdAt,
+          grantedBy: granter.username,
         })
         .from(keyringEntries)
         .innerJoin(orgKeys, eq(orgKeys.id, keyringEntries.orgKeyId))
         .innerJoin(users, eq(users.id, keyringEntries.userId))
+        .leftJoin(granter, eq(granter.id, keyringEntries.createdBy))
         .where(eq(orgKeys.orgId, orgId))
         .orderBy(asc(orgKeys.createdAt), asc(users.username));
     },

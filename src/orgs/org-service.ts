@@ -251,7 +251,7 @@ export function createOrgService(deps: {
       const rows = await queries.keyringOf(orgId);
       return {
         orgId,
-        items: rows.map((r) => ({ userId: r.userId, username: r.username, role: r.role, status: r.status, keyId: r.memberKeyId, stale: r.memberKeyId !== r.userKeyId, orgKeyId: r.orgKeyId, current: r.current, createdAt: r.createdAt.toISOString() })),
+        items: rows.map((r) => ({ userId: r.userId, username: r.username, role: r.role, status: r.status, keyId: r.memberKeyId, stale: r.memberKeyId !== r.userKeyId, orgKeyId: r.orgKeyId, current: r.retiredAt === null, createdAt: r.createdAt.toISOString() })),
       };
     },
   };

@@ -4,8 +4,8 @@ import { Type } from 'typebox';
 import { AppError } from '../lib/problem.js';
 import { problemResponse } from '../lib/schemas.js';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Config } from '../config/config.js';
-import { createQueue, queueNames, type QueueName } from '../queues/registry.js';
+import { queueNames } from '../queues/registry.js';
+import { WATCHED_JOB_STATES, type QueueReaders } from '../queues/queue-readers.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -14,24 +14,12 @@ declare module 'fastify' {
 }
 
 export interface MetricsOptions {
-  /** With it, the queues of the registry are counted at each scrape (needs the infra plugin's Redis). */
-  config?: Pick<Config, 'REDIS_PREFIX'>;
+  /** With them, the queues of the registry are counted at each scrape (the composition root's handles). */
+  queues?: Pick<QueueReaders, 'counts'>;
   /** what the scraper must present as a bearer token; empty or absent: /metrics answers 404 */
   token?: string;
   /** How long a scrape waits for Redis before reporting the queues down (default 1 s). */
   queueTimeoutMs?: number;
-}
-
-/** The job states an operator watches: a growing `waiting` or `delayed` is a backlog, `failed` needs a look. */
-const JOB_STATES = ['waiting', 'delayed', 'active', 'failed'] as const;
-
-/** Rejects after `ms`: a Redis that does not answer must not hang the scrape. */
-function within<T>(ms: number, p: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** Prometheus metrics at /metrics; a registry per app instance so tests can build many apps. */
@@ -57,21 +45,11 @@ export default fp<MetricsOptions>(
     fastify.decorate('metrics', registry);
 
     let refreshQueues = async (): Promise<void> => undefined;
-    if (opts.config) {
+    if (opts.queues) {
       // Queue health, read at scrape time through the API's own Redis connection (fail-fast: no
-      // offline queue), so the numbers are never stale. Queue objects only read: nothing is added.
-      const config = opts.config;
+      // offline queue), so the numbers are never stale.
+      const queues = opts.queues;
       const timeoutMs = opts.queueTimeoutMs ?? 1000;
-      const queues = new Map<QueueName, ReturnType<typeof createQueue>>();
-      const queueOf = (name: QueueName) => {
-        let q = queues.get(name);
-        if (!q) {
-          q = createQueue(name, { connection: fastify.redis, config });
-          q.on('error', (err) => fastify.log.debug({ queue: name, err: { message: err.message } }, 'metrics queue error'));
-          queues.set(name, q);
-        }
-        return q;
-      };
       const up = new Gauge({ name: 'egide_queue_up', help: '1 when the queue counts could be read from Redis at this scrape, 0 otherwise', labelNames: ['queue'] as const, registers: [registry] });
       const jobs = new Gauge({
         name: 'egide_queue_jobs',
@@ -80,18 +58,14 @@ export default fp<MetricsOptions>(
         registers: [registry],
       });
       refreshQueues = async () => {
-        const read = await Promise.all(queueNames.map(async (name) => ({ name, counts: await within(timeoutMs, queueOf(name).getJobCounts(...JOB_STATES)).catch(() => null) })));
+        const read = await Promise.all(queueNames.map(async (name) => ({ name, counts: await queues.counts(name, timeoutMs).catch(() => null) })));
         jobs.reset();
         up.reset();
         for (const { name, counts } of read) {
           up.set({ queue: name }, counts ? 1 : 0);
-          if (counts) for (const state of JOB_STATES) jobs.set({ queue: name, state }, counts[state] ?? 0);
+          if (counts) for (const state of WATCHED_JOB_STATES) jobs.set({ queue: name, state }, counts[state]);
         }
       };
-      fastify.addHook('onClose', async () => {
-        // The connection is the infra plugin's: closing a queue leaves it open.
-        await Promise.all([...queues.values()].map((q) => q.close().catch(() => undefined)));
-      });
     }
 
     fastify.addHook('onResponse', async (request, reply) => {

@@ -4,7 +4,7 @@ import { webPath } from '../lib/paths.js';
 const queueDashboard: ModuleRoute = {
   async register(fastify, c) {
     const { registerQueueDashboard } = await import('./queue-dashboard.js');
-    await registerQueueDashboard(fastify, { config: c.config, redis: c.redis, access: c.services.access });
+    await registerQueueDashboard(fastify, { queues: c.queues, access: c.services.access });
   },
 };
 const page: ModuleRoute = {

@@ -2,10 +2,9 @@ import type { FastifyInstance, FastifyPluginCallback } from 'fastify';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
-import type { Redis } from 'ioredis';
-import type { Config } from '../config/config.js';
 import type { AccessService } from '../access/access-service.js';
-import { createQueue, queueNames } from '../queues/registry.js';
+import { queueNames } from '../queues/registry.js';
+import type { QueueReaders } from '../queues/queue-readers.js';
 import { ctxOf } from './context.js';
 import { AppError, problemDocument } from '../lib/problem.js';
 
@@ -28,13 +27,9 @@ export const QUEUE_DASHBOARD_PATH = '/admin/queues';
  * header-injecting browser extension or a local reverse proxy, and open /admin/queues/. The
  * access token lasts ACCESS_TOKEN_TTL_SECONDS (15 min at most); refresh and set it again.
  */
-export async function registerQueueDashboard(fastify: FastifyInstance, deps: { config: Pick<Config, 'REDIS_PREFIX'>; redis: Redis; access: Pick<AccessService, 'authorize'> }): Promise<void> {
-  // The API's producer connection (fail fast): a Redis outage makes the dashboard's API fail, not hang.
-  const queues = queueNames.map((name) => {
-    const q = createQueue(name, { connection: deps.redis, config: deps.config });
-    q.on('error', (err) => fastify.log.debug({ queue: name, err: { message: err.message } }, 'dashboard queue error'));
-    return q;
-  });
+export async function registerQueueDashboard(fastify: FastifyInstance, deps: { queues: Pick<QueueReaders, 'handle'>; access: Pick<AccessService, 'authorize'> }): Promise<void> {
+  // The composition root's handles, on the API's own connection (fail fast): a Redis outage makes the dashboard's API fail, not hang.
+  const queues = queueNames.map((name) => deps.queues.handle(name));
   const serverAdapter = new FastifyAdapter();
   serverAdapter.setBasePath(QUEUE_DASHBOARD_PATH);
   createBullBoard({ queues: queues.map((q) => new BullMQAdapter(q, { readOnlyMode: true })), serverAdapter, options: { uiConfig: { boardTitle: 'egide queues' } } });
@@ -70,8 +65,5 @@ export async function registerQueueDashboard(fastify: FastifyInstance, deps: { c
       bullBoard(instance, opts, done);
     };
     await board.register(withOurErrors, { prefix: QUEUE_DASHBOARD_PATH });
-  });
-  fastify.addHook('onClose', async () => {
-    await Promise.all(queues.map((q) => q.close().catch(() => undefined)));
   });
 }

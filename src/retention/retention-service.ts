@@ -12,7 +12,7 @@ import type { SealedContentRepository } from '../cases/sealed-content-repository
 import type { NoteRepository } from '../cases/note-repository.js';
 import type { ReferralRepository } from '../referrals/referral-repository.js';
 import type { SearchRepository } from '../search/search-repository.js';
-import type { RetentionRepository } from './retention-repository.js';
+import type { RetentionDueRow, RetentionRepository } from './retention-repository.js';
 import type { FileRepository } from '../files/file-repository.js';
 import type { Outbox } from '../outbox/outbox.js';
 import { createCommandRunner } from '../audit/audited-command.js';
@@ -114,6 +114,13 @@ export function createRetentionService(deps: {
     });
   }
 
+  /** One page of a list, and the cursor of the next when the page is full. */
+  function pageOf(rows: RetentionDueRow[], limit: number, held: boolean): { items: RetentionDue[]; next: string | null } {
+    const items = rows.map((r) => ({ caseId: r.caseId, reference: r.reference, closedAt: r.closedAt?.toISOString() ?? null, closeReason: r.closeReason, deadlineId: r.deadlineId, dueAt: r.dueAt.toISOString(), ...(held ? { heldAt: (r.heldAt ?? r.dueAt).toISOString() } : {}) }));
+    const last = items.length === limit ? items[items.length - 1] : undefined;
+    return { items, next: last ? `${last.dueAt}_${last.caseId}` : null };
+  }
+
   /** The refusal of a purge of this (locked) case now, or its open retention deadline. */
   async function check(c: CaseRow, now: Date, tx: Tx): Promise<AppError | { deadlineId: string }> {
     if (c.purgedAt) return new AppError('invalid_transition', `the case was purged on ${c.purgedAt.toISOString()}`);
@@ -128,20 +135,13 @@ export function createRetentionService(deps: {
     /** Closed, unpurged cases whose retention deadline is due, earliest first (keyset on due time, case id). */
     async listDue(ctx: RequestContext, page: { limit: number; after?: RetentionCursor }): Promise<{ items: RetentionDue[]; next: string | null }> {
       await access.authorize(ctx, 'retention.read', { resource: 'retention' }, undefined, { read: true });
-      const now = clock.now();
-      const rows = await retention.due(now, page);
-      const items = rows.map((r) => ({ caseId: r.caseId, reference: r.reference, closedAt: r.closedAt?.toISOString() ?? null, closeReason: r.closeReason, deadlineId: r.deadlineId, dueAt: r.dueAt.toISOString() }));
-      const last = items.length === page.limit ? items[items.length - 1] : undefined;
-      return { items, next: last ? `${last.dueAt}_${last.caseId}` : null };
+      return pageOf(await retention.due(clock.now(), page), page.limit, false);
     },
 
     /** Closed, unpurged cases whose purge is on hold, in the order and pages of `listDue`. */
     async listHeld(ctx: RequestContext, page: { limit: number; after?: RetentionCursor }): Promise<{ items: RetentionDue[]; next: string | null }> {
       await access.authorize(ctx, 'retention.read', { resource: 'retention' }, undefined, { read: true });
-      const rows = await retention.held(page);
-      const items = rows.map((r) => ({ caseId: r.caseId, reference: r.reference, closedAt: r.closedAt?.toISOString() ?? null, closeReason: r.closeReason, deadlineId: r.deadlineId, dueAt: r.dueAt.toISOString(), heldAt: r.heldAt?.toISOString() ?? r.dueAt.toISOString() }));
-      const last = items.length === page.limit ? items[items.length - 1] : undefined;
-      return { items, next: last ? `${last.dueAt}_${last.caseId}` : null };
+      return pageOf(await retention.held(page), page.limit, true);
     },
 
     /** A supervisor holds the purge of a closed case (a procedure under way, a request to keep it), with a reason. */

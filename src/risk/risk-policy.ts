@@ -8,7 +8,7 @@
  */
 import { Type, type Static } from 'typebox';
 import { Value } from 'typebox/value';
-import { PolicyError, loadPolicyFile } from '../access/policy.js';
+import { PolicyError, formatSchemaErrors, loadPolicyFile } from '../access/policy.js';
 
 import { FEASIBILITY, RISK_LEVELS, THREAT_KINDS, type RiskLevel } from '../sdk/risk/risk-level.js';
 
@@ -62,25 +62,6 @@ export interface RiskPolicy extends RiskPolicyFile {
    * compares with these so that a risk exactly on a threshold is decided without floating point.
    */
   readonly thresholdsHundredths: Readonly<Record<RiskLevel, number>>;
-}
-
-/**
- * Turns TypeBox errors into lines naming the path. An unknown key is reported as such (TypeBox
- * also reports it as "schema is false" at the key's own path, which says less, so that duplicate
- * is dropped).
- */
-export function formatSchemaErrors(errors: ReturnType<typeof Value.Errors>): string {
-  const lines: string[] = [];
-  for (const e of errors) {
-    if (e.keyword === 'boolean') continue;
-    const params = e.params as { additionalProperties?: unknown };
-    if (e.keyword === 'additionalProperties' && Array.isArray(params.additionalProperties)) {
-      for (const key of params.additionalProperties) lines.push(`  - ${e.instancePath}/${String(key)}: unknown key "${String(key)}"`);
-      continue;
-    }
-    lines.push(`  - ${e.instancePath || '/'}: ${e.message}`);
-  }
-  return lines.slice(0, 20).join('\n');
 }
 
 /** True when n has at most two decimals (2, 2.5, 2.25), tolerant of binary representation. */

@@ -1,5 +1,6 @@
 import type { CaseListScope } from '../access/case-scope.js';
 import { and, count, desc, eq, inArray, isNull, ne, or, sql, type SQL } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/pg-core';
 import type { Queryable } from '../db/client.js';
 import { cases, caseSearchTokens, searchKeyEntries, users } from '../db/schema/index.js';
 
@@ -51,11 +52,14 @@ export function createSearchRepository(db: Queryable) {
       return row?.n ?? 0;
     },
 
+    /** Who holds the search key (no entry content), with who granted it: the key list and the custody overview. */
     async members(tx: Queryable = db) {
+      const granter = alias(users, 'granter');
       return tx
-        .select({ userId: users.id, username: users.username, role: users.role, status: users.status, userKeyId: users.keyId, memberKeyId: searchKeyEntries.memberKeyId, grantedBy: searchKeyEntries.grantedBy, grantedAt: searchKeyEntries.grantedAt })
+        .select({ userId: users.id, username: users.username, role: users.role, status: users.status, userKeyId: users.keyId, memberKeyId: searchKeyEntries.memberKeyId, grantedBy: searchKeyEntries.grantedBy, granterName: granter.username, grantedAt: searchKeyEntries.grantedAt })
         .from(searchKeyEntries)
         .innerJoin(users, eq(users.id, searchKeyEntries.userId))
+        .leftJoin(granter, eq(granter.id, searchKeyEntries.grantedBy))
         .orderBy(users.username);
     },
 

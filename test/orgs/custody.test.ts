@@ -92,6 +92,11 @@ t.test('restore: k shares rebuild the key, the rebuilt key answers the challenge
   const rebuilt = await combineShareCodes([codes[4]!, codes[0]!, codes[2]!], keyId);
   const answer = toB64u(openSecret(challenge, rebuilt, 'challenge'));
   const entry = sealKeyringEntry(rebuilt.privateKey, sup3.keyPair.publicKey).entry;
+  const malformed = await as(sup3, 'POST', '/v1/custody/restore', { challengeId, answer, entry: 'v1.AAAA' });
+  t.equal(malformed.statusCode, 400, malformed.body);
+  t.match(malformed.json(), { code: 'validation_failed', errors: [{ field: '/body/entry' }] });
+  t.match(await lastEvent(sup3, 'custody.restore'), { outcome: 'denied', reason: /^validation_failed/ }, 'refused and audited');
+  // ...without spending the challenge: the same one is answered next.
   const done = await as(sup3, 'POST', '/v1/custody/restore', { challengeId, answer, entry });
   t.equal(done.statusCode, 201, done.body);
   t.match(await lastEvent(sup3, 'custody.restore'), { outcome: 'allowed' });
@@ -114,6 +119,8 @@ t.test('restore without the key: a wrong answer, another\'s challenge or none is
   const other = (await as(sup2, 'POST', '/v1/custody/restore/challenge', {})).json();
   const rightAnswer = toB64u(openSecret(other.challenge, dep.mechanismKey, 'challenge'));
   t.equal((await as(sup4, 'POST', '/v1/custody/restore', { challengeId: other.challengeId, answer: rightAnswer, entry: forged })).statusCode, 403);
+  const own = sealKeyringEntry(dep.mechanismKey.privateKey, sup2.keyPair.publicKey).entry;
+  t.equal((await as(sup2, 'POST', '/v1/custody/restore', { challengeId: other.challengeId, answer: rightAnswer, entry: own })).statusCode, 201, 'and their try did not spend it');
   t.equal((await as(officer, 'POST', '/v1/custody/restore/challenge', {})).statusCode, 403, 'an officer restores nothing');
   const rows = await T.database.sql`select count(*)::int as n from keyring_entries where user_id = ${sup4.id}`;
   t.equal(rows[0]!.n, 0, 'no entry was stored');
@@ -130,6 +137,7 @@ t.test('no share code is in the database, the logs or Redis', async (t) => {
 });
 
 t.test('after a rotation the backup is of an older key, and its shares no longer restore', async (t) => {
+  const before = (await as(sup4, 'POST', '/v1/custody/restore/challenge', {})).json();
   const next = createOrgKey([sup1.keyPair.publicKey, sup3.keyPair.publicKey]);
   const entries = [sup1, sup3].map((a, i) => ({ userId: a.id, memberKeyId: next.entries[i]!.memberKeyId, entry: next.entries[i]!.entry }));
   t.equal((await as(sup1, 'POST', `/v1/orgs/${dep.mechanismId}/keys`, { publicKey: next.publicKey, keyId: next.keyId, entries })).statusCode, 201);
@@ -140,4 +148,17 @@ t.test('after a rotation the backup is of an older key, and its shares no longer
   const start = (await as(sup4, 'POST', '/v1/custody/restore/challenge', {})).json();
   t.equal(start.keyId, next.keyId);
   await t.rejects(combineShareCodes(codes.slice(0, 3), start.keyId), { code: 'key_id_mismatch' });
+  // A challenge of the older key, answered rightly after the rotation, restores nothing.
+  const late = await as(sup4, 'POST', '/v1/custody/restore', { challengeId: before.challengeId, answer: toB64u(openSecret(before.challenge, dep.mechanismKey, 'challenge')), entry: sealKeyringEntry(dep.mechanismKey.privateKey, sup4.keyPair.publicKey).entry });
+  t.equal(late.statusCode, 409, late.body);
+  t.equal(late.json().code, 'conflict');
+});
+
+t.test('the OpenAPI document lists every status the custody commands answered above', async (t) => {
+  const doc = (await app.inject({ method: 'GET', url: '/docs/json' })).json() as { paths: Record<string, Record<string, { responses: Record<string, unknown> }>> };
+  const answered = { '/v1/custody/backups': [400, 403, 404, 409], '/v1/custody/restore/challenge': [403], '/v1/custody/restore': [400, 403, 409] };
+  for (const [path, statuses] of Object.entries(answered)) {
+    const documented = Object.keys(doc.paths[path]!.post!.responses);
+    for (const status of statuses) t.ok(documented.includes(String(status)), `POST ${path}: ${status}`);
+  }
 });

@@ -8,6 +8,7 @@ import fc, { type IProperty } from 'fast-check';
 import sodium from 'libsodium-wrappers-sumo';
 import {
   ChainVerifier,
+  ExportVerifier,
   GENESIS_HASH,
   chainHash,
   ready,
@@ -176,4 +177,31 @@ t.test('a signed checkpoint catches a consistent rewrite and a dropped tail', as
   const shortened = verifyChain(events.slice(0, N - 3));
   t.ok(shortened.ok);
   if (shortened.ok) t.notOk(verifyCheckpoint({ ...checkpoint, seq: shortened.head.seq, hash: shortened.head.hash }, signer.publicKey));
+});
+
+t.test('ExportVerifier reads an export line by line and holds it to a kept head', async (t) => {
+  const lines = events.map((e) => JSON.stringify(e));
+  const kept = { seq: 120, hash: events[119]!.hash };
+  const feed = (v: ExportVerifier, ls: string[]) => {
+    for (const l of ls) if (!v.push(l)) break;
+    return v.result();
+  };
+  t.same(feed(new ExportVerifier(), [...lines, '']), { ok: true, count: N, head }, 'alone, with a blank last line');
+  t.same(feed(new ExportVerifier(kept), lines), { ok: true, count: N, head }, 'through the kept head');
+
+  const rewritten = chain(events.map((e) => (e.seq === 50 ? { ...e, outcome: e.outcome === 'allowed' ? 'denied' : 'allowed' } : e))).map((e) => JSON.stringify(e));
+  t.match(feed(new ExportVerifier(), rewritten), { ok: true }, 'a consistent rewrite verifies on its own...');
+  t.match(feed(new ExportVerifier(kept), rewritten), { ok: false, code: 'audit_head_differs', firstBadSeq: 120, count: 120 }, '...not through the kept head');
+
+  t.match(feed(new ExportVerifier(kept), lines.slice(0, 100)), { ok: false, code: 'audit_head_not_reached', firstBadSeq: null, count: 100, reason: /ends at seq 100, before the kept head's seq 120/ });
+
+  const broken = [...lines];
+  broken[2] = broken[2]!.replace('"actor":"', '"actor":"x');
+  t.match(feed(new ExportVerifier(kept), broken), { ok: false, code: 'audit_chain_broken', firstBadSeq: 3, count: 2 });
+
+  for (const bad of ['{not json', 'null', '42']) {
+    const v = new ExportVerifier();
+    t.match(feed(v, [lines[0]!, '', lines[1]!, bad, lines[2]!]), { ok: false, code: 'audit_line_malformed', firstBadSeq: 3, count: 2, reason: 'line 4 is not valid JSON' }, bad);
+    t.equal(v.push(lines[2]!), false, 'and it stops at the first failure');
+  }
 });

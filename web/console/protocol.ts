@@ -4,7 +4,7 @@
  * text out, and sends what is to be sealed and gets sealed strings back. Nothing the page keeps
  * opens anything.
  */
-import type { EnrolmentUpload, FilingBody, FilingMetadata, IntakeKeyInfo, JsonValue, PasswordMaterial, PreloginParams, ReceiptReissueBody, ReceiptReissueCause, RekeyBody, RekeyBundle } from '../../src/sdk/index.js';
+import type { EnrolmentUpload, ExportFailure, FilingBody, FilingMetadata, IntakeKeyInfo, JsonValue, PasswordMaterial, PreloginParams, ReceiptReissueBody, ReceiptReissueCause, RekeyBody, RekeyBundle } from '../../src/sdk/index.js';
 
 /** A sealed value and the associated data it was sealed with (src/sdk/crypto/associated-data.ts). */
 export interface SealedItem {
@@ -157,7 +157,7 @@ export type CryptoRequest =
 /** What the worker found in an audit export: each failure with a code the page has words for, and the first event it names. */
 export type AuditVerdict =
   | { ok: true; count: number; headSeq: number; last: { seq: number; hash: string } }
-  | { ok: false; code: 'audit_head_unsigned' | 'audit_line_malformed' | 'audit_chain_broken' | 'audit_head_differs' | 'audit_head_not_reached'; count: number; firstBadSeq: number | null; headSeq: number };
+  | { ok: false; code: 'audit_head_unsigned' | ExportFailure; count: number; firstBadSeq: number | null; headSeq: number };
 
 /** What the worker needs of a listed file to open it: its id, sealed fields and the hash the server took. */
 export interface SealedFileRef {

@@ -182,6 +182,73 @@ export function verifyChain(events: Iterable<ChainedAuditEvent>, from?: { seq: n
   return v.result();
 }
 
+/** Why an export does not verify: the codes the console shows, the causes the CLI prints. */
+export type ExportFailure = 'audit_line_malformed' | 'audit_chain_broken' | 'audit_head_differs' | 'audit_head_not_reached';
+
+export type ExportCheck =
+  | { ok: true; count: number; head: { seq: number; hash: string } }
+  | { ok: false; code: ExportFailure; count: number; firstBadSeq: number | null; reason: string };
+
+/**
+ * Verifies an NDJSON export of the audit log (GET /v1/audit/export) line by line as it is read,
+ * so an export of millions of events costs the memory of one line: each line is parsed and
+ * pushed through a ChainVerifier from genesis, and, with a kept head, the chain must pass
+ * through it, so a rewrite of history, even with consistently recomputed hashes, fails. Whether
+ * the kept head is signed by the trusted key is `verifyCheckpoint`'s, checked by the caller first.
+ * `egide audit verify` and the console's crypto worker both verify here: the same bytes get the
+ * same verdict from either.
+ */
+export class ExportVerifier {
+  private readonly chain = new ChainVerifier();
+  private readonly kept: { seq: number; hash: string } | null;
+  private lineNo = 0;
+  private lastSeq = 0;
+  private keptReached = false;
+  private failure: { code: ExportFailure; firstBadSeq: number; reason: string } | null = null;
+
+  constructor(kept: { seq: number; hash: string } | null = null) {
+    this.kept = kept;
+  }
+
+  /** The next line, without its newline; false once the export failed (the rest need not be read). */
+  push(line: string): boolean {
+    if (this.failure) return false;
+    this.lineNo++;
+    if (line.trim() === '') return true;
+    let event: unknown;
+    try {
+      event = JSON.parse(line);
+    } catch {
+      event = undefined;
+    }
+    if (typeof event !== 'object' || event === null) {
+      this.failure = { code: 'audit_line_malformed', firstBadSeq: this.lastSeq + 1, reason: `line ${this.lineNo} is not valid JSON` };
+      return false;
+    }
+    const e = event as ChainedAuditEvent;
+    if (!this.chain.push(e)) return false;
+    this.lastSeq = e.seq;
+    if (this.kept && e.seq === this.kept.seq) {
+      if (e.hash !== this.kept.hash) {
+        this.failure = { code: 'audit_head_differs', firstBadSeq: e.seq, reason: `the chain does not pass through the kept head (hash ${e.hash}, head says ${this.kept.hash})` };
+        return false;
+      }
+      this.keptReached = true;
+    }
+    return true;
+  }
+
+  result(): ExportCheck {
+    const chain = this.chain.result();
+    if (this.failure) return { ok: false, count: chain.count, ...this.failure };
+    if (!chain.ok) return { ok: false, code: 'audit_chain_broken', count: chain.count, firstBadSeq: chain.firstBadSeq, reason: chain.reason };
+    if (this.kept && !this.keptReached) {
+      return { ok: false, code: 'audit_head_not_reached', count: chain.count, firstBadSeq: null, reason: `the export ends at seq ${chain.head.seq}, before the kept head's seq ${this.kept.seq}` };
+    }
+    return chain;
+  }
+}
+
 /** `egide/v1/audit-checkpoint/<seq>/<hex hash>`: what the server signs. */
 export function checkpointMessage(seq: number, hash: string): string {
   if (!Number.isSafeInteger(seq) || seq < 0) throw new CryptoError('bad_format', 'checkpoint seq must be a non-negative integer');

@@ -1,8 +1,8 @@
 /**
  * Verification of an audit export INSIDE the crypto worker: the exported NDJSON (the very bytes
- * the supervisor saves, and that `egide audit verify` checks) is streamed, each line parsed and
- * pushed through the SDK's ChainVerifier, and the chain must pass through a head signed by the
- * key the console pinned. The page gives the pinned key, never the server's word for it: a
+ * the supervisor saves, and that `egide audit verify` checks) is streamed line by line through
+ * the SDK's ExportVerifier, the CLI's own check, and the chain must pass through a head signed by
+ * the key the console pinned. The page gives the pinned key, never the server's word for it: a
  * supervisor does not have to trust the server that served both the export and the head.
  *
  * Streamed and hashed incrementally: one event object at a time, never an array of them, so a
@@ -10,7 +10,7 @@
  * worker's progress messages (FileEvent), keyed by an id the page chose.
  */
 /// <reference lib="webworker" />
-import { ChainVerifier, GENESIS_HASH, verifyCheckpoint, type ChainedAuditEvent } from '../../../src/sdk/index.js';
+import { ExportVerifier, verifyCheckpoint } from '../../../src/sdk/index.js';
 import type { AuditVerdict, CryptoRequest, CryptoResults, FileEvent } from '../protocol.js';
 
 type AuditRequest = Extract<CryptoRequest, { op: 'verifyAuditExport' }>;
@@ -33,38 +33,12 @@ export function createAuditOps(deps: { post(message: FileEvent): void }) {
     }
     if (!signed) return { ok: false, code: 'audit_head_unsigned', count: 0, firstBadSeq: null, headSeq: head.seq };
 
-    const verifier = new ChainVerifier({ seq: 0, hash: GENESIS_HASH });
+    const verifier = new ExportVerifier(head);
     const total = request.file.size;
     let read = 0;
     let told = 0;
-    let headSeen = false;
-    let headDiffers = false;
-    let malformedAt: number | null = null;
-    let lastSeq = 0;
     let rest = '';
     let stopped = false;
-
-    /** One line: parsed, pushed, and its hash compared with the signed head when it is the head's seq. */
-    const line = (text: string): boolean => {
-      if (text.trim() === '') return true;
-      let event: ChainedAuditEvent;
-      try {
-        event = JSON.parse(text) as ChainedAuditEvent;
-      } catch {
-        malformedAt = lastSeq + 1;
-        return false;
-      }
-      if (!verifier.push(event)) return false;
-      lastSeq = event.seq;
-      if (event.seq === head.seq) {
-        headSeen = true;
-        if (event.hash !== head.hash) {
-          headDiffers = true;
-          return false;
-        }
-      }
-      return true;
-    };
 
     const reader = request.file.stream().pipeThrough(new TextDecoderStream()).getReader();
     try {
@@ -75,7 +49,7 @@ export function createAuditOps(deps: { post(message: FileEvent): void }) {
         let text = rest + value;
         let start = 0;
         for (let nl = text.indexOf('\n', start); nl !== -1; nl = text.indexOf('\n', start)) {
-          if (!line(text.slice(start, nl))) {
+          if (!verifier.push(text.slice(start, nl))) {
             stopped = true;
             break;
           }
@@ -88,17 +62,14 @@ export function createAuditOps(deps: { post(message: FileEvent): void }) {
           deps.post({ fileEvent: { fileId: progressId, kind: 'progress', sent: Math.min(read, total), total } });
         }
       }
-      if (!stopped && rest !== '') line(rest);
+      if (!stopped && rest !== '') verifier.push(rest);
     } finally {
       await reader.cancel().catch(() => undefined);
     }
     deps.post({ fileEvent: { fileId: progressId, kind: 'progress', sent: total, total } });
 
     const result = verifier.result();
-    if (malformedAt !== null) return { ok: false, code: 'audit_line_malformed', count: result.count, firstBadSeq: malformedAt, headSeq: head.seq };
-    if (!result.ok) return { ok: false, code: 'audit_chain_broken', count: result.count, firstBadSeq: result.firstBadSeq, headSeq: head.seq };
-    if (headDiffers) return { ok: false, code: 'audit_head_differs', count: result.count, firstBadSeq: head.seq, headSeq: head.seq };
-    if (!headSeen) return { ok: false, code: 'audit_head_not_reached', count: result.count, firstBadSeq: null, headSeq: head.seq };
+    if (!result.ok) return { ok: false, code: result.code, count: result.count, firstBadSeq: result.firstBadSeq, headSeq: head.seq };
     return { ok: true, count: result.count, headSeq: head.seq, last: result.head };
   }
 

@@ -85,10 +85,18 @@ for (const route of routes) {
     let slowest = 0;
     const url = (override: Record<string, string> = {}, query = '') => route.url.replace(/:(\w+)/g, (_m, n: string) => encodeURIComponent(override[n] ?? idFor(n))).replace('*', 'x') + query;
 
+    // The tables' fingerprint after the last refused request: the next request starts from it
+    // unless something wrote meanwhile (a request that succeeded, a session renewed).
+    let known: string | null = null;
     async function send(what: string, opts: { url: string; body?: unknown; headers?: Record<string, string> }) {
-      if (who) await w.fresh(who);
+      if (who) {
+        const token = who.auth().authorization;
+        await w.fresh(who);
+        if (who.auth().authorization !== token) known = null;
+      }
       const logsBefore = T.logs.length;
-      const before = await fingerprint();
+      const before = known ?? (await fingerprint());
+      known = null;
       const started = performance.now();
       const res = await T.app.inject({ method: route.method as 'GET', url: opts.url, headers: { ...(who ? who.auth() : {}), ...opts.headers }, ...(opts.body !== undefined ? { payload: opts.body as object } : {}) });
       slowest = Math.max(slowest, performance.now() - started);
@@ -98,7 +106,10 @@ for (const route of routes) {
       const logs = T.logs.slice(logsBefore).join('\n');
       const sqlLog = logs.split('\n').find((l) => SQL_ERROR.test(l));
       if (sqlLog) faults.push(`${what}: a SQL error in the logs: ${sqlLog.slice(0, 300)}`);
-      if (res.statusCode >= 400 && (await fingerprint()) !== before) faults.push(`${what}: refused (${res.statusCode}) but something was written`);
+      if (res.statusCode >= 400) {
+        known = await fingerprint();
+        if (known !== before) faults.push(`${what}: refused (${res.statusCode}) but something was written`);
+      }
     }
 
     for (const p of PAYLOADS) {

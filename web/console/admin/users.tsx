@@ -12,7 +12,7 @@ import { account } from '../session.js';
 import { useCommand } from '../ui/command-form.js';
 import { InviteFields } from '../ui/invite-fields.js';
 import { Problem } from '../ui/problem.js';
-import { ReasonForm } from './reason-form.js';
+import { ReasonForm } from '../ui/reason-form.js';
 import { ShownOnce } from './shown-once.js';
 
 type User = ResponseOf<'listUsers'>['items'][number];
@@ -39,7 +39,6 @@ export function Users() {
   const [pending, setPending] = useState<Pending | null>(null);
   const [secret, setSecret] = useState<Secret | null>(null);
   const [done, setDone] = useState<string | null>(null);
-  const cmd = useCommand();
   const inv = useCommand();
 
   const load = async () => {
@@ -70,27 +69,22 @@ export function Users() {
       await load();
     });
 
-  const act = (reason: string) => {
-    if (!pending) return;
-    const { kind, user } = pending;
-    void cmd.run(async () => {
-      if (kind === 'disable') {
-        await call('disableUser', { params: { userId: user.id }, body: { reason } });
-        setDone(t('admin.users.disabledDone', { username: user.username }));
-      } else if (kind === 'enable') {
-        await call('enableUser', { params: { userId: user.id }, body: { reason } });
-        setDone(t('admin.users.enabledDone', { username: user.username }));
-      } else {
-        const r = await call('startTotpReset', { params: { userId: user.id }, body: { reason } });
-        setSecret({ title: t('admin.users.totpTitle', { username: user.username }), intro: t('admin.users.totpIntro', { expiresAt: formatDateTime(r.expiresAt) }), value: r.token });
-      }
-      setPending(null);
-      await load();
-    });
+  const act = async ({ kind, user }: Pending, reason: string) => {
+    if (kind === 'disable') {
+      await call('disableUser', { params: { userId: user.id }, body: { reason } });
+      setDone(t('admin.users.disabledDone', { username: user.username }));
+    } else if (kind === 'enable') {
+      await call('enableUser', { params: { userId: user.id }, body: { reason } });
+      setDone(t('admin.users.enabledDone', { username: user.username }));
+    } else {
+      const r = await call('startTotpReset', { params: { userId: user.id }, body: { reason } });
+      setSecret({ title: t('admin.users.totpTitle', { username: user.username }), intro: t('admin.users.totpIntro', { expiresAt: formatDateTime(r.expiresAt) }), value: r.token });
+    }
+    setPending(null);
+    await load();
   };
 
   const open = (p: Pending) => {
-    cmd.setError(null);
     setDone(null);
     setPending(p);
   };
@@ -108,11 +102,13 @@ export function Users() {
       {secret && <ShownOnce {...secret} onDone={() => setSecret(null)} />}
       {pending && (
         <ReasonForm
+          key={`${pending.kind}-${pending.user.id}`}
           title={titleOf(pending)}
           confirm={pending.kind === 'disable' ? t('admin.users.disable') : pending.kind === 'enable' ? t('admin.users.enable') : t('admin.users.totp')}
-          busy={cmd.busy}
-          error={cmd.error}
-          onSubmit={act}
+          label={t('admin.reason')}
+          hint={t('admin.reasonHint')}
+          maxLength={500}
+          send={(reason) => act(pending, reason)}
           onCancel={() => setPending(null)}
         />
       )}

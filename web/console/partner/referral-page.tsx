@@ -16,6 +16,7 @@ import { catalogues, loadCatalogues } from '../ui/catalogues.js';
 import { TextArea } from '../ui/choices.js';
 import { FormButtons, useCommand, useFocusFirst } from '../ui/command-form.js';
 import { Problem } from '../ui/problem.js';
+import { ReasonForm } from '../ui/reason-form.js';
 import { TimeLeft } from '../ui/time-left.js';
 import { loadReferral, sendReport, type Deadline, type OpenedPacket, type OpenedReport, type PartnerReferral } from './partner-packet.js';
 
@@ -226,32 +227,20 @@ function Actions({ referral: r, open, setOpen, onDone }: ActionProps) {
         )}
       </ul>
       <Problem code={accept.error} />
-      {open === 'decline' && r.state === 'sent' && <DeclineForm referralId={r.id} onDone={onDone} onCancel={() => setOpen(null)} />}
+      {open === 'decline' && r.state === 'sent' && (
+        <ReasonForm
+          title={t('partner.referral.decline')}
+          hint={t('partner.referral.declineHint')}
+          confirm={t('partner.referral.declineConfirm')}
+          onCancel={() => setOpen(null)}
+          send={async (reason) => {
+            await call('declineReferral', { params: { referralId: r.id }, body: { reason } });
+            onDone(t('partner.referral.declined'));
+          }}
+        />
+      )}
       {open === 'report' && r.state === 'accepted' && <ReportForm referralId={r.id} onDone={onDone} onCancel={() => setOpen(null)} />}
     </>
-  );
-}
-
-function DeclineForm({ referralId, onDone, onCancel }: { referralId: string; onDone: (m: string) => void; onCancel: () => void }) {
-  const [reason, setReason] = useState('');
-  const { busy, error, setError, run } = useCommand();
-  const id = useId();
-  const form = useFocusFirst();
-  const submit = async (event: Event) => {
-    event.preventDefault();
-    if (reason.trim().length < 3) return setError('reason_required');
-    await run(async () => {
-      await call('declineReferral', { params: { referralId }, body: { reason: reason.trim() } });
-      onDone(t('partner.referral.declined'));
-    });
-  };
-  return (
-    <form ref={form} class="card action-form" aria-labelledby={`${id}-title`} onSubmit={(e) => void submit(e)}>
-      <h2 id={`${id}-title`}>{t('partner.referral.decline')}</h2>
-      <TextArea label={t('actions.reason')} hint={t('partner.referral.declineHint')} rows={3} maxLength={2000} value={reason} onValue={setReason} />
-      <Problem code={error} />
-      <FormButtons busy={busy} confirm={t('partner.referral.declineConfirm')} onCancel={onCancel} />
-    </form>
   );
 }
 

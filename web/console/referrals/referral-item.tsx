@@ -12,6 +12,7 @@ import { ruleText } from '../case/case-deadlines.js';
 import { KeyTrust } from '../keys/key-trust.js';
 import { catalogues } from '../ui/catalogues.js';
 import { Problem } from '../ui/problem.js';
+import { ReasonForm } from '../ui/reason-form.js';
 import { TimeLeft } from '../ui/time-left.js';
 import { currentOrgKey, readReports, sendPacket, type OrgKey, type Referral } from './referral-packet.js';
 import { FormButtons, useCommand, useFocusFirst } from '../ui/command-form.js';
@@ -116,7 +117,19 @@ export function ReferralItem({ caseId, referral: r, deadlines, onChanged }: Item
       </ul>
       {open === 'consent' && <ConsentForm referral={r} onDone={done} onCancel={() => setOpen(null)} />}
       {open === 'send' && <SendForm caseId={caseId} referral={r} onDone={done} onCancel={() => setOpen(null)} />}
-      {open === 'withdraw' && <WithdrawForm referral={r} onDone={done} onCancel={() => setOpen(null)} />}
+      {open === 'withdraw' && (
+        <ReasonForm
+          title={t('referrals.withdraw')}
+          level={4}
+          hint={t('referrals.withdrawHint')}
+          confirm={t('referrals.withdrawConfirm')}
+          onCancel={() => setOpen(null)}
+          send={async (reason) => {
+            await call('withdrawReferral', { params: { referralId: r.id }, body: { reason } });
+            done(t('referrals.withdrawn'));
+          }}
+        />
+      )}
       {open === 'reports' && <Reports referral={r} />}
     </li>
   );
@@ -127,8 +140,6 @@ interface FormProps {
   onDone: (message: string) => void;
   onCancel: () => void;
 }
-
-
 
 /** The defender answered orally (a call, a visit): the officer records it with how and when it was taken. */
 function ConsentForm({ referral, onDone, onCancel }: FormProps) {
@@ -212,32 +223,6 @@ function SendForm({ caseId, referral, onDone, onCancel }: FormProps & { caseId: 
       {key ? <KeyTrust subject={`org:${referral.orgId ?? ''}`} keyId={key.keyId} fingerprint={key.fingerprint} onTrusted={setTrusted} /> : !error && <p aria-busy="true">{t('case.loading')}</p>}
       <Problem code={error} />
       <FormButtons busy={busy || !key} confirm={t('referrals.sendConfirm')} onCancel={onCancel} />
-    </form>
-  );
-}
-
-function WithdrawForm({ referral, onDone, onCancel }: FormProps) {
-  const [reason, setReason] = useState('');
-  const { busy, error, setError, run } = useCommand();
-  const id = useId();
-  const form = useFocusFirst();
-
-  const submit = async (event: Event) => {
-    event.preventDefault();
-    setError(null);
-    if (reason.trim().length < 3) return setError('reason_required');
-    await run(async () => {
-      await call('withdrawReferral', { params: { referralId: referral.id }, body: { reason: reason.trim() } });
-      onDone(t('referrals.withdrawn'));
-    });
-  };
-
-  return (
-    <form ref={form} class="card action-form" aria-labelledby={`${id}-title`} onSubmit={(e) => void submit(e)}>
-      <h4 id={`${id}-title`}>{t('referrals.withdraw')}</h4>
-      <TextArea label={t('actions.reason')} hint={t('referrals.withdrawHint')} rows={3} maxLength={2000} value={reason} onValue={setReason} />
-      <Problem code={error} />
-      <FormButtons busy={busy} confirm={t('referrals.withdrawConfirm')} onCancel={onCancel} />
     </form>
   );
 }

@@ -8,12 +8,12 @@
 import { useEffect, useId, useRef, useState } from 'preact/hooks';
 import { call, codeOf, type ResponseOf } from '../api.js';
 import { formatDateTime, lang, t } from '../i18n.js';
-import { ruleText } from '../case/case-deadlines.js';
 import { KeyTrust } from '../keys/key-trust.js';
 import { catalogues } from '../ui/catalogues.js';
 import { Problem } from '../ui/problem.js';
 import { ReasonForm } from '../ui/reason-form.js';
-import { TimeLeft } from '../ui/time-left.js';
+import { ReferralDeadlines } from './referral-deadlines.js';
+import { ReferralReportList, type OpenedReport } from './referral-report-list.js';
 import { currentOrgKey, readReports, sendPacket, type OrgKey, type Referral } from './referral-packet.js';
 import { FormButtons, useCommand, useFocusFirst } from '../ui/command-form.js';
 import { TextArea } from '../ui/choices.js';
@@ -48,7 +48,6 @@ export function ReferralItem({ caseId, referral: r, deadlines, onChanged }: Item
     setOpen(null);
     onChanged(message);
   };
-  const own = deadlines.filter((d) => d.subjectId === r.id && (d.state === 'open' || d.state === 'paused'));
   const mayReport = r.state === 'accepted' || r.state === 'closed';
   // The commands the API lists as allowed to this person now, never a rule of the page's own.
   const allowed = (command: string) => (r.actions ?? []).some((a) => a.command === command && a.allowed);
@@ -95,15 +94,7 @@ export function ReferralItem({ caseId, referral: r, deadlines, onChanged }: Item
           </>
         )}
       </dl>
-      {own.length > 0 && (
-        <ul class="deadlines">
-          {own.map((d) => (
-            <li key={d.id}>
-              <strong>{ruleText(d.rule)}</strong> · {t('deadlines.due')} <TimeLeft dueAt={d.dueAt} overdue={d.overdue} />
-            </li>
-          ))}
-        </ul>
-      )}
+      <ReferralDeadlines referralId={r.id} deadlines={deadlines} />
       <ul class="actions action-list">
         {buttons
           .filter((b) => b.shown)
@@ -227,8 +218,6 @@ function SendForm({ caseId, referral, onDone, onCancel }: FormProps & { caseId: 
   );
 }
 
-type OpenedReport = Awaited<ReturnType<typeof readReports>>[number];
-
 function Reports({ referral }: { referral: Referral }) {
   const [reports, setReports] = useState<OpenedReport[] | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -239,15 +228,14 @@ function Reports({ referral }: { referral: Referral }) {
   if (!reports) return <p aria-busy="true">{t('case.loading')}</p>;
   if (reports.length === 0) return <p>{t('referrals.noReports')}</p>;
   return (
-    <ul class="referral-reports">
-      {reports.map((r) => (
-        <li key={r.id} class="card">
-          <p>
-            <strong>{t(`referrals.reportStatus.${r.status}`)}</strong> · <time dateTime={r.reportedAt}>{formatDateTime(r.reportedAt)}</time>
-          </p>
-          {r.hasNote && (r.text === null ? <p class="alert alert-error" role="alert">{t('referrals.reportUnopened')}</p> : <p class="sealed-text">{r.text}</p>)}
-        </li>
-      ))}
-    </ul>
+    <ReferralReportList
+      reports={reports}
+      cards
+      unopened={
+        <p class="alert alert-error" role="alert">
+          {t('referrals.reportUnopened')}
+        </p>
+      }
+    />
   );
 }

@@ -2,8 +2,9 @@
  * The typed API client (src/sdk/client/api-client.ts) against the app, over `app.inject`: staff
  * log in and read their account; an expired access token is renewed once however many calls
  * meet it at the same time (refresh tokens rotate, and a reused one ends the session); a
- * defender files and follows a case with the receipt; refusals arrive as ApiError with the
- * problem's code, its extra fields and Retry-After.
+ * defender files and follows a case with the receipt; an answer kept unread (the NDJSON export)
+ * is renewed the same way; refusals arrive as ApiError with the problem's code, its extra fields
+ * and Retry-After.
  */
 import t from 'tap';
 import { buildTestApp } from '../helpers/app.js';
@@ -93,6 +94,31 @@ t.test('an expired access token is renewed once for concurrent calls, and the se
   t.equal(ended.status, 401, 'the reuse ended the session for the other client too');
   t.equal(client.tokens(), null, 'its own refresh was refused: the session is over');
   t.match(await T.database.sql`select reason from audit_events where action = 'auth.refresh' and outcome = 'denied' order by id`, [{ reason: /reuse/ }, {}], 'the reuse is audited');
+});
+
+t.test('an answer kept unread (the NDJSON export) goes through the same token renewal; a refusal is still an ApiError', async (t) => {
+  const seen: string[] = [];
+  const client = apiClient(T.app, { seen });
+  await logInWith(client, dep.supervisor);
+  T.clock.advance((T.config.ACCESS_TOKEN_TTL_SECONDS + 1) * 1000);
+  seen.length = 0;
+  const response = await client.raw('exportAuditLog', { query: { action: 'auth.login' }, headers: { accept: 'application/x-ndjson, application/problem+json' } });
+  t.match(response.headers.get('content-type'), /application\/x-ndjson/);
+  const lines = (await response.text()).trim().split('\n');
+  t.ok(lines.length > 0, 'the body is there, unread by the client');
+  t.ok(
+    lines.every((l) => (JSON.parse(l) as { action: string }).action === 'auth.login'),
+    'one event per line, as the server wrote them',
+  );
+  t.same(seen, ['GET /v1/audit/export', 'POST /v1/auth/refresh', 'GET /v1/audit/export'], 'the expired token was renewed once and the export asked again');
+
+  const officer = await enrolActor(T, dep.admin, { username: 'officer-raw', role: 'officer', orgId: dep.mechanismId });
+  const other = apiClient(T.app);
+  await logInWith(other, officer);
+  const refused = await refusal(other.raw('exportAuditLog'));
+  t.equal(refused.status, 403);
+  t.equal(refused.code, 'forbidden');
+  t.equal(refused.operationId, 'exportAuditLog');
 });
 
 t.test('a defender files with the client and follows the case with the receipt', async (t) => {

@@ -53,6 +53,14 @@ export function call<Id extends OperationId>(operationId: Id, ...input: CallArgs
   return client.call(operationId, ...input).catch(endedElsewhere);
 }
 
+/**
+ * An operation's successful answer unread, for a body kept byte for byte (the audit export, saved
+ * and verified as the server sent it): the session's token and its renewal as for `call`.
+ */
+export function callRaw<Id extends OperationId>(operationId: Id, ...input: CallArgs<Id>): Promise<Response> {
+  return client.raw(operationId, ...input).catch(endedElsewhere);
+}
+
 /** A case transition of policies/workflow.yaml (`acknowledge`, `admit`...): the case view it leaves. */
 export function transition(caseId: string, name: string, body: Parameters<typeof client.transition>[2] = {}): ReturnType<typeof client.transition> {
   return client.transition(caseId, name, body).catch(endedElsewhere);

@@ -151,6 +151,12 @@ function queryOf(query: Record<string, unknown> | undefined): string {
 export interface ApiClient {
   /** Calls an operation by its operationId; resolves with its 2xx answer, rejects with ApiError. */
   call<Id extends OperationId>(operationId: Id, ...input: CallArgs<Id>): Promise<ResponseOf<Id>>;
+  /**
+   * Calls an operation as `call` does (the same token pair, renewed the same way) but resolves
+   * with its successful answer unread, for a body to keep byte for byte or read as a stream (an
+   * NDJSON export, a download); a refusal still rejects with ApiError.
+   */
+  raw<Id extends OperationId>(operationId: Id, ...input: CallArgs<Id>): Promise<Response>;
   /** A case transition of policies/workflow.yaml (`request_info`, `close`...), answered with the case view. */
   transition(caseId: string, name: string, body: TransitionBody, options?: CallOptions): Promise<Static<typeof CaseView>>;
   /** The pair held now, if any. */
@@ -240,29 +246,36 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     return refreshing;
   }
 
-  async function perform(req: Request): Promise<unknown> {
+  /** Sends the request with the pair held; an access token refused as expired is renewed once and the request sent again. */
+  async function exchange(req: Request): Promise<Response> {
     const used = pair?.accessToken ?? null;
     const response = await send(req, used);
-    if (response.status === 401 && used && req.operationId !== 'refreshSession') {
-      // Read the problem first: only a refused access token is worth a refresh.
-      const failure = await read(req, response).then(
-        () => null,
-        (err: unknown) => err,
-      );
-      if (!(failure instanceof ApiError) || !RENEWABLE.has(failure.code)) throw failure;
-      // Another call may have renewed the pair while this one was on the way: use it as it is.
-      const renewed = pair !== null && pair.accessToken !== used ? true : await refresh();
-      if (!renewed || !pair) throw failure;
-      return read(req, await send(req, pair.accessToken));
-    }
-    return read(req, response);
+    if (response.status !== 401 || !used || req.operationId === 'refreshSession') return response;
+    // Read the problem first: only a refused access token is worth a refresh.
+    const failure = await read(req, response).then(
+      () => null,
+      (err: unknown) => err,
+    );
+    if (!(failure instanceof ApiError) || !RENEWABLE.has(failure.code)) throw failure;
+    // Another call may have renewed the pair while this one was on the way: use it as it is.
+    const renewed = pair !== null && pair.accessToken !== used ? true : await refresh();
+    if (!renewed || !pair) throw failure;
+    return send(req, pair.accessToken);
+  }
+
+  async function perform(req: Request): Promise<unknown> {
+    return read(req, await exchange(req));
+  }
+
+  function requestOf(operationId: OperationId, args: unknown[]): Request {
+    const [method, url] = (ROUTES as Record<string, readonly [string, string]>)[operationId]!;
+    const input = (args[0] ?? {}) as { params?: Record<string, unknown>; query?: Record<string, unknown>; body?: unknown } & CallOptions;
+    const { params, query, body, ...callOptions } = input;
+    return { operationId, method, path: `${pathOf(url, params)}${queryOf(query)}`, ...(body !== undefined ? { body } : {}), options: callOptions };
   }
 
   async function call<Id extends OperationId>(operationId: Id, ...args: CallArgs<Id>): Promise<ResponseOf<Id>> {
-    const [method, url] = (ROUTES as Record<string, readonly [string, string]>)[operationId]!;
-    const input = ((args as unknown[])[0] ?? {}) as { params?: Record<string, unknown>; query?: Record<string, unknown>; body?: unknown } & CallOptions;
-    const { params, query, body, ...callOptions } = input;
-    const result = await perform({ operationId, method, path: `${pathOf(url, params)}${queryOf(query)}`, ...(body !== undefined ? { body } : {}), options: callOptions });
+    const result = await perform(requestOf(operationId, args));
     if (SESSION_OPERATIONS.has(operationId) && isTokenPair(result)) setTokens(result);
     // Both end the session the pair belongs to: keeping it would only earn refusals.
     if (operationId === 'logout' || operationId === 'logOutEverywhere') setTokens(null);
@@ -274,5 +287,13 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     return (await perform({ operationId: name, method: 'POST', path, body, options: callOptions })) as Static<typeof CaseView>;
   }
 
-  return { call, transition, tokens: () => pair, setTokens, refresh };
+  async function raw<Id extends OperationId>(operationId: Id, ...args: CallArgs<Id>): Promise<Response> {
+    const req = requestOf(operationId, args);
+    const response = await exchange(req);
+    // A refusal is read as `call` reads it, and rejects with its ApiError.
+    if (!response.ok) await read(req, response);
+    return response;
+  }
+
+  return { call, raw, transition, tokens: () => pair, setTokens, refresh };
 }

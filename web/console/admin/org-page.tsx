@@ -11,7 +11,7 @@ import { formatDateTime, t } from '../i18n.js';
 import { useCommand } from '../ui/command-form.js';
 import { Field } from '../ui/field.js';
 import { Problem } from '../ui/problem.js';
-import { ReasonForm } from './reason-form.js';
+import { ReasonForm } from '../ui/reason-form.js';
 import { ShownOnce } from './shown-once.js';
 import { WebhookLog } from './webhook-log.js';
 
@@ -35,7 +35,6 @@ export function OrgPage() {
   const [secret, setSecret] = useState<string | null>(null);
   const [url, setUrl] = useState('');
   const [open, setOpen] = useState<string | null>(null);
-  const remove = useCommand();
   const hookCmd = useCommand();
 
   const load = async () => {
@@ -53,15 +52,11 @@ export function OrgPage() {
   };
   useEffect(() => void load(), [orgId]);
 
-  const doRemove = (reason: string) => {
-    if (!removing) return;
-    const who = removing;
-    void remove.run(async () => {
-      await call('removeOrgKeyringMember', { params: { orgId, userId: who.userId }, query: { reason } });
-      setDone(t('admin.org.removed', { username: who.username }));
-      setRemoving(null);
-      await load();
-    });
+  const doRemove = async (who: Holder, reason: string) => {
+    await call('removeOrgKeyringMember', { params: { orgId, userId: who.userId }, query: { reason } });
+    setDone(t('admin.org.removed', { username: who.username }));
+    setRemoving(null);
+    await load();
   };
 
   const register = (event: Event) => {
@@ -147,7 +142,6 @@ export function OrgPage() {
             <a href="/console/custody">{t('admin.org.custodyLink')}</a>
           </p>
         )}
-        <Problem code={remove.error && !removing ? remove.error : null} />
         {holders.length === 0 ? (
           <p class="muted">{t('admin.org.noHolders')}</p>
         ) : (
@@ -179,7 +173,16 @@ export function OrgPage() {
           </table>
         )}
         {removing && (
-          <ReasonForm title={t('admin.org.removeTitle', { username: removing.username })} confirm={t('admin.org.remove')} busy={remove.busy} error={remove.error} onSubmit={doRemove} onCancel={() => setRemoving(null)} />
+          <ReasonForm
+            key={removing.userId}
+            title={t('admin.org.removeTitle', { username: removing.username })}
+            confirm={t('admin.org.remove')}
+            label={t('admin.reason')}
+            hint={t('admin.reasonHint')}
+            maxLength={500}
+            send={(reason) => doRemove(removing, reason)}
+            onCancel={() => setRemoving(null)}
+          />
         )}
       </section>
 

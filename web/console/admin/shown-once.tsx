@@ -2,20 +2,11 @@
  * A one-time secret (an invitation link, a TOTP reset token, a webhook's signing secret) shown
  * once: the API never gives it again, so the admin copies it now and hands it over out of band.
  */
-import { useState } from 'preact/hooks';
 import { t } from '../i18n.js';
+import { useCopy } from '../ui/use-copy.js';
 
 export function ShownOnce({ title, intro, value, onDone }: { title: string; intro: string; value: string; onDone: () => void }) {
-  const [copied, setCopied] = useState<boolean | null>(null);
-  const copy = async () => {
-    try {
-      await navigator.clipboard.writeText(value);
-      setCopied(true);
-    } catch {
-      // No clipboard (refused, or an old browser): the value is on screen to select by hand.
-      setCopied(false);
-    }
-  };
+  const { copied, copy } = useCopy();
   return (
     <section class="card alert-warn" aria-labelledby="shown-once-title" data-shown-once>
       <h2 id="shown-once-title">{title}</h2>
@@ -24,7 +15,7 @@ export function ShownOnce({ title, intro, value, onDone }: { title: string; intr
         {value}
       </p>
       <p class="actions">
-        <button type="button" onClick={() => void copy()}>
+        <button type="button" onClick={() => void copy(value)}>
           {t('admin.copy')}
         </button>
         <button type="button" onClick={onDone}>

@@ -5,6 +5,7 @@
  * admin, the last holder of the mechanism key), and the start of a second-factor reset. No case
  * content is ever on this page.
  */
+import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { call, codeOf, type ResponseOf } from '../api.js';
 import { formatDateTime, t } from '../i18n.js';
@@ -12,7 +13,7 @@ import { account } from '../session.js';
 import { useCommand } from '../ui/command-form.js';
 import { InviteFields } from '../ui/invite-fields.js';
 import { Problem } from '../ui/problem.js';
-import { ReasonForm } from './reason-form.js';
+import { ReasonForm } from '../ui/reason-form.js';
 import { ShownOnce } from './shown-once.js';
 
 type User = ResponseOf<'listUsers'>['items'][number];
@@ -39,7 +40,6 @@ export function Users() {
   const [pending, setPending] = useState<Pending | null>(null);
   const [secret, setSecret] = useState<Secret | null>(null);
   const [done, setDone] = useState<string | null>(null);
-  const cmd = useCommand();
   const inv = useCommand();
 
   const load = async () => {
@@ -70,27 +70,22 @@ export function Users() {
       await load();
     });
 
-  const act = (reason: string) => {
-    if (!pending) return;
-    const { kind, user } = pending;
-    void cmd.run(async () => {
-      if (kind === 'disable') {
-        await call('disableUser', { params: { userId: user.id }, body: { reason } });
-        setDone(t('admin.users.disabledDone', { username: user.username }));
-      } else if (kind === 'enable') {
-        await call('enableUser', { params: { userId: user.id }, body: { reason } });
-        setDone(t('admin.users.enabledDone', { username: user.username }));
-      } else {
-        const r = await call('startTotpReset', { params: { userId: user.id }, body: { reason } });
-        setSecret({ title: t('admin.users.totpTitle', { username: user.username }), intro: t('admin.users.totpIntro', { expiresAt: formatDateTime(r.expiresAt) }), value: r.token });
-      }
-      setPending(null);
-      await load();
-    });
+  const act = async ({ kind, user }: Pending, reason: string) => {
+    if (kind === 'disable') {
+      await call('disableUser', { params: { userId: user.id }, body: { reason } });
+      setDone(t('admin.users.disabledDone', { username: user.username }));
+    } else if (kind === 'enable') {
+      await call('enableUser', { params: { userId: user.id }, body: { reason } });
+      setDone(t('admin.users.enabledDone', { username: user.username }));
+    } else {
+      const r = await call('startTotpReset', { params: { userId: user.id }, body: { reason } });
+      setSecret({ title: t('admin.users.totpTitle', { username: user.username }), intro: t('admin.users.totpIntro', { expiresAt: formatDateTime(r.expiresAt) }), value: r.token });
+    }
+    setPending(null);
+    await load();
   };
 
   const open = (p: Pending) => {
-    cmd.setError(null);
     setDone(null);
     setPending(p);
   };
@@ -108,11 +103,13 @@ export function Users() {
       {secret && <ShownOnce {...secret} onDone={() => setSecret(null)} />}
       {pending && (
         <ReasonForm
+          key={`${pending.kind}-${pending.user.id}`}
           title={titleOf(pending)}
           confirm={pending.kind === 'disable' ? t('admin.users.disable') : pending.kind === 'enable' ? t('admin.users.enable') : t('admin.users.totp')}
-          busy={cmd.busy}
-          error={cmd.error}
-          onSubmit={act}
+          label={t('admin.reason')}
+          hint={t('admin.reasonHint')}
+          maxLength={500}
+          send={(reason) => act(pending, reason)}
           onCancel={() => setPending(null)}
         />
       )}
@@ -121,24 +118,13 @@ export function Users() {
         <h2 id="users-list-title">{t('admin.users.accounts')}</h2>
         {users && (
           <table class="queue">
-            <thead>
-              <tr>
-                <th scope="col">{t('signIn.username')}</th>
-                <th scope="col">{t('account.role')}</th>
-                <th scope="col">{t('admin.org')}</th>
-                <th scope="col">{t('admin.users.status')}</th>
-                <th scope="col">{t('admin.actions')}</th>
-              </tr>
-            </thead>
+            <AccountHead column={t('admin.users.status')} />
             <tbody>
               {users.map((u) => (
                 <tr key={u.id} data-user={u.username}>
-                  <th scope="row">
-                    {u.username}
+                  <AccountCells username={u.username} role={u.role} org={orgName(u.orgId)}>
                     {u.id === me?.id && <span class="muted"> {t('admin.users.you')}</span>}
-                  </th>
-                  <td data-label={t('account.role')}>{t(`role.${u.role}`)}</td>
-                  <td data-label={t('admin.org')}>{orgName(u.orgId)}</td>
+                  </AccountCells>
                   <td data-label={t('admin.users.status')} data-status={u.status}>
                     {u.status === 'active' ? t('admin.users.active') : t('admin.users.disabledSince', { at: formatDateTime(u.disabledAt ?? u.createdAt) })}
                   </td>
@@ -174,21 +160,11 @@ export function Users() {
           <p class="muted">{t('admin.users.noPending')}</p>
         ) : (
           <table class="queue">
-            <thead>
-              <tr>
-                <th scope="col">{t('signIn.username')}</th>
-                <th scope="col">{t('account.role')}</th>
-                <th scope="col">{t('admin.org')}</th>
-                <th scope="col">{t('admin.users.expires')}</th>
-                <th scope="col">{t('admin.actions')}</th>
-              </tr>
-            </thead>
+            <AccountHead column={t('admin.users.expires')} />
             <tbody>
               {invitations.map((i) => (
                 <tr key={i.id} data-invitation={i.username}>
-                  <th scope="row">{i.username}</th>
-                  <td data-label={t('account.role')}>{t(`role.${i.role}`)}</td>
-                  <td data-label={t('admin.org')}>{orgName(i.orgId)}</td>
+                  <AccountCells username={i.username} role={i.role} org={orgName(i.orgId)} />
                   <td data-label={t('admin.users.expires')}>{formatDateTime(i.expiresAt)}</td>
                   <td data-label={t('admin.actions')}>
                     <span class="actions">
@@ -212,6 +188,35 @@ export function Users() {
         void load();
       }} />
     </div>
+  );
+}
+
+/** The columns both tables share (who, their role, their organisation), the table's own, then the actions. */
+function AccountHead({ column }: { column: string }) {
+  return (
+    <thead>
+      <tr>
+        <th scope="col">{t('signIn.username')}</th>
+        <th scope="col">{t('account.role')}</th>
+        <th scope="col">{t('admin.org')}</th>
+        <th scope="col">{column}</th>
+        <th scope="col">{t('admin.actions')}</th>
+      </tr>
+    </thead>
+  );
+}
+
+/** Who a row is about: the username heads the row (`children` follow it), then the role and the organisation. */
+function AccountCells({ username, role, org, children }: { username: string; role: Role; org: string; children?: ComponentChildren }) {
+  return (
+    <>
+      <th scope="row">
+        {username}
+        {children}
+      </th>
+      <td data-label={t('account.role')}>{t(`role.${role}`)}</td>
+      <td data-label={t('admin.org')}>{org}</td>
+    </>
   );
 }
 

@@ -11,8 +11,8 @@ import { measureName, staffText, type CatalogueEntry } from '../case/measure-wor
 import { RiskBadge, UrgentBadge } from '../ui/badges.js';
 import { Choices } from '../ui/choices.js';
 import { Problem } from '../ui/problem.js';
+import { ReasonForm } from '../ui/reason-form.js';
 import { AssessmentPanel, GroundsPanel } from './approval-panels.js';
-import { ReasonForm } from './reason-form.js';
 
 type Listed = ResponseOf<'listApprovals'>;
 type PendingMeasure = Listed['measures'][number];
@@ -174,12 +174,13 @@ function AppealItem({ a, onDone }: { a: PendingAppeal; onDone: (message: string)
         <ReasonForm
           confirm={t('approvals.confirmCommand', { name: t('approvals.decide') })}
           onCancel={() => setOpen(false)}
-          extra={<Choices legend={t('approvals.outcome')} kind="radio" options={[{ code: 'upheld', label: t('approvals.upheld') }, { code: 'dismissed', label: t('approvals.dismissed') }]} chosen={[outcome]} onChosen={(v) => setOutcome(v[0] === 'upheld' ? 'upheld' : 'dismissed')} />}
           send={async (reason) => {
             await call('decideAppeal', { params: { appealId: a.id }, body: { outcome, reason } });
             onDone(t('approvals.appealDone', { outcome: outcome === 'upheld' ? t('approvals.upheld') : t('approvals.dismissed'), reference: a.reference }));
           }}
-        />
+        >
+          <Choices legend={t('approvals.outcome')} kind="radio" options={[{ code: 'upheld', label: t('approvals.upheld') }, { code: 'dismissed', label: t('approvals.dismissed') }]} chosen={[outcome]} onChosen={(v) => setOutcome(v[0] === 'upheld' ? 'upheld' : 'dismissed')} />
+        </ReasonForm>
       )}
     </li>
   );

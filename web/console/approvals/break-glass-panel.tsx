@@ -8,8 +8,8 @@ import { useState } from 'preact/hooks';
 import { call, type ResponseOf } from '../api.js';
 import { t } from '../i18n.js';
 import { account } from '../session.js';
+import { ReasonForm } from '../ui/reason-form.js';
 import { TimeLeft } from '../ui/time-left.js';
-import { ReasonForm } from './reason-form.js';
 
 type Timeline = ResponseOf<'getCaseTimeline'>['items'];
 

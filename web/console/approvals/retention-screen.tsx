@@ -8,7 +8,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { call, codeOf, type ResponseOf } from '../api.js';
 import { formatDateTime, t } from '../i18n.js';
 import { Problem } from '../ui/problem.js';
-import { ReasonForm } from './reason-form.js';
+import { ReasonForm } from '../ui/reason-form.js';
 
 type Item = ResponseOf<'listRetentionDue'>['items'][number];
 type Open = { caseId: string; kind: 'purge' | 'hold' | 'release' } | null;

@@ -6,7 +6,7 @@
  * from the pin is refused before anything is verified.
  */
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, call, codeOf, followAccessToken } from '../api.js';
+import { call, callRaw, codeOf } from '../api.js';
 import { crypto, onFileEvent } from '../crypto-client.js';
 import { t } from '../i18n.js';
 import type { AuditVerdict } from '../protocol.js';
@@ -24,18 +24,7 @@ let runs = 0;
  * JSON): what is saved is what is verified, and what the CLI checks.
  */
 async function exportBytes(): Promise<Blob> {
-  let token: string | null = null;
-  followAccessToken((value) => (token = value))();
-  let response: Response;
-  try {
-    response = await fetch('/v1/audit/export', { headers: { accept: 'application/x-ndjson, application/problem+json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, credentials: 'omit', cache: 'no-store', redirect: 'error' });
-  } catch {
-    throw new ApiError(0, 'network', null, null, 'exportAuditLog');
-  }
-  if (!response.ok) {
-    const problem = (await response.json().catch(() => null)) as { code?: unknown } | null;
-    throw new ApiError(response.status, typeof problem?.code === 'string' ? problem.code : `http_${response.status}`, null, null, 'exportAuditLog');
-  }
+  const response = await callRaw('exportAuditLog', { headers: { accept: 'application/x-ndjson, application/problem+json' } });
   return response.blob();
 }
 

@@ -11,7 +11,7 @@ import { t } from '../i18n.js';
 import { account } from '../session.js';
 import { useCommand } from '../ui/command-form.js';
 import { Field } from '../ui/field.js';
-import { Problem } from '../ui/problem.js';
+import { CustodyStep } from './custody-step.js';
 import { keyringOf, type CustodyView } from './custody-view.js';
 
 interface Made {
@@ -30,8 +30,7 @@ export function CustodyBackup({ view, onDone }: { view: CustodyView; onDone: () 
 
   const setName = (i: number, value: string) => setNames(names.map((n, j) => (j === i ? value : n)));
 
-  const make = (event: Event) => {
-    event.preventDefault();
+  const make = () => {
     const custodians = names.map((n) => n.trim());
     if (custodians.some((n) => n === '') || new Set(custodians).size !== custodians.length) {
       setError('custody_names');
@@ -79,20 +78,10 @@ export function CustodyBackup({ view, onDone }: { view: CustodyView; onDone: () 
   }
 
   return (
-    <section aria-labelledby="custody-backup-title" class="card">
-      <h2 id="custody-backup-title">{t('custody.backupTitle')}</h2>
-      <p>{t('custody.backupIntro', { k: threshold, n: shares })}</p>
-      <form onSubmit={make} noValidate>
-        {names.map((n, i) => (
-          <Field key={i} label={t('custody.custodian', { n: i + 1 })} value={n} onValue={(v) => setName(i, v)} maxLength={64} autocomplete="off" required />
-        ))}
-        <p class="actions">
-          <button type="submit" class="primary" disabled={busy} aria-busy={busy}>
-            {t('custody.backupSubmit')}
-          </button>
-        </p>
-      </form>
-      <Problem code={error} />
-    </section>
+    <CustodyStep name="custody-backup" title={t('custody.backupTitle')} intro={t('custody.backupIntro', { k: threshold, n: shares })} submit={t('custody.backupSubmit')} busy={busy} error={error} onSubmit={make}>
+      {names.map((n, i) => (
+        <Field key={i} label={t('custody.custodian', { n: i + 1 })} value={n} onValue={(v) => setName(i, v)} maxLength={64} autocomplete="off" required />
+      ))}
+    </CustodyStep>
   );
 }

@@ -11,7 +11,7 @@ import { t } from '../i18n.js';
 import { openSearchKey } from '../search/search-key.js';
 import { account } from '../session.js';
 import { useCommand } from '../ui/command-form.js';
-import { Problem } from '../ui/problem.js';
+import { CustodyStep } from './custody-step.js';
 import { keyringOf, type CustodyView } from './custody-view.js';
 
 export function CustodyGrant({ view, onDone }: { view: CustodyView; onDone: () => void }) {
@@ -22,8 +22,7 @@ export function CustodyGrant({ view, onDone }: { view: CustodyView; onDone: () =
   const key = view.key;
   if (!key) return null;
 
-  const grant = (event: Event) => {
-    event.preventDefault();
+  const grant = () => {
     const to = chosen;
     if (!to) return;
     void run(async () => {
@@ -40,19 +39,8 @@ export function CustodyGrant({ view, onDone }: { view: CustodyView; onDone: () =
   };
 
   return (
-    <section aria-labelledby="custody-grant-title" class="card">
-      <h2 id="custody-grant-title">{t('custody.grantTitle')}</h2>
-      <p>{t('custody.grantIntro')}</p>
-      <form onSubmit={grant} noValidate>
-        <ColleagueKeyPicker key={picker} chosen={chosen} onChosen={setChosen} />
-        <p class="actions">
-          <button type="submit" class="primary" disabled={busy || !chosen} aria-busy={busy}>
-            {t('custody.grantSubmit')}
-          </button>
-        </p>
-      </form>
-      <Problem code={error} />
-      <div role="status">{done && <p class="alert alert-ok">{done}</p>}</div>
-    </section>
+    <CustodyStep name="custody-grant" title={t('custody.grantTitle')} intro={t('custody.grantIntro')} submit={t('custody.grantSubmit')} busy={busy} error={error} blocked={!chosen} done={done} onSubmit={grant}>
+      <ColleagueKeyPicker key={picker} chosen={chosen} onChosen={setChosen} />
+    </CustodyStep>
   );
 }

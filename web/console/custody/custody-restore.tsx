@@ -10,7 +10,7 @@ import { t } from '../i18n.js';
 import { account } from '../session.js';
 import { useCommand } from '../ui/command-form.js';
 import { Field } from '../ui/field.js';
-import { Problem } from '../ui/problem.js';
+import { CustodyStep } from './custody-step.js';
 import type { CustodyView } from './custody-view.js';
 
 export function CustodyRestore({ view, onDone }: { view: CustodyView; onDone: () => void }) {
@@ -18,8 +18,7 @@ export function CustodyRestore({ view, onDone }: { view: CustodyView; onDone: ()
   const [codes, setCodes] = useState<string[]>(() => Array.from({ length: k }, () => ''));
   const { busy, error, run } = useCommand();
 
-  const restore = (event: Event) => {
-    event.preventDefault();
+  const restore = () => {
     void run(async () => {
       const start = await call('startCustodyRestore', { body: {} });
       const proof = await crypto({ op: 'custodyRestore', codes, keyId: start.keyId, challenge: start.challenge });
@@ -31,20 +30,10 @@ export function CustodyRestore({ view, onDone }: { view: CustodyView; onDone: ()
   };
 
   return (
-    <section aria-labelledby="custody-restore-title" class="card">
-      <h2 id="custody-restore-title">{t('custody.restoreTitle')}</h2>
-      <p>{t('custody.restoreIntro', { k })}</p>
-      <form onSubmit={restore} noValidate>
-        {codes.map((c, i) => (
-          <Field key={i} label={t('custody.shareLabel', { n: i + 1 })} {...(i === 0 ? { hint: t('custody.shareHint') } : {})} value={c} onValue={(v) => setCodes(codes.map((x, j) => (j === i ? v : x)))} autocomplete="off" autocapitalize="off" spellcheck={false} required />
-        ))}
-        <p class="actions">
-          <button type="submit" class="primary" disabled={busy || codes.some((c) => c.trim() === '')} aria-busy={busy}>
-            {t('custody.restoreSubmit')}
-          </button>
-        </p>
-      </form>
-      <Problem code={error} />
-    </section>
+    <CustodyStep name="custody-restore" title={t('custody.restoreTitle')} intro={t('custody.restoreIntro', { k })} submit={t('custody.restoreSubmit')} busy={busy} error={error} blocked={codes.some((c) => c.trim() === '')} onSubmit={restore}>
+      {codes.map((c, i) => (
+        <Field key={i} label={t('custody.shareLabel', { n: i + 1 })} {...(i === 0 ? { hint: t('custody.shareHint') } : {})} value={c} onValue={(v) => setCodes(codes.map((x, j) => (j === i ? v : x)))} autocomplete="off" autocapitalize="off" spellcheck={false} required />
+      ))}
+    </CustodyStep>
   );
 }

@@ -6,7 +6,7 @@ import { useState } from 'preact/hooks';
 import { t } from '../i18n.js';
 import { account } from '../session.js';
 import { useCommand } from '../ui/command-form.js';
-import { Problem } from '../ui/problem.js';
+import { CustodyStep } from './custody-step.js';
 import type { CustodyView } from './custody-view.js';
 import { rotateMechanismKey } from './rotate.js';
 
@@ -26,8 +26,7 @@ export function CustodyRotate({ view, onDone }: { view: CustodyView; onDone: () 
     setKeep(next);
   };
 
-  const rotate = (event: Event) => {
-    event.preventDefault();
+  const rotate = () => {
     void run(async () => {
       const result = await rotateMechanismKey(view.orgId, key.keyId, [...keep]);
       setDone(t('custody.rotated', { n: result.holders }));
@@ -36,28 +35,17 @@ export function CustodyRotate({ view, onDone }: { view: CustodyView; onDone: () 
   };
 
   return (
-    <section aria-labelledby="custody-rotate-title" class="card">
-      <h2 id="custody-rotate-title">{t('custody.rotateTitle')}</h2>
-      <p>{t('custody.rotateIntro')}</p>
-      <form onSubmit={rotate} noValidate>
-        <fieldset>
-          <legend>{t('custody.rotateKeep')}</legend>
-          {others.length === 0 && <p class="muted">{t('custody.rotateOnlyYou')}</p>}
-          {others.map((h) => (
-            <p class="check" key={h.userId}>
-              <input id={`keep-${h.userId}`} type="checkbox" checked={keep.has(h.userId)} onChange={(e) => toggle(h.userId, e.currentTarget.checked)} />
-              <label for={`keep-${h.userId}`}>{h.username}</label>
-            </p>
-          ))}
-        </fieldset>
-        <p class="actions">
-          <button type="submit" class="primary" disabled={busy} aria-busy={busy}>
-            {t('custody.rotateSubmit')}
-          </button>
-        </p>
-      </form>
-      <Problem code={error} />
-      <div role="status">{done && <p class="alert alert-ok">{done}</p>}</div>
-    </section>
+    <CustodyStep name="custody-rotate" title={t('custody.rotateTitle')} intro={t('custody.rotateIntro')} submit={t('custody.rotateSubmit')} busy={busy} error={error} done={done} onSubmit={rotate}>
+      <fieldset>
+        <legend>{t('custody.rotateKeep')}</legend>
+        {others.length === 0 && <p class="muted">{t('custody.rotateOnlyYou')}</p>}
+        {others.map((h) => (
+          <p class="check" key={h.userId}>
+            <input id={`keep-${h.userId}`} type="checkbox" checked={keep.has(h.userId)} onChange={(e) => toggle(h.userId, e.currentTarget.checked)} />
+            <label for={`keep-${h.userId}`}>{h.username}</label>
+          </p>
+        ))}
+      </fieldset>
+    </CustodyStep>
   );
 }

@@ -8,6 +8,7 @@ import type { JsonValue } from '../../../src/sdk/index.js';
 import { call, codeOf, type ResponseOf } from '../api.js';
 import { crypto } from '../crypto-client.js';
 import type { KeyringItem } from '../protocol.js';
+import type { OpenedReport } from '../referrals/referral-report-list.js';
 import { account } from '../session.js';
 
 export type PartnerReferral = ResponseOf<'getReferral'>['referral'];
@@ -16,14 +17,6 @@ export type Deadline = ResponseOf<'listDeadlines'>['items'][number];
 export interface OpenedPacket {
   fields: Array<[string, JsonValue]>;
   files: Array<{ fileId: string; name: string; type: string; size: number }>;
-}
-
-export interface OpenedReport {
-  id: string;
-  status: string;
-  reportedAt: string;
-  hasNote: boolean;
-  text: string | null;
 }
 
 /** The account's keyring entries, as the worker opens them (the organisation keys). */

@@ -6,10 +6,9 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 import { call, codeOf } from '../api.js';
-import { ruleText } from '../case/case-deadlines.js';
 import { formatDateTime, lang, t } from '../i18n.js';
+import { ReferralDeadlines } from '../referrals/referral-deadlines.js';
 import { Problem } from '../ui/problem.js';
-import { TimeLeft } from '../ui/time-left.js';
 import type { Deadline, PartnerReferral } from './partner-packet.js';
 
 const pick = (labels: { fr: string; en: string } | undefined, code: string): string => (labels ? (lang.value === 'fr' ? labels.fr : labels.en) : code);
@@ -41,31 +40,20 @@ export function ReferralInbox() {
       {items && items.length === 0 && <p>{t('partner.inbox.empty')}</p>}
       {items && items.length > 0 && (
         <ul class="referral-inbox">
-          {items.map((r) => {
-            const open = deadlines.filter((d) => d.subjectId === r.id && (d.state === 'open' || d.state === 'paused'));
-            return (
-              <li key={r.id} class="card" data-referral={r.id}>
-                <h2>
-                  <a href={`/console/referrals/${r.id}`}>{t('partner.inbox.item', { purpose: pick(r.purposeLabel, r.purpose), at: r.sentAt ? formatDateTime(r.sentAt) : '' })}</a>
-                </h2>
-                <dl class="meta">
-                  <dt>{t('referrals.state')}</dt>
-                  <dd data-state={r.state}>{t(`referrals.state.${r.state}`)}</dd>
-                  <dt>{t('referrals.fields')}</dt>
-                  <dd>{r.fields.map((f) => t(`case.field.${f}`)).join(', ')}</dd>
-                </dl>
-                {open.length > 0 && (
-                  <ul class="deadlines">
-                    {open.map((d) => (
-                      <li key={d.id}>
-                        <strong>{ruleText(d.rule)}</strong> · {t('deadlines.due')} <TimeLeft dueAt={d.dueAt} overdue={d.overdue} />
-                      </li>
-                    ))}
-                  </ul>
-                )}
-              </li>
-            );
-          })}
+          {items.map((r) => (
+            <li key={r.id} class="card" data-referral={r.id}>
+              <h2>
+                <a href={`/console/referrals/${r.id}`}>{t('partner.inbox.item', { purpose: pick(r.purposeLabel, r.purpose), at: r.sentAt ? formatDateTime(r.sentAt) : '' })}</a>
+              </h2>
+              <dl class="meta">
+                <dt>{t('referrals.state')}</dt>
+                <dd data-state={r.state}>{t(`referrals.state.${r.state}`)}</dd>
+                <dt>{t('referrals.fields')}</dt>
+                <dd>{r.fields.map((f) => t(`case.field.${f}`)).join(', ')}</dd>
+              </dl>
+              <ReferralDeadlines referralId={r.id} deadlines={deadlines} />
+            </li>
+          ))}
         </ul>
       )}
     </section>

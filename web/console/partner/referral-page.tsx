@@ -6,18 +6,19 @@
  */
 import { useEffect, useId, useState } from 'preact/hooks';
 import { call, codeOf, followAccessToken } from '../api.js';
-import { ruleText } from '../case/case-deadlines.js';
 import { fieldText } from '../case/field-text.js';
 import { offerBlob } from '../case/case-files.js';
 import { crypto } from '../crypto-client.js';
 import { sizeText } from '../files/file-words.js';
 import { formatDateTime, hasText, lang, t } from '../i18n.js';
+import { ReferralDeadlines } from '../referrals/referral-deadlines.js';
+import { ReferralReportList, type OpenedReport } from '../referrals/referral-report-list.js';
 import { catalogues, loadCatalogues } from '../ui/catalogues.js';
 import { TextArea } from '../ui/choices.js';
 import { FormButtons, useCommand, useFocusFirst } from '../ui/command-form.js';
 import { Problem } from '../ui/problem.js';
-import { TimeLeft } from '../ui/time-left.js';
-import { loadReferral, sendReport, type Deadline, type OpenedPacket, type OpenedReport, type PartnerReferral } from './partner-packet.js';
+import { ReasonForm } from '../ui/reason-form.js';
+import { loadReferral, sendReport, type Deadline, type OpenedPacket, type PartnerReferral } from './partner-packet.js';
 
 type Loaded = Awaited<ReturnType<typeof loadReferral>>;
 type ReportStatus = 'in_progress' | 'completed' | 'unable_to_act';
@@ -36,7 +37,7 @@ export function ReferralPage({ referralId }: { referralId: string }) {
   const reload = () => {
     setError(null);
     loadReferral(referralId).then(setLoaded, (err: unknown) => setError(codeOf(err)));
-    call('listDeadlines', { query: { limit: '100' } }).then((d) => setDeadlines(d.items.filter((x) => x.subjectId === referralId)), () => setDeadlines([]));
+    call('listDeadlines', { query: { limit: '100' } }).then((d) => setDeadlines(d.items), () => setDeadlines([]));
   };
   useEffect(reload, [referralId]);
   // The download bound of the files' settings (a file larger than it needs a save dialog).
@@ -63,7 +64,6 @@ export function ReferralPage({ referralId }: { referralId: string }) {
   }
   if (!loaded) return <p aria-busy="true">{t('case.loading')}</p>;
   const { referral: r, packet, packetProblem, reports } = loaded;
-  const openDeadlines = deadlines.filter((d) => d.state === 'open' || d.state === 'paused');
 
   return (
     <section aria-labelledby="referral-title" class="partner-referral" data-referral={r.id}>
@@ -96,15 +96,7 @@ export function ReferralPage({ referralId }: { referralId: string }) {
           </>
         )}
       </dl>
-      {openDeadlines.length > 0 && (
-        <ul class="deadlines">
-          {openDeadlines.map((d) => (
-            <li key={d.id}>
-              <strong>{ruleText(d.rule)}</strong> · {t('deadlines.due')} <TimeLeft dueAt={d.dueAt} overdue={d.overdue} />
-            </li>
-          ))}
-        </ul>
-      )}
+      <ReferralDeadlines referralId={r.id} deadlines={deadlines} />
       {r.state === 'withdrawn' && (
         <p class="alert alert-error withdrawn" role="alert">
           {t('partner.referral.withdrawn')}
@@ -226,32 +218,20 @@ function Actions({ referral: r, open, setOpen, onDone }: ActionProps) {
         )}
       </ul>
       <Problem code={accept.error} />
-      {open === 'decline' && r.state === 'sent' && <DeclineForm referralId={r.id} onDone={onDone} onCancel={() => setOpen(null)} />}
+      {open === 'decline' && r.state === 'sent' && (
+        <ReasonForm
+          title={t('partner.referral.decline')}
+          hint={t('partner.referral.declineHint')}
+          confirm={t('partner.referral.declineConfirm')}
+          onCancel={() => setOpen(null)}
+          send={async (reason) => {
+            await call('declineReferral', { params: { referralId: r.id }, body: { reason } });
+            onDone(t('partner.referral.declined'));
+          }}
+        />
+      )}
       {open === 'report' && r.state === 'accepted' && <ReportForm referralId={r.id} onDone={onDone} onCancel={() => setOpen(null)} />}
     </>
-  );
-}
-
-function DeclineForm({ referralId, onDone, onCancel }: { referralId: string; onDone: (m: string) => void; onCancel: () => void }) {
-  const [reason, setReason] = useState('');
-  const { busy, error, setError, run } = useCommand();
-  const id = useId();
-  const form = useFocusFirst();
-  const submit = async (event: Event) => {
-    event.preventDefault();
-    if (reason.trim().length < 3) return setError('reason_required');
-    await run(async () => {
-      await call('declineReferral', { params: { referralId }, body: { reason: reason.trim() } });
-      onDone(t('partner.referral.declined'));
-    });
-  };
-  return (
-    <form ref={form} class="card action-form" aria-labelledby={`${id}-title`} onSubmit={(e) => void submit(e)}>
-      <h2 id={`${id}-title`}>{t('partner.referral.decline')}</h2>
-      <TextArea label={t('actions.reason')} hint={t('partner.referral.declineHint')} rows={3} maxLength={2000} value={reason} onValue={setReason} />
-      <Problem code={error} />
-      <FormButtons busy={busy} confirm={t('partner.referral.declineConfirm')} onCancel={onCancel} />
-    </form>
   );
 }
 
@@ -295,16 +275,7 @@ function Reports({ reports }: { reports: OpenedReport[] }) {
       {reports.length === 0 ? (
         <p>{t('partner.report.none')}</p>
       ) : (
-        <ul class="referral-reports">
-          {reports.map((r) => (
-            <li key={r.id}>
-              <p>
-                <strong>{t(`referrals.reportStatus.${r.status}`)}</strong> · <time dateTime={r.reportedAt}>{formatDateTime(r.reportedAt)}</time>
-              </p>
-              {r.hasNote && (r.text === null ? <p class="hint">{t('partner.report.unopened')}</p> : <p class="sealed-text">{r.text}</p>)}
-            </li>
-          ))}
-        </ul>
+        <ReferralReportList reports={reports} unopened={<p class="hint">{t('partner.report.unopened')}</p>} />
       )}
     </section>
   );

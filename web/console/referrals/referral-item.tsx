@@ -8,11 +8,12 @@
 import { useEffect, useId, useRef, useState } from 'preact/hooks';
 import { call, codeOf, type ResponseOf } from '../api.js';
 import { formatDateTime, lang, t } from '../i18n.js';
-import { ruleText } from '../case/case-deadlines.js';
 import { KeyTrust } from '../keys/key-trust.js';
 import { catalogues } from '../ui/catalogues.js';
 import { Problem } from '../ui/problem.js';
-import { TimeLeft } from '../ui/time-left.js';
+import { ReasonForm } from '../ui/reason-form.js';
+import { ReferralDeadlines } from './referral-deadlines.js';
+import { ReferralReportList, type OpenedReport } from './referral-report-list.js';
 import { currentOrgKey, readReports, sendPacket, type OrgKey, type Referral } from './referral-packet.js';
 import { FormButtons, useCommand, useFocusFirst } from '../ui/command-form.js';
 import { TextArea } from '../ui/choices.js';
@@ -47,7 +48,6 @@ export function ReferralItem({ caseId, referral: r, deadlines, onChanged }: Item
     setOpen(null);
     onChanged(message);
   };
-  const own = deadlines.filter((d) => d.subjectId === r.id && (d.state === 'open' || d.state === 'paused'));
   const mayReport = r.state === 'accepted' || r.state === 'closed';
   // The commands the API lists as allowed to this person now, never a rule of the page's own.
   const allowed = (command: string) => (r.actions ?? []).some((a) => a.command === command && a.allowed);
@@ -94,15 +94,7 @@ export function ReferralItem({ caseId, referral: r, deadlines, onChanged }: Item
           </>
         )}
       </dl>
-      {own.length > 0 && (
-        <ul class="deadlines">
-          {own.map((d) => (
-            <li key={d.id}>
-              <strong>{ruleText(d.rule)}</strong> · {t('deadlines.due')} <TimeLeft dueAt={d.dueAt} overdue={d.overdue} />
-            </li>
-          ))}
-        </ul>
-      )}
+      <ReferralDeadlines referralId={r.id} deadlines={deadlines} />
       <ul class="actions action-list">
         {buttons
           .filter((b) => b.shown)
@@ -116,7 +108,19 @@ export function ReferralItem({ caseId, referral: r, deadlines, onChanged }: Item
       </ul>
       {open === 'consent' && <ConsentForm referral={r} onDone={done} onCancel={() => setOpen(null)} />}
       {open === 'send' && <SendForm caseId={caseId} referral={r} onDone={done} onCancel={() => setOpen(null)} />}
-      {open === 'withdraw' && <WithdrawForm referral={r} onDone={done} onCancel={() => setOpen(null)} />}
+      {open === 'withdraw' && (
+        <ReasonForm
+          title={t('referrals.withdraw')}
+          level={4}
+          hint={t('referrals.withdrawHint')}
+          confirm={t('referrals.withdrawConfirm')}
+          onCancel={() => setOpen(null)}
+          send={async (reason) => {
+            await call('withdrawReferral', { params: { referralId: r.id }, body: { reason } });
+            done(t('referrals.withdrawn'));
+          }}
+        />
+      )}
       {open === 'reports' && <Reports referral={r} />}
     </li>
   );
@@ -127,8 +131,6 @@ interface FormProps {
   onDone: (message: string) => void;
   onCancel: () => void;
 }
-
-
 
 /** The defender answered orally (a call, a visit): the officer records it with how and when it was taken. */
 function ConsentForm({ referral, onDone, onCancel }: FormProps) {
@@ -216,34 +218,6 @@ function SendForm({ caseId, referral, onDone, onCancel }: FormProps & { caseId: 
   );
 }
 
-function WithdrawForm({ referral, onDone, onCancel }: FormProps) {
-  const [reason, setReason] = useState('');
-  const { busy, error, setError, run } = useCommand();
-  const id = useId();
-  const form = useFocusFirst();
-
-  const submit = async (event: Event) => {
-    event.preventDefault();
-    setError(null);
-    if (reason.trim().length < 3) return setError('reason_required');
-    await run(async () => {
-      await call('withdrawReferral', { params: { referralId: referral.id }, body: { reason: reason.trim() } });
-      onDone(t('referrals.withdrawn'));
-    });
-  };
-
-  return (
-    <form ref={form} class="card action-form" aria-labelledby={`${id}-title`} onSubmit={(e) => void submit(e)}>
-      <h4 id={`${id}-title`}>{t('referrals.withdraw')}</h4>
-      <TextArea label={t('actions.reason')} hint={t('referrals.withdrawHint')} rows={3} maxLength={2000} value={reason} onValue={setReason} />
-      <Problem code={error} />
-      <FormButtons busy={busy} confirm={t('referrals.withdrawConfirm')} onCancel={onCancel} />
-    </form>
-  );
-}
-
-type OpenedReport = Awaited<ReturnType<typeof readReports>>[number];
-
 function Reports({ referral }: { referral: Referral }) {
   const [reports, setReports] = useState<OpenedReport[] | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -254,15 +228,14 @@ function Reports({ referral }: { referral: Referral }) {
   if (!reports) return <p aria-busy="true">{t('case.loading')}</p>;
   if (reports.length === 0) return <p>{t('referrals.noReports')}</p>;
   return (
-    <ul class="referral-reports">
-      {reports.map((r) => (
-        <li key={r.id} class="card">
-          <p>
-            <strong>{t(`referrals.reportStatus.${r.status}`)}</strong> · <time dateTime={r.reportedAt}>{formatDateTime(r.reportedAt)}</time>
-          </p>
-          {r.hasNote && (r.text === null ? <p class="alert alert-error" role="alert">{t('referrals.reportUnopened')}</p> : <p class="sealed-text">{r.text}</p>)}
-        </li>
-      ))}
-    </ul>
+    <ReferralReportList
+      reports={reports}
+      cards
+      unopened={
+        <p class="alert alert-error" role="alert">
+          {t('referrals.reportUnopened')}
+        </p>
+      }
+    />
   );
 }

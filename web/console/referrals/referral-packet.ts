@@ -9,6 +9,7 @@ import { call, type ResponseOf } from '../api.js';
 import { crypto } from '../crypto-client.js';
 import { account } from '../session.js';
 import { refOf } from '../files/open-listed.js';
+import type { OpenedReport } from './referral-report-list.js';
 
 export type OrgKey = ResponseOf<'listOrgKeys'>['keys'][number];
 export type Referral = ResponseOf<'listCaseReferrals'>['items'][number];
@@ -60,7 +61,7 @@ export async function sendPacket(caseId: string, referral: Referral, key: OrgKey
 }
 
 /** The partner's reports of a referral, their notes opened in the worker with the sender's copy of the referral key. */
-export async function readReports(referralId: string): Promise<Array<{ id: string; status: string; reportedAt: string; text: string | null; hasNote: boolean }>> {
+export async function readReports(referralId: string): Promise<OpenedReport[]> {
   const got = await call('getReferral', { params: { referralId } });
   const reports = got.reports ?? [];
   const withNote = reports.filter((r) => r.note !== null);

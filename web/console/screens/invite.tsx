@@ -8,6 +8,7 @@ import { formatDateTime, t } from '../i18n.js';
 import { account } from '../session.js';
 import { InviteFields } from '../ui/invite-fields.js';
 import { Problem } from '../ui/problem.js';
+import { useCopy } from '../ui/use-copy.js';
 
 type Role = 'officer' | 'supervisor' | 'partner';
 const ROLES: readonly Role[] = ['officer', 'supervisor', 'partner'];
@@ -22,7 +23,7 @@ export function Invite() {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [made, setMade] = useState<{ link: string; username: string; expiresAt: string } | null>(null);
-  const [copied, setCopied] = useState(false);
+  const { copied, copy, reset } = useCopy();
 
   useEffect(() => {
     if (me?.role !== 'admin') return;
@@ -45,7 +46,7 @@ export function Invite() {
     }
     setBusy(true);
     setError(null);
-    setCopied(false);
+    reset();
     try {
       const inv = await call('inviteUser', { body: { username: username.trim(), role, orgId: target } });
       setMade({ link: `${location.origin}/console/invitation#${inv.token}`, username: inv.username, expiresAt: inv.expiresAt });
@@ -54,17 +55,6 @@ export function Invite() {
       setError(codeOf(err));
     } finally {
       setBusy(false);
-    }
-  };
-
-  const copy = async () => {
-    if (!made) return;
-    try {
-      await navigator.clipboard.writeText(made.link);
-      setCopied(true);
-    } catch {
-      // No clipboard (refused, or an old browser): the link is on screen to select by hand.
-      setError('copy_failed');
     }
   };
 
@@ -88,9 +78,10 @@ export function Invite() {
           <p class="code" data-invitation-link>
             {made.link}
           </p>
-          <button type="button" onClick={() => void copy()}>
+          <button type="button" onClick={() => void copy(made.link)}>
             {t('invite.copy')}
           </button>
+          <Problem code={copied === false ? 'copy_failed' : null} />
           {copied && (
             <p class="alert alert-ok" role="status">
               {t('invite.copied')}

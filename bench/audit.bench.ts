@@ -139,6 +139,7 @@ export default defineBenchmark({
       ctx.log(`EXPLAIN deep page, one actor:\n${plan.map((r) => Object.values(r)[0]).join('\n')}`);
       const headers = { authorization: `Bearer ${dep.supervisor.accessToken}` };
       const rows = [];
+      const details: Record<string, unknown> = {};
       for (const k of cases) {
         ctx.log(`viewer API: ${k.name}`);
         const api: number[] = [];
@@ -159,6 +160,8 @@ export default defineBenchmark({
         }
         const a = summarize(api);
         const q = summarize(raw);
+        ctx.log(`${k.name}: API p50 ${a.p50.toFixed(1)} p90 ${a.p90.toFixed(1)} p99 ${a.p99.toFixed(1)} ms; bare p50 ${q.p50.toFixed(1)} p99 ${q.p99.toFixed(1)} ms`);
+        details[k.name] = { api: a, bare: q };
         rows.push(row({ figure: `viewer API ${k.name} at ${TOTAL} events, p99`, value: a.p99, unit: 'ms', baseline: { value: q.p99, label: 'the same query, bare postgres.js' }, target: { on: 'value', op: '<', limit: 50 }, judge: TOTAL >= 1_000_000 }));
       }
       return {
@@ -166,6 +169,7 @@ export default defineBenchmark({
           row({ figure: `browser verification of ${count} exported events (Chromium worker), median`, value: b.p50, unit: 'ms', baseline: { value: c.p50, label: 'egide audit verify (CLI) of the same bytes' }, target: { on: 'value', op: '<', limit: 2000 }, judge: VERIFY >= 100_000 }),
           ...rows,
         ],
+        details,
       };
     } finally {
       await down.run();

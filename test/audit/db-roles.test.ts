@@ -126,6 +126,23 @@ t.test('the chain is appended by a SECURITY DEFINER function of the owner, with 
   t.equal((await T.app.container.services.audit.verify()).ok, true, 'the chain verifies');
 });
 
+t.test('an event queued again after it was chained is dropped, not chained twice, and does not count toward a batch', async (t) => {
+  await T.app.container.services.audit.chain();
+  const [chained] = await superuser`select event_id from audit_chain order by seq desc limit 1`;
+  // A requeue racing a chainer: the chained event is back in the queue, with a new event behind it.
+  await superuser`insert into audit_pending (event_id) values (${chained!.event_id})`;
+  await app`select public.audit_record(now(), 'system', 'system', 'x.after_requeue', 'audit', null, 'allowed', null, 'req-requeue')`;
+  const [r] = await app`select public.audit_chain_pending(1) as n`;
+  t.equal(Number(r!.n), 1, 'a batch of one chains the new event, the stale entry aside');
+  const [dup] = await superuser`select count(*)::int as n from audit_chain where event_id = ${chained!.event_id}`;
+  t.equal(dup!.n, 1, 'the requeued event keeps its one place in the chain');
+  const [left] = await superuser`select count(*)::int as n from audit_pending`;
+  t.equal(left!.n, 0, 'the queue is empty');
+  const [last] = await superuser`select action from audit_log order by seq desc limit 1`;
+  t.equal(last!.action, 'x.after_requeue');
+  t.equal((await T.app.container.services.audit.verify()).ok, true, 'the chain verifies');
+});
+
 t.test('the whole audit flow works as the application role: write, chain, checkpoint, verify', async (t) => {
   const before = Number((await app`select seq from audit_head`)[0]!.seq);
   const r = await T.app.inject({ method: 'GET', url: '/v1/me', headers: sup.auth() });

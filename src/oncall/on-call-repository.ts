@@ -102,18 +102,23 @@ export function createOnCallRepository(db: Db) {
     },
 
     /** Notices never queued or whose job was lost, and chains due to move on: for the sweep. */
-    async stalled(before: Date, tx: Queryable = db) {
-      const sends = await tx
+    /** Pages created before `before`, unacknowledged, with a channel still to send. */
+    async unsent(before: Date, tx: Queryable = db) {
+      return tx
         .select({ id: onCallPages.id, email: onCallPages.emailStatus, sms: onCallPages.smsStatus })
         .from(onCallPages)
         .where(and(lte(onCallPages.createdAt, before), isNull(onCallPages.acknowledgedAt), sql`(${onCallPages.emailStatus} in ('pending', 'retrying') or ${onCallPages.smsStatus} in ('pending', 'retrying'))`))
         .limit(100);
-      const escalations = await tx
+    },
+
+    /** Pages created before `before`, neither acknowledged nor passed on: their turn is over. */
+    async turnsOver(before: Date, tx: Queryable = db): Promise<string[]> {
+      const rows = await tx
         .select({ id: onCallPages.id })
         .from(onCallPages)
         .where(and(lte(onCallPages.createdAt, before), isNull(onCallPages.escalatedAt), isNull(onCallPages.acknowledgedAt)))
         .limit(100);
-      return { sends, escalations: escalations.map((e) => e.id) };
+      return rows.map((r) => r.id);
     },
   };
 }

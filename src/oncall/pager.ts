@@ -156,11 +156,11 @@ export function createPager(deps: {
     /** Notices whose job may be lost (queued before `before` and still unsent) and turns due to end. */
     async stalled(): Promise<{ sends: Array<{ pageId: string; channel: Channel }>; escalations: string[] }> {
       const now = clock.now().getTime();
-      const sends = await repo.stalled(new Date(now - 60_000));
-      const turns = await repo.stalled(new Date(now - policy.acknowledgeWithinSeconds * 1000));
+      const unsent = await repo.unsent(new Date(now - 60_000));
+      const escalations = await repo.turnsOver(new Date(now - policy.acknowledgeWithinSeconds * 1000));
       return {
-        sends: sends.sends.flatMap((s) => [...(s.email === 'pending' || s.email === 'retrying' ? [{ pageId: s.id, channel: 'email' as const }] : []), ...(s.sms === 'pending' || s.sms === 'retrying' ? [{ pageId: s.id, channel: 'sms' as const }] : [])]),
-        escalations: turns.escalations,
+        sends: unsent.flatMap((s) => [...(s.email === 'pending' || s.email === 'retrying' ? [{ pageId: s.id, channel: 'email' as const }] : []), ...(s.sms === 'pending' || s.sms === 'retrying' ? [{ pageId: s.id, channel: 'sms' as const }] : [])]),
+        escalations,
       };
     },
   };

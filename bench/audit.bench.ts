@@ -120,8 +120,8 @@ export default defineBenchmark({
       const [{ n: have }] = (await owner`select count(*)::int as n from audit_chain`) as unknown as [{ n: number }];
       ctx.log(`filling to ${TOTAL} events`);
       await owner`set session_replication_role = replica`;
-      await owner`with e as (${fillEvents(owner, TOTAL - have)} returning id)
-        insert into audit_chain (seq, event_id, hash) select ${have} + row_number() over (order by id), id, md5(id::text) || md5((id + 1)::text) from e`;
+      await owner`with e as (${fillEvents(owner, TOTAL - have)} returning id, actor, case_id, action)
+        insert into audit_chain (seq, event_id, hash, actor, case_id, action) select ${have} + row_number() over (order by id), id, md5(id::text) || md5((id + 1)::text), actor, case_id, action from e`;
       await owner`update audit_head set seq = (select max(seq) from audit_chain), hash = (select hash from audit_chain order by seq desc limit 1) where id = 1`;
       await owner`set session_replication_role = origin`;
       await owner`vacuum analyze audit_events`;
@@ -133,9 +133,9 @@ export default defineBenchmark({
       const cases: Array<{ name: string; query: string; bareQuery: () => Promise<unknown> }> = [
         { name: 'first page', query: 'limit=50', bareQuery: () => bare`select * from audit_log order by seq desc limit 51` },
         { name: 'deep page (after seq 1000)', query: 'limit=50&after=1000', bareQuery: () => bare`select * from audit_log where seq < 1000 order by seq desc limit 51` },
-        { name: `deep page, one actor (${Math.round(TOTAL / ACTORS)} events)`, query: `limit=50&after=${deepActor}&actor=${encodeURIComponent(actor)}`, bareQuery: () => bare`select * from audit_log where actor = ${actor} and seq < ${deepActor} order by seq desc limit 51` },
+        { name: `deep page, one actor (${Math.round(TOTAL / ACTORS)} events)`, query: `limit=50&after=${deepActor}&actor=${encodeURIComponent(actor)}`, bareQuery: () => bare`select * from audit_log where chain_actor = ${actor} and actor = ${actor} and seq < ${deepActor} order by seq desc limit 51` },
       ];
-      const plan = await bare.unsafe(`explain (analyze, buffers) select * from audit_log where actor = $1 and seq < $2 order by seq desc limit 51`, [actor, deepActor]);
+      const plan = await bare.unsafe(`explain (analyze, buffers) select * from audit_log where chain_actor = $1 and actor = $1 and seq < $2 order by seq desc limit 51`, [actor, deepActor]);
       ctx.log(`EXPLAIN deep page, one actor:\n${plan.map((r) => Object.values(r)[0]).join('\n')}`);
       const headers = { authorization: `Bearer ${dep.supervisor.accessToken}` };
       const rows = [];

@@ -91,9 +91,10 @@ export function createAuditRepository(db: Queryable) {
     /** Keyset pagination on seq (newest first by default): stable under concurrent appends. */
     async list(filters: AuditFilters, page: { after?: number; limit: number; order: 'asc' | 'desc' }, tx: Queryable = db): Promise<AuditRow[]> {
       const where: SQL[] = [];
-      if (filters.actor) where.push(eq(auditLog.actor, filters.actor));
-      if (filters.caseId) where.push(eq(auditLog.caseId, filters.caseId));
-      if (filters.action) where.push(eq(auditLog.action, filters.action));
+      // Each filter on the chain's copy (indexed in seq order) and on the event itself (what is shown).
+      if (filters.actor) where.push(eq(auditLog.chainActor, filters.actor), eq(auditLog.actor, filters.actor));
+      if (filters.caseId) where.push(eq(auditLog.chainCaseId, filters.caseId), eq(auditLog.caseId, filters.caseId));
+      if (filters.action) where.push(eq(auditLog.chainAction, filters.action), eq(auditLog.action, filters.action));
       if (filters.outcome) where.push(eq(auditLog.outcome, filters.outcome));
       if (filters.from) where.push(gte(auditLog.at, filters.from));
       if (filters.to) where.push(lte(auditLog.at, filters.to));

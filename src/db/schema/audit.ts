@@ -22,9 +22,7 @@ export const auditEvents = pgTable(
     requestId: text('request_id').notNull(),
   },
   (t) => [
-    index('audit_events_actor_idx').on(t.actor, t.id),
-    index('audit_events_case_idx').on(t.caseId, t.id).where(sql`${t.caseId} is not null`),
-    index('audit_events_action_idx').on(t.action, t.id),
+    // The viewer's filters are indexed on the chain (below), in the order it pages: by seq.
     // Append-only and written in time order: a BRIN index serves time ranges for almost no write cost.
     index('audit_events_at_idx').using('brin', t.at),
     check('audit_events_outcome', sql`${t.outcome} in ('allowed', 'denied')`),
@@ -42,14 +40,28 @@ export const auditPending = pgTable('audit_pending', {
 });
 
 /** The chain: `hash_seq = SHA-256(hash_(seq-1) || JCS(event with seq))`. Append-only like the events. */
-export const auditChain = pgTable('audit_chain', {
-  seq: bigint('seq', { mode: 'number' }).primaryKey(),
-  eventId: bigint('event_id', { mode: 'number' })
-    .notNull()
-    .unique()
-    .references(() => auditEvents.id),
-  hash: text('hash').notNull(),
-});
+export const auditChain = pgTable(
+  'audit_chain',
+  {
+    seq: bigint('seq', { mode: 'number' }).primaryKey(),
+    eventId: bigint('event_id', { mode: 'number' })
+      .notNull()
+      .unique()
+      .references(() => auditEvents.id),
+    hash: text('hash').notNull(),
+    // Copies of the event's filterable fields, written by the chainer with the hash, so that a
+    // filtered page is an index range in seq order (the event's own fields are what is shown,
+    // hashed and verified; a filter matches only where both agree).
+    actor: text('actor').notNull(),
+    caseId: uuid('case_id'),
+    action: text('action').notNull(),
+  },
+  (t) => [
+    index('audit_chain_actor_idx').on(t.actor, t.seq),
+    index('audit_chain_case_idx').on(t.caseId, t.seq).where(sql`${t.caseId} is not null`),
+    index('audit_chain_action_idx').on(t.action, t.seq),
+  ],
+);
 
 /** The chain head, one row; its row lock serialises chainers. */
 export const auditHead = pgTable('audit_head', {
@@ -80,4 +92,7 @@ export const auditLog = pgView('audit_log', {
   outcome: text('outcome', { enum: ['allowed', 'denied'] }).notNull(),
   reason: text('reason'),
   requestId: text('request_id').notNull(),
+  chainActor: text('chain_actor').notNull(),
+  chainCaseId: uuid('chain_case_id'),
+  chainAction: text('chain_action').notNull(),
 }).existing();

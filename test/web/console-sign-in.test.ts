@@ -29,7 +29,7 @@ t.test('every console response carries the CSP; the files are the build’s byte
   t.equal(html.headers.get('x-content-type-options'), 'nosniff');
   const body = await html.text();
   t.notMatch(body, /<script>|<style>|\son[a-z]+=|nonce=/, 'no inline script, style, handler or nonce');
-  const app = /src="(\/console\/assets\/console-[0-9a-f]{12}\.js)"/.exec(body)?.[1];
+  const app = /src="(\/console\/assets\/console-[A-Z0-9]{8}\.js)"/.exec(body)?.[1];
   t.ok(app, 'the app script is named by its content hash');
   const js = await fetch(`${T.origin}${app}`);
   t.equal(js.headers.get('content-security-policy'), csp, 'scripts (the worker among them) carry the same CSP');

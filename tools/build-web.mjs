@@ -107,9 +107,10 @@ export async function buildWeb(options = {}) {
 const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex');
 
 /**
- * The staff console (web/console) into `outDir`: the crypto worker, the app (Preact) and its
- * stylesheet, one JSON file per language catalogue, each under a content-hashed name, and an
- * index.html that names them. Nothing in these files depends on the deployment: every
+ * The staff console (web/console) into `outDir`: the crypto worker, the app (Preact: a main bundle
+ * and the chunks of the screens only some roles open, see consoleScripts) and its stylesheet, one
+ * JSON file per language catalogue, each under a content-hashed name, and an index.html that
+ * names them. Nothing in these files depends on the deployment: every
  * installation serves the same bytes (manifest.json lists their SHA-256), and what the console
  * needs to know comes from the API's JSON routes.
  *
@@ -148,24 +149,23 @@ async function buildConsole(esbuild, outDir, extraCatalogueDirs) {
 
   const worker = only(await esbuild.build({ ...common, entryPoints: [path.join(dir, 'crypto-worker.ts')], format: 'iife' }), 'worker');
   const workerFile = put('crypto', 'js', worker);
-  const app = only(
-    await esbuild.build({
-      ...common,
-      entryPoints: [path.join(dir, 'main.tsx')],
-      format: 'esm',
-      jsx: 'automatic',
-      jsxImportSource: 'preact',
-      define: { __CONSOLE_WORKER__: JSON.stringify(`/console/${workerFile}`), __CONSOLE_CATALOGUES__: JSON.stringify(catalogues) },
-    }),
-    'app',
-  );
-  const appFile = put('console', 'js', app);
+  const scripts = await consoleScripts(esbuild, common, dir, {
+    __CONSOLE_WORKER__: JSON.stringify(`/console/${workerFile}`),
+    __CONSOLE_CATALOGUES__: JSON.stringify(catalogues),
+  });
+  for (const [file, contents] of scripts.files) files.set(file, contents);
+  const appFile = scripts.app;
+  const app = /** @type {Uint8Array} */ (files.get(appFile));
+  // The main bundle's own imports are fetched with it (and checked against their SRI hashes), not
+  // one after the other as the browser would find them.
+  const preloads = scripts.preload.map((file) => `<link rel="modulepreload" href="/console/${file}" integrity="${sri(/** @type {Uint8Array} */ (files.get(file)))}">`).join('\n');
   const css = only(await esbuild.build({ ...common, entryPoints: [path.join(dir, 'style.css')] }), 'stylesheet');
   const cssFile = put('console', 'css', css);
 
   const html = (await readFile(path.join(dir, 'index.html'), 'utf8'))
     .replaceAll('{{APP_SRC}}', `/console/${appFile}`)
     .replaceAll('{{APP_INTEGRITY}}', sri(app))
+    .replace(/\{\{MODULE_PRELOADS\}\}\n?/, preloads ? `${preloads}\n` : '')
     .replaceAll('{{CSS_SRC}}', `/console/${cssFile}`)
     .replaceAll('{{CSS_INTEGRITY}}', sri(css));
   if (/\{\{[A-Z_]+\}\}/.test(html)) throw new Error('build-web: a placeholder is left in web/console/index.html');
@@ -182,9 +182,83 @@ async function buildConsole(esbuild, outDir, extraCatalogueDirs) {
     await writeFile(path.join(outDir, `${file}.br`), br);
     assets[file] = { sha256: sha256(contents), bytes: contents.length, gzip: gz.length, br: br.length };
   }
-  const manifest = { version: 1, html: 'index.html', entries: { app: appFile, crypto: workerFile, css: cssFile }, catalogues, assets };
+  const manifest = { version: 1, html: 'index.html', entries: { app: appFile, crypto: workerFile, css: cssFile }, preload: scripts.preload, chunks: scripts.chunks, catalogues, assets };
   await writeFile(path.join(outDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   return manifest;
+}
+
+/**
+ * The console's scripts: the main bundle (sign-in and the officer's daily screens) and, split off
+ * it, the screens only some roles open (web/console/lazy-screens.ts loads them with `import()`),
+ * the code several of those share in chunks of their own. esbuild names every file after its
+ * contents, and a file's hash covers the names of the files it imports: the same sources give the
+ * same names on every build, and a changed chunk renames every file that leads to it.
+ *
+ * Returns the main bundle, the chunks it imports itself (preloaded with it), each chunk loaded on
+ * demand by name (`admin-screens`...) with every chunk it imports in turn, and the files' bytes.
+ *
+ * @param {typeof import('esbuild')} esbuild
+ * @param {import('esbuild').BuildOptions} common
+ * @param {string} dir
+ * @param {Record<string, string>} define
+ * @returns {Promise<{ app: string, preload: string[], chunks: Record<string, { file: string, imports: string[] }>, files: Map<string, Uint8Array> }>}
+ */
+async function consoleScripts(esbuild, common, dir, define) {
+  // Never written (write: false): it only places the files beside one another.
+  const outdir = path.join(root, 'dist', 'console-scripts');
+  const { readdir } = await import('node:fs/promises');
+  const chunkEntries = (await readdir(path.join(dir, 'chunks')))
+    .filter((f) => f.endsWith('.ts'))
+    .sort()
+    .map((f) => ({ in: path.join(dir, 'chunks', f), out: f.replace(/\.ts$/, '') }));
+  const result = await esbuild.build({
+    ...common,
+    // Each file of chunks/ an entry of its own, so its file is named after it (the chunks
+    // esbuild makes for `import()` alone are all named `chunk`).
+    entryPoints: [{ in: path.join(dir, 'main.tsx'), out: 'console' }, ...chunkEntries],
+    outdir,
+    format: 'esm',
+    splitting: true,
+    metafile: true,
+    entryNames: '[name]-[hash]',
+    chunkNames: 'shared-[hash]',
+    jsx: 'automatic',
+    jsxImportSource: 'preact',
+    define,
+  });
+  const asset = (/** @type {string} */ file) => `assets/${path.basename(file)}`;
+  /** @type {Map<string, Uint8Array>} */
+  const files = new Map();
+  for (const out of result.outputFiles ?? []) {
+    if (!out.path.endsWith('.js')) throw new Error(`build-web: the console's scripts produced ${path.basename(out.path)}, which nothing serves`);
+    files.set(asset(out.path), out.contents);
+  }
+  const outputs = Object.entries(result.metafile?.outputs ?? {}).map(([file, out]) => ({ ...out, file: asset(file) }));
+  const byFile = new Map(outputs.map((o) => [o.file, o]));
+  /** The chunks `file` imports, and those they import (not the ones loaded on demand). */
+  const staticImports = (/** @type {string} */ file) => {
+    /** @type {Set<string>} */
+    const seen = new Set();
+    const walk = (/** @type {string} */ f) => {
+      for (const i of byFile.get(f)?.imports ?? []) {
+        if (i.kind !== 'import-statement' || seen.has(asset(i.path))) continue;
+        seen.add(asset(i.path));
+        walk(asset(i.path));
+      }
+    };
+    walk(file);
+    return [...seen].sort();
+  };
+  const main = outputs.find((o) => o.entryPoint === path.relative(root, path.join(dir, 'main.tsx')).split(path.sep).join('/'));
+  if (!main) throw new Error("build-web: esbuild produced nothing for the console's app");
+  /** @type {Record<string, { file: string, imports: string[] }>} */
+  const chunks = {};
+  for (const o of outputs.filter((x) => x.entryPoint && x !== main).sort((a, b) => a.file.localeCompare(b.file))) {
+    const name = path.basename(o.file).replace(/-[A-Z0-9]+\.js$/, '');
+    if (chunks[name]) throw new Error(`build-web: two of the console's chunks are named ${name}`);
+    chunks[name] = { file: o.file, imports: staticImports(o.file) };
+  }
+  return { app: main.file, preload: staticImports(main.file), chunks, files };
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {

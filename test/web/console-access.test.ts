@@ -3,7 +3,9 @@
  * role, every screen of web/console/screen-list.ts (whose roles a Node test ties to
  * policies/access.yaml) either shows, or, typed by hand, shows the plain "not available" page;
  * and for each screen a role may not reach, the API refuses the calls the screen would make with
- * 403 `forbidden`, each refusal audited once as `denied` on its action.
+ * 403 `forbidden`, each refusal audited once as `denied` on its action. A role's session fetches
+ * the chunks of the screens it opens and none other (an officer's, none at all: another role's
+ * address typed by hand fetches nothing).
  */
 import { randomUUID } from 'node:crypto';
 import t from 'tap';
@@ -11,7 +13,7 @@ import { SCREENS, STAFF_ROLES, reachable, type StaffRole } from '../../web/conso
 import { loadAccessPolicy } from '../../src/access/policy.js';
 import { policiesPath } from '../../src/lib/paths.js';
 import { bootstrap, enrolActor, freshen, partnerOrg, type Actor } from '../helpers/world.js';
-import { consoleBrowser, signInAs, startConsoleService } from './console-kit.js';
+import { chunksFetched, consoleBrowser, signInAs, startConsoleService } from './console-kit.js';
 
 t.setTimeout(600_000);
 const T = await startConsoleService(t);
@@ -63,6 +65,10 @@ for (const role of STAFF_ROLES) {
         t.equal(await refused.count(), 1, `${screen.path}: "not available" to ${role}`);
       }
     }
+    // The chunks of the screens it opened, and none of another role's (a screen it may not reach never loads).
+    const own = [...new Set(staffScreens.flatMap((s) => (s.chunk && reachable(s, role) ? [s.chunk] : [])))].sort();
+    for (let waited = 0; waited < 5000 && chunksFetched(p).join() !== own.join(); waited += 100) await page.waitForTimeout(100);
+    t.same(chunksFetched(p), own, `${role}: the chunks of its own screens fetched, no other`);
     // The menu offers exactly the screens of the role that have an entry.
     const menu = await page.getByRole('navigation').getByRole('link').evaluateAll((as) => as.map((a) => a.getAttribute('href') ?? ''));
     t.same(menu, staffScreens.filter((s) => s.nav && reachable(s, role)).map((s) => s.path), `${role}: the menu`);

@@ -5,6 +5,8 @@
  * 127.0.0.1 is blocked and recorded, CSP violations of the page and of its crypto worker
  * recorded, TOTP codes from the test's clock, and axe-core.
  */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { pino } from 'pino';
 import { startWorkers } from '../../workers/worker.js';
@@ -63,6 +65,19 @@ export async function consoleBrowser(t: Teardown): Promise<{ open(size?: 'laptop
       return Object.assign(p, { violations });
     },
   };
+}
+
+/**
+ * The chunks of the build (screen-list.ts `chunk`: the screens only some roles open) whose file
+ * the page asked for, by name.
+ */
+export function chunksFetched(p: Pick<IsolatedPage, 'requests'>): string[] {
+  const manifest = JSON.parse(readFileSync(path.join(WEB_DIR, 'console', 'manifest.json'), 'utf8')) as { chunks: Record<string, { file: string }> };
+  const asked = new Set(p.requests.map((url) => new URL(url).pathname));
+  return Object.entries(manifest.chunks)
+    .filter(([, chunk]) => asked.has(`/console/${chunk.file}`))
+    .map(([name]) => name)
+    .sort();
 }
 
 /** Signs `actor` in on the sign-in form (password and a TOTP code of the service's clock). */

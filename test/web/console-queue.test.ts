@@ -5,7 +5,8 @@
  * once a supervisor gave it, the defender's sealed fields opened in the worker, the deadlines and
  * the timeline; messages both ways (the defender's opens and is marked read, the officer's leaves
  * sealed and opens on the defender's side); the inbox with its unread count. axe-clean at laptop
- * and phone sizes, no CSP violation, nothing off the origin, no plaintext in any request.
+ * and phone sizes, no CSP violation, nothing off the origin, no plaintext in any request, and
+ * nothing fetched of the screens only the other roles open.
  */
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
@@ -19,7 +20,7 @@ import { apiClient, clientOf } from '../helpers/api-client.js';
 import { REDIS_URL } from '../helpers/app.js';
 import { startNotificationDelivery } from '../../workers/notification-delivery.js';
 import { bootstrap, enrolActor, fileCase, freshen, grantCaseKey, type FiledCase } from '../helpers/world.js';
-import { axe, consoleBrowser, signInAs, startConsoleService, type ConsolePage } from './console-kit.js';
+import { axe, chunksFetched, consoleBrowser, signInAs, startConsoleService, type ConsolePage } from './console-kit.js';
 import { ARTIFACTS } from './page-kit.js';
 
 // Seventeen filings (Argon2id each) and two browser sessions take longer than the default.
@@ -230,6 +231,7 @@ t.test('the officer works the pool, takes a case, reads and answers it, and clea
   }
   await page.getByRole('link', { name: 'Notifications', exact: true }).waitFor();
   t.equal(await page.locator('li.notice-unread').count(), 0, 'nothing unread is left');
+  t.same(chunksFetched(p), [], "the officer's day is all in the main bundle: no chunk of the other roles' screens fetched");
   t.same(p.violations, [], 'no CSP violation in the page or its worker');
   t.same(p.offHostRequests, [], 'nothing requested off the origin');
   t.same(p.pageErrors, [], 'no page error');
@@ -257,6 +259,7 @@ t.test('the same screens at phone size stay usable and axe-clean', async (t) => 
   await page.getByRole('heading', { name: 'Notifications', level: 1 }).waitFor();
   await page.locator('li.notice').first().waitFor();
   t.same(await axe(page), [], 'notifications: no axe violation at 390x844');
+  t.same(chunksFetched(p), [], "on a phone too, no chunk of the other roles' screens fetched");
   t.same(p.violations, [], 'no CSP violation in the page or its worker');
   t.same(p.offHostRequests, [], 'nothing requested off the origin');
   t.same(p.pageErrors, [], 'no page error');
@@ -275,6 +278,7 @@ t.test('a supervisor also has every case, in any state', async (t) => {
   t.equal(await page.getByRole('button', { name: /Prendre ce dossier/ }).count(), 0, 'nothing to take outside the pool');
   t.equal(await page.getByLabel('État').inputValue(), 'triage');
   t.same(await axe(page), [], 'supervisor queue: no axe violation');
+  t.same(chunksFetched(p), [], "the queue is in the main bundle: none of the supervisors' chunks fetched until one of their screens opens");
   t.same(p.violations, []);
   t.same(p.offHostRequests, []);
   t.same(leaksOf(p), []);

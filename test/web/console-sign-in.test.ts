@@ -2,13 +2,14 @@
  * The console's foundation in Chromium against the running service: served under its strict CSP
  * as static files, the sign-in form in front of any route and back to that route after password
  * and TOTP, the idle lock that wipes the keys and the password that opens them again, a reload
- * that is a new session, errors in words, no request off the origin, no CSP violation in the page
- * or its worker, axe-clean at laptop and phone sizes.
+ * that is a new session, errors in words (a screen whose chunk does not come too, with a retry),
+ * no request off the origin, no CSP violation in the page or its worker, axe-clean at laptop and
+ * phone sizes.
  */
 import t from 'tap';
 import { clientOf } from '../helpers/api-client.js';
 import { bootstrap, enrolActor } from '../helpers/world.js';
-import { axe, axeBothSizes, consoleBrowser, signInAs, startConsoleService } from './console-kit.js';
+import { axe, axeBothSizes, chunksFetched, consoleBrowser, signInAs, startConsoleService } from './console-kit.js';
 
 const T = await startConsoleService(t);
 const dep = await bootstrap(T);
@@ -29,7 +30,7 @@ t.test('every console response carries the CSP; the files are the build’s byte
   t.equal(html.headers.get('x-content-type-options'), 'nosniff');
   const body = await html.text();
   t.notMatch(body, /<script>|<style>|\son[a-z]+=|nonce=/, 'no inline script, style, handler or nonce');
-  const app = /src="(\/console\/assets\/console-[0-9a-f]{12}\.js)"/.exec(body)?.[1];
+  const app = /src="(\/console\/assets\/console-[A-Z0-9]{8}\.js)"/.exec(body)?.[1];
   t.ok(app, 'the app script is named by its content hash');
   const js = await fetch(`${T.origin}${app}`);
   t.equal(js.headers.get('content-security-policy'), csp, 'scripts (the worker among them) carry the same CSP');
@@ -90,6 +91,41 @@ t.test('an officer signs in where they were, locks, unlocks, and a reload asks a
   t.same(p.offHostRequests, []);
   t.same(p.violations, []);
   t.same(p.pageErrors, []);
+});
+
+t.test('a screen whose chunk does not come says so in words, and shows once it comes', async (t) => {
+  const p = await browser.open('laptop');
+  const { page } = p;
+  await page.goto(`${T.origin}/console`);
+  await signInAs(page, T, dep.supervisor);
+  const menu = page.getByRole('navigation', { name: 'Navigation principale' });
+  await menu.waitFor();
+  t.same(chunksFetched(p), [], "nothing of the supervisors' screens before one opens");
+  // The network drops as the supervisor opens the board, whose code is in the supervisors' chunk.
+  const chunk = /\/console\/assets\/supervisor-screens-[A-Z0-9]+\.js$/;
+  let dropped = 0;
+  await page.route(chunk, (route) => {
+    dropped++;
+    return route.abort('internetdisconnected');
+  });
+  await menu.getByRole('link', { name: 'Tableau de supervision' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Cet écran n’a pas pu être chargé' }).waitFor();
+  t.ok(dropped >= 1, 'the chunk was asked for');
+  t.match(await page.getByRole('alert').textContent(), /la connexion est peut-être coupée/, 'why, in words');
+  t.equal(new URL(page.url()).pathname, '/console/board', 'still on the screen asked for');
+  await axeBothSizes(t, page, 'a screen that could not load: no axe violation at either size');
+
+  // A retry while still offline says so again; once the network is back the board shows.
+  await page.getByRole('button', { name: 'Réessayer' }).click();
+  for (let waited = 0; waited < 5000 && dropped < 2; waited += 50) await page.waitForTimeout(50);
+  t.equal(dropped, 2, 'a retry asks for the chunk again');
+  await page.getByRole('button', { name: 'Réessayer' }).waitFor();
+  await page.unroute(chunk);
+  await page.getByRole('button', { name: 'Réessayer' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Tableau de supervision' }).waitFor();
+  t.same(chunksFetched(p), ['supervisor-screens']);
+  t.same(p.violations, []);
+  t.same(p.pageErrors, [], 'a failed load is handled, not thrown');
 });
 
 t.test('the sign-in form at phone size, in English', async (t) => {

@@ -4,11 +4,20 @@
  * perform all of them (a test holds the two together), so a person never sees a screen whose
  * calls the API would refuse. Another role that types its address gets the "not available" page.
  * `nav` names the menu entry (its i18n key is `nav.<nav>`) of screens reached from the menu.
+ * `chunk` names the script chunk of a screen that only some roles open (lazy-screens.ts loads it
+ * the first time the screen shows); the others are in the main bundle every session loads.
  *
  * Plain data, no component: the Node tests read it as the console does.
  */
 export type StaffRole = 'officer' | 'supervisor' | 'partner' | 'admin';
 export const STAFF_ROLES: readonly StaffRole[] = ['officer', 'supervisor', 'partner', 'admin'];
+
+/**
+ * The chunks of the screens only some roles open, as the build names them (the file loaded with
+ * `import()` in lazy-screens.ts): a role's own screens, and a shared screen apart so neither of
+ * its roles fetches the other's screens for it.
+ */
+export type ScreenChunk = 'supervisor-screens' | 'partner-screens' | 'admin-screens' | 'org-keyring' | 'policies';
 
 export interface Screen {
   /** The route, preact-iso style (`:name` for a segment). */
@@ -19,6 +28,8 @@ export interface Screen {
   needs: readonly string[];
   /** The menu entry (i18n `nav.<nav>`), for screens reached from the menu. */
   nav?: string;
+  /** The chunk its code is in; none: the main bundle. */
+  chunk?: ScreenChunk;
 }
 
 const STAFF = ['officer', 'supervisor'] as const;
@@ -36,25 +47,25 @@ export const SCREENS: readonly Screen[] = [
   { path: '/console/cases/:caseId', roles: STAFF, needs: ['case.read', 'case.timeline'] },
   { path: '/console/cases/:caseId/notes', roles: STAFF, needs: ['note.read', 'note.create'] },
   { path: '/console/cases/:caseId/dossier', roles: STAFF, needs: ['case.export'] },
-  { path: '/console/invite', roles: ['admin'], needs: ['user.invite'], nav: 'invite' },
-  { path: '/console/board', roles: ['supervisor'], needs: ['case.list', 'staff.load', 'notification.read', 'case.acknowledge', 'case.reassign'], nav: 'board' },
-  { path: '/console/staff/:userId/leave', roles: ['supervisor'], needs: ['staff.holdings', 'staff.load', 'case.reassign', 'case.rekey', 'search_key.remove'] },
+  { path: '/console/invite', roles: ['admin'], needs: ['user.invite'], nav: 'invite', chunk: 'admin-screens' },
+  { path: '/console/board', roles: ['supervisor'], needs: ['case.list', 'staff.load', 'notification.read', 'case.acknowledge', 'case.reassign'], nav: 'board', chunk: 'supervisor-screens' },
+  { path: '/console/staff/:userId/leave', roles: ['supervisor'], needs: ['staff.holdings', 'staff.load', 'case.reassign', 'case.rekey', 'search_key.remove'], chunk: 'supervisor-screens' },
   // A partner organisation: its referrals, and its keyring (supervisors reach the latter too; it sends them to custody).
-  { path: '/console/referrals', roles: ['partner'], needs: ['referral.read', 'referral.respond', 'deadline.list'], nav: 'referrals' },
-  { path: '/console/referrals/:referralId', roles: ['partner'], needs: ['referral.read', 'referral.respond', 'referral.report', 'deadline.list', 'console.catalogues', 'file.read'] },
-  { path: '/console/organisation', roles: ['supervisor', 'partner'], needs: ['keyring.list', 'keyring.add', 'org.key.create', 'staff.directory', 'user.key.read'] },
-  { path: '/console/custody', roles: ['supervisor'], needs: ['custody.read', 'custody.restore'], nav: 'custody' },
+  { path: '/console/referrals', roles: ['partner'], needs: ['referral.read', 'referral.respond', 'deadline.list'], nav: 'referrals', chunk: 'partner-screens' },
+  { path: '/console/referrals/:referralId', roles: ['partner'], needs: ['referral.read', 'referral.respond', 'referral.report', 'deadline.list', 'console.catalogues', 'file.read'], chunk: 'partner-screens' },
+  { path: '/console/organisation', roles: ['supervisor', 'partner'], needs: ['keyring.list', 'keyring.add', 'org.key.create', 'staff.directory', 'user.key.read'], chunk: 'org-keyring' },
+  { path: '/console/custody', roles: ['supervisor'], needs: ['custody.read', 'custody.restore'], nav: 'custody', chunk: 'supervisor-screens' },
   { path: '/console/on-call', roles: STAFF, needs: ['oncall.read', 'oncall.acknowledge'], nav: 'onCall' },
-  { path: '/console/audit', roles: ['supervisor'], needs: ['audit.read', 'staff.directory'], nav: 'audit' },
-  { path: '/console/cases/:caseId/access-log', roles: ['supervisor'], needs: ['audit.read', 'case.read'] },
+  { path: '/console/audit', roles: ['supervisor'], needs: ['audit.read', 'staff.directory'], nav: 'audit', chunk: 'supervisor-screens' },
+  { path: '/console/cases/:caseId/access-log', roles: ['supervisor'], needs: ['audit.read', 'case.read'], chunk: 'supervisor-screens' },
   // The admins' console (web/console/admin/); the policies are the supervisors' to read too.
-  { path: '/console/users', roles: ['admin'], needs: ['user.list', 'user.invite', 'invitation.list', 'invitation.resend', 'invitation.revoke', 'user.disable', 'user.enable', 'user.totp_reset', 'org.list'], nav: 'users' },
-  { path: '/console/orgs', roles: ['admin'], needs: ['org.list', 'org.create'], nav: 'orgs' },
-  { path: '/console/orgs/:orgId', roles: ['admin'], needs: ['org.list', 'user.list', 'org.keys.read', 'keyring.list', 'keyring.remove', 'webhook.manage', 'webhook.deliveries', 'webhook.test', 'webhook.redeliver'] },
-  { path: '/console/health', roles: ['admin'], needs: ['admin.health'], nav: 'health' },
-  { path: '/console/policies', roles: ['supervisor', 'admin'], needs: ['policy.read'], nav: 'policies' },
-  { path: '/console/approvals', roles: ['supervisor'], needs: ['approvals.read', 'measure.approve', 'appeal.decide'], nav: 'approvals' },
-  { path: '/console/retention', roles: ['supervisor'], needs: ['retention.read', 'case.purge', 'retention.hold'], nav: 'retention' },
+  { path: '/console/users', roles: ['admin'], needs: ['user.list', 'user.invite', 'invitation.list', 'invitation.resend', 'invitation.revoke', 'user.disable', 'user.enable', 'user.totp_reset', 'org.list'], nav: 'users', chunk: 'admin-screens' },
+  { path: '/console/orgs', roles: ['admin'], needs: ['org.list', 'org.create'], nav: 'orgs', chunk: 'admin-screens' },
+  { path: '/console/orgs/:orgId', roles: ['admin'], needs: ['org.list', 'user.list', 'org.keys.read', 'keyring.list', 'keyring.remove', 'webhook.manage', 'webhook.deliveries', 'webhook.test', 'webhook.redeliver'], chunk: 'admin-screens' },
+  { path: '/console/health', roles: ['admin'], needs: ['admin.health'], nav: 'health', chunk: 'admin-screens' },
+  { path: '/console/policies', roles: ['supervisor', 'admin'], needs: ['policy.read'], nav: 'policies', chunk: 'policies' },
+  { path: '/console/approvals', roles: ['supervisor'], needs: ['approvals.read', 'measure.approve', 'appeal.decide'], nav: 'approvals', chunk: 'supervisor-screens' },
+  { path: '/console/retention', roles: ['supervisor'], needs: ['retention.read', 'case.purge', 'retention.hold'], nav: 'retention', chunk: 'supervisor-screens' },
 ];
 
 /** The screen a path shows (its segments matched as preact-iso matches routes), if any. */

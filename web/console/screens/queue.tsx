@@ -16,7 +16,7 @@ import { QueueCounts, type Counts } from '../queue/queue-counts.js';
 import { SavedViews } from '../queue/saved-views.js';
 import { QueueTable } from '../case/queue-table.js';
 import { Home } from './home.js';
-import { ReferralInbox } from '../partner/referral-inbox.js';
+import { ReferralInbox } from '../lazy-screens.js';
 
 type Item = ResponseOf<'listCases'>['items'][number];
 type Tab = 'pool' | 'mine' | 'all';

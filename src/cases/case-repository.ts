@@ -37,6 +37,7 @@ export function caseView(c: CaseRow): StaffCase {
     supervisorId: c.supervisorId,
     mechanismKeyId: c.mechanismKeyId,
     closeReason: c.closeReason,
+    declineReason: c.declineReason,
   };
 }
 

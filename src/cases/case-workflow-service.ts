@@ -22,6 +22,8 @@ export type GuardCheck = (c: CaseRow, tx: Tx) => Promise<AppError | null>;
 export interface TransitionInput {
   reason?: string;
   closeReason?: string;
+  /** decline: why, as one of policies/workflow.yaml's codes (what the statistics count) */
+  declineReason?: string;
   /** acknowledge: the officer a supervisor assigns (an officer always takes the case for themself) */
   assigneeId?: string;
   /** a transition that hands the case over: the case key sealed to the new assignee's current key */
@@ -132,6 +134,10 @@ export function createCaseWorkflowService(deps: {
       if (input.closeReason && !workflow.closeReasons.includes(input.closeReason)) {
         throw new AppError('validation_failed', 'unknown close reason', { errors: [{ field: '/body/closeReason', message: `one of ${workflow.closeReasons.join(', ')}` }] });
       }
+      const declineCodes = workflow.declineReasons.map((r) => r.code);
+      if (input.declineReason && !declineCodes.includes(input.declineReason)) {
+        throw new AppError('validation_failed', 'unknown decline reason', { errors: [{ field: '/body/declineReason', message: `one of ${declineCodes.join(', ')}` }] });
+      }
       const updated = await command(ctx, { action: rule.action, resource: `case:${caseId}`, caseId }, async (tx) => {
         const c = await cases.byIdForUpdate(caseId, tx);
         // A hand-over writes an envelope: the supervisor must be able to read the case (as for POST /v1/cases/:id/envelopes).
@@ -148,16 +154,18 @@ export function createCaseWorkflowService(deps: {
         if (rule.to === 'closed') {
           set.closedAt = now;
           set.closeReason = rule.closeReason ?? input.closeReason ?? null;
+          set.declineReason = rule.requires.includes('declineReason') ? (input.declineReason ?? null) : null;
         }
         if (c.state === 'closed') {
           set.closedAt = null;
           set.closeReason = null;
+          set.declineReason = null;
         }
         const updated = await cases.update(caseId, set, tx);
         await cases.addTimeline({ caseId, at: now, actor: actorOf(ctx.principal), action: rule.records ?? name, fromState: c.state, toState: to, reason: input.reason ?? null }, tx);
         if (rule.to === 'closed') {
           // A closed case protects no one any more: its measures end and partners lose access, with the closing reason.
-          const why = `case closed (${set.closeReason}): ${input.reason ?? ''}`.trim();
+          const why = `case closed (${[set.closeReason, set.declineReason].filter(Boolean).join(', ')}): ${input.reason ?? ''}`.trim();
           await openWork.stopOpenMeasures(caseId, why, now, tx, ctx);
           await openWork.withdrawOpenReferrals(caseId, why, now, tx, ctx);
         }

@@ -15,6 +15,7 @@ export function createConsoleService(deps: { access: AccessService; policies: Pi
     risk: { rating, levels, thresholdsHundredths, override, threatSources, vulnerabilityFactors, capacityFactors },
     workflow: {
       closeReasons: [...policies.workflow.closeReasons],
+      declineReasons: policies.workflow.declineReasons.map((r) => ({ ...r })),
       transitions: [...policies.workflow.transitions.values()].map((t) => ({
         name: t.name,
         description: t.description,

@@ -30,7 +30,7 @@ const AllowedTransition = Type.Object(
   {
     name: Type.String({ pattern: '^[a-z_]+$', maxLength: 64, description: 'the transition of policies/workflow.yaml (POST /v1/cases/:caseId/<name with dashes>)' }),
     to: Type.String({ maxLength: 32 }),
-    requires: Type.Array(Type.Union([Type.Literal('reason'), Type.Literal('closeReason'), Type.Literal('assigneeId'), Type.Literal('envelope')]), {
+    requires: Type.Array(Type.Union([Type.Literal('reason'), Type.Literal('closeReason'), Type.Literal('declineReason'), Type.Literal('assigneeId'), Type.Literal('envelope')]), {
       description: 'what the request must carry (envelope: keyId and envelope, the case key sealed to the new assignee)',
     }),
     closeReasons: Type.Optional(Type.Array(Code, { description: 'the close reasons the caller may choose from, when closeReason is required' })),

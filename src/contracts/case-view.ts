@@ -35,6 +35,7 @@ const StaffCaseView = Type.Object(
     supervisorId: Nullable(Uuid),
     mechanismKeyId: KeyId,
     closeReason: Nullable(Type.String({ maxLength: 40 })),
+    declineReason: Nullable(Type.String({ maxLength: 40, description: 'a code of policies/workflow.yaml declineReasons; not_stated for cases declined before the codes' })),
   },
   { description: 'case metadata for staff: codes, states, dates' },
 );

@@ -21,6 +21,7 @@ export interface TransitionRuleView {
 /** What the operations need of the workflow policy. */
 export interface WorkflowView {
   closeReasons: readonly string[];
+  declineReasons: ReadonlyArray<{ code: string }>;
 }
 
 /** A request body for the OpenAPI document: what a client sends for this transition. */
@@ -28,6 +29,7 @@ function exampleFor(rule: TransitionRuleView, workflow: WorkflowView): Record<st
   return {
     ...(rule.requires.includes('reason') || rule.to === 'closed' ? { reason: `${rule.name.replace(/_/g, ' ')}: motif consigné au dossier, sans détail sensible` } : {}),
     ...(rule.requires.includes('closeReason') ? { closeReason: workflow.closeReasons.find((r) => r === 'risk_ceased') ?? workflow.closeReasons[0]! } : {}),
+    ...(rule.requires.includes('declineReason') ? { declineReason: workflow.declineReasons[0]!.code } : {}),
     ...(rule.assigns ? { assigneeId: '3f1c2a9e-5b7d-4e8a-9c0f-2d6b8e4a1c37' } : {}),
     ...(rule.handsOver ? { keyId: ex.keyId, envelope: ex.envelope } : {}),
   };
@@ -46,6 +48,7 @@ export function transitionOperationId(name: string): string {
 export interface TransitionBody {
   reason?: string;
   closeReason?: string;
+  declineReason?: string;
   assigneeId?: string;
   /** a transition that hands the case over: the case key sealed to the new assignee's current key */
   keyId?: string;
@@ -62,6 +65,7 @@ export function transitionOperation(rule: TransitionRuleView, workflow: Workflow
     {
       reason: rule.requires.includes('reason') ? Reason : Type.Optional(Reason),
       ...(rule.requires.includes('closeReason') ? { closeReason: Type.Union(workflow.closeReasons.map((r) => Type.Literal(r))) } : {}),
+      ...(rule.requires.includes('declineReason') ? { declineReason: Type.Union(workflow.declineReasons.map((r) => Type.Literal(r.code)), { description: 'why, as a code the statistics count (policies/workflow.yaml declineReasons)' }) } : {}),
       ...(rule.assigns ? { assigneeId: rule.handsOver ? Uuid : Type.Optional(Uuid) } : {}),
       ...(rule.handsOver ? { keyId: KeyId, envelope: Versioned(200, 'v1.<b64u(crypto_box_seal(case key, new assignee public key))>') } : {}),
     },

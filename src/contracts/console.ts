@@ -42,6 +42,7 @@ const ConsoleCatalogues = Type.Object(
     workflow: Type.Object(
       {
         closeReasons: Type.Array(Type.String({ maxLength: 64 })),
+        declineReasons: Type.Array(Labelled, { description: 'why a request was declined, as codes the statistics count' }),
         transitions: Type.Array(
           Type.Object(
             {

@@ -188,7 +188,7 @@ t.test('an appeal to decide makes every supervisor but the one who took the deci
   await step(officer, c, 'acknowledge');
   await grant(dep.supervisor, c, officer);
   // A supervisor declines the case: the appeal is not theirs to decide.
-  await step(cheick, c, 'decline', { reason: 'Hors du mandat du mécanisme' });
+  await step(cheick, c, 'decline', { reason: 'Hors du mandat du mécanisme', declineReason: 'outside_mandate' });
   t.equal(await sealedRead(bintou, c), REFUSED, 'declined: closed, nothing waits');
   const id = randomUUID();
   await must(as(c.defender, 'POST', url(c, '/appeals'), { id, subject: 'decline', grounds: sealField({ text: 'Je suis bien défenseure' }, c.defender.dek, appealGroundsAd(id)) }), 201);

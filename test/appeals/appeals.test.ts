@@ -52,7 +52,7 @@ const timelineOf = async (caseId: string) => T.database.sql`select actor, action
 async function declinedCase(by: Actor = awa): Promise<FiledCase> {
   const f = await fileCase(T, dep);
   await must(by === awa ? act(T, awa, f.caseId, 'acknowledge') : act(T, by, f.caseId, 'acknowledge', { assigneeId: awa.id }));
-  await must(act(T, by, f.caseId, 'decline', { reason: 'Hors mandat: pas une activité de défense des droits.' }));
+  await must(act(T, by, f.caseId, 'decline', { reason: 'Hors mandat: pas une activité de défense des droits.', declineReason: 'unrelated_to_defence_work' }));
   return f;
 }
 

@@ -55,6 +55,7 @@ function bodyFor(tr: CaseActionsView['transitions'][number], c: StagedCase): Rec
   return {
     ...(tr.requires.includes('reason') ? { reason: `Motif de ${tr.name}, sans détail sensible` } : {}),
     ...(tr.requires.includes('closeReason') ? { closeReason: tr.closeReasons![0]! } : {}),
+    ...(tr.requires.includes('declineReason') ? { declineReason: workflow.declineReasons[0]!.code } : {}),
     ...(tr.requires.includes('assigneeId') ? { assigneeId: to.id } : {}),
     ...(handsOver ? sealEnvelope(c.dek, to.keyPair.publicKey) : {}),
   };
@@ -66,6 +67,7 @@ const fullBody = (name: string) => {
   return {
     ...(rule.requires.includes('reason') || rule.to === 'closed' ? { reason: `Motif de ${name}, sans détail sensible` } : {}),
     ...(rule.requires.includes('closeReason') ? { closeReason: 'duplicate' } : {}),
+    ...(rule.requires.includes('declineReason') ? { declineReason: 'other' } : {}),
     ...(rule.assigns ? { assigneeId: officerA.id } : {}),
     ...(rule.handsOver ? { keyId: 'AAAAAAAAAAAAAAAAAAAAAA', envelope: 'v1.AAAA' } : {}),
   };

@@ -29,7 +29,7 @@ const steps: Array<[Caller, string, object]> = [
   [awa, 'admit', {}],
   [sup, 'close', { reason: 'Doublon du dossier ouvert à Gao.', closeReason: 'duplicate' }],
   [sup, 'reopen', { reason: 'Nouvel incident signalé.' }],
-  [awa, 'decline', { reason: 'Hors mandat après vérification.' }],
+  [awa, 'decline', { reason: 'Hors mandat après vérification.', declineReason: 'outside_mandate' }],
 ];
 for (const [who, step, body] of steps) {
   T.clock.advance(60_000);

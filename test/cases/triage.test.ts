@@ -30,7 +30,7 @@ const act = (who: { auth(): Record<string, string> } | Record<string, string>, c
   T.app.inject({ method: 'POST', url: `/v1/cases/${caseId}/${step}`, headers: 'auth' in who ? (who as { auth(): Record<string, string> }).auth() : (who as Record<string, string>), payload: body });
 const deadlines = async (caseId: string) =>
   (await T.database.sql`select rule, state, due_at, remaining_ms from deadlines where case_id = ${caseId} order by started_at, rule`).map((d) => ({ rule: d.rule, state: d.state, due: new Date(d.due_at as string).toISOString() }));
-const stateOf = async (caseId: string) => (await T.database.sql`select state, assignee_id, urgent, close_reason from cases where id = ${caseId}`)[0]!;
+const stateOf = async (caseId: string) => (await T.database.sql`select state, assignee_id, urgent, close_reason, decline_reason from cases where id = ${caseId}`)[0]!;
 
 t.test('an officer takes a case from the pool; triage runs 5 working days', async (t) => {
   await at('2026-03-20T10:00:00.000Z');
@@ -103,16 +103,24 @@ t.test('declining closes the case with its reason and stops every deadline', asy
   const f = await fileCase();
   const id = f.body.caseId;
   await act(awa, id, 'acknowledge');
-  const r = await act(awa, id, 'decline', { reason: 'not a human rights defender under Law 2018-003' });
+  const reason = 'not a human rights defender under Law 2018-003';
+  const missing = await act(awa, id, 'decline', { reason });
+  t.equal(missing.statusCode, 400, 'a decline without its code is refused');
+  t.match(missing.json(), { code: 'validation_failed' });
+  const unknown = await act(awa, id, 'decline', { reason, declineReason: 'not_stated' });
+  t.equal(unknown.statusCode, 400, 'not_stated is kept for cases declined before the codes: nobody chooses it');
+  t.match(await stateOf(id), { state: 'triage', decline_reason: null }, 'nothing written by the refusals');
+  const r = await act(awa, id, 'decline', { reason, declineReason: 'not_a_defender' });
   t.equal(r.statusCode, 200);
-  t.match(await stateOf(id), { state: 'closed', close_reason: 'declined' });
+  t.equal(r.json().declineReason, 'not_a_defender', 'the staff view carries the code');
+  t.match(await stateOf(id), { state: 'closed', close_reason: 'declined', decline_reason: 'not_a_defender' });
   const live = (await deadlines(id)).filter((d) => d.state === 'open' || d.state === 'paused');
   t.same(live.map((d) => d.rule), ['retention'], 'only retention runs on a closed case (purge after a supervisor confirms)');
   t.equal((await act(awa, id, 'admit')).json().code, 'invalid_transition');
   t.equal((await act(awa, id, 'reopen', { reason: 'new incident' })).statusCode, 403, 'only a supervisor reopens');
   const re = await act(dep.supervisor, id, 'reopen', { reason: 'new incident reported by phone' });
   t.equal(re.statusCode, 200);
-  t.match(await stateOf(id), { state: 'triage', close_reason: null });
+  t.match(await stateOf(id), { state: 'triage', close_reason: null, decline_reason: null }, 'a reopened case is no longer declined');
   const timeline = await T.database.sql`select action, from_state, to_state, reason from case_timeline where case_id = ${id} order by id`;
   t.same(timeline.map((e) => e.action), ['filed', 'acknowledge', 'decline', 'reopen']);
   t.equal(timeline[2]!.reason, 'not a human rights defender under Law 2018-003');

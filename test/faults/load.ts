@@ -173,7 +173,7 @@ export async function runLoad(scripts: CaseScript[], opts: LoadOptions): Promise
         (async () => {
           await sleep(ackedAt + next.after * 1000 - Date.now());
           if (Date.now() > opts.stopAt) return;
-          const body = next.transition === 'admit' ? {} : { reason: `faults run: ${next.transition}` };
+          const body = next.transition === 'admit' ? {} : { reason: `faults run: ${next.transition}`, ...(next.transition === 'decline' ? { declineReason: 'outside_mandate' } : {}) };
           await command(api, next.transition, s.caseId, officer, `/v1/cases/${s.caseId}/${next.transition.replace(/_/g, '-')}`, body);
         })(),
       );

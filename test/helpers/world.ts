@@ -556,7 +556,7 @@ export async function caseAt(
   await refreshIfStale(T, dep.supervisor);
   await grantCaseKey(T, dep.supervisor, c.caseId, officer);
   c.officer = officer;
-  if (stage === 'declined') await step('decline', { reason: 'Hors du mandat du mécanisme' });
+  if (stage === 'declined') await step('decline', { reason: 'Hors du mandat du mécanisme', declineReason: 'outside_mandate' });
   if (stage === 'info_requested') await step('request_info', { reason: 'Date de la menace manquante' });
   if (upTo >= STAGE_ORDER.indexOf('assessment')) await step('admit');
   if (upTo >= STAGE_ORDER.indexOf('assessed')) await recordAssessment(T, officer, c.caseId, c.dek);

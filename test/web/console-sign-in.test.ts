@@ -147,7 +147,8 @@ t.test('the catalogues the forms use are the policies the services enforce', asy
   t.same(catalogues.intake.region, T.app.container.policies.intake.lists.region);
   t.equal(catalogues.risk.thresholdsHundredths.high, T.app.container.policies.risk.thresholdsHundredths.high);
   const decline = catalogues.workflow.transitions.find((x) => x.name === 'decline');
-  t.same(decline && { from: decline.from, to: decline.to, requires: decline.requires, closeReason: decline.closeReason }, { from: ['triage'], to: 'closed', requires: ['reason'], closeReason: 'declined' });
+  t.same(decline && { from: decline.from, to: decline.to, requires: decline.requires, closeReason: decline.closeReason }, { from: ['triage'], to: 'closed', requires: ['reason', 'declineReason'], closeReason: 'declined' });
+  t.same(catalogues.workflow.declineReasons, T.app.container.policies.workflow.declineReasons, 'the decline codes, with their labels');
   const anonymous = await fetch(`${T.origin}/v1/console/catalogues`);
   t.equal(anonymous.status, 401, 'staff only');
 });

@@ -112,6 +112,7 @@ t.test('a defender files a request through the guided form; the receipt is shown
   await page.getByRole('button', { name: 'Continuer' }).click();
   await page.getByRole('alert').filter({ hasText: 'Il manque une réponse' }).waitFor();
   t.equal(await page.getByLabel('Nom de la personne en danger').getAttribute('aria-invalid'), 'true', 'the missing field is marked');
+  t.match(await page.locator('[data-codes-visible]').textContent(), /n’est pas chiffré : le service le voit et le compte/, 'the first step says plainly which answers the service sees and counts');
   await screenshot(page, 'missing-answer');
 
   await fillForm(page, answers);

@@ -73,7 +73,7 @@ export function filingForm(pinnedKeyId: string, onFiled: (filed: Filed) => void)
 
   const all = (...checks: Array<() => boolean>) => () => checks.map((c) => c()).every(Boolean);
   const steps: Step[] = [
-    { title: L('s1'), el: h('div', {}, filedFor.wrap, identity.wrap, category.wrap, gender.wrap, disability.wrap), check: all(filedFor.check, identity.check, category.check, gender.check, disability.check) },
+    { title: L('s1'), el: h('div', {}, h('p', { class: 'hint', 'data-codes-visible': '' }, L('codesVisible')), filedFor.wrap, identity.wrap, category.wrap, gender.wrap, disability.wrap), check: all(filedFor.check, identity.check, category.check, gender.check, disability.check) },
     { title: L('s2'), el: h('div', {}, threats.wrap, narrative.wrap), check: all(threats.check, narrative.check) },
     { title: L('s3'), el: h('div', {}, region.wrap, location.wrap), check: all(region.check, location.check) },
     { title: L('s4'), el: h('div', {}, channel.wrap, contact.wrap, language.wrap), check: all(channel.check, contact.check, language.check) },

@@ -36,6 +36,7 @@ const M = {
   needAnswer: { fr: 'Merci de répondre à cette question.', en: 'Please answer this question.' },
 
   s1: { fr: 'Qui est en danger ?', en: 'Who is in danger?' },
+  codesVisible: { fr: 'Ce que vous choisissez dans les listes (activité, genre, handicap, menaces, région, langue, moyen de contact) n’est pas chiffré : le service le voit et le compte, sans aucun nom, dans ses statistiques. Ce que vous écrivez reste chiffré.', en: 'What you choose in the lists (work, gender, disability, threats, region, language, way of contact) is not encrypted: the service sees it and counts it, without any name, in its statistics. What you write stays encrypted.' },
   filedFor: { fr: 'Pour qui faites-vous cette demande ?', en: 'Who are you asking for?' },
   identity: { fr: 'Nom de la personne en danger', en: 'Name of the person in danger' },
   identityHint: { fr: 'Son nom, ou un nom d’emprunt si c’est plus sûr. Ajoutez votre nom si vous écrivez pour quelqu’un d’autre.', en: 'Their name, or another name if that is safer. Add your own name if you write for someone else.' },

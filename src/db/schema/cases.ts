@@ -57,6 +57,8 @@ export const cases = pgTable(
     updatedAt: ts('updated_at').notNull(),
     closedAt: ts('closed_at'),
     closeReason: text('close_reason'),
+    /** why a request was declined, a code of policies/workflow.yaml (`not_stated` before codes existed) */
+    declineReason: text('decline_reason'),
     /**
      * When the sealed content was purged at the end of the retention period (a supervisor confirmed,
      * src/retention/): the metadata stays for statistics, the case can no longer be reopened.

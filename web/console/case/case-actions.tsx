@@ -12,6 +12,7 @@ import { Problem } from '../ui/problem.js';
 import { ColleagueKeyPicker, type ColleagueKey } from './colleague-key.js';
 import { FormButtons, useCommand, useFocusFirst } from '../ui/command-form.js';
 import { TextArea } from '../ui/choices.js';
+import { catalogues, declineReasonLabel, loadCatalogues } from '../ui/catalogues.js';
 
 export type Actions = ResponseOf<'getCaseActions'>;
 type Allowed = Actions['transitions'][number];
@@ -113,6 +114,13 @@ function TransitionForm({ caseId, tr, onDone, onCancel }: FormProps & { tr: Allo
   const name = t(`transition.${tr.name}`);
   const [reason, setReason] = useState('');
   const [closeReason, setCloseReason] = useState(tr.closeReasons?.[0] ?? '');
+  const declineCodes = catalogues.value?.workflow.declineReasons.map((r) => r.code) ?? [];
+  const [chosenDecline, setDeclineReason] = useState('');
+  // The codes come with the catalogues, which may arrive after the form opens: the first is the default.
+  const declineReason = chosenDecline || declineCodes[0] || '';
+  useEffect(() => {
+    if (tr.requires.includes('declineReason')) void loadCatalogues().catch(() => undefined);
+  }, [tr.requires]);
   const [colleague, setColleague] = useState<ColleagueKey | null>(null);
   const { busy, error, setError, run } = useCommand();
   const id = useId();
@@ -129,6 +137,7 @@ function TransitionForm({ caseId, tr, onDone, onCancel }: FormProps & { tr: Allo
       await transition(caseId, tr.name, {
         ...(needs('reason') ? { reason: reason.trim() } : {}),
         ...(needs('closeReason') ? { closeReason } : {}),
+        ...(needs('declineReason') ? { declineReason } : {}),
         ...(needs('assigneeId') && colleague ? { assigneeId: colleague.userId } : {}),
         ...(sealed ?? {}),
       });
@@ -150,6 +159,21 @@ function TransitionForm({ caseId, tr, onDone, onCancel }: FormProps & { tr: Allo
               </option>
             ))}
           </select>
+        </div>
+      )}
+      {needs('declineReason') && (
+        <div class="field">
+          <label for={`${id}-decline`}>{t('actions.declineReason')}</label>
+          <select id={`${id}-decline`} aria-describedby={`${id}-decline-hint`} value={declineReason} onChange={(e) => setDeclineReason(e.currentTarget.value)}>
+            {declineCodes.map((code) => (
+              <option key={code} value={code}>
+                {declineReasonLabel(code)}
+              </option>
+            ))}
+          </select>
+          <p class="hint" id={`${id}-decline-hint`}>
+            {t('actions.declineReasonHint')}
+          </p>
         </div>
       )}
       {needs('reason') && (

@@ -1,7 +1,7 @@
 /** A case's metadata as staff read it (the case page, the printed dossier): codes in words, dates in the mechanism's time. */
 import type { ResponseOf } from '../api.js';
 import { formatDateTime, t } from '../i18n.js';
-import { intakeLabel } from '../ui/catalogues.js';
+import { declineReasonLabel, intakeLabel } from '../ui/catalogues.js';
 import { OverdueBadge, RiskBadge, UrgentBadge } from '../ui/badges.js';
 
 /** The staff view of a case (the defender's has no region). */
@@ -18,6 +18,12 @@ export function CaseMeta({ c, overdue = false }: { c: StaffCase; overdue?: boole
       <dl class="meta">
         <dt>{t('queue.col.state')}</dt>
         <dd>{t(`state.${c.state}`)}</dd>
+        {c.declineReason && (
+          <>
+            <dt>{t('case.declineReason')}</dt>
+            <dd data-decline-reason={c.declineReason}>{declineReasonLabel(c.declineReason)}</dd>
+          </>
+        )}
         <dt>{t('case.filedAt')}</dt>
         <dd>{formatDateTime(c.createdAt)}</dd>
         <dt>{t('queue.col.region')}</dt>

@@ -5,7 +5,7 @@
  */
 import { signal } from '@preact/signals';
 import { call, type ResponseOf } from '../api.js';
-import { lang } from '../i18n.js';
+import { lang, t } from '../i18n.js';
 
 type Catalogues = ResponseOf<'getConsoleCatalogues'>;
 
@@ -36,4 +36,10 @@ export function intakeLabel(list: string, code: string): string {
 export function riskLabel(level: string): string {
   const item = catalogues.value?.risk.levels[level];
   return item ? pick(item.label) : level;
+}
+
+/** The label of a decline code (`not_stated`: declined before the codes existed). */
+export function declineReasonLabel(code: string): string {
+  const item = catalogues.value?.workflow.declineReasons.find((r) => r.code === code);
+  return item ? pick(item) : code === 'not_stated' ? t('declineReason.not_stated') : code;
 }

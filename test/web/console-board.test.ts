@@ -55,6 +55,8 @@ const checkPage = (tt: { same(a: unknown, b: unknown, m: string): unknown }, p: 
   tt.same(leaksOf(p), [], 'no sealed plaintext in any request');
 };
 const assigneeOf = async (caseId: string) => (await sql`select assignee_id from cases where id = ${caseId}`)[0]!.assignee_id as string;
+/** The fingerprint the API gives for an officer's key (what the screen must show, recomputed in the console). */
+const fingerprintOf = async (userId: string) => (await expectStatus<{ fingerprint: string }>(T.app.inject({ method: 'GET', url: `/v1/users/${userId}/public-key`, headers: (await reauth(T, sup), sup.auth()) }))).fingerprint;
 const leaverEnvelopes = async () => (await sql`select count(*)::int as n from case_envelopes where recipient_type = 'user' and recipient_id = ${leaver.id}`)[0]!.n as number;
 
 t.test('the board, a reassignment, and a leaver handed over and re-keyed across a reload', async (t) => {
@@ -87,6 +89,9 @@ t.test('the board, a reassignment, and a leaver handed over and re-keyed across 
   const form = page.locator('form[aria-labelledby="board-reassign"]');
   await form.getByLabel('Dossier', { exact: true }).selectOption(moved.caseId);
   await form.getByLabel('Agent', { exact: true }).selectOption(other.id);
+  // The key the case is sealed to is shown with its fingerprint (pinned at first use) before anything is sent.
+  await form.locator(`[data-officer-key="${other.id}"] .fingerprint`).first().waitFor();
+  t.match(await form.locator(`[data-officer-key="${other.id}"]`).textContent(), (await fingerprintOf(other.id)).slice(0, 14), 'the new officer\'s fingerprint is on screen');
   await form.getByLabel('Motif', { exact: true }).fill('Rééquilibrage de la charge');
   await form.getByRole('button', { name: 'Attribuer' }).click();
   await form.getByRole('status').filter({ hasText: `Le dossier ${moved.reference} est désormais confié à ${other.username}.` }).waitFor();
@@ -109,6 +114,7 @@ t.test('the board, a reassignment, and a leaver handed over and re-keyed across 
     await page.getByLabel('Motif', { exact: true }).fill('Départ de l’agent');
   };
   await spreadOver();
+  for (const o of [next, other]) t.match(await page.locator(`[data-officer-key="${o.id}"]`).textContent(), (await fingerprintOf(o.id)).slice(0, 14), `${o.username}'s fingerprint is on screen before the hand-over`);
   await axeBothSizes(t, page, 'staff leaves');
   await page.getByRole('button', { name: 'Transmettre et rechiffrer' }).click();
   // Interrupted: a reload as soon as the first case is done.

@@ -18,6 +18,7 @@ import { QueueTable } from '../case/queue-table.js';
 import { Escalations } from './escalations.js';
 import { StaffLoad, type Load } from './staff-load.js';
 import { assignPoolCase, handOverCase } from './hand-over.js';
+import { OfficerKeyCheck, type OfficerKey } from '../keys/officer-key.js';
 
 type Item = ResponseOf<'listCases'>['items'][number];
 const PAGE = '25';
@@ -124,18 +125,22 @@ function Reassign({ items, load, onDone }: { items: Item[]; load: Load; onDone: 
   const [caseId, setCaseId] = useState('');
   const [officerId, setOfficerId] = useState('');
   const [reason, setReason] = useState('');
+  const [officerKey, setOfficerKey] = useState<OfficerKey | null>(null);
   const [status, setStatus] = useState<string | null>(null);
   const { busy, error, setError, run } = useCommand();
   const open = items.filter((i) => i.state !== 'closed');
   const chosen = open.find((i) => i.id === caseId);
   const officers = load.items.filter((o) => o.role === 'officer' && o.status === 'active' && o.userId !== chosen?.assigneeId);
+  // A pool case gets its key through the officer grant; any other is sealed here, to a checked key.
+  const sealsKey = chosen !== undefined && chosen.state !== 'received';
   const submit = async (e: Event) => {
     e.preventDefault();
     setStatus(null);
     if (!chosen || !officerId || reason.trim().length < 3) return setError('validation_failed');
+    if (sealsKey && officerKey?.userId !== officerId) return setError('key_not_confirmed');
     await run(async () => {
-      if (chosen.state === 'received') await assignPoolCase(chosen.id, officerId, reason.trim());
-      else await handOverCase(chosen.id, officerId, reason.trim());
+      if (!sealsKey) await assignPoolCase(chosen.id, officerId, reason.trim());
+      else await handOverCase(chosen.id, officerKey!, reason.trim());
       const name = load.items.find((o) => o.userId === officerId)?.username ?? '';
       setStatus(t('oversight.reassigned', { reference: chosen.reference, name }));
       setCaseId('');
@@ -150,6 +155,7 @@ function Reassign({ items, load, onDone }: { items: Item[]; load: Load; onDone: 
       <p class="hint">{t('oversight.reassignHint')}</p>
       <SelectField label={t('oversight.case')} value={caseId} onValue={setCaseId} options={open.map((i): [string, string] => [i.id, `${i.reference} · ${t(`state.${i.state}`)}`])} blank={t('oversight.choose')} />
       <SelectField label={t('oversight.officer')} value={officerId} onValue={setOfficerId} options={officers.map((o): [string, string] => [o.userId, t('oversight.officerOption', { name: o.username, n: String(o.open) })])} blank={t('oversight.choose')} />
+      {sealsKey && officerId && <OfficerKeyCheck userId={officerId} name={load.items.find((o) => o.userId === officerId)?.username ?? ''} onKey={setOfficerKey} />}
       <TextArea label={t('oversight.reason')} hint={t('oversight.reasonHint')} value={reason} onValue={setReason} maxLength={2000} rows={2} />
       <Problem code={error} />
       <p role="status" class={status ? 'alert alert-ok' : 'visually-hidden'}>

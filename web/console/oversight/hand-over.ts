@@ -7,15 +7,19 @@
 import type { RekeyBundle } from '../../../src/sdk/index.js';
 import { call, transition } from '../api.js';
 import { crypto } from '../crypto-client.js';
+import type { OfficerKey } from '../keys/officer-key.js';
 import { account } from '../session.js';
 
 const keyringOf = () => (account.value?.keyring ?? []).map((k) => ({ orgKeyId: k.orgKeyId, entry: k.entry }));
 
-/** Reassigns an open case to `officerId` with a reason, the case key sealed to them. */
-export async function handOverCase(caseId: string, officerId: string, reason: string): Promise<void> {
+/**
+ * Reassigns an open case to an officer with a reason, the case key sealed to `officer`'s key: the
+ * one the supervisor checked on screen (OfficerKeyCheck), never one fetched here unseen.
+ */
+export async function handOverCase(caseId: string, officer: OfficerKey, reason: string): Promise<void> {
   const sealed = await call('getCaseSealed', { params: { caseId } });
   await crypto({ op: 'openCaseKey', caseId, keyEpoch: sealed.keyEpoch, envelopes: sealed.envelopes, keyring: keyringOf() });
-  const key = await call('getUserPublicKey', { params: { userId: officerId } });
+  const { userId: officerId, ...key } = officer;
   const envelope = await crypto({ op: 'sealCaseKeyTo', caseId, publicKey: key.publicKey, keyId: key.keyId });
   await transition(caseId, 'reassign', { reason, assigneeId: officerId, keyId: envelope.keyId, envelope: envelope.envelope });
 }

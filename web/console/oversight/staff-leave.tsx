@@ -15,6 +15,7 @@ import { t } from '../i18n.js';
 import { Problem } from '../ui/problem.js';
 import { TextArea } from '../ui/choices.js';
 import { handOverCase, rekeyWithout } from './hand-over.js';
+import { OfficerKeyCheck, type OfficerKey } from '../keys/officer-key.js';
 
 type Holdings = ResponseOf<'getStaffHoldings'>;
 type Officer = ResponseOf<'getStaffLoad'>['items'][number];
@@ -40,6 +41,7 @@ export function StaffLeave() {
   const [chosen, setChosen] = useState<string[]>([]);
   const [perCase, setPerCase] = useState<Record<string, string>>({});
   const [reason, setReason] = useState('');
+  const [keys, setKeys] = useState<Record<string, OfficerKey | null>>({});
   const [running, setRunning] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [status, setStatus] = useState<string | null>(null);
@@ -73,6 +75,8 @@ export function StaffLeave() {
     const assigned = held.cases.filter((c) => c.assigned);
     if (assigned.some((c) => !perCase[c.caseId])) return setError('leave_officer_missing');
     if (assigned.length > 0 && reason.trim().length < 3) return setError('leave_reason_missing');
+    // Every officer receiving cases has a key the supervisor checked on screen.
+    if (assigned.some((c) => !keys[perCase[c.caseId]!])) return setError('key_not_confirmed');
     if (!sessionStorage.getItem(startedKey(userId))) sessionStorage.setItem(startedKey(userId), String(held.cases.length));
     setRunning(true);
     try {
@@ -80,7 +84,7 @@ export function StaffLeave() {
       for (let h = await refresh(); h.cases.length > 0; h = await refresh()) {
         const c = h.cases[0]!;
         if (c.assigned) {
-          const to = perCase[c.caseId];
+          const to = keys[perCase[c.caseId] ?? ''];
           if (!to) throw Object.assign(new Error('no officer'), { code: 'leave_officer_missing' });
           await handOverCase(c.caseId, to, reason.trim());
         }
@@ -175,6 +179,9 @@ export function StaffLeave() {
                   ))}
                 </tbody>
               </table>
+              {[...new Set(assigned.map((c) => perCase[c.caseId]).filter((id): id is string => !!id))].map((id) => (
+                <OfficerKeyCheck key={id} userId={id} name={officers.find((o) => o.userId === id)?.username ?? ''} onKey={(k) => setKeys((all) => ({ ...all, [id]: k }))} />
+              ))}
               <TextArea label={t('oversight.reason')} hint={t('oversight.reasonHint')} value={reason} onValue={setReason} maxLength={2000} rows={2} />
             </>
           )}

@@ -75,21 +75,31 @@ async function alterAsOwner(seq: number): Promise<void> {
 
 const browser = await consoleBrowser(t);
 
-t.test('a supervisor exports and verifies the period chosen in the viewer, and it fails only when an event inside it changed', async (t) => {
-  const p = await browser.open('laptop');
+/** The audit screen, the supervisor signed in, and its period section. */
+async function openAudit(size: 'laptop' | 'phone') {
+  const p = await browser.open(size);
   const { page } = p;
   await page.clock.setSystemTime(T.clock.now());
   await page.goto(`${T.origin}/console/audit`);
   await signInAs(page, T, dep.supervisor);
   await page.getByRole('heading', { name: "Journal d'audit", level: 1 }).waitFor();
-  const section = page.getByRole('region', { name: 'Exporter et vérifier une période' });
+  return { p, page, section: page.getByRole('region', { name: 'Exporter et vérifier une période' }) };
+}
+
+/** Chooses a period in the viewer's filters (datetime-local values, the browser's time). */
+async function choosePeriod(page: Awaited<ReturnType<typeof openAudit>>['page'], from: string, to: string): Promise<void> {
+  await page.getByLabel('Depuis (heure de ce navigateur)').fill(from);
+  await page.getByLabel("Jusqu'à (heure de ce navigateur)").fill(to);
+  await page.getByRole('button', { name: 'Afficher' }).click();
+}
+
+t.test('a supervisor exports and verifies the period chosen in the viewer, and it fails only when an event inside it changed', async (t) => {
+  const { p, page, section } = await openAudit('laptop');
   await section.getByText("Choisissez d'abord une période").waitFor();
   t.equal(await section.getByRole('button').count(), 0, 'no period chosen, nothing to run');
 
   // The period: chosen in the filters, shown in the viewer and in the section.
-  await page.getByLabel('Depuis (heure de ce navigateur)').fill(from.toISOString().slice(0, 16));
-  await page.getByLabel("Jusqu'à (heure de ce navigateur)").fill(to.toISOString().slice(0, 16));
-  await page.getByRole('button', { name: 'Afficher' }).click();
+  await choosePeriod(page, from.toISOString().slice(0, 16), to.toISOString().slice(0, 16));
   const rows = page.locator('table.audit-events tbody tr');
   for (let i = 0; i < 100 && (await rows.count()) !== 8; i++) await page.waitForTimeout(50);
   t.same(await rows.evaluateAll((els) => els.map((el) => Number(el.getAttribute('data-seq')))), Array.from({ length: 8 }, (_, i) => lastInside - i), 'the viewer shows the period');
@@ -183,16 +193,8 @@ t.test('a supervisor exports and verifies the period chosen in the viewer, and i
 });
 
 t.test('an empty period is told in words', async (t) => {
-  const p = await browser.open('phone');
-  const { page } = p;
-  await page.clock.setSystemTime(T.clock.now());
-  await page.goto(`${T.origin}/console/audit`);
-  await signInAs(page, T, dep.supervisor);
-  await page.getByRole('heading', { name: "Journal d'audit", level: 1 }).waitFor();
-  await page.getByLabel('Depuis (heure de ce navigateur)').fill('2001-01-01T00:00');
-  await page.getByLabel("Jusqu'à (heure de ce navigateur)").fill('2001-01-02T00:00');
-  await page.getByRole('button', { name: 'Afficher' }).click();
-  const section = page.getByRole('region', { name: 'Exporter et vérifier une période' });
+  const { page, section } = await openAudit('phone');
+  await choosePeriod(page, '2001-01-01T00:00', '2001-01-02T00:00');
   await section.getByRole('button', { name: 'Exporter et vérifier cette période' }).click();
   const problem = section.locator('[data-code="audit_period_empty"]');
   await problem.waitFor();

@@ -117,6 +117,35 @@ export function createAuditRepository(db: Queryable) {
       return row;
     },
 
+    /** The seqs of the first and last chained events recorded in a period (bounds included), or null when it holds none. */
+    async periodSeqs(period: { from?: Date; to?: Date }, tx: Queryable = db): Promise<{ first: number; last: number } | null> {
+      const where: SQL[] = [];
+      if (period.from) where.push(gte(auditLog.at, period.from));
+      if (period.to) where.push(lte(auditLog.at, period.to));
+      const [row] = await tx
+        .select({ first: sql<string | null>`min(${auditLog.seq})`, last: sql<string | null>`max(${auditLog.seq})` })
+        .from(auditLog)
+        .where(and(...where));
+      return row?.first != null && row.last != null ? { first: Number(row.first), last: Number(row.last) } : null;
+    },
+
+    async checkpointAt(seq: number, tx: Queryable = db): Promise<typeof auditCheckpoints.$inferSelect | undefined> {
+      const [row] = await tx.select().from(auditCheckpoints).where(eq(auditCheckpoints.seq, seq));
+      return row;
+    },
+
+    /** The latest stored checkpoint before `seq` (its seq lower), if any. */
+    async checkpointBefore(seq: number, tx: Queryable = db): Promise<typeof auditCheckpoints.$inferSelect | undefined> {
+      const [row] = await tx.select().from(auditCheckpoints).where(lt(auditCheckpoints.seq, seq)).orderBy(desc(auditCheckpoints.seq)).limit(1);
+      return row;
+    },
+
+    /** The earliest stored checkpoint at or after `seq`, if any. */
+    async checkpointFrom(seq: number, tx: Queryable = db): Promise<typeof auditCheckpoints.$inferSelect | undefined> {
+      const [row] = await tx.select().from(auditCheckpoints).where(gte(auditCheckpoints.seq, seq)).orderBy(asc(auditCheckpoints.seq)).limit(1);
+      return row;
+    },
+
     async insertCheckpoint(row: typeof auditCheckpoints.$inferInsert, tx: Queryable = db): Promise<void> {
       await tx.insert(auditCheckpoints).values(row).onConflictDoNothing();
     },

@@ -32,6 +32,9 @@ export function toChainedEvent(row: AuditRow): ChainedAuditEvent {
 
 export type AuditService = ReturnType<typeof createAuditService>;
 
+/** A signed checkpoint as stored (audit_checkpoints). */
+export type StoredCheckpoint = SignedCheckpoint & { signedAt: Date };
+
 /**
  * Writes and reads the audit chain. Authorisation of reads happens in the routes' services via
  * the access service (`audit.read`), which itself records the read.
@@ -72,13 +75,22 @@ export function createAuditService(deps: { repo: AuditRepository; writeBatch?: (
       return (await repo.list(filters, page)).map(toChainedEvent);
     },
 
-    /** Streams the whole log (or a filtered part) in seq order, in batches, for NDJSON export. */
-    async *iterate(filters: AuditFilters = {}, batch = 5000): AsyncGenerator<ChainedAuditEvent> {
-      let after = 0;
-      for (;;) {
-        const rows = await repo.list(filters, { after, limit: batch, order: 'asc' });
-        for (const r of rows) yield toChainedEvent(r);
-        if (rows.length < batch) return;
+    /**
+     * Streams the whole log (or a filtered part, or the events after `range.after` up to
+     * `range.upTo`) in seq order, in batches, for NDJSON export.
+     */
+    async *iterate(filters: AuditFilters = {}, range: { after?: number; upTo?: number } = {}, batch = 5000): AsyncGenerator<ChainedAuditEvent> {
+      let after = range.after ?? 0;
+      const upTo = range.upTo ?? Number.MAX_SAFE_INTEGER;
+      while (after < upTo) {
+        // No more than the seqs left before upTo: a range's last batch reads nothing past its end.
+        const limit = Math.min(batch, upTo - after);
+        const rows = await repo.list(filters, { after, limit, order: 'asc' });
+        for (const r of rows) {
+          if (r.seq > upTo) return;
+          yield toChainedEvent(r);
+        }
+        if (rows.length < limit) return;
         after = rows[rows.length - 1]!.seq;
       }
     },
@@ -117,7 +129,24 @@ export function createAuditService(deps: { repo: AuditRepository; writeBatch?: (
       return signed;
     },
 
-    /** Recomputes the whole chain from genesis and compares it with the stored hashes and the head row. */
+    /**
+     * The stored checkpoints enclosing the events `first` to `last`: the latest before `first`
+     * (none: the range starts at genesis) and the earliest at or after `last`. When none reaches
+     * `last` yet, the head is signed and stored as a checkpoint now, as the scheduled job would:
+     * the range then ends at a checkpoint anyone can ask for again, and POST /v1/audit/verify
+     * checks it like the others.
+     */
+    async enclosing(first: number, last: number): Promise<{ start: StoredCheckpoint | null; end: StoredCheckpoint }> {
+      const start = (await repo.checkpointBefore(first)) ?? null;
+      let end = await repo.checkpointFrom(last);
+      if (!end) {
+        await this.checkpoint();
+        end = await repo.checkpointFrom(last);
+      }
+      if (!end) throw new Error(`no checkpoint at or after seq ${last}: the head is behind the events it chained`);
+      return { start, end };
+    },
+
     /**
      * Recomputes the whole chain from genesis and compares it with the stored hashes, the head
      * row and every stored signed checkpoint. The checkpoints catch what the hashes alone cannot:

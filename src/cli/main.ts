@@ -47,12 +47,13 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
   const audit = program.command('audit').description('the audit log');
   audit
     .command('verify')
-    .description('verify an NDJSON export of the audit log offline, optionally against a kept signed head')
+    .description('verify an NDJSON export of the audit log offline, optionally against a kept signed head; a range export against its two signed checkpoints')
     .argument('<export>', 'NDJSON file from GET /v1/audit/export')
     .option('--head <file>', 'a head saved from GET /v1/audit/head')
+    .option('--range <file>', 'the checkpoints of a range export, saved from GET /v1/audit/checkpoints')
     .option('--signing-key <b64u>', 'the audit signing public key you trust')
-    .action(async (file: string, opts: { head?: string; signingKey?: string }) => {
-      code = await auditVerify(file, { ...(opts.head ? { head: opts.head } : {}), ...(opts.signingKey ? { signingKey: opts.signingKey } : {}) }, io);
+    .action(async (file: string, opts: { head?: string; range?: string; signingKey?: string }) => {
+      code = await auditVerify(file, { ...(opts.head ? { head: opts.head } : {}), ...(opts.range ? { range: opts.range } : {}), ...(opts.signingKey ? { signingKey: opts.signingKey } : {}) }, io);
     });
 
   try {

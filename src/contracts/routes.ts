@@ -17,6 +17,7 @@ export const ROUTES = {
   listAuditEvents: ['GET', '/v1/audit/events'],
   exportAuditLog: ['GET', '/v1/audit/export'],
   getAuditHead: ['GET', '/v1/audit/head'],
+  getAuditCheckpoints: ['GET', '/v1/audit/checkpoints'],
   verifyAuditChain: ['POST', '/v1/audit/verify'],
   // auth
   prelogin: ['POST', '/v1/auth/prelogin'],

@@ -1,6 +1,7 @@
 /**
  * `egide audit verify`: an export fetched over HTTP verifies offline against a kept head; one
- * flipped character, or a head signed by another deployment's key, fails with exit code 1.
+ * flipped character, or a head signed by another deployment's key, fails with exit code 1. A
+ * range export verifies with its two signed checkpoints (`--range`), as the console's worker does.
  */
 import t from 'tap';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -102,6 +103,71 @@ t.test('a head from another deployment key, or one the export does not reach, fa
   const r3 = await run('audit', 'verify', short, '--head', headFile, '--signing-key', head.signingPublicKey);
   t.equal(r3.code, 1);
   t.match(r3.out, new RegExp(`before the kept head's seq ${head.seq}`));
+});
+
+t.test('a range export verifies with its checkpoints (--range), and fails where the console would', async (t) => {
+  const cp = (await app.container.services.audit.checkpoint())!;
+  T.clock.advance(60_000);
+  const from = T.clock.now().toISOString();
+  for (let i = 0; i < 3; i++) await app.inject({ method: 'GET', url: '/v1/me', headers: sup.auth() });
+  const checkpointsReply = await app.inject({ method: 'GET', url: `/v1/audit/checkpoints?from=${from}`, headers: sup.auth() });
+  t.equal(checkpointsReply.statusCode, 200, checkpointsReply.body);
+  const range = checkpointsReply.json();
+  t.equal(range.start.seq, cp.seq, 'the range starts at the checkpoint before the period');
+  const rangeFile = join(dir, 'checkpoints.json');
+  writeFileSync(rangeFile, checkpointsReply.body);
+  const rangeReply = await app.inject({ method: 'GET', url: `/v1/audit/export?afterSeq=${range.start.seq}&toSeq=${range.end.seq}`, headers: sup.auth() });
+  t.equal(rangeReply.statusCode, 200);
+  const rangeExport = join(dir, 'range.ndjson');
+  writeFileSync(rangeExport, rangeReply.body);
+  const key = head.signingPublicKey as string;
+
+  const ok = await run('audit', 'verify', rangeExport, '--range', rangeFile, '--signing-key', key);
+  t.equal(ok.code, 0, ok.out + ok.err);
+  t.match(ok.out, `ok: ${range.end.seq - cp.seq} events verified, seq ${cp.seq + 1} to ${range.end.seq}`);
+  t.match(ok.out, `start: checkpoint seq ${cp.seq} signed ${range.start.signedAt}, signature valid`);
+  t.match(ok.out, `end: checkpoint seq ${range.end.seq} signed ${range.end.signedAt}, signature valid, the chain lands on it`);
+  t.equal(ok.err, '');
+  const keyFromFile = await run('audit', 'verify', rangeExport, '--range', rangeFile);
+  t.equal(keyFromFile.code, 0);
+  t.match(keyFromFile.err, /warning: checking the checkpoints with the key written in the checkpoints file itself/);
+
+  const alone = await run('audit', 'verify', rangeExport);
+  t.equal(alone.code, 1, 'without its checkpoints a range is not a chain from genesis');
+  t.match(alone.out, /FAILED: seq 1: expected seq 1, got \d+; a range export is verified with --range <checkpoints\.json>/);
+
+  const lines = rangeReply.body.trimEnd().split('\n');
+  const inside = JSON.parse(lines[1]!) as { seq: number };
+  lines[1] = lines[1]!.replace('"outcome":"allowed"', '"outcome":"denied"');
+  const tampered = join(dir, 'range-tampered.ndjson');
+  writeFileSync(tampered, `${lines.join('\n')}\n`);
+  const bad = await run('audit', 'verify', tampered, '--range', rangeFile, '--signing-key', key);
+  t.equal(bad.code, 1);
+  t.match(bad.out, `FAILED: seq ${inside.seq}: hash of seq ${inside.seq} does not match`);
+
+  const short = join(dir, 'range-short.ndjson');
+  writeFileSync(short, `${rangeReply.body.trimEnd().split('\n').slice(0, -1).join('\n')}\n`);
+  const cut = await run('audit', 'verify', short, '--range', rangeFile, '--signing-key', key);
+  t.equal(cut.code, 1);
+  t.match(cut.out, `before the end checkpoint's seq ${range.end.seq}`);
+
+  const other = sodium.crypto_sign_keypair();
+  const forgedFile = join(dir, 'forged-checkpoints.json');
+  writeFileSync(forgedFile, JSON.stringify({ ...range, start: { ...range.start, ...signCheckpoint(cp.seq, cp.hash, other.privateKey) } }));
+  const forged = await run('audit', 'verify', rangeExport, '--range', forgedFile, '--signing-key', key);
+  t.equal(forged.code, 1);
+  t.match(forged.out, `FAILED: seq ${cp.seq}: the start checkpoint (seq ${cp.seq}) is not signed by the trusted key`);
+  const otherKey = await run('audit', 'verify', rangeExport, '--range', rangeFile, '--signing-key', toB64u(other.publicKey));
+  t.equal(otherKey.code, 1);
+  t.match(otherKey.out, /FAILED: the checkpoints were signed by another key/);
+
+  const both = await run('audit', 'verify', rangeExport, '--range', rangeFile, '--head', headFile);
+  t.equal(both.code, 1);
+  t.match(both.out, /--head and --range do not go together/);
+  writeFileSync(join(dir, 'not-checkpoints.json'), JSON.stringify({ start: null }));
+  const notRange = await run('audit', 'verify', rangeExport, '--range', join(dir, 'not-checkpoints.json'));
+  t.equal(notRange.code, 1);
+  t.match(notRange.err, /is not a saved pair of audit checkpoints/);
 });
 
 t.test('as a process: node --import tsx src/cli/main.ts audit verify', async (t) => {

@@ -1,7 +1,8 @@
 /**
  * The audit chain: any rewrite of history is caught and located (verifyChain names the first
  * event that does not verify), and a signed checkpoint kept offline catches even a rewrite
- * whose hashes were recomputed consistently.
+ * whose hashes were recomputed consistently. A range between two signed checkpoints verifies
+ * alone, with the key trusted, and nothing but the chain between them passes.
  */
 import t, { type Test } from 'tap';
 import fc, { type IProperty } from 'fast-check';
@@ -10,10 +11,12 @@ import {
   ChainVerifier,
   ExportVerifier,
   GENESIS_HASH,
+  RangeVerifier,
   chainHash,
   ready,
   signCheckpoint,
   verifyChain,
+  toB64u,
   verifyCheckpoint,
   type AuditEvent,
   type ChainedAuditEvent,
@@ -204,4 +207,64 @@ t.test('ExportVerifier reads an export line by line and holds it to a kept head'
     t.match(feed(v, [lines[0]!, '', lines[1]!, bad, lines[2]!]), { ok: false, code: 'audit_line_malformed', firstBadSeq: 3, count: 2, reason: 'line 4 is not valid JSON' }, bad);
     t.equal(v.push(lines[2]!), false, 'and it stops at the first failure');
   }
+});
+
+t.test('RangeVerifier: a range between two signed checkpoints, with the trusted key', async (t) => {
+  const signer = sodium.crypto_sign_keypair();
+  const other = sodium.crypto_sign_keypair();
+  const lines = events.map((e) => JSON.stringify(e));
+  const at = (seq: number) => signCheckpoint(seq, events[seq - 1]!.hash, signer.privateKey);
+  const start = at(50);
+  const end = at(150);
+  /** Lines of the events after..upTo (seqs), as the export by range serves them. */
+  const rangeLines = (after: number, upTo: number, from = lines) => from.slice(after, upTo);
+  const feed = (v: RangeVerifier, ls: string[]) => {
+    for (const l of ls) if (!v.push(l)) break;
+    return v.result();
+  };
+
+  const ok = feed(new RangeVerifier({ start, end }, signer.publicKey), [...rangeLines(50, 150), '']);
+  t.same(ok, { ok: true, count: 100, from: { seq: 50, hash: events[49]!.hash }, head: { seq: 150, hash: events[149]!.hash }, span: { first: events[50]!.at, last: events[149]!.at } }, 'seq 51 to 150, from the start checkpoint to the end one');
+  t.match(feed(new RangeVerifier({ start: null, end }, toB64u(signer.publicKey)), rangeLines(0, 150)), { ok: true, count: 150, from: { seq: 0, hash: GENESIS_HASH } }, 'from genesis (no start checkpoint), the key in b64u');
+
+  // An event altered inside the range: named by its seq, the rest not read.
+  const tampered = rangeLines(50, 150);
+  tampered[39] = JSON.stringify({ ...events[89]!, reason: 'rien à signaler' });
+  const v = new RangeVerifier({ start, end }, signer.publicKey);
+  t.match(feed(v, tampered), { ok: false, code: 'audit_chain_broken', firstBadSeq: 90, count: 39 }, 'the altered event, by seq');
+  t.equal(v.push(tampered[40]!), false, 'and it stops there');
+
+  // Altered outside the range (before its start), hashes untouched: the range itself still verifies...
+  const outside = lines.slice();
+  outside[19] = JSON.stringify({ ...events[19]!, reason: 'rien à signaler' });
+  t.match(feed(new RangeVerifier({ start, end }, signer.publicKey), rangeLines(50, 150, outside)), { ok: true, count: 100 }, 'an event altered outside the range is not the range\'s');
+  t.match(verifyChain(outside.map((l) => JSON.parse(l) as ChainedAuditEvent)), { ok: false, firstBadSeq: 20 }, '...the whole chain fails at it');
+  // ...but a rewrite before the start with every later hash recomputed no longer starts at the signed hash.
+  const recomputed = chain(events.map((e) => (e.seq === 20 ? { ...e, reason: 'rien à signaler' } : e))).map((e) => JSON.stringify(e));
+  t.match(feed(new RangeVerifier({ start, end }, signer.publicKey), rangeLines(50, 150, recomputed)), { ok: false, code: 'audit_chain_broken', firstBadSeq: 51, count: 0 }, 'a rewrite before the range breaks its first event');
+  // A rewrite inside the range with every later hash recomputed: caught at the end checkpoint.
+  const rewritten = chain(events.map((e) => (e.seq === 100 ? { ...e, outcome: e.outcome === 'allowed' ? 'denied' : 'allowed' } : e))).map((e) => JSON.stringify(e));
+  t.match(feed(new RangeVerifier({ start, end }, signer.publicKey), rangeLines(50, 150, rewritten)), { ok: false, code: 'audit_head_differs', firstBadSeq: 150, count: 100, reason: /end checkpoint/ }, 'a consistent rewrite inside misses the end checkpoint');
+
+  // A start checkpoint whose signature is wrong: nothing is verified.
+  for (const [what, range] of [
+    ['signed by another key', { start: signCheckpoint(50, events[49]!.hash, other.privateKey), end }],
+    ['signed for another hash', { start: { ...start, hash: events[48]!.hash }, end }],
+    ['a signature of another seq', { start: { ...start, signature: at(51).signature }, end }],
+    ['not a signature', { start: { ...start, signature: 'x' }, end }],
+  ] as const) {
+    const r = new RangeVerifier(range, signer.publicKey);
+    t.equal(r.push(lines[50]!), false, `${what}: no line is taken`);
+    t.same(r.result(), { ok: false, code: 'audit_checkpoint_unsigned', count: 0, firstBadSeq: 50, reason: 'the start checkpoint (seq 50) is not signed by the trusted key' }, `start ${what}`);
+  }
+  t.match(feed(new RangeVerifier({ start, end: signCheckpoint(150, events[149]!.hash, other.privateKey) }, signer.publicKey), rangeLines(50, 150)), { ok: false, code: 'audit_checkpoint_unsigned', firstBadSeq: 150, reason: /the end checkpoint/ }, 'an end signed by another key');
+  t.match(feed(new RangeVerifier({ start, end }, other.publicKey), rangeLines(50, 150)), { ok: false, code: 'audit_checkpoint_unsigned', firstBadSeq: 50 }, 'a key other than the signer\'s');
+
+  // A range that does not reach its end, runs past it, or does not start right after the start.
+  t.match(feed(new RangeVerifier({ start, end }, signer.publicKey), rangeLines(50, 140)), { ok: false, code: 'audit_head_not_reached', firstBadSeq: null, count: 90, reason: /ends at seq 140, before the end checkpoint's seq 150/ }, 'cut short');
+  t.match(feed(new RangeVerifier({ start, end }, signer.publicKey), rangeLines(50, 160)), { ok: false, code: 'audit_range_overrun', firstBadSeq: 151, count: 100 }, 'past the end');
+  t.match(feed(new RangeVerifier({ start, end }, signer.publicKey), rangeLines(51, 150)), { ok: false, code: 'audit_chain_broken', firstBadSeq: 51, count: 0 }, 'the first event missing');
+  t.match(feed(new RangeVerifier({ start, end }, signer.publicKey), rangeLines(40, 150)), { ok: false, code: 'audit_chain_broken', firstBadSeq: 51, count: 0 }, 'events before the start');
+  t.match(feed(new RangeVerifier({ start: end, end: start }, signer.publicKey), []), { ok: false, code: 'audit_head_not_reached', reason: /not after the start/ }, 'an end before the start');
+  t.match(feed(new RangeVerifier({ start, end }, signer.publicKey), [...rangeLines(50, 60), '{not json']), { ok: false, code: 'audit_line_malformed', firstBadSeq: 61, count: 10 }, 'a line that is not JSON');
 });

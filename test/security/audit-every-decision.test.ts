@@ -77,7 +77,6 @@ const UNREFUSABLE: Record<string, Partial<Record<Caller, string>>> = {
   'GET /v1/invitations': { admin: 'a list of the pending invitations, with no parameter but a bounded limit' },
   'GET /v1/policies': { supervisor: 'the loaded policies, the same for everyone who may read them', admin: 'the loaded policies' },
   'GET /v1/audit/events': { supervisor: 'the whole log is the supervisor’s to read (filters are checked by the schema)' },
-  'GET /v1/audit/export': { supervisor: 'the whole log is the supervisor’s to export' },
   'GET /v1/audit/head': { supervisor: 'the signed head of the log' },
   'POST /v1/audit/verify': { supervisor: 'a verification of the whole log' },
   'GET /v1/custody': { supervisor: 'who holds the mechanism and search keys, and the backups recorded: every supervisor reads it' },
@@ -113,6 +112,9 @@ async function refiled(key: string, role: Caller): Promise<Probe> {
 
 /** Refusals the services decide, where a random id does not apply or a conflict says more. */
 const REFUSALS: Record<string, Partial<Record<Caller, Refusal>>> = {
+  // The whole log is the supervisor's to export; a range must be one a client can verify.
+  'GET /v1/audit/export': { supervisor: { code: 'audit_range_reversed', probe: async () => ({ ...refusedProbe(await matrixProbe('GET /v1/audit/export', 'supervisor')), url: '/v1/audit/export?afterSeq=2&toSeq=1' }) } },
+  'GET /v1/audit/checkpoints': { supervisor: { code: 'audit_period_empty', probe: async () => ({ ...refusedProbe(await matrixProbe('GET /v1/audit/checkpoints', 'supervisor')), url: '/v1/audit/checkpoints?from=2001-01-01T00:00:00.000Z&to=2001-01-02T00:00:00.000Z' }) } },
   'POST /v1/auth/login': {
     anonymous: { code: 'invalid_credentials', probe: async (w) => ({ who: null, url: '/v1/auth/login', body: { username: w.officerB.username, authKey: b64u32(), totp: '123456' } }) },
   },

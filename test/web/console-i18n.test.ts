@@ -60,7 +60,7 @@ const DYNAMIC: Record<string, readonly string[]> = {
   'measures.implementer.': measures.implementer.enumValues,
   'measures.category.': MEASURE_CATEGORIES,
   'measures.command.': MEASURE_COMMANDS,
-  'audit.verify.': ['audit_head_unsigned', 'audit_line_malformed', 'audit_chain_broken', 'audit_head_differs', 'audit_head_not_reached'],
+  'audit.verify.': ['audit_head_unsigned', 'audit_line_malformed', 'audit_chain_broken', 'audit_head_differs', 'audit_head_not_reached', 'audit_checkpoint_unsigned', 'audit_range_overrun'],
   'admin.orgs.kind.': organisations.category.enumValues,
   'admin.hooks.state.': webhookDeliveries.status.enumValues,
 };

@@ -4,7 +4,7 @@
  * text out, and sends what is to be sealed and gets sealed strings back. Nothing the page keeps
  * opens anything.
  */
-import type { EnrolmentUpload, ExportFailure, FilingBody, FilingMetadata, IntakeKeyInfo, JsonValue, PasswordMaterial, PreloginParams, ReceiptReissueBody, ReceiptReissueCause, RekeyBody, RekeyBundle } from '../../src/sdk/index.js';
+import type { EnrolmentUpload, FilingBody, FilingMetadata, IntakeKeyInfo, JsonValue, PasswordMaterial, PreloginParams, ReceiptReissueBody, ReceiptReissueCause, RangeFailure, RekeyBody, RekeyBundle } from '../../src/sdk/index.js';
 
 /** A sealed value and the associated data it was sealed with (src/sdk/crypto/associated-data.ts). */
 export interface SealedItem {
@@ -152,12 +152,29 @@ export type CryptoRequest =
    * it passes through `head`, whose signature must verify with `signingPublicKey`: the key the
    * console pinned, not the one the server names. Progress arrives as FileEvent messages under `progressId`.
    */
-  | { op: 'verifyAuditExport'; file: Blob; head: { seq: number; hash: string; signature: string }; signingPublicKey: string; progressId: string };
+  | { op: 'verifyAuditExport'; file: Blob; head: { seq: number; hash: string; signature: string }; signingPublicKey: string; progressId: string }
+  /**
+   * Verifies a range export (the events after `range.start`, genesis when null, up to
+   * `range.end`): both checkpoints signed by `signingPublicKey` (the pinned key), the chain
+   * recomputed from the start's hash, landing exactly on the end's. Progress as for an export.
+   */
+  | { op: 'verifyAuditRange'; file: Blob; range: { start: AuditCheckpointRef | null; end: AuditCheckpointRef }; signingPublicKey: string; progressId: string };
+
+/** A signed checkpoint as the worker checks it. */
+export interface AuditCheckpointRef {
+  seq: number;
+  hash: string;
+  signature: string;
+}
+
+/** Why the worker refused an export or a range: a code the page has words for. */
+export type AuditFailure = { ok: false; code: 'audit_head_unsigned' | RangeFailure; count: number; firstBadSeq: number | null; headSeq: number };
 
 /** What the worker found in an audit export: each failure with a code the page has words for, and the first event it names. */
-export type AuditVerdict =
-  | { ok: true; count: number; headSeq: number; last: { seq: number; hash: string } }
-  | { ok: false; code: 'audit_head_unsigned' | ExportFailure; count: number; firstBadSeq: number | null; headSeq: number };
+export type AuditVerdict = { ok: true; count: number; headSeq: number; last: { seq: number; hash: string } } | AuditFailure;
+
+/** What the worker found in a range: the seqs verified (after `fromSeq` up to `headSeq`, the end) and when their first and last events were recorded. */
+export type AuditRangeVerdict = { ok: true; count: number; fromSeq: number; headSeq: number; span: { first: string; last: string } | null } | AuditFailure;
 
 /** What the worker needs of a listed file to open it: its id, sealed fields and the hash the server took. */
 export interface SealedFileRef {
@@ -247,6 +264,7 @@ export interface CryptoResults {
   custodySplit: { keyId: string; codes: string[] };
   custodyRestore: { answer: string; entry: string };
   verifyAuditExport: AuditVerdict;
+  verifyAuditRange: AuditRangeVerdict;
 }
 
 

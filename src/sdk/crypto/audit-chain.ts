@@ -183,31 +183,49 @@ export function verifyChain(events: Iterable<ChainedAuditEvent>, from?: { seq: n
 }
 
 /** Why an export does not verify: the codes the console shows, the causes the CLI prints. */
-export type ExportFailure = 'audit_line_malformed' | 'audit_chain_broken' | 'audit_head_differs' | 'audit_head_not_reached';
+export type ExportFailure = 'audit_line_malformed' | 'audit_chain_broken' | 'audit_head_differs' | 'audit_head_not_reached' | 'audit_range_overrun';
 
 export type ExportCheck =
   | { ok: true; count: number; head: { seq: number; hash: string } }
   | { ok: false; code: ExportFailure; count: number; firstBadSeq: number | null; reason: string };
 
+export interface ExportVerifierOptions {
+  /** Where the export starts: genesis by default, or a checkpoint whose hash the caller trusts (a range export). */
+  from?: { seq: number; hash: string };
+  /** The export must end exactly at the kept head: an event after it fails (a range export ends at its end checkpoint). */
+  endAtKept?: boolean;
+  /** What the kept head is called in the reasons given (`kept head` by default). */
+  keptName?: string;
+}
+
 /**
  * Verifies an NDJSON export of the audit log (GET /v1/audit/export) line by line as it is read,
  * so an export of millions of events costs the memory of one line: each line is parsed and
- * pushed through a ChainVerifier from genesis, and, with a kept head, the chain must pass
- * through it, so a rewrite of history, even with consistently recomputed hashes, fails. Whether
- * the kept head is signed by the trusted key is `verifyCheckpoint`'s, checked by the caller first.
+ * pushed through a ChainVerifier from genesis (or from a trusted starting point), and, with a
+ * kept head, the chain must pass through it, so a rewrite of history, even with consistently
+ * recomputed hashes, fails. Whether the kept head is signed by the trusted key is
+ * `verifyCheckpoint`'s, checked by the caller first (RangeVerifier does it for a range).
  * `egide audit verify` and the console's crypto worker both verify here: the same bytes get the
  * same verdict from either.
  */
 export class ExportVerifier {
-  private readonly chain = new ChainVerifier();
+  private readonly chain: ChainVerifier;
   private readonly kept: { seq: number; hash: string } | null;
+  private readonly endAtKept: boolean;
+  private readonly keptName: string;
   private lineNo = 0;
-  private lastSeq = 0;
+  private lastSeq: number;
   private keptReached = false;
+  private firstAt: string | null = null;
+  private lastAt: string | null = null;
   private failure: { code: ExportFailure; firstBadSeq: number; reason: string } | null = null;
 
-  constructor(kept: { seq: number; hash: string } | null = null) {
+  constructor(kept: { seq: number; hash: string } | null = null, options: ExportVerifierOptions = {}) {
     this.kept = kept;
+    this.chain = new ChainVerifier(options.from);
+    this.lastSeq = options.from?.seq ?? 0;
+    this.endAtKept = options.endAtKept === true && kept !== null;
+    this.keptName = options.keptName ?? 'kept head';
   }
 
   /** The next line, without its newline; false once the export failed (the rest need not be read). */
@@ -226,11 +244,17 @@ export class ExportVerifier {
       return false;
     }
     const e = event as ChainedAuditEvent;
+    if (this.endAtKept && this.keptReached) {
+      this.failure = { code: 'audit_range_overrun', firstBadSeq: this.kept!.seq + 1, reason: `the export goes on after the ${this.keptName}'s seq ${this.kept!.seq}` };
+      return false;
+    }
     if (!this.chain.push(e)) return false;
     this.lastSeq = e.seq;
+    this.firstAt ??= e.at;
+    this.lastAt = e.at;
     if (this.kept && e.seq === this.kept.seq) {
       if (e.hash !== this.kept.hash) {
-        this.failure = { code: 'audit_head_differs', firstBadSeq: e.seq, reason: `the chain does not pass through the kept head (hash ${e.hash}, head says ${this.kept.hash})` };
+        this.failure = { code: 'audit_head_differs', firstBadSeq: e.seq, reason: `the chain does not pass through the ${this.keptName} (hash ${e.hash}, the ${this.keptName} says ${this.kept.hash})` };
         return false;
       }
       this.keptReached = true;
@@ -238,14 +262,86 @@ export class ExportVerifier {
     return true;
   }
 
+  /** When the first and the last verified events were recorded (as they say), or null before any. */
+  span(): { first: string; last: string } | null {
+    return this.firstAt !== null && this.lastAt !== null ? { first: this.firstAt, last: this.lastAt } : null;
+  }
+
   result(): ExportCheck {
     const chain = this.chain.result();
     if (this.failure) return { ok: false, count: chain.count, ...this.failure };
     if (!chain.ok) return { ok: false, code: 'audit_chain_broken', count: chain.count, firstBadSeq: chain.firstBadSeq, reason: chain.reason };
     if (this.kept && !this.keptReached) {
-      return { ok: false, code: 'audit_head_not_reached', count: chain.count, firstBadSeq: null, reason: `the export ends at seq ${chain.head.seq}, before the kept head's seq ${this.kept.seq}` };
+      return { ok: false, code: 'audit_head_not_reached', count: chain.count, firstBadSeq: null, reason: `the export ends at seq ${chain.head.seq}, before the ${this.keptName}'s seq ${this.kept.seq}` };
     }
     return chain;
+  }
+}
+
+/**
+ * The two signed ends of a range export (GET /v1/audit/checkpoints): `start` null is genesis
+ * (seq 0, the zero hash), which needs no signature.
+ */
+export interface CheckpointRange {
+  start: SignedCheckpoint | null;
+  end: SignedCheckpoint;
+}
+
+export type RangeFailure = ExportFailure | 'audit_checkpoint_unsigned';
+
+export type RangeCheck =
+  | { ok: true; count: number; from: { seq: number; hash: string }; head: { seq: number; hash: string }; span: { first: string; last: string } | null }
+  | { ok: false; code: RangeFailure; count: number; firstBadSeq: number | null; reason: string };
+
+/**
+ * Verifies a range export (GET /v1/audit/export?afterSeq&toSeq) without trusting the server that
+ * served it: both checkpoints must be signed by the key the caller trusts (pinned, or published
+ * out of band), the chain is recomputed from the start checkpoint's hash, and it must land
+ * exactly on the end checkpoint (its seq and its hash, nothing after). An event altered inside
+ * the range, a start or end the key did not sign, a range cut short or run past its end: each
+ * fails, named by seq. The CLI (`egide audit verify --range`) and the console's worker both
+ * verify here.
+ */
+export class RangeVerifier {
+  private readonly inner: ExportVerifier | null = null;
+  private readonly from: { seq: number; hash: string };
+  private readonly refused: { code: RangeFailure; firstBadSeq: number | null; reason: string } | null = null;
+
+  constructor(range: CheckpointRange, signingPublicKey: Uint8Array | string) {
+    this.from = range.start ? { seq: range.start.seq, hash: range.start.hash } : { seq: 0, hash: GENESIS_HASH };
+    for (const [which, cp] of [
+      ['start', range.start],
+      ['end', range.end],
+    ] as const) {
+      if (!cp) continue;
+      let valid = false;
+      try {
+        valid = verifyCheckpoint(cp, signingPublicKey);
+      } catch {
+        valid = false;
+      }
+      if (!valid) {
+        this.refused = { code: 'audit_checkpoint_unsigned', firstBadSeq: cp.seq, reason: `the ${which} checkpoint (seq ${String(cp.seq)}) is not signed by the trusted key` };
+        return;
+      }
+    }
+    if (range.end.seq <= this.from.seq) {
+      this.refused = { code: 'audit_head_not_reached', firstBadSeq: null, reason: `the end checkpoint (seq ${range.end.seq}) is not after the start (seq ${this.from.seq})` };
+      return;
+    }
+    this.inner = new ExportVerifier({ seq: range.end.seq, hash: range.end.hash }, { from: this.from, endAtKept: true, keptName: 'end checkpoint' });
+  }
+
+  /** The next line, without its newline; false once the range failed (nothing more needs reading). */
+  push(line: string): boolean {
+    return this.inner ? this.inner.push(line) : false;
+  }
+
+  result(): RangeCheck {
+    if (!this.inner) return { ok: false, count: 0, ...this.refused! };
+    const r = this.inner.result();
+    if (!r.ok) return r;
+    return { ok: true, count: r.count, from: this.from, head: r.head, span: this.inner.span() };
   }
 }
 

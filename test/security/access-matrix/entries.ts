@@ -674,6 +674,7 @@ export const entries: Record<string, Entry> = {
   'GET /v1/audit/events': { probe: async (w, role, mode) => ({ who: await callerFor(w, role, null, mode), url: '/v1/audit/events?limit=5' }) },
   'GET /v1/audit/export': { probe: async (w, role, mode) => ({ who: await callerFor(w, role, null, mode), url: `/v1/audit/export?from=${encodeURIComponent(w.T.clock.now().toISOString())}` }) },
   'GET /v1/audit/head': { probe: async (w, role, mode) => ({ who: await callerFor(w, role, null, mode), url: '/v1/audit/head' }) },
+  'GET /v1/audit/checkpoints': { probe: async (w, role, mode) => ({ who: await callerFor(w, role, null, mode), url: `/v1/audit/checkpoints?to=${encodeURIComponent(w.T.clock.now().toISOString())}` }) },
   'POST /v1/audit/verify': { probe: async (w, role, mode) => ({ who: await callerFor(w, role, null, mode), url: '/v1/audit/verify' }) },
 
   // cases

@@ -2,7 +2,8 @@
  * The audit viewer (supervisors): every recorded decision, newest first, filtered by who, case,
  * action, outcome and time; pages follow the keyset of the chain (`next`), never an offset, so a
  * deep page over millions of events costs what the first does. Reading it is itself audited: the
- * supervisor's own reads appear in the list. Export and verification below.
+ * supervisor's own reads appear in the list. Export and verification below: of the period the
+ * filters show, or of the whole log.
  */
 import { useEffect, useId, useState } from 'preact/hooks';
 import { call, codeOf } from '../api.js';
@@ -12,6 +13,7 @@ import { Problem } from '../ui/problem.js';
 import { SelectField } from '../ui/choices.js';
 import { AuditEvents, actionText, type AuditItem } from './audit-events.js';
 import { AuditExport } from './audit-export.js';
+import { AuditRangeExport } from './audit-range-export.js';
 
 const PAGE = 50;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -115,6 +117,7 @@ export function AuditViewer() {
         <button type="submit">{t('audit.filter.apply')}</button>
       </form>
       <AuditPages pages={pages} caption={t('audit.title')} />
+      <AuditRangeExport from={query.from} to={query.to} />
       <AuditExport />
     </section>
   );

@@ -76,8 +76,8 @@ async function alterAsOwner(seq: number): Promise<void> {
 const browser = await consoleBrowser(t);
 
 /** The audit screen, the supervisor signed in, and its period section. */
-async function openAudit(size: 'laptop' | 'phone') {
-  const p = await browser.open(size);
+async function openAudit(size: 'laptop' | 'phone', timezoneId?: string) {
+  const p = await browser.open(size, 'fr-FR', timezoneId);
   const { page } = p;
   await page.clock.setSystemTime(T.clock.now());
   await page.goto(`${T.origin}/console/audit`);
@@ -86,10 +86,10 @@ async function openAudit(size: 'laptop' | 'phone') {
   return { p, page, section: page.getByRole('region', { name: 'Exporter et vérifier une période' }) };
 }
 
-/** Chooses a period in the viewer's filters (datetime-local values, the browser's time). */
+/** Chooses a period in the viewer's filters (datetime-local values, in the mechanism's time). */
 async function choosePeriod(page: Awaited<ReturnType<typeof openAudit>>['page'], from: string, to: string): Promise<void> {
-  await page.getByLabel('Depuis (heure de ce navigateur)').fill(from);
-  await page.getByLabel("Jusqu'à (heure de ce navigateur)").fill(to);
+  await page.getByLabel('Depuis', { exact: true }).fill(from);
+  await page.getByLabel("Jusqu'à", { exact: true }).fill(to);
   await page.getByRole('button', { name: 'Afficher' }).click();
 }
 
@@ -200,4 +200,15 @@ t.test('an empty period is told in words', async (t) => {
   await problem.waitFor();
   t.match(await problem.textContent(), /Aucun événement n'a été enregistré pendant cette période/);
   t.equal(await section.locator('.audit-verdict').count(), 0, 'no verdict');
+});
+
+t.test('a period is read in the mechanism\'s time, whatever the browser\'s zone', async (t) => {
+  // A supervisor travelling in Tokyo (UTC+9) asks for the hours the log shows in Bamako (UTC+0, policies/calendar.yaml).
+  const { page } = await openAudit('laptop', 'Asia/Tokyo');
+  t.match(await page.getByText(/Heure du mécanisme \(Africa\/Bamako\)/).first().textContent(), /Africa\/Bamako/, 'the fields say which time they are in');
+  const asked = page.waitForRequest((r) => r.url().includes('/v1/audit/events') && r.url().includes('from='));
+  await choosePeriod(page, '2026-06-01T10:00', '2026-06-01T12:30');
+  const url = new URL((await asked).url());
+  t.equal(url.searchParams.get('from'), '2026-06-01T10:00:00.000Z', '10:00 in Bamako, not 10:00 in Tokyo');
+  t.equal(url.searchParams.get('to'), '2026-06-01T12:30:00.000Z');
 });

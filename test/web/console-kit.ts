@@ -47,13 +47,13 @@ export interface ConsolePage extends IsolatedPage {
 }
 
 /** One Chromium for the file; `open()` gives an isolated page (French, Bamako time) that records CSP violations. */
-export async function consoleBrowser(t: Teardown): Promise<{ open(size?: 'laptop' | 'phone', locale?: string): Promise<ConsolePage> }> {
+export async function consoleBrowser(t: Teardown): Promise<{ open(size?: 'laptop' | 'phone', locale?: string, timezoneId?: string): Promise<ConsolePage> }> {
   const browser = await launchChromium();
   const pages: IsolatedPage[] = [];
   t.teardown(() => closeAll(...pages, browser));
   return {
-    async open(size = 'laptop', locale = 'fr-FR') {
-      const p = await openIsolatedPage(browser, { ...(size === 'phone' ? PHONE : LAPTOP), locale, timezoneId: 'Africa/Bamako' });
+    async open(size = 'laptop', locale = 'fr-FR', timezoneId = 'Africa/Bamako') {
+      const p = await openIsolatedPage(browser, { ...(size === 'phone' ? PHONE : LAPTOP), locale, timezoneId });
       pages.push(p);
       const violations: string[] = [];
       await p.context.exposeBinding('__egideViolation', (_source, text: string) => void violations.push(text));

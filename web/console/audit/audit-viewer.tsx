@@ -7,7 +7,7 @@
  */
 import { useEffect, useId, useState } from 'preact/hooks';
 import { call, codeOf } from '../api.js';
-import { t } from '../i18n.js';
+import { t, timeZone } from '../i18n.js';
 import { Field } from '../ui/field.js';
 import { Problem } from '../ui/problem.js';
 import { SelectField } from '../ui/choices.js';
@@ -57,16 +57,32 @@ function DateField({ label, value, onValue }: { label: string; value: string; on
   return (
     <div class="field">
       <label for={id}>{label}</label>
-      <input id={id} type="datetime-local" value={value} onInput={(e) => onValue(e.currentTarget.value)} />
+      <p class="hint" id={`${id}-zone`}>
+        {t('audit.filter.zone', { zone: timeZone.value })}
+      </p>
+      <input id={id} type="datetime-local" aria-describedby={`${id}-zone`} value={value} onInput={(e) => onValue(e.currentTarget.value)} />
     </div>
   );
 }
 
-/** A datetime-local value (the browser's local time) as the API's instant, or undefined. */
+/**
+ * A datetime-local value as the API's instant, or undefined. It is read in the mechanism's time
+ * zone, the one every date of the console is shown in, not the browser's: a supervisor abroad
+ * asks for the same hours the log shows.
+ */
 function instant(local: string): string | undefined {
-  if (!local) return undefined;
-  const d = new Date(local);
-  return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?$/.exec(local);
+  if (!m) return undefined;
+  const [y, mo, d, h, mi, s] = m.slice(1).map((x) => Number(x ?? 0)) as [number, number, number, number, number, number];
+  const wall = Date.UTC(y, mo - 1, d, h, mi, s);
+  // The zone's offset at that instant, found by reading the guess back in the zone (twice: a change of offset in between).
+  const offsetAt = (at: number) => {
+    const p = Object.fromEntries(new Intl.DateTimeFormat('en-US', { timeZone: timeZone.value, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' }).formatToParts(at).map((x) => [x.type, x.value]));
+    return Date.UTC(Number(p.year), Number(p.month) - 1, Number(p.day), Number(p.hour), Number(p.minute), Number(p.second)) - at;
+  };
+  let at = wall - offsetAt(wall);
+  at = wall - offsetAt(at);
+  return Number.isNaN(at) ? undefined : new Date(at).toISOString();
 }
 
 export function AuditViewer() {

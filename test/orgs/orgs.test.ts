@@ -132,7 +132,7 @@ t.test('a holder adds an entry for another member, who opens it to the same key'
   t.equal(byNonHolder.statusCode, 404, 'a member who does not hold the key cannot add entries');
   const r = await as(pa1, 'POST', `/v1/orgs/${orgA}/keyring`, { userId: pa2.id, entry: e.entry });
   t.equal(r.statusCode, 201, r.body);
-  t.same(r.json(), { orgId: orgA, userId: pa2.id, orgKeyId: keyA.keyId, memberKeyId: keyIdOf(pa2.keyPair.publicKey) });
+  t.same(r.json(), { orgId: orgA, userId: pa2.id, orgKeyId: keyA.keyId, memberKeyId: keyIdOf(pa2.keyPair.publicKey), retiredKeyIds: [] });
   const ring = await myKeyring(pa2);
   t.equal(ring.length, 1);
   t.equal(ring[0]!.orgKeyId, keyA.keyId);

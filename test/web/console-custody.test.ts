@@ -3,7 +3,8 @@
  * sees the "too few holders" warning, grants the mechanism key and the search key to another
  * supervisor (whose fingerprint is shown before sealing), makes a 3-of-5 split backup (the five
  * codes read from the page); a new supervisor restores from three of them (a mistyped code is
- * named first) and then opens a case; the first supervisor rotates the key when a holder leaves.
+ * named first) and then opens a case; the first supervisor rotates the key when a holder leaves,
+ * then grants it to another supervisor, the previous key with it.
  * axe-clean at laptop and phone sizes, no CSP violation, no share code in any request.
  */
 import t from 'tap';
@@ -18,6 +19,7 @@ const dep = await bootstrap(T);
 const sup1 = dep.supervisor;
 const mariam = await enrolActor(T, dep.admin, { username: 'mariam.sup', role: 'supervisor', orgId: dep.mechanismId });
 const oumar = await enrolActor(T, dep.admin, { username: 'oumar.sup', role: 'supervisor', orgId: dep.mechanismId });
+const awa = await enrolActor(T, dep.admin, { username: 'awa.sup', role: 'supervisor', orgId: dep.mechanismId });
 // The staff keyring exists (the first supervisor made it), so a grant seals both keys.
 await T.app.inject({ method: 'POST', url: '/v1/search-key', headers: sup1.auth(), payload: { entries: [{ userId: sup1.id, memberKeyId: keyIdOf(sup1.keyPair.publicKey), entry: sealSecret(randomBytes(32), sup1.keyPair.publicKey) }] } });
 const filed = await fileCase(T, dep);
@@ -124,5 +126,17 @@ t.test('a holder leaves: the key is rotated to the remaining holders', async (t)
   const older = await sql`select count(*)::int as n from keyring_entries e join org_keys k on k.id = e.org_key_id where k.key_id = ${dep.mechanismKeyId}`;
   t.equal(older[0]!.n, 3, 'entries for the older key are kept (older cases stay readable)');
   t.equal(await page.locator('[data-mechanism-fingerprint]').textContent(), fingerprintOf(String(current!.key_id)));
+  checkPage(t, laptop);
+});
+
+t.test('after the rotation a grant passes the previous key too', async (t) => {
+  const { page } = laptop;
+  await page.getByLabel('La personne', { exact: true }).selectOption({ label: 'awa.sup (superviseur·e)' });
+  await page.locator('.colleague-key .fingerprint').waitFor();
+  await page.getByRole('button', { name: 'Sceller et confier' }).click();
+  await page.getByRole('status').filter({ hasText: 'La clé du mécanisme et la clé de recherche ont été confiées' }).waitFor();
+  const held = await sql`select k.key_id, k.retired_at is null as current from keyring_entries e join org_keys k on k.id = e.org_key_id where e.user_id = ${awa.id} order by k.created_at`;
+  t.equal(held.length, 2, 'awa holds two entries, from one grant');
+  t.same(held.map((h) => h.key_id), [dep.mechanismKeyId, (await sql`select key_id from org_keys where org_id = ${dep.mechanismId} and retired_at is null`)[0]!.key_id], 'the previous key and the current one');
   checkPage(t, laptop);
 });

@@ -6,7 +6,7 @@
  * share codes do, once, because they are printed for their custodians.
  */
 /// <reference lib="webworker" />
-import { combineShareCodes, createOrgKey, fromB64u, keyIdOf, openSecret, sealKeyringEntry, sealSearchKeyEntry, splitPrivateKey, toB64u, wipe, type BoxKeyPair } from '../../../src/sdk/index.js';
+import { combineShareCodes, createOrgKey, fromB64u, keyIdOf, openSecret, sealKeyringEntry, sealKeyringGrant, sealSearchKeyEntry, splitPrivateKey, toB64u, wipe, type BoxKeyPair } from '../../../src/sdk/index.js';
 import type { CryptoRequest, CryptoResults, KeyringItem } from '../protocol.js';
 
 type CustodyRequest = Extract<CryptoRequest, { op: 'custodyGrant' | 'custodyRotate' | 'custodySplit' | 'custodyRestore' }>;
@@ -44,8 +44,9 @@ export function createCustodyOps(deps: {
       case 'custodyGrant': {
         const recipient = checkedKey(request.publicKey, request.keyId);
         const mechanism = held(request.mechanismKeyId, request.keyring);
+        const retired = request.retiredKeyIds.map((keyId) => held(keyId, request.keyring).privateKey);
         const search = deps.searchKey();
-        return { entry: sealKeyringEntry(mechanism.privateKey, recipient).entry, searchEntry: search ? sealSearchKeyEntry(search, recipient).entry : null };
+        return { ...sealKeyringGrant(mechanism.privateKey, retired, recipient), searchEntry: search ? sealSearchKeyEntry(search, recipient).entry : null };
       }
       case 'custodyRotate': {
         // The caller must hold the key being replaced: only a holder rotates it (the API checks too).

@@ -26,7 +26,8 @@ export const KeyholderWarning = Type.Object(
     code: Type.Literal('too_few_keyholders'),
     holders: Type.Integer({ minimum: 0 }),
     minimum: Type.Integer({ minimum: 1 }),
-    screen: Type.Literal('/console/custody', { description: 'where a supervisor who holds the key grants it to another' }),
+    backup: Type.Boolean({ description: 'a split backup of the current key was recorded; one made before the last rotation does not count (it does not open cases moved to the new key)' }),
+    screen: Type.Literal('/console/custody', { description: 'where a supervisor who holds the key grants it to another, or makes a split backup' }),
   },
   { description: 'fewer active members hold the current mechanism key than policies/custody.yaml asks' },
 );
@@ -35,7 +36,7 @@ const Backup = Type.Object({
   id: Uuid,
   keyId: KeyId,
   fingerprint: Fingerprint,
-  current: Type.Boolean({ description: 'a backup of the current key; after a rotation, an older backup rebuilds only the older key' }),
+  current: Type.Boolean({ description: 'a backup of the current key; one made before the last rotation rebuilds only the older key, which does not open cases moved to the new key: make a new backup' }),
   threshold: Type.Integer(),
   shares: Type.Integer(),
   custodians: Type.Array(Name),

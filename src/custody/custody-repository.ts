@@ -1,4 +1,4 @@
-import { desc, eq } from 'drizzle-orm';
+import { and, desc, eq, isNull } from 'drizzle-orm';
 import type { Queryable } from '../db/client.js';
 import { custodyBackups, orgKeys, users } from '../db/schema/index.js';
 
@@ -15,6 +15,17 @@ export function createCustodyRepository(db: Queryable) {
         .innerJoin(users, eq(users.id, custodyBackups.madeBy))
         .where(eq(orgKeys.orgId, orgId))
         .orderBy(desc(custodyBackups.madeAt));
+    },
+
+    /** Whether a split backup of the organisation's current key was recorded; one of a retired key does not count. */
+    async currentKeyBackedUp(orgId: string, tx: Queryable = db): Promise<boolean> {
+      const [row] = await tx
+        .select({ id: custodyBackups.id })
+        .from(custodyBackups)
+        .innerJoin(orgKeys, eq(orgKeys.id, custodyBackups.orgKeyId))
+        .where(and(eq(orgKeys.orgId, orgId), isNull(orgKeys.retiredAt)))
+        .limit(1);
+      return row !== undefined;
     },
 
     async insertBackup(row: typeof custodyBackups.$inferInsert, tx: Queryable): Promise<void> {

@@ -97,7 +97,8 @@ export function createCustodyService(deps: {
         searchHolders: searchMembers.map((m) => holder({ ...m, grantedBy: m.granterName })),
         backups: backups.map((b) => ({ id: b.id, keyId: b.keyId, fingerprint: fingerprintOf(b.keyId), current: b.retiredAt === null, threshold: b.threshold, shares: b.shares, custodians: b.custodians, madeBy: b.madeBy, madeAt: b.madeAt.toISOString() })),
         policy: { threshold: policy.threshold, shares: policy.shares, minimumHolders: policy.minimumHolders },
-        warning: keyholderWarning(active, policy.minimumHolders),
+        // A backup of a retired key does not count: it does not open cases moved to the current key.
+        warning: keyholderWarning(active, policy.minimumHolders, backups.some((b) => b.retiredAt === null)),
       };
     },
 

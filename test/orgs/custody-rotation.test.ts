@@ -1,5 +1,6 @@
 /**
- * The mechanism key after a rotation, through the API with the SDK's own crypto: a grant passes
+ * The mechanism key after a rotation, through the API with the SDK's own crypto: a split backup
+ * made before it counts as none in the keyholder warning (custody screen, admins' health); a grant passes
  * every key of the keyring the granter holds (current and retired, one command), refused for a
  * key they do not hold or with one they hold left out; a partner member grants their
  * organisation's keyring the same way.
@@ -51,11 +52,31 @@ async function openAsHolder(who: Actor, caseId: string): Promise<Uint8Array> {
 const K1 = dep.mechanismKey;
 const older = await fileCase(T, dep);
 let K2: OrgKey;
+const custodians = ['Aminata Traoré', 'Moussa Diarra', 'Fatoumata Coulibaly', 'Ibrahim Keïta', 'Awa Sangaré'];
+const custody = async () => (await as(sup1, 'GET', '/v1/custody')).json();
+const health = async () => (await as(dep.admin, 'GET', '/v1/admin/health')).json();
+
+t.test('with one holder, the warning says whether the current key has a split backup', async (t) => {
+  t.match((await custody()).warning, { code: 'too_few_keyholders', holders: 1, backup: false });
+  t.equal((await as(sup1, 'POST', '/v1/custody/backups', { keyId: dep.mechanismKeyId, threshold: 3, shares: 5, custodians })).statusCode, 201);
+  const view = await custody();
+  t.same(view.warning, { code: 'too_few_keyholders', holders: 1, minimum: 2, backup: true, screen: '/console/custody' }, 'a backup of the current key counts');
+  const h = await health();
+  t.same(h.keyholderWarning, view.warning, 'the admins read the same');
+  t.ok(h.warnings.some((w: string) => w.includes('a split backup of the current key exists')), h.warnings.join('; '));
+});
 
 t.test('a grant after a rotation passes the previous key too, and the new holder opens older cases', async (t) => {
   // mariam was a holder and leaves: the key is rotated to the first supervisor alone.
   t.equal((await as(sup1, 'POST', keyring, { userId: mariam.id, entry: sealKeyringEntry(K1.privateKey, mariam.keyPair.publicKey).entry })).statusCode, 201);
   K2 = await rotate(sup1, [sup1]);
+  // The backup made before the rotation is of the retired key: it counts as none.
+  const view = await custody();
+  t.match(view.backups, [{ keyId: dep.mechanismKeyId, current: false }], 'the backup is of the previous key');
+  t.same(view.warning, { code: 'too_few_keyholders', holders: 1, minimum: 2, backup: false, screen: '/console/custody' }, 'and counts as no backup');
+  const h = await health();
+  t.same(h.keyholderWarning, view.warning);
+  t.ok(h.warnings.some((w: string) => w.includes('no split backup of the current key exists either')), h.warnings.join('; '));
   const grant = sealKeyringGrant(K2.keyPair.privateKey, [K1.privateKey], oumar.keyPair.publicKey);
   t.same(grant.retired.map((r) => r.orgKeyId), [dep.mechanismKeyId], 'the SDK seals one entry per retired key');
 

@@ -43,7 +43,7 @@ t.test('custody is the supervisors\': who holds what, and a warning while one pe
   t.equal(view.key.keyId, dep.mechanismKeyId);
   t.match(view.key.fingerprint, /^[0-9A-F]{4}( [0-9A-F]{4}){7}$/);
   t.same(view.holders.map((h: { username: string }) => h.username), ['first-supervisor']);
-  t.same(view.warning, { code: 'too_few_keyholders', holders: 1, minimum: 2, screen: '/console/custody' }, 'the warning says how many, how many should, and where to fix it');
+  t.same(view.warning, { code: 'too_few_keyholders', holders: 1, minimum: 2, backup: false, screen: '/console/custody' }, 'the warning says how many, how many should, that no backup exists, and where to fix it');
   t.same(view.policy, { threshold: 3, shares: 5, minimumHolders: 2 }, 'k of n from policies/custody.yaml');
   const health = (await as(dep.admin, 'GET', '/v1/admin/health')).json();
   t.same(health.keyholderWarning, view.warning, "the admins' health page carries the same warning, with the custody screen to link to");

@@ -49,6 +49,8 @@ t.test('a holder grants both keys to another supervisor, fingerprint shown, and 
   const warning = page.locator('[data-code="too_few_keyholders"]');
   await warning.waitFor();
   t.match(await warning.textContent(), /Seulement 1 membre/, 'the warning about one holder');
+  t.equal(await warning.getAttribute('data-backup'), 'none');
+  t.match(await warning.textContent(), /aucune sauvegarde partagée de la clé actuelle/, 'and that no split backup of the current key exists');
   t.equal(await page.locator('[data-mechanism-fingerprint]').textContent(), fingerprintOf(dep.mechanismKeyId));
   await axeBothSizes(t, page, 'custody screen');
 
@@ -118,7 +120,8 @@ t.test('a holder leaves: the key is rotated to the remaining holders', async (t)
   await page.getByLabel('mariam.sup', { exact: true }).uncheck();
   t.ok(await page.getByLabel('oumar.sup', { exact: true }).isChecked());
   await page.getByRole('button', { name: 'Créer la nouvelle clé' }).click();
-  await page.getByText("d'une clé précédente").waitFor();
+  await page.locator('[data-backup-older]').waitFor();
+  t.match(await page.locator('[data-backup-older]').textContent(), "Faite avant le dernier renouvellement : elle n'ouvre pas les dossiers passés à la nouvelle clé ; faites une nouvelle sauvegarde.", 'the backup is marked as made before the rotation');
   const [current] = await sql`select id, key_id from org_keys where org_id = ${dep.mechanismId} and retired_at is null`;
   t.not(current!.key_id, dep.mechanismKeyId, 'a new current key');
   const holders = await sql`select user_id from keyring_entries where org_key_id = ${current!.id} order by user_id`;

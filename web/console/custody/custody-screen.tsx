@@ -38,8 +38,9 @@ export function Custody() {
       {view && (
         <>
           {view.warning && (
-            <div class="alert alert-error" role="alert" data-code={view.warning.code}>
+            <div class="alert alert-error" role="alert" data-code={view.warning.code} data-backup={view.warning.backup ? 'current' : 'none'}>
               <p>{t('custody.warning', { n: view.warning.holders, min: view.warning.minimum })}</p>
+              {!view.warning.backup && <p>{t('custody.warningNoBackup')}</p>}
             </div>
           )}
           <section aria-labelledby="custody-key-title">
@@ -76,7 +77,11 @@ export function Custody() {
                 {view.backups.map((b) => (
                   <li key={b.id} data-backup={b.id}>
                     {t('custody.backupLine', { k: b.threshold, n: b.shares, who: b.madeBy, at: formatDateTime(b.madeAt), names: b.custodians.join(', ') })}{' '}
-                    {!b.current && <span class="badge badge-overdue">{t('custody.backupOlder')}</span>}
+                    {!b.current && (
+                      <p class="alert alert-warn" data-backup-older>
+                        {t('custody.backupBeforeRotation')}
+                      </p>
+                    )}
                   </li>
                 ))}
               </ul>

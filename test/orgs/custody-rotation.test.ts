@@ -3,16 +3,19 @@
  * made before it counts as none in the keyholder warning (custody screen, admins' health); a grant passes
  * every key of the keyring the granter holds (current and retired, one command), refused for a
  * key they do not hold or with one they hold left out; a partner member grants their
- * organisation's keyring the same way.
+ * organisation's keyring the same way. Then the cases still sealed to the retired key (their case
+ * key, and the staff key of their internal notes) are moved onto the current key by a holder's
+ * client, one audited command per case, refused unless sealed to the current key at the case's
+ * epoch by a holder of the retired key; the same key, so every sealed value and note still opens.
  */
+import { randomUUID } from 'node:crypto';
 import t from 'tap';
 import { buildTestApp } from '../helpers/app.js';
-import { bootstrap, enrolActor, fileCase, partnerOrg, refreshIfStale, type Actor } from '../helpers/world.js';
-import { createOrgKey, keyIdOf, openEnvelope, openKeyringEntry, openSecret, ready, sealKeyringEntry, sealKeyringGrant, toB64u, type BoxKeyPair, type KeyEnvelope, type OrgKey } from '../../src/sdk/index.js';
+import { bootstrap, enrolActor, fileCase, partnerOrg, type Actor, requestAs } from '../helpers/world.js';
+import { createOrgKey, createStaffKey, keyIdOf, openEnvelope, openKeyringEntry, openNote, openSecret, openStaffKey, ready, rewrapEnvelope, sealEnvelope, sealKeyringEntry, sealKeyringGrant, sealNote, toB64u, type BoxKeyPair, type KeyEnvelope, type OrgKey, type StaffKeyHolder } from '../../src/sdk/index.js';
 
 await ready();
 const T = await buildTestApp(t);
-const { app } = T;
 const sql = T.database.sql;
 const dep = await bootstrap(T);
 const sup1 = dep.supervisor;
@@ -20,11 +23,9 @@ const mariam = await enrolActor(T, dep.admin, { username: 'mariam.sup', role: 's
 const oumar = await enrolActor(T, dep.admin, { username: 'oumar.sup', role: 'supervisor', orgId: dep.mechanismId });
 const kadi = await enrolActor(T, dep.admin, { username: 'kadi.sup', role: 'supervisor', orgId: dep.mechanismId });
 const awa = await enrolActor(T, dep.admin, { username: 'awa.sup', role: 'supervisor', orgId: dep.mechanismId });
+const officer = await enrolActor(T, dep.admin, { username: 'sidi.off', role: 'officer', orgId: dep.mechanismId });
 
-async function as(actor: Actor, method: 'GET' | 'POST', url: string, payload?: object) {
-  await refreshIfStale(T, actor);
-  return app.inject({ method, url, headers: actor.auth(), ...(payload !== undefined ? { payload } : {}) });
-}
+const as = requestAs(T);
 const keyring = `/v1/orgs/${dep.mechanismId}/keyring`;
 const lastEvent = async (actor: Actor, action: string) => (await sql`select outcome, reason from audit_events where actor = ${'u:' + actor.id} and action = ${action} order by id desc limit 1`)[0];
 const heldKeyIds = async (who: Actor) => ((await as(who, 'GET', '/v1/me')).json().keyring as Array<{ orgId: string; orgKeyId: string }>).filter((k) => k.orgId === dep.mechanismId).map((k) => k.orgKeyId).sort();
@@ -51,6 +52,19 @@ async function openAsHolder(who: Actor, caseId: string): Promise<Uint8Array> {
 
 const K1 = dep.mechanismKey;
 const older = await fileCase(T, dep);
+// A case with internal notes: its staff key sealed to the mechanism key too.
+T.clock.advance(60_000);
+const noted = await fileCase(T, dep);
+const NOTE = `Appel du 6 avril ${randomUUID()}`;
+const noteId = randomUUID();
+{
+  const holders = (await as(sup1, 'GET', `/v1/cases/${noted.caseId}/notes`)).json().holders as StaffKeyHolder[];
+  const made = createStaffKey(holders);
+  const created = await as(sup1, 'POST', `/v1/cases/${noted.caseId}/staff-key`, { envelopes: made.envelopes });
+  if (created.statusCode !== 201) throw new Error(`staff key: ${created.body}`);
+  const note = await as(sup1, 'POST', `/v1/cases/${noted.caseId}/notes`, { id: noteId, body: sealNote({ text: NOTE }, made.staffKey, { caseId: noted.caseId, noteId, author: `u:${sup1.id}` }), keyEpoch: 1 });
+  if (note.statusCode !== 201) throw new Error(`note: ${note.body}`);
+}
 let K2: OrgKey;
 const custodians = ['Aminata Traoré', 'Moussa Diarra', 'Fatoumata Coulibaly', 'Ibrahim Keïta', 'Awa Sangaré'];
 const custody = async () => (await as(sup1, 'GET', '/v1/custody')).json();
@@ -142,4 +156,108 @@ t.test('a partner member grants their organisation keyring, retired keys include
   ]);
   t.same(openKeyringEntry(ring[0]!.entry, colleague.keyPair).privateKey, org.keyPair.privateKey, 'the retired entry opens the retired key');
   t.equal(keyIdOf(openKeyringEntry(ring[1]!.entry, colleague.keyPair).publicKey), next.keyId);
+});
+
+/** The case's mechanism envelope and staff-key envelope as the database holds them. */
+const mechanismRows = async (caseId: string) => ({
+  cases: await sql`select key_id, envelope from case_envelopes where case_id = ${caseId} and recipient_type = 'org'`,
+  staff: await sql`select key_id, envelope, key_epoch from staff_key_envelopes where case_id = ${caseId} and recipient_type = 'org'`,
+  row: (await sql`select mechanism_key_id, key_epoch from cases where id = ${caseId}`)[0]!,
+  fields: await sql`select field, sealed from case_fields where case_id = ${caseId} order by field`,
+});
+
+t.test('the cases still sealed to the retired key are moved onto the current key, the same case key re-sealed', async (t) => {
+  const recent = await fileCase(T, { ...dep, mechanismKeyId: K2.keyId });
+  const view = (await as(sup1, 'GET', '/v1/custody')).json();
+  t.equal(view.casesOnOlderKeys, 2, 'the two cases filed before the rotation, not the one after');
+  t.match(view.olderKeys.find((k: { keyId: string }) => k.keyId === dep.mechanismKeyId), { cases: 2 });
+
+  t.equal((await as(officer, 'GET', '/v1/custody/rewrap')).statusCode, 403, 'not an officer');
+  t.equal((await as(mariam, 'GET', '/v1/custody/rewrap')).statusCode, 404, 'not a supervisor who holds only the retired key');
+  const kadiView = (await as(kadi, 'GET', '/v1/custody/rewrap')).json();
+  t.same(kadiView, { keyId: K2.keyId, remaining: 2, unreachable: 2, cases: [] }, 'kadi holds the current key only: nothing she can open is served');
+
+  const first = await as(sup1, 'GET', '/v1/custody/rewrap?limit=1');
+  t.equal(first.statusCode, 200, first.body);
+  const batch = first.json();
+  t.match(batch, { keyId: K2.keyId, remaining: 2, unreachable: 0 });
+  t.equal(batch.cases.length, 1, 'a batch of the size asked for');
+  const c = batch.cases[0];
+  t.match(c, { caseId: older.caseId, reference: older.reference, epoch: 1, envelope: { keyId: dep.mechanismKeyId }, staffEnvelope: null });
+  t.match(await lastEvent(sup1, 'custody.rewrap'), { outcome: 'allowed', reason: new RegExp(older.caseId) }, 'the envelopes served are audited');
+
+  const before = await mechanismRows(older.caseId);
+  const moved = rewrapEnvelope(c.envelope, K1, K2.keyPair.publicKey);
+  const url = `/v1/custody/rewrap/${older.caseId}`;
+  const body = { epoch: 1, fromKeyId: dep.mechanismKeyId, keyId: moved.keyId, envelope: moved.envelope };
+  const refusals: Array<[Actor, object, number, string, string]> = [
+    [kadi, body, 409, 'key_holder_required', 'a holder of the current key who does not hold the retired one'],
+    [mariam, body, 404, 'not_found', 'a holder of the retired key only'],
+    [sup1, { ...body, ...sealEnvelope(openEnvelope(c.envelope, K1), K1.publicKey) }, 409, 'intake_key_changed', 'an envelope sealed to the retired key again'],
+    [sup1, { ...body, epoch: 2 }, 409, 'key_epoch_changed', 'another epoch than the case\'s'],
+    [sup1, { ...body, fromKeyId: K2.keyId }, 409, 'conflict', 'another key than the one the envelope is sealed to'],
+    [sup1, { ...body, envelope: c.envelope.envelope }, 400, 'validation_failed', 'the old envelope'],
+    [sup1, { ...body, envelope: 'v1.AAAA' }, 400, 'validation_failed', 'a malformed envelope'],
+    [sup1, { ...body, staffEnvelope: moved.envelope }, 400, 'validation_failed', 'a staff-key envelope for a case without one'],
+  ];
+  for (const [who, payload, status, code, why] of refusals) {
+    const r = await as(who, 'POST', url, payload);
+    t.equal(r.statusCode, status, `${why}: ${r.body}`);
+    t.equal(r.json().code, code, why);
+  }
+  t.match(await lastEvent(sup1, 'custody.rewrap'), { outcome: 'denied' }, 'refusals are audited');
+  t.same(await mechanismRows(older.caseId), before, 'nothing changed by a refusal');
+
+  const ok = await as(sup1, 'POST', url, body);
+  t.equal(ok.statusCode, 200, ok.body);
+  t.same(ok.json(), { caseId: older.caseId, keyId: K2.keyId, moved: true, staffKey: false });
+  t.match(await lastEvent(sup1, 'custody.rewrap'), { outcome: 'allowed' });
+  const after = await mechanismRows(older.caseId);
+  t.same(after.cases.map((r) => r.key_id), [K2.keyId], 'the mechanism envelope is sealed to the current key; none to the retired one is left');
+  t.same(after.row, { mechanism_key_id: K2.keyId, key_epoch: 1 }, 'the same epoch: the case key did not change');
+  t.same(after.fields, before.fields, 'no sealed value was touched');
+  t.same(openEnvelope({ keyId: K2.keyId, envelope: after.cases[0]!.envelope }, K2.keyPair), older.defender.dek, 'the current key opens the same case key');
+  t.same(await openAsHolder(sup1, older.caseId), older.defender.dek, 'and a holder opens the case through it');
+  const again = await as(sup1, 'POST', url, body);
+  t.equal(again.statusCode, 200, 'idempotent');
+  t.same(again.json(), { caseId: older.caseId, keyId: K2.keyId, moved: false, staffKey: false });
+
+  // The case with notes: its staff key goes along, in the same command.
+  const next = (await as(oumar, 'GET', '/v1/custody/rewrap')).json();
+  t.match(next, { remaining: 1, unreachable: 0, cases: [{ caseId: noted.caseId, envelope: { keyId: dep.mechanismKeyId }, staffEnvelope: { keyId: dep.mechanismKeyId } }] });
+  const n = next.cases[0];
+  const caseEnvelope = rewrapEnvelope(n.envelope, K1, K2.keyPair.publicKey);
+  const staffEnvelope = rewrapEnvelope(n.staffEnvelope, K1, K2.keyPair.publicKey).envelope;
+  const noteUrl = `/v1/custody/rewrap/${noted.caseId}`;
+  const without = await as(oumar, 'POST', noteUrl, { epoch: n.epoch, fromKeyId: dep.mechanismKeyId, ...caseEnvelope });
+  t.equal(without.json().code, 'rekey_incomplete', 'the staff key may not stay behind on the retired key');
+  const done = await as(oumar, 'POST', noteUrl, { epoch: n.epoch, fromKeyId: dep.mechanismKeyId, ...caseEnvelope, staffEnvelope });
+  t.equal(done.statusCode, 200, done.body);
+  t.match(done.json(), { moved: true, staffKey: true });
+  t.same((await mechanismRows(noted.caseId)).staff.map((r) => [r.key_id, r.key_epoch]), [[K2.keyId, 1]], 'the staff key is sealed to the current key, at its epoch');
+  const notes = (await as(oumar, 'GET', `/v1/cases/${noted.caseId}/notes`)).json();
+  const staffKey = openStaffKey(notes.staffKey.own, [K2.keyPair]);
+  t.same(openNote(notes.items[0].body, staffKey, { caseId: noted.caseId, noteId, author: `u:${sup1.id}` }), { text: NOTE }, 'the note still opens, with the staff key from the current mechanism key');
+  t.ok((notes.holders as Array<{ recipientType: string; publicKey: string | null }>).every((h) => h.publicKey !== null), 'every staff holder is at its current key again');
+
+  const end = (await as(sup1, 'GET', '/v1/custody')).json();
+  t.equal(end.casesOnOlderKeys, 0, 'no case is sealed to a retired key any more');
+  t.match(end.olderKeys.find((k: { keyId: string }) => k.keyId === dep.mechanismKeyId), { cases: 0 });
+  t.same((await as(sup1, 'GET', '/v1/custody/rewrap')).json(), { keyId: K2.keyId, remaining: 0, unreachable: 0, cases: [] });
+  const left = await sql`select count(*)::int as n from (select key_id from case_envelopes union all select key_id from staff_key_envelopes) e where key_id = ${dep.mechanismKeyId}`;
+  t.equal(left[0]!.n, 0, 'nothing in the database opens with the retired key: a leaver who kept it reads nothing from a copy made now');
+  t.same((await mechanismRows(recent.caseId)).cases.map((r) => r.key_id), [K2.keyId], 'the case filed after the rotation was never listed');
+});
+
+t.test('the OpenAPI document lists every status the move answered above', async (t) => {
+  const doc = (await T.app.inject({ method: 'GET', url: '/docs/json' })).json() as { paths: Record<string, Record<string, { responses: Record<string, unknown> }>> };
+  const answered: Array<[string, 'get' | 'post', number[]]> = [
+    ['/v1/custody/rewrap', 'get', [200, 403, 404]],
+    ['/v1/custody/rewrap/{caseId}', 'post', [200, 400, 404, 409]],
+    ['/v1/orgs/{orgId}/keyring', 'post', [201, 400, 404, 409]],
+  ];
+  for (const [path, method, statuses] of answered) {
+    const documented = Object.keys(doc.paths[path]![method]!.responses);
+    for (const status of statuses) t.ok(documented.includes(String(status)), `${method.toUpperCase()} ${path}: ${status}`);
+  }
 });

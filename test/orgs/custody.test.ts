@@ -8,7 +8,7 @@
 import t from 'tap';
 import { buildTestApp } from '../helpers/app.js';
 import { findLeaks } from '../helpers/leaks.js';
-import { bootstrap, caseKeyOf, enrolActor, fileCase, refreshIfStale, type Actor } from '../helpers/world.js';
+import { bootstrap, caseKeyOf, enrolActor, fileCase, type Actor, requestAs } from '../helpers/world.js';
 import { combineShareCodes, createOrgKey, generateKeyPair, keyIdOf, openKeyringEntry, openSecret, randomBytes, ready, sealKeyringEntry, sealSecret, splitPrivateKey, toB64u } from '../../src/sdk/index.js';
 
 await ready();
@@ -21,10 +21,7 @@ const sup3 = await enrolActor(T, dep.admin, { username: 'oumar.sup', role: 'supe
 const sup4 = await enrolActor(T, dep.admin, { username: 'kadi.sup', role: 'supervisor', orgId: dep.mechanismId });
 const officer = await enrolActor(T, dep.admin, { username: 'awa.off', role: 'officer', orgId: dep.mechanismId });
 
-async function as(actor: Actor, method: 'GET' | 'POST', url: string, payload?: object) {
-  await refreshIfStale(T, actor);
-  return app.inject({ method, url, headers: actor.auth(), ...(payload !== undefined ? { payload } : {}) });
-}
+const as = requestAs(T);
 const custody = async (who: Actor = sup1) => {
   const r = await as(who, 'GET', '/v1/custody');
   if (r.statusCode !== 200) throw new Error(`GET /v1/custody: ${r.statusCode} ${r.body}`);

@@ -4,12 +4,14 @@
  * supervisor (whose fingerprint is shown before sealing), makes a 3-of-5 split backup (the five
  * codes read from the page); a new supervisor restores from three of them (a mistyped code is
  * named first) and then opens a case; the first supervisor rotates the key when a holder leaves,
- * then grants it to another supervisor, the previous key with it.
+ * the older case moved onto the new key in the browser at once, then grants it to another
+ * supervisor, the previous key with it; after a rotation made elsewhere, the case left on the
+ * previous key is moved from the button.
  * axe-clean at laptop and phone sizes, no CSP violation, no share code in any request.
  */
 import t from 'tap';
-import { bootstrap, enrolActor, fileCase } from '../helpers/world.js';
-import { keyIdOf, randomBytes, ready, sealSecret } from '../../src/sdk/index.js';
+import { bootstrap, enrolActor, fileCase, refreshIfStale, type Actor } from '../helpers/world.js';
+import { createOrgKey, keyIdOf, randomBytes, ready, sealSecret } from '../../src/sdk/index.js';
 import { axeBothSizes, consoleBrowser, signInAs, startConsoleService, type ConsolePage } from './console-kit.js';
 
 t.setTimeout(300_000);
@@ -28,6 +30,10 @@ const sql = T.database.sql;
 const custodians = ['Aminata Traoré', 'Moussa Diarra', 'Fatoumata Coulibaly', 'Ibrahim Keïta', 'Awa Sangaré'];
 let codes: string[] = [];
 
+const fresh = async (a: Actor) => {
+  await refreshIfStale(T, a);
+  return a;
+};
 const fingerprintOf = (keyId: string) => Buffer.from(keyId, 'base64url').toString('hex').toUpperCase().match(/.{4}/g)!.join(' ');
 const checkPage = (tt: { same(a: unknown, b: unknown, m: string): unknown }, p: ConsolePage) => {
   tt.same(p.violations, [], 'no CSP violation in the page or its worker');
@@ -129,6 +135,13 @@ t.test('a holder leaves: the key is rotated to the remaining holders', async (t)
   const older = await sql`select count(*)::int as n from keyring_entries e join org_keys k on k.id = e.org_key_id where k.key_id = ${dep.mechanismKeyId}`;
   t.equal(older[0]!.n, 3, 'entries for the older key are kept (older cases stay readable)');
   t.equal(await page.locator('[data-mechanism-fingerprint]').textContent(), fingerprintOf(String(current!.key_id)));
+  // The older case is moved onto the new key at once, in this browser.
+  await page.locator('[data-rewrap="done"]').waitFor();
+  t.match(await page.locator('[data-rewrap="done"]').textContent(), 'Tous les dossiers sont scellés à la clé actuelle', 'the screen says no case needs the previous key');
+  t.match(await page.locator(`[data-older-key="${dep.mechanismKeyId}"]`).textContent(), 'plus aucun dossier ne lui est scellé');
+  const [moved] = await sql`select key_id from case_envelopes where case_id = ${filed.caseId} and recipient_type = 'org'`;
+  t.equal(moved!.key_id, current!.key_id, "the case's mechanism envelope is sealed to the new key");
+  await axeBothSizes(t, page, 'custody after a rotation');
   checkPage(t, laptop);
 });
 
@@ -141,5 +154,25 @@ t.test('after the rotation a grant passes the previous key too', async (t) => {
   const held = await sql`select k.key_id, k.retired_at is null as current from keyring_entries e join org_keys k on k.id = e.org_key_id where e.user_id = ${awa.id} order by k.created_at`;
   t.equal(held.length, 2, 'awa holds two entries, from one grant');
   t.same(held.map((h) => h.key_id), [dep.mechanismKeyId, (await sql`select key_id from org_keys where org_id = ${dep.mechanismId} and retired_at is null`)[0]!.key_id], 'the previous key and the current one');
+  checkPage(t, laptop);
+});
+
+t.test('cases left on a previous key are moved from the button, from what the server says remains', async (t) => {
+  const { page } = laptop;
+  // Another holder's rotation, made elsewhere: nothing moved the case yet.
+  const next = createOrgKey([sup1.keyPair.publicKey, oumar.keyPair.publicKey]);
+  const rotated = await T.app.inject({ method: 'POST', url: `/v1/orgs/${dep.mechanismId}/keys`, headers: (await fresh(oumar)).auth(), payload: { publicKey: next.publicKey, keyId: next.keyId, entries: [sup1, oumar].map((a, i) => ({ userId: a.id, memberKeyId: next.entries[i]!.memberKeyId, entry: next.entries[i]!.entry })) } });
+  t.equal(rotated.statusCode, 201, rotated.body);
+  await page.reload();
+  await signInAs(page, T, sup1);
+  await page.locator('[data-rewrap="remaining"]').waitFor();
+  t.match(await page.locator('[data-rewrap="remaining"]').textContent(), '1 dossier(s) sont encore scellés à une clé précédente.', 'how many remain');
+  await axeBothSizes(t, page, 'cases left on a previous key');
+  await page.getByRole('button', { name: 'Les passer à la clé actuelle' }).click();
+  await page.locator('[data-rewrap="done"]').waitFor();
+  const [moved] = await sql`select key_id from case_envelopes where case_id = ${filed.caseId} and recipient_type = 'org'`;
+  t.equal(moved!.key_id, next.keyId, 'the case is on the newest key');
+  const [audited] = await sql`select outcome from audit_events where actor = ${'u:' + sup1.id} and action = 'custody.rewrap' and case_id = ${filed.caseId} order by id desc limit 1`;
+  t.equal(audited?.outcome, 'allowed', 'the move is audited on the case');
   checkPage(t, laptop);
 });

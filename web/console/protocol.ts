@@ -18,6 +18,13 @@ export interface KeyringItem {
   entry: string;
 }
 
+/** A case whose mechanism envelope (and staff-key envelope) is sealed to a retired mechanism key, as GET /v1/custody/rewrap serves it. */
+export interface RewrapCase {
+  caseId: string;
+  envelope: { keyId: string; envelope: string };
+  staffEnvelope: { keyId: string; envelope: string } | null;
+}
+
 /** An organisation's keyring passed on to a colleague: the current key's entry and one per retired key. */
 export interface KeyringGrantResult {
   entry: string;
@@ -150,6 +157,12 @@ export type CryptoRequest =
   | { op: 'custodyGrant'; publicKey: string; keyId: string; mechanismKeyId: string; retiredKeyIds: string[]; keyring: KeyringItem[] }
   /** A new mechanism key pair made here and sealed to each holder (their keys checked against their keyIds); only its public half and the entries come back. */
   | { op: 'custodyRotate'; currentKeyId: string; keyring: KeyringItem[]; holders: Array<{ userId: string; publicKey: string; keyId: string }> }
+  /**
+   * After a rotation: each case key (and staff key) opened with the retired mechanism key its
+   * envelope names and sealed again, unchanged, to the current key `currentKeyId` (both opened
+   * from `keyring`); only the new envelopes come back.
+   */
+  | { op: 'custodyRewrap'; currentKeyId: string; keyring: KeyringItem[]; cases: RewrapCase[] }
   /** The held mechanism private key cut into `shares` printable codes, any `threshold` of which rebuild it. */
   | { op: 'custodySplit'; keyId: string; keyring: KeyringItem[]; threshold: number; shares: number }
   /** Typed codes rebuild the key here, checked against `keyId`; it answers the challenge and is sealed to the account's own key, then wiped. */
@@ -251,6 +264,7 @@ export interface CryptoResults {
   makeOrgKey: { publicKey: string; keyId: string; entries: Array<{ userId: string; memberKeyId: string; entry: string }> };
   custodyGrant: KeyringGrantResult & { searchEntry: string | null };
   custodyRotate: { publicKey: string; keyId: string; entries: Array<{ userId: string; memberKeyId: string; entry: string }> };
+  custodyRewrap: { cases: Array<{ caseId: string; keyId: string; envelope: string; staffEnvelope: string | null }> };
   custodySplit: { keyId: string; codes: string[] };
   custodyRestore: { answer: string; entry: string };
   verifyAuditExport: AuditVerdict;

@@ -31,6 +31,7 @@ import { createSearchKeyService } from './search/search-key-service.js';
 import { createSearchTokenService } from './search/search-token-service.js';
 import { createCustodyService } from './custody/custody-service.js';
 import { createCustodyRepository } from './custody/custody-repository.js';
+import { createCustodyRewrapService } from './custody/custody-rewrap-service.js';
 import { createAuditQueryService } from './audit/audit-query-service.js';
 import { createCaseRepository } from './cases/case-repository.js';
 import { createCaseService } from './cases/case-service.js';
@@ -222,12 +223,14 @@ function buildServices(deps: ServiceCore) {
   });
   const consoleCatalogues = createConsoleService({ access, policies });
   const policyView = createPolicyViewService({ access, documents: readPolicyDocuments(policiesPath(config)), loadedAt: clock.now() });
-  const health = createHealthService({ sql: database.sql, redis, access, keyring: repos.keyring, users: repos.users, audit: repos.audit, queues: deps.queues, config, clock, ...releaseOf(config), minimumHolders: policies.custody.minimumHolders });
+  const custodyRepo = createCustodyRepository(db);
+  const health = createHealthService({ sql: database.sql, redis, access, keyring: repos.keyring, users: repos.users, orgs: repos.orgs, custody: custodyRepo, audit: repos.audit, queues: deps.queues, config, clock, ...releaseOf(config), minimumHolders: policies.custody.minimumHolders });
   // The blind index: the staff keyring of the search key and the tokens of each case.
   const searchKey = createSearchKeyService({ db, search: searchRepo, keyring: repos.keyring, users: repos.users, access, audit, clock, policy: policies.search });
   const searchTokens = createSearchTokenService({ db, search: searchRepo, cases: repos.cases, access, participation, audit, clock, policy: policies.search, unreadMessages });
   // Custody of the mechanism key: holders, split backups recorded, restore with proof of possession.
-  const custody = createCustodyService({ db, redis, prefix: config.REDIS_PREFIX, custody: createCustodyRepository(db), orgs: repos.orgs, orgQueries, search: searchRepo, keyring: repos.keyring, users: repos.users, access, audit, clock, policy: policies.custody });
+  const custody = createCustodyService({ db, redis, prefix: config.REDIS_PREFIX, custody: custodyRepo, orgs: repos.orgs, orgQueries, search: searchRepo, keyring: repos.keyring, users: repos.users, access, audit, clock, policy: policies.custody });
+  const custodyRewrap = createCustodyRewrapService({ db, custody: custodyRepo, orgs: repos.orgs, orgQueries, cases: repos.cases, notes: repos.notes, keyring: repos.keyring, access, audit, clock });
   // On call, out of office hours: the roster and pages (API), the pager (the workers' outbox tap).
   const onCall = createOnCallService({ db, repo: repos.onCall, access, audit, clock });
   const pager = createPager({ db, repo: repos.onCall, outbox, audit, clock, policy: policies.onCall, channels: { email: config.SMTP_URL !== '', sms: config.ONCALL_SMS_URL !== '' } });
@@ -253,6 +256,7 @@ function buildServices(deps: ServiceCore) {
     consoleCatalogues,
     searchKey, searchTokens,
     custody,
+    custodyRewrap,
     files, uploads,
     onCall, pager,
   };

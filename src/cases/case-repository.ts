@@ -168,6 +168,12 @@ export function createCaseRepository(db: Queryable) {
         .orderBy(asc(caseEnvelopes.createdAt), asc(caseEnvelopes.keyId));
     },
 
+    /** Deletes one envelope of a case (the mechanism's, moved onto its current key); returns whether it was there. */
+    async deleteEnvelope(caseId: string, keyId: string, tx: Queryable = db): Promise<boolean> {
+      const rows = await tx.delete(caseEnvelopes).where(and(eq(caseEnvelopes.caseId, caseId), eq(caseEnvelopes.keyId, keyId))).returning({ keyId: caseEnvelopes.keyId });
+      return rows.length > 0;
+    },
+
     /** Deletes every envelope of a case; returns how many there were. */
     async deleteEnvelopes(caseId: string, tx: Queryable = db): Promise<number> {
       const rows = await tx.delete(caseEnvelopes).where(eq(caseEnvelopes.caseId, caseId)).returning({ keyId: caseEnvelopes.keyId });

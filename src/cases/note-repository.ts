@@ -27,6 +27,11 @@ export function createNoteRepository(db: Queryable) {
         .onConflictDoUpdate({ target: [staffKeyEnvelopes.caseId, staffKeyEnvelopes.keyId], set: { envelope: row.envelope, keyEpoch: row.keyEpoch, createdAt: row.createdAt } });
     },
 
+    /** Deletes one staff-key envelope of a case (the mechanism's, moved onto its current key). */
+    async deleteStaffEnvelope(caseId: string, keyId: string, tx: Queryable): Promise<void> {
+      await tx.delete(staffKeyEnvelopes).where(and(eq(staffKeyEnvelopes.caseId, caseId), eq(staffKeyEnvelopes.keyId, keyId)));
+    },
+
     async deleteStaffEnvelopes(caseId: string, tx: Queryable): Promise<void> {
       await tx.delete(staffKeyEnvelopes).where(eq(staffKeyEnvelopes.caseId, caseId));
     },

@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
 import { ex } from '../lib/openapi-examples.js';
 import { KeyId, Nullable, Timestamp, Uuid, Versioned, responses } from '../lib/schemas.js';
-import { PublicKeyFields } from './shared.js';
+import { KeyEpoch, PublicKeyFields } from './shared.js';
 import { operation } from './operation.js';
 
 const Fingerprint = PublicKeyFields.fingerprint;
@@ -26,7 +26,8 @@ export const KeyholderWarning = Type.Object(
     code: Type.Literal('too_few_keyholders'),
     holders: Type.Integer({ minimum: 0 }),
     minimum: Type.Integer({ minimum: 1 }),
-    screen: Type.Literal('/console/custody', { description: 'where a supervisor who holds the key grants it to another' }),
+    backup: Type.Boolean({ description: 'a split backup of the current key was recorded; one made before the last rotation does not count (it does not open cases moved to the new key)' }),
+    screen: Type.Literal('/console/custody', { description: 'where a supervisor who holds the key grants it to another, or makes a split backup' }),
   },
   { description: 'fewer active members hold the current mechanism key than policies/custody.yaml asks' },
 );
@@ -35,7 +36,7 @@ const Backup = Type.Object({
   id: Uuid,
   keyId: KeyId,
   fingerprint: Fingerprint,
-  current: Type.Boolean({ description: 'a backup of the current key; after a rotation, an older backup rebuilds only the older key' }),
+  current: Type.Boolean({ description: 'a backup of the current key; one made before the last rotation rebuilds only the older key, which does not open cases moved to the new key: make a new backup' }),
   threshold: Type.Integer(),
   shares: Type.Integer(),
   custodians: Type.Array(Name),
@@ -54,8 +55,11 @@ export const getCustody = operation('getCustody', {
         key: Nullable(Type.Object({ keyId: KeyId, publicKey: PublicKeyFields.publicKey, fingerprint: Fingerprint, createdAt: Timestamp })),
         /** Holders of the current key. */
         holders: Type.Array(Holder),
-        /** Entries for retired keys (kept: they open the envelopes of older cases). */
-        olderKeys: Type.Array(Type.Object({ keyId: KeyId, fingerprint: Fingerprint, retiredAt: Nullable(Timestamp), holders: Type.Array(Name) })),
+        /** Entries for retired keys (kept while a case is still sealed to them). */
+        olderKeys: Type.Array(
+          Type.Object({ keyId: KeyId, fingerprint: Fingerprint, retiredAt: Nullable(Timestamp), holders: Type.Array(Name), cases: Type.Integer({ minimum: 0, description: 'cases whose mechanism envelope is still sealed to this key' }) }),
+        ),
+        casesOnOlderKeys: Type.Integer({ minimum: 0, description: 'cases whose mechanism envelope is still sealed to a retired key: a holder moves them onto the current key (GET /v1/custody/rewrap)' }),
         searchHolders: Type.Array(Holder),
         backups: Type.Array(Backup),
         policy: Type.Object({ threshold: Type.Integer(), shares: Type.Integer(), minimumHolders: Type.Integer() }),
@@ -101,4 +105,55 @@ export const finishCustodyRestore = operation('finishCustodyRestore', {
     { additionalProperties: false, examples: [{ challengeId: ex.userId, answer: 'q0B2nM7l0wYdJ6b7S1Vf3kQ8rH2cXz9pL4tU5aE6iO0', entry: ex.keyringEntry }] },
   ),
   response: responses({ 201: Type.Object({ keyId: KeyId, userId: Uuid }) }, [401, 403, 404, 409]),
+});
+
+const MechanismEnvelope = Type.Object({ keyId: KeyId, envelope: Versioned(200, 'v1.<b64u(crypto_box_seal(key, mechanismPublicKey))>') }, { additionalProperties: false });
+
+export const getCustodyRewrap = operation('getCustodyRewrap', {
+  tags: ['custody'],
+  summary: "After a rotation: the cases whose mechanism envelope is still sealed to a retired mechanism key, how many remain, and the next ones with that envelope, for a holder's client to move onto the current key (audited)",
+  description:
+    'Recomputed from the database on every call, so a run that stopped half-way continues from what remains. Only a holder of the current key asks; only envelopes of retired keys the caller holds (an entry sealed to their registered key) are served, with the envelope of the case\'s staff key sealed to the same key; `unreachable` counts the cases sealed to a retired key they do not hold. No sealed value is served.',
+  security: [{ bearer: [] }],
+  querystring: Type.Object({ limit: Type.Optional(Type.String({ pattern: '^(?:[1-9]|[1-4][0-9]|50)$', description: 'how many cases to serve, 1 to 50 (default 20)' })) }, { additionalProperties: false }),
+  response: responses(
+    {
+      200: Type.Object({
+        keyId: KeyId,
+        remaining: Type.Integer({ minimum: 0, description: 'cases whose mechanism envelope is sealed to a retired key' }),
+        unreachable: Type.Integer({ minimum: 0, description: 'of those, the cases sealed to a retired key the caller holds no entry for' }),
+        cases: Type.Array(
+          Type.Object({
+            caseId: Uuid,
+            reference: Type.String({ maxLength: 32 }),
+            epoch: KeyEpoch,
+            envelope: MechanismEnvelope,
+            staffEnvelope: Nullable(MechanismEnvelope),
+          }),
+          { maxItems: 50 },
+        ),
+      }),
+    },
+    [401, 403, 404],
+  ),
+});
+
+export const rewrapCustodyCase = operation('rewrapCustodyCase', {
+  tags: ['custody'],
+  summary: "Moves one case's mechanism envelope from a retired mechanism key onto the current one: the same case key, re-sealed by a holder's client (a re-wrap, not a re-key)",
+  description:
+    "The old envelope (and the case's staff-key envelope of the same key, sent as `staffEnvelope`) is replaced in one transaction; the case key, its epoch and every sealed value stay. The new envelope must be sealed to the current mechanism key at the case's current epoch (409 intake_key_changed, key_epoch_changed); the caller must hold the retired key (409 key_holder_required). Idempotent: a case already on the current key answers `moved: false`.",
+  security: [{ bearer: [] }],
+  params: Type.Object({ caseId: Uuid }, { additionalProperties: false }),
+  body: Type.Object(
+    {
+      epoch: KeyEpoch,
+      fromKeyId: KeyId,
+      keyId: KeyId,
+      envelope: Versioned(200, 'v1.<b64u(crypto_box_seal(DEK, currentMechanismPublicKey))>'),
+      staffEnvelope: Type.Optional(Versioned(200, 'v1.<b64u(crypto_box_seal(staffKey, currentMechanismPublicKey))>')),
+    },
+    { additionalProperties: false, examples: [{ epoch: 1, fromKeyId: ex.keyId, keyId: ex.orgKeyId, envelope: ex.envelope }] },
+  ),
+  response: responses({ 200: Type.Object({ caseId: Uuid, keyId: KeyId, moved: Type.Boolean(), staffKey: Type.Boolean({ description: "the case's staff key was moved too" }) }) }, [401, 403, 404, 409]),
 });

@@ -87,11 +87,22 @@ export const listOrgKeyring = operation('listOrgKeyring', {
 
 export const addOrgKeyringEntry = operation('addOrgKeyringEntry', {
   tags: ['orgs'],
-  summary: "A holder of the organisation's current key seals it to another member",
+  summary: "A holder of the organisation's current key seals it, and every retired key they hold, to another member (one transaction)",
+  description:
+    "`entry` seals the current key; `retired` seals each retired key of the organisation the caller holds (an entry sealed to their registered key), so that the new holder reads older material too. An entry for a key the caller does not hold is refused (409 key_holder_required); one missing for a key they hold, with 400.",
   security: [{ bearer: [] }],
   params: OrgParams,
-  body: Type.Object({ userId: Uuid, entry: KeyringEntry }, { additionalProperties: false, examples: [{ userId: ex.userId, entry: ex.keyringEntry }] }),
-  response: responses({ 201: Type.Object({ orgId: Uuid, userId: Uuid, orgKeyId: KeyId, memberKeyId: KeyId }) }, [401, 403, 404, 409]),
+  body: Type.Object(
+    {
+      userId: Uuid,
+      entry: KeyringEntry,
+      retired: Type.Optional(
+        Type.Array(Type.Object({ orgKeyId: KeyId, entry: KeyringEntry }, { additionalProperties: false }), { maxItems: 100, description: 'one entry per retired key of the organisation the caller holds' }),
+      ),
+    },
+    { additionalProperties: false, examples: [{ userId: ex.userId, entry: ex.keyringEntry, retired: [{ orgKeyId: ex.orgKeyId, entry: ex.keyringEntry }] }] },
+  ),
+  response: responses({ 201: Type.Object({ orgId: Uuid, userId: Uuid, orgKeyId: KeyId, memberKeyId: KeyId, retiredKeyIds: Type.Array(KeyId) }) }, [401, 403, 404, 409]),
 });
 
 export const removeOrgKeyringMember = operation('removeOrgKeyringMember', {

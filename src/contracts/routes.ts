@@ -158,6 +158,8 @@ export const ROUTES = {
   recordCustodyBackup: ['POST', '/v1/custody/backups'],
   startCustodyRestore: ['POST', '/v1/custody/restore/challenge'],
   finishCustodyRestore: ['POST', '/v1/custody/restore'],
+  getCustodyRewrap: ['GET', '/v1/custody/rewrap'],
+  rewrapCustodyCase: ['POST', '/v1/custody/rewrap/:caseId'],
   // search
   createSearchKeyring: ['POST', '/v1/search-key'],
   getOwnSearchKey: ['GET', '/v1/me/search-key'],

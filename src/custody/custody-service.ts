@@ -42,7 +42,7 @@ export function createCustodyService(deps: {
   db: Db;
   redis: Redis;
   prefix: string;
-  custody: CustodyRepository;
+  custody: Pick<CustodyRepository, 'backups' | 'insertBackup' | 'casesOnRetiredKeys'>;
   orgs: Pick<OrgRepository, 'mechanism' | 'currentKey' | 'insertKeyringEntry'>;
   orgQueries: Pick<OrgQueries, 'keyringOf'>;
   search: Pick<SearchRepository, 'members'>;
@@ -69,7 +69,7 @@ export function createCustodyService(deps: {
       await access.authorize(ctx, 'custody.read', { resource: 'custody' }, undefined, { read: true });
       const { mechanism, key } = await mechanismAndKey();
       if (!mechanism) throw new AppError('not_found', 'this deployment is not bootstrapped yet');
-      const [entries, searchMembers, backups, active] = await Promise.all([orgQueries.keyringOf(mechanism.id), search.members(), custody.backups(mechanism.id), keyring.mechanismKeyHolders()]);
+      const [entries, searchMembers, backups, active, onRetired] = await Promise.all([orgQueries.keyringOf(mechanism.id), search.members(), custody.backups(mechanism.id), keyring.mechanismKeyHolders(), custody.casesOnRetiredKeys(mechanism.id)]);
       const holder = (r: { userId: string; username: string; role: string; status: 'active' | 'disabled'; userKeyId: string; memberKeyId: string; grantedBy: string | null; grantedAt: Date }) => ({
         userId: r.userId,
         username: r.username,
@@ -81,10 +81,10 @@ export function createCustodyService(deps: {
         grantedBy: r.grantedBy,
         grantedAt: r.grantedAt.toISOString(),
       });
-      const older = new Map<string, { keyId: string; fingerprint: string; retiredAt: string | null; holders: string[] }>();
+      const older = new Map<string, { keyId: string; fingerprint: string; retiredAt: string | null; holders: string[]; cases: number }>();
       for (const e of entries) {
         if (e.retiredAt === null) continue;
-        const k = older.get(e.orgKeyId) ?? { keyId: e.orgKeyId, fingerprint: fingerprintOf(e.orgKeyId), retiredAt: e.retiredAt.toISOString(), holders: [] };
+        const k = older.get(e.orgKeyId) ?? { keyId: e.orgKeyId, fingerprint: fingerprintOf(e.orgKeyId), retiredAt: e.retiredAt.toISOString(), holders: [], cases: onRetired.get(e.orgKeyId) ?? 0 };
         k.holders.push(e.username);
         older.set(e.orgKeyId, k);
       }
@@ -94,10 +94,12 @@ export function createCustodyService(deps: {
         holders: entries.filter((e) => e.retiredAt === null).map((e) => holder({ ...e, grantedAt: e.createdAt })),
         // Newest retired key first: the keyring comes oldest key first.
         olderKeys: [...older.values()].reverse(),
+        casesOnOlderKeys: [...onRetired.values()].reduce((a, b) => a + b, 0),
         searchHolders: searchMembers.map((m) => holder({ ...m, grantedBy: m.granterName })),
         backups: backups.map((b) => ({ id: b.id, keyId: b.keyId, fingerprint: fingerprintOf(b.keyId), current: b.retiredAt === null, threshold: b.threshold, shares: b.shares, custodians: b.custodians, madeBy: b.madeBy, madeAt: b.madeAt.toISOString() })),
         policy: { threshold: policy.threshold, shares: policy.shares, minimumHolders: policy.minimumHolders },
-        warning: keyholderWarning(active, policy.minimumHolders),
+        // A backup of a retired key does not count: it does not open cases moved to the current key.
+        warning: keyholderWarning(active, policy.minimumHolders, backups.some((b) => b.retiredAt === null)),
       };
     },
 

@@ -4,6 +4,8 @@ import type { AccessService } from '../access/access-service.js';
 import type { RequestContext } from '../access/principal.js';
 import type { KeyringRepository } from '../keys/keyring-repository.js';
 import type { UserRepository } from '../users/user-repository.js';
+import type { OrgRepository } from '../orgs/org-repository.js';
+import type { CustodyRepository } from '../custody/custody-repository.js';
 import { keyholderWarning } from '../custody/keyholder-warning.js';
 import type { AuditRepository } from '../audit/audit-repository.js';
 import { queueNames, type QueueName } from '../queues/registry.js';
@@ -17,6 +19,13 @@ export interface QueueHealth {
   active: number | null;
   delayed: number | null;
   failed: number | null;
+}
+
+/** What the operational warnings are computed from. */
+interface Figures {
+  mechanismKeyHolders: number;
+  activeAdmins: number;
+  currentKeyBackedUp: boolean;
 }
 
 export type Check = 'up' | 'down';
@@ -43,6 +52,9 @@ export function createHealthService(deps: {
   access: Pick<AccessService, 'authorize'>;
   keyring: Pick<KeyringRepository, 'mechanismKeyHolders'>;
   users: Pick<UserRepository, 'activeAdmins'>;
+  orgs: Pick<OrgRepository, 'mechanism'>;
+  /** whether the current mechanism key has a split backup (one of a retired key does not count) */
+  custody: Pick<CustodyRepository, 'currentKeyBackedUp'>;
   /** Below this many active holders of the mechanism key, a warning (policies/custody.yaml). */
   minimumHolders?: number;
   audit: Pick<AuditRepository, 'latestCheckpoint'>;
@@ -69,10 +81,14 @@ export function createHealthService(deps: {
   }
 
   /** The figures the warnings come from; null while PostgreSQL does not answer. */
-  async function figures(): Promise<{ mechanismKeyHolders: number; activeAdmins: number } | null> {
+  async function figures(): Promise<Figures | null> {
     try {
-      const [mechanismKeyHolders, activeAdmins] = await withTimeout(Promise.all([keyring.mechanismKeyHolders(), users.activeAdmins()]), timeoutMs);
-      return { mechanismKeyHolders, activeAdmins };
+      const backedUp = async () => {
+        const mechanism = await deps.orgs.mechanism();
+        return mechanism ? deps.custody.currentKeyBackedUp(mechanism.id) : false;
+      };
+      const [mechanismKeyHolders, activeAdmins, currentKeyBackedUp] = await withTimeout(Promise.all([keyring.mechanismKeyHolders(), users.activeAdmins(), backedUp()]), timeoutMs);
+      return { mechanismKeyHolders, activeAdmins, currentKeyBackedUp };
     } catch {
       return null;
     }
@@ -100,11 +116,13 @@ export function createHealthService(deps: {
     }
   }
 
-  function warningsOf(f: { mechanismKeyHolders: number; activeAdmins: number } | null): string[] {
+  function warningsOf(f: Figures | null): string[] {
     if (!f) return [];
     const out: string[] = [];
     if (f.mechanismKeyHolders < minimumHolders) {
-      out.push(`only ${f.mechanismKeyHolders} active member(s) hold the mechanism key: a lost password could make cases unreadable; add a keyring entry for another supervisor`);
+      // A backup made before the last rotation does not count: it does not open cases moved to the new key.
+      const backup = f.currentKeyBackedUp ? 'a split backup of the current key exists' : 'no split backup of the current key exists either';
+      out.push(`only ${f.mechanismKeyHolders} active member(s) hold the mechanism key and ${backup}: a lost password could make cases unreadable; add a keyring entry for another supervisor`);
     }
     if (f.activeAdmins < 2) out.push(`only ${f.activeAdmins} active admin(s): enrol another, so that accounts can still be managed if this one is lost`);
     return out;
@@ -132,7 +150,7 @@ export function createHealthService(deps: {
         mechanismKeyHolders: f?.mechanismKeyHolders ?? null,
         activeAdmins: f?.activeAdmins ?? null,
         // The same warning as a record: the health page links it to the custody screen.
-        keyholderWarning: f ? keyholderWarning(f.mechanismKeyHolders, minimumHolders) : null,
+        keyholderWarning: f ? keyholderWarning(f.mechanismKeyHolders, minimumHolders, f.currentKeyBackedUp) : null,
         warnings,
         queues: q,
         auditCheckpointAgeSeconds: age,

@@ -56,6 +56,15 @@ export function createOrgQueries(db: Queryable) {
         .orderBy(asc(orgKeys.createdAt), asc(users.username));
     },
 
+    /** A member's entries for an organisation's keys: the key (by its row id) and the member key each is sealed to. */
+    async entriesOf(userId: string, orgId: string, tx: Queryable = db) {
+      return tx
+        .select({ orgKeyId: keyringEntries.orgKeyId, memberKeyId: keyringEntries.memberKeyId })
+        .from(keyringEntries)
+        .innerJoin(orgKeys, eq(orgKeys.id, keyringEntries.orgKeyId))
+        .where(and(eq(keyringEntries.userId, userId), eq(orgKeys.orgId, orgId)));
+    },
+
     /** Active users holding an entry for one org key (by its row id). */
     async activeHolders(orgKeyRowId: string, tx: Queryable = db): Promise<number> {
       const [row] = await tx

@@ -202,23 +202,58 @@ export function createOrgService(deps: {
       });
     },
 
-    /** A holder of the org's current key seals it to another member; the entry is for the member's registered key. */
-    async addEntry(ctx: RequestContext, orgId: string, input: { userId: string; entry: string }) {
+    /**
+     * A holder of the org's current key seals it to another member, with every retired key of the
+     * org they hold (entries for the member's registered key), in one transaction: the new holder
+     * reads older material too. Each retired entry must be for a key the caller holds, and none
+     * they hold (through an entry sealed to their registered key) may be left out.
+     */
+    async addEntry(ctx: RequestContext, orgId: string, input: { userId: string; entry: string; retired?: Array<{ orgKeyId: string; entry: string }> }) {
+      const retired = input.retired ?? [];
+      const shapes: FieldError[] = [];
       const p = keyringEntryProblem(input.entry);
+      if (p) shapes.push({ field: '/body/entry', message: p });
+      retired.forEach((r, i) => {
+        const q = keyringEntryProblem(r.entry);
+        if (q) shapes.push({ field: `/body/retired/${i}/entry`, message: q });
+        if (retired.findIndex((o) => o.orgKeyId === r.orgKeyId) !== i) shapes.push({ field: `/body/retired/${i}/orgKeyId`, message: 'one entry per key' });
+      });
       const resource = `org:${orgId}/keyring/${input.userId}`;
       return command(ctx, { action: 'keyring.add', resource, caseId: null }, async (tx) => {
         await queries.lockOrg(orgId, tx);
         const org = await orgs.byId(orgId, tx);
         const current = org ? await orgs.currentKey(org.id, tx) : undefined;
         const holder = await holdsCurrent(ctx, current, tx);
-        await access.authorize(ctx, 'keyring.add', { resource, found: org !== undefined && current !== undefined, facts: { orgId: org?.id ?? null, keyHolder: holder } }, tx, current ? { reason: `key ${current.keyId}` } : {});
+        const reason = current ? `key ${current.keyId}${retired.length > 0 ? ` and ${retired.length} retired: ${retired.map((r) => r.orgKeyId).join(', ')}` : ''}` : null;
+        await access.authorize(ctx, 'keyring.add', { resource, found: org !== undefined && current !== undefined, facts: { orgId: org?.id ?? null, keyHolder: holder } }, tx, reason ? { reason } : {});
         if (!org || !current) throw new AppError('not_found');
-        if (p) throw validationFailed('the keyring entry is malformed', [{ field: '/body/entry', message: p }]);
+        if (shapes.length > 0) throw validationFailed('the keyring entries are malformed', shapes);
         const user = await users.byId(input.userId, tx);
         const why = memberProblem(user, org);
         if (why) throw validationFailed('this user may not hold the organisation key', [{ field: '/body/userId', message: why }]);
-        await orgs.insertKeyringEntry({ id: randomUUID(), orgKeyId: current.id, userId: user!.id, memberKeyId: user!.keyId, entry: input.entry, createdBy: callerId(ctx) }, tx);
-        return { orgId, userId: user!.id, orgKeyId: current.keyId, memberKeyId: user!.keyId };
+        const keys = await orgs.keys(orgId, tx);
+        const mine = await queries.entriesOf(callerId(ctx)!, orgId, tx);
+        const rows: Array<{ key: OrgKeyRow; entry: string }> = [];
+        const unknown: FieldError[] = [];
+        for (const [i, r] of retired.entries()) {
+          const key = keys.find((k) => k.keyId === r.orgKeyId && k.retiredAt !== null);
+          if (!key) unknown.push({ field: `/body/retired/${i}/orgKeyId`, message: 'not a retired key of this organisation' });
+          else if (!mine.some((m) => m.orgKeyId === key.id)) throw new AppError('key_holder_required', `you hold no entry for key ${r.orgKeyId}: only a holder seals it to another member`);
+          else rows.push({ key, entry: r.entry });
+        }
+        if (unknown.length > 0) throw validationFailed('the retired entries do not fit the organisation', unknown);
+        // What the caller opens (an entry sealed to their registered key) they pass on whole.
+        const me = await users.byId(callerId(ctx)!, tx);
+        const missing = keys.filter((k) => k.retiredAt !== null && mine.some((m) => m.orgKeyId === k.id && m.memberKeyId === me?.keyId) && !rows.some((r) => r.key.id === k.id));
+        if (missing.length > 0) {
+          throw validationFailed('every retired key you hold goes to the new holder too, so that they read older material', [{ field: '/body/retired', message: `missing an entry for ${missing.map((k) => k.keyId).join(', ')}` }]);
+        }
+        const createdBy = callerId(ctx);
+        await orgs.insertKeyringEntry({ id: randomUUID(), orgKeyId: current.id, userId: user!.id, memberKeyId: user!.keyId, entry: input.entry, createdBy }, tx);
+        for (const r of rows) {
+          await orgs.insertKeyringEntry({ id: randomUUID(), orgKeyId: r.key.id, userId: user!.id, memberKeyId: user!.keyId, entry: r.entry, createdBy }, tx);
+        }
+        return { orgId, userId: user!.id, orgKeyId: current.keyId, memberKeyId: user!.keyId, retiredKeyIds: rows.map((r) => r.key.keyId) };
       });
     },
 

@@ -86,6 +86,14 @@ export async function refreshIfStale(t: TestApp, actor: Actor): Promise<void> {
   actor.issuedAt = t.clock.now().getTime();
 }
 
+/** `actor`'s raw request through the app, their tokens refreshed first when stale: for tests that look at statuses and problems. */
+export function requestAs(t: TestApp) {
+  return async (actor: Actor, method: 'GET' | 'POST' | 'DELETE', url: string, payload?: object) => {
+    await refreshIfStale(t, actor);
+    return t.app.inject({ method, url, headers: actor.auth(), ...(payload !== undefined ? { payload } : {}) });
+  };
+}
+
 /** A fresh TOTP code: the clock moves past the last used step, since a code is accepted only once. */
 export function nextTotp(t: TestApp, secret: string): string {
   t.clock.advance(31_000);

@@ -8,7 +8,7 @@
 import t from 'tap';
 import { buildTestApp } from '../helpers/app.js';
 import { findLeaks } from '../helpers/leaks.js';
-import { bootstrap, caseKeyOf, enrolActor, fileCase, refreshIfStale, type Actor } from '../helpers/world.js';
+import { bootstrap, caseKeyOf, enrolActor, fileCase, type Actor, requestAs } from '../helpers/world.js';
 import { combineShareCodes, createOrgKey, generateKeyPair, keyIdOf, openKeyringEntry, openSecret, randomBytes, ready, sealKeyringEntry, sealSecret, splitPrivateKey, toB64u } from '../../src/sdk/index.js';
 
 await ready();
@@ -21,10 +21,7 @@ const sup3 = await enrolActor(T, dep.admin, { username: 'oumar.sup', role: 'supe
 const sup4 = await enrolActor(T, dep.admin, { username: 'kadi.sup', role: 'supervisor', orgId: dep.mechanismId });
 const officer = await enrolActor(T, dep.admin, { username: 'awa.off', role: 'officer', orgId: dep.mechanismId });
 
-async function as(actor: Actor, method: 'GET' | 'POST', url: string, payload?: object) {
-  await refreshIfStale(T, actor);
-  return app.inject({ method, url, headers: actor.auth(), ...(payload !== undefined ? { payload } : {}) });
-}
+const as = requestAs(T);
 const custody = async (who: Actor = sup1) => {
   const r = await as(who, 'GET', '/v1/custody');
   if (r.statusCode !== 200) throw new Error(`GET /v1/custody: ${r.statusCode} ${r.body}`);
@@ -43,7 +40,7 @@ t.test('custody is the supervisors\': who holds what, and a warning while one pe
   t.equal(view.key.keyId, dep.mechanismKeyId);
   t.match(view.key.fingerprint, /^[0-9A-F]{4}( [0-9A-F]{4}){7}$/);
   t.same(view.holders.map((h: { username: string }) => h.username), ['first-supervisor']);
-  t.same(view.warning, { code: 'too_few_keyholders', holders: 1, minimum: 2, screen: '/console/custody' }, 'the warning says how many, how many should, and where to fix it');
+  t.same(view.warning, { code: 'too_few_keyholders', holders: 1, minimum: 2, backup: false, screen: '/console/custody' }, 'the warning says how many, how many should, that no backup exists, and where to fix it');
   t.same(view.policy, { threshold: 3, shares: 5, minimumHolders: 2 }, 'k of n from policies/custody.yaml');
   const health = (await as(dep.admin, 'GET', '/v1/admin/health')).json();
   t.same(health.keyholderWarning, view.warning, "the admins' health page carries the same warning, with the custody screen to link to");

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { buildTestApp } from '../helpers/app.js';
-import { bootstrap, enrolActor, refreshIfStale, type Actor } from '../helpers/world.js';
+import { bootstrap, enrolActor, type Actor, requestAs } from '../helpers/world.js';
 import { CryptoError, createOrgKey, fromB64u, generateKeyPair, keyIdOf, openKeyringEntry, pinnedPublicKey, ready, sealKeyringEntry, toB64u, type OrgKey } from '../../src/sdk/index.js';
 
 await ready();
@@ -16,10 +16,7 @@ const dep = await bootstrap(T);
 const admin = dep.admin;
 const sup1 = dep.supervisor;
 
-async function as(actor: Actor, method: 'GET' | 'POST' | 'DELETE', url: string, payload?: unknown) {
-  await refreshIfStale(T, actor);
-  return app.inject({ method, url, headers: actor.auth(), ...(payload !== undefined ? { payload: payload as Record<string, unknown> } : {}) });
-}
+const as = requestAs(T);
 const entryOf = (k: OrgKey, i = 0) => k.entries[i]!;
 const bodyEntry = (userId: string, k: OrgKey, i = 0) => ({ userId, memberKeyId: entryOf(k, i).memberKeyId, entry: entryOf(k, i).entry });
 const counts = async () => {
@@ -132,7 +129,7 @@ t.test('a holder adds an entry for another member, who opens it to the same key'
   t.equal(byNonHolder.statusCode, 404, 'a member who does not hold the key cannot add entries');
   const r = await as(pa1, 'POST', `/v1/orgs/${orgA}/keyring`, { userId: pa2.id, entry: e.entry });
   t.equal(r.statusCode, 201, r.body);
-  t.same(r.json(), { orgId: orgA, userId: pa2.id, orgKeyId: keyA.keyId, memberKeyId: keyIdOf(pa2.keyPair.publicKey) });
+  t.same(r.json(), { orgId: orgA, userId: pa2.id, orgKeyId: keyA.keyId, memberKeyId: keyIdOf(pa2.keyPair.publicKey), retiredKeyIds: [] });
   const ring = await myKeyring(pa2);
   t.equal(ring.length, 1);
   t.equal(ring[0]!.orgKeyId, keyA.keyId);

@@ -11,9 +11,11 @@ import {
   openEnvelope,
   openKeyringEntry,
   ready,
+  rewrapEnvelope,
   rotateOrgKey,
   sealEnvelope,
   sealKeyringEntry,
+  sealKeyringGrant,
   toB64u,
   type BoxKeyPair,
   type CryptoErrorCode,
@@ -91,4 +93,26 @@ t.test('rotateOrgKey: a new key for the remaining members; old entries still ope
   t.same(openEnvelope(newEnvelope, newKeyOfAlice), newCaseDek, 'a new case is read with the new key');
   t.throws(() => openEnvelope(newEnvelope, org.keyPair), refusal('key_id_mismatch'), 'the old key is not the new case key');
   t.throws(() => openEnvelope(newEnvelope.envelope, org.keyPair), refusal('decrypt_failed'), 'and cannot open it');
+});
+
+t.test('a grant passes the whole keyring: the current key and each retired one, sealed to the member', async (t) => {
+  const next = rotateOrgKey([alice.publicKey]);
+  const grant = sealKeyringGrant(next.keyPair.privateKey, [org.keyPair.privateKey], outsider.publicKey);
+  t.equal(grant.memberKeyId, keyIdOf(outsider.publicKey));
+  t.same(openKeyringEntry(grant.entry, outsider), next.keyPair, 'the entry opens the current key');
+  t.same(grant.retired.map((r) => r.orgKeyId), [org.keyId]);
+  t.same(openKeyringEntry({ orgKeyId: org.keyId, memberKeyId: grant.memberKeyId, entry: grant.retired[0]!.entry }, outsider), org.keyPair, 'each retired entry opens the key it names');
+  t.throws(() => sealKeyringGrant(next.keyPair.privateKey, [next.keyPair.privateKey], outsider.publicKey), refusal('key_id_mismatch'), 'the current key is not a retired one');
+});
+
+t.test('after a rotation a case key moves from the retired key to the current one, unchanged', async (t) => {
+  const next = rotateOrgKey([alice.publicKey]);
+  const dek = generateDek();
+  const old = sealEnvelope(dek, org.keyPair.publicKey);
+  const moved = rewrapEnvelope(old, org.keyPair, next.keyPair.publicKey);
+  t.equal(moved.keyId, next.keyId, 'addressed to the current key');
+  t.not(moved.envelope, old.envelope);
+  t.same(openEnvelope(moved, next.keyPair), dek, 'the same case key');
+  t.throws(() => openEnvelope({ ...moved, keyId: org.keyId }, org.keyPair), refusal('decrypt_failed'), 'the retired key does not open it');
+  t.throws(() => rewrapEnvelope(old, next.keyPair, next.keyPair.publicKey), refusal('key_id_mismatch'), 'only the key the envelope names opens it');
 });

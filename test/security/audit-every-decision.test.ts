@@ -200,8 +200,9 @@ const REFUSALS: Record<string, Partial<Record<Caller, Refusal>>> = {
   'GET /v1/users/{userId}/public-key': Object.fromEntries(
     (['officer', 'supervisor', 'partner'] as const).map((role) => [role, { code: 'not_found', probe: async (w: World) => ({ who: role === 'officer' ? w.officerA : role === 'supervisor' ? w.supervisor : w.orgP.member, url: `/v1/users/${w.admin.id}/public-key` }) }]),
   ),
-  // Custody: supervisor 2 holds no mechanism key; a restore answered wrongly is no proof.
+  // Custody: supervisor 2 holds no mechanism key (no backup recorded, no case moved); a restore answered wrongly is no proof.
   'POST /v1/custody/backups': { supervisor: { code: 'not_found', probe: async (w) => ({ ...(await matrixProbe('POST /v1/custody/backups', 'supervisor')), who: w.supervisor2 }) } },
+  'GET /v1/custody/rewrap': { supervisor: { code: 'not_found', probe: async (w) => ({ ...(await matrixProbe('GET /v1/custody/rewrap', 'supervisor')), who: w.supervisor2 }) } },
   'POST /v1/custody/restore': {
     supervisor: {
       code: 'custody_proof_failed',

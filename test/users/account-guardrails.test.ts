@@ -9,7 +9,7 @@
  */
 import t, { type Test } from 'tap';
 import { buildTestApp } from '../helpers/app.js';
-import { bootstrap, enrolActor, logIn, refreshIfStale, type Actor, act, caseKeyOf, fileCase, grantCaseKey, mechanismKeyOf } from '../helpers/world.js';
+import { bootstrap, enrolActor, logIn, type Actor, act, caseKeyOf, fileCase, grantCaseKey, mechanismKeyOf, requestAs } from '../helpers/world.js';
 import { openEnvelope, sealKeyringEntry, type KeyEnvelope } from '../../src/sdk/index.js';
 
 const T = await buildTestApp(t);
@@ -19,10 +19,7 @@ const dep = await bootstrap(T);
 const admin = dep.admin;
 const keyholder = dep.supervisor;
 
-async function as(actor: Actor, method: 'GET' | 'POST', url: string, payload?: object) {
-  await refreshIfStale(T, actor);
-  return app.inject({ method, url, headers: actor.auth(), ...(payload ? { payload } : {}) });
-}
+const as = requestAs(T);
 const disable = (by: Actor, userId: string) => as(by, 'POST', `/v1/users/${userId}/disable`, { reason: 'A quitté le mécanisme' });
 const enable = (by: Actor, userId: string) => as(by, 'POST', `/v1/users/${userId}/enable`, { reason: 'De retour au mécanisme' });
 const requestIdOf = (body: string) => String(JSON.parse(body).instance).replace('urn:egide:request:', '');

@@ -136,6 +136,7 @@ t.test('an admin manages users, an organisation and its webhook, and reads healt
   t.equal(await page.locator('[data-version]').textContent(), (JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version, 'the running version');
   // The bootstrap's supervisor is the only holder of the mechanism key: the page says so and leads to custody.
   t.equal(await page.locator('[data-warning="keyholders"] a').getAttribute('href'), '/console/custody', 'too few keyholders: a link to custody');
+  t.match(await page.locator('[data-warning="keyholders"]').textContent(), 'Aucune sauvegarde partagée de la clé actuelle', 'and no split backup of the current key');
   await axeBothSizes(t, page, 'health');
 
   // The policies in force, in sections.

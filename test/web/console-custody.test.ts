@@ -3,12 +3,15 @@
  * sees the "too few holders" warning, grants the mechanism key and the search key to another
  * supervisor (whose fingerprint is shown before sealing), makes a 3-of-5 split backup (the five
  * codes read from the page); a new supervisor restores from three of them (a mistyped code is
- * named first) and then opens a case; the first supervisor rotates the key when a holder leaves.
+ * named first) and then opens a case; the first supervisor rotates the key when a holder leaves,
+ * the older case moved onto the new key in the browser at once, then grants it to another
+ * supervisor, the previous key with it; after a rotation made elsewhere, the case left on the
+ * previous key is moved from the button.
  * axe-clean at laptop and phone sizes, no CSP violation, no share code in any request.
  */
 import t from 'tap';
-import { bootstrap, enrolActor, fileCase } from '../helpers/world.js';
-import { keyIdOf, randomBytes, ready, sealSecret } from '../../src/sdk/index.js';
+import { bootstrap, enrolActor, fileCase, refreshIfStale, type Actor } from '../helpers/world.js';
+import { createOrgKey, keyIdOf, randomBytes, ready, sealSecret } from '../../src/sdk/index.js';
 import { axeBothSizes, consoleBrowser, signInAs, startConsoleService, type ConsolePage } from './console-kit.js';
 
 t.setTimeout(300_000);
@@ -18,6 +21,7 @@ const dep = await bootstrap(T);
 const sup1 = dep.supervisor;
 const mariam = await enrolActor(T, dep.admin, { username: 'mariam.sup', role: 'supervisor', orgId: dep.mechanismId });
 const oumar = await enrolActor(T, dep.admin, { username: 'oumar.sup', role: 'supervisor', orgId: dep.mechanismId });
+const awa = await enrolActor(T, dep.admin, { username: 'awa.sup', role: 'supervisor', orgId: dep.mechanismId });
 // The staff keyring exists (the first supervisor made it), so a grant seals both keys.
 await T.app.inject({ method: 'POST', url: '/v1/search-key', headers: sup1.auth(), payload: { entries: [{ userId: sup1.id, memberKeyId: keyIdOf(sup1.keyPair.publicKey), entry: sealSecret(randomBytes(32), sup1.keyPair.publicKey) }] } });
 const filed = await fileCase(T, dep);
@@ -26,6 +30,10 @@ const sql = T.database.sql;
 const custodians = ['Aminata Traoré', 'Moussa Diarra', 'Fatoumata Coulibaly', 'Ibrahim Keïta', 'Awa Sangaré'];
 let codes: string[] = [];
 
+const fresh = async (a: Actor) => {
+  await refreshIfStale(T, a);
+  return a;
+};
 const fingerprintOf = (keyId: string) => Buffer.from(keyId, 'base64url').toString('hex').toUpperCase().match(/.{4}/g)!.join(' ');
 const checkPage = (tt: { same(a: unknown, b: unknown, m: string): unknown }, p: ConsolePage) => {
   tt.same(p.violations, [], 'no CSP violation in the page or its worker');
@@ -47,6 +55,8 @@ t.test('a holder grants both keys to another supervisor, fingerprint shown, and 
   const warning = page.locator('[data-code="too_few_keyholders"]');
   await warning.waitFor();
   t.match(await warning.textContent(), /Seulement 1 membre/, 'the warning about one holder');
+  t.equal(await warning.getAttribute('data-backup'), 'none');
+  t.match(await warning.textContent(), /aucune sauvegarde partagée de la clé actuelle/, 'and that no split backup of the current key exists');
   t.equal(await page.locator('[data-mechanism-fingerprint]').textContent(), fingerprintOf(dep.mechanismKeyId));
   await axeBothSizes(t, page, 'custody screen');
 
@@ -116,7 +126,8 @@ t.test('a holder leaves: the key is rotated to the remaining holders', async (t)
   await page.getByLabel('mariam.sup', { exact: true }).uncheck();
   t.ok(await page.getByLabel('oumar.sup', { exact: true }).isChecked());
   await page.getByRole('button', { name: 'Créer la nouvelle clé' }).click();
-  await page.getByText("d'une clé précédente").waitFor();
+  await page.locator('[data-backup-older]').waitFor();
+  t.match(await page.locator('[data-backup-older]').textContent(), "Faite avant le dernier renouvellement : elle n'ouvre pas les dossiers passés à la nouvelle clé ; faites une nouvelle sauvegarde.", 'the backup is marked as made before the rotation');
   const [current] = await sql`select id, key_id from org_keys where org_id = ${dep.mechanismId} and retired_at is null`;
   t.not(current!.key_id, dep.mechanismKeyId, 'a new current key');
   const holders = await sql`select user_id from keyring_entries where org_key_id = ${current!.id} order by user_id`;
@@ -124,5 +135,44 @@ t.test('a holder leaves: the key is rotated to the remaining holders', async (t)
   const older = await sql`select count(*)::int as n from keyring_entries e join org_keys k on k.id = e.org_key_id where k.key_id = ${dep.mechanismKeyId}`;
   t.equal(older[0]!.n, 3, 'entries for the older key are kept (older cases stay readable)');
   t.equal(await page.locator('[data-mechanism-fingerprint]').textContent(), fingerprintOf(String(current!.key_id)));
+  // The older case is moved onto the new key at once, in this browser.
+  await page.locator('[data-rewrap="done"]').waitFor();
+  t.match(await page.locator('[data-rewrap="done"]').textContent(), 'Tous les dossiers sont scellés à la clé actuelle', 'the screen says no case needs the previous key');
+  t.match(await page.locator(`[data-older-key="${dep.mechanismKeyId}"]`).textContent(), 'plus aucun dossier ne lui est scellé');
+  const [moved] = await sql`select key_id from case_envelopes where case_id = ${filed.caseId} and recipient_type = 'org'`;
+  t.equal(moved!.key_id, current!.key_id, "the case's mechanism envelope is sealed to the new key");
+  await axeBothSizes(t, page, 'custody after a rotation');
+  checkPage(t, laptop);
+});
+
+t.test('after the rotation a grant passes the previous key too', async (t) => {
+  const { page } = laptop;
+  await page.getByLabel('La personne', { exact: true }).selectOption({ label: 'awa.sup (superviseur·e)' });
+  await page.locator('.colleague-key .fingerprint').waitFor();
+  await page.getByRole('button', { name: 'Sceller et confier' }).click();
+  await page.getByRole('status').filter({ hasText: 'La clé du mécanisme et la clé de recherche ont été confiées' }).waitFor();
+  const held = await sql`select k.key_id, k.retired_at is null as current from keyring_entries e join org_keys k on k.id = e.org_key_id where e.user_id = ${awa.id} order by k.created_at`;
+  t.equal(held.length, 2, 'awa holds two entries, from one grant');
+  t.same(held.map((h) => h.key_id), [dep.mechanismKeyId, (await sql`select key_id from org_keys where org_id = ${dep.mechanismId} and retired_at is null`)[0]!.key_id], 'the previous key and the current one');
+  checkPage(t, laptop);
+});
+
+t.test('cases left on a previous key are moved from the button, from what the server says remains', async (t) => {
+  const { page } = laptop;
+  // Another holder's rotation, made elsewhere: nothing moved the case yet.
+  const next = createOrgKey([sup1.keyPair.publicKey, oumar.keyPair.publicKey]);
+  const rotated = await T.app.inject({ method: 'POST', url: `/v1/orgs/${dep.mechanismId}/keys`, headers: (await fresh(oumar)).auth(), payload: { publicKey: next.publicKey, keyId: next.keyId, entries: [sup1, oumar].map((a, i) => ({ userId: a.id, memberKeyId: next.entries[i]!.memberKeyId, entry: next.entries[i]!.entry })) } });
+  t.equal(rotated.statusCode, 201, rotated.body);
+  await page.reload();
+  await signInAs(page, T, sup1);
+  await page.locator('[data-rewrap="remaining"]').waitFor();
+  t.match(await page.locator('[data-rewrap="remaining"]').textContent(), '1 dossier(s) sont encore scellés à une clé précédente.', 'how many remain');
+  await axeBothSizes(t, page, 'cases left on a previous key');
+  await page.getByRole('button', { name: 'Les passer à la clé actuelle' }).click();
+  await page.locator('[data-rewrap="done"]').waitFor();
+  const [moved] = await sql`select key_id from case_envelopes where case_id = ${filed.caseId} and recipient_type = 'org'`;
+  t.equal(moved!.key_id, next.keyId, 'the case is on the newest key');
+  const [audited] = await sql`select outcome from audit_events where actor = ${'u:' + sup1.id} and action = 'custody.rewrap' and case_id = ${filed.caseId} order by id desc limit 1`;
+  t.equal(audited?.outcome, 'allowed', 'the move is audited on the case');
   checkPage(t, laptop);
 });

@@ -5,7 +5,8 @@
  * under the referral key, which the referring officer's key opens; a withdrawn referral shows as
  * withdrawn, with nothing of its packet. On the organisation screen the member gives the key to a
  * colleague (whose fingerprint is shown first), the colleague signs in and opens the packet, then
- * the member changes the key and the colleague opens a referral sealed to the new one. Every API
+ * the member changes the key and the colleague opens a referral sealed to the new one; a newcomer
+ * given the key after that gets the previous key with it. Every API
  * answer the partner's pages receive is recorded: none holds the case's id or reference, its
  * sealed fields, the defender's name or another organisation's referral. Another role's screen,
  * typed by hand, is "not available". axe-clean at laptop and phone sizes.
@@ -27,6 +28,7 @@ const dep = await bootstrap(T);
 const awa = await enrolActor(T, dep.admin, { username: 'awa.officer', role: 'officer', orgId: dep.mechanismId });
 const org = await partnerOrg(T, dep.admin, { name: 'Réseau des avocats du Sahel', category: 'lawyers', username: 'ras.member' });
 const colleague = await enrolActor(T, dep.admin, { username: 'ras.colleague', role: 'partner', orgId: org.id });
+const newcomer = await enrolActor(T, dep.admin, { username: 'ras.newcomer', role: 'partner', orgId: org.id });
 const other = await partnerOrg(T, dep.admin, { name: 'Clinique juridique de Mopti', username: 'cjm.member' });
 const browser = await consoleBrowser(t);
 
@@ -223,6 +225,15 @@ t.test('a partner member works a referral, gives the organisation key to a colle
   await q.page.getByRole('link', { name: 'Retour aux transferts reçus' }).first().click();
   await q.page.locator(`li[data-referral="${fresh}"]`).getByRole('link').click();
   await q.page.locator('section.packet').getByText(secrets.narrative, { exact: true }).waitFor();
+
+  // 9. A newcomer given the key after the change gets the previous key with it (older referrals stay readable to them).
+  await page.getByRole('button', { name: 'Donner la clé à un·e collègue' }).click();
+  await page.locator('form.action-form').getByLabel('Collègue de l’organisation').selectOption({ label: newcomer.username });
+  await page.locator('form.action-form .fingerprint').waitFor();
+  await page.locator('form.action-form').getByRole('button', { name: 'Chiffrer la clé pour cette personne' }).click();
+  await page.getByRole('status').filter({ hasText: `Clé donnée à ${newcomer.username}.` }).waitFor();
+  const given = (await (await as(org.member)).call('listOrgKeyring', { params: { orgId: org.id } })).items.filter((i) => i.userId === newcomer.id);
+  t.same(given.map((i) => [i.orgKeyId, i.current]).sort(), [[org.keyId, false], [current.keyId, true]].sort(), 'the newcomer holds the previous key and the current one');
 
   // Nothing beyond the packet reached either page.
   const words = await forbidden();

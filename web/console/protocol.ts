@@ -18,6 +18,20 @@ export interface KeyringItem {
   entry: string;
 }
 
+/** A case whose mechanism envelope (and staff-key envelope) is sealed to a retired mechanism key, as GET /v1/custody/rewrap serves it. */
+export interface RewrapCase {
+  caseId: string;
+  envelope: { keyId: string; envelope: string };
+  staffEnvelope: { keyId: string; envelope: string } | null;
+}
+
+/** An organisation's keyring passed on to a colleague: the current key's entry and one per retired key. */
+export interface KeyringGrantResult {
+  entry: string;
+  memberKeyId: string;
+  retired: Array<{ orgKeyId: string; entry: string }>;
+}
+
 export type CryptoRequest =
   | { op: 'ready' }
   /** Argon2id of the password; the wrap key stays in the worker until `openAccount`. */
@@ -132,17 +146,23 @@ export type CryptoRequest =
   | { op: 'sealReferralReport'; referralId: string; reportId: string; text: string }
   /** A file the open packet carries, downloaded, opened with its key from the packet and checked, as downloadFile does. */
   | { op: 'downloadReferralFile'; referralId: string; fileId: string; target: FileSystemFileHandle | null; maxInMemory: number }
-  /** The organisation key (opened from the keyring) sealed to a colleague's public key, checked against its keyId. */
-  | { op: 'sealOrgKeyringEntry'; orgKeyId: string; keyring: KeyringItem[]; publicKey: string; keyId: string }
+  /** The organisation's current key and each retired one named (opened from the keyring) sealed to a colleague's public key, checked against its keyId. */
+  | { op: 'sealOrgKeyringEntry'; orgKeyId: string; retiredKeyIds: string[]; keyring: KeyringItem[]; publicKey: string; keyId: string }
   /** A new organisation key pair (a rotation), kept here, sealed to the caller and to each member named (keys checked against their keyIds). */
   | { op: 'makeOrgKey'; selfId: string; members: Array<{ userId: string; publicKey: string; keyId: string }> }
   /**
-   * Custody (custody/worker-custody.ts): the mechanism key (opened from `keyring`) and, when open,
-   * the search key sealed to a supervisor whose public key must match `keyId`.
+   * Custody (custody/worker-custody.ts): the mechanism key and each retired one named (opened from
+   * `keyring`) and, when open, the search key sealed to a supervisor whose public key must match `keyId`.
    */
-  | { op: 'custodyGrant'; publicKey: string; keyId: string; mechanismKeyId: string; keyring: KeyringItem[] }
+  | { op: 'custodyGrant'; publicKey: string; keyId: string; mechanismKeyId: string; retiredKeyIds: string[]; keyring: KeyringItem[] }
   /** A new mechanism key pair made here and sealed to each holder (their keys checked against their keyIds); only its public half and the entries come back. */
   | { op: 'custodyRotate'; currentKeyId: string; keyring: KeyringItem[]; holders: Array<{ userId: string; publicKey: string; keyId: string }> }
+  /**
+   * After a rotation: each case key (and staff key) opened with the retired mechanism key its
+   * envelope names and sealed again, unchanged, to the current key `currentKeyId` (both opened
+   * from `keyring`); only the new envelopes come back.
+   */
+  | { op: 'custodyRewrap'; currentKeyId: string; keyring: KeyringItem[]; cases: RewrapCase[] }
   /** The held mechanism private key cut into `shares` printable codes, any `threshold` of which rebuild it. */
   | { op: 'custodySplit'; keyId: string; keyring: KeyringItem[]; threshold: number; shares: number }
   /** Typed codes rebuild the key here, checked against `keyId`; it answers the challenge and is sealed to the account's own key, then wiped. */
@@ -257,10 +277,11 @@ export interface CryptoResults {
   openReferralPacket: { fields: Record<string, JsonValue>; files: Array<{ fileId: string; name: string; type: string; size: number }>; reports: Array<string | null> };
   sealReferralReport: string;
   downloadReferralFile: { kind: 'saved'; bytes: number } | { kind: 'memory'; blob: Blob; bytes: number };
-  sealOrgKeyringEntry: { entry: string; memberKeyId: string };
+  sealOrgKeyringEntry: KeyringGrantResult;
   makeOrgKey: { publicKey: string; keyId: string; entries: Array<{ userId: string; memberKeyId: string; entry: string }> };
-  custodyGrant: { entry: string; searchEntry: string | null };
+  custodyGrant: KeyringGrantResult & { searchEntry: string | null };
   custodyRotate: { publicKey: string; keyId: string; entries: Array<{ userId: string; memberKeyId: string; entry: string }> };
+  custodyRewrap: { cases: Array<{ caseId: string; keyId: string; envelope: string; staffEnvelope: string | null }> };
   custodySplit: { keyId: string; codes: string[] };
   custodyRestore: { answer: string; entry: string };
   verifyAuditExport: AuditVerdict;

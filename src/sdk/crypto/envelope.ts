@@ -1,7 +1,7 @@
 import { CryptoError } from './errors.js';
 import { assertKeySize, fromB64uExact, splitVersioned, toB64u } from './encoding.js';
 import { type BoxKeyPair, DEK_BYTES, PRIVATE_KEY_BYTES, PUBLIC_KEY_BYTES, keyIdOf } from './keys.js';
-import { na } from './sodium.js';
+import { na, wipe } from './sodium.js';
 
 const SEAL_OVERHEAD = 48; // ephemeral public key (32) + Poly1305 tag (16)
 
@@ -45,4 +45,18 @@ export function openEnvelope(envelope: KeyEnvelope | string, recipient: BoxKeyPa
     throw new CryptoError('key_id_mismatch', `envelope is for keyId ${envelope.keyId}, not this key pair`);
   }
   return openSecret(typeof envelope === 'string' ? envelope : envelope.envelope, recipient, 'key envelope');
+}
+
+/**
+ * Moves a key envelope to another recipient without changing the key it seals (after a rotation
+ * of an organisation key: the case key sealed to the retired key, re-sealed to the current one).
+ * The opened key is wiped before returning.
+ */
+export function rewrapEnvelope(envelope: KeyEnvelope, from: BoxKeyPair, toPublicKey: Uint8Array): KeyEnvelope {
+  const secret = openEnvelope(envelope, from);
+  try {
+    return sealEnvelope(secret, toPublicKey);
+  } finally {
+    wipe(secret);
+  }
 }

@@ -18,6 +18,24 @@ export function sealKeyringEntry(orgPrivateKey: Uint8Array, memberPublicKey: Uin
   return { orgKeyId: keyIdOf(publicKeyOf(orgPrivateKey)), memberKeyId: keyIdOf(memberPublicKey), entry };
 }
 
+/** What a grant carries: the current key and each retired key of an organisation, sealed to one member. */
+export interface KeyringGrant {
+  entry: Envelope;
+  memberKeyId: string;
+  retired: Array<{ orgKeyId: string; entry: Envelope }>;
+}
+
+/**
+ * A holder passes an organisation's keyring on whole: the current private key and every retired
+ * one they hold, each sealed to the member's public key, so the member reads older material too.
+ */
+export function sealKeyringGrant(currentPrivateKey: Uint8Array, retiredPrivateKeys: readonly Uint8Array[], memberPublicKey: Uint8Array): KeyringGrant {
+  const current = sealKeyringEntry(currentPrivateKey, memberPublicKey);
+  const retired = retiredPrivateKeys.map((k) => sealKeyringEntry(k, memberPublicKey)).map((e) => ({ orgKeyId: e.orgKeyId, entry: e.entry }));
+  if (retired.some((r) => r.orgKeyId === current.orgKeyId)) throw new CryptoError('key_id_mismatch', 'a retired key is the current one');
+  return { entry: current.entry, memberKeyId: current.memberKeyId, retired };
+}
+
 /** A member opens their entry and gets the organisation's key pair. */
 export function openKeyringEntry(entry: KeyringEntry | string, member: BoxKeyPair): BoxKeyPair {
   if (typeof entry !== 'string' && entry.memberKeyId !== keyIdOf(member.publicKey)) {

@@ -609,6 +609,20 @@ export const entries: Record<string, Entry> = {
       return { who, url: '/v1/custody/restore', body: { challengeId: start.challengeId, answer, entry: sealKeyringEntry(w.mechanismKey.privateKey, w.supervisor.keyPair.publicKey).entry } };
     },
   },
+  'GET /v1/custody/rewrap': {
+    // In scope: the supervisor who holds the current mechanism key (nothing sealed to a retired key yet: an empty batch); out: supervisor 2, who holds none.
+    async probe(w, role, mode) {
+      return { who: await callerFor(w, role, null, mode), url: '/v1/custody/rewrap?limit=5' };
+    },
+  },
+  'POST /v1/custody/rewrap/:caseId': {
+    // The case is on the current key already: a holder's move answers `moved: false` (idempotent); supervisor 2 holds no key.
+    async probe(w, role, mode) {
+      const c = await sharedCase(w, 'received');
+      const { keyId, envelope } = sealEnvelope(randomBytes(32), w.mechanismKey.publicKey);
+      return { who: await callerFor(w, role, null, mode), url: `/v1/custody/rewrap/${c.id}`, body: { epoch: 1, fromKeyId: w.dep.mechanismKeyId, keyId, envelope } };
+    },
+  },
 
   // the blind index
   'POST /v1/search-key': {

@@ -52,7 +52,8 @@ export function HealthPage() {
               <ul>
                 {h.mechanismKeyHolders !== null && h.mechanismKeyHolders < 2 && (
                   <li data-warning="keyholders">
-                    {t('admin.health.fewHolders', { n: h.mechanismKeyHolders })} <a href="/console/custody">{t('admin.health.custody')}</a>
+                    {t('admin.health.fewHolders', { n: h.mechanismKeyHolders })} {h.keyholderWarning && !h.keyholderWarning.backup && `${t('admin.health.noBackup')} `}
+                    <a href="/console/custody">{t('admin.health.custody')}</a>
                   </li>
                 )}
                 {h.activeAdmins !== null && h.activeAdmins < 2 && <li data-warning="admins">{t('admin.health.fewAdmins', { n: h.activeAdmins })}</li>}

@@ -1,12 +1,13 @@
 /**
- * A holder grants the mechanism key, and the search key when they hold it, to another member of
- * staff: picked by name, their public key fetched and its fingerprint shown (to compare with the
+ * A holder grants the mechanism key with every previous mechanism key they hold, and the search
+ * key when they hold it, to another member of staff: picked by name, their public key fetched and its fingerprint shown (to compare with the
  * person out of band) before anything is sealed to it in the crypto worker.
  */
 import { useState } from 'preact/hooks';
 import { call } from '../api.js';
 import { ColleagueKeyPicker, type ColleagueKey } from '../case/colleague-key.js';
 import { crypto } from '../crypto-client.js';
+import { heldRetiredKeyIds } from '../keys/retired-keys.js';
 import { t } from '../i18n.js';
 import { openSearchKey } from '../search/search-key.js';
 import { account } from '../session.js';
@@ -28,8 +29,10 @@ export function CustodyGrant({ view, onDone }: { view: CustodyView; onDone: () =
     void run(async () => {
       const holdsSearch = view.searchHolders.some((h) => h.userId === account.value?.id && !h.stale);
       if (holdsSearch) await openSearchKey();
-      const sealed = await crypto({ op: 'custodyGrant', publicKey: to.publicKey, keyId: to.keyId, mechanismKeyId: key.keyId, keyring: keyringOf(account.value) });
-      await call('addOrgKeyringEntry', { params: { orgId: view.orgId }, body: { userId: to.userId, entry: sealed.entry } });
+      const retiredKeyIds = heldRetiredKeyIds(account.value, view.orgId);
+      const sealed = await crypto({ op: 'custodyGrant', publicKey: to.publicKey, keyId: to.keyId, mechanismKeyId: key.keyId, retiredKeyIds, keyring: keyringOf(account.value) });
+      // The previous keys go with the current one, in the same command: the new holder opens older cases too.
+      await call('addOrgKeyringEntry', { params: { orgId: view.orgId }, body: { userId: to.userId, entry: sealed.entry, retired: sealed.retired } });
       if (sealed.searchEntry) await call('grantSearchKey', { body: { userId: to.userId, entry: sealed.searchEntry } });
       setDone(sealed.searchEntry ? t('custody.grantedBoth', { fingerprint: to.fingerprint }) : t('custody.grantedMechanism', { fingerprint: to.fingerprint }));
       setChosen(null);

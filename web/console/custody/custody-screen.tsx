@@ -1,7 +1,7 @@
 /**
  * /console/custody (supervisors): who holds the mechanism key and the search key, the warning
- * when too few do, and what a holder does about it (grant, rotate, split backup); a supervisor
- * who holds nothing restores from custodians' codes.
+ * when too few do, and what a holder does about it (grant, rotate, move the cases still sealed
+ * to a previous key, split backup); a supervisor who holds nothing restores from custodians' codes.
  */
 import { useEffect, useState } from 'preact/hooks';
 import { call, codeOf } from '../api.js';
@@ -11,6 +11,7 @@ import { Problem } from '../ui/problem.js';
 import { CustodyBackup } from './custody-backup.js';
 import { CustodyGrant } from './custody-grant.js';
 import { CustodyRestore } from './custody-restore.js';
+import { CustodyRewrap } from './custody-rewrap.js';
 import { CustodyRotate } from './custody-rotate.js';
 import { holdsCurrent, type CustodyView } from './custody-view.js';
 import { HolderTable } from './holder-table.js';
@@ -21,6 +22,8 @@ export function Custody() {
   const [round, setRound] = useState(0);
   // Said here, not in the form: a restore turns the restore form into the holder's forms.
   const [notice, setNotice] = useState<string | null>(null);
+  // Set by a rotation made here: the cases still sealed to the previous key are moved at once.
+  const [rotated, setRotated] = useState(false);
 
   useEffect(() => {
     call('getCustody').then(setView, (err: unknown) => setError(codeOf(err)));
@@ -38,8 +41,9 @@ export function Custody() {
       {view && (
         <>
           {view.warning && (
-            <div class="alert alert-error" role="alert" data-code={view.warning.code}>
+            <div class="alert alert-error" role="alert" data-code={view.warning.code} data-backup={view.warning.backup ? 'current' : 'none'}>
               <p>{t('custody.warning', { n: view.warning.holders, min: view.warning.minimum })}</p>
+              {!view.warning.backup && <p>{t('custody.warningNoBackup')}</p>}
             </div>
           )}
           <section aria-labelledby="custody-key-title">
@@ -59,14 +63,15 @@ export function Custody() {
                 <h3>{t('custody.olderKeys')}</h3>
                 <ul>
                   {view.olderKeys.map((k) => (
-                    <li key={k.keyId}>
-                      <span class="code">{k.fingerprint}</span> {t('custody.olderHeldBy', { names: k.holders.join(', ') })}
+                    <li key={k.keyId} data-older-key={k.keyId}>
+                      <span class="code">{k.fingerprint}</span> {t('custody.olderHeldBy', { names: k.holders.join(', ') })} {k.cases > 0 ? t('custody.olderCases', { n: k.cases }) : t('custody.olderNoCase')}
                     </li>
                   ))}
                 </ul>
               </>
             )}
           </section>
+          <CustodyRewrap view={view} holder={holder} start={rotated} onDone={reload} />
           <section aria-labelledby="custody-backups-title">
             <h2 id="custody-backups-title">{t('custody.backupsTitle')}</h2>
             {view.backups.length === 0 ? (
@@ -76,7 +81,11 @@ export function Custody() {
                 {view.backups.map((b) => (
                   <li key={b.id} data-backup={b.id}>
                     {t('custody.backupLine', { k: b.threshold, n: b.shares, who: b.madeBy, at: formatDateTime(b.madeAt), names: b.custodians.join(', ') })}{' '}
-                    {!b.current && <span class="badge badge-overdue">{t('custody.backupOlder')}</span>}
+                    {!b.current && (
+                      <p class="alert alert-warn" data-backup-older>
+                        {t('custody.backupBeforeRotation')}
+                      </p>
+                    )}
                   </li>
                 ))}
               </ul>
@@ -86,7 +95,14 @@ export function Custody() {
             <>
               <CustodyGrant view={view} onDone={reload} />
               <CustodyBackup view={view} onDone={reload} />
-              <CustodyRotate key={view.key?.keyId} view={view} onDone={reload} />
+              <CustodyRotate
+                key={view.key?.keyId}
+                view={view}
+                onDone={() => {
+                  setRotated(true);
+                  reload();
+                }}
+              />
             </>
           ) : (
             view.key && (

@@ -2,7 +2,8 @@
  * Rotating the mechanism key, for any screen that needs it (a holder leaves; a suspected leak):
  * a new key pair made in the crypto worker, sealed to each remaining holder's registered key, and
  * registered through POST /v1/orgs/:orgId/keys. Entries for older keys are kept by the API, so
- * every holder still opens the envelopes of older cases; new cases are sealed to the new key.
+ * every holder still opens the envelopes of older cases until they are moved onto the new key
+ * (rewrap.ts, started by the custody screen); new cases are sealed to the new key.
  * The caller must hold the current key and is always among the holders.
  */
 import { call } from '../api.js';

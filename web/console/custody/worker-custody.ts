@@ -1,17 +1,18 @@
 /**
  * Custody of the mechanism key, INSIDE the crypto worker (crypto-worker.ts hands in the account
  * key pair, the organisation keys it opens from the keyring, and the open search key): a grant
- * to another supervisor, a rotation to the remaining holders, the Shamir split of the private key
- * into printable codes, and a restore from typed codes. No private key leaves the worker; the
- * share codes do, once, because they are printed for their custodians.
+ * to another supervisor, a rotation to the remaining holders, older cases' keys moved from a
+ * retired key onto the current one, the Shamir split of the private key into printable codes,
+ * and a restore from typed codes. No private key nor case key leaves the worker; the share codes
+ * do, once, because they are printed for their custodians.
  */
 /// <reference lib="webworker" />
-import { combineShareCodes, createOrgKey, fromB64u, keyIdOf, openSecret, sealKeyringEntry, sealSearchKeyEntry, splitPrivateKey, toB64u, wipe, type BoxKeyPair } from '../../../src/sdk/index.js';
+import { combineShareCodes, createOrgKey, fromB64u, keyIdOf, openSecret, sealKeyringEntry, rewrapEnvelope, sealKeyringGrant, sealSearchKeyEntry, splitPrivateKey, toB64u, wipe, type BoxKeyPair, type Envelope } from '../../../src/sdk/index.js';
 import type { CryptoRequest, CryptoResults, KeyringItem } from '../protocol.js';
 
-type CustodyRequest = Extract<CryptoRequest, { op: 'custodyGrant' | 'custodyRotate' | 'custodySplit' | 'custodyRestore' }>;
+type CustodyRequest = Extract<CryptoRequest, { op: 'custodyGrant' | 'custodyRotate' | 'custodyRewrap' | 'custodySplit' | 'custodyRestore' }>;
 
-const CUSTODY_OPS: ReadonlySet<string> = new Set<CustodyRequest['op']>(['custodyGrant', 'custodyRotate', 'custodySplit', 'custodyRestore']);
+const CUSTODY_OPS: ReadonlySet<string> = new Set<CustodyRequest['op']>(['custodyGrant', 'custodyRotate', 'custodyRewrap', 'custodySplit', 'custodyRestore']);
 
 export function isCustodyRequest(request: CryptoRequest): request is CustodyRequest {
   return CUSTODY_OPS.has(request.op);
@@ -44,8 +45,9 @@ export function createCustodyOps(deps: {
       case 'custodyGrant': {
         const recipient = checkedKey(request.publicKey, request.keyId);
         const mechanism = held(request.mechanismKeyId, request.keyring);
+        const retired = request.retiredKeyIds.map((keyId) => held(keyId, request.keyring).privateKey);
         const search = deps.searchKey();
-        return { entry: sealKeyringEntry(mechanism.privateKey, recipient).entry, searchEntry: search ? sealSearchKeyEntry(search, recipient).entry : null };
+        return { ...sealKeyringGrant(mechanism.privateKey, retired, recipient), searchEntry: search ? sealSearchKeyEntry(search, recipient).entry : null };
       }
       case 'custodyRotate': {
         // The caller must hold the key being replaced: only a holder rotates it (the API checks too).
@@ -54,6 +56,19 @@ export function createCustodyOps(deps: {
         const made = createOrgKey(members.map((m) => m.key));
         wipe(made.keyPair.privateKey);
         return { publicKey: made.publicKey, keyId: made.keyId, entries: made.entries.map((e, i) => ({ userId: members[i]!.userId, memberKeyId: e.memberKeyId, entry: e.entry })) };
+      }
+      case 'custodyRewrap': {
+        const current = held(request.currentKeyId, request.keyring);
+        if (keyIdOf(current.publicKey) !== request.currentKeyId) throw failure('key_id_mismatch', 'the keyring entry does not open the current mechanism key');
+        const moved = request.cases.map((c) => {
+          // Only an organisation key of the keyring opens these: never the account's own key.
+          if (!request.keyring.some((k) => k.orgKeyId === c.envelope.keyId)) throw failure('key_holder_required', `you do not hold the key ${c.envelope.keyId}`);
+          const from = held(c.envelope.keyId, request.keyring);
+          const envelope = rewrapEnvelope({ keyId: c.envelope.keyId, envelope: c.envelope.envelope as Envelope }, from, current.publicKey);
+          const staff = c.staffEnvelope ? rewrapEnvelope({ keyId: c.staffEnvelope.keyId, envelope: c.staffEnvelope.envelope as Envelope }, from, current.publicKey) : null;
+          return { caseId: c.caseId, keyId: envelope.keyId, envelope: envelope.envelope, staffEnvelope: staff?.envelope ?? null };
+        });
+        return { cases: moved };
       }
       case 'custodySplit': {
         const mechanism = held(request.keyId, request.keyring);

@@ -1,6 +1,6 @@
 /**
  * A partner organisation's keyring: who holds its current key (and the retired ones), a holder
- * granting it to a colleague of the organisation (picked by name, their public key's fingerprint
+ * granting it, with the retired keys they hold, to a colleague of the organisation (picked by name, their public key's fingerprint
  * shown and pinned before anything is sealed to it, the entry sealed in the worker), and a
  * holder rotating it (a new key pair made in the worker and sealed to every current holder).
  * Removing someone's entry is the administrator's (policies/access.yaml): the screen says so.
@@ -9,6 +9,7 @@
 import { useEffect, useId, useState } from 'preact/hooks';
 import { call, codeOf, type ResponseOf } from '../api.js';
 import { KeyTrust } from '../keys/key-trust.js';
+import { heldRetiredKeyIds } from '../keys/retired-keys.js';
 import { fingerprintOf } from '../keys/pinned-keys.js';
 import { crypto } from '../crypto-client.js';
 import { formatDateTime, t } from '../i18n.js';
@@ -132,8 +133,9 @@ function GrantForm({ orgId, orgKeyId, members, onDone, onCancel }: { orgId: stri
     if (!found) return setError('member_required');
     if (!trusted) return setError('key_not_confirmed');
     await run(async () => {
-      const sealed = await crypto({ op: 'sealOrgKeyringEntry', orgKeyId, keyring: keyringOfAccount(), publicKey: found.publicKey, keyId: found.keyId });
-      await call('addOrgKeyringEntry', { params: { orgId }, body: { userId: found.userId, entry: sealed.entry } });
+      const sealed = await crypto({ op: 'sealOrgKeyringEntry', orgKeyId, retiredKeyIds: heldRetiredKeyIds(account.value, orgId), keyring: keyringOfAccount(), publicKey: found.publicKey, keyId: found.keyId });
+      // The retired keys go with the current one, in the same command: the colleague opens older referrals too.
+      await call('addOrgKeyringEntry', { params: { orgId }, body: { userId: found.userId, entry: sealed.entry, retired: sealed.retired } });
       onDone(t('partner.keyring.granted', { name: members.find((m) => m.userId === found.userId)?.username ?? '' }));
     });
   };

@@ -17,7 +17,7 @@ import {
   openReferralPacket,
   referralReportAd,
   sealField,
-  sealKeyringEntry,
+  sealKeyringGrant,
   wipe,
   type BoxKeyPair,
   type Envelope,
@@ -113,10 +113,12 @@ export function createPartnerOps(deps: {
         }
       }
       case 'sealOrgKeyringEntry': {
-        const org = deps.recipientFor(request.orgKeyId, request.keyring);
-        if (!org || keyIdOf(org.publicKey) !== request.orgKeyId) throw failure('not_key_holder', "you do not hold the organisation's current key");
-        const made = sealKeyringEntry(org.privateKey, checkedKey(request.publicKey, request.keyId));
-        return { entry: made.entry, memberKeyId: made.memberKeyId };
+        const orgKey = (keyId: string): Uint8Array => {
+          const org = deps.recipientFor(keyId, request.keyring);
+          if (!org || keyIdOf(org.publicKey) !== keyId) throw failure('not_key_holder', `you do not hold the organisation's key ${keyId}`);
+          return org.privateKey;
+        };
+        return sealKeyringGrant(orgKey(request.orgKeyId), request.retiredKeyIds.map(orgKey), checkedKey(request.publicKey, request.keyId));
       }
       case 'makeOrgKey': {
         const me = deps.account();

@@ -10,6 +10,7 @@ import type { AuditService } from '../audit/audit-service.js';
 import type { UserRepository } from '../users/user-repository.js';
 import type { DeadlineService } from '../deadlines/deadline-service.js';
 import { caseView, type CaseRepository, type CaseRow } from './case-repository.js';
+import type { VerificationStatus } from '../contracts/case-verification.js';
 import { defenderView } from './case-service.js';
 import type { TransitionGuard, TransitionRule, WorkflowPolicy } from './workflow-policy.js';
 import type { WithdrawalPorts } from './case-withdrawal-service.js';
@@ -34,6 +35,14 @@ export interface TransitionInput {
 /** Whether the caller names the officer an assigning transition assigns (a supervisor), rather than taking the case themself (an officer). */
 export function choosesAssignee(p: Principal): boolean {
   return !(p.kind === 'user' && p.role === 'officer');
+}
+
+/**
+ * Why the verification status of the case cannot be changed now, or null. A closed case keeps
+ * counting in the statistics, so it may still be verified; a purged one is not processed any more.
+ */
+export function verificationRefusal(c: Pick<CaseRow, 'purgedAt'>): AppError | null {
+  return c.purgedAt ? new AppError('invalid_transition', `the case was purged on ${c.purgedAt.toISOString()}; its verification status stays as it was`) : null;
 }
 
 /** Why the urgency of the case cannot be changed now, or null. */
@@ -189,6 +198,21 @@ export function createCaseWorkflowService(deps: {
         const now = clock.now();
         const updated = await cases.update(caseId, { urgent, updatedAt: now }, tx);
         await cases.addTimeline({ caseId, at: now, actor: actorOf(ctx.principal), action: urgent ? 'urgency_confirmed' : 'urgency_lifted', fromState: c.state, toState: c.state, reason }, tx);
+        return caseView(updated);
+      });
+    },
+
+    /** Record whether the alleged violation was verified: a code the statistics count; the reason stays on the timeline and in the audit log. */
+    async setVerification(ctx: RequestContext, caseId: string, status: VerificationStatus, reason: string) {
+      return command(ctx, { action: 'case.verify', resource: `case:${caseId}`, caseId }, async (tx) => {
+        const c = await cases.byIdForUpdate(caseId, tx);
+        await access.authorize(ctx, 'case.verify', { resource: `case:${caseId}`, caseId: c ? caseId : null, facts: caseScope(c) }, tx, { reason });
+        if (!c) throw new AppError('not_found');
+        const refused = verificationRefusal(c);
+        if (refused) throw refused;
+        const now = clock.now();
+        const updated = await cases.update(caseId, { verification: status, updatedAt: now }, tx);
+        await cases.addTimeline({ caseId, at: now, actor: actorOf(ctx.principal), action: `verification_${status}`, fromState: c.state, toState: c.state, reason }, tx);
         return caseView(updated);
       });
     },

@@ -730,7 +730,7 @@ export const entries: Record<string, Entry> = {
     },
   },
   'POST /v1/cases/:caseId/admit': step('triage', '/admit'),
-  'POST /v1/cases/:caseId/decline': step('triage', '/decline', reason),
+  'POST /v1/cases/:caseId/decline': step('triage', '/decline', { ...reason, declineReason: 'outside_mandate' }),
   'POST /v1/cases/:caseId/request-info': step('triage', '/request-info', reason),
   'POST /v1/cases/:caseId/provide-info': step('info_requested', '/provide-info'),
   'POST /v1/cases/:caseId/close-unreachable': step('info_requested', '/close-unreachable', reason),

@@ -8,18 +8,12 @@
  * the cases filed before it `not_stated`, proven on a database migrated up to the release before.
  */
 import t from 'tap';
-import { randomBytes, randomUUID } from 'node:crypto';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
 import postgres from 'postgres';
-import { drizzle } from 'drizzle-orm/postgres-js';
-import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import { buildTestApp } from '../helpers/app.js';
-import { APP_ROLE, OWNER_ROLE, PG_BASE, roleUrl } from '../helpers/db.js';
+import { OWNER_ROLE, databaseBefore, roleUrl } from '../helpers/db.js';
 import { act, buildWorld, caseRow, fileCase, headersOf, partnerOrg, type Caller } from '../helpers/world.js';
-import { ensureRoles } from '../../src/db/roles.js';
-import { MIGRATIONS_DIR } from '../../src/db/migrate.js';
+import { runMigrations } from '../../src/db/migrate.js';
 import { cases } from '../../src/db/schema/cases.js';
 import { VERIFICATION_NOT_STATED, VERIFICATION_STATUSES } from '../../src/contracts/case-verification.js';
 import type { CaseActionsView } from '../../src/contracts/case-actions.js';
@@ -165,35 +159,18 @@ t.test('no such case: 404, audited', async (t) => {
 });
 
 t.test('the migration: a case filed before it is not_stated, a case filed after is alleged', async (t) => {
-  // The release before: every migration before this one, applied to a database of its own.
-  const journal = JSON.parse(readFileSync(join(MIGRATIONS_DIR, 'meta', '_journal.json'), 'utf8')) as { entries: Array<{ tag: string }> };
-  const cut = journal.entries.findIndex((e) => e.tag.endsWith('_case_verification'));
-  t.ok(cut > 0, 'the migration is in the journal');
-  const before = mkdtempSync(join(tmpdir(), 'egide-migrations-'));
-  t.teardown(() => rmSync(before, { recursive: true, force: true }));
-  cpSync(MIGRATIONS_DIR, before, { recursive: true });
-  writeFileSync(join(before, 'meta', '_journal.json'), JSON.stringify({ ...journal, entries: journal.entries.slice(0, cut) }));
-
-  const name = `egide_t_${randomBytes(6).toString('hex')}`;
-  const admin = postgres(`${PG_BASE}/postgres`, { max: 1, onnotice: () => undefined });
-  await ensureRoles(admin, [{ name: OWNER_ROLE }, { name: APP_ROLE }]);
-  await admin.unsafe(`create database "${name}" owner ${OWNER_ROLE}`);
-  t.teardown(async () => {
-    await admin.unsafe(`drop database if exists "${name}" with (force)`);
-    await admin.end();
-  });
+  // The release before, in a database of its own; its rows written by the owner role, which then upgrades it.
+  const { name } = await databaseBefore(t, '_case_verification');
   const owner = postgres(roleUrl(OWNER_ROLE, name), { max: 1, onnotice: () => undefined });
-  t.teardown(() => owner.end());
-  await migrate(drizzle(owner), { migrationsFolder: before });
-
   const insert = (id: string, reference: string) => owner`
     insert into cases (id, reference, state, consent, source, filed_for, region, defender_category, gender, disability, threat_types, preferred_language, contact_channel, mechanism_key_id, created_at, updated_at)
     values (${id}, ${reference}, 'triage', 'given', 'online', 'self', 'bamako', 'journalist', 'woman', 'none', ${['death_threat']}, 'fr', 'phone', 'k', now(), now())`;
   const old = randomUUID();
   await insert(old, '2025-00001');
-  await migrate(drizzle(owner), { migrationsFolder: MIGRATIONS_DIR });
+  await runMigrations(roleUrl(OWNER_ROLE, name));
   const filedAfter = randomUUID();
   await insert(filedAfter, '2026-00001');
   const rows = Object.fromEntries((await owner`select id, verification from cases`).map((r) => [r.id, r.verification]));
+  await owner.end();
   t.same(rows, { [old]: 'not_stated', [filedAfter]: 'alleged' });
 });

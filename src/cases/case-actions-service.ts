@@ -12,7 +12,7 @@ import type { CaseReportService } from '../reports/case-report-service.js';
 import { CASE_COMMANDS, type CaseActionsView, type CaseCommand } from '../contracts/case-actions.js';
 import type { CaseRow } from './case-repository.js';
 import { sealedRefusal, type CaseService } from './case-service.js';
-import { choosesAssignee, urgencyRefusal, type CaseWorkflowService } from './case-workflow-service.js';
+import { choosesAssignee, urgencyRefusal, verificationRefusal, type CaseWorkflowService } from './case-workflow-service.js';
 import { withdrawalRefusal } from './case-withdrawal-service.js';
 import { rekeyRefusal } from './case-rekey-plan.js';
 import { breakGlassRefusal } from './break-glass-service.js';
@@ -47,6 +47,7 @@ export function createCaseActionsService(deps: {
 
   const COMMANDS: Record<CaseCommand, { action: string; refusal?: CommandCheck }> = {
     set_urgency: { action: 'case.urgency', refusal: (c) => urgencyRefusal(c) },
+    set_verification: { action: 'case.verify', refusal: (c) => verificationRefusal(c) },
     record_assessment: { action: 'assessment.create', refusal: (c) => assessmentRefusal(c) },
     // Open when a measure of some category may be proposed: the urgent category is the one the widest range of states takes.
     propose_measure: {

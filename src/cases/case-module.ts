@@ -7,6 +7,8 @@ export default defineModule({
     'request.create', 'auth.receipt', 'case.file_on_behalf', 'case.list', 'case.read', 'case.read_sealed', 'case.grant',
     // the transitions of policies/workflow.yaml (case-workflow-routes.ts: one route per transition)
     'case.acknowledge', 'case.reassign', 'case.triage', 'case.provide_info', 'case.urgency', 'case.close', 'case.reopen', 'case.decide',
+    // whether the alleged violation was verified (case-workflow-routes.ts, beside the urgency)
+    'case.verify',
     'case.withdraw', 'case.timeline', 'case.rekey', 'case.break_glass',
     'case.reissue_receipt', 'case.export',
     // internal notes under the case's staff key

@@ -38,6 +38,7 @@ export function caseView(c: CaseRow): StaffCase {
     mechanismKeyId: c.mechanismKeyId,
     closeReason: c.closeReason,
     declineReason: c.declineReason,
+    verification: c.verification,
   };
 }
 

@@ -24,6 +24,12 @@ const caseWorkflowRoutes: FastifyPluginAsyncTypebox<{ workflow: WorkflowPolicy; 
     config: { action: 'case.urgency' },
     handler: async (request) => service.setUrgency(ctxOf(request), request.params.caseId, request.body.urgent, request.body.reason),
   });
+
+  fastify.route({
+    ...routeOf(api.setCaseVerification),
+    config: { action: 'case.verify' },
+    handler: async (request) => service.setVerification(ctxOf(request), request.params.caseId, request.body.status, request.body.reason),
+  });
 };
 
 export default caseWorkflowRoutes;

@@ -10,6 +10,7 @@ import type { AuditService } from '../audit/audit-service.js';
 import type { UserRepository } from '../users/user-repository.js';
 import type { DeadlineService } from '../deadlines/deadline-service.js';
 import { caseView, type CaseRepository, type CaseRow } from './case-repository.js';
+import type { VerificationStatus } from '../contracts/case-verification.js';
 import { defenderView } from './case-service.js';
 import type { TransitionGuard, TransitionRule, WorkflowPolicy } from './workflow-policy.js';
 import type { WithdrawalPorts } from './case-withdrawal-service.js';
@@ -34,6 +35,14 @@ export interface TransitionInput {
 /** Whether the caller names the officer an assigning transition assigns (a supervisor), rather than taking the case themself (an officer). */
 export function choosesAssignee(p: Principal): boolean {
   return !(p.kind === 'user' && p.role === 'officer');
+}
+
+/**
+ * Why the verification status of the case cannot be changed now, or null. A closed case keeps
+ * counting in the statistics, so it may still be verified; a purged one is not processed any more.
+ */
+export function verificationRefusal(c: Pick<CaseRow, 'purgedAt'>): AppError | null {
+  return c.purgedAt ? new AppError('invalid_transition', `the case was purged on ${c.purgedAt.toISOString()}; its verification status stays as it was`) : null;
 }
 
 /** Why the urgency of the case cannot be changed now, or null. */
@@ -112,6 +121,30 @@ export function createCaseWorkflowService(deps: {
   }
 
   /**
+   * A change of the case's metadata that keeps its state and needs a written reason (its urgency,
+   * its verification status): authorised and audited with the reason, refused by `refusal`, written
+   * with a timeline entry that `records` it.
+   */
+  async function changeWithReason(
+    ctx: RequestContext,
+    caseId: string,
+    change: { action: string; reason: string; refusal: (c: CaseRow) => AppError | null; set: Partial<CaseRow>; records: string },
+  ) {
+    const { action, reason } = change;
+    return command(ctx, { action, resource: `case:${caseId}`, caseId }, async (tx) => {
+      const c = await cases.byIdForUpdate(caseId, tx);
+      await access.authorize(ctx, action, { resource: `case:${caseId}`, caseId: c ? caseId : null, facts: caseScope(c) }, tx, { reason });
+      if (!c) throw new AppError('not_found');
+      const refused = change.refusal(c);
+      if (refused) throw refused;
+      const now = clock.now();
+      const updated = await cases.update(caseId, { ...change.set, updatedAt: now }, tx);
+      await cases.addTimeline({ caseId, at: now, actor: actorOf(ctx.principal), action: change.records, fromState: c.state, toState: c.state, reason }, tx);
+      return caseView(updated);
+    });
+  }
+
+  /**
    * Why the case cannot take this transition now (its state, its guard), or null: asked by the
    * transition itself and by the list of what the caller may do on a case.
    */
@@ -180,17 +213,12 @@ export function createCaseWorkflowService(deps: {
 
     /** Confirm or lift the urgency claimed at filing; the deadlines started after keep the new pace. */
     async setUrgency(ctx: RequestContext, caseId: string, urgent: boolean, reason: string) {
-      return command(ctx, { action: 'case.urgency', resource: `case:${caseId}`, caseId }, async (tx) => {
-        const c = await cases.byIdForUpdate(caseId, tx);
-        await access.authorize(ctx, 'case.urgency', { resource: `case:${caseId}`, caseId: c ? caseId : null, facts: caseScope(c) }, tx, { reason });
-        if (!c) throw new AppError('not_found');
-        const refused = urgencyRefusal(c);
-        if (refused) throw refused;
-        const now = clock.now();
-        const updated = await cases.update(caseId, { urgent, updatedAt: now }, tx);
-        await cases.addTimeline({ caseId, at: now, actor: actorOf(ctx.principal), action: urgent ? 'urgency_confirmed' : 'urgency_lifted', fromState: c.state, toState: c.state, reason }, tx);
-        return caseView(updated);
-      });
+      return changeWithReason(ctx, caseId, { action: 'case.urgency', reason, refusal: urgencyRefusal, set: { urgent }, records: urgent ? 'urgency_confirmed' : 'urgency_lifted' });
+    },
+
+    /** Record whether the alleged violation was verified: a code the statistics count; the reason stays on the timeline and in the audit log. */
+    async setVerification(ctx: RequestContext, caseId: string, status: VerificationStatus, reason: string) {
+      return changeWithReason(ctx, caseId, { action: 'case.verify', reason, refusal: verificationRefusal, set: { verification: status }, records: `verification_${status}` });
     },
   };
 }

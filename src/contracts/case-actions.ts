@@ -5,6 +5,7 @@ import { operation } from './operation.js';
 /** The case commands the staff console shows as buttons, each named after what it does. */
 export const CASE_COMMANDS = [
   'set_urgency',
+  'set_verification',
   'record_assessment',
   'propose_measure',
   'propose_referral',

@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { KeyId, Nullable, Timestamp, Uuid } from '../lib/schemas.js';
+import { VERIFICATION_VALUES, type Verification } from './case-verification.js';
 
 /** What a defender sees of their own case (`defenderView`): where it stands, no staff, no assessment. */
 const DefenderCaseView = Type.Object(
@@ -36,6 +37,11 @@ const StaffCaseView = Type.Object(
     mechanismKeyId: KeyId,
     closeReason: Nullable(Type.String({ maxLength: 40 })),
     declineReason: Nullable(Type.String({ maxLength: 40, description: 'a code of policies/workflow.yaml declineReasons; not_stated for cases declined before the codes' })),
+    verification: Type.Unsafe<Verification>(
+      Type.Union(VERIFICATION_VALUES.map((s) => Type.Literal(s)), {
+        description: 'whether staff verified the alleged violation (POST /v1/cases/:caseId/verification): alleged, verified, not_verified; not_stated for cases filed before the status',
+      }),
+    ),
   },
   { description: 'case metadata for staff: codes, states, dates' },
 );

@@ -2,6 +2,7 @@ import { Type, type TSchema } from 'typebox';
 import { KeyId, Uuid, Versioned, responses } from '../lib/schemas.js';
 import { ex } from '../lib/openapi-examples.js';
 import { CaseView } from './case-view.js';
+import { VERIFICATION_STATUSES, type VerificationStatus } from './case-verification.js';
 import { operation } from './operation.js';
 import { transitionPath } from './routes.js';
 
@@ -94,5 +95,24 @@ export const setCaseUrgency = operation('setCaseUrgency', {
   security: [{ bearer: [] }],
   params: Type.Object({ caseId: Uuid }),
   body: Type.Object({ urgent: Type.Boolean(), reason: Reason }, { additionalProperties: false, examples: [{ urgent: true, reason: 'Menace de mort déclarée, auteur identifié, passage à l’acte possible cette semaine' }] }),
+  response: responses({ 200: CaseView }, [401, 403, 404, 409]),
+});
+
+export const setCaseVerification = operation('setCaseVerification', {
+  tags: ['workflow'],
+  summary: 'Set whether the alleged violation was verified (alleged, verified, not_verified), with a reason',
+  description:
+    'A code the service sees and counts in its statistics (SDG indicator 16.10.1 counts verified cases), never free text; the reason goes to the timeline and the audit log. Every new case starts alleged; not_stated (cases filed before the status) cannot be chosen. Refused on a purged case.',
+  security: [{ bearer: [] }],
+  params: Type.Object({ caseId: Uuid }),
+  body: Type.Object(
+    {
+      status: Type.Unsafe<VerificationStatus>(
+        Type.Union(VERIFICATION_STATUSES.map((s) => Type.Literal(s)), { description: 'alleged: as the defender reports it; verified: confirmed from independent sources; not_verified: staff could not confirm it' }),
+      ),
+      reason: Reason,
+    },
+    { additionalProperties: false, examples: [{ status: 'verified', reason: 'Arrestation confirmée par le registre du commissariat et deux témoins indépendants' }] },
+  ),
   response: responses({ 200: CaseView }, [401, 403, 404, 409]),
 });

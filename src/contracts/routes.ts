@@ -148,6 +148,7 @@ export const ROUTES = {
   revokeInvitation: ['POST', '/v1/invitations/:invitationId/revoke'],
   // case-workflow
   setCaseUrgency: ['POST', '/v1/cases/:caseId/urgency'],
+  setCaseVerification: ['POST', '/v1/cases/:caseId/verification'],
   // case-report
   reportIncident: ['POST', '/v1/cases/:caseId/incidents'],
   checkIn: ['POST', '/v1/cases/:caseId/checkins'],

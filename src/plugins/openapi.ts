@@ -44,7 +44,7 @@ export default fp(
         tags: [
           { name: 'auth', description: "Log in (password-derived authKey and TOTP, or a defender's receipt), sessions, recovery, own account" },
           { name: 'cases', description: 'File a protection request, read a case and its sealed content, grant and re-key readers' },
-          { name: 'workflow', description: 'The transitions of a case (policies/workflow.yaml) and its urgency' },
+          { name: 'workflow', description: 'The transitions of a case (policies/workflow.yaml), its urgency and whether its alleged violation was verified' },
           { name: 'assessments', description: 'Risk assessment versions; the level is computed by the server from policies/risk.yaml' },
           { name: 'measures', description: 'Protective measures: proposal, consent, four-eyes approval, implementation, review, lifting' },
           { name: 'referrals', description: "Referrals of part of a case to a partner organisation, with the defender's consent" },

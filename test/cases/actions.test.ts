@@ -135,6 +135,10 @@ t.test('what the list says of a command is what the command answers', async (t) 
       const urgency = await T.app.inject({ method: 'POST', url: `/v1/cases/${c.caseId}/urgency`, headers: headersOf(caller), payload: { urgent: true, reason: 'Menace confirmée cette semaine' } });
       t.equal(urgency.statusCode === 200, cmd('set_urgency').allowed, `${stage}, ${who}: set_urgency ${urgency.statusCode}`);
       if (!cmd('set_urgency').allowed) t.equal(urgency.json().code, cmd('set_urgency').refusal, `${stage}, ${who}: set_urgency refused as listed`);
+      // The verification status (no state change either; a closed case may still be verified).
+      const verification = await T.app.inject({ method: 'POST', url: `/v1/cases/${c.caseId}/verification`, headers: headersOf(caller), payload: { status: 'verified', reason: 'Confirmé par deux sources indépendantes' } });
+      t.equal(verification.statusCode === 200, cmd('set_verification').allowed, `${stage}, ${who}: set_verification ${verification.statusCode}`);
+      if (!cmd('set_verification').allowed) t.equal(verification.json().code, cmd('set_verification').refusal, `${stage}, ${who}: set_verification refused as listed`);
       // A message: its body only has to be a sealed field for the server, which never opens it.
       const message = await T.app.inject({ method: 'POST', url: `/v1/cases/${c.caseId}/messages`, headers: headersOf(caller), payload: { id: randomUUID(), body: sealField({ text: 'x' }, generateDek(), 'egide/v1/test') } });
       t.equal(message.statusCode === 201, cmd('send_message').allowed, `${stage}, ${who}: send_message ${message.statusCode}`);
@@ -165,6 +169,8 @@ t.test('the commands follow the role and the state', async (t) => {
   const defender = await of(c.defender);
   t.equal(defender.withdraw_consent, null, 'the defender may withdraw');
   t.equal(defender.set_urgency, 'forbidden');
+  t.equal(defender.set_verification, 'forbidden', 'staff verify what the defender alleges');
+  t.equal(officer.set_verification, null, 'the assigned officer records whether it was verified');
   const other = await of(s2);
   t.equal(other.read_sealed, 'break_glass_required', 'a supervisor outside the case is told what opens it');
   t.equal(other.propose_measure, null, 'every supervisor proposes a measure');

@@ -1,7 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
+import { drizzle } from 'drizzle-orm/postgres-js';
+import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import { MIGRATIONS_DIR, runMigrations } from '../../src/db/migrate.js';
 import { ensureRoles } from '../../src/db/roles.js';
 import { projectRoot } from '../../src/lib/paths.js';
@@ -93,4 +96,35 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   } finally {
     await admin.end();
   }
+}
+
+/**
+ * A database of its own at the release before a migration (the one whose tag ends with `tagEnd`):
+ * every migration before it applied by the owner role, for a test that writes rows as that release
+ * did and then upgrades (`runMigrations(roleUrl(OWNER_ROLE, name))`). Dropped at the end.
+ */
+export async function databaseBefore(t: { teardown(fn: () => unknown): void }, tagEnd: string): Promise<{ name: string }> {
+  const journal = JSON.parse(readFileSync(join(MIGRATIONS_DIR, 'meta', '_journal.json'), 'utf8')) as { entries: Array<{ tag: string }> };
+  const cut = journal.entries.findIndex((e) => e.tag.endsWith(tagEnd));
+  if (cut <= 0) throw new Error(`no migration ending in ${tagEnd} in the journal`);
+  const before = mkdtempSync(join(tmpdir(), 'egide-migrations-'));
+  t.teardown(() => rmSync(before, { recursive: true, force: true }));
+  cpSync(MIGRATIONS_DIR, before, { recursive: true });
+  writeFileSync(join(before, 'meta', '_journal.json'), JSON.stringify({ ...journal, entries: journal.entries.slice(0, cut) }));
+
+  const name = `egide_t_${randomBytes(6).toString('hex')}`;
+  const admin = postgres(`${PG_BASE}/postgres`, { max: 1, onnotice: () => undefined });
+  await ensureRoles(admin, [{ name: OWNER_ROLE }, { name: APP_ROLE }]);
+  await admin.unsafe(`create database "${name}" owner ${OWNER_ROLE}`);
+  t.teardown(async () => {
+    await admin.unsafe(`drop database if exists "${name}" with (force)`);
+    await admin.end();
+  });
+  const owner = postgres(roleUrl(OWNER_ROLE, name), { max: 1, onnotice: () => undefined });
+  try {
+    await migrate(drizzle(owner), { migrationsFolder: before });
+  } finally {
+    await owner.end();
+  }
+  return { name };
 }

@@ -6,18 +6,11 @@
  */
 import t from 'tap';
 import { createServer } from 'node:http';
-import { randomBytes, randomUUID } from 'node:crypto';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
 import postgres from 'postgres';
-import { drizzle } from 'drizzle-orm/postgres-js';
-import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import { REDIS_URL, testConfig, testRedisPrefix } from '../helpers/app.js';
-import { APP_ROLE, OWNER_ROLE, PG_BASE, roleUrl } from '../helpers/db.js';
-import { ensureRoles } from '../../src/db/roles.js';
+import { APP_ROLE, OWNER_ROLE, PG_BASE, databaseBefore, roleUrl } from '../helpers/db.js';
 import { launchWorker } from '../helpers/worker-process.js';
-import { MIGRATIONS_DIR } from '../../src/db/migrate.js';
 import { loadServerKeys } from '../../src/lib/server-keys.js';
 import { sealWebhookSecret } from '../../src/notifications/webhook-secret.js';
 import { openWebhookUrl } from '../../src/notifications/webhook-url.js';
@@ -27,27 +20,9 @@ import { holdsWithin } from '../helpers/wait-for.js';
 
 const SEALING = '_webhook_url_sealed_delivery_lease';
 
-// The migrations of the release before: those before the one that introduced sealed URLs.
-const journal = JSON.parse(readFileSync(join(MIGRATIONS_DIR, 'meta', '_journal.json'), 'utf8')) as { entries: Array<{ tag: string }> };
-const cut = journal.entries.findIndex((e) => e.tag.endsWith(SEALING));
-if (cut <= 0) throw new Error(`no migration ending in ${SEALING} in the journal`);
-const before = mkdtempSync(join(tmpdir(), 'egide-migrations-'));
-t.teardown(() => rmSync(before, { recursive: true, force: true }));
-cpSync(MIGRATIONS_DIR, before, { recursive: true });
-writeFileSync(join(before, 'meta', '_journal.json'), JSON.stringify({ ...journal, entries: journal.entries.slice(0, cut) }));
-
-const name = `egide_t_${randomBytes(6).toString('hex')}`;
-const admin = postgres(`${PG_BASE}/postgres`, { max: 1, onnotice: () => undefined });
-await ensureRoles(admin, [{ name: OWNER_ROLE }, { name: APP_ROLE }]);
-await admin.unsafe(`create database "${name}" owner ${OWNER_ROLE}`);
-t.teardown(async () => {
-  await admin.unsafe(`drop database if exists "${name}" with (force)`);
-  await admin.end();
-});
-// The release before, migrated by the owner role; the test then writes its rows as the superuser.
-const owner = postgres(roleUrl(OWNER_ROLE, name), { max: 1, onnotice: () => undefined });
-await migrate(drizzle(owner), { migrationsFolder: before });
-await owner.end();
+// The release before (the migrations before the one that introduced sealed URLs), migrated by the
+// owner role; the test then writes its rows as the superuser.
+const { name } = await databaseBefore(t, SEALING);
 const sql = postgres(`${PG_BASE}/${name}`, { max: 1, onnotice: () => undefined });
 t.teardown(() => sql.end());
 

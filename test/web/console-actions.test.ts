@@ -4,7 +4,8 @@
  * only) and declines another with a reason; a supervisor reassigns a case to a second officer,
  * picked by name from the staff directory, the case key sealed to that officer's public key in the worker (whose SDK then opens the
  * sealed fields), and gives the key of another case to a colleague once she confirms the changed
- * key she is shown was checked. axe-clean with the forms open
+ * key she is shown was checked; the officer records that a case's alleged violation was verified,
+ * with a reason, in a form that says the code is seen and counted. axe-clean with the forms open
  * at laptop and phone sizes, no CSP violation, nothing off the origin, no plaintext in any request
  * and no reason in any URL.
  */
@@ -44,15 +45,17 @@ const admitted = await triageCase();
 const declined = await triageCase();
 const handedOver = await triageCase();
 const granted = await triageCase(false);
-const cases = [admitted, declined, handedOver, granted];
+const verified = await triageCase();
+const cases = [admitted, declined, handedOver, granted, verified];
 const markers = cases.flatMap((c) => Object.values(c.secrets) as string[]);
 const declineReason = `Hors mandat ${randomUUID()}`;
 const reassignReason = `Congé de l'agent ${randomUUID()}`;
+const verifyReason = `Registre du commissariat et deux témoins ${randomUUID()}`;
 
 /** Requests with a sealed plaintext anywhere, or a reason in their URL (reasons are metadata: bodies may carry them). */
 function leaksOf(p: ConsolePage): string[] {
   return p.sent
-    .filter((r) => markers.some((m) => r.url.includes(m) || (r.body ?? '').includes(m)) || [declineReason, reassignReason].some((m) => decodeURIComponent(r.url).includes(m)))
+    .filter((r) => markers.some((m) => r.url.includes(m) || (r.body ?? '').includes(m)) || [declineReason, reassignReason, verifyReason].some((m) => decodeURIComponent(r.url).includes(m)))
     .map((r) => `${r.method} ${r.url}`);
 }
 
@@ -196,6 +199,41 @@ t.test('a supervisor gives the key of a case to the officer who has none', async
   t.ok(mine, 'Awa now has an envelope');
   const dek = openEnvelope(mine as KeyEnvelope, awa.keyPair);
   t.equal(openField(sealed.fields.identity!, dek, caseFieldAd(granted.caseId, 'identity')), granted.secrets.identity, 'her key opens the identity');
+  t.same(p.violations, []);
+  t.same(p.offHostRequests, []);
+  t.same(p.pageErrors, []);
+  t.same(leaksOf(p), []);
+});
+
+t.test('the officer records that the alleged violation was verified, with a reason; the form says the code is counted', async (t) => {
+  const p = await browser.open('laptop');
+  const { page } = p;
+  await openCasePage(p, awa, verified);
+  const shown = page.locator('[data-verification]');
+  t.equal(await shown.getAttribute('data-verification'), 'alleged', 'a new case is alleged');
+  t.equal(await shown.textContent(), fr['verification.alleged'], 'in words');
+  await page.getByRole('button', { name: 'Changer le statut de vérification', exact: true }).click();
+  const form = page.locator('form.action-form');
+  await form.getByRole('heading', { name: 'Changer le statut de vérification' }).waitFor();
+  const status = form.getByLabel('Statut de vérification (code)');
+  t.ok(await status.evaluate((el) => el.matches(':focus')), 'the form opens with the focus on the status');
+  t.same(await status.locator('option').evaluateAll((os) => os.map((o) => o.getAttribute('value'))), ['alleged', 'verified', 'not_verified'], 'the statuses staff choose, not not_stated');
+  t.match(await form.locator('.hint').first().textContent(), /visible du service et compté dans les statistiques/, 'the form says plainly that the code is counted');
+  await status.selectOption('verified');
+  await form.getByRole('button', { name: 'Enregistrer le statut' }).click();
+  t.match(await form.getByRole('alert').textContent(), /Écrivez le motif/, 'a reason is asked for');
+  t.equal(p.sent.filter((r) => r.url.endsWith(`/v1/cases/${verified.caseId}/verification`)).length, 0, 'nothing sent without it');
+  await axeBothSizes(t, page, 'verification form');
+  await form.getByLabel('Motif', { exact: true }).fill(verifyReason);
+  await form.getByRole('button', { name: 'Enregistrer le statut' }).click();
+  await page.getByRole('status').filter({ hasText: `Statut de vérification enregistré : ${fr['verification.verified']}.` }).waitFor();
+  t.equal((await caseRow(T, verified.caseId)).verification, 'verified');
+  await page.locator('[data-verification="verified"]').waitFor();
+  await page.getByText('Vérification : violation vérifiée').waitFor();
+  const sent = p.sent.filter((r) => r.method === 'POST' && r.url.endsWith(`/v1/cases/${verified.caseId}/verification`));
+  t.equal(sent.length, 1);
+  t.same(JSON.parse(sent[0]!.body ?? '{}'), { status: 'verified', reason: verifyReason }, 'the code and the reason went in the body');
+  await axeBothSizes(t, page, 'case page, verified');
   t.same(p.violations, []);
   t.same(p.offHostRequests, []);
   t.same(p.pageErrors, []);

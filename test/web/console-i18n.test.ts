@@ -11,6 +11,7 @@ import { cases, deadlines } from '../../src/db/schema/cases.js';
 import { measures } from '../../src/db/schema/protection.js';
 import { MEASURE_COMMANDS } from '../../src/contracts/measure.js';
 import { MEASURE_CATEGORIES } from '../../src/measures/measure-catalogue.js';
+import { VERIFICATION_STATUSES } from '../../src/contracts/case-verification.js';
 import { parse } from 'yaml';
 import { SCREENS } from '../../web/console/screen-list.js';
 import { organisations, users } from '../../src/db/schema/identity.js';
@@ -49,6 +50,7 @@ const DYNAMIC: Record<string, readonly string[]> = {
   'search.': ['noKey', 'staleKey'],
   'transition.': Object.keys(workflow.transitions),
   'closeReason.': workflow.closeReasons,
+  'verification.': cases.verification.enumValues,
   'referrals.purpose.': referralPolicy.purposes.map((p) => p.code),
   'referrals.state.': ['awaiting_consent', 'refused', 'consented', 'sent', 'accepted', 'declined', 'withdrawn', 'closed'],
   'referrals.consent.': ['none', 'refused', 'defender', 'oral', 'life_threat'],
@@ -89,6 +91,7 @@ t.test('every action the service writes on a case timeline has words', async (t)
     ...intake.lists.source.filter((s) => s.code !== 'online').map((s) => `filed_${s.code}`),
     'urgency_confirmed',
     'urgency_lifted',
+    ...VERIFICATION_STATUSES.map((s) => `verification_${s}`),
     'assessment.recorded',
     'measure.consented',
     'measure.refused',

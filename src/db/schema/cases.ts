@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
-import { bigint, bigserial, boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { bigint, bigserial, boolean, check, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { VERIFICATION_VALUES } from '../../contracts/case-verification.js';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, precision: 3 });
 
@@ -59,6 +60,8 @@ export const cases = pgTable(
     closeReason: text('close_reason'),
     /** why a request was declined, a code of policies/workflow.yaml (`not_stated` before codes existed) */
     declineReason: text('decline_reason'),
+    /** Whether staff verified the alleged violation (src/contracts/case-verification.ts): every new case starts `alleged`; `not_stated` for cases filed before. */
+    verification: text('verification', { enum: VERIFICATION_VALUES }).notNull().default('alleged'),
     /**
      * When the sealed content was purged at the end of the retention period (a supervisor confirmed,
      * src/retention/): the metadata stays for statistics, the case can no longer be reopened.
@@ -86,6 +89,8 @@ export const cases = pgTable(
     // The other orders of the case list: newest first (walked backwards), and highest risk first.
     index('cases_created_list_idx').on(t.createdAt, t.id),
     index('cases_risk_list_idx').on(sql.raw(riskRank('risk_level')), t.createdAt, t.id),
+    // Counted in the statistics: only the codes above, whatever writes the row.
+    check('cases_verification', sql`${t.verification} in ${sql.raw(`(${VERIFICATION_VALUES.map((v) => `'${v}'`).join(', ')})`)}`),
   ],
 );
 

@@ -757,6 +757,7 @@ export const entries: Record<string, Entry> = {
   'POST /v1/cases/:caseId/continue-protection': step('reassessed', '/continue-protection', reason),
   'POST /v1/cases/:caseId/reassess': step('protection', '/reassess', reason),
   'POST /v1/cases/:caseId/urgency': step('triage', '/urgency', { urgent: true, reason: 'Menace de mort, passage à l’acte possible cette semaine' }),
+  'POST /v1/cases/:caseId/verification': step('triage', '/verification', { status: 'verified', reason: 'Confirmé par deux sources indépendantes' }),
   'POST /v1/cases/:caseId/messages': onCase({
     stage: 'triage',
     outStage: 'assessment',

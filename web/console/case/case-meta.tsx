@@ -1,4 +1,5 @@
 /** A case's metadata as staff read it (the case page, the printed dossier): codes in words, dates in the mechanism's time. */
+import type { Verification } from '../../../src/contracts/case-verification.js';
 import type { ResponseOf } from '../api.js';
 import { formatDateTime, t } from '../i18n.js';
 import { declineReasonLabel, intakeLabel } from '../ui/catalogues.js';
@@ -6,6 +7,9 @@ import { OverdueBadge, RiskBadge, UrgentBadge } from '../ui/badges.js';
 
 /** The staff view of a case (the defender's has no region). */
 export type StaffCase = Extract<ResponseOf<'getCase'>['case'], { region: string }>;
+
+/** Whether the alleged violation was verified, in words. */
+export const verificationLabel = (v: Verification): string => t(`verification.${v}`);
 
 export function CaseMeta({ c, overdue = false }: { c: StaffCase; overdue?: boolean }) {
   return (
@@ -24,6 +28,8 @@ export function CaseMeta({ c, overdue = false }: { c: StaffCase; overdue?: boole
             <dd data-decline-reason={c.declineReason}>{declineReasonLabel(c.declineReason)}</dd>
           </>
         )}
+        <dt>{t('case.verification')}</dt>
+        <dd data-verification={c.verification}>{verificationLabel(c.verification)}</dd>
         <dt>{t('case.filedAt')}</dt>
         <dd>{formatDateTime(c.createdAt)}</dd>
         <dt>{t('queue.col.region')}</dt>

@@ -1,5 +1,5 @@
 /**
- * One case: its metadata, the defender's sealed fields opened in the worker, messages, evidence files, deadlines,
+ * One case: its metadata (with whether its alleged violation was verified), the defender's sealed fields opened in the worker, messages, evidence files, deadlines,
  * the timeline, the actions the policy allows the caller now, and the duplicate warning.
  */
 import { useEffect, useState } from 'preact/hooks';
@@ -17,6 +17,7 @@ import { CaseReports } from '../case/case-reports.js';
 import { ReceiptReissue } from '../case/receipt-reissue.js';
 import { CaseReferrals } from '../case/case-referrals.js';
 import { CaseTimeline } from '../case/case-timeline.js';
+import { CaseVerification } from '../case/case-verification.js';
 import { SealedFields } from '../case/sealed-fields.js';
 import { DuplicateWarning } from '../search/duplicate-warning.js';
 import { loadCatalogues } from '../ui/catalogues.js';
@@ -76,6 +77,7 @@ export function CasePage({ caseId }: { caseId: string }) {
         <section aria-labelledby="case-meta" class="card">
           <h2 id="case-meta">{t('case.meta')}</h2>
           <CaseMeta c={staff} overdue={overdue} />
+          <CaseVerification caseId={caseId} current={staff.verification} actions={actions} onChanged={loadCase} />
         </section>
       )}
       <section aria-labelledby="case-actions" class="card case-actions">

@@ -339,7 +339,7 @@ t.test('D: declined at triage', async (t) => {
   const D = await fileCase(T, dep);
   await step(awa, D.caseId, 'acknowledge');
   const triage = await one(D.caseId, 'triage');
-  await step(awa, D.caseId, 'decline', { reason: 'Hors mandat : litige commercial.' });
+  await step(awa, D.caseId, 'decline', { reason: 'Hors mandat : litige commercial.', declineReason: 'unrelated_to_defence_work' });
   await ended(t, triage, 'case.declined');
 });
 

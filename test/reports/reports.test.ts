@@ -239,7 +239,7 @@ t.test('bad reports are refused and nothing is written', async (t) => {
 t.test('a closed case takes no incident or check-in, but an alert always gets through', async (t) => {
   // Moussa takes the second case and declines it: closed.
   t.equal((await act(T, moussa, other.caseId, 'acknowledge')).statusCode, 200);
-  t.equal((await act(T, moussa, other.caseId, 'decline', { reason: 'hors mandat' })).statusCode, 200);
+  t.equal((await act(T, moussa, other.caseId, 'decline', { reason: 'hors mandat', declineReason: 'outside_mandate' })).statusCode, 200);
   const before = await counts();
   const incident = await report(other.defender, other, 'incident', { id: randomUUID() });
   t.equal(incident.statusCode, 409);

@@ -443,7 +443,7 @@ t.test('no referral from a case that is not yet taken or is closed', async (t) =
   t.equal(r1.statusCode, 409);
   t.equal(r1.json().code, 'invalid_transition');
   await must(act(T, supervisor, fresh.caseId, 'acknowledge', { assigneeId: officer.id }), 200, 'acknowledge');
-  await must(act(T, officer, fresh.caseId, 'decline', { reason: 'hors mandat' }), 200, 'decline');
+  await must(act(T, officer, fresh.caseId, 'decline', { reason: 'hors mandat', declineReason: 'outside_mandate' }), 200, 'decline');
   const r2 = await propose(officer, { id: randomUUID(), orgId: asf.id, fields: ['identity'], purpose: 'advocacy' }, fresh.caseId);
   t.equal(r2.statusCode, 409);
   t.equal(r2.json().code, 'invalid_transition');

@@ -138,7 +138,10 @@ t.test('a holder leaves: the key is rotated to the remaining holders', async (t)
   // The older case is moved onto the new key at once, in this browser.
   await page.locator('[data-rewrap="done"]').waitFor();
   t.match(await page.locator('[data-rewrap="done"]').textContent(), 'Tous les dossiers sont scellés à la clé actuelle', 'the screen says no case needs the previous key');
-  t.match(await page.locator(`[data-older-key="${dep.mechanismKeyId}"]`).textContent(), 'plus aucun dossier ne lui est scellé');
+  // The key list is read again once the move ends: its count follows the progress line.
+  const olderKey = page.locator(`[data-older-key="${dep.mechanismKeyId}"]`);
+  await olderKey.filter({ hasText: 'plus aucun dossier ne lui est scellé' }).waitFor({ timeout: 10_000 }).catch(() => undefined);
+  t.match(await olderKey.textContent(), 'plus aucun dossier ne lui est scellé');
   const [moved] = await sql`select key_id from case_envelopes where case_id = ${filed.caseId} and recipient_type = 'org'`;
   t.equal(moved!.key_id, current!.key_id, "the case's mechanism envelope is sealed to the new key");
   await axeBothSizes(t, page, 'custody after a rotation');

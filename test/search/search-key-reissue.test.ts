@@ -9,10 +9,10 @@
  */
 import t from 'tap';
 import { buildTestApp } from '../helpers/app.js';
+import { refusal } from '../helpers/refusal.js';
 import { clientOf } from '../helpers/api-client.js';
 import { buildWorld, enrolActor, mechanismKeyOf, type Actor } from '../helpers/world.js';
 import {
-  ApiError,
   caseFieldAd,
   generateSearchKey,
   keyIdOf,
@@ -44,17 +44,6 @@ const first = await world.caseAt('triage', { officer: awa, secrets: { identity: 
 const second = await world.caseAt('triage', { officer: bakary, secrets: { identity: OTHER, contact: '66 10 20 30', narrative: 'Filature' } });
 const gone = await world.caseAt('triage', { officer: awa, secrets: { identity: 'Fanta Keïta', contact: '70 00 00 01', narrative: 'Ancien dossier' } });
 const leaver = await enrolActor(T, admin, { username: 'officer-leaver', role: 'officer', orgId: dep.mechanismId });
-
-/** The problem a refused call answers. */
-async function refusal(p: Promise<unknown>): Promise<{ status: number; code: string }> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof ApiError) return { status: err.status, code: err.code };
-    throw err;
-  }
-  throw new Error('the call was not refused');
-}
 
 /** The caller's search key as their client opens it from their entry. */
 async function keyOf(who: Actor) {

@@ -683,10 +683,15 @@ export const entries: Record<string, Entry> = {
     },
   },
   'POST /v1/search-key/reindex/:caseId': {
-    // The case is indexed with the current key already: a holder's re-index answers `reindexed: false` (idempotent); supervisor 2 holds no key.
+    // A case of its own (the shared ones' tokens are replaced by other entries), indexed with the
+    // current key already: a holder's re-index answers `reindexed: false` (idempotent); supervisor 2 holds no key.
     async probe(w, role, mode) {
-      await searchKeyring(w);
-      const c = await searchableCase(w);
+      const c = await w.shared('case:triage:reindexed', async () => {
+        const { key } = await searchKeyring(w);
+        const made = await w.newCase('triage');
+        await w.must(made.assignee ?? w.officerA, 'PUT', `/v1/cases/${made.id}/search-tokens`, { tokens: padTokens(searchTokens(key, { name: 'Oumou Matrice Diallo' })) });
+        return made;
+      });
       return { who: await callerFor(w, role, null, mode), url: `/v1/search-key/reindex/${c.id}`, body: { generation: 1, tokens: padTokens([]) } };
     },
   },

@@ -28,6 +28,7 @@ import { createOrgQueries } from './orgs/org-queries.js';
 import { createOrgService } from './orgs/org-service.js';
 import { createSearchRepository } from './search/search-repository.js';
 import { createSearchKeyService } from './search/search-key-service.js';
+import { createSearchReindexService } from './search/search-reindex-service.js';
 import { createSearchTokenService } from './search/search-token-service.js';
 import { createCustodyService } from './custody/custody-service.js';
 import { createCustodyRepository } from './custody/custody-repository.js';
@@ -227,6 +228,7 @@ function buildServices(deps: ServiceCore) {
   const health = createHealthService({ sql: database.sql, redis, access, keyring: repos.keyring, users: repos.users, orgs: repos.orgs, custody: custodyRepo, audit: repos.audit, queues: deps.queues, config, clock, ...releaseOf(config), minimumHolders: policies.custody.minimumHolders });
   // The blind index: the staff keyring of the search key and the tokens of each case.
   const searchKey = createSearchKeyService({ db, search: searchRepo, keyring: repos.keyring, users: repos.users, access, audit, clock, policy: policies.search });
+  const searchReindex = createSearchReindexService({ db, search: searchRepo, cases: repos.cases, orgs: repos.orgs, keyring: repos.keyring, users: repos.users, access, audit, clock, policy: policies.search });
   const searchTokens = createSearchTokenService({ db, search: searchRepo, cases: repos.cases, access, participation, audit, clock, policy: policies.search, unreadMessages });
   // Custody of the mechanism key: holders, split backups recorded, restore with proof of possession.
   const custody = createCustodyService({ db, redis, prefix: config.REDIS_PREFIX, custody: custodyRepo, orgs: repos.orgs, orgQueries, search: searchRepo, keyring: repos.keyring, users: repos.users, access, audit, clock, policy: policies.custody });
@@ -254,7 +256,7 @@ function buildServices(deps: ServiceCore) {
     health,
     policyView,
     consoleCatalogues,
-    searchKey, searchTokens,
+    searchKey, searchTokens, searchReindex,
     custody,
     custodyRewrap,
     files, uploads,

@@ -61,6 +61,8 @@ export const getCustody = operation('getCustody', {
         ),
         casesOnOlderKeys: Type.Integer({ minimum: 0, description: 'cases whose mechanism envelope is still sealed to a retired key: a holder moves them onto the current key (GET /v1/custody/rewrap)' }),
         searchHolders: Type.Array(Holder),
+        searchGeneration: Type.Integer({ minimum: 1, description: 'the generation of the search key: one more at each re-issue (POST /v1/search-key/reissue)' }),
+        casesToReindex: Type.Integer({ minimum: 0, description: 'cases whose tokens were computed with an older search key: no search finds them until a holder re-indexes them (GET /v1/search-key/reindex)' }),
         backups: Type.Array(Backup),
         policy: Type.Object({ threshold: Type.Integer(), shares: Type.Integer(), minimumHolders: Type.Integer() }),
         warning: Nullable(KeyholderWarning),

@@ -167,6 +167,9 @@ export const ROUTES = {
   listSearchKeyring: ['GET', '/v1/search-key/entries'],
   grantSearchKey: ['POST', '/v1/search-key/entries'],
   removeSearchKeyEntry: ['DELETE', '/v1/search-key/entries/:userId'],
+  reissueSearchKey: ['POST', '/v1/search-key/reissue'],
+  getSearchReindex: ['GET', '/v1/search-key/reindex'],
+  reindexSearchCase: ['POST', '/v1/search-key/reindex/:caseId'],
   putCaseSearchTokens: ['PUT', '/v1/cases/:caseId/search-tokens'],
   searchCases: ['POST', '/v1/cases/search'],
   // case-actions

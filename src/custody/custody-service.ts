@@ -45,7 +45,7 @@ export function createCustodyService(deps: {
   custody: Pick<CustodyRepository, 'backups' | 'insertBackup' | 'casesOnRetiredKeys'>;
   orgs: Pick<OrgRepository, 'mechanism' | 'currentKey' | 'insertKeyringEntry'>;
   orgQueries: Pick<OrgQueries, 'keyringOf'>;
-  search: Pick<SearchRepository, 'members'>;
+  search: Pick<SearchRepository, 'members' | 'currentGeneration' | 'olderTokens'>;
   keyring: Pick<KeyringRepository, 'holds' | 'mechanismKeyHolders'>;
   users: Pick<UserRepository, 'byId'>;
   access: Pick<AccessService, 'authorize'>;
@@ -69,7 +69,8 @@ export function createCustodyService(deps: {
       await access.authorize(ctx, 'custody.read', { resource: 'custody' }, undefined, { read: true });
       const { mechanism, key } = await mechanismAndKey();
       if (!mechanism) throw new AppError('not_found', 'this deployment is not bootstrapped yet');
-      const [entries, searchMembers, backups, active, onRetired] = await Promise.all([orgQueries.keyringOf(mechanism.id), search.members(), custody.backups(mechanism.id), keyring.mechanismKeyHolders(), custody.casesOnRetiredKeys(mechanism.id)]);
+      const [entries, searchMembers, backups, active, onRetired, searchGeneration] = await Promise.all([orgQueries.keyringOf(mechanism.id), search.members(), custody.backups(mechanism.id), keyring.mechanismKeyHolders(), custody.casesOnRetiredKeys(mechanism.id), search.currentGeneration()]);
+      const { remaining: casesToReindex } = await search.olderTokens(searchGeneration, 0);
       const holder = (r: { userId: string; username: string; role: string; status: 'active' | 'disabled'; userKeyId: string; memberKeyId: string; grantedBy: string | null; grantedAt: Date }) => ({
         userId: r.userId,
         username: r.username,
@@ -96,6 +97,8 @@ export function createCustodyService(deps: {
         olderKeys: [...older.values()].reverse(),
         casesOnOlderKeys: [...onRetired.values()].reduce((a, b) => a + b, 0),
         searchHolders: searchMembers.map((m) => holder({ ...m, grantedBy: m.granterName })),
+        searchGeneration,
+        casesToReindex,
         backups: backups.map((b) => ({ id: b.id, keyId: b.keyId, fingerprint: fingerprintOf(b.keyId), current: b.retiredAt === null, threshold: b.threshold, shares: b.shares, custodians: b.custodians, madeBy: b.madeBy, madeAt: b.madeAt.toISOString() })),
         policy: { threshold: policy.threshold, shares: policy.shares, minimumHolders: policy.minimumHolders },
         // A backup of a retired key does not count: it does not open cases moved to the current key.

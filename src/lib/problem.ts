@@ -25,6 +25,8 @@ export const PROBLEMS = {
   custody_proof_failed: { status: 403, title: 'The answer does not prove possession of the mechanism private key' },
   key_holder_required: { status: 409, title: 'Only a holder of this key can do this' },
   no_envelope: { status: 409, title: 'No envelope of this case opens with your keys yet' },
+  search_key_changed: { status: 409, title: 'The search key was re-issued meanwhile: open the current one and compute the tokens again' },
+  search_key_member_missing: { status: 409, title: 'A re-issued search key must be sealed to every active member of the staff keyring' },
   no_search_key: { status: 409, title: 'You hold no entry of the staff keyring: the search key has not been granted to you' },
   separation_of_duties: { status: 409, title: 'Another person must do this' },
   invalid_transition: { status: 409, title: 'The case is not in a state that allows this' },

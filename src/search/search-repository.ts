@@ -1,5 +1,5 @@
 import type { CaseListScope } from '../access/case-scope.js';
-import { and, count, desc, eq, inArray, isNull, ne, or, sql, type SQL } from 'drizzle-orm';
+import { and, count, desc, eq, inArray, isNull, lt, max, ne, or, sql, type SQL } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { Queryable } from '../db/client.js';
 import { cases, caseSearchTokens, searchKeyEntries, users } from '../db/schema/index.js';
@@ -19,6 +19,12 @@ export function createSearchRepository(db: Queryable) {
       await tx.execute(sql`select pg_advisory_xact_lock(hashtext('egide.search_key_entries'))`);
     },
 
+    /** The generation of the search key the entries seal (1 before the first re-issue, and while none exists). */
+    async currentGeneration(tx: Queryable = db): Promise<number> {
+      const [row] = await tx.select({ g: max(searchKeyEntries.generation) }).from(searchKeyEntries);
+      return row?.g ?? 1;
+    },
+
     async entryOf(userId: string, tx: Queryable = db): Promise<SearchKeyEntryRow | undefined> {
       const [row] = await tx.select().from(searchKeyEntries).where(eq(searchKeyEntries.userId, userId));
       return row;
@@ -34,7 +40,13 @@ export function createSearchRepository(db: Queryable) {
       await tx
         .insert(searchKeyEntries)
         .values(row)
-        .onConflictDoUpdate({ target: [searchKeyEntries.userId], set: { entry: row.entry, memberKeyId: row.memberKeyId, grantedBy: row.grantedBy, grantedAt: row.grantedAt } });
+        .onConflictDoUpdate({ target: [searchKeyEntries.userId], set: { entry: row.entry, memberKeyId: row.memberKeyId, grantedBy: row.grantedBy, grantedAt: row.grantedAt, generation: row.generation ?? 1 } });
+    },
+
+    /** A re-issue: every entry of the previous key deleted, the new key's entries stored. */
+    async replaceEntries(rows: Array<typeof searchKeyEntries.$inferInsert>, tx: Queryable): Promise<void> {
+      await tx.delete(searchKeyEntries);
+      await tx.insert(searchKeyEntries).values(rows);
     },
 
     async deleteEntry(userId: string, tx: Queryable = db): Promise<boolean> {
@@ -63,10 +75,38 @@ export function createSearchRepository(db: Queryable) {
         .orderBy(users.username);
     },
 
-    /** Replaces the token set of a case. */
-    async replaceTokens(caseId: string, tokens: readonly string[], by: string, at: Date, tx: Queryable): Promise<void> {
+    /** Replaces the token set of a case (of whatever generation) with tokens of `generation`. */
+    async replaceTokens(caseId: string, tokens: readonly string[], by: string, at: Date, generation: number, tx: Queryable): Promise<void> {
       await tx.delete(caseSearchTokens).where(eq(caseSearchTokens.caseId, caseId));
-      await tx.insert(caseSearchTokens).values(tokens.map((token) => ({ caseId, token, uploadedBy: by, uploadedAt: at })));
+      await tx.insert(caseSearchTokens).values(tokens.map((token) => ({ caseId, token, uploadedBy: by, uploadedAt: at, generation })));
+    },
+
+    /** The generation of a case's tokens, or null when it has none. */
+    async tokenGeneration(caseId: string, tx: Queryable = db): Promise<number | null> {
+      const [row] = await tx.select({ g: max(caseSearchTokens.generation) }).from(caseSearchTokens).where(eq(caseSearchTokens.caseId, caseId));
+      return row?.g ?? null;
+    },
+
+    /**
+     * The cases (not purged) whose tokens were computed with a search key older than `generation`:
+     * how many, and the next ones, oldest first.
+     */
+    async olderTokens(generation: number, limit: number, tx: Queryable = db) {
+      const older = and(lt(caseSearchTokens.generation, generation), isNull(cases.purgedAt));
+      const [counted] = await tx.select({ n: sql<number>`count(distinct ${caseSearchTokens.caseId})::int` }).from(caseSearchTokens).innerJoin(cases, eq(cases.id, caseSearchTokens.caseId)).where(older);
+      const rows = await tx
+        .selectDistinct({ caseId: cases.id, reference: cases.reference, keyEpoch: cases.keyEpoch, createdAt: cases.createdAt })
+        .from(caseSearchTokens)
+        .innerJoin(cases, eq(cases.id, caseSearchTokens.caseId))
+        .where(older)
+        .orderBy(cases.createdAt, cases.id)
+        .limit(limit);
+      return { remaining: counted?.n ?? 0, cases: rows };
+    },
+
+    /** Deletes every token computed with a key older than `generation` (once no case needs them re-indexed). */
+    async dropOlderTokens(generation: number, tx: Queryable): Promise<number> {
+      return (await tx.delete(caseSearchTokens).where(lt(caseSearchTokens.generation, generation)).returning({ token: caseSearchTokens.token })).length;
     },
 
     /** Forgets a case's tokens (its retention purge): nothing is left to tie it to another case. */
@@ -77,11 +117,13 @@ export function createSearchRepository(db: Queryable) {
     /**
      * The cases in scope that hold any of the tokens, with how many they hold, most first. The
      * scope is part of the WHERE clause of the join, so a case outside it is never read nor
-     * counted; purged cases are left out (nothing is left to find them by).
+     * counted; purged cases are left out (nothing is left to find them by), and so are tokens of
+     * an older search key than the current one.
      */
-    async search(args: { scope: SearchScope; tokens: readonly string[]; excludeCaseId: string | null; limit: number }, tx: Queryable = db) {
-      const { scope, tokens, excludeCaseId, limit } = args;
-      const where: SQL[] = [inArray(caseSearchTokens.token, [...tokens]), isNull(cases.purgedAt)];
+    async search(args: { scope: SearchScope; tokens: readonly string[]; generation: number; excludeCaseId: string | null; limit: number }, tx: Queryable = db) {
+      const { scope, tokens, generation, excludeCaseId, limit } = args;
+      // Tokens of an older key are left out: they are deleted as each case is re-indexed.
+      const where: SQL[] = [inArray(caseSearchTokens.token, [...tokens]), eq(caseSearchTokens.generation, generation), isNull(cases.purgedAt)];
       if (!scope.all) {
         const parts: SQL[] = [];
         if (scope.pool) parts.push(eq(cases.state, 'received'));

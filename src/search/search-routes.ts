@@ -4,14 +4,16 @@ import { routeOf } from '../contracts/operation.js';
 import * as api from '../contracts/search.js';
 import type { SearchKeyService } from './search-key-service.js';
 import type { SearchTokenService } from './search-token-service.js';
+import type { SearchReindexService } from './search-reindex-service.js';
 
 export interface SearchRoutesOptions {
   searchKey: SearchKeyService;
   searchTokens: SearchTokenService;
+  reindex: SearchReindexService;
 }
 
-/** The blind index: the staff keyring of the search key, case tokens, and search. */
-const searchRoutes: FastifyPluginAsyncTypebox<SearchRoutesOptions> = async (fastify, { searchKey, searchTokens }) => {
+/** The blind index: the staff keyring of the search key (its re-issue), case tokens (re-indexed after it), and search. */
+const searchRoutes: FastifyPluginAsyncTypebox<SearchRoutesOptions> = async (fastify, { searchKey, searchTokens, reindex }) => {
   fastify.route({
     ...routeOf(api.createSearchKeyring),
     config: { action: 'search_key.create' },
@@ -43,9 +45,27 @@ const searchRoutes: FastifyPluginAsyncTypebox<SearchRoutesOptions> = async (fast
   });
 
   fastify.route({
+    ...routeOf(api.reissueSearchKey),
+    config: { action: 'search_key.reissue' },
+    handler: async (request, reply) => reply.code(201).send(await searchKey.reissue(ctxOf(request), request.body)),
+  });
+
+  fastify.route({
+    ...routeOf(api.getSearchReindex),
+    config: { action: 'search_key.reindex' },
+    handler: async (request) => reindex.remaining(ctxOf(request), Number(request.query.limit ?? 20)),
+  });
+
+  fastify.route({
+    ...routeOf(api.reindexSearchCase),
+    config: { action: 'search_key.reindex' },
+    handler: async (request) => reindex.reindex(ctxOf(request), request.params.caseId, request.body),
+  });
+
+  fastify.route({
     ...routeOf(api.putCaseSearchTokens),
     config: { action: 'case.search_tokens' },
-    handler: async (request) => searchTokens.replace(ctxOf(request), request.params.caseId, request.body.tokens),
+    handler: async (request) => searchTokens.replace(ctxOf(request), request.params.caseId, request.body.tokens, request.body.generation),
   });
 
   fastify.route({

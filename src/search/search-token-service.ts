@@ -12,10 +12,10 @@ import type { CaseSummary } from '../contracts/case-list.js';
 import { CryptoError, checkSearchToken } from '../sdk/index.js';
 import type { SearchPolicy } from './search-policy.js';
 import type { SearchRepository } from './search-repository.js';
-import { noSearchKey } from './search-key-service.js';
+import { noSearchKey, searchKeyChanged } from './search-key-service.js';
 
 /** Field errors for tokens that are not base64url of exactly 16 bytes (the schema checks the length only). */
-function tokenProblems(tokens: readonly string[], field: string): FieldError[] {
+export function tokenProblems(tokens: readonly string[], field: string): FieldError[] {
   const out: FieldError[] = [];
   tokens.forEach((t, i) => {
     try {
@@ -33,7 +33,9 @@ export type SearchTokenService = ReturnType<typeof createSearchTokenService>;
 /**
  * The blind index on the server (docs/crypto-v1.md §16): it stores each case's token set, exactly
  * `tokensPerCase` long (policies/search.yaml), and answers which cases in the caller's scope hold
- * the tokens of a search. It never sees a name or a phone, and never logs or audits a token.
+ * the tokens of a search. It never sees a name or a phone, and never logs or audits a token. Tokens
+ * are stored with the generation of the search key (a re-issue makes a new one); a search matches
+ * those of the current generation only.
  */
 export function createSearchTokenService(deps: {
   db: Db;
@@ -58,7 +60,7 @@ export function createSearchTokenService(deps: {
      * read its sealed fields) and holds the search key; exactly the policy's count, so that the
      * server learns nothing from how many tokens a case has.
      */
-    async replace(ctx: RequestContext, caseId: string, tokens: string[]) {
+    async replace(ctx: RequestContext, caseId: string, tokens: string[], generation?: number) {
       const resource = `case:${caseId}/search-tokens`;
       const problems = tokenProblems(tokens, '/body/tokens');
       if (tokens.length !== policy.tokensPerCase) problems.unshift({ field: '/body/tokens', message: `must hold exactly ${policy.tokensPerCase} tokens (real ones padded with random ones)` });
@@ -67,10 +69,13 @@ export function createSearchTokenService(deps: {
         const facts: ScopeFacts = { ...caseScope(c), ...(await participation.facts(ctx.principal, c, tx)) };
         const me = callerId(ctx);
         const holder = me !== null && (await search.entryOf(me, tx)) !== undefined;
-        const refusal = c?.purgedAt ? new AppError('case_purged', `the sealed content of this case was purged on ${c.purgedAt.toISOString()}`) : !holder ? noSearchKey() : problems.length > 0 ? validationFailed('the tokens are not a set of the policy count', problems) : null;
+        const current = await search.currentGeneration(tx);
+        // Tokens of a key re-issued since would never be found: the client opens the new key first.
+        const changed = generation !== undefined && generation !== current ? searchKeyChanged(current) : null;
+        const refusal = c?.purgedAt ? new AppError('case_purged', `the sealed content of this case was purged on ${c.purgedAt.toISOString()}`) : !holder ? noSearchKey() : problems.length > 0 ? validationFailed('the tokens are not a set of the policy count', problems) : changed;
         // The reason says how many, never which: a token is as telling as the name it stands for.
         await access.authorize(ctx, 'case.search_tokens', { resource, caseId: c ? caseId : null, found: c !== undefined, facts, refusal }, tx, { reason: `${tokens.length} tokens` });
-        await search.replaceTokens(caseId, tokens, me!, clock.now(), tx);
+        await search.replaceTokens(caseId, tokens, me!, clock.now(), current, tx);
         return { caseId, tokens: tokens.length };
       });
     },
@@ -97,7 +102,8 @@ export function createSearchTokenService(deps: {
         reason: `${input.tokens.length} tokens${exclude ? ', other cases than this one' : ''}`,
       });
       const now = clock.now();
-      const rows = await search.search({ scope, tokens: input.tokens, excludeCaseId: exclude, limit: policy.maxResults });
+      const generation = await search.currentGeneration();
+      const rows = await search.search({ scope, tokens: input.tokens, generation, excludeCaseId: exclude, limit: policy.maxResults });
       const unread = await unreadMessages(rows.map((r) => r.id), actorOf(ctx.principal));
       return {
         items: rows.map((r) => {

@@ -9,11 +9,11 @@
  */
 import t from 'tap';
 import { buildTestApp } from '../helpers/app.js';
+import { refusal } from '../helpers/refusal.js';
 import { clientOf } from '../helpers/api-client.js';
 import { buildWorld, caseKeyOf, enrolActor, type Actor } from '../helpers/world.js';
 import { findLeaks } from '../helpers/leaks.js';
 import {
-  ApiError,
   caseFieldAd,
   generateSearchKey,
   keyIdOf,
@@ -46,17 +46,6 @@ const first = await world.caseAt('triage', { officer: awa, secrets: { identity: 
 const second = await world.caseAt('triage', { officer: awa, secrets: { identity: 'maimouna DEMBELE coulibaly', contact: '0022376123456', narrative: 'Nouvelle menace' } });
 const elsewhere = await world.caseAt('triage', { officer: bakary, secrets: { identity: NAME, contact: '76 12 34 56', narrative: 'Même personne, autre dossier' } });
 const namesake = await world.caseAt('triage', { officer: cheick, secrets: { identity: 'Maïmouna Traoré', contact: '66 00 11 22', narrative: 'Autre personne' } });
-
-/** The problem code a refused call answers. */
-async function refusal(p: Promise<unknown>): Promise<{ status: number; code: string }> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof ApiError) return { status: err.status, code: err.code };
-    throw err;
-  }
-  throw new Error('the call was not refused');
-}
 
 const searchKey = generateSearchKey();
 const tokensSeen: string[] = [];

@@ -222,6 +222,9 @@ const REFUSALS: Record<string, Partial<Record<Caller, Refusal>>> = {
     officer: { code: 'not_found', probe: async (w) => ({ ...(await matrixProbe('POST /v1/search-key/entries', 'officer')), who: w.officerB }) },
     supervisor: { code: 'not_found', probe: async (w) => ({ ...(await matrixProbe('POST /v1/search-key/entries', 'supervisor')), who: w.supervisor2 }) },
   },
+  // Supervisor 2 holds neither the search key nor the mechanism key: no re-issue, nothing to re-index.
+  'POST /v1/search-key/reissue': { supervisor: { code: 'not_found', probe: async (w) => ({ ...(await matrixProbe('POST /v1/search-key/reissue', 'supervisor')), who: w.supervisor2 }) } },
+  'GET /v1/search-key/reindex': { supervisor: { code: 'not_found', probe: async (w) => ({ ...(await matrixProbe('GET /v1/search-key/reindex', 'supervisor')), who: w.supervisor2 }) } },
   'POST /v1/cases/search': {
     officer: { code: 'no_search_key', probe: async (w) => ({ ...refusedProbe(await matrixProbe('POST /v1/cases/search', 'officer')), who: w.officerB }) },
     supervisor: { code: 'no_search_key', probe: async (w) => ({ ...refusedProbe(await matrixProbe('POST /v1/cases/search', 'supervisor')), who: w.supervisor2 }) },

@@ -6,12 +6,13 @@
  * named first) and then opens a case; the first supervisor rotates the key when a holder leaves,
  * the older case moved onto the new key in the browser at once, then grants it to another
  * supervisor, the previous key with it; after a rotation made elsewhere, the case left on the
- * previous key is moved from the button.
+ * previous key is moved from the button; a search-key holder who left (disabled) is cut off by a
+ * re-issue of the search key, and the case indexed with the old key is re-indexed in the browser.
  * axe-clean at laptop and phone sizes, no CSP violation, no share code in any request.
  */
 import t from 'tap';
 import { bootstrap, enrolActor, fileCase, refreshIfStale, type Actor } from '../helpers/world.js';
-import { createOrgKey, keyIdOf, randomBytes, ready, sealSecret } from '../../src/sdk/index.js';
+import { createOrgKey, keyIdOf, openSearchKeyEntry, padTokens, randomBytes, ready, sealSecret, searchTokens } from '../../src/sdk/index.js';
 import { axeBothSizes, consoleBrowser, signInAs, startConsoleService, type ConsolePage } from './console-kit.js';
 
 t.setTimeout(300_000);
@@ -177,5 +178,34 @@ t.test('cases left on a previous key are moved from the button, from what the se
   t.equal(moved!.key_id, next.keyId, 'the case is on the newest key');
   const [audited] = await sql`select outcome from audit_events where actor = ${'u:' + sup1.id} and action = 'custody.rewrap' and case_id = ${filed.caseId} order by id desc limit 1`;
   t.equal(audited?.outcome, 'allowed', 'the move is audited on the case');
+  checkPage(t, laptop);
+});
+
+t.test('a search-key holder leaves: the search key is re-issued to the others and the case re-indexed in the browser', async (t) => {
+  const { page } = laptop;
+  // Mariam leaves: her account is disabled; she still holds an entry of the search key.
+  const disabled = await T.app.inject({ method: 'POST', url: `/v1/users/${mariam.id}/disable`, headers: (await fresh(dep.admin)).auth(), payload: { reason: 'Départ du mécanisme' } });
+  t.equal(disabled.statusCode, 200, disabled.body);
+  // The case was indexed with the current search key (generation 1).
+  await sql`insert into case_search_tokens (case_id, token, uploaded_by, uploaded_at) select ${filed.caseId}, unnest(${padTokens([])}::text[]), ${sup1.id}, now()`;
+  await page.reload();
+  await signInAs(page, T, sup1);
+  const section = page.locator('#search-reissue');
+  await section.getByRole('heading', { name: 'La clé de recherche' }).waitFor();
+  await axeBothSizes(t, page, 'the search key section');
+  await section.getByRole('button', { name: 'Réémettre la clé de recherche' }).click();
+  await section.locator('[data-reindex="done"]').waitFor();
+  t.match(await section.getByRole('status').textContent(), 'La clé de recherche est réémise', 'the screen says it is re-issued');
+  const entries = await sql`select user_id, member_key_id, entry, generation from search_key_entries order by user_id`;
+  t.same(entries.map((e) => e.user_id).sort(), [sup1.id, awa.id].sort(), 'sealed to the active members; the leaver has no entry any more');
+  t.same(entries.map((e) => e.generation), [2, 2]);
+  const mine = entries.find((e) => e.user_id === sup1.id)!;
+  const newKey = openSearchKeyEntry({ memberKeyId: String(mine.member_key_id), entry: String(mine.entry) }, sup1.keyPair);
+  const tokens = await sql`select token, generation from case_search_tokens where case_id = ${filed.caseId}`;
+  t.equal(tokens.length, 12, 'a full set of tokens');
+  t.ok(tokens.every((r) => r.generation === 2), 'all of the new generation: the old ones are gone');
+  t.ok(tokens.some((r) => r.token === searchTokens(newKey, { name: String(filed.secrets.identity) })[0]), "the case's name token under the new key");
+  const [audited] = await sql`select outcome from audit_events where actor = ${'u:' + sup1.id} and action = 'search_key.reindex' and case_id = ${filed.caseId} order by id desc limit 1`;
+  t.equal(audited?.outcome, 'allowed', 'the re-index is audited on the case');
   checkPage(t, laptop);
 });

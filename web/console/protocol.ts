@@ -163,6 +163,8 @@ export type CryptoRequest =
    * from `keyring`); only the new envelopes come back.
    */
   | { op: 'custodyRewrap'; currentKeyId: string; keyring: KeyringItem[]; cases: RewrapCase[] }
+  /** A new search key (a re-issue) made here and sealed to each member (their keys checked against their keyIds); only the entries come back, the key is wiped. */
+  | { op: 'searchReissue'; members: Array<{ userId: string; publicKey: string; keyId: string }> }
   /** The held mechanism private key cut into `shares` printable codes, any `threshold` of which rebuild it. */
   | { op: 'custodySplit'; keyId: string; keyring: KeyringItem[]; threshold: number; shares: number }
   /** Typed codes rebuild the key here, checked against `keyId`; it answers the challenge and is sealed to the account's own key, then wiped. */
@@ -282,6 +284,7 @@ export interface CryptoResults {
   custodyGrant: KeyringGrantResult & { searchEntry: string | null };
   custodyRotate: { publicKey: string; keyId: string; entries: Array<{ userId: string; memberKeyId: string; entry: string }> };
   custodyRewrap: { cases: Array<{ caseId: string; keyId: string; envelope: string; staffEnvelope: string | null }> };
+  searchReissue: { entries: Array<{ userId: string; memberKeyId: string; entry: string }> };
   custodySplit: { keyId: string; codes: string[] };
   custodyRestore: { answer: string; entry: string };
   verifyAuditExport: AuditVerdict;

@@ -665,6 +665,36 @@ export const entries: Record<string, Entry> = {
       return { who: await callerFor(w, role, null, mode), url: `/v1/search-key/entries/${userId}?reason=${encodeURIComponent('Départ du mécanisme')}` };
     },
   },
+  'POST /v1/search-key/reissue': {
+    // In scope: the supervisor (holds the search key and the mechanism key); out of scope: supervisor 2, who holds neither.
+    ok: { status: 409, code: 'search_key_changed', why: 'a real re-issue would change the key every other entry searches with: the probe names a generation that is not the current one (test/search/search-key-reissue.test.ts re-issues)' },
+    async probe(w, role, mode) {
+      const { searcher } = await searchKeyring(w);
+      const key = generateSearchKey();
+      const entries = [w.supervisor, w.officerA, searcher].map((m) => ({ userId: m.id, ...sealSearchKeyEntry(key, m.keyPair.publicKey) }));
+      return { who: await callerFor(w, role, null, mode), url: '/v1/search-key/reissue', body: { generation: 99, entries } };
+    },
+  },
+  'GET /v1/search-key/reindex': {
+    // In scope: the supervisor (nothing indexed with an older key: an empty batch); out of scope: supervisor 2.
+    async probe(w, role, mode) {
+      await searchKeyring(w);
+      return { who: await callerFor(w, role, null, mode), url: '/v1/search-key/reindex?limit=5' };
+    },
+  },
+  'POST /v1/search-key/reindex/:caseId': {
+    // A case of its own (the shared ones' tokens are replaced by other entries), indexed with the
+    // current key already: a holder's re-index answers `reindexed: false` (idempotent); supervisor 2 holds no key.
+    async probe(w, role, mode) {
+      const c = await w.shared('case:triage:reindexed', async () => {
+        const { key } = await searchKeyring(w);
+        const made = await w.newCase('triage');
+        await w.must(made.assignee ?? w.officerA, 'PUT', `/v1/cases/${made.id}/search-tokens`, { tokens: padTokens(searchTokens(key, { name: 'Oumou Matrice Diallo' })) });
+        return made;
+      });
+      return { who: await callerFor(w, role, null, mode), url: `/v1/search-key/reindex/${c.id}`, body: { generation: 1, tokens: padTokens([]) } };
+    },
+  },
   'PUT /v1/cases/:caseId/search-tokens': onCase({
     stage: 'triage',
     outStage: 'assessment',

@@ -28,12 +28,12 @@ export function CustodyGrant({ view, onDone }: { view: CustodyView; onDone: () =
     if (!to) return;
     void run(async () => {
       const holdsSearch = view.searchHolders.some((h) => h.userId === account.value?.id && !h.stale);
-      if (holdsSearch) await openSearchKey();
+      const search = holdsSearch ? await openSearchKey() : null;
       const retiredKeyIds = heldRetiredKeyIds(account.value, view.orgId);
       const sealed = await crypto({ op: 'custodyGrant', publicKey: to.publicKey, keyId: to.keyId, mechanismKeyId: key.keyId, retiredKeyIds, keyring: keyringOf(account.value) });
       // The previous keys go with the current one, in the same command: the new holder opens older cases too.
       await call('addOrgKeyringEntry', { params: { orgId: view.orgId }, body: { userId: to.userId, entry: sealed.entry, retired: sealed.retired } });
-      if (sealed.searchEntry) await call('grantSearchKey', { body: { userId: to.userId, entry: sealed.searchEntry } });
+      if (sealed.searchEntry) await call('grantSearchKey', { body: { userId: to.userId, entry: sealed.searchEntry, ...(search ? { generation: search.generation } : {}) } });
       setDone(sealed.searchEntry ? t('custody.grantedBoth', { fingerprint: to.fingerprint }) : t('custody.grantedMechanism', { fingerprint: to.fingerprint }));
       setChosen(null);
       setPicker((n) => n + 1);

@@ -1,7 +1,8 @@
 /**
  * /console/custody (supervisors): who holds the mechanism key and the search key, the warning
  * when too few do, and what a holder does about it (grant, rotate, move the cases still sealed
- * to a previous key, split backup); a supervisor who holds nothing restores from custodians' codes.
+ * to a previous key, re-issue the search key and re-index the cases, split backup); a supervisor
+ * who holds nothing restores from custodians' codes.
  */
 import { useEffect, useState } from 'preact/hooks';
 import { call, codeOf } from '../api.js';
@@ -13,6 +14,7 @@ import { CustodyGrant } from './custody-grant.js';
 import { CustodyRestore } from './custody-restore.js';
 import { CustodyRewrap } from './custody-rewrap.js';
 import { CustodyRotate } from './custody-rotate.js';
+import { SearchReissue } from './search-reissue.js';
 import { holdsCurrent, type CustodyView } from './custody-view.js';
 import { HolderTable } from './holder-table.js';
 
@@ -72,6 +74,7 @@ export function Custody() {
             )}
           </section>
           <CustodyRewrap view={view} holder={holder} start={rotated} onDone={reload} />
+          <SearchReissue view={view} holder={holder} onDone={reload} />
           <section aria-labelledby="custody-backups-title">
             <h2 id="custody-backups-title">{t('custody.backupsTitle')}</h2>
             {view.backups.length === 0 ? (

@@ -5,7 +5,8 @@ import type { Holder } from './custody-view.js';
 export function HolderTable({ caption, holders }: { caption: string; holders: Holder[] }) {
   if (holders.length === 0) return <p class="muted">{t('custody.nobody')}</p>;
   return (
-    <div class="table-scroll">
+    // Focusable and named: on a phone the table may scroll sideways, and a keyboard must reach it.
+    <div class="table-scroll" tabIndex={0} role="region" aria-label={caption}>
       <table class="custody-holders">
         <caption>{caption}</caption>
         <thead>

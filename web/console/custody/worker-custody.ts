@@ -2,17 +2,17 @@
  * Custody of the mechanism key, INSIDE the crypto worker (crypto-worker.ts hands in the account
  * key pair, the organisation keys it opens from the keyring, and the open search key): a grant
  * to another supervisor, a rotation to the remaining holders, older cases' keys moved from a
- * retired key onto the current one, the Shamir split of the private key into printable codes,
+ * retired key onto the current one, a new search key sealed to the staff keyring (a re-issue), the Shamir split of the private key into printable codes,
  * and a restore from typed codes. No private key nor case key leaves the worker; the share codes
  * do, once, because they are printed for their custodians.
  */
 /// <reference lib="webworker" />
-import { combineShareCodes, createOrgKey, fromB64u, keyIdOf, openSecret, sealKeyringEntry, rewrapEnvelope, sealKeyringGrant, sealSearchKeyEntry, splitPrivateKey, toB64u, wipe, type BoxKeyPair, type Envelope } from '../../../src/sdk/index.js';
+import { combineShareCodes, createOrgKey, fromB64u, generateSearchKey, keyIdOf, openSecret, sealKeyringEntry, rewrapEnvelope, sealKeyringGrant, sealSearchKeyEntry, splitPrivateKey, toB64u, wipe, type BoxKeyPair, type Envelope } from '../../../src/sdk/index.js';
 import type { CryptoRequest, CryptoResults, KeyringItem } from '../protocol.js';
 
-type CustodyRequest = Extract<CryptoRequest, { op: 'custodyGrant' | 'custodyRotate' | 'custodyRewrap' | 'custodySplit' | 'custodyRestore' }>;
+type CustodyRequest = Extract<CryptoRequest, { op: 'custodyGrant' | 'custodyRotate' | 'custodyRewrap' | 'custodySplit' | 'custodyRestore' | 'searchReissue' }>;
 
-const CUSTODY_OPS: ReadonlySet<string> = new Set<CustodyRequest['op']>(['custodyGrant', 'custodyRotate', 'custodyRewrap', 'custodySplit', 'custodyRestore']);
+const CUSTODY_OPS: ReadonlySet<string> = new Set<CustodyRequest['op']>(['custodyGrant', 'custodyRotate', 'custodyRewrap', 'custodySplit', 'custodyRestore', 'searchReissue']);
 
 export function isCustodyRequest(request: CryptoRequest): request is CustodyRequest {
   return CUSTODY_OPS.has(request.op);
@@ -69,6 +69,16 @@ export function createCustodyOps(deps: {
           return { caseId: c.caseId, keyId: envelope.keyId, envelope: envelope.envelope, staffEnvelope: staff?.envelope ?? null };
         });
         return { cases: moved };
+      }
+      case 'searchReissue': {
+        // Every key is checked before anything is sealed: one swapped key refuses the whole re-issue.
+        const members = request.members.map((m) => ({ userId: m.userId, key: checkedKey(m.publicKey, m.keyId) }));
+        const key = generateSearchKey();
+        try {
+          return { entries: members.map((m) => ({ userId: m.userId, ...sealSearchKeyEntry(key, m.key) })) };
+        } finally {
+          wipe(key);
+        }
       }
       case 'custodySplit': {
         const mechanism = held(request.keyId, request.keyring);

@@ -5,8 +5,8 @@
  * asked of the server before every case (GET /v1/staff/:userId/holdings), so an interrupted run
  * (a reload, a refusal) continues where the server says it stands. Then their keyring entries: the
  * search-key entry removed here; the mechanism keyring entry removed by an admin (keyring.remove
- * is an admin's action: access.md keeps key-material management with them), and the key rotated
- * on the custody screen.
+ * is an admin's action: access.md keeps key-material management with them), and both keys renewed
+ * on the custody screen: the mechanism key rotated, the search key re-issued (the leaver knew it).
  */
 import { useEffect, useState } from 'preact/hooks';
 import { useRoute } from 'preact-iso/router';
@@ -219,6 +219,9 @@ export function StaffLeave() {
           <p>
             <a href="/console/custody" class="button primary">
               {t('oversight.leave.rotate')}
+            </a>{' '}
+            <a href="/console/custody#search-reissue" class="button" data-leave-reissue>
+              {t('oversight.leave.reissueSearchKey')}
             </a>
           </p>
         </>

@@ -16,7 +16,7 @@ export type CaseMatch = ResponseOf<'searchCases'>['items'][number];
  * other cases within the caller's scope hold one of its real tokens, most matched first.
  */
 export async function refreshCaseTokens(caseId: string): Promise<CaseMatch[]> {
-  const { tokensPerCase } = await openSearchKey();
+  const { tokensPerCase, generation } = await openSearchKey();
   const sealed = await call('getCaseSealed', { params: { caseId } });
   const keyring = (account.value?.keyring ?? []).map((k) => ({ orgKeyId: k.orgKeyId, entry: k.entry }));
   await crypto({ op: 'openCaseKey', caseId, keyEpoch: sealed.keyEpoch, envelopes: sealed.envelopes, keyring });
@@ -25,7 +25,8 @@ export async function refreshCaseTokens(caseId: string): Promise<CaseMatch[]> {
     return value ? { sealed: value, ad: caseFieldAd(caseId, field) } : null;
   };
   const { real, padded } = await crypto({ op: 'caseTokens', caseId, identity: item('identity'), contact: item('contact'), count: tokensPerCase });
-  await call('putCaseSearchTokens', { params: { caseId }, body: { tokens: padded } });
+  // With the key's generation: tokens of a key re-issued since are refused rather than stored unfindable.
+  await call('putCaseSearchTokens', { params: { caseId }, body: { tokens: padded, generation } });
   if (real.length === 0) return [];
   return (await call('searchCases', { body: { tokens: real, excludeCaseId: caseId } })).items;
 }

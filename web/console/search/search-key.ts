@@ -6,10 +6,10 @@
 import { call } from '../api.js';
 import { crypto } from '../crypto-client.js';
 
-/** Opens the search key in the worker; answers how many tokens a case uploads. */
-export async function openSearchKey(): Promise<{ tokensPerCase: number }> {
+/** Opens the search key in the worker; answers how many tokens a case uploads, and the key's generation. */
+export async function openSearchKey(): Promise<{ tokensPerCase: number; generation: number }> {
   const own = await call('getOwnSearchKey');
   if (own.stale) throw Object.assign(new Error('stale entry'), { code: 'stale_search_key' });
   await crypto({ op: 'openSearchKey', memberKeyId: own.memberKeyId, entry: own.entry });
-  return { tokensPerCase: own.tokensPerCase };
+  return { tokensPerCase: own.tokensPerCase, generation: own.generation };
 }

@@ -114,7 +114,11 @@ t.test('the board, a reassignment, and a leaver handed over and re-keyed across 
     await page.getByLabel('Motif', { exact: true }).fill('Départ de l’agent');
   };
   await spreadOver();
-  for (const o of [next, other]) t.match(await page.locator(`[data-officer-key="${o.id}"]`).textContent(), (await fingerprintOf(o.id)).slice(0, 14), `${o.username}'s fingerprint is on screen before the hand-over`);
+  for (const o of [next, other]) {
+    // The key is read once the box is ticked: wait for its fingerprint, not the loading line.
+    await page.locator(`[data-officer-key="${o.id}"] .fingerprint`).first().waitFor();
+    t.match(await page.locator(`[data-officer-key="${o.id}"]`).textContent(), (await fingerprintOf(o.id)).slice(0, 14), `${o.username}'s fingerprint is on screen before the hand-over`);
+  }
   await axeBothSizes(t, page, 'staff leaves');
   await page.getByRole('button', { name: 'Transmettre et rechiffrer' }).click();
   // Interrupted: a reload as soon as the first case is done.

@@ -103,6 +103,8 @@ import { createFilingCeiling } from './limits/filing-ceiling.js';
 import { silentLogger, type Logger } from './lib/logger.js';
 import { createOnCallRepository } from './oncall/on-call-repository.js';
 import { createOnCallService } from './oncall/on-call-service.js';
+import { createStatsRepository } from './stats/stats-repository.js';
+import { createStatsService } from './stats/stats-service.js';
 import { createPager } from './oncall/pager.js';
 
 /** What the services are built from: the process's connections, keys and policies. */
@@ -148,6 +150,7 @@ function buildServices(deps: ServiceCore) {
     escalation: createEscalationRepository(db),
     files: createFileRepository(db),
     onCall: createOnCallRepository(db),
+    stats: createStatsRepository(db),
   };
   const outbox = createOutbox();
   const audit = createAuditService({ repo: repos.audit, writeBatch: createAuditBatchWriter(deps.auditDatabase.sql), clock, signingSecretKey: keys.audit.secretKey });
@@ -236,6 +239,8 @@ function buildServices(deps: ServiceCore) {
   // On call, out of office hours: the roster and pages (API), the pager (the workers' outbox tap).
   const onCall = createOnCallService({ db, repo: repos.onCall, access, audit, clock });
   const pager = createPager({ db, repo: repos.onCall, outbox, audit, clock, policy: policies.onCall, channels: { email: config.SMTP_URL !== '', sms: config.ONCALL_SMS_URL !== '' } });
+  // Statistics from the roll-up (migration 0026), with disclosure control for what is published.
+  const stats = createStatsService({ db, repo: repos.stats, access, audit, clock, policies });
   return {
     db, repos, audit, access, auth, totpReset, users, orgs, auditQuery, deadlines, intake, cases, workflow, caseList, messages,
     participation, breakGlass, userKeys, staffDirectory, staffOversight,
@@ -261,6 +266,7 @@ function buildServices(deps: ServiceCore) {
     custodyRewrap,
     files, uploads,
     onCall, pager,
+    stats,
   };
 }
 

@@ -25,6 +25,7 @@ import views from './views/view-module.js';
 import staff from './staff/staff-module.js';
 import onCall from './oncall/on-call-module.js';
 import policyView from './policy-view/policy-view-module.js';
+import stats from './stats/stats-module.js';
 
 /**
  * The domain modules, in the order their routes register (src/module.ts says what a module
@@ -57,6 +58,7 @@ export const defaultModules: readonly AppModule[] = [
   staff,
   onCall,
   policyView,
+  stats,
   platform,
   consoleApp,
 ];

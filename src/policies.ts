@@ -14,6 +14,7 @@ import { loadSearchPolicy, type SearchPolicy } from './search/search-policy.js';
 import { loadFilePolicy, type FilePolicy } from './files/file-policy.js';
 import { loadCustodyPolicy, type CustodyPolicy } from './custody/custody-policy.js';
 import { loadOnCallPolicy, type OnCallPolicy } from './oncall/on-call-policy.js';
+import { loadStatisticsPolicy, type StatisticsPolicy } from './stats/statistics-policy.js';
 
 /** Every file of policies/, parsed and validated: what an institution edits and restarts on. */
 export interface Policies {
@@ -49,6 +50,8 @@ export interface Policies {
   custody: CustodyPolicy;
   /** on-call.yaml: office hours, the events that page the person on call, the time to acknowledge. */
   onCall: OnCallPolicy;
+  /** statistics.yaml: what is counted, the crossings kept, disclosure control, the SDG 16.10.1 mapping. */
+  statistics: StatisticsPolicy;
 }
 
 /**
@@ -59,9 +62,10 @@ export function loadPolicies(dir: string): Policies {
   const access = loadAccessPolicy(dir);
   const deadlines = loadDeadlinePolicy(dir);
   const calendar = loadCalendarPolicy(dir);
+  const intake = loadIntakePolicy(dir);
   return {
     access,
-    intake: loadIntakePolicy(dir),
+    intake,
     deadlines,
     calendar,
     workflow: loadWorkflowPolicy(dir, access),
@@ -76,5 +80,6 @@ export function loadPolicies(dir: string): Policies {
     files: loadFilePolicy(dir),
     custody: loadCustodyPolicy(dir),
     onCall: loadOnCallPolicy(dir, { calendar, deadlineRules: new Set(deadlines.rules.keys()) }),
+    statistics: loadStatisticsPolicy(dir, { intake }),
   };
 }

@@ -43,6 +43,8 @@ const EnvSchema = Type.Object({
   AUDIT_CHAIN_INTERVAL_MS: Type.Integer({ minimum: 10, maximum: 60_000, default: 250 }),
   // The worker's outbox relay: how often it looks for committed outbox rows (deadline jobs, notifications).
   OUTBOX_RELAY_INTERVAL_MS: Type.Integer({ minimum: 10, maximum: 60_000, default: 250 }),
+  // How often the workers fold the statistics counters' pending changes into the roll-up (figures are exact either way).
+  STATS_FOLD_INTERVAL_MS: Type.Integer({ minimum: 100, maximum: 600_000, default: 5_000 }),
   // How often the worker re-creates lost deadline jobs and fires overdue steps (also once at start).
   RECONCILER_INTERVAL_MS: Type.Integer({ minimum: 1000, maximum: 3_600_000, default: 60_000 }),
   // Development and tests only: let webhooks use http and reach private or loopback addresses

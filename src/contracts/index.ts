@@ -38,15 +38,17 @@ import * as file from './file.js';
 import * as custody from './custody.js';
 import * as onCall from './on-call.js';
 import * as policyView from './policy-view.js';
+import * as statistics from './statistics.js';
 
 /** The operations a contract module exports, keyed by operationId (its shapes and helpers left out). */
 type OperationsOf<M> = { [K in keyof M as M[K] extends Operation<infer Id> ? Id : never]: M[K] };
 
-const modules = [adminHealth, appeal, assessment, audit, auth, breakGlass, caseFiling, caseList, caseRekey, caseReport, caseExport, caseTimeline, caseWithdrawal, caseWorkflow, consoleSettings, deadlineView, key, measure, message, notification, org, referral, retention, user, userKey, staffDirectory, staffOversight, webhook, caseReceipt, note, search, caseActions, savedView, file, custody, onCall, policyView, approval] as const;
+const modules = [adminHealth, appeal, assessment, audit, auth, breakGlass, caseFiling, caseList, caseRekey, caseReport, caseExport, caseTimeline, caseWithdrawal, caseWorkflow, consoleSettings, deadlineView, key, measure, message, notification, org, referral, retention, user, userKey, staffDirectory, staffOversight, webhook, caseReceipt, note, search, caseActions, savedView, file, custody, onCall, policyView, approval, statistics] as const;
 
 /** Every operation of the API by operationId, with its TypeBox schemas: what the routes register and the typed client is typed by. */
 export type Contracts = OperationsOf<typeof adminHealth> &
   OperationsOf<typeof policyView> &
+  OperationsOf<typeof statistics> &
   OperationsOf<typeof appeal> &
   OperationsOf<typeof approval> &
   OperationsOf<typeof assessment> &

@@ -62,6 +62,18 @@ export const ROUTES = {
   getAdminHealth: ['GET', '/v1/admin/health'],
   // policy-view
   getPolicies: ['GET', '/v1/policies'],
+  // statistics
+  getStatsCatalogue: ['GET', '/v1/stats/catalogue'],
+  getStatsTable: ['GET', '/v1/stats/table'],
+  exportStatsTable: ['GET', '/v1/stats/table/csv'],
+  getStatsResponseTimes: ['GET', '/v1/stats/response-times'],
+  getStatsWorkload: ['GET', '/v1/stats/workload'],
+  getServiceStats: ['GET', '/v1/stats/service'],
+  getStatsReport: ['GET', '/v1/stats/reports/:year'],
+  getStatsReportTable: ['GET', '/v1/stats/reports/:year/tables/:tableId'],
+  exportStatsReportTable: ['GET', '/v1/stats/reports/:year/tables/:tableId/csv'],
+  publishStatsReport: ['POST', '/v1/stats/reports/:year/publication'],
+  getStatsPublication: ['GET', '/v1/stats/reports/:year/publication'],
   // key
   getIntakeKey: ['GET', '/v1/keys/intake'],
   // measure

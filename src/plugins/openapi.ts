@@ -65,6 +65,7 @@ export default fp(
           { name: 'audit', description: 'The hash-chained audit log: query, export, signed head, verification' },
           { name: 'health', description: 'Liveness, readiness and Prometheus metrics' },
           { name: 'policies', description: 'The policies as the service loaded them, read-only' },
+          { name: 'statistics', description: 'Figures from codes and dates only, exact for supervisors, with disclosure control for what is published' },
           { name: 'page', description: "The defenders' own web page (HTML and its assets)" },
           { name: 'console', description: 'The staff console (/console/): its static files and the settings it starts with' },
         ],

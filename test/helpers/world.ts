@@ -382,7 +382,7 @@ async function callAs<Id extends OperationId>(T: TestApp, who: Actor | Caller | 
 }
 
 /** A case transition of policies/workflow.yaml (`acknowledge`, `request_info`...) as `who`, session renewed first. */
-async function transitionAs(T: TestApp, who: Actor, caseId: string, name: string, body: TransitionBody = {}): Promise<void> {
+export async function transitionAs(T: TestApp, who: Actor, caseId: string, name: string, body: TransitionBody = {}): Promise<void> {
   await freshen(T, who);
   await must(name, clientFor(T, who).transition(caseId, name, body));
 }

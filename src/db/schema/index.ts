@@ -11,3 +11,4 @@ export * from './saved-views.js';
 export * from './files.js';
 export * from './custody.js';
 export * from './on-call.js';
+export * from './statistics.js';

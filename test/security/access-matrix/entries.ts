@@ -12,6 +12,9 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Role } from '../../../src/access/policy.js';
 import { nextTotp, baseMetadata, type Actor } from '../../helpers/world.js';
 import type { Case, Stage, Who, World } from './world.js';
+
+let publishedYears = 0;
+let publishedOnce: Promise<unknown> | undefined;
 import {
   appealGroundsAd,
   changePassword,
@@ -463,6 +466,33 @@ export const entries: Record<string, Entry> = {
     },
   },
   'GET /v1/policies': { probe: async (w, role, mode) => ({ who: await callerFor(w, role, null, mode), url: '/v1/policies' }) },
+  // Statistics: policy data and counts, no resource of a caller's scope (all or nothing per role).
+  ...Object.fromEntries(
+    [
+      ['GET /v1/stats/catalogue', '/v1/stats/catalogue'],
+      ['GET /v1/stats/table', '/v1/stats/table?series=region&by=violation&from=2026-01&to=2026-12&period=quarter'],
+      ['GET /v1/stats/table/csv', '/v1/stats/table/csv?series=violation&from=2026-01&to=2026-12'],
+      ['GET /v1/stats/response-times', '/v1/stats/response-times?from=2026-01&to=2026-12'],
+      ['GET /v1/stats/workload', '/v1/stats/workload?from=2026-01&to=2026-12'],
+      ['GET /v1/stats/service', '/v1/stats/service?from=2026-01&to=2026-12&period=quarter'],
+      ['GET /v1/stats/reports/:year', '/v1/stats/reports/2026'],
+      ['GET /v1/stats/reports/:year/tables/:tableId', '/v1/stats/reports/2026/tables/violation-by-perpetrator?variant=internal'],
+      ['GET /v1/stats/reports/:year/tables/:tableId/csv', '/v1/stats/reports/2026/tables/sdg-16-10-1/csv'],
+    ].map(([route, url]) => [route!, { probe: async (w: World, role: Role, mode: Mode) => ({ who: await callerFor(w, role, null, mode), url: url! }) }]),
+  ),
+  'POST /v1/stats/reports/:year/publication': {
+    // Each allowed call publishes another ended year (a year is published once).
+    async probe(w, role, mode) {
+      return { who: await callerFor(w, role, null, mode), url: `/v1/stats/reports/${2001 + publishedYears++}/publication` };
+    },
+  },
+  'GET /v1/stats/reports/:year/publication': {
+    async probe(w, role, mode) {
+      publishedOnce ??= w.must(w.supervisor, 'POST', '/v1/stats/reports/2000/publication', undefined, 201);
+      await publishedOnce;
+      return { who: await callerFor(w, role, null, mode), url: '/v1/stats/reports/2000/publication' };
+    },
+  },
   'GET /v1/users': {
     async probe(w, role, mode) {
       return { who: await callerFor(w, role, null, mode), url: '/v1/users?limit=200' };

@@ -1,0 +1,117 @@
+import { and, eq, inArray, isNotNull, ne, sql } from 'drizzle-orm';
+import type { Db, Queryable } from '../db/client.js';
+import { cases, organisations, statsPublications, statsSettings, users } from '../db/schema/index.js';
+
+/** One counter of the roll-up over a month range: a series, its codes, the count. */
+export interface CountRow {
+  series: string;
+  month: string;
+  a: string;
+  b: string;
+  n: number;
+}
+
+export type StatsRepository = ReturnType<typeof createStatsRepository>;
+
+/** The roll-up tables of migration 0026 (stats_counts + stats_deltas) and the frozen publications. */
+export function createStatsRepository(db: Db) {
+  return {
+    /**
+     * The counters of `series` for the months in [from, to) (first days of months), folded and
+     * pending together, so a figure includes every committed change. Reads the primary key's
+     * range per series: the cost follows the number of counters, not of cases.
+     */
+    async counts(series: readonly string[], from: string, to: string, tx: Queryable = db): Promise<CountRow[]> {
+      if (series.length === 0) return [];
+      const rows = await tx.execute<{ series: string; month: string; a: string; b: string; n: string }>(sql`
+        select series, month::text as month, a, b, sum(n)::bigint as n from (
+          select series, month, a, b, n from stats_counts where series in ${series} and month >= ${from}::date and month < ${to}::date
+          union all
+          select series, month, a, b, n from stats_deltas where series in ${series} and month >= ${from}::date and month < ${to}::date
+        ) x group by series, month, a, b having sum(n) <> 0`);
+      return rows.map((r) => ({ series: r.series, month: r.month, a: r.a, b: r.b, n: Number(r.n) }));
+    },
+
+    /** The first and last months that have any case. */
+    async monthRange(tx: Queryable = db): Promise<{ first: string | null; last: string | null }> {
+      const rows = await tx.execute<{ first: string | null; last: string | null }>(sql`
+        select (select min(month)::text from (select month from stats_counts where series = 'cases' union all select month from stats_deltas where series = 'cases') x) as first,
+               (select max(month)::text from (select month from stats_counts where series = 'cases' union all select month from stats_deltas where series = 'cases') y) as last`);
+      return rows[0] ?? { first: null, last: null };
+    },
+
+    /** Moves pending changes into the counters; returns how many moved (0 when another folder holds the lock). */
+    async fold(batch = 50_000, tx: Queryable = db): Promise<number> {
+      const rows = await tx.execute<{ moved: number }>(sql`select stats_fold(${batch}) as moved`);
+      return Number(rows[0]?.moved ?? 0);
+    },
+
+    /** How many changes wait to be folded. */
+    async pending(tx: Queryable = db): Promise<number> {
+      const rows = await tx.execute<{ n: string }>(sql`select count(*) as n from stats_deltas`);
+      return Number(rows[0]?.n ?? 0);
+    },
+
+    /** Counters that differ from a recount from scratch (empty when the roll-up is right). */
+    async drift(tx: Queryable = db): Promise<Array<CountRow & { expected: number }>> {
+      const rows = await tx.execute<{ series: string; month: string; a: string; b: string; n: string | null; expected: string | null }>(sql`
+        select coalesce(c.series, e.series) as series, coalesce(c.month, e.month)::text as month, coalesce(c.a, e.a) as a, coalesce(c.b, e.b) as b, c.n, e.n as expected
+        from stats_current c full join stats_expected() e on (c.series, c.month, c.a, c.b) = (e.series, e.month, e.a, e.b)
+        where c.n is distinct from e.n limit 100`);
+      return rows.map((r) => ({ series: r.series, month: r.month, a: r.a, b: r.b, n: Number(r.n ?? 0), expected: Number(r.expected ?? 0) }));
+    },
+
+    /**
+     * Writes the settings the triggers read and, when they changed, re-counts everything in the
+     * same transaction (the row lock makes concurrent starts wait, then find nothing to do).
+     */
+    async sync(settings: { timeZone: string; config: unknown; fingerprint: string }): Promise<{ recounted: boolean; cases: number }> {
+      return db.transaction(async (tx) => {
+        const [row] = await tx.select().from(statsSettings).where(eq(statsSettings.id, true)).for('update');
+        if (row?.fingerprint === settings.fingerprint) return { recounted: false, cases: 0 };
+        await tx
+          .insert(statsSettings)
+          .values({ id: true, ...settings })
+          .onConflictDoUpdate({ target: statsSettings.id, set: { timeZone: settings.timeZone, config: settings.config, fingerprint: settings.fingerprint } });
+        const out = await tx.execute<{ n: string }>(sql`select stats_recount() as n`);
+        return { recounted: true, cases: Number(out[0]?.n ?? 0) };
+      });
+    },
+
+    /** Open cases per officer and state, now (cases_assignee_idx). */
+    async openLoad(tx: Queryable = db): Promise<Array<{ userId: string; username: string; state: string; n: number }>> {
+      const rows = await tx
+        .select({ userId: cases.assigneeId, username: users.username, state: cases.state, n: sql<string>`count(*)` })
+        .from(cases)
+        .innerJoin(users, eq(users.id, cases.assigneeId))
+        .where(and(isNotNull(cases.assigneeId), ne(cases.state, 'closed')))
+        .groupBy(cases.assigneeId, users.username, cases.state);
+      return rows.map((r) => ({ userId: r.userId!, username: r.username, state: r.state, n: Number(r.n) }));
+    },
+
+    async usernames(ids: readonly string[], tx: Queryable = db): Promise<Map<string, string>> {
+      const uuids = ids.filter((id) => /^[0-9a-f-]{36}$/.test(id));
+      if (uuids.length === 0) return new Map();
+      const rows = await tx.select({ id: users.id, username: users.username }).from(users).where(inArray(users.id, uuids));
+      return new Map(rows.map((r) => [r.id, r.username]));
+    },
+
+    async orgNames(ids: readonly string[], tx: Queryable = db): Promise<Map<string, string>> {
+      const uuids = ids.filter((id) => /^[0-9a-f-]{36}$/.test(id));
+      if (uuids.length === 0) return new Map();
+      const rows = await tx.select({ id: organisations.id, name: organisations.name }).from(organisations).where(inArray(organisations.id, uuids));
+      return new Map(rows.map((r) => [r.id, r.name]));
+    },
+
+    async publication(year: number, tx: Queryable = db) {
+      const [row] = await tx.select().from(statsPublications).where(eq(statsPublications.year, year));
+      return row;
+    },
+
+    /** Stores a year's published report once; false when the year was already published. */
+    async publish(row: typeof statsPublications.$inferInsert, tx: Queryable = db): Promise<boolean> {
+      const out = await tx.insert(statsPublications).values(row).onConflictDoNothing({ target: statsPublications.year }).returning({ year: statsPublications.year });
+      return out.length > 0;
+    },
+  };
+}

@@ -5,7 +5,7 @@ import type { IntakePolicy } from '../intake/intake-policy.js';
 import { CASE_DIMENSIONS, type CaseDimension } from './case-dimensions.js';
 
 const Code = Type.String({ pattern: '^[a-z][a-z0-9_]{0,39}$' });
-const Dimension = Type.Union(CASE_DIMENSIONS.map((d) => Type.Literal(d)));
+const Dimension = Type.Unsafe<CaseDimension>(Type.Union(CASE_DIMENSIONS.map((d) => Type.Literal(d))));
 const Labels = Type.Object({ fr: Type.String({ minLength: 1, maxLength: 120 }), en: Type.String({ minLength: 1, maxLength: 120 }) }, { additionalProperties: false });
 const Pair = Type.Tuple([Dimension, Dimension]);
 
@@ -26,8 +26,8 @@ const StatisticsPolicySchema = Type.Object(
     ),
     sdg16101: Type.Object(
       {
-        violations: Type.Record(Code, Type.Union(SDG_VIOLATIONS.map((v) => Type.Literal(v)))),
-        populationGroups: Type.Record(Code, Type.Union(SDG_GROUPS.map((g) => Type.Literal(g)))),
+        violations: Type.Record(Code, Type.Unsafe<(typeof SDG_VIOLATIONS)[number]>(Type.Union(SDG_VIOLATIONS.map((v) => Type.Literal(v))))),
+        populationGroups: Type.Record(Code, Type.Unsafe<(typeof SDG_GROUPS)[number]>(Type.Union(SDG_GROUPS.map((g) => Type.Literal(g))))),
         labels: Type.Record(Code, Labels),
       },
       { additionalProperties: false },
@@ -67,6 +67,8 @@ export function parseStatisticsPolicy(raw: unknown, source: string, context: { i
     if (refuses([a, b])) problems.push(`crossings: ${a} x ${b} is a refused crossing (refusedCrossings)`);
   }
   for (const [a, b] of file.report.ofYear) if (!crossingOf(a, b)) problems.push(`report.ofYear: ${a} x ${b} is not one of the crossings`);
+  // The SDG 16.10.1 tables of the annual report.
+  for (const b of ['sdg_group', 'sdg_sex'] as const) if (!crossingOf('sdg_violation', b)) problems.push(`crossings: sdg_violation x ${b} is needed for the SDG 16.10.1 tables`);
   // Every code a filing may use must map, or a verified case would silently fall out of the indicator.
   for (const t of context.intake.lists.threatType) if (!file.sdg16101.violations[t.code]) problems.push(`sdg16101.violations: threat type ${t.code} (intake.yaml) is not mapped`);
   for (const c of context.intake.lists.defenderCategory) if (!file.sdg16101.populationGroups[c.code]) problems.push(`sdg16101.populationGroups: defender category ${c.code} (intake.yaml) is not mapped`);

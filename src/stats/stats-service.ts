@@ -205,10 +205,21 @@ export function createStatsService(deps: {
   /** The year `now` falls in, in the mechanism's time zone. */
   const currentYear = (now: Date) => Number(new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric' }).format(now));
 
-  const read = async (ctx: RequestContext, action: 'stats.read' | 'stats.service', resource: string) => {
-    await access.authorize(ctx, action, { resource }, undefined, { read: true });
+  /** Authorises and audits a read; a refusal found before (no such table) is the request's one audited decision. */
+  const read = async (ctx: RequestContext, action: 'stats.read' | 'stats.service', resource: string, refusal: AppError | null = null) => {
+    await access.authorize(ctx, action, { resource, refusal }, undefined, { read: true });
     await ready();
   };
+  /** The ids of the report's tables, known from the policy without reading a figure. */
+  const reportTableIds = new Set([
+    ...policy.report.byQuarter.map((d) => `${d.replaceAll('_', '-')}-by-quarter`),
+    ...policy.report.ofYear.map(([a, b]) => `${a.replaceAll('_', '-')}-by-${b.replaceAll('_', '-')}`),
+    'sdg-16-10-1',
+    'sdg-16-10-1-by-sex',
+    'measures',
+    'referrals',
+    'deadlines',
+  ]);
 
   return {
     ready,
@@ -308,7 +319,7 @@ export function createStatsService(deps: {
     },
 
     async reportTable(ctx: RequestContext, year: number, tableId: string, variant: 'internal' | 'published' = 'published'): Promise<ReportTableShape> {
-      await read(ctx, 'stats.read', `stats:report:${year}:${variant}:${tableId}`);
+      await read(ctx, 'stats.read', `stats:report:${year}:${variant}:${tableId}`, reportTableIds.has(tableId) ? null : new AppError('not_found', `no table ${tableId}`));
       const table = (await buildReport(year, variant)).tables.find((t) => t.id === tableId);
       if (!table) throw new AppError('not_found', `no table ${tableId}`);
       return table;
@@ -334,8 +345,8 @@ export function createStatsService(deps: {
     },
 
     async publication(ctx: RequestContext, year: number) {
-      await read(ctx, 'stats.read', `stats:publication:${year}`);
       const row = await repo.publication(year);
+      await read(ctx, 'stats.read', `stats:publication:${year}`, row ? null : new AppError('not_found', `${year} is not published`));
       if (!row) throw new AppError('not_found', `${year} is not published`);
       return { year: row.year, publishedAt: row.publishedAt.toISOString(), publishedBy: row.publishedBy, sha256: row.sha256, report: row.report as StatsReportShape };
     },

@@ -260,6 +260,26 @@ export async function checkChainShape(f: Findings, sql: postgres.Sql): Promise<{
   return { events: r!.events, chained: r!.chained, headSeq: r!.head_seq };
 }
 
+/**
+ * The statistics roll-up equals a recount from scratch (stats_expected(), the same definitions
+ * applied to every row): no change was lost, counted twice or left half-applied by the faults,
+ * before the folder's pending changes are folded and after.
+ */
+export async function checkStatsRollup(f: Findings, sql: postgres.Sql): Promise<{ counters: number; pending: number }> {
+  const drift = async () => sql`
+    select coalesce(c.series, e.series) as series, coalesce(c.month, e.month)::text as month, coalesce(c.a, e.a) as a, coalesce(c.b, e.b) as b, c.n as rolled, e.n as recounted
+    from stats_current c full join stats_expected() e on (c.series, c.month, c.a, c.b) = (e.series, e.month, e.a, e.b)
+    where c.n is distinct from e.n limit 20`;
+  const [p] = await sql`select count(*)::int as n from stats_deltas`;
+  const before = await drift();
+  f.expect('statistics roll-up equals a recount (pending changes included)', before.length === 0, () => JSON.stringify(before));
+  await sql`select stats_fold(1000000)`;
+  const after = await drift();
+  f.expect('statistics roll-up equals a recount after folding', after.length === 0, () => JSON.stringify(after));
+  const [c] = await sql`select count(*)::int as n from stats_counts where n <> 0`;
+  return { counters: c!.n as number, pending: p!.n as number };
+}
+
 /** Nothing left to relay or chain: every deadline job handed to Redis and every audit event chained. */
 export async function drained(sql: postgres.Sql): Promise<{ outbox: number; unchained: number }> {
   const [r] = await sql`select (select count(*)::int from outbox where dispatched_at is null and topic in ('deadline.opened', 'deadline.step')) as outbox, (select count(*)::int from audit_events e where not exists (select 1 from audit_chain c where c.event_id = e.id)) as unchained`;

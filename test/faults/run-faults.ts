@@ -30,7 +30,7 @@ import { queuePrefix } from '../../src/queues/registry.js';
 import { launchService, logEntries, shortDeadlinePolicies, stopService, type ServiceProcess } from './fleet.js';
 import { holdsWithin } from '../helpers/wait-for.js';
 import { call, Journal, setUpDeployment, type JournalEntry } from './http-client.js';
-import { checkChainShape, checkCommands, checkSteps, drained, Findings } from './invariants.js';
+import { checkChainShape, checkCommands, checkStatsRollup, checkSteps, drained, Findings } from './invariants.js';
 import { monitorReadiness, planCases, rng, runLoad } from './load.js';
 import { freePort, makeRunDir, startOwnPostgres, startOwnRedis } from './own-servers.js';
 
@@ -272,6 +272,9 @@ async function main(): Promise<number> {
   const verified = await createAuditService({ repo: createAuditRepository(sql.db), clock: systemClock, signingSecretKey: keys.audit.secretKey }).verify();
   f.expect('audit chain verifies', verified.ok && verified.headMatches, () => JSON.stringify(verified));
 
+  // The statistics counters, kept by triggers in every command's transaction, through crashes and outages.
+  const stats = await checkStatsRollup(f, sql.sql);
+
   // No sealed plaintext in any process's output.
   const outputs = services.map((s) => s.output()).join('\n');
   const leaked = scripts.filter((s) => outputs.includes(s.marker)).length;
@@ -344,6 +347,7 @@ async function main(): Promise<number> {
   for (const [phase] of phases) line(`  ${phase.padEnd(16)} requests ${JSON.stringify(histogram[phase]?.requests ?? {})}  readyz ${JSON.stringify(histogram[phase]?.readyz ?? {})}`);
   line(`cases: ${caseStats.cases}; deadlines: ${stepStats.deadlines}; steps fired: ${stepStats.stepsFired} ${JSON.stringify(stepStats.byStep)}; lateness max ${stepStats.maxLatenessMs} ms (outside fault windows: max ${stepStats.maxLatenessOutsideFaultsMs} ms, p99 ${stepStats.p99LatenessOutsideFaultsMs} ms)`);
   line(`Redis rebuilt: schedulers ${JSON.stringify(schedulers)}, ${checkpoints!.n} checkpoints signed after the flush`);
+  line(`statistics: ${stats.counters} counters equal to a recount (${stats.pending} changes were pending before the fold)`);
   line(`audit: ${chain.events} events, head seq ${chain.headSeq}, verify ${verified.ok && verified.headMatches ? 'ok' : 'FAILED'} (${verified.checkpoints} checkpoints checked)`);
   if (errorsLogged.length > 0) line(`error-level log lines: ${errorsLogged.length} (first: ${JSON.stringify(errorsLogged[0])})`);
   line('checks:');

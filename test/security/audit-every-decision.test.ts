@@ -87,6 +87,8 @@ const UNREFUSABLE: Record<string, Partial<Record<Caller, string>>> = {
   'GET /v1/me/views': { officer: "the caller's own views", supervisor: "the caller's own views" },
   'GET /v1/on-call/roster': { officer: 'the whole roster is staff’s to read, with no parameter to refuse', supervisor: 'the whole roster, with no parameter to refuse' },
   'GET /v1/on-call/pages': { officer: "the caller's own pages", supervisor: "the caller's own pages" },
+  'GET /v1/stats/catalogue': { supervisor: 'policy data and the months with cases, the same for everyone who may read it', admin: 'policy data and the months with cases' },
+  'GET /v1/stats/reports/{year}': { supervisor: "any year's report may be read (a year without cases is all zeros)" },
   'GET /v1/cases/counts': { officer: "counts within the caller's own scope, with no parameter to refuse", supervisor: 'counts of every case, with no parameter to refuse' },
 };
 
@@ -112,6 +114,26 @@ async function refiled(key: string, role: Caller): Promise<Probe> {
 
 /** Refusals the services decide, where a random id does not apply or a conflict says more. */
 const REFUSALS: Record<string, Partial<Record<Caller, Refusal>>> = {
+  // Statistics: a refused crossing, a range that runs backwards, a table or publication that does not exist, a year not ended.
+  ...(
+      [
+        ['GET /v1/stats/table', 'supervisor', 'stats_crossing_refused', '/v1/stats/table?series=region&by=gender&from=2026-01&to=2026-12'],
+        ['GET /v1/stats/table/csv', 'supervisor', 'stats_crossing_refused', '/v1/stats/table/csv?series=defender_category&by=region&from=2026-01&to=2026-12'],
+        ['GET /v1/stats/response-times', 'supervisor', 'stats_range_invalid', '/v1/stats/response-times?from=2026-12&to=2026-01'],
+        ['GET /v1/stats/workload', 'supervisor', 'stats_range_invalid', '/v1/stats/workload?from=2026-12&to=2026-01'],
+        ['GET /v1/stats/reports/{year}/tables/{tableId}', 'supervisor', 'not_found', '/v1/stats/reports/2026/tables/no-such-table'],
+        ['GET /v1/stats/reports/{year}/tables/{tableId}/csv', 'supervisor', 'not_found', '/v1/stats/reports/2026/tables/no-such-table/csv'],
+        ['GET /v1/stats/reports/{year}/publication', 'supervisor', 'not_found', '/v1/stats/reports/2199/publication'],
+        ['POST /v1/stats/reports/{year}/publication', 'supervisor', 'stats_year_not_ended', '/v1/stats/reports/2199/publication'],
+      ] as const
+    ).reduce<Record<string, Partial<Record<Caller, Refusal>>>>((out, [key, role, code, url]) => {
+      out[key] = { ...out[key], [role]: { code, probe: async () => ({ ...refusedProbe(await matrixProbe(key.replace(/\{(\w+)\}/g, ':$1'), role)), url }) } };
+      return out;
+    }, {}),
+  'GET /v1/stats/service': {
+    supervisor: { code: 'stats_range_invalid', probe: async () => ({ ...refusedProbe(await matrixProbe('GET /v1/stats/service', 'supervisor')), url: '/v1/stats/service?from=2026-12&to=2026-01' }) },
+    admin: { code: 'stats_range_invalid', probe: async () => ({ ...refusedProbe(await matrixProbe('GET /v1/stats/service', 'admin')), url: '/v1/stats/service?from=2026-12&to=2026-01' }) },
+  },
   // The whole log is the supervisor's to export; a range must be one a client can verify.
   'GET /v1/audit/export': { supervisor: { code: 'audit_range_reversed', probe: async () => ({ ...refusedProbe(await matrixProbe('GET /v1/audit/export', 'supervisor')), url: '/v1/audit/export?afterSeq=2&toSeq=1' }) } },
   'GET /v1/audit/checkpoints': { supervisor: { code: 'audit_period_empty', probe: async () => ({ ...refusedProbe(await matrixProbe('GET /v1/audit/checkpoints', 'supervisor')), url: '/v1/audit/checkpoints?from=2001-01-01T00:00:00.000Z&to=2001-01-02T00:00:00.000Z' }) } },

@@ -142,6 +142,28 @@ t.test('a whole case carries a marker in every sealed field', async (t) => {
   const changed = await w.call(spender, 'POST', '/v1/me/password', { currentAuthKey: toB64u(login(spender.password, pre).authKey), totp: nextTotp(T, spender.totpSecret), salt: next.salt, verifier: next.verifier, wrappedPrivateKey: next.wrappedPrivateKey });
   t.equal(changed.statusCode, 204, changed.body);
 
+  // the statistics of everything above, as supervisors and admins read and export them
+  const year = T.clock.now().getUTCFullYear();
+  const range = `from=${year}-01&to=${year}-12`;
+  const statsAnswers: string[] = [];
+  for (const [who, url] of [
+    [w.supervisor, '/v1/stats/catalogue'],
+    [w.supervisor, `/v1/stats/table?series=violation&by=perpetrator&${range}`],
+    [w.supervisor, `/v1/stats/table/csv?series=region&${range}`],
+    [w.supervisor, `/v1/stats/table?series=referral&${range}`],
+    [w.supervisor, `/v1/stats/response-times?${range}`],
+    [w.supervisor, `/v1/stats/workload?${range}`],
+    [w.supervisor, `/v1/stats/reports/${year}?variant=internal`],
+    [w.supervisor, `/v1/stats/reports/${year}`],
+    [w.supervisor, `/v1/stats/reports/${year}/tables/measures/csv?variant=internal`],
+    [w.admin, `/v1/stats/service?${range}`],
+  ] as const) {
+    const r = await w.call(who, 'GET', url);
+    t.equal(r.statusCode, 200, `${url}: ${r.body.slice(0, 200)}`);
+    statsAnswers.push(r.body);
+  }
+  t.ok(statsAnswers.join('').includes('armed_group') || statsAnswers.join('').includes('death_threat'), 'the statistics carry the codes in the clear');
+
   // --- the search ---------------------------------------------------------------------------
   const scope = await leakSearchScope(T);
   t.ok(scope.tables >= 20 && scope.columns >= 60, `the search covers the schema (${scope.tables} tables, ${scope.columns} columns)`);
@@ -185,6 +207,7 @@ t.test('a whole case carries a marker in every sealed field', async (t) => {
   const hits = await findLeaks(T, markers, {
     'webhook:bodies': received.map((r) => r.body).join('\n'),
     'webhook:headers': received.map((r) => r.headers).join('\n'),
+    'stats:answers': statsAnswers.join('\n'),
   });
   t.same(hits, [], 'no marker, password, receipt, authKey, token, TOTP secret, recovery code or key anywhere');
   t.ok(Object.keys(markers).length > 50, `${Object.keys(markers).length} markers searched`);

@@ -85,6 +85,7 @@ t.test('an officer records a request on a defender’s behalf and hands over the
   await page.locator('input[type="checkbox"][value="death_threat"]').waitFor();
   const keySection = page.locator('section[aria-labelledby="intake-key"]');
   await keySection.locator('.fingerprint').waitFor();
+  t.match(await page.locator('main p.hint').first().textContent(), /n’est pas chiffré : le service le voit et le compte, sans aucun nom, dans ses statistiques/, 'the form says the listed codes are seen and counted by the service');
   await axeBothSizes(t, page, 'intake form');
   // This console had pinned another mechanism key before: the form says so when it opens again.
   await page.evaluate(([slot, value]) => localStorage.setItem(slot!, value!), [`egide.pinnedKeys.${awa.id}`, JSON.stringify({ [`org:${dep.mechanismId}`]: keyIdOf(generateKeyPair().publicKey) })]);

@@ -5,8 +5,8 @@
  * base64url, wrong content types, truncated and oversized bodies. Each is sent as a role allowed
  * to call the route, so that validation (not the role check) is what answers. The service must
  * never answer 5xx; every 4xx is a problem document with a stable `code`; and a refused request
- * writes nothing: every table keeps its row count and newest row version (xmin), except the
- * audit log's tables (a refusal is audited, access.md) — nothing else may move.
+ * writes nothing: no row of any table is inserted, updated or deleted, except in the audit log's
+ * tables (a refusal is audited, access.md) — nothing else may move.
  *
  * fast-check drives the random part, seeded and bounded (FUZZ_SEED, FUZZ_RUNS) so that a failure
  * can be replayed and the file stays within about a minute.
@@ -18,6 +18,7 @@ import { buildTestApp } from '../helpers/app.js';
 import { loadAccessPolicy, ROLES, type Role } from '../../src/access/policy.js';
 import { policiesPath } from '../../src/lib/paths.js';
 import { buildWorld, type Who } from './access-matrix/world.js';
+import { watchWrites } from './write-log.js';
 import { appendHeaders, ciphertextOf, created, creationHeaders, newUpload, TUS } from './access-matrix/files.js';
 
 /** src/cases/case-rekey-routes.ts: a re-key carries every sealed item of a case. */
@@ -29,7 +30,6 @@ const RUNS = Number(process.env.FUZZ_RUNS ?? 12);
 t.setTimeout(600_000);
 const T = await buildTestApp(t, { env: { REFRESH_TOKEN_TTL_SECONDS: String(30 * 24 * 3600) } });
 const w = await buildWorld(T);
-const sql = T.database.sql;
 const policy = loadAccessPolicy(policiesPath(T.config));
 const c = await w.newCase('protection');
 // Evidence files are sent to a case of their own, made now: the routes fuzzed before may close the shared one.
@@ -39,16 +39,8 @@ const filesCase = await w.newCase('triage');
 
 /** The audit log's own tables: a refusal is written there by design (and the chain advances). */
 const AUDIT_TABLES = new Set(['audit_events', 'audit_pending', 'audit_chain', 'audit_head', 'audit_checkpoints']);
-const tables = (
-  await sql<Array<{ table_name: string }>>`select table_name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE' order by table_name`
-)
-  .map((r) => r.table_name)
-  .filter((n) => !AUDIT_TABLES.has(n) && !n.startsWith('__drizzle'));
-const fingerprintQuery = tables.map((n) => `select '${n}' as t, count(*)::int as n, coalesce(max(xmin::text::bigint), 0)::text as x from "${n}"`).join(' union all ');
-async function fingerprint(): Promise<string> {
-  const rows = await sql.unsafe<Array<{ t: string; n: number; x: string }>>(fingerprintQuery);
-  return rows.map((r) => `${r.t}:${r.n}:${r.x}`).join(' ');
-}
+/** Every write to any other table, logged as it commits (a trigger per table: test/security/write-log.ts). */
+const writes = await watchWrites(t, T, (n) => AUDIT_TABLES.has(n) || n.startsWith('__drizzle'));
 
 // --- routes, their schemas and a caller ----------------------------------------------------
 
@@ -236,7 +228,7 @@ for (const route of routes) {
     const who = callerOf(route.action);
     const faults: string[] = [];
 
-    // The tables' fingerprint after the last refused request: the next request starts from it
+    // Where the write log stood after the last refused request: the next request starts from it
     // unless something else wrote meanwhile (a request that succeeded, a session renewed, an
     // upload made for the next probes), which is one query per request instead of two.
     let known: string | null = null;
@@ -249,7 +241,7 @@ for (const route of routes) {
       }
       const headers: Record<string, string> = { ...(caller ? caller.auth() : {}), ...opts.headers };
       if (opts.contentType) headers['content-type'] = opts.contentType;
-      const before = known ?? (await fingerprint());
+      const before = known ?? (await writes.mark());
       known = null;
       const res = await T.app.inject({
         method: route.method as 'GET',
@@ -261,12 +253,9 @@ for (const route of routes) {
       const fault = problemOk(res, route.method);
       if (fault) faults.push(`${what}: ${fault}`);
       if (res.statusCode >= 400) {
-        const after = await fingerprint();
+        const after = await writes.mark();
         known = after;
-        if (after !== before) {
-          const b = new Map(before.split(' ').map((x) => [x.split(':')[0], x]));
-          faults.push(`${what}: refused (${res.statusCode}) but wrote ${after.split(' ').filter((x) => b.get(x.split(':')[0]) !== x).join(', ')}`);
-        }
+        if (after !== before) faults.push(`${what}: refused (${res.statusCode}) but wrote ${(await writes.writtenSince(before)).join(', ')}`);
       }
       return res;
     }
@@ -329,4 +318,17 @@ for (const route of routes) {
 
 t.test('the fuzzer sent enough to mean something', async (t) => {
   t.ok(sent > 3000, `${sent} requests over ${routes.length} routes (seed ${SEED})`);
+});
+
+t.test('the write log sees a write of the app role, and not one rolled back', async (t) => {
+  const before = await writes.mark();
+  await T.database.sql.begin(async (tx) => {
+    await tx`update organisations set name = name where id = ${w.dep.mechanismId}`;
+    await tx.savepoint(async (sp) => {
+      await sp`update users set username = username where id = ${w.admin.id}`;
+      throw new Error('rolled back');
+    }).catch(() => undefined);
+  });
+  t.not(await writes.mark(), before, 'a committed update moves the log');
+  t.same(await writes.writtenSince(before), ['organisations'], 'the table written, and not the one whose update was rolled back');
 });

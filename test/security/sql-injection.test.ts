@@ -13,6 +13,7 @@ import { buildTestApp } from '../helpers/app.js';
 import { loadAccessPolicy, ROLES, type Role } from '../../src/access/policy.js';
 import { policiesPath } from '../../src/lib/paths.js';
 import { buildWorld, type Who } from './access-matrix/world.js';
+import { watchWrites } from './write-log.js';
 
 const T = await buildTestApp(t, { env: { REFRESH_TOKEN_TTL_SECONDS: String(30 * 24 * 3600) } });
 const w = await buildWorld(T);
@@ -39,9 +40,8 @@ const PAYLOADS = [
 const SQL_ERROR = /syntax error at or near|unterminated quoted string|PostgresError|invalid input syntax for|relation "[^"]+" does not exist|column "[^"]+" does not exist|SQLSTATE|"42601"|"22P02"|Failed query/i;
 
 const AUDIT_TABLES = new Set(['audit_events', 'audit_pending', 'audit_chain', 'audit_head', 'audit_checkpoints']);
-const tables = (await sql<Array<{ table_name: string }>>`select table_name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE'`).map((r) => r.table_name).filter((n) => !AUDIT_TABLES.has(n));
-const fingerprintQuery = tables.map((n) => `select '${n}' as t, count(*)::int as n, coalesce(max(xmin::text::bigint), 0)::text as x from "${n}"`).join(' union all ');
-const fingerprint = async () => (await sql.unsafe<Array<{ t: string; n: number; x: string }>>(fingerprintQuery)).map((r) => `${r.t}:${r.n}:${r.x}`).join(' ');
+/** Every write to any other table, logged as it commits (a trigger per table: test/security/write-log.ts). */
+const writes = await watchWrites(t, T, (n) => AUDIT_TABLES.has(n));
 
 interface Operation {
   parameters?: Array<{ in: string; name: string }>;
@@ -85,7 +85,7 @@ for (const route of routes) {
     let slowest = 0;
     const url = (override: Record<string, string> = {}, query = '') => route.url.replace(/:(\w+)/g, (_m, n: string) => encodeURIComponent(override[n] ?? idFor(n))).replace('*', 'x') + query;
 
-    // The tables' fingerprint after the last refused request: the next request starts from it
+    // Where the write log stood after the last refused request: the next request starts from it
     // unless something wrote meanwhile (a request that succeeded, a session renewed).
     let known: string | null = null;
     async function send(what: string, opts: { url: string; body?: unknown; headers?: Record<string, string> }) {
@@ -95,7 +95,7 @@ for (const route of routes) {
         if (who.auth().authorization !== token) known = null;
       }
       const logsBefore = T.logs.length;
-      const before = known ?? (await fingerprint());
+      const before = known ?? (await writes.mark());
       known = null;
       const started = performance.now();
       const res = await T.app.inject({ method: route.method as 'GET', url: opts.url, headers: { ...(who ? who.auth() : {}), ...opts.headers }, ...(opts.body !== undefined ? { payload: opts.body as object } : {}) });
@@ -107,8 +107,8 @@ for (const route of routes) {
       const sqlLog = logs.split('\n').find((l) => SQL_ERROR.test(l));
       if (sqlLog) faults.push(`${what}: a SQL error in the logs: ${sqlLog.slice(0, 300)}`);
       if (res.statusCode >= 400) {
-        known = await fingerprint();
-        if (known !== before) faults.push(`${what}: refused (${res.statusCode}) but something was written`);
+        known = await writes.mark();
+        if (known !== before) faults.push(`${what}: refused (${res.statusCode}) but wrote ${(await writes.writtenSince(before)).join(', ')}`);
       }
     }
 
@@ -133,4 +133,17 @@ t.test('every route was probed, and the data is intact', async (t) => {
   const [u] = await sql`select count(*)::int as n from users where role = 'admin'`;
   t.equal(u!.n, 1, 'still one admin');
   t.ok((await sql`select count(*)::int as n from cases`)[0]!.n > 0, 'the cases table is still there');
+});
+
+t.test('the write log sees a write of the app role, and not one rolled back', async (t) => {
+  const before = await writes.mark();
+  await sql.begin(async (tx) => {
+    await tx`update organisations set name = name where id = ${w.dep.mechanismId}`;
+    await tx.savepoint(async (sp) => {
+      await sp`update users set username = username where id = ${w.admin.id}`;
+      throw new Error('rolled back');
+    }).catch(() => undefined);
+  });
+  t.not(await writes.mark(), before, 'a committed update moves the log');
+  t.same(await writes.writtenSince(before), ['organisations'], 'the table written, and not the one whose update was rolled back');
 });

@@ -17,7 +17,7 @@ import { CasePage } from './screens/case-page.js';
 import { Intake } from './screens/intake.js';
 import { Invitation } from './screens/invitation.js';
 import { Lock } from './screens/lock.js';
-import { Approvals, AuditViewer, Board, CaseAccessLog, Custody, HealthPage, Invite, OrgKeyring, OrgPage, Orgs, Policies, ReferralInbox, ReferralPage, Retention, StaffLeave, Users } from './lazy-screens.js';
+import { Approvals, AuditViewer, Board, CaseAccessLog, Custody, HealthPage, Invite, OrgKeyring, OrgPage, Orgs, Policies, ReferralInbox, ReferralPage, Retention, ServiceFigures, StaffLeave, Statistics, StatsReport, Users } from './lazy-screens.js';
 import { NotAvailable, NotFound } from './screens/not-found.js';
 import { Notifications } from './screens/notifications.js';
 import { OnCall } from './oncall/on-call.js';
@@ -82,6 +82,9 @@ function Gate() {
       <Route path="/console/policies" component={Policies} />
       <Route path="/console/approvals" component={Approvals} />
       <Route path="/console/retention" component={Retention} />
+      <Route path="/console/stats" component={Statistics} />
+      <Route path="/console/stats/report" component={StatsReport} />
+      <Route path="/console/service-figures" component={ServiceFigures} />
       <Route default component={NotFound} />
     </Router>
   );

@@ -38,3 +38,9 @@ export const HealthPage = lazyScreen(() => adminScreens().then((m) => m.HealthPa
 // Two roles each: a chunk of their own, so neither role fetches the other's screens for them.
 export const OrgKeyring = lazyScreen(() => import('./chunks/org-keyring.js').then((m) => m.OrgKeyring));
 export const Policies = lazyScreen(() => import('./chunks/policies.js').then((m) => m.Policies));
+export const ServiceFigures = lazyScreen(() => import('./chunks/service-figures.js').then((m) => m.ServiceFiguresScreen));
+
+// The statistics carry their chart library: a chunk of their own, fetched when a supervisor opens them.
+const statistics = () => import('./chunks/supervisor-statistics.js');
+export const Statistics = lazyScreen(() => statistics().then((m) => m.StatsScreen));
+export const StatsReport = lazyScreen(() => statistics().then((m) => m.ReportScreen));

@@ -14,10 +14,11 @@ export const STAFF_ROLES: readonly StaffRole[] = ['officer', 'supervisor', 'part
 
 /**
  * The chunks of the screens only some roles open, as the build names them (the file loaded with
- * `import()` in lazy-screens.ts): a role's own screens, and a shared screen apart so neither of
- * its roles fetches the other's screens for it.
+ * `import()` in lazy-screens.ts): a role's own screens (`<role>-screens`, and `<role>-<part>` for
+ * a heavy part fetched only when opened: the statistics carry a chart library), and a shared
+ * screen apart so neither of its roles fetches the other's screens for it.
  */
-export type ScreenChunk = 'supervisor-screens' | 'partner-screens' | 'admin-screens' | 'org-keyring' | 'policies';
+export type ScreenChunk = 'supervisor-screens' | 'supervisor-statistics' | 'partner-screens' | 'admin-screens' | 'org-keyring' | 'policies' | 'service-figures';
 
 export interface Screen {
   /** The route, preact-iso style (`:name` for a segment). */
@@ -66,6 +67,10 @@ export const SCREENS: readonly Screen[] = [
   { path: '/console/policies', roles: ['supervisor', 'admin'], needs: ['policy.read'], nav: 'policies', chunk: 'policies' },
   { path: '/console/approvals', roles: ['supervisor'], needs: ['approvals.read', 'measure.approve', 'appeal.decide'], nav: 'approvals', chunk: 'supervisor-screens' },
   { path: '/console/retention', roles: ['supervisor'], needs: ['retention.read', 'case.purge', 'retention.hold'], nav: 'retention', chunk: 'supervisor-screens' },
+  // The statistics: exact figures and the annual report for supervisors; the service's own figures for admins too.
+  { path: '/console/stats', roles: ['supervisor'], needs: ['stats.service', 'stats.read'], nav: 'stats', chunk: 'supervisor-statistics' },
+  { path: '/console/stats/report', roles: ['supervisor'], needs: ['stats.service', 'stats.read', 'stats.publish'], chunk: 'supervisor-statistics' },
+  { path: '/console/service-figures', roles: ['supervisor', 'admin'], needs: ['stats.service'], nav: 'serviceFigures', chunk: 'service-figures' },
 ];
 
 /** The screen a path shows (its segments matched as preact-iso matches routes), if any. */

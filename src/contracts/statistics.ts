@@ -90,7 +90,7 @@ export const exportStatsTable = operation('exportStatsTable', {
   tags: ['statistics'],
   summary: 'The same table as CSV (period, code, code, label, label, count), for a spreadsheet (supervisors)',
   security: [{ bearer: [] }],
-  querystring: TableQuery,
+  querystring: Type.Object({ ...TableQuery.properties, lang: Type.Optional(Type.Union([Type.Literal('fr'), Type.Literal('en')], { default: 'fr', description: 'the language of the labels' })) }, { additionalProperties: false }),
   produces: ['text/csv'],
   response: responses({ 200: Type.String({ description: 'CSV with a header line, UTF-8' }) }, [401, 403]),
 });

@@ -13,7 +13,7 @@ const statsRoutes: FastifyPluginAsyncTypebox<{ stats: StatsService }> = async (f
   fastify.route({
     ...routeOf(api.exportStatsTable),
     config: { action: 'stats.read' },
-    handler: async (request, reply) => reply.headers(csvFile(`egide-${request.query.series}${request.query.by ? `-${request.query.by}` : ''}-${request.query.from}-${request.query.to}`)).send(await stats.tableCsv(ctxOf(request), request.query)),
+    handler: async (request, reply) => reply.headers(csvFile(`egide-${request.query.series}${request.query.by ? `-${request.query.by}` : ''}-${request.query.from}-${request.query.to}`)).send(await stats.tableCsv(ctxOf(request), request.query, request.query.lang)),
   });
   fastify.route({ ...routeOf(api.getStatsResponseTimes), config: { action: 'stats.read' }, handler: async (request) => stats.responseTimes(ctxOf(request), request.query) });
   fastify.route({ ...routeOf(api.getServiceStats), config: { action: 'stats.service' }, handler: async (request) => stats.service(ctxOf(request), request.query) });

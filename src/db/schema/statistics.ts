@@ -76,6 +76,6 @@ export const statsPublications = pgTable('stats_publications', {
   publishedAt: timestamp('published_at', { withTimezone: true, precision: 3 }).notNull(),
   publishedBy: uuid('published_by').notNull(),
   report: jsonb('report').notNull(),
-  /** SHA-256 of the report's canonical JSON, printed on it */
+  /** SHA-256 of the report's JSON as the publication serves it (JSON.stringify, keys in the order written), printed on it */
   sha256: text('sha256').notNull(),
 });

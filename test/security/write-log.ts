@@ -53,3 +53,20 @@ export async function watchWrites(t: Teardown, T: TestApp, skip: (table: string)
     },
   };
 }
+
+/**
+ * The log checks itself before it is trusted: a committed update of the app role moves it, an
+ * update rolled back (a savepoint) leaves no trace.
+ */
+export async function checkWriteLog(t: { not(a: unknown, b: unknown, m: string): void; same(a: unknown, b: unknown, m: string): void }, writes: WriteLog, T: TestApp, ids: { orgId: string; userId: string }): Promise<void> {
+  const before = await writes.mark();
+  await T.database.sql.begin(async (tx) => {
+    await tx`update organisations set name = name where id = ${ids.orgId}`;
+    await tx.savepoint(async (sp) => {
+      await sp`update users set username = username where id = ${ids.userId}`;
+      throw new Error('rolled back');
+    }).catch(() => undefined);
+  });
+  t.not(await writes.mark(), before, 'a committed update moves the log');
+  t.same(await writes.writtenSince(before), ['organisations'], 'the table written, and not the one whose update was rolled back');
+}

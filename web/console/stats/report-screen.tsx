@@ -16,7 +16,7 @@ import { figure, FigureTable, type FigureCell } from './figure-table.js';
 import { loadStatsCatalogue, type StatsCatalogue } from './stats-catalogue.js';
 import { fileOf, SaveReport, useSave } from './stats-files.js';
 import { queryString } from './stats-range.js';
-import { bucketLabel, pick, thisMonth } from './stats-words.js';
+import { bucketLabel, pick, thisMonth, unitText } from './stats-words.js';
 
 type Report = ResponseOf<'getStatsReport'>;
 type ReportTable = Report['tables'][number];
@@ -32,21 +32,6 @@ const printed = (c: ReportCell, threshold: number): FigureCell => {
   if (c.flag === 'complementary') return { text: 'x', flag: c.flag };
   return figure(c.n);
 };
-
-function unitText(unit: ReportTable['unit']): string {
-  switch (unit) {
-    case 'cases':
-      return t('stats.unit.cases');
-    case 'mentions':
-      return t('stats.unit.mentions');
-    case 'measures':
-      return t('stats.unit.measures');
-    case 'referrals':
-      return t('stats.unit.referrals');
-    case 'deadlines':
-      return t('stats.unit.deadlines');
-  }
-}
 
 /** The report's language for its CSV: the console's when the API has it, else French. */
 const csvLang = (): 'fr' | 'en' => (lang.value === 'en' ? 'en' : 'fr');

@@ -11,30 +11,13 @@ import type { StatsCatalogue } from './stats-catalogue.js';
 import { fileOf, jsonFile, SaveReport, useSave } from './stats-files.js';
 import { figure, FigureTable } from './figure-table.js';
 import { byPeriod, crossed, fold, isTwoWay, rowLines, type Grid } from './series-pivot.js';
-import { count, periodLabel, pick, type Label } from './stats-words.js';
+import { count, periodLabel, pick, unitText, type Label } from './stats-words.js';
 
 export type StatsTable = ResponseOf<'getStatsTable'>;
 
 /** Lines drawn at most (the rest summed as "other"); bars per group at most. */
 const MAX_LINES = 8;
 const MAX_BARS = 5;
-
-function unitText(unit: StatsTable['unit']): string {
-  switch (unit) {
-    case 'cases':
-      return t('stats.unit.cases');
-    case 'mentions':
-      return t('stats.unit.mentions');
-    case 'measures':
-      return t('stats.unit.measures');
-    case 'referrals':
-      return t('stats.unit.referrals');
-    case 'deadlines':
-      return t('stats.unit.deadlines');
-    case 'escalations':
-      return t('stats.unit.escalations');
-  }
-}
 
 function periodWord(period: StatsTable['period']): string {
   if (period === 'quarter') return t('stats.range.byQuarter');

@@ -64,3 +64,21 @@ export function stepLabel(step: string): string {
 
 /** A count in the reader's language (thousands separated). */
 export const count = (n: number): string => n.toLocaleString(lang.value);
+
+/** What a table counts, said in words (a case citing two violations is two mentions). */
+export function unitText(unit: 'cases' | 'mentions' | 'measures' | 'referrals' | 'deadlines' | 'escalations'): string {
+  switch (unit) {
+    case 'cases':
+      return t('stats.unit.cases');
+    case 'mentions':
+      return t('stats.unit.mentions');
+    case 'measures':
+      return t('stats.unit.measures');
+    case 'referrals':
+      return t('stats.unit.referrals');
+    case 'deadlines':
+      return t('stats.unit.deadlines');
+    case 'escalations':
+      return t('stats.unit.escalations');
+  }
+}

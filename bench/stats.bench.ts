@@ -11,7 +11,7 @@
  *
  * `BENCH_STATS_CASES` (default 1,000,000) and `BENCH_STATS_AUDIT_EVENTS` (10,000,000) shrink the
  * world; targets are judged at full size only. `BENCH_STATS_PER_CASE_RECOUNT=1` also times the
- * per-case recount of migration 0026 (about ten minutes at full size; on by default up to 200,000
+ * per-case recount of migration 0026 (about five minutes at full size; on by default up to 200,000
  * cases), `BENCH_STATS_CHECK=1` checks the roll-up against stats_expected() (idem).
  */
 import { readFileSync } from 'node:fs';

@@ -16,4 +16,5 @@ export const registry: Record<string, () => Promise<{ default: Benchmark }>> = {
   escalation: () => import('./escalation.bench.js'),
   console: () => import('./console.bench.js'),
   files: () => import('./files.bench.js'),
+  stats: () => import('./stats.bench.js'),
 };

@@ -67,6 +67,7 @@ export const PROBLEMS = {
   stats_unknown_series: { status: 400, title: 'No such statistics series or crossing is kept (policies/statistics.yaml lists the crossings)' },
   stats_crossing_refused: { status: 400, title: 'This crossing could single out a person: it is refused, not published with suppression (policies/statistics.yaml)' },
   stats_range_invalid: { status: 400, title: 'The months must run forwards, over at most ten years' },
+  stats_unprotectable: { status: 409, title: 'Some figures of this report cannot be published without letting a small count be worked out: read the internal variant, or merge codes in policies/' },
   stats_year_not_ended: { status: 409, title: 'A year is published once it has ended, so its figures no longer move' },
   stats_already_published: { status: 409, title: "This year's report is already published; what was published stays as it was" },
   rate_limited: { status: 429, title: 'Too many requests' },

@@ -196,16 +196,23 @@ export function linkedCells(tables: KeyedTable[]): { values: Map<string, number>
     values.set(key, n);
   };
   const relations: Array<{ total: string; parts: string[] }> = [];
+  const relate = (total: string, parts: string[]) => {
+    // A sum over nothing says nothing; a total that is one of its own parts (a declined case's
+    // reason summed over the decisions) only says the other parts are structurally zero.
+    if (parts.length === 0 || parts.includes(total)) return;
+    if (new Set(parts).size !== parts.length) throw new Error(`a statistics relation counts a key twice (${total})`);
+    relations.push({ total, parts });
+  };
   for (const t of tables) {
     t.values.forEach((row, i) => row.forEach((n, j) => put(t.keys[i]![j]!, n)));
     for (const x of [...t.rowTotals, ...t.columnTotals, t.total]) {
       put(x.key, x.n);
       totals.add(x.key);
     }
-    t.rowTotals.forEach((x, i) => relations.push({ total: x.key, parts: t.keys[i]! }));
-    t.columnTotals.forEach((x, j) => relations.push({ total: x.key, parts: t.keys.map((row) => row[j]!) }));
-    relations.push({ total: t.total.key, parts: t.rowTotals.map((x) => x.key) });
-    relations.push({ total: t.total.key, parts: t.columnTotals.map((x) => x.key) });
+    t.rowTotals.forEach((x, i) => relate(x.key, t.keys[i]!));
+    t.columnTotals.forEach((x, j) => relate(x.key, t.keys.map((row) => row[j]!)));
+    relate(t.total.key, t.rowTotals.map((x) => x.key));
+    relate(t.total.key, t.columnTotals.map((x) => x.key));
   }
   // A key that is a cell somewhere is not a margin for the choice of complements.
   for (const t of tables) for (const row of t.keys) for (const k of row) totals.delete(k);

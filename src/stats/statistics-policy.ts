@@ -3,6 +3,7 @@ import { Value } from 'typebox/value';
 import { PolicyError, formatSchemaErrors, loadPolicyFile } from '../access/policy.js';
 import type { IntakePolicy } from '../intake/intake-policy.js';
 import { CASE_DIMENSIONS, type CaseDimension } from './case-dimensions.js';
+import { checkDisclosurePolicy } from './disclosure/index.js';
 
 const Code = Type.String({ pattern: '^[a-z][a-z0-9_]{0,39}$' });
 const Dimension = Type.Unsafe<CaseDimension>(Type.Union(CASE_DIMENSIONS.map((d) => Type.Literal(d))));
@@ -16,7 +17,7 @@ const StatisticsPolicySchema = Type.Object(
   {
     version: Type.Literal(1),
     disclosure: Type.Object(
-      { threshold: Type.Integer({ minimum: 1, maximum: 100 }), minimumRange: Type.Integer({ minimum: 1, maximum: 50 }) },
+      { threshold: Type.Integer({ minimum: 1, maximum: 100 }), minimumRange: Type.Integer({ minimum: 1, maximum: 50 }), hideZeros: Type.Boolean() },
       { additionalProperties: false },
     ),
     crossings: Type.Array(Pair, { maxItems: 40 }),
@@ -75,6 +76,11 @@ export function parseStatisticsPolicy(raw: unknown, source: string, context: { i
   for (const code of Object.keys(file.sdg16101.violations)) if (!context.intake.has('threatType', code)) problems.push(`sdg16101.violations: ${code} is not a threat type of intake.yaml`);
   for (const code of Object.keys(file.sdg16101.populationGroups)) if (!context.intake.has('defenderCategory', code)) problems.push(`sdg16101.populationGroups: ${code} is not a defender category of intake.yaml`);
   for (const code of [...SDG_VIOLATIONS, ...SDG_GROUPS]) if (!file.sdg16101.labels[code]) problems.push(`sdg16101.labels: ${code} has no label`);
+  try {
+    checkDisclosurePolicy(file.disclosure);
+  } catch (err) {
+    problems.push(`disclosure: ${err instanceof Error ? err.message : String(err)}`);
+  }
   if (problems.length > 0) throw new PolicyError(`${source} is invalid:\n${problems.map((x) => `  - ${x}`).join('\n')}`);
   return { ...file, refuses, crossingOf };
 }

@@ -8,7 +8,7 @@ import type { Clock } from '../lib/clock.js';
 import { AppError } from '../lib/problem.js';
 import type { Policies } from '../policies.js';
 import type { ReportTableShape, StatsReportShape, StatsTableShape } from '../contracts/statistics.js';
-import { protect, type CellStatus } from './disclosure/index.js';
+import { DisclosureError, protect, type CellStatus } from './disclosure/index.js';
 import { bucketLabel, isBucket, quantileBucket } from './duration-buckets.js';
 import { reportTableCsv, statsTableCsv } from './stats-csv.js';
 import { linkedCells, publishTables, reportTables } from './report-tables.js';
@@ -171,7 +171,15 @@ export function createStatsService(deps: {
       fixedLabel: (code) => REFERRAL_STATE_LABELS[code] ?? labelOf(code),
     });
     let status: ReadonlyMap<string, CellStatus> = new Map();
-    if (variant === 'published') status = await protect(linkedCells(keyed), policy.disclosure);
+    if (variant === 'published') {
+      try {
+        status = await protect(linkedCells(keyed), policy.disclosure);
+      } catch (err) {
+        // The cells concerned are not named: their keys say where the small counts are.
+        if (err instanceof DisclosureError && err.code === 'unprotectable') throw new AppError('stats_unprotectable', `${err.cells.length} cells of ${year} cannot be protected`);
+        throw err;
+      }
+    }
     const flagOf = (key: string) => {
       const s = status.get(key);
       return s === 'below_threshold' || s === 'complementary' ? s : null;

@@ -1,7 +1,7 @@
 /**
  * The reader's model enumerated, independently of the module under test: every non-negative
  * integer table that agrees with what is published (published cells exact, a below-threshold
- * cell in [1, threshold - 1], a complementary cell at least the threshold, every relation
+ * cell in [1, threshold - 1] ([0, threshold - 1] when zeros are hidden), a complementary cell at least the threshold, every relation
  * holding), each suppressed cell capped at `cap` so that the enumeration ends. A depth-first
  * search: a relation with one unknown left fixes it, and a relation whose unknowns cannot reach
  * its total prunes the branch.
@@ -39,7 +39,7 @@ export function enumerateTables(
   const keys = [...new Set(relations.flatMap((r) => [r.total, ...r.parts]))].filter(suppressed).sort();
   if (!options.relations) for (const key of cells.values.keys()) if (suppressed(key) && !keys.includes(key)) keys.push(key);
   const position = new Map(keys.map((key, i) => [key, i]));
-  const lo = keys.map((key) => (status.get(key) === 'below_threshold' ? 1 : policy.threshold));
+  const lo = keys.map((key) => (status.get(key) === 'below_threshold' ? (policy.hideZeros ? 0 : 1) : policy.threshold));
   const hi = keys.map((key) => (status.get(key) === 'below_threshold' ? policy.threshold - 1 : options.cap));
   const rows: Row[] = relations.map((relation) => {
     const row: Row = { vars: [], coefficients: [], constant: 0 };

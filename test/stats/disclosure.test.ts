@@ -28,8 +28,9 @@ async function verify(cells: LinkedCells, policy: DisclosurePolicy): Promise<Out
   const { threshold, minimumRange } = policy;
   for (const [key, value] of cells.values) {
     const given = status.get(key);
-    if (value >= 1 && value < threshold && given !== 'below_threshold') problems.push(`${key} = ${value} is ${given}`);
-    if (value === 0 && given !== 'published') problems.push(`${key} = 0 is ${given}`);
+    const least = policy.hideZeros ? 0 : 1;
+    if (value >= least && value < threshold && given !== 'below_threshold') problems.push(`${key} = ${value} is ${given}`);
+    if (value === 0 && !policy.hideZeros && given !== 'published') problems.push(`${key} = 0 is ${given}`);
     if (given === 'complementary' && value < threshold) problems.push(`complement ${key} = ${value}`);
   }
   const audit = await auditIntervals(cells, status, policy);
@@ -61,7 +62,7 @@ async function verify(cells: LinkedCells, policy: DisclosurePolicy): Promise<Out
  */
 function justifyRefusal(cells: LinkedCells, policy: DisclosurePolicy, refused: readonly string[]): string[] {
   if (refused.length === 0) return ['a refusal names no cell'];
-  const widest = new Map([...cells.values].map(([key, value]): [string, CellStatus] => [key, value >= policy.threshold ? 'complementary' : value >= 1 ? 'below_threshold' : 'published']));
+  const widest = new Map([...cells.values].map(([key, value]): [string, CellStatus] => [key, value >= policy.threshold ? 'complementary' : value >= 1 || policy.hideZeros ? 'below_threshold' : 'published']));
   const total = [...cells.values.values()].reduce((s, v) => s + v, 0);
   const problems: string[] = [];
   for (const key of refused) {
@@ -130,6 +131,22 @@ t.test('a year made of its quarters agrees with the brute force', async (t) => {
 
 t.test('a minimum range of 2 holds against the brute force', async (t) => {
   await family(t, '3x3, minimum range 2', 30, (random) => twoWay(randomGrid(random, 3, 3)), { threshold: 5, minimumRange: 2 });
+});
+
+const HIDDEN: DisclosurePolicy = { threshold: 5, minimumRange: 1, hideZeros: true };
+
+t.test('with zeros hidden too, random tables, linked tables and years of quarters agree with the brute force', async (t) => {
+  await family(t, '3x3, zeros hidden', 30, (random) => twoWay(randomGrid(random, 3, 3)), HIDDEN);
+  await family(t, 'region x quarter + region x category, zeros hidden', 20, (random) => linkedRegionTables(random, 2, 4, 2 + Math.floor(random() * 2)), HIDDEN);
+  await family(t, 'quarters x category, zeros hidden', 25, (random) => yearOfQuarters(random, 2 + Math.floor(random() * 2)), HIDDEN);
+});
+
+t.test('four quarters of one case each under a year of four are protected once zeros are hidden too', async (t) => {
+  const b = new CellsBuilder();
+  addTwoWay(b, '2026', 'quarter', 'category', [[1], [1], [1], [1]]);
+  const outcome = await verify(b.build(), HIDDEN);
+  t.equal(outcome.kind, 'protected');
+  t.same(outcome.problems, [], 'no quarter is given away: each may be 0 to 4 for a reader');
 });
 
 t.test('a single small cell in a row gets complements that close a rectangle', async (t) => {

@@ -6,7 +6,7 @@
  * integer minimum and maximum over all tables the reader cannot tell apart from the true one.
  */
 import { IntegerBounds, solverRuntime } from './integer-bounds.js';
-import { checkDisclosurePolicy, DisclosureError, indexCells, type CellIndex, type CellStatus, type DisclosurePolicy, type LinkedCells } from './linked-cells.js';
+import { checkDisclosurePolicy, DisclosureError, indexCells, smallestHidden, type CellIndex, type CellStatus, type DisclosurePolicy, type LinkedCells } from './linked-cells.js';
 import { boundProblem, SuppressedComponents } from './suppressed-components.js';
 
 /**
@@ -43,7 +43,7 @@ function checkStatus(index: CellIndex, status: ReadonlyMap<string, CellStatus>, 
     const value = index.value(key);
     const given = status.get(key);
     if (given === undefined) throw new DisclosureError('invalid_input', 'every cell needs a status', [key]);
-    if (given === 'below_threshold' && !(value >= 1 && value < policy.threshold)) throw new DisclosureError('invalid_input', 'a below-threshold cell must hold 1 to threshold - 1', [key]);
+    if (given === 'below_threshold' && !(value >= smallestHidden(policy) && value < policy.threshold)) throw new DisclosureError('invalid_input', 'a below-threshold cell must hold less than the threshold (and more than zero unless zeros are hidden)', [key]);
     if (given === 'complementary' && value < policy.threshold) throw new DisclosureError('invalid_input', 'a complementary cell must hold at least the threshold', [key]);
   }
 }

@@ -17,6 +17,13 @@ export interface LinkedCells {
 export interface DisclosurePolicy {
   /** a count 1 <= n < threshold is not published */
   threshold: number;
+  /**
+   * Zero is small too: shown as "< threshold" like 1 to threshold - 1, so a reader knows a hidden
+   * cell lies in [0, threshold - 1]. Without it zeros are printed, and four quarters of one case
+   * each under a year of four give every quarter away (1 + 1 + 1 + 1): such a report cannot be
+   * protected at all.
+   */
+  hideZeros?: boolean;
   /** a reader's integer interval for any suppressed cell must have max - min >= minimumRange */
   minimumRange: number;
 }
@@ -49,16 +56,22 @@ export function compareKeys(a: string, b: string): number {
  */
 export function checkDisclosurePolicy(policy: DisclosurePolicy): void {
   const { threshold, minimumRange } = policy;
+  const widest = threshold - 1 - smallestHidden(policy);
   if (!Number.isSafeInteger(threshold) || threshold < 1) throw new DisclosureError('invalid_input', 'the threshold must be an integer >= 1');
   if (!Number.isSafeInteger(minimumRange) || minimumRange < 0) throw new DisclosureError('invalid_input', 'the minimum range must be an integer >= 0');
-  if (threshold >= 2 && minimumRange > threshold - 2) {
-    throw new DisclosureError('invalid_input', `a minimum range of ${minimumRange} cannot hold for counts known to lie in [1, ${threshold - 1}]`);
+  if (threshold >= 2 && minimumRange > widest) {
+    throw new DisclosureError('invalid_input', `a minimum range of ${minimumRange} cannot hold for counts known to lie in [${smallestHidden(policy)}, ${threshold - 1}]`);
   }
 }
 
-/** The status primary suppression gives a count. Zero is published: it is not a small count. */
-export function primaryStatus(value: number, threshold: number): CellStatus {
-  return value >= 1 && value < threshold ? 'below_threshold' : 'published';
+/** The least a below-threshold cell may hold: 0 when zeros are hidden too, else 1. */
+export function smallestHidden(policy: Pick<DisclosurePolicy, 'hideZeros'>): number {
+  return policy.hideZeros ? 0 : 1;
+}
+
+/** The status primary suppression gives a count. Zero is published unless the policy hides zeros. */
+export function primaryStatus(value: number, policy: Pick<DisclosurePolicy, 'threshold' | 'hideZeros'>): CellStatus {
+  return policy.threshold > 1 && value >= smallestHidden(policy) && value < policy.threshold ? 'below_threshold' : 'published';
 }
 
 /** A cell of one relation, with its sign there: total - sum of parts = 0. */

@@ -5,7 +5,7 @@
  * solved on its own.
  */
 import type { BoundProblem } from './integer-bounds.js';
-import { compareKeys, type CellIndex, type CellStatus, type DisclosurePolicy } from './linked-cells.js';
+import { compareKeys, smallestHidden, type CellIndex, type CellStatus, type DisclosurePolicy } from './linked-cells.js';
 
 export class SuppressedComponents {
   private readonly parent = new Map<string, string>();
@@ -102,7 +102,7 @@ export function problemOver(index: CellIndex, status: ReadonlyMap<string, CellSt
     }
     return { relation, indices, coefficients, rhs };
   });
-  const lower = keys.map((key) => (status.get(key) === 'below_threshold' ? 1 : policy.threshold));
+  const lower = keys.map((key) => (status.get(key) === 'below_threshold' ? smallestHidden(policy) : policy.threshold));
   const upper = keys.map((key) => (status.get(key) === 'below_threshold' ? policy.threshold - 1 : Number.POSITIVE_INFINITY));
   return { keys, lower, upper, rows, known: keys.map((key) => index.value(key)) };
 }

@@ -23,7 +23,7 @@
 import type { Highs } from 'highs';
 import { chooseComplement, type SuppressionState } from './complement-choice.js';
 import { IntegerBounds, solverRuntime } from './integer-bounds.js';
-import { checkDisclosurePolicy, compareKeys, DisclosureError, indexCells, primaryStatus, type CellIndex, type CellStatus, type DisclosurePolicy, type LinkedCells } from './linked-cells.js';
+import { checkDisclosurePolicy, compareKeys, DisclosureError, indexCells, primaryStatus, smallestHidden, type CellIndex, type CellStatus, type DisclosurePolicy, type LinkedCells } from './linked-cells.js';
 import { boundProblem, problemOver, relationsTouching, SuppressedComponents } from './suppressed-components.js';
 
 /**
@@ -34,7 +34,7 @@ import { boundProblem, problemOver, relationsTouching, SuppressedComponents } fr
 export async function protect(cells: LinkedCells, policy: DisclosurePolicy): Promise<Map<string, CellStatus>> {
   checkDisclosurePolicy(policy);
   const index = indexCells(cells);
-  const status = new Map(index.keys.map((key) => [key, primaryStatus(index.value(key), policy.threshold)]));
+  const status = new Map(index.keys.map((key) => [key, primaryStatus(index.value(key), policy)]));
   const primaries = index.keys.filter((key) => status.get(key) === 'below_threshold');
   if (primaries.length === 0 || policy.minimumRange === 0) return status;
   const highs = await solverRuntime();
@@ -42,7 +42,7 @@ export async function protect(cells: LinkedCells, policy: DisclosurePolicy): Pro
   const widest = new SuppressionAudit(highs, index, widestStatus(index, policy), policy);
   try {
     // Propagation alone finds the common hopeless patterns at little cost, before any solve.
-    for (const key of index.keys) if (index.value(key) >= 1) widest.suppress(key);
+    for (const key of index.keys) if (index.value(key) >= smallestHidden(policy)) widest.suppress(key);
     const hopeless = widest.provenExposed(primaries);
     if (hopeless.length > 0) throw unprotectable(hopeless);
     for (const key of primaries) audit.suppress(key);
@@ -72,7 +72,7 @@ const STUBBORN = 8;
 
 /** Every cell suppressed that the reader model allows: the most a reader could be denied. */
 function widestStatus(index: CellIndex, policy: DisclosurePolicy): Map<string, CellStatus> {
-  return new Map(index.keys.map((key): [string, CellStatus] => [key, index.value(key) >= policy.threshold ? 'complementary' : primaryStatus(index.value(key), policy.threshold)]));
+  return new Map(index.keys.map((key): [string, CellStatus] => [key, index.value(key) >= policy.threshold ? 'complementary' : primaryStatus(index.value(key), policy)]));
 }
 
 function insertionPoint(list: readonly string[], key: string): number {

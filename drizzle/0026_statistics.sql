@@ -233,7 +233,9 @@ $$;--> statement-breakpoint
 CREATE OR REPLACE FUNCTION stats_recount() RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE total bigint;
 BEGIN
-  LOCK TABLE cases, case_timeline, assessments, measures, referrals, deadlines, deadline_steps IN SHARE MODE;
+  -- NOWAIT: a writer holding one of these tables may be about to write another; waiting here in
+  -- table order while it waits on us would deadlock. The caller retries a little later instead.
+  LOCK TABLE cases, case_timeline, assessments, measures, referrals, deadlines, deadline_steps IN SHARE MODE NOWAIT;
   DELETE FROM stats_deltas;
   DELETE FROM stats_counts;
   DELETE FROM case_stats;

@@ -10,7 +10,9 @@ DECLARE
   tz text;
   cfg jsonb;
 BEGIN
-  LOCK TABLE cases, case_timeline, assessments, measures, referrals, deadlines, deadline_steps IN SHARE MODE;
+  -- NOWAIT: a writer holding one of these tables may be about to write another; waiting here in
+  -- table order while it waits on us would deadlock. The caller retries a little later instead.
+  LOCK TABLE cases, case_timeline, assessments, measures, referrals, deadlines, deadline_steps IN SHARE MODE NOWAIT;
   SELECT s.time_zone, s.config INTO tz, cfg FROM stats_settings s WHERE s.id;
   DELETE FROM stats_deltas;
   DELETE FROM stats_counts;

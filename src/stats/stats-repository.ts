@@ -15,6 +15,17 @@ export type StatsRepository = ReturnType<typeof createStatsRepository>;
 
 /** The roll-up tables of migration 0026 (stats_counts + stats_deltas) and the frozen publications. */
 export function createStatsRepository(db: Db) {
+  const syncOnce = (settings: { timeZone: string; config: unknown; fingerprint: string }) =>
+    db.transaction(async (tx) => {
+      const [row] = await tx.select().from(statsSettings).where(eq(statsSettings.id, true)).for('update');
+      if (row?.fingerprint === settings.fingerprint) return { recounted: false, cases: 0 };
+      await tx
+        .insert(statsSettings)
+        .values({ id: true, ...settings })
+        .onConflictDoUpdate({ target: statsSettings.id, set: { timeZone: settings.timeZone, config: settings.config, fingerprint: settings.fingerprint } });
+      const out = await tx.execute<{ n: string }>(sql`select stats_recount() as n`);
+      return { recounted: true, cases: Number(out[0]?.n ?? 0) };
+    });
   return {
     /**
      * The counters of `series` for the months in [from, to) (first days of months), folded and
@@ -65,17 +76,16 @@ export function createStatsRepository(db: Db) {
      * Writes the settings the triggers read and, when they changed, re-counts everything in the
      * same transaction (the row lock makes concurrent starts wait, then find nothing to do).
      */
-    async sync(settings: { timeZone: string; config: unknown; fingerprint: string }): Promise<{ recounted: boolean; cases: number }> {
-      return db.transaction(async (tx) => {
-        const [row] = await tx.select().from(statsSettings).where(eq(statsSettings.id, true)).for('update');
-        if (row?.fingerprint === settings.fingerprint) return { recounted: false, cases: 0 };
-        await tx
-          .insert(statsSettings)
-          .values({ id: true, ...settings })
-          .onConflictDoUpdate({ target: statsSettings.id, set: { timeZone: settings.timeZone, config: settings.config, fingerprint: settings.fingerprint } });
-        const out = await tx.execute<{ n: string }>(sql`select stats_recount() as n`);
-        return { recounted: true, cases: Number(out[0]?.n ?? 0) };
-      });
+    async sync(settings: { timeZone: string; config: unknown; fingerprint: string }, attempts = 12): Promise<{ recounted: boolean; cases: number }> {
+      // The recount takes its locks without waiting (stats_recount): while writers hold them, try again shortly.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await syncOnce(settings);
+        } catch (err) {
+          if ((err as { code?: string }).code !== '55P03' || attempt >= attempts) throw err;
+          await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+        }
+      }
     },
 
     /** Open cases per officer and state, now (cases_assignee_idx). */

@@ -12,7 +12,7 @@ import { buildTestApp } from '../helpers/app.js';
 import { bootstrap, enrolActor, partnerOrg } from '../helpers/world.js';
 import { seedStatsWorld } from '../../bench/lib/stats-world.js';
 
-const CASES = 3000;
+const CASES = 800;
 const T = await buildTestApp(t, { now: '2026-03-15T10:00:00.000Z' });
 const dep = await bootstrap(T);
 const officers = [

@@ -105,7 +105,11 @@ export function reportTables(input: ReportInput): KeyedTable[] {
   const { year, counts } = input;
   const Y = String(year);
   const bySeries = new Map<string, CountRow[]>();
-  for (const r of counts) bySeries.set(r.series, [...(bySeries.get(r.series) ?? []), r]);
+  for (const r of counts) {
+    const list = bySeries.get(r.series);
+    if (list) list.push(r);
+    else bySeries.set(r.series, [r]);
+  }
   const dim = (name: string) => {
     const d = input.dimensions.get(name);
     if (!d) throw new Error(`unknown dimension ${name}`);

@@ -281,10 +281,17 @@ export function createStatsService(deps: {
       const range = checkRange(q);
       await read(ctx, 'stats.read', 'stats:response-times');
       const rows = await repo.counts(DURATION_DIMENSIONS, range.from, range.to);
+      // One pass over the counters: each duration's distribution per period.
+      const dists = new Map<string, Map<string, number>>();
+      for (const r of rows) {
+        const key = `${r.series}\u0000${periodOf(r.month, range.period)}`;
+        const dist = dists.get(key) ?? new Map<string, number>();
+        dist.set(r.a, (dist.get(r.a) ?? 0) + r.n);
+        dists.set(key, dist);
+      }
       const times = DURATION_DIMENSIONS.flatMap((measure) =>
         range.periods.map((period) => {
-          const dist = new Map<string, number>();
-          for (const r of rows) if (r.series === measure && periodOf(r.month, range.period) === period) dist.set(r.a, (dist.get(r.a) ?? 0) + r.n);
+          const dist = dists.get(`${measure}\u0000${period}`) ?? new Map<string, number>();
           return { measure, period, count: [...dist.values()].reduce((s, n) => s + n, 0), median: quantileBucket(dist, 0.5), p90: quantileBucket(dist, 0.9) };
         }),
       );

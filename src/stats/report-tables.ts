@@ -196,7 +196,7 @@ export function linkedCells(tables: KeyedTable[]): { values: Map<string, number>
   const totals = new Set<string>();
   const put = (key: string, n: number) => {
     const had = values.get(key);
-    if (had !== undefined && had !== n) throw new Error(`statistics key ${key} counts ${had} in one table and ${n} in another`);
+    if (had !== undefined && had !== n) throw new Error(`a statistics key has two different counts in two tables of one report (${key.split('|').length - 1} conditions)`);
     values.set(key, n);
   };
   const relations: Array<{ total: string; parts: string[] }> = [];
@@ -204,7 +204,7 @@ export function linkedCells(tables: KeyedTable[]): { values: Map<string, number>
     // A sum over nothing says nothing; a total that is one of its own parts (a declined case's
     // reason summed over the decisions) only says the other parts are structurally zero.
     if (parts.length === 0 || parts.includes(total)) return;
-    if (new Set(parts).size !== parts.length) throw new Error(`a statistics relation counts a key twice (${total})`);
+    if (new Set(parts).size !== parts.length) throw new Error('a statistics relation counts a key twice');
     relations.push({ total, parts });
   };
   for (const t of tables) {

@@ -346,13 +346,20 @@ export function createStatsService(deps: {
 
     async publish(ctx: RequestContext, year: number) {
       const now = clock.now();
+      const ended = currentYear(now) > year;
+      // The report (disclosure control may take seconds) is built before the command's
+      // transaction opens, not while it holds a connection; only supervisors reach here (the
+      // route's action), and the command still authorises and audits the publication itself.
+      let report: StatsReportShape | null = null;
+      if (ended) {
+        await ready();
+        report = await buildReport(year, 'published');
+      }
       return command(ctx, { action: 'stats.publish', resource: `stats:publication:${year}`, caseId: null }, async (tx) => {
         await access.authorize(ctx, 'stats.publish', { resource: `stats:publication:${year}` }, tx);
-        if (currentYear(now) <= year) throw new AppError('stats_year_not_ended', String(year));
-        await ready();
-        const report = await buildReport(year, 'published');
-        const sha256 = createHash('sha256').update(JSON.stringify(report)).digest('hex');
+        if (!report) throw new AppError('stats_year_not_ended', String(year));
         if (ctx.principal.kind !== 'user') throw new AppError('forbidden');
+        const sha256 = createHash('sha256').update(JSON.stringify(report)).digest('hex');
         const row = { year, publishedAt: now, publishedBy: ctx.principal.userId, report, sha256 };
         if (!(await repo.publish(row, tx))) throw new AppError('stats_already_published', String(year));
         return { year, publishedAt: now.toISOString(), publishedBy: row.publishedBy, sha256, report };

@@ -105,6 +105,7 @@ import { createOnCallRepository } from './oncall/on-call-repository.js';
 import { createOnCallService } from './oncall/on-call-service.js';
 import { createStatsRepository } from './stats/stats-repository.js';
 import { createStatsService } from './stats/stats-service.js';
+import { createProtector, type Protector } from './stats/disclosure/index.js';
 import { createPager } from './oncall/pager.js';
 
 /** What the services are built from: the process's connections, keys and policies. */
@@ -125,6 +126,8 @@ interface ServiceCore {
   evidenceStore: EvidenceStore;
   /** Handles on the queues for looking at them (health, metrics, dashboard), on `redis`. */
   queues: QueueReaders;
+  /** The disclosure control's worker thread, for the published report. */
+  protector: Protector;
   log: Logger;
 }
 
@@ -240,7 +243,7 @@ function buildServices(deps: ServiceCore) {
   const onCall = createOnCallService({ db, repo: repos.onCall, access, audit, clock });
   const pager = createPager({ db, repo: repos.onCall, outbox, audit, clock, policy: policies.onCall, channels: { email: config.SMTP_URL !== '', sms: config.ONCALL_SMS_URL !== '' } });
   // Statistics from the roll-up (migration 0026), with disclosure control for what is published.
-  const stats = createStatsService({ db, repo: repos.stats, access, audit, clock, policies });
+  const stats = createStatsService({ db, repo: repos.stats, access, audit, clock, policies, protect: deps.protector.protect });
   return {
     db, repos, audit, access, auth, totpReset, users, orgs, auditQuery, deadlines, intake, cases, workflow, caseList, messages,
     participation, breakGlass, userKeys, staffDirectory, staffOversight,
@@ -346,6 +349,8 @@ export async function createContainer(opts: ContainerOptions): Promise<Container
   // Without a listener ioredis reports connection errors as unhandled.
   redis.on('error', (err: Error) => opts.log?.debug({ err: { message: err.message } }, 'redis error'));
   const queues = createQueueReaders({ connection: redis, config, ...(opts.log ? { log: opts.log } : {}) });
+  // No thread until the first published report.
+  const protector = createProtector();
 
   let signer: ((claims: AccessClaims) => string) | undefined;
   const services = buildServices({
@@ -358,6 +363,7 @@ export async function createContainer(opts: ContainerOptions): Promise<Container
     policies,
     evidenceStore,
     queues,
+    protector,
     log: opts.log ?? silentLogger,
     signAccessToken: (claims) => {
       if (!signer) throw new Error('no access-token signer is bound in this process');
@@ -387,6 +393,7 @@ export async function createContainer(opts: ContainerOptions): Promise<Container
       closing ??= (async () => {
         // The queue handles ride on `redis`: closing them leaves it open.
         await queues.close();
+        await protector.close();
         if (!opts.database) await database.close();
         await auditDatabase.close();
         if (!opts.redis) redis.disconnect();

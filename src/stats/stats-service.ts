@@ -8,7 +8,7 @@ import type { Clock } from '../lib/clock.js';
 import { AppError } from '../lib/problem.js';
 import type { Policies } from '../policies.js';
 import type { ReportTableShape, StatsReportShape, StatsTableShape } from '../contracts/statistics.js';
-import { DisclosureError, protect, type CellStatus } from './disclosure/index.js';
+import { DisclosureError, type CellStatus, type Protector } from './disclosure/index.js';
 import { bucketLabel, isBucket, quantileBucket } from './duration-buckets.js';
 import { reportTableCsv, statsTableCsv } from './stats-csv.js';
 import { linkedCells, publishTables, reportTables } from './report-tables.js';
@@ -48,6 +48,8 @@ export function createStatsService(deps: {
   audit: Pick<AuditService, 'record'>;
   clock: Clock;
   policies: Pick<Policies, 'intake' | 'risk' | 'workflow' | 'statistics' | 'calendar' | 'measures'>;
+  /** The disclosure control, off the request thread (a solve can take seconds). */
+  protect: Protector['protect'];
 }) {
   const { repo, access, clock, policies } = deps;
   const command = createCommandRunner({ db: deps.db, audit: deps.audit });
@@ -173,7 +175,7 @@ export function createStatsService(deps: {
     let status: ReadonlyMap<string, CellStatus> = new Map();
     if (variant === 'published') {
       try {
-        status = await protect(linkedCells(keyed), policy.disclosure);
+        status = await deps.protect(linkedCells(keyed), policy.disclosure);
       } catch (err) {
         // The cells concerned are not named: their keys say where the small counts are.
         if (err instanceof DisclosureError && err.code === 'unprotectable') throw new AppError('stats_unprotectable', `${err.cells.length} cells of ${year} cannot be protected`);

@@ -5,4 +5,5 @@
  */
 export { auditIntervals } from './interval-audit.js';
 export { checkDisclosurePolicy, DisclosureError, type CellStatus, type DisclosurePolicy, type LinkedCells } from './linked-cells.js';
+export { createProtector, type Protector } from './protector.js';
 export { protect } from './suppression.js';

@@ -1,15 +1,27 @@
-import { and, eq, inArray, isNotNull, ne, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNotNull, ne, sql, type SQL } from 'drizzle-orm';
 import type { Db, Queryable } from '../db/client.js';
 import { cases, organisations, statsPublications, statsSettings, users } from '../db/schema/index.js';
+import type { Granularity } from './stats-periods.js';
 
-/** One counter of the roll-up over a month range: a series, its codes, the count. */
+/** One counter of the roll-up summed over a period (`2026-03`, `2026-Q1` or `2026`): a series, its codes, the count. */
 export interface CountRow {
-  series: string;
-  month: string;
-  a: string;
-  b: string;
-  n: number;
+  readonly series: string;
+  readonly period: string;
+  readonly a: string;
+  readonly b: string;
+  readonly n: number;
 }
+
+/** A month's period label in SQL, named as periodOf() names it (stats-periods.ts). */
+const PERIOD_LABEL: Record<Granularity, SQL> = {
+  month: sql.raw(`to_char(month, 'YYYY-MM')`),
+  quarter: sql.raw(`to_char(month, 'YYYY-"Q"Q')`),
+  year: sql.raw(`to_char(month, 'YYYY')`),
+};
+
+/** Rows in one order whatever the plan (code unit order). */
+const byCounter = (x: CountRow, y: CountRow) => cmp(x.series, y.series) || cmp(x.period, y.period) || cmp(x.a, y.a) || cmp(x.b, y.b);
+const cmp = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
 
 export type StatsRepository = ReturnType<typeof createStatsRepository>;
 
@@ -28,19 +40,21 @@ export function createStatsRepository(db: Db) {
     });
   return {
     /**
-     * The counters of `series` for the months in [from, to) (first days of months), folded and
-     * pending together, so a figure includes every committed change. Reads the primary key's
-     * range per series: the cost follows the number of counters, not of cases.
+     * The counters of `series` for the months in [from, to) (first days of months), summed per
+     * `period` in SQL, folded and pending together, so a figure includes every committed change.
+     * Reads the primary key's range per series: the cost follows the number of counters, not of
+     * cases. Rows come sorted by series, period and codes.
      */
-    async counts(series: readonly string[], from: string, to: string, tx: Queryable = db): Promise<CountRow[]> {
+    async counts(series: readonly string[], from: string, to: string, period: Granularity, tx: Queryable = db): Promise<CountRow[]> {
       if (series.length === 0) return [];
-      const rows = await tx.execute<{ series: string; month: string; a: string; b: string; n: string }>(sql`
-        select series, month::text as month, a, b, sum(n)::bigint as n from (
-          select series, month, a, b, n from stats_counts where series in ${series} and month >= ${from}::date and month < ${to}::date
+      const label = PERIOD_LABEL[period];
+      const rows = await tx.execute<{ series: string; period: string; a: string; b: string; n: string }>(sql`
+        select series, period, a, b, sum(n)::bigint as n from (
+          select series, ${label} as period, a, b, n from stats_counts where series in ${series} and month >= ${from}::date and month < ${to}::date
           union all
-          select series, month, a, b, n from stats_deltas where series in ${series} and month >= ${from}::date and month < ${to}::date
-        ) x group by series, month, a, b having sum(n) <> 0`);
-      return rows.map((r) => ({ series: r.series, month: r.month, a: r.a, b: r.b, n: Number(r.n) }));
+          select series, ${label} as period, a, b, n from stats_deltas where series in ${series} and month >= ${from}::date and month < ${to}::date
+        ) x group by series, period, a, b having sum(n) <> 0`);
+      return rows.map((r) => ({ series: r.series, period: r.period, a: r.a, b: r.b, n: Number(r.n) })).sort(byCounter);
     },
 
     /** The first and last months that have any case. */
@@ -64,7 +78,7 @@ export function createStatsRepository(db: Db) {
     },
 
     /** Counters that differ from a recount from scratch (empty when the roll-up is right). */
-    async drift(tx: Queryable = db): Promise<Array<CountRow & { expected: number }>> {
+    async drift(tx: Queryable = db): Promise<Array<{ series: string; month: string; a: string; b: string; n: number; expected: number }>> {
       const rows = await tx.execute<{ series: string; month: string; a: string; b: string; n: string | null; expected: string | null }>(sql`
         select coalesce(c.series, e.series) as series, coalesce(c.month, e.month)::text as month, coalesce(c.a, e.a) as a, coalesce(c.b, e.b) as b, c.n, e.n as expected
         from stats_current c full join stats_expected() e on (c.series, c.month, c.a, c.b) = (e.series, e.month, e.a, e.b)

@@ -1,6 +1,7 @@
 import { and, eq, inArray, isNotNull, ne, sql, type SQL } from 'drizzle-orm';
 import type { Db, Queryable } from '../db/client.js';
 import { cases, organisations, statsPublications, statsSettings, users } from '../db/schema/index.js';
+import { LRUCache } from 'lru-cache';
 import type { Granularity } from './stats-periods.js';
 
 /** One counter of the roll-up summed over a period (`2026-03`, `2026-Q1` or `2026`): a series, its codes, the count. */
@@ -23,10 +24,32 @@ const PERIOD_LABEL: Record<Granularity, SQL> = {
 const byCounter = (x: CountRow, y: CountRow) => cmp(x.series, y.series) || cmp(x.period, y.period) || cmp(x.a, y.a) || cmp(x.b, y.b);
 const cmp = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
 
+/** The folded part of a read (stats_counts alone) at one generation of the counters. */
+interface Folded {
+  generation: number;
+  rows: readonly CountRow[];
+}
+
+/** The folded part plus the pending changes, non-zero counters only, sorted. */
+function merge(folded: readonly CountRow[], pending: readonly CountRow[]): CountRow[] {
+  if (pending.length === 0) return [...folded];
+  const sum = new Map<string, CountRow>();
+  const add = (r: CountRow) => {
+    const k = `${r.series}\u0000${r.period}\u0000${r.a}\u0000${r.b}`;
+    const had = sum.get(k);
+    sum.set(k, had ? { ...had, n: had.n + r.n } : r);
+  };
+  folded.forEach(add);
+  pending.forEach(add);
+  return [...sum.values()].filter((r) => r.n !== 0).sort(byCounter);
+}
+
 export type StatsRepository = ReturnType<typeof createStatsRepository>;
 
 /** The roll-up tables of migration 0026 (stats_counts + stats_deltas) and the frozen publications. */
 export function createStatsRepository(db: Db) {
+  // The folded part of recent reads, by series, range and period (counts()), bounded by rows.
+  const folded = new LRUCache<string, Folded>({ maxSize: 200_000, sizeCalculation: (v) => v.rows.length + 1 });
   const syncOnce = (settings: { timeZone: string; config: unknown; fingerprint: string }) =>
     db.transaction(async (tx) => {
       const [row] = await tx.select().from(statsSettings).where(eq(statsSettings.id, true)).for('update');
@@ -43,18 +66,45 @@ export function createStatsRepository(db: Db) {
      * The counters of `series` for the months in [from, to) (first days of months), summed per
      * `period` in SQL, folded and pending together, so a figure includes every committed change.
      * Reads the primary key's range per series: the cost follows the number of counters, not of
-     * cases. Rows come sorted by series, period and codes.
+     * cases. Rows come sorted by series, period and codes; they are shared, never to be changed.
+     *
+     * The folded part is kept in memory per generation of stats_counts (migration 0028): one
+     * statement, so one snapshot, reads the generation and the pending changes, and the folded
+     * counters only when the generation is not the one kept. A fold or a recount bumps the
+     * generation in its own transaction, so a kept part is never added to a snapshot in which
+     * stats_counts differs from what it was read from.
      */
     async counts(series: readonly string[], from: string, to: string, period: Granularity, tx: Queryable = db): Promise<CountRow[]> {
       if (series.length === 0) return [];
       const label = PERIOD_LABEL[period];
-      const rows = await tx.execute<{ series: string; period: string; a: string; b: string; n: string }>(sql`
-        select series, period, a, b, sum(n)::bigint as n from (
-          select series, ${label} as period, a, b, n from stats_counts where series in ${series} and month >= ${from}::date and month < ${to}::date
-          union all
-          select series, ${label} as period, a, b, n from stats_deltas where series in ${series} and month >= ${from}::date and month < ${to}::date
-        ) x group by series, period, a, b having sum(n) <> 0`);
-      return rows.map((r) => ({ series: r.series, period: r.period, a: r.a, b: r.b, n: Number(r.n) })).sort(byCounter);
+      const inRange = sql`series in ${series} and month >= ${from}::date and month < ${to}::date`;
+      // In a caller's transaction the counters may be its own uncommitted writes: nothing kept.
+      const cacheable = tx === db;
+      const key = JSON.stringify([series, from, to, period]);
+      const kept = cacheable ? folded.get(key) : undefined;
+      const rows = await tx.execute<{ part: 'generation' | 'pending' | 'folded'; series: string; period: string; a: string; b: string; n: string }>(sql`
+        with g as materialized (select generation from stats_settings where id)
+        select 'generation' as part, ''::text as series, ''::text as period, ''::text as a, ''::text as b, generation as n from g
+        union all
+        select 'pending', series, period, a, b, sum(n)::bigint from (
+          select series, ${label} as period, a, b, n from stats_deltas where ${inRange}
+        ) d group by series, period, a, b
+        union all
+        select 'folded', series, period, a, b, sum(n)::bigint from (
+          select series, ${label} as period, a, b, n from stats_counts where ${inRange} and (select generation from g) is distinct from ${kept?.generation ?? null}::bigint
+        ) c group by series, period, a, b`);
+      let generation: number | null = null;
+      const pending: CountRow[] = [];
+      const fresh: CountRow[] = [];
+      for (const r of rows) {
+        if (r.part === 'generation') generation = Number(r.n);
+        else (r.part === 'pending' ? pending : fresh).push({ series: r.series, period: r.period, a: r.a, b: r.b, n: Number(r.n) });
+      }
+      if (kept && generation === kept.generation) return merge(kept.rows, pending);
+      const part = fresh.filter((r) => r.n !== 0).sort(byCounter);
+      // A read from an older snapshot than the kept one does not replace it.
+      if (cacheable && generation !== null && !(kept && kept.generation > generation)) folded.set(key, { generation, rows: part });
+      return merge(part, pending);
     },
 
     /** The first and last months that have any case. */

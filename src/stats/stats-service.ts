@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import type { AccessService } from '../access/access-service.js';
 import type { RequestContext } from '../access/principal.js';
 import type { AuditService } from '../audit/audit-service.js';
@@ -11,10 +12,10 @@ import type { ReportTableShape, StatsReportShape, StatsTableShape } from '../con
 import { DisclosureError, protect, type CellStatus } from './disclosure/index.js';
 import { bucketLabel, isBucket, quantileBucket } from './duration-buckets.js';
 import { reportTableCsv, statsTableCsv } from './stats-csv.js';
-import { linkedCells, publishTables, reportTables } from './report-tables.js';
+import { linkedCells, publishTables, reportTables, type ReportInput } from './report-tables.js';
 import { CASE_DIMENSIONS, DURATION_DIMENSIONS, INTERNAL_DIMENSIONS, PROFILE_DIMENSIONS, dimensionCatalogue, fixedLabel, type CaseDimension, type DimensionInfo, type Label } from './stats-dimensions.js';
 import { firstDay, monthsBetween, nextMonth, periodsBetween, type Granularity } from './stats-periods.js';
-import type { StatsRepository } from './stats-repository.js';
+import type { CountRow, StatsRepository } from './stats-repository.js';
 
 export type StatsService = ReturnType<typeof createStatsService>;
 
@@ -125,6 +126,14 @@ export function createStatsService(deps: {
     return { deadlines: [...byRule.values()].sort(order), escalations: escalations.sort(order) };
   };
 
+  /** A report as its figures make it: everything but when it was read and whether its year has ended. */
+  type BuiltReport = Pick<StatsReportShape, 'tables' | 'responseTimes'>;
+  // Built reports by year, variant and content (the counters and organisation names they are
+  // made of): disclosure control, seconds at full size, runs once per distinct figures, and a
+  // report's tables and their CSV reuse the report. Pending while being built, so concurrent
+  // readers wait for the one build.
+  const built = new LRUCache<string, Promise<BuiltReport>>({ max: 32 });
+
   const buildReport = async (year: number, variant: 'internal' | 'published'): Promise<StatsReportShape> => {
     const from = `${year}-01-01`;
     const to = `${year + 1}-01-01`;
@@ -141,6 +150,29 @@ export function createStatsService(deps: {
     // By quarter: the quarterly tables need it, the others sum the year's four.
     const counts = await repo.counts(series.filter(Boolean), from, to, 'quarter');
     const orgs = await repo.orgNames(counts.filter((c) => c.series === 'referral').map((c) => c.a));
+    const content = createHash('sha256').update(JSON.stringify([counts, [...orgs].sort((x, y) => (x[0] < y[0] ? -1 : 1))])).digest('hex');
+    const key = `${year}|${variant}|${content}`;
+    let report = built.get(key);
+    if (!report) {
+      const building = assemble(year, variant, counts, orgs, ofYear, crossing);
+      report = building;
+      built.set(key, building);
+      // A failed build (an unprotectable year) is not kept: the next read tries again.
+      building.catch(() => built.peek(key) === building && built.delete(key));
+    }
+    const { tables, responseTimes } = await report;
+    const now = clock.now();
+    return { year, variant, generatedAt: now.toISOString(), threshold: policy.disclosure.threshold, timeZone, complete: currentYear(now) > year, tables, responseTimes };
+  };
+
+  const assemble = async (
+    year: number,
+    variant: 'internal' | 'published',
+    counts: CountRow[],
+    orgs: ReadonlyMap<string, string>,
+    ofYear: ReportInput['ofYear'],
+    crossing: ReportInput['crossing'],
+  ): Promise<BuiltReport> => {
     const keyed = reportTables({
       year,
       counts,
@@ -182,17 +214,7 @@ export function createStatsService(deps: {
         p90: hidden ? null : quantileBucket(dist, 0.9),
       };
     });
-    const now = clock.now();
-    return {
-      year,
-      variant,
-      generatedAt: now.toISOString(),
-      threshold,
-      timeZone,
-      complete: currentYear(now) > year,
-      tables: publishTables(keyed, variant === 'published' ? flagOf : () => null),
-      responseTimes,
-    };
+    return { tables: publishTables(keyed, variant === 'published' ? flagOf : () => null), responseTimes };
   };
 
   /** The year `now` falls in, in the mechanism's time zone. */

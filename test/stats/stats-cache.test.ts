@@ -1,13 +1,15 @@
 /**
- * The statistics' cache stays exact: the folded part of the counters kept in memory per
+ * The statistics' caches stay exact: the folded part of the counters kept in memory per
  * generation of stats_counts (a change committed after a read is in the next read, before and
- * after it is folded, and after a recount).
+ * after it is folded, and after a recount), and the built reports kept per content (a second read
+ * gives the same tables, a change in the year's figures gives new ones).
  */
 import t from 'tap';
 import postgres from 'postgres';
 import { sql } from 'drizzle-orm';
 import { buildTestApp } from '../helpers/app.js';
-import { buildWorld, fileCase } from '../helpers/world.js';
+import { buildWorld, expectStatus, fileCase, refreshIfStale, type Actor } from '../helpers/world.js';
+import type { StatsReportShape } from '../../src/contracts/statistics.js';
 
 const T = await buildTestApp(t, { now: '2026-03-10T08:00:00.000Z' });
 const w = await buildWorld(T, { officers: ['awa'] });
@@ -80,4 +82,35 @@ t.test('a read inside a transaction is not kept (it may see its own uncommitted 
     })
     .catch((err: unknown) => t.equal((err as Error).message, 'rolled back'));
   t.same(await read(), exact, 'the rolled-back counters were not kept');
+});
+
+t.test('a built report is kept per content: the same tables again, new ones when the figures change', async (t) => {
+  const sup: Actor = w.supervisor;
+  const report = async () => {
+    await refreshIfStale(T, sup);
+    return expectStatus<StatsReportShape>(T.app.inject({ method: 'GET', url: '/v1/stats/reports/2026?variant=published', headers: sup.auth() }), 200);
+  };
+  // Enough cases that the published totals are printed (the threshold is 5).
+  await file(6);
+  const first = await report();
+  const second = await report();
+  t.same(second.tables, first.tables, 'identical tables');
+  t.same(second.responseTimes, first.responseTimes);
+  /** Kidal's total of the year (the grand total is withheld as a complement: every other region is under 5). */
+  const kidalTotal = (r: StatsReportShape) => {
+    const table = r.tables.find((x) => x.id === 'region-by-quarter')!;
+    return table.rowTotals[table.rows.findIndex((x) => x.code === 'kidal')]!;
+  };
+
+  await file(1);
+  const third = await report();
+  t.not(JSON.stringify(third.tables), JSON.stringify(first.tables), 'a new case in the year: new tables');
+  t.same(kidalTotal(first), { n: 9, flag: null }, "Kidal's total is printed");
+  t.same(kidalTotal(third), { n: 10, flag: null }, 'counting the new case');
+  await foldAll();
+  t.same((await report()).tables, third.tables, 'folded or pending, the same figures give the same tables');
+
+  const csv = await T.app.inject({ method: 'GET', url: '/v1/stats/reports/2026/tables/region-by-quarter/csv', headers: sup.auth() });
+  t.equal(csv.statusCode, 200);
+  t.match(csv.body, /^Kidal,.*,10\r$/m, "the table CSV comes from the same report, with Kidal's new total");
 });

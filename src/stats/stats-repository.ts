@@ -1,6 +1,6 @@
-import { and, eq, inArray, isNotNull, ne, sql, type SQL } from 'drizzle-orm';
+import { eq, inArray, sql, type SQL } from 'drizzle-orm';
 import type { Db, Queryable } from '../db/client.js';
-import { cases, organisations, statsPublications, statsSettings, users } from '../db/schema/index.js';
+import { organisations, statsPublications, statsSettings, users } from '../db/schema/index.js';
 import { LRUCache } from 'lru-cache';
 import type { Granularity } from './stats-periods.js';
 
@@ -61,7 +61,7 @@ export function createStatsRepository(db: Db) {
       const out = await tx.execute<{ n: string }>(sql`select stats_recount() as n`);
       return { recounted: true, cases: Number(out[0]?.n ?? 0) };
     });
-  return {
+  const repo = {
     /**
      * The counters of `series` for the months in [from, to) (first days of months), summed per
      * `period` in SQL, folded and pending together, so a figure includes every committed change.
@@ -152,15 +152,21 @@ export function createStatsRepository(db: Db) {
       }
     },
 
-    /** Open cases per officer and state, now (cases_assignee_idx). */
-    async openLoad(tx: Queryable = db): Promise<Array<{ userId: string; username: string; state: string; n: number }>> {
-      const rows = await tx
-        .select({ userId: cases.assigneeId, username: users.username, state: cases.state, n: sql<string>`count(*)` })
-        .from(cases)
-        .innerJoin(users, eq(users.id, cases.assigneeId))
-        .where(and(isNotNull(cases.assigneeId), ne(cases.state, 'closed')))
-        .groupBy(cases.assigneeId, users.username, cases.state);
-      return rows.map((r) => ({ userId: r.userId!, username: r.username, state: r.state, n: Number(r.n) }));
+    /**
+     * Open cases per officer and state, now: the `open_load` series of the roll-up (migration
+     * 0029: assigned cases not closed, by assignee and state, at the case's month) summed over
+     * all months, exact and kept like any other read (counts()).
+     */
+    async openLoad(): Promise<Array<{ userId: string; state: string; n: number }>> {
+      const rows = await repo.counts(['open_load'], '-infinity', 'infinity', 'year');
+      const sum = new Map<string, { userId: string; state: string; n: number }>();
+      for (const r of rows) {
+        const k = `${r.a}/${r.b}`;
+        const cur = sum.get(k) ?? { userId: r.a, state: r.b, n: 0 };
+        cur.n += r.n;
+        sum.set(k, cur);
+      }
+      return [...sum.values()].filter((x) => x.n !== 0);
     },
 
     async usernames(ids: readonly string[], tx: Queryable = db): Promise<Map<string, string>> {
@@ -188,4 +194,5 @@ export function createStatsRepository(db: Db) {
       return out.length > 0;
     },
   };
+  return repo;
 }

@@ -312,14 +312,17 @@ export function createStatsService(deps: {
       const range = checkRange(q);
       await read(ctx, 'stats.read', 'stats:workload');
       const [open, cohort] = await Promise.all([repo.openLoad(), repo.counts(['officer'], range.from, range.to, 'year')]);
+      const names = await repo.usernames([...open.map((o) => o.userId), ...cohort.map((c) => c.a)]);
       const officers = new Map<string, { userId: string; username: string; open: Record<string, number>; received: number }>();
       for (const o of open) {
-        const cur = officers.get(o.userId) ?? { userId: o.userId, username: o.username, open: {}, received: 0 };
+        // Only accounts (an assignee is a user's id, not a reference the database checks).
+        const username = names.get(o.userId);
+        if (username === undefined) continue;
+        const cur = officers.get(o.userId) ?? { userId: o.userId, username, open: {}, received: 0 };
         cur.open[o.state] = (cur.open[o.state] ?? 0) + o.n;
         officers.set(o.userId, cur);
       }
       let unassigned = 0;
-      const names = await repo.usernames(cohort.map((c) => c.a));
       for (const c of cohort) {
         if (c.a === 'none') {
           unassigned += c.n;

@@ -13,11 +13,14 @@ export interface CountRow {
   readonly n: number;
 }
 
-/** A month's period label in SQL, named as periodOf() names it (stats-periods.ts). */
+/**
+ * A month's period label in SQL, named as periodOf() names it (stats-periods.ts). The month as a
+ * timestamp without time zone: the session's zone plays no part (months are already the mechanism's).
+ */
 const PERIOD_LABEL: Record<Granularity, SQL> = {
-  month: sql.raw(`to_char(month, 'YYYY-MM')`),
-  quarter: sql.raw(`to_char(month, 'YYYY-"Q"Q')`),
-  year: sql.raw(`to_char(month, 'YYYY')`),
+  month: sql.raw(`to_char(month::timestamp, 'YYYY-MM')`),
+  quarter: sql.raw(`to_char(month::timestamp, 'YYYY-"Q"Q')`),
+  year: sql.raw(`to_char(month::timestamp, 'YYYY')`),
 };
 
 /** Rows in one order whatever the plan (code unit order). */

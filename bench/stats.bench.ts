@@ -236,27 +236,28 @@ export default defineBenchmark({
         },
       };
 
-      const received = await record((r) => r.counts(['cases'], fromDay, toDay));
-      const durations = await record((r) => r.counts(DURATION_DIMENSIONS, fromDay, toDay));
-      const deadlines = [...(await record((r) => r.counts(['deadline'], fromDay, toDay))), ...(await record((r) => r.counts(['escalation'], fromDay, toDay)))];
-      const officerCohort = await repo.counts(['officer'], fromDay, toDay);
-      const reportCounts = await repo.counts(reportSeries, yearFrom, yearTo);
+      const received = await record((r) => r.counts(['cases'], fromDay, toDay, 'quarter'));
+      const receivedByYear = await record((r) => r.counts(['cases'], fromDay, toDay, 'year'));
+      const durations = await record((r) => r.counts(DURATION_DIMENSIONS, fromDay, toDay, 'quarter'));
+      const deadlines = [...(await record((r) => r.counts(['deadline'], fromDay, toDay, 'quarter'))), ...(await record((r) => r.counts(['escalation'], fromDay, toDay, 'quarter')))];
+      const officerCohort = await repo.counts(['officer'], fromDay, toDay, 'year');
+      const reportCounts = await repo.counts(reportSeries, yearFrom, yearTo, 'quarter');
       const routes: Route[] = [
-        { name: 'table region by quarter, 5 years', as: 'supervisor', url: `/v1/stats/table?series=region&${range}&period=quarter`, statements: [...(await record((r) => r.counts(['region'], fromDay, toDay))), ...received], scan: scans.regionByQuarter },
-        { name: 'table region x violation by year, 5 years', as: 'supervisor', url: `/v1/stats/table?series=region&by=violation&${range}&period=year`, statements: [...(await record((r) => r.counts(['region:violation'], fromDay, toDay))), ...received], scan: scans.regionViolation('year') },
-        { name: 'table CSV region x violation by quarter, 5 years', as: 'supervisor', url: `/v1/stats/table/csv?series=region&by=violation&${range}&period=quarter`, statements: [...(await record((r) => r.counts(['region:violation'], fromDay, toDay))), ...received], scan: scans.regionViolation('quarter') },
+        { name: 'table region by quarter, 5 years', as: 'supervisor', url: `/v1/stats/table?series=region&${range}&period=quarter`, statements: [...(await record((r) => r.counts(['region'], fromDay, toDay, 'quarter'))), ...received], scan: scans.regionByQuarter },
+        { name: 'table region x violation by year, 5 years', as: 'supervisor', url: `/v1/stats/table?series=region&by=violation&${range}&period=year`, statements: [...(await record((r) => r.counts(['region:violation'], fromDay, toDay, 'year'))), ...receivedByYear], scan: scans.regionViolation('year') },
+        { name: 'table CSV region x violation by quarter, 5 years', as: 'supervisor', url: `/v1/stats/table/csv?series=region&by=violation&${range}&period=quarter`, statements: [...(await record((r) => r.counts(['region:violation'], fromDay, toDay, 'quarter'))), ...received], scan: scans.regionViolation('quarter') },
         { name: 'response-times by quarter, 5 years', as: 'supervisor', url: `/v1/stats/response-times?${range}&period=quarter`, statements: [...durations, ...received, ...deadlines], scan: scans.acknowledge },
         {
           name: 'workload, 5 years',
           as: 'supervisor',
           url: `/v1/stats/workload?${range}`,
-          statements: [...(await record((r) => r.openLoad())), ...(await record((r) => r.counts(['officer'], fromDay, toDay))), ...(await record((r) => r.usernames(officerCohort.map((c) => c.a))))],
+          statements: [...(await record((r) => r.openLoad())), ...(await record((r) => r.counts(['officer'], fromDay, toDay, 'year'))), ...(await record((r) => r.usernames(officerCohort.map((c) => c.a))))],
           scan: scans.officers,
         },
         { name: 'service figures by quarter, 5 years (admin)', as: 'admin', url: `/v1/stats/service?${range}&period=quarter`, statements: [...received, ...deadlines], scan: scans.deadlines },
         { name: 'catalogue (admin)', as: 'admin', url: '/v1/stats/catalogue', statements: await record((r) => r.monthRange()) },
       ];
-      const reportStatements = [...(await record((r) => r.counts(reportSeries, yearFrom, yearTo))), ...(await record((r) => r.orgNames(reportCounts.filter((c) => c.series === 'referral').map((c) => c.a))))];
+      const reportStatements = [...(await record((r) => r.counts(reportSeries, yearFrom, yearTo, 'quarter'))), ...(await record((r) => r.orgNames(reportCounts.filter((c) => c.series === 'referral').map((c) => c.a))))];
 
       // Fresh tokens for the HTTP part: access tokens last 15 minutes, and the seeding may take
       // longer. The test clock only moves forward: each login moves it past the TOTP step it used

@@ -8,7 +8,6 @@
 import type { ReportCellShape, ReportTableShape } from '../contracts/statistics.js';
 import type { CountRow } from './stats-repository.js';
 import type { DimensionInfo, Label } from './stats-dimensions.js';
-import { periodOf } from './stats-periods.js';
 
 /** A table before publication: exact counts and the key of every cell (margins included). */
 export interface KeyedTable {
@@ -79,7 +78,7 @@ function assemble(
 
 export interface ReportInput {
   year: number;
-  /** The counters of every series the report uses, for the months of the year. */
+  /** The counters of every series the report uses, per quarter of the year (`2026-Q1`). */
   counts: CountRow[];
   dimensions: ReadonlyMap<string, DimensionInfo>;
   byQuarter: readonly string[];
@@ -122,7 +121,7 @@ export function reportTables(input: ReportInput): KeyedTable[] {
   for (const name of input.byQuarter) {
     const d = dim(name);
     const rows = bySeries.get(name) ?? [];
-    const perQuarter = sumBy(rows, (r) => `${r.a}|${periodOf(r.month, 'quarter').slice(5)}`);
+    const perQuarter = sumBy(rows, (r) => `${r.a}|${r.period.slice(5)}`);
     const codes = labelled(d, rows.map((r) => r.a), input.labelOf);
     const unit = d.kind === 'multi' ? 'mentions' : 'cases';
     tables.push(

@@ -1,20 +1,58 @@
-import { and, eq, inArray, isNotNull, ne, sql } from 'drizzle-orm';
+import { eq, inArray, sql, type SQL } from 'drizzle-orm';
 import type { Db, Queryable } from '../db/client.js';
-import { cases, organisations, statsPublications, statsSettings, users } from '../db/schema/index.js';
+import { organisations, statsPublications, statsSettings, users } from '../db/schema/index.js';
+import { LRUCache } from 'lru-cache';
+import type { Granularity } from './stats-periods.js';
 
-/** One counter of the roll-up over a month range: a series, its codes, the count. */
+/** One counter of the roll-up summed over a period (`2026-03`, `2026-Q1` or `2026`): a series, its codes, the count. */
 export interface CountRow {
-  series: string;
-  month: string;
-  a: string;
-  b: string;
-  n: number;
+  readonly series: string;
+  readonly period: string;
+  readonly a: string;
+  readonly b: string;
+  readonly n: number;
+}
+
+/**
+ * A month's period label in SQL, named as periodOf() names it (stats-periods.ts). The month as a
+ * timestamp without time zone: the session's zone plays no part (months are already the mechanism's).
+ */
+const PERIOD_LABEL: Record<Granularity, SQL> = {
+  month: sql.raw(`to_char(month::timestamp, 'YYYY-MM')`),
+  quarter: sql.raw(`to_char(month::timestamp, 'YYYY-"Q"Q')`),
+  year: sql.raw(`to_char(month::timestamp, 'YYYY')`),
+};
+
+/** Rows in one order whatever the plan (code unit order). */
+const byCounter = (x: CountRow, y: CountRow) => cmp(x.series, y.series) || cmp(x.period, y.period) || cmp(x.a, y.a) || cmp(x.b, y.b);
+const cmp = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
+
+/** The folded part of a read (stats_counts alone) at one generation of the counters. */
+interface Folded {
+  generation: number;
+  rows: readonly CountRow[];
+}
+
+/** The folded part plus the pending changes, non-zero counters only, sorted. */
+function merge(folded: readonly CountRow[], pending: readonly CountRow[]): CountRow[] {
+  if (pending.length === 0) return [...folded];
+  const sum = new Map<string, CountRow>();
+  const add = (r: CountRow) => {
+    const k = `${r.series}\u0000${r.period}\u0000${r.a}\u0000${r.b}`;
+    const had = sum.get(k);
+    sum.set(k, had ? { ...had, n: had.n + r.n } : r);
+  };
+  folded.forEach(add);
+  pending.forEach(add);
+  return [...sum.values()].filter((r) => r.n !== 0).sort(byCounter);
 }
 
 export type StatsRepository = ReturnType<typeof createStatsRepository>;
 
 /** The roll-up tables of migration 0026 (stats_counts + stats_deltas) and the frozen publications. */
 export function createStatsRepository(db: Db) {
+  // The folded part of recent reads, by series, range and period (counts()), bounded by rows.
+  const folded = new LRUCache<string, Folded>({ maxSize: 200_000, sizeCalculation: (v) => v.rows.length + 1 });
   const syncOnce = (settings: { timeZone: string; config: unknown; fingerprint: string }) =>
     db.transaction(async (tx) => {
       const [row] = await tx.select().from(statsSettings).where(eq(statsSettings.id, true)).for('update');
@@ -26,21 +64,50 @@ export function createStatsRepository(db: Db) {
       const out = await tx.execute<{ n: string }>(sql`select stats_recount() as n`);
       return { recounted: true, cases: Number(out[0]?.n ?? 0) };
     });
-  return {
+  const repo = {
     /**
-     * The counters of `series` for the months in [from, to) (first days of months), folded and
-     * pending together, so a figure includes every committed change. Reads the primary key's
-     * range per series: the cost follows the number of counters, not of cases.
+     * The counters of `series` for the months in [from, to) (first days of months), summed per
+     * `period` in SQL, folded and pending together, so a figure includes every committed change.
+     * Reads the primary key's range per series: the cost follows the number of counters, not of
+     * cases. Rows come sorted by series, period and codes; they are shared, never to be changed.
+     *
+     * The folded part is kept in memory per generation of stats_counts (migration 0028): one
+     * statement, so one snapshot, reads the generation and the pending changes, and the folded
+     * counters only when the generation is not the one kept. A fold or a recount bumps the
+     * generation in its own transaction, so a kept part is never added to a snapshot in which
+     * stats_counts differs from what it was read from.
      */
-    async counts(series: readonly string[], from: string, to: string, tx: Queryable = db): Promise<CountRow[]> {
+    async counts(series: readonly string[], from: string, to: string, period: Granularity, tx: Queryable = db): Promise<CountRow[]> {
       if (series.length === 0) return [];
-      const rows = await tx.execute<{ series: string; month: string; a: string; b: string; n: string }>(sql`
-        select series, month::text as month, a, b, sum(n)::bigint as n from (
-          select series, month, a, b, n from stats_counts where series in ${series} and month >= ${from}::date and month < ${to}::date
-          union all
-          select series, month, a, b, n from stats_deltas where series in ${series} and month >= ${from}::date and month < ${to}::date
-        ) x group by series, month, a, b having sum(n) <> 0`);
-      return rows.map((r) => ({ series: r.series, month: r.month, a: r.a, b: r.b, n: Number(r.n) }));
+      const label = PERIOD_LABEL[period];
+      const inRange = sql`series in ${series} and month >= ${from}::date and month < ${to}::date`;
+      // In a caller's transaction the counters may be its own uncommitted writes: nothing kept.
+      const cacheable = tx === db;
+      const key = JSON.stringify([series, from, to, period]);
+      const kept = cacheable ? folded.get(key) : undefined;
+      const rows = await tx.execute<{ part: 'generation' | 'pending' | 'folded'; series: string; period: string; a: string; b: string; n: string }>(sql`
+        with g as materialized (select generation from stats_settings where id)
+        select 'generation' as part, ''::text as series, ''::text as period, ''::text as a, ''::text as b, generation as n from g
+        union all
+        select 'pending', series, period, a, b, sum(n)::bigint from (
+          select series, ${label} as period, a, b, n from stats_deltas where ${inRange}
+        ) d group by series, period, a, b
+        union all
+        select 'folded', series, period, a, b, sum(n)::bigint from (
+          select series, ${label} as period, a, b, n from stats_counts where ${inRange} and (select generation from g) is distinct from ${kept?.generation ?? null}::bigint
+        ) c group by series, period, a, b`);
+      let generation: number | null = null;
+      const pending: CountRow[] = [];
+      const fresh: CountRow[] = [];
+      for (const r of rows) {
+        if (r.part === 'generation') generation = Number(r.n);
+        else (r.part === 'pending' ? pending : fresh).push({ series: r.series, period: r.period, a: r.a, b: r.b, n: Number(r.n) });
+      }
+      if (kept && generation === kept.generation) return merge(kept.rows, pending);
+      const part = fresh.filter((r) => r.n !== 0).sort(byCounter);
+      // A read from an older snapshot than the kept one does not replace it.
+      if (cacheable && generation !== null && !(kept && kept.generation > generation)) folded.set(key, { generation, rows: part });
+      return merge(part, pending);
     },
 
     /** The first and last months that have any case. */
@@ -64,7 +131,7 @@ export function createStatsRepository(db: Db) {
     },
 
     /** Counters that differ from a recount from scratch (empty when the roll-up is right). */
-    async drift(tx: Queryable = db): Promise<Array<CountRow & { expected: number }>> {
+    async drift(tx: Queryable = db): Promise<Array<{ series: string; month: string; a: string; b: string; n: number; expected: number }>> {
       const rows = await tx.execute<{ series: string; month: string; a: string; b: string; n: string | null; expected: string | null }>(sql`
         select coalesce(c.series, e.series) as series, coalesce(c.month, e.month)::text as month, coalesce(c.a, e.a) as a, coalesce(c.b, e.b) as b, c.n, e.n as expected
         from stats_current c full join stats_expected() e on (c.series, c.month, c.a, c.b) = (e.series, e.month, e.a, e.b)
@@ -88,15 +155,21 @@ export function createStatsRepository(db: Db) {
       }
     },
 
-    /** Open cases per officer and state, now (cases_assignee_idx). */
-    async openLoad(tx: Queryable = db): Promise<Array<{ userId: string; username: string; state: string; n: number }>> {
-      const rows = await tx
-        .select({ userId: cases.assigneeId, username: users.username, state: cases.state, n: sql<string>`count(*)` })
-        .from(cases)
-        .innerJoin(users, eq(users.id, cases.assigneeId))
-        .where(and(isNotNull(cases.assigneeId), ne(cases.state, 'closed')))
-        .groupBy(cases.assigneeId, users.username, cases.state);
-      return rows.map((r) => ({ userId: r.userId!, username: r.username, state: r.state, n: Number(r.n) }));
+    /**
+     * Open cases per officer and state, now: the `open_load` series of the roll-up (migration
+     * 0029: assigned cases not closed, by assignee and state, at the case's month) summed over
+     * all months, exact and kept like any other read (counts()).
+     */
+    async openLoad(): Promise<Array<{ userId: string; state: string; n: number }>> {
+      const rows = await repo.counts(['open_load'], '-infinity', 'infinity', 'year');
+      const sum = new Map<string, { userId: string; state: string; n: number }>();
+      for (const r of rows) {
+        const k = `${r.a}/${r.b}`;
+        const cur = sum.get(k) ?? { userId: r.a, state: r.b, n: 0 };
+        cur.n += r.n;
+        sum.set(k, cur);
+      }
+      return [...sum.values()].filter((x) => x.n !== 0);
     },
 
     async usernames(ids: readonly string[], tx: Queryable = db): Promise<Map<string, string>> {
@@ -124,4 +197,5 @@ export function createStatsRepository(db: Db) {
       return out.length > 0;
     },
   };
+  return repo;
 }

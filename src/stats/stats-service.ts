@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import type { AccessService } from '../access/access-service.js';
 import type { RequestContext } from '../access/principal.js';
 import type { AuditService } from '../audit/audit-service.js';
@@ -11,9 +12,9 @@ import type { ReportTableShape, StatsReportShape, StatsTableShape } from '../con
 import { DisclosureError, type CellStatus, type Protector } from './disclosure/index.js';
 import { bucketLabel, isBucket, quantileBucket } from './duration-buckets.js';
 import { reportTableCsv, statsTableCsv } from './stats-csv.js';
-import { linkedCells, publishTables, reportTables } from './report-tables.js';
+import { linkedCells, publishTables, reportTables, type ReportInput } from './report-tables.js';
 import { CASE_DIMENSIONS, DURATION_DIMENSIONS, INTERNAL_DIMENSIONS, PROFILE_DIMENSIONS, dimensionCatalogue, fixedLabel, type CaseDimension, type DimensionInfo, type Label } from './stats-dimensions.js';
-import { firstDay, monthsBetween, nextMonth, periodOf, periodsBetween, type Granularity } from './stats-periods.js';
+import { firstDay, monthsBetween, nextMonth, periodsBetween, type Granularity } from './stats-periods.js';
 import type { CountRow, StatsRepository } from './stats-repository.js';
 
 export type StatsService = ReturnType<typeof createStatsService>;
@@ -107,41 +108,33 @@ export function createStatsService(deps: {
   };
   const labelOf = (code: string): Label => (isBucket(code) ? bucketLabel(code) : (measureLabels.get(code) ?? fixedLabel(code) ?? { fr: code, en: code }));
 
-  const sumPerPeriod = (rows: CountRow[], period: Granularity, key: (r: CountRow) => string) => {
-    const out = new Map<string, { period: string; key: string; n: number }>();
-    for (const r of rows) {
-      const p = periodOf(r.month, period);
-      const k = `${p}\u0000${key(r)}`;
-      const cur = out.get(k);
-      if (cur) cur.n += r.n;
-      else out.set(k, { period: p, key: key(r), n: r.n });
-    }
-    return [...out.values()];
-  };
-
   const receivedPer = async (range: ReturnType<typeof checkRange>) => {
-    const rows = await repo.counts(['cases'], range.from, range.to);
-    const per = new Map(sumPerPeriod(rows, range.period, () => '').map((x) => [x.period, x.n]));
+    const rows = await repo.counts(['cases'], range.from, range.to, range.period);
+    const per = new Map(rows.map((r) => [r.period, r.n]));
     return range.periods.map((p) => ({ period: p, n: per.get(p) ?? 0 }));
   };
 
   const deadlineFigures = async (range: ReturnType<typeof checkRange>) => {
-    const [deadlines, steps] = await Promise.all([repo.counts(['deadline'], range.from, range.to), repo.counts(['escalation'], range.from, range.to)]);
+    const [deadlines, steps] = await Promise.all([repo.counts(['deadline'], range.from, range.to, range.period), repo.counts(['escalation'], range.from, range.to, range.period)]);
     const byRule = new Map<string, { rule: string; period: string; met: number; missed: number; open: number; paused: number; cancelled: number }>();
-    for (const x of sumPerPeriod(deadlines, range.period, (r) => `${r.a}\u0000${r.b}`)) {
-      const [rule, outcome] = x.key.split('\u0000') as [string, string];
-      const k = `${x.period}|${rule}`;
-      const cur = byRule.get(k) ?? { rule, period: x.period, met: 0, missed: 0, open: 0, paused: 0, cancelled: 0 };
-      if (outcome === 'met' || outcome === 'missed' || outcome === 'open' || outcome === 'paused' || outcome === 'cancelled') cur[outcome] += x.n;
+    for (const x of deadlines) {
+      const k = `${x.period}|${x.a}`;
+      const cur = byRule.get(k) ?? { rule: x.a, period: x.period, met: 0, missed: 0, open: 0, paused: 0, cancelled: 0 };
+      if (x.b === 'met' || x.b === 'missed' || x.b === 'open' || x.b === 'paused' || x.b === 'cancelled') cur[x.b] += x.n;
       byRule.set(k, cur);
     }
-    const escalations = sumPerPeriod(steps, range.period, (r) => `${r.a}\u0000${r.b}`).map((x) => {
-      const [step, rule] = x.key.split('\u0000') as [string, string];
-      return { step, rule, period: x.period, n: x.n };
-    });
+    const escalations = steps.map((x) => ({ step: x.a, rule: x.b, period: x.period, n: x.n }));
     const order = (a: { period: string }, b: { period: string }) => range.periods.indexOf(a.period) - range.periods.indexOf(b.period);
     return { deadlines: [...byRule.values()].sort(order), escalations: escalations.sort(order) };
   };
+
+  /** A report as its figures make it: everything but when it was read and whether its year has ended. */
+  type BuiltReport = Pick<StatsReportShape, 'tables' | 'responseTimes'>;
+  // Built reports by year, variant and content (the counters and organisation names they are
+  // made of): disclosure control, seconds at full size, runs once per distinct figures, and a
+  // report's tables and their CSV reuse the report. Pending while being built, so concurrent
+  // readers wait for the one build.
+  const built = new LRUCache<string, Promise<BuiltReport>>({ max: 32 });
 
   const buildReport = async (year: number, variant: 'internal' | 'published'): Promise<StatsReportShape> => {
     const from = `${year}-01-01`;
@@ -156,8 +149,32 @@ export function createStatsService(deps: {
       return kept ? { series: `${kept[0]}:${kept[1]}`, swapped: kept[0] !== a } : undefined;
     };
     const series = [...policy.report.byQuarter, ...ofYear.map((o) => crossing(o.pair[0], o.pair[1])?.series ?? ''), 'measure', 'referral', 'deadline', ...DURATION_DIMENSIONS];
-    const counts = await repo.counts(series.filter(Boolean), from, to);
+    // By quarter: the quarterly tables need it, the others sum the year's four.
+    const counts = await repo.counts(series.filter(Boolean), from, to, 'quarter');
     const orgs = await repo.orgNames(counts.filter((c) => c.series === 'referral').map((c) => c.a));
+    const content = createHash('sha256').update(JSON.stringify([counts, [...orgs].sort((x, y) => (x[0] < y[0] ? -1 : 1))])).digest('hex');
+    const key = `${year}|${variant}|${content}`;
+    let report = built.get(key);
+    if (!report) {
+      const building = assemble(year, variant, counts, orgs, ofYear, crossing);
+      report = building;
+      built.set(key, building);
+      // A failed build (an unprotectable year) is not kept: the next read tries again.
+      building.catch(() => built.peek(key) === building && built.delete(key));
+    }
+    const { tables, responseTimes } = await report;
+    const now = clock.now();
+    return { year, variant, generatedAt: now.toISOString(), threshold: policy.disclosure.threshold, timeZone, complete: currentYear(now) > year, tables, responseTimes };
+  };
+
+  const assemble = async (
+    year: number,
+    variant: 'internal' | 'published',
+    counts: CountRow[],
+    orgs: ReadonlyMap<string, string>,
+    ofYear: ReportInput['ofYear'],
+    crossing: ReportInput['crossing'],
+  ): Promise<BuiltReport> => {
     const keyed = reportTables({
       year,
       counts,
@@ -199,17 +216,7 @@ export function createStatsService(deps: {
         p90: hidden ? null : quantileBucket(dist, 0.9),
       };
     });
-    const now = clock.now();
-    return {
-      year,
-      variant,
-      generatedAt: now.toISOString(),
-      threshold,
-      timeZone,
-      complete: currentYear(now) > year,
-      tables: publishTables(keyed, variant === 'published' ? flagOf : () => null),
-      responseTimes,
-    };
+    return { tables: publishTables(keyed, variant === 'published' ? flagOf : () => null), responseTimes };
   };
 
   /** The year `now` falls in, in the mechanism's time zone. */
@@ -253,11 +260,8 @@ export function createStatsService(deps: {
       const range = checkRange(q);
       const s = seriesOf(q.series, q.by);
       await read(ctx, 'stats.read', `stats:${s.name}`);
-      const rows = await repo.counts([s.name], range.from, range.to);
-      const cells = sumPerPeriod(rows, range.period, (r) => (s.swapped ? `${r.b}\u0000${r.a}` : `${r.a}\u0000${r.b}`)).map((x) => {
-        const [a, b] = x.key.split('\u0000') as [string, string];
-        return { period: x.period, a, b, n: x.n };
-      });
+      const rows = await repo.counts([s.name], range.from, range.to, range.period);
+      const cells = rows.map((r) => (s.swapped ? { period: r.period, a: r.b, b: r.a, n: r.n } : { period: r.period, a: r.a, b: r.b, n: r.n }));
       cells.sort((x, y) => range.periods.indexOf(x.period) - range.periods.indexOf(y.period) || x.a.localeCompare(y.a) || x.b.localeCompare(y.b));
       return {
         series: q.series,
@@ -282,11 +286,11 @@ export function createStatsService(deps: {
     async responseTimes(ctx: RequestContext, q: RangeQuery) {
       const range = checkRange(q);
       await read(ctx, 'stats.read', 'stats:response-times');
-      const rows = await repo.counts(DURATION_DIMENSIONS, range.from, range.to);
+      const rows = await repo.counts(DURATION_DIMENSIONS, range.from, range.to, range.period);
       // One pass over the counters: each duration's distribution per period.
       const dists = new Map<string, Map<string, number>>();
       for (const r of rows) {
-        const key = `${r.series}\u0000${periodOf(r.month, range.period)}`;
+        const key = `${r.series}\u0000${r.period}`;
         const dist = dists.get(key) ?? new Map<string, number>();
         dist.set(r.a, (dist.get(r.a) ?? 0) + r.n);
         dists.set(key, dist);
@@ -309,15 +313,18 @@ export function createStatsService(deps: {
     async workload(ctx: RequestContext, q: RangeQuery) {
       const range = checkRange(q);
       await read(ctx, 'stats.read', 'stats:workload');
-      const [open, cohort] = await Promise.all([repo.openLoad(), repo.counts(['officer'], range.from, range.to)]);
+      const [open, cohort] = await Promise.all([repo.openLoad(), repo.counts(['officer'], range.from, range.to, 'year')]);
+      const names = await repo.usernames([...open.map((o) => o.userId), ...cohort.map((c) => c.a)]);
       const officers = new Map<string, { userId: string; username: string; open: Record<string, number>; received: number }>();
       for (const o of open) {
-        const cur = officers.get(o.userId) ?? { userId: o.userId, username: o.username, open: {}, received: 0 };
+        // Only accounts (an assignee is a user's id, not a reference the database checks).
+        const username = names.get(o.userId);
+        if (username === undefined) continue;
+        const cur = officers.get(o.userId) ?? { userId: o.userId, username, open: {}, received: 0 };
         cur.open[o.state] = (cur.open[o.state] ?? 0) + o.n;
         officers.set(o.userId, cur);
       }
       let unassigned = 0;
-      const names = await repo.usernames(cohort.map((c) => c.a));
       for (const c of cohort) {
         if (c.a === 'none') {
           unassigned += c.n;

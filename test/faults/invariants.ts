@@ -262,8 +262,9 @@ export async function checkChainShape(f: Findings, sql: postgres.Sql): Promise<{
 
 /**
  * The statistics roll-up equals a recount from scratch (stats_expected(), the same definitions
- * applied to every row): no change was lost, counted twice or left half-applied by the faults,
- * before the folder's pending changes are folded and after.
+ * applied to every row, the open load per officer and state included): no change was lost,
+ * counted twice or left half-applied by the faults, before the folder's pending changes are
+ * folded and after.
  */
 export async function checkStatsRollup(f: Findings, sql: postgres.Sql): Promise<{ counters: number; pending: number }> {
   const drift = async () => sql`

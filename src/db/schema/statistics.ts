@@ -15,6 +15,12 @@ export const statsSettings = pgTable(
     config: jsonb('config').notNull(),
     /** SHA-256 of time zone and config: the service re-counts only when it changes. */
     fingerprint: text('fingerprint').notNull(),
+    /**
+     * Bumped by stats_fold() and stats_recount() in the transaction that changes stats_counts
+     * (migration 0028): one generation is one content of the folded counters, which readers may
+     * keep in memory.
+     */
+    generation: bigint('generation', { mode: 'number' }).notNull().default(0),
   },
   (t) => [check('stats_settings_one_row', sql`${t.id}`)],
 );

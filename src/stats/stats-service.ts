@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import canonicalize from 'canonicalize';
 import { LRUCache } from 'lru-cache';
 import type { AccessService } from '../access/access-service.js';
 import type { RequestContext } from '../access/principal.js';
@@ -368,7 +369,9 @@ export function createStatsService(deps: {
         await access.authorize(ctx, 'stats.publish', { resource: `stats:publication:${year}` }, tx);
         if (!report) throw new AppError('stats_year_not_ended', String(year));
         if (ctx.principal.kind !== 'user') throw new AppError('forbidden');
-        const sha256 = createHash('sha256').update(JSON.stringify(report)).digest('hex');
+        // Over the report's RFC 8785 canonical JSON: anyone holding the JSON can check it, whatever
+        // order its members come in (the database and the serializer each choose their own).
+        const sha256 = createHash('sha256').update(canonicalize(report) ?? '').digest('hex');
         const row = { year, publishedAt: now, publishedBy: ctx.principal.userId, report, sha256 };
         if (!(await repo.publish(row, tx))) throw new AppError('stats_already_published', String(year));
         return { year, publishedAt: now.toISOString(), publishedBy: row.publishedBy, sha256, report };

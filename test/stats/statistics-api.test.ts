@@ -5,6 +5,8 @@
  * and not recoverable from what is printed beside it), CSV exports, the frozen publication, and
  * the roll-up equal to a recount from scratch. Every read is audited; nothing sealed comes out.
  */
+import { createHash } from 'node:crypto';
+import canonicalize from 'canonicalize';
 import t from 'tap';
 import { buildTestApp } from '../helpers/app.js';
 import { act, buildWorld, expectStatus, fileCase, grantCaseKey, reauth, recordAssessment, refreshIfStale, transitionAs, type Actor } from '../helpers/world.js';
@@ -253,6 +255,8 @@ t.test('publication: only after the year ends, once, frozen', async (t) => {
   const frozen = await get(sup, '/v1/stats/reports/2026/publication');
   t.equal(frozen.sha256, pub.sha256);
   t.same(frozen.report, pub.report);
+  // A reader checks the hash from the JSON alone: the SHA-256 of its RFC 8785 canonical form.
+  t.equal(createHash('sha256').update(canonicalize(frozen.report) ?? '').digest('hex'), frozen.sha256, 'the SHA-256 is of the canonical JSON the reader holds');
 });
 
 t.test('every read is audited; the roll-up equals a recount from scratch, before and after folding', async (t) => {

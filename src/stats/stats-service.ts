@@ -97,17 +97,17 @@ export function createStatsService(deps: {
     return { name: `${kept[0]}:${kept[1]}`, swapped: kept[0] !== series, unit: multi ? 'mentions' : 'cases' };
   };
 
-  /** Labels of the open-set codes in some rows: officers, organisations, duration buckets, fixed codes. */
+  /** The label of a code known from the policies: a duration bucket, a measure, a fixed code, else the code. */
+  const labelOf = (code: string): Label => (isBucket(code) ? bucketLabel(code) : (measureLabels.get(code) ?? fixedLabel(code) ?? { fr: code, en: code }));
+  /** Labels of the open-set codes in some rows: officers and organisations by name, the rest as labelOf. */
   const labelsFor = async (codes: Iterable<string>): Promise<Array<{ code: string; label: Label }>> => {
     const all = [...new Set(codes)].filter((c) => c !== '');
     const [users, orgs] = await Promise.all([repo.usernames(all), repo.orgNames(all)]);
     return all.map((code) => {
       const name = users.get(code) ?? orgs.get(code);
-      const label = name ? { fr: name, en: name } : isBucket(code) ? bucketLabel(code) : (measureLabels.get(code) ?? fixedLabel(code) ?? { fr: code, en: code });
-      return { code, label };
+      return { code, label: name ? { fr: name, en: name } : labelOf(code) };
     });
   };
-  const labelOf = (code: string): Label => (isBucket(code) ? bucketLabel(code) : (measureLabels.get(code) ?? fixedLabel(code) ?? { fr: code, en: code }));
 
   const receivedPer = async (range: ReturnType<typeof checkRange>) => {
     const rows = await repo.counts(['cases'], range.from, range.to, range.period);

@@ -19,7 +19,8 @@ import authPlugin from './plugins/auth.js';
 import routeContractPlugin from './plugins/route-contract.js';
 import openapiPlugin from './plugins/openapi.js';
 import metricsPlugin from './plugins/metrics.js';
-import { policiesPath } from './lib/paths.js';
+import operationsMetricsPlugin from './plugins/operations-metrics.js';
+import { fileStorePath, policiesPath } from './lib/paths.js';
 import routeLimitsPlugin from './plugins/route-limits.js';
 
 declare module 'fastify' {
@@ -97,6 +98,12 @@ async function app(fastify: FastifyInstance, opts: AppOptions) {
   });
   await fastify.register(openapiPlugin);
   await fastify.register(metricsPlugin, { queues: container.queues, token: config.METRICS_TOKEN });
+  await fastify.register(operationsMetricsPlugin, {
+    operations: container.repos.operations,
+    clock,
+    auditCheckpointIntervalSeconds: config.AUDIT_CHECKPOINT_INTERVAL_SECONDS,
+    evidenceDirectory: config.FILE_STORE === 'disk' ? fileStorePath(config) : null,
+  });
 
   fastify.decorate('container', container);
   fastify.decorate('config', config);

@@ -107,6 +107,7 @@ import { createStatsRepository } from './stats/stats-repository.js';
 import { createStatsService } from './stats/stats-service.js';
 import { createProtector, type Protector } from './stats/disclosure/index.js';
 import { createPager } from './oncall/pager.js';
+import { createOperationsRepository } from './health/operations-repository.js';
 
 /** What the services are built from: the process's connections, keys and policies. */
 interface ServiceCore {
@@ -154,6 +155,8 @@ function buildServices(deps: ServiceCore) {
     files: createFileRepository(db),
     onCall: createOnCallRepository(db),
     stats: createStatsRepository(db),
+    // The scrape-time figures of /metrics (plugins/operations-metrics.ts).
+    operations: createOperationsRepository(database.sql),
   };
   const outbox = createOutbox();
   const audit = createAuditService({ repo: repos.audit, writeBatch: createAuditBatchWriter(deps.auditDatabase.sql), clock, signingSecretKey: keys.audit.secretKey });

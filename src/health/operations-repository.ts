@@ -1,0 +1,73 @@
+import type { Sql } from 'postgres';
+import { STEPS, type Step } from '../escalation/step-times.js';
+
+/**
+ * What an operator's alerts watch in PostgreSQL, as counts and ages only: never an id, a case
+ * reference or anything sealed.
+ */
+export interface OperationalFigures {
+  /** Open deadlines past their due time whose level-1 escalation has not fired. */
+  overdueUnescalated: number;
+  /** How long the oldest of them has been past due (0 when none). */
+  oldestOverdueUnescalatedSeconds: number;
+  /** Per ladder step, the largest delay between due and fired among the steps fired in the last hour on open deadlines (0 when none). */
+  escalationLatenessSeconds: Record<Step, number>;
+  /** Outbox rows not yet handed to the queues. */
+  outboxPending: number;
+  /** Age of the oldest of them (0 when none). */
+  oldestOutboxPendingSeconds: number;
+  /** Audit events recorded but not chained yet. */
+  auditUnchained: number;
+  /** Seconds since the last signed audit checkpoint; null before the first. */
+  auditCheckpointAgeSeconds: number | null;
+}
+
+export type OperationsRepository = ReturnType<typeof createOperationsRepository>;
+
+/** Reminders fire up to 24 h before the due time and level 2 up to 24 h after it (workflow.md's ladder caps). */
+const LADDER_REACH_HOURS = 25;
+
+const seconds = (from: Date | null, now: Date): number => (from ? Math.max(0, (now.getTime() - from.getTime()) / 1000) : 0);
+
+/**
+ * The scrape-time reads behind the operations metrics. Every query walks a partial index
+ * (deadlines_open_due_idx, outbox_pending_idx), a primary key, or a table the workers keep
+ * small (audit_pending), inside one read-only transaction with a statement timeout, so a scrape
+ * stays cheap on a large database and never holds a connection for long.
+ */
+export function createOperationsRepository(sql: Sql, opts: { statementTimeoutMs?: number } = {}) {
+  const timeoutMs = Math.max(1, Math.floor(opts.statementTimeoutMs ?? 1000));
+  return {
+    async figures(now: Date): Promise<OperationalFigures> {
+      return sql.begin('read only', async (tx) => {
+        await tx.unsafe(`set local statement_timeout = ${timeoutMs}`);
+        const [overdue] = await tx<{ n: number; oldest: Date | null }[]>`
+          select count(*)::int as n, min(due_at) as oldest from deadlines
+          where state = 'open' and due_at <= ${now} and level_reached < 1`;
+        // The join reaches each deadline's steps through deadline_steps' primary key.
+        const late = await tx<{ step: Step; late: number }[]>`
+          select s.step, extract(epoch from max(s.fired_at - s.due_at))::float8 as late
+          from deadlines d join deadline_steps s on s.deadline_id = d.id
+          where d.state = 'open'
+            and d.due_at > ${now}::timestamptz - make_interval(hours => ${LADDER_REACH_HOURS})
+            and d.due_at <= ${now}::timestamptz + make_interval(hours => ${LADDER_REACH_HOURS})
+            and s.fired_at > ${now}::timestamptz - interval '1 hour'
+          group by s.step`;
+        const [outbox] = await tx<{ n: number; oldest: Date | null }[]>`
+          select count(*)::int as n, min(created_at) as oldest from outbox where dispatched_at is null`;
+        const [unchained] = await tx<{ n: number }[]>`select count(*)::int as n from audit_pending`;
+        const [checkpoint] = await tx<{ signedAt: Date }[]>`select signed_at as "signedAt" from audit_checkpoints order by seq desc limit 1`;
+        const lateness = Object.fromEntries(STEPS.map((step) => [step, Math.max(0, late.find((r) => r.step === step)?.late ?? 0)])) as Record<Step, number>;
+        return {
+          overdueUnescalated: overdue?.n ?? 0,
+          oldestOverdueUnescalatedSeconds: seconds(overdue?.oldest ?? null, now),
+          escalationLatenessSeconds: lateness,
+          outboxPending: outbox?.n ?? 0,
+          oldestOutboxPendingSeconds: seconds(outbox?.oldest ?? null, now),
+          auditUnchained: unchained?.n ?? 0,
+          auditCheckpointAgeSeconds: checkpoint ? seconds(checkpoint.signedAt, now) : null,
+        };
+      });
+    },
+  };
+}

@@ -27,7 +27,6 @@ export type OperationsRepository = ReturnType<typeof createOperationsRepository>
 /** Reminders fire up to 24 h before the due time and level 2 up to 24 h after it (workflow.md's ladder caps). */
 const LADDER_REACH_HOURS = 25;
 
-const seconds = (from: Date | null, now: Date): number => (from ? Math.max(0, (now.getTime() - from.getTime()) / 1000) : 0);
 
 /**
  * The scrape-time reads behind the operations metrics. Every query walks a partial index
@@ -41,31 +40,33 @@ export function createOperationsRepository(sql: Sql, opts: { statementTimeoutMs?
     async figures(now: Date): Promise<OperationalFigures> {
       return sql.begin('read only', async (tx) => {
         await tx.unsafe(`set local statement_timeout = ${timeoutMs}`);
-        const [overdue] = await tx<{ n: number; oldest: Date | null }[]>`
-          select count(*)::int as n, min(due_at) as oldest from deadlines
-          where state = 'open' and due_at <= ${now} and level_reached < 1`;
+        // Ages are computed in SQL: the pool is drizzle's, which makes postgres.js return timestamps as text.
+        const at = now.toISOString();
+        const [overdue] = await tx<{ n: number; oldest: number }[]>`
+          select count(*)::int as n, coalesce(greatest(0, extract(epoch from ${at}::timestamptz - min(due_at))), 0)::float8 as oldest from deadlines
+          where state = 'open' and due_at <= ${at}::timestamptz and level_reached < 1`;
         // The join reaches each deadline's steps through deadline_steps' primary key.
         const late = await tx<{ step: Step; late: number }[]>`
           select s.step, extract(epoch from max(s.fired_at - s.due_at))::float8 as late
           from deadlines d join deadline_steps s on s.deadline_id = d.id
           where d.state = 'open'
-            and d.due_at > ${now}::timestamptz - make_interval(hours => ${LADDER_REACH_HOURS})
-            and d.due_at <= ${now}::timestamptz + make_interval(hours => ${LADDER_REACH_HOURS})
-            and s.fired_at > ${now}::timestamptz - interval '1 hour'
+            and d.due_at > ${at}::timestamptz - make_interval(hours => ${LADDER_REACH_HOURS})
+            and d.due_at <= ${at}::timestamptz + make_interval(hours => ${LADDER_REACH_HOURS})
+            and s.fired_at > ${at}::timestamptz - interval '1 hour'
           group by s.step`;
-        const [outbox] = await tx<{ n: number; oldest: Date | null }[]>`
-          select count(*)::int as n, min(created_at) as oldest from outbox where dispatched_at is null`;
+        const [outbox] = await tx<{ n: number; oldest: number }[]>`
+          select count(*)::int as n, coalesce(greatest(0, extract(epoch from ${at}::timestamptz - min(created_at))), 0)::float8 as oldest from outbox where dispatched_at is null`;
         const [unchained] = await tx<{ n: number }[]>`select count(*)::int as n from audit_pending`;
-        const [checkpoint] = await tx<{ signedAt: Date }[]>`select signed_at as "signedAt" from audit_checkpoints order by seq desc limit 1`;
+        const [checkpoint] = await tx<{ age: number }[]>`select coalesce(greatest(0, extract(epoch from ${at}::timestamptz - signed_at)), 0)::float8 as age from audit_checkpoints order by seq desc limit 1`;
         const lateness = Object.fromEntries(STEPS.map((step) => [step, Math.max(0, late.find((r) => r.step === step)?.late ?? 0)])) as Record<Step, number>;
         return {
           overdueUnescalated: overdue?.n ?? 0,
-          oldestOverdueUnescalatedSeconds: seconds(overdue?.oldest ?? null, now),
+          oldestOverdueUnescalatedSeconds: overdue?.oldest ?? 0,
           escalationLatenessSeconds: lateness,
           outboxPending: outbox?.n ?? 0,
-          oldestOutboxPendingSeconds: seconds(outbox?.oldest ?? null, now),
+          oldestOutboxPendingSeconds: outbox?.oldest ?? 0,
           auditUnchained: unchained?.n ?? 0,
-          auditCheckpointAgeSeconds: checkpoint ? seconds(checkpoint.signedAt, now) : null,
+          auditCheckpointAgeSeconds: checkpoint ? checkpoint.age : null,
         };
       });
     },

@@ -44,9 +44,11 @@ export default fp<OperationsMetricsOptions>(
         registers,
         async collect() {
           const f = await read();
+          // prom-client resets a gauge without labels to 0: removing its one series leaves no sample.
           gauge.reset();
           const v = f ? value(f) : null;
-          if (v !== null) gauge.set(v);
+          if (v === null) gauge.remove({});
+          else gauge.set(v);
         },
       });
     };
@@ -91,8 +93,8 @@ export default fp<OperationsMetricsOptions>(
         registers,
         async collect() {
           const s = await disk();
-          free.reset();
           if (s) free.set(s.bavail * s.bsize);
+          else free.remove({});
         },
       });
       const size = new Gauge({
@@ -101,8 +103,8 @@ export default fp<OperationsMetricsOptions>(
         registers,
         async collect() {
           const s = await disk();
-          size.reset();
           if (s) size.set(s.blocks * s.bsize);
+          else size.remove({});
         },
       });
     }

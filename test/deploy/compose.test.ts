@@ -4,7 +4,8 @@
  * hardened (read-only root with the tmpfs it needs, no capabilities, no-new-privileges, a non-root
  * user, CPU, memory and process limits, a healthcheck for each long-running one); the serving
  * containers get only the application role's database URL; and what it runs exists in the image
- * the Dockerfile builds.
+ * the Dockerfile builds. The `monitoring` profile (Prometheus and Grafana) is hardened the same way
+ * and runs what deploy/ ships.
  */
 import t from 'tap';
 import { existsSync, readFileSync } from 'node:fs';
@@ -23,6 +24,10 @@ interface Service {
   build?: unknown;
   user?: string;
   command?: string[];
+  entrypoint?: string[];
+  profiles?: string[];
+  ports?: string[];
+  env_file?: unknown;
   restart?: string;
   read_only?: unknown;
   cap_drop?: string[];
@@ -36,7 +41,8 @@ interface Service {
   depends_on?: Record<string, { condition: string }>;
 }
 interface ComposeFile {
-  services: Record<'db' | 'redis' | 'migrate' | 'api' | 'worker', Service>;
+  services: Record<'db' | 'redis' | 'migrate' | 'api' | 'worker' | 'prometheus' | 'grafana', Service>;
+  volumes: Record<string, unknown>;
 }
 
 const text = read('docker-compose.yml');
@@ -50,7 +56,7 @@ const validate = ajv.compile(schema);
 t.test('valid against the Compose Specification schema', async (t) => {
   const ok = validate(compose);
   t.ok(ok, JSON.stringify(validate.errors, null, 1));
-  t.same(services.map(([name]) => name).sort(), ['api', 'db', 'migrate', 'redis', 'worker']);
+  t.same(services.map(([name]) => name).sort(), ['api', 'db', 'grafana', 'migrate', 'prometheus', 'redis', 'worker']);
 });
 
 t.test('the schema check catches what a mistyped hardening would look like', async (t) => {
@@ -151,4 +157,45 @@ t.test('the Dockerfile builds what the services run', async (t) => {
     }
     if (s.environment?.PORT) t.equal(s.environment.PORT, exposed, `${name}: listens on the port the image exposes`);
   }
+});
+
+t.test('monitoring: Prometheus and Grafana start only with the profile, over the shipped rules and dashboard', async (t) => {
+  for (const [name, s] of services) {
+    if (name === 'prometheus' || name === 'grafana') t.same(s.profiles, ['monitoring'], `${name}: in the monitoring profile only`);
+    else t.notOk(s.profiles, `${name}: starts without a profile`);
+  }
+  const { prometheus, grafana } = compose.services;
+  for (const [name, s] of [['prometheus', prometheus], ['grafana', grafana]] as const) {
+    // Pinned by an exact release tag, never a moving one.
+    t.match(s.image, /^[\w./-]+:v?\d+\.\d+\.\d+$/, `${name}: image pinned by release tag (${s.image})`);
+    for (const port of s.ports ?? []) t.match(port, /^127\.0\.0\.1:/, `${name}: published on 127.0.0.1 only`);
+    t.notOk(s.env_file, `${name}: none of the secrets of .env`);
+    for (const mount of s.volumes ?? []) {
+      const [source, , mode] = mount.split(':');
+      if (!source?.startsWith('./')) {
+        t.ok(compose.volumes[source ?? ''] !== undefined, `${name}: ${source} is a declared volume`);
+        continue;
+      }
+      t.equal(mode, 'ro', `${name}: ${source} mounted read-only`);
+      t.ok(existsSync(join(root, source)), `${name}: ${source} exists`);
+    }
+  }
+  // Prometheus reads its configuration from deploy/prometheus, with the METRICS_TOKEN written where the scrape looks for it.
+  t.ok(prometheus.volumes?.includes('./deploy/prometheus:/etc/prometheus:ro'));
+  t.ok(prometheus.command?.includes('--config.file=/etc/prometheus/prometheus.yml'));
+  t.same(Object.keys(prometheus.environment ?? {}), ['METRICS_TOKEN'], 'only the metrics token reaches Prometheus');
+  const scrape = parse(read('deploy/prometheus/prometheus.yml')) as { rule_files: string[]; scrape_configs: Array<{ authorization: { credentials_file: string }; static_configs: Array<{ targets: string[] }> }> };
+  t.same(scrape.rule_files, ['alerts.yml']);
+  const tokenFile = scrape.scrape_configs[0]?.authorization.credentials_file ?? '';
+  t.ok(prometheus.entrypoint?.join(' ').includes(`> ${tokenFile} `), `the entrypoint writes ${tokenFile}`);
+  t.ok(prometheus.tmpfs?.some((m) => tokenFile.startsWith(`${m.split(':')[0]}/`)), 'on a tmpfs (the root is read-only)');
+  t.same(scrape.scrape_configs[0]?.static_configs[0]?.targets, [`api:${compose.services.api.environment?.PORT}`], 'the API service on its port');
+  // Grafana provisions the datasource the dashboard's panels name, and the dashboard from where it is mounted.
+  const datasource = (parse(read('deploy/grafana/provisioning/datasources/prometheus.yml')) as { datasources: Array<{ uid: string; url: string }> }).datasources[0];
+  t.equal(datasource?.url, 'http://prometheus:9090');
+  const dashboard = JSON.parse(read('deploy/grafana/egide.json')) as { panels: Array<{ type: string; datasource?: { uid: string } }> };
+  for (const p of dashboard.panels.filter((x) => x.type !== 'row')) t.equal(p.datasource?.uid, datasource?.uid, 'a panel reads the provisioned datasource');
+  const provider = (parse(read('deploy/grafana/provisioning/dashboards/egide.yml')) as { providers: Array<{ options: { path: string } }> }).providers[0];
+  t.ok(grafana.volumes?.includes(`./deploy/grafana/egide.json:${provider?.options.path}/egide.json:ro`), 'the dashboard is mounted where the provider reads');
+  t.same(grafana.depends_on?.prometheus, { condition: 'service_healthy' });
 });

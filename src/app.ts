@@ -103,6 +103,7 @@ async function app(fastify: FastifyInstance, opts: AppOptions) {
     clock,
     auditCheckpointIntervalSeconds: config.AUDIT_CHECKPOINT_INTERVAL_SECONDS,
     evidenceDirectory: config.FILE_STORE === 'disk' ? fileStorePath(config) : null,
+    timestamps: config.TIMESTAMP_AUTHORITY_URL !== '',
   });
 
   fastify.decorate('container', container);

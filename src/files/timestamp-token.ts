@@ -91,6 +91,25 @@ export function readTimestampToken(token: Uint8Array): TimestampTokenInfo {
   return parseTimestampToken(token).info;
 }
 
+/**
+ * When the certificate that signed a token stops being valid (its notAfter), from the
+ * certificates the TSA put in the token (egide asks for them: certReq); null when the token
+ * carries no certificate matching its signer. Tokens signed before stay verifiable (their chain is
+ * checked at genTime); this date says when the TSA must have moved to a new certificate.
+ */
+export function signerCertificateNotAfter(token: Uint8Array): Date | null {
+  const { signedData } = parseTimestampToken(token);
+  const sid: unknown = signedData.signerInfos[0]?.sid;
+  const certificates = (signedData.certificates ?? []).filter((c): c is pkijs.Certificate => c instanceof pkijs.Certificate);
+  const signer =
+    sid instanceof pkijs.IssuerAndSerialNumber
+      ? certificates.find((c) => c.serialNumber.isEqual(sid.serialNumber) && c.issuer.isEqual(sid.issuer))
+      : certificates.length === 1
+        ? certificates[0]
+        : undefined;
+  return signer ? signer.notAfter.value : null;
+}
+
 function certificatesFromPem(pem: string): pkijs.Certificate[] {
   const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
   return blocks.map((block) => {

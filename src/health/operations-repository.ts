@@ -70,5 +70,19 @@ export function createOperationsRepository(sql: Sql, opts: { statementTimeoutMs?
         };
       });
     },
+
+    /**
+     * The most recent time-stamp token stored, for its TSA certificate's expiry; null when none.
+     * case_files has no index on timestamped_at, so this scans the table: the caller reads it
+     * rarely (the certificate changes once in years), never at every scrape.
+     */
+    async latestTimestampToken(): Promise<Uint8Array | null> {
+      return sql.begin('read only', async (tx) => {
+        await tx.unsafe(`set local statement_timeout = ${10 * timeoutMs}`);
+        const [row] = await tx<{ token: Uint8Array }[]>`
+          select timestamp_token as token from case_files where timestamp_token is not null order by timestamped_at desc nulls last limit 1`;
+        return row ? new Uint8Array(row.token) : null;
+      });
+    },
   };
 }

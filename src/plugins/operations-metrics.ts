@@ -4,14 +4,19 @@ import { Gauge } from 'prom-client';
 import type { Clock } from '../lib/clock.js';
 import type { OperationalFigures, OperationsRepository } from '../health/operations-repository.js';
 import { STEPS } from '../escalation/step-times.js';
+import { signerCertificateNotAfter } from '../files/timestamp-token.js';
 
 export interface OperationsMetricsOptions {
-  operations: Pick<OperationsRepository, 'figures'>;
+  operations: Pick<OperationsRepository, 'figures' | 'latestTimestampToken'>;
   clock: Clock;
   /** The workers sign an audit checkpoint this often (AUDIT_CHECKPOINT_INTERVAL_SECONDS): the alert's yardstick. */
   auditCheckpointIntervalSeconds: number;
   /** The disk evidence store's directory; null when files are in an object store (no disk to watch). */
   evidenceDirectory: string | null;
+  /** Whether evidence files are time-stamped (TIMESTAMP_AUTHORITY_URL): then the TSA certificate's expiry is watched. */
+  timestamps: boolean;
+  /** How long the TSA certificate's expiry, read from the latest stored token, is kept between reads (default 1 h). */
+  certificateRefreshMs?: number;
 }
 
 /**
@@ -105,6 +110,34 @@ export default fp<OperationsMetricsOptions>(
           const s = await disk();
           if (s) size.set(s.blocks * s.bsize);
           else size.remove({});
+        },
+      });
+    }
+
+    if (opts.timestamps) {
+      // Read from the newest stored token at most once per certificateRefreshMs (a table scan, see
+      // the repository); after a failed read, the last value is kept and the read tried a minute later.
+      const refreshMs = opts.certificateRefreshMs ?? 3_600_000;
+      let notAfter: Date | null = null;
+      let nextReadAt = 0;
+      const expiry = new Gauge({
+        name: 'egide_timestamp_authority_certificate_expiry_timestamp_seconds',
+        help: 'When the certificate that signed the newest stored time-stamp token expires (Unix time); absent before the first token',
+        registers,
+        async collect() {
+          if (performance.now() >= nextReadAt) {
+            try {
+              const token = await opts.operations.latestTimestampToken();
+              notAfter = token ? signerCertificateNotAfter(token) : null;
+              nextReadAt = performance.now() + refreshMs;
+            } catch (err) {
+              nextReadAt = performance.now() + Math.min(refreshMs, 60_000);
+              fastify.log.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, 'metrics: the time-stamp certificate could not be read');
+            }
+          }
+          expiry.reset();
+          if (notAfter) expiry.set(notAfter.getTime() / 1000);
+          else expiry.remove({});
         },
       });
     }

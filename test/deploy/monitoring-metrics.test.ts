@@ -4,12 +4,14 @@
  * does (bearer METRICS_TOKEN), and:
  * - the operational figures follow what happens: a deadline falls overdue without escalation,
  *   the workers' reconciler escalates it (the lateness shows), the relay empties the outbox, the
- *   chainer the audit queue, and a checkpoint's age grows with the clock;
+ *   chainer the audit queue, and a checkpoint's age grows with the clock; the time-stamp
+ *   authority's certificate expiry is read from a stored token;
  * - every metric name in an alert rule (deploy/prometheus/alerts.yml) or a Grafana panel or
  *   variable (deploy/grafana/egide.json) is one the service exports, histograms' _bucket, _count
  *   and _sum series included, and each label value a rule selects on exists.
  */
 import t from 'tap';
+import { createHash, randomUUID, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -19,9 +21,13 @@ import { bootstrap, fileCase } from '../helpers/world.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { projectRoot } from '../../src/lib/paths.js';
 import { startWorkers } from '../../workers/worker.js';
+import { createTimestampClient } from '../../src/files/timestamp-authority.js';
+import { startTimestampAuthority } from '../helpers/timestamp-authority.js';
 
 const root = projectRoot();
-const T = await buildTestApp(t, { now: '2026-03-02T08:00:00.000Z' });
+const tsa = await startTimestampAuthority();
+t.teardown(() => tsa.close());
+const T = await buildTestApp(t, { now: '2026-03-02T08:00:00.000Z', env: { TIMESTAMP_AUTHORITY_URL: tsa.url } });
 await T.app.listen({ port: 0, host: '127.0.0.1' });
 const address = T.app.server.address();
 if (!address || typeof address === 'string') throw new Error('no port');
@@ -123,7 +129,13 @@ const panelQueries = dashboard.panels.flatMap((p) => (p.targets ?? []).map((q) =
 const variableQueries = dashboard.templating.list.map((v) => ({ where: `variable $${v.name}`, expr: /^label_values\(([^,)]+)/.exec(v.definition)?.[1] ?? v.definition }));
 
 const dep = await bootstrap(T);
-await fileCase(T, dep);
+const filed = await fileCase(T, dep);
+// An evidence file of the case, stamped by the authority: its token carries the TSA's certificate.
+const ciphertextSha256 = createHash('sha256').update('ciphertext').digest();
+const stamp = await createTimestampClient({ url: tsa.url }).stamp(ciphertextSha256);
+await T.database.sql`
+  insert into case_files (id, case_id, uploader, uploader_role, state, size, chunks, ciphertext_sha256, sealed, timestamp_token, timestamped_at, created_at, updated_at)
+  values (${randomUUID()}, ${filed.caseId}, ${`d:${filed.caseId}`}, 'defender', 'available', 10, 1, ${ciphertextSha256.toString('hex')}, '{}'::jsonb, ${Buffer.from(stamp.token)}, now(), now(), now())`;
 const [deadline] = await T.database.sql<{ id: string; dueAt: string }[]>`select id, due_at as "dueAt" from deadlines where state = 'open' order by due_at limit 1`;
 if (!deadline) throw new Error('filing opened no deadline');
 
@@ -139,6 +151,7 @@ t.test('before the workers run: the figures of a fresh filing, then of its deadl
   const free = value(s, 'egide_evidence_store_free_bytes') ?? 0;
   const size = value(s, 'egide_evidence_store_size_bytes') ?? 0;
   t.ok(free > 0 && free <= size, `the evidence store's disk: ${free} free of ${size}`);
+  t.equal(value(s, 'egide_timestamp_authority_certificate_expiry_timestamp_seconds'), Date.parse(new X509Certificate(tsa.tsaCertPem).validTo) / 1000, 'the TSA certificate\'s expiry, from the stored token');
 
   T.clock.set(new Date(Date.parse(deadline.dueAt) + 600_000));
   const overdue = await scrape();

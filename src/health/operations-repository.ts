@@ -1,5 +1,5 @@
 import type { Sql } from 'postgres';
-import { STEPS, type Step } from '../escalation/step-times.js';
+import type { Step } from '../escalation/step-times.js';
 
 /**
  * What an operator's alerts watch in PostgreSQL, as counts and ages only: never an id, a case
@@ -10,8 +10,8 @@ export interface OperationalFigures {
   overdueUnescalated: number;
   /** How long the oldest of them has been past due (0 when none). */
   oldestOverdueUnescalatedSeconds: number;
-  /** Per ladder step, the largest delay between due and fired among the steps fired in the last hour on open deadlines (0 when none). */
-  escalationLatenessSeconds: Record<Step, number>;
+  /** Per escalation step, the largest delay between due and fired among those fired in the last hour (0 when none). */
+  escalationLatenessSeconds: Record<EscalationStep, number>;
   /** Outbox rows not yet handed to the queues. */
   outboxPending: number;
   /** Age of the oldest of them (0 when none). */
@@ -24,15 +24,16 @@ export interface OperationalFigures {
 
 export type OperationsRepository = ReturnType<typeof createOperationsRepository>;
 
-/** Reminders fire up to 24 h before the due time and level 2 up to 24 h after it (workflow.md's ladder caps). */
-const LADDER_REACH_HOURS = 25;
-
+/** The ladder's escalations proper: a reminder is not one (LEVEL_OF). */
+export const ESCALATION_STEPS = ['level1', 'level2'] as const satisfies readonly Step[];
+type EscalationStep = (typeof ESCALATION_STEPS)[number];
 
 /**
- * The scrape-time reads behind the operations metrics. Every query walks a partial index
- * (deadlines_open_due_idx, outbox_pending_idx), a primary key, or a table the workers keep
- * small (audit_pending), inside one read-only transaction with a statement timeout, so a scrape
- * stays cheap on a large database and never holds a connection for long.
+ * The scrape-time reads behind the operations metrics. Every query walks an index
+ * (deadlines_open_due_idx, deadline_steps_fired_idx, outbox_pending_idx, a primary key) or a
+ * table the workers keep small (audit_pending), inside one read-only transaction with a
+ * statement timeout, so a scrape stays cheap on a large database and never holds a connection
+ * for long.
  */
 export function createOperationsRepository(sql: Sql, opts: { statementTimeoutMs?: number } = {}) {
   const timeoutMs = Math.max(1, Math.floor(opts.statementTimeoutMs ?? 1000));
@@ -40,25 +41,22 @@ export function createOperationsRepository(sql: Sql, opts: { statementTimeoutMs?
     async figures(now: Date): Promise<OperationalFigures> {
       return sql.begin('read only', async (tx) => {
         await tx.unsafe(`set local statement_timeout = ${timeoutMs}`);
+        // Small index reads: compiling them (JIT, on a large table's estimates) would cost more than running them.
+        await tx.unsafe('set local jit = off');
         // Ages are computed in SQL: the pool is drizzle's, which makes postgres.js return timestamps as text.
         const at = now.toISOString();
         const [overdue] = await tx<{ n: number; oldest: number }[]>`
           select count(*)::int as n, coalesce(greatest(0, extract(epoch from ${at}::timestamptz - min(due_at))), 0)::float8 as oldest from deadlines
           where state = 'open' and due_at <= ${at}::timestamptz and level_reached < 1`;
-        // The join reaches each deadline's steps through deadline_steps' primary key.
-        const late = await tx<{ step: Step; late: number }[]>`
-          select s.step, extract(epoch from max(s.fired_at - s.due_at))::float8 as late
-          from deadlines d join deadline_steps s on s.deadline_id = d.id
-          where d.state = 'open'
-            and d.due_at > ${at}::timestamptz - make_interval(hours => ${LADDER_REACH_HOURS})
-            and d.due_at <= ${at}::timestamptz + make_interval(hours => ${LADDER_REACH_HOURS})
-            and s.fired_at > ${at}::timestamptz - interval '1 hour'
-          group by s.step`;
+        const late = await tx<{ step: EscalationStep; late: number }[]>`
+          select step, max(extract(epoch from fired_at - due_at))::float8 as late from deadline_steps
+          where fired_at > ${at}::timestamptz - interval '1 hour' and step in ('level1', 'level2')
+          group by step`;
         const [outbox] = await tx<{ n: number; oldest: number }[]>`
           select count(*)::int as n, coalesce(greatest(0, extract(epoch from ${at}::timestamptz - min(created_at))), 0)::float8 as oldest from outbox where dispatched_at is null`;
         const [unchained] = await tx<{ n: number }[]>`select count(*)::int as n from audit_pending`;
         const [checkpoint] = await tx<{ age: number }[]>`select coalesce(greatest(0, extract(epoch from ${at}::timestamptz - signed_at)), 0)::float8 as age from audit_checkpoints order by seq desc limit 1`;
-        const lateness = Object.fromEntries(STEPS.map((step) => [step, Math.max(0, late.find((r) => r.step === step)?.late ?? 0)])) as Record<Step, number>;
+        const lateness = Object.fromEntries(ESCALATION_STEPS.map((step) => [step, Math.max(0, late.find((r) => r.step === step)?.late ?? 0)])) as Record<EscalationStep, number>;
         return {
           overdueUnescalated: overdue?.n ?? 0,
           oldestOverdueUnescalatedSeconds: overdue?.oldest ?? 0,

@@ -2,8 +2,7 @@ import fp from 'fastify-plugin';
 import { statfs } from 'node:fs/promises';
 import { Gauge } from 'prom-client';
 import type { Clock } from '../lib/clock.js';
-import type { OperationalFigures, OperationsRepository } from '../health/operations-repository.js';
-import { STEPS } from '../escalation/step-times.js';
+import { ESCALATION_STEPS, type OperationalFigures, type OperationsRepository } from '../health/operations-repository.js';
 import { signerCertificateNotAfter } from '../files/timestamp-token.js';
 
 export interface OperationsMetricsOptions {
@@ -70,13 +69,13 @@ export default fp<OperationsMetricsOptions>(
     figureGauge('egide_deadlines_overdue_unescalated_oldest_seconds', 'How long the oldest open deadline with an unfired level-1 escalation has been past due (0 when none)', (f) => f.oldestOverdueUnescalatedSeconds);
     const lateness = new Gauge({
       name: 'egide_escalation_lateness_seconds',
-      help: 'Largest delay between due time and firing among the escalation-ladder steps fired in the last hour on open deadlines, by step (0 when none)',
+      help: 'Largest delay between due time and firing among the escalations (level 1, level 2) fired in the last hour, by step (0 when none)',
       labelNames: ['step'] as const,
       registers,
       async collect() {
         const f = await read();
         lateness.reset();
-        if (f) for (const step of STEPS) lateness.set({ step }, f.escalationLatenessSeconds[step]);
+        if (f) for (const step of ESCALATION_STEPS) lateness.set({ step }, f.escalationLatenessSeconds[step]);
       },
     });
     figureGauge('egide_outbox_pending', 'Outbox rows written by committed transactions and not yet handed to the queues', (f) => f.outboxPending);

@@ -1,0 +1,1 @@
+CREATE INDEX "deadline_steps_fired_idx" ON "deadline_steps" USING btree ("fired_at");

@@ -92,7 +92,7 @@ export default fp<MetricsOptions>(
         schema: {
           operationId: 'getMetrics',
           tags: ['health'],
-          summary: 'Prometheus metrics (request counts and timings, problem codes, queue health), for a scraper presenting METRICS_TOKEN',
+          summary: 'Prometheus metrics (request counts and timings, problem codes, queue health, deadline, outbox, audit and disk figures), for a scraper presenting METRICS_TOKEN',
           security: [{ metricsToken: [] }],
           response: {
             200: { description: 'Prometheus text exposition format', content: { 'text/plain': { schema: Type.String() } } },

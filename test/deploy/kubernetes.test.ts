@@ -227,7 +227,8 @@ t.test('database roles: only the migration Job holds the owner URL; the serving 
 
 t.test('the templates and the ConfigMap name only settings the service reads', async (t) => {
   const known = new Set(Object.keys(parseEnv(read('.env.example'))));
-  // Added with the replica reads; read from the environment beside the validated configuration.
+  // The settings of the replica reads and of the Redis persistence check, which the manifests set
+  // ahead of their own entries in .env.example.
   known.add('DATABASE_REPLICA_URL').add('REDIS_REQUIRE_PERSISTENCE');
   for (const [where, keys] of [['egide-config', Object.keys(configMap)], ['app.env.example', Object.keys(secretTemplate('app'))], ['migrate.env.example', Object.keys(secretTemplate('migrate'))]] as const) {
     for (const key of keys) t.ok(known.has(key), `${where}: ${key} is a setting of .env.example`);
@@ -327,4 +328,22 @@ t.test('the image the Dockerfile builds has what the pods run, as the user they 
       }
     }
   }
+});
+
+t.test('the same limits and heartbeat as docker-compose.yml', async (t) => {
+  type ComposeService = { environment?: Record<string, string>; deploy?: { resources?: { limits?: { cpus?: string; memory?: string } } } };
+  const compose = parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, ComposeService> };
+  const cpus = (q: string) => (q.endsWith('m') ? Number(q.slice(0, -1)) / 1000 : Number(q));
+  // Compose's M and G are binary units, as Kubernetes' Mi and Gi.
+  const mebibytes = (q: string) => {
+    const m = /^(\d+)(Mi|M|Gi|G)$/.exec(q);
+    return m ? Number(m[1]) * (m[2]!.startsWith('G') ? 1024 : 1) : Number.NaN;
+  };
+  for (const [service, w] of [['api', workload('Deployment', 'egide-api')], ['worker', workload('Deployment', 'egide-worker')], ['migrate', workload('Job', 'egide-migrate')]] as const) {
+    const limits = compose.services[service]?.deploy?.resources?.limits ?? {};
+    const c = containerOf(w);
+    t.equal(cpus(String(c.resources?.limits?.cpu)), cpus(String(limits.cpus)), `${service}: CPU limit ${limits.cpus}`);
+    t.equal(mebibytes(String(c.resources?.limits?.memory)), mebibytes(String(limits.memory)), `${service}: memory limit ${limits.memory}`);
+  }
+  t.equal(envValue(containerOf(workload('Deployment', 'egide-worker')).env, 'WORKER_HEARTBEAT_FILE')?.value, compose.services.worker?.environment?.WORKER_HEARTBEAT_FILE, 'the same heartbeat file');
 });

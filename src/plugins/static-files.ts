@@ -1,15 +1,10 @@
-import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
-/** A file as served: its bytes, and its brotli and gzip copies (made by the build, or here). */
+/** A file as served: its bytes, and its brotli and gzip copies (made by the build). */
 export interface Encoded {
   raw: Buffer;
   gzip: Buffer;
   br: Buffer;
-}
-
-export function encode(raw: Buffer): Encoded {
-  return { raw, gzip: gzipSync(raw, { level: 9 }), br: brotliCompressSync(raw, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }) };
 }
 
 export const CONTENT_TYPES: Record<string, string> = {

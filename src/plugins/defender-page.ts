@@ -9,7 +9,7 @@ import { routeOf } from '../contracts/operation.js';
 import * as api from '../contracts/page.js';
 import { AppError } from '../lib/problem.js';
 import { problemResponse } from '../lib/schemas.js';
-import { CONTENT_TYPES, sendEncoded, type Encoded } from './static-files.js';
+import { CONTENT_TYPES, encode, sendEncoded, type Encoded } from './static-files.js';
 
 /**
  * The defender's page, served from the service itself (same origin): `/` files a request,
@@ -111,20 +111,22 @@ export default fp<DefenderPageOptions>(
       fastify.get(url, { config: { action: 'page.read' }, schema: { operationId, security: [], tags: ['page'], summary, response: PAGE_RESPONSE } }, page);
     }
 
-    // Read once: the lists and addresses change with a restart, like the rest of the configuration.
-    const settings = {
-      intakeKeyId: opts.config.INTAKE_KEY_ID,
-      exitUrl: opts.config.QUICK_EXIT_URL,
-      lists: Object.fromEntries(PAGE_LISTS.map((l) => [l, opts.intakePolicy.lists[l]])),
-    };
+    // Made once, compressed once: the lists and addresses change with a restart, like the rest of
+    // the configuration, and the lists are most of what a phone fetches before the form shows.
+    const settings = encode(
+      Buffer.from(
+        JSON.stringify({
+          intakeKeyId: opts.config.INTAKE_KEY_ID,
+          exitUrl: opts.config.QUICK_EXIT_URL,
+          lists: Object.fromEntries(PAGE_LISTS.map((l) => [l, opts.intakePolicy.lists[l]])),
+        }),
+      ),
+    );
     fastify.route({
       ...routeOf(api.getPageSettings),
       config: { action: 'page.read' },
-      handler: async (_request, reply) => {
-        // Nothing in it is secret, and a stale copy must not outlive a changed key.
-        void reply.header('cache-control', 'no-store');
-        return settings;
-      },
+      // Nothing in it is secret, and a stale copy must not outlive a changed key: no-store.
+      handler: async (request, reply) => send(request, reply, settings, CONTENT_TYPES.json ?? 'application/json', 'no-store'),
     });
 
     fastify.get(

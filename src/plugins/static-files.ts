@@ -1,10 +1,16 @@
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
-/** A file as served: its bytes, and its brotli and gzip copies (made by the build). */
+/** A file as served: its bytes, and its brotli and gzip copies (made by the build, or here). */
 export interface Encoded {
   raw: Buffer;
   gzip: Buffer;
   br: Buffer;
+}
+
+/** Compressed once at start, for what the service makes itself (not a file of the build). */
+export function encode(raw: Buffer): Encoded {
+  return { raw, gzip: gzipSync(raw, { level: 9 }), br: brotliCompressSync(raw, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }) };
 }
 
 export const CONTENT_TYPES: Record<string, string> = {

@@ -16,7 +16,7 @@ import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import Fastify from 'fastify';
 import t from 'tap';
 import consolePage, { CONSOLE_CSP } from '../../src/plugins/console-page.js';
-import defenderPage from '../../src/plugins/defender-page.js';
+import defenderPage, { DEFENDER_PAGE_CSP } from '../../src/plugins/defender-page.js';
 import { Problem } from '../../src/lib/schemas.js';
 import { loadIntakePolicy, parseIntakePolicy } from '../../src/intake/intake-policy.js';
 import { SCREENS, type ScreenChunk } from '../../web/console/screen-list.js';
@@ -187,6 +187,9 @@ t.test('served: the same bytes as built, the deployment in JSON, encodings negot
   t.equal(body.exitUrl, config.QUICK_EXIT_URL);
   t.same(Object.keys(body.lists).sort(), ['contactChannel', 'defenderCategory', 'disability', 'filedFor', 'gender', 'language', 'region', 'threatType'], 'only the lists the form uses');
   t.equal(body.lists.region?.[0]?.fr, '</script><script>alert(1)</script>', 'a label is data in JSON, shown as text by the page');
+  const compressed = await app.inject({ method: 'GET', url: '/v1/page/settings', headers: { 'accept-encoding': 'br' } });
+  t.equal(compressed.headers['content-encoding'], 'br', 'compressed like the page: the lists are most of what a phone fetches first');
+  t.same(JSON.parse(brotliDecompressSync(compressed.rawPayload).toString('utf8')), body);
 
   const file = `/${manifest.entries.crypto}`;
   const raw = readFileSync(path.join(dist, manifest.entries.crypto!));
@@ -200,6 +203,17 @@ t.test('served: the same bytes as built, the deployment in JSON, encodings negot
   t.equal(gz.headers['content-encoding'], 'gzip', 'br refused with q=0: gzip');
   t.ok(gunzipSync(gz.rawPayload).equals(raw));
   t.equal(br.headers.vary, 'accept-encoding');
+});
+
+t.test("the page's CSP is the console's: the worker from 'self', no blob: worker, no nonce; blob: only for a decrypted photo", async (t) => {
+  const directives = (csp: string) => new Map(csp.split('; ').map((d) => [d.split(' ')[0]!, d]));
+  const page = directives(DEFENDER_PAGE_CSP);
+  const consoleCsp = directives(CONSOLE_CSP);
+  t.same([...page.keys()].sort(), [...consoleCsp.keys()].sort(), 'the same directives');
+  for (const [name, value] of consoleCsp) if (name !== 'img-src') t.equal(page.get(name), value, name);
+  t.equal(page.get('img-src'), "img-src 'self' data: blob:");
+  t.equal(page.get('worker-src'), "worker-src 'self'");
+  t.notMatch(DEFENDER_PAGE_CSP, /nonce-|unsafe-inline/);
 });
 
 t.test('without a build the service starts and the page answers 503 in words', async (t) => {

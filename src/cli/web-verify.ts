@@ -5,6 +5,8 @@ import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
+import { CONSOLE_CSP } from '../plugins/console-page.js';
+import { DEFENDER_PAGE_CSP } from '../plugins/defender-page.js';
 import type { CliIo } from './cli-io.js';
 import { buildWebInto, localCheckout, MANIFEST_FILE, parseDeploymentManifest, type DeploymentManifest } from './web-build.js';
 import { parsePublicKey, signatureHolds } from './web-signing.js';
@@ -21,6 +23,12 @@ const SIGNATURE_PATH = `${MANIFEST_PATH}.sig`;
 const ENCODINGS = ['identity', 'gzip', 'br'] as const;
 
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+
+/**
+ * The Content-Security-Policy this commit serves each file with: the same code under a looser
+ * policy (another host allowed to run scripts or receive data) is not the same page.
+ */
+const cspFor = (path: string): string => (path === '/console' || path.startsWith('/console/') ? CONSOLE_CSP : DEFENDER_PAGE_CSP);
 
 interface Fetched {
   status: number;
@@ -162,6 +170,8 @@ export async function webVerify(baseUrl: string, opts: WebVerifyOptions, io: Cli
         continue;
       }
       if (hash !== expected) wrong.push(`${encoding}: served ${hash}`);
+      const csp = String(got.headers['content-security-policy'] ?? '');
+      if (encoding === 'identity' && csp !== cspFor(path)) wrong.push(`served with another Content-Security-Policy: ${JSON.stringify(csp)}`);
     }
     if (wrong.length) problems.push(`${path}: a build of this commit gives ${expected}; ${wrong.join('; ')}`);
     else if (claimed === expected) same++;

@@ -3,7 +3,8 @@
  * checkout (with a pinned intake key) is byte for byte a local build with the inputs its
  * manifest names, and its signature (`web keygen`, `web sign`) holds with the operator's key and
  * not with another; a deployment whose files were changed after the build fails, naming each
- * changed file — also one changed only in the brotli copy a browser would get.
+ * changed file — also one changed only in the brotli copy a browser would get — and so does one
+ * serving the same files under a looser Content-Security-Policy.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,7 +14,8 @@ import { brotliCompressSync, gzipSync } from 'node:zlib';
 import t from 'tap';
 import { main } from '../../src/cli/main.js';
 import type { CliIo } from '../../src/cli/cli-io.js';
-import { buildTestApp } from '../helpers/app.js';
+import fp from 'fastify-plugin';
+import { buildTestApp, type ExtraPlugin } from '../helpers/app.js';
 
 const PIN = 'verifyVerifyVerify0_-A';
 
@@ -35,8 +37,8 @@ const web = path.join(dir, 'web');
 const built = await egide('web', 'build', '--out', web, '--intake-key', PIN);
 if (built.code !== 0) throw new Error(built.out);
 
-async function serve(): Promise<string> {
-  const app = await buildTestApp(t, { env: { WEB_DIR: web } });
+async function serve(extraPlugins: ExtraPlugin[] = []): Promise<string> {
+  const app = await buildTestApp(t, { env: { WEB_DIR: web }, extraPlugins });
   await app.app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.app.server.address();
   if (!address || typeof address === 'string') throw new Error('no port');
@@ -74,7 +76,7 @@ t.test('a signed deployment built from this checkout: identical, signature good'
   t.match(other.out, /DIFFERS signature: BAD/);
 });
 
-t.test('files changed after the build: exit 1, each changed file named', async (t) => {
+t.test('files changed after the build, or served under a looser CSP: exit 1, each file named', async (t) => {
   const assets = readdirSync(path.join(web, 'assets'));
   const app = assets.find((f) => /^app-[0-9a-f]{12}\.js$/.test(f))!;
   const css = assets.find((f) => /^css-[0-9a-f]{12}\.css$/.test(f))!;
@@ -86,16 +88,23 @@ t.test('files changed after the build: exit 1, each changed file named', async (
   // The stylesheet changed only in the brotli copy: what browsers get, not what a plain fetch gets.
   writeFileSync(path.join(web, 'assets', `${css}.br`), brotliCompressSync(Buffer.from('body{display:none}')));
 
-  const origin = await serve();
+  // The follow-up page's HTML unchanged, but allowed to send data anywhere.
+  const looser = fp(async (f) => {
+    f.addHook('onSend', async (request, reply) => {
+      if (request.url === '/suivi') void reply.header('content-security-policy', "default-src 'none'; script-src 'self'; connect-src *");
+    });
+  });
+  const origin = await serve([{ plugin: looser }]);
   const verified = await egide('web', 'verify', origin);
   t.equal(verified.code, 1, 'exit 1');
   const lines = verified.out.split('\n').filter((l) => l.startsWith('DIFFERS'));
-  t.equal(lines.length, 2, verified.out);
+  t.equal(lines.length, 3, verified.out);
+  t.match(lines.find((l) => l.startsWith('DIFFERS /suivi:')), /served with another Content-Security-Policy: "default-src 'none'; script-src 'self'; connect-src \*"/, 'the page under a looser policy');
   t.match(lines.find((l) => l.includes(`/assets/${app}`)), /identity: served [0-9a-f]{64}; gzip: served [0-9a-f]{64}; br: served [0-9a-f]{64}/, 'the page script, in every encoding');
   const cssLine = lines.find((l) => l.includes(`/assets/${css}`)) ?? '';
   t.match(cssLine, /br: served [0-9a-f]{64}/, 'the stylesheet, in brotli');
   t.notMatch(cssLine, /identity|gzip/, 'only in brotli');
-  t.match(verified.out, /FAILED: 2 difference\(s\)/);
+  t.match(verified.out, /FAILED: 3 difference\(s\)/);
 });
 
 t.test('a URL with nothing to verify: exit 1 with the reason', async (t) => {

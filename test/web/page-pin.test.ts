@@ -3,7 +3,8 @@
  * size: a page built for the deployment's key files a request even though the server names no
  * key of its own (INTAKE_KEY_ID unset: the build's pin is enough); a page built for another key
  * refuses at once, in plain words, and files nothing — whether the server offers a different key
- * or configures one. Screenshots: test/artifacts/web/.
+ * or configures one. Quick exit goes where the deployment's settings say. Screenshots:
+ * test/artifacts/web/.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,7 +32,7 @@ const posts = (p: IsolatedPage) => p.sent.filter((r) => r.method === 'POST' && n
 const answers = { identity: 'Awa Pin', activity: 'lawyer', threat: 'Arrestation arbitraire', narrative: 'Convoquée deux fois', region: 'gao', channel: 'signal', contact: 'Signal le soir', urgent: false };
 
 t.test('built for the deployment key: the page files, with no key configured on the server', async (t) => {
-  const W = await servePage(t, T, { WEB_DIR: path.join(dir, 'right') });
+  const W = await servePage(t, T, { WEB_DIR: path.join(dir, 'right'), QUICK_EXIT_URL: 'https://exit.example.org/meteo' });
   const p = await newPhone();
   await p.page.goto(`${W.origin}/`);
   await fillForm(p.page, answers);
@@ -42,6 +43,10 @@ t.test('built for the deployment key: the page files, with no key configured on 
   t.match(row, { region: 'gao' }, 'the request was filed');
   t.equal(posts(p).length, 1);
   t.same(p.consoleErrors, [], 'no CSP violation or script error (the worker starts from its own URL)');
+  // The deployment's quick-exit address comes from the settings route, not from the page's bytes.
+  await p.page.getByRole('button', { name: 'Quitter vite' }).click();
+  await p.page.waitForEvent('requestfailed', { timeout: 10_000 }).catch(() => undefined);
+  t.same(p.offHostRequests, ['https://exit.example.org/meteo'], "quick exit leaves for the deployment's address");
 });
 
 for (const [name, env] of [

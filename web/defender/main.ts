@@ -38,15 +38,16 @@ let target: Target = { refused: 'unreachable' };
 async function loadSettings(): Promise<Target> {
   try {
     const settings = await call('getPageSettings');
-    exitUrl = settings.exitUrl || exitUrl;
+    // Only somewhere ordinary: never a script or data URL, whatever the server sends.
+    if (/^https:\/\/[^\s"<>]+$/.test(settings.exitUrl)) exitUrl = settings.exitUrl;
     setLists(settings.lists);
     if (!buildPin) return settings.intakeKeyId ? { keyId: settings.intakeKeyId } : { refused: 'not_open' };
     if (settings.intakeKeyId && settings.intakeKeyId !== buildPin) return { refused: 'key_mismatch' };
     const offered = await call('getIntakeKey');
     return offered.keyId === buildPin ? { keyId: buildPin } : { refused: 'key_mismatch' };
   } catch (err) {
-    // No intake key at all on a pinned page: the server cannot be filed to, whatever the reason.
-    if (buildPin && err instanceof ApiFailure && err.kind === 'not_found') return { refused: 'key_mismatch' };
+    // No intake key at all (not bootstrapped yet): nothing can be filed, as without a configured key.
+    if (buildPin && err instanceof ApiFailure && err.kind === 'not_found') return { refused: 'not_open' };
     return { refused: 'unreachable', err };
   }
 }

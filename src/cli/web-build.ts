@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { projectRoot } from '../lib/paths.js';
@@ -50,13 +51,17 @@ export async function buildWebInto(outDir: string, opts: { intakeKey?: string | 
   const args = [join(root, 'tools', 'build-web.mjs'), '--out', outDir];
   if (opts.intakeKey) args.push('--intake-key', opts.intakeKey);
   if (opts.commit) args.push('--commit', opts.commit);
+  let log: string;
   try {
     const { stdout, stderr } = await run(process.execPath, args, { cwd: root, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
-    return `${stdout}${stderr}`;
+    log = `${stdout}${stderr}`;
   } catch (err) {
     const e = err as { stderr?: string; stdout?: string; message: string };
     throw new Error(`the web build failed: ${(e.stderr || e.stdout || e.message).trim()}`);
   }
+  // Without esbuild (a production install) the build script warns and exits 0 with nothing built.
+  if (!existsSync(join(outDir, MANIFEST_FILE))) throw new Error(`nothing was built (${log.trim() || 'no output'}): run \`npm ci\` with the development dependencies`);
+  return log;
 }
 
 /** The commit the local checkout is at, and whether its tracked files differ from it; null outside a git checkout. */

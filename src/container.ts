@@ -275,10 +275,14 @@ function buildServices(deps: ServiceCore) {
 
 export type Services = ReturnType<typeof buildServices>;
 
-/** The running release and the console build it serves, for the admins' health page. */
+/**
+ * The running release and the web build it serves, for the admins' health page: the SHA-256 of the
+ * deployment manifest (egide-manifest.json, served at /.well-known/egide/manifest.json), which
+ * names every file of both web applications by its own hash, the commit and the build's inputs.
+ */
 function releaseOf(config: Config): { version: string; webBuild: string | null } {
   const { version } = JSON.parse(readFileSync(join(projectRoot(), 'package.json'), 'utf8')) as { version: string };
-  const manifest = join(webPath(config), 'console', 'manifest.json');
+  const manifest = join(webPath(config), 'egide-manifest.json');
   return { version, webBuild: existsSync(manifest) ? createHash('sha256').update(readFileSync(manifest)).digest('hex') : null };
 }
 

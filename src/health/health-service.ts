@@ -64,7 +64,7 @@ export function createHealthService(deps: {
   clock: { now(): Date };
   /** the running release (package.json) */
   version: string;
-  /** SHA-256 of the console build's manifest.json (which lists every served file's hash); null when not built */
+  /** SHA-256 of the web build's deployment manifest (egide-manifest.json: every served file's hash, the commit, the inputs); null when not built */
   webBuild: string | null;
   timeoutMs?: number;
 }) {

@@ -130,8 +130,8 @@ t.test('an admin manages users, an organisation and its webhook, and reads healt
   // Health: the services answer, and the build it serves.
   await nav.getByRole('link', { name: 'État du service' }).click();
   await page.locator('[data-status="ready"]').waitFor();
-  const manifest = createHash('sha256').update(readFileSync(join(WEB_DIR, 'console', 'manifest.json'))).digest('hex');
-  t.equal(await page.locator('[data-web-build]').textContent(), manifest, "the console build's hash");
+  const manifest = createHash('sha256').update(readFileSync(join(WEB_DIR, 'egide-manifest.json'))).digest('hex');
+  t.equal(await page.locator('[data-web-build]').textContent(), manifest, "the web build's manifest hash (SHA-256 of /.well-known/egide/manifest.json)");
   await page.locator('tr[data-queue="webhooks"]').waitFor();
   t.equal(await page.locator('[data-version]').textContent(), (JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version, 'the running version');
   // The bootstrap's supervisor is the only holder of the mechanism key: the page says so and leads to custody.

@@ -89,8 +89,14 @@ export function createStatsRepository(db: Db, replica: ReadReplica = createReadR
      * counters only when the generation is not the one kept. A fold or a recount bumps the
      * generation in its own transaction, so a kept part is never added to a snapshot in which
      * stats_counts differs from what it was read from.
+     *
+     * The kept parts are shared by the reads on the replica and on the primary: a physical
+     * replica replays the primary's commits in their order, so a snapshot of either at a given
+     * generation holds the same stats_counts. A lagging replica reads an older generation: its
+     * read is exact for its own snapshot, and it does not replace a newer kept part (below), so
+     * it neither poisons the cache nor is answered from a part newer than its pending changes.
      */
-    async counts(series: readonly string[], from: string, to: string, period: Granularity, tx: Queryable = db): Promise<CountRow[]> {
+    async counts(series: readonly string[], from: string, to: string, period: Granularity, tx?: Queryable): Promise<CountRow[]> {
       if (series.length === 0) return [];
       const label = PERIOD_LABEL[period];
       const inRange = sql`series in ${series} and month >= ${from}::date and month < ${to}::date`;

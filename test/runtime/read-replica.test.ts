@@ -1,0 +1,95 @@
+/**
+ * The statistics and the audit exports read a streaming replica (DATABASE_REPLICA_URL), commands
+ * never; a replica lost leaves the service answering. On a primary and a hot standby of this
+ * file's own (pg_basebackup -R), each logging its statements with the client's application_name:
+ *  - with the replica's replay paused, a case filed and acknowledged on the primary (commands) is
+ *    not in the statistics until replay resumes: they come from the replica;
+ *  - an export reads its pages on the replica (its log), and is still complete, ending with its
+ *    own audit event, while the replica lags (it then reads the primary);
+ *  - the replica stopped as a crash would: commands, statistics and exports still answer, from
+ *    the primary, and the log says why.
+ */
+import t from 'tap';
+import postgres from 'postgres';
+import type { ChainedAuditEvent } from '../../src/sdk/index.js';
+import { buildTestApp } from '../helpers/app.js';
+import { startReplication } from '../helpers/pg-replication.js';
+import { buildWorld, caseRow, expectStatus, fileCase, requestAs, transitionAs } from '../helpers/world.js';
+
+t.setTimeout(120_000);
+
+const rep = await startReplication();
+t.teardown(() => rep.destroy());
+const T = await buildTestApp(t, { db: rep.db, now: '2026-03-10T08:00:00.000Z', env: { DATABASE_REPLICA_URL: rep.replica.url(rep.db.name, 'egide_app') } });
+const w = await buildWorld(T, { officers: ['awa'] });
+const as = requestAs(T);
+const replicaAdmin = postgres(rep.replica.url(rep.db.name), { max: 1, onnotice: () => undefined });
+t.teardown(() => replicaAdmin.end());
+
+/** Cases received in 2026, as the statistics say. */
+const received = async () => {
+  const r = await expectStatus<{ cases: Array<{ n: number }> }>(as(w.supervisor, 'GET', '/v1/stats/table?series=region&from=2026-01&to=2026-12&period=year'));
+  return r.cases[0]!.n;
+};
+const exported = async () => {
+  const r = await as(w.supervisor, 'GET', '/v1/audit/export');
+  t.equal(r.statusCode, 200);
+  return r.body.trimEnd().split('\n').map((l) => JSON.parse(l) as ChainedAuditEvent);
+};
+/** Statements the app sent to the replica through its replica pool. */
+const replicaStatements = (pattern: RegExp) =>
+  rep.replica
+    .log()
+    .split(/\n(?=[\w.-]*@@)/)
+    .filter((l) => l.startsWith('egide-replica-reads@@') && pattern.test(l)).length;
+const truth = async () => Number((await T.database.sql`select count(*)::int as n from cases`)[0]!.n);
+
+t.test('the statistics come from the replica: paused, it does not see what commands just did', async (t) => {
+  await fileCase(T, w.dep);
+  await rep.caughtUp();
+  t.equal(await received(), 1, 'the filed case is counted once the replica has it');
+  t.ok(replicaStatements(/stats_deltas/) > 0, 'the counters were read on the replica');
+
+  await replicaAdmin`select pg_wal_replay_pause()`;
+  const late = await fileCase(T, w.dep);
+  // A command on the new case: it reads and writes the primary, where the case exists.
+  await transitionAs(T, w.officers.awa, late.caseId, 'acknowledge');
+  t.equal((await caseRow(T, late.caseId)).state, 'triage', 'a command on a case the replica does not have yet succeeds');
+  t.equal(await truth(), 2, 'the primary has both cases');
+  t.equal(await received(), 1, "the statistics show the replica's state: the second case is not there yet");
+
+  await replicaAdmin`select pg_wal_replay_resume()`;
+  await rep.caughtUp();
+  t.equal(await received(), 2, 'replay resumed: the statistics catch up');
+});
+
+t.test('an export reads the replica, and stays a complete prefix of the chain while the replica lags', async (t) => {
+  const before = replicaStatements(/audit_log/);
+  const events = await exported();
+  t.ok(replicaStatements(/audit_log/) > before, "the export's pages were read on the replica");
+  const last = events.at(-1)!;
+  t.equal(last.action, 'audit.read', 'it ends with its own audit event');
+  t.same(events.map((e) => e.seq), events.map((_, i) => i + 1), 'every seq from genesis, once');
+
+  await replicaAdmin`select pg_wal_replay_pause()`;
+  const lagging = await exported();
+  t.equal(lagging.at(-1)!.action, 'audit.read', 'replica paused: still ends with its own event (read on the primary)');
+  t.ok(lagging.length > events.length, 'and includes what the replica has not replayed');
+  t.ok(T.logs.some((l) => l.includes('the database replica lags')), 'the log says the replica lagged');
+  await replicaAdmin`select pg_wal_replay_resume()`;
+  await rep.caughtUp();
+});
+
+t.test('the replica lost: commands, statistics and exports still answer, from the primary', async (t) => {
+  await replicaAdmin.end();
+  rep.replica.stop();
+  const c = await fileCase(T, w.dep);
+  await transitionAs(T, w.officers.awa, c.caseId, 'acknowledge');
+  t.equal((await caseRow(T, c.caseId)).state, 'triage', 'a command');
+  t.equal(await received(), await truth(), 'the statistics, exact from the primary');
+  const events = await exported();
+  t.equal(events.at(-1)!.action, 'audit.read', 'a complete export');
+  t.ok(T.logs.some((l) => l.includes('the database replica does not answer')), 'a warning in the log');
+  t.equal(T.app.container.readReplica.replicaDown(), true, 'the replica is taken as down (retried later)');
+  t.ok(T.app.container.readReplica.fallbacks() > 0, 'the fallbacks are counted');
+});

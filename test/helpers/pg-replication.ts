@@ -6,7 +6,7 @@
  * Both live in one temporary directory, removed with them.
  */
 import { execFileSync } from 'node:child_process';
-import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
@@ -16,7 +16,16 @@ import { freePort } from '../faults/own-servers.js';
 import { APP_ROLE, OWNER_ROLE, type TestDatabase } from './db.js';
 import { waitFor } from './wait-for.js';
 
-const PG_BIN = process.env.TEST_PG_BIN ?? '/usr/lib/postgresql/15/bin';
+/** The server's binaries: TEST_PG_BIN, else Debian's for the newest installed major version (15 here and in CI). */
+function pgBin(): string {
+  if (process.env.TEST_PG_BIN) return process.env.TEST_PG_BIN;
+  const base = '/usr/lib/postgresql';
+  const versions = existsSync(base) ? readdirSync(base).filter((v) => existsSync(join(base, v, 'bin', 'pg_basebackup'))) : [];
+  const newest = versions.sort((a, b) => Number(b) - Number(a))[0];
+  if (!newest) throw new Error(`no PostgreSQL server binaries under ${base}: install postgresql, or set TEST_PG_BIN`);
+  return join(base, newest, 'bin');
+}
+const PG_BIN = pgBin();
 
 /** uid and gid of the `postgres` OS user when we run as root. */
 function postgresUser(): { uid: number; gid: number } | null {

@@ -20,7 +20,8 @@ t.setTimeout(120_000);
 
 const rep = await startReplication();
 t.teardown(() => rep.destroy());
-const T = await buildTestApp(t, { db: rep.db, now: '2026-03-10T08:00:00.000Z', env: { DATABASE_REPLICA_URL: rep.replica.url(rep.db.name, 'egide_app') } });
+const METRICS_TOKEN = 'replica-metrics-token-0123456789abcdef';
+const T = await buildTestApp(t, { db: rep.db, now: '2026-03-10T08:00:00.000Z', env: { DATABASE_REPLICA_URL: rep.replica.url(rep.db.name, 'egide_app'), METRICS_TOKEN } });
 const w = await buildWorld(T, { officers: ['awa'] });
 const as = requestAs(T);
 const replicaAdmin = postgres(rep.replica.url(rep.db.name), { max: 1, onnotice: () => undefined });
@@ -42,9 +43,14 @@ const replicaStatements = (pattern: RegExp) =>
     .log()
     .split(/\n(?=[\w.-]*@@)/)
     .filter((l) => l.startsWith('egide-replica-reads@@') && pattern.test(l)).length;
+const metric = async (name: string) => {
+  const r = await T.app.inject({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+  return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(r.body)?.[1]);
+};
 const truth = async () => Number((await T.database.sql`select count(*)::int as n from cases`)[0]!.n);
 
 t.test('the statistics come from the replica: paused, it does not see what commands just did', async (t) => {
+  t.equal(await metric('egide_db_replica_up'), 1, 'the metrics say the replica answers');
   await fileCase(T, w.dep);
   await rep.caughtUp();
   t.equal(await received(), 1, 'the filed case is counted once the replica has it');
@@ -91,5 +97,6 @@ t.test('the replica lost: commands, statistics and exports still answer, from th
   t.equal(events.at(-1)!.action, 'audit.read', 'a complete export');
   t.ok(T.logs.some((l) => l.includes('the database replica does not answer')), 'a warning in the log');
   t.equal(T.app.container.readReplica.replicaDown(), true, 'the replica is taken as down (retried later)');
-  t.ok(T.app.container.readReplica.fallbacks() > 0, 'the fallbacks are counted');
+  t.equal(await metric('egide_db_replica_up'), 0, 'the metrics say it is down');
+  t.ok((await metric('egide_db_replica_fallback_reads_total')) > 0, 'and count the reads the primary answered');
 });

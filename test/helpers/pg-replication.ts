@@ -56,8 +56,10 @@ export interface Replication {
 }
 
 export async function startReplication(): Promise<Replication> {
-  const root = mkdtempSync(join(tmpdir(), 'egide-replication-'));
   const user = postgresUser();
+  // As root the servers run as `postgres`, which must reach the directory: under /tmp, whatever
+  // TMPDIR says (CI's may sit in root's home).
+  const root = mkdtempSync(join(user ? '/tmp' : tmpdir(), 'egide-replication-'));
   if (user) chownSync(root, user.uid, user.gid);
   const run = (bin: string, args: string[]) =>
     execFileSync(join(PG_BIN, bin), args, { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', ...(user ? { uid: user.uid, gid: user.gid } : {}), env: { PATH: process.env.PATH ?? '', LANG: 'C.UTF-8' } });

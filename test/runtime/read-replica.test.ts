@@ -51,6 +51,8 @@ const truth = async () => Number((await T.database.sql`select count(*)::int as n
 
 t.test('the statistics come from the replica: paused, it does not see what commands just did', async (t) => {
   t.equal(await metric('egide_db_replica_up'), 1, 'the metrics say the replica answers');
+  // The counters' first sync (a recount, on the primary) before anything is counted.
+  await T.app.container.services.stats.ready();
   await fileCase(T, w.dep);
   await rep.caughtUp();
   t.equal(await received(), 1, 'the filed case is counted once the replica has it');
@@ -84,6 +86,29 @@ t.test('an export reads the replica, and stays a complete prefix of the chain wh
   t.ok(T.logs.some((l) => l.includes('the database replica lags')), 'the log says the replica lagged');
   await replicaAdmin`select pg_wal_replay_resume()`;
   await rep.caughtUp();
+});
+
+t.test('a lagging replica does not poison the counters kept in memory, which both servers share', async (t) => {
+  const repo = T.app.container.repos.stats;
+  const onReplica = async () => (await repo.counts(['cases'], '2026-01-01', '2027-01-01', 'year'))[0]!.n;
+  const onPrimary = async () => (await repo.counts(['cases'], '2026-01-01', '2027-01-01', 'year', T.app.container.database.db))[0]!.n;
+  await replicaAdmin`select pg_wal_replay_pause()`;
+  await fileCase(T, w.dep);
+  // A fold: a new generation of the counters on the primary, which the paused replica lacks.
+  while ((await T.app.container.services.stats.fold()) > 0);
+  const exact = await truth();
+  t.equal(await onPrimary(), exact, 'the primary: exact, its folded part kept at the new generation');
+  t.equal(await onReplica(), exact - 1, 'the replica, behind: the figure of its own older snapshot');
+  // A write no fold makes (the counters changed, the generation not): a read that goes back to
+  // stats_counts shows it, one answered from the kept part does not.
+  const owner = postgres(T.db.adminUrl, { max: 1, onnotice: () => undefined });
+  await owner`update stats_counts set n = n + 100 where series = 'cases' and month = '2026-03-01'`;
+  t.equal(await onPrimary(), exact, 'the newer kept part is still there: the older read did not replace it');
+  await owner`update stats_counts set n = n - 100 where series = 'cases' and month = '2026-03-01'`;
+  await owner.end();
+  await replicaAdmin`select pg_wal_replay_resume()`;
+  await rep.caughtUp();
+  t.equal(await onReplica(), exact, 'caught up: exact');
 });
 
 t.test('the replica lost: commands, statistics and exports still answer, from the primary', async (t) => {

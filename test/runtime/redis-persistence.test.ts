@@ -3,8 +3,8 @@
  * never evict them. At start the API and the workers check it (CONFIG GET, else INFO where a
  * managed Redis disables CONFIG): a warning in the log and on the admins' health page, a refusal
  * to start with REDIS_REQUIRE_PERSISTENCE=true. On Redis servers of this file's own: one run as
- * development and CI run it (no append-only file), one with AOF and noeviction, and that one
- * again with CONFIG disabled.
+ * development and CI run it (no append-only file), one with AOF and noeviction, a managed-like one
+ * with CONFIG disabled, and one whose account may run neither CONFIG nor INFO.
  */
 import t, { type Test } from 'tap';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -51,6 +51,14 @@ const plain = await ownRedis('plain', ['--appendonly', 'no']);
 const persistent = await ownRedis('persistent', ['--appendonly', 'yes', '--maxmemory-policy', 'noeviction']);
 // A managed Redis that refuses CONFIG: what INFO says is used instead.
 const managed = await ownRedis('managed', ['--appendonly', 'yes', '--maxmemory-policy', 'allkeys-lru', '--rename-command', 'CONFIG', '']);
+// One whose account may run neither CONFIG nor INFO (an ACL, as managed services restrict them).
+const opaque = await (async () => {
+  const url = await ownRedis('opaque', ['--appendonly', 'yes']);
+  const admin = new Redis(url);
+  await admin.call('ACL', 'SETUSER', 'egide', 'on', '>egide-secret', '~*', '&*', '+@all', '-config', '-info');
+  admin.disconnect();
+  return url.replace('redis://', 'redis://egide:egide-secret@');
+})();
 
 const probeOf = async (url: string) => {
   // Fail fast, as the API's and the start check's connections do.
@@ -72,6 +80,9 @@ t.test('the settings as Redis reports them', async (t) => {
   const viaInfo = await probeOf(managed);
   t.match(viaInfo, { appendonly: 'yes', maxmemoryPolicy: 'allkeys-lru', status: 'warning' }, 'CONFIG disabled: read from INFO');
   t.match(viaInfo.problems.join(' '), /maxmemory-policy is allkeys-lru/);
+  const silent = await probeOf(opaque);
+  t.match(silent, { appendonly: 'unknown', maxmemoryPolicy: 'unknown', status: 'unknown' }, 'CONFIG and INFO refused: unknown');
+  t.match(silent.problems.join(' '), /does not say/);
   const down = await probeOf(`redis://127.0.0.1:${await freePort()}`).catch(() => null);
   t.match(down, { status: 'unknown', appendonly: 'unknown' }, 'Redis not answering: unknown, never a guess');
 });
@@ -87,6 +98,8 @@ t.test('at start: a warning by default, a refusal with REDIS_REQUIRE_PERSISTENCE
   t.match((refused as StartupError).message, /REDIS_REQUIRE_PERSISTENCE=true: Redis runs without its append-only file \(appendonly no\)/, 'saying why and what to set');
   t.same((await checkDependencies(configWith(persistent, { REDIS_REQUIRE_PERSISTENCE: 'true' }))).warnings, [], 'AOF and noeviction: starts, nothing to say');
   await t.rejects(checkDependencies(configWith(managed, { REDIS_REQUIRE_PERSISTENCE: 'true' })), /maxmemory-policy is allkeys-lru/, 'an evicting managed Redis is refused too');
+  await t.rejects(checkDependencies(configWith(opaque, { REDIS_REQUIRE_PERSISTENCE: 'true' })), /does not say/, 'so is one that cannot be checked');
+  t.ok((await checkDependencies(configWith(opaque))).warnings.some((w) => /does not say/.test(w)), 'which otherwise starts with a warning');
 });
 
 t.test('the API process exits 1 with the reason when persistence is required and missing', async (t) => {

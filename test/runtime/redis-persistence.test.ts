@@ -27,10 +27,13 @@ t.setTimeout(120_000);
 
 const root = mkdtempSync(join(tmpdir(), 'egide-redis-persistence-'));
 const children: ChildProcess[] = [];
-t.teardown(() => {
+const cleanUp = () => {
   for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
   rmSync(root, { recursive: true, force: true });
-});
+};
+t.teardown(cleanUp);
+// Also when the file fails before its tests run (teardowns would not).
+process.once('exit', cleanUp);
 
 /** A redis-server of this test's own, in a directory of its own, with `args`. */
 async function ownRedis(name: string, args: string[]): Promise<string> {

@@ -74,7 +74,7 @@ export function createReadReplica(opts: ReadReplicaOptions): ReadReplica {
   const caughtUp = async (lsn: string): Promise<boolean> => {
     const until = now() + catchUpWaitMs;
     for (;;) {
-      // A server that is not in recovery (a replica promoted, or a primary named by mistake) has everything it has.
+      // A server out of recovery (a promoted replica, or a primary named by mistake) is not behind anything.
       const [row] = await replica.db.execute<{ ok: boolean | null }>(sql`select coalesce(pg_last_wal_replay_lsn() >= ${lsn}::pg_lsn, not pg_is_in_recovery()) as ok`);
       if (row?.ok) return true;
       if (now() >= until) return false;
@@ -84,7 +84,10 @@ export function createReadReplica(opts: ReadReplicaOptions): ReadReplica {
 
   return {
     async read(read, readOpts = {}) {
-      if (downUntil > now()) return read(primary);
+      if (downUntil > now()) {
+        fallbacks += 1;
+        return read(primary);
+      }
       try {
         if (!readOpts.caughtUpTo || (await caughtUp(readOpts.caughtUpTo))) return await read(replica.db);
       } catch (replicaErr) {

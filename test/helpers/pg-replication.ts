@@ -42,6 +42,8 @@ export interface Server {
   log(): string;
   /** Stops it as a crash would (`-m immediate`). */
   stop(): void;
+  /** Starts it again (a replica recovers and resumes streaming). */
+  start(): void;
 }
 
 export interface Replication {
@@ -73,9 +75,13 @@ export async function startReplication(): Promise<Replication> {
     // fsync off: nothing here outlives the test. Every statement is logged with the client's
     // application_name, so the test sees which reads reached which server.
     const options = `-p ${port} -k ${sock} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=60 -c wal_level=replica -c max_wal_senders=4 -c hot_standby=on -c log_statement=all -c log_line_prefix=%a@@`;
-    run('pg_ctl', ['-D', data, '-l', logFile, '-o', options, '-w', '-t', '60', 'start']);
-    running.push(data);
+    const start = () => {
+      run('pg_ctl', ['-D', data, '-l', logFile, '-o', options, '-w', '-t', '60', 'start']);
+      running.push(data);
+    };
+    start();
     return {
+      start,
       port,
       url: (database, u = 'postgres') => `postgres://${u}@127.0.0.1:${port}/${database}`,
       log: () => readFileSync(logFile, 'utf8'),

@@ -6,12 +6,17 @@
  *    not in the statistics until replay resumes: they come from the replica;
  *  - an export reads its pages on the replica (its log), and is still complete, ending with its
  *    own audit event, while the replica lags (it then reads the primary);
+ *  - a read from the lagging replica leaves the newer counters kept from the primary in place;
  *  - the replica stopped as a crash would: commands, statistics and exports still answer, from
- *    the primary, and the log says why.
+ *    the primary, and the log and the metrics say why; started again, it answers once the retry
+ *    delay has passed.
  */
 import t from 'tap';
 import postgres from 'postgres';
+import { sql } from 'drizzle-orm';
 import type { ChainedAuditEvent } from '../../src/sdk/index.js';
+import { createDatabase } from '../../src/db/client.js';
+import { createReadReplica, REPLICA_POOL } from '../../src/db/read-replica.js';
 import { buildTestApp } from '../helpers/app.js';
 import { startReplication } from '../helpers/pg-replication.js';
 import { buildWorld, caseRow, expectStatus, fileCase, requestAs, transitionAs } from '../helpers/world.js';
@@ -124,4 +129,25 @@ t.test('the replica lost: commands, statistics and exports still answer, from th
   t.equal(T.app.container.readReplica.replicaDown(), true, 'the replica is taken as down (retried later)');
   t.equal(await metric('egide_db_replica_up'), 0, 'the metrics say it is down');
   t.ok((await metric('egide_db_replica_fallback_reads_total')) > 0, 'and count the reads the primary answered');
+});
+
+t.test('the replica back: reads return to it once the retry delay has passed', async (t) => {
+  // A handle of its own with a clock the test moves (the service's retries after 10 s of real time).
+  let clock = 0;
+  const pool = createDatabase(rep.replica.url(rep.db.name, 'egide_app'), REPLICA_POOL);
+  t.teardown(() => pool.close());
+  const reads = createReadReplica({ primary: T.database.db, replica: pool, now: () => clock });
+  const casesOn = () => reads.read(async (q) => Number((await q.execute<{ n: number }>(sql`select count(*)::int as n from cases`))[0]!.n));
+  t.equal(await casesOn(), await truth(), 'the replica stopped: answered by the primary');
+  t.equal(reads.replicaDown(), true);
+  rep.replica.start();
+  await rep.caughtUp();
+  clock += 5_000;
+  const before = replicaStatements(/from cases/);
+  await casesOn();
+  t.equal(replicaStatements(/from cases/), before, 'within the delay: still the primary');
+  clock += 6_000;
+  t.equal(await casesOn(), await truth());
+  t.equal(replicaStatements(/from cases/), before + 1, 'past it: the replica answers again');
+  t.equal(reads.replicaDown(), false);
 });

@@ -74,7 +74,7 @@ export async function startReplication(): Promise<Replication> {
     const logFile = join(root, `${name}.log`);
     // fsync off: nothing here outlives the test. Every statement is logged with the client's
     // application_name, so the test sees which reads reached which server.
-    const options = `-p ${port} -k ${sock} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=60 -c wal_level=replica -c max_wal_senders=4 -c hot_standby=on -c log_statement=all -c log_line_prefix=%a@@`;
+    const options = `-p ${port} -k ${sock} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=60 -c shared_buffers=16MB -c wal_level=replica -c max_wal_senders=4 -c hot_standby=on -c log_statement=all -c log_line_prefix=%a@@`;
     const start = () => {
       run('pg_ctl', ['-D', data, '-l', logFile, '-o', options, '-w', '-t', '60', 'start']);
       running.push(data);

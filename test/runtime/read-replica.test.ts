@@ -69,6 +69,8 @@ t.test('the statistics come from the replica: paused, it does not see what comma
   await transitionAs(T, w.officers.awa, late.caseId, 'acknowledge');
   t.equal((await caseRow(T, late.caseId)).state, 'triage', 'a command on a case the replica does not have yet succeeds');
   t.equal(await truth(), 2, 'the primary has both cases');
+  t.equal(replicaStatements(/\b(insert|update|delete)\b/i), 0, 'no write ever reached the replica');
+  t.equal(replicaStatements(/from "cases"|from cases\b/), 0, 'nor the reads of the case the command acted on');
   t.equal(await received(), 1, "the statistics show the replica's state: the second case is not there yet");
 
   await replicaAdmin`select pg_wal_replay_resume()`;

@@ -108,7 +108,7 @@ export function createHealthService(deps: {
   }
 
   /** Whether Redis keeps the queues (appendonly, maxmemory-policy), read now: it may have been reconfigured since the start. */
-  async function persistence(): Promise<Pick<RedisPersistence, 'appendonly' | 'maxmemoryPolicy' | 'status' | 'problems'>> {
+  async function persistence(): Promise<RedisPersistence> {
     try {
       return await withTimeout(probeRedisPersistence(redis), timeoutMs);
     } catch {

@@ -96,7 +96,7 @@ async function app(fastify: FastifyInstance, opts: AppOptions) {
     errorResponseBuilder: (_request, context) => ({ statusCode: 429, code: 'FST_RATE_LIMITED', message: `retry in ${context.after}`, retryAfter: context.ttl }),
   });
   await fastify.register(openapiPlugin);
-  await fastify.register(metricsPlugin, { queues: container.queues, token: config.METRICS_TOKEN });
+  await fastify.register(metricsPlugin, { queues: container.queues, token: config.METRICS_TOKEN, readReplica: container.readReplica });
 
   fastify.decorate('container', container);
   fastify.decorate('config', config);

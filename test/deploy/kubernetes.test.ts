@@ -227,9 +227,6 @@ t.test('database roles: only the migration Job holds the owner URL; the serving 
 
 t.test('the templates and the ConfigMap name only settings the service reads', async (t) => {
   const known = new Set(Object.keys(parseEnv(read('.env.example'))));
-  // The settings of the replica reads and of the Redis persistence check, which the manifests set
-  // ahead of their own entries in .env.example.
-  known.add('DATABASE_REPLICA_URL').add('REDIS_REQUIRE_PERSISTENCE');
   for (const [where, keys] of [['egide-config', Object.keys(configMap)], ['app.env.example', Object.keys(secretTemplate('app'))], ['migrate.env.example', Object.keys(secretTemplate('migrate'))]] as const) {
     for (const key of keys) t.ok(known.has(key), `${where}: ${key} is a setting of .env.example`);
   }

@@ -25,9 +25,14 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY workers ./workers
 RUN npx tsc -p tsconfig.build.json
-# The defender's page (web/) into dist/web: esbuild is a dev dependency, so it is built here.
+# The web applications (web/) into dist/web: esbuild is a dev dependency, so they are built here.
+# The build context has no .git: pass the commit (EGIDE_COMMIT=$(git rev-parse HEAD)) so that the
+# deployment manifest names it and anyone can check the image's files (`egide web verify`), and
+# the intake key to pin in the defender's page (EGIDE_INTAKE_KEY, as `egide bootstrap` printed it).
+ARG EGIDE_COMMIT=unknown
+ARG EGIDE_INTAKE_KEY=
 COPY web ./web
-RUN node tools/build-web.mjs
+RUN node tools/build-web.mjs --commit "$EGIDE_COMMIT" ${EGIDE_INTAKE_KEY:+--intake-key "$EGIDE_INTAKE_KEY"}
 
 # 2. Production dependencies only (no dependency needs an install script).
 FROM ${NODE_IMAGE} AS deps

@@ -1,11 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import { fileURLToPath } from 'node:url';
-import type { Sql } from 'postgres';
+import { seedCheckinDeadlines } from './lib/escalation-seed.js';
 import { defineBenchmark, row } from './lib/report.js';
 import { benchService, withOwner } from './lib/service.js';
 import { roundSummary, summarize, type Summary } from './lib/stats.js';
+import { launchWorker as launchBenchWorker, type BenchWorker } from './lib/worker-process.js';
 import { bootstrap, enrolActor } from '../test/helpers/world.js';
 
 const DEADLINES = Number(process.env.BENCH_ESCALATION_DEADLINES ?? 10_000);
@@ -18,44 +17,8 @@ const DRAIN_MS = 30_000;
 const WORKERS = 2;
 /** The lateness is also summarised per slice of due times of this length, to tell a backlog from stalls. */
 const SLICE_MS = 10_000;
-const H = 3_600_000;
-// A high-risk check-in: 24 h + 2 h grace (policies/deadlines.yaml).
-const CHECKIN_WINDOW_MS = 26 * H;
 
-/**
- * 10,000 cases in protection at high risk, each with its open check-in deadline falling due in
- * the next few minutes, and their `deadline.opened` outbox rows, as the protection commands write
- * them. Check-ins have no reminder and their level 2 comes half a window (capped at 24 h) after
- * the due time, 13 h here: so each deadline has exactly one step in the run, level 1 at its due
- * time, and the lateness of a step is the lateness of an escalation.
- */
-async function seed(sql: Sql, opts: { supervisorId: string; officerId: string; firstDue: number }): Promise<void> {
-  await sql.begin(async (tx) => {
-    await tx`
-      insert into cases (id, reference, state, urgent, urgent_claimed, consent, source, filed_for, region, defender_category, gender, disability, threat_types, preferred_language, contact_channel, mechanism_key_id, risk_level, assignee_id, supervisor_id, created_at, updated_at)
-      select gen_random_uuid(), 'E-' || lpad(g::text, 6, '0'), 'protection', false, false, 'given', 'online', 'self', 'bamako', 'journalist',
-        'female', 'none', array['death_threat'], 'fr', 'signal', 'AAAAAAAAAAAAAAAAAAAAAA', 'high', ${opts.officerId}::uuid,
-        -- half the cases name their supervisor, half go to every supervisor (both recipient paths)
-        case when g % 2 = 0 then ${opts.supervisorId}::uuid else null end,
-        now() - interval '30 days', now() - interval '30 days'
-      from generate_series(1, ${DEADLINES}::int) g`;
-    // Due times in whole milliseconds, evenly spread, assigned in an order unrelated to the ids.
-    await tx`
-      insert into deadlines (id, case_id, rule, urgent, started_at, due_at, state)
-      select gen_random_uuid(), c.id, 'checkin', false, x.due - ${CHECKIN_WINDOW_MS}::bigint * interval '1 millisecond', x.due, 'open'
-      from (select id, row_number() over (order by reference) as n from cases where reference like 'E-%') c
-      cross join lateral (select to_timestamp((${opts.firstDue}::bigint + ((c.n - 1) * ${SPREAD_MS}::bigint) / ${DEADLINES}::bigint)::double precision / 1000) as due) x`;
-    await tx`
-      insert into outbox (topic, payload, created_at)
-      select 'deadline.opened', jsonb_build_object('deadlineId', d.id), now() from deadlines d where d.rule = 'checkin' order by d.due_at`;
-  });
-  await sql.unsafe('vacuum (analyze) cases, deadlines, outbox');
-}
-
-interface WorkerProcess {
-  child: ChildProcess;
-  exited: Promise<void>;
-  output(): string;
+interface WorkerProcess extends BenchWorker {
   /** VmRSS before the first step fell due (MiB) */
   idleRss: number | null;
   /** VmHWM: the process's peak resident set (MiB) */
@@ -73,19 +36,7 @@ function memoryOf(pid: number): { rss: number; hwm: number } | null {
   }
 }
 
-/** `npm run start:worker` as an operator runs it: workers/main.ts, real clock, its own pool and Redis connection. */
-function launchWorker(env: NodeJS.ProcessEnv): WorkerProcess {
-  const entry = fileURLToPath(new URL('../workers/main.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  const keep = (d: Buffer) => {
-    out = (out + d.toString()).slice(-20_000);
-  };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return { child, exited, output: () => out, idleRss: null, peakRss: null };
-}
+const launchWorker = (env: NodeJS.ProcessEnv): WorkerProcess => ({ ...launchBenchWorker(env), idleRss: null, peakRss: null });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -115,7 +66,7 @@ export default defineBenchmark({
       ctx.log(`seeding ${DEADLINES} cases in protection with a check-in due between +${LEAD_MS / 1000} s and +${(LEAD_MS + SPREAD_MS) / 1000} s`);
       const s0 = Date.now();
       // As the owner role: only an owner may analyze the tables (the app connects as the application role).
-      await withOwner(svc.db.ownerUrl, (owner) => seed(owner, { supervisorId: dep.supervisor.id, officerId: officer.id, firstDue }));
+      await withOwner(svc.db.ownerUrl, (owner) => seedCheckinDeadlines(owner, { count: DEADLINES, firstDue, spreadMs: SPREAD_MS, supervisorId: dep.supervisor.id, officerId: officer.id }));
       ctx.log(`seeded in ${((Date.now() - s0) / 1000).toFixed(1)} s`);
 
       // Baseline: one plain timer per due time, in this process.

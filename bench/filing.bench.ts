@@ -1,36 +1,14 @@
-import { randomBytes, randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { defineBenchmark, row } from './lib/report.js';
 import { benchService, load, median, type LoadResult } from './lib/service.js';
 import { pacedLoad } from './lib/paced-load.js';
+import { filingBodies } from './lib/filing-templates.js';
 import { bootstrap } from '../test/helpers/world.js';
-import { prepareFiling, ready, type FilingMetadata } from '../src/sdk/index.js';
+import { ready } from '../src/sdk/index.js';
 
 const CONNECTIONS = 50;
 const SECONDS = Number(process.env.BENCH_HTTP_SECONDS ?? 8);
 const ROUNDS = 3;
-const TEMPLATES = 32;
-
-const metadata: FilingMetadata = { region: 'mopti', defenderCategory: 'journalist', gender: 'female', disability: 'none', threatTypes: ['death_threat', 'surveillance'], claimedUrgent: false, preferredLanguage: 'fr', contactChannel: 'signal', filedFor: 'self' };
-const words = (n: number, seed: string) => Array.from({ length: n }, (_, i) => `${seed}${i % 7}`).join(' ');
-
-/**
- * Real filings sealed by the SDK, about 4 KiB of sealed fields and 2 envelopes each, turned into
- * templates: each request gets a fresh case id and receipt verifier, so every request files a new
- * case. (The sealed fields stay bound to the template's case id in their AD; the server cannot
- * and does not check that, so its work is the same.)
- */
-function templates(intakeKey: Parameters<typeof prepareFiling>[0]['intakeKey'], pinnedKeyId: string): string[] {
-  return Array.from({ length: TEMPLATES }, () => {
-    const f = prepareFiling({
-      intakeKey,
-      pinnedKeyId,
-      metadata,
-      secrets: { identity: words(12, 'nom'), contact: words(10, 'tel'), location: words(20, 'lieu'), narrative: words(260, 'recit'), relatives: words(40, 'proche') },
-    });
-    return JSON.stringify({ ...f.body, caseId: '@CASE@', receiptVerifier: '@RV@' });
-  });
-}
 
 /**
  * The quality bar "filing a case: at least 70% of the throughput of a bare Fastify + postgres.js
@@ -50,9 +28,7 @@ export default defineBenchmark({
       const local = await svc.start();
       const dep = await bootstrap({ app: local.app, clock: svc.clock, config: svc.config } as never);
       const intakeKey = (await local.app.inject({ method: 'GET', url: '/v1/keys/intake' })).json();
-      const pool = templates(intakeKey, dep.mechanismKeyId);
-      let n = 0;
-      const nextBody = () => pool[n++ % TEMPLATES]!.replace('@CASE@', randomUUID()).replace('@RV@', randomBytes(32).toString('base64url'));
+      const nextBody = filingBodies(intakeKey, dep.mechanismKeyId);
       const bytes = Buffer.byteLength(nextBody());
       const egide = await svc.spawn();
       const bare = await svc.spawn({ entry: fileURLToPath(new URL('./lib/bare-filing-server.ts', import.meta.url)) });

@@ -14,6 +14,15 @@ const END = '<!-- /bench:table -->';
 
 const cell = (s: string) => s.replace(/\|/g, '\\|');
 
+/**
+ * The scale rows run every API and worker process on the machine that also runs PostgreSQL, Redis
+ * and the load generator: their ratio says how those processes contend for its cores, and a
+ * reader must not take it for what a second machine adds.
+ */
+function scaleCaveat(cores: number): string {
+  return `The scale rows (2 API + 2 worker processes against 1 + 1) ran on ${cores} cores shared with PostgreSQL, Redis and the load generator: the ratio shows contention for those cores, not capacity. Past one machine each process brings its own cores and the shared PostgreSQL becomes the limit.`;
+}
+
 export function markdownTable(results: ResultsFile): string {
   const rows = results.rows.filter((r: Row) => r.target !== null || r.baseline !== null);
   const lines = [
@@ -35,6 +44,7 @@ export function markdownTable(results: ResultsFile): string {
     '',
     'Baselines, measured beside each figure:',
     ...[...new Map(rows.filter((r) => r.baselineLabel).map((r) => [`${r.bench}: ${r.baselineLabel}`, r])).keys()].map((label) => `- ${cell(label)}`),
+    ...(rows.some((r) => r.bench === 'scale') ? ['', scaleCaveat(results.machine.cores)] : []),
   ];
   return lines.join('\n');
 }

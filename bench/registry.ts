@@ -17,5 +17,6 @@ export const registry: Record<string, () => Promise<{ default: Benchmark }>> = {
   console: () => import('./console.bench.js'),
   files: () => import('./files.bench.js'),
   stats: () => import('./stats.bench.js'),
+  scale: () => import('./scale.bench.js'),
   metrics: () => import('./metrics.bench.js'),
 };

@@ -97,7 +97,7 @@ async function app(fastify: FastifyInstance, opts: AppOptions) {
     errorResponseBuilder: (_request, context) => ({ statusCode: 429, code: 'FST_RATE_LIMITED', message: `retry in ${context.after}`, retryAfter: context.ttl }),
   });
   await fastify.register(openapiPlugin);
-  await fastify.register(metricsPlugin, { queues: container.queues, token: config.METRICS_TOKEN });
+  await fastify.register(metricsPlugin, { queues: container.queues, token: config.METRICS_TOKEN, readReplica: container.readReplica });
   await fastify.register(operationsMetricsPlugin, {
     operations: container.repos.operations,
     clock,

@@ -1,5 +1,7 @@
 import type { Redis } from 'ioredis';
 import { createDatabase, type Database } from './db/client.js';
+import { createReadReplica, REPLICA_POOL, type ReadReplica } from './db/read-replica.js';
+import { createAuditExportReads } from './audit/audit-export-reads.js';
 import type { Config } from './config/config.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { loadServerKeys, type ServerKeys } from './lib/server-keys.js';
@@ -114,6 +116,8 @@ interface ServiceCore {
   database: Database;
   /** The audit group commit's own connections: requests holding a transaction never starve it. */
   auditDatabase: Database;
+  /** Where the statistics and the audit exports read (DATABASE_REPLICA_URL), the primary without; commands never. */
+  readReplica: ReadReplica;
   redis: Redis;
   config: Config;
   clock: Clock;
@@ -154,7 +158,7 @@ function buildServices(deps: ServiceCore) {
     escalation: createEscalationRepository(db),
     files: createFileRepository(db),
     onCall: createOnCallRepository(db),
-    stats: createStatsRepository(db),
+    stats: createStatsRepository(db, deps.readReplica),
     // The scrape-time figures of /metrics (plugins/operations-metrics.ts).
     operations: createOperationsRepository(database.sql),
   };
@@ -168,7 +172,7 @@ function buildServices(deps: ServiceCore) {
   const users = createUserService({ db, users: repos.users, orgs: repos.orgs, sessions: repos.sessions, keyring: repos.keyring, audit, access, clock, keys });
   const orgQueries = createOrgQueries(db);
   const orgs = createOrgService({ db, orgs: repos.orgs, queries: orgQueries, keyring: repos.keyring, users: repos.users, access, audit, clock });
-  const auditQuery = createAuditQueryService({ audit, access, repo: repos.audit, signingPublicKey: keys.audit.publicKey });
+  const auditQuery = createAuditQueryService({ audit, access, repo: repos.audit, signingPublicKey: keys.audit.publicKey, exportReads: createAuditExportReads({ repo: repos.audit, replica: deps.readReplica }) });
   const deadlines = createDeadlineService({ repo: repos.deadlines, policy: policies.deadlines, calendar: policies.calendar });
   const intake = createIntakeService({ db, cases: repos.cases, access, audit, clock, intake: policies.intake, deadlines, users: repos.users });
   // What a closing case stops (withdrawal of consent, or any closing transition): owned by the
@@ -278,10 +282,14 @@ function buildServices(deps: ServiceCore) {
 
 export type Services = ReturnType<typeof buildServices>;
 
-/** The running release and the console build it serves, for the admins' health page. */
+/**
+ * The running release and the web build it serves, for the admins' health page: the SHA-256 of the
+ * deployment manifest (egide-manifest.json, served at /.well-known/egide/manifest.json), which
+ * names every file of both web applications by its own hash, the commit and the build's inputs.
+ */
 function releaseOf(config: Config): { version: string; webBuild: string | null } {
   const { version } = JSON.parse(readFileSync(join(projectRoot(), 'package.json'), 'utf8')) as { version: string };
-  const manifest = join(webPath(config), 'console', 'manifest.json');
+  const manifest = join(webPath(config), 'egide-manifest.json');
   return { version, webBuild: existsSync(manifest) ? createHash('sha256').update(readFileSync(manifest)).digest('hex') : null };
 }
 
@@ -313,6 +321,8 @@ export interface Container {
   clock: Clock;
   database: Database;
   auditDatabase: Database;
+  /** The replica the statistics and audit exports read, with its fallback to the primary. */
+  readReplica: ReadReplica;
   redis: Redis;
   policies: Policies;
   keys: ServerKeys;
@@ -346,6 +356,10 @@ export async function createContainer(opts: ContainerOptions): Promise<Container
   const database = opts.database ?? createDatabase(config.DATABASE_URL, { max: config.DATABASE_POOL_SIZE });
   // Two connections of its own for the audit group commit (postgres.js opens them on first use).
   const auditDatabase = createDatabase(config.DATABASE_URL, { max: 2 });
+  // The statistics' and audit exports' reads; postgres.js connects on first use, so a replica
+  // down at start does not stop it (those reads go to the primary meanwhile).
+  const replicaDatabase = config.DATABASE_REPLICA_URL ? createDatabase(config.DATABASE_REPLICA_URL, REPLICA_POOL) : null;
+  const readReplica = createReadReplica({ primary: database.db, replica: replicaDatabase, ...(opts.log ? { log: opts.log } : {}) });
   const evidenceStore = opts.evidenceStore ?? createEvidenceStore(evidenceStoreConfig(config), opts.log);
   if (!opts.evidenceStore) await evidenceStore.start();
   const redis = opts.redis ?? (opts.redisOnDemand ? createOnDemandRedis(config.REDIS_URL) : createApiRedis(config.REDIS_URL));
@@ -359,6 +373,7 @@ export async function createContainer(opts: ContainerOptions): Promise<Container
   const services = buildServices({
     database,
     auditDatabase,
+    readReplica,
     redis,
     config,
     clock,
@@ -382,6 +397,7 @@ export async function createContainer(opts: ContainerOptions): Promise<Container
     clock,
     database,
     auditDatabase,
+    readReplica,
     redis,
     policies,
     keys,
@@ -399,6 +415,7 @@ export async function createContainer(opts: ContainerOptions): Promise<Container
         await protector.close();
         if (!opts.database) await database.close();
         await auditDatabase.close();
+        await replicaDatabase?.close();
         if (!opts.redis) redis.disconnect();
         if (!opts.evidenceStore) await evidenceStore.close();
       })();

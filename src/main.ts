@@ -12,6 +12,7 @@ import { loadServerKeys } from './lib/server-keys.js';
 import { sealPlaintextWebhookUrls } from './notifications/webhook-url-migration.js';
 import type { Logger } from './lib/logger.js';
 import type { Workers } from './worker-api.js';
+import { probeRedisPersistence } from './lib/redis-persistence.js';
 
 /**
  * Process entry points. `npm start` runs this file (API and workers in one process);
@@ -21,7 +22,9 @@ import type { Workers } from './worker-api.js';
  *  1. loads `.env` from the project root if there is one (variables already in the environment
  *     win; EGIDE_ENV_FILE=<path> reads another file, EGIDE_ENV_FILE=none reads none);
  *  2. validates the configuration, with one line per bad or missing variable;
- *  3. checks that PostgreSQL and Redis answer, and says which does not and how to start it;
+ *  3. checks that PostgreSQL and Redis answer, and says which does not and how to start it; warns
+ *     when Redis would lose or evict queued jobs (appendonly, maxmemory-policy), or refuses to
+ *     start with REDIS_REQUIRE_PERSISTENCE=true;
  *     with DATABASE_OWNER_URL, creates the two database roles and the database when they are
  *     missing and a superuser is reachable, or prints the two SQL lines to run (src/db/setup.ts);
  *  4. with DATABASE_OWNER_URL, applies the migrations in `drizzle/` as the owner role (under an
@@ -87,18 +90,23 @@ interface Check {
   warnings: string[];
 }
 
-/** Whether Redis answers; warns when its eviction policy could silently drop queued jobs. */
-async function checkRedis(url: string): Promise<Check> {
+/**
+ * Whether Redis answers, and keeps the queues (appendonly yes, maxmemory-policy noeviction): a
+ * warning when it does not or will not say, a refusal to start when REDIS_REQUIRE_PERSISTENCE is set.
+ */
+async function checkRedis(url: string, requirePersistence: boolean): Promise<Check> {
   const shown = redactUrl(url);
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, connectTimeout: 3000, retryStrategy: () => null });
   redis.on('error', () => undefined);
   try {
     await redis.connect();
     await redis.ping();
-    const warnings: string[] = [];
-    const policy = (await redis.config('GET', 'maxmemory-policy').catch(() => null)) as string[] | null;
-    if (policy?.[1] && policy[1] !== 'noeviction') warnings.push(`Redis maxmemory-policy is ${policy[1]}: set it to noeviction, or Redis may drop queued jobs under memory pressure`);
-    return { problem: null, info: [], warnings };
+    const persistence = await probeRedisPersistence(redis);
+    if (requirePersistence && persistence.status !== 'ok') {
+      const why = persistence.problems.join('; ');
+      return { problem: `Redis at ${shown} is not set up to keep the queues, and REDIS_REQUIRE_PERSISTENCE=true: ${why} (or set REDIS_REQUIRE_PERSISTENCE=false to start anyway)`, info: [], warnings: [] };
+    }
+    return { problem: null, info: [], warnings: persistence.problems };
   } catch (err) {
     const text = errorText(err);
     if (/NOAUTH|WRONGPASS|invalid password|invalid username/i.test(text)) return { problem: `Redis at ${shown} refused the login (${text}): fix the password in REDIS_URL`, info: [], warnings: [] };
@@ -109,8 +117,8 @@ async function checkRedis(url: string): Promise<Check> {
 }
 
 /** Checks both dependencies at once and reports every one that fails. */
-export async function checkDependencies(config: Pick<Config, 'DATABASE_URL' | 'DATABASE_OWNER_URL' | 'DATABASE_ADMIN_URL' | 'REDIS_URL'>): Promise<Omit<Check, 'problem'>> {
-  const [pg, redis] = await Promise.all([preparePostgres(config), checkRedis(config.REDIS_URL)]);
+export async function checkDependencies(config: Pick<Config, 'DATABASE_URL' | 'DATABASE_OWNER_URL' | 'DATABASE_ADMIN_URL' | 'REDIS_URL' | 'REDIS_REQUIRE_PERSISTENCE'>): Promise<Omit<Check, 'problem'>> {
+  const [pg, redis] = await Promise.all([preparePostgres(config), checkRedis(config.REDIS_URL, config.REDIS_REQUIRE_PERSISTENCE)]);
   const problems = [...pg.problems, redis.problem].filter((p): p is string => p !== null);
   if (problems.length > 0) throw new StartupError(problems);
   return { info: [...pg.info, ...redis.info], warnings: [...pg.warnings, ...redis.warnings] };

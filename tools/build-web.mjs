@@ -7,8 +7,17 @@
  * The defender's page (web/defender): the page script, the crypto worker
  * (the SDK and libsodium, loaded only when needed) and the stylesheet, each with a content-hashed
  * name, its SHA-384 Subresource Integrity hash and gzip/brotli copies, plus index.html (the
- * template with the build's names and hashes; the server fills the rest at serve time) and
- * manifest.json. Runs from `npm ci` (prepare), `npm start` (build) and `npm test` (pretest).
+ * template with the build's names and hashes, and the intake key pinned for the deployment if
+ * any) and manifest.json. Like the console, nothing is written into these files at serve time:
+ * what the page needs from the deployment comes from GET /v1/page/settings.
+ *
+ * Beside both applications, egide-manifest.json (the server serves it at
+ * /.well-known/egide/manifest.json): the URL path and SHA-256 of every file either application
+ * serves, the git commit and the build's inputs. The build is reproducible: the same commit and
+ * the same inputs give the same bytes wherever and whenever it runs (no absolute path, time or
+ * environment reaches the output), so anyone can build again and compare
+ * (`npm run egide -- web verify <url>`). Runs from `npm ci` (prepare), `npm start` (build) and
+ * `npm test` (pretest).
  *
  * Without esbuild (a production install with --omit=dev) it says so and exits 0: the image
  * build (Dockerfile) builds the page in its build stage, and the service answers 503 with a
@@ -18,6 +27,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 
@@ -30,13 +40,44 @@ const sri = (bytes) => `sha384-${createHash('sha384').update(bytes).digest('base
 /** @param {Uint8Array} bytes */
 const shortHash = (bytes) => createHash('sha256').update(bytes).digest('hex').slice(0, 12);
 
+/** The deployment manifest's file name in the build's output, and the URL path the server serves it at. */
+export const DEPLOYMENT_MANIFEST = 'egide-manifest.json';
+
 /**
- * @param {{ outDir?: string, quiet?: boolean, catalogueDirs?: string[] }} [options]
- *   catalogueDirs: more directories of console catalogues (<lang>.json) beside web/console/i18n
- * @returns {Promise<{ outDir: string, manifest: any } | null>}
+ * The intake key to pin, as `egide bootstrap` and the API print it: its keyId (base64url of the
+ * 16-byte BLAKE2b hash of the public key, 22 characters) or the same 16 bytes as a fingerprint
+ * (32 hex digits, in groups or not). Returns the keyId.
+ * @param {string} value
+ */
+export function intakeKeyIdOf(value) {
+  const v = value.trim();
+  if (/^[A-Za-z0-9_-]{22}$/.test(v)) return v;
+  const hex = v.replace(/[\s:]/g, '');
+  if (/^[0-9A-Fa-f]{32}$/.test(hex)) return Buffer.from(hex, 'hex').toString('base64url');
+  throw new Error(`build-web: ${JSON.stringify(value)} is neither an intake keyId (22 base64url characters) nor a fingerprint (32 hex digits)`);
+}
+
+/** The commit the sources are at: `git rev-parse HEAD`, or 'unknown' outside a git checkout (then pass --commit). */
+function gitCommit() {
+  try {
+    return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+/**
+ * @param {{ outDir?: string, quiet?: boolean, catalogueDirs?: string[], intakeKey?: string | null, commit?: string }} [options]
+ *   catalogueDirs: more directories of console catalogues (<lang>.json) beside web/console/i18n;
+ *   intakeKey: the intake key the defender's page pins (keyId or fingerprint), refusing any other the server offers;
+ *   commit: recorded in the deployment manifest (default: the checkout's HEAD)
+ * @returns {Promise<{ outDir: string, manifest: any, deployment: any } | null>}
  */
 export async function buildWeb(options = {}) {
   const outDir = options.outDir ?? path.join(root, 'dist', 'web');
+  const intakeKeyId = options.intakeKey ? intakeKeyIdOf(options.intakeKey) : null;
+  const commit = options.commit ?? gitCommit();
+  if (!/^(?:[0-9a-f]{40}|[0-9a-f]{64}|unknown)$/.test(commit)) throw new Error(`build-web: ${JSON.stringify(commit)} is not a git commit`);
   /** @type {typeof import('esbuild')} */
   let esbuild;
   try {
@@ -60,10 +101,12 @@ export async function buildWeb(options = {}) {
   }
   const e = /** @param {string} k */ (k) => /** @type {(typeof entries)[string]} */ (entries[k]);
   let html = await readFile(path.join(source, 'index.html'), 'utf8');
-  const fill = { CRYPTO_SRC: `/${e('crypto').file}`, CRYPTO_INTEGRITY: e('crypto').integrity, APP_SRC: `/${e('app').file}`, APP_INTEGRITY: e('app').integrity, CSS_SRC: `/${e('css').file}`, CSS_INTEGRITY: e('css').integrity };
+  // The worker starts from its own URL (worker-src 'self'): a Worker cannot take an SRI hash, but
+  // its content-hashed name and the deployment manifest pin its bytes.
+  const fill = { CRYPTO_SRC: `/${e('crypto').file}`, APP_SRC: `/${e('app').file}`, APP_INTEGRITY: e('app').integrity, CSS_SRC: `/${e('css').file}`, CSS_INTEGRITY: e('css').integrity, INTAKE_KEY_PIN: intakeKeyId ?? '' };
   for (const [k, v] of Object.entries(fill)) html = html.replaceAll(`{{${k}}}`, v);
   const left = [...html.matchAll(/\{\{([A-Z_]+)\}\}/g)].map((m) => m[1]).sort();
-  if (left.join(',') !== 'EXIT_URL,INTAKE_KEY_ID,LISTS') throw new Error(`build-web: unexpected placeholders left in index.html: ${left.join(', ')}`);
+  if (left.length) throw new Error(`build-web: unexpected placeholders left in web/defender/index.html: ${left.join(', ')}`);
 
   // Written beside the old output and swapped in at once: a running server never sees half a build.
   const staging = `${outDir}.tmp-${process.pid}`;
@@ -81,7 +124,11 @@ export async function buildWeb(options = {}) {
     await writeFile(path.join(staging, `${entry.file}.br`), br);
     assets[entry.file] = { integrity: entry.integrity, bytes: entry.bytes, gzip: entry.gzip, br: entry.br };
   }
-  await writeFile(path.join(staging, 'index.html'), html);
+  // The HTML with its compressed copies like every other file: the server sends what the build wrote.
+  const htmlBytes = Buffer.from(html, 'utf8');
+  await writeFile(path.join(staging, 'index.html'), htmlBytes);
+  await writeFile(path.join(staging, 'index.html.gz'), gzipSync(htmlBytes, { level: 9 }));
+  await writeFile(path.join(staging, 'index.html.br'), brotliCompressSync(htmlBytes, { params: { [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_SIZE_HINT]: htmlBytes.length } }));
   const manifest = {
     version: 1,
     html: 'index.html',
@@ -90,6 +137,7 @@ export async function buildWeb(options = {}) {
   };
   await writeFile(path.join(staging, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   const consoleBuild = await buildConsole(esbuild, path.join(staging, 'console'), options.catalogueDirs ?? []);
+  const deployment = await deploymentManifest(staging, { manifest, consoleBuild, commit, intakeKeyId });
   const old = `${outDir}.old-${process.pid}`;
   await mkdir(path.dirname(outDir), { recursive: true });
   if (existsSync(outDir)) await rename(outDir, old);
@@ -99,8 +147,37 @@ export async function buildWeb(options = {}) {
     const kib = (/** @type {number} */ n) => `${(n / 1024).toFixed(1)} KiB`;
     for (const [name, x] of Object.entries(entries)) console.log(`build-web: ${x.file}  ${kib(x.bytes)} raw, ${kib(x.gzip)} gzip, ${kib(x.br)} brotli (${name})`);
     for (const [file, x] of Object.entries(consoleBuild.assets)) console.log(`build-web: console/${file}  ${kib(x.bytes)} raw, ${kib(x.gzip)} gzip, ${kib(x.br)} brotli`);
+    const manifestHash = sha256(await readFile(path.join(outDir, DEPLOYMENT_MANIFEST)));
+    console.log(`build-web: ${DEPLOYMENT_MANIFEST} sha256 ${manifestHash} (commit ${commit}, intake key ${intakeKeyId ? `pinned to ${intakeKeyId}` : 'not pinned'})`);
   }
-  return { outDir, manifest };
+  return { outDir, manifest, deployment };
+}
+
+/**
+ * The deployment manifest: every URL path the two applications serve from the build with the
+ * SHA-256 of the bytes served there (after any content encoding is undone), the commit and the
+ * inputs. Keys sorted, no time, no path of this machine: two builds of the same commit with the
+ * same inputs write the same bytes.
+ *
+ * @param {string} dir the build's output
+ * @param {{ manifest: { html: string, assets: Record<string, unknown> }, consoleBuild: { html: string, assets: Record<string, unknown> }, commit: string, intakeKeyId: string | null }} build
+ */
+async function deploymentManifest(dir, build) {
+  /** @type {Record<string, string>} */
+  const files = {};
+  const hashOf = async (/** @type {string} */ file) => sha256(await readFile(path.join(dir, file)));
+  const page = await hashOf(build.manifest.html);
+  // The page's HTML is served at both of its addresses, the console's at /console (and at every
+  // screen's address below it, the same bytes).
+  files['/'] = page;
+  files['/suivi'] = page;
+  for (const file of Object.keys(build.manifest.assets)) files[`/${file}`] = await hashOf(file);
+  files['/console'] = await hashOf(path.join('console', build.consoleBuild.html));
+  for (const file of Object.keys(build.consoleBuild.assets)) if (file !== build.consoleBuild.html) files[`/console/${file}`] = await hashOf(path.join('console', file));
+  const sorted = Object.fromEntries(Object.entries(files).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  const deployment = { format: 'egide-web-manifest/1', commit: build.commit, inputs: { intakeKeyId: build.intakeKeyId }, files: sorted };
+  await writeFile(path.join(dir, DEPLOYMENT_MANIFEST), `${JSON.stringify(deployment, null, 2)}\n`);
+  return deployment;
 }
 
 /** @param {Uint8Array} bytes */
@@ -269,9 +346,17 @@ if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.ar
     const value = at > 0 ? process.argv[at + 1] : undefined;
     return value ? path.resolve(value) : undefined;
   };
+  // `--intake-key <keyId or fingerprint>`: the intake key the defender's page pins;
+  // `--commit <sha>`: the commit to record where the sources are not a git checkout (the image build).
+  const raw = (/** @type {string} */ name) => {
+    const at = process.argv.indexOf(name);
+    return at > 0 ? process.argv[at + 1] || undefined : undefined;
+  };
   const out = arg('--out');
   const catalogues = arg('--catalogues');
-  buildWeb({ ...(out ? { outDir: out } : {}), ...(catalogues ? { catalogueDirs: [catalogues] } : {}) }).catch((err) => {
+  const intakeKey = raw('--intake-key');
+  const commit = raw('--commit');
+  buildWeb({ ...(out ? { outDir: out } : {}), ...(catalogues ? { catalogueDirs: [catalogues] } : {}), ...(intakeKey ? { intakeKey } : {}), ...(commit ? { commit } : {}) }).catch((err) => {
     console.error(err instanceof Error ? err.message : err);
     process.exit(1);
   });

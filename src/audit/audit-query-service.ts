@@ -4,6 +4,7 @@ import type { AccessService } from '../access/access-service.js';
 import { AppError, validationFailed } from '../lib/problem.js';
 import type { AuditFilters, AuditRepository } from './audit-repository.js';
 import type { AuditService, StoredCheckpoint } from './audit-service.js';
+import type { AuditExportReads } from './audit-export-reads.js';
 
 export const AUDIT_PAGE_MAX = 500;
 
@@ -48,8 +49,12 @@ export function createAuditQueryService(deps: {
   repo: Pick<AuditRepository, 'head' | 'periodSeqs' | 'checkpointAt'>;
   /** b64u Ed25519 public key that verifies signed heads (published to supervisors). */
   signingPublicKey: string;
+  /** Where an export's pages are read (the replica when there is one); the primary without. */
+  exportReads?: AuditExportReads;
 }) {
-  const { audit, access, repo, signingPublicKey } = deps;
+  const { audit, access, repo, signingPublicKey, exportReads } = deps;
+  /** An export's page reader, fixed once everything it must include has committed. */
+  const exportPages = async () => (exportReads ? exportReads.pages(await exportReads.position()) : undefined);
 
   /** A range to export, or why not: both ends given, no filter beside them, and each end a stored checkpoint (0: genesis). */
   async function checkRange(range: { afterSeq?: number; toSeq?: number }, filtered: string[]): Promise<{ refusal: AppError | null; range: { afterSeq: number; toSeq: number } | null }> {
@@ -96,12 +101,13 @@ export function createAuditQueryService(deps: {
       if ('range' in request) {
         const { refusal, range } = await checkRange(request.range, request.filtered);
         await access.authorize(ctx, 'audit.read', { resource: 'audit', refusal }, undefined, range ? { reason: `export seq ${range.afterSeq + 1}-${range.toSeq}` } : {});
-        return audit.iterate({}, { after: range!.afterSeq, upTo: range!.toSeq });
+        return audit.iterate({}, { after: range!.afterSeq, upTo: range!.toSeq }, undefined, await exportPages());
       }
       const { filters } = request;
       await access.authorize(ctx, 'audit.read', { resource: 'audit' });
       await audit.chain();
-      return audit.iterate(filters, { upTo: (await repo.head()).seq });
+      const upTo = (await repo.head()).seq;
+      return audit.iterate(filters, { upTo }, undefined, await exportPages());
     },
 
     /**

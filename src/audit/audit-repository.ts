@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, gt, gte, lt, lte, sql, type SQL } from 'drizzle-orm';
 import type { Sql } from 'postgres';
 import type { Queryable } from '../db/client.js';
+import type { ReadDb } from '../db/read-replica.js';
 import { auditCheckpoints, auditEvents, auditHead, auditLog } from '../db/schema/index.js';
 
 /** The JSON one insert statement takes for any number of events. */
@@ -89,7 +90,7 @@ export function createAuditRepository(db: Queryable) {
     },
 
     /** Keyset pagination on seq (newest first by default): stable under concurrent appends. */
-    async list(filters: AuditFilters, page: { after?: number; limit: number; order: 'asc' | 'desc' }, tx: Queryable = db): Promise<AuditRow[]> {
+    async list(filters: AuditFilters, page: { after?: number; limit: number; order: 'asc' | 'desc' }, tx: ReadDb = db): Promise<AuditRow[]> {
       const where: SQL[] = [];
       // Each filter on the chain's copy (indexed in seq order) and on the event itself (what is shown).
       if (filters.actor) where.push(eq(auditLog.chainActor, filters.actor), eq(auditLog.actor, filters.actor));

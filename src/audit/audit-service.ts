@@ -32,6 +32,9 @@ export function toChainedEvent(row: AuditRow): ChainedAuditEvent {
 
 export type AuditService = ReturnType<typeof createAuditService>;
 
+/** Reads one page of the chain (audit-repository `list` on some connection). */
+export type AuditPageReader = (filters: AuditFilters, page: { after?: number; limit: number; order: 'asc' | 'desc' }) => Promise<AuditRow[]>;
+
 /** A signed checkpoint as stored (audit_checkpoints). */
 export type StoredCheckpoint = SignedCheckpoint & { signedAt: Date };
 
@@ -77,15 +80,16 @@ export function createAuditService(deps: { repo: AuditRepository; writeBatch?: (
 
     /**
      * Streams the whole log (or a filtered part, or the events after `range.after` up to
-     * `range.upTo`) in seq order, in batches, for NDJSON export.
+     * `range.upTo`) in seq order, in batches, for NDJSON export; each batch read by `list` (the
+     * primary by default, the exports' replica reader in an export).
      */
-    async *iterate(filters: AuditFilters = {}, range: { after?: number; upTo?: number } = {}, batch = 5000): AsyncGenerator<ChainedAuditEvent> {
+    async *iterate(filters: AuditFilters = {}, range: { after?: number; upTo?: number } = {}, batch = 5000, list: AuditPageReader = repo.list): AsyncGenerator<ChainedAuditEvent> {
       let after = range.after ?? 0;
       const upTo = range.upTo ?? Number.MAX_SAFE_INTEGER;
       while (after < upTo) {
         // No more than the seqs left before upTo: a range's last batch reads nothing past its end.
         const limit = Math.min(batch, upTo - after);
-        const rows = await repo.list(filters, { after, limit, order: 'asc' });
+        const rows = await list(filters, { after, limit, order: 'asc' });
         for (const r of rows) {
           if (r.seq > upTo) return;
           yield toChainedEvent(r);

@@ -127,7 +127,7 @@ export async function bootstrapCommand(opts: BootstrapOptions, io: CliIo): Promi
     const issuer = `egide ${mechanismName}`;
     const out = io.stdout;
     out.write(`bootstrapped ${mechanismName} (mechanism ${result.mechanismId})\n\n`);
-    out.write(`intake keyId to pin (posters; set INTAKE_KEY_ID=${result.mechanismKeyId} in .env for the defender page): ${result.mechanismKeyId}\n`);
+    out.write(`intake keyId to pin (posters; \`npm run egide -- web build --intake-key ${result.mechanismKeyId}\` pins it in the defender page, or set INTAKE_KEY_ID=${result.mechanismKeyId} in .env): ${result.mechanismKeyId}\n`);
     out.write(`receipt salt: ${receiptSalt}\n\n`);
     out.write('!! Shown only this once. Write them down now: each person keeps their own lines, on paper, apart from the password.\n');
     out.write('!! Add the otpauth URI to an authenticator app; the recovery code is the only way back into a lost account.\n\n');

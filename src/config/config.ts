@@ -18,8 +18,15 @@ const EnvSchema = Type.Object({
   // missing; empty: user postgres without a password on the owner URL's server; none: never try.
   DATABASE_ADMIN_URL: Type.String({ pattern: '^(?:postgres(?:ql)?://.+|none)?$', default: '', description: 'a postgres:// or postgresql:// URL, none, or empty' }),
   DATABASE_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 200, default: 10 }),
+  // A streaming replica of DATABASE_URL's server (same database, the application role): the
+  // statistics and the audit exports read there, commands never (src/db/read-replica.ts). While
+  // it does not answer they read the primary. Empty: everything on the primary.
+  DATABASE_REPLICA_URL: Type.String({ pattern: '^(?:postgres(?:ql)?://.+)?$', default: '', description: 'a postgres:// or postgresql:// URL, or empty' }),
   REDIS_URL: Type.String({ minLength: 1, default: 'redis://127.0.0.1:6379' }),
   REDIS_PREFIX: Type.String({ pattern: '^[A-Za-z0-9:_-]{1,64}$', default: 'egide' }),
+  // Refuse to start unless Redis keeps the queues across a restart and never evicts them
+  // (appendonly yes, maxmemory-policy noeviction; src/lib/redis-persistence.ts). Off: a warning only.
+  REDIS_REQUIRE_PERSISTENCE: Type.Boolean({ default: false }),
   HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
   LOG_LEVEL: Type.Union([Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug'), Type.Literal('trace'), Type.Literal('silent')], { default: 'info' }),

@@ -27,8 +27,16 @@ export const getAdminHealth = operation('getAdminHealth', {
         ),
         auditCheckpointAgeSeconds: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], { description: 'seconds since the last signed checkpoint of the audit chain; null when none yet' }),
         auditCheckpointStale: Type.Boolean(),
+        redisPersistence: Type.Object(
+          {
+            appendonly: Type.Union([Type.Literal('yes'), Type.Literal('no'), Type.Literal('unknown')]),
+            maxmemoryPolicy: Type.String({ maxLength: 40 }),
+            status: Type.Union([Type.Literal('ok'), Type.Literal('warning'), Type.Literal('unknown')]),
+          },
+          { description: 'whether Redis keeps the queued jobs (appendonly yes, maxmemory-policy noeviction); unknown when Redis does not answer or refuses CONFIG and INFO' },
+        ),
         version: Type.String({ maxLength: 40 }),
-        webBuild: Type.Union([Type.String({ pattern: '^[0-9a-f]{64}$' }), Type.Null()], { description: "SHA-256 of the console build's manifest.json (which lists each served file's SHA-256); null when the console is not built" }),
+        webBuild: Type.Union([Type.String({ pattern: '^[0-9a-f]{64}$' }), Type.Null()], { description: 'SHA-256 of the deployment manifest (/.well-known/egide/manifest.json: every served file of both web applications with its SHA-256, the commit and the build inputs); null when the web applications are not built' }),
       }),
     },
     [401, 403],

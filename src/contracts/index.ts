@@ -19,6 +19,7 @@ import * as caseWithdrawal from './case-withdrawal.js';
 import * as caseWorkflow from './case-workflow.js';
 import * as deadlineView from './deadline-view.js';
 import * as key from './key.js';
+import * as page from './page.js';
 import * as measure from './measure.js';
 import * as message from './message.js';
 import * as note from './note.js';
@@ -43,7 +44,7 @@ import * as statistics from './statistics.js';
 /** The operations a contract module exports, keyed by operationId (its shapes and helpers left out). */
 type OperationsOf<M> = { [K in keyof M as M[K] extends Operation<infer Id> ? Id : never]: M[K] };
 
-const modules = [adminHealth, appeal, assessment, audit, auth, breakGlass, caseFiling, caseList, caseRekey, caseReport, caseExport, caseTimeline, caseWithdrawal, caseWorkflow, consoleSettings, deadlineView, key, measure, message, notification, org, referral, retention, user, userKey, staffDirectory, staffOversight, webhook, caseReceipt, note, search, caseActions, savedView, file, custody, onCall, policyView, approval, statistics] as const;
+const modules = [adminHealth, appeal, assessment, audit, auth, breakGlass, caseFiling, caseList, caseRekey, caseReport, caseExport, caseTimeline, caseWithdrawal, caseWorkflow, consoleSettings, deadlineView, key, page, measure, message, notification, org, referral, retention, user, userKey, staffDirectory, staffOversight, webhook, caseReceipt, note, search, caseActions, savedView, file, custody, onCall, policyView, approval, statistics] as const;
 
 /** Every operation of the API by operationId, with its TypeBox schemas: what the routes register and the typed client is typed by. */
 export type Contracts = OperationsOf<typeof adminHealth> &
@@ -65,6 +66,7 @@ export type Contracts = OperationsOf<typeof adminHealth> &
   OperationsOf<typeof caseWithdrawal> &
   OperationsOf<typeof caseWorkflow> &
   OperationsOf<typeof consoleSettings> &
+  OperationsOf<typeof page> &
   OperationsOf<typeof deadlineView> &
   OperationsOf<typeof key> &
   OperationsOf<typeof measure> &

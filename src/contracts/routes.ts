@@ -76,6 +76,8 @@ export const ROUTES = {
   getStatsPublication: ['GET', '/v1/stats/reports/:year/publication'],
   // key
   getIntakeKey: ['GET', '/v1/keys/intake'],
+  // page
+  getPageSettings: ['GET', '/v1/page/settings'],
   // measure
   getMeasureCatalogue: ['GET', '/v1/measures/catalogue'],
   listCaseMeasures: ['GET', '/v1/cases/:caseId/measures'],

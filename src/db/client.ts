@@ -41,11 +41,21 @@ function preparedStatements<T extends postgres.Sql | postgres.TransactionSql>(cl
   });
 }
 
-export function createDatabase(url: string, options: { max?: number; onnotice?: (n: postgres.Notice) => void } = {}): Database {
+export interface DatabaseOptions {
+  max?: number;
+  onnotice?: (n: postgres.Notice) => void;
+  /** Seconds a connection attempt may take (5 by default). */
+  connectTimeout?: number;
+  /** Startup parameters of every connection (application_name, default_transaction_read_only...). */
+  connection?: Partial<postgres.ConnectionParameters>;
+}
+
+export function createDatabase(url: string, options: DatabaseOptions = {}): Database {
   const sql = postgres(url, {
     max: options.max ?? 10,
     // Fail fast while PostgreSQL is down so /readyz answers 503 instead of hanging.
-    connect_timeout: 5,
+    connect_timeout: options.connectTimeout ?? 5,
+    ...(options.connection ? { connection: options.connection } : {}),
     // postgres.js binds a waiting query to one closed connection and reconnects it after a
     // backoff that grows with every failed attempt of the pool (3^n/100 s, up to 20 s): during a
     // ten-second outage it reaches 20 s, so requests made then hung for up to 20 s, and past the

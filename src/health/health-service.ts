@@ -11,6 +11,7 @@ import type { AuditRepository } from '../audit/audit-repository.js';
 import { queueNames, type QueueName } from '../queues/registry.js';
 import type { QueueReaders } from '../queues/queue-readers.js';
 import type { Config } from '../config/config.js';
+import { probeRedisPersistence, type RedisPersistence } from '../lib/redis-persistence.js';
 
 /** A queue's jobs by state, read from Redis at the time of the report; null counts while Redis does not answer. */
 export interface QueueHealth {
@@ -64,7 +65,7 @@ export function createHealthService(deps: {
   clock: { now(): Date };
   /** the running release (package.json) */
   version: string;
-  /** SHA-256 of the console build's manifest.json (which lists every served file's hash); null when not built */
+  /** SHA-256 of the web build's deployment manifest (egide-manifest.json: every served file's hash, the commit, the inputs); null when not built */
   webBuild: string | null;
   timeoutMs?: number;
 }) {
@@ -106,6 +107,15 @@ export function createHealthService(deps: {
     );
   }
 
+  /** Whether Redis keeps the queues (appendonly, maxmemory-policy), read now: it may have been reconfigured since the start. */
+  async function persistence(): Promise<RedisPersistence> {
+    try {
+      return await withTimeout(probeRedisPersistence(redis), timeoutMs);
+    } catch {
+      return { appendonly: 'unknown', maxmemoryPolicy: 'unknown', status: 'unknown', problems: ['Redis does not answer: its persistence (appendonly, maxmemory-policy) is unknown'] };
+    }
+  }
+
   /** Seconds since the last signed checkpoint of the audit chain; null when none yet or PostgreSQL does not answer. */
   async function checkpointAge(): Promise<number | null> {
     try {
@@ -139,8 +149,9 @@ export function createHealthService(deps: {
     /** The whole picture, for an admin; audited like every read. */
     async report(ctx: RequestContext) {
       await access.authorize(ctx, 'admin.health', { resource: 'health' }, undefined, { read: true });
-      const [c, f, q, age] = await Promise.all([checks(), figures(), queueHealth(), checkpointAge()]);
+      const [c, f, q, age, redisPersistence] = await Promise.all([checks(), figures(), queueHealth(), checkpointAge(), persistence()]);
       const warnings = warningsOf(f);
+      warnings.push(...redisPersistence.problems);
       // Checkpoints are signed every AUDIT_CHECKPOINT_INTERVAL_SECONDS by the workers: one much older says they are not running.
       const stale = age !== null && age > Math.max(600, 10 * deps.config.AUDIT_CHECKPOINT_INTERVAL_SECONDS);
       if (stale) warnings.push(`the last audit checkpoint was signed ${age} s ago: check that the workers run`);
@@ -155,6 +166,7 @@ export function createHealthService(deps: {
         queues: q,
         auditCheckpointAgeSeconds: age,
         auditCheckpointStale: stale,
+        redisPersistence: { appendonly: redisPersistence.appendonly, maxmemoryPolicy: redisPersistence.maxmemoryPolicy, status: redisPersistence.status },
         version: deps.version,
         webBuild: deps.webBuild,
       };

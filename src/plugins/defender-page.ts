@@ -5,6 +5,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { Config } from '../config/config.js';
 import type { IntakePolicy } from '../intake/intake-policy.js';
+import { routeOf } from '../contracts/operation.js';
+import * as api from '../contracts/page.js';
 import { AppError } from '../lib/problem.js';
 import { problemResponse } from '../lib/schemas.js';
 import { CONTENT_TYPES, encode, sendEncoded, type Encoded } from './static-files.js';
@@ -12,28 +14,30 @@ import { CONTENT_TYPES, encode, sendEncoded, type Encoded } from './static-files
 /**
  * The defender's page, served from the service itself (same origin): `/` files a request,
  * `/suivi` follows one with the receipt. The build (tools/build-web.mjs) writes dist/web; this
- * plugin reads it once at start, writes into the HTML what only the deployment knows (the pinned
- * intake keyId, the quick-exit URL, the intake codes of policies/intake.yaml, all as inert data,
- * never as inline script), and serves it under a strict Content-Security-Policy.
+ * plugin reads it once at start and serves its bytes as they are, the same to everyone, so that
+ * anyone can compare them with the published manifest and with a build of their own. What only
+ * the deployment knows (the configured intake keyId, the quick-exit URL, the intake codes of
+ * policies/intake.yaml) the page reads from GET /v1/page/settings.
  */
 
 /**
- * Nothing but our own scripts (each also pinned by its SRI hash), styles and API; WebAssembly
- * compilation for libsodium; the crypto worker starts from a blob: URL made from the script
- * fetched with its integrity hash. Images also from blob: (an evidence photo shown after it was
- * decrypted in the worker: the bytes never leave the phone). No inline script or style, no
- * frames, no forms elsewhere.
+ * The console's policy: our own scripts (each also pinned by its SRI hash, the worker by its
+ * content-hashed name), styles, API and worker; WebAssembly compilation for libsodium in the
+ * worker. Images also from blob: (an evidence photo shown after it was decrypted in the worker:
+ * the bytes never leave the phone). No inline script or style, no frames, no form submission
+ * (the forms are sent by the script). A worker obeys the CSP its own script was served with: the same one.
  */
 export const DEFENDER_PAGE_CSP = [
   "default-src 'none'",
   "script-src 'self' 'wasm-unsafe-eval'",
   "style-src 'self'",
-  "connect-src 'self'",
   "img-src 'self' data: blob:",
-  'worker-src blob:',
-  "form-action 'self'",
+  "connect-src 'self'",
+  "worker-src 'self'",
+  "manifest-src 'self'",
   "frame-ancestors 'none'",
   "base-uri 'none'",
+  "form-action 'none'",
 ].join('; ');
 
 /** The lists of policies/intake.yaml the page's form uses (codes with French and English labels). */
@@ -57,27 +61,18 @@ export interface DefenderPageOptions {
   dir: string;
 }
 
-const escapeAttribute = (s: string): string => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-/** JSON inside <script type="application/json">: `<` escaped so no `</script>` can close it. */
-const inertJson = (value: unknown): string => JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
-
 /** The build read from disk, or null (with the reason) when there is none. */
-function loadBuild(dir: string, opts: DefenderPageOptions): { html: Encoded; assets: Map<string, Asset> } | { missing: string } {
+function loadBuild(dir: string): { html: Encoded; assets: Map<string, Asset> } | { missing: string } {
   const manifestPath = join(dir, 'manifest.json');
   if (!existsSync(manifestPath)) return { missing: `${manifestPath} does not exist` };
   const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest;
-  const lists = Object.fromEntries(PAGE_LISTS.map((l) => [l, opts.intakePolicy.lists[l]]));
-  const html = readFileSync(join(dir, manifest.html), 'utf8')
-    .replaceAll('{{INTAKE_KEY_ID}}', escapeAttribute(opts.config.INTAKE_KEY_ID))
-    .replaceAll('{{EXIT_URL}}', escapeAttribute(opts.config.QUICK_EXIT_URL))
-    .replaceAll('{{LISTS}}', inertJson(lists));
+  const read = (file: string): Encoded => ({ raw: readFileSync(join(dir, file)), gzip: readFileSync(join(dir, `${file}.gz`)), br: readFileSync(join(dir, `${file}.br`)) });
   const assets = new Map<string, Asset>();
   for (const file of Object.keys(manifest.assets)) {
     const name = file.replace(/^assets\//, '');
-    const read = (suffix: string) => readFileSync(join(dir, `${file}${suffix}`));
-    assets.set(name, { raw: read(''), gzip: read('.gz'), br: read('.br'), contentType: CONTENT_TYPES[name.split('.').pop() ?? ''] ?? 'application/octet-stream' });
+    assets.set(name, { ...read(file), contentType: CONTENT_TYPES[name.split('.').pop() ?? ''] ?? 'application/octet-stream' });
   }
-  return { html: encode(Buffer.from(html, 'utf8')), assets };
+  return { html: read(manifest.html), assets };
 }
 
 function send(request: FastifyRequest, reply: FastifyReply, body: Encoded, contentType: string, cacheControl: string): FastifyReply {
@@ -96,7 +91,7 @@ export default fp<DefenderPageOptions>(
     const dir = opts.dir;
     let build: ReturnType<typeof loadBuild>;
     try {
-      build = loadBuild(dir, opts);
+      build = loadBuild(dir);
     } catch (err) {
       // A half-present build (a file removed, a rebuild racing the start) is a missing page, not a dead API.
       build = { missing: `${dir} could not be read: ${err instanceof Error ? err.message : String(err)}` };
@@ -106,7 +101,7 @@ export default fp<DefenderPageOptions>(
 
     const page = async (request: FastifyRequest, reply: FastifyReply) => {
       if ('missing' in build) return reply.code(503).header('retry-after', '60').type('text/plain; charset=utf-8').send('This page is not available yet. / Cette page n’est pas encore disponible.');
-      // The HTML carries the deployment's pinned key and is never cached: a stale copy could pin an old key.
+      // Never cached: a new release (or a new pinned key) must reach every phone at the next load.
       return send(request, reply, build.html, 'text/html; charset=utf-8', 'no-store');
     };
     for (const [url, operationId, summary] of [
@@ -115,6 +110,24 @@ export default fp<DefenderPageOptions>(
     ] as const) {
       fastify.get(url, { config: { action: 'page.read' }, schema: { operationId, security: [], tags: ['page'], summary, response: PAGE_RESPONSE } }, page);
     }
+
+    // Made once, compressed once: the lists and addresses change with a restart, like the rest of
+    // the configuration, and the lists are most of what a phone fetches before the form shows.
+    const settings = encode(
+      Buffer.from(
+        JSON.stringify({
+          intakeKeyId: opts.config.INTAKE_KEY_ID,
+          exitUrl: opts.config.QUICK_EXIT_URL,
+          lists: Object.fromEntries(PAGE_LISTS.map((l) => [l, opts.intakePolicy.lists[l]])),
+        }),
+      ),
+    );
+    fastify.route({
+      ...routeOf(api.getPageSettings),
+      config: { action: 'page.read' },
+      // Nothing in it is secret, and a stale copy must not outlive a changed key: no-store.
+      handler: async (request, reply) => send(request, reply, settings, CONTENT_TYPES.json ?? 'application/json', 'no-store'),
+    });
 
     fastify.get(
       '/assets/:name',

@@ -6,6 +6,7 @@ import { problemResponse } from '../lib/schemas.js';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { queueNames } from '../queues/registry.js';
 import { WATCHED_JOB_STATES, type QueueReaders } from '../queues/queue-readers.js';
+import type { ReadReplica } from '../db/read-replica.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -20,6 +21,8 @@ export interface MetricsOptions {
   token?: string;
   /** How long a scrape waits for Redis before reporting the queues down (default 1 s). */
   queueTimeoutMs?: number;
+  /** The statistics' and audit exports' replica: its state is exported when one is configured. */
+  readReplica?: Pick<ReadReplica, 'fallbacks' | 'replicaDown'>;
 }
 
 /** Prometheus metrics at /metrics; a registry per app instance so tests can build many apps. */
@@ -43,6 +46,27 @@ export default fp<MetricsOptions>(
       registers: [registry],
     });
     fastify.decorate('metrics', registry);
+
+    const replica = opts.readReplica;
+    if (replica && replica.replicaDown() !== null) {
+      new Gauge({
+        name: 'egide_db_replica_up',
+        help: '1 while the database replica (DATABASE_REPLICA_URL) answers, 0 while the statistics and audit exports read the primary instead',
+        registers: [registry],
+        collect() {
+          this.set(replica.replicaDown() ? 0 : 1);
+        },
+      });
+      new Counter({
+        name: 'egide_db_replica_fallback_reads_total',
+        help: 'Statistics and audit export reads the primary answered because the replica failed or lagged behind an export',
+        registers: [registry],
+        collect() {
+          this.reset();
+          this.inc(replica.fallbacks());
+        },
+      });
+    }
 
     let refreshQueues = async (): Promise<void> => undefined;
     if (opts.queues) {

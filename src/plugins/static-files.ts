@@ -8,6 +8,7 @@ export interface Encoded {
   br: Buffer;
 }
 
+/** Compressed once at start, for what the service makes itself (not a file of the build). */
 export function encode(raw: Buffer): Encoded {
   return { raw, gzip: gzipSync(raw, { level: 9 }), br: brotliCompressSync(raw, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }) };
 }

@@ -1,5 +1,6 @@
 import { eq, inArray, sql, type SQL } from 'drizzle-orm';
 import type { Db, Queryable } from '../db/client.js';
+import { createReadReplica, type ReadDb, type ReadReplica } from '../db/read-replica.js';
 import { organisations, statsPublications, statsSettings, users } from '../db/schema/index.js';
 import { LRUCache } from 'lru-cache';
 import type { Granularity } from './stats-periods.js';
@@ -49,8 +50,20 @@ function merge(folded: readonly CountRow[], pending: readonly CountRow[]): Count
 
 export type StatsRepository = ReturnType<typeof createStatsRepository>;
 
-/** The roll-up tables of migration 0026 (stats_counts + stats_deltas) and the frozen publications. */
-export function createStatsRepository(db: Db) {
+/**
+ * The roll-up tables of migration 0026 (stats_counts + stats_deltas) and the frozen publications.
+ *
+ * The figures' reads (counts, monthRange, openLoad, usernames, orgNames) go to `replica` when no
+ * connection is given (DATABASE_REPLICA_URL; the primary while it does not answer, and when none
+ * is configured), and run on the given one otherwise (a command's transaction, or the primary
+ * pool where a figure must be the primary's). The statistics read there may lag the primary by the
+ * replication delay: a change is counted once the replica has replayed it. The writes (sync, fold,
+ * publish) and the publication read (right after a publish, its author reads it back) stay on the
+ * primary.
+ */
+export function createStatsRepository(db: Db, replica: ReadReplica = createReadReplica({ primary: db, replica: null })) {
+  /** A read on the connection given, else on the replica (or its fallback). */
+  const on = <T>(tx: Queryable | undefined, read: (q: ReadDb) => Promise<T>): Promise<T> => (tx ? read(tx) : replica.read(read));
   // The folded part of recent reads, by series, range and period (counts()), bounded by rows.
   const folded = new LRUCache<string, Folded>({ maxSize: 200_000, sizeCalculation: (v) => v.rows.length + 1 });
   const syncOnce = (settings: { timeZone: string; config: unknown; fingerprint: string }) =>
@@ -76,16 +89,22 @@ export function createStatsRepository(db: Db) {
      * counters only when the generation is not the one kept. A fold or a recount bumps the
      * generation in its own transaction, so a kept part is never added to a snapshot in which
      * stats_counts differs from what it was read from.
+     *
+     * The kept parts are shared by the reads on the replica and on the primary: a physical
+     * replica replays the primary's commits in their order, so a snapshot of either at a given
+     * generation holds the same stats_counts. A lagging replica reads an older generation: its
+     * read is exact for its own snapshot, and it does not replace a newer kept part (below), so
+     * it neither poisons the cache nor is answered from a part newer than its pending changes.
      */
-    async counts(series: readonly string[], from: string, to: string, period: Granularity, tx: Queryable = db): Promise<CountRow[]> {
+    async counts(series: readonly string[], from: string, to: string, period: Granularity, tx?: Queryable): Promise<CountRow[]> {
       if (series.length === 0) return [];
       const label = PERIOD_LABEL[period];
       const inRange = sql`series in ${series} and month >= ${from}::date and month < ${to}::date`;
       // In a caller's transaction the counters may be its own uncommitted writes: nothing kept.
-      const cacheable = tx === db;
+      const cacheable = tx === undefined || tx === db;
       const key = JSON.stringify([series, from, to, period]);
       const kept = cacheable ? folded.get(key) : undefined;
-      const rows = await tx.execute<{ part: 'generation' | 'pending' | 'folded'; series: string; period: string; a: string; b: string; n: string }>(sql`
+      const rows = await on(tx, (q) => q.execute<{ part: 'generation' | 'pending' | 'folded'; series: string; period: string; a: string; b: string; n: string }>(sql`
         with g as materialized (select generation from stats_settings where id)
         select 'generation' as part, ''::text as series, ''::text as period, ''::text as a, ''::text as b, generation as n from g
         union all
@@ -95,7 +114,7 @@ export function createStatsRepository(db: Db) {
         union all
         select 'folded', series, period, a, b, sum(n)::bigint from (
           select series, ${label} as period, a, b, n from stats_counts where ${inRange} and (select generation from g) is distinct from ${kept?.generation ?? null}::bigint
-        ) c group by series, period, a, b`);
+        ) c group by series, period, a, b`));
       let generation: number | null = null;
       const pending: CountRow[] = [];
       const fresh: CountRow[] = [];
@@ -111,10 +130,10 @@ export function createStatsRepository(db: Db) {
     },
 
     /** The first and last months that have any case. */
-    async monthRange(tx: Queryable = db): Promise<{ first: string | null; last: string | null }> {
-      const rows = await tx.execute<{ first: string | null; last: string | null }>(sql`
+    async monthRange(tx?: Queryable): Promise<{ first: string | null; last: string | null }> {
+      const rows = await on(tx, (q) => q.execute<{ first: string | null; last: string | null }>(sql`
         select (select min(month)::text from (select month from stats_counts where series = 'cases' union all select month from stats_deltas where series = 'cases') x) as first,
-               (select max(month)::text from (select month from stats_counts where series = 'cases' union all select month from stats_deltas where series = 'cases') y) as last`);
+               (select max(month)::text from (select month from stats_counts where series = 'cases' union all select month from stats_deltas where series = 'cases') y) as last`));
       return rows[0] ?? { first: null, last: null };
     },
 
@@ -160,8 +179,8 @@ export function createStatsRepository(db: Db) {
      * 0029: assigned cases not closed, by assignee and state, at the case's month) summed over
      * all months, exact and kept like any other read (counts()).
      */
-    async openLoad(): Promise<Array<{ userId: string; state: string; n: number }>> {
-      const rows = await repo.counts(['open_load'], '-infinity', 'infinity', 'year');
+    async openLoad(tx?: Queryable): Promise<Array<{ userId: string; state: string; n: number }>> {
+      const rows = await repo.counts(['open_load'], '-infinity', 'infinity', 'year', tx);
       const sum = new Map<string, { userId: string; state: string; n: number }>();
       for (const r of rows) {
         const k = `${r.a}/${r.b}`;
@@ -172,17 +191,17 @@ export function createStatsRepository(db: Db) {
       return [...sum.values()].filter((x) => x.n !== 0);
     },
 
-    async usernames(ids: readonly string[], tx: Queryable = db): Promise<Map<string, string>> {
+    async usernames(ids: readonly string[], tx?: Queryable): Promise<Map<string, string>> {
       const uuids = ids.filter((id) => /^[0-9a-f-]{36}$/.test(id));
       if (uuids.length === 0) return new Map();
-      const rows = await tx.select({ id: users.id, username: users.username }).from(users).where(inArray(users.id, uuids));
+      const rows = await on(tx, (q) => q.select({ id: users.id, username: users.username }).from(users).where(inArray(users.id, uuids)));
       return new Map(rows.map((r) => [r.id, r.username]));
     },
 
-    async orgNames(ids: readonly string[], tx: Queryable = db): Promise<Map<string, string>> {
+    async orgNames(ids: readonly string[], tx?: Queryable): Promise<Map<string, string>> {
       const uuids = ids.filter((id) => /^[0-9a-f-]{36}$/.test(id));
       if (uuids.length === 0) return new Map();
-      const rows = await tx.select({ id: organisations.id, name: organisations.name }).from(organisations).where(inArray(organisations.id, uuids));
+      const rows = await on(tx, (q) => q.select({ id: organisations.id, name: organisations.name }).from(organisations).where(inArray(organisations.id, uuids)));
       return new Map(rows.map((r) => [r.id, r.name]));
     },
 

@@ -137,7 +137,8 @@ export function createStatsService(deps: {
   // readers wait for the one build.
   const built = new LRUCache<string, Promise<BuiltReport>>({ max: 32 });
 
-  const buildReport = async (year: number, variant: 'internal' | 'published'): Promise<StatsReportShape> => {
+  /** `on`: where the figures are read; by default the repository's replica (they may lag it), the primary for a publication. */
+  const buildReport = async (year: number, variant: 'internal' | 'published', on?: Db): Promise<StatsReportShape> => {
     const from = `${year}-01-01`;
     const to = `${year + 1}-01-01`;
     const ofYear = [
@@ -151,8 +152,8 @@ export function createStatsService(deps: {
     };
     const series = [...policy.report.byQuarter, ...ofYear.map((o) => crossing(o.pair[0], o.pair[1])?.series ?? ''), 'measure', 'referral', 'deadline', ...DURATION_DIMENSIONS];
     // By quarter: the quarterly tables need it, the others sum the year's four.
-    const counts = await repo.counts(series.filter(Boolean), from, to, 'quarter');
-    const orgs = await repo.orgNames(counts.filter((c) => c.series === 'referral').map((c) => c.a));
+    const counts = await repo.counts(series.filter(Boolean), from, to, 'quarter', on);
+    const orgs = await repo.orgNames(counts.filter((c) => c.series === 'referral').map((c) => c.a), on);
     const content = createHash('sha256').update(JSON.stringify([counts, [...orgs].sort((x, y) => (x[0] < y[0] ? -1 : 1))])).digest('hex');
     const key = `${year}|${variant}|${content}`;
     let report = built.get(key);
@@ -360,10 +361,12 @@ export function createStatsService(deps: {
       // The report (disclosure control may take seconds) is built before the command's
       // transaction opens, not while it holds a connection; only supervisors reach here (the
       // route's action), and the command still authorises and audits the publication itself.
+      // From the primary: what is frozen for good is every change committed before, never a
+      // replica's older state.
       let report: StatsReportShape | null = null;
       if (ended) {
         await ready();
-        report = await buildReport(year, 'published');
+        report = await buildReport(year, 'published', deps.db);
       }
       return command(ctx, { action: 'stats.publish', resource: `stats:publication:${year}`, caseId: null }, async (tx) => {
         await access.authorize(ctx, 'stats.publish', { resource: `stats:publication:${year}` }, tx);

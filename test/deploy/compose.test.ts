@@ -97,9 +97,16 @@ t.test('db: writes only to its volume and its tmpfs', async (t) => {
   t.notOk(db.environment?.POSTGRES_DB, 'the application database is made by migrate, owned by the owner role');
 });
 
-t.test('redis: never evicts, and refuses writes before its container is killed', async (t) => {
+t.test('redis: keeps the queues (AOF), never evicts, and refuses writes before its container is killed', async (t) => {
   const cmd = compose.services.redis.command ?? [];
+  t.equal(cmd[cmd.indexOf('--appendonly') + 1], 'yes', 'the append-only file');
   t.equal(cmd[cmd.indexOf('--maxmemory-policy') + 1], 'noeviction');
+  t.ok(compose.services.redis.volumes?.some((v) => v.endsWith(':/data')), 'the AOF on a volume');
+  for (const name of ['api', 'worker'] as const) {
+    const env = compose.services[name].environment ?? {};
+    t.equal(env.REDIS_REQUIRE_PERSISTENCE, 'true', `${name} refuses to start on a Redis that would lose the queues`);
+    t.equal(loadConfig({ ...(await generateSecrets()), ...env }).REDIS_REQUIRE_PERSISTENCE, true, `${name}: read as on`);
+  }
   const maxmemory = Number(/^(\d+)mb$/.exec(cmd[cmd.indexOf('--maxmemory') + 1] ?? '')?.[1]);
   const limit = Number(/^(\d+)M$/.exec(compose.services.redis.deploy?.resources?.limits?.memory ?? '')?.[1]);
   t.ok(maxmemory > 0 && maxmemory < limit, `maxmemory ${maxmemory} MB below the ${limit} MB limit`);

@@ -78,15 +78,17 @@ export type ExtraPlugin = { plugin: FastifyPluginAsync<any> | FastifyPluginCallb
 
 export async function buildTestApp(
   t: Teardown,
-  opts: { env?: Record<string, string>; now?: string; auditReads?: boolean; db?: TestDatabase; extraPlugins?: ExtraPlugin[]; webhookResolver?: Resolver; modules?: readonly AppModule[] } = {},
+  opts: { env?: Record<string, string>; now?: string; auditReads?: boolean; db?: TestDatabase; extraPlugins?: ExtraPlugin[]; webhookResolver?: Resolver; modules?: readonly AppModule[]; redisUrl?: string } = {},
 ): Promise<TestApp> {
   // An existing database (e.g. one a CLI test bootstrapped) is used as is and not dropped here.
   const db = opts.db ?? (await createTestDatabase());
   const prefix = await testRedisPrefix(t);
-  const config = await testConfig({ DATABASE_URL: db.url, REDIS_URL, REDIS_PREFIX: prefix, ...opts.env });
+  // Another Redis than the shared one (a test's own server, set up as the test needs).
+  const redisUrl = opts.redisUrl ?? REDIS_URL;
+  const config = await testConfig({ DATABASE_URL: db.url, REDIS_URL: redisUrl, REDIS_PREFIX: prefix, ...opts.env });
   // Small by default (test files run in parallel); DATABASE_POOL_SIZE in `env` sets it, for the tests of pool pressure.
   const database = createDatabase(db.url, { max: opts.env?.DATABASE_POOL_SIZE ? config.DATABASE_POOL_SIZE : 5 });
-  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
   const logs: string[] = [];
   const logStream = new Writable({
     write(chunk, _enc, cb) {

@@ -130,13 +130,19 @@ t.test('an admin manages users, an organisation and its webhook, and reads healt
   // Health: the services answer, and the build it serves.
   await nav.getByRole('link', { name: 'État du service' }).click();
   await page.locator('[data-status="ready"]').waitFor();
-  const manifest = createHash('sha256').update(readFileSync(join(WEB_DIR, 'console', 'manifest.json'))).digest('hex');
-  t.equal(await page.locator('[data-web-build]').textContent(), manifest, "the console build's hash");
+  const manifest = createHash('sha256').update(readFileSync(join(WEB_DIR, 'egide-manifest.json'))).digest('hex');
+  t.equal(await page.locator('[data-web-build]').textContent(), manifest, "the web build's manifest hash (SHA-256 of /.well-known/egide/manifest.json)");
   await page.locator('tr[data-queue="webhooks"]').waitFor();
   t.equal(await page.locator('[data-version]').textContent(), (JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version, 'the running version');
   // The bootstrap's supervisor is the only holder of the mechanism key: the page says so and leads to custody.
   t.equal(await page.locator('[data-warning="keyholders"] a').getAttribute('href'), '/console/custody', 'too few keyholders: a link to custody');
   t.match(await page.locator('[data-warning="keyholders"]').textContent(), 'Aucune sauvegarde partagée de la clé actuelle', 'and no split backup of the current key');
+  // Whether Redis keeps the queued jobs, as the test's Redis is set up (development and CI: no append-only file).
+  const [, aof] = (await T.redis.config('GET', 'appendonly')) as string[];
+  const [, policy] = (await T.redis.config('GET', 'maxmemory-policy')) as string[];
+  const persistent = aof === 'yes' && policy === 'noeviction';
+  t.equal(await page.locator('[data-redis-persistence]').getAttribute('data-redis-persistence'), persistent ? 'ok' : 'warning', `Redis persistence shown (appendonly ${aof}, ${policy})`);
+  t.equal(await page.locator('[data-warning="redis-persistence"]').count(), persistent ? 0 : 1, 'and warned about when missing');
   await axeBothSizes(t, page, 'health');
 
   // The policies in force, in sections.

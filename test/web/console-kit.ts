@@ -5,7 +5,7 @@
  * 127.0.0.1 is blocked and recorded, CSP violations of the page and of its crypto worker
  * recorded, TOTP codes from the test's clock, and axe-core.
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { pino } from 'pino';
@@ -13,7 +13,7 @@ import { startWorkers } from '../../workers/worker.js';
 import { buildTestApp, type Teardown, type TestApp } from '../helpers/app.js';
 import { closeAll, launchChromium, openIsolatedPage, PHONE, runAxe, type AxeViolation, type IsolatedPage } from '../helpers/browser.js';
 import { nextTotp, type Actor } from '../helpers/world.js';
-import { buildPage, WEB_DIR } from './page-kit.js';
+import { ARTIFACTS, buildPage, WEB_DIR } from './page-kit.js';
 
 export interface ConsoleService extends TestApp {
   origin: string;
@@ -32,6 +32,7 @@ export async function startConsoleService(t: Teardown, env: Record<string, strin
     const workers = await startWorkers({ config: app.config, container: app.app.container, clock: app.clock, logger });
     t.teardown(() => workers.close());
   }
+  serviceLogs.push(app.logs);
   await app.app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.app.server.address();
   if (!address || typeof address === 'string') throw new Error('no port');
@@ -46,11 +47,49 @@ export interface ConsolePage extends IsolatedPage {
   violations: string[];
 }
 
-/** One Chromium for the file; `open()` gives an isolated page (French, Bamako time) that records CSP violations. */
-export async function consoleBrowser(t: Teardown): Promise<{ open(size?: 'laptop' | 'phone', locale?: string, timezoneId?: string): Promise<ConsolePage> }> {
+/** The logs of the services this file started (one process runs one test file). */
+const serviceLogs: string[][] = [];
+
+/** A failed subtest, as tap's afterEach hands it over. */
+interface FinishedTest {
+  name: string;
+  passing(): boolean;
+}
+
+/**
+ * What a failed browser step needs to be understood afterwards (a `waitFor` that times out only
+ * says what it waited for): every open page's address and visible text, its last console
+ * messages and requests, and the service's warnings and errors. Written to stderr (tap shows it
+ * with the failure) and to test/artifacts/web.
+ */
+async function reportFailure(test: FinishedTest, pages: readonly IsolatedPage[]): Promise<void> {
+  const out: string[] = [`--- diagnostics after the failed subtest "${test.name}"`];
+  for (const [i, p] of pages.entries()) {
+    if (p.page.isClosed()) continue;
+    const text = await p.page.locator('body').innerText({ timeout: 2_000 }).catch((err: unknown) => `(no text: ${String(err)})`);
+    out.push(`page ${i}: ${p.page.url()}`, text.replace(/\n{2,}/g, '\n').slice(0, 4_000));
+    out.push(`page ${i}: last console messages`, ...p.consoleMessages.slice(-15), ...p.pageErrors.slice(-5));
+    out.push(`page ${i}: last requests`, ...p.requests.slice(-20));
+  }
+  const levels = serviceLogs.flat().filter((line) => /"level":(40|50|60)/.test(line));
+  out.push('service warnings and errors (last 30)', ...levels.slice(-30));
+  const report = out.join('\n');
+  process.stderr.write(`${report}\n`);
+  mkdirSync(ARTIFACTS, { recursive: true });
+  writeFileSync(path.join(ARTIFACTS, `failure-${path.basename(process.argv[1] ?? 'test')}-${Date.now()}.txt`), report);
+}
+
+/**
+ * One Chromium for the file; `open()` gives an isolated page (French, Bamako time) that records CSP
+ * violations. A subtest that fails leaves a report of what the pages showed then.
+ */
+export async function consoleBrowser(t: Teardown & { afterEach?(fn: (test: FinishedTest) => unknown): void }): Promise<{ open(size?: 'laptop' | 'phone', locale?: string, timezoneId?: string): Promise<ConsolePage> }> {
   const browser = await launchChromium();
   const pages: IsolatedPage[] = [];
   t.teardown(() => closeAll(...pages, browser));
+  t.afterEach?.(async (test) => {
+    if (!test.passing()) await reportFailure(test, pages);
+  });
   return {
     async open(size = 'laptop', locale = 'fr-FR', timezoneId = 'Africa/Bamako') {
       const p = await openIsolatedPage(browser, { ...(size === 'phone' ? PHONE : LAPTOP), locale, timezoneId });

@@ -50,8 +50,10 @@ async function transfer(responses: Response[]): Promise<{ total: number; byUrl: 
   let total = 0;
   for (const r of responses) {
     const sizes = await r.request().sizes();
-    const n = sizes.responseBodySize + sizes.responseHeadersSize;
     const key = new URL(r.url()).pathname;
+    // Chromium reports no body size for a worker's own script: counted as the server sends it (brotli).
+    const body = key.startsWith('/assets/crypto-') ? (await W.app.inject({ method: 'GET', url: key, headers: { 'accept-encoding': 'br' } })).rawPayload.length : sizes.responseBodySize;
+    const n = body + sizes.responseHeadersSize;
     byUrl[key] = (byUrl[key] ?? 0) + n;
     total += n;
   }
@@ -80,12 +82,12 @@ t.test('the page is served with a strict CSP, SRI on its scripts, and nothing ca
   t.equal(res.headers['referrer-policy'], 'no-referrer');
   t.equal(res.headers['content-encoding'], 'br');
   const html = (await W.app.inject({ method: 'GET', url: '/suivi' })).body;
-  t.match(html, new RegExp(`<meta name="egide-intake-key-id" content="${dep.mechanismKeyId}">`), 'the pinned keyId is written into the page');
+  t.notMatch(html, dep.mechanismKeyId, 'nothing of the deployment is written into the page: the keyId comes from the settings route');
   t.notMatch(html, /\{\{/, 'no placeholder left');
   const scripts = [...html.matchAll(/<script type="module" src="([^"]+)" integrity="(sha384-[^"]+)"/g)];
   t.equal(scripts.length, 1, 'the page script has an integrity hash');
   t.match(html, /<link rel="stylesheet" href="[^"]+" integrity="sha384-/, 'so does the stylesheet');
-  t.match(html, /<meta name="egide-crypto-integrity" content="sha384-/, 'and the crypto worker');
+  t.match(html, /<meta name="egide-crypto-src" content="\/assets\/crypto-[0-9a-f]{12}\.js">/, 'the crypto worker is named after its contents (a Worker takes no integrity hash)');
   t.notMatch(html, /<script>(?!\s*<\/script>)|<script(?![^>]*(?:src=|type="application\/json"))[^>]*>/, 'no inline script');
   t.notMatch(html, /https?:\/\/(?!www\.google\.com\/search)/, 'no URL to another host (the quick-exit target aside)');
   const asset = await W.app.inject({ method: 'GET', url: scripts[0]![1]!, headers: { 'accept-encoding': 'gzip' } });

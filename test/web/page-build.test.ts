@@ -1,8 +1,8 @@
 /**
  * The page's build and how the service serves it, without a browser: every asset's SRI hash in
  * the manifest and the HTML matches its bytes; the compressed copies decompress to the same
- * bytes; the server negotiates brotli, gzip or none; the deployment's values are written into
- * the HTML as inert data (an intake label with `</script>` cannot close the data block); and a
+ * bytes; the server negotiates brotli, gzip or none; the HTML is served as built (the
+ * deployment's values come from GET /v1/page/settings as JSON); and a
  * service without a build answers 503 on the page instead of failing to start. The console's
  * build: a main bundle and a chunk per group of screens only some roles open, each within its
  * budget, listed with its SHA-256, served like the main bundle, and the same bytes when built again.
@@ -16,7 +16,7 @@ import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import Fastify from 'fastify';
 import t from 'tap';
 import consolePage, { CONSOLE_CSP } from '../../src/plugins/console-page.js';
-import defenderPage from '../../src/plugins/defender-page.js';
+import defenderPage, { DEFENDER_PAGE_CSP } from '../../src/plugins/defender-page.js';
 import { Problem } from '../../src/lib/schemas.js';
 import { loadIntakePolicy, parseIntakePolicy } from '../../src/intake/intake-policy.js';
 import { SCREENS, type ScreenChunk } from '../../web/console/screen-list.js';
@@ -35,7 +35,9 @@ t.test('the build: hashed names, SRI hashes and compressed copies match the byte
   for (const [file, meta] of Object.entries(manifest.assets)) {
     const bytes = readFileSync(path.join(dist, file));
     t.equal(meta.integrity, `sha384-${createHash('sha384').update(bytes).digest('base64')}`, `${file}: SRI hash of its bytes`);
-    t.ok(html.includes(meta.integrity), `${file}: the page carries that hash`);
+    // The worker is started by its name (a Worker takes no integrity hash); the page's script and stylesheet carry theirs.
+    if (file === manifest.entries.crypto) t.ok(html.includes(`content="/${file}"`), `${file}: the page names it`);
+    else t.ok(html.includes(meta.integrity), `${file}: the page carries that hash`);
     t.ok(gunzipSync(readFileSync(path.join(dist, `${file}.gz`))).equals(bytes), `${file}.gz decompresses to it`);
     t.ok(brotliDecompressSync(readFileSync(path.join(dist, `${file}.br`))).equals(bytes), `${file}.br decompresses to it`);
     t.equal(meta.bytes, bytes.length);
@@ -163,21 +165,31 @@ t.test('the console: built again, the same files and bytes', async (t) => {
   for (const f of files(consoleDist)) t.ok(readFileSync(path.join(second, f)).equals(readFileSync(path.join(consoleDist, f))), `${f}: the same bytes`);
 });
 
-t.test('served: values written as inert data, encodings negotiated', async (t) => {
+t.test('served: the same bytes as built, the deployment in JSON, encodings negotiated', async (t) => {
   const hostile = parseIntakePolicy({ version: 1, lists: { ...intakePolicy.lists, region: [{ code: 'bamako', fr: '</script><script>alert(1)</script>', en: 'x' }] } });
   const app = Fastify();
   app.addSchema(Problem); // the app's shared schema, which the page's error answers refer to
   await app.register(defenderPage, { config, intakePolicy: hostile, dir: WEB_DIR });
   t.teardown(() => app.close());
   const page = await app.inject({ method: 'GET', url: '/' });
-  t.equal(page.statusCode, 200);
+  t.equal(page.statusCode, 200, page.statusCode === 200 ? 'the page' : page.body);
   t.equal(page.headers['content-type'], 'text/html; charset=utf-8');
-  t.match(page.body, '<meta name="egide-intake-key-id" content="abcdefghijklmnopqrstuv">');
-  t.match(page.body, 'content="https://example.org/?q=&quot;x&quot;"', 'the exit URL is attribute-escaped');
-  t.notMatch(page.body, '<script>alert(1)', 'a label cannot close the data block');
-  t.match(page.body, '\\u003c/script>');
-  const lists = JSON.parse(/<script type="application\/json" id="egide-lists">([^<]*)<\/script>/.exec(page.body)![1]!) as Record<string, unknown[]>;
-  t.same(Object.keys(lists).sort(), ['contactChannel', 'defenderCategory', 'disability', 'filedFor', 'gender', 'language', 'region', 'threatType'], 'only the lists the form uses');
+  t.ok(page.rawPayload.equals(readFileSync(path.join(dist, 'index.html'))), 'the HTML is the file the build wrote, byte for byte: nothing of the deployment is written into it');
+  t.notMatch(page.body, /\{\{|abcdefghijklmnopqrstuv|example\.org|alert\(1\)/, 'no placeholder, keyId, exit URL or list in it');
+  t.match(page.body, /<meta name="egide-intake-key-pin" content="">/, 'built without a pinned key');
+
+  const settings = await app.inject({ method: 'GET', url: '/v1/page/settings' });
+  t.equal(settings.statusCode, 200);
+  t.equal(settings.headers['content-type'], 'application/json; charset=utf-8');
+  t.equal(settings.headers['cache-control'], 'no-store');
+  const body = settings.json() as { intakeKeyId: string; exitUrl: string; lists: Record<string, Array<{ fr: string }>> };
+  t.equal(body.intakeKeyId, config.INTAKE_KEY_ID);
+  t.equal(body.exitUrl, config.QUICK_EXIT_URL);
+  t.same(Object.keys(body.lists).sort(), ['contactChannel', 'defenderCategory', 'disability', 'filedFor', 'gender', 'language', 'region', 'threatType'], 'only the lists the form uses');
+  t.equal(body.lists.region?.[0]?.fr, '</script><script>alert(1)</script>', 'a label is data in JSON, shown as text by the page');
+  const compressed = await app.inject({ method: 'GET', url: '/v1/page/settings', headers: { 'accept-encoding': 'br' } });
+  t.equal(compressed.headers['content-encoding'], 'br', 'compressed like the page: the lists are most of what a phone fetches first');
+  t.same(JSON.parse(brotliDecompressSync(compressed.rawPayload).toString('utf8')), body);
 
   const file = `/${manifest.entries.crypto}`;
   const raw = readFileSync(path.join(dist, manifest.entries.crypto!));
@@ -191,6 +203,17 @@ t.test('served: values written as inert data, encodings negotiated', async (t) =
   t.equal(gz.headers['content-encoding'], 'gzip', 'br refused with q=0: gzip');
   t.ok(gunzipSync(gz.rawPayload).equals(raw));
   t.equal(br.headers.vary, 'accept-encoding');
+});
+
+t.test("the page's CSP is the console's: the worker from 'self', no blob: worker, no nonce; blob: only for a decrypted photo", async (t) => {
+  const directives = (csp: string) => new Map(csp.split('; ').map((d) => [d.split(' ')[0]!, d]));
+  const page = directives(DEFENDER_PAGE_CSP);
+  const consoleCsp = directives(CONSOLE_CSP);
+  t.same([...page.keys()].sort(), [...consoleCsp.keys()].sort(), 'the same directives');
+  for (const [name, value] of consoleCsp) if (name !== 'img-src') t.equal(page.get(name), value, name);
+  t.equal(page.get('img-src'), "img-src 'self' data: blob:");
+  t.equal(page.get('worker-src'), "worker-src 'self'");
+  t.notMatch(DEFENDER_PAGE_CSP, /nonce-|unsafe-inline/);
 });
 
 t.test('without a build the service starts and the page answers 503 in words', async (t) => {

@@ -57,7 +57,7 @@ t.test('no pinned key configured: the page says filing is not open and offers no
   t.equal(await p.page.getByLabel('Nom de la personne en danger').count(), 0, 'no form');
   await screenshot(p.page, 'not-open');
   await noAxeViolations(t, p.page, 'not open');
-  t.same(p.sent.filter((r) => r.url.includes('/v1/')), [], 'the page did not even ask the server for a key');
+  t.same(p.sent.filter((r) => r.url.includes('/v1/')).map((r) => new URL(r.url).pathname), ['/v1/page/settings'], 'the page read its settings and did not even ask the server for a key');
 });
 
 t.test('a server offering another key: sending is refused, nothing is sent, the draft stays (in English)', async (t) => {

@@ -1,8 +1,8 @@
 /**
- * The page's side of the crypto worker. The worker script is fetched with its Subresource
- * Integrity hash (from the page's own meta tag, written by the build) and started from a blob:
- * URL, so the code that holds the keys is exactly the code the build produced. It is loaded
- * lazily (first keystroke, or the receipt form), never before it is needed.
+ * The page's side of the crypto worker. The worker starts from its own URL on this origin
+ * (worker-src 'self'), named by the build after its contents (the page's meta tag): the code
+ * that holds the keys is the file the deployment manifest lists, the same for everyone. It is
+ * loaded lazily (first keystroke, or the receipt form), never before it is needed.
  */
 import { createWorkerChannel, CryptoFailure } from '../common/worker-rpc.js';
 import type { CryptoRequest, CryptoResults, WorkerEvent } from './protocol.js';
@@ -27,20 +27,8 @@ function meta(name: string): string {
 
 async function startWorker(): Promise<Worker> {
   const url = meta('egide-crypto-src');
-  const integrity = meta('egide-crypto-integrity');
-  if (!url || !integrity) throw new CryptoFailure('not_built', 'the crypto worker is not configured');
-  let script: Blob;
-  try {
-    const response = await fetch(url, { integrity, cache: 'no-cache', credentials: 'omit' });
-    if (!response.ok) throw new CryptoFailure('network', `crypto worker: HTTP ${response.status}`);
-    script = await response.blob();
-  } catch (err) {
-    // A wrong hash rejects like a network error; either way nothing runs.
-    throw err instanceof CryptoFailure ? err : new CryptoFailure('network', 'the crypto worker could not be loaded');
-  }
-  const blobUrl = URL.createObjectURL(new Blob([script], { type: 'text/javascript' }));
-  const w = new Worker(blobUrl, { name: 'egide-crypto' });
-  URL.revokeObjectURL(blobUrl);
+  if (!/^\/assets\/crypto-[0-9a-f]{12}\.js$/.test(url)) throw new CryptoFailure('not_built', 'the crypto worker is not configured');
+  const w = new Worker(url, { name: 'egide-crypto' });
   channel.attach(w);
   // A worker that stopped is started again by the next call.
   w.addEventListener('error', () => (worker = null));

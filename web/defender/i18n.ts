@@ -23,6 +23,7 @@ const M = {
   homeFollow: { fr: 'Vous avez déjà envoyé une demande ? Suivez-la avec votre reçu.', en: 'Already sent a request? Follow it with your receipt.' },
   followLink: { fr: 'Suivre ma demande', en: 'Follow my request' },
   newLink: { fr: 'Faire une nouvelle demande', en: 'Make a new request' },
+  pinMismatch: { fr: 'Dépôt refusé par sécurité : ce site ne propose pas la clé de chiffrement de l’institution avec laquelle cette page a été publiée. N’écrivez rien ici ; prévenez l’institution par un autre moyen.', en: 'Filing refused for safety: this site does not offer the institution’s encryption key this page was published with. Do not type anything here; tell the institution another way.' },
   notOpen: { fr: 'Le dépôt de demandes en ligne n’est pas encore ouvert sur ce site. Contactez l’institution par un autre moyen.', en: 'Online requests are not open on this site yet. Please contact the institution another way.' },
 
   step: { fr: 'Étape {n} sur {total}', en: 'Step {n} of {total}' },

@@ -6,7 +6,7 @@
  * (the tab's own, gone with it): the note that lets an interrupted evidence upload resume after a
  * reload (no name, no key; case-files.ts), removed when the upload ends and by quick exit.
  */
-import { forgetSession, logIn } from './api.js';
+import { ApiFailure, call, forgetSession, logIn } from './api.js';
 import { destroyCrypto } from './crypto-client.js';
 import { applyLang, bi, h, lang } from './dom.js';
 import { caseView } from './case-view.js';
@@ -14,12 +14,43 @@ import { clearUploadNote } from './case-files.js';
 import { receiptForm, type Session } from './follow-receipt.js';
 import { filingForm, receiptView, type Filed } from './filing.js';
 import { L, type Lang } from './i18n.js';
-import { meta, Outcome } from './ui.js';
+import { meta, Outcome, setLists } from './ui.js';
 
 const FOLLOW_PATH = '/suivi';
 const main = document.getElementById('main') as HTMLElement;
-const exitUrl = meta('egide-exit-url') || 'https://www.google.com/search?q=meteo';
-const pinnedKeyId = meta('egide-intake-key-id');
+/** Until the settings arrive, quick exit still leaves (to a neutral site). */
+let exitUrl = 'https://www.google.com/search?q=meteo';
+/**
+ * The intake key the build pinned (`egide web build --intake-key`): the page encrypts for that
+ * key and no other, whatever the server says. Without one, the key the server's configuration
+ * names (INTAKE_KEY_ID, from the settings route), as trusted as the server itself.
+ */
+const buildPin = meta('egide-intake-key-pin');
+
+/**
+ * Whom the page may encrypt for: the keyId, or why it may not. A page built with a pinned key
+ * refuses a server that configures or offers another one, before anything is typed; the worker
+ * checks the key itself against the pin again when it seals (a keyId is only the server's word).
+ */
+type Target = { keyId: string } | { refused: 'not_open' | 'key_mismatch' | 'unreachable'; err?: unknown };
+let target: Target = { refused: 'unreachable' };
+
+async function loadSettings(): Promise<Target> {
+  try {
+    const settings = await call('getPageSettings');
+    // Only somewhere ordinary: never a script or data URL, whatever the server sends.
+    if (/^https:\/\/[^\s"<>]+$/.test(settings.exitUrl)) exitUrl = settings.exitUrl;
+    setLists(settings.lists);
+    if (!buildPin) return settings.intakeKeyId ? { keyId: settings.intakeKeyId } : { refused: 'not_open' };
+    if (settings.intakeKeyId && settings.intakeKeyId !== buildPin) return { refused: 'key_mismatch' };
+    const offered = await call('getIntakeKey');
+    return offered.keyId === buildPin ? { keyId: buildPin } : { refused: 'key_mismatch' };
+  } catch (err) {
+    // No intake key at all (not bootstrapped yet): nothing can be filed, as without a configured key.
+    if (buildPin && err instanceof ApiFailure && err.kind === 'not_found') return { refused: 'not_open' };
+    return { refused: 'unreachable', err };
+  }
+}
 
 /**
  * Quick exit: wipe the keys, empty the page and replace this history entry with a neutral site,
@@ -72,13 +103,15 @@ function home(focus = false): void {
     h('p', { class: 'hint' }, L('exitHint')),
     h('p', {}, L('homeFollow'), ' ', link(L('followLink'), FOLLOW_PATH, () => follow(true))),
   );
-  if (!pinnedKeyId) {
-    // Without a pinned key the page cannot know whom it would encrypt for: it sends nothing.
+  if ('keyId' in target) {
+    view.append(filingForm(target.keyId, filed));
+  } else {
+    // Without a key it may trust the page cannot know whom it would encrypt for: it sends nothing.
     const notice = new Outcome();
     view.append(notice.el);
-    notice.failWith(L('notOpen'));
-  } else {
-    view.append(filingForm(pinnedKeyId, filed));
+    if (target.refused === 'not_open') notice.failWith(L('notOpen'));
+    else if (target.refused === 'key_mismatch') notice.failWith(L('pinMismatch'));
+    else notice.fail(target.err);
   }
   mount(view, focus);
 }
@@ -141,5 +174,8 @@ function shell(): void {
 }
 
 shell();
-if (window.location.pathname.replace(/\/+$/, '') === FOLLOW_PATH) follow();
-else home();
+void loadSettings().then((t) => {
+  target = t;
+  if (window.location.pathname.replace(/\/+$/, '') === FOLLOW_PATH) follow();
+  else home();
+});

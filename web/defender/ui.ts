@@ -15,14 +15,16 @@ export interface CodeLabel {
 }
 export type Lists = Record<string, CodeLabel[]>;
 
-/** The institution's codes (policies/intake.yaml), written into the page by the server as data. */
+let lists: Lists = {};
+
+/** Keeps the institution's codes (policies/intake.yaml) the page read from GET /v1/page/settings. */
+export function setLists(next: Lists): void {
+  lists = next;
+}
+
+/** The institution's codes, as read at start (empty until then). */
 export function readLists(): Lists {
-  const raw = document.getElementById('egide-lists')?.textContent ?? '{}';
-  try {
-    return JSON.parse(raw) as Lists;
-  } catch {
-    return {};
-  }
+  return lists;
 }
 
 export function meta(name: string): string {

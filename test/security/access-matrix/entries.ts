@@ -361,6 +361,9 @@ export const entries: Record<string, Entry> = {
   'GET /': publicRoute(async () => ({ url: '/' }), { status: [200, 503], why: 'the page answers 503 until it is built' }),
   'GET /suivi': publicRoute(async () => ({ url: '/suivi' }), { status: [200, 503], why: 'the page answers 503 until it is built' }),
   'GET /assets/:name': publicRoute(async () => ({ url: '/assets/no-such-asset.js' }), { status: 404, code: 'not_found', why: 'anonymous passes; the asset name decides' }),
+  'GET /v1/page/settings': docs('/v1/page/settings'),
+  'GET /.well-known/egide/manifest.json': publicRoute(async () => ({ url: '/.well-known/egide/manifest.json' }), { status: [200, 404], why: 'the manifest answers 404 until the web applications are built' }),
+  'GET /.well-known/egide/manifest.json.sig': publicRoute(async () => ({ url: '/.well-known/egide/manifest.json.sig' }), { status: [200, 404], why: 'the signature answers 404 until the operator signs the manifest' }),
 
   // the staff console (public files; 503 until built) and the settings it starts with
   'GET /console': publicRoute(async () => ({ url: '/console' }), { status: [200, 503], why: 'the console answers 503 until it is built' }),

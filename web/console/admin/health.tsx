@@ -2,7 +2,8 @@
  * The service's health for admins: PostgreSQL and Redis, the queues (waiting, delayed, failed
  * jobs), the holders of the mechanism key (too few: a link to the custody page, where a holder
  * grants it), active admins, the age of the audit chain's last signed checkpoint, the running
- * version and the hash of the console build it serves.
+ * version and the hash of the console build it serves, and whether Redis keeps the queued jobs
+ * (append-only file, no eviction).
  */
 import { useEffect, useState } from 'preact/hooks';
 import { call, codeOf, type ResponseOf } from '../api.js';
@@ -47,7 +48,7 @@ export function HealthPage() {
           <p class={h.status === 'ready' ? 'alert alert-ok' : 'alert alert-error'} data-status={h.status}>
             {h.status === 'ready' ? t('admin.health.ready') : t('admin.health.notReady')}
           </p>
-          {(h.mechanismKeyHolders !== null && h.mechanismKeyHolders < 2) || (h.activeAdmins !== null && h.activeAdmins < 2) || h.auditCheckpointStale ? (
+          {(h.mechanismKeyHolders !== null && h.mechanismKeyHolders < 2) || (h.activeAdmins !== null && h.activeAdmins < 2) || h.auditCheckpointStale || h.redisPersistence.status !== 'ok' ? (
             <div class="alert alert-warn" role="status">
               <ul>
                 {h.mechanismKeyHolders !== null && h.mechanismKeyHolders < 2 && (
@@ -58,6 +59,9 @@ export function HealthPage() {
                 )}
                 {h.activeAdmins !== null && h.activeAdmins < 2 && <li data-warning="admins">{t('admin.health.fewAdmins', { n: h.activeAdmins })}</li>}
                 {h.auditCheckpointStale && <li data-warning="checkpoint">{t('admin.health.staleCheckpoint')}</li>}
+                {h.redisPersistence.status !== 'ok' && (
+                  <li data-warning="redis-persistence">{t(h.redisPersistence.status === 'warning' ? 'admin.health.redisNotPersistent' : 'admin.health.redisPersistenceUnknown')}</li>
+                )}
               </ul>
             </div>
           ) : null}
@@ -68,6 +72,10 @@ export function HealthPage() {
               <dd data-check="database">{h.checks.database === 'up' ? t('admin.health.up') : t('admin.health.down')}</dd>
               <dt>Redis</dt>
               <dd data-check="redis">{h.checks.redis === 'up' ? t('admin.health.up') : t('admin.health.down')}</dd>
+              <dt>{t('admin.health.redisPersistence')}</dt>
+              <dd class="code" data-redis-persistence={h.redisPersistence.status}>
+                appendonly {h.redisPersistence.appendonly}, maxmemory-policy {h.redisPersistence.maxmemoryPolicy}
+              </dd>
               <dt>{t('admin.health.holders')}</dt>
               <dd>{count(h.mechanismKeyHolders)}</dd>
               <dt>{t('admin.health.admins')}</dt>

@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { parse } from 'yaml';
 import { buildTestApp } from '../helpers/app.js';
+import { createTestDatabase } from '../helpers/db.js';
 import { bootstrap, fileCase } from '../helpers/world.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { projectRoot } from '../../src/lib/paths.js';
@@ -27,7 +28,11 @@ import { startTimestampAuthority } from '../helpers/timestamp-authority.js';
 const root = projectRoot();
 const tsa = await startTimestampAuthority();
 t.teardown(() => tsa.close());
-const T = await buildTestApp(t, { now: '2026-03-02T08:00:00.000Z', env: { TIMESTAMP_AUTHORITY_URL: tsa.url } });
+// The database is its own read replica here: enough for the replica's series to be exported.
+const db = await createTestDatabase();
+const T = await buildTestApp(t, { db, now: '2026-03-02T08:00:00.000Z', env: { TIMESTAMP_AUTHORITY_URL: tsa.url, DATABASE_REPLICA_URL: db.url } });
+// Given to the app, so dropped here (after the app's own teardown has closed it).
+t.teardown(() => db.drop());
 await T.app.listen({ port: 0, host: '127.0.0.1' });
 const address = T.app.server.address();
 if (!address || typeof address === 'string') throw new Error('no port');
@@ -148,6 +153,7 @@ t.test('before the workers run: the figures of a fresh filing, then of its deadl
   t.equal(value(s, 'egide_audit_checkpoint_age_seconds'), undefined, 'no checkpoint yet: no sample');
   t.equal(value(s, 'egide_audit_checkpoint_interval_seconds'), T.config.AUDIT_CHECKPOINT_INTERVAL_SECONDS);
   for (const queue of ['deadline-steps', 'webhooks']) t.equal(value(s, 'egide_queue_up', { queue }), 1, `${queue}: Redis answered`);
+  t.equal(value(s, 'egide_db_replica_up'), 1, 'the replica answers');
   const free = value(s, 'egide_evidence_store_free_bytes') ?? 0;
   const size = value(s, 'egide_evidence_store_size_bytes') ?? 0;
   t.ok(free > 0 && free <= size, `the evidence store's disk: ${free} free of ${size}`);

@@ -8,6 +8,7 @@ import type { CliIo } from './cli-io.js';
 import { bootstrapCommand } from './bootstrap.js';
 import { dbMigrateCommand } from './db-migrate.js';
 import { addEnvCommands } from './env-init.js';
+import { addBackupCommands } from './backup.js';
 
 const processIo = (): CliIo => ({ env: process.env, stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
 
@@ -34,6 +35,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     });
 
   addEnvCommands(program, io, (c) => (code = c));
+  addBackupCommands(program, io, (c) => (code = c));
 
   program
     .command('db')

@@ -17,4 +17,5 @@ export const registry: Record<string, () => Promise<{ default: Benchmark }>> = {
   console: () => import('./console.bench.js'),
   files: () => import('./files.bench.js'),
   stats: () => import('./stats.bench.js'),
+  backup: () => import('./backup.bench.js'),
 };

@@ -23,6 +23,7 @@ import { restoreBackup } from '../src/backup/restore-backup.js';
 import { verifyBackup } from '../src/backup/backup-manifest.js';
 import { eachLimit } from '../src/backup/take-backup.js';
 import type { Config } from '../src/config/config.js';
+import { loadServerKeys } from '../src/lib/server-keys.js';
 import { APP_ROLE, OWNER_ROLE, PG_BASE, roleUrl } from '../test/helpers/db.js';
 import { bootstrap, enrolActor, type Actor } from '../test/helpers/world.js';
 import { defineBenchmark, row } from './lib/report.js';
@@ -105,6 +106,8 @@ export default defineBenchmark({
       const dbBytes = Number(size!.bytes);
       await local.app.close();
       const config = { ...svc.config, DATABASE_OWNER_URL: svc.db.ownerUrl } as Config;
+      const keys = await loadServerKeys(config);
+      const serverKeys = { auditSigningPublicKey: keys.audit.publicKey, jwtPublicKeyPem: keys.jwt.publicPem };
 
       // Baseline backup: the bare tools on the same data.
       ctx.log('baseline: pg_dump --format=custom and cp -r of the files');
@@ -118,7 +121,7 @@ export default defineBenchmark({
       ctx.log('egide backup');
       const backupDir = join(work, 'backup');
       t0 = nowMs();
-      const backup = await takeBackup(config, backupDir);
+      const backup = await takeBackup(config, serverKeys, backupDir);
       const backupMs = nowMs() - t0;
       if (backup.damaged.length > 0 || backup.manifest.store.files !== FILES) throw new Error(`backup: ${backup.manifest.store.files} files, ${backup.damaged.length} damaged`);
       const backupBytes = await duSize(backupDir);
@@ -141,7 +144,7 @@ export default defineBenchmark({
       created.push(target.name);
       const restoredConfig = { ...config, DATABASE_URL: target.url, DATABASE_OWNER_URL: target.ownerUrl, FILE_STORE_DIR: join(work, 'restored-store'), POLICIES_DIR: join(work, 'restored-policies') } as Config;
       t0 = nowMs();
-      const restored = await restoreBackup(restoredConfig, backupDir, { manifestSha256: backup.manifestSha256 });
+      const restored = await restoreBackup(restoredConfig, serverKeys, backupDir, { manifestSha256: backup.manifestSha256 });
       const restoreMs = nowMs() - t0;
       const check = postgres(target.url, { max: 1, onnotice: () => undefined });
       const [counts] = await check<Array<{ cases: number; files: number }>>`select (select count(*)::int from cases) as cases, (select count(*)::int from case_files) as files`;

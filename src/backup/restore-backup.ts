@@ -10,10 +10,9 @@ import { evidenceStoreConfig } from '../files/evidence-store-config.js';
 import { createEvidenceStore } from '../files/stores/create-evidence-store.js';
 import { isEvidenceId } from '../files/stores/evidence-id.js';
 import { policiesPath } from '../lib/paths.js';
-import { loadServerKeys } from '../lib/server-keys.js';
 import { verifyBackup, type BackupManifest } from './backup-manifest.js';
 import { restoreDatabase } from './pg-tools.js';
-import { eachLimit, FILES_DIR, POLICIES_DIR, PUBLIC_KEYS_FILE } from './take-backup.js';
+import { eachLimit, FILES_DIR, POLICIES_DIR, PUBLIC_KEYS_FILE, type ServerPublicKeys } from './take-backup.js';
 
 export class RestoreRefusedError extends Error {
   override readonly name = 'RestoreRefusedError';
@@ -77,7 +76,7 @@ async function restorePolicies(dir: string, target: string, warnings: string[]):
  * restored: it holds nothing PostgreSQL cannot rebuild, and the workers' reconciler re-creates
  * the deadline jobs at start, firing at once the steps that fell due meanwhile.
  */
-export async function restoreBackup(config: Config, dir: string, opts: { manifestSha256?: string } = {}): Promise<RestoreResult> {
+export async function restoreBackup(config: Config, serverKeys: ServerPublicKeys, dir: string, opts: { manifestSha256?: string } = {}): Promise<RestoreResult> {
   const ownerUrl = config.DATABASE_OWNER_URL;
   if (!ownerUrl) throw new RestoreRefusedError('set DATABASE_OWNER_URL: the database is restored as the owner role (README, "Database roles")');
   const { manifest } = await verifyBackup(dir, opts.manifestSha256);
@@ -109,8 +108,7 @@ export async function restoreBackup(config: Config, dir: string, opts: { manifes
     if (!status.current) warnings.push(`the backup's database has ${status.applied} of this release's ${status.expected} migrations: apply them (\`npm run egide -- db migrate\`, or start with DATABASE_OWNER_URL) before serving`);
     const policies = await restorePolicies(dir, policiesPath(config), warnings);
     const published = JSON.parse(await readFile(join(dir, PUBLIC_KEYS_FILE), 'utf8')) as { auditSigningPublicKey: string };
-    const keys = await loadServerKeys(config);
-    if (keys.audit.publicKey !== published.auditSigningPublicKey) {
+    if (serverKeys.auditSigningPublicKey !== published.auditSigningPublicKey) {
       warnings.push(`AUDIT_SIGNING_KEY here is not the one of the backup (public key ${published.auditSigningPublicKey}): the chain verifies, but the stored checkpoints do not verify under this key; restore the kept .env secret (KEEP-APART.md)`);
     }
     if (manifest.store.missing.length > 0) warnings.push(`${manifest.store.missing.length} files of the snapshot were purged before they were copied and have no bytes: ${manifest.store.missing.slice(0, 5).join(', ')}${manifest.store.missing.length > 5 ? ', ...' : ''}`);

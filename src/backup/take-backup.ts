@@ -13,7 +13,6 @@ import { createEvidenceStore } from '../files/stores/create-evidence-store.js';
 import { EvidenceFileMissingError } from '../files/stores/evidence-id.js';
 import type { EvidenceStore } from '../files/stores/evidence-store.js';
 import { policiesPath, projectRoot } from '../lib/paths.js';
-import { loadServerKeys } from '../lib/server-keys.js';
 import { fingerprintOf } from '../keys/public-key-view.js';
 import { hashFile, MANIFEST_FILE, MANIFEST_FORMAT, writeManifest, type BackupManifest, type ManifestEntry } from './backup-manifest.js';
 import { keepApartText } from './keep-apart.js';
@@ -27,6 +26,12 @@ export const KEEP_APART_FILE = 'KEEP-APART.md';
 
 /** How many evidence files are copied at once: the store is a disk or an object store over the network. */
 const COPY_CONCURRENCY = 8;
+
+/** The public halves of the server's keys (the caller derives them from the secrets it was started with). */
+export interface ServerPublicKeys {
+  auditSigningPublicKey: string;
+  jwtPublicKeyPem: string;
+}
 
 export interface BackupResult {
   dir: string;
@@ -96,7 +101,7 @@ async function listFiles(dir: string): Promise<string[]> {
  * arrived), the policies, the public keys, and a manifest of every file's SHA-256. No secret of
  * `.env` is written: KEEP-APART.md says what the operator keeps elsewhere.
  */
-export async function takeBackup(config: Config, dir: string, opts: { now?: () => Date } = {}): Promise<BackupResult> {
+export async function takeBackup(config: Config, serverKeys: ServerPublicKeys, dir: string, opts: { now?: () => Date } = {}): Promise<BackupResult> {
   const ownerUrl = config.DATABASE_OWNER_URL;
   if (!ownerUrl) throw new Error('set DATABASE_OWNER_URL: the dump reads every table as the owner role (README, "Database roles")');
   await mkdir(dir, { recursive: true, mode: 0o700 });
@@ -119,6 +124,8 @@ export async function takeBackup(config: Config, dir: string, opts: { now?: () =
       const [{ snapshot }] = (await tx`select pg_export_snapshot() as snapshot`) as unknown as [{ snapshot: string }];
       // The dump runs while this transaction holds the snapshot open.
       const dumped = dumpDatabase(ownerUrl, dumpPath, snapshot);
+      // Awaited below; a query failing first must not leave its rejection unhandled.
+      dumped.catch(() => undefined);
       const [migrations] = await tx<Array<{ n: number; last: string | null }>>`select count(*)::int as n, max(created_at)::text as last from drizzle.__drizzle_migrations`;
       const [cases] = await tx<Array<{ n: number }>>`select count(*)::int as n from cases`;
       const [head] = await tx<Array<{ seq: string; hash: string }>>`select seq::text, hash from audit_head order by id limit 1`;
@@ -165,10 +172,9 @@ export async function takeBackup(config: Config, dir: string, opts: { now?: () =
   }
 
   // The public halves only: what a restored deployment and its verifiers check against.
-  const keys = await loadServerKeys(config);
   const publicKeys = {
-    auditSigningPublicKey: keys.audit.publicKey,
-    jwtPublicKeyPem: keys.jwt.publicPem,
+    auditSigningPublicKey: serverKeys.auditSigningPublicKey,
+    jwtPublicKeyPem: serverKeys.jwtPublicKeyPem,
     intakeKeyId: config.INTAKE_KEY_ID || null,
     organisations: orgKeys.map((k) => ({
       orgId: k.org_id,
@@ -183,7 +189,7 @@ export async function takeBackup(config: Config, dir: string, opts: { now?: () =
   };
   await mkdir(join(dir, 'keys'), { mode: 0o700 });
   await writeFile(join(dir, PUBLIC_KEYS_FILE), `${JSON.stringify(publicKeys, null, 2)}\n`, { mode: 0o600 });
-  await writeFile(join(dir, KEEP_APART_FILE), keepApartText({ createdAt, auditSigningPublicKey: keys.audit.publicKey, mechanismKeys: publicKeys.organisations.filter((k) => k.kind === 'mechanism') }), { mode: 0o600 });
+  await writeFile(join(dir, KEEP_APART_FILE), keepApartText({ createdAt, auditSigningPublicKey: serverKeys.auditSigningPublicKey, mechanismKeys: publicKeys.organisations.filter((k) => k.kind === 'mechanism') }), { mode: 0o600 });
 
   // Every file but the evidence (hashed while copied) and the manifest itself.
   for (const file of await listFiles(dir)) {

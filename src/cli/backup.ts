@@ -1,17 +1,24 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../config/config.js';
-import { takeBackup } from '../backup/take-backup.js';
+import { loadConfig, type Config } from '../config/config.js';
+import { loadServerKeys } from '../lib/server-keys.js';
+import { takeBackup, type ServerPublicKeys } from '../backup/take-backup.js';
 import { BackupInvalidError } from '../backup/backup-manifest.js';
 import { restoreBackup, RestoreRefusedError } from '../backup/restore-backup.js';
 import type { CliIo } from './cli-io.js';
 
 type Io = Pick<CliIo, 'env' | 'stdout' | 'stderr'>;
 
+/** The public halves of the keys the service runs with (from the secrets in the environment). */
+async function publicKeys(config: Config): Promise<ServerPublicKeys> {
+  const keys = await loadServerKeys(config);
+  return { auditSigningPublicKey: keys.audit.publicKey, jwtPublicKeyPem: keys.jwt.publicPem };
+}
+
 /** `egide backup <dir>`: 0 when every complete file was copied intact, 1 otherwise (the backup is still written). */
 export async function backupCommand(dir: string, io: Io): Promise<number> {
   const config = loadConfig(io.env);
   const started = Date.now();
-  const r = await takeBackup(config, dir);
+  const r = await takeBackup(config, await publicKeys(config), dir);
   const m = r.manifest;
   io.stdout.write(
     [
@@ -36,7 +43,7 @@ export async function restoreCommand(dir: string, opts: { manifestSha256?: strin
   const config = loadConfig(io.env);
   const started = Date.now();
   try {
-    const r = await restoreBackup(config, dir, opts.manifestSha256 ? { manifestSha256: opts.manifestSha256 } : {});
+    const r = await restoreBackup(config, await publicKeys(config), dir, opts.manifestSha256 ? { manifestSha256: opts.manifestSha256 } : {});
     io.stdout.write(
       [
         `restored the backup of ${r.manifest.createdAt} (egide ${r.manifest.egide.version}${r.manifest.egide.commit ? ` ${r.manifest.egide.commit.slice(0, 12)}` : ''}) in ${((Date.now() - started) / 1000).toFixed(1)} s`,

@@ -11,7 +11,7 @@
  * mechanism key is gone: a new supervisor rebuilds it from 3 of the 5 Shamir share codes made
  * before the disaster, and the cases open again. The clocks are injected: the downtime is two days.
  */
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +19,6 @@ import t from 'tap';
 import { pino } from 'pino';
 import postgres from 'postgres';
 import { Redis } from 'ioredis';
-import { main } from '../../src/cli/main.js';
 import type { Config } from '../../src/config/config.js';
 import { stepTimes } from '../../src/escalation/step-times.js';
 import type { DeadlineRule } from '../../src/deadlines/deadline-policy.js';
@@ -28,43 +27,14 @@ import { caseFieldAd, combineShareCodes, openField, openSecret, sealKeyringEntry
 import { openFileDescription } from '../../src/sdk/client/file-upload.js';
 import { createEscalationParts } from '../../workers/escalation.js';
 import { buildTestApp, REDIS_URL, type TestApp } from '../helpers/app.js';
-import { APP_ROLE, OWNER_ROLE, PG_BASE, roleUrl, type TestDatabase } from '../helpers/db.js';
-import { buildWorld, caseKeyOf, enrolActor, reauth, requestAs, type Actor, type CaseStage, type StagedCase } from '../helpers/world.js';
+import { PG_BASE } from '../helpers/db.js';
+import { egide, emptyDatabase } from './backup-kit.js';
+import { assignCaseSupervisor, buildWorld, caseKeyOf, enrolActor, reauth, requestAs, type Actor, type CaseStage, type StagedCase } from '../helpers/world.js';
 import { download, evidenceBytes, listen, sha256Hex, upload, uploadAttached } from '../files/file-kit.js';
 
 const H = 3_600_000;
 const T0 = '2026-03-02T08:00:00.000Z';
 const STAGES: CaseStage[] = ['received', 'triage', 'info_requested', 'declined', 'assessment', 'assessed', 'decision', 'protection', 'reassessed'];
-
-/** The CLI in-process, with an environment made of a configuration (what `.env` would hold). */
-async function egide(args: string[], config: Config, extra: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const env = { ...Object.fromEntries(Object.entries(config).map(([k, v]) => [k, String(v)])), ...extra };
-  const code = await main(args, { env, stdin: process.stdin, stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) } });
-  return { code, out, err };
-}
-
-/** An empty database owned by the owner role, dropped at the end: where the backup is restored. */
-async function emptyDatabase(): Promise<TestDatabase> {
-  const name = `egide_t_${randomBytes(6).toString('hex')}`;
-  const admin = postgres(`${PG_BASE}/postgres`, { max: 1, onnotice: () => undefined });
-  await admin.unsafe(`create database "${name}" owner ${OWNER_ROLE}`);
-  await admin.end();
-  const db: TestDatabase = {
-    name,
-    url: roleUrl(APP_ROLE, name),
-    ownerUrl: roleUrl(OWNER_ROLE, name),
-    adminUrl: `${PG_BASE}/${name}`,
-    async drop() {
-      const a = postgres(`${PG_BASE}/postgres`, { max: 1, onnotice: () => undefined });
-      await a.unsafe(`drop database if exists "${name}" with (force)`);
-      await a.end();
-    },
-  };
-  t.teardown(() => db.drop());
-  return db;
-}
 
 async function flushPrefix(prefix: string): Promise<void> {
   const r = new Redis(REDIS_URL);
@@ -94,6 +64,8 @@ const officer = world.officers.awa;
 const originA = await listen(A);
 const cases: StagedCase[] = [];
 for (const stage of STAGES) cases.push(await world.caseAt(stage));
+// The supervisor is part of every case (the first holder of the mechanism key opens them all).
+for (const c of cases) await assignCaseSupervisor(A, c.caseId, supervisor);
 
 /** Evidence: two files attached (one by a defender, one by the officer), one received and not yet attached. */
 const files: Array<{ caseId: string; fileId: string; bytes: Uint8Array; cipherSha256: string; plainSha256: string }> = [];
@@ -120,10 +92,21 @@ if (recorded.statusCode !== 201) throw new Error(`custody backup: ${recorded.sta
 const checkpoint = await A.app.container.services.audit.checkpoint();
 if (!checkpoint) throw new Error('no checkpoint was signed');
 await requestAs(A)(officer, 'GET', `/v1/cases/${cases[4]!.caseId}`);
-const openBefore = await A.database.sql<Array<{ id: string; rule: string; started_at: Date; due_at: Date; urgent: boolean }>>`select id, rule, started_at, due_at, urgent from deadlines where state = 'open' order by id`;
+const openBefore = await A.database.sql<Array<{ id: string; rule: string; started_at: string; due_at: string; urgent: boolean }>>`select id, rule, started_at, due_at, urgent from deadlines where state = 'open' order by id`;
 const stepsBefore = ((await A.database.sql<Array<{ n: number }>>`select count(*)::int as n from deadline_steps`)[0]!).n;
 const fileRowsBefore = [...(await A.database.sql<Array<{ id: string; state: string; sha: string | null }>>`select id::text, state, ciphertext_sha256 as sha from case_files order by id`)];
 for (const f of files) f.cipherSha256 = fileRowsBefore.find((r) => r.id === f.fileId)!.sha!;
+
+// Where it will be restored: an empty database, evidence directory and policies directory.
+const target = await emptyDatabase(t);
+const storeB = join(work, 'store-b');
+const policiesB = join(work, 'policies-b');
+/** What the operator kept apart: the .env secrets; the rest of the configuration is the new place's. */
+const kept = { JWT_SIGNING_KEY: A.config.JWT_SIGNING_KEY, AUDIT_SIGNING_KEY: A.config.AUDIT_SIGNING_KEY, SERVER_SECRET: A.config.SERVER_SECRET, METRICS_TOKEN: A.config.METRICS_TOKEN };
+const configB = { ...A.config, ...kept, DATABASE_URL: target.url, DATABASE_OWNER_URL: target.ownerUrl, FILE_STORE_DIR: storeB, POLICIES_DIR: policiesB } as Config;
+let B: TestApp;
+/** Two days down: every step that fell due meanwhile is overdue when the service comes back. */
+const DOWN_UNTIL = new Date(Date.parse(T0) + 50 * H).toISOString();
 
 await t.test('egide backup writes the snapshot, its manifest and what to keep apart, and no secret', async (t) => {
   const config = { ...A.config, DATABASE_OWNER_URL: A.db.ownerUrl };
@@ -174,15 +157,6 @@ await t.test('the deployment is destroyed: database, Redis prefix and evidence s
 // ---------------------------------------------------------------------------------------------
 // Restored elsewhere
 // ---------------------------------------------------------------------------------------------
-const target = await emptyDatabase();
-const storeB = join(work, 'store-b');
-const policiesB = join(work, 'policies-b');
-/** What the operator kept apart: the .env secrets; the rest of the configuration is the new place's. */
-const kept = { JWT_SIGNING_KEY: A.config.JWT_SIGNING_KEY, AUDIT_SIGNING_KEY: A.config.AUDIT_SIGNING_KEY, SERVER_SECRET: A.config.SERVER_SECRET, METRICS_TOKEN: A.config.METRICS_TOKEN };
-const configB = { ...A.config, ...kept, DATABASE_URL: target.url, DATABASE_OWNER_URL: target.ownerUrl, FILE_STORE_DIR: storeB, POLICIES_DIR: policiesB } as Config;
-let B: TestApp;
-/** Two days down: every step that fell due meanwhile is overdue when the service comes back. */
-const DOWN_UNTIL = new Date(Date.parse(T0) + 50 * H).toISOString();
 
 await t.test('egide restore checks the hashes and refuses a tampered backup or a database in use', async (t) => {
   // A byte changed in one evidence file: refused before anything is written.
@@ -213,6 +187,10 @@ await t.test('egide restore into the empty database and store', async (t) => {
   const again = await egide(['restore', backupDir], configB);
   t.equal(again.code, 1, 'a second restore into the same database is refused');
   t.match(again.err, /restore refused: the database holds \d+ tables/);
+  const elsewhere = await emptyDatabase(t);
+  const intoFullStore = await egide(['restore', backupDir], { ...configB, DATABASE_URL: elsewhere.url, DATABASE_OWNER_URL: elsewhere.ownerUrl, POLICIES_DIR: join(work, 'policies-c') } as Config);
+  t.equal(intoFullStore.code, 1, 'and so is one into a store that holds files');
+  t.match(intoFullStore.err, /restore refused: the evidence store \(FILE_STORE=disk\) holds 3 objects/);
 });
 
 await t.test('the service starts on the restored deployment and the audit chain verifies', async (t) => {
@@ -273,7 +251,7 @@ await t.test('the deadlines resume: what fell due while down fires at once, and 
   const now = B.clock.now();
   const fired = await B.database.sql<Array<{ deadline_id: string; step: string }>>`select deadline_id::text, step from deadline_steps order by deadline_id, step`;
   const expected = openBefore
-    .flatMap((d) => stepTimes(parts.policy.rules.get(d.rule as DeadlineRule['name'])!, { startedAt: d.started_at, dueAt: d.due_at, urgent: d.urgent }).filter((s) => s.at <= now).map((s) => ({ deadline_id: d.id, step: s.step })))
+    .flatMap((d) => stepTimes(parts.policy.rules.get(d.rule as DeadlineRule['name'])!, { startedAt: new Date(d.started_at), dueAt: new Date(d.due_at), urgent: d.urgent }).filter((s) => s.at <= now).map((s) => ({ deadline_id: d.id, step: s.step })))
     .sort((a, b) => (a.deadline_id + a.step < b.deadline_id + b.step ? -1 : 1));
   t.same(fired, expected, 'exactly the steps whose time passed while the service was down');
   t.ok(first.enqueued > 0, 'and the jobs of the steps to come are in the new Redis prefix');
@@ -284,8 +262,14 @@ await t.test('the deadlines resume: what fell due while down fires at once, and 
 });
 
 await t.test('every key holder is gone: 3 of the 5 share codes rebuild the mechanism key and the cases open again', async (t) => {
-  // The first supervisor left (their key went with them); a new supervisor holds nothing.
+  // The first supervisor, the only holder, is gone with their password and recovery code: their
+  // private key (and so the mechanism key) is lost. The service would not disable them while
+  // they are the only holder; a new supervisor holds nothing.
+  const leave = () => requestAs(B)(admin, 'POST', `/v1/users/${supervisor.id}/disable`, { reason: 'Départ du mécanisme' });
+  t.match((await leave()).json(), { code: 'last_keyholder' }, 'the last holder cannot be disabled');
   const newcomer: Actor = await enrolActor(B, admin, { username: 'supervisor-nouvelle', role: 'supervisor', orgId: world.dep.mechanismId });
+  // Made the cases' supervisor (the first one is gone), they still hold no key.
+  for (const c of cases) await assignCaseSupervisor(B, c.caseId, newcomer);
   await t.rejects(caseKeyOf(B, newcomer, cases[0]!.caseId), 'before: no envelope opens with their keys');
   const as = requestAs(B);
   const start = await as(newcomer, 'POST', '/v1/custody/restore/challenge', {});
@@ -295,4 +279,5 @@ await t.test('every key holder is gone: 3 of the 5 share codes rebuild the mecha
   const done = await as(newcomer, 'POST', '/v1/custody/restore', { challengeId, answer: toB64u(openSecret(challenge, rebuilt, 'challenge')), entry: sealKeyringEntry(rebuilt.privateKey, newcomer.keyPair.publicKey).entry });
   t.equal(done.statusCode, 201, done.body);
   for (const c of cases) t.same(await caseKeyOf(B, newcomer, c.caseId), c.dek, 'the case opens through the rebuilt key');
+  t.ok((await leave()).statusCode < 300, 'with a holder again, the one who left is disabled');
 });

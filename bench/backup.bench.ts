@@ -24,6 +24,7 @@ import { verifyBackup } from '../src/backup/backup-manifest.js';
 import { eachLimit } from '../src/backup/take-backup.js';
 import type { Config } from '../src/config/config.js';
 import { loadServerKeys } from '../src/lib/server-keys.js';
+import { signCheckpoint } from '../src/sdk/index.js';
 import { APP_ROLE, OWNER_ROLE, PG_BASE, roleUrl } from '../test/helpers/db.js';
 import { bootstrap, enrolActor, type Actor } from '../test/helpers/world.js';
 import { defineBenchmark, row } from './lib/report.js';
@@ -107,7 +108,7 @@ export default defineBenchmark({
       await local.app.close();
       const config = { ...svc.config, DATABASE_OWNER_URL: svc.db.ownerUrl } as Config;
       const keys = await loadServerKeys(config);
-      const serverKeys = { auditSigningPublicKey: keys.audit.publicKey, jwtPublicKeyPem: keys.jwt.publicPem };
+      const serverKeys = { auditSigningPublicKey: keys.audit.publicKey, jwtPublicKeyPem: keys.jwt.publicPem, signHead: (seq: number, hash: string) => signCheckpoint(seq, hash, keys.audit.secretKey) };
 
       // Baseline backup: the bare tools on the same data.
       ctx.log('baseline: pg_dump --format=custom and cp -r of the files');

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { SignedCheckpoint } from '../sdk/index.js';
 
 /**
  * What a backup directory holds and how to check it: every file with its size and SHA-256, the
@@ -27,6 +28,11 @@ export interface BackupManifest {
     migrations: { applied: number; lastTag: string | null };
     cases: number;
     auditHead: { seq: number; hash: string };
+    /**
+     * The snapshot's audit head signed at backup time with the deployment's checkpoint key: the
+     * events since the last stored checkpoint are covered too (null: an empty chain).
+     */
+    signedHead: SignedCheckpoint | null;
     latestCheckpoint: { seq: number; hash: string; signedAt: string } | null;
   };
   store: {

@@ -10,6 +10,7 @@ import { evidenceStoreConfig } from '../files/evidence-store-config.js';
 import { createEvidenceStore } from '../files/stores/create-evidence-store.js';
 import { isEvidenceId } from '../files/stores/evidence-id.js';
 import { policiesPath } from '../lib/paths.js';
+import { verifyCheckpoint } from '../sdk/index.js';
 import { verifyBackup, type BackupManifest } from './backup-manifest.js';
 import { restoreDatabase } from './pg-tools.js';
 import { eachLimit, FILES_DIR, POLICIES_DIR, PUBLIC_KEYS_FILE, type ServerPublicKeys } from './take-backup.js';
@@ -22,6 +23,8 @@ export interface RestoreResult {
   manifest: BackupManifest;
   files: number;
   policies: 'copied' | 'same' | 'kept';
+  /** The audit head signed at backup time, found in the restored chain under the backup's checkpoint key (null: an empty chain). */
+  signedHead: { seq: number } | null;
   /** Things the operator should know (policies that differ, another audit signing key, migrations to apply). */
   warnings: string[];
 }
@@ -94,6 +97,10 @@ export async function restoreBackup(config: Config, serverKeys: ServerPublicKeys
     const stored = await store.list();
     if (stored.length > 0) throw new RestoreRefusedError(`the evidence store (FILE_STORE=${config.FILE_STORE}) holds ${stored.length} objects already: a backup is restored into an empty store only`);
 
+    const published = JSON.parse(await readFile(join(dir, PUBLIC_KEYS_FILE), 'utf8')) as { auditSigningPublicKey: string };
+    const head = manifest.database.signedHead;
+    if (head && !verifyCheckpoint(head, published.auditSigningPublicKey)) throw new RestoreRefusedError(`the audit head in the manifest (seq ${head.seq}) is not signed by the backup's checkpoint key`);
+
     await restoreDatabase(ownerUrl, join(dir, manifest.database.dump));
     await grantApplicationRole(sql, urlUser(config.DATABASE_URL));
 
@@ -107,12 +114,15 @@ export async function restoreBackup(config: Config, serverKeys: ServerPublicKeys
     const status = await migrationStatus(sql);
     if (!status.current) warnings.push(`the backup's database has ${status.applied} of this release's ${status.expected} migrations: apply them (\`npm run egide -- db migrate\`, or start with DATABASE_OWNER_URL) before serving`);
     const policies = await restorePolicies(dir, policiesPath(config), warnings);
-    const published = JSON.parse(await readFile(join(dir, PUBLIC_KEYS_FILE), 'utf8')) as { auditSigningPublicKey: string };
+    if (head) {
+      const [row] = await sql<Array<{ hash: string }>>`select hash from audit_log where seq = ${head.seq}`;
+      if (row?.hash !== head.hash) throw new Error(`the restored audit chain does not pass through the head signed at backup time (seq ${head.seq}): do not serve this database; restore another backup`);
+    }
     if (serverKeys.auditSigningPublicKey !== published.auditSigningPublicKey) {
       warnings.push(`AUDIT_SIGNING_KEY here is not the one of the backup (public key ${published.auditSigningPublicKey}): the chain verifies, but the stored checkpoints do not verify under this key; restore the kept .env secret (KEEP-APART.md)`);
     }
     if (manifest.store.missing.length > 0) warnings.push(`${manifest.store.missing.length} files of the snapshot were purged before they were copied and have no bytes: ${manifest.store.missing.slice(0, 5).join(', ')}${manifest.store.missing.length > 5 ? ', ...' : ''}`);
-    return { manifest, files: evidence.length, policies, warnings };
+    return { manifest, files: evidence.length, policies, signedHead: head ? { seq: head.seq } : null, warnings };
   } finally {
     await sql.end({ timeout: 5 });
     await store.close();

@@ -14,6 +14,7 @@ import { EvidenceFileMissingError } from '../files/stores/evidence-id.js';
 import type { EvidenceStore } from '../files/stores/evidence-store.js';
 import { policiesPath, projectRoot } from '../lib/paths.js';
 import { fingerprintOf } from '../keys/public-key-view.js';
+import type { SignedCheckpoint } from '../sdk/index.js';
 import { hashFile, MANIFEST_FILE, MANIFEST_FORMAT, writeManifest, type BackupManifest, type ManifestEntry } from './backup-manifest.js';
 import { keepApartText } from './keep-apart.js';
 import { dumpDatabase, migrationTag } from './pg-tools.js';
@@ -31,6 +32,11 @@ const COPY_CONCURRENCY = 8;
 export interface ServerPublicKeys {
   auditSigningPublicKey: string;
   jwtPublicKeyPem: string;
+}
+
+/** What a backup needs of the keys: the public halves, and a signature of the snapshot's audit head by the checkpoint key. */
+export interface BackupKeys extends ServerPublicKeys {
+  signHead(seq: number, hash: string): SignedCheckpoint;
 }
 
 export interface BackupResult {
@@ -101,7 +107,7 @@ async function listFiles(dir: string): Promise<string[]> {
  * arrived), the policies, the public keys, and a manifest of every file's SHA-256. No secret of
  * `.env` is written: KEEP-APART.md says what the operator keeps elsewhere.
  */
-export async function takeBackup(config: Config, serverKeys: ServerPublicKeys, dir: string, opts: { now?: () => Date } = {}): Promise<BackupResult> {
+export async function takeBackup(config: Config, serverKeys: BackupKeys, dir: string, opts: { now?: () => Date } = {}): Promise<BackupResult> {
   const ownerUrl = config.DATABASE_OWNER_URL;
   if (!ownerUrl) throw new Error('set DATABASE_OWNER_URL: the dump reads every table as the owner role (README, "Database roles")');
   await mkdir(dir, { recursive: true, mode: 0o700 });
@@ -120,6 +126,12 @@ export async function takeBackup(config: Config, serverKeys: ServerPublicKeys, d
   let orgKeys: Array<{ org_id: string; kind: string; name: string; key_id: string; public_key: string; created_at: Date; retired_at: Date | null }>;
   try {
     const dumpPath = join(dir, DUMP_FILE);
+    // The events recorded but not chained yet are chained first (what the service does every
+    // AUDIT_CHAIN_INTERVAL_MS), so the head signed below covers every event up to the snapshot.
+    for (;;) {
+      const [row] = await sql<Array<{ n: number }>>`select audit_chain_pending(5000) as n`;
+      if (Number(row?.n ?? 0) < 5000) break;
+    }
     ({ database, fileRows, orgKeys } = await sql.begin('isolation level repeatable read read only', async (tx) => {
       const [{ snapshot }] = (await tx`select pg_export_snapshot() as snapshot`) as unknown as [{ snapshot: string }];
       // The dump runs while this transaction holds the snapshot open.
@@ -139,6 +151,7 @@ export async function takeBackup(config: Config, serverKeys: ServerPublicKeys, d
           migrations: { applied: migrations?.n ?? 0, lastTag: migrationTag(migrations?.last ? Number(migrations.last) : null) },
           cases: cases?.n ?? 0,
           auditHead: { seq: Number(head?.seq ?? 0), hash: head?.hash ?? '' },
+          signedHead: head && Number(head.seq) > 0 ? serverKeys.signHead(Number(head.seq), head.hash) : null,
           latestCheckpoint: checkpoint ? { seq: Number(checkpoint.seq), hash: checkpoint.hash, signedAt: checkpoint.signed_at.toISOString() } : null,
         },
         fileRows: [...files],

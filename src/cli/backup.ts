@@ -1,29 +1,30 @@
 import type { Command } from 'commander';
 import { loadConfig, type Config } from '../config/config.js';
 import { loadServerKeys } from '../lib/server-keys.js';
-import { takeBackup, type ServerPublicKeys } from '../backup/take-backup.js';
+import { takeBackup, type BackupKeys } from '../backup/take-backup.js';
+import { signCheckpoint } from '../sdk/index.js';
 import { BackupInvalidError } from '../backup/backup-manifest.js';
 import { restoreBackup, RestoreRefusedError } from '../backup/restore-backup.js';
 import type { CliIo } from './cli-io.js';
 
 type Io = Pick<CliIo, 'env' | 'stdout' | 'stderr'>;
 
-/** The public halves of the keys the service runs with (from the secrets in the environment). */
-async function publicKeys(config: Config): Promise<ServerPublicKeys> {
+/** The public halves of the keys the service runs with (from the secrets in the environment), and the checkpoint key's signature. */
+async function backupKeys(config: Config): Promise<BackupKeys> {
   const keys = await loadServerKeys(config);
-  return { auditSigningPublicKey: keys.audit.publicKey, jwtPublicKeyPem: keys.jwt.publicPem };
+  return { auditSigningPublicKey: keys.audit.publicKey, jwtPublicKeyPem: keys.jwt.publicPem, signHead: (seq, hash) => signCheckpoint(seq, hash, keys.audit.secretKey) };
 }
 
 /** `egide backup <dir>`: 0 when every complete file was copied intact, 1 otherwise (the backup is still written). */
 export async function backupCommand(dir: string, io: Io): Promise<number> {
   const config = loadConfig(io.env);
   const started = Date.now();
-  const r = await takeBackup(config, await publicKeys(config), dir);
+  const r = await takeBackup(config, await backupKeys(config), dir);
   const m = r.manifest;
   io.stdout.write(
     [
       `backup written to ${r.dir} in ${((Date.now() - started) / 1000).toFixed(1)} s`,
-      `  database: ${m.database.cases} cases, audit head at seq ${m.database.auditHead.seq}, ${m.database.migrations.applied} migrations (${m.database.migrations.lastTag ?? 'none'})`,
+      `  database: ${m.database.cases} cases, audit head at seq ${m.database.auditHead.seq}${m.database.signedHead ? ' (signed)' : ''}, ${m.database.migrations.applied} migrations (${m.database.migrations.lastTag ?? 'none'})`,
       `  evidence files: ${m.store.files} (${m.store.kind} store)`,
       `  manifest SHA-256: ${r.manifestSha256}`,
       '  keep that hash, the .env secrets and the Shamir shares apart from the backup (KEEP-APART.md)',
@@ -43,11 +44,11 @@ export async function restoreCommand(dir: string, opts: { manifestSha256?: strin
   const config = loadConfig(io.env);
   const started = Date.now();
   try {
-    const r = await restoreBackup(config, await publicKeys(config), dir, opts.manifestSha256 ? { manifestSha256: opts.manifestSha256 } : {});
+    const r = await restoreBackup(config, await backupKeys(config), dir, opts.manifestSha256 ? { manifestSha256: opts.manifestSha256 } : {});
     io.stdout.write(
       [
         `restored the backup of ${r.manifest.createdAt} (egide ${r.manifest.egide.version}${r.manifest.egide.commit ? ` ${r.manifest.egide.commit.slice(0, 12)}` : ''}) in ${((Date.now() - started) / 1000).toFixed(1)} s`,
-        `  database: ${r.manifest.database.cases} cases, audit head at seq ${r.manifest.database.auditHead.seq}`,
+        `  database: ${r.manifest.database.cases} cases, audit head at seq ${r.manifest.database.auditHead.seq}${r.signedHead ? ' (signed at backup time: found in the restored chain)' : ''}`,
         `  evidence files: ${r.files} into the ${config.FILE_STORE} store`,
         `  policies: ${r.policies}`,
         '  start the API and the workers: the reconciler fires the deadline steps that fell due meanwhile',

@@ -20,6 +20,7 @@ import { pino } from 'pino';
 import postgres from 'postgres';
 import { Redis } from 'ioredis';
 import type { Config } from '../../src/config/config.js';
+import { loadServerKeys } from '../../src/lib/server-keys.js';
 import { stepTimes } from '../../src/escalation/step-times.js';
 import type { DeadlineRule } from '../../src/deadlines/deadline-policy.js';
 import { createQueueConnection } from '../../src/queues/registry.js';
@@ -118,6 +119,8 @@ await t.test('egide backup writes the snapshot, its manifest and what to keep ap
   t.equal(createHash('sha256').update(await readFile(join(backupDir, 'manifest.json'))).digest('hex'), manifestSha256);
   t.equal(manifest.database.cases, STAGES.length);
   t.ok(manifest.database.latestCheckpoint.seq >= checkpoint.seq);
+  t.ok(manifest.database.signedHead.seq > checkpoint.seq, 'the head, past the last stored checkpoint, is signed at backup time');
+  t.ok(verifyCheckpoint(manifest.database.signedHead, (await loadServerKeys(A.config)).audit.publicKey), 'by the checkpoint key');
   t.ok(manifest.database.migrations.applied > 0 && manifest.database.migrations.lastTag, 'the migration level');
   t.equal(manifest.store.files, 3, 'the two attached files and the received one');
   t.same(manifest.store.missing, []);
@@ -180,6 +183,7 @@ await t.test('egide restore checks the hashes and refuses a tampered backup or a
 await t.test('egide restore into the empty database and store', async (t) => {
   const r = await egide(['restore', backupDir, '--manifest-sha256', hashKept], configB);
   t.equal(r.code, 0, r.err);
+  t.match(r.out, /audit head at seq \d+ \(signed at backup time: found in the restored chain\)/);
   t.match(r.out, /evidence files: 3 into the disk store/);
   t.match(r.out, /policies: copied/);
   t.equal(r.err, '', 'no warning: same secrets, same release');

@@ -3,9 +3,11 @@
  * read through the S3 client into the backup, checked against the SHA-256 recorded when they
  * arrived, and put back under another prefix by `egide restore`, which refuses a prefix that
  * holds objects already. The service started on the restored database and prefix serves the
- * files, and a client decrypts them to the bytes it uploaded.
+ * files, and a client decrypts them to the bytes it uploaded. The same backup also restores into
+ * a disk store: a way to move between the two.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -71,4 +73,17 @@ await t.test('restored under another prefix, the service serves the files and th
   const refused = await egide(['restore', backupDir], { ...config, DATABASE_URL: other.url, DATABASE_OWNER_URL: other.ownerUrl } as Config);
   t.equal(refused.code, 1, 'a prefix that holds objects is refused');
   t.match(refused.err, /the evidence store \(FILE_STORE=s3\) holds 2 objects already/);
+});
+
+await t.test('the same backup restores into a disk store', async (t) => {
+  const target = await emptyDatabase(t);
+  const dir = join(work, 'disk-store');
+  const config = { ...A.config, ...kept, FILE_STORE: 'disk', FILE_STORE_DIR: dir, DATABASE_URL: target.url, DATABASE_OWNER_URL: target.ownerUrl, POLICIES_DIR: join(work, 'policies-c') } as Config;
+  const r = await egide(['restore', backupDir], config);
+  t.equal(r.code, 0, r.err);
+  t.match(r.out, /evidence files: 2 into the disk store/);
+  for (const u of uploaded) {
+    const row = (await A.database.sql<Array<{ sha: string }>>`select ciphertext_sha256 as sha from case_files where id = ${u.fileId}`)[0]!;
+    t.equal(createHash('sha256').update(await readFile(join(dir, 'files', u.fileId))).digest('hex'), row.sha, 'the file has its recorded SHA-256');
+  }
 });

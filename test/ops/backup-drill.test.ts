@@ -118,6 +118,8 @@ await t.test('egide backup writes the snapshot, its manifest and what to keep ap
   const manifest = JSON.parse(await readFile(join(backupDir, 'manifest.json'), 'utf8'));
   t.equal(createHash('sha256').update(await readFile(join(backupDir, 'manifest.json'))).digest('hex'), manifestSha256);
   t.equal(manifest.database.cases, STAGES.length);
+  const states = (await A.database.sql<Array<{ state: string }>>`select distinct state from cases order by state`).map((r) => r.state);
+  t.same(states, ['assessment', 'closed', 'decision', 'info_requested', 'protection', 'received', 'triage'], 'cases in every state of the workflow');
   t.ok(manifest.database.latestCheckpoint.seq >= checkpoint.seq);
   t.ok(manifest.database.signedHead.seq > checkpoint.seq, 'the head, past the last stored checkpoint, is signed at backup time');
   t.ok(verifyCheckpoint(manifest.database.signedHead, (await loadServerKeys(A.config)).audit.publicKey), 'by the checkpoint key');

@@ -101,15 +101,23 @@ export async function restoreBackup(config: Config, serverKeys: ServerPublicKeys
     const head = manifest.database.signedHead;
     if (head && !verifyCheckpoint(head, published.auditSigningPublicKey)) throw new RestoreRefusedError(`the audit head in the manifest (seq ${head.seq}) is not signed by the backup's checkpoint key`);
 
-    await restoreDatabase(ownerUrl, join(dir, manifest.database.dump));
-    await grantApplicationRole(sql, urlUser(config.DATABASE_URL));
-
     const evidence = manifest.files.filter((f) => f.path.startsWith(`${FILES_DIR}/`));
-    await eachLimit(evidence, RESTORE_CONCURRENCY, async (f) => {
+    const bad = evidence.find((f) => !isEvidenceId(f.path.slice(FILES_DIR.length + 1)));
+    if (bad) throw new RestoreRefusedError(`${bad.path} is not named by an evidence id`);
+    // The files go in while PostgreSQL loads the dump (another process): the two overlap. When
+    // either fails, the files put back are removed, so the store is empty again for the next try.
+    const restored: string[] = [];
+    const files = eachLimit(evidence, RESTORE_CONCURRENCY, async (f) => {
       const id = f.path.slice(FILES_DIR.length + 1);
-      if (!isEvidenceId(id)) throw new RestoreRefusedError(`${f.path} is not named by an evidence id`);
       await store.restore(id, createReadStream(join(dir, f.path)), f.size);
+      restored.push(id);
     });
+    const [db, copied] = await Promise.allSettled([restoreDatabase(ownerUrl, join(dir, manifest.database.dump)), files]);
+    if (db.status === 'rejected' || copied.status === 'rejected') {
+      await eachLimit(restored, RESTORE_CONCURRENCY, (id) => store.remove(id)).catch(() => undefined);
+      throw db.status === 'rejected' ? db.reason : (copied as PromiseRejectedResult).reason;
+    }
+    await grantApplicationRole(sql, urlUser(config.DATABASE_URL));
 
     const status = await migrationStatus(sql);
     if (!status.current) warnings.push(`the backup's database has ${status.applied} of this release's ${status.expected} migrations: apply them (\`npm run egide -- db migrate\`, or start with DATABASE_OWNER_URL) before serving`);

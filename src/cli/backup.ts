@@ -15,7 +15,7 @@ async function backupKeys(config: Config): Promise<BackupKeys> {
   return { auditSigningPublicKey: keys.audit.publicKey, jwtPublicKeyPem: keys.jwt.publicPem, signHead: (seq, hash) => signCheckpoint(seq, hash, keys.audit.secretKey) };
 }
 
-/** `egide backup <dir>`: 0 when every complete file was copied intact, 1 otherwise (the backup is still written). */
+/** `egide backup <dir>`: 0 when every complete file was copied intact, 1 otherwise (the backup is still written, and says what it lacks). */
 export async function backupCommand(dir: string, io: Io): Promise<number> {
   const config = loadConfig(io.env);
   const started = Date.now();
@@ -31,12 +31,17 @@ export async function backupCommand(dir: string, io: Io): Promise<number> {
       '',
     ].join('\n'),
   );
-  if (m.store.missing.length > 0) io.stderr.write(`warning: ${m.store.missing.length} files were purged while the backup ran and are not in it: ${m.store.missing.join(', ')}\n`);
-  if (r.damaged.length > 0) {
-    io.stderr.write(`egide: the stored bytes of ${r.damaged.length} evidence files differ from the SHA-256 recorded when they arrived: the live store is damaged (${r.damaged.join(', ')})\n`);
-    return 1;
+  let code = 0;
+  if (m.store.missing.length > 0) {
+    // Either erased between the snapshot and the copy (rare: run the backup again) or a store that is not the database's.
+    io.stderr.write(`egide: ${m.store.missing.length} evidence files the database names are not in the ${m.store.kind} store (erased while the backup ran, then run it again; or FILE_STORE points to another store): ${m.store.missing.slice(0, 20).join(', ')}\n`);
+    code = 1;
   }
-  return 0;
+  if (r.damaged.length > 0) {
+    io.stderr.write(`egide: the stored bytes of ${r.damaged.length} evidence files differ from the SHA-256 recorded when they arrived: the live store is damaged (${r.damaged.slice(0, 20).join(', ')})\n`);
+    code = 1;
+  }
+  return code;
 }
 
 /** `egide restore <dir>`: 0 when restored, 1 when refused (nothing written) or failed. */

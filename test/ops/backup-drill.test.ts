@@ -12,7 +12,7 @@
  * before the disaster, and the cases open again. The clocks are injected: the downtime is two days.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -108,6 +108,24 @@ const configB = { ...A.config, ...kept, DATABASE_URL: target.url, DATABASE_OWNER
 let B: TestApp;
 /** Two days down: every step that fell due meanwhile is overdue when the service comes back. */
 const DOWN_UNTIL = new Date(Date.parse(T0) + 50 * H).toISOString();
+
+await t.test('egide backup fails on a damaged or incomplete store, naming the files', async (t) => {
+  const config = { ...A.config, DATABASE_OWNER_URL: A.db.ownerUrl };
+  const stored = join(A.config.FILE_STORE_DIR, 'files', files[0]!.fileId);
+  const original = await readFile(stored);
+  const flipped = Buffer.from(original);
+  flipped[7] = flipped[7]! ^ 1;
+  await writeFile(stored, flipped);
+  const damaged = await egide(['backup', join(work, 'damaged')], config);
+  await writeFile(stored, original);
+  t.equal(damaged.code, 1);
+  t.match(damaged.err, new RegExp(`differ from the SHA-256 recorded when they arrived: the live store is damaged \\(${files[0]!.fileId}\\)`));
+  await rename(stored, `${stored}.away`);
+  const missing = await egide(['backup', join(work, 'missing')], config);
+  await rename(`${stored}.away`, stored);
+  t.equal(missing.code, 1);
+  t.match(missing.err, new RegExp(`1 evidence files the database names are not in the disk store .*${files[0]!.fileId}`));
+});
 
 await t.test('egide backup writes the snapshot, its manifest and what to keep apart, and no secret', async (t) => {
   const config = { ...A.config, DATABASE_OWNER_URL: A.db.ownerUrl };

@@ -144,7 +144,22 @@ export async function takeBackup(config: Config, serverKeys: BackupKeys, dir: st
       const [checkpoint] = await tx<Array<{ seq: string; hash: string; signed_at: Date }>>`select seq::text, hash, signed_at from audit_checkpoints order by seq desc limit 1`;
       const files = await tx<Array<{ id: string; sha256: string }>>`select id::text, ciphertext_sha256 as sha256 from case_files where state in ('received', 'available') and ciphertext_sha256 is not null order by id`;
       const keys = await tx<typeof orgKeys>`select k.org_id::text, o.kind, o.name, k.key_id, k.public_key, k.created_at, k.retired_at from org_keys k join organisations o on o.id = k.org_id order by o.kind, o.name, k.created_at`;
-      await dumped;
+      // Evidence files: those complete in the snapshot (an upload in progress is sent again by
+      // its client), copied while pg_dump runs: a complete file never changes, only goes.
+      await mkdir(join(dir, FILES_DIR), { mode: 0o700 });
+      const copies = eachLimit(files, COPY_CONCURRENCY, async (row) => {
+        const path = `${FILES_DIR}/${row.id}`;
+        const copied = await copyEvidence(store, row.id, join(dir, path));
+        if (!copied) {
+          missing.push(row.id);
+          return;
+        }
+        if (copied.sha256 !== row.sha256) damaged.push(row.id);
+        entries.push({ path, ...copied });
+      });
+      const [dump, copy] = await Promise.allSettled([dumped, copies]);
+      if (dump.status === 'rejected') throw dump.reason;
+      if (copy.status === 'rejected') throw copy.reason;
       return {
         database: {
           dump: DUMP_FILE,
@@ -159,18 +174,6 @@ export async function takeBackup(config: Config, serverKeys: BackupKeys, dir: st
       };
     }));
 
-    // Evidence files: only those complete in the snapshot (an upload in progress is sent again by its client).
-    await mkdir(join(dir, FILES_DIR), { mode: 0o700 });
-    await eachLimit(fileRows, COPY_CONCURRENCY, async (row) => {
-      const path = `${FILES_DIR}/${row.id}`;
-      const copied = await copyEvidence(store, row.id, join(dir, path));
-      if (!copied) {
-        missing.push(row.id);
-        return;
-      }
-      if (copied.sha256 !== row.sha256) damaged.push(row.id);
-      entries.push({ path, ...copied });
-    });
   } finally {
     await sql.end({ timeout: 5 });
     await store.close();

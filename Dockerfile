@@ -6,6 +6,7 @@
 #   node dist/workers/main.js            the workers alone
 #   node dist/src/cli/main.js db migrate the database roles and migrations, as a step of its own
 #   node dist/workers/healthcheck.js F   a worker's healthcheck (its heartbeat file F)
+#   node dist/src/cli/main.js backup D   a backup into directory D (and `restore D`; README, "Backup and restore")
 # Each checks its configuration and PostgreSQL/Redis, applies pending migrations when it has the
 # owner role's DATABASE_OWNER_URL (under an advisory lock; README, "Database roles") and then
 # serves. Configuration comes from the environment only; the secrets (JWT_SIGNING_KEY,
@@ -54,6 +55,8 @@ COPY --from=deps /app/tools ./tools
 COPY --from=build /app/dist ./dist
 COPY drizzle ./drizzle
 COPY policies ./policies
+# pg_dump and pg_restore, for `backup` and `restore` (a client release at least the server's).
+RUN apt-get update && apt-get install -y --no-install-recommends postgresql-client && rm -rf /var/lib/apt/lists/*
 ENV HOST=0.0.0.0 \
     PORT=3000
 USER node

@@ -18,5 +18,6 @@ export const registry: Record<string, () => Promise<{ default: Benchmark }>> = {
   files: () => import('./files.bench.js'),
   stats: () => import('./stats.bench.js'),
   scale: () => import('./scale.bench.js'),
+  backup: () => import('./backup.bench.js'),
   metrics: () => import('./metrics.bench.js'),
 };

@@ -9,6 +9,7 @@ import { bootstrapCommand } from './bootstrap.js';
 import { dbMigrateCommand } from './db-migrate.js';
 import { addEnvCommands } from './env-init.js';
 import { addWebCommands } from './web.js';
+import { addBackupCommands } from './backup.js';
 
 const processIo = (): CliIo => ({ env: process.env, stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
 
@@ -36,6 +37,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
 
   addEnvCommands(program, io, (c) => (code = c));
   addWebCommands(program, io, (c) => (code = c));
+  addBackupCommands(program, io, (c) => (code = c));
 
   program
     .command('db')

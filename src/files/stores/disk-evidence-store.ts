@@ -1,7 +1,8 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { chmod, mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { FileStore } from '@tus/file-store';
 import { DataStore, Upload, type KvStore } from '@tus/server';
 import { assertEvidenceId, EvidenceFileMissingError, tusEvidenceId } from './evidence-id.js';
@@ -89,6 +90,19 @@ export class DiskEvidenceStore implements EvidenceStore {
       this.log?.warn({ err: failed.reason }, 'evidence file removal failed');
       throw failed.reason;
     }
+  }
+
+  async restore(id: string, source: Readable, size: number): Promise<void> {
+    assertEvidenceId(id);
+    // Written beside the file and renamed, like a finished upload: a reader never sees half of it.
+    const partial = `${this.partialPath(id)}.restore`;
+    await pipeline(source, createWriteStream(partial, { mode: PRIVATE_FILE, flags: 'wx' }));
+    const written = (await stat(partial)).size;
+    if (written !== size) {
+      await rm(partial, { force: true });
+      throw new Error(`restored ${written} of ${size} bytes`);
+    }
+    await rename(partial, this.filePath(id));
   }
 
   async list(): Promise<string[]> {

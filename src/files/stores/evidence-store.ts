@@ -13,6 +13,11 @@ export interface EvidenceStore {
   size(id: string): Promise<number | null>;
   /** Removes everything stored for the id (partial upload or complete file, and side files); idempotent. */
   remove(id: string): Promise<void>;
+  /**
+   * Puts back a complete file from a backup (`egide restore`), as a finished upload leaves it;
+   * `size` is the byte count of `source`.
+   */
+  restore(id: string, source: Readable, size: number): Promise<void>;
   /** Every key/path the store holds, so a purge can check that nothing is left behind. */
   list(): Promise<string[]>;
   /** Creates the directory or checks the bucket. */

@@ -1,12 +1,6 @@
 import t from 'tap';
-import { Writable } from 'node:stream';
-import type { FastifyInstance } from 'fastify';
-import { createDatabase } from '../../src/db/client.js';
-import { buildServer } from '../../src/server.js';
 import { queueNames } from '../../src/queues/registry.js';
-import { REDIS_URL, testConfig, testRedisPrefix } from '../helpers/app.js';
-import { createTestDatabase } from '../helpers/db.js';
-import { hostPort, startTcpProxy, throughProxy } from '../helpers/tcp-proxy.js';
+import { startAppBehindProxies } from '../helpers/app-behind-proxies.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 /**
@@ -15,22 +9,7 @@ import { waitFor } from '../helpers/wait-for.js';
  * PostgreSQL) or `egide_queue_up 0` per queue, and the figures come back with the servers. The
  * outage is a TCP proxy between the app and the real servers, cut and restored by the test.
  */
-const db = await createTestDatabase();
-const prefix = await testRedisPrefix(t);
-const pgProxy = await startTcpProxy(hostPort(db.url, 5432));
-const redisProxy = await startTcpProxy(hostPort(REDIS_URL, 6379));
-const config = await testConfig({ DATABASE_URL: throughProxy(db.url, pgProxy), REDIS_URL: throughProxy(REDIS_URL, redisProxy), REDIS_PREFIX: prefix, LOG_LEVEL: 'silent' });
-const database = createDatabase(config.DATABASE_URL, { max: config.DATABASE_POOL_SIZE });
-const app: FastifyInstance = await buildServer({ config, database, logStream: new Writable({ write: (_c, _e, cb) => cb() }) });
-await app.ready();
-t.teardown(async () => {
-  await app.close();
-  // postgres.js' graceful end can wait its whole timeout for a connection reset under it (porsager/postgres#1130).
-  await database.sql.end({ timeout: 0 });
-  await pgProxy.close();
-  await redisProxy.close();
-  await db.drop();
-});
+const { app, config, pgProxy, redisProxy } = await startAppBehindProxies(t);
 
 /** The samples of a scrape, `name{labels}` -> value; the scrape must answer 200 whatever is down. */
 async function scrape(): Promise<Map<string, number>> {

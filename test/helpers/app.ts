@@ -21,19 +21,22 @@ export interface Teardown {
 
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
+/** Deletes every key under a prefix (what a lost Redis would have lost, or a test's cleanup). */
+export async function deleteRedisPrefix(prefix: string): Promise<void> {
+  const r = new Redis(REDIS_URL);
+  let cursor = '0';
+  do {
+    const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) await r.del(...keys);
+  } while (cursor !== '0');
+  r.disconnect();
+}
+
 /** A Redis key prefix of this test file's own; every key under it is deleted at teardown. */
 export async function testRedisPrefix(t: Teardown): Promise<string> {
   const prefix = `egide-test:${randomBytes(5).toString('hex')}`;
-  t.teardown(async () => {
-    const r = new Redis(REDIS_URL);
-    let cursor = '0';
-    do {
-      const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await r.del(...keys);
-    } while (cursor !== '0');
-    r.disconnect();
-  });
+  t.teardown(() => deleteRedisPrefix(prefix));
   return prefix;
 }
 

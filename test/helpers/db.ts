@@ -82,20 +82,35 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     // on this disk, thousands of commits per file) buys no durability a test looks at. The
     // crash-recovery tests (test:faults) run on servers of their own with the default.
     await admin.unsafe(`alter database "${name}" set synchronous_commit = off`);
-    return {
-      name,
-      url: roleUrl(APP_ROLE, name),
-      ownerUrl: roleUrl(OWNER_ROLE, name),
-      adminUrl: `${PG_BASE}/${name}`,
-      async drop() {
-        const a = postgres(`${PG_BASE}/postgres`, { max: 1, onnotice: () => undefined });
-        await a.unsafe(`drop database if exists "${name}" with (force)`);
-        await a.end();
-      },
-    };
+    return testDatabaseNamed(name);
   } finally {
     await admin.end();
   }
+}
+
+/** An empty database owned by the owner role (no schema, no migration): where a backup is restored. Dropped at the end. */
+export async function createEmptyDatabase(t: { teardown(fn: () => unknown): void }): Promise<TestDatabase> {
+  const name = `egide_t_${randomBytes(6).toString('hex')}`;
+  const admin = postgres(`${PG_BASE}/postgres`, { max: 1, onnotice: () => undefined });
+  await admin.unsafe(`create database "${name}" owner ${OWNER_ROLE}`);
+  await admin.end();
+  const db = testDatabaseNamed(name);
+  t.teardown(() => db.drop());
+  return db;
+}
+
+function testDatabaseNamed(name: string): TestDatabase {
+  return {
+    name,
+    url: roleUrl(APP_ROLE, name),
+    ownerUrl: roleUrl(OWNER_ROLE, name),
+    adminUrl: `${PG_BASE}/${name}`,
+    async drop() {
+      const a = postgres(`${PG_BASE}/postgres`, { max: 1, onnotice: () => undefined });
+      await a.unsafe(`drop database if exists "${name}" with (force)`);
+      await a.end();
+    },
+  };
 }
 
 /**

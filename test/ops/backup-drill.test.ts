@@ -18,7 +18,6 @@ import { join } from 'node:path';
 import t from 'tap';
 import { pino } from 'pino';
 import postgres from 'postgres';
-import { Redis } from 'ioredis';
 import type { Config } from '../../src/config/config.js';
 import { loadServerKeys } from '../../src/lib/server-keys.js';
 import { stepTimes } from '../../src/escalation/step-times.js';
@@ -27,26 +26,15 @@ import { createQueueConnection } from '../../src/queues/registry.js';
 import { caseFieldAd, combineShareCodes, openField, openSecret, sealKeyringEntry, splitPrivateKey, toB64u, verifyCheckpoint, type SealedField } from '../../src/sdk/index.js';
 import { openFileDescription } from '../../src/sdk/client/file-upload.js';
 import { createEscalationParts } from '../../workers/escalation.js';
-import { buildTestApp, REDIS_URL, type TestApp } from '../helpers/app.js';
-import { PG_BASE } from '../helpers/db.js';
-import { egide, emptyDatabase } from './backup-kit.js';
+import { buildTestApp, deleteRedisPrefix, REDIS_URL, type TestApp } from '../helpers/app.js';
+import { createEmptyDatabase, PG_BASE } from '../helpers/db.js';
+import { egide } from './backup-kit.js';
 import { assignCaseSupervisor, buildWorld, caseKeyOf, enrolActor, reauth, requestAs, type Actor, type CaseStage, type StagedCase } from '../helpers/world.js';
 import { download, evidenceBytes, listen, sha256Hex, upload, uploadAttached } from '../files/file-kit.js';
 
 const H = 3_600_000;
 const T0 = '2026-03-02T08:00:00.000Z';
 const STAGES: CaseStage[] = ['received', 'triage', 'info_requested', 'declined', 'assessment', 'assessed', 'decision', 'protection', 'reassessed'];
-
-async function flushPrefix(prefix: string): Promise<void> {
-  const r = new Redis(REDIS_URL);
-  let cursor = '0';
-  do {
-    const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await r.del(...keys);
-  } while (cursor !== '0');
-  r.disconnect();
-}
 
 const work = await mkdtemp(join(tmpdir(), 'egide-drill-'));
 t.teardown(() => rm(work, { recursive: true, force: true }));
@@ -99,7 +87,7 @@ const fileRowsBefore = [...(await A.database.sql<Array<{ id: string; state: stri
 for (const f of files) f.cipherSha256 = fileRowsBefore.find((r) => r.id === f.fileId)!.sha!;
 
 // Where it will be restored: an empty database, evidence directory and policies directory.
-const target = await emptyDatabase(t);
+const target = await createEmptyDatabase(t);
 const storeB = join(work, 'store-b');
 const policiesB = join(work, 'policies-b');
 /** What the operator kept apart: the .env secrets; the rest of the configuration is the new place's. */
@@ -170,7 +158,7 @@ await t.test('the deployment is destroyed: database, Redis prefix and evidence s
   await A.app.close();
   await A.database.close();
   await A.db.drop();
-  await flushPrefix(A.config.REDIS_PREFIX);
+  await deleteRedisPrefix(A.config.REDIS_PREFIX);
   await rm(A.config.FILE_STORE_DIR, { recursive: true, force: true });
   const admin = postgres(`${PG_BASE}/postgres`, { max: 1, onnotice: () => undefined });
   t.equal((await admin`select 1 from pg_database where datname = ${A.db.name}`).length, 0, 'the database is gone');
@@ -211,7 +199,7 @@ await t.test('egide restore into the empty database and store', async (t) => {
   const again = await egide(['restore', backupDir], configB);
   t.equal(again.code, 1, 'a second restore into the same database is refused');
   t.match(again.err, /restore refused: the database holds \d+ tables/);
-  const elsewhere = await emptyDatabase(t);
+  const elsewhere = await createEmptyDatabase(t);
   const intoFullStore = await egide(['restore', backupDir], { ...configB, DATABASE_URL: elsewhere.url, DATABASE_OWNER_URL: elsewhere.ownerUrl, POLICIES_DIR: join(work, 'policies-c') } as Config);
   t.equal(intoFullStore.code, 1, 'and so is one into a store that holds files');
   t.match(intoFullStore.err, /restore refused: the evidence store \(FILE_STORE=disk\) holds 3 objects/);

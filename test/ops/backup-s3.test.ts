@@ -13,10 +13,11 @@ import { join } from 'node:path';
 import t from 'tap';
 import type { Config } from '../../src/config/config.js';
 import { buildTestApp } from '../helpers/app.js';
+import { createEmptyDatabase } from '../helpers/db.js';
 import { startS3Server } from '../helpers/s3-server.js';
 import { buildWorld, caseKeyOf, reauth, requestAs } from '../helpers/world.js';
 import { download, evidenceBytes, listen, sha256Hex, uploadAttached } from '../files/file-kit.js';
-import { egide, emptyDatabase } from './backup-kit.js';
+import { egide } from './backup-kit.js';
 
 const s3 = await startS3Server();
 const work = await mkdtemp(join(tmpdir(), 'egide-backup-s3-'));
@@ -47,7 +48,7 @@ await t.test('the backup reads the objects through the S3 client', async (t) => 
 });
 
 await t.test('restored under another prefix, the service serves the files and they decrypt', async (t) => {
-  const target = await emptyDatabase(t);
+  const target = await createEmptyDatabase(t);
   const config = { ...A.config, ...kept, DATABASE_URL: target.url, DATABASE_OWNER_URL: target.ownerUrl, S3_PREFIX: 'site-b/', POLICIES_DIR: join(work, 'policies-b') } as Config;
   const r = await egide(['restore', backupDir], config);
   t.equal(r.code, 0, r.err);
@@ -69,14 +70,14 @@ await t.test('restored under another prefix, the service serves the files and th
     t.equal(sha256Hex(got.plain), sha256Hex(u.bytes), 'and decrypts to the uploaded bytes');
   }
 
-  const other = await emptyDatabase(t);
+  const other = await createEmptyDatabase(t);
   const refused = await egide(['restore', backupDir], { ...config, DATABASE_URL: other.url, DATABASE_OWNER_URL: other.ownerUrl } as Config);
   t.equal(refused.code, 1, 'a prefix that holds objects is refused');
   t.match(refused.err, /the evidence store \(FILE_STORE=s3\) holds 2 objects already/);
 });
 
 await t.test('the same backup restores into a disk store', async (t) => {
-  const target = await emptyDatabase(t);
+  const target = await createEmptyDatabase(t);
   const dir = join(work, 'disk-store');
   const config = { ...A.config, ...kept, FILE_STORE: 'disk', FILE_STORE_DIR: dir, DATABASE_URL: target.url, DATABASE_OWNER_URL: target.ownerUrl, POLICIES_DIR: join(work, 'policies-c') } as Config;
   const r = await egide(['restore', backupDir], config);

@@ -5,10 +5,8 @@ import { createAuditExportReads } from './audit/audit-export-reads.js';
 import type { Config } from './config/config.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { loadServerKeys, type ServerKeys } from './lib/server-keys.js';
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { policiesPath, projectRoot, webPath } from './lib/paths.js';
+import { policiesPath } from './lib/paths.js';
+import { releaseOf } from './lib/release.js';
 import { createApiRedis, createOnDemandRedis } from './lib/api-redis.js';
 import { createQueueReaders, type QueueReaders } from './queues/queue-readers.js';
 import { loadPolicies, type Policies } from './policies.js';
@@ -281,18 +279,6 @@ function buildServices(deps: ServiceCore) {
 }
 
 export type Services = ReturnType<typeof buildServices>;
-
-/**
- * The running release and the web build it serves, for the admins' health page: the SHA-256 of the
- * deployment manifest (egide-manifest.json, served at /.well-known/egide/manifest.json), which
- * names every file of both web applications by its own hash, the commit and the build's inputs.
- */
-function releaseOf(config: Config): { version: string; webBuild: string | null } {
-  const { version } = JSON.parse(readFileSync(join(projectRoot(), 'package.json'), 'utf8')) as { version: string };
-  const manifest = join(webPath(config), 'egide-manifest.json');
-  return { version, webBuild: existsSync(manifest) ? createHash('sha256').update(readFileSync(manifest)).digest('hex') : null };
-}
-
 
 export interface ContainerOptions {
   config: Config;

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -13,6 +13,7 @@ import { createEvidenceStore } from '../files/stores/create-evidence-store.js';
 import { EvidenceFileMissingError } from '../files/stores/evidence-id.js';
 import type { EvidenceStore } from '../files/stores/evidence-store.js';
 import { policiesPath, projectRoot } from '../lib/paths.js';
+import { releaseOf } from '../lib/release.js';
 import { fingerprintOf } from '../keys/public-key-view.js';
 import type { SignedCheckpoint } from '../sdk/index.js';
 import { hashFile, MANIFEST_FILE, MANIFEST_FORMAT, writeManifest, type BackupManifest, type ManifestEntry } from './backup-manifest.js';
@@ -63,10 +64,6 @@ async function gitCommit(): Promise<string | null> {
   } catch {
     return null;
   }
-}
-
-async function packageVersion(): Promise<string> {
-  return (JSON.parse(await readFile(join(projectRoot(), 'package.json'), 'utf8')) as { version: string }).version;
 }
 
 /** Copies one evidence file into the backup, hashing it on the way. */
@@ -215,10 +212,12 @@ export async function takeBackup(config: Config, serverKeys: BackupKeys, dir: st
   }
   entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 
+  // The image holds no .git: there the commit is the one its web build recorded.
+  const release = releaseOf(config);
   const manifest: BackupManifest = {
     format: MANIFEST_FORMAT,
     createdAt,
-    egide: { version: await packageVersion(), commit: await gitCommit() },
+    egide: { version: release.version, commit: (await gitCommit()) ?? release.commit },
     database,
     store: { kind: config.FILE_STORE, files: fileRows.length - missing.length, missing: missing.sort() },
     files: entries,

@@ -60,7 +60,7 @@ export function HealthPage() {
                 {h.activeAdmins !== null && h.activeAdmins < 2 && <li data-warning="admins">{t('admin.health.fewAdmins', { n: h.activeAdmins })}</li>}
                 {h.auditCheckpointStale && <li data-warning="checkpoint">{t('admin.health.staleCheckpoint')}</li>}
                 {h.redisPersistence.status !== 'ok' && (
-                  <li data-warning="redis-persistence">{t(h.redisPersistence.status === 'warning' ? 'admin.health.redisNotPersistent' : 'admin.health.redisPersistenceUnknown')}</li>
+                  <li data-warning="redis-persistence">{h.redisPersistence.status === 'warning' ? t('admin.health.redisNotPersistent') : t('admin.health.redisPersistenceUnknown')}</li>
                 )}
               </ul>
             </div>

@@ -145,6 +145,8 @@ t.test('the officer works the pool, takes a case, reads and answers it, and clea
   t.ok(reached, 'Tab reaches the button of the case');
   await page.keyboard.press('Enter');
   await page.getByRole('status').filter({ hasText: `Dossier ${main.reference} pris en charge` }).waitFor();
+  // The status is said before the pool is read again: the list changes once the button is gone.
+  await take.waitFor({ state: 'detached' });
   await rowCount(page, 15);
   t.notOk((await rows(page)).has(main.reference), 'the case left the pool');
 

@@ -171,9 +171,25 @@ t.test('the officer works the pool, takes a case, reads and answers it, and clea
     headers: main.defender.auth(),
   });
 
+  // Home, then at once "My cases", the pool's answer held back until the officer's own list is
+  // shown: when it comes, late, it must not replace the list under the tab's name.
+  let releasePool = () => {};
+  const poolHeld = new Promise<void>((resolve) => (releasePool = resolve));
+  const isPool = (url: URL | string) => /\/v1\/cases\?.*assignee=none/.test(String(url));
+  await page.route(isPool, async (route) => {
+    await poolHeld;
+    await route.continue().catch(() => undefined);
+  });
   await page.getByRole('link', { name: 'Accueil', exact: true }).click();
   await page.getByRole('link', { name: 'Mes dossiers' }).click();
   await page.getByRole('link', { name: main.reference }).waitFor();
+  const lateAnswer = page.waitForResponse((r) => isPool(r.url()));
+  releasePool();
+  await (await lateAnswer).finished();
+  await page.unroute(isPool);
+  // The answer is in; one more round trip of the page's own before looking again.
+  await page.evaluate('new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 50)))');
+  t.ok((await rows(page)).has(main.reference), "the pool's late answer left the officer's own list in place");
   t.match((await rows(page)).get(main.reference) ?? '', /1 non lu/, 'the unread message counts in the queue');
   await page.getByRole('link', { name: main.reference }).click();
   await page.getByText(String(main.secrets.narrative)).waitFor();

@@ -4,7 +4,7 @@
  * when getCaseActions allows `propose_measure`; and, per measure, exactly the commands the API
  * lists as allowed for the caller (four eyes and every state rule are the service's own checks).
  */
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { measureDetailsAd } from '../../../src/sdk/crypto/associated-data.js';
 import { call, codeOf } from '../api.js';
 import { crypto } from '../crypto-client.js';
@@ -12,6 +12,7 @@ import { formatDateTime, t } from '../i18n.js';
 import { Icon } from '../ui/badges.js';
 import { loadCatalogues } from '../ui/catalogues.js';
 import { Problem } from '../ui/problem.js';
+import { useLatestRequest } from '../ui/use-latest-request.js';
 import type { OpenedCase } from './case-key.js';
 import { CommandForm, ConsentForm, ProposeForm } from './measure-forms.js';
 import { consentText, decisionText, detailsText, measureName, staffText, type CatalogueEntry, type Measure, type MeasureCommand } from './measure-words.js';
@@ -32,12 +33,12 @@ export function CaseMeasures({ caseId, opened, actions, onChanged }: { caseId: s
   const [status, setStatus] = useState<string | null>(null);
 
   // Only the latest load is shown: one started before the case key opened may answer after the next.
-  const latest = useRef(0);
+  const begin = useLatestRequest();
   const load = async () => {
-    const mine = ++latest.current;
+    const current = begin();
     const list = await call('listCaseMeasures', { params: { caseId } });
     const opens = await openDetails(caseId, list.items, opened !== null);
-    if (mine !== latest.current) return;
+    if (!current()) return;
     setItems(list.items);
     setDetails(opens);
   };

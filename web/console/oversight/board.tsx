@@ -11,6 +11,7 @@ import { call, codeOf, type ResponseOf } from '../api.js';
 import { t } from '../i18n.js';
 import { loadCatalogues } from '../ui/catalogues.js';
 import { Problem } from '../ui/problem.js';
+import { useLatestRequest } from '../ui/use-latest-request.js';
 import { SelectField, TextArea } from '../ui/choices.js';
 import { useCommand } from '../ui/command-form.js';
 import { QueueFilters, FILTER_KEYS } from '../queue/queue-filters.js';
@@ -39,28 +40,33 @@ export function Board() {
   const [load, setLoad] = useState<Load | null>(null);
   const [error, setError] = useState<string | null>(null);
   const key = JSON.stringify(listQuery(query, null, null));
+  const beginLoad = useLatestRequest();
 
   /** Overdue cases first (all of the first page), then the others, each in the queue's order. */
   const loadCases = async (after: string | null) => {
+    const current = beginLoad();
     setError(null);
     try {
       if (after) {
         const page = await call('listCases', { query: listQuery(query, query.overdue ? null : 'false', after) });
+        if (!current()) return;
         setItems((prev) => [...(prev ?? []), ...page.items]);
         setCursor(page.nextCursor);
         return;
       }
       if (query.overdue) {
         const page = await call('listCases', { query: listQuery(query, null, null) });
+        if (!current()) return;
         setItems(page.items);
         setCursor(page.nextCursor);
         return;
       }
       const [late, rest] = await Promise.all([call('listCases', { query: { ...listQuery(query, 'true', null), limit: '100' } }), call('listCases', { query: listQuery(query, 'false', null) })]);
+      if (!current()) return;
       setItems([...late.items, ...rest.items]);
       setCursor(rest.nextCursor);
     } catch (err) {
-      setError(codeOf(err));
+      if (current()) setError(codeOf(err));
     }
   };
   const loadLoad = async () => {

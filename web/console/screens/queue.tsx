@@ -11,6 +11,7 @@ import { t } from '../i18n.js';
 import { account } from '../session.js';
 import { loadCatalogues } from '../ui/catalogues.js';
 import { Problem } from '../ui/problem.js';
+import { useLatestRequest } from '../ui/use-latest-request.js';
 import { QueueFilters, FILTER_KEYS, filtersOf } from '../queue/queue-filters.js';
 import { QueueCounts, type Counts } from '../queue/queue-counts.js';
 import { SavedViews } from '../queue/saved-views.js';
@@ -70,27 +71,33 @@ function Queue() {
   const [busy, setBusy] = useState(false);
   const [counts, setCounts] = useState<Counts | null>(null);
   const key = JSON.stringify(listQuery(tab, query, null));
+  const beginLoad = useLatestRequest();
+  const beginCount = useLatestRequest();
 
   const load = async (after: string | null) => {
+    const current = beginLoad();
     setBusy(true);
     setError(null);
     try {
       const page = await call('listCases', { query: listQuery(tab, query, after) });
+      if (!current()) return;
       setItems((prev) => (after && prev ? [...prev, ...page.items] : page.items));
       setCursor(page.nextCursor);
     } catch (err) {
-      setError(codeOf(err));
+      if (current()) setError(codeOf(err));
     } finally {
-      setBusy(false);
+      if (current()) setBusy(false);
     }
   };
 
   const count = async () => {
+    const current = beginCount();
     try {
-      setCounts(await call('countCases'));
+      const answer = await call('countCases');
+      if (current()) setCounts(answer);
     } catch {
       // The counts are a convenience: the list itself says what failed.
-      setCounts(null);
+      if (current()) setCounts(null);
     }
   };
 

@@ -137,6 +137,8 @@ t.test('the board, a reassignment, and a leaver handed over and re-keyed across 
   t.equal(remaining, 2, 'the run stopped after its first case');
   t.match(await page.getByText(/Dossiers traités :/).textContent(), /Dossiers traités : 1 sur 3/, 'the progress survives the reload');
   if (await page.getByLabel(new RegExp(`${next.username} \\(`)).count()) await spreadOver();
+  // After the reload the officers' keys are read again; the run starts only once both are known.
+  for (const o of [next, other]) await page.locator(`[data-officer-key="${o.id}"]`).getByText('C’est la même clé que la dernière fois.').waitFor();
   await page.getByRole('button', { name: 'Reprendre' }).click();
   await page.getByRole('status').filter({ hasText: 'Tous les dossiers sont transmis et rechiffrés' }).waitFor();
 

@@ -136,9 +136,20 @@ t.test('the board, a reassignment, and a leaver handed over and re-keyed across 
   const remaining = (await expectStatus<{ cases: unknown[] }>(T.app.inject({ method: 'GET', url: `/v1/staff/${leaver.id}/holdings`, headers: (await reauth(T, sup), sup.auth()) }))).cases.length;
   t.equal(remaining, 2, 'the run stopped after its first case');
   t.match(await page.getByText(/Dossiers traités :/).textContent(), /Dossiers traités : 1 sur 3/, 'the progress survives the reload');
+  // After the reload the officers' keys are read again: the button waits for them (busy, disabled),
+  // shown here by holding one key's answer back.
+  let releaseKey = () => {};
+  const keyHeld = new Promise<void>((resolve) => (releaseKey = resolve));
+  const keyUrl = `**/v1/users/${next.id}/public-key`;
+  await page.route(keyUrl, async (route) => {
+    await keyHeld;
+    await route.continue().catch(() => undefined);
+  });
   if (await page.getByLabel(new RegExp(`${next.username} \\(`)).count()) await spreadOver();
-  // After the reload the officers' keys are read again; the run starts only once both are known.
-  for (const o of [next, other]) await page.locator(`[data-officer-key="${o.id}"]`).getByText('C’est la même clé que la dernière fois.').waitFor();
+  await page.locator(`[data-officer-key="${next.id}"] [aria-busy="true"]`).waitFor();
+  t.ok(await page.getByRole('button', { name: 'Reprendre' }).isDisabled(), 'no resuming while an officer\'s key is being read');
+  releaseKey();
+  await page.unroute(keyUrl);
   await page.getByRole('button', { name: 'Reprendre' }).click();
   await page.getByRole('status').filter({ hasText: 'Tous les dossiers sont transmis et rechiffrés' }).waitFor();
 

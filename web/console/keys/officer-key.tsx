@@ -2,7 +2,8 @@
  * The key a case is handed over to, for a screen that already knows the officer (the board, a
  * departure): their public key from getUserPublicKey, checked by KeyTrust (pinned at first use,
  * a changed key blocked until its new fingerprint is confirmed). `onKey` has the key once it may be
- * sealed to, null otherwise.
+ * sealed to, null when it may not (yet to be confirmed, or unreadable), undefined while it is read:
+ * a screen waits rather than call a key that was not read yet a changed one.
  */
 import { useEffect, useState } from 'preact/hooks';
 import { call, codeOf, type ResponseOf } from '../api.js';
@@ -12,14 +13,17 @@ import { KeyTrust } from './key-trust.js';
 
 export type OfficerKey = ResponseOf<'getUserPublicKey'>;
 
-export function OfficerKeyCheck({ userId, name, onKey }: { userId: string; name: string; onKey: (key: OfficerKey | null) => void }) {
+export function OfficerKeyCheck({ userId, name, onKey }: { userId: string; name: string; onKey: (key: OfficerKey | null | undefined) => void }) {
   const [key, setKey] = useState<OfficerKey | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
     setKey(null);
     setError(null);
-    onKey(null);
-    call('getUserPublicKey', { params: { userId } }).then(setKey, (err: unknown) => setError(codeOf(err)));
+    onKey(undefined);
+    call('getUserPublicKey', { params: { userId } }).then(setKey, (err: unknown) => {
+      setError(codeOf(err));
+      onKey(null);
+    });
   }, [userId]);
   return (
     <div class="officer-key" data-officer-key={userId}>

@@ -161,7 +161,7 @@ function Reassign({ items, load, onDone }: { items: Item[]; load: Load; onDone: 
       <p class="hint">{t('oversight.reassignHint')}</p>
       <SelectField label={t('oversight.case')} value={caseId} onValue={setCaseId} options={open.map((i): [string, string] => [i.id, `${i.reference} · ${t(`state.${i.state}`)}`])} blank={t('oversight.choose')} />
       <SelectField label={t('oversight.officer')} value={officerId} onValue={setOfficerId} options={officers.map((o): [string, string] => [o.userId, t('oversight.officerOption', { name: o.username, n: String(o.open) })])} blank={t('oversight.choose')} />
-      {sealsKey && officerId && <OfficerKeyCheck userId={officerId} name={load.items.find((o) => o.userId === officerId)?.username ?? ''} onKey={setOfficerKey} />}
+      {sealsKey && officerId && <OfficerKeyCheck userId={officerId} name={load.items.find((o) => o.userId === officerId)?.username ?? ''} onKey={(k) => setOfficerKey(k ?? null)} />}
       <TextArea label={t('oversight.reason')} hint={t('oversight.reasonHint')} value={reason} onValue={setReason} maxLength={2000} rows={2} />
       <Problem code={error} />
       <p role="status" class={status ? 'alert alert-ok' : 'visually-hidden'}>

@@ -41,7 +41,7 @@ export function StaffLeave() {
   const [chosen, setChosen] = useState<string[]>([]);
   const [perCase, setPerCase] = useState<Record<string, string>>({});
   const [reason, setReason] = useState('');
-  const [keys, setKeys] = useState<Record<string, OfficerKey | null>>({});
+  const [keys, setKeys] = useState<Record<string, OfficerKey | null | undefined>>({});
   const [running, setRunning] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [status, setStatus] = useState<string | null>(null);
@@ -122,6 +122,11 @@ export function StaffLeave() {
   }
   const assigned = held.cases.filter((c) => c.assigned);
   const mechanism = held.keyring.filter((k) => k.orgKind === 'mechanism');
+  // A receiving officer's key still on its way: the run waits for it (refused, it would say the key changed).
+  const readingKeys = assigned.some((c) => {
+    const to = perCase[c.caseId];
+    return !!to && keys[to] === undefined;
+  });
   return (
     <section aria-labelledby="leave-title">
       <h1 id="leave-title">{t('oversight.leave.title', { name: held.username })}</h1>
@@ -186,7 +191,7 @@ export function StaffLeave() {
             </>
           )}
           <p class="actions">
-            <button type="button" class="primary" disabled={running || held.status === 'active'} aria-busy={running} onClick={() => void start()}>
+            <button type="button" class="primary" disabled={running || readingKeys || held.status === 'active'} aria-busy={running || readingKeys} onClick={() => void start()}>
               {done > 0 ? t('oversight.leave.resume') : t('oversight.leave.start')}
             </button>
           </p>
